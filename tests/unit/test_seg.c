@@ -1,0 +1,365 @@
+/* test_seg.c - self-test of the shared-memory segment (common/seg.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/seg.h"
+#include "tests/unit/t.h"
+
+static char inst[32];
+
+static struct seg *make(uint64_t slots, uint64_t raw)
+{
+	struct seg_config cfg = { slots, raw };
+	struct seg *s = NULL;
+	int err = seg_create(&s, inst, "test", PW_FEED_KSUDP, &cfg);
+
+	T_CHECKF(err == 0, "seg_create: %d", err);
+	return s;
+}
+
+/* A frame whose every byte depends on seq, so a torn copy is detectable. */
+static void fill(struct pw_frame *f, uint64_t seq)
+{
+	uint8_t *b = (uint8_t *)f;
+
+	for (size_t i = 8; i < sizeof *f; i++)
+		b[i] = (uint8_t)(seq * 31 + i);
+}
+
+static int intact(const struct pw_frame *f)
+{
+	const uint8_t *b = (const uint8_t *)f;
+
+	for (size_t i = 8; i < sizeof *f; i++)
+		if (b[i] != (uint8_t)(f->seq * 31 + i))
+			return 0;
+	return 1;
+}
+
+static void test_names(void)
+{
+	char buf[128];
+
+	T_CHECK(seg_name(buf, sizeof buf, "default", "ksudp") == 0);
+	T_CHECK(strcmp(buf, "/pitwall.default.ksudp") == 0);
+	T_CHECK(seg_name(buf, sizeof buf, "../x", "ksudp") == -EINVAL);
+	T_CHECK(seg_name(buf, sizeof buf, "default", "") == -EINVAL);
+	T_CHECK(seg_name(buf, sizeof buf, "a/b", "f") == -EINVAL);
+}
+
+static void test_default_config(void)
+{
+	struct seg_config c;
+
+	unsetenv("PITWALL_RING_FRAMES");
+	unsetenv("PITWALL_RING_RAW_MB");
+	c = seg_default_config(333, 333 * 360);
+	T_CHECK(c.frame_slots >= 333 * 300);
+	T_CHECK((c.frame_slots & (c.frame_slots - 1)) == 0);
+	T_CHECK(c.raw_bytes >= 333ull * 360 * 300);
+	setenv("PITWALL_RING_FRAMES", "100", 1);
+	c = seg_default_config(333, 100);
+	T_CHECK(c.frame_slots == 128);
+	T_CHECK(c.raw_bytes == SEG_MIN_RAW);
+	unsetenv("PITWALL_RING_FRAMES");
+}
+
+static void test_empty_and_wrap(void)
+{
+	struct seg *s = make(64, 0), *r = NULL;
+	struct seg_cursor c = { 0 };
+	struct pw_frame f, g;
+
+	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	T_CHECK(seg_read(r, &c, &g) == 0);
+	T_CHECK(seg_read_latest(r, &g) == 0);
+	/* 1000 frames through 64 slots, read as they come: no loss, in order */
+	for (uint64_t i = 0; i < 1000; i++) {
+		fill(&f, i);
+		T_CHECK(seg_publish(s, &f) == i);
+		T_CHECK(seg_read(r, &c, &g) == 1);
+		T_CHECK(g.seq == i && intact(&g));
+	}
+	T_CHECK(c.missed == 0 && c.next == 1000);
+	T_CHECK(seg_read(r, &c, &g) == 0);
+	T_CHECK(seg_read_latest(r, &g) == 1 && g.seq == 999);
+	seg_close(r);
+	seg_close(s);
+	seg_unlink(inst, "test");
+}
+
+static void test_exactly_full_and_lapped(void)
+{
+	struct seg *s = make(64, 0), *r = NULL;
+	struct seg_cursor c = { 0 };
+	struct pw_frame f, g;
+	uint64_t i;
+
+	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	/* 63 frames (slots - 1, the last one kept as slack for an in-progress write): all readable */
+	for (i = 0; i < 63; i++) {
+		fill(&f, i);
+		seg_publish(s, &f);
+	}
+	T_CHECK(seg_oldest(r) == 0);
+	for (i = 0; i < 63; i++)
+		T_CHECK(seg_read(r, &c, &g) == 1 && g.seq == i && intact(&g));
+	T_CHECK(c.missed == 0);
+	/* exactly full: 64 published since the cursor's position -> the oldest is still intact */
+	c.next = 63;
+	for (i = 63; i < 63 + 64; i++) {
+		fill(&f, i);
+		seg_publish(s, &f);
+	}
+	T_CHECK(seg_oldest(r) == 64);
+	/* lapped: cursor at 63 but the oldest intact frame is 64 -> exactly one missed */
+	T_CHECK(seg_read(r, &c, &g) == 1);
+	T_CHECK(g.seq == 64 && intact(&g));
+	T_CHECK(c.missed == 1);
+	/* far behind: 10 x the ring */
+	c = (struct seg_cursor){ .next = 70 };
+	for (i = 127; i < 127 + 640; i++) {
+		fill(&f, i);
+		seg_publish(s, &f);
+	}
+	T_CHECK(seg_read(r, &c, &g) == 1);
+	T_CHECK(g.seq == 767 - 63 && c.missed == (767 - 63) - 70);
+	seg_close(r);
+	seg_close(s);
+	seg_unlink(inst, "test");
+}
+
+static void test_meta(void)
+{
+	struct seg *s = make(64, 0), *r = NULL;
+	struct pw_meta m = { 0 }, got;
+	uint32_t g1, g2;
+
+	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	g1 = seg_meta_read(r, &got);
+	T_CHECK(got.car[0] == 0);
+	strcpy(m.car, "ks_audi_r8_lms");
+	strcpy(m.track, "monza");
+	m.track_len_m = 5758.f;
+	seg_meta_write(s, &m);
+	g2 = seg_meta_read(r, &got);
+	T_CHECK(g2 == g1 + 1);
+	T_CHECK(strcmp(got.car, "ks_audi_r8_lms") == 0 && strcmp(got.track, "monza") == 0);
+	T_NEAR(got.track_len_m, 5758.f, 0);
+	strcpy(m.track, "spa");
+	seg_meta_write(s, &m);
+	T_CHECK(seg_meta_read(r, &got) == g2 + 1 && strcmp(got.track, "spa") == 0);
+	seg_close(r);
+	seg_close(s);
+	seg_unlink(inst, "test");
+}
+
+static void test_raw_ring(void)
+{
+	struct seg *s = make(64, SEG_MIN_RAW), *r = NULL;
+	struct seg_raw_cursor c = { 0 };
+	struct seg_raw_rec rec;
+	uint8_t pkt[1500], got[SEG_RAW_MAX_PAYLOAD];
+	uint64_t n = 0;
+
+	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	T_CHECK(seg_raw_read(r, &c, &rec, got, sizeof got) == 0);
+	/* varied sizes so records end at every alignment and the ring wraps many times */
+	for (int round = 0; round < 3000; round++) {
+		uint32_t len = (uint32_t)(round * 37 % 1500);
+		for (uint32_t i = 0; i < len; i++)
+			pkt[i] = (uint8_t)(round + i);
+		T_CHECK(seg_raw_append(s, round, pkt, len, 0x0100007f, 50000, 9996) == (uint64_t)round);
+		T_CHECK(seg_raw_read(r, &c, &rec, got, sizeof got) == 1);
+		T_CHECK(rec.len == len && rec.pkt_seq == (uint64_t)round && rec.t_ns == round);
+		T_CHECK(rec.src_port == 50000 && rec.dst_port == 9996);
+		T_CHECK(memcmp(got, pkt, len) == 0);
+		n++;
+	}
+	T_CHECK(c.missed == 0 && n == 3000);
+	/* a lapped raw reader resyncs and counts the packets it lost exactly */
+	for (int round = 0; round < 1000; round++)
+		seg_raw_append(s, round, pkt, 1000, 0, 1, 2);
+	T_CHECK(seg_raw_read(r, &c, &rec, got, sizeof got) == 1);
+	T_CHECK(rec.pkt_seq == 3999 && c.missed == 999);
+	/* too small a buffer: reported, record skipped */
+	seg_raw_append(s, 1, pkt, 100, 0, 1, 2);
+	T_CHECK(seg_raw_read(r, &c, &rec, got, 10) == -EMSGSIZE);
+	T_CHECK(seg_raw_read(r, &c, &rec, got, sizeof got) == 0);
+	seg_close(r);
+	seg_close(s);
+	seg_unlink(inst, "test");
+}
+
+static void test_restart_continues_sequence(void)
+{
+	struct seg *s = make(64, 0), *s2 = NULL, *r = NULL;
+	struct seg_config big = { 256, 0 };
+	struct pw_frame f;
+
+	for (int i = 0; i < 100; i++) {
+		fill(&f, (uint64_t)i);
+		seg_publish(s, &f);
+	}
+	/* a second producer on the same feed is refused while the first lives */
+	T_CHECK(seg_create(&s2, inst, "test", PW_FEED_KSUDP, &(struct seg_config){ 64, 0 }) == -EBUSY);
+	seg_close(s);
+	/* restart with the same layout: the sequence continues, the generation counts */
+	s = make(64, 0);
+	T_CHECK(seg_write_seq(s) == 100 && seg_header(s)->generation == 2);
+	fill(&f, 100);
+	T_CHECK(seg_publish(s, &f) == 100);
+	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	seg_close(s);
+	/* layout change: a new file, still continuing the sequence; old readers notice */
+	T_CHECK(seg_create(&s, inst, "test", PW_FEED_KSUDP, &big) == 0);
+	T_CHECK(seg_write_seq(s) == 101 && seg_header(s)->frame_slots == 256);
+	T_CHECK(seg_replaced(r) == 1);
+	seg_close(r);
+	T_CHECK(seg_attach(&r, inst, "test") == 0 && seg_replaced(r) == 0);
+	seg_close(r);
+	seg_close(s);
+	seg_unlink(inst, "test");
+}
+
+static void test_attach_validation(void)
+{
+	struct seg *r = NULL;
+	char name[128];
+	int fd;
+
+	T_CHECK(seg_attach(&r, inst, "absent") == -ENOENT);
+	/* a garbage file under a segment name is refused, not trusted */
+	seg_name(name, sizeof name, inst, "junk");
+	fd = shm_open(name, O_RDWR | O_CREAT, 0644);
+	T_CHECK(fd >= 0);
+	T_CHECK(ftruncate(fd, 1 << 20) == 0);
+	T_CHECK(write(fd, "garbage", 7) == 7);
+	close(fd);
+	T_CHECK(seg_attach(&r, inst, "junk") == -EPROTO);
+	seg_unlink(inst, "junk");
+}
+
+static void test_status_and_wait(void)
+{
+	struct seg *s = make(64, 0), *r = NULL;
+	struct pw_frame f;
+	int64_t now = clock_now_ns(), t0;
+
+	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	seg_heartbeat(s, now);
+	T_CHECK(seg_status(r, now) == SEG_STALE); /* alive, no packet yet */
+	seg_stat_set(seg_stats(s), SEG_STAT_LAST_PACKET_NS, (uint64_t)now);
+	T_CHECK(seg_status(r, now) == SEG_UP);
+	T_CHECK(seg_status(r, now + 3 * NS_PER_S) == SEG_DOWN);
+	T_CHECK(strcmp(seg_status_name(SEG_STALE), "stale") == 0);
+	/* wait returns at once when data is there, and times out when not */
+	fill(&f, 0);
+	seg_publish(s, &f);
+	t0 = clock_mono_ns();
+	seg_wait(r, 0, 1000);
+	T_CHECK(clock_mono_ns() - t0 < 100 * NS_PER_MS);
+	t0 = clock_mono_ns();
+	seg_wait(r, 1, 50);
+	T_CHECK(clock_mono_ns() - t0 >= 40 * NS_PER_MS);
+	seg_close(r);
+	seg_close(s);
+	seg_unlink(inst, "test");
+}
+
+/* Stress: one producer, two reader processes, millions of frames through a
+ * small ring. Readers check every frame is intact and in order and that the
+ * frames they read plus the frames they were told they missed add up to
+ * exactly what was published. */
+#define STRESS_FRAMES 3000000ull
+
+static int stress_reader(void)
+{
+	struct seg *r = NULL;
+	struct seg_cursor c = { 0 };
+	struct pw_frame g;
+	uint64_t read = 0, torn = 0, disorder = 0, prev = UINT64_MAX, gap_missed = 0;
+	int64_t deadline = clock_mono_ns() + 60 * NS_PER_S;
+
+	if (seg_attach(&r, inst, "stress") != 0)
+		return 10;
+	while (c.next < STRESS_FRAMES && clock_mono_ns() < deadline) {
+		uint64_t before = c.missed;
+
+		if (seg_read(r, &c, &g) != 1) {
+			seg_wait(r, c.next, 10);
+			continue;
+		}
+		read++;
+		if (!intact(&g))
+			torn++;
+		if (prev != UINT64_MAX) {
+			if (g.seq <= prev)
+				disorder++;
+			else if (g.seq - prev - 1 != c.missed - before)
+				gap_missed++;
+		}
+		prev = g.seq;
+	}
+	seg_close(r);
+	fprintf(stderr, "  reader %d: read %llu missed %llu torn %llu disorder %llu\n", getpid(),
+		(unsigned long long)read, (unsigned long long)c.missed, (unsigned long long)torn,
+		(unsigned long long)disorder);
+	if (torn || disorder || gap_missed)
+		return 1;
+	return read + c.missed == STRESS_FRAMES ? 0 : 2;
+}
+
+static void test_multiprocess_stress(void)
+{
+	struct seg_config cfg = { 1024, 0 };
+	struct seg *s = NULL;
+	struct pw_frame f;
+	pid_t kids[2];
+	int status;
+
+	T_CHECK(seg_create(&s, inst, "stress", PW_FEED_KSUDP, &cfg) == 0);
+	if (!s)
+		return;
+	for (int k = 0; k < 2; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0)
+			_exit(stress_reader());
+	}
+	usleep(20000);
+	for (uint64_t i = 0; i < STRESS_FRAMES; i++) {
+		fill(&f, i);
+		seg_publish(s, &f);
+		if ((i & 255) == 255)
+			seg_notify(s);
+	}
+	seg_notify(s);
+	for (int k = 0; k < 2; k++) {
+		T_CHECK(waitpid(kids[k], &status, 0) == kids[k]);
+		T_CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader status %d", status);
+	}
+	seg_close(s);
+	seg_unlink(inst, "stress");
+}
+
+int main(void)
+{
+	snprintf(inst, sizeof inst, "t%d", (int)getpid());
+	T_RUN(test_names);
+	T_RUN(test_default_config);
+	T_RUN(test_empty_and_wrap);
+	T_RUN(test_exactly_full_and_lapped);
+	T_RUN(test_meta);
+	T_RUN(test_raw_ring);
+	T_RUN(test_restart_continues_sequence);
+	T_RUN(test_attach_validation);
+	T_RUN(test_status_and_wait);
+	T_RUN(test_multiprocess_stress);
+	return T_DONE();
+}
