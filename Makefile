@@ -1,0 +1,132 @@
+# pitwall - one Makefile for the whole tree.
+#   make [all]        build every program into build/bin
+#   make test         build and run the full test suite (ends with "N passed, N failed")
+#   make sanitize     unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz         libFuzzer targets (clang), a longer run than the test suite's
+#   make bench        benchmarks; figures printed and written to build/bench.txt
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make clean
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SAN     ?=
+
+PKG_CFLAGS := $(shell pkg-config --cflags libzmq jansson 2>/dev/null) \
+              $(shell pkg-config --cflags civetweb 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libzmq jansson 2>/dev/null || echo -lzmq -ljansson) \
+              $(shell pkg-config --libs civetweb 2>/dev/null || echo -lcivetweb)
+
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-missing-field-initializers
+EXTRA_CFLAGS ?=
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+ifneq ($(SAN),)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSAN    := -fsanitize=address,undefined
+endif
+LDLIBS   := -lm -lpthread -lrt
+
+COMMON_SRC  := $(wildcard common/*.c)
+DEC_SRC     := capture/decoder.c capture/rawsplit.c $(wildcard capture/dec_*.c)
+CAPTURE_SRC := $(filter-out $(DEC_SRC),$(wildcard capture/*.c))
+ENC_SRC     := capture/sim/encoder.c $(wildcard capture/sim/enc_*.c)
+SIM_MAIN    := capture/sim/sim.c
+SIMLIB_SRC  := $(filter-out $(ENC_SRC) $(SIM_MAIN),$(wildcard capture/sim/*.c))
+REPLAY_SRC  := $(wildcard capture/replay/*.c)
+PWCTL_SRC   := $(wildcard api/pwctl/*.c)
+TEST_SRC    := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC   := $(wildcard tests/bench/bench_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_COMMON := $(BUILD)/lib/libpwcommon.a
+LIB_DEC    := $(BUILD)/lib/libpwdecode.a
+LIB_ENC    := $(BUILD)/lib/libpwencode.a
+LIB_SIM    := $(BUILD)/lib/libpwsim.a
+LIBS_ALL   := $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
+
+PROGS := $(BUILD)/bin/pw-capture $(BUILD)/bin/pw-sim $(BUILD)/bin/pw-replay $(BUILD)/bin/pwctl
+TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+BENCH := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all test unit-tests sanitize fuzz bench install clean deps
+all: $(PROGS) $(TESTS) $(FUZZ) $(BENCH)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB_COMMON): $(call obj,$(COMMON_SRC))
+$(LIB_DEC):    $(call obj,$(DEC_SRC))
+$(LIB_ENC):    $(call obj,$(ENC_SRC))
+$(LIB_SIM):    $(call obj,$(SIMLIB_SRC))
+$(BUILD)/lib/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/pw-capture: $(call obj,$(CAPTURE_SRC)) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/pw-sim:     $(call obj,$(SIM_MAIN)) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/pw-replay:  $(call obj,$(REPLAY_SRC)) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/pwctl:      $(call obj,$(PWCTL_SRC)) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/%:
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# Fuzz targets built with a deterministic mutation driver (runs in the test suite).
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+test: all
+	tests/run.sh
+
+unit-tests: $(TESTS) $(FUZZ)
+
+sanitize:
+	$(MAKE) BUILD=build/san SAN=1 OPT=-O1 unit-tests
+	PW_BUILD=build/san tests/run.sh --unit
+
+# Coverage-guided fuzzing with clang's libFuzzer, FUZZ_SECONDS per decoder target.
+FUZZ_SECONDS ?= 60
+LF := build/libfuzzer
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz: clang is not installed"; exit 1; }
+	$(MAKE) BUILD=$(LF) CC=clang SAN=1 OPT=-O1 EXTRA_CFLAGS=-fsanitize=fuzzer-no-link \
+	    $(patsubst $(BUILD)/%,$(LF)/%,$(LIBS_ALL)) \
+	    $(patsubst tests/fuzz/%.c,$(LF)/obj/tests/fuzz/%.o,$(FUZZ_SRC))
+	@set -e; for src in $(FUZZ_SRC); do n=$$(basename $$src .c); \
+	  clang -fsanitize=fuzzer,address,undefined -o $(LF)/$$n $(LF)/obj/tests/fuzz/$$n.o \
+	    $(patsubst $(BUILD)/%,$(LF)/%,$(LIBS_ALL)) $(PKG_LIBS) $(LDLIBS); \
+	  mkdir -p $(LF)/corpus/$${n#fuzz_}; \
+	  echo "== $$n for $(FUZZ_SECONDS) s"; \
+	  $(LF)/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(LF)/corpus/$${n#fuzz_} tests/fuzz/corpus/$${n#fuzz_}; \
+	done
+
+bench: all
+	tests/bench/run.sh
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+
+deps:
+	scripts/install-deps.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,415 @@
+/*
+ * capture.c - pw-capture: receive one game feed, decode it, publish frames and
+ * raw packets into the feed's shared-memory segment. No file I/O, never
+ * blocks on a reader. See --help.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/acc.h"
+#include "capture/capture.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/seg.h"
+
+#define HANDSHAKE_SILENCE_MS 2000   /* re-handshake when a client feed stays silent this long */
+#define TICK_MS 100                 /* heartbeat period */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct cap {
+	const struct cap_opts *o;
+	const struct decoder *dec;
+	struct dec_state *st;
+	struct seg *seg;
+	struct seg_stats *stats;
+	struct cap_rx rx;
+	int fd;
+	int client;                  /* we handshake with the game */
+	struct sockaddr_in game;
+	uint32_t meta_gen;
+	struct sockaddr_in last_src;
+	int64_t last_rx_mono, last_hello_mono, rate_mono;
+	uint64_t rate_pkts, rate_frames;
+	int silent_logged;
+	uint64_t handshakes;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pw-capture --feed NAME [--port N] [--bind ADDR] [--relay HOST:PORT]...\n"
+		"                  [--instance NAME] [--game-host IP] [--passive] [--password P]\n"
+		"                  [--second-player] [--ring-frames N] [--ring-raw-mb N]\n"
+		"       pw-capture --feed NAME --decode FILE [--second-player]\n"
+		"\n"
+		"Receives one game's UDP telemetry, decodes it into pitwall's normalized frame and\n"
+		"publishes frames and raw packets in the shared-memory segment\n"
+		"/pitwall.<instance>.<feed>. With --decode it reads a pcap/pcapng (or raw) capture\n"
+		"instead and prints one JSON object per frame on stdout.\n"
+		"\n"
+		"feeds (default port):\n"
+		"  ksudp 9996  Assetto Corsa remote telemetry (we handshake with the game at --game-host)\n"
+		"  pcars 5606  Project CARS 1/2, Automobilista 2 (we listen)\n"
+		"  acc   9000  ACC broadcasting (we register with the game at --game-host)\n"
+		"  forza 5300  Forza Motorsport / Horizon Data Out (we listen)\n"
+		"  f1    20777 F1 23 / 24 / 25 (we listen)\n"
+		"\n"
+		"options:\n"
+		"  --port N          listen port; for ksudp/acc the game's port\n"
+		"  --bind ADDR       listen address (default $PITWALL_LISTEN or 0.0.0.0)\n"
+		"  --game-host IP    the sim machine for ksudp/acc (default $PITWALL_GAME_HOST or 127.0.0.1)\n"
+		"  --passive         ksudp/acc: listen on --port without handshaking (replays, relays)\n"
+		"  --relay HOST:PORT forward every raw packet unchanged (repeatable, up to 8)\n"
+		"  --password P      acc: broadcasting connection password (default asd)\n"
+		"  --second-player   f1: follow the split-screen second player\n"
+		"  --instance NAME   segment instance (default $PITWALL_INSTANCE or default)\n"
+		"  --ring-frames N   frame ring slots (default: 5 minutes at the feed's top rate)\n"
+		"  --ring-raw-mb N   raw-packet ring size in MiB (default: 5 minutes of traffic)\n"
+		"  --decode FILE     offline: decode FILE, print JSON lines, summary on stderr\n"
+		"\n"
+		"Logs are key=value lines on stderr. Stop with SIGTERM or SIGINT.\n");
+}
+
+static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct config *cfg)
+{
+	static const struct option longs[] = {
+		{ "feed", required_argument, 0, 'f' },      { "port", required_argument, 0, 'p' },
+		{ "bind", required_argument, 0, 'b' },      { "relay", required_argument, 0, 'r' },
+		{ "instance", required_argument, 0, 'i' },  { "game-host", required_argument, 0, 'g' },
+		{ "passive", no_argument, 0, 'P' },         { "password", required_argument, 0, 'w' },
+		{ "second-player", no_argument, 0, 's' },   { "ring-frames", required_argument, 0, 'F' },
+		{ "ring-raw-mb", required_argument, 0, 'R' }, { "decode", required_argument, 0, 'd' },
+		{ "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
+	};
+	int c;
+	long v;
+	char *end;
+
+	memset(o, 0, sizeof *o);
+	o->instance = cfg->instance;
+	o->bind = cfg->listen;
+	o->game_host = cfg->game_host;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->feed = optarg; break;
+		case 'p':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 65535) {
+				fprintf(stderr, "pw-capture: --port must be 1..65535\n");
+				return -1;
+			}
+			o->port = (uint16_t)v;
+			break;
+		case 'b': o->bind = optarg; break;
+		case 'r':
+			if (o->nrelays == CAP_MAX_RELAYS ||
+			    net_parse_addr(optarg, &o->relays[o->nrelays]) < 0) {
+				fprintf(stderr, "pw-capture: --relay wants IPv4:PORT (at most %d)\n",
+					CAP_MAX_RELAYS);
+				return -1;
+			}
+			o->nrelays++;
+			break;
+		case 'i': o->instance = optarg; break;
+		case 'g': o->game_host = optarg; break;
+		case 'P': o->passive = 1; break;
+		case 'w': o->password = optarg; break;
+		case 's': o->second_player = 1; break;
+		case 'F': o->ring_frames = strtoull(optarg, NULL, 10); break;
+		case 'R': o->ring_raw_mb = strtoull(optarg, NULL, 10); break;
+		case 'd': o->decode_file = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc || !o->feed) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void send_to_game(struct cap *c, const uint8_t *buf, size_t len)
+{
+	if (len && sendto(c->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&c->game,
+			  sizeof c->game) < 0)
+		log_warn("msg=\"send to game failed\" feed=%s error=\"%s\"", c->dec->feed,
+			 strerror(errno));
+}
+
+static void hello(struct cap *c, int64_t now_mono)
+{
+	uint8_t buf[DEC_OUT_MAX];
+	size_t n = c->dec->hello(c->st, buf, sizeof buf);
+
+	send_to_game(c, buf, n);
+	c->last_hello_mono = now_mono;
+	c->handshakes++;
+	seg_stat_add(c->stats, SEG_STAT_HANDSHAKES, 1);
+}
+
+static void publish_meta(struct cap *c)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &c->last_src.sin_addr, ip, sizeof ip);
+	snprintf(c->st->meta.source, sizeof c->st->meta.source, "%s:%u", ip,
+		 ntohs(c->last_src.sin_port));
+	seg_meta_write(c->seg, &c->st->meta);
+	c->meta_gen = c->st->meta_gen;
+	log_info("msg=metadata feed=%s game=%s car=\"%s\" track=\"%s\" layout=\"%s\" driver=\"%s\" "
+		 "source=%s", c->dec->feed, c->st->meta.game, c->st->meta.car, c->st->meta.track,
+		 c->st->meta.layout, c->st->meta.driver, c->st->meta.source);
+}
+
+static void handle_packet(struct cap *c, struct cap_pkt *k, uint16_t port)
+{
+	struct pw_frame f;
+	int r;
+
+	seg_stat_add(c->stats, SEG_STAT_PACKETS, 1);
+	seg_stat_add(c->stats, SEG_STAT_BYTES, k->len);
+	seg_raw_append(c->seg, k->t_ns, k->data, k->len, ntohl(k->from.sin_addr.s_addr),
+		       ntohs(k->from.sin_port), port);
+	if (k->truncated) {
+		seg_stat_add(c->stats, SEG_STAT_WRONG_SIZE, 1);
+		return;
+	}
+	if (k->from.sin_addr.s_addr != c->last_src.sin_addr.s_addr ||
+	    k->from.sin_port != c->last_src.sin_port) {
+		c->last_src = k->from;
+		c->st->meta_gen++; /* the source is metadata too */
+	}
+	r = c->dec->decode(c->st, k->data, k->len, &f);
+	if (r == DEC_ESIZE) {
+		seg_stat_add(c->stats, SEG_STAT_WRONG_SIZE, 1);
+	} else if (r == DEC_EFORMAT) {
+		seg_stat_add(c->stats, SEG_STAT_UNKNOWN, 1);
+	} else {
+		seg_stat_add(c->stats, SEG_STAT_DECODED, 1);
+		if (r == DEC_FRAME) {
+			f.t_ns = k->t_ns;
+			seg_publish(c->seg, &f);
+			seg_stat_add(c->stats, SEG_STAT_FRAMES, 1);
+		}
+	}
+	if (c->st->out_len) {
+		if (c->client && !c->o->passive)
+			send_to_game(c, c->st->out, c->st->out_len);
+		c->st->out_len = 0;
+	}
+	if (c->st->meta_gen != c->meta_gen)
+		publish_meta(c);
+}
+
+static void tick(struct cap *c, int64_t now_mono)
+{
+	int64_t now = clock_now_ns();
+	uint64_t v[SEG_STAT_COUNT];
+
+	seg_heartbeat(c->seg, now);
+	if (now_mono - c->rate_mono >= NS_PER_S) {
+		double dt = (double)(now_mono - c->rate_mono) / NS_PER_S;
+		seg_stats_read(c->seg, v);
+		seg_stat_set(c->stats, SEG_STAT_PACKET_RATE_MHZ,
+			     (uint64_t)((double)(v[SEG_STAT_PACKETS] - c->rate_pkts) * 1000 / dt));
+		seg_stat_set(c->stats, SEG_STAT_FRAME_RATE_MHZ,
+			     (uint64_t)((double)(v[SEG_STAT_FRAMES] - c->rate_frames) * 1000 / dt));
+		c->rate_pkts = v[SEG_STAT_PACKETS];
+		c->rate_frames = v[SEG_STAT_FRAMES];
+		c->rate_mono = now_mono;
+	}
+	if (c->client && !c->o->passive &&
+	    now_mono - c->last_rx_mono >= HANDSHAKE_SILENCE_MS * NS_PER_MS &&
+	    now_mono - c->last_hello_mono >= HANDSHAKE_SILENCE_MS * NS_PER_MS) {
+		if (!c->silent_logged)
+			log_warn("msg=\"no data from the game, handshaking again every %d ms\" feed=%s "
+				 "game=%s:%u", HANDSHAKE_SILENCE_MS, c->dec->feed, c->o->game_host,
+				 ntohs(c->game.sin_port));
+		c->silent_logged = 1;
+		hello(c, now_mono);
+	}
+}
+
+static int run(struct cap *c, uint16_t port)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int64_t now_mono = clock_mono_ns(), next_tick = now_mono;
+
+	c->rate_mono = now_mono;
+	c->last_rx_mono = now_mono;
+	if (c->client && !c->o->passive)
+		hello(c, now_mono);
+	while (!stop_requested) {
+		int n, pr = poll(&pfd, 1, TICK_MS);
+
+		if (pr < 0 && errno != EINTR) {
+			log_error("msg=poll error=\"%s\"", strerror(errno));
+			return -1;
+		}
+		/* drain everything queued, batch by batch, before the next poll */
+		for (int rounds = 0; rounds < 1024 && (n = net_rx_batch(c->fd, &c->rx)) > 0; rounds++) {
+			for (int i = 0; i < n; i++)
+				handle_packet(c, &c->rx.pkt[i], port);
+			if (c->rx.have_drops)
+				seg_stat_set(c->stats, SEG_STAT_KERNEL_DROPS, c->rx.kernel_drops);
+			if (c->o->nrelays) {
+				uint64_t sent = 0;
+				int fails = net_relay(c->fd, c->o->relays, c->o->nrelays, c->rx.pkt, n,
+						      &sent);
+				seg_stat_add(c->stats, SEG_STAT_RELAYED, sent);
+				seg_stat_add(c->stats, SEG_STAT_RELAY_ERRORS, (uint64_t)fails);
+			}
+			seg_stat_set(c->stats, SEG_STAT_LAST_PACKET_NS, (uint64_t)c->rx.pkt[n - 1].t_ns);
+			seg_notify(c->seg);
+			c->last_rx_mono = clock_mono_ns();
+			if (c->silent_logged) {
+				log_info("msg=\"game is sending again\" feed=%s", c->dec->feed);
+				c->silent_logged = 0;
+			}
+		}
+		if (n < 0)
+			seg_stat_add(c->stats, SEG_STAT_RECV_ERRORS, 1);
+		now_mono = clock_mono_ns();
+		if (now_mono >= next_tick) {
+			tick(c, now_mono);
+			next_tick = now_mono + TICK_MS * NS_PER_MS;
+		}
+	}
+	return 0;
+}
+
+static int setup(struct cap *c, const struct cap_opts *o, uint16_t *port_out)
+{
+	struct seg_config sc = seg_default_config(c->dec->max_rate_hz, c->dec->raw_bytes_per_s);
+	uint16_t port = o->port ? o->port : c->dec->default_port;
+	int granted = 0, err;
+	const char *bind_ip = o->bind;
+	uint16_t bind_port = port;
+
+	if (o->ring_frames)
+		sc.frame_slots = o->ring_frames;
+	if (o->ring_raw_mb)
+		sc.raw_bytes = o->ring_raw_mb << 20;
+	c->client = c->dec->mode == DEC_CLIENT;
+	if (c->client && !o->passive) {
+		c->game = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
+		if (net_parse_ip(o->game_host, &c->game.sin_addr) < 0) {
+			log_error("msg=\"--game-host must be an IPv4 address\" value=%s", o->game_host);
+			return -1;
+		}
+		bind_port = 0; /* the game answers to whatever port we send from */
+	}
+	c->fd = net_udp_socket(bind_ip, bind_port, CAP_RCVBUF_DEFAULT, &granted);
+	if (c->fd < 0) {
+		log_error("msg=\"cannot bind\" feed=%s addr=%s:%u error=\"%s\"", c->dec->feed, bind_ip,
+			  bind_port, strerror(-c->fd));
+		return -1;
+	}
+	if (granted < CAP_RCVBUF_DEFAULT)
+		log_warn("msg=\"receive buffer smaller than asked; raise net.core.rmem_max\" "
+			 "wanted=%d granted=%d", CAP_RCVBUF_DEFAULT, granted);
+	err = seg_create(&c->seg, o->instance, c->dec->feed, c->dec->feed_id, &sc);
+	if (err == -EBUSY) {
+		log_error("msg=\"feed is already captured by another live pw-capture\" feed=%s "
+			  "instance=%s", c->dec->feed, o->instance);
+		return -1;
+	}
+	if (err < 0) {
+		log_error("msg=\"cannot create segment\" feed=%s error=\"%s\"", c->dec->feed,
+			  strerror(-err));
+		return -1;
+	}
+	c->stats = seg_stats(c->seg);
+	seg_stat_set(c->stats, SEG_STAT_RCVBUF, (uint64_t)granted);
+	if (net_rx_init(&c->rx) < 0)
+		return -1;
+	seg_meta_write(c->seg, &c->st->meta);
+	log_info("msg=started feed=%s mode=%s addr=%s:%u game=%s:%u rcvbuf=%d ring_frames=%llu "
+		 "ring_raw_bytes=%llu segment=/pitwall.%s.%s seq=%llu generation=%llu relays=%d",
+		 c->dec->feed, c->client ? (o->passive ? "passive" : "client") : "listen", bind_ip,
+		 bind_port, c->client ? o->game_host : "-", c->client ? port : 0, granted,
+		 (unsigned long long)seg_header(c->seg)->frame_slots,
+		 (unsigned long long)seg_header(c->seg)->raw_bytes, o->instance, c->dec->feed,
+		 (unsigned long long)seg_write_seq(c->seg),
+		 (unsigned long long)seg_header(c->seg)->generation, o->nrelays);
+	*port_out = port;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct cap_opts o;
+	struct cap c = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err[256];
+	uint16_t port = 0;
+	int rc = 1;
+
+	log_init("capture");
+	if (config_load(&cfg, err, sizeof err) < 0) {
+		log_error("msg=\"bad configuration\" error=\"%s\"", err);
+		return 2;
+	}
+	if (parse_opts(argc, argv, &o, &cfg) < 0)
+		return 2;
+	c.o = &o;
+	c.dec = dec_find(o.feed);
+	if (!c.dec) {
+		fprintf(stderr, "pw-capture: unknown feed '%s' (ksudp, pcars, acc, forza, f1)\n", o.feed);
+		return 2;
+	}
+	if (o.decode_file)
+		return offline_decode(&o, c.dec) < 0 ? 1 : 0;
+	config_log(&cfg);
+	c.st = calloc(1, sizeof *c.st);
+	if (!c.st)
+		return 1;
+	if (o.second_player)
+		c.st->opt_flags |= DEC_OPT_F1_SECOND_PLAYER;
+	if (o.password && c.dec->feed_id == PW_FEED_ACC)
+		dec_acc_set_password(c.st, o.password);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (setup(&c, &o, &port) == 0)
+		rc = run(&c, port) < 0 ? 1 : 0;
+	if (c.client && !o.passive && c.dec->bye && c.fd > 0) {
+		uint8_t buf[DEC_OUT_MAX];
+		send_to_game(&c, buf, c.dec->bye(c.st, buf, sizeof buf));
+	}
+	if (c.seg) {
+		uint64_t v[SEG_STAT_COUNT];
+		seg_stats_read(c.seg, v);
+		/* a zero heartbeat tells readers at once that the feed is down */
+		seg_heartbeat(c.seg, 0);
+		log_info("msg=stopped feed=%s packets=%llu frames=%llu wrong_size=%llu unknown=%llu "
+			 "kernel_drops=%llu handshakes=%llu", c.dec->feed,
+			 (unsigned long long)v[SEG_STAT_PACKETS], (unsigned long long)v[SEG_STAT_FRAMES],
+			 (unsigned long long)v[SEG_STAT_WRONG_SIZE],
+			 (unsigned long long)v[SEG_STAT_UNKNOWN],
+			 (unsigned long long)v[SEG_STAT_KERNEL_DROPS], (unsigned long long)c.handshakes);
+		seg_close(c.seg);
+	}
+	if (c.fd > 0)
+		close(c.fd);
+	net_rx_fini(&c.rx);
+	free(c.st);
+	return rc;
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# scripts/run.sh - install what is missing, build, and run the pitwall stack under
+# supervisor, with pw-sim emulating a game on every feed.
+#
+#   scripts/run.sh            start (foreground; Ctrl-C stops everything)
+#   scripts/run.sh --no-sim   start for real games: no emulators, feeds listen on $PITWALL_LISTEN
+#   scripts/run.sh status     supervisor's view of the processes, then pwctl feeds
+#   scripts/run.sh stop       stop a stack started from another terminal
+#
+# Configuration comes from the PITWALL_* environment (see README). The supervisor
+# configuration is generated from scripts/supervisord.conf.in into $PITWALL_RUN_DIR.
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+INSTANCE=${PITWALL_INSTANCE:-default}
+RUN_DIR=${PITWALL_RUN_DIR:-/tmp/pitwall-$INSTANCE}
+CONF=$RUN_DIR/supervisord.conf
+CTL() { supervisorctl -c "$CONF" "$@"; }
+
+case ${1:-start} in
+status)
+	CTL status || true
+	exec "$ROOT/build/bin/pwctl" --instance "$INSTANCE" feeds
+	;;
+stop)
+	CTL shutdown
+	exit 0
+	;;
+start | --no-sim) ;;
+*)
+	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+	;;
+esac
+SIM=1
+[ "${1:-}" = --no-sim ] && SIM=0
+
+scripts/install-deps.sh
+make -j"$(nproc 2>/dev/null || echo 2)" all >/dev/null
+mkdir -p "$RUN_DIR/logs"
+if [ -S "$RUN_DIR/supervisor.sock" ] && CTL status >/dev/null 2>&1; then
+	echo "run.sh: a stack already runs for instance '$INSTANCE' (scripts/run.sh stop)" >&2
+	exit 1
+fi
+
+FEEDS=${PITWALL_FEEDS:-ksudp,pcars,acc,forza,f1}
+GAME_HOST=${PITWALL_GAME_HOST:-127.0.0.1}
+LISTEN=${PITWALL_LISTEN:-0.0.0.0}
+[ "$SIM" = 1 ] && LISTEN=127.0.0.1 # emulators run here: nothing needs to reach us from outside
+
+program() { # name priority command
+	cat <<EOT
+
+[program:$1]
+command=$3
+priority=$2
+autorestart=true
+startsecs=1
+startretries=1000
+stopsignal=TERM
+stopwaitsecs=5
+redirect_stderr=true
+stdout_logfile=$RUN_DIR/logs/$1.log
+stdout_logfile_maxbytes=10MB
+stdout_logfile_backups=3
+EOT
+}
+
+{
+	sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@INSTANCE@|$INSTANCE|g" scripts/supervisord.conf.in
+	IFS=, read -r -a feeds <<<"$FEEDS"
+	for entry in "${feeds[@]}"; do
+		feed=${entry%%:*}
+		port=${entry#*:}
+		[ "$port" = "$entry" ] && port=""
+		portopt=${port:+--port $port}
+		program "capture-$feed" 10 "$ROOT/build/bin/pw-capture --feed $feed $portopt --bind $LISTEN --game-host $GAME_HOST"
+		if [ "$SIM" = 1 ]; then
+			program "sim-$feed" 20 "$ROOT/build/bin/pw-sim --feed $feed $portopt --host 127.0.0.1 --rate 60 --mode laps --quiet"
+		fi
+	done
+} >"$CONF"
+
+supervisord -n -c "$CONF" &
+SUP=$!
+trap 'echo; echo "stopping the stack..."; CTL shutdown >/dev/null 2>&1 || kill $SUP; wait $SUP 2>/dev/null; exit 0' INT TERM
+
+for _ in $(seq 100); do
+	"$ROOT/build/bin/pwctl" --instance "$INSTANCE" feeds --json 2>/dev/null | grep -q '"status":"up"' && break
+	sleep 0.2
+done
+sleep 1.5 # one rate window, so packets/s are filled in
+echo
+"$ROOT/build/bin/pwctl" --instance "$INSTANCE" feeds
+cat <<EOT
+
+pitwall is running (instance '$INSTANCE'$([ "$SIM" = 1 ] && echo ", emulated games on every feed")).
+  live feed status:   build/bin/pwctl feeds --watch
+  latest frames:      build/bin/pwctl tail ksudp --count 3
+  processes:          scripts/run.sh status
+  logs:               $RUN_DIR/logs/
+Ctrl-C (or scripts/run.sh stop) stops everything.
+EOT
+wait $SUP
