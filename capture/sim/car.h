@@ -1,0 +1,133 @@
+/*
+ * car.h - pw-sim's vehicle model: a plausible GT3-like car.
+ *
+ * The spec (struct car_spec) is the ground truth the analysis is checked
+ * against: the same numbers drive the simulation and are printed in the
+ * truth JSON. The model is longitudinal physics along a given path (engine
+ * torque curve through the gearbox, aero drag, rolling resistance, brakes,
+ * traction limited by a friction circle) plus per-wheel quantities derived
+ * from the accelerations (loads, temperatures, pressures, wear, slip).
+ *
+ * Units: SI (m, s, kg, N, N*m, rad), rpm for engine speed, g = 9.80665 m/s^2.
+ * Wheel arrays are ordered FL, FR, RL, RR; lateral acceleration is + toward
+ * the car's right (a right-hand turn), longitudinal + forward.
+ *
+ * Everything here is pure and deterministic; car_state is plain data the
+ * caller owns (no allocation).
+ */
+#ifndef PW_SIM_CAR_H
+#define PW_SIM_CAR_H
+
+#define CAR_G 9.80665
+#define CAR_MAX_GEARS 8
+#define CAR_MAX_TORQUE_POINTS 12
+
+struct car_spec {
+	const char *name;
+	double mass_kg;
+	double wheel_radius_m;
+	double final_drive;
+	int num_gears;
+	double gear_ratios[CAR_MAX_GEARS];        /* 1st .. nth */
+	int torque_points;
+	double torque_curve[CAR_MAX_TORQUE_POINTS][2]; /* {rpm, N*m}, piecewise linear */
+	double idle_rpm;
+	double redline_rpm;
+	double max_rpm;                           /* rev limiter */
+	double drivetrain_efficiency;
+	double cda_m2;                            /* drag coefficient * frontal area */
+	double air_density_kgm3;
+	double rolling_resistance;                /* coefficient, N per N of weight */
+	double grip_limit_g;                      /* lateral */
+	double brake_limit_g;
+	double traction_limit_g;                  /* longitudinal drive, straight line */
+	double wheelbase_m;
+	double front_weight_frac;
+	double cg_height_m;
+	double track_width_m;
+	double steering_ratio;
+	double steer_lock_deg;                    /* steering-wheel angle at steer = 1 */
+	double understeer_rad_per_g;
+	double shift_time_s;                      /* drive cut while changing gear */
+	double fuel_capacity_l;
+	double fuel_start_l;
+};
+
+/* Dynamic state of one car; zero it, then car_state_init(). */
+struct car_state {
+	double v_ms;               /* road speed along the path */
+	double accel_ms2;          /* longitudinal, last step */
+	double accel_lat_ms2;      /* lateral (+ right), as last set by the caller */
+	int gear;
+	double rpm;
+	double throttle, brake, clutch;
+	double torque_nm;          /* engine output torque, last step */
+	double power_w;
+	double shift_left_s;       /* > 0 while a gear change cuts the drive */
+	double limiter_left_s;     /* > 0 shortly after the limiter cut fuel */
+	int traction_limited;
+	int abs_active;
+	double fuel_l;
+	double drive_force_n;      /* at the contact patches, after traction */
+	double brake_force_n;
+	double tyre_temp_c[4];
+	double tyre_wear[4];
+	double brake_temp_c[4];
+};
+
+/* Per-wheel channels derived from the state (car_wheels). */
+struct car_wheels {
+	double load_n[4];
+	double susp_travel_m[4];
+	double wheel_speed_rads[4];
+	double slip_ratio[4];
+	double slip_angle_rad[4];
+	double tyre_press_kpa[4];
+};
+
+/* Lifecycle */
+/* The built-in car ("pitwall_gt3"); static storage, never freed. */
+const struct car_spec *car_default(void);
+void car_state_init(const struct car_spec *c, struct car_state *st, double v_ms, int gear);
+
+/* Model functions (pure) */
+/* Full-throttle engine torque at rpm (piecewise linear, clamped at the ends). */
+double car_torque_nm(const struct car_spec *c, double rpm);
+/* Closed-throttle engine drag torque at rpm (negative). */
+double car_drag_torque_nm(const struct car_spec *c, double rpm);
+/* Engine rpm in gear at road speed v (wheel-derived, not clamped to idle). */
+double car_rpm_at(const struct car_spec *c, int gear, double v_ms);
+/* Road speed at which gear reaches rpm. */
+double car_speed_at(const struct car_spec *c, int gear, double rpm);
+/* Full-throttle tractive force at the wheels in gear at speed v (no traction
+ * limit, no limiter): torque(rpm) * ratio * final / radius * efficiency. */
+double car_wheel_force_n(const struct car_spec *c, int gear, double v_ms);
+/* Aero drag plus rolling resistance at speed v, N. */
+double car_resistance_n(const struct car_spec *c, double v_ms);
+/*
+ * The rpm in gear at which the full-throttle wheel force in gear + 1 at the
+ * same road speed becomes >= the force in gear (the optimal upshift point);
+ * max_rpm when gear + 1 never wins below the limiter. gear is 1..num_gears-1.
+ */
+double car_optimal_shift_rpm(const struct car_spec *c, int gear);
+/* Mean of the optimal shift rpms over gears 1..n-1, rounded to 10 rpm. */
+double car_recommended_shift_rpm(const struct car_spec *c);
+
+/* Operations */
+/* Start a gear change (drive cut for shift_time_s). gear is clamped to 1..n. */
+void car_shift(const struct car_spec *c, struct car_state *st, int gear);
+/*
+ * Advance the longitudinal dynamics by dt seconds with the given pedals
+ * (0..1). lat_ms2 is the lateral acceleration the path imposes now (it
+ * shrinks the traction and braking available, friction circle).
+ */
+void car_step(const struct car_spec *c, struct car_state *st, double throttle, double brake,
+	      double lat_ms2, double dt);
+/* Pedals that produce longitudinal acceleration a_ms2 at the current state. */
+void car_pedals_for(const struct car_spec *c, const struct car_state *st, double a_ms2,
+		    double *throttle, double *brake);
+/* Per-wheel quantities at the state; curvature_1pm (+ right) of the path. */
+void car_wheels(const struct car_spec *c, const struct car_state *st, double curvature_1pm,
+		struct car_wheels *w);
+
+#endif
