@@ -12,9 +12,9 @@ DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
 
-PKG_CFLAGS := $(shell pkg-config --cflags libzmq jansson 2>/dev/null) \
+PKG_CFLAGS := $(shell pkg-config --cflags libzmq jansson libzstd 2>/dev/null) \
               $(shell pkg-config --cflags civetweb 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libzmq jansson 2>/dev/null || echo -lzmq -ljansson) \
+PKG_LIBS   := $(shell pkg-config --libs libzmq jansson libzstd 2>/dev/null || echo -lzmq -ljansson -lzstd) \
               $(shell pkg-config --libs civetweb 2>/dev/null || echo -lcivetweb)
 
 OPT      ?= -O2
@@ -37,6 +37,8 @@ SIM_MAIN    := capture/sim/sim.c
 SIMLIB_SRC  := $(filter-out $(ENC_SRC) $(SIM_MAIN),$(wildcard capture/sim/*.c))
 REPLAY_SRC  := $(wildcard capture/replay/*.c)
 PWCTL_SRC   := $(wildcard api/pwctl/*.c)
+STORE_MAIN  := store/store.c
+STORELIB_SRC := $(filter-out $(STORE_MAIN),$(wildcard store/*.c))
 TEST_SRC    := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC   := $(wildcard tests/bench/bench_*.c)
@@ -47,7 +49,8 @@ LIB_COMMON := $(BUILD)/lib/libpwcommon.a
 LIB_DEC    := $(BUILD)/lib/libpwdecode.a
 LIB_ENC    := $(BUILD)/lib/libpwencode.a
 LIB_SIM    := $(BUILD)/lib/libpwsim.a
-LIBS_ALL   := $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
+LIB_STORE  := $(BUILD)/lib/libpwstore.a
+LIBS_ALL   := $(LIB_STORE) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
 
 PROGS := $(BUILD)/bin/pw-capture $(BUILD)/bin/pw-sim $(BUILD)/bin/pw-replay $(BUILD)/bin/pwctl
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -65,6 +68,7 @@ $(LIB_COMMON): $(call obj,$(COMMON_SRC))
 $(LIB_DEC):    $(call obj,$(DEC_SRC))
 $(LIB_ENC):    $(call obj,$(ENC_SRC))
 $(LIB_SIM):    $(call obj,$(SIMLIB_SRC))
+$(LIB_STORE):  $(call obj,$(STORELIB_SRC))
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

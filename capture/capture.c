@@ -282,6 +282,8 @@ static int run(struct cap *c, uint16_t port)
 				log_info("msg=\"game is sending again\" feed=%s", c->dec->feed);
 				c->silent_logged = 0;
 			}
+			if (n < CAP_BATCH)
+				break; /* queue drained: poll rather than a recvmmsg that finds nothing */
 		}
 		if (n < 0)
 			seg_stat_add(c->stats, SEG_STAT_RECV_ERRORS, 1);

@@ -412,8 +412,8 @@ uint64_t seg_oldest(const struct seg *s)
 {
 	uint64_t w = seg_write_seq(s);
 
-	/* the slot of seq w may be mid-write, so w - slots is not safe */
-	return w >= s->h->frame_slots ? w - s->h->frame_slots + 1 : 0;
+	/* seq w - slots may be mid-overwrite; seg_read's tag check notices that */
+	return w >= s->h->frame_slots ? w - s->h->frame_slots : 0;
 }
 
 /* 1 intact, 0 not yet written, -1 overwritten by a newer sequence */
@@ -435,25 +435,25 @@ static int read_slot(struct seg *s, uint64_t seq, struct pw_frame *out)
 int seg_read(struct seg *s, struct seg_cursor *c, struct pw_frame *out)
 {
 	for (int tries = 0; tries < 8; tries++) {
-		uint64_t w = seg_write_seq(s);
-		uint64_t oldest;
-		int r;
+		uint64_t w, oldest;
+		/* Fast path: the slot's own tag says whether c->next is there, so a
+		 * reader keeping up never touches write_seq, the cache line the
+		 * producer writes for every frame. */
+		int r = read_slot(s, c->next, out);
 
-		if (c->next >= w)
-			return 0;
-		oldest = w >= s->h->frame_slots ? w - s->h->frame_slots + 1 : 0;
-		if (c->next < oldest) {
-			c->missed += oldest - c->next;
-			c->next = oldest;
-		}
-		r = read_slot(s, c->next, out);
 		if (r > 0) {
 			c->next++;
 			return 1;
 		}
 		if (r == 0)
-			return 0;
-		/* overwritten while we looked: the writer moved on; recompute */
+			return 0; /* not written yet (or being written) */
+		/* overwritten: lapped; skip to the oldest intact frame */
+		w = seg_write_seq(s);
+		oldest = w >= s->h->frame_slots ? w - s->h->frame_slots : 0;
+		if (c->next < oldest) {
+			c->missed += oldest - c->next;
+			c->next = oldest;
+		}
 	}
 	return 0;
 }

@@ -2,7 +2,7 @@
 # scripts/install-deps.sh - install what pitwall needs on Debian, idempotently:
 # does nothing (and needs no network) when every package is already present.
 set -eu
-PKGS="build-essential pkg-config libzmq3-dev libjansson-dev libcivetweb-dev supervisor clang \
+PKGS="build-essential pkg-config libzmq3-dev libjansson-dev libcivetweb-dev libzstd-dev supervisor clang \
 procps iproute2 python3"
 missing=""
 for p in $PKGS; do

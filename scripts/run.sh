@@ -76,20 +76,24 @@ EOT
 		portopt=${port:+--port $port}
 		program "capture-$feed" 10 "$ROOT/build/bin/pw-capture --feed $feed $portopt --bind $LISTEN --game-host $GAME_HOST"
 		if [ "$SIM" = 1 ]; then
-			program "sim-$feed" 20 "$ROOT/build/bin/pw-sim --feed $feed $portopt --host 127.0.0.1 --rate 60 --mode laps --quiet"
+			# before the captures: AC and ACC captures handshake with it at once
+			program "sim-$feed" 5 "$ROOT/build/bin/pw-sim --feed $feed $portopt --host 127.0.0.1 --rate 60 --mode laps --quiet"
 		fi
 	done
 } >"$CONF"
 
-supervisord -n -c "$CONF" &
+supervisord -n -c "$CONF" >"$RUN_DIR/logs/supervisord.out" 2>&1 &
 SUP=$!
 trap 'echo; echo "stopping the stack..."; CTL shutdown >/dev/null 2>&1 || kill $SUP; wait $SUP 2>/dev/null; exit 0' INT TERM
 
-for _ in $(seq 100); do
-	"$ROOT/build/bin/pwctl" --instance "$INSTANCE" feeds --json 2>/dev/null | grep -q '"status":"up"' && break
+# until every feed is up with a measured rate (or 15 s: a real game may not be running)
+for _ in $(seq 75); do
+	"$ROOT/build/bin/pwctl" --instance "$INSTANCE" feeds --json 2>/dev/null | python3 -c '
+import json, sys
+feeds = [f for f in json.load(sys.stdin) if f["pid"]]
+sys.exit(0 if feeds and all(f["status"] == "up" and f["frames_per_s"] > 0 for f in feeds) else 1)' && break
 	sleep 0.2
 done
-sleep 1.5 # one rate window, so packets/s are filled in
 echo
 "$ROOT/build/bin/pwctl" --instance "$INSTANCE" feeds
 cat <<EOT

@@ -140,12 +140,12 @@ static void print_json(const struct feed_row *rows, int n)
 
 static void print_table(const struct feed_row *rows, int n)
 {
-	printf("%-7s %-6s %8s %8s %10s %10s %8s %8s %7s  %-22s %-20s %-18s %s\n", "FEED", "STATUS",
+	printf("%-7s %-6s %8s %8s %10s %10s %8s %8s %7s  %-26s %-20s %-18s %s\n", "FEED", "STATUS",
 	       "PKT/S", "FRM/S", "RECEIVED", "DECODED", "WRONGSZ", "UNKNOWN", "DROPS", "GAME", "CAR",
 	       "TRACK", "DRIVER");
 	for (int i = 0; i < n; i++) {
 		const struct feed_row *r = &rows[i];
-		printf("%-7s %-6s %8.1f %8.1f %10llu %10llu %8llu %8llu %7llu  %-22s %-20s %-18s %s\n",
+		printf("%-7s %-6s %8.1f %8.1f %10llu %10llu %8llu %8llu %7llu  %-26s %-20s %-18s %s\n",
 		       r->name, seg_status_name(r->status), r->v[SEG_STAT_PACKET_RATE_MHZ] / 1000.0,
 		       r->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0, (unsigned long long)r->v[SEG_STAT_PACKETS],
 		       (unsigned long long)r->v[SEG_STAT_DECODED],

@@ -18,7 +18,7 @@
 #include "common/log.h"
 #include "common/pcap.h"
 
-#define BATCH 64
+#define BATCH 256
 
 static volatile sig_atomic_t stop_requested;
 
@@ -230,6 +230,11 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	/* connected: the kernel routes once instead of per datagram */
+	if (connect(fd, (struct sockaddr *)&dst, sizeof dst) < 0) {
+		log_error("msg=\"cannot reach destination\" error=\"%s\"", strerror(errno));
+		return 1;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	t0 = clock_mono_ns();
@@ -253,8 +258,7 @@ int main(int argc, char **argv)
 			do {
 				iov[m] = (struct iovec){ c.data + c.pkts[i].off, c.pkts[i].len };
 				memset(&msgs[m], 0, sizeof msgs[m]);
-				msgs[m].msg_hdr = (struct msghdr){ .msg_name = &dst, .msg_namelen = sizeof dst,
-								   .msg_iov = &iov[m], .msg_iovlen = 1 };
+				msgs[m].msg_hdr = (struct msghdr){ .msg_iov = &iov[m], .msg_iovlen = 1 };
 				m++;
 				i++;
 			} while ((o.max || o.pps > 0) && m < BATCH && i < c.n &&
