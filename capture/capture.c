@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +20,7 @@
 #include "common/seg.h"
 
 #define HANDSHAKE_SILENCE_MS 2000   /* re-handshake when a client feed stays silent this long */
-#define TICK_MS 100                 /* heartbeat period */
+#define TICK_MS 100                 /* heartbeat period (receives wait at most NET_WAIT_MS) */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -246,9 +245,32 @@ static void tick(struct cap *c, int64_t now_mono)
 	}
 }
 
+static void handle_batch(struct cap *c, int n, uint16_t port)
+{
+	for (int i = 0; i < n; i++)
+		handle_packet(c, &c->rx.pkt[i], port);
+	if (c->rx.have_drops)
+		seg_stat_set(c->stats, SEG_STAT_KERNEL_DROPS, c->rx.kernel_drops);
+	if (c->o->nrelays) {
+		uint64_t sent = 0;
+		int fails = net_relay(c->fd, c->o->relays, c->o->nrelays, c->rx.pkt, n, &sent);
+		seg_stat_add(c->stats, SEG_STAT_RELAYED, sent);
+		seg_stat_add(c->stats, SEG_STAT_RELAY_ERRORS, (uint64_t)fails);
+	}
+	seg_stat_set(c->stats, SEG_STAT_LAST_PACKET_NS, (uint64_t)c->rx.pkt[n - 1].t_ns);
+	seg_notify(c->seg);
+	c->last_rx_mono = clock_mono_ns();
+	if (c->silent_logged) {
+		log_info("msg=\"game is sending again\" feed=%s", c->dec->feed);
+		c->silent_logged = 0;
+	}
+}
+
+/* One blocking receive per wake-up (it returns within NET_WAIT_MS when idle,
+ * which paces the heartbeat); a full batch means more is queued, so drain
+ * without blocking. Two syscalls per packet at game rates: recvmmsg, futex. */
 static int run(struct cap *c, uint16_t port)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	int64_t now_mono = clock_mono_ns(), next_tick = now_mono;
 
 	c->rate_mono = now_mono;
@@ -256,34 +278,13 @@ static int run(struct cap *c, uint16_t port)
 	if (c->client && !c->o->passive)
 		hello(c, now_mono);
 	while (!stop_requested) {
-		int n, pr = poll(&pfd, 1, TICK_MS);
+		int n = net_rx_batch(c->fd, &c->rx, 1);
 
-		if (pr < 0 && errno != EINTR) {
-			log_error("msg=poll error=\"%s\"", strerror(errno));
-			return -1;
-		}
-		/* drain everything queued, batch by batch, before the next poll */
-		for (int rounds = 0; rounds < 1024 && (n = net_rx_batch(c->fd, &c->rx)) > 0; rounds++) {
-			for (int i = 0; i < n; i++)
-				handle_packet(c, &c->rx.pkt[i], port);
-			if (c->rx.have_drops)
-				seg_stat_set(c->stats, SEG_STAT_KERNEL_DROPS, c->rx.kernel_drops);
-			if (c->o->nrelays) {
-				uint64_t sent = 0;
-				int fails = net_relay(c->fd, c->o->relays, c->o->nrelays, c->rx.pkt, n,
-						      &sent);
-				seg_stat_add(c->stats, SEG_STAT_RELAYED, sent);
-				seg_stat_add(c->stats, SEG_STAT_RELAY_ERRORS, (uint64_t)fails);
-			}
-			seg_stat_set(c->stats, SEG_STAT_LAST_PACKET_NS, (uint64_t)c->rx.pkt[n - 1].t_ns);
-			seg_notify(c->seg);
-			c->last_rx_mono = clock_mono_ns();
-			if (c->silent_logged) {
-				log_info("msg=\"game is sending again\" feed=%s", c->dec->feed);
-				c->silent_logged = 0;
-			}
-			if (n < CAP_BATCH)
-				break; /* queue drained: poll rather than a recvmmsg that finds nothing */
+		for (int rounds = 0; n > 0; rounds++) {
+			handle_batch(c, n, port);
+			if (n < CAP_BATCH || rounds == 1024)
+				break;
+			n = net_rx_batch(c->fd, &c->rx, 0);
 		}
 		if (n < 0)
 			seg_stat_add(c->stats, SEG_STAT_RECV_ERRORS, 1);

@@ -19,6 +19,7 @@
 #define CAP_BUF 4096               /* larger datagrams are truncated and counted as wrong size */
 #define CAP_MAX_RELAYS 8
 #define CAP_RCVBUF_DEFAULT (8 << 20)
+#define NET_WAIT_MS 100            /* longest a waiting receive blocks */
 
 struct cap_opts {
 	const char *feed;
@@ -60,8 +61,9 @@ int net_parse_ip(const char *s, struct in_addr *out);
 int net_udp_socket(const char *ip, uint16_t port, int want_rcvbuf, int *granted);
 int net_rx_init(struct cap_rx *rx);
 void net_rx_fini(struct cap_rx *rx);
-/* Receive up to CAP_BATCH datagrams without blocking: count, 0, or -errno. */
-int net_rx_batch(int fd, struct cap_rx *rx);
+/* Receive up to CAP_BATCH datagrams: count, 0 (nothing within NET_WAIT_MS when
+ * wait, nothing queued when not, or a signal), or -errno. */
+int net_rx_batch(int fd, struct cap_rx *rx, int wait);
 /* Forward n datagrams to each relay with one sendmmsg per relay; returns failures. */
 int net_relay(int fd, const struct sockaddr_in *relays, int nrelays, const struct cap_pkt *pkts,
 	      int n, uint64_t *sent);

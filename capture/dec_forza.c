@@ -75,6 +75,7 @@
 #define FZ_FM2023_LEN 331
 #define FZ_DASH_OFF 232   /* dash block in FM7 and FM2023 */
 #define FZ_FH_DASH_OFF 244 /* FH4/FH5: 12 undocumented bytes come first */
+#define FZ_DASH_LEN 79     /* dash block bytes every Dash format carries (FM7: 311 - 232) */
 #define FZ_WEAR_OFF 311
 #define FZ_TRACK_OFF 327
 
@@ -100,6 +101,13 @@ static const struct forza_format formats[] = {
 	{ FZ_FM2023_LEN, PW_GAME_FM2023, FZ_DASH_OFF, 1 },
 };
 
+/* The raw numbers behind meta.car, car_class and track, as last formatted:
+ * the strings are rebuilt only when one of them changes. */
+struct forza_meta_key {
+	int32_t car, car_class, pi, track;
+	uint8_t has_track;
+};
+
 struct forza_priv {
 	uint8_t have_prev, prev_race_on, have_lap, lap_start_known;
 	uint32_t prev_len;
@@ -108,6 +116,9 @@ struct forza_priv {
 	uint64_t session;
 	uint16_t prev_lap;
 	float lap_start_m;
+	uint8_t meta_game;     /* enum pw_game in meta.game; 0 = not set yet */
+	uint8_t have_meta_key;
+	struct forza_meta_key meta_key;
 };
 _Static_assert(sizeof(struct forza_priv) <= sizeof(((struct dec_state *)0)->priv),
 	       "forza_priv fits in dec_state.priv");
@@ -120,7 +131,8 @@ static const struct forza_format *format_for(size_t len)
 	return NULL;
 }
 
-static float f32_at(const uint8_t *b, size_t len, size_t off)
+/* Inline, so that with a constant len and offset the bounds check folds away. */
+static inline float f32_at(const uint8_t *b, size_t len, size_t off)
 {
 	return fin(rd_f32(b, len, off));
 }
@@ -177,6 +189,7 @@ static float degf_to_c(float f)
 	return (f - 32.0f) * 5.0f / 9.0f;
 }
 
+/* len: FZ_SLED_LEN, the bytes every format has (all reads below are inside it). */
 static void decode_sled(const uint8_t *b, size_t len, struct pw_frame *out)
 {
 	float vx = f32_at(b, len, 32), vy = f32_at(b, len, 36), vz = f32_at(b, len, 40);
@@ -226,33 +239,33 @@ static void lap_distance(struct forza_priv *p, struct pw_frame *out, uint16_t la
 	}
 }
 
-static void decode_dash(struct forza_priv *p, const uint8_t *b, size_t len, size_t d,
-			struct pw_frame *out)
+/* b, len: the dash block (FZ_DASH_LEN bytes, offsets below relative to it). */
+static void decode_dash(struct forza_priv *p, const uint8_t *b, size_t len, struct pw_frame *out)
 {
-	float cur_lap_s = f32_at(b, len, d + 60);
-	uint16_t lap = rd_u16(b, len, d + 68);
-	uint8_t race_pos = rd_u8(b, len, d + 70);
+	float cur_lap_s = f32_at(b, len, 60);
+	uint16_t lap = rd_u16(b, len, 68);
+	uint8_t race_pos = rd_u8(b, len, 70);
 	int gear_known;
-	int8_t gear = gear_from(rd_u8(b, len, d + 75), &gear_known);
+	int8_t gear = gear_from(rd_u8(b, len, 75), &gear_known);
 
 	for (int i = 0; i < 3; i++)
-		out->pos_m[i] = f32_at(b, len, d + 4 * (size_t)i);
-	out->speed_kmh = fin(f32_at(b, len, d + 12) * 3.6f);
-	out->power_w = f32_at(b, len, d + 16);
-	out->torque_nm = f32_at(b, len, d + 20);
+		out->pos_m[i] = f32_at(b, len, 4 * (size_t)i);
+	out->speed_kmh = fin(f32_at(b, len, 12) * 3.6f);
+	out->power_w = f32_at(b, len, 16);
+	out->torque_nm = f32_at(b, len, 20);
 	for (int w = 0; w < 4; w++)
-		out->tyre_temp_c[w] = fin(degf_to_c(f32_at(b, len, d + 24 + 4 * (size_t)w)));
-	out->boost_bar = fin(f32_at(b, len, d + 40) * FZ_BAR_PER_PSI);
-	out->fuel_frac = unit_clamp(f32_at(b, len, d + 44));
-	out->best_lap_ms = lap_ms(f32_at(b, len, d + 52));
-	out->last_lap_ms = lap_ms(f32_at(b, len, d + 56));
+		out->tyre_temp_c[w] = fin(degf_to_c(f32_at(b, len, 24 + 4 * (size_t)w)));
+	out->boost_bar = fin(f32_at(b, len, 40) * FZ_BAR_PER_PSI);
+	out->fuel_frac = unit_clamp(f32_at(b, len, 44));
+	out->best_lap_ms = lap_ms(f32_at(b, len, 52));
+	out->last_lap_ms = lap_ms(f32_at(b, len, 56));
 	out->lap_time_ms = lap_ms(cur_lap_s);
 	out->lap = lap;
-	out->throttle = unit_u8(rd_u8(b, len, d + 71));
-	out->brake = unit_u8(rd_u8(b, len, d + 72));
-	out->clutch = unit_u8(rd_u8(b, len, d + 73));
-	out->handbrake = unit_u8(rd_u8(b, len, d + 74));
-	out->steer = steer_from(rd_s8(b, len, d + 76));
+	out->throttle = unit_u8(rd_u8(b, len, 71));
+	out->brake = unit_u8(rd_u8(b, len, 72));
+	out->clutch = unit_u8(rd_u8(b, len, 73));
+	out->handbrake = unit_u8(rd_u8(b, len, 74));
+	out->steer = steer_from(rd_s8(b, len, 76));
 	out->present |= FRAME_P_POS | FRAME_P_SPEED | FRAME_P_POWER | FRAME_P_TORQUE |
 			FRAME_P_TYRE_TEMP | FRAME_P_BOOST | FRAME_P_FUEL_FRAC | FRAME_P_BEST_LAP |
 			FRAME_P_LAST_LAP | FRAME_P_LAP_TIME | FRAME_P_LAP | FRAME_P_THROTTLE |
@@ -265,7 +278,7 @@ static void decode_dash(struct forza_priv *p, const uint8_t *b, size_t len, size
 		out->position = race_pos;
 		out->present |= FRAME_P_POSITION;
 	}
-	lap_distance(p, out, lap, f32_at(b, len, d + 48), cur_lap_s);
+	lap_distance(p, out, lap, f32_at(b, len, 48), cur_lap_s);
 }
 
 static void decode_fm2023(const uint8_t *b, size_t len, struct pw_frame *out)
@@ -283,28 +296,52 @@ static void set_meta_u64(struct dec_state *st, uint64_t *dst, uint64_t v)
 	}
 }
 
-static void update_meta(struct dec_state *st, const struct forza_format *fmt, const uint8_t *b,
-			size_t len, int32_t track, int race_on)
+static void set_meta_strings(struct dec_state *st, const struct forza_meta_key *k)
 {
 	char s[META_STR];
-	const char *game = frame_game_name(fmt->game);
 
-	dec_meta_set(st, st->meta.game, sizeof st->meta.game, game, strlen(game));
+	snprintf(s, sizeof s, "car_ordinal:%d", (int)k->car);
+	dec_meta_set(st, st->meta.car, sizeof st->meta.car, s, strlen(s));
+	snprintf(s, sizeof s, "class:%d pi:%d", (int)k->car_class, (int)k->pi);
+	dec_meta_set(st, st->meta.car_class, sizeof st->meta.car_class, s, strlen(s));
+	if (k->has_track)
+		snprintf(s, sizeof s, "track_ordinal:%d", (int)k->track);
+	else
+		s[0] = '\0';
+	dec_meta_set(st, st->meta.track, sizeof st->meta.track, s, strlen(s));
+}
+
+/* Only this decoder writes these meta fields, so a string is formatted (and
+ * compared) only when its raw value differs from the one it was made from. */
+static void update_meta(struct dec_state *st, struct forza_priv *p,
+			const struct forza_format *fmt, const uint8_t *b, size_t len,
+			int32_t track, int race_on)
+{
+	struct forza_meta_key k;
+
+	if (p->meta_game != fmt->game) {
+		const char *game = frame_game_name(fmt->game);
+
+		dec_meta_set(st, st->meta.game, sizeof st->meta.game, game, strlen(game));
+		p->meta_game = (uint8_t)fmt->game;
+	}
 	if (st->meta.format != fmt->len) {
 		st->meta.format = (uint32_t)fmt->len;
 		st->meta_gen++;
 	}
 	if (!race_on && st->meta.car[0])
 		return;
-	snprintf(s, sizeof s, "car_ordinal:%d", (int)rd_s32(b, len, 212));
-	dec_meta_set(st, st->meta.car, sizeof st->meta.car, s, strlen(s));
-	snprintf(s, sizeof s, "class:%d pi:%d", (int)rd_s32(b, len, 216), (int)rd_s32(b, len, 220));
-	dec_meta_set(st, st->meta.car_class, sizeof st->meta.car_class, s, strlen(s));
-	if (fmt->fm2023)
-		snprintf(s, sizeof s, "track_ordinal:%d", (int)track);
-	else
-		s[0] = '\0';
-	dec_meta_set(st, st->meta.track, sizeof st->meta.track, s, strlen(s));
+	memset(&k, 0, sizeof k);   /* padding too: keys are compared with memcmp */
+	k.car = rd_s32(b, len, 212);
+	k.car_class = rd_s32(b, len, 216);
+	k.pi = rd_s32(b, len, 220);
+	k.has_track = (uint8_t)fmt->fm2023;
+	k.track = fmt->fm2023 ? track : 0;
+	if (p->have_meta_key && memcmp(&k, &p->meta_key, sizeof k) == 0)
+		return;
+	set_meta_strings(st, &k);
+	p->meta_key = k;
+	p->have_meta_key = 1;
 }
 
 static void track_session(struct dec_state *st, struct forza_priv *p, size_t len, int race_on,
@@ -343,7 +380,7 @@ static int forza_decode(struct dec_state *st, const uint8_t *buf, size_t len, st
 	track = fmt->fm2023 ? rd_s32(buf, len, FZ_TRACK_OFF) : -1;
 	ms = unwrap_ms(p, rd_u32(buf, len, 4));
 	track_session(st, p, len, race_on, car, track, ms);
-	update_meta(st, fmt, buf, len, track, race_on);
+	update_meta(st, p, fmt, buf, len, track, race_on);
 
 	frame_init(out, fmt->game, PW_FEED_FORZA);
 	out->game_session = p->session;
@@ -352,11 +389,12 @@ static int forza_decode(struct dec_state *st, const uint8_t *buf, size_t len, st
 	out->flags_known = FRAME_FLAG_PAUSED;
 	if (!race_on)
 		out->flags |= FRAME_FLAG_PAUSED;
-	decode_sled(buf, len, out);
+	/* constant lengths no longer than the datagram's, so the reads check at compile time */
+	decode_sled(buf, FZ_SLED_LEN, out);
 	if (fmt->dash)
-		decode_dash(p, buf, len, fmt->dash, out);
+		decode_dash(p, buf + fmt->dash, FZ_DASH_LEN, out);
 	if (fmt->fm2023)
-		decode_fm2023(buf, len, out);
+		decode_fm2023(buf, FZ_FM2023_LEN, out);
 	return DEC_FRAME;
 }
 

@@ -90,7 +90,8 @@
 #define G_MS2 9.80665f
 #define V1_PARTS 56
 #define V2_PARTS 32
-#define V2_REC 32      /* stride of the stored timings / time-stats records */
+#define V2_REC 32      /* largest timings / time-stats record */
+#define V2_CAR_LEN 538 /* original PC2 telemetry: holds every field of v2_car */
 
 enum pcars_v1_size {
 	V1_TELEMETRY = 1367,
@@ -145,8 +146,9 @@ static const struct car_layout v2_car = {
 
 struct pcars_priv {
 	uint64_t session;                       /* game_session of the current session */
-	uint8_t timings[V2_PARTS * V2_REC];     /* last v2 timings records (30 or 32 B used) */
-	uint8_t stats[V2_PARTS * V2_REC];       /* last v2 time-stats records (24 or 32 B used) */
+	uint8_t timings[V2_PARTS * V2_REC];     /* last v2 timings records, as sent */
+	uint8_t stats[V2_PARTS * V2_REC];       /* last v2 time-stats records, as sent */
+	uint8_t timings_rec, stats_rec;         /* their record sizes (30/32, 24/32) */
 	uint8_t game;                           /* enum pw_game of the session, 0 = none yet */
 	uint8_t have_timings, have_stats;
 	uint8_t have_session_state, session_state;
@@ -193,20 +195,22 @@ static void pcars_new_session(struct dec_state *st)
 	st->meta_gen++;
 }
 
-/* Every valid packet: the format decides the game; a switch is a new session. */
+/* Every valid packet: the format decides the game; a switch is a new session.
+ * meta.game is written only here, so it can change only with p->game. */
 static void pcars_enter(struct dec_state *st, enum pw_game game)
 {
 	struct pcars_priv *p = pcars_priv(st);
-	const char *name = frame_game_name(game);
 	uint32_t format = game == PW_GAME_PCARS1 ? 1 : 2;
 
 	if (p->game != game) {
+		const char *name = frame_game_name(game);
+
 		p->game = (uint8_t)game;
 		p->have_session_state = 0;
 		pcars_new_session(st);
+		if (strcmp(st->meta.game, name) != 0)
+			dec_meta_set(st, st->meta.game, sizeof st->meta.game, name, strlen(name));
 	}
-	if (strcmp(st->meta.game, name) != 0)
-		dec_meta_set(st, st->meta.game, sizeof st->meta.game, name, strlen(name));
 	if (st->meta.format != format) {
 		st->meta.format = format;
 		st->meta_gen++;
@@ -231,15 +235,19 @@ static const char *pcars_session_kind(unsigned session_state)
 	}
 }
 
+/* meta.session_type is written only here: it can change only with the state. */
 static void pcars_session_state(struct dec_state *st, unsigned ss)
 {
 	struct pcars_priv *p = pcars_priv(st);
-	const char *kind = pcars_session_kind(ss);
+	const char *kind;
 
-	if (p->have_session_state && p->session_state != ss)
+	if (p->have_session_state && p->session_state == ss)
+		return;
+	if (p->have_session_state)
 		pcars_new_session(st);
 	p->session_state = (uint8_t)ss;
 	p->have_session_state = 1;
+	kind = pcars_session_kind(ss);
 	if (strcmp(st->meta.session_type, kind) != 0)
 		dec_meta_set(st, st->meta.session_type, sizeof st->meta.session_type, kind,
 			     strlen(kind));
@@ -302,13 +310,16 @@ static void pcars_gear(struct pw_frame *f, uint8_t v)
 	}
 }
 
-static float f32_at(const uint8_t *b, size_t len, size_t off, int i)
+/* Inline, so that with a constant len and layout the bounds checks fold away. */
+static inline float f32_at(const uint8_t *b, size_t len, size_t off, int i)
 {
 	return fin(rd_f32(b, len, off + 4 * (size_t)i));
 }
 
-/* Car fields common to both telemetry layouts. */
-static void pcars_car(struct pw_frame *f, const uint8_t *b, size_t len, const struct car_layout *ly)
+/* Car fields common to both telemetry layouts. Inline into each caller, which
+ * passes a constant layout and a constant len (at most the datagram's), so
+ * every offset is known and every read checked at compile time. */
+static inline __attribute__((always_inline)) void pcars_car(struct pw_frame *f, const uint8_t *b, size_t len, const struct car_layout *ly)
 {
 	uint8_t car_flags = rd_u8(b, len, ly->car_flags);
 	float fuel_level = fin(rd_f32(b, len, ly->fuel_level));
@@ -446,7 +457,7 @@ static int v1_telemetry(struct dec_state *st, const uint8_t *b, size_t len, stru
 	for (int i = 0; i < 3; i++)
 		f->sector_ms[i] = lap_ms(rd_f32(b, len, 48 + 4 * (size_t)i));
 	f->present |= FRAME_P_BEST_LAP | FRAME_P_LAST_LAP | FRAME_P_LAP_TIME | FRAME_P_SECTOR_TIMES;
-	pcars_car(f, b, len, &v1_car);
+	pcars_car(f, b, V1_TELEMETRY, &v1_car);   /* len == V1_TELEMETRY */
 	v1_participant(f, b, len, p->viewed);
 	f->track_len_m = fin(rd_f32(b, len, 1360));
 	f->present |= FRAME_P_TRACK_LEN;
@@ -531,20 +542,20 @@ static void v2_participant(struct dec_state *st)
 	if (idx < 0 || idx >= V2_PARTS)
 		return;
 	if (p->have_stats) {
-		r = p->stats + V2_REC * (size_t)idx;
-		c->best_lap_ms = lap_ms(rd_f32(r, V2_REC, 0));
-		c->last_lap_ms = lap_ms(rd_f32(r, V2_REC, 4));
+		r = p->stats + p->stats_rec * (size_t)idx;
+		c->best_lap_ms = lap_ms(rd_f32(r, p->stats_rec, 0));
+		c->last_lap_ms = lap_ms(rd_f32(r, p->stats_rec, 4));
 		c->present |= FRAME_P_BEST_LAP | FRAME_P_LAST_LAP;
 	}
-	r = p->timings + V2_REC * (size_t)idx;
+	r = p->timings + p->timings_rec * (size_t)idx;
 	if (!p->have_timings || !(r[14] & 0x80))
 		return;    /* no timings yet, or record not active */
 	sector = r[15];
 	race_state = r[20];
 	lap = r[21];
-	pcars_pos(c, r, V2_REC, 0, sector);
-	c->lap_dist_m = rd_u16(r, V2_REC, 12);
-	c->lap_time_ms = running_ms(rd_f32(r, V2_REC, 22));
+	pcars_pos(c, r, p->timings_rec, 0, sector);
+	c->lap_dist_m = rd_u16(r, p->timings_rec, 12);
+	c->lap_time_ms = running_ms(rd_f32(r, p->timings_rec, 22));
 	c->present |= FRAME_P_LAP_DIST | FRAME_P_LAP_TIME;
 	pcars_race_position(c, r[14]);
 	pcars_sector(c, sector);
@@ -564,7 +575,7 @@ static int v2_telemetry(struct dec_state *st, const uint8_t *b, size_t len, stru
 	p->have_viewed = 1;
 	v2_participant(st);
 	*f = st->carry;
-	pcars_car(f, b, len, &v2_car);
+	pcars_car(f, b, V2_CAR_LEN, &v2_car);     /* len >= V2_CAR_LEN */
 	if (len >= 554) {   /* patch 5: full-precision position of the viewed car */
 		for (int i = 0; i < 3; i++)
 			f->pos_m[i] = f32_at(b, len, 542, i);
@@ -606,8 +617,9 @@ static int v2_timings(struct dec_state *st, const uint8_t *b, size_t len, unsign
 {
 	struct pcars_priv *p = pcars_priv(st);
 
-	for (size_t i = 0; i < V2_PARTS; i++)
-		memcpy(p->timings + V2_REC * i, b + 33 + rec * i, rec);
+	/* one block copy: per-record copies of a variable size cost a slow "rep movs" each */
+	memcpy(p->timings, b + 33, V2_PARTS * (size_t)rec);
+	p->timings_rec = (uint8_t)rec;
 	p->local_index = rd_u16(b, len, 33 + V2_PARTS * rec);   /* 0 past the 993-byte end */
 	p->have_timings = 1;
 	v2_participant(st);
@@ -627,8 +639,8 @@ static int v2_time_stats(struct dec_state *st, const uint8_t *b, size_t len, uns
 {
 	struct pcars_priv *p = pcars_priv(st);
 
-	for (size_t i = 0; i < V2_PARTS; i++)
-		memcpy(p->stats + V2_REC * i, b + 16 + rec * i, rec);
+	memcpy(p->stats, b + 16, V2_PARTS * (size_t)rec);
+	p->stats_rec = (uint8_t)rec;
 	p->have_stats = 1;
 	(void)len;
 	v2_participant(st);

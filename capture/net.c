@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,7 +57,7 @@ int net_udp_socket(const char *ip, uint16_t port, int want, int *granted)
 
 	if (net_parse_ip(ip, &a.sin_addr) < 0)
 		return -EINVAL;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	/* the kernel caps SO_RCVBUF at rmem_max; root may exceed it with FORCE */
@@ -68,6 +69,9 @@ int net_udp_socket(const char *ip, uint16_t port, int want, int *granted)
 	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
 	*granted = got / 2; /* Linux reports double the usable size */
 	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+	/* a waiting receive returns at least this often, so the heartbeat keeps beating */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_usec = NET_WAIT_MS * 1000 },
+		   sizeof(struct timeval));
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
 		int err = -errno;
@@ -96,7 +100,7 @@ void net_rx_fini(struct cap_rx *rx)
 	rx->priv = NULL;
 }
 
-int net_rx_batch(int fd, struct cap_rx *rx)
+int net_rx_batch(int fd, struct cap_rx *rx, int wait)
 {
 	struct rx_priv *p = rx->priv;
 	int n;
@@ -114,7 +118,7 @@ int net_rx_batch(int fd, struct cap_rx *rx)
 		h->msg_control = p->ctrl[i];
 		h->msg_controllen = CTRL_SPACE;
 	}
-	n = recvmmsg(fd, p->msgs, CAP_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(fd, p->msgs, CAP_BATCH, wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
 	now = clock_now_ns();
