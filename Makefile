@@ -52,7 +52,8 @@ LIB_SIM    := $(BUILD)/lib/libpwsim.a
 LIB_STORE  := $(BUILD)/lib/libpwstore.a
 LIBS_ALL   := $(LIB_STORE) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
 
-PROGS := $(BUILD)/bin/pw-capture $(BUILD)/bin/pw-sim $(BUILD)/bin/pw-replay $(BUILD)/bin/pwctl
+PROGS := $(BUILD)/bin/pw-capture $(BUILD)/bin/pw-sim $(BUILD)/bin/pw-replay $(BUILD)/bin/pwctl \
+         $(BUILD)/bin/pw-store
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -77,6 +78,7 @@ $(BUILD)/bin/pw-capture: $(call obj,$(CAPTURE_SRC)) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-sim:     $(call obj,$(SIM_MAIN)) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-replay:  $(call obj,$(REPLAY_SRC)) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pwctl:      $(call obj,$(PWCTL_SRC)) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/pw-store:   $(call obj,$(STORE_MAIN)) $(LIB_STORE) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)

@@ -99,6 +99,7 @@ int config_load(struct config *c, char *err, size_t errcap)
 	static const char *const aport[] = { "PITWALL_API_PORT", "RUSTY_TELEMETRY_API_PORT", NULL };
 	static const char *const token[] = { "PITWALL_API_TOKEN", NULL };
 	static const char *const bus[] = { "PITWALL_BUS", NULL };
+	static const char *const bus_in[] = { "PITWALL_BUS_IN", NULL };
 	static const char *const cmd[] = { "PITWALL_CMD", NULL };
 	static const char *const jobs[] = { "PITWALL_JOBS", NULL };
 	static const char *const results[] = { "PITWALL_RESULTS", NULL };
@@ -129,6 +130,7 @@ int config_load(struct config *c, char *err, size_t errcap)
 	c->api_port = (uint16_t)port;
 	set(c->api_token, sizeof c->api_token, token, "");
 	set(c->bus, sizeof c->bus, bus, "tcp://127.0.0.1:7700");
+	set(c->bus_in, sizeof c->bus_in, bus_in, "tcp://127.0.0.1:7701");
 	snprintf(def, sizeof def, "ipc://%s/cmd.sock", c->run_dir);
 	set(c->cmd, sizeof c->cmd, cmd, def);
 	snprintf(def, sizeof def, "ipc://%s/jobs.sock", c->run_dir);
@@ -149,8 +151,8 @@ void config_log(const struct config *c)
 				      c->feeds[i].name, c->feeds[i].port ? ":" : "",
 				      (unsigned)c->feeds[i].port);
 	log_info("msg=config instance=%s data_dir=%s run_dir=%s game_host=%s listen=%s "
-		 "api=%s:%u api_token=%s bus=%s cmd=%s jobs=%s results=%s feeds=%s",
+		 "api=%s:%u api_token=%s bus=%s bus_in=%s cmd=%s jobs=%s results=%s feeds=%s",
 		 c->instance, c->data_dir, c->run_dir, c->game_host, c->listen, c->api_host,
-		 c->api_port, c->api_token[0] ? "set" : "unset", c->bus, c->cmd, c->jobs,
+		 c->api_port, c->api_token[0] ? "set" : "unset", c->bus, c->bus_in, c->cmd, c->jobs,
 		 c->results, feeds);
 }

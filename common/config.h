@@ -28,7 +28,8 @@ struct config {
 	char api_host[64];
 	uint16_t api_port;
 	char api_token[CONFIG_STR];
-	char bus[CONFIG_STR];
+	char bus[CONFIG_STR];      /* subscribers connect here (the proxy's XPUB) */
+	char bus_in[CONFIG_STR];   /* publishers connect here (the proxy's XSUB) */
 	char cmd[CONFIG_STR];
 	char jobs[CONFIG_STR];
 	char results[CONFIG_STR];

@@ -3,6 +3,8 @@
  * status straight from the shared-memory segments. See --help.
  */
 #include <dirent.h>
+#include <jansson.h>
+#include <zmq.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/msg.h"
 #include "common/seg.h"
 
 static void usage(FILE *out)
@@ -28,11 +31,21 @@ static void usage(FILE *out)
 		"  tail FEED [--count N] [--from-start] [--timeout S]\n"
 		"                             print frames from the feed's ring as JSON lines\n"
 		"                             (new ones; --from-start: the oldest still held)\n"
+		"  sessions                   list sessions (table; --json for JSON)\n"
+		"  session create USE_CASE [--label L]\n"
+		"  session get|delete|complete|reopen|analysis ID\n"
+		"  use-cases                  use cases and their driver guidance\n"
+		"  events [PREFIX] [--count N] [--timeout S]\n"
+		"                             print bus messages (topic and JSON) as they come\n"
+		"  call CMD [JSON-ARGS]       send any store command, print the reply's result\n"
 		"  help                       this text\n"
 		"\n"
 		"A feed is 'up' when a packet arrived in the last 2 s, 'stale' when its\n"
 		"pw-capture runs but the game is silent, 'down' when no pw-capture runs.\n"
-		"The instance defaults to $PITWALL_INSTANCE or 'default'.\n");
+		"The instance defaults to $PITWALL_INSTANCE or 'default'. Store commands\n"
+		"go to $PITWALL_CMD and wait at most $PITWALL_CMD_TIMEOUT_MS (default 3000);\n"
+		"a refused command prints its error code and message and exits 1, an\n"
+		"unreachable store exits 3.\n");
 }
 
 struct feed_row {
@@ -251,6 +264,155 @@ static int cmd_tail(const char *instance, int argc, char **argv)
 	return count < 0 || printed >= count ? 0 : 1;
 }
 
+/* One store command; prints the result (pretty JSON) unless quiet. Exit codes:
+ * 0 ok, 1 refused (error printed), 3 store unreachable. */
+static int store_call(const struct config *cfg, const char *cmd, json_t *args, json_t **out)
+{
+	void *ctx = zmq_ctx_new(), *d = zmq_socket(ctx, ZMQ_DEALER);
+	const char *t = getenv("PITWALL_CMD_TIMEOUT_MS");
+	int linger = 0, timeout = t && atoi(t) > 0 ? atoi(t) : 3000, rc;
+	char code[64], message[512];
+	json_t *res = NULL;
+
+	zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_connect(d, cfg->cmd);
+	rc = msg_call(d, cmd, args, timeout, &res, code, sizeof code, message, sizeof message);
+	zmq_close(d);
+	zmq_ctx_term(ctx);
+	if (rc < 0) {
+		fprintf(stderr, "pwctl: %s: %s\n", code, message);
+		return strcmp(code, MSG_E_UNAVAILABLE) == 0 ? 3 : 1;
+	}
+	if (out)
+		*out = res;
+	else {
+		char *text = json_dumps(res, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		if (text)
+			puts(text);
+		free(text);
+		json_decref(res);
+	}
+	return 0;
+}
+
+static int cmd_call(const struct config *cfg, int argc, char **argv)
+{
+	json_error_t jerr;
+	json_t *args = NULL;
+
+	if (argc < 1 || argc > 2) {
+		fprintf(stderr, "usage: pwctl call CMD [JSON-ARGS]\n");
+		return 2;
+	}
+	if (argc == 2 && !(args = json_loads(argv[1], 0, &jerr))) {
+		fprintf(stderr, "pwctl call: arguments are not JSON: %s\n", jerr.text);
+		return 2;
+	}
+	return store_call(cfg, argv[0], args, NULL);
+}
+
+static int cmd_sessions(const struct config *cfg, int argc, char **argv)
+{
+	json_t *list = NULL, *s;
+	size_t i;
+	int rc;
+
+	if (argc == 1 && strcmp(argv[0], "--json") == 0)
+		return store_call(cfg, "session.list", NULL, NULL);
+	if (argc) {
+		fprintf(stderr, "usage: pwctl sessions [--json]\n");
+		return 2;
+	}
+	if ((rc = store_call(cfg, "session.list", NULL, &list)) != 0)
+		return rc;
+	printf("%-36s  %-13s  %-9s  %4s  %-24s  %s\n", "ID", "USE CASE", "STATUS", "RUNS",
+	       "CREATED", "LABEL");
+	json_array_foreach(list, i, s)
+		printf("%-36s  %-13s  %-9s  %4zu  %-24s  %s\n",
+		       json_string_value(json_object_get(s, "id")),
+		       json_string_value(json_object_get(s, "use_case")),
+		       json_string_value(json_object_get(s, "status")),
+		       json_array_size(json_object_get(s, "runs")),
+		       json_string_value(json_object_get(s, "created_at")),
+		       json_string_value(json_object_get(s, "label")));
+	json_decref(list);
+	return 0;
+}
+
+static int cmd_session(const struct config *cfg, int argc, char **argv)
+{
+	static const char *const verbs[][2] = {
+		{ "get", "session.get" },           { "delete", "session.delete" },
+		{ "complete", "session.complete" }, { "reopen", "session.reopen" },
+		{ "analysis", "session.analysis" },
+	};
+
+	if (argc >= 2 && strcmp(argv[0], "create") == 0) {
+		json_t *args = json_pack("{s:s}", "use_case", argv[1]);
+		if (argc == 4 && strcmp(argv[2], "--label") == 0)
+			json_object_set_new(args, "label", json_string(argv[3]));
+		else if (argc != 2) {
+			json_decref(args);
+			fprintf(stderr, "usage: pwctl session create USE_CASE [--label L]\n");
+			return 2;
+		}
+		return store_call(cfg, "session.create", args, NULL);
+	}
+	for (size_t i = 0; argc == 2 && i < sizeof verbs / sizeof *verbs; i++)
+		if (strcmp(argv[0], verbs[i][0]) == 0)
+			return store_call(cfg, verbs[i][1], json_pack("{s:s}", "id", argv[1]), NULL);
+	fprintf(stderr, "usage: pwctl session create USE_CASE [--label L]\n"
+			"       pwctl session get|delete|complete|reopen|analysis ID\n");
+	return 2;
+}
+
+static int cmd_events(const struct config *cfg, int argc, char **argv)
+{
+	const char *prefix = "";
+	long count = -1, seen = 0;
+	double timeout_s = 0;
+	void *ctx, *sub;
+	int64_t deadline;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
+			count = atol(argv[++i]);
+		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
+			timeout_s = atof(argv[++i]);
+		else if (argv[i][0] != '-')
+			prefix = argv[i];
+		else {
+			fprintf(stderr, "usage: pwctl events [PREFIX] [--count N] [--timeout S]\n");
+			return 2;
+		}
+	}
+	ctx = zmq_ctx_new();
+	sub = zmq_socket(ctx, ZMQ_SUB);
+	zmq_connect(sub, cfg->bus);
+	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
+	deadline = timeout_s > 0 ? clock_mono_ns() + (int64_t)(timeout_s * 1e9) : INT64_MAX;
+	while ((count < 0 || seen < count) && clock_mono_ns() < deadline) {
+		zmq_pollitem_t pi = { .socket = sub, .events = ZMQ_POLLIN };
+		char topic[256], body[65536];
+		int tn, bn;
+
+		if (zmq_poll(&pi, 1, 100) <= 0)
+			continue;
+		tn = zmq_recv(sub, topic, sizeof topic - 1, 0);
+		bn = zmq_recv(sub, body, sizeof body - 1, 0);
+		if (tn < 0 || bn < 0)
+			continue;
+		topic[tn < (int)sizeof topic ? tn : (int)sizeof topic - 1] = 0;
+		body[bn < (int)sizeof body ? bn : (int)sizeof body - 1] = 0;
+		printf("%s %s\n", topic, body);
+		fflush(stdout);
+		seen++;
+	}
+	zmq_close(sub);
+	zmq_ctx_term(ctx);
+	return count < 0 || seen >= count ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -276,6 +438,16 @@ int main(int argc, char **argv)
 		return cmd_feeds(instance, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "tail") == 0)
 		return cmd_tail(instance, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "call") == 0)
+		return cmd_call(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "sessions") == 0)
+		return cmd_sessions(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "session") == 0)
+		return cmd_session(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "use-cases") == 0)
+		return store_call(&cfg, "use_cases.list", NULL, NULL);
+	if (strcmp(argv[i], "events") == 0)
+		return cmd_events(&cfg, argc - i - 1, argv + i + 1);
 	fprintf(stderr, "pwctl: unknown command '%s' (see pwctl --help)\n", argv[i]);
 	return 2;
 }

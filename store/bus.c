@@ -1,0 +1,82 @@
+/* bus.c - the bus (DESIGN §4): an XSUB/XPUB proxy thread and the store's publisher. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "common/log.h"
+#include "store/store.h"
+
+#define BUS_INPROC "inproc://pitwall-bus-in"
+#define BUS_CONTROL "inproc://pitwall-bus-control"
+#define BUS_HWM 100000
+
+static pthread_t proxy_thread;
+static void *xsub, *xpub, *control_pair;
+static int running;
+
+static void *proxy_main(void *arg)
+{
+	void *ctl = zmq_socket(arg, ZMQ_PAIR);
+
+	zmq_connect(ctl, BUS_CONTROL);
+	zmq_proxy_steerable(xsub, xpub, NULL, ctl);
+	zmq_close(ctl);
+	return NULL;
+}
+
+int bus_start(struct store *st, const char *in_ep, const char *out_ep)
+{
+	int hwm = BUS_HWM, linger = 0;
+
+	xsub = zmq_socket(st->zctx, ZMQ_XSUB);
+	xpub = zmq_socket(st->zctx, ZMQ_XPUB);
+	control_pair = zmq_socket(st->zctx, ZMQ_PAIR);
+	zmq_setsockopt(xpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(xsub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(xpub, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(xsub, ZMQ_LINGER, &linger, sizeof linger);
+	if (zmq_bind(xpub, out_ep) < 0 || zmq_bind(xsub, in_ep) < 0 || zmq_bind(xsub, BUS_INPROC) < 0 ||
+	    zmq_bind(control_pair, BUS_CONTROL) < 0) {
+		log_error("msg=\"cannot bind the bus\" out=%s in=%s error=\"%s\"", out_ep, in_ep,
+			  zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	st->pub = zmq_socket(st->zctx, ZMQ_PUB);
+	zmq_setsockopt(st->pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(st->pub, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_connect(st->pub, BUS_INPROC);
+	if (pthread_create(&proxy_thread, NULL, proxy_main, st->zctx) != 0)
+		return -1;
+	running = 1;
+	log_info("msg=\"bus up\" subscribers=%s publishers=%s", out_ep, in_ep);
+	return 0;
+}
+
+void bus_stop(struct store *st)
+{
+	if (running) {
+		zmq_send(control_pair, "TERMINATE", 9, 0);
+		pthread_join(proxy_thread, NULL);
+		running = 0;
+	}
+	zmq_close(st->pub);
+	zmq_close(control_pair);
+	zmq_close(xsub);
+	zmq_close(xpub);
+	st->pub = NULL;
+}
+
+void bus_publish(struct store *st, const char *topic, json_t *payload)
+{
+	char *text = json_dumps(payload, JSON_COMPACT);
+
+	json_decref(payload);
+	if (!text || !st->pub) {
+		free(text);
+		return;
+	}
+	if (zmq_send(st->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zmq_send(st->pub, text, strlen(text), ZMQ_DONTWAIT);
+	free(text);
+}

@@ -1,0 +1,368 @@
+/* cmd.c - the ROUTER command channel (see store.h and common/msg.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "capture/decoder.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/msg.h"
+#include "store/store.h"
+
+/* A handler returns a result (stolen by the reply) or NULL with the error set. */
+struct cmd_err {
+	const char *code;
+	char message[400];
+};
+
+typedef json_t *(*cmd_fn)(struct store *st, json_t *args, struct cmd_err *err);
+
+static json_t *fail(struct cmd_err *err, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static json_t *fail(struct cmd_err *err, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+/* Every key of args must be in allowed (NULL-terminated). */
+static int only_keys(json_t *args, const char *const allowed[], struct cmd_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(args, key, v) {
+		int ok = 0;
+		for (const char *const *a = allowed; *a; a++)
+			ok |= strcmp(*a, key) == 0;
+		if (!ok) {
+			fail(err, MSG_E_BAD_REQUEST, "unknown field \"%s\"", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Optional string field of at most max bytes; "" when absent or null. */
+static int opt_str(json_t *args, const char *key, size_t max, const char **out, struct cmd_err *err)
+{
+	json_t *v = json_object_get(args, key);
+
+	*out = "";
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		fail(err, MSG_E_BAD_REQUEST, "\"%s\" must be a string", key);
+		return -1;
+	}
+	if (json_string_length(v) > max) {
+		fail(err, MSG_E_BAD_REQUEST, "\"%s\" is longer than %zu bytes", key, max);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+static struct session *need_session(struct store *st, json_t *args, const char *key,
+				    struct cmd_err *err)
+{
+	const char *id;
+	struct session *s;
+
+	if (opt_str(args, key, ID_LEN, &id, err) < 0)
+		return NULL;
+	if (!*id || !ids_valid(id)) {
+		fail(err, MSG_E_BAD_REQUEST, "\"%s\" must be a session id (UUID)", key);
+		return NULL;
+	}
+	if (!(s = session_find(st, id)))
+		fail(err, MSG_E_NOT_FOUND, "no session %s", id);
+	return s;
+}
+
+static json_t *saved(struct store *st, struct session *s, struct cmd_err *err)
+{
+	int rc = session_save(st, s);
+
+	if (rc == -ENOSPC || rc == -EDQUOT)
+		return fail(err, MSG_E_DISK_FULL, "the data disk is full: session %s not saved", s->id);
+	if (rc < 0)
+		return fail(err, MSG_E_IO, "cannot save session %s: %s", s->id, strerror(-rc));
+	return session_json(s);
+}
+
+static json_t *event_session(const struct session *s)
+{
+	return json_pack("{s:s, s:s, s:s}", "session_id", s->id, "use_case",
+			 use_case_name(s->use_case), "status", s->completed ? "completed" : "active");
+}
+
+static json_t *h_use_cases(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { NULL };
+	json_t *a = json_array();
+
+	(void)st;
+	if (only_keys(args, keys, err) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	for (int i = 0; i < UC_COUNT; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "name", use_case_name(i), "guidance",
+						   use_case_guidance(i)));
+	return a;
+}
+
+static json_t *h_session_create(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { "use_case", "label", NULL };
+	const char *uc_name, *label;
+	struct session *s;
+	int uc;
+	json_t *res;
+
+	if (only_keys(args, keys, err) < 0 || opt_str(args, "use_case", 64, &uc_name, err) < 0 ||
+	    opt_str(args, "label", STORE_LABEL_MAX - 1, &label, err) < 0)
+		return NULL;
+	if ((uc = use_case_parse(uc_name)) < 0)
+		return fail(err, MSG_E_BAD_REQUEST,
+			    "\"use_case\" must be one of shift_points, car_grip, track_mapping, general");
+	if (st->nsessions >= STORE_MAX_SESSIONS)
+		return fail(err, MSG_E_CONFLICT, "too many sessions (%d)", STORE_MAX_SESSIONS);
+	if (!(s = session_new(st, (enum use_case)uc, label)))
+		return fail(err, MSG_E_INTERNAL, "out of memory");
+	res = saved(st, s, err);
+	if (!res) {
+		session_delete(st, s); /* nothing durable: do not keep a phantom */
+		return NULL;
+	}
+	bus_publish(st, "session.created", event_session(s));
+	return res;
+}
+
+static json_t *h_session_list(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { NULL };
+	json_t *a;
+
+	if (only_keys(args, keys, err) < 0)
+		return NULL;
+	a = json_array();
+	for (int i = 0; i < st->nsessions; i++)
+		json_array_append_new(a, session_json(st->sessions[i]));
+	return a;
+}
+
+static json_t *h_session_get(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { "id", NULL };
+	struct session *s;
+
+	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "id", err)))
+		return NULL;
+	return session_json(s);
+}
+
+static int any_recording(const struct session *s)
+{
+	for (int i = 0; i < s->nruns; i++)
+		if (s->runs[i].recording)
+			return 1;
+	return 0;
+}
+
+static json_t *h_session_delete(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { "id", NULL };
+	struct session *s;
+	char id[ID_LEN + 1];
+	int rc;
+
+	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "id", err)))
+		return NULL;
+	if (any_recording(s))
+		return fail(err, MSG_E_CONFLICT, "session %s has a recording run: stop it first", s->id);
+	strcpy(id, s->id);
+	if ((rc = session_delete(st, s)) < 0)
+		return fail(err, MSG_E_IO, "cannot delete session %s: %s", id, strerror(-rc));
+	bus_publish(st, "session.deleted", json_pack("{s:s}", "session_id", id));
+	return json_null();
+}
+
+static json_t *h_session_complete(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { "id", NULL };
+	struct session *s;
+	json_t *res;
+
+	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "id", err)))
+		return NULL;
+	if (s->completed)
+		return fail(err, MSG_E_CONFLICT, "session %s is already completed", s->id);
+	if (any_recording(s))
+		return fail(err, MSG_E_CONFLICT, "session %s has a recording run: stop it first", s->id);
+	s->completed = 1;
+	s->completed_ns = clock_now_ns();
+	json_decref(s->analysis);
+	/* analysis workers arrive with the analysis issue: until then it stays pending */
+	s->analysis = json_pack("{s:s}", "status", "pending");
+	if (!(res = saved(st, s, err))) {
+		s->completed = 0;
+		s->completed_ns = 0;
+		json_decref(s->analysis);
+		s->analysis = NULL;
+		return NULL;
+	}
+	bus_publish(st, "session.completed", event_session(s));
+	bus_publish(st, "analysis.pending", json_pack("{s:s}", "session_id", s->id));
+	return res;
+}
+
+static json_t *h_session_reopen(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { "id", NULL };
+	struct session *s;
+	json_t *res, *old;
+
+	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "id", err)))
+		return NULL;
+	if (!s->completed)
+		return fail(err, MSG_E_CONFLICT, "session %s is active, not completed", s->id);
+	old = s->analysis;
+	s->completed = 0;
+	s->completed_ns = 0;
+	s->analysis = NULL;
+	if (!(res = saved(st, s, err))) {
+		s->completed = 1;
+		s->analysis = old;
+		return NULL;
+	}
+	json_decref(old);
+	bus_publish(st, "session.reopened", event_session(s));
+	return res;
+}
+
+static json_t *h_session_analysis(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { "id", NULL };
+	struct session *s;
+
+	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "id", err)))
+		return NULL;
+	if (!s->completed)
+		return fail(err, MSG_E_CONFLICT, "session %s is not completed", s->id);
+	return json_incref(s->analysis ? s->analysis : json_null());
+}
+
+static json_t *h_games(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { NULL };
+	json_t *a;
+
+	(void)st;
+	if (only_keys(args, keys, err) < 0)
+		return NULL;
+	a = json_array();
+	for (unsigned g = 1; g < PW_GAME_COUNT; g++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "name", frame_game_name(g), "title",
+						   frame_game_title(g)));
+	return a;
+}
+
+static const struct {
+	const char *name;
+	cmd_fn fn;
+} commands[] = {
+	{ "use_cases.list", h_use_cases },
+	{ "games.list", h_games },
+	{ "session.create", h_session_create },
+	{ "session.list", h_session_list },
+	{ "session.get", h_session_get },
+	{ "session.delete", h_session_delete },
+	{ "session.complete", h_session_complete },
+	{ "session.reopen", h_session_reopen },
+	{ "session.analysis", h_session_analysis },
+};
+
+static char *dispatch(struct store *st, const char *buf, size_t len)
+{
+	struct msg_req req;
+	struct cmd_err err = { MSG_E_INTERNAL, "" };
+	const char *code;
+	char message[400];
+	json_t *res;
+	char *reply;
+
+	if (msg_parse_request(buf, len, &req, &code, message, sizeof message) < 0)
+		return msg_reply_error(req.id, code, "%s", message);
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+		if (strcmp(commands[i].name, req.cmd) != 0)
+			continue;
+		res = commands[i].fn(st, req.args, &err);
+		reply = res ? msg_reply_ok(req.id, res)
+			    : msg_reply_error(req.id, err.code, "%s", err.message);
+		if (!res) {
+			st->cmd_errors++;
+			log_info("msg=\"command refused\" cmd=%s code=%s error=\"%s\"", req.cmd, err.code,
+				 err.message);
+		}
+		msg_req_free(&req);
+		return reply;
+	}
+	reply = msg_reply_error(req.id, MSG_E_UNKNOWN_CMD, "unknown command \"%s\"", req.cmd);
+	msg_req_free(&req);
+	return reply;
+}
+
+/* ROUTER frames: identity, [empty delimiter], request. Anything else is dropped. */
+int cmd_drain(struct store *st)
+{
+	int handled = 0;
+
+	for (; handled < 256; handled++) {
+		zmq_msg_t parts[4];
+		int n = 0, more = 1, dropped = 0;
+		char *reply;
+
+		while (more && n < 4) {
+			zmq_msg_init(&parts[n]);
+			if (zmq_msg_recv(&parts[n], st->router, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+				zmq_msg_close(&parts[n]);
+				return handled;
+			}
+			more = zmq_msg_more(&parts[n]);
+			n++;
+		}
+		while (more) { /* too many frames: drain and drop */
+			zmq_msg_t junk;
+			zmq_msg_init(&junk);
+			zmq_msg_recv(&junk, st->router, 0);
+			more = zmq_msg_more(&junk);
+			zmq_msg_close(&junk);
+			dropped = 1;
+		}
+		if (n >= 2 && !dropped) {
+			zmq_msg_t *body = &parts[n - 1];
+			st->cmds++;
+			reply = dispatch(st, zmq_msg_data(body), zmq_msg_size(body));
+			if (reply) {
+				zmq_msg_send(&parts[0], st->router, ZMQ_SNDMORE);
+				if (n == 3)
+					zmq_send(st->router, "", 0, ZMQ_SNDMORE);
+				zmq_send(st->router, reply, strlen(reply), 0);
+				free(reply);
+			}
+		}
+		for (int i = 0; i < n; i++)
+			zmq_msg_close(&parts[i]);
+	}
+	return handled;
+}

@@ -1,0 +1,214 @@
+/*
+ * framefile.h - the on-disk format of a run's frames,
+ * data/sessions/<session>/<run_id>.frames (DESIGN §5): an append-only file
+ * header followed by self-describing, CRC-checked blocks of compressed
+ * struct pw_frame. pw-store appends while the run records and syncs at least
+ * once a second; after a crash framefile_open_append() keeps every complete
+ * block and cuts the torn tail.
+ *
+ * Layout (all integers little-endian):
+ *
+ *   file header, FRAMEFILE_HEADER_SIZE = 160 bytes
+ *     0  char magic[8]        "PWFRAMES"
+ *     8  u16 format_version   FRAMEFILE_FORMAT_VERSION
+ *    10  u16 header_size      160
+ *    12  u16 frame_size       FRAME_SIZE (384)
+ *    14  u16 frame_version    FRAME_VERSION of the frames inside
+ *    16  u32 codec            enum framefile_codec, the same for every block
+ *    20  u32 block_frames     the writer's block size (informational)
+ *    24  i64 created_ns       realtime ns since the epoch
+ *    32  char feed[32]        NUL-padded
+ *    64  char run_id[64]      NUL-padded, no NUL when exactly 64 bytes
+ *   128  u8 reserved[28]      zero
+ *   156  u32 crc32c           of bytes 0..155
+ *
+ *   block, repeated to the end of the file
+ *     0  u32 magic            "PWFB"
+ *     4  u32 payload_len      bytes after this 32-byte header
+ *     8  u32 frame_count      1..FRAMEFILE_BLOCK_MAX_FRAMES
+ *    12  u32 crc32c           of header bytes 0..11, 16..31, then the payload
+ *    16  u64 first_seq        seq of the block's first and last frame;
+ *    24  u64 last_seq         seqs increase strictly through the whole file
+ *    32  payload              frame_count frames, encoded by the codec
+ *
+ * A reader walks the blocks from offset 160 and stops at the first one that
+ * is incomplete (a torn tail: the file ends inside it) or invalid (bad magic,
+ * lengths, seq order, CRC or payload: a corrupt tail). Everything before that
+ * point is valid; nothing after it is trusted.
+ *
+ * Codec FRAMEFILE_CODEC_PACK (the default), chosen by measurement against
+ * byte-plane shuffling + zstd (tests/bench/bench_framefile.c prints both):
+ * the frame is read as 91 little-endian columns, 5 of 8 bytes (offsets
+ * 0..39: seq, t_ns, present, game_session, game_time_s) and 86 of 4 bytes
+ * (offsets 40..383: floats and small integers). Each column is encoded on
+ * its own, column after column:
+ *     u8 mode, the first row's value (4 or 8 bytes), then rows 1..n-1 in
+ *     groups of 32: u8 width w, varint zigzag(base - previous group's base)
+ *     (the first group's previous base is 0), 32 (fewer in the last group)
+ *     w-bit values packed LSB-first into ceil(count * w / 8) bytes.
+ *     A row's code is base + its packed value (frame-of-reference), and the
+ *     mode turns codes back into values (zz = zigzag of the difference taken
+ *     at the column's width; p1, p2 = the column's two previous rows, l, l1 =
+ *     the column to the left, which must have the same width, in this and
+ *     the previous row):
+ *       0 raw     code = v               1 xor     code = v ^ p1
+ *       2 delta   code = zz(v - p1)      3 delta2  code = zz(v - 2 p1 + p2)
+ *       4 left    code = zz(v - l)       5 left-delta code = zz(v - p1 - l + l1)
+ *     The writer picks, per block and column, the mode with the fewest bytes.
+ * Smooth channels become a few bits, constant ones zero bits, wheel arrays
+ * code against their neighbour wheel, and sensor noise costs its entropy in
+ * bits instead of ~10 characters of JSON. Blocks decode independently.
+ * Codec FRAMEFILE_CODEC_RAW stores the frames as they are.
+ *
+ * Who may call: one framefile_writer per file, used by one thread (pw-store's
+ * run writer). create and open_append take an exclusive flock on the file, so
+ * a second writer gets -EBUSY. The reader functions keep no state and may run
+ * anywhere, also on a file that is being appended to: the block in flight
+ * then shows up as a torn tail.
+ *
+ * Errors are 0 or a negative errno. Nothing here aborts or logs.
+ */
+#ifndef PW_FRAMEFILE_H
+#define PW_FRAMEFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/frame.h"
+
+#define FRAMEFILE_MAGIC "PWFRAMES"
+#define FRAMEFILE_FORMAT_VERSION 1
+#define FRAMEFILE_HEADER_SIZE 160
+#define FRAMEFILE_BLOCK_HEADER_SIZE 32
+#define FRAMEFILE_BLOCK_FRAMES 1024      /* the writer writes a block at this many */
+#define FRAMEFILE_BLOCK_MAX_FRAMES 4096  /* readers reject bigger blocks */
+#define FRAMEFILE_FEED_MAX 31            /* bytes, without the NUL */
+#define FRAMEFILE_RUN_ID_MAX 64
+
+enum framefile_codec {
+	FRAMEFILE_CODEC_RAW = 0,   /* frames as they are */
+	FRAMEFILE_CODEC_PACK = 1,  /* column transform + bit packing (above) */
+	FRAMEFILE_CODEC_COUNT
+};
+
+enum framefile_tail {
+	FRAMEFILE_TAIL_CLEAN = 0,  /* the file ends exactly after a valid block */
+	FRAMEFILE_TAIL_TORN,       /* the file ends inside a block (a crash mid-write) */
+	FRAMEFILE_TAIL_CORRUPT,    /* a block failed its checks; it and all after it dropped */
+};
+
+/* The file header. At create, only codec, created_ns, feed and run_id are
+ * read; the other fields are always written as the current ones. */
+struct framefile_hdr {
+	uint32_t format_version;
+	uint32_t frame_size;
+	uint32_t frame_version;
+	uint32_t codec;            /* enum framefile_codec */
+	int64_t created_ns;        /* realtime ns; 0 at create means now */
+	char feed[FRAMEFILE_FEED_MAX + 1];
+	char run_id[FRAMEFILE_RUN_ID_MAX + 1];
+};
+
+/* What a reader (or open_append) found in a file. */
+struct framefile_info {
+	struct framefile_hdr hdr;
+	uint64_t frames;           /* in valid blocks */
+	uint64_t blocks;           /* valid blocks */
+	uint64_t first_seq;        /* of the first and last valid frame; 0 when frames == 0 */
+	uint64_t last_seq;
+	uint64_t file_bytes;       /* size of the file (of the buffer) */
+	uint64_t valid_bytes;      /* header + valid blocks */
+	uint64_t dropped_bytes;    /* file_bytes - valid_bytes: the tail that was dropped */
+	enum framefile_tail tail;
+};
+
+/* The writer's counters (framefile_stats). */
+struct framefile_stats {
+	uint64_t frames;           /* accepted: written in blocks + pending in memory */
+	uint64_t frames_written;   /* in complete blocks handed to the kernel */
+	uint64_t frames_synced;    /* durable: covered by the last successful sync */
+	uint64_t last_seq;         /* of the last accepted frame; 0 when frames == 0 */
+	uint64_t synced_last_seq;  /* of the last durable frame; 0 when frames_synced == 0 */
+	uint64_t blocks;           /* blocks written */
+	uint64_t bytes;            /* file size: header + blocks written */
+	uint64_t synced_bytes;     /* durable file size */
+};
+
+struct framefile_writer;   /* process-local, opaque */
+
+/* Lifecycle */
+/*
+ * Create a new frame file at path (O_CREAT|O_EXCL: -EEXIST if it exists),
+ * write the header and fsync the file and its directory, so the file exists
+ * durably when this returns 0. feed must be 1..FRAMEFILE_FEED_MAX bytes and
+ * run_id 1..FRAMEFILE_RUN_ID_MAX bytes (-EINVAL otherwise), codec known. On
+ * failure no file is left behind. On success *out is owned by the caller,
+ * who releases it with framefile_close().
+ */
+int framefile_create(struct framefile_writer **out, const char *path,
+		     const struct framefile_hdr *hdr);
+/*
+ * Reopen an existing file for appending, e.g. after a crash: validate the
+ * header (-EPROTO when it is not a frame file of this FRAME_SIZE,
+ * FRAME_VERSION and a known codec), keep every complete valid block, and if
+ * a torn or corrupt tail follows, truncate it away and fsync. info (may be
+ * NULL) reports what was kept (frames, last_seq to resume after) and what was
+ * cut (tail, dropped_bytes). *out is owned by the caller (framefile_close).
+ */
+int framefile_open_append(struct framefile_writer **out, const char *path,
+			  struct framefile_info *info);
+/*
+ * Write the pending frames as a last block, sync, close and free w (always,
+ * also on error). Returns the result of that final sync; 0 means every
+ * accepted frame is durable. NULL is a no-op.
+ */
+int framefile_close(struct framefile_writer *w);
+
+/* Operations */
+/*
+ * Accept n frames (copied; the caller keeps frames). They are buffered and
+ * written as a block whenever FRAMEFILE_BLOCK_FRAMES are pending; they are
+ * durable only after a later framefile_sync() returns 0. Every frame's seq
+ * must be greater than the previous accepted one (-EINVAL, nothing taken).
+ *
+ * On an I/O error (-ENOSPC, -EIO, -EFBIG, ...) the writer rolls back to its
+ * last durable state: the file is truncated to the last successful sync,
+ * pending and unsynced frames are forgotten and framefile_stats() shows
+ * frames == frames_synced. The caller appends again from synced_last_seq + 1
+ * when it wants to retry; the writer stays usable.
+ */
+int framefile_append(struct framefile_writer *w, const struct pw_frame *frames, size_t n);
+/* Write the pending frames as a (partial) block and fdatasync. Only after it
+ * returns 0 are all accepted frames durable. Errors roll back as above. */
+int framefile_sync(struct framefile_writer *w);
+
+/* Accessors */
+void framefile_stats(const struct framefile_writer *w, struct framefile_stats *st);
+
+/* Readers */
+/*
+ * Load every frame of the valid blocks into a new array: *frames is
+ * malloc'd and owned by the caller (free()), NULL when *n == 0. A torn or
+ * corrupt tail is not an error: it is reported in info (may be NULL) and its
+ * frames are left out. -EPROTO for a bad header (also an empty file) or a
+ * frame size, frame version or codec this build cannot decode, -ENOMEM,
+ * or the errno of open/read. Any file content is handled safely.
+ */
+int framefile_load(const char *path, struct pw_frame **frames, size_t *n,
+		   struct framefile_info *info);
+/* The same from a file image in memory (borrowed, len bytes). */
+int framefile_load_buf(const void *buf, size_t len, struct pw_frame **frames, size_t *n,
+		       struct framefile_info *info);
+/*
+ * Validate the file without decoding frames: header, every block's header
+ * and CRC; fills info (counts, first/last seq, bytes, tail). -EPROTO for a
+ * bad header. Any frame size, frame version or codec is accepted here.
+ */
+int framefile_scan(const char *path, struct framefile_info *info);
+int framefile_scan_buf(const void *buf, size_t len, struct framefile_info *info);
+
+/* CRC-32C (Castagnoli) as used by the format, continuing from crc (0 to
+ * start); exposed for tests and tools that repair or forge blocks. */
+uint32_t framefile_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif
