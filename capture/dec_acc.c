@@ -269,9 +269,13 @@ static size_t utf8_clean(char *dst, size_t cap, struct acc_str s)
 	return o;
 }
 
+/* Most messages repeat the current value: an equal string is already what
+ * dec_meta_set() would make of it (meta strings are only ever set through it),
+ * so only a different one pays for the sanitizing copy. */
 static void meta_str(struct dec_state *st, char *dst, size_t cap, const char *src)
 {
-	dec_meta_set(st, dst, cap, src, strlen(src));
+	if (strcmp(dst, src) != 0)
+		dec_meta_set(st, dst, cap, src, strlen(src));
 }
 
 static void meta_acc_str(struct dec_state *st, char *dst, size_t cap, struct acc_str s)
@@ -320,17 +324,17 @@ static void focus_meta(struct dec_state *st)
 {
 	struct acc_priv *p = priv(st);
 	const struct acc_car_entry *e = NULL;
-	char car[META_STR] = "";
-	const char *cls = NULL, *driver = "";
+	char unknown[META_STR];
+	const char *car = "", *cls = NULL, *driver = "";
 
 	if (p->have_focus && p->focused >= 0 && p->focused <= UINT16_MAX)
 		e = car_entry(p, (uint16_t)p->focused, 0);
 	if (e && e->known) {
-		const char *name = acc_car_model_name(e->model);
-		if (name)
-			snprintf(car, sizeof car, "%s", name);
-		else
-			snprintf(car, sizeof car, "car_model:%u", e->model);
+		car = acc_car_model_name(e->model);
+		if (!car) {
+			snprintf(unknown, sizeof unknown, "car_model:%u", e->model);
+			car = unknown;
+		}
 		cls = acc_car_model_class(e->model);
 		driver = e->driver;
 	}

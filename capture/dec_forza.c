@@ -131,10 +131,17 @@ static const struct forza_format *format_for(size_t len)
 	return NULL;
 }
 
-/* Inline, so that with a constant len and offset the bounds check folds away. */
+/* fin(rd_f32()) tested on the bits (NaN and Inf have every exponent bit set).
+ * Inline, so that with a constant len and offset the bounds check folds away. */
 static inline float f32_at(const uint8_t *b, size_t len, size_t off)
 {
-	return fin(rd_f32(b, len, off));
+	uint32_t u = rd_u32(b, len, off);
+	float v;
+
+	if ((u & 0x7f800000u) == 0x7f800000u)
+		return 0.0f;
+	memcpy(&v, &u, sizeof v);
+	return v;
 }
 
 /* TimestampMS overflows to 0 after 49.7 days; keep counting in 64 bits. */
@@ -146,13 +153,15 @@ static uint64_t unwrap_ms(struct forza_priv *p, uint32_t ts)
 	return (uint64_t)p->ts_wraps << 32 | ts;
 }
 
-/* Lap time in seconds -> ms; 0 (or garbage) = no time. */
+/* Lap time in seconds (finite: read with f32_at) -> ms; 0 (or garbage) = no
+ * time. Rounds half away from zero like lround() without the libm call: for
+ * 0 < s <= 2e6, s * 1000 + 0.5 is exact in double, so truncating it is lround
+ * (checked for every such float). */
 static int32_t lap_ms(float s)
 {
-	s = fin(s);
 	if (!(s > 0.0f) || s > 2.0e6f)
 		return -1;
-	return (int32_t)lround((double)s * 1000.0);
+	return (int32_t)((double)s * 1000.0 + 0.5);
 }
 
 static int8_t gear_from(uint8_t g, int *known)
@@ -196,9 +205,9 @@ static void decode_sled(const uint8_t *b, size_t len, struct pw_frame *out)
 
 	out->max_rpm = f32_at(b, len, 8);
 	out->rpm = f32_at(b, len, 16);
-	out->accel_lat_g = fin(f32_at(b, len, 20) / FZ_G);
-	out->accel_vert_g = fin(f32_at(b, len, 24) / FZ_G);
-	out->accel_lon_g = fin(f32_at(b, len, 28) / FZ_G);
+	out->accel_lat_g = f32_at(b, len, 20) / FZ_G;   /* finite / g cannot overflow */
+	out->accel_vert_g = f32_at(b, len, 24) / FZ_G;
+	out->accel_lon_g = f32_at(b, len, 28) / FZ_G;
 	out->vel_ms[0] = vx;
 	out->vel_ms[1] = vy;
 	out->vel_ms[2] = vz;
@@ -206,6 +215,7 @@ static void decode_sled(const uint8_t *b, size_t len, struct pw_frame *out)
 	out->yaw_rad = f32_at(b, len, 56);
 	out->pitch_rad = f32_at(b, len, 60);
 	out->roll_rad = f32_at(b, len, 64);
+#pragma GCC unroll 4
 	for (int w = 0; w < 4; w++) {
 		out->wheel_speed_rads[w] = f32_at(b, len, 100 + 4 * (size_t)w);
 		out->susp_travel_m[w] = f32_at(b, len, 196 + 4 * (size_t)w);
@@ -248,14 +258,16 @@ static void decode_dash(struct forza_priv *p, const uint8_t *b, size_t len, stru
 	int gear_known;
 	int8_t gear = gear_from(rd_u8(b, len, 75), &gear_known);
 
+#pragma GCC unroll 4
 	for (int i = 0; i < 3; i++)
 		out->pos_m[i] = f32_at(b, len, 4 * (size_t)i);
 	out->speed_kmh = fin(f32_at(b, len, 12) * 3.6f);
 	out->power_w = f32_at(b, len, 16);
 	out->torque_nm = f32_at(b, len, 20);
+#pragma GCC unroll 4
 	for (int w = 0; w < 4; w++)
 		out->tyre_temp_c[w] = fin(degf_to_c(f32_at(b, len, 24 + 4 * (size_t)w)));
-	out->boost_bar = fin(f32_at(b, len, 40) * FZ_BAR_PER_PSI);
+	out->boost_bar = f32_at(b, len, 40) * FZ_BAR_PER_PSI;   /* factor < 1: stays finite */
 	out->fuel_frac = unit_clamp(f32_at(b, len, 44));
 	out->best_lap_ms = lap_ms(f32_at(b, len, 52));
 	out->last_lap_ms = lap_ms(f32_at(b, len, 56));
@@ -283,6 +295,7 @@ static void decode_dash(struct forza_priv *p, const uint8_t *b, size_t len, stru
 
 static void decode_fm2023(const uint8_t *b, size_t len, struct pw_frame *out)
 {
+#pragma GCC unroll 4
 	for (int w = 0; w < 4; w++)
 		out->tyre_wear[w] = unit_clamp(f32_at(b, len, FZ_WEAR_OFF + 4 * (size_t)w));
 	out->present |= FRAME_P_TYRE_WEAR;

@@ -200,10 +200,31 @@ static int8_t ksudp_gear(int32_t ac)
 	return (int8_t)(ac < 0 ? -1 : ac > 128 ? 127 : ac - 1);
 }
 
-static void ksudp_wheels(float dst[4], const uint8_t *b, size_t len, size_t off, float scale)
+/* fin(rd_f32()) tested on the bits (NaN and Inf have every exponent bit set).
+ * Inline, so that with a constant len and offset the bounds check folds away. */
+static inline float ksudp_f32(const uint8_t *b, size_t len, size_t off)
 {
+	uint32_t u = rd_u32(b, len, off);
+	float v;
+
+	if ((u & 0x7f800000u) == 0x7f800000u)
+		return 0.0f;
+	memcpy(&v, &u, sizeof v);
+	return v;
+}
+
+static inline void ksudp_wheels(float dst[4], const uint8_t *b, size_t len, size_t off,
+				float scale)
+{
+#pragma GCC unroll 4
 	for (int i = 0; i < 4; i++)
-		dst[i] = fin(rd_f32(b, len, off + 4 * (size_t)i)) * scale;
+		dst[i] = ksudp_f32(b, len, off + 4 * (size_t)i) * scale;
+}
+
+/* fmaxf(-1, fminf(1, v)) without the libm calls; v is finite */
+static float ksudp_unit(float v)
+{
+	return v < -1.0f ? -1.0f : v > 1.0f ? 1.0f : v;
 }
 
 static void ksudp_flag(struct pw_frame *f, const uint8_t *b, size_t len, size_t off,
@@ -224,34 +245,35 @@ static int ksudp_carinfo(struct dec_state *st, const uint8_t *b, size_t len, str
 	frame_init(f, PW_GAME_AC, PW_FEED_KSUDP);
 	f->game_session = ksudp_priv(st)->session;
 
-	f->speed_kmh = fin(rd_f32(b, len, 8));
+	f->speed_kmh = ksudp_f32(b, len, 8);
 	ksudp_flag(f, b, len, 21, FRAME_FLAG_ABS);
 	ksudp_flag(f, b, len, 22, FRAME_FLAG_TC);
 	ksudp_flag(f, b, len, 24, FRAME_FLAG_IN_PIT);
 	ksudp_flag(f, b, len, 25, FRAME_FLAG_LIMITER);
-	f->accel_lat_g = -fin(rd_f32(b, len, 28)) + 0.0f;
-	f->accel_vert_g = fin(rd_f32(b, len, 32));
-	f->accel_lon_g = fin(rd_f32(b, len, 36));
+	f->accel_lat_g = -ksudp_f32(b, len, 28) + 0.0f;
+	f->accel_vert_g = ksudp_f32(b, len, 32);
+	f->accel_lon_g = ksudp_f32(b, len, 36);
 	f->lap_time_ms = rd_s32(b, len, 40);
 	f->last_lap_ms = ksudp_lap_ms(rd_s32(b, len, 44));
 	f->best_lap_ms = ksudp_lap_ms(rd_s32(b, len, 48));
 	f->lap = (uint16_t)(rd_s32(b, len, 52) < 0 ? 0 : rd_s32(b, len, 52));
-	f->throttle = fin(rd_f32(b, len, 56));
-	f->brake = fin(rd_f32(b, len, 60));
-	f->clutch = fin(rd_f32(b, len, 64));
-	f->rpm = fin(rd_f32(b, len, 68));
-	steer_deg = fin(rd_f32(b, len, 72));
+	f->throttle = ksudp_f32(b, len, 56);
+	f->brake = ksudp_f32(b, len, 60);
+	f->clutch = ksudp_f32(b, len, 64);
+	f->rpm = ksudp_f32(b, len, 68);
+	steer_deg = ksudp_f32(b, len, 72);
 	f->steer_deg = steer_deg;
-	f->steer = fmaxf(-1.0f, fminf(1.0f, steer_deg / KSUDP_STEER_LOCK_DEG));
+	f->steer = ksudp_unit(steer_deg / KSUDP_STEER_LOCK_DEG);
 	f->gear = ksudp_gear(rd_s32(b, len, 76));
 	ksudp_wheels(f->wheel_speed_rads, b, len, 84, 1.0f);
 	ksudp_wheels(f->slip_angle_rad, b, len, 100, (float)(M_PI / 180.0));
 	ksudp_wheels(f->slip_ratio, b, len, 132, 1.0f);
 	ksudp_wheels(f->tyre_load_n, b, len, 180, 1.0f);
 	ksudp_wheels(f->susp_travel_m, b, len, 292, 1.0f);
-	f->spline = fin(rd_f32(b, len, 308));
+	f->spline = ksudp_f32(b, len, 308);
+#pragma GCC unroll 4
 	for (int i = 0; i < 3; i++)
-		f->pos_m[i] = fin(rd_f32(b, len, 316 + 4 * (size_t)i));
+		f->pos_m[i] = ksudp_f32(b, len, 316 + 4 * (size_t)i);
 
 	f->present = FRAME_P_SPEED | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_VERT | FRAME_P_ACCEL_LON |
 		     FRAME_P_LAP_TIME | FRAME_P_LAST_LAP | FRAME_P_BEST_LAP | FRAME_P_LAP |
@@ -289,8 +311,8 @@ static int ksudp_handshake(const uint8_t *b, size_t len)
 static int ksudp_decode(struct dec_state *st, const uint8_t *buf, size_t len, struct pw_frame *out)
 {
 	switch (len) {
-	case KSUDP_CARINFO_SIZE:
-		return ksudp_carinfo(st, buf, len, out);
+	case KSUDP_CARINFO_SIZE:   /* a constant len: the reads check at compile time */
+		return ksudp_carinfo(st, buf, KSUDP_CARINFO_SIZE, out);
 	case KSUDP_RESPONSE_SIZE:
 		return ksudp_response(st, buf, len);
 	case KSUDP_RTLAP_SIZE:

@@ -81,7 +81,6 @@
  *   v2 sTurboBoostPressure (unit undocumented), oil/water, damage, weather,
  *   tyre slip speed (m/s, not a ratio); no game clock in either format.
  */
-#include <math.h>
 #include <string.h>
 
 #include "capture/bytes.h"
@@ -275,18 +274,27 @@ static void pcars_track(struct dec_state *st, const uint8_t *b, size_t len, size
 
 #define PCARS_MAX_TIME_S 2000000.0f   /* keeps ms inside int32 */
 
-/* Last/best/sector time, s -> ms; <= 0 (the game's -1) = no time. */
-static int32_t lap_ms(float s)
+/* s finite and >= 0 -> ms: lroundf(fminf(s, max) * 1000) without the libm
+ * calls. The float product plus 0.5 is exact in double, so truncating it rounds
+ * half away from zero exactly as lroundf (checked for every such float). */
+static int32_t time_ms(float s)
 {
-	s = fin(s);
-	return s > 0.0f ? (int32_t)lroundf(fminf(s, PCARS_MAX_TIME_S) * 1000.0f) : -1;
+	float ms = (s < PCARS_MAX_TIME_S ? s : PCARS_MAX_TIME_S) * 1000.0f;
+
+	return (int32_t)((double)ms + 0.5);
 }
 
-/* Running lap time, s -> ms; 0 is a valid time, < 0 is none. */
+/* Last/best/sector time, s (finite: read with f32_at) -> ms; <= 0 (the game's
+ * -1) = no time. */
+static int32_t lap_ms(float s)
+{
+	return s > 0.0f ? time_ms(s) : -1;
+}
+
+/* Running lap time, s (finite) -> ms; 0 is a valid time, < 0 is none. */
 static int32_t running_ms(float s)
 {
-	s = fin(s);
-	return s >= 0.0f ? (int32_t)lroundf(fminf(s, PCARS_MAX_TIME_S) * 1000.0f) : -1;
+	return s >= 0.0f ? time_ms(s) : -1;
 }
 
 static void set_flag(struct pw_frame *f, uint16_t flag, int on)
@@ -296,6 +304,14 @@ static void set_flag(struct pw_frame *f, uint16_t flag, int on)
 		f->flags |= flag;
 	else
 		f->flags &= (uint16_t)~flag;
+}
+
+/* -127..127 -> -1..1; -128 is -1 too (fmaxf without the libm call) */
+static float steer_from(int8_t v)
+{
+	float s = v / 127.0f;
+
+	return s < -1.0f ? -1.0f : s;
 }
 
 static void pcars_gear(struct pw_frame *f, uint8_t v)
@@ -310,27 +326,35 @@ static void pcars_gear(struct pw_frame *f, uint8_t v)
 	}
 }
 
-/* Inline, so that with a constant len and layout the bounds checks fold away. */
+/* fin(rd_f32()) tested on the bits (NaN and Inf have every exponent bit set).
+ * Inline, so that with a constant len and offset the bounds check folds away. */
 static inline float f32_at(const uint8_t *b, size_t len, size_t off, int i)
 {
-	return fin(rd_f32(b, len, off + 4 * (size_t)i));
+	uint32_t u = rd_u32(b, len, off + 4 * (size_t)i);
+	float v;
+
+	if ((u & 0x7f800000u) == 0x7f800000u)
+		return 0.0f;
+	memcpy(&v, &u, sizeof v);
+	return v;
 }
 
 /* Car fields common to both telemetry layouts. Inline into each caller, which
  * passes a constant layout and a constant len (at most the datagram's), so
  * every offset is known and every read checked at compile time. */
-static inline __attribute__((always_inline)) void pcars_car(struct pw_frame *f, const uint8_t *b, size_t len, const struct car_layout *ly)
+static inline __attribute__((always_inline)) void
+pcars_car(struct pw_frame *f, const uint8_t *b, size_t len, const struct car_layout *ly)
 {
 	uint8_t car_flags = rd_u8(b, len, ly->car_flags);
-	float fuel_level = fin(rd_f32(b, len, ly->fuel_level));
+	float fuel_level = f32_at(b, len, ly->fuel_level, 0);
 	unsigned fuel_cap = rd_u8(b, len, ly->fuel_cap);
-	float engine_speed = fin(rd_f32(b, len, ly->engine_speed));
+	float engine_speed = f32_at(b, len, ly->engine_speed, 0);
 
 	f->throttle = rd_u8(b, len, ly->throttle) / 255.0f;
 	f->brake = rd_u8(b, len, ly->brake) / 255.0f;
 	f->clutch = rd_u8(b, len, ly->clutch) / 255.0f;
-	f->steer = fmaxf(-1.0f, rd_s8(b, len, ly->steering) / 127.0f);   /* -128 is -1 too */
-	f->speed_kmh = fin(fin(rd_f32(b, len, ly->speed)) * 3.6f);
+	f->steer = steer_from(rd_s8(b, len, ly->steering));
+	f->speed_kmh = fin(f32_at(b, len, ly->speed, 0) * 3.6f);
 	f->rpm = rd_u16(b, len, ly->rpm);
 	f->max_rpm = rd_u16(b, len, ly->max_rpm);
 	pcars_gear(f, rd_u8(b, len, ly->gear));
@@ -343,6 +367,7 @@ static inline __attribute__((always_inline)) void pcars_car(struct pw_frame *f, 
 	f->accel_lat_g = -f32_at(b, len, ly->local_acc, 0) / G_MS2 + 0.0f;
 	f->accel_vert_g = f32_at(b, len, ly->local_acc, 1) / G_MS2;
 	f->accel_lon_g = -f32_at(b, len, ly->local_acc, 2) / G_MS2 + 0.0f;
+#pragma GCC unroll 4   /* unrolled, each read becomes one load */
 	for (int i = 0; i < 4; i++) {
 		f->wheel_speed_rads[i] = -f32_at(b, len, ly->tyre_rps, i) + 0.0f;
 		f->tyre_temp_c[i] = rd_u8(b, len, ly->tyre_temp + (size_t)i);
@@ -351,7 +376,7 @@ static inline __attribute__((always_inline)) void pcars_car(struct pw_frame *f, 
 		f->susp_travel_m[i] = f32_at(b, len, ly->susp_travel, i);
 		f->tyre_press_kpa[i] = rd_u16(b, len, ly->air_press + 2 * (size_t)i);
 	}
-	f->torque_nm = fin(rd_f32(b, len, ly->torque));
+	f->torque_nm = f32_at(b, len, ly->torque, 0);
 	f->power_w = fin(f->torque_nm * engine_speed);
 	f->fuel_frac = fuel_level;
 	f->present |= FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_CLUTCH | FRAME_P_STEER |
@@ -451,15 +476,16 @@ static int v1_telemetry(struct dec_state *st, const uint8_t *b, size_t len, stru
 	set_flag(f, FRAME_FLAG_ABS, race & 16);
 	pcars_paused(f, state & 7);
 	pcars_in_pit(f, rd_u8(b, len, 99));
-	f->best_lap_ms = lap_ms(rd_f32(b, len, 12));
-	f->last_lap_ms = lap_ms(rd_f32(b, len, 16));
-	f->lap_time_ms = running_ms(rd_f32(b, len, 20));
+	f->best_lap_ms = lap_ms(f32_at(b, len, 12, 0));
+	f->last_lap_ms = lap_ms(f32_at(b, len, 16, 0));
+	f->lap_time_ms = running_ms(f32_at(b, len, 20, 0));
+#pragma GCC unroll 4
 	for (int i = 0; i < 3; i++)
-		f->sector_ms[i] = lap_ms(rd_f32(b, len, 48 + 4 * (size_t)i));
+		f->sector_ms[i] = lap_ms(f32_at(b, len, 48, i));
 	f->present |= FRAME_P_BEST_LAP | FRAME_P_LAST_LAP | FRAME_P_LAP_TIME | FRAME_P_SECTOR_TIMES;
 	pcars_car(f, b, V1_TELEMETRY, &v1_car);   /* len == V1_TELEMETRY */
 	v1_participant(f, b, len, p->viewed);
-	f->track_len_m = fin(rd_f32(b, len, 1360));
+	f->track_len_m = f32_at(b, len, 1360, 0);
 	f->present |= FRAME_P_TRACK_LEN;
 	meta_f32(st, &st->meta.track_len_m, f->track_len_m);
 	return DEC_FRAME;
@@ -501,7 +527,7 @@ static int v1_decode(struct dec_state *st, const uint8_t *b, size_t len, struct 
 	if (len != sizes[type])
 		return DEC_ESIZE;
 	if (type == 0)
-		return v1_telemetry(st, b, len, out);
+		return v1_telemetry(st, b, V1_TELEMETRY, out);   /* constant: checks fold */
 	return type == 1 ? v1_strings(st, b, len) : v1_strings_more(st, b, len);
 }
 
@@ -543,8 +569,8 @@ static void v2_participant(struct dec_state *st)
 		return;
 	if (p->have_stats) {
 		r = p->stats + p->stats_rec * (size_t)idx;
-		c->best_lap_ms = lap_ms(rd_f32(r, p->stats_rec, 0));
-		c->last_lap_ms = lap_ms(rd_f32(r, p->stats_rec, 4));
+		c->best_lap_ms = lap_ms(f32_at(r, p->stats_rec, 0, 0));
+		c->last_lap_ms = lap_ms(f32_at(r, p->stats_rec, 4, 0));
 		c->present |= FRAME_P_BEST_LAP | FRAME_P_LAST_LAP;
 	}
 	r = p->timings + p->timings_rec * (size_t)idx;
@@ -555,7 +581,7 @@ static void v2_participant(struct dec_state *st)
 	lap = r[21];
 	pcars_pos(c, r, p->timings_rec, 0, sector);
 	c->lap_dist_m = rd_u16(r, p->timings_rec, 12);
-	c->lap_time_ms = running_ms(rd_f32(r, p->timings_rec, 22));
+	c->lap_time_ms = running_ms(f32_at(r, p->timings_rec, 22, 0));
 	c->present |= FRAME_P_LAP_DIST | FRAME_P_LAP_TIME;
 	pcars_race_position(c, r[14]);
 	pcars_sector(c, sector);
@@ -577,6 +603,7 @@ static int v2_telemetry(struct dec_state *st, const uint8_t *b, size_t len, stru
 	*f = st->carry;
 	pcars_car(f, b, V2_CAR_LEN, &v2_car);     /* len >= V2_CAR_LEN */
 	if (len >= 554) {   /* patch 5: full-precision position of the viewed car */
+#pragma GCC unroll 4
 		for (int i = 0; i < 3; i++)
 			f->pos_m[i] = f32_at(b, len, 542, i);
 		f->present |= FRAME_P_POS;
@@ -586,7 +613,7 @@ static int v2_telemetry(struct dec_state *st, const uint8_t *b, size_t len, stru
 
 static int v2_race(struct dec_state *st, const uint8_t *b, size_t len)
 {
-	float track_len = fin(rd_f32(b, len, 44));
+	float track_len = f32_at(b, len, 44, 0);
 
 	pcars_track(st, b, len, 48, 112);
 	st->carry.track_len_m = track_len;
