@@ -82,6 +82,7 @@ int atomicio_mkdirs(const char *path)
 {
 	char buf[4096], parent[4096];
 	size_t n = strlen(path);
+	struct stat st;
 
 	if (n == 0 || n >= sizeof buf)
 		return -ENAMETOOLONG;
@@ -95,6 +96,8 @@ int atomicio_mkdirs(const char *path)
 				atomicio_fsync_dir(parent);
 		} else if (errno != EEXIST) {
 			return -errno;
+		} else if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			return -ENOTDIR; /* a file in the way is not a directory that exists */
 		}
 		if (i < n)
 			buf[i] = '/';
@@ -155,7 +158,8 @@ int atomicio_rmtree(const char *path)
 
 int atomicio_read(const char *path, size_t max, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore it) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	char *buf;
 	size_t got = 0;

@@ -39,12 +39,18 @@ void clock_sleep_ns(int64_t ns)
 
 char *clock_iso8601(int64_t t_ns, char *buf, size_t cap)
 {
-	time_t s = (time_t)(t_ns / NS_PER_S);
+	int64_t sec = t_ns / NS_PER_S, ns = t_ns % NS_PER_S;
+	time_t s;
 	struct tm tm;
 
+	if (ns < 0) { /* before 1970: floor, so the fraction stays 0..999 ms */
+		sec--;
+		ns += NS_PER_S;
+	}
+	s = (time_t)sec;
 	gmtime_r(&s, &tm);
 	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(t_ns % NS_PER_S / NS_PER_MS));
+		 (int)(ns / NS_PER_MS));
 	return buf;
 }

@@ -46,19 +46,34 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+/* Strip blanks on both sides, in place. */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = 0;
+	return s;
+}
+
 int config_parse_feeds(struct config *c, const char *list, char *err, size_t errcap)
 {
 	char buf[1024], *save = NULL, *tok;
 
 	c->nfeeds = 0;
-	snprintf(buf, sizeof buf, "%s", list);
+	if ((size_t)snprintf(buf, sizeof buf, "%s", list) >= sizeof buf) {
+		snprintf(err, errcap, "PITWALL_FEEDS: longer than %zu bytes", sizeof buf - 1);
+		return -EINVAL;
+	}
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct config_feed *f;
 		char *colon;
 		long port = 0;
 
-		while (*tok == ' ')
-			tok++;
+		tok = trim(tok);
 		if (!*tok)
 			continue;
 		if (c->nfeeds == CONFIG_MAX_FEEDS) {
@@ -67,11 +82,12 @@ int config_parse_feeds(struct config *c, const char *list, char *err, size_t err
 		}
 		f = &c->feeds[c->nfeeds];
 		if ((colon = strchr(tok, ':'))) {
-			char *end;
+			char *end, *num = trim(colon + 1);
 			*colon = 0;
-			port = strtol(colon + 1, &end, 10);
-			if (*end || port < 1 || port > 65535) {
-				snprintf(err, errcap, "PITWALL_FEEDS: bad port in '%s:%s'", tok, colon + 1);
+			tok = trim(tok);
+			port = strtol(num, &end, 10);
+			if (end == num || *end || port < 1 || port > 65535) {
+				snprintf(err, errcap, "PITWALL_FEEDS: bad port in '%s:%s'", tok, num);
 				return -EINVAL;
 			}
 		}
@@ -122,7 +138,13 @@ int config_load(struct config *c, char *err, size_t errcap)
 	set(c->listen, sizeof c->listen, listen, "0.0.0.0");
 	set(c->api_host, sizeof c->api_host, ahost, "127.0.0.1");
 	v = config_env(aport);
-	port = v ? strtol(v, NULL, 10) : 8080;
+	port = 8080;
+	if (v) {
+		char *end;
+		port = strtol(v, &end, 10);
+		if (end == v || *end) /* "8080x" is a typo, not port 8080 */
+			port = 0;
+	}
 	if (port < 1 || port > 65535) {
 		snprintf(err, errcap, "PITWALL_API_PORT must be 1..65535, got '%s'", v);
 		return -EINVAL;

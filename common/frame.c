@@ -1,6 +1,8 @@
 /* frame.c - frame names and the JSON/CSV encodings of DESIGN §2 (see frame.h). */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/frame.h"
@@ -139,9 +141,18 @@ static void put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
-static void put_num(struct out *o, double v)
+/* A decimal that reads back as exactly the same value: short when it can be
+ * (0.1f prints "0.1"), else the 9 significant digits a float needs or the
+ * 17 a double needs (a fixed %.7g lost float bits and rounded a large
+ * game_time_s to whole seconds). At most two formats per number. */
+static void put_num(struct out *o, double v, int is_double)
 {
-	put(o, "%.7g", v);
+	char tmp[32];
+
+	snprintf(tmp, sizeof tmp, "%.*g", is_double ? 15 : 6, v);
+	if (is_double ? strtod(tmp, NULL) != v : strtof(tmp, NULL) != (float)v)
+		snprintf(tmp, sizeof tmp, "%.*g", is_double ? 17 : 9, v);
+	put(o, "%s", tmp);
 }
 
 /* The value of channel bit b: n numbers in v[]; returns n (0: not a numeric channel). */
@@ -205,14 +216,26 @@ static int channel_values(const struct pw_frame *f, unsigned b, double v[4], int
 	return 4;
 }
 
-static void put_value(struct out *o, double v, int is_int, int null_if_negative)
+/* A value JSON and CSV can carry: finite, and for split times not -1 ("not reached"). */
+static int has_value(unsigned b, double v)
 {
-	if (null_if_negative && v < 0)
-		put(o, "null");
-	else if (is_int)
+	return isfinite(v) && !((1ull << b) == FRAME_P_SECTOR_TIMES && v < 0);
+}
+
+static void put_value(struct out *o, unsigned b, double v, int is_int)
+{
+	if (is_int)
 		put(o, "%lld", (long long)v);
 	else
-		put_num(o, v);
+		put_num(o, v, (1ull << b) == FRAME_P_GAME_TIME);
+}
+
+static void put_json_value(struct out *o, unsigned b, double v, int is_int)
+{
+	if (has_value(b, v))
+		put_value(o, b, v, is_int);
+	else
+		put(o, "null");
 }
 
 size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
@@ -234,14 +257,14 @@ size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 		n = channel_values(f, b, v, &is_int);
 		put(&o, ",\"%s\":", channel_names[b]);
 		if (n == 1) {
-			put_value(&o, v[0], is_int, 0);
+			put_json_value(&o, b, v[0], is_int);
 			continue;
 		}
 		put(&o, "[");
 		for (int i = 0; i < n; i++) {
 			if (i)
 				put(&o, ",");
-			put_value(&o, v[i], is_int, (1ull << b) == FRAME_P_SECTOR_TIMES);
+			put_json_value(&o, b, v[i], is_int);
 		}
 		put(&o, "]");
 	}
@@ -316,8 +339,8 @@ size_t frame_to_csv(const struct pw_frame *f, char *buf, size_t cap)
 
 		for (int i = 0; i < n; i++) {
 			put(&o, ",");
-			if (on && !((1ull << b) == FRAME_P_SECTOR_TIMES && v[i] < 0))
-				put_value(&o, v[i], is_int, 0);
+			if (on && has_value(b, v[i]))
+				put_value(&o, b, v[i], is_int);
 		}
 	}
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {

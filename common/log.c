@@ -17,6 +17,7 @@ void log_init(const char *name)
 	const char *lvl = getenv("PITWALL_LOG_LEVEL");
 
 	component = name;
+	threshold = LOG_INFO; /* unset or unknown: the default, not a previous init's level */
 	for (int i = 0; lvl && i < 4; i++)
 		if (strcasecmp(lvl, names[i]) == 0)
 			threshold = (enum log_level)i;

@@ -4,8 +4,26 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "common/clock.h"
 #include "common/ids.h"
 #include "common/msg.h"
+
+/* Cut an incomplete UTF-8 sequence off the end of s (left there by a bounded
+ * copy): jansson refuses invalid UTF-8, so the reply could not be built. */
+static void utf8_trim(char *s)
+{
+	size_t n = strlen(s), lead = n, want;
+	unsigned char c;
+
+	while (lead > 0 && n - lead < 4 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return;
+	c = (unsigned char)s[--lead];
+	want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (n - lead < want)
+		s[lead] = 0;
+}
 
 int msg_parse_request(const char *buf, size_t len, struct msg_req *req, const char **code,
 		      char *message, size_t cap)
@@ -29,8 +47,10 @@ int msg_parse_request(const char *buf, size_t len, struct msg_req *req, const ch
 	id = json_object_get(req->root, "id");
 	cmd = json_object_get(req->root, "cmd");
 	args = json_object_get(req->root, "args");
-	if (json_is_string(id))
+	if (json_is_string(id)) {
 		snprintf(req->id, sizeof req->id, "%s", json_string_value(id));
+		utf8_trim(req->id);
+	}
 	if (!json_is_integer(v) || json_integer_value(v) != MSG_VERSION) {
 		snprintf(message, cap, "envelope version must be %d", MSG_VERSION);
 		goto fail;
@@ -90,6 +110,7 @@ char *msg_reply_error(const char *id, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
+	utf8_trim(message);
 	return dump(json_pack("{s:i, s:s, s:b, s:{s:s, s:s}}", "v", MSG_VERSION, "id", id ? id : "",
 			      "ok", 0, "error", "code", code, "message", message));
 }
@@ -103,6 +124,7 @@ int msg_call(void *dealer, const char *cmd, json_t *args, int timeout_ms, json_t
 	zmq_pollitem_t pi = { .socket = dealer, .events = ZMQ_POLLIN };
 	json_t *rep = NULL;
 	json_error_t jerr;
+	int64_t deadline = clock_mono_ns() + (int64_t)timeout_ms * NS_PER_MS;
 	int rc = -1;
 
 	*result = NULL;
@@ -118,7 +140,10 @@ int msg_call(void *dealer, const char *cmd, json_t *args, int timeout_ms, json_t
 	}
 	free(req);
 	for (;;) {
-		if (zmq_poll(&pi, 1, timeout_ms) <= 0) {
+		/* one deadline for the call: stale replies must not extend it */
+		int64_t left = (deadline - clock_mono_ns() + NS_PER_MS - 1) / NS_PER_MS;
+
+		if (zmq_poll(&pi, 1, timeout_ms < 0 ? -1 : left > 0 ? (long)left : 0) <= 0) {
 			snprintf(code, code_cap, "%s", MSG_E_UNAVAILABLE);
 			snprintf(message, msg_cap, "the store did not answer within %d ms", timeout_ms);
 			return -1;

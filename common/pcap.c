@@ -19,6 +19,11 @@
 #define LT_SLL2 276
 #define MAX_IFACES 16
 
+/* A pcapng interface's timestamp unit as a fraction of a nanosecond: t_ns = ts * num / den. */
+struct ts_unit {
+	uint64_t num, den;
+};
+
 struct pcap_reader {
 	const uint8_t *map;
 	size_t size, pos, first;
@@ -26,7 +31,7 @@ struct pcap_reader {
 	uint32_t linktype;         /* classic pcap */
 	int64_t tick_ns;           /* classic: 1000 (us) or 1 (ns) */
 	uint32_t if_linktype[MAX_IFACES];
-	int64_t if_tick_ns[MAX_IFACES];
+	struct ts_unit if_unit[MAX_IFACES];
 	int nifaces;
 	uint64_t skipped;
 };
@@ -62,9 +67,14 @@ int pcap_open(struct pcap_reader **out, const char *path)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size < 24) {
+	if (fstat(fd, &st) < 0) {
+		int rc = -errno;
 		close(fd);
-		return st.st_size < 24 ? -EPROTO : -errno;
+		return rc;
+	}
+	if (st.st_size < 24) {
+		close(fd);
+		return -EPROTO;
 	}
 	r = calloc(1, sizeof *r);
 	if (!r) {
@@ -216,21 +226,26 @@ static int next_classic(struct pcap_reader *r, struct pcap_pkt *p)
 	return 0;
 }
 
-static int64_t ng_tick(const struct pcap_reader *r, const uint8_t *opt, size_t n)
+static struct ts_unit ng_unit(const struct pcap_reader *r, const uint8_t *opt, size_t n)
 {
-	/* if_tsresol option (9): power of 10 (or of 2 with the top bit) per second */
+	/* if_tsresol option (9): 10^-v s, or 2^-(v & 0x7f) s with the top bit */
 	while (n >= 4) {
 		uint16_t code = g16(r, opt), len = g16(r, opt + 2);
 		if (code == 0 || (size_t)len + 4 > n)
 			break;
 		if (code == 9 && len >= 1) {
 			uint8_t v = opt[4];
-			int64_t div = 1;
-			if (v & 0x80)
-				return 1; /* power-of-two resolutions: treat as ns, rare */
-			for (int i = 0; i < v && i < 9; i++)
-				div *= 10;
-			return 1000000000ll / div;
+			struct ts_unit u = { 1, 1 };
+			if (v & 0x80) {
+				u.num = 1000000000;
+				u.den = 1ull << ((v & 0x7f) < 63 ? v & 0x7f : 63);
+				return u;
+			}
+			for (int i = v; i < 9; i++)
+				u.num *= 10;
+			for (int i = 9; i < v && i < 28; i++) /* below 1e-28 s every ts is 0 ns */
+				u.den = u.den > UINT64_MAX / 10 ? UINT64_MAX : u.den * 10;
+			return u;
 		}
 		size_t step = 4 + (((size_t)len + 3) & ~(size_t)3);
 		if (step > n)
@@ -238,7 +253,7 @@ static int64_t ng_tick(const struct pcap_reader *r, const uint8_t *opt, size_t n
 		opt += step;
 		n -= step;
 	}
-	return 1000; /* default: microseconds */
+	return (struct ts_unit){ 1000, 1 }; /* default: microseconds */
 }
 
 static int next_ng(struct pcap_reader *r, struct pcap_pkt *p)
@@ -271,7 +286,7 @@ static int next_ng(struct pcap_reader *r, struct pcap_pkt *p)
 		if (type == 1 && len >= 20) { /* IDB */
 			if (r->nifaces < MAX_IFACES) {
 				r->if_linktype[r->nifaces] = g16(r, b + 8);
-				r->if_tick_ns[r->nifaces] = ng_tick(r, b + 16, len - 20);
+				r->if_unit[r->nifaces] = ng_unit(r, b + 16, len - 20);
 			}
 			r->nifaces++;
 		} else if (type == 6 && len >= 32) { /* EPB */
@@ -281,7 +296,9 @@ static int next_ng(struct pcap_reader *r, struct pcap_pkt *p)
 				r->skipped++;
 				continue;
 			}
-			p->t_ns = (int64_t)ts * r->if_tick_ns[ifc];
+			/* 128-bit: a corrupt timestamp must wrap, not overflow a signed int */
+			p->t_ns = (int64_t)(uint64_t)((unsigned __int128)ts * r->if_unit[ifc].num /
+						      r->if_unit[ifc].den);
 			if (parse_link(r->if_linktype[ifc], b + 28, cap, p))
 				return 1;
 			r->skipped++;
@@ -362,6 +379,7 @@ size_t pcap_udp_record(uint8_t *out, size_t cap, int64_t t_ns, uint32_t src_ip, 
 	put16be(udp + 2, dst_port);
 	put16be(udp + 4, (uint16_t)(8 + len));
 	put16be(udp + 6, 0);
-	memcpy(udp + 8, payload, len);
+	if (len) /* an empty datagram may come with a NULL payload */
+		memcpy(udp + 8, payload, len);
 	return total;
 }
