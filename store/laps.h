@@ -26,7 +26,12 @@
  *   - Start on the grid (lap counter 0, lap clock not running, car behind the
  *     line: lap_dist_m < 0 or spline > 0.9): the first crossing starts lap 1
  *     and completes nothing. A game that counts that first crossing as a lap
- *     (counter 0 -> 1 there) is re-based so its next increment is lap 1.
+ *     (counter 0 -> 1 there) is re-based so its next increment is lap 1. A
+ *     game that times lap 1 from the start signal (F1) keeps that lap; its
+ *     frames begin when the lap clock starts.
+ *   - A lap's frames run from the first frame showing it (start_seq) to the
+ *     last one before the next lap (end_seq); paused and duplicate frames are
+ *     not counted in frames.
  *
  * Timing. time_ms is the game's last_lap_ms when the game gives one (a value
  * that changed at the line, or that agrees with the measurement; the tracker
@@ -42,7 +47,11 @@
  * Validity (valid == (invalid_reason == LAP_REASON_NONE)); when several apply,
  * the first of this list wins:
  *   reset       a rewind, flashback or restart happened in the lap (counter
- *               back, lap clock back > 100 ms, game clock back > 50 ms)
+ *               back, lap clock back > 100 ms, game clock back > 50 ms).
+ *               A rewind to before the line of the latest lap (counter one
+ *               lower; without a counter, game clock back before the line by
+ *               less than 60 s) undoes that lap: LAP_INVALIDATED, and the lap
+ *               is completed again when the car gets back to the line.
  *   pit         IN_PIT was set during the lap (entered the pit lane in it),
  *               or the whole lap was spent in the pit lane
  *   out_lap     the lap began in the pit lane, or right after a lap in which
@@ -50,8 +59,9 @@
  *   game_flag   the game flagged the lap invalid (FRAME_FLAG_LAP_INVALID);
  *               the flag seen in the first LAPS_SETTLE_S of a lap belongs to
  *               the lap before it
- *   incomplete  not seen whole: the tracker started mid-lap (lap clock above
- *               LAPS_CLEAN_START_MS at the first frame), or a data gap
+ *   incomplete  not seen whole: the tracker started mid-lap (at the first
+ *               frame the lap clock was above LAPS_CLEAN_START_MS, or absent,
+ *               or the car was away from the line), or a data gap
  *               (receive time jump > LAPS_GAP_S while the game's clock ran,
  *               or the game's clock jumping > LAPS_GAP_S), or laps missed
  *   cut_short   seen whole, but the car covered < 90 % of the lap (spline
@@ -64,8 +74,9 @@
  *    "sector_ms":[31002,30011,32443],"valid":true,"invalid_reason":"none",
  *    "personal_best":true,"game_session":42,"start_seq":1200,"end_seq":6807,
  *    "start_t_ns":1700000000000000000,"end_t_ns":1700000093456000000,
- *    "min_speed_kmh":61.2,"max_speed_kmh":281.9,"frames":5608}
- * Unknown times, splits and speeds are null. invalid_reason is one of "none",
+ *    "min_speed_kmh":61.20,"max_speed_kmh":281.90,"frames":5608}
+ * Unknown times, splits and speeds are null; personal_best = fastest valid
+ * lap of the session so far (taken back by a LAP_INVALIDATED). invalid_reason is one of "none",
  * "game_flag", "pit", "reset", "out_lap", "incomplete", "cut_short".
  * lap_event_to_json wraps it: {"event":"lap_completed","lap":{...}},
  * {"event":"lap_invalidated","lap":{...}},

@@ -51,10 +51,12 @@
  *    known. Frames with t_ns <= horizon are known, where
  *        horizon = max(min over sources of their last t_ns,
  *                      newest t_ns pushed - lag_ns, merge_advance() - lag_ns)
- *    and merge_flush() makes it +infinity. A primary frame is final about one
- *    extra-frame period (or w) after it; an extra frame in a primary gap about
- *    X after the last primary frame; a source that stops (or never starts)
- *    holds the output back at most lag_ns.
+ *    and merge_flush() makes it +infinity. A primary frame is final once
+ *    every extra source has a frame after it (or w later at most); an extra
+ *    frame in a primary gap X after the last primary frame; a source that
+ *    stops (or never starts) holds the output back by at most lag_ns + w.
+ *    Output t_ns is strictly increasing: two timeline frames never share a
+ *    t_ns (the lower-priority one would be within w of the other).
  *
  * The result depends only on the accepted frames, never on how pushes and
  * pops interleave (tests/fuzz/fuzz_merge.c checks this against a direct
@@ -62,11 +64,15 @@
  *
  * Memory. Each source queues at most MERGE_QUEUE_MAX frames (grown on demand
  * from MERGE_QUEUE_MIN): at most sources x MERGE_QUEUE_MAX x 385 B, 1.5 MiB per
- * source. In steady state a queue holds about (lag + X + 2w) x the feed's
- * rate: ~540 frames for a 333 Hz feed with the defaults. A push into a full
+ * source. In steady state a queue holds at most about (lag + X + 2w) x the
+ * feed's rate: ~540 frames for a 333 Hz feed with the defaults (measured:
+ * 402 for a 333 Hz primary next to a stalled source). A push into a full
  * queue returns MERGE_FULL without taking the frame and pulls the horizon
  * forward so that the next merge_pop calls free that queue: pop until
- * merge_pop returns 0, then push the same frame again. Pulling the horizon
+ * merge_pop returns 0, then push the same frame again; at most two rounds
+ * (the first frees all but the last ~X + 2w of the queue, the second, only
+ * needed when the whole queue spans less than that, frees all of it; the
+ * frame is then taken or MERGE_LATE). Pulling the horizon
  * forward can make not-yet-pushed frames of other sources MERGE_LATE, so push
  * the sources in slices of at most a few seconds each, not one whole backlog
  * after another.
@@ -129,7 +135,8 @@ struct merge_stats {
  * merge_flush() and popping until 0 every taken frame is resolved. */
 
 /* Lifecycle */
-/* The defaults above for n sources. */
+/* The defaults above for n sources. w should be at least half the period of
+ * the slowest extra feed plus receive jitter, or some frames miss its channels. */
 void merge_params_default(struct merge_params *p, unsigned sources);
 /* NULL with errno EINVAL (sources out of range, a time < 0 or > MERGE_TIME_MAX_NS)
  * or ENOMEM. The caller owns the merger; free with merge_free(). */
