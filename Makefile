@@ -42,6 +42,7 @@ STORELIB_SRC := $(filter-out $(STORE_MAIN),$(wildcard store/*.c))
 TEST_SRC    := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC   := $(wildcard tests/bench/bench_*.c)
+TOOL_SRC    := $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -57,9 +58,10 @@ PROGS := $(BUILD)/bin/pw-capture $(BUILD)/bin/pw-sim $(BUILD)/bin/pw-replay $(BU
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .PHONY: all test unit-tests sanitize fuzz bench install clean deps
-all: $(PROGS) $(TESTS) $(FUZZ) $(BENCH)
+all: $(PROGS) $(TESTS) $(FUZZ) $(BENCH) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,7 +79,7 @@ $(BUILD)/lib/%.a:
 $(BUILD)/bin/pw-capture: $(call obj,$(CAPTURE_SRC)) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-sim:     $(call obj,$(SIM_MAIN)) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-replay:  $(call obj,$(REPLAY_SRC)) $(LIB_DEC) $(LIB_COMMON)
-$(BUILD)/bin/pwctl:      $(call obj,$(PWCTL_SRC)) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/pwctl:      $(call obj,$(PWCTL_SRC)) $(LIB_STORE) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-store:   $(call obj,$(STORE_MAIN)) $(LIB_STORE) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/%:
 	@mkdir -p $(dir $@)
@@ -89,6 +91,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS_ALL)
 
 # Fuzz targets built with a deterministic mutation driver (runs in the test suite).
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 

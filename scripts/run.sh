@@ -68,6 +68,8 @@ EOT
 
 {
 	sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@INSTANCE@|$INSTANCE|g" scripts/supervisord.conf.in
+	# the hub: attaches to every feed's ring (captures may start before or after it)
+	program store 15 "$ROOT/build/bin/pw-store"
 	IFS=, read -r -a feeds <<<"$FEEDS"
 	for entry in "${feeds[@]}"; do
 		feed=${entry%%:*}
@@ -100,6 +102,8 @@ cat <<EOT
 
 pitwall is running (instance '$INSTANCE'$([ "$SIM" = 1 ] && echo ", emulated games on every feed")).
   live feed status:   build/bin/pwctl feeds --watch
+  sessions and runs:  build/bin/pwctl session create general; build/bin/pwctl run start ID ksudp
+  everything on the bus: build/bin/pwctl events
   latest frames:      build/bin/pwctl tail ksudp --count 3
   processes:          scripts/run.sh status
   logs:               $RUN_DIR/logs/

@@ -67,16 +67,20 @@ void bus_stop(struct store *st)
 	st->pub = NULL;
 }
 
+void bus_publish_raw(struct store *st, const char *topic, const char *json_text)
+{
+	if (!st->pub)
+		return;
+	if (zmq_send(st->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zmq_send(st->pub, json_text, strlen(json_text), ZMQ_DONTWAIT);
+}
+
 void bus_publish(struct store *st, const char *topic, json_t *payload)
 {
-	char *text = json_dumps(payload, JSON_COMPACT);
+	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 
 	json_decref(payload);
-	if (!text || !st->pub) {
-		free(text);
-		return;
-	}
-	if (zmq_send(st->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-		zmq_send(st->pub, text, strlen(text), ZMQ_DONTWAIT);
+	if (text)
+		bus_publish_raw(st, topic, text);
 	free(text);
 }

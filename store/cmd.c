@@ -10,19 +10,12 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/msg.h"
+#include "store/cmd.h"
 #include "store/store.h"
 
-/* A handler returns a result (stolen by the reply) or NULL with the error set. */
-struct cmd_err {
-	const char *code;
-	char message[400];
-};
+/* --- argument helpers (cmd.h) --- */
 
-typedef json_t *(*cmd_fn)(struct store *st, json_t *args, struct cmd_err *err);
-
-static json_t *fail(struct cmd_err *err, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static json_t *fail(struct cmd_err *err, const char *code, const char *fmt, ...)
+json_t *fail(struct cmd_err *err, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -34,7 +27,7 @@ static json_t *fail(struct cmd_err *err, const char *code, const char *fmt, ...)
 }
 
 /* Every key of args must be in allowed (NULL-terminated). */
-static int only_keys(json_t *args, const char *const allowed[], struct cmd_err *err)
+int only_keys(json_t *args, const char *const allowed[], struct cmd_err *err)
 {
 	const char *key;
 	json_t *v;
@@ -52,7 +45,7 @@ static int only_keys(json_t *args, const char *const allowed[], struct cmd_err *
 }
 
 /* Optional string field of at most max bytes; "" when absent or null. */
-static int opt_str(json_t *args, const char *key, size_t max, const char **out, struct cmd_err *err)
+int opt_str(json_t *args, const char *key, size_t max, const char **out, struct cmd_err *err)
 {
 	json_t *v = json_object_get(args, key);
 
@@ -71,7 +64,7 @@ static int opt_str(json_t *args, const char *key, size_t max, const char **out, 
 	return 0;
 }
 
-static struct session *need_session(struct store *st, json_t *args, const char *key,
+struct session *need_session(struct store *st, json_t *args, const char *key,
 				    struct cmd_err *err)
 {
 	const char *id;
@@ -88,7 +81,7 @@ static struct session *need_session(struct store *st, json_t *args, const char *
 	return s;
 }
 
-static json_t *saved(struct store *st, struct session *s, struct cmd_err *err)
+json_t *saved(struct store *st, struct session *s, struct cmd_err *err)
 {
 	int rc = session_save(st, s);
 
@@ -211,9 +204,8 @@ static json_t *h_session_complete(struct store *st, json_t *args, struct cmd_err
 		return fail(err, MSG_E_CONFLICT, "session %s has a recording run: stop it first", s->id);
 	s->completed = 1;
 	s->completed_ns = clock_now_ns();
-	json_decref(s->analysis);
-	/* analysis workers arrive with the analysis issue: until then it stays pending */
-	s->analysis = json_pack("{s:s}", "status", "pending");
+	/* queued for the workers (jobs.c); pending until a result comes back */
+	jobs_submit(st, s);
 	if (!(res = saved(st, s, err))) {
 		s->completed = 0;
 		s->completed_ns = 0;
@@ -277,10 +269,7 @@ static json_t *h_games(struct store *st, json_t *args, struct cmd_err *err)
 	return a;
 }
 
-static const struct {
-	const char *name;
-	cmd_fn fn;
-} commands[] = {
+static const struct cmd_entry session_commands[] = {
 	{ "use_cases.list", h_use_cases },
 	{ "games.list", h_games },
 	{ "session.create", h_session_create },
@@ -290,6 +279,15 @@ static const struct {
 	{ "session.complete", h_session_complete },
 	{ "session.reopen", h_session_reopen },
 	{ "session.analysis", h_session_analysis },
+	{ NULL, NULL },
+};
+
+/* Every module's table; a module adds its commands with one line here. */
+static const struct cmd_entry *const tables[] = {
+	session_commands,
+	run_commands,
+	recording_commands,
+	job_commands,
 };
 
 static char *dispatch(struct store *st, const char *buf, size_t len)
@@ -303,10 +301,11 @@ static char *dispatch(struct store *st, const char *buf, size_t len)
 
 	if (msg_parse_request(buf, len, &req, &code, message, sizeof message) < 0)
 		return msg_reply_error(req.id, code, "%s", message);
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
-		if (strcmp(commands[i].name, req.cmd) != 0)
+	for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
+	for (const struct cmd_entry *c = tables[t]; c->name; c++) {
+		if (strcmp(c->name, req.cmd) != 0)
 			continue;
-		res = commands[i].fn(st, req.args, &err);
+		res = c->fn(st, req.args, &err);
 		reply = res ? msg_reply_ok(req.id, res)
 			    : msg_reply_error(req.id, err.code, "%s", err.message);
 		if (!res) {

@@ -61,7 +61,7 @@ static json_t *str_or_null(const char *s)
 
 json_t *run_json(const struct run *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:O, s:s, s:I, s:o, s:I, s:b, s:I, s:o, s:o}", "id", r->id,
+	json_t *o = json_pack("{s:s, s:s, s:s, s:O, s:s, s:I, s:o, s:I, s:b, s:I, s:o, s:o}", "id", r->id,
 			 "label", r->label, "feed_name", r->feed, "merge_feeds", r->merge_feeds,
 			 "status", r->recording ? "recording" : "stopped", "start_marker",
 			 (json_int_t)r->start_marker, "end_marker",
@@ -69,6 +69,10 @@ json_t *run_json(const struct run *r)
 			 (json_int_t)r->frame_count, "data_truncated", r->data_truncated,
 			 "frames_lost", (json_int_t)r->frames_lost, "started_at",
 			 iso_or_null(r->started_ns), "stopped_at", iso_or_null(r->stopped_ns));
+
+	json_object_set_new(o, "stop_reason", str_or_null(r->stop_reason));
+	json_object_set_new(o, "lap_count", json_integer((json_int_t)json_array_size(r->laps)));
+	return o;
 }
 
 json_t *session_json(const struct session *s)
@@ -98,6 +102,7 @@ static json_t *session_file_json(const struct session *s)
 		json_t *r = json_array_get(runs, (size_t)i);
 		json_object_set_new(r, "started_ns", json_integer(s->runs[i].started_ns));
 		json_object_set_new(r, "stopped_ns", json_integer(s->runs[i].stopped_ns));
+		json_object_set(r, "laps", s->runs[i].laps ? s->runs[i].laps : json_array());
 	}
 	return o;
 }
@@ -127,6 +132,7 @@ static int64_t get_i64(json_t *o, const char *key)
 static int run_from_json(struct run *r, json_t *o)
 {
 	json_t *mf = json_object_get(o, "merge_feeds"), *em = json_object_get(o, "end_marker");
+	json_t *laps = json_object_get(o, "laps");
 
 	memset(r, 0, sizeof *r);
 	if (!json_is_object(o) || copy_str(r->id, sizeof r->id, json_object_get(o, "id"), 1) < 0 ||
@@ -134,7 +140,10 @@ static int run_from_json(struct run *r, json_t *o)
 	    !ids_name_valid(r->feed) ||
 	    copy_str(r->label, sizeof r->label, json_object_get(o, "label"), 0) < 0)
 		return -1;
+	if (copy_str(r->stop_reason, sizeof r->stop_reason, json_object_get(o, "stop_reason"), 0) < 0)
+		return -1;
 	r->merge_feeds = json_is_array(mf) ? json_deep_copy(mf) : json_array();
+	r->laps = json_is_array(laps) ? json_deep_copy(laps) : json_array();
 	r->recording = json_is_string(json_object_get(o, "status")) &&
 		       strcmp(json_string_value(json_object_get(o, "status")), "recording") == 0;
 	r->start_marker = (uint64_t)get_i64(o, "start_marker");
@@ -149,8 +158,10 @@ static int run_from_json(struct run *r, json_t *o)
 
 static void session_free(struct session *s)
 {
-	for (int i = 0; i < s->nruns; i++)
+	for (int i = 0; i < s->nruns; i++) {
 		json_decref(s->runs[i].merge_feeds);
+		json_decref(s->runs[i].laps);
+	}
 	json_decref(s->analysis);
 	free(s);
 }
@@ -192,6 +203,8 @@ static struct session *session_from_json(json_t *o, char *why, size_t cap)
 	}
 	json_array_foreach(runs, i, r) {
 		if (s->nruns == STORE_MAX_RUNS || run_from_json(&s->runs[s->nruns], r) < 0) {
+			json_decref(s->runs[s->nruns].merge_feeds);
+			json_decref(s->runs[s->nruns].laps);
 			snprintf(why, cap, "run %zu is invalid", i);
 			goto fail;
 		}

@@ -10,10 +10,11 @@
 #include <zmq.h>
 
 #include "common/atomicio.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "store/store.h"
 
-#define LOOP_MS 20
+#define LOOP_MS 5           /* ring drain cadence: frame.<feed> latency and run draining */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -85,22 +86,36 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is an EFBIG write error, not a kill */
 	st.zctx = zmq_ctx_new();
+	snprintf(st.data_dir, sizeof st.data_dir, "%s", st.cfg.data_dir);
 	if (sessions_load(&st) < 0 || bind_router(&st) < 0 ||
-	    bus_start(&st, st.cfg.bus_in, st.cfg.bus) < 0) {
+	    bus_start(&st, st.cfg.bus_in, st.cfg.bus) < 0 || feeds_init(&st) < 0 ||
+	    jobs_init(&st) < 0 || recordings_init(&st) < 0) {
 		zmq_close(st.router);
 		zmq_ctx_term(st.zctx);
 		return 1;
 	}
-	log_info("msg=started sessions=%d cmd=%s", st.nsessions, st.cfg.cmd);
+	rc = runs_resume(&st);
+	log_info("msg=started sessions=%d resumed_runs=%d cmd=%s", st.nsessions, rc, st.cfg.cmd);
 	while (!stop_requested) {
 		zmq_pollitem_t pi = { .socket = st.router, .events = ZMQ_POLLIN };
+		int64_t now;
 
 		if (zmq_poll(&pi, 1, LOOP_MS) > 0)
 			cmd_drain(&st);
+		now = clock_now_ns();
+		feeds_tick(&st, now);
+		runs_tick(&st, now);
+		recordings_tick(&st, now);
+		jobs_tick(&st, clock_mono_ns());
 	}
 	log_info("msg=stopping commands=%llu refused=%llu", (unsigned long long)st.cmds,
 		 (unsigned long long)st.cmd_errors);
+	runs_fini(&st);
+	recordings_fini(&st);
+	jobs_fini(&st);
+	feeds_fini(&st);
 	bus_stop(&st);
 	zmq_close(st.router);
 	zmq_ctx_term(st.zctx);

@@ -5,6 +5,10 @@
  * bus.c       the XSUB/XPUB bus proxy (a thread) and the store's own publisher
  * cmd.c       the ROUTER command channel: envelope, dispatch, handlers
  * sessions.c  sessions and runs: the model, its JSON, durable metadata files
+ * feeds.c     attaches to every feed's segment; feed.* status, frame.* and lap.*
+ * runs.c      run commands; drains recording runs into frame files, resumes them
+ * recordings.c  raw-packet recordings into pcap files, their commands
+ * jobs.c      analysis jobs out (PUSH) and results in (PULL)
  *
  * The store is the only writer of the data dir. Everything runs in the main
  * thread except the bus proxy, which only forwards messages.
@@ -17,6 +21,7 @@
 
 #include "common/config.h"
 #include "common/ids.h"
+#include "common/seg.h"
 
 #define STORE_MAX_SESSIONS 100000
 #define STORE_MAX_RUNS 256            /* per session */
@@ -36,6 +41,8 @@ struct run {
 	int data_truncated;
 	uint64_t frames_lost;
 	int64_t started_ns, stopped_ns;
+	char stop_reason[64];          /* "" | "stopped" | "disk_full" | "io_error" | "ring_lapped_while_down" */
+	json_t *laps;                  /* array of lap objects (owned) */
 };
 
 struct session {
@@ -51,8 +58,25 @@ struct session {
 	struct run runs[STORE_MAX_RUNS];
 };
 
+struct feed {
+	char name[32];
+	struct seg *seg;               /* NULL until a pw-capture created it */
+	struct seg_cursor cur;         /* live position: frame.<feed> and lap.<feed> */
+	int status;                    /* enum seg_status last published, -1 = none yet */
+	struct laps *laps;
+	uint32_t meta_gen;
+	struct pw_meta meta;
+	int64_t next_attach_ns;
+	uint64_t published;
+};
+
+struct run_live;                       /* runs.c: one per recording run */
+struct recordings;                     /* recordings.c */
+struct jobs;                           /* jobs.c */
+
 struct store {
 	struct config cfg;
+	char data_dir[4096];
 	void *zctx;
 	void *router;                  /* commands */
 	void *pub;                     /* our publisher into the bus */
@@ -60,6 +84,12 @@ struct store {
 	struct session **sessions;     /* index by position; NULL holes compacted */
 	int nsessions, cap_sessions;
 	uint64_t cmds, cmd_errors;
+	struct feed feeds[CONFIG_MAX_FEEDS];
+	int nfeeds;
+	struct run_live *live;             /* list of recording runs */
+	struct recordings *rec;
+	struct jobs *jobs;
+	int publish_frames;                /* frame.<feed> on the bus (PITWALL_BUS_FRAMES=0 turns off) */
 };
 
 /* bus.c */
@@ -69,6 +99,8 @@ int bus_start(struct store *st, const char *in_ep, const char *out_ep);
 void bus_stop(struct store *st);
 /* Publish topic + JSON payload (stolen). Never blocks (drops when full). */
 void bus_publish(struct store *st, const char *topic, json_t *payload);
+/* Publish an already serialized JSON payload (borrowed). */
+void bus_publish_raw(struct store *st, const char *topic, const char *json_text);
 
 /* cmd.c */
 /* Handle every request queued on the ROUTER socket; returns how many. */
@@ -89,5 +121,36 @@ int session_delete(struct store *st, struct session *s);
 json_t *session_json(const struct session *s);
 json_t *run_json(const struct run *r);
 struct run *run_find(struct session *s, const char *id);
+
+/* feeds.c */
+int feeds_init(struct store *st);
+void feeds_fini(struct store *st);
+/* Attach/re-attach, publish status changes, frames and laps. */
+void feeds_tick(struct store *st, int64_t now_ns);
+struct feed *feed_find(struct store *st, const char *name);
+/* The feed's segment (attached on demand), or NULL when it does not exist. */
+struct seg *feed_seg(struct store *st, const char *name);
+
+/* runs.c */
+/* At start-up: resume runs that were recording when the store stopped. */
+int runs_resume(struct store *st);
+/* Drain every recording run from its ring(s); make frames durable each second. */
+void runs_tick(struct store *st, int64_t now_ns);
+/* Sync and close every writer; runs stay "recording" so a restart resumes them. */
+void runs_fini(struct store *st);
+int run_frames_path(const struct store *st, const struct session *s, const struct run *r,
+		    char *buf, size_t cap);
+
+/* jobs.c */
+int jobs_init(struct store *st);
+void jobs_fini(struct store *st);
+/* Queue (or re-queue) the session's analysis; sets analysis to pending. */
+int jobs_submit(struct store *st, struct session *s);
+void jobs_tick(struct store *st, int64_t now_mono);
+
+/* recordings.c */
+int recordings_init(struct store *st);
+void recordings_tick(struct store *st, int64_t now_ns);
+void recordings_fini(struct store *st);
 
 #endif

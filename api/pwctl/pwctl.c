@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/seg.h"
+#include "api/pwctl/pwctl.h"
 
 static void usage(FILE *out)
 {
@@ -37,6 +38,12 @@ static void usage(FILE *out)
 		"  use-cases                  use cases and their driver guidance\n"
 		"  events [PREFIX] [--count N] [--timeout S]\n"
 		"                             print bus messages (topic and JSON) as they come\n"
+		"  run start SESSION FEED [--label L] [--merge FEEDS]\n"
+		"  run stop|get|delete SESSION RUN\n"
+		"  laps SESSION               the laps of every run of the session\n"
+		"  export SESSION RUN [--format csv|json] [--out FILE]\n"
+		"  recordings                 list recordings (see pwctl recording --help)\n"
+		"  recording start|stop|get|delete|data ...\n"
 		"  call CMD [JSON-ARGS]       send any store command, print the reply's result\n"
 		"  help                       this text\n"
 		"\n"
@@ -266,7 +273,7 @@ static int cmd_tail(const char *instance, int argc, char **argv)
 
 /* One store command; prints the result (pretty JSON) unless quiet. Exit codes:
  * 0 ok, 1 refused (error printed), 3 store unreachable. */
-static int store_call(const struct config *cfg, const char *cmd, json_t *args, json_t **out)
+int store_call(const struct config *cfg, const char *cmd, json_t *args, json_t **out)
 {
 	void *ctx = zmq_ctx_new(), *d = zmq_socket(ctx, ZMQ_DEALER);
 	const char *t = getenv("PITWALL_CMD_TIMEOUT_MS");
@@ -448,6 +455,14 @@ int main(int argc, char **argv)
 		return store_call(&cfg, "use_cases.list", NULL, NULL);
 	if (strcmp(argv[i], "events") == 0)
 		return cmd_events(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "run") == 0)
+		return pwctl_runs(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "laps") == 0 && argc - i == 2)
+		return store_call(&cfg, "session.laps", json_pack("{s:s}", "session_id", argv[i + 1]), NULL);
+	if (strcmp(argv[i], "export") == 0)
+		return pwctl_export(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "recording") == 0 || strcmp(argv[i], "recordings") == 0)
+		return pwctl_recordings(&cfg, argc - i, argv + i);
 	fprintf(stderr, "pwctl: unknown command '%s' (see pwctl --help)\n", argv[i]);
 	return 2;
 }

@@ -4,6 +4,8 @@
 # capture (its ring sequence continues), and stopping leaves nothing running.
 . "$(dirname "$0")/lib.sh"
 export PITWALL_RUN_DIR=$TMP/stack
+bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 feeds=""
 for f in ksudp pcars acc forza f1; do feeds="$feeds${feeds:+,}$f:$(free_udp_port)"; done
 export PITWALL_FEEDS=$feeds
@@ -21,7 +23,9 @@ if wait_for 60 all_up; then pass "run.sh: all five feeds up with emulated games"
 wait_for 20 grep -q "pitwall is running" "$TMP/stack.out" && pass "run.sh prints the feeds and how to use them" ||
 	fail "run.sh prints the feeds and how to use them"
 n=$("$ROOT/scripts/run.sh" status 2>/dev/null | grep -c RUNNING)
-check "supervisor runs 10 processes (5 captures, 5 emulators)" test "$n" -eq 10
+check "supervisor runs 11 processes (5 captures, 5 emulators, the store)" test "$n" -eq 11
+store_up() { "$BIN/pwctl" call use_cases.list >/dev/null 2>&1; }
+wait_for 10 store_up && pass "the store answers in the stack" || fail "the store answers in the stack"
 
 pid=$(feed_field forza pid)
 seq=$(feed_field forza write_seq)

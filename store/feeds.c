@@ -1,0 +1,168 @@
+/*
+ * feeds.c - the store's view of every feed: attaches to each configured
+ * feed's segment (and to segments that appear or are re-created later),
+ * publishes feed.<feed> status changes, every frame as frame.<feed> and
+ * completed laps as lap.<feed>.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "store/laps.h"
+#include "store/store.h"
+
+#define ATTACH_RETRY_NS (500 * NS_PER_MS)
+#define FRAMES_PER_TICK 20000   /* bounded work per feed per loop turn */
+
+int feeds_init(struct store *st)
+{
+	const char *pf = getenv("PITWALL_BUS_FRAMES");
+
+	st->publish_frames = !(pf && strcmp(pf, "0") == 0);
+	for (int i = 0; i < st->cfg.nfeeds && i < CONFIG_MAX_FEEDS; i++) {
+		struct feed *f = &st->feeds[st->nfeeds++];
+
+		memset(f, 0, sizeof *f);
+		memcpy(f->name, st->cfg.feeds[i].name, sizeof f->name);
+		f->name[sizeof f->name - 1] = 0;
+		f->status = -1;
+		if (!(f->laps = laps_new()))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void feeds_fini(struct store *st)
+{
+	for (int i = 0; i < st->nfeeds; i++) {
+		seg_close(st->feeds[i].seg);
+		laps_free(st->feeds[i].laps);
+	}
+	st->nfeeds = 0;
+}
+
+struct feed *feed_find(struct store *st, const char *name)
+{
+	for (int i = 0; name && i < st->nfeeds; i++)
+		if (strcmp(st->feeds[i].name, name) == 0)
+			return &st->feeds[i];
+	return NULL;
+}
+
+/* (Re)attach when absent or re-created; the live cursor starts at "now" on the
+ * first attach and keeps its place across a capture restart. */
+static void attach(struct store *st, struct feed *f, int64_t now)
+{
+	struct seg *s = NULL;
+	int err;
+
+	if (f->seg && !seg_replaced(f->seg))
+		return;
+	if (now < f->next_attach_ns)
+		return;
+	f->next_attach_ns = now + ATTACH_RETRY_NS;
+	err = seg_attach(&s, st->cfg.instance, f->name);
+	if (err < 0) {
+		if (err != -ENOENT)
+			log_warn("msg=\"cannot attach feed segment\" feed=%s error=\"%s\"", f->name,
+				 strerror(-err));
+		return;
+	}
+	if (f->seg) {
+		log_info("msg=\"feed segment re-created, re-attached\" feed=%s", f->name);
+		seg_close(f->seg);
+		if (f->cur.next > seg_write_seq(s))
+			f->cur.next = seg_write_seq(s);
+	} else {
+		f->cur.next = seg_write_seq(s);
+		log_info("msg=\"feed attached\" feed=%s seq=%llu", f->name,
+			 (unsigned long long)f->cur.next);
+	}
+	f->seg = s;
+}
+
+struct seg *feed_seg(struct store *st, const char *name)
+{
+	struct feed *f = feed_find(st, name);
+
+	if (!f)
+		return NULL;
+	f->next_attach_ns = 0;
+	attach(st, f, clock_mono_ns());
+	return f->seg;
+}
+
+static void publish_status(struct store *st, struct feed *f, int64_t now_ns)
+{
+	int status = f->seg ? (int)seg_status(f->seg, now_ns) : SEG_DOWN;
+
+	char topic[64];
+	struct pw_meta m = { 0 };
+
+	if (status == f->status)
+		return;
+	f->status = status;
+	if (f->seg)
+		seg_meta_read(f->seg, &m);
+	snprintf(topic, sizeof topic, "feed.%s", f->name);
+	bus_publish(st, topic, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "feed", f->name,
+					 "status", seg_status_name((enum seg_status)status),
+					 "game", m.game, "car", m.car, "track", m.track, "driver",
+					 m.driver, "write_seq",
+					 (json_int_t)(f->seg ? seg_write_seq(f->seg) : 0)));
+	log_info("msg=\"feed status\" feed=%s status=%s", f->name,
+		 seg_status_name((enum seg_status)status));
+}
+
+static void publish_laps(struct store *st, struct feed *f, const struct lap_event *ev, int n)
+{
+	char topic[64], buf[2048];
+
+	snprintf(topic, sizeof topic, "lap.%s", f->name);
+	for (int i = 0; i < n; i++) {
+		json_t *o;
+		json_error_t jerr;
+
+		lap_event_to_json(&ev[i], buf, sizeof buf);
+		if ((o = json_loads(buf, 0, &jerr))) {
+			json_object_set_new(o, "feed", json_string(f->name));
+			bus_publish(st, topic, o);
+		}
+	}
+}
+
+static void drain(struct store *st, struct feed *f)
+{
+	struct pw_frame fr;
+	struct lap_event ev[LAPS_MAX_EVENTS];
+	char topic[64], line[8192];
+
+	snprintf(topic, sizeof topic, "frame.%s", f->name);
+	for (int i = 0; i < FRAMES_PER_TICK && seg_read(f->seg, &f->cur, &fr) == 1; i++) {
+		int n = laps_feed(f->laps, &fr, ev, LAPS_MAX_EVENTS);
+
+		if (n > 0)
+			publish_laps(st, f, ev, n);
+		if (st->publish_frames && frame_to_json(&fr, line, sizeof line) < sizeof line) {
+			bus_publish_raw(st, topic, line);
+			f->published++;
+		}
+	}
+}
+
+void feeds_tick(struct store *st, int64_t now_ns)
+{
+	int64_t mono = clock_mono_ns();
+
+	for (int i = 0; i < st->nfeeds; i++) {
+		struct feed *f = &st->feeds[i];
+
+		attach(st, f, mono);
+		if (f->seg)
+			drain(st, f);
+		publish_status(st, f, now_ns);
+	}
+}
