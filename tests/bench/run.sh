@@ -74,6 +74,61 @@ footprint() { # capture CPU and RSS at 333 Hz for 20 s
 	rm -f /dev/shm/pitwall."$INST".ksudp
 }
 
+store_latency() {
+	local port bp cap st
+	port=$(free_port)
+	bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
+	export PITWALL_FEEDS=ksudp:$port PITWALL_RUN_DIR=$tmp/run PITWALL_DATA_DIR=$tmp/data
+	"$BIN/pw-capture" --feed ksudp --passive --bind 127.0.0.1 --port "$port" 2>/dev/null &
+	cap=$!
+	"$BIN/pw-store" 2>/dev/null &
+	st=$!
+	pids+=("$cap" "$st")
+	for _ in $(seq 50); do "$BIN/pwctl" call use_cases.list >/dev/null 2>&1 && break; sleep 0.1; done
+	build/bench/bench_latency "$port" "$PITWALL_BUS" 3000 333
+	kill "$cap" "$st"
+	wait "$cap" "$st" 2>/dev/null
+	rm -f /dev/shm/pitwall."$INST".ksudp
+}
+
+store_startup() { # 10,000 stored sessions with two runs and laps each
+	local dir=$tmp/startup st t0 t1
+	mkdir -p "$dir/data/sessions"
+	python3 - "$dir/data/sessions" <<'PY'
+import json, sys, uuid
+lap = {"number": 1, "time_ms": 89209, "measured_ms": 89208, "sector_ms": [30001, 29800, 29408],
+       "valid": True, "invalid_reason": "none", "personal_best": True, "game_session": 7,
+       "start_seq": 100, "end_seq": 29800, "min_speed_kmh": 61.2, "max_speed_kmh": 281.9, "frames": 29700}
+for i in range(10000):
+    sid = str(uuid.uuid4())
+    runs = [{"id": str(uuid.uuid4()), "label": "run %d" % k, "feed_name": "ksudp", "merge_feeds": [],
+             "status": "stopped", "start_marker": 1000 * k, "end_marker": 1000 * k + 900,
+             "frame_count": 900, "data_truncated": False, "frames_lost": 0, "started_ns": 1,
+             "stopped_ns": 2, "stop_reason": "stopped", "laps": [lap, lap]} for k in range(2)]
+    s = {"format": 1, "id": sid, "use_case": "general", "label": "session %d" % i, "status": "completed",
+         "created_ns": 1700000000000000000 + i, "completed_ns": 0, "runs": runs,
+         "analysis": {"status": "done", "laps": 2}, "recording_id": None, "car_name": "pitwall_gt3"}
+    open("%s/%s.json" % (sys.argv[1], sid), "w").write(json.dumps(s, separators=(",", ":")))
+PY
+	sync
+	export PITWALL_DATA_DIR=$dir/data PITWALL_RUN_DIR=$dir/run PITWALL_FEEDS=ksudp
+	t0=$(date +%s%N)
+	"$BIN/pw-store" 2>"$dir/store.log" &
+	st=$!
+	pids+=("$st")
+	for _ in $(seq 300); do "$BIN/pwctl" call use_cases.list >/dev/null 2>&1 && break; sleep 0.01; done
+	t1=$(date +%s%N)
+	n=$("$BIN/pwctl" sessions --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	awk -v dt="$(( (t1 - t0) / 1000000 ))" -v n="$n" 'BEGIN {
+		printf "store start-up with %d sessions: answering commands after %d ms  %s\n", n, dt, dt < 1000 ? "ok" : "OVER TARGET" }'
+	kill "$st"
+	wait "$st" 2>/dev/null
+}
+
+tmp=$(mktemp -d /tmp/pitwall-bench.XXXXXX)
+trap 'cleanup; rm -rf "$tmp"' EXIT
+
 {
 	echo "# pitwall benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -r)"
 	build/bench/bench_decode
@@ -81,5 +136,8 @@ footprint() { # capture CPU and RSS at 333 Hz for 20 s
 	ingest 250000 1000000
 	ingest max 1000000
 	footprint
+	[ -x build/bench/bench_framefile ] && build/bench/bench_framefile
+	store_startup
+	store_latency
 } 2>&1 | tee "$out"
 echo "written to $out"

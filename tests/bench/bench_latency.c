@@ -1,0 +1,114 @@
+/*
+ * bench_latency.c - end-to-end latency: a UDP packet sent to pw-capture until
+ * its frame arrives as frame.<feed> on the store's bus (p50/p99/max).
+ *
+ *   bench_latency PORT BUS_ENDPOINT COUNT RATE_HZ
+ *
+ * Sends COUNT AC RTCarInfo packets (pw-capture --feed ksudp --passive listening
+ * on PORT), each marked with its index in the lap-time field, at RATE_HZ, and
+ * matches the frames on the bus by that marker. Run by tests/bench/run.sh with
+ * a capture and a store already up.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "capture/sim/encoder.h"
+#include "common/clock.h"
+
+int main(int argc, char **argv);
+
+struct sender {
+	int fd;
+	struct sockaddr_in to;
+};
+
+static void emit(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct sender *s = ctx;
+
+	sendto(s->fd, buf, len, 0, (struct sockaddr *)&s->to, sizeof s->to);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	struct sender snd = { .to = { .sin_family = AF_INET } };
+	struct enc_state es = { 0 };
+	struct pw_meta meta = { 0 };
+	void *ctx, *sub;
+	int count, rate, got = 0;
+	int64_t *sent_at, *lat, t0;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: bench_latency PORT BUS COUNT RATE_HZ\n");
+		return 2;
+	}
+	count = atoi(argv[3]);
+	rate = atoi(argv[4]);
+	sent_at = calloc((size_t)count, sizeof *sent_at);
+	lat = calloc((size_t)count, sizeof *lat);
+	snd.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	snd.to.sin_port = htons((uint16_t)atoi(argv[1]));
+	inet_pton(AF_INET, "127.0.0.1", &snd.to.sin_addr);
+	ctx = zmq_ctx_new();
+	sub = zmq_socket(ctx, ZMQ_SUB);
+	zmq_connect(sub, argv[2]);
+	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "frame.ksudp", 11);
+	usleep(300000); /* let the subscription reach the proxy */
+	t0 = clock_mono_ns();
+	for (int i = 0; i < count || clock_mono_ns() < t0 + (int64_t)count * NS_PER_S / rate + NS_PER_S;) {
+		zmq_pollitem_t pi = { .socket = sub, .events = ZMQ_POLLIN };
+		int64_t due = t0 + (int64_t)i * NS_PER_S / rate, now = clock_mono_ns();
+
+		if (i < count && now >= due) {
+			struct pw_frame f;
+			frame_init(&f, PW_GAME_AC, PW_FEED_KSUDP);
+			f.present = FRAME_P_LAP_TIME | FRAME_P_SPEED;
+			f.lap_time_ms = i + 1;
+			f.speed_kmh = 100;
+			sent_at[i] = clock_mono_ns();
+			enc_ksudp.encode(&es, &f, &meta, emit, &snd);
+			i++;
+			continue;
+		}
+		if (zmq_poll(&pi, 1, 1) > 0) {
+			char topic[64], body[8192];
+			int tn = zmq_recv(sub, topic, sizeof topic, 0), bn = zmq_recv(sub, body, sizeof body - 1, 0);
+			const char *p;
+			long k;
+			if (tn < 0 || bn < 0)
+				continue;
+			body[bn] = 0;
+			if ((p = strstr(body, "\"lap_time_ms\":")) && (k = strtol(p + 14, NULL, 10)) >= 1 &&
+			    k <= count && sent_at[k - 1] && !lat[k - 1]) {
+				lat[k - 1] = clock_mono_ns() - sent_at[k - 1];
+				got++;
+			}
+		}
+		if (i >= count && got == count)
+			break;
+	}
+	qsort(lat, (size_t)count, sizeof *lat, cmp);
+	{
+		int64_t *ok = lat + (count - got); /* unanswered ones sorted first as 0 */
+		printf("latency UDP -> frame.ksudp on the bus at %d Hz: p50 %.2f ms, p99 %.2f ms, "
+		       "max %.2f ms (%d of %d frames seen)\n",
+		       rate, got ? ok[got / 2] / 1e6 : 0, got ? ok[(int)(got * 0.99)] / 1e6 : 0,
+		       got ? ok[got - 1] / 1e6 : 0, got, count);
+	}
+	zmq_close(sub);
+	zmq_ctx_term(ctx);
+	return got == count ? 0 : 1;
+}

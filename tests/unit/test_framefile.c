@@ -1,0 +1,1027 @@
+/*
+ * test_framefile.c - frame files (store/framefile.h): byte-exact round trips
+ * of realistic frames (pw-sim's physics and the real AC capture), the
+ * documented layout, block and sync bookkeeping, crash recovery at every
+ * truncation point of the last two blocks, corruption in the middle, bad
+ * headers, garbage input, and running out of space (tmpfs when it can be
+ * mounted, RLIMIT_FSIZE always). Temp files live under /tmp and are removed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture/decoder.h"
+#include "capture/sim/driver.h"
+#include "common/pcap.h"
+#include "store/framefile.h"
+#include "t.h"
+
+#define RATE_HZ 333.0
+#define SEQ0 5000
+#define AC_CAPTURE "ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.pcap"
+
+static char tmpdir[64];
+
+static const char *tmp_path(const char *name)
+{
+	static char buf[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+	return buf[k];
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* --- frames --- */
+
+/* n frames of pw-sim's laps mode at 333 Hz, seq from seq0, t_ns with jitter. */
+static struct pw_frame *sim_frames(size_t n, uint64_t seq0)
+{
+	struct track *t = track_new();
+	struct driver *d = t ? driver_new(DRIVER_LAPS, 7, car_default(), t) : NULL;
+	struct pw_frame *f = calloc(n, sizeof *f);
+	uint64_t x = 88172645463325252ull;
+
+	for (size_t k = 0; d && f && k < n; k++) {
+		driver_run_to(d, (int64_t)((double)k * 1000.0 / RATE_HZ + 0.5));
+		driver_frame(d, &f[k]);
+		f[k].seq = seq0 + k;
+		f[k].game = PW_GAME_AC;
+		f[k].feed = PW_FEED_KSUDP;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		f[k].t_ns = 1750000000000000000ll + (int64_t)((double)k * 1e9 / RATE_HZ) +
+			    (int64_t)(x % 100000);
+	}
+	driver_free(d);
+	track_free(t);
+	return f;
+}
+
+/* The real AC capture through dec_ksudp, seq 1.., recorded receive times. */
+static struct pw_frame *real_frames(size_t *n)
+{
+	static struct dec_state st;
+	struct pcap_reader *r;
+	struct pcap_pkt p;
+	struct pw_frame *f = calloc(16384, sizeof *f);
+
+	*n = 0;
+	if (!f || pcap_open(&r, t_data_path(AC_CAPTURE)) < 0) {
+		free(f);
+		return NULL;
+	}
+	dec_reset(&st);
+	while (*n < 16384 && pcap_next(r, &p) == 1)
+		if (dec_ksudp.decode(&st, p.data, p.len, &f[*n]) == DEC_FRAME) {
+			f[*n].seq = 1 + *n;
+			f[*n].t_ns = p.t_ns;
+			(*n)++;
+		}
+	pcap_close(r);
+	return f;
+}
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Frames of random bytes (every bit width), seqs increasing by random steps. */
+static struct pw_frame *random_frames(size_t n)
+{
+	struct pw_frame *f = malloc(n * sizeof *f);
+	uint64_t seq = rnd() >> 8;
+
+	for (size_t i = 0; f && i < n; i++) {
+		uint8_t *b = (uint8_t *)&f[i];
+
+		for (size_t k = 0; k < sizeof *f; k += 8) {
+			uint64_t v = rnd();
+			memcpy(b + k, &v, 8);
+		}
+		seq += 1 + (rnd() >> 40);
+		f[i].seq = seq;
+	}
+	return f;
+}
+
+/* --- files --- */
+
+static struct framefile_hdr make_hdr(unsigned codec)
+{
+	struct framefile_hdr h = { .codec = codec, .created_ns = 1750000000123456789ll };
+
+	snprintf(h.feed, sizeof h.feed, "ksudp");
+	snprintf(h.run_id, sizeof h.run_id, "3f1c2a9e-run");
+	return h;
+}
+
+/* Write f in appends of chunk frames, syncing every sync_every appends (0: at close). */
+static int write_file(const char *path, const struct pw_frame *f, size_t n, size_t chunk,
+		      int sync_every, unsigned codec)
+{
+	struct framefile_hdr h = make_hdr(codec);
+	struct framefile_writer *w;
+	int rc, rounds = 0;
+
+	unlink(path);
+	if ((rc = framefile_create(&w, path, &h)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i += chunk) {
+		rc = framefile_append(w, f + i, n - i < chunk ? n - i : chunk);
+		if (rc == 0 && sync_every && ++rounds % sync_every == 0)
+			rc = framefile_sync(w);
+	}
+	if (rc < 0) {
+		framefile_close(w);
+		return rc;
+	}
+	return framefile_close(w);
+}
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	return t_read_file(path, len);
+}
+
+static int write_all(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	r = len ? write(fd, buf, len) : 0;
+	close(fd);
+	return r == (ssize_t)len ? 0 : -EIO;
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Block boundaries by the documented layout: off[0] = 160, off[k+1] = end of block k. */
+static size_t block_offsets(const uint8_t *b, size_t len, size_t *off, size_t max)
+{
+	size_t n = 0, at = FRAMEFILE_HEADER_SIZE;
+
+	while (n < max && at + FRAMEFILE_BLOCK_HEADER_SIZE <= len) {
+		uint32_t plen;
+
+		memcpy(&plen, b + at + 4, 4);
+		off[n++] = at;
+		at += FRAMEFILE_BLOCK_HEADER_SIZE + plen;
+	}
+	if (n < max)
+		off[n] = at;
+	return n;
+}
+
+static uint32_t block_frames(const uint8_t *b, size_t at)
+{
+	uint32_t n;
+
+	memcpy(&n, b + at + 8, 4);
+	return n;
+}
+
+/* Recompute a block's CRC after the test forged it. */
+static void reseal_block(uint8_t *b, size_t at)
+{
+	uint32_t len, crc;
+
+	memcpy(&len, b + at + 4, 4);
+	crc = framefile_crc32c(0, b + at, 12);
+	crc = framefile_crc32c(crc, b + at + 16, 16);
+	crc = framefile_crc32c(crc, b + at + 32, len);
+	memcpy(b + at + 12, &crc, 4);
+}
+
+static void reseal_header(uint8_t *b)
+{
+	uint32_t crc = framefile_crc32c(0, b, 156);
+
+	memcpy(b + 156, &crc, 4);
+}
+
+static size_t json_bytes(const struct pw_frame *f, size_t n)
+{
+	char buf[8192];
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += frame_to_json(&f[i], buf, sizeof buf) + 1;
+	return total;
+}
+
+/* Load path and compare with want[0..n) byte for byte. */
+static int loads_as(const char *path, const struct pw_frame *want, size_t n,
+		    struct framefile_info *info)
+{
+	struct pw_frame *got = NULL;
+	size_t ng = 99;
+	int rc = framefile_load(path, &got, &ng, info), ok;
+
+	ok = rc == 0 && ng == n && (n == 0 ? got == NULL : memcmp(got, want, n * sizeof *want) == 0);
+	if (!ok)
+		fprintf(stderr, "  load %s: rc %d, %zu frames, want %zu\n", path, rc, ng, n);
+	free(got);
+	return ok;
+}
+
+/* --- tests --- */
+
+static void test_crc32c(void)
+{
+	const char *v = "123456789";
+	uint8_t big[1000];
+
+	T_CHECK(framefile_crc32c(0, v, 9) == 0xe3069283u);
+	T_CHECK(framefile_crc32c(0, v, 0) == 0);
+	T_CHECK(framefile_crc32c(framefile_crc32c(0, v, 4), v + 4, 5) == 0xe3069283u);
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (uint8_t)rnd();
+	for (size_t cut = 0; cut <= 17; cut++)
+		T_CHECK(framefile_crc32c(framefile_crc32c(0, big, cut), big + cut, sizeof big - cut) ==
+			framefile_crc32c(0, big, sizeof big));
+}
+
+/* Realistic frames come back byte for byte, >= 5x smaller than JSON lines. */
+static void test_round_trip_sim(void)
+{
+	size_t n = 20000, len;
+	struct pw_frame *f = sim_frames(n, SEQ0);
+	const char *path = tmp_path("sim.frames");
+	struct framefile_info info;
+	uint8_t *img;
+	double ratio;
+
+	T_CHECK(f != NULL);
+	if (!f)
+		return;
+	T_CHECK(write_file(path, f, n, 333, 0, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(loads_as(path, f, n, &info));
+	T_CHECK(info.frames == n && info.first_seq == SEQ0 && info.last_seq == SEQ0 + n - 1);
+	T_CHECK(info.blocks == (n + FRAMEFILE_BLOCK_FRAMES - 1) / FRAMEFILE_BLOCK_FRAMES);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CLEAN && info.dropped_bytes == 0);
+	T_CHECK(info.valid_bytes == info.file_bytes && info.file_bytes == file_size(path));
+	T_CHECK(info.hdr.format_version == FRAMEFILE_FORMAT_VERSION);
+	T_CHECK(info.hdr.frame_size == FRAME_SIZE && info.hdr.frame_version == FRAME_VERSION);
+	T_CHECK(info.hdr.codec == FRAMEFILE_CODEC_PACK);
+	T_CHECK(info.hdr.created_ns == 1750000000123456789ll);
+	T_CHECK(strcmp(info.hdr.feed, "ksudp") == 0 && strcmp(info.hdr.run_id, "3f1c2a9e-run") == 0);
+	ratio = (double)json_bytes(f, n) / (double)info.file_bytes;
+	T_CHECKF(ratio >= 5.0, "JSON / disk = %.2f", ratio);
+	fprintf(stderr, "  sim: %.1f bytes/frame on disk, %.1fx smaller than JSON lines\n",
+		(double)info.file_bytes / (double)n, ratio);
+
+	/* the same through the in-memory reader */
+	img = read_all(path, &len);
+	T_CHECK(img != NULL);
+	if (img) {
+		struct pw_frame *g = NULL;
+		size_t ng = 0;
+
+		T_CHECK(framefile_load_buf(img, len, &g, &ng, &info) == 0 && ng == n);
+		T_CHECK(g && memcmp(g, f, n * sizeof *f) == 0);
+		free(g);
+	}
+	free(img);
+
+	/* RAW codec: the frames as they are */
+	T_CHECK(write_file(path, f, 3000, 1000, 1, FRAMEFILE_CODEC_RAW) == 0);
+	T_CHECK(loads_as(path, f, 3000, &info) && info.hdr.codec == FRAMEFILE_CODEC_RAW);
+	T_CHECK(info.file_bytes == FRAMEFILE_HEADER_SIZE + 3 * (FRAMEFILE_BLOCK_HEADER_SIZE +
+								    1000 * FRAME_SIZE));
+	free(f);
+}
+
+static void test_round_trip_real(void)
+{
+	size_t n;
+	struct pw_frame *f = real_frames(&n);
+	const char *path = tmp_path("real.frames");
+	struct framefile_info info;
+	double ratio;
+
+	T_CHECKF(f && n == 8641, "%zu frames from %s", n, AC_CAPTURE);
+	if (!f || !n) {
+		free(f);
+		return;
+	}
+	T_CHECK(write_file(path, f, n, 58, 0, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(loads_as(path, f, n, &info));
+	ratio = (double)json_bytes(f, n) / (double)info.file_bytes;
+	T_CHECKF(ratio >= 5.0, "JSON / disk = %.2f", ratio);
+	fprintf(stderr, "  real AC capture: %.1f bytes/frame on disk, %.1fx smaller than JSON lines\n",
+		(double)info.file_bytes / (double)n, ratio);
+	free(f);
+}
+
+/* A load big enough (> 64 MB) to fault its array in from a helper thread. */
+static void test_large_load(void)
+{
+	size_t base = 20000, n = 200000;
+	struct pw_frame *f = sim_frames(base, SEQ0), *big = malloc(n * sizeof *big);
+	const char *path = tmp_path("large.frames");
+	struct framefile_info info;
+
+	T_CHECK(f && big);
+	if (!f || !big)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		big[i] = f[i % base];
+		big[i].seq = SEQ0 + i;
+	}
+	T_CHECK(write_file(path, big, n, 4096, 0, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(loads_as(path, big, n, &info) && info.blocks == (n + 1023) / 1024);
+	unlink(path);
+out:
+	free(f);
+	free(big);
+}
+
+/* Random bytes in every field (all bit widths, NaNs, sign flips) and odd block sizes. */
+static void test_round_trip_extremes(void)
+{
+	static const size_t chunks[] = { 1, 2, 31, 32, 33, 34, 65, 1023, 1024, 1025, 4000 };
+	size_t n = 6000;
+	struct pw_frame *f = random_frames(n), *g = calloc(n, sizeof *g);
+	const char *path = tmp_path("rand.frames");
+	struct framefile_info info;
+
+	T_CHECK(f && g);
+	if (!f || !g)
+		goto out;
+	for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+		/* a sync per chunk makes blocks of that size; tiny blocks on fewer frames */
+		size_t m = chunks[k] < 30 ? 60 * chunks[k] : n;
+
+		T_CHECK(write_file(path, f, m, chunks[k], 1, FRAMEFILE_CODEC_PACK) == 0);
+		T_CHECKF(loads_as(path, f, m, &info), "chunk %zu", chunks[k]);
+	}
+	/* smooth columns interleaved with constant and alternating ones */
+	for (size_t i = 0; i < n; i++) {
+		g[i].seq = 100 + 3 * i;
+		g[i].t_ns = -(int64_t)i * 1000003;
+		g[i].present = i & 1 ? ~0ull : 0;
+		g[i].game_time_s = (double)i * 0.003;
+		g[i].speed_kmh = i % 64 < 32 ? -0.0f : 0.0f;
+		g[i].rpm = (float)(i % 7) - 3.0f;
+		g[i].gear = (int8_t)(i % 9 - 1);
+		g[i].lap_time_ms = (int32_t)(i * 3);
+		for (int w = 0; w < 4; w++)
+			g[i].tyre_temp_c[w] = 80.0f + (float)w * 0.5f + (float)i * 1e-3f;
+	}
+	T_CHECK(write_file(path, g, n, 333, 2, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(loads_as(path, g, n, &info));
+out:
+	free(f);
+	free(g);
+}
+
+/* The header and block bytes sit where framefile.h says. */
+static void test_layout(void)
+{
+	struct pw_frame *f = sim_frames(100, SEQ0);
+	const char *path = tmp_path("layout.frames");
+	size_t len, off[4];
+	uint8_t *b;
+	uint32_t u32, crc;
+	uint64_t u64;
+
+	T_CHECK(f && write_file(path, f, 100, 100, 0, FRAMEFILE_CODEC_PACK) == 0);
+	b = read_all(path, &len);
+	T_CHECK(b && len > FRAMEFILE_HEADER_SIZE + FRAMEFILE_BLOCK_HEADER_SIZE);
+	if (!b || len <= FRAMEFILE_HEADER_SIZE + FRAMEFILE_BLOCK_HEADER_SIZE)
+		goto out;
+	T_CHECK(memcmp(b, "PWFRAMES", 8) == 0);
+	T_CHECK(b[8] == FRAMEFILE_FORMAT_VERSION && b[9] == 0);
+	T_CHECK(b[10] == 160 && b[11] == 0);
+	T_CHECK(b[12] == (FRAME_SIZE & 0xff) && b[13] == FRAME_SIZE >> 8);
+	T_CHECK(b[14] == FRAME_VERSION && b[15] == 0);
+	memcpy(&u32, b + 16, 4);
+	T_CHECK(u32 == FRAMEFILE_CODEC_PACK);
+	memcpy(&u32, b + 20, 4);
+	T_CHECK(u32 == FRAMEFILE_BLOCK_FRAMES);
+	memcpy(&u64, b + 24, 8);
+	T_CHECK(u64 == 1750000000123456789ull);
+	T_CHECK(strcmp((char *)b + 32, "ksudp") == 0 && strcmp((char *)b + 64, "3f1c2a9e-run") == 0);
+	memcpy(&crc, b + 156, 4);
+	T_CHECK(crc == framefile_crc32c(0, b, 156));
+
+	T_CHECK(block_offsets(b, len, off, 4) == 1 && off[1] == len);
+	T_CHECK(memcmp(b + 160, "PWFB", 4) == 0 && block_frames(b, 160) == 100);
+	memcpy(&u64, b + 160 + 16, 8);
+	T_CHECK(u64 == SEQ0);
+	memcpy(&u64, b + 160 + 24, 8);
+	T_CHECK(u64 == SEQ0 + 99);
+	memcpy(&crc, b + 160 + 12, 4);
+	reseal_block(b, 160);
+	memcpy(&u32, b + 160 + 12, 4);
+	T_CHECK(u32 == crc);
+	/* PACK: 91 modes, then the first frame as it is */
+	T_CHECK(memcmp(b + 160 + 32 + 91, &f[0], FRAME_SIZE) == 0);
+	for (int c = 0; c < 91; c++)
+		T_CHECK(b[160 + 32 + c] <= 5);
+out:
+	free(b);
+	free(f);
+}
+
+/* Blocks fill at 1024, syncs write partial blocks, stats follow. */
+static void test_blocks_and_sync(void)
+{
+	size_t n = 2600;
+	struct pw_frame *f = sim_frames(n, SEQ0);
+	const char *path = tmp_path("sync.frames");
+	struct framefile_hdr h = make_hdr(FRAMEFILE_CODEC_PACK);
+	struct framefile_writer *w = NULL;
+	struct framefile_stats st;
+	struct framefile_info info;
+	struct pw_frame dup;
+
+	T_CHECK(f != NULL);
+	if (!f)
+		return;
+	unlink(path);
+	T_CHECK(framefile_create(&w, path, &h) == 0);
+	if (!w)
+		goto out;
+	framefile_stats(w, &st);
+	T_CHECK(st.frames == 0 && st.blocks == 0 && st.bytes == FRAMEFILE_HEADER_SIZE);
+	T_CHECK(st.synced_bytes == FRAMEFILE_HEADER_SIZE && file_size(path) == FRAMEFILE_HEADER_SIZE);
+	T_CHECK(framefile_append(w, f, 0) == 0);
+	T_CHECK(framefile_sync(w) == 0);
+
+	T_CHECK(framefile_append(w, f, 1000) == 0);
+	framefile_stats(w, &st);
+	T_CHECK(st.frames == 1000 && st.frames_written == 0 && st.blocks == 0);
+	T_CHECK(st.last_seq == SEQ0 + 999 && st.frames_synced == 0);
+	T_CHECK(framefile_append(w, f + 1000, 100) == 0); /* fills the first block */
+	framefile_stats(w, &st);
+	T_CHECK(st.frames == 1100 && st.frames_written == 1024 && st.blocks == 1);
+	T_CHECK(st.frames_synced == 0 && st.bytes == file_size(path));
+	T_CHECK(framefile_sync(w) == 0); /* the 76 pending as a partial block */
+	framefile_stats(w, &st);
+	T_CHECK(st.frames == 1100 && st.frames_written == 1100 && st.frames_synced == 1100);
+	T_CHECK(st.blocks == 2 && st.synced_last_seq == SEQ0 + 1099);
+	T_CHECK(st.synced_bytes == st.bytes && st.bytes == file_size(path));
+
+	/* seqs must increase: a repeat or a step back is refused, nothing taken */
+	dup = f[1099];
+	T_CHECK(framefile_append(w, &dup, 1) == -EINVAL);
+	T_CHECK(framefile_append(w, f + 1100, 2) == 0);
+	T_CHECK(framefile_append(w, f + 1101, 1) == -EINVAL);
+	framefile_stats(w, &st);
+	T_CHECK(st.frames == 1102 && st.last_seq == SEQ0 + 1101);
+	T_CHECK(framefile_append(NULL, f, 1) == -EINVAL && framefile_sync(NULL) == -EINVAL);
+
+	/* a whole block straight from the caller's array, then a tail */
+	T_CHECK(framefile_append(w, f + 1102, n - 1102) == 0);
+	framefile_stats(w, &st);
+	T_CHECK(st.frames == n && st.frames_written == 1100 + 1024 && st.blocks == 3);
+	T_CHECK(framefile_close(w) == 0);
+	T_CHECK(framefile_close(NULL) == 0);
+	T_CHECK(loads_as(path, f, n, &info));
+	T_CHECK(info.blocks == 4 && info.tail == FRAMEFILE_TAIL_CLEAN);
+	T_CHECK(framefile_scan(path, &info) == 0 && info.frames == n && info.blocks == 4);
+	T_CHECK(info.first_seq == SEQ0 && info.last_seq == SEQ0 + n - 1);
+out:
+	free(f);
+}
+
+/* A file with only a header: zero frames, appendable. */
+static void test_empty_run(void)
+{
+	struct pw_frame *f = sim_frames(10, SEQ0);
+	const char *path = tmp_path("empty.frames");
+	struct framefile_hdr h = make_hdr(FRAMEFILE_CODEC_PACK);
+	struct framefile_writer *w = NULL;
+	struct framefile_info info;
+
+	unlink(path);
+	T_CHECK(framefile_create(&w, path, &h) == 0 && framefile_close(w) == 0);
+	T_CHECK(loads_as(path, NULL, 0, &info));
+	T_CHECK(info.frames == 0 && info.first_seq == 0 && info.last_seq == 0);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CLEAN && info.valid_bytes == FRAMEFILE_HEADER_SIZE);
+	T_CHECK(framefile_scan(path, &info) == 0 && info.blocks == 0);
+	T_CHECK(framefile_open_append(&w, path, &info) == 0 && info.frames == 0);
+	T_CHECK(w && framefile_append(w, f, 10) == 0 && framefile_close(w) == 0);
+	T_CHECK(loads_as(path, f, 10, &info));
+	free(f);
+}
+
+/*
+ * A crash can cut the file anywhere after the last durable block. At every
+ * byte offset inside the last two blocks the readers keep exactly the
+ * complete blocks; at a dense sample the file is recovered on disk with
+ * open_append and appending afterwards works.
+ */
+static void test_truncate_everywhere(void)
+{
+	size_t n = 400, len, off[16], nb, frames_before[16], checked = 0, reopened = 0;
+	struct pw_frame *f = sim_frames(n + 50, SEQ0);
+	const char *path = tmp_path("crash.frames"), *cut = tmp_path("cut.frames");
+	struct framefile_info info;
+	uint8_t *img;
+
+	/* blocks of 100, 100, 100, 60, 40 frames (syncs every 20 appends of 5) */
+	T_CHECK(f && write_file(path, f, 300, 5, 20, FRAMEFILE_CODEC_PACK) == 0);
+	if (!f)
+		return;
+	{
+		struct framefile_writer *w;
+
+		T_CHECK(framefile_open_append(&w, path, NULL) == 0);
+		T_CHECK(framefile_append(w, f + 300, 60) == 0 && framefile_sync(w) == 0);
+		T_CHECK(framefile_append(w, f + 360, 40) == 0 && framefile_close(w) == 0);
+	}
+	img = read_all(path, &len);
+	nb = img ? block_offsets(img, len, off, 15) : 0;
+	T_CHECKF(nb == 5 && off[5] == len, "%zu blocks", nb);
+	if (nb != 5 || off[5] != len)
+		goto out;
+	frames_before[0] = 0;
+	for (size_t k = 0; k < nb; k++)
+		frames_before[k + 1] = frames_before[k] + block_frames(img, off[k]);
+	T_CHECK(frames_before[5] == n);
+
+	for (size_t at = off[3]; at <= len; at++) {
+		size_t keep = at >= off[5] ? 5 : at >= off[4] ? 4 : 3, kept = frames_before[keep];
+		enum framefile_tail tail = at == off[keep] ? FRAMEFILE_TAIL_CLEAN : FRAMEFILE_TAIL_TORN;
+		struct pw_frame *g = NULL;
+		size_t ng = 0;
+		int ok;
+
+		ok = framefile_scan_buf(img, at, &info) == 0 && info.frames == kept &&
+		     info.valid_bytes == off[keep] && info.tail == tail &&
+		     info.dropped_bytes == at - off[keep] && info.last_seq == SEQ0 + kept - 1;
+		ok = ok && framefile_load_buf(img, at, &g, &ng, &info) == 0 && ng == kept &&
+		     memcmp(g, f, kept * sizeof *f) == 0 && info.tail == tail;
+		free(g);
+		T_CHECKF(ok, "cut at %zu of %zu", at, len);
+		checked++;
+		if (!ok)
+			break;
+		/* on disk: every 151st offset, both sides of each boundary, the ends */
+		if (at % 151 && at != off[3] + 1 && at != off[4] - 1 && at != off[4] &&
+		    at != off[4] + 1 && at != len - 1 && at != len)
+			continue;
+		{
+			struct framefile_writer *w = NULL;
+
+			T_CHECK(write_all(cut, img, at) == 0);
+			ok = framefile_open_append(&w, cut, &info) == 0 && info.frames == kept &&
+			     info.last_seq == SEQ0 + kept - 1 && info.tail == tail &&
+			     file_size(cut) == off[keep];
+			/* resume: append what was lost plus 50 new frames */
+			ok = ok && framefile_append(w, f + kept, n + 50 - kept) == 0;
+			ok = framefile_close(w) == 0 && ok;
+			ok = ok && loads_as(cut, f, n + 50, &info) && info.tail == FRAMEFILE_TAIL_CLEAN;
+			T_CHECKF(ok, "recover and append after a cut at %zu", at);
+			reopened++;
+		}
+	}
+	fprintf(stderr, "  %zu truncation points read, %zu recovered on disk\n", checked, reopened);
+	T_CHECK(checked == len - off[3] + 1 && reopened > 30);
+out:
+	free(img);
+	free(f);
+}
+
+/* Damage in the middle block: everything before it loads, it and after are dropped. */
+static void test_corrupt_middle(void)
+{
+	size_t n = 500, len, off[8], nb;
+	struct pw_frame *f = sim_frames(n, SEQ0);
+	const char *path = tmp_path("mid.frames"), *bad = tmp_path("mid-bad.frames");
+	struct framefile_info info;
+	uint8_t *img;
+	int stopped = 0, flips = 0;
+
+	T_CHECK(f && write_file(path, f, n, 100, 1, FRAMEFILE_CODEC_PACK) == 0);
+	if (!f)
+		return;
+	img = read_all(path, &len);
+	nb = img ? block_offsets(img, len, off, 7) : 0;
+	T_CHECK(nb == 5);
+	if (nb != 5)
+		goto out;
+	/* every byte of the middle block, one bit flipped at a time */
+	for (size_t at = off[2]; at < off[3]; at += (at < off[2] + 64 ? 1 : 37)) {
+		struct pw_frame *g = NULL;
+		size_t ng = 0;
+
+		img[at] ^= 0x10;
+		stopped += framefile_load_buf(img, len, &g, &ng, &info) == 0 && ng == 200 &&
+			   memcmp(g, f, 200 * sizeof *f) == 0 && info.tail == FRAMEFILE_TAIL_CORRUPT &&
+			   info.valid_bytes == off[2] && info.dropped_bytes == len - off[2];
+		img[at] ^= 0x10;
+		free(g);
+		flips++;
+	}
+	T_CHECKF(stopped == flips, "%d of %d flips stopped the load", stopped, flips);
+
+	/* on disk: load and scan report it; open_append cuts there and goes on */
+	img[(off[2] + off[3]) / 2] ^= 0xff;
+	T_CHECK(write_all(bad, img, len) == 0);
+	T_CHECK(loads_as(bad, f, 200, &info) && info.tail == FRAMEFILE_TAIL_CORRUPT);
+	T_CHECK(info.dropped_bytes == len - off[2] && info.blocks == 2);
+	T_CHECK(framefile_scan(bad, &info) == 0 && info.frames == 200);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT && info.last_seq == SEQ0 + 199);
+	{
+		struct framefile_writer *w = NULL;
+
+		T_CHECK(framefile_open_append(&w, bad, &info) == 0 && info.frames == 200);
+		T_CHECK(file_size(bad) == off[2]);
+		T_CHECK(w && framefile_append(w, f + 200, n - 200) == 0 && framefile_close(w) == 0);
+		T_CHECK(loads_as(bad, f, n, &info) && info.tail == FRAMEFILE_TAIL_CLEAN);
+	}
+out:
+	free(img);
+	free(f);
+}
+
+/* Blocks with a valid CRC but a malformed payload or lying seqs stop the load too. */
+static void test_forged_blocks(void)
+{
+	size_t n = 300, len, off[8];
+	struct pw_frame *f = sim_frames(n, SEQ0), *g = NULL;
+	const char *path = tmp_path("forge.frames");
+	struct framefile_info info;
+	uint8_t *img, *copy;
+	size_t ng;
+
+	T_CHECK(f && write_file(path, f, n, 100, 1, FRAMEFILE_CODEC_PACK) == 0);
+	img = read_all(path, &len);
+	copy = img ? malloc(len) : NULL;
+	T_CHECK(copy && block_offsets(img, len, off, 7) == 3);
+	if (!copy || !f)
+		goto out;
+
+	/* an invalid mode byte */
+	memcpy(copy, img, len);
+	copy[off[1] + 32] = 9;
+	reseal_block(copy, off[1]);
+	T_CHECK(framefile_scan_buf(copy, len, &info) == 0 && info.frames == n); /* no decoding */
+	T_CHECK(framefile_load_buf(copy, len, &g, &ng, &info) == 0 && ng == 100);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT && info.valid_bytes == off[1]);
+	free(g);
+
+	/* the header says seqs the frames do not carry (a plausible last_seq) */
+	memcpy(copy, img, len);
+	{
+		uint64_t last = SEQ0 + 201;
+
+		memcpy(copy + off[1] + 24, &last, 8);
+	}
+	reseal_block(copy, off[1]);
+	T_CHECK(framefile_load_buf(copy, len, &g, &ng, &info) == 0 && ng == 100);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT);
+	free(g);
+
+	/* a block whose seqs do not follow the previous block's */
+	memcpy(copy, img, len);
+	memcpy(copy + off[2] + 16, copy + off[0] + 16, 16);
+	reseal_block(copy, off[2]);
+	T_CHECK(framefile_scan_buf(copy, len, &info) == 0 && info.frames == 200);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT && info.valid_bytes == off[2]);
+
+	/* a frame count the payload cannot hold (a decompression bomb) */
+	memcpy(copy, img, len);
+	{
+		uint32_t count = FRAMEFILE_BLOCK_MAX_FRAMES;
+		uint64_t last = SEQ0 + 100 + count;
+
+		memcpy(copy + off[1] + 8, &count, 4);
+		memcpy(copy + off[1] + 24, &last, 8);
+	}
+	reseal_block(copy, off[1]);
+	T_CHECK(framefile_scan_buf(copy, len, &info) == 0 && info.frames == 100);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT);
+
+	/* one byte short: the last block is torn */
+	memcpy(copy, img, len);
+	T_CHECK(framefile_load_buf(copy, len - 1, &g, &ng, &info) == 0 && ng == 200);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_TORN);
+	free(g);
+out:
+	free(copy);
+	free(img);
+	free(f);
+}
+
+/* A bad header is -EPROTO everywhere and open_append leaves the file alone. */
+static void test_bad_header(void)
+{
+	struct pw_frame *f = sim_frames(50, SEQ0), *g = (struct pw_frame *)1;
+	const char *path = tmp_path("hdr.frames"), *bad = tmp_path("hdr-bad.frames");
+	struct framefile_writer *w = (struct framefile_writer *)1;
+	struct framefile_info info;
+	size_t len, ng = 7;
+	uint8_t *img;
+	int eproto = 0;
+
+	T_CHECK(f && write_file(path, f, 50, 50, 0, FRAMEFILE_CODEC_PACK) == 0);
+	img = read_all(path, &len);
+	if (!img || !f)
+		goto out;
+	for (size_t at = 0; at < FRAMEFILE_HEADER_SIZE; at++) {
+		img[at] ^= 0x04;
+		eproto += framefile_load_buf(img, len, &g, &ng, &info) == -EPROTO && g == NULL &&
+			  ng == 0 && framefile_scan_buf(img, len, &info) == -EPROTO;
+		img[at] ^= 0x04;
+	}
+	T_CHECKF(eproto == FRAMEFILE_HEADER_SIZE, "%d of 160", eproto);
+
+	img[40] ^= 1;
+	T_CHECK(write_all(bad, img, len) == 0);
+	img[40] ^= 1;
+	T_CHECK(framefile_load(bad, &g, &ng, &info) == -EPROTO && g == NULL && ng == 0);
+	T_CHECK(framefile_scan(bad, &info) == -EPROTO);
+	T_CHECK(framefile_open_append(&w, bad, &info) == -EPROTO && w == NULL);
+	T_CHECK(file_size(bad) == len);
+
+	/* empty and short files */
+	T_CHECK(write_all(bad, img, 0) == 0);
+	T_CHECK(framefile_load(bad, &g, &ng, &info) == -EPROTO && framefile_scan(bad, &info) == -EPROTO);
+	T_CHECK(framefile_open_append(&w, bad, &info) == -EPROTO);
+	T_CHECK(framefile_load_buf(NULL, 0, &g, &ng, &info) == -EPROTO);
+	T_CHECK(write_all(bad, img, FRAMEFILE_HEADER_SIZE - 1) == 0);
+	T_CHECK(framefile_load(bad, &g, &ng, &info) == -EPROTO);
+	T_CHECK(framefile_load(tmp_path("absent.frames"), &g, &ng, &info) == -ENOENT);
+	T_CHECK(framefile_scan(tmpdir, &info) == -EINVAL); /* a directory */
+
+	/* a well-formed header this build cannot decode: scan reads it, load refuses */
+	img[14] = FRAME_VERSION + 1;
+	reseal_header(img);
+	T_CHECK(write_all(bad, img, len) == 0);
+	T_CHECK(framefile_scan(bad, &info) == 0 && info.hdr.frame_version == FRAME_VERSION + 1);
+	T_CHECK(info.frames == 50);
+	T_CHECK(framefile_load(bad, &g, &ng, &info) == -EPROTO);
+	T_CHECK(framefile_open_append(&w, bad, &info) == -EPROTO);
+	img[14] = FRAME_VERSION;
+	img[16] = FRAMEFILE_CODEC_COUNT;
+	reseal_header(img);
+	T_CHECK(framefile_load_buf(img, len, &g, &ng, &info) == -EPROTO);
+	T_CHECK(framefile_scan_buf(img, len, &info) == 0 && info.hdr.codec == FRAMEFILE_CODEC_COUNT);
+	img[16] = FRAMEFILE_CODEC_PACK;
+	memset(img + 32, 'x', 32); /* feed without its NUL */
+	reseal_header(img);
+	T_CHECK(framefile_scan_buf(img, len, &info) == -EPROTO);
+out:
+	free(img);
+	free(f);
+}
+
+static void test_create_rules(void)
+{
+	const char *path = tmp_path("rules.frames");
+	struct framefile_hdr h = make_hdr(FRAMEFILE_CODEC_PACK);
+	struct framefile_writer *w = NULL, *w2 = (struct framefile_writer *)1;
+	char missing[300];
+
+	unlink(path);
+	T_CHECK(framefile_create(&w, path, &h) == 0 && w);
+	T_CHECK(framefile_create(&w2, path, &h) == -EEXIST && w2 == NULL);
+	T_CHECK(framefile_open_append(&w2, path, NULL) == -EBUSY && w2 == NULL); /* flock */
+	T_CHECK(framefile_close(w) == 0);
+	T_CHECK(framefile_open_append(&w, path, NULL) == 0 && framefile_close(w) == 0);
+
+	unlink(path);
+	h.feed[0] = 0;
+	T_CHECK(framefile_create(&w, path, &h) == -EINVAL);
+	h = make_hdr(FRAMEFILE_CODEC_PACK);
+	memset(h.run_id, 'r', FRAMEFILE_RUN_ID_MAX);
+	T_CHECK(framefile_create(&w, path, &h) == 0 && framefile_close(w) == 0);
+	{
+		struct framefile_info info;
+
+		T_CHECK(framefile_scan(path, &info) == 0 && strlen(info.hdr.run_id) == 64);
+	}
+	unlink(path);
+	memset(h.feed, 'f', sizeof h.feed); /* no NUL: too long */
+	T_CHECK(framefile_create(&w, path, &h) == -EINVAL);
+	h = make_hdr(FRAMEFILE_CODEC_COUNT);
+	T_CHECK(framefile_create(&w, path, &h) == -EINVAL);
+	T_CHECK(access(path, F_OK) != 0);
+	snprintf(missing, sizeof missing, "%s/no/such/dir.frames", tmpdir);
+	h = make_hdr(FRAMEFILE_CODEC_PACK);
+	T_CHECK(framefile_create(&w, missing, &h) == -ENOENT);
+	/* created_ns 0 means now */
+	h.created_ns = 0;
+	T_CHECK(framefile_create(&w, path, &h) == 0 && framefile_close(w) == 0);
+	{
+		struct framefile_info info;
+
+		T_CHECK(framefile_scan(path, &info) == 0 && info.hdr.created_ns > 1700000000000000000ll);
+	}
+}
+
+/* Any bytes at all: the readers answer, never crash, and stay consistent. */
+static void test_garbage(void)
+{
+	struct pw_frame *f = sim_frames(200, SEQ0), *g;
+	const char *path = tmp_path("g.frames");
+	size_t len, ng;
+	uint8_t *img, buf[4096];
+	struct framefile_info info;
+
+	T_CHECK(f && write_file(path, f, 200, 50, 1, FRAMEFILE_CODEC_PACK) == 0);
+	img = read_all(path, &len);
+	if (!img)
+		goto out;
+	for (int round = 0; round < 3000; round++) {
+		size_t n = rnd() % sizeof buf;
+		int rc;
+
+		if (round % 3 == 0) {
+			for (size_t i = 0; i < n; i++)
+				buf[i] = (uint8_t)rnd();
+		} else {
+			/* the real file's start with random damage after the header */
+			n = n < len ? n : len;
+			memcpy(buf, img, n);
+			for (int k = 0; k < 4 && n > FRAMEFILE_HEADER_SIZE; k++)
+				buf[FRAMEFILE_HEADER_SIZE + rnd() % (n - FRAMEFILE_HEADER_SIZE)] = (uint8_t)rnd();
+		}
+		g = NULL;
+		rc = framefile_load_buf(buf, n, &g, &ng, &info);
+		if (rc == 0)
+			T_CHECK(ng == info.frames && info.valid_bytes + info.dropped_bytes == n &&
+				(ng == 0) == (g == NULL));
+		else
+			T_CHECK(rc == -EPROTO && g == NULL);
+		free(g);
+	}
+out:
+	free(img);
+	free(f);
+}
+
+/*
+ * Run a writer into a full disk: sync every 50 frames until an append or a
+ * sync fails. The file must then hold exactly the synced frames; after
+ * space is freed, appending resumes from synced_last_seq + 1.
+ */
+static void fill_until_error(const char *path, const struct pw_frame *f, size_t n,
+			     void (*make_room)(void), int want_err)
+{
+	struct framefile_hdr h = make_hdr(FRAMEFILE_CODEC_PACK);
+	struct framefile_writer *w = NULL;
+	struct framefile_stats st;
+	struct framefile_info info;
+	size_t i = 0;
+	int rc = 0;
+
+	rc = framefile_create(&w, path, &h);
+	T_CHECKF(rc == 0, "create: %d", rc);
+	if (rc < 0)
+		return;
+	while (rc == 0 && i < n) {
+		rc = framefile_append(w, f + i, 50);
+		i += 50;
+		if (rc == 0)
+			rc = framefile_sync(w);
+	}
+	framefile_stats(w, &st);
+	T_CHECKF(rc == want_err, "got %d, want %d after %zu frames", rc, want_err, i);
+	T_CHECK(st.frames == st.frames_synced && st.frames_written == st.frames_synced);
+	T_CHECK(st.bytes == st.synced_bytes && file_size(path) == st.synced_bytes);
+	T_CHECK(st.frames_synced > 0 && st.frames_synced < i);
+	T_CHECK(st.synced_last_seq == SEQ0 + st.frames_synced - 1 && st.last_seq == st.synced_last_seq);
+	T_CHECK(loads_as(path, f, st.frames_synced, &info) && info.tail == FRAMEFILE_TAIL_CLEAN);
+	fprintf(stderr, "  error %d after %llu synced frames, file %llu bytes, loads clean\n", rc,
+		(unsigned long long)st.frames_synced, (unsigned long long)st.synced_bytes);
+
+	/* still full: the next attempt fails the same way and changes nothing */
+	rc = framefile_append(w, f + st.frames_synced, 2000);
+	if (rc == 0)
+		rc = framefile_sync(w);
+	T_CHECK(rc == want_err && file_size(path) == st.synced_bytes);
+
+	/* room again: resume after the last durable frame */
+	make_room();
+	T_CHECK(framefile_append(w, f + st.frames_synced, 300) == 0 && framefile_sync(w) == 0);
+	T_CHECK(framefile_close(w) == 0);
+	T_CHECK(loads_as(path, f, st.frames_synced + 300, &info));
+}
+
+static char filler[300];
+static struct rlimit fsize_limit;
+
+static void unlink_filler(void)
+{
+	unlink(filler);
+}
+
+static void restore_fsize(void)
+{
+	setrlimit(RLIMIT_FSIZE, &fsize_limit);
+}
+
+static void test_enospc_tmpfs(void)
+{
+	char mnt[200];
+	const char *path;
+	struct pw_frame *f;
+	int fd;
+
+	snprintf(mnt, sizeof mnt, "%s/tmpfs", tmpdir);
+	T_CHECK(mkdir(mnt, 0755) == 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k") < 0) {
+		printf("SKIP test_enospc_tmpfs: mount -t tmpfs: %s (needs root)\n", strerror(errno));
+		rmdir(mnt);
+		return;
+	}
+	f = sim_frames(20000, SEQ0);
+	path = tmp_path("tmpfs/run.frames");
+	snprintf(filler, sizeof filler, "%s/filler", mnt);
+	/* 64 KiB that can be freed later */
+	fd = open(filler, O_WRONLY | O_CREAT, 0644);
+	T_CHECK(fd >= 0);
+	if (fd >= 0 && f) {
+		static uint8_t zeros[65536];
+
+		T_CHECK(write(fd, zeros, sizeof zeros) == (ssize_t)sizeof zeros);
+		close(fd);
+		fill_until_error(path, f, 20000, unlink_filler, -ENOSPC);
+	}
+	free(f);
+	unlink(path);
+	T_CHECK(umount(mnt) == 0);
+	rmdir(mnt);
+}
+
+/* The same with the file size limit (SIGXFSZ ignored, so writes fail with EFBIG). */
+static void test_efbig_rlimit(void)
+{
+	struct rlimit lim;
+	struct pw_frame *f = sim_frames(20000, SEQ0);
+	const char *path = tmp_path("fsize.frames");
+
+	T_CHECK(f && getrlimit(RLIMIT_FSIZE, &fsize_limit) == 0);
+	if (!f)
+		return;
+	unlink(path);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = fsize_limit;
+	lim.rlim_cur = 150000;
+	T_CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	fill_until_error(path, f, 20000, restore_fsize, -EFBIG);
+	restore_fsize();
+	signal(SIGXFSZ, SIG_DFL);
+	free(f);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/pw-test-framefile-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	T_RUN(test_crc32c);
+	T_RUN(test_round_trip_sim);
+	T_RUN(test_round_trip_real);
+	T_RUN(test_large_load);
+	T_RUN(test_round_trip_extremes);
+	T_RUN(test_layout);
+	T_RUN(test_blocks_and_sync);
+	T_RUN(test_empty_run);
+	T_RUN(test_truncate_everywhere);
+	T_RUN(test_corrupt_middle);
+	T_RUN(test_forged_blocks);
+	T_RUN(test_bad_header);
+	T_RUN(test_create_rules);
+	T_RUN(test_garbage);
+	T_RUN(test_enospc_tmpfs);
+	T_RUN(test_efbig_rlimit);
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return T_DONE();
+}
