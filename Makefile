@@ -37,6 +37,8 @@ SIM_MAIN    := capture/sim/sim.c
 SIMLIB_SRC  := $(filter-out $(ENC_SRC) $(SIM_MAIN),$(wildcard capture/sim/*.c))
 REPLAY_SRC  := $(wildcard capture/replay/*.c)
 PWCTL_SRC   := $(wildcard api/pwctl/*.c)
+ANALYZE_MAIN := analyze/analyze.c
+ANALYZELIB_SRC := $(filter-out $(ANALYZE_MAIN),$(wildcard analyze/*.c))
 STORE_MAIN  := store/store.c
 STORELIB_SRC := $(filter-out $(STORE_MAIN),$(wildcard store/*.c))
 TEST_SRC    := $(wildcard tests/unit/test_*.c)
@@ -51,10 +53,11 @@ LIB_DEC    := $(BUILD)/lib/libpwdecode.a
 LIB_ENC    := $(BUILD)/lib/libpwencode.a
 LIB_SIM    := $(BUILD)/lib/libpwsim.a
 LIB_STORE  := $(BUILD)/lib/libpwstore.a
-LIBS_ALL   := $(LIB_STORE) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
+LIB_ANALYZE := $(BUILD)/lib/libpwanalyze.a
+LIBS_ALL   := $(LIB_ANALYZE) $(LIB_STORE) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
 
 PROGS := $(BUILD)/bin/pw-capture $(BUILD)/bin/pw-sim $(BUILD)/bin/pw-replay $(BUILD)/bin/pwctl \
-         $(BUILD)/bin/pw-store
+         $(BUILD)/bin/pw-store $(BUILD)/bin/pw-analyze
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -72,6 +75,7 @@ $(LIB_DEC):    $(call obj,$(DEC_SRC))
 $(LIB_ENC):    $(call obj,$(ENC_SRC))
 $(LIB_SIM):    $(call obj,$(SIMLIB_SRC))
 $(LIB_STORE):  $(call obj,$(STORELIB_SRC))
+$(LIB_ANALYZE): $(call obj,$(ANALYZELIB_SRC))
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -80,27 +84,28 @@ $(BUILD)/bin/pw-capture: $(call obj,$(CAPTURE_SRC)) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-sim:     $(call obj,$(SIM_MAIN)) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-replay:  $(call obj,$(REPLAY_SRC)) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pwctl:      $(call obj,$(PWCTL_SRC)) $(LIB_STORE) $(LIB_DEC) $(LIB_COMMON)
-$(BUILD)/bin/pw-store:   $(call obj,$(STORE_MAIN)) $(LIB_STORE) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/pw-store:   $(call obj,$(STORE_MAIN)) $(LIB_STORE) $(LIB_ANALYZE) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/pw-analyze: $(call obj,$(ANALYZE_MAIN)) $(LIB_ANALYZE) $(LIB_STORE) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/%:
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDSAN) -o $@ -Wl,--start-group $^ -Wl,--end-group $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDSAN) -o $@ -Wl,--start-group $^ -Wl,--end-group $(PKG_LIBS) $(LDLIBS)
 
 # Fuzz targets built with a deterministic mutation driver (runs in the test suite).
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/driver.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDSAN) -o $@ -Wl,--start-group $^ -Wl,--end-group $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDSAN) -o $@ -Wl,--start-group $^ -Wl,--end-group $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDSAN) -o $@ -Wl,--start-group $^ -Wl,--end-group $(PKG_LIBS) $(LDLIBS)
 
 test: all
 	tests/run.sh

@@ -70,6 +70,9 @@ EOT
 	sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@INSTANCE@|$INSTANCE|g" scripts/supervisord.conf.in
 	# the hub: attaches to every feed's ring (captures may start before or after it)
 	program store 15 "$ROOT/build/bin/pw-store"
+	# two stateless analysis workers (any number can run, on any machine)
+	program analyze-1 16 "$ROOT/build/bin/pw-analyze"
+	program analyze-2 16 "$ROOT/build/bin/pw-analyze"
 	IFS=, read -r -a feeds <<<"$FEEDS"
 	for entry in "${feeds[@]}"; do
 		feed=${entry%%:*}

@@ -288,6 +288,7 @@ static const struct cmd_entry *const tables[] = {
 	run_commands,
 	recording_commands,
 	job_commands,
+	track_commands,
 };
 
 static char *dispatch(struct store *st, const char *buf, size_t len)

@@ -32,6 +32,7 @@ struct cmd_entry {
 extern const struct cmd_entry run_commands[];        /* runs.c */
 extern const struct cmd_entry recording_commands[];  /* recordings.c */
 extern const struct cmd_entry job_commands[];        /* jobs.c */
+extern const struct cmd_entry track_commands[];      /* tracks.c */
 
 /* Set err and return NULL. */
 json_t *fail(struct cmd_err *err, const char *code, const char *fmt, ...)

@@ -130,6 +130,13 @@ static int send_job(struct store *st, struct job *jb, struct session *s)
 			s->car_name, "deadline_ms", (json_int_t)(st->jobs->deadline_ns / NS_PER_MS),
 			"frame_size", (int)sizeof(struct pw_frame), "frame_version", FRAME_VERSION,
 			"runs", runs);
+	if (s->nruns) { /* the runs' game and track; general uses a stored model of it */
+		json_t *model = track_load(st, s->runs[0].game, s->runs[0].track);
+		json_object_set_new(hdr, "game", json_string(s->runs[0].game));
+		json_object_set_new(hdr, "track", json_string(s->runs[0].track));
+		if (model)
+			json_object_set_new(hdr, "track_model", model);
+	}
 	text = json_dumps(hdr, JSON_COMPACT);
 	json_decref(hdr);
 	if (zmq_send(st->jobs->push, text, strlen(text), ZMQ_DONTWAIT | (s->nruns ? ZMQ_SNDMORE : 0)) < 0)

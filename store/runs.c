@@ -75,15 +75,20 @@ static json_t *run_event(const struct session *s, const struct run *r)
 	return o;
 }
 
-static void cache_car_name(struct store *st, struct session *s, const char *feed)
+/* The session's car_name and the run's game/track, from the feed's metadata. */
+static void cache_meta(struct store *st, struct session *s, struct run *r)
 {
-	struct seg *seg = feed_seg(st, feed);
+	struct seg *seg = feed_seg(st, r->feed);
 	struct pw_meta m;
 
-	if (seg && seg_meta_read(seg, &m) && m.car[0] && strcmp(s->car_name, m.car) != 0) {
-		snprintf(s->car_name, sizeof s->car_name, "%s", m.car);
-		s->car_name[sizeof s->car_name - 1] = 0;
-	}
+	if (!seg || !seg_meta_read(seg, &m))
+		return;
+	if (m.car[0])
+		snprintf(s->car_name, sizeof s->car_name, "%.*s", (int)sizeof s->car_name - 1, m.car);
+	if (m.game[0])
+		snprintf(r->game, sizeof r->game, "%.*s", (int)sizeof r->game - 1, m.game);
+	if (m.track[0])
+		snprintf(r->track, sizeof r->track, "%.*s", (int)sizeof r->track - 1, m.track);
 }
 
 static void live_free(struct run_live *l)
@@ -285,7 +290,7 @@ static int finish_run(struct store *st, struct run_live *l, struct run *r, const
 	r->end_marker = (int64_t)l->cur[0].next;
 	r->stopped_ns = now_ns;
 	snprintf(r->stop_reason, sizeof r->stop_reason, "%s", rc ? io_reason(rc) : reason);
-	cache_car_name(st, l->s, l->src[0]);
+	cache_meta(st, l->s, r);
 	unlink_live(st, l);
 	session_save(st, l->s);
 	bus_publish(st, "run.stopped", run_event(l->s, r));
@@ -600,7 +605,7 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 			struct seg *x = feed_seg(st, l->src[k]);
 			l->cur[k].next = x ? seg_write_seq(x) : 0;
 		}
-		cache_car_name(st, s, feed);
+		cache_meta(st, s, r);
 		if ((res = saved(st, s, err))) {
 			l->next = st->live;
 			st->live = l;

@@ -9,6 +9,7 @@
  * runs.c      run commands; drains recording runs into frame files, resumes them
  * recordings.c  raw-packet recordings into pcap files, their commands
  * jobs.c      analysis jobs out (PUSH) and results in (PULL)
+ * tracks.c    track models built from boundary runs; car characteristics
  *
  * The store is the only writer of the data dir. Everything runs in the main
  * thread except the bus proxy, which only forwards messages.
@@ -42,6 +43,7 @@ struct run {
 	uint64_t frames_lost;
 	int64_t started_ns, stopped_ns;
 	char stop_reason[64];          /* "" | "stopped" | "disk_full" | "io_error" | "ring_lapped_while_down" */
+	char game[32], track[64];      /* from the feed's metadata while recording ("" = unknown) */
 	json_t *laps;                  /* array of lap objects (owned) */
 };
 
@@ -147,6 +149,12 @@ void jobs_fini(struct store *st);
 /* Queue (or re-queue) the session's analysis; sets analysis to pending. */
 int jobs_submit(struct store *st, struct session *s);
 void jobs_tick(struct store *st, int64_t now_mono);
+
+/* tracks.c: track models and car characteristics */
+/* data/tracks/<game>/<track>.json, or -EINVAL for names that are not safe path parts. */
+int track_path(const struct store *st, const char *game, const char *track, char *buf, size_t cap);
+/* The stored model for game/track (new reference), or NULL. */
+json_t *track_load(const struct store *st, const char *game, const char *track);
 
 /* recordings.c */
 int recordings_init(struct store *st);

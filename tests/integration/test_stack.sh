@@ -23,7 +23,7 @@ if wait_for 60 all_up; then pass "run.sh: all five feeds up with emulated games"
 wait_for 20 grep -q "pitwall is running" "$TMP/stack.out" && pass "run.sh prints the feeds and how to use them" ||
 	fail "run.sh prints the feeds and how to use them"
 n=$("$ROOT/scripts/run.sh" status 2>/dev/null | grep -c RUNNING)
-check "supervisor runs 11 processes (5 captures, 5 emulators, the store)" test "$n" -eq 11
+check "supervisor runs 13 processes (5 captures, 5 emulators, the store, 2 analysis workers)" test "$n" -eq 13
 store_up() { "$BIN/pwctl" call use_cases.list >/dev/null 2>&1; }
 wait_for 10 store_up && pass "the store answers in the stack" || fail "the store answers in the stack"
 

@@ -1,0 +1,88 @@
+/*
+ * analysis.h - pitwall's analyses: pure functions from a session's run
+ * frames to a JSON result (the seed's response shapes), one file each.
+ *
+ * pw-analyze (analyze.c) receives a job from the store (docs/store.md: JSON
+ * header + packed struct pw_frame per run), builds a struct an_input and
+ * calls the analysis of the session's use case; tests call them directly on
+ * emulator and real-capture frames. No I/O, no globals; results are new
+ * jansson references owned by the caller. On failure an analysis returns NULL
+ * with a stable code (AN_E_*) and a message for people in err.
+ *
+ * Units and axes are the frame's (common/frame.h): speed km/h, g with lateral
+ * + right, longitudinal + forward; positions world x/z in metres.
+ */
+#ifndef PW_ANALYSIS_H
+#define PW_ANALYSIS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/frame.h"
+
+#define AN_E_NO_DATA "no_data"          /* not enough usable frames for this analysis */
+#define AN_E_NOT_QUALIFIED "not_qualified" /* e.g. track build without left/right runs */
+#define AN_E_BAD_INPUT "bad_input"
+
+struct an_err {
+	const char *code;
+	char message[256];
+};
+
+struct an_run {
+	const char *run_id;
+	const char *feed;
+	const char *label;             /* "left" / "right" matter to track_mapping */
+	const struct pw_frame *frames; /* in seq order */
+	size_t n;
+};
+
+struct an_input {
+	const char *session_id;
+	const char *use_case;          /* shift_points | car_grip | track_mapping | general */
+	const char *car_name;          /* may be "" */
+	const char *game;              /* game name of the frames, may be "" */
+	const char *track;             /* track name from the feed metadata, may be "" */
+	const struct an_run *runs;
+	size_t nruns;
+	const json_t *track_model;     /* general: a stored TrackModel for per-corner figures, or NULL */
+};
+
+/* shift_points.c: per gear rpm/speed ranges, full-throttle acceleration vs
+ * speed, optimal upshift per gear (where the next gear accelerates harder at
+ * the same speed), recommended_shift_rpm. */
+json_t *an_shift_points(const struct an_input *in, struct an_err *err);
+
+/* car_grip.c: exactly the seed's v0.7.1 car_grip response. */
+json_t *an_car_grip(const struct an_input *in, struct an_err *err);
+
+/* track.c: the seed's TrackModel from exactly two runs labelled "left" and
+ * "right"; game and track_name go into the model. Shape (arrays sampled
+ * along the centre line every sample_spacing_m, index i at distance
+ * i * sample_spacing_m from the start/finish line, in driving direction):
+ *   {"game","track_name","source":"boundary_recording","created_at",
+ *    "length_m","sample_spacing_m",
+ *    "center_line":[[x,z],...], "left_boundary":[[x,z],...], "right_boundary":[[x,z],...],
+ *    "track_width":[m,...], "heading":[rad,...], "curvature":[1/m,...],
+ *    "corners":[{"index":1,"direction":"left"|"right","entry_dist_m","apex_dist_m",
+ *                "exit_dist_m","angle_deg","min_radius_m","apex":[x,z]}...],
+ *    "sectors":[{"index":1,"start_dist_m","end_dist_m"}...]}
+ * heading: atan2(dx, dz) of the centre line (0 = +z, + clockwise seen from
+ * above, the emulator's convention); curvature + = right-hand bend. */
+json_t *an_track_build(const struct an_input *in, const char *game, const char *track_name,
+		       struct an_err *err);
+
+/* general.c: laps table, best/average/consistency; per-corner entry/min/exit
+ * speed and time lost to the best lap when in->track_model is given. */
+json_t *an_general(const struct an_input *in, struct an_err *err);
+
+/* characteristics.c: a car's profile aggregated over its shift_points
+ * analyses (the seed's list and detail shapes). analyses: the "analysis"
+ * objects of the car's completed shift_points sessions. */
+json_t *an_characteristics(const char *car_name, json_t *const *analyses, size_t n);
+
+/* Dispatch on in->use_case (track_mapping runs an_track_build with the input's
+ * game/track). */
+json_t *an_run_use_case(const struct an_input *in, struct an_err *err);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * characteristics.c - a car's profile aggregated over its shift_points
+ * analyses (see characteristics.h; the output is the seed's Car
+ * Characteristics Detail and List shapes).
+ *
+ * Detail: {"car_name", "gears":[{"gear","min_rpm","max_rpm","min_speed_kmh",
+ *          "max_speed_kmh"}...], "recommended_shift_rpm", "session_count"}
+ * - an analysis contributes when it is an object whose "gears" array holds
+ *   at least one valid gear entry, or whose "recommended_shift_rpm" is a
+ *   number > 0. A gear entry is valid when "gear" is an integer 1..16 and
+ *   min_rpm, max_rpm, min_speed_kmh, max_speed_kmh are finite numbers with
+ *   0 <= min <= max; anything else (a failed or pending analysis, a broken
+ *   entry) is skipped without failing the rest.
+ * - gears: one entry per gear number seen, ascending; min_rpm = min of the
+ *   sessions' min_rpm, max_rpm = max of their max_rpm (integers, 1/min),
+ *   speeds likewise (0.1 km/h). The widest range the car was seen using.
+ * - recommended_shift_rpm: the plain mean of the contributing sessions'
+ *   recommended_shift_rpm, rounded to 10 rpm (every session's advice counts
+ *   the same, whatever its length: a long session does not outvote a second
+ *   driver's); null when no session has one.
+ * - session_count: the contributing analyses (= n when all are well formed).
+ * n = 0 (or nothing contributes) gives gears [], recommended null, count 0.
+ *
+ * List entry (an_characteristics_summary): {"car_name","session_count",
+ * "recommended_shift_rpm"} copied from a detail.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "analyze/characteristics.h"
+
+#define CH_MAX_GEAR 16
+#define CH_ROUND_RPM 10.0
+
+struct ch_gear {
+	int seen;
+	double min_rpm, max_rpm, min_kmh, max_kmh;
+};
+
+struct ch_acc {
+	struct ch_gear gear[CH_MAX_GEAR + 1];
+	double rec_sum;
+	int rec_n, sessions;
+};
+
+static int number(const json_t *o, const char *key, double *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_number(v))
+		return 0;
+	*out = json_number_value(v);
+	return isfinite(*out);
+}
+
+/* One valid gear entry into the aggregate; 0 when the entry is not valid. */
+static int add_gear(struct ch_acc *acc, const json_t *e)
+{
+	const json_t *jg = json_object_get(e, "gear");
+	double r0, r1, v0, v1;
+	struct ch_gear *g;
+	json_int_t gi;
+
+	if (!json_is_integer(jg))
+		return 0;
+	gi = json_integer_value(jg);
+	if (gi < 1 || gi > CH_MAX_GEAR || !number(e, "min_rpm", &r0) ||
+	    !number(e, "max_rpm", &r1) || !number(e, "min_speed_kmh", &v0) ||
+	    !number(e, "max_speed_kmh", &v1))
+		return 0;
+	if (r0 < 0.0 || r0 > r1 || v0 < 0.0 || v0 > v1)
+		return 0;
+	g = &acc->gear[gi];
+	if (!g->seen++) {
+		g->min_rpm = r0, g->max_rpm = r1, g->min_kmh = v0, g->max_kmh = v1;
+		return 1;
+	}
+	g->min_rpm = fmin(g->min_rpm, r0);
+	g->max_rpm = fmax(g->max_rpm, r1);
+	g->min_kmh = fmin(g->min_kmh, v0);
+	g->max_kmh = fmax(g->max_kmh, v1);
+	return 1;
+}
+
+static void add_analysis(struct ch_acc *acc, const json_t *a)
+{
+	const json_t *gears = json_object_get(a, "gears"), *e;
+	int used = 0;
+	double rec;
+	size_t i;
+
+	if (!json_is_object(a))
+		return;
+	json_array_foreach(gears, i, e)
+		used += add_gear(acc, e);
+	if (number(a, "recommended_shift_rpm", &rec) && rec > 0.0) {
+		acc->rec_sum += rec;
+		acc->rec_n++;
+		used++;
+	}
+	acc->sessions += used > 0;
+}
+
+static json_t *gears_json(const struct ch_acc *acc)
+{
+	json_t *arr = json_array();
+
+	for (int g = 1; arr && g <= CH_MAX_GEAR; g++) {
+		const struct ch_gear *x = &acc->gear[g];
+		if (!x->seen)
+			continue;
+		if (json_array_append_new(
+			    arr, json_pack("{s:i,s:I,s:I,s:f,s:f}", "gear", g, "min_rpm",
+					   (json_int_t)llround(x->min_rpm), "max_rpm",
+					   (json_int_t)llround(x->max_rpm), "min_speed_kmh",
+					   round(x->min_kmh * 10.0) / 10.0, "max_speed_kmh",
+					   round(x->max_kmh * 10.0) / 10.0)) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+json_t *an_characteristics(const char *car_name, json_t *const *analyses, size_t n)
+{
+	struct ch_acc acc;
+	json_t *rec;
+
+	memset(&acc, 0, sizeof acc);
+	for (size_t i = 0; analyses && i < n; i++)
+		add_analysis(&acc, analyses[i]);
+	rec = acc.rec_n ? json_real(round(acc.rec_sum / acc.rec_n / CH_ROUND_RPM) * CH_ROUND_RPM)
+			: json_null();
+	return json_pack("{s:s,s:o,s:o,s:i}", "car_name", car_name ? car_name : "", "gears",
+			 gears_json(&acc), "recommended_shift_rpm", rec, "session_count",
+			 acc.sessions);
+}
+
+json_t *an_characteristics_summary(const json_t *detail)
+{
+	const json_t *name, *count, *rec;
+
+	if (!json_is_object(detail))
+		return NULL;
+	name = json_object_get(detail, "car_name");
+	count = json_object_get(detail, "session_count");
+	rec = json_object_get(detail, "recommended_shift_rpm");
+	return json_pack("{s:s,s:I,s:O}", "car_name",
+			 json_is_string(name) ? json_string_value(name) : "", "session_count",
+			 json_is_integer(count) ? json_integer_value(count) : 0,
+			 "recommended_shift_rpm",
+			 json_is_number(rec) ? (json_t *)rec : json_null());
+}
