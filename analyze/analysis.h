@@ -23,6 +23,7 @@
 #define AN_E_NO_DATA "no_data"          /* not enough usable frames for this analysis */
 #define AN_E_NOT_QUALIFIED "not_qualified" /* e.g. track build without left/right runs */
 #define AN_E_BAD_INPUT "bad_input"
+#define AN_E_NO_MEMORY "no_memory"
 
 struct an_err {
 	const char *code;

@@ -174,7 +174,7 @@ static void reply(void *push, json_t *hdr, json_t *analysis, const struct an_err
 	else
 		json_object_set_new(o, "error", json_pack("{s:s, s:s}", "code", err->code, "message",
 							  err->message));
-	text = json_dumps(o, JSON_COMPACT);
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	if (text && zmq_send(push, text, strlen(text), 0) < 0)
 		log_error("msg=\"cannot send the result\" error=\"%s\"", zmq_strerror(zmq_errno()));

@@ -76,7 +76,7 @@
 
 #include "analyze/analysis.h"
 
-#define GRIP_E_NO_MEMORY "no_memory"
+#define GRIP_E_NO_MEMORY AN_E_NO_MEMORY
 
 #define GRIP_MIN_KMH 10.0
 #define GRIP_MAX_KMH 600.0

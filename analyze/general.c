@@ -83,7 +83,7 @@
  * here).
  *
  * Errors: no frame at all, or no lap completed -> AN_E_NO_DATA; a malformed
- * track model -> AN_E_BAD_INPUT; out of memory -> "no_memory".
+ * track model -> AN_E_BAD_INPUT; out of memory -> AN_E_NO_MEMORY.
  *
  * Cost: one pass per run; per frame one lap-tracker step and O(1) amortised
  * projection; memory: the model's segments, the laps and corner passages.
@@ -100,7 +100,7 @@
 #include "analyze/analysis.h"
 #include "store/laps.h"
 
-#define GEN_E_NO_MEMORY "no_memory"
+#define GEN_E_NO_MEMORY AN_E_NO_MEMORY
 
 #define GEN_LOST_M 40.0            /* farther from the centre line: off the track */
 #define GEN_JUMP_M 50.0            /* a step this long between two frames is a teleport */

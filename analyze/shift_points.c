@@ -116,7 +116,7 @@
 
 #include "analyze/analysis.h"
 
-#define SP_E_NO_MEMORY "no_memory"
+#define SP_E_NO_MEMORY AN_E_NO_MEMORY
 
 #define SP_MAX_GEAR 12
 #define SP_NOMINAL_HZ 60.0

@@ -259,7 +259,10 @@ static int ksudp_carinfo(struct dec_state *st, const uint8_t *b, size_t len, str
 	f->lap = (uint16_t)(rd_s32(b, len, 52) < 0 ? 0 : rd_s32(b, len, 52));
 	f->throttle = ksudp_f32(b, len, 56);
 	f->brake = ksudp_f32(b, len, 60);
-	f->clutch = ksudp_f32(b, len, 64);
+	/* AC reports clutch engagement (1 = engaged: 0 standing in the box, 0.5-0.66
+	 * slipping at launch, 1.00 driving in the Monza capture); the frame carries
+	 * the pedal (1 = pressed), as every other game does. */
+	f->clutch = 1.0f - ksudp_f32(b, len, 64);
 	f->rpm = ksudp_f32(b, len, 68);
 	steer_deg = ksudp_f32(b, len, 72);
 	f->steer_deg = steer_deg;

@@ -8,7 +8,8 @@
  * change to it bumps FRAME_VERSION.
  *
  * Units and axes (the same for every game):
- *   inputs      throttle, brake, clutch, handbrake 0..1; steer -1 (full left)
+ *   inputs      throttle, brake, clutch, handbrake pedal/lever 0..1 (1 = fully
+ *               pressed; clutch 1 = disengaged); steer -1 (full left)
  *               .. +1 (full right); steer_deg = steering-wheel angle, + right
  *   gear        -1 reverse, 0 neutral, 1..n forward
  *   speed_kmh   km/h; rpm, max_rpm 1/min; power_w W; torque_nm N*m

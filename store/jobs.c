@@ -30,6 +30,7 @@
 #define JOB_DEADLINE_NS_DEFAULT (60 * NS_PER_S)  /* PITWALL_JOB_DEADLINE_MS overrides */
 #define JOB_RETRY_NS (1 * NS_PER_S)
 #define JOBS_MAX 1024
+#define RESULT_MAX (64 << 20)   /* a result larger than this is refused */
 
 struct job {
 	char id[ID_LEN + 1];
@@ -190,20 +191,28 @@ static void take_result(struct store *st, const char *buf, size_t len)
 void jobs_tick(struct store *st, int64_t now_mono)
 {
 	struct jobs *j = st->jobs;
-	char buf[1 << 16];
-	int n;
 
-	while ((n = zmq_recv(j->pull, buf, sizeof buf, ZMQ_DONTWAIT)) >= 0) {
-		int more = 0;
-		size_t sz = sizeof more;
-		zmq_getsockopt(j->pull, ZMQ_RCVMORE, &more, &sz);
-		while (more) { /* results are one part: drop the rest */
-			char junk[256];
-			zmq_recv(j->pull, junk, sizeof junk, 0);
-			zmq_getsockopt(j->pull, ZMQ_RCVMORE, &more, &sz);
+	for (;;) { /* results are one part of any size: a zmq_msg_t holds it whole */
+		zmq_msg_t m;
+		int more;
+
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, j->pull, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			break;
 		}
-		if ((size_t)n <= sizeof buf)
-			take_result(st, buf, (size_t)n);
+		more = zmq_msg_more(&m);
+		if (zmq_msg_size(&m) <= RESULT_MAX)
+			take_result(st, zmq_msg_data(&m), zmq_msg_size(&m));
+		else
+			log_warn("msg=\"analysis result too large, ignored\" bytes=%zu", zmq_msg_size(&m));
+		zmq_msg_close(&m);
+		while (more) { /* drop any further parts */
+			zmq_msg_init(&m);
+			zmq_msg_recv(&m, j->pull, 0);
+			more = zmq_msg_more(&m);
+			zmq_msg_close(&m);
+		}
 	}
 	for (int i = 0; i < j->n; i++) {
 		struct job *jb = &j->q[i];

@@ -333,7 +333,7 @@ int session_save(struct store *st, struct session *s)
 {
 	char path[4400];
 	json_t *o = session_file_json(s);
-	char *text = json_dumps(o, JSON_COMPACT);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	int rc;
 
 	json_decref(o);

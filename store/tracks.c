@@ -118,7 +118,7 @@ static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err
 	}
 	track_path(st, game, track, path, sizeof path);
 	snprintf(dir, sizeof dir, "%s/tracks/%s", st->data_dir, game);
-	text = json_dumps(model, JSON_COMPACT);
+	text = json_dumps(model, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	rc = !text ? -ENOMEM : atomicio_mkdirs(dir);
 	if (rc == 0)
 		rc = atomicio_write(path, text, strlen(text));

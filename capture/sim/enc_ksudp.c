@@ -142,7 +142,7 @@ static void ksudp_encode(struct enc_state *es, const struct pw_frame *f, const s
 	wr_u32(b, n, 52, has(f, FRAME_P_LAP) ? f->lap : 0);
 	wr_f32(b, n, 56, has(f, FRAME_P_THROTTLE) ? f->throttle : 0.0f);
 	wr_f32(b, n, 60, has(f, FRAME_P_BRAKE) ? f->brake : 0.0f);
-	wr_f32(b, n, 64, has(f, FRAME_P_CLUTCH) ? f->clutch : 0.0f);
+	wr_f32(b, n, 64, has(f, FRAME_P_CLUTCH) ? 1.0f - f->clutch : 1.0f); /* engagement */
 	wr_f32(b, n, 68, has(f, FRAME_P_RPM) ? f->rpm : 0.0f);
 	wr_f32(b, n, 72, steer_deg);
 	wr_u32(b, n, 76, (uint32_t)(has(f, FRAME_P_GEAR) ? f->gear + 1 : 1));

@@ -126,6 +126,39 @@ PY
 	wait "$st" 2>/dev/null
 }
 
+job_roundtrip() { # store + one worker; a small session re-analysed 10 times
+	local port cap st wk sid rid t0 t1 n=10
+	port=$(free_port)
+	export PITWALL_FEEDS=ksudp:$port PITWALL_RUN_DIR=$tmp/rt PITWALL_DATA_DIR=$tmp/rtdata
+	"$BIN/pw-capture" --feed ksudp --passive --bind 127.0.0.1 --port "$port" 2>/dev/null &
+	cap=$!
+	"$BIN/pw-store" 2>/dev/null &
+	st=$!
+	"$BIN/pw-analyze" 2>/dev/null &
+	wk=$!
+	pids+=("$cap" "$st" "$wk")
+	for _ in $(seq 50); do "$BIN/pwctl" call use_cases.list >/dev/null 2>&1 && break; sleep 0.1; done
+	sid=$("$BIN/pwctl" session create general | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	rid=$("$BIN/pwctl" run start "$sid" ksudp | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	"$BIN/pw-replay" tests/data/ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.pcap --port "$port" --max --quiet 2>/dev/null
+	sleep 1
+	"$BIN/pwctl" run stop "$sid" "$rid" >/dev/null
+	"$BIN/pwctl" session complete "$sid" >/dev/null
+	status() { "$BIN/pwctl" session analysis "$sid" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status", "done"))'; }
+	for _ in $(seq 100); do [ "$(status)" != pending ] && break; sleep 0.05; done
+	t0=$(date +%s%N)
+	for _ in $(seq $n); do
+		"$BIN/pwctl" call session.analyze "{\"id\":\"$sid\"}" >/dev/null
+		for _ in $(seq 200); do [ "$(status)" != pending ] && break; sleep 0.005; done
+	done
+	t1=$(date +%s%N)
+	awk -v dt="$(( (t1 - t0) / 1000000 ))" -v n="$n" 'BEGIN {
+		printf "analysis job round trip (8641-frame session, store -> worker -> store, incl. pwctl polling): %.0f ms per job\n", dt / n }'
+	kill "$cap" "$st" "$wk"
+	wait "$cap" "$st" "$wk" 2>/dev/null
+	rm -f /dev/shm/pitwall."$INST".ksudp
+}
+
 tmp=$(mktemp -d /tmp/pitwall-bench.XXXXXX)
 trap 'cleanup; rm -rf "$tmp"' EXIT
 
@@ -139,5 +172,7 @@ trap 'cleanup; rm -rf "$tmp"' EXIT
 	[ -x build/bench/bench_framefile ] && build/bench/bench_framefile
 	store_startup
 	store_latency
+	build/bench/bench_analysis
+	job_roundtrip
 } 2>&1 | tee "$out"
 echo "written to $out"

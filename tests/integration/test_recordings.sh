@@ -145,6 +145,7 @@ check "the data dir holds only the one recording" test "$(ls "$RECS")" = "$id"
 
 # --- a ring that laps the store: exact loss count ------------------------------
 start cap2 "$BIN/pw-capture" --feed pcars --port "$port2" --bind 127.0.0.1 --ring-raw-mb 1
+CAP2=$LAST_PID
 wait_for 5 feed_is pcars status stale
 id2=$("$PW" recording start --name lapped --game assetto_corsa | jget '["id"]')
 kill -STOP "$STORE"
@@ -160,11 +161,12 @@ check "lapped: packets + packets_lost = 8641 exactly, and some were lost ($n + $
 "$PW" recording stop "$id2" >/dev/null
 check "lapped: the packets kept are the original's last $n" psame "$RECS/$id2/pcars.pcap" "$AC" "$((8641 - n)):8641"
 check "a given game is kept" test "$(rec "$id2" '["game"]')" = assetto_corsa
-kill "$LAST_PID"
+kill "$CAP2"
+wait "$CAP2" 2>/dev/null
 
 # --- kill -9 mid-recording: resumed exactly, torn tail cut ------------------------
 start cap2b "$BIN/pw-capture" --feed pcars --port "$port2" --bind 127.0.0.1 --ring-raw-mb 1
-wait_for 5 feed_is pcars status stale
+wait_for 5 feed_is pcars pid "$LAST_PID"
 id3=$("$PW" recording start --name crash | jget '["id"]')
 f3=$RECS/$id3/ksudp.pcap
 on_disk3() { [ "$(jx "$1" <"$RECS/$id3/manifest.json" 2>/dev/null)" = "$2" ]; }
