@@ -64,6 +64,7 @@ BENCH := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 .PHONY: all test unit-tests sanitize fuzz bench install clean deps
+.SECONDARY:
 all: $(PROGS) $(TESTS) $(FUZZ) $(BENCH) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c

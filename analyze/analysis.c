@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "analyze/analysis.h"
 
 static json_t *track_mapping(const struct an_input *in, struct an_err *err)
@@ -45,4 +48,16 @@ json_t *an_run_use_case(const struct an_input *in, struct an_err *err)
 		 "unknown use case \"%.64s\" (shift_points, car_grip, track_mapping, general)",
 		 in->use_case);
 	return NULL;
+}
+
+void an_fail(struct an_err *err, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
 }

@@ -30,6 +30,10 @@ struct an_err {
 	char message[256];
 };
 
+/* Set err (may be NULL) to code and a printf-formatted message. */
+void an_fail(struct an_err *err, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 struct an_run {
 	const char *run_id;
 	const char *feed;

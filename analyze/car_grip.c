@@ -146,21 +146,6 @@ struct grip {
 	struct grip_rejects rej;
 };
 
-static void set_err(struct an_err *err, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(struct an_err *err, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-}
-
 /* --- running median --- */
 
 /* Compare-exchange: p[a] <= p[b] afterwards. Written exactly as the SSE
@@ -763,7 +748,7 @@ static json_t *result_json(const struct grip *g)
 
 static void no_data(const struct grip_rejects *r, struct an_err *err)
 {
-	set_err(err, AN_E_NO_DATA,
+	an_fail(err, AN_E_NO_DATA,
 		"no usable frames for car_grip: %zu frames, %zu paused, %zu in the pit, "
 		"%zu in reverse, %zu without speed or lateral/longitudinal g, %zu below %.0f km/h, "
 		"%zu at or near impacts, %zu in stretches shorter than %d frames",
@@ -778,19 +763,19 @@ json_t *an_car_grip(const struct an_input *in, struct an_err *err)
 	json_t *res = NULL;
 
 	if (!in || (in->nruns && !in->runs)) {
-		set_err(err, AN_E_BAD_INPUT, "car_grip: no input");
+		an_fail(err, AN_E_BAD_INPUT, "car_grip: no input");
 		return NULL;
 	}
 	for (size_t r = 0; r < in->nruns; r++)
 		total += in->runs[r].frames ? in->runs[r].n : 0;
 	if (total == 0) {
-		set_err(err, AN_E_NO_DATA, "car_grip: no frames in %zu runs; drive a few laps",
+		an_fail(err, AN_E_NO_DATA, "car_grip: no frames in %zu runs; drive a few laps",
 			in->nruns);
 		return NULL;
 	}
 	g = calloc(1, sizeof *g);
 	if (!g || !(g->s = malloc(total * sizeof *g->s))) {
-		set_err(err, GRIP_E_NO_MEMORY, "car_grip: out of memory for %zu frames", total);
+		an_fail(err, GRIP_E_NO_MEMORY, "car_grip: out of memory for %zu frames", total);
 		free(g);
 		return NULL;
 	}
@@ -805,7 +790,7 @@ json_t *an_car_grip(const struct an_input *in, struct an_err *err)
 	pick_steering(g);
 	res = result_json(g);
 	if (!res)
-		set_err(err, GRIP_E_NO_MEMORY, "car_grip: out of memory building the result");
+		an_fail(err, GRIP_E_NO_MEMORY, "car_grip: out of memory building the result");
 out:
 	free(g->s);
 	free(g);

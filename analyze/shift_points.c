@@ -263,18 +263,6 @@ struct sp_ctx {
 	struct sp_model model;
 };
 
-static void fail(struct an_err *err, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-}
-
 static double round_to(double x, double q)
 {
 	return round(x / q) * q;
@@ -1324,36 +1312,36 @@ static json_t *analyse(struct sp_ctx *c, struct an_err *err)
 		if (c->in->runs[i].frames && c->in->runs[i].n)
 			stream_run(c, &c->in->runs[i]);
 	if (!c->n) {
-		fail(err, AN_E_NO_DATA,
+		an_fail(err, AN_E_NO_DATA,
 		     "no frames with gear >= 1, speed and rpm (paused excluded)");
 		return NULL;
 	}
 	classify(c);
 	if (!c->used) {
-		fail(err, AN_E_NO_DATA,
+		an_fail(err, AN_E_NO_DATA,
 		     "no full-throttle frames in gear (throttle >= 0.95 with brake off, clutch "
 		     "engaged, away from shifts and limiters; %zu frames looked at)",
 		     c->n);
 		return NULL;
 	}
 	if (build_bins(c) < 0) {
-		fail(err, SP_E_NO_MEMORY, "out of memory");
+		an_fail(err, SP_E_NO_MEMORY, "out of memory");
 		return NULL;
 	}
 	if (!c->nbins) {
-		fail(err, AN_E_NO_DATA,
+		an_fail(err, AN_E_NO_DATA,
 		     "too few full-throttle frames: %zu, no 2 km/h speed bin of a gear holds %d",
 		     c->used, SP_BIN_MIN);
 		return NULL;
 	}
 	if (fit_model(c) < 0) {
-		fail(err, SP_E_NO_MEMORY, "out of memory");
+		an_fail(err, SP_E_NO_MEMORY, "out of memory");
 		return NULL;
 	}
 	find_upshifts(c);
 	out = result_json(c);
 	if (!out)
-		fail(err, SP_E_NO_MEMORY, "out of memory");
+		an_fail(err, SP_E_NO_MEMORY, "out of memory");
 	return out;
 }
 
@@ -1390,18 +1378,18 @@ json_t *an_shift_points(const struct an_input *in, struct an_err *err)
 	json_t *out = NULL;
 
 	if (!in || (in->nruns && !in->runs)) {
-		fail(err, AN_E_BAD_INPUT, "no input");
+		an_fail(err, AN_E_BAD_INPUT, "no input");
 		return NULL;
 	}
 	n = total_frames(in);
 	if (!n) {
-		fail(err, AN_E_NO_DATA, "no frames");
+		an_fail(err, AN_E_NO_DATA, "no frames");
 		return NULL;
 	}
 	memset(&c, 0, sizeof c);
 	c.in = in;
 	if (ctx_alloc(&c, n) < 0)
-		fail(err, SP_E_NO_MEMORY, "out of memory for %zu frames", n);
+		an_fail(err, SP_E_NO_MEMORY, "out of memory for %zu frames", n);
 	else
 		out = analyse(&c, err);
 	ctx_free(&c);

@@ -154,21 +154,6 @@ struct trk_model {
 	int nsect;
 };
 
-static void set_err(struct an_err *err, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(struct an_err *err, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-}
-
 static double dist(double ax, double az, double bx, double bz)
 {
 	return hypot(bx - ax, bz - az);
@@ -205,7 +190,7 @@ static int find_runs(const struct an_input *in, const struct an_run **left,
 	const struct an_run *r = in->runs;
 
 	if (in->nruns != 2) {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"a track build needs exactly two runs, labelled \"left\" and \"right\"; "
 			"the session has %zu", in->nruns);
 		return -1;
@@ -217,7 +202,7 @@ static int find_runs(const struct an_input *in, const struct an_run **left,
 		*left = &r[1];
 		*right = &r[0];
 	} else {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"a track build needs one run labelled \"left\" and one labelled \"right\"; "
 			"the runs are labelled \"%.60s\" and \"%.60s\"",
 			r[0].label ? r[0].label : "", r[1].label ? r[1].label : "");
@@ -543,13 +528,13 @@ static int boundary_loop(const struct an_run *r, const char *side, struct trk_pt
 	double gap = INFINITY;
 
 	if (with_pos == 0) {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled %s has no world positions (%zu frames, none with a "
 			"position): this game or feed cannot map tracks", side, r->n);
 		return -1;
 	}
 	if (n < 2) {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled %s has no usable positions: %zu frames with one, but "
 			"paused, in the pits, at the origin or standing still", side, with_pos);
 		return -1;
@@ -559,12 +544,12 @@ static int boundary_loop(const struct an_run *r, const char *side, struct trk_pt
 	} else if (lap_by_position(pt, n, &sp, &gap) == 0) {
 		start_at_line(pt, &sp, &first);
 	} else if (path_len(pt, 0, n) < TRK_MIN_LAP_M) {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled %s covers only %.0f m; a boundary lap needs at least %.0f m",
 			side, path_len(pt, 0, n), TRK_MIN_LAP_M);
 		return -1;
 	} else {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled %s has no closed lap: no complete lap by the lap counter, "
 			"and its path never returns within %.0f m of where it started "
 			"(nearest %.0f m)", side, TRK_CLOSE_M, isfinite(gap) ? gap : 0.0);
@@ -572,7 +557,7 @@ static int boundary_loop(const struct an_run *r, const char *side, struct trk_pt
 	}
 	lap_sectors(pt, &sp, first, lp);
 	if (resample_lap(pt, &sp, first, TRK_BOUNDARY_STEP_M, lp) < 0) {
-		set_err(err, AN_E_NO_DATA, "out of memory");
+		an_fail(err, AN_E_NO_DATA, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -1081,7 +1066,7 @@ static int check_pairs(const struct trk_loop *lt, const struct trk_loop *rt, con
 	double wsum = 0.0;
 
 	if (fabs(progress / (double)rt->n - 1.0) > TRK_PROGRESS_TOL) {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the boundaries do not follow each other: along the left lap (%.0f m) the "
 			"nearest right points cover %.0f%% of the right lap (%.0f m)",
 			lt->len_m, 100.0 * progress / (double)rt->n, rt->len_m);
@@ -1095,13 +1080,13 @@ static int check_pairs(const struct trk_loop *lt, const struct trk_loop *rt, con
 		wsum += hypot(dx, dz);
 	}
 	if (wsum / (double)lt->n < TRK_MIN_WIDTH_M) {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the runs labelled left and right are only %.2f m apart on average: they "
 			"follow the same line", wsum / (double)lt->n);
 		return -1;
 	}
 	if ((double)right_side < TRK_SIDE_FRAC * (double)lt->n) {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled right lies to the right of the run labelled left for only "
 			"%.0f%% of the lap%s: labels swapped?", 100.0 * (double)right_side / (double)lt->n,
 			reversed ? " (the runs were driven in opposite directions; the left run "
@@ -1120,12 +1105,12 @@ static int build_model(struct trk_loop *lt, struct trk_loop *rt, struct trk_mode
 	size_t j0 = first_match(lt, rt, &dir);
 
 	if (!mx) {
-		set_err(err, AN_E_NO_DATA, "out of memory");
+		an_fail(err, AN_E_NO_DATA, "out of memory");
 		return -1;
 	}
 	mz = mx + lt->n;
 	if (dir == 0) {
-		set_err(err, AN_E_NOT_QUALIFIED,
+		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled right passes nowhere within %.0f m of the left lap's start "
 			"line: are both runs on the same track?", TRK_MAX_WIDTH_M);
 		goto out;
@@ -1139,7 +1124,7 @@ static int build_model(struct trk_loop *lt, struct trk_loop *rt, struct trk_mode
 	if (check_pairs(lt, rt, mx, mz, progress, reversed, md->hand, err) < 0)
 		goto out;
 	if (centre_line(lt, mx, mz, md) < 0) {
-		set_err(err, AN_E_NO_DATA, "out of memory");
+		an_fail(err, AN_E_NO_DATA, "out of memory");
 		goto out;
 	}
 	rc = 0;
@@ -1156,7 +1141,7 @@ static int analyse(struct trk_model *md, const struct trk_loop *lt, const struct
 	md->corner = malloc((md->n + 1) * sizeof *md->corner);
 	if (!tmp || !md->corner) {
 		free(tmp);
-		set_err(err, AN_E_NO_DATA, "out of memory");
+		an_fail(err, AN_E_NO_DATA, "out of memory");
 		return -1;
 	}
 	derivatives(md, tmp);
@@ -1181,18 +1166,18 @@ json_t *an_track_build(const struct an_input *in, const char *game, const char *
 	json_t *out = NULL;
 
 	if (!in || (in->nruns > 0 && !in->runs)) {
-		set_err(err, AN_E_BAD_INPUT, "no input");
+		an_fail(err, AN_E_BAD_INPUT, "no input");
 		return NULL;
 	}
 	if (find_runs(in, &left, &right, err) < 0)
 		return NULL;
 	if ((left->n > 0 && !left->frames) || (right->n > 0 && !right->frames)) {
-		set_err(err, AN_E_BAD_INPUT, "a run has frames missing");
+		an_fail(err, AN_E_BAD_INPUT, "a run has frames missing");
 		return NULL;
 	}
 	pt = malloc((left->n > right->n ? left->n : right->n) * sizeof *pt + 1);
 	if (!pt) {
-		set_err(err, AN_E_NO_DATA, "out of memory");
+		an_fail(err, AN_E_NO_DATA, "out of memory");
 		return NULL;
 	}
 	if (boundary_loop(left, "left", pt, &lt, err) < 0 ||
@@ -1203,7 +1188,7 @@ json_t *an_track_build(const struct an_input *in, const char *game, const char *
 		goto out;
 	out = model_json(&md, name_or(game, in->game), name_or(track_name, in->track));
 	if (!out)
-		set_err(err, AN_E_NO_DATA, "out of memory");
+		an_fail(err, AN_E_NO_DATA, "out of memory");
 out:
 	free(pt);
 	free(lt.x);

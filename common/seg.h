@@ -118,7 +118,7 @@ struct seg_raw_rec {
 	int64_t t_ns;              /* receive time, realtime ns */
 	uint64_t pkt_seq;          /* packet sequence, absolute */
 	uint32_t len;              /* payload bytes, or SEG_RAW_PAD */
-	uint32_t src_ip;           /* IPv4, network order */
+	uint32_t src_ip;           /* IPv4, host order */
 	uint16_t src_port;         /* host order */
 	uint16_t dst_port;         /* host order: the port we received on */
 	uint32_t reserved;

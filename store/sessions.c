@@ -290,7 +290,8 @@ int sessions_load(struct store *st)
 		loaded++;
 	}
 	closedir(d);
-	qsort(st->sessions, (size_t)st->nsessions, sizeof *st->sessions, by_created);
+	if (st->nsessions > 1) /* qsort's pointer must not be NULL, even for 0 items */
+		qsort(st->sessions, (size_t)st->nsessions, sizeof *st->sessions, by_created);
 	log_info("msg=\"sessions loaded\" loaded=%d skipped=%d", loaded, skipped);
 	return skipped;
 }

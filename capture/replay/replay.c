@@ -88,7 +88,7 @@ static int load_pcap(struct capture *c, struct pcap_reader *r)
 {
 	struct pcap_pkt p;
 	size_t used = 0, cap = 1 << 20;
-	int rc;
+	int rc = 0;
 
 	c->data = malloc(cap);
 	while (c->data && (rc = pcap_next(r, &p)) == 1) {
