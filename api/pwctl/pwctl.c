@@ -420,6 +420,35 @@ static int cmd_events(const struct config *cfg, int argc, char **argv)
 	return count < 0 || seen >= count ? 0 : 1;
 }
 
+/* --help of the commands that take no options of their own; 1 if printed. */
+static int sub_help(const char *cmd)
+{
+	static const char *const texts[][2] = {
+		{ "sessions", "usage: pwctl sessions [--json]\nEvery session: id, use case, status, runs, "
+			      "creation time, label.\n" },
+		{ "session", "usage: pwctl session create USE_CASE [--label L]\n"
+			     "       pwctl session get|delete|complete|reopen|analysis ID\n"
+			     "complete queues the session's analysis; reopen makes it active again and "
+			     "clears the analysis; delete removes its files.\n" },
+		{ "laps", "usage: pwctl laps SESSION\nEvery lap of every run of the session, as JSON: "
+			  "number, time_ms, sector_ms, valid, invalid_reason, speeds, run_id.\n" },
+		{ "events", "usage: pwctl events [PREFIX] [--count N] [--timeout S]\nPrints bus messages "
+			    "whose topic starts with PREFIX (all when absent) as \"topic json\" lines; "
+			    "topics are listed in docs/store.md.\n" },
+		{ "use-cases", "usage: pwctl use-cases\nThe use cases and the guidance the driver gets "
+			       "for each.\n" },
+		{ "call", "usage: pwctl call CMD [JSON-ARGS]\nSends any store command (docs/store.md) "
+			  "and prints its result; errors go to stderr with their code.\n" },
+	};
+
+	for (size_t k = 0; k < sizeof texts / sizeof *texts; k++)
+		if (strcmp(texts[k][0], cmd) == 0) {
+			fputs(texts[k][1], stdout);
+			return 1;
+		}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -441,6 +470,8 @@ int main(int argc, char **argv)
 		usage(i >= argc ? stderr : stdout);
 		return i >= argc ? 2 : 0;
 	}
+	if (i + 1 < argc && strcmp(argv[i + 1], "--help") == 0 && sub_help(argv[i]))
+		return 0;
 	if (strcmp(argv[i], "feeds") == 0)
 		return cmd_feeds(instance, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "tail") == 0)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Integration: pw-analyze against malformed jobs (tests/tools/job_sender.c plays
+# the store): each gets an error result, none crashes the worker, and a valid
+# job is still analysed afterwards; SIGTERM stops the worker cleanly.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$PITWALL_RUN_DIR"
+export PITWALL_JOBS=ipc://$PITWALL_RUN_DIR/jobs.sock PITWALL_RESULTS=ipc://$PITWALL_RUN_DIR/results.sock
+start worker "$BIN/pw-analyze"
+WK=$LAST_PID
+"${PW_TOOLS:-$ROOT/build/tools}/job_sender" "$PITWALL_JOBS" "$PITWALL_RESULTS"
+check "the worker is still running" kill -0 "$WK"
+kill "$WK"
+wait "$WK"
+check "SIGTERM: the worker exits 0" test $? -eq 0
+finish

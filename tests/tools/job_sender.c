@@ -1,0 +1,159 @@
+/*
+ * job_sender.c - a scripted stand-in for the store's job channel, to test
+ * pw-analyze against malformed jobs (tests/integration/test_worker.sh).
+ *
+ *   job_sender JOBS_EP RESULTS_EP
+ *
+ * Binds both endpoints like the store, sends a series of broken jobs and one
+ * valid job (an emulated 3-lap general session) to whatever worker connects,
+ * and checks every answer: each broken job that names itself gets an error
+ * result with code bad_input, one without a job id gets none, and the valid
+ * job still gets its analysis afterwards (the worker survived them all).
+ * Prints PASS/FAIL lines.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "capture/sim/car.h"
+#include "capture/sim/driver.h"
+#include "capture/sim/track.h"
+
+int main(int argc, char **argv);
+
+static int fails;
+
+static void send_parts(void *push, const char *hdr, const void *const *parts, const size_t *lens,
+		       int nparts)
+{
+	zmq_send(push, hdr, strlen(hdr), nparts ? ZMQ_SNDMORE : 0);
+	for (int i = 0; i < nparts; i++)
+		zmq_send(push, parts[i], lens[i], i + 1 < nparts ? ZMQ_SNDMORE : 0);
+}
+
+/* The next result, or NULL after timeout_ms. */
+static json_t *result(void *pull, int timeout_ms)
+{
+	zmq_pollitem_t pi = { .socket = pull, .events = ZMQ_POLLIN };
+	char buf[1 << 20];
+	json_error_t jerr;
+	int n;
+
+	if (zmq_poll(&pi, 1, timeout_ms) <= 0)
+		return NULL;
+	n = zmq_recv(pull, buf, sizeof buf - 1, 0);
+	if (n < 0)
+		return NULL;
+	buf[n < (int)sizeof buf ? n : (int)sizeof buf - 1] = 0;
+	return json_loads(buf, 0, &jerr);
+}
+
+static void expect_error(void *pull, const char *name, const char *job_id)
+{
+	json_t *r = result(pull, 10000);
+	int ok = r && !json_is_true(json_object_get(r, "ok")) &&
+		 strcmp(json_string_value(json_object_get(r, "job_id")) ?: "", job_id) == 0 &&
+		 strcmp(json_string_value(json_object_get(json_object_get(r, "error"), "code")) ?: "",
+			"bad_input") == 0;
+
+	printf("%s %s: an error result (bad_input), no crash\n", ok ? "PASS" : "FAIL", name);
+	fails += !ok;
+	json_decref(r);
+}
+
+static char *header(const char *job, int frame_size, int nruns, const long *frames)
+{
+	json_t *runs = json_array(), *h;
+	char *s;
+
+	for (int i = 0; i < nruns; i++)
+		json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:I}", "run_id", "r", "feed_name",
+						      "ksudp", "label", "", "frames", (json_int_t)frames[i]));
+	h = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "v", 1, "job_id", job, "session_id",
+		      "00000000-0000-4000-8000-000000000001", "use_case", "general", "car_name", "car",
+		      "frame_size", frame_size, "frame_version", FRAME_VERSION, "runs", runs);
+	s = json_dumps(h, JSON_COMPACT);
+	json_decref(h);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	void *ctx = zmq_ctx_new(), *push, *pull;
+	size_t n = 0;
+	struct pw_frame *f;
+	struct track *t = track_new();
+	struct driver *d = driver_new(DRIVER_LAPS, 3, car_default(), t);
+	long one = 1, nfr;
+	char *h;
+	const void *parts[2];
+	size_t lens[2];
+	json_t *r;
+	int linger = 0;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: job_sender JOBS_EP RESULTS_EP\n");
+		return 2;
+	}
+	/* three emulated laps at 60 Hz: a valid general session */
+	nfr = 60 * 280;
+	f = calloc((size_t)nfr, sizeof *f);
+	for (long i = 0; i < nfr; i++, n++) {
+		driver_run_to(d, llround((double)i * 1000.0 / 60));
+		driver_frame(d, &f[i]);
+		f[i].seq = (uint64_t)i;
+	}
+	push = zmq_socket(ctx, ZMQ_PUSH);
+	pull = zmq_socket(ctx, ZMQ_PULL);
+	zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_bind(push, argv[1]);
+	zmq_bind(pull, argv[2]);
+
+	send_parts(push, "{\"v\":1,\"job_id\":\"nojson", NULL, NULL, 0); /* no id readable: no answer */
+	h = header("bad-frame-size", 100, 1, &one);
+	parts[0] = f; lens[0] = 100;
+	send_parts(push, h, parts, lens, 1);
+	free(h);
+	expect_error(pull, "frame size other than the worker's", "bad-frame-size");
+	h = header("parts-mismatch", (int)sizeof *f, 2, (long[]){ 1, 1 });
+	parts[0] = f; lens[0] = sizeof *f;
+	send_parts(push, h, parts, lens, 1);
+	free(h);
+	expect_error(pull, "fewer frame parts than runs", "parts-mismatch");
+	h = header("short-part", (int)sizeof *f, 1, (long[]){ 10 });
+	parts[0] = f; lens[0] = 9 * sizeof *f + 17;
+	send_parts(push, h, parts, lens, 1);
+	free(h);
+	expect_error(pull, "a frame part shorter than announced", "short-part");
+	h = header("negative", (int)sizeof *f, 1, (long[]){ -5 });
+	parts[0] = f; lens[0] = 0;
+	send_parts(push, h, parts, lens, 1);
+	free(h);
+	expect_error(pull, "a negative frame count", "negative");
+	send_parts(push, "{\"v\":2,\"job_id\":\"wrong-version\",\"runs\":[]}", NULL, NULL, 0);
+	expect_error(pull, "an unknown job version", "wrong-version");
+
+	h = header("valid", (int)sizeof *f, 1, &nfr);
+	parts[0] = f; lens[0] = (size_t)nfr * sizeof *f;
+	send_parts(push, h, parts, lens, 1);
+	free(h);
+	r = result(pull, 20000);
+	{
+		json_t *laps = json_object_get(json_object_get(r, "analysis"), "laps");
+		int ok = r && json_is_true(json_object_get(r, "ok")) && json_array_size(laps) >= 2;
+		printf("%s after every broken job the worker still analyses a valid one (%zu laps)\n",
+		       ok ? "PASS" : "FAIL", json_array_size(laps));
+		fails += !ok;
+	}
+	json_decref(r);
+	free(f);
+	driver_free(d);
+	track_free(t);
+	zmq_close(push);
+	zmq_close(pull);
+	zmq_ctx_term(ctx);
+	return fails ? 1 : 0;
+}
