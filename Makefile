@@ -37,6 +37,8 @@ SIM_MAIN    := capture/sim/sim.c
 SIMLIB_SRC  := $(filter-out $(ENC_SRC) $(SIM_MAIN),$(wildcard capture/sim/*.c))
 REPLAY_SRC  := $(wildcard capture/replay/*.c)
 PWCTL_SRC   := $(wildcard api/pwctl/*.c)
+API_MAIN    := api/api.c
+APILIB_SRC  := $(filter-out $(API_MAIN),$(wildcard api/*.c))
 ANALYZE_MAIN := analyze/analyze.c
 ANALYZELIB_SRC := $(filter-out $(ANALYZE_MAIN),$(wildcard analyze/*.c))
 STORE_MAIN  := store/store.c
@@ -54,7 +56,8 @@ LIB_ENC    := $(BUILD)/lib/libpwencode.a
 LIB_SIM    := $(BUILD)/lib/libpwsim.a
 LIB_STORE  := $(BUILD)/lib/libpwstore.a
 LIB_ANALYZE := $(BUILD)/lib/libpwanalyze.a
-LIBS_ALL   := $(LIB_ANALYZE) $(LIB_STORE) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
+LIB_API    := $(BUILD)/lib/libpwapi.a
+LIBS_ALL   := $(LIB_API) $(LIB_ANALYZE) $(LIB_STORE) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
 
 PROGS := $(BUILD)/bin/pw-capture $(BUILD)/bin/pw-sim $(BUILD)/bin/pw-replay $(BUILD)/bin/pwctl \
          $(BUILD)/bin/pw-store $(BUILD)/bin/pw-analyze
@@ -77,6 +80,7 @@ $(LIB_ENC):    $(call obj,$(ENC_SRC))
 $(LIB_SIM):    $(call obj,$(SIMLIB_SRC))
 $(LIB_STORE):  $(call obj,$(STORELIB_SRC))
 $(LIB_ANALYZE): $(call obj,$(ANALYZELIB_SRC))
+$(LIB_API):    $(call obj,$(APILIB_SRC))
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -86,6 +90,7 @@ $(BUILD)/bin/pw-sim:     $(call obj,$(SIM_MAIN)) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC
 $(BUILD)/bin/pw-replay:  $(call obj,$(REPLAY_SRC)) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pwctl:      $(call obj,$(PWCTL_SRC)) $(LIB_STORE) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-store:   $(call obj,$(STORE_MAIN)) $(LIB_STORE) $(LIB_ANALYZE) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/pw-api:     $(call obj,$(API_MAIN)) $(LIB_API) $(LIB_STORE) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-analyze: $(call obj,$(ANALYZE_MAIN)) $(LIB_ANALYZE) $(LIB_STORE) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/%:
 	@mkdir -p $(dir $@)

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/seg.h"
+#include "common/feedstat.h"
 #include "api/pwctl/pwctl.h"
 
 static void usage(FILE *out)
@@ -55,61 +56,6 @@ static void usage(FILE *out)
 		"unreachable store exits 3.\n");
 }
 
-struct feed_row {
-	char name[48];
-	int present;               /* a segment exists */
-	enum seg_status status;
-	uint64_t v[SEG_STAT_COUNT];
-	uint64_t seq;
-	int pid;
-	struct pw_meta meta;
-};
-
-static void read_feed(const char *instance, const char *name, struct feed_row *row)
-{
-	struct seg *s = NULL;
-
-	memset(row, 0, sizeof *row);
-	snprintf(row->name, sizeof row->name, "%.47s", name);
-	if (seg_attach(&s, instance, name) < 0)
-		return;
-	row->present = 1;
-	row->status = seg_status(s, clock_now_ns());
-	seg_stats_read(s, row->v);
-	seg_meta_read(s, &row->meta);
-	row->seq = seg_write_seq(s);
-	row->pid = seg_header(s)->producer_pid;
-	seg_close(s);
-}
-
-/* Feeds: the decoders' names, then any other segment of this instance in /dev/shm. */
-static int list_feeds(const char *instance, char names[][48], int max)
-{
-	char prefix[80];
-	int n = 0;
-	DIR *d;
-	struct dirent *e;
-
-	for (const struct decoder *const *dec = dec_all(); *dec && n < max; dec++)
-		snprintf(names[n++], 48, "%s", (*dec)->feed);
-	snprintf(prefix, sizeof prefix, "pitwall.%s.", instance);
-	if (!(d = opendir("/dev/shm")))
-		return n;
-	while ((e = readdir(d)) && n < max) {
-		const char *feed = e->d_name + strlen(prefix);
-		int known = 0;
-
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || strlen(feed) >= 48)
-			continue;
-		for (int i = 0; i < n; i++)
-			known |= strcmp(names[i], feed) == 0;
-		if (!known)
-			snprintf(names[n++], 48, "%.47s", feed);
-	}
-	closedir(d);
-	return n;
-}
-
 static void json_str(const char *s)
 {
 	putchar('"');
@@ -124,11 +70,11 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-static void print_json(const struct feed_row *rows, int n)
+static void print_json(const struct feedstat *rows, int n)
 {
 	printf("[");
 	for (int i = 0; i < n; i++) {
-		const struct feed_row *r = &rows[i];
+		const struct feedstat *r = &rows[i];
 		printf("%s{\"feed\":", i ? "," : "");
 		json_str(r->name);
 		printf(",\"status\":\"%s\",\"packets_per_s\":%.1f,\"frames_per_s\":%.1f,"
@@ -142,7 +88,7 @@ static void print_json(const struct feed_row *rows, int n)
 		       (unsigned long long)r->v[SEG_STAT_UNKNOWN],
 		       (unsigned long long)r->v[SEG_STAT_KERNEL_DROPS],
 		       (unsigned long long)r->v[SEG_STAT_RELAYED],
-		       (unsigned long long)r->v[SEG_STAT_HANDSHAKES], (unsigned long long)r->seq,
+		       (unsigned long long)r->v[SEG_STAT_HANDSHAKES], (unsigned long long)r->write_seq,
 		       r->present ? r->pid : 0);
 		json_str(r->meta.game);
 		printf(",\"car\":");
@@ -158,13 +104,13 @@ static void print_json(const struct feed_row *rows, int n)
 	printf("]\n");
 }
 
-static void print_table(const struct feed_row *rows, int n)
+static void print_table(const struct feedstat *rows, int n)
 {
 	printf("%-7s %-6s %8s %8s %10s %10s %8s %8s %7s  %-26s %-20s %-18s %s\n", "FEED", "STATUS",
 	       "PKT/S", "FRM/S", "RECEIVED", "DECODED", "WRONGSZ", "UNKNOWN", "DROPS", "GAME", "CAR",
 	       "TRACK", "DRIVER");
 	for (int i = 0; i < n; i++) {
-		const struct feed_row *r = &rows[i];
+		const struct feedstat *r = &rows[i];
 		printf("%-7s %-6s %8.1f %8.1f %10llu %10llu %8llu %8llu %7llu  %-26s %-20s %-18s %s\n",
 		       r->name, seg_status_name(r->status), r->v[SEG_STAT_PACKET_RATE_MHZ] / 1000.0,
 		       r->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0, (unsigned long long)r->v[SEG_STAT_PACKETS],
@@ -179,8 +125,8 @@ static void print_table(const struct feed_row *rows, int n)
 
 static int cmd_feeds(const char *instance, int argc, char **argv)
 {
-	char names[32][48];
-	struct feed_row rows[32];
+	char names[FEEDSTAT_MAX][FEEDSTAT_NAME];
+	static struct feedstat rows[FEEDSTAT_MAX];
 	int json = 0, watch = 0, n;
 
 	for (int i = 0; i < argc; i++) {
@@ -199,9 +145,9 @@ static int cmd_feeds(const char *instance, int argc, char **argv)
 		}
 	}
 	do {
-		n = list_feeds(instance, names, 32);
+		n = feedstat_names(instance, names, FEEDSTAT_MAX);
 		for (int i = 0; i < n; i++)
-			read_feed(instance, names[i], &rows[i]);
+			feedstat_read(instance, names[i], 0, &rows[i]);
 		if (watch && !json)
 			printf("\033[H\033[2J");
 		if (json)

@@ -1,0 +1,157 @@
+/* http.c - response and request helpers (see api.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "common/msg.h"
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default: return "Status";
+	}
+}
+
+int http_json(struct mg_connection *c, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10))
+			  : NULL;
+	size_t blen = text ? strlen(text) : 0;
+	char head[256];
+	int hlen, rc;
+	char *all;
+
+	json_decref(body);
+	g_api.requests++;
+	if (status >= 500)
+		g_api.errors_5xx++;
+	else if (status >= 400)
+		g_api.errors_4xx++;
+	hlen = snprintf(head, sizeof head,
+			"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+			"Cache-Control: no-store\r\n\r\n", status, reason(status), blen);
+	/* one write: headers and body separately stall ~40 ms with Nagle (DESIGN §6) */
+	all = malloc((size_t)hlen + blen);
+	if (!all) {
+		free(text);
+		return mg_write(c, head, (size_t)hlen) > 0 ? status : -1;
+	}
+	memcpy(all, head, (size_t)hlen);
+	if (blen)
+		memcpy(all + hlen, text, blen);
+	rc = mg_write(c, all, (size_t)hlen + blen);
+	free(all);
+	free(text);
+	return rc > 0 ? status : -1;
+}
+
+int http_error(struct mg_connection *c, int status, const char *code, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	return http_json(c, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+}
+
+json_t *http_body_object(struct mg_connection *c)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	char *buf;
+	size_t len = 0;
+	json_error_t jerr;
+	json_t *o;
+
+	if (ri->content_length > API_BODY_MAX) {
+		http_error(c, 413, MSG_E_TOO_LARGE, "request body of %lld bytes exceeds %d",
+			   (long long)ri->content_length, API_BODY_MAX);
+		return NULL;
+	}
+	if (!(buf = malloc(API_BODY_MAX + 1))) {
+		http_error(c, 500, MSG_E_INTERNAL, "out of memory");
+		return NULL;
+	}
+	for (;;) {
+		int n = mg_read(c, buf + len, API_BODY_MAX + 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len > API_BODY_MAX) { /* chunked or lying Content-Length */
+			free(buf);
+			http_error(c, 413, MSG_E_TOO_LARGE, "request body exceeds %d bytes", API_BODY_MAX);
+			return NULL;
+		}
+	}
+	if (len == 0) {
+		free(buf);
+		return json_object();
+	}
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
+	if (!json_is_object(o)) {
+		http_error(c, 400, MSG_E_BAD_REQUEST, "the body must be a JSON object%s%s",
+			   o ? "" : ": ", o ? "" : jerr.text);
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int http_status_for(const char *code)
+{
+	static const struct { const char *code; int status; } map[] = {
+		{ MSG_E_BAD_REQUEST, 400 }, { MSG_E_NOT_FOUND, 404 }, { MSG_E_CONFLICT, 409 },
+		{ MSG_E_TOO_LARGE, 413 },   { MSG_E_UNAVAILABLE, 503 }, { MSG_E_DISK_FULL, 507 },
+		{ MSG_E_UNKNOWN_CMD, 500 }, { MSG_E_IO, 500 },       { MSG_E_INTERNAL, 500 },
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+		if (strcmp(map[i].code, code) == 0)
+			return map[i].status;
+	return 500;
+}
+
+int http_file(struct mg_connection *c, const char *path, const char *type, const char *filename)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char head[512], buf[65536];
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return http_error(c, 404, MSG_E_NOT_FOUND, "no data file");
+	}
+	g_api.requests++;
+	snprintf(head, sizeof head,
+		 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n"
+		 "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n",
+		 type, (long long)st.st_size, filename);
+	mg_write(c, head, strlen(head));
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		if (mg_write(c, buf, (size_t)n) <= 0)
+			break;
+	close(fd);
+	return 200;
+}

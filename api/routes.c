@@ -1,0 +1,268 @@
+/*
+ * routes.c - the REST endpoints: the 28 of the seed reference
+ * (seeds/000_ac6e44898a45e5f1.txt) and pitwall's additions, mapped onto store
+ * commands (docs/store.md). Path parameters are validated before anything
+ * reaches the store: ids must be UUIDs, names safe path parts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "common/ids.h"
+#include "common/msg.h"
+#include "store/framefile.h"
+
+#define MAX_SEG 8
+
+enum param { P_NONE, P_ID, P_NAME, P_TEXT };
+
+struct route {
+	const char *method;
+	const char *pattern;            /* segments after /api/, "{key}" captures */
+	const char *cmd;                /* store command; NULL = special handler */
+	int status;                     /* on success */
+	int body;                       /* merge the JSON body into the arguments */
+	int (*special)(struct mg_connection *c, json_t *args);
+};
+
+static int export_run(struct mg_connection *c, json_t *args);
+static int recording_data(struct mg_connection *c, json_t *args);
+
+static const struct route routes[] = {
+	/* recordings */
+	{ "GET", "recordings", "recording.list", 200, 0, NULL },
+	{ "POST", "recordings", "recording.start", 201, 1, NULL },
+	{ "POST", "recordings/stop", "recording.stop", 200, 0, NULL },
+	{ "GET", "recordings/{id}", "recording.get", 200, 0, NULL },
+	{ "POST", "recordings/{id}/stop", "recording.stop", 200, 0, NULL },
+	{ "DELETE", "recordings/{id}", "recording.delete", 204, 0, NULL },
+	{ "GET", "recordings/{id}/data/{feed}", NULL, 200, 0, recording_data },
+	/* tracks */
+	{ "GET", "tracks", "track.list", 200, 0, NULL },
+	{ "POST", "tracks/build", "track.build", 201, 1, NULL },
+	{ "GET", "tracks/{game}/{track_name}", "track.get", 200, 0, NULL },
+	{ "DELETE", "tracks/{game}/{track_name}", "track.delete", 204, 0, NULL },
+	{ "GET", "tracks/{game}/{track_name}/corners", "track.corners", 200, 0, NULL },
+	/* car characteristics */
+	{ "GET", "characteristics/cars", "characteristics.list", 200, 0, NULL },
+	{ "GET", "characteristics/cars/{car}", "characteristics.get", 200, 0, NULL },
+	/* metadata */
+	{ "GET", "use-cases", "use_cases.list", 200, 0, NULL },
+	{ "GET", "games", "games.list", 200, 0, NULL },
+	/* sessions */
+	{ "GET", "sessions", "session.list", 200, 0, NULL },
+	{ "POST", "sessions", "session.create", 201, 1, NULL },
+	{ "GET", "sessions/{id}", "session.get", 200, 0, NULL },
+	{ "DELETE", "sessions/{id}", "session.delete", 204, 0, NULL },
+	{ "POST", "sessions/{id}/complete", "session.complete", 200, 0, NULL },
+	{ "GET", "sessions/{id}/analysis", "session.analysis", 200, 0, NULL },
+	{ "POST", "sessions/{id}/analyze", "session.analyze", 200, 0, NULL },
+	{ "POST", "sessions/{id}/reopen", "session.reopen", 200, 0, NULL },
+	{ "GET", "sessions/{session_id}/laps", "session.laps", 200, 0, NULL },
+	/* runs */
+	{ "POST", "sessions/{session_id}/runs", "run.start", 201, 1, NULL },
+	{ "POST", "sessions/{session_id}/runs/{run_id}/stop", "run.stop", 200, 0, NULL },
+	{ "DELETE", "sessions/{session_id}/runs/{run_id}", "run.delete", 204, 0, NULL },
+	{ "GET", "sessions/{session_id}/runs/{run_id}", "run.get", 200, 0, NULL },
+	{ "GET", "sessions/{session_id}/runs/{run_id}/export", NULL, 200, 0, export_run },
+};
+
+static enum param kind_of(const char *key)
+{
+	if (strcmp(key, "id") == 0 || strcmp(key, "session_id") == 0 || strcmp(key, "run_id") == 0)
+		return P_ID;
+	if (strcmp(key, "car") == 0)
+		return P_TEXT;
+	return P_NAME;
+}
+
+static int text_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == '/')
+			return 0;
+	return 1;
+}
+
+/* Match pattern against seg; captures go into args. 1 match, 0 no, -1 bad param (sent). */
+static int match(struct mg_connection *c, const char *pattern, char **seg, int nseg, json_t *args)
+{
+	char pat[128], *save = NULL, *p;
+	int i = 0;
+
+	snprintf(pat, sizeof pat, "%s", pattern);
+	for (p = strtok_r(pat, "/", &save); p; p = strtok_r(NULL, "/", &save), i++) {
+		if (i >= nseg)
+			return 0;
+		if (p[0] != '{') {
+			if (strcmp(p, seg[i]) != 0)
+				return 0;
+			continue;
+		}
+		p[strlen(p) - 1] = 0;
+		json_object_set_new(args, p + 1, json_string(seg[i]));
+	}
+	if (i != nseg)
+		return 0;
+	/* the shape matched: now the values must be valid */
+	{
+		const char *key;
+		json_t *v;
+		json_object_foreach(args, key, v) {
+			const char *s = json_string_value(v);
+			enum param k = kind_of(key);
+			int ok = k == P_ID ? ids_valid(s) : k == P_NAME ? ids_name_valid(s) : text_ok(s);
+			if (!ok) {
+				http_error(c, 400, MSG_E_BAD_REQUEST, "invalid %s in the path", key);
+				return -1;
+			}
+		}
+	}
+	return 1;
+}
+
+static int merge_body(struct mg_connection *c, json_t *args)
+{
+	json_t *body = http_body_object(c), *v;
+	const char *key;
+
+	if (!body)
+		return -1;
+	json_object_foreach(body, key, v) {
+		if (json_object_get(args, key)) {
+			json_decref(body);
+			http_error(c, 400, MSG_E_BAD_REQUEST, "\"%s\" comes from the path, not the body", key);
+			return -1;
+		}
+	}
+	json_object_update(args, body);
+	json_decref(body);
+	return 0;
+}
+
+/* civetweb: a handler returns > 0 once it has answered (the status, for its log). */
+static int handled(int rc)
+{
+	return rc > 0 ? rc : 1;
+}
+
+int routes_handle(struct mg_connection *c, void *cbdata)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	char path[1024], *seg[MAX_SEG], *save = NULL, *p;
+	int nseg = 0, path_known = 0;
+
+	(void)cbdata;
+	if (!api_authorized(c))
+		return 401;
+	if (strlen(ri->local_uri) >= sizeof path)
+		return http_error(c, 404, MSG_E_NOT_FOUND, "no such endpoint");
+	snprintf(path, sizeof path, "%s", ri->local_uri + strlen("/api"));
+	for (p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (nseg == MAX_SEG || strcmp(p, "..") == 0 || strcmp(p, ".") == 0)
+			return http_error(c, 400, MSG_E_BAD_REQUEST, "invalid path");
+		seg[nseg++] = p;
+	}
+	if (live_handle(c, ri->request_method, seg, nseg))
+		return 200;
+	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+		const struct route *r = &routes[i];
+		json_t *args = json_object();
+		int m = match(c, r->pattern, seg, nseg, args);
+
+		if (m < 0) {
+			json_decref(args);
+			return 400;
+		}
+		if (m == 0) {
+			json_decref(args);
+			continue;
+		}
+		path_known = 1;
+		if (strcmp(r->method, ri->request_method) != 0) {
+			json_decref(args);
+			continue;
+		}
+		if (r->body && merge_body(c, args) < 0) {
+			json_decref(args);
+			return 400;
+		}
+		if (r->special) {
+			int rc = r->special(c, args);
+			json_decref(args);
+			return handled(rc);
+		}
+		return handled(proxy_reply(c, r->cmd, args, r->status));
+	}
+	if (path_known)
+		return handled(http_error(c, 405, "method_not_allowed", "%s is not allowed on %s",
+					  ri->request_method, ri->local_uri));
+	return handled(http_error(c, 404, MSG_E_NOT_FOUND, "no endpoint %s %s", ri->request_method,
+				  ri->local_uri));
+}
+
+static int recording_data(struct mg_connection *c, json_t *args)
+{
+	char code[64], message[512], name[128];
+	json_t *res = NULL;
+
+	if (proxy_call("recording.data", json_incref(args), &res, code, sizeof code, message,
+		       sizeof message) < 0)
+		return http_error(c, http_status_for(code), code, "%s", message);
+	snprintf(name, sizeof name, "%s.pcap", json_string_value(json_object_get(args, "feed")));
+	http_file(c, json_string_value(json_object_get(res, "path")), "application/vnd.tcpdump.pcap", name);
+	json_decref(res);
+	return 1;
+}
+
+static int export_run(struct mg_connection *c, json_t *args)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	char code[64], message[512], fmt[16] = "csv", line[8192], head[256];
+	struct framefile_info info;
+	struct pw_frame *frames = NULL;
+	size_t n = 0;
+	json_t *run = NULL;
+	int csv;
+
+	if (ri->query_string && mg_get_var(ri->query_string, strlen(ri->query_string), "format", fmt,
+					   sizeof fmt) < 0)
+		snprintf(fmt, sizeof fmt, "csv");
+	if (strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
+		return http_error(c, 400, MSG_E_BAD_REQUEST, "format must be csv or json");
+	csv = strcmp(fmt, "csv") == 0;
+	if (proxy_call("run.get", json_incref(args), &run, code, sizeof code, message, sizeof message) < 0)
+		return http_error(c, http_status_for(code), code, "%s", message);
+	if (framefile_load(json_string_value(json_object_get(run, "frames_path")), &frames, &n, &info) < 0) {
+		json_decref(run);
+		return http_error(c, 500, MSG_E_IO, "the run's frames cannot be read");
+	}
+	json_decref(run);
+	g_api.requests++;
+	/* streamed with chunked encoding: a long run is never held as text in memory */
+	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n",
+		 csv ? "text/csv" : "application/x-ndjson");
+	mg_write(c, head, strlen(head));
+	if (csv) {
+		size_t l = frame_csv_header(line, sizeof line - 1);
+		line[l] = '\n';
+		mg_send_chunk(c, line, (unsigned)l + 1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l = csv ? frame_to_csv(&frames[i], line, sizeof line - 1)
+			       : frame_to_json(&frames[i], line, sizeof line - 1);
+		if (l >= sizeof line - 1)
+			continue;
+		line[l] = '\n';
+		if (mg_send_chunk(c, line, (unsigned)l + 1) < 0)
+			break;
+	}
+	mg_send_chunk(c, "", 0);
+	free(frames);
+	return 1;
+}
