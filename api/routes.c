@@ -158,11 +158,16 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 	int nseg = 0, path_known = 0;
 
 	(void)cbdata;
+	if (strcmp(ri->local_uri, "/metrics") == 0)
+		return metrics_handle(c, NULL);
 	if (!api_authorized(c))
 		return 401;
-	if (strlen(ri->local_uri) >= sizeof path)
-		return http_error(c, 404, MSG_E_NOT_FOUND, "no such endpoint");
-	snprintf(path, sizeof path, "%s", ri->local_uri + strlen("/api"));
+	/* the decoded but not normalized path: "a/../b" must not become "b" */
+	const char *uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+
+	if (strlen(uri) >= sizeof path || strncmp(uri, "/api", 4) != 0)
+		return handled(http_error(c, 404, MSG_E_NOT_FOUND, "no endpoint %s", uri));
+	snprintf(path, sizeof path, "%s", uri + strlen("/api"));
 	for (p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
 		if (nseg == MAX_SEG || strcmp(p, "..") == 0 || strcmp(p, ".") == 0)
 			return http_error(c, 400, MSG_E_BAD_REQUEST, "invalid path");
