@@ -60,7 +60,7 @@ LIB_API    := $(BUILD)/lib/libpwapi.a
 LIBS_ALL   := $(LIB_API) $(LIB_ANALYZE) $(LIB_STORE) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
 
 PROGS := $(BUILD)/bin/pw-capture $(BUILD)/bin/pw-sim $(BUILD)/bin/pw-replay $(BUILD)/bin/pwctl \
-         $(BUILD)/bin/pw-store $(BUILD)/bin/pw-analyze
+         $(BUILD)/bin/pw-store $(BUILD)/bin/pw-analyze $(BUILD)/bin/pw-api
 TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))

@@ -73,6 +73,8 @@ EOT
 	# two stateless analysis workers (any number can run, on any machine)
 	program analyze-1 16 "$ROOT/build/bin/pw-analyze"
 	program analyze-2 16 "$ROOT/build/bin/pw-analyze"
+	# REST, WebSocket stream and /metrics at http://$PITWALL_API_HOST:$PITWALL_API_PORT
+	program api 17 "$ROOT/build/bin/pw-api"
 	IFS=, read -r -a feeds <<<"$FEEDS"
 	for entry in "${feeds[@]}"; do
 		feed=${entry%%:*}
@@ -104,6 +106,8 @@ echo
 cat <<EOT
 
 pitwall is running (instance '$INSTANCE'$([ "$SIM" = 1 ] && echo ", emulated games on every feed")).
+  REST API:           http://${PITWALL_API_HOST:-127.0.0.1}:${PITWALL_API_PORT:-8080}/api/live  (docs/api.md)
+  WebSocket stream:   ws://${PITWALL_API_HOST:-127.0.0.1}:${PITWALL_API_PORT:-8080}/api/stream
   live feed status:   build/bin/pwctl feeds --watch
   sessions and runs:  build/bin/pwctl session create general; build/bin/pwctl run start ID ksudp
   everything on the bus: build/bin/pwctl events

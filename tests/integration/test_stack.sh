@@ -6,6 +6,7 @@
 export PITWALL_RUN_DIR=$TMP/stack
 bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
+export PITWALL_API_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 feeds=""
 for f in ksudp pcars acc forza f1; do feeds="$feeds${feeds:+,}$f:$(free_udp_port)"; done
 export PITWALL_FEEDS=$feeds
@@ -23,7 +24,9 @@ if wait_for 60 all_up; then pass "run.sh: all five feeds up with emulated games"
 wait_for 20 grep -q "pitwall is running" "$TMP/stack.out" && pass "run.sh prints the feeds and how to use them" ||
 	fail "run.sh prints the feeds and how to use them"
 n=$("$ROOT/scripts/run.sh" status 2>/dev/null | grep -c RUNNING)
-check "supervisor runs 13 processes (5 captures, 5 emulators, the store, 2 analysis workers)" test "$n" -eq 13
+check "supervisor runs 14 processes (5 captures, 5 emulators, the store, 2 analysis workers, the API)" test "$n" -eq 14
+api_up() { python3 -c 'import urllib.request,sys; urllib.request.urlopen("http://127.0.0.1:%s/api/health" % sys.argv[1], timeout=2)' "$PITWALL_API_PORT" 2>/dev/null; }
+wait_for 10 api_up && pass "the API answers in the stack" || fail "the API answers in the stack"
 store_up() { "$BIN/pwctl" call use_cases.list >/dev/null 2>&1; }
 wait_for 10 store_up && pass "the store answers in the stack" || fail "the store answers in the stack"
 

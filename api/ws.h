@@ -1,0 +1,157 @@
+/*
+ * ws.h - the WebSocket stream at /api/stream (DESIGN §6, the contract of
+ * seeds/004: envelope {type, schema_version, t_ms, data}, schema_version 1).
+ *
+ * Server -> client: `hello` (first, exactly once), `telemetry` (per client
+ * rate, default 10 Hz, 1..60), `pong`, `error`, `lap_completed`,
+ * `lap_invalidated`, `session_started` / `session_ended` (the game's session),
+ * `feed_status`, and pitwall's bus events under their bus topic
+ * (`run.started`, `session.completed`, `recording.stopped`,
+ * `analysis.completed`, ...). Client -> server: `ping`, `subscribe`,
+ * `set_rate`, `request_snapshot`. docs/api-stream.md has every payload.
+ *
+ * Threads and bounds (the producer never blocks on a client):
+ *   - bus thread: ZMQ_SUB on cfg->bus; turns bus messages into event
+ *     envelopes, serialized once and fanned out by reference.
+ *   - pacer thread: owns the feed rings (seg_attach read-only), detects game
+ *     sessions, builds telemetry for the clients that are due and answers
+ *     request_snapshot; also pings, idle and slow-consumer checks and the
+ *     deadline that forces a half-closed connection down.
+ *   - one sender thread per client: the only writer of its connection after
+ *     the handshake. It drains two bounded lanes, events first:
+ *       events    WS_EVENT_QUEUE entries (events, replies, control frames);
+ *                 never dropped. Full, or its oldest entry undelivered for
+ *                 WS_SLOW_MS, closes the client with 1008 "slow consumer".
+ *       telemetry WS_TELEM_QUEUE entries; full -> the oldest is dropped and
+ *                 counted (ws_stats dropped[telemetry][queue_full]).
+ *     A frame is written only when the socket's send buffer (SO_SNDBUF set
+ *     to WS_SNDBUF) has room for it plus a reserve for a close frame, so a
+ *     sender never blocks in mg_websocket_write on a client that stopped
+ *     reading and the close frame always gets through.
+ *   - civetweb's worker thread of the connection runs the data handler:
+ *     parses client envelopes, queues replies, never writes.
+ *   Clients beyond PITWALL_WS_MAX_CLIENTS (default WS_MAX_CLIENTS) get the
+ *   handshake and then close 1013. Each WebSocket holds one civetweb worker
+ *   for its lifetime: num_threads must exceed the client limit plus what
+ *   REST needs.
+ *
+ * Close codes: 1000 normal, 1001 server stopping, 1002 protocol error,
+ * 1003 binary frame, 1007 invalid UTF-8, 1008 invalid envelope or slow
+ * consumer, 1009 message over WS_MAX_MESSAGE bytes, 1011 idle timeout,
+ * 1013 too many clients, 4001 schema_version mismatch.
+ *
+ * Environment (read by ws_start): PITWALL_WS_IDLE_MS (close 1011 after this
+ * long without any client frame, default 60000; WebSocket PINGs every
+ * min(30 s, idle/2)), PITWALL_WS_MAX_CLIENTS, PITWALL_WS_SESSION_GAP_MS (a
+ * feed not up this long ends its game session, default 30000).
+ *
+ * civetweb requirements: enable_websocket_ping_pong must stay "no" (ws
+ * answers PINGs itself and counts PONGs as activity); tcp_nodelay=1 is set
+ * per socket by ws anyway. Call order: ws_start after mg_start, ws_stop
+ * before mg_stop.
+ */
+#ifndef PW_WS_H
+#define PW_WS_H
+
+#include <stdint.h>
+
+#include <civetweb.h>
+
+#include "common/config.h"
+
+#define WS_PATH "/api/stream"
+#define WS_SUBPROTOCOL "pitwall.v1"    /* accepted when offered, not required */
+#define WS_SCHEMA_VERSION 1
+#define WS_MAX_MESSAGE 65536           /* client message bytes (after reassembly) */
+#define WS_MAX_CLIENTS 256
+#define WS_RATE_MIN_HZ 1
+#define WS_RATE_MAX_HZ 60
+#define WS_RATE_DEFAULT_HZ 10
+#define WS_EVENT_QUEUE 256
+#define WS_TELEM_QUEUE 8
+#define WS_SLOW_MS 5000                /* events undelivered this long -> 1008 */
+#define WS_IDLE_MS 60000
+#define WS_PING_MS 30000
+#define WS_SESSION_GAP_MS 30000
+#define WS_SNDBUF (64 * 1024)          /* requested per-socket kernel send buffer */
+
+/* Message types, for /metrics: the envelope types plus control frames. */
+enum ws_type {
+	WS_T_HELLO = 0,
+	WS_T_TELEMETRY,                /* also request_snapshot answers */
+	WS_T_PONG,
+	WS_T_ERROR,
+	WS_T_LAP_COMPLETED,
+	WS_T_LAP_INVALIDATED,
+	WS_T_SESSION_STARTED,
+	WS_T_SESSION_ENDED,
+	WS_T_FEED_STATUS,
+	WS_T_PW_SESSION_CREATED,       /* bus events: type = the bus topic */
+	WS_T_PW_SESSION_COMPLETED,
+	WS_T_PW_SESSION_REOPENED,
+	WS_T_PW_SESSION_DELETED,
+	WS_T_RUN_STARTED,
+	WS_T_RUN_STOPPED,
+	WS_T_RUN_RESUMED,
+	WS_T_RUN_DELETED,
+	WS_T_RUN_ERROR,
+	WS_T_RECORDING_STARTED,
+	WS_T_RECORDING_STOPPED,
+	WS_T_RECORDING_DELETED,
+	WS_T_ANALYSIS_PENDING,
+	WS_T_ANALYSIS_COMPLETED,
+	WS_T_ANALYSIS_FAILED,
+	WS_T_CTL_PING,                 /* WebSocket control frames */
+	WS_T_CTL_PONG,
+	WS_T_CTL_CLOSE,
+	WS_T_COUNT
+};
+
+enum ws_drop {
+	WS_DROP_QUEUE_FULL = 0,        /* telemetry lane full: oldest dropped */
+	WS_DROP_SLOW_CONSUMER,         /* purged when a slow consumer was closed */
+	WS_DROP_CLOSED,                /* still queued when the client went away */
+	WS_DROP_COUNT
+};
+
+/* Cumulative buckets of the enqueue-to-written lag, upper bounds in ms. */
+#define WS_LAG_BUCKETS 9
+extern const double ws_lag_bucket_ms[WS_LAG_BUCKETS];
+
+struct ws_stats {
+	uint64_t clients;              /* connected now (gauge) */
+	uint64_t accepted;             /* connections that got a hello */
+	uint64_t refused;              /* closed 1013 */
+	uint64_t sent[WS_T_COUNT];
+	uint64_t dropped[WS_T_COUNT][WS_DROP_COUNT];
+	uint64_t bus_messages;         /* received from the bus */
+	uint64_t bus_ignored;          /* topics/payloads that are not stream events */
+	uint64_t lag_bucket[WS_LAG_BUCKETS];   /* cumulative: lag <= bound */
+	uint64_t lag_count;
+	double lag_sum_s;
+};
+
+struct ws; /* opaque */
+
+/* Lifecycle */
+/*
+ * Register WS_PATH on ctx and start the bus and pacer threads. cfg is copied
+ * (instance, feeds, bus). Returns NULL on error (logged). The caller owns the
+ * result and releases it with ws_stop.
+ */
+struct ws *ws_start(struct mg_context *ctx, const struct config *cfg);
+/*
+ * Deregister the handler, close every client with 1001 and wait for them
+ * (a client that does not answer is cut after the close grace), join the
+ * threads and free ws. ctx must still be running.
+ */
+void ws_stop(struct ws *ws);
+
+/* Accessors */
+void ws_stats(const struct ws *ws, struct ws_stats *out);
+/* "telemetry", "run.started", "control_ping", ...; "unknown" when out of range. */
+const char *ws_type_name(unsigned type);
+/* "queue_full", "slow_consumer", "closed". */
+const char *ws_drop_name(unsigned reason);
+
+#endif
