@@ -159,6 +159,47 @@ job_roundtrip() { # store + one worker; a small session re-analysed 10 times
 	rm -f /dev/shm/pitwall."$INST".ksudp
 }
 
+api_bench() { # wrk while a 333 Hz run records
+	local ks ap cap st api sim sid rid before
+	command -v wrk >/dev/null || { echo "api: wrk is not installed (apt-get install wrk), skipped"; return; }
+	ks=$(free_port)
+	ap=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	export PITWALL_FEEDS=ksudp:$ks PITWALL_RUN_DIR=$tmp/api PITWALL_DATA_DIR=$tmp/apidata PITWALL_API_PORT=$ap
+	"$BIN/pw-sim" --feed ksudp --port "$ks" --rate 333 --quiet >/dev/null 2>&1 &
+	sim=$!
+	sleep 0.3
+	"$BIN/pw-capture" --feed ksudp --port "$ks" --game-host 127.0.0.1 2>/dev/null &
+	cap=$!
+	"$BIN/pw-store" 2>/dev/null &
+	st=$!
+	"$BIN/pw-api" 2>/dev/null &
+	api=$!
+	pids+=("$sim" "$cap" "$st" "$api")
+	for _ in $(seq 50); do "$BIN/pwctl" call use_cases.list >/dev/null 2>&1 && break; sleep 0.1; done
+	for _ in $(seq 20); do "$BIN/pwctl" session create general >/dev/null; done
+	sid=$("$BIN/pwctl" session create general | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	rid=$("$BIN/pwctl" run start "$sid" ksudp | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	before=$(field ksudp kernel_drops)
+	for ep in live sessions; do
+		wrk -t2 -c32 -d8s --latency "http://127.0.0.1:$ap/api/$ep" >"$tmp/wrk-$ep.txt" 2>&1
+		awk -v ep="$ep" '/Requests\/sec/ { rps = $2 } /^ +99%/ { p99 = $2 }
+			END { v = p99 + 0; if (p99 ~ /us$/) v /= 1000; else if (p99 ~ /s$/ && p99 !~ /ms$/) v *= 1000;
+			      printf "api GET /api/%s: %.0f requests/s, p99 %.2f ms (32 connections, 2 threads)  %s\n", ep, rps, v,
+			             (rps >= 20000 && v < 5) ? "ok" : "MISSED TARGET" }' "$tmp/wrk-$ep.txt"
+	done
+	out=$("$BIN/pwctl" run stop "$sid" "$rid")
+	echo "$out" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+lost = r["frames_lost"]
+print("api load while recording 333 Hz: run frames %d = end - start %d, frames lost %d, kernel drops during the load %d  %s" % (
+    r["frame_count"], r["end_marker"] - r["start_marker"], lost, int(sys.argv[1]),
+    "ok" if lost == 0 and r["frame_count"] == r["end_marker"] - r["start_marker"] and int(sys.argv[1]) == 0 else "LOSS"))' 		"$(( $(field ksudp kernel_drops) - before ))"
+	kill "$sim" "$cap" "$st" "$api"
+	wait "$sim" "$cap" "$st" "$api" 2>/dev/null
+	rm -f /dev/shm/pitwall."$INST".ksudp
+}
+
 tmp=$(mktemp -d /tmp/pitwall-bench.XXXXXX)
 trap 'cleanup; rm -rf "$tmp"' EXIT
 
@@ -174,5 +215,6 @@ trap 'cleanup; rm -rf "$tmp"' EXIT
 	store_latency
 	build/bench/bench_analysis
 	job_roundtrip
+	api_bench
 } 2>&1 | tee "$out"
 echo "written to $out"
