@@ -17,6 +17,7 @@
 #include "common/msg.h"
 
 struct api g_api;
+struct ws *g_ws;
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -76,7 +77,8 @@ int main(int argc, char **argv)
 	const char *t;
 	const char *opts[] = {
 		"listening_ports", listen,
-		"num_threads", "16",
+		/* each WebSocket client holds a worker for its lifetime (ws.h): room for ~120 */
+		"num_threads", "160",
 		"tcp_nodelay", "1",               /* DESIGN §6: a 40 ms stall per request otherwise */
 		"enable_keep_alive", "yes",
 		"request_timeout_ms", "10000",
@@ -118,7 +120,7 @@ int main(int argc, char **argv)
 	}
 	/* one handler for every path, so even unknown ones get the JSON error object */
 	mg_set_request_handler(ctx, "/", routes_handle, NULL);
-	if (!(ws = ws_start(ctx, &g_api.cfg)))
+	if (!(g_ws = ws = ws_start(ctx, &g_api.cfg)))
 		log_warn("msg=\"the WebSocket stream did not start\"");
 	log_info("msg=started url=http://%s/api", listen);
 	while (!stop_requested)

@@ -33,6 +33,7 @@ struct api {
 };
 
 extern struct api g_api;
+extern struct ws *g_ws;        /* the WebSocket stream, for /metrics (NULL if it did not start) */
 
 /* api.c: 1 when the request may proceed; otherwise 401 was sent (a token is
  * configured and the request lacks "Authorization: Bearer <token>"). */

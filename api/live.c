@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/ws.h"
 #include "common/clock.h"
 #include "common/feedstat.h"
 #include "common/msg.h"
@@ -130,7 +131,7 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 	};
 	struct feedstat *rows = calloc(FEEDSTAT_MAX, sizeof *rows);
 	int n = rows ? read_all(rows, 0) : 0;
-	size_t cap = 65536, len = 0;
+	size_t cap = 262144, len = 0;
 	char *out = malloc(cap), head[160];
 
 	(void)cbdata;
@@ -166,6 +167,25 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 		EMIT("# HELP pitwall_api_store_unavailable_total Store commands that got no answer in time.\n"
 		     "# TYPE pitwall_api_store_unavailable_total counter\npitwall_api_store_unavailable_total %llu\n",
 		     (unsigned long long)g_api.store_unavailable);
+		if (g_ws) {
+			static struct ws_stats w;
+			ws_stats(g_ws, &w);
+			EMIT("# HELP ws_clients_connected WebSocket clients connected.\n# TYPE ws_clients_connected gauge\n"
+			     "ws_clients_connected %llu\n", (unsigned long long)w.clients);
+			EMIT("# HELP ws_frames_sent_total WebSocket messages sent, by type.\n# TYPE ws_frames_sent_total counter\n");
+			for (unsigned t = 0; t < WS_T_COUNT; t++)
+				if (w.sent[t])
+					EMIT("ws_frames_sent_total{type=\"%s\"} %llu\n", ws_type_name(t),
+					     (unsigned long long)w.sent[t]);
+			EMIT("# HELP ws_frames_dropped_total WebSocket messages dropped, by type and reason.\n"
+			     "# TYPE ws_frames_dropped_total counter\n");
+			for (unsigned t = 0; t < WS_T_COUNT; t++)
+				for (unsigned r = 0; r < WS_DROP_COUNT; r++)
+					if (w.dropped[t][r] || (t == 0 && r == 0))
+						EMIT("ws_frames_dropped_total{type=\"%s\",reason=\"%s\"} %llu\n",
+						     ws_type_name(t), ws_drop_name(r),
+						     (unsigned long long)w.dropped[t][r]);
+		}
 	}
 #undef EMIT
 	if (!out || len >= cap) {

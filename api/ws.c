@@ -64,6 +64,7 @@
 #define WS_FRAME_JSON_MAX 8192
 #define WS_SENDER_STACK (256 * 1024)
 #define WS_REASON_MAX 123                    /* RFC 6455: control payload 125 bytes */
+#define WS_MAX_DEPTH 32                      /* JSON nesting of a client message */
 
 #define BIT(t) (1ull << (t))
 
@@ -310,7 +311,8 @@ static void msg_unref(struct ws_msg *m)
 static struct ws_msg *msg_envelope(enum ws_type type, const char *data, size_t len)
 {
 	char head[128];
-	int hn = snprintf(head, sizeof head, "{\"type\":\"%s\",\"schema_version\":%d,\"t_ms\":%lld,\"data\":",
+	int hn = snprintf(head, sizeof head,
+			  "{\"type\":\"%s\",\"schema_version\":%d,\"t_ms\":%lld,\"data\":",
 			  types[type].name, WS_SCHEMA_VERSION, (long long)now_ms());
 	struct ws_msg *m = msg_alloc(type, MG_WEBSOCKET_OPCODE_TEXT, (size_t)hn + len + 1);
 
@@ -756,23 +758,34 @@ static bool authorized(const struct ws *ws, const struct mg_connection *conn)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *h = mg_get_header(conn, "Authorization"), *q;
+	char given[CONFIG_STR];
 
 	if (!ws->token[0])
 		return true;
 	if (h && strncmp(h, "Bearer ", 7) == 0 && token_equal(h + 7, strlen(h + 7), ws->token))
 		return true;
-	for (q = ri ? ri->query_string : NULL; q && *q; q = strchr(q, '&') ? strchr(q, '&') + 1 : NULL) {
-		const char *end = strchr(q, '&');
-
-		if (strncmp(q, "token=", 6) == 0 &&
-		    token_equal(q + 6, end ? (size_t)(end - q - 6) : strlen(q + 6), ws->token))
-			return true;
-	}
+	q = ri ? ri->query_string : NULL;
+	if (q && mg_get_var(q, strlen(q), "token", given, sizeof given) >= 0)
+		return token_equal(given, strlen(given), ws->token);
 	return false;
 }
 
-/* Before the handshake. A refusal answers with an HTTP error (civetweb would
- * otherwise drop the connection silently); conn is not const underneath. */
+/*
+ * A refusal before the handshake, as a complete HTTP response: civetweb would
+ * otherwise drop the connection without one (and mg_send_http_error writes
+ * only the body at this point). conn is not const underneath.
+ */
+static int refuse_http(const struct mg_connection *conn, int status, const char *text,
+		       const char *code, const char *message)
+{
+	mg_printf((struct mg_connection *)conn,
+		  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		  "Connection: close\r\n\r\n{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+		  status, text, strlen(code) + strlen(message) + 34, code, message);
+	return 1;
+}
+
+/* Before the handshake: refused while stopping, or without the token when one is set. */
 static int on_connect(const struct mg_connection *conn, void *cbdata)
 {
 	struct ws *ws = cbdata;
@@ -781,33 +794,32 @@ static int on_connect(const struct mg_connection *conn, void *cbdata)
 	pthread_mutex_lock(&ws->lock);
 	stopping = ws->stopping;
 	pthread_mutex_unlock(&ws->lock);
-	if (stopping) {
-		mg_send_http_error((struct mg_connection *)conn, 503, "%s", "server shutting down");
-		return 1;
-	}
-	if (!authorized(ws, conn)) {
-		mg_send_http_error((struct mg_connection *)conn, 401, "%s",
-				   "this stream needs \"Authorization: Bearer <token>\" or ?token=");
-		return 1;
-	}
+	if (stopping)
+		return refuse_http(conn, 503, "Service Unavailable", "unavailable",
+				   "server shutting down");
+	if (!authorized(ws, conn))
+		return refuse_http(conn, 401, "Unauthorized", "unauthorized",
+				   "this stream needs Authorization: Bearer <token> or ?token=<token>");
 	return 0;
 }
 
-/* Over the limit: handshake done, then straight to 1013 (written here, this
- * thread owns the fresh socket). The pacer cuts it if the peer never answers. */
-static void refuse(struct ws_client *c)
+/* Over the limit (or stopping): handshake done, then straight to 1013 (1001)
+ * written here, this thread owns the fresh socket. The pacer cuts it if the
+ * peer never answers. */
+static void refuse(struct ws_client *c, bool stopping)
 {
-	static const char reason[] = "too many clients";
-	struct ws_msg *m = msg_close(1013, reason);
+	const char *reason = stopping ? "server shutting down" : "too many clients";
+	int code = stopping ? 1001 : 1013;
+	struct ws_msg *m = msg_close(code, reason);
 
 	stat_add(&c->ws->refused, 1);
-	log_warn("msg=\"ws client refused: too many clients\" peer=%s max=%u", c->peer,
+	log_warn("msg=\"ws client refused\" peer=%s reason=\"%s\" max=%u", c->peer, reason,
 		 c->ws->max_clients);
 	if (m && mg_websocket_write(c->conn, m->opcode, m->text, m->len) > 0)
 		stat_add(&c->ws->sent[WS_T_CTL_CLOSE], 1);
 	msg_unref(m);
 	pthread_mutex_lock(&c->lock);
-	c->close_code = 1013;
+	c->close_code = code;
 	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
 	c->state = CS_CLOSE_SENT;
 	c->close_deadline_ns = clock_mono_ns() + WS_CLOSE_GRACE_NS;
@@ -822,6 +834,7 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
 	struct ws_client *c = client_new(ws, conn);
 	pthread_attr_t attr;
 	struct ws_msg *hello;
+	bool stopping;
 
 	if (!c) {
 		log_error("msg=\"ws: out of memory for a client\"");
@@ -832,7 +845,8 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
 
 	pthread_mutex_lock(&ws->lock);
 	c->id = ++ws->next_id;
-	c->refused = ws->stopping || ws->nclients >= ws->max_clients;
+	stopping = ws->stopping;
+	c->refused = stopping || ws->nclients >= ws->max_clients;
 	if (!c->refused) {
 		ws->nclients++;
 		hello = hello_msg(ws, c);
@@ -844,10 +858,12 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
 	c->next = ws->clients;
 	ws->clients = c;
 	ws->nlisted++;
+	ws->wake = true;               /* first telemetry now, then every period from here */
+	pthread_cond_signal(&ws->cond);
 	pthread_mutex_unlock(&ws->lock);
 
 	if (c->refused) {
-		refuse(c);
+		refuse(c, stopping);
 		return;
 	}
 	stat_add(&ws->accepted, 1);
@@ -956,6 +972,38 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			return false;
 		i += k + 1;
+	}
+	return true;
+}
+
+/*
+ * Nesting of [ and { outside strings stays within max. Checked before
+ * parsing: jansson recurses per level (up to 2048), which is more stack
+ * than a civetweb worker can be trusted to have; an envelope needs 3.
+ */
+static bool nesting_ok(const char *s, size_t n, int max)
+{
+	bool in_str = false, esc = false;
+	int depth = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"') {
+			in_str = true;
+		} else if (ch == '{' || ch == '[') {
+			if (++depth > max)
+				return false;
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+		}
 	}
 	return true;
 }
@@ -1079,6 +1127,10 @@ static int on_message(struct ws_client *c, const char *buf, size_t len)
 	if (!utf8_valid((const unsigned char *)buf, len))
 		return fail(c, 1007, "invalid UTF-8", "bad_request", "message is not valid UTF-8",
 			    NULL);
+	if (!nesting_ok(buf, len, WS_MAX_DEPTH)) {
+		snprintf(msg, sizeof msg, "invalid envelope: nested deeper than %d levels", WS_MAX_DEPTH);
+		return fail(c, 1008, "invalid envelope", "bad_request", msg, NULL);
+	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(root)) {
 		snprintf(msg, sizeof msg, "invalid envelope: %s", root ? "not a JSON object" : jerr.text);

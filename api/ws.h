@@ -8,7 +8,7 @@
  * `feed_status`, and pitwall's bus events under their bus topic
  * (`run.started`, `session.completed`, `recording.stopped`,
  * `analysis.completed`, ...). Client -> server: `ping`, `subscribe`,
- * `set_rate`, `request_snapshot`. docs/api-stream.md has every payload.
+ * `set_rate`, `request_snapshot`. docs/stream.md has every payload.
  *
  * Threads and bounds (the producer never blocks on a client):
  *   - bus thread: ZMQ_SUB on cfg->bus; turns bus messages into event
@@ -30,15 +30,17 @@
  *     reading and the close frame always gets through.
  *   - civetweb's worker thread of the connection runs the data handler:
  *     parses client envelopes, queues replies, never writes.
- *   Clients beyond PITWALL_WS_MAX_CLIENTS (default WS_MAX_CLIENTS) get the
- *   handshake and then close 1013. Each WebSocket holds one civetweb worker
- *   for its lifetime: num_threads must exceed the client limit plus what
- *   REST needs.
+ *   Each WebSocket holds one civetweb worker for its lifetime, so the client
+ *   limit (PITWALL_WS_MAX_CLIENTS, default WS_MAX_CLIENTS) is lowered to
+ *   num_threads minus a quarter (at least 4 stay for REST). Clients beyond
+ *   it get the handshake and then close 1013.
  *
  * Close codes: 1000 normal, 1001 server stopping, 1002 protocol error,
  * 1003 binary frame, 1007 invalid UTF-8, 1008 invalid envelope or slow
  * consumer, 1009 message over WS_MAX_MESSAGE bytes, 1011 idle timeout,
- * 1013 too many clients, 4001 schema_version mismatch.
+ * 1013 too many clients, 4001 schema_version mismatch. With a token
+ * configured (cfg->api_token) the upgrade needs "Authorization: Bearer" or
+ * ?token=, else 401.
  *
  * Environment (read by ws_start): PITWALL_WS_IDLE_MS (close 1011 after this
  * long without any client frame, default 60000; WebSocket PINGs every

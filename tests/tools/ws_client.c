@@ -398,7 +398,7 @@ static size_t handle_frame(struct client *c)
 	return hl + len;
 }
 
-/* Read and handle frames for up to ms (stops early when `until` matched or the connection ended). */
+/* Read and handle frames for up to ms; stops early when `until` matched or the connection ended. */
 static void pump(struct client *c, double ms)
 {
 	double deadline = mono_ms() + ms;
@@ -472,7 +472,7 @@ static int run(struct client *c, const char *cmd)
 		if (!buf)
 			return -1;
 		memset(buf, 'x', len);
-		r = send_frame(c, word[0] == 'b' && word[1] == 'i' ? 0x2 : 0x1, true, buf, len);
+		r = send_frame(c, strcmp(word, "binary") == 0 ? 0x2 : 0x1, true, buf, len);
 		free(buf);
 		return r;
 	}
