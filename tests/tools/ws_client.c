@@ -48,8 +48,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/tools/ws_proto.h"
+
 #define RX_MAX (8u << 20)      /* largest message accepted from the server */
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct client {
 	int fd;
@@ -87,89 +88,6 @@ static void emit(struct client *c, const char *kind, const char *fmt, ...)
 	printf("%.3f %s %s\n", mono_ms() - c->t0, kind, line);
 	if (c->want && (strstr(line, c->want) || strstr(kind, c->want)))
 		c->matched = true;
-}
-
-/* ---- SHA-1 and base64, for the handshake ---- */
-
-static uint32_t rol(uint32_t v, int n)
-{
-	return (v << n) | (v >> (32 - n));
-}
-
-static void sha1_block(uint32_t h[5], const unsigned char *p)
-{
-	uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (int i = 16; i < 80; i++)
-		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	for (int i = 0; i < 80; i++) {
-		uint32_t f, k, t;
-
-		if (i < 20)
-			f = (b & c) | (~b & d), k = 0x5a827999;
-		else if (i < 40)
-			f = b ^ c ^ d, k = 0x6ed9eba1;
-		else if (i < 60)
-			f = (b & c) | (b & d) | (c & d), k = 0x8f1bbcdc;
-		else
-			f = b ^ c ^ d, k = 0xca62c1d6;
-		t = rol(a, 5) + f + e + k + w[i];
-		e = d, d = c, c = rol(b, 30), b = a, a = t;
-	}
-	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
-}
-
-static void sha1(const void *data, size_t len, unsigned char out[20])
-{
-	uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
-	unsigned char block[64];
-	const unsigned char *p = data;
-	size_t i, rest;
-	uint64_t bits = (uint64_t)len * 8;
-
-	for (i = 0; i + 64 <= len; i += 64)
-		sha1_block(h, p + i);
-	rest = len - i;
-	memset(block, 0, sizeof block);
-	memcpy(block, p + i, rest);
-	block[rest] = 0x80;
-	if (rest >= 56) {
-		sha1_block(h, block);
-		memset(block, 0, sizeof block);
-	}
-	for (int j = 0; j < 8; j++)
-		block[63 - j] = (unsigned char)(bits >> (8 * j));
-	sha1_block(h, block);
-	for (int j = 0; j < 20; j++)
-		out[j] = (unsigned char)(h[j / 4] >> (24 - 8 * (j % 4)));
-}
-
-static void base64(const unsigned char *in, size_t n, char *out)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		*out++ = tbl[in[i] >> 2];
-		*out++ = tbl[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		*out++ = tbl[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		*out++ = tbl[in[i + 2] & 63];
-	}
-	if (i < n) {
-		*out++ = tbl[in[i] >> 2];
-		if (i + 1 < n) {
-			*out++ = tbl[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-			*out++ = tbl[(in[i + 1] & 15) << 2];
-		} else {
-			*out++ = tbl[(in[i] & 3) << 4];
-			*out++ = '=';
-		}
-		*out++ = '=';
-	}
-	*out = 0;
 }
 
 /* ---- connection ---- */
@@ -224,14 +142,14 @@ static void random_bytes(unsigned char *p, size_t n)
 static int handshake(struct client *c, const char *host, int port, const char *path,
 		     const char *protocol)
 {
-	unsigned char key_raw[16], digest[20];
-	char key[32], accept[32], req[1024], resp[4096], expect_src[128], *end;
+	unsigned char key_raw[16];
+	char key[WS_PROTO_KEY_LEN], accept[WS_PROTO_ACCEPT_LEN], req[1024], resp[4096], *end;
 	size_t got = 0;
 	int n;
 
 	resp[0] = 0;
 	random_bytes(key_raw, sizeof key_raw);
-	base64(key_raw, sizeof key_raw, key);
+	ws_make_key(key_raw, key);
 	n = snprintf(req, sizeof req,
 		     "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 		     "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
@@ -255,9 +173,7 @@ static int handshake(struct client *c, const char *host, int port, const char *p
 		fprintf(stderr, "ws_client: handshake refused: %.80s\n", resp);
 		return -1;
 	}
-	snprintf(expect_src, sizeof expect_src, "%s%s", key, WS_GUID);
-	sha1(expect_src, strlen(expect_src), digest);
-	base64(digest, sizeof digest, accept);
+	ws_accept_for(key, accept);
 	if (!strcasestr(resp, "Sec-WebSocket-Accept:") || !strstr(resp, accept)) {
 		fprintf(stderr, "ws_client: bad Sec-WebSocket-Accept (want %s)\n", accept);
 		return -1;
@@ -269,33 +185,15 @@ static int handshake(struct client *c, const char *host, int port, const char *p
 
 static int send_frame(struct client *c, int opcode, bool fin, const void *data, size_t len)
 {
-	unsigned char hdr[14], mask[4];
-	size_t hl = 2;
-	unsigned char *buf;
+	unsigned char mask[4], *buf;
+	size_t hl;
 	int r;
 
-	hdr[0] = (unsigned char)((fin ? 0x80 : 0) | (opcode & 0x0f));
-	if (len < 126) {
-		hdr[1] = (unsigned char)(0x80 | len);
-	} else if (len <= 0xffff) {
-		hdr[1] = 0x80 | 126;
-		hdr[2] = (unsigned char)(len >> 8);
-		hdr[3] = (unsigned char)len;
-		hl = 4;
-	} else {
-		hdr[1] = 0x80 | 127;
-		for (int i = 0; i < 8; i++)
-			hdr[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-		hl = 10;
-	}
 	random_bytes(mask, 4);
-	memcpy(hdr + hl, mask, 4);
-	hl += 4;
-	if (!(buf = malloc(hl + len)))
+	if (!(buf = malloc(WS_PROTO_MAX_HDR + len)))
 		return -1;
-	memcpy(buf, hdr, hl);
-	for (size_t i = 0; i < len; i++)
-		buf[hl + i] = ((const unsigned char *)data)[i] ^ mask[i & 3];
+	hl = ws_client_header(buf, opcode, fin, len, mask);
+	ws_mask(buf + hl, data, len, mask);
 	r = write_all(c->fd, buf, hl + len);
 	free(buf);
 	return r;
@@ -322,35 +220,22 @@ static void send_close(struct client *c, int code, const char *why)
 static size_t handle_frame(struct client *c)
 {
 	unsigned char *p = c->rx;
-	size_t hl = 2, len;
+	struct ws_frame f;
+	size_t hl, len;
 	int opcode;
 	bool fin;
 
-	if (c->rx_len < 2)
+	if (!ws_parse_header(p, c->rx_len, &f))
 		return 0;
-	fin = p[0] & 0x80;
-	opcode = p[0] & 0x0f;
-	len = p[1] & 0x7f;
-	if (len == 126) {
-		if (c->rx_len < 4)
-			return 0;
-		len = (size_t)p[2] << 8 | p[3];
-		hl = 4;
-	} else if (len == 127) {
-		if (c->rx_len < 10)
-			return 0;
-		len = 0;
-		for (int i = 0; i < 8; i++)
-			len = len << 8 | p[2 + i];
-		hl = 10;
-	}
-	if (p[1] & 0x80)
-		hl += 4;           /* a server must not mask, but skip it if it does */
-	if (len > RX_MAX) {
-		emit(c, "error", "frame of %zu bytes", len);
+	fin = f.fin;
+	opcode = f.opcode;
+	hl = f.hdr_len;            /* a server must not mask, but skip the key if it does */
+	if (f.len > RX_MAX) {
+		emit(c, "error", "frame of %llu bytes", (unsigned long long)f.len);
 		c->open = false;
 		return c->rx_len;
 	}
+	len = (size_t)f.len;
 	if (c->rx_len < hl + len)
 		return 0;
 	p += hl;
