@@ -113,6 +113,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	g_api.zctx = zmq_ctx_new();
+	live_init();
 	mg_init_library(0);
 	if (!(ctx = mg_start(&cb, NULL, opts))) {
 		log_error("msg=\"cannot start the HTTP server\" listen=%s", listen);

@@ -6,6 +6,8 @@
  *           error object {"error":{"code","message"}}, bounded bodies
  * proxy.c   store commands from request threads (a DEALER per thread, timeout)
  * routes.c  the route table: every endpoint of the seed reference and ours
+ * cache.c   answers of the store's read commands, kept while the store's state
+ *           generation (common/storestat.h) says nothing changed
  * live.c    /api/live, /api/feeds, /api/health, /metrics: read the segments
  * ws.c      /api/stream, the WebSocket contract
  *
@@ -19,6 +21,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/config.h"
 
@@ -40,8 +43,16 @@ extern struct ws *g_ws;        /* the WebSocket stream, for /metrics (NULL if it
 int api_authorized(struct mg_connection *c);
 
 /* http.c */
+#define HTTP_HEAD_MAX 256
 /* Send status with a JSON body (stolen; NULL = no body) in one write. */
 int http_json(struct mg_connection *c, int status, json_t *body);
+/* The whole response for status and body (stolen; NULL = none) as one
+ * malloc'd buffer of *len bytes (NUL-terminated); NULL when out of memory. */
+char *http_response(int status, json_t *body, size_t *len);
+/* The response head for a JSON body of body_len bytes; its length. */
+size_t http_head(char *buf, size_t cap, int status, size_t body_len);
+/* Count a response of this status in the API's counters (/metrics). */
+void http_count(int status);
 /* Send the typed error object. */
 int http_error(struct mg_connection *c, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -62,11 +73,26 @@ int proxy_call(const char *cmd, json_t *args, json_t **result, char *code, size_
  * or the mapped error status. */
 int proxy_reply(struct mg_connection *c, const char *cmd, json_t *args, int success_status);
 
+/* cache.c: answers of the store's read commands while its state is unchanged */
+/* Answer a read command (200 with its result) from the cache, or ask the
+ * store and keep the answer. args stolen. */
+int cache_reply(struct mg_connection *c, const char *cmd, json_t *args);
+/* The store's state generation when its status page is fresh, else 0. */
+uint64_t cache_generation(void);
+/* The store's counters from its status page: 1, or 0 when there is none. */
+/* out has STORESTAT_COUNT entries (common/storestat.h). */
+int cache_store_counters(uint64_t out[], int64_t *heartbeat_ns, int *pid);
+/* Answers served from the cache, fetched from the store, and served while
+ * behind on a recording's progress only (one request refreshing them). */
+void cache_stats(unsigned long long *hits, unsigned long long *misses, unsigned long long *behind);
+
 /* routes.c */
 /* The /api handler: dispatches on method and path. */
 int routes_handle(struct mg_connection *c, void *cbdata);
 
 /* live.c */
+/* Attach the feeds' segments (before serving). */
+void live_init(void);
 int live_handle(struct mg_connection *c, const char *method, char **seg, int nseg);
 int metrics_handle(struct mg_connection *c, void *cbdata);
 

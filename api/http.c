@@ -30,36 +30,61 @@ static const char *reason(int status)
 	}
 }
 
-int http_json(struct mg_connection *c, int status, json_t *body)
+size_t http_head(char *buf, size_t cap, int status, size_t body_len)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10))
-			  : NULL;
-	size_t blen = text ? strlen(text) : 0;
-	char head[256];
-	int hlen, rc;
-	char *all;
+	int n = snprintf(buf, cap,
+			 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+			 "Cache-Control: no-store\r\n\r\n", status, reason(status), body_len);
 
-	json_decref(body);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+void http_count(int status)
+{
 	g_api.requests++;
 	if (status >= 500)
 		g_api.errors_5xx++;
 	else if (status >= 400)
 		g_api.errors_4xx++;
-	hlen = snprintf(head, sizeof head,
-			"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-			"Cache-Control: no-store\r\n\r\n", status, reason(status), blen);
-	/* one write: headers and body separately stall ~40 ms with Nagle (DESIGN §6) */
-	all = malloc((size_t)hlen + blen);
-	if (!all) {
-		free(text);
-		return mg_write(c, head, (size_t)hlen) > 0 ? status : -1;
+}
+
+char *http_response(int status, json_t *body, size_t *len)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10))
+			  : NULL;
+	size_t blen = text ? strlen(text) : 0, hlen;
+	char head[HTTP_HEAD_MAX], *all;
+
+	json_decref(body);
+	if (body && !text)
+		return NULL;
+	hlen = http_head(head, sizeof head, status, blen);
+	if ((all = malloc(hlen + blen + 1))) {
+		memcpy(all, head, hlen);
+		if (blen)
+			memcpy(all + hlen, text, blen);
+		all[hlen + blen] = 0;
+		*len = hlen + blen;
 	}
-	memcpy(all, head, (size_t)hlen);
-	if (blen)
-		memcpy(all + hlen, text, blen);
-	rc = mg_write(c, all, (size_t)hlen + blen);
-	free(all);
 	free(text);
+	return all;
+}
+
+int http_json(struct mg_connection *c, int status, json_t *body)
+{
+	size_t len;
+	char *all = http_response(status, body, &len);
+	int rc;
+
+	http_count(status);
+	if (!all) { /* out of memory: the status line at least */
+		char head[HTTP_HEAD_MAX];
+		size_t hlen = http_head(head, sizeof head, 500, 0);
+		return mg_write(c, head, hlen) > 0 ? 500 : -1;
+	}
+	/* one write: headers and body separately stall ~40 ms with Nagle (DESIGN §6) */
+	rc = mg_write(c, all, len);
+	free(all);
 	return rc > 0 ? status : -1;
 }
 

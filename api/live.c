@@ -2,6 +2,9 @@
  * live.c - the endpoints that read the feeds' segments directly rather than
  * asking the store: GET /api/live, /api/feeds, /api/health and /metrics.
  */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include "common/clock.h"
 #include "common/feedstat.h"
 #include "common/msg.h"
+#include "common/storestat.h"
 
 static json_t *counters(const struct feedstat *f)
 {
@@ -38,39 +42,276 @@ static void merge_new(json_t *into, json_t *from)
 	json_decref(from);
 }
 
+/*
+ * The feeds' segments stay attached between requests: attaching is an
+ * shm_open, an fstat and an mmap per feed, most of a request's cost. Once a
+ * second one thread looks again for new feeds and for segments that were
+ * replaced (a feed's capture recreated it); readers hold the read lock while
+ * they use the attachments.
+ */
+#define RESCAN_NS (1000 * NS_PER_MS)
+
+static pthread_rwlock_t segs_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct attached {
+	char name[FEEDSTAT_NAME];
+	struct seg *seg;           /* NULL: no segment (yet) */
+} segs[FEEDSTAT_MAX];
+static int nsegs;
+static _Atomic int64_t next_scan_ns;
+
+static struct seg *find_attached(const struct attached *v, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return v[i].seg;
+	return NULL;
+}
+
+static void rescan(void)
+{
+	int64_t now = clock_now_ns(), due = atomic_load(&next_scan_ns);
+	char names[FEEDSTAT_MAX][FEEDSTAT_NAME];
+	struct attached fresh[FEEDSTAT_MAX], old[FEEDSTAT_MAX];
+	int n, nold = 0;
+
+	if (now < due || !atomic_compare_exchange_strong(&next_scan_ns, &due, now + RESCAN_NS))
+		return;
+	n = feedstat_names(g_api.cfg.instance, names, FEEDSTAT_MAX);
+	pthread_rwlock_rdlock(&segs_lock); /* only this thread changes segs */
+	for (int i = 0; i < n; i++) {
+		struct seg *s = find_attached(segs, nsegs, names[i]);
+		snprintf(fresh[i].name, sizeof fresh[i].name, "%.47s", names[i]);
+		fresh[i].seg = s && !seg_replaced(s) ? s : NULL;
+	}
+	pthread_rwlock_unlock(&segs_lock);
+	for (int i = 0; i < n; i++)
+		if (!fresh[i].seg)
+			seg_attach(&fresh[i].seg, g_api.cfg.instance, names[i]);
+	pthread_rwlock_wrlock(&segs_lock);
+	for (int i = 0; i < nsegs; i++) { /* what the new table no longer uses */
+		int kept = 0;
+		for (int j = 0; j < n; j++)
+			kept |= fresh[j].seg == segs[i].seg;
+		if (segs[i].seg && !kept)
+			old[nold++] = segs[i];
+	}
+	memcpy(segs, fresh, (size_t)n * sizeof *fresh);
+	nsegs = n;
+	for (int i = 0; i < nold; i++)
+		seg_close(old[i].seg);
+	pthread_rwlock_unlock(&segs_lock);
+}
+
+void live_init(void)
+{
+	rescan(); /* before the first request: no request sees an empty table */
+}
+
+/* Read every feed into rows; returns the count. Holds the read lock. */
 static int read_all(struct feedstat *rows, int want_frame)
 {
-	char names[FEEDSTAT_MAX][FEEDSTAT_NAME];
-	int n = feedstat_names(g_api.cfg.instance, names, FEEDSTAT_MAX);
+	int n;
 
+	rescan();
+	pthread_rwlock_rdlock(&segs_lock);
+	n = nsegs;
 	for (int i = 0; i < n; i++)
-		feedstat_read(g_api.cfg.instance, names[i], want_frame, &rows[i]);
+		feedstat_from_seg(segs[i].seg, segs[i].name, want_frame, &rows[i]);
+	pthread_rwlock_unlock(&segs_lock);
 	return n;
 }
 
-/* Per feed: health, frequency, speed, rpm, gear, inputs, lap time (the seed's /api/live). */
-static json_t *live(void)
-{
-	struct feedstat *rows = calloc(FEEDSTAT_MAX, sizeof *rows);
-	json_t *feeds = json_object();
-	int n = rows ? read_all(rows, 1) : 0;
+/* A growing text buffer for responses written without a JSON tree. */
+struct text {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
 
+static char *text_room(struct text *t, size_t need)
+{
+	if (t->oom)
+		return NULL;
+	if (t->len + need + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		char *p;
+		while (cap < t->len + need + 1)
+			cap *= 2;
+		if (!(p = realloc(t->p, cap))) {
+			t->oom = 1;
+			return NULL;
+		}
+		t->p = p;
+		t->cap = cap;
+	}
+	return t->p + t->len;
+}
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+	char *d = text_room(t, n);
+
+	if (d) {
+		memcpy(d, s, n);
+		t->len += n;
+	}
+}
+
+static void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_printf(struct text *t, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		text_add(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* A JSON string: quotes, escapes, and U+FFFD for bytes that are not UTF-8
+ * (a game's metadata is whatever it sent). */
+static void text_string(struct text *t, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	text_add(t, "\"", 1);
+	while (i < max && u[i]) {
+		unsigned c = u[i];
+		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		int ok = len > 0 && i + len <= max && !(len == 2 && c < 0xc2);
+		for (size_t k = 1; ok && k < len; k++)
+			ok = (u[i + k] & 0xc0) == 0x80;
+		if (!ok) {
+			text_add(t, "\\ufffd", 6);
+			i++;
+		} else if (len > 1) {
+			text_add(t, s + i, len);
+			i += len;
+		} else if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			text_add(t, e, 2);
+			i++;
+		} else if (c < 0x20) {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			text_add(t, e, 6);
+			i++;
+		} else {
+			text_add(t, s + i, 1);
+			i++;
+		}
+	}
+	text_add(t, "\"", 1);
+}
+
+static void text_field(struct text *t, const char *key, const char *value, size_t max)
+{
+	text_printf(t, ",\"%s\":", key);
+	text_string(t, value, max);
+}
+
+/*
+ * A feed's newest frame as JSON, kept until the feed publishes the next one:
+ * a 333 Hz feed changes every 3 ms, while clients may ask far more often,
+ * and formatting some sixty numbers is most of a /api/live request.
+ */
+static struct frame_text {
+	pthread_rwlock_t lock;     /* readers copy under the read lock; one writer renders */
+	char name[FEEDSTAT_NAME];
+	uint64_t seq;
+	int64_t t_ns;
+	size_t len;                /* 0: nothing kept */
+	char text[8192];
+} frame_texts[FEEDSTAT_MAX];
+static pthread_once_t frame_texts_once = PTHREAD_ONCE_INIT;
+
+static void frame_texts_init(void)
+{
+	for (int i = 0; i < FEEDSTAT_MAX; i++)
+		pthread_rwlock_init(&frame_texts[i].lock, NULL);
+}
+
+static int frame_text_current(const struct frame_text *ft, const char *feed, const struct pw_frame *f)
+{
+	return ft->len && ft->seq == f->seq && ft->t_ns == f->t_ns && strcmp(ft->name, feed) == 0;
+}
+
+/* Append feed i's frame f as JSON; 0 when it does not fit. */
+static int add_frame(struct text *t, int i, const char *feed, const struct pw_frame *f)
+{
+	struct frame_text *ft = &frame_texts[i];
+	size_t n;
+
+	pthread_once(&frame_texts_once, frame_texts_init);
+	pthread_rwlock_rdlock(&ft->lock);
+	if (!frame_text_current(ft, feed, f)) {
+		pthread_rwlock_unlock(&ft->lock);
+		pthread_rwlock_wrlock(&ft->lock);
+		if (!frame_text_current(ft, feed, f)) { /* nobody rendered it meanwhile */
+			n = frame_to_json(f, ft->text, sizeof ft->text);
+			ft->len = n < sizeof ft->text ? n : 0;
+			ft->seq = f->seq;
+			ft->t_ns = f->t_ns;
+			snprintf(ft->name, sizeof ft->name, "%s", feed);
+		}
+	}
+	/* under the read or the write lock, the text is f's */
+	if ((n = ft->len)) {
+		text_add(t, ",\"frame\":", 9); /* every channel the game supplies */
+		text_add(t, ft->text, n);
+	}
+	pthread_rwlock_unlock(&ft->lock);
+	return n > 0;
+}
+
+/* Per feed: health, frequency, speed, rpm, gear, inputs, lap time (the seed's
+ * /api/live). Written as text straight from the segments: no JSON tree. */
+static int live(struct mg_connection *c)
+{
+	struct feedstat *rows = malloc(FEEDSTAT_MAX * sizeof *rows);
+	struct text t = { 0 };
+	char head[HTTP_HEAD_MAX];
+	int n = rows ? read_all(rows, 1) : 0, rc;
+	size_t hlen;
+
+	if (!rows)
+		return http_error(c, 500, MSG_E_INTERNAL, "out of memory");
+	text_room(&t, HTTP_HEAD_MAX); /* the head goes in front once the length is known */
+	t.len = HTTP_HEAD_MAX;
+	text_printf(&t, "{\"t_ms\":%lld,\"feeds\":{", (long long)(clock_now_ns() / NS_PER_MS));
 	for (int i = 0; i < n; i++) {
 		const struct feedstat *f = &rows[i];
-		json_t *o = json_pack("{s:s, s:f}", "status", seg_status_name(f->status), "frequency_hz",
-				      f->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0);
-		char buf[8192];
-		json_error_t jerr;
-		json_t *frame;
 
-		merge_new(o, meta_json(f));
-		if (f->has_frame && frame_to_json(&f->latest, buf, sizeof buf) < sizeof buf &&
-		    (frame = json_loads(buf, 0, &jerr)))
-			json_object_set_new(o, "frame", frame); /* every channel the game supplies */
-		json_object_set_new(feeds, f->name, o);
+		text_add(&t, i ? ",\"" : "\"", i ? 2 : 1);
+		text_add(&t, f->name, strlen(f->name)); /* feed names are [A-Za-z0-9_-] */
+		text_printf(&t, "\":{\"status\":\"%s\",\"frequency_hz\":%.3f", seg_status_name(f->status),
+			    f->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0);
+		text_field(&t, "game", f->meta.game, sizeof f->meta.game);
+		text_field(&t, "car", f->meta.car, sizeof f->meta.car);
+		text_field(&t, "track", f->meta.track, sizeof f->meta.track);
+		text_field(&t, "driver", f->meta.driver, sizeof f->meta.driver);
+		text_field(&t, "source", f->meta.source, sizeof f->meta.source);
+		if (f->has_frame)
+			add_frame(&t, i, f->name, &f->latest);
+		text_add(&t, "}", 1);
 	}
+	text_add(&t, "}}", 2);
 	free(rows);
-	return json_pack("{s:I, s:o}", "t_ms", (json_int_t)(clock_now_ns() / NS_PER_MS), "feeds", feeds);
+	if (t.oom) {
+		free(t.p);
+		return http_error(c, 500, MSG_E_INTERNAL, "out of memory");
+	}
+	/* the head right before the body, then one write */
+	hlen = http_head(head, sizeof head, 200, t.len - HTTP_HEAD_MAX);
+	memcpy(t.p + HTTP_HEAD_MAX - hlen, head, hlen);
+	http_count(200);
+	rc = mg_write(c, t.p + HTTP_HEAD_MAX - hlen, t.len - HTTP_HEAD_MAX + hlen);
+	free(t.p);
+	return rc > 0 ? 200 : -1;
 }
 
 static json_t *feeds_list(void)
@@ -106,12 +347,42 @@ int live_handle(struct mg_connection *c, const char *method, char **seg, int nse
 	if (nseg != 1 || strcmp(method, "GET") != 0)
 		return 0;
 	if (strcmp(seg[0], "live") == 0)
-		return http_json(c, 200, live()), 1;
+		return live(c), 1;
 	if (strcmp(seg[0], "feeds") == 0)
 		return http_json(c, 200, feeds_list()), 1;
 	if (strcmp(seg[0], "health") == 0)
 		return http_json(c, 200, health()), 1;
 	return 0;
+}
+
+/* The store's counters from its status page, and our cache's. */
+static void store_metrics(char *out, size_t cap, size_t *lenp)
+{
+	uint64_t v[STORESTAT_COUNT];
+	unsigned long long hits, misses, behind;
+	int64_t beat;
+	int pid;
+	size_t len = *lenp;
+
+#define EMIT(...) (len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, __VA_ARGS__))
+	cache_stats(&hits, &misses, &behind);
+	EMIT("# HELP pitwall_api_cache_hits_total Store reads answered from the API's cache.\n"
+	     "# TYPE pitwall_api_cache_hits_total counter\npitwall_api_cache_hits_total %llu\n", hits);
+	EMIT("# HELP pitwall_api_cache_misses_total Store reads the cache passed to the store.\n"
+	     "# TYPE pitwall_api_cache_misses_total counter\npitwall_api_cache_misses_total %llu\n", misses);
+	EMIT("# HELP pitwall_api_cache_behind_total Cached answers served behind on a recording's progress while one request refreshed them.\n"
+	     "# TYPE pitwall_api_cache_behind_total counter\npitwall_api_cache_behind_total %llu\n", behind);
+	EMIT("# HELP pitwall_store_up 1 when the store's status page beat in the last %lld ms.\n"
+	     "# TYPE pitwall_store_up gauge\npitwall_store_up %d\n", STORESTAT_FRESH_NS / NS_PER_MS,
+	     cache_generation() != 0);
+	if (cache_store_counters(v, &beat, &pid))
+		for (int i = 0; i < STORESTAT_COUNT; i++) {
+			const struct storestat_desc *d = storestat_describe((enum storestat_counter)i);
+			EMIT("# HELP %s %s\n# TYPE %s %s\n%s %llu\n", d->metric, d->help, d->metric,
+			     d->gauge ? "gauge" : "counter", d->metric, (unsigned long long)v[i]);
+		}
+#undef EMIT
+	*lenp = len;
 }
 
 /* Prometheus text exposition format 0.0.4. */
@@ -167,6 +438,7 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 		EMIT("# HELP pitwall_api_store_unavailable_total Store commands that got no answer in time.\n"
 		     "# TYPE pitwall_api_store_unavailable_total counter\npitwall_api_store_unavailable_total %llu\n",
 		     (unsigned long long)g_api.store_unavailable);
+		store_metrics(out, cap, &len);
 		if (g_ws) {
 			static struct ws_stats w;
 			ws_stats(g_ws, &w);

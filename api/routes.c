@@ -17,12 +17,17 @@
 
 enum param { P_NONE, P_ID, P_NAME, P_TEXT };
 
+enum {
+	R_BODY = 1,                     /* merge the JSON body into the arguments */
+	R_CACHE = 2,                    /* a read: answered from api/cache.c while nothing changed */
+};
+
 struct route {
 	const char *method;
 	const char *pattern;            /* segments after /api/, "{key}" captures */
 	const char *cmd;                /* store command; NULL = special handler */
 	int status;                     /* on success */
-	int body;                       /* merge the JSON body into the arguments */
+	int flags;                      /* R_BODY, R_CACHE */
 	int (*special)(struct mg_connection *c, json_t *args);
 };
 
@@ -31,40 +36,40 @@ static int recording_data(struct mg_connection *c, json_t *args);
 
 static const struct route routes[] = {
 	/* recordings */
-	{ "GET", "recordings", "recording.list", 200, 0, NULL },
-	{ "POST", "recordings", "recording.start", 201, 1, NULL },
+	{ "GET", "recordings", "recording.list", 200, R_CACHE, NULL },
+	{ "POST", "recordings", "recording.start", 201, R_BODY, NULL },
 	{ "POST", "recordings/stop", "recording.stop", 200, 0, NULL },
-	{ "GET", "recordings/{id}", "recording.get", 200, 0, NULL },
+	{ "GET", "recordings/{id}", "recording.get", 200, R_CACHE, NULL },
 	{ "POST", "recordings/{id}/stop", "recording.stop", 200, 0, NULL },
 	{ "DELETE", "recordings/{id}", "recording.delete", 204, 0, NULL },
 	{ "GET", "recordings/{id}/data/{feed}", NULL, 200, 0, recording_data },
 	/* tracks */
-	{ "GET", "tracks", "track.list", 200, 0, NULL },
-	{ "POST", "tracks/build", "track.build", 201, 1, NULL },
-	{ "GET", "tracks/{game}/{track_name}", "track.get", 200, 0, NULL },
+	{ "GET", "tracks", "track.list", 200, R_CACHE, NULL },
+	{ "POST", "tracks/build", "track.build", 201, R_BODY, NULL },
+	{ "GET", "tracks/{game}/{track_name}", "track.get", 200, R_CACHE, NULL },
 	{ "DELETE", "tracks/{game}/{track_name}", "track.delete", 204, 0, NULL },
-	{ "GET", "tracks/{game}/{track_name}/corners", "track.corners", 200, 0, NULL },
+	{ "GET", "tracks/{game}/{track_name}/corners", "track.corners", 200, R_CACHE, NULL },
 	/* car characteristics */
-	{ "GET", "characteristics/cars", "characteristics.list", 200, 0, NULL },
-	{ "GET", "characteristics/cars/{car}", "characteristics.get", 200, 0, NULL },
+	{ "GET", "characteristics/cars", "characteristics.list", 200, R_CACHE, NULL },
+	{ "GET", "characteristics/cars/{car}", "characteristics.get", 200, R_CACHE, NULL },
 	/* metadata */
-	{ "GET", "use-cases", "use_cases.list", 200, 0, NULL },
-	{ "GET", "games", "games.list", 200, 0, NULL },
+	{ "GET", "use-cases", "use_cases.list", 200, R_CACHE, NULL },
+	{ "GET", "games", "games.list", 200, R_CACHE, NULL },
 	/* sessions */
-	{ "GET", "sessions", "session.list", 200, 0, NULL },
-	{ "POST", "sessions", "session.create", 201, 1, NULL },
-	{ "GET", "sessions/{id}", "session.get", 200, 0, NULL },
+	{ "GET", "sessions", "session.list", 200, R_CACHE, NULL },
+	{ "POST", "sessions", "session.create", 201, R_BODY, NULL },
+	{ "GET", "sessions/{id}", "session.get", 200, R_CACHE, NULL },
 	{ "DELETE", "sessions/{id}", "session.delete", 204, 0, NULL },
 	{ "POST", "sessions/{id}/complete", "session.complete", 200, 0, NULL },
 	{ "GET", "sessions/{id}/analysis", "session.analysis", 200, 0, NULL },
 	{ "POST", "sessions/{id}/analyze", "session.analyze", 200, 0, NULL },
 	{ "POST", "sessions/{id}/reopen", "session.reopen", 200, 0, NULL },
-	{ "GET", "sessions/{session_id}/laps", "session.laps", 200, 0, NULL },
+	{ "GET", "sessions/{session_id}/laps", "session.laps", 200, R_CACHE, NULL },
 	/* runs */
-	{ "POST", "sessions/{session_id}/runs", "run.start", 201, 1, NULL },
+	{ "POST", "sessions/{session_id}/runs", "run.start", 201, R_BODY, NULL },
 	{ "POST", "sessions/{session_id}/runs/{run_id}/stop", "run.stop", 200, 0, NULL },
 	{ "DELETE", "sessions/{session_id}/runs/{run_id}", "run.delete", 204, 0, NULL },
-	{ "GET", "sessions/{session_id}/runs/{run_id}", "run.get", 200, 0, NULL },
+	{ "GET", "sessions/{session_id}/runs/{run_id}", "run.get", 200, R_CACHE, NULL },
 	{ "GET", "sessions/{session_id}/runs/{run_id}/export", NULL, 200, 0, export_run },
 };
 
@@ -89,12 +94,29 @@ static int text_ok(const char *s)
 	return 1;
 }
 
+/* Whether the path has the pattern's shape: its segment count and literal
+ * segments. Allocates nothing: most routes are ruled out here. */
+static int shape_matches(const char *pattern, char **seg, int nseg)
+{
+	int i = 0;
+
+	for (const char *p = pattern; *p; i++) {
+		size_t n = strcspn(p, "/");
+		if (i >= nseg || (p[0] != '{' && (strlen(seg[i]) != n || memcmp(p, seg[i], n) != 0)))
+			return 0;
+		p += n + (p[n] == '/');
+	}
+	return i == nseg;
+}
+
 /* Match pattern against seg; captures go into args. 1 match, 0 no, -1 bad param (sent). */
 static int match(struct mg_connection *c, const char *pattern, char **seg, int nseg, json_t *args)
 {
 	char pat[128], *save = NULL, *p;
 	int i = 0;
 
+	if (!shape_matches(pattern, seg, nseg))
+		return 0;
 	snprintf(pat, sizeof pat, "%s", pattern);
 	for (p = strtok_r(pat, "/", &save); p; p = strtok_r(NULL, "/", &save), i++) {
 		if (i >= nseg)
@@ -135,8 +157,9 @@ static int merge_body(struct mg_connection *c, json_t *args)
 		return -1;
 	json_object_foreach(body, key, v) {
 		if (json_object_get(args, key)) {
-			json_decref(body);
+			/* key belongs to body: answer before letting it go */
 			http_error(c, 400, MSG_E_BAD_REQUEST, "\"%s\" comes from the path, not the body", key);
+			json_decref(body);
 			return -1;
 		}
 	}
@@ -177,8 +200,13 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 		return 200;
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
 		const struct route *r = &routes[i];
-		json_t *args = json_object();
-		int m = match(c, r->pattern, seg, nseg, args);
+		json_t *args;
+		int m;
+
+		if (!shape_matches(r->pattern, seg, nseg))
+			continue;
+		args = json_object();
+		m = match(c, r->pattern, seg, nseg, args);
 
 		if (m < 0) {
 			json_decref(args);
@@ -193,7 +221,7 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 			json_decref(args);
 			continue;
 		}
-		if (r->body && merge_body(c, args) < 0) {
+		if ((r->flags & R_BODY) && merge_body(c, args) < 0) {
 			json_decref(args);
 			return 400;
 		}
@@ -202,6 +230,8 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 			json_decref(args);
 			return handled(rc);
 		}
+		if (r->flags & R_CACHE)
+			return handled(cache_reply(c, r->cmd, args));
 		return handled(proxy_reply(c, r->cmd, args, r->status));
 	}
 	if (path_known)

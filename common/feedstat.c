@@ -13,9 +13,19 @@ void feedstat_read(const char *instance, const char *feed, int want_frame, struc
 {
 	struct seg *s = NULL;
 
+	if (seg_attach(&s, instance, feed) < 0) {
+		feedstat_from_seg(NULL, feed, want_frame, out);
+		return;
+	}
+	feedstat_from_seg(s, feed, want_frame, out);
+	seg_close(s);
+}
+
+void feedstat_from_seg(struct seg *s, const char *feed, int want_frame, struct feedstat *out)
+{
 	memset(out, 0, sizeof *out);
 	snprintf(out->name, sizeof out->name, "%.47s", feed);
-	if (seg_attach(&s, instance, feed) < 0)
+	if (!s)
 		return;
 	out->present = 1;
 	out->status = seg_status(s, clock_now_ns());
@@ -25,7 +35,6 @@ void feedstat_read(const char *instance, const char *feed, int want_frame, struc
 	out->pid = seg_header(s)->producer_pid;
 	if (want_frame)
 		out->has_frame = seg_read_latest(s, &out->latest);
-	seg_close(s);
 }
 
 int feedstat_names(const char *instance, char names[][FEEDSTAT_NAME], int max)

@@ -1,7 +1,7 @@
 /*
  * feedstat.h - one feed's status as read from its segment, for the tools that
  * show feeds (pwctl feeds, the API's /api/feeds, /api/live and /metrics).
- * Readers only: attaches read-only, copies, detaches.
+ * Readers only: attaches read-only (or uses the caller's attachment), copies.
  */
 #ifndef PW_FEEDSTAT_H
 #define PW_FEEDSTAT_H
@@ -26,6 +26,8 @@ struct feedstat {
 
 /* Read feed's status (and its newest frame when want_frame). */
 void feedstat_read(const char *instance, const char *feed, int want_frame, struct feedstat *out);
+/* The same from a segment the caller keeps attached (NULL: the feed has none). */
+void feedstat_from_seg(struct seg *s, const char *feed, int want_frame, struct feedstat *out);
 /* Names of the feeds to show: every decoder's feed, then any other segment of
  * this instance in /dev/shm. Returns the count (<= max). */
 int feedstat_names(const char *instance, char names[][FEEDSTAT_NAME], int max);

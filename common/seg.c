@@ -307,13 +307,18 @@ int seg_unlink(const char *instance, const char *feed)
 
 int seg_replaced(struct seg *s)
 {
+	return shm_replaced(s->name, s->ino);
+}
+
+int shm_replaced(const char *name, ino_t ino)
+{
 	struct stat st;
-	int fd = shm_open(s->name, O_RDONLY | O_CLOEXEC, 0);
+	int fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
 	int replaced;
 
 	if (fd < 0)
 		return 1;
-	replaced = fstat(fd, &st) < 0 || st.st_ino != s->ino;
+	replaced = fstat(fd, &st) < 0 || st.st_ino != ino;
 	close(fd);
 	return replaced;
 }

@@ -42,6 +42,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/frame.h"
 
@@ -213,6 +214,9 @@ const char *seg_status_name(enum seg_status st);
 /* 1 when the name now refers to another segment than the one mapped
  * (recreated with a new layout): the reader should re-attach. */
 int seg_replaced(struct seg *s);
+/* The same for any shared-memory object: 1 when name is gone or is no longer
+ * the object with inode ino. */
+int shm_replaced(const char *name, ino_t ino);
 
 /* Accessors */
 const struct seg_header *seg_header(const struct seg *s);

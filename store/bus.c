@@ -71,8 +71,9 @@ void bus_publish_raw(struct store *st, const char *topic, const char *json_text)
 {
 	if (!st->pub)
 		return;
-	if (zmq_send(st->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-		zmq_send(st->pub, json_text, strlen(json_text), ZMQ_DONTWAIT);
+	if (zmq_send(st->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+	    zmq_send(st->pub, json_text, strlen(json_text), ZMQ_DONTWAIT) >= 0)
+		storestat_add(st->stat, STORESTAT_BUS_EVENTS, 1);
 }
 
 void bus_publish(struct store *st, const char *topic, json_t *payload)

@@ -108,9 +108,10 @@ static json_t *h_use_cases(struct store *st, json_t *args, struct cmd_err *err)
 		json_decref(a);
 		return NULL;
 	}
+	/* identifiers only, as the seed's UseCase::all(); the driver's guidance is in
+	 * each session (session.create / session.get) */
 	for (int i = 0; i < UC_COUNT; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s}", "name", use_case_name(i), "guidance",
-						   use_case_guidance(i)));
+		json_array_append_new(a, json_string(use_case_name(i)));
 	return a;
 }
 
@@ -262,10 +263,10 @@ static json_t *h_games(struct store *st, json_t *args, struct cmd_err *err)
 	(void)st;
 	if (only_keys(args, keys, err) < 0)
 		return NULL;
+	/* every game pitwall decodes, as identifiers (the seed's Game enum serialized) */
 	a = json_array();
 	for (unsigned g = 1; g < PW_GAME_COUNT; g++)
-		json_array_append_new(a, json_pack("{s:s, s:s}", "name", frame_game_name(g), "title",
-						   frame_game_title(g)));
+		json_array_append_new(a, json_string(frame_game_name(g)));
 	return a;
 }
 
@@ -291,6 +292,21 @@ static const struct cmd_entry *const tables[] = {
 	track_commands,
 };
 
+/* Commands that change nothing; every other one bumps the state generation. */
+static int read_only(const char *cmd)
+{
+	static const char *const reads[] = { "session.analysis", "session.laps", "recording.data",
+					     "track.corners", NULL };
+	size_t n = strlen(cmd);
+
+	if ((n > 5 && strcmp(cmd + n - 5, ".list") == 0) || (n > 4 && strcmp(cmd + n - 4, ".get") == 0))
+		return 1;
+	for (int i = 0; reads[i]; i++)
+		if (strcmp(cmd, reads[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static char *dispatch(struct store *st, const char *buf, size_t len)
 {
 	struct msg_req req;
@@ -307,6 +323,8 @@ static char *dispatch(struct store *st, const char *buf, size_t len)
 		if (strcmp(c->name, req.cmd) != 0)
 			continue;
 		res = c->fn(st, req.args, &err);
+		if (!read_only(req.cmd))
+			storestat_bump(st->stat); /* before the reply: see common/storestat.h */
 		reply = res ? msg_reply_ok(req.id, res)
 			    : msg_reply_error(req.id, err.code, "%s", err.message);
 		if (!res) {

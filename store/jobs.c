@@ -182,6 +182,7 @@ static void take_result(struct store *st, const char *buf, size_t len)
 			       json_object_get(o, "error") ? json_object_get(o, "error") : json_null());
 	json_decref(s->analysis);
 	s->analysis = an;
+	storestat_add(st->stat, STORESTAT_JOBS_DONE, 1);
 	session_save(st, s);
 	bus_publish(st, json_is_true(json_object_get(o, "ok")) ? "analysis.completed" : "analysis.failed",
 		    json_pack("{s:s, s:s}", "session_id", s->id, "job_id", job_id));
@@ -227,6 +228,7 @@ void jobs_tick(struct store *st, int64_t now_mono)
 			continue;
 		rc = send_job(st, jb, s);
 		if (rc > 0) {
+			storestat_add(st->stat, STORESTAT_JOBS_SENT, 1);
 			if (jb->sent++)
 				log_warn("msg=\"analysis job timed out, sent again\" job=%s session=%s",
 					 jb->id, s->id);

@@ -1090,8 +1090,11 @@ void recordings_tick(struct store *st, int64_t now_ns)
 	int rc;
 
 	(void)now_ns;
-	if (r)
+	storestat_set(st->stat, STORESTAT_RECORDINGS_ACTIVE, r != NULL);
+	if (r) {
 		record_tick(st, r);
+		storestat_progress(st->stat); /* its packet counts and sizes move */
+	}
 	if (mono < rs->next_sync)
 		return;
 	rs->next_sync = mono + REC_SYNC_NS;
@@ -1101,8 +1104,10 @@ void recordings_tick(struct store *st, int64_t now_ns)
 		rec_stop(st, r, reason_of(rc));
 	}
 	for (int i = 0; i < rs->n; i++)
-		if (!rs->v[i]->active && rs->v[i]->dirty)
+		if (!rs->v[i]->active && rs->v[i]->dirty) {
 			manifest_save(rs, rs->v[i]);
+			storestat_bump(st->stat);
+		}
 }
 
 /* The active recording stays active on disk: the next start resumes it. */

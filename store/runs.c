@@ -50,7 +50,9 @@ struct run_live {
 	uint64_t appended;
 	uint64_t extra_only;                 /* merged frames not stored (primary gaps) */
 	int64_t last_sync, last_save;        /* monotonic */
-	int dirty;
+	int dirty;                           /* the session file needs saving */
+	uint64_t changes;                    /* bumped with dirty: what readers see changed */
+	uint64_t progress;                   /* only the durable frame count moved */
 	struct pw_frame batch[BATCH];
 	int nbatch;
 };
@@ -89,6 +91,14 @@ static void cache_meta(struct store *st, struct session *s, struct run *r)
 		snprintf(r->game, sizeof r->game, "%.*s", (int)sizeof r->game - 1, m.game);
 	if (m.track[0])
 		snprintf(r->track, sizeof r->track, "%.*s", (int)sizeof r->track - 1, m.track);
+}
+
+/* The run's visible state changed (frame count, laps, losses): its session
+ * file needs saving, and readers of the status page a new generation. */
+static void mark_changed(struct run_live *l)
+{
+	l->dirty = 1;
+	l->changes++;
 }
 
 static void live_free(struct run_live *l)
@@ -133,7 +143,7 @@ static void track_laps(struct run_live *l, struct run *r, const struct pw_frame 
 		lap_to_json(&ev[i].lap, buf, sizeof buf);
 		if (!(o = json_loads(buf, 0, &jerr)))
 			continue;
-		l->dirty = 1;
+		mark_changed(l);
 		if (ev[i].kind == LAP_INVALIDATED)
 			json_array_foreach(r->laps, j, old)
 				if (json_equal(json_object_get(old, "number"), json_object_get(o, "number")) &&
@@ -231,8 +241,9 @@ static int drain_run(struct store *st, struct run_live *l, struct run *r, int64_
 			total += i;
 			if (k == 0 && l->cur[0].missed != before) {
 				r->frames_lost += l->cur[0].missed - before;
+				storestat_add(st->stat, STORESTAT_FRAMES_LOST, l->cur[0].missed - before);
 				r->data_truncated = 1;
-				l->dirty = 1;
+				mark_changed(l);
 				log_warn("msg=\"run lost frames: the ring lapped the store\" run=%s lost=%llu",
 					 r->id, (unsigned long long)(l->cur[0].missed - before));
 			}
@@ -245,14 +256,18 @@ static int drain_run(struct store *st, struct run_live *l, struct run *r, int64_
 	return rc ? rc : flush_batch(l);
 }
 
-static int sync_run(struct run_live *l, struct run *r)
+static int sync_run(struct store *st, struct run_live *l, struct run *r)
 {
 	struct framefile_stats fs;
 	int rc = framefile_sync(l->w);
 
 	framefile_stats(l->w, &fs);
-	if (r->frame_count != fs.frames_synced)
+	if (r->frame_count != fs.frames_synced) {
 		l->dirty = 1;
+		l->progress++;
+	}
+	if (fs.frames_synced > r->frame_count)
+		storestat_add(st->stat, STORESTAT_FRAMES_PERSISTED, fs.frames_synced - r->frame_count);
 	r->frame_count = fs.frames_synced;
 	return rc;
 }
@@ -285,6 +300,8 @@ static int finish_run(struct store *st, struct run_live *l, struct run *r, const
 	else
 		framefile_close(l->w);
 	l->w = NULL;
+	if (rc == 0 && fs.frames > r->frame_count) /* the close made the rest durable */
+		storestat_add(st->stat, STORESTAT_FRAMES_PERSISTED, fs.frames - r->frame_count);
 	r->frame_count = rc == 0 ? fs.frames : fs.frames_synced;
 	r->recording = 0;
 	r->end_marker = (int64_t)l->cur[0].next;
@@ -318,6 +335,7 @@ void runs_tick(struct store *st, int64_t now_ns)
 
 	for (struct run_live *l = st->live; l; l = next) {
 		struct run *r = live_run(l);
+		uint64_t changes = l->changes, progress = l->progress;
 		int rc;
 
 		next = l->next;
@@ -325,19 +343,32 @@ void runs_tick(struct store *st, int64_t now_ns)
 			continue;
 		rc = drain_run(st, l, r, now_ns);
 		if (rc == 0 && mono - l->last_sync >= SYNC_NS) {
-			rc = sync_run(l, r);
+			rc = sync_run(st, l, r);
 			l->last_sync = mono;
 		}
+		if (l->changes != changes)
+			storestat_bump(st->stat);
+		else if (l->progress != progress)
+			storestat_progress(st->stat);
 		if (rc < 0) {
 			fail_run(st, l, r, rc);
 			continue;
 		}
 		if (l->dirty && mono - l->last_save >= SAVE_NS) {
-			if (session_save(st, l->s) == 0)
+			if (session_write(st, l->s) == 0) /* its changes were announced as they came */
 				l->dirty = 0;
 			l->last_save = mono;
 		}
 	}
+}
+
+int runs_recording(const struct store *st)
+{
+	int n = 0;
+
+	for (const struct run_live *l = st->live; l; l = l->next)
+		n++;
+	return n;
 }
 
 void runs_fini(struct store *st)
@@ -354,7 +385,7 @@ void runs_fini(struct store *st)
 				pop_merged(l, r);
 				flush_batch(l);
 			}
-			sync_run(l, r);
+			sync_run(st, l, r);
 			session_save(st, l->s);
 		}
 		framefile_close(l->w);
@@ -402,6 +433,7 @@ static void stop_on_load(struct store *st, struct session *s, struct run *r, con
 	if (lost || strcmp(reason, "capture_gone") == 0)
 		r->data_truncated = 1;
 	r->frames_lost += lost;
+	storestat_add(st->stat, STORESTAT_FRAMES_LOST, lost);
 	snprintf(r->stop_reason, sizeof r->stop_reason, "%s", reason);
 	session_save(st, s);
 	bus_publish(st, "run.stopped", run_event(s, r));
@@ -607,6 +639,7 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 		}
 		cache_meta(st, s, r);
 		if ((res = saved(st, s, err))) {
+			json_decref(res); /* the answer is the run, not the session */
 			l->next = st->live;
 			st->live = l;
 			bus_publish(st, "run.started", run_event(s, r));
@@ -658,6 +691,7 @@ static json_t *h_run_delete(struct store *st, json_t *args, struct cmd_err *err)
 	struct session *s;
 	struct run *r;
 	char path[4400], id[ID_LEN + 1];
+	json_t *res;
 	int idx, rc;
 
 	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "session_id", err)) ||
@@ -675,8 +709,9 @@ static json_t *h_run_delete(struct store *st, json_t *args, struct cmd_err *err)
 	json_decref(r->laps);
 	memmove(&s->runs[idx], &s->runs[idx + 1], (size_t)(s->nruns - idx - 1) * sizeof *r);
 	s->nruns--;
-	if (!saved(st, s, err))
+	if (!(res = saved(st, s, err)))
 		return NULL;
+	json_decref(res);
 	bus_publish(st, "run.deleted", json_pack("{s:s, s:s}", "session_id", s->id, "run_id", id));
 	return json_null();
 }

@@ -332,6 +332,14 @@ struct session *session_new(struct store *st, enum use_case uc, const char *labe
 
 int session_save(struct store *st, struct session *s)
 {
+	int rc = session_write(st, s);
+
+	storestat_bump(st->stat); /* even on failure: the in-memory state changed */
+	return rc;
+}
+
+int session_write(struct store *st, struct session *s)
+{
 	char path[4400];
 	json_t *o = session_file_json(s);
 	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
@@ -370,5 +378,6 @@ int session_delete(struct store *st, struct session *s)
 			break;
 		}
 	session_free(s);
+	storestat_bump(st->stat);
 	return 0;
 }

@@ -56,6 +56,16 @@ static int bind_router(struct store *st)
 	return 0;
 }
 
+/* The status page (common/storestat.h): heartbeat and counters, each loop. */
+static void publish_status(struct store *st, int64_t now)
+{
+	storestat_set(st->stat, STORESTAT_COMMANDS, st->cmds);
+	storestat_set(st->stat, STORESTAT_COMMANDS_REFUSED, st->cmd_errors);
+	storestat_set(st->stat, STORESTAT_SESSIONS, (uint64_t)st->nsessions);
+	storestat_set(st->stat, STORESTAT_RUNS_RECORDING, (uint64_t)runs_recording(st));
+	storestat_beat(st->stat, now);
+}
+
 int main(int argc, char **argv)
 {
 	static struct store st;
@@ -96,6 +106,9 @@ int main(int argc, char **argv)
 		zmq_ctx_term(st.zctx);
 		return 1;
 	}
+	if ((rc = storestat_open(&st.stat, st.cfg.instance)) < 0)
+		log_warn("msg=\"no status page: readers ask the store for everything\" error=\"%s\"",
+			 strerror(-rc));
 	rc = runs_resume(&st);
 	log_info("msg=started sessions=%d resumed_runs=%d cmd=%s", st.nsessions, rc, st.cfg.cmd);
 	while (!stop_requested) {
@@ -109,6 +122,7 @@ int main(int argc, char **argv)
 		runs_tick(&st, now);
 		recordings_tick(&st, now);
 		jobs_tick(&st, clock_mono_ns());
+		publish_status(&st, now);
 	}
 	log_info("msg=stopping commands=%llu refused=%llu", (unsigned long long)st.cmds,
 		 (unsigned long long)st.cmd_errors);
@@ -117,6 +131,8 @@ int main(int argc, char **argv)
 	jobs_fini(&st);
 	feeds_fini(&st);
 	bus_stop(&st);
+	storestat_stopped(st.stat);
+	storestat_close(st.stat);
 	zmq_close(st.router);
 	zmq_ctx_term(st.zctx);
 	return 0;

@@ -23,6 +23,7 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/seg.h"
+#include "common/storestat.h"
 
 #define STORE_MAX_SESSIONS 100000
 #define STORE_MAX_RUNS 256            /* per session */
@@ -92,6 +93,7 @@ struct store {
 	struct recordings *rec;
 	struct jobs *jobs;
 	int publish_frames;                /* frame.<feed> on the bus (PITWALL_BUS_FRAMES=0 turns off) */
+	struct storestat *stat;            /* the status page: heartbeat, generation, counters (may be NULL) */
 };
 
 /* bus.c */
@@ -116,8 +118,12 @@ int use_case_parse(const char *name);  /* -1 when unknown */
 int sessions_load(struct store *st);
 struct session *session_find(struct store *st, const char *id);
 struct session *session_new(struct store *st, enum use_case uc, const char *label);
-/* Durably write the session's metadata file (atomic replace). */
+/* Durably write the session's metadata file (atomic replace), and move the
+ * state generation (common/storestat.h): what readers see changed. */
 int session_save(struct store *st, struct session *s);
+/* The same without moving the generation: for a periodic save of changes
+ * already announced. */
+int session_write(struct store *st, struct session *s);
 /* Remove the session's files and drop it from memory. */
 int session_delete(struct store *st, struct session *s);
 json_t *session_json(const struct session *s);
@@ -138,6 +144,8 @@ struct seg *feed_seg(struct store *st, const char *name);
 int runs_resume(struct store *st);
 /* Drain every recording run from its ring(s); make frames durable each second. */
 void runs_tick(struct store *st, int64_t now_ns);
+/* How many runs are recording. */
+int runs_recording(const struct store *st);
 /* Sync and close every writer; runs stay "recording" so a restart resumes them. */
 void runs_fini(struct store *st);
 int run_frames_path(const struct store *st, const struct session *s, const struct run *r,

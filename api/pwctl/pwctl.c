@@ -36,7 +36,8 @@ static void usage(FILE *out)
 		"  sessions                   list sessions (table; --json for JSON)\n"
 		"  session create USE_CASE [--label L]\n"
 		"  session get|delete|complete|reopen|analysis ID\n"
-		"  use-cases                  use cases and their driver guidance\n"
+		"  use-cases                  the valid use cases (the driver's guidance is in\n"
+		"                             each session: session create|get)\n"
 		"  events [PREFIX] [--count N] [--timeout S]\n"
 		"                             print bus messages (topic and JSON) as they come\n"
 		"  run start SESSION FEED [--label L] [--merge FEEDS]\n"
@@ -381,8 +382,8 @@ static int sub_help(const char *cmd)
 		{ "events", "usage: pwctl events [PREFIX] [--count N] [--timeout S]\nPrints bus messages "
 			    "whose topic starts with PREFIX (all when absent) as \"topic json\" lines; "
 			    "topics are listed in docs/store.md.\n" },
-		{ "use-cases", "usage: pwctl use-cases\nThe use cases and the guidance the driver gets "
-			       "for each.\n" },
+		{ "use-cases", "usage: pwctl use-cases\nThe valid use cases, a JSON array of names. The "
+			       "guidance the driver gets is in each session (pwctl session create|get).\n" },
 		{ "call", "usage: pwctl call CMD [JSON-ARGS]\nSends any store command (docs/store.md) "
 			  "and prints its result; errors go to stderr with their code.\n" },
 	};

@@ -1,12 +1,25 @@
 #!/usr/bin/env python3
 """api_contract.py BASE_URL - contract tests of pw-api against the seed's REST
 reference: status codes and response shapes of every endpoint, the full flow
-of a session, and bad input of every kind. Prints PASS/FAIL lines; exit 1 on
-any failure. Run by tests/integration/test_api.sh with the stack up."""
+of a session, and bad input of every kind.
+
+api_contract.py BASE_URL --flow PW_SIM KSUDP_PORT FORZA_PORT - the analysis
+chain over HTTP only, driven by the emulator: a shift_points session of
+full-throttle pulls (forza) analysed by the workers, the car's characteristics,
+a track_mapping session of left/right boundary laps (ksudp) built into a track
+model, the track endpoints, and deletes. Needs pw-analyze workers, captures of
+both feeds and nothing else sending on the ksudp port (the emulator is the AC
+server there).
+
+Prints PASS/FAIL lines; exit 1 on any failure. Run by
+tests/integration/test_api.sh with the stack up."""
 import json
+import re
+import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 BASE = sys.argv[1].rstrip("/")
@@ -48,6 +61,193 @@ SESSION_KEYS = {"id", "use_case", "label", "status", "created_at", "completed_at
 RUN_KEYS = {"id", "label", "feed_name", "status", "start_marker", "end_marker", "frame_count",
             "data_truncated"}
 
+TRACK_KEYS = {"game", "track_name", "center_line", "left_boundary", "right_boundary", "track_width",
+              "heading", "curvature", "corners", "sectors", "source", "created_at"}
+GEAR_KEYS = {"gear", "min_rpm", "max_rpm", "min_speed_kmh", "max_speed_kmh"}
+
+
+def feed_frames(feed):
+    s, _, t = req("GET", "/api/feeds")
+    rows = [f for f in (js(t) or []) if f.get("feed") == feed] if s == 200 else []
+    return rows[0].get("frames", 0) if rows else 0
+
+
+def drive(sim, port, sid, label, mode, laps, feed):
+    """One run over HTTP: start it, let the emulator send MODE for LAPS laps as
+    fast as it can (test_analysis.sh's invocation), wait until the capture has
+    decoded every frame it sent, stop it. Returns (stopped run, truth, frames sent)."""
+    s, _, t = req("POST", "/api/sessions/%s/runs" % sid, {"feed_name": feed, "label": label})
+    run = js(t)
+    check("flow: POST .../runs 201, recording (%s on %s)" % (label, feed),
+          s == 201 and RUN_KEYS <= set(run) and run["status"] == "recording" and run["label"] == label, t)
+    if s != 201:
+        return None, None, 0
+    f0 = feed_frames(feed)
+    # ksudp: the capture handshakes with the emulator within 2 s; it ends after its laps
+    p = subprocess.run([sim, "--feed", feed, "--port", str(port), "--mode", mode, "--laps", str(laps),
+                        "--rate", "60", "--fast", "--seed", "3"], capture_output=True, timeout=60)
+    truth = json.loads(p.stdout.decode().splitlines()[0])
+    sent = [int(n) for n in re.findall(r"\bframes=(\d+)", p.stderr.decode())]
+    sent = sent[-1] if sent else 0
+    # every frame sent is in the ring (or the count stopped growing: lost frames then
+    # show in frame_count below)
+    deadline, last, since = time.monotonic() + 15, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        n = feed_frames(feed) - f0
+        if n >= sent > 0:
+            break
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since > 1.5 and n > 0:
+            break
+        time.sleep(0.05)
+    s, _, t = req("POST", "/api/sessions/%s/runs/%s/stop" % (sid, run["id"]))
+    stopped = js(t)
+    check("flow: POST .../runs/{run_id}/stop 200: the %s run holds all %d frames the emulator sent"
+          % (label, sent),
+          p.returncode == 0 and s == 200 and RUN_KEYS <= set(stopped) and stopped["status"] == "stopped"
+          and stopped["frame_count"] == sent > 0 and stopped["data_truncated"] is False
+          and stopped["end_marker"] - stopped["start_marker"] >= sent,
+          (p.returncode, s, t, sent))
+    return stopped, truth, sent
+
+
+def analysis_of(sid, seconds=30):
+    """GET .../analysis until it is no longer pending (a bounded loop)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        s, _, t = req("GET", "/api/sessions/%s/analysis" % sid)
+        a = js(t)
+        if s != 200 or not (isinstance(a, dict) and a.get("status") == "pending") or \
+                time.monotonic() > deadline:
+            return s, a, t
+        time.sleep(0.1)
+
+
+def flow(sim, ksudp_port, forza_port):
+    # --- shift points: pulls on forza (it has the game's clock) -> analysis -> characteristics
+    s, _, t = req("POST", "/api/sessions", {"use_case": "shift_points", "label": "flow pulls"})
+    sess = js(t)
+    check("flow: POST /api/sessions 201, active, no runs, the use case's guidance",
+          s == 201 and SESSION_KEYS <= set(sess) and sess["status"] == "active" and sess["runs"] == []
+          and isinstance(sess["guidance"], str) and sess["guidance"] != "", t)
+    sid = sess["id"]
+    run, truth, sent = drive(sim, forza_port, sid, "pulls", "pulls", 3, "forza")
+    s, _, t = req("GET", "/api/sessions/" + sid)
+    got = js(t)
+    car = got.get("car_name") if s == 200 else None
+    check("flow: GET /api/sessions/{id}: the stopped run and the car's name",
+          s == 200 and [r["id"] for r in got["runs"]] == [run["id"]] and got["runs"][0]["status"] == "stopped"
+          and isinstance(car, str) and car != "", t)
+    s, _, t = req("POST", "/api/sessions/%s/complete" % sid)
+    done = js(t)
+    check("flow: POST .../complete 200: completed, analysis pending with a job id",
+          s == 200 and done["status"] == "completed" and done["analysis"]["status"] == "pending"
+          and done["analysis"]["job_id"], t)
+    s, a, t = analysis_of(sid)
+    check("flow: GET .../analysis 200 within 30 s: the shift points of every gear",
+          s == 200 and isinstance(a, dict) and "status" not in a
+          and {"gears", "recommended_shift_rpm", "runs_analyzed", "total_frames_analyzed"} <= set(a)
+          and a["runs_analyzed"] == 1 and a["total_frames_analyzed"] == run["frame_count"]
+          and [g["gear"] for g in a["gears"]][:5] == [1, 2, 3, 4, 5]
+          and all(GEAR_KEYS | {"optimal_upshift_rpm"} <= set(g) for g in a["gears"]), t)
+    rec = truth["recommended_shift_rpm"]
+    check("flow: the analysis' recommended shift rpm within 3 % of the emulator's truth",
+          isinstance(a, dict) and abs(a.get("recommended_shift_rpm", 0) - rec) / rec < 0.03,
+          (a.get("recommended_shift_rpm") if isinstance(a, dict) else a, rec))
+    s, _, t = req("GET", "/api/sessions/" + sid)
+    check("flow: the session holds the same analysis", s == 200 and js(t)["analysis"] == a, t)
+
+    s, _, t = req("GET", "/api/characteristics/cars")
+    cars = js(t)
+    mine = [c for c in cars if c.get("car_name") == car] if s == 200 and isinstance(cars, list) else []
+    check("flow: GET /api/characteristics/cars 200: the car, one session, its recommended shift rpm",
+          len(mine) == 1 and set(mine[0]) == {"car_name", "session_count", "recommended_shift_rpm"}
+          and mine[0]["session_count"] == 1
+          and abs(mine[0]["recommended_shift_rpm"] - a["recommended_shift_rpm"]) < 1, t)
+    car_path = "/api/characteristics/cars/" + urllib.parse.quote(car or "x", safe="")
+    s, _, t = req("GET", car_path)
+    d = js(t)
+    check("flow: GET /api/characteristics/cars/{car} 200: per-gear rpm and speed ranges",
+          s == 200 and {"car_name", "gears", "recommended_shift_rpm", "session_count"} <= set(d)
+          and d["car_name"] == car and d["session_count"] == 1 and len(d["gears"]) >= 5
+          and all(GEAR_KEYS <= set(g) and g["min_rpm"] <= g["max_rpm"] for g in d["gears"]), t)
+
+    # --- track mapping: left and right boundary laps on ksudp -> build -> tracks ------------
+    s, _, t = req("POST", "/api/sessions", {"use_case": "track_mapping"})
+    tsid = js(t)["id"] if s == 201 else "00000000-0000-4000-8000-000000000000"
+    check("flow: POST /api/sessions 201 (track_mapping)", s == 201 and js(t)["use_case"] == "track_mapping", t)
+    _, truth_left, _ = drive(sim, ksudp_port, tsid, "left", "left", 1, "ksudp")
+    drive(sim, ksudp_port, tsid, "right", "right", 1, "ksudp")
+    s, _, t = req("POST", "/api/tracks/build", {"session_id": tsid})
+    check("flow: POST /api/tracks/build before complete: 409", s == 409 and error_object(t, "conflict"), t)
+    s, _, t = req("POST", "/api/sessions/%s/complete" % tsid)
+    check("flow: POST .../complete 200 (track_mapping)", s == 200 and js(t)["status"] == "completed", t)
+    s, _, t = req("POST", "/api/tracks/build", {"session_id": tsid})
+    model = js(t)
+    tt = truth_left["track"] if truth_left else {"name": "?", "corner_count": -1, "corners": []}
+    ok = s == 201 and isinstance(model, dict) and TRACK_KEYS <= set(model)
+    n = len(model["center_line"]) if ok else 0
+    check("flow: POST /api/tracks/build 201: the seed's TrackModel from the left/right runs",
+          ok and model["source"] == "boundary_recording" and model["game"] == "assetto_corsa"
+          and model["track_name"] == tt["name"] and n > 100
+          and all(len(model[k]) == n for k in ("left_boundary", "right_boundary", "track_width", "heading",
+                                               "curvature"))
+          and all(len(pt) == 2 for pt in model["center_line"]) and model["sectors"], str(t)[:300])
+    check("flow: the track model's corners are the emulator's track's (count and directions)",
+          ok and [c["direction"] for c in model["corners"]] == [c["direction"] for c in tt["corners"]]
+          and len(model["corners"]) == tt["corner_count"] > 0,
+          ([c.get("direction") for c in model.get("corners", [])] if ok else t, tt["corner_count"]))
+    game, track = (model["game"], model["track_name"]) if ok else ("assetto_corsa", "pitwall_ring")
+    tpath = "/api/tracks/%s/%s" % (game, track)
+    s, _, t = req("GET", "/api/tracks")
+    rows = [r for r in (js(t) or []) if r.get("game") == game and r.get("track_name") == track]
+    check("flow: GET /api/tracks 200: the track's summary with its corner count",
+          s == 200 and len(rows) == 1
+          and set(rows[0]) == {"game", "track_name", "source", "created_at", "corner_count"}
+          and rows[0]["corner_count"] == tt["corner_count"] and rows[0]["source"] == "boundary_recording", t)
+    s, _, t = req("GET", tpath)
+    got = js(t)
+    check("flow: GET /api/tracks/{game}/{track_name} 200: the model that was built",
+          s == 200 and ok and TRACK_KEYS <= set(got)
+          and all(got[k] == model[k] for k in TRACK_KEYS - {"created_at"}), str(t)[:300])
+    s, _, t = req("GET", tpath + "/corners")
+    corners = js(t)
+    check("flow: GET /api/tracks/{game}/{track_name}/corners 200: the model's corners",
+          s == 200 and ok and corners == model["corners"]
+          and all({"index", "direction", "apex_dist_m", "angle_deg", "min_radius_m"} <= set(c) for c in corners),
+          str(t)[:300])
+    s, a, t = analysis_of(tsid)
+    check("flow: GET .../analysis of the track_mapping session 200 (the other worker's result)",
+          s == 200 and isinstance(a, dict) and a.get("status") not in ("pending", "failed"), str(t)[:300])
+
+    # --- deletes: 204, then gone ----------------------------------------------------------
+    s, _, t = req("DELETE", tpath)
+    check("flow: DELETE /api/tracks/{game}/{track_name} 204, no body", s == 204 and not t, t)
+    s, _, t = req("GET", tpath)
+    check("flow: the deleted track: 404", s == 404 and error_object(t, "not_found"), t)
+    s, _, t = req("GET", "/api/tracks")
+    check("flow: GET /api/tracks no longer lists it",
+          s == 200 and not any(r.get("game") == game and r.get("track_name") == track for r in js(t)), t)
+    for x, uc in ((tsid, "track_mapping"), (sid, "shift_points")):
+        s, _, t = req("DELETE", "/api/sessions/" + x)
+        check("flow: DELETE /api/sessions/{id} 204, no body (%s)" % uc, s == 204 and not t, t)
+        s, _, t = req("GET", "/api/sessions/" + x)
+        check("flow: the deleted %s session: 404" % uc, s == 404 and error_object(t, "not_found"), t)
+    s, _, t = req("GET", car_path)
+    check("flow: the car's only session deleted: its characteristics 404", s == 404 and error_object(t, "not_found"), t)
+
+
+if len(sys.argv) > 2:
+    if sys.argv[2:3] != ["--flow"] or len(sys.argv) != 6:
+        sys.exit(__doc__)
+    try:
+        flow(sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    except Exception as e:  # a broken step must show as a FAIL line, not only a traceback
+        check("flow: completes without an unexpected error", False, "%s: %s" % (type(e).__name__, e))
+        raise
+    sys.exit(1 if FAILS else 0)
+
 # --- metadata and live -------------------------------------------------------------
 s, _, t = req("GET", "/api/health")
 check("GET /api/health 200 with status", s == 200 and js(t)["status"] == "ok", t)
@@ -61,18 +261,20 @@ check("GET /api/feeds: counters of every feed",
       s == 200 and {"feed", "status", "received", "decoded", "wrong_size", "unknown_format", "kernel_drops"}
       <= set(js(t)[0]), t)
 s, _, t = req("GET", "/api/use-cases")
-check("GET /api/use-cases: the four use cases",
-      s == 200 and sorted(u["name"] for u in js(t)) == ["car_grip", "general", "shift_points", "track_mapping"], t)
+check("GET /api/use-cases: the four use case names as strings (the seed's UseCase::all())",
+      s == 200 and js(t) == ["shift_points", "car_grip", "track_mapping", "general"], t)
 s, _, t = req("GET", "/api/games")
-names = [g["name"] for g in js(t)]
-check("GET /api/games: every decoded game, the seed's four included",
-      s == 200 and {"assetto_corsa", "assetto_corsa_competizione", "project_cars_1", "project_cars_2"} <= set(names)
-      and len(names) >= 11, t)
+names = js(t)
+check("GET /api/games: every decoded game as a name string, the seed's four included",
+      s == 200 and isinstance(names, list) and all(isinstance(g, str) for g in names)
+      and {"assetto_corsa", "assetto_corsa_competizione", "project_cars_1", "project_cars_2"} <= set(names)
+      and len(names) >= 11 and len(set(names)) == len(names), t)
 
 # --- sessions and runs: the full flow -------------------------------------------------
 s, h, t = req("POST", "/api/sessions", {"use_case": "shift_points", "label": "contract"})
 sess = js(t)
-check("POST /api/sessions 201 with the seed's session shape", s == 201 and SESSION_KEYS <= set(sess), t)
+check("POST /api/sessions 201 with the seed's session shape, the use case's guidance in it",
+      s == 201 and SESSION_KEYS <= set(sess) and isinstance(sess["guidance"], str) and sess["guidance"], t)
 sid = sess["id"]
 s, _, t = req("GET", "/api/sessions")
 check("GET /api/sessions lists it", s == 200 and any(x["id"] == sid for x in js(t)), t)

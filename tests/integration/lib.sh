@@ -42,8 +42,8 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -f /dev/shm/pitwall."$INST".* /dev/shm/pitwall."$INST"b.*
-	rm -rf "$TMP"
+	rm -f /dev/shm/pitwall."$INST".* /dev/shm/pitwall."$INST"b.* /dev/shm/pitwall-store."$INST" /dev/shm/pitwall-store."$INST"b
+	[ -n "${PW_KEEP_TMP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"
 }
 trap cleanup EXIT
 

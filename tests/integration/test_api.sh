@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Integration: pw-api contract tests (tests/integration/api_contract.py) with
-# the real stack behind it (pw-sim -> pw-capture -> pw-store + pw-analyze),
+# the real stack behind it (pw-sim -> pw-capture -> pw-store + two pw-analyze),
+# then the analysis chain over HTTP only (api_contract.py --flow: the emulator
+# drives pulls on forza and boundary laps on ksudp, as in test_analysis.sh),
 # then the store stopped (503), token security, and promtool on /metrics.
 . "$(dirname "$0")/lib.sh"
 bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 KS=$(free_udp_port)
+FZ=$(free_udp_port)
 AP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export PITWALL_FEEDS=ksudp:$KS PITWALL_API_PORT=$AP
+export PITWALL_FEEDS=ksudp:$KS,forza:$FZ PITWALL_API_PORT=$AP
 API_BIN=${PW_API_BIN:-$BIN/pw-api}
 URL=http://127.0.0.1:$AP
 # up = the API answers and reaches the store (a degraded health is HTTP 200 too)
@@ -17,17 +20,26 @@ api_up() {
 store_up() { "$BIN/pwctl" call use_cases.list >/dev/null 2>&1; }
 
 start sim "$BIN/pw-sim" --feed ksudp --port "$KS" --rate 60 --quiet
+SIM=$LAST_PID
 wait_for 5 test -s "$TMP/sim.out"
 start cap "$BIN/pw-capture" --feed ksudp --port "$KS" --game-host 127.0.0.1
+start capfz "$BIN/pw-capture" --feed forza --port "$FZ" --bind 127.0.0.1
 start store "$BIN/pw-store"
 STORE=$LAST_PID
 wait_for 30 store_up || fail "pw-store answers"
-start worker "$BIN/pw-analyze"
+start worker1 "$BIN/pw-analyze"
+start worker2 "$BIN/pw-analyze"
 start api "$API_BIN"
 API=$LAST_PID
 wait_for 30 api_up || fail "pw-api answers and reaches the store"
 wait_for 10 feed_at_least ksudp frames 60
-python3 "$ROOT/tests/integration/api_contract.py" "$URL"
+python3 "$ROOT/tests/integration/api_contract.py" "$URL" || FAILED=1
+
+# the flow over HTTP: the emulator is the AC server on the ksudp port, so the
+# endless one stops first (the capture re-handshakes with each boundary run's)
+kill "$SIM"
+wait "$SIM" 2>/dev/null
+python3 "$ROOT/tests/integration/api_contract.py" "$URL" --flow "$BIN/pw-sim" "$KS" "$FZ" || FAILED=1
 
 if command -v promtool >/dev/null; then
 	python3 -c 'import urllib.request,sys; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/metrics").read().decode())' "$URL" |
@@ -38,6 +50,7 @@ fi
 
 # the store stops answering: 503 with the error object, the API stays up
 kill -STOP "$STORE"
+sleep 0.3 # the API reuses answers while the store's heartbeat is < 100 ms old (docs/api.md)
 code=$(python3 - "$URL" <<'PY'
 import json, sys, urllib.request, urllib.error
 try:

@@ -19,8 +19,11 @@ start events "$PW" events --count 4 --timeout 20
 wait_for 5 test -e "$TMP/events.out"
 sleep 0.5 # a SUB socket needs a moment before publishers' messages reach it
 
-n=$("$PW" use-cases | jget '.__len__()')
-check "four use cases with guidance" test "$n" = 4
+check "use-cases: the four use case names, the seed's shape (strings)" \
+	test "$("$PW" use-cases | jget '.__str__()')" = "['shift_points', 'car_grip', 'track_mapping', 'general']"
+check "games.list: every decoded game as a name, the seed's four first" \
+	test "$("$PW" call games.list | jget '[:4] + [len(d) >= 11, len(set(d)) == len(d), all(isinstance(g, str) for g in d)]')" = \
+	"['assetto_corsa', 'assetto_corsa_competizione', 'project_cars_1', 'project_cars_2', True, True, True]"
 out=$("$PW" session create car_grip --label "grip test")
 id=$(echo "$out" | jget '["id"]')
 check "session create returns an active session with guidance" \

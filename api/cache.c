@@ -1,0 +1,280 @@
+/*
+ * cache.c - answers of the store's read commands (GET /api/sessions and the
+ * other lists and gets), reused while the store's state has not changed.
+ *
+ * The store runs every command in one loop, so a GET that goes there waits
+ * behind everything else it does. Its status page (common/storestat.h)
+ * carries a generation that moves before the store answers any command that
+ * changed something, whenever a session file is written, and whenever a
+ * recording run's visible state moves. An answer fetched while the
+ * generation was G is therefore still exactly right while it is G, and is
+ * served from here without asking the store.
+ *
+ * Only the progress of a recording (a run's frame count, a recording's packet
+ * counts) moves the page's separate progress counter. An answer that is
+ * behind on progress alone is still served to others while one request
+ * fetches the new one: nobody caused that change, so nobody can be waiting
+ * to read it, and the answer is a round trip old at most.
+ *
+ * The page's heartbeat decides whether the store is alive: when it is older
+ * than STORESTAT_FRESH_NS (or the store stopped cleanly) nothing is served
+ * from here and the request goes to the store, which then answers or times
+ * out with 503, as without the cache.
+ *
+ * Concurrency: a slot table under a read-write lock holds reference-counted
+ * responses (head and body, written as they are). Hits only take the read
+ * lock, so a reader preempted while holding it stalls no other reader (32
+ * connections on 2 cores: holders do get descheduled). Misses for the same key are
+ * serialised by a fill lock, so a burst of requests after a change asks the
+ * store once, not once per connection.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "common/clock.h"
+#include "common/msg.h"
+#include "common/storestat.h"
+
+#define SLOTS 64
+#define FILL_LOCKS 16
+#define KEY_MAX 192
+#define REATTACH_NS (1000 * NS_PER_MS)
+
+struct blob {
+	_Atomic int ref;
+	size_t len;
+	char data[];
+};
+
+struct slot {
+	char key[KEY_MAX];
+	uint64_t gen, progress;
+	_Atomic uint64_t used;              /* for eviction: the least recently used goes */
+	struct blob *b;
+};
+
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct slot slots[SLOTS];
+static _Atomic uint64_t tick;
+static pthread_mutex_t fill[FILL_LOCKS] = {
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER,
+};
+
+/* the store's page: attached lazily, re-attached when it was replaced */
+static pthread_rwlock_t page_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct storestat *page;
+static _Atomic int64_t next_attach_ns;
+
+static _Atomic unsigned long long hits, misses, behind;
+
+static void blob_put(struct blob *b)
+{
+	if (b && atomic_fetch_sub(&b->ref, 1) == 1)
+		free(b);
+}
+
+/* (Re-)attach the page when there is none or it went stale and was replaced;
+ * at most once a second, by one thread. */
+static void maybe_attach(int64_t now)
+{
+	int64_t due = atomic_load(&next_attach_ns);
+	struct storestat *fresh = NULL;
+
+	if (now < due || !atomic_compare_exchange_strong(&next_attach_ns, &due, now + REATTACH_NS))
+		return;
+	pthread_rwlock_rdlock(&page_lock);
+	int keep = page && !storestat_replaced(page);
+	pthread_rwlock_unlock(&page_lock);
+	if (keep || storestat_attach(&fresh, g_api.cfg.instance) < 0)
+		return;
+	pthread_rwlock_wrlock(&page_lock);
+	storestat_close(page);
+	page = fresh;
+	pthread_rwlock_unlock(&page_lock);
+}
+
+/* The store's generation (0: not fresh) and progress. */
+static uint64_t generation(uint64_t *progress)
+{
+	int64_t now = clock_now_ns();
+	uint64_t g;
+
+	pthread_rwlock_rdlock(&page_lock);
+	g = storestat_fresh(page, now, progress);
+	pthread_rwlock_unlock(&page_lock);
+	if (g == 0)
+		maybe_attach(now);
+	return g;
+}
+
+uint64_t cache_generation(void)
+{
+	uint64_t progress;
+
+	return generation(&progress);
+}
+
+int cache_store_counters(uint64_t out[], int64_t *heartbeat_ns, int *pid)
+{
+	struct storestat_page *p;
+	int ok = 0;
+
+	cache_generation(); /* attaches when needed */
+	pthread_rwlock_rdlock(&page_lock);
+	if ((p = storestat_page(page))) {
+		for (int i = 0; i < STORESTAT_COUNT; i++)
+			out[i] = atomic_load_explicit(&p->v[i], memory_order_relaxed);
+		*heartbeat_ns = atomic_load(&p->heartbeat_ns);
+		*pid = atomic_load(&p->pid);
+		ok = 1;
+	}
+	pthread_rwlock_unlock(&page_lock);
+	return ok;
+}
+
+void cache_stats(unsigned long long *hit, unsigned long long *miss, unsigned long long *behind_progress)
+{
+	*hit = atomic_load(&hits);
+	*miss = atomic_load(&misses);
+	*behind_progress = atomic_load(&behind);
+}
+
+/* The slot's response for key at generation gen, referenced, and the progress
+ * it was fetched at; NULL if none. */
+static struct blob *lookup(const char *key, uint64_t gen, uint64_t *progress)
+{
+	struct blob *b = NULL;
+
+	pthread_rwlock_rdlock(&lock);
+	for (int i = 0; i < SLOTS; i++)
+		if (slots[i].b && slots[i].gen == gen && strcmp(slots[i].key, key) == 0) {
+			b = slots[i].b;
+			*progress = slots[i].progress;
+			atomic_fetch_add(&b->ref, 1);
+			atomic_store_explicit(&slots[i].used, atomic_fetch_add(&tick, 1) + 1,
+					      memory_order_relaxed);
+			break;
+		}
+	pthread_rwlock_unlock(&lock);
+	return b;
+}
+
+static void insert(const char *key, uint64_t gen, uint64_t progress, struct blob *b)
+{
+	struct slot *victim = &slots[0];
+
+	atomic_fetch_add(&b->ref, 1); /* the table's reference */
+	pthread_rwlock_wrlock(&lock);
+	for (int i = 0; i < SLOTS; i++) {
+		if (slots[i].b && strcmp(slots[i].key, key) == 0) {
+			victim = &slots[i];
+			break;
+		}
+		if (!slots[i].b || slots[i].used < victim->used)
+			victim = &slots[i];
+	}
+	blob_put(victim->b);
+	snprintf(victim->key, sizeof victim->key, "%s", key);
+	victim->gen = gen;
+	victim->progress = progress;
+	victim->b = b;
+	atomic_store(&victim->used, atomic_fetch_add(&tick, 1) + 1);
+	pthread_rwlock_unlock(&lock);
+}
+
+static int send_blob(struct mg_connection *c, struct blob *b)
+{
+	int rc;
+
+	http_count(200);
+	rc = mg_write(c, b->data, b->len);
+	blob_put(b);
+	return rc > 0 ? 200 : -1;
+}
+
+static unsigned hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+int cache_reply(struct mg_connection *c, const char *cmd, json_t *args)
+{
+	char key[KEY_MAX], *argtext, code[64], message[512];
+	uint64_t prog, have;
+	uint64_t gen = generation(&prog);
+	pthread_mutex_t *f;
+	struct blob *b;
+	json_t *res = NULL;
+	size_t len;
+	char *all;
+	int n;
+
+	argtext = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+	n = snprintf(key, sizeof key, "%s %s", cmd, argtext ? argtext : "");
+	free(argtext);
+	if (gen == 0 || n < 0 || (size_t)n >= sizeof key) /* the store looks down, or an odd key */
+		return proxy_reply(c, cmd, args, 200);
+	f = &fill[hash(key) % FILL_LOCKS];
+	if ((b = lookup(key, gen, &have))) {
+		if (have == prog) {
+			atomic_fetch_add(&hits, 1);
+			json_decref(args);
+			return send_blob(c, b);
+		}
+		if (pthread_mutex_trylock(f) != 0) { /* behind on progress only, and being refreshed */
+			atomic_fetch_add(&behind, 1);
+			json_decref(args);
+			return send_blob(c, b);
+		}
+		blob_put(b); /* this request refreshes it */
+	} else {
+		pthread_mutex_lock(f);
+	}
+	gen = generation(&prog); /* it may have moved while we waited */
+	if (gen == 0) { /* the store stopped beating meanwhile: no queueing behind the lock */
+		pthread_mutex_unlock(f);
+		return proxy_reply(c, cmd, args, 200);
+	}
+	if ((b = lookup(key, gen, &have))) {
+		if (have == prog) { /* another request fetched it meanwhile */
+			pthread_mutex_unlock(f);
+			atomic_fetch_add(&hits, 1);
+			json_decref(args);
+			return send_blob(c, b);
+		}
+		blob_put(b);
+	}
+	atomic_fetch_add(&misses, 1);
+	/* gen and prog were read before asking: an answer is never labelled newer than it is */
+	if (proxy_call(cmd, args, &res, code, sizeof code, message, sizeof message) < 0) {
+		pthread_mutex_unlock(f);
+		return http_error(c, http_status_for(code), code, "%s", message);
+	}
+	all = http_response(200, res, &len);
+	b = all ? malloc(sizeof *b + len) : NULL;
+	if (!b) {
+		pthread_mutex_unlock(f);
+		free(all);
+		return http_error(c, 500, MSG_E_INTERNAL, "out of memory");
+	}
+	atomic_init(&b->ref, 1);
+	b->len = len;
+	memcpy(b->data, all, len);
+	free(all);
+	insert(key, gen, prog, b);
+	pthread_mutex_unlock(f);
+	return send_blob(c, b);
+}
