@@ -69,6 +69,9 @@ int http_file(struct mg_connection *c, const char *path, const char *type, const
 /* Call the store: 0 with *result (caller decrefs) or -1 with code/message. args stolen. */
 int proxy_call(const char *cmd, json_t *args, json_t **result, char *code, size_t code_cap,
 	       char *message, size_t msg_cap);
+/* What of a store answer HTTP clients see: drops server-internal fields
+ * (frames_path). Returns res. */
+json_t *proxy_public(json_t *res);
 /* Call and answer the request: success_status with the result (204: no body),
  * or the mapped error status. */
 int proxy_reply(struct mg_connection *c, const char *cmd, json_t *args, int success_status);

@@ -263,7 +263,7 @@ int cache_reply(struct mg_connection *c, const char *cmd, json_t *args)
 		pthread_mutex_unlock(f);
 		return http_error(c, http_status_for(code), code, "%s", message);
 	}
-	all = http_response(200, res, &len);
+	all = http_response(200, proxy_public(res), &len);
 	b = all ? malloc(sizeof *b + len) : NULL;
 	if (!b) {
 		pthread_mutex_unlock(f);

@@ -53,6 +53,14 @@ int proxy_call(const char *cmd, json_t *args, json_t **result, char *code, size_
 	return rc;
 }
 
+json_t *proxy_public(json_t *res)
+{
+	/* where a run's frames lie on the server's disk is for pwctl and the export */
+	if (json_is_object(res))
+		json_object_del(res, "frames_path");
+	return res;
+}
+
 int proxy_reply(struct mg_connection *c, const char *cmd, json_t *args, int success_status)
 {
 	char code[64], message[512];
@@ -60,6 +68,7 @@ int proxy_reply(struct mg_connection *c, const char *cmd, json_t *args, int succ
 
 	if (proxy_call(cmd, args, &res, code, sizeof code, message, sizeof message) < 0)
 		return http_error(c, http_status_for(code), code, "%s", message);
+	proxy_public(res);
 	if (success_status == 204) {
 		json_decref(res);
 		return http_json(c, 204, NULL);

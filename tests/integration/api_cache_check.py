@@ -167,7 +167,8 @@ def consistency(feed):
               m.get("pitwall_store_runs_recording") == 1, m.get("pitwall_store_runs_recording"))
         stopped = pwctl("run", "stop", sid, run["id"])
         _, r = cl.json(path)
-        shown = {k: r.get(k) for k in stopped}  # run.get adds laps and frames_path
+        shown = {k: r.get(k) for k in stopped}  # run.get adds laps
+        check("GET run does not show where its frames lie on the server", "frames_path" not in r, sorted(r))
         check("a stopped run reads stopped at once, as the store answered",
               shown == stopped, {"api": shown, "store": stopped})
         check("its frame_count is end - start", r["frame_count"] == r["end_marker"] - r["start_marker"], r)
