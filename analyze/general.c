@@ -90,7 +90,6 @@
  * Pure: no I/O, no globals.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1204,19 +1203,6 @@ static json_t *result(struct gen *g)
 
 /* ---- entry point ---- */
 
-static json_t *fail(struct an_err *err, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static json_t *fail(struct an_err *err, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-	return NULL;
-}
-
 static int prepare(struct gen *g, const struct an_input *in, struct an_err *err)
 {
 	memset(g, 0, sizeof *g);
@@ -1250,12 +1236,16 @@ json_t *an_general(const struct an_input *in, struct an_err *err)
 	json_t *res = NULL;
 	size_t frames = 0;
 
-	if (!in || (in->nruns && !in->runs))
-		return fail(err, AN_E_BAD_INPUT, "no input, or runs missing");
+	if (!in || (in->nruns && !in->runs)) {
+		an_fail(err, AN_E_BAD_INPUT, "no input, or runs missing");
+		return NULL;
+	}
 	for (size_t r = 0; r < in->nruns; r++)
 		frames += in->runs[r].frames ? in->runs[r].n : 0;
-	if (frames == 0)
-		return fail(err, AN_E_NO_DATA, "no frames in the session's %zu runs", in->nruns);
+	if (frames == 0) {
+		an_fail(err, AN_E_NO_DATA, "no frames in the session's %zu runs", in->nruns);
+		return NULL;
+	}
 	if (prepare(&g, in, err))
 		goto out;
 	for (size_t r = 0; r < in->nruns && !g.oom; r++) {
@@ -1276,10 +1266,10 @@ json_t *an_general(const struct an_input *in, struct an_err *err)
 	if (g.oom) {
 		no_memory(err);
 	} else if (g.laps.n == 0) {
-		fail(err, AN_E_NO_DATA,
-		     "no lap completed in %zu frames of %zu runs (laps need the lap counter, the "
-		     "spline or the lap distance, and a crossing of the line)",
-		     g.frames, g.runs);
+		an_fail(err, AN_E_NO_DATA,
+			"no lap completed in %zu frames of %zu runs (laps need the lap counter, the "
+			"spline or the lap distance, and a crossing of the line)",
+			g.frames, g.runs);
 	} else if (!(res = result(&g))) {
 		no_memory(err);
 	}
