@@ -1,11 +1,11 @@
 /* frame.c - frame names and the JSON/CSV encodings of DESIGN §2 (see frame.h). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/frame.h"
+#include "common/out.h"
 
 static const char *const game_names[PW_GAME_COUNT] = {
 	"unknown",
@@ -121,25 +121,6 @@ void meta_strcpy(char *dst, size_t cap, const char *src, size_t n)
 	memset(dst + o, 0, cap - o);
 }
 
-/* A bounded output buffer with snprintf semantics: len counts what was needed. */
-struct out {
-	char *buf;
-	size_t cap, len;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = o->len < o->cap ? o->cap - o->len : 0;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->len += (size_t)n;
-}
 
 /* A decimal that reads back as exactly the same value: short when it can be
  * (0.1f prints "0.1"), else the 9 significant digits a float needs or the
@@ -152,7 +133,7 @@ static void put_num(struct out *o, double v, int is_double)
 	snprintf(tmp, sizeof tmp, "%.*g", is_double ? 15 : 6, v);
 	if (is_double ? strtod(tmp, NULL) != v : strtof(tmp, NULL) != (float)v)
 		snprintf(tmp, sizeof tmp, "%.*g", is_double ? 17 : 9, v);
-	put(o, "%s", tmp);
+	out_printf(o, "%s", tmp);
 }
 
 /* The value of channel bit b: n numbers in v[]; returns n (0: not a numeric channel). */
@@ -225,7 +206,7 @@ static int has_value(unsigned b, double v)
 static void put_value(struct out *o, unsigned b, double v, int is_int)
 {
 	if (is_int)
-		put(o, "%lld", (long long)v);
+		out_printf(o, "%lld", (long long)v);
 	else
 		put_num(o, v, (1ull << b) == FRAME_P_GAME_TIME);
 }
@@ -235,7 +216,7 @@ static void put_json_value(struct out *o, unsigned b, double v, int is_int)
 	if (has_value(b, v))
 		put_value(o, b, v, is_int);
 	else
-		put(o, "null");
+		out_printf(o, "null");
 }
 
 size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
@@ -246,7 +227,7 @@ size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 
 	if (cap)
 		buf[0] = 0;
-	put(&o, "{\"seq\":%llu,\"t_ns\":%lld,\"feed\":\"%s\",\"game\":\"%s\",\"game_session\":%llu",
+	out_printf(&o, "{\"seq\":%llu,\"t_ns\":%lld,\"feed\":\"%s\",\"game\":\"%s\",\"game_session\":%llu",
 	    (unsigned long long)f->seq, (long long)f->t_ns, frame_feed_name(f->feed),
 	    frame_game_name(f->game), (unsigned long long)f->game_session);
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
@@ -255,33 +236,33 @@ size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 		if (!(f->present & (1ull << b)))
 			continue;
 		n = channel_values(f, b, v, &is_int);
-		put(&o, ",\"%s\":", channel_names[b]);
+		out_printf(&o, ",\"%s\":", channel_names[b]);
 		if (n == 1) {
 			put_json_value(&o, b, v[0], is_int);
 			continue;
 		}
-		put(&o, "[");
+		out_printf(&o, "[");
 		for (int i = 0; i < n; i++) {
 			if (i)
-				put(&o, ",");
+				out_printf(&o, ",");
 			put_json_value(&o, b, v[i], is_int);
 		}
-		put(&o, "]");
+		out_printf(&o, "]");
 	}
 	if (f->flags_known) {
 		int first = 1;
 
-		put(&o, ",\"flags\":{");
+		out_printf(&o, ",\"flags\":{");
 		for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
 			if (!(f->flags_known & (1u << b)))
 				continue;
-			put(&o, "%s\"%s\":%s", first ? "" : ",", flag_names[b],
+			out_printf(&o, "%s\"%s\":%s", first ? "" : ",", flag_names[b],
 			    (f->flags & (1u << b)) ? "true" : "false");
 			first = 0;
 		}
-		put(&o, "}");
+		out_printf(&o, "}");
 	}
-	put(&o, "}");
+	out_printf(&o, "}");
 	return o.len;
 }
 
@@ -306,19 +287,19 @@ size_t frame_csv_header(char *buf, size_t cap)
 	frame_init(&zero, PW_GAME_UNKNOWN, PW_FEED_NONE);
 	if (cap)
 		buf[0] = 0;
-	put(&o, "seq,t_ns,feed,game,game_session");
+	out_printf(&o, "seq,t_ns,feed,game,game_session");
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		int n = channel_values(&zero, b, v, &is_int);
 
 		if (n == 1) {
-			put(&o, ",%s", channel_names[b]);
+			out_printf(&o, ",%s", channel_names[b]);
 			continue;
 		}
 		for (int i = 0; i < n; i++)
-			put(&o, ",%s_%s", channel_names[b], suffixes(b, n)[i]);
+			out_printf(&o, ",%s_%s", channel_names[b], suffixes(b, n)[i]);
 	}
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++)
-		put(&o, ",%s", flag_names[b]);
+		out_printf(&o, ",%s", flag_names[b]);
 	return o.len;
 }
 
@@ -330,7 +311,7 @@ size_t frame_to_csv(const struct pw_frame *f, char *buf, size_t cap)
 
 	if (cap)
 		buf[0] = 0;
-	put(&o, "%llu,%lld,%s,%s,%llu", (unsigned long long)f->seq, (long long)f->t_ns,
+	out_printf(&o, "%llu,%lld,%s,%s,%llu", (unsigned long long)f->seq, (long long)f->t_ns,
 	    frame_feed_name(f->feed), frame_game_name(f->game),
 	    (unsigned long long)f->game_session);
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
@@ -338,15 +319,15 @@ size_t frame_to_csv(const struct pw_frame *f, char *buf, size_t cap)
 		int on = (f->present & (1ull << b)) != 0;
 
 		for (int i = 0; i < n; i++) {
-			put(&o, ",");
+			out_printf(&o, ",");
 			if (on && has_value(b, v[i]))
 				put_value(&o, b, v[i], is_int);
 		}
 	}
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
-		put(&o, ",");
+		out_printf(&o, ",");
 		if (f->flags_known & (1u << b))
-			put(&o, "%d", (f->flags >> b) & 1);
+			out_printf(&o, "%d", (f->flags >> b) & 1);
 	}
 	return o.len;
 }

@@ -1,10 +1,10 @@
 /* laps.c - see laps.h */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/out.h"
 #include "store/laps.h"
 
 #define WRAP_HI 0.9            /* spline before the line ... */
@@ -871,61 +871,42 @@ const char *lap_event_name(unsigned kind)
 
 /* ---- JSON ---- */
 
-/* A bounded output buffer with snprintf semantics: len counts what was needed. */
-struct out {
-	char *buf;
-	size_t cap, len;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = o->len < o->cap ? o->cap - o->len : 0;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->len += (size_t)n;
-}
 
 static void put_ms(struct out *o, const char *sep, int32_t ms)
 {
 	if (ms >= 0)
-		put(o, "%s%ld", sep, (long)ms);
+		out_printf(o, "%s%ld", sep, (long)ms);
 	else
-		put(o, "%snull", sep);
+		out_printf(o, "%snull", sep);
 }
 
 static void put_kmh(struct out *o, const char *name, float v)
 {
 	if (v >= 0.0f && isfinite(v))
-		put(o, ",\"%s\":%.2f", name, (double)v);
+		out_printf(o, ",\"%s\":%.2f", name, (double)v);
 	else
-		put(o, ",\"%s\":null", name);
+		out_printf(o, ",\"%s\":null", name);
 }
 
 static void put_lap(struct out *o, const struct lap *lap)
 {
-	put(o, "{\"number\":%lu", (unsigned long)lap->number);
+	out_printf(o, "{\"number\":%lu", (unsigned long)lap->number);
 	put_ms(o, ",\"time_ms\":", lap->time_ms);
 	put_ms(o, ",\"measured_ms\":", lap->measured_ms);
 	put_ms(o, ",\"sector_ms\":[", lap->sector_ms[0]);
 	put_ms(o, ",", lap->sector_ms[1]);
 	put_ms(o, ",", lap->sector_ms[2]);
-	put(o, "],\"valid\":%s,\"invalid_reason\":\"%s\",\"personal_best\":%s",
+	out_printf(o, "],\"valid\":%s,\"invalid_reason\":\"%s\",\"personal_best\":%s",
 	    lap->valid ? "true" : "false", lap_reason_name(lap->invalid_reason),
 	    lap->personal_best ? "true" : "false");
-	put(o, ",\"game_session\":%llu,\"start_seq\":%llu,\"end_seq\":%llu",
+	out_printf(o, ",\"game_session\":%llu,\"start_seq\":%llu,\"end_seq\":%llu",
 	    (unsigned long long)lap->game_session, (unsigned long long)lap->start_seq,
 	    (unsigned long long)lap->end_seq);
-	put(o, ",\"start_t_ns\":%lld,\"end_t_ns\":%lld", (long long)lap->start_t_ns,
+	out_printf(o, ",\"start_t_ns\":%lld,\"end_t_ns\":%lld", (long long)lap->start_t_ns,
 	    (long long)lap->end_t_ns);
 	put_kmh(o, "min_speed_kmh", lap->min_speed_kmh);
 	put_kmh(o, "max_speed_kmh", lap->max_speed_kmh);
-	put(o, ",\"frames\":%lu}", (unsigned long)lap->frames);
+	out_printf(o, ",\"frames\":%lu}", (unsigned long)lap->frames);
 }
 
 size_t lap_to_json(const struct lap *lap, char *buf, size_t cap)
@@ -944,14 +925,14 @@ size_t lap_event_to_json(const struct lap_event *ev, char *buf, size_t cap)
 
 	if (cap)
 		buf[0] = '\0';
-	put(&o, "{\"event\":\"%s\"", lap_event_name(ev->kind));
+	out_printf(&o, "{\"event\":\"%s\"", lap_event_name(ev->kind));
 	if (ev->kind == LAP_SESSION_CHANGED) {
-		put(&o, ",\"from_session\":%llu,\"to_session\":%llu}",
+		out_printf(&o, ",\"from_session\":%llu,\"to_session\":%llu}",
 		    (unsigned long long)ev->from_session, (unsigned long long)ev->to_session);
 	} else {
-		put(&o, ",\"lap\":");
+		out_printf(&o, ",\"lap\":");
 		put_lap(&o, &ev->lap);
-		put(&o, "}");
+		out_printf(&o, "}");
 	}
 	return o.len;
 }
