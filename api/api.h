@@ -84,7 +84,7 @@ int cache_reply(struct mg_connection *c, const char *cmd, json_t *args);
 uint64_t cache_generation(void);
 /* The store's counters from its status page: 1, or 0 when there is none. */
 /* out has STORESTAT_COUNT entries (common/storestat.h). */
-int cache_store_counters(uint64_t out[], int64_t *heartbeat_ns, int *pid);
+int cache_store_counters(uint64_t out[]);
 /* Answers served from the cache, fetched from the store, and served while
  * behind on a recording's progress only (one request refreshing them). */
 void cache_stats(unsigned long long *hits, unsigned long long *misses, unsigned long long *behind);

@@ -123,7 +123,7 @@ uint64_t cache_generation(void)
 	return generation(&progress);
 }
 
-int cache_store_counters(uint64_t out[], int64_t *heartbeat_ns, int *pid)
+int cache_store_counters(uint64_t out[])
 {
 	struct storestat_page *p;
 	int ok = 0;
@@ -133,8 +133,6 @@ int cache_store_counters(uint64_t out[], int64_t *heartbeat_ns, int *pid)
 	if ((p = storestat_page(page))) {
 		for (int i = 0; i < STORESTAT_COUNT; i++)
 			out[i] = atomic_load_explicit(&p->v[i], memory_order_relaxed);
-		*heartbeat_ns = atomic_load(&p->heartbeat_ns);
-		*pid = atomic_load(&p->pid);
 		ok = 1;
 	}
 	pthread_rwlock_unlock(&page_lock);

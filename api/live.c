@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/feedstat.h"
 #include "common/msg.h"
+#include "common/out.h"
 #include "common/storestat.h"
 
 static json_t *counters(const struct feedstat *f)
@@ -356,34 +357,30 @@ int live_handle(struct mg_connection *c, const char *method, char **seg, int nse
 }
 
 /* The store's counters from its status page, and our cache's. */
-static void store_metrics(char *out, size_t cap, size_t *lenp)
+static void store_metrics(struct out *o)
 {
 	uint64_t v[STORESTAT_COUNT];
 	unsigned long long hits, misses, behind;
-	int64_t beat;
-	int pid;
-	size_t len = *lenp;
 
-#define EMIT(...) (len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, __VA_ARGS__))
 	cache_stats(&hits, &misses, &behind);
-	EMIT("# HELP pitwall_api_cache_hits_total Store reads answered from the API's cache.\n"
-	     "# TYPE pitwall_api_cache_hits_total counter\npitwall_api_cache_hits_total %llu\n", hits);
-	EMIT("# HELP pitwall_api_cache_misses_total Store reads the cache passed to the store.\n"
-	     "# TYPE pitwall_api_cache_misses_total counter\npitwall_api_cache_misses_total %llu\n", misses);
-	EMIT("# HELP pitwall_api_cache_behind_total Cached answers served behind on a recording's progress while one request refreshed them.\n"
-	     "# TYPE pitwall_api_cache_behind_total counter\npitwall_api_cache_behind_total %llu\n", behind);
-	EMIT("# HELP pitwall_store_up 1 when the store's status page beat in the last %lld ms.\n"
-	     "# TYPE pitwall_store_up gauge\npitwall_store_up %d\n", STORESTAT_FRESH_NS / NS_PER_MS,
-	     cache_generation() != 0);
-	if (cache_store_counters(v, &beat, &pid))
+	out_printf(o, "# HELP pitwall_api_cache_hits_total Store reads answered from the API's cache.\n"
+	              "# TYPE pitwall_api_cache_hits_total counter\npitwall_api_cache_hits_total %llu\n", hits);
+	out_printf(o, "# HELP pitwall_api_cache_misses_total Store reads the cache passed to the store.\n"
+	              "# TYPE pitwall_api_cache_misses_total counter\npitwall_api_cache_misses_total %llu\n", misses);
+	out_printf(o, "# HELP pitwall_api_cache_behind_total Cached answers served behind on a recording's progress while one request refreshed them.\n"
+	              "# TYPE pitwall_api_cache_behind_total counter\npitwall_api_cache_behind_total %llu\n", behind);
+	out_printf(o, "# HELP pitwall_store_up 1 when the store's status page beat in the last %lld ms.\n"
+	              "# TYPE pitwall_store_up gauge\npitwall_store_up %d\n", STORESTAT_FRESH_NS / NS_PER_MS,
+	              cache_generation() != 0);
+	if (cache_store_counters(v))
 		for (int i = 0; i < STORESTAT_COUNT; i++) {
 			const struct storestat_desc *d = storestat_describe((enum storestat_counter)i);
-			EMIT("# HELP %s %s\n# TYPE %s %s\n%s %llu\n", d->metric, d->help, d->metric,
-			     d->gauge ? "gauge" : "counter", d->metric, (unsigned long long)v[i]);
+			out_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", d->metric, d->help, d->metric,
+			              d->gauge ? "gauge" : "counter", d->metric, (unsigned long long)v[i]);
 		}
-#undef EMIT
-	*lenp = len;
 }
+
+#define METRICS_MAX 262144
 
 /* Prometheus text exposition format 0.0.4. */
 int metrics_handle(struct mg_connection *c, void *cbdata)
@@ -402,75 +399,71 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 	};
 	struct feedstat *rows = calloc(FEEDSTAT_MAX, sizeof *rows);
 	int n = rows ? read_all(rows, 0) : 0;
-	size_t cap = 262144, len = 0;
-	char *out = malloc(cap), head[160];
+	char *buf = malloc(METRICS_MAX), head[160];
+	struct out out = { buf, buf ? METRICS_MAX : 0, 0 }, *o = &out; /* no buffer: nothing fits */
 
 	(void)cbdata;
 	if (!api_authorized(c)) {
 		free(rows);
-		free(out);
+		free(buf);
 		return 401;
 	}
-#define EMIT(...) (len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, __VA_ARGS__))
-	for (size_t k = 0; out && k < sizeof ctr / sizeof *ctr; k++) {
-		EMIT("# HELP %s %s\n# TYPE %s counter\n", ctr[k].name, ctr[k].help, ctr[k].name);
+	for (size_t k = 0; k < sizeof ctr / sizeof *ctr; k++) {
+		out_printf(o, "# HELP %s %s\n# TYPE %s counter\n", ctr[k].name, ctr[k].help, ctr[k].name);
 		for (int i = 0; i < n; i++)
-			EMIT("%s{feed=\"%s\"} %llu\n", ctr[k].name, rows[i].name,
-			     (unsigned long long)rows[i].v[ctr[k].stat]);
+			out_printf(o, "%s{feed=\"%s\"} %llu\n", ctr[k].name, rows[i].name,
+			              (unsigned long long)rows[i].v[ctr[k].stat]);
 	}
-	if (out) {
-		EMIT("# HELP pitwall_feed_up 1 when the feed received a packet in the last 2 s.\n"
-		     "# TYPE pitwall_feed_up gauge\n");
-		for (int i = 0; i < n; i++)
-			EMIT("pitwall_feed_up{feed=\"%s\"} %d\n", rows[i].name, rows[i].status == SEG_UP);
-		EMIT("# HELP pitwall_feed_frames_per_second Frames per second over the last second.\n"
-		     "# TYPE pitwall_feed_frames_per_second gauge\n");
-		for (int i = 0; i < n; i++)
-			EMIT("pitwall_feed_frames_per_second{feed=\"%s\"} %.3f\n", rows[i].name,
-			     rows[i].v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0);
-		EMIT("# HELP pitwall_api_requests_total HTTP requests answered.\n# TYPE pitwall_api_requests_total counter\n"
-		     "pitwall_api_requests_total %llu\n", (unsigned long long)g_api.requests);
-		EMIT("# HELP pitwall_api_errors_total HTTP error responses by class.\n# TYPE pitwall_api_errors_total counter\n"
-		     "pitwall_api_errors_total{class=\"4xx\"} %llu\npitwall_api_errors_total{class=\"5xx\"} %llu\n",
-		     (unsigned long long)g_api.errors_4xx, (unsigned long long)g_api.errors_5xx);
-		EMIT("# HELP pitwall_api_store_calls_total Commands sent to the store.\n# TYPE pitwall_api_store_calls_total counter\n"
-		     "pitwall_api_store_calls_total %llu\n", (unsigned long long)g_api.store_calls);
-		EMIT("# HELP pitwall_api_store_unavailable_total Store commands that got no answer in time.\n"
-		     "# TYPE pitwall_api_store_unavailable_total counter\npitwall_api_store_unavailable_total %llu\n",
-		     (unsigned long long)g_api.store_unavailable);
-		store_metrics(out, cap, &len);
-		if (g_ws) {
-			static struct ws_stats w;
-			ws_stats(g_ws, &w);
-			EMIT("# HELP ws_clients_connected WebSocket clients connected.\n# TYPE ws_clients_connected gauge\n"
-			     "ws_clients_connected %llu\n", (unsigned long long)w.clients);
-			EMIT("# HELP ws_frames_sent_total WebSocket messages sent, by type.\n# TYPE ws_frames_sent_total counter\n");
-			for (unsigned t = 0; t < WS_T_COUNT; t++)
-				if (w.sent[t])
-					EMIT("ws_frames_sent_total{type=\"%s\"} %llu\n", ws_type_name(t),
-					     (unsigned long long)w.sent[t]);
-			EMIT("# HELP ws_frames_dropped_total WebSocket messages dropped, by type and reason.\n"
-			     "# TYPE ws_frames_dropped_total counter\n");
-			for (unsigned t = 0; t < WS_T_COUNT; t++)
-				for (unsigned r = 0; r < WS_DROP_COUNT; r++)
-					if (w.dropped[t][r] || (t == 0 && r == 0))
-						EMIT("ws_frames_dropped_total{type=\"%s\",reason=\"%s\"} %llu\n",
-						     ws_type_name(t), ws_drop_name(r),
-						     (unsigned long long)w.dropped[t][r]);
-		}
+	out_printf(o, "# HELP pitwall_feed_up 1 when the feed received a packet in the last 2 s.\n"
+	              "# TYPE pitwall_feed_up gauge\n");
+	for (int i = 0; i < n; i++)
+		out_printf(o, "pitwall_feed_up{feed=\"%s\"} %d\n", rows[i].name, rows[i].status == SEG_UP);
+	out_printf(o, "# HELP pitwall_feed_frames_per_second Frames per second over the last second.\n"
+	              "# TYPE pitwall_feed_frames_per_second gauge\n");
+	for (int i = 0; i < n; i++)
+		out_printf(o, "pitwall_feed_frames_per_second{feed=\"%s\"} %.3f\n", rows[i].name,
+		              rows[i].v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0);
+	out_printf(o, "# HELP pitwall_api_requests_total HTTP requests answered.\n# TYPE pitwall_api_requests_total counter\n"
+	              "pitwall_api_requests_total %llu\n", (unsigned long long)g_api.requests);
+	out_printf(o, "# HELP pitwall_api_errors_total HTTP error responses by class.\n# TYPE pitwall_api_errors_total counter\n"
+	              "pitwall_api_errors_total{class=\"4xx\"} %llu\npitwall_api_errors_total{class=\"5xx\"} %llu\n",
+	              (unsigned long long)g_api.errors_4xx, (unsigned long long)g_api.errors_5xx);
+	out_printf(o, "# HELP pitwall_api_store_calls_total Commands sent to the store.\n# TYPE pitwall_api_store_calls_total counter\n"
+	              "pitwall_api_store_calls_total %llu\n", (unsigned long long)g_api.store_calls);
+	out_printf(o, "# HELP pitwall_api_store_unavailable_total Store commands that got no answer in time.\n"
+	              "# TYPE pitwall_api_store_unavailable_total counter\npitwall_api_store_unavailable_total %llu\n",
+	              (unsigned long long)g_api.store_unavailable);
+	store_metrics(o);
+	if (g_ws) {
+		struct ws_stats w; /* per request: handlers run on many threads */
+		ws_stats(g_ws, &w);
+		out_printf(o, "# HELP ws_clients_connected WebSocket clients connected.\n# TYPE ws_clients_connected gauge\n"
+		              "ws_clients_connected %llu\n", (unsigned long long)w.clients);
+		out_printf(o, "# HELP ws_frames_sent_total WebSocket messages sent, by type.\n# TYPE ws_frames_sent_total counter\n");
+		for (unsigned t = 0; t < WS_T_COUNT; t++)
+			if (w.sent[t])
+				out_printf(o, "ws_frames_sent_total{type=\"%s\"} %llu\n", ws_type_name(t),
+				              (unsigned long long)w.sent[t]);
+		out_printf(o, "# HELP ws_frames_dropped_total WebSocket messages dropped, by type and reason.\n"
+		              "# TYPE ws_frames_dropped_total counter\n");
+		for (unsigned t = 0; t < WS_T_COUNT; t++)
+			for (unsigned r = 0; r < WS_DROP_COUNT; r++)
+				if (w.dropped[t][r] || (t == 0 && r == 0))
+					out_printf(o, "ws_frames_dropped_total{type=\"%s\",reason=\"%s\"} %llu\n",
+					              ws_type_name(t), ws_drop_name(r),
+					              (unsigned long long)w.dropped[t][r]);
 	}
-#undef EMIT
-	if (!out || len >= cap) {
+	if (out.len >= out.cap) {
 		free(rows);
-		free(out);
+		free(buf);
 		return http_error(c, 500, MSG_E_INTERNAL, "metrics did not fit");
 	}
-	g_api.requests++;
+	http_count(200);
 	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-		 "Content-Length: %zu\r\n\r\n", len);
+		 "Content-Length: %zu\r\n\r\n", out.len);
 	mg_write(c, head, strlen(head));
-	mg_write(c, out, len);
+	mg_write(c, buf, out.len);
 	free(rows);
-	free(out);
+	free(buf);
 	return 200;
 }
