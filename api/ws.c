@@ -1321,25 +1321,18 @@ static void fanout(struct ws *ws, struct ws_msg *m, int feed)
 
 static void feed_attach(struct ws *ws, struct ws_feed *f, int64_t now)
 {
-	struct seg *s = NULL;
-	int err;
+	int rc = seg_follow(&f->seg, &f->next_attach_ns, ws->instance, f->name, now, WS_ATTACH_RETRY_NS);
 
-	if (f->seg && !seg_replaced(f->seg))
-		return;
-	if (now < f->next_attach_ns)
-		return;
-	f->next_attach_ns = now + WS_ATTACH_RETRY_NS;
-	err = seg_attach(&s, ws->instance, f->name);
-	if (err < 0) {
-		if (err != -ENOENT && !f->attach_warned)
+	if (rc < 0) {
+		if (rc != -ENOENT && !f->attach_warned)
 			log_warn("msg=\"ws: cannot attach feed segment\" feed=%s error=\"%s\"", f->name,
-				 strerror(-err));
-		f->attach_warned = err != -ENOENT;
+				 strerror(-rc));
+		f->attach_warned = rc != -ENOENT;
 		return;
 	}
+	if (rc == SEG_FOLLOW_SAME)
+		return;
 	f->attach_warned = false;
-	seg_close(f->seg);
-	f->seg = s;
 	f->json_valid = false;
 }
 

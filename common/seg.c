@@ -310,6 +310,24 @@ int seg_replaced(struct seg *s)
 	return shm_replaced(s->name, s->ino);
 }
 
+int seg_follow(struct seg **segp, int64_t *next_try_ns, const char *instance, const char *feed,
+	       int64_t now_ns, int64_t retry_ns)
+{
+	struct seg *s = NULL;
+	int err, had = *segp != NULL;
+
+	if (had && !seg_replaced(*segp))
+		return SEG_FOLLOW_SAME;
+	if (now_ns < *next_try_ns)
+		return SEG_FOLLOW_SAME;
+	*next_try_ns = now_ns + retry_ns;
+	if ((err = seg_attach(&s, instance, feed)) < 0)
+		return err;
+	seg_close(*segp);
+	*segp = s;
+	return had ? SEG_FOLLOW_REPLACED : SEG_FOLLOW_NEW;
+}
+
 int shm_replaced(const char *name, ino_t ino)
 {
 	struct stat st;

@@ -214,6 +214,15 @@ const char *seg_status_name(enum seg_status st);
 /* 1 when the name now refers to another segment than the one mapped
  * (recreated with a new layout): the reader should re-attach. */
 int seg_replaced(struct seg *s);
+/* Follow a feed's segment for a long-lived reader: attach it when *segp is
+ * NULL or the name now refers to a re-created segment, trying at most once
+ * per retry_ns (*next_try_ns keeps the time). A new segment replaces the old
+ * one, which is closed; a failed attach keeps the old one. Returns
+ * SEG_FOLLOW_SAME, SEG_FOLLOW_NEW (there was none), SEG_FOLLOW_REPLACED, or
+ * the failed attach's negative errno (-ENOENT: no segment yet). */
+enum { SEG_FOLLOW_SAME = 0, SEG_FOLLOW_NEW = 1, SEG_FOLLOW_REPLACED = 2 };
+int seg_follow(struct seg **segp, int64_t *next_try_ns, const char *instance, const char *feed,
+	       int64_t now_ns, int64_t retry_ns);
 /* The same for any shared-memory object: 1 when name is gone or is no longer
  * the object with inode ino. */
 int shm_replaced(const char *name, ino_t ino);

@@ -56,32 +56,21 @@ struct feed *feed_find(struct store *st, const char *name)
  * first attach and keeps its place across a capture restart. */
 static void attach(struct store *st, struct feed *f, int64_t now)
 {
-	struct seg *s = NULL;
-	int err;
+	int rc = seg_follow(&f->seg, &f->next_attach_ns, st->cfg.instance, f->name, now, ATTACH_RETRY_NS);
 
-	if (f->seg && !seg_replaced(f->seg))
-		return;
-	if (now < f->next_attach_ns)
-		return;
-	f->next_attach_ns = now + ATTACH_RETRY_NS;
-	err = seg_attach(&s, st->cfg.instance, f->name);
-	if (err < 0) {
-		if (err != -ENOENT)
+	if (rc < 0) {
+		if (rc != -ENOENT)
 			log_warn("msg=\"cannot attach feed segment\" feed=%s error=\"%s\"", f->name,
-				 strerror(-err));
-		return;
-	}
-	if (f->seg) {
+				 strerror(-rc));
+	} else if (rc == SEG_FOLLOW_REPLACED) {
 		log_info("msg=\"feed segment re-created, re-attached\" feed=%s", f->name);
-		seg_close(f->seg);
-		if (f->cur.next > seg_write_seq(s))
-			f->cur.next = seg_write_seq(s);
-	} else {
-		f->cur.next = seg_write_seq(s);
+		if (f->cur.next > seg_write_seq(f->seg))
+			f->cur.next = seg_write_seq(f->seg);
+	} else if (rc == SEG_FOLLOW_NEW) {
+		f->cur.next = seg_write_seq(f->seg);
 		log_info("msg=\"feed attached\" feed=%s seq=%llu", f->name,
 			 (unsigned long long)f->cur.next);
 	}
-	f->seg = s;
 }
 
 struct seg *feed_seg(struct store *st, const char *name)

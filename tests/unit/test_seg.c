@@ -243,6 +243,35 @@ static void test_attach_validation(void)
 	seg_unlink(inst, "junk");
 }
 
+/* A long-lived reader follows a feed's segment across its re-creation. */
+static void test_follow(void)
+{
+	struct seg *r = NULL, *w, *first;
+	int64_t next = 0, retry = 1000;
+
+	seg_unlink(inst, "test");
+	T_CHECK(seg_follow(&r, &next, inst, "test", 0, retry) == -ENOENT && r == NULL);
+	T_CHECK(next == retry);
+	if (!(w = make(1024, 0)))
+		return;
+	T_CHECK(seg_follow(&r, &next, inst, "test", retry - 1, retry) == SEG_FOLLOW_SAME && !r); /* not due */
+	T_CHECK(seg_follow(&r, &next, inst, "test", retry, retry) == SEG_FOLLOW_NEW && r);
+	first = r;
+	T_CHECK(seg_follow(&r, &next, inst, "test", 10 * retry, retry) == SEG_FOLLOW_SAME && r == first);
+	/* the capture re-creates the segment */
+	seg_close(w);
+	seg_unlink(inst, "test");
+	T_CHECK(seg_follow(&r, &next, inst, "test", 20 * retry, retry) == -ENOENT && r == first); /* kept */
+	T_CHECK(seg_follow(&r, &next, inst, "test", 20 * retry + 1, retry) == SEG_FOLLOW_SAME); /* not due */
+	if (!(w = make(1024, 0)))
+		return;
+	T_CHECK(seg_follow(&r, &next, inst, "test", 21 * retry, retry) == SEG_FOLLOW_REPLACED);
+	T_CHECK(r && !seg_replaced(r));
+	seg_close(r);
+	seg_close(w);
+	seg_unlink(inst, "test");
+}
+
 static void test_status_and_wait(void)
 {
 	struct seg *s = make(64, 0), *r = NULL;
@@ -356,6 +385,7 @@ int main(void)
 	T_RUN(test_raw_ring);
 	T_RUN(test_restart_continues_sequence);
 	T_RUN(test_attach_validation);
+	T_RUN(test_follow);
 	T_RUN(test_status_and_wait);
 	T_RUN(test_multiprocess_stress);
 	return T_DONE();
