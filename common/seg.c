@@ -316,11 +316,11 @@ int seg_follow(struct seg **segp, int64_t *next_try_ns, const char *instance, co
 	struct seg *s = NULL;
 	int err, had = *segp != NULL;
 
-	if (had && !seg_replaced(*segp))
-		return SEG_FOLLOW_SAME;
-	if (now_ns < *next_try_ns)
+	if (now_ns < *next_try_ns) /* the check costs an shm_open: once per retry_ns */
 		return SEG_FOLLOW_SAME;
 	*next_try_ns = now_ns + retry_ns;
+	if (had && !seg_replaced(*segp))
+		return SEG_FOLLOW_SAME;
 	if ((err = seg_attach(&s, instance, feed)) < 0)
 		return err;
 	seg_close(*segp);

@@ -215,8 +215,8 @@ const char *seg_status_name(enum seg_status st);
  * (recreated with a new layout): the reader should re-attach. */
 int seg_replaced(struct seg *s);
 /* Follow a feed's segment for a long-lived reader: attach it when *segp is
- * NULL or the name now refers to a re-created segment, trying at most once
- * per retry_ns (*next_try_ns keeps the time). A new segment replaces the old
+ * NULL or the name now refers to a re-created segment, looking at most once
+ * per retry_ns (*next_try_ns keeps the time; a reader may call it every loop). A new segment replaces the old
  * one, which is closed; a failed attach keeps the old one. Returns
  * SEG_FOLLOW_SAME, SEG_FOLLOW_NEW (there was none), SEG_FOLLOW_REPLACED, or
  * the failed attach's negative errno (-ENOENT: no segment yet). */
