@@ -17,11 +17,10 @@
 #include "capture/decoder.h"
 #include "capture/sim/encoder.h"
 #include "tests/unit/t.h"
+#include "tests/unit/t_csv.h"
 
 #define CSV_PATH "forza/austinbaccus_forza-telemetry/laguna-seca.csv"
 #define CSV_ROWS 687
-#define MAX_COLS 128
-#define MAX_ROWS 1024
 #define MAX_FIELDS 100
 
 #define SLED 232
@@ -34,76 +33,7 @@
 
 /* ---- the CSV ---- */
 
-struct csv {
-	unsigned char *text;
-	int ncols, nrows;
-	const char *name[MAX_COLS];
-	const char *cell[MAX_ROWS][MAX_COLS];
-};
-
-static struct csv csv;
-
-static char *split_line(char *p, const char **cells, int max, int *n)
-{
-	*n = 0;
-	cells[(*n)++] = p;
-	for (; *p && *p != '\n'; p++) {
-		if (*p == '\r') {
-			*p = '\0';
-		} else if (*p == ',') {
-			*p = '\0';
-			if (*n < max)
-				cells[(*n)++] = p + 1;
-		}
-	}
-	if (*p == '\n')
-		*p++ = '\0';
-	return p;
-}
-
-static int csv_load(void)
-{
-	size_t len;
-	char *p;
-	int n;
-
-	if (csv.text)
-		return csv.nrows;
-	csv.text = t_read_file(t_data_path(CSV_PATH), &len);
-	if (!csv.text)
-		return -1;
-	csv.text[len] = '\0';
-	p = (char *)csv.text;
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;
-	p = split_line(p, csv.name, MAX_COLS, &csv.ncols);
-	while (*p && csv.nrows < MAX_ROWS) {
-		p = split_line(p, csv.cell[csv.nrows], MAX_COLS, &n);
-		if (n == csv.ncols)
-			csv.nrows++;
-	}
-	return csv.nrows;
-}
-
-static int csv_col(const char *name)
-{
-	for (int i = 0; i < csv.ncols; i++)
-		if (strcmp(csv.name[i], name) == 0)
-			return i;
-	return -1;
-}
-
-static double cell(int row, const char *name)
-{
-	int c = csv_col(name);
-	const char *s = c >= 0 ? csv.cell[row][c] : "nan";
-
-	if (strcmp(s, "True") == 0)
-		return 1;
-	if (strcmp(s, "False") == 0)
-		return 0;
-	return strtod(s, NULL);
-}
+static struct t_csv csv;
 
 /* ---- Turn 10 field table: CSV column name -> offset and type ---- */
 
@@ -242,7 +172,7 @@ static void build_packet(int r, size_t len, uint8_t *b)
 		const struct field *f = &fields[i];
 		if (f->dash && len == SLED)
 			continue;
-		put_field(b, len, (f->dash ? dash : 0) + f->off, f->type, cell(r, f->name));
+		put_field(b, len, (f->dash ? dash : 0) + f->off, f->type, t_csv_cell(&csv, r, f->name));
 	}
 	if (len == FM2023) {
 		for (int w = 0; w < 4; w++)
@@ -302,45 +232,45 @@ static double correlation(const double *a, const double *b, int n)
 static void test_csv_shape(void)
 {
 	build_fields();
-	T_CHECK(csv_load() == CSV_ROWS);
+	T_CHECK(t_csv_load(&csv, CSV_PATH) == CSV_ROWS);
 	T_CHECK(csv.ncols == 85);
 	T_CHECK(nfields == 85);
 	for (int i = 0; i < nfields; i++)
-		T_CHECKF(csv_col(fields[i].name) >= 0, "column %s", fields[i].name);
+		T_CHECKF(t_csv_col(&csv, fields[i].name) >= 0, "column %s", fields[i].name);
 }
 
 /* Checks shared by every format carrying the Dash block. */
 static void check_dash_row(int r, const struct pw_frame *f)
 {
-	int gear = (int)cell(r, "Gear");
+	int gear = (int)t_csv_cell(&csv, r, "Gear");
 
-	T_NEAR(f->speed_kmh, cell(r, "Speed") * 3.6, 1e-3);
-	T_NEAR(f->tyre_temp_c[0], (cell(r, "TireTempFl") - 32) * 5 / 9, 1e-3);
-	T_NEAR(f->tyre_temp_c[1], (cell(r, "TireTempFr") - 32) * 5 / 9, 1e-3);
-	T_NEAR(f->tyre_temp_c[2], (cell(r, "TireTempRl") - 32) * 5 / 9, 1e-3);
-	T_NEAR(f->tyre_temp_c[3], (cell(r, "TireTempRr") - 32) * 5 / 9, 1e-3);
+	T_NEAR(f->speed_kmh, t_csv_cell(&csv, r, "Speed") * 3.6, 1e-3);
+	T_NEAR(f->tyre_temp_c[0], (t_csv_cell(&csv, r, "TireTempFl") - 32) * 5 / 9, 1e-3);
+	T_NEAR(f->tyre_temp_c[1], (t_csv_cell(&csv, r, "TireTempFr") - 32) * 5 / 9, 1e-3);
+	T_NEAR(f->tyre_temp_c[2], (t_csv_cell(&csv, r, "TireTempRl") - 32) * 5 / 9, 1e-3);
+	T_NEAR(f->tyre_temp_c[3], (t_csv_cell(&csv, r, "TireTempRr") - 32) * 5 / 9, 1e-3);
 	T_CHECK(f->present & FRAME_P_GEAR);
 	T_CHECK(gear >= 2 && gear <= 7 && f->gear == gear);
-	T_NEAR(f->throttle, cell(r, "Accelerator") / 255, 1e-6);
-	T_NEAR(f->brake, cell(r, "Brake") / 255, 1e-6);
+	T_NEAR(f->throttle, t_csv_cell(&csv, r, "Accelerator") / 255, 1e-6);
+	T_NEAR(f->brake, t_csv_cell(&csv, r, "Brake") / 255, 1e-6);
 	T_NEAR(f->clutch, 0, 0);
-	T_NEAR(f->steer, cell(r, "Steer") / 127, 1e-6);
-	T_NEAR(f->power_w, cell(r, "Power"), fabs(cell(r, "Power")) * 1e-6);
-	T_NEAR(f->torque_nm, cell(r, "Torque"), 1e-3);
-	T_NEAR(f->boost_bar, cell(r, "Boost") * 0.0689475729, 1e-5);
+	T_NEAR(f->steer, t_csv_cell(&csv, r, "Steer") / 127, 1e-6);
+	T_NEAR(f->power_w, t_csv_cell(&csv, r, "Power"), fabs(t_csv_cell(&csv, r, "Power")) * 1e-6);
+	T_NEAR(f->torque_nm, t_csv_cell(&csv, r, "Torque"), 1e-3);
+	T_NEAR(f->boost_bar, t_csv_cell(&csv, r, "Boost") * 0.0689475729, 1e-5);
 	T_NEAR(f->fuel_frac, 1.0, 0);
-	T_NEAR(f->pos_m[0], cell(r, "PositionX"), 1e-3);
-	T_NEAR(f->pos_m[2], cell(r, "PositionZ"), 1e-3);
+	T_NEAR(f->pos_m[0], t_csv_cell(&csv, r, "PositionX"), 1e-3);
+	T_NEAR(f->pos_m[2], t_csv_cell(&csv, r, "PositionZ"), 1e-3);
 	T_CHECK(f->position == 1 && (f->present & FRAME_P_POSITION));
-	T_CHECK(f->lap == (uint16_t)cell(r, "Lap"));
-	T_CHECK(f->lap_time_ms == (int32_t)lround((double)(float)cell(r, "CurrentLapTime") * 1000));
+	T_CHECK(f->lap == (uint16_t)t_csv_cell(&csv, r, "Lap"));
+	T_CHECK(f->lap_time_ms == (int32_t)lround((double)(float)t_csv_cell(&csv, r, "CurrentLapTime") * 1000));
 	if (f->lap == 0) {
 		T_CHECK(f->last_lap_ms == -1 && f->best_lap_ms == -1);
-		T_NEAR(f->lap_dist_m, cell(r, "Distance"), 1e-3);
+		T_NEAR(f->lap_dist_m, t_csv_cell(&csv, r, "Distance"), 1e-3);
 	} else {
 		T_CHECK(f->last_lap_ms == 75256 && f->best_lap_ms == 75256);
 		/* lap 1 began ~0.06 s before its first packet: distance ~ v t */
-		T_NEAR(f->lap_dist_m, cell(r, "CurrentLapTime") * cell(r, "Speed"), 1.5);
+		T_NEAR(f->lap_dist_m, t_csv_cell(&csv, r, "CurrentLapTime") * t_csv_cell(&csv, r, "Speed"), 1.5);
 	}
 	T_CHECK(f->present & FRAME_P_LAP_DIST);
 	T_CHECK((f->present & (FRAME_P_SLIP_RATIO | FRAME_P_SLIP_ANGLE)) == 0);
@@ -348,19 +278,19 @@ static void check_dash_row(int r, const struct pw_frame *f)
 
 static void check_sled_row(int r, const struct pw_frame *f)
 {
-	double v = cell(r, "Speed");
+	double v = t_csv_cell(&csv, r, "Speed");
 
-	T_NEAR(f->game_time_s, cell(r, "TimestampMS") / 1000.0, 1e-6);
-	T_NEAR(f->rpm, cell(r, "CurrentEngineRpm"), 1e-2);
+	T_NEAR(f->game_time_s, t_csv_cell(&csv, r, "TimestampMS") / 1000.0, 1e-6);
+	T_NEAR(f->rpm, t_csv_cell(&csv, r, "CurrentEngineRpm"), 1e-2);
 	T_NEAR(f->max_rpm, 14999.992, 1e-2);
-	T_NEAR(f->accel_lat_g, cell(r, "AccelerationX") / G0, 1e-5);
-	T_NEAR(f->accel_vert_g, cell(r, "AccelerationY") / G0, 1e-5);
-	T_NEAR(f->accel_lon_g, cell(r, "AccelerationZ") / G0, 1e-5);
-	T_NEAR(f->vel_ms[0], cell(r, "VelocityX"), 1e-5);
-	T_NEAR(f->vel_ms[2], cell(r, "VelocityZ"), 1e-4);
-	T_NEAR(f->yaw_rad, cell(r, "Yaw"), 1e-6);
-	T_NEAR(f->wheel_speed_rads[3], cell(r, "WheelRotationSpeedRearRight"), 1e-4);
-	T_NEAR(f->susp_travel_m[0], cell(r, "SuspensionTravelMetersFrontLeft"), 1e-7);
+	T_NEAR(f->accel_lat_g, t_csv_cell(&csv, r, "AccelerationX") / G0, 1e-5);
+	T_NEAR(f->accel_vert_g, t_csv_cell(&csv, r, "AccelerationY") / G0, 1e-5);
+	T_NEAR(f->accel_lon_g, t_csv_cell(&csv, r, "AccelerationZ") / G0, 1e-5);
+	T_NEAR(f->vel_ms[0], t_csv_cell(&csv, r, "VelocityX"), 1e-5);
+	T_NEAR(f->vel_ms[2], t_csv_cell(&csv, r, "VelocityZ"), 1e-4);
+	T_NEAR(f->yaw_rad, t_csv_cell(&csv, r, "Yaw"), 1e-6);
+	T_NEAR(f->wheel_speed_rads[3], t_csv_cell(&csv, r, "WheelRotationSpeedRearRight"), 1e-4);
+	T_NEAR(f->susp_travel_m[0], t_csv_cell(&csv, r, "SuspensionTravelMetersFrontLeft"), 1e-7);
 	/* Sled speed comes from |velocity|, which is the Dash Speed on real data */
 	T_NEAR(f->speed_kmh, v * 3.6, 1e-3);
 	T_CHECK(f->flags_known == FRAME_FLAG_PAUSED && f->flags == 0);
@@ -377,7 +307,7 @@ static void test_real_lap_all_formats(void)
 	struct pw_frame f;
 
 	build_fields();
-	if (csv_load() != CSV_ROWS) {
+	if (t_csv_load(&csv, CSV_PATH) != CSV_ROWS) {
 		T_CHECK(!"fixture missing");
 		return;
 	}
@@ -433,7 +363,7 @@ static void test_real_sign_conventions(void)
 	int n = 0;
 
 	build_fields();
-	if (csv_load() != CSV_ROWS)
+	if (t_csv_load(&csv, CSV_PATH) != CSV_ROWS)
 		return;
 	dec_reset(&st);
 	for (int r = 0; r < CSV_ROWS; r++) {
@@ -468,7 +398,7 @@ static void test_real_lap_change(void)
 	int r;
 
 	build_fields();
-	if (csv_load() != CSV_ROWS)
+	if (t_csv_load(&csv, CSV_PATH) != CSV_ROWS)
 		return;
 	dec_reset(&st);
 	for (r = 0; r < CSV_ROWS; r++) {
@@ -480,7 +410,7 @@ static void test_real_lap_change(void)
 	T_CHECK(r == 684);
 	T_CHECK(f.last_lap_ms == 75256);
 	/* Laguna Seca is 3602 m: the estimated start of lap 1 is the track length */
-	T_NEAR(cell(r, "Distance") - f.lap_dist_m, 3602, 5);
+	T_NEAR(t_csv_cell(&csv, r, "Distance") - f.lap_dist_m, 3602, 5);
 
 	/* joining mid-race (lap 1 first seen): distance is unknown until the next lap */
 	dec_reset(&st);

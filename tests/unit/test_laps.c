@@ -32,6 +32,7 @@
 #include "common/pcap.h"
 #include "store/laps.h"
 #include "tests/unit/t.h"
+#include "tests/unit/t_csv.h"
 
 #define AC_RAW "ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.raw"
 #define AC_PCAP "ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.pcap"
@@ -306,71 +307,7 @@ out:
 
 /* ---- real data: Forza CSV (rows rebuilt into 311-byte FM7 Dash packets) ---- */
 
-#define CSV_MAX_COLS 128
-#define CSV_MAX_ROWS 1024
-
-static struct {
-	unsigned char *text;
-	int ncols, nrows;
-	const char *name[CSV_MAX_COLS];
-	const char *cell[CSV_MAX_ROWS][CSV_MAX_COLS];
-} csv;
-
-static char *split_line(char *p, const char **cells, int max, int *n)
-{
-	*n = 0;
-	cells[(*n)++] = p;
-	for (; *p && *p != '\n'; p++) {
-		if (*p == '\r') {
-			*p = '\0';
-		} else if (*p == ',') {
-			*p = '\0';
-			if (*n < max)
-				cells[(*n)++] = p + 1;
-		}
-	}
-	if (*p == '\n')
-		*p++ = '\0';
-	return p;
-}
-
-static int csv_load(void)
-{
-	size_t len;
-	char *p;
-	int n;
-
-	if (csv.text)
-		return csv.nrows;
-	csv.text = t_read_file(t_data_path(FORZA_CSV), &len);
-	if (!csv.text)
-		return -1;
-	csv.text[len] = '\0';
-	p = (char *)csv.text;
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;
-	p = split_line(p, csv.name, CSV_MAX_COLS, &csv.ncols);
-	while (*p && csv.nrows < CSV_MAX_ROWS) {
-		p = split_line(p, csv.cell[csv.nrows], CSV_MAX_COLS, &n);
-		if (n == csv.ncols)
-			csv.nrows++;
-	}
-	return csv.nrows;
-}
-
-static double cell(int row, const char *name)
-{
-	for (int i = 0; i < csv.ncols; i++) {
-		if (strcmp(csv.name[i], name) != 0)
-			continue;
-		if (strcmp(csv.cell[row][i], "True") == 0)
-			return 1;
-		if (strcmp(csv.cell[row][i], "False") == 0)
-			return 0;
-		return strtod(csv.cell[row][i], NULL);
-	}
-	return NAN;
-}
+static struct t_csv csv;
 
 /* The fields the tracker reads, at their Turn 10 offsets (dash block at 232). */
 static void forza_packet(int r, uint8_t *b, size_t len)
@@ -379,24 +316,24 @@ static void forza_packet(int r, uint8_t *b, size_t len)
 	static const char *const pos[] = { "PositionX", "PositionY", "PositionZ" };
 
 	memset(b, 0, len);
-	wr_u32(b, len, 0, (uint32_t)cell(r, "IsRaceOn"));
-	wr_u32(b, len, 4, (uint32_t)cell(r, "TimestampMS"));
-	wr_f32(b, len, 8, (float)cell(r, "EngineMaxRpm"));
-	wr_f32(b, len, 16, (float)cell(r, "CurrentEngineRpm"));
+	wr_u32(b, len, 0, (uint32_t)t_csv_cell(&csv, r, "IsRaceOn"));
+	wr_u32(b, len, 4, (uint32_t)t_csv_cell(&csv, r, "TimestampMS"));
+	wr_f32(b, len, 8, (float)t_csv_cell(&csv, r, "EngineMaxRpm"));
+	wr_f32(b, len, 16, (float)t_csv_cell(&csv, r, "CurrentEngineRpm"));
 	for (int i = 0; i < 3; i++) {
-		wr_f32(b, len, 32 + 4 * (size_t)i, (float)cell(r, vel[i]));
-		wr_f32(b, len, 232 + 4 * (size_t)i, (float)cell(r, pos[i]));
+		wr_f32(b, len, 32 + 4 * (size_t)i, (float)t_csv_cell(&csv, r, vel[i]));
+		wr_f32(b, len, 232 + 4 * (size_t)i, (float)t_csv_cell(&csv, r, pos[i]));
 	}
-	wr_u32(b, len, 212, (uint32_t)cell(r, "CarOrdinal"));
-	wr_f32(b, len, 232 + 12, (float)cell(r, "Speed"));
-	wr_f32(b, len, 232 + 48, (float)cell(r, "Distance"));
-	wr_f32(b, len, 232 + 52, (float)cell(r, "BestLapTime"));
-	wr_f32(b, len, 232 + 56, (float)cell(r, "LastLapTime"));
-	wr_f32(b, len, 232 + 60, (float)cell(r, "CurrentLapTime"));
-	wr_f32(b, len, 232 + 64, (float)cell(r, "CurrentRaceTime"));
-	wr_u16(b, len, 232 + 68, (uint16_t)cell(r, "Lap"));
-	wr_u8(b, len, 232 + 70, (uint8_t)cell(r, "RacePosition"));
-	wr_u8(b, len, 232 + 75, (uint8_t)cell(r, "Gear"));
+	wr_u32(b, len, 212, (uint32_t)t_csv_cell(&csv, r, "CarOrdinal"));
+	wr_f32(b, len, 232 + 12, (float)t_csv_cell(&csv, r, "Speed"));
+	wr_f32(b, len, 232 + 48, (float)t_csv_cell(&csv, r, "Distance"));
+	wr_f32(b, len, 232 + 52, (float)t_csv_cell(&csv, r, "BestLapTime"));
+	wr_f32(b, len, 232 + 56, (float)t_csv_cell(&csv, r, "LastLapTime"));
+	wr_f32(b, len, 232 + 60, (float)t_csv_cell(&csv, r, "CurrentLapTime"));
+	wr_f32(b, len, 232 + 64, (float)t_csv_cell(&csv, r, "CurrentRaceTime"));
+	wr_u16(b, len, 232 + 68, (uint16_t)t_csv_cell(&csv, r, "Lap"));
+	wr_u8(b, len, 232 + 70, (uint8_t)t_csv_cell(&csv, r, "RacePosition"));
+	wr_u8(b, len, 232 + 75, (uint8_t)t_csv_cell(&csv, r, "Gear"));
 }
 
 static void test_forza_laguna_seca(void)
@@ -408,19 +345,19 @@ static void test_forza_laguna_seca(void)
 	struct pw_frame f;
 	const struct lap *lap;
 	struct lap cur;
-	int rows = csv_load(), frames = 0;
+	int rows = t_csv_load(&csv, FORZA_CSV), frames = 0;
 
 	T_CHECK(rows == 687 && l);
 	if (rows != 687 || !l)
 		goto out;
-	T_NEAR(cell(1, "TimestampMS") - cell(0, "TimestampMS"), 20297, 0.5);
+	T_NEAR(t_csv_cell(&csv, 1, "TimestampMS") - t_csv_cell(&csv, 0, "TimestampMS"), 20297, 0.5);
 	dec_reset(&st);
 	for (int r = 0; r < rows; r++) {
 		forza_packet(r, pkt, sizeof pkt);
 		if (dec_forza.decode(&st, pkt, sizeof pkt, &f) != DEC_FRAME)
 			continue;
 		f.seq = (uint64_t)++frames;
-		f.t_ns = (int64_t)cell(r, "TimestampMS") * 1000000;   /* receive time ~ game tick */
+		f.t_ns = (int64_t)t_csv_cell(&csv, r, "TimestampMS") * 1000000;   /* receive time ~ game tick */
 		feed(l, &f, &log);
 	}
 	T_CHECK(frames == 687);
