@@ -112,4 +112,12 @@ static inline float fin(float f)
 	return (f == f && f - f == 0.0f) ? f : 0.0f;
 }
 
+/* v within [lo, hi] (NaN -> lo): for channels with a documented range (pedals
+ * and fractions 0..1, steer -1..1, common/frame.h) that a malformed packet must
+ * not break, and for encoders fitting values into their wire types */
+static inline float clampf(float v, float lo, float hi)
+{
+	return v != v ? lo : v < lo ? lo : v > hi ? hi : v;
+}
+
 #endif

@@ -352,7 +352,7 @@ static void decode_status(struct pw_frame *c, const uint8_t *b, size_t len, int 
 	f1_flag(c, FRAME_FLAG_LIMITER, rd_u8(b, len, o + 4) != 0);
 	c->present &= ~(FRAME_P_FUEL_FRAC | FRAME_P_MAX_RPM | FRAME_P_NUM_GEARS);
 	if (capacity > 0.0f) {
-		c->fuel_frac = fuel > 0.0f ? fin(fuel / capacity) : 0.0f;
+		c->fuel_frac = fuel > 0.0f ? clampf(fin(fuel / capacity), 0.0f, 1.0f) : 0.0f;
 		c->present |= FRAME_P_FUEL_FRAC;
 	}
 	if (max_rpm) {
@@ -373,8 +373,8 @@ static void decode_damage(struct pw_frame *c, const struct f1_layout *ly, const 
 	size_t o = F1_HDR + (size_t)car * ly->damage_rec;
 
 	for (int w = 0; w < 4; w++) {
-		float left = 1.0f - fin(rd_f32(b, len, o + 4u * f1_wheel[w])) / 100.0f;
-		c->tyre_wear[w] = left < 0.0f ? 0.0f : left > 1.0f ? 1.0f : left;
+		float worn = fin(rd_f32(b, len, o + 4u * f1_wheel[w])) / 100.0f;
+		c->tyre_wear[w] = clampf(1.0f - worn, 0.0f, 1.0f);
 	}
 	c->present |= FRAME_P_TYRE_WEAR;
 }
@@ -399,10 +399,10 @@ static void decode_telemetry(struct pw_frame *c, const uint8_t *b, size_t len, i
 
 	c->game_time_s = fin(rd_f32(b, len, 15));
 	c->speed_kmh = rd_u16(b, len, o);
-	c->throttle = fin(rd_f32(b, len, o + 2));
-	c->steer = fin(rd_f32(b, len, o + 6)) + 0.0f;
-	c->brake = fin(rd_f32(b, len, o + 10));
-	c->clutch = rd_u8(b, len, o + 14) / 100.0f;
+	c->throttle = clampf(fin(rd_f32(b, len, o + 2)), 0.0f, 1.0f);
+	c->steer = clampf(fin(rd_f32(b, len, o + 6)), -1.0f, 1.0f) + 0.0f;
+	c->brake = clampf(fin(rd_f32(b, len, o + 10)), 0.0f, 1.0f);
+	c->clutch = clampf(rd_u8(b, len, o + 14) / 100.0f, 0.0f, 1.0f);
 	c->gear = rd_s8(b, len, o + 15);
 	c->rpm = rd_u16(b, len, o + 16);
 	for (int w = 0; w < 4; w++) {

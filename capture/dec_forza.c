@@ -182,11 +182,6 @@ static float unit_u8(uint8_t v)
 	return (float)v / 255.0f;
 }
 
-static float unit_clamp(float v)
-{
-	return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-}
-
 static float steer_from(int8_t v)
 {
 	float s = (float)v / 127.0f;
@@ -268,7 +263,7 @@ static void decode_dash(struct forza_priv *p, const uint8_t *b, size_t len, stru
 	for (int w = 0; w < 4; w++)
 		out->tyre_temp_c[w] = fin(degf_to_c(f32_at(b, len, 24 + 4 * (size_t)w)));
 	out->boost_bar = f32_at(b, len, 40) * FZ_BAR_PER_PSI;   /* factor < 1: stays finite */
-	out->fuel_frac = unit_clamp(f32_at(b, len, 44));
+	out->fuel_frac = clampf(f32_at(b, len, 44), 0.0f, 1.0f);
 	out->best_lap_ms = lap_ms(f32_at(b, len, 52));
 	out->last_lap_ms = lap_ms(f32_at(b, len, 56));
 	out->lap_time_ms = lap_ms(cur_lap_s);
@@ -297,7 +292,7 @@ static void decode_fm2023(const uint8_t *b, size_t len, struct pw_frame *out)
 {
 #pragma GCC unroll 4
 	for (int w = 0; w < 4; w++)
-		out->tyre_wear[w] = unit_clamp(f32_at(b, len, FZ_WEAR_OFF + 4 * (size_t)w));
+		out->tyre_wear[w] = clampf(f32_at(b, len, FZ_WEAR_OFF + 4 * (size_t)w), 0.0f, 1.0f);
 	out->present |= FRAME_P_TYRE_WEAR;
 }
 

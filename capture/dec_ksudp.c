@@ -221,12 +221,6 @@ static inline void ksudp_wheels(float dst[4], const uint8_t *b, size_t len, size
 		dst[i] = ksudp_f32(b, len, off + 4 * (size_t)i) * scale;
 }
 
-/* fmaxf(-1, fminf(1, v)) without the libm calls; v is finite */
-static float ksudp_unit(float v)
-{
-	return v < -1.0f ? -1.0f : v > 1.0f ? 1.0f : v;
-}
-
 static void ksudp_flag(struct pw_frame *f, const uint8_t *b, size_t len, size_t off,
 		       uint16_t flag)
 {
@@ -257,16 +251,16 @@ static int ksudp_carinfo(struct dec_state *st, const uint8_t *b, size_t len, str
 	f->last_lap_ms = ksudp_lap_ms(rd_s32(b, len, 44));
 	f->best_lap_ms = ksudp_lap_ms(rd_s32(b, len, 48));
 	f->lap = (uint16_t)(rd_s32(b, len, 52) < 0 ? 0 : rd_s32(b, len, 52));
-	f->throttle = ksudp_f32(b, len, 56);
-	f->brake = ksudp_f32(b, len, 60);
+	f->throttle = clampf(ksudp_f32(b, len, 56), 0.0f, 1.0f);
+	f->brake = clampf(ksudp_f32(b, len, 60), 0.0f, 1.0f);
 	/* AC reports clutch engagement (1 = engaged: 0 standing in the box, 0.5-0.66
 	 * slipping at launch, 1.00 driving in the Monza capture); the frame carries
 	 * the pedal (1 = pressed), as every other game does. */
-	f->clutch = 1.0f - ksudp_f32(b, len, 64);
+	f->clutch = 1.0f - clampf(ksudp_f32(b, len, 64), 0.0f, 1.0f);
 	f->rpm = ksudp_f32(b, len, 68);
 	steer_deg = ksudp_f32(b, len, 72);
 	f->steer_deg = steer_deg;
-	f->steer = ksudp_unit(steer_deg / KSUDP_STEER_LOCK_DEG);
+	f->steer = clampf(steer_deg / KSUDP_STEER_LOCK_DEG, -1.0f, 1.0f);
 	f->gear = ksudp_gear(rd_s32(b, len, 76));
 	ksudp_wheels(f->wheel_speed_rads, b, len, 84, 1.0f);
 	ksudp_wheels(f->slip_angle_rad, b, len, 100, (float)(M_PI / 180.0));

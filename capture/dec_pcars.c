@@ -378,7 +378,7 @@ pcars_car(struct pw_frame *f, const uint8_t *b, size_t len, const struct car_lay
 	}
 	f->torque_nm = f32_at(b, len, ly->torque, 0);
 	f->power_w = fin(f->torque_nm * engine_speed);
-	f->fuel_frac = fuel_level;
+	f->fuel_frac = clampf(fuel_level, 0.0f, 1.0f);
 	f->present |= FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_CLUTCH | FRAME_P_STEER |
 		      FRAME_P_SPEED | FRAME_P_RPM | FRAME_P_MAX_RPM | FRAME_P_PITCH | FRAME_P_YAW |
 		      FRAME_P_ROLL | FRAME_P_VEL | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_VERT |

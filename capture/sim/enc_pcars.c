@@ -77,11 +77,6 @@ static int has(const struct pw_frame *f, uint64_t bit)
 	return (f->present & bit) != 0;
 }
 
-static float clampf(float v, float lo, float hi)
-{
-	return v != v ? lo : v < lo ? lo : v > hi ? hi : v;
-}
-
 static uint8_t q_u8(float v, float scale)
 {
 	return (uint8_t)lroundf(clampf(v * scale, 0.0f, 255.0f));

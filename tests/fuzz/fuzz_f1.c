@@ -13,17 +13,9 @@
 #include <string.h>
 
 #include "capture/decoder.h"
+#include "tests/fuzz/frame_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check_float(uint64_t present, uint64_t bit, const float *v, size_t n)
-{
-	if (!(present & bit))
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite(v[i]))
-			abort();
-}
 
 static void check_frame(const struct pw_frame *f)
 {
@@ -37,43 +29,7 @@ static void check_frame(const struct pw_frame *f)
 		abort();
 	if ((p & FRAME_P_GAME_TIME) && !isfinite(f->game_time_s))
 		abort();
-	check_float(p, FRAME_P_THROTTLE, &f->throttle, 1);
-	check_float(p, FRAME_P_BRAKE, &f->brake, 1);
-	check_float(p, FRAME_P_CLUTCH, &f->clutch, 1);
-	check_float(p, FRAME_P_HANDBRAKE, &f->handbrake, 1);
-	check_float(p, FRAME_P_STEER, &f->steer, 1);
-	check_float(p, FRAME_P_STEER_DEG, &f->steer_deg, 1);
-	check_float(p, FRAME_P_SPEED, &f->speed_kmh, 1);
-	check_float(p, FRAME_P_RPM, &f->rpm, 1);
-	check_float(p, FRAME_P_MAX_RPM, &f->max_rpm, 1);
-	check_float(p, FRAME_P_POWER, &f->power_w, 1);
-	check_float(p, FRAME_P_TORQUE, &f->torque_nm, 1);
-	check_float(p, FRAME_P_VEL, f->vel_ms, 3);
-	check_float(p, FRAME_P_ACCEL_LAT, &f->accel_lat_g, 1);
-	check_float(p, FRAME_P_ACCEL_LON, &f->accel_lon_g, 1);
-	check_float(p, FRAME_P_ACCEL_VERT, &f->accel_vert_g, 1);
-	check_float(p, FRAME_P_POS, f->pos_m, 3);
-	check_float(p, FRAME_P_YAW, &f->yaw_rad, 1);
-	check_float(p, FRAME_P_PITCH, &f->pitch_rad, 1);
-	check_float(p, FRAME_P_ROLL, &f->roll_rad, 1);
-	check_float(p, FRAME_P_LAP_DIST, &f->lap_dist_m, 1);
-	check_float(p, FRAME_P_SPLINE, &f->spline, 1);
-	check_float(p, FRAME_P_TRACK_LEN, &f->track_len_m, 1);
-	check_float(p, FRAME_P_TYRE_TEMP, f->tyre_temp_c, 4);
-	check_float(p, FRAME_P_TYRE_PRESS, f->tyre_press_kpa, 4);
-	check_float(p, FRAME_P_BRAKE_TEMP, f->brake_temp_c, 4);
-	check_float(p, FRAME_P_SLIP_RATIO, f->slip_ratio, 4);
-	check_float(p, FRAME_P_SLIP_ANGLE, f->slip_angle_rad, 4);
-	check_float(p, FRAME_P_WHEEL_SPEED, f->wheel_speed_rads, 4);
-	check_float(p, FRAME_P_SUSP_TRAVEL, f->susp_travel_m, 4);
-	check_float(p, FRAME_P_TYRE_LOAD, f->tyre_load_n, 4);
-	check_float(p, FRAME_P_TYRE_WEAR, f->tyre_wear, 4);
-	check_float(p, FRAME_P_FUEL_L, &f->fuel_l, 1);
-	check_float(p, FRAME_P_FUEL_FRAC, &f->fuel_frac, 1);
-	check_float(p, FRAME_P_BOOST, &f->boost_bar, 1);
-	for (int w = 0; w < 4; w++)
-		if ((p & FRAME_P_TYRE_WEAR) && !(f->tyre_wear[w] >= 0.0f && f->tyre_wear[w] <= 1.0f))
-			abort();
+	check_floats(f); /* tyre wear in 0..1 among them */
 	if ((p & FRAME_P_SECTOR) && f->sector > 2)
 		abort();
 }
