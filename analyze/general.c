@@ -22,7 +22,7 @@
  *                         "min_speed_kmh","exit_speed_kmh","time_ms",
  *                         "time_lost_ms"}, ...]}, ...]}
  *
- * laps: every lap the store's lap tracker (store/laps.h) completes on each
+ * laps: every lap the store's lap tracker (common/laps.h) completes on each
  * run's frames, in run order then completion order; a lap the tracker
  * invalidates later (LAP_INVALIDATED) or completes again after a rewind
  * replaces its earlier record (same number, same game session). time_ms,
@@ -97,7 +97,7 @@
 #include <string.h>
 
 #include "analyze/analysis.h"
-#include "store/laps.h"
+#include "common/laps.h"
 
 #define GEN_E_NO_MEMORY AN_E_NO_MEMORY
 

@@ -1,6 +1,6 @@
 /*
  * out.h - a bounded text buffer with snprintf semantics, for writers of JSON
- * and CSV lines into the caller's buffer (frame.c, store/laps.c): len counts
+ * and CSV lines into the caller's buffer (frame.c, laps.c): len counts
  * what was needed, so len >= cap after the last write means it did not fit,
  * and the buffer then holds a truncated, NUL-terminated prefix.
  */

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/laps.h"
 #include "common/log.h"
-#include "store/laps.h"
 #include "store/store.h"
 
 #define ATTACH_RETRY_NS (500 * NS_PER_MS)

@@ -24,10 +24,10 @@
 
 #include "common/atomicio.h"
 #include "common/clock.h"
+#include "common/laps.h"
 #include "common/log.h"
 #include "store/cmd.h"
 #include "store/framefile.h"
-#include "store/laps.h"
 #include "store/merge.h"
 #include "store/store.h"
 

@@ -18,7 +18,7 @@
 #include "capture/sim/car.h"
 #include "capture/sim/driver.h"
 #include "capture/sim/track.h"
-#include "store/laps.h"
+#include "common/laps.h"
 
 #define RATE_HZ 333.0
 #define FRAMES 1200000

@@ -1,5 +1,5 @@
 /*
- * fuzz_laps.c - fuzz target for the lap tracker (store/laps.c).
+ * fuzz_laps.c - fuzz target for the lap tracker (common/laps.c).
  *
  * The input is a sequence of 32-byte records, one frame each (a short tail
  * is zero-padded), all fed to one tracker:
@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "capture/bytes.h"
-#include "store/laps.h"
+#include "common/laps.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * test_laps.c - the per-feed lap tracker (store/laps.c).
+ * test_laps.c - the per-feed lap tracker (common/laps.c).
  *
  * Real data, decoded by the real decoders:
  *   AC Monza (tests/data/ac_remote): 8641 RTCarInfo. The car sits in the pit
@@ -29,8 +29,8 @@
 #include "capture/sim/car.h"
 #include "capture/sim/driver.h"
 #include "capture/sim/track.h"
+#include "common/laps.h"
 #include "common/pcap.h"
-#include "store/laps.h"
 #include "tests/unit/t.h"
 #include "tests/unit/t_csv.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/out.h"
-#include "store/laps.h"
+#include "common/laps.h"
 
 #define WRAP_HI 0.9            /* spline before the line ... */
 #define WRAP_LO 0.1            /* ... and after it */
