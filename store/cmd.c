@@ -6,8 +6,8 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "capture/decoder.h"
 #include "common/clock.h"
+#include "common/frame.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "store/cmd.h"

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture/decoder.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/frame.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/seg.h"
