@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "common/framefile.h"
 #include "common/ids.h"
 #include "common/msg.h"
-#include "store/framefile.h"
 
 #define MAX_SEG 8
 

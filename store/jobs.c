@@ -24,7 +24,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "store/cmd.h"
-#include "store/framefile.h"
+#include "common/framefile.h"
 #include "store/store.h"
 
 #define JOB_DEADLINE_NS_DEFAULT (60 * NS_PER_S)  /* PITWALL_JOB_DEADLINE_MS overrides */

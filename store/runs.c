@@ -4,7 +4,7 @@
  *
  * A recording run has a cursor on its feed's ring starting at start_marker
  * (the ring's write sequence when the run started). Every loop turn the new
- * frames are appended to sessions/<session>/<run>.frames (store/framefile.h);
+ * frames are appended to sessions/<session>/<run>.frames (common/framefile.h);
  * at least once a second they are made durable and frame_count follows.
  * A run's stored timeline is its primary feed: with merge_feeds, the extra
  * feeds' frames within the merge window fill channels the primary lacks
@@ -24,10 +24,10 @@
 
 #include "common/atomicio.h"
 #include "common/clock.h"
+#include "common/framefile.h"
 #include "common/laps.h"
 #include "common/log.h"
 #include "store/cmd.h"
-#include "store/framefile.h"
 #include "store/merge.h"
 #include "store/store.h"
 
@@ -454,7 +454,7 @@ static void resume_one(struct store *st, struct session *s, struct run *r)
 	run_frames_path(st, s, r, path, sizeof path);
 	rc = framefile_open_append(&w, path, &info);
 	if (rc == -ENOENT) {
-		struct framefile_hdr h = { .codec = FRAMEFILE_CODEC_PACK };
+		struct framefile_hdr h = { .codec = BLOCKCODEC_PACK };
 		snprintf(h.feed, sizeof h.feed, "%s", r->feed);
 		snprintf(h.run_id, sizeof h.run_id, "%s", r->id);
 		memset(&info, 0, sizeof info);
@@ -581,7 +581,7 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 	struct seg *seg;
 	json_t *merge = NULL, *res;
 	char path[4400], dir[4400];
-	struct framefile_hdr h = { .codec = FRAMEFILE_CODEC_PACK };
+	struct framefile_hdr h = { .codec = BLOCKCODEC_PACK };
 	int rc;
 
 	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "session_id", err)) ||

@@ -14,7 +14,7 @@
 #include "common/atomicio.h"
 #include "common/log.h"
 #include "store/cmd.h"
-#include "store/framefile.h"
+#include "common/framefile.h"
 #include "store/store.h"
 
 #define TRACK_FILE_MAX (64 << 20)

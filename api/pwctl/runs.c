@@ -5,7 +5,7 @@
 
 #include "api/pwctl/pwctl.h"
 #include "common/clock.h"
-#include "store/framefile.h"
+#include "common/framefile.h"
 
 static int usage_runs(FILE *out)
 {

@@ -1,5 +1,5 @@
 /*
- * bench_framefile.c - frame files (store/framefile.h): persist rate, bytes
+ * bench_framefile.c - frame files (common/framefile.h): persist rate, bytes
  * per frame against compact JSON lines, load and scan times of a one-hour
  * run, the cost of syncing once a second, and the codecs the format was
  * chosen against.
@@ -35,8 +35,8 @@
 #include "capture/sim/driver.h"
 #include "capture/sim/encoder.h"
 #include "common/clock.h"
+#include "common/framefile.h"
 #include "common/pcap.h"
-#include "store/framefile.h"
 
 #define RATE_HZ 333.0
 #define BASE_FRAMES 120000        /* 6 simulated minutes */
@@ -194,7 +194,7 @@ static int64_t append_cpu_ns;
 static int write_run(const char *path, const struct pw_frame *f, size_t n, size_t chunk,
 		     int sync_every, int64_t *append_ns, int64_t *sync_ns, int64_t *sync_max_ns)
 {
-	struct framefile_hdr h = { .codec = FRAMEFILE_CODEC_PACK };
+	struct framefile_hdr h = { .codec = BLOCKCODEC_PACK };
 	struct framefile_writer *w;
 	int64_t t0;
 	int rc, rounds = 0;

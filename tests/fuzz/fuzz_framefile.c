@@ -1,5 +1,5 @@
 /*
- * fuzz_framefile.c - frame files from arbitrary bytes (store/framefile.h).
+ * fuzz_framefile.c - frame files from arbitrary bytes (common/framefile.h).
  *
  * Each input is read twice through the in-memory readers: as it is, which
  * mostly exercises the header and block walk (a random mutation rarely
@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/framefile.h"
+#include "common/crc32c.h"
+#include "common/framefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,16 +46,16 @@ static void repair(uint8_t *b, size_t len)
 
 	if (len < FRAMEFILE_HEADER_SIZE)
 		return;
-	crc = framefile_crc32c(0, b, FRAMEFILE_HEADER_SIZE - 4);
+	crc = crc32c(0, b, FRAMEFILE_HEADER_SIZE - 4);
 	memcpy(b + FRAMEFILE_HEADER_SIZE - 4, &crc, 4);
 	while (len - at >= FRAMEFILE_BLOCK_HEADER_SIZE) {
 		uint32_t plen = get32(b + at + 4);
 
 		if (plen > len - at - FRAMEFILE_BLOCK_HEADER_SIZE)
 			break;
-		crc = framefile_crc32c(0, b + at, 12);
-		crc = framefile_crc32c(crc, b + at + 16, 16);
-		crc = framefile_crc32c(crc, b + at + FRAMEFILE_BLOCK_HEADER_SIZE, plen);
+		crc = crc32c(0, b + at, 12);
+		crc = crc32c(crc, b + at + 16, 16);
+		crc = crc32c(crc, b + at + FRAMEFILE_BLOCK_HEADER_SIZE, plen);
 		memcpy(b + at + 12, &crc, 4);
 		at += FRAMEFILE_BLOCK_HEADER_SIZE + plen;
 	}

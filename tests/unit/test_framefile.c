@@ -1,5 +1,5 @@
 /*
- * test_framefile.c - frame files (store/framefile.h): byte-exact round trips
+ * test_framefile.c - frame files (common/framefile.h): byte-exact round trips
  * of realistic frames (pw-sim's physics and the real AC capture), the
  * documented layout, block and sync bookkeeping, crash recovery at every
  * truncation point of the last two blocks, corruption in the middle, bad
@@ -18,8 +18,9 @@
 
 #include "capture/decoder.h"
 #include "capture/sim/driver.h"
+#include "common/crc32c.h"
+#include "common/framefile.h"
 #include "common/pcap.h"
-#include "store/framefile.h"
 #include "t.h"
 
 #define RATE_HZ 333.0
@@ -215,15 +216,15 @@ static void reseal_block(uint8_t *b, size_t at)
 	uint32_t len, crc;
 
 	memcpy(&len, b + at + 4, 4);
-	crc = framefile_crc32c(0, b + at, 12);
-	crc = framefile_crc32c(crc, b + at + 16, 16);
-	crc = framefile_crc32c(crc, b + at + 32, len);
+	crc = crc32c(0, b + at, 12);
+	crc = crc32c(crc, b + at + 16, 16);
+	crc = crc32c(crc, b + at + 32, len);
 	memcpy(b + at + 12, &crc, 4);
 }
 
 static void reseal_header(uint8_t *b)
 {
-	uint32_t crc = framefile_crc32c(0, b, 156);
+	uint32_t crc = crc32c(0, b, 156);
 
 	memcpy(b + 156, &crc, 4);
 }
@@ -260,14 +261,14 @@ static void test_crc32c(void)
 	const char *v = "123456789";
 	uint8_t big[1000];
 
-	T_CHECK(framefile_crc32c(0, v, 9) == 0xe3069283u);
-	T_CHECK(framefile_crc32c(0, v, 0) == 0);
-	T_CHECK(framefile_crc32c(framefile_crc32c(0, v, 4), v + 4, 5) == 0xe3069283u);
+	T_CHECK(crc32c(0, v, 9) == 0xe3069283u);
+	T_CHECK(crc32c(0, v, 0) == 0);
+	T_CHECK(crc32c(crc32c(0, v, 4), v + 4, 5) == 0xe3069283u);
 	for (size_t i = 0; i < sizeof big; i++)
 		big[i] = (uint8_t)rnd();
 	for (size_t cut = 0; cut <= 17; cut++)
-		T_CHECK(framefile_crc32c(framefile_crc32c(0, big, cut), big + cut, sizeof big - cut) ==
-			framefile_crc32c(0, big, sizeof big));
+		T_CHECK(crc32c(crc32c(0, big, cut), big + cut, sizeof big - cut) ==
+			crc32c(0, big, sizeof big));
 }
 
 /* Realistic frames come back byte for byte, >= 5x smaller than JSON lines. */
@@ -283,7 +284,7 @@ static void test_round_trip_sim(void)
 	T_CHECK(f != NULL);
 	if (!f)
 		return;
-	T_CHECK(write_file(path, f, n, 333, 0, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(write_file(path, f, n, 333, 0, BLOCKCODEC_PACK) == 0);
 	T_CHECK(loads_as(path, f, n, &info));
 	T_CHECK(info.frames == n && info.first_seq == SEQ0 && info.last_seq == SEQ0 + n - 1);
 	T_CHECK(info.blocks == (n + FRAMEFILE_BLOCK_FRAMES - 1) / FRAMEFILE_BLOCK_FRAMES);
@@ -291,7 +292,7 @@ static void test_round_trip_sim(void)
 	T_CHECK(info.valid_bytes == info.file_bytes && info.file_bytes == file_size(path));
 	T_CHECK(info.hdr.format_version == FRAMEFILE_FORMAT_VERSION);
 	T_CHECK(info.hdr.frame_size == FRAME_SIZE && info.hdr.frame_version == FRAME_VERSION);
-	T_CHECK(info.hdr.codec == FRAMEFILE_CODEC_PACK);
+	T_CHECK(info.hdr.codec == BLOCKCODEC_PACK);
 	T_CHECK(info.hdr.created_ns == 1750000000123456789ll);
 	T_CHECK(strcmp(info.hdr.feed, "ksudp") == 0 && strcmp(info.hdr.run_id, "3f1c2a9e-run") == 0);
 	ratio = (double)json_bytes(f, n) / (double)info.file_bytes;
@@ -313,8 +314,8 @@ static void test_round_trip_sim(void)
 	free(img);
 
 	/* RAW codec: the frames as they are */
-	T_CHECK(write_file(path, f, 3000, 1000, 1, FRAMEFILE_CODEC_RAW) == 0);
-	T_CHECK(loads_as(path, f, 3000, &info) && info.hdr.codec == FRAMEFILE_CODEC_RAW);
+	T_CHECK(write_file(path, f, 3000, 1000, 1, BLOCKCODEC_RAW) == 0);
+	T_CHECK(loads_as(path, f, 3000, &info) && info.hdr.codec == BLOCKCODEC_RAW);
 	T_CHECK(info.file_bytes == FRAMEFILE_HEADER_SIZE + 3 * (FRAMEFILE_BLOCK_HEADER_SIZE +
 								    1000 * FRAME_SIZE));
 	free(f);
@@ -333,7 +334,7 @@ static void test_round_trip_real(void)
 		free(f);
 		return;
 	}
-	T_CHECK(write_file(path, f, n, 58, 0, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(write_file(path, f, n, 58, 0, BLOCKCODEC_PACK) == 0);
 	T_CHECK(loads_as(path, f, n, &info));
 	ratio = (double)json_bytes(f, n) / (double)info.file_bytes;
 	T_CHECKF(ratio >= 5.0, "JSON / disk = %.2f", ratio);
@@ -357,7 +358,7 @@ static void test_large_load(void)
 		big[i] = f[i % base];
 		big[i].seq = SEQ0 + i;
 	}
-	T_CHECK(write_file(path, big, n, 4096, 0, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(write_file(path, big, n, 4096, 0, BLOCKCODEC_PACK) == 0);
 	T_CHECK(loads_as(path, big, n, &info) && info.blocks == (n + 1023) / 1024);
 	unlink(path);
 out:
@@ -381,7 +382,7 @@ static void test_round_trip_extremes(void)
 		/* a sync per chunk makes blocks of that size; tiny blocks on fewer frames */
 		size_t m = chunks[k] < 30 ? 60 * chunks[k] : n;
 
-		T_CHECK(write_file(path, f, m, chunks[k], 1, FRAMEFILE_CODEC_PACK) == 0);
+		T_CHECK(write_file(path, f, m, chunks[k], 1, BLOCKCODEC_PACK) == 0);
 		T_CHECKF(loads_as(path, f, m, &info), "chunk %zu", chunks[k]);
 	}
 	/* smooth columns interleaved with constant and alternating ones */
@@ -397,7 +398,7 @@ static void test_round_trip_extremes(void)
 		for (int w = 0; w < 4; w++)
 			g[i].tyre_temp_c[w] = 80.0f + (float)w * 0.5f + (float)i * 1e-3f;
 	}
-	T_CHECK(write_file(path, g, n, 333, 2, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(write_file(path, g, n, 333, 2, BLOCKCODEC_PACK) == 0);
 	T_CHECK(loads_as(path, g, n, &info));
 out:
 	free(f);
@@ -414,7 +415,7 @@ static void test_layout(void)
 	uint32_t u32, crc;
 	uint64_t u64;
 
-	T_CHECK(f && write_file(path, f, 100, 100, 0, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(f && write_file(path, f, 100, 100, 0, BLOCKCODEC_PACK) == 0);
 	b = read_all(path, &len);
 	T_CHECK(b && len > FRAMEFILE_HEADER_SIZE + FRAMEFILE_BLOCK_HEADER_SIZE);
 	if (!b || len <= FRAMEFILE_HEADER_SIZE + FRAMEFILE_BLOCK_HEADER_SIZE)
@@ -425,14 +426,14 @@ static void test_layout(void)
 	T_CHECK(b[12] == (FRAME_SIZE & 0xff) && b[13] == FRAME_SIZE >> 8);
 	T_CHECK(b[14] == FRAME_VERSION && b[15] == 0);
 	memcpy(&u32, b + 16, 4);
-	T_CHECK(u32 == FRAMEFILE_CODEC_PACK);
+	T_CHECK(u32 == BLOCKCODEC_PACK);
 	memcpy(&u32, b + 20, 4);
 	T_CHECK(u32 == FRAMEFILE_BLOCK_FRAMES);
 	memcpy(&u64, b + 24, 8);
 	T_CHECK(u64 == 1750000000123456789ull);
 	T_CHECK(strcmp((char *)b + 32, "ksudp") == 0 && strcmp((char *)b + 64, "3f1c2a9e-run") == 0);
 	memcpy(&crc, b + 156, 4);
-	T_CHECK(crc == framefile_crc32c(0, b, 156));
+	T_CHECK(crc == crc32c(0, b, 156));
 
 	T_CHECK(block_offsets(b, len, off, 4) == 1 && off[1] == len);
 	T_CHECK(memcmp(b + 160, "PWFB", 4) == 0 && block_frames(b, 160) == 100);
@@ -459,7 +460,7 @@ static void test_blocks_and_sync(void)
 	size_t n = 2600;
 	struct pw_frame *f = sim_frames(n, SEQ0);
 	const char *path = tmp_path("sync.frames");
-	struct framefile_hdr h = make_hdr(FRAMEFILE_CODEC_PACK);
+	struct framefile_hdr h = make_hdr(BLOCKCODEC_PACK);
 	struct framefile_writer *w = NULL;
 	struct framefile_stats st;
 	struct framefile_info info;
@@ -520,7 +521,7 @@ static void test_empty_run(void)
 {
 	struct pw_frame *f = sim_frames(10, SEQ0);
 	const char *path = tmp_path("empty.frames");
-	struct framefile_hdr h = make_hdr(FRAMEFILE_CODEC_PACK);
+	struct framefile_hdr h = make_hdr(BLOCKCODEC_PACK);
 	struct framefile_writer *w = NULL;
 	struct framefile_info info;
 
@@ -551,7 +552,7 @@ static void test_truncate_everywhere(void)
 	uint8_t *img;
 
 	/* blocks of 100, 100, 100, 60, 40 frames (syncs every 20 appends of 5) */
-	T_CHECK(f && write_file(path, f, 300, 5, 20, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(f && write_file(path, f, 300, 5, 20, BLOCKCODEC_PACK) == 0);
 	if (!f)
 		return;
 	{
@@ -624,7 +625,7 @@ static void test_corrupt_middle(void)
 	uint8_t *img;
 	int stopped = 0, flips = 0;
 
-	T_CHECK(f && write_file(path, f, n, 100, 1, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(f && write_file(path, f, n, 100, 1, BLOCKCODEC_PACK) == 0);
 	if (!f)
 		return;
 	img = read_all(path, &len);
@@ -677,7 +678,7 @@ static void test_forged_blocks(void)
 	uint8_t *img, *copy;
 	size_t ng;
 
-	T_CHECK(f && write_file(path, f, n, 100, 1, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(f && write_file(path, f, n, 100, 1, BLOCKCODEC_PACK) == 0);
 	img = read_all(path, &len);
 	copy = img ? malloc(len) : NULL;
 	T_CHECK(copy && block_offsets(img, len, off, 7) == 3);
@@ -747,7 +748,7 @@ static void test_bad_header(void)
 	uint8_t *img;
 	int eproto = 0;
 
-	T_CHECK(f && write_file(path, f, 50, 50, 0, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(f && write_file(path, f, 50, 50, 0, BLOCKCODEC_PACK) == 0);
 	img = read_all(path, &len);
 	if (!img || !f)
 		goto out;
@@ -786,11 +787,11 @@ static void test_bad_header(void)
 	T_CHECK(framefile_load(bad, &g, &ng, &info) == -EPROTO);
 	T_CHECK(framefile_open_append(&w, bad, &info) == -EPROTO);
 	img[14] = FRAME_VERSION;
-	img[16] = FRAMEFILE_CODEC_COUNT;
+	img[16] = BLOCKCODEC_COUNT;
 	reseal_header(img);
 	T_CHECK(framefile_load_buf(img, len, &g, &ng, &info) == -EPROTO);
-	T_CHECK(framefile_scan_buf(img, len, &info) == 0 && info.hdr.codec == FRAMEFILE_CODEC_COUNT);
-	img[16] = FRAMEFILE_CODEC_PACK;
+	T_CHECK(framefile_scan_buf(img, len, &info) == 0 && info.hdr.codec == BLOCKCODEC_COUNT);
+	img[16] = BLOCKCODEC_PACK;
 	memset(img + 32, 'x', 32); /* feed without its NUL */
 	reseal_header(img);
 	T_CHECK(framefile_scan_buf(img, len, &info) == -EPROTO);
@@ -802,7 +803,7 @@ out:
 static void test_create_rules(void)
 {
 	const char *path = tmp_path("rules.frames");
-	struct framefile_hdr h = make_hdr(FRAMEFILE_CODEC_PACK);
+	struct framefile_hdr h = make_hdr(BLOCKCODEC_PACK);
 	struct framefile_writer *w = NULL, *w2 = (struct framefile_writer *)1;
 	char missing[300];
 
@@ -816,7 +817,7 @@ static void test_create_rules(void)
 	unlink(path);
 	h.feed[0] = 0;
 	T_CHECK(framefile_create(&w, path, &h) == -EINVAL);
-	h = make_hdr(FRAMEFILE_CODEC_PACK);
+	h = make_hdr(BLOCKCODEC_PACK);
 	memset(h.run_id, 'r', FRAMEFILE_RUN_ID_MAX);
 	T_CHECK(framefile_create(&w, path, &h) == 0 && framefile_close(w) == 0);
 	{
@@ -827,11 +828,11 @@ static void test_create_rules(void)
 	unlink(path);
 	memset(h.feed, 'f', sizeof h.feed); /* no NUL: too long */
 	T_CHECK(framefile_create(&w, path, &h) == -EINVAL);
-	h = make_hdr(FRAMEFILE_CODEC_COUNT);
+	h = make_hdr(BLOCKCODEC_COUNT);
 	T_CHECK(framefile_create(&w, path, &h) == -EINVAL);
 	T_CHECK(access(path, F_OK) != 0);
 	snprintf(missing, sizeof missing, "%s/no/such/dir.frames", tmpdir);
-	h = make_hdr(FRAMEFILE_CODEC_PACK);
+	h = make_hdr(BLOCKCODEC_PACK);
 	T_CHECK(framefile_create(&w, missing, &h) == -ENOENT);
 	/* created_ns 0 means now */
 	h.created_ns = 0;
@@ -852,7 +853,7 @@ static void test_garbage(void)
 	uint8_t *img, buf[4096];
 	struct framefile_info info;
 
-	T_CHECK(f && write_file(path, f, 200, 50, 1, FRAMEFILE_CODEC_PACK) == 0);
+	T_CHECK(f && write_file(path, f, 200, 50, 1, BLOCKCODEC_PACK) == 0);
 	img = read_all(path, &len);
 	if (!img)
 		goto out;
@@ -892,7 +893,7 @@ out:
 static void fill_until_error(const char *path, const struct pw_frame *f, size_t n,
 			     void (*make_room)(void), int want_err)
 {
-	struct framefile_hdr h = make_hdr(FRAMEFILE_CODEC_PACK);
+	struct framefile_hdr h = make_hdr(BLOCKCODEC_PACK);
 	struct framefile_writer *w = NULL;
 	struct framefile_stats st;
 	struct framefile_info info;

@@ -4,7 +4,12 @@
  * header followed by self-describing, CRC-checked blocks of compressed
  * struct pw_frame. pw-store appends while the run records and syncs at least
  * once a second; after a crash framefile_open_append() keeps every complete
- * block and cuts the torn tail.
+ * block and cuts the torn tail. pw-api and pwctl export runs through it.
+ *
+ * The file is a container: this module writes and checks the file and block
+ * headers; how a block's frames become its payload is the codec's
+ * (blockcodec.h, named once in the file header); the checksum is CRC-32C
+ * (crc32c.h).
  *
  * Layout (all integers little-endian):
  *
@@ -14,7 +19,7 @@
  *    10  u16 header_size      160
  *    12  u16 frame_size       FRAME_SIZE (384)
  *    14  u16 frame_version    FRAME_VERSION of the frames inside
- *    16  u32 codec            enum framefile_codec, the same for every block
+ *    16  u32 codec            enum blockcodec_id, the same for every block
  *    20  u32 block_frames     the writer's block size (informational)
  *    24  i64 created_ns       realtime ns since the epoch
  *    32  char feed[32]        NUL-padded
@@ -30,6 +35,7 @@
  *    16  u64 first_seq        seq of the block's first and last frame;
  *    24  u64 last_seq         seqs increase strictly through the whole file
  *    32  payload              frame_count frames, encoded by the codec
+ *                              (blockcodec.h)
  *
  * A reader walks the blocks from offset 160 and stops at the first one that
  * is incomplete (a torn tail: the file ends inside it) or invalid (bad magic,
@@ -38,41 +44,6 @@
  * point is valid; nothing after it is trusted. A block may not claim more
  * frames than its payload can encode, so a file decodes to at most 67
  * times its size in memory.
- *
- * Codec FRAMEFILE_CODEC_PACK (the default; chosen by measurement against
- * byte-plane shuffling + zstd, see tests/bench/bench_framefile.c). The frame
- * is read as 91 little-endian columns: 5 of 8 bytes (offsets 0..39: seq,
- * t_ns, present, game_session, game_time_s) and 86 of 4 bytes (offsets
- * 40..383: floats and small integers, bit patterns taken as integers).
- *   payload = u8 mode[91], the block's first frame as it is (384 bytes),
- *             then rows 1..n-1 in groups of 32 rows (the last may be short),
- *             each group holding every column in order as
- *               u8 w                bits per value, 0..8 * column width
- *               varint              LEB128 (7 bits a byte, low first, at
- *                                   most 10 bytes) of zigzag(base - the
- *                                   column's base in the previous group,
- *                                   0 before the first)
- *               ceil(count * w / 8) bytes: code - base of each row, w bits
- *                                   each, packed LSB-first
- * The mode turns a column's codes back into values (arithmetic modulo the
- * column width; zz = zigzag of a difference; p1, p2 = the column's two
- * previous rows, the first row standing in for a missing one; l, l1 = the
- * column to its left, which must have the same width, in this row and the
- * previous one):
- *     0 raw    code = v               1 xor    code = v ^ p1
- *     2 delta  code = zz(v - p1)      3 delta2 code = zz(v - 2 p1 + p2)
- *     4 left   code = zz(v - l)       5 left-delta code = zz(v - p1 - l + l1)
- * The writer picks each column's mode per block by its cost on a sample of
- * groups. Smooth channels become a few bits, constant ones zero bits,
- * wheel arrays code against their neighbour wheel, and sensor noise costs
- * about its entropy in bits instead of ~10 characters of JSON. Blocks decode
- * independently.
- * Measured (tests/bench/bench_framefile.c, 2-core KVM guest): simulated
- * 333 Hz frames with every channel 95 bytes/frame, 15x smaller than compact
- * JSON lines (XOR + byte planes + zstd -1: 106; zstd -1 alone: 195); the
- * real AC capture 90 bytes/frame, 9x; ~2 M frames/s persisted on one core;
- * a one-hour run (1.2 M frames) loads in ~200 ms and scans in ~30 ms.
- * Codec FRAMEFILE_CODEC_RAW stores the frames as they are.
  *
  * Who may call: one framefile_writer per file, used by one thread (pw-store's
  * run writer). create and open_append take an exclusive flock on the file, so
@@ -88,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/blockcodec.h"
 #include "common/frame.h"
 
 #define FRAMEFILE_MAGIC "PWFRAMES"
@@ -98,12 +70,6 @@
 #define FRAMEFILE_BLOCK_MAX_FRAMES 4096  /* readers reject bigger blocks */
 #define FRAMEFILE_FEED_MAX 31            /* bytes, without the NUL */
 #define FRAMEFILE_RUN_ID_MAX 64
-
-enum framefile_codec {
-	FRAMEFILE_CODEC_RAW = 0,   /* frames as they are */
-	FRAMEFILE_CODEC_PACK = 1,  /* column transform + bit packing (above) */
-	FRAMEFILE_CODEC_COUNT
-};
 
 enum framefile_tail {
 	FRAMEFILE_TAIL_CLEAN = 0,  /* the file ends exactly after a valid block */
@@ -117,7 +83,7 @@ struct framefile_hdr {
 	uint32_t format_version;
 	uint32_t frame_size;
 	uint32_t frame_version;
-	uint32_t codec;            /* enum framefile_codec */
+	uint32_t codec;            /* enum blockcodec_id */
 	int64_t created_ns;        /* realtime ns; 0 at create means now */
 	char feed[FRAMEFILE_FEED_MAX + 1];
 	char run_id[FRAMEFILE_RUN_ID_MAX + 1];
@@ -228,9 +194,5 @@ int framefile_load_buf(const void *buf, size_t len, struct pw_frame **frames, si
  */
 int framefile_scan(const char *path, struct framefile_info *info);
 int framefile_scan_buf(const void *buf, size_t len, struct framefile_info *info);
-
-/* CRC-32C (Castagnoli) as used by the format, continuing from crc (0 to
- * start); exposed for tests and tools that repair or forge blocks. */
-uint32_t framefile_crc32c(uint32_t crc, const void *buf, size_t len);
 
 #endif
