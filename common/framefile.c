@@ -4,8 +4,8 @@
  * payload codecs are blockcodec.c's.
  *
  * Readers go through one walker (next_block) over a source that is either a
- * memory image or a file read with pread, so load, load_buf, scan and
- * open_append apply exactly the same checks.
+ * memory image or a file read with pread, so load, load_buf, scan, the block
+ * reader and open_append apply exactly the same checks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -484,6 +484,100 @@ int framefile_scan(const char *path, struct framefile_info *info)
 	free(s.buf);
 	close(fd);
 	return rc;
+}
+
+/* --- block reader --- */
+
+struct framefile_reader {
+	int fd;
+	struct ff_src src;         /* ends where the open's scan found the valid data to end */
+	struct framefile_info scan;
+	struct framefile_info walk; /* what has been delivered */
+	struct blockcodec_dec *dec;
+	struct pw_frame *frames;   /* FRAMEFILE_BLOCK_MAX_FRAMES, the block last delivered */
+	int done;
+};
+
+int framefile_reader_open(struct framefile_reader **out, const char *path,
+			  struct framefile_info *info)
+{
+	struct framefile_reader *r = calloc(1, sizeof *r);
+	int rc;
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if ((rc = src_open_fd(&r->src, r->fd)) < 0 || (rc = scan_src(&r->src, &r->scan)) < 0)
+		goto out;
+	if (!hdr_decodable(&r->scan.hdr)) {
+		rc = -EPROTO;
+		goto out;
+	}
+	r->dec = blockcodec_dec_new(r->scan.hdr.codec);
+	r->frames = malloc((size_t)FRAMEFILE_BLOCK_MAX_FRAMES * FRAME_SIZE);
+	if (!r->dec || !r->frames) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* a snapshot: blocks appended after the scan are not delivered */
+	r->src.size = r->scan.valid_bytes;
+	if ((rc = walk_start(&r->src, &r->walk)) < 0)
+		goto out;
+	r->walk.file_bytes = r->scan.file_bytes;
+out:
+	if (rc < 0) {
+		framefile_reader_close(r);
+		return rc;
+	}
+	if (info)
+		*info = r->scan;
+	*out = r;
+	return 0;
+}
+
+int framefile_reader_next(struct framefile_reader *r, const struct pw_frame **frames, size_t *n)
+{
+	uint64_t before = r->walk.frames;
+	int rc;
+
+	*frames = NULL;
+	*n = 0;
+	if (r->done)
+		return 0;
+	rc = decode_next(&r->src, &r->walk, r->dec, r->frames, FRAMEFILE_BLOCK_MAX_FRAMES);
+	if (rc == 1) {
+		*frames = r->frames;
+		*n = (size_t)(r->walk.frames - before);
+		return 1;
+	}
+	if (rc == 0) {
+		/* the end of the snapshot is where the scan stopped, for the scan's reason */
+		if (r->walk.tail == FRAMEFILE_TAIL_CLEAN)
+			r->walk.tail = r->scan.tail;
+		r->done = 1;
+	}
+	return rc;
+}
+
+void framefile_reader_info(const struct framefile_reader *r, struct framefile_info *info)
+{
+	*info = r->walk;
+}
+
+void framefile_reader_close(struct framefile_reader *r)
+{
+	if (!r)
+		return;
+	blockcodec_dec_free(r->dec);
+	free(r->frames);
+	free(r->src.buf);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r);
 }
 
 /* --- writer --- */

@@ -47,9 +47,10 @@
  *
  * Who may call: one framefile_writer per file, used by one thread (pw-store's
  * run writer). create and open_append take an exclusive flock on the file, so
- * a second writer gets -EBUSY. The reader functions keep no state and may run
- * anywhere, also on a file that is being appended to: the block in flight
- * then shows up as a torn tail.
+ * a second writer gets -EBUSY. The reader functions (load, scan, and a
+ * framefile_reader, which is used by one thread) may run anywhere, also on a
+ * file that is being appended to: the block in flight then shows up as a
+ * torn tail.
  *
  * Errors are 0 or a negative errno. Nothing here aborts or logs.
  */
@@ -115,6 +116,7 @@ struct framefile_stats {
 };
 
 struct framefile_writer;   /* process-local, opaque */
+struct framefile_reader;   /* process-local, opaque */
 
 /* Lifecycle */
 /*
@@ -194,5 +196,34 @@ int framefile_load_buf(const void *buf, size_t len, struct pw_frame **frames, si
  */
 int framefile_scan(const char *path, struct framefile_info *info);
 int framefile_scan_buf(const void *buf, size_t len, struct framefile_info *info);
+
+/* Block reader: a run's frames one block at a time, in constant memory. */
+/*
+ * Open path for reading block by block. Validates it as framefile_scan does
+ * (reading the whole file once) and, like framefile_load, fails with
+ * -EPROTO for a bad header or frames this build cannot decode. info (may
+ * be NULL) gets the scan's findings: the frames, seqs and tail the reader
+ * will deliver. The reader delivers the blocks that scan found valid and no
+ * more, also when the file grows meanwhile. On success *out is owned by the
+ * caller (framefile_reader_close); it holds one block of frames (1.5 MB).
+ */
+int framefile_reader_open(struct framefile_reader **out, const char *path,
+			  struct framefile_info *info);
+/*
+ * The next block: 1 with *frames pointing at its *n frames (1..
+ * FRAMEFILE_BLOCK_MAX_FRAMES, borrowed from r and valid until the next call
+ * or close), 0 at the end (also on every later call), or a negative errno
+ * of a read (the same block is tried again on the next call). A block that
+ * no longer reads or decodes as the scan found it (a forged block: valid
+ * CRC, malformed payload; or a file rewritten under the reader) ends the
+ * walk early as a corrupt tail, as it ends framefile_load.
+ */
+int framefile_reader_next(struct framefile_reader *r, const struct pw_frame **frames, size_t *n);
+/* What r has delivered so far (frames, blocks, seqs, valid_bytes); once
+ * framefile_reader_next returned 0 also why it stopped (tail, dropped_bytes),
+ * as framefile_load's info would say. */
+void framefile_reader_info(const struct framefile_reader *r, struct framefile_info *info);
+/* Close the file and free r. NULL is a no-op. */
+void framefile_reader_close(struct framefile_reader *r);
 
 #endif

@@ -1000,6 +1000,145 @@ static void test_efbig_rlimit(void)
 	free(f);
 }
 
+/*
+ * Read path block by block into one array; 1 when it equals want[0..n) and
+ * the reader's final info agrees with framefile_load's. *blocks counts them.
+ */
+static int reads_as(const char *path, const struct pw_frame *want, size_t n,
+		    struct framefile_info *info, size_t *blocks)
+{
+	struct framefile_reader *r = NULL;
+	struct framefile_info opened, fin, loaded;
+	const struct pw_frame *b;
+	struct pw_frame *got = calloc(n + 1, sizeof *got), *lf = NULL;
+	size_t nb, total = 0, nl = 0;
+	int rc, ok = got != NULL;
+
+	*blocks = 0;
+	rc = framefile_reader_open(&r, path, &opened);
+	ok = ok && rc == 0 && r;
+	while (ok && (rc = framefile_reader_next(r, &b, &nb)) == 1) {
+		ok = nb >= 1 && nb <= FRAMEFILE_BLOCK_MAX_FRAMES && total + nb <= n;
+		if (ok)
+			memcpy(got + total, b, nb * sizeof *b);
+		total += nb;
+		(*blocks)++;
+	}
+	ok = ok && rc == 0 && total == n && memcmp(got, want, n * sizeof *want) == 0;
+	ok = ok && framefile_reader_next(r, &b, &nb) == 0 && b == NULL && nb == 0; /* stays at the end */
+	if (r)
+		framefile_reader_info(r, &fin);
+	ok = ok && framefile_load(path, &lf, &nl, &loaded) == 0 && nl == n;
+	ok = ok && fin.frames == loaded.frames && fin.blocks == loaded.blocks &&
+	     fin.first_seq == loaded.first_seq && fin.last_seq == loaded.last_seq &&
+	     fin.valid_bytes == loaded.valid_bytes && fin.file_bytes == loaded.file_bytes &&
+	     fin.dropped_bytes == loaded.dropped_bytes && fin.tail == loaded.tail &&
+	     fin.blocks == *blocks && memcmp(&fin.hdr, &loaded.hdr, sizeof fin.hdr) == 0;
+	if (!ok)
+		fprintf(stderr, "  read %s: rc %d, %zu frames in %zu blocks, want %zu\n", path, rc,
+			total, *blocks, n);
+	framefile_reader_close(r);
+	free(lf);
+	free(got);
+	*info = opened;
+	return ok;
+}
+
+/* The block reader delivers what framefile_load does, a block at a time. */
+static void test_reader(void)
+{
+	size_t n = 2500, len, off[16], nb, blocks;
+	struct pw_frame *f = sim_frames(n, SEQ0);
+	const char *path = tmp_path("reader.frames"), *bad = tmp_path("reader-bad.frames");
+	struct framefile_reader *r = (struct framefile_reader *)1;
+	struct framefile_writer *w = NULL;
+	struct framefile_info info, scan;
+	const struct pw_frame *b;
+	uint8_t *img = NULL;
+
+	T_CHECK(f && write_file(path, f, n, 333, 2, BLOCKCODEC_PACK) == 0);
+	if (!f)
+		return;
+	T_CHECK(reads_as(path, f, n, &info, &blocks));
+	T_CHECK(framefile_scan(path, &scan) == 0 && memcmp(&info, &scan, sizeof info) == 0);
+	T_CHECK(info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN && blocks == info.blocks);
+	T_CHECK(blocks > 3); /* partial blocks from the syncs, full ones between */
+	T_CHECK(write_file(path, f, n, 1000, 0, BLOCKCODEC_RAW) == 0);
+	T_CHECK(reads_as(path, f, n, &info, &blocks) && info.hdr.codec == BLOCKCODEC_RAW);
+	T_CHECK(write_file(path, f, 1, 1, 0, BLOCKCODEC_PACK) == 0);
+	T_CHECK(reads_as(path, f, 1, &info, &blocks) && blocks == 1);
+
+	/* torn: the complete blocks, then the scan's tail */
+	T_CHECK(write_file(path, f, 500, 100, 1, BLOCKCODEC_PACK) == 0);
+	img = read_all(path, &len);
+	T_CHECK(img && block_offsets(img, len, off, 15) == 5);
+	if (!img)
+		goto out;
+	T_CHECK(write_all(bad, img, len - 37) == 0);
+	T_CHECK(reads_as(bad, f, 400, &info, &blocks) && info.tail == FRAMEFILE_TAIL_TORN);
+	T_CHECK(info.dropped_bytes == len - 37 - off[4]);
+
+	/* forged block 1 (valid CRC, invalid mode byte): scan passes it, reading stops there */
+	img[off[1] + 32] = 9;
+	reseal_block(img, off[1]);
+	T_CHECK(write_all(bad, img, len) == 0);
+	T_CHECK(reads_as(bad, f, 100, &info, &blocks) && info.frames == 500);
+	T_CHECK(framefile_reader_open(&r, bad, NULL) == 0 && r);
+	if (r) {
+		T_CHECK(framefile_reader_next(r, &b, &nb) == 1 && nb == 100);
+		T_CHECK(framefile_reader_next(r, &b, &nb) == 0 && b == NULL && nb == 0);
+		framefile_reader_info(r, &info);
+		T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT && info.valid_bytes == off[1]);
+		T_CHECK(info.frames == 100 && info.dropped_bytes == len - off[1]);
+		framefile_reader_close(r);
+	}
+
+	/* a snapshot: frames appended after the open are not delivered */
+	T_CHECK(write_file(path, f, 300, 300, 0, BLOCKCODEC_PACK) == 0);
+	T_CHECK(framefile_reader_open(&r, path, &info) == 0 && info.frames == 300);
+	T_CHECK(framefile_open_append(&w, path, NULL) == 0);
+	T_CHECK(w && framefile_append(w, f + 300, 200) == 0 && framefile_close(w) == 0);
+	if (r) {
+		T_CHECK(framefile_reader_next(r, &b, &nb) == 1 && nb == 300);
+		T_CHECK(memcmp(b, f, 300 * sizeof *f) == 0);
+		T_CHECK(framefile_reader_next(r, &b, &nb) == 0);
+		framefile_reader_info(r, &info);
+		T_CHECK(info.frames == 300 && info.tail == FRAMEFILE_TAIL_CLEAN);
+		T_CHECK(info.dropped_bytes == 0);
+		framefile_reader_close(r);
+	}
+
+	/* an empty run, a bad header, frames this build cannot decode, no file */
+	unlink(path);
+	{
+		struct framefile_hdr h = make_hdr(BLOCKCODEC_PACK);
+
+		T_CHECK(framefile_create(&w, path, &h) == 0 && framefile_close(w) == 0);
+	}
+	T_CHECK(reads_as(path, f, 0, &info, &blocks) && blocks == 0 && info.frames == 0);
+	free(img);
+	T_CHECK(write_file(path, f, 50, 50, 0, BLOCKCODEC_PACK) == 0);
+	img = read_all(path, &len);
+	if (!img)
+		goto out;
+	img[40] ^= 1;
+	T_CHECK(write_all(bad, img, len) == 0);
+	r = (struct framefile_reader *)1;
+	T_CHECK(framefile_reader_open(&r, bad, &info) == -EPROTO && r == NULL);
+	img[40] ^= 1;
+	img[14] = FRAME_VERSION + 1;
+	reseal_header(img);
+	T_CHECK(write_all(bad, img, len) == 0);
+	T_CHECK(framefile_scan(bad, &info) == 0);
+	T_CHECK(framefile_reader_open(&r, bad, &info) == -EPROTO && r == NULL);
+	T_CHECK(framefile_reader_open(&r, tmp_path("absent.frames"), &info) == -ENOENT);
+	T_CHECK(framefile_reader_open(&r, tmpdir, &info) == -EINVAL); /* a directory */
+	framefile_reader_close(NULL);
+out:
+	free(img);
+	free(f);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/pw-test-framefile-XXXXXX");
@@ -1023,6 +1162,7 @@ int main(void)
 	T_RUN(test_garbage);
 	T_RUN(test_enospc_tmpfs);
 	T_RUN(test_efbig_rlimit);
+	T_RUN(test_reader);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return T_DONE();
 }

@@ -1,0 +1,245 @@
+/*
+ * test_blockcodec.c - the block codecs (common/blockcodec.h) on their own:
+ * RAW and PACK round trips at the group boundaries (1, 2, 32, 33, 34 frames)
+ * and up to the largest block, the payload sizes the header promises, the
+ * seq rule, malformed payloads, and the plausibility bounds readers apply
+ * before decoding. The container around the payloads is test_framefile.c's.
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include "capture/sim/driver.h"
+#include "common/blockcodec.h"
+#include "common/framefile.h"
+#include "t.h"
+
+#define SEQ0 7000
+#define PACK_HEAD (91 + FRAME_SIZE) /* mode bytes + first frame */
+#define PACK_GROUP_MIN (91 * 2)     /* every column: width 0, base delta 0 */
+#define PACK_GROUP_MAX (91 * (1 + 10 + 32 * 8))
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* n frames of pw-sim's laps mode at 333 Hz, seq from SEQ0. */
+static struct pw_frame *sim_frames(size_t n)
+{
+	struct track *t = track_new();
+	struct driver *d = t ? driver_new(DRIVER_LAPS, 11, car_default(), t) : NULL;
+	struct pw_frame *f = calloc(n, sizeof *f);
+
+	for (size_t k = 0; d && f && k < n; k++) {
+		driver_run_to(d, (int64_t)((double)k * 1000.0 / 333.0 + 0.5));
+		driver_frame(d, &f[k]);
+		f[k].seq = SEQ0 + k;
+		f[k].t_ns = 1750000000000000000ll + (int64_t)k * 3003003;
+	}
+	driver_free(d);
+	track_free(t);
+	return f;
+}
+
+/* Frames of random bytes, seqs increasing by random steps: every width, every mode. */
+static struct pw_frame *random_frames(size_t n)
+{
+	struct pw_frame *f = malloc(n * sizeof *f);
+	uint64_t seq = rnd() >> 8;
+
+	for (size_t i = 0; f && i < n; i++) {
+		uint8_t *b = (uint8_t *)&f[i];
+
+		for (size_t k = 0; k < sizeof *f; k += 8) {
+			uint64_t v = rnd();
+			memcpy(b + k, &v, 8);
+		}
+		seq += 1 + (rnd() >> 40);
+		f[i].seq = seq;
+	}
+	return f;
+}
+
+static size_t groups(size_t n)
+{
+	return (n - 1 + 31) / 32;
+}
+
+/* Encode f[0..n) with codec and decode it back; 1 when every byte returns. */
+static int round_trip(unsigned codec, const struct pw_frame *f, size_t n, size_t *len_out)
+{
+	struct blockcodec_enc *e = blockcodec_enc_new(codec);
+	struct blockcodec_dec *d = blockcodec_dec_new(codec);
+	uint8_t *buf = malloc(blockcodec_encode_cap(n));
+	struct pw_frame *back = malloc(n * sizeof *back);
+	size_t len = 0;
+	int ok = e && d && buf && back;
+
+	if (ok) {
+		len = blockcodec_encode(e, f, n, buf);
+		ok = len <= blockcodec_encode_cap(n) - 8 && blockcodec_payload_plausible(len, n) &&
+		     blockcodec_decode(d, buf, len, n, f[0].seq, f[n - 1].seq, back) == 0 &&
+		     memcmp(back, f, n * sizeof *f) == 0;
+	}
+	if (!ok)
+		fprintf(stderr, "  codec %u, %zu frames: payload %zu bytes does not round-trip\n", codec,
+			n, len);
+	*len_out = len;
+	blockcodec_enc_free(e);
+	blockcodec_dec_free(d);
+	free(buf);
+	free(back);
+	return ok;
+}
+
+/* --- tests --- */
+
+static void test_round_trips(void)
+{
+	static const size_t sizes[] = { 1, 2, 32, 33, 34, 65, 1000, FRAMEFILE_BLOCK_FRAMES,
+					FRAMEFILE_BLOCK_MAX_FRAMES };
+	size_t nmax = FRAMEFILE_BLOCK_MAX_FRAMES, len;
+	struct pw_frame *sim = sim_frames(nmax), *rand = random_frames(nmax);
+
+	T_CHECK(sim && rand);
+	if (!sim || !rand)
+		goto out;
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		size_t n = sizes[i];
+
+		T_CHECK(round_trip(BLOCKCODEC_RAW, sim, n, &len) && len == n * FRAME_SIZE);
+		T_CHECK(round_trip(BLOCKCODEC_RAW, rand, n, &len) && len == n * FRAME_SIZE);
+		T_CHECK(round_trip(BLOCKCODEC_PACK, sim, n, &len));
+		T_CHECKF(n < 1000 || len < n * FRAME_SIZE / 3, "sim %zu frames: %zu bytes", n, len);
+		T_CHECK(round_trip(BLOCKCODEC_PACK, rand, n, &len));
+		T_CHECK(len <= PACK_HEAD + groups(n) * PACK_GROUP_MAX);
+	}
+	/* one frame is the mode bytes and the frame as it is */
+	T_CHECK(round_trip(BLOCKCODEC_PACK, sim, 1, &len) && len == PACK_HEAD);
+	/* frames that differ only in seq, by steps of 1: the smallest payload, every
+	 * column of every group 2 bytes */
+	for (size_t k = 1; k < 64; k++) {
+		sim[k] = sim[0];
+		sim[k].seq = sim[0].seq + k;
+	}
+	T_CHECK(round_trip(BLOCKCODEC_PACK, sim, 64, &len) && len == PACK_HEAD + 2 * PACK_GROUP_MIN);
+out:
+	free(sim);
+	free(rand);
+}
+
+/* A payload decodes only to the seqs and the frame count the header promises. */
+static void test_decode_rules(void)
+{
+	size_t n = 100;
+	struct pw_frame *f = sim_frames(n), *back = malloc(n * sizeof *back);
+	uint8_t *buf = malloc(blockcodec_encode_cap(n));
+	uint64_t first = SEQ0, last = SEQ0 + n - 1;
+
+	T_CHECK(f && back && buf);
+	if (!f || !back || !buf)
+		goto out;
+	for (unsigned codec = 0; codec < BLOCKCODEC_COUNT; codec++) {
+		struct blockcodec_enc *e = blockcodec_enc_new(codec);
+		struct blockcodec_dec *d = blockcodec_dec_new(codec);
+		size_t len = e ? blockcodec_encode(e, f, n, buf) : 0;
+
+		T_CHECK(e && d);
+		if (!e || !d) {
+			blockcodec_enc_free(e);
+			blockcodec_dec_free(d);
+			continue;
+		}
+		T_CHECK(blockcodec_decode(d, buf, len, n, first, last, back) == 0);
+		T_CHECK(blockcodec_decode(d, buf, len, n, first + 1, last, back) == -EBADMSG);
+		T_CHECK(blockcodec_decode(d, buf, len, n, first, last + 1, back) == -EBADMSG);
+		T_CHECK(blockcodec_decode(d, buf, len, n, first, last - 1, back) == -EBADMSG);
+		T_CHECK(blockcodec_decode(d, buf, len - 1, n, first, last, back) == -EBADMSG);
+		T_CHECK(blockcodec_decode(d, buf, len, n - 1, first, last, back) == -EBADMSG);
+		T_CHECK(blockcodec_decode(d, buf, len, 0, first, last, back) == -EBADMSG);
+		/* frames whose seqs do not increase */
+		f[50].seq = f[49].seq;
+		len = blockcodec_encode(e, f, n, buf);
+		T_CHECK(blockcodec_decode(d, buf, len, n, first, last, back) == -EBADMSG);
+		f[50].seq = SEQ0 + 50;
+		/* the state is reusable after an error */
+		len = blockcodec_encode(e, f, n, buf);
+		T_CHECK(blockcodec_decode(d, buf, len, n, first, last, back) == 0);
+		T_CHECK(memcmp(back, f, n * sizeof *f) == 0);
+		if (codec == BLOCKCODEC_PACK) {
+			buf[0] = 6; /* no such mode */
+			T_CHECK(blockcodec_decode(d, buf, len, n, first, last, back) == -EBADMSG);
+			buf[0] = 4; /* column 0 has no left neighbour */
+			T_CHECK(blockcodec_decode(d, buf, len, n, first, last, back) == -EBADMSG);
+		}
+		blockcodec_enc_free(e);
+		blockcodec_dec_free(d);
+	}
+out:
+	free(f);
+	free(back);
+	free(buf);
+}
+
+/* Any bytes are safe to decode (a forged block carries a valid CRC). */
+static void test_garbage(void)
+{
+	size_t n = 70, len = PACK_HEAD + groups(n) * PACK_GROUP_MAX;
+	struct blockcodec_dec *d = blockcodec_dec_new(BLOCKCODEC_PACK);
+	uint8_t *buf = malloc(len);
+	struct pw_frame *back = malloc(n * sizeof *back);
+	uint64_t first;
+	int ok = 0;
+
+	T_CHECK(d && buf && back);
+	for (int round = 0; d && buf && back && round < 2000; round++) {
+		size_t l = rnd() % len;
+
+		for (size_t i = 0; i < l; i++)
+			buf[i] = (uint8_t)rnd();
+		for (size_t i = 0; i < 91 && i < l; i++)
+			buf[i] = (uint8_t)(rnd() % 4); /* valid modes, so the groups are reached */
+		if (l >= PACK_HEAD)
+			memcpy(&first, buf + 91, 8); /* the first frame's seq: on to the groups */
+		else
+			first = rnd();
+		ok += blockcodec_decode(d, buf, l, 1 + rnd() % n, first, rnd(), back) == -EBADMSG;
+	}
+	T_CHECKF(ok == 2000, "%d of 2000 garbage payloads refused", ok);
+	blockcodec_dec_free(d);
+	free(buf);
+	free(back);
+}
+
+static void test_sizes_and_states(void)
+{
+	for (size_t n = 1; n <= FRAMEFILE_BLOCK_MAX_FRAMES; n += 1 + n / 3) {
+		size_t min = PACK_HEAD + groups(n) * PACK_GROUP_MIN;
+		size_t max = PACK_HEAD + groups(n) * PACK_GROUP_MAX, raw = n * FRAME_SIZE;
+
+		T_CHECK(blockcodec_encode_cap(n) == (max > raw ? max : raw) + 8);
+		T_CHECK(blockcodec_payload_plausible(raw, n));
+		T_CHECK(blockcodec_payload_plausible(min, n) && blockcodec_payload_plausible(max, n));
+		T_CHECK(min - 1 == raw || !blockcodec_payload_plausible(min - 1, n));
+		T_CHECK(max + 1 == raw || !blockcodec_payload_plausible(max + 1, n));
+	}
+	T_CHECK(!blockcodec_payload_plausible(0, 1));
+	T_CHECK(blockcodec_enc_new(BLOCKCODEC_COUNT) == NULL);
+	T_CHECK(blockcodec_dec_new(BLOCKCODEC_COUNT) == NULL);
+	blockcodec_enc_free(NULL);
+	blockcodec_dec_free(NULL);
+}
+
+int main(void)
+{
+	T_RUN(test_round_trips);
+	T_RUN(test_decode_rules);
+	T_RUN(test_garbage);
+	T_RUN(test_sizes_and_states);
+	return T_DONE();
+}
