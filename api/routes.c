@@ -4,11 +4,13 @@
  * commands (docs/store.md). Path parameters are validated before anything
  * reaches the store: ids must be UUIDs, names safe path parts.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "common/export.h"
 #include "common/framefile.h"
 #include "common/ids.h"
 #include "common/msg.h"
@@ -255,49 +257,40 @@ static int recording_data(struct mg_connection *c, json_t *args)
 	return 1;
 }
 
+/* export_frames' writer: each line is one chunk of the response. */
+static int send_line(void *ctx, const char *line, size_t len)
+{
+	return mg_send_chunk(ctx, line, (unsigned)len) < 0 ? -EPIPE : 0;
+}
+
 static int export_run(struct mg_connection *c, json_t *args)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
-	char code[64], message[512], fmt[16] = "csv", line[8192], head[256];
-	struct framefile_info info;
-	struct pw_frame *frames = NULL;
-	size_t n = 0;
+	char code[64], message[512], fmt[16] = "csv", head[256];
+	struct framefile_reader *r = NULL;
+	struct export_opts opts = { .write = send_line, .ctx = c };
 	json_t *run = NULL;
-	int csv;
+	int format, rc;
 
 	if (ri->query_string && mg_get_var(ri->query_string, strlen(ri->query_string), "format", fmt,
 					   sizeof fmt) < 0)
 		snprintf(fmt, sizeof fmt, "csv");
-	if (strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
+	if ((format = export_format_parse(fmt)) < 0)
 		return http_error(c, 400, MSG_E_BAD_REQUEST, "format must be csv or json");
-	csv = strcmp(fmt, "csv") == 0;
+	opts.format = (enum export_format)format;
 	if (proxy_call("run.get", json_incref(args), &run, code, sizeof code, message, sizeof message) < 0)
 		return http_error(c, http_status_for(code), code, "%s", message);
-	if (framefile_load(json_string_value(json_object_get(run, "frames_path")), &frames, &n, &info) < 0) {
-		json_decref(run);
-		return http_error(c, 500, MSG_E_IO, "the run's frames cannot be read");
-	}
+	rc = framefile_reader_open(&r, json_string_value(json_object_get(run, "frames_path")), NULL);
 	json_decref(run);
+	if (rc < 0)
+		return http_error(c, 500, MSG_E_IO, "the run's frames cannot be read");
 	g_api.requests++;
-	/* streamed with chunked encoding: a long run is never held as text in memory */
+	/* streamed with chunked encoding: a long run is never held in memory, as frames or text */
 	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n",
-		 csv ? "text/csv" : "application/x-ndjson");
+		 export_format_media_type(opts.format));
 	mg_write(c, head, strlen(head));
-	if (csv) {
-		size_t l = frame_csv_header(line, sizeof line - 1);
-		line[l] = '\n';
-		mg_send_chunk(c, line, (unsigned)l + 1);
-	}
-	for (size_t i = 0; i < n; i++) {
-		size_t l = csv ? frame_to_csv(&frames[i], line, sizeof line - 1)
-			       : frame_to_json(&frames[i], line, sizeof line - 1);
-		if (l >= sizeof line - 1)
-			continue;
-		line[l] = '\n';
-		if (mg_send_chunk(c, line, (unsigned)l + 1) < 0)
-			break;
-	}
+	export_frames(r, &opts, NULL);
 	mg_send_chunk(c, "", 0);
-	free(frames);
+	framefile_reader_close(r);
 	return 1;
 }

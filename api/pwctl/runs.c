@@ -1,10 +1,12 @@
 /* runs.c - pwctl run|laps|export: runs of a session and their frames. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/pwctl/pwctl.h"
 #include "common/clock.h"
+#include "common/export.h"
 #include "common/framefile.h"
 
 static int usage_runs(FILE *out)
@@ -64,74 +66,98 @@ static int usage_export(FILE *out)
 	return out == stdout ? 0 : 2;
 }
 
+/* Where pwctl export writes and how it reports progress. */
+struct export_dest {
+	FILE *out;
+	uint64_t total;            /* frames the file holds, for the progress line */
+	int64_t next_report;       /* clock_mono_ns of the next progress line */
+};
+
+static int write_line(void *ctx, const char *line, size_t len)
+{
+	struct export_dest *d = ctx;
+
+	return fwrite(line, 1, len, d->out) == len ? 0 : -(errno ? errno : EIO);
+}
+
+static void show_progress(void *ctx, uint64_t i)
+{
+	struct export_dest *d = ctx;
+
+	if (clock_mono_ns() < d->next_report)
+		return;
+	fprintf(stderr, "\rpwctl export: %llu / %llu frames (%.0f%%)", (unsigned long long)i,
+		(unsigned long long)d->total, 100.0 * (double)i / (double)d->total);
+	d->next_report += NS_PER_S;
+}
+
+static void report_tail(const struct framefile_info *info, uint64_t frames)
+{
+	fprintf(stderr, "pwctl export: the frame file ends in a %s tail of %llu bytes; "
+			"exporting the %llu complete frames\n",
+		info->tail == FRAMEFILE_TAIL_TORN ? "torn" : "corrupt",
+		(unsigned long long)info->dropped_bytes, (unsigned long long)frames);
+}
+
 int pwctl_export(const struct config *cfg, int argc, char **argv)
 {
-	const char *format = "csv", *out_path = NULL;
-	struct framefile_info info;
-	struct pw_frame *frames = NULL;
-	size_t n = 0;
+	const char *out_path = NULL;
+	struct framefile_info info, end;
+	struct framefile_reader *r = NULL;
+	struct export_dest dest = { .out = stdout };
+	struct export_opts opts = { .format = EXPORT_CSV, .write = write_line,
+				    .progress = show_progress, .ctx = &dest };
+	uint64_t n = 0;
 	json_t *run = NULL;
-	FILE *out = stdout;
-	static char line[8192];
-	int64_t next_report;
-	int rc;
+	int rc, format;
 
 	if (argc >= 1 && strcmp(argv[0], "--help") == 0)
 		return usage_export(stdout);
 	if (argc < 2)
 		return usage_export(stderr);
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
-			format = argv[++i];
-		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			if ((format = export_format_parse(argv[++i])) < 0)
+				return usage_export(stderr);
+			opts.format = (enum export_format)format;
+		} else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
 			out_path = argv[++i];
-		else
+		} else {
 			return usage_export(stderr);
+		}
 	}
-	if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
-		return usage_export(stderr);
 	if ((rc = store_call(cfg, "run.get", json_pack("{s:s, s:s}", "session_id", argv[0], "run_id",
 						       argv[1]), &run)) != 0)
 		return rc;
-	rc = framefile_load(json_string_value(json_object_get(run, "frames_path")), &frames, &n, &info);
+	rc = framefile_reader_open(&r, json_string_value(json_object_get(run, "frames_path")), &info);
 	json_decref(run);
 	if (rc < 0) {
 		fprintf(stderr, "pwctl export: cannot read the run's frames: %s\n", strerror(-rc));
 		return 1;
 	}
 	if (info.tail != FRAMEFILE_TAIL_CLEAN)
-		fprintf(stderr, "pwctl export: the frame file ends in a %s tail of %llu bytes; "
-				"exporting the %zu complete frames\n",
-			info.tail == FRAMEFILE_TAIL_TORN ? "torn" : "corrupt",
-			(unsigned long long)info.dropped_bytes, n);
-	if (out_path && !(out = fopen(out_path, "w"))) {
+		report_tail(&info, info.frames);
+	if (out_path && !(dest.out = fopen(out_path, "w"))) {
 		perror("pwctl export");
-		free(frames);
+		framefile_reader_close(r);
 		return 1;
 	}
-	if (strcmp(format, "csv") == 0) {
-		frame_csv_header(line, sizeof line);
-		fprintf(out, "%s\n", line);
-	}
-	next_report = clock_mono_ns() + NS_PER_S;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(format, "csv") == 0)
-			frame_to_csv(&frames[i], line, sizeof line);
-		else
-			frame_to_json(&frames[i], line, sizeof line);
-		fputs(line, out);
-		fputc('\n', out);
-		if ((i & 1023) == 0 && clock_mono_ns() >= next_report) {
-			fprintf(stderr, "\rpwctl export: %zu / %zu frames (%.0f%%)", i, n, 100.0 * (double)i / (double)n);
-			next_report += NS_PER_S;
-		}
-	}
-	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
-		perror("pwctl export");
-		free(frames);
+	dest.total = info.frames;
+	dest.next_report = clock_mono_ns() + NS_PER_S;
+	rc = export_frames(r, &opts, &n);
+	framefile_reader_info(r, &end);
+	framefile_reader_close(r);
+	if (rc == 0 && end.tail != info.tail) /* a block the scan passed did not decode */
+		report_tail(&end, n);
+	if (rc == 0 && fflush(dest.out) != 0)
+		rc = -errno;
+	if (dest.out != stdout && fclose(dest.out) != 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0) {
+		fprintf(stderr, "pwctl export: %s\n", strerror(-rc));
 		return 1;
 	}
-	fprintf(stderr, "%spwctl export: %zu frames written\n", n > 100000 ? "\r" : "", n);
-	free(frames);
+	fprintf(stderr, "%spwctl export: %llu frames written\n", n > 100000 ? "\r" : "",
+		(unsigned long long)n);
 	return 0;
 }
