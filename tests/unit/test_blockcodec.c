@@ -8,62 +8,15 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "capture/sim/driver.h"
 #include "common/blockcodec.h"
 #include "common/framefile.h"
 #include "t.h"
+#include "t_frames.h"
 
 #define SEQ0 7000
 #define PACK_HEAD (91 + FRAME_SIZE) /* mode bytes + first frame */
 #define PACK_GROUP_MIN (91 * 2)     /* every column: width 0, base delta 0 */
 #define PACK_GROUP_MAX (91 * (1 + 10 + 32 * 8))
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-/* n frames of pw-sim's laps mode at 333 Hz, seq from SEQ0. */
-static struct pw_frame *sim_frames(size_t n)
-{
-	struct track *t = track_new();
-	struct driver *d = t ? driver_new(DRIVER_LAPS, 11, car_default(), t) : NULL;
-	struct pw_frame *f = calloc(n, sizeof *f);
-
-	for (size_t k = 0; d && f && k < n; k++) {
-		driver_run_to(d, (int64_t)((double)k * 1000.0 / 333.0 + 0.5));
-		driver_frame(d, &f[k]);
-		f[k].seq = SEQ0 + k;
-		f[k].t_ns = 1750000000000000000ll + (int64_t)k * 3003003;
-	}
-	driver_free(d);
-	track_free(t);
-	return f;
-}
-
-/* Frames of random bytes, seqs increasing by random steps: every width, every mode. */
-static struct pw_frame *random_frames(size_t n)
-{
-	struct pw_frame *f = malloc(n * sizeof *f);
-	uint64_t seq = rnd() >> 8;
-
-	for (size_t i = 0; f && i < n; i++) {
-		uint8_t *b = (uint8_t *)&f[i];
-
-		for (size_t k = 0; k < sizeof *f; k += 8) {
-			uint64_t v = rnd();
-			memcpy(b + k, &v, 8);
-		}
-		seq += 1 + (rnd() >> 40);
-		f[i].seq = seq;
-	}
-	return f;
-}
 
 static size_t groups(size_t n)
 {
@@ -104,7 +57,7 @@ static void test_round_trips(void)
 	static const size_t sizes[] = { 1, 2, 32, 33, 34, 65, 1000, FRAMEFILE_BLOCK_FRAMES,
 					FRAMEFILE_BLOCK_MAX_FRAMES };
 	size_t nmax = FRAMEFILE_BLOCK_MAX_FRAMES, len;
-	struct pw_frame *sim = sim_frames(nmax), *rand = random_frames(nmax);
+	struct pw_frame *sim = t_sim_frames(nmax, 11, SEQ0), *rand = t_random_frames(nmax);
 
 	T_CHECK(sim && rand);
 	if (!sim || !rand)
@@ -137,7 +90,7 @@ out:
 static void test_decode_rules(void)
 {
 	size_t n = 100;
-	struct pw_frame *f = sim_frames(n), *back = malloc(n * sizeof *back);
+	struct pw_frame *f = t_sim_frames(n, 11, SEQ0), *back = malloc(n * sizeof *back);
 	uint8_t *buf = malloc(blockcodec_encode_cap(n));
 	uint64_t first = SEQ0, last = SEQ0 + n - 1;
 
@@ -198,17 +151,17 @@ static void test_garbage(void)
 
 	T_CHECK(d && buf && back);
 	for (int round = 0; d && buf && back && round < 2000; round++) {
-		size_t l = rnd() % len;
+		size_t l = t_rnd() % len;
 
 		for (size_t i = 0; i < l; i++)
-			buf[i] = (uint8_t)rnd();
+			buf[i] = (uint8_t)t_rnd();
 		for (size_t i = 0; i < 91 && i < l; i++)
-			buf[i] = (uint8_t)(rnd() % 4); /* valid modes, so the groups are reached */
+			buf[i] = (uint8_t)(t_rnd() % 4); /* valid modes, so the groups are reached */
 		if (l >= PACK_HEAD)
 			memcpy(&first, buf + 91, 8); /* the first frame's seq: on to the groups */
 		else
-			first = rnd();
-		ok += blockcodec_decode(d, buf, l, 1 + rnd() % n, first, rnd(), back) == -EBADMSG;
+			first = t_rnd();
+		ok += blockcodec_decode(d, buf, l, 1 + t_rnd() % n, first, t_rnd(), back) == -EBADMSG;
 	}
 	T_CHECKF(ok == 2000, "%d of 2000 garbage payloads refused", ok);
 	blockcodec_dec_free(d);

@@ -22,6 +22,7 @@
 #include "common/framefile.h"
 #include "common/pcap.h"
 #include "t.h"
+#include "t_frames.h"
 
 #define RATE_HZ 333.0
 #define SEQ0 5000
@@ -95,35 +96,6 @@ static struct pw_frame *real_frames(size_t *n)
 			(*n)++;
 		}
 	pcap_close(r);
-	return f;
-}
-
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-/* Frames of random bytes (every bit width), seqs increasing by random steps. */
-static struct pw_frame *random_frames(size_t n)
-{
-	struct pw_frame *f = malloc(n * sizeof *f);
-	uint64_t seq = rnd() >> 8;
-
-	for (size_t i = 0; f && i < n; i++) {
-		uint8_t *b = (uint8_t *)&f[i];
-
-		for (size_t k = 0; k < sizeof *f; k += 8) {
-			uint64_t v = rnd();
-			memcpy(b + k, &v, 8);
-		}
-		seq += 1 + (rnd() >> 40);
-		f[i].seq = seq;
-	}
 	return f;
 }
 
@@ -265,7 +237,7 @@ static void test_crc32c(void)
 	T_CHECK(crc32c(0, v, 0) == 0);
 	T_CHECK(crc32c(crc32c(0, v, 4), v + 4, 5) == 0xe3069283u);
 	for (size_t i = 0; i < sizeof big; i++)
-		big[i] = (uint8_t)rnd();
+		big[i] = (uint8_t)t_rnd();
 	for (size_t cut = 0; cut <= 17; cut++)
 		T_CHECK(crc32c(crc32c(0, big, cut), big + cut, sizeof big - cut) ==
 			crc32c(0, big, sizeof big));
@@ -371,7 +343,7 @@ static void test_round_trip_extremes(void)
 {
 	static const size_t chunks[] = { 1, 2, 31, 32, 33, 34, 65, 1023, 1024, 1025, 4000 };
 	size_t n = 6000;
-	struct pw_frame *f = random_frames(n), *g = calloc(n, sizeof *g);
+	struct pw_frame *f = t_random_frames(n), *g = calloc(n, sizeof *g);
 	const char *path = tmp_path("rand.frames");
 	struct framefile_info info;
 
@@ -858,18 +830,18 @@ static void test_garbage(void)
 	if (!img)
 		goto out;
 	for (int round = 0; round < 3000; round++) {
-		size_t n = rnd() % sizeof buf;
+		size_t n = t_rnd() % sizeof buf;
 		int rc;
 
 		if (round % 3 == 0) {
 			for (size_t i = 0; i < n; i++)
-				buf[i] = (uint8_t)rnd();
+				buf[i] = (uint8_t)t_rnd();
 		} else {
 			/* the real file's start with random damage after the header */
 			n = n < len ? n : len;
 			memcpy(buf, img, n);
 			for (int k = 0; k < 4 && n > FRAMEFILE_HEADER_SIZE; k++)
-				buf[FRAMEFILE_HEADER_SIZE + rnd() % (n - FRAMEFILE_HEADER_SIZE)] = (uint8_t)rnd();
+				buf[FRAMEFILE_HEADER_SIZE + t_rnd() % (n - FRAMEFILE_HEADER_SIZE)] = (uint8_t)t_rnd();
 		}
 		g = NULL;
 		rc = framefile_load_buf(buf, n, &g, &ng, &info);
