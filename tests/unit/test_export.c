@@ -191,9 +191,11 @@ static void test_writer_error(void)
 	T_CHECK(f && write_run(path, f, n) == 0);
 	T_CHECK(run_export(path, EXPORT_CSV, &s, &frames, NULL) == -ENOSPC);
 	T_CHECK(s.calls == 11 && frames == 9); /* the header and 9 frames went out */
+	free(s.buf);
 	memset(&s, 0, sizeof s);
 	s.fail_at = 1;
 	T_CHECK(run_export(path, EXPORT_CSV, &s, &frames, NULL) == -ENOSPC && frames == 0);
+	free(s.buf);
 	memset(&s, 0, sizeof s);
 	s.fail_at = 300;
 	T_CHECK(run_export(path, EXPORT_JSON, &s, &frames, NULL) == -ENOSPC && frames == 299);
