@@ -129,7 +129,8 @@ int pwctl_export(const struct config *cfg, int argc, char **argv)
 	if ((rc = store_call(cfg, "run.get", json_pack("{s:s, s:s}", "session_id", argv[0], "run_id",
 						       argv[1]), &run)) != 0)
 		return rc;
-	rc = framefile_reader_open(&r, json_string_value(json_object_get(run, "frames_path")), &info);
+	rc = framefile_reader_open(&r, json_string_value(json_object_get(run, "frames_path")),
+				   &info);
 	json_decref(run);
 	if (rc < 0) {
 		fprintf(stderr, "pwctl export: cannot read the run's frames: %s\n", strerror(-rc));

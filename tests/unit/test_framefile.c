@@ -997,7 +997,8 @@ static int reads_as(const char *path, const struct pw_frame *want, size_t n,
 		(*blocks)++;
 	}
 	ok = ok && rc == 0 && total == n && memcmp(got, want, n * sizeof *want) == 0;
-	ok = ok && framefile_reader_next(r, &b, &nb) == 0 && b == NULL && nb == 0; /* stays at the end */
+	/* and stays at the end */
+	ok = ok && framefile_reader_next(r, &b, &nb) == 0 && b == NULL && nb == 0;
 	if (r)
 		framefile_reader_info(r, &fin);
 	ok = ok && framefile_load(path, &lf, &nl, &loaded) == 0 && nl == n;
