@@ -329,7 +329,7 @@ static void accepted(const struct config_var *v, char *buf, size_t cap)
 	}
 }
 
-/* Expand "$PITWALL_X" in a default with the value already loaded above. */
+/* Expand the "$VARIABLE"s of a default with the values already loaded above. */
 static void expand(const struct config *c, const char *def, char *out, size_t cap)
 {
 	size_t n = 0;

@@ -89,7 +89,7 @@ enum config_type {
 struct config_var {
 	const char *names[CONFIG_MAX_NAMES + 1]; /* PITWALL_* first, then fallbacks; NULL-terminated */
 	enum config_type type;
-	const char *def;           /* default as text; "$PITWALL_X" expands an earlier
+	const char *def;           /* default as text; "$PITWALL_RUN_DIR" expands an earlier
 				      variable's value; NULL: unset (INT: 0, "auto") */
 	const char *def_doc;       /* the docs' words for a NULL default */
 	long long min, max;        /* INT: the range; NAME: the length */
