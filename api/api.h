@@ -30,7 +30,7 @@
 struct api {
 	struct config cfg;
 	void *zctx;
-	int store_timeout_ms;          /* PITWALL_CMD_TIMEOUT_MS: a store that does not answer, 503 */
+	int store_timeout_ms;          /* PITWALL_CMD_TIMEOUT_MS, then 503 */
 	_Atomic unsigned long long requests, errors_4xx, errors_5xx, store_calls, store_unavailable;
 };
 

@@ -334,8 +334,8 @@ static int socket_open(void *arg)
 	}
 	c->fd = net_udp_socket(o->bind, bind_port, CAP_RCVBUF_DEFAULT, &granted);
 	if (c->fd < 0) {
-		log_error("msg=\"cannot bind\" feed=%s addr=%s:%u error=\"%s\"", c->dec->feed, o->bind,
-			  bind_port, strerror(-c->fd));
+		log_error("msg=\"cannot bind\" feed=%s addr=%s:%u error=\"%s\"", c->dec->feed,
+			  o->bind, bind_port, strerror(-c->fd));
 		return c->fd;
 	}
 	if (granted < CAP_RCVBUF_DEFAULT)
@@ -400,7 +400,8 @@ static void segment_close(void *arg)
 	log_info("msg=stopped feed=%s packets=%llu frames=%llu wrong_size=%llu unknown=%llu "
 		 "kernel_drops=%llu handshakes=%llu", c->dec->feed,
 		 (unsigned long long)v[SEG_STAT_PACKETS], (unsigned long long)v[SEG_STAT_FRAMES],
-		 (unsigned long long)v[SEG_STAT_WRONG_SIZE], (unsigned long long)v[SEG_STAT_UNKNOWN],
+		 (unsigned long long)v[SEG_STAT_WRONG_SIZE],
+		 (unsigned long long)v[SEG_STAT_UNKNOWN],
 		 (unsigned long long)v[SEG_STAT_KERNEL_DROPS], (unsigned long long)c->handshakes);
 	seg_close(c->seg);
 	c->seg = NULL;

@@ -27,14 +27,17 @@ static const struct config_var vars[] = {
 	{ .names = { "PITWALL_DATA_DIR" }, .type = CONFIG_TEXT, .def = "./data",
 	  .values = "a directory", .key = "data_dir", FIELD(data_dir), .progs = CONFIG_STORE,
 	  .meaning = "the store's data dir: sessions, runs, recordings, track models" },
-	{ .names = { "PITWALL_RUN_DIR" }, .type = CONFIG_TEXT, .def = "/tmp/pitwall-$PITWALL_INSTANCE",
-	  .values = "a directory", .key = "run_dir", FIELD(run_dir),
+	{ .names = { "PITWALL_RUN_DIR" }, .type = CONFIG_TEXT,
+	  .def = "/tmp/pitwall-$PITWALL_INSTANCE", .values = "a directory", .key = "run_dir",
+	  FIELD(run_dir),
 	  .progs = CONFIG_STORE | CONFIG_ANALYZE | CONFIG_API | CONFIG_PWCTL,
-	  .meaning = "runtime files: the default ipc sockets, the supervisor's configuration and logs" },
+	  .meaning = "runtime files: the default ipc sockets, the supervisor's configuration and "
+		     "logs" },
 	{ .names = { "PITWALL_GAME_HOST", "RUSTY_TELEMETRY_GAME_HOST", "RUSTY_TELEMETRY_BIND" },
 	  .type = CONFIG_TEXT, .def = "127.0.0.1", .values = "an IPv4 address", .key = "game_host",
 	  FIELD(game_host), .progs = CONFIG_CAPTURE,
-	  .meaning = "the sim PC, for the feeds that handshake with the game (ksudp 9996, acc 9000)" },
+	  .meaning = "the sim PC, for the feeds that handshake with the game (ksudp 9996, "
+		     "acc 9000)" },
 	{ .names = { "PITWALL_LISTEN", "RUSTY_TELEMETRY_LISTEN", "RUSTY_TELEMETRY_BIND" },
 	  .type = CONFIG_TEXT, .def = "0.0.0.0", .values = "an IPv4 address", .key = "listen",
 	  FIELD(listen), .progs = CONFIG_CAPTURE | CONFIG_STORE,
@@ -66,9 +69,11 @@ static const struct config_var vars[] = {
 	{ .names = { "PITWALL_CMD_TIMEOUT_MS" }, .type = CONFIG_INT, .def = "3000", .min = 1,
 	  .max = DAY_MS, .key = "cmd_timeout_ms", FIELD(cmd_timeout_ms),
 	  .progs = CONFIG_API | CONFIG_PWCTL,
-	  .meaning = "how long pw-api and pwctl wait for the store's answer, ms (then 503 / exit 3)" },
-	{ .names = { "PITWALL_JOBS" }, .type = CONFIG_TEXT, .def = "ipc://$PITWALL_RUN_DIR/jobs.sock",
-	  .values = "a ZeroMQ endpoint", .key = "jobs", FIELD(jobs),
+	  .meaning = "how long pw-api and pwctl wait for the store's answer, ms (then 503 / "
+		     "exit 3)" },
+	{ .names = { "PITWALL_JOBS" }, .type = CONFIG_TEXT,
+	  .def = "ipc://$PITWALL_RUN_DIR/jobs.sock", .values = "a ZeroMQ endpoint", .key = "jobs",
+	  FIELD(jobs),
 	  .progs = CONFIG_STORE | CONFIG_ANALYZE,
 	  .meaning = "analysis jobs: the store binds, workers connect" },
 	{ .names = { "PITWALL_RESULTS" }, .type = CONFIG_TEXT,
@@ -80,7 +85,8 @@ static const struct config_var vars[] = {
 	  .meaning = "an analysis job without a result this long is sent again, ms" },
 	{ .names = { "PITWALL_BUS_FRAMES" }, .type = CONFIG_INT, .def = "1", .min = 0, .max = 1,
 	  .key = "bus_frames", FIELD(bus_frames), .progs = CONFIG_STORE,
-	  .meaning = "1: the store publishes every frame as `frame.<feed>` on the bus; 0: it does not" },
+	  .meaning = "1: the store publishes every frame as `frame.<feed>` on the bus; 0: it does "
+		     "not" },
 	{ .names = { "PITWALL_WS_IDLE_MS" }, .type = CONFIG_INT, .def = "60000", .min = 100,
 	  .max = DAY_MS, .key = "ws_idle_ms", FIELD(ws_idle_ms), .progs = CONFIG_API,
 	  .meaning = "a WebSocket client silent this long is closed (1011), ms; PINGs every "
@@ -396,8 +402,8 @@ static int load_var(struct config *c, const struct config_var *v, char *err, siz
 	}
 	accepted(v, range, sizeof range);
 	if (from && strcmp(from, v->names[0]) != 0)
-		snprintf(err, errcap, "%s (read for %s) must be %s, got '%s'", from, v->names[0], range,
-			 s ? s : "");
+		snprintf(err, errcap, "%s (read for %s) must be %s, got '%s'", from, v->names[0],
+			 range, s ? s : "");
 	else
 		snprintf(err, errcap, "%s must be %s, got '%s'", v->names[0], range, s ? s : "");
 	return -EINVAL;
@@ -427,7 +433,9 @@ int config_value(const struct config *c, const struct config_var *v, char *buf, 
 		return snprintf(buf, cap, "%s", *(const char *)cfield(c, v) ? "set" : "unset");
 	case CONFIG_INT:
 		x = load_int(c, v);
-		return x == 0 && !v->def ? snprintf(buf, cap, "auto") : snprintf(buf, cap, "%lld", x);
+		if (x == 0 && !v->def)
+			return snprintf(buf, cap, "auto");
+		return snprintf(buf, cap, "%lld", x);
 	case CONFIG_ENUM: {
 		const char *ch = v->choices;
 		x = load_int(c, v);
@@ -439,14 +447,16 @@ int config_value(const struct config *c, const struct config_var *v, char *buf, 
 		if (cap)
 			buf[0] = 0;
 		for (int i = 0; i < c->nfeeds; i++) {
-			int k = snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s%s",
-					 i ? "," : "", c->feeds[i].name);
-			n += k > 0 ? (size_t)k : 0;
-			if (c->feeds[i].port) {
-				k = snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, ":%u",
-					     (unsigned)c->feeds[i].port);
-				n += k > 0 ? (size_t)k : 0;
-			}
+			const struct config_feed *f = &c->feeds[i];
+			char one[48]; /* ",", a name of at most 31, ":65535" */
+			int k = snprintf(one, sizeof one, "%s%s", i ? "," : "", f->name);
+
+			if (f->port)
+				k += snprintf(one + k, sizeof one - (size_t)k, ":%u",
+					      (unsigned)f->port);
+			if (n < cap)
+				snprintf(buf + n, cap - n, "%s", one);
+			n += (size_t)k;
 		}
 		return (int)n;
 	}

@@ -87,7 +87,8 @@ enum config_type {
 
 /* One variable of the table. */
 struct config_var {
-	const char *names[CONFIG_MAX_NAMES + 1]; /* PITWALL_* first, then fallbacks; NULL-terminated */
+	/* PITWALL_* first, then the fallbacks; NULL-terminated */
+	const char *names[CONFIG_MAX_NAMES + 1];
 	enum config_type type;
 	const char *def;           /* default as text; "$PITWALL_RUN_DIR" expands an earlier
 				      variable's value; NULL: unset (INT: 0, "auto") */

@@ -39,8 +39,8 @@ static int data_dir_open(void *arg)
 	snprintf(st->data_dir, sizeof st->data_dir, "%s", st->cfg.data_dir);
 	snprintf(st->sessions_dir, sizeof st->sessions_dir, "%s/sessions", st->cfg.data_dir);
 	if ((rc = atomicio_mkdirs(st->sessions_dir)) < 0) {
-		log_error("msg=\"cannot create the data dir\" dir=%s error=\"%s\"", st->sessions_dir,
-			  strerror(-rc));
+		log_error("msg=\"cannot create the data dir\" dir=%s error=\"%s\"",
+			  st->sessions_dir, strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -160,8 +160,8 @@ static int status_open(void *arg)
 	int rc = storestat_open(&st->stat, st->cfg.instance);
 
 	if (rc < 0)
-		log_warn("msg=\"no status page: readers ask the store for everything\" error=\"%s\"",
-			 strerror(-rc));
+		log_warn("msg=\"no status page: readers ask the store for everything\" "
+			 "error=\"%s\"", strerror(-rc));
 	return 0;
 }
 

@@ -407,10 +407,11 @@ static int sub_help(const char *cmd)
 			       "guidance the driver gets is in each session (pwctl session create|get).\n" },
 		{ "call", "usage: pwctl call CMD [JSON-ARGS]\nSends any store command (docs/store.md) "
 			  "and prints its result; errors go to stderr with their code.\n" },
-		{ "config", "usage: pwctl config [--markdown]\nThe effective configuration: every "
-			    "PITWALL_* variable as NAME=value (the token as set/unset). --markdown prints "
-			    "the table of every variable (default, accepted values, meaning, who reads it) "
-			    "that README.md's \"Configuration\" section holds.\n" },
+		{ "config", "usage: pwctl config [--markdown]\nThe effective configuration: "
+			    "every PITWALL_* variable as NAME=value (the token as set/unset). "
+			    "--markdown prints the table of every variable (default, accepted "
+			    "values, meaning, who reads it) that README.md's \"Configuration\" "
+			    "section holds.\n" },
 	};
 
 	for (size_t k = 0; k < sizeof texts / sizeof *texts; k++)

@@ -432,9 +432,11 @@ static void test_table(void)
 		T_CHECKF(config_var_find(name) == v, "%s: not found, or twice", name);
 		T_CHECKF(in_all_vars(name), "%s: missing from this test's all_vars", name);
 		for (int i = 1; v->names[i]; i++)
-			T_CHECKF(strncmp(v->names[i], "RUSTY_TELEMETRY_", 16) == 0 && in_all_vars(v->names[i]),
+			T_CHECKF(strncmp(v->names[i], "RUSTY_TELEMETRY_", 16) == 0 &&
+					 in_all_vars(v->names[i]),
 				 "%s: fallback %s", name, v->names[i]);
-		T_CHECKF(v->meaning && *v->meaning && !strchr(v->meaning, '|'), "%s: meaning", name);
+		T_CHECKF(v->meaning && *v->meaning && !strchr(v->meaning, '|'), "%s: meaning",
+			 name);
 		T_CHECKF(v->progs != 0, "%s: nobody reads it", name);
 		T_CHECKF(v->def || v->def_doc, "%s: no default in the docs", name);
 		T_CHECKF(v->off + v->size <= sizeof(struct config), "%s: field", name);
@@ -456,8 +458,8 @@ static void test_table(void)
 			T_CHECKF(v->type == CONFIG_FEEDS || v->size > 1, "%s", name);
 		}
 		for (const struct config_var *w = vars; w < v; w++)
-			T_CHECKF(!v->key || !w->key || strcmp(v->key, w->key) != 0, "%s: key %s twice",
-				 name, v->key);
+			T_CHECKF(!v->key || !w->key || strcmp(v->key, w->key) != 0,
+				 "%s: key %s twice", name, v->key);
 	}
 	T_CHECKF(n == 23, "%zu variables", n);
 	T_CHECK(config_var_find("PATH") == NULL && config_var_find(NULL) == NULL);
@@ -523,9 +525,9 @@ static void test_int_ranges(void)
 			T_CHECKF(load(&c, err, sizeof err) == -EINVAL && strstr(err, range) &&
 				 strstr(err, val), "%s=%s: %s", name, val, err);
 		}
-		for (const char *const *bad = (const char *const[]){ "12x", "x", "1.5", "1e3", "0x10",
-								  "99999999999999999999", NULL };
-		     *bad; bad++) {
+		static const char *const malformed[] = { "12x", "x", "1.5", "1e3", "0x10",
+							 "99999999999999999999", NULL };
+		for (const char *const *bad = malformed; *bad; bad++) {
 			setenv(name, *bad, 1);
 			T_CHECKF(load(&c, err, sizeof err) == -EINVAL && strstr(err, range) &&
 				 strstr(err, *bad), "%s=%s: %s", name, *bad, err);
@@ -563,7 +565,8 @@ static void test_settings(void)
 		T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
 		T_CHECKF(v && v->off == cases[i].off, "%s: field", cases[i].name);
 		snprintf(want, sizeof want, "%lld", cases[i].want);
-		T_CHECKF(v && config_value(&c, v, shown, sizeof shown) > 0 && strcmp(shown, want) == 0,
+		T_CHECKF(v && config_value(&c, v, shown, sizeof shown) > 0 &&
+				 strcmp(shown, want) == 0,
 			 "%s=%s shows %s", cases[i].name, cases[i].value, shown);
 	}
 	T_CHECK(c.cmd_timeout_ms == 1500 && c.job_deadline_ms == 1 && c.bus_frames == 0);
@@ -596,7 +599,8 @@ static void test_log_level(void)
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		setenv("PITWALL_LOG_LEVEL", bad[i], 1);
 		T_CHECKF(load(&c, err, sizeof err) == -EINVAL &&
-			 strstr(err, "PITWALL_LOG_LEVEL must be one of debug|info|warn|error, got '") &&
+			 strstr(err, "PITWALL_LOG_LEVEL must be one of debug|info|warn|error, "
+				     "got '") &&
 			 strstr(err, bad[i]), "'%s': %s", bad[i], err);
 	}
 	clear_env();
@@ -627,7 +631,8 @@ static void test_config_get(void)
 	clear_env();
 	T_CHECK(config_get("PITWALL_LOG_LEVEL") == NULL);
 	setenv("PITWALL_LOG_LEVEL", "warn", 1);
-	T_CHECK(config_get("PITWALL_LOG_LEVEL") && strcmp(config_get("PITWALL_LOG_LEVEL"), "warn") == 0);
+	T_CHECK(config_get("PITWALL_LOG_LEVEL") &&
+		strcmp(config_get("PITWALL_LOG_LEVEL"), "warn") == 0);
 	/* through the fallbacks, as config_load */
 	setenv("RUSTY_TELEMETRY_BIND", "10.1.1.1", 1);
 	T_CHECK(config_get("PITWALL_GAME_HOST") &&
@@ -701,12 +706,14 @@ static void test_config_log_settings(void)
 			continue;
 		config_value(&c, v, value, sizeof value);
 		snprintf(want, sizeof want, " %s=%s", v->key, value);
-		T_CHECKF((p = strstr(p, want)) != NULL, "%s missing or out of order: %s", want, line);
+		T_CHECKF((p = strstr(p, want)) != NULL, "%s missing or out of order: %s", want,
+			 line);
 		if (!p)
 			break;
 	}
 	T_CHECKF(strstr(line, " ws_idle_ms=3000 ") && strstr(line, " cmd_timeout_ms=3000 ") &&
-		 strstr(line, " log_level=info ring_frames=auto ring_raw_mb=auto feeds="), "%s", line);
+			 strstr(line, " log_level=info ring_frames=auto ring_raw_mb=auto feeds="),
+		 "%s", line);
 	clear_env();
 }
 

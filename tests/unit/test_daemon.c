@@ -150,8 +150,8 @@ static void test_failed_step_unwinds(void)
 		T_CHECKF(strcmp(f.trace, cases[i].trace) == 0, "fail at %s: %s", cases[i].fail_at,
 			 f.trace);
 		snprintf(want, sizeof want,
-			 " error daemontest msg=\"setup failed, undoing what was set up\" step=\"%s\"\n",
-			 cases[i].fail_at);
+			 " error daemontest msg=\"setup failed, undoing what was set up\" "
+			 "step=\"%s\"\n", cases[i].fail_at);
 		T_CHECKF(log && strstr(log, want), "fail at %s: log '%s'", cases[i].fail_at,
 			 log ? log : "");
 		free(log);
@@ -209,9 +209,10 @@ static void test_start(void)
 	a = (struct start_args){ 1, none };
 	out = capture_fd(2, start, &a, &rc);
 	T_CHECKF(rc == 2, "rc %d", rc);
-	T_CHECKF(out && strstr(out, " error daemontest msg=\"bad configuration\" error=\"PITWALL_LOG_LEVEL "
-				   "must be one of debug|info|warn|error, got 'chatty'\"\n"), "%s",
-		 out ? out : "");
+	T_CHECKF(out && strstr(out, " error daemontest msg=\"bad configuration\" "
+				   "error=\"PITWALL_LOG_LEVEL must be one of "
+				   "debug|info|warn|error, got 'chatty'\"\n"),
+		 "%s", out ? out : "");
 	free(out);
 	/* a good one: loaded, logged, go on */
 	setenv("PITWALL_LOG_LEVEL", "info", 1);
@@ -257,12 +258,14 @@ static void test_config(void)
 	setenv("PITWALL_API_PORT", "0", 1);
 	out = capture_fd(2, config_only, &c, &rc);
 	T_CHECK(rc == -EINVAL);
-	T_CHECKF(out && strstr(out, "PITWALL_API_PORT must be 1..65535, got '0'"), "%s", out ? out : "");
+	T_CHECKF(out && strstr(out, "PITWALL_API_PORT must be 1..65535, got '0'"), "%s",
+		 out ? out : "");
 	free(out);
 	unsetenv("PITWALL_API_PORT");
 	out = capture_fd(2, config_only, &c, &rc);
 	T_CHECK(rc == 0 && c.api_port == 8080);
-	T_CHECKF(out && out[0] == 0, "daemon_config logs nothing when it loads: %s", out ? out : "");
+	T_CHECKF(out && out[0] == 0, "daemon_config logs nothing when it loads: %s",
+		 out ? out : "");
 	free(out);
 }
 
