@@ -23,6 +23,18 @@ else
 		"regenerate it with build/bin/pwctl config --markdown: $(diff "$TMP/readme.md" "$TMP/table.md" | head -n 20)"
 fi
 
+# docs that quote defaults in a two-column row ("| `PITWALL_WS_IDLE_MS` | 60000 | ... |")
+# quote the table's
+awk -F' [|] ' 'NR > 2 { v = $1; sub(/^[|] `/, "", v); sub(/`.*/, "", v); d = $4; gsub(/`/, "", d)
+	print v, d }' "$TMP/table.md" | sort >"$TMP/defaults"
+for doc in "$ROOT"/docs/*.md; do
+	quoted=$(sed -n 's/^| `\(PITWALL_[A-Z_]*\)` | \([^|]*\) | [^|]* |$/\1 \2/p' "$doc" | tr -d '`' |
+		sed 's/ *$//' | sort)
+	[ -n "$quoted" ] || continue
+	check "$(basename "$doc"): the defaults it quotes are the table's ($(echo "$quoted" | wc -l))" \
+		test -z "$(comm -23 <(echo "$quoted") "$TMP/defaults")"
+done
+
 # --- --help: where it is documented, and what each program reads ------------------
 # reads PROGRAM: the variables whose "read by" column names PROGRAM (or every program)
 reads() {
