@@ -39,8 +39,9 @@
 
 #define DAEMON_RUN (-1)            /* daemon_start: go on (any other value is an exit status) */
 
-/* One setup step. init returns 0 or a negative errno, after logging what went
- * wrong; fini (may be NULL) undoes it and accepts a failed init's leftovers. */
+/* One setup step. init (may be NULL) returns 0, or after logging what went
+ * wrong a negative value (a negative errno where it has one); fini (may be
+ * NULL) undoes it and accepts a failed init's leftovers. */
 struct daemon_step {
 	const char *what;          /* names the step in the setup error line */
 	int (*init)(void *arg);
