@@ -7,7 +7,7 @@
  * before it is trusted; a malformed job gets an error result (when it names
  * itself) and never a crash. See --help.
  */
-#include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "analyze/analysis.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "common/msg.h"
 
@@ -23,24 +24,13 @@
 #define MAX_PARTS (MAX_RUNS + 1)
 #define MAX_JOB_FRAMES (64u << 20)     /* 24 GiB of frames: refuse anything near it */
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: pw-analyze [--help]\n"
-		"\n"
-		"pitwall's analysis worker: takes jobs from the store ($PITWALL_JOBS), runs the\n"
-		"session's analysis (shift_points, car_grip, track_mapping, general) and sends\n"
-		"the result back ($PITWALL_RESULTS). Stateless: run as many as you like, here\n"
-		"or on other machines. Configuration is the PITWALL_* environment (README).\n");
-}
+static const char usage_text[] =
+	"usage: pw-analyze [--help]\n"
+	"\n"
+	"pitwall's analysis worker: takes jobs from the store ($PITWALL_JOBS), runs the\n"
+	"session's analysis (shift_points, car_grip, track_mapping, general) and sends\n"
+	"the result back ($PITWALL_RESULTS). Stateless: run as many as you like, here\n"
+	"or on other machines.\n";
 
 struct job {
 	zmq_msg_t parts[MAX_PARTS];
@@ -206,60 +196,98 @@ static void handle(void *push, struct job *j)
 	reply(push, j->hdr, res, &err);
 }
 
+/* The worker's sockets: jobs in, results out. */
+struct worker {
+	struct config cfg;
+	void *ctx, *pull, *push;
+	uint64_t jobs;
+};
+
+static int ctx_open(void *arg)
+{
+	struct worker *w = arg;
+
+	if (!(w->ctx = zmq_ctx_new())) {
+		log_error("msg=\"cannot create a ZeroMQ context\" error=\"%s\"",
+			  zmq_strerror(zmq_errno()));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ctx_close(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->ctx)
+		zmq_ctx_term(w->ctx);
+	w->ctx = NULL;
+}
+
+static int sockets_open(void *arg)
+{
+	struct worker *w = arg;
+	int linger = 1000, hwm = 1; /* one job at a time: the others stay with idle workers */
+
+	w->pull = zmq_socket(w->ctx, ZMQ_PULL);
+	w->push = zmq_socket(w->ctx, ZMQ_PUSH);
+	if (!w->pull || !w->push)
+		return -zmq_errno();
+	zmq_setsockopt(w->push, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(w->pull, ZMQ_RCVHWM, &hwm, sizeof hwm);
+	if (zmq_connect(w->pull, w->cfg.jobs) < 0 || zmq_connect(w->push, w->cfg.results) < 0) {
+		int rc = -zmq_errno();
+		log_error("msg=\"cannot connect\" jobs=%s results=%s error=\"%s\"", w->cfg.jobs,
+			  w->cfg.results, zmq_strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void sockets_close(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->pull)
+		zmq_close(w->pull);
+	if (w->push)
+		zmq_close(w->push);
+	w->pull = w->push = NULL;
+}
+
+static const struct daemon_step steps[] = {
+	{ "zmq context", ctx_open, ctx_close },
+	{ "job and result endpoints", sockets_open, sockets_close },
+};
+
 int main(int argc, char **argv)
 {
-	struct config cfg;
-	struct sigaction sa = { .sa_handler = on_signal };
-	char err[256];
-	void *ctx, *pull, *push;
-	int linger = 1000;
-	uint64_t jobs = 0;
+	static struct worker w;
+	struct daemon d = { .prog = "pw-analyze", .component = "analyze", .usage = usage_text,
+			    .progs = CONFIG_ANALYZE };
+	int rc;
 
-	log_init("analyze");
-	if (argc > 1) {
-		int help = strcmp(argv[1], "--help") == 0;
-		usage(help ? stdout : stderr);
-		return help ? 0 : 2;
-	}
-	if (config_load(&cfg, err, sizeof err) < 0) {
-		log_error("msg=\"bad configuration\" error=\"%s\"", err);
-		return 2;
-	}
-	config_log(&cfg);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	ctx = zmq_ctx_new();
-	pull = zmq_socket(ctx, ZMQ_PULL);
-	push = zmq_socket(ctx, ZMQ_PUSH);
-	zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
-	{
-		int hwm = 1; /* take one job at a time: the others stay with idle workers */
-		zmq_setsockopt(pull, ZMQ_RCVHWM, &hwm, sizeof hwm);
-	}
-	if (zmq_connect(pull, cfg.jobs) < 0 || zmq_connect(push, cfg.results) < 0) {
-		log_error("msg=\"cannot connect\" jobs=%s results=%s error=\"%s\"", cfg.jobs, cfg.results,
-			  zmq_strerror(zmq_errno()));
+	if ((rc = daemon_start(&d, argc, argv, &w.cfg)) != DAEMON_RUN)
+		return rc;
+	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &w) < 0)
 		return 1;
-	}
-	log_info("msg=started jobs=%s results=%s", cfg.jobs, cfg.results);
-	while (!stop_requested) {
-		zmq_pollitem_t pi = { .socket = pull, .events = ZMQ_POLLIN };
+	log_info("msg=started jobs=%s results=%s", w.cfg.jobs, w.cfg.results);
+	while (!daemon_stopping()) {
+		zmq_pollitem_t pi = { .socket = w.pull, .events = ZMQ_POLLIN };
 		struct job *j;
 
 		if (zmq_poll(&pi, 1, 200) <= 0)
 			continue;
 		if (!(j = calloc(1, sizeof *j)))
 			continue;
-		if (recv_job(pull, j) == 0 && j->nparts > 0) {
-			handle(push, j);
-			jobs++;
+		if (recv_job(w.pull, j) == 0 && j->nparts > 0) {
+			handle(w.push, j);
+			w.jobs++;
 		}
 		job_free(j);
 		free(j);
 	}
-	log_info("msg=stopped jobs=%llu", (unsigned long long)jobs);
-	zmq_close(pull);
-	zmq_close(push);
-	zmq_ctx_term(ctx);
+	log_info("msg=stopped jobs=%llu", (unsigned long long)w.jobs);
+	daemon_teardown(&d);
 	return 0;
 }

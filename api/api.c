@@ -4,7 +4,7 @@
  * segments, events from the bus. See --help and api.h.
  */
 #include <arpa/inet.h>
-#include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,31 +13,20 @@
 
 #include "api/api.h"
 #include "api/ws.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "common/msg.h"
 
 struct api g_api;
 struct ws *g_ws;
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: pw-api [--help]\n"
-		"\n"
-		"pitwall's REST API (/api/...), WebSocket stream (/api/stream) and Prometheus\n"
-		"metrics (/metrics) at $PITWALL_API_HOST:$PITWALL_API_PORT (default\n"
-		"127.0.0.1:8080). Binding beyond loopback requires $PITWALL_API_TOKEN; when a\n"
-		"token is set every request needs \"Authorization: Bearer <token>\". Request\n"
-		"bodies over 64 KiB are refused (413). Configuration is the PITWALL_*\n"
-		"environment (README); the endpoints are in docs/api.md.\n");
-}
+static const char usage_text[] =
+	"usage: pw-api [--help]\n"
+	"\n"
+	"pitwall's REST API (/api/...), WebSocket stream (/api/stream) and Prometheus\n"
+	"metrics (/metrics) at $PITWALL_API_HOST:$PITWALL_API_PORT (default\n"
+	"127.0.0.1:8080). Binding beyond loopback requires $PITWALL_API_TOKEN; when a\n"
+	"token is set every request needs \"Authorization: Bearer <token>\". Request\n"
+	"bodies over 64 KiB are refused (413). The endpoints are in docs/api.md.\n";
 
 static int loopback(const char *host)
 {
@@ -67,16 +56,44 @@ int api_authorized(struct mg_connection *c)
 	return 0;
 }
 
-int main(int argc, char **argv)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct mg_callbacks cb = { 0 };
+/* --- setup steps (daemon.h) --- */
+
+struct server {
+	char listen[128];
 	struct mg_context *ctx;
-	struct ws *ws;
-	char err[256], listen[128], port[16];
-	const char *t;
+};
+
+static int ctx_open(void *arg)
+{
+	(void)arg;
+	if (!(g_api.zctx = zmq_ctx_new())) {
+		log_error("msg=\"cannot create a ZeroMQ context\" error=\"%s\"",
+			  zmq_strerror(zmq_errno()));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Shutdown, not term: request threads may still hold their DEALER sockets. */
+static void ctx_close(void *arg)
+{
+	(void)arg;
+	if (g_api.zctx)
+		zmq_ctx_shutdown(g_api.zctx);
+}
+
+static int feeds_open(void *arg)
+{
+	(void)arg;
+	live_init();
+	return 0;
+}
+
+static int http_open(void *arg)
+{
+	struct server *sv = arg;
 	const char *opts[] = {
-		"listening_ports", listen,
+		"listening_ports", sv->listen,
 		/* each WebSocket client holds a worker for its lifetime (ws.h): room for ~120 */
 		"num_threads", "160",
 		"tcp_nodelay", "1",               /* DESIGN §6: a 40 ms stall per request otherwise */
@@ -85,18 +102,61 @@ int main(int argc, char **argv)
 		"max_request_size", "16384",       /* headers; bodies are bounded separately */
 		NULL,
 	};
+	struct mg_callbacks cb = { 0 };
 
-	log_init("api");
-	if (argc > 1) {
-		int help = strcmp(argv[1], "--help") == 0;
-		usage(help ? stdout : stderr);
-		return help ? 0 : 2;
+	mg_init_library(0);
+	if (!(sv->ctx = mg_start(&cb, NULL, opts))) {
+		log_error("msg=\"cannot start the HTTP server\" listen=%s", sv->listen);
+		return -EADDRNOTAVAIL;
 	}
-	if (config_load(&g_api.cfg, err, sizeof err) < 0) {
-		log_error("msg=\"bad configuration\" error=\"%s\"", err);
-		return 2;
-	}
-	config_log(&g_api.cfg);
+	/* one handler for every path, so even unknown ones get the JSON error object */
+	mg_set_request_handler(sv->ctx, "/", routes_handle, NULL);
+	return 0;
+}
+
+static void http_close(void *arg)
+{
+	struct server *sv = arg;
+
+	if (sv->ctx)
+		mg_stop(sv->ctx);
+	sv->ctx = NULL;
+	mg_exit_library();
+}
+
+/* The REST API serves without the stream: its failure is a warning. */
+static int stream_open(void *arg)
+{
+	struct server *sv = arg;
+
+	if (!(g_ws = ws_start(sv->ctx, &g_api.cfg)))
+		log_warn("msg=\"the WebSocket stream did not start\"");
+	return 0;
+}
+
+static void stream_close(void *arg)
+{
+	(void)arg;
+	if (g_ws)
+		ws_stop(g_ws);
+}
+
+static const struct daemon_step steps[] = {
+	{ "zmq context", ctx_open, ctx_close },
+	{ "feeds", feeds_open, NULL },
+	{ "http server", http_open, http_close },
+	{ "websocket stream", stream_open, stream_close },
+};
+
+int main(int argc, char **argv)
+{
+	static struct server sv;
+	struct daemon d = { .prog = "pw-api", .component = "api", .usage = usage_text,
+			    .progs = CONFIG_API };
+	int rc;
+
+	if ((rc = daemon_start(&d, argc, argv, &g_api.cfg)) != DAEMON_RUN)
+		return rc;
 	if (!loopback(g_api.cfg.api_host) && !g_api.cfg.api_token[0]) {
 		log_error("msg=\"refusing to listen beyond loopback without PITWALL_API_TOKEN\" host=%s",
 			  g_api.cfg.api_host);
@@ -105,32 +165,14 @@ int main(int argc, char **argv)
 	if (!loopback(g_api.cfg.api_host))
 		log_warn("msg=\"the API listens beyond loopback; every request needs the bearer token\" "
 			 "host=%s", g_api.cfg.api_host);
-	g_api.store_timeout_ms = (t = getenv("PITWALL_CMD_TIMEOUT_MS")) && atoi(t) > 0 ? atoi(t)
-										     : API_STORE_TIMEOUT_MS;
-	snprintf(port, sizeof port, "%u", g_api.cfg.api_port);
-	snprintf(listen, sizeof listen, "%s:%s", g_api.cfg.api_host, port);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	g_api.zctx = zmq_ctx_new();
-	live_init();
-	mg_init_library(0);
-	if (!(ctx = mg_start(&cb, NULL, opts))) {
-		log_error("msg=\"cannot start the HTTP server\" listen=%s", listen);
+	g_api.store_timeout_ms = (int)g_api.cfg.cmd_timeout_ms;
+	snprintf(sv.listen, sizeof sv.listen, "%s:%u", g_api.cfg.api_host, g_api.cfg.api_port);
+	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &sv) < 0)
 		return 1;
-	}
-	/* one handler for every path, so even unknown ones get the JSON error object */
-	mg_set_request_handler(ctx, "/", routes_handle, NULL);
-	if (!(g_ws = ws = ws_start(ctx, &g_api.cfg)))
-		log_warn("msg=\"the WebSocket stream did not start\"");
-	log_info("msg=started url=http://%s/api", listen);
-	while (!stop_requested)
+	log_info("msg=started url=http://%s/api", sv.listen);
+	while (!daemon_stopping())
 		pause();
 	log_info("msg=stopping requests=%llu", (unsigned long long)g_api.requests);
-	if (ws)
-		ws_stop(ws);
-	mg_stop(ctx);
-	mg_exit_library();
-	zmq_ctx_shutdown(g_api.zctx);
+	daemon_teardown(&d);
 	return 0;
 }

@@ -26,12 +26,11 @@
 #include "common/config.h"
 
 #define API_BODY_MAX (64 * 1024)       /* bigger request bodies: 413 */
-#define API_STORE_TIMEOUT_MS 3000      /* a store that does not answer: 503 */
 
 struct api {
 	struct config cfg;
 	void *zctx;
-	int store_timeout_ms;
+	int store_timeout_ms;          /* PITWALL_CMD_TIMEOUT_MS, then 503 */
 	_Atomic unsigned long long requests, errors_4xx, errors_5xx, store_calls, store_unavailable;
 };
 

@@ -262,23 +262,6 @@ static void cond_init_mono(pthread_cond_t *c)
 	pthread_condattr_destroy(&a);
 }
 
-static long env_long(const char *name, long def, long min, long max)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (!v || !*v)
-		return def;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end || n < min || n > max) {
-		log_warn("msg=\"ignoring invalid setting\" %s=\"%s\" default=%ld", name, v, def);
-		return def;
-	}
-	return n;
-}
-
 /* ---- messages ---- */
 
 static struct ws_msg *msg_alloc(enum ws_type type, int opcode, size_t len)
@@ -1788,9 +1771,8 @@ static void stop_threads(struct ws *ws)
  * Each WebSocket holds a civetweb worker thread while it is open: keep a
  * quarter of num_threads (at least 4) for REST requests.
  */
-static unsigned max_clients(const struct mg_context *ctx)
+static unsigned max_clients(const struct mg_context *ctx, long limit)
 {
-	long limit = env_long("PITWALL_WS_MAX_CLIENTS", WS_MAX_CLIENTS, 0, 100000);
 	const char *nt = mg_get_option(ctx, "num_threads");
 	long threads = nt && *nt ? atol(nt) : 0, spare = threads / 4 > 4 ? threads / 4 : 4;
 
@@ -1817,12 +1799,11 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg)
 	snprintf(ws->instance, sizeof ws->instance, "%s", cfg->instance);
 	snprintf(ws->bus, sizeof ws->bus, "%s", cfg->bus);
 	snprintf(ws->token, sizeof ws->token, "%s", cfg->api_token);
-	idle_ms = env_long("PITWALL_WS_IDLE_MS", WS_IDLE_MS, 100, 24L * 3600 * 1000);
+	idle_ms = (long)cfg->ws_idle_ms;
 	ws->idle_ns = idle_ms * NS_PER_MS;
 	ws->ping_ns = (idle_ms / 2 < WS_PING_MS ? idle_ms / 2 : WS_PING_MS) * NS_PER_MS;
-	ws->session_gap_ns = env_long("PITWALL_WS_SESSION_GAP_MS", WS_SESSION_GAP_MS, 0,
-				      24L * 3600 * 1000) * NS_PER_MS;
-	ws->max_clients = max_clients(ctx);
+	ws->session_gap_ns = cfg->ws_session_gap_ms * NS_PER_MS;
+	ws->max_clients = max_clients(ctx, cfg->ws_max_clients);
 	pthread_mutex_init(&ws->lock, NULL);
 	cond_init_mono(&ws->cond);
 	cond_init_mono(&ws->gone);

@@ -31,7 +31,7 @@
  *   - civetweb's worker thread of the connection runs the data handler:
  *     parses client envelopes, queues replies, never writes.
  *   Each WebSocket holds one civetweb worker for its lifetime, so the client
- *   limit (PITWALL_WS_MAX_CLIENTS, default WS_MAX_CLIENTS) is lowered to
+ *   limit (cfg->ws_max_clients, PITWALL_WS_MAX_CLIENTS) is lowered to
  *   num_threads minus a quarter (at least 4 stay for REST). Clients beyond
  *   it get the handshake and then close 1013.
  *
@@ -42,10 +42,11 @@
  * configured (cfg->api_token) the upgrade needs "Authorization: Bearer" or
  * ?token=, else 401.
  *
- * Environment (read by ws_start): PITWALL_WS_IDLE_MS (close 1011 after this
- * long without any client frame, default 60000; WebSocket PINGs every
- * min(30 s, idle/2)), PITWALL_WS_MAX_CLIENTS, PITWALL_WS_SESSION_GAP_MS (a
- * feed not up this long ends its game session, default 30000).
+ * Configuration (struct config, from common/config.c's table): ws_idle_ms
+ * (PITWALL_WS_IDLE_MS: close 1011 after this long without any client frame;
+ * WebSocket PINGs every min(WS_PING_MS, idle/2)), ws_max_clients
+ * (PITWALL_WS_MAX_CLIENTS), ws_session_gap_ms (PITWALL_WS_SESSION_GAP_MS: a
+ * feed not up this long ends its game session).
  *
  * civetweb requirements: enable_websocket_ping_pong must stay "no" (ws
  * answers PINGs itself and counts PONGs as activity); tcp_nodelay=1 is set
@@ -65,16 +66,13 @@
 #define WS_SUBPROTOCOL "pitwall.v1"    /* accepted when offered, not required */
 #define WS_SCHEMA_VERSION 1
 #define WS_MAX_MESSAGE 65536           /* client message bytes (after reassembly) */
-#define WS_MAX_CLIENTS 256
 #define WS_RATE_MIN_HZ 1
 #define WS_RATE_MAX_HZ 60
 #define WS_RATE_DEFAULT_HZ 10
 #define WS_EVENT_QUEUE 256
 #define WS_TELEM_QUEUE 8
 #define WS_SLOW_MS 5000                /* events undelivered this long -> 1008 */
-#define WS_IDLE_MS 60000
 #define WS_PING_MS 30000
-#define WS_SESSION_GAP_MS 30000
 #define WS_SNDBUF (64 * 1024)          /* requested per-socket kernel send buffer */
 
 /* Message types, for /metrics: the envelope types plus control frames. */

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +15,12 @@
 #include "capture/capture.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "common/seg.h"
 
 #define HANDSHAKE_SILENCE_MS 2000   /* re-handshake when a client feed stays silent this long */
 #define TICK_MS 100                 /* heartbeat period (receives wait at most NET_WAIT_MS) */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 struct cap {
 	const struct cap_opts *o;
@@ -37,7 +29,9 @@ struct cap {
 	struct seg *seg;
 	struct seg_stats *stats;
 	struct cap_rx rx;
-	int fd;
+	int fd;                      /* -1 = not open */
+	uint16_t port;               /* listen port, or the game's for client feeds */
+	int rcvbuf;                  /* receive buffer the kernel granted, bytes */
 	int client;                  /* we handshake with the game */
 	struct sockaddr_in game;
 	uint32_t meta_gen;
@@ -48,41 +42,41 @@ struct cap {
 	uint64_t handshakes;
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: pw-capture --feed NAME [--port N] [--bind ADDR] [--relay HOST:PORT]...\n"
-		"                  [--instance NAME] [--game-host IP] [--passive] [--password P]\n"
-		"                  [--second-player] [--ring-frames N] [--ring-raw-mb N]\n"
-		"       pw-capture --feed NAME --decode FILE [--second-player]\n"
-		"\n"
-		"Receives one game's UDP telemetry, decodes it into pitwall's normalized frame and\n"
-		"publishes frames and raw packets in the shared-memory segment\n"
-		"/pitwall.<instance>.<feed>. With --decode it reads a pcap/pcapng (or raw) capture\n"
-		"instead and prints one JSON object per frame on stdout.\n"
-		"\n"
-		"feeds (default port):\n"
-		"  ksudp 9996  Assetto Corsa remote telemetry (we handshake with the game at --game-host)\n"
-		"  pcars 5606  Project CARS 1/2, Automobilista 2 (we listen)\n"
-		"  acc   9000  ACC broadcasting (we register with the game at --game-host)\n"
-		"  forza 5300  Forza Motorsport / Horizon Data Out (we listen)\n"
-		"  f1    20777 F1 23 / 24 / 25 (we listen)\n"
-		"\n"
-		"options:\n"
-		"  --port N          listen port; for ksudp/acc the game's port\n"
-		"  --bind ADDR       listen address (default $PITWALL_LISTEN or 0.0.0.0)\n"
-		"  --game-host IP    the sim machine for ksudp/acc (default $PITWALL_GAME_HOST or 127.0.0.1)\n"
-		"  --passive         ksudp/acc: listen on --port without handshaking (replays, relays)\n"
-		"  --relay HOST:PORT forward every raw packet unchanged (repeatable, up to 8)\n"
-		"  --password P      acc: broadcasting connection password (default asd)\n"
-		"  --second-player   f1: follow the split-screen second player\n"
-		"  --instance NAME   segment instance (default $PITWALL_INSTANCE or default)\n"
-		"  --ring-frames N   frame ring slots (default: 5 minutes at the feed's top rate)\n"
-		"  --ring-raw-mb N   raw-packet ring size in MiB (default: 5 minutes of traffic)\n"
-		"  --decode FILE     offline: decode FILE, print JSON lines, summary on stderr\n"
-		"\n"
-		"Logs are key=value lines on stderr. Stop with SIGTERM or SIGINT.\n");
-}
+static const char usage_text[] =
+	"usage: pw-capture --feed NAME [--port N] [--bind ADDR] [--relay HOST:PORT]...\n"
+	"                  [--instance NAME] [--game-host IP] [--passive] [--password P]\n"
+	"                  [--second-player] [--ring-frames N] [--ring-raw-mb N]\n"
+	"       pw-capture --feed NAME --decode FILE [--second-player]\n"
+	"\n"
+	"Receives one game's UDP telemetry, decodes it into pitwall's normalized frame and\n"
+	"publishes frames and raw packets in the shared-memory segment\n"
+	"/pitwall.<instance>.<feed>. With --decode it reads a pcap/pcapng (or raw) capture\n"
+	"instead and prints one JSON object per frame on stdout.\n"
+	"\n"
+	"feeds (default port):\n"
+	"  ksudp 9996  Assetto Corsa remote telemetry (we handshake with the game at --game-host)\n"
+	"  pcars 5606  Project CARS 1/2, Automobilista 2 (we listen)\n"
+	"  acc   9000  ACC broadcasting (we register with the game at --game-host)\n"
+	"  forza 5300  Forza Motorsport / Horizon Data Out (we listen)\n"
+	"  f1    20777 F1 23 / 24 / 25 (we listen)\n"
+	"\n"
+	"options:\n"
+	"  --port N          listen port; for ksudp/acc the game's port\n"
+	"  --bind ADDR       listen address (default $PITWALL_LISTEN or 0.0.0.0)\n"
+	"  --game-host IP    the sim machine for ksudp/acc (default $PITWALL_GAME_HOST or 127.0.0.1)\n"
+	"  --passive         ksudp/acc: listen on --port without handshaking (replays, relays)\n"
+	"  --relay HOST:PORT forward every raw packet unchanged (repeatable, up to 8)\n"
+	"  --password P      acc: broadcasting connection password (default asd)\n"
+	"  --second-player   f1: follow the split-screen second player\n"
+	"  --instance NAME   segment instance (default $PITWALL_INSTANCE or default)\n"
+	"  --ring-frames N   frame ring slots (default: 5 minutes at the feed's top rate)\n"
+	"  --ring-raw-mb N   raw-packet ring size in MiB (default: 5 minutes of traffic)\n"
+	"  --decode FILE     offline: decode FILE, print JSON lines, summary on stderr\n"
+	"\n"
+	"Logs are key=value lines on stderr. Stop with SIGTERM or SIGINT.\n";
+
+static struct daemon capture_daemon = { .prog = "pw-capture", .component = "capture",
+					.usage = usage_text, .progs = CONFIG_CAPTURE };
 
 static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct config *cfg)
 {
@@ -132,12 +126,12 @@ static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct co
 		case 'F': o->ring_frames = strtoull(optarg, NULL, 10); break;
 		case 'R': o->ring_raw_mb = strtoull(optarg, NULL, 10); break;
 		case 'd': o->decode_file = optarg; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
+		case 'h': daemon_usage(&capture_daemon, stdout); exit(0);
+		default: daemon_usage(&capture_daemon, stderr); return -1;
 		}
 	}
 	if (optind < argc || !o->feed) {
-		usage(stderr);
+		daemon_usage(&capture_daemon, stderr);
 		return -1;
 	}
 	return 0;
@@ -269,7 +263,7 @@ static void handle_batch(struct cap *c, int n, uint16_t port)
 /* One blocking receive per wake-up (it returns within NET_WAIT_MS when idle,
  * which paces the heartbeat); a full batch means more is queued, so drain
  * without blocking. Two syscalls per packet at game rates: recvmmsg, futex. */
-static int run(struct cap *c, uint16_t port)
+static int run(struct cap *c)
 {
 	int64_t now_mono = clock_mono_ns(), next_tick = now_mono;
 
@@ -277,11 +271,11 @@ static int run(struct cap *c, uint16_t port)
 	c->last_rx_mono = now_mono;
 	if (c->client && !c->o->passive)
 		hello(c, now_mono);
-	while (!stop_requested) {
+	while (!daemon_stopping()) {
 		int n = net_rx_batch(c->fd, &c->rx, 1);
 
 		for (int rounds = 0; n > 0; rounds++) {
-			handle_batch(c, n, port);
+			handle_batch(c, n, c->port);
 			if (n < CAP_BATCH || rounds == 1024)
 				break;
 			n = net_rx_batch(c->fd, &c->rx, 0);
@@ -297,82 +291,174 @@ static int run(struct cap *c, uint16_t port)
 	return 0;
 }
 
-static int setup(struct cap *c, const struct cap_opts *o, uint16_t *port_out)
+/* --- setup steps (daemon.h) --- */
+
+static int state_new(void *arg)
 {
+	struct cap *c = arg;
+
+	if (!(c->st = calloc(1, sizeof *c->st)))
+		return -ENOMEM;
+	if (c->o->second_player)
+		c->st->opt_flags |= DEC_OPT_F1_SECOND_PLAYER;
+	if (c->o->password && c->dec->feed_id == PW_FEED_ACC)
+		dec_acc_set_password(c->st, c->o->password);
+	return 0;
+}
+
+static void state_free(void *arg)
+{
+	struct cap *c = arg;
+
+	free(c->st);
+	c->st = NULL;
+}
+
+static int socket_open(void *arg)
+{
+	struct cap *c = arg;
+	const struct cap_opts *o = c->o;
+	int granted = 0;
+	uint16_t bind_port;
+
+	c->port = o->port ? o->port : c->dec->default_port;
+	bind_port = c->port;
+	c->client = c->dec->mode == DEC_CLIENT;
+	if (c->client && !o->passive) {
+		c->game = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(c->port) };
+		if (net_parse_ip(o->game_host, &c->game.sin_addr) < 0) {
+			log_error("msg=\"--game-host must be an IPv4 address\" value=%s", o->game_host);
+			return -EINVAL;
+		}
+		bind_port = 0; /* the game answers to whatever port we send from */
+	}
+	c->fd = net_udp_socket(o->bind, bind_port, CAP_RCVBUF_DEFAULT, &granted);
+	if (c->fd < 0) {
+		log_error("msg=\"cannot bind\" feed=%s addr=%s:%u error=\"%s\"", c->dec->feed,
+			  o->bind, bind_port, strerror(-c->fd));
+		return c->fd;
+	}
+	if (granted < CAP_RCVBUF_DEFAULT)
+		log_warn("msg=\"receive buffer smaller than asked; raise net.core.rmem_max\" "
+			 "wanted=%d granted=%d", CAP_RCVBUF_DEFAULT, granted);
+	c->rcvbuf = granted;
+	return 0;
+}
+
+/* A client feed says goodbye before the socket goes. */
+static void socket_close(void *arg)
+{
+	struct cap *c = arg;
+
+	if (c->fd < 0)
+		return;
+	if (c->client && !c->o->passive && c->dec->bye) {
+		uint8_t buf[DEC_OUT_MAX];
+		send_to_game(c, buf, c->dec->bye(c->st, buf, sizeof buf));
+	}
+	close(c->fd);
+	c->fd = -1;
+}
+
+static int segment_open(void *arg)
+{
+	struct cap *c = arg;
+	const struct cap_opts *o = c->o;
 	struct seg_config sc = seg_default_config(c->dec->max_rate_hz, c->dec->raw_bytes_per_s);
-	uint16_t port = o->port ? o->port : c->dec->default_port;
-	int granted = 0, err;
-	const char *bind_ip = o->bind;
-	uint16_t bind_port = port;
+	int err;
 
 	if (o->ring_frames)
 		sc.frame_slots = o->ring_frames;
 	if (o->ring_raw_mb)
 		sc.raw_bytes = o->ring_raw_mb << 20;
-	c->client = c->dec->mode == DEC_CLIENT;
-	if (c->client && !o->passive) {
-		c->game = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
-		if (net_parse_ip(o->game_host, &c->game.sin_addr) < 0) {
-			log_error("msg=\"--game-host must be an IPv4 address\" value=%s", o->game_host);
-			return -1;
-		}
-		bind_port = 0; /* the game answers to whatever port we send from */
-	}
-	c->fd = net_udp_socket(bind_ip, bind_port, CAP_RCVBUF_DEFAULT, &granted);
-	if (c->fd < 0) {
-		log_error("msg=\"cannot bind\" feed=%s addr=%s:%u error=\"%s\"", c->dec->feed, bind_ip,
-			  bind_port, strerror(-c->fd));
-		return -1;
-	}
-	if (granted < CAP_RCVBUF_DEFAULT)
-		log_warn("msg=\"receive buffer smaller than asked; raise net.core.rmem_max\" "
-			 "wanted=%d granted=%d", CAP_RCVBUF_DEFAULT, granted);
 	err = seg_create(&c->seg, o->instance, c->dec->feed, c->dec->feed_id, &sc);
 	if (err == -EBUSY) {
 		log_error("msg=\"feed is already captured by another live pw-capture\" feed=%s "
 			  "instance=%s", c->dec->feed, o->instance);
-		return -1;
+		return err;
 	}
 	if (err < 0) {
 		log_error("msg=\"cannot create segment\" feed=%s error=\"%s\"", c->dec->feed,
 			  strerror(-err));
-		return -1;
+		return err;
 	}
 	c->stats = seg_stats(c->seg);
-	seg_stat_set(c->stats, SEG_STAT_RCVBUF, (uint64_t)granted);
-	if (net_rx_init(&c->rx) < 0)
-		return -1;
+	seg_stat_set(c->stats, SEG_STAT_RCVBUF, (uint64_t)c->rcvbuf);
+	return 0;
+}
+
+/* A zero heartbeat tells readers at once that the feed is down. */
+static void segment_close(void *arg)
+{
+	struct cap *c = arg;
+	uint64_t v[SEG_STAT_COUNT];
+
+	if (!c->seg)
+		return;
+	seg_stats_read(c->seg, v);
+	seg_heartbeat(c->seg, 0);
+	log_info("msg=stopped feed=%s packets=%llu frames=%llu wrong_size=%llu unknown=%llu "
+		 "kernel_drops=%llu handshakes=%llu", c->dec->feed,
+		 (unsigned long long)v[SEG_STAT_PACKETS], (unsigned long long)v[SEG_STAT_FRAMES],
+		 (unsigned long long)v[SEG_STAT_WRONG_SIZE],
+		 (unsigned long long)v[SEG_STAT_UNKNOWN],
+		 (unsigned long long)v[SEG_STAT_KERNEL_DROPS], (unsigned long long)c->handshakes);
+	seg_close(c->seg);
+	c->seg = NULL;
+}
+
+static int rx_open(void *arg)
+{
+	struct cap *c = arg;
+
+	return net_rx_init(&c->rx) < 0 ? -ENOMEM : 0;
+}
+
+static void rx_close(void *arg)
+{
+	struct cap *c = arg;
+
+	net_rx_fini(&c->rx);
+}
+
+static int announce(void *arg)
+{
+	struct cap *c = arg;
+	const struct cap_opts *o = c->o;
+
 	seg_meta_write(c->seg, &c->st->meta);
 	log_info("msg=started feed=%s mode=%s addr=%s:%u game=%s:%u rcvbuf=%d ring_frames=%llu "
 		 "ring_raw_bytes=%llu segment=/pitwall.%s.%s seq=%llu generation=%llu relays=%d",
-		 c->dec->feed, c->client ? (o->passive ? "passive" : "client") : "listen", bind_ip,
-		 bind_port, c->client ? o->game_host : "-", c->client ? port : 0, granted,
+		 c->dec->feed, c->client ? (o->passive ? "passive" : "client") : "listen", o->bind,
+		 c->client && !o->passive ? 0 : c->port, c->client ? o->game_host : "-",
+		 c->client ? c->port : 0, c->rcvbuf,
 		 (unsigned long long)seg_header(c->seg)->frame_slots,
 		 (unsigned long long)seg_header(c->seg)->raw_bytes, o->instance, c->dec->feed,
 		 (unsigned long long)seg_write_seq(c->seg),
 		 (unsigned long long)seg_header(c->seg)->generation, o->nrelays);
-	*port_out = port;
 	return 0;
 }
+
+static const struct daemon_step steps[] = {
+	{ "decoder state", state_new, state_free },
+	{ "socket", socket_open, socket_close },
+	{ "segment", segment_open, segment_close },
+	{ "receive buffers", rx_open, rx_close },
+	{ "metadata", announce, NULL },
+};
 
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct cap_opts o;
-	struct cap c = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
-	char err[256];
-	uint16_t port = 0;
-	int rc = 1;
+	struct cap c = { .o = &o, .fd = -1 };
+	int rc;
 
-	log_init("capture");
-	if (config_load(&cfg, err, sizeof err) < 0) {
-		log_error("msg=\"bad configuration\" error=\"%s\"", err);
+	daemon_init(&capture_daemon);
+	if (daemon_config(&cfg) < 0)
 		return 2;
-	}
 	if (parse_opts(argc, argv, &o, &cfg) < 0)
 		return 2;
-	c.o = &o;
 	c.dec = dec_find(o.feed);
 	if (!c.dec) {
 		fprintf(stderr, "pw-capture: unknown feed '%s' (ksudp, pcars, acc, forza, f1)\n", o.feed);
@@ -381,38 +467,9 @@ int main(int argc, char **argv)
 	if (o.decode_file)
 		return offline_decode(&o, c.dec) < 0 ? 1 : 0;
 	config_log(&cfg);
-	c.st = calloc(1, sizeof *c.st);
-	if (!c.st)
+	if (daemon_setup(&capture_daemon, steps, sizeof steps / sizeof *steps, &c) < 0)
 		return 1;
-	if (o.second_player)
-		c.st->opt_flags |= DEC_OPT_F1_SECOND_PLAYER;
-	if (o.password && c.dec->feed_id == PW_FEED_ACC)
-		dec_acc_set_password(c.st, o.password);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (setup(&c, &o, &port) == 0)
-		rc = run(&c, port) < 0 ? 1 : 0;
-	if (c.client && !o.passive && c.dec->bye && c.fd > 0) {
-		uint8_t buf[DEC_OUT_MAX];
-		send_to_game(&c, buf, c.dec->bye(c.st, buf, sizeof buf));
-	}
-	if (c.seg) {
-		uint64_t v[SEG_STAT_COUNT];
-		seg_stats_read(c.seg, v);
-		/* a zero heartbeat tells readers at once that the feed is down */
-		seg_heartbeat(c.seg, 0);
-		log_info("msg=stopped feed=%s packets=%llu frames=%llu wrong_size=%llu unknown=%llu "
-			 "kernel_drops=%llu handshakes=%llu", c.dec->feed,
-			 (unsigned long long)v[SEG_STAT_PACKETS], (unsigned long long)v[SEG_STAT_FRAMES],
-			 (unsigned long long)v[SEG_STAT_WRONG_SIZE],
-			 (unsigned long long)v[SEG_STAT_UNKNOWN],
-			 (unsigned long long)v[SEG_STAT_KERNEL_DROPS], (unsigned long long)c.handshakes);
-		seg_close(c.seg);
-	}
-	if (c.fd > 0)
-		close(c.fd);
-	net_rx_fini(&c.rx);
-	free(c.st);
+	rc = run(&c) < 0 ? 1 : 0;
+	daemon_teardown(&capture_daemon);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/config.h"
 #include "common/log.h"
 
 static const char *component = "pitwall";
@@ -14,10 +15,12 @@ static const char *const names[] = { "debug", "info", "warn", "error" };
 
 void log_init(const char *name)
 {
-	const char *lvl = getenv("PITWALL_LOG_LEVEL");
+	const char *lvl = config_get("PITWALL_LOG_LEVEL");
 
 	component = name;
-	threshold = LOG_INFO; /* unset or unknown: the default, not a previous init's level */
+	/* unset or unknown: the default, not a previous init's level (config_load is the
+	 * one that refuses an unknown level, with an error naming it) */
+	threshold = LOG_INFO;
 	for (int i = 0; lvl && i < 4; i++)
 		if (strcasecmp(lvl, names[i]) == 0)
 			threshold = (enum log_level)i;

@@ -3,8 +3,8 @@
  *
  * log_init() names the component once per process; log_msg() formats the
  * rest as printf. Thread-safe (one fprintf per line). Levels below the
- * threshold set by PITWALL_LOG_LEVEL (debug|info|warn|error, default info)
- * are dropped.
+ * threshold set by PITWALL_LOG_LEVEL (debug|info|warn|error, default info;
+ * read through common/config.h when log_init() runs) are dropped.
  */
 #ifndef PW_LOG_H
 #define PW_LOG_H

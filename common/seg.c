@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/seg.h"
 
 struct seg {
@@ -76,12 +77,12 @@ struct seg_config seg_default_config(unsigned max_rate_hz, unsigned raw_bytes_pe
 		.frame_slots = (uint64_t)max_rate_hz * 300,
 		.raw_bytes = (uint64_t)raw_bytes_per_s * 300,
 	};
-	const char *e;
+	long long v;
 
-	if ((e = getenv("PITWALL_RING_FRAMES")) && atoll(e) > 0)
-		c.frame_slots = (uint64_t)atoll(e);
-	if ((e = getenv("PITWALL_RING_RAW_MB")) && atoll(e) > 0)
-		c.raw_bytes = (uint64_t)atoll(e) << 20;
+	if (config_get_int("PITWALL_RING_FRAMES", &v) == 1)
+		c.frame_slots = (uint64_t)v;
+	if (config_get_int("PITWALL_RING_RAW_MB", &v) == 1)
+		c.raw_bytes = (uint64_t)v << 20;
 	c.frame_slots = pow2_at_least(c.frame_slots, SEG_MIN_SLOTS);
 	c.raw_bytes = pow2_at_least(c.raw_bytes, SEG_MIN_RAW);
 	return c;

@@ -163,7 +163,8 @@ int seg_unlink(const char *instance, const char *feed);
 /* "/pitwall.<instance>.<feed>"; -EINVAL for names that are not [A-Za-z0-9_-]{1,40}. */
 int seg_name(char *buf, size_t cap, const char *instance, const char *feed);
 /* Defaults: frames for 5 minutes at max_rate_hz, raw bytes for 5 minutes of
- * raw_bytes_per_s; PITWALL_RING_FRAMES / PITWALL_RING_RAW_MB override. */
+ * raw_bytes_per_s; PITWALL_RING_FRAMES / PITWALL_RING_RAW_MB override (a
+ * malformed value is ignored here: config_load refuses it at start). */
 struct seg_config seg_default_config(unsigned max_rate_hz, unsigned raw_bytes_per_s);
 
 /* Producer operations */

@@ -43,9 +43,14 @@ if [ -S "$RUN_DIR/supervisor.sock" ] && CTL status >/dev/null 2>&1; then
 	exit 1
 fi
 
-FEEDS=${PITWALL_FEEDS:-ksudp,pcars,acc,forza,f1}
-GAME_HOST=${PITWALL_GAME_HOST:-127.0.0.1}
-LISTEN=${PITWALL_LISTEN:-0.0.0.0}
+# the effective configuration, from the one table (common/config.c, README "Configuration"):
+# defaults and seed fallbacks applied, a malformed value stops here with its error
+CONFIG=$("$ROOT/build/bin/pwctl" config) || exit 2
+cfg() { sed -n "s/^$1=//p" <<<"$CONFIG"; }
+FEEDS=$(cfg PITWALL_FEEDS)
+GAME_HOST=$(cfg PITWALL_GAME_HOST)
+LISTEN=$(cfg PITWALL_LISTEN)
+API=$(cfg PITWALL_API_HOST):$(cfg PITWALL_API_PORT)
 [ "$SIM" = 1 ] && LISTEN=127.0.0.1 # emulators run here: nothing needs to reach us from outside
 
 program() { # name priority command
@@ -106,8 +111,8 @@ echo
 cat <<EOT
 
 pitwall is running (instance '$INSTANCE'$([ "$SIM" = 1 ] && echo ", emulated games on every feed")).
-  REST API:           http://${PITWALL_API_HOST:-127.0.0.1}:${PITWALL_API_PORT:-8080}/api/live  (docs/api.md)
-  WebSocket stream:   ws://${PITWALL_API_HOST:-127.0.0.1}:${PITWALL_API_PORT:-8080}/api/stream
+  REST API:           http://$API/api/live  (docs/api.md)
+  WebSocket stream:   ws://$API/api/stream
   live feed status:   build/bin/pwctl feeds --watch
   sessions and runs:  build/bin/pwctl session create general; build/bin/pwctl run start ID ksudp
   everything on the bus: build/bin/pwctl events

@@ -19,9 +19,7 @@
 
 int feeds_init(struct store *st)
 {
-	const char *pf = getenv("PITWALL_BUS_FRAMES");
-
-	st->publish_frames = !(pf && strcmp(pf, "0") == 0);
+	st->publish_frames = st->cfg.bus_frames;
 	for (int i = 0; i < st->cfg.nfeeds && i < CONFIG_MAX_FEEDS; i++) {
 		struct feed *f = &st->feeds[st->nfeeds++];
 

@@ -27,7 +27,6 @@
 #include "common/framefile.h"
 #include "store/store.h"
 
-#define JOB_DEADLINE_NS_DEFAULT (60 * NS_PER_S)  /* PITWALL_JOB_DEADLINE_MS overrides */
 #define JOB_RETRY_NS (1 * NS_PER_S)
 #define JOBS_MAX 1024
 #define RESULT_MAX (64 << 20)   /* a result larger than this is refused */
@@ -50,11 +49,9 @@ int jobs_init(struct store *st)
 {
 	int hwm = 16, linger = 0;
 
-	const char *d = getenv("PITWALL_JOB_DEADLINE_MS");
-
 	if (!(st->jobs = calloc(1, sizeof *st->jobs)))
 		return -ENOMEM;
-	st->jobs->deadline_ns = d && atoll(d) > 0 ? atoll(d) * NS_PER_MS : JOB_DEADLINE_NS_DEFAULT;
+	st->jobs->deadline_ns = st->cfg.job_deadline_ms * NS_PER_MS;
 	st->jobs->push = zmq_socket(st->zctx, ZMQ_PUSH);
 	st->jobs->pull = zmq_socket(st->zctx, ZMQ_PULL);
 	zmq_setsockopt(st->jobs->push, ZMQ_SNDHWM, &hwm, sizeof hwm);

@@ -11,50 +11,195 @@
 
 #include "common/atomicio.h"
 #include "common/clock.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "store/store.h"
 
 #define LOOP_MS 5           /* ring drain cadence: frame.<feed> latency and run draining */
 
-static volatile sig_atomic_t stop_requested;
+static const char usage_text[] =
+	"usage: pw-store [--help]\n"
+	"\n"
+	"pitwall's hub: the only writer of the data dir. Serves the command channel\n"
+	"(ZeroMQ ROUTER at $PITWALL_CMD) and runs the bus: subscribers connect to\n"
+	"$PITWALL_BUS (default tcp://127.0.0.1:7700), publishers to $PITWALL_BUS_IN\n"
+	"(default tcp://127.0.0.1:7701). Sessions live in $PITWALL_DATA_DIR/sessions;\n"
+	"a corrupt session file is reported and skipped, the others load.\n"
+	"A setup step that fails (an endpoint that cannot be bound, a data dir that\n"
+	"cannot be written) is logged, what was set up is undone, and pw-store exits 1.\n"
+	"Stop with SIGTERM.\n";
 
-static void on_signal(int sig)
+/* --- setup steps (daemon.h): each init logs its own failure --- */
+
+static int data_dir_open(void *arg)
 {
-	(void)sig;
-	stop_requested = 1;
+	struct store *st = arg;
+	int rc;
+
+	snprintf(st->data_dir, sizeof st->data_dir, "%s", st->cfg.data_dir);
+	snprintf(st->sessions_dir, sizeof st->sessions_dir, "%s/sessions", st->cfg.data_dir);
+	if ((rc = atomicio_mkdirs(st->sessions_dir)) < 0) {
+		log_error("msg=\"cannot create the data dir\" dir=%s error=\"%s\"",
+			  st->sessions_dir, strerror(-rc));
+		return rc;
+	}
+	return 0;
 }
 
-static void usage(FILE *out)
+static int sessions_open(void *arg)
 {
-	fprintf(out,
-		"usage: pw-store [--help]\n"
-		"\n"
-		"pitwall's hub: the only writer of the data dir. Serves the command channel\n"
-		"(ZeroMQ ROUTER at $PITWALL_CMD) and runs the bus: subscribers connect to\n"
-		"$PITWALL_BUS (default tcp://127.0.0.1:7700), publishers to $PITWALL_BUS_IN\n"
-		"(default tcp://127.0.0.1:7701). Sessions live in $PITWALL_DATA_DIR/sessions;\n"
-		"a corrupt session file is reported and skipped, the others load.\n"
-		"Configuration is the PITWALL_* environment (see README). Stop with SIGTERM.\n");
+	struct store *st = arg;
+	int rc = sessions_load(st);
+
+	if (rc < 0)
+		log_error("msg=\"cannot list the sessions\" dir=%s error=\"%s\"", st->sessions_dir,
+			  strerror(-rc));
+	return rc < 0 ? rc : 0;
 }
 
-static int bind_router(struct store *st)
+static int ctx_open(void *arg)
 {
+	struct store *st = arg;
+
+	if (!(st->zctx = zmq_ctx_new())) {
+		log_error("msg=\"cannot create a ZeroMQ context\" error=\"%s\"",
+			  zmq_strerror(zmq_errno()));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Last to go: every socket of the context is closed by then (linger 0), so
+ * the term does not wait. */
+static void ctx_close(void *arg)
+{
+	struct store *st = arg;
+
+	if (st->zctx)
+		zmq_ctx_term(st->zctx);
+	st->zctx = NULL;
+}
+
+static int router_open(void *arg)
+{
+	struct store *st = arg;
 	int linger = 0, rc;
 
 	if (strncmp(st->cfg.cmd, "ipc://", 6) == 0 && (rc = atomicio_mkdirs(st->cfg.run_dir)) < 0) {
 		log_error("msg=\"cannot create the run dir\" dir=%s error=\"%s\"", st->cfg.run_dir,
 			  strerror(-rc));
-		return -1;
+		return rc;
 	}
-	st->router = zmq_socket(st->zctx, ZMQ_ROUTER);
+	if (!(st->router = zmq_socket(st->zctx, ZMQ_ROUTER)))
+		return -zmq_errno();
 	zmq_setsockopt(st->router, ZMQ_LINGER, &linger, sizeof linger);
 	if (zmq_bind(st->router, st->cfg.cmd) < 0) {
+		rc = -zmq_errno();
 		log_error("msg=\"cannot bind the command endpoint\" endpoint=%s error=\"%s\"",
-			  st->cfg.cmd, zmq_strerror(zmq_errno()));
-		return -1;
+			  st->cfg.cmd, zmq_strerror(-rc));
+		return rc;
 	}
 	return 0;
 }
+
+static void router_close(void *arg)
+{
+	struct store *st = arg;
+
+	if (st->router)
+		zmq_close(st->router);
+	st->router = NULL;
+}
+
+static int bus_up(void *arg)
+{
+	struct store *st = arg;
+
+	return bus_start(st, st->cfg.bus_in, st->cfg.bus);
+}
+
+static void bus_down(void *arg)
+{
+	bus_stop(arg);
+}
+
+static int feeds_up(void *arg)
+{
+	return feeds_init(arg);
+}
+
+static void feeds_down(void *arg)
+{
+	feeds_fini(arg);
+}
+
+static int jobs_up(void *arg)
+{
+	return jobs_init(arg);
+}
+
+static void jobs_down(void *arg)
+{
+	jobs_fini(arg);
+}
+
+static int recordings_up(void *arg)
+{
+	return recordings_init(arg);
+}
+
+static void recordings_down(void *arg)
+{
+	recordings_fini(arg);
+}
+
+/* The status page is an optimisation of the readers: without it they ask us. */
+static int status_open(void *arg)
+{
+	struct store *st = arg;
+	int rc = storestat_open(&st->stat, st->cfg.instance);
+
+	if (rc < 0)
+		log_warn("msg=\"no status page: readers ask the store for everything\" "
+			 "error=\"%s\"", strerror(-rc));
+	return 0;
+}
+
+static void status_close(void *arg)
+{
+	struct store *st = arg;
+
+	storestat_stopped(st->stat);
+	storestat_close(st->stat);
+	st->stat = NULL; /* later steps' fini may still count: a NULL page ignores it */
+}
+
+static int resumed_runs;
+
+static int runs_up(void *arg)
+{
+	resumed_runs = runs_resume(arg);
+	return 0;
+}
+
+static void runs_down(void *arg)
+{
+	runs_fini(arg);
+}
+
+/* In order; the teardown runs their fini in reverse. */
+static const struct daemon_step steps[] = {
+	{ "data dir", data_dir_open, NULL },
+	{ "sessions", sessions_open, NULL },
+	{ "zmq context", ctx_open, ctx_close },
+	{ "command endpoint", router_open, router_close },
+	{ "bus", bus_up, bus_down },
+	{ "feeds", feeds_up, feeds_down },
+	{ "analysis endpoints", jobs_up, jobs_down },
+	{ "recordings", recordings_up, recordings_down },
+	{ "status page", status_open, status_close },
+	{ "runs", runs_up, runs_down },
+};
 
 /* The status page (common/storestat.h): heartbeat and counters, each loop. */
 static void publish_status(struct store *st, int64_t now)
@@ -69,49 +214,18 @@ static void publish_status(struct store *st, int64_t now)
 int main(int argc, char **argv)
 {
 	static struct store st;
-	struct sigaction sa = { .sa_handler = on_signal };
-	char err[256];
+	struct daemon d = { .prog = "pw-store", .component = "store", .usage = usage_text,
+			    .progs = CONFIG_STORE };
 	int rc;
 
-	log_init("store");
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		usage(stderr);
-		return 2;
-	}
-	if (config_load(&st.cfg, err, sizeof err) < 0) {
-		log_error("msg=\"bad configuration\" error=\"%s\"", err);
-		return 2;
-	}
-	config_log(&st.cfg);
-	snprintf(st.sessions_dir, sizeof st.sessions_dir, "%s/sessions", st.cfg.data_dir);
-	if ((rc = atomicio_mkdirs(st.sessions_dir)) < 0) {
-		log_error("msg=\"cannot create the data dir\" dir=%s error=\"%s\"", st.sessions_dir,
-			  strerror(-rc));
-		return 1;
-	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if ((rc = daemon_start(&d, argc, argv, &st.cfg)) != DAEMON_RUN)
+		return rc;
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is an EFBIG write error, not a kill */
-	st.zctx = zmq_ctx_new();
-	snprintf(st.data_dir, sizeof st.data_dir, "%s", st.cfg.data_dir);
-	if (sessions_load(&st) < 0 || bind_router(&st) < 0 ||
-	    bus_start(&st, st.cfg.bus_in, st.cfg.bus) < 0 || feeds_init(&st) < 0 ||
-	    jobs_init(&st) < 0 || recordings_init(&st) < 0) {
-		zmq_close(st.router);
-		zmq_ctx_term(st.zctx);
+	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &st) < 0)
 		return 1;
-	}
-	if ((rc = storestat_open(&st.stat, st.cfg.instance)) < 0)
-		log_warn("msg=\"no status page: readers ask the store for everything\" error=\"%s\"",
-			 strerror(-rc));
-	rc = runs_resume(&st);
-	log_info("msg=started sessions=%d resumed_runs=%d cmd=%s", st.nsessions, rc, st.cfg.cmd);
-	while (!stop_requested) {
+	log_info("msg=started sessions=%d resumed_runs=%d cmd=%s", st.nsessions, resumed_runs,
+		 st.cfg.cmd);
+	while (!daemon_stopping()) {
 		zmq_pollitem_t pi = { .socket = st.router, .events = ZMQ_POLLIN };
 		int64_t now;
 
@@ -126,14 +240,6 @@ int main(int argc, char **argv)
 	}
 	log_info("msg=stopping commands=%llu refused=%llu", (unsigned long long)st.cmds,
 		 (unsigned long long)st.cmd_errors);
-	runs_fini(&st);
-	recordings_fini(&st);
-	jobs_fini(&st);
-	feeds_fini(&st);
-	bus_stop(&st);
-	storestat_stopped(st.stat);
-	storestat_close(st.stat);
-	zmq_close(st.router);
-	zmq_ctx_term(st.zctx);
+	daemon_teardown(&d);
 	return 0;
 }

@@ -47,6 +47,8 @@ static void usage(FILE *out)
 		"  recordings                 list recordings (see pwctl recording --help)\n"
 		"  recording start|stop|get|delete|data ...\n"
 		"  call CMD [JSON-ARGS]       send any store command, print the reply's result\n"
+		"  config [--markdown]        the effective configuration, one NAME=value a line\n"
+		"                             (--markdown: the table of every variable)\n"
 		"  help                       this text\n"
 		"\n"
 		"A feed is 'up' when a packet arrived in the last 2 s, 'stale' when its\n"
@@ -55,6 +57,7 @@ static void usage(FILE *out)
 		"go to $PITWALL_CMD and wait at most $PITWALL_CMD_TIMEOUT_MS (default 3000);\n"
 		"a refused command prints its error code and message and exits 1, an\n"
 		"unreachable store exits 3.\n");
+	config_usage(out, CONFIG_PWCTL);
 }
 
 static void json_str(const char *s)
@@ -223,8 +226,7 @@ static int cmd_tail(const char *instance, int argc, char **argv)
 int store_call(const struct config *cfg, const char *cmd, json_t *args, json_t **out)
 {
 	void *ctx = zmq_ctx_new(), *d = zmq_socket(ctx, ZMQ_DEALER);
-	const char *t = getenv("PITWALL_CMD_TIMEOUT_MS");
-	int linger = 0, timeout = t && atoi(t) > 0 ? atoi(t) : 3000, rc;
+	int linger = 0, timeout = (int)cfg->cmd_timeout_ms, rc;
 	char code[64], message[512];
 	json_t *res = NULL;
 
@@ -367,6 +369,25 @@ static int cmd_events(const struct config *cfg, int argc, char **argv)
 	return count < 0 || seen >= count ? 0 : 1;
 }
 
+/* `pwctl config`: every variable of the table with its effective value (a
+ * secret as set/unset); --markdown: the README's table. */
+static int cmd_config(const struct config *cfg, int argc, char **argv)
+{
+	char value[1024];
+
+	if (argc == 1 && strcmp(argv[0], "--markdown") == 0)
+		return config_markdown(stdout) < 0 ? 1 : 0;
+	if (argc) {
+		fprintf(stderr, "usage: pwctl config [--markdown]\n");
+		return 2;
+	}
+	for (const struct config_var *v = config_vars(); v->names[0]; v++) {
+		config_value(cfg, v, value, sizeof value);
+		printf("%s=%s\n", v->names[0], value);
+	}
+	return 0;
+}
+
 /* --help of the commands that take no options of their own; 1 if printed. */
 static int sub_help(const char *cmd)
 {
@@ -386,6 +407,11 @@ static int sub_help(const char *cmd)
 			       "guidance the driver gets is in each session (pwctl session create|get).\n" },
 		{ "call", "usage: pwctl call CMD [JSON-ARGS]\nSends any store command (docs/store.md) "
 			  "and prints its result; errors go to stderr with their code.\n" },
+		{ "config", "usage: pwctl config [--markdown]\nThe effective configuration: "
+			    "every PITWALL_* variable as NAME=value (the token as set/unset). "
+			    "--markdown prints the table of every variable (default, accepted "
+			    "values, meaning, who reads it) that README.md's \"Configuration\" "
+			    "section holds.\n" },
 	};
 
 	for (size_t k = 0; k < sizeof texts / sizeof *texts; k++)
@@ -425,6 +451,8 @@ int main(int argc, char **argv)
 		return cmd_tail(instance, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "call") == 0)
 		return cmd_call(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "config") == 0)
+		return cmd_config(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "sessions") == 0)
 		return cmd_sessions(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "session") == 0)

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,12 @@
 
 #include "capture/rawsplit.h"
 #include "common/clock.h"
+#include "common/config.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "common/pcap.h"
 
 #define BATCH 256
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 struct replay_opts {
 	const char *file, *host, *feed;
@@ -67,6 +60,7 @@ static void usage(FILE *out)
 		"  --pps N      send at N datagrams/s (batched) instead of the recorded timing\n"
 		"  --count N    stop after N datagrams (with --loop: across loops)\n"
 		"  --loop       start again at the end until interrupted or --count is reached\n");
+	config_usage(out, CONFIG_REPLAY);
 }
 
 static int add(struct capture *c, int64_t t_ns, uint32_t off, uint32_t len)
@@ -201,7 +195,6 @@ int main(int argc, char **argv)
 	struct capture c = { 0 };
 	struct pcap_reader *r = NULL;
 	struct sockaddr_in dst = { .sin_family = AF_INET };
-	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t sent = 0, failed = 0;
 	int64_t t0, next_report;
 	int fd, rc, sndbuf = 4 << 20;
@@ -235,15 +228,14 @@ int main(int argc, char **argv)
 		log_error("msg=\"cannot reach destination\" error=\"%s\"", strerror(errno));
 		return 1;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	daemon_signals();
 	t0 = clock_mono_ns();
 	next_report = t0 + NS_PER_S;
 	do {
 		int64_t base = c.pkts[0].t_ns, start = clock_mono_ns();
 		size_t i = 0;
 
-		while (i < c.n && !stop_requested && !(o.count && (long long)sent >= o.count)) {
+		while (i < c.n && !daemon_stopping() && !(o.count && (long long)sent >= o.count)) {
 			struct mmsghdr msgs[BATCH];
 			struct iovec iov[BATCH];
 			int m = 0;
@@ -277,7 +269,7 @@ int main(int argc, char **argv)
 				next_report += NS_PER_S;
 			}
 		}
-	} while (o.loop && !stop_requested && !(o.count && (long long)sent >= o.count));
+	} while (o.loop && !daemon_stopping() && !(o.count && (long long)sent >= o.count));
 	progress(&o, &c, sent, failed, t0, 1);
 	close(fd);
 	free(c.data);

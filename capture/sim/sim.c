@@ -30,7 +30,6 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +42,8 @@
 #include "capture/sim/encoder.h"
 #include "capture/sim/truth.h"
 #include "common/clock.h"
+#include "common/config.h"
+#include "common/daemon.h"
 #include "common/frame.h"
 #include "common/log.h"
 
@@ -107,14 +108,6 @@ struct sim {
 	int64_t next_status_mono;
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 static const char usage_text[] =
 	"pw-sim --feed NAME --port N [--host H] [--rate HZ] [--duration S | --laps N]\n"
 	"       [--mode laps|left|right|pulls|cornering] [--seed N] [--format F]\n"
@@ -151,6 +144,7 @@ static void usage(FILE *out)
 	      "  --fast          do not pace in real time (tests, benchmarks)\n"
 	      "  --quiet         no once-a-second status line\n",
 	      out);
+	config_usage(out, CONFIG_SIM);
 }
 
 /* --- option parsing --- */
@@ -801,7 +795,7 @@ static int wait_until_due(struct sim *s, int64_t step)
 		return 0;
 	if (s->role == ROLE_SENDER) {
 		clock_sleep_until(deadline);
-		return stop_requested;
+		return daemon_stopping();
 	}
 	serve(s, (int)((deadline - now + NS_PER_MS - 1) / NS_PER_MS));
 	return clock_mono_ns() < deadline || next_due(s) != step;
@@ -816,7 +810,7 @@ static int finished(const struct sim *s, int64_t next)
 
 static void run(struct sim *s)
 {
-	while (!stop_requested) {
+	while (!daemon_stopping()) {
 		int64_t next;
 
 		if (s->role != ROLE_SENDER)
@@ -876,18 +870,6 @@ static int setup(struct sim *s, struct sockaddr_in *addr)
 	return 0;
 }
 
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 int main(int argc, char **argv)
 {
 	static struct sim s;
@@ -923,14 +905,14 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	install_signals();
+	daemon_signals();
 	run(&s);
 	log_info("frames=%" PRIu64 " packets=%" PRIu64 " bytes=%" PRIu64 " send_errors=%" PRIu64
 		 " bad_datagrams=%" PRIu64 " refused_clients=%" PRIu64 " sim_time_s=%.3f laps=%d"
 		 " msg=\"%s\"",
 		 s.frames, s.packets, s.bytes, s.send_errors, s.bad_datagrams, s.refused_clients,
 		 driver_time_s(s.drv), driver_laps(s.drv),
-		 stop_requested ? "stopped by signal" : "done");
+		 daemon_stopping() ? "stopped by signal" : "done");
 out:
 	if (s.fd >= 0)
 		close(s.fd);

@@ -10,7 +10,6 @@
  * WS_SERVER_THREADS sets civetweb's num_threads (default 64). SIGINT/SIGTERM
  * stop it through ws_stop() and mg_stop().
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +19,8 @@
 
 #include "api/ws.h"
 #include "common/config.h"
+#include "common/daemon.h"
 #include "common/log.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static size_t stats_json(const struct ws *ws, char *buf, size_t cap)
 {
@@ -67,7 +59,6 @@ static int stats_handler(struct mg_connection *conn, void *cbdata)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct mg_callbacks cb = { 0 };
 	struct mg_context *ctx;
 	struct config cfg;
@@ -93,9 +84,7 @@ int main(int argc, char **argv)
 	}
 	config_log(&cfg);
 	snprintf(listen, sizeof listen, "%s:%u", cfg.api_host, cfg.api_port);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_signals();
 	mg_init_library(0);
 	if (!(ctx = mg_start(&cb, NULL, opts))) {
 		log_error("msg=\"cannot start civetweb\" listen=%s", listen);
@@ -107,7 +96,7 @@ int main(int argc, char **argv)
 	}
 	mg_set_request_handler(ctx, "/ws-stats", stats_handler, ws);
 	log_info("msg=started listen=%s", listen);
-	while (!stop_requested)
+	while (!daemon_stopping())
 		pause();
 	mg_set_request_handler(ctx, "/ws-stats", NULL, NULL);
 	ws_stop(ws);

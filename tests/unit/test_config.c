@@ -1,6 +1,10 @@
 /* test_config.c - self-test of the environment configuration (common/config.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <ctype.h>
+#include <limits.h>
+#include <stddef.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/config.h"
@@ -14,6 +18,9 @@ static const char *const all_vars[] = {
 	"PITWALL_API_PORT", "RUSTY_TELEMETRY_API_PORT", "PITWALL_API_TOKEN", "PITWALL_BUS",
 	"PITWALL_BUS_IN",
 	"PITWALL_CMD", "PITWALL_JOBS", "PITWALL_RESULTS", "PITWALL_FEEDS", "PITWALL_LOG_LEVEL",
+	"PITWALL_CMD_TIMEOUT_MS", "PITWALL_JOB_DEADLINE_MS", "PITWALL_BUS_FRAMES",
+	"PITWALL_WS_IDLE_MS", "PITWALL_WS_MAX_CLIENTS", "PITWALL_WS_SESSION_GAP_MS",
+	"PITWALL_RING_FRAMES", "PITWALL_RING_RAW_MB",
 	NULL,
 };
 
@@ -402,6 +409,389 @@ static void test_config_log(void)
 	clear_env();
 }
 
+
+/* ---- the table ---- */
+
+static int in_all_vars(const char *name)
+{
+	for (int i = 0; all_vars[i]; i++)
+		if (strcmp(all_vars[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void test_table(void)
+{
+	const struct config_var *vars = config_vars(), *v;
+	size_t n = 0;
+
+	for (v = vars; v->names[0]; v++, n++) {
+		const char *name = v->names[0];
+
+		T_CHECKF(strncmp(name, "PITWALL_", 8) == 0, "%s", name);
+		T_CHECKF(config_var_find(name) == v, "%s: not found, or twice", name);
+		T_CHECKF(in_all_vars(name), "%s: missing from this test's all_vars", name);
+		for (int i = 1; v->names[i]; i++)
+			T_CHECKF(strncmp(v->names[i], "RUSTY_TELEMETRY_", 16) == 0 &&
+					 in_all_vars(v->names[i]),
+				 "%s: fallback %s", name, v->names[i]);
+		T_CHECKF(v->meaning && *v->meaning && !strchr(v->meaning, '|'), "%s: meaning",
+			 name);
+		T_CHECKF(v->progs != 0, "%s: nobody reads it", name);
+		T_CHECKF(v->def || v->def_doc, "%s: no default in the docs", name);
+		T_CHECKF(v->off + v->size <= sizeof(struct config), "%s: field", name);
+		T_CHECKF(v->key || v > vars, "%s: the first variable needs a key", name);
+		switch (v->type) {
+		case CONFIG_INT:
+			T_CHECKF(v->size == 2 || v->size == 4 || v->size == 8, "%s: size %zu", name,
+				 v->size);
+			T_CHECKF(v->min <= v->max && (v->size != 2 || v->max <= 65535) &&
+				 (v->size != 4 || v->max <= INT32_MAX), "%s: range", name);
+			break;
+		case CONFIG_ENUM:
+			T_CHECKF(v->choices && v->size == 4, "%s", name);
+			break;
+		case CONFIG_NAME:
+			T_CHECKF(v->max >= v->min && (size_t)v->max < v->size, "%s: length", name);
+			break;
+		default:
+			T_CHECKF(v->type == CONFIG_FEEDS || v->size > 1, "%s", name);
+		}
+		for (const struct config_var *w = vars; w < v; w++)
+			T_CHECKF(!v->key || !w->key || strcmp(v->key, w->key) != 0,
+				 "%s: key %s twice", name, v->key);
+	}
+	T_CHECKF(n == 23, "%zu variables", n);
+	T_CHECK(config_var_find("PATH") == NULL && config_var_find(NULL) == NULL);
+	T_CHECK(config_var_find("RUSTY_TELEMETRY_BIND") == NULL); /* a fallback, not a variable */
+	T_CHECK(strcmp(config_prog_name(CONFIG_STORE), "pw-store") == 0);
+	T_CHECK(strcmp(config_prog_name(CONFIG_REPLAY), "pw-replay") == 0);
+	T_CHECK(strcmp(config_prog_name(CONFIG_STORE | CONFIG_API), "?") == 0);
+}
+
+static void test_defaults_of_settings(void)
+{
+	struct config c;
+	char err[256];
+
+	clear_env();
+	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
+	T_CHECK(c.cmd_timeout_ms == 3000);
+	T_CHECK(c.job_deadline_ms == 60000);
+	T_CHECK(c.bus_frames == 1);
+	T_CHECK(c.ws_idle_ms == 60000 && c.ws_max_clients == 256 && c.ws_session_gap_ms == 30000);
+	T_CHECK(c.log_level == LOG_INFO);
+	T_CHECK(c.ring_frames == 0 && c.ring_raw_mb == 0); /* the capture sizes the ring itself */
+}
+
+/* Every INT variable: both ends of its range load, one beyond each end and
+ * malformed numbers are refused with its name, its range and the value. */
+static void test_int_ranges(void)
+{
+	struct config c;
+	char err[256], val[64], range[64];
+
+	for (const struct config_var *v = config_vars(); v->names[0]; v++) {
+		const char *name = v->names[0];
+		long long ends[2] = { v->min, v->max };
+
+		if (v->type != CONFIG_INT)
+			continue;
+		clear_env();
+		snprintf(range, sizeof range, "%s must be %lld..%lld, got '", name, v->min, v->max);
+		for (int e = 0; e < 2; e++) {
+			struct config ref;
+			const struct config_var *r;
+			char shown[64];
+
+			snprintf(val, sizeof val, "%lld", ends[e]);
+			setenv(name, val, 1);
+			T_CHECKF(load(&c, err, sizeof err) == 0, "%s=%s: %s", name, val, err);
+			T_CHECKF(config_value(&c, v, shown, sizeof shown) > 0 &&
+				 (strcmp(shown, val) == 0 || (ends[e] == 0 && !v->def)),
+				 "%s=%s shows '%s'", name, val, shown);
+			/* stored in its own field, nowhere else */
+			unsetenv(name);
+			T_CHECK(load(&ref, err, sizeof err) == 0);
+			for (r = config_vars(); r->names[0]; r++) {
+				char a[256], b[256];
+				config_value(&c, r, a, sizeof a);
+				config_value(&ref, r, b, sizeof b);
+				T_CHECKF(r == v || strcmp(a, b) == 0, "%s=%s changed %s", name, val,
+					 r->names[0]);
+			}
+			snprintf(val, sizeof val, "%lld", e ? v->max + 1 : v->min - 1);
+			setenv(name, val, 1);
+			T_CHECKF(load(&c, err, sizeof err) == -EINVAL && strstr(err, range) &&
+				 strstr(err, val), "%s=%s: %s", name, val, err);
+		}
+		static const char *const malformed[] = { "12x", "x", "1.5", "1e3", "0x10",
+							 "99999999999999999999", NULL };
+		for (const char *const *bad = malformed; *bad; bad++) {
+			setenv(name, *bad, 1);
+			T_CHECKF(load(&c, err, sizeof err) == -EINVAL && strstr(err, range) &&
+				 strstr(err, *bad), "%s=%s: %s", name, *bad, err);
+		}
+		unsetenv(name);
+	}
+	clear_env();
+}
+
+static void test_settings(void)
+{
+	static const struct {
+		const char *name, *value;
+		size_t off;
+		long long want;
+	} cases[] = {
+		{ "PITWALL_CMD_TIMEOUT_MS", "1500", offsetof(struct config, cmd_timeout_ms), 1500 },
+		{ "PITWALL_JOB_DEADLINE_MS", "1", offsetof(struct config, job_deadline_ms), 1 },
+		{ "PITWALL_BUS_FRAMES", "0", offsetof(struct config, bus_frames), 0 },
+		{ "PITWALL_WS_IDLE_MS", "3000", offsetof(struct config, ws_idle_ms), 3000 },
+		{ "PITWALL_WS_MAX_CLIENTS", "2", offsetof(struct config, ws_max_clients), 2 },
+		{ "PITWALL_WS_SESSION_GAP_MS", "0", offsetof(struct config, ws_session_gap_ms), 0 },
+		{ "PITWALL_RING_FRAMES", "256", offsetof(struct config, ring_frames), 256 },
+		{ "PITWALL_RING_RAW_MB", "8", offsetof(struct config, ring_raw_mb), 8 },
+	};
+	struct config c;
+	char err[256];
+
+	clear_env();
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const struct config_var *v = config_var_find(cases[i].name);
+		char shown[64], want[64];
+
+		setenv(cases[i].name, cases[i].value, 1);
+		T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
+		T_CHECKF(v && v->off == cases[i].off, "%s: field", cases[i].name);
+		snprintf(want, sizeof want, "%lld", cases[i].want);
+		T_CHECKF(v && config_value(&c, v, shown, sizeof shown) > 0 &&
+				 strcmp(shown, want) == 0,
+			 "%s=%s shows %s", cases[i].name, cases[i].value, shown);
+	}
+	T_CHECK(c.cmd_timeout_ms == 1500 && c.job_deadline_ms == 1 && c.bus_frames == 0);
+	T_CHECK(c.ws_idle_ms == 3000 && c.ws_max_clients == 2 && c.ws_session_gap_ms == 0);
+	T_CHECK(c.ring_frames == 256 && c.ring_raw_mb == 8);
+	clear_env();
+}
+
+static void test_log_level(void)
+{
+	static const struct {
+		const char *value;
+		int level;
+	} ok[] = { { "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "WARN", LOG_WARN },
+		   { "Error", LOG_ERROR } };
+	static const char *const bad[] = { "loud", "warning", "inf", "info ", "0", "debug|info" };
+	const struct config_var *v = config_var_find("PITWALL_LOG_LEVEL");
+	struct config c;
+	char err[256], shown[16];
+
+	clear_env();
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+		setenv("PITWALL_LOG_LEVEL", ok[i].value, 1);
+		T_CHECKF(load(&c, err, sizeof err) == 0 && c.log_level == ok[i].level, "%s: %s",
+			 ok[i].value, err);
+		config_value(&c, v, shown, sizeof shown);
+		T_CHECKF(strcasecmp(shown, ok[i].value) == 0 && islower((unsigned char)shown[0]),
+			 "%s shows %s", ok[i].value, shown);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		setenv("PITWALL_LOG_LEVEL", bad[i], 1);
+		T_CHECKF(load(&c, err, sizeof err) == -EINVAL &&
+			 strstr(err, "PITWALL_LOG_LEVEL must be one of debug|info|warn|error, "
+				     "got '") &&
+			 strstr(err, bad[i]), "'%s': %s", bad[i], err);
+	}
+	clear_env();
+}
+
+static void test_fallback_errors(void)
+{
+	struct config c;
+	char err[256];
+
+	clear_env();
+	setenv("RUSTY_TELEMETRY_API_PORT", "abc", 1);
+	T_CHECK(load(&c, err, sizeof err) == -EINVAL);
+	T_CHECKF(strcmp(err, "RUSTY_TELEMETRY_API_PORT (read for PITWALL_API_PORT) must be "
+			     "1..65535, got 'abc'") == 0, "%s", err);
+	setenv("PITWALL_API_PORT", "", 1); /* empty: unset, the fallback still counts */
+	T_CHECK(load(&c, err, sizeof err) == -EINVAL && strstr(err, "RUSTY_TELEMETRY_API_PORT ("));
+	setenv("PITWALL_API_PORT", "x", 1);
+	T_CHECK(load(&c, err, sizeof err) == -EINVAL);
+	T_CHECKF(strcmp(err, "PITWALL_API_PORT must be 1..65535, got 'x'") == 0, "%s", err);
+	clear_env();
+}
+
+static void test_config_get(void)
+{
+	long long v = -7;
+
+	clear_env();
+	T_CHECK(config_get("PITWALL_LOG_LEVEL") == NULL);
+	setenv("PITWALL_LOG_LEVEL", "warn", 1);
+	T_CHECK(config_get("PITWALL_LOG_LEVEL") &&
+		strcmp(config_get("PITWALL_LOG_LEVEL"), "warn") == 0);
+	/* through the fallbacks, as config_load */
+	setenv("RUSTY_TELEMETRY_BIND", "10.1.1.1", 1);
+	T_CHECK(config_get("PITWALL_GAME_HOST") &&
+		strcmp(config_get("PITWALL_GAME_HOST"), "10.1.1.1") == 0);
+	/* only the table's variables */
+	setenv("PW_TEST_NOT_IN_TABLE", "x", 1);
+	T_CHECK(config_get("PW_TEST_NOT_IN_TABLE") == NULL);
+	T_CHECK(config_get("RUSTY_TELEMETRY_BIND") == NULL);
+	T_CHECK(config_get(NULL) == NULL);
+	unsetenv("PW_TEST_NOT_IN_TABLE");
+	/* integers: set and valid, unset, malformed or out of range, not an integer variable */
+	setenv("PITWALL_RING_FRAMES", "100", 1);
+	T_CHECK(config_get_int("PITWALL_RING_FRAMES", &v) == 1 && v == 100);
+	v = -7;
+	unsetenv("PITWALL_RING_FRAMES");
+	T_CHECK(config_get_int("PITWALL_RING_FRAMES", &v) == 0 && v == -7);
+	setenv("PITWALL_RING_FRAMES", "0", 1);
+	T_CHECK(config_get_int("PITWALL_RING_FRAMES", &v) == -EINVAL && v == -7);
+	setenv("PITWALL_RING_FRAMES", "100k", 1);
+	T_CHECK(config_get_int("PITWALL_RING_FRAMES", &v) == -EINVAL && v == -7);
+	setenv("PITWALL_DATA_DIR", "/x", 1);
+	T_CHECK(config_get_int("PITWALL_DATA_DIR", &v) == 0 && v == -7);
+	T_CHECK(config_get_int("PW_TEST_NOT_IN_TABLE", &v) == 0);
+	clear_env();
+}
+
+static void test_values_shown(void)
+{
+	struct config c;
+	char err[256], buf[64];
+	const struct config_var *v;
+
+	clear_env();
+	setenv("PITWALL_FEEDS", "ksudp:9996, f1", 1);
+	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
+	v = config_var_find("PITWALL_FEEDS");
+	T_CHECK(config_value(&c, v, buf, sizeof buf) == 13 && strcmp(buf, "ksudp:9996,f1") == 0);
+	/* cut like snprintf, returning the length it needed */
+	T_CHECK(config_value(&c, v, buf, 6) == 13 && strcmp(buf, "ksudp") == 0);
+	T_CHECK(config_value(&c, config_var_find("PITWALL_RING_FRAMES"), buf, sizeof buf) == 4 &&
+		strcmp(buf, "auto") == 0);
+	T_CHECK(config_value(&c, config_var_find("PITWALL_API_TOKEN"), buf, sizeof buf) > 0 &&
+		strcmp(buf, "unset") == 0);
+	T_CHECK(config_value(&c, config_var_find("PITWALL_API_PORT"), buf, sizeof buf) == 4 &&
+		strcmp(buf, "8080") == 0);
+	T_CHECK(config_value(&c, config_var_find("PITWALL_LOG_LEVEL"), buf, sizeof buf) == 4 &&
+		strcmp(buf, "info") == 0);
+	setenv("PITWALL_API_TOKEN", "hunter2", 1);
+	T_CHECK(load(&c, err, sizeof err) == 0);
+	T_CHECK(config_value(&c, config_var_find("PITWALL_API_TOKEN"), buf, sizeof buf) > 0 &&
+		strcmp(buf, "set") == 0);
+	clear_env();
+}
+
+/* The new settings are in the config line, in the table's order, feeds last. */
+static void test_config_log_settings(void)
+{
+	struct config c;
+	char err[256], line[4096];
+	const char *p = line;
+
+	clear_env();
+	log_init("cfgtest");
+	setenv("PITWALL_WS_IDLE_MS", "3000", 1);
+	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
+	capture_stderr(config_log, &c, line, sizeof line);
+	for (const struct config_var *v = config_vars(); v->names[0]; v++) {
+		char want[256], value[128];
+
+		if (!v->key)
+			continue;
+		config_value(&c, v, value, sizeof value);
+		snprintf(want, sizeof want, " %s=%s", v->key, value);
+		T_CHECKF((p = strstr(p, want)) != NULL, "%s missing or out of order: %s", want,
+			 line);
+		if (!p)
+			break;
+	}
+	T_CHECKF(strstr(line, " ws_idle_ms=3000 ") && strstr(line, " cmd_timeout_ms=3000 ") &&
+			 strstr(line, " log_level=info ring_frames=auto ring_raw_mb=auto feeds="),
+		 "%s", line);
+	clear_env();
+}
+
+static void test_markdown(void)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0, rows = 0;
+	FILE *f = open_memstream(&text, &len);
+	const struct config_var *v = config_vars();
+
+	T_CHECK(f && config_markdown(f) == 0);
+	fclose(f);
+	line = strtok_r(text, "\n", &save);
+	T_CHECK(line && strcmp(line, "| variable | meaning | accepted | default | read by |") == 0);
+	line = strtok_r(NULL, "\n", &save);
+	T_CHECK(line && strcmp(line, "|---|---|---|---|---|") == 0);
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		char want[128];
+		int bars = 0;
+
+		for (const char *s = line; *s; s++)
+			bars += *s == '|';
+		T_CHECKF(bars == 6, "%d cells: %s", bars - 1, line);
+		T_CHECKF(v->names[0] != NULL, "a row too many: %s", line);
+		if (!v->names[0])
+			break;
+		snprintf(want, sizeof want, "| `%s`", v->names[0]);
+		T_CHECKF(strncmp(line, want, strlen(want)) == 0, "%s: %s", want, line);
+		T_CHECKF(strstr(line, v->meaning) != NULL, "%s", line);
+		v++;
+		rows++;
+	}
+	T_CHECKF(!v->names[0] && rows == 23, "%zu rows", rows);
+	free(text);
+	/* rows that say what is accepted and by whom */
+	f = open_memstream(&text, &len);
+	config_markdown(f);
+	fclose(f);
+	T_CHECKF(strstr(text, "| `PITWALL_GAME_HOST` (`RUSTY_TELEMETRY_GAME_HOST`, "
+			      "`RUSTY_TELEMETRY_BIND`) | ") != NULL, "%s", text);
+	T_CHECKF(strstr(text, " | 1..65535 | `8080` | pw-api |\n") != NULL, "%s", text);
+	T_CHECKF(strstr(text, " | `debug`, `info`, `warn`, `error` | `info` | every program |\n"),
+		 "%s", text);
+	T_CHECKF(strstr(text, " | `ipc://$PITWALL_RUN_DIR/cmd.sock` | pw-store, pw-api, pwctl |\n"),
+		 "%s", text);
+	T_CHECKF(strstr(text, " | 5 minutes at the feed's top rate | pw-capture |\n"), "%s", text);
+	free(text);
+}
+
+static void test_usage(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	size_t longest = 0;
+
+	config_usage(f, CONFIG_CAPTURE);
+	fclose(f);
+	T_CHECKF(strstr(text, "\"Configuration\" table of README.md") != NULL, "%s", text);
+	for (const struct config_var *v = config_vars(); v->names[0]; v++) {
+		char word[64];
+		snprintf(word, sizeof word, " %s", v->names[0]);
+		/* " PITWALL_BUS" is also the start of " PITWALL_BUS_IN": match whole words */
+		for (const char *p = text; (p = strstr(p, word)); p++)
+			if (p[strlen(word)] == ' ' || p[strlen(word)] == '\n') {
+				T_CHECKF(v->progs & CONFIG_CAPTURE, "%s is not read by pw-capture",
+					 v->names[0]);
+				goto next;
+			}
+		T_CHECKF(!(v->progs & CONFIG_CAPTURE), "%s missing: %s", v->names[0], text);
+next:;
+	}
+	for (char *line = text, *nl; (nl = strchr(line, '\n')); line = nl + 1)
+		longest = (size_t)(nl - line) > longest ? (size_t)(nl - line) : longest;
+	T_CHECKF(longest <= 80, "a line of %zu columns", longest);
+	free(text);
+}
+
 int main(void)
 {
 	T_RUN(test_defaults);
@@ -413,5 +803,16 @@ int main(void)
 	T_RUN(test_long_values_cut);
 	T_RUN(test_config_env);
 	T_RUN(test_config_log);
+	T_RUN(test_table);
+	T_RUN(test_defaults_of_settings);
+	T_RUN(test_int_ranges);
+	T_RUN(test_settings);
+	T_RUN(test_log_level);
+	T_RUN(test_fallback_errors);
+	T_RUN(test_config_get);
+	T_RUN(test_values_shown);
+	T_RUN(test_config_log_settings);
+	T_RUN(test_markdown);
+	T_RUN(test_usage);
 	return T_DONE();
 }

@@ -70,6 +70,32 @@ static void test_default_config(void)
 	unsetenv("PITWALL_RING_FRAMES");
 }
 
+/* The ring variables come through common/config's table: a malformed value
+ * (config_load refuses it at start) leaves the default here. */
+static void test_default_config_through_table(void)
+{
+	struct seg_config def, c;
+
+	unsetenv("PITWALL_RING_FRAMES");
+	unsetenv("PITWALL_RING_RAW_MB");
+	def = seg_default_config(333, 333 * 360);
+	T_CHECK(def.frame_slots == 131072);
+	for (const char *const *bad = (const char *const[]){ "100x", "0", "-5", "", "1e3", NULL };
+	     *bad; bad++) {
+		setenv("PITWALL_RING_FRAMES", *bad, 1);
+		setenv("PITWALL_RING_RAW_MB", *bad, 1);
+		c = seg_default_config(333, 333 * 360);
+		T_CHECKF(c.frame_slots == def.frame_slots && c.raw_bytes == def.raw_bytes, "'%s'",
+			 *bad);
+	}
+	setenv("PITWALL_RING_FRAMES", "65536", 1);
+	setenv("PITWALL_RING_RAW_MB", "1", 1);
+	c = seg_default_config(333, 333 * 360);
+	T_CHECK(c.frame_slots == 65536 && c.raw_bytes == 1u << 20);
+	unsetenv("PITWALL_RING_FRAMES");
+	unsetenv("PITWALL_RING_RAW_MB");
+}
+
 static void test_empty_and_wrap(void)
 {
 	struct seg *s = make(64, 0), *r = NULL;
@@ -379,6 +405,7 @@ int main(void)
 	snprintf(inst, sizeof inst, "t%d", (int)getpid());
 	T_RUN(test_names);
 	T_RUN(test_default_config);
+	T_RUN(test_default_config_through_table);
 	T_RUN(test_empty_and_wrap);
 	T_RUN(test_exactly_full_and_lapped);
 	T_RUN(test_meta);
