@@ -279,6 +279,60 @@ static void test_channel_and_flag_names(void)
 	T_CHECK(frame_flag_name(~0u) == NULL);
 }
 
+/* The generated dictionary (frame_channels[]) agrees with the one written out above. */
+static void test_channel_dictionary(void)
+{
+	static const size_t type_size[] = { 4, 8, 1, 1, 2, 4 };
+	static const int dim_n[] = { 1, 3, 4, 3 };
+	unsigned char cover[sizeof(struct pw_frame)] = { 0 };
+	uint64_t bits = 0;
+
+	T_CHECK(FRAME_P_ALL == (1ull << FRAME_P_COUNT) - 1);
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
+		const struct frame_channel *c = &frame_channels[b];
+		/* the test's types are in frame_type order: F32 F64 I8 U8 U16 I32 */
+		unsigned want_type = (unsigned)chans[b].type;
+
+		T_CHECKF(c->bit == chans[b].bit && c->bit == 1ull << b, "bit %u", b);
+		T_CHECKF(strcmp(c->name, chans[b].name) == 0 && c->name_len == strlen(c->name),
+			 "bit %u: %s", b, c->name);
+		T_CHECKF(c->off == chans[b].off, "%s: offset %u, want %zu", c->name, c->off,
+			 chans[b].off);
+		T_CHECKF(c->type == want_type, "%s: type %u, want %u", c->name, c->type, want_type);
+		T_CHECKF(c->n == chans[b].n && c->dim < 4 && dim_n[c->dim] == c->n, "%s: n %u dim %u",
+			 c->name, c->n, c->dim);
+		T_CHECKF(c->type < 6 && c->size == c->n * type_size[c->type], "%s: size %u", c->name,
+			 c->size);
+		T_CHECKF(c->unit && c->description && c->description[0], "%s: unit/description",
+			 c->name);
+		T_CHECKF(c->lo <= c->hi, "%s: range", c->name);
+		/* flags: only the split times have a "not reached" value */
+		T_CHECK(!!(c->flags & FRAME_CF_NEG_NULL) == (c->bit == FRAME_P_SECTOR_TIMES));
+		T_CHECK(!(bits & c->bit));
+		bits |= c->bit;
+		for (unsigned k = 0; k < c->size; k++)
+			cover[c->off + k]++;
+	}
+	T_CHECK(bits == FRAME_P_ALL);
+	for (size_t o = 0; o < sizeof cover; o++)
+		T_CHECKF(cover[o] <= 1, "byte %zu in %d channels", o, cover[o]);
+	/* the dimensions the DESIGN names */
+	T_CHECK(frame_channels[FRAME_CH_VEL].dim == FRAME_DIM_XYZ);
+	T_CHECK(frame_channels[FRAME_CH_POS].dim == FRAME_DIM_XYZ);
+	T_CHECK(frame_channels[FRAME_CH_SECTOR_TIMES].dim == FRAME_DIM_SECTORS);
+	T_CHECK(frame_channels[FRAME_CH_TYRE_WEAR].dim == FRAME_DIM_WHEELS);
+	T_CHECK(frame_channels[FRAME_CH_SPEED].dim == FRAME_DIM_SCALAR);
+	/* units and ranges of a few channels, as frame.h's header documents them */
+	T_CHECK(strcmp(frame_channels[FRAME_CH_SPEED].unit, "km/h") == 0);
+	T_CHECK(strcmp(frame_channels[FRAME_CH_GAME_TIME].unit, "s") == 0);
+	T_CHECK(strcmp(frame_channels[FRAME_CH_TYRE_PRESS].unit, "kPa") == 0);
+	T_CHECK(strcmp(frame_channels[FRAME_CH_THROTTLE].unit, "") == 0);
+	T_CHECK(frame_channels[FRAME_CH_THROTTLE].lo == 0 && frame_channels[FRAME_CH_THROTTLE].hi == 1);
+	T_CHECK(frame_channels[FRAME_CH_STEER].lo == -1 && frame_channels[FRAME_CH_STEER].hi == 1);
+	T_CHECK(frame_channels[FRAME_CH_TYRE_WEAR].lo == 0 && frame_channels[FRAME_CH_TYRE_WEAR].hi == 1);
+	T_CHECK(isinf(frame_channels[FRAME_CH_SPEED].lo) && isinf(frame_channels[FRAME_CH_SPEED].hi));
+}
+
 static void test_json_exact(void)
 {
 	struct pw_frame f;
@@ -749,6 +803,7 @@ int main(void)
 	T_RUN(test_game_names);
 	T_RUN(test_feed_names);
 	T_RUN(test_channel_and_flag_names);
+	T_RUN(test_channel_dictionary);
 	T_RUN(test_json_exact);
 	T_RUN(test_json_presence);
 	T_RUN(test_json_full_roundtrip);
