@@ -393,6 +393,9 @@ static void enc_2025(struct enc_state *es, const struct pw_frame *f, const struc
 	f1_encode(&f1_2025, es, f, m, emit, ctx);
 }
 
-const struct encoder enc_f1_2023 = { .feed = "f1", .format = "2023", .encode = enc_2023 };
-const struct encoder enc_f1_2024 = { .feed = "f1", .format = "2024", .encode = enc_2024 };
-const struct encoder enc_f1_2025 = { .feed = "f1", .format = "2025", .encode = enc_2025 };
+const struct encoder enc_f1_2023 = { .feed = "f1", .format = "2023", .encode = enc_2023,
+				    .game = PW_GAME_F1_23 };
+const struct encoder enc_f1_2024 = { .feed = "f1", .format = "2024", .encode = enc_2024,
+				    .game = PW_GAME_F1_24 };
+const struct encoder enc_f1_2025 = { .feed = "f1", .format = "2025", .encode = enc_2025,
+				    .game = PW_GAME_F1_25 };

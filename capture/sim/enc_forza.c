@@ -175,7 +175,7 @@ static void encode_fm2023(struct enc_state *es, const struct pw_frame *f, const 
 	encode_len(es, f, m, emit, ctx, FZ_FM2023_LEN);
 }
 
-const struct encoder enc_forza_sled = { "forza", "sled", encode_sled };
-const struct encoder enc_forza_fm7 = { "forza", "fm7", encode_fm7 };
-const struct encoder enc_forza_fh = { "forza", "fh", encode_fh };
-const struct encoder enc_forza_fm2023 = { "forza", "fm2023", encode_fm2023 };
+const struct encoder enc_forza_sled = { "forza", "sled", encode_sled, PW_GAME_FORZA_SLED };
+const struct encoder enc_forza_fm7 = { "forza", "fm7", encode_fm7, PW_GAME_FM7 };
+const struct encoder enc_forza_fh = { "forza", "fh", encode_fh, PW_GAME_FH };
+const struct encoder enc_forza_fm2023 = { "forza", "fm2023", encode_fm2023, PW_GAME_FM2023 };

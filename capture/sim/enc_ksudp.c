@@ -163,4 +163,5 @@ const struct encoder enc_ksudp = {
 	.feed = "ksudp",
 	.format = "rtcarinfo",
 	.encode = ksudp_encode,
+	.game = PW_GAME_AC,
 };

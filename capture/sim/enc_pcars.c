@@ -473,10 +473,12 @@ const struct encoder enc_pcars_v1 = {
 	.feed = "pcars",
 	.format = "v1",
 	.encode = pcars_v1_encode,
+	.game = PW_GAME_PCARS1,
 };
 
 const struct encoder enc_pcars_v2 = {
 	.feed = "pcars",
 	.format = "v2",
 	.encode = pcars_v2_encode,
+	.game = PW_GAME_PCARS2,
 };

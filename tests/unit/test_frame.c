@@ -299,10 +299,10 @@ static void test_channel_dictionary(void)
 		T_CHECKF(c->off == chans[b].off, "%s: offset %u, want %zu", c->name, c->off,
 			 chans[b].off);
 		T_CHECKF(c->type == want_type, "%s: type %u, want %u", c->name, c->type, want_type);
-		T_CHECKF(c->n == chans[b].n && c->dim < 4 && dim_n[c->dim] == c->n, "%s: n %u dim %u",
-			 c->name, c->n, c->dim);
-		T_CHECKF(c->type < 6 && c->size == c->n * type_size[c->type], "%s: size %u", c->name,
-			 c->size);
+		T_CHECKF(c->n == chans[b].n && c->dim < 4 && dim_n[c->dim] == c->n,
+			 "%s: n %u dim %u", c->name, c->n, c->dim);
+		T_CHECKF(c->type < 6 && c->size == c->n * type_size[c->type], "%s: size %u",
+			 c->name, c->size);
 		T_CHECKF(c->unit && c->description && c->description[0], "%s: unit/description",
 			 c->name);
 		T_CHECKF(c->lo <= c->hi, "%s: range", c->name);
@@ -327,10 +327,42 @@ static void test_channel_dictionary(void)
 	T_CHECK(strcmp(frame_channels[FRAME_CH_GAME_TIME].unit, "s") == 0);
 	T_CHECK(strcmp(frame_channels[FRAME_CH_TYRE_PRESS].unit, "kPa") == 0);
 	T_CHECK(strcmp(frame_channels[FRAME_CH_THROTTLE].unit, "") == 0);
-	T_CHECK(frame_channels[FRAME_CH_THROTTLE].lo == 0 && frame_channels[FRAME_CH_THROTTLE].hi == 1);
-	T_CHECK(frame_channels[FRAME_CH_STEER].lo == -1 && frame_channels[FRAME_CH_STEER].hi == 1);
-	T_CHECK(frame_channels[FRAME_CH_TYRE_WEAR].lo == 0 && frame_channels[FRAME_CH_TYRE_WEAR].hi == 1);
-	T_CHECK(isinf(frame_channels[FRAME_CH_SPEED].lo) && isinf(frame_channels[FRAME_CH_SPEED].hi));
+	{
+		const struct frame_channel *thr = &frame_channels[FRAME_CH_THROTTLE];
+		const struct frame_channel *steer = &frame_channels[FRAME_CH_STEER];
+		const struct frame_channel *wear = &frame_channels[FRAME_CH_TYRE_WEAR];
+		const struct frame_channel *speed = &frame_channels[FRAME_CH_SPEED];
+
+		T_CHECK(thr->lo == 0 && thr->hi == 1 && steer->lo == -1 && steer->hi == 1);
+		T_CHECK(wear->lo == 0 && wear->hi == 1 && isinf(speed->lo) && isinf(speed->hi));
+	}
+}
+
+/* README.md's channel table names every channel and flag of the table. */
+static void test_readme_channels(void)
+{
+	size_t len;
+	char *text = (char *)t_read_file(t_data_path("../../README.md"), &len);
+	const char *sec, *end;
+
+	T_CHECK(text != NULL);
+	if (!text)
+		return;
+	text[len] = 0; /* t_read_file leaves room for it */
+	sec = strstr(text, "## The normalized frame");
+	end = sec ? strstr(sec + 1, "\n## ") : NULL;
+	T_CHECK(sec && end);
+	for (unsigned b = 0; sec && end && b < FRAME_P_COUNT + FRAME_FLAG_COUNT; b++) {
+		const char *name = b < FRAME_P_COUNT ? frame_channel_name(b) :
+						      frame_flag_name(b - FRAME_P_COUNT);
+		char want[64];
+		const char *at;
+
+		snprintf(want, sizeof want, "`%s`", name);
+		at = strstr(sec, want);
+		T_CHECKF(at && at < end, "README.md does not document %s", want);
+	}
+	free(text);
 }
 
 static void test_json_exact(void)
@@ -804,6 +836,7 @@ int main(void)
 	T_RUN(test_feed_names);
 	T_RUN(test_channel_and_flag_names);
 	T_RUN(test_channel_dictionary);
+	T_RUN(test_readme_channels);
 	T_RUN(test_json_exact);
 	T_RUN(test_json_presence);
 	T_RUN(test_json_full_roundtrip);
