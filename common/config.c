@@ -37,7 +37,7 @@ static int valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 40)
+	if (n == 0 || n > IDS_INSTANCE_MAX)
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||

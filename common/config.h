@@ -11,11 +11,13 @@
 
 #include <stdint.h>
 
+#include "common/ids.h"
+
 #define CONFIG_MAX_FEEDS 16
 #define CONFIG_STR 256
 
 struct config_feed {
-	char name[32];
+	char name[IDS_FEED_MAX + 1];
 	uint16_t port;             /* 0 = the feed's default port */
 };
 

@@ -47,6 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ids.h"
+
 #define FRAME_VERSION 1
 #define FRAME_SIZE 384
 
@@ -329,7 +331,7 @@ _Static_assert(offsetof(struct pw_frame, reserved) == 340, "tail");
 /* Slow-changing feed metadata (segment metadata block, decoder output). */
 #define META_STR 64
 struct pw_meta {
-	char game[32];             /* game id, e.g. "assetto_corsa" */
+	char game[IDS_GAME_MAX + 1]; /* game name, e.g. "assetto_corsa" */
 	char car[META_STR];
 	char car_class[META_STR];
 	char track[META_STR];
