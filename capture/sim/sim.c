@@ -39,6 +39,7 @@
 
 #include "capture/acc.h"
 #include "capture/decoder.h"
+#include "capture/forza.h"
 #include "capture/ksudp.h"
 #include "capture/sim/driver.h"
 #include "capture/sim/encoder.h"
@@ -295,8 +296,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 static uint32_t format_number(const char *format)
 {
 	static const struct { const char *name; uint32_t n; } sizes[] = {
-		{ "v1", 1 }, { "v2", 2 }, { "sled", 232 }, { "fm7", 311 }, { "fh", 324 },
-		{ "fm2023", 331 },
+		{ "v1", 1 }, { "v2", 2 }, { "sled", FZ_SLED_LEN }, { "fm7", FZ_FM7_LEN },
+		{ "fh", FZ_FH_LEN }, { "fm2023", FZ_FM2023_LEN },
 	};
 
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
