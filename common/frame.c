@@ -161,6 +161,13 @@ static double value(const struct pw_frame *f, const struct frame_channel *c, uns
 	return NAN;
 }
 
+double frame_channel_value(const struct pw_frame *f, unsigned bit, unsigned i)
+{
+	if (bit >= FRAME_P_COUNT || i >= frame_channels[bit].n)
+		return NAN;
+	return value(f, &frame_channels[bit], i);
+}
+
 /* A value JSON and CSV can carry: finite, and not a "not known yet" negative. */
 static int has_value(const struct frame_channel *c, double v)
 {

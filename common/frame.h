@@ -367,6 +367,9 @@ const char *frame_flag_name(unsigned bit);
 
 /* The channel dictionary, indexed by presence bit number (static, read-only). */
 extern const struct frame_channel frame_channels[FRAME_P_COUNT];
+/* Value i (0..n-1) of channel bit in f, whatever its C type; NAN out of range.
+ * Does not look at the presence bit. */
+double frame_channel_value(const struct pw_frame *f, unsigned bit, unsigned i);
 
 /* Operations */
 /*

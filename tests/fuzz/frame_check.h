@@ -26,21 +26,13 @@ static inline void check_float(uint64_t present, uint64_t bit, const float *v, s
 }
 
 /* A present channel's values are within the range the channel table promises. */
-static inline void check_range(const struct pw_frame *f, const struct frame_channel *c)
+static inline void check_range(const struct pw_frame *f, unsigned bit)
 {
-	const char *p = (const char *)f + c->off;
+	const struct frame_channel *c = &frame_channels[bit];
 
 	for (unsigned i = 0; (f->present & c->bit) && i < c->n; i++) {
-		double v = 0;
+		double v = frame_channel_value(f, bit, i);
 
-		switch (c->type) {
-		case FRAME_T_F32: v = ((const float *)p)[i]; break;
-		case FRAME_T_F64: v = ((const double *)p)[i]; break;
-		case FRAME_T_I8: v = ((const int8_t *)p)[i]; break;
-		case FRAME_T_U8: v = ((const uint8_t *)p)[i]; break;
-		case FRAME_T_U16: v = ((const uint16_t *)p)[i]; break;
-		case FRAME_T_I32: v = ((const int32_t *)p)[i]; break;
-		}
 		if (!(v >= c->lo && v <= c->hi))
 			abort();
 	}
@@ -58,7 +50,7 @@ static inline void check_floats(const struct pw_frame *f)
 	}
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
 		if (isfinite(frame_channels[b].lo) || isfinite(frame_channels[b].hi))
-			check_range(f, &frame_channels[b]);
+			check_range(f, b);
 }
 
 #endif

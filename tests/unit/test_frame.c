@@ -316,6 +316,20 @@ static void test_channel_dictionary(void)
 	T_CHECK(bits == FRAME_P_ALL);
 	for (size_t o = 0; o < sizeof cover; o++)
 		T_CHECKF(cover[o] <= 1, "byte %zu in %d channels", o, cover[o]);
+	/* frame_channel_value reads what the test's own table reads */
+	{
+		struct pw_frame f;
+
+		fill_full(&f);
+		for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
+			for (int i = 0; i < chans[b].n; i++)
+				T_CHECKF(frame_channel_value(&f, b, (unsigned)i) == get(&f, &chans[b], i),
+					 "%s[%d]", chans[b].name, i);
+			T_CHECK(isnan(frame_channel_value(&f, b, (unsigned)chans[b].n)));
+		}
+		T_CHECK(isnan(frame_channel_value(&f, FRAME_P_COUNT, 0)));
+		T_CHECK(isnan(frame_channel_value(&f, ~0u, 0)));
+	}
 	/* the dimensions the DESIGN names */
 	T_CHECK(frame_channels[FRAME_CH_VEL].dim == FRAME_DIM_XYZ);
 	T_CHECK(frame_channels[FRAME_CH_POS].dim == FRAME_DIM_XYZ);
