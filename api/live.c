@@ -81,7 +81,7 @@ static void rescan(void)
 	pthread_rwlock_rdlock(&segs_lock); /* only this thread changes segs */
 	for (int i = 0; i < n; i++) {
 		struct seg *s = find_attached(segs, nsegs, names[i]);
-		snprintf(fresh[i].name, sizeof fresh[i].name, "%.47s", names[i]);
+		memcpy(fresh[i].name, names[i], sizeof fresh[i].name);
 		fresh[i].seg = s && !seg_replaced(s) ? s : NULL;
 	}
 	pthread_rwlock_unlock(&segs_lock);

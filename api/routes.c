@@ -88,7 +88,7 @@ static int text_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 63)
+	if (n == 0 || n >= META_STR) /* a car name, as the feed's metadata holds it */
 		return 0;
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == '/')

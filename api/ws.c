@@ -181,7 +181,7 @@ struct ws_client {
 /* A feed ring as the pacer sees it. seg and the frame cache are pacer-only;
  * the rest is written under ws->lock. */
 struct ws_feed {
-	char name[32];
+	char name[IDS_FEED_MAX + 1];
 	struct seg *seg;
 	int64_t next_attach_ns;
 	bool attach_warned;

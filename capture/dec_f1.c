@@ -75,42 +75,7 @@
 #include "capture/decoder.h"
 #include "capture/f1.h"
 
-#define F1_HDR 29
-#define F1_CARS 22
 #define F1_NO_CAR 255
-#define F1_EVENT_MIN 33          /* header + 4-char event code */
-#define F1_MOTION_REC 60
-#define F1_TELEMETRY_REC 60
-#define F1_STATUS_REC 55
-#define F1_HISTORY_LAPS 100
-#define F1_HISTORY_LAP_REC 14
-#define F1_PSI_KPA 6.894757f
-
-enum f1_packet_id {
-	F1_MOTION = 0,
-	F1_SESSION = 1,
-	F1_LAP = 2,
-	F1_EVENT = 3,
-	F1_PARTICIPANTS = 4,
-	F1_TELEMETRY = 6,
-	F1_STATUS = 7,
-	F1_DAMAGE = 10,
-	F1_HISTORY = 11,
-	F1_PACKET_IDS = 16,
-};
-
-struct f1_layout {
-	uint16_t format;
-	enum pw_game game;
-	uint16_t size[F1_PACKET_IDS];     /* exact datagram size; 0 = no such packet */
-	uint8_t lap_rec;                  /* LapData bytes per car */
-	uint8_t lap_dist_off;             /* m_lapDistance; the fields after it follow at fixed distances */
-	uint8_t part_rec;                 /* ParticipantData bytes per car */
-	uint8_t name_len;                 /* m_name bytes */
-	uint8_t damage_rec;               /* CarDamageData bytes per car */
-	uint8_t race_first;               /* session types: race_first.. are races */
-	const char *const *teams;         /* 256 entries, NULL = unknown id */
-};
 
 /* Session m_formula (F1 23: 5 Supercars, 7 F2 2021; F1 24/25: 8 F1 World, 9 F1 Elimination). */
 static const char *const f1_formulas[] = {
@@ -118,51 +83,17 @@ static const char *const f1_formulas[] = {
 	"F1 World", "F1 Elimination",
 };
 
-static const struct f1_layout f1_layouts[] = {
-	{
-		.format = 2023, .game = PW_GAME_F1_23,
-		.size = { 1349, 644, 1131, 45, 1306, 1107, 1352, 1239, 1020, 1218, 953, 1460, 231,
-			  217, 0, 0 },
-		.lap_rec = 50, .lap_dist_off = 18, .part_rec = 58, .name_len = 48, .damage_rec = 42,
-		.race_first = 10, .teams = f1_teams_2023,
-	},
-	{
-		.format = 2024, .game = PW_GAME_F1_24,
-		.size = { 1349, 753, 1285, 45, 1350, 1133, 1352, 1239, 1020, 1306, 953, 1460, 231,
-			  237, 101, 0 },
-		.lap_rec = 57, .lap_dist_off = 20, .part_rec = 60, .name_len = 48, .damage_rec = 42,
-		.race_first = 15, .teams = f1_teams_2024,
-	},
-	{
-		.format = 2025, .game = PW_GAME_F1_25,
-		.size = { 1349, 753, 1285, 45, 1284, 1133, 1352, 1239, 1042, 954, 1041, 1460, 231,
-			  273, 101, 1131 },
-		.lap_rec = 57, .lap_dist_off = 20, .part_rec = 57, .name_len = 32, .damage_rec = 46,
-		.race_first = 15, .teams = f1_teams_2025,
-	},
-};
-
-/* frame wheel (FL FR RL RR) -> F1 array index (RL RR FL FR) */
-static const uint8_t f1_wheel[4] = { 2, 3, 0, 1 };
-
 struct f1_priv {
 	uint64_t session_uid;
 	uint16_t format;          /* 0 until the first packet that carries car data */
 };
 _Static_assert(sizeof(struct f1_priv) <= sizeof(((struct dec_state *)0)->priv), "priv fits");
 
-static const struct f1_layout *f1_layout_of(unsigned format)
-{
-	for (size_t i = 0; i < sizeof f1_layouts / sizeof f1_layouts[0]; i++)
-		if (f1_layouts[i].format == format)
-			return &f1_layouts[i];
-	return NULL;
-}
-
 /* Car record index of the followed player, or -1 when there is none. */
 static int f1_player(const struct dec_state *st, const uint8_t *b, size_t len)
 {
-	unsigned idx = rd_u8(b, len, st->opt_flags & DEC_OPT_F1_SECOND_PLAYER ? 28 : 27);
+	int second = (st->opt_flags & DEC_OPT_F1_SECOND_PLAYER) != 0;
+	unsigned idx = rd_u8(b, len, second ? F1_HDR_SECOND_PLAYER : F1_HDR_PLAYER);
 
 	return idx < F1_CARS ? (int)idx : -1;
 }
@@ -193,12 +124,12 @@ static void f1_session(struct dec_state *st, const struct f1_layout *ly, const u
 		       size_t len)
 {
 	struct f1_priv *p = (struct f1_priv *)st->priv;
-	uint64_t uid = rd_u64(b, len, 7);
+	uint64_t uid = rd_u64(b, len, F1_HDR_SESSION_UID);
 
 	if (p->format != ly->format || p->session_uid != uid) {
 		p->format = ly->format;
 		p->session_uid = uid;
-		frame_init(&st->carry, ly->game, PW_FEED_F1);
+		frame_init(&st->carry, (enum pw_game)ly->game, PW_FEED_F1);
 		st->carry.game_session = uid;
 	}
 	f1_meta_str(st, st->meta.game, sizeof st->meta.game, frame_game_name(ly->game));
@@ -397,7 +328,7 @@ static void decode_telemetry(struct pw_frame *c, const uint8_t *b, size_t len, i
 {
 	size_t o = F1_HDR + (size_t)car * F1_TELEMETRY_REC;
 
-	c->game_time_s = fin(rd_f32(b, len, 15));
+	c->game_time_s = fin(rd_f32(b, len, F1_HDR_SESSION_TIME));
 	c->speed_kmh = rd_u16(b, len, o);
 	c->throttle = clampf(fin(rd_f32(b, len, o + 2)), 0.0f, 1.0f);
 	c->steer = clampf(fin(rd_f32(b, len, o + 6)), -1.0f, 1.0f) + 0.0f;
@@ -424,14 +355,14 @@ static const struct f1_layout *f1_check(const uint8_t *b, size_t len, unsigned *
 	*err = DEC_ESIZE;
 	if (len < 2)
 		return NULL;
-	ly = f1_layout_of(rd_u16(b, len, 0));
+	ly = f1_layout_of(rd_u16(b, len, F1_HDR_FORMAT));
 	if (!ly) {
 		*err = DEC_EFORMAT;
 		return NULL;
 	}
 	if (len < F1_HDR)
 		return NULL;
-	*id = rd_u8(b, len, 6);
+	*id = rd_u8(b, len, F1_HDR_PACKET_ID);
 	if (*id >= F1_PACKET_IDS || !ly->size[*id]) {
 		*err = DEC_EFORMAT;
 		return NULL;

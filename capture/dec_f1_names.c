@@ -1,4 +1,6 @@
-/* dec_f1_names.c - F1 23/24/25 track and team names (see f1.h). */
+/* dec_f1_names.c - the tables of f1.h: layouts per format year, track and team names. */
+#include <stddef.h>
+
 #include "capture/f1.h"
 
 /* Team ids, EA appendix per game. */
@@ -64,3 +66,37 @@ const char *const f1_tracks[F1_TRACK_IDS] = {
 	[31] = "Las Vegas", [32] = "Losail", [39] = "Silverstone (Reverse)",
 	[40] = "Austria (Reverse)", [41] = "Zandvoort (Reverse)",
 };
+
+const uint8_t f1_wheel[4] = { 2, 3, 0, 1 };
+
+const struct f1_layout f1_layouts[F1_FORMATS] = {
+	{
+		.format = 2023, .game_year = 23, .game = PW_GAME_F1_23,
+		.size = { 1349, 644, 1131, 45, 1306, 1107, 1352, 1239, 1020, 1218, 953, 1460, 231,
+			  217, 0, 0 },
+		.lap_rec = 50, .lap_dist_off = 18, .part_rec = 58, .name_len = 48, .damage_rec = 42,
+		.race_first = 10, .teams = f1_teams_2023,
+	},
+	{
+		.format = 2024, .game_year = 24, .game = PW_GAME_F1_24,
+		.size = { 1349, 753, 1285, 45, 1350, 1133, 1352, 1239, 1020, 1306, 953, 1460, 231,
+			  237, 101, 0 },
+		.lap_rec = 57, .lap_dist_off = 20, .part_rec = 60, .name_len = 48, .damage_rec = 42,
+		.race_first = 15, .teams = f1_teams_2024,
+	},
+	{
+		.format = 2025, .game_year = 25, .game = PW_GAME_F1_25,
+		.size = { 1349, 753, 1285, 45, 1284, 1133, 1352, 1239, 1042, 954, 1041, 1460, 231,
+			  273, 101, 1131 },
+		.lap_rec = 57, .lap_dist_off = 20, .part_rec = 57, .name_len = 32, .damage_rec = 46,
+		.race_first = 15, .teams = f1_teams_2025,
+	},
+};
+
+const struct f1_layout *f1_layout_of(unsigned format)
+{
+	for (size_t i = 0; i < F1_FORMATS; i++)
+		if (f1_layouts[i].format == format)
+			return &f1_layouts[i];
+	return NULL;
+}

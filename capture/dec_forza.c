@@ -68,33 +68,13 @@
 
 #include "capture/bytes.h"
 #include "capture/decoder.h"
+#include "capture/forza.h"
 
-#define FZ_SLED_LEN 232
-#define FZ_FM7_LEN 311
-#define FZ_FH_LEN 324
-#define FZ_FM2023_LEN 331
-#define FZ_DASH_OFF 232   /* dash block in FM7 and FM2023 */
-#define FZ_FH_DASH_OFF 244 /* FH4/FH5: 12 undocumented bytes come first */
-#define FZ_DASH_LEN 79     /* dash block bytes every Dash format carries (FM7: 311 - 232) */
-#define FZ_WEAR_OFF 311
-#define FZ_TRACK_OFF 327
-
-#define FZ_G 9.80665f
-#define FZ_BAR_PER_PSI 0.0689475729f
-#define FZ_GEAR_NEUTRAL 11
-#define FZ_MAX_FWD_GEAR 10
 /* a lap change is seen at most one packet late; beyond this the Speed * CurrentLap
  * back-projection is not trusted and the raw distance is used */
 #define FZ_LAP_START_BACKFILL_S 1.0f
 
-struct forza_format {
-	size_t len;
-	enum pw_game game;
-	size_t dash;       /* offset of the dash block; 0 = Sled only */
-	int fm2023;        /* tyre wear and track ordinal follow the dash block */
-};
-
-static const struct forza_format formats[] = {
+const struct forza_format forza_formats[FZ_FORMATS] = {
 	{ FZ_SLED_LEN, PW_GAME_FORZA_SLED, 0, 0 },
 	{ FZ_FM7_LEN, PW_GAME_FM7, FZ_DASH_OFF, 0 },
 	{ FZ_FH_LEN, PW_GAME_FH, FZ_FH_DASH_OFF, 0 },
@@ -125,9 +105,9 @@ _Static_assert(sizeof(struct forza_priv) <= sizeof(((struct dec_state *)0)->priv
 
 static const struct forza_format *format_for(size_t len)
 {
-	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
-		if (formats[i].len == len)
-			return &formats[i];
+	for (size_t i = 0; i < FZ_FORMATS; i++)
+		if (forza_formats[i].len == len)
+			return &forza_formats[i];
 	return NULL;
 }
 
@@ -196,24 +176,25 @@ static float degf_to_c(float f)
 /* len: FZ_SLED_LEN, the bytes every format has (all reads below are inside it). */
 static void decode_sled(const uint8_t *b, size_t len, struct pw_frame *out)
 {
-	float vx = f32_at(b, len, 32), vy = f32_at(b, len, 36), vz = f32_at(b, len, 40);
+	float vx = f32_at(b, len, FZ_VEL), vy = f32_at(b, len, FZ_VEL + 4),
+	      vz = f32_at(b, len, FZ_VEL + 8);
 
-	out->max_rpm = f32_at(b, len, 8);
-	out->rpm = f32_at(b, len, 16);
-	out->accel_lat_g = f32_at(b, len, 20) / FZ_G;   /* finite / g cannot overflow */
-	out->accel_vert_g = f32_at(b, len, 24) / FZ_G;
-	out->accel_lon_g = f32_at(b, len, 28) / FZ_G;
+	out->max_rpm = f32_at(b, len, FZ_MAX_RPM);
+	out->rpm = f32_at(b, len, FZ_RPM);
+	out->accel_lat_g = f32_at(b, len, FZ_ACCEL_X) / FZ_G;   /* finite / g cannot overflow */
+	out->accel_vert_g = f32_at(b, len, FZ_ACCEL_Y) / FZ_G;
+	out->accel_lon_g = f32_at(b, len, FZ_ACCEL_Z) / FZ_G;
 	out->vel_ms[0] = vx;
 	out->vel_ms[1] = vy;
 	out->vel_ms[2] = vz;
 	out->speed_kmh = fin(sqrtf(vx * vx + vy * vy + vz * vz) * 3.6f);
-	out->yaw_rad = f32_at(b, len, 56);
-	out->pitch_rad = f32_at(b, len, 60);
-	out->roll_rad = f32_at(b, len, 64);
+	out->yaw_rad = f32_at(b, len, FZ_YAW);
+	out->pitch_rad = f32_at(b, len, FZ_PITCH);
+	out->roll_rad = f32_at(b, len, FZ_ROLL);
 #pragma GCC unroll 4
 	for (int w = 0; w < 4; w++) {
-		out->wheel_speed_rads[w] = f32_at(b, len, 100 + 4 * (size_t)w);
-		out->susp_travel_m[w] = f32_at(b, len, 196 + 4 * (size_t)w);
+		out->wheel_speed_rads[w] = f32_at(b, len, FZ_WHEEL_SPEED + 4 * (size_t)w);
+		out->susp_travel_m[w] = f32_at(b, len, FZ_SUSP_TRAVEL + 4 * (size_t)w);
 	}
 	out->present |= FRAME_P_MAX_RPM | FRAME_P_RPM | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON |
 			FRAME_P_ACCEL_VERT | FRAME_P_VEL | FRAME_P_SPEED | FRAME_P_YAW |
@@ -247,32 +228,33 @@ static void lap_distance(struct forza_priv *p, struct pw_frame *out, uint16_t la
 /* b, len: the dash block (FZ_DASH_LEN bytes, offsets below relative to it). */
 static void decode_dash(struct forza_priv *p, const uint8_t *b, size_t len, struct pw_frame *out)
 {
-	float cur_lap_s = f32_at(b, len, 60);
-	uint16_t lap = rd_u16(b, len, 68);
-	uint8_t race_pos = rd_u8(b, len, 70);
+	float cur_lap_s = f32_at(b, len, FZ_D_CUR_LAP);
+	uint16_t lap = rd_u16(b, len, FZ_D_LAP);
+	uint8_t race_pos = rd_u8(b, len, FZ_D_RACE_POS);
 	int gear_known;
-	int8_t gear = gear_from(rd_u8(b, len, 75), &gear_known);
+	int8_t gear = gear_from(rd_u8(b, len, FZ_D_GEAR), &gear_known);
 
 #pragma GCC unroll 4
 	for (int i = 0; i < 3; i++)
-		out->pos_m[i] = f32_at(b, len, 4 * (size_t)i);
-	out->speed_kmh = fin(f32_at(b, len, 12) * 3.6f);
-	out->power_w = f32_at(b, len, 16);
-	out->torque_nm = f32_at(b, len, 20);
+		out->pos_m[i] = f32_at(b, len, FZ_D_POS + 4 * (size_t)i);
+	out->speed_kmh = fin(f32_at(b, len, FZ_D_SPEED) * 3.6f);
+	out->power_w = f32_at(b, len, FZ_D_POWER);
+	out->torque_nm = f32_at(b, len, FZ_D_TORQUE);
 #pragma GCC unroll 4
 	for (int w = 0; w < 4; w++)
-		out->tyre_temp_c[w] = fin(degf_to_c(f32_at(b, len, 24 + 4 * (size_t)w)));
-	out->boost_bar = f32_at(b, len, 40) * FZ_BAR_PER_PSI;   /* factor < 1: stays finite */
-	out->fuel_frac = clampf(f32_at(b, len, 44), 0.0f, 1.0f);
-	out->best_lap_ms = lap_ms(f32_at(b, len, 52));
-	out->last_lap_ms = lap_ms(f32_at(b, len, 56));
+		out->tyre_temp_c[w] =
+			fin(degf_to_c(f32_at(b, len, FZ_D_TYRE_TEMP + 4 * (size_t)w)));
+	out->boost_bar = f32_at(b, len, FZ_D_BOOST) * FZ_BAR_PER_PSI; /* factor < 1: stays finite */
+	out->fuel_frac = clampf(f32_at(b, len, FZ_D_FUEL), 0.0f, 1.0f);
+	out->best_lap_ms = lap_ms(f32_at(b, len, FZ_D_BEST_LAP));
+	out->last_lap_ms = lap_ms(f32_at(b, len, FZ_D_LAST_LAP));
 	out->lap_time_ms = lap_ms(cur_lap_s);
 	out->lap = lap;
-	out->throttle = unit_u8(rd_u8(b, len, 71));
-	out->brake = unit_u8(rd_u8(b, len, 72));
-	out->clutch = unit_u8(rd_u8(b, len, 73));
-	out->handbrake = unit_u8(rd_u8(b, len, 74));
-	out->steer = steer_from(rd_s8(b, len, 76));
+	out->throttle = unit_u8(rd_u8(b, len, FZ_D_THROTTLE));
+	out->brake = unit_u8(rd_u8(b, len, FZ_D_BRAKE));
+	out->clutch = unit_u8(rd_u8(b, len, FZ_D_CLUTCH));
+	out->handbrake = unit_u8(rd_u8(b, len, FZ_D_HANDBRAKE));
+	out->steer = steer_from(rd_s8(b, len, FZ_D_STEER));
 	out->present |= FRAME_P_POS | FRAME_P_SPEED | FRAME_P_POWER | FRAME_P_TORQUE |
 			FRAME_P_TYRE_TEMP | FRAME_P_BOOST | FRAME_P_FUEL_FRAC | FRAME_P_BEST_LAP |
 			FRAME_P_LAST_LAP | FRAME_P_LAP_TIME | FRAME_P_LAP | FRAME_P_THROTTLE |
@@ -285,7 +267,7 @@ static void decode_dash(struct forza_priv *p, const uint8_t *b, size_t len, stru
 		out->position = race_pos;
 		out->present |= FRAME_P_POSITION;
 	}
-	lap_distance(p, out, lap, f32_at(b, len, 48), cur_lap_s);
+	lap_distance(p, out, lap, f32_at(b, len, FZ_D_DISTANCE), cur_lap_s);
 }
 
 static void decode_fm2023(const uint8_t *b, size_t len, struct pw_frame *out)
@@ -340,9 +322,9 @@ static void update_meta(struct dec_state *st, struct forza_priv *p,
 	if (!race_on && st->meta.car[0])
 		return;
 	memset(&k, 0, sizeof k);   /* padding too: keys are compared with memcmp */
-	k.car = rd_s32(b, len, 212);
-	k.car_class = rd_s32(b, len, 216);
-	k.pi = rd_s32(b, len, 220);
+	k.car = rd_s32(b, len, FZ_CAR_ORDINAL);
+	k.car_class = rd_s32(b, len, FZ_CAR_CLASS);
+	k.pi = rd_s32(b, len, FZ_CAR_PI);
 	k.has_track = (uint8_t)fmt->fm2023;
 	k.track = fmt->fm2023 ? track : 0;
 	if (p->have_meta_key && memcmp(&k, &p->meta_key, sizeof k) == 0)
@@ -383,10 +365,10 @@ static int forza_decode(struct dec_state *st, const uint8_t *buf, size_t len, st
 
 	if (!buf || !fmt)
 		return DEC_ESIZE;
-	race_on = rd_s32(buf, len, 0) != 0;
-	car = rd_s32(buf, len, 212);
+	race_on = rd_s32(buf, len, FZ_IS_RACE_ON) != 0;
+	car = rd_s32(buf, len, FZ_CAR_ORDINAL);
 	track = fmt->fm2023 ? rd_s32(buf, len, FZ_TRACK_OFF) : -1;
-	ms = unwrap_ms(p, rd_u32(buf, len, 4));
+	ms = unwrap_ms(p, rd_u32(buf, len, FZ_TIMESTAMP_MS));
 	track_session(st, p, len, race_on, car, track, ms);
 	update_meta(st, p, fmt, buf, len, track, race_on);
 

@@ -82,8 +82,8 @@ static size_t ksudp_put_handshake(uint8_t *buf, size_t cap, int op)
 	if (cap < KSUDP_HANDSHAKE_SIZE)
 		return 0;
 	wr_u32(buf, cap, 0, 1);    /* identifier: ignored by AC, clients send 1 */
-	wr_u32(buf, cap, 4, 1);    /* version */
-	wr_u32(buf, cap, 8, (uint32_t)op);
+	wr_u32(buf, cap, KSUDP_HANDSHAKE_VERSION_OFF, KSUDP_VERSION);
+	wr_u32(buf, cap, KSUDP_HANDSHAKE_OP_OFF, (uint32_t)op);
 	return KSUDP_HANDSHAKE_SIZE;
 }
 
@@ -186,7 +186,8 @@ static int ksudp_response(struct dec_state *st, const uint8_t *b, size_t len)
 /* Bytes 0..7 of every RTCarInfo: 'a', 3 pad bytes, s32 size 328. */
 static int ksudp_carinfo_head(const uint8_t *b, size_t len)
 {
-	return rd_u8(b, len, 0) == KSUDP_CARINFO_TAG && rd_s32(b, len, 4) == KSUDP_CARINFO_SIZE;
+	return rd_u8(b, len, 0) == KSUDP_CARINFO_TAG &&
+	       rd_s32(b, len, KSUDP_CARINFO_SIZE_OFF) == KSUDP_CARINFO_SIZE;
 }
 
 static int32_t ksudp_lap_ms(int32_t ms)
@@ -233,7 +234,7 @@ static int ksudp_carinfo(struct dec_state *st, const uint8_t *b, size_t len, str
 {
 	float steer_deg;
 
-	if (rd_s32(b, len, 4) != KSUDP_CARINFO_SIZE)
+	if (rd_s32(b, len, KSUDP_CARINFO_SIZE_OFF) != KSUDP_CARINFO_SIZE)
 		return DEC_EFORMAT;
 	ksudp_meta_game(st);
 	frame_init(f, PW_GAME_AC, PW_FEED_KSUDP);
@@ -298,7 +299,7 @@ static int ksudp_rtlap(struct dec_state *st, const uint8_t *b, size_t len)
 
 static int ksudp_handshake(const uint8_t *b, size_t len)
 {
-	int32_t op = rd_s32(b, len, 8);
+	int32_t op = rd_s32(b, len, KSUDP_HANDSHAKE_OP_OFF);
 
 	if (ksudp_carinfo_head(b, len))
 		return DEC_ESIZE;

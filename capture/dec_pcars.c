@@ -85,28 +85,9 @@
 
 #include "capture/bytes.h"
 #include "capture/decoder.h"
+#include "capture/pcars.h"
 
-#define G_MS2 9.80665f
-#define V1_PARTS 56
-#define V2_PARTS 32
 #define V2_REC 32      /* largest timings / time-stats record */
-#define V2_CAR_LEN 538 /* original PC2 telemetry: holds every field of v2_car */
-
-enum pcars_v1_size {
-	V1_TELEMETRY = 1367,
-	V1_STRINGS = 1347,
-	V1_STRINGS_MORE = 1028,
-};
-
-enum pcars_v2_type {
-	V2_TELEMETRY = 0,
-	V2_RACE = 1,
-	V2_PARTICIPANTS = 2,
-	V2_TIMINGS = 3,
-	V2_GAME_STATE = 4,
-	V2_TIME_STATS = 7,
-	V2_VEHICLE_NAMES = 8,
-};
 
 /* Every v2 length a type may have; rec = participant record size where one applies. */
 static const struct v2_kind {
@@ -114,20 +95,21 @@ static const struct v2_kind {
 	uint16_t size;
 	uint8_t rec;
 } v2_kinds[] = {
-	{ V2_TELEMETRY, 559, 0 },      { V2_TELEMETRY, 538, 0 },     { V2_RACE, 308, 0 },
-	{ V2_PARTICIPANTS, 1136, 0 },  { V2_PARTICIPANTS, 1040, 0 }, { V2_TIMINGS, 1063, 32 },
-	{ V2_TIMINGS, 993, 30 },       { V2_GAME_STATE, 24, 0 },     { V2_TIME_STATS, 1040, 32 },
-	{ V2_TIME_STATS, 784, 24 },    { V2_VEHICLE_NAMES, 1164, 0 }, { V2_VEHICLE_NAMES, 1452, 0 },
+	{ PCARS_V2_TELEMETRY, PCARS_V2_TELEMETRY_SIZE, 0 },
+	{ PCARS_V2_TELEMETRY, PCARS_V2_TELEMETRY_OLD_SIZE, 0 },
+	{ PCARS_V2_RACE, PCARS_V2_RACE_SIZE, 0 },
+	{ PCARS_V2_PARTICIPANTS, PCARS_V2_PARTICIPANTS_SIZE, 0 },
+	{ PCARS_V2_PARTICIPANTS, PCARS_V2_PARTICIPANTS_OLD_SIZE, 0 },
+	{ PCARS_V2_TIMINGS, PCARS_V2_TIMINGS_SIZE, 32 },
+	{ PCARS_V2_TIMINGS, PCARS_V2_TIMINGS_OLD_SIZE, 30 },
+	{ PCARS_V2_GAME_STATE, PCARS_V2_GAME_STATE_SIZE, 0 },
+	{ PCARS_V2_TIME_STATS, PCARS_V2_TIME_STATS_SIZE, 32 },
+	{ PCARS_V2_TIME_STATS, PCARS_V2_TIME_STATS_OLD_SIZE, 24 },
+	{ PCARS_V2_VEHICLE_NAMES, PCARS_V2_VEHICLE_NAMES_SIZE, 0 },
+	{ PCARS_V2_VEHICLE_NAMES, PCARS_V2_CLASS_NAMES_SIZE, 0 },
 };
 
-/* Offsets of the car fields both telemetry layouts carry (0 = not in the layout). */
-struct car_layout {
-	uint16_t car_flags, fuel_cap, brake, throttle, clutch, steering, fuel_level, speed;
-	uint16_t rpm, max_rpm, gear, orientation, local_vel, local_acc, tyre_rps, tyre_temp;
-	uint16_t tyre_wear, brake_temp, susp_travel, air_press, engine_speed, torque, handbrake;
-};
-
-static const struct car_layout v1_car = {
+const struct pcars_car_layout pcars_v1_car = {
 	.car_flags = 110, .fuel_cap = 111, .brake = 112, .throttle = 113, .clutch = 114,
 	.steering = 115, .fuel_level = 116, .speed = 120, .rpm = 124, .max_rpm = 126,
 	.gear = 128, .orientation = 136, .local_vel = 148, .local_acc = 184, .tyre_rps = 244,
@@ -135,7 +117,7 @@ static const struct car_layout v1_car = {
 	.air_press = 440, .engine_speed = 448, .torque = 452, .handbrake = 0,
 };
 
-static const struct car_layout v2_car = {
+const struct pcars_car_layout pcars_v2_car = {
 	.car_flags = 17, .fuel_cap = 28, .brake = 29, .throttle = 30, .clutch = 31,
 	.steering = 44, .fuel_level = 32, .speed = 36, .rpm = 40, .max_rpm = 42, .gear = 45,
 	.orientation = 52, .local_vel = 64, .local_acc = 100, .tyre_rps = 160,
@@ -145,8 +127,8 @@ static const struct car_layout v2_car = {
 
 struct pcars_priv {
 	uint64_t session;                       /* game_session of the current session */
-	uint8_t timings[V2_PARTS * V2_REC];     /* last v2 timings records, as sent */
-	uint8_t stats[V2_PARTS * V2_REC];       /* last v2 time-stats records, as sent */
+	uint8_t timings[PCARS_V2_PARTS * V2_REC];     /* last v2 timings records, as sent */
+	uint8_t stats[PCARS_V2_PARTS * V2_REC];       /* last v2 time-stats records, as sent */
 	uint8_t timings_rec, stats_rec;         /* their record sizes (30/32, 24/32) */
 	uint8_t game;                           /* enum pw_game of the session, 0 = none yet */
 	uint8_t have_timings, have_stats;
@@ -343,7 +325,7 @@ static inline float f32_at(const uint8_t *b, size_t len, size_t off, int i)
  * passes a constant layout and a constant len (at most the datagram's), so
  * every offset is known and every read checked at compile time. */
 static inline __attribute__((always_inline)) void
-pcars_car(struct pw_frame *f, const uint8_t *b, size_t len, const struct car_layout *ly)
+pcars_car(struct pw_frame *f, const uint8_t *b, size_t len, const struct pcars_car_layout *ly)
 {
 	uint8_t car_flags = rd_u8(b, len, ly->car_flags);
 	float fuel_level = f32_at(b, len, ly->fuel_level, 0);
@@ -364,9 +346,9 @@ pcars_car(struct pw_frame *f, const uint8_t *b, size_t len, const struct car_lay
 	f->vel_ms[0] = -f32_at(b, len, ly->local_vel, 0) + 0.0f;
 	f->vel_ms[1] = f32_at(b, len, ly->local_vel, 1);
 	f->vel_ms[2] = -f32_at(b, len, ly->local_vel, 2) + 0.0f;
-	f->accel_lat_g = -f32_at(b, len, ly->local_acc, 0) / G_MS2 + 0.0f;
-	f->accel_vert_g = f32_at(b, len, ly->local_acc, 1) / G_MS2;
-	f->accel_lon_g = -f32_at(b, len, ly->local_acc, 2) / G_MS2 + 0.0f;
+	f->accel_lat_g = -f32_at(b, len, ly->local_acc, 0) / PCARS_G_MS2 + 0.0f;
+	f->accel_vert_g = f32_at(b, len, ly->local_acc, 1) / PCARS_G_MS2;
+	f->accel_lon_g = -f32_at(b, len, ly->local_acc, 2) / PCARS_G_MS2 + 0.0f;
 #pragma GCC unroll 4   /* unrolled, each read becomes one load */
 	for (int i = 0; i < 4; i++) {
 		f->wheel_speed_rads[i] = -f32_at(b, len, ly->tyre_rps, i) + 0.0f;
@@ -443,7 +425,7 @@ static void v1_participant(struct pw_frame *f, const uint8_t *b, size_t len, int
 	size_t o;
 	uint8_t laps, sector;
 
-	if (viewed < 0 || viewed >= V1_PARTS)
+	if (viewed < 0 || viewed >= PCARS_V1_PARTS)
 		return;
 	o = 464 + 16 * (size_t)viewed;
 	if (!(rd_u8(b, len, o + 8) & 0x80))
@@ -483,7 +465,7 @@ static int v1_telemetry(struct dec_state *st, const uint8_t *b, size_t len, stru
 	for (int i = 0; i < 3; i++)
 		f->sector_ms[i] = lap_ms(f32_at(b, len, 48, i));
 	f->present |= FRAME_P_BEST_LAP | FRAME_P_LAST_LAP | FRAME_P_LAP_TIME | FRAME_P_SECTOR_TIMES;
-	pcars_car(f, b, V1_TELEMETRY, &v1_car);   /* len == V1_TELEMETRY */
+	pcars_car(f, b, PCARS_V1_TELEMETRY_SIZE, &pcars_v1_car); /* == len */
 	v1_participant(f, b, len, p->viewed);
 	f->track_len_m = f32_at(b, len, 1360, 0);
 	f->present |= FRAME_P_TRACK_LEN;
@@ -519,15 +501,17 @@ static int v1_strings_more(struct dec_state *st, const uint8_t *b, size_t len)
 
 static int v1_decode(struct dec_state *st, const uint8_t *b, size_t len, struct pw_frame *out)
 {
-	static const size_t sizes[3] = { V1_TELEMETRY, V1_STRINGS, V1_STRINGS_MORE };
-	unsigned type = rd_u8(b, len, 2) & 3;
+	static const size_t sizes[3] = {
+		PCARS_V1_TELEMETRY_SIZE, PCARS_V1_STRINGS_SIZE, PCARS_V1_STRINGS_MORE_SIZE,
+	};
+	unsigned type = rd_u8(b, len, PCARS_V1_TYPE_OFF) & 3;
 
 	if (type == 3)
 		return DEC_EFORMAT;
 	if (len != sizes[type])
 		return DEC_ESIZE;
 	if (type == 0)
-		return v1_telemetry(st, b, V1_TELEMETRY, out);   /* constant: checks fold */
+		return v1_telemetry(st, b, PCARS_V1_TELEMETRY_SIZE, out); /* constant: fold */
 	return type == 1 ? v1_strings(st, b, len) : v1_strings_more(st, b, len);
 }
 
@@ -565,7 +549,7 @@ static void v2_participant(struct dec_state *st)
 	uint8_t sector, race_state, lap;
 
 	v2_participant_clear(c);
-	if (idx < 0 || idx >= V2_PARTS)
+	if (idx < 0 || idx >= PCARS_V2_PARTS)
 		return;
 	if (p->have_stats) {
 		r = p->stats + p->stats_rec * (size_t)idx;
@@ -601,7 +585,7 @@ static int v2_telemetry(struct dec_state *st, const uint8_t *b, size_t len, stru
 	p->have_viewed = 1;
 	v2_participant(st);
 	*f = st->carry;
-	pcars_car(f, b, V2_CAR_LEN, &v2_car);     /* len >= V2_CAR_LEN */
+	pcars_car(f, b, PCARS_V2_TELEMETRY_OLD_SIZE, &pcars_v2_car); /* <= len */
 	if (len >= 554) {   /* patch 5: full-precision position of the viewed car */
 #pragma GCC unroll 4
 		for (int i = 0; i < 3; i++)
@@ -645,9 +629,9 @@ static int v2_timings(struct dec_state *st, const uint8_t *b, size_t len, unsign
 	struct pcars_priv *p = pcars_priv(st);
 
 	/* one block copy: per-record copies of a variable size cost a slow "rep movs" each */
-	memcpy(p->timings, b + 33, V2_PARTS * (size_t)rec);
+	memcpy(p->timings, b + 33, PCARS_V2_PARTS * (size_t)rec);
 	p->timings_rec = (uint8_t)rec;
-	p->local_index = rd_u16(b, len, 33 + V2_PARTS * rec);   /* 0 past the 993-byte end */
+	p->local_index = rd_u16(b, len, 33 + PCARS_V2_PARTS * rec);   /* 0 past the 993-byte end */
 	p->have_timings = 1;
 	v2_participant(st);
 	return DEC_OK;
@@ -666,7 +650,7 @@ static int v2_time_stats(struct dec_state *st, const uint8_t *b, size_t len, uns
 {
 	struct pcars_priv *p = pcars_priv(st);
 
-	memcpy(p->stats, b + 16, V2_PARTS * (size_t)rec);
+	memcpy(p->stats, b + 16, PCARS_V2_PARTS * (size_t)rec);
 	p->stats_rec = (uint8_t)rec;
 	p->have_stats = 1;
 	(void)len;
@@ -711,9 +695,9 @@ static int v2_decode(struct dec_state *st, const uint8_t *b, size_t len, struct 
 	const struct v2_kind *k = NULL;
 	int known = 0;
 
-	if (len < 12)
+	if (len < PCARS_V2_HDR)
 		return DEC_ESIZE;
-	type = b[10];
+	type = b[PCARS_V2_HDR_TYPE];
 	for (size_t i = 0; i < sizeof v2_kinds / sizeof v2_kinds[0]; i++) {
 		if (v2_kinds[i].type != type)
 			continue;
@@ -727,26 +711,28 @@ static int v2_decode(struct dec_state *st, const uint8_t *b, size_t len, struct 
 		return DEC_ESIZE;
 	pcars_enter(st, PW_GAME_PCARS2);
 	switch (type) {
-	case V2_TELEMETRY:
+	case PCARS_V2_TELEMETRY:
 		return v2_telemetry(st, b, len, out);
-	case V2_RACE:
+	case PCARS_V2_RACE:
 		return v2_race(st, b, len);
-	case V2_PARTICIPANTS:
+	case PCARS_V2_PARTICIPANTS:
 		return v2_participants(st, b, len);
-	case V2_TIMINGS:
+	case PCARS_V2_TIMINGS:
 		return v2_timings(st, b, len, k->rec);
-	case V2_GAME_STATE:
+	case PCARS_V2_GAME_STATE:
 		return v2_game_state(st, b, len);
-	case V2_TIME_STATS:
+	case PCARS_V2_TIME_STATS:
 		return v2_time_stats(st, b, len, k->rec);
 	default:
-		return len == 1452 ? v2_class_names(st, b, len) : v2_vehicle_names(st, b, len);
+		return len == PCARS_V2_CLASS_NAMES_SIZE ? v2_class_names(st, b, len)
+						 : v2_vehicle_names(st, b, len);
 	}
 }
 
 static int pcars_decode(struct dec_state *st, const uint8_t *buf, size_t len, struct pw_frame *out)
 {
-	if (len == V1_TELEMETRY || len == V1_STRINGS || len == V1_STRINGS_MORE)
+	if (len == PCARS_V1_TELEMETRY_SIZE || len == PCARS_V1_STRINGS_SIZE ||
+	    len == PCARS_V1_STRINGS_MORE_SIZE)
 		return v1_decode(st, buf, len, out);
 	return v2_decode(st, buf, len, out);
 }

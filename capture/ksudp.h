@@ -1,7 +1,8 @@
 /*
  * ksudp.h - Assetto Corsa remote telemetry (UDP 9996): the wire constants
  * shared by the decoder (capture/dec_ksudp.c) and the game emulator's encoder
- * (capture/sim/enc_ksudp.c). Layouts: protocols.md section 1.
+ * (capture/sim/enc_ksudp.c), and the raw splitter (capture/rawsplit.c).
+ * Layouts: protocols.md section 1.
  *
  * Every datagram kind has its own fixed length, which is how the decoder tells
  * them apart. Names in the handshake response and in RTLap are UTF-16LE,
@@ -25,6 +26,16 @@ enum ksudp_op {
 	KSUDP_OP_DISMISS = 3,
 };
 
+/* Fields the sides check to tell datagrams apart (all i32, little-endian). */
+enum ksudp_off {
+	KSUDP_HANDSHAKE_VERSION_OFF = 4,      /* handshake: version, KSUDP_VERSION */
+	KSUDP_HANDSHAKE_OP_OFF = 8,           /* handshake: operationId, enum ksudp_op */
+	KSUDP_CARINFO_SIZE_OFF = 4,           /* RTCarInfo: its own size, KSUDP_CARINFO_SIZE */
+	KSUDP_RESPONSE_IDENTIFIER_OFF = 200,  /* response: KSUDP_RESPONSE_IDENTIFIER */
+	KSUDP_RESPONSE_VERSION_OFF = 204,     /* response: KSUDP_VERSION */
+};
+
+#define KSUDP_VERSION 1
 #define KSUDP_NAME_UNITS 50          /* UTF-16 code units per name field */
 #define KSUDP_RESPONSE_IDENTIFIER 4242
 #define KSUDP_CARINFO_TAG 'a'        /* byte 0 of every RTCarInfo */

@@ -1,20 +1,22 @@
-/* rawsplit.c - see rawsplit.h; the sizes are protocols.md's tables. */
+/* rawsplit.c - see rawsplit.h; the sizes come from ksudp.h, pcars.h, f1.h and forza.h. */
 #include <errno.h>
 #include <string.h>
 
 #include "capture/bytes.h"
+#include "capture/f1.h"
+#include "capture/forza.h"
+#include "capture/ksudp.h"
+#include "capture/pcars.h"
 #include "capture/rawsplit.h"
 
 int rawsplit_init(struct rawsplit *rs, const char *feed, size_t total)
 {
-	static const size_t forza_sizes[] = { 331, 324, 311, 232 };
-
 	rs->feed = feed;
 	rs->fixed = 0;
 	if (strcmp(feed, "forza") == 0) {
-		for (size_t i = 0; i < sizeof forza_sizes / sizeof *forza_sizes; i++)
-			if (total && total % forza_sizes[i] == 0) {
-				rs->fixed = forza_sizes[i];
+		for (size_t i = FZ_FORMATS; i-- > 0;) /* the longest size that divides the file */
+			if (total && total % forza_formats[i].len == 0) {
+				rs->fixed = forza_formats[i].len;
 				return 0;
 			}
 		return -EINVAL;
@@ -26,48 +28,49 @@ int rawsplit_init(struct rawsplit *rs, const char *feed, size_t total)
 
 static size_t ksudp_len(const uint8_t *b, size_t n)
 {
-	if (rd_u32(b, n, 4) == 328)
-		return 328;
-	if (rd_s32(b, n, 200) == 4242 && rd_s32(b, n, 204) == 1)
-		return 408;
+	if (rd_u32(b, n, KSUDP_CARINFO_SIZE_OFF) == KSUDP_CARINFO_SIZE)
+		return KSUDP_CARINFO_SIZE;
+	if (rd_s32(b, n, KSUDP_RESPONSE_IDENTIFIER_OFF) == KSUDP_RESPONSE_IDENTIFIER &&
+	    rd_s32(b, n, KSUDP_RESPONSE_VERSION_OFF) == KSUDP_VERSION)
+		return KSUDP_RESPONSE_SIZE;
 	return 0;
 }
 
 static size_t pcars_len(const uint8_t *b, size_t n)
 {
-	static const size_t v2[9] = { 559, 308, 1136, 1063, 24, 0, 0, 1040, 1164 };
-	static const size_t v1[3] = { 1367, 1347, 1028 };
-	uint8_t type = rd_u8(b, n, 10), part = rd_u8(b, n, 8), parts = rd_u8(b, n, 9);
+	static const size_t v2[PCARS_V2_TYPES] = {
+		[PCARS_V2_TELEMETRY] = PCARS_V2_TELEMETRY_SIZE,
+		[PCARS_V2_RACE] = PCARS_V2_RACE_SIZE,
+		[PCARS_V2_PARTICIPANTS] = PCARS_V2_PARTICIPANTS_SIZE,
+		[PCARS_V2_TIMINGS] = PCARS_V2_TIMINGS_SIZE,
+		[PCARS_V2_GAME_STATE] = PCARS_V2_GAME_STATE_SIZE,
+		[PCARS_V2_TIME_STATS] = PCARS_V2_TIME_STATS_SIZE,
+		[PCARS_V2_VEHICLE_NAMES] = PCARS_V2_VEHICLE_NAMES_SIZE,
+	};
+	static const size_t v1[3] = {
+		PCARS_V1_TELEMETRY_SIZE, PCARS_V1_STRINGS_SIZE, PCARS_V1_STRINGS_MORE_SIZE,
+	};
+	uint8_t type = rd_u8(b, n, PCARS_V2_HDR_TYPE), part = rd_u8(b, n, PCARS_V2_HDR_PART);
+	uint8_t parts = rd_u8(b, n, PCARS_V2_HDR_PARTS);
+	uint8_t version = rd_u8(b, n, PCARS_V2_HDR_VERSION);
 
 	/* v2 carries a 1-based partial index <= count and a handler version 1..3 */
-	if (n >= 12 && type <= 8 && v2[type] && part >= 1 && part <= parts &&
-	    rd_u8(b, n, 11) >= 1 && rd_u8(b, n, 11) <= 3)
+	if (n >= PCARS_V2_HDR && type < PCARS_V2_TYPES && v2[type] && part >= 1 && part <= parts &&
+	    version >= 1 && version <= 3)
 		return v2[type];
-	if (n >= 3 && (b[2] & 3) < 3)
-		return v1[b[2] & 3];
+	if (n > PCARS_V1_TYPE_OFF && (b[PCARS_V1_TYPE_OFF] & 3) < 3)
+		return v1[b[PCARS_V1_TYPE_OFF] & 3];
 	return 0;
 }
 
 static size_t f1_len(const uint8_t *b, size_t n)
 {
-	static const size_t y23[14] = { 1349, 644, 1131, 45, 1306, 1107, 1352, 1239, 1020, 1218,
-					953, 1460, 231, 217 };
-	static const size_t y24[15] = { 1349, 753, 1285, 45, 1350, 1133, 1352, 1239, 1020, 1306,
-					953, 1460, 231, 237, 101 };
-	static const size_t y25[16] = { 1349, 753, 1285, 45, 1284, 1133, 1352, 1239, 1042, 954,
-					1041, 1460, 231, 273, 101, 1131 };
-	uint16_t fmt = rd_u16(b, n, 0);
-	uint8_t id = rd_u8(b, n, 6);
+	const struct f1_layout *ly = f1_layout_of(rd_u16(b, n, F1_HDR_FORMAT));
+	uint8_t id = rd_u8(b, n, F1_HDR_PACKET_ID);
 
-	if (n < 7)
+	if (n <= F1_HDR_PACKET_ID || !ly || id >= F1_PACKET_IDS)
 		return 0;
-	if (fmt == 2023 && id < 14)
-		return y23[id];
-	if (fmt == 2024 && id < 15)
-		return y24[id];
-	if (fmt == 2025 && id < 16)
-		return y25[id];
-	return 0;
+	return ly->size[id];
 }
 
 size_t rawsplit_next(const struct rawsplit *rs, const uint8_t *buf, size_t avail)

@@ -21,7 +21,7 @@
  */
 static const struct config_var vars[] = {
 	{ .names = { "PITWALL_INSTANCE" }, .type = CONFIG_NAME, .def = "default", .min = 1,
-	  .max = 40, .key = "instance", FIELD(instance), .progs = ALL_PROGS,
+	  .max = IDS_INSTANCE_MAX, .key = "instance", FIELD(instance), .progs = ALL_PROGS,
 	  .meaning = "names the shared-memory segments, the store's status page and the default "
 		     "run dir of one stack, so several stacks run side by side (tests do)" },
 	{ .names = { "PITWALL_DATA_DIR" }, .type = CONFIG_TEXT, .def = "./data",
@@ -266,7 +266,7 @@ int config_parse_feeds(struct config *c, const char *list, char *err, size_t err
 				return -EINVAL;
 			}
 		}
-		if (!valid_name(tok, 1, 40) || strlen(tok) >= sizeof f->name) {
+		if (!valid_name(tok, 1, IDS_FEED_MAX) || strlen(tok) >= sizeof f->name) {
 			snprintf(err, errcap, "PITWALL_FEEDS: bad feed name '%s'", tok);
 			return -EINVAL;
 		}

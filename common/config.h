@@ -28,12 +28,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/ids.h"
+
 #define CONFIG_MAX_FEEDS 16
 #define CONFIG_STR 256
 #define CONFIG_MAX_NAMES 4         /* a variable's name and its fallbacks */
 
 struct config_feed {
-	char name[32];
+	char name[IDS_FEED_MAX + 1];
 	uint16_t port;             /* 0 = the feed's default port */
 };
 

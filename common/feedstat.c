@@ -6,9 +6,6 @@
 #include "common/clock.h"
 #include "common/feedstat.h"
 
-/* the feeds pitwall decodes, in feed-id order (frame.h) */
-static const char *const known[] = { "ksudp", "pcars", "acc", "forza", "f1" };
-
 void feedstat_read(const char *instance, const char *feed, int want_frame, struct feedstat *out)
 {
 	struct seg *s = NULL;
@@ -24,7 +21,7 @@ void feedstat_read(const char *instance, const char *feed, int want_frame, struc
 void feedstat_from_seg(struct seg *s, const char *feed, int want_frame, struct feedstat *out)
 {
 	memset(out, 0, sizeof *out);
-	snprintf(out->name, sizeof out->name, "%.47s", feed);
+	snprintf(out->name, sizeof out->name, "%s", feed);
 	if (!s)
 		return;
 	out->present = 1;
@@ -44,8 +41,8 @@ int feedstat_names(const char *instance, char names[][FEEDSTAT_NAME], int max)
 	DIR *d;
 	struct dirent *e;
 
-	for (size_t i = 0; i < sizeof known / sizeof *known && n < max; i++)
-		snprintf(names[n++], FEEDSTAT_NAME, "%s", known[i]);
+	for (unsigned feed = PW_FEED_NONE + 1; feed < PW_FEED_COUNT && n < max; feed++)
+		snprintf(names[n++], FEEDSTAT_NAME, "%s", frame_feed_name(feed));
 	snprintf(prefix, sizeof prefix, "pitwall.%s.", instance);
 	if (!(d = opendir("/dev/shm")))
 		return n;
@@ -58,7 +55,7 @@ int feedstat_names(const char *instance, char names[][FEEDSTAT_NAME], int max)
 		for (int i = 0; i < n; i++)
 			dup |= strcmp(names[i], feed) == 0;
 		if (!dup)
-			snprintf(names[n++], FEEDSTAT_NAME, "%.47s", feed);
+			snprintf(names[n++], FEEDSTAT_NAME, "%s", feed);
 	}
 	closedir(d);
 	return n;

@@ -7,9 +7,10 @@
 #define PW_FEEDSTAT_H
 
 #include "common/frame.h"
+#include "common/ids.h"
 #include "common/seg.h"
 
-#define FEEDSTAT_NAME 48
+#define FEEDSTAT_NAME (IDS_FEED_MAX + 1)
 #define FEEDSTAT_MAX 32
 
 struct feedstat {

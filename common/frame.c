@@ -7,55 +7,58 @@
 #include "common/frame.h"
 #include "common/out.h"
 
-static const char *const game_names[PW_GAME_COUNT] = {
-	"unknown",
-	"assetto_corsa",
-	"assetto_corsa_competizione",
-	"project_cars_1",
-	"project_cars_2",
-	"forza_motorsport",
-	"forza_motorsport_7",
-	"forza_horizon",
-	"forza_motorsport_2023",
-	"f1_23",
-	"f1_24",
-	"f1_25",
+#define X_NAME(id, name, ...) name,
+static const char *const game_names[PW_GAME_COUNT] = { PW_GAMES(X_NAME) };
+static const char *const feed_names[PW_FEED_COUNT] = { PW_FEEDS(X_NAME) };
+static const char *const flag_names[FRAME_FLAG_COUNT] = { FRAME_FLAGS(X_NAME) };
+#undef X_NAME
+
+#define X_TITLE(id, name, title, feed) title,
+static const char *const game_titles[PW_GAME_COUNT] = { PW_GAMES(X_TITLE) };
+#undef X_TITLE
+
+#define X_FEED(id, name, title, feed) PW_FEED_##feed,
+static const uint8_t game_feeds[PW_GAME_COUNT] = { PW_GAMES(X_FEED) };
+#undef X_FEED
+
+/* The CSV column suffixes of arrays. */
+static const char *const dim_suffix[][4] = {
+	[FRAME_DIM_XYZ] = { "x", "y", "z" },
+	[FRAME_DIM_WHEELS] = { "fl", "fr", "rl", "rr" },
+	[FRAME_DIM_SECTORS] = { "1", "2", "3" },
 };
 
-static const char *const game_titles[PW_GAME_COUNT] = {
-	"Unknown",
-	"Assetto Corsa",
-	"Assetto Corsa Competizione",
-	"Project CARS 1",
-	"Project CARS 2 / Automobilista 2",
-	"Forza Motorsport (Sled)",
-	"Forza Motorsport 7",
-	"Forza Horizon 4/5",
-	"Forza Motorsport (2023)",
-	"F1 23",
-	"F1 24",
-	"F1 25",
-};
+#define T_SIZE_F32 4
+#define T_SIZE_F64 8
+#define T_SIZE_I8 1
+#define T_SIZE_U8 1
+#define T_SIZE_U16 2
+#define T_SIZE_I32 4
+#define DIM_N_SCALAR 1
+#define DIM_N_XYZ 3
+#define DIM_N_WHEELS 4
+#define DIM_N_SECTORS 3
 
-static const char *const feed_names[PW_FEED_COUNT] = {
-	"none", "ksudp", "pcars", "acc", "forza", "f1",
-};
+#define MEMBER(field) (((struct pw_frame *)0)->field)
+/* The C type of a member's values (arrays decay to a pointer to their first value). */
+#define TYPE_OF(field)                                                                         \
+	_Generic(MEMBER(field), float: FRAME_T_F32, float *: FRAME_T_F32, double: FRAME_T_F64, \
+		 int8_t: FRAME_T_I8, uint8_t: FRAME_T_U8, uint16_t: FRAME_T_U16,             \
+		 int32_t: FRAME_T_I32, int32_t *: FRAME_T_I32, default: -1)
 
-/* Indexed by presence bit; the JSON key and CSV column of the channel. */
-static const char *const channel_names[FRAME_P_COUNT] = {
-	"game_time_s", "throttle", "brake", "clutch", "handbrake", "steer", "steer_deg",
-	"gear", "num_gears", "speed_kmh", "rpm", "max_rpm", "power_w", "torque_nm",
-	"vel_ms", "accel_lat_g", "accel_lon_g", "accel_vert_g", "pos_m", "yaw_rad",
-	"pitch_rad", "roll_rad", "lap", "lap_time_ms", "last_lap_ms", "best_lap_ms",
-	"sector_ms", "lap_dist_m", "spline", "track_len_m", "sector", "position",
-	"tyre_temp_c", "tyre_press_kpa", "brake_temp_c", "slip_ratio", "slip_angle_rad",
-	"wheel_speed_rads", "susp_travel_m", "tyre_load_n", "tyre_wear", "fuel_l",
-	"fuel_frac", "boost_bar",
-};
+/* The table's type and dimension must describe the struct member exactly. */
+#define X_CHECK(id, field, type, dim, ...)                                                     \
+	_Static_assert(TYPE_OF(field) == FRAME_T_##type, #field ": type");                     \
+	_Static_assert(sizeof MEMBER(field) == DIM_N_##dim * T_SIZE_##type, #field ": size");
+FRAME_CHANNELS(X_CHECK)
+#undef X_CHECK
 
-static const char *const flag_names[FRAME_FLAG_COUNT] = {
-	"in_pit", "lap_invalid", "abs", "tc", "limiter", "paused",
-};
+#define X_CHANNEL(id, field, type, dim, unit, lo, hi, flags, description)                      \
+	[FRAME_CH_##id] = { #field, unit, description, lo, hi, FRAME_P_##id,                     \
+			    offsetof(struct pw_frame, field), sizeof MEMBER(field), DIM_N_##dim,   \
+			    sizeof #field - 1, FRAME_T_##type, FRAME_DIM_##dim, flags },
+const struct frame_channel frame_channels[FRAME_P_COUNT] = { FRAME_CHANNELS(X_CHANNEL) };
+#undef X_CHANNEL
 
 void frame_init(struct pw_frame *f, enum pw_game game, enum pw_feed feed)
 {
@@ -73,6 +76,11 @@ const char *frame_game_name(unsigned game)
 const char *frame_game_title(unsigned game)
 {
 	return game < PW_GAME_COUNT ? game_titles[game] : "Unknown";
+}
+
+unsigned frame_game_feed(unsigned game)
+{
+	return game < PW_GAME_COUNT ? game_feeds[game] : PW_FEED_NONE;
 }
 
 const char *frame_feed_name(unsigned feed)
@@ -98,7 +106,7 @@ unsigned frame_feed_id(const char *name)
 
 const char *frame_channel_name(unsigned bit)
 {
-	return bit < FRAME_P_COUNT ? channel_names[bit] : NULL;
+	return bit < FRAME_P_COUNT ? frame_channels[bit].name : NULL;
 }
 
 const char *frame_flag_name(unsigned bit)
@@ -129,125 +137,85 @@ void meta_strcpy(char *dst, size_t cap, const char *src, size_t n)
 static void put_num(struct out *o, double v, int is_double)
 {
 	char tmp[32];
+	int n;
 
-	snprintf(tmp, sizeof tmp, "%.*g", is_double ? 15 : 6, v);
+	n = snprintf(tmp, sizeof tmp, "%.*g", is_double ? 15 : 6, v);
 	if (is_double ? strtod(tmp, NULL) != v : strtof(tmp, NULL) != (float)v)
-		snprintf(tmp, sizeof tmp, "%.*g", is_double ? 17 : 9, v);
-	out_printf(o, "%s", tmp);
+		n = snprintf(tmp, sizeof tmp, "%.*g", is_double ? 17 : 9, v);
+	out_put(o, tmp, (size_t)n);
 }
 
-/* The value of channel bit b: n numbers in v[]; returns n (0: not a numeric channel). */
-static int channel_values(const struct pw_frame *f, unsigned b, double v[4], int *is_int)
+/* Value i of channel c in f. */
+static double value(const struct pw_frame *f, const struct frame_channel *c, unsigned i)
 {
-	const float *arr = NULL;
+	const char *p = (const char *)f + c->off;
 
-	*is_int = 0;
-	switch (1ull << b) {
-	case FRAME_P_GAME_TIME: v[0] = f->game_time_s; return 1;
-	case FRAME_P_THROTTLE: v[0] = f->throttle; return 1;
-	case FRAME_P_BRAKE: v[0] = f->brake; return 1;
-	case FRAME_P_CLUTCH: v[0] = f->clutch; return 1;
-	case FRAME_P_HANDBRAKE: v[0] = f->handbrake; return 1;
-	case FRAME_P_STEER: v[0] = f->steer; return 1;
-	case FRAME_P_STEER_DEG: v[0] = f->steer_deg; return 1;
-	case FRAME_P_GEAR: v[0] = f->gear; *is_int = 1; return 1;
-	case FRAME_P_NUM_GEARS: v[0] = f->num_gears; *is_int = 1; return 1;
-	case FRAME_P_SPEED: v[0] = f->speed_kmh; return 1;
-	case FRAME_P_RPM: v[0] = f->rpm; return 1;
-	case FRAME_P_MAX_RPM: v[0] = f->max_rpm; return 1;
-	case FRAME_P_POWER: v[0] = f->power_w; return 1;
-	case FRAME_P_TORQUE: v[0] = f->torque_nm; return 1;
-	case FRAME_P_VEL: v[0] = f->vel_ms[0]; v[1] = f->vel_ms[1]; v[2] = f->vel_ms[2]; return 3;
-	case FRAME_P_ACCEL_LAT: v[0] = f->accel_lat_g; return 1;
-	case FRAME_P_ACCEL_LON: v[0] = f->accel_lon_g; return 1;
-	case FRAME_P_ACCEL_VERT: v[0] = f->accel_vert_g; return 1;
-	case FRAME_P_POS: v[0] = f->pos_m[0]; v[1] = f->pos_m[1]; v[2] = f->pos_m[2]; return 3;
-	case FRAME_P_YAW: v[0] = f->yaw_rad; return 1;
-	case FRAME_P_PITCH: v[0] = f->pitch_rad; return 1;
-	case FRAME_P_ROLL: v[0] = f->roll_rad; return 1;
-	case FRAME_P_LAP: v[0] = f->lap; *is_int = 1; return 1;
-	case FRAME_P_LAP_TIME: v[0] = f->lap_time_ms; *is_int = 1; return 1;
-	case FRAME_P_LAST_LAP: v[0] = f->last_lap_ms; *is_int = 1; return 1;
-	case FRAME_P_BEST_LAP: v[0] = f->best_lap_ms; *is_int = 1; return 1;
-	case FRAME_P_SECTOR_TIMES:
-		v[0] = f->sector_ms[0]; v[1] = f->sector_ms[1]; v[2] = f->sector_ms[2];
-		*is_int = 1;
-		return 3;
-	case FRAME_P_LAP_DIST: v[0] = f->lap_dist_m; return 1;
-	case FRAME_P_SPLINE: v[0] = f->spline; return 1;
-	case FRAME_P_TRACK_LEN: v[0] = f->track_len_m; return 1;
-	case FRAME_P_SECTOR: v[0] = f->sector; *is_int = 1; return 1;
-	case FRAME_P_POSITION: v[0] = f->position; *is_int = 1; return 1;
-	case FRAME_P_TYRE_TEMP: arr = f->tyre_temp_c; break;
-	case FRAME_P_TYRE_PRESS: arr = f->tyre_press_kpa; break;
-	case FRAME_P_BRAKE_TEMP: arr = f->brake_temp_c; break;
-	case FRAME_P_SLIP_RATIO: arr = f->slip_ratio; break;
-	case FRAME_P_SLIP_ANGLE: arr = f->slip_angle_rad; break;
-	case FRAME_P_WHEEL_SPEED: arr = f->wheel_speed_rads; break;
-	case FRAME_P_SUSP_TRAVEL: arr = f->susp_travel_m; break;
-	case FRAME_P_TYRE_LOAD: arr = f->tyre_load_n; break;
-	case FRAME_P_TYRE_WEAR: arr = f->tyre_wear; break;
-	case FRAME_P_FUEL_L: v[0] = f->fuel_l; return 1;
-	case FRAME_P_FUEL_FRAC: v[0] = f->fuel_frac; return 1;
-	case FRAME_P_BOOST: v[0] = f->boost_bar; return 1;
-	default: return 0;
+	switch (c->type) {
+	case FRAME_T_F32: return ((const float *)p)[i];
+	case FRAME_T_F64: return ((const double *)p)[i];
+	case FRAME_T_I8: return ((const int8_t *)p)[i];
+	case FRAME_T_U8: return ((const uint8_t *)p)[i];
+	case FRAME_T_U16: return ((const uint16_t *)p)[i];
+	case FRAME_T_I32: return ((const int32_t *)p)[i];
 	}
-	for (int i = 0; i < 4; i++)
-		v[i] = arr[i];
-	return 4;
+	return NAN;
 }
 
-/* A value JSON and CSV can carry: finite, and for split times not -1 ("not reached"). */
-static int has_value(unsigned b, double v)
+double frame_channel_value(const struct pw_frame *f, unsigned bit, unsigned i)
 {
-	return isfinite(v) && !((1ull << b) == FRAME_P_SECTOR_TIMES && v < 0);
+	if (bit >= FRAME_P_COUNT || i >= frame_channels[bit].n)
+		return NAN;
+	return value(f, &frame_channels[bit], i);
 }
 
-static void put_value(struct out *o, unsigned b, double v, int is_int)
+/* A value JSON and CSV can carry: finite, and not a "not known yet" negative. */
+static int has_value(const struct frame_channel *c, double v)
 {
-	if (is_int)
+	return isfinite(v) && !((c->flags & FRAME_CF_NEG_NULL) && v < 0);
+}
+
+static void put_value(struct out *o, const struct frame_channel *c, double v)
+{
+	if (c->type == FRAME_T_F32 || c->type == FRAME_T_F64)
+		put_num(o, v, c->type == FRAME_T_F64);
+	else
 		out_printf(o, "%lld", (long long)v);
-	else
-		put_num(o, v, (1ull << b) == FRAME_P_GAME_TIME);
 }
 
-static void put_json_value(struct out *o, unsigned b, double v, int is_int)
+static void put_json_value(struct out *o, const struct frame_channel *c, double v)
 {
-	if (has_value(b, v))
-		put_value(o, b, v, is_int);
+	if (has_value(c, v))
+		put_value(o, c, v);
 	else
-		out_printf(o, "null");
+		out_put(o, "null", 4);
 }
 
 size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0 };
-	double v[4];
-	int is_int;
 
 	if (cap)
 		buf[0] = 0;
 	out_printf(&o, "{\"seq\":%llu,\"t_ns\":%lld,\"feed\":\"%s\",\"game\":\"%s\",\"game_session\":%llu",
 	    (unsigned long long)f->seq, (long long)f->t_ns, frame_feed_name(f->feed),
 	    frame_game_name(f->game), (unsigned long long)f->game_session);
-	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
-		int n;
+	for (uint64_t bits = f->present & FRAME_P_ALL; bits; bits &= bits - 1) {
+		const struct frame_channel *c = &frame_channels[__builtin_ctzll(bits)];
 
-		if (!(f->present & (1ull << b)))
-			continue;
-		n = channel_values(f, b, v, &is_int);
-		out_printf(&o, ",\"%s\":", channel_names[b]);
-		if (n == 1) {
-			put_json_value(&o, b, v[0], is_int);
+		out_put(&o, ",\"", 2);
+		out_put(&o, c->name, c->name_len);
+		out_put(&o, "\":", 2);
+		if (c->n == 1) {
+			put_json_value(&o, c, value(f, c, 0));
 			continue;
 		}
-		out_printf(&o, "[");
-		for (int i = 0; i < n; i++) {
+		out_put(&o, "[", 1);
+		for (unsigned i = 0; i < c->n; i++) {
 			if (i)
-				out_printf(&o, ",");
-			put_json_value(&o, b, v[i], is_int);
+				out_put(&o, ",", 1);
+			put_json_value(&o, c, value(f, c, i));
 		}
-		out_printf(&o, "]");
+		out_put(&o, "]", 1);
 	}
 	if (f->flags_known) {
 		int first = 1;
@@ -262,41 +230,26 @@ size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 		}
 		out_printf(&o, "}");
 	}
-	out_printf(&o, "}");
+	out_put(&o, "}", 1);
 	return o.len;
-}
-
-static const char *const wheel_suffix[4] = { "fl", "fr", "rl", "rr" };
-static const char *const xyz_suffix[3] = { "x", "y", "z" };
-static const char *const sector_suffix[3] = { "1", "2", "3" };
-
-static const char *const *suffixes(unsigned b, int n)
-{
-	if ((1ull << b) == FRAME_P_SECTOR_TIMES)
-		return sector_suffix;
-	return n == 3 ? xyz_suffix : wheel_suffix;
 }
 
 size_t frame_csv_header(char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0 };
-	struct pw_frame zero;
-	double v[4];
-	int is_int;
 
-	frame_init(&zero, PW_GAME_UNKNOWN, PW_FEED_NONE);
 	if (cap)
 		buf[0] = 0;
 	out_printf(&o, "seq,t_ns,feed,game,game_session");
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
-		int n = channel_values(&zero, b, v, &is_int);
+		const struct frame_channel *c = &frame_channels[b];
 
-		if (n == 1) {
-			out_printf(&o, ",%s", channel_names[b]);
+		if (c->n == 1) {
+			out_printf(&o, ",%s", c->name);
 			continue;
 		}
-		for (int i = 0; i < n; i++)
-			out_printf(&o, ",%s_%s", channel_names[b], suffixes(b, n)[i]);
+		for (unsigned i = 0; i < c->n; i++)
+			out_printf(&o, ",%s_%s", c->name, dim_suffix[c->dim][i]);
 	}
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++)
 		out_printf(&o, ",%s", flag_names[b]);
@@ -306,8 +259,6 @@ size_t frame_csv_header(char *buf, size_t cap)
 size_t frame_to_csv(const struct pw_frame *f, char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0 };
-	double v[4];
-	int is_int;
 
 	if (cap)
 		buf[0] = 0;
@@ -315,17 +266,19 @@ size_t frame_to_csv(const struct pw_frame *f, char *buf, size_t cap)
 	    frame_feed_name(f->feed), frame_game_name(f->game),
 	    (unsigned long long)f->game_session);
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
-		int n = channel_values(f, b, v, &is_int);
-		int on = (f->present & (1ull << b)) != 0;
+		const struct frame_channel *c = &frame_channels[b];
+		int on = (f->present & c->bit) != 0;
 
-		for (int i = 0; i < n; i++) {
-			out_printf(&o, ",");
-			if (on && has_value(b, v[i]))
-				put_value(&o, b, v[i], is_int);
+		for (unsigned i = 0; i < c->n; i++) {
+			double v;
+
+			out_put(&o, ",", 1);
+			if (on && has_value(c, v = value(f, c, i)))
+				put_value(&o, c, v);
 		}
 	}
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
-		out_printf(&o, ",");
+		out_put(&o, ",", 1);
 		if (f->flags_known & (1u << b))
 			out_printf(&o, "%d", (f->flags >> b) & 1);
 	}

@@ -31,101 +31,236 @@
  * its value is meaningless (left zero). flags carries FRAME_FLAG_* bits and
  * flags_known says which of those bits the game reports at all.
  *
+ * The lists are written once, below, as X-macro tables that the rest of the
+ * tree expands: PW_FEEDS and PW_GAMES (ids, names, titles, which feed a game
+ * comes on), FRAME_CHANNELS (every channel: presence bit, member, C type,
+ * dimension, unit, guaranteed range, description; the JSON, CSV, merge and
+ * frame_channels[] dictionary come from it) and FRAME_FLAGS. Adding a channel
+ * is one line in FRAME_CHANNELS plus the struct member it describes.
+ *
  * Thread/process use: plain data; copy freely.
  */
 #ifndef PW_FRAME_H
 #define PW_FRAME_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/ids.h"
 
 #define FRAME_VERSION 1
 #define FRAME_SIZE 384
 
-enum pw_game {
-	PW_GAME_UNKNOWN = 0,
-	PW_GAME_AC,            /* assetto_corsa */
-	PW_GAME_ACC,           /* assetto_corsa_competizione */
-	PW_GAME_PCARS1,        /* project_cars_1 (also PC2/AMS2 in v1 mode) */
-	PW_GAME_PCARS2,        /* project_cars_2 (PC2, AMS2 "patch 5" v2 format) */
-	PW_GAME_FORZA_SLED,    /* forza_motorsport (Sled, FM7 or FM2023) */
-	PW_GAME_FM7,           /* forza_motorsport_7 (Dash 311 B) */
-	PW_GAME_FH,            /* forza_horizon (FH4/FH5, 324 B) */
-	PW_GAME_FM2023,        /* forza_motorsport_2023 (331 B) */
-	PW_GAME_F1_23,         /* f1_23 */
-	PW_GAME_F1_24,         /* f1_24 */
-	PW_GAME_F1_25,         /* f1_25 */
-	PW_GAME_COUNT
-};
+/*
+ * The games and feeds, each written once. A feed is one UDP protocol (one
+ * decoder, capture/dec_<feed>.c, and one line in capture/decoder.c); a game is
+ * what its frames, recordings and track models are labelled with. Ids are part
+ * of the frame layout (pw_frame.game, .feed): append, never renumber.
+ *   PW_FEEDS: X(ID, name)                 PW_FEED_<ID>, canonical name
+ *   PW_GAMES: X(ID, name, title, FEED)    PW_GAME_<ID>, canonical name (the
+ *             seed's Game enum serialized), human title, the feed it comes on
+ */
+#define PW_FEEDS(X)                                                                          \
+	X(NONE, "none")                                                                      \
+	X(KSUDP, "ksudp")   /* Assetto Corsa remote telemetry */                             \
+	X(PCARS, "pcars")   /* Project CARS 1/2, AMS2 */                                     \
+	X(ACC, "acc")       /* ACC broadcasting */                                           \
+	X(FORZA, "forza")   /* Forza Data Out */                                             \
+	X(F1, "f1")         /* F1 23/24/25 */
 
-enum pw_feed {
-	PW_FEED_NONE = 0,
-	PW_FEED_KSUDP,         /* Assetto Corsa remote telemetry */
-	PW_FEED_PCARS,         /* Project CARS 1/2, AMS2 */
-	PW_FEED_ACC,           /* ACC broadcasting */
-	PW_FEED_FORZA,         /* Forza Data Out */
-	PW_FEED_F1,            /* F1 23/24/25 */
-	PW_FEED_COUNT
-};
+#define PW_GAMES(X)                                                                          \
+	X(UNKNOWN, "unknown", "Unknown", NONE)                                               \
+	X(AC, "assetto_corsa", "Assetto Corsa", KSUDP)                                       \
+	X(ACC, "assetto_corsa_competizione", "Assetto Corsa Competizione", ACC)             \
+	/* PC1, and PC2/AMS2 in v1 mode */                                                   \
+	X(PCARS1, "project_cars_1", "Project CARS 1", PCARS)                                 \
+	/* PC2 and AMS2 in the v2 ("patch 5") format */                                      \
+	X(PCARS2, "project_cars_2", "Project CARS 2 / Automobilista 2", PCARS)               \
+	/* the Sled datagram (232 B) of FM7 or FM2023 */                                     \
+	X(FORZA_SLED, "forza_motorsport", "Forza Motorsport (Sled)", FORZA)                  \
+	X(FM7, "forza_motorsport_7", "Forza Motorsport 7", FORZA)        /* Dash, 311 B */  \
+	X(FH, "forza_horizon", "Forza Horizon 4/5", FORZA)               /* 324 B */        \
+	X(FM2023, "forza_motorsport_2023", "Forza Motorsport (2023)", FORZA) /* 331 B */    \
+	X(F1_23, "f1_23", "F1 23", F1)                                                       \
+	X(F1_24, "f1_24", "F1 24", F1)                                                       \
+	X(F1_25, "f1_25", "F1 25", F1)
+
+#define PW_X_FEED_ID(id, name) PW_FEED_##id,
+enum pw_feed { PW_FEEDS(PW_X_FEED_ID) PW_FEED_COUNT };
+#undef PW_X_FEED_ID
+
+#define PW_X_GAME_ID(id, name, title, feed) PW_GAME_##id,
+enum pw_game { PW_GAMES(PW_X_GAME_ID) PW_GAME_COUNT };
+#undef PW_X_GAME_ID
+
+/*
+ * The channel table: every channel of the frame, once. The frame's JSON and
+ * CSV (frame_to_json, frame_csv_header, frame_to_csv), the channel names, the
+ * feed merge (store/merge.c), the decoder fuzz checks and the frame_channels[]
+ * dictionary are generated from it. One line per channel, in presence-bit
+ * order (bit numbers are part of the frame layout: append, never reorder):
+ *
+ *   X(ID, field, type, dim, unit, lo, hi, flags, description)
+ *
+ *   ID      presence bit FRAME_P_<ID> = 1 << FRAME_CH_<ID>
+ *   field   the pw_frame member; its name is also the JSON key and the CSV
+ *           column (DESIGN §2: one word for all three)
+ *   type    C type of each value: F32 float, F64 double, I8 int8_t, U8 uint8_t,
+ *           U16 uint16_t, I32 int32_t (FRAME_T_<type>)
+ *   dim     FRAME_DIM_<dim>: SCALAR, XYZ [x,y,z], WHEELS [FL,FR,RL,RR],
+ *           SECTORS [s1,s2,s3]; a CSV row spreads an array over columns
+ *           name_x.., name_fl.., name_1..
+ *   unit    SI or display unit of each value, "" for a plain number
+ *   lo, hi  the range every decoder keeps a present value in (the decoder
+ *           fuzz targets check it); -INFINITY, INFINITY where none is promised
+ *   flags   FRAME_CF_*: NEG_NULL = a negative value means "not known yet"
+ *           (JSON null, empty CSV cell)
+ *   description  one line for the channel dictionary
+ *
+ * frame.c asserts at compile time that type and dim match the struct member.
+ */
+#define FRAME_CHANNELS(X)                                                                    \
+	X(GAME_TIME, game_time_s, F64, SCALAR, "s", -INFINITY, INFINITY, 0,                  \
+	  "the game's own clock")                                                            \
+	X(THROTTLE, throttle, F32, SCALAR, "", 0, 1, 0,                                      \
+	  "throttle pedal, 1 = fully pressed")                                               \
+	X(BRAKE, brake, F32, SCALAR, "", 0, 1, 0,                                            \
+	  "brake pedal, 1 = fully pressed")                                                  \
+	X(CLUTCH, clutch, F32, SCALAR, "", 0, 1, 0,                                          \
+	  "clutch pedal, 1 = fully pressed (disengaged)")                                    \
+	X(HANDBRAKE, handbrake, F32, SCALAR, "", 0, 1, 0,                                    \
+	  "handbrake lever, 1 = fully pulled")                                               \
+	X(STEER, steer, F32, SCALAR, "", -1, 1, 0,                                           \
+	  "steering input, -1 full left .. +1 full right")                                   \
+	X(STEER_DEG, steer_deg, F32, SCALAR, "deg", -INFINITY, INFINITY, 0,                  \
+	  "steering-wheel angle, + right")                                                   \
+	X(GEAR, gear, I8, SCALAR, "", -INFINITY, INFINITY, 0,                                \
+	  "gear: -1 reverse, 0 neutral, 1..n forward")                                       \
+	X(NUM_GEARS, num_gears, U8, SCALAR, "", -INFINITY, INFINITY, 0,                      \
+	  "number of forward gears")                                                         \
+	X(SPEED, speed_kmh, F32, SCALAR, "km/h", -INFINITY, INFINITY, 0,                     \
+	  "road speed")                                                                      \
+	X(RPM, rpm, F32, SCALAR, "1/min", -INFINITY, INFINITY, 0,                            \
+	  "engine speed")                                                                    \
+	X(MAX_RPM, max_rpm, F32, SCALAR, "1/min", -INFINITY, INFINITY, 0,                    \
+	  "highest engine speed (rev limit)")                                                \
+	X(POWER, power_w, F32, SCALAR, "W", -INFINITY, INFINITY, 0,                          \
+	  "engine power")                                                                    \
+	X(TORQUE, torque_nm, F32, SCALAR, "N*m", -INFINITY, INFINITY, 0,                     \
+	  "engine torque")                                                                   \
+	X(VEL, vel_ms, F32, XYZ, "m/s", -INFINITY, INFINITY, 0,                              \
+	  "velocity in the car frame: x to the right, y up, z forward")                      \
+	X(ACCEL_LAT, accel_lat_g, F32, SCALAR, "g", -INFINITY, INFINITY, 0,                  \
+	  "lateral acceleration, + toward the car's right (a right-hand turn)")              \
+	X(ACCEL_LON, accel_lon_g, F32, SCALAR, "g", -INFINITY, INFINITY, 0,                  \
+	  "longitudinal acceleration, + forward (accelerating)")                             \
+	X(ACCEL_VERT, accel_vert_g, F32, SCALAR, "g", -INFINITY, INFINITY, 0,                \
+	  "vertical acceleration, + up")                                                     \
+	X(POS, pos_m, F32, XYZ, "m", -INFINITY, INFINITY, 0,                                 \
+	  "world position, y up (games with a 2-D map: x, z; y = 0)")                        \
+	X(YAW, yaw_rad, F32, SCALAR, "rad", -INFINITY, INFINITY, 0,                          \
+	  "heading, as the game reports it")                                                 \
+	X(PITCH, pitch_rad, F32, SCALAR, "rad", -INFINITY, INFINITY, 0,                      \
+	  "pitch, as the game reports it")                                                   \
+	X(ROLL, roll_rad, F32, SCALAR, "rad", -INFINITY, INFINITY, 0,                        \
+	  "roll, as the game reports it")                                                    \
+	X(LAP, lap, U16, SCALAR, "", -INFINITY, INFINITY, 0,                                 \
+	  "laps completed")                                                                  \
+	X(LAP_TIME, lap_time_ms, I32, SCALAR, "ms", -INFINITY, INFINITY, 0,                  \
+	  "time of the current lap so far")                                                  \
+	X(LAST_LAP, last_lap_ms, I32, SCALAR, "ms", -INFINITY, INFINITY, 0,                  \
+	  "time of the last completed lap")                                                  \
+	X(BEST_LAP, best_lap_ms, I32, SCALAR, "ms", -INFINITY, INFINITY, 0,                  \
+	  "best lap time of the session")                                                    \
+	X(SECTOR_TIMES, sector_ms, I32, SECTORS, "ms", -INFINITY, INFINITY, FRAME_CF_NEG_NULL, \
+	  "split times of the current lap, null until reached")                              \
+	X(LAP_DIST, lap_dist_m, F32, SCALAR, "m", -INFINITY, INFINITY, 0,                    \
+	  "distance along the current lap")                                                  \
+	X(SPLINE, spline, F32, SCALAR, "", -INFINITY, INFINITY, 0,                           \
+	  "fraction of the lap done, 0..1")                                                  \
+	X(TRACK_LEN, track_len_m, F32, SCALAR, "m", -INFINITY, INFINITY, 0,                  \
+	  "length of the track")                                                             \
+	X(SECTOR, sector, U8, SCALAR, "", -INFINITY, INFINITY, 0,                            \
+	  "sector the car is in, 0-based")                                                   \
+	X(POSITION, position, U8, SCALAR, "", -INFINITY, INFINITY, 0,                        \
+	  "race position, 1 = leading")                                                      \
+	X(TYRE_TEMP, tyre_temp_c, F32, WHEELS, "degC", -INFINITY, INFINITY, 0,               \
+	  "tyre temperature")                                                                \
+	X(TYRE_PRESS, tyre_press_kpa, F32, WHEELS, "kPa", -INFINITY, INFINITY, 0,            \
+	  "tyre pressure")                                                                   \
+	X(BRAKE_TEMP, brake_temp_c, F32, WHEELS, "degC", -INFINITY, INFINITY, 0,             \
+	  "brake disc temperature")                                                          \
+	X(SLIP_RATIO, slip_ratio, F32, WHEELS, "", -INFINITY, INFINITY, 0,                   \
+	  "longitudinal tyre slip ratio")                                                    \
+	X(SLIP_ANGLE, slip_angle_rad, F32, WHEELS, "rad", -INFINITY, INFINITY, 0,            \
+	  "tyre slip angle")                                                                 \
+	X(WHEEL_SPEED, wheel_speed_rads, F32, WHEELS, "rad/s", -INFINITY, INFINITY, 0,       \
+	  "wheel rotation speed")                                                            \
+	X(SUSP_TRAVEL, susp_travel_m, F32, WHEELS, "m", -INFINITY, INFINITY, 0,              \
+	  "suspension travel")                                                               \
+	X(TYRE_LOAD, tyre_load_n, F32, WHEELS, "N", -INFINITY, INFINITY, 0,                  \
+	  "vertical load on the tyre")                                                       \
+	X(TYRE_WEAR, tyre_wear, F32, WHEELS, "", 0, 1, 0,                                    \
+	  "tyre condition, 1 = new")                                                         \
+	X(FUEL_L, fuel_l, F32, SCALAR, "l", -INFINITY, INFINITY, 0,                          \
+	  "fuel in the tank")                                                                \
+	X(FUEL_FRAC, fuel_frac, F32, SCALAR, "", 0, 1, 0,                                    \
+	  "fuel in the tank as a fraction of its capacity")                                  \
+	X(BOOST, boost_bar, F32, SCALAR, "bar", -INFINITY, INFINITY, 0,                      \
+	  "turbo boost pressure (gauge)")
+
+/* Channel numbers (= presence bit numbers) and FRAME_P_COUNT, the number of channels. */
+#define FRAME_X_CH(id, ...) FRAME_CH_##id,
+enum frame_channel_id { FRAME_CHANNELS(FRAME_X_CH) FRAME_P_COUNT };
+#undef FRAME_X_CH
 
 /* Presence bits: one per channel (arrays count as one channel). */
-enum frame_presence {
-	FRAME_P_GAME_TIME     = 1ull << 0,
-	FRAME_P_THROTTLE      = 1ull << 1,
-	FRAME_P_BRAKE         = 1ull << 2,
-	FRAME_P_CLUTCH        = 1ull << 3,
-	FRAME_P_HANDBRAKE     = 1ull << 4,
-	FRAME_P_STEER         = 1ull << 5,
-	FRAME_P_STEER_DEG     = 1ull << 6,
-	FRAME_P_GEAR          = 1ull << 7,
-	FRAME_P_NUM_GEARS     = 1ull << 8,
-	FRAME_P_SPEED         = 1ull << 9,
-	FRAME_P_RPM           = 1ull << 10,
-	FRAME_P_MAX_RPM       = 1ull << 11,
-	FRAME_P_POWER         = 1ull << 12,
-	FRAME_P_TORQUE        = 1ull << 13,
-	FRAME_P_VEL           = 1ull << 14,
-	FRAME_P_ACCEL_LAT     = 1ull << 15,
-	FRAME_P_ACCEL_LON     = 1ull << 16,
-	FRAME_P_ACCEL_VERT    = 1ull << 17,
-	FRAME_P_POS           = 1ull << 18,
-	FRAME_P_YAW           = 1ull << 19,
-	FRAME_P_PITCH         = 1ull << 20,
-	FRAME_P_ROLL          = 1ull << 21,
-	FRAME_P_LAP           = 1ull << 22,
-	FRAME_P_LAP_TIME      = 1ull << 23,
-	FRAME_P_LAST_LAP      = 1ull << 24,
-	FRAME_P_BEST_LAP      = 1ull << 25,
-	FRAME_P_SECTOR_TIMES  = 1ull << 26,
-	FRAME_P_LAP_DIST      = 1ull << 27,
-	FRAME_P_SPLINE        = 1ull << 28,
-	FRAME_P_TRACK_LEN     = 1ull << 29,
-	FRAME_P_SECTOR        = 1ull << 30,
-	FRAME_P_POSITION      = 1ull << 31,
-	FRAME_P_TYRE_TEMP     = 1ull << 32,
-	FRAME_P_TYRE_PRESS    = 1ull << 33,
-	FRAME_P_BRAKE_TEMP    = 1ull << 34,
-	FRAME_P_SLIP_RATIO    = 1ull << 35,
-	FRAME_P_SLIP_ANGLE    = 1ull << 36,
-	FRAME_P_WHEEL_SPEED   = 1ull << 37,
-	FRAME_P_SUSP_TRAVEL   = 1ull << 38,
-	FRAME_P_TYRE_LOAD     = 1ull << 39,
-	FRAME_P_TYRE_WEAR     = 1ull << 40,
-	FRAME_P_FUEL_L        = 1ull << 41,
-	FRAME_P_FUEL_FRAC     = 1ull << 42,
-	FRAME_P_BOOST         = 1ull << 43,
-};
-#define FRAME_P_COUNT 44
+#define FRAME_X_P(id, ...) FRAME_P_##id = 1ull << FRAME_CH_##id,
+enum frame_presence { FRAME_CHANNELS(FRAME_X_P) };
+#undef FRAME_X_P
+#define FRAME_P_ALL ((1ull << FRAME_P_COUNT) - 1)
 
-enum frame_flag {
-	FRAME_FLAG_IN_PIT      = 1u << 0,
-	FRAME_FLAG_LAP_INVALID = 1u << 1,
-	FRAME_FLAG_ABS         = 1u << 2,   /* ABS acting now */
-	FRAME_FLAG_TC          = 1u << 3,   /* traction control acting now */
-	FRAME_FLAG_LIMITER     = 1u << 4,   /* rev/pit limiter on */
-	FRAME_FLAG_PAUSED      = 1u << 5,   /* game paused, menus or replay */
+enum frame_type { FRAME_T_F32, FRAME_T_F64, FRAME_T_I8, FRAME_T_U8, FRAME_T_U16, FRAME_T_I32 };
+enum frame_dim { FRAME_DIM_SCALAR, FRAME_DIM_XYZ, FRAME_DIM_WHEELS, FRAME_DIM_SECTORS };
+enum frame_channel_flag {
+	FRAME_CF_NEG_NULL = 1u << 0,    /* a negative value means "not known yet" */
 };
-#define FRAME_FLAG_COUNT 6
+
+/* One entry of frame_channels[], generated from FRAME_CHANNELS. */
+struct frame_channel {
+	const char *name;          /* JSON key, CSV column and struct member */
+	const char *unit;          /* "km/h"; "" for a plain number */
+	const char *description;
+	double lo, hi;             /* guaranteed range of a present value (see above) */
+	uint64_t bit;              /* FRAME_P_* */
+	uint16_t off;              /* offsetof(struct pw_frame, member) */
+	uint8_t size;              /* sizeof the member: n values */
+	uint8_t n;                 /* values: 1, 3 or 4 */
+	uint8_t name_len;          /* strlen(name) */
+	uint8_t type;              /* enum frame_type */
+	uint8_t dim;               /* enum frame_dim */
+	uint8_t flags;             /* FRAME_CF_* */
+};
+
+/*
+ * Frame flags, once: X(ID, name, description). FRAME_FLAG_<ID> is a bit of
+ * pw_frame.flags and .flags_known; name is its JSON key and CSV column.
+ */
+#define FRAME_FLAGS(X)                                                                       \
+	X(IN_PIT, "in_pit", "in the pit lane or the garage")                                 \
+	X(LAP_INVALID, "lap_invalid", "the current lap will not count")                      \
+	X(ABS, "abs", "ABS acting now")                                                      \
+	X(TC, "tc", "traction control acting now")                                           \
+	X(LIMITER, "limiter", "rev or pit limiter on")                                       \
+	X(PAUSED, "paused", "game paused, in menus or in a replay")
+
+#define FRAME_X_FLAG_NO(id, ...) FRAME_FLAG_NO_##id,
+enum frame_flag_no { FRAME_FLAGS(FRAME_X_FLAG_NO) FRAME_FLAG_COUNT };
+#undef FRAME_X_FLAG_NO
+#define FRAME_X_FLAG(id, ...) FRAME_FLAG_##id = 1u << FRAME_FLAG_NO_##id,
+enum frame_flag { FRAME_FLAGS(FRAME_X_FLAG) };
+#undef FRAME_X_FLAG
 
 struct pw_frame {
 	/* identity */
@@ -196,7 +331,7 @@ _Static_assert(offsetof(struct pw_frame, reserved) == 340, "tail");
 /* Slow-changing feed metadata (segment metadata block, decoder output). */
 #define META_STR 64
 struct pw_meta {
-	char game[32];             /* game id, e.g. "assetto_corsa" */
+	char game[IDS_GAME_MAX + 1]; /* game name, e.g. "assetto_corsa" */
 	char car[META_STR];
 	char car_class[META_STR];
 	char track[META_STR];
@@ -224,9 +359,17 @@ unsigned frame_game_id(const char *name);
 unsigned frame_feed_id(const char *name);
 /* Human game title ("Assetto Corsa"). */
 const char *frame_game_title(unsigned game);
-/* Canonical channel name of presence bit i (0..FRAME_P_COUNT-1). */
+/* The feed a game comes on (PW_FEED_NONE for unknown or out-of-range ids). */
+unsigned frame_game_feed(unsigned game);
+/* Canonical channel name of presence bit i (0..FRAME_P_COUNT-1); NULL out of range. */
 const char *frame_channel_name(unsigned bit);
 const char *frame_flag_name(unsigned bit);
+
+/* The channel dictionary, indexed by presence bit number (static, read-only). */
+extern const struct frame_channel frame_channels[FRAME_P_COUNT];
+/* Value i (0..n-1) of channel bit in f, whatever its C type; NAN out of range.
+ * Does not look at the presence bit. */
+double frame_channel_value(const struct pw_frame *f, unsigned bit, unsigned i);
 
 /* Operations */
 /*

@@ -62,6 +62,7 @@
 
 #include "common/blockcodec.h"
 #include "common/frame.h"
+#include "common/ids.h"
 
 #define FRAMEFILE_MAGIC "PWFRAMES"
 #define FRAMEFILE_FORMAT_VERSION 1
@@ -69,7 +70,7 @@
 #define FRAMEFILE_BLOCK_HEADER_SIZE 32
 #define FRAMEFILE_BLOCK_FRAMES 1024      /* the writer writes a block at this many */
 #define FRAMEFILE_BLOCK_MAX_FRAMES 4096  /* readers reject bigger blocks */
-#define FRAMEFILE_FEED_MAX 31            /* bytes, without the NUL */
+#define FRAMEFILE_FEED_MAX IDS_FEED_MAX  /* bytes, without the NUL */
 #define FRAMEFILE_RUN_ID_MAX 64
 
 enum framefile_tail {

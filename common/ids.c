@@ -41,7 +41,7 @@ int ids_name_valid(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > 64 || s[0] == '.')
+	if (n == 0 || n > IDS_NAME_MAX || s[0] == '.')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];

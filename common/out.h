@@ -16,5 +16,7 @@ struct out {
 
 /* Append as printf would; never writes beyond cap. */
 void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append the n bytes at s (no NUL needed), as out_printf("%.*s") would, without formatting. */
+void out_put(struct out *o, const char *s, size_t n);
 
 #endif

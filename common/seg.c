@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/ids.h"
 #include "common/seg.h"
 
 struct seg {
@@ -47,11 +48,11 @@ static uint64_t align64(uint64_t v)
 	return (v + 63) & ~63ull;
 }
 
-static int valid_part(const char *s)
+static int valid_part(const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > 40)
+	if (n == 0 || n > max)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -64,7 +65,7 @@ static int valid_part(const char *s)
 
 int seg_name(char *buf, size_t cap, const char *instance, const char *feed)
 {
-	if (!valid_part(instance) || !valid_part(feed))
+	if (!valid_part(instance, IDS_INSTANCE_MAX) || !valid_part(feed, IDS_FEED_MAX))
 		return -EINVAL;
 	if ((size_t)snprintf(buf, cap, "/pitwall.%s.%s", instance, feed) >= cap)
 		return -ENAMETOOLONG;

@@ -20,29 +20,17 @@
 
 #include "store/merge.h"
 
-#define FIELD(name) { offsetof(struct pw_frame, name), sizeof(((struct pw_frame *)0)->name) }
-
-/* Bytes of each channel, indexed by presence bit number (FRAME_P_* order). */
+/* Bytes of each channel, indexed by presence bit number (generated from the channel table). */
+#define X_CHAN(id, field, ...)                                                                 \
+	[FRAME_CH_##id] = { offsetof(struct pw_frame, field),                                  \
+			    sizeof(((struct pw_frame *)0)->field) },
 static const struct {
 	uint16_t off, len;
-} chan[] = {
-	FIELD(game_time_s),  FIELD(throttle),    FIELD(brake),       FIELD(clutch),
-	FIELD(handbrake),    FIELD(steer),       FIELD(steer_deg),   FIELD(gear),
-	FIELD(num_gears),    FIELD(speed_kmh),   FIELD(rpm),         FIELD(max_rpm),
-	FIELD(power_w),      FIELD(torque_nm),   FIELD(vel_ms),      FIELD(accel_lat_g),
-	FIELD(accel_lon_g),  FIELD(accel_vert_g), FIELD(pos_m),      FIELD(yaw_rad),
-	FIELD(pitch_rad),    FIELD(roll_rad),    FIELD(lap),         FIELD(lap_time_ms),
-	FIELD(last_lap_ms),  FIELD(best_lap_ms), FIELD(sector_ms),   FIELD(lap_dist_m),
-	FIELD(spline),       FIELD(track_len_m), FIELD(sector),      FIELD(position),
-	FIELD(tyre_temp_c),  FIELD(tyre_press_kpa), FIELD(brake_temp_c), FIELD(slip_ratio),
-	FIELD(slip_angle_rad), FIELD(wheel_speed_rads), FIELD(susp_travel_m), FIELD(tyre_load_n),
-	FIELD(tyre_wear),    FIELD(fuel_l),      FIELD(fuel_frac),   FIELD(boost_bar),
-};
-_Static_assert(sizeof chan / sizeof chan[0] == FRAME_P_COUNT, "one entry per presence bit");
+} chan[FRAME_P_COUNT] = { FRAME_CHANNELS(X_CHAN) };
+#undef X_CHAN
+
 _Static_assert((MERGE_QUEUE_MAX & (MERGE_QUEUE_MAX - 1)) == 0, "queue size is a power of two");
 _Static_assert((MERGE_QUEUE_MIN & (MERGE_QUEUE_MIN - 1)) == 0, "queue size is a power of two");
-
-#define CHANNELS_ALL ((1ull << FRAME_P_COUNT) - 1)
 
 enum slot_state {
 	SLOT_TIMELINE = 1,     /* became an output frame (counted when emitted) */
@@ -343,7 +331,7 @@ static uint64_t nearest(const struct merge *m, struct source *q, int64_t t)
 /* Give out every channel and flag of c that it lacks (rule 3). */
 static bool fill(struct pw_frame *out, const struct pw_frame *c)
 {
-	uint64_t add = c->present & ~out->present & CHANNELS_ALL;
+	uint64_t add = c->present & ~out->present & FRAME_P_ALL;
 	uint16_t known = (uint16_t)(c->flags_known & ~out->flags_known);
 
 	for (uint64_t b = add; b; b &= b - 1) {

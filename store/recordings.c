@@ -46,7 +46,6 @@
 #define REC_MAX_FEEDS 32               /* feeds per recording */
 #define REC_NAME_MAX 256
 #define REC_NOTES_MAX 2048
-#define REC_GAME_MAX 32
 #define REC_REASON_MAX 32
 #define REC_PACKETS_PER_TICK 10000     /* per feed and loop turn: commands stay responsive */
 #define REC_SYNC_NS NS_PER_S
@@ -55,7 +54,7 @@
 #define PCAP_MAX_UDP 65507             /* largest UDP payload over IPv4 */
 
 struct rec_feed {
-	char name[32];
+	char name[IDS_FEED_MAX + 1];
 	int fd;                            /* -1 when closed */
 	int has_file;                      /* <feed>.pcap exists and is listed */
 	int new_file;                      /* its directory entry is not durable yet */
@@ -74,7 +73,7 @@ struct rec_feed {
 
 struct recording {
 	char id[ID_LEN + 1];
-	char name[REC_NAME_MAX], game[REC_GAME_MAX], track[META_STR], car[META_STR];
+	char name[REC_NAME_MAX], game[IDS_GAME_MAX + 1], track[META_STR], car[META_STR];
 	char notes[REC_NOTES_MAX];
 	int use_case;                      /* -1: not given */
 	int active;
@@ -86,7 +85,7 @@ struct recording {
 };
 
 struct recordings {
-	char root[PATH_MAX];               /* absolute data/recordings */
+	char root[IDS_DIR_MAX];            /* absolute data/recordings */
 	struct recording **v;              /* oldest first */
 	int n;
 	struct recording *active;
@@ -110,7 +109,7 @@ static int rec_path(const struct recordings *rs, const struct recording *r, cons
 static int pcap_path(const struct recordings *rs, const struct recording *r, const char *feed,
 		     char *buf, size_t cap)
 {
-	char file[64];
+	char file[IDS_FEED_MAX + sizeof ".pcap"];
 
 	snprintf(file, sizeof file, "%s.pcap", feed);
 	return rec_path(rs, r, file, buf, cap);
@@ -220,7 +219,7 @@ static uint64_t feed_lost(const struct rec_feed *rf, int on_disk)
 static json_t *feed_json(const struct rec_feed *rf, int on_disk)
 {
 	uint64_t packets = rf->packets, bytes = rf->bytes;
-	char file[64];
+	char file[IDS_FEED_MAX + sizeof ".pcap"];
 
 	if (on_disk) {
 		packets = rf->resume ? rf->resume_packets : rf->synced_packets;
@@ -277,7 +276,7 @@ static json_t *manifest_json(const struct recording *r, int on_disk)
 /* Atomically replace the manifest; r->dirty stays set until it worked. */
 static int manifest_save(struct recordings *rs, struct recording *r)
 {
-	char path[PATH_MAX + 64], *text;
+	char path[IDS_PATH_MAX], *text;
 	json_t *o = manifest_json(r, 1);
 	int rc;
 
@@ -324,7 +323,7 @@ static int feed_from_json(struct recording *r, json_t *o)
 {
 	const char *name = json_string_value(json_object_get(o, "feed"));
 	json_t *file = json_object_get(o, "file");
-	char want[64];
+	char want[IDS_FEED_MAX + sizeof ".pcap"];
 	struct rec_feed *rf;
 
 	if (!name || !ids_name_valid(name) || rec_feed_find(r, name))
@@ -503,7 +502,7 @@ static int truncate_durably(int fd, uint64_t len)
 /* Open a resumed recording's file and cut a torn tail (or a broken header). */
 static int reopen_file(struct recordings *rs, struct recording *r, struct rec_feed *rf)
 {
-	char path[PATH_MAX + 64];
+	char path[IDS_PATH_MAX];
 	uint8_t hdr[PCAP_FILE_HEADER_LEN];
 	uint64_t size, valid, n;
 	int64_t last_t;
@@ -540,7 +539,7 @@ static int reopen_file(struct recordings *rs, struct recording *r, struct rec_fe
 
 static int file_create(struct recordings *rs, struct recording *r, struct rec_feed *rf)
 {
-	char path[PATH_MAX + 64];
+	char path[IDS_PATH_MAX];
 	uint8_t hdr[PCAP_FILE_HEADER_LEN];
 	int rc;
 
@@ -563,7 +562,7 @@ static int file_create(struct recordings *rs, struct recording *r, struct rec_fe
 /* Back to the last durable state after a failed write or sync. */
 static void rollback(struct recordings *rs, struct recording *r, struct rec_feed *rf)
 {
-	char path[PATH_MAX + 64];
+	char path[IDS_PATH_MAX];
 
 	if (rf->fd < 0 || (rf->bytes == rf->synced_bytes && !rf->new_file))
 		return;
@@ -592,7 +591,7 @@ static void rollback_all(struct recordings *rs, struct recording *r)
  * (counts and resume points) moves up to the current one. */
 static int sync_files(struct recordings *rs, struct recording *r)
 {
-	char dir[PATH_MAX];
+	char dir[IDS_PATH_MAX];
 	int new_entries = 0, rc;
 
 	for (int i = 0; i < r->nfeeds; i++) {
@@ -900,7 +899,7 @@ static void record_tick(struct store *st, struct recording *r)
 /* A recording that was active when the store stopped: reopen its files. */
 static void resume_files(struct recordings *rs, struct recording *r)
 {
-	char dir[PATH_MAX];
+	char dir[IDS_PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 
@@ -908,7 +907,7 @@ static void resume_files(struct recordings *rs, struct recording *r)
 		/* a file created after the last manifest write is not listed: adopt it */
 		while ((e = readdir(d))) {
 			size_t n = strlen(e->d_name);
-			char feed[64];
+			char feed[IDS_FEED_MAX + 1];
 			struct rec_feed *rf;
 
 			if (n <= 5 || n - 5 >= sizeof feed || strcmp(e->d_name + n - 5, ".pcap") != 0)
@@ -948,7 +947,7 @@ static void resume_files(struct recordings *rs, struct recording *r)
 
 static struct recording *load_one(struct recordings *rs, const char *id)
 {
-	char path[PATH_MAX + 64], why[256] = "", *buf = NULL;
+	char path[IDS_PATH_MAX], why[256] = "", *buf = NULL;
 	struct recording *r = NULL;
 	json_error_t jerr;
 	json_t *o;
@@ -1057,7 +1056,7 @@ static uint32_t listen_ip(const struct store *st)
 int recordings_init(struct store *st)
 {
 	struct recordings *rs = calloc(1, sizeof *rs);
-	char dir[PATH_MAX];
+	char dir[IDS_PATH_MAX];
 	int rc;
 
 	if (!rs || !(rs->wbuf = malloc(REC_WBUF))) {
@@ -1163,7 +1162,7 @@ static int start_args(json_t *args, struct start_args *a, struct cmd_err *err)
 
 	if (only_keys(args, keys, err) < 0 ||
 	    opt_str(args, "name", REC_NAME_MAX - 1, &a->name, err) < 0 ||
-	    opt_str(args, "game", REC_GAME_MAX - 1, &a->game, err) < 0 ||
+	    opt_str(args, "game", IDS_GAME_MAX, &a->game, err) < 0 ||
 	    opt_str(args, "track", META_STR - 1, &a->track, err) < 0 ||
 	    opt_str(args, "car", META_STR - 1, &a->car, err) < 0 ||
 	    opt_str(args, "use_case", 31, &a->use_case, err) < 0 ||
@@ -1229,7 +1228,7 @@ static json_t *h_start(struct store *st, json_t *args, struct cmd_err *err)
 	struct recordings *rs = st->rec;
 	struct start_args a;
 	struct recording *r;
-	char dir[PATH_MAX] = "";
+	char dir[IDS_PATH_MAX] = "";
 	int rc;
 
 	if (start_args(args, &a, err) < 0)
@@ -1309,7 +1308,7 @@ static json_t *h_delete(struct store *st, json_t *args, struct cmd_err *err)
 {
 	static const char *const keys[] = { "id", NULL };
 	struct recording *r;
-	char dir[PATH_MAX];
+	char dir[IDS_PATH_MAX];
 	json_t *ev;
 	int rc;
 
@@ -1334,10 +1333,10 @@ static json_t *h_data(struct store *st, json_t *args, struct cmd_err *err)
 	struct recording *r;
 	struct rec_feed *rf;
 	const char *feed;
-	char path[PATH_MAX + 64];
+	char path[IDS_PATH_MAX];
 
 	if (only_keys(args, keys, err) < 0 || !(r = need_recording(st, args, err)) ||
-	    opt_str(args, "feed", 64, &feed, err) < 0)
+	    opt_str(args, "feed", IDS_NAME_MAX, &feed, err) < 0)
 		return NULL;
 	if (!ids_name_valid(feed))
 		return fail(err, MSG_E_BAD_REQUEST, "\"feed\" must be a feed name");

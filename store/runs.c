@@ -42,7 +42,7 @@ struct run_live {
 	char run_id[ID_LEN + 1];
 	struct framefile_writer *w;
 	int nsrc;                            /* 1 + merge feeds */
-	char src[MERGE_SOURCES_MAX][32];
+	char src[MERGE_SOURCES_MAX][IDS_FEED_MAX + 1];
 	struct seg_cursor cur[MERGE_SOURCES_MAX];
 	struct merge *mg;
 	struct laps *laps;
@@ -443,7 +443,7 @@ static void stop_on_load(struct store *st, struct session *s, struct run *r, con
 
 static void resume_one(struct store *st, struct session *s, struct run *r)
 {
-	char path[4400];
+	char path[IDS_PATH_MAX];
 	struct framefile_info info;
 	struct framefile_writer *w = NULL;
 	struct run_live *l;
@@ -580,12 +580,12 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 	struct run_live *l;
 	struct seg *seg;
 	json_t *merge = NULL, *res;
-	char path[4400], dir[4400];
+	char path[IDS_PATH_MAX], dir[IDS_PATH_MAX];
 	struct framefile_hdr h = { .codec = BLOCKCODEC_PACK };
 	int rc;
 
 	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "session_id", err)) ||
-	    opt_str(args, "feed_name", 31, &feed, err) < 0 ||
+	    opt_str(args, "feed_name", IDS_FEED_MAX, &feed, err) < 0 ||
 	    opt_str(args, "label", STORE_LABEL_MAX - 1, &label, err) < 0)
 		return NULL;
 	if (!*feed || !feed_find(st, feed))
@@ -690,7 +690,7 @@ static json_t *h_run_delete(struct store *st, json_t *args, struct cmd_err *err)
 	static const char *const keys[] = { "session_id", "run_id", NULL };
 	struct session *s;
 	struct run *r;
-	char path[4400], id[ID_LEN + 1];
+	char path[IDS_PATH_MAX], id[ID_LEN + 1];
 	json_t *res;
 	int idx, rc;
 
@@ -721,7 +721,7 @@ static json_t *h_run_get(struct store *st, json_t *args, struct cmd_err *err)
 	static const char *const keys[] = { "session_id", "run_id", NULL };
 	struct session *s;
 	struct run *r;
-	char path[4400];
+	char path[IDS_PATH_MAX];
 	json_t *o;
 
 	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "session_id", err)) ||

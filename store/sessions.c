@@ -250,7 +250,7 @@ int sessions_load(struct store *st)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((e = readdir(d))) {
-		char path[4400], id[ID_LEN + 1], *buf = NULL, why[128] = "";
+		char path[IDS_PATH_MAX], id[ID_LEN + 1], *buf = NULL, why[128] = "";
 		size_t n = strlen(e->d_name), len;
 		json_error_t jerr;
 		json_t *o;
@@ -340,7 +340,7 @@ int session_save(struct store *st, struct session *s)
 
 int session_write(struct store *st, struct session *s)
 {
-	char path[4400];
+	char path[IDS_PATH_MAX];
 	json_t *o = session_file_json(s);
 	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	int rc;
@@ -358,7 +358,7 @@ int session_write(struct store *st, struct session *s)
 
 int session_delete(struct store *st, struct session *s)
 {
-	char path[4400];
+	char path[IDS_PATH_MAX];
 	int rc;
 
 	snprintf(path, sizeof path, "%s/%s.json", st->sessions_dir, s->id);

@@ -34,7 +34,7 @@ enum use_case { UC_SHIFT_POINTS = 0, UC_CAR_GRIP, UC_TRACK_MAPPING, UC_GENERAL, 
 struct run {
 	char id[ID_LEN + 1];
 	char label[STORE_LABEL_MAX];
-	char feed[32];
+	char feed[IDS_FEED_MAX + 1];
 	json_t *merge_feeds;           /* array of feed names (owned) */
 	int recording;                 /* status: recording | stopped */
 	uint64_t start_marker;
@@ -44,7 +44,8 @@ struct run {
 	uint64_t frames_lost;
 	int64_t started_ns, stopped_ns;
 	char stop_reason[64];          /* "" | "stopped" | "disk_full" | "io_error" | "ring_lapped_while_down" */
-	char game[32], track[64];      /* from the feed's metadata while recording ("" = unknown) */
+	/* from the feed's metadata while recording ("" = unknown) */
+	char game[IDS_GAME_MAX + 1], track[META_STR];
 	json_t *laps;                  /* array of lap objects (owned) */
 };
 
@@ -55,14 +56,14 @@ struct session {
 	int completed;
 	int64_t created_ns, completed_ns;
 	char recording_id[ID_LEN + 1]; /* "" = null */
-	char car_name[64];             /* "" = null */
+	char car_name[META_STR];       /* "" = null */
 	json_t *analysis;              /* owned; NULL = null */
 	int nruns;
 	struct run runs[STORE_MAX_RUNS];
 };
 
 struct feed {
-	char name[32];
+	char name[IDS_FEED_MAX + 1];
 	struct seg *seg;               /* NULL until a pw-capture created it */
 	struct seg_cursor cur;         /* live position: frame.<feed> and lap.<feed> */
 	int status;                    /* enum seg_status last published, -1 = none yet */
@@ -79,11 +80,11 @@ struct jobs;                           /* jobs.c */
 
 struct store {
 	struct config cfg;
-	char data_dir[4096];
+	char data_dir[IDS_DIR_MAX];
 	void *zctx;
 	void *router;                  /* commands */
 	void *pub;                     /* our publisher into the bus */
-	char sessions_dir[4096];
+	char sessions_dir[IDS_DIR_MAX];
 	struct session **sessions;     /* index by position; NULL holes compacted */
 	int nsessions, cap_sessions;
 	uint64_t cmds, cmd_errors;

@@ -33,7 +33,6 @@
 #define SKIDPAD_HOLD_S 5.0
 #define SKIDPAD_EASE_MS2 3.0
 
-#define ALL_CHANNELS ((1ull << FRAME_P_COUNT) - 1)
 #define FLAGS_KNOWN (FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_ABS | FRAME_FLAG_TC | \
 		     FRAME_FLAG_LIMITER | FRAME_FLAG_PAUSED)
 
@@ -629,7 +628,7 @@ void driver_frame(struct driver *d, struct pw_frame *f)
 {
 	memset(f, 0, sizeof *f);
 	f->version = FRAME_VERSION;
-	f->present = ALL_CHANNELS;
+	f->present = FRAME_P_ALL;
 	f->game_session = driver_session(d);
 	f->game_time_s = d->step * DT_S;
 	frame_motion(d, f);

@@ -159,7 +159,7 @@ static void encode_acc(struct enc_state *es, const struct pw_frame *f, const str
 	es->tick++;
 }
 
-const struct encoder enc_acc = { "acc", "broadcast", encode_acc };
+const struct encoder enc_acc = { "acc", "broadcast", encode_acc, PW_GAME_ACC };
 
 /* ---- server side ---- */
 

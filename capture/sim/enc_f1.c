@@ -23,62 +23,11 @@
 #include "capture/f1.h"
 #include "capture/sim/encoder.h"
 
-#define F1_HDR 29
-#define F1_CARS 22
-#define F1_MAX_PACKET 1460
+#define F1_MAX_PACKET 1460             /* the largest size in f1_layouts (History) */
 #define F1_SESSION_EVERY 30
 #define F1_PARTICIPANTS_EVERY 300
 #define F1_FUEL_CAPACITY_KG 110.0f
-#define F1_PSI_KPA 6.894757f
-
-enum f1_packet_id {
-	F1_MOTION = 0,
-	F1_SESSION = 1,
-	F1_LAP = 2,
-	F1_PARTICIPANTS = 4,
-	F1_TELEMETRY = 6,
-	F1_STATUS = 7,
-	F1_DAMAGE = 10,
-	F1_HISTORY = 11,
-};
-
-struct f1_year {
-	uint16_t format;
-	uint8_t game_year;
-	uint16_t session_size, lap_size, participants_size, damage_size;
-	uint8_t lap_rec, lap_dist_off, part_rec, name_len, damage_rec;
-	uint8_t race_type;                /* first race session type; +3 = time trial */
-	const char *const *teams;         /* ids 0..9 */
-};
-
 #define F1_TEAM_GENERIC 41
-
-static const struct f1_year f1_2023 = {
-	.format = 2023, .game_year = 23, .session_size = 644, .lap_size = 1131,
-	.participants_size = 1306, .damage_size = 953, .lap_rec = 50, .lap_dist_off = 18,
-	.part_rec = 58, .name_len = 48, .damage_rec = 42, .race_type = 10,
-	.teams = f1_teams_2023,
-};
-static const struct f1_year f1_2024 = {
-	.format = 2024, .game_year = 24, .session_size = 753, .lap_size = 1285,
-	.participants_size = 1350, .damage_size = 953, .lap_rec = 57, .lap_dist_off = 20,
-	.part_rec = 60, .name_len = 48, .damage_rec = 42, .race_type = 15,
-	.teams = f1_teams_2024,
-};
-static const struct f1_year f1_2025 = {
-	.format = 2025, .game_year = 25, .session_size = 753, .lap_size = 1285,
-	.participants_size = 1284, .damage_size = 1041, .lap_rec = 57, .lap_dist_off = 20,
-	.part_rec = 57, .name_len = 32, .damage_rec = 46, .race_type = 15,
-	.teams = f1_teams_2025,
-};
-
-#define F1_MOTION_SIZE 1349
-#define F1_TELEMETRY_SIZE 1352
-#define F1_STATUS_SIZE 1239
-#define F1_HISTORY_SIZE 1460
-
-/* frame wheel (FL FR RL RR) -> F1 array index (RL RR FL FR) */
-static const uint8_t f1_wheel[4] = { 2, 3, 0, 1 };
 
 struct f1_packet {
 	uint8_t b[F1_MAX_PACKET];
@@ -100,22 +49,22 @@ static uint16_t f1_u16(float v)
 	return v <= 0.0f || v != v ? 0 : v >= 65535.0f ? 65535 : (uint16_t)lrintf(v);
 }
 
-static void f1_begin(struct f1_packet *p, const struct f1_year *y, unsigned id, size_t len,
+static void f1_begin(struct f1_packet *p, const struct f1_layout *y, unsigned id, size_t len,
 		     const struct enc_state *es, const struct pw_frame *f)
 {
 	memset(p->b, 0, len);
 	p->len = len;
-	wr_u16(p->b, len, 0, y->format);
-	wr_u8(p->b, len, 2, y->game_year);
-	wr_u8(p->b, len, 3, 1);             /* game version 1.00 */
-	wr_u8(p->b, len, 5, 1);             /* packet version */
-	wr_u8(p->b, len, 6, (uint8_t)id);
-	wr_u64(p->b, len, 7, f->game_session);
-	wr_f32(p->b, len, 15, (float)f->game_time_s);
-	wr_u32(p->b, len, 19, (uint32_t)es->tick);
-	wr_u32(p->b, len, 23, (uint32_t)es->tick);
-	wr_u8(p->b, len, 27, 0);            /* player = car 0 */
-	wr_u8(p->b, len, 28, 255);          /* no second player */
+	wr_u16(p->b, len, F1_HDR_FORMAT, y->format);
+	wr_u8(p->b, len, F1_HDR_GAME_YEAR, y->game_year);
+	wr_u8(p->b, len, F1_HDR_MAJOR, 1);             /* game version 1.00 */
+	wr_u8(p->b, len, F1_HDR_VERSION, 1);           /* packet version */
+	wr_u8(p->b, len, F1_HDR_PACKET_ID, (uint8_t)id);
+	wr_u64(p->b, len, F1_HDR_SESSION_UID, f->game_session);
+	wr_f32(p->b, len, F1_HDR_SESSION_TIME, (float)f->game_time_s);
+	wr_u32(p->b, len, F1_HDR_FRAME, (uint32_t)es->tick);
+	wr_u32(p->b, len, F1_HDR_OVERALL_FRAME, (uint32_t)es->tick);
+	wr_u8(p->b, len, F1_HDR_PLAYER, 0);            /* player = car 0 */
+	wr_u8(p->b, len, F1_HDR_SECOND_PLAYER, 255);   /* no second player */
 }
 
 static void f1_send(const struct f1_packet *p, enc_emit_fn emit, void *ctx)
@@ -134,7 +83,7 @@ static int f1_track_id(const struct pw_meta *m)
 	return -1;
 }
 
-static unsigned f1_team_id(const struct f1_year *y, const struct pw_meta *m)
+static unsigned f1_team_id(const struct f1_layout *y, const struct pw_meta *m)
 {
 	for (unsigned i = 0; i < 10; i++)
 		if (y->teams[i] && META_IS(m->car, y->teams[i]))
@@ -142,16 +91,16 @@ static unsigned f1_team_id(const struct f1_year *y, const struct pw_meta *m)
 	return F1_TEAM_GENERIC;
 }
 
-static unsigned f1_session_type(const struct f1_year *y, const struct pw_meta *m)
+static unsigned f1_session_type(const struct f1_layout *y, const struct pw_meta *m)
 {
 	if (META_IS(m->session_type, "practice"))
 		return 1;
 	if (META_IS(m->session_type, "qualifying"))
 		return 5;
 	if (META_IS(m->session_type, "race"))
-		return y->race_type;
+		return y->race_first;
 	if (META_IS(m->session_type, "time_trial"))
-		return y->race_type + 3u;
+		return y->race_first + 3u;
 	return 0;
 }
 
@@ -160,11 +109,11 @@ static float f1_track_len(const struct pw_frame *f, const struct pw_meta *m)
 	return has(f, FRAME_P_TRACK_LEN) ? f->track_len_m : m->track_len_m;
 }
 
-static void encode_session(struct f1_packet *p, const struct f1_year *y,
+static void encode_session(struct f1_packet *p, const struct f1_layout *y,
 			   const struct enc_state *es, const struct pw_frame *f,
 			   const struct pw_meta *m)
 {
-	f1_begin(p, y, F1_SESSION, y->session_size, es, f);
+	f1_begin(p, y, F1_SESSION, y->size[F1_SESSION], es, f);
 	wr_u8(p->b, p->len, 30, 30);         /* track degC */
 	wr_u8(p->b, p->len, 31, 22);         /* air degC */
 	wr_u8(p->b, p->len, 32, 5);          /* total laps */
@@ -178,12 +127,12 @@ static void encode_session(struct f1_packet *p, const struct f1_year *y,
 	wr_u8(p->b, p->len, 45, 255);        /* spectator car: none */
 }
 
-static void encode_history(struct f1_packet *p, const struct f1_year *y,
+static void encode_history(struct f1_packet *p, const struct f1_layout *y,
 			   const struct enc_state *es, const struct pw_frame *f)
 {
 	int best = has(f, FRAME_P_BEST_LAP) && f->best_lap_ms > 0;
 
-	f1_begin(p, y, F1_HISTORY, F1_HISTORY_SIZE, es, f);
+	f1_begin(p, y, F1_HISTORY, y->size[F1_HISTORY], es, f);
 	wr_u8(p->b, p->len, 29, 0);          /* car index */
 	wr_u8(p->b, p->len, 30, (uint8_t)(f->lap < 99 ? f->lap + 1 : 100));
 	wr_u8(p->b, p->len, 31, 1);          /* tyre stints */
@@ -197,7 +146,7 @@ static void encode_history(struct f1_packet *p, const struct f1_year *y,
 	wr_u8(p->b, p->len, 1438, 17);       /* medium */
 }
 
-static void encode_participants(struct f1_packet *p, const struct f1_year *y,
+static void encode_participants(struct f1_packet *p, const struct f1_layout *y,
 				const struct enc_state *es, const struct pw_frame *f,
 				const struct pw_meta *m)
 {
@@ -206,7 +155,7 @@ static void encode_participants(struct f1_packet *p, const struct f1_year *y,
 
 	if (name > y->name_len - 1u)
 		name = y->name_len - 1u;
-	f1_begin(p, y, F1_PARTICIPANTS, y->participants_size, es, f);
+	f1_begin(p, y, F1_PARTICIPANTS, y->size[F1_PARTICIPANTS], es, f);
 	wr_u8(p->b, p->len, F1_HDR, 1);      /* active cars */
 	wr_u8(p->b, p->len, o + 1, 255);     /* driver id: human */
 	wr_u8(p->b, p->len, o + 3, (uint8_t)f1_team_id(y, m));
@@ -220,7 +169,7 @@ static void encode_participants(struct f1_packet *p, const struct f1_year *y,
 		wr_u8(p->b, p->len, after + 4, 255);    /* after u16 tech level */
 }
 
-static void encode_motion(struct f1_packet *p, const struct f1_year *y,
+static void encode_motion(struct f1_packet *p, const struct f1_layout *y,
 			  const struct enc_state *es, const struct pw_frame *f)
 {
 	float cy = cosf(f->yaw_rad), sy = sinf(f->yaw_rad);
@@ -233,7 +182,7 @@ static void encode_motion(struct f1_packet *p, const struct f1_year *y,
 			rt[0] * fw[1] - rt[1] * fw[0] };
 	size_t o = F1_HDR;
 
-	f1_begin(p, y, F1_MOTION, F1_MOTION_SIZE, es, f);
+	f1_begin(p, y, F1_MOTION, y->size[F1_MOTION], es, f);
 	for (int i = 0; i < 3; i++) {
 		float v = rt[i] * f->vel_ms[0] + up[i] * f->vel_ms[1] + fw[i] * f->vel_ms[2];
 		wr_f32(p->b, p->len, o + 4 * (size_t)i, f->pos_m[i]);
@@ -257,13 +206,13 @@ static void f1_put_split(struct f1_packet *p, size_t off, int32_t ms)
 	wr_u8(p->b, p->len, off + 2, (uint8_t)(ms / 60000));
 }
 
-static void encode_lap(struct f1_packet *p, const struct f1_year *y, const struct enc_state *es,
+static void encode_lap(struct f1_packet *p, const struct f1_layout *y, const struct enc_state *es,
 		       const struct pw_frame *f, const struct pw_meta *m)
 {
 	size_t o = F1_HDR, d = o + y->lap_dist_off;
 	uint8_t position = has(f, FRAME_P_POSITION) && f->position ? f->position : 1;
 
-	f1_begin(p, y, F1_LAP, y->lap_size, es, f);
+	f1_begin(p, y, F1_LAP, y->size[F1_LAP], es, f);
 	wr_u32(p->b, p->len, o, f->last_lap_ms > 0 ? (uint32_t)f->last_lap_ms : 0);
 	wr_u32(p->b, p->len, o + 4, f->lap_time_ms > 0 ? (uint32_t)f->lap_time_ms : 0);
 	f1_put_split(p, o + 8, f->sector >= 1 ? f->sector_ms[0] : -1);
@@ -284,13 +233,13 @@ static void encode_lap(struct f1_packet *p, const struct f1_year *y, const struc
 	wr_u8(p->b, p->len, F1_HDR + (size_t)F1_CARS * y->lap_rec + 1, 255); /* TT rival car */
 }
 
-static void encode_status(struct f1_packet *p, const struct f1_year *y,
+static void encode_status(struct f1_packet *p, const struct f1_layout *y,
 			  const struct enc_state *es, const struct pw_frame *f)
 {
 	size_t o = F1_HDR;
 	int fuel = has(f, FRAME_P_FUEL_FRAC);
 
-	f1_begin(p, y, F1_STATUS, F1_STATUS_SIZE, es, f);
+	f1_begin(p, y, F1_STATUS, y->size[F1_STATUS], es, f);
 	wr_u8(p->b, p->len, o + 2, 1);       /* fuel mix standard */
 	wr_u8(p->b, p->len, o + 3, 56);      /* front brake bias % */
 	wr_u8(p->b, p->len, o + 4, (f->flags & FRAME_FLAG_LIMITER) ? 1 : 0);
@@ -307,10 +256,10 @@ static void encode_status(struct f1_packet *p, const struct f1_year *y,
 	wr_u8(p->b, p->len, o + 41, 1);      /* ERS deploy medium */
 }
 
-static void encode_damage(struct f1_packet *p, const struct f1_year *y,
+static void encode_damage(struct f1_packet *p, const struct f1_layout *y,
 			  const struct enc_state *es, const struct pw_frame *f)
 {
-	f1_begin(p, y, F1_DAMAGE, y->damage_size, es, f);
+	f1_begin(p, y, F1_DAMAGE, y->size[F1_DAMAGE], es, f);
 	for (int w = 0; w < 4; w++) {
 		float wear = has(f, FRAME_P_TYRE_WEAR) ? (1.0f - f->tyre_wear[w]) * 100.0f : 0.0f;
 		wr_f32(p->b, p->len, F1_HDR + 4u * f1_wheel[w], wear);
@@ -318,12 +267,12 @@ static void encode_damage(struct f1_packet *p, const struct f1_year *y,
 }
 
 static void encode_telemetry(struct f1_packet *p, const struct enc_state *es,
-			     const struct f1_year *y, const struct pw_frame *f)
+			     const struct f1_layout *y, const struct pw_frame *f)
 {
-	size_t o = F1_HDR, tail = F1_HDR + (size_t)F1_CARS * 60;
+	size_t o = F1_HDR, tail = F1_HDR + (size_t)F1_CARS * F1_TELEMETRY_REC;
 	float rev = f->max_rpm > 0.0f ? f->rpm / f->max_rpm * 100.0f : 0.0f;
 
-	f1_begin(p, y, F1_TELEMETRY, F1_TELEMETRY_SIZE, es, f);
+	f1_begin(p, y, F1_TELEMETRY, y->size[F1_TELEMETRY], es, f);
 	wr_u16(p->b, p->len, o, f1_u16(f->speed_kmh));
 	wr_f32(p->b, p->len, o + 2, f->throttle);
 	wr_f32(p->b, p->len, o + 6, f->steer);
@@ -344,7 +293,7 @@ static void encode_telemetry(struct f1_packet *p, const struct enc_state *es,
 	wr_u8(p->b, p->len, tail + 1, 255);  /* second player's MFD closed */
 }
 
-static void f1_encode(const struct f1_year *y, struct enc_state *es, const struct pw_frame *f,
+static void f1_encode(const struct f1_layout *y, struct enc_state *es, const struct pw_frame *f,
 		      const struct pw_meta *m, enc_emit_fn emit, void *ctx)
 {
 	static const struct pw_meta no_meta;
@@ -378,21 +327,24 @@ static void f1_encode(const struct f1_year *y, struct enc_state *es, const struc
 static void enc_2023(struct enc_state *es, const struct pw_frame *f, const struct pw_meta *m,
 		     enc_emit_fn emit, void *ctx)
 {
-	f1_encode(&f1_2023, es, f, m, emit, ctx);
+	f1_encode(f1_layout_of(2023), es, f, m, emit, ctx);
 }
 
 static void enc_2024(struct enc_state *es, const struct pw_frame *f, const struct pw_meta *m,
 		     enc_emit_fn emit, void *ctx)
 {
-	f1_encode(&f1_2024, es, f, m, emit, ctx);
+	f1_encode(f1_layout_of(2024), es, f, m, emit, ctx);
 }
 
 static void enc_2025(struct enc_state *es, const struct pw_frame *f, const struct pw_meta *m,
 		     enc_emit_fn emit, void *ctx)
 {
-	f1_encode(&f1_2025, es, f, m, emit, ctx);
+	f1_encode(f1_layout_of(2025), es, f, m, emit, ctx);
 }
 
-const struct encoder enc_f1_2023 = { .feed = "f1", .format = "2023", .encode = enc_2023 };
-const struct encoder enc_f1_2024 = { .feed = "f1", .format = "2024", .encode = enc_2024 };
-const struct encoder enc_f1_2025 = { .feed = "f1", .format = "2025", .encode = enc_2025 };
+const struct encoder enc_f1_2023 = { .feed = "f1", .format = "2023", .encode = enc_2023,
+				    .game = PW_GAME_F1_23 };
+const struct encoder enc_f1_2024 = { .feed = "f1", .format = "2024", .encode = enc_2024,
+				    .game = PW_GAME_F1_24 };
+const struct encoder enc_f1_2025 = { .feed = "f1", .format = "2025", .encode = enc_2025,
+				    .game = PW_GAME_F1_25 };

@@ -15,19 +15,9 @@
 #include <string.h>
 
 #include "capture/bytes.h"
+#include "capture/forza.h"
 #include "capture/sim/encoder.h"
 
-#define FZ_SLED_LEN 232
-#define FZ_FM7_LEN 311
-#define FZ_FH_LEN 324
-#define FZ_FM2023_LEN 331
-#define FZ_DASH_OFF 232
-#define FZ_FH_DASH_OFF 244
-#define FZ_WEAR_OFF 311
-#define FZ_TRACK_OFF 327
-#define FZ_G 9.80665f
-#define FZ_BAR_PER_PSI 0.0689475729f
-#define FZ_GEAR_NEUTRAL 11
 #define FZ_TICK_MS 16.6667
 
 static int has(const struct pw_frame *f, uint64_t bit)
@@ -76,25 +66,25 @@ static uint32_t timestamp_ms(const struct enc_state *es, const struct pw_frame *
 static void put_sled(uint8_t *b, size_t len, const struct enc_state *es,
 		     const struct pw_frame *f, const struct pw_meta *m)
 {
-	wr_u32(b, len, 0, (f->flags & FRAME_FLAG_PAUSED) ? 0 : 1);
-	wr_u32(b, len, 4, timestamp_ms(es, f));
-	wr_f32(b, len, 8, f->max_rpm);
-	wr_f32(b, len, 16, f->rpm);
-	wr_f32(b, len, 20, f->accel_lat_g * FZ_G);
-	wr_f32(b, len, 24, f->accel_vert_g * FZ_G);
-	wr_f32(b, len, 28, f->accel_lon_g * FZ_G);
+	wr_u32(b, len, FZ_IS_RACE_ON, (f->flags & FRAME_FLAG_PAUSED) ? 0 : 1);
+	wr_u32(b, len, FZ_TIMESTAMP_MS, timestamp_ms(es, f));
+	wr_f32(b, len, FZ_MAX_RPM, f->max_rpm);
+	wr_f32(b, len, FZ_RPM, f->rpm);
+	wr_f32(b, len, FZ_ACCEL_X, f->accel_lat_g * FZ_G);
+	wr_f32(b, len, FZ_ACCEL_Y, f->accel_vert_g * FZ_G);
+	wr_f32(b, len, FZ_ACCEL_Z, f->accel_lon_g * FZ_G);
 	for (int i = 0; i < 3; i++)
-		wr_f32(b, len, 32 + 4 * (size_t)i, f->vel_ms[i]);
-	wr_f32(b, len, 56, f->yaw_rad);
-	wr_f32(b, len, 60, f->pitch_rad);
-	wr_f32(b, len, 64, f->roll_rad);
+		wr_f32(b, len, FZ_VEL + 4 * (size_t)i, f->vel_ms[i]);
+	wr_f32(b, len, FZ_YAW, f->yaw_rad);
+	wr_f32(b, len, FZ_PITCH, f->pitch_rad);
+	wr_f32(b, len, FZ_ROLL, f->roll_rad);
 	for (int w = 0; w < 4; w++) {
-		wr_f32(b, len, 100 + 4 * (size_t)w, f->wheel_speed_rads[w]);
-		wr_f32(b, len, 196 + 4 * (size_t)w, f->susp_travel_m[w]);
+		wr_f32(b, len, FZ_WHEEL_SPEED + 4 * (size_t)w, f->wheel_speed_rads[w]);
+		wr_f32(b, len, FZ_SUSP_TRAVEL + 4 * (size_t)w, f->susp_travel_m[w]);
 	}
-	wr_u32(b, len, 212, meta_int(m->car, "car_ordinal:"));
-	wr_u32(b, len, 216, meta_int(m->car_class, "class:"));
-	wr_u32(b, len, 220, meta_int(m->car_class, "pi:"));
+	wr_u32(b, len, FZ_CAR_ORDINAL, meta_int(m->car, "car_ordinal:"));
+	wr_u32(b, len, FZ_CAR_CLASS, meta_int(m->car_class, "class:"));
+	wr_u32(b, len, FZ_CAR_PI, meta_int(m->car_class, "pi:"));
 }
 
 static void put_dash(uint8_t *b, size_t len, size_t d, const struct pw_frame *f,
@@ -103,27 +93,28 @@ static void put_dash(uint8_t *b, size_t len, size_t d, const struct pw_frame *f,
 	float lap_start = m->track_len_m > 0.0f ? (float)f->lap * m->track_len_m : 0.0f;
 
 	for (int i = 0; i < 3; i++)
-		wr_f32(b, len, d + 4 * (size_t)i, f->pos_m[i]);
-	wr_f32(b, len, d + 12, f->speed_kmh / 3.6f);
-	wr_f32(b, len, d + 16, f->power_w);
-	wr_f32(b, len, d + 20, f->torque_nm);
+		wr_f32(b, len, d + FZ_D_POS + 4 * (size_t)i, f->pos_m[i]);
+	wr_f32(b, len, d + FZ_D_SPEED, f->speed_kmh / 3.6f);
+	wr_f32(b, len, d + FZ_D_POWER, f->power_w);
+	wr_f32(b, len, d + FZ_D_TORQUE, f->torque_nm);
 	for (int w = 0; w < 4; w++)
-		wr_f32(b, len, d + 24 + 4 * (size_t)w, f->tyre_temp_c[w] * 9.0f / 5.0f + 32.0f);
-	wr_f32(b, len, d + 40, f->boost_bar / FZ_BAR_PER_PSI);
-	wr_f32(b, len, d + 44, f->fuel_frac);
-	wr_f32(b, len, d + 48, lap_start + f->lap_dist_m);
-	wr_f32(b, len, d + 52, lap_s(f->best_lap_ms));
-	wr_f32(b, len, d + 56, lap_s(f->last_lap_ms));
-	wr_f32(b, len, d + 60, lap_s(f->lap_time_ms));
-	wr_f32(b, len, d + 64, (float)f->game_time_s);
-	wr_u16(b, len, d + 68, f->lap);
-	wr_u8(b, len, d + 70, has(f, FRAME_P_POSITION) ? f->position : 0);
-	wr_u8(b, len, d + 71, to_u8(f->throttle));
-	wr_u8(b, len, d + 72, to_u8(f->brake));
-	wr_u8(b, len, d + 73, to_u8(f->clutch));
-	wr_u8(b, len, d + 74, to_u8(f->handbrake));
-	wr_u8(b, len, d + 75, to_gear(f));
-	wr_u8(b, len, d + 76, (uint8_t)to_steer(f->steer));
+		wr_f32(b, len, d + FZ_D_TYRE_TEMP + 4 * (size_t)w,
+		       f->tyre_temp_c[w] * 9.0f / 5.0f + 32.0f);
+	wr_f32(b, len, d + FZ_D_BOOST, f->boost_bar / FZ_BAR_PER_PSI);
+	wr_f32(b, len, d + FZ_D_FUEL, f->fuel_frac);
+	wr_f32(b, len, d + FZ_D_DISTANCE, lap_start + f->lap_dist_m);
+	wr_f32(b, len, d + FZ_D_BEST_LAP, lap_s(f->best_lap_ms));
+	wr_f32(b, len, d + FZ_D_LAST_LAP, lap_s(f->last_lap_ms));
+	wr_f32(b, len, d + FZ_D_CUR_LAP, lap_s(f->lap_time_ms));
+	wr_f32(b, len, d + FZ_D_RACE_TIME, (float)f->game_time_s);
+	wr_u16(b, len, d + FZ_D_LAP, f->lap);
+	wr_u8(b, len, d + FZ_D_RACE_POS, has(f, FRAME_P_POSITION) ? f->position : 0);
+	wr_u8(b, len, d + FZ_D_THROTTLE, to_u8(f->throttle));
+	wr_u8(b, len, d + FZ_D_BRAKE, to_u8(f->brake));
+	wr_u8(b, len, d + FZ_D_CLUTCH, to_u8(f->clutch));
+	wr_u8(b, len, d + FZ_D_HANDBRAKE, to_u8(f->handbrake));
+	wr_u8(b, len, d + FZ_D_GEAR, to_gear(f));
+	wr_u8(b, len, d + FZ_D_STEER, (uint8_t)to_steer(f->steer));
 }
 
 static void put_fm2023(uint8_t *b, size_t len, const struct pw_frame *f, const struct pw_meta *m)
@@ -175,7 +166,7 @@ static void encode_fm2023(struct enc_state *es, const struct pw_frame *f, const 
 	encode_len(es, f, m, emit, ctx, FZ_FM2023_LEN);
 }
 
-const struct encoder enc_forza_sled = { "forza", "sled", encode_sled };
-const struct encoder enc_forza_fm7 = { "forza", "fm7", encode_fm7 };
-const struct encoder enc_forza_fh = { "forza", "fh", encode_fh };
-const struct encoder enc_forza_fm2023 = { "forza", "fm2023", encode_fm2023 };
+const struct encoder enc_forza_sled = { "forza", "sled", encode_sled, PW_GAME_FORZA_SLED };
+const struct encoder enc_forza_fm7 = { "forza", "fm7", encode_fm7, PW_GAME_FM7 };
+const struct encoder enc_forza_fh = { "forza", "fh", encode_fh, PW_GAME_FH };
+const struct encoder enc_forza_fm2023 = { "forza", "fm2023", encode_fm2023, PW_GAME_FM2023 };

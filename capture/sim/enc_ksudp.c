@@ -60,7 +60,7 @@ int ksudp_parse_handshake(const uint8_t *buf, size_t len)
 
 	if (len != KSUDP_HANDSHAKE_SIZE)
 		return -1;
-	op = rd_s32(buf, len, 8);
+	op = rd_s32(buf, len, KSUDP_HANDSHAKE_OP_OFF);
 	return op >= KSUDP_OP_HANDSHAKE && op <= KSUDP_OP_DISMISS ? op : -1;
 }
 
@@ -71,8 +71,8 @@ size_t ksudp_encode_response(const struct pw_meta *m, uint8_t *buf, size_t cap)
 	memset(buf, 0, KSUDP_RESPONSE_SIZE);
 	ksudp_put_name(buf, cap, 0, m ? m->car : NULL);
 	ksudp_put_name(buf, cap, 100, m ? m->driver : NULL);
-	wr_u32(buf, cap, 200, KSUDP_RESPONSE_IDENTIFIER);
-	wr_u32(buf, cap, 204, 1);
+	wr_u32(buf, cap, KSUDP_RESPONSE_IDENTIFIER_OFF, KSUDP_RESPONSE_IDENTIFIER);
+	wr_u32(buf, cap, KSUDP_RESPONSE_VERSION_OFF, KSUDP_VERSION);
 	ksudp_put_name(buf, cap, 208, m ? m->track : NULL);
 	ksudp_put_name(buf, cap, 308, m ? m->layout : NULL);
 	return KSUDP_RESPONSE_SIZE;
@@ -125,7 +125,7 @@ static void ksudp_encode(struct enc_state *es, const struct pw_frame *f, const s
 
 	(void)m;
 	b[0] = KSUDP_CARINFO_TAG;
-	wr_u32(b, n, 4, KSUDP_CARINFO_SIZE);
+	wr_u32(b, n, KSUDP_CARINFO_SIZE_OFF, KSUDP_CARINFO_SIZE);
 	wr_f32(b, n, 8, kmh);
 	wr_f32(b, n, 12, kmh / KMH_PER_MPH);
 	wr_f32(b, n, 16, kmh / 3.6f);
@@ -163,4 +163,5 @@ const struct encoder enc_ksudp = {
 	.feed = "ksudp",
 	.format = "rtcarinfo",
 	.encode = ksudp_encode,
+	.game = PW_GAME_AC,
 };

@@ -22,49 +22,17 @@
 #include <string.h>
 
 #include "capture/bytes.h"
+#include "capture/pcars.h"
 #include "capture/sim/encoder.h"
 
-#define G_MS2 9.80665f
 #define BUILD 1200
 #define PERIOD 60                 /* ticks between periodic packets */
-#define V1_TELEMETRY 1367
-#define V1_STRINGS 1347
-#define V2_TELEMETRY 559
-#define V2_RACE 308
-#define V2_PARTICIPANTS 1136
-#define V2_TIMINGS 1063
-#define V2_GAME_STATE 24
-#define V2_TIME_STATS 1040
-#define V2_VEHICLE_NAMES 1164
-#define V2_CLASS_NAMES 1452
 #define UNSET_S (-1.0f)
-
-struct car_layout {
-	uint16_t car_flags, fuel_cap, brake, throttle, clutch, steering, fuel_level, speed;
-	uint16_t rpm, max_rpm, gear, orientation, local_vel, local_acc, tyre_rps, tyre_temp;
-	uint16_t tyre_wear, brake_temp, susp_travel, air_press, engine_speed, torque, handbrake;
-};
-
-static const struct car_layout v1_car = {
-	.car_flags = 110, .fuel_cap = 111, .brake = 112, .throttle = 113, .clutch = 114,
-	.steering = 115, .fuel_level = 116, .speed = 120, .rpm = 124, .max_rpm = 126,
-	.gear = 128, .orientation = 136, .local_vel = 148, .local_acc = 184, .tyre_rps = 244,
-	.tyre_temp = 276, .tyre_wear = 316, .brake_temp = 328, .susp_travel = 408,
-	.air_press = 440, .engine_speed = 448, .torque = 452, .handbrake = 0,
-};
-
-static const struct car_layout v2_car = {
-	.car_flags = 17, .fuel_cap = 28, .brake = 29, .throttle = 30, .clutch = 31,
-	.steering = 44, .fuel_level = 32, .speed = 36, .rpm = 40, .max_rpm = 42, .gear = 45,
-	.orientation = 52, .local_vel = 64, .local_acc = 100, .tyre_rps = 160,
-	.tyre_temp = 176, .tyre_wear = 196, .brake_temp = 208, .susp_travel = 312,
-	.air_press = 352, .engine_speed = 360, .torque = 364, .handbrake = 370,
-};
 
 /* v2 stream state kept in enc_state.priv. */
 struct pc2_enc {
 	uint32_t packets;          /* mPacketNumber of the next packet */
-	uint32_t category[9];      /* mCategoryPacketNumber per type */
+	uint32_t category[PCARS_V2_TYPES]; /* mCategoryPacketNumber per type */
 	int32_t last_ms, best_ms;  /* what the last time-stats packet said */
 	uint8_t game_state, session_state, sent_any;
 	float track_len;
@@ -179,7 +147,8 @@ static void put_vec(uint8_t *b, size_t len, size_t off, float x, float y, float 
 }
 
 /* Car fields both telemetry layouts carry. */
-static void put_car(uint8_t *b, size_t len, const struct car_layout *ly, const struct pw_frame *f)
+static void put_car(uint8_t *b, size_t len, const struct pcars_car_layout *ly,
+		    const struct pw_frame *f)
 {
 	float fuel_level = has(f, FRAME_P_FUEL_FRAC) ? f->fuel_frac : 0.0f;
 	float fuel_cap = 0.0f, engine_speed = 0.0f;
@@ -212,9 +181,9 @@ static void put_car(uint8_t *b, size_t len, const struct car_layout *ly, const s
 	if (has(f, FRAME_P_VEL))
 		put_vec(b, len, ly->local_vel, -f->vel_ms[0], f->vel_ms[1], -f->vel_ms[2]);
 	put_vec(b, len, ly->local_acc,
-		has(f, FRAME_P_ACCEL_LAT) ? -f->accel_lat_g * G_MS2 : 0.0f,
-		has(f, FRAME_P_ACCEL_VERT) ? f->accel_vert_g * G_MS2 : 0.0f,
-		has(f, FRAME_P_ACCEL_LON) ? -f->accel_lon_g * G_MS2 : 0.0f);
+		has(f, FRAME_P_ACCEL_LAT) ? -f->accel_lat_g * PCARS_G_MS2 : 0.0f,
+		has(f, FRAME_P_ACCEL_VERT) ? f->accel_vert_g * PCARS_G_MS2 : 0.0f,
+		has(f, FRAME_P_ACCEL_LON) ? -f->accel_lon_g * PCARS_G_MS2 : 0.0f);
 	put_wheel_f32(b, len, ly->tyre_rps, f->wheel_speed_rads, -1.0f,
 		      has(f, FRAME_P_WHEEL_SPEED));
 	put_wheel_f32(b, len, ly->susp_travel, f->susp_travel_m, 1.0f, has(f, FRAME_P_SUSP_TRAVEL));
@@ -239,7 +208,7 @@ static void put_car(uint8_t *b, size_t len, const struct car_layout *ly, const s
 
 static void v1_strings(struct enc_state *es, const struct pw_meta *m, enc_emit_fn emit, void *ctx)
 {
-	uint8_t b[V1_STRINGS] = { 0 };
+	uint8_t b[PCARS_V1_STRINGS_SIZE] = { 0 };
 
 	wr_u16(b, sizeof b, 0, BUILD);
 	b[2] = (uint8_t)(1 | (es->tick & 63) << 2);
@@ -270,7 +239,7 @@ static void v1_participant(uint8_t *b, size_t len, const struct pw_frame *f)
 static void v1_telemetry(struct enc_state *es, const struct pw_frame *f, const struct pw_meta *m,
 			 enc_emit_fn emit, void *ctx)
 {
-	uint8_t b[V1_TELEMETRY] = { 0 };
+	uint8_t b[PCARS_V1_TELEMETRY_SIZE] = { 0 };
 	const size_t n = sizeof b;
 	uint8_t race = 2;   /* racing */
 
@@ -292,7 +261,7 @@ static void v1_telemetry(struct enc_state *es, const struct pw_frame *f, const s
 	for (size_t i = 0; i < 3; i++)
 		wr_f32(b, n, 48 + 4 * i, seconds(f, FRAME_P_SECTOR_TIMES, f->sector_ms[i]));
 	b[99] = (f->flags & FRAME_FLAG_IN_PIT) ? 2 : 0;   /* pit mode: in pit */
-	put_car(b, n, &v1_car, f);
+	put_car(b, n, &pcars_v1_car, f);
 	b[6] = b[113];   /* unfiltered inputs = filtered */
 	b[7] = b[112];
 	b[8] = b[115];
@@ -316,19 +285,19 @@ static void pcars_v1_encode(struct enc_state *es, const struct pw_frame *f, cons
 static void v2_base(struct pc2_enc *p, uint8_t *b, size_t len, unsigned type, unsigned version,
 		    unsigned part, unsigned parts)
 {
-	wr_u32(b, len, 0, p->packets++);
-	wr_u32(b, len, 4, p->category[type]++);
-	b[8] = (uint8_t)part;
-	b[9] = (uint8_t)parts;
-	b[10] = (uint8_t)type;
-	b[11] = (uint8_t)version;
+	wr_u32(b, len, PCARS_V2_HDR_PACKET, p->packets++);
+	wr_u32(b, len, PCARS_V2_HDR_CATEGORY_PACKET, p->category[type]++);
+	b[PCARS_V2_HDR_PART] = (uint8_t)part;
+	b[PCARS_V2_HDR_PARTS] = (uint8_t)parts;
+	b[PCARS_V2_HDR_TYPE] = (uint8_t)type;
+	b[PCARS_V2_HDR_VERSION] = (uint8_t)version;
 }
 
 static void v2_race(struct pc2_enc *p, const struct pw_meta *m, enc_emit_fn emit, void *ctx)
 {
-	uint8_t b[V2_RACE] = { 0 };
+	uint8_t b[PCARS_V2_RACE_SIZE] = { 0 };
 
-	v2_base(p, b, sizeof b, 1, 1, 1, 1);
+	v2_base(p, b, sizeof b, PCARS_V2_RACE, 1, 1, 1);
 	for (size_t o = 12; o < 44; o += 4)   /* fastest laps and sectors: unset */
 		wr_f32(b, sizeof b, o, UNSET_S);
 	wr_f32(b, sizeof b, 44, p->track_len);
@@ -343,9 +312,9 @@ static void v2_race(struct pc2_enc *p, const struct pw_meta *m, enc_emit_fn emit
 
 static void v2_participants(struct pc2_enc *p, const struct pw_meta *m, enc_emit_fn emit, void *ctx)
 {
-	uint8_t b[V2_PARTICIPANTS] = { 0 };
+	uint8_t b[PCARS_V2_PARTICIPANTS_SIZE] = { 0 };
 
-	v2_base(p, b, sizeof b, 2, 2, 1, 1);
+	v2_base(p, b, sizeof b, PCARS_V2_PARTICIPANTS, 2, 1, 1);
 	put_str(b, sizeof b, 16, m ? m->driver : NULL, 64);
 	emit(ctx, b, sizeof b);
 }
@@ -353,21 +322,22 @@ static void v2_participants(struct pc2_enc *p, const struct pw_meta *m, enc_emit
 static void v2_vehicle_names(struct pc2_enc *p, const struct pw_meta *m, enc_emit_fn emit,
 			     void *ctx)
 {
-	uint8_t names[V2_VEHICLE_NAMES] = { 0 }, classes[V2_CLASS_NAMES] = { 0 };
+	uint8_t names[PCARS_V2_VEHICLE_NAMES_SIZE] = { 0 };
+	uint8_t classes[PCARS_V2_CLASS_NAMES_SIZE] = { 0 };
 
-	v2_base(p, names, sizeof names, 8, 2, 1, 2);
+	v2_base(p, names, sizeof names, PCARS_V2_VEHICLE_NAMES, 2, 1, 2);
 	put_str(names, sizeof names, 12 + 8, m ? m->car : NULL, 64);   /* index 0, class 0 */
 	emit(ctx, names, sizeof names);
-	v2_base(p, classes, sizeof classes, 8, 2, 2, 2);
+	v2_base(p, classes, sizeof classes, PCARS_V2_VEHICLE_NAMES, 2, 2, 2);
 	put_str(classes, sizeof classes, 12 + 4, m ? m->car_class : NULL, 20);   /* class 0 */
 	emit(ctx, classes, sizeof classes);
 }
 
 static void v2_game_state(struct pc2_enc *p, enc_emit_fn emit, void *ctx)
 {
-	uint8_t b[V2_GAME_STATE] = { 0 };
+	uint8_t b[PCARS_V2_GAME_STATE_SIZE] = { 0 };
 
-	v2_base(p, b, sizeof b, 4, 2, 1, 1);
+	v2_base(p, b, sizeof b, PCARS_V2_GAME_STATE, 2, 1, 1);
 	wr_u16(b, sizeof b, 12, BUILD);
 	b[14] = (uint8_t)(p->game_state | p->session_state << 4);
 	emit(ctx, b, sizeof b);
@@ -375,9 +345,9 @@ static void v2_game_state(struct pc2_enc *p, enc_emit_fn emit, void *ctx)
 
 static void v2_time_stats(struct pc2_enc *p, enc_emit_fn emit, void *ctx)
 {
-	uint8_t b[V2_TIME_STATS] = { 0 };
+	uint8_t b[PCARS_V2_TIME_STATS_SIZE] = { 0 };
 
-	v2_base(p, b, sizeof b, 7, 2, 1, 1);
+	v2_base(p, b, sizeof b, PCARS_V2_TIME_STATS, 2, 1, 1);
 	for (size_t i = 0; i < 32; i++)
 		for (size_t o = 0; o < 24; o += 4)
 			wr_f32(b, sizeof b, 16 + 32 * i + o, UNSET_S);
@@ -389,12 +359,12 @@ static void v2_time_stats(struct pc2_enc *p, enc_emit_fn emit, void *ctx)
 static void v2_timings(struct enc_state *es, struct pc2_enc *p, const struct pw_frame *f,
 		       enc_emit_fn emit, void *ctx)
 {
-	uint8_t b[V2_TIMINGS] = { 0 };
+	uint8_t b[PCARS_V2_TIMINGS_SIZE] = { 0 };
 	const size_t n = sizeof b, o = 33;   /* participant 0 */
 	unsigned lap = has(f, FRAME_P_LAP) ? (f->lap > 254 ? 254 : f->lap) : 0;
 	uint8_t frac;
 
-	v2_base(p, b, n, 3, 3, 1, 1);
+	v2_base(p, b, n, PCARS_V2_TIMINGS, 3, 1, 1);
 	b[12] = 1;   /* participants */
 	wr_f32(b, n, 17, UNSET_S);   /* event time remaining */
 	frac = put_pos(b, n, o, f);
@@ -414,12 +384,12 @@ static void v2_timings(struct enc_state *es, struct pc2_enc *p, const struct pw_
 static void v2_telemetry(struct enc_state *es, struct pc2_enc *p, const struct pw_frame *f,
 			 enc_emit_fn emit, void *ctx)
 {
-	uint8_t b[V2_TELEMETRY] = { 0 };
+	uint8_t b[PCARS_V2_TELEMETRY_SIZE] = { 0 };
 	const size_t n = sizeof b;
 
-	v2_base(p, b, n, 0, 2, 1, 1);
+	v2_base(p, b, n, PCARS_V2_TELEMETRY, 2, 1, 1);
 	b[12] = 0;   /* viewed participant */
-	put_car(b, n, &v2_car, f);
+	put_car(b, n, &pcars_v2_car, f);
 	b[13] = b[30];   /* unfiltered inputs = filtered */
 	b[14] = b[29];
 	b[15] = b[44];
@@ -473,10 +443,12 @@ const struct encoder enc_pcars_v1 = {
 	.feed = "pcars",
 	.format = "v1",
 	.encode = pcars_v1_encode,
+	.game = PW_GAME_PCARS1,
 };
 
 const struct encoder enc_pcars_v2 = {
 	.feed = "pcars",
 	.format = "v2",
 	.encode = pcars_v2_encode,
+	.game = PW_GAME_PCARS2,
 };

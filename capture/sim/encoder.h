@@ -36,6 +36,7 @@ struct encoder {
 	 * periodically). Fields absent from f are encoded as the game's "unset". */
 	void (*encode)(struct enc_state *es, const struct pw_frame *f, const struct pw_meta *m,
 		       enc_emit_fn emit, void *ctx);
+	enum pw_game game;         /* the game this variant emulates (its feed must be .feed) */
 };
 
 /* NULL-terminated table of every encoder (encoder.c); the first one listed

@@ -37,6 +37,8 @@
 #include <unistd.h>
 
 #include "capture/acc.h"
+#include "capture/decoder.h"
+#include "capture/forza.h"
 #include "capture/ksudp.h"
 #include "capture/sim/driver.h"
 #include "capture/sim/encoder.h"
@@ -193,17 +195,12 @@ static uint64_t parse_seed(const char *s)
 	return (uint64_t)v;
 }
 
+/* The game's port: the one its decoder listens on or talks to (decoder.c). */
 static int default_port(const char *feed)
 {
-	static const struct { const char *feed; int port; } ports[] = {
-		{ "ksudp", 9996 }, { "pcars", 5606 }, { "acc", 9000 },
-		{ "forza", 5300 }, { "f1", 20777 },
-	};
+	const struct decoder *d = dec_find(feed);
 
-	for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
-		if (strcmp(ports[i].feed, feed) == 0)
-			return ports[i].port;
-	return 0;
+	return d ? d->default_port : 0;
 }
 
 static void list_formats(const char *feed)
@@ -289,30 +286,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* --- setup --- */
 
-static unsigned game_of(const struct encoder *e)
-{
-	static const struct { const char *feed, *format; unsigned game; } games[] = {
-		{ "ksudp", NULL, PW_GAME_AC },          { "acc", NULL, PW_GAME_ACC },
-		{ "pcars", "v1", PW_GAME_PCARS1 },      { "pcars", "v2", PW_GAME_PCARS2 },
-		{ "forza", "sled", PW_GAME_FORZA_SLED }, { "forza", "fm7", PW_GAME_FM7 },
-		{ "forza", "fh", PW_GAME_FH },          { "forza", "fm2023", PW_GAME_FM2023 },
-		{ "f1", "2023", PW_GAME_F1_23 },        { "f1", "2024", PW_GAME_F1_24 },
-		{ "f1", "2025", PW_GAME_F1_25 },
-	};
-
-	for (size_t i = 0; i < sizeof games / sizeof games[0]; i++)
-		if (strcmp(games[i].feed, e->feed) == 0 &&
-		    (!games[i].format || strcmp(games[i].format, e->format) == 0))
-			return games[i].game;
-	return PW_GAME_UNKNOWN;
-}
-
 /* meta.format: the F1 year, the PCARS version, the Forza datagram size. */
 static uint32_t format_number(const char *format)
 {
 	static const struct { const char *name; uint32_t n; } sizes[] = {
-		{ "v1", 1 }, { "v2", 2 }, { "sled", 232 }, { "fm7", 311 }, { "fh", 324 },
-		{ "fm2023", 331 },
+		{ "v1", 1 }, { "v2", 2 }, { "sled", FZ_SLED_LEN }, { "fm7", FZ_FM7_LEN },
+		{ "fh", FZ_FH_LEN }, { "fm2023", FZ_FM2023_LEN },
 	};
 
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
@@ -840,7 +819,7 @@ static int setup(struct sim *s, struct sockaddr_in *addr)
 		list_formats(s->o.feed);
 		return 2;
 	}
-	s->game = game_of(s->enc);
+	s->game = s->enc->game;
 	s->feed_id = frame_feed_id(s->o.feed);
 	s->car = car_default();
 	s->track = track_new();

@@ -1,7 +1,8 @@
 /*
  * frame_check.h - invariants every decoded frame must hold, shared by the
  * decoder fuzz targets: a present channel's floats are finite, an absent
- * one's are zero, and inputs and fractions are in their documented ranges.
+ * one's are zero, and every channel the table gives a range (inputs,
+ * fractions) stays in it.
  * A broken invariant aborts (the fuzzer reports it).
  */
 #ifndef PW_FRAME_CHECK_H
@@ -24,58 +25,32 @@ static inline void check_float(uint64_t present, uint64_t bit, const float *v, s
 	}
 }
 
-static inline void check_unit(uint64_t present, uint64_t bit, const float *v, size_t n, float lo)
+/* A present channel's values are within the range the channel table promises. */
+static inline void check_range(const struct pw_frame *f, unsigned bit)
 {
-	for (size_t i = 0; (present & bit) && i < n; i++)
-		if (!(v[i] >= lo && v[i] <= 1.0f))
+	const struct frame_channel *c = &frame_channels[bit];
+
+	for (unsigned i = 0; (f->present & c->bit) && i < c->n; i++) {
+		double v = frame_channel_value(f, bit, i);
+
+		if (!(v >= c->lo && v <= c->hi))
 			abort();
+	}
 }
 
+/* Every float channel (frame_channels[], generated from FRAME_CHANNELS). */
 static inline void check_floats(const struct pw_frame *f)
 {
-	uint64_t p = f->present;
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
+		const struct frame_channel *c = &frame_channels[b];
+		const float *v = (const float *)((const char *)f + c->off);
 
-	check_float(p, FRAME_P_THROTTLE, &f->throttle, 1);
-	check_float(p, FRAME_P_BRAKE, &f->brake, 1);
-	check_float(p, FRAME_P_CLUTCH, &f->clutch, 1);
-	check_float(p, FRAME_P_HANDBRAKE, &f->handbrake, 1);
-	check_float(p, FRAME_P_STEER, &f->steer, 1);
-	check_float(p, FRAME_P_STEER_DEG, &f->steer_deg, 1);
-	check_float(p, FRAME_P_SPEED, &f->speed_kmh, 1);
-	check_float(p, FRAME_P_RPM, &f->rpm, 1);
-	check_float(p, FRAME_P_MAX_RPM, &f->max_rpm, 1);
-	check_float(p, FRAME_P_POWER, &f->power_w, 1);
-	check_float(p, FRAME_P_TORQUE, &f->torque_nm, 1);
-	check_float(p, FRAME_P_VEL, f->vel_ms, 3);
-	check_float(p, FRAME_P_ACCEL_LAT, &f->accel_lat_g, 1);
-	check_float(p, FRAME_P_ACCEL_LON, &f->accel_lon_g, 1);
-	check_float(p, FRAME_P_ACCEL_VERT, &f->accel_vert_g, 1);
-	check_float(p, FRAME_P_POS, f->pos_m, 3);
-	check_float(p, FRAME_P_YAW, &f->yaw_rad, 1);
-	check_float(p, FRAME_P_PITCH, &f->pitch_rad, 1);
-	check_float(p, FRAME_P_ROLL, &f->roll_rad, 1);
-	check_float(p, FRAME_P_LAP_DIST, &f->lap_dist_m, 1);
-	check_float(p, FRAME_P_SPLINE, &f->spline, 1);
-	check_float(p, FRAME_P_TRACK_LEN, &f->track_len_m, 1);
-	check_float(p, FRAME_P_TYRE_TEMP, f->tyre_temp_c, 4);
-	check_float(p, FRAME_P_TYRE_PRESS, f->tyre_press_kpa, 4);
-	check_float(p, FRAME_P_BRAKE_TEMP, f->brake_temp_c, 4);
-	check_float(p, FRAME_P_SLIP_RATIO, f->slip_ratio, 4);
-	check_float(p, FRAME_P_SLIP_ANGLE, f->slip_angle_rad, 4);
-	check_float(p, FRAME_P_WHEEL_SPEED, f->wheel_speed_rads, 4);
-	check_float(p, FRAME_P_SUSP_TRAVEL, f->susp_travel_m, 4);
-	check_float(p, FRAME_P_TYRE_LOAD, f->tyre_load_n, 4);
-	check_float(p, FRAME_P_TYRE_WEAR, f->tyre_wear, 4);
-	check_float(p, FRAME_P_FUEL_L, &f->fuel_l, 1);
-	check_float(p, FRAME_P_FUEL_FRAC, &f->fuel_frac, 1);
-	check_float(p, FRAME_P_BOOST, &f->boost_bar, 1);
-	check_unit(p, FRAME_P_THROTTLE, &f->throttle, 1, 0.0f);
-	check_unit(p, FRAME_P_BRAKE, &f->brake, 1, 0.0f);
-	check_unit(p, FRAME_P_CLUTCH, &f->clutch, 1, 0.0f);
-	check_unit(p, FRAME_P_HANDBRAKE, &f->handbrake, 1, 0.0f);
-	check_unit(p, FRAME_P_STEER, &f->steer, 1, -1.0f);
-	check_unit(p, FRAME_P_FUEL_FRAC, &f->fuel_frac, 1, 0.0f);
-	check_unit(p, FRAME_P_TYRE_WEAR, f->tyre_wear, 4, 0.0f);
+		if (c->type == FRAME_T_F32)
+			check_float(f->present, c->bit, v, c->n);
+	}
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
+		if (isfinite(frame_channels[b].lo) || isfinite(frame_channels[b].hi))
+			check_range(f, b);
 }
 
 #endif

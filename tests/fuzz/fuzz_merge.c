@@ -32,31 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_TAKEN 12000
 #define BURST_FRAMES (MERGE_QUEUE_MAX + 200)
 
-#define F(bit, name) { bit, offsetof(struct pw_frame, name), sizeof(((struct pw_frame *)0)->name) }
+/* Bytes of each channel, from the channel table (test_frame checks the table itself). */
+#define F(id, field, ...) \
+	{ FRAME_P_##id, offsetof(struct pw_frame, field), sizeof(((struct pw_frame *)0)->field) },
 static const struct {
 	uint64_t bit;
 	size_t off, len;
-} chans[] = {
-	F(FRAME_P_GAME_TIME, game_time_s), F(FRAME_P_THROTTLE, throttle), F(FRAME_P_BRAKE, brake),
-	F(FRAME_P_CLUTCH, clutch), F(FRAME_P_HANDBRAKE, handbrake), F(FRAME_P_STEER, steer),
-	F(FRAME_P_STEER_DEG, steer_deg), F(FRAME_P_GEAR, gear), F(FRAME_P_NUM_GEARS, num_gears),
-	F(FRAME_P_SPEED, speed_kmh), F(FRAME_P_RPM, rpm), F(FRAME_P_MAX_RPM, max_rpm),
-	F(FRAME_P_POWER, power_w), F(FRAME_P_TORQUE, torque_nm), F(FRAME_P_VEL, vel_ms),
-	F(FRAME_P_ACCEL_LAT, accel_lat_g), F(FRAME_P_ACCEL_LON, accel_lon_g),
-	F(FRAME_P_ACCEL_VERT, accel_vert_g), F(FRAME_P_POS, pos_m), F(FRAME_P_YAW, yaw_rad),
-	F(FRAME_P_PITCH, pitch_rad), F(FRAME_P_ROLL, roll_rad), F(FRAME_P_LAP, lap),
-	F(FRAME_P_LAP_TIME, lap_time_ms), F(FRAME_P_LAST_LAP, last_lap_ms),
-	F(FRAME_P_BEST_LAP, best_lap_ms), F(FRAME_P_SECTOR_TIMES, sector_ms),
-	F(FRAME_P_LAP_DIST, lap_dist_m), F(FRAME_P_SPLINE, spline),
-	F(FRAME_P_TRACK_LEN, track_len_m),
-	F(FRAME_P_SECTOR, sector), F(FRAME_P_POSITION, position), F(FRAME_P_TYRE_TEMP, tyre_temp_c),
-	F(FRAME_P_TYRE_PRESS, tyre_press_kpa), F(FRAME_P_BRAKE_TEMP, brake_temp_c),
-	F(FRAME_P_SLIP_RATIO, slip_ratio), F(FRAME_P_SLIP_ANGLE, slip_angle_rad),
-	F(FRAME_P_WHEEL_SPEED, wheel_speed_rads), F(FRAME_P_SUSP_TRAVEL, susp_travel_m),
-	F(FRAME_P_TYRE_LOAD, tyre_load_n), F(FRAME_P_TYRE_WEAR, tyre_wear),
-	F(FRAME_P_FUEL_L, fuel_l),
-	F(FRAME_P_FUEL_FRAC, fuel_frac), F(FRAME_P_BOOST, boost_bar),
-};
+} chans[] = { FRAME_CHANNELS(F) };
+#undef F
 
 /* The 8 presence bits a mask byte selects: scalars, arrays, ints of each size. */
 static const uint64_t mask_bits[8] = {

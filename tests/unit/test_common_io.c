@@ -1,4 +1,4 @@
-/* test_common_io.c - self-tests of common/clock.h, log.h, ids.h, atomicio.h and msg.h. */
+/* test_common_io.c - self-tests of common/clock.h, log.h, ids.h, atomicio.h, msg.h and out.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/msg.h"
+#include "common/out.h"
 #include "tests/unit/t.h"
 
 static char dir[64];
@@ -1014,6 +1015,38 @@ static void test_msg_call(void)
 	unlink(ep + 6);
 }
 
+/* out_put writes exactly what out_printf("%s") writes, at every capacity. */
+static void test_out(void)
+{
+	static const char *const parts[] = { "{\"seq\":", "", "7", ",\"name\":\"x\"", "}" };
+	char a[64], b[64];
+
+	for (size_t cap = 0; cap <= 32; cap++) {
+		struct out oa = { a, cap, 0 }, ob = { b, cap, 0 };
+
+		memset(a, 'A', sizeof a);
+		memset(b, 'A', sizeof b);
+		for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+			out_printf(&oa, "%s", parts[i]);
+			out_put(&ob, parts[i], strlen(parts[i]));
+		}
+		T_CHECKF(oa.len == 20 && ob.len == oa.len, "cap %zu: %zu %zu", cap, oa.len, ob.len);
+		T_CHECKF(memcmp(a, b, sizeof a) == 0, "cap %zu: %.*s vs %.*s", cap, (int)cap, a,
+			 (int)cap, b);
+		if (cap)
+			T_CHECK(strlen(b) == (cap > 20 ? 20 : cap - 1));
+		else
+			T_CHECK(b[0] == 'A');
+	}
+	/* bytes after a NUL in the source are not looked at: n decides */
+	{
+		struct out o = { b, sizeof b, 0 };
+
+		out_put(&o, "ab\0cd", 2);
+		T_CHECK(o.len == 2 && strcmp(b, "ab") == 0);
+	}
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/pw_test_io.XXXXXX");
@@ -1039,6 +1072,7 @@ int main(void)
 	T_RUN(test_msg_size_limit);
 	T_RUN(test_msg_replies);
 	T_RUN(test_msg_call);
+	T_RUN(test_out);
 	T_CHECK(atomicio_rmtree(dir) == 0);
 	return T_DONE();
 }

@@ -279,6 +279,106 @@ static void test_channel_and_flag_names(void)
 	T_CHECK(frame_flag_name(~0u) == NULL);
 }
 
+/* The generated dictionary (frame_channels[]) agrees with the one written out above. */
+static void test_channel_dictionary(void)
+{
+	static const size_t type_size[] = { 4, 8, 1, 1, 2, 4 };
+	static const int dim_n[] = { 1, 3, 4, 3 };
+	unsigned char cover[sizeof(struct pw_frame)] = { 0 };
+	uint64_t bits = 0;
+
+	T_CHECK(FRAME_P_ALL == (1ull << FRAME_P_COUNT) - 1);
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
+		const struct frame_channel *c = &frame_channels[b];
+		/* the test's types are in frame_type order: F32 F64 I8 U8 U16 I32 */
+		unsigned want_type = (unsigned)chans[b].type;
+
+		T_CHECKF(c->bit == chans[b].bit && c->bit == 1ull << b, "bit %u", b);
+		T_CHECKF(strcmp(c->name, chans[b].name) == 0 && c->name_len == strlen(c->name),
+			 "bit %u: %s", b, c->name);
+		T_CHECKF(c->off == chans[b].off, "%s: offset %u, want %zu", c->name, c->off,
+			 chans[b].off);
+		T_CHECKF(c->type == want_type, "%s: type %u, want %u", c->name, c->type, want_type);
+		T_CHECKF(c->n == chans[b].n && c->dim < 4 && dim_n[c->dim] == c->n,
+			 "%s: n %u dim %u", c->name, c->n, c->dim);
+		T_CHECKF(c->type < 6 && c->size == c->n * type_size[c->type], "%s: size %u",
+			 c->name, c->size);
+		T_CHECKF(c->unit && c->description && c->description[0], "%s: unit/description",
+			 c->name);
+		T_CHECKF(c->lo <= c->hi, "%s: range", c->name);
+		/* flags: only the split times have a "not reached" value */
+		T_CHECK(!!(c->flags & FRAME_CF_NEG_NULL) == (c->bit == FRAME_P_SECTOR_TIMES));
+		T_CHECK(!(bits & c->bit));
+		bits |= c->bit;
+		for (unsigned k = 0; k < c->size; k++)
+			cover[c->off + k]++;
+	}
+	T_CHECK(bits == FRAME_P_ALL);
+	for (size_t o = 0; o < sizeof cover; o++)
+		T_CHECKF(cover[o] <= 1, "byte %zu in %d channels", o, cover[o]);
+	/* frame_channel_value reads what the test's own table reads */
+	{
+		struct pw_frame f;
+
+		fill_full(&f);
+		for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
+			for (int i = 0; i < chans[b].n; i++)
+				T_CHECKF(frame_channel_value(&f, b, (unsigned)i) == get(&f, &chans[b], i),
+					 "%s[%d]", chans[b].name, i);
+			T_CHECK(isnan(frame_channel_value(&f, b, (unsigned)chans[b].n)));
+		}
+		T_CHECK(isnan(frame_channel_value(&f, FRAME_P_COUNT, 0)));
+		T_CHECK(isnan(frame_channel_value(&f, ~0u, 0)));
+	}
+	/* the dimensions the DESIGN names */
+	T_CHECK(frame_channels[FRAME_CH_VEL].dim == FRAME_DIM_XYZ);
+	T_CHECK(frame_channels[FRAME_CH_POS].dim == FRAME_DIM_XYZ);
+	T_CHECK(frame_channels[FRAME_CH_SECTOR_TIMES].dim == FRAME_DIM_SECTORS);
+	T_CHECK(frame_channels[FRAME_CH_TYRE_WEAR].dim == FRAME_DIM_WHEELS);
+	T_CHECK(frame_channels[FRAME_CH_SPEED].dim == FRAME_DIM_SCALAR);
+	/* units and ranges of a few channels, as frame.h's header documents them */
+	T_CHECK(strcmp(frame_channels[FRAME_CH_SPEED].unit, "km/h") == 0);
+	T_CHECK(strcmp(frame_channels[FRAME_CH_GAME_TIME].unit, "s") == 0);
+	T_CHECK(strcmp(frame_channels[FRAME_CH_TYRE_PRESS].unit, "kPa") == 0);
+	T_CHECK(strcmp(frame_channels[FRAME_CH_THROTTLE].unit, "") == 0);
+	{
+		const struct frame_channel *thr = &frame_channels[FRAME_CH_THROTTLE];
+		const struct frame_channel *steer = &frame_channels[FRAME_CH_STEER];
+		const struct frame_channel *wear = &frame_channels[FRAME_CH_TYRE_WEAR];
+		const struct frame_channel *speed = &frame_channels[FRAME_CH_SPEED];
+
+		T_CHECK(thr->lo == 0 && thr->hi == 1 && steer->lo == -1 && steer->hi == 1);
+		T_CHECK(wear->lo == 0 && wear->hi == 1 && isinf(speed->lo) && isinf(speed->hi));
+	}
+}
+
+/* README.md's channel table names every channel and flag of the table. */
+static void test_readme_channels(void)
+{
+	size_t len;
+	char *text = (char *)t_read_file(t_data_path("../../README.md"), &len);
+	const char *sec, *end;
+
+	T_CHECK(text != NULL);
+	if (!text)
+		return;
+	text[len] = 0; /* t_read_file leaves room for it */
+	sec = strstr(text, "## The normalized frame");
+	end = sec ? strstr(sec + 1, "\n## ") : NULL;
+	T_CHECK(sec && end);
+	for (unsigned b = 0; sec && end && b < FRAME_P_COUNT + FRAME_FLAG_COUNT; b++) {
+		const char *name = b < FRAME_P_COUNT ? frame_channel_name(b) :
+						      frame_flag_name(b - FRAME_P_COUNT);
+		char want[64];
+		const char *at;
+
+		snprintf(want, sizeof want, "`%s`", name);
+		at = strstr(sec, want);
+		T_CHECKF(at && at < end, "README.md does not document %s", want);
+	}
+	free(text);
+}
+
 static void test_json_exact(void)
 {
 	struct pw_frame f;
@@ -749,6 +849,8 @@ int main(void)
 	T_RUN(test_game_names);
 	T_RUN(test_feed_names);
 	T_RUN(test_channel_and_flag_names);
+	T_RUN(test_channel_dictionary);
+	T_RUN(test_readme_channels);
 	T_RUN(test_json_exact);
 	T_RUN(test_json_presence);
 	T_RUN(test_json_full_roundtrip);

@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/config.h"
+#include "common/feedstat.h"
+#include "common/ids.h"
 #include "common/seg.h"
 #include "tests/unit/t.h"
 
@@ -51,6 +54,27 @@ static void test_names(void)
 	T_CHECK(seg_name(buf, sizeof buf, "../x", "ksudp") == -EINVAL);
 	T_CHECK(seg_name(buf, sizeof buf, "default", "") == -EINVAL);
 	T_CHECK(seg_name(buf, sizeof buf, "a/b", "f") == -EINVAL);
+}
+
+/* Segment names take the feed and instance names their limits in common/ids.h allow. */
+static void test_name_limits(void)
+{
+	char buf[128], feed[IDS_FEED_MAX + 2], instance[IDS_INSTANCE_MAX + 2];
+
+	memset(feed, 'f', sizeof feed - 1);
+	feed[sizeof feed - 1] = 0;
+	memset(instance, 'i', sizeof instance - 1);
+	instance[sizeof instance - 1] = 0;
+	T_CHECK(seg_name(buf, sizeof buf, "default", feed) == -EINVAL);
+	T_CHECK(seg_name(buf, sizeof buf, instance, "ksudp") == -EINVAL);
+	feed[IDS_FEED_MAX] = 0;
+	instance[IDS_INSTANCE_MAX] = 0;
+	T_CHECK(seg_name(buf, sizeof buf, instance, feed) == 0);
+	T_CHECK(strlen(buf) == strlen("/pitwall..") + IDS_INSTANCE_MAX + IDS_FEED_MAX);
+	/* the buffers that hold those names */
+	T_CHECK(sizeof(((struct config_feed *)0)->name) == IDS_FEED_MAX + 1);
+	T_CHECK(sizeof(((struct pw_meta *)0)->game) == IDS_GAME_MAX + 1);
+	T_CHECK(FEEDSTAT_NAME == IDS_FEED_MAX + 1);
 }
 
 static void test_default_config(void)
@@ -404,6 +428,7 @@ int main(void)
 {
 	snprintf(inst, sizeof inst, "t%d", (int)getpid());
 	T_RUN(test_names);
+	T_RUN(test_name_limits);
 	T_RUN(test_default_config);
 	T_RUN(test_default_config_through_table);
 	T_RUN(test_empty_and_wrap);
