@@ -85,6 +85,61 @@ int job_send(void *sock, const struct job *j)
 	return rc;
 }
 
+struct job_inbox {
+	size_t n;                          /* parts received (more than kept: too many) */
+	zmq_msg_t msg[JOB_MAX_RUNS + 1];
+	struct job_part part[JOB_MAX_RUNS + 1];
+};
+
+int job_recv(void *sock, int flags, struct job_inbox **out)
+{
+	struct job_inbox *ib = calloc(1, sizeof *ib);
+	int more = 1, rc = 0;
+
+	*out = NULL;
+	if (!ib)
+		return -ENOMEM;
+	while (more) {
+		zmq_msg_t junk, *m = ib->n < JOB_MAX_RUNS + 1 ? &ib->msg[ib->n] : &junk;
+
+		zmq_msg_init(m);
+		if (zmq_msg_recv(m, sock, ib->n == 0 ? flags : 0) < 0) {
+			rc = -zmq_errno();
+			zmq_msg_close(m);
+			break;
+		}
+		more = zmq_msg_more(m);
+		if (m == &junk) {
+			zmq_msg_close(m);
+			ib->n = JOB_MAX_RUNS + 2; /* too many: job_decode refuses the job */
+			continue;
+		}
+		ib->part[ib->n] = (struct job_part){ zmq_msg_data(m), zmq_msg_size(m) };
+		ib->n++;
+	}
+	if (rc < 0 || ib->n == 0) {
+		job_inbox_free(ib);
+		return rc < 0 ? rc : -EPROTO;
+	}
+	*out = ib;
+	return 0;
+}
+
+const struct job_part *job_inbox_parts(const struct job_inbox *ib, size_t *nparts)
+{
+	*nparts = ib ? ib->n : 0;
+	return ib ? ib->part : NULL;
+}
+
+void job_inbox_free(struct job_inbox *ib)
+{
+	if (!ib)
+		return;
+	for (size_t i = 0; i < ib->n && i < JOB_MAX_RUNS + 1; i++)
+		zmq_msg_close(&ib->msg[i]);
+	free(ib);
+}
+
 static int bad(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int bad(char *err, size_t cap, const char *fmt, ...)

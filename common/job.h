@@ -108,6 +108,19 @@ char *job_encode(const struct job *j);
  * frames, borrowed). Returns 1 when sent, 0 when no peer can take it now
  * (try later: nothing was sent), or -errno. */
 int job_send(void *sock, const struct job *j);
+/* One received multipart message, its parts as ZeroMQ holds them. */
+struct job_inbox;
+
+/* Receive one whole message from sock (flags: 0 or ZMQ_DONTWAIT for the first
+ * part). Up to JOB_MAX_RUNS + 1 parts are kept; further ones are drained and
+ * only counted, so that job_decode refuses the job without reading them.
+ * 0 with *out (free with job_inbox_free), -EAGAIN, or -errno. */
+int job_recv(void *sock, int flags, struct job_inbox **out);
+/* The parts of a received message (borrowed from ib) and their count, which
+ * is JOB_MAX_RUNS + 2 when more parts than a job has came. */
+const struct job_part *job_inbox_parts(const struct job_inbox *ib, size_t *nparts);
+void job_inbox_free(struct job_inbox *ib);
+
 /* Decode and validate a received job from its nparts parts (borrowed: the
  * frames are copied into memory aligned for struct pw_frame). 0 with *j
  * filled, or -EPROTO (malformed; err says what) / -ENOMEM. On failure
