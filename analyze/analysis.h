@@ -84,11 +84,6 @@ json_t *an_track_build(const struct an_input *in, const char *game, const char *
  * speed and time lost to the best lap when in->track_model is given. */
 json_t *an_general(const struct an_input *in, struct an_err *err);
 
-/* characteristics.c: a car's profile aggregated over its shift_points
- * analyses (the seed's list and detail shapes). analyses: the "analysis"
- * objects of the car's completed shift_points sessions. */
-json_t *an_characteristics(const char *car_name, json_t *const *analyses, size_t n);
-
 /* Dispatch on in->use_case (track_mapping runs an_track_build with the input's
  * game/track). */
 json_t *an_run_use_case(const struct an_input *in, struct an_err *err);

@@ -290,6 +290,7 @@ static const struct cmd_entry *const tables[] = {
 	recording_commands,
 	job_commands,
 	track_commands,
+	car_commands,
 };
 
 /* Commands that change nothing; every other one bumps the state generation. */

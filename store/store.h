@@ -9,7 +9,8 @@
  * runs.c      run commands; drains recording runs into frame files, resumes them
  * recordings.c  raw-packet recordings into pcap files, their commands
  * jobs.c      analysis jobs out (PUSH) and results in (PULL)
- * tracks.c    track models built from boundary runs; car characteristics
+ * tracks.c    track models built from boundary runs
+ * cars.c      car characteristics, a query over the stored shift_points analyses
  *
  * The store is the only writer of the data dir. Everything runs in the main
  * thread except the bus proxy, which only forwards messages.
@@ -158,7 +159,7 @@ void jobs_fini(struct store *st);
 int jobs_submit(struct store *st, struct session *s);
 void jobs_tick(struct store *st, int64_t now_mono);
 
-/* tracks.c: track models and car characteristics */
+/* tracks.c: track models */
 /* data/tracks/<game>/<track>.json, or -EINVAL for names that are not safe path parts. */
 int track_path(const struct store *st, const char *game, const char *track, char *buf, size_t cap);
 /* The stored model for game/track (new reference), or NULL. */

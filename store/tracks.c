@@ -1,7 +1,6 @@
 /*
  * tracks.c - track models (data/tracks/<game>/<track>.json), built from a
- * completed track_mapping session's "left" and "right" boundary runs, and car
- * characteristics aggregated over completed shift_points sessions.
+ * completed track_mapping session's "left" and "right" boundary runs.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +9,6 @@
 #include <string.h>
 
 #include "analyze/analysis.h"
-#include "analyze/characteristics.h"
 #include "common/atomicio.h"
 #include "common/log.h"
 #include "store/cmd.h"
@@ -248,80 +246,11 @@ static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 	return list;
 }
 
-/* Completed shift_points sessions of one car (or of every car when car is NULL)
- * whose analysis is a result, not pending or failed. */
-static int usable(const struct session *s, const char *car)
-{
-	const char *status = json_string_value(json_object_get(s->analysis, "status"));
-
-	return s->completed && s->use_case == UC_SHIFT_POINTS && s->car_name[0] &&
-	       json_is_object(s->analysis) && !(status && (strcmp(status, "pending") == 0 ||
-							    strcmp(status, "failed") == 0)) &&
-	       (!car || strcmp(s->car_name, car) == 0);
-}
-
-static json_t *car_detail(struct store *st, const char *car)
-{
-	json_t **an = calloc((size_t)st->nsessions + 1, sizeof *an);
-	size_t n = 0;
-	json_t *d;
-
-	if (!an)
-		return NULL;
-	for (int i = 0; i < st->nsessions; i++)
-		if (usable(st->sessions[i], car))
-			an[n++] = st->sessions[i]->analysis;
-	d = n ? an_characteristics(car, an, n) : NULL;
-	free(an);
-	return d;
-}
-
-static json_t *h_cars_list(struct store *st, json_t *args, struct cmd_err *err)
-{
-	static const char *const keys[] = { NULL };
-	json_t *list, *seen;
-
-	if (only_keys(args, keys, err) < 0)
-		return NULL;
-	list = json_array();
-	seen = json_object();
-	for (int i = 0; i < st->nsessions; i++) {
-		const char *car = st->sessions[i]->car_name;
-		json_t *d;
-		if (!usable(st->sessions[i], NULL) || json_object_get(seen, car))
-			continue;
-		json_object_set_new(seen, car, json_true());
-		if ((d = car_detail(st, car))) {
-			json_array_append_new(list, an_characteristics_summary(d));
-			json_decref(d);
-		}
-	}
-	json_decref(seen);
-	return list;
-}
-
-static json_t *h_cars_get(struct store *st, json_t *args, struct cmd_err *err)
-{
-	static const char *const keys[] = { "car", NULL };
-	const char *car;
-	json_t *d;
-
-	if (only_keys(args, keys, err) < 0 || opt_str(args, "car", 63, &car, err) < 0)
-		return NULL;
-	if (!*car)
-		return fail(err, MSG_E_BAD_REQUEST, "\"car\" is required");
-	if (!(d = car_detail(st, car)))
-		return fail(err, MSG_E_NOT_FOUND, "no analysed shift_points session for car \"%s\"", car);
-	return d;
-}
-
 const struct cmd_entry track_commands[] = {
 	{ "track.build", h_track_build },
 	{ "track.list", h_track_list },
 	{ "track.get", h_track_get },
 	{ "track.corners", h_track_corners },
 	{ "track.delete", h_track_delete },
-	{ "characteristics.list", h_cars_list },
-	{ "characteristics.get", h_cars_get },
 	{ NULL, NULL },
 };
