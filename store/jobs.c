@@ -201,8 +201,8 @@ static void take_result(struct store *st, const void *buf, size_t len)
 		job_result_release(&r);
 		return;
 	}
-	if (r.ok)
-		an = json_deep_copy(r.analysis);
+	if (r.ok) /* the result's own object: it outlives the result's root */
+		an = json_incref((json_t *)r.analysis);
 	else
 		an = json_pack("{s:s, s:O}", "status", "failed", "error",
 			       json_object_get(r.root, "error"));

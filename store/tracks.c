@@ -206,9 +206,8 @@ void track_build_done(struct store *st, struct track_build *b, const struct job_
 				"%s", r->message);
 		goto out;
 	}
-	model = json_deep_copy(r->analysis);
-	if (!model || (rc = track_write(st, b->game, b->track, model)) < 0) {
-		rc = model ? rc : -ENOMEM;
+	model = json_incref((json_t *)r->analysis); /* it outlives the result's root */
+	if ((rc = track_write(st, b->game, b->track, model)) < 0) {
 		cmd_reply_error(st, &b->client, rc == -ENOSPC ? MSG_E_DISK_FULL : MSG_E_IO,
 				"cannot store the track model: %s", strerror(-rc));
 		json_decref(model);
