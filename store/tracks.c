@@ -102,8 +102,7 @@ static struct track_build *build_new(const struct store *st, const struct sessio
 		if ((rc = framefile_load(path, &b->frames[k], &n, &info)) < 0) {
 			fail(err, MSG_E_IO, "cannot read the %s run's frames: %s", k ? "right" : "left",
 			     strerror(-rc));
-			track_build_free(b);
-			return NULL;
+			goto fail;
 		}
 		snprintf(b->run_id[k], sizeof b->run_id[k], "%s", lr[k]->id);
 		snprintf(b->feed[k], sizeof b->feed[k], "%s", lr[k]->feed);
@@ -123,6 +122,9 @@ static struct track_build *build_new(const struct store *st, const struct sessio
 			       .runs = b->runs, .nruns = 2 };
 	b->asked_ns = clock_mono_ns();
 	return b;
+fail:
+	track_build_free(b);
+	return NULL;
 }
 
 static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err)
