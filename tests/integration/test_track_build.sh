@@ -34,6 +34,22 @@ build() {
 fake() { # NAME MODE COUNT
 	start "$1" "$WORKER" "$JOBS" "$RESULTS" "$2" "$3" 30
 }
+# build_waiting OUT [TIMEOUT_MS]: a build in the background ($C), returns once it is queued
+build_waiting() {
+	local n
+	n=$(queued)
+	build "$@" &
+	C=$!
+	wait_for 10 queued_at_least $((n + 1))
+}
+# answer MODE: a fake worker answers one job; the waiting client's exit status in $rc
+answer() {
+	fake "w-$1" "$1" 1
+	local w=$LAST_PID
+	wait "$C"
+	rc=$?
+	wait "$w"
+}
 
 start sim "$BIN/pw-sim" --feed ksudp --port "$KS" --rate 333 --quiet
 wait_for 5 test -s "$TMP/sim.out"
@@ -113,16 +129,9 @@ check "track.built is published with the session, names and corner count" \
 	test "$(cut -d' ' -f2- "$TMP/events.out" | jf '(d["session_id"], d["game"], d["track_name"], d["corner_count"])')" = "('$sid', '$game', '$track', 0)"
 
 # --- no worker until after the deadline --------------------------------------------------------
-n=$(queued)
-build late &
-C=$!
-wait_for 10 queued_at_least $((n + 1))
+build_waiting late
 sleep 2 # past the deadline with nobody to take the job
-fake w-late ok 1
-W=$LAST_PID
-wait "$C"
-rc=$?
-wait "$W"
+answer ok
 check "a worker that comes after the deadline still answers the waiting client" \
 	test "$rc-$(jf 'd["status"]' <"$TMP/late.json" 2>/dev/null)" = "0-done"
 
@@ -154,10 +163,7 @@ wait "$LAST_PID"
 check "a worker drains the 16 waiting builds" test "$(grep -c "kind track_build" "$TMP/w-many.out")" -eq 16
 
 # --- the store stops with a build queued -------------------------------------------------------------
-n=$(queued)
-build lost 4000 &
-C=$!
-wait_for 10 queued_at_least $((n + 1))
+build_waiting lost 4000
 kill "$STORE"
 wait "$STORE"
 start_store
@@ -166,16 +172,9 @@ rc=$?
 check "a build queued when the store stops is lost: its client times out (exit 3)" test "$rc" -eq 3
 
 # --- the session deleted while its build waits ------------------------------------------------------
-n=$(queued)
-build deleted &
-C=$!
-wait_for 10 queued_at_least $((n + 1))
+build_waiting deleted
 "$PW" session delete "$sid" >/dev/null
-fake w-deleted ok 1
-W=$LAST_PID
-wait "$C"
-rc=$?
-wait "$W"
+answer ok
 check "the session deleted while its build waits: the build completes (it holds the frames)" \
 	test "$rc-$(jf 'd["frames"]' <"$TMP/deleted.json" 2>/dev/null)" = "0-$frames"
 check "the store is up" store_up
