@@ -339,6 +339,12 @@ void cmd_reply_ok(struct store *st, const struct cmd_return *ret, json_t *result
 	free(reply);
 }
 
+static void refused(struct store *st, const char *cmd, const char *code, const char *message)
+{
+	st->cmd_errors++;
+	log_info("msg=\"command refused\" cmd=%s code=%s error=\"%s\"", cmd, code, message);
+}
+
 void cmd_reply_error(struct store *st, const struct cmd_return *ret, const char *code,
 		     const char *fmt, ...)
 {
@@ -348,8 +354,7 @@ void cmd_reply_error(struct store *st, const struct cmd_return *ret, const char 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
-	st->cmd_errors++;
-	log_info("msg=\"command refused\" cmd=%s code=%s error=\"%s\"", ret->cmd, code, message);
+	refused(st, ret->cmd, code, message);
 	reply = msg_reply_error(ret->request_id, code, "%s", message);
 	storestat_bump(st->stat);
 	if (reply)
@@ -386,11 +391,8 @@ static char *dispatch(struct store *st, const char *buf, size_t len, struct cmd_
 			storestat_bump(st->stat); /* before the reply: see common/storestat.h */
 		reply = res ? msg_reply_ok(req.id, res)
 			    : msg_reply_error(req.id, err.code, "%s", err.message);
-		if (!res) {
-			st->cmd_errors++;
-			log_info("msg=\"command refused\" cmd=%s code=%s error=\"%s\"", req.cmd, err.code,
-				 err.message);
-		}
+		if (!res)
+			refused(st, req.cmd, err.code, err.message);
 		msg_req_free(&req);
 		return reply;
 	}

@@ -119,6 +119,7 @@ int jobs_submit_build(struct store *st, struct track_build *b)
 {
 	struct jobs *j = st->jobs;
 	struct job *job = track_build_job(b);
+	struct queued *jb;
 	int builds = 0;
 
 	for (int i = 0; i < j->n; i++)
@@ -126,9 +127,10 @@ int jobs_submit_build(struct store *st, struct track_build *b)
 	if (j->n == JOBS_MAX || builds >= STORE_MAX_TRACK_BUILDS)
 		return -ENOSPC;
 	job->deadline_ms = j->deadline_ns / NS_PER_MS;
-	j->q[j->n++] = (struct queued){ .build = b };
-	snprintf(j->q[j->n - 1].id, sizeof j->q[j->n - 1].id, "%s", job->job_id);
-	snprintf(j->q[j->n - 1].session_id, sizeof j->q[j->n - 1].session_id, "%s", job->session_id);
+	jb = &j->q[j->n++];
+	*jb = (struct queued){ .build = b };
+	snprintf(jb->id, sizeof jb->id, "%s", job->job_id);
+	snprintf(jb->session_id, sizeof jb->session_id, "%s", job->session_id);
 	return 0;
 }
 
