@@ -89,7 +89,7 @@ $(BUILD)/bin/pw-capture: $(call obj,$(CAPTURE_SRC)) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-sim:     $(call obj,$(SIM_MAIN)) $(LIB_SIM) $(LIB_ENC) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pw-replay:  $(call obj,$(REPLAY_SRC)) $(LIB_DEC) $(LIB_COMMON)
 $(BUILD)/bin/pwctl:      $(call obj,$(PWCTL_SRC)) $(LIB_COMMON)
-$(BUILD)/bin/pw-store:   $(call obj,$(STORE_MAIN)) $(LIB_STORE) $(LIB_ANALYZE) $(LIB_DEC) $(LIB_COMMON)
+$(BUILD)/bin/pw-store:   $(call obj,$(STORE_MAIN)) $(LIB_STORE) $(LIB_COMMON)
 $(BUILD)/bin/pw-api:     $(call obj,$(API_MAIN)) $(LIB_API) $(LIB_COMMON)
 $(BUILD)/bin/pw-analyze: $(call obj,$(ANALYZE_MAIN)) $(LIB_ANALYZE) $(LIB_COMMON)
 $(BUILD)/bin/%:

@@ -2,9 +2,10 @@
  * analysis.h - pitwall's analyses: pure functions from a session's run
  * frames to a JSON result (the seed's response shapes), one file each.
  *
- * pw-analyze (analyze.c) receives a job from the store (docs/store.md: JSON
+ * pw-analyze (analyze.c) receives a job from the store (common/job.h: JSON
  * header + packed struct pw_frame per run), builds a struct an_input and
- * calls the analysis of the session's use case; tests call them directly on
+ * calls the analysis of the session's use case, or an_track_build for a
+ * track build job; tests call them directly on
  * emulator and real-capture frames. No I/O, no globals; results are new
  * jansson references owned by the caller. On failure an analysis returns NULL
  * with a stable code (AN_E_*) and a message for people in err.
@@ -19,11 +20,13 @@
 #include <stddef.h>
 
 #include "common/frame.h"
+#include "common/job.h"
 
-#define AN_E_NO_DATA "no_data"          /* not enough usable frames for this analysis */
-#define AN_E_NOT_QUALIFIED "not_qualified" /* e.g. track build without left/right runs */
-#define AN_E_BAD_INPUT "bad_input"
-#define AN_E_NO_MEMORY "no_memory"
+/* The codes travel in failed job results: common/job.h defines them. */
+#define AN_E_NO_DATA JOB_E_NO_DATA          /* not enough usable frames for this analysis */
+#define AN_E_NOT_QUALIFIED JOB_E_NOT_QUALIFIED /* e.g. track build without left/right runs */
+#define AN_E_BAD_INPUT JOB_E_BAD_INPUT
+#define AN_E_NO_MEMORY JOB_E_NO_MEMORY
 
 struct an_err {
 	const char *code;
@@ -80,11 +83,6 @@ json_t *an_track_build(const struct an_input *in, const char *game, const char *
 /* general.c: laps table, best/average/consistency; per-corner entry/min/exit
  * speed and time lost to the best lap when in->track_model is given. */
 json_t *an_general(const struct an_input *in, struct an_err *err);
-
-/* characteristics.c: a car's profile aggregated over its shift_points
- * analyses (the seed's list and detail shapes). analyses: the "analysis"
- * objects of the car's completed shift_points sessions. */
-json_t *an_characteristics(const char *car_name, json_t *const *analyses, size_t n);
 
 /* Dispatch on in->use_case (track_mapping runs an_track_build with the input's
  * game/track). */

@@ -290,6 +290,7 @@ static const struct cmd_entry *const tables[] = {
 	recording_commands,
 	job_commands,
 	track_commands,
+	car_commands,
 };
 
 /* Commands that change nothing; every other one bumps the state generation. */
@@ -307,7 +308,62 @@ static int read_only(const char *cmd)
 	return 0;
 }
 
-static char *dispatch(struct store *st, const char *buf, size_t len)
+/* cmd_defer's mark in err->code: the handler answers later. */
+static const char deferred[] = "deferred";
+
+json_t *cmd_defer(struct store *st, struct cmd_return *ret, struct cmd_err *err)
+{
+	if (!st->cmd_from)
+		return fail(err, MSG_E_INTERNAL, "no request to defer");
+	*ret = *st->cmd_from;
+	err->code = deferred;
+	err->message[0] = 0;
+	return NULL;
+}
+
+static void send_reply(struct store *st, const struct cmd_return *to, const char *reply)
+{
+	zmq_send(st->router, to->routing_id, to->routing_len, ZMQ_SNDMORE);
+	if (to->delimiter)
+		zmq_send(st->router, "", 0, ZMQ_SNDMORE);
+	zmq_send(st->router, reply, strlen(reply), 0);
+}
+
+void cmd_reply_ok(struct store *st, const struct cmd_return *ret, json_t *result)
+{
+	char *reply = msg_reply_ok(ret->request_id, result);
+
+	storestat_bump(st->stat); /* before the reply: see common/storestat.h */
+	if (reply)
+		send_reply(st, ret, reply);
+	free(reply);
+}
+
+static void refused(struct store *st, const char *cmd, const char *code, const char *message)
+{
+	st->cmd_errors++;
+	log_info("msg=\"command refused\" cmd=%s code=%s error=\"%s\"", cmd, code, message);
+}
+
+void cmd_reply_error(struct store *st, const struct cmd_return *ret, const char *code,
+		     const char *fmt, ...)
+{
+	char message[400], *reply;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	refused(st, ret->cmd, code, message);
+	reply = msg_reply_error(ret->request_id, code, "%s", message);
+	storestat_bump(st->stat);
+	if (reply)
+		send_reply(st, ret, reply);
+	free(reply);
+}
+
+/* The reply to one request (malloc'd), or NULL when its handler deferred it. */
+static char *dispatch(struct store *st, const char *buf, size_t len, struct cmd_return *from)
 {
 	struct msg_req req;
 	struct cmd_err err = { MSG_E_INTERNAL, "" };
@@ -318,20 +374,25 @@ static char *dispatch(struct store *st, const char *buf, size_t len)
 
 	if (msg_parse_request(buf, len, &req, &code, message, sizeof message) < 0)
 		return msg_reply_error(req.id, code, "%s", message);
+	snprintf(from->request_id, sizeof from->request_id, "%s", req.id);
+	snprintf(from->cmd, sizeof from->cmd, "%s", req.cmd);
 	for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
 	for (const struct cmd_entry *c = tables[t]; c->name; c++) {
 		if (strcmp(c->name, req.cmd) != 0)
 			continue;
+		st->cmd_from = from;
 		res = c->fn(st, req.args, &err);
+		st->cmd_from = NULL;
+		if (!res && err.code == deferred) {
+			msg_req_free(&req);
+			return NULL;
+		}
 		if (!read_only(req.cmd))
 			storestat_bump(st->stat); /* before the reply: see common/storestat.h */
 		reply = res ? msg_reply_ok(req.id, res)
 			    : msg_reply_error(req.id, err.code, "%s", err.message);
-		if (!res) {
-			st->cmd_errors++;
-			log_info("msg=\"command refused\" cmd=%s code=%s error=\"%s\"", req.cmd, err.code,
-				 err.message);
-		}
+		if (!res)
+			refused(st, req.cmd, err.code, err.message);
 		msg_req_free(&req);
 		return reply;
 	}
@@ -367,17 +428,17 @@ int cmd_drain(struct store *st)
 			zmq_msg_close(&junk);
 			dropped = 1;
 		}
-		if (n >= 2 && !dropped) {
+		if (n >= 2 && !dropped && zmq_msg_size(&parts[0]) <= CMD_ROUTING_ID_MAX) {
 			zmq_msg_t *body = &parts[n - 1];
+			struct cmd_return from = { .routing_len = zmq_msg_size(&parts[0]),
+						   .delimiter = n == 3 };
+
+			memcpy(from.routing_id, zmq_msg_data(&parts[0]), from.routing_len);
 			st->cmds++;
-			reply = dispatch(st, zmq_msg_data(body), zmq_msg_size(body));
-			if (reply) {
-				zmq_msg_send(&parts[0], st->router, ZMQ_SNDMORE);
-				if (n == 3)
-					zmq_send(st->router, "", 0, ZMQ_SNDMORE);
-				zmq_send(st->router, reply, strlen(reply), 0);
-				free(reply);
-			}
+			reply = dispatch(st, zmq_msg_data(body), zmq_msg_size(body), &from);
+			if (reply)
+				send_reply(st, &from, reply);
+			free(reply);
 		}
 		for (int i = 0; i < n; i++)
 			zmq_msg_close(&parts[i]);

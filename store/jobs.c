@@ -1,19 +1,24 @@
 /*
  * jobs.c - analysis jobs (DESIGN §4): the store PUSHes a job when a session is
- * completed (or re-analysed) and PULLs results from the workers (pw-analyze).
+ * completed (or re-analysed), or when track.build asks for a track model, and
+ * PULLs results from the workers (pw-analyze). The messages are common/job.h's
+ * (described in docs/store.md).
  *
- * A job is a multipart message:
- *   part 0  JSON header {"v":1,"job_id","session_id","use_case","car_name",
- *           "deadline_ms","frame_size":384,"frame_version":1,
- *           "runs":[{"run_id","feed_name","label","frames"}...]}
- *   part 1+ one part per run: its frames as packed struct pw_frame (common/frame.h)
- * A result is one JSON part:
- *   {"v":1,"job_id","session_id","ok":true,"analysis":{...}}
- *   {"v":1,"job_id","session_id","ok":false,"error":{"code","message"}}
+ * A session's analysis: until a worker answers, the session's analysis reads
+ * {"status":"pending"}; the result (or the failure) becomes its analysis. Its
+ * frames are loaded from the run files only when the job is sent (lazily),
+ * never kept. A job whose session was deleted or reopened meanwhile is
+ * dropped.
  *
- * Until a worker takes a job the session's analysis reads {"status":"pending"};
- * a job without a result by its deadline is sent again. Frames are loaded from
- * the run files only when a job is sent (lazily), never kept.
+ * A track build (tracks.c): the job holds the left and right runs' frames,
+ * read when the command came, and the command's reply waits for the result
+ * (cmd_defer); track_build_done writes the model and answers. It no longer
+ * depends on its session, so it completes even when the session is deleted or
+ * reopened meanwhile. Builds live in memory only: a store that stops loses
+ * them, and their clients time out.
+ *
+ * Every job without a result by its deadline (PITWALL_JOB_DEADLINE_MS) is
+ * sent again; one that no worker can take yet is tried again each second.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +27,7 @@
 #include <zmq.h>
 
 #include "common/clock.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "store/cmd.h"
 #include "common/framefile.h"
@@ -29,19 +35,19 @@
 
 #define JOB_RETRY_NS (1 * NS_PER_S)
 #define JOBS_MAX 1024
-#define RESULT_MAX (64 << 20)   /* a result larger than this is refused */
 
-struct job {
+struct queued {
 	char id[ID_LEN + 1];
 	char session_id[ID_LEN + 1];
 	int64_t next_send_ns;       /* monotonic: when to (re)send */
 	int sent;
+	struct track_build *build;  /* owned; NULL: the session's analysis */
 };
 
 struct jobs {
 	void *push, *pull;
 	int64_t deadline_ns;
-	struct job q[JOBS_MAX];
+	struct queued q[JOBS_MAX];
 	int n;
 };
 
@@ -77,6 +83,8 @@ void jobs_fini(struct store *st)
 {
 	if (!st->jobs)
 		return;
+	for (int i = 0; i < st->jobs->n; i++) /* their clients time out */
+		track_build_free(st->jobs->q[i].build);
 	zmq_close(st->jobs->push);
 	zmq_close(st->jobs->pull);
 	free(st->jobs);
@@ -86,10 +94,10 @@ void jobs_fini(struct store *st)
 int jobs_submit(struct store *st, struct session *s)
 {
 	struct jobs *j = st->jobs;
-	struct job *jb = NULL;
+	struct queued *jb = NULL;
 
 	for (int i = 0; i < j->n; i++) /* a re-analysis replaces a queued job */
-		if (strcmp(j->q[i].session_id, s->id) == 0)
+		if (!j->q[i].build && strcmp(j->q[i].session_id, s->id) == 0)
 			jb = &j->q[i];
 	if (!jb) {
 		if (j->n == JOBS_MAX)
@@ -104,47 +112,56 @@ int jobs_submit(struct store *st, struct session *s)
 	return 0;
 }
 
-/* Send one job; 1 sent, 0 no worker ready (try later), <0 error. */
-static int send_job(struct store *st, struct job *jb, struct session *s)
+int jobs_submit_build(struct store *st, struct track_build *b)
 {
-	json_t *hdr, *runs = json_array();
+	struct jobs *j = st->jobs;
+	struct job *job = track_build_job(b);
+	struct queued *jb;
+	int builds = 0;
+
+	for (int i = 0; i < j->n; i++)
+		builds += j->q[i].build != NULL;
+	if (j->n == JOBS_MAX || builds >= STORE_MAX_TRACK_BUILDS)
+		return -ENOSPC;
+	job->deadline_ms = j->deadline_ns / NS_PER_MS;
+	jb = &j->q[j->n++];
+	*jb = (struct queued){ .build = b };
+	snprintf(jb->id, sizeof jb->id, "%s", job->job_id);
+	snprintf(jb->session_id, sizeof jb->session_id, "%s", job->session_id);
+	return 0;
+}
+
+/* Send the session's analysis job; 1 sent, 0 no worker ready (try later), <0 error. */
+static int send_analysis(struct store *st, struct queued *jb, struct session *s)
+{
+	struct job_run runs[STORE_MAX_RUNS];
 	struct pw_frame *frames[STORE_MAX_RUNS] = { 0 };
-	size_t counts[STORE_MAX_RUNS] = { 0 };
-	char *text;
-	int rc = 1;
+	json_t *model = NULL;
+	struct job job = { .kind = JOB_ANALYSIS, .job_id = jb->id, .session_id = s->id,
+			   .use_case = use_case_name(s->use_case), .car_name = s->car_name,
+			   .deadline_ms = st->jobs->deadline_ns / NS_PER_MS, .runs = runs,
+			   .nruns = (size_t)s->nruns };
+	int rc;
 
 	for (int i = 0; i < s->nruns; i++) {
-		char path[4400];
+		char path[IDS_PATH_MAX];
 		struct framefile_info info;
+		size_t n = 0;
 		run_frames_path(st, s, &s->runs[i], path, sizeof path);
-		if (framefile_load(path, &frames[i], &counts[i], &info) < 0)
-			counts[i] = 0;
-		json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:I}", "run_id", s->runs[i].id,
-						      "feed_name", s->runs[i].feed, "label",
-						      s->runs[i].label, "frames", (json_int_t)counts[i]));
+		if (framefile_load(path, &frames[i], &n, &info) < 0)
+			n = 0;
+		runs[i] = (struct job_run){ .run_id = s->runs[i].id, .feed_name = s->runs[i].feed,
+					    .label = s->runs[i].label, .frames = frames[i], .nframes = n };
 	}
-	hdr = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o}", "v", 1, "job_id", jb->id,
-			"session_id", s->id, "use_case", use_case_name(s->use_case), "car_name",
-			s->car_name, "deadline_ms", (json_int_t)(st->jobs->deadline_ns / NS_PER_MS),
-			"frame_size", (int)sizeof(struct pw_frame), "frame_version", FRAME_VERSION,
-			"runs", runs);
 	if (s->nruns) { /* the runs' game and track; general uses a stored model of it */
-		json_t *model = track_load(st, s->runs[0].game, s->runs[0].track);
-		json_object_set_new(hdr, "game", json_string(s->runs[0].game));
-		json_object_set_new(hdr, "track", json_string(s->runs[0].track));
-		if (model)
-			json_object_set_new(hdr, "track_model", model);
+		job.game = s->runs[0].game;
+		job.track = s->runs[0].track;
+		job.track_model = model = track_load(st, s->runs[0].game, s->runs[0].track);
 	}
-	text = json_dumps(hdr, JSON_COMPACT);
-	json_decref(hdr);
-	if (zmq_send(st->jobs->push, text, strlen(text), ZMQ_DONTWAIT | (s->nruns ? ZMQ_SNDMORE : 0)) < 0)
-		rc = zmq_errno() == EAGAIN ? 0 : -zmq_errno();
-	for (int i = 0; rc == 1 && i < s->nruns; i++)
-		zmq_send(st->jobs->push, frames[i], counts[i] * sizeof(struct pw_frame),
-			 i + 1 < s->nruns ? ZMQ_SNDMORE : 0);
+	rc = job_send(st->jobs->push, &job);
 	for (int i = 0; i < s->nruns; i++)
 		free(frames[i]);
-	free(text);
+	json_decref(model);
 	return rc;
 }
 
@@ -153,37 +170,47 @@ static void drop_job(struct jobs *j, int i)
 	j->q[i] = j->q[--j->n];
 }
 
-static void take_result(struct store *st, const char *buf, size_t len)
+static void take_result(struct store *st, const void *buf, size_t len)
 {
-	json_error_t jerr;
-	json_t *o = json_loadb(buf, len, 0, &jerr), *an;
-	const char *job_id = json_string_value(json_object_get(o, "job_id"));
-	const char *sid = json_string_value(json_object_get(o, "session_id"));
-	struct session *s = sid ? session_find(st, sid) : NULL;
-	int idx = -1;
+	struct job_result r;
+	struct queued jb;
+	struct session *s = NULL;
+	char err[256] = "";
+	int idx = -1, rc = job_result_decode(&r, buf, len, err, sizeof err);
+	json_t *an;
 
-	for (int i = 0; job_id && i < st->jobs->n; i++)
-		if (strcmp(st->jobs->q[i].id, job_id) == 0)
+	for (int i = 0; rc == 0 && i < st->jobs->n; i++)
+		if (strcmp(st->jobs->q[i].id, r.job_id) == 0 &&
+		    strcmp(st->jobs->q[i].session_id, r.session_id) == 0)
 			idx = i;
-	if (!o || idx < 0 || !s) {
+	if (idx >= 0 && !st->jobs->q[idx].build)
+		s = session_find(st, r.session_id);
+	if (rc < 0 || idx < 0 || (!st->jobs->q[idx].build && !s)) {
 		log_warn("msg=\"analysis result ignored: malformed, unknown or superseded job\" "
-			 "job=%s", job_id ? job_id : "?");
-		json_decref(o);
+			 "job=%s%s%s%s", r.job_id ? r.job_id : "?", rc < 0 ? " error=\"" : "",
+			 rc < 0 ? err : "", rc < 0 ? "\"" : "");
+		job_result_release(&r);
 		return;
 	}
+	jb = st->jobs->q[idx];
 	drop_job(st->jobs, idx);
-	if (json_is_true(json_object_get(o, "ok")) && json_is_object((an = json_object_get(o, "analysis"))))
-		an = json_incref(an);
+	storestat_add(st->stat, STORESTAT_JOBS_DONE, 1);
+	if (jb.build) {
+		track_build_done(st, jb.build, &r);
+		job_result_release(&r);
+		return;
+	}
+	if (r.ok) /* the result's own object: it outlives the result's root */
+		an = json_incref((json_t *)r.analysis);
 	else
 		an = json_pack("{s:s, s:O}", "status", "failed", "error",
-			       json_object_get(o, "error") ? json_object_get(o, "error") : json_null());
+			       json_object_get(r.root, "error"));
 	json_decref(s->analysis);
 	s->analysis = an;
-	storestat_add(st->stat, STORESTAT_JOBS_DONE, 1);
 	session_save(st, s);
-	bus_publish(st, json_is_true(json_object_get(o, "ok")) ? "analysis.completed" : "analysis.failed",
-		    json_pack("{s:s, s:s}", "session_id", s->id, "job_id", job_id));
-	json_decref(o);
+	bus_publish(st, r.ok ? "analysis.completed" : "analysis.failed",
+		    json_pack("{s:s, s:s}", "session_id", s->id, "job_id", jb.id));
+	job_result_release(&r);
 }
 
 void jobs_tick(struct store *st, int64_t now_mono)
@@ -200,10 +227,7 @@ void jobs_tick(struct store *st, int64_t now_mono)
 			break;
 		}
 		more = zmq_msg_more(&m);
-		if (zmq_msg_size(&m) <= RESULT_MAX)
-			take_result(st, zmq_msg_data(&m), zmq_msg_size(&m));
-		else
-			log_warn("msg=\"analysis result too large, ignored\" bytes=%zu", zmq_msg_size(&m));
+		take_result(st, zmq_msg_data(&m), zmq_msg_size(&m));
 		zmq_msg_close(&m);
 		while (more) { /* drop any further parts */
 			zmq_msg_init(&m);
@@ -213,22 +237,22 @@ void jobs_tick(struct store *st, int64_t now_mono)
 		}
 	}
 	for (int i = 0; i < j->n; i++) {
-		struct job *jb = &j->q[i];
-		struct session *s = session_find(st, jb->session_id);
+		struct queued *jb = &j->q[i];
+		struct session *s = jb->build ? NULL : session_find(st, jb->session_id);
 		int rc;
 
-		if (!s || !s->completed) { /* deleted or reopened meanwhile */
+		if (!jb->build && (!s || !s->completed)) { /* deleted or reopened meanwhile */
 			drop_job(j, i--);
 			continue;
 		}
 		if (now_mono < jb->next_send_ns)
 			continue;
-		rc = send_job(st, jb, s);
+		rc = jb->build ? job_send(j->push, track_build_job(jb->build)) : send_analysis(st, jb, s);
 		if (rc > 0) {
 			storestat_add(st->stat, STORESTAT_JOBS_SENT, 1);
 			if (jb->sent++)
-				log_warn("msg=\"analysis job timed out, sent again\" job=%s session=%s",
-					 jb->id, s->id);
+				log_warn("msg=\"analysis job timed out, sent again\" job=%s kind=%s session=%s",
+					 jb->id, jb->build ? "track_build" : "analysis", jb->session_id);
 			jb->next_send_ns = now_mono + j->deadline_ns;
 		} else {
 			jb->next_send_ns = now_mono + JOB_RETRY_NS;

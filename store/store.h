@@ -8,8 +8,9 @@
  * feeds.c     attaches to every feed's segment; feed.* status, frame.* and lap.*
  * runs.c      run commands; drains recording runs into frame files, resumes them
  * recordings.c  raw-packet recordings into pcap files, their commands
- * jobs.c      analysis jobs out (PUSH) and results in (PULL)
- * tracks.c    track models built from boundary runs; car characteristics
+ * jobs.c      analysis jobs out (PUSH) and results in (PULL): session analyses, track builds
+ * tracks.c    track models: track.build sends a job and answers with its result
+ * cars.c      car characteristics, a query over the stored shift_points analyses
  *
  * The store is the only writer of the data dir. Everything runs in the main
  * thread except the bus proxy, which only forwards messages.
@@ -28,6 +29,7 @@
 #define STORE_MAX_SESSIONS 100000
 #define STORE_MAX_RUNS 256            /* per session */
 #define STORE_LABEL_MAX 256
+#define STORE_MAX_TRACK_BUILDS 16     /* waiting for a worker, each holding two runs' frames */
 
 enum use_case { UC_SHIFT_POINTS = 0, UC_CAR_GRIP, UC_TRACK_MAPPING, UC_GENERAL, UC_COUNT };
 
@@ -75,8 +77,12 @@ struct feed {
 };
 
 struct run_live;                       /* runs.c: one per recording run */
+struct cmd_return;                     /* cmd.h: where a request's reply goes */
 struct recordings;                     /* recordings.c */
 struct jobs;                           /* jobs.c */
+struct track_build;                    /* tracks.c: a track.build waiting for its result */
+struct job;                            /* common/job.h */
+struct job_result;                     /* common/job.h */
 
 struct store {
 	struct config cfg;
@@ -88,6 +94,7 @@ struct store {
 	struct session **sessions;     /* index by position; NULL holes compacted */
 	int nsessions, cap_sessions;
 	uint64_t cmds, cmd_errors;
+	const struct cmd_return *cmd_from; /* the request being handled (cmd.c), else NULL */
 	struct feed feeds[CONFIG_MAX_FEEDS];
 	int nfeeds;
 	struct run_live *live;             /* list of recording runs */
@@ -157,13 +164,26 @@ int jobs_init(struct store *st);
 void jobs_fini(struct store *st);
 /* Queue (or re-queue) the session's analysis; sets analysis to pending. */
 int jobs_submit(struct store *st, struct session *s);
+/* Queue a track build (tracks.c): sent like an analysis job, and again after
+ * the deadline, until its result comes; then track_build_done gets it. Takes
+ * b on success; -ENOSPC when STORE_MAX_TRACK_BUILDS builds (or the most jobs
+ * the queue holds) are waiting already. */
+int jobs_submit_build(struct store *st, struct track_build *b);
+/* Send what is due, take the results in. */
 void jobs_tick(struct store *st, int64_t now_mono);
 
-/* tracks.c: track models and car characteristics */
+/* tracks.c: track models */
 /* data/tracks/<game>/<track>.json, or -EINVAL for names that are not safe path parts. */
 int track_path(const struct store *st, const char *game, const char *track, char *buf, size_t cap);
 /* The stored model for game/track (new reference), or NULL. */
 json_t *track_load(const struct store *st, const char *game, const char *track);
+/* The job of a track build (borrowed from b: its strings and frames are b's). */
+struct job *track_build_job(struct track_build *b);
+/* The build's result came (r borrowed): write the model, publish track.built
+ * and answer the waiting client, or answer with the mapped error; frees b. */
+void track_build_done(struct store *st, struct track_build *b, const struct job_result *r);
+/* Free b unanswered (the store stops: its client times out). NULL is a no-op. */
+void track_build_free(struct track_build *b);
 
 /* recordings.c */
 int recordings_init(struct store *st);

@@ -1,7 +1,11 @@
 /*
  * tracks.c - track models (data/tracks/<game>/<track>.json), built from a
- * completed track_mapping session's "left" and "right" boundary runs, and car
- * characteristics aggregated over completed shift_points sessions.
+ * completed track_mapping session's "left" and "right" boundary runs.
+ *
+ * track.build checks the request here, reads both runs' frames and hands a
+ * track_build job to the analysis workers (jobs.c); the reply waits for the
+ * result (cmd_defer). track_build_done then writes the model and answers
+ * with it, or answers with the worker's error mapped to the command's codes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -9,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/analysis.h"
-#include "analyze/characteristics.h"
 #include "common/atomicio.h"
+#include "common/clock.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "store/cmd.h"
 #include "common/framefile.h"
@@ -29,7 +33,7 @@ int track_path(const struct store *st, const char *game, const char *track, char
 
 json_t *track_load(const struct store *st, const char *game, const char *track)
 {
-	char path[4400], *buf;
+	char path[IDS_PATH_MAX], *buf;
 	size_t len;
 	json_error_t jerr;
 	json_t *o;
@@ -53,23 +57,87 @@ static int label_is(const char *label, const char *want)
 	return strcasecmp(label, want) == 0;
 }
 
+struct track_build {
+	struct job job;                    /* points into the fields below */
+	struct job_run runs[2];            /* left, right */
+	struct pw_frame *frames[2];        /* owned */
+	char job_id[ID_LEN + 1], session_id[ID_LEN + 1], car_name[64];
+	char game[65], track[65];
+	char run_id[2][ID_LEN + 1], feed[2][32], label[2][STORE_LABEL_MAX];
+	struct cmd_return client;          /* who waits for the model */
+	int64_t asked_ns;                  /* monotonic: when the command came */
+};
+
+struct job *track_build_job(struct track_build *b)
+{
+	return &b->job;
+}
+
+void track_build_free(struct track_build *b)
+{
+	if (!b)
+		return;
+	free(b->frames[0]);
+	free(b->frames[1]);
+	free(b);
+}
+
+/* The job of a checked request: the runs' frames and names, copied. */
+static struct track_build *build_new(const struct store *st, const struct session *s,
+				     const struct run *const lr[2], const char *game,
+				     const char *track, struct cmd_err *err)
+{
+	struct track_build *b = calloc(1, sizeof *b);
+	char path[IDS_PATH_MAX];
+	int rc;
+
+	if (!b) {
+		fail(err, MSG_E_INTERNAL, "out of memory");
+		return NULL;
+	}
+	for (int k = 0; k < 2; k++) {
+		struct framefile_info info;
+		size_t n = 0;
+		run_frames_path(st, s, lr[k], path, sizeof path);
+		if ((rc = framefile_load(path, &b->frames[k], &n, &info)) < 0) {
+			fail(err, MSG_E_IO, "cannot read the %s run's frames: %s", k ? "right" : "left",
+			     strerror(-rc));
+			goto fail;
+		}
+		snprintf(b->run_id[k], sizeof b->run_id[k], "%s", lr[k]->id);
+		snprintf(b->feed[k], sizeof b->feed[k], "%s", lr[k]->feed);
+		snprintf(b->label[k], sizeof b->label[k], "%s", lr[k]->label);
+		b->runs[k] = (struct job_run){ .run_id = b->run_id[k], .feed_name = b->feed[k],
+					       .label = b->label[k], .frames = b->frames[k],
+					       .nframes = n };
+	}
+	ids_new(b->job_id);
+	snprintf(b->session_id, sizeof b->session_id, "%s", s->id);
+	snprintf(b->car_name, sizeof b->car_name, "%s", s->car_name);
+	snprintf(b->game, sizeof b->game, "%s", game);
+	snprintf(b->track, sizeof b->track, "%s", track);
+	b->job = (struct job){ .kind = JOB_TRACK_BUILD, .job_id = b->job_id,
+			       .session_id = b->session_id, .use_case = "track_mapping",
+			       .car_name = b->car_name, .game = b->game, .track = b->track,
+			       .runs = b->runs, .nruns = 2 };
+	b->asked_ns = clock_mono_ns();
+	return b;
+fail:
+	track_build_free(b);
+	return NULL;
+}
+
 static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err)
 {
 	static const char *const keys[] = { "session_id", "game", "track_name", NULL };
 	const char *game, *track;
 	struct session *s;
-	struct an_run runs[2];
-	struct pw_frame *frames[2] = { NULL, NULL };
-	struct an_input in = { 0 };
-	struct an_err aerr = { AN_E_BAD_INPUT, "" };
+	struct track_build *b;
 	const struct run *lr[2] = { NULL, NULL };
-	char path[4400], dir[4400];
-	json_t *model = NULL;
-	char *text;
-	int rc;
 
 	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "session_id", err)) ||
-	    opt_str(args, "game", 64, &game, err) < 0 || opt_str(args, "track_name", 64, &track, err) < 0)
+	    opt_str(args, "game", IDS_NAME_MAX, &game, err) < 0 ||
+	    opt_str(args, "track_name", IDS_NAME_MAX, &track, err) < 0)
 		return NULL;
 	if (s->use_case != UC_TRACK_MAPPING)
 		return fail(err, MSG_E_CONFLICT, "session %s is a %s session, not track_mapping", s->id,
@@ -94,28 +162,29 @@ static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err
 		track = lr[0]->track;
 	if (!ids_name_valid(game) || !ids_name_valid(track))
 		return fail(err, MSG_E_BAD_REQUEST,
-			    "game \"%s\" / track_name \"%s\": give both (1-64 of A-Z a-z 0-9 _ . -) when "
-			    "the runs' metadata has none", game, track);
-	for (int k = 0; k < 2; k++) {
-		struct framefile_info info;
-		size_t n = 0;
-		run_frames_path(st, s, lr[k], path, sizeof path);
-		if ((rc = framefile_load(path, &frames[k], &n, &info)) < 0) {
-			fail(err, MSG_E_IO, "cannot read the %s run's frames: %s", k ? "right" : "left",
-			     strerror(-rc));
-			goto out;
-		}
-		runs[k] = (struct an_run){ .run_id = lr[k]->id, .feed = lr[k]->feed,
-					   .label = lr[k]->label, .frames = frames[k], .n = n };
+			    "game \"%s\" / track_name \"%s\": give both (1-%d of A-Z a-z 0-9 _ . -) when "
+			    "the runs' metadata has none", game, track, IDS_NAME_MAX);
+	if (!(b = build_new(st, s, lr, game, track, err)))
+		return NULL;
+	cmd_defer(st, &b->client, err); /* answered by track_build_done */
+	if (jobs_submit_build(st, b) < 0) {
+		track_build_free(b);
+		return fail(err, MSG_E_CONFLICT, "%d track builds are waiting for a worker already",
+			    STORE_MAX_TRACK_BUILDS);
 	}
-	in = (struct an_input){ .session_id = s->id, .use_case = "track_mapping",
-				.car_name = s->car_name, .game = game, .track = track, .runs = runs,
-				.nruns = 2 };
-	if (!(model = an_track_build(&in, game, track, &aerr))) {
-		fail(err, strcmp(aerr.code, AN_E_NOT_QUALIFIED) == 0 || strcmp(aerr.code, AN_E_NO_DATA) == 0
-				  ? MSG_E_CONFLICT : MSG_E_BAD_REQUEST, "%s", aerr.message);
-		goto out;
-	}
+	log_info("msg=\"track build queued\" job=%s session=%s game=%s track=%s frames=%zu+%zu",
+		 b->job_id, b->session_id, b->game, b->track, b->runs[0].nframes,
+		 b->runs[1].nframes);
+	return NULL;
+}
+
+/* Write the model as tracks/<game>/<track>.json; 0 or -errno. */
+static int track_write(const struct store *st, const char *game, const char *track,
+		       const json_t *model)
+{
+	char path[IDS_PATH_MAX], dir[IDS_PATH_MAX], *text;
+	int rc;
+
 	track_path(st, game, track, path, sizeof path);
 	snprintf(dir, sizeof dir, "%s/tracks/%s", st->data_dir, game);
 	text = json_dumps(model, JSON_COMPACT | JSON_REAL_PRECISION(10));
@@ -123,20 +192,38 @@ static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err
 	if (rc == 0)
 		rc = atomicio_write(path, text, strlen(text));
 	free(text);
-	if (rc < 0) {
-		fail(err, rc == -ENOSPC ? MSG_E_DISK_FULL : MSG_E_IO, "cannot store the track model: %s",
-		     strerror(-rc));
-		json_decref(model);
-		model = NULL;
+	return rc;
+}
+
+void track_build_done(struct store *st, struct track_build *b, const struct job_result *r)
+{
+	double ms = (double)(clock_mono_ns() - b->asked_ns) / 1e6;
+	json_t *model;
+	int rc;
+
+	if (!r->ok) { /* the analysis refused the runs: as when it ran in the store */
+		cmd_reply_error(st, &b->client,
+				strcmp(r->code, JOB_E_NOT_QUALIFIED) == 0 ||
+						strcmp(r->code, JOB_E_NO_DATA) == 0
+					? MSG_E_CONFLICT : MSG_E_BAD_REQUEST,
+				"%s", r->message);
 		goto out;
 	}
-	bus_publish(st, "track.built", json_pack("{s:s, s:s, s:s, s:I}", "game", game, "track_name",
-						 track, "session_id", s->id, "corner_count",
+	model = json_incref((json_t *)r->analysis); /* it outlives the result's root */
+	if ((rc = track_write(st, b->game, b->track, model)) < 0) {
+		cmd_reply_error(st, &b->client, rc == -ENOSPC ? MSG_E_DISK_FULL : MSG_E_IO,
+				"cannot store the track model: %s", strerror(-rc));
+		json_decref(model);
+		goto out;
+	}
+	bus_publish(st, "track.built", json_pack("{s:s, s:s, s:s, s:I}", "game", b->game, "track_name",
+						 b->track, "session_id", b->session_id, "corner_count",
 						 (json_int_t)json_array_size(json_object_get(model, "corners"))));
+	log_info("msg=\"track built\" job=%s game=%s track=%s ms=%.1f", b->job_id, b->game, b->track,
+		 ms);
+	cmd_reply_ok(st, &b->client, model);
 out:
-	free(frames[0]);
-	free(frames[1]);
-	return model;
+	track_build_free(b);
 }
 
 static json_t *or_null(json_t *v)
@@ -148,11 +235,12 @@ static int name_args(json_t *args, const char **game, const char **track, struct
 {
 	static const char *const keys[] = { "game", "track_name", NULL };
 
-	if (only_keys(args, keys, err) < 0 || opt_str(args, "game", 64, game, err) < 0 ||
-	    opt_str(args, "track_name", 64, track, err) < 0)
+	if (only_keys(args, keys, err) < 0 || opt_str(args, "game", IDS_NAME_MAX, game, err) < 0 ||
+	    opt_str(args, "track_name", IDS_NAME_MAX, track, err) < 0)
 		return -1;
 	if (!ids_name_valid(*game) || !ids_name_valid(*track)) {
-		fail(err, MSG_E_BAD_REQUEST, "\"game\" and \"track_name\" must be 1-64 of A-Z a-z 0-9 _ . -");
+		fail(err, MSG_E_BAD_REQUEST, "\"game\" and \"track_name\" must be 1-%d of A-Z a-z 0-9 _ . -",
+		     IDS_NAME_MAX);
 		return -1;
 	}
 	return 0;
@@ -184,7 +272,7 @@ static json_t *h_track_corners(struct store *st, json_t *args, struct cmd_err *e
 static json_t *h_track_delete(struct store *st, json_t *args, struct cmd_err *err)
 {
 	const char *game, *track;
-	char path[4400];
+	char path[IDS_PATH_MAX];
 	int rc;
 
 	if (name_args(args, &game, &track, err) < 0)
@@ -201,7 +289,7 @@ static json_t *h_track_delete(struct store *st, json_t *args, struct cmd_err *er
 static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 {
 	static const char *const keys[] = { NULL };
-	char dir[4400];
+	char dir[IDS_PATH_MAX];
 	DIR *gd;
 	struct dirent *g;
 	json_t *list;
@@ -213,7 +301,7 @@ static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 	if (!(gd = opendir(dir)))
 		return list;
 	while ((g = readdir(gd))) {
-		char sub[4700];
+		char sub[IDS_PATH_MAX + NAME_MAX + 2];
 		DIR *td;
 		struct dirent *t;
 
@@ -248,80 +336,11 @@ static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 	return list;
 }
 
-/* Completed shift_points sessions of one car (or of every car when car is NULL)
- * whose analysis is a result, not pending or failed. */
-static int usable(const struct session *s, const char *car)
-{
-	const char *status = json_string_value(json_object_get(s->analysis, "status"));
-
-	return s->completed && s->use_case == UC_SHIFT_POINTS && s->car_name[0] &&
-	       json_is_object(s->analysis) && !(status && (strcmp(status, "pending") == 0 ||
-							    strcmp(status, "failed") == 0)) &&
-	       (!car || strcmp(s->car_name, car) == 0);
-}
-
-static json_t *car_detail(struct store *st, const char *car)
-{
-	json_t **an = calloc((size_t)st->nsessions + 1, sizeof *an);
-	size_t n = 0;
-	json_t *d;
-
-	if (!an)
-		return NULL;
-	for (int i = 0; i < st->nsessions; i++)
-		if (usable(st->sessions[i], car))
-			an[n++] = st->sessions[i]->analysis;
-	d = n ? an_characteristics(car, an, n) : NULL;
-	free(an);
-	return d;
-}
-
-static json_t *h_cars_list(struct store *st, json_t *args, struct cmd_err *err)
-{
-	static const char *const keys[] = { NULL };
-	json_t *list, *seen;
-
-	if (only_keys(args, keys, err) < 0)
-		return NULL;
-	list = json_array();
-	seen = json_object();
-	for (int i = 0; i < st->nsessions; i++) {
-		const char *car = st->sessions[i]->car_name;
-		json_t *d;
-		if (!usable(st->sessions[i], NULL) || json_object_get(seen, car))
-			continue;
-		json_object_set_new(seen, car, json_true());
-		if ((d = car_detail(st, car))) {
-			json_array_append_new(list, an_characteristics_summary(d));
-			json_decref(d);
-		}
-	}
-	json_decref(seen);
-	return list;
-}
-
-static json_t *h_cars_get(struct store *st, json_t *args, struct cmd_err *err)
-{
-	static const char *const keys[] = { "car", NULL };
-	const char *car;
-	json_t *d;
-
-	if (only_keys(args, keys, err) < 0 || opt_str(args, "car", 63, &car, err) < 0)
-		return NULL;
-	if (!*car)
-		return fail(err, MSG_E_BAD_REQUEST, "\"car\" is required");
-	if (!(d = car_detail(st, car)))
-		return fail(err, MSG_E_NOT_FOUND, "no analysed shift_points session for car \"%s\"", car);
-	return d;
-}
-
 const struct cmd_entry track_commands[] = {
 	{ "track.build", h_track_build },
 	{ "track.list", h_track_list },
 	{ "track.get", h_track_get },
 	{ "track.corners", h_track_corners },
 	{ "track.delete", h_track_delete },
-	{ "characteristics.list", h_cars_list },
-	{ "characteristics.get", h_cars_get },
 	{ NULL, NULL },
 };

@@ -1,17 +1,20 @@
 /*
  * fake_worker.c - a scripted stand-in for pw-analyze, to test the store's job
- * channel before the analysis workers exist (tests/integration/test_jobs.sh).
+ * channel (tests/integration/test_jobs.sh, test_track_build.sh).
  *
  *   fake_worker JOBS_EP RESULTS_EP MODE COUNT TIMEOUT_S
  *
- * Receives COUNT jobs (or gives up after TIMEOUT_S) and, per MODE:
- *   ok       checks the job (header fields, one frame part per run of
- *            frames x frame_size bytes, frames with FRAME_VERSION) and answers
- *            {"ok":true,"analysis":{"status":"done","frames":N,"runs":R}}
- *   fail     answers {"ok":false,"error":{"code":"bad_data","message":...}}
- *   garbage  answers with bytes that are not JSON, then a result for an unknown job
- *   silent   never answers (the store must send the job again after its deadline)
- * Prints one line per job: "job <job_id> session <session_id> runs R frames N".
+ * Receives COUNT jobs (or gives up after TIMEOUT_S), decodes each with
+ * common/job.h's job_decode (which checks the header, one frame part per run
+ * of frames x frame_size bytes, every frame of FRAME_VERSION) and, per MODE:
+ *   ok         answers {"ok":true,"analysis":{"status":"done","frames":N,"runs":R}}
+ *   fail       answers {"ok":false,"error":{"code":"bad_data","message":...}}
+ *   fail=CODE  the same with error code CODE (e.g. fail=not_qualified)
+ *   garbage    answers with bytes that are not JSON, then a result for an unknown job
+ *   silent     never answers (the store must send the job again after its deadline)
+ *   drop1      ignores the first job, answers the others as ok
+ * Prints one line per job:
+ *   "job <job_id> session <session_id> runs R frames N kind K game G track T".
  * Exit 0 when COUNT jobs arrived and were well-formed, 1 otherwise.
  */
 #include <jansson.h>
@@ -20,20 +23,29 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "common/frame.h"
+#include "common/job.h"
 
 int main(int argc, char **argv);
 
-static int check_frames(const void *buf, size_t len, json_int_t expect)
+/* The reply MODE gives to the got-th job (1-based), or NULL for none. */
+static char *answer(const char *mode, int got, const struct job *j, size_t frames)
 {
-	const struct pw_frame *f = buf;
+	char *reply = NULL;
+	json_t *an;
 
-	if (len != (size_t)expect * sizeof *f)
-		return -1;
-	for (json_int_t i = 0; i < expect; i++)
-		if (f[i].version != FRAME_VERSION)
-			return -1;
-	return 0;
+	if (strcmp(mode, "ok") == 0 || (strcmp(mode, "drop1") == 0 && got > 1)) {
+		an = json_pack("{s:s, s:I, s:I}", "status", "done", "frames", (json_int_t)frames,
+			       "runs", (json_int_t)j->nruns);
+		reply = job_result_encode(j->kind, j->job_id, j->session_id, an, NULL, NULL);
+		json_decref(an);
+	} else if (strcmp(mode, "fail") == 0) {
+		reply = job_result_encode(j->kind, j->job_id, j->session_id, NULL, "bad_data",
+					  "scripted failure");
+	} else if (strncmp(mode, "fail=", 5) == 0) {
+		reply = job_result_encode(j->kind, j->job_id, j->session_id, NULL, mode + 5,
+					  "scripted failure");
+	}
+	return reply;
 }
 
 int main(int argc, char **argv)
@@ -43,7 +55,8 @@ int main(int argc, char **argv)
 	const char *mode;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: fake_worker JOBS_EP RESULTS_EP ok|fail|garbage|silent COUNT TIMEOUT_S\n");
+		fprintf(stderr, "usage: fake_worker JOBS_EP RESULTS_EP "
+				"ok|fail|fail=CODE|garbage|silent|drop1 COUNT TIMEOUT_S\n");
 		return 2;
 	}
 	mode = argv[3];
@@ -57,58 +70,40 @@ int main(int argc, char **argv)
 	zmq_connect(push, argv[2]);
 	while (got < count) {
 		zmq_pollitem_t pi = { .socket = pull, .events = ZMQ_POLLIN };
-		zmq_msg_t m;
-		json_t *hdr, *runs, *r;
-		json_error_t jerr;
-		json_int_t frames = 0;
-		size_t i;
-		char *reply = NULL;
+		struct job_inbox *ib;
+		const struct job_part *parts;
+		struct job j;
+		size_t nparts, frames = 0;
+		char err[256], *reply;
 
 		if (zmq_poll(&pi, 1, timeout_ms) <= 0)
 			break;
-		zmq_msg_init(&m);
-		zmq_msg_recv(&m, pull, 0);
-		hdr = json_loadb(zmq_msg_data(&m), zmq_msg_size(&m), 0, &jerr);
-		zmq_msg_close(&m);
-		runs = json_object_get(hdr, "runs");
-		if (!hdr || !json_is_array(runs) ||
-		    json_integer_value(json_object_get(hdr, "frame_size")) != (json_int_t)sizeof(struct pw_frame) ||
-		    !json_is_string(json_object_get(hdr, "job_id")))
+		if (job_recv(pull, 0, &ib) < 0)
+			continue;
+		parts = job_inbox_parts(ib, &nparts);
+		if (job_decode(&j, parts, nparts, err, sizeof err) < 0) {
+			fprintf(stderr, "malformed job: %s\n", err);
 			bad++;
-		json_array_foreach(runs, i, r) {
-			json_int_t n = json_integer_value(json_object_get(r, "frames"));
-			zmq_msg_init(&m);
-			if (zmq_msg_recv(&m, pull, 0) < 0 || check_frames(zmq_msg_data(&m), zmq_msg_size(&m), n) < 0)
-				bad++;
-			zmq_msg_close(&m);
-			frames += n;
 		}
+		job_inbox_free(ib);
+		for (size_t i = 0; i < j.nruns; i++)
+			frames += j.runs[i].nframes;
 		got++;
-		printf("job %s session %s runs %zu frames %lld\n",
-		       json_string_value(json_object_get(hdr, "job_id")),
-		       json_string_value(json_object_get(hdr, "session_id")), json_array_size(runs),
-		       (long long)frames);
+		printf("job %s session %s runs %zu frames %zu kind %s game %s track %s\n",
+		       j.job_id ? j.job_id : "?", j.session_id ? j.session_id : "?", j.nruns, frames,
+		       job_kind_name(j.kind), j.game && *j.game ? j.game : "-",
+		       j.track && *j.track ? j.track : "-");
 		fflush(stdout);
-		if (strcmp(mode, "ok") == 0)
-			reply = json_dumps(json_pack("{s:i, s:O, s:O, s:b, s:{s:s, s:I, s:I}}", "v", 1,
-						     "job_id", json_object_get(hdr, "job_id"), "session_id",
-						     json_object_get(hdr, "session_id"), "ok", 1, "analysis",
-						     "status", "done", "frames", frames, "runs",
-						     (json_int_t)json_array_size(runs)), JSON_COMPACT);
-		else if (strcmp(mode, "fail") == 0)
-			reply = json_dumps(json_pack("{s:i, s:O, s:O, s:b, s:{s:s, s:s}}", "v", 1, "job_id",
-						     json_object_get(hdr, "job_id"), "session_id",
-						     json_object_get(hdr, "session_id"), "ok", 0, "error",
-						     "code", "bad_data", "message", "scripted failure"),
-					   JSON_COMPACT);
-		else if (strcmp(mode, "garbage") == 0) {
+		if (j.job_id && strcmp(mode, "garbage") == 0) {
 			zmq_send(push, "\x01\x02not json", 10, 0);
 			reply = strdup("{\"v\":1,\"job_id\":\"00000000-0000-4000-8000-000000000000\",\"ok\":true}");
+		} else {
+			reply = j.job_id ? answer(mode, got, &j, frames) : NULL;
 		}
 		if (reply)
 			zmq_send(push, reply, strlen(reply), 0);
 		free(reply);
-		json_decref(hdr);
+		job_release(&j);
 	}
 	zmq_close(pull);
 	zmq_close(push);

@@ -9,6 +9,7 @@
  * and checks every answer: each broken job that names itself gets an error
  * result with code bad_input, one without a job id gets none, and the valid
  * job still gets its analysis afterwards (the worker survived them all).
+ * The jobs are common/job.h's encoding, broken field by field after it.
  * Prints PASS/FAIL lines.
  */
 #include <jansson.h>
@@ -19,6 +20,7 @@
 #include <zmq.h>
 
 #include "capture/sim/car.h"
+#include "common/job.h"
 #include "capture/sim/driver.h"
 #include "capture/sim/track.h"
 
@@ -34,49 +36,66 @@ static void send_parts(void *push, const char *hdr, const void *const *parts, co
 		zmq_send(push, parts[i], lens[i], i + 1 < nparts ? ZMQ_SNDMORE : 0);
 }
 
-/* The next result, or NULL after timeout_ms. */
-static json_t *result(void *pull, int timeout_ms)
+/* The next result (job_result_release it), or -1 after timeout_ms or when it
+ * is not a well-formed result. */
+static int result(void *pull, int timeout_ms, struct job_result *r)
 {
 	zmq_pollitem_t pi = { .socket = pull, .events = ZMQ_POLLIN };
-	char buf[1 << 20];
-	json_error_t jerr;
-	int n;
+	zmq_msg_t m;
+	char err[256];
+	int rc = -1;
 
+	memset(r, 0, sizeof *r);
 	if (zmq_poll(&pi, 1, timeout_ms) <= 0)
-		return NULL;
-	n = zmq_recv(pull, buf, sizeof buf - 1, 0);
-	if (n < 0)
-		return NULL;
-	buf[n < (int)sizeof buf ? n : (int)sizeof buf - 1] = 0;
-	return json_loads(buf, 0, &jerr);
+		return -1;
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, pull, 0) >= 0) {
+		rc = job_result_decode(r, zmq_msg_data(&m), zmq_msg_size(&m), err, sizeof err);
+		if (rc < 0)
+			fprintf(stderr, "a malformed result: %s\n", err);
+	}
+	zmq_msg_close(&m);
+	return rc;
 }
 
 static void expect_error(void *pull, const char *name, const char *job_id)
 {
-	json_t *r = result(pull, 10000);
-	int ok = r && !json_is_true(json_object_get(r, "ok")) &&
-		 strcmp(json_string_value(json_object_get(r, "job_id")) ?: "", job_id) == 0 &&
-		 strcmp(json_string_value(json_object_get(json_object_get(r, "error"), "code")) ?: "",
-			"bad_input") == 0;
+	struct job_result r;
+	int ok = result(pull, 10000, &r) == 0 && !r.ok && strcmp(r.job_id, job_id) == 0 &&
+		 strcmp(r.code, JOB_E_BAD_INPUT) == 0;
 
 	printf("%s %s: an error result (bad_input), no crash\n", ok ? "PASS" : "FAIL", name);
 	fails += !ok;
-	json_decref(r);
+	job_result_release(&r);
 }
 
+/* A general job of nruns runs as the store encodes it (common/job.h), then
+ * broken: frame_size and each run's frame count set to what is given. */
 static char *header(const char *job, int frame_size, int nruns, const long *frames)
 {
-	json_t *runs = json_array(), *h;
-	char *s;
+	struct job_run runs[4];
+	struct job j = { .kind = JOB_ANALYSIS, .job_id = job,
+			 .session_id = "00000000-0000-4000-8000-000000000001",
+			 .use_case = "general", .car_name = "car", .runs = runs,
+			 .nruns = (size_t)nruns };
+	json_t *h, *r;
+	json_error_t jerr;
+	char *s = NULL, *text;
+	size_t i;
 
-	for (int i = 0; i < nruns; i++)
-		json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:I}", "run_id", "r", "feed_name",
-						      "ksudp", "label", "", "frames", (json_int_t)frames[i]));
-	h = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:o}", "v", 1, "job_id", job, "session_id",
-		      "00000000-0000-4000-8000-000000000001", "use_case", "general", "car_name", "car",
-		      "frame_size", frame_size, "frame_version", FRAME_VERSION, "runs", runs);
+	for (int k = 0; k < nruns && k < 4; k++)
+		runs[k] = (struct job_run){ .run_id = "r", .feed_name = "ksudp", .label = "",
+					    .nframes = frames[k] > 0 ? (size_t)frames[k] : 0 };
+	if (!(text = job_encode(&j)) || !(h = json_loads(text, 0, &jerr))) {
+		free(text);
+		return NULL;
+	}
+	json_object_set_new(h, "frame_size", json_integer(frame_size));
+	json_array_foreach(json_object_get(h, "runs"), i, r)
+		json_object_set_new(r, "frames", json_integer(frames[i]));
 	s = json_dumps(h, JSON_COMPACT);
 	json_decref(h);
+	free(text);
 	return s;
 }
 
@@ -91,7 +110,7 @@ int main(int argc, char **argv)
 	char *h;
 	const void *parts[2];
 	size_t lens[2];
-	json_t *r;
+	struct job_result r;
 	int linger = 0;
 
 	if (argc != 3) {
@@ -140,15 +159,15 @@ int main(int argc, char **argv)
 	parts[0] = f; lens[0] = (size_t)nfr * sizeof *f;
 	send_parts(push, h, parts, lens, 1);
 	free(h);
-	r = result(pull, 20000);
 	{
-		json_t *laps = json_object_get(json_object_get(r, "analysis"), "laps");
-		int ok = r && json_is_true(json_object_get(r, "ok")) && json_array_size(laps) >= 2;
+		int got = result(pull, 20000, &r) == 0;
+		const json_t *laps = got && r.ok ? json_object_get(r.analysis, "laps") : NULL;
+		int ok = got && r.ok && strcmp(r.job_id, "valid") == 0 && json_array_size(laps) >= 2;
 		printf("%s after every broken job the worker still analyses a valid one (%zu laps)\n",
 		       ok ? "PASS" : "FAIL", json_array_size(laps));
 		fails += !ok;
 	}
-	json_decref(r);
+	job_result_release(&r);
 	free(f);
 	driver_free(d);
 	track_free(t);

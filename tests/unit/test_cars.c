@@ -1,5 +1,5 @@
 /*
- * test_an_characteristics.c - a car's profile over its shift_points
+ * test_cars.c - a car's profile over its shift_points
  * analyses (the seed's Car Characteristics detail and list entry).
  */
 #include <jansson.h>
@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/characteristics.h"
+#include "analyze/analysis.h"
 #include "capture/sim/driver.h"
+#include "store/cars.h"
 #include "t.h"
 
 static json_t *parse(const char *text)
@@ -82,7 +83,7 @@ static void test_three_sessions(void)
 
 	for (int i = 0; i < 3; i++)
 		a[i] = parse(three[i]);
-	d = an_characteristics("Ferrari 488 GT3", a, 3);
+	d = cars_characteristics("Ferrari 488 GT3", a, 3);
 	T_CHECK(d != NULL);
 	if (d) {
 		T_CHECK(strcmp(str(d, "car_name"), "Ferrari 488 GT3") == 0);
@@ -97,7 +98,7 @@ static void test_three_sessions(void)
 		T_CHECK(num(json_array_get(json_object_get(d, "gears"), 0), "gear") == 1);
 		T_CHECK(json_object_size(d) == 4);
 	}
-	sum = an_characteristics_summary(d);
+	sum = cars_characteristics_summary(d);
 	T_CHECK(sum != NULL);
 	if (sum) {
 		T_CHECK(json_object_size(sum) == 3);
@@ -141,7 +142,7 @@ static void test_malformed_skipped(void)
 	for (size_t i = 0; i < sizeof partial / sizeof partial[0]; i++)
 		a[n++] = parse(partial[i]);
 	a[n++] = NULL;
-	d = an_characteristics("car", a, n);
+	d = cars_characteristics("car", a, n);
 	T_CHECK(d != NULL);
 	if (d) {
 		T_CHECK(json_integer_value(json_object_get(d, "session_count")) == 2);
@@ -157,7 +158,7 @@ static void test_malformed_skipped(void)
 static void test_no_sessions(void)
 {
 	json_t *junk = parse("{\"status\":\"failed\"}");
-	json_t *d = an_characteristics("Audi R8 LMS", NULL, 0), *sum;
+	json_t *d = cars_characteristics("Audi R8 LMS", NULL, 0), *sum;
 
 	T_CHECK(d != NULL);
 	if (d) {
@@ -166,19 +167,19 @@ static void test_no_sessions(void)
 			json_array_size(json_object_get(d, "gears")) == 0);
 		T_CHECK(json_is_null(json_object_get(d, "recommended_shift_rpm")));
 	}
-	sum = an_characteristics_summary(d);
+	sum = cars_characteristics_summary(d);
 	T_CHECK(sum && json_is_null(json_object_get(sum, "recommended_shift_rpm")) &&
 		json_integer_value(json_object_get(sum, "session_count")) == 0);
 	json_decref(sum);
 	json_decref(d);
-	d = an_characteristics(NULL, &junk, 1);
+	d = cars_characteristics(NULL, &junk, 1);
 	T_CHECK(d && strcmp(json_string_value(json_object_get(d, "car_name")), "") == 0 &&
 		json_integer_value(json_object_get(d, "session_count")) == 0);
 	json_decref(d);
 	json_decref(junk);
-	T_CHECK(an_characteristics_summary(NULL) == NULL);
+	T_CHECK(cars_characteristics_summary(NULL) == NULL);
 	junk = json_array();
-	T_CHECK(an_characteristics_summary(junk) == NULL);
+	T_CHECK(cars_characteristics_summary(junk) == NULL);
 	json_decref(junk);
 }
 
@@ -216,7 +217,7 @@ static void test_emulator_sessions(void)
 	double truth = car_recommended_shift_rpm(car), mean;
 
 	T_CHECK(a[0] && a[1]);
-	d = an_characteristics(car->name, a, 2);
+	d = cars_characteristics(car->name, a, 2);
 	T_CHECK(d != NULL);
 	if (d && a[0] && a[1]) {
 		mean = (num(a[0], "recommended_shift_rpm") + num(a[1], "recommended_shift_rpm")) /

@@ -1,7 +1,8 @@
 /*
- * characteristics.c - a car's profile aggregated over its shift_points
- * analyses (see characteristics.h; the output is the seed's Car
- * Characteristics Detail and List shapes).
+ * cars.c - a car's profile aggregated over its shift_points analyses (see
+ * cars.h; the output is the seed's Car Characteristics Detail and List
+ * shapes), and the characteristics.* commands that serve it from the
+ * sessions the store holds.
  *
  * Detail: {"car_name", "gears":[{"gear","min_rpm","max_rpm","min_speed_kmh",
  *          "max_speed_kmh"}...], "recommended_shift_rpm", "session_count"}
@@ -21,13 +22,15 @@
  * - session_count: the contributing analyses (= n when all are well formed).
  * n = 0 (or nothing contributes) gives gears [], recommended null, count 0.
  *
- * List entry (an_characteristics_summary): {"car_name","session_count",
+ * List entry (cars_characteristics_summary): {"car_name","session_count",
  * "recommended_shift_rpm"} copied from a detail.
  */
 #include <math.h>
 #include <string.h>
 
-#include "analyze/characteristics.h"
+#include "store/cars.h"
+#include "store/cmd.h"
+#include "store/store.h"
 
 #define CH_MAX_GEAR 16
 #define CH_ROUND_RPM 10.0
@@ -122,7 +125,7 @@ static json_t *gears_json(const struct ch_acc *acc)
 	return arr;
 }
 
-json_t *an_characteristics(const char *car_name, json_t *const *analyses, size_t n)
+json_t *cars_characteristics(const char *car_name, json_t *const *analyses, size_t n)
 {
 	struct ch_acc acc;
 	json_t *rec;
@@ -137,7 +140,7 @@ json_t *an_characteristics(const char *car_name, json_t *const *analyses, size_t
 			 acc.sessions);
 }
 
-json_t *an_characteristics_summary(const json_t *detail)
+json_t *cars_characteristics_summary(const json_t *detail)
 {
 	const json_t *name, *count, *rec;
 
@@ -152,3 +155,78 @@ json_t *an_characteristics_summary(const json_t *detail)
 			 "recommended_shift_rpm",
 			 json_is_number(rec) ? (json_t *)rec : json_null());
 }
+
+/* --- the commands --- */
+
+/* Completed shift_points sessions of one car (or of every car when car is NULL)
+ * whose analysis is a result, not pending or failed. */
+static int usable(const struct session *s, const char *car)
+{
+	const char *status = json_string_value(json_object_get(s->analysis, "status"));
+
+	return s->completed && s->use_case == UC_SHIFT_POINTS && s->car_name[0] &&
+	       json_is_object(s->analysis) && !(status && (strcmp(status, "pending") == 0 ||
+							    strcmp(status, "failed") == 0)) &&
+	       (!car || strcmp(s->car_name, car) == 0);
+}
+
+static json_t *car_detail(struct store *st, const char *car)
+{
+	json_t **an = calloc((size_t)st->nsessions + 1, sizeof *an);
+	size_t n = 0;
+	json_t *d;
+
+	if (!an)
+		return NULL;
+	for (int i = 0; i < st->nsessions; i++)
+		if (usable(st->sessions[i], car))
+			an[n++] = st->sessions[i]->analysis;
+	d = n ? cars_characteristics(car, an, n) : NULL;
+	free(an);
+	return d;
+}
+
+static json_t *h_cars_list(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { NULL };
+	json_t *list, *seen;
+
+	if (only_keys(args, keys, err) < 0)
+		return NULL;
+	list = json_array();
+	seen = json_object();
+	for (int i = 0; i < st->nsessions; i++) {
+		const char *car = st->sessions[i]->car_name;
+		json_t *d;
+		if (!usable(st->sessions[i], NULL) || json_object_get(seen, car))
+			continue;
+		json_object_set_new(seen, car, json_true());
+		if ((d = car_detail(st, car))) {
+			json_array_append_new(list, cars_characteristics_summary(d));
+			json_decref(d);
+		}
+	}
+	json_decref(seen);
+	return list;
+}
+
+static json_t *h_cars_get(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { "car", NULL };
+	const char *car;
+	json_t *d;
+
+	if (only_keys(args, keys, err) < 0 || opt_str(args, "car", 63, &car, err) < 0)
+		return NULL;
+	if (!*car)
+		return fail(err, MSG_E_BAD_REQUEST, "\"car\" is required");
+	if (!(d = car_detail(st, car)))
+		return fail(err, MSG_E_NOT_FOUND, "no analysed shift_points session for car \"%s\"", car);
+	return d;
+}
+
+const struct cmd_entry car_commands[] = {
+	{ "characteristics.list", h_cars_list },
+	{ "characteristics.get", h_cars_get },
+	{ NULL, NULL },
+};

@@ -1,0 +1,397 @@
+/* job.c - the analysis job and result messages (see job.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "common/job.h"
+
+#define JOB_ID_MAX 128                 /* bytes of a job or session id on the wire */
+#define JOB_FRAME_ALIGN 64             /* the frame copies start on a cache line */
+
+static const char *const kind_names[JOB_KIND_COUNT] = {
+	[JOB_ANALYSIS] = "analysis",
+	[JOB_TRACK_BUILD] = "track_build",
+};
+
+const char *job_kind_name(enum job_kind kind)
+{
+	return (unsigned)kind < JOB_KIND_COUNT ? kind_names[kind] : NULL;
+}
+
+static int set_str(json_t *o, const char *key, const char *v)
+{
+	return json_object_set_new(o, key, json_string(v ? v : ""));
+}
+
+char *job_encode(const struct job *j)
+{
+	json_t *hdr = NULL, *runs;
+	char *text = NULL;
+	int bad = 0;
+
+	if (!j || !job_kind_name(j->kind) || !j->job_id || !*j->job_id || !j->session_id ||
+	    !j->use_case || j->nruns > JOB_MAX_RUNS || (j->nruns && !j->runs))
+		return NULL;
+	if (!(hdr = json_object()) || !(runs = json_array()) ||
+	    json_object_set_new(hdr, "runs", runs) < 0)
+		goto out;
+	bad |= json_object_set_new(hdr, "v", json_integer(JOB_VERSION));
+	bad |= set_str(hdr, "kind", job_kind_name(j->kind));
+	bad |= set_str(hdr, "job_id", j->job_id);
+	bad |= set_str(hdr, "session_id", j->session_id);
+	bad |= set_str(hdr, "use_case", j->use_case);
+	bad |= set_str(hdr, "car_name", j->car_name);
+	bad |= json_object_set_new(hdr, "deadline_ms", json_integer(j->deadline_ms));
+	bad |= json_object_set_new(hdr, "frame_size", json_integer((json_int_t)FRAME_SIZE));
+	bad |= json_object_set_new(hdr, "frame_version", json_integer(FRAME_VERSION));
+	if (j->game && *j->game)
+		bad |= set_str(hdr, "game", j->game);
+	if (j->track && *j->track)
+		bad |= set_str(hdr, "track", j->track);
+	if (j->track_model)
+		bad |= json_object_set_new(hdr, "track_model", json_deep_copy(j->track_model));
+	for (size_t i = 0; i < j->nruns; i++) {
+		const struct job_run *r = &j->runs[i];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "run_id", r->run_id ? r->run_id : "",
+				      "feed_name", r->feed_name ? r->feed_name : "", "label",
+				      r->label ? r->label : "", "frames", (json_int_t)r->nframes);
+		bad |= json_array_append_new(runs, o);
+	}
+	if (!bad)
+		text = json_dumps(hdr, JSON_COMPACT);
+out:
+	json_decref(hdr);
+	return text;
+}
+
+int job_send(void *sock, const struct job *j)
+{
+	char *text = job_encode(j);
+	int rc = 1;
+
+	if (!text)
+		return -EINVAL;
+	if (zmq_send(sock, text, strlen(text), ZMQ_DONTWAIT | (j->nruns ? ZMQ_SNDMORE : 0)) < 0)
+		rc = zmq_errno() == EAGAIN ? 0 : -zmq_errno();
+	/* once the first part is queued the others follow: a message is delivered whole */
+	for (size_t i = 0; rc == 1 && i < j->nruns; i++)
+		if (zmq_send(sock, j->runs[i].frames, j->runs[i].nframes * sizeof(struct pw_frame),
+			     i + 1 < j->nruns ? ZMQ_SNDMORE : 0) < 0)
+			rc = -zmq_errno();
+	free(text);
+	return rc;
+}
+
+struct job_inbox {
+	size_t n;                          /* parts received (more than kept: too many) */
+	zmq_msg_t msg[JOB_MAX_RUNS + 1];
+	struct job_part part[JOB_MAX_RUNS + 1];
+};
+
+int job_recv(void *sock, int flags, struct job_inbox **out)
+{
+	struct job_inbox *ib = calloc(1, sizeof *ib);
+	int more = 1, rc = 0;
+
+	*out = NULL;
+	if (!ib)
+		return -ENOMEM;
+	while (more) {
+		zmq_msg_t junk, *m = ib->n < JOB_MAX_RUNS + 1 ? &ib->msg[ib->n] : &junk;
+
+		zmq_msg_init(m);
+		if (zmq_msg_recv(m, sock, ib->n == 0 ? flags : 0) < 0) {
+			rc = -zmq_errno();
+			zmq_msg_close(m);
+			break;
+		}
+		more = zmq_msg_more(m);
+		if (m == &junk) {
+			zmq_msg_close(m);
+			ib->n = JOB_MAX_RUNS + 2; /* too many: job_decode refuses the job */
+			continue;
+		}
+		ib->part[ib->n] = (struct job_part){ zmq_msg_data(m), zmq_msg_size(m) };
+		ib->n++;
+	}
+	if (rc < 0 || ib->n == 0) {
+		job_inbox_free(ib);
+		return rc < 0 ? rc : -EPROTO;
+	}
+	*out = ib;
+	return 0;
+}
+
+const struct job_part *job_inbox_parts(const struct job_inbox *ib, size_t *nparts)
+{
+	*nparts = ib ? ib->n : 0;
+	return ib ? ib->part : NULL;
+}
+
+void job_inbox_free(struct job_inbox *ib)
+{
+	if (!ib)
+		return;
+	for (size_t i = 0; i < ib->n && i < JOB_MAX_RUNS + 1; i++)
+		zmq_msg_close(&ib->msg[i]);
+	free(ib);
+}
+
+static int bad(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+	return -EPROTO;
+}
+
+/* An optional string member: absent or null -> "", else it must be a string
+ * of at most max bytes. 0 or -1. */
+static int opt_string(const json_t *o, const char *key, size_t max, const char **out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*out = "";
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > max)
+		return -1;
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* A required string member of 1..max bytes (0 bytes too when may_be_empty). */
+static const char *need_string(const json_t *o, const char *key, size_t max, int may_be_empty)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || json_string_length(v) > max ||
+	    (!may_be_empty && json_string_length(v) == 0))
+		return NULL;
+	return json_string_value(v);
+}
+
+static int decode_kind(const json_t *hdr, enum job_kind *kind)
+{
+	const json_t *v = json_object_get(hdr, "kind");
+
+	*kind = JOB_ANALYSIS;
+	if (!v)
+		return 0;
+	for (int k = 0; json_is_string(v) && k < JOB_KIND_COUNT; k++)
+		if (strcmp(json_string_value(v), kind_names[k]) == 0) {
+			*kind = (enum job_kind)k;
+			return 0;
+		}
+	return -1;
+}
+
+/* The header's fields into j; the runs are checked by decode_runs. */
+static int decode_header(struct job *j, size_t nparts, char *err, size_t cap)
+{
+	const json_t *hdr = j->hdr, *v;
+	json_int_t fs, fv;
+
+	if (!json_is_integer(json_object_get(hdr, "v")) ||
+	    json_integer_value(json_object_get(hdr, "v")) != JOB_VERSION)
+		return bad(err, cap, "the header is not a version %d job", JOB_VERSION);
+	if (!j->job_id || !*j->job_id)
+		return bad(err, cap, "\"job_id\" must be a string of 1-%d bytes", JOB_ID_MAX);
+	if (!j->session_id)
+		return bad(err, cap, "\"session_id\" must be a string of at most %d bytes", JOB_ID_MAX);
+	if (decode_kind(hdr, &j->kind) < 0)
+		return bad(err, cap, "\"kind\" must be \"analysis\" or \"track_build\"");
+	if (!(j->use_case = need_string(hdr, "use_case", 64, 1)))
+		return bad(err, cap, "\"use_case\" must be a string");
+	if (opt_string(hdr, "car_name", 1024, &j->car_name) < 0 ||
+	    opt_string(hdr, "game", 1024, &j->game) < 0 ||
+	    opt_string(hdr, "track", 1024, &j->track) < 0)
+		return bad(err, cap, "\"car_name\", \"game\" and \"track\" must be strings");
+	v = json_object_get(hdr, "track_model");
+	if (v && !json_is_null(v) && !json_is_object(v))
+		return bad(err, cap, "\"track_model\" must be an object");
+	j->track_model = json_is_object(v) ? v : NULL;
+	v = json_object_get(hdr, "deadline_ms");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
+		return bad(err, cap, "\"deadline_ms\" must be an integer >= 0");
+	j->deadline_ms = v ? json_integer_value(v) : 0;
+	if (j->kind == JOB_TRACK_BUILD &&
+	    (strcmp(j->use_case, "track_mapping") != 0 || !*j->game || !*j->track))
+		return bad(err, cap, "a track_build job needs use_case track_mapping, a game and a track");
+	fs = json_integer_value(json_object_get(hdr, "frame_size"));
+	fv = json_integer_value(json_object_get(hdr, "frame_version"));
+	if (!json_is_integer(json_object_get(hdr, "frame_size")) ||
+	    !json_is_integer(json_object_get(hdr, "frame_version")) ||
+	    fs != (json_int_t)sizeof(struct pw_frame) || fv != FRAME_VERSION)
+		return bad(err, cap, "frames of size %lld version %lld; this reader reads size %zu version %d",
+			   (long long)fs, (long long)fv, sizeof(struct pw_frame), FRAME_VERSION);
+	v = json_object_get(hdr, "runs");
+	if (!json_is_array(v) || json_array_size(v) > JOB_MAX_RUNS ||
+	    json_array_size(v) != nparts - 1)
+		return bad(err, cap, "%zu runs but %zu frame parts", json_array_size(v), nparts - 1);
+	return 0;
+}
+
+/* Each run's entry against its frame part; the frames are copied into j->mem. */
+static int decode_runs(struct job *j, const struct job_part *parts, char *err, size_t cap)
+{
+	const json_t *runs = json_object_get(j->hdr, "runs"), *r;
+	size_t n = json_array_size(runs), i, head, total = 0, at;
+	struct job_run *jr;
+	char *mem;
+
+	json_array_foreach(runs, i, r) {
+		const json_t *fr = json_object_get(r, "frames");
+		json_int_t nf = json_integer_value(fr);
+		size_t bytes = parts[i + 1].len;
+
+		if (!json_is_object(r) || !need_string(r, "run_id", JOB_ID_MAX, 1) ||
+		    !need_string(r, "feed_name", 1024, 1) || !need_string(r, "label", 1024, 1))
+			return bad(err, cap, "run %zu: not an object with string run_id, feed_name, label",
+				   i);
+		if (!json_is_integer(fr) || nf < 0 || (uint64_t)nf > JOB_MAX_RUN_FRAMES ||
+		    bytes != (size_t)nf * sizeof(struct pw_frame))
+			return bad(err, cap, "run %zu: %lld frames announced, %zu bytes sent", i,
+				   (long long)nf, bytes);
+		total += bytes;
+	}
+	head = (n * sizeof *jr + JOB_FRAME_ALIGN - 1) / JOB_FRAME_ALIGN * JOB_FRAME_ALIGN;
+	/* zmq gives no alignment guarantee: the frames are read from aligned copies */
+	mem = aligned_alloc(JOB_FRAME_ALIGN, head + (total / JOB_FRAME_ALIGN + 1) * JOB_FRAME_ALIGN);
+	if (!mem)
+		return -ENOMEM;
+	j->mem = mem;
+	jr = (struct job_run *)mem;
+	at = head;
+	json_array_foreach(runs, i, r) {
+		struct pw_frame *f = (struct pw_frame *)(mem + at);
+		size_t nf = parts[i + 1].len / sizeof *f;
+
+		if (nf)
+			memcpy(f, parts[i + 1].data, parts[i + 1].len);
+		for (size_t k = 0; k < nf; k++)
+			if (f[k].version != FRAME_VERSION)
+				return bad(err, cap, "run %zu frame %zu: frame version %u, not %d", i, k,
+					   (unsigned)f[k].version, FRAME_VERSION);
+		jr[i] = (struct job_run){ .run_id = need_string(r, "run_id", JOB_ID_MAX, 1),
+					  .feed_name = need_string(r, "feed_name", 1024, 1),
+					  .label = need_string(r, "label", 1024, 1),
+					  .frames = nf ? f : NULL, .nframes = nf };
+		at += parts[i + 1].len;
+	}
+	j->runs = jr;
+	j->nruns = n;
+	return 0;
+}
+
+int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err, size_t cap)
+{
+	json_error_t jerr;
+	int rc;
+
+	memset(j, 0, sizeof *j);
+	if (nparts < 1 || !parts)
+		return bad(err, cap, "an empty message");
+	j->hdr = json_loadb(parts[0].data, parts[0].len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(j->hdr))
+		return bad(err, cap, "the header is not a JSON object%s%s", j->hdr ? "" : ": ",
+			   j->hdr ? "" : jerr.text);
+	/* named first, so that even a malformed job can be answered */
+	j->job_id = need_string(j->hdr, "job_id", JOB_ID_MAX, 0);
+	j->session_id = need_string(j->hdr, "session_id", JOB_ID_MAX, 1);
+	if (nparts > JOB_MAX_RUNS + 1)
+		return bad(err, cap, "more than %d parts", JOB_MAX_RUNS + 1);
+	if ((rc = decode_header(j, nparts, err, cap)) < 0 || (rc = decode_runs(j, parts, err, cap)) < 0)
+		return rc;
+	return 0;
+}
+
+void job_release(struct job *j)
+{
+	if (!j)
+		return;
+	json_decref(j->hdr);
+	free(j->mem);
+	j->hdr = NULL;
+	j->mem = NULL;
+	j->runs = NULL;
+	j->nruns = 0;
+}
+
+char *job_result_encode(enum job_kind kind, const char *job_id, const char *session_id,
+			const json_t *analysis, const char *code, const char *message)
+{
+	json_t *o;
+	char *text;
+
+	if (!job_id)
+		return NULL;
+	o = json_pack("{s:i, s:s, s:s, s:b}", "v", JOB_VERSION, "job_id", job_id, "session_id",
+		      session_id ? session_id : "", "ok", analysis != NULL);
+	if (!o)
+		return NULL;
+	if (analysis)
+		json_object_set_new(o, "analysis", json_deep_copy(analysis));
+	else
+		json_object_set_new(o, "error", json_pack("{s:s, s:s}", "code",
+							  code && *code ? code : JOB_E_BAD_INPUT,
+							  "message", message ? message : ""));
+	text = json_dumps(o, JSON_COMPACT |
+				     (kind == JOB_TRACK_BUILD ? 0 : JSON_REAL_PRECISION(10)));
+	json_decref(o);
+	return text;
+}
+
+int job_result_decode(struct job_result *r, const void *buf, size_t len, char *err, size_t cap)
+{
+	json_error_t jerr;
+	const json_t *ok, *e;
+
+	memset(r, 0, sizeof *r);
+	if (len > JOB_RESULT_MAX_BYTES) {
+		snprintf(err, cap, "a result of %zu bytes (at most %d)", len, JOB_RESULT_MAX_BYTES);
+		return -E2BIG;
+	}
+	r->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(r->root))
+		return bad(err, cap, "the result is not a JSON object%s%s", r->root ? "" : ": ",
+			   r->root ? "" : jerr.text);
+	r->job_id = need_string(r->root, "job_id", JOB_ID_MAX, 0);
+	r->session_id = need_string(r->root, "session_id", JOB_ID_MAX, 1);
+	if (!json_is_integer(json_object_get(r->root, "v")) ||
+	    json_integer_value(json_object_get(r->root, "v")) != JOB_VERSION)
+		return bad(err, cap, "the result is not a version %d result", JOB_VERSION);
+	if (!r->job_id || !r->session_id)
+		return bad(err, cap, "\"job_id\" and \"session_id\" must be strings");
+	ok = json_object_get(r->root, "ok");
+	if (!json_is_boolean(ok))
+		return bad(err, cap, "\"ok\" must be true or false");
+	r->ok = json_is_true(ok);
+	if (r->ok) {
+		r->analysis = json_object_get(r->root, "analysis");
+		if (!json_is_object(r->analysis))
+			return bad(err, cap, "an ok result needs an \"analysis\" object");
+		return 0;
+	}
+	e = json_object_get(r->root, "error");
+	r->code = need_string(e, "code", 64, 0);
+	r->message = need_string(e, "message", 4096, 1);
+	if (!json_is_object(e) || !r->code || !r->message)
+		return bad(err, cap, "a failed result needs an \"error\" with string code and message");
+	return 0;
+}
+
+void job_result_release(struct job_result *r)
+{
+	if (!r)
+		return;
+	json_decref(r->root);
+	memset(r, 0, sizeof *r);
+}

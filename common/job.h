@@ -1,0 +1,148 @@
+/*
+ * job.h - the analysis job and result messages between pw-store and the
+ * analysis workers (DESIGN §4), version JOB_VERSION. The store encodes jobs
+ * and decodes results, pw-analyze decodes jobs and encodes results, the test
+ * tools do either; nothing else writes or parses these messages.
+ *
+ * A job is one multipart ZeroMQ message (store PUSH -> worker PULL):
+ *   part 0  JSON header
+ *           {"v":1,"kind":"analysis"|"track_build","job_id","session_id",
+ *            "use_case","car_name","deadline_ms","frame_size":384,
+ *            "frame_version":1,"game"?,"track"?,"track_model"?,
+ *            "runs":[{"run_id","feed_name","label","frames"}...]}
+ *   part 1+ one part per entry of "runs", in that order: the run's frames as
+ *           packed struct pw_frame (common/frame.h), frames x frame_size bytes
+ *
+ * kind "analysis" (also when "kind" is absent: the jobs of stores that knew
+ * no other kind) runs the analysis of the session's use case; the result is
+ * stored as the session's analysis. kind "track_build" builds the track model
+ * named "game"/"track" from the runs labelled left and right; its use_case
+ * is "track_mapping", so a worker that ignores "kind" computes the same model.
+ * The result of a track build is the model, which the store writes to
+ * tracks/<game>/<track>.json.
+ *
+ * A result is one JSON part (worker PUSH -> store PULL):
+ *   {"v":1,"job_id","session_id","ok":true,"analysis":{...}}
+ *   {"v":1,"job_id","session_id","ok":false,"error":{"code","message"}}
+ * error.code is one of JOB_E_* (the analyses' own codes, analyze/analysis.h).
+ *
+ * The decoders trust nothing: every field they read is checked for its type
+ * and range, and each run's frame part against its announced frame count
+ * (frames x frame_size bytes, each frame of FRAME_VERSION). A failure is
+ * -EPROTO with a message for people naming what was wrong.
+ *
+ * Memory: a job the caller fills for job_encode/job_send only borrows (its
+ * strings and frames stay the caller's). job_decode fills a job whose
+ * strings point into its own copy of the header and whose frames are its
+ * own aligned copies; job_release frees them. The same for results.
+ */
+#ifndef PW_JOB_H
+#define PW_JOB_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/frame.h"
+
+#define JOB_VERSION 1
+#define JOB_MAX_RUNS 256                  /* runs of one job (a session's at most) */
+#define JOB_MAX_RUN_FRAMES (64u << 20)    /* 24 GiB of frames: refused long before */
+#define JOB_RESULT_MAX_BYTES (64 << 20)   /* a larger result is refused */
+
+/* Error codes of a failed result: the analyses' (analyze/analysis.h). */
+#define JOB_E_NO_DATA "no_data"           /* not enough usable frames for this analysis */
+#define JOB_E_NOT_QUALIFIED "not_qualified" /* e.g. track build without left/right runs */
+#define JOB_E_BAD_INPUT "bad_input"       /* a malformed job, or input no analysis reads */
+#define JOB_E_NO_MEMORY "no_memory"
+
+enum job_kind { JOB_ANALYSIS = 0, JOB_TRACK_BUILD, JOB_KIND_COUNT };
+
+struct job_run {
+	const char *run_id;
+	const char *feed_name;
+	const char *label;             /* "left" / "right" matter to track builds */
+	const struct pw_frame *frames; /* nframes, in seq order; NULL when nframes is 0 */
+	size_t nframes;
+};
+
+struct job {
+	enum job_kind kind;
+	const char *job_id;            /* required, non-empty */
+	const char *session_id;        /* required */
+	const char *use_case;          /* required: shift_points | car_grip | track_mapping | general */
+	const char *car_name;          /* "" when none (NULL is written as "") */
+	const char *game, *track;      /* "" / NULL: none (left out of the header) */
+	const json_t *track_model;     /* NULL: none */
+	int64_t deadline_ms;           /* informative: when the store sends it again */
+	const struct job_run *runs;
+	size_t nruns;
+	/* job_decode's storage, freed by job_release; NULL in a job the caller filled */
+	json_t *hdr;
+	void *mem;
+};
+
+/* One received message part (borrowed). */
+struct job_part {
+	const void *data;
+	size_t len;
+};
+
+struct job_result {
+	const char *job_id;
+	const char *session_id;
+	int ok;
+	const json_t *analysis;        /* ok: the result, an object (for a track build, the model) */
+	const char *code, *message;    /* !ok: the error */
+	json_t *root;                  /* job_result_decode's storage, freed by job_result_release */
+};
+
+/* "analysis" / "track_build"; NULL for a kind out of range. */
+const char *job_kind_name(enum job_kind kind);
+
+/* The header (part 0) of j as compact JSON text: malloc'd, the caller frees;
+ * NULL when j lacks a required field, has more than JOB_MAX_RUNS runs, or
+ * memory runs out. */
+char *job_encode(const struct job *j);
+/* Send j on a PUSH socket: the header, then one part per run (the runs'
+ * frames, borrowed). Returns 1 when sent, 0 when no peer can take it now
+ * (try later: nothing was sent), or -errno. */
+int job_send(void *sock, const struct job *j);
+/* One received multipart message, its parts as ZeroMQ holds them. */
+struct job_inbox;
+
+/* Receive one whole message from sock (flags: 0 or ZMQ_DONTWAIT for the first
+ * part). Up to JOB_MAX_RUNS + 1 parts are kept; further ones are drained and
+ * only counted, so that job_decode refuses the job without reading them.
+ * 0 with *out (free with job_inbox_free), -EAGAIN, or -errno. */
+int job_recv(void *sock, int flags, struct job_inbox **out);
+/* The parts of a received message (borrowed from ib) and their count, which
+ * is JOB_MAX_RUNS + 2 when more parts than a job has came. */
+const struct job_part *job_inbox_parts(const struct job_inbox *ib, size_t *nparts);
+void job_inbox_free(struct job_inbox *ib);
+
+/* Decode and validate a received job from its nparts parts (borrowed: the
+ * frames are copied into memory aligned for struct pw_frame). 0 with *j
+ * filled, or -EPROTO (malformed; err says what) / -ENOMEM. On failure
+ * j->job_id and j->session_id still point at the header's strings when it
+ * named them (so a worker can answer the job), else they are NULL. Call
+ * job_release(j) after either. */
+int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err,
+	       size_t cap);
+/* Free what job_decode allocated; a zeroed or caller-filled job is left alone. */
+void job_release(struct job *j);
+
+/* A result as compact JSON text (malloc'd, the caller frees; NULL when out
+ * of memory or job_id is NULL). analysis (borrowed) non-NULL: an ok result;
+ * else a failed one with code and message. A session analysis's numbers are
+ * written with 10 significant digits (what the store keeps), a track
+ * model's (kind JOB_TRACK_BUILD) in full, as the store replies with it. */
+char *job_result_encode(enum job_kind kind, const char *job_id, const char *session_id,
+			const json_t *analysis, const char *code, const char *message);
+/* Decode and validate a result of len bytes (borrowed). 0 with *r filled,
+ * or -EPROTO (err says why) / -E2BIG (over JOB_RESULT_MAX_BYTES). Call
+ * job_result_release(r) after either. */
+int job_result_decode(struct job_result *r, const void *buf, size_t len, char *err, size_t cap);
+void job_result_release(struct job_result *r);
+
+#endif
