@@ -597,9 +597,9 @@ static void test_atomicio_rmtree(void)
 		char p[256];
 		snprintf(p, sizeof p, "%s", tmp_path("deep"));
 		for (int i = 0; i < 10; i++)
-			strcat(p, "/d");
+			T_STRCAT(p, "/d");
 		T_CHECK(atomicio_mkdirs(p) == 0);
-		strcat(p, "/f");
+		T_STRCAT(p, "/f");
 		T_CHECK(atomicio_write(p, "x", 1) == 0);
 		T_CHECK(atomicio_rmtree(tmp_path("deep")) == 0 && access(tmp_path("deep"), F_OK) != 0);
 	}
@@ -794,10 +794,10 @@ static void test_msg_replies(void)
 		free(s);
 	}
 	/* an id longer than req.id holds, of multibyte characters: the reply can still be built */
-	strcpy(long_id, "{\"v\":2,\"id\":\"");
+	T_STRSET(long_id, "{\"v\":2,\"id\":\"");
 	for (int i = 0; i < 100; i++)
-		strcat(long_id, "\xe2\x82\xac"); /* euro sign, 3 bytes */
-	strcat(long_id, "\",\"cmd\":\"x\"}");
+		T_STRCAT(long_id, "\xe2\x82\xac"); /* euro sign, 3 bytes */
+	T_STRCAT(long_id, "\",\"cmd\":\"x\"}");
 	T_CHECK(parse(long_id, &req, &code, msg, sizeof msg) == -1);
 	T_CHECK(strlen(req.id) == 126); /* 42 whole characters of 127 bytes */
 	s = msg_reply_error(req.id, code, "%s", msg);

@@ -222,7 +222,7 @@ static void test_parse_feeds(void)
 	name[31] = 0;
 	T_CHECK(parse(&c, name, err, sizeof err) == 0 && c.nfeeds == 1 &&
 		strcmp(c.feeds[0].name, name) == 0);
-	strcat(name, "n");
+	T_STRCAT(name, "n");
 	T_CHECK(parse(&c, name, err, sizeof err) == -EINVAL);
 	/* exactly CONFIG_MAX_FEEDS, then one more */
 	list[0] = 0;
@@ -232,12 +232,12 @@ static void test_parse_feeds(void)
 	T_CHECKF(parse(&c, list, err, sizeof err) == 0, "%s", err);
 	T_CHECK(c.nfeeds == CONFIG_MAX_FEEDS);
 	check_feed(&c, 15, "feed15", 6015);
-	strcat(list, ",one_more");
+	T_STRCAT(list, ",one_more");
 	T_CHECK(parse(&c, list, err, sizeof err) == -EINVAL);
 	T_CHECKF(strstr(err, "more than 16") != NULL, "%s", err);
 	/* a list too long to hold is refused, not silently cut */
 	memset(list, ' ', 1500);
-	strcpy(list + 1500, ",ksudp");
+	memcpy(list + 1500, ",ksudp", sizeof ",ksudp");
 	T_CHECK(parse(&c, list, err, sizeof err) == -EINVAL);
 	/* a small error buffer is cut, never overrun */
 	{

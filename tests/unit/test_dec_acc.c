@@ -605,7 +605,7 @@ static void test_bad_strings(void)
 	{
 		char name[200] = "";
 		for (int i = 0; i < 40; i++)
-			strcat(name, "\xc3\xa9");
+			T_STRCAT(name, "\xc3\xa9");
 		m = track_data(42, name, 5000);
 		T_CHECK(dec(&st, &m, &f) == DEC_OK);
 		T_CHECK(strlen(st.meta.track) == 62);

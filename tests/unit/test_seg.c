@@ -141,15 +141,15 @@ static void test_meta(void)
 	T_CHECK(seg_attach(&r, inst, "test") == 0);
 	g1 = seg_meta_read(r, &got);
 	T_CHECK(got.car[0] == 0);
-	strcpy(m.car, "ks_audi_r8_lms");
-	strcpy(m.track, "monza");
+	T_STRSET(m.car, "ks_audi_r8_lms");
+	T_STRSET(m.track, "monza");
 	m.track_len_m = 5758.f;
 	seg_meta_write(s, &m);
 	g2 = seg_meta_read(r, &got);
 	T_CHECK(g2 == g1 + 1);
 	T_CHECK(strcmp(got.car, "ks_audi_r8_lms") == 0 && strcmp(got.track, "monza") == 0);
 	T_NEAR(got.track_len_m, 5758.f, 0);
-	strcpy(m.track, "spa");
+	T_STRSET(m.track, "spa");
 	seg_meta_write(s, &m);
 	T_CHECK(seg_meta_read(r, &got) == g2 + 1 && strcmp(got.track, "spa") == 0);
 	seg_close(r);
