@@ -1,4 +1,4 @@
-/* rawsplit.c - see rawsplit.h; the sizes are protocols.md's tables. */
+/* rawsplit.c - see rawsplit.h; the sizes are docs/protocols.md's (3, 4, 7.2). */
 #include <errno.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /*
  * enc_acc.c - ACC broadcasting v4 from frames, and ACC's side of the
- * registration (the inverse of dec_acc.c; layouts in protocols.md §5).
+ * registration (the inverse of dec_acc.c; layouts in docs/protocols.md §5).
  *
  * Per tick: REALTIME_UPDATE (session from game_session, clock from
  * game_time_s, replay from FRAME_FLAG_PAUSED, car 0 focused) then the

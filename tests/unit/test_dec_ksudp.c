@@ -4,7 +4,7 @@
  * Real data: tests/data/ac_remote/ (vthinsel/Python_UDP_Receiver, CC0): 8641
  * RTCarInfo datagrams of an Audi R8 LMS at Monza, as a raw concatenation and
  * as a pcap with receive times. The handshake, response and RTLap are not in
- * any real capture; they are checked against the layouts of protocols.md 1.
+ * any real capture; they are checked against docs/protocols.md section 1.
  */
 #include <math.h>
 #include <stdint.h>
