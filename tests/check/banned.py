@@ -28,7 +28,8 @@ import os
 import re
 import sys
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from checklib import ROOT, report, sources
+
 PROGRAM_DIRS = ("capture", "store", "analyze", "api", "common")
 TEST_DIRS = ("tests",)
 CONFIG_FILE = "common/config.c"
@@ -86,15 +87,6 @@ def strip(text):
     return "".join(out)
 
 
-def sources(tops):
-    for top in tops:
-        for base, dirs, files in os.walk(os.path.join(ROOT, top)):
-            dirs.sort()
-            for name in sorted(files):
-                if name.endswith((".c", ".h")):
-                    yield os.path.relpath(os.path.join(base, name), ROOT)
-
-
 def main():
     uses = []
     for src in sources(PROGRAM_DIRS + TEST_DIRS):
@@ -110,13 +102,7 @@ def main():
             for m in pattern.finditer(line):
                 uses.append("%s:%d: %s() is banned: %s" % (src, lineno, m.group(1),
                                                           rules[m.group(1)]))
-    for u in uses:
-        print(u, file=sys.stderr)
-    if uses:
-        print("FAIL banned-calls: %d use(s)" % len(uses))
-        return 1
-    print("PASS banned-calls")
-    return 0
+    return report("banned-calls", uses, "use(s)")
 
 
 if __name__ == "__main__":

@@ -16,19 +16,11 @@ import os
 import re
 import sys
 
+from checklib import ROOT, report, sources
+
 PROCESS_DIRS = ("capture", "store", "analyze", "api")
 SHARED_DIR = "common"
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-def sources(top):
-    for base, dirs, files in os.walk(os.path.join(ROOT, top)):
-        dirs.sort()
-        for name in sorted(files):
-            if name.endswith((".c", ".h")):
-                yield os.path.relpath(os.path.join(base, name), ROOT)
 
 
 def resolve(src, target):
@@ -50,7 +42,7 @@ def owner(path):
 def main():
     violations = []
     for top in PROCESS_DIRS + (SHARED_DIR,):
-        for src in sources(top):
+        for src in sources((top,)):
             with open(os.path.join(ROOT, src), encoding="utf-8", errors="replace") as f:
                 for lineno, line in enumerate(f, 1):
                     m = INCLUDE.match(line)
@@ -62,13 +54,7 @@ def main():
                     allowed = (SHARED_DIR,) if top == SHARED_DIR else (top, SHARED_DIR)
                     if path.startswith("..") or owner(path) not in allowed:
                         violations.append("%s:%d: %s" % (src, lineno, line.strip()))
-    for v in violations:
-        print(v, file=sys.stderr)
-    if violations:
-        print("FAIL layering: %d include(s) cross a process folder" % len(violations))
-        return 1
-    print("PASS layering")
-    return 0
+    return report("layering", violations, "include(s) cross a process folder")
 
 
 if __name__ == "__main__":
