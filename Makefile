@@ -1,6 +1,7 @@
 # pitwall - one Makefile for the whole tree.
 #   make [all]        build every program into build/bin
 #   make test         build and run the full test suite (ends with "N passed, N failed")
+#   make check        source checks: layering, formatting, banned calls (tests/check/)
 #   make sanitize     unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz         libFuzzer targets (clang), a longer run than the test suite's
 #   make bench        benchmarks; figures printed and written to build/bench.txt
@@ -66,7 +67,7 @@ FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all test unit-tests sanitize fuzz bench install clean deps
+.PHONY: all test check unit-tests sanitize fuzz bench install clean deps
 .SECONDARY:
 all: $(PROGS) $(TESTS) $(FUZZ) $(BENCH) $(TOOLS)
 
@@ -115,6 +116,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBS_ALL)
 
 test: all
 	tests/run.sh
+
+check:
+	tests/check/run.sh
 
 unit-tests: $(TESTS) $(FUZZ)
 

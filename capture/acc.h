@@ -1,5 +1,5 @@
 /*
- * acc.h - ACC broadcasting protocol (v4, protocols.md §5): what the decoder
+ * acc.h - ACC broadcasting protocol (v4, docs/protocols.md §5): what the decoder
  * (dec_acc.c) and the simulator's server side (sim/enc_acc.c) share.
  *
  * Message type numbers, the enumerations both sides translate, a strict

@@ -1,5 +1,5 @@
 /*
- * dec_acc.c - ACC broadcasting protocol v4 client (protocols.md §5).
+ * dec_acc.c - ACC broadcasting protocol v4 client (docs/protocols.md §5).
  *
  * Client-driven: hello() registers with ACC (REGISTER_COMMAND_APPLICATION,
  * display name "pitwall", the connection password - default "asd", ACC's

@@ -1,9 +1,9 @@
 /*
  * dec_f1.c - F1 23 / F1 24 / F1 25 UDP telemetry (EA/Codemasters, port 20777).
  *
- * Layouts: protocols.md section 7 (header 7.1, sizes 7.2, CarTelemetryData 7.3,
+ * Layouts: docs/protocols.md section 7 (header 7.1, sizes 7.2, CarTelemetryData 7.3,
  * CarMotionData 7.4, LapData 7.5, ParticipantData 7.6, Session 7.7). The
- * records protocols.md does not spell out come from the official F1 23 structs
+ * records of 7.8 come from the official F1 23 structs
  * (hotlaps/f1-game-udp-specs, folder 2023) and the F1 24/25 ctypes parsers
  * (Fredrik2002/f1-25-telemetry-application src/parsers/parser2025.py); their
  * sizes reproduce table 7.2 exactly:

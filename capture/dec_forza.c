@@ -1,5 +1,5 @@
 /*
- * dec_forza.c - Forza "Data Out" (FM7, FH4/FH5, FM2023), protocols.md §6.
+ * dec_forza.c - Forza "Data Out" (FM7, FH4/FH5, FM2023), docs/protocols.md §6.
  *
  * One datagram per game frame, no header, no version: the format is the
  * datagram length. 232 Sled (FM7/FM2023 "Sled"), 311 FM7 Dash, 324 FH4/FH5

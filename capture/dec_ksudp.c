@@ -1,8 +1,8 @@
 /*
  * dec_ksudp.c - Assetto Corsa (original) remote telemetry, UDP 9996.
  *
- * Layouts: protocols.md section 1 (1.1 handshake, 1.2 response, 1.3
- * RTCarInfo, 1.4 RTLap); constants in capture/ksudp.h. The feed is client
+ * Layouts: docs/protocols.md section 1 (1.1 handshake, 1.2 response, 1.3
+ * RTCarInfo, 1.4 RTLap, 1.5 the g axes); constants in capture/ksudp.h. The feed is client
  * driven: hello() builds the 12-byte handshake (op 0); the 408-byte response
  * fills the metadata, starts a new game session and leaves the op-1 subscribe
  * in st->out; AC then streams one 328-byte RTCarInfo per physics update, each

@@ -1,7 +1,7 @@
 /*
  * dec_pcars.c - Project CARS 1, Project CARS 2 and Automobilista 2 UDP (5606).
  *
- * Layouts: protocols.md section 3 (v1, "Project CARS 1": telemetry 1367 B,
+ * Layouts: docs/protocols.md section 3 (v1, "Project CARS 1": telemetry 1367 B,
  * participant strings 1347 B, additional strings 1028 B) and section 4 (v2,
  * "Project CARS 2" patch 5, with the original PC2 sizes where the layout is a
  * prefix or a narrower record of it: telemetry 538, participants 1040,

@@ -2,7 +2,7 @@
  * ksudp.h - Assetto Corsa remote telemetry (UDP 9996): the wire constants
  * shared by the decoder (capture/dec_ksudp.c) and the game emulator's encoder
  * (capture/sim/enc_ksudp.c), and the raw splitter (capture/rawsplit.c).
- * Layouts: protocols.md section 1.
+ * Layouts: docs/protocols.md section 1.
  *
  * Every datagram kind has its own fixed length, which is how the decoder tells
  * them apart. Names in the handshake response and in RTLap are UTF-16LE,

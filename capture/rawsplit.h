@@ -1,6 +1,6 @@
 /*
  * rawsplit.h - split a "raw" capture (datagram payloads concatenated with no
- * framing, as in the .raw files of shared/captures) back into datagrams.
+ * framing, as in the .raw files of tests/data) back into datagrams.
  *
  * Only formats whose datagram length can be told from its first bytes can be
  * split: ksudp (RTCarInfo 328 B, handshake response 408 B), pcars v1 (type

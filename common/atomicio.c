@@ -14,10 +14,11 @@
 static int dir_of(const char *path, char *out, size_t cap)
 {
 	char tmp[4096];
+	size_t n = strlen(path);
 
-	if (strlen(path) >= sizeof tmp)
+	if (n >= sizeof tmp)
 		return -ENAMETOOLONG;
-	strcpy(tmp, path);
+	memcpy(tmp, path, n + 1);
 	if ((size_t)snprintf(out, cap, "%s", dirname(tmp)) >= cap)
 		return -ENAMETOOLONG;
 	return 0;
@@ -86,7 +87,7 @@ int atomicio_mkdirs(const char *path)
 
 	if (n == 0 || n >= sizeof buf)
 		return -ENAMETOOLONG;
-	strcpy(buf, path);
+	memcpy(buf, path, n + 1);
 	for (size_t i = 1; i <= n; i++) {
 		if (buf[i] != '/' && buf[i] != 0)
 			continue;

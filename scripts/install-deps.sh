@@ -3,7 +3,7 @@
 # does nothing (and needs no network) when every package is already present.
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libjansson-dev libcivetweb-dev libzstd-dev supervisor clang \
-procps iproute2 python3"
+clang-format procps iproute2 python3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -184,7 +184,7 @@ static json_t *h_session_delete(struct store *st, json_t *args, struct cmd_err *
 		return NULL;
 	if (any_recording(s))
 		return fail(err, MSG_E_CONFLICT, "session %s has a recording run: stop it first", s->id);
-	strcpy(id, s->id);
+	snprintf(id, sizeof id, "%s", s->id);
 	if ((rc = session_delete(st, s)) < 0)
 		return fail(err, MSG_E_IO, "cannot delete session %s: %s", id, strerror(-rc));
 	bus_publish(st, "session.deleted", json_pack("{s:s}", "session_id", id));

@@ -402,7 +402,7 @@ static struct run_live *live_new(struct session *s, const struct run *r)
 	if (!l)
 		return NULL;
 	l->s = s;
-	strcpy(l->run_id, r->id);
+	snprintf(l->run_id, sizeof l->run_id, "%s", r->id);
 	snprintf(l->src[0], sizeof l->src[0], "%s", r->feed);
 	l->nsrc = 1;
 	json_array_foreach(r->merge_feeds, i, v)
@@ -703,7 +703,7 @@ static json_t *h_run_delete(struct store *st, json_t *args, struct cmd_err *err)
 	rc = atomicio_unlink(path);
 	if (rc < 0 && rc != -ENOENT)
 		return fail(err, MSG_E_IO, "cannot delete the run's frames: %s", strerror(-rc));
-	strcpy(id, r->id);
+	snprintf(id, sizeof id, "%s", r->id);
 	idx = (int)(r - s->runs);
 	json_decref(r->merge_feeds);
 	json_decref(r->laps);

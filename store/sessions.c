@@ -112,15 +112,16 @@ static json_t *session_file_json(const struct session *s)
 static int copy_str(char *dst, size_t cap, json_t *v, int required)
 {
 	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	size_t n = s ? strlen(s) : 0;
 
 	if (!s) {
 		dst[0] = 0;
 		/* absent or null is fine for optional fields; another type is not */
 		return required || (v && !json_is_null(v)) ? -1 : 0;
 	}
-	if (strlen(s) >= cap)
+	if (n >= cap)
 		return -1;
-	strcpy(dst, s);
+	memcpy(dst, s, n + 1);
 	return 0;
 }
 

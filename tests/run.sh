@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh - run pitwall's test suite and end with "N passed, N failed".
 #
-#   tests/run.sh            unit tests, fuzz runs and integration tests (build/),
+#   tests/run.sh            the source checks (`make check`), unit tests, fuzz runs
+#                           and integration tests (build/),
 #                           then the unit tests and fuzz runs again under
 #                           ASan+UBSan (build/san/) when that build exists
 #   tests/run.sh --unit     unit tests and fuzz runs of $PW_BUILD only
@@ -60,6 +61,11 @@ run_unit() { # build dir, label suffix
 if [ "$mode" = "--unit" ]; then
 	run_unit "${PW_BUILD:-build}" ""
 else
+	echo "== checks (make check)"
+	for c in tests/check/*.py tests/check/*.sh; do
+		[ "$(basename "$c")" = run.sh ] || [ ! -x "$c" ] && continue
+		run_prog "check-$(basename "${c%.*}")" 120 "$c"
+	done
 	run_unit build ""
 	echo "== integration tests"
 	export PW_BIN="$PWD/build/bin"

@@ -1,6 +1,6 @@
 /*
  * enc_acc.c - ACC broadcasting v4 from frames, and ACC's side of the
- * registration (the inverse of dec_acc.c; layouts in protocols.md §5).
+ * registration (the inverse of dec_acc.c; layouts in docs/protocols.md §5).
  *
  * Per tick: REALTIME_UPDATE (session from game_session, clock from
  * game_time_s, replay from FRAME_FLAG_PAUSED, car 0 focused) then the
@@ -247,8 +247,13 @@ static uint8_t model_of(const struct pw_meta *m)
 {
 	int id = acc_car_model_id(m->car);
 
-	if (id < 0 && strncmp(m->car, "car_model:", 10) == 0)
-		id = atoi(m->car + 10);
+	if (id < 0 && strncmp(m->car, "car_model:", 10) == 0) {
+		const char *num = m->car + 10;
+		char *end;
+		long v = strtol(num, &end, 10);
+
+		id = end != num && *end == 0 && v >= 0 && v <= 255 ? (int)v : -1;
+	}
 	return (uint8_t)(id < 0 || id > 255 ? 0 : id);
 }
 

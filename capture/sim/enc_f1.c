@@ -6,7 +6,7 @@
  * Car Damage and Car Telemetry last, because the decoder emits its frame on
  * Car Telemetry. Tick 0 sends all of them. The simulated car is car 0 and the
  * player; the other 21 records stay zero (inactive). Layouts and conventions
- * are those documented in dec_f1.c (protocols.md section 7), exact sizes per
+ * are those documented in dec_f1.c (docs/protocols.md section 7), exact sizes per
  * year. Quantization: speed km/h, rpm, max rpm, clutch %, temperatures degC
  * are integers; direction vectors are s16/32767, so vel_ms comes back to
  * about 1e-4 relative.

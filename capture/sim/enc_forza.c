@@ -1,6 +1,6 @@
 /*
  * enc_forza.c - Forza "Data Out" datagrams from frames (the inverse of
- * dec_forza.c; layouts in protocols.md §6).
+ * dec_forza.c; layouts in docs/protocols.md §6).
  *
  * One datagram per tick: 232-byte Sled, 311-byte FM7 Dash, 324-byte FH4/FH5
  * or 331-byte FM2023. Fields the frame does not carry get the game's resting

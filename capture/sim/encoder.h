@@ -3,7 +3,7 @@
  *
  * An encoder turns one simulated tick (a normalized frame plus metadata) into
  * the datagram(s) the real game would send for it, byte for byte in the
- * layouts of protocols.md, so that decode(encode(frame)) gives back the frame
+ * layouts of docs/protocols.md, so that decode(encode(frame)) gives back the frame
  * for every channel the game carries. One file per game (enc_<feed>.c).
  *
  * The two client-driven protocols also need the server side of their

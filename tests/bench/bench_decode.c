@@ -74,9 +74,9 @@ static void from_encoder(const struct encoder *e)
 	struct pw_meta m = { 0 };
 	char label[64];
 
-	strcpy(m.car, "bench_car");
-	strcpy(m.track, "bench_ring");
-	strcpy(m.driver, "Bench");
+	snprintf(m.car, sizeof m.car, "%s", "bench_car");
+	snprintf(m.track, sizeof m.track, "%s", "bench_ring");
+	snprintf(m.driver, sizeof m.driver, "%s", "Bench");
 	m.track_len_m = 4000;
 	for (int t = 0; t < 600 && ps.n < MAX_PKTS - 16; t++) {
 		struct pw_frame f;

@@ -46,6 +46,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -62,6 +63,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tests/tools/t_args.h"
 
 int main(int argc, char **argv);
 
@@ -571,19 +574,19 @@ int main(int argc, char **argv)
 		if (i + 1 >= argc)
 			return usage();
 		if (strcmp(argv[i], "--port") == 0)
-			g_port = atoi(argv[++i]);
+			g_port = (int)t_arg_long(argv[++i], INT_MIN, INT_MAX, "--port");
 		else if (strcmp(argv[i], "--path") == 0)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--rate") == 0)
-			g_rate = atof(argv[++i]);
+			g_rate = t_arg_double(argv[++i], -HUGE_VAL, HUGE_VAL, "--rate");
 		else if (strcmp(argv[i], "--connections") == 0)
-			g_conns = atoi(argv[++i]);
+			g_conns = (int)t_arg_long(argv[++i], INT_MIN, INT_MAX, "--connections");
 		else if (strcmp(argv[i], "--seconds") == 0)
-			seconds = atof(argv[++i]);
+			seconds = t_arg_double(argv[++i], -HUGE_VAL, HUGE_VAL, "--seconds");
 		else if (strcmp(argv[i], "--warmup") == 0)
-			warmup = atof(argv[++i]);
+			warmup = t_arg_double(argv[++i], -HUGE_VAL, HUGE_VAL, "--warmup");
 		else if (strcmp(argv[i], "--threads") == 0)
-			threads = atoi(argv[++i]);
+			threads = (int)t_arg_long(argv[++i], INT_MIN, INT_MAX, "--threads");
 		else
 			return usage();
 	}

@@ -20,6 +20,7 @@
 
 #include "capture/sim/encoder.h"
 #include "common/clock.h"
+#include "tests/tools/t_args.h"
 
 int main(int argc, char **argv);
 
@@ -55,12 +56,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_latency PORT BUS COUNT RATE_HZ\n");
 		return 2;
 	}
-	count = atoi(argv[3]);
-	rate = atoi(argv[4]);
+	count = (int)t_arg_long(argv[3], 1, 100000000, "COUNT");
+	rate = (int)t_arg_long(argv[4], 1, 10000000, "RATE_HZ");
 	sent_at = calloc((size_t)count, sizeof *sent_at);
 	lat = calloc((size_t)count, sizeof *lat);
 	snd.fd = socket(AF_INET, SOCK_DGRAM, 0);
-	snd.to.sin_port = htons((uint16_t)atoi(argv[1]));
+	snd.to.sin_port = htons((uint16_t)t_arg_long(argv[1], 1, 65535, "PORT"));
 	inet_pton(AF_INET, "127.0.0.1", &snd.to.sin_addr);
 	ctx = zmq_ctx_new();
 	sub = zmq_socket(ctx, ZMQ_SUB);

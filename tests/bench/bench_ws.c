@@ -33,6 +33,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -46,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/tools/t_args.h"
 #include "tests/tools/ws_proto.h"
 
 int main(int argc, char **argv);
@@ -520,15 +523,15 @@ int main(int argc, char **argv)
 		if (i + 1 >= argc)
 			return usage();
 		if (strcmp(argv[i], "--port") == 0)
-			port = atoi(argv[++i]);
+			port = (int)t_arg_long(argv[++i], INT_MIN, INT_MAX, "--port");
 		else if (strcmp(argv[i], "--clients") == 0)
-			b.n = atoi(argv[++i]);
+			b.n = (int)t_arg_long(argv[++i], INT_MIN, INT_MAX, "--clients");
 		else if (strcmp(argv[i], "--hz") == 0)
-			hz = atoi(argv[++i]);
+			hz = (int)t_arg_long(argv[++i], INT_MIN, INT_MAX, "--hz");
 		else if (strcmp(argv[i], "--seconds") == 0)
-			seconds = atof(argv[++i]);
+			seconds = t_arg_double(argv[++i], -HUGE_VAL, HUGE_VAL, "--seconds");
 		else if (strcmp(argv[i], "--warmup") == 0)
-			warmup_ms = atof(argv[++i]);
+			warmup_ms = t_arg_double(argv[++i], -HUGE_VAL, HUGE_VAL, "--warmup");
 		else if (strcmp(argv[i], "--path") == 0)
 			path = argv[++i];
 		else

@@ -11,10 +11,13 @@
  * Prints "PASS <program>" on success (the runner counts it as one test).
  */
 #include <dirent.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tests/tools/t_args.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int main(int argc, char **argv);
@@ -135,7 +138,7 @@ int main(int argc, char **argv)
 {
 	static struct seed seeds[MAX_SEEDS];
 	static uint8_t buf[FUZZ_MAX_INPUT];
-	long iters = argc > 2 ? atol(argv[2]) : 20000;
+	long iters = argc > 2 ? t_arg_long(argv[2], 0, LONG_MAX, "ITERATIONS") : 20000;
 	int nseeds;
 	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 

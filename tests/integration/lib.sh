@@ -63,6 +63,22 @@ free_udp_port() {
 	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+free_tcp_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# jf EXPR : read one JSON document on stdin as d, print the Python expression EXPR
+# of it (the integration tests' one JSON reader), e.g.
+#   id=$("$BIN/pwctl" session create general | jf 'd["id"]')
+#   test "$(jf '[d["status"], len(d["runs"])]' <session.json)" = "['active', 0]"
+jf() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+# api_store_up URL : pw-api at URL answers /api/health and reaches the store
+# (a degraded health is HTTP 200 too)
+api_store_up() {
+	python3 -c 'import json,urllib.request,sys; sys.exit(json.load(urllib.request.urlopen(sys.argv[1] + "/api/health", timeout=5))["store"] != "up")' "$1" 2>/dev/null
+}
+
 # feed_field FEED FIELD [INSTANCE] : one field of `pwctl feeds --json`
 feed_field() {
 	"$BIN/pwctl" --instance "${3:-$INST}" feeds --json |

@@ -7,13 +7,12 @@
 # left/right boundary laps (exact corner count, centre line within 0.5 m),
 # the laps table with per-corner figures, and car characteristics.
 . "$(dirname "$0")/lib.sh"
-bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 KS=$(free_udp_port)
 FZ=$(free_udp_port)
 export PITWALL_FEEDS=ksudp:$KS,forza:$FZ
 PW=$BIN/pwctl
-jf() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 store_up() { "$PW" call use_cases.list >/dev/null 2>&1; }
 
 start store "$BIN/pw-store"

@@ -5,18 +5,16 @@
 # drives pulls on forza and boundary laps on ksudp, as in test_analysis.sh),
 # then the store stopped (503), token security, and promtool on /metrics.
 . "$(dirname "$0")/lib.sh"
-bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 KS=$(free_udp_port)
 FZ=$(free_udp_port)
-AP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+AP=$(free_tcp_port)
 export PITWALL_FEEDS=ksudp:$KS,forza:$FZ PITWALL_API_PORT=$AP
 API_BIN=${PW_API_BIN:-$BIN/pw-api}
 URL=http://127.0.0.1:$AP
 # up = the API answers and reaches the store (a degraded health is HTTP 200 too)
-api_up() {
-	python3 -c 'import json,urllib.request,sys; sys.exit(json.load(urllib.request.urlopen(sys.argv[1] + "/api/health", timeout=5))["store"] != "up")' "$URL" 2>/dev/null
-}
+api_up() { api_store_up "$URL"; }
 store_up() { "$BIN/pwctl" call use_cases.list >/dev/null 2>&1; }
 
 start sim "$BIN/pw-sim" --feed ksudp --port "$KS" --rate 60 --quiet
@@ -76,7 +74,7 @@ else
 	fail "listening beyond loopback without PITWALL_API_TOKEN: refused (exit 2)" "exit $rc: $(cat "$TMP/open.log")"
 fi
 grep -q "refusing to listen beyond loopback" "$TMP/open.log" && pass "and it says why" || fail "and it says why"
-AP2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+AP2=$(free_tcp_port)
 PITWALL_API_PORT=$AP2 PITWALL_API_TOKEN=s3cret start api2 "$API_BIN"
 wait_for 30 python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$AP2"
 python3 - "$AP2" <<'PY' && pass "token: 401 without or with a wrong one, 200 with it" || fail "token checks"

@@ -7,17 +7,15 @@
 # Also: store counters in /metrics, a paused and a killed store, feeds that
 # appear or whose segment is recreated after the API started.
 . "$(dirname "$0")/lib.sh"
-bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 KS=$(free_udp_port)
-AP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+AP=$(free_tcp_port)
 export PITWALL_FEEDS=ksudp:$KS PITWALL_API_PORT=$AP PITWALL_CMD_TIMEOUT_MS=1500
 URL=http://127.0.0.1:$AP
 CHECK=$ROOT/tests/integration/api_cache_check.py
 store_up() { "$BIN/pwctl" call use_cases.list >/dev/null 2>&1; }
-api_up() {
-	python3 -c 'import json,urllib.request,sys; sys.exit(json.load(urllib.request.urlopen(sys.argv[1] + "/api/health", timeout=5))["store"] != "up")' "$URL" 2>/dev/null
-}
+api_up() { api_store_up "$URL"; }
 
 start store "$BIN/pw-store"
 STORE=$LAST_PID

@@ -5,7 +5,7 @@
 # or garbage result never crashes the store; a job without a result by its
 # deadline is sent again; pending jobs survive a store restart.
 . "$(dirname "$0")/lib.sh"
-bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 KS=$(free_udp_port)
 export PITWALL_FEEDS=ksudp:$KS PITWALL_JOB_DEADLINE_MS=1500
@@ -14,7 +14,6 @@ RESULTS=ipc://$PITWALL_RUN_DIR/results.sock
 PW=$BIN/pwctl
 WORKER=${PW_TOOLS:-$ROOT/build/tools}/fake_worker
 STORE_BIN=${PW_STORE_BIN:-$BIN/pw-store}
-jf() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 store_up() { "$PW" call use_cases.list >/dev/null 2>&1; }
 start_store() { start store "$STORE_BIN"; STORE=$LAST_PID; wait_for 10 store_up; }
 analysis() { "$PW" session analysis "$1" 2>/dev/null | jf "$2"; }

@@ -7,7 +7,7 @@
 # limit that stop the recording with everything synced still valid.
 . "$(dirname "$0")/lib.sh"
 AC=$ROOT/tests/data/ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.pcap
-bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 port=$(free_udp_port)
 port2=$(free_udp_port)
@@ -22,10 +22,8 @@ start_store() { # [wrapper...]: the store, optionally run through a wrapper comm
 	wait_for 10 store_up
 }
 stop_store() { kill "$STORE"; wait "$STORE"; }
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
-jx() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
-rec() { "$PW" recording get "$1" | jget "$2"; }
-recx() { "$PW" recording get "$1" | jx "$2"; }
+rec() { "$PW" recording get "$1" | jf "d$2"; }
+recx() { "$PW" recording get "$1" | jf "$2"; }
 rec_is() { [ "$(rec "$1" "$2" 2>/dev/null)" = "$3" ]; }
 # refused CODE command... : exit 1 with the typed error code on stderr
 refused() {
@@ -90,9 +88,9 @@ sleep 0.5 # a SUB socket needs a moment before publishers' messages reach it
 
 # --- record the real capture, replayed at full speed ----------------------------
 out=$("$PW" recording start --name "monza replay" --use-case car_grip --notes "AC A8 LMS")
-id=$(echo "$out" | jget '["id"]')
+id=$(echo "$out" | jf 'd["id"]')
 check "start: an active recording with the given fields" \
-	test "$(echo "$out" | jx '[d["status"], d["name"], d["use_case"], d["notes"], d["feeds"], d["stopped_at"]]')" = \
+	test "$(echo "$out" | jf '[d["status"], d["name"], d["use_case"], d["notes"], d["feeds"], d["stopped_at"]]')" = \
 	"['active', 'monza replay', 'car_grip', 'AC A8 LMS', [], None]"
 check "a second start: conflict" refused conflict "$PW" recording start --name again
 "$BIN/pw-replay" "$AC" --port "$port" --max --quiet 2>"$TMP/replay.log"
@@ -105,7 +103,7 @@ else
 fi
 out=$("$PW" recording stop)
 check "stop: stopped, reason stopped, game filled from the feed's metadata" \
-	test "$(echo "$out" | jx '[d["status"], d["stop_reason"], d["game"], d["stopped_at"] is not None]')" = \
+	test "$(echo "$out" | jf '[d["status"], d["stop_reason"], d["game"], d["stopped_at"] is not None]')" = \
 	"['stopped', 'stopped', 'assetto_corsa', True]"
 f=$RECS/$id/ksudp.pcap
 check "the recorded pcap equals the original packet for packet" psame "$f" "$AC" 0:8641
@@ -117,7 +115,7 @@ else
 	echo "SKIP tshark not installed"
 fi
 check "manifest.json on disk: stopped, 8641 packets, bytes = file size, none lost" \
-	test "$(jx '[d["status"], d["feeds"][0]["packets"], d["feeds"][0]["bytes"], d["feeds"][0]["packets_lost"], "resume" in d]' <"$RECS/$id/manifest.json")" = \
+	test "$(jf '[d["status"], d["feeds"][0]["packets"], d["feeds"][0]["bytes"], d["feeds"][0]["packets_lost"], "resume" in d]' <"$RECS/$id/manifest.json")" = \
 	"['stopped', 8641, $(stat -c %s "$f"), 0, False]"
 check "pwctl recording data prints the file's absolute path" \
 	test "$("$PW" recording data "$id" ksudp 2>/dev/null)" = "$(realpath "$f")"
@@ -125,7 +123,7 @@ check "data of a feed without packets: not_found" refused not_found "$PW" record
 check "data of an unknown feed: not_found" refused not_found "$PW" recording data "$id" forza
 check "pwctl recordings lists it with its packet count" \
 	grep -q "^$id  stopped  monza replay .* 8641  " <("$PW" recordings)
-check "recording.list: JSON array with it" test "$("$PW" recordings --json | jx '[r["id"] for r in d]')" = "['$id']"
+check "recording.list: JSON array with it" test "$("$PW" recordings --json | jf '[r["id"] for r in d]')" = "['$id']"
 
 # --- typed errors ---------------------------------------------------------------
 check "stop with nothing active: conflict" refused conflict "$PW" recording stop
@@ -140,14 +138,14 @@ for bad in '{"game":"no_such_game"}' '{"use_case":"drifting"}' '{"colour":"red"}
 	refused bad_request "$PW" call recording.start "$bad" || fail "recording.start $bad -> bad_request"
 done
 pass "malformed recording.start arguments -> bad_request"
-check "the refused starts left no recording behind" test "$("$PW" recordings --json | jx 'len(d)')" = 1
+check "the refused starts left no recording behind" test "$("$PW" recordings --json | jf 'len(d)')" = 1
 check "the data dir holds only the one recording" test "$(ls "$RECS")" = "$id"
 
 # --- a ring that laps the store: exact loss count ------------------------------
 start cap2 "$BIN/pw-capture" --feed pcars --port "$port2" --bind 127.0.0.1 --ring-raw-mb 1
 CAP2=$LAST_PID
 wait_for 5 feed_is pcars status stale
-id2=$("$PW" recording start --name lapped --game assetto_corsa | jget '["id"]')
+id2=$("$PW" recording start --name lapped --game assetto_corsa | jf 'd["id"]')
 kill -STOP "$STORE"
 "$BIN/pw-replay" "$AC" --port "$port2" --max --quiet 2>/dev/null
 wait_for 10 feed_is pcars received 8641
@@ -167,9 +165,9 @@ wait "$CAP2" 2>/dev/null
 # --- kill -9 mid-recording: resumed exactly, torn tail cut ------------------------
 start cap2b "$BIN/pw-capture" --feed pcars --port "$port2" --bind 127.0.0.1 --ring-raw-mb 1
 wait_for 5 feed_is pcars pid "$LAST_PID"
-id3=$("$PW" recording start --name crash | jget '["id"]')
+id3=$("$PW" recording start --name crash | jf 'd["id"]')
 f3=$RECS/$id3/ksudp.pcap
-on_disk3() { [ "$(jx "$1" <"$RECS/$id3/manifest.json" 2>/dev/null)" = "$2" ]; }
+on_disk3() { [ "$(jf "$1" <"$RECS/$id3/manifest.json" 2>/dev/null)" = "$2" ]; }
 "$BIN/pw-replay" "$AC" --port "$port" --max --count 3000 --quiet 2>/dev/null
 wait_for 10 on_disk3 '[f["packets"] for f in d["feeds"]]' '[3000]' || fail "3000 packets synced before the crash"
 "$BIN/pw-replay" "$AC" --port "$port" --max --count 500 --quiet 2>/dev/null
@@ -215,7 +213,7 @@ wait_for 10 rec_is "$id3" '["feeds"][0]["packets"]' 6500 &&
 	fail "after a clean restart the packets sent meanwhile are recorded too" "$(rec "$id3" '["feeds"]')"
 out=$("$PW" recording stop "$id3")
 check "crash recording: ksudp 6500 packets none lost, pcars 8641 lost" \
-	test "$(echo "$out" | jx '[[f["feed"], f["packets"], f["packets_lost"]] for f in d["feeds"]]')" = "[['ksudp', 6500, 0], ['pcars', 0, 8641]]"
+	test "$(echo "$out" | jf '[[f["feed"], f["packets"], f["packets_lost"]] for f in d["feeds"]]')" = "[['ksudp', 6500, 0], ['pcars', 0, 8641]]"
 check "crash recording: a valid pcap equal to what was sent, exactly once" \
 	psame "$f3" "$AC" 0:3000 0:500 0:2000 0:1000
 
@@ -223,7 +221,7 @@ check "crash recording: a valid pcap equal to what was sent, exactly once" \
 start events2 "$PW" events recording. --count 4 --timeout 60
 wait_for 5 test -e "$TMP/events2.out"
 sleep 0.5
-id4=$("$PW" recording start --name "to delete" | jget '["id"]')
+id4=$("$PW" recording start --name "to delete" | jf 'd["id"]')
 "$BIN/pw-replay" "$AC" --port "$port" --max --count 100 --quiet 2>/dev/null
 wait_for 10 rec_is "$id4" '["feeds"][0]["packets"]' 100
 "$PW" recording delete "$id4" >/dev/null
@@ -258,7 +256,7 @@ if unshare -rm true 2>/dev/null; then
 	start_store env PITWALL_DATA_DIR="$full" unshare -rm sh -c \
 		'mount -t tmpfs -o size=1m tmpfs "$PITWALL_DATA_DIR" && exec "$0"'
 	root=/proc/$STORE/root$full/recordings
-	id5=$("$PW" recording start --name full | jget '["id"]')
+	id5=$("$PW" recording start --name full | jf 'd["id"]')
 	# 8641 x 372 bytes do not fit in 1 MiB; slow enough that a sync happens first
 	"$BIN/pw-replay" "$AC" --port "$port" --pps 1000 --quiet 2>/dev/null &
 	rp=$!
@@ -266,11 +264,11 @@ if unshare -rm true 2>/dev/null; then
 	kill "$rp" 2>/dev/null
 	wait "$rp" 2>/dev/null
 	out=$("$PW" recording get "$id5")
-	n=$(echo "$out" | jget '["feeds"][0]["packets"]')
+	n=$(echo "$out" | jf 'd["feeds"][0]["packets"]')
 	check "disk full: stopped with stop_reason disk_full, $n packets kept" \
-		test "$(echo "$out" | jx '[d["status"], d["stop_reason"]]')" = "['stopped', 'disk_full']" -a "$n" -gt 0
+		test "$(echo "$out" | jf '[d["status"], d["stop_reason"]]')" = "['stopped', 'disk_full']" -a "$n" -gt 0
 	on_disk() {
-		test "$(jx '[d["status"], d["stop_reason"], d["feeds"][0]["packets"], d["feeds"][0]["bytes"]]' <"$root/$id5/manifest.json")" = \
+		test "$(jf '[d["status"], d["stop_reason"], d["feeds"][0]["packets"], d["feeds"][0]["bytes"]]' <"$root/$id5/manifest.json")" = \
 			"['stopped', 'disk_full', $n, $(stat -c %s "$root/$id5/ksudp.pcap")]"
 	}
 	wait_for 5 on_disk && pass "disk full: the manifest on disk says so too (bytes = file size)" ||
@@ -284,16 +282,16 @@ fi
 
 # --- a file-size limit: EFBIG stops it with io_error --------------------------------
 start_store bash -c 'ulimit -f 512; exec "$0"'
-id6=$("$PW" recording start --name limited | jget '["id"]')
+id6=$("$PW" recording start --name limited | jf 'd["id"]')
 "$BIN/pw-replay" "$AC" --port "$port" --pps 1000 --quiet 2>/dev/null &
 rp=$!
 wait_for 15 rec_is "$id6" '["status"]' stopped
 kill "$rp" 2>/dev/null
 wait "$rp" 2>/dev/null
 out=$("$PW" recording get "$id6")
-n=$(echo "$out" | jget '["feeds"][0]["packets"]')
+n=$(echo "$out" | jf 'd["feeds"][0]["packets"]')
 check "file-size limit: stopped with stop_reason io_error, $n packets kept" \
-	test "$(echo "$out" | jx '[d["status"], d["stop_reason"]]')" = "['stopped', 'io_error']" -a "$n" -gt 0
+	test "$(echo "$out" | jf '[d["status"], d["stop_reason"]]')" = "['stopped', 'io_error']" -a "$n" -gt 0
 check "file-size limit: the kept pcap is valid and holds the first $n datagrams" \
 	psame "$RECS/$id6/ksudp.pcap" "$AC" "0:$n"
 stop_store

@@ -5,14 +5,13 @@
 # still holds the next frame); kill -9 of the capture mid-run; a store down
 # longer than the ring holds; a full disk; a torn frame file.
 . "$(dirname "$0")/lib.sh"
-bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 KS=$(free_udp_port)
 FZ=$(free_udp_port)
 export PITWALL_FEEDS=ksudp:$KS,forza:$FZ,f1:$(free_udp_port)
 PW=$BIN/pwctl
 STORE_BIN=${PW_STORE_BIN:-$BIN/pw-store}
-jf() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 store_up() { "$PW" call use_cases.list >/dev/null 2>&1; }
 start_store() {
 	start store "$STORE_BIN"
@@ -50,7 +49,8 @@ check "merge_feeds not an array: bad_request" grep -q bad_request "$TMP/err"
 check "complete while a run records: conflict" grep -q conflict "$TMP/err"
 "$PW" session delete "$sid" 2>"$TMP/err" >/dev/null
 check "delete while a run records: conflict" grep -q conflict "$TMP/err"
-wait_for 10 bash -c "[ \$($PW run get $sid $rid | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"frame_count\"])') -ge 300 ]" &&
+frames_at_least() { [ "$(run_field "$sid" "$rid" frame_count)" -ge "$1" ]; }
+wait_for 10 frames_at_least 300 &&
 	pass "frames become durable while the run records (frame_count grows each second)" ||
 	fail "frames become durable while the run records"
 
@@ -154,7 +154,7 @@ if mount -t tmpfs -o size=96k tmpfs "$SMALL" 2>/dev/null; then
 	keep=$("$PW" session create general --label keep | jf 'd["id"]')
 	sid5=$("$PW" session create general --label full | jf 'd["id"]')
 	rid5=$("$PW" run start "$sid5" ksudp | jf 'd["id"]')
-	stopped() { [ "$("$PW" run get "$sid5" "$rid5" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = stopped ]; }
+	stopped() { [ "$(run_field "$sid5" "$rid5" status)" = stopped ]; }
 	if wait_for 60 stopped; then
 		out=$("$PW" run get "$sid5" "$rid5")
 		check "disk full: the run stops with stop_reason disk_full" \

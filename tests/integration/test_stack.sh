@@ -4,9 +4,9 @@
 # capture (its ring sequence continues), and stopping leaves nothing running.
 . "$(dirname "$0")/lib.sh"
 export PITWALL_RUN_DIR=$TMP/stack
-bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
-export PITWALL_API_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export PITWALL_API_PORT=$(free_tcp_port)
 feeds=""
 for f in ksudp pcars acc forza f1; do feeds="$feeds${feeds:+,}$f:$(free_udp_port)"; done
 export PITWALL_FEEDS=$feeds

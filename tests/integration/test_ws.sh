@@ -9,8 +9,7 @@
 # token, and a slow consumer that loses telemetry, never events, and is cut
 # with 1008 while the others keep their rate.
 . "$(dirname "$0")/lib.sh"
-tcp_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-bp=$(tcp_port)
+bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 KS=$(free_udp_port)
 FZ=$(free_udp_port)
@@ -25,7 +24,6 @@ ws_server) SERVER=$TOOLS/ws_server ;;
 esac
 [ -x "$SERVER" ] || SERVER=$TOOLS/ws_server
 
-jf() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 env1() { printf '{"type":"%s","schema_version":1,"t_ms":%s,"data":%s}' "$1" "$2" "${3:-{\}}"; }
 in_range() { python3 -c 'import sys; v,lo,hi=map(float,sys.argv[1:]); sys.exit(0 if lo<=v<=hi else 1)' "$@"; }
 ws_up() { "$WSC" --port "$1" ${2:+--path "$2"} 'wait 0' >/dev/null 2>&1; }
@@ -45,7 +43,7 @@ start store "$BIN/pw-store"
 wait_for 10 "$PW" call use_cases.list >/dev/null 2>&1 || fail "store answers"
 wait_for 10 feed_at_least ksudp frames 60 || fail "ksudp feed runs"
 
-P1=$(tcp_port)
+P1=$(free_tcp_port)
 PITWALL_API_PORT=$P1 PITWALL_WS_IDLE_MS=3000 PITWALL_WS_SESSION_GAP_MS=1000 start api1 "$SERVER"
 API1=$LAST_PID
 wait_for 10 ws_up "$P1" || fail "server 1 accepts WebSocket connections"
@@ -253,7 +251,7 @@ assert types == {"run.started"}, types' "$(out evf)"
 "$PW" run stop "$sid" "$rid" >/dev/null
 
 # --- a slow consumer (second server: default idle, 2 clients, a token) --------------------
-P2=$(tcp_port)
+P2=$(free_tcp_port)
 PITWALL_API_PORT=$P2 PITWALL_WS_MAX_CLIENTS=2 PITWALL_API_TOKEN=s3cret start api2 "$SERVER"
 API2=$LAST_PID
 TOK=/api/stream?token=s3cret

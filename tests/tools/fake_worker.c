@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "common/job.h"
+#include "tests/tools/t_args.h"
 
 int main(int argc, char **argv);
 
@@ -60,8 +61,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mode = argv[3];
-	count = atoi(argv[4]);
-	timeout_ms = atoi(argv[5]) * 1000;
+	count = (int)t_arg_long(argv[4], 0, 1000000, "COUNT");
+	timeout_ms = (int)t_arg_long(argv[5], 0, 86400, "TIMEOUT_S") * 1000;
 	ctx = zmq_ctx_new();
 	pull = zmq_socket(ctx, ZMQ_PULL);
 	push = zmq_socket(ctx, ZMQ_PUSH);

@@ -35,6 +35,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -48,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/tools/t_args.h"
 #include "tests/tools/ws_proto.h"
 
 #define RX_MAX (8u << 20)      /* largest message accepted from the server */
@@ -317,10 +319,24 @@ static void pump(struct client *c, double ms)
 	}
 }
 
+/* The integer that starts a command argument ("4 TEXT", "1000 WHY"), or -1. */
+static long lead_long(const char *arg, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || (*end != 0 && *end != ' ') || errno == ERANGE || v < lo || v > hi)
+		return -1;
+	return v;
+}
+
 static int run(struct client *c, const char *cmd)
 {
 	char word[16];
 	int n = 0;
+	double ms;
 	const char *arg;
 
 	if (sscanf(cmd, "%15s%n", word, &n) != 1)
@@ -332,7 +348,7 @@ static int run(struct client *c, const char *cmd)
 	if (strcmp(word, "send") == 0)
 		return send_frame(c, 0x1, true, arg, strlen(arg));
 	if (strcmp(word, "sendfrag") == 0) {
-		int parts = atoi(arg);
+		long parts = lead_long(arg, 1, 1 << 20);
 		const char *text = strchr(arg, ' ');
 		size_t len, step, off = 0;
 
@@ -364,28 +380,32 @@ static int run(struct client *c, const char *cmd)
 	if (strcmp(word, "ping") == 0)
 		return send_frame(c, 0x9, true, arg, strlen(arg));
 	if (strcmp(word, "close") == 0) {
-		int code = *arg ? atoi(arg) : 1000;
+		long code = *arg ? lead_long(arg, 0, 65535) : 1000;
 		const char *why = strchr(arg, ' ');
 
-		send_close(c, code, why ? why + 1 : "");
+		if (code < 0)
+			return -1;
+		send_close(c, (int)code, why ? why + 1 : "");
 		pump(c, 3000);
 		return 0;
 	}
 	if (strcmp(word, "wait") == 0) {
-		pump(c, atof(arg));
+		if (t_parse_double(arg, 0, 1e9, &ms) < 0)
+			return -1;
+		pump(c, ms);
 		return 0;
 	}
 	if (strcmp(word, "until") == 0) {
 		char want[512];
 		const char *sp = strrchr(arg, ' ');
 
-		if (!sp || (size_t)(sp - arg) >= sizeof want)
+		if (!sp || (size_t)(sp - arg) >= sizeof want || t_parse_double(sp + 1, 0, 1e9, &ms) < 0)
 			return -1;
 		memcpy(want, arg, (size_t)(sp - arg));
 		want[sp - arg] = 0;
 		c->want = want;
 		c->matched = false;
-		pump(c, atof(sp + 1));
+		pump(c, ms);
 		if (!c->matched)
 			emit(c, "timeout", "%s", want);
 		c->want = NULL;
@@ -393,7 +413,9 @@ static int run(struct client *c, const char *cmd)
 		return 0;
 	}
 	if (strcmp(word, "stall") == 0) {
-		usleep((useconds_t)(atof(arg) * 1000));
+		if (t_parse_double(arg, 0, 1e6, &ms) < 0)
+			return -1;
+		usleep((useconds_t)(ms * 1000));
 		return 0;
 	}
 	if (strcmp(word, "drop") == 0) {
@@ -417,6 +439,7 @@ int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1", *path = "/api/stream", *protocol = NULL;
 	int port = 8080, rcvbuf = 0, i;
+	long v;
 	struct client c = { .fd = -1, .auto_pong = true };
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -432,12 +455,18 @@ int main(int argc, char **argv)
 			return usage();
 		else if (strcmp(argv[i], "--host") == 0)
 			host = argv[++i];
-		else if (strcmp(argv[i], "--port") == 0)
-			port = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--port") == 0) {
+			if (t_parse_long(argv[++i], 1, 65535, &v) < 0)
+				return usage();
+			port = (int)v;
+		}
 		else if (strcmp(argv[i], "--path") == 0)
 			path = argv[++i];
-		else if (strcmp(argv[i], "--rcvbuf") == 0)
-			rcvbuf = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--rcvbuf") == 0) {
+			if (t_parse_long(argv[++i], 0, INT_MAX, &v) < 0)
+				return usage();
+			rcvbuf = (int)v;
+		}
 		else if (strcmp(argv[i], "--protocol") == 0)
 			protocol = argv[++i];
 		else

@@ -861,7 +861,7 @@ static void test_monza_offset_boundaries(void)
 
 		rights += right;
 		biggest = fmax(biggest, num(c, "angle_deg"));
-		strncat(dirs, right ? "R" : "L", sizeof dirs - strlen(dirs) - 1);
+		snprintf(dirs + strlen(dirs), sizeof dirs - strlen(dirs), "%s", right ? "R" : "L");
 	}
 	fprintf(stderr, "  monza offset: length %.0f m, %zu corners %s, largest %.0f deg, total "
 		"turn %.1f deg, centre vs line max %.2f m (at %.0f m) mean %.3f m, width err max "

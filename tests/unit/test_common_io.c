@@ -49,7 +49,7 @@ static void test_clocks(void)
 	now = clock_now_ns();
 	T_CHECKF(llabs(now / NS_PER_S - (int64_t)time(NULL)) <= 1, "realtime %lld vs time() %lld",
 		 (long long)(now / NS_PER_S), (long long)time(NULL));
-	T_CHECK(now > 1700000000 * NS_PER_S); /* after 2023: the clock is set */
+	T_GT(now, 1700000000 * NS_PER_S); /* after 2023: the clock is set */
 	/* sleep_until reaches its deadline, and not much later */
 	for (int ms = 1; ms <= 40; ms *= 3) {
 		dl = clock_mono_ns() + ms * NS_PER_MS;
@@ -62,18 +62,18 @@ static void test_clocks(void)
 	t0 = clock_mono_ns();
 	clock_sleep_until(t0 - NS_PER_S);
 	clock_sleep_until(0);
-	T_CHECK(clock_mono_ns() - t0 < 20 * NS_PER_MS);
+	T_LT(clock_mono_ns() - t0, 20 * NS_PER_MS);
 	t0 = clock_mono_ns();
 	clock_sleep_ns(15 * NS_PER_MS);
-	T_CHECK(clock_mono_ns() - t0 >= 15 * NS_PER_MS);
+	T_GE(clock_mono_ns() - t0, 15 * NS_PER_MS);
 	t0 = clock_mono_ns();
 	clock_sleep_ns(0);
 	clock_sleep_ns(-5 * NS_PER_S);
-	T_CHECK(clock_mono_ns() - t0 < 20 * NS_PER_MS);
+	T_LT(clock_mono_ns() - t0, 20 * NS_PER_MS);
 	/* a sleep longer than a second (tv_sec and tv_nsec both used) */
 	t0 = clock_mono_ns();
 	clock_sleep_until(t0 + NS_PER_S + 5 * NS_PER_MS);
-	T_CHECK(clock_mono_ns() - t0 >= NS_PER_S + 5 * NS_PER_MS);
+	T_GE(clock_mono_ns() - t0, NS_PER_S + 5 * NS_PER_MS);
 }
 
 static void test_iso8601(void)
@@ -97,12 +97,12 @@ static void test_iso8601(void)
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memset(buf, 'X', sizeof buf);
-		T_CHECK(clock_iso8601(cases[i].t, buf, sizeof buf) == buf);
+		T_EQ(clock_iso8601(cases[i].t, buf, sizeof buf), buf);
 		T_CHECKF(strcmp(buf, cases[i].s) == 0, "%lld: %s want %s", (long long)cases[i].t, buf,
 			 cases[i].s);
 	}
 	/* exactly the 24 characters + NUL, and a cut buffer stays terminated */
-	T_CHECK(strlen(clock_iso8601(0, buf, 25)) == 24);
+	T_EQ(strlen(clock_iso8601(0, buf, 25)), 24);
 	memset(small, 'X', sizeof small);
 	clock_iso8601(1763805600123456789ll, small, 11);
 	T_CHECK(strcmp(small, "2025-11-22") == 0 && small[11] == 'X');
@@ -305,7 +305,7 @@ static void test_ids_new(void)
 		const char *s = ids[i];
 
 		memset(ids[i], 'X', sizeof ids[i]);
-		T_CHECK(ids_new(ids[i]) == 0);
+		T_EQ(ids_new(ids[i]), 0);
 		if (strlen(s) != ID_LEN || !ids_valid(s) || s[14] != '4' || !strchr("89ab", s[19]))
 			bad++;
 		for (int k = 0; k < ID_LEN; k++) {
@@ -318,7 +318,7 @@ static void test_ids_new(void)
 	qsort(ids, 1000, sizeof ids[0], cmp_str);
 	for (int i = 1; i < 1000; i++)
 		dups += strcmp(ids[i], ids[i - 1]) == 0;
-	T_CHECK(dups == 0);
+	T_EQ(dups, 0);
 }
 
 static void test_ids_valid(void)
@@ -341,7 +341,7 @@ static void test_ids_valid(void)
 		T_CHECKF(ids_valid(good[i]) == 1, "%s", good[i]);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		T_CHECKF(ids_valid(bad[i]) == 0, "%s", bad[i]);
-	T_CHECK(ids_valid(NULL) == 0);
+	T_EQ(ids_valid(NULL), 0);
 }
 
 static void test_ids_name_valid(void)
@@ -356,14 +356,14 @@ static void test_ids_name_valid(void)
 		T_CHECKF(ids_name_valid(good[i]) == 1, "'%s'", good[i]);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		T_CHECKF(ids_name_valid(bad[i]) == 0, "'%s'", bad[i]);
-	T_CHECK(ids_name_valid(NULL) == 0);
+	T_EQ(ids_name_valid(NULL), 0);
 	/* length: 64 is the most */
 	memset(name, 'n', 64);
 	name[64] = 0;
-	T_CHECK(ids_name_valid(name) == 1);
+	T_EQ(ids_name_valid(name), 1);
 	name[64] = 'n';
 	name[65] = 0;
-	T_CHECK(ids_name_valid(name) == 0);
+	T_EQ(ids_name_valid(name), 0);
 	/* the allowed set, byte by byte: exactly [A-Za-z0-9_.-] */
 	for (int c = 1; c < 256; c++) {
 		int want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -409,22 +409,22 @@ static void test_atomicio_write_read(void)
 
 	snprintf(d, sizeof d, "%s", tmp_path("w"));
 	snprintf(f, sizeof f, "%s", tmp_path("w/meta.json"));
-	T_CHECK(atomicio_mkdirs(d) == 0);
-	T_CHECK(atomicio_write(f, "{\"v\":1}", 7) == 0);
+	T_EQ(atomicio_mkdirs(d), 0);
+	T_EQ(atomicio_write(f, "{\"v\":1}", 7), 0);
 	T_CHECK(read_str(f, 100, &got, &len) == 0 && len == 7 && strcmp(got, "{\"v\":1}") == 0);
 	free(got);
 	/* replace: new content, bytes exact (NUL included), terminated; no temp files left */
-	T_CHECK(atomicio_write(f, bin, sizeof bin) == 0);
+	T_EQ(atomicio_write(f, bin, sizeof bin), 0);
 	T_CHECK(read_str(f, 100, &got, &len) == 0 && len == sizeof bin &&
 		memcmp(got, bin, sizeof bin) == 0 && got[len] == 0);
 	free(got);
-	T_CHECK(atomicio_write(f, NULL, 0) == 0);
+	T_EQ(atomicio_write(f, NULL, 0), 0);
 	T_CHECK(read_str(f, 0, &got, &len) == 0 && len == 0 && got && got[0] == 0);
 	free(got);
 	list_dir(d, names, sizeof names);
 	T_CHECKF(strcmp(names, "meta.json") == 0, "%s", names);
 	/* max: exactly max is fine, one more is -EFBIG */
-	T_CHECK(atomicio_write(f, "0123456789", 10) == 0);
+	T_EQ(atomicio_write(f, "0123456789", 10), 0);
 	T_CHECK(read_str(f, 10, &got, &len) == 0 && len == 10);
 	free(got);
 	T_CHECK(read_str(f, 9, &got, &len) == -EFBIG && got == NULL);
@@ -433,14 +433,14 @@ static void test_atomicio_write_read(void)
 	T_CHECK(read_str(d, 1 << 20, &got, &len) == -EINVAL && got == NULL);
 	T_CHECK(read_str("/dev/null", 1 << 20, &got, &len) == -EINVAL && got == NULL);
 	/* a directory that does not exist: an error and nothing created */
-	T_CHECK(atomicio_write(tmp_path("w/no/such/dir/f"), "x", 1) == -ENOENT);
-	T_CHECK(access(tmp_path("w/no"), F_OK) != 0);
+	T_EQ(atomicio_write(tmp_path("w/no/such/dir/f"), "x", 1), -ENOENT);
+	T_NE(access(tmp_path("w/no"), F_OK), 0);
 	list_dir(d, names, sizeof names);
 	T_CHECKF(strcmp(names, "meta.json") == 0, "%s", names);
 	/* the target is a non-empty directory: rename fails, the directory and its file stay */
-	T_CHECK(atomicio_mkdirs(tmp_path("w/sub")) == 0);
-	T_CHECK(atomicio_write(tmp_path("w/sub/x"), "keep", 4) == 0);
-	T_CHECK(atomicio_write(tmp_path("w/sub"), "new", 3) < 0);
+	T_EQ(atomicio_mkdirs(tmp_path("w/sub")), 0);
+	T_EQ(atomicio_write(tmp_path("w/sub/x"), "keep", 4), 0);
+	T_LT(atomicio_write(tmp_path("w/sub"), "new", 3), 0);
 	T_CHECK(read_str(tmp_path("w/sub/x"), 10, &got, &len) == 0 && strcmp(got, "keep") == 0);
 	free(got);
 	list_dir(d, names, sizeof names);
@@ -457,14 +457,14 @@ static void test_atomicio_failed_write_keeps_old(void)
 	size_t len;
 	int rc;
 
-	T_CHECK(atomicio_mkdirs(tmp_path("w")) == 0);
-	T_CHECK(atomicio_write(f, "old content", 11) == 0);
+	T_EQ(atomicio_mkdirs(tmp_path("w")), 0);
+	T_EQ(atomicio_write(f, "old content", 11), 0);
 	memset(big, 'N', sizeof big);
 	signal(SIGXFSZ, SIG_IGN);
 	getrlimit(RLIMIT_FSIZE, &old);
 	lim = old;
 	lim.rlim_cur = 4096;
-	T_CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	T_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	rc = atomicio_write(f, big, sizeof big);
 	setrlimit(RLIMIT_FSIZE, &old);
 	signal(SIGXFSZ, SIG_DFL);
@@ -485,7 +485,7 @@ static void test_atomicio_concurrent_reader(void)
 
 	memset(a, 'A', sizeof a);
 	memset(b, 'B', sizeof b);
-	T_CHECK(atomicio_write(f, a, sizeof a) == 0);
+	T_EQ(atomicio_write(f, a, sizeof a), 0);
 	kid = fork();
 	if (kid == 0) {
 		int64_t end = clock_mono_ns() + 2 * NS_PER_S;
@@ -506,8 +506,8 @@ static void test_atomicio_concurrent_reader(void)
 		_exit(torn ? 1 : reads > 10 ? 0 : 2);
 	}
 	for (int i = 0; i < 60; i++)
-		T_CHECK(atomicio_write(f, i % 2 ? a : b, i % 2 ? sizeof a : sizeof b) == 0);
-	T_CHECK(waitpid(kid, &status, 0) == kid);
+		T_EQ(atomicio_write(f, i % 2 ? a : b, i % 2 ? sizeof a : sizeof b), 0);
+	T_EQ(waitpid(kid, &status, 0), kid);
 	T_CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader status %d", status);
 }
 
@@ -517,42 +517,42 @@ static void test_atomicio_mkdirs(void)
 	char abs[512];
 	mode_t um = umask(022);
 
-	T_CHECK(atomicio_mkdirs(tmp_path("m/a/b/c/d")) == 0);
+	T_EQ(atomicio_mkdirs(tmp_path("m/a/b/c/d")), 0);
 	T_CHECK(stat(tmp_path("m/a/b/c/d"), &st) == 0 && S_ISDIR(st.st_mode));
-	T_CHECK((st.st_mode & 0777) == 0755);
+	T_EQ((st.st_mode & 0777), 0755);
 	T_CHECK(stat(tmp_path("m/a"), &st) == 0 && (st.st_mode & 0777) == 0755);
 	/* existing, partly existing, trailing slash */
-	T_CHECK(atomicio_mkdirs(tmp_path("m/a/b/c/d")) == 0);
-	T_CHECK(atomicio_mkdirs(tmp_path("m/a/b/e/")) == 0);
+	T_EQ(atomicio_mkdirs(tmp_path("m/a/b/c/d")), 0);
+	T_EQ(atomicio_mkdirs(tmp_path("m/a/b/e/")), 0);
 	T_CHECK(stat(tmp_path("m/a/b/e"), &st) == 0 && S_ISDIR(st.st_mode));
-	T_CHECK(atomicio_mkdirs(dir) == 0);
-	T_CHECK(atomicio_mkdirs("/") == 0);
+	T_EQ(atomicio_mkdirs(dir), 0);
+	T_EQ(atomicio_mkdirs("/"), 0);
 	/* relative paths */
 	T_CHECK(getcwd(abs, sizeof abs) != NULL);
-	T_CHECK(chdir(dir) == 0);
-	T_CHECK(atomicio_mkdirs("rel/x") == 0);
+	T_EQ(chdir(dir), 0);
+	T_EQ(atomicio_mkdirs("rel/x"), 0);
 	T_CHECK(stat("rel/x", &st) == 0 && S_ISDIR(st.st_mode));
-	T_CHECK(chdir(abs) == 0);
+	T_EQ(chdir(abs), 0);
 	/* a file in the way */
-	T_CHECK(atomicio_write(tmp_path("m/file"), "x", 1) == 0);
-	T_CHECK(atomicio_mkdirs(tmp_path("m/file/sub")) == -ENOTDIR);
-	T_CHECK(atomicio_mkdirs(tmp_path("m/file")) == -ENOTDIR);
-	T_CHECK(atomicio_mkdirs("") < 0);
+	T_EQ(atomicio_write(tmp_path("m/file"), "x", 1), 0);
+	T_EQ(atomicio_mkdirs(tmp_path("m/file/sub")), -ENOTDIR);
+	T_EQ(atomicio_mkdirs(tmp_path("m/file")), -ENOTDIR);
+	T_LT(atomicio_mkdirs(""), 0);
 	umask(um);
 }
 
 static void test_atomicio_unlink_fsync(void)
 {
-	T_CHECK(atomicio_write(tmp_path("u"), "x", 1) == 0);
-	T_CHECK(atomicio_unlink(tmp_path("u")) == 0);
-	T_CHECK(access(tmp_path("u"), F_OK) != 0);
-	T_CHECK(atomicio_unlink(tmp_path("u")) == -ENOENT);
-	T_CHECK(atomicio_mkdirs(tmp_path("udir")) == 0);
-	T_CHECK(atomicio_unlink(tmp_path("udir")) == -EISDIR);
-	T_CHECK(atomicio_fsync_dir(dir) == 0);
-	T_CHECK(atomicio_fsync_dir(tmp_path("absent")) == -ENOENT);
-	T_CHECK(atomicio_write(tmp_path("u"), "x", 1) == 0);
-	T_CHECK(atomicio_fsync_dir(tmp_path("u")) == -ENOTDIR);
+	T_EQ(atomicio_write(tmp_path("u"), "x", 1), 0);
+	T_EQ(atomicio_unlink(tmp_path("u")), 0);
+	T_NE(access(tmp_path("u"), F_OK), 0);
+	T_EQ(atomicio_unlink(tmp_path("u")), -ENOENT);
+	T_EQ(atomicio_mkdirs(tmp_path("udir")), 0);
+	T_EQ(atomicio_unlink(tmp_path("udir")), -EISDIR);
+	T_EQ(atomicio_fsync_dir(dir), 0);
+	T_EQ(atomicio_fsync_dir(tmp_path("absent")), -ENOENT);
+	T_EQ(atomicio_write(tmp_path("u"), "x", 1), 0);
+	T_EQ(atomicio_fsync_dir(tmp_path("u")), -ENOTDIR);
 }
 
 static void test_atomicio_rmtree(void)
@@ -562,21 +562,21 @@ static void test_atomicio_rmtree(void)
 	struct stat st;
 
 	/* outside the tree: a directory with a file, and a lone file */
-	T_CHECK(atomicio_mkdirs(tmp_path("outside/keep")) == 0);
-	T_CHECK(atomicio_write(tmp_path("outside/keep/precious"), "gold", 4) == 0);
-	T_CHECK(atomicio_write(tmp_path("outside/file"), "silver", 6) == 0);
+	T_EQ(atomicio_mkdirs(tmp_path("outside/keep")), 0);
+	T_EQ(atomicio_write(tmp_path("outside/keep/precious"), "gold", 4), 0);
+	T_EQ(atomicio_write(tmp_path("outside/file"), "silver", 6), 0);
 	/* the tree: nested dirs, files on every level, empty dirs, links out */
-	T_CHECK(atomicio_mkdirs(tmp_path("tree/a/b/c")) == 0);
-	T_CHECK(atomicio_mkdirs(tmp_path("tree/empty")) == 0);
-	T_CHECK(atomicio_write(tmp_path("tree/f0"), "0", 1) == 0);
-	T_CHECK(atomicio_write(tmp_path("tree/a/f1"), "1", 1) == 0);
-	T_CHECK(atomicio_write(tmp_path("tree/a/b/f2"), "2", 1) == 0);
-	T_CHECK(atomicio_write(tmp_path("tree/a/b/c/f3"), "3", 1) == 0);
-	T_CHECK(symlink(tmp_path("outside/keep"), tmp_path("tree/a/link_dir")) == 0);
-	T_CHECK(symlink(tmp_path("outside/file"), tmp_path("tree/a/b/link_file")) == 0);
-	T_CHECK(symlink("../../nowhere", tmp_path("tree/dangling")) == 0);
-	T_CHECK(mkfifo(tmp_path("tree/fifo"), 0600) == 0);
-	T_CHECK(atomicio_rmtree(tmp_path("tree")) == 0);
+	T_EQ(atomicio_mkdirs(tmp_path("tree/a/b/c")), 0);
+	T_EQ(atomicio_mkdirs(tmp_path("tree/empty")), 0);
+	T_EQ(atomicio_write(tmp_path("tree/f0"), "0", 1), 0);
+	T_EQ(atomicio_write(tmp_path("tree/a/f1"), "1", 1), 0);
+	T_EQ(atomicio_write(tmp_path("tree/a/b/f2"), "2", 1), 0);
+	T_EQ(atomicio_write(tmp_path("tree/a/b/c/f3"), "3", 1), 0);
+	T_EQ(symlink(tmp_path("outside/keep"), tmp_path("tree/a/link_dir")), 0);
+	T_EQ(symlink(tmp_path("outside/file"), tmp_path("tree/a/b/link_file")), 0);
+	T_EQ(symlink("../../nowhere", tmp_path("tree/dangling")), 0);
+	T_EQ(mkfifo(tmp_path("tree/fifo"), 0600), 0);
+	T_EQ(atomicio_rmtree(tmp_path("tree")), 0);
 	T_CHECK(lstat(tmp_path("tree"), &st) != 0 && errno == ENOENT);
 	/* what the links pointed at is intact */
 	T_CHECK(read_str(tmp_path("outside/keep/precious"), 10, &got, &len) == 0 &&
@@ -585,23 +585,23 @@ static void test_atomicio_rmtree(void)
 	T_CHECK(read_str(tmp_path("outside/file"), 10, &got, &len) == 0 && strcmp(got, "silver") == 0);
 	free(got);
 	/* the path itself a symlink to a directory: the link goes, the target stays */
-	T_CHECK(symlink(tmp_path("outside/keep"), tmp_path("toplink")) == 0);
-	T_CHECK(atomicio_rmtree(tmp_path("toplink")) == 0);
-	T_CHECK(lstat(tmp_path("toplink"), &st) != 0);
-	T_CHECK(stat(tmp_path("outside/keep/precious"), &st) == 0);
+	T_EQ(symlink(tmp_path("outside/keep"), tmp_path("toplink")), 0);
+	T_EQ(atomicio_rmtree(tmp_path("toplink")), 0);
+	T_NE(lstat(tmp_path("toplink"), &st), 0);
+	T_EQ(stat(tmp_path("outside/keep/precious"), &st), 0);
 	/* a plain file, an absent path */
-	T_CHECK(atomicio_write(tmp_path("lone"), "x", 1) == 0);
+	T_EQ(atomicio_write(tmp_path("lone"), "x", 1), 0);
 	T_CHECK(atomicio_rmtree(tmp_path("lone")) == 0 && access(tmp_path("lone"), F_OK) != 0);
-	T_CHECK(atomicio_rmtree(tmp_path("absent")) == -ENOENT);
+	T_EQ(atomicio_rmtree(tmp_path("absent")), -ENOENT);
 	/* a tree as deep as the store ever makes (10 levels) */
 	{
 		char p[256];
 		snprintf(p, sizeof p, "%s", tmp_path("deep"));
 		for (int i = 0; i < 10; i++)
-			strcat(p, "/d");
-		T_CHECK(atomicio_mkdirs(p) == 0);
-		strcat(p, "/f");
-		T_CHECK(atomicio_write(p, "x", 1) == 0);
+			T_STRCAT(p, "/d");
+		T_EQ(atomicio_mkdirs(p), 0);
+		T_STRCAT(p, "/f");
+		T_EQ(atomicio_write(p, "x", 1), 0);
 		T_CHECK(atomicio_rmtree(tmp_path("deep")) == 0 && access(tmp_path("deep"), F_OK) != 0);
 	}
 }
@@ -613,7 +613,7 @@ static void test_atomicio_read_fifo(void)
 	pid_t kid;
 	int status = 0, done = 0;
 
-	T_CHECK(mkfifo(f, 0600) == 0);
+	T_EQ(mkfifo(f, 0600), 0);
 	kid = fork();
 	if (kid == 0) {
 		char *got;
@@ -682,12 +682,12 @@ static void test_msg_parse(void)
 	msg_req_free(&req);
 	T_CHECK(req.root == NULL && req.args == NULL && req.cmd == NULL);
 	/* absent args: an empty object; absent id: "" */
-	T_CHECK(parse("{\"cmd\":\"ping\",\"v\":1}", &req, &code, msg, sizeof msg) == 0);
+	T_EQ(parse("{\"cmd\":\"ping\",\"v\":1}", &req, &code, msg, sizeof msg), 0);
 	T_CHECK(req.id[0] == 0 && strcmp(req.cmd, "ping") == 0);
 	T_CHECK(json_is_object(req.args) && json_object_size(req.args) == 0);
 	msg_req_free(&req);
 	/* unknown members are tolerated */
-	T_CHECK(parse("{\"v\":1,\"cmd\":\"a\",\"extra\":[1]}", &req, &code, msg, sizeof msg) == 0);
+	T_EQ(parse("{\"v\":1,\"cmd\":\"a\",\"extra\":[1]}", &req, &code, msg, sizeof msg), 0);
 	msg_req_free(&req);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int rc = parse(bad[i].json, &req, &code, msg, sizeof msg);
@@ -701,14 +701,14 @@ static void test_msg_parse(void)
 	/* only len bytes are read: no NUL needed */
 	{
 		const char s[] = "{\"v\":1,\"cmd\":\"a\"}GARBAGE";
-		T_CHECK(msg_parse_request(s, 17, &req, &code, msg, sizeof msg) == 0);
+		T_EQ(msg_parse_request(s, 17, &req, &code, msg, sizeof msg), 0);
 		msg_req_free(&req);
 	}
 	/* a small message buffer is cut, not overrun */
 	{
 		char small[8];
 		memset(small, 'X', sizeof small);
-		T_CHECK(msg_parse_request("[]", 2, &req, &code, small, 4) == -1);
+		T_EQ(msg_parse_request("[]", 2, &req, &code, small, 4), -1);
 		T_CHECK(small[3] == 0 && small[4] == 'X');
 	}
 }
@@ -728,13 +728,13 @@ static void test_msg_size_limit(void)
 	memcpy(big, head, h);
 	memset(big + h, 'p', MSG_MAX_BYTES - h - 3);
 	memcpy(big + MSG_MAX_BYTES - 3, "\"}}", 3);
-	T_CHECK(msg_parse_request(big, MSG_MAX_BYTES, &req, &code, msg, sizeof msg) == 0);
-	T_CHECK(strcmp(req.id, "big") == 0);
-	T_CHECK(json_string_length(json_object_get(req.args, "pad")) == MSG_MAX_BYTES - h - 3);
+	T_EQ(msg_parse_request(big, MSG_MAX_BYTES, &req, &code, msg, sizeof msg), 0);
+	T_STREQ(req.id, "big");
+	T_EQ(json_string_length(json_object_get(req.args, "pad")), MSG_MAX_BYTES - h - 3);
 	msg_req_free(&req);
 	/* one byte more: too_large, before any parsing */
 	memcpy(big + MSG_MAX_BYTES - 3, " \"}}", 4);
-	T_CHECK(msg_parse_request(big, MSG_MAX_BYTES + 1, &req, &code, msg, sizeof msg) == -1);
+	T_EQ(msg_parse_request(big, MSG_MAX_BYTES + 1, &req, &code, msg, sizeof msg), -1);
 	T_CHECK(strcmp(code, MSG_E_TOO_LARGE) == 0 && strstr(msg, "1048577") && !req.root);
 	free(big);
 }
@@ -765,7 +765,7 @@ static void test_msg_replies(void)
 	free(s);
 	s = msg_reply_ok("x", json_integer(42));
 	j = parse_reply(s);
-	T_CHECK(json_integer_value(json_object_get(j, "result")) == 42);
+	T_EQ(json_integer_value(json_object_get(j, "result")), 42);
 	json_decref(j);
 	free(s);
 	s = msg_reply_error("r-2", MSG_E_NOT_FOUND, "session %s not found", "s1");
@@ -795,12 +795,12 @@ static void test_msg_replies(void)
 		free(s);
 	}
 	/* an id longer than req.id holds, of multibyte characters: the reply can still be built */
-	strcpy(long_id, "{\"v\":2,\"id\":\"");
+	T_STRSET(long_id, "{\"v\":2,\"id\":\"");
 	for (int i = 0; i < 100; i++)
-		strcat(long_id, "\xe2\x82\xac"); /* euro sign, 3 bytes */
-	strcat(long_id, "\",\"cmd\":\"x\"}");
-	T_CHECK(parse(long_id, &req, &code, msg, sizeof msg) == -1);
-	T_CHECK(strlen(req.id) == 126); /* 42 whole characters of 127 bytes */
+		T_STRCAT(long_id, "\xe2\x82\xac"); /* euro sign, 3 bytes */
+	T_STRCAT(long_id, "\",\"cmd\":\"x\"}");
+	T_EQ(parse(long_id, &req, &code, msg, sizeof msg), -1);
+	T_EQ(strlen(req.id), 126); /* 42 whole characters of 127 bytes */
 	s = msg_reply_error(req.id, code, "%s", msg);
 	j = parse_reply(s);
 	T_CHECK(j && strcmp(json_string_value(json_object_get(j, "id")), req.id) == 0);
@@ -932,10 +932,10 @@ static void test_msg_call(void)
 	snprintf(ep, sizeof ep, "ipc://%s/cmd.sock", dir);
 	sv.router = zmq_socket(ctx, ZMQ_ROUTER);
 	zmq_setsockopt(sv.router, ZMQ_LINGER, &linger, sizeof linger);
-	T_CHECK(zmq_bind(sv.router, ep) == 0);
+	T_EQ(zmq_bind(sv.router, ep), 0);
 	dealer = zmq_socket(ctx, ZMQ_DEALER);
 	zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
-	T_CHECK(zmq_connect(dealer, ep) == 0);
+	T_EQ(zmq_connect(dealer, ep), 0);
 	pthread_create(&th, NULL, server_main, &sv);
 
 	/* ok: the args arrive in a well-formed envelope and come back as the result */
@@ -948,24 +948,24 @@ static void test_msg_call(void)
 	T_CHECKF(ids_valid(sv.last_id), "request id '%s'", sv.last_id);
 	pthread_mutex_unlock(&sv.lock);
 	/* absent args travel as {} */
-	T_CHECK(call(dealer, "echo", NULL, 2000, &res, code, message) == 0);
+	T_EQ(call(dealer, "echo", NULL, 2000, &res, code, message), 0);
 	T_CHECK(json_is_object(res) && json_object_size(res) == 0);
 	json_decref(res);
 	/* error replies: code and message */
 	res = (json_t *)1;
-	T_CHECK(call(dealer, "fail", NULL, 2000, &res, code, message) == -1);
+	T_EQ(call(dealer, "fail", NULL, 2000, &res, code, message), -1);
 	T_CHECK(res == NULL && strcmp(code, MSG_E_CONFLICT) == 0 && strcmp(message, "nope 7") == 0);
-	T_CHECK(call(dealer, "nosuch", NULL, 2000, &res, code, message) == -1);
+	T_EQ(call(dealer, "nosuch", NULL, 2000, &res, code, message), -1);
 	T_CHECK(strcmp(code, MSG_E_UNKNOWN_CMD) == 0 && strstr(message, "nosuch"));
-	T_CHECK(call(dealer, "bare_error", NULL, 2000, &res, code, message) == -1);
+	T_EQ(call(dealer, "bare_error", NULL, 2000, &res, code, message), -1);
 	T_CHECK(strcmp(code, MSG_E_INTERNAL) == 0 && message[0] == 0);
 	/* replies to other ids and garbage before the answer are skipped */
-	T_CHECK(call(dealer, "stale_first", NULL, 2000, &res, code, message) == 0);
+	T_EQ(call(dealer, "stale_first", NULL, 2000, &res, code, message), 0);
 	T_CHECK(json_is_string(res) && strcmp(json_string_value(res), "right") == 0);
 	json_decref(res);
 	/* timeout: unavailable; the late reply then arrives first and is skipped */
 	t0 = clock_mono_ns();
-	T_CHECK(call(dealer, "slow", NULL, 100, &res, code, message) == -1);
+	T_EQ(call(dealer, "slow", NULL, 100, &res, code, message), -1);
 	took = clock_mono_ns() - t0;
 	T_CHECKF(strcmp(code, MSG_E_UNAVAILABLE) == 0 && strstr(message, "100 ms"), "%s %s", code,
 		 message);
@@ -978,9 +978,9 @@ static void test_msg_call(void)
 	json_decref(res);
 	/* a stream of stale replies does not stretch the timeout */
 	t0 = clock_mono_ns();
-	T_CHECK(call(dealer, "drip", NULL, 100, &res, code, message) == -1);
+	T_EQ(call(dealer, "drip", NULL, 100, &res, code, message), -1);
 	took = clock_mono_ns() - t0;
-	T_CHECK(strcmp(code, MSG_E_UNAVAILABLE) == 0);
+	T_STREQ(code, MSG_E_UNAVAILABLE);
 	T_CHECKF(took < 250 * NS_PER_MS, "stale replies stretched a 100 ms timeout to %lld ms",
 		 (long long)(took / NS_PER_MS));
 	clock_sleep_ns(700 * NS_PER_MS); /* let the drip end */
@@ -989,7 +989,7 @@ static void test_msg_call(void)
 		char c4[4], m8[8];
 		memset(c4, 'X', sizeof c4);
 		memset(m8, 'X', sizeof m8);
-		T_CHECK(msg_call(dealer, "fail", NULL, 2000, &res, c4, 3, m8, 5) == -1);
+		T_EQ(msg_call(dealer, "fail", NULL, 2000, &res, c4, 3, m8, 5), -1);
 		T_CHECK(strcmp(c4, "co") == 0 && c4[3] == 'X' && strcmp(m8, "nope") == 0 && m8[5] == 'X');
 	}
 	/* nobody there: unavailable in time */
@@ -1000,12 +1000,12 @@ static void test_msg_call(void)
 		zmq_setsockopt(lonely, ZMQ_LINGER, &linger, sizeof linger);
 		zmq_connect(lonely, ep2);
 		t0 = clock_mono_ns();
-		T_CHECK(call(lonely, "echo", NULL, 50, &res, code, message) == -1);
-		T_CHECK(strcmp(code, MSG_E_UNAVAILABLE) == 0);
-		T_CHECK(clock_mono_ns() - t0 < 500 * NS_PER_MS);
+		T_EQ(call(lonely, "echo", NULL, 50, &res, code, message), -1);
+		T_STREQ(code, MSG_E_UNAVAILABLE);
+		T_LT(clock_mono_ns() - t0, 500 * NS_PER_MS);
 		zmq_close(lonely);
 	}
-	T_CHECK(call(dealer, "quit", NULL, 2000, &res, code, message) == 0);
+	T_EQ(call(dealer, "quit", NULL, 2000, &res, code, message), 0);
 	json_decref(res);
 	pthread_join(th, NULL);
 	json_decref(sv.last_args);
@@ -1073,6 +1073,6 @@ int main(void)
 	T_RUN(test_msg_replies);
 	T_RUN(test_msg_call);
 	T_RUN(test_out);
-	T_CHECK(atomicio_rmtree(dir) == 0);
+	T_EQ(atomicio_rmtree(dir), 0);
 	return T_DONE();
 }

@@ -52,20 +52,20 @@ static void test_defaults(void)
 
 	clear_env();
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
-	T_CHECK(strcmp(c.instance, "default") == 0);
-	T_CHECK(strcmp(c.data_dir, "./data") == 0);
-	T_CHECK(strcmp(c.run_dir, "/tmp/pitwall-default") == 0);
-	T_CHECK(strcmp(c.game_host, "127.0.0.1") == 0);
-	T_CHECK(strcmp(c.listen, "0.0.0.0") == 0);
-	T_CHECK(strcmp(c.api_host, "127.0.0.1") == 0);
-	T_CHECK(c.api_port == 8080);
-	T_CHECK(c.api_token[0] == 0);
-	T_CHECK(strcmp(c.bus, "tcp://127.0.0.1:7700") == 0);
-	T_CHECK(strcmp(c.bus_in, "tcp://127.0.0.1:7701") == 0);
-	T_CHECK(strcmp(c.cmd, "ipc:///tmp/pitwall-default/cmd.sock") == 0);
-	T_CHECK(strcmp(c.jobs, "ipc:///tmp/pitwall-default/jobs.sock") == 0);
-	T_CHECK(strcmp(c.results, "ipc:///tmp/pitwall-default/results.sock") == 0);
-	T_CHECK(c.nfeeds == 5);
+	T_STREQ(c.instance, "default");
+	T_STREQ(c.data_dir, "./data");
+	T_STREQ(c.run_dir, "/tmp/pitwall-default");
+	T_STREQ(c.game_host, "127.0.0.1");
+	T_STREQ(c.listen, "0.0.0.0");
+	T_STREQ(c.api_host, "127.0.0.1");
+	T_EQ(c.api_port, 8080);
+	T_EQ(c.api_token[0], 0);
+	T_STREQ(c.bus, "tcp://127.0.0.1:7700");
+	T_STREQ(c.bus_in, "tcp://127.0.0.1:7701");
+	T_STREQ(c.cmd, "ipc:///tmp/pitwall-default/cmd.sock");
+	T_STREQ(c.jobs, "ipc:///tmp/pitwall-default/jobs.sock");
+	T_STREQ(c.results, "ipc:///tmp/pitwall-default/results.sock");
+	T_EQ(c.nfeeds, 5);
 	check_feed(&c, 0, "ksudp", 0);
 	check_feed(&c, 1, "pcars", 0);
 	check_feed(&c, 2, "acc", 0);
@@ -97,21 +97,21 @@ static void test_pitwall_overrides(void)
 	setenv("PITWALL_BUS_IN", "tcp://10.0.0.1:7801", 1);
 	setenv("PITWALL_FEEDS", "f1:20778,ksudp", 1);
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
-	T_CHECK(strcmp(c.instance, "t-1_X") == 0);
-	T_CHECK(strcmp(c.data_dir, "/srv/pw data") == 0);
+	T_STREQ(c.instance, "t-1_X");
+	T_STREQ(c.data_dir, "/srv/pw data");
 	/* the run dir and the ipc endpoints follow the instance */
-	T_CHECK(strcmp(c.run_dir, "/tmp/pitwall-t-1_X") == 0);
-	T_CHECK(strcmp(c.cmd, "ipc:///tmp/pitwall-t-1_X/cmd.sock") == 0);
-	T_CHECK(strcmp(c.jobs, "ipc:///tmp/pitwall-t-1_X/jobs.sock") == 0);
-	T_CHECK(strcmp(c.results, "ipc:///tmp/pitwall-t-1_X/results.sock") == 0);
-	T_CHECK(strcmp(c.game_host, "192.168.1.20") == 0);
-	T_CHECK(strcmp(c.listen, "127.0.0.2") == 0);
-	T_CHECK(strcmp(c.api_host, "0.0.0.0") == 0);
-	T_CHECK(c.api_port == 65535);
-	T_CHECK(strcmp(c.api_token, "s3cret") == 0);
-	T_CHECK(strcmp(c.bus, "tcp://10.0.0.1:7800") == 0);
-	T_CHECK(strcmp(c.bus_in, "tcp://10.0.0.1:7801") == 0);
-	T_CHECK(c.nfeeds == 2);
+	T_STREQ(c.run_dir, "/tmp/pitwall-t-1_X");
+	T_STREQ(c.cmd, "ipc:///tmp/pitwall-t-1_X/cmd.sock");
+	T_STREQ(c.jobs, "ipc:///tmp/pitwall-t-1_X/jobs.sock");
+	T_STREQ(c.results, "ipc:///tmp/pitwall-t-1_X/results.sock");
+	T_STREQ(c.game_host, "192.168.1.20");
+	T_STREQ(c.listen, "127.0.0.2");
+	T_STREQ(c.api_host, "0.0.0.0");
+	T_EQ(c.api_port, 65535);
+	T_STREQ(c.api_token, "s3cret");
+	T_STREQ(c.bus, "tcp://10.0.0.1:7800");
+	T_STREQ(c.bus_in, "tcp://10.0.0.1:7801");
+	T_EQ(c.nfeeds, 2);
 	check_feed(&c, 0, "f1", 20778);
 	check_feed(&c, 1, "ksudp", 0);
 	/* the run dir moves the endpoints; explicit endpoints win */
@@ -119,15 +119,15 @@ static void test_pitwall_overrides(void)
 	setenv("PITWALL_JOBS", "tcp://10.0.0.2:7701", 1);
 	setenv("PITWALL_RESULTS", "tcp://10.0.0.2:7702", 1);
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
-	T_CHECK(strcmp(c.run_dir, "/run/pw") == 0);
-	T_CHECK(strcmp(c.cmd, "ipc:///run/pw/cmd.sock") == 0);
-	T_CHECK(strcmp(c.jobs, "tcp://10.0.0.2:7701") == 0);
-	T_CHECK(strcmp(c.results, "tcp://10.0.0.2:7702") == 0);
+	T_STREQ(c.run_dir, "/run/pw");
+	T_STREQ(c.cmd, "ipc:///run/pw/cmd.sock");
+	T_STREQ(c.jobs, "tcp://10.0.0.2:7701");
+	T_STREQ(c.results, "tcp://10.0.0.2:7702");
 	setenv("PITWALL_CMD", "ipc:///x/y.sock", 1);
 	setenv("PITWALL_API_PORT", "1", 1);
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
-	T_CHECK(strcmp(c.cmd, "ipc:///x/y.sock") == 0);
-	T_CHECK(c.api_port == 1);
+	T_STREQ(c.cmd, "ipc:///x/y.sock");
+	T_EQ(c.api_port, 1);
 	clear_env();
 }
 
@@ -140,8 +140,8 @@ static void test_rusty_fallbacks(void)
 	/* the legacy BIND feeds both the game host and the listen address */
 	setenv("RUSTY_TELEMETRY_BIND", "10.0.0.5", 1);
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
-	T_CHECK(strcmp(c.game_host, "10.0.0.5") == 0);
-	T_CHECK(strcmp(c.listen, "10.0.0.5") == 0);
+	T_STREQ(c.game_host, "10.0.0.5");
+	T_STREQ(c.listen, "10.0.0.5");
 	/* the specific seed names beat BIND */
 	setenv("RUSTY_TELEMETRY_GAME_HOST", "10.0.0.6", 1);
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
@@ -174,7 +174,7 @@ static void test_rusty_fallbacks(void)
 	setenv("RUSTY_TELEMETRY_API_PORT", "abc", 1);
 	T_CHECKF(load(&c, err, sizeof err) == 0 && c.api_port == 9191, "%s", err);
 	unsetenv("PITWALL_API_PORT");
-	T_CHECK(load(&c, err, sizeof err) == -EINVAL);
+	T_EQ(load(&c, err, sizeof err), -EINVAL);
 	clear_env();
 }
 
@@ -197,14 +197,14 @@ static void test_parse_feeds(void)
 	memset(&c, 0, sizeof c);
 	T_CHECKF(parse(&c, "ksudp:9996,pcars:5606,acc:9000,forza:5300,f1:20777", err, sizeof err) == 0,
 		 "%s", err);
-	T_CHECK(c.nfeeds == 5);
+	T_EQ(c.nfeeds, 5);
 	check_feed(&c, 0, "ksudp", 9996);
 	check_feed(&c, 1, "pcars", 5606);
 	check_feed(&c, 2, "acc", 9000);
 	check_feed(&c, 3, "forza", 5300);
 	check_feed(&c, 4, "f1", 20777);
 	/* port boundaries */
-	T_CHECK(parse(&c, "acc:1,f1:65535", err, sizeof err) == 0);
+	T_EQ(parse(&c, "acc:1,f1:65535", err, sizeof err), 0);
 	check_feed(&c, 0, "acc", 1);
 	check_feed(&c, 1, "f1", 65535);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -218,7 +218,7 @@ static void test_parse_feeds(void)
 	T_CHECKF(strstr(err, "'ks udp'") != NULL, "%s", err);
 	/* whitespace around entries, names and ports; empty entries skipped */
 	T_CHECKF(parse(&c, " ksudp , \tpcars:5606\t,, acc : 9001 ,", err, sizeof err) == 0, "%s", err);
-	T_CHECK(c.nfeeds == 3);
+	T_EQ(c.nfeeds, 3);
 	check_feed(&c, 0, "ksudp", 0);
 	check_feed(&c, 1, "pcars", 5606);
 	check_feed(&c, 2, "acc", 9001);
@@ -229,28 +229,28 @@ static void test_parse_feeds(void)
 	name[31] = 0;
 	T_CHECK(parse(&c, name, err, sizeof err) == 0 && c.nfeeds == 1 &&
 		strcmp(c.feeds[0].name, name) == 0);
-	strcat(name, "n");
-	T_CHECK(parse(&c, name, err, sizeof err) == -EINVAL);
+	T_STRCAT(name, "n");
+	T_EQ(parse(&c, name, err, sizeof err), -EINVAL);
 	/* exactly CONFIG_MAX_FEEDS, then one more */
 	list[0] = 0;
 	for (int i = 0; i < CONFIG_MAX_FEEDS; i++)
 		snprintf(list + strlen(list), sizeof list - strlen(list), "%sfeed%d:%d", i ? "," : "",
 			 i, 6000 + i);
 	T_CHECKF(parse(&c, list, err, sizeof err) == 0, "%s", err);
-	T_CHECK(c.nfeeds == CONFIG_MAX_FEEDS);
+	T_EQ(c.nfeeds, CONFIG_MAX_FEEDS);
 	check_feed(&c, 15, "feed15", 6015);
-	strcat(list, ",one_more");
-	T_CHECK(parse(&c, list, err, sizeof err) == -EINVAL);
+	T_STRCAT(list, ",one_more");
+	T_EQ(parse(&c, list, err, sizeof err), -EINVAL);
 	T_CHECKF(strstr(err, "more than 16") != NULL, "%s", err);
 	/* a list too long to hold is refused, not silently cut */
 	memset(list, ' ', 1500);
-	strcpy(list + 1500, ",ksudp");
-	T_CHECK(parse(&c, list, err, sizeof err) == -EINVAL);
+	memcpy(list + 1500, ",ksudp", sizeof ",ksudp");
+	T_EQ(parse(&c, list, err, sizeof err), -EINVAL);
 	/* a small error buffer is cut, never overrun */
 	{
 		char small[8];
 		memset(small, 'X', sizeof small);
-		T_CHECK(config_parse_feeds(&c, "bad name", small, 4) == -EINVAL);
+		T_EQ(config_parse_feeds(&c, "bad name", small, 4), -EINVAL);
 		T_CHECK(small[3] == 0 && small[4] == 'X');
 	}
 	/* through config_load */
@@ -280,8 +280,8 @@ static void test_bad_instance(void)
 	}
 	setenv("PITWALL_INSTANCE", "0123456789012345678901234567890123456789", 1); /* 40 */
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
-	T_CHECK(strlen(c.instance) == 40);
-	T_CHECK(strcmp(c.run_dir, "/tmp/pitwall-0123456789012345678901234567890123456789") == 0);
+	T_EQ(strlen(c.instance), 40);
+	T_STREQ(c.run_dir, "/tmp/pitwall-0123456789012345678901234567890123456789");
 	setenv("PITWALL_INSTANCE", "A", 1);
 	T_CHECK(load(&c, err, sizeof err) == 0 && strcmp(c.instance, "A") == 0);
 	clear_env();
@@ -317,10 +317,10 @@ static void test_long_values_cut(void)
 	setenv("PITWALL_DATA_DIR", big, 1);
 	setenv("PITWALL_API_TOKEN", big, 1);
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
-	T_CHECK(strlen(c.game_host) == sizeof c.game_host - 1);
-	T_CHECK(strlen(c.data_dir) == CONFIG_STR - 1);
-	T_CHECK(strlen(c.api_token) == CONFIG_STR - 1);
-	T_CHECK(strncmp(c.data_dir, big, CONFIG_STR - 1) == 0);
+	T_EQ(strlen(c.game_host), sizeof c.game_host - 1);
+	T_EQ(strlen(c.data_dir), CONFIG_STR - 1);
+	T_EQ(strlen(c.api_token), CONFIG_STR - 1);
+	T_EQ(strncmp(c.data_dir, big, CONFIG_STR - 1), 0);
 	clear_env();
 }
 
@@ -337,12 +337,12 @@ static void test_config_env(void)
 	setenv("PW_TEST_C", "c", 1);
 	T_CHECK(config_env(names) && strcmp(config_env(names), "c") == 0);
 	setenv("PW_TEST_B", "", 1); /* set but empty: skipped */
-	T_CHECK(strcmp(config_env(names), "c") == 0);
+	T_STREQ(config_env(names), "c");
 	setenv("PW_TEST_B", "b", 1);
-	T_CHECK(strcmp(config_env(names), "b") == 0);
+	T_STREQ(config_env(names), "b");
 	setenv("PW_TEST_A", "a", 1);
-	T_CHECK(strcmp(config_env(names), "a") == 0);
-	T_CHECK(strcmp(config_env(names + 1), "b") == 0);
+	T_STREQ(config_env(names), "a");
+	T_STREQ(config_env(names + 1), "b");
 	unsetenv("PW_TEST_A");
 	unsetenv("PW_TEST_B");
 	unsetenv("PW_TEST_C");
@@ -389,7 +389,7 @@ static void test_config_log(void)
 	T_CHECKF(strstr(line, " jobs=ipc:///tmp/pitwall-default/jobs.sock ") != NULL, "%s", line);
 	T_CHECKF(strstr(line, " results=ipc:///tmp/pitwall-default/results.sock ") != NULL, "%s", line);
 	T_CHECKF(strstr(line, " feeds=ksudp:9996,f1\n") != NULL, "%s", line);
-	T_CHECK(strchr(line, '\n') == line + strlen(line) - 1); /* one line */
+	T_EQ(strchr(line, '\n'), line + strlen(line) - 1); /* one line */
 	/* the token is never printed */
 	setenv("PITWALL_API_TOKEN", "s3cret-token", 1);
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);

@@ -1,9 +1,9 @@
 /*
  * test_dec_acc.c - ACC broadcasting decoder, encoder and server helpers.
  *
- * No real ACC capture exists (shared/captures/acc_broadcast/README.txt), so
+ * No real ACC capture exists (docs/protocols.md sections 5 and 8), so
  * every inbound message here is assembled byte by byte from the tables in
- * protocols.md §5 with this file's own writer - never with enc_acc - and the
+ * docs/protocols.md §5 with this file's own writer - never with enc_acc - and the
  * decoded values are checked against what was written.
  */
 #include <math.h>
@@ -605,7 +605,7 @@ static void test_bad_strings(void)
 	{
 		char name[200] = "";
 		for (int i = 0; i < 40; i++)
-			strcat(name, "\xc3\xa9");
+			T_STRCAT(name, "\xc3\xa9");
 		m = track_data(42, name, 5000);
 		T_CHECK(dec(&st, &m, &f) == DEC_OK);
 		T_CHECK(strlen(st.meta.track) == 62);

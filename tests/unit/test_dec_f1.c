@@ -15,7 +15,7 @@
 #define F1_DIR "f1/maciejpedzich_f1-game-packet-parser"
 #define PSI_KPA 6.894757
 
-/* protocols.md table 7.2, independent of the decoder's own table */
+/* docs/protocols.md table 7.2, independent of the decoder's own table */
 static const unsigned sizes_2023[16] = { 1349, 644, 1131, 45, 1306, 1107, 1352, 1239,
 					 1020, 1218, 953, 1460, 231, 217, 0, 0 };
 static const unsigned sizes_2024[16] = { 1349, 753, 1285, 45, 1350, 1133, 1352, 1239,

@@ -4,7 +4,7 @@
  * Real data: tests/data/ac_remote/ (vthinsel/Python_UDP_Receiver, CC0): 8641
  * RTCarInfo datagrams of an Audi R8 LMS at Monza, as a raw concatenation and
  * as a pcap with receive times. The handshake, response and RTLap are not in
- * any real capture; they are checked against the layouts of protocols.md 1.
+ * any real capture; they are checked against docs/protocols.md section 1.
  */
 #include <math.h>
 #include <stdint.h>
@@ -399,10 +399,10 @@ static void test_handshake_flow(void)
 	T_CHECK(ksudp_parse_handshake(buf, 12) == KSUDP_OP_HANDSHAKE);
 	T_CHECK(dec_ksudp.decode(&s, buf, 12, &f) == DEC_OK);   /* our own request, on the wire */
 
-	strcpy(m.car, "ks_audi_r8_lms");
-	strcpy(m.driver, "Jörg Müller");
-	strcpy(m.track, "monza");
-	strcpy(m.layout, "junior");
+	T_STRSET(m.car, "ks_audi_r8_lms");
+	T_STRSET(m.driver, "Jörg Müller");
+	T_STRSET(m.track, "monza");
+	T_STRSET(m.layout, "junior");
 	T_CHECK(ksudp_encode_response(&m, resp, sizeof resp - 1) == 0);
 	T_CHECK(ksudp_encode_response(&m, resp, sizeof resp) == KSUDP_RESPONSE_SIZE);
 	T_CHECK(rd_u32(resp, 408, 200) == 4242 && rd_u32(resp, 408, 204) == 1);
@@ -479,8 +479,8 @@ static void test_rtlap(void)
 	struct pw_meta m = { 0 };
 	struct pw_frame f;
 
-	strcpy(m.driver, "Driver");
-	strcpy(m.car, "ks_audi_r8_lms");
+	T_STRSET(m.driver, "Driver");
+	T_STRSET(m.car, "ks_audi_r8_lms");
 	dec_reset(&s);
 	T_CHECK(ksudp_encode_rtlap(&m, 3, 7, 105123, lap, sizeof lap - 1) == 0);
 	T_CHECK(ksudp_encode_rtlap(&m, 3, 7, 105123, lap, sizeof lap) == KSUDP_RTLAP_SIZE);
@@ -504,9 +504,9 @@ static void test_truncations(void)
 	struct pw_frame f;
 	int bad = 0;
 
-	strcpy(m.car, "ks_audi_r8_lms");
-	strcpy(m.driver, "Driver");
-	strcpy(m.track, "monza");
+	T_STRSET(m.car, "ks_audi_r8_lms");
+	T_STRSET(m.driver, "Driver");
+	T_STRSET(m.track, "monza");
 	ksudp_encode_response(&m, resp, sizeof resp);
 	ksudp_encode_rtlap(&m, 1, 2, 90000, lap, sizeof lap);
 	dec_ksudp.hello(&s, hs, sizeof hs);

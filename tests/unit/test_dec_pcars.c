@@ -510,12 +510,12 @@ static void full_frame(struct pw_frame *f)
 static void full_meta(struct pw_meta *m)
 {
 	memset(m, 0, sizeof *m);
-	strcpy(m->car, "Ginetta G55 GT4");
-	strcpy(m->car_class, "GT4");
-	strcpy(m->track, "Brands Hatch");
-	strcpy(m->layout, "Indy");
-	strcpy(m->driver, "Test Driver");
-	strcpy(m->session_type, "qualifying");
+	T_STRSET(m->car, "Ginetta G55 GT4");
+	T_STRSET(m->car_class, "GT4");
+	T_STRSET(m->track, "Brands Hatch");
+	T_STRSET(m->layout, "Indy");
+	T_STRSET(m->driver, "Test Driver");
+	T_STRSET(m->session_type, "qualifying");
 }
 
 /* Every channel both formats carry, within the wire's quantization. */
@@ -689,13 +689,13 @@ static void test_v2_round_trip(void)
 	T_CHECK(o.flags == in.flags && o.gear == -1 && o.game_session == 1);
 
 	/* a new session type and a new track: new game sessions */
-	strcpy(m.session_type, "race");
+	T_STRSET(m.session_type, "race");
 	out_n = 0;
 	enc_pcars_v2.encode(&es, &in, &m, collect, NULL);
 	T_CHECK(v2_feed(&s, &o, &n) == 0 && n == 1 && o.game_session == 2);
 	T_CHECK(strcmp(s.meta.session_type, "race") == 0);
-	strcpy(m.track, "Silverstone");
-	strcpy(m.layout, "GP");
+	T_STRSET(m.track, "Silverstone");
+	T_STRSET(m.layout, "GP");
 	out_n = 0;
 	enc_pcars_v2.encode(&es, &in, &m, collect, NULL);
 	T_CHECK(out_buf[0][10] == 1);

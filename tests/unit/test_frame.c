@@ -174,7 +174,7 @@ static size_t json_of(const struct pw_frame *f, char *buf, size_t cap)
 	size_t n = frame_to_json(f, buf, cap);
 
 	T_CHECKF(n < cap, "frame_to_json needs %zu of %zu", n, cap);
-	T_CHECK(strlen(buf) == n);
+	T_EQ(strlen(buf), n);
 	return n;
 }
 
@@ -204,7 +204,7 @@ static void test_game_names(void)
 		"forza_motorsport_2023", "f1_23", "f1_24", "f1_25",
 	};
 
-	T_CHECK(PW_GAME_COUNT == 12);
+	T_EQ(PW_GAME_COUNT, 12);
 	for (unsigned i = 0; i < PW_GAME_COUNT; i++) {
 		T_CHECKF(strcmp(frame_game_name(i), want[i]) == 0, "game %u: %s", i, frame_game_name(i));
 		if (i)
@@ -213,23 +213,23 @@ static void test_game_names(void)
 		for (unsigned j = 0; j < i; j++)
 			T_CHECK(strcmp(frame_game_title(i), frame_game_title(j)) != 0);
 	}
-	T_CHECK(strcmp(frame_game_title(PW_GAME_AC), "Assetto Corsa") == 0);
-	T_CHECK(strcmp(frame_game_title(PW_GAME_F1_24), "F1 24") == 0);
+	T_STREQ(frame_game_title(PW_GAME_AC), "Assetto Corsa");
+	T_STREQ(frame_game_title(PW_GAME_F1_24), "F1 24");
 	/* out of range ids */
-	T_CHECK(strcmp(frame_game_name(PW_GAME_COUNT), "unknown") == 0);
-	T_CHECK(strcmp(frame_game_name(255), "unknown") == 0);
-	T_CHECK(strcmp(frame_game_name(~0u), "unknown") == 0);
-	T_CHECK(strcmp(frame_game_title(PW_GAME_COUNT), "Unknown") == 0);
-	T_CHECK(strcmp(frame_game_title(~0u), "Unknown") == 0);
+	T_STREQ(frame_game_name(PW_GAME_COUNT), "unknown");
+	T_STREQ(frame_game_name(255), "unknown");
+	T_STREQ(frame_game_name(~0u), "unknown");
+	T_STREQ(frame_game_title(PW_GAME_COUNT), "Unknown");
+	T_STREQ(frame_game_title(~0u), "Unknown");
 	/* unknown names: exact, case-sensitive matches only */
-	T_CHECK(frame_game_id("unknown") == PW_GAME_UNKNOWN);
-	T_CHECK(frame_game_id("") == 0);
-	T_CHECK(frame_game_id(NULL) == 0);
-	T_CHECK(frame_game_id("Assetto_Corsa") == 0);
-	T_CHECK(frame_game_id("assetto_corsa ") == 0);
-	T_CHECK(frame_game_id("assetto") == 0);
-	T_CHECK(frame_game_id("f1_26") == 0);
-	T_CHECK(frame_game_id("ksudp") == 0);
+	T_EQ(frame_game_id("unknown"), PW_GAME_UNKNOWN);
+	T_EQ(frame_game_id(""), 0);
+	T_EQ(frame_game_id(NULL), 0);
+	T_EQ(frame_game_id("Assetto_Corsa"), 0);
+	T_EQ(frame_game_id("assetto_corsa "), 0);
+	T_EQ(frame_game_id("assetto"), 0);
+	T_EQ(frame_game_id("f1_26"), 0);
+	T_EQ(frame_game_id("ksudp"), 0);
 }
 
 static void test_feed_names(void)
@@ -238,22 +238,22 @@ static void test_feed_names(void)
 		"none", "ksudp", "pcars", "acc", "forza", "f1",
 	};
 
-	T_CHECK(PW_FEED_COUNT == 6);
+	T_EQ(PW_FEED_COUNT, 6);
 	for (unsigned i = 0; i < PW_FEED_COUNT; i++) {
 		T_CHECKF(strcmp(frame_feed_name(i), want[i]) == 0, "feed %u: %s", i, frame_feed_name(i));
 		if (i)
 			T_CHECKF(frame_feed_id(want[i]) == i, "id of %s", want[i]);
 	}
-	T_CHECK(strcmp(frame_feed_name(PW_FEED_COUNT), "unknown") == 0);
-	T_CHECK(strcmp(frame_feed_name(~0u), "unknown") == 0);
-	T_CHECK(frame_feed_id("none") == PW_FEED_NONE);
-	T_CHECK(frame_feed_id("unknown") == 0);
-	T_CHECK(frame_feed_id("") == 0);
-	T_CHECK(frame_feed_id(NULL) == 0);
-	T_CHECK(frame_feed_id("KSUDP") == 0);
-	T_CHECK(frame_feed_id("f") == 0);
-	T_CHECK(frame_feed_id("f1 ") == 0);
-	T_CHECK(frame_feed_id("assetto_corsa") == 0);
+	T_STREQ(frame_feed_name(PW_FEED_COUNT), "unknown");
+	T_STREQ(frame_feed_name(~0u), "unknown");
+	T_EQ(frame_feed_id("none"), PW_FEED_NONE);
+	T_EQ(frame_feed_id("unknown"), 0);
+	T_EQ(frame_feed_id(""), 0);
+	T_EQ(frame_feed_id(NULL), 0);
+	T_EQ(frame_feed_id("KSUDP"), 0);
+	T_EQ(frame_feed_id("f"), 0);
+	T_EQ(frame_feed_id("f1 "), 0);
+	T_EQ(frame_feed_id("assetto_corsa"), 0);
 }
 
 static void test_channel_and_flag_names(void)
@@ -261,7 +261,7 @@ static void test_channel_and_flag_names(void)
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const char *n = frame_channel_name(b);
 
-		T_CHECK(chans[b].bit == 1ull << b);
+		T_EQ(chans[b].bit, 1ull << b);
 		T_CHECKF(n && strcmp(n, chans[b].name) == 0, "bit %u: %s, want %s", b, n ? n : "NULL",
 			 chans[b].name);
 	}
@@ -269,12 +269,12 @@ static void test_channel_and_flag_names(void)
 	T_CHECK(frame_channel_name(64) == NULL);
 	T_CHECK(frame_channel_name(~0u) == NULL);
 	/* FRAME_P_COUNT covers every bit of the enum */
-	T_CHECK(FRAME_P_BOOST == 1ull << (FRAME_P_COUNT - 1));
+	T_EQ(FRAME_P_BOOST, 1ull << (FRAME_P_COUNT - 1));
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
 		const char *n = frame_flag_name(b);
 		T_CHECKF(n && strcmp(n, flag_names[b]) == 0, "flag %u: %s", b, n ? n : "NULL");
 	}
-	T_CHECK(FRAME_FLAG_PAUSED == 1u << (FRAME_FLAG_COUNT - 1));
+	T_EQ(FRAME_FLAG_PAUSED, 1u << (FRAME_FLAG_COUNT - 1));
 	T_CHECK(frame_flag_name(FRAME_FLAG_COUNT) == NULL);
 	T_CHECK(frame_flag_name(~0u) == NULL);
 }
@@ -467,11 +467,11 @@ static void test_json_presence(void)
 
 static void check_json_values(const struct pw_frame *f, json_t *j)
 {
-	T_CHECK(json_integer_value(json_object_get(j, "seq")) == (json_int_t)f->seq);
-	T_CHECK(json_integer_value(json_object_get(j, "t_ns")) == f->t_ns);
-	T_CHECK(json_integer_value(json_object_get(j, "game_session")) == (json_int_t)f->game_session);
-	T_CHECK(strcmp(json_string_value(json_object_get(j, "feed")), frame_feed_name(f->feed)) == 0);
-	T_CHECK(strcmp(json_string_value(json_object_get(j, "game")), frame_game_name(f->game)) == 0);
+	T_EQ(json_integer_value(json_object_get(j, "seq")), (json_int_t)f->seq);
+	T_EQ(json_integer_value(json_object_get(j, "t_ns")), f->t_ns);
+	T_EQ(json_integer_value(json_object_get(j, "game_session")), (json_int_t)f->game_session);
+	T_STREQ(json_string_value(json_object_get(j, "feed")), frame_feed_name(f->feed));
+	T_STREQ(json_string_value(json_object_get(j, "game")), frame_game_name(f->game));
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const struct ch *c = &chans[b];
 		json_t *v = json_object_get(j, c->name);
@@ -515,13 +515,13 @@ static void test_json_full_roundtrip(void)
 	T_CHECK(!strchr(buf, '\n') && !strchr(buf, ' '));
 	if (!(j = parse_json(buf)))
 		return;
-	T_CHECK(json_object_size(j) == 5 + FRAME_P_COUNT + 1);
+	T_EQ(json_object_size(j), 5 + FRAME_P_COUNT + 1);
 	check_json_values(&f, j);
 	T_CHECKF(strcmp(json_string_value(json_object_get(j, "game")), "forza_motorsport_2023") == 0,
 		 "%s", buf);
-	T_CHECK(json_integer_value(json_object_get(j, "seq")) == 9223372036854775807ll);
+	T_EQ(json_integer_value(json_object_get(j, "seq")), 9223372036854775807ll);
 	fl = json_object_get(j, "flags");
-	T_CHECK(json_object_size(fl) == FRAME_FLAG_COUNT);
+	T_EQ(json_object_size(fl), FRAME_FLAG_COUNT);
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++)
 		T_CHECKF(json_is_boolean(json_object_get(fl, flag_names[b])) &&
 			 json_is_true(json_object_get(fl, flag_names[b])) == !!(f.flags & (1u << b)),
@@ -587,7 +587,7 @@ static void test_json_non_finite(void)
 	T_CHECK(json_is_null(json_object_get(j, "speed_kmh")));
 	T_CHECK(json_is_null(json_object_get(j, "rpm")));
 	T_CHECK(json_is_null(json_object_get(j, "game_time_s")));
-	T_CHECK(json_real_value(json_array_get(json_object_get(j, "pos_m"), 0)) == 1.5);
+	T_EQ(json_real_value(json_array_get(json_object_get(j, "pos_m"), 0)), 1.5);
 	T_CHECK(json_is_null(json_array_get(json_object_get(j, "pos_m"), 1)));
 	json_decref(j);
 }
@@ -685,16 +685,16 @@ static void check_csv_row(const struct pw_frame *f, char **hdr, int ncol)
 	char row[8192], *cells[CSV_COLS + 8], name[64];
 	int n;
 
-	T_CHECK(frame_to_csv(f, row, sizeof row) < sizeof row);
+	T_LT(frame_to_csv(f, row, sizeof row), sizeof row);
 	n = split(row, cells, CSV_COLS + 8);
 	T_CHECKF(n == ncol, "row has %d cells, header %d", n, ncol);
 	if (n != ncol)
 		return;
-	T_CHECK(strtoull(cells[0], NULL, 10) == f->seq);
-	T_CHECK(strtoll(cells[1], NULL, 10) == f->t_ns);
-	T_CHECK(strcmp(cells[2], frame_feed_name(f->feed)) == 0);
-	T_CHECK(strcmp(cells[3], frame_game_name(f->game)) == 0);
-	T_CHECK(strtoull(cells[4], NULL, 10) == f->game_session);
+	T_EQ(strtoull(cells[0], NULL, 10), f->seq);
+	T_EQ(strtoll(cells[1], NULL, 10), f->t_ns);
+	T_STREQ(cells[2], frame_feed_name(f->feed));
+	T_STREQ(cells[3], frame_game_name(f->game));
+	T_EQ(strtoull(cells[4], NULL, 10), f->game_session);
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const struct ch *c = &chans[b];
 
@@ -737,9 +737,9 @@ static void test_csv(void)
 	struct pw_frame f;
 	int ncol, next = 5;
 
-	T_CHECK(frame_csv_header(hline, sizeof hline) == strlen(hline));
+	T_EQ(frame_csv_header(hline, sizeof hline), strlen(hline));
 	memcpy(line, hline, sizeof line);
-	T_CHECK(strncmp(line, "seq,t_ns,feed,game,game_session,game_time_s,throttle,brake,", 59) == 0);
+	T_EQ(strncmp(line, "seq,t_ns,feed,game,game_session,game_time_s,throttle,brake,", 59), 0);
 	T_CHECK(strstr(line, ",vel_ms_x,vel_ms_y,vel_ms_z,") != NULL);
 	T_CHECK(strstr(line, ",sector_ms_1,sector_ms_2,sector_ms_3,") != NULL);
 	T_CHECK(strstr(line, ",tyre_temp_c_fl,tyre_temp_c_fr,tyre_temp_c_rl,tyre_temp_c_rr,") != NULL);
@@ -765,9 +765,9 @@ static void test_csv(void)
 	f.flags_known = 0;
 	check_csv_row(&f, hdr, ncol);
 	frame_init(&f, PW_GAME_AC, PW_FEED_KSUDP);
-	T_CHECK(frame_to_csv(&f, line, sizeof line) == 25 + CSV_COLS - 5);
-	T_CHECK(strncmp(line, "0,0,ksudp,assetto_corsa,0,,,", 28) == 0);
-	T_CHECK(strspn(line + 25, ",") == CSV_COLS - 5);
+	T_EQ(frame_to_csv(&f, line, sizeof line), 25 + CSV_COLS - 5);
+	T_EQ(strncmp(line, "0,0,ksudp,assetto_corsa,0,,,", 28), 0);
+	T_EQ(strspn(line + 25, ","), CSV_COLS - 5);
 	/* random presence subsets */
 	srand(777);
 	for (int round = 0; round < 300 && !t_case_failed; round++) {
@@ -795,52 +795,52 @@ static void test_meta_strcpy(void)
 	/* stops at the NUL, zero-fills the rest (the meta block is compared bytewise) */
 	memset(dst, 'X', sizeof dst);
 	meta_strcpy(dst, sizeof dst, "monza\0garbage", 13);
-	T_CHECK(strcmp(dst, "monza") == 0);
+	T_STREQ(dst, "monza");
 	for (size_t i = 5; i < sizeof dst; i++)
-		T_CHECK(dst[i] == 0);
+		T_EQ(dst[i], 0);
 	/* a source without a NUL: exactly n bytes are read (ASan checks the heap copy) */
 	src = malloc(6);
 	memcpy(src, "abcdef", 6);
 	meta_strcpy(dst, sizeof dst, src, 6);
-	T_CHECK(strcmp(dst, "abcdef") == 0);
+	T_STREQ(dst, "abcdef");
 	meta_strcpy(dst, sizeof dst, src, 3);
-	T_CHECK(strcmp(dst, "abc") == 0);
+	T_STREQ(dst, "abc");
 	/* bounded by cap */
 	meta_strcpy(dst, 4, src, 6);
-	T_CHECK(strcmp(dst, "abc") == 0);
+	T_STREQ(dst, "abc");
 	free(src);
 	meta_strcpy(dst, sizeof dst, "0123456789abcdefghij", 20);
-	T_CHECK(strcmp(dst, "0123456789abcde") == 0);
+	T_STREQ(dst, "0123456789abcde");
 	/* control bytes replaced, UTF-8 kept */
 	meta_strcpy(dst, sizeof dst, "a\tb\001c\x7f\n", 7);
 	T_CHECKF(strcmp(dst, "a?b?c??") == 0, "%s", dst);
 	meta_strcpy(dst, sizeof dst, "N\xc3\xbcrburgring", 12);
-	T_CHECK(strcmp(dst, "N\xc3\xbcrburgring") == 0);
+	T_STREQ(dst, "N\xc3\xbcrburgring");
 	/* trailing blanks trimmed, inner kept; also after cutting at cap */
 	meta_strcpy(dst, sizeof dst, "spa   ", 6);
-	T_CHECK(strcmp(dst, "spa") == 0);
+	T_STREQ(dst, "spa");
 	meta_strcpy(dst, sizeof dst, "  le mans  \0  x", 15);
-	T_CHECK(strcmp(dst, "  le mans") == 0);
+	T_STREQ(dst, "  le mans");
 	meta_strcpy(dst, sizeof dst, "     ", 5);
-	T_CHECK(dst[0] == 0);
+	T_EQ(dst[0], 0);
 	meta_strcpy(dst, 5, "ab  cd", 6);
-	T_CHECK(strcmp(dst, "ab") == 0);
+	T_STREQ(dst, "ab");
 	/* empty inputs */
 	memset(dst, 'X', sizeof dst);
 	meta_strcpy(dst, sizeof dst, "abc", 0);
 	T_CHECK(dst[0] == 0 && dst[15] == 0);
 	meta_strcpy(dst, sizeof dst, "", 10);
-	T_CHECK(dst[0] == 0);
+	T_EQ(dst[0], 0);
 	/* cap 1: just the terminator; cap 0: nothing touched */
 	memset(dst, 'X', sizeof dst);
 	meta_strcpy(dst, 1, "abc", 3);
 	T_CHECK(dst[0] == 0 && dst[1] == 'X');
 	memset(dst, 'X', sizeof dst);
 	meta_strcpy(dst, 0, "abc", 3);
-	T_CHECK(dst[0] == 'X');
+	T_EQ(dst[0], 'X');
 	/* exactly fits: cap - 1 characters */
 	meta_strcpy(dst, sizeof dst, "0123456789abcde", 15);
-	T_CHECK(strcmp(dst, "0123456789abcde") == 0);
+	T_STREQ(dst, "0123456789abcde");
 }
 
 int main(void)

@@ -93,7 +93,7 @@ static void write_file(const char *path, const void *d, size_t n)
 	T_CHECK(f != NULL);
 	if (!f)
 		return;
-	T_CHECK(fwrite(d, 1, n, f) == n);
+	T_EQ(fwrite(d, 1, n, f), n);
 	fclose(f);
 }
 
@@ -212,7 +212,7 @@ static int read_expect(const char *path, const struct pkt *want, int n, uint64_t
 	T_CHECKF(rc == 0, "pcap_open %s: %d", path, rc);
 	if (rc)
 		return rc;
-	T_CHECK(pcap_is_ng(r) == ng);
+	T_EQ(pcap_is_ng(r), ng);
 	for (int pass = 0; pass < 2; pass++) { /* the second time after a rewind */
 		got = 0;
 		while ((rc = pcap_next(r, &p)) == 1) {
@@ -237,7 +237,7 @@ static int read_expect(const char *path, const struct pkt *want, int n, uint64_t
 			got++;
 		}
 		T_CHECKF(rc == 0 && got == n, "%s: rc %d after %d of %d packets", path, rc, got, n);
-		T_CHECK(pcap_next(r, &p) == 0); /* the end stays the end */
+		T_EQ(pcap_next(r, &p), 0); /* the end stays the end */
 		pcap_rewind(r);
 		if (pass == 0)
 			T_CHECKF(pcap_skipped(r) == skipped, "skipped %llu want %llu",
@@ -265,25 +265,25 @@ static void test_writer_format(void)
 
 	memset(h, 0xee, sizeof h);
 	pcap_file_header(h);
-	T_CHECK(memcmp(h, want_h, sizeof h) == 0);
+	T_MEMEQ(h, want_h, sizeof h);
 	n = pcap_udp_record(rec, sizeof rec, 1763832096123456789ll, 0xc0a80114, 50000, 0x0a000001,
 			    9996, "hello", 5);
 	T_CHECK(n == 5 + PCAP_UDP_OVERHEAD && n == 49);
 	T_CHECK(memcmp(rec, want_rec, 26) == 0 && memcmp(rec + 28, want_rec + 28, 16) == 0);
-	T_CHECK(memcmp(rec + 44, "hello", 5) == 0);
-	T_CHECK(ip_sum(rec + 16, 20) == 0xffff); /* a valid IPv4 header checksum */
+	T_MEMEQ(rec + 44, "hello", 5);
+	T_EQ(ip_sum(rec + 16, 20), 0xffff); /* a valid IPv4 header checksum */
 	/* capacity: exactly enough works, one byte less is refused */
-	T_CHECK(pcap_udp_record(rec, 49, 0, 1, 2, 3, 4, "hello", 5) == 49);
-	T_CHECK(pcap_udp_record(rec, 48, 0, 1, 2, 3, 4, "hello", 5) == 0);
-	T_CHECK(pcap_udp_record(rec, 44, 0, 1, 2, 3, 4, "", 0) == 44);
-	T_CHECK(pcap_udp_record(rec, 43, 0, 1, 2, 3, 4, "", 0) == 0);
-	T_CHECK(pcap_udp_record(rec, 44, 0, 1, 2, 3, 4, NULL, 0) == 44);
+	T_EQ(pcap_udp_record(rec, 49, 0, 1, 2, 3, 4, "hello", 5), 49);
+	T_EQ(pcap_udp_record(rec, 48, 0, 1, 2, 3, 4, "hello", 5), 0);
+	T_EQ(pcap_udp_record(rec, 44, 0, 1, 2, 3, 4, "", 0), 44);
+	T_EQ(pcap_udp_record(rec, 43, 0, 1, 2, 3, 4, "", 0), 0);
+	T_EQ(pcap_udp_record(rec, 44, 0, 1, 2, 3, 4, NULL, 0), 44);
 	/* the largest UDP datagram over IPv4, and one more byte */
 	memset(big + 44, 7, 65507);
-	T_CHECK(pcap_udp_record(big, sizeof big, 0, 1, 2, 3, 4, big + 44, 65507) == sizeof big);
+	T_EQ(pcap_udp_record(big, sizeof big, 0, 1, 2, 3, 4, big + 44, 65507), sizeof big);
 	T_CHECK(big[18] == 0xff && big[19] == 0xff); /* IP total length 65535 */
-	T_CHECK(ip_sum(big + 16, 20) == 0xffff);
-	T_CHECK(pcap_udp_record(big, sizeof big, 0, 1, 2, 3, 4, big + 44, 65508) == 0);
+	T_EQ(ip_sum(big + 16, 20), 0xffff);
+	T_EQ(pcap_udp_record(big, sizeof big, 0, 1, 2, 3, 4, big + 44, 65508), 0);
 }
 
 /* Writer -> reader round trip over payload sizes, ports, addresses and times. */
@@ -317,7 +317,7 @@ static void write_rt(const char *path, int n)
 		zeros(&b, k->len + PCAP_UDP_OVERHEAD);
 		len = pcap_udp_record(b.p + at, k->len + PCAP_UDP_OVERHEAD, k->t_ns, k->src_ip,
 				      k->sport, k->dst_ip, k->dport, pl.p, k->len);
-		T_CHECK(len == k->len + PCAP_UDP_OVERHEAD);
+		T_EQ(len, k->len + PCAP_UDP_OVERHEAD);
 		free_buf(&pl);
 	}
 	write_file(path, b.p, b.len);
@@ -708,7 +708,7 @@ static void build_ng(struct buf *b)
 	ipv6_udp(&pkt, &w[n]);
 	ng_epb(b, 1, 2, 1234567890123456ull, &pkt);
 	ng_mark(b, ++n);
-	T_CHECK(n == NG_WANT);
+	T_EQ(n, NG_WANT);
 	free_buf(&pkt);
 }
 
@@ -732,10 +732,10 @@ static void test_pcapng(void)
 	}
 	ng_epb(&b, 0, 0, UINT64_MAX, &pkt);
 	write_file(path, b.p, b.len);
-	T_CHECK(pcap_open(&r, path) == 0);
+	T_EQ(pcap_open(&r, path), 0);
 	if (r) {
 		T_CHECK(pcap_next(r, &p) == 1 && p.len == 1 && p.dst_port == 4);
-		T_CHECK(pcap_next(r, &p) == 0);
+		T_EQ(pcap_next(r, &p), 0);
 		pcap_close(r);
 	}
 	/* a byte-order mark that is neither order */
@@ -743,9 +743,9 @@ static void test_pcapng(void)
 	ng_shb(&b, 0);
 	b.p[8] = 0x12;
 	write_file(path, b.p, b.len);
-	T_CHECK(pcap_open(&r, path) == 0);
+	T_EQ(pcap_open(&r, path), 0);
 	if (r) {
-		T_CHECK(pcap_next(r, &p) == -EPROTO);
+		T_EQ(pcap_next(r, &p), -EPROTO);
 		pcap_close(r);
 	}
 	/* block lengths that are too small or not a multiple of 4 */
@@ -758,7 +758,7 @@ static void test_pcapng(void)
 		u32(&b, 0, bad == 13 ? 30 : bad);
 		zeros(&b, 40);
 		write_file(path, b.p, b.len);
-		T_CHECK(pcap_open(&r, path) == 0);
+		T_EQ(pcap_open(&r, path), 0);
 		if (r) {
 			T_CHECKF(pcap_next(r, &p) == -EPROTO, "block length %u", bad);
 			pcap_close(r);
@@ -801,7 +801,7 @@ static void truncations(const struct buf *b, const size_t *ends, const size_t *u
 		}
 		T_CHECKF((size_t)got == complete && rc == (at_end ? 0 : -EPROTO),
 			 "%s cut at %zu: %d packets (want %zu), rc %d", what, len, got, complete, rc);
-		T_CHECK(pcap_next(r, &p) == rc); /* an error stays an error, without moving */
+		T_EQ(pcap_next(r, &p), rc); /* an error stays an error, without moving */
 		pcap_close(r);
 		if (t_case_failed)
 			break;
@@ -846,19 +846,19 @@ static void test_garbage(void)
 	uint8_t h[PCAP_FILE_HEADER_LEN];
 	unsigned seed = 99;
 
-	T_CHECK(pcap_open(&r, tmp_path("absent.pcap")) == -ENOENT);
+	T_EQ(pcap_open(&r, tmp_path("absent.pcap")), -ENOENT);
 	write_file(path, "", 0);
-	T_CHECK(pcap_open(&r, path) == -EPROTO);
+	T_EQ(pcap_open(&r, path), -EPROTO);
 	pcap_file_header(h);
 	write_file(path, h, 23);
-	T_CHECK(pcap_open(&r, path) == -EPROTO);
+	T_EQ(pcap_open(&r, path), -EPROTO);
 	write_file(path, "this is not a pcap file, just some text\n", 40);
-	T_CHECK(pcap_open(&r, path) == -EPROTO);
-	T_CHECK(pcap_open(&r, t_data_path("ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.raw")) == -EPROTO);
-	T_CHECK(pcap_open(&r, dir) < 0); /* a directory */
+	T_EQ(pcap_open(&r, path), -EPROTO);
+	T_EQ(pcap_open(&r, t_data_path("ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.raw")), -EPROTO);
+	T_LT(pcap_open(&r, dir), 0); /* a directory */
 	/* a header alone: a valid, empty capture */
 	write_file(path, h, sizeof h);
-	T_CHECK(pcap_open(&r, path) == 0);
+	T_EQ(pcap_open(&r, path), 0);
 	if (r) {
 		T_CHECK(pcap_next(r, &p) == 0 && pcap_skipped(r) == 0 && !pcap_is_ng(r));
 		pcap_close(r);
@@ -871,9 +871,9 @@ static void test_garbage(void)
 	u32(&b, 0, 0xffffffff);
 	zeros(&b, 100);
 	write_file(path, b.p, b.len);
-	T_CHECK(pcap_open(&r, path) == 0);
+	T_EQ(pcap_open(&r, path), 0);
 	if (r) {
-		T_CHECK(pcap_next(r, &p) == -EPROTO);
+		T_EQ(pcap_next(r, &p), -EPROTO);
 		pcap_close(r);
 	}
 	free_buf(&b);
@@ -954,14 +954,14 @@ static void test_real_capture(void)
 		n++;
 	}
 	T_CHECKF(rc == 0 && n == 8641 && bad == 0, "rc %d, %d packets, %d bad", rc, n, bad);
-	T_CHECK(first == 1487973768153762000ll);
-	T_CHECK(prev == 1487973916918460000ll);
-	T_CHECK(pcap_skipped(r) == 0);
+	T_EQ(first, 1487973768153762000ll);
+	T_EQ(prev, 1487973916918460000ll);
+	T_EQ(pcap_skipped(r), 0);
 	pcap_rewind(r);
 	n = 0;
 	while (pcap_next(r, &p) == 1)
 		n++;
-	T_CHECK(n == 8641);
+	T_EQ(n, 8641);
 	pcap_close(r);
 	free(raw);
 }

@@ -49,11 +49,11 @@ static void test_names(void)
 {
 	char buf[128];
 
-	T_CHECK(seg_name(buf, sizeof buf, "default", "ksudp") == 0);
-	T_CHECK(strcmp(buf, "/pitwall.default.ksudp") == 0);
-	T_CHECK(seg_name(buf, sizeof buf, "../x", "ksudp") == -EINVAL);
-	T_CHECK(seg_name(buf, sizeof buf, "default", "") == -EINVAL);
-	T_CHECK(seg_name(buf, sizeof buf, "a/b", "f") == -EINVAL);
+	T_EQ(seg_name(buf, sizeof buf, "default", "ksudp"), 0);
+	T_STREQ(buf, "/pitwall.default.ksudp");
+	T_EQ(seg_name(buf, sizeof buf, "../x", "ksudp"), -EINVAL);
+	T_EQ(seg_name(buf, sizeof buf, "default", ""), -EINVAL);
+	T_EQ(seg_name(buf, sizeof buf, "a/b", "f"), -EINVAL);
 }
 
 /* Segment names take the feed and instance names their limits in common/ids.h allow. */
@@ -84,13 +84,13 @@ static void test_default_config(void)
 	unsetenv("PITWALL_RING_FRAMES");
 	unsetenv("PITWALL_RING_RAW_MB");
 	c = seg_default_config(333, 333 * 360);
-	T_CHECK(c.frame_slots >= 333 * 300);
-	T_CHECK((c.frame_slots & (c.frame_slots - 1)) == 0);
-	T_CHECK(c.raw_bytes >= 333ull * 360 * 300);
+	T_GE(c.frame_slots, 333 * 300);
+	T_EQ((c.frame_slots & (c.frame_slots - 1)), 0);
+	T_GE(c.raw_bytes, 333ull * 360 * 300);
 	setenv("PITWALL_RING_FRAMES", "100", 1);
 	c = seg_default_config(333, 100);
-	T_CHECK(c.frame_slots == 128);
-	T_CHECK(c.raw_bytes == SEG_MIN_RAW);
+	T_EQ(c.frame_slots, 128);
+	T_EQ(c.raw_bytes, SEG_MIN_RAW);
 	unsetenv("PITWALL_RING_FRAMES");
 }
 
@@ -126,18 +126,18 @@ static void test_empty_and_wrap(void)
 	struct seg_cursor c = { 0 };
 	struct pw_frame f, g;
 
-	T_CHECK(seg_attach(&r, inst, "test") == 0);
-	T_CHECK(seg_read(r, &c, &g) == 0);
-	T_CHECK(seg_read_latest(r, &g) == 0);
+	T_EQ(seg_attach(&r, inst, "test"), 0);
+	T_EQ(seg_read(r, &c, &g), 0);
+	T_EQ(seg_read_latest(r, &g), 0);
 	/* 1000 frames through 64 slots, read as they come: no loss, in order */
 	for (uint64_t i = 0; i < 1000; i++) {
 		fill(&f, i);
-		T_CHECK(seg_publish(s, &f) == i);
-		T_CHECK(seg_read(r, &c, &g) == 1);
+		T_EQ(seg_publish(s, &f), i);
+		T_EQ(seg_read(r, &c, &g), 1);
 		T_CHECK(g.seq == i && intact(&g));
 	}
 	T_CHECK(c.missed == 0 && c.next == 1000);
-	T_CHECK(seg_read(r, &c, &g) == 0);
+	T_EQ(seg_read(r, &c, &g), 0);
 	T_CHECK(seg_read_latest(r, &g) == 1 && g.seq == 999);
 	seg_close(r);
 	seg_close(s);
@@ -151,13 +151,13 @@ static void test_exactly_full_and_lapped(void)
 	struct pw_frame f, g;
 	uint64_t i;
 
-	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	T_EQ(seg_attach(&r, inst, "test"), 0);
 	/* exactly full: 64 frames in 64 slots, every one intact and readable */
 	for (i = 0; i < 64; i++) {
 		fill(&f, i);
 		seg_publish(s, &f);
 	}
-	T_CHECK(seg_oldest(r) == 0);
+	T_EQ(seg_oldest(r), 0);
 	for (i = 0; i < 64; i++)
 		T_CHECK(seg_read(r, &c, &g) == 1 && g.seq == i && intact(&g));
 	T_CHECK(c.missed == 0 && seg_read(r, &c, &g) == 0);
@@ -165,17 +165,17 @@ static void test_exactly_full_and_lapped(void)
 	c.next = 0;
 	fill(&f, 64);
 	seg_publish(s, &f);
-	T_CHECK(seg_oldest(r) == 1);
-	T_CHECK(seg_read(r, &c, &g) == 1);
+	T_EQ(seg_oldest(r), 1);
+	T_EQ(seg_read(r, &c, &g), 1);
 	T_CHECK(g.seq == 1 && intact(&g));
-	T_CHECK(c.missed == 1);
+	T_EQ(c.missed, 1);
 	/* far behind: 10 x the ring */
 	c = (struct seg_cursor){ .next = 70 };
 	for (i = 65; i < 65 + 640; i++) {
 		fill(&f, i);
 		seg_publish(s, &f);
 	}
-	T_CHECK(seg_read(r, &c, &g) == 1);
+	T_EQ(seg_read(r, &c, &g), 1);
 	T_CHECK(g.seq == 705 - 64 && c.missed == (705 - 64) - 70);
 	seg_close(r);
 	seg_close(s);
@@ -188,18 +188,18 @@ static void test_meta(void)
 	struct pw_meta m = { 0 }, got;
 	uint32_t g1, g2;
 
-	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	T_EQ(seg_attach(&r, inst, "test"), 0);
 	g1 = seg_meta_read(r, &got);
-	T_CHECK(got.car[0] == 0);
-	strcpy(m.car, "ks_audi_r8_lms");
-	strcpy(m.track, "monza");
+	T_EQ(got.car[0], 0);
+	T_STRSET(m.car, "ks_audi_r8_lms");
+	T_STRSET(m.track, "monza");
 	m.track_len_m = 5758.f;
 	seg_meta_write(s, &m);
 	g2 = seg_meta_read(r, &got);
-	T_CHECK(g2 == g1 + 1);
+	T_EQ(g2, g1 + 1);
 	T_CHECK(strcmp(got.car, "ks_audi_r8_lms") == 0 && strcmp(got.track, "monza") == 0);
 	T_NEAR(got.track_len_m, 5758.f, 0);
-	strcpy(m.track, "spa");
+	T_STRSET(m.track, "spa");
 	seg_meta_write(s, &m);
 	T_CHECK(seg_meta_read(r, &got) == g2 + 1 && strcmp(got.track, "spa") == 0);
 	seg_close(r);
@@ -215,30 +215,30 @@ static void test_raw_ring(void)
 	uint8_t pkt[1500], got[SEG_RAW_MAX_PAYLOAD];
 	uint64_t n = 0;
 
-	T_CHECK(seg_attach(&r, inst, "test") == 0);
-	T_CHECK(seg_raw_read(r, &c, &rec, got, sizeof got) == 0);
+	T_EQ(seg_attach(&r, inst, "test"), 0);
+	T_EQ(seg_raw_read(r, &c, &rec, got, sizeof got), 0);
 	/* varied sizes so records end at every alignment and the ring wraps many times */
 	for (int round = 0; round < 3000; round++) {
 		uint32_t len = (uint32_t)(round * 37 % 1500);
 		for (uint32_t i = 0; i < len; i++)
 			pkt[i] = (uint8_t)(round + i);
-		T_CHECK(seg_raw_append(s, round, pkt, len, 0x0100007f, 50000, 9996) == (uint64_t)round);
-		T_CHECK(seg_raw_read(r, &c, &rec, got, sizeof got) == 1);
+		T_EQ(seg_raw_append(s, round, pkt, len, 0x0100007f, 50000, 9996), (uint64_t)round);
+		T_EQ(seg_raw_read(r, &c, &rec, got, sizeof got), 1);
 		T_CHECK(rec.len == len && rec.pkt_seq == (uint64_t)round && rec.t_ns == round);
 		T_CHECK(rec.src_port == 50000 && rec.dst_port == 9996);
-		T_CHECK(memcmp(got, pkt, len) == 0);
+		T_MEMEQ(got, pkt, len);
 		n++;
 	}
 	T_CHECK(c.missed == 0 && n == 3000);
 	/* a lapped raw reader resyncs and counts the packets it lost exactly */
 	for (int round = 0; round < 1000; round++)
 		seg_raw_append(s, round, pkt, 1000, 0, 1, 2);
-	T_CHECK(seg_raw_read(r, &c, &rec, got, sizeof got) == 1);
+	T_EQ(seg_raw_read(r, &c, &rec, got, sizeof got), 1);
 	T_CHECK(rec.pkt_seq == 3999 && c.missed == 999);
 	/* too small a buffer: reported, record skipped */
 	seg_raw_append(s, 1, pkt, 100, 0, 1, 2);
-	T_CHECK(seg_raw_read(r, &c, &rec, got, 10) == -EMSGSIZE);
-	T_CHECK(seg_raw_read(r, &c, &rec, got, sizeof got) == 0);
+	T_EQ(seg_raw_read(r, &c, &rec, got, 10), -EMSGSIZE);
+	T_EQ(seg_raw_read(r, &c, &rec, got, sizeof got), 0);
 	seg_close(r);
 	seg_close(s);
 	seg_unlink(inst, "test");
@@ -255,19 +255,19 @@ static void test_restart_continues_sequence(void)
 		seg_publish(s, &f);
 	}
 	/* a second producer on the same feed is refused while the first lives */
-	T_CHECK(seg_create(&s2, inst, "test", PW_FEED_KSUDP, &(struct seg_config){ 64, 0 }) == -EBUSY);
+	T_EQ(seg_create(&s2, inst, "test", PW_FEED_KSUDP, &(struct seg_config){ 64, 0 }), -EBUSY);
 	seg_close(s);
 	/* restart with the same layout: the sequence continues, the generation counts */
 	s = make(64, 0);
 	T_CHECK(seg_write_seq(s) == 100 && seg_header(s)->generation == 2);
 	fill(&f, 100);
-	T_CHECK(seg_publish(s, &f) == 100);
-	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	T_EQ(seg_publish(s, &f), 100);
+	T_EQ(seg_attach(&r, inst, "test"), 0);
 	seg_close(s);
 	/* layout change: a new file, still continuing the sequence; old readers notice */
-	T_CHECK(seg_create(&s, inst, "test", PW_FEED_KSUDP, &big) == 0);
+	T_EQ(seg_create(&s, inst, "test", PW_FEED_KSUDP, &big), 0);
 	T_CHECK(seg_write_seq(s) == 101 && seg_header(s)->frame_slots == 256);
-	T_CHECK(seg_replaced(r) == 1);
+	T_EQ(seg_replaced(r), 1);
 	seg_close(r);
 	T_CHECK(seg_attach(&r, inst, "test") == 0 && seg_replaced(r) == 0);
 	seg_close(r);
@@ -281,15 +281,15 @@ static void test_attach_validation(void)
 	char name[128];
 	int fd;
 
-	T_CHECK(seg_attach(&r, inst, "absent") == -ENOENT);
+	T_EQ(seg_attach(&r, inst, "absent"), -ENOENT);
 	/* a garbage file under a segment name is refused, not trusted */
 	seg_name(name, sizeof name, inst, "junk");
 	fd = shm_open(name, O_RDWR | O_CREAT, 0644);
-	T_CHECK(fd >= 0);
-	T_CHECK(ftruncate(fd, 1 << 20) == 0);
-	T_CHECK(write(fd, "garbage", 7) == 7);
+	T_GE(fd, 0);
+	T_EQ(ftruncate(fd, 1 << 20), 0);
+	T_EQ(write(fd, "garbage", 7), 7);
 	close(fd);
-	T_CHECK(seg_attach(&r, inst, "junk") == -EPROTO);
+	T_EQ(seg_attach(&r, inst, "junk"), -EPROTO);
 	seg_unlink(inst, "junk");
 }
 
@@ -301,7 +301,7 @@ static void test_follow(void)
 
 	seg_unlink(inst, "test");
 	T_CHECK(seg_follow(&r, &next, inst, "test", 0, retry) == -ENOENT && r == NULL);
-	T_CHECK(next == retry);
+	T_EQ(next, retry);
 	if (!(w = make(1024, 0)))
 		return;
 	T_CHECK(seg_follow(&r, &next, inst, "test", retry - 1, retry) == SEG_FOLLOW_SAME && !r); /* not due */
@@ -312,10 +312,10 @@ static void test_follow(void)
 	seg_close(w);
 	seg_unlink(inst, "test");
 	T_CHECK(seg_follow(&r, &next, inst, "test", 20 * retry, retry) == -ENOENT && r == first); /* kept */
-	T_CHECK(seg_follow(&r, &next, inst, "test", 20 * retry + 1, retry) == SEG_FOLLOW_SAME); /* not due */
+	T_EQ(seg_follow(&r, &next, inst, "test", 20 * retry + 1, retry), SEG_FOLLOW_SAME); /* not due */
 	if (!(w = make(1024, 0)))
 		return;
-	T_CHECK(seg_follow(&r, &next, inst, "test", 21 * retry, retry) == SEG_FOLLOW_REPLACED);
+	T_EQ(seg_follow(&r, &next, inst, "test", 21 * retry, retry), SEG_FOLLOW_REPLACED);
 	T_CHECK(r && !seg_replaced(r));
 	seg_close(r);
 	seg_close(w);
@@ -328,22 +328,22 @@ static void test_status_and_wait(void)
 	struct pw_frame f;
 	int64_t now = clock_now_ns(), t0;
 
-	T_CHECK(seg_attach(&r, inst, "test") == 0);
+	T_EQ(seg_attach(&r, inst, "test"), 0);
 	seg_heartbeat(s, now);
-	T_CHECK(seg_status(r, now) == SEG_STALE); /* alive, no packet yet */
+	T_EQ(seg_status(r, now), SEG_STALE); /* alive, no packet yet */
 	seg_stat_set(seg_stats(s), SEG_STAT_LAST_PACKET_NS, (uint64_t)now);
-	T_CHECK(seg_status(r, now) == SEG_UP);
-	T_CHECK(seg_status(r, now + 3 * NS_PER_S) == SEG_DOWN);
-	T_CHECK(strcmp(seg_status_name(SEG_STALE), "stale") == 0);
+	T_EQ(seg_status(r, now), SEG_UP);
+	T_EQ(seg_status(r, now + 3 * NS_PER_S), SEG_DOWN);
+	T_STREQ(seg_status_name(SEG_STALE), "stale");
 	/* wait returns at once when data is there, and times out when not */
 	fill(&f, 0);
 	seg_publish(s, &f);
 	t0 = clock_mono_ns();
 	seg_wait(r, 0, 1000);
-	T_CHECK(clock_mono_ns() - t0 < 100 * NS_PER_MS);
+	T_LT(clock_mono_ns() - t0, 100 * NS_PER_MS);
 	t0 = clock_mono_ns();
 	seg_wait(r, 1, 50);
-	T_CHECK(clock_mono_ns() - t0 >= 40 * NS_PER_MS);
+	T_GE(clock_mono_ns() - t0, 40 * NS_PER_MS);
 	seg_close(r);
 	seg_close(s);
 	seg_unlink(inst, "test");
@@ -400,7 +400,7 @@ static void test_multiprocess_stress(void)
 	pid_t kids[2];
 	int status;
 
-	T_CHECK(seg_create(&s, inst, "stress", PW_FEED_KSUDP, &cfg) == 0);
+	T_EQ(seg_create(&s, inst, "stress", PW_FEED_KSUDP, &cfg), 0);
 	if (!s)
 		return;
 	for (int k = 0; k < 2; k++) {
@@ -417,7 +417,7 @@ static void test_multiprocess_stress(void)
 	}
 	seg_notify(s);
 	for (int k = 0; k < 2; k++) {
-		T_CHECK(waitpid(kids[k], &status, 0) == kids[k]);
+		T_EQ(waitpid(kids[k], &status, 0), kids[k]);
 		T_CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader status %d", status);
 	}
 	seg_close(s);

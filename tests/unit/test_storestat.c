@@ -17,33 +17,33 @@ static void test_writer_and_reader(void)
 	int64_t now = clock_now_ns();
 	uint64_t g0, g1;
 
-	T_CHECK(storestat_attach(&r, inst) == -ENOENT); /* no store yet */
-	T_CHECK(storestat_open(&w, inst) == 0);
-	T_CHECK(storestat_attach(&r, inst) == 0);
+	T_EQ(storestat_attach(&r, inst), -ENOENT); /* no store yet */
+	T_EQ(storestat_open(&w, inst), 0);
+	T_EQ(storestat_attach(&r, inst), 0);
 	if (!w || !r)
 		return;
-	T_CHECK(storestat_page(r)->pid == getpid());
+	T_EQ(storestat_page(r)->pid, getpid());
 	g0 = storestat_fresh_generation(r, now);
 	T_CHECKF(g0 != 0, "a page that just beat is fresh");
 	/* a page's first generation is its creation time: never a small number */
-	T_CHECK(g0 > (uint64_t)(now - 60 * NS_PER_S));
+	T_GT(g0, (uint64_t)(now - 60 * NS_PER_S));
 	storestat_bump(w);
 	g1 = storestat_fresh_generation(r, now);
 	T_CHECKF(g1 == g0 + 1, "%llu then %llu", (unsigned long long)g0, (unsigned long long)g1);
 	storestat_add(w, STORESTAT_COMMANDS, 3);
 	storestat_add(w, STORESTAT_COMMANDS, 4);
 	storestat_set(w, STORESTAT_SESSIONS, 42);
-	T_CHECK(storestat_page(r)->v[STORESTAT_COMMANDS] == 7);
-	T_CHECK(storestat_page(r)->v[STORESTAT_SESSIONS] == 42);
+	T_EQ(storestat_page(r)->v[STORESTAT_COMMANDS], 7);
+	T_EQ(storestat_page(r)->v[STORESTAT_SESSIONS], 42);
 	/* a reader cannot write: its calls do nothing */
 	storestat_bump(r);
 	storestat_add(r, STORESTAT_COMMANDS, 1);
-	T_CHECK(storestat_fresh_generation(r, now) == g1);
-	T_CHECK(storestat_page(r)->v[STORESTAT_COMMANDS] == 7);
+	T_EQ(storestat_fresh_generation(r, now), g1);
+	T_EQ(storestat_page(r)->v[STORESTAT_COMMANDS], 7);
 	/* NULL is a valid "no page" for the writer calls */
 	storestat_bump(NULL);
 	storestat_add(NULL, STORESTAT_COMMANDS, 1);
-	T_CHECK(storestat_fresh_generation(NULL, now) == 0);
+	T_EQ(storestat_fresh_generation(NULL, now), 0);
 	storestat_close(r);
 	storestat_close(w);
 }
@@ -53,14 +53,14 @@ static void test_heartbeat_decides_freshness(void)
 	struct storestat *w = NULL, *r = NULL;
 	int64_t now = clock_now_ns();
 
-	T_CHECK(storestat_open(&w, inst) == 0);
-	T_CHECK(storestat_attach(&r, inst) == 0);
+	T_EQ(storestat_open(&w, inst), 0);
+	T_EQ(storestat_attach(&r, inst), 0);
 	if (!w || !r)
 		return;
 	storestat_beat(w, now);
-	T_CHECK(storestat_fresh_generation(r, now + STORESTAT_FRESH_NS - 1) != 0);
-	T_CHECK(storestat_fresh_generation(r, now + STORESTAT_FRESH_NS) == 0); /* a paused store */
-	T_CHECK(storestat_fresh_generation(r, now - STORESTAT_FRESH_NS) == 0); /* a clock jump */
+	T_NE(storestat_fresh_generation(r, now + STORESTAT_FRESH_NS - 1), 0);
+	T_EQ(storestat_fresh_generation(r, now + STORESTAT_FRESH_NS), 0); /* a paused store */
+	T_EQ(storestat_fresh_generation(r, now - STORESTAT_FRESH_NS), 0); /* a clock jump */
 	storestat_stopped(w);
 	T_CHECKF(storestat_fresh_generation(r, now) == 0, "a cleanly stopped store is not fresh");
 	storestat_close(r);
@@ -72,27 +72,27 @@ static void test_restart_keeps_generations_rising(void)
 	struct storestat *w = NULL, *r = NULL;
 	uint64_t before, after;
 
-	T_CHECK(storestat_open(&w, inst) == 0);
-	T_CHECK(storestat_attach(&r, inst) == 0);
+	T_EQ(storestat_open(&w, inst), 0);
+	T_EQ(storestat_attach(&r, inst), 0);
 	if (!w || !r)
 		return;
 	storestat_add(w, STORESTAT_FRAMES_PERSISTED, 5);
 	before = storestat_page(r)->generation;
 	storestat_close(w);
-	T_CHECK(storestat_open(&w, inst) == 0); /* the store restarts on the same page */
+	T_EQ(storestat_open(&w, inst), 0); /* the store restarts on the same page */
 	after = storestat_page(r)->generation;
 	T_CHECKF(after > before, "%llu then %llu", (unsigned long long)before, (unsigned long long)after);
-	T_CHECK(storestat_page(r)->v[STORESTAT_FRAMES_PERSISTED] == 0); /* counters are per process */
+	T_EQ(storestat_page(r)->v[STORESTAT_FRAMES_PERSISTED], 0); /* counters are per process */
 	T_CHECK(!storestat_replaced(r));
 	storestat_close(w);
 	/* deleted and made again: the reader can tell, and the new page's
 	 * generations do not repeat the old one's */
-	T_CHECK(shm_unlink(name) == 0);
+	T_EQ(shm_unlink(name), 0);
 	T_CHECK(storestat_replaced(r));
-	T_CHECK(storestat_open(&w, inst) == 0);
+	T_EQ(storestat_open(&w, inst), 0);
 	T_CHECK(storestat_replaced(r));
 	if (w)
-		T_CHECK(storestat_page(w)->generation > after);
+		T_GT(storestat_page(w)->generation, after);
 	storestat_close(r);
 	storestat_close(w);
 }
@@ -106,17 +106,17 @@ static void test_bad_pages(void)
 	shm_unlink(name);
 	fd = shm_open(name, O_RDWR | O_CREAT, 0644);
 	T_CHECK(fd >= 0 && ftruncate(fd, 100) == 0);
-	T_CHECK(storestat_attach(&r, inst) == -EPROTO);
-	T_CHECK(ftruncate(fd, sizeof(struct storestat_page)) == 0);
-	T_CHECK(storestat_attach(&r, inst) == -EPROTO); /* zeros: no magic */
+	T_EQ(storestat_attach(&r, inst), -EPROTO);
+	T_EQ(ftruncate(fd, sizeof(struct storestat_page)), 0);
+	T_EQ(storestat_attach(&r, inst), -EPROTO); /* zeros: no magic */
 	close(fd);
 	/* the store starts over on such a page */
-	T_CHECK(storestat_open(&w, inst) == 0);
-	T_CHECK(storestat_attach(&r, inst) == 0);
+	T_EQ(storestat_open(&w, inst), 0);
+	T_EQ(storestat_attach(&r, inst), 0);
 	storestat_close(r);
 	storestat_close(w);
-	T_CHECK(storestat_open(&w, "bad/instance") == -EINVAL);
-	T_CHECK(storestat_attach(&r, "") == -EINVAL);
+	T_EQ(storestat_open(&w, "bad/instance"), -EINVAL);
+	T_EQ(storestat_attach(&r, ""), -EINVAL);
 	T_CHECK(storestat_describe(STORESTAT_COMMANDS) && storestat_describe(STORESTAT_COUNT) == NULL);
 	for (int i = 0; i < STORESTAT_COUNT; i++)
 		T_CHECKF(storestat_describe((enum storestat_counter)i)->metric, "counter %d has a name", i);
