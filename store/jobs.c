@@ -106,7 +106,7 @@ int jobs_submit(struct store *st, struct session *s)
 	}
 	memset(jb, 0, sizeof *jb);
 	ids_new(jb->id);
-	strcpy(jb->session_id, s->id);
+	snprintf(jb->session_id, sizeof jb->session_id, "%s", s->id);
 	json_decref(s->analysis);
 	s->analysis = json_pack("{s:s, s:s}", "status", "pending", "job_id", jb->id);
 	return 0;

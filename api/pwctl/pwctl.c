@@ -165,6 +165,34 @@ static int cmd_feeds(const char *instance, int argc, char **argv)
 	return 0;
 }
 
+/* --count N and --timeout S: the whole argument must be the number (as the
+ * configuration's integers); 0 with *out set, or -1 after printing why. */
+static int arg_count(const char *cmd, const char *s, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < 0) {
+		fprintf(stderr, "pwctl %s: --count must be a whole number >= 0, got '%s'\n", cmd, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int arg_seconds(const char *cmd, const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v >= 0 && v <= 86400 * 365.0)) {
+		fprintf(stderr, "pwctl %s: --timeout must be seconds >= 0, got '%s'\n", cmd, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 static int cmd_tail(const char *instance, int argc, char **argv)
 {
 	struct seg *s = NULL;
@@ -183,11 +211,13 @@ static int cmd_tail(const char *instance, int argc, char **argv)
 		return argc < 1 ? 2 : 0;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
-			count = atol(argv[++i]);
-		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-			timeout_s = atof(argv[++i]);
-		else if (strcmp(argv[i], "--from-start") == 0)
+		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+			if (arg_count("tail", argv[++i], &count) < 0)
+				return 2;
+		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			if (arg_seconds("tail", argv[++i], &timeout_s) < 0)
+				return 2;
+		} else if (strcmp(argv[i], "--from-start") == 0)
 			from_start = 1;
 		else {
 			fprintf(stderr, "pwctl tail: unknown option '%s'\n", argv[i]);
@@ -331,11 +361,13 @@ static int cmd_events(const struct config *cfg, int argc, char **argv)
 	int64_t deadline;
 
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
-			count = atol(argv[++i]);
-		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-			timeout_s = atof(argv[++i]);
-		else if (argv[i][0] != '-')
+		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+			if (arg_count("events", argv[++i], &count) < 0)
+				return 2;
+		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			if (arg_seconds("events", argv[++i], &timeout_s) < 0)
+				return 2;
+		} else if (argv[i][0] != '-')
 			prefix = argv[i];
 		else {
 			fprintf(stderr, "usage: pwctl events [PREFIX] [--count N] [--timeout S]\n");
