@@ -9,7 +9,9 @@
  * cache.c   answers of the store's read commands, kept while the store's state
  *           generation (common/storestat.h) says nothing changed
  * live.c    /api/live, /api/feeds, /api/health, /metrics: read the segments
- * ws.c      /api/stream, the WebSocket contract
+ * ws*.c     /api/stream, the WebSocket contract (ws.h); ws_int.h maps its
+ *           files: stream lifecycle, connections, message validation,
+ *           queues and sender, pacer, bus events
  *
  * civetweb serves requests on its worker threads; everything here is
  * thread-safe: request state lives on the stack, counters are atomics.
