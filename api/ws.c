@@ -61,7 +61,8 @@ static void stop_threads(struct ws *ws)
 static unsigned max_clients(const struct mg_context *ctx, long limit)
 {
 	const char *nt = mg_get_option(ctx, "num_threads");
-	long threads = nt && *nt ? strtol(nt, NULL, 10) : 0, spare = threads / 4 > 4 ? threads / 4 : 4;
+	long threads = nt && *nt ? strtol(nt, NULL, 10) : 0;
+	long spare = threads / 4 > 4 ? threads / 4 : 4;
 	if (threads > 0 && limit > threads - spare) {
 		long clamped = threads - spare > 0 ? threads - spare : 0;
 

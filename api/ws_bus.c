@@ -1,7 +1,10 @@
 /*
  * ws_bus.c - the bus thread (ws_int.h): a ZMQ_SUB on cfg->bus turns the bus
  * messages the stream forwards into event envelopes, serialized once and
- * fanned out by reference to the subscribed clients.
+ * fanned out by reference to the subscribed clients. What is forwarded is
+ * the topic table's (common/topics.h): every event under its own name and
+ * payload, lap.<feed> as lap_completed / lap_invalidated, feed.<feed> as
+ * feed_status.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,16 +13,12 @@
 #include "api/ws_int.h"
 #include "common/log.h"
 
-/* Bus topic prefixes the stream forwards (frame.* is not: telemetry comes from the rings). */
-static const char *const bus_prefixes[] = { "lap.", "feed.", "session.", "run.", "recording.",
-					    "analysis." };
-
+/* The stream type of a pitwall event's topic; WS_T_COUNT when it is none. */
 static enum ws_type bus_type(const char *topic)
 {
-	for (int t = 0; t < WS_T_COUNT; t++)
-		if (strchr(ws_types[t].name, '.') && strcmp(ws_types[t].name, topic) == 0)
-			return (enum ws_type)t;
-	return WS_T_COUNT;
+	int t = topic_event_find(topic);
+
+	return t < 0 ? WS_T_COUNT : (enum ws_type)(WS_T_EVENT + t);
 }
 
 /* lap.<feed> -> lap_completed / lap_invalidated, the seed's fields first and the
@@ -68,8 +67,8 @@ struct ws_msg *ws_bus_event(const char *topic, const char *body, size_t len, enu
 	if (len > WS_MAX_EVENT_DATA) {
 		if ((*type = bus_type(topic)) == WS_T_COUNT)
 			return NULL;
-		return ws_msg_json(*type, json_pack("{s:s, s:b, s:I}", "topic", topic, "truncated", 1,
-						    "bytes", (json_int_t)len));
+		return ws_msg_json(*type, json_pack("{s:s, s:b, s:I}", "topic", topic, "truncated",
+						    1, "bytes", (json_int_t)len));
 	}
 	payload = json_loadb(body, len, 0, &jerr);
 	if (!json_is_object(payload)) {
@@ -77,12 +76,10 @@ struct ws_msg *ws_bus_event(const char *topic, const char *body, size_t len, enu
 		log_debug("msg=\"ws: bus payload is not a JSON object\" topic=%s", topic);
 		return NULL;
 	}
-	if (strncmp(topic, "lap.", 4) == 0) {
-		*feed = topic + 4;
-		m = lap_msg(payload, topic + 4, type);
-	} else if (strncmp(topic, "feed.", 5) == 0) {
+	if ((*feed = topic_feed_of(TOPIC_LAP, topic))) {
+		m = lap_msg(payload, *feed, type);
+	} else if ((*feed = topic_feed_of(TOPIC_FEED, topic))) {
 		*type = WS_T_FEED_STATUS;
-		*feed = topic + 5;
 		m = ws_msg_envelope(*type, body, len);
 	} else if ((*type = bus_type(topic)) != WS_T_COUNT) {
 		m = ws_msg_envelope(*type, body, len);
@@ -108,6 +105,24 @@ static void bus_handle(struct ws *ws, const char *topic, const char *body, size_
 	ws_msg_unref(m);
 }
 
+/* What the stream forwards (common/topics.h): the lap and feed topics of every
+ * feed and each event; frame.<feed> is not (telemetry reads the rings). */
+static void subscribe(void *sub)
+{
+	static const enum topic_family families[] = { TOPIC_LAP, TOPIC_FEED };
+
+	for (size_t i = 0; i < sizeof families / sizeof *families; i++) {
+		const char *prefix = topic_family(families[i])->name;
+
+		zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
+	}
+	for (int t = 0; t < TOPIC_EVENT_COUNT; t++) {
+		const char *name = topic_event((enum topic_event)t)->name;
+
+		zmq_setsockopt(sub, ZMQ_SUBSCRIBE, name, strlen(name));
+	}
+}
+
 void *ws_bus_main(void *arg)
 {
 	struct ws *ws = arg;
@@ -124,8 +139,7 @@ void *ws_bus_main(void *arg)
 	}
 	zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
 	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
-	for (size_t i = 0; i < sizeof bus_prefixes / sizeof bus_prefixes[0]; i++)
-		zmq_setsockopt(sub, ZMQ_SUBSCRIBE, bus_prefixes[i], strlen(bus_prefixes[i]));
+	subscribe(sub);
 	while (!atomic_load(&ws->bus_quit)) {
 		zmq_msg_t body;
 		int more = 0, n;

@@ -166,16 +166,18 @@ static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 		char id[64];
 
 		ws_session_id(f, id, sizeof id);
-		json_array_append_new(feeds, json_pack("{s:s, s:s, s:s, s:o}", "name", f->name, "status",
-						       seg_status_name(f->status), "game",
-						       f->have_latest ? frame_game_name(f->latest.game) : "",
-						       "session_id", f->in_session ? json_string(id) : json_null()));
+		json_array_append_new(feeds,
+			json_pack("{s:s, s:s, s:s, s:o}", "name", f->name, "status",
+				  seg_status_name(f->status), "game",
+				  f->have_latest ? frame_game_name(f->latest.game) : "",
+				  "session_id", f->in_session ? json_string(id) : json_null()));
 	}
 	for (int t = 0; t < WS_T_COUNT; t++)
 		if (ws_types[t].subscribable)
 			json_array_append_new(events, json_string(ws_types[t].name));
 	return ws_msg_json(WS_T_HELLO,
-		json_pack("{s:s, s:s, s:i, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:i}}",
+		json_pack("{s:s, s:s, s:i, s:I, s:o, s:o, "
+			  "s:{s:i, s:i, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:i}}",
 			  "server", "pitwall", "server_version", PW_VERSION,
 			  "schema_version", WS_SCHEMA_VERSION, "client_id", (json_int_t)c->id,
 			  "feeds", feeds, "events", events, "limits",
@@ -246,8 +248,8 @@ int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 		return refuse_http(conn, 503, "Service Unavailable", "unavailable",
 				   "server shutting down");
 	if (!authorized(ws, conn))
-		return refuse_http(conn, 401, "Unauthorized", "unauthorized",
-				   "this stream needs Authorization: Bearer <token> or ?token=<token>");
+		return refuse_http(conn, 401, "Unauthorized", "unauthorized", "this stream needs "
+				   "Authorization: Bearer <token> or ?token=<token>");
 	return 0;
 }
 
@@ -301,7 +303,8 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 		ws->nclients++;
 		hello = hello_msg(ws, c);
 		pthread_mutex_lock(&c->lock);
-		ws_enqueue_event(c, hello);    /* first: nothing can be queued before it is listed */
+		/* first: nothing can be queued before it is listed */
+		ws_enqueue_event(c, hello);
 		pthread_mutex_unlock(&c->lock);
 		ws_msg_unref(hello);
 	}
@@ -457,8 +460,8 @@ static int on_text_frame(struct ws_client *c, int opcode, bool fin, const char *
 		return fail(c, 1002, "protocol error", "bad_request",
 			    "new message before the fragmented one ended", 0, false);
 	if (opcode == MG_WEBSOCKET_OPCODE_CONTINUATION && !c->in_frag)
-		return fail(c, 1002, "protocol error", "bad_request", "continuation without a message",
-			    0, false);
+		return fail(c, 1002, "protocol error", "bad_request",
+			    "continuation without a message", 0, false);
 	if ((c->in_frag ? c->frag_len : 0) + len > WS_MAX_MESSAGE) {
 		char msg[128];
 
@@ -501,7 +504,8 @@ int ws_on_data(struct mg_connection *conn, int bits, char *data, size_t len, voi
 	if (st != CS_OPEN)
 		return 1;              /* closing: the rest is discarded (RFC 6455 §5.5.1) */
 	if (bits & 0x70)
-		return fail(c, 1002, "protocol error", "bad_request", "reserved bits set", 0, false);
+		return fail(c, 1002, "protocol error", "bad_request", "reserved bits set", 0,
+			    false);
 	switch (opcode) {
 	case MG_WEBSOCKET_OPCODE_PING:
 		ws_reply(c, ws_msg_control(WS_T_CTL_PONG, MG_WEBSOCKET_OPCODE_PONG, data,
@@ -550,9 +554,9 @@ void ws_on_close(const struct mg_connection *conn, void *cbdata)
 		pthread_join(c->sender, NULL);
 
 	if (!c->refused)
-		log_info("msg=\"ws client closed\" client_id=%llu peer=%s close_code=%d reason=\"%s\" "
-			 "peer_close_code=%d", (unsigned long long)c->id, c->peer, c->close_code,
-			 c->close_reason, c->peer_code);
+		log_info("msg=\"ws client closed\" client_id=%llu peer=%s close_code=%d "
+			 "reason=\"%s\" peer_close_code=%d", (unsigned long long)c->id, c->peer,
+			 c->close_code, c->close_reason, c->peer_code);
 	mg_set_user_connection_data(conn, NULL);
 	client_free(c);
 }

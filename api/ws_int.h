@@ -76,7 +76,8 @@ struct ws_type_info {
 	const char *name;          /* the envelope's type; a bus event's is its topic */
 	bool subscribable;
 };
-/* Indexed by enum ws_type; the bus events' entries come from common/topics.h. */
+/* Indexed by enum ws_type; the entries of pitwall's events are the topic
+ * table's (common/topics.h). */
 extern const struct ws_type_info ws_types[WS_T_COUNT];
 _Static_assert(WS_T_COUNT <= 64, "subscriptions are a 64-bit mask");
 
@@ -97,7 +98,7 @@ struct ws_request {
 	bool has_t_ms;             /* t_ms is an integer: an error's ref, else null */
 	int64_t t_ms;
 	uint64_t events;           /* WS_V_SUBSCRIBE: BIT(enum ws_type) */
-	uint32_t feeds;            /* WS_V_SUBSCRIBE: bit i = feeds[i]; every feed when none named */
+	uint32_t feeds;            /* WS_V_SUBSCRIBE: bit i = feeds[i] (all: none named) */
 	unsigned hz;               /* WS_V_SET_RATE: WS_RATE_MIN_HZ..WS_RATE_MAX_HZ */
 	int close_code;            /* WS_V_CLOSE */
 	const char *code;          /* WS_V_ERROR, WS_V_CLOSE: "bad_request", "unknown_type",

@@ -22,12 +22,13 @@ void ws_session_id(const struct ws_feed *f, char *buf, size_t cap)
 
 static void feed_attach(struct ws *ws, struct ws_feed *f, int64_t now)
 {
-	int rc = seg_follow(&f->seg, &f->next_attach_ns, ws->instance, f->name, now, WS_ATTACH_RETRY_NS);
+	int rc = seg_follow(&f->seg, &f->next_attach_ns, ws->instance, f->name, now,
+			    WS_ATTACH_RETRY_NS);
 
 	if (rc < 0) {
 		if (rc != -ENOENT && !f->attach_warned)
-			log_warn("msg=\"ws: cannot attach feed segment\" feed=%s error=\"%s\"", f->name,
-				 strerror(-rc));
+			log_warn("msg=\"ws: cannot attach feed segment\" feed=%s error=\"%s\"",
+				 f->name, strerror(-rc));
 		f->attach_warned = rc != -ENOENT;
 		return;
 	}
@@ -141,10 +142,12 @@ static void housekeeping(struct ws *ws, int64_t now)
 				log_info("msg=\"ws idle timeout\" client_id=%llu peer=%s",
 					 (unsigned long long)c->id, c->peer);
 				ws_client_close(c, 1011, "idle timeout", false);
-			} else if (c->eq_len && now - c->eq[c->eq_head].enq_ns >= WS_SLOW_MS * NS_PER_MS) {
+			} else if (c->eq_len &&
+				   now - c->eq[c->eq_head].enq_ns >= WS_SLOW_MS * NS_PER_MS) {
 				ws_slow_consumer(c);
 			} else if (now - c->last_ping_ns >= ws->ping_ns) {
-				struct ws_msg *m = ws_msg_control(WS_T_CTL_PING, MG_WEBSOCKET_OPCODE_PING,
+				struct ws_msg *m = ws_msg_control(WS_T_CTL_PING,
+								  MG_WEBSOCKET_OPCODE_PING,
 								  "pitwall", 7);
 
 				ws_enqueue_event(c, m);
@@ -282,7 +285,7 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next)
 			ws_msg_unref(m);
 		}
 		if (c->events & BIT(WS_T_TELEMETRY)) {
-			/* half a millisecond early is on time: the wake-up itself is late by that much */
+			/* half a millisecond early is on time: the wake-up is late by that much */
 			if (c->next_tick_ns - now <= NS_PER_MS / 2) {
 				uint32_t live = c->feeds & ws->live_mask;
 

@@ -1,7 +1,8 @@
 /*
  * ws_parse.c - client message validation (ws_int.h): a complete text message
  * in, what it asks for or the error and close code it earns out. Also the
- * table of envelope types. Pure: no locks, no I/O, no connection state.
+ * table of envelope types, pitwall's events among them from the bus topic
+ * table (common/topics.h). Pure: no locks, no I/O, no connection state.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,21 +20,10 @@ const struct ws_type_info ws_types[WS_T_COUNT] = {
 	[WS_T_SESSION_STARTED] = { "session_started", true },
 	[WS_T_SESSION_ENDED] = { "session_ended", true },
 	[WS_T_FEED_STATUS] = { "feed_status", true },
-	[WS_T_PW_SESSION_CREATED] = { "session.created", true },
-	[WS_T_PW_SESSION_COMPLETED] = { "session.completed", true },
-	[WS_T_PW_SESSION_REOPENED] = { "session.reopened", true },
-	[WS_T_PW_SESSION_DELETED] = { "session.deleted", true },
-	[WS_T_RUN_STARTED] = { "run.started", true },
-	[WS_T_RUN_STOPPED] = { "run.stopped", true },
-	[WS_T_RUN_RESUMED] = { "run.resumed", true },
-	[WS_T_RUN_DELETED] = { "run.deleted", true },
-	[WS_T_RUN_ERROR] = { "run.error", true },
-	[WS_T_RECORDING_STARTED] = { "recording.started", true },
-	[WS_T_RECORDING_STOPPED] = { "recording.stopped", true },
-	[WS_T_RECORDING_DELETED] = { "recording.deleted", true },
-	[WS_T_ANALYSIS_PENDING] = { "analysis.pending", true },
-	[WS_T_ANALYSIS_COMPLETED] = { "analysis.completed", true },
-	[WS_T_ANALYSIS_FAILED] = { "analysis.failed", true },
+#define WS_EVENT_TYPE(id, name, publisher, keys, payload) \
+	[WS_T_EVENT + TOPIC_##id] = { name, true },
+	TOPICS_EVENTS(WS_EVENT_TYPE)
+#undef WS_EVENT_TYPE
 	[WS_T_CTL_PING] = { "control_ping", false },
 	[WS_T_CTL_PONG] = { "control_pong", false },
 	[WS_T_CTL_CLOSE] = { "control_close", false },
@@ -163,13 +153,15 @@ int ws_name_index(const char *const names[], int n, const char *name)
 
 static void subscribe(struct ws_request *req, json_t *data, const char *const feeds[], int nfeeds)
 {
-	json_t *events = json_object_get(data, "events"), *names = json_object_get(data, "feeds"), *v;
+	json_t *events = json_object_get(data, "events"), *names = json_object_get(data, "feeds");
+	json_t *v;
 	uint64_t bits = 0;
 	uint32_t fmask = 0;
 	size_t i;
 
 	if (!json_is_array(events)) {
-		refused(req, "bad_request", "subscribe: data.events must be an array of event types");
+		refused(req, "bad_request",
+			"subscribe: data.events must be an array of event types");
 		return;
 	}
 	json_array_foreach(events, i, v) {
@@ -228,13 +220,15 @@ void ws_parse(const char *buf, size_t len, const char *const feeds[], int nfeeds
 		return;
 	}
 	if (!nesting_ok(buf, len, WS_MAX_DEPTH)) {
-		snprintf(msg, sizeof msg, "invalid envelope: nested deeper than %d levels", WS_MAX_DEPTH);
+		snprintf(msg, sizeof msg, "invalid envelope: nested deeper than %d levels",
+			 WS_MAX_DEPTH);
 		closing(req, 1008, "invalid envelope", "bad_request", msg);
 		return;
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(root)) {
-		snprintf(msg, sizeof msg, "invalid envelope: %s", root ? "not a JSON object" : jerr.text);
+		snprintf(msg, sizeof msg, "invalid envelope: %s",
+			 root ? "not a JSON object" : jerr.text);
 		json_decref(root);
 		closing(req, 1008, "invalid envelope", "bad_request", msg);
 		return;

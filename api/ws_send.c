@@ -82,8 +82,9 @@ struct ws_msg *ws_msg_json(enum ws_type type, json_t *data)
 
 struct ws_msg *ws_msg_error(const char *code, const char *message, json_int_t ref, bool has_ref)
 {
-	return ws_msg_json(WS_T_ERROR, json_pack("{s:s, s:s, s:o}", "code", code, "message", message,
-						 "ref", has_ref ? json_integer(ref) : json_null()));
+	return ws_msg_json(WS_T_ERROR, json_pack("{s:s, s:s, s:o}", "code", code, "message",
+						 message, "ref",
+						 has_ref ? json_integer(ref) : json_null()));
 }
 
 struct ws_msg *ws_msg_control(enum ws_type type, int opcode, const void *payload, size_t len)

@@ -181,8 +181,8 @@ static void take_result(struct store *st, const char *buf, size_t len)
 	s->analysis = an;
 	storestat_add(st->stat, STORESTAT_JOBS_DONE, 1);
 	session_save(st, s);
-	bus_publish(st, json_is_true(json_object_get(o, "ok")) ? "analysis.completed" : "analysis.failed",
-		    json_pack("{s:s, s:s}", "session_id", s->id, "job_id", job_id));
+	bus_publish(st, json_is_true(json_object_get(o, "ok")) ? TOPIC_ANALYSIS_COMPLETED :
+		    TOPIC_ANALYSIS_FAILED, json_pack("{s:s, s:s}", "session_id", s->id, "job_id", job_id));
 	json_decref(o);
 }
 
@@ -248,7 +248,7 @@ static json_t *h_session_analyze(struct store *st, json_t *args, struct cmd_err 
 		return fail(err, MSG_E_CONFLICT, "session %s is not completed", s->id);
 	if ((rc = jobs_submit(st, s)) < 0)
 		return fail(err, MSG_E_CONFLICT, "the analysis queue is full (%d jobs)", JOBS_MAX);
-	bus_publish(st, "analysis.pending", json_pack("{s:s}", "session_id", s->id));
+	bus_publish(st, TOPIC_ANALYSIS_PENDING, json_pack("{s:s}", "session_id", s->id));
 	return saved(st, s, err);
 }
 

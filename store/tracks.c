@@ -130,7 +130,7 @@ static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err
 		model = NULL;
 		goto out;
 	}
-	bus_publish(st, "track.built", json_pack("{s:s, s:s, s:s, s:I}", "game", game, "track_name",
+	bus_publish(st, TOPIC_TRACK_BUILT, json_pack("{s:s, s:s, s:s, s:I}", "game", game, "track_name",
 						 track, "session_id", s->id, "corner_count",
 						 (json_int_t)json_array_size(json_object_get(model, "corners"))));
 out:
@@ -194,7 +194,7 @@ static json_t *h_track_delete(struct store *st, json_t *args, struct cmd_err *er
 		return fail(err, MSG_E_NOT_FOUND, "no track model %s/%s", game, track);
 	if (rc < 0)
 		return fail(err, MSG_E_IO, "cannot delete %s/%s: %s", game, track, strerror(-rc));
-	bus_publish(st, "track.deleted", json_pack("{s:s, s:s}", "game", game, "track_name", track));
+	bus_publish(st, TOPIC_TRACK_DELETED, json_pack("{s:s, s:s}", "game", game, "track_name", track));
 	return json_null();
 }
 
