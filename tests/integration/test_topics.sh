@@ -11,9 +11,7 @@
 # track is test_analysis.sh's and test_api.sh's, the other two need a store
 # restart mid-run or a failing disk; test_ws_bus checks their forwarding.)
 . "$(dirname "$0")/lib.sh"
-tcp_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-bp=$(tcp_port)
-export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
+private_bus
 KS=$(free_udp_port)
 FZ=$(free_udp_port)
 AP=$(tcp_port)

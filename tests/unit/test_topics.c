@@ -17,19 +17,6 @@
 #define STORE_MARKER \
 	"<!-- generated from the table in common/topics.h by pwctl topics --markdown -->\n"
 
-static char *read_doc(const char *rel)
-{
-	char path[256];
-	size_t len;
-	char *text;
-
-	snprintf(path, sizeof path, "../../%s", rel);
-	text = (char *)t_read_file(t_data_path(path), &len);
-	if (text)
-		text[len] = 0;
-	return text;
-}
-
 /* "lap." or "run.started": lower-case words joined by dots (and '_'). */
 static int name_ok(const char *s, int family)
 {
@@ -158,7 +145,7 @@ static void test_feed_names(void)
 /* docs/store.md holds exactly the generated table after its marker. */
 static void test_store_doc(void)
 {
-	char *doc = read_doc("docs/store.md"), *gen = NULL, *at, *end;
+	char *doc = t_read_doc("docs/store.md"), *gen = NULL, *at, *end;
 	size_t glen = 0;
 	FILE *f = open_memstream(&gen, &glen);
 
@@ -190,7 +177,7 @@ out:
  * per-feed topics become. */
 static void test_stream_doc(void)
 {
-	char *doc = read_doc("docs/stream.md"), want[80];
+	char *doc = t_read_doc("docs/stream.md"), want[80];
 	const char *table = doc ? strstr(doc, "## Server -> client") : NULL;
 	const char *table_end = table ? strstr(table, "\n## ") : NULL;
 
