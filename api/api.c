@@ -17,8 +17,6 @@
 #include "common/log.h"
 #include "common/msg.h"
 
-struct api g_api;
-struct ws *g_ws;
 static const char usage_text[] =
 	"usage: pw-api [--help]\n"
 	"\n"
@@ -37,9 +35,9 @@ static int loopback(const char *host)
 	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
-int api_authorized(struct mg_connection *c)
+int api_authorized(struct api *api, struct mg_connection *c)
 {
-	const char *h, *tok = g_api.cfg.api_token;
+	const char *h, *tok = api->cfg.api_token;
 	size_t n = strlen(tok), diff;
 
 	if (!tok[0])
@@ -52,48 +50,62 @@ int api_authorized(struct mg_connection *c)
 		if (diff == 0)
 			return 1;
 	}
-	http_error(c, 401, "unauthorized", "this API needs \"Authorization: Bearer <token>\"");
+	http_error(api, c, 401, "unauthorized", "this API needs \"Authorization: Bearer <token>\"");
 	return 0;
 }
 
-/* --- setup steps (daemon.h) --- */
-
-struct server {
-	char listen[128];
-	struct mg_context *ctx;
-};
+/* --- setup steps (daemon.h); arg: the struct api --- */
 
 static int ctx_open(void *arg)
 {
-	(void)arg;
-	if (!(g_api.zctx = zmq_ctx_new())) {
+	struct api *api = arg;
+
+	if (!(api->zctx = zmq_ctx_new())) {
 		log_error("msg=\"cannot create a ZeroMQ context\" error=\"%s\"",
 			  zmq_strerror(zmq_errno()));
 		return -ENOMEM;
 	}
-	return 0;
+	return proxy_init(api);
 }
 
-/* Shutdown, not term: request threads may still hold their DEALER sockets. */
+/* After mg_stop: the worker threads have closed their DEALERs (proxy.c).
+ * Shutdown, not term, all the same: term would wait for a socket left open. */
 static void ctx_close(void *arg)
 {
-	(void)arg;
-	if (g_api.zctx)
-		zmq_ctx_shutdown(g_api.zctx);
+	struct api *api = arg;
+
+	proxy_fini(api);
+	if (api->zctx)
+		zmq_ctx_shutdown(api->zctx);
 }
 
 static int feeds_open(void *arg)
 {
-	(void)arg;
-	live_init();
-	return 0;
+	struct api *api = arg;
+	int rc = live_new(&api->live, api->cfg.instance);
+
+	if (rc == 0)
+		rc = cache_new(&api->cache, api->cfg.instance);
+	if (rc < 0)
+		log_error("msg=\"out of memory for the feeds and the cache\"");
+	return rc;
+}
+
+static void feeds_close(void *arg)
+{
+	struct api *api = arg;
+
+	cache_free(api->cache);
+	live_free(api->live);
+	api->cache = NULL;
+	api->live = NULL;
 }
 
 static int http_open(void *arg)
 {
-	struct server *sv = arg;
+	struct api *api = arg;
 	const char *opts[] = {
-		"listening_ports", sv->listen,
+		"listening_ports", api->listen,
 		/* each WebSocket client holds a worker for its lifetime (ws.h): room for ~120 */
 		"num_threads", "160",
 		"tcp_nodelay", "1",               /* DESIGN §6: a 40 ms stall per request otherwise */
@@ -105,74 +117,77 @@ static int http_open(void *arg)
 	struct mg_callbacks cb = { 0 };
 
 	mg_init_library(0);
-	if (!(sv->ctx = mg_start(&cb, NULL, opts))) {
-		log_error("msg=\"cannot start the HTTP server\" listen=%s", sv->listen);
+	/* the server's user data and every handler's cbdata: the struct api */
+	if (!(api->http = mg_start(&cb, api, opts))) {
+		log_error("msg=\"cannot start the HTTP server\" listen=%s", api->listen);
 		return -EADDRNOTAVAIL;
 	}
 	/* one handler for every path, so even unknown ones get the JSON error object */
-	mg_set_request_handler(sv->ctx, "/", routes_handle, NULL);
+	mg_set_request_handler(api->http, "/", routes_handle, api);
 	return 0;
 }
 
 static void http_close(void *arg)
 {
-	struct server *sv = arg;
+	struct api *api = arg;
 
-	if (sv->ctx)
-		mg_stop(sv->ctx);
-	sv->ctx = NULL;
+	if (api->http)
+		mg_stop(api->http);
+	api->http = NULL;
 	mg_exit_library();
 }
 
 /* The REST API serves without the stream: its failure is a warning. */
 static int stream_open(void *arg)
 {
-	struct server *sv = arg;
+	struct api *api = arg;
 
-	if (!(g_ws = ws_start(sv->ctx, &g_api.cfg)))
+	if (!(api->ws = ws_start(api->http, &api->cfg)))
 		log_warn("msg=\"the WebSocket stream did not start\"");
 	return 0;
 }
 
 static void stream_close(void *arg)
 {
-	(void)arg;
-	if (g_ws)
-		ws_stop(g_ws);
+	struct api *api = arg;
+
+	if (api->ws)
+		ws_stop(api->ws);
+	api->ws = NULL;
 }
 
 static const struct daemon_step steps[] = {
 	{ "zmq context", ctx_open, ctx_close },
-	{ "feeds", feeds_open, NULL },
+	{ "feeds", feeds_open, feeds_close },
 	{ "http server", http_open, http_close },
 	{ "websocket stream", stream_open, stream_close },
 };
 
 int main(int argc, char **argv)
 {
-	static struct server sv;
+	struct api api = { 0 };
 	struct daemon d = { .prog = "pw-api", .component = "api", .usage = usage_text,
 			    .progs = CONFIG_API };
 	int rc;
 
-	if ((rc = daemon_start(&d, argc, argv, &g_api.cfg)) != DAEMON_RUN)
+	if ((rc = daemon_start(&d, argc, argv, &api.cfg)) != DAEMON_RUN)
 		return rc;
-	if (!loopback(g_api.cfg.api_host) && !g_api.cfg.api_token[0]) {
+	if (!loopback(api.cfg.api_host) && !api.cfg.api_token[0]) {
 		log_error("msg=\"refusing to listen beyond loopback without PITWALL_API_TOKEN\" host=%s",
-			  g_api.cfg.api_host);
+			  api.cfg.api_host);
 		return 2;
 	}
-	if (!loopback(g_api.cfg.api_host))
+	if (!loopback(api.cfg.api_host))
 		log_warn("msg=\"the API listens beyond loopback; every request needs the bearer token\" "
-			 "host=%s", g_api.cfg.api_host);
-	g_api.store_timeout_ms = (int)g_api.cfg.cmd_timeout_ms;
-	snprintf(sv.listen, sizeof sv.listen, "%s:%u", g_api.cfg.api_host, g_api.cfg.api_port);
-	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &sv) < 0)
+			 "host=%s", api.cfg.api_host);
+	api.store_timeout_ms = (int)api.cfg.cmd_timeout_ms;
+	snprintf(api.listen, sizeof api.listen, "%s:%u", api.cfg.api_host, api.cfg.api_port);
+	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &api) < 0)
 		return 1;
-	log_info("msg=started url=http://%s/api", sv.listen);
+	log_info("msg=started url=http://%s/api", api.listen);
 	while (!daemon_stopping())
 		pause();
-	log_info("msg=stopping requests=%llu", (unsigned long long)g_api.requests);
+	log_info("msg=stopping requests=%llu", (unsigned long long)api.requests);
 	daemon_teardown(&d);
 	return 0;
 }

@@ -9,17 +9,27 @@
  * cache.c   answers of the store's read commands, kept while the store's state
  *           generation (common/storestat.h) says nothing changed
  * live.c    /api/live, /api/feeds, /api/health, /metrics: read the segments
- * ws.c      /api/stream, the WebSocket contract
+ * ws*.c     /api/stream, the WebSocket contract (ws.h); ws_int.h maps its
+ *           files: stream lifecycle, connections, message validation,
+ *           queues and sender, pacer, bus events
+ *
+ * pw-api's state is one struct api, made in main and handed to civetweb's
+ * handlers as their cbdata; every function that needs it takes it as its
+ * first parameter. Nothing else is global.
  *
  * civetweb serves requests on its worker threads; everything here is
- * thread-safe: request state lives on the stack, counters are atomics.
+ * thread-safe: request state lives on the stack, counters are atomics, the
+ * cache and the segments have their own locks (cache.c, live.c), and each
+ * worker thread has its own DEALER to the store (proxy.c).
  */
 #ifndef PW_API_H
 #define PW_API_H
 
 #include <civetweb.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,75 +37,106 @@
 
 #define API_BODY_MAX (64 * 1024)       /* bigger request bodies: 413 */
 
+struct cache;                  /* cache.c */
+struct live;                   /* live.c */
+struct ws;                     /* ws.h */
+
+/* pw-api: made by main, lives until main returns. */
 struct api {
 	struct config cfg;
-	void *zctx;
+	void *zctx;                    /* the store's commands (proxy.c) */
+	pthread_key_t dealer;          /* each worker thread's DEALER to the store (proxy.c) */
+	bool dealer_key;               /* dealer was created */
 	int store_timeout_ms;          /* PITWALL_CMD_TIMEOUT_MS, then 503 */
+	struct cache *cache;           /* the store's read answers (NULL: not made) */
+	struct live *live;             /* the feeds' segments (NULL: not made) */
+	struct ws *ws;                 /* the WebSocket stream, NULL if it did not start */
+	char listen[128];              /* civetweb's listening_ports: host:port */
+	struct mg_context *http;       /* the server (NULL: not started) */
 	_Atomic unsigned long long requests, errors_4xx, errors_5xx, store_calls, store_unavailable;
 };
 
-extern struct api g_api;
-extern struct ws *g_ws;        /* the WebSocket stream, for /metrics (NULL if it did not start) */
-
 /* api.c: 1 when the request may proceed; otherwise 401 was sent (a token is
  * configured and the request lacks "Authorization: Bearer <token>"). */
-int api_authorized(struct mg_connection *c);
+int api_authorized(struct api *api, struct mg_connection *c);
 
 /* http.c */
 #define HTTP_HEAD_MAX 256
-/* Send status with a JSON body (stolen; NULL = no body) in one write. */
-int http_json(struct mg_connection *c, int status, json_t *body);
+/* Send status with a JSON body (stolen; NULL = no body) in one write,
+ * counted in api's counters. */
+int http_json(struct api *api, struct mg_connection *c, int status, json_t *body);
 /* The whole response for status and body (stolen; NULL = none) as one
  * malloc'd buffer of *len bytes (NUL-terminated); NULL when out of memory. */
 char *http_response(int status, json_t *body, size_t *len);
 /* The response head for a JSON body of body_len bytes; its length. */
 size_t http_head(char *buf, size_t cap, int status, size_t body_len);
 /* Count a response of this status in the API's counters (/metrics). */
-void http_count(int status);
+void http_count(struct api *api, int status);
 /* Send the typed error object. */
-int http_error(struct mg_connection *c, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+int http_error(struct api *api, struct mg_connection *c, int status, const char *code,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Read the request body (at most API_BODY_MAX) as a JSON object; NULL with the
  * error already sent (400 malformed / not an object, 413 too large). An empty
  * body gives an empty object. */
-json_t *http_body_object(struct mg_connection *c);
+json_t *http_body_object(struct api *api, struct mg_connection *c);
 /* HTTP status for a store error code (common/msg.h). */
 int http_status_for(const char *code);
 /* Send a file as the response (application/octet-stream or the given type). */
-int http_file(struct mg_connection *c, const char *path, const char *type, const char *filename);
+int http_file(struct api *api, struct mg_connection *c, const char *path, const char *type,
+	      const char *filename);
 
 /* proxy.c */
-/* Call the store: 0 with *result (caller decrefs) or -1 with code/message. args stolen. */
-int proxy_call(const char *cmd, json_t *args, json_t **result, char *code, size_t code_cap,
-	       char *message, size_t msg_cap);
+/* Create api->dealer, the key of the worker threads' DEALERs (each closed
+ * when its thread ends); 0 or a negative errno. */
+int proxy_init(struct api *api);
+/* Delete the key (after the worker threads ended). */
+void proxy_fini(struct api *api);
+/* Call the store on this thread's DEALER: 0 with *result (caller decrefs) or
+ * -1 with code/message. args stolen. */
+int proxy_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
+	       size_t code_cap, char *message, size_t msg_cap);
 /* What of a store answer HTTP clients see: drops server-internal fields
  * (frames_path). Returns res. */
 json_t *proxy_public(json_t *res);
 /* Call and answer the request: success_status with the result (204: no body),
  * or the mapped error status. */
-int proxy_reply(struct mg_connection *c, const char *cmd, json_t *args, int success_status);
+int proxy_reply(struct api *api, struct mg_connection *c, const char *cmd, json_t *args,
+		int success_status);
 
 /* cache.c: answers of the store's read commands while its state is unchanged */
-/* Answer a read command (200 with its result) from the cache, or ask the
+/* A cache of instance's store (its status page attached when first needed):
+ * 0 and *out (the caller frees it with cache_free), or -ENOMEM. */
+int cache_new(struct cache **out, const char *instance);
+void cache_free(struct cache *cache);
+/* Answer a read command (200 with its result) from api->cache, or ask the
  * store and keep the answer. args stolen. */
-int cache_reply(struct mg_connection *c, const char *cmd, json_t *args);
+int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_t *args);
 /* The store's state generation when its status page is fresh, else 0. */
-uint64_t cache_generation(void);
+uint64_t cache_generation(struct cache *cache);
 /* The store's counters from its status page: 1, or 0 when there is none. */
 /* out has STORESTAT_COUNT entries (common/storestat.h). */
-int cache_store_counters(uint64_t out[]);
+int cache_store_counters(struct cache *cache, uint64_t out[]);
 /* Answers served from the cache, fetched from the store, and served while
  * behind on a recording's progress only (one request refreshing them). */
-void cache_stats(unsigned long long *hits, unsigned long long *misses, unsigned long long *behind);
+void cache_stats(struct cache *cache, unsigned long long *hits, unsigned long long *misses,
+		 unsigned long long *behind);
 
 /* routes.c */
-/* The /api handler: dispatches on method and path. */
+/* The handler of every path (cbdata: the struct api): /metrics, and /api/...
+ * dispatched on method and path. */
 int routes_handle(struct mg_connection *c, void *cbdata);
 
 /* live.c */
-/* Attach the feeds' segments (before serving). */
-void live_init(void);
-int live_handle(struct mg_connection *c, const char *method, char **seg, int nseg);
+/* The feeds' segments of instance, attached now (so that no request sees an
+ * empty table): 0 and *out (the caller frees it with live_free, which
+ * detaches them), or -ENOMEM. */
+int live_new(struct live **out, const char *instance);
+void live_free(struct live *live);
+/* GET /api/live, /api/feeds, /api/health: 1 when answered, 0 when the path
+ * (nseg segments after /api/) is none of them. */
+int live_handle(struct api *api, struct mg_connection *c, const char *method, char **seg,
+		int nseg);
+/* GET /metrics (cbdata: the struct api). */
 int metrics_handle(struct mg_connection *c, void *cbdata);
 
 #endif

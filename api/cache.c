@@ -26,8 +26,10 @@
  * lock, so a reader preempted while holding it stalls no other reader (32
  * connections on 2 cores: holders do get descheduled). Misses for the same key are
  * serialised by a fill lock, so a burst of requests after a change asks the
- * store once, not once per connection.
+ * store once, not once per connection. All of it is one struct cache, made
+ * by main (cache_new) and reached through the struct api.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@
 
 #include "api/api.h"
 #include "common/clock.h"
+#include "common/ids.h"
 #include "common/msg.h"
 #include "common/storestat.h"
 
@@ -57,24 +60,36 @@ struct slot {
 	struct blob *b;
 };
 
-static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct slot slots[SLOTS];
-static _Atomic uint64_t tick;
-static pthread_mutex_t fill[FILL_LOCKS] = {
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-	PTHREAD_MUTEX_INITIALIZER,
+struct cache {
+	char instance[IDS_INSTANCE_MAX + 1];
+	pthread_rwlock_t lock;              /* the slots */
+	struct slot slots[SLOTS];
+	_Atomic uint64_t tick;
+	pthread_mutex_t fill[FILL_LOCKS];
+
+	/* the store's page: attached lazily, re-attached when it was replaced */
+	pthread_rwlock_t page_lock;
+	struct storestat *page;
+	_Atomic int64_t next_attach_ns;
+
+	_Atomic unsigned long long hits, misses, behind;
 };
 
-/* the store's page: attached lazily, re-attached when it was replaced */
-static pthread_rwlock_t page_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct storestat *page;
-static _Atomic int64_t next_attach_ns;
+int cache_new(struct cache **out, const char *instance)
+{
+	struct cache *k = calloc(1, sizeof *k);
 
-static _Atomic unsigned long long hits, misses, behind;
+	*out = NULL;
+	if (!k)
+		return -ENOMEM;
+	snprintf(k->instance, sizeof k->instance, "%s", instance);
+	pthread_rwlock_init(&k->lock, NULL);
+	pthread_rwlock_init(&k->page_lock, NULL);
+	for (int i = 0; i < FILL_LOCKS; i++)
+		pthread_mutex_init(&k->fill[i], NULL);
+	*out = k;
+	return 0;
+}
 
 static void blob_put(struct blob *b)
 {
@@ -82,118 +97,140 @@ static void blob_put(struct blob *b)
 		free(b);
 }
 
+void cache_free(struct cache *k)
+{
+	if (!k)
+		return;
+	for (int i = 0; i < SLOTS; i++)
+		blob_put(k->slots[i].b);
+	storestat_close(k->page);
+	for (int i = 0; i < FILL_LOCKS; i++)
+		pthread_mutex_destroy(&k->fill[i]);
+	pthread_rwlock_destroy(&k->page_lock);
+	pthread_rwlock_destroy(&k->lock);
+	free(k);
+}
+
 /* (Re-)attach the page when there is none or it went stale and was replaced;
  * at most once a second, by one thread. */
-static void maybe_attach(int64_t now)
+static void maybe_attach(struct cache *k, int64_t now)
 {
-	int64_t due = atomic_load(&next_attach_ns);
+	int64_t due = atomic_load(&k->next_attach_ns);
 	struct storestat *fresh = NULL;
 
-	if (now < due || !atomic_compare_exchange_strong(&next_attach_ns, &due, now + REATTACH_NS))
+	if (now < due ||
+	    !atomic_compare_exchange_strong(&k->next_attach_ns, &due, now + REATTACH_NS))
 		return;
-	pthread_rwlock_rdlock(&page_lock);
-	int keep = page && !storestat_replaced(page);
-	pthread_rwlock_unlock(&page_lock);
-	if (keep || storestat_attach(&fresh, g_api.cfg.instance) < 0)
+	pthread_rwlock_rdlock(&k->page_lock);
+	int keep = k->page && !storestat_replaced(k->page);
+	pthread_rwlock_unlock(&k->page_lock);
+	if (keep || storestat_attach(&fresh, k->instance) < 0)
 		return;
-	pthread_rwlock_wrlock(&page_lock);
-	storestat_close(page);
-	page = fresh;
-	pthread_rwlock_unlock(&page_lock);
+	pthread_rwlock_wrlock(&k->page_lock);
+	storestat_close(k->page);
+	k->page = fresh;
+	pthread_rwlock_unlock(&k->page_lock);
 }
 
 /* The store's generation (0: not fresh) and progress. */
-static uint64_t generation(uint64_t *progress)
+static uint64_t generation(struct cache *k, uint64_t *progress)
 {
 	int64_t now = clock_now_ns();
 	uint64_t g;
 
-	pthread_rwlock_rdlock(&page_lock);
-	g = storestat_fresh(page, now, progress);
-	pthread_rwlock_unlock(&page_lock);
+	pthread_rwlock_rdlock(&k->page_lock);
+	g = storestat_fresh(k->page, now, progress);
+	pthread_rwlock_unlock(&k->page_lock);
 	if (g == 0)
-		maybe_attach(now);
+		maybe_attach(k, now);
 	return g;
 }
 
-uint64_t cache_generation(void)
+uint64_t cache_generation(struct cache *k)
 {
 	uint64_t progress;
 
-	return generation(&progress);
+	return generation(k, &progress);
 }
 
-int cache_store_counters(uint64_t out[])
+int cache_store_counters(struct cache *k, uint64_t out[])
 {
 	struct storestat_page *p;
 	int ok = 0;
 
-	cache_generation(); /* attaches when needed */
-	pthread_rwlock_rdlock(&page_lock);
-	if ((p = storestat_page(page))) {
+	cache_generation(k); /* attaches when needed */
+	pthread_rwlock_rdlock(&k->page_lock);
+	if ((p = storestat_page(k->page))) {
 		for (int i = 0; i < STORESTAT_COUNT; i++)
 			out[i] = atomic_load_explicit(&p->v[i], memory_order_relaxed);
 		ok = 1;
 	}
-	pthread_rwlock_unlock(&page_lock);
+	pthread_rwlock_unlock(&k->page_lock);
 	return ok;
 }
 
-void cache_stats(unsigned long long *hit, unsigned long long *miss, unsigned long long *behind_progress)
+void cache_stats(struct cache *k, unsigned long long *hit, unsigned long long *miss,
+		 unsigned long long *behind_progress)
 {
-	*hit = atomic_load(&hits);
-	*miss = atomic_load(&misses);
-	*behind_progress = atomic_load(&behind);
+	*hit = atomic_load(&k->hits);
+	*miss = atomic_load(&k->misses);
+	*behind_progress = atomic_load(&k->behind);
 }
 
 /* The slot's response for key at generation gen, referenced, and the progress
  * it was fetched at; NULL if none. */
-static struct blob *lookup(const char *key, uint64_t gen, uint64_t *progress)
+static struct blob *lookup(struct cache *k, const char *key, uint64_t gen, uint64_t *progress)
 {
 	struct blob *b = NULL;
 
-	pthread_rwlock_rdlock(&lock);
-	for (int i = 0; i < SLOTS; i++)
-		if (slots[i].b && slots[i].gen == gen && strcmp(slots[i].key, key) == 0) {
-			b = slots[i].b;
-			*progress = slots[i].progress;
+	pthread_rwlock_rdlock(&k->lock);
+	for (int i = 0; i < SLOTS; i++) {
+		struct slot *s = &k->slots[i];
+
+		if (s->b && s->gen == gen && strcmp(s->key, key) == 0) {
+			b = s->b;
+			*progress = s->progress;
 			atomic_fetch_add(&b->ref, 1);
-			atomic_store_explicit(&slots[i].used, atomic_fetch_add(&tick, 1) + 1,
+			atomic_store_explicit(&s->used, atomic_fetch_add(&k->tick, 1) + 1,
 					      memory_order_relaxed);
 			break;
 		}
-	pthread_rwlock_unlock(&lock);
+	}
+	pthread_rwlock_unlock(&k->lock);
 	return b;
 }
 
-static void insert(const char *key, uint64_t gen, uint64_t progress, struct blob *b)
+static void insert(struct cache *k, const char *key, uint64_t gen, uint64_t progress,
+		   struct blob *b)
 {
-	struct slot *victim = &slots[0];
+	struct slot *victim = &k->slots[0];
 
 	atomic_fetch_add(&b->ref, 1); /* the table's reference */
-	pthread_rwlock_wrlock(&lock);
+	pthread_rwlock_wrlock(&k->lock);
 	for (int i = 0; i < SLOTS; i++) {
-		if (slots[i].b && strcmp(slots[i].key, key) == 0) {
-			victim = &slots[i];
+		struct slot *s = &k->slots[i];
+
+		if (s->b && strcmp(s->key, key) == 0) {
+			victim = s;
 			break;
 		}
-		if (!slots[i].b || slots[i].used < victim->used)
-			victim = &slots[i];
+		if (!s->b || s->used < victim->used)
+			victim = s;
 	}
 	blob_put(victim->b);
 	snprintf(victim->key, sizeof victim->key, "%s", key);
 	victim->gen = gen;
 	victim->progress = progress;
 	victim->b = b;
-	atomic_store(&victim->used, atomic_fetch_add(&tick, 1) + 1);
-	pthread_rwlock_unlock(&lock);
+	atomic_store(&victim->used, atomic_fetch_add(&k->tick, 1) + 1);
+	pthread_rwlock_unlock(&k->lock);
 }
 
-static int send_blob(struct mg_connection *c, struct blob *b)
+static int send_blob(struct api *api, struct mg_connection *c, struct blob *b)
 {
 	int rc;
 
-	http_count(200);
+	http_count(api, 200);
 	rc = mg_write(c, b->data, b->len);
 	blob_put(b);
 	return rc > 0 ? 200 : -1;
@@ -208,11 +245,12 @@ static unsigned hash(const char *s)
 	return h;
 }
 
-int cache_reply(struct mg_connection *c, const char *cmd, json_t *args)
+int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_t *args)
 {
+	struct cache *k = api->cache;
 	char key[KEY_MAX], *argtext, code[64], message[512];
 	uint64_t prog, have;
-	uint64_t gen = generation(&prog);
+	uint64_t gen = generation(k, &prog);
 	pthread_mutex_t *f;
 	struct blob *b;
 	json_t *res = NULL;
@@ -224,55 +262,55 @@ int cache_reply(struct mg_connection *c, const char *cmd, json_t *args)
 	n = snprintf(key, sizeof key, "%s %s", cmd, argtext ? argtext : "");
 	free(argtext);
 	if (gen == 0 || n < 0 || (size_t)n >= sizeof key) /* the store looks down, or an odd key */
-		return proxy_reply(c, cmd, args, 200);
-	f = &fill[hash(key) % FILL_LOCKS];
-	if ((b = lookup(key, gen, &have))) {
+		return proxy_reply(api, c, cmd, args, 200);
+	f = &k->fill[hash(key) % FILL_LOCKS];
+	if ((b = lookup(k, key, gen, &have))) {
 		if (have == prog) {
-			atomic_fetch_add(&hits, 1);
+			atomic_fetch_add(&k->hits, 1);
 			json_decref(args);
-			return send_blob(c, b);
+			return send_blob(api, c, b);
 		}
 		if (pthread_mutex_trylock(f) != 0) { /* behind on progress only, and being refreshed */
-			atomic_fetch_add(&behind, 1);
+			atomic_fetch_add(&k->behind, 1);
 			json_decref(args);
-			return send_blob(c, b);
+			return send_blob(api, c, b);
 		}
 		blob_put(b); /* this request refreshes it */
 	} else {
 		pthread_mutex_lock(f);
 	}
-	gen = generation(&prog); /* it may have moved while we waited */
+	gen = generation(k, &prog); /* it may have moved while we waited */
 	if (gen == 0) { /* the store stopped beating meanwhile: no queueing behind the lock */
 		pthread_mutex_unlock(f);
-		return proxy_reply(c, cmd, args, 200);
+		return proxy_reply(api, c, cmd, args, 200);
 	}
-	if ((b = lookup(key, gen, &have))) {
+	if ((b = lookup(k, key, gen, &have))) {
 		if (have == prog) { /* another request fetched it meanwhile */
 			pthread_mutex_unlock(f);
-			atomic_fetch_add(&hits, 1);
+			atomic_fetch_add(&k->hits, 1);
 			json_decref(args);
-			return send_blob(c, b);
+			return send_blob(api, c, b);
 		}
 		blob_put(b);
 	}
-	atomic_fetch_add(&misses, 1);
+	atomic_fetch_add(&k->misses, 1);
 	/* gen and prog were read before asking: an answer is never labelled newer than it is */
-	if (proxy_call(cmd, args, &res, code, sizeof code, message, sizeof message) < 0) {
+	if (proxy_call(api, cmd, args, &res, code, sizeof code, message, sizeof message) < 0) {
 		pthread_mutex_unlock(f);
-		return http_error(c, http_status_for(code), code, "%s", message);
+		return http_error(api, c, http_status_for(code), code, "%s", message);
 	}
 	all = http_response(200, proxy_public(res), &len);
 	b = all ? malloc(sizeof *b + len) : NULL;
 	if (!b) {
 		pthread_mutex_unlock(f);
 		free(all);
-		return http_error(c, 500, MSG_E_INTERNAL, "out of memory");
+		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
 	}
 	atomic_init(&b->ref, 1);
 	b->len = len;
 	memcpy(b->data, all, len);
 	free(all);
-	insert(key, gen, prog, b);
+	insert(k, key, gen, prog, b);
 	pthread_mutex_unlock(f);
-	return send_blob(c, b);
+	return send_blob(api, c, b);
 }

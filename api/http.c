@@ -39,13 +39,13 @@ size_t http_head(char *buf, size_t cap, int status, size_t body_len)
 	return n < 0 ? 0 : (size_t)n;
 }
 
-void http_count(int status)
+void http_count(struct api *api, int status)
 {
-	g_api.requests++;
+	api->requests++;
 	if (status >= 500)
-		g_api.errors_5xx++;
+		api->errors_5xx++;
 	else if (status >= 400)
-		g_api.errors_4xx++;
+		api->errors_4xx++;
 }
 
 char *http_response(int status, json_t *body, size_t *len)
@@ -70,13 +70,13 @@ char *http_response(int status, json_t *body, size_t *len)
 	return all;
 }
 
-int http_json(struct mg_connection *c, int status, json_t *body)
+int http_json(struct api *api, struct mg_connection *c, int status, json_t *body)
 {
 	size_t len;
 	char *all = http_response(status, body, &len);
 	int rc;
 
-	http_count(status);
+	http_count(api, status);
 	if (!all) { /* out of memory: the status line at least */
 		char head[HTTP_HEAD_MAX];
 		size_t hlen = http_head(head, sizeof head, 500, 0);
@@ -88,7 +88,8 @@ int http_json(struct mg_connection *c, int status, json_t *body)
 	return rc > 0 ? status : -1;
 }
 
-int http_error(struct mg_connection *c, int status, const char *code, const char *fmt, ...)
+int http_error(struct api *api, struct mg_connection *c, int status, const char *code,
+	       const char *fmt, ...)
 {
 	char message[512];
 	va_list ap;
@@ -96,10 +97,11 @@ int http_error(struct mg_connection *c, int status, const char *code, const char
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
-	return http_json(c, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+	return http_json(api, c, status,
+			 json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
 }
 
-json_t *http_body_object(struct mg_connection *c)
+json_t *http_body_object(struct api *api, struct mg_connection *c)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	char *buf;
@@ -108,12 +110,12 @@ json_t *http_body_object(struct mg_connection *c)
 	json_t *o;
 
 	if (ri->content_length > API_BODY_MAX) {
-		http_error(c, 413, MSG_E_TOO_LARGE, "request body of %lld bytes exceeds %d",
+		http_error(api, c, 413, MSG_E_TOO_LARGE, "request body of %lld bytes exceeds %d",
 			   (long long)ri->content_length, API_BODY_MAX);
 		return NULL;
 	}
 	if (!(buf = malloc(API_BODY_MAX + 1))) {
-		http_error(c, 500, MSG_E_INTERNAL, "out of memory");
+		http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
 		return NULL;
 	}
 	for (;;) {
@@ -123,7 +125,8 @@ json_t *http_body_object(struct mg_connection *c)
 		len += (size_t)n;
 		if (len > API_BODY_MAX) { /* chunked or lying Content-Length */
 			free(buf);
-			http_error(c, 413, MSG_E_TOO_LARGE, "request body exceeds %d bytes", API_BODY_MAX);
+			http_error(api, c, 413, MSG_E_TOO_LARGE, "request body exceeds %d bytes",
+				   API_BODY_MAX);
 			return NULL;
 		}
 	}
@@ -134,7 +137,7 @@ json_t *http_body_object(struct mg_connection *c)
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(buf);
 	if (!json_is_object(o)) {
-		http_error(c, 400, MSG_E_BAD_REQUEST, "the body must be a JSON object%s%s",
+		http_error(api, c, 400, MSG_E_BAD_REQUEST, "the body must be a JSON object%s%s",
 			   o ? "" : ": ", o ? "" : jerr.text);
 		json_decref(o);
 		return NULL;
@@ -156,7 +159,8 @@ int http_status_for(const char *code)
 	return 500;
 }
 
-int http_file(struct mg_connection *c, const char *path, const char *type, const char *filename)
+int http_file(struct api *api, struct mg_connection *c, const char *path, const char *type,
+	      const char *filename)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -166,9 +170,9 @@ int http_file(struct mg_connection *c, const char *path, const char *type, const
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		if (fd >= 0)
 			close(fd);
-		return http_error(c, 404, MSG_E_NOT_FOUND, "no data file");
+		return http_error(api, c, 404, MSG_E_NOT_FOUND, "no data file");
 	}
-	g_api.requests++;
+	api->requests++;
 	snprintf(head, sizeof head,
 		 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n"
 		 "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n",

@@ -1,7 +1,10 @@
 /*
  * live.c - the endpoints that read the feeds' segments directly rather than
  * asking the store: GET /api/live, /api/feeds, /api/health and /metrics.
+ * The attached segments and the newest frames' JSON are one struct live,
+ * made by main (live_new) and reached through the struct api.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -52,13 +55,33 @@ static void merge_new(json_t *into, json_t *from)
  */
 #define RESCAN_NS (1000 * NS_PER_MS)
 
-static pthread_rwlock_t segs_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct attached {
+struct attached {
 	char name[FEEDSTAT_NAME];
 	struct seg *seg;           /* NULL: no segment (yet) */
-} segs[FEEDSTAT_MAX];
-static int nsegs;
-static _Atomic int64_t next_scan_ns;
+};
+
+/*
+ * A feed's newest frame as JSON, kept until the feed publishes the next one:
+ * a 333 Hz feed changes every 3 ms, while clients may ask far more often,
+ * and formatting some sixty numbers is most of a /api/live request.
+ */
+struct frame_text {
+	pthread_rwlock_t lock;     /* readers copy under the read lock; one writer renders */
+	char name[FEEDSTAT_NAME];
+	uint64_t seq;
+	int64_t t_ns;
+	size_t len;                /* 0: nothing kept */
+	char text[8192];
+};
+
+struct live {
+	char instance[IDS_INSTANCE_MAX + 1];
+	pthread_rwlock_t segs_lock;
+	struct attached segs[FEEDSTAT_MAX];
+	int nsegs;
+	_Atomic int64_t next_scan_ns;
+	struct frame_text frame_texts[FEEDSTAT_MAX];
+};
 
 static struct seg *find_attached(const struct attached *v, int n, const char *name)
 {
@@ -68,57 +91,80 @@ static struct seg *find_attached(const struct attached *v, int n, const char *na
 	return NULL;
 }
 
-static void rescan(void)
+static void rescan(struct live *l)
 {
-	int64_t now = clock_now_ns(), due = atomic_load(&next_scan_ns);
+	int64_t now = clock_now_ns(), due = atomic_load(&l->next_scan_ns);
 	char names[FEEDSTAT_MAX][FEEDSTAT_NAME];
 	struct attached fresh[FEEDSTAT_MAX], old[FEEDSTAT_MAX];
 	int n, nold = 0;
 
-	if (now < due || !atomic_compare_exchange_strong(&next_scan_ns, &due, now + RESCAN_NS))
+	if (now < due || !atomic_compare_exchange_strong(&l->next_scan_ns, &due, now + RESCAN_NS))
 		return;
-	n = feedstat_names(g_api.cfg.instance, names, FEEDSTAT_MAX);
-	pthread_rwlock_rdlock(&segs_lock); /* only this thread changes segs */
+	n = feedstat_names(l->instance, names, FEEDSTAT_MAX);
+	pthread_rwlock_rdlock(&l->segs_lock); /* only this thread changes segs */
 	for (int i = 0; i < n; i++) {
-		struct seg *s = find_attached(segs, nsegs, names[i]);
+		struct seg *s = find_attached(l->segs, l->nsegs, names[i]);
 		memcpy(fresh[i].name, names[i], sizeof fresh[i].name);
 		fresh[i].seg = s && !seg_replaced(s) ? s : NULL;
 	}
-	pthread_rwlock_unlock(&segs_lock);
+	pthread_rwlock_unlock(&l->segs_lock);
 	for (int i = 0; i < n; i++)
 		if (!fresh[i].seg)
-			seg_attach(&fresh[i].seg, g_api.cfg.instance, names[i]);
-	pthread_rwlock_wrlock(&segs_lock);
-	for (int i = 0; i < nsegs; i++) { /* what the new table no longer uses */
+			seg_attach(&fresh[i].seg, l->instance, names[i]);
+	pthread_rwlock_wrlock(&l->segs_lock);
+	for (int i = 0; i < l->nsegs; i++) { /* what the new table no longer uses */
 		int kept = 0;
 		for (int j = 0; j < n; j++)
-			kept |= fresh[j].seg == segs[i].seg;
-		if (segs[i].seg && !kept)
-			old[nold++] = segs[i];
+			kept |= fresh[j].seg == l->segs[i].seg;
+		if (l->segs[i].seg && !kept)
+			old[nold++] = l->segs[i];
 	}
-	memcpy(segs, fresh, (size_t)n * sizeof *fresh);
-	nsegs = n;
+	memcpy(l->segs, fresh, (size_t)n * sizeof *fresh);
+	l->nsegs = n;
 	for (int i = 0; i < nold; i++)
 		seg_close(old[i].seg);
-	pthread_rwlock_unlock(&segs_lock);
+	pthread_rwlock_unlock(&l->segs_lock);
 }
 
-void live_init(void)
+int live_new(struct live **out, const char *instance)
 {
-	rescan(); /* before the first request: no request sees an empty table */
+	struct live *l = calloc(1, sizeof *l);
+
+	*out = NULL;
+	if (!l)
+		return -ENOMEM;
+	snprintf(l->instance, sizeof l->instance, "%s", instance);
+	pthread_rwlock_init(&l->segs_lock, NULL);
+	for (int i = 0; i < FEEDSTAT_MAX; i++)
+		pthread_rwlock_init(&l->frame_texts[i].lock, NULL);
+	rescan(l); /* before the first request: no request sees an empty table */
+	*out = l;
+	return 0;
+}
+
+void live_free(struct live *l)
+{
+	if (!l)
+		return;
+	for (int i = 0; i < l->nsegs; i++)
+		seg_close(l->segs[i].seg);
+	for (int i = 0; i < FEEDSTAT_MAX; i++)
+		pthread_rwlock_destroy(&l->frame_texts[i].lock);
+	pthread_rwlock_destroy(&l->segs_lock);
+	free(l);
 }
 
 /* Read every feed into rows; returns the count. Holds the read lock. */
-static int read_all(struct feedstat *rows, int want_frame)
+static int read_all(struct live *l, struct feedstat *rows, int want_frame)
 {
 	int n;
 
-	rescan();
-	pthread_rwlock_rdlock(&segs_lock);
-	n = nsegs;
+	rescan(l);
+	pthread_rwlock_rdlock(&l->segs_lock);
+	n = l->nsegs;
 	for (int i = 0; i < n; i++)
-		feedstat_from_seg(segs[i].seg, segs[i].name, want_frame, &rows[i]);
-	pthread_rwlock_unlock(&segs_lock);
+		feedstat_from_seg(l->segs[i].seg, l->segs[i].name, want_frame, &rows[i]);
+	pthread_rwlock_unlock(&l->segs_lock);
 	return n;
 }
 
@@ -215,39 +261,18 @@ static void text_field(struct text *t, const char *key, const char *value, size_
 	text_string(t, value, max);
 }
 
-/*
- * A feed's newest frame as JSON, kept until the feed publishes the next one:
- * a 333 Hz feed changes every 3 ms, while clients may ask far more often,
- * and formatting some sixty numbers is most of a /api/live request.
- */
-static struct frame_text {
-	pthread_rwlock_t lock;     /* readers copy under the read lock; one writer renders */
-	char name[FEEDSTAT_NAME];
-	uint64_t seq;
-	int64_t t_ns;
-	size_t len;                /* 0: nothing kept */
-	char text[8192];
-} frame_texts[FEEDSTAT_MAX];
-static pthread_once_t frame_texts_once = PTHREAD_ONCE_INIT;
-
-static void frame_texts_init(void)
-{
-	for (int i = 0; i < FEEDSTAT_MAX; i++)
-		pthread_rwlock_init(&frame_texts[i].lock, NULL);
-}
-
 static int frame_text_current(const struct frame_text *ft, const char *feed, const struct pw_frame *f)
 {
 	return ft->len && ft->seq == f->seq && ft->t_ns == f->t_ns && strcmp(ft->name, feed) == 0;
 }
 
 /* Append feed i's frame f as JSON; 0 when it does not fit. */
-static int add_frame(struct text *t, int i, const char *feed, const struct pw_frame *f)
+static int add_frame(struct live *l, struct text *t, int i, const char *feed,
+		     const struct pw_frame *f)
 {
-	struct frame_text *ft = &frame_texts[i];
+	struct frame_text *ft = &l->frame_texts[i];
 	size_t n;
 
-	pthread_once(&frame_texts_once, frame_texts_init);
 	pthread_rwlock_rdlock(&ft->lock);
 	if (!frame_text_current(ft, feed, f)) {
 		pthread_rwlock_unlock(&ft->lock);
@@ -271,16 +296,16 @@ static int add_frame(struct text *t, int i, const char *feed, const struct pw_fr
 
 /* Per feed: health, frequency, speed, rpm, gear, inputs, lap time (the seed's
  * /api/live). Written as text straight from the segments: no JSON tree. */
-static int live(struct mg_connection *c)
+static int live(struct api *api, struct mg_connection *c)
 {
 	struct feedstat *rows = malloc(FEEDSTAT_MAX * sizeof *rows);
 	struct text t = { 0 };
 	char head[HTTP_HEAD_MAX];
-	int n = rows ? read_all(rows, 1) : 0, rc;
+	int n = rows ? read_all(api->live, rows, 1) : 0, rc;
 	size_t hlen;
 
 	if (!rows)
-		return http_error(c, 500, MSG_E_INTERNAL, "out of memory");
+		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
 	text_room(&t, HTTP_HEAD_MAX); /* the head goes in front once the length is known */
 	t.len = HTTP_HEAD_MAX;
 	text_printf(&t, "{\"t_ms\":%lld,\"feeds\":{", (long long)(clock_now_ns() / NS_PER_MS));
@@ -297,29 +322,29 @@ static int live(struct mg_connection *c)
 		text_field(&t, "driver", f->meta.driver, sizeof f->meta.driver);
 		text_field(&t, "source", f->meta.source, sizeof f->meta.source);
 		if (f->has_frame)
-			add_frame(&t, i, f->name, &f->latest);
+			add_frame(api->live, &t, i, f->name, &f->latest);
 		text_add(&t, "}", 1);
 	}
 	text_add(&t, "}}", 2);
 	free(rows);
 	if (t.oom) {
 		free(t.p);
-		return http_error(c, 500, MSG_E_INTERNAL, "out of memory");
+		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
 	}
 	/* the head right before the body, then one write */
 	hlen = http_head(head, sizeof head, 200, t.len - HTTP_HEAD_MAX);
 	memcpy(t.p + HTTP_HEAD_MAX - hlen, head, hlen);
-	http_count(200);
+	http_count(api, 200);
 	rc = mg_write(c, t.p + HTTP_HEAD_MAX - hlen, t.len - HTTP_HEAD_MAX + hlen);
 	free(t.p);
 	return rc > 0 ? 200 : -1;
 }
 
-static json_t *feeds_list(void)
+static json_t *feeds_list(struct live *l)
 {
 	struct feedstat *rows = calloc(FEEDSTAT_MAX, sizeof *rows);
 	json_t *a = json_array();
-	int n = rows ? read_all(rows, 0) : 0;
+	int n = rows ? read_all(l, rows, 0) : 0;
 
 	for (int i = 0; i < n; i++) {
 		json_t *o = json_pack("{s:s, s:s, s:i}", "feed", rows[i].name, "status",
@@ -332,37 +357,39 @@ static json_t *feeds_list(void)
 	return a;
 }
 
-static json_t *health(void)
+static json_t *health(struct api *api)
 {
 	char code[64], message[256];
 	json_t *res = NULL;
-	int store = proxy_call("use_cases.list", NULL, &res, code, sizeof code, message, sizeof message) == 0;
+	int store = proxy_call(api, "use_cases.list", NULL, &res, code, sizeof code, message,
+			       sizeof message) == 0;
 
 	json_decref(res);
 	return json_pack("{s:s, s:s, s:s}", "status", store ? "ok" : "degraded", "store",
-			 store ? "up" : "unavailable", "instance", g_api.cfg.instance);
+			 store ? "up" : "unavailable", "instance", api->cfg.instance);
 }
 
-int live_handle(struct mg_connection *c, const char *method, char **seg, int nseg)
+int live_handle(struct api *api, struct mg_connection *c, const char *method, char **seg,
+		int nseg)
 {
 	if (nseg != 1 || strcmp(method, "GET") != 0)
 		return 0;
 	if (strcmp(seg[0], "live") == 0)
-		return live(c), 1;
+		return live(api, c), 1;
 	if (strcmp(seg[0], "feeds") == 0)
-		return http_json(c, 200, feeds_list()), 1;
+		return http_json(api, c, 200, feeds_list(api->live)), 1;
 	if (strcmp(seg[0], "health") == 0)
-		return http_json(c, 200, health()), 1;
+		return http_json(api, c, 200, health(api)), 1;
 	return 0;
 }
 
 /* The store's counters from its status page, and our cache's. */
-static void store_metrics(struct out *o)
+static void store_metrics(struct cache *cache, struct out *o)
 {
 	uint64_t v[STORESTAT_COUNT];
 	unsigned long long hits, misses, behind;
 
-	cache_stats(&hits, &misses, &behind);
+	cache_stats(cache, &hits, &misses, &behind);
 	out_printf(o, "# HELP pitwall_api_cache_hits_total Store reads answered from the API's cache.\n"
 	              "# TYPE pitwall_api_cache_hits_total counter\npitwall_api_cache_hits_total %llu\n", hits);
 	out_printf(o, "# HELP pitwall_api_cache_misses_total Store reads the cache passed to the store.\n"
@@ -371,8 +398,8 @@ static void store_metrics(struct out *o)
 	              "# TYPE pitwall_api_cache_behind_total counter\npitwall_api_cache_behind_total %llu\n", behind);
 	out_printf(o, "# HELP pitwall_store_up 1 when the store's status page beat in the last %lld ms.\n"
 	              "# TYPE pitwall_store_up gauge\npitwall_store_up %d\n", STORESTAT_FRESH_NS / NS_PER_MS,
-	              cache_generation() != 0);
-	if (cache_store_counters(v))
+	              cache_generation(cache) != 0);
+	if (cache_store_counters(cache, v))
 		for (int i = 0; i < STORESTAT_COUNT; i++) {
 			const struct storestat_desc *d = storestat_describe((enum storestat_counter)i);
 			out_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", d->metric, d->help, d->metric,
@@ -397,13 +424,13 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 		{ SEG_STAT_KERNEL_DROPS, "pitwall_feed_kernel_drops_total", "Datagrams the kernel dropped." },
 		{ SEG_STAT_RELAYED, "pitwall_feed_relayed_total", "Datagrams relayed." },
 	};
+	struct api *api = cbdata;
 	struct feedstat *rows = calloc(FEEDSTAT_MAX, sizeof *rows);
-	int n = rows ? read_all(rows, 0) : 0;
+	int n = rows ? read_all(api->live, rows, 0) : 0;
 	char *buf = malloc(METRICS_MAX), head[160];
 	struct out out = { buf, buf ? METRICS_MAX : 0, 0 }, *o = &out; /* no buffer: nothing fits */
 
-	(void)cbdata;
-	if (!api_authorized(c)) {
+	if (!api_authorized(api, c)) {
 		free(rows);
 		free(buf);
 		return 401;
@@ -424,19 +451,19 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 		out_printf(o, "pitwall_feed_frames_per_second{feed=\"%s\"} %.3f\n", rows[i].name,
 		              rows[i].v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0);
 	out_printf(o, "# HELP pitwall_api_requests_total HTTP requests answered.\n# TYPE pitwall_api_requests_total counter\n"
-	              "pitwall_api_requests_total %llu\n", (unsigned long long)g_api.requests);
+	              "pitwall_api_requests_total %llu\n", (unsigned long long)api->requests);
 	out_printf(o, "# HELP pitwall_api_errors_total HTTP error responses by class.\n# TYPE pitwall_api_errors_total counter\n"
 	              "pitwall_api_errors_total{class=\"4xx\"} %llu\npitwall_api_errors_total{class=\"5xx\"} %llu\n",
-	              (unsigned long long)g_api.errors_4xx, (unsigned long long)g_api.errors_5xx);
+	              (unsigned long long)api->errors_4xx, (unsigned long long)api->errors_5xx);
 	out_printf(o, "# HELP pitwall_api_store_calls_total Commands sent to the store.\n# TYPE pitwall_api_store_calls_total counter\n"
-	              "pitwall_api_store_calls_total %llu\n", (unsigned long long)g_api.store_calls);
+	              "pitwall_api_store_calls_total %llu\n", (unsigned long long)api->store_calls);
 	out_printf(o, "# HELP pitwall_api_store_unavailable_total Store commands that got no answer in time.\n"
 	              "# TYPE pitwall_api_store_unavailable_total counter\npitwall_api_store_unavailable_total %llu\n",
-	              (unsigned long long)g_api.store_unavailable);
-	store_metrics(o);
-	if (g_ws) {
+	              (unsigned long long)api->store_unavailable);
+	store_metrics(api->cache, o);
+	if (api->ws) {
 		struct ws_stats w; /* per request: handlers run on many threads */
-		ws_stats(g_ws, &w);
+		ws_stats(api->ws, &w);
 		out_printf(o, "# HELP ws_clients_connected WebSocket clients connected.\n# TYPE ws_clients_connected gauge\n"
 		              "ws_clients_connected %llu\n", (unsigned long long)w.clients);
 		out_printf(o, "# HELP ws_frames_sent_total WebSocket messages sent, by type.\n# TYPE ws_frames_sent_total counter\n");
@@ -456,9 +483,9 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 	if (out.len >= out.cap) {
 		free(rows);
 		free(buf);
-		return http_error(c, 500, MSG_E_INTERNAL, "metrics did not fit");
+		return http_error(api, c, 500, MSG_E_INTERNAL, "metrics did not fit");
 	}
-	http_count(200);
+	http_count(api, 200);
 	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
 		 "Content-Length: %zu\r\n\r\n", out.len);
 	mg_write(c, head, strlen(head));

@@ -1,8 +1,11 @@
 /*
  * proxy.c - store commands from civetweb's worker threads. ZeroMQ sockets are
- * not thread-safe, so each worker thread keeps its own DEALER; a call that
- * times out closes it (a late reply must not be read as the next one's).
+ * not thread-safe, so each worker thread keeps its own DEALER, held under
+ * the thread-specific key api->dealer: it is made on the thread's first
+ * call and closed when the thread ends (mg_stop). A call that times out
+ * closes it (a late reply must not be read as the next one's).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <zmq.h>
@@ -11,44 +14,71 @@
 #include "common/log.h"
 #include "common/msg.h"
 
-static __thread void *dealer;
-
-static void *sock(void)
+/* The key's destructor: runs on the thread that ends, with its socket. */
+static void dealer_close(void *dealer)
 {
+	zmq_close(dealer);
+}
+
+int proxy_init(struct api *api)
+{
+	int rc = pthread_key_create(&api->dealer, dealer_close);
+
+	if (rc != 0) {
+		log_error("msg=\"cannot create the DEALERs' thread key\" error=\"%s\"",
+			  strerror(rc));
+		return -rc;
+	}
+	api->dealer_key = true;
+	return 0;
+}
+
+void proxy_fini(struct api *api)
+{
+	if (api->dealer_key)
+		pthread_key_delete(api->dealer);
+	api->dealer_key = false;
+}
+
+static void *sock(struct api *api)
+{
+	void *dealer = pthread_getspecific(api->dealer);
 	int linger = 0;
 
 	if (dealer)
 		return dealer;
-	dealer = zmq_socket(g_api.zctx, ZMQ_DEALER);
+	dealer = zmq_socket(api->zctx, ZMQ_DEALER);
 	if (!dealer)
 		return NULL;
 	zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
-	if (zmq_connect(dealer, g_api.cfg.cmd) < 0) {
+	if (zmq_connect(dealer, api->cfg.cmd) < 0 ||
+	    pthread_setspecific(api->dealer, dealer) != 0) {
 		zmq_close(dealer);
-		dealer = NULL;
+		return NULL;
 	}
 	return dealer;
 }
 
-int proxy_call(const char *cmd, json_t *args, json_t **result, char *code, size_t code_cap,
-	       char *message, size_t msg_cap)
+int proxy_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
+	       size_t code_cap, char *message, size_t msg_cap)
 {
-	void *d = sock();
+	void *d = sock(api);
 	int rc;
 
-	g_api.store_calls++;
+	api->store_calls++;
 	if (!d) {
 		json_decref(args);
 		snprintf(code, code_cap, "%s", MSG_E_UNAVAILABLE);
-		snprintf(message, msg_cap, "cannot reach the store at %s", g_api.cfg.cmd);
-		g_api.store_unavailable++;
+		snprintf(message, msg_cap, "cannot reach the store at %s", api->cfg.cmd);
+		api->store_unavailable++;
 		return -1;
 	}
-	rc = msg_call(d, cmd, args, g_api.store_timeout_ms, result, code, code_cap, message, msg_cap);
+	rc = msg_call(d, cmd, args, api->store_timeout_ms, result, code, code_cap, message,
+		      msg_cap);
 	if (rc < 0 && strcmp(code, MSG_E_UNAVAILABLE) == 0) {
-		g_api.store_unavailable++;
-		zmq_close(dealer);
-		dealer = NULL;
+		api->store_unavailable++;
+		pthread_setspecific(api->dealer, NULL);
+		zmq_close(d);
 	}
 	return rc;
 }
@@ -61,17 +91,18 @@ json_t *proxy_public(json_t *res)
 	return res;
 }
 
-int proxy_reply(struct mg_connection *c, const char *cmd, json_t *args, int success_status)
+int proxy_reply(struct api *api, struct mg_connection *c, const char *cmd, json_t *args,
+		int success_status)
 {
 	char code[64], message[512];
 	json_t *res = NULL;
 
-	if (proxy_call(cmd, args, &res, code, sizeof code, message, sizeof message) < 0)
-		return http_error(c, http_status_for(code), code, "%s", message);
+	if (proxy_call(api, cmd, args, &res, code, sizeof code, message, sizeof message) < 0)
+		return http_error(api, c, http_status_for(code), code, "%s", message);
 	proxy_public(res);
 	if (success_status == 204) {
 		json_decref(res);
-		return http_json(c, 204, NULL);
+		return http_json(api, c, 204, NULL);
 	}
-	return http_json(c, success_status, res);
+	return http_json(api, c, success_status, res);
 }

@@ -30,11 +30,11 @@ struct route {
 	const char *cmd;                /* store command; NULL = special handler */
 	int status;                     /* on success */
 	int flags;                      /* R_BODY, R_CACHE */
-	int (*special)(struct mg_connection *c, json_t *args);
+	int (*special)(struct api *api, struct mg_connection *c, json_t *args);
 };
 
-static int export_run(struct mg_connection *c, json_t *args);
-static int recording_data(struct mg_connection *c, json_t *args);
+static int export_run(struct api *api, struct mg_connection *c, json_t *args);
+static int recording_data(struct api *api, struct mg_connection *c, json_t *args);
 
 static const struct route routes[] = {
 	/* recordings */
@@ -112,7 +112,8 @@ static int shape_matches(const char *pattern, char **seg, int nseg)
 }
 
 /* Match pattern against seg; captures go into args. 1 match, 0 no, -1 bad param (sent). */
-static int match(struct mg_connection *c, const char *pattern, char **seg, int nseg, json_t *args)
+static int match(struct api *api, struct mg_connection *c, const char *pattern, char **seg,
+		 int nseg, json_t *args)
 {
 	char pat[128], *save = NULL, *p;
 	int i = 0;
@@ -142,7 +143,8 @@ static int match(struct mg_connection *c, const char *pattern, char **seg, int n
 			enum param k = kind_of(key);
 			int ok = k == P_ID ? ids_valid(s) : k == P_NAME ? ids_name_valid(s) : text_ok(s);
 			if (!ok) {
-				http_error(c, 400, MSG_E_BAD_REQUEST, "invalid %s in the path", key);
+				http_error(api, c, 400, MSG_E_BAD_REQUEST, "invalid %s in the path",
+					   key);
 				return -1;
 			}
 		}
@@ -150,9 +152,9 @@ static int match(struct mg_connection *c, const char *pattern, char **seg, int n
 	return 1;
 }
 
-static int merge_body(struct mg_connection *c, json_t *args)
+static int merge_body(struct api *api, struct mg_connection *c, json_t *args)
 {
-	json_t *body = http_body_object(c), *v;
+	json_t *body = http_body_object(api, c), *v;
 	const char *key;
 
 	if (!body)
@@ -160,7 +162,8 @@ static int merge_body(struct mg_connection *c, json_t *args)
 	json_object_foreach(body, key, v) {
 		if (json_object_get(args, key)) {
 			/* key belongs to body: answer before letting it go */
-			http_error(c, 400, MSG_E_BAD_REQUEST, "\"%s\" comes from the path, not the body", key);
+			http_error(api, c, 400, MSG_E_BAD_REQUEST,
+				   "\"%s\" comes from the path, not the body", key);
 			json_decref(body);
 			return -1;
 		}
@@ -178,27 +181,27 @@ static int handled(int rc)
 
 int routes_handle(struct mg_connection *c, void *cbdata)
 {
+	struct api *api = cbdata;
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	char path[1024], *seg[MAX_SEG], *save = NULL, *p;
 	int nseg = 0, path_known = 0;
 
-	(void)cbdata;
 	if (strcmp(ri->local_uri, "/metrics") == 0)
-		return metrics_handle(c, NULL);
-	if (!api_authorized(c))
+		return metrics_handle(c, api);
+	if (!api_authorized(api, c))
 		return 401;
 	/* the decoded but not normalized path: "a/../b" must not become "b" */
 	const char *uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 
 	if (strlen(uri) >= sizeof path || strncmp(uri, "/api", 4) != 0)
-		return handled(http_error(c, 404, MSG_E_NOT_FOUND, "no endpoint %s", uri));
+		return handled(http_error(api, c, 404, MSG_E_NOT_FOUND, "no endpoint %s", uri));
 	snprintf(path, sizeof path, "%s", uri + strlen("/api"));
 	for (p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
 		if (nseg == MAX_SEG || strcmp(p, "..") == 0 || strcmp(p, ".") == 0)
-			return http_error(c, 400, MSG_E_BAD_REQUEST, "invalid path");
+			return http_error(api, c, 400, MSG_E_BAD_REQUEST, "invalid path");
 		seg[nseg++] = p;
 	}
-	if (live_handle(c, ri->request_method, seg, nseg))
+	if (live_handle(api, c, ri->request_method, seg, nseg))
 		return 200;
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
 		const struct route *r = &routes[i];
@@ -208,7 +211,7 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 		if (!shape_matches(r->pattern, seg, nseg))
 			continue;
 		args = json_object();
-		m = match(c, r->pattern, seg, nseg, args);
+		m = match(api, c, r->pattern, seg, nseg, args);
 
 		if (m < 0) {
 			json_decref(args);
@@ -223,36 +226,38 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 			json_decref(args);
 			continue;
 		}
-		if ((r->flags & R_BODY) && merge_body(c, args) < 0) {
+		if ((r->flags & R_BODY) && merge_body(api, c, args) < 0) {
 			json_decref(args);
 			return 400;
 		}
 		if (r->special) {
-			int rc = r->special(c, args);
+			int rc = r->special(api, c, args);
 			json_decref(args);
 			return handled(rc);
 		}
 		if (r->flags & R_CACHE)
-			return handled(cache_reply(c, r->cmd, args));
-		return handled(proxy_reply(c, r->cmd, args, r->status));
+			return handled(cache_reply(api, c, r->cmd, args));
+		return handled(proxy_reply(api, c, r->cmd, args, r->status));
 	}
 	if (path_known)
-		return handled(http_error(c, 405, "method_not_allowed", "%s is not allowed on %s",
-					  ri->request_method, ri->local_uri));
-	return handled(http_error(c, 404, MSG_E_NOT_FOUND, "no endpoint %s %s", ri->request_method,
-				  ri->local_uri));
+		return handled(http_error(api, c, 405, "method_not_allowed",
+					  "%s is not allowed on %s", ri->request_method,
+					  ri->local_uri));
+	return handled(http_error(api, c, 404, MSG_E_NOT_FOUND, "no endpoint %s %s",
+				  ri->request_method, ri->local_uri));
 }
 
-static int recording_data(struct mg_connection *c, json_t *args)
+static int recording_data(struct api *api, struct mg_connection *c, json_t *args)
 {
 	char code[64], message[512], name[128];
 	json_t *res = NULL;
 
-	if (proxy_call("recording.data", json_incref(args), &res, code, sizeof code, message,
+	if (proxy_call(api, "recording.data", json_incref(args), &res, code, sizeof code, message,
 		       sizeof message) < 0)
-		return http_error(c, http_status_for(code), code, "%s", message);
+		return http_error(api, c, http_status_for(code), code, "%s", message);
 	snprintf(name, sizeof name, "%s.pcap", json_string_value(json_object_get(args, "feed")));
-	http_file(c, json_string_value(json_object_get(res, "path")), "application/vnd.tcpdump.pcap", name);
+	http_file(api, c, json_string_value(json_object_get(res, "path")),
+		  "application/vnd.tcpdump.pcap", name);
 	json_decref(res);
 	return 1;
 }
@@ -263,7 +268,7 @@ static int send_line(void *ctx, const char *line, size_t len)
 	return mg_send_chunk(ctx, line, (unsigned)len) < 0 ? -EPIPE : 0;
 }
 
-static int export_run(struct mg_connection *c, json_t *args)
+static int export_run(struct api *api, struct mg_connection *c, json_t *args)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	char code[64], message[512], fmt[16] = "csv", head[256];
@@ -276,15 +281,16 @@ static int export_run(struct mg_connection *c, json_t *args)
 					   sizeof fmt) < 0)
 		snprintf(fmt, sizeof fmt, "csv");
 	if ((format = export_format_parse(fmt)) < 0)
-		return http_error(c, 400, MSG_E_BAD_REQUEST, "format must be csv or json");
+		return http_error(api, c, 400, MSG_E_BAD_REQUEST, "format must be csv or json");
 	opts.format = (enum export_format)format;
-	if (proxy_call("run.get", json_incref(args), &run, code, sizeof code, message, sizeof message) < 0)
-		return http_error(c, http_status_for(code), code, "%s", message);
+	if (proxy_call(api, "run.get", json_incref(args), &run, code, sizeof code, message,
+		       sizeof message) < 0)
+		return http_error(api, c, http_status_for(code), code, "%s", message);
 	rc = framefile_reader_open(&r, json_string_value(json_object_get(run, "frames_path")), NULL);
 	json_decref(run);
 	if (rc < 0)
-		return http_error(c, 500, MSG_E_IO, "the run's frames cannot be read");
-	g_api.requests++;
+		return http_error(api, c, 500, MSG_E_IO, "the run's frames cannot be read");
+	api->requests++;
 	/* streamed with chunked encoding: a long run is never held in memory, as frames or text */
 	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n",
 		 export_format_media_type(opts.format));

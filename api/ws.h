@@ -5,9 +5,9 @@
  * Server -> client: `hello` (first, exactly once), `telemetry` (per client
  * rate, default 10 Hz, 1..60), `pong`, `error`, `lap_completed`,
  * `lap_invalidated`, `session_started` / `session_ended` (the game's session),
- * `feed_status`, and pitwall's bus events under their bus topic
- * (`run.started`, `session.completed`, `recording.stopped`,
- * `analysis.completed`, ...). Client -> server: `ping`, `subscribe`,
+ * `feed_status`, and pitwall's bus events under their bus topic: every event
+ * of common/topics.h (`run.started`, `session.completed`, `track.built`,
+ * ...). Client -> server: `ping`, `subscribe`,
  * `set_rate`, `request_snapshot`. docs/stream.md has every payload.
  *
  * Threads and bounds (the producer never blocks on a client):
@@ -61,6 +61,7 @@
 #include <civetweb.h>
 
 #include "common/config.h"
+#include "common/topics.h"
 
 #define WS_PATH "/api/stream"
 #define WS_SUBPROTOCOL "pitwall.v1"    /* accepted when offered, not required */
@@ -86,22 +87,9 @@ enum ws_type {
 	WS_T_SESSION_STARTED,
 	WS_T_SESSION_ENDED,
 	WS_T_FEED_STATUS,
-	WS_T_PW_SESSION_CREATED,       /* bus events: type = the bus topic */
-	WS_T_PW_SESSION_COMPLETED,
-	WS_T_PW_SESSION_REOPENED,
-	WS_T_PW_SESSION_DELETED,
-	WS_T_RUN_STARTED,
-	WS_T_RUN_STOPPED,
-	WS_T_RUN_RESUMED,
-	WS_T_RUN_DELETED,
-	WS_T_RUN_ERROR,
-	WS_T_RECORDING_STARTED,
-	WS_T_RECORDING_STOPPED,
-	WS_T_RECORDING_DELETED,
-	WS_T_ANALYSIS_PENDING,
-	WS_T_ANALYSIS_COMPLETED,
-	WS_T_ANALYSIS_FAILED,
-	WS_T_CTL_PING,                 /* WebSocket control frames */
+	WS_T_EVENT,                    /* pitwall's events: WS_T_EVENT + enum topic_event
+	                                  (common/topics.h), type = the bus topic */
+	WS_T_CTL_PING = WS_T_EVENT + TOPIC_EVENT_COUNT, /* WebSocket control frames */
 	WS_T_CTL_PONG,
 	WS_T_CTL_CLOSE,
 	WS_T_COUNT

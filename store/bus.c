@@ -67,7 +67,7 @@ void bus_stop(struct store *st)
 	st->pub = NULL;
 }
 
-void bus_publish_raw(struct store *st, const char *topic, const char *json_text)
+static void publish(struct store *st, const char *topic, const char *json_text)
 {
 	if (!st->pub)
 		return;
@@ -76,12 +76,42 @@ void bus_publish_raw(struct store *st, const char *topic, const char *json_text)
 		storestat_add(st->stat, STORESTAT_BUS_EVENTS, 1);
 }
 
-void bus_publish(struct store *st, const char *topic, json_t *payload)
+static void publish_json(struct store *st, const char *topic, json_t *payload)
 {
 	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 
 	json_decref(payload);
 	if (text)
-		bus_publish_raw(st, topic, text);
+		publish(st, topic, text);
 	free(text);
+}
+
+void bus_publish_raw(struct store *st, const struct topic_name *topic, const char *json_text)
+{
+	publish(st, topic->s, json_text);
+}
+
+void bus_publish(struct store *st, enum topic_event t, json_t *payload)
+{
+	const struct topic_desc *d = topic_event(t);
+
+	if (!d) {
+		log_error("msg=\"bus: not a topic of the table\" topic=%d", (int)t);
+		json_decref(payload);
+		return;
+	}
+	publish_json(st, d->name, payload);
+}
+
+void bus_publish_feed(struct store *st, enum topic_family t, const char *feed, json_t *payload)
+{
+	struct topic_name topic;
+
+	if (topic_feed_name(&topic, t, feed) < 0) {
+		log_error("msg=\"bus: not a topic of the table\" family=%d feed=%s", (int)t,
+			  feed ? feed : "-");
+		json_decref(payload);
+		return;
+	}
+	publish_json(st, topic.s, payload);
 }

@@ -138,7 +138,7 @@ static json_t *h_session_create(struct store *st, json_t *args, struct cmd_err *
 		session_delete(st, s); /* nothing durable: do not keep a phantom */
 		return NULL;
 	}
-	bus_publish(st, "session.created", event_session(s));
+	bus_publish(st, TOPIC_SESSION_CREATED, event_session(s));
 	return res;
 }
 
@@ -187,7 +187,7 @@ static json_t *h_session_delete(struct store *st, json_t *args, struct cmd_err *
 	snprintf(id, sizeof id, "%s", s->id);
 	if ((rc = session_delete(st, s)) < 0)
 		return fail(err, MSG_E_IO, "cannot delete session %s: %s", id, strerror(-rc));
-	bus_publish(st, "session.deleted", json_pack("{s:s}", "session_id", id));
+	bus_publish(st, TOPIC_SESSION_DELETED, json_pack("{s:s}", "session_id", id));
 	return json_null();
 }
 
@@ -214,8 +214,8 @@ static json_t *h_session_complete(struct store *st, json_t *args, struct cmd_err
 		s->analysis = NULL;
 		return NULL;
 	}
-	bus_publish(st, "session.completed", event_session(s));
-	bus_publish(st, "analysis.pending", json_pack("{s:s}", "session_id", s->id));
+	bus_publish(st, TOPIC_SESSION_COMPLETED, event_session(s));
+	bus_publish(st, TOPIC_ANALYSIS_PENDING, json_pack("{s:s}", "session_id", s->id));
 	return res;
 }
 
@@ -239,7 +239,7 @@ static json_t *h_session_reopen(struct store *st, json_t *args, struct cmd_err *
 		return NULL;
 	}
 	json_decref(old);
-	bus_publish(st, "session.reopened", event_session(s));
+	bus_publish(st, TOPIC_SESSION_REOPENED, event_session(s));
 	return res;
 }
 

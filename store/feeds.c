@@ -85,8 +85,6 @@ struct seg *feed_seg(struct store *st, const char *name)
 static void publish_status(struct store *st, struct feed *f, int64_t now_ns)
 {
 	int status = f->seg ? (int)seg_status(f->seg, now_ns) : SEG_DOWN;
-
-	char topic[64];
 	struct pw_meta m = { 0 };
 
 	if (status == f->status)
@@ -94,21 +92,19 @@ static void publish_status(struct store *st, struct feed *f, int64_t now_ns)
 	f->status = status;
 	if (f->seg)
 		seg_meta_read(f->seg, &m);
-	snprintf(topic, sizeof topic, "feed.%s", f->name);
-	bus_publish(st, topic, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "feed", f->name,
-					 "status", seg_status_name((enum seg_status)status),
-					 "game", m.game, "car", m.car, "track", m.track, "driver",
-					 m.driver, "write_seq",
-					 (json_int_t)(f->seg ? seg_write_seq(f->seg) : 0)));
+	bus_publish_feed(st, TOPIC_FEED, f->name,
+			 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "feed", f->name, "status",
+				   seg_status_name((enum seg_status)status), "game", m.game, "car",
+				   m.car, "track", m.track, "driver", m.driver, "write_seq",
+				   (json_int_t)(f->seg ? seg_write_seq(f->seg) : 0)));
 	log_info("msg=\"feed status\" feed=%s status=%s", f->name,
 		 seg_status_name((enum seg_status)status));
 }
 
 static void publish_laps(struct store *st, struct feed *f, const struct lap_event *ev, int n)
 {
-	char topic[64], buf[2048];
+	char buf[2048];
 
-	snprintf(topic, sizeof topic, "lap.%s", f->name);
 	for (int i = 0; i < n; i++) {
 		json_t *o;
 		json_error_t jerr;
@@ -116,7 +112,7 @@ static void publish_laps(struct store *st, struct feed *f, const struct lap_even
 		lap_event_to_json(&ev[i], buf, sizeof buf);
 		if ((o = json_loads(buf, 0, &jerr))) {
 			json_object_set_new(o, "feed", json_string(f->name));
-			bus_publish(st, topic, o);
+			bus_publish_feed(st, TOPIC_LAP, f->name, o);
 		}
 	}
 }
@@ -125,16 +121,17 @@ static void drain(struct store *st, struct feed *f)
 {
 	struct pw_frame fr;
 	struct lap_event ev[LAPS_MAX_EVENTS];
-	char topic[64], line[8192];
+	struct topic_name topic;
+	char line[8192];
+	int publish = st->publish_frames && topic_feed_name(&topic, TOPIC_FRAME, f->name) == 0;
 
-	snprintf(topic, sizeof topic, "frame.%s", f->name);
 	for (int i = 0; i < FRAMES_PER_TICK && seg_read(f->seg, &f->cur, &fr) == 1; i++) {
 		int n = laps_feed(f->laps, &fr, ev, LAPS_MAX_EVENTS);
 
 		if (n > 0)
 			publish_laps(st, f, ev, n);
-		if (st->publish_frames && frame_to_json(&fr, line, sizeof line) < sizeof line) {
-			bus_publish_raw(st, topic, line);
+		if (publish && frame_to_json(&fr, line, sizeof line) < sizeof line) {
+			bus_publish_raw(st, &topic, line);
 			f->published++;
 		}
 	}

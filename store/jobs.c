@@ -208,7 +208,7 @@ static void take_result(struct store *st, const void *buf, size_t len)
 	json_decref(s->analysis);
 	s->analysis = an;
 	session_save(st, s);
-	bus_publish(st, r.ok ? "analysis.completed" : "analysis.failed",
+	bus_publish(st, r.ok ? TOPIC_ANALYSIS_COMPLETED : TOPIC_ANALYSIS_FAILED,
 		    json_pack("{s:s, s:s}", "session_id", s->id, "job_id", jb.id));
 	job_result_release(&r);
 }
@@ -272,7 +272,7 @@ static json_t *h_session_analyze(struct store *st, json_t *args, struct cmd_err 
 		return fail(err, MSG_E_CONFLICT, "session %s is not completed", s->id);
 	if ((rc = jobs_submit(st, s)) < 0)
 		return fail(err, MSG_E_CONFLICT, "the analysis queue is full (%d jobs)", JOBS_MAX);
-	bus_publish(st, "analysis.pending", json_pack("{s:s}", "session_id", s->id));
+	bus_publish(st, TOPIC_ANALYSIS_PENDING, json_pack("{s:s}", "session_id", s->id));
 	return saved(st, s, err);
 }
 

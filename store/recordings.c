@@ -697,7 +697,7 @@ static int rec_stop(struct store *st, struct recording *r, const char *reason)
 	{
 		json_t *ev = event_json(r);
 		json_object_set_new(ev, "reason", json_string(reason));
-		bus_publish(st, "recording.stopped", ev);
+		bus_publish(st, TOPIC_RECORDING_STOPPED, ev);
 	}
 	log_info("msg=\"recording stopped\" recording=%s reason=%s", r->id, reason);
 	return rc < 0 ? rc : mrc;
@@ -1251,7 +1251,7 @@ static json_t *h_start(struct store *st, json_t *args, struct cmd_err *err)
 	}
 	rs->active = r;
 	rs->next_sync = clock_mono_ns() + REC_SYNC_NS;
-	bus_publish(st, "recording.started", event_json(r));
+	bus_publish(st, TOPIC_RECORDING_STARTED, event_json(r));
 	log_info("msg=\"recording started\" recording=%s name=\"%s\"", r->id, r->name);
 	return manifest_json(r, 0);
 }
@@ -1323,7 +1323,7 @@ static json_t *h_delete(struct store *st, json_t *args, struct cmd_err *err)
 	json_object_set_new(ev, "status", json_string("deleted"));
 	log_info("msg=\"recording deleted\" recording=%s", r->id);
 	rec_remove(st->rec, r);
-	bus_publish(st, "recording.deleted", ev);
+	bus_publish(st, TOPIC_RECORDING_DELETED, ev);
 	return json_null();
 }
 

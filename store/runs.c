@@ -310,7 +310,7 @@ static int finish_run(struct store *st, struct run_live *l, struct run *r, const
 	cache_meta(st, l->s, r);
 	unlink_live(st, l);
 	session_save(st, l->s);
-	bus_publish(st, "run.stopped", run_event(l->s, r));
+	bus_publish(st, TOPIC_RUN_STOPPED, run_event(l->s, r));
 	log_info("msg=\"run stopped\" run=%s reason=%s frames=%llu lost=%llu extra_only=%llu", r->id,
 		 r->stop_reason, (unsigned long long)r->frame_count,
 		 (unsigned long long)r->frames_lost, (unsigned long long)l->extra_only);
@@ -322,7 +322,7 @@ static void fail_run(struct store *st, struct run_live *l, struct run *r, int rc
 {
 	log_error("msg=\"run stopped by a write error; frames synced before it are intact\" "
 		  "run=%s error=\"%s\"", r->id, strerror(-rc));
-	bus_publish(st, "run.error", json_pack("{s:s, s:s, s:s, s:s}", "session_id", l->s->id,
+	bus_publish(st, TOPIC_RUN_ERROR, json_pack("{s:s, s:s, s:s, s:s}", "session_id", l->s->id,
 					       "run_id", r->id, "code", io_reason(rc), "message",
 					       strerror(-rc)));
 	finish_run(st, l, r, io_reason(rc), clock_now_ns());
@@ -436,7 +436,7 @@ static void stop_on_load(struct store *st, struct session *s, struct run *r, con
 	storestat_add(st->stat, STORESTAT_FRAMES_LOST, lost);
 	snprintf(r->stop_reason, sizeof r->stop_reason, "%s", reason);
 	session_save(st, s);
-	bus_publish(st, "run.stopped", run_event(s, r));
+	bus_publish(st, TOPIC_RUN_STOPPED, run_event(s, r));
 	log_warn("msg=\"run could not resume, stopped\" run=%s reason=%s lost=%llu", r->id, reason,
 		 (unsigned long long)lost);
 }
@@ -505,7 +505,7 @@ static void resume_one(struct store *st, struct session *s, struct run *r)
 	st->live = l;
 	log_info("msg=\"run resumed\" run=%s next=%llu frames=%llu", r->id,
 		 (unsigned long long)next, (unsigned long long)info.frames);
-	bus_publish(st, "run.resumed", run_event(s, r));
+	bus_publish(st, TOPIC_RUN_RESUMED, run_event(s, r));
 }
 
 int runs_resume(struct store *st)
@@ -642,7 +642,7 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 			json_decref(res); /* the answer is the run, not the session */
 			l->next = st->live;
 			st->live = l;
-			bus_publish(st, "run.started", run_event(s, r));
+			bus_publish(st, TOPIC_RUN_STARTED, run_event(s, r));
 			return run_json(r);
 		}
 		framefile_close(l->w);
@@ -712,7 +712,7 @@ static json_t *h_run_delete(struct store *st, json_t *args, struct cmd_err *err)
 	if (!(res = saved(st, s, err)))
 		return NULL;
 	json_decref(res);
-	bus_publish(st, "run.deleted", json_pack("{s:s, s:s}", "session_id", s->id, "run_id", id));
+	bus_publish(st, TOPIC_RUN_DELETED, json_pack("{s:s, s:s}", "session_id", s->id, "run_id", id));
 	return json_null();
 }
 

@@ -25,6 +25,7 @@
 #include "common/ids.h"
 #include "common/seg.h"
 #include "common/storestat.h"
+#include "common/topics.h"
 
 #define STORE_MAX_SESSIONS 100000
 #define STORE_MAX_RUNS 256            /* per session */
@@ -109,10 +110,14 @@ struct store {
  * out_ep (subscribers connect); the store's own PUB connects inproc. */
 int bus_start(struct store *st, const char *in_ep, const char *out_ep);
 void bus_stop(struct store *st);
-/* Publish topic + JSON payload (stolen). Never blocks (drops when full). */
-void bus_publish(struct store *st, const char *topic, json_t *payload);
-/* Publish an already serialized JSON payload (borrowed). */
-void bus_publish_raw(struct store *st, const char *topic, const char *json_text);
+/* Publish event t (common/topics.h) with its JSON payload (stolen). Never
+ * blocks (drops when full). */
+void bus_publish(struct store *st, enum topic_event t, json_t *payload);
+/* Publish family t's topic of feed with its JSON payload (stolen). */
+void bus_publish_feed(struct store *st, enum topic_family t, const char *feed, json_t *payload);
+/* Publish an already serialized JSON payload (borrowed) on a per-feed topic
+ * made by topic_feed_name. */
+void bus_publish_raw(struct store *st, const struct topic_name *topic, const char *json_text);
 
 /* cmd.c */
 /* Handle every request queued on the ROUTER socket; returns how many. */

@@ -216,9 +216,10 @@ void track_build_done(struct store *st, struct track_build *b, const struct job_
 		json_decref(model);
 		goto out;
 	}
-	bus_publish(st, "track.built", json_pack("{s:s, s:s, s:s, s:I}", "game", b->game, "track_name",
-						 b->track, "session_id", b->session_id, "corner_count",
-						 (json_int_t)json_array_size(json_object_get(model, "corners"))));
+	bus_publish(st, TOPIC_TRACK_BUILT,
+		    json_pack("{s:s, s:s, s:s, s:I}", "game", b->game, "track_name", b->track,
+			      "session_id", b->session_id, "corner_count",
+			      (json_int_t)json_array_size(json_object_get(model, "corners"))));
 	log_info("msg=\"track built\" job=%s game=%s track=%s ms=%.1f", b->job_id, b->game, b->track,
 		 ms);
 	cmd_reply_ok(st, &b->client, model);
@@ -282,7 +283,7 @@ static json_t *h_track_delete(struct store *st, json_t *args, struct cmd_err *er
 		return fail(err, MSG_E_NOT_FOUND, "no track model %s/%s", game, track);
 	if (rc < 0)
 		return fail(err, MSG_E_IO, "cannot delete %s/%s: %s", game, track, strerror(-rc));
-	bus_publish(st, "track.deleted", json_pack("{s:s, s:s}", "game", game, "track_name", track));
+	bus_publish(st, TOPIC_TRACK_DELETED, json_pack("{s:s, s:s}", "game", game, "track_name", track));
 	return json_null();
 }
 

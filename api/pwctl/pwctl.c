@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/seg.h"
+#include "common/topics.h"
 #include "common/feedstat.h"
 #include "api/pwctl/pwctl.h"
 
@@ -40,6 +41,8 @@ static void usage(FILE *out)
 		"                             each session: session create|get)\n"
 		"  events [PREFIX] [--count N] [--timeout S]\n"
 		"                             print bus messages (topic and JSON) as they come\n"
+		"  topics [--markdown]        every bus topic: name, publisher, payload keys\n"
+		"                             (--markdown: the table of docs/store.md)\n"
 		"  run start SESSION FEED [--label L] [--merge FEEDS]\n"
 		"  run stop|get|delete SESSION RUN\n"
 		"  laps SESSION               the laps of every run of the session\n"
@@ -401,6 +404,29 @@ static int cmd_events(const struct config *cfg, int argc, char **argv)
 	return count < 0 || seen >= count ? 0 : 1;
 }
 
+/* `pwctl topics`: every topic of common/topics.h as "name publisher keys..."
+ * (a per-feed topic as "lap.<feed>"); --markdown: docs/store.md's table. */
+static int cmd_topics(int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "--markdown") == 0)
+		return topics_markdown(stdout) < 0 ? 1 : 0;
+	if (argc) {
+		fprintf(stderr, "usage: pwctl topics [--markdown]\n");
+		return 2;
+	}
+	for (int t = 0; t < TOPIC_FAMILY_COUNT; t++) {
+		const struct topic_desc *d = topic_family((enum topic_family)t);
+
+		printf("%s<feed> %s %s\n", d->name, d->publisher, d->keys);
+	}
+	for (int t = 0; t < TOPIC_EVENT_COUNT; t++) {
+		const struct topic_desc *d = topic_event((enum topic_event)t);
+
+		printf("%s %s %s\n", d->name, d->publisher, d->keys);
+	}
+	return 0;
+}
+
 /* `pwctl config`: every variable of the table with its effective value (a
  * secret as set/unset); --markdown: the README's table. */
 static int cmd_config(const struct config *cfg, int argc, char **argv)
@@ -434,7 +460,11 @@ static int sub_help(const char *cmd)
 			  "number, time_ms, sector_ms, valid, invalid_reason, speeds, run_id.\n" },
 		{ "events", "usage: pwctl events [PREFIX] [--count N] [--timeout S]\nPrints bus messages "
 			    "whose topic starts with PREFIX (all when absent) as \"topic json\" lines; "
-			    "topics are listed in docs/store.md.\n" },
+			    "topics are listed in docs/store.md and by pwctl topics.\n" },
+		{ "topics", "usage: pwctl topics [--markdown]\nEvery bus topic, one a line: its name "
+			    "(lap.<feed> for a feed's), the program that publishes it and the keys "
+			    "every payload has. --markdown prints the table of docs/store.md's "
+			    "\"Bus\" section.\n" },
 		{ "use-cases", "usage: pwctl use-cases\nThe valid use cases, a JSON array of names. The "
 			       "guidance the driver gets is in each session (pwctl session create|get).\n" },
 		{ "call", "usage: pwctl call CMD [JSON-ARGS]\nSends any store command (docs/store.md) "
@@ -485,6 +515,8 @@ int main(int argc, char **argv)
 		return cmd_call(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "config") == 0)
 		return cmd_config(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "topics") == 0)
+		return cmd_topics(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "sessions") == 0)
 		return cmd_sessions(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "session") == 0)

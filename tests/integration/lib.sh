@@ -59,6 +59,17 @@ wait_for() {
 	done
 }
 
+tcp_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# private_bus: PITWALL_BUS and PITWALL_BUS_IN on free loopback ports, for a test's own store
+private_bus() {
+	local p
+	p=$(tcp_port)
+	export PITWALL_BUS=tcp://127.0.0.1:$p PITWALL_BUS_IN=tcp://127.0.0.1:$((p + 1))
+}
+
 free_udp_port() {
 	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -252,4 +252,20 @@ static inline unsigned char *t_read_file(const char *path, size_t *len)
 	return b;
 }
 
+/* A document of the repository ("docs/api.md", "README.md": relative to its
+ * root, found from $PW_TEST_DATA) as a NUL-terminated string the caller
+ * frees, or NULL. */
+static inline char *t_read_doc(const char *rel)
+{
+	char path[256];
+	size_t len;
+	char *text;
+
+	snprintf(path, sizeof path, "../../%s", rel);
+	text = (char *)t_read_file(t_data_path(path), &len);
+	if (text)
+		text[len] = 0; /* t_read_file leaves room for it */
+	return text;
+}
+
 #endif

@@ -146,24 +146,10 @@ static void test_roundtrip_game(void)
 	}
 }
 
-/* A document of the repository as a string (t_read_file leaves room for the NUL). */
-static char *read_doc(const char *rel)
-{
-	char path[256];
-	size_t len;
-	char *text;
-
-	snprintf(path, sizeof path, "../../%s", rel);
-	text = (char *)t_read_file(t_data_path(path), &len);
-	if (text)
-		text[len] = 0;
-	return text;
-}
-
 /* The documents that list the games and feeds name every one of the tables. */
 static void test_docs(void)
 {
-	char *api = read_doc("docs/api.md"), *readme = read_doc("README.md");
+	char *api = t_read_doc("docs/api.md"), *readme = t_read_doc("README.md");
 	const char *prev = api ? strstr(api, "`/api/games`") : NULL;
 
 	T_CHECK(api && readme && prev);

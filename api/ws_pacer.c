@@ -1,0 +1,342 @@
+/*
+ * ws_pacer.c - the pacer thread (ws_int.h). It owns the feed rings
+ * (seg_attach read-only) and, every WS_POLL_NS, reads each feed's status and
+ * newest frame, detects the game's sessions and checks every client's idle,
+ * ping, slow-consumer and close deadlines; in between it wakes for the
+ * earliest client that is due and queues telemetry for the clients whose
+ * tick has come and snapshots for those that asked. A telemetry message is
+ * built once per distinct feed mask in a pass and shared by reference.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/ws_int.h"
+#include "common/log.h"
+
+void ws_session_id(const struct ws_feed *f, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s-%016llx", f->name, (unsigned long long)f->game_session);
+}
+
+static void feed_attach(struct ws *ws, struct ws_feed *f, int64_t now)
+{
+	int rc = seg_follow(&f->seg, &f->next_attach_ns, ws->instance, f->name, now,
+			    WS_ATTACH_RETRY_NS);
+
+	if (rc < 0) {
+		if (rc != -ENOENT && !f->attach_warned)
+			log_warn("msg=\"ws: cannot attach feed segment\" feed=%s error=\"%s\"",
+				 f->name, strerror(-rc));
+		f->attach_warned = rc != -ENOENT;
+		return;
+	}
+	if (rc == SEG_FOLLOW_SAME)
+		return;
+	f->attach_warned = false;
+	f->json_valid = false;
+}
+
+/* ---- game sessions (ws->lock held) ---- */
+
+static void session_json_common(json_t *o, const struct ws_feed *f)
+{
+	char id[64], gs[24];
+
+	ws_session_id(f, id, sizeof id);
+	snprintf(gs, sizeof gs, "%llu", (unsigned long long)f->game_session);
+	json_object_set_new(o, "feed", json_string(f->name));
+	json_object_set_new(o, "game", json_string(frame_game_name(f->latest.game)));
+	json_object_set_new(o, "session_id", json_string(id));
+	json_object_set_new(o, "game_session", json_string(gs));
+}
+
+static void session_start(struct ws *ws, struct ws_feed *f, int idx)
+{
+	json_t *o = json_object();
+	struct ws_msg *m;
+
+	f->in_session = true;
+	f->game_session = f->latest.game_session;
+	f->session_start_ns = clock_now_ns();
+	f->lap_known = false;
+	session_json_common(o, f);
+	json_object_set_new(o, "car", json_string(f->meta.car));
+	json_object_set_new(o, "car_class", json_string(f->meta.car_class));
+	json_object_set_new(o, "track", json_string(f->meta.track));
+	json_object_set_new(o, "layout", json_string(f->meta.layout));
+	json_object_set_new(o, "driver", json_string(f->meta.driver));
+	json_object_set_new(o, "session_type", json_string(f->meta.session_type));
+	json_object_set_new(o, "started_at_ms", json_integer(f->session_start_ns / NS_PER_MS));
+	log_info("msg=\"game session started\" feed=%s game_session=%llu", f->name,
+		 (unsigned long long)f->game_session);
+	m = ws_msg_json(WS_T_SESSION_STARTED, o);
+	if (m)
+		ws_fanout(ws, m, idx);
+	ws_msg_unref(m);
+}
+
+static void session_end(struct ws *ws, struct ws_feed *f, int idx, const char *reason)
+{
+	json_t *o = json_object();
+	struct ws_msg *m;
+
+	session_json_common(o, f);
+	json_object_set_new(o, "duration_s",
+			    json_real((double)(clock_now_ns() - f->session_start_ns) / 1e9));
+	json_object_set_new(o, "lap_count", f->lap_known ?
+			    json_integer((json_int_t)(f->lap_last - f->lap_first)) : json_null());
+	json_object_set_new(o, "reason", json_string(reason));
+	log_info("msg=\"game session ended\" feed=%s game_session=%llu reason=%s", f->name,
+		 (unsigned long long)f->game_session, reason);
+	f->in_session = false;
+	m = ws_msg_json(WS_T_SESSION_ENDED, o);
+	if (m)
+		ws_fanout(ws, m, idx);
+	ws_msg_unref(m);
+}
+
+/*
+ * The game's session on a feed: it starts when the feed is up (a packet in
+ * the last SEG_UP_MS) with frames, changes when a frame's game_session does
+ * (ended "session_changed", then a new one starts) and ends when the feed has
+ * not been up for session_gap (reason "feed_stale" or "feed_down").
+ */
+static void feed_poll(struct ws *ws, struct ws_feed *f, int idx, int64_t now, int64_t real_ns)
+{
+	f->status = f->seg ? seg_status(f->seg, real_ns) : SEG_DOWN;
+	if (f->seg) {
+		if (seg_read_latest(f->seg, &f->latest))
+			f->have_latest = true;
+		seg_meta_read(f->seg, &f->meta);
+	}
+	f->live = f->status == SEG_UP && f->have_latest;
+	if (f->live) {
+		ws->live_mask |= 1u << idx;
+		if (f->in_session && f->latest.game_session != f->game_session)
+			session_end(ws, f, idx, "session_changed");
+		if (!f->in_session)
+			session_start(ws, f, idx);
+		f->last_up_ns = now;
+		if (f->latest.present & FRAME_P_LAP) {
+			if (!f->lap_known)
+				f->lap_first = f->latest.lap;
+			f->lap_known = true;
+			f->lap_last = f->latest.lap;
+		}
+	} else {
+		ws->live_mask &= ~(1u << idx);
+		if (f->in_session && now - f->last_up_ns >= ws->session_gap_ns)
+			session_end(ws, f, idx, f->status == SEG_DOWN ? "feed_down" : "feed_stale");
+	}
+}
+
+/* Idle, ping, slow-consumer and close deadlines of every client. */
+static void housekeeping(struct ws *ws, int64_t now)
+{
+	for (struct ws_client *c = ws->clients; c; c = c->next) {
+		pthread_mutex_lock(&c->lock);
+		if (c->state == CS_OPEN) {
+			if (ws->idle_ns && now - c->last_rx_ns >= ws->idle_ns) {
+				log_info("msg=\"ws idle timeout\" client_id=%llu peer=%s",
+					 (unsigned long long)c->id, c->peer);
+				ws_client_close(c, 1011, "idle timeout", false);
+			} else if (c->eq_len &&
+				   now - c->eq[c->eq_head].enq_ns >= WS_SLOW_MS * NS_PER_MS) {
+				ws_slow_consumer(c);
+			} else if (now - c->last_ping_ns >= ws->ping_ns) {
+				struct ws_msg *m = ws_msg_control(WS_T_CTL_PING,
+								  MG_WEBSOCKET_OPCODE_PING,
+								  "pitwall", 7);
+
+				ws_enqueue_event(c, m);
+				ws_msg_unref(m);
+				c->last_ping_ns = now;
+			}
+		}
+		if ((c->state == CS_CLOSING || c->state == CS_CLOSE_SENT) &&
+		    now >= c->close_deadline_ns)
+			ws_client_shutdown(c);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+/* ---- telemetry ---- */
+
+/* The newest frame of feed f as JSON (cached by sequence); NULL when none. */
+static const char *frame_json(struct ws_feed *f, size_t *len)
+{
+	if (f->seg && seg_read_latest(f->seg, &f->latest))
+		f->have_latest = true;
+	if (!f->have_latest)
+		return NULL;
+	if (!f->json_valid || f->json_seq != f->latest.seq) {
+		size_t n;
+
+		if (!f->json && !(f->json = malloc(WS_FRAME_JSON_MAX)))
+			return NULL;
+		n = frame_to_json(&f->latest, f->json, WS_FRAME_JSON_MAX);
+		if (n >= WS_FRAME_JSON_MAX)
+			return NULL;
+		f->json_len = n;
+		f->json_seq = f->latest.seq;
+		f->json_valid = true;
+	}
+	*len = f->json_len;
+	return f->json;
+}
+
+/* Append n bytes of s at *p, which has room for them (sized by the caller). */
+static void put(char **p, const char *s, size_t n)
+{
+	memcpy(*p, s, n);
+	*p += n;
+}
+
+/* telemetry: data {"snapshot":bool,"frames":{"<feed>":<frame>,...}} for the feeds in mask. */
+static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot)
+{
+	static const char head_true[] = "{\"snapshot\":true,\"frames\":{";
+	static const char head_false[] = "{\"snapshot\":false,\"frames\":{";
+	size_t cap = 64, n;
+	char *data, *p;
+	struct ws_msg *m;
+
+	for (int i = 0; i < ws->nfeeds; i++)
+		if (mask & (1u << i))
+			cap += WS_FRAME_JSON_MAX + sizeof ws->feeds[i].name + 8;
+	if (!(data = malloc(cap)))
+		return NULL;
+	p = data;
+	if (snapshot)
+		put(&p, head_true, sizeof head_true - 1);
+	else
+		put(&p, head_false, sizeof head_false - 1);
+	n = 0;
+	for (int i = 0; i < ws->nfeeds; i++) {
+		const char *js;
+		size_t jl;
+
+		if (!(mask & (1u << i)) || !(js = frame_json(&ws->feeds[i], &jl)))
+			continue;
+		if (n++)
+			put(&p, ",", 1);
+		put(&p, "\"", 1);
+		put(&p, ws->feeds[i].name, strlen(ws->feeds[i].name));
+		put(&p, "\":", 2);
+		put(&p, js, jl);
+	}
+	put(&p, "}}", 2);
+	m = ws_msg_envelope(WS_T_TELEMETRY, data, (size_t)(p - data));
+	free(data);
+	return m;
+}
+
+#define WS_PASS_CACHE 8
+
+/* One message per distinct feed mask in a pass, shared by the clients that want it. */
+struct pass_cache {
+	uint32_t mask[WS_PASS_CACHE];
+	bool snapshot[WS_PASS_CACHE];
+	struct ws_msg *msg[WS_PASS_CACHE];
+	int n;
+};
+
+static struct ws_msg *cached_telemetry(struct ws *ws, struct pass_cache *pc, uint32_t mask,
+				       bool snapshot)
+{
+	struct ws_msg *m;
+
+	for (int i = 0; i < pc->n; i++)
+		if (pc->mask[i] == mask && pc->snapshot[i] == snapshot)
+			return ws_msg_ref(pc->msg[i]);
+	if (!(m = telemetry_msg(ws, mask, snapshot)))
+		return NULL;
+	if (pc->n < WS_PASS_CACHE) {
+		pc->mask[pc->n] = mask;
+		pc->snapshot[pc->n] = snapshot;
+		pc->msg[pc->n++] = ws_msg_ref(m);
+	}
+	return m;
+}
+
+/* Telemetry for the clients that are due and snapshots asked for; *next = earliest tick. */
+static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next)
+{
+	struct pass_cache pc = { .n = 0 };
+	uint32_t have = 0;
+
+	for (int i = 0; i < ws->nfeeds; i++)
+		if (ws->feeds[i].seg || ws->feeds[i].have_latest)
+			have |= 1u << i;
+	for (struct ws_client *c = ws->clients; c; c = c->next) {
+		struct ws_msg *m;
+
+		pthread_mutex_lock(&c->lock);
+		if (c->state != CS_OPEN) {
+			pthread_mutex_unlock(&c->lock);
+			continue;
+		}
+		if (c->snapshot_pending) {
+			c->snapshot_pending = false;
+			m = cached_telemetry(ws, &pc, c->feeds & have, true);
+			ws_enqueue_event(c, m);
+			ws_msg_unref(m);
+		}
+		if (c->events & BIT(WS_T_TELEMETRY)) {
+			/* half a millisecond early is on time: the wake-up is late by that much */
+			if (c->next_tick_ns - now <= NS_PER_MS / 2) {
+				uint32_t live = c->feeds & ws->live_mask;
+
+				c->next_tick_ns += c->period_ns;
+				if (c->next_tick_ns <= now)
+					c->next_tick_ns = now + c->period_ns;
+				if (live) {
+					m = cached_telemetry(ws, &pc, live, false);
+					ws_enqueue_telemetry(c, m);
+					ws_msg_unref(m);
+				}
+			}
+			if (c->next_tick_ns < *next)
+				*next = c->next_tick_ns;
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	for (int i = 0; i < pc.n; i++)
+		ws_msg_unref(pc.msg[i]);
+}
+
+void *ws_pacer_main(void *arg)
+{
+	struct ws *ws = arg;
+	int64_t next_poll = 0;
+
+	pthread_mutex_lock(&ws->lock);
+	while (!ws->quit) {
+		int64_t now = clock_mono_ns(), next;
+		struct timespec ts;
+
+		ws->wake = false;
+		if (now >= next_poll) {
+			int64_t real = clock_now_ns();
+
+			pthread_mutex_unlock(&ws->lock);
+			for (int i = 0; i < ws->nfeeds; i++)
+				feed_attach(ws, &ws->feeds[i], now);
+			pthread_mutex_lock(&ws->lock);
+			for (int i = 0; i < ws->nfeeds; i++)
+				feed_poll(ws, &ws->feeds[i], i, now, real);
+			housekeeping(ws, now);
+			next_poll = now + WS_POLL_NS;
+		}
+		next = next_poll;
+		telemetry_pass(ws, now, &next);
+		if (ws->wake || ws->quit)
+			continue;
+		ws_deadline_ts(&ts, next);
+		pthread_cond_timedwait(&ws->cond, &ws->lock, &ts);
+	}
+	pthread_mutex_unlock(&ws->lock);
+	return NULL;
+}
