@@ -1,5 +1,5 @@
 /*
- * analyze.c - pw-analyze: a stateless analysis worker (DESIGN §4).
+ * analyze.c - pw-analyze: a stateless analysis worker (docs/architecture.md §4).
  *
  * PULLs jobs from $PITWALL_JOBS and PUSHes results to $PITWALL_RESULTS (the
  * messages are common/job.h's, described in docs/store.md). A job is a

@@ -108,7 +108,7 @@ static int http_open(void *arg)
 		"listening_ports", api->listen,
 		/* each WebSocket client holds a worker for its lifetime (ws.h): room for ~120 */
 		"num_threads", "160",
-		"tcp_nodelay", "1",               /* DESIGN §6: a 40 ms stall per request otherwise */
+		"tcp_nodelay", "1",               /* docs/architecture.md §6: a 40 ms stall per request otherwise */
 		"enable_keep_alive", "yes",
 		"request_timeout_ms", "10000",
 		"max_request_size", "16384",       /* headers; bodies are bounded separately */

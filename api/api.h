@@ -1,5 +1,5 @@
 /*
- * api.h - pw-api's private header: the REST front on civetweb (DESIGN §6).
+ * api.h - pw-api's private header: the REST front on civetweb (docs/architecture.md §6).
  *
  * api.c     main, options, security (loopback unless a token is set), server start
  * http.c    response and request helpers: one write per response, the typed

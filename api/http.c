@@ -82,7 +82,7 @@ int http_json(struct api *api, struct mg_connection *c, int status, json_t *body
 		size_t hlen = http_head(head, sizeof head, 500, 0);
 		return mg_write(c, head, hlen) > 0 ? 500 : -1;
 	}
-	/* one write: headers and body separately stall ~40 ms with Nagle (DESIGN §6) */
+	/* one write: headers and body separately stall ~40 ms with Nagle (docs/architecture.md §6) */
 	rc = mg_write(c, all, len);
 	free(all);
 	return rc > 0 ? status : -1;

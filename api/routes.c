@@ -1,6 +1,6 @@
 /*
- * routes.c - the REST endpoints: the 28 of the seed reference
- * (seeds/000_ac6e44898a45e5f1.txt) and pitwall's additions, mapped onto store
+ * routes.c - the REST endpoints: the 28 of the rusty-telemetry REST reference
+ * and pitwall's additions (docs/api.md lists them all), mapped onto store
  * commands (docs/store.md). Path parameters are validated before anything
  * reaches the store: ids must be UUIDs, names safe path parts.
  */

@@ -1,6 +1,7 @@
 /*
- * ws.h - the WebSocket stream at /api/stream (DESIGN §6, the contract of
- * seeds/004: envelope {type, schema_version, t_ms, data}, schema_version 1).
+ * ws.h - the WebSocket stream at /api/stream (docs/architecture.md §6; the
+ * contract, written down in docs/stream.md, is the tuning-coach sidecar's
+ * stream: envelope {type, schema_version, t_ms, data}, schema_version 1).
  *
  * Server -> client: `hello` (first, exactly once), `telemetry` (per client
  * rate, default 10 Hz, 1..60), `pong`, `error`, `lap_completed`,

@@ -1,5 +1,5 @@
 /*
- * atomicio.h - durable file operations for metadata (DESIGN §5): a file is
+ * atomicio.h - durable file operations for metadata (docs/architecture.md §5): a file is
  * replaced atomically (temp file in the same directory, write, fsync,
  * rename, fsync the directory) so a reader - or the store after a crash -
  * sees either the old or the new content, never a mix. Nothing reports

@@ -1,6 +1,6 @@
 /*
  * config.h - the stack's configuration: one table of environment variables
- * (DESIGN §7), the only place any pitwall program reads the environment.
+ * (docs/architecture.md §7), the only place any pitwall program reads the environment.
  *
  * The table in config.c lists every variable once: its name and the seed's
  * fallback names, the default, the accepted values, what it means and which

@@ -1,4 +1,4 @@
-/* frame.c - frame names and the JSON/CSV encodings of DESIGN §2 (see frame.h). */
+/* frame.c - frame names and the JSON/CSV encodings of docs/architecture.md §2 (see frame.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -105,7 +105,7 @@ enum pw_game { PW_GAMES(PW_X_GAME_ID) PW_GAME_COUNT };
  *
  *   ID      presence bit FRAME_P_<ID> = 1 << FRAME_CH_<ID>
  *   field   the pw_frame member; its name is also the JSON key and the CSV
- *           column (DESIGN §2: one word for all three)
+ *           column (docs/architecture.md §2: one word for all three)
  *   type    C type of each value: F32 float, F64 double, I8 int8_t, U8 uint8_t,
  *           U16 uint16_t, I32 int32_t (FRAME_T_<type>)
  *   dim     FRAME_DIM_<dim>: SCALAR, XYZ [x,y,z], WHEELS [FL,FR,RL,RR],

@@ -1,6 +1,6 @@
 /*
  * framefile.h - the on-disk format of a run's frames,
- * data/sessions/<session>/<run_id>.frames (DESIGN §5): an append-only file
+ * data/sessions/<session>/<run_id>.frames (docs/architecture.md §5): an append-only file
  * header followed by self-describing, CRC-checked blocks of compressed
  * struct pw_frame. pw-store appends while the run records and syncs at least
  * once a second; after a crash framefile_open_append() keeps every complete

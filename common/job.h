@@ -1,6 +1,6 @@
 /*
  * job.h - the analysis job and result messages between pw-store and the
- * analysis workers (DESIGN §4), version JOB_VERSION. The store encodes jobs
+ * analysis workers (docs/architecture.md §4), version JOB_VERSION. The store encodes jobs
  * and decodes results, pw-analyze decodes jobs and encodes results, the test
  * tools do either; nothing else writes or parses these messages.
  *

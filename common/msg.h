@@ -1,5 +1,5 @@
 /*
- * msg.h - the store's command envelope (DESIGN §4), version MSG_VERSION.
+ * msg.h - the store's command envelope (docs/architecture.md §4), version MSG_VERSION.
  *
  *   request  {"v":1,"id":"<request id>","cmd":"session.create","args":{...}}
  *   reply    {"v":1,"id":"<same id>","ok":true,"result":<any JSON>}

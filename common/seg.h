@@ -1,5 +1,5 @@
 /*
- * seg.h - a feed's POSIX shared-memory segment (DESIGN §3).
+ * seg.h - a feed's POSIX shared-memory segment (docs/architecture.md §3).
  *
  * Name: /pitwall.<instance>.<feed>. Created and written by exactly one
  * producer (pw-capture, enforced with flock), mapped read-only by any number

@@ -1,5 +1,5 @@
 /*
- * topics.h - every bus topic (DESIGN §4): its name, who publishes it, the
+ * topics.h - every bus topic (docs/architecture.md §4): its name, who publishes it, the
  * keys every payload has, what the payload is and what the WebSocket stream
  * makes of it. One table, read by the publishers (pw-store's bus_publish
  * takes a topic of this table, not a string, so a topic that is not here

@@ -1,4 +1,4 @@
-/* bus.c - the bus (DESIGN §4): an XSUB/XPUB proxy thread and the store's publisher. */
+/* bus.c - the bus (docs/architecture.md §4): an XSUB/XPUB proxy thread and the store's publisher. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>

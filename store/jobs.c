@@ -1,5 +1,5 @@
 /*
- * jobs.c - analysis jobs (DESIGN §4): the store PUSHes a job when a session is
+ * jobs.c - analysis jobs (docs/architecture.md §4): the store PUSHes a job when a session is
  * completed (or re-analysed), or when track.build asks for a track model, and
  * PULLs results from the workers (pw-analyze). The messages are common/job.h's
  * (described in docs/store.md).

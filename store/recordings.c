@@ -1,5 +1,5 @@
 /*
- * recordings.c - raw-packet recordings (DESIGN §5): while a recording is
+ * recordings.c - raw-packet recordings (docs/architecture.md §5): while a recording is
  * active, every configured feed's datagrams are copied from its segment's
  * raw-packet ring into data/recordings/<id>/<feed>.pcap (IPv4/UDP records
  * with the real source address and ports, so Wireshark and tshark open it),

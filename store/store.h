@@ -1,5 +1,5 @@
 /*
- * store.h - pw-store's private header: the hub process (DESIGN §1, §4, §5).
+ * store.h - pw-store's private header: the hub process (docs/architecture.md §1, §4, §5).
  *
  * store.c     main, options, the event loop
  * bus.c       the XSUB/XPUB bus proxy (a thread) and the store's own publisher

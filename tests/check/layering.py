@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/check/layering.py - the build's layering rule (DESIGN section 1).
+"""tests/check/layering.py - the build's layering rule (docs/architecture.md section 1).
 
 A process folder includes only its own headers and common/; common/ includes
 no process folder. The process folders are capture/ (with capture/sim and

@@ -7,7 +7,7 @@
 #include "tests/unit/t.h"
 
 /*
- * The channel dictionary, written out independently of frame.c: DESIGN §2
+ * The channel dictionary, written out independently of frame.c: docs/architecture.md §2
  * says the C field, the JSON key and the CSV column are the same word, so the
  * name is the stringified field.
  */
@@ -330,7 +330,7 @@ static void test_channel_dictionary(void)
 		T_CHECK(isnan(frame_channel_value(&f, FRAME_P_COUNT, 0)));
 		T_CHECK(isnan(frame_channel_value(&f, ~0u, 0)));
 	}
-	/* the dimensions the DESIGN names */
+	/* the dimensions the dictionary names (docs/architecture.md §2) */
 	T_CHECK(frame_channels[FRAME_CH_VEL].dim == FRAME_DIM_XYZ);
 	T_CHECK(frame_channels[FRAME_CH_POS].dim == FRAME_DIM_XYZ);
 	T_CHECK(frame_channels[FRAME_CH_SECTOR_TIMES].dim == FRAME_DIM_SECTORS);
