@@ -1,4 +1,5 @@
 /* frame.c - frame names and the JSON/CSV encodings of docs/architecture.md §2 (see frame.h). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,22 @@ void frame_init(struct pw_frame *f, enum pw_game game, enum pw_feed feed)
 	f->version = FRAME_VERSION;
 	f->game = (uint8_t)game;
 	f->feed = (uint8_t)feed;
+}
+
+/* The channels of a version 1 frame: every one before yaw_rate_rads. */
+#define FRAME_P_V1 (FRAME_P_YAW_RATE - 1)
+
+int frame_upgrade(struct pw_frame *f)
+{
+	if (f->version == FRAME_VERSION)
+		return 0;
+	if (f->version < FRAME_VERSION_MIN || f->version > FRAME_VERSION)
+		return -EPROTO;
+	/* version 1 */
+	memset(&f->yaw_rate_rads, 0, sizeof *f - offsetof(struct pw_frame, yaw_rate_rads));
+	f->present &= FRAME_P_V1;
+	f->version = FRAME_VERSION;
+	return 0;
 }
 
 const char *frame_game_name(unsigned game)
@@ -217,6 +234,18 @@ size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 		}
 		out_put(&o, "]", 1);
 	}
+	if (f->derived & f->present & FRAME_P_ALL) {
+		const char *sep = "";
+
+		out_put(&o, ",\"derived\":[", 12);
+		for (uint64_t bits = f->derived & f->present & FRAME_P_ALL; bits; bits &= bits - 1) {
+			const struct frame_channel *c = &frame_channels[__builtin_ctzll(bits)];
+
+			out_printf(&o, "%s\"%s\"", sep, c->name);
+			sep = ",";
+		}
+		out_put(&o, "]", 1);
+	}
 	if (f->flags_known) {
 		int first = 1;
 
@@ -253,6 +282,7 @@ size_t frame_csv_header(char *buf, size_t cap)
 	}
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++)
 		out_printf(&o, ",%s", flag_names[b]);
+	out_printf(&o, ",derived");
 	return o.len;
 }
 
@@ -281,6 +311,14 @@ size_t frame_to_csv(const struct pw_frame *f, char *buf, size_t cap)
 		out_put(&o, ",", 1);
 		if (f->flags_known & (1u << b))
 			out_printf(&o, "%d", (f->flags >> b) & 1);
+	}
+	out_put(&o, ",", 1);
+	for (uint64_t bits = f->derived & f->present & FRAME_P_ALL; bits; bits &= bits - 1) {
+		const struct frame_channel *c = &frame_channels[__builtin_ctzll(bits)];
+
+		if (bits != (f->derived & f->present & FRAME_P_ALL))
+			out_put(&o, " ", 1);
+		out_put(&o, c->name, c->name_len);
 	}
 	return o.len;
 }

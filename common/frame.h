@@ -18,6 +18,7 @@
  *               turn), lon + forward (accelerating), vert + up
  *   pos_m       world position, m, y up (games with a 2-D map: x, z; y = 0)
  *   yaw/pitch/roll  rad, as the game reports them
+ *   yaw_rate_rads   rad/s, + turning right (clockwise seen from above)
  *   lap         laps completed; lap_time_ms current lap; last/best lap ms
  *   sector_ms   split times of the current lap, ms, -1 = not reached yet
  *   lap_dist_m  distance along the current lap, m; spline 0..1; track_len_m m
@@ -30,6 +31,13 @@
  * A field the game does not supply is absent: its FRAME_P_* bit is clear and
  * its value is meaningless (left zero). flags carries FRAME_FLAG_* bits and
  * flags_known says which of those bits the game reports at all.
+ *
+ * Derived channels: where a game lacks a channel the analyses need, pw-capture
+ * computes it from the game's own channels (common/derive.h: g from speed and
+ * yaw rate, lap distance from speed on the game's clock, ...). Such a channel
+ * is present and its bit is also set in `derived`, so nothing derived passes
+ * as the game's: JSON lists them in a "derived" array, CSV in a "derived"
+ * column, and channels no game sends at all carry FRAME_CF_DERIVED.
  *
  * The lists are written once, below, as X-macro tables that the rest of the
  * tree expands: PW_FEEDS and PW_GAMES (ids, names, titles, which feed a game
@@ -49,7 +57,13 @@
 
 #include "common/ids.h"
 
-#define FRAME_VERSION 1
+/*
+ * Version 2 added yaw_rate_rads and the derived mask (in what were reserved
+ * bytes of version 1). Readers of rings, frame files and jobs accept every
+ * version from FRAME_VERSION_MIN and bring each frame up with frame_upgrade().
+ */
+#define FRAME_VERSION 2
+#define FRAME_VERSION_MIN 1
 #define FRAME_SIZE 384
 
 /*
@@ -115,7 +129,8 @@ enum pw_game { PW_GAMES(PW_X_GAME_ID) PW_GAME_COUNT };
  *   lo, hi  the range every decoder keeps a present value in (the decoder
  *           fuzz targets check it); -INFINITY, INFINITY where none is promised
  *   flags   FRAME_CF_*: NEG_NULL = a negative value means "not known yet"
- *           (JSON null, empty CSV cell)
+ *           (JSON null, empty CSV cell); DERIVED = no game sends it: always
+ *           computed (common/derive.h), never the game's own
  *   description  one line for the channel dictionary
  *
  * frame.c asserts at compile time that type and dim match the struct member.
@@ -208,7 +223,9 @@ enum pw_game { PW_GAMES(PW_X_GAME_ID) PW_GAME_COUNT };
 	X(FUEL_FRAC, fuel_frac, F32, SCALAR, "", 0, 1, 0,                                    \
 	  "fuel in the tank as a fraction of its capacity")                                  \
 	X(BOOST, boost_bar, F32, SCALAR, "bar", -INFINITY, INFINITY, 0,                      \
-	  "turbo boost pressure (gauge)")
+	  "turbo boost pressure (gauge)")                                                    \
+	X(YAW_RATE, yaw_rate_rads, F32, SCALAR, "rad/s", -INFINITY, INFINITY, FRAME_CF_DERIVED, \
+	  "yaw rate, + turning right (clockwise seen from above), from the heading")
 
 /* Channel numbers (= presence bit numbers) and FRAME_P_COUNT, the number of channels. */
 #define FRAME_X_CH(id, ...) FRAME_CH_##id,
@@ -225,6 +242,7 @@ enum frame_type { FRAME_T_F32, FRAME_T_F64, FRAME_T_I8, FRAME_T_U8, FRAME_T_U16,
 enum frame_dim { FRAME_DIM_SCALAR, FRAME_DIM_XYZ, FRAME_DIM_WHEELS, FRAME_DIM_SECTORS };
 enum frame_channel_flag {
 	FRAME_CF_NEG_NULL = 1u << 0,    /* a negative value means "not known yet" */
+	FRAME_CF_DERIVED = 1u << 1,     /* always derived (common/derive.h), never a game's */
 };
 
 /* One entry of frame_channels[], generated from FRAME_CHANNELS. */
@@ -314,7 +332,11 @@ struct pw_frame {
 	float tyre_load_n[4];
 	float tyre_wear[4];
 
-	uint8_t reserved[44];
+	/* version 2 */
+	float yaw_rate_rads;       /* derived by construction, see FRAME_CF_DERIVED */
+	uint64_t derived;          /* FRAME_P_* of the present channels that were derived
+				    * (common/derive.h) rather than sent by the game */
+	uint8_t reserved[32];
 };
 
 _Static_assert(sizeof(struct pw_frame) == FRAME_SIZE, "frame size is part of the layout");
@@ -326,7 +348,9 @@ _Static_assert(offsetof(struct pw_frame, speed_kmh) == 72, "speed");
 _Static_assert(offsetof(struct pw_frame, gear) == 140, "gear");
 _Static_assert(offsetof(struct pw_frame, lap) == 144, "lap");
 _Static_assert(offsetof(struct pw_frame, tyre_temp_c) == 196, "wheels");
-_Static_assert(offsetof(struct pw_frame, reserved) == 340, "tail");
+_Static_assert(offsetof(struct pw_frame, yaw_rate_rads) == 340, "version 2 tail");
+_Static_assert(offsetof(struct pw_frame, derived) == 344, "derived mask");
+_Static_assert(offsetof(struct pw_frame, reserved) == 352, "tail");
 
 /* Slow-changing feed metadata (segment metadata block, decoder output). */
 #define META_STR 64
@@ -349,6 +373,14 @@ _Static_assert(sizeof(struct pw_meta) == 640, "meta size is part of the layout")
 /* Lifecycle */
 /* Zero *f and set version, game and feed. */
 void frame_init(struct pw_frame *f, enum pw_game game, enum pw_feed feed);
+/*
+ * Bring a frame read from a ring, a frame file or a job (bytes from outside)
+ * to FRAME_VERSION in place. A version 1 frame gets the fields version 2 added
+ * zeroed (its reserved bytes are not trusted), no derived channel and no
+ * presence bit beyond its own channels. Returns 0, or -EPROTO for a version
+ * outside FRAME_VERSION_MIN..FRAME_VERSION (f is then left as it is).
+ */
+int frame_upgrade(struct pw_frame *f);
 
 /* Accessors */
 /* Canonical names ("assetto_corsa", "ksudp"); "unknown" for out-of-range ids. */
@@ -374,14 +406,17 @@ double frame_channel_value(const struct pw_frame *f, unsigned bit, unsigned i);
 /* Operations */
 /*
  * Write f as one compact JSON object (no newline) into buf. Only present
- * channels appear; feed and game appear as names. Returns the length written
+ * channels appear; feed and game appear as names; "derived" (only when there
+ * are any) lists the derived ones among them in channel order. Returns the length written
  * (excluding the NUL), or the length that would have been needed when it is
  * >= cap (snprintf semantics). Never allocates.
  */
 size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap);
 
 /* CSV header line and one row (same column names as JSON; arrays expand to
- * name_fl, name_fr, ...; absent channels are empty cells). snprintf semantics. */
+ * name_fl, name_fr, ...; absent channels are empty cells; then one column
+ * per flag and a last column "derived": the names of the row's derived
+ * channels, separated by spaces, empty when none). snprintf semantics. */
 size_t frame_csv_header(char *buf, size_t cap);
 size_t frame_to_csv(const struct pw_frame *f, char *buf, size_t cap);
 

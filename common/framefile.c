@@ -132,8 +132,8 @@ static int hdr_decode(const uint8_t *b, struct framefile_hdr *h)
 /* This build can decode the frames: the layout and codec are its own. */
 static int hdr_decodable(const struct framefile_hdr *h)
 {
-	return h->frame_size == FRAME_SIZE && h->frame_version == FRAME_VERSION &&
-	       h->codec < BLOCKCODEC_COUNT;
+	return h->frame_size == FRAME_SIZE && h->frame_version >= FRAME_VERSION_MIN &&
+	       h->frame_version <= FRAME_VERSION && h->codec < BLOCKCODEC_COUNT;
 }
 
 /* --- reading: a memory image or a file through pread --- */
@@ -320,6 +320,12 @@ static int decode_next(struct ff_src *s, struct framefile_info *info, struct blo
 	if (b.count > cap ||
 	    blockcodec_decode(d, payload, b.payload_len, b.count, b.first_seq, b.last_seq, out) < 0)
 		return walk_stop(info, FRAMEFILE_TAIL_CORRUPT);
+	/* a file created by an older writer holds older frames (and newer ones
+	 * when a newer writer appended to it): each frame says what it is. The
+	 * file is a container: a version this build does not know is passed on
+	 * as it is, for the frame's reader to refuse. */
+	for (uint32_t i = 0; i < b.count; i++)
+		frame_upgrade(&out[i]);
 	walk_take(info, &b);
 	return 1;
 }

@@ -18,7 +18,12 @@
  *     8  u16 format_version   FRAMEFILE_FORMAT_VERSION
  *    10  u16 header_size      160
  *    12  u16 frame_size       FRAME_SIZE (384)
- *    14  u16 frame_version    FRAME_VERSION of the frames inside
+ *    14  u16 frame_version    FRAME_VERSION of the writer that created the file;
+ *                              every frame carries its own version (a file
+ *                              reopened by a newer writer holds both) and
+ *                              readers bring each up to FRAME_VERSION
+ *                              (frame_upgrade; FRAME_VERSION_MIN..FRAME_VERSION
+ *                              are read)
  *    16  u32 codec            enum blockcodec_id, the same for every block
  *    20  u32 block_frames     the writer's block size (informational)
  *    24  i64 created_ns       realtime ns since the epoch
@@ -132,8 +137,9 @@ int framefile_create(struct framefile_writer **out, const char *path,
 		     const struct framefile_hdr *hdr);
 /*
  * Reopen an existing file for appending, e.g. after a crash: validate the
- * header (-EPROTO when it is not a frame file of this FRAME_SIZE,
- * FRAME_VERSION and a known codec; the file is then left alone), keep every
+ * header (-EPROTO when it is not a frame file of this FRAME_SIZE, a
+ * frame version this build reads and a known codec; the file is then left
+ * alone), keep every
  * complete valid block, truncate a torn or corrupt tail away, and fsync
  * (also when nothing was cut: what a crashed writer left unsynced in the
  * page cache counts as durable from here on). -EBUSY while another writer
@@ -177,7 +183,9 @@ void framefile_stats(const struct framefile_writer *w, struct framefile_stats *s
  * Load every frame of the valid blocks into a new array: *frames is
  * malloc'd and owned by the caller (free()), NULL when *n == 0. A torn or
  * corrupt tail is not an error: it is reported in info (may be NULL) and its
- * frames are left out. -EPROTO for a bad header (also an empty file) or a
+ * frames are left out. Frames of an older version come out upgraded to
+ * FRAME_VERSION (frame_upgrade); a frame of a version this build does not
+ * know comes out as it is. -EPROTO for a bad header (also an empty file) or a
  * frame size, frame version or codec this build cannot decode, -ENOMEM,
  * or the errno of open/read. Any file content is handled safely; the header
  * strings are copied as they are (NUL-terminated), so validate them before

@@ -229,9 +229,11 @@ static int decode_header(struct job *j, size_t nparts, char *err, size_t cap)
 	fv = json_integer_value(json_object_get(hdr, "frame_version"));
 	if (!json_is_integer(json_object_get(hdr, "frame_size")) ||
 	    !json_is_integer(json_object_get(hdr, "frame_version")) ||
-	    fs != (json_int_t)sizeof(struct pw_frame) || fv != FRAME_VERSION)
-		return bad(err, cap, "frames of size %lld version %lld; this reader reads size %zu version %d",
-			   (long long)fs, (long long)fv, sizeof(struct pw_frame), FRAME_VERSION);
+	    fs != (json_int_t)sizeof(struct pw_frame) || fv < FRAME_VERSION_MIN || fv > FRAME_VERSION)
+		return bad(err, cap,
+			   "frames of size %lld version %lld; this reader reads size %zu version %d..%d",
+			   (long long)fs, (long long)fv, sizeof(struct pw_frame), FRAME_VERSION_MIN,
+			   FRAME_VERSION);
 	v = json_object_get(hdr, "runs");
 	if (!json_is_array(v) || json_array_size(v) > JOB_MAX_RUNS ||
 	    json_array_size(v) != nparts - 1)
@@ -277,9 +279,9 @@ static int decode_runs(struct job *j, const struct job_part *parts, char *err, s
 		if (nf)
 			memcpy(f, parts[i + 1].data, parts[i + 1].len);
 		for (size_t k = 0; k < nf; k++)
-			if (f[k].version != FRAME_VERSION)
-				return bad(err, cap, "run %zu frame %zu: frame version %u, not %d", i, k,
-					   (unsigned)f[k].version, FRAME_VERSION);
+			if (frame_upgrade(&f[k]) < 0)
+				return bad(err, cap, "run %zu frame %zu: frame version %u, not %d..%d", i,
+					   k, (unsigned)f[k].version, FRAME_VERSION_MIN, FRAME_VERSION);
 		jr[i] = (struct job_run){ .run_id = need_string(r, "run_id", JOB_ID_MAX, 1),
 					  .feed_name = need_string(r, "feed_name", 1024, 1),
 					  .label = need_string(r, "label", 1024, 1),

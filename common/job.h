@@ -28,8 +28,10 @@
  *
  * The decoders trust nothing: every field they read is checked for its type
  * and range, and each run's frame part against its announced frame count
- * (frames x frame_size bytes, each frame of FRAME_VERSION). A failure is
- * -EPROTO with a message for people naming what was wrong.
+ * (frames x frame_size bytes, each frame of FRAME_VERSION_MIN..FRAME_VERSION;
+ * older frames, as an older store sends them, come out upgraded to
+ * FRAME_VERSION, see frame_upgrade). A failure is -EPROTO with a message for
+ * people naming what was wrong.
  *
  * Memory: a job the caller fills for job_encode/job_send only borrows (its
  * strings and frames stay the caller's). job_decode fills a job whose

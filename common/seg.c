@@ -125,7 +125,8 @@ static int header_valid(const struct seg_header *h, size_t file_size)
 {
 	return h->magic == SEG_MAGIC && h->version == SEG_VERSION &&
 	       h->header_size == sizeof *h && h->frame_size == sizeof(struct pw_frame) &&
-	       h->frame_version == FRAME_VERSION && h->meta_size == sizeof(struct pw_meta) &&
+	       h->frame_version >= FRAME_VERSION_MIN && h->frame_version <= FRAME_VERSION &&
+	       h->meta_size == sizeof(struct pw_meta) &&
 	       h->frame_slots >= SEG_MIN_SLOTS && (h->frame_slots & (h->frame_slots - 1)) == 0 &&
 	       h->raw_bytes >= SEG_MIN_RAW && (h->raw_bytes & (h->raw_bytes - 1)) == 0 &&
 	       h->total_size == file_size;
@@ -157,6 +158,9 @@ static int reuse_existing(struct seg *s, const struct seg_config *cfg, uint64_t 
 	}
 	s->h = h;
 	s->size = (size_t)st.st_size;
+	/* the ring keeps an older producer's frames (readers upgrade each one);
+	 * what this producer writes from now on is of this version */
+	h->frame_version = FRAME_VERSION;
 	return 1;
 }
 
@@ -454,7 +458,10 @@ static int read_slot(struct seg *s, uint64_t seq, struct pw_frame *out)
 		return -1;
 	memcpy(out, &s->frames[slot], sizeof *out);
 	atomic_thread_fence(memory_order_acquire);
-	return atomic_load_explicit(&s->tags[slot], memory_order_relaxed) == done ? 1 : -1;
+	if (atomic_load_explicit(&s->tags[slot], memory_order_relaxed) != done)
+		return -1;
+	frame_upgrade(out); /* an older producer's frame; an unknown version stays as it is */
+	return 1;
 }
 
 int seg_read(struct seg *s, struct seg_cursor *c, struct pw_frame *out)

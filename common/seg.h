@@ -26,6 +26,10 @@
  * means the producer lapped the reader, which then skips to the oldest frame
  * still intact and adds exactly the skipped count to its cursor's `missed`.
  * Sequences are absolute and survive producer restarts (run markers).
+ * The header's frame_version is the producer's; a segment of an older
+ * producer (FRAME_VERSION_MIN..FRAME_VERSION) is attached and reused too,
+ * and seg_read/seg_read_latest return every frame at FRAME_VERSION
+ * (frame_upgrade).
  *
  * Raw ring protocol. Before writing bytes the producer advances raw_reserve
  * to the end of what it will write; after, raw_write. A reader that copied a

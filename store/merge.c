@@ -328,10 +328,14 @@ static uint64_t nearest(const struct merge *m, struct source *q, int64_t t)
 	return best;
 }
 
-/* Give out every channel and flag of c that it lacks (rule 3). */
+/* Give out every channel and flag of c that it lacks (rule 3); a game's own
+ * channel of c also replaces one that out only has derived (common/derive.h),
+ * and a channel keeps its derived bit wherever it comes from. */
 static bool fill(struct pw_frame *out, const struct pw_frame *c)
 {
-	uint64_t add = c->present & ~out->present & FRAME_P_ALL;
+	uint64_t own = c->present & ~c->derived;
+	uint64_t add = ((c->present & ~out->present) | (own & out->present & out->derived)) &
+		       FRAME_P_ALL;
 	uint16_t known = (uint16_t)(c->flags_known & ~out->flags_known);
 
 	for (uint64_t b = add; b; b &= b - 1) {
@@ -340,6 +344,7 @@ static bool fill(struct pw_frame *out, const struct pw_frame *c)
 		memcpy((char *)out + chan[i].off, (const char *)c + chan[i].off, chan[i].len);
 	}
 	out->present |= add;
+	out->derived = (out->derived & ~add) | (c->derived & add);
 	out->flags = (uint16_t)((out->flags & ~known) | (c->flags & known));
 	out->flags_known |= known;
 	return add || known;

@@ -40,7 +40,9 @@
  *    (exactly +-w still counts; a tie picks the earlier frame). From it T gets
  *    every channel T does not have yet (presence-mask OR; a channel present
  *    in both keeps T's value, i.e. the higher-priority feed wins), copied with
- *    its presence bit; flags likewise per flags_known bit. One extra frame may
+ *    its presence bit; flags likewise per flags_known bit. A channel T only
+ *    has derived (pw_frame.derived) counts as missing where q has the game's
+ *    own; a copied channel brings its derived bit along. One extra frame may
  *    fill several timeline frames (a 20 Hz feed fills every frame of a 60 Hz
  *    primary when w >= half its period plus jitter). Identity fields are
  *    never taken from a contributor. Consequence: (feed, seq) of an output

@@ -1,4 +1,5 @@
 /* test_frame.c - self-test of the normalized frame's names and encodings (common/frame.h). */
+#include <errno.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +69,7 @@ static const struct ch chans[FRAME_P_COUNT] = {
 	CH(FRAME_P_FUEL_L, fuel_l, F32, 1),
 	CH(FRAME_P_FUEL_FRAC, fuel_frac, F32, 1),
 	CH(FRAME_P_BOOST, boost_bar, F32, 1),
+	CH(FRAME_P_YAW_RATE, yaw_rate_rads, F32, 1),
 };
 
 static const char *const flag_names[FRAME_FLAG_COUNT] = {
@@ -144,6 +146,7 @@ static void fill_full(struct pw_frame *f)
 	f->fuel_l = 67.8901234f;
 	f->fuel_frac = 0.678901234f;
 	f->boost_bar = -0.876543211f;
+	f->yaw_rate_rads = -0.456789123f;
 	for (int i = 0; i < 4; i++) {
 		f->tyre_temp_c[i] = 85.1234567f + (float)i * 1.1f;
 		f->tyre_press_kpa[i] = 172.369324f - (float)i * 0.7f;
@@ -186,14 +189,14 @@ static void test_init(void)
 
 	memset(&f, 0xa5, sizeof f);
 	frame_init(&f, PW_GAME_F1_25, PW_FEED_F1);
-	T_CHECK(f.version == FRAME_VERSION && f.version == 1);
+	T_CHECK(f.version == FRAME_VERSION && f.version == 2);
 	T_CHECK(f.game == PW_GAME_F1_25 && f.feed == PW_FEED_F1);
 	for (size_t i = 0; i < sizeof f; i++)
 		if (i < offsetof(struct pw_frame, version) || i > offsetof(struct pw_frame, feed))
 			dirty += b[i] != 0;
 	T_CHECKF(dirty == 0, "%d bytes not zeroed", dirty);
 	frame_init(&f, PW_GAME_UNKNOWN, PW_FEED_NONE);
-	T_CHECK(f.version == 1 && f.game == 0 && f.feed == 0 && f.present == 0);
+	T_CHECK(f.version == 2 && f.game == 0 && f.feed == 0 && f.present == 0 && f.derived == 0);
 }
 
 static void test_game_names(void)
@@ -269,7 +272,7 @@ static void test_channel_and_flag_names(void)
 	T_CHECK(frame_channel_name(64) == NULL);
 	T_CHECK(frame_channel_name(~0u) == NULL);
 	/* FRAME_P_COUNT covers every bit of the enum */
-	T_EQ(FRAME_P_BOOST, 1ull << (FRAME_P_COUNT - 1));
+	T_EQ(FRAME_P_YAW_RATE, 1ull << (FRAME_P_COUNT - 1));
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
 		const char *n = frame_flag_name(b);
 		T_CHECKF(n && strcmp(n, flag_names[b]) == 0, "flag %u: %s", b, n ? n : "NULL");
@@ -308,6 +311,8 @@ static void test_channel_dictionary(void)
 		T_CHECKF(c->lo <= c->hi, "%s: range", c->name);
 		/* flags: only the split times have a "not reached" value */
 		T_CHECK(!!(c->flags & FRAME_CF_NEG_NULL) == (c->bit == FRAME_P_SECTOR_TIMES));
+		/* only the yaw rate is derived by construction (no game sends it) */
+		T_CHECK(!!(c->flags & FRAME_CF_DERIVED) == (c->bit == FRAME_P_YAW_RATE));
 		T_CHECK(!(bits & c->bit));
 		bits |= c->bit;
 		for (unsigned k = 0; k < c->size; k++)
@@ -657,7 +662,7 @@ static int split(char *line, char **cells, int max)
 	}
 }
 
-#define CSV_COLS (5 + 32 + 3 * 3 + 9 * 4 + FRAME_FLAG_COUNT)
+#define CSV_COLS (5 + 33 + 3 * 3 + 9 * 4 + FRAME_FLAG_COUNT + 1)
 
 static int column(char **hdr, int ncol, const char *name)
 {
@@ -729,6 +734,18 @@ static void check_csv_row(const struct pw_frame *f, char **hdr, int ncol)
 		else
 			T_CHECKF(cell[0] == 0, "%s: '%s'", flag_names[b], cell);
 	}
+	/* the last column names the derived channels among the present ones */
+	{
+		char want[1024] = "", *w = want;
+
+		T_STREQ(hdr[ncol - 1], "derived");
+		for (unsigned b = 0; b < FRAME_P_COUNT; b++)
+			if (f->present & f->derived & chans[b].bit)
+				w += snprintf(w, sizeof want - (size_t)(w - want), "%s%s",
+					      w == want ? "" : " ", chans[b].name);
+		T_CHECKF(strcmp(cells[ncol - 1], want) == 0, "derived: '%s', want '%s'",
+			 cells[ncol - 1], want);
+	}
 }
 
 static void test_csv(void)
@@ -743,7 +760,8 @@ static void test_csv(void)
 	T_CHECK(strstr(line, ",vel_ms_x,vel_ms_y,vel_ms_z,") != NULL);
 	T_CHECK(strstr(line, ",sector_ms_1,sector_ms_2,sector_ms_3,") != NULL);
 	T_CHECK(strstr(line, ",tyre_temp_c_fl,tyre_temp_c_fr,tyre_temp_c_rl,tyre_temp_c_rr,") != NULL);
-	T_CHECK(strstr(line, ",boost_bar,in_pit,lap_invalid,abs,tc,limiter,paused") != NULL);
+	T_CHECK(strstr(line, ",boost_bar,yaw_rate_rads,in_pit,lap_invalid,abs,tc,limiter,paused,"
+			     "derived") != NULL);
 	ncol = split(hline, hdr, CSV_COLS + 8);
 	T_CHECKF(ncol == CSV_COLS, "%d columns, want %d", ncol, CSV_COLS);
 	if (ncol != CSV_COLS)
@@ -777,6 +795,7 @@ static void test_csv(void)
 		f.flags = (uint16_t)rand();
 		f.gear = (int8_t)(rand() % 9 - 1);
 		f.sector_ms[rand() % 3] = -1;
+		f.derived = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) | 1ull << 63;
 		check_csv_row(&f, hdr, ncol);
 	}
 	/* non-finite numbers leave the cell empty rather than writing "nan" */
@@ -843,6 +862,80 @@ static void test_meta_strcpy(void)
 	T_STREQ(dst, "0123456789abcde");
 }
 
+/* The "derived" key lists the present derived channels, in channel order, and only them. */
+static void test_json_derived(void)
+{
+	struct pw_frame f;
+	char buf[4096];
+	json_t *j, *d;
+
+	frame_init(&f, PW_GAME_ACC, PW_FEED_ACC);
+	f.present = FRAME_P_SPEED | FRAME_P_ACCEL_LAT | FRAME_P_YAW_RATE | FRAME_P_LAP_DIST;
+	f.speed_kmh = 100.f;
+	f.accel_lat_g = 1.25f;
+	f.yaw_rate_rads = -0.5f;
+	f.lap_dist_m = 12.f;
+	/* a derived bit without its presence bit (accel_lon_g) and one beyond the table never show */
+	f.derived = FRAME_P_YAW_RATE | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | 1ull << 63;
+	json_of(&f, buf, sizeof buf);
+	T_CHECKF(strcmp(buf, "{\"seq\":0,\"t_ns\":0,\"feed\":\"acc\",\"game\":\"assetto_corsa_competizione\","
+			     "\"game_session\":0,\"speed_kmh\":100,\"accel_lat_g\":1.25,\"lap_dist_m\":12,"
+			     "\"yaw_rate_rads\":-0.5,\"derived\":[\"accel_lat_g\",\"yaw_rate_rads\"]}") == 0,
+		 "%s", buf);
+	/* nothing derived: no key at all (the frames of a game that sends everything are unchanged) */
+	f.derived = FRAME_P_ACCEL_LON;
+	json_of(&f, buf, sizeof buf);
+	T_CHECKF(!strstr(buf, "derived"), "%s", buf);
+	/* every channel derived: a valid object, the list in channel order */
+	fill_full(&f);
+	f.derived = FRAME_P_ALL;
+	json_of(&f, buf, sizeof buf);
+	if (!(j = parse_json(buf)))
+		return;
+	d = json_object_get(j, "derived");
+	T_CHECK(json_is_array(d) && json_array_size(d) == FRAME_P_COUNT);
+	for (unsigned b = 0; b < FRAME_P_COUNT && json_is_array(d); b++)
+		T_STREQ(json_string_value(json_array_get(d, b)), chans[b].name);
+	json_decref(j);
+}
+
+/* Version 1 frames (rings, frame files and jobs written before version 2) come up clean. */
+static void test_upgrade(void)
+{
+	struct pw_frame f, g;
+
+	fill_full(&f);
+	f.derived = FRAME_P_ACCEL_LAT;
+	g = f;
+	T_EQ(frame_upgrade(&f), 0);
+	T_CHECK(memcmp(&f, &g, sizeof f) == 0);
+	/* a version 1 frame with junk where version 2 keeps its new fields */
+	fill_full(&f);
+	f.version = 1;
+	memset(&f.yaw_rate_rads, 0xa5, sizeof f - offsetof(struct pw_frame, yaw_rate_rads));
+	g = f;
+	T_EQ(frame_upgrade(&f), 0);
+	T_EQ(f.version, FRAME_VERSION);
+	T_CHECK(f.derived == 0 && f.yaw_rate_rads == 0.f && !(f.present & FRAME_P_YAW_RATE));
+	T_EQ(f.present, FRAME_P_YAW_RATE - 1);
+	g.present = f.present;
+	T_CHECK(memcmp(&f, &g, offsetof(struct pw_frame, version)) == 0);
+	T_CHECK(memcmp(&f.game, &g.game, offsetof(struct pw_frame, yaw_rate_rads) -
+						 offsetof(struct pw_frame, game)) == 0);
+	for (size_t i = offsetof(struct pw_frame, yaw_rate_rads); i < sizeof f; i++)
+		T_EQ(((const uint8_t *)&f)[i], 0);
+	/* versions this build does not know are refused and left alone */
+	for (unsigned v = 0; v < 70000; v += v < 8 ? 1 : 9973) {
+		if (v >= FRAME_VERSION_MIN && v <= FRAME_VERSION)
+			continue;
+		fill_full(&f);
+		f.version = (uint16_t)v;
+		g = f;
+		T_EQ(frame_upgrade(&f), -EPROTO);
+		T_CHECK(memcmp(&f, &g, sizeof f) == 0);
+	}
+}
+
 int main(void)
 {
 	T_RUN(test_init);
@@ -857,6 +950,8 @@ int main(void)
 	T_RUN(test_json_non_finite);
 	T_RUN(test_snprintf_semantics);
 	T_RUN(test_csv);
+	T_RUN(test_json_derived);
+	T_RUN(test_upgrade);
 	T_RUN(test_meta_strcpy);
 	return T_DONE();
 }

@@ -248,7 +248,8 @@ static void test_decode_bad_header(void)
 			  "track_build", 1);
 	expect_bad_header("{\"frame_size\":100}", "size 100", 1);
 	expect_bad_header("{\"frame_size\":null}", "frames of size", 1);
-	expect_bad_header("{\"frame_version\":2}", "version 2", 1);
+	expect_bad_header("{\"frame_version\":3}", "version 3", 1);
+	expect_bad_header("{\"frame_version\":0}", "version 0", 1);
 	expect_bad_header("{\"frame_version\":\"1\"}", "frames of size", 1);
 	expect_bad_header("{\"runs\":null}", "runs", 1);
 	expect_bad_header("{\"runs\":{}}", "runs", 1);

@@ -129,7 +129,9 @@ static void test_channel_table(void)
 				 (o >= offsetof(struct pw_frame, throttle) &&
 				  o < offsetof(struct pw_frame, reserved) &&
 				  (o < offsetof(struct pw_frame, reserved0) ||
-				   o >= offsetof(struct pw_frame, reserved0) + 2));
+				   o >= offsetof(struct pw_frame, reserved0) + 2) &&
+				  (o < offsetof(struct pw_frame, derived) ||
+				   o >= offsetof(struct pw_frame, derived) + 8));
 		T_CHECKF(cover[o] == (chan_byte ? 1 : 0), "byte %zu covered %d times", o, cover[o]);
 	}
 }
