@@ -1,7 +1,8 @@
 /*
  * capture.c - pw-capture: receive one game feed, decode it, publish frames and
  * raw packets into the feed's shared-memory segment. No file I/O, never
- * blocks on a reader. See --help.
+ * blocks on a reader. Every frame gets its derived channels (common/derive.h)
+ * between the decoder and the ring. See --help.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/daemon.h"
+#include "common/derive.h"
 #include "common/log.h"
 #include "common/seg.h"
 
@@ -26,6 +28,7 @@ struct cap {
 	const struct cap_opts *o;
 	const struct decoder *dec;
 	struct dec_state *st;
+	struct derive *derive;       /* derived channels of this feed's frames */
 	struct seg *seg;
 	struct seg_stats *stats;
 	struct cap_rx rx;
@@ -197,6 +200,7 @@ static void handle_packet(struct cap *c, struct cap_pkt *k, uint16_t port)
 		seg_stat_add(c->stats, SEG_STAT_DECODED, 1);
 		if (r == DEC_FRAME) {
 			f.t_ns = k->t_ns;
+			derive_frame(c->derive, &f);
 			seg_publish(c->seg, &f);
 			seg_stat_add(c->stats, SEG_STAT_FRAMES, 1);
 		}
@@ -297,7 +301,7 @@ static int state_new(void *arg)
 {
 	struct cap *c = arg;
 
-	if (!(c->st = calloc(1, sizeof *c->st)))
+	if (!(c->st = calloc(1, sizeof *c->st)) || !(c->derive = derive_new(DERIVE_WINDOW_S)))
 		return -ENOMEM;
 	if (c->o->second_player)
 		c->st->opt_flags |= DEC_OPT_F1_SECOND_PLAYER;
@@ -312,6 +316,8 @@ static void state_free(void *arg)
 
 	free(c->st);
 	c->st = NULL;
+	derive_free(c->derive);
+	c->derive = NULL;
 }
 
 static int socket_open(void *arg)

@@ -555,6 +555,7 @@ static void frame_motion(struct driver *d, struct pw_frame *f)
 	f->pos_m[1] = 0.0f;
 	f->pos_m[2] = (float)(z + noise(d, 0.01));
 	f->yaw_rad = (float)wrap_pi(psi + noise(d, 0.001));
+	f->yaw_rate_rads = (float)(v * k); /* the truth the derived yaw rate is checked against */
 	f->pitch_rad = (float)(0.008 * lon_g + noise(d, 0.0005));
 	f->roll_rad = (float)(-0.012 * lat_g + noise(d, 0.0005));
 }

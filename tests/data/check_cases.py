@@ -9,6 +9,11 @@ row the datagram was built from (Forza), or the frames the emulator sent
 decoders document, plus the values tests/unit/test_dec_*.c assert on the same
 datagrams. One "PASS/FAIL golden-source <case>" line per case; exit 1 on any
 mismatch. Python 3 standard library only.
+
+The channels pitwall derives (common/derive.h; each frame lists them under
+"derived") are not the game's: load() takes them out, so every check of a
+game's channel sees exactly what the game sent, and check_derived() checks
+them on their own against the documented rules.
 """
 import csv
 import json
@@ -27,9 +32,27 @@ def f32(x):
     return struct.unpack("<f", struct.pack("<f", x))[0]
 
 
-def load(rel):
+DERIVED_CHANNELS = {"yaw_rate_rads", "accel_lat_g", "accel_lon_g", "lap_dist_m", "lap_time_ms"}
+
+
+def load_all(rel):
     with open(os.path.join(HERE, rel)) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def load(rel):
+    """the frames of a golden file as the game gave them: derived channels left out"""
+    out = []
+    for f in load_all(rel):
+        for k in f.pop("derived", []):
+            f.pop(k, None)
+        out.append(f)
+    return out
+
+
+def derived(rel):
+    """per frame, {channel: value} of what pitwall derived"""
+    return [{k: f[k] for k in f.get("derived", []) if k in f} for f in load_all(rel)]
 
 
 def pcap_payloads(rel):
@@ -141,6 +164,21 @@ def check_ac(case):
                                               b["lap_time_ms"]), (0, 344672, 1, 8))
         c.eq("last = best = 344684 after it (test)", (a["last_lap_ms"], b["last_lap_ms"],
                                                       b["best_lap_ms"]), (-1, 344684, 344684))
+    # derive.h: no lap distance from AC, so it is integrated from the speed on the lap
+    # clock, from the line (speed x the lap time at the first frame after it)
+    dist, prev = None, None
+    for (t, p), d in zip(pk, derived("ac_remote/%s.jsonl" % case)):
+        v, lap, lt = struct.unpack_from("<f", p, 8)[0] / 3.6, struct.unpack_from("<i", p, 52)[0], \
+            struct.unpack_from("<i", p, 40)[0]
+        if prev and lap == prev[1] + 1:
+            dist = v * lt / 1000
+        elif dist is not None:
+            dist += 0.5 * (prev[0] + v) * (lt - prev[2]) / 1000
+        c.eq("derived: only the lap distance", sorted(d), [] if dist is None else ["lap_dist_m"])
+        if dist is not None:
+            c.eq("derived lap distance = speed integrated on the lap clock", d["lap_dist_m"],
+                 dist, 1e-3)
+        prev = (v, lap, lt)
     return c.done()
 
 
@@ -380,6 +418,8 @@ def check_acc(case):
         if f["seq"] == 0:
             c.eq("before TRACK_DATA: no track length", [x for x in ("track_len_m", "lap_dist_m")
                                                         if x in f], [])
+            c.eq("derived at the line (lap time 0): lap distance 0", derived(
+                "acc/%s.jsonl" % case)[0], {"lap_dist_m": 0})
         else:
             c.eq("track length (whole metres)", f["track_len_m"], round(t["track_len_m"]), 0.5)
             c.eq("lap distance = spline x length", f["lap_dist_m"],
@@ -387,8 +427,24 @@ def check_acc(case):
     return c.done()
 
 
+def check_derived(folder):
+    """every golden file: what "derived" lists is there, and only derivable channels"""
+    c = Case(folder + "/* derived")
+    for name in sorted(os.listdir(os.path.join(HERE, folder))):
+        if not name.endswith(".jsonl"):
+            continue
+        for f in load_all(os.path.join(folder, name)):
+            names = f.get("derived", [])
+            c.eq("%s: derived channels are derivable and present" % name,
+                 [k for k in names if k not in DERIVED_CHANNELS or k not in f], [])
+            c.eq("%s: listed once" % name, len(set(names)), len(names))
+    return c.done()
+
+
 def main():
     ok = True
+    for folder in ("ac_remote", "pcars1", "f1", "forza", "acc"):
+        ok &= check_derived(folder)
     for case in ("monza_in_pit", "monza_pit_exit", "monza_tc_shift", "monza_abs",
                  "monza_lap_line"):
         ok &= check_ac(case)

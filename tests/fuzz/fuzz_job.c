@@ -46,9 +46,14 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 		const struct job_run *r = &j->runs[i];
 		check(r->run_id && r->feed_name && r->label);
 		check(r->nframes * sizeof(struct pw_frame) == parts[i + 1].len);
-		check(!r->nframes || memcmp(r->frames, parts[i + 1].data, parts[i + 1].len) == 0);
-		for (size_t k = 0; k < r->nframes; k++)
+		for (size_t k = 0; k < r->nframes; k++) {
+			struct pw_frame in;
+
+			/* the part's frame, brought to this version (version 1 frames are upgraded) */
+			memcpy(&in, (const char *)parts[i + 1].data + k * sizeof in, sizeof in);
+			check(frame_upgrade(&in) == 0 && memcmp(&in, &r->frames[k], sizeof in) == 0);
 			check(r->frames[k].version == FRAME_VERSION);
+		}
 	}
 	if (j->kind == JOB_TRACK_BUILD)
 		check(same(j->use_case, "track_mapping") && *j->game && *j->track);

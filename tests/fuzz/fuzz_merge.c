@@ -365,11 +365,16 @@ static bool fill(struct pw_frame *o, const struct pw_frame *c)
 	bool gained = false;
 
 	for (size_t i = 0; i < sizeof chans / sizeof chans[0]; i++) {
-		if ((c->present & chans[i].bit) && !(o->present & chans[i].bit)) {
+		uint64_t bit = chans[i].bit;
+		/* a channel T lacks, or has only derived where c has the game's own */
+		bool lacks = !(o->present & bit) || ((o->derived & bit) && !(c->derived & bit));
+
+		if ((c->present & bit) && lacks) {
 			size_t off = chans[i].off;
 
 			memcpy((char *)o + off, (const char *)c + off, chans[i].len);
-			o->present |= chans[i].bit;
+			o->present |= bit;
+			o->derived = (o->derived & ~bit) | (c->derived & bit);
 			gained = true;
 		}
 	}

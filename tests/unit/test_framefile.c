@@ -772,6 +772,77 @@ out:
 	free(f);
 }
 
+/*
+ * Files written before frame version 2 keep working: a version 1 file (its
+ * header and frames say 1, junk where version 2 keeps its new fields) loads,
+ * scans and reads block by block with every frame upgraded; the store can
+ * reopen it after an upgrade and append version 2 frames behind the old ones.
+ */
+static void test_version1_files(void)
+{
+	size_t n = 300, ng = 0, nb;
+	struct pw_frame *f = sim_frames(n, SEQ0), *more = sim_frames(100, SEQ0 + 300), *g = NULL;
+	const struct pw_frame *b;
+	const char *path = tmp_path("v1.frames");
+	struct framefile_writer *w = NULL;
+	struct framefile_reader *r = NULL;
+	struct framefile_info info;
+	uint8_t *img = NULL;
+	size_t len, k = 0;
+	int ok = 1;
+
+	T_CHECK(f && more);
+	if (!f || !more)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		f[i].version = 1;
+		f[i].present &= FRAME_P_YAW_RATE - 1;
+		memset(&f[i].yaw_rate_rads, 0x5a, sizeof f[i] - offsetof(struct pw_frame, yaw_rate_rads));
+	}
+	T_CHECK(write_file(path, f, n, 100, 0, BLOCKCODEC_PACK) == 0);
+	img = read_all(path, &len);
+	T_CHECK(img != NULL);
+	if (!img)
+		goto out;
+	img[14] = 1; /* the header a version 1 writer wrote */
+	reseal_header(img);
+	T_CHECK(write_all(path, img, len) == 0);
+	T_CHECK(framefile_scan(path, &info) == 0 && info.hdr.frame_version == 1 && info.frames == n);
+	T_CHECK(framefile_load(path, &g, &ng, &info) == 0 && ng == n);
+	for (size_t i = 0; g && i < ng; i++) {
+		struct pw_frame want = f[i];
+
+		T_CHECK(frame_upgrade(&want) == 0);
+		ok &= memcmp(&g[i], &want, sizeof want) == 0 && g[i].version == FRAME_VERSION &&
+		      g[i].derived == 0 && g[i].yaw_rate_rads == 0.f;
+	}
+	T_CHECK(ok);
+	free(g);
+	g = NULL;
+	/* the block reader too */
+	T_CHECK(framefile_reader_open(&r, path, &info) == 0);
+	while (r && framefile_reader_next(r, &b, &nb) == 1)
+		for (size_t i = 0; i < nb; i++, k++)
+			ok &= b[i].version == FRAME_VERSION && b[i].seq == f[k].seq && b[i].derived == 0;
+	T_CHECK(ok && k == n);
+	framefile_reader_close(r);
+	/* reopened by a version 2 writer: its frames follow the old ones */
+	T_CHECK(framefile_open_append(&w, path, &info) == 0 && info.frames == n);
+	T_CHECK(w && framefile_append(w, more, 100) == 0);
+	T_CHECK(framefile_close(w) == 0);
+	T_CHECK(framefile_load(path, &g, &ng, &info) == 0 && ng == n + 100 &&
+		info.hdr.frame_version == 1);
+	for (size_t i = 0; g && i < ng; i++)
+		ok &= g[i].version == FRAME_VERSION &&
+		      (i < n ? g[i].derived == 0 : memcmp(&g[i], &more[i - n], sizeof g[i]) == 0);
+	T_CHECK(ok);
+out:
+	free(g);
+	free(img);
+	free(f);
+	free(more);
+}
+
 static void test_create_rules(void)
 {
 	const char *path = tmp_path("rules.frames");
@@ -1136,6 +1207,7 @@ int main(void)
 	T_RUN(test_enospc_tmpfs);
 	T_RUN(test_efbig_rlimit);
 	T_RUN(test_reader);
+	T_RUN(test_version1_files);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return T_DONE();
 }

@@ -146,6 +146,39 @@ static void test_roundtrip_minimal(void)
 	free(hdr);
 }
 
+/* A job of a store from before frame version 2 (header and frames of version
+ * 1, junk where version 2 keeps its new fields): the frames arrive upgraded. */
+static void test_decode_version1_frames(void)
+{
+	const char *hdr = "{\"v\":1,\"job_id\":\"x\",\"session_id\":\"s\",\"use_case\":\"general\","
+			  "\"frame_size\":384,\"frame_version\":1,\"runs\":[{\"run_id\":\"r\","
+			  "\"feed_name\":\"ksudp\",\"label\":\"\",\"frames\":2}]}";
+	struct pw_frame v1[2];
+	struct job_part p[2];
+	struct job d;
+	char err[256] = "";
+
+	for (int i = 0; i < 2; i++) {
+		frame_init(&v1[i], PW_GAME_AC, PW_FEED_KSUDP);
+		v1[i].version = 1;
+		v1[i].seq = 10 + (uint64_t)i;
+		v1[i].present = FRAME_P_SPEED;
+		v1[i].speed_kmh = 50.f;
+		memset(&v1[i].yaw_rate_rads, 0xff, sizeof v1[i] - offsetof(struct pw_frame, yaw_rate_rads));
+	}
+	p[0] = (struct job_part){ hdr, strlen(hdr) };
+	p[1] = (struct job_part){ v1, sizeof v1 };
+	T_CHECKF(job_decode(&d, p, 2, err, sizeof err) == 0, "%s", err);
+	T_CHECK(d.nruns == 1 && d.runs[0].nframes == 2);
+	for (size_t k = 0; d.nruns == 1 && k < d.runs[0].nframes; k++) {
+		const struct pw_frame *f = &d.runs[0].frames[k];
+
+		T_CHECK(f->version == FRAME_VERSION && f->derived == 0 && f->yaw_rate_rads == 0.f);
+		T_CHECK(f->seq == 10 + k && f->present == FRAME_P_SPEED && f->speed_kmh == 50.f);
+	}
+	job_release(&d);
+}
+
 /* A job of a store that knew no kinds: no "kind", no deadline, no car. */
 static void test_decode_old_header(void)
 {
@@ -464,6 +497,7 @@ int main(void)
 	T_RUN(test_roundtrip_track_build);
 	T_RUN(test_roundtrip_minimal);
 	T_RUN(test_decode_old_header);
+	T_RUN(test_decode_version1_frames);
 	T_RUN(test_encode_refuses);
 	T_RUN(test_decode_bad_header);
 	T_RUN(test_decode_bad_parts);

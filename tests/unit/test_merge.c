@@ -253,6 +253,41 @@ static void test_fuse_complement(void)
 	merge_free(m);
 }
 
+/* Derived channels (common/derive.h): a game's own channel of a lower-priority
+ * feed replaces one the primary only has derived; a derived one never replaces
+ * a game's own; whatever is copied keeps its derived bit. */
+static void test_fuse_derived(void)
+{
+	struct merge *m = mk_merge(2, 20, 500, 1000);
+	uint64_t bits = FRAME_P_SPEED | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | FRAME_P_YAW_RATE;
+	struct pw_frame p = mk(0, 1, PW_FEED_ACC, bits), e = mk(5, 1, PW_FEED_F1, 0), out;
+
+	p.speed_kmh = 100.f;
+	p.accel_lat_g = 1.0f;   /* derived */
+	p.accel_lon_g = -0.5f;  /* derived */
+	p.yaw_rate_rads = 0.25f; /* derived */
+	p.derived = FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | FRAME_P_YAW_RATE;
+	e.present = FRAME_P_SPEED | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | FRAME_P_LAP_DIST;
+	e.speed_kmh = 120.f;    /* own, but the primary has its own too */
+	e.accel_lat_g = 1.5f;   /* own: replaces the derived one */
+	e.accel_lon_g = -0.7f;  /* derived as well: the primary's stays */
+	e.lap_dist_m = 42.f;    /* derived, missing in the primary: copied, still derived */
+	e.derived = FRAME_P_ACCEL_LON | FRAME_P_LAP_DIST;
+	T_CHECK(merge_push(m, 1, &e) == MERGE_OK);
+	T_CHECK(merge_push(m, 0, &p) == MERGE_OK);
+	merge_flush(m);
+	T_CHECK(merge_pop(m, &out) == 1);
+	T_EQ(out.present, bits | FRAME_P_LAP_DIST);
+	T_EQ(out.speed_kmh, 100.f);
+	T_EQ(out.accel_lat_g, 1.5f);
+	T_EQ(out.accel_lon_g, -0.5f);
+	T_EQ(out.yaw_rate_rads, 0.25f);
+	T_EQ(out.lap_dist_m, 42.f);
+	T_EQ(out.derived, FRAME_P_ACCEL_LON | FRAME_P_YAW_RATE | FRAME_P_LAP_DIST);
+	T_CHECK(stats(m).fused == 1);
+	merge_free(m);
+}
+
 /* Three sources: each fills only what the higher-priority ones lack. */
 static void test_priority_three_sources(void)
 {
@@ -1008,6 +1043,7 @@ int main(void)
 	T_RUN(test_params);
 	T_RUN(test_fuse_all_channels);
 	T_RUN(test_fuse_complement);
+	T_RUN(test_fuse_derived);
 	T_RUN(test_priority_three_sources);
 	T_RUN(test_order_interleaved_lagging);
 	T_RUN(test_window_edges);

@@ -275,6 +275,45 @@ static void test_restart_continues_sequence(void)
 	seg_unlink(inst, "test");
 }
 
+/* A ring written by a version 1 producer (before the upgrade) stays readable:
+ * attached, every frame read at FRAME_VERSION; a new producer reuses it. */
+static void test_version1_ring(void)
+{
+	struct seg *s = make(64, 0), *r = NULL;
+	struct seg_cursor c = { 0 };
+	struct pw_frame f, got;
+
+	if (!s)
+		return;
+	((struct seg_header *)seg_header(s))->frame_version = 1;
+	for (int i = 0; i < 10; i++) {
+		frame_init(&f, PW_GAME_AC, PW_FEED_KSUDP);
+		f.version = 1;
+		f.present = FRAME_P_SPEED;
+		f.speed_kmh = (float)i;
+		memset(&f.yaw_rate_rads, 0xa5, sizeof f - offsetof(struct pw_frame, yaw_rate_rads));
+		seg_publish(s, &f);
+	}
+	T_EQ(seg_attach(&r, inst, "test"), 0);
+	for (int i = 0; r && i < 10; i++) {
+		T_EQ(seg_read(r, &c, &got), 1);
+		T_CHECK(got.version == FRAME_VERSION && got.derived == 0 && got.speed_kmh == (float)i);
+		T_CHECK(got.present == FRAME_P_SPEED && got.yaw_rate_rads == 0.f && got.reserved[0] == 0);
+	}
+	T_CHECK(r && seg_read_latest(r, &got) == 1 && got.version == FRAME_VERSION && got.derived == 0);
+	seg_close(r);
+	seg_close(s);
+	/* the new producer keeps the ring (and its old frames), now of its version */
+	s = make(64, 0);
+	T_CHECK(s && seg_write_seq(s) == 10 && seg_header(s)->frame_version == FRAME_VERSION);
+	T_EQ(seg_attach(&r, inst, "test"), 0);
+	c = (struct seg_cursor){ 0 };
+	T_CHECK(r && seg_read(r, &c, &got) == 1 && got.version == FRAME_VERSION && got.derived == 0);
+	seg_close(r);
+	seg_close(s);
+	seg_unlink(inst, "test");
+}
+
 static void test_attach_validation(void)
 {
 	struct seg *r = NULL;
@@ -437,6 +476,7 @@ int main(void)
 	T_RUN(test_raw_ring);
 	T_RUN(test_restart_continues_sequence);
 	T_RUN(test_attach_validation);
+	T_RUN(test_version1_ring);
 	T_RUN(test_follow);
 	T_RUN(test_status_and_wait);
 	T_RUN(test_multiprocess_stress);
