@@ -3,7 +3,8 @@
 # against the emulator's printed ground truth. pw-sim (AC server) -> pw-capture
 # -> pw-store -> two pw-analyze workers: shift points from full-throttle pulls
 # (within 3 % of the optimal shift rpm from the torque curve and ratios), car
-# grip from the skid pad (within 5 % of the grip limit), a track model from
+# grip from the skid pad (within 5 % of the grip limit), the same on ACC, whose
+# broadcasting sends no g (pw-capture derives them: common/derive.h), a track model from
 # left/right boundary laps (exact corner count, centre line within 0.5 m),
 # the laps table with per-corner figures, and car characteristics.
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +12,8 @@ bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
 KS=$(free_udp_port)
 FZ=$(free_udp_port)
-export PITWALL_FEEDS=ksudp:$KS,forza:$FZ
+AC=$(free_udp_port)
+export PITWALL_FEEDS=ksudp:$KS,forza:$FZ,acc:$AC
 PW=$BIN/pwctl
 store_up() { "$PW" call use_cases.list >/dev/null 2>&1; }
 
@@ -21,6 +23,7 @@ start worker1 "$BIN/pw-analyze"
 start worker2 "$BIN/pw-analyze"
 start cap "$BIN/pw-capture" --feed ksudp --port "$KS" --game-host 127.0.0.1
 start capfz "$BIN/pw-capture" --feed forza --port "$FZ" --bind 127.0.0.1
+start capacc "$BIN/pw-capture" --feed acc --port "$AC" --game-host 127.0.0.1
 
 # Record one run of the emulator in MODE for N laps/repetitions into session
 # SID, as fast as it can send (--fast). Analyses that time things need the
@@ -29,12 +32,14 @@ start capfz "$BIN/pw-capture" --feed forza --port "$FZ" --bind 127.0.0.1
 drive() { # sid label mode laps feed
 	local rid frames0 port=$KS
 	[ "$5" = forza ] && port=$FZ
+	[ "$5" = acc ] && port=$AC
 	rid=$("$PW" run start "$1" "$5" --label "$2" | jf 'd["id"]')
+	RID=$rid
 	frames0=$(feed_field "$5" frames)
 	"$BIN/pw-sim" --feed "$5" --port "$port" --mode "$3" --laps "$4" --rate 60 --fast --seed 3 \
 		>"$TMP/truth-$2.json" 2>"$TMP/sim-$2.log" &
 	local sim=$!
-	# ksudp: the capture handshakes (again) within 2 s; the emulator ends after its laps
+	# ksudp, acc: the capture handshakes (again) within 2 s; the emulator ends after its laps
 	wait_for 60 bash -c "! kill -0 $sim 2>/dev/null"
 	wait_for 10 feed_at_least "$5" frames $((frames0 + 100))
 	sleep 1 # the last frames reach the run's file
@@ -86,6 +91,36 @@ else
 	fail "car grip analysed"
 fi
 
+# --- car grip on ACC: no g on the wire, derived from speed and heading -----------------
+sid=$("$PW" session create car_grip | jf 'd["id"]')
+drive "$sid" skidpad-acc cornering 1 acc
+acc_rid=$RID
+"$PW" session complete "$sid" >/dev/null
+if wait_for 30 analysed "$sid"; then
+	"$PW" session analysis "$sid" >"$TMP/grip-acc.json"
+	python3 - "$TMP/truth-skidpad-acc.json" "$TMP/grip-acc.json" <<'PY' && pass "car grip on ACC (derived g): peak lateral g within 5 % of the grip limit" || fail "car grip on ACC vs truth" "$(head -c 400 "$TMP/grip-acc.json")"
+import json, sys
+truth = json.loads(open(sys.argv[1]).readline())
+a = json.load(open(sys.argv[2]))
+limit = truth["car"]["grip_limit_g"]
+assert abs(a["summary"]["max_lateral_g"] - limit) / limit < 0.05, (a["summary"], limit)
+assert a["runs_analyzed"] == 1 and a["total_frames_analyzed"] > 1000, a["total_frames_analyzed"]
+PY
+else
+	fail "car grip on ACC analysed" "$("$PW" session analysis "$sid" 2>&1 | head -c 300)"
+fi
+"$PW" export "$sid" "$acc_rid" --format json --out "$TMP/acc.jsonl" 2>/dev/null
+python3 - "$TMP/acc.jsonl" <<'PY' && pass "ACC run: g and yaw rate stored as derived, never as the game's" || fail "ACC run derived channels" "$(head -c 600 "$TMP/acc.jsonl")"
+import json, sys
+fr = [json.loads(l) for l in open(sys.argv[1])]
+g = [f for f in fr if "accel_lat_g" in f]
+assert len(fr) > 1000 and len(g) > 0.95 * len(fr), (len(fr), len(g))
+for f in g:
+    assert {"accel_lat_g", "accel_lon_g", "yaw_rate_rads"} <= set(f["derived"]), f
+    assert "accel_vert_g" not in f
+    assert "speed_kmh" not in f["derived"] and "yaw_rad" not in f["derived"]
+PY
+
 # --- track mapping + build ------------------------------------------------------------
 sid=$("$PW" session create track_mapping | jf 'd["id"]')
 drive "$sid" left left 1 ksudp
@@ -121,6 +156,7 @@ check "path traversal in a track name: bad_request" grep -q bad_request "$TMP/er
 # --- general: laps, with the stored track model per corner ------------------------------------
 sid=$("$PW" session create general | jf 'd["id"]')
 drive "$sid" racing laps 3 ksudp
+ks_rid=$RID
 "$PW" session complete "$sid" >/dev/null
 if wait_for 30 analysed "$sid"; then
 	"$PW" session analysis "$sid" >"$TMP/general.json"
@@ -138,4 +174,19 @@ PY
 else
 	fail "general analysed"
 fi
+# AC sends no lap distance: pw-capture integrates the speed on AC's lap clock from the line
+"$PW" export "$sid" "$ks_rid" --format json --out "$TMP/ks.jsonl" 2>/dev/null
+python3 - "$TMP/truth-racing.json" "$TMP/ks.jsonl" <<'PY' && pass "AC run: derived lap distance from the line, each lap within 1 % of the course length" || fail "AC derived lap distance" "$(tail -c 400 "$TMP/ks.jsonl")"
+import json, sys
+length = json.loads(open(sys.argv[1]).readline())["track"]["length_m"]
+fr = [json.loads(l) for l in open(sys.argv[2])]
+ends = {}
+for f in fr:
+    if "lap_dist_m" in f:
+        assert "lap_dist_m" in f["derived"] and "lap_time_ms" not in f.get("derived", []), f
+        ends[f["lap"]] = max(ends.get(f["lap"], 0), f["lap_dist_m"])
+full = [d for lap, d in ends.items() if lap + 1 in ends]
+assert len(full) >= 2, ends
+assert all(abs(d - length) / length < 0.01 for d in full), (full, length)
+PY
 finish
