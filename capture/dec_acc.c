@@ -33,7 +33,13 @@
  *  - game_time_s = sessionTime / 1000; game_session = 1 + (eventIndex << 16 |
  *    sessionIndex), so it changes with ACC's session index.
  *  - track_len_m = TRACK_DATA trackMeters; lap_dist_m = spline * track length
- *    (both only once TRACK_DATA has arrived).
+ *    (both only once TRACK_DATA has arrived): the game's own values, as is
+ *    lap_time_ms (the current LapInfo).
+ *  - Broadcasting has no g, no velocity and no inputs: pw-capture derives
+ *    accel_lat_g, accel_lon_g (from the speed and the yaw rate) and
+ *    yaw_rate_rads downstream (common/derive.h), flagged derived; derive.h
+ *    takes Yaw to grow turning right (Unreal's left-handed world), which no
+ *    real capture has confirmed.
  * Metadata: game, format 4 (protocol version), session_type from the
  * session type, track from TRACK_DATA, car (model name from the ACC car model
  * id table, "car_model:N" when unknown), car_class and driver ("First Last"

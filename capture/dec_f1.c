@@ -62,7 +62,10 @@
  *   -1 until that sector is completed (S3 is never known within the lap) and
  *   while the game reports 0 (on the grid the real packets say sector 3 with
  *   S1 = S2 = 0);
- *   lap_dist_m is the game's value, negative before the line is first crossed.
+ *   lap_dist_m is the game's value, negative before the line is first crossed;
+ *   lap_time_ms (m_currentLapTimeInMS) is the game's lap clock. Lap distance,
+ *   time in lap and g are all the game's; only the yaw rate is derived
+ *   downstream (common/derive.h; yaw grows turning left in this world).
  * - best_lap_ms comes from the player's Session History packet (-1 when the
  *   game reports no best lap yet); absent until that packet arrives.
  * - Flags: IN_PIT (pit status != 0) and LAP_INVALID from lap data, LIMITER

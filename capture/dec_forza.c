@@ -42,6 +42,9 @@
  *    lap; that start is 0 in lap 0 and is estimated at each observed lap change
  *    as distance - Speed * CurrentLap. Absent after joining mid-race until the
  *    next lap change, and whenever CurrentLap is 0 (no lap being timed).
+ *    This and CurrentLapTime (lap_time_ms) are the game's lap distance and
+ *    time in lap; the Sled format has no lap data at all, and none is derived
+ *    for it. The yaw rate is derived downstream (common/derive.h) from Yaw.
  *  - Gear: 0 = reverse -> -1, 1..10 forward. 11 is neutral (the game sends it
  *    in neutral and between gears during a shift; several independent Forza
  *    dashboards read it that way) -> 0. Other values -> gear absent.

@@ -54,6 +54,10 @@
  * - game_session counts handshake responses (0 before the first one); meta
  *   and its game_session change with each response. RTLap (op 2 subscribers
  *   only) gives no frame; the last one is kept in the private state.
+ * Lap distance and time in lap: lap_time_ms is the game's lap clock; AC sends
+ * the spline but no lap distance and no track length, so pw-capture derives
+ * lap_dist_m downstream (common/derive.h: speed integrated on this lap clock
+ * from the line, flagged derived). No heading, so no yaw rate is derived.
  */
 #include <math.h>
 #include <string.h>

@@ -59,6 +59,11 @@
  * - Sector: sSector & 7 values 1..3 are the three sectors (data: 2 all along
  *   1.7-2.9 km) -> 0..2; other values leave sector absent. Same for v2
  *   (unverified).
+ * - Lap distance (the viewed participant's, whole metres) and the lap clock
+ *   (sCurrentTime) are the game's. There is no session clock; where the game
+ *   says the lap time is unset (-1, all along the Spa capture) pw-capture
+ *   derives the time in lap from the receive clock since the line downstream
+ *   (common/derive.h, flagged derived), and the yaw rate from o[1] always.
  * - Laps: v1 sLapsCompleted & 127; v2 sCurrentLap - 1 (no laps-completed
  *   field). Lap invalid: v1 sRaceStateFlags bit 3 or sLapsCompleted bit 7;
  *   v2 sRaceState bit 7. ABS: v1 sRaceStateFlags bit 4, sCarFlags bit 4 (the
