@@ -178,13 +178,15 @@ static void window_push(struct derive *d, const struct sample *s)
 		d->n++;
 }
 
-/* Least-squares slope and mean of the samples holding bit over the window. */
+/* A least-squares line through one field's samples in the window. */
 struct fit {
 	double slope, mean;
 	int ok;
 };
 
-enum field { F_SPEED, F_YAW, F_VX, F_VZ };
+enum field { F_SPEED, F_YAW, F_VX, F_VZ, F_COUNT };
+
+static const unsigned field_bit[F_COUNT] = { S_SPEED, S_YAW, S_VEL, S_VEL };
 
 static double field_of(const struct sample *s, enum field k)
 {
@@ -197,48 +199,66 @@ static double field_of(const struct sample *s, enum field k)
 		return s->vx;
 	case F_VZ:
 		return s->vz;
+	case F_COUNT:
+		break;
 	}
 	return 0.0;
 }
 
-static struct fit window_fit(const struct derive *d, unsigned bit, enum field k)
+/*
+ * Fit the fields in want (1 << enum field) over the window, in one pass from
+ * the newest sample back; a field the newest sample lacks is not fitted.
+ * Times and values are taken relative to the newest sample (the unwrapped
+ * heading grows without bound); a sample lacking some of the fields (a game
+ * that sends a channel only now and then) still counts for the others.
+ */
+static void window_fit(const struct derive *d, unsigned want, struct fit out[F_COUNT])
 {
-	struct fit r = { 0, 0, 0 };
 	const struct sample *newest = &d->s[(d->head + DERIVE_SAMPLES - 1) % DERIVE_SAMPLES];
-	double t0 = newest->t, st = 0, sy = 0, stt = 0, sty = 0, first = t0, y0 = 0;
-	unsigned n = 0;
+	double t0 = newest->t, y0[F_COUNT], st[F_COUNT] = { 0 }, stt[F_COUNT] = { 0 },
+	       sy[F_COUNT] = { 0 }, sty[F_COUNT] = { 0 }, first[F_COUNT] = { 0 };
+	unsigned n[F_COUNT] = { 0 }, k;
 
+	for (k = 0; k < F_COUNT; k++) {
+		out[k] = (struct fit){ 0, 0, 0 };
+		if (!(newest->bits & field_bit[k]))
+			want &= ~(1u << k);
+		y0[k] = field_of(newest, (enum field)k);
+	}
+	if (!want || !d->n)
+		return;
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct sample *s = &d->s[(d->head + DERIVE_SAMPLES - 1 - i) % DERIVE_SAMPLES];
-		double t = s->t - t0, y;
+		double t = s->t - t0, tt = t * t;
 
 		if (-t > d->window_s)
 			break;
-		if (!(s->bits & bit))
-			continue;
-		/* relative to the newest value: the unwrapped heading grows without bound */
-		if (n == 0)
-			y0 = field_of(s, k);
-		y = field_of(s, k) - y0;
-		st += t;
-		sy += y;
-		stt += t * t;
-		sty += t * y;
-		first = s->t;
-		n++;
-	}
-	if (n < 3 || t0 - first < d->window_s / 2)
-		return r;
-	{
-		double den = n * stt - st * st;
+		for (unsigned w = want; w; w &= w - 1) {
+			double y;
 
-		if (!(den > 0))
-			return r;
-		r.slope = (n * sty - st * sy) / den;
-		r.mean = y0 + sy / n;
-		r.ok = isfinite(r.slope) && isfinite(r.mean);
+			k = (unsigned)__builtin_ctz(w);
+			if (!(s->bits & field_bit[k]))
+				continue;
+			y = field_of(s, (enum field)k) - y0[k];
+			st[k] += t;
+			stt[k] += tt;
+			sy[k] += y;
+			sty[k] += t * y;
+			first[k] = t;
+			n[k]++;
+		}
 	}
-	return r;
+	for (unsigned w = want; w; w &= w - 1) {
+		double den;
+
+		k = (unsigned)__builtin_ctz(w);
+		den = n[k] * stt[k] - st[k] * st[k];
+		if (n[k] < 3 || -first[k] < d->window_s / 2 || !(den > 0))
+			continue;
+		out[k].slope = (n[k] * sty[k] - st[k] * sy[k]) / den;
+		out[k].mean = y0[k] + sy[k] / n[k];
+		out[k].ok = isfinite(out[k].slope) && isfinite(out[k].mean);
+	}
 }
 
 /* The heading of f unwrapped against the previous one, + turning right: the
@@ -253,28 +273,34 @@ static double unwrap_yaw(struct derive *d, float yaw_rad, int sense)
 	return d->yaw;
 }
 
-/* yaw rate, lateral and longitudinal g from the window */
+/* yaw rate, lateral and longitudinal g from the window; only what f lacks is fitted */
 static void derive_motion(struct derive *d, struct pw_frame *f)
 {
-	struct fit yaw = window_fit(d, S_YAW, F_YAW);
-	struct fit vx = window_fit(d, S_VEL, F_VX), vz = window_fit(d, S_VEL, F_VZ);
-	struct fit v = window_fit(d, S_SPEED, F_SPEED);
-	int vel = vx.ok && vz.ok;
+	int lat_g = !has(f->present, FRAME_P_ACCEL_LAT),
+	    lon_g = !has(f->present, FRAME_P_ACCEL_LON);
+	unsigned want = 1u << F_YAW;
+	struct fit fit[F_COUNT];
+	const struct fit *yaw = &fit[F_YAW], *vx = &fit[F_VX], *vz = &fit[F_VZ], *v = &fit[F_SPEED];
+	int vel;
 
-	if (yaw.ok && !has(f->present, FRAME_P_YAW_RATE)) {
-		f->yaw_rate_rads = (float)yaw.slope;
+	if (lat_g || lon_g)
+		want |= 1u << F_SPEED | 1u << F_VX | 1u << F_VZ;
+	window_fit(d, want, fit);
+	vel = vx->ok && vz->ok;
+	if (yaw->ok && !has(f->present, FRAME_P_YAW_RATE)) {
+		f->yaw_rate_rads = (float)yaw->slope;
 		f->present |= FRAME_P_YAW_RATE;
 		f->derived |= FRAME_P_YAW_RATE;
 	}
-	if (!has(f->present, FRAME_P_ACCEL_LAT) && yaw.ok && (vel || v.ok)) {
-		double lat = vel ? yaw.slope * vz.mean + vx.slope : yaw.slope * v.mean;
+	if (lat_g && yaw->ok && (vel || v->ok)) {
+		double lat = vel ? yaw->slope * vz->mean + vx->slope : yaw->slope * v->mean;
 
 		f->accel_lat_g = (float)(lat / DERIVE_G);
 		f->present |= FRAME_P_ACCEL_LAT;
 		f->derived |= FRAME_P_ACCEL_LAT;
 	}
-	if (!has(f->present, FRAME_P_ACCEL_LON) && ((vel && yaw.ok) || v.ok)) {
-		double lon = vel && yaw.ok ? vz.slope - yaw.slope * vx.mean : v.slope;
+	if (lon_g && ((vel && yaw->ok) || v->ok)) {
+		double lon = vel && yaw->ok ? vz->slope - yaw->slope * vx->mean : v->slope;
 
 		f->accel_lon_g = (float)(lon / DERIVE_G);
 		f->present |= FRAME_P_ACCEL_LON;

@@ -262,6 +262,7 @@ trap 'cleanup; rm -rf "$tmp"' EXIT
 {
 	echo "# pitwall benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -r)"
 	build/bench/bench_decode
+	build/bench/bench_derive
 	build/bench/bench_ring
 	ingest 250000 1000000
 	ingest max 1000000
