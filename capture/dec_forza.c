@@ -61,12 +61,17 @@
  *    Its id is the unwrapped TimestampMS of its first datagram (kept strictly
  *    increasing), so it survives a capture restart. A pause that clears
  *    IsRaceOn therefore also starts a new session.
- * Metadata: game per format, format = datagram length, car "car_ordinal:N",
- * car_class "class:C pi:P" (raw numbers; the class letters differ per game),
- * track "track_ordinal:N" (FM2023 only).
+ * Metadata: game per format, format = datagram length, car_class "class:C
+ * pi:P" (raw numbers; the class letters differ per game). FM2023 (331 B):
+ * car and track named from the public ordinal list in dec_forza_names.c
+ * ("2014 Porsche 918 Spyder", "Brands Hatch (Grand Prix)" with layout "Grand
+ * Prix"), "car_ordinal:N" / "track_ordinal:N" for ordinals it does not list.
+ * FM7, FH4/5 and Sled: car "car_ordinal:N" (no public list of their ordinals
+ * was found that could be checked), no track.
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture/bytes.h"
@@ -289,19 +294,50 @@ static void set_meta_u64(struct dec_state *st, uint64_t *dst, uint64_t v)
 	}
 }
 
+static int car_cmp(const void *key, const void *elem)
+{
+	int32_t a = *(const int32_t *)key, b = ((const struct forza_name *)elem)->ordinal;
+
+	return (a > b) - (a < b);
+}
+
+static int track_cmp(const void *key, const void *elem)
+{
+	int32_t a = *(const int32_t *)key, b = ((const struct forza_track *)elem)->ordinal;
+
+	return (a > b) - (a < b);
+}
+
 static void set_meta_strings(struct dec_state *st, const struct forza_meta_key *k)
 {
+	const struct forza_name *car = NULL;
+	const struct forza_track *track = NULL;
 	char s[META_STR];
 
-	snprintf(s, sizeof s, "car_ordinal:%d", (int)k->car);
+	/* the names are FM2023's (the 331-byte format, the one with a track ordinal) */
+	if (k->has_track) {
+		car = bsearch(&k->car, forza_fm2023_cars, FZ_FM2023_CARS, sizeof *car, car_cmp);
+		track = bsearch(&k->track, forza_fm2023_tracks, FZ_FM2023_TRACKS, sizeof *track,
+				track_cmp);
+	}
+	if (car)
+		snprintf(s, sizeof s, "%s", car->name);
+	else
+		snprintf(s, sizeof s, "car_ordinal:%d", (int)k->car);
 	dec_meta_set(st, st->meta.car, sizeof st->meta.car, s, strlen(s));
 	snprintf(s, sizeof s, "class:%d pi:%d", (int)k->car_class, (int)k->pi);
 	dec_meta_set(st, st->meta.car_class, sizeof st->meta.car_class, s, strlen(s));
-	if (k->has_track)
+	if (track)
+		snprintf(s, sizeof s, "%s", track->name);
+	else if (k->has_track)
 		snprintf(s, sizeof s, "track_ordinal:%d", (int)k->track);
 	else
 		s[0] = '\0';
 	dec_meta_set(st, st->meta.track, sizeof st->meta.track, s, strlen(s));
+	s[0] = '\0';
+	if (track)
+		snprintf(s, sizeof s, "%s", track->layout);
+	dec_meta_set(st, st->meta.layout, sizeof st->meta.layout, s, strlen(s));
 }
 
 /* Only this decoder writes these meta fields, so a string is formatted (and

@@ -91,4 +91,20 @@ struct forza_format {
 /* By length, shortest first (dec_forza.c). */
 extern const struct forza_format forza_formats[FZ_FORMATS];
 
+/* Forza Motorsport (2023) names by ordinal, from a public community list
+ * (dec_forza_names.c says which); both tables sorted by ordinal. */
+struct forza_name {
+	int32_t ordinal;
+	const char *name;          /* "2014 Porsche 918 Spyder" */
+};
+struct forza_track {
+	int32_t ordinal;
+	const char *name;          /* "Brands Hatch (Grand Prix)": the layout is part of the name */
+	const char *layout;        /* "Grand Prix" */
+};
+#define FZ_FM2023_CARS 690
+#define FZ_FM2023_TRACKS 63
+extern const struct forza_name forza_fm2023_cars[FZ_FM2023_CARS];
+extern const struct forza_track forza_fm2023_tracks[FZ_FM2023_TRACKS];
+
 #endif

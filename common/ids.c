@@ -1,5 +1,6 @@
 /* ids.c - see ids.h */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -50,4 +51,67 @@ int ids_name_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+int ids_real_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	int blank = 1;
+
+	if (n == 0 || n > IDS_REAL_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+		blank &= s[i] == ' ';
+	}
+	return !blank;
+}
+
+static int lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+int ids_slug_hashed(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 2 + IDS_SLUG_HASH_HEX || s[n - IDS_SLUG_HASH_HEX - 1] != '-' ||
+	    s[n - IDS_SLUG_HASH_HEX - 2] != '-')
+		return 0;
+	for (size_t i = n - IDS_SLUG_HASH_HEX; i < n; i++)
+		if (!lower_hex(s[i]))
+			return 0;
+	return 1;
+}
+
+int ids_slug(const char *name, char *out)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, 64 bits */
+	size_t o = 0;
+
+	if (!ids_real_name_valid(name))
+		return -EINVAL;
+	if (ids_name_valid(name) && !ids_slug_hashed(name)) {
+		snprintf(out, IDS_NAME_MAX + 1, "%s", name);
+		return 0;
+	}
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		char c = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		int keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+
+		h = (h ^ *p) * 0x100000001b3ull;
+		if (o == IDS_SLUG_PREFIX_MAX || (!keep && o && out[o - 1] == '_'))
+			continue;
+		out[o++] = keep ? c : '_';
+	}
+	while (o > 1 && out[o - 1] == '_')
+		o--;
+	if (o == 0)
+		out[o++] = '_';
+	snprintf(out + o, IDS_NAME_MAX + 1 - o, "--%012llx",
+		 (unsigned long long)(h >> (64 - 4 * IDS_SLUG_HASH_HEX)));
+	return 0;
 }

@@ -38,4 +38,32 @@ int ids_valid(const char *s);
  * leading '.'. */
 int ids_name_valid(const char *s);
 
+/*
+ * Real names and their slugs. A track or car name is kept as the game gives
+ * it ("Paul Ricard", "Sakhir (Bahrain)", "track_ordinal:860", "A / B"): a
+ * real name is 1..IDS_REAL_NAME_MAX bytes of text without control
+ * characters, not all blanks. Where it becomes a file name (data/tracks/<game>/<slug>.json)
+ * or a path segment it is replaced by its slug:
+ *   - the name itself when it is already a safe path component
+ *     (ids_name_valid) and does not end like a hashed slug, so every name
+ *     stored before slugs existed keeps its file;
+ *   - else the name lower-cased to [a-z0-9_-] (any other run of bytes one
+ *     '_', at most IDS_SLUG_PREFIX_MAX of them, "_" when nothing is left),
+ *     then "--" and the first 12 hex digits of the name's 64-bit FNV-1a hash.
+ * Deterministic; two names share a slug only when they share the prefix and
+ * the 48-bit hash (the store also refuses to put a second name under a
+ * taken slug). A slug always passes ids_name_valid.
+ */
+#define IDS_REAL_NAME_MAX 63           /* as the feed metadata holds a name */
+#define IDS_SLUG_HASH_HEX 12
+#define IDS_SLUG_PREFIX_MAX (IDS_NAME_MAX - 2 - IDS_SLUG_HASH_HEX)
+
+/* 1 for a real name (above). */
+int ids_real_name_valid(const char *s);
+/* Write the slug of real name name into out (IDS_NAME_MAX + 1 bytes);
+ * 0, or -EINVAL when name is not a real name. */
+int ids_slug(const char *name, char *out);
+/* 1 when s has the shape of a hashed slug: ends in "--" and 12 lower-case hex digits. */
+int ids_slug_hashed(const char *s);
+
 #endif

@@ -23,7 +23,11 @@
  * n = 0 (or nothing contributes) gives gears [], recommended null, count 0.
  *
  * List entry (cars_characteristics_summary): {"car_name","session_count",
- * "recommended_shift_rpm"} copied from a detail.
+ * "recommended_shift_rpm"} copied from a detail; characteristics.list adds
+ * "car_slug" where the name is not its own slug (common/ids.h: a name with
+ * spaces, slashes, ...), the key that addresses it in a path.
+ *
+ * characteristics.get takes the car's real name or its slug.
  */
 #include <math.h>
 #include <string.h>
@@ -202,12 +206,34 @@ static json_t *h_cars_list(struct store *st, json_t *args, struct cmd_err *err)
 			continue;
 		json_object_set_new(seen, car, json_true());
 		if ((d = car_detail(st, car))) {
-			json_array_append_new(list, cars_characteristics_summary(d));
+			json_t *row = cars_characteristics_summary(d);
+			char slug[IDS_NAME_MAX + 1];
+
+			if (row && ids_slug(car, slug) == 0 && strcmp(slug, car) != 0)
+				json_object_set_new(row, "car_slug", json_string(slug));
+			json_array_append_new(list, row);
 			json_decref(d);
 		}
 	}
 	json_decref(seen);
 	return list;
+}
+
+/* The real name of the car that car (a real name or a slug) names: car itself
+ * when a session has that name, else the name of a usable session whose slug
+ * it is, else car (borrowed from st or from the caller). */
+static const char *real_car_name(const struct store *st, const char *car)
+{
+	char slug[IDS_NAME_MAX + 1];
+
+	for (int i = 0; i < st->nsessions; i++)
+		if (usable(st->sessions[i], car))
+			return car;
+	for (int i = 0; i < st->nsessions; i++)
+		if (usable(st->sessions[i], NULL) &&
+		    ids_slug(st->sessions[i]->car_name, slug) == 0 && strcmp(slug, car) == 0)
+			return st->sessions[i]->car_name;
+	return car;
 }
 
 static json_t *h_cars_get(struct store *st, json_t *args, struct cmd_err *err)
@@ -216,10 +242,12 @@ static json_t *h_cars_get(struct store *st, json_t *args, struct cmd_err *err)
 	const char *car;
 	json_t *d;
 
-	if (only_keys(args, keys, err) < 0 || opt_str(args, "car", 63, &car, err) < 0)
+	if (only_keys(args, keys, err) < 0 ||
+	    opt_str(args, "car", IDS_REAL_NAME_MAX, &car, err) < 0)
 		return NULL;
 	if (!*car)
 		return fail(err, MSG_E_BAD_REQUEST, "\"car\" is required");
+	car = real_car_name(st, car);
 	if (!(d = car_detail(st, car)))
 		return fail(err, MSG_E_NOT_FOUND, "no analysed shift_points session for car \"%s\"", car);
 	return d;

@@ -178,9 +178,10 @@ int jobs_submit_build(struct store *st, struct track_build *b);
 void jobs_tick(struct store *st, int64_t now_mono);
 
 /* tracks.c: track models */
-/* data/tracks/<game>/<track>.json, or -EINVAL for names that are not safe path parts. */
+/* data/tracks/<game>/<slug of track>.json (track a real name, common/ids.h), or -EINVAL
+ * for a game that is not a safe path part or a track that is not a real name. */
 int track_path(const struct store *st, const char *game, const char *track, char *buf, size_t cap);
-/* The stored model for game/track (new reference), or NULL. */
+/* The stored model for game/track, track the real name or the slug (new reference), or NULL. */
 json_t *track_load(const struct store *st, const char *game, const char *track);
 /* The job of a track build (borrowed from b: its strings and frames are b's). */
 struct job *track_build_job(struct track_build *b);

@@ -1,6 +1,13 @@
 /*
- * tracks.c - track models (data/tracks/<game>/<track>.json), built from a
+ * tracks.c - track models (data/tracks/<game>/<slug>.json), built from a
  * completed track_mapping session's "left" and "right" boundary runs.
+ *
+ * Track names are kept as the game gives them ("Paul Ricard",
+ * "track_ordinal:860"): the model holds the real name ("track_name") and its
+ * file is named by the name's slug (common/ids.h: the name itself for the
+ * safe names stored before slugs existed). Every command that names a track
+ * takes the real name or the slug; a second name whose slug is taken by
+ * another real name is refused, never stored over it.
  *
  * track.build checks the request here, reads both runs' frames and hands a
  * track_build job to the analysis workers (jobs.c); the reply waits for the
@@ -25,21 +32,24 @@
 
 int track_path(const struct store *st, const char *game, const char *track, char *buf, size_t cap)
 {
-	if (!ids_name_valid(game) || !ids_name_valid(track))
+	char slug[IDS_NAME_MAX + 1];
+
+	if (!ids_name_valid(game) || ids_slug(track, slug) < 0)
 		return -EINVAL;
-	return (size_t)snprintf(buf, cap, "%s/tracks/%s/%s.json", st->data_dir, game, track) < cap
+	return (size_t)snprintf(buf, cap, "%s/tracks/%s/%s.json", st->data_dir, game, slug) < cap
 		       ? 0 : -ENAMETOOLONG;
 }
 
-json_t *track_load(const struct store *st, const char *game, const char *track)
+/* The model in the file at path (new reference), or NULL: -ENOENT, or a
+ * file that is not a model (logged). */
+static json_t *model_read(const char *path)
 {
-	char path[IDS_PATH_MAX], *buf;
+	char *buf;
 	size_t len;
 	json_error_t jerr;
 	json_t *o;
 
-	if (track_path(st, game, track, path, sizeof path) < 0 ||
-	    atomicio_read(path, TRACK_FILE_MAX, &buf, &len) < 0)
+	if (atomicio_read(path, TRACK_FILE_MAX, &buf, &len) < 0)
 		return NULL;
 	o = json_loadb(buf, len, 0, &jerr);
 	free(buf);
@@ -49,6 +59,56 @@ json_t *track_load(const struct store *st, const char *game, const char *track)
 		return NULL;
 	}
 	return o;
+}
+
+/* The real name a model was stored for: its "track_name", else (a file
+ * written by hand) the file's own name. */
+static const char *model_name(const json_t *m, const char *stem)
+{
+	const char *n = json_string_value(json_object_get(m, "track_name"));
+
+	return n && *n ? n : stem;
+}
+
+/*
+ * Find the stored model of game/track, track the real name or the slug:
+ * first the file of the name's slug holding that real name, then a file
+ * named track itself (a slug given as it is). 0 with the model (new
+ * reference) and its path in path[IDS_PATH_MAX], -ENOENT, or -EINVAL when
+ * game or track cannot name a track.
+ */
+static int track_find(const struct store *st, const char *game, const char *track, char *path,
+		      json_t **model)
+{
+	char slug[IDS_NAME_MAX + 1];
+	json_t *m;
+
+	*model = NULL;
+	if (!ids_name_valid(game) || ids_slug(track, slug) < 0)
+		return -EINVAL;
+	if (track_path(st, game, track, path, IDS_PATH_MAX) == 0 && (m = model_read(path))) {
+		if (strcmp(model_name(m, slug), track) == 0) {
+			*model = m;
+			return 0;
+		}
+		json_decref(m);
+	}
+	if (ids_name_valid(track) &&
+	    (size_t)snprintf(path, IDS_PATH_MAX, "%s/tracks/%s/%s.json", st->data_dir, game, track) <
+		    IDS_PATH_MAX &&
+	    (m = model_read(path))) {
+		*model = m;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+json_t *track_load(const struct store *st, const char *game, const char *track)
+{
+	char path[IDS_PATH_MAX];
+	json_t *m;
+
+	return track_find(st, game, track, path, &m) == 0 ? m : NULL;
 }
 
 /* Lower-case copy of a label for the left/right test. */
@@ -137,7 +197,7 @@ static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err
 
 	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "session_id", err)) ||
 	    opt_str(args, "game", IDS_NAME_MAX, &game, err) < 0 ||
-	    opt_str(args, "track_name", IDS_NAME_MAX, &track, err) < 0)
+	    opt_str(args, "track_name", IDS_REAL_NAME_MAX, &track, err) < 0)
 		return NULL;
 	if (s->use_case != UC_TRACK_MAPPING)
 		return fail(err, MSG_E_CONFLICT, "session %s is a %s session, not track_mapping", s->id,
@@ -160,10 +220,11 @@ static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err
 		game = lr[0]->game;
 	if (!*track)
 		track = lr[0]->track;
-	if (!ids_name_valid(game) || !ids_name_valid(track))
+	if (!ids_name_valid(game) || !ids_real_name_valid(track))
 		return fail(err, MSG_E_BAD_REQUEST,
-			    "game \"%s\" / track_name \"%s\": give both (1-%d of A-Z a-z 0-9 _ . -) when "
-			    "the runs' metadata has none", game, track, IDS_NAME_MAX);
+			    "game \"%s\" / track_name \"%s\": give both (a game name; a track name of "
+			    "1-%d characters, no control characters) when the runs' metadata has none",
+			    game, track, IDS_REAL_NAME_MAX);
 	if (!(b = build_new(st, s, lr, game, track, err)))
 		return NULL;
 	cmd_defer(st, &b->client, err); /* answered by track_build_done */
@@ -178,14 +239,24 @@ static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err
 	return NULL;
 }
 
-/* Write the model as tracks/<game>/<track>.json; 0 or -errno. */
+/* Write the model as tracks/<game>/<slug>.json; 0 or -errno, -EEXIST when
+ * that file holds another real name's model (a slug collision). */
 static int track_write(const struct store *st, const char *game, const char *track,
 		       const json_t *model)
 {
-	char path[IDS_PATH_MAX], dir[IDS_PATH_MAX], *text;
+	char path[IDS_PATH_MAX], dir[IDS_PATH_MAX], slug[IDS_NAME_MAX + 1], *text;
+	json_t *old;
 	int rc;
 
-	track_path(st, game, track, path, sizeof path);
+	if ((rc = track_path(st, game, track, path, sizeof path)) < 0)
+		return rc;
+	ids_slug(track, slug);
+	if ((old = model_read(path))) {
+		rc = strcmp(model_name(old, slug), track) == 0 ? 0 : -EEXIST;
+		json_decref(old);
+		if (rc < 0)
+			return rc;
+	}
 	snprintf(dir, sizeof dir, "%s/tracks/%s", st->data_dir, game);
 	text = json_dumps(model, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	rc = !text ? -ENOMEM : atomicio_mkdirs(dir);
@@ -211,8 +282,13 @@ void track_build_done(struct store *st, struct track_build *b, const struct job_
 	}
 	model = json_incref((json_t *)r->analysis); /* it outlives the result's root */
 	if ((rc = track_write(st, b->game, b->track, model)) < 0) {
-		cmd_reply_error(st, &b->client, rc == -ENOSPC ? MSG_E_DISK_FULL : MSG_E_IO,
-				"cannot store the track model: %s", strerror(-rc));
+		if (rc == -EEXIST)
+			cmd_reply_error(st, &b->client, MSG_E_CONFLICT,
+					"another track of %s is stored under the key of \"%s\"",
+					b->game, b->track);
+		else
+			cmd_reply_error(st, &b->client, rc == -ENOSPC ? MSG_E_DISK_FULL : MSG_E_IO,
+					"cannot store the track model: %s", strerror(-rc));
 		json_decref(model);
 		goto out;
 	}
@@ -237,11 +313,16 @@ static int name_args(json_t *args, const char **game, const char **track, struct
 	static const char *const keys[] = { "game", "track_name", NULL };
 
 	if (only_keys(args, keys, err) < 0 || opt_str(args, "game", IDS_NAME_MAX, game, err) < 0 ||
-	    opt_str(args, "track_name", IDS_NAME_MAX, track, err) < 0)
+	    opt_str(args, "track_name", IDS_REAL_NAME_MAX, track, err) < 0)
 		return -1;
-	if (!ids_name_valid(*game) || !ids_name_valid(*track)) {
-		fail(err, MSG_E_BAD_REQUEST, "\"game\" and \"track_name\" must be 1-%d of A-Z a-z 0-9 _ . -",
-		     IDS_NAME_MAX);
+	if (!ids_name_valid(*game)) {
+		fail(err, MSG_E_BAD_REQUEST, "\"game\" must be 1-%d of A-Z a-z 0-9 _ . -", IDS_NAME_MAX);
+		return -1;
+	}
+	if (!ids_real_name_valid(*track)) {
+		fail(err, MSG_E_BAD_REQUEST,
+		     "\"track_name\" must be the track's name or its slug: 1-%d characters, no "
+		     "control characters", IDS_REAL_NAME_MAX);
 		return -1;
 	}
 	return 0;
@@ -273,17 +354,21 @@ static json_t *h_track_corners(struct store *st, json_t *args, struct cmd_err *e
 static json_t *h_track_delete(struct store *st, json_t *args, struct cmd_err *err)
 {
 	const char *game, *track;
-	char path[IDS_PATH_MAX];
+	char path[IDS_PATH_MAX], name[IDS_REAL_NAME_MAX + 1];
+	json_t *m;
 	int rc;
 
 	if (name_args(args, &game, &track, err) < 0)
 		return NULL;
-	track_path(st, game, track, path, sizeof path);
+	if (track_find(st, game, track, path, &m) < 0)
+		return fail(err, MSG_E_NOT_FOUND, "no track model %s/%s", game, track);
+	snprintf(name, sizeof name, "%s", model_name(m, track));
+	json_decref(m);
 	if ((rc = atomicio_unlink(path)) == -ENOENT)
 		return fail(err, MSG_E_NOT_FOUND, "no track model %s/%s", game, track);
 	if (rc < 0)
 		return fail(err, MSG_E_IO, "cannot delete %s/%s: %s", game, track, strerror(-rc));
-	bus_publish(st, TOPIC_TRACK_DELETED, json_pack("{s:s, s:s}", "game", game, "track_name", track));
+	bus_publish(st, TOPIC_TRACK_DELETED, json_pack("{s:s, s:s}", "game", game, "track_name", name));
 	return json_null();
 }
 
@@ -302,7 +387,7 @@ static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 	if (!(gd = opendir(dir)))
 		return list;
 	while ((g = readdir(gd))) {
-		char sub[IDS_PATH_MAX + NAME_MAX + 2];
+		char sub[IDS_PATH_MAX + NAME_MAX + 2], path[sizeof sub + NAME_MAX + 2];
 		DIR *td;
 		struct dirent *t;
 
@@ -318,17 +403,24 @@ static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 
 			if (n < 6 || n - 5 >= sizeof name || strcmp(t->d_name + n - 5, ".json") != 0)
 				continue;
+			json_t *row;
+			const char *real;
+
 			memcpy(name, t->d_name, n - 5);
 			name[n - 5] = 0;
-			if (!(m = track_load(st, g->d_name, name)))
+			if (!ids_name_valid(name) ||
+			    (size_t)snprintf(path, sizeof path, "%s/%s", sub, t->d_name) >= sizeof path ||
+			    !(m = model_read(path)))
 				continue;
-			json_array_append_new(list, json_pack("{s:s, s:s, s:O, s:O, s:I}", "game", g->d_name,
-							      "track_name", name, "source",
-							      or_null(json_object_get(m, "source")),
-							      "created_at",
-							      or_null(json_object_get(m, "created_at")),
-							      "corner_count",
-							      (json_int_t)json_array_size(json_object_get(m, "corners"))));
+			real = model_name(m, name);
+			row = json_pack("{s:s, s:s, s:O, s:O, s:I}", "game", g->d_name, "track_name", real,
+					"source", or_null(json_object_get(m, "source")), "created_at",
+					or_null(json_object_get(m, "created_at")), "corner_count",
+					(json_int_t)json_array_size(json_object_get(m, "corners")));
+			/* the key to address it by, where the name itself is not one */
+			if (row && strcmp(real, name) != 0)
+				json_object_set_new(row, "slug", json_string(name));
+			json_array_append_new(list, row);
 			json_decref(m);
 		}
 		closedir(td);

@@ -373,6 +373,70 @@ static void test_ids_name_valid(void)
 	}
 }
 
+/* Real names and slugs: the slugs are an on-disk format (the file names of
+ * track models), so a few are pinned; the rest is checked as properties. */
+static void test_ids_slug(void)
+{
+	static const char *const pinned[][2] = {
+		{ "Paul Ricard", "paul_ricard--a7bf65863782" },
+		{ "track_ordinal:860", "track_ordinal_860--452ce37c1dc7" },
+		{ "Sakhir (Bahrain)", "sakhir_bahrain--99d3e276305b" },
+		{ "A / B", "a_b--2b76b142b9fa" },
+		{ "\xe6\x97\xa5\xe6\x9c\xac", "_--121d7e35a6d3" },
+		/* names stored before slugs keep their files */
+		{ "pitwall_ring", "pitwall_ring" },
+		{ "Monza", "Monza" },
+		{ "ks_nordschleife-endurance.v2", "ks_nordschleife-endurance.v2" },
+		/* a safe name shaped like a hashed slug is hashed itself */
+		{ "x--0123456789ab", "x--0123456789ab--7acd16751563" },
+	};
+	static const char *const bad[] = { "", " ", "   ", "tab\there", "nl\n", "del\x7f" };
+	char out[IDS_NAME_MAX + 1], name[IDS_REAL_NAME_MAX + 2], seen[400][IDS_NAME_MAX + 1];
+	static char names[400][IDS_REAL_NAME_MAX + 2];
+
+	for (size_t i = 0; i < sizeof pinned / sizeof pinned[0]; i++) {
+		T_EQ(ids_slug(pinned[i][0], out), 0);
+		T_STREQ(out, pinned[i][1]);
+		T_EQ(ids_real_name_valid(pinned[i][0]), 1);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		T_EQ(ids_real_name_valid(bad[i]), 0);
+		T_EQ(ids_slug(bad[i], out), -EINVAL);
+	}
+	T_EQ(ids_slug(NULL, out), -EINVAL);
+	memset(name, 'n', sizeof name);
+	name[IDS_REAL_NAME_MAX] = 0;
+	T_EQ(ids_real_name_valid(name), 1);
+	name[IDS_REAL_NAME_MAX] = 'n';
+	name[IDS_REAL_NAME_MAX + 1] = 0;
+	T_EQ(ids_real_name_valid(name), 0);
+	T_EQ(ids_slug_hashed("abc--0123456789ab"), 1);
+	T_EQ(ids_slug_hashed("abc--0123456789AB"), 0);
+	T_EQ(ids_slug_hashed("abc-0123456789ab"), 0);
+	T_EQ(ids_slug_hashed("--0123456789a"), 0);
+	T_EQ(ids_slug_hashed(NULL), 0);
+	/* properties over many names: a slug is a safe path component, the same
+	 * name always gives the same slug, different names different slugs, a
+	 * hashed slug never equals a name that is its own slug */
+	for (int i = 0; i < 400; i++) {
+		int n = 1 + (i * 7) % IDS_REAL_NAME_MAX;
+
+		for (int k = 0; k < n; k++)
+			name[k] = " aZ9_-.:/()\xc3\xa9"[(i * 31 + k * 17 + k * k * i) % 14];
+		name[n] = 0;
+		if (!ids_real_name_valid(name))
+			name[0] = 'q';
+		T_EQ(ids_slug(name, seen[i]), 0);
+		T_CHECKF(ids_name_valid(seen[i]), "'%s' -> '%s'", name, seen[i]);
+		T_CHECK(ids_slug(name, out) == 0 && strcmp(out, seen[i]) == 0);
+		T_CHECK(strcmp(seen[i], name) == 0 || ids_slug_hashed(seen[i]));
+		memcpy(names[i], name, sizeof names[i]);
+		for (int j = 0; j < i; j++)
+			T_CHECKF(strcmp(seen[i], seen[j]) != 0 || strcmp(names[i], names[j]) == 0,
+				 "'%s' for '%s' and '%s'", seen[i], names[i], names[j]);
+	}
+}
+
 /* ---- atomicio ---- */
 
 static int read_str(const char *path, size_t max, char **out, size_t *len)
@@ -1061,6 +1125,7 @@ int main(void)
 	T_RUN(test_ids_new);
 	T_RUN(test_ids_valid);
 	T_RUN(test_ids_name_valid);
+	T_RUN(test_ids_slug);
 	T_RUN(test_atomicio_write_read);
 	T_RUN(test_atomicio_failed_write_keeps_old);
 	T_RUN(test_atomicio_concurrent_reader);

@@ -15,6 +15,7 @@
 
 #include "capture/bytes.h"
 #include "capture/decoder.h"
+#include "capture/forza.h"
 #include "capture/sim/encoder.h"
 #include "tests/unit/t.h"
 #include "tests/unit/t_csv.h"
@@ -343,7 +344,9 @@ static void test_real_lap_all_formats(void)
 		T_CHECK(st.meta.format == lens[k]);
 		T_CHECK(strcmp(st.meta.game, frame_game_name(games[k])) == 0);
 		T_CHECK(st.meta.game_session == session);
-		T_CHECK(strcmp(st.meta.track, lens[k] == FM2023 ? "track_ordinal:860" : "") == 0);
+		/* FM2023's track ordinal 860 is named from the public list (dec_forza_names.c) */
+		T_CHECK(strcmp(st.meta.track, lens[k] == FM2023 ? "Brands Hatch (Grand Prix)" : "") == 0);
+		T_CHECK(strcmp(st.meta.layout, lens[k] == FM2023 ? "Grand Prix" : "") == 0);
 	}
 }
 
@@ -599,7 +602,54 @@ static void test_paused_and_sessions(void)
 	wr_u32(b, FM2023, 4, 5000);
 	decode(&st, b, FM2023, &f);
 	T_CHECK(f.game_session == 5000 && strcmp(st.meta.car, "car_ordinal:1234") == 0);
-	T_CHECK(strcmp(st.meta.track, "track_ordinal:0") == 0);
+	/* ordinal 0 is a listed track (Laguna Seca); 1234 no listed car */
+	T_CHECK(strcmp(st.meta.track, "WeatherTech Raceway Laguna Seca (Full Circuit)") == 0);
+}
+
+/* FM2023 ordinals named from the public list; other formats and unlisted ordinals keep the number. */
+static void test_names(void)
+{
+	static struct dec_state st;
+	struct pw_frame f;
+	uint8_t b[FM2023];
+
+	dec_reset(&st);
+	base_packet(b, FM2023);
+	wr_u32(b, FM2023, 212, 2290);  /* car */
+	wr_u32(b, FM2023, 327, 101);   /* track */
+	decode(&st, b, FM2023, &f);
+	T_STREQ(st.meta.car, "2014 Porsche 918 Spyder");
+	T_STREQ(st.meta.track, "Le Mans (Old Mulsanne Circuit)");
+	T_STREQ(st.meta.layout, "Old Mulsanne Circuit");
+	wr_u32(b, FM2023, 212, 9007);  /* the last car of the list */
+	wr_u32(b, FM2023, 327, 1663);  /* the last track */
+	wr_u32(b, FM2023, 4, 9000);
+	decode(&st, b, FM2023, &f);
+	T_STREQ(st.meta.car, "1994 Ford Supervan 3 'Donut Media Edition'");
+	T_STREQ(st.meta.track, "Eaglerock Speedway (Club Circuit Reverse)");
+	wr_u32(b, FM2023, 212, 248);   /* between two listed cars */
+	wr_u32(b, FM2023, 327, 2);
+	wr_u32(b, FM2023, 4, 9100);
+	decode(&st, b, FM2023, &f);
+	T_STREQ(st.meta.car, "car_ordinal:248");
+	T_STREQ(st.meta.track, "track_ordinal:2");
+	T_STREQ(st.meta.layout, "");
+	/* FM7 Dash: ordinals only (the list is FM2023's) */
+	dec_reset(&st);
+	base_packet(b, FM7);
+	wr_u32(b, FM7, 212, 2290);
+	decode(&st, b, FM7, &f);
+	T_STREQ(st.meta.car, "car_ordinal:2290");
+	T_STREQ(st.meta.track, "");
+	/* the tables are sorted (bsearch) and every name fits the metadata */
+	for (int i = 0; i < FZ_FM2023_CARS; i++) {
+		T_CHECK(i == 0 || forza_fm2023_cars[i - 1].ordinal < forza_fm2023_cars[i].ordinal);
+		T_CHECK(strlen(forza_fm2023_cars[i].name) < META_STR);
+	}
+	for (int i = 0; i < FZ_FM2023_TRACKS; i++) {
+		T_CHECK(i == 0 || forza_fm2023_tracks[i - 1].ordinal < forza_fm2023_tracks[i].ordinal);
+		T_CHECK(strlen(forza_fm2023_tracks[i].name) < META_STR);
+	}
 }
 
 static void test_timestamp_wrap(void)
@@ -802,6 +852,7 @@ int main(void)
 	T_RUN(test_nan_and_unset);
 	T_RUN(test_gears);
 	T_RUN(test_paused_and_sessions);
+	T_RUN(test_names);
 	T_RUN(test_timestamp_wrap);
 	T_RUN(test_roundtrip);
 	free(csv.text);
