@@ -79,8 +79,8 @@ static enum param kind_of(const char *key)
 {
 	if (strcmp(key, "id") == 0 || strcmp(key, "session_id") == 0 || strcmp(key, "run_id") == 0)
 		return P_ID;
-	if (strcmp(key, "car") == 0)
-		return P_TEXT;
+	if (strcmp(key, "car") == 0 || strcmp(key, "track_name") == 0)
+		return P_TEXT; /* a real name or its slug (common/ids.h); the store resolves it */
 	return P_NAME;
 }
 

@@ -115,3 +115,9 @@ int ids_slug(const char *name, char *out)
 		 (unsigned long long)(h >> (64 - 4 * IDS_SLUG_HASH_HEX)));
 	return 0;
 }
+
+int ids_real_name_in_path(const char *s)
+{
+	return ids_real_name_valid(s) && !strchr(s, '/') && strcmp(s, ".") != 0 &&
+	       strcmp(s, "..") != 0;
+}

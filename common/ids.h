@@ -65,5 +65,9 @@ int ids_real_name_valid(const char *s);
 int ids_slug(const char *name, char *out);
 /* 1 when s has the shape of a hashed slug: ends in "--" and 12 lower-case hex digits. */
 int ids_slug_hashed(const char *s);
+/* 1 when real name s can travel as one URL path segment, URL-encoded: it has no
+ * '/' (servers decode %2F before routing) and is not "." or "..". Where it
+ * cannot, its slug is the way to address it; listings then show the slug. */
+int ids_real_name_in_path(const char *s);
 
 #endif

@@ -24,8 +24,8 @@
  *
  * List entry (cars_characteristics_summary): {"car_name","session_count",
  * "recommended_shift_rpm"} copied from a detail; characteristics.list adds
- * "car_slug" where the name is not its own slug (common/ids.h: a name with
- * spaces, slashes, ...), the key that addresses it in a path.
+ * "car_slug" where the name cannot be a path segment (a '/' in it,
+ * ids_real_name_in_path): the key that addresses it in a path instead.
  *
  * characteristics.get takes the car's real name or its slug.
  */
@@ -209,7 +209,7 @@ static json_t *h_cars_list(struct store *st, json_t *args, struct cmd_err *err)
 			json_t *row = cars_characteristics_summary(d);
 			char slug[IDS_NAME_MAX + 1];
 
-			if (row && ids_slug(car, slug) == 0 && strcmp(slug, car) != 0)
+			if (row && !ids_real_name_in_path(car) && ids_slug(car, slug) == 0)
 				json_object_set_new(row, "car_slug", json_string(slug));
 			json_array_append_new(list, row);
 			json_decref(d);

@@ -417,8 +417,8 @@ static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 					"source", or_null(json_object_get(m, "source")), "created_at",
 					or_null(json_object_get(m, "created_at")), "corner_count",
 					(json_int_t)json_array_size(json_object_get(m, "corners")));
-			/* the key to address it by, where the name itself is not one */
-			if (row && strcmp(real, name) != 0)
+			/* the key to address it by, where the name cannot be in a path */
+			if (row && !ids_real_name_in_path(real))
 				json_object_set_new(row, "slug", json_string(name));
 			json_array_append_new(list, row);
 			json_decref(m);

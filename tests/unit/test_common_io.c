@@ -415,6 +415,16 @@ static void test_ids_slug(void)
 	T_EQ(ids_slug_hashed("abc-0123456789ab"), 0);
 	T_EQ(ids_slug_hashed("--0123456789a"), 0);
 	T_EQ(ids_slug_hashed(NULL), 0);
+	/* which real names travel URL-encoded as one path segment */
+	T_EQ(ids_real_name_in_path("Paul Ricard"), 1);
+	T_EQ(ids_real_name_in_path("track_ordinal:860"), 1);
+	T_EQ(ids_real_name_in_path("Sakhir (Bahrain)"), 1);
+	T_EQ(ids_real_name_in_path("A / B"), 0);
+	T_EQ(ids_real_name_in_path("."), 0);
+	T_EQ(ids_real_name_in_path(".."), 0);
+	T_EQ(ids_real_name_in_path("..."), 1);
+	T_EQ(ids_real_name_in_path(""), 0);
+	T_EQ(ids_real_name_in_path(NULL), 0);
 	/* properties over many names: a slug is a safe path component, the same
 	 * name always gives the same slug, different names different slugs, a
 	 * hashed slug never equals a name that is its own slug */
