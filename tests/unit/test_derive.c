@@ -355,25 +355,19 @@ static void test_resets(void)
 	}
 	T_CHECK(f.derived & FRAME_P_YAW_RATE);
 	/* a new game session starts from nothing */
-	motion_frame(&f, PW_GAME_ACC, t, 20, 0.3 * t);
-	f.game_session = 8;
-	derive_frame(d, &f);
+	session8_frame(d, &f, t);
 	T_EQ(f.derived, 0);
 	/* a gap longer than DERIVE_GAP_S restarts the window */
 	for (i = 0; i < 60; i++, t += 1 / HZ)
 		session8_frame(d, &f, t);
 	T_CHECK(f.derived & FRAME_P_YAW_RATE);
 	t += DERIVE_GAP_S + 0.01;
-	motion_frame(&f, PW_GAME_ACC, t, 20, 0.3 * t);
-	f.game_session = 8;
-	derive_frame(d, &f);
+	session8_frame(d, &f, t);
 	T_EQ(f.derived, 0);
 	/* the game clock going back as well */
 	for (i = 0; i < 60; i++, t += 1 / HZ)
 		session8_frame(d, &f, t);
-	motion_frame(&f, PW_GAME_ACC, t - 5, 20, 0.3 * t);
-	f.game_session = 8;
-	derive_frame(d, &f);
+	session8_frame(d, &f, t - 5);
 	T_EQ(f.derived, 0);
 	/* paused frames derive nothing */
 	for (i = 0; i < 60; i++, t += 1 / HZ)
