@@ -5,19 +5,14 @@
 
 #include "common/derive.h"
 
-/* What a window sample holds. */
-enum {
-	S_SPEED = 1u << 0,
-	S_YAW = 1u << 1,
-	S_VEL = 1u << 2,
-};
+/* The fields of a window sample: speed m/s, unwrapped heading rad (+ turning
+ * right), car-frame velocity x and z m/s. */
+enum field { F_SPEED, F_YAW, F_VX, F_VZ, F_COUNT };
 
 struct sample {
-	double t;      /* the derived clock, s */
-	double yaw;    /* unwrapped heading, rad, + turning right */
-	float v;       /* speed, m/s */
-	float vx, vz;  /* car-frame velocity, m/s */
-	unsigned bits; /* S_* */
+	double t;          /* the derived clock, s */
+	double y[F_COUNT]; /* by enum field */
+	unsigned bits;     /* 1 << enum field: the fields it holds */
 };
 
 /* What the next frame is compared with. */
@@ -184,27 +179,6 @@ struct fit {
 	int ok;
 };
 
-enum field { F_SPEED, F_YAW, F_VX, F_VZ, F_COUNT };
-
-static const unsigned field_bit[F_COUNT] = { S_SPEED, S_YAW, S_VEL, S_VEL };
-
-static double field_of(const struct sample *s, enum field k)
-{
-	switch (k) {
-	case F_SPEED:
-		return s->v;
-	case F_YAW:
-		return s->yaw;
-	case F_VX:
-		return s->vx;
-	case F_VZ:
-		return s->vz;
-	case F_COUNT:
-		break;
-	}
-	return 0.0;
-}
-
 /*
  * Fit the fields in want (1 << enum field) over the window, in one pass from
  * the newest sample back; a field the newest sample lacks is not fitted.
@@ -215,36 +189,44 @@ static double field_of(const struct sample *s, enum field k)
 static void window_fit(const struct derive *d, unsigned want, struct fit out[F_COUNT])
 {
 	const struct sample *newest = &d->s[(d->head + DERIVE_SAMPLES - 1) % DERIVE_SAMPLES];
-	double t0 = newest->t, y0[F_COUNT], st[F_COUNT] = { 0 }, stt[F_COUNT] = { 0 },
-	       sy[F_COUNT] = { 0 }, sty[F_COUNT] = { 0 }, first[F_COUNT] = { 0 };
-	unsigned n[F_COUNT] = { 0 }, k;
+	double t0 = newest->t, st[F_COUNT] = { 0 }, stt[F_COUNT] = { 0 }, sy[F_COUNT] = { 0 },
+	       sty[F_COUNT] = { 0 }, first[F_COUNT] = { 0 }, st_all = 0, stt_all = 0, first_all = 0;
+	unsigned n[F_COUNT] = { 0 }, n_all = 0, k;
 
-	for (k = 0; k < F_COUNT; k++) {
+	for (k = 0; k < F_COUNT; k++)
 		out[k] = (struct fit){ 0, 0, 0 };
-		if (!(newest->bits & field_bit[k]))
-			want &= ~(1u << k);
-		y0[k] = field_of(newest, (enum field)k);
-	}
+	want &= newest->bits;
 	if (!want || !d->n)
 		return;
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct sample *s = &d->s[(d->head + DERIVE_SAMPLES - 1 - i) % DERIVE_SAMPLES];
-		double t = s->t - t0, tt = t * t;
+		double t = s->t - t0;
 
 		if (-t > d->window_s)
 			break;
-		for (unsigned w = want; w; w &= w - 1) {
+		if ((s->bits & want) == want) { /* the usual case: the time sums once */
+			st_all += t;
+			stt_all += t * t;
+			first_all = t;
+			n_all++;
+			for (k = 0; k < F_COUNT; k++) {
+				double y = s->y[k] - newest->y[k];
+
+				sy[k] += y;
+				sty[k] += t * y;
+			}
+			continue;
+		}
+		for (unsigned w = want & s->bits; w; w &= w - 1) {
 			double y;
 
 			k = (unsigned)__builtin_ctz(w);
-			if (!(s->bits & field_bit[k]))
-				continue;
-			y = field_of(s, (enum field)k) - y0[k];
+			y = s->y[k] - newest->y[k];
 			st[k] += t;
-			stt[k] += tt;
+			stt[k] += t * t;
 			sy[k] += y;
 			sty[k] += t * y;
-			first[k] = t;
+			first[k] = fmin(first[k], t);
 			n[k]++;
 		}
 	}
@@ -252,11 +234,15 @@ static void window_fit(const struct derive *d, unsigned want, struct fit out[F_C
 		double den;
 
 		k = (unsigned)__builtin_ctz(w);
+		n[k] += n_all;
+		st[k] += st_all;
+		stt[k] += stt_all;
+		first[k] = fmin(first[k], first_all);
 		den = n[k] * stt[k] - st[k] * st[k];
 		if (n[k] < 3 || -first[k] < d->window_s / 2 || !(den > 0))
 			continue;
 		out[k].slope = (n[k] * sty[k] - st[k] * sy[k]) / den;
-		out[k].mean = y0[k] + sy[k] / n[k];
+		out[k].mean = newest->y[k] + sy[k] / n[k];
 		out[k].ok = isfinite(out[k].slope) && isfinite(out[k].mean);
 	}
 }
@@ -435,19 +421,19 @@ void derive_frame(struct derive *d, struct pw_frame *f)
 		return;
 	}
 	if (first || clock) {
-		struct sample s = { .t = d->t, .v = v };
+		struct sample s = { .t = d->t, .y = { [F_SPEED] = v } };
 
 		if (v >= 0)
-			s.bits |= S_SPEED;
+			s.bits |= 1u << F_SPEED;
 		if (sense && has(f->present, FRAME_P_YAW) && isfinite(f->yaw_rad)) {
-			s.yaw = unwrap_yaw(d, f->yaw_rad, sense);
-			s.bits |= S_YAW;
+			s.y[F_YAW] = unwrap_yaw(d, f->yaw_rad, sense);
+			s.bits |= 1u << F_YAW;
 		}
 		if (has(f->present, FRAME_P_VEL) && isfinite(f->vel_ms[0]) &&
 		    isfinite(f->vel_ms[2])) {
-			s.vx = f->vel_ms[0];
-			s.vz = f->vel_ms[2];
-			s.bits |= S_VEL;
+			s.y[F_VX] = f->vel_ms[0];
+			s.y[F_VZ] = f->vel_ms[2];
+			s.bits |= 1u << F_VX | 1u << F_VZ;
 		}
 		window_push(d, &s);
 		derive_motion(d, f);
