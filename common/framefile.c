@@ -502,6 +502,8 @@ struct framefile_reader {
 	struct blockcodec_dec *dec;
 	struct pw_frame *frames;   /* FRAMEFILE_BLOCK_MAX_FRAMES, the block last delivered */
 	int done;
+	int ranged;                /* framefile_reader_open_range: only seqs [lo, hi] */
+	uint64_t lo, hi;
 };
 
 int framefile_reader_open(struct framefile_reader **out, const char *path,
@@ -545,6 +547,48 @@ out:
 	return 0;
 }
 
+/* The ranged walk: skip blocks before the range by their headers, trim the
+ * blocks that overlap it, stop at the first block after it. */
+static int next_in_range(struct framefile_reader *r, const struct pw_frame **frames, size_t *n)
+{
+	struct ff_block b;
+	const uint8_t *payload;
+	uint64_t before;
+	size_t a, e;
+	int rc;
+
+	for (;;) {
+		if ((rc = next_block(&r->src, &r->walk, &b, &payload, 0, 0)) != 1)
+			break;
+		if (b.first_seq > r->hi) {
+			walk_stop(&r->walk, FRAMEFILE_TAIL_CLEAN);
+			rc = 0;
+			break;
+		}
+		if (b.last_seq < r->lo) {
+			walk_take(&r->walk, &b);
+			continue;
+		}
+		before = r->walk.frames;
+		rc = decode_next(&r->src, &r->walk, r->dec, r->frames, FRAMEFILE_BLOCK_MAX_FRAMES);
+		if (rc != 1)
+			break;
+		e = (size_t)(r->walk.frames - before);
+		for (a = 0; a < e && r->frames[a].seq < r->lo; a++)
+			;
+		while (e > a && r->frames[e - 1].seq > r->hi)
+			e--;
+		if (e > a) {
+			*frames = r->frames + a;
+			*n = e - a;
+			return 1;
+		}
+	}
+	if (rc == 0)
+		r->done = 1;
+	return rc;
+}
+
 int framefile_reader_next(struct framefile_reader *r, const struct pw_frame **frames, size_t *n)
 {
 	uint64_t before = r->walk.frames;
@@ -554,6 +598,8 @@ int framefile_reader_next(struct framefile_reader *r, const struct pw_frame **fr
 	*n = 0;
 	if (r->done)
 		return 0;
+	if (r->ranged)
+		return next_in_range(r, frames, n);
 	rc = decode_next(&r->src, &r->walk, r->dec, r->frames, FRAMEFILE_BLOCK_MAX_FRAMES);
 	if (rc == 1) {
 		*frames = r->frames;
@@ -567,6 +613,46 @@ int framefile_reader_next(struct framefile_reader *r, const struct pw_frame **fr
 		r->done = 1;
 	}
 	return rc;
+}
+
+int framefile_reader_open_range(struct framefile_reader **out, const char *path,
+				uint64_t first_seq, uint64_t last_seq, struct framefile_info *info)
+{
+	struct framefile_reader *r;
+	int rc;
+
+	*out = NULL;
+	if (first_seq > last_seq)
+		return -EINVAL;
+	if (!(r = calloc(1, sizeof *r)))
+		return -ENOMEM;
+	r->ranged = 1;
+	r->lo = first_seq;
+	r->hi = last_seq;
+	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if ((rc = src_open_fd(&r->src, r->fd)) < 0 || (rc = walk_start(&r->src, &r->walk)) < 0)
+		goto out;
+	if (!hdr_decodable(&r->walk.hdr)) {
+		rc = -EPROTO;
+		goto out;
+	}
+	r->dec = blockcodec_dec_new(r->walk.hdr.codec);
+	r->frames = malloc((size_t)FRAMEFILE_BLOCK_MAX_FRAMES * FRAME_SIZE);
+	if (!r->dec || !r->frames)
+		rc = -ENOMEM;
+	r->scan = r->walk;
+out:
+	if (rc < 0) {
+		framefile_reader_close(r);
+		return rc;
+	}
+	if (info)
+		*info = r->walk;
+	*out = r;
+	return 0;
 }
 
 void framefile_reader_info(const struct framefile_reader *r, struct framefile_info *info)

@@ -232,6 +232,24 @@ int framefile_reader_next(struct framefile_reader *r, const struct pw_frame **fr
  * framefile_reader_next returned 0 also why it stopped (tail, dropped_bytes),
  * as framefile_load's info would say. */
 void framefile_reader_info(const struct framefile_reader *r, struct framefile_info *info);
+/*
+ * Open path for reading only the frames with seqs in [first_seq, last_seq]
+ * (one lap of a run): the header is validated as framefile_reader_open
+ * does, but the file is not scanned first. framefile_reader_next then walks
+ * the block headers, skips every block that ends before first_seq without
+ * reading its payload, checking its CRC or decoding it, delivers the frames
+ * of the blocks that overlap the range (checked and decoded as always, the
+ * frames outside the range left out, so a call may deliver fewer frames
+ * than its block holds but never 0), and ends at the first block that starts
+ * after last_seq, as at a clean end. A skipped block's payload is never
+ * read, so damage inside it goes unnoticed; a damaged block in the range
+ * ends the walk as a corrupt tail. The walk covers the file as it was at
+ * open. info (may be NULL) gets the header; framefile_reader_info counts
+ * every block walked, skipped ones too. -EINVAL when first_seq > last_seq.
+ * *out is owned by the caller (framefile_reader_close).
+ */
+int framefile_reader_open_range(struct framefile_reader **out, const char *path,
+				uint64_t first_seq, uint64_t last_seq, struct framefile_info *info);
 /* Close the file and free r. NULL is a no-op. */
 void framefile_reader_close(struct framefile_reader *r);
 

@@ -1183,6 +1183,96 @@ out:
 	free(f);
 }
 
+/* Read the frames of [lo, hi] with a ranged reader into got (room for cap). */
+static int range_read(const char *path, uint64_t lo, uint64_t hi, struct pw_frame *got, size_t cap,
+		      size_t *n, size_t *calls, struct framefile_info *info)
+{
+	struct framefile_reader *r = NULL;
+	const struct pw_frame *b;
+	size_t nb;
+	int rc = framefile_reader_open_range(&r, path, lo, hi, NULL);
+
+	*n = *calls = 0;
+	if (rc < 0)
+		return rc;
+	while ((rc = framefile_reader_next(r, &b, &nb)) == 1) {
+		if (nb == 0 || *n + nb > cap || b[0].seq < lo || b[nb - 1].seq > hi) {
+			rc = -EBADMSG;
+			break;
+		}
+		memcpy(got + *n, b, nb * sizeof *b);
+		*n += nb;
+		(*calls)++;
+	}
+	if (rc == 0 && (framefile_reader_next(r, &b, &nb) != 0 || b || nb))
+		rc = -EBADMSG; /* the end stays the end */
+	framefile_reader_info(r, info);
+	framefile_reader_close(r);
+	return rc;
+}
+
+/* A ranged reader delivers exactly the frames of its seq range and skips
+ * the blocks before it without reading their payload. */
+static void test_reader_range(void)
+{
+	size_t n = 1000, got_n, calls, len, off[16];
+	struct pw_frame *f = sim_frames(n, SEQ0), *got = calloc(n, sizeof *got);
+	const char *path = tmp_path("range.frames"), *bad = tmp_path("range-bad.frames");
+	struct framefile_reader *r = (struct framefile_reader *)1;
+	struct framefile_info info;
+	uint8_t *img = NULL;
+
+	T_CHECK(f && got);
+	if (!f || !got)
+		goto out;
+	for (size_t k = 500; k < n; k++) /* a gap of 50 seqs from frame 500 on */
+		f[k].seq += 50;
+	/* ten blocks of 100 frames */
+	T_CHECK(write_file(path, f, n, 100, 1, BLOCKCODEC_PACK) == 0);
+	T_CHECK(range_read(path, f[150].seq, f[349].seq, got, n, &got_n, &calls, &info) == 0);
+	T_CHECK(got_n == 200 && calls == 3 && memcmp(got, f + 150, 200 * sizeof *f) == 0);
+	T_CHECK(info.blocks == 4 && info.tail == FRAMEFILE_TAIL_CLEAN); /* 0..3 walked, 4 seen */
+	/* the whole file, one frame, the gap, before and after every frame */
+	T_CHECK(range_read(path, 0, UINT64_MAX, got, n, &got_n, &calls, &info) == 0);
+	T_CHECK(got_n == n && calls == 10 && memcmp(got, f, n * sizeof *f) == 0);
+	T_CHECK(info.blocks == 10 && info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN);
+	T_CHECK(range_read(path, f[777].seq, f[777].seq, got, n, &got_n, &calls, &info) == 0);
+	T_CHECK(got_n == 1 && memcmp(got, f + 777, sizeof *f) == 0);
+	T_CHECK(range_read(path, f[499].seq + 1, f[500].seq - 1, got, n, &got_n, &calls, &info) == 0);
+	T_CHECK(got_n == 0 && calls == 0);
+	T_CHECK(range_read(path, 0, SEQ0 - 1, got, n, &got_n, &calls, &info) == 0 && got_n == 0);
+	T_CHECK(info.blocks == 0);
+	T_CHECK(range_read(path, f[n - 1].seq + 1, UINT64_MAX, got, n, &got_n, &calls, &info) == 0);
+	T_CHECK(got_n == 0 && info.blocks == 10 && info.tail == FRAMEFILE_TAIL_CLEAN);
+	T_CHECK(framefile_reader_open_range(&r, path, 10, 9, NULL) == -EINVAL && r == NULL);
+
+	/* a damaged payload in block 1: unnoticed when skipped, the end when in the range */
+	img = read_all(path, &len);
+	T_CHECK(img && block_offsets(img, len, off, 15) == 10);
+	if (!img)
+		goto out;
+	img[off[1] + FRAMEFILE_BLOCK_HEADER_SIZE + 7] ^= 0x40;
+	T_CHECK(write_all(bad, img, len) == 0);
+	T_CHECK(range_read(bad, f[500].seq, f[599].seq, got, n, &got_n, &calls, &info) == 0);
+	T_CHECK(got_n == 100 && memcmp(got, f + 500, 100 * sizeof *f) == 0);
+	T_CHECK(range_read(bad, f[150].seq, f[599].seq, got, n, &got_n, &calls, &info) == 0);
+	T_CHECK(got_n == 0 && info.tail == FRAMEFILE_TAIL_CORRUPT && info.valid_bytes == off[1]);
+	/* a torn tail: the complete blocks of the range */
+	T_CHECK(write_all(bad, img, off[9] + 50) == 0);
+	T_CHECK(range_read(bad, f[850].seq, UINT64_MAX, got, n, &got_n, &calls, &info) == 0);
+	T_CHECK(got_n == 50 && memcmp(got, f + 850, 50 * sizeof *f) == 0);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_TORN);
+	/* a bad header, no file */
+	img[40] ^= 1;
+	T_CHECK(write_all(bad, img, len) == 0);
+	T_CHECK(framefile_reader_open_range(&r, bad, 0, 1, &info) == -EPROTO && r == NULL);
+	T_CHECK(framefile_reader_open_range(&r, tmp_path("absent.frames"), 0, 1, &info) == -ENOENT);
+out:
+	free(img);
+	free(got);
+	free(f);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/pw-test-framefile-XXXXXX");
@@ -1208,6 +1298,7 @@ int main(void)
 	T_RUN(test_efbig_rlimit);
 	T_RUN(test_reader);
 	T_RUN(test_version1_files);
+	T_RUN(test_reader_range);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return T_DONE();
 }
