@@ -92,6 +92,7 @@
 #include <time.h>
 
 #include "analyze/analysis.h"
+#include "common/corners.h"
 
 #define TRK_THIN_M 0.5             /* min step between kept positions */
 #define TRK_JUMP_M 100.0           /* a step this long breaks the path */
@@ -101,18 +102,12 @@
 #define TRK_BOUNDARY_STEP_M 1.0    /* boundary loop resampling */
 #define TRK_SPACING_M 2.0          /* centre line samples (nominal) */
 #define TRK_MIN_SAMPLES 16
-#define TRK_DIFF 2                 /* finite differences over +-TRK_DIFF samples */
 #define TRK_WINDOW_BACK 3          /* pairing search window, right samples */
 #define TRK_WINDOW_AHEAD 30
 #define TRK_MAX_WIDTH_M 100.0
 #define TRK_MIN_WIDTH_M 1.0
 #define TRK_SIDE_FRAC 0.8          /* of samples with the right boundary to the right */
 #define TRK_PROGRESS_TOL 0.1       /* pairing covers the right loop once, +-10 % */
-#define TRK_CORNER_ON 0.002        /* 1/m: a corner's core, R <= 500 m */
-#define TRK_CORNER_OFF 0.0005      /* 1/m: its extent, R <= 2000 m */
-#define TRK_MERGE_M 30.0
-#define TRK_CORNER_MIN_DEG 15.0
-#define TRK_APEX_FRAC 0.9
 #define TRK_MAX_SECTORS 16
 #define TRK_SECTOR_MIN_M 10.0      /* sector boundaries closer than this are dropped */
 
@@ -136,19 +131,12 @@ struct trk_loop {
 	double hand;               /* collect_points() */
 };
 
-struct trk_corner {
-	double entry_i, apex_i, exit_i;   /* fractional sample indices, unrolled */
-	double angle_rad;                 /* signed */
-	double kmax;
-	int dir;
-};
-
 struct trk_model {
 	int hand;                  /* +1: x/z as the emulator's; -1: mirrored */
 	size_t n;
 	double step_m, len_m;
-	double *cx, *cz, *lx, *lz, *rx, *rz, *width, *heading, *curv, *psi;
-	struct trk_corner *corner;
+	double *cx, *cz, *lx, *lz, *rx, *rz, *width, *heading, *curv;
+	struct corner_span *corner;
 	size_t ncorners;
 	double sect_start_m[TRK_MAX_SECTORS + 1];
 	int nsect;
@@ -674,7 +662,7 @@ static double pair_loops(const struct trk_loop *lt, const struct trk_loop *rt, s
 
 static int model_alloc(struct trk_model *md, size_t n)
 {
-	double *b = calloc(10 * n, sizeof *b);
+	double *b = calloc(9 * n, sizeof *b);
 
 	if (!b)
 		return -1;
@@ -688,7 +676,6 @@ static int model_alloc(struct trk_model *md, size_t n)
 	md->width = b + 6 * n;
 	md->heading = b + 7 * n;
 	md->curv = b + 8 * n;
-	md->psi = b + 9 * n;
 	return 0;
 }
 
@@ -746,145 +733,7 @@ static int centre_line(const struct trk_loop *lt, const double *mx, const double
 	return 0;
 }
 
-/* [1 4 6 4 1]/16 of the circular array a into out */
-static void smooth5(const double *a, double *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		long k = (long)i;
-
-		out[i] = (a[wrap_index(k - 2, n)] + 4.0 * a[wrap_index(k - 1, n)] + 6.0 * a[i] +
-			  4.0 * a[wrap_index(k + 1, n)] + a[wrap_index(k + 2, n)]) / 16.0;
-	}
-}
-
-/* Unwrapped heading psi at a possibly out-of-range index: one loop adds total. */
-static double psi_at(const struct trk_model *md, long i, double total)
-{
-	long n = (long)md->n, q = i >= 0 ? i / n : -((-i + n - 1) / n);
-
-	return md->psi[i - q * n] + (double)q * total;
-}
-
-/* Heading and curvature from the smoothed centre. */
-static void derivatives(struct trk_model *md, double *tmp)
-{
-	size_t n = md->n;
-	double *sx = tmp, *sz = tmp + n, total;
-
-	smooth5(md->cx, sx, n);
-	smooth5(md->cz, sz, n);
-	for (size_t i = 0; i < n; i++) {
-		size_t a = wrap_index((long)i - TRK_DIFF, n), b = wrap_index((long)i + TRK_DIFF, n);
-
-		md->heading[i] = atan2(sx[b] - sx[a], sz[b] - sz[a]);
-	}
-	md->psi[0] = md->heading[0];
-	for (size_t i = 1; i < n; i++)
-		md->psi[i] = md->psi[i - 1] + remainder(md->heading[i] - md->heading[i - 1], 2.0 * M_PI);
-	/* one loop's turn: 2 pi either way for a plain circuit, 0 for a figure of eight */
-	total = md->psi[n - 1] + remainder(md->heading[0] - md->heading[n - 1], 2.0 * M_PI) -
-		md->psi[0];
-	for (size_t i = 0; i < n; i++)
-		md->curv[i] = md->hand * (psi_at(md, (long)i + TRK_DIFF, total) -
-					  psi_at(md, (long)i - TRK_DIFF, total)) /
-			      (2.0 * TRK_DIFF * md->step_m);
-}
-
-/* --- 7. corners --- */
-
-static int bend(double k, double level)
-{
-	return k >= level ? 1 : k <= -level ? -1 : 0;
-}
-
-static double curv_at(const struct trk_model *md, long i)
-{
-	return md->curv[wrap_index(i, md->n)];
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-	double x = ((const struct trk_corner *)a)->entry_i, y = ((const struct trk_corner *)b)->entry_i;
-
-	return (x > y) - (x < y);
-}
-
-/* Apex: middle of the stretch around the peak with |k| >= 90 % of it. */
-static void corner_apex(const struct trk_model *md, struct trk_corner *c, long lo, long hi)
-{
-	long peak = lo, a, b;
-
-	c->kmax = 0.0;
-	for (long i = lo; i <= hi; i++)
-		if (fabs(curv_at(md, i)) > c->kmax) {
-			c->kmax = fabs(curv_at(md, i));
-			peak = i;
-		}
-	for (a = peak; a > lo && fabs(curv_at(md, a - 1)) >= TRK_APEX_FRAC * c->kmax; a--)
-		;
-	for (b = peak; b < hi && fabs(curv_at(md, b + 1)) >= TRK_APEX_FRAC * c->kmax; b++)
-		;
-	c->apex_i = 0.5 * (double)(a + b);
-}
-
-/*
- * Scan one lap from a sample off any corner: cores above TRK_CORNER_ON grown
- * to TRK_CORNER_OFF, same-way neighbours merged, small turns dropped.
- * Fills md->corner (room for n + 1: cores of alternating sign can touch).
- */
-static void find_corners(struct trk_model *md)
-{
-	long n = (long)md->n, s0 = 0, i, merge = (long)ceil(TRK_MERGE_M / md->step_m);
-	struct trk_corner *c = md->corner;
-	size_t k = 0;
-
-	while (s0 < n && bend(md->curv[s0], TRK_CORNER_OFF) != 0)
-		s0++;
-	if (s0 == n)
-		s0 = 0;
-	for (i = s0; i < s0 + n; i++) {
-		int dir = bend(curv_at(md, i), TRK_CORNER_ON);
-		long lo = i, hi = i;
-
-		if (dir == 0)
-			continue;
-		while (lo > s0 && bend(curv_at(md, lo - 1), TRK_CORNER_OFF) == dir &&
-		       (k == 0 || lo - 1 > (long)c[k - 1].exit_i))
-			lo--;
-		while (hi + 1 < s0 + n && bend(curv_at(md, hi + 1), TRK_CORNER_OFF) == dir)
-			hi++;
-		if (k > 0 && c[k - 1].dir == dir && lo - (long)c[k - 1].exit_i <= merge) {
-			c[k - 1].exit_i = (double)hi;
-		} else {
-			c[k] = (struct trk_corner){ .entry_i = (double)lo, .exit_i = (double)hi,
-						    .dir = dir };
-			k++;
-		}
-		i = hi;
-	}
-	md->ncorners = 0;
-	for (size_t j = 0; j < k; j++) {
-		long lo = (long)c[j].entry_i, hi = (long)c[j].exit_i;
-		double turn = 0.0;
-
-		for (long t = lo; t <= hi; t++)
-			turn += curv_at(md, t) * md->step_m;
-		if (fabs(turn) * 180.0 / M_PI < TRK_CORNER_MIN_DEG)
-			continue;
-		c[j].angle_rad = turn;
-		corner_apex(md, &c[j], lo, hi);
-		/* the corner spans from half a sample before lo to half after hi */
-		c[j].entry_i -= 0.5;
-		c[j].exit_i += 0.5;
-		if (c[j].entry_i >= (double)n) {   /* found past the line: back into the lap */
-			c[j].entry_i -= (double)n;
-			c[j].apex_i -= (double)n;
-			c[j].exit_i -= (double)n;
-		}
-		c[md->ncorners++] = c[j];
-	}
-	qsort(c, md->ncorners, sizeof *c, cmp_entry);
-}
+/* --- heading, curvature (step 6) and corners (step 7): common/corners.h --- */
 
 /* --- 8. sectors --- */
 
@@ -982,7 +831,7 @@ static double lap_dist(const struct trk_model *md, double idx)
 
 static json_t *corner_json(const struct trk_model *md, size_t i)
 {
-	const struct trk_corner *c = &md->corner[i];
+	const struct corner_span *c = &md->corner[i];
 	long a = (long)floor(c->apex_i);
 	double f = c->apex_i - (double)a;
 	size_t i0 = wrap_index(a, md->n), i1 = wrap_index(a + 1, md->n);
@@ -1136,7 +985,7 @@ out:
 static int analyse(struct trk_model *md, const struct trk_loop *lt, const struct trk_loop *rt,
 		   struct an_err *err)
 {
-	double *tmp = malloc(2 * md->n * sizeof *tmp);
+	double *tmp = malloc(3 * md->n * sizeof *tmp);
 
 	md->corner = malloc((md->n + 1) * sizeof *md->corner);
 	if (!tmp || !md->corner) {
@@ -1144,9 +993,9 @@ static int analyse(struct trk_model *md, const struct trk_loop *lt, const struct
 		an_fail(err, AN_E_NO_DATA, "out of memory");
 		return -1;
 	}
-	derivatives(md, tmp);
+	corners_curvature(md->cx, md->cz, md->n, md->step_m, md->hand, md->heading, md->curv, tmp);
 	free(tmp);
-	find_corners(md);
+	md->ncorners = corners_find(md->curv, md->n, md->step_m, md->corner);
 	find_sectors(md, lt->nsect > 0 ? lt : rt);
 	return 0;
 }
