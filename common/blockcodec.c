@@ -29,6 +29,7 @@
 _Static_assert(offsetof(struct pw_frame, version) == FF_WIDE_END, "8-byte fields end at 40");
 _Static_assert((FRAME_SIZE - FF_WIDE_END) % 4 == 0, "4-byte columns fill the frame");
 _Static_assert(FF_COLUMNS == 91, "column count is part of the PACK format");
+_Static_assert(BLOCKCODEC_HEAD_BYTES == offsetof(struct pw_frame, throttle), "the frame's head");
 
 enum ff_mode {
 	FF_RAW = 0,
@@ -333,6 +334,12 @@ struct ff_dec {
 	struct pw_frame stage[FF_GROUP];
 	uint8_t stage_const[FF_COLUMNS];
 	uint64_t stage_val[FF_COLUMNS];
+	/* blockcodec_dec_only: the columns asked for, and per block those and the
+	 * ones they code against (left modes) */
+	uint8_t want[FF_COLUMNS];
+	uint8_t need[FF_COLUMNS];
+	int selective;             /* not every column wanted */
+	size_t need_end;           /* bytes of a row up to the last needed column; 0 = all */
 };
 
 #if defined(__SSE2__)
@@ -593,6 +600,10 @@ static size_t unpack_group(struct ff_dec *d, const uint8_t *p, const uint8_t *en
 		nbytes = (cnt * w + 7) / 8;
 		if ((size_t)(end - p) < nbytes)
 			return 0;
+		if (!d->need[c]) {
+			p += nbytes; /* nobody reads this column: its bits are skipped */
+			continue;
+		}
 		bits = p;
 		if ((size_t)(end - p) < nbytes + 8) {
 			/* the unpackers read 8 bytes at a time */
@@ -639,6 +650,14 @@ static int pack_decode(struct ff_dec *d, const uint8_t *p, size_t len, size_t n,
 		if (p[c] >= FF_MODES || (p[c] >= FF_LEFT && !col_has_left(c)))
 			return -EBADMSG;
 	}
+	memcpy(d->need, d->want, sizeof d->need);
+	for (unsigned c = FF_COLUMNS - 1; c > 0; c--)
+		if (d->need[c] && d->mode[c] >= FF_LEFT)
+			d->need[c - 1] = 1;
+	d->need_end = 0;
+	for (unsigned c = 0; c < FF_COLUMNS && d->selective; c++)
+		if (d->need[c])
+			d->need_end = col_off(c) + col_size(c);
 	p += FF_COLUMNS;
 	copy_out(out, p, FRAME_SIZE);
 	for (unsigned c = 0; c < FF_COLUMNS; c++) {
@@ -654,7 +673,11 @@ static int pack_decode(struct ff_dec *d, const uint8_t *p, size_t len, size_t n,
 
 		if (!used || !seqs_follow((const uint8_t *)d->stage, cnt, &seq))
 			return -EBADMSG;
-		copy_out(out + s, d->stage, cnt * FRAME_SIZE);
+		if (d->need_end) /* a reader of a few channels reads them right away: keep them cached */
+			for (size_t i = 0; i < cnt; i++)
+				memcpy(out + s + i, d->stage + i, d->need_end);
+		else
+			copy_out(out + s, d->stage, cnt * FRAME_SIZE);
 		p += used;
 	}
 	return p == end && seq == last ? 0 : -EBADMSG;
@@ -694,7 +717,23 @@ struct blockcodec_dec *blockcodec_dec_new(unsigned codec)
 	if (codec >= BLOCKCODEC_COUNT || !(d = malloc(sizeof *d)))
 		return NULL;
 	d->codec = codec;
+	blockcodec_dec_only(d, 0);
 	return d;
+}
+
+void blockcodec_dec_only(struct blockcodec_dec *d, uint64_t channels)
+{
+	memset(d->pack.want, !channels, sizeof d->pack.want);
+	d->pack.selective = channels != 0;
+	for (unsigned c = 0; channels && c < FF_COLUMNS; c++) {
+		size_t lo = col_off(c), hi = lo + col_size(c);
+		int want = lo < BLOCKCODEC_HEAD_BYTES;
+
+		for (unsigned b = 0; b < FRAME_P_COUNT && !want; b++)
+			want = (channels >> b & 1) && frame_channels[b].off < hi &&
+			       frame_channels[b].off + frame_channels[b].size > lo;
+		d->pack.want[c] = (uint8_t)want;
+	}
 }
 
 void blockcodec_dec_free(struct blockcodec_dec *d)

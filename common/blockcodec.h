@@ -59,6 +59,8 @@ enum blockcodec_id {
 	BLOCKCODEC_COUNT
 };
 
+#define BLOCKCODEC_HEAD_BYTES 48   /* always decoded: the frame up to throttle */
+
 struct blockcodec_enc;   /* process-local, opaque: a codec's working state */
 struct blockcodec_dec;
 
@@ -90,6 +92,19 @@ size_t blockcodec_encode(struct blockcodec_enc *e, const struct pw_frame *f, siz
  */
 int blockcodec_decode(struct blockcodec_dec *d, const uint8_t *payload, size_t len, size_t n,
 		      uint64_t first_seq, uint64_t last_seq, struct pw_frame *out);
+
+/*
+ * Decode only what a reader of these channels needs (0, the default: all):
+ * the frame's first BLOCKCODEC_HEAD_BYTES (seq, t_ns, present, game_session,
+ * game_time_s, version, game, feed, flags, flags_known) and the members of
+ * the channels in mask (FRAME_P_* bits). The other bytes of the frames
+ * blockcodec_decode writes are then undefined. PACK skips the other
+ * columns' bits without unpacking them (a column that an asked one codes
+ * against is decoded too) and checks the payload as completely as ever;
+ * RAW copies whole frames. A lap read for lap data needs about a quarter
+ * of the columns.
+ */
+void blockcodec_dec_only(struct blockcodec_dec *d, uint64_t channels);
 
 /* Accessors */
 /* Bytes of output blockcodec_encode needs for n frames in any codec: the
