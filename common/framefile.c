@@ -660,6 +660,11 @@ void framefile_reader_info(const struct framefile_reader *r, struct framefile_in
 	*info = r->walk;
 }
 
+void framefile_reader_only(struct framefile_reader *r, uint64_t channels)
+{
+	blockcodec_dec_only(r->dec, channels);
+}
+
 void framefile_reader_close(struct framefile_reader *r)
 {
 	if (!r)

@@ -250,6 +250,9 @@ void framefile_reader_info(const struct framefile_reader *r, struct framefile_in
  */
 int framefile_reader_open_range(struct framefile_reader **out, const char *path,
 				uint64_t first_seq, uint64_t last_seq, struct framefile_info *info);
+/* Decode only the frame heads and the channels in mask (FRAME_P_* bits)
+ * from the next block on: blockcodec_dec_only; 0 = everything. */
+void framefile_reader_only(struct framefile_reader *r, uint64_t channels);
 /* Close the file and free r. NULL is a no-op. */
 void framefile_reader_close(struct framefile_reader *r);
 
