@@ -1,10 +1,13 @@
 /* lapdata.c - see lapdata.h. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/corners.h"
 #include "common/framefile.h"
@@ -16,31 +19,36 @@
 #define WIN_BACK_M 10.0            /* projection window behind the last match */
 #define WIN_AHEAD_M 50.0           /* ... and ahead of it, at least */
 #define WIN_AHEAD_MOVES 3.0        /* ... or this many times the distance moved */
+#define PROJ_NEAR_M 30.0           /* a match farther off searches the whole window */
 #define MIN_SPEED_MS 1.0           /* slower does not extrapolate time */
 #define LAT_G_MIN_SPEED_MS 10.0    /* curvature from lateral g only above this */
 #define LAT_G_SMOOTH 5             /* +- samples of the moving average */
 #define EPS_M 1e-9
 
-/* What one frame tells the alignment, and the clocks. NAN = not given. */
+/* What one frame tells the alignment, and the clocks. NAN = not given.
+ * Floats where the frame has floats: 64 bytes a frame. */
 struct lap_sample {
 	double gt;                 /* game clock, s */
 	double tns;                /* receive time, s */
 	double lapclk;             /* the game's lap clock, s */
-	double x, z;               /* world position */
-	double spline, dist, track_len, speed_ms;
-	double brake, lat_g, steer;
-	int part;                  /* -1 before the lap, 0 in it, +1 after it */
+	float x, z;                /* world position */
+	float spline, dist, track_len, speed_ms;
+	float brake, lat_g, steer;
+	int8_t part;               /* -1 before the lap, 0 in it, +1 after it */
 };
 
 enum { HAS_POS, HAS_SPLINE, HAS_DIST, HAS_SPEED, HAS_LAPCLK, HAS_LAT_G, HAS_STEER, HAS_COUNT };
+
+_Static_assert(sizeof(struct lap_sample) == 64, "a sample is one cache line");
 
 struct lapdata_lap {
 	struct lapdata_channels cs;
 	unsigned nvals;                        /* doubles per frame */
 	unsigned off[LAPDATA_MAX_CHANNELS];    /* of each channel in a frame's values */
-	int seen[LAPDATA_MAX_CHANNELS];        /* some frame has the channel */
+	uint64_t seen_present;                 /* presence bits some frame had */
+	uint16_t seen_flags;                   /* flags some frame reported */
 	struct lap_sample *smp;
-	double *val;                           /* n x nvals */
+	float *val;                            /* n x nvals */
 	size_t n, cap;
 	size_t lap_frames;
 	size_t count[HAS_COUNT];               /* lap frames with each */
@@ -174,45 +182,81 @@ static double present(uint64_t have, uint64_t bit, double v)
 	return (have & bit) && isfinite(v) ? v : NAN;
 }
 
+/* The values of a channel the frame has into o: NAN for what cannot be shown. */
+static void read_values(const struct pw_frame *f, const struct frame_channel *ch, float *o)
+{
+	const char *m = (const char *)f + ch->off;
+
+	for (unsigned k = 0; k < ch->n; k++) {
+		double x;
+
+		switch (ch->type) {
+		case FRAME_T_F32: {
+			float v;
+			memcpy(&v, m + 4 * k, 4);
+			x = v;
+			break;
+		}
+		case FRAME_T_F64: {
+			double v;
+			memcpy(&v, m + 8 * k, 8);
+			x = v;
+			break;
+		}
+		case FRAME_T_I8: x = ((const int8_t *)m)[k]; break;
+		case FRAME_T_U8: x = ((const uint8_t *)m)[k]; break;
+		case FRAME_T_U16: {
+			uint16_t v;
+			memcpy(&v, m + 2 * k, 2);
+			x = v;
+			break;
+		}
+		default: {
+			int32_t v;
+			memcpy(&v, m + 4 * k, 4);
+			x = v;
+			break;
+		}
+		}
+		o[k] = !isfinite(x) || ((ch->flags & FRAME_CF_NEG_NULL) && x < 0) ? NAN : (float)x;
+	}
+}
+
 static void fill_sample(struct lapdata_lap *l, size_t i, const struct pw_frame *f, int part)
 {
 	struct lap_sample *s = &l->smp[i];
-	double *v = l->val + i * l->nvals;
+	float *v = l->val + i * l->nvals;
 	uint64_t p = f->present;
 	int at_origin = f->pos_m[0] == 0.0f && f->pos_m[1] == 0.0f && f->pos_m[2] == 0.0f;
 
-	s->part = part;
+	s->part = (int8_t)part;
 	s->gt = present(p, FRAME_P_GAME_TIME, f->game_time_s);
 	s->tns = f->t_ns > 0 ? (double)f->t_ns / 1e9 : NAN;
 	s->lapclk = present(p, FRAME_P_LAP_TIME, f->lap_time_ms >= 0 ? f->lap_time_ms / 1000.0 : NAN);
-	s->x = at_origin ? NAN : present(p, FRAME_P_POS, f->pos_m[0]);
-	s->z = at_origin ? NAN : present(p, FRAME_P_POS, f->pos_m[2]);
-	s->spline = present(p, FRAME_P_SPLINE, f->spline);
-	s->dist = present(p, FRAME_P_LAP_DIST, f->lap_dist_m);
-	s->track_len = present(p, FRAME_P_TRACK_LEN, f->track_len_m > 0 ? f->track_len_m : NAN);
-	s->speed_ms = present(p, FRAME_P_SPEED, f->speed_kmh / 3.6);
-	s->brake = present(p, FRAME_P_BRAKE, f->brake);
-	s->lat_g = present(p, FRAME_P_ACCEL_LAT, f->accel_lat_g);
-	s->steer = present(p, FRAME_P_STEER, f->steer);
+	s->x = at_origin ? NAN : (float)present(p, FRAME_P_POS, f->pos_m[0]);
+	s->z = at_origin ? NAN : (float)present(p, FRAME_P_POS, f->pos_m[2]);
+	s->spline = (float)present(p, FRAME_P_SPLINE, f->spline);
+	s->dist = (float)present(p, FRAME_P_LAP_DIST, f->lap_dist_m);
+	s->track_len = (float)present(p, FRAME_P_TRACK_LEN, f->track_len_m > 0 ? f->track_len_m : NAN);
+	s->speed_ms = (float)present(p, FRAME_P_SPEED, f->speed_kmh / 3.6);
+	s->brake = (float)present(p, FRAME_P_BRAKE, f->brake);
+	s->lat_g = (float)present(p, FRAME_P_ACCEL_LAT, f->accel_lat_g);
+	s->steer = (float)present(p, FRAME_P_STEER, f->steer);
+	l->seen_present |= p;
+	l->seen_flags |= f->flags_known;
 	for (unsigned c = 0; c < l->cs.n; c++) {
 		unsigned id = l->cs.id[c];
-		double *o = v + l->off[c];
+		float *o = v + l->off[c];
 
 		if (id >= LAPDATA_FLAG_ID) {
 			unsigned bit = 1u << (id - LAPDATA_FLAG_ID);
-			o[0] = (f->flags_known & bit) ? ((f->flags & bit) ? 1.0 : 0.0) : NAN;
+			o[0] = (f->flags_known & bit) ? ((f->flags & bit) ? 1.0f : 0.0f) : NAN;
+		} else if (!(p & frame_channels[id].bit)) {
+			for (unsigned k = 0; k < frame_channels[id].n; k++)
+				o[k] = NAN;
 		} else {
-			const struct frame_channel *ch = &frame_channels[id];
-			for (unsigned k = 0; k < ch->n; k++) {
-				double x = frame_channel_value(f, id, k);
-				if (!(p & ch->bit) || !isfinite(x) ||
-				    ((ch->flags & FRAME_CF_NEG_NULL) && x < 0))
-					x = NAN;
-				o[k] = x;
-			}
+			read_values(f, &frame_channels[id], o);
 		}
-		for (unsigned k = 0; k < lapdata_channel_values(id); k++)
-			l->seen[c] |= !isnan(o[k]);
 	}
 	if (part == 0) {
 		l->count[HAS_POS] += !isnan(s->x) && !isnan(s->z);
@@ -342,6 +386,19 @@ int lapdata_from_frames(const struct pw_frame *f, size_t n, const struct lapdata
 	return 0;
 }
 
+/* The channels a lap's frames are read for: the alignment's and the asked ones. */
+static uint64_t lap_channels(const struct lapdata_channels *cs)
+{
+	uint64_t m = FRAME_P_GAME_TIME | FRAME_P_LAP_TIME | FRAME_P_POS | FRAME_P_SPLINE |
+		     FRAME_P_LAP_DIST | FRAME_P_TRACK_LEN | FRAME_P_SPEED | FRAME_P_BRAKE |
+		     FRAME_P_ACCEL_LAT | FRAME_P_STEER;
+
+	for (unsigned c = 0; c < cs->n; c++)
+		if (cs->id[c] < FRAME_P_COUNT)
+			m |= 1ull << cs->id[c];
+	return m;
+}
+
 int lapdata_load(const char *path, const struct lapdata_span *sp,
 		 const struct lapdata_channels *cs, struct lapdata_lap **out)
 {
@@ -359,6 +416,7 @@ int lapdata_load(const char *path, const struct lapdata_span *sp,
 	hi = sp->end_seq < UINT64_MAX - MARGIN_SEQS ? sp->end_seq + MARGIN_SEQS : UINT64_MAX;
 	if ((rc = framefile_reader_open_range(&r, path, lo, hi, NULL)) < 0)
 		return rc;
+	framefile_reader_only(r, lap_channels(cs));
 	if (!(l = lap_new(cs, span_cap(sp), sp->time_ms))) {
 		rc = -ENOMEM;
 		goto out;
@@ -403,7 +461,18 @@ static size_t last_in(const struct lapdata_lap *l)
 	return l->n - 1 - (size_t)l->have_trail;
 }
 
-/* The median of a field over the lap's frames, NAN when none has it. */
+/* A float field of a sample by its offset (FIELD). */
+static double sfield(const struct lap_sample *s, size_t off)
+{
+	float v;
+
+	memcpy(&v, (const char *)s + off, sizeof v);
+	return v;
+}
+
+#define FIELD(name) offsetof(struct lap_sample, name)
+
+/* The median of a float field over the lap's frames, NAN when none has it. */
 static double lap_median(const struct lapdata_lap *l, size_t field_off)
 {
 	double *v = malloc(l->n * sizeof *v), m = NAN;
@@ -412,7 +481,7 @@ static double lap_median(const struct lapdata_lap *l, size_t field_off)
 	if (!v)
 		return NAN;
 	for (size_t i = first_in(l); i <= last_in(l); i++) {
-		double x = *(const double *)((const char *)&l->smp[i] + field_off);
+		double x = sfield(&l->smp[i], field_off);
 		if (!isnan(x))
 			v[k++] = x;
 	}
@@ -440,7 +509,7 @@ static double median_track_len(const struct lapdata_lap *l)
 	/* games send one constant: skip the sort when it is */
 	for (; i <= last_in(l) && same; i++)
 		same = l->smp[i].track_len == first || (isnan(first) && isnan(l->smp[i].track_len));
-	return same ? first : lap_median(l, offsetof(struct lap_sample, track_len));
+	return same ? first : lap_median(l, FIELD(track_len));
 }
 
 /* The clock of sample i, s: game time when every sample has it, else receive time. */
@@ -513,17 +582,32 @@ static void end_at_line(struct lapdata_lap *l)
 		l->p[i] -= k * l->D;
 }
 
+/* Segment j (unwrapped) if it is nearer than *best: 1 and *best, *bj, *bt updated. */
+static int nearest_in(const struct lapdata_track *tr, long j, double px, double pz, double *best,
+		      long *bj, double *bt)
+{
+	long n = (long)tr->n;
+	double t, d = seg_nearest(tr, (size_t)(((j % n) + n) % n), px, pz, &t);
+
+	if (d >= *best)
+		return 0;
+	*best = d;
+	*bj = j;
+	*bt = t;
+	return 1;
+}
+
 /* Unit normal of the centre line at point k (mean of the adjacent directions). */
 static void vertex_normal(const struct lapdata_track *tr, long k, double *nx, double *nz)
 {
 	long n = (long)tr->n, a = (k + n - 1) % n, b = (k + 1) % n;
 	double ux = tr->x[k] - tr->x[a], uz = tr->z[k] - tr->z[a];
 	double vx = tr->x[b] - tr->x[k], vz = tr->z[b] - tr->z[k];
-	double lu = hypot(ux, uz), lv = hypot(vx, vz), tx, tz, lt;
+	double lu = sqrt(ux * ux + uz * uz), lv = sqrt(vx * vx + vz * vz), tx, tz, lt;
 
 	tx = (lu > 0 ? ux / lu : 0) + (lv > 0 ? vx / lv : 0);
 	tz = (lu > 0 ? uz / lu : 0) + (lv > 0 ? vz / lv : 0);
-	lt = hypot(tx, tz);
+	lt = sqrt(tx * tx + tz * tz);
 	*nx = lt > 0 ? -tz / lt : 0;
 	*nz = lt > 0 ? tx / lt : 0;
 }
@@ -536,14 +620,14 @@ static void vertex_normal(const struct lapdata_track *tr, long k, double *nx, do
  * every 2 m, 0.6 m of a line 6 m off); interpolated normals map an offset
  * line smoothly, exactly for an arc. NAN when there is no solution.
  */
-static double normal_t(const struct lapdata_track *tr, long j, double px, double pz)
+static double normal_t(const struct lapdata_track *tr, const double *nrm, long j, double px,
+		       double pz)
 {
 	long j1 = (j + 1) % (long)tr->n;
-	double nax, naz, nbx, nbz, dx = tr->x[j1] - tr->x[j], dz = tr->z[j1] - tr->z[j];
+	double nax = nrm[2 * j], naz = nrm[2 * j + 1], nbx = nrm[2 * j1], nbz = nrm[2 * j1 + 1];
+	double dx = tr->x[j1] - tr->x[j], dz = tr->z[j1] - tr->z[j];
 	double qx = px - tr->x[j], qz = pz - tr->z[j], mx, mz, A, B, C, disc, r1, r2;
 
-	vertex_normal(tr, j, &nax, &naz);
-	vertex_normal(tr, j1, &nbx, &nbz);
 	mx = nbx - nax;
 	mz = nbz - naz;
 	/* cross(q - t d, na + t m) = 0 */
@@ -561,22 +645,33 @@ static double normal_t(const struct lapdata_track *tr, long j, double px, double
 }
 
 /* The nearest segment j (unwrapped), refined by normal_t onto it or a neighbour. */
-static double refine_u(const struct lapdata_track *tr, long j, double t_near, double px,
-		       double pz)
+static double refine_u(const struct lapdata_track *tr, const double *nrm, long j, double t_near,
+		       double px, double pz)
 {
 	long n = (long)tr->n, jw = ((j % n) + n) % n;
-	double t = normal_t(tr, jw, px, pz), t2;
+	double t = normal_t(tr, nrm, jw, px, pz), t2;
 
 	if (isnan(t) || t < -1 || t > 2)
 		return (double)j + t_near;
-	if (t < 0 && !isnan(t2 = normal_t(tr, (jw + n - 1) % n, px, pz)) && t2 >= 0 && t2 <= 1)
+	if (t < 0 && !isnan(t2 = normal_t(tr, nrm, (jw + n - 1) % n, px, pz)) && t2 >= 0 && t2 <= 1)
 		return (double)(j - 1) + t2;
-	if (t > 1 && !isnan(t2 = normal_t(tr, (jw + 1) % n, px, pz)) && t2 >= 0 && t2 <= 1)
+	if (t > 1 && !isnan(t2 = normal_t(tr, nrm, (jw + 1) % n, px, pz)) && t2 >= 0 && t2 <= 1)
 		return (double)(j + 1) + t2;
 	return (double)j + (t < 0 ? 0 : t > 1 ? 1 : t);
 }
 
-static void progress_track(struct lapdata_lap *l, const struct lapdata_track *tr)
+/* The centre line's vertex normals, x and z interleaved: 2 n doubles, malloc'd. */
+static double *track_normals(const struct lapdata_track *tr)
+{
+	double *nrm = malloc(2 * tr->n * sizeof *nrm);
+
+	for (size_t k = 0; nrm && k < tr->n; k++)
+		vertex_normal(tr, (long)k, &nrm[2 * k], &nrm[2 * k + 1]);
+	return nrm;
+}
+
+static void progress_track(struct lapdata_lap *l, const struct lapdata_track *tr,
+			   const double *nrm)
 {
 	double h = tr->length_m / (double)tr->n, u_prev = NAN, px = 0, pz = 0;
 	long n = (long)tr->n;
@@ -599,24 +694,26 @@ static void progress_track(struct lapdata_lap *l, const struct lapdata_track *tr
 				}
 			}
 		} else {
-			double step = hypot(s->x - px, s->z - pz);
-			long lo = (long)floor(u_prev) - (long)ceil(WIN_BACK_M / h);
-			long hi = (long)floor(u_prev) +
-				  (long)ceil(fmax(WIN_AHEAD_M, WIN_AHEAD_MOVES * step) / h);
+			double step = sqrt((s->x - px) * (s->x - px) + (s->z - pz) * (s->z - pz));
+			long j0 = (long)floor(u_prev);
+			long lo = j0 - (long)ceil(WIN_BACK_M / h);
+			long hi = j0 + (long)ceil(fmax(WIN_AHEAD_M, WIN_AHEAD_MOVES * step) / h);
+			/* first the few segments the car can have reached, then on while the
+			 * match still improves; the whole window when it stays far off */
+			long near_hi = j0 + 2 + (long)ceil(WIN_AHEAD_MOVES * step / h), j;
 
-			if (hi - lo >= n)
-				hi = lo + n - 1;
-			for (long j = lo; j <= hi; j++) {
-				long jw = ((j % n) + n) % n;
-				double d = seg_nearest(tr, (size_t)jw, s->x, s->z, &t);
-				if (d < best) {
-					best = d;
-					bj = j;
-					bu = t;
-				}
+			for (j = j0 - 1; j <= near_hi; j++)
+				nearest_in(tr, j, s->x, s->z, &best, &bj, &bu);
+			for (j = near_hi + 1; bj == j - 1 && j <= hi; j++)
+				nearest_in(tr, j, s->x, s->z, &best, &bj, &bu);
+			if (best > PROJ_NEAR_M * PROJ_NEAR_M) {
+				if (hi - lo >= n)
+					hi = lo + n - 1;
+				for (j = lo; j <= hi; j++)
+					nearest_in(tr, j, s->x, s->z, &best, &bj, &bu);
 			}
 		}
-		bu = refine_u(tr, bj, bu, s->x, s->z);
+		bu = refine_u(tr, nrm, bj, bu, s->x, s->z);
 		if (!isnan(u_prev)) {
 			if (bu < u_prev)
 				bu = u_prev; /* monotone */
@@ -666,7 +763,7 @@ static void progress_spline(struct lapdata_lap *l, double len)
 		l->p[i] = NAN;
 		if (isnan(sp))
 			continue;
-		u = isnan(u_prev) ? sp : u_prev + remainder(sp - raw_prev, 1.0);
+		u = isnan(u_prev) ? sp : u_prev + (sp - raw_prev) - nearbyint(sp - raw_prev);
 		u_prev = u;
 		raw_prev = sp;
 		l->p[i] = u;
@@ -879,7 +976,7 @@ static int pick_align(struct lapdata_lap *const *laps, size_t n, const struct la
 }
 
 static int align_lap(struct lapdata_lap *l, int method, const struct lapdata_track *tr,
-		     double spline_len)
+		     const double *nrm, double spline_len)
 {
 	int kind = clock_kind(l), rc;
 
@@ -887,7 +984,7 @@ static int align_lap(struct lapdata_lap *l, int method, const struct lapdata_tra
 		return rc;
 	switch (method) {
 	case LAPDATA_ALIGN_TRACK:
-		progress_track(l, tr);
+		progress_track(l, tr, nrm);
 		break;
 	case LAPDATA_ALIGN_SPLINE: {
 		double len = median_track_len(l);
@@ -963,6 +1060,7 @@ static double mix(const struct lapdata_lap *l, size_t ia, size_t ib, double f, u
 {
 	double a = l->val[ia * l->nvals + off], b = l->val[ib * l->nvals + off];
 
+
 	if (isnan(a) || isnan(b))
 		return isnan(a) ? b : a;
 	if (discrete)
@@ -972,18 +1070,35 @@ static double mix(const struct lapdata_lap *l, size_t ia, size_t ib, double f, u
 	return a + f * (b - a);
 }
 
+/* Some frame of the lap has channel c. */
+static int lap_seen(const struct lapdata_lap *l, unsigned c)
+{
+	unsigned id = l->cs.id[c];
+
+	if (id >= LAPDATA_FLAG_ID)
+		return (l->seen_flags >> (id - LAPDATA_FLAG_ID)) & 1;
+	return (l->seen_present & frame_channels[id].bit) != 0;
+}
+
 static int resample_lap(struct lapdata_result *r, size_t k)
 {
 	struct lapdata_lap *l = r->laps[k];
 	size_t np = r->npoints, j = 0, q = 0;
 	double *time = malloc(np * sizeof *time);
+	unsigned nvals[LAPDATA_MAX_CHANNELS];
+	int disc[LAPDATA_MAX_CHANNELS], ang[LAPDATA_MAX_CHANNELS];
 
 	if (!time)
 		return -ENOMEM;
 	r->time[k] = time;
 	for (unsigned c = 0; c < l->cs.n; c++) {
+		nvals[c] = lapdata_channel_values(l->cs.id[c]);
+		disc[c] = lapdata_channel_discrete(l->cs.id[c]);
+		ang[c] = l->cs.id[c] == FRAME_CH_YAW;
+	}
+	for (unsigned c = 0; c < l->cs.n; c++) {
 		unsigned nv = lapdata_channel_values(l->cs.id[c]);
-		if (l->seen[c] && !(r->vals[k][c] = malloc(np * nv * sizeof(double))))
+		if (lap_seen(l, c) && !(r->vals[k][c] = malloc(np * nv * sizeof(double))))
 			return -ENOMEM;
 	}
 	for (j = 0; j < np; j++) {
@@ -1003,26 +1118,19 @@ static int resample_lap(struct lapdata_result *r, size_t k)
 			ib = l->kept[q + 1];
 			f = (d - l->ks[q]) / (l->ks[q + 1] - l->ks[q]);
 		}
-		time[j] = time_at(l, d);
+		time[j] = ia != ib ? l->kt[q] + f * (l->kt[q + 1] - l->kt[q]) : time_at(l, d);
 		if (isnan(time[j]))
 			ia = SIZE_MAX; /* not driven: no values either */
 		for (unsigned c = 0; c < l->cs.n; c++) {
-			unsigned id = l->cs.id[c], nv = lapdata_channel_values(id);
-			int disc = lapdata_channel_discrete(id), ang = id == FRAME_CH_YAW;
+			unsigned nv = nvals[c];
 			double *o = r->vals[k][c];
 
 			if (!o)
 				continue;
 			for (unsigned v = 0; v < nv; v++)
 				o[j * nv + v] = ia == SIZE_MAX ? NAN
-							       : mix(l, ia, ib, f, l->off[c] + v, disc, ang);
+							       : mix(l, ia, ib, f, l->off[c] + v, disc[c], ang[c]);
 		}
-	}
-	if (k > 0) {
-		if (!(r->delta[k] = malloc(np * sizeof(double))))
-			return -ENOMEM;
-		for (j = 0; j < np; j++)
-			r->delta[k][j] = time[j] - r->time[0][j];
 	}
 	return 0;
 }
@@ -1036,8 +1144,8 @@ static double field_at(const struct lapdata_lap *l, size_t field_off, double d)
 	double a, b, f;
 
 	if (d > l->ks[k] && k + 1 < l->nkept) {
-		a = *(const double *)((const char *)&l->smp[l->kept[k]] + field_off);
-		b = *(const double *)((const char *)&l->smp[l->kept[k + 1]] + field_off);
+		a = sfield(&l->smp[l->kept[k]], field_off);
+		b = sfield(&l->smp[l->kept[k + 1]], field_off);
 		f = (d - l->ks[k]) / (l->ks[k + 1] - l->ks[k]);
 		f = f < 0 ? 0 : f > 1 ? 1 : f;
 		if (!isnan(a) && !isnan(b))
@@ -1047,16 +1155,14 @@ static double field_at(const struct lapdata_lap *l, size_t field_off, double d)
 		size_t c[2] = { k >= w ? k - w : SIZE_MAX, k + w };
 		for (int i = 0; i < 2; i++)
 			if (c[i] < l->nkept &&
-			    !isnan(*(const double *)((const char *)&l->smp[l->kept[c[i]]] + field_off))) {
+			    !isnan(sfield(&l->smp[l->kept[c[i]]], field_off))) {
 				best = c[i];
 				break;
 			}
 	}
 	return best == SIZE_MAX ? NAN
-				: *(const double *)((const char *)&l->smp[l->kept[best]] + field_off);
+				: sfield(&l->smp[l->kept[best]], field_off);
 }
-
-#define FIELD(name) offsetof(struct lap_sample, name)
 
 static void corners_from_spans(struct lapdata_result *r, const struct corner_span *c, size_t nc,
 			       double h)
@@ -1245,11 +1351,73 @@ static int corner_table(struct lapdata_result *r, const struct lapdata_track *tr
 
 /* --- results --- */
 
+/* The per-lap steps of lapdata_compute, one lap per call of lapdata_parallel. */
+struct lap_job {
+	struct lapdata_result *r;
+	const struct lapdata_track *tr;
+	const double *nrm;             /* the track's vertex normals */
+	int method;
+	double spline_len;
+	int rc[1 + LAPDATA_MAX_LAPS];
+};
+
+static void align_job(void *ctx, size_t k)
+{
+	struct lap_job *j = ctx;
+
+	j->rc[k] = align_lap(j->r->laps[k], j->method, j->tr, j->nrm, j->spline_len);
+}
+
+static void resample_job(void *ctx, size_t k)
+{
+	struct lap_job *j = ctx;
+
+	j->rc[k] = resample_lap(j->r, k);
+}
+
+struct par {
+	void (*fn)(void *, size_t);
+	void *ctx;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *par_main(void *arg)
+{
+	struct par *p = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->n)
+		p->fn(p->ctx, i);
+	return NULL;
+}
+
+void lapdata_parallel(size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+	struct par p = { .fn = fn, .ctx = ctx, .n = n };
+	pthread_t th[LAPDATA_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = n < LAPDATA_THREADS ? n : LAPDATA_THREADS, started = 0;
+
+	if (cpus > 0 && want > (size_t)cpus)
+		want = (size_t)cpus;
+	atomic_init(&p.next, 0);
+	/* the caller is one of the threads; a thread that cannot start leaves its
+	 * share to the others */
+	for (size_t t = 1; t < want; t++)
+		if (pthread_create(&th[started], NULL, par_main, &p) == 0)
+			started++;
+	par_main(&p);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+}
+
 int lapdata_compute(struct lapdata_lap *const *laps, size_t n, const struct lapdata_track *tr,
 		    double step_m, struct lapdata_result **out, char *why, size_t why_cap)
 {
 	struct lapdata_result *r;
-	double spline_len = NAN, L;
+	struct lap_job job;
+	double spline_len = NAN, L, *nrm = NULL;
 	int method, rc = 0;
 	size_t np;
 
@@ -1268,8 +1436,15 @@ int lapdata_compute(struct lapdata_lap *const *laps, size_t n, const struct lapd
 	memcpy(r->laps, laps, n * sizeof *laps);
 	if (method == LAPDATA_ALIGN_SPLINE && tr && tr->length_m > 0)
 		spline_len = tr->length_m;
+	if (method == LAPDATA_ALIGN_TRACK && !(nrm = track_normals(tr))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	job = (struct lap_job){ .r = r, .tr = tr, .nrm = nrm, .method = method,
+				.spline_len = spline_len };
+	lapdata_parallel(n, align_job, &job);
 	for (size_t k = 0; k < n; k++)
-		if ((rc = align_lap(laps[k], method, tr, spline_len)) < 0) {
+		if ((rc = job.rc[k]) < 0) {
 			if (rc == -ENODATA)
 				why_set(why, why_cap, "lap %zu has no clock or no usable %s", k,
 					lapdata_align_name(r->align));
@@ -1298,12 +1473,22 @@ int lapdata_compute(struct lapdata_lap *const *laps, size_t n, const struct lapd
 	}
 	for (size_t j = 0; j < np; j++)
 		r->dist[j] = j + 1 == np ? L : (double)j * step_m;
+	lapdata_parallel(n, resample_job, &job);
 	for (size_t k = 0; k < n; k++)
-		if ((rc = resample_lap(r, k)) < 0)
+		if ((rc = job.rc[k]) < 0)
 			goto out;
+	for (size_t k = 1; k < n; k++) {
+		if (!(r->delta[k] = malloc(np * sizeof(double)))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t j = 0; j < np; j++)
+			r->delta[k][j] = r->time[k][j] - r->time[0][j];
+	}
 	if (n >= 2)
 		rc = corner_table(r, tr);
 out:
+	free(nrm);
 	if (rc < 0) {
 		lapdata_result_free(r);
 		return rc;

@@ -82,6 +82,7 @@
 #define LAPDATA_BRAKE_ON 0.1           /* brake pedal fraction of a brake point */
 #define LAPDATA_CORNER_STEP_M 2.0      /* path resampling for corner detection */
 #define LAPDATA_EXTRAPOLATE_M 50.0     /* beyond a lap's samples, at most this far */
+#define LAPDATA_THREADS 4              /* lapdata_parallel's threads at most */
 
 /* Channels asked for: FRAME_CH_* ids, or LAPDATA_FLAG_ID + FRAME_FLAG_NO_*. */
 struct lapdata_channels {
@@ -213,6 +214,15 @@ const struct lapdata_corner_row *lapdata_corner_row(const struct lapdata_result 
 enum lapdata_corner_source lapdata_corners_from(const struct lapdata_result *r);
 /* Time of lap k at distance d (0..L) at full resolution, s. */
 double lapdata_time_at(const struct lapdata_result *r, size_t k, double d);
+
+/*
+ * Run fn(ctx, i) for every i in [0, n), on up to LAPDATA_THREADS threads (no
+ * more than the machine's cores; the caller's is one of them), and return
+ * when all are done. fn must be safe to run in parallel for different i.
+ * lapdata_compute aligns and resamples its laps this way; lapquery reads
+ * them this way.
+ */
+void lapdata_parallel(size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
 
 const char *lapdata_align_name(enum lapdata_align a);        /* "track", "spline", ... */
 const char *lapdata_corner_source_name(enum lapdata_corner_source s);
