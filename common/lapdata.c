@@ -537,14 +537,20 @@ static double speed2(const struct lapdata_lap *l, size_t a, size_t b)
 	return isnan(va) ? vb : isnan(vb) ? va : 0.5 * (va + vb);
 }
 
-/* Distance travelled from sample a to b by speed x time on clock kind. */
+/*
+ * Distance travelled from sample a to b by speed x time: within the lap on
+ * the game's lap clock where it runs (receive times bunch up when frames
+ * were sent faster than real time: a replay, an emulator at full speed),
+ * else on clock kind.
+ */
 static double moved(const struct lapdata_lap *l, int kind, size_t a, size_t b)
 {
-	double dt = clk(l, kind, b) - clk(l, kind, a);
+	double dt = NAN;
 
-	/* the lap clock only within the lap: the bracketing frames show other laps' */
-	if (isnan(dt) && l->smp[a].part == 0 && l->smp[b].part == 0)
+	if (l->smp[a].part == 0 && l->smp[b].part == 0)
 		dt = l->smp[b].lapclk - l->smp[a].lapclk;
+	if (isnan(dt) || dt < 0)
+		dt = clk(l, kind, b) - clk(l, kind, a);
 	return speed2(l, a, b) * dt;
 }
 

@@ -28,7 +28,7 @@
  *      speed       distance integrated from speed (no distance channel).
  *    Each lap is then stretched to the track length L (the model's length,
  *    else the reference lap's own), so every lap ends exactly at L and the
- *    end of the lap shows no bogus delta (REFERENCE-ux 2.5).
+ *    end of the lap shows no bogus delta.
  *
  * 3. Time: the game's lap clock (lap_time_ms) where the game has one, so
  *    time_s runs from the lap's start as the game timed it; else the game
