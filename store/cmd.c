@@ -297,7 +297,7 @@ static const struct cmd_entry *const tables[] = {
 static int read_only(const char *cmd)
 {
 	static const char *const reads[] = { "session.analysis", "session.laps", "recording.data",
-					     "track.corners", NULL };
+					     "track.corners", "lap.best", NULL };
 	size_t n = strlen(cmd);
 
 	if ((n > 5 && strcmp(cmd + n - 5, ".list") == 0) || (n > 4 && strcmp(cmd + n - 4, ".get") == 0))

@@ -755,11 +755,80 @@ static json_t *h_laps(struct store *st, json_t *args, struct cmd_err *err)
 	return a;
 }
 
+/* A game, track or car name as the runs and sessions hold it (1 .. META_STR - 1 bytes). */
+static int name_arg(json_t *args, const char *key, int required, const char **out,
+		    struct cmd_err *err)
+{
+	if (opt_str(args, key, META_STR - 1, out, err) < 0)
+		return -1;
+	if (required && !**out) {
+		fail(err, MSG_E_BAD_REQUEST, "\"%s\" is required", key);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * lap.best: the fastest valid lap of a game and track (and car: the session's
+ * car_name) across every session: the lap record with session_id, run_id,
+ * game, track and car_name. Ties go to the lap recorded first.
+ */
+static json_t *h_lap_best(struct store *st, json_t *args, struct cmd_err *err)
+{
+	static const char *const keys[] = { "game", "track_name", "car_name", NULL };
+	const char *game, *track, *car;
+	const struct session *bs = NULL;
+	const struct run *br = NULL;
+	json_t *best = NULL, *o;
+	json_int_t best_ms = 0;
+
+	if (only_keys(args, keys, err) < 0 || name_arg(args, "game", 1, &game, err) < 0 ||
+	    name_arg(args, "track_name", 1, &track, err) < 0 ||
+	    name_arg(args, "car_name", 0, &car, err) < 0)
+		return NULL;
+	for (int i = 0; i < st->nsessions; i++) {
+		const struct session *s = st->sessions[i];
+
+		if (*car && strcmp(s->car_name, car) != 0)
+			continue;
+		for (int j = 0; j < s->nruns; j++) {
+			const struct run *r = &s->runs[j];
+			size_t k;
+			json_t *lap;
+
+			if (strcmp(r->game, game) != 0 || strcmp(r->track, track) != 0)
+				continue;
+			json_array_foreach(r->laps, k, lap) {
+				json_t *t = json_object_get(lap, "time_ms");
+				if (!json_is_true(json_object_get(lap, "valid")) || !json_is_integer(t) ||
+				    json_integer_value(t) <= 0 ||
+				    (best && json_integer_value(t) >= best_ms))
+					continue;
+				best = lap;
+				best_ms = json_integer_value(t);
+				bs = s;
+				br = r;
+			}
+		}
+	}
+	if (!best)
+		return fail(err, MSG_E_NOT_FOUND, "no valid lap of %s on %s%s%s in any session", game,
+			    track, *car ? " with " : "", car);
+	o = json_deep_copy(best);
+	json_object_set_new(o, "session_id", json_string(bs->id));
+	json_object_set_new(o, "run_id", json_string(br->id));
+	json_object_set_new(o, "game", json_string(br->game));
+	json_object_set_new(o, "track", json_string(br->track));
+	json_object_set_new(o, "car_name", bs->car_name[0] ? json_string(bs->car_name) : json_null());
+	return o;
+}
+
 const struct cmd_entry run_commands[] = {
 	{ "run.start", h_run_start },
 	{ "run.stop", h_run_stop },
 	{ "run.delete", h_run_delete },
 	{ "run.get", h_run_get },
 	{ "session.laps", h_laps },
+	{ "lap.best", h_lap_best },
 	{ NULL, NULL },
 };
