@@ -9,6 +9,7 @@
  * cache.c   answers of the store's read commands, kept while the store's state
  *           generation (common/storestat.h) says nothing changed
  * live.c    /api/live, /api/feeds, /api/health, /metrics: read the segments
+ * laps.c    one lap on distance, lap comparison (common/lapquery.h)
  * ws*.c     /api/stream, the WebSocket contract (ws.h); ws_int.h maps its
  *           files: stream lifecycle, connections, message validation,
  *           queues and sender, pacer, bus events
@@ -125,6 +126,11 @@ void cache_stats(struct cache *cache, unsigned long long *hits, unsigned long lo
 /* The handler of every path (cbdata: the struct api): /metrics, and /api/...
  * dispatched on method and path. */
 int routes_handle(struct mg_connection *c, void *cbdata);
+
+/* laps.c: GET .../runs/{run_id}/laps/{number} and GET /api/compare (route
+ * handlers: args holds the path's captures); they answer and return the status. */
+int laps_lap(struct api *api, struct mg_connection *c, json_t *args);
+int laps_compare(struct api *api, struct mg_connection *c, json_t *args);
 
 /* live.c */
 /* The feeds' segments of instance, attached now (so that no request sees an

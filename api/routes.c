@@ -73,6 +73,9 @@ static const struct route routes[] = {
 	{ "DELETE", "sessions/{session_id}/runs/{run_id}", "run.delete", 204, 0, NULL },
 	{ "GET", "sessions/{session_id}/runs/{run_id}", "run.get", 200, R_CACHE, NULL },
 	{ "GET", "sessions/{session_id}/runs/{run_id}/export", NULL, 200, 0, export_run },
+	/* laps on distance */
+	{ "GET", "sessions/{session_id}/runs/{run_id}/laps/{number}", NULL, 200, 0, laps_lap },
+	{ "GET", "compare", NULL, 200, 0, laps_compare },
 };
 
 static enum param kind_of(const char *key)
