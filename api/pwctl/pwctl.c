@@ -47,6 +47,11 @@ static void usage(FILE *out)
 		"  run stop|get|delete SESSION RUN\n"
 		"  laps SESSION               the laps of every run of the session\n"
 		"  export SESSION RUN [--format csv|json] [--out FILE]\n"
+		"  lap SESSION RUN N [--channels LIST] [--step M] [--out FILE]\n"
+		"                             one lap resampled on distance, as JSON\n"
+		"  compare --ref SESSION/RUN/N|best --lap SESSION/RUN/N [--lap ...]\n"
+		"          [--channels LIST] [--step M] [--out FILE]\n"
+		"                             laps compared with a reference on distance\n"
 		"  recordings                 list recordings (see pwctl recording --help)\n"
 		"  recording start|stop|get|delete|data ...\n"
 		"  call CMD [JSON-ARGS]       send any store command, print the reply's result\n"
@@ -254,20 +259,28 @@ static int cmd_tail(const char *instance, int argc, char **argv)
 	return count < 0 || printed >= count ? 0 : 1;
 }
 
+int store_ask(const struct config *cfg, const char *cmd, json_t *args, json_t **res, char *code,
+	      size_t code_cap, char *message, size_t msg_cap)
+{
+	void *ctx = zmq_ctx_new(), *d = zmq_socket(ctx, ZMQ_DEALER);
+	int linger = 0, timeout = (int)cfg->cmd_timeout_ms, rc;
+
+	zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_connect(d, cfg->cmd);
+	rc = msg_call(d, cmd, args, timeout, res, code, code_cap, message, msg_cap);
+	zmq_close(d);
+	zmq_ctx_term(ctx);
+	return rc;
+}
+
 /* One store command; prints the result (pretty JSON) unless quiet. Exit codes:
  * 0 ok, 1 refused (error printed), 3 store unreachable. */
 int store_call(const struct config *cfg, const char *cmd, json_t *args, json_t **out)
 {
-	void *ctx = zmq_ctx_new(), *d = zmq_socket(ctx, ZMQ_DEALER);
-	int linger = 0, timeout = (int)cfg->cmd_timeout_ms, rc;
 	char code[64], message[512];
 	json_t *res = NULL;
+	int rc = store_ask(cfg, cmd, args, &res, code, sizeof code, message, sizeof message);
 
-	zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
-	zmq_connect(d, cfg->cmd);
-	rc = msg_call(d, cmd, args, timeout, &res, code, sizeof code, message, sizeof message);
-	zmq_close(d);
-	zmq_ctx_term(ctx);
 	if (rc < 0) {
 		fprintf(stderr, "pwctl: %s: %s\n", code, message);
 		return strcmp(code, MSG_E_UNAVAILABLE) == 0 ? 3 : 1;
@@ -531,6 +544,10 @@ int main(int argc, char **argv)
 		return store_call(&cfg, "session.laps", json_pack("{s:s}", "session_id", argv[i + 1]), NULL);
 	if (strcmp(argv[i], "export") == 0)
 		return pwctl_export(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "lap") == 0)
+		return pwctl_lap(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "compare") == 0)
+		return pwctl_compare(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "recording") == 0 || strcmp(argv[i], "recordings") == 0)
 		return pwctl_recordings(&cfg, argc - i, argv + i);
 	fprintf(stderr, "pwctl: unknown command '%s' (see pwctl --help)\n", argv[i]);
