@@ -516,10 +516,25 @@ static double median_track_len(const struct lapdata_lap *l)
 static int clock_kind(const struct lapdata_lap *l)
 {
 	int gt = 1, tns = 1;
+	size_t a = first_in(l), b = last_in(l);
 
 	for (size_t i = 0; i < l->n; i++) {
 		gt &= !isnan(l->smp[i].gt);
 		tns &= !isnan(l->smp[i].tns);
+	}
+	while (a < b && isnan(l->smp[a].lapclk))
+		a++;
+	while (b > a && isnan(l->smp[b].lapclk))
+		b--;
+	if (l->smp[b].lapclk - l->smp[a].lapclk >= 1.0) {
+		/* a clock that does not keep pace with the game's lap clock is no clock:
+		 * receive times of frames sent faster than real time (a replay, an
+		 * emulator at full speed), a game clock that stood still */
+		double lap = l->smp[b].lapclk - l->smp[a].lapclk;
+		double rg = (l->smp[b].gt - l->smp[a].gt) / lap, rt = (l->smp[b].tns - l->smp[a].tns) / lap;
+
+		gt &= rg > 0.5 && rg < 2;
+		tns &= rt > 0.5 && rt < 2;
 	}
 	return gt ? 1 : tns ? 2 : 0;
 }
@@ -893,10 +908,15 @@ static int lap_times(struct lapdata_lap *l, int kind)
 	}
 	if (l->have_trail) {
 		size_t z = l->n - 1;
-		double dt = clk(l, kind, z) - clk(l, kind, e);
+		double dt = clk(l, kind, z) - clk(l, kind, e), next = l->smp[z].lapclk;
+
 		if (isnan(dt) && speed2(l, e, z) > MIN_SPEED_MS)
 			dt = (l->p[z] - l->p[e]) / speed2(l, e, z);
 		l->t[z] = l->t[e] + dt;
+		/* the game's lap clock runs on across the line: the next lap's clock
+		 * plus this lap's time, when the game timed the lap */
+		if (lapclk && l->time_ms > 0 && !isnan(next) && next < l->smp[e].lapclk)
+			l->t[z] = l->time_ms / 1000.0 + next;
 	}
 	return 0;
 }

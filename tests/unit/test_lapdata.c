@@ -294,6 +294,7 @@ struct variant {
 	int model;
 	enum lapdata_align want;
 	double tol_s;       /* delta vs truth at every point */
+	int bunched;        /* receive times 1 us apart: frames sent at full speed */
 };
 
 static const struct variant variants[] = {
@@ -305,6 +306,9 @@ static const struct variant variants[] = {
 	{ "spline, receive time only", FRAME_P_LAP_TIME | FRAME_P_GAME_TIME, 0,
 	  LAPDATA_ALIGN_SPLINE, 0.003 },
 	{ "speed", FRAME_P_SPLINE | FRAME_P_LAP_DIST, 0, LAPDATA_ALIGN_SPEED, 0.010 },
+	{ "spline, sent at full speed", FRAME_P_GAME_TIME, 0, LAPDATA_ALIGN_SPLINE, 0.003, 1 },
+	{ "speed, sent at full speed", FRAME_P_GAME_TIME | FRAME_P_SPLINE | FRAME_P_LAP_DIST, 0,
+	  LAPDATA_ALIGN_SPEED, 0.010, 1 },
 };
 
 /* Lap 2 is the reference; laps 1 and 3 are compared with it. */
@@ -314,6 +318,9 @@ static void test_truth(void)
 		const struct variant *var = &variants[v];
 		struct pw_frame *f = without(&g_laps, var->cleared);
 		struct lapdata_lap *laps[3] = { NULL, NULL, NULL };
+
+		for (size_t k = 0; f && var->bunched && k < g_laps.n; k++)
+			f[k].t_ns = 1750000000000000000ll + (int64_t)k * 1000;
 		struct lapdata_result *r = NULL;
 		char why[256];
 		int idx[3] = { 1, 0, 2 };
@@ -457,6 +464,8 @@ static void test_stretched_clock(void)
 			g[k].game_time_s = gt0 + (g[k].game_time_s - gt0) * 1.01;
 			g[k].t_ns = t0 + (int64_t)llround((double)(g[k].t_ns - t0) * 1.01);
 		}
+		for (size_t k = 0; var->bunched && k < g_laps.n; k++)
+			f[k].t_ns = g[k].t_ns = 1750000000000000000ll + (int64_t)k * 1000;
 		laps[0] = lap_of(f, g_laps.n, sp, NULL);
 		{
 			struct lapdata_span s2 = *sp;
