@@ -3,6 +3,8 @@
 # Targets (capture issue): decode < 200 ns/packet; ring >= 10 M frames/s with 0, 1, 2
 # readers; UDP ingest >= 200,000 packets/s with zero loss; capture CPU < 1 % of a core
 # at 333 Hz; capture RSS < 8 MB excluding the segment.
+# Lap data (issue 10): one lap on a 1 m grid with 8 channels < 20 ms; a comparison of
+# 6 laps < 60 ms, from a stored one-hour 333 Hz run (bench_lapdata).
 set -u
 cd "$(dirname "$0")/../.."
 BIN=$PWD/build/bin
@@ -268,6 +270,7 @@ trap 'cleanup; rm -rf "$tmp"' EXIT
 	ingest max 1000000
 	footprint
 	[ -x build/bench/bench_framefile ] && build/bench/bench_framefile
+	build/bench/bench_lapdata
 	store_startup
 	store_latency
 	build/bench/bench_analysis

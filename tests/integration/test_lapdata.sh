@@ -136,6 +136,17 @@ assert a["ref"]["number"] == best["number"] and a["ref"]["time_ms"] == best["tim
 assert a["step_m"] == 10
 PY
 
+# the store command behind it, and its bad input
+"$PW" call lap.best '{"game":"assetto_corsa","track_name":"pitwall_ring"}' >"$TMP/best-store.json"
+check "lap.best: the fastest valid lap, with its session and run" \
+	test "$(jf '[d["session_id"], d["run_id"], d["valid"]]' <"$TMP/best-store.json")" = "['$SID', '$RID', True]"
+"$PW" call lap.best '{"game":"assetto_corsa"}' 2>"$TMP/err" >/dev/null
+check "lap.best without track_name: bad_request naming it" grep -q 'bad_request.*track_name' "$TMP/err"
+"$PW" call lap.best '{"game":"assetto_corsa","track_name":"pitwall_ring","colour":1}' 2>"$TMP/err" >/dev/null
+check "lap.best with an unknown field: bad_request" grep -q 'bad_request.*colour' "$TMP/err"
+"$PW" call lap.best '{"game":"assetto_corsa","track_name":"pitwall_ring","car_name":"no such car"}' 2>"$TMP/err" >/dev/null
+check "lap.best of a car without laps: not_found" grep -q not_found "$TMP/err"
+
 # another game: a Forza run of the same emulated track
 FRID=$(drive "$SID" forza laps 1 forza "$FZ")
 check "a lap of another game: 409 naming both" refused "/api/compare?ref=$L/2&lap=$SID/$FRID/1" 409 forza
