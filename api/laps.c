@@ -28,7 +28,8 @@ static int answer(struct api *api, struct mg_connection *c, int rc, char *json, 
 	size_t hlen;
 
 	if (rc < 0)
-		return http_error(api, c, http_status_for(err->code), err->code, "%s", err->message);
+		return http_error(api, c, http_status_for(err->code), err->code, "%s",
+				  err->message);
 	hlen = http_head(head, sizeof head, 200, len);
 	http_count(api, 200);
 	mg_write(c, head, hlen);
@@ -49,10 +50,12 @@ int laps_lap(struct api *api, struct mg_connection *c, json_t *args)
 	int rc;
 
 	if (!num || strspn(num, "0123456789") != strlen(num) || strlen(num) > 9 || num[0] == '0')
-		return http_error(api, c, 400, MSG_E_BAD_REQUEST,
-				  "the lap number in the path must be a whole number from 1, not \"%.20s\"",
-				  num ? num : "");
-	snprintf(ref, sizeof ref, "%s/%s/%s", json_string_value(json_object_get(args, "session_id")),
+		return http_error(
+			api, c, 400, MSG_E_BAD_REQUEST,
+			"the lap number in the path must be a whole number from 1, not \"%.20s\"",
+			num ? num : "");
+	snprintf(ref, sizeof ref, "%s/%s/%s",
+		 json_string_value(json_object_get(args, "session_id")),
 		 json_string_value(json_object_get(args, "run_id")), num);
 	rc = lapquery_parse_lapref("the lap", ref, &lap, &err);
 	if (rc == 0)

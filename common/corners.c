@@ -18,7 +18,8 @@ static void smooth5(const double *a, double *out, size_t n)
 		long k = (long)i;
 
 		out[i] = (a[wrap_index(k - 2, n)] + 4.0 * a[wrap_index(k - 1, n)] + 6.0 * a[i] +
-			  4.0 * a[wrap_index(k + 1, n)] + a[wrap_index(k + 2, n)]) / 16.0;
+			  4.0 * a[wrap_index(k + 1, n)] + a[wrap_index(k + 2, n)]) /
+			 16.0;
 	}
 }
 
@@ -38,7 +39,8 @@ void corners_curvature(const double *x, const double *z, size_t n, double step_m
 	smooth5(x, sx, n);
 	smooth5(z, sz, n);
 	for (size_t i = 0; i < n; i++) {
-		size_t a = wrap_index((long)i - CORNERS_DIFF, n), b = wrap_index((long)i + CORNERS_DIFF, n);
+		size_t a = wrap_index((long)i - CORNERS_DIFF, n),
+		       b = wrap_index((long)i + CORNERS_DIFF, n);
 
 		heading[i] = atan2(sx[b] - sx[a], sz[b] - sz[a]);
 	}
@@ -48,8 +50,9 @@ void corners_curvature(const double *x, const double *z, size_t n, double step_m
 	/* one loop's turn: 2 pi either way for a plain circuit, 0 for a figure of eight */
 	total = psi[n - 1] + remainder(heading[0] - heading[n - 1], 2.0 * M_PI) - psi[0];
 	for (size_t i = 0; i < n; i++)
-		curv[i] = hand * (psi_at(psi, n, (long)i + CORNERS_DIFF, total) -
-				  psi_at(psi, n, (long)i - CORNERS_DIFF, total)) /
+		curv[i] = hand *
+			  (psi_at(psi, n, (long)i + CORNERS_DIFF, total) -
+			   psi_at(psi, n, (long)i - CORNERS_DIFF, total)) /
 			  (2.0 * CORNERS_DIFF * step_m);
 }
 
@@ -112,7 +115,8 @@ size_t corners_find(const double *curv, size_t n, double step_m, struct corner_s
 		if (k > 0 && c[k - 1].dir == dir && lo - (long)c[k - 1].exit_i <= merge) {
 			c[k - 1].exit_i = (double)hi;
 		} else {
-			c[k] = (struct corner_span){ .entry_i = (double)lo, .exit_i = (double)hi,
+			c[k] = (struct corner_span){ .entry_i = (double)lo,
+						     .exit_i = (double)hi,
 						     .dir = dir };
 			k++;
 		}
@@ -131,7 +135,7 @@ size_t corners_find(const double *curv, size_t n, double step_m, struct corner_s
 		/* the corner spans from half a sample before lo to half after hi */
 		c[j].entry_i -= 0.5;
 		c[j].exit_i += 0.5;
-		if (c[j].entry_i >= (double)n) {   /* found past the line: back into the lap */
+		if (c[j].entry_i >= (double)n) { /* found past the line: back into the lap */
 			c[j].entry_i -= (double)n;
 			c[j].apex_i -= (double)n;
 			c[j].exit_i -= (double)n;

@@ -29,9 +29,9 @@
 
 #include <stddef.h>
 
-#define CORNERS_DIFF 2              /* finite differences over +-2 samples */
-#define CORNERS_ON_1PM 0.002        /* a corner's core: R <= 500 m */
-#define CORNERS_OFF_1PM 0.0005      /* its extent: R <= 2000 m */
+#define CORNERS_DIFF 2         /* finite differences over +-2 samples */
+#define CORNERS_ON_1PM 0.002   /* a corner's core: R <= 500 m */
+#define CORNERS_OFF_1PM 0.0005 /* its extent: R <= 2000 m */
 #define CORNERS_MERGE_M 30.0
 #define CORNERS_MIN_DEG 15.0
 #define CORNERS_APEX_FRAC 0.9
@@ -41,9 +41,9 @@
  * unrolled: they are >= n when the corner spans the loop's end. */
 struct corner_span {
 	double entry_i, apex_i, exit_i;
-	double angle_rad;              /* signed: + right */
-	double kmax;                   /* peak |curvature|, 1/m */
-	int dir;                       /* +1 right, -1 left */
+	double angle_rad; /* signed: + right */
+	double kmax;      /* peak |curvature|, 1/m */
+	int dir;          /* +1 right, -1 left */
 };
 
 /* Operations */

@@ -14,27 +14,27 @@
 #include "common/lapdata.h"
 
 #define G0 9.80665
-#define MARGIN_SEQS 2              /* read this many seqs past each end of the lap */
-#define USABLE_FRAC 0.9            /* of a lap's frames with a channel: the lap has it */
-#define WIN_BACK_M 10.0            /* projection window behind the last match */
-#define WIN_AHEAD_M 50.0           /* ... and ahead of it, at least */
-#define WIN_AHEAD_MOVES 3.0        /* ... or this many times the distance moved */
-#define PROJ_NEAR_M 30.0           /* a match farther off searches the whole window */
-#define MIN_SPEED_MS 1.0           /* slower does not extrapolate time */
-#define LAT_G_MIN_SPEED_MS 10.0    /* curvature from lateral g only above this */
-#define LAT_G_SMOOTH 5             /* +- samples of the moving average */
+#define MARGIN_SEQS 2           /* read this many seqs past each end of the lap */
+#define USABLE_FRAC 0.9         /* of a lap's frames with a channel: the lap has it */
+#define WIN_BACK_M 10.0         /* projection window behind the last match */
+#define WIN_AHEAD_M 50.0        /* ... and ahead of it, at least */
+#define WIN_AHEAD_MOVES 3.0     /* ... or this many times the distance moved */
+#define PROJ_NEAR_M 30.0        /* a match farther off searches the whole window */
+#define MIN_SPEED_MS 1.0        /* slower does not extrapolate time */
+#define LAT_G_MIN_SPEED_MS 10.0 /* curvature from lateral g only above this */
+#define LAT_G_SMOOTH 5          /* +- samples of the moving average */
 #define EPS_M 1e-9
 
 /* What one frame tells the alignment, and the clocks. NAN = not given.
  * Floats where the frame has floats: 64 bytes a frame. */
 struct lap_sample {
-	double gt;                 /* game clock, s */
-	double tns;                /* receive time, s */
-	double lapclk;             /* the game's lap clock, s */
-	float x, z;                /* world position */
+	double gt;     /* game clock, s */
+	double tns;    /* receive time, s */
+	double lapclk; /* the game's lap clock, s */
+	float x, z;    /* world position */
 	float spline, dist, track_len, speed_ms;
 	float brake, lat_g, steer;
-	int8_t part;               /* -1 before the lap, 0 in it, +1 after it */
+	int8_t part; /* -1 before the lap, 0 in it, +1 after it */
 };
 
 enum { HAS_POS, HAS_SPLINE, HAS_DIST, HAS_SPEED, HAS_LAPCLK, HAS_LAT_G, HAS_STEER, HAS_COUNT };
@@ -43,22 +43,22 @@ _Static_assert(sizeof(struct lap_sample) == 64, "a sample is one cache line");
 
 struct lapdata_lap {
 	struct lapdata_channels cs;
-	unsigned nvals;                        /* doubles per frame */
-	unsigned off[LAPDATA_MAX_CHANNELS];    /* of each channel in a frame's values */
-	uint64_t seen_present;                 /* presence bits some frame had */
-	uint16_t seen_flags;                   /* flags some frame reported */
+	unsigned nvals;                     /* doubles per frame */
+	unsigned off[LAPDATA_MAX_CHANNELS]; /* of each channel in a frame's values */
+	uint64_t seen_present;              /* presence bits some frame had */
+	uint16_t seen_flags;                /* flags some frame reported */
 	struct lap_sample *smp;
-	float *val;                            /* n x nvals */
+	float *val; /* n x nvals */
 	size_t n, cap;
 	size_t lap_frames;
-	size_t count[HAS_COUNT];               /* lap frames with each */
+	size_t count[HAS_COUNT]; /* lap frames with each */
 	int have_lead, have_trail;
 	int32_t time_ms;
 	/* alignment */
-	double *p, *t;                         /* progress m and time s of every sample */
-	double D;                              /* progress of the line at the lap's end */
+	double *p, *t; /* progress m and time s of every sample */
+	double D;      /* progress of the line at the lap's end */
 	size_t *kept, nkept;
-	double *ks, *kt;                       /* stretched distance and time of kept samples */
+	double *ks, *kt; /* stretched distance and time of kept samples */
 };
 
 struct lapdata_result {
@@ -78,8 +78,8 @@ struct lapdata_result {
 /* --- channels --- */
 
 static const uint8_t default_ids[] = {
-	FRAME_CH_SPEED, FRAME_CH_THROTTLE, FRAME_CH_BRAKE, FRAME_CH_STEER, FRAME_CH_GEAR,
-	FRAME_CH_RPM, FRAME_CH_ACCEL_LAT, FRAME_CH_ACCEL_LON, FRAME_CH_POS,
+	FRAME_CH_SPEED, FRAME_CH_THROTTLE,  FRAME_CH_BRAKE,     FRAME_CH_STEER, FRAME_CH_GEAR,
+	FRAME_CH_RPM,   FRAME_CH_ACCEL_LAT, FRAME_CH_ACCEL_LON, FRAME_CH_POS,
 };
 
 void lapdata_channels_default(struct lapdata_channels *cs)
@@ -115,10 +115,10 @@ int lapdata_channel_decimals(unsigned id)
 		const char *unit;
 		int decimals;
 	} by_unit[] = {
-		{ "km/h", 2 }, { "1/min", 1 }, { "g", 4 }, { "m", 3 }, { "m/s", 3 },
-		{ "rad", 4 }, { "deg", 2 }, { "ms", 0 }, { "s", 4 }, { "degC", 2 },
-		{ "kPa", 2 }, { "rad/s", 3 }, { "N", 1 }, { "N*m", 1 }, { "W", 0 },
-		{ "l", 3 }, { "bar", 4 }, { "", 4 },
+		{ "km/h", 2 }, { "1/min", 1 }, { "g", 4 },  { "m", 3 },   { "m/s", 3 },
+		{ "rad", 4 },  { "deg", 2 },   { "ms", 0 }, { "s", 4 },   { "degC", 2 },
+		{ "kPa", 2 },  { "rad/s", 3 }, { "N", 1 },  { "N*m", 1 }, { "W", 0 },
+		{ "l", 3 },    { "bar", 4 },   { "", 4 },
 	};
 	const char *unit;
 
@@ -134,7 +134,8 @@ int lapdata_channel_decimals(unsigned id)
 static int channel_id(const char *name, size_t len)
 {
 	for (unsigned i = 0; i < FRAME_P_COUNT; i++)
-		if (frame_channels[i].name_len == len && memcmp(frame_channels[i].name, name, len) == 0)
+		if (frame_channels[i].name_len == len &&
+		    memcmp(frame_channels[i].name, name, len) == 0)
 			return (int)i;
 	for (unsigned i = 0; i < FRAME_FLAG_COUNT; i++)
 		if (strlen(frame_flag_name(i)) == len && memcmp(frame_flag_name(i), name, len) == 0)
@@ -149,8 +150,7 @@ static int bad_name(char *bad, size_t cap, const char *name, size_t len)
 	return -EINVAL;
 }
 
-int lapdata_channels_parse(const char *list, struct lapdata_channels *cs, char *bad,
-			   size_t bad_cap)
+int lapdata_channels_parse(const char *list, struct lapdata_channels *cs, char *bad, size_t bad_cap)
 {
 	const char *p = list;
 
@@ -203,8 +203,12 @@ static void read_values(const struct pw_frame *f, const struct frame_channel *ch
 			x = v;
 			break;
 		}
-		case FRAME_T_I8: x = ((const int8_t *)m)[k]; break;
-		case FRAME_T_U8: x = ((const uint8_t *)m)[k]; break;
+		case FRAME_T_I8:
+			x = ((const int8_t *)m)[k];
+			break;
+		case FRAME_T_U8:
+			x = ((const uint8_t *)m)[k];
+			break;
 		case FRAME_T_U16: {
 			uint16_t v;
 			memcpy(&v, m + 2 * k, 2);
@@ -232,12 +236,14 @@ static void fill_sample(struct lapdata_lap *l, size_t i, const struct pw_frame *
 	s->part = (int8_t)part;
 	s->gt = present(p, FRAME_P_GAME_TIME, f->game_time_s);
 	s->tns = f->t_ns > 0 ? (double)f->t_ns / 1e9 : NAN;
-	s->lapclk = present(p, FRAME_P_LAP_TIME, f->lap_time_ms >= 0 ? f->lap_time_ms / 1000.0 : NAN);
+	s->lapclk =
+		present(p, FRAME_P_LAP_TIME, f->lap_time_ms >= 0 ? f->lap_time_ms / 1000.0 : NAN);
 	s->x = at_origin ? NAN : (float)present(p, FRAME_P_POS, f->pos_m[0]);
 	s->z = at_origin ? NAN : (float)present(p, FRAME_P_POS, f->pos_m[2]);
 	s->spline = (float)present(p, FRAME_P_SPLINE, f->spline);
 	s->dist = (float)present(p, FRAME_P_LAP_DIST, f->lap_dist_m);
-	s->track_len = (float)present(p, FRAME_P_TRACK_LEN, f->track_len_m > 0 ? f->track_len_m : NAN);
+	s->track_len =
+		(float)present(p, FRAME_P_TRACK_LEN, f->track_len_m > 0 ? f->track_len_m : NAN);
 	s->speed_ms = (float)present(p, FRAME_P_SPEED, f->speed_kmh / 3.6);
 	s->brake = (float)present(p, FRAME_P_BRAKE, f->brake);
 	s->lat_g = (float)present(p, FRAME_P_ACCEL_LAT, f->accel_lat_g);
@@ -378,7 +384,8 @@ int lapdata_from_frames(const struct pw_frame *f, size_t n, const struct lapdata
 		return -ENOMEM;
 	a -= a > 0;
 	b += b < n;
-	if ((rc = take_frames(l, sp, f + a, b - a)) < 0 || (rc = l->lap_frames ? 0 : -ENODATA) < 0) {
+	if ((rc = take_frames(l, sp, f + a, b - a)) < 0 ||
+	    (rc = l->lap_frames ? 0 : -ENODATA) < 0) {
 		lapdata_lap_free(l);
 		return rc;
 	}
@@ -399,8 +406,8 @@ static uint64_t lap_channels(const struct lapdata_channels *cs)
 	return m;
 }
 
-int lapdata_load(const char *path, const struct lapdata_span *sp,
-		 const struct lapdata_channels *cs, struct lapdata_lap **out)
+int lapdata_load(const char *path, const struct lapdata_span *sp, const struct lapdata_channels *cs,
+		 struct lapdata_lap **out)
 {
 	struct framefile_reader *r = NULL;
 	struct lapdata_lap *l = NULL;
@@ -446,8 +453,7 @@ out:
 
 static int lap_has(const struct lapdata_lap *l, int what)
 {
-	return l->lap_frames >= 2 &&
-	       (double)l->count[what] >= USABLE_FRAC * (double)l->lap_frames;
+	return l->lap_frames >= 2 && (double)l->count[what] >= USABLE_FRAC * (double)l->lap_frames;
 }
 
 /* Index of the first / last sample of the lap itself. */
@@ -531,7 +537,8 @@ static int clock_kind(const struct lapdata_lap *l)
 		 * receive times of frames sent faster than real time (a replay, an
 		 * emulator at full speed), a game clock that stood still */
 		double lap = l->smp[b].lapclk - l->smp[a].lapclk;
-		double rg = (l->smp[b].gt - l->smp[a].gt) / lap, rt = (l->smp[b].tns - l->smp[a].tns) / lap;
+		double rg = (l->smp[b].gt - l->smp[a].gt) / lap,
+		       rt = (l->smp[b].tns - l->smp[a].tns) / lap;
 
 		gt &= rg > 0.5 && rg < 2;
 		tns &= rt > 0.5 && rt < 2;
@@ -570,8 +577,7 @@ static double moved(const struct lapdata_lap *l, int kind, size_t a, size_t b)
 }
 
 /* Nearest point of segment j of the centre line to (px, pz): squared distance, *t in [0, 1]. */
-static double seg_nearest(const struct lapdata_track *tr, size_t j, double px, double pz,
-			  double *t)
+static double seg_nearest(const struct lapdata_track *tr, size_t j, double px, double pz, double *t)
 {
 	size_t j1 = j + 1 == tr->n ? 0 : j + 1;
 	double ax = tr->x[j], az = tr->z[j], dx = tr->x[j1] - ax, dz = tr->z[j1] - az;
@@ -691,8 +697,7 @@ static double *track_normals(const struct lapdata_track *tr)
 	return nrm;
 }
 
-static void progress_track(struct lapdata_lap *l, const struct lapdata_track *tr,
-			   const double *nrm)
+static void progress_track(struct lapdata_lap *l, const struct lapdata_track *tr, const double *nrm)
 {
 	double h = tr->length_m / (double)tr->n, u_prev = NAN, px = 0, pz = 0;
 	long n = (long)tr->n;
@@ -808,9 +813,10 @@ static void progress_dist(struct lapdata_lap *l, int kind)
 	if (l->have_lead) {
 		double lead = l->smp[0].dist;
 		/* the previous lap's distance, unless it runs on into this one */
-		l->p[0] = !isnan(lead) && !isnan(l->p[a]) && lead <= l->p[a] && l->p[a] - lead < 50.0
-				  ? lead
-				  : l->p[a] - moved(l, kind, 0, a);
+		l->p[0] =
+			!isnan(lead) && !isnan(l->p[a]) && lead <= l->p[a] && l->p[a] - lead < 50.0
+				? lead
+				: l->p[a] - moved(l, kind, 0, a);
 	}
 	l->D = !isnan(len) ? len : l->p[lastp];
 	if (l->have_trail) {
@@ -818,11 +824,11 @@ static void progress_dist(struct lapdata_lap *l, int kind)
 		double trail = l->smp[e].dist;
 
 		if (!isnan(trail) && trail >= l->p[lastp]) {
-			l->p[e] = trail;     /* no reset at the line */
+			l->p[e] = trail; /* no reset at the line */
 		} else {
 			l->p[e] = l->p[lastp] + moved(l, kind, lastp, e);
 			if (!isnan(trail) && isfinite(l->p[e]))
-				l->D = l->p[e] - trail;   /* where the game's distance restarted */
+				l->D = l->p[e] - trail; /* where the game's distance restarted */
 		}
 	}
 }
@@ -886,8 +892,8 @@ static int lap_times(struct lapdata_lap *l, int kind)
 		c0 = clk(l, kind, f);
 		if (l->have_lead && !isnan(l->p[0]) && l->p[0] < 0 && l->p[f] >= 0 &&
 		    l->p[f] > l->p[0])
-			c0 = clk(l, kind, 0) + (clk(l, kind, f) - clk(l, kind, 0)) *
-						       (0 - l->p[0]) / (l->p[f] - l->p[0]);
+			c0 = clk(l, kind, 0) + (clk(l, kind, f) - clk(l, kind, 0)) * (0 - l->p[0]) /
+						       (l->p[f] - l->p[0]);
 		else if (l->smp[f].speed_ms > MIN_SPEED_MS && !isnan(l->p[f]))
 			c0 -= l->p[f] / l->smp[f].speed_ms;
 		for (size_t i = a; i <= b; i++)
@@ -1086,7 +1092,6 @@ static double mix(const struct lapdata_lap *l, size_t ia, size_t ib, double f, u
 {
 	double a = l->val[ia * l->nvals + off], b = l->val[ib * l->nvals + off];
 
-
 	if (isnan(a) || isnan(b))
 		return isnan(a) ? b : a;
 	if (discrete)
@@ -1155,7 +1160,8 @@ static int resample_lap(struct lapdata_result *r, size_t k)
 				continue;
 			for (unsigned v = 0; v < nv; v++)
 				o[j * nv + v] = ia == SIZE_MAX ? NAN
-							       : mix(l, ia, ib, f, l->off[c] + v, disc[c], ang[c]);
+							       : mix(l, ia, ib, f, l->off[c] + v,
+								     disc[c], ang[c]);
 		}
 	}
 	return 0;
@@ -1180,14 +1186,12 @@ static double field_at(const struct lapdata_lap *l, size_t field_off, double d)
 	for (size_t w = 0; w < l->nkept && best == SIZE_MAX; w++) {
 		size_t c[2] = { k >= w ? k - w : SIZE_MAX, k + w };
 		for (int i = 0; i < 2; i++)
-			if (c[i] < l->nkept &&
-			    !isnan(sfield(&l->smp[l->kept[c[i]]], field_off))) {
+			if (c[i] < l->nkept && !isnan(sfield(&l->smp[l->kept[c[i]]], field_off))) {
 				best = c[i];
 				break;
 			}
 	}
-	return best == SIZE_MAX ? NAN
-				: sfield(&l->smp[l->kept[best]], field_off);
+	return best == SIZE_MAX ? NAN : sfield(&l->smp[l->kept[best]], field_off);
 }
 
 static void corners_from_spans(struct lapdata_result *r, const struct corner_span *c, size_t nc,
@@ -1239,8 +1243,9 @@ static int find_corners(struct lapdata_result *r)
 		/* which way the game's axes turn: the path's turn against the physical one
 		 * (lateral g, else steering; + right in both) */
 		for (size_t i = 0; i < n && (ref->count[HAS_LAT_G] || ref->count[HAS_STEER]); i++) {
-			double right = field_at(ref, ref->count[HAS_LAT_G] ? FIELD(lat_g) : FIELD(steer),
-						(double)i * h);
+			double right =
+				field_at(ref, ref->count[HAS_LAT_G] ? FIELD(lat_g) : FIELD(steer),
+					 (double)i * h);
 			if (!isnan(right))
 				hand += curv[i] * right;
 		}
@@ -1358,7 +1363,8 @@ static int corner_table(struct lapdata_result *r, const struct lapdata_track *tr
 		 * most BRAKE_WINDOW_M before this one, up to its apex */
 		if (c->end_m < c->start_m && apex < c->start_m)
 			apex += r->L;
-		if (!(apex >= c->start_m && apex <= (c->end_m < c->start_m ? c->end_m + r->L : c->end_m)))
+		if (!(apex >= c->start_m &&
+		      apex <= (c->end_m < c->start_m ? c->end_m + r->L : c->end_m)))
 			apex = c->end_m < c->start_m ? c->start_m : 0.5 * (c->start_m + c->end_m);
 		if (r->nrows == 1 || lo > c->start_m)
 			lo -= r->L;
@@ -1381,7 +1387,7 @@ static int corner_table(struct lapdata_result *r, const struct lapdata_track *tr
 struct lap_job {
 	struct lapdata_result *r;
 	const struct lapdata_track *tr;
-	const double *nrm;             /* the track's vertex normals */
+	const double *nrm; /* the track's vertex normals */
 	int method;
 	double spline_len;
 	int rc[1 + LAPDATA_MAX_LAPS];
@@ -1466,8 +1472,9 @@ int lapdata_compute(struct lapdata_lap *const *laps, size_t n, const struct lapd
 		rc = -ENOMEM;
 		goto out;
 	}
-	job = (struct lap_job){ .r = r, .tr = tr, .nrm = nrm, .method = method,
-				.spline_len = spline_len };
+	job = (struct lap_job){
+		.r = r, .tr = tr, .nrm = nrm, .method = method, .spline_len = spline_len
+	};
 	lapdata_parallel(n, align_job, &job);
 	for (size_t k = 0; k < n; k++)
 		if ((rc = job.rc[k]) < 0) {
@@ -1596,7 +1603,7 @@ double lapdata_time_at(const struct lapdata_result *r, size_t k, double d)
 const char *lapdata_align_name(enum lapdata_align a)
 {
 	static const char *const names[LAPDATA_ALIGN_COUNT] = { "track", "spline", "lap_distance",
-								 "speed" };
+								"speed" };
 
 	return (unsigned)a < LAPDATA_ALIGN_COUNT ? names[a] : "unknown";
 }

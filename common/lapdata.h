@@ -73,16 +73,16 @@
 #define LAPDATA_STEP_MIN_M 0.1
 #define LAPDATA_STEP_MAX_M 50.0
 #define LAPDATA_STEP_DEFAULT_M 1.0
-#define LAPDATA_MAX_LAPS 6             /* laps compared with one reference */
-#define LAPDATA_MAX_CHANNELS 32        /* asked in one request */
-#define LAPDATA_MAX_POINTS 250000      /* grid points of one answer */
-#define LAPDATA_MAX_FRAMES (1u << 21)  /* frames of one lap */
+#define LAPDATA_MAX_LAPS 6            /* laps compared with one reference */
+#define LAPDATA_MAX_CHANNELS 32       /* asked in one request */
+#define LAPDATA_MAX_POINTS 250000     /* grid points of one answer */
+#define LAPDATA_MAX_FRAMES (1u << 21) /* frames of one lap */
 #define LAPDATA_MAX_CORNERS 128
-#define LAPDATA_FLAG_ID 64             /* channel ids from here on are frame flags */
-#define LAPDATA_BRAKE_ON 0.1           /* brake pedal fraction of a brake point */
-#define LAPDATA_CORNER_STEP_M 2.0      /* path resampling for corner detection */
-#define LAPDATA_EXTRAPOLATE_M 50.0     /* beyond a lap's samples, at most this far */
-#define LAPDATA_THREADS 4              /* lapdata_parallel's threads at most */
+#define LAPDATA_FLAG_ID 64         /* channel ids from here on are frame flags */
+#define LAPDATA_BRAKE_ON 0.1       /* brake pedal fraction of a brake point */
+#define LAPDATA_CORNER_STEP_M 2.0  /* path resampling for corner detection */
+#define LAPDATA_EXTRAPOLATE_M 50.0 /* beyond a lap's samples, at most this far */
+#define LAPDATA_THREADS 4          /* lapdata_parallel's threads at most */
 
 /* Channels asked for: FRAME_CH_* ids, or LAPDATA_FLAG_ID + FRAME_FLAG_NO_*. */
 struct lapdata_channels {
@@ -92,15 +92,15 @@ struct lapdata_channels {
 
 /* One lap of a run, as the store records it (common/laps.h). */
 struct lapdata_span {
-	uint64_t start_seq, end_seq;   /* first and last frame of the lap */
-	int32_t time_ms;               /* -1 = unknown */
+	uint64_t start_seq, end_seq; /* first and last frame of the lap */
+	int32_t time_ms;             /* -1 = unknown */
 };
 
 /* A corner, distances along the lap from the line (end < start: it spans
  * the line). */
 struct lapdata_corner {
-	int number;                    /* 1-based */
-	int dir;                       /* +1 right, -1 left */
+	int number; /* 1-based */
+	int dir;    /* +1 right, -1 left */
 	double start_m, apex_m, end_m;
 };
 
@@ -108,7 +108,7 @@ struct lapdata_corner {
  * are borrowed. */
 struct lapdata_track {
 	double length_m;
-	size_t n;                      /* centre line points, point i at i * length_m / n */
+	size_t n; /* centre line points, point i at i * length_m / n */
 	const double *x, *z;
 	size_t ncorners;
 	const struct lapdata_corner *corners;
@@ -124,9 +124,9 @@ enum lapdata_align {
 
 enum lapdata_corner_source {
 	LAPDATA_CORNERS_NONE = 0,
-	LAPDATA_CORNERS_TRACK,         /* the track model's */
-	LAPDATA_CORNERS_PATH,          /* found in the reference's positions */
-	LAPDATA_CORNERS_LATERAL_G,     /* found in the reference's lateral g / speed^2 */
+	LAPDATA_CORNERS_TRACK,     /* the track model's */
+	LAPDATA_CORNERS_PATH,      /* found in the reference's positions */
+	LAPDATA_CORNERS_LATERAL_G, /* found in the reference's lateral g / speed^2 */
 };
 
 /* A row of the corner table; index 0 is the reference, k the k-th lap. A
@@ -135,11 +135,11 @@ struct lapdata_corner_row {
 	struct lapdata_corner corner;
 	double time_s[1 + LAPDATA_MAX_LAPS];
 	double min_speed_kmh[1 + LAPDATA_MAX_LAPS];
-	double brake_m[1 + LAPDATA_MAX_LAPS];  /* brake point, m along the lap */
+	double brake_m[1 + LAPDATA_MAX_LAPS]; /* brake point, m along the lap */
 };
 
-struct lapdata_lap;                    /* one lap's samples: opaque */
-struct lapdata_result;                 /* laps on one grid: opaque */
+struct lapdata_lap;    /* one lap's samples: opaque */
+struct lapdata_result; /* laps on one grid: opaque */
 
 /* Channels */
 /* The default set: speed_kmh, throttle, brake, steer, gear, rpm,
@@ -199,8 +199,8 @@ void lapdata_result_free(struct lapdata_result *r);
 
 /* Accessors of a result; k is a lap index (0 = the reference). */
 size_t lapdata_points(const struct lapdata_result *r);
-const double *lapdata_distance(const struct lapdata_result *r);     /* m */
-const double *lapdata_time(const struct lapdata_result *r, size_t k);  /* s */
+const double *lapdata_distance(const struct lapdata_result *r);       /* m */
+const double *lapdata_time(const struct lapdata_result *r, size_t k); /* s */
 /* t_k - t_0 at every point; NULL for k == 0. */
 const double *lapdata_delta(const struct lapdata_result *r, size_t k);
 /* Channel cs->id[c] of lap k: points x lapdata_channel_values() doubles,
@@ -224,7 +224,7 @@ double lapdata_time_at(const struct lapdata_result *r, size_t k, double d);
  */
 void lapdata_parallel(size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
 
-const char *lapdata_align_name(enum lapdata_align a);        /* "track", "spline", ... */
+const char *lapdata_align_name(enum lapdata_align a); /* "track", "spline", ... */
 const char *lapdata_corner_source_name(enum lapdata_corner_source s);
 
 #endif

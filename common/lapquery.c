@@ -213,9 +213,11 @@ int lapquery_parse_step(const char *name, const char *text, double *step_m,
 
 	errno = 0;
 	v = text && *text ? strtod(text, &end) : NAN;
-	if (!text || !*text || errno || *end || !(v >= LAPDATA_STEP_MIN_M) || !(v <= LAPDATA_STEP_MAX_M))
-		return fail(err, MSG_E_BAD_REQUEST, "%s must be a number of metres from %g to %g, not \"%.40s\"",
-			    name, LAPDATA_STEP_MIN_M, LAPDATA_STEP_MAX_M, text ? text : "");
+	if (!text || !*text || errno || *end || !(v >= LAPDATA_STEP_MIN_M) ||
+	    !(v <= LAPDATA_STEP_MAX_M))
+		return fail(err, MSG_E_BAD_REQUEST,
+			    "%s must be a number of metres from %g to %g, not \"%.40s\"", name,
+			    LAPDATA_STEP_MIN_M, LAPDATA_STEP_MAX_M, text ? text : "");
 	*step_m = v;
 	return 0;
 }
@@ -233,7 +235,8 @@ int lapquery_parse_channels(const char *name, const char *text, struct lapdata_c
 	if (!text || !*text || !bad[0])
 		return fail(err, MSG_E_BAD_REQUEST,
 			    "%s must be a comma-separated list of channel names (an empty name "
-			    "is not one)", name);
+			    "is not one)",
+			    name);
 	for (unsigned i = 0; i < tmp.n; i++)
 		if (strcmp(lapdata_channel_name(tmp.id[i]), bad) == 0)
 			return fail(err, MSG_E_BAD_REQUEST, "%s names \"%s\" twice", name, bad);
@@ -242,7 +245,8 @@ int lapquery_parse_channels(const char *name, const char *text, struct lapdata_c
 			    LAPDATA_MAX_CHANNELS);
 	return fail(err, MSG_E_BAD_REQUEST,
 		    "%s: unknown channel \"%s\" (the names are those of GET /api/channels and "
-		    "docs/api.md, e.g. speed_kmh, throttle, brake, gear, pos_m, abs)", name, bad);
+		    "docs/api.md, e.g. speed_kmh, throttle, brake, gear, pos_m, abs)",
+		    name, bad);
 }
 
 int lapquery_parse_lapref(const char *name, const char *text, struct lapquery_lapref *lap,
@@ -269,13 +273,16 @@ int lapquery_parse_lapref(const char *name, const char *text, struct lapquery_la
 bad:
 	return fail(err, MSG_E_BAD_REQUEST,
 		    "%s must be SESSION_ID/RUN_ID/LAP_NUMBER (two UUIDs and a lap number from 1), "
-		    "not \"%.100s\"", name, text ? text : "");
+		    "not \"%.100s\"",
+		    name, text ? text : "");
 }
 
 static int hexval(char c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-					 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
 }
 
 /* URL-decode n bytes of s into out (cap); -1 for a bad escape or no room. */
@@ -287,7 +294,8 @@ static int url_decode(const char *s, size_t n, char *out, size_t cap)
 		char c = s[i];
 
 		if (c == '%') {
-			int h = i + 2 < n ? hexval(s[i + 1]) : -1, l = h >= 0 ? hexval(s[i + 2]) : -1;
+			int h = i + 2 < n ? hexval(s[i + 1]) : -1,
+			    l = h >= 0 ? hexval(s[i + 2]) : -1;
 			if (h < 0 || l < 0)
 				return -1;
 			c = (char)(h * 16 + l);
@@ -326,10 +334,11 @@ int lapquery_parse_query(const char *query, int compare, struct lapquery_params 
 			continue;
 		}
 		if (url_decode(q, klen, key, sizeof key) < 0)
-			return fail(err, MSG_E_BAD_REQUEST, "a query parameter's name is malformed");
+			return fail(err, MSG_E_BAD_REQUEST,
+				    "a query parameter's name is malformed");
 		if (url_decode(klen < len ? v + 1 : v, vlen, val, sizeof val) < 0)
-			return fail(err, MSG_E_BAD_REQUEST, "the value of %s is malformed (URL encoding)",
-				    key);
+			return fail(err, MSG_E_BAD_REQUEST,
+				    "the value of %s is malformed (URL encoding)", key);
 		if (strcmp(key, "step_m") == 0) {
 			if (have_step++)
 				return fail(err, MSG_E_BAD_REQUEST, "step_m is given twice");
@@ -349,24 +358,27 @@ int lapquery_parse_query(const char *query, int compare, struct lapquery_params 
 				return -1;
 		} else if (compare && strcmp(key, "lap") == 0) {
 			if (p->nlaps == LAPDATA_MAX_LAPS)
-				return fail(err, MSG_E_BAD_REQUEST, "lap is given more than %d times",
-					    LAPDATA_MAX_LAPS);
+				return fail(err, MSG_E_BAD_REQUEST,
+					    "lap is given more than %d times", LAPDATA_MAX_LAPS);
 			if (lapquery_parse_lapref("lap", val, &p->laps[p->nlaps], err) < 0)
 				return -1;
 			p->nlaps++;
 		} else {
-			return fail(err, MSG_E_BAD_REQUEST, "unknown query parameter \"%.60s\" (%s)", key,
+			return fail(err, MSG_E_BAD_REQUEST,
+				    "unknown query parameter \"%.60s\" (%s)", key,
 				    compare ? "compare takes ref, lap, step_m and channels"
 					    : "a lap takes step_m and channels");
 		}
 		q += len;
 	}
 	if (compare && !have_ref)
-		return fail(err, MSG_E_BAD_REQUEST, "ref is required: SESSION_ID/RUN_ID/LAP_NUMBER or best");
-	if (compare && !p->nlaps)
 		return fail(err, MSG_E_BAD_REQUEST,
-			    "lap is required: one to %d laps to compare, each SESSION_ID/RUN_ID/LAP_NUMBER",
-			    LAPDATA_MAX_LAPS);
+			    "ref is required: SESSION_ID/RUN_ID/LAP_NUMBER or best");
+	if (compare && !p->nlaps)
+		return fail(
+			err, MSG_E_BAD_REQUEST,
+			"lap is required: one to %d laps to compare, each SESSION_ID/RUN_ID/LAP_NUMBER",
+			LAPDATA_MAX_LAPS);
 	return 0;
 }
 
@@ -375,9 +387,9 @@ int lapquery_parse_query(const char *query, int compare, struct lapquery_params 
 /* One lap of a request: its run (the store's), record and samples. */
 struct qlap {
 	struct lapquery_lapref ref;
-	char label[ID_LEN * 2 + 16];   /* SID/RID/N */
-	json_t *run;                   /* owned */
-	json_t *lap;                   /* borrowed from run */
+	char label[ID_LEN * 2 + 16]; /* SID/RID/N */
+	json_t *run;                 /* owned */
+	json_t *lap;                 /* borrowed from run */
 	const char *game, *track, *path;
 	struct lapdata_span span;
 	struct lapdata_lap *data;
@@ -413,8 +425,9 @@ static int resolve(lapquery_call_fn *call, void *ctx, struct qlap *q, struct lap
 	size_t i;
 
 	snprintf(q->label, sizeof q->label, "%s/%s/%u", q->ref.sid, q->ref.rid, q->ref.number);
-	if (call(ctx, "run.get", json_pack("{s:s, s:s}", "session_id", q->ref.sid, "run_id", q->ref.rid),
-		 &q->run, code, sizeof code, message, sizeof message) < 0)
+	if (call(ctx, "run.get",
+		 json_pack("{s:s, s:s}", "session_id", q->ref.sid, "run_id", q->ref.rid), &q->run,
+		 code, sizeof code, message, sizeof message) < 0)
 		return store_fail(err, code, message);
 	laps = json_object_get(q->run, "laps");
 	json_array_foreach(laps, i, l) {
@@ -425,18 +438,22 @@ static int resolve(lapquery_call_fn *call, void *ctx, struct qlap *q, struct lap
 		}
 	}
 	if (!q->lap)
-		return fail(err, MSG_E_NOT_FOUND, "run %s of session %s has no lap %u (it has %zu laps)",
-			    q->ref.rid, q->ref.sid, q->ref.number, json_array_size(laps));
+		return fail(err, MSG_E_NOT_FOUND,
+			    "run %s of session %s has no lap %u (it has %zu laps)", q->ref.rid,
+			    q->ref.sid, q->ref.number, json_array_size(laps));
 	q->game = json_string_value(json_object_get(q->run, "game"));
 	q->track = json_string_value(json_object_get(q->run, "track"));
 	q->path = json_string_value(json_object_get(q->run, "frames_path"));
 	tm = json_object_get(q->lap, "time_ms");
 	q->span.time_ms = json_is_integer(tm) && json_integer_value(tm) > 0 &&
 					  json_integer_value(tm) < INT32_MAX
-				  ? (int32_t)json_integer_value(tm) : -1;
+				  ? (int32_t)json_integer_value(tm)
+				  : -1;
 	if (!q->path || json_u64(q->lap, "start_seq", &q->span.start_seq) < 0 ||
-	    json_u64(q->lap, "end_seq", &q->span.end_seq) < 0 || q->span.end_seq < q->span.start_seq)
-		return fail(err, MSG_E_INTERNAL, "the store's record of lap %s is incomplete", q->label);
+	    json_u64(q->lap, "end_seq", &q->span.end_seq) < 0 ||
+	    q->span.end_seq < q->span.start_seq)
+		return fail(err, MSG_E_INTERNAL, "the store's record of lap %s is incomplete",
+			    q->label);
 	return 0;
 }
 
@@ -450,10 +467,11 @@ static int load(struct qlap *q, const struct lapdata_channels *cs, struct lapque
 	case -EAGAIN:
 		return fail(err, MSG_E_CONFLICT,
 			    "the last frames of lap %s are not stored yet (its run is recording): "
-			    "ask again in a second", q->label);
-	case -ENODATA:
-		return fail(err, MSG_E_CONFLICT, "the frame file of lap %s holds none of its frames",
+			    "ask again in a second",
 			    q->label);
+	case -ENODATA:
+		return fail(err, MSG_E_CONFLICT,
+			    "the frame file of lap %s holds none of its frames", q->label);
 	case -E2BIG:
 		return fail(err, MSG_E_TOO_LARGE, "lap %s has more than %u frames", q->label,
 			    LAPDATA_MAX_FRAMES);
@@ -501,8 +519,8 @@ static int load_all(struct qlap *q, size_t n, const struct lapdata_channels *cs,
 /* --- the track model --- */
 
 struct qtrack {
-	json_t *model;                 /* owned */
-	double *xz;                    /* owned: x then z */
+	json_t *model; /* owned */
+	double *xz;    /* owned: x then z */
 	struct lapdata_corner corners[LAPDATA_MAX_CORNERS];
 	struct lapdata_track tr;
 	int have;
@@ -539,8 +557,9 @@ static int parse_model(struct qtrack *t)
 		    number(json_array_get(p, 1), &t->xz[n + i]) < 0)
 			return 0;
 	}
-	t->tr = (struct lapdata_track){ .length_m = len, .n = n, .x = t->xz, .z = t->xz + n,
-					.corners = t->corners };
+	t->tr = (struct lapdata_track){
+		.length_m = len, .n = n, .x = t->xz, .z = t->xz + n, .corners = t->corners
+	};
 	corners = json_object_get(t->model, "corners");
 	json_array_foreach(corners, i, c) {
 		struct lapdata_corner *o = &t->corners[t->tr.ncorners];
@@ -553,7 +572,8 @@ static int parse_model(struct qtrack *t)
 		    number(json_object_get(c, "exit_dist_m"), &o->end_m) < 0)
 			continue;
 		o->dir = strcmp(dir, "right") == 0 ? 1 : -1;
-		o->number = json_is_integer(idx) ? (int)json_integer_value(idx) : (int)t->tr.ncorners + 1;
+		o->number = json_is_integer(idx) ? (int)json_integer_value(idx)
+						 : (int)t->tr.ncorners + 1;
 		t->tr.ncorners++;
 	}
 	t->have = 1;
@@ -594,13 +614,16 @@ static int compute(struct qlap *q, size_t n, const struct qtrack *t, double step
 	if (rc == 0)
 		return 0;
 	if (rc == -E2BIG)
-		return fail(err, MSG_E_BAD_REQUEST,
-			    "step_m %g gives more than %d points over this lap: use a larger step_m",
-			    step_m, LAPDATA_MAX_POINTS);
+		return fail(
+			err, MSG_E_BAD_REQUEST,
+			"step_m %g gives more than %d points over this lap: use a larger step_m",
+			step_m, LAPDATA_MAX_POINTS);
 	if (rc == -ENODATA)
 		return fail(err, MSG_E_CONFLICT, "the lap%s cannot be put on distance: %s%s",
-			    n > 1 ? "s" : "", why, n > 1 ? " (lap 0 is the reference, lap k the "
-						     "k-th lap parameter)" : "");
+			    n > 1 ? "s" : "", why,
+			    n > 1 ? " (lap 0 is the reference, lap k the "
+				    "k-th lap parameter)"
+				  : "");
 	return fail(err, MSG_E_INTERNAL, "lap data: %s", strerror(-rc));
 }
 
@@ -620,7 +643,8 @@ static void put_channels(struct jb *b, const struct lapdata_result *r, size_t k,
 			jb_lit(b, ",");
 		first = 0;
 		jb_key(b, lapdata_channel_name(cs->id[c]));
-		jb_points(b, v, np, lapdata_channel_values(cs->id[c]), lapdata_channel_decimals(cs->id[c]));
+		jb_points(b, v, np, lapdata_channel_values(cs->id[c]),
+			  lapdata_channel_decimals(cs->id[c]));
 	}
 	jb_lit(b, "},\"absent_channels\":[");
 	first = 1;
@@ -685,8 +709,9 @@ int lapquery_lap(lapquery_call_fn *call, void *ctx, const struct lapquery_lapref
 
 	*json = NULL;
 	*len = 0;
-	if (resolve(call, ctx, &q, err) < 0 || load_track(call, ctx, q.game, q.track, &t, err) < 0 ||
-	    load(&q, &p->cs, err) < 0 || compute(&q, 1, &t, p->step_m, &r, err) < 0)
+	if (resolve(call, ctx, &q, err) < 0 ||
+	    load_track(call, ctx, q.game, q.track, &t, err) < 0 || load(&q, &p->cs, err) < 0 ||
+	    compute(&q, 1, &t, p->step_m, &r, err) < 0)
 		goto out;
 	rec = json_copy(q.lap);
 	json_object_set_new(rec, "session_id", json_string(q.ref.sid));
@@ -731,11 +756,12 @@ static int find_best(lapquery_call_fn *call, void *ctx, const struct qlap *first
 	int rc = -1;
 
 	if (!first->game || !first->track)
-		return fail(err, MSG_E_CONFLICT,
-			    "ref=best needs the game and track of lap %s, and its run does not know them",
-			    first->label);
-	if (call(ctx, "session.get", json_pack("{s:s}", "id", first->ref.sid), &s, code, sizeof code,
-		 message, sizeof message) < 0)
+		return fail(
+			err, MSG_E_CONFLICT,
+			"ref=best needs the game and track of lap %s, and its run does not know them",
+			first->label);
+	if (call(ctx, "session.get", json_pack("{s:s}", "id", first->ref.sid), &s, code,
+		 sizeof code, message, sizeof message) < 0)
 		return store_fail(err, code, message);
 	car = json_string_value(json_object_get(s, "car_name"));
 	args = json_pack("{s:s, s:s}", "game", first->game, "track_name", first->track);
@@ -875,7 +901,8 @@ int lapquery_compare(lapquery_call_fn *call, void *ctx, const struct lapquery_pa
 	*len = 0;
 	memset(q, 0, sizeof q);
 	if (p->nlaps < 1 || p->nlaps > LAPDATA_MAX_LAPS)
-		return fail(err, MSG_E_BAD_REQUEST, "lap is required one to %d times", LAPDATA_MAX_LAPS);
+		return fail(err, MSG_E_BAD_REQUEST, "lap is required one to %d times",
+			    LAPDATA_MAX_LAPS);
 	for (size_t k = 1; k < n; k++) {
 		q[k].ref = p->laps[k - 1];
 		if (resolve(call, ctx, &q[k], err) < 0)
@@ -893,8 +920,8 @@ int lapquery_compare(lapquery_call_fn *call, void *ctx, const struct lapquery_pa
 		if (!same(q[k].game, q[0].game) || !same(q[k].track, q[0].track)) {
 			fail(err, MSG_E_CONFLICT,
 			     "lap %s is on %s / %s, the reference %s on %s / %s: laps of different "
-			     "games or tracks cannot be compared", q[k].label,
-			     q[k].game ? q[k].game : "an unknown game",
+			     "games or tracks cannot be compared",
+			     q[k].label, q[k].game ? q[k].game : "an unknown game",
 			     q[k].track ? q[k].track : "an unknown track", q[0].label,
 			     q[0].game ? q[0].game : "an unknown game",
 			     q[0].track ? q[0].track : "an unknown track");

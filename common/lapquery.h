@@ -29,15 +29,15 @@
 #include "common/ids.h"
 #include "common/lapdata.h"
 
-#define LAPQUERY_QUERY_MAX 4096        /* bytes of a query string */
+#define LAPQUERY_QUERY_MAX 4096 /* bytes of a query string */
 
 /* Call store command cmd with args (stolen): 0 with *result (the caller's),
  * or -1 with code and message filled; proxy_call's contract (api/api.h). */
-typedef int lapquery_call_fn(void *ctx, const char *cmd, json_t *args, json_t **result,
-			     char *code, size_t code_cap, char *message, size_t msg_cap);
+typedef int lapquery_call_fn(void *ctx, const char *cmd, json_t *args, json_t **result, char *code,
+			     size_t code_cap, char *message, size_t msg_cap);
 
 struct lapquery_err {
-	char code[32];                 /* MSG_E_* */
+	char code[32]; /* MSG_E_* */
 	char message[512];
 };
 
@@ -49,10 +49,10 @@ struct lapquery_lapref {
 
 /* What a request asks for. */
 struct lapquery_params {
-	double step_m;                 /* LAPDATA_STEP_DEFAULT_M when not given */
-	struct lapdata_channels cs;    /* the default set when not given */
-	int best;                      /* compare: ref=best */
-	struct lapquery_lapref ref;    /* compare: the reference (unless best) */
+	double step_m;              /* LAPDATA_STEP_DEFAULT_M when not given */
+	struct lapdata_channels cs; /* the default set when not given */
+	int best;                   /* compare: ref=best */
+	struct lapquery_lapref ref; /* compare: the reference (unless best) */
 	struct lapquery_lapref laps[LAPDATA_MAX_LAPS];
 	size_t nlaps;
 };

@@ -15,13 +15,12 @@
 
 static int usage_lap(FILE *out)
 {
-	fprintf(out,
-		"usage: pwctl lap SESSION RUN N [--channels LIST] [--step M] [--out FILE]\n"
-		"Lap N of the run resampled on a distance grid every M metres (0.1 .. 50,\n"
-		"default 1), as the JSON of GET /api/sessions/{sid}/runs/{rid}/laps/{n}:\n"
-		"distance_m, time_s and the channels (comma-separated canonical names;\n"
-		"default speed_kmh, throttle, brake, steer, gear, rpm, accel_lat_g,\n"
-		"accel_lon_g, pos_m). Written to FILE or stdout.\n");
+	fprintf(out, "usage: pwctl lap SESSION RUN N [--channels LIST] [--step M] [--out FILE]\n"
+		     "Lap N of the run resampled on a distance grid every M metres (0.1 .. 50,\n"
+		     "default 1), as the JSON of GET /api/sessions/{sid}/runs/{rid}/laps/{n}:\n"
+		     "distance_m, time_s and the channels (comma-separated canonical names;\n"
+		     "default speed_kmh, throttle, brake, steer, gear, rpm, accel_lat_g,\n"
+		     "accel_lon_g, pos_m). Written to FILE or stdout.\n");
 	return out == stdout ? 0 : 2;
 }
 
@@ -33,7 +32,8 @@ static int usage_compare(FILE *out)
 		"Up to %d laps compared with the reference lap on distance, as the JSON of\n"
 		"GET /api/compare: every lap's time, delta_s to the reference and channels,\n"
 		"and the corner table. --ref best takes the best valid lap of the first\n"
-		"lap's game, track and car across all sessions.\n", LAPDATA_MAX_LAPS);
+		"lap's game, track and car across all sessions.\n",
+		LAPDATA_MAX_LAPS);
 	return out == stdout ? 0 : 2;
 }
 
@@ -80,7 +80,8 @@ static int common_opt(int argc, char **argv, int *i, struct lapquery_params *p, 
 {
 	const char *opt = argv[*i];
 
-	if (strcmp(opt, "--channels") != 0 && strcmp(opt, "--step") != 0 && strcmp(opt, "--out") != 0)
+	if (strcmp(opt, "--channels") != 0 && strcmp(opt, "--step") != 0 &&
+	    strcmp(opt, "--out") != 0)
 		return 0;
 	if (*i + 1 >= argc) {
 		snprintf(err->code, sizeof err->code, "%s", MSG_E_BAD_REQUEST);
@@ -158,7 +159,8 @@ int pwctl_compare(const struct config *cfg, int argc, char **argv)
 				return failed("compare", &err);
 		} else if (strcmp(argv[i], "--lap") == 0) {
 			if (p.nlaps == LAPDATA_MAX_LAPS) {
-				fprintf(stderr, "pwctl compare: at most %d --lap\n", LAPDATA_MAX_LAPS);
+				fprintf(stderr, "pwctl compare: at most %d --lap\n",
+					LAPDATA_MAX_LAPS);
 				return 2;
 			}
 			if (lapquery_parse_lapref("--lap", argv[++i], &p.laps[p.nlaps], &err) < 0)

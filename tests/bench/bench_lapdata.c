@@ -38,8 +38,8 @@
 #define RID "7c2d9e44-1f0b-4b8e-a7a5-5b3e2c9d1f20"
 
 static char path[128];
-static json_t *g_run;                  /* what run.get answers */
-static json_t *g_model;                /* what track.get answers, or NULL */
+static json_t *g_run;   /* what run.get answers */
+static json_t *g_model; /* what track.get answers, or NULL */
 
 static int fake_store(void *ctx, const char *cmd, json_t *args, json_t **result, char *code,
 		      size_t code_cap, char *message, size_t msg_cap)
@@ -82,7 +82,8 @@ static int make_run(void)
 			driver_run_to(d, (int64_t)((double)(k + i) * 1000.0 / RATE_HZ + 0.5));
 			driver_frame(d, &f[i]);
 			f[i].seq = 1000 + k + i;
-			f[i].t_ns = 1750000000000000000ll + (int64_t)((double)(k + i) * 1e9 / RATE_HZ);
+			f[i].t_ns =
+				1750000000000000000ll + (int64_t)((double)(k + i) * 1e9 / RATE_HZ);
 			f[i].game = PW_GAME_AC;
 			f[i].feed = PW_FEED_KSUDP;
 			for (int e = laps_feed(lt, &f[i], ev, LAPS_MAX_EVENTS), j = 0; j < e; j++)
@@ -127,10 +128,11 @@ static json_t *make_model(void)
 	}
 	for (int i = 0; t && i < track_corner_count(t); i++) {
 		const struct track_corner *c = track_corner(t, i);
-		json_array_append_new(corners, json_pack("{s:i, s:s, s:f, s:f, s:f}", "index", c->index,
-							 "direction", c->direction > 0 ? "right" : "left",
-							 "entry_dist_m", c->start_m, "apex_dist_m", c->apex_m,
-							 "exit_dist_m", c->end_m));
+		json_array_append_new(corners,
+				      json_pack("{s:i, s:s, s:f, s:f, s:f}", "index", c->index,
+						"direction", c->direction > 0 ? "right" : "left",
+						"entry_dist_m", c->start_m, "apex_dist_m",
+						c->apex_m, "exit_dist_m", c->end_m));
 	}
 	track_free(t);
 	return json_pack("{s:f, s:o, s:o}", "length_m", len, "center_line", cl, "corners", corners);
@@ -180,8 +182,8 @@ static int measure(const char *query, const char *lap_path, double *median, doub
 		cms[i] = cpu_ms() - c0;
 		free(json);
 		if (rc < 0) {
-			printf("lapdata: %s failed: %s: %s\n", lap_path ? "lap" : "compare", err.code,
-			       err.message);
+			printf("lapdata: %s failed: %s: %s\n", lap_path ? "lap" : "compare",
+			       err.code, err.message);
 			return -1;
 		}
 		*bytes = len;
@@ -225,21 +227,22 @@ int main(void)
 		} else {
 			printf("lapdata one lap, 1 m grid, 8 channels (%s): %.1f ms median, %.1f ms worst, "
 			       "CPU %.1f ms, %zu bytes of JSON (target < 20 ms)  %s\n",
-			       with_model ? "aligned on the track model" : "spline", med, worst, cpu,
-			       bytes, med < 20 ? "ok" : "OVER TARGET");
+			       with_model ? "aligned on the track model" : "spline", med, worst,
+			       cpu, bytes, med < 20 ? "ok" : "OVER TARGET");
 		}
 		/* a reference and 6 laps spread over the hour, default channels, 1 m grid */
-		size_t at = (size_t)snprintf(query, sizeof query, "ref=%s/%s/%zu&step_m=1", SID, RID,
-					     nlaps - 2);
+		size_t at = (size_t)snprintf(query, sizeof query, "ref=%s/%s/%zu&step_m=1", SID,
+					     RID, nlaps - 2);
 		for (int k = 0; k < LAPDATA_MAX_LAPS && at < sizeof query; k++)
-			at += (size_t)snprintf(query + at, sizeof query - at, "&lap=%s/%s/%zu", SID, RID,
-					       2 + (size_t)k * (nlaps - 4) / 6);
+			at += (size_t)snprintf(query + at, sizeof query - at, "&lap=%s/%s/%zu", SID,
+					       RID, 2 + (size_t)k * (nlaps - 4) / 6);
 		if (measure(query, NULL, &med, &worst, &cpu, &bytes) < 0) {
 			failed = 1;
 		} else {
 			printf("lapdata compare, reference + 6 laps, 1 m grid, 9 channels, corner table (%s): "
 			       "%.1f ms median, %.1f ms worst, CPU %.1f ms, %zu bytes of JSON (target < 60 ms)  "
-			       "%s\n", with_model ? "aligned on the track model" : "spline", med, worst,
+			       "%s\n",
+			       with_model ? "aligned on the track model" : "spline", med, worst,
 			       cpu, bytes, med < 60 ? "ok" : "OVER TARGET");
 		}
 		json_decref(g_model);

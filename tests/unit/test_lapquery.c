@@ -28,10 +28,10 @@
 #define LAP(n) SID "/" RID "/" #n
 
 static char dir[] = "/tmp/pw-test-lapquery-XXXXXX", path[128];
-static json_t *g_laps;             /* lap records of the run */
+static json_t *g_laps;                     /* lap records of the run */
 static char g_track2[64] = "pitwall_ring"; /* the track of run RID2 */
-static char g_unavailable[32];     /* a command the store does not answer */
-static json_t *g_best_args;        /* what lap.best was asked */
+static char g_unavailable[32];             /* a command the store does not answer */
+static json_t *g_best_args;                /* what lap.best was asked */
 
 static int store(void *ctx, const char *cmd, json_t *args, json_t **result, char *code,
 		 size_t code_cap, char *message, size_t msg_cap)
@@ -52,8 +52,8 @@ static int store(void *ctx, const char *cmd, json_t *args, json_t **result, char
 			return -1;
 		}
 		*result = json_pack("{s:s, s:s, s:s, s:O}", "frames_path", path, "game",
-				    "assetto_corsa", "track", strcmp(rid, RID) ? g_track2 : "pitwall_ring",
-				    "laps", g_laps);
+				    "assetto_corsa", "track",
+				    strcmp(rid, RID) ? g_track2 : "pitwall_ring", "laps", g_laps);
 		json_decref(args);
 		return 0;
 	}
@@ -156,10 +156,11 @@ static void test_parameters(void)
 	T_CHECK(refused("channels=gear,gear", 0, "gear"));
 	T_CHECK(refused("channels=a%2", 0, "channels"));
 	T_CHECK(refused("colour=red", 0, "colour"));
-	T_CHECK(refused("ref=best", 0, "ref"));     /* a lap takes no ref */
+	T_CHECK(refused("ref=best", 0, "ref")); /* a lap takes no ref */
 	T_CHECK(refused("lap=" LAP(2), 0, "lap"));
 	/* compare */
-	T_CHECK(lapquery_parse_query("ref=" LAP(2) "&lap=" LAP(1) "&lap=" LAP(3), 1, &p, &err) == 0);
+	T_CHECK(lapquery_parse_query("ref=" LAP(2) "&lap=" LAP(1) "&lap=" LAP(3), 1, &p, &err) ==
+		0);
 	T_CHECK(p.nlaps == 2 && p.ref.number == 2 && p.laps[1].number == 3 && !p.best);
 	T_STREQ(p.laps[0].rid, RID);
 	T_CHECK(lapquery_parse_query("ref=best&lap=" LAP(1), 1, &p, &err) == 0 && p.best);
@@ -170,8 +171,9 @@ static void test_parameters(void)
 	T_CHECK(refused("ref=" SID "/" RID "&lap=" LAP(1), 1, "ref"));
 	T_CHECK(refused("ref=" LAP(1) "&lap=" SID "/not-a-run/1", 1, "lap"));
 	T_CHECK(refused("ref=" LAP(1) "&lap=" LAP(x), 1, "lap"));
-	T_CHECK(refused("ref=" LAP(1) "&lap=" LAP(1) "&lap=" LAP(1) "&lap=" LAP(1) "&lap=" LAP(1)
-			"&lap=" LAP(1) "&lap=" LAP(1) "&lap=" LAP(1), 1, "more than 6"));
+	T_CHECK(refused("ref=" LAP(1) "&lap=" LAP(1) "&lap=" LAP(1) "&lap=" LAP(1) "&lap=" LAP(
+				1) "&lap=" LAP(1) "&lap=" LAP(1) "&lap=" LAP(1),
+			1, "more than 6"));
 	T_CHECK(refused("ref=" LAP(1) "&lap=" LAP(2) "&step_m=0", 1, "step_m"));
 	T_CHECK(refused("ref=" LAP(1) "&lap=" LAP(2) "&format=csv", 1, "format"));
 }
@@ -184,7 +186,8 @@ static json_t *lap_answer(const char *lap, const char *query, struct lapquery_er
 	size_t len;
 	json_t *o = NULL;
 
-	if (lapquery_parse_query(query, 0, &p, err) == 0 && lapquery_parse_lapref("lap", lap, &ref, err) == 0 &&
+	if (lapquery_parse_query(query, 0, &p, err) == 0 &&
+	    lapquery_parse_lapref("lap", lap, &ref, err) == 0 &&
 	    lapquery_lap(store, NULL, &ref, &p, &json, &len, err) == 0) {
 		o = json_loadb(json, len, 0, NULL);
 		T_CHECK(o != NULL && strlen(json) == len);
@@ -196,7 +199,8 @@ static json_t *lap_answer(const char *lap, const char *query, struct lapquery_er
 static void test_lap(void)
 {
 	struct lapquery_err err;
-	json_t *o = lap_answer(LAP(2), "channels=speed_kmh,gear,pos_m,boost_bar,abs&step_m=2", &err);
+	json_t *o =
+		lap_answer(LAP(2), "channels=speed_kmh,gear,pos_m,boost_bar,abs&step_m=2", &err);
 	json_t *d, *t, *ch;
 	size_t n;
 
@@ -210,15 +214,17 @@ static void test_lap(void)
 	T_CHECK(n > 2000 && json_array_size(t) == n);
 	T_CHECK(json_number_value(json_array_get(d, 0)) == 0);
 	T_NEAR(json_number_value(json_array_get(d, 1)), 2.0, 1e-9);
-	T_NEAR(json_number_value(json_array_get(d, n - 1)), json_number_value(json_object_get(o, "length_m")),
-	       1e-3);
+	T_NEAR(json_number_value(json_array_get(d, n - 1)),
+	       json_number_value(json_object_get(o, "length_m")), 1e-3);
 	T_NEAR(json_number_value(json_array_get(t, n - 1)),
-	       json_integer_value(json_object_get(json_object_get(o, "lap"), "time_ms")) / 1000.0, 0.002);
+	       json_integer_value(json_object_get(json_object_get(o, "lap"), "time_ms")) / 1000.0,
+	       0.002);
 	T_STREQ(json_string_value(json_object_get(o, "alignment")), "spline");
 	T_CHECK(json_number_value(json_object_get(o, "step_m")) == 2);
 	T_CHECK(json_integer_value(json_object_get(json_object_get(o, "lap"), "number")) == 2);
 	T_STREQ(json_string_value(json_object_get(json_object_get(o, "lap"), "run_id")), RID);
-	T_STREQ(json_string_value(json_object_get(json_object_get(o, "lap"), "track")), "pitwall_ring");
+	T_STREQ(json_string_value(json_object_get(json_object_get(o, "lap"), "track")),
+		"pitwall_ring");
 	T_CHECK(json_array_size(json_object_get(ch, "speed_kmh")) == n);
 	T_CHECK(json_array_size(json_array_get(json_object_get(ch, "pos_m"), 10)) == 3);
 	T_CHECK(json_is_integer(json_array_get(json_object_get(ch, "gear"), 100)));
@@ -244,7 +250,8 @@ static void test_lap(void)
 		json_object_set_new(lap, "end_seq", json_integer(end + 100000));
 		snprintf(ref, sizeof ref, "%s/%s/%lld", SID, RID,
 			 (long long)json_integer_value(json_object_get(lap, "number")));
-		T_CHECK(lap_answer(ref, NULL, &err) == NULL && strcmp(err.code, MSG_E_CONFLICT) == 0);
+		T_CHECK(lap_answer(ref, NULL, &err) == NULL &&
+			strcmp(err.code, MSG_E_CONFLICT) == 0);
 		T_CHECKF(strstr(err.message, "not stored yet") != NULL, "%s", err.message);
 		json_object_set_new(lap, "end_seq", json_integer(end));
 	}
@@ -284,7 +291,8 @@ static void test_compare(void)
 	for (size_t k = 0; k < 2; k++) {
 		json_t *l = json_array_get(laps, k), *dl = json_object_get(l, "delta_s");
 		double lap_diff = (json_integer_value(json_object_get(l, "time_ms")) -
-				   json_integer_value(json_object_get(json_object_get(o, "ref"), "time_ms"))) /
+				   json_integer_value(
+					   json_object_get(json_object_get(o, "ref"), "time_ms"))) /
 				  1000.0;
 		T_CHECK(json_array_size(dl) == n);
 		T_NEAR(json_number_value(json_array_get(dl, n - 1)), lap_diff, 0.010);
@@ -300,7 +308,8 @@ static void test_compare(void)
 	for (size_t i = 0; i < json_array_size(corners); i++) {
 		json_t *c = json_array_get(corners, i), *cl = json_object_get(c, "laps");
 		T_CHECK(json_array_size(cl) == 2);
-		T_NEAR(json_number_value(json_object_get(json_array_get(cl, 1), "delta_s")), 0, 1e-9);
+		T_NEAR(json_number_value(json_object_get(json_array_get(cl, 1), "delta_s")), 0,
+		       1e-9);
 		T_CHECK(json_number_value(json_object_get(c, "ref_s")) > 0);
 		T_CHECK(json_is_string(json_object_get(c, "direction")));
 	}
@@ -310,7 +319,8 @@ static void test_compare(void)
 	snprintf(g_track2, sizeof g_track2, "monza");
 	o = compare_answer("ref=" LAP(2) "&lap=" SID "/" RID2 "/1", &err);
 	T_CHECK(o == NULL && strcmp(err.code, MSG_E_CONFLICT) == 0);
-	T_CHECKF(strstr(err.message, "monza") && strstr(err.message, "pitwall_ring"), "%s", err.message);
+	T_CHECKF(strstr(err.message, "monza") && strstr(err.message, "pitwall_ring"), "%s",
+		 err.message);
 	snprintf(g_track2, sizeof g_track2, "pitwall_ring");
 	/* ref=best: the store asked with the first lap's game, track and car */
 	o = compare_answer("ref=best&lap=" LAP(1), &err);
