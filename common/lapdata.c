@@ -337,7 +337,7 @@ static int take_frames(struct lapdata_lap *l, const struct lapdata_span *sp,
 		} else if (f[i].seq <= sp->end_seq) {
 			if (l->have_trail)
 				return -EINVAL;
-			if (l->n == l->cap)
+			if (l->n == l->cap || l->lap_frames == l->cap - 2)
 				return -E2BIG;
 			fill_sample(l, l->n++, &f[i], 0);
 			l->lap_frames++;
@@ -356,12 +356,29 @@ static int span_ok(const struct lapdata_span *sp)
 	return sp && sp->end_seq >= sp->start_seq;
 }
 
-/* Room for every seq of the lap and the bracketing frames, within the limit. */
-static size_t span_cap(const struct lapdata_span *sp)
+/* Bytes a lap keeps per frame: its sample, its values, the alignment's arrays. */
+static size_t frame_bytes(const struct lapdata_channels *cs)
 {
-	uint64_t seqs = sp->end_seq - sp->start_seq;
+	size_t nv = 0;
 
-	return seqs >= LAPDATA_MAX_FRAMES ? LAPDATA_MAX_FRAMES + 2 : (size_t)seqs + 3;
+	for (unsigned c = 0; c < cs->n; c++)
+		nv += lapdata_channel_values(cs->id[c]);
+	return sizeof(struct lap_sample) + nv * sizeof(float) + 4 * sizeof(double) + sizeof(size_t);
+}
+
+size_t lapdata_max_frames(const struct lapdata_channels *cs)
+{
+	size_t by_bytes = LAPDATA_MAX_LAP_BYTES / frame_bytes(cs);
+
+	return by_bytes < LAPDATA_MAX_FRAMES ? by_bytes : LAPDATA_MAX_FRAMES;
+}
+
+/* Room for every seq of the lap and the bracketing frames, within the limit. */
+static size_t span_cap(const struct lapdata_span *sp, const struct lapdata_channels *cs)
+{
+	uint64_t seqs = sp->end_seq - sp->start_seq, max = lapdata_max_frames(cs);
+
+	return seqs >= max ? (size_t)max + 2 : (size_t)seqs + 3;
 }
 
 int lapdata_from_frames(const struct pw_frame *f, size_t n, const struct lapdata_span *sp,
@@ -380,7 +397,7 @@ int lapdata_from_frames(const struct pw_frame *f, size_t n, const struct lapdata
 		b--;
 	if (a == b)
 		return -ENODATA;
-	if (!(l = lap_new(cs, span_cap(sp), sp->time_ms)))
+	if (!(l = lap_new(cs, span_cap(sp, cs), sp->time_ms)))
 		return -ENOMEM;
 	a -= a > 0;
 	b += b < n;
@@ -424,7 +441,7 @@ int lapdata_load(const char *path, const struct lapdata_span *sp, const struct l
 	if ((rc = framefile_reader_open_range(&r, path, lo, hi, NULL)) < 0)
 		return rc;
 	framefile_reader_only(r, lap_channels(cs));
-	if (!(l = lap_new(cs, span_cap(sp), sp->time_ms))) {
+	if (!(l = lap_new(cs, span_cap(sp, cs), sp->time_ms))) {
 		rc = -ENOMEM;
 		goto out;
 	}

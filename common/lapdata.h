@@ -57,8 +57,9 @@
  *    brake point (where the brake first rises through 10 % between the
  *    previous corner's end, at most 500 m before the corner, and the apex).
  *
- * Memory: a lap keeps about 100 bytes plus 8 per asked channel value per
- * frame (a 90 s lap at 333 Hz with the default channels: about 5 MB).
+ * Memory: a lap keeps 104 bytes plus 4 per asked channel value per frame
+ * (a 90 s lap at 333 Hz with the default channels: 4.4 MB), and at most
+ * LAPDATA_MAX_LAP_BYTES: a longer lap is refused (lapdata_max_frames).
  * Who may call: any thread; objects are used by one thread at a time.
  * Errors are 0 or a negative errno. Nothing here logs.
  */
@@ -73,10 +74,11 @@
 #define LAPDATA_STEP_MIN_M 0.1
 #define LAPDATA_STEP_MAX_M 50.0
 #define LAPDATA_STEP_DEFAULT_M 1.0
-#define LAPDATA_MAX_LAPS 6            /* laps compared with one reference */
-#define LAPDATA_MAX_CHANNELS 32       /* asked in one request */
-#define LAPDATA_MAX_POINTS 250000     /* grid points of one answer */
-#define LAPDATA_MAX_FRAMES (1u << 21) /* frames of one lap */
+#define LAPDATA_MAX_LAPS 6                 /* laps compared with one reference */
+#define LAPDATA_MAX_CHANNELS 32            /* asked in one request */
+#define LAPDATA_MAX_POINTS 250000          /* grid points of one answer */
+#define LAPDATA_MAX_FRAMES (1u << 21)      /* frames of one lap */
+#define LAPDATA_MAX_LAP_BYTES (128u << 20) /* memory of one lap's samples */
 #define LAPDATA_MAX_CORNERS 128
 #define LAPDATA_FLAG_ID 64         /* channel ids from here on are frame flags */
 #define LAPDATA_BRAKE_ON 0.1       /* brake pedal fraction of a brake point */
@@ -167,7 +169,7 @@ int lapdata_channel_discrete(unsigned id);
  * On success *out is the caller's (lapdata_lap_free). -ENODATA when the
  * file holds no frame of the lap, -EAGAIN when it ends before end_seq (a
  * recording run has not stored the lap's last frames yet), -E2BIG when the
- * lap has more than LAPDATA_MAX_FRAMES frames, -EINVAL for a bad span, or
+ * lap has more than lapdata_max_frames(cs) frames, -EINVAL for a bad span, or
  * the frame file's errors (framefile_reader_open_range).
  */
 int lapdata_load(const char *path, const struct lapdata_span *span,
@@ -178,6 +180,9 @@ int lapdata_from_frames(const struct pw_frame *f, size_t n, const struct lapdata
 			const struct lapdata_channels *cs, struct lapdata_lap **out);
 /* NULL is a no-op. */
 void lapdata_lap_free(struct lapdata_lap *lap);
+/* The most frames a lap may have with the channels cs: LAPDATA_MAX_FRAMES,
+ * fewer when its samples would take more than LAPDATA_MAX_LAP_BYTES. */
+size_t lapdata_max_frames(const struct lapdata_channels *cs);
 /* Frames of the lap itself (bracketing frames not counted). */
 size_t lapdata_lap_frames(const struct lapdata_lap *lap);
 

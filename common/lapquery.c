@@ -473,8 +473,10 @@ static int load(struct qlap *q, const struct lapdata_channels *cs, struct lapque
 		return fail(err, MSG_E_CONFLICT,
 			    "the frame file of lap %s holds none of its frames", q->label);
 	case -E2BIG:
-		return fail(err, MSG_E_TOO_LARGE, "lap %s has more than %u frames", q->label,
-			    LAPDATA_MAX_FRAMES);
+		return fail(err, MSG_E_TOO_LARGE,
+			    "lap %s has more than the %zu frames an answer takes with these "
+			    "channels: ask fewer channels",
+			    q->label, lapdata_max_frames(cs));
 	case -ENOMEM:
 		return fail(err, MSG_E_INTERNAL, "out of memory reading lap %s", q->label);
 	default:

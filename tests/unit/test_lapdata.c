@@ -258,6 +258,8 @@ static void test_channels(void)
 	T_STREQ(lapdata_channel_name(cs.id[0]), "speed_kmh");
 	T_STREQ(lapdata_channel_name(cs.id[8]), "pos_m");
 	T_CHECK(lapdata_channel_values(cs.id[8]) == 3);
+	/* a lap's memory bound: 128 MB of samples, fewer frames with more channels */
+	T_CHECK(lapdata_max_frames(&cs) > 850000 && lapdata_max_frames(&cs) < 950000);
 	T_CHECK(lapdata_channels_parse("speed_kmh,gear,tyre_temp_c,abs", &cs, bad, sizeof bad) ==
 		0);
 	T_CHECK(cs.n == 4 && cs.id[1] == FRAME_CH_GEAR &&
@@ -286,6 +288,7 @@ static void test_channels(void)
 		T_CHECK(FRAME_P_COUNT > LAPDATA_MAX_CHANNELS);
 		T_CHECK(lapdata_channels_parse(list, &cs, bad, sizeof bad) == -EINVAL);
 		T_STREQ(bad, frame_channel_name(LAPDATA_MAX_CHANNELS));
+		T_CHECK(cs.n == LAPDATA_MAX_CHANNELS && lapdata_max_frames(&cs) < 600000);
 	}
 }
 
@@ -749,6 +752,7 @@ static void test_load(void)
 			memcmp(lapdata_time(ra, 0), lapdata_time(rb, 0),
 			       lapdata_points(ra) * sizeof(double)) == 0);
 	}
+	lapdata_lap_free(b);
 	bad = sp;
 	bad.end_seq = g_laps.f[g_laps.n - 1].seq + 5; /* not all stored yet */
 	T_CHECK(lapdata_load(path, &bad, &cs, &b) == -EAGAIN && b == NULL);

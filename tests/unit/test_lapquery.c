@@ -46,9 +46,9 @@ static int store(void *ctx, const char *cmd, json_t *args, json_t **result, char
 	if (strcmp(cmd, "run.get") == 0) {
 		const char *rid = json_string_value(json_object_get(args, "run_id"));
 		if (strcmp(rid, RID) != 0 && strcmp(rid, RID2) != 0) {
-			json_decref(args);
 			snprintf(code, code_cap, "%s", MSG_E_NOT_FOUND);
 			snprintf(message, msg_cap, "no run %s", rid);
+			json_decref(args);
 			return -1;
 		}
 		*result = json_pack("{s:s, s:s, s:s, s:O}", "frames_path", path, "game",
