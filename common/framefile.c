@@ -506,8 +506,12 @@ struct framefile_reader {
 	uint64_t lo, hi;
 };
 
-int framefile_reader_open(struct framefile_reader **out, const char *path,
-			  struct framefile_info *info)
+/*
+ * A reader of path with its header checked: with scan, the whole file
+ * validated first (r->scan holds the findings), else only its header (r->scan
+ * holds that).
+ */
+static int reader_new(struct framefile_reader **out, const char *path, int scan)
 {
 	struct framefile_reader *r = calloc(1, sizeof *r);
 	int rc;
@@ -519,7 +523,9 @@ int framefile_reader_open(struct framefile_reader **out, const char *path,
 		rc = -errno;
 		goto out;
 	}
-	if ((rc = src_open_fd(&r->src, r->fd)) < 0 || (rc = scan_src(&r->src, &r->scan)) < 0)
+	if ((rc = src_open_fd(&r->src, r->fd)) < 0)
+		goto out;
+	if ((rc = scan ? scan_src(&r->src, &r->scan) : walk_start(&r->src, &r->scan)) < 0)
 		goto out;
 	if (!hdr_decodable(&r->scan.hdr)) {
 		rc = -EPROTO;
@@ -527,20 +533,33 @@ int framefile_reader_open(struct framefile_reader **out, const char *path,
 	}
 	r->dec = blockcodec_dec_new(r->scan.hdr.codec);
 	r->frames = malloc((size_t)FRAMEFILE_BLOCK_MAX_FRAMES * FRAME_SIZE);
-	if (!r->dec || !r->frames) {
+	if (!r->dec || !r->frames)
 		rc = -ENOMEM;
-		goto out;
-	}
-	/* a snapshot: blocks appended after the scan are not delivered */
-	r->src.size = r->scan.valid_bytes;
-	if ((rc = walk_start(&r->src, &r->walk)) < 0)
-		goto out;
-	r->walk.file_bytes = r->scan.file_bytes;
 out:
 	if (rc < 0) {
 		framefile_reader_close(r);
 		return rc;
 	}
+	*out = r;
+	return 0;
+}
+
+int framefile_reader_open(struct framefile_reader **out, const char *path,
+			  struct framefile_info *info)
+{
+	struct framefile_reader *r;
+	int rc;
+
+	*out = NULL;
+	if ((rc = reader_new(&r, path, 1)) < 0)
+		return rc;
+	/* a snapshot: blocks appended after the scan are not delivered */
+	r->src.size = r->scan.valid_bytes;
+	if ((rc = walk_start(&r->src, &r->walk)) < 0) {
+		framefile_reader_close(r);
+		return rc;
+	}
+	r->walk.file_bytes = r->scan.file_bytes;
 	if (info)
 		*info = r->scan;
 	*out = r;
@@ -624,31 +643,12 @@ int framefile_reader_open_range(struct framefile_reader **out, const char *path,
 	*out = NULL;
 	if (first_seq > last_seq)
 		return -EINVAL;
-	if (!(r = calloc(1, sizeof *r)))
-		return -ENOMEM;
+	if ((rc = reader_new(&r, path, 0)) < 0)
+		return rc;
 	r->ranged = 1;
 	r->lo = first_seq;
 	r->hi = last_seq;
-	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if ((rc = src_open_fd(&r->src, r->fd)) < 0 || (rc = walk_start(&r->src, &r->walk)) < 0)
-		goto out;
-	if (!hdr_decodable(&r->walk.hdr)) {
-		rc = -EPROTO;
-		goto out;
-	}
-	r->dec = blockcodec_dec_new(r->walk.hdr.codec);
-	r->frames = malloc((size_t)FRAMEFILE_BLOCK_MAX_FRAMES * FRAME_SIZE);
-	if (!r->dec || !r->frames)
-		rc = -ENOMEM;
-	r->scan = r->walk;
-out:
-	if (rc < 0) {
-		framefile_reader_close(r);
-		return rc;
-	}
+	r->walk = r->scan;
 	if (info)
 		*info = r->walk;
 	*out = r;
