@@ -743,10 +743,12 @@ static void progress_track(struct lapdata_lap *l, const struct lapdata_track *tr
 			long hi = j0 + (long)ceil(fmax(WIN_AHEAD_M, WIN_AHEAD_MOVES * step) / h);
 			/* first the few segments the car can have reached, then on while the
 			 * match still improves; the whole window when it stays far off */
-			long near_hi = j0 + 2 + (long)ceil(WIN_AHEAD_MOVES * step / h), j;
+			long near_hi = j0 + 1 + (long)ceil(WIN_AHEAD_MOVES * step / h), j;
 
-			for (j = j0 - 1; j <= near_hi; j++)
+			for (j = j0; j <= near_hi; j++)
 				nearest_in(tr, j, s->x, s->z, &best, &bj, &bu);
+			if (bj == j0 && bu == 0) /* at or behind the segment's start */
+				nearest_in(tr, j0 - 1, s->x, s->z, &best, &bj, &bu);
 			for (j = near_hi + 1; bj == j - 1 && j <= hi; j++)
 				nearest_in(tr, j, s->x, s->z, &best, &bj, &bu);
 			if (best > PROJ_NEAR_M * PROJ_NEAR_M) {

@@ -8,9 +8,12 @@
  * frames read from the run's frame file (blocks outside the lap skipped),
  * alignment, resampling, the corner table and the JSON text; only the store
  * round trips are left out (a local function answers run.get and track.get
- * from memory). The comparison is the most the endpoint takes: a reference
- * and 6 laps (7 laps read), the default 9 channels. Each figure is the median
- * of 15 runs with the file in the page cache, and the worst of them.
+ * from memory). Comparisons of 6 laps (a reference and 5) and of the most
+ * the endpoint takes (a reference and 6), the default 9 channels. Each
+ * figure is the median of 15 runs with the file in the page cache, the worst
+ * of them, and the median CPU time of all threads (the laps are read and
+ * aligned on up to 4 threads): on a busy machine the wall time says more
+ * about the other processes than about this code.
  *
  * The run: pw-sim's driver in laps mode for one simulated hour at 333 Hz
  * (1.2 M frames, every channel, sensor noise), written with the store's
@@ -230,20 +233,29 @@ int main(void)
 			       with_model ? "aligned on the track model" : "spline", med, worst,
 			       cpu, bytes, med < 20 ? "ok" : "OVER TARGET");
 		}
-		/* a reference and 6 laps spread over the hour, default channels, 1 m grid */
-		size_t at = (size_t)snprintf(query, sizeof query, "ref=%s/%s/%zu&step_m=1", SID,
-					     RID, nlaps - 2);
-		for (int k = 0; k < LAPDATA_MAX_LAPS && at < sizeof query; k++)
-			at += (size_t)snprintf(query + at, sizeof query - at, "&lap=%s/%s/%zu", SID,
-					       RID, 2 + (size_t)k * (nlaps - 4) / 6);
-		if (measure(query, NULL, &med, &worst, &cpu, &bytes) < 0) {
-			failed = 1;
-		} else {
-			printf("lapdata compare, reference + 6 laps, 1 m grid, 9 channels, corner table (%s): "
-			       "%.1f ms median, %.1f ms worst, CPU %.1f ms, %zu bytes of JSON (target < 60 ms)  "
-			       "%s\n",
+		/* 6 laps (a reference and 5), then the most a comparison takes (a reference
+		 * and 6): spread over the hour, default channels, 1 m grid */
+		for (int others = LAPDATA_MAX_LAPS - 1; others <= LAPDATA_MAX_LAPS; others++) {
+			size_t at = (size_t)snprintf(query, sizeof query, "ref=%s/%s/%zu&step_m=1",
+						     SID, RID, nlaps - 2);
+
+			for (int k = 0; k < others && at < sizeof query; k++)
+				at += (size_t)snprintf(
+					query + at, sizeof query - at, "&lap=%s/%s/%zu", SID, RID,
+					2 + (size_t)k * (nlaps - 4) / (size_t)others);
+			if (measure(query, NULL, &med, &worst, &cpu, &bytes) < 0) {
+				failed = 1;
+				continue;
+			}
+			printf("lapdata compare of %d laps (a reference and %d), 1 m grid, 9 channels, corner "
+			       "table (%s): %.1f ms median, %.1f ms worst, CPU %.1f ms, %zu bytes of JSON "
+			       "(target < 60 ms for 6 laps)  %s\n",
+			       others + 1, others,
 			       with_model ? "aligned on the track model" : "spline", med, worst,
-			       cpu, bytes, med < 60 ? "ok" : "OVER TARGET");
+			       cpu, bytes,
+			       others + 1 > 6 ? "(informational)"
+			       : med < 60     ? "ok"
+					      : "OVER TARGET");
 		}
 		json_decref(g_model);
 	}
