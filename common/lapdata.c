@@ -77,6 +77,9 @@ struct lapdata_result {
 
 /* --- channels --- */
 
+_Static_assert(FRAME_P_COUNT <= LAPDATA_FLAG_ID && FRAME_FLAG_COUNT <= 256 - LAPDATA_FLAG_ID,
+	       "channel and flag ids share a byte");
+
 static const uint8_t default_ids[] = {
 	FRAME_CH_SPEED, FRAME_CH_THROTTLE,  FRAME_CH_BRAKE,     FRAME_CH_STEER, FRAME_CH_GEAR,
 	FRAME_CH_RPM,   FRAME_CH_ACCEL_LAT, FRAME_CH_ACCEL_LON, FRAME_CH_POS,

@@ -588,7 +588,7 @@ static int load_track(lapquery_call_fn *call, void *ctx, const char *game, const
 	char code[32], message[512];
 
 	memset(t, 0, sizeof *t);
-	if (!game || !track || !ids_name_valid(game) || !ids_name_valid(track))
+	if (!game || !track || !ids_name_valid(game) || !ids_real_name_valid(track))
 		return 0;
 	if (call(ctx, "track.get", json_pack("{s:s, s:s}", "game", game, "track_name", track),
 		 &t->model, code, sizeof code, message, sizeof message) < 0) {

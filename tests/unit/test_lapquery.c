@@ -32,6 +32,7 @@ static json_t *g_laps;                     /* lap records of the run */
 static char g_track2[64] = "pitwall_ring"; /* the track of run RID2 */
 static char g_unavailable[32];             /* a command the store does not answer */
 static json_t *g_best_args;                /* what lap.best was asked */
+static char g_track_asked[80];             /* the track_name track.get was asked for */
 
 static int store(void *ctx, const char *cmd, json_t *args, json_t **result, char *code,
 		 size_t code_cap, char *message, size_t msg_cap)
@@ -69,6 +70,9 @@ static int store(void *ctx, const char *cmd, json_t *args, json_t **result, char
 				    "number", 3, "time_ms", 89208, "valid", 1);
 		return 0;
 	}
+	if (strcmp(cmd, "track.get") == 0)
+		snprintf(g_track_asked, sizeof g_track_asked, "%s",
+			 json_string_value(json_object_get(args, "track_name")));
 	json_decref(args);
 	snprintf(code, code_cap, "%s", MSG_E_NOT_FOUND);
 	snprintf(message, msg_cap, "no %s", cmd);
@@ -321,6 +325,15 @@ static void test_compare(void)
 	T_CHECK(o == NULL && strcmp(err.code, MSG_E_CONFLICT) == 0);
 	T_CHECKF(strstr(err.message, "monza") && strstr(err.message, "pitwall_ring"), "%s",
 		 err.message);
+	snprintf(g_track2, sizeof g_track2, "pitwall_ring");
+	/* a track with a real name (spaces, parentheses): its model is asked for by that name */
+	snprintf(g_track2, sizeof g_track2, "Circuit Paul Ricard (1A)");
+	o = compare_answer("ref=" SID "/" RID2 "/2&lap=" SID "/" RID2 "/1", &err);
+	T_CHECKF(o != NULL, "%s", err.message);
+	T_STREQ(g_track_asked, "Circuit Paul Ricard (1A)");
+	T_STREQ(json_string_value(json_object_get(json_object_get(o, "ref"), "track")),
+		"Circuit Paul Ricard (1A)");
+	json_decref(o);
 	snprintf(g_track2, sizeof g_track2, "pitwall_ring");
 	/* ref=best: the store asked with the first lap's game, track and car */
 	o = compare_answer("ref=best&lap=" LAP(1), &err);
