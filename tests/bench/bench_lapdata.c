@@ -211,6 +211,8 @@ int main(void)
 	snprintf(path, sizeof path, "%s/run.frames", dir);
 	if (make_run() < 0) {
 		printf("lapdata: cannot make the one-hour run\n");
+		unlink(path);
+		rmdir(dir);
 		return 1;
 	}
 	nlaps = json_array_size(json_object_get(g_run, "laps"));
@@ -218,6 +220,8 @@ int main(void)
 	       HOUR_FRAMES, nlaps);
 	if (nlaps < 30) {
 		printf("lapdata: too few laps\n");
+		unlink(path);
+		rmdir(dir);
 		return 1;
 	}
 	for (int with_model = 0; with_model < 2; with_model++) {

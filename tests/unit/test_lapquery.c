@@ -359,6 +359,8 @@ int main(void)
 	snprintf(path, sizeof path, "%s/run.frames", dir);
 	if (make_run() < 0 || json_array_size(g_laps) < 3) {
 		fprintf(stderr, "cannot make the run\n");
+		unlink(path);
+		rmdir(dir);
 		return 1;
 	}
 	T_RUN(test_parameters);
