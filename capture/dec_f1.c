@@ -29,7 +29,8 @@
  * 255 or any index >= 22 = no car, the packet is DEC_OK without a frame). Car
  * Telemetry (id 6) closes the tick and emits everything accumulated. A change
  * of m_sessionUID (or of the format year) starts a new carry, so fields of the
- * old session never leak into the new one; game_session = m_sessionUID and
+ * old session never leak into the new one; game_session =
+ * frame_session_id(m_sessionUID) (the 64-bit uid folded into 53 bits) and
  * game_time_s = m_sessionTime of the telemetry packet.
  *
  * Conventions (verified on the real packets in tests/data/f1/ unless noted):
@@ -127,7 +128,7 @@ static void f1_session(struct dec_state *st, const struct f1_layout *ly, const u
 		       size_t len)
 {
 	struct f1_priv *p = (struct f1_priv *)st->priv;
-	uint64_t uid = rd_u64(b, len, F1_HDR_SESSION_UID);
+	uint64_t uid = frame_session_id(rd_u64(b, len, F1_HDR_SESSION_UID));
 
 	if (p->format != ly->format || p->session_uid != uid) {
 		p->format = ly->format;

@@ -285,7 +285,7 @@ struct pw_frame {
 	uint64_t seq;              /* ring sequence; set by the ring, not the decoder */
 	int64_t t_ns;              /* receive time, ns since the epoch (realtime) */
 	uint64_t present;          /* FRAME_P_* */
-	uint64_t game_session;     /* changes when the game's session changes */
+	uint64_t game_session;     /* changes when the game's session changes; < 2^53 */
 	double game_time_s;        /* the game's own clock, s */
 	uint16_t version;          /* FRAME_VERSION */
 	uint8_t game;              /* enum pw_game */
@@ -373,6 +373,16 @@ _Static_assert(sizeof(struct pw_meta) == 640, "meta size is part of the layout")
 /* Lifecycle */
 /* Zero *f and set version, game and feed. */
 void frame_init(struct pw_frame *f, enum pw_game game, enum pw_feed feed);
+/* A game's own session identifier as a frame's game_session: values below
+ * 2^53 are kept, larger ones (F1's random 64-bit m_sessionUID) are folded
+ * into 53 bits, so every JSON reader (JavaScript's numbers, jansson's signed
+ * integers) carries the id exactly wherever it is printed. */
+static inline uint64_t frame_session_id(uint64_t id)
+{
+	const uint64_t mask = (1ull << 53) - 1;
+
+	return id <= mask ? id : ((id & mask) ^ (id >> 53)) | 1ull << 52;
+}
 /*
  * Bring a frame read from a ring, a frame file or a job (bytes from outside)
  * to FRAME_VERSION in place. A version 1 frame gets the fields version 2 added

@@ -169,8 +169,8 @@ static void test_real_telemetry_2023(void)
 	T_CHECK(dec_file(&st, "2023-06.bin", &f) == DEC_FRAME);
 	T_CHECK(f.version == FRAME_VERSION && f.game == PW_GAME_F1_23 && f.feed == PW_FEED_F1);
 	T_CHECK(f.seq == 0 && f.t_ns == 0);
-	T_CHECK(f.game_session == 0x68f65200bf7d356dull);
-	T_CHECK(st.meta.game_session == 0x68f65200bf7d356dull);
+	T_CHECK(f.game_session == frame_session_id(0x68f65200bf7d356dull));
+	T_CHECK(st.meta.game_session == frame_session_id(0x68f65200bf7d356dull));
 	T_CHECK(f.present & FRAME_P_GAME_TIME);
 	T_NEAR(f.game_time_s, 0.0, 0);
 	T_NEAR(f.speed_kmh, 0, 0);
@@ -208,7 +208,7 @@ static void test_real_telemetry_2024(void)
 	dec_reset(&st);
 	T_CHECK(dec_file(&st, "2024-06.bin", &f) == DEC_FRAME);
 	T_CHECK(f.game == PW_GAME_F1_24 && f.feed == PW_FEED_F1);
-	T_CHECK(f.game_session == 0x2fbbc3bbcb0b8c58ull);
+	T_CHECK(f.game_session == frame_session_id(0x2fbbc3bbcb0b8c58ull));
 	T_NEAR(f.rpm, 3535, 0);
 	T_CHECK(f.gear == 0);
 	T_NEAR(f.brake_temp_c[2], 25, 0);
@@ -537,7 +537,7 @@ static void test_real_multi_packet_tick(void)
 	T_NEAR(f.max_rpm, 13999, 0);                          /* car status */
 	T_NEAR(f.tyre_wear[3], 1.0, 0);                       /* car damage */
 	T_NEAR(f.rpm, 3535, 0);                               /* car telemetry */
-	T_CHECK(f.game_session == 0x2fbbc3bbcb0b8c58ull);
+	T_CHECK(f.game_session == frame_session_id(0x2fbbc3bbcb0b8c58ull));
 	T_CHECK(strcmp(st.meta.driver, "LECLERC") == 0);     /* participants */
 	T_CHECK(strcmp(st.meta.car, "Ferrari") == 0);
 	T_CHECK(strcmp(st.meta.track, "Sakhir (Bahrain)") == 0);
@@ -565,8 +565,8 @@ static void test_session_change(void)
 	wr_u64(b, len, 7, 0x1122334455667788ull);
 	wr_f32(b, len, 15, 12.5f);
 	T_CHECK(dec(&st, b, len, &f) == DEC_FRAME);
-	T_CHECK(f.game_session == 0x1122334455667788ull);
-	T_CHECK(st.meta.game_session == 0x1122334455667788ull && st.meta_gen != gen);
+	T_CHECK(f.game_session == frame_session_id(0x1122334455667788ull));
+	T_CHECK(st.meta.game_session == frame_session_id(0x1122334455667788ull) && st.meta_gen != gen);
 	T_NEAR(f.game_time_s, 12.5, 0);
 	T_CHECK(!(f.present & FRAME_P_TRACK_LEN));    /* the old session's fields are gone */
 	T_CHECK(f.flags_known == 0);
@@ -753,7 +753,7 @@ static void check_round_trip(const struct pw_frame *in, const struct pw_frame *o
 	T_CHECK(out->version == FRAME_VERSION && out->game == in->game && out->feed == PW_FEED_F1);
 	T_CHECKF(out->present == in->present, "%llx vs %llx", (unsigned long long)out->present,
 		 (unsigned long long)in->present);
-	T_CHECK(out->game_session == in->game_session);
+	T_CHECK(out->game_session == frame_session_id(in->game_session));
 	T_NEAR(out->game_time_s, in->game_time_s, 1e-3);
 	T_NEAR(out->throttle, in->throttle, 1e-7);
 	T_NEAR(out->brake, in->brake, 1e-7);
@@ -847,7 +847,7 @@ static void round_trip(const struct encoder *enc, unsigned year, enum pw_game ga
 	T_CHECK(strcmp(st.meta.session_type, "qualifying") == 0);
 	T_CHECK(strcmp(st.meta.car_class, "F1") == 0);
 	T_NEAR(st.meta.track_len_m, 5793, 0);
-	T_CHECK(st.meta.game_session == in.game_session);
+	T_CHECK(st.meta.game_session == frame_session_id(in.game_session));
 
 	/* tick 1: only the five per-tick packets; the frame keeps session fields */
 	in.speed_kmh = 301;

@@ -936,6 +936,36 @@ static void test_upgrade(void)
 	}
 }
 
+/* game_session fits every JSON reader: kept below 2^53, folded above (F1's
+ * random 64-bit uids; jansson refused those above 2^63 and the store then
+ * dropped the laps of such a session). */
+static void test_session_id(void)
+{
+	const uint64_t big[] = { 0x68f65200bf7d356dull, 0xfedcba9876543210ull, UINT64_MAX,
+				 (1ull << 53), 0x8000000000000001ull };
+	char buf[512];
+	json_error_t jerr;
+
+	T_EQ(frame_session_id(0), 0);
+	T_EQ(frame_session_id(42), 42);
+	T_EQ(frame_session_id((1ull << 53) - 1), (1ull << 53) - 1);
+	for (size_t i = 0; i < sizeof big / sizeof *big; i++) {
+		uint64_t id = frame_session_id(big[i]);
+		struct pw_frame f;
+		json_t *o;
+
+		T_LT(id, 1ull << 53);
+		T_NE(id, frame_session_id(big[i] ^ 1)); /* neighbours stay apart */
+		frame_init(&f, PW_GAME_F1_24, PW_FEED_F1);
+		f.game_session = id;
+		frame_to_json(&f, buf, sizeof buf);
+		o = json_loads(buf, 0, &jerr);
+		T_CHECK(o != NULL);
+		T_EQ((uint64_t)json_integer_value(json_object_get(o, "game_session")), id);
+		json_decref(o);
+	}
+}
+
 int main(void)
 {
 	T_RUN(test_init);
@@ -953,5 +983,6 @@ int main(void)
 	T_RUN(test_json_derived);
 	T_RUN(test_upgrade);
 	T_RUN(test_meta_strcpy);
+	T_RUN(test_session_id);
 	return T_DONE();
 }
