@@ -569,6 +569,15 @@ int framefile_reader_next(struct framefile_reader *r, const struct pw_frame **fr
 	return rc;
 }
 
+int framefile_reader_rewind(struct framefile_reader *r)
+{
+	int rc = walk_start(&r->src, &r->walk);
+
+	r->walk.file_bytes = r->scan.file_bytes;
+	r->done = 0;
+	return rc;
+}
+
 void framefile_reader_info(const struct framefile_reader *r, struct framefile_info *info)
 {
 	*info = r->walk;
