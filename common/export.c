@@ -54,7 +54,6 @@ void export_opts_init(struct export_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->format = EXPORT_CSV;
-	o->zstd = 1;
 }
 
 /* A whole decimal number lo..hi, nothing else ("", "+1", "1.0", " 1" are not). */
@@ -148,10 +147,8 @@ static int parse_channels(struct export_opts *o, const char *list, char *err, si
 		name[n] = 0;
 		if (strcmp(name, "time_s") != 0) { /* always the first column */
 			if (col_parse(name, &c) < 0)
-				return fail(
-					err, cap, -EINVAL,
-					"channels: unknown channel \"%s\" (GET /api/channels lists them)",
-					name);
+				return fail(err, cap, -EINVAL, "channels: unknown channel \"%s\"",
+					    name);
 			for (size_t i = 0; i < o->ncols; i++)
 				if (col_overlap(&o->cols[i], &c))
 					return fail(err, cap, -EINVAL,
@@ -987,6 +984,91 @@ static int pq_write(void *ctx, const void *buf, size_t len)
 	return sink_write(ctx, buf, len);
 }
 
+/* Rows a Parquet batch gathers before handing each column over at once. */
+#define PQ_BATCH 256
+
+static enum parquet_src pq_src(uint8_t type)
+{
+	switch (type) {
+	case FRAME_T_F32:
+		return PARQUET_SRC_F32;
+	case FRAME_T_F64:
+		return PARQUET_SRC_F64;
+	case FRAME_T_I8:
+		return PARQUET_SRC_I8;
+	case FRAME_T_U8:
+		return PARQUET_SRC_U8;
+	case FRAME_T_U16:
+		return PARQUET_SRC_U16;
+	default:
+		return PARQUET_SRC_I32;
+	}
+}
+
+/* Every column's values of the nb rows in b, each column at once. */
+static void pq_batch(struct parquet_writer *w, const struct pq_map *pm, size_t ncols,
+		     const struct pw_frame *b, const double *times, size_t nb)
+{
+	const size_t st = sizeof *b;
+	uint8_t valid[PQ_BATCH], bits[PQ_BATCH];
+
+	parquet_put_many(w, 0, PARQUET_SRC_F64, times, sizeof *times, NULL, nb);
+	for (size_t k = 1; k < ncols; k++) {
+		const struct pq_map *m = &pm[k];
+		const struct frame_channel *ch = &frame_channels[m->bit];
+		const char *str;
+
+		switch (m->kind) {
+		case EXPORT_COL_SEQ:
+			parquet_put_many(w, k, PARQUET_SRC_U64, &b->seq, st, NULL, nb);
+			break;
+		case EXPORT_COL_T_NS:
+			parquet_put_many(w, k, PARQUET_SRC_I64, &b->t_ns, st, NULL, nb);
+			break;
+		case EXPORT_COL_GAME_SESSION:
+			parquet_put_many(w, k, PARQUET_SRC_U64, &b->game_session, st, NULL, nb);
+			break;
+		case EXPORT_COL_FEED:
+		case EXPORT_COL_GAME:
+			for (size_t r = 0; r < nb; r++) {
+				str = m->kind == EXPORT_COL_FEED ? frame_feed_name(b[r].feed)
+								 : frame_game_name(b[r].game);
+				parquet_put_bytes(w, k, str, strlen(str));
+			}
+			break;
+		case EXPORT_COL_FLAGS:
+		case EXPORT_COL_FLAG:
+			for (size_t r = 0; r < nb; r++) {
+				valid[r] = (b[r].flags_known >> m->bit) & 1;
+				bits[r] = (b[r].flags >> m->bit) & 1;
+			}
+			parquet_put_many(w, k, PARQUET_SRC_BOOL8, bits, 1, valid, nb);
+			break;
+		default:
+			if (ch->type == FRAME_T_F32) { /* most columns: no call per value */
+				size_t off = ch->off + (size_t)m->idx * sizeof(float);
+
+				for (size_t r = 0; r < nb; r++) {
+					float v;
+
+					memcpy(&v, (const char *)&b[r] + off, sizeof v);
+					valid[r] = (b[r].present & ch->bit) && isfinite(v);
+				}
+			} else {
+				for (size_t r = 0; r < nb; r++) {
+					double v;
+
+					valid[r] = (uint8_t)channel_value(&b[r], ch, m->idx, &v);
+				}
+			}
+			parquet_put_many(w, k, pq_src(ch->type),
+					 (const char *)b + ch->off +
+						 (size_t)m->idx * (ch->size / ch->n),
+					 st, valid, nb);
+		}
+	}
+}
+
 static int parquet_out(struct rows *rw, struct sink *s, const struct export_col *cols, size_t n,
 		       struct export_result *res)
 {
@@ -996,6 +1078,8 @@ static int parquet_out(struct rows *rw, struct sink *s, const struct export_col 
 	struct pq_map *pm = NULL;
 	char(*names)[64] = NULL;
 	struct parquet_writer *w = NULL;
+	struct pw_frame *batch = NULL;
+	double times[PQ_BATCH];
 	const struct pw_frame *f;
 	char hz[16] = "", lap[16] = "";
 	double t;
@@ -1107,57 +1191,32 @@ static int parquet_out(struct rows *rw, struct sink *s, const struct export_col 
 		if ((rc = parquet_new(&w, pc, ncols, &po)) < 0)
 			goto out;
 	}
-	while ((rc = rows_next(rw, &f, &t)) == 1) {
-		parquet_put_f64(w, 0, t);
-		for (k = 1; k < ncols; k++) {
-			const struct pq_map *m = &pm[k];
-			const char *str;
-			double v;
-
-			switch (m->kind) {
-			case EXPORT_COL_SEQ:
-				parquet_put_i64(w, k, (int64_t)f->seq);
-				break;
-			case EXPORT_COL_T_NS:
-				parquet_put_i64(w, k, f->t_ns);
-				break;
-			case EXPORT_COL_GAME_SESSION:
-				parquet_put_i64(w, k, (int64_t)f->game_session);
-				break;
-			case EXPORT_COL_FEED:
-			case EXPORT_COL_GAME:
-				str = m->kind == EXPORT_COL_FEED ? frame_feed_name(f->feed)
-								 : frame_game_name(f->game);
-				parquet_put_bytes(w, k, str, strlen(str));
-				break;
-			case EXPORT_COL_FLAGS:
-			case EXPORT_COL_FLAG:
-				if (f->flags_known & (1u << m->bit))
-					parquet_put_bool(w, k, (f->flags >> m->bit) & 1);
-				else
-					parquet_put_null(w, k);
-				break;
-			default:
-				if (!channel_value(f, &frame_channels[m->bit], m->idx, &v))
-					parquet_put_null(w, k);
-				else if (m->type == FRAME_T_F32)
-					parquet_put_f32(w, k, (float)v);
-				else if (m->type == FRAME_T_F64)
-					parquet_put_f64(w, k, v);
-				else
-					parquet_put_i32(w, k, (int32_t)v);
-			}
-		}
-		if ((rc = parquet_end_row(w)) < 0)
-			goto out;
-		res->rows++;
+	if (!(batch = malloc(PQ_BATCH * sizeof *batch))) {
+		rc = -ENOMEM;
+		goto out;
 	}
+	do {
+		size_t nb = 0, room = parquet_room(w);
+
+		while (nb < PQ_BATCH && nb < room && (rc = rows_next(rw, &f, &t)) == 1) {
+			batch[nb] = *f;
+			times[nb++] = t;
+		}
+		if (rc < 0 || nb == 0)
+			break;
+		pq_batch(w, pm, ncols, batch, times, nb);
+		if ((rc = parquet_end_rows(w, nb)) < 0)
+			goto out;
+		res->rows += nb;
+		rc = 1;
+	} while (1);
 	if (rc == 0) {
 		rc = parquet_close(w);
 		w = NULL;
 	}
 out:
 	parquet_abort(w);
+	free(batch);
 	free(pc);
 	free(pm);
 	free(names);
@@ -1359,80 +1418,172 @@ static unsigned lap_of(const struct export_lap *laps, size_t n, size_t *at, uint
 	return *at ? laps[*at - 1].number + 1 : (laps[0].number ? laps[0].number - 1 : 0);
 }
 
+static int pwrite_all(int fd, const void *p, size_t n, off_t off)
+{
+	const char *b = p;
+
+	while (n) {
+		ssize_t k = pwrite(fd, b, n, off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		b += k;
+		n -= (size_t)k;
+		off += k;
+	}
+	return 0;
+}
+
+static int pread_all(int fd, void *p, size_t n, off_t off)
+{
+	char *b = p;
+
+	while (n) {
+		ssize_t k = pread(fd, b, n, off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		b += k;
+		n -= (size_t)k;
+		off += k;
+	}
+	return 0;
+}
+
+/* Whether the run had what map entry m is made from. */
+static int ld_has(const struct motec_map *m, const struct walk *w, size_t nlaps)
+{
+	switch (m->source) {
+	case MOTEC_SRC_LAP_NUMBER:
+		return nlaps || (w->present & FRAME_P_LAP);
+	case MOTEC_SRC_FLAG:
+		return (w->flags_known >> m->bit) & 1;
+	default:
+		if (m->source == MOTEC_SRC_CHANNEL && m->bit == FRAME_CH_POS && m->idx == 1)
+			return w->has_height;
+		return (w->present >> m->bit) & 1;
+	}
+}
+
+/*
+ * The .ld in one pass over the run: every sample's values of every channel
+ * the run may have go to a spool file row by row (the count and the channels
+ * the run really has are known only at its end), then into the log channel by
+ * channel, a chunk of rows at a time. Memory: LD_SPOOL_ROWS rows and the
+ * log's channel buffers.
+ */
+#define LD_SPOOL_ROWS 4096
+
 static int ld_out(struct framefile_reader *r, struct sink *s, const struct export_col *cols,
 		  size_t n, struct export_result *res)
 {
 	const struct export_opts *o = s->o;
+	const char *dir = o->tmp_dir ? o->tmp_dir : "/tmp";
 	unsigned hz = o->hz ? o->hz : EXPORT_LD_HZ;
 	struct motec_map map[MOTEC_CHANNELS_MAX];
 	struct motec_channel ch[MOTEC_CHANNELS_MAX];
+	size_t keep[MOTEC_CHANNELS_MAX];
+	int32_t last[MOTEC_CHANNELS_MAX] = { 0 };
 	struct export_lap *laps = NULL;
 	struct motec_ld *w = NULL;
 	struct motec_header h;
 	struct motec_gps gps;
-	struct ld_scan sc;
+	struct ld_scan sc = { 0 };
 	struct rows rw;
 	const struct pw_frame *f;
-	double t, last[MOTEC_CHANNELS_MAX] = { 0 };
-	uint64_t chosen;
+	int32_t *rows = NULL;
+	uint64_t chosen, samples = 0;
 	unsigned flags;
-	size_t nch, at = 0;
-	int fd = -1, rc, lapnum;
+	size_t ncand, nkeep = 0, nrow = 0, at = 0;
+	double t;
+	int spool = -1, fd = -1, rc;
 
-	if ((rc = ld_scan(r, o, hz, &sc)) < 0)
-		goto out;
-	res->frames = sc.frames;
-	if (!sc.samples) {
-		rc = -ENODATA;
-		goto out;
-	}
-	if (sc.samples > UINT32_MAX) {
-		rc = -EFBIG;
-		goto out;
-	}
 	cols_bits(cols, n, &chosen, &flags);
-	lapnum = (chosen & FRAME_P_LAP) && (o->run.nlaps || (sc.present & FRAME_P_LAP));
-	nch = motec_map_select(chosen & sc.present, flags & sc.flags_known, lapnum, sc.has_height,
-			       map, MOTEC_CHANNELS_MAX);
-	if (!nch) {
-		rc = -ENODATA;
-		goto out;
-	}
-	for (size_t i = 0; i < nch; i++)
-		ch[i] = map[i].ch;
+	ncand = motec_map_select(chosen, flags, (chosen & FRAME_P_LAP) != 0, 1, map,
+				 MOTEC_CHANNELS_MAX);
+	if (!ncand)
+		return -ENODATA;
 	if (o->run.nlaps) {
-		if (!(laps = malloc(o->run.nlaps * sizeof *laps))) {
-			rc = -ENOMEM;
-			goto out;
-		}
+		if (!(laps = malloc(o->run.nlaps * sizeof *laps)))
+			return -ENOMEM;
 		memcpy(laps, o->run.laps, o->run.nlaps * sizeof *laps);
 		qsort(laps, o->run.nlaps, sizeof *laps, cmp_lap_start);
 	}
 	motec_gps_init(&gps, frame_game_id(o->run.game), o->run.track);
-	ld_header(o, &sc, &h);
-	if ((fd = tmp_open(o->tmp_dir ? o->tmp_dir : "/tmp")) < 0) {
-		rc = fd;
+	if (!(rows = malloc(LD_SPOOL_ROWS * ncand * sizeof *rows))) {
+		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = motec_ld_new(&w, fd, &h, ch, nch, (uint32_t)sc.samples, (uint16_t)hz)) < 0)
+	if ((spool = tmp_open(dir)) < 0) {
+		rc = spool;
 		goto out;
+	}
 	rows_init(&rw, r, o, hz);
 	while ((rc = rows_next(&rw, &f, &t)) == 1) {
 		unsigned lap = laps ? lap_of(laps, o->run.nlaps, &at, f->seq) : f->lap + 1u;
+		int32_t *row = rows + nrow * ncand;
 
-		for (size_t i = 0; i < nch; i++) {
+		for (size_t i = 0; i < ncand; i++) {
 			const struct motec_map *m = &map[i];
 			int have = m->source == MOTEC_SRC_LAP_NUMBER ||
 				   (m->source == MOTEC_SRC_FLAG ? (f->flags_known >> m->bit) & 1
 								: (f->present >> m->bit) & 1);
 
-			if (have)
-				last[i] = motec_map_value(m, f, &gps, lap);
-			motec_ld_put(w, i, last[i]);
+			if (have) /* else the last value holds */
+				last[i] = motec_raw(&m->ch, motec_map_value(m, f, &gps, lap));
+			row[i] = last[i];
 		}
-		res->rows++;
+		samples++;
+		if (++nrow == LD_SPOOL_ROWS) {
+			if ((rc = pwrite_all(spool, rows, nrow * ncand * sizeof *rows,
+					     (off_t)((samples - nrow) * ncand * sizeof *rows))) < 0)
+				goto out;
+			nrow = 0;
+		}
 	}
-	if (rc < 0 || (rc = motec_ld_finish(w)) < 0)
+	if (rc < 0 ||
+	    (nrow && (rc = pwrite_all(spool, rows, nrow * ncand * sizeof *rows,
+				      (off_t)((samples - nrow) * ncand * sizeof *rows))) < 0))
+		goto out;
+	res->frames = rw.w.frames;
+	if (samples > UINT32_MAX) {
+		rc = -EFBIG;
+		goto out;
+	}
+	for (size_t i = 0; i < ncand; i++)
+		if (ld_has(&map[i], &rw.w, o->run.nlaps)) {
+			keep[nkeep] = i;
+			ch[nkeep++] = map[i].ch;
+		}
+	if (!samples || !nkeep) {
+		rc = -ENODATA;
+		goto out;
+	}
+	sc.t0_ns = rw.w.t0_ns;
+	ld_header(o, &sc, &h);
+	if ((fd = tmp_open(dir)) < 0) {
+		rc = fd;
+		goto out;
+	}
+	if ((rc = motec_ld_new(&w, fd, &h, ch, nkeep, (uint32_t)samples, (uint16_t)hz)) < 0)
+		goto out;
+	for (uint64_t row0 = 0; row0 < samples; row0 += LD_SPOOL_ROWS) {
+		size_t nr =
+			samples - row0 < LD_SPOOL_ROWS ? (size_t)(samples - row0) : LD_SPOOL_ROWS;
+
+		if ((rc = pread_all(spool, rows, nr * ncand * sizeof *rows,
+				    (off_t)(row0 * ncand * sizeof *rows))) < 0)
+			goto out;
+		for (size_t j = 0; j < nkeep; j++)
+			for (size_t k = 0; k < nr; k++)
+				motec_ld_put_raw(w, j, rows[k * ncand + keep[j]]);
+	}
+	res->rows = samples;
+	if ((rc = motec_ld_finish(w)) < 0)
 		goto out;
 	/* the log is whole: hand it on */
 	{
@@ -1441,26 +1592,24 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 		if ((rc = sink_flush(s)) < 0)
 			goto out;
 		while (off < size) {
-			ssize_t k = pread(fd, s->buf, EXPORT_CHUNK, off);
+			size_t k = size - off < EXPORT_CHUNK ? (size_t)(size - off) : EXPORT_CHUNK;
 
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0) {
-				rc = k < 0 ? -errno : -EIO;
+			if ((rc = pread_all(fd, s->buf, k, off)) < 0)
 				goto out;
-			}
-			s->len = (size_t)k;
+			s->len = k;
 			if ((rc = sink_flush(s)) < 0)
 				goto out;
-			off += k;
+			off += (off_t)k;
 		}
 	}
 out:
 	motec_ld_free(w);
 	if (fd >= 0)
 		close(fd);
+	if (spool >= 0)
+		close(spool);
+	free(rows);
 	free(laps);
-	ld_scan_free(&sc);
 	return rc;
 }
 

@@ -136,7 +136,7 @@ struct export_opts {
 	unsigned hz;                  /* 0: every frame */
 	uint32_t lap;                 /* 0: the whole run */
 	uint64_t first_seq, last_seq; /* the lap's frames (export_opts_resolve) */
-	int zstd;                     /* parquet: compress pages */
+	int zstd;                     /* parquet: compress pages (zstd level 1) */
 	unsigned given;               /* parameters set so far (export_opts_set) */
 };
 
@@ -148,7 +148,7 @@ struct export_result {
 };
 
 /* Lifecycle */
-/* Zeroed options: csv, no options, parquet compressed. */
+/* Zeroed options: csv, no options, parquet uncompressed. */
 void export_opts_init(struct export_opts *o);
 
 /* Operations */

@@ -121,29 +121,41 @@ static void flush_chan(struct motec_ld *w, struct ld_chan *c)
 	c->blen = 0;
 }
 
-void motec_ld_put(struct motec_ld *w, size_t ch, double value)
+int32_t motec_raw(const struct motec_channel *c, double value)
 {
 	static const double pow10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+	double lo = c->size == 2 ? INT16_MIN : INT32_MIN, hi = c->size == 2 ? INT16_MAX : INT32_MAX;
+	double raw = isfinite(value) ? nearbyint(value * pow10[c->dec]) : 0.0;
+
+	return (int32_t)(raw < lo ? lo : raw > hi ? hi : raw);
+}
+
+void motec_ld_put_raw(struct motec_ld *w, size_t ch, int32_t raw)
+{
 	struct ld_chan *c;
-	double raw;
 
 	if (ch >= w->n || w->ch[ch].put >= w->samples) {
 		w->err = w->err ? w->err : -EPROTO;
 		return;
 	}
 	c = &w->ch[ch];
-	raw = isfinite(value) ? nearbyint(value * pow10[c->def.dec]) : 0.0;
-	if (c->def.size == 2) {
-		raw = raw < INT16_MIN ? INT16_MIN : raw > INT16_MAX ? INT16_MAX : raw;
+	if (c->def.size == 2)
 		le_put16(c->buf + c->blen, (uint16_t)(int16_t)raw);
-	} else {
-		raw = raw < INT32_MIN ? INT32_MIN : raw > INT32_MAX ? INT32_MAX : raw;
-		le_put32(c->buf + c->blen, (uint32_t)(int32_t)raw);
-	}
+	else
+		le_put32(c->buf + c->blen, (uint32_t)raw);
 	c->blen += c->def.size;
 	c->put++;
 	if (c->blen + 4 > MOTEC_BUF)
 		flush_chan(w, c);
+}
+
+void motec_ld_put(struct motec_ld *w, size_t ch, double value)
+{
+	if (ch >= w->n) {
+		w->err = w->err ? w->err : -EPROTO;
+		return;
+	}
+	motec_ld_put_raw(w, ch, motec_raw(&w->ch[ch].def, value));
 }
 
 static void header(const struct motec_ld *w, uint8_t *b)

@@ -92,6 +92,11 @@ void motec_ld_free(struct motec_ld *w);
 /* The next sample of channel ch, in the channel's unit. Errors stick and are
  * returned by motec_ld_finish (also more samples than announced). */
 void motec_ld_put(struct motec_ld *w, size_t ch, double value);
+/* The same with the stored integer (motec_raw), for a caller that keeps them. */
+void motec_ld_put_raw(struct motec_ld *w, size_t ch, int32_t raw);
+/* The integer a channel stores for value: round(value * 10^dec), clamped to
+ * the channel's type; 0 for NaN and infinities. */
+int32_t motec_raw(const struct motec_channel *c, double value);
 /*
  * Write the buffered samples, the header, event, venue, vehicle and channel
  * blocks. -EPROTO when a channel did not get exactly its samples (the log

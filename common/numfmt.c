@@ -1,6 +1,5 @@
 /* numfmt.c - see numfmt.h. */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,7 +22,6 @@
 
 static uint64_t pow5_inv[POW5_INV_COUNT]; /* floor(2^(pow5bits(i) - 1 + 59) / 5^i) + 1 */
 static uint64_t pow5[POW5_COUNT];         /* 5^i scaled to 61 significant bits */
-static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 /* ceil(log2(5^e)) for e >= 1, 1 for e == 0 */
 static int32_t pow5bits(int32_t e)
@@ -42,7 +40,8 @@ static uint32_t log10_pow5(int32_t e)
 	return ((uint32_t)e * 732923) >> 20;
 }
 
-static void tables_build(void)
+/* Built before main (a constructor), so the hot path checks nothing. */
+__attribute__((constructor)) static void tables_build(void)
 {
 	unsigned __int128 p = 1;
 
@@ -57,8 +56,10 @@ static void tables_build(void)
 		if (bits - 1 + POW5_INV_BITCOUNT >= 128)
 			pow5_inv[i] = (uint64_t)(~(unsigned __int128)0 / p) + 1;
 		else
-			pow5_inv[i] =
-				(uint64_t)(((unsigned __int128)1 << (bits - 1 + POW5_INV_BITCOUNT)) / p) + 1;
+			pow5_inv[i] = (uint64_t)(((unsigned __int128)1
+						  << (bits - 1 + POW5_INV_BITCOUNT)) /
+						 p) +
+				      1;
 	}
 }
 
@@ -121,7 +122,8 @@ static int32_t shortest(uint32_t ieee_m, uint32_t ieee_e, uint32_t *out)
 		if (q != 0 && (vp - 1) / 10 <= vm / 10) {
 			int32_t l = POW5_INV_BITCOUNT + pow5bits((int32_t)q - 1) - 1;
 
-			last = (uint8_t)(mul_shift(mv, pow5_inv[q - 1], -e2 + (int32_t)q - 1 + l) % 10);
+			last = (uint8_t)(mul_shift(mv, pow5_inv[q - 1], -e2 + (int32_t)q - 1 + l) %
+					 10);
 		}
 		if (q <= 9) {
 			if (mv % 5 == 0)
@@ -192,9 +194,50 @@ static int32_t shortest(uint32_t ieee_m, uint32_t ieee_e, uint32_t *out)
 	return e10 + removed;
 }
 
+static const char pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* How many decimal digits v < 10^9 has. */
+static int len9(uint32_t v)
+{
+	return v >= 100000000  ? 9
+	       : v >= 10000000 ? 8
+	       : v >= 1000000  ? 7
+	       : v >= 100000   ? 6
+	       : v >= 10000    ? 5
+	       : v >= 1000     ? 4
+	       : v >= 100      ? 3
+	       : v >= 10       ? 2
+			       : 1;
+}
+
+/* The n = len9(v) digits of v into d, two at a time from the end. */
+static inline __attribute__((always_inline)) void digits_u32(char *d, uint32_t v, int n)
+{
+	while (v >= 100) {
+		uint32_t q = v / 100, r = v - q * 100;
+
+		n -= 2;
+		memcpy(d + n, pairs + 2 * r, 2);
+		v = q;
+	}
+	if (v >= 10)
+		memcpy(d + n - 2, pairs + 2 * v, 2);
+	else
+		d[n - 1] = (char)('0' + v);
+}
+
 /* The decimal digits of v (no sign) into d; returns how many. */
 static int digits_u64(char *d, uint64_t v)
 {
+	if (v < 1000000000) {
+		int n = len9((uint32_t)v);
+
+		digits_u32(d, (uint32_t)v, n);
+		return n;
+	}
 	char tmp[20];
 	int n = 0;
 
@@ -244,9 +287,21 @@ size_t numfmt_f32(char *buf, float v)
 		buf[o++] = '0';
 		return o;
 	}
-	pthread_once(&tables_once, tables_build);
+	/* whole numbers below 2^24 are their own shortest form */
+	if (ieee_e >= BIAS && ieee_e < BIAS + MANTISSA_BITS + 1) {
+		uint32_t sh = MANTISSA_BITS - (ieee_e - BIAS);
+		uint32_t m = (1u << MANTISSA_BITS) | ieee_m;
+
+		if ((m & ((1u << sh) - 1)) == 0) {
+			m >>= sh;
+			n = len9(m);
+			digits_u32(buf + o, m, n);
+			return o + (size_t)n;
+		}
+	}
 	e = shortest(ieee_m, ieee_e, &out);
-	n = digits_u64(d, out);
+	n = len9(out);
+	digits_u32(d, out, n);
 	big = e + n - 1; /* decimal exponent of the first digit */
 	if (big < -5 || big >= 16) {
 		buf[o++] = d[0];
@@ -286,8 +341,8 @@ size_t numfmt_f32(char *buf, float v)
 
 size_t numfmt_fixed(char *buf, double v, int decimals)
 {
-	static const uint64_t scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-					  100000000, 1000000000 };
+	static const uint64_t scale[] = { 1,      10,      100,      1000,      10000,
+					  100000, 1000000, 10000000, 100000000, 1000000000 };
 	uint64_t r, ip, fp;
 	size_t o = 0;
 	char frac[10];

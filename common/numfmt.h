@@ -20,7 +20,7 @@
  *
  * Every function writes into buf, which must have room for NUMFMT_MAX bytes,
  * writes no NUL, and returns the number of bytes written. No allocation,
- * no locale, thread-safe (the tables are built once under pthread_once).
+ * no locale, thread-safe (the tables are built once, before main).
  */
 #ifndef PW_NUMFMT_H
 #define PW_NUMFMT_H

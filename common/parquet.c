@@ -25,7 +25,14 @@ enum {
 enum { PAGE_DATA = 0 };
 enum { ENC_PLAIN = 0, ENC_RLE = 3 };
 enum { REP_REQUIRED = 0, REP_OPTIONAL = 1 };
-enum { CT_UTF8 = 0, CT_UINT_8 = 11, CT_UINT_16 = 12, CT_UINT_64 = 14, CT_INT_8 = 15, CT_INT_16 = 16 };
+enum {
+	CT_UTF8 = 0,
+	CT_UINT_8 = 11,
+	CT_UINT_16 = 12,
+	CT_UINT_64 = 14,
+	CT_INT_8 = 15,
+	CT_INT_16 = 16
+};
 enum { LT_STRING = 1, LT_TIMESTAMP = 8, LT_INTEGER = 10 };
 enum { TU_NANOS = 3 };
 
@@ -40,24 +47,24 @@ struct buf {
 
 struct tc {
 	struct buf *b;
-	int16_t last[TC_DEPTH];    /* last field id per nesting level */
+	int16_t last[TC_DEPTH]; /* last field id per nesting level */
 	int depth;
 };
 
 struct pq_col {
 	struct parquet_column def;
-	uint8_t size;              /* bytes per value in vals; 0: BYTE_ARRAY */
-	uint8_t *vals;             /* values of the group (BOOLEAN: one byte each) */
+	uint8_t size;  /* bytes per value in vals; 0: BYTE_ARRAY */
+	uint8_t *vals; /* values of the group (BOOLEAN: one byte each) */
 	size_t vlen, vcap;
-	uint8_t *defs;             /* OPTIONAL: 1 present / 0 null, one per row */
-	uint32_t nput;             /* values (and nulls) put in this group */
-	size_t row_start;          /* vlen before this row's value */
+	uint8_t *defs; /* OPTIONAL: 1 present / 0 null, one per row */
+	uint32_t nput; /* values (and nulls) put in this group */
+	size_t mark;   /* vlen when the rows being made began */
 };
 
 /* Where each written column chunk is, for the footer. */
 struct pq_chunk {
-	uint64_t offset;           /* of its page header */
-	uint64_t unc, comp;        /* bytes, page header included */
+	uint64_t offset;    /* of its page header */
+	uint64_t unc, comp; /* bytes, page header included */
 };
 
 struct pq_group {
@@ -68,13 +75,12 @@ struct parquet_writer {
 	struct parquet_opts o;
 	struct pq_col *cols;
 	size_t ncols;
-	uint32_t group_rows;       /* rows per group */
-	uint32_t grows;            /* rows ended in this group */
-	size_t row_puts;           /* values put in the row being made */
-	int bad;                   /* a put of the wrong kind or a second put */
-	int err;                   /* sticky write or memory error */
+	uint32_t group_rows; /* rows per group */
+	uint32_t grows;      /* rows ended in this group */
+	int bad;             /* a put of the wrong kind or past the group's room */
+	int err;             /* sticky write or memory error */
 	uint64_t rows, pos;
-	struct pq_chunk *chunks;   /* ngroups * ncols */
+	struct pq_chunk *chunks; /* ngroups * ncols */
 	struct pq_group *groups;
 	size_t ngroups, gcap;
 	struct buf page, z, hdr;
@@ -241,27 +247,38 @@ static int emit(struct parquet_writer *w, const void *p, size_t n)
 static uint8_t value_size(uint8_t type)
 {
 	switch (type) {
-	case PARQUET_BOOLEAN: return 1;
-	case PARQUET_INT32: return 4;
-	case PARQUET_INT64: return 8;
-	case PARQUET_FLOAT: return 4;
-	case PARQUET_DOUBLE: return 8;
-	default: return 0;
+	case PARQUET_BOOLEAN:
+		return 1;
+	case PARQUET_INT32:
+		return 4;
+	case PARQUET_INT64:
+		return 8;
+	case PARQUET_FLOAT:
+		return 4;
+	case PARQUET_DOUBLE:
+		return 8;
+	default:
+		return 0;
 	}
 }
 
 static int type_ok(const struct parquet_column *c)
 {
 	switch (c->logical) {
-	case PARQUET_L_NONE: return value_size(c->type) || c->type == PARQUET_BYTE_ARRAY;
-	case PARQUET_L_STRING: return c->type == PARQUET_BYTE_ARRAY;
+	case PARQUET_L_NONE:
+		return value_size(c->type) || c->type == PARQUET_BYTE_ARRAY;
+	case PARQUET_L_STRING:
+		return c->type == PARQUET_BYTE_ARRAY;
 	case PARQUET_L_INT8:
 	case PARQUET_L_UINT8:
 	case PARQUET_L_INT16:
-	case PARQUET_L_UINT16: return c->type == PARQUET_INT32;
+	case PARQUET_L_UINT16:
+		return c->type == PARQUET_INT32;
 	case PARQUET_L_UINT64:
-	case PARQUET_L_TIMESTAMP_NS: return c->type == PARQUET_INT64;
-	default: return 0;
+	case PARQUET_L_TIMESTAMP_NS:
+		return c->type == PARQUET_INT64;
+	default:
+		return 0;
 	}
 }
 
@@ -338,8 +355,8 @@ void parquet_abort(struct parquet_writer *w)
 	free(w);
 }
 
-/* The column, if it takes a value of type now (else the row is marked bad). */
-static struct pq_col *slot(struct parquet_writer *w, size_t col, uint8_t type)
+/* Column col, if it takes n more values of type now (else the rows are marked bad). */
+static struct pq_col *slot(struct parquet_writer *w, size_t col, uint8_t type, size_t n)
 {
 	struct pq_col *c;
 
@@ -348,61 +365,149 @@ static struct pq_col *slot(struct parquet_writer *w, size_t col, uint8_t type)
 		return NULL;
 	}
 	c = &w->cols[col];
-	if (c->def.type != type || c->nput != w->grows) {
+	if ((type != 0xff && c->def.type != type) || c->nput + n > w->group_rows) {
 		w->bad = 1;
 		return NULL;
 	}
-	if (c->def.optional)
-		c->defs[c->nput] = 1;
-	c->row_start = c->vlen;
-	c->nput++;
-	w->row_puts++;
+	if (c->nput == w->grows)
+		c->mark = c->vlen;
 	return c;
 }
 
 void parquet_put_null(struct parquet_writer *w, size_t col)
 {
-	struct pq_col *c;
+	struct pq_col *c = slot(w, col, 0xff, 1);
 
-	if (col >= w->ncols || !(c = &w->cols[col])->def.optional || c->nput != w->grows) {
+	if (!c)
+		return;
+	if (!c->def.optional) {
 		w->bad = 1;
 		return;
 	}
 	c->defs[c->nput++] = 0;
-	w->row_puts++;
+}
+
+static void put_one(struct parquet_writer *w, size_t col, uint8_t type, const void *v)
+{
+	struct pq_col *c = slot(w, col, type, 1);
+
+	if (!c)
+		return;
+	if (c->def.optional)
+		c->defs[c->nput] = 1;
+	c->nput++;
+	memcpy(c->vals + c->vlen, v, c->size);
+	c->vlen += c->size;
 }
 
 void parquet_put_bool(struct parquet_writer *w, size_t col, int v)
 {
-	struct pq_col *c = slot(w, col, PARQUET_BOOLEAN);
+	uint8_t b = v != 0;
 
-	if (c)
-		c->vals[c->vlen++] = v != 0;
+	put_one(w, col, PARQUET_BOOLEAN, &b);
 }
 
-#define PUT_FIXED(fn, ctype, ptype)                                                       \
-	void fn(struct parquet_writer *w, size_t col, ctype v)                            \
-	{                                                                                 \
-		struct pq_col *c = slot(w, col, ptype);                                   \
-		if (c) {                                                                  \
-			memcpy(c->vals + c->vlen, &v, sizeof v);                          \
-			c->vlen += sizeof v;                                              \
-		}                                                                         \
+void parquet_put_i32(struct parquet_writer *w, size_t col, int32_t v)
+{
+	put_one(w, col, PARQUET_INT32, &v);
+}
+
+void parquet_put_i64(struct parquet_writer *w, size_t col, int64_t v)
+{
+	put_one(w, col, PARQUET_INT64, &v);
+}
+
+void parquet_put_f32(struct parquet_writer *w, size_t col, float v)
+{
+	put_one(w, col, PARQUET_FLOAT, &v);
+}
+
+void parquet_put_f64(struct parquet_writer *w, size_t col, double v)
+{
+	put_one(w, col, PARQUET_DOUBLE, &v);
+}
+
+/* Value k of a batch, converted to the column's C type. */
+#define MANY(ctype, stype)                                             \
+	for (size_t k = 0; k < n; k++) {                               \
+		const uint8_t *p = (const uint8_t *)base + k * stride; \
+		stype sv;                                              \
+		ctype cv;                                              \
+		if (valid && !valid[k])                                \
+			continue;                                      \
+		memcpy(&sv, p, sizeof sv);                             \
+		cv = (ctype)sv;                                        \
+		memcpy(out, &cv, sizeof cv);                           \
+		out += sizeof cv;                                      \
 	}
-PUT_FIXED(parquet_put_i32, int32_t, PARQUET_INT32)
-PUT_FIXED(parquet_put_i64, int64_t, PARQUET_INT64)
-PUT_FIXED(parquet_put_f32, float, PARQUET_FLOAT)
-PUT_FIXED(parquet_put_f64, double, PARQUET_DOUBLE)
-#undef PUT_FIXED
+
+void parquet_put_many(struct parquet_writer *w, size_t col, enum parquet_src src, const void *base,
+		      size_t stride, const uint8_t *valid, size_t n)
+{
+	struct pq_col *c = slot(w, col, 0xff, n);
+	uint8_t *out;
+	int t;
+
+	if (!c)
+		return;
+	if (valid && !c->def.optional) {
+		for (size_t k = 0; k < n; k++)
+			if (!valid[k]) {
+				w->bad = 1;
+				return;
+			}
+		valid = NULL;
+	}
+	out = c->vals + c->vlen;
+	t = c->def.type;
+	if (t == PARQUET_FLOAT && src == PARQUET_SRC_F32) {
+		MANY(float, float)
+	} else if (t == PARQUET_DOUBLE && src == PARQUET_SRC_F64) {
+		MANY(double, double)
+	} else if (t == PARQUET_DOUBLE && src == PARQUET_SRC_F32) {
+		MANY(double, float)
+	} else if (t == PARQUET_INT32 && src == PARQUET_SRC_I8) {
+		MANY(int32_t, int8_t)
+	} else if (t == PARQUET_INT32 && src == PARQUET_SRC_U8) {
+		MANY(int32_t, uint8_t)
+	} else if (t == PARQUET_INT32 && src == PARQUET_SRC_U16) {
+		MANY(int32_t, uint16_t)
+	} else if (t == PARQUET_INT32 && src == PARQUET_SRC_I32) {
+		MANY(int32_t, int32_t)
+	} else if (t == PARQUET_INT64 && src == PARQUET_SRC_I64) {
+		MANY(int64_t, int64_t)
+	} else if (t == PARQUET_INT64 && src == PARQUET_SRC_U64) {
+		MANY(int64_t, uint64_t)
+	} else if (t == PARQUET_BOOLEAN && src == PARQUET_SRC_BOOL8) {
+		for (size_t k = 0; k < n; k++)
+			if (!valid || valid[k])
+				*out++ = *((const uint8_t *)base + k * stride) != 0;
+	} else {
+		w->bad = 1;
+		return;
+	}
+	if (c->def.optional) {
+		if (valid)
+			memcpy(c->defs + c->nput, valid, n);
+		else
+			memset(c->defs + c->nput, 1, n);
+	}
+	c->vlen = (size_t)(out - c->vals);
+	c->nput += (uint32_t)n;
+}
+#undef MANY
 
 void parquet_put_bytes(struct parquet_writer *w, size_t col, const void *v, size_t len)
 {
-	struct pq_col *c = slot(w, col, PARQUET_BYTE_ARRAY);
+	struct pq_col *c = slot(w, col, PARQUET_BYTE_ARRAY, 1);
 	uint8_t *np;
 	uint32_t n = (uint32_t)len;
 
 	if (!c)
 		return;
+	if (c->def.optional)
+		c->defs[c->nput] = 1;
+	c->nput++;
 	if (len > UINT32_MAX) {
 		w->bad = 1;
 		return;
@@ -515,13 +620,13 @@ static int flush_column(struct parquet_writer *w, struct pq_col *c, struct pq_ch
 	tc_i32(&t, 1, PAGE_DATA);
 	tc_i32(&t, 2, (int32_t)unc);
 	tc_i32(&t, 3, (int32_t)(w->zc ? data_len : unc));
-	tc_begin(&t, 5);           /* DataPageHeader */
+	tc_begin(&t, 5); /* DataPageHeader */
 	tc_i32(&t, 1, (int32_t)n);
 	tc_i32(&t, 2, ENC_PLAIN);
 	tc_i32(&t, 3, ENC_RLE);
 	tc_i32(&t, 4, ENC_RLE);
 	tc_end(&t);
-	buf_byte(&w->hdr, 0);      /* end of PageHeader */
+	buf_byte(&w->hdr, 0); /* end of PageHeader */
 	if (w->hdr.err)
 		return w->err = w->hdr.err;
 
@@ -561,43 +666,53 @@ static int flush_group(struct parquet_writer *w)
 	return 0;
 }
 
-int parquet_end_row(struct parquet_writer *w)
+uint32_t parquet_room(const struct parquet_writer *w)
 {
-	int ok = !w->bad && w->row_puts == w->ncols;
+	return w->group_rows - w->grows;
+}
 
-	w->row_puts = 0;
+int parquet_end_rows(struct parquet_writer *w, size_t n)
+{
+	int ok = !w->bad && n >= 1 && n <= w->group_rows - w->grows;
+
+	for (size_t i = 0; ok && i < w->ncols; i++)
+		ok = w->cols[i].nput == w->grows + n;
 	if (w->err)
 		return w->err;
 	if (!ok) {
-		/* undo the partial row so the group stays consistent */
+		/* undo the rows being made so the group stays consistent */
 		for (size_t i = 0; i < w->ncols; i++) {
 			struct pq_col *c = &w->cols[i];
 
-			if (c->nput > w->grows) { /* slot() lets one value a row through */
-				if (!c->def.optional || c->defs[w->grows])
-					c->vlen = c->row_start;
+			if (c->nput > w->grows) {
+				c->vlen = c->mark;
 				c->nput = w->grows;
 			}
 		}
 		w->bad = 0;
 		return -EINVAL;
 	}
-	w->grows++;
-	w->rows++;
+	w->grows += (uint32_t)n;
+	w->rows += n;
 	if (w->grows == w->group_rows)
 		return flush_group(w);
 	return 0;
 }
 
+int parquet_end_row(struct parquet_writer *w)
+{
+	return parquet_end_rows(w, 1);
+}
+
 static void schema_leaf(struct tc *t, const struct parquet_column *c)
 {
 	static const int8_t converted[] = {
-		[PARQUET_L_STRING] = CT_UTF8, [PARQUET_L_INT8] = CT_INT_8,
-		[PARQUET_L_UINT8] = CT_UINT_8, [PARQUET_L_INT16] = CT_INT_16,
+		[PARQUET_L_STRING] = CT_UTF8,    [PARQUET_L_INT8] = CT_INT_8,
+		[PARQUET_L_UINT8] = CT_UINT_8,   [PARQUET_L_INT16] = CT_INT_16,
 		[PARQUET_L_UINT16] = CT_UINT_16, [PARQUET_L_UINT64] = CT_UINT_64,
 	};
 	static const int8_t bits[] = {
-		[PARQUET_L_INT8] = 8, [PARQUET_L_UINT8] = 8, [PARQUET_L_INT16] = 16,
+		[PARQUET_L_INT8] = 8,    [PARQUET_L_UINT8] = 8,   [PARQUET_L_INT16] = 16,
 		[PARQUET_L_UINT16] = 16, [PARQUET_L_UINT64] = 64,
 	};
 
@@ -641,9 +756,9 @@ static void footer(struct parquet_writer *w, struct buf *b)
 	while (w->o.kv && w->o.kv[2 * nkv] && w->o.kv[2 * nkv + 1])
 		nkv++;
 	tc_init(&t, b);
-	tc_i32(&t, 1, 1);          /* version */
+	tc_i32(&t, 1, 1); /* version */
 	tc_list(&t, 2, TC_STRUCT, w->ncols + 1);
-	tc_begin(&t, 0);           /* the root */
+	tc_begin(&t, 0); /* the root */
 	tc_str(&t, 4, "schema");
 	tc_i32(&t, 5, (int32_t)w->ncols);
 	tc_end(&t);
@@ -654,7 +769,7 @@ static void footer(struct parquet_writer *w, struct buf *b)
 	for (size_t g = 0; g < w->ngroups; g++) {
 		const struct pq_chunk *ch = w->chunks + g * w->ncols;
 
-		tc_begin(&t, 0);   /* RowGroup */
+		tc_begin(&t, 0); /* RowGroup */
 		tc_list(&t, 1, TC_STRUCT, w->ncols);
 		for (size_t i = 0; i < w->ncols; i++) {
 			const struct parquet_column *c = &w->cols[i].def;
@@ -691,7 +806,7 @@ static void footer(struct parquet_writer *w, struct buf *b)
 		}
 	}
 	tc_str(&t, 6, w->o.created_by ? w->o.created_by : "pitwall");
-	buf_byte(b, 0);            /* end of FileMetaData */
+	buf_byte(b, 0); /* end of FileMetaData */
 }
 
 int parquet_close(struct parquet_writer *w)

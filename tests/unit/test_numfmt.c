@@ -81,7 +81,8 @@ static void test_f32_sweep(void)
 		s = f32(v);
 		p = libc_shortest(v, ref, sizeof ref);
 		checked++;
-		if (strtof(s, NULL) != v || digit_count(s) != p || strtod(s, NULL) != strtod(ref, NULL)) {
+		if (strtof(s, NULL) != v || digit_count(s) != p ||
+		    strtod(s, NULL) != strtod(ref, NULL)) {
 			if (bad++ < 5)
 				fprintf(stderr, "  bits 0x%08x: numfmt %s, libc %s (%d digits)\n",
 					(unsigned)b, s, ref, p);
@@ -109,7 +110,7 @@ static void test_f32_values(void)
 	T_STREQ(f32(1e16f), "1e+16");
 	T_STREQ(f32(FLT_MAX), "3.4028235e+38");
 	T_STREQ(f32(FLT_MIN), "1.1754944e-38");
-	T_STREQ(f32(from_bits(1)), "1e-45");    /* the smallest subnormal */
+	T_STREQ(f32(from_bits(1)), "1e-45"); /* the smallest subnormal */
 	T_STREQ(f32(7959.0f), "7959");
 	T_STREQ(f32(252.2f), "252.2");
 	T_STREQ(f32(-0.000171910564f), "-0.00017191056");
@@ -121,6 +122,15 @@ static void test_f32_values(void)
 		float v = powf(10.0f, (float)e);
 		T_CHECKF(strtof(f32(v), NULL) == v, "10^%d -> %s", e, f32(v));
 	}
+	/* whole numbers (a fast path) print as integers */
+	for (int32_t i = -16777216; i <= 16777216; i += 997) {
+		char want[16];
+
+		snprintf(want, sizeof want, "%d", i);
+		T_CHECKF(strcmp(f32((float)i), want) == 0 || 0, "%d -> %s", i, f32((float)i));
+	}
+	T_STREQ(f32(16777216.0f), "16777216");
+	T_STREQ(f32(33554432.0f), "33554432");
 	for (int e = -149; e <= 127; e++) {
 		float v = ldexpf(1.0f, e);
 		T_CHECKF(strtof(f32(v), NULL) == v, "2^%d -> %s", e, f32(v));
@@ -138,11 +148,11 @@ static void test_fixed(void)
 	T_STREQ(fixed(12.0, 6), "12");
 	T_STREQ(fixed(3599.9999996, 6), "3600");
 	T_STREQ(fixed(0.0000004, 6), "0");
-	T_STREQ(fixed(-0.0000004, 6), "0");   /* no "-0" for a value that rounds to 0 */
+	T_STREQ(fixed(-0.0000004, 6), "0"); /* no "-0" for a value that rounds to 0 */
 	T_STREQ(fixed(0.0000005, 6), "0.000001");
 	T_STREQ(fixed(123.456789, 0), "123");
-	T_STREQ(fixed(7.25, 1), "7.3");       /* half away from zero */
-	T_STREQ(fixed(1.23456789, 12), "1.23456789"); /* decimals capped at 9 */
+	T_STREQ(fixed(7.25, 1), "7.3");                  /* half away from zero */
+	T_STREQ(fixed(1.23456789, 12), "1.23456789");    /* decimals capped at 9 */
 	T_CHECK(strtod(fixed(1e300, 6), NULL) == 1e300); /* too big for the integer path */
 }
 
