@@ -751,8 +751,15 @@ static char *csv_row(char *p, const struct export_col *cols, size_t n, const str
 			for (unsigned i = c->idx < 0 ? 0 : (unsigned)c->idx;
 			     i < (c->idx < 0 ? ch->n : (unsigned)c->idx + 1); i++) {
 				*p++ = ',';
-				if (channel_value(f, ch, i, &v))
+				if (ch->type == FRAME_T_F32) { /* most channels: straight to the digits */
+					float fv;
+
+					memcpy(&fv, (const char *)f + ch->off + i * sizeof fv, sizeof fv);
+					if ((f->present & ch->bit) && isfinite(fv))
+						p += numfmt_f32(p, fv);
+				} else if (channel_value(f, ch, i, &v)) {
 					p = put_value(p, ch, v);
+				}
 			}
 			break;
 		case EXPORT_COL_FLAGS:
