@@ -299,7 +299,7 @@ size_t motec_ldx(char *buf, size_t cap, const double *beacon_s, size_t n, unsign
 
 /*
  * i2's conventional names (those MoTeC's own loggers and the sim workspaces
- * use, REFERENCE-ux §3.6), in the order i2 lists them. G Force Lat is
+ * use, docs/export.md), in the order i2 lists them. G Force Lat is
  * positive in a left-hand corner (MoTeC's sense, which i2's track map from
  * speed and lateral g relies on), the opposite of the frame's accel_lat_g.
  */

@@ -4,8 +4,8 @@
  * drives it; docs/export.md ("MoTeC") is the user's side of it.
  *
  * .ld layout written (all integers little-endian, strings NUL-padded; the
- * layout is the one the public readers and writers agree on, see
- * shared/REFERENCE-ux.md §3):
+ * layout is the one the public readers and writers of .ld files agree on,
+ * docs/export.md "MoTeC"):
  *      0  header, 1762 bytes: marker 0x40, pointers to the first channel
  *         block, the first data and the event block, device "ADL" 420
  *         serial 12007, channel count, date "DD/MM/YYYY", time "HH:MM:SS",

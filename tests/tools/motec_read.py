@@ -2,7 +2,7 @@
 """motec_read.py - read a MoTeC i2 .ld log (and its .ldx) back, for the tests.
 
 Written for pitwall's test suite from the public description of the layout
-(shared/REFERENCE-ux.md section 3); no third-party code. Used as a module
+(docs/export.md, "MoTeC"); no third-party code. Used as a module
 (read_ld, read_ldx) by tests/integration/test_export.sh's checks, or as
 
     motec_read.py FILE.ld [FILE.ldx]
