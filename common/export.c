@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/atomicio.h"
 #include "common/export.h"
 #include "common/motec.h"
 #include "common/numfmt.h"
@@ -1425,42 +1426,6 @@ static unsigned lap_of(const struct export_lap *laps, size_t n, size_t *at, uint
 	return *at ? laps[*at - 1].number + 1 : (laps[0].number ? laps[0].number - 1 : 0);
 }
 
-static int pwrite_all(int fd, const void *p, size_t n, off_t off)
-{
-	const char *b = p;
-
-	while (n) {
-		ssize_t k = pwrite(fd, b, n, off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? -errno : -EIO;
-		b += k;
-		n -= (size_t)k;
-		off += k;
-	}
-	return 0;
-}
-
-static int pread_all(int fd, void *p, size_t n, off_t off)
-{
-	char *b = p;
-
-	while (n) {
-		ssize_t k = pread(fd, b, n, off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? -errno : -EIO;
-		b += k;
-		n -= (size_t)k;
-		off += k;
-	}
-	return 0;
-}
-
 /* Whether the run had what map entry m is made from. */
 static int ld_has(const struct motec_map *m, const struct walk *w, size_t nlaps)
 {
@@ -1546,14 +1511,14 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 		}
 		samples++;
 		if (++nrow == LD_SPOOL_ROWS) {
-			if ((rc = pwrite_all(spool, rows, nrow * ncand * sizeof *rows,
+			if ((rc = atomicio_pwrite(spool, rows, nrow * ncand * sizeof *rows,
 					     (off_t)((samples - nrow) * ncand * sizeof *rows))) < 0)
 				goto out;
 			nrow = 0;
 		}
 	}
 	if (rc < 0 ||
-	    (nrow && (rc = pwrite_all(spool, rows, nrow * ncand * sizeof *rows,
+	    (nrow && (rc = atomicio_pwrite(spool, rows, nrow * ncand * sizeof *rows,
 				      (off_t)((samples - nrow) * ncand * sizeof *rows))) < 0))
 		goto out;
 	res->frames = rw.w.frames;
@@ -1582,7 +1547,7 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 		size_t nr =
 			samples - row0 < LD_SPOOL_ROWS ? (size_t)(samples - row0) : LD_SPOOL_ROWS;
 
-		if ((rc = pread_all(spool, rows, nr * ncand * sizeof *rows,
+		if ((rc = atomicio_pread(spool, rows, nr * ncand * sizeof *rows,
 				    (off_t)(row0 * ncand * sizeof *rows))) < 0)
 			goto out;
 		for (size_t j = 0; j < nkeep; j++)
@@ -1601,7 +1566,7 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 		while (off < size) {
 			size_t k = size - off < EXPORT_CHUNK ? (size_t)(size - off) : EXPORT_CHUNK;
 
-			if ((rc = pread_all(fd, s->buf, k, off)) < 0)
+			if ((rc = atomicio_pread(fd, s->buf, k, off)) < 0)
 				goto out;
 			s->len = k;
 			if ((rc = sink_flush(s)) < 0)

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/atomicio.h"
 #include "common/le.h"
 #include "common/motec.h"
 
@@ -90,32 +91,13 @@ void motec_ld_free(struct motec_ld *w)
 	free(w);
 }
 
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
-{
-	const uint8_t *b = p;
-
-	while (n) {
-		ssize_t k = pwrite(fd, b, n, (off_t)off);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		b += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
 static void flush_chan(struct motec_ld *w, struct ld_chan *c)
 {
 	int rc;
 
 	if (!c->blen || w->err)
 		return;
-	if ((rc = pwrite_all(w->fd, c->buf, c->blen, c->next_off)) < 0)
+	if ((rc = atomicio_pwrite(w->fd, c->buf, c->blen, (off_t)c->next_off)) < 0)
 		w->err = rc;
 	c->next_off += c->blen;
 	c->blen = 0;
@@ -239,7 +221,7 @@ int motec_ld_finish(struct motec_ld *w)
 	put_str(b + VEHICLE_OFF, 64, w->h.vehicle);
 	for (size_t i = 0; i < w->n; i++)
 		channel_block(w, i, b + CHANNELS_OFF + i * MOTEC_CHANNEL_SIZE);
-	w->err = pwrite_all(w->fd, b, len, 0);
+	w->err = atomicio_pwrite(w->fd, b, len, 0);
 	free(b);
 	return w->err;
 }
