@@ -107,8 +107,9 @@ int route_export(struct api *api, struct mg_connection *c, json_t *args)
 		       sizeof message) < 0)
 		return http_error(api, c, http_status_for(code), code, "%s", message);
 	/* the session's label and car, for the MoTeC header and Parquet metadata */
-	if (proxy_call(api, "session.get", json_pack("{s:O}", "id", json_object_get(args, "session_id")),
-		       &session, code, sizeof code, message, sizeof message) < 0)
+	if (proxy_call(api, "session.get",
+		       json_pack("{s:O}", "id", json_object_get(args, "session_id")), &session,
+		       code, sizeof code, message, sizeof message) < 0)
 		session = NULL;
 	if (export_laps_from_json(json_object_get(run, "laps"), &laps, &nlaps) < 0) {
 		rc = http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");

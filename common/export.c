@@ -752,10 +752,12 @@ static char *csv_row(char *p, const struct export_col *cols, size_t n, const str
 			for (unsigned i = c->idx < 0 ? 0 : (unsigned)c->idx;
 			     i < (c->idx < 0 ? ch->n : (unsigned)c->idx + 1); i++) {
 				*p++ = ',';
-				if (ch->type == FRAME_T_F32) { /* most channels: straight to the digits */
+				if (ch->type ==
+				    FRAME_T_F32) { /* most channels: straight to the digits */
 					float fv;
 
-					memcpy(&fv, (const char *)f + ch->off + i * sizeof fv, sizeof fv);
+					memcpy(&fv, (const char *)f + ch->off + i * sizeof fv,
+					       sizeof fv);
 					if ((f->present & ch->bit) && isfinite(fv))
 						p += numfmt_f32(p, fv);
 				} else if (channel_value(f, ch, i, &v)) {
@@ -1511,15 +1513,16 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 		}
 		samples++;
 		if (++nrow == LD_SPOOL_ROWS) {
-			if ((rc = atomicio_pwrite(spool, rows, nrow * ncand * sizeof *rows,
-					     (off_t)((samples - nrow) * ncand * sizeof *rows))) < 0)
+			if ((rc = atomicio_pwrite(
+				     spool, rows, nrow * ncand * sizeof *rows,
+				     (off_t)((samples - nrow) * ncand * sizeof *rows))) < 0)
 				goto out;
 			nrow = 0;
 		}
 	}
 	if (rc < 0 ||
 	    (nrow && (rc = atomicio_pwrite(spool, rows, nrow * ncand * sizeof *rows,
-				      (off_t)((samples - nrow) * ncand * sizeof *rows))) < 0))
+					   (off_t)((samples - nrow) * ncand * sizeof *rows))) < 0))
 		goto out;
 	res->frames = rw.w.frames;
 	if (samples > UINT32_MAX) {
@@ -1548,7 +1551,7 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 			samples - row0 < LD_SPOOL_ROWS ? (size_t)(samples - row0) : LD_SPOOL_ROWS;
 
 		if ((rc = atomicio_pread(spool, rows, nr * ncand * sizeof *rows,
-				    (off_t)(row0 * ncand * sizeof *rows))) < 0)
+					 (off_t)(row0 * ncand * sizeof *rows))) < 0)
 			goto out;
 		for (size_t j = 0; j < nkeep; j++)
 			for (size_t k = 0; k < nr; k++)
