@@ -1249,74 +1249,59 @@ static int cmp_lap_start(const void *a, const void *b)
 	return x->start_seq < y->start_seq ? -1 : x->start_seq > y->start_seq;
 }
 
-/* What the first pass found: sample count, channels, beacons. */
-struct ld_scan {
-	uint64_t samples, frames;
-	uint64_t present;
-	unsigned flags_known;
-	int has_height;
-	int64_t t0_ns;
-	double t_last;
+/* The lap beacons of an export: the run clock at each lap end. */
+struct beacons {
+	uint64_t frames;
 	uint64_t *ends; /* lap ends, sorted */
-	double *beacons;
-	size_t nends, nbeacons;
+	double *t;      /* the run clock of the first frame after each */
+	size_t nends, n;
 };
 
-/* Walk the export once (resampled at hz, 0: frames only): counts, channels,
- * and the run clock at each lap end. */
-static int ld_scan(struct framefile_reader *r, const struct export_opts *o, unsigned hz,
-		   struct ld_scan *sc)
+/* Walk the export's frames once for its beacons. A lap export has one, at
+ * its last frame: the lap's log ends at its line. */
+static int beacons_find(struct framefile_reader *r, const struct export_opts *o, struct beacons *bc)
 {
-	struct rows rw;
+	struct walk w;
 	const struct pw_frame *f;
 	double t = 0;
 	int rc;
 
-	memset(sc, 0, sizeof *sc);
+	memset(bc, 0, sizeof *bc);
+	if (!(bc->t = malloc((o->run.nlaps ? o->run.nlaps : 1) * sizeof *bc->t)))
+		return -ENOMEM;
 	if (o->run.nlaps && !o->lap) {
-		sc->ends = malloc(o->run.nlaps * sizeof *sc->ends);
-		sc->beacons = malloc(o->run.nlaps * sizeof *sc->beacons);
-		if (!sc->ends || !sc->beacons)
+		if (!(bc->ends = malloc(o->run.nlaps * sizeof *bc->ends)))
 			return -ENOMEM;
 		for (size_t i = 0; i < o->run.nlaps; i++)
-			sc->ends[i] = o->run.laps[i].end_seq;
-		qsort(sc->ends, o->run.nlaps, sizeof *sc->ends, cmp_u64);
-		sc->nends = o->run.nlaps;
+			bc->ends[i] = o->run.laps[i].end_seq;
+		qsort(bc->ends, o->run.nlaps, sizeof *bc->ends, cmp_u64);
+		bc->nends = o->run.nlaps;
 	}
-	rows_init(&rw, r, o, hz);
-	rw.w.ends = sc->ends;
-	rw.w.beacons = sc->beacons;
-	rw.w.nends = sc->nends;
-	while ((rc = rows_next(&rw, &f, &t)) == 1)
-		sc->samples++;
+	walk_init(&w, r, o);
+	w.ends = bc->ends;
+	w.beacons = bc->t;
+	w.nends = bc->nends;
+	while ((rc = walk_next(&w, &f, &t)) == 1)
+		;
 	if (rc < 0)
 		return rc;
-	sc->frames = rw.w.frames;
-	sc->present = rw.w.present;
-	sc->flags_known = rw.w.flags_known;
-	sc->has_height = rw.w.has_height;
-	sc->t0_ns = rw.w.t0_ns;
-	sc->t_last = rw.w.t;
-	sc->nbeacons = rw.w.nbeacons;
-	if (o->lap && rw.w.frames) {
-		/* a lap's log ends at its line: one beacon at the end */
-		sc->beacons = malloc(sizeof *sc->beacons);
-		if (!sc->beacons)
-			return -ENOMEM;
-		sc->beacons[0] = sc->t_last;
-		sc->nbeacons = 1;
+	bc->frames = w.frames;
+	bc->n = w.nbeacons;
+	if (o->lap && w.frames) {
+		bc->t[0] = w.t;
+		bc->n = 1;
 	}
-	return framefile_reader_rewind(r);
+	return 0;
 }
 
-static void ld_scan_free(struct ld_scan *sc)
+static void beacons_free(struct beacons *bc)
 {
-	free(sc->ends);
-	free(sc->beacons);
+	free(bc->ends);
+	free(bc->t);
 }
 
 /* The i2 lap number (fastest lap details) of the lap ending at beacon k is k + 1. */
-static void fastest(const struct export_opts *o, const struct ld_scan *sc, unsigned *lap,
+static void fastest(const struct export_opts *o, const struct beacons *bc, unsigned *lap,
 		    int32_t *ms)
 {
 	*lap = 0;
@@ -1332,9 +1317,9 @@ static void fastest(const struct export_opts *o, const struct ld_scan *sc, unsig
 				continue;
 			k = 0;
 		} else {
-			for (k = 0; k < sc->nbeacons && sc->ends[k] != l->end_seq; k++)
+			for (k = 0; k < bc->n && bc->ends[k] != l->end_seq; k++)
 				;
-			if (k == sc->nbeacons)
+			if (k == bc->n)
 				continue;
 		}
 		*lap = (unsigned)k + 1;
@@ -1344,32 +1329,32 @@ static void fastest(const struct export_opts *o, const struct ld_scan *sc, unsig
 
 static int ldx_out(struct framefile_reader *r, struct sink *s, struct export_result *res)
 {
-	struct ld_scan sc;
+	struct beacons bc;
 	unsigned lap;
 	int32_t ms;
 	size_t need;
 	char *x = NULL;
 	int rc;
 
-	if ((rc = ld_scan(r, s->o, 0, &sc)) < 0)
+	if ((rc = beacons_find(r, s->o, &bc)) < 0)
 		goto out;
-	res->frames = sc.frames;
-	if (!sc.frames) {
+	res->frames = bc.frames;
+	if (!bc.frames) {
 		rc = -ENODATA;
 		goto out;
 	}
-	fastest(s->o, &sc, &lap, &ms);
-	need = motec_ldx(NULL, 0, sc.beacons, sc.nbeacons, lap, ms) + 1;
+	fastest(s->o, &bc, &lap, &ms);
+	need = motec_ldx(NULL, 0, bc.t, bc.n, lap, ms) + 1;
 	if (!(x = malloc(need))) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	motec_ldx(x, need, sc.beacons, sc.nbeacons, lap, ms);
-	res->rows = sc.nbeacons;
+	motec_ldx(x, need, bc.t, bc.n, lap, ms);
+	res->rows = bc.n;
 	rc = sink_write(s, x, need - 1);
 out:
 	free(x);
-	ld_scan_free(&sc);
+	beacons_free(&bc);
 	return rc;
 }
 
@@ -1394,7 +1379,7 @@ static void str_in(char *dst, size_t cap, const char *s)
 	snprintf(dst, cap, "%s", s ? s : "");
 }
 
-static void ld_header(const struct export_opts *o, const struct ld_scan *sc, struct motec_header *h)
+static void ld_header(const struct export_opts *o, int64_t t0_ns, struct motec_header *h)
 {
 	unsigned game = frame_game_id(o->run.game);
 
@@ -1413,7 +1398,7 @@ static void ld_header(const struct export_opts *o, const struct ld_scan *sc, str
 	snprintf(h->comment, sizeof h->comment, "pitwall session %s run %s, %s",
 		 o->run.session_id ? o->run.session_id : "?", o->run.run_id ? o->run.run_id : "?",
 		 frame_game_title(game));
-	h->start_ns = sc->t0_ns;
+	h->start_ns = t0_ns;
 }
 
 /* The number of the lap the frame seq is in, from the laps sorted by start. */
@@ -1466,7 +1451,6 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 	struct motec_ld *w = NULL;
 	struct motec_header h;
 	struct motec_gps gps;
-	struct ld_scan sc = { 0 };
 	struct rows rw;
 	const struct pw_frame *f;
 	int32_t *rows = NULL;
@@ -1538,8 +1522,7 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 		rc = -ENODATA;
 		goto out;
 	}
-	sc.t0_ns = rw.w.t0_ns;
-	ld_header(o, &sc, &h);
+	ld_header(o, rw.w.t0_ns, &h);
 	if ((fd = tmp_open(dir)) < 0) {
 		rc = fd;
 		goto out;

@@ -4,7 +4,8 @@
  *
  * The frames come from a framefile_reader, a block at a time; an export holds
  * one block of frames and its output buffer, whatever the run's length
- * (MoTeC: plus a buffer per channel; Parquet: plus one row group). Output
+ * (MoTeC: plus 4096 rows of samples and 16 KB per channel; Parquet: plus one
+ * row group). Output
  * goes to the caller's write callback in pieces of at most EXPORT_CHUNK bytes;
  * the caller decides where it goes (chunks of an HTTP response, a FILE) and
  * stops the export by returning an error from the callback. Nothing is
@@ -15,8 +16,11 @@
  *   csv      text/csv: a header line, then one line per row
  *   json     JSON lines: one object per row, absent channels left out
  *   ld       a MoTeC i2 log (motec.h): integer channels at one rate on the
- *            run clock (hz, default EXPORT_LD_HZ), built in an unnamed
- *            temporary file in opts.tmp_dir, then handed on; two passes
+ *            run clock (hz, default EXPORT_LD_HZ). One pass over the run
+ *            writes every sample row to an unnamed file in opts.tmp_dir (the
+ *            count and the channels the run has are known only at its end);
+ *            the log is then built channel by channel in a second unnamed
+ *            file and handed on whole
  *   ldx      the log's XML sidecar: a lap beacon at each lap end
  *   parquet  Apache Parquet (parquet.h): one row per row, typed columns
  *
@@ -172,8 +176,8 @@ int export_opts_set(struct export_opts *o, const char *name, const char *value, 
  */
 int export_opts_resolve(struct export_opts *o, char *err, size_t errcap);
 /*
- * Write the run r delivers (from its first block) in o->format through
- * o->write; r is read twice for ld (framefile_reader_rewind). res (may be
+ * Write the run r delivers (from where it stands) in o->format through
+ * o->write. res (may be
  * NULL) reports what was done, also on error. Returns 0 at the end of r
  * (framefile_reader_info then says why it ended: a torn or corrupt tail is
  * not an error here), the write callback's error, a read error of r,
