@@ -87,6 +87,10 @@ static int col_parse(const char *name, struct export_col *c)
 		*c = (struct export_col){ EXPORT_COL_FLAGS, 0, -1 };
 		return 0;
 	}
+	if (strcmp(name, "derived") == 0) {
+		*c = (struct export_col){ EXPORT_COL_DERIVED, 0, -1 };
+		return 0;
+	}
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++)
 		if (strcmp(name, frame_flag_name(b)) == 0) {
 			*c = (struct export_col){ EXPORT_COL_FLAG, (uint8_t)b, -1 };
@@ -231,6 +235,7 @@ static size_t effective_cols(const struct export_opts *o, struct export_col *out
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
 		out[n++] = (struct export_col){ EXPORT_COL_CHANNEL, (uint8_t)b, -1 };
 	out[n++] = (struct export_col){ EXPORT_COL_FLAGS, 0, -1 };
+	out[n++] = (struct export_col){ EXPORT_COL_DERIVED, 0, -1 };
 	return n;
 }
 
@@ -448,8 +453,8 @@ struct walk {
 	uint64_t frames;
 	const struct pw_frame **pin; /* a frame the caller holds across a block change */
 	struct pw_frame keep;
-	/* what the frames hold (MoTeC's first pass) */
-	uint64_t present;
+	/* what the frames hold (MoTeC's channels) */
+	uint64_t present, derived;
 	unsigned flags_known;
 	int has_height;
 	/* lap ends (sorted) and the run clock of the first frame after each */
@@ -523,6 +528,7 @@ static int walk_next(struct walk *w, const struct pw_frame **f, double *t)
 		}
 		walk_clock(w, x);
 		w->present |= x->present;
+		w->derived |= x->derived & x->present;
 		w->flags_known |= x->flags_known;
 		if ((x->present & FRAME_P_POS) && x->pos_m[1] != 0)
 			w->has_height = 1;
@@ -736,9 +742,28 @@ static char *put_ident(char *p, const struct pw_frame *f, unsigned kind, int jso
 	}
 }
 
-/* One CSV row of the options (time_s first) at p; returns its end. */
-static char *csv_row(char *p, const struct export_col *cols, size_t n, const struct pw_frame *f,
-		     double t)
+/* The names of the channels of f in mask that pitwall derived: space-separated,
+ * or a JSON array's items. */
+static char *put_derived(char *p, const struct pw_frame *f, uint64_t mask, int json)
+{
+	for (uint64_t bits = f->derived & f->present & mask; bits; bits &= bits - 1) {
+		const struct frame_channel *ch = &frame_channels[__builtin_ctzll(bits)];
+
+		if (bits != (f->derived & f->present & mask))
+			*p++ = json ? ',' : ' ';
+		if (json)
+			*p++ = '"';
+		p = put_s(p, ch->name, ch->name_len);
+		if (json)
+			*p++ = '"';
+	}
+	return p;
+}
+
+/* One CSV row of the options (time_s first) at p; returns its end. mask: the
+ * exported channels (FRAME_P_*). */
+static char *csv_row(char *p, const struct export_col *cols, size_t n, uint64_t mask,
+		     const struct pw_frame *f, double t)
 {
 	p += numfmt_fixed(p, t, 6);
 	for (size_t k = 0; k < n; k++) {
@@ -775,6 +800,10 @@ static char *csv_row(char *p, const struct export_col *cols, size_t n, const str
 					*p++ = (char)('0' + ((f->flags >> b) & 1));
 			}
 			break;
+		case EXPORT_COL_DERIVED:
+			*p++ = ',';
+			p = put_derived(p, f, mask, 0);
+			break;
 		default:
 			*p++ = ',';
 			p = put_ident(p, f, c->kind, 0);
@@ -795,8 +824,8 @@ static char *json_key(char *p, const char *name, size_t n)
 }
 
 /* One JSON line of the options at p; returns its end. */
-static char *json_row(char *p, const struct export_col *cols, size_t n, const struct pw_frame *f,
-		      double t)
+static char *json_row(char *p, const struct export_col *cols, size_t n, uint64_t mask,
+		      const struct pw_frame *f, double t)
 {
 	char name[64];
 
@@ -868,6 +897,14 @@ static char *json_row(char *p, const struct export_col *cols, size_t n, const st
 			p = json_key(p, frame_flag_name(c->bit), strlen(frame_flag_name(c->bit)));
 			p = (f->flags >> c->bit) & 1 ? put_s(p, "true", 4) : put_s(p, "false", 5);
 			break;
+		case EXPORT_COL_DERIVED:
+			if (!(f->derived & f->present & mask))
+				break;
+			p = json_key(p, "derived", 7);
+			*p++ = '[';
+			p = put_derived(p, f, mask, 1);
+			*p++ = ']';
+			break;
 		default:
 			p = json_key(p, ident_names[c->kind], strlen(ident_names[c->kind]));
 			p = put_ident(p, f, c->kind, 1);
@@ -903,6 +940,9 @@ static void col_name(const struct export_col *c, unsigned j, char *buf, size_t c
 		break;
 	case EXPORT_COL_FLAG:
 		snprintf(buf, cap, "%s", frame_flag_name(c->bit));
+		break;
+	case EXPORT_COL_DERIVED:
+		snprintf(buf, cap, "derived");
 		break;
 	default:
 		snprintf(buf, cap, "%s", ident_names[c->kind]);
@@ -963,10 +1003,13 @@ static int text_options(struct rows *rw, struct sink *s, const struct export_col
 			struct export_result *res)
 {
 	const struct pw_frame *f;
+	uint64_t mask;
+	unsigned flags;
 	double t;
 	char *p;
 	int rc;
 
+	cols_bits(cols, n, &mask, &flags);
 	if (s->o->format == EXPORT_CSV) {
 		if (!(p = sink_row(s)))
 			return s->err;
@@ -975,8 +1018,8 @@ static int text_options(struct rows *rw, struct sink *s, const struct export_col
 	while ((rc = rows_next(rw, &f, &t)) == 1) {
 		if (!(p = sink_row(s)))
 			return s->err;
-		p = s->o->format == EXPORT_CSV ? csv_row(p, cols, n, f, t)
-					       : json_row(p, cols, n, f, t);
+		p = s->o->format == EXPORT_CSV ? csv_row(p, cols, n, mask, f, t)
+					       : json_row(p, cols, n, mask, f, t);
 		s->len = (size_t)(p - s->buf);
 		res->rows++;
 	}
@@ -1016,11 +1059,12 @@ static enum parquet_src pq_src(uint8_t type)
 }
 
 /* Every column's values of the nb rows in b, each column at once. */
-static void pq_batch(struct parquet_writer *w, const struct pq_map *pm, size_t ncols,
+static void pq_batch(struct parquet_writer *w, const struct pq_map *pm, size_t ncols, uint64_t mask,
 		     const struct pw_frame *b, const double *times, size_t nb)
 {
 	const size_t st = sizeof *b;
 	uint8_t valid[PQ_BATCH], bits[PQ_BATCH];
+	char names[EXPORT_LINE_MAX];
 
 	parquet_put_many(w, 0, PARQUET_SRC_F64, times, sizeof *times, NULL, nb);
 	for (size_t k = 1; k < ncols; k++) {
@@ -1045,6 +1089,12 @@ static void pq_batch(struct parquet_writer *w, const struct pq_map *pm, size_t n
 								 : frame_game_name(b[r].game);
 				parquet_put_bytes(w, k, str, strlen(str));
 			}
+			break;
+		case EXPORT_COL_DERIVED:
+			for (size_t r = 0; r < nb; r++)
+				parquet_put_bytes(
+					w, k, names,
+					(size_t)(put_derived(names, &b[r], mask, 0) - names));
 			break;
 		case EXPORT_COL_FLAGS:
 		case EXPORT_COL_FLAG:
@@ -1092,6 +1142,8 @@ static int parquet_out(struct rows *rw, struct sink *s, const struct export_col 
 	double times[PQ_BATCH];
 	const struct pw_frame *f;
 	char hz[16] = "", lap[16] = "";
+	uint64_t mask;
+	unsigned flags;
 	double t;
 	int rc;
 	const char *kv[] = {
@@ -1117,6 +1169,7 @@ static int parquet_out(struct rows *rw, struct sink *s, const struct export_col 
 		NULL,
 	};
 
+	cols_bits(cols, n, &mask, &flags);
 	if (o->hz)
 		snprintf(hz, sizeof hz, "%u", o->hz);
 	if (o->lap)
@@ -1155,6 +1208,7 @@ static int parquet_out(struct rows *rw, struct sink *s, const struct export_col 
 				break;
 			case EXPORT_COL_FEED:
 			case EXPORT_COL_GAME:
+			case EXPORT_COL_DERIVED:
 				*p = (struct parquet_column){ names[k], PARQUET_BYTE_ARRAY,
 							      PARQUET_L_STRING, 0 };
 				break;
@@ -1214,7 +1268,7 @@ static int parquet_out(struct rows *rw, struct sink *s, const struct export_col 
 		}
 		if (rc < 0 || nb == 0)
 			break;
-		pq_batch(w, pm, ncols, batch, times, nb);
+		pq_batch(w, pm, ncols, mask, batch, times, nb);
 		if ((rc = parquet_end_rows(w, nb)) < 0)
 			goto out;
 		res->rows += nb;
@@ -1379,7 +1433,8 @@ static void str_in(char *dst, size_t cap, const char *s)
 	snprintf(dst, cap, "%s", s ? s : "");
 }
 
-static void ld_header(const struct export_opts *o, int64_t t0_ns, struct motec_header *h)
+static void ld_header(const struct export_opts *o, int64_t t0_ns, const char *derived,
+		      struct motec_header *h)
 {
 	unsigned game = frame_game_id(o->run.game);
 
@@ -1395,9 +1450,11 @@ static void ld_header(const struct export_opts *o, int64_t t0_ns, struct motec_h
 		snprintf(h->short_comment, sizeof h->short_comment, "lap %u", o->lap);
 	else
 		str_in(h->short_comment, sizeof h->short_comment, frame_game_title(game));
-	snprintf(h->comment, sizeof h->comment, "pitwall session %s run %s, %s",
+	/* i2 has no mark for a computed channel: the comment names them */
+	snprintf(h->comment, sizeof h->comment, "pitwall session %s run %s, %s%s%s",
 		 o->run.session_id ? o->run.session_id : "?", o->run.run_id ? o->run.run_id : "?",
-		 frame_game_title(game));
+		 frame_game_title(game),
+		 derived[0] ? ". Derived by pitwall, not sent by the game: " : "", derived);
 	h->start_ns = t0_ns;
 }
 
@@ -1453,6 +1510,7 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 	struct motec_gps gps;
 	struct rows rw;
 	const struct pw_frame *f;
+	char derived[800] = "";
 	int32_t *rows = NULL;
 	uint64_t chosen, samples = 0;
 	unsigned flags;
@@ -1513,16 +1571,33 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 		rc = -EFBIG;
 		goto out;
 	}
-	for (size_t i = 0; i < ncand; i++)
-		if (ld_has(&map[i], &rw.w, o->run.nlaps)) {
-			keep[nkeep] = i;
-			ch[nkeep++] = map[i].ch;
+	for (size_t i = 0; i < ncand; i++) {
+		const struct motec_map *m = &map[i];
+
+		if (!ld_has(m, &rw.w, o->run.nlaps))
+			continue;
+		keep[nkeep] = i;
+		ch[nkeep++] = m->ch;
+		if ((m->source == MOTEC_SRC_CHANNEL || m->source == MOTEC_SRC_GPS_LAT ||
+		     m->source == MOTEC_SRC_GPS_LON) &&
+		    ((rw.w.derived >> m->bit) & 1)) {
+			size_t dl = strlen(derived), nl = strnlen(m->ch.name, sizeof m->ch.name);
+
+			if (dl + 2 + nl < sizeof derived) {
+				if (dl) {
+					memcpy(derived + dl, ", ", 2);
+					dl += 2;
+				}
+				memcpy(derived + dl, m->ch.name, nl);
+				derived[dl + nl] = 0;
+			}
 		}
+	}
 	if (!samples || !nkeep) {
 		rc = -ENODATA;
 		goto out;
 	}
-	ld_header(o, rw.w.t0_ns, &h);
+	ld_header(o, rw.w.t0_ns, derived, &h);
 	if ((fd = tmp_open(dir)) < 0) {
 		rc = fd;
 		goto out;

@@ -32,7 +32,10 @@
  *   - has the columns of channels, in the order given (default: every
  *     column of the plain CSV), arrays as one column per value in csv and
  *     parquet (pos_m_x ...) and as arrays in json; floats in the shortest
- *     form that reads back as the same float (numfmt.h);
+ *     form that reads back as the same float (numfmt.h); the derived column
+ *     names the exported channels of the row that pitwall derived (csv and
+ *     parquet: space-separated, json: an array left out when empty), the
+ *     MoTeC log's event comment those of the whole log;
  *   - with hz, is resampled to hz rows a second on the run clock (below);
  *   - with lap, covers that lap's frames only (start_seq..end_seq).
  * ld, ldx and parquet always work with options (ld: hz 60 when not given).
@@ -92,6 +95,7 @@ enum export_col_kind {
 	EXPORT_COL_CHANNEL, /* frame_channels[bit], value idx or the whole array */
 	EXPORT_COL_FLAGS,   /* every flag */
 	EXPORT_COL_FLAG,    /* flag number bit */
+	EXPORT_COL_DERIVED, /* which of the exported channels pitwall derived */
 };
 
 struct export_col {
@@ -160,7 +164,7 @@ void export_opts_init(struct export_opts *o);
  * Take one parameter of a request: format (csv|json|ld|ldx|parquet),
  * channels (comma-separated names: frame channels such as speed_kmh or
  * tyre_temp_c, array values such as tyre_temp_c_fl, seq, t_ns, feed, game,
- * game_session, flags or a flag name; time_s is always there), hz (a whole
+ * game_session, flags or a flag name, derived; time_s is always there), hz (a whole
  * number 1..EXPORT_HZ_MAX), lap (a lap number >= 1), compression (none|zstd,
  * parquet only). -EINVAL with a message naming the parameter in err
  * ("hz: must be a whole number from 1 to 1000") for a bad value, an unknown

@@ -305,6 +305,7 @@ static const struct motec_map map[] = {
 	M("GPS Longitude", "Long", "deg", 7, 4, MOTEC_SRC_GPS_LON, CH(POS), 0, 1),
 	M("Altitude", "Alt", "m", 1, 4, MOTEC_SRC_CHANNEL, CH(POS), 1, 1),
 	V("Yaw Angle", "Yaw", "deg", 2, 4, YAW, RAD_DEG),
+	V("Yaw Rate", "YawR", "deg/s", 2, 4, YAW_RATE, RAD_DEG),
 	V("Pitch Angle", "Pitch", "deg", 2, 4, PITCH, RAD_DEG),
 	V("Roll Angle", "Roll", "deg", 2, 4, ROLL, RAD_DEG),
 	M("Position X", "PosX", "m", 2, 4, MOTEC_SRC_CHANNEL, CH(POS), 0, 1),

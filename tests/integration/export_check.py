@@ -34,7 +34,7 @@ RAD_DEG = 57.29577951308232
 INT_CHANNELS = {"gear", "num_gears", "lap", "lap_time_ms", "last_lap_ms", "best_lap_ms",
                 "sector_ms", "sector", "position"}
 F64_CHANNELS = {"game_time_s"}
-IDENT = {"seq", "t_ns", "feed", "game", "game_session", "flags"}
+IDENT = {"seq", "t_ns", "feed", "game", "game_session", "flags", "derived"}
 FLAGS = ["in_pit", "lap_invalid", "abs", "tc", "limiter", "paused"]
 WHEELS = ["FL", "FR", "RL", "RR"]
 
@@ -49,7 +49,8 @@ MAP = [
     ("Lap Number", "@lap", 0, 1, "", 0), ("Lap Time", "lap_time_ms", 0, 0.001, "s", 3),
     ("Lap Distance", "lap_dist_m", 0, 1, "m", 1), ("GPS Latitude", "@lat", 0, 1, "deg", 7),
     ("GPS Longitude", "@lon", 0, 1, "deg", 7), ("Altitude", "pos_m", 1, 1, "m", 1),
-    ("Yaw Angle", "yaw_rad", 0, RAD_DEG, "deg", 2), ("Pitch Angle", "pitch_rad", 0, RAD_DEG, "deg", 2),
+    ("Yaw Angle", "yaw_rad", 0, RAD_DEG, "deg", 2), ("Yaw Rate", "yaw_rate_rads", 0, RAD_DEG, "deg/s", 2),
+    ("Pitch Angle", "pitch_rad", 0, RAD_DEG, "deg", 2),
     ("Roll Angle", "roll_rad", 0, RAD_DEG, "deg", 2),
     ("Position X", "pos_m", 0, 1, "m", 2), ("Position Y", "pos_m", 1, 1, "m", 2),
     ("Position Z", "pos_m", 2, 1, "m", 2), ("Velocity X", "vel_ms", 0, 1, "m/s", 3),
@@ -250,6 +251,14 @@ def main():
     got = [c["name"] for c in chans]
     check("ld: the channels are i2's names for every channel the game gave (%d)" % len(want),
           got == want, {"missing": sorted(set(want) - set(got)), "extra": sorted(set(got) - set(want))})
+    derived = set()
+    for f in frames:
+        derived.update(f.get("derived") or [])
+    want_d = [name for name, key, idx, mul, unit, dec in MAP if name in got and key in derived]
+    comment = hdr["event"]["comment"]
+    check("ld: the event comment names the channels pitwall derived (%s)" % (", ".join(want_d) or "none"),
+          comment.endswith("Derived by pitwall, not sent by the game: " + ", ".join(want_d)) if want_d
+          else "Derived" not in comment, comment)
     units = {name: (unit, dec) for name, key, idx, mul, unit, dec in MAP}
     check("ld: units and decimal places as documented, integer channels, shift 0 mul 1 scale 1",
           all((c["unit"], c["dec"]) == units[c["name"]] and c["class"] in (3, 5) and
@@ -384,7 +393,8 @@ def main():
     cols = [c["name"] for c in pq["columns"]]
     check("parquet: one row per frame (%d), time_s then the plain CSV's columns" % len(frames),
           pq["num_rows"] == len(frames) and cols[0] == "time_s" and cols[1:6] ==
-          ["seq", "t_ns", "feed", "game", "game_session"] and cols[-6:] == FLAGS,
+          ["seq", "t_ns", "feed", "game", "game_session"] and cols[-7:-1] == FLAGS and
+          cols[-1] == "derived",
           (pq["num_rows"], cols[:8]))
     bad = []
     data = pq["data"]
@@ -392,7 +402,9 @@ def main():
         if abs(data["time_s"][i] - t[i]) > 1e-9 or int(data["seq"][i]) != f["seq"] or \
            int(data["t_ns"][i]) != f["t_ns"] or data["game"][i] != f["game"]:
             bad.append(("ident", i))
-        for c in cols[6:-6]:
+        if data["derived"][i] != " ".join(f.get("derived") or []):
+            bad.append(("derived", i, data["derived"][i], f.get("derived")))
+        for c in cols[6:-7]:
             key, idx = c, None
             if c not in f and "_" in c:
                 base, suf = c.rsplit("_", 1)

@@ -388,6 +388,9 @@ static void hand_frames(struct pw_frame *f)
 		f[k].flags_known = FRAME_FLAG_IN_PIT | FRAME_FLAG_ABS;
 		f[k].flags = k == 0 ? FRAME_FLAG_IN_PIT : 0;
 	}
+	/* pitwall derived these, the game did not send them */
+	f[1].derived = FRAME_P_SPEED | FRAME_P_TYRE_TEMP;
+	f[4].derived = FRAME_P_LAP_DIST;
 }
 
 static const struct export_lap hand_laps[] = {
@@ -439,6 +442,9 @@ static void test_options_text(void)
 	const char *const json[] = { "format", "json", "channels", cols, NULL };
 	const char *const json_whole[] = { "format", "json", "lap", "1", "channels",
 					   "tyre_temp_c,flags,seq,feed,game_time_s", NULL };
+	const char *const csv_derived[] = { "channels", "speed_kmh,lap_dist_m,derived", NULL };
+	const char *const json_derived[] = { "format", "json", "channels",
+					     "speed_kmh,derived,lap_dist_m", "lap", "2", NULL };
 
 	T_STREQ(hand_export(csv), "time_s,speed_kmh,gear,tyre_temp_c_fl,lap_dist_m,in_pit\n"
 				  "0,10,2,80,100,1\n"
@@ -471,6 +477,18 @@ static void test_options_text(void)
 		"\"seq\":10,\"feed\":\"ksudp\",\"game_time_s\":64}\n"
 		"{\"time_s\":0.125,\"tyre_temp_c\":[80.5,81.5,82.5,83.5],\"flags\":{\"in_pit\":false,"
 		"\"abs\":false},\"seq\":11,\"feed\":\"ksudp\",\"game_time_s\":64.125}\n");
+	/* derived: the exported channels of the row that pitwall derived (tyre
+	 * temperatures are derived in frame 1 but not exported) */
+	T_STREQ(hand_export(csv_derived), "time_s,speed_kmh,lap_dist_m,derived\n"
+					  "0,10,100,\n"
+					  "0.125,20,102.5,speed_kmh\n"
+					  "0.25,40,5,\n"
+					  "0.25,40,5,\n"
+					  "0.375,0.5,5.5,lap_dist_m\n");
+	T_STREQ(hand_export(json_derived),
+		"{\"time_s\":0,\"speed_kmh\":40,\"lap_dist_m\":5}\n"
+		"{\"time_s\":0,\"speed_kmh\":40,\"lap_dist_m\":5}\n"
+		"{\"time_s\":0.125,\"speed_kmh\":0.5,\"derived\":[\"lap_dist_m\"],\"lap_dist_m\":5.5}\n");
 }
 
 /* Every bad parameter is refused with a message that starts with its name. */
@@ -656,6 +674,8 @@ static void test_motec(void)
 	size_t nch, expect;
 	double t_last, worst = 0;
 
+	for (size_t k = 0; f && k < n; k++)
+		f[k].derived = FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON;
 	T_CHECK(f && write_run(path, f, n) == 0);
 	if (!f)
 		return;
@@ -675,6 +695,9 @@ static void test_motec(void)
 	T_STREQ((const char *)b + 222, "pitwall_gt3");
 	T_STREQ((const char *)b + 350, "ks_monza66");
 	T_STREQ((const char *)b + 1508, "stint 2");
+	/* i2 has no mark for a derived channel: the event comment names them */
+	T_CHECK(strstr((const char *)b + MOTEC_HEADER_SIZE + 128,
+		       "Derived by pitwall, not sent by the game: G Force Lat, G Force Long") != NULL);
 	nch = ld_channels(b, s.len, ch);
 	T_CHECK(nch == le_get32(b + 86) && nch > 30);
 	for (size_t i = 0; i < nch; i++) {
