@@ -86,6 +86,9 @@ int http_status_for(const char *code);
 int http_file(struct api *api, struct mg_connection *c, const char *path, const char *type,
 	      const char *filename);
 
+/* export.c: GET /api/sessions/{session_id}/runs/{run_id}/export (routes.c's table) */
+int route_export(struct api *api, struct mg_connection *c, json_t *args);
+
 /* proxy.c */
 /* Create api->dealer, the key of the worker threads' DEALERs (each closed
  * when its thread ends); 0 or a negative errno. */

@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "common/export.h"
-#include "common/framefile.h"
+#include "common/frame.h"
 #include "common/ids.h"
 #include "common/msg.h"
 
@@ -33,7 +32,6 @@ struct route {
 	int (*special)(struct api *api, struct mg_connection *c, json_t *args);
 };
 
-static int export_run(struct api *api, struct mg_connection *c, json_t *args);
 static int recording_data(struct api *api, struct mg_connection *c, json_t *args);
 
 static const struct route routes[] = {
@@ -72,7 +70,7 @@ static const struct route routes[] = {
 	{ "POST", "sessions/{session_id}/runs/{run_id}/stop", "run.stop", 200, 0, NULL },
 	{ "DELETE", "sessions/{session_id}/runs/{run_id}", "run.delete", 204, 0, NULL },
 	{ "GET", "sessions/{session_id}/runs/{run_id}", "run.get", 200, R_CACHE, NULL },
-	{ "GET", "sessions/{session_id}/runs/{run_id}/export", NULL, 200, 0, export_run },
+	{ "GET", "sessions/{session_id}/runs/{run_id}/export", NULL, 200, 0, route_export },
 	/* laps on distance */
 	{ "GET", "sessions/{session_id}/runs/{run_id}/laps/{number}", NULL, 200, 0, laps_lap },
 	{ "GET", "compare", NULL, 200, 0, laps_compare },
@@ -262,44 +260,5 @@ static int recording_data(struct api *api, struct mg_connection *c, json_t *args
 	http_file(api, c, json_string_value(json_object_get(res, "path")),
 		  "application/vnd.tcpdump.pcap", name);
 	json_decref(res);
-	return 1;
-}
-
-/* export_frames' writer: each line is one chunk of the response. */
-static int send_line(void *ctx, const char *line, size_t len)
-{
-	return mg_send_chunk(ctx, line, (unsigned)len) < 0 ? -EPIPE : 0;
-}
-
-static int export_run(struct api *api, struct mg_connection *c, json_t *args)
-{
-	const struct mg_request_info *ri = mg_get_request_info(c);
-	char code[64], message[512], fmt[16] = "csv", head[256];
-	struct framefile_reader *r = NULL;
-	struct export_opts opts = { .write = send_line, .ctx = c };
-	json_t *run = NULL;
-	int format, rc;
-
-	if (ri->query_string && mg_get_var(ri->query_string, strlen(ri->query_string), "format", fmt,
-					   sizeof fmt) < 0)
-		snprintf(fmt, sizeof fmt, "csv");
-	if ((format = export_format_parse(fmt)) < 0)
-		return http_error(api, c, 400, MSG_E_BAD_REQUEST, "format must be csv or json");
-	opts.format = (enum export_format)format;
-	if (proxy_call(api, "run.get", json_incref(args), &run, code, sizeof code, message,
-		       sizeof message) < 0)
-		return http_error(api, c, http_status_for(code), code, "%s", message);
-	rc = framefile_reader_open(&r, json_string_value(json_object_get(run, "frames_path")), NULL);
-	json_decref(run);
-	if (rc < 0)
-		return http_error(api, c, 500, MSG_E_IO, "the run's frames cannot be read");
-	api->requests++;
-	/* streamed with chunked encoding: a long run is never held in memory, as frames or text */
-	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n",
-		 export_format_media_type(opts.format));
-	mg_write(c, head, strlen(head));
-	export_frames(r, &opts, NULL);
-	mg_send_chunk(c, "", 0);
-	framefile_reader_close(r);
 	return 1;
 }

@@ -193,3 +193,39 @@ int atomicio_read(const char *path, size_t max, char **out, size_t *len)
 	*len = got;
 	return 0;
 }
+
+int atomicio_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	const char *b = buf;
+
+	while (n) {
+		ssize_t k = pwrite(fd, b, n, off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		b += k;
+		n -= (size_t)k;
+		off += k;
+	}
+	return 0;
+}
+
+int atomicio_pread(int fd, void *buf, size_t n, off_t off)
+{
+	char *b = buf;
+
+	while (n) {
+		ssize_t k = pread(fd, b, n, off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		b += k;
+		n -= (size_t)k;
+		off += k;
+	}
+	return 0;
+}

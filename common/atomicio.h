@@ -9,6 +9,7 @@
 #define PW_ATOMICIO_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 int atomicio_write(const char *path, const void *data, size_t len);
 /* mkdir -p with mode 0755, fsyncing each parent it creates an entry in. */
@@ -22,5 +23,9 @@ int atomicio_rmtree(const char *path);
 /* Read a whole file (at most max bytes) into a malloc'd, NUL-terminated
  * buffer the caller frees; -EFBIG when larger than max. */
 int atomicio_read(const char *path, size_t max, char **out, size_t *len);
+/* All n bytes at offset off of fd, retrying short and interrupted calls
+ * (no sync: for scratch files). pread: -EIO when the file ends first. */
+int atomicio_pwrite(int fd, const void *buf, size_t n, off_t off);
+int atomicio_pread(int fd, void *buf, size_t n, off_t off);
 
 #endif

@@ -126,6 +126,13 @@ const char *frame_channel_name(unsigned bit)
 	return bit < FRAME_P_COUNT ? frame_channels[bit].name : NULL;
 }
 
+const char *frame_dim_suffix(unsigned dim, unsigned i)
+{
+	if (dim == FRAME_DIM_SCALAR || dim > FRAME_DIM_SECTORS || i >= 4)
+		return NULL;
+	return dim_suffix[dim][i];
+}
+
 const char *frame_flag_name(unsigned bit)
 {
 	return bit < FRAME_FLAG_COUNT ? flag_names[bit] : NULL;

@@ -406,6 +406,9 @@ unsigned frame_game_feed(unsigned game);
 /* Canonical channel name of presence bit i (0..FRAME_P_COUNT-1); NULL out of range. */
 const char *frame_channel_name(unsigned bit);
 const char *frame_flag_name(unsigned bit);
+/* The CSV column suffix of value i of an array dimension ("x", "fl", "1");
+ * NULL for a scalar or out of range. */
+const char *frame_dim_suffix(unsigned dim, unsigned i);
 
 /* The channel dictionary, indexed by presence bit number (static, read-only). */
 extern const struct frame_channel frame_channels[FRAME_P_COUNT];

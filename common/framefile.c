@@ -655,6 +655,15 @@ int framefile_reader_open_range(struct framefile_reader **out, const char *path,
 	return 0;
 }
 
+int framefile_reader_rewind(struct framefile_reader *r)
+{
+	int rc = walk_start(&r->src, &r->walk);
+
+	r->walk.file_bytes = r->scan.file_bytes;
+	r->done = 0;
+	return rc;
+}
+
 void framefile_reader_info(const struct framefile_reader *r, struct framefile_info *info)
 {
 	*info = r->walk;

@@ -228,6 +228,9 @@ int framefile_reader_open(struct framefile_reader **out, const char *path,
  * walk early as a corrupt tail, as it ends framefile_load.
  */
 int framefile_reader_next(struct framefile_reader *r, const struct pw_frame **frames, size_t *n);
+/* Start r again at its first block: the next framefile_reader_next delivers
+ * the same blocks once more (an export that reads a run twice). */
+int framefile_reader_rewind(struct framefile_reader *r);
 /* What r has delivered so far (frames, blocks, seqs, valid_bytes); once
  * framefile_reader_next returned 0 also why it stopped (tail, dropped_bytes),
  * as framefile_load's info would say. */

@@ -77,7 +77,7 @@ static json_t *run_event(const struct session *s, const struct run *r)
 	return o;
 }
 
-/* The session's car_name and the run's game/track, from the feed's metadata. */
+/* The session's car_name and the run's game/track/driver, from the feed's metadata. */
 static void cache_meta(struct store *st, struct session *s, struct run *r)
 {
 	struct seg *seg = feed_seg(st, r->feed);
@@ -91,6 +91,8 @@ static void cache_meta(struct store *st, struct session *s, struct run *r)
 		snprintf(r->game, sizeof r->game, "%.*s", (int)sizeof r->game - 1, m.game);
 	if (m.track[0])
 		snprintf(r->track, sizeof r->track, "%.*s", (int)sizeof r->track - 1, m.track);
+	if (m.driver[0])
+		snprintf(r->driver, sizeof r->driver, "%.*s", (int)sizeof r->driver - 1, m.driver);
 }
 
 /* The run's visible state changed (frame count, laps, losses): its session

@@ -73,6 +73,7 @@ json_t *run_json(const struct run *r)
 	json_object_set_new(o, "stop_reason", str_or_null(r->stop_reason));
 	json_object_set_new(o, "game", str_or_null(r->game));
 	json_object_set_new(o, "track", str_or_null(r->track));
+	json_object_set_new(o, "driver", str_or_null(r->driver));
 	json_object_set_new(o, "lap_count", json_integer((json_int_t)json_array_size(r->laps)));
 	return o;
 }
@@ -145,7 +146,8 @@ static int run_from_json(struct run *r, json_t *o)
 		return -1;
 	if (copy_str(r->stop_reason, sizeof r->stop_reason, json_object_get(o, "stop_reason"), 0) < 0 ||
 	    copy_str(r->game, sizeof r->game, json_object_get(o, "game"), 0) < 0 ||
-	    copy_str(r->track, sizeof r->track, json_object_get(o, "track"), 0) < 0)
+	    copy_str(r->track, sizeof r->track, json_object_get(o, "track"), 0) < 0 ||
+	    copy_str(r->driver, sizeof r->driver, json_object_get(o, "driver"), 0) < 0)
 		return -1;
 	r->merge_feeds = json_is_array(mf) ? json_deep_copy(mf) : json_array();
 	r->laps = json_is_array(laps) ? json_deep_copy(laps) : json_array();

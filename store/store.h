@@ -48,7 +48,7 @@ struct run {
 	int64_t started_ns, stopped_ns;
 	char stop_reason[64];          /* "" | "stopped" | "disk_full" | "io_error" | "ring_lapped_while_down" */
 	/* from the feed's metadata while recording ("" = unknown) */
-	char game[IDS_GAME_MAX + 1], track[META_STR];
+	char game[IDS_GAME_MAX + 1], track[META_STR], driver[META_STR];
 	json_t *laps;                  /* array of lap objects (owned) */
 };
 

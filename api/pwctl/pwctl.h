@@ -22,8 +22,9 @@ int store_ask(const struct config *cfg, const char *cmd, json_t *args, json_t **
 
 /* `pwctl recording ...` / `pwctl recordings` (recordings.c) */
 int pwctl_recordings(const struct config *cfg, int argc, char **argv);
-/* `pwctl run ...`, `pwctl laps ...`, `pwctl export ...` (runs.c) */
+/* `pwctl run ...`, `pwctl laps ...` (runs.c) */
 int pwctl_runs(const struct config *cfg, int argc, char **argv);
+/* `pwctl export ...` (export.c) */
 int pwctl_export(const struct config *cfg, int argc, char **argv);
 /* `pwctl lap ...`, `pwctl compare ...` (laps.c) */
 int pwctl_lap(const struct config *cfg, int argc, char **argv);

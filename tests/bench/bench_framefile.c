@@ -20,6 +20,9 @@
  *          stores from pw-sim's AC feed (only the channels AC sends).
  *   real   the real Assetto Corsa capture in tests/data/ac_remote decoded
  *          by dec_ksudp, with its recorded receive times (58 Hz).
+ *
+ * `bench_framefile --write PATH` only writes the one-hour sim run to PATH
+ * (for the export benchmarks, tests/bench/bench_export.c) and exits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -437,11 +440,36 @@ out:
 	free(back);
 }
 
-int main(void)
+/* The one-hour run into path, for other benchmarks. */
+static int write_hour(const char *path)
+{
+	struct pw_frame *hour = calloc(HOUR_FRAMES, sizeof *hour);
+	int64_t a, s, m;
+	int rc;
+
+	if (!hour || sim_frames(hour, BASE_FRAMES) < 0) {
+		fprintf(stderr, "bench_framefile: out of memory\n");
+		free(hour);
+		return 1;
+	}
+	tile(hour, BASE_FRAMES, HOUR_FRAMES);
+	rc = write_run(path, hour, HOUR_FRAMES, CHUNK, 0, &a, &s, &m);
+	free(hour);
+	if (rc < 0) {
+		fprintf(stderr, "bench_framefile: %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct pw_frame *hour, *ks, *real;
 	size_t nks, nreal;
 	int64_t t0 = clock_mono_ns();
+
+	if (argc == 3 && strcmp(argv[1], "--write") == 0)
+		return write_hour(argv[2]);
 
 	snprintf(dir, sizeof dir, "/tmp/pw-bench-framefile-XXXXXX");
 	if (!mkdtemp(dir)) {

@@ -629,6 +629,24 @@ static void test_atomicio_unlink_fsync(void)
 	T_EQ(atomicio_fsync_dir(tmp_path("u")), -ENOTDIR);
 }
 
+/* Whole reads and writes at offsets, a hole between them, the end of the file. */
+static void test_atomicio_pread_pwrite(void)
+{
+	int fd = open(tmp_path("pio"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+	char b[16] = { 0 };
+
+	T_CHECK(fd >= 0);
+	T_EQ(atomicio_pwrite(fd, "world", 5, 10), 0);
+	T_EQ(atomicio_pwrite(fd, "hello", 5, 0), 0);
+	T_EQ(atomicio_pread(fd, b, 15, 0), 0);
+	T_MEMEQ(b, "hello\0\0\0\0\0world", 15);
+	T_EQ(atomicio_pread(fd, b, 6, 10), -EIO); /* the file ends after 5 */
+	T_EQ(atomicio_pread(fd, b, 0, 99), 0);
+	close(fd);
+	T_EQ(atomicio_pwrite(fd, "x", 1, 0), -EBADF);
+	T_EQ(atomicio_pread(fd, b, 1, 0), -EBADF);
+}
+
 static void test_atomicio_rmtree(void)
 {
 	char *got;
@@ -1137,6 +1155,7 @@ int main(void)
 	T_RUN(test_ids_name_valid);
 	T_RUN(test_ids_slug);
 	T_RUN(test_atomicio_write_read);
+	T_RUN(test_atomicio_pread_pwrite);
 	T_RUN(test_atomicio_failed_write_keeps_old);
 	T_RUN(test_atomicio_concurrent_reader);
 	T_RUN(test_atomicio_mkdirs);
