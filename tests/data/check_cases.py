@@ -316,7 +316,7 @@ def check_f1(case, year):
     if year == 2024:       # test_real_multi_packet_tick, test_real_telemetry_2024
         c.eq("test values", (f["track_len_m"], f["position"], f["max_rpm"], f["tyre_wear"][3],
                              f["rpm"], f["game_session"]),
-             (5408, 1, 13999, 1, 3535, 0x2FBBC3BBCB0B8C58))
+             (5408, 1, 13999, 1, 3535, session_id(0x2FBBC3BBCB0B8C58)))
         c.eq("test pos x", f["pos_m"][0], -381.32012939453125, 1e-3)
         c.eq("test lap distance", f["lap_dist_m"], 243.9490203857422, 1e-4)
         c.eq("test flags", f["flags"], {"in_pit": False, "lap_invalid": False, "limiter": False,
@@ -324,7 +324,7 @@ def check_f1(case, year):
     else:                  # test_real_telemetry_2023, test_real_motion, test_real_lap_data
         c.eq("test values", (f["rpm"], f["gear"], f["brake_temp_c"], f["tyre_temp_c"],
                              f["position"], f["lap"], f["sector"], f["game_session"]),
-             (3429, 0, [38] * 4, [97] * 4, 10, 0, 2, 0x68F65200BF7D356D))
+             (3429, 0, [38] * 4, [97] * 4, 10, 0, 2, session_id(0x68F65200BF7D356D)))
         for k, want in enumerate((22.7, 22.7, 20.3, 20.3)):
             c.eq("test pressure", f["tyre_press_kpa"][k], want * PSI_KPA, 1e-3)
         c.eq("test yaw", f["yaw_rad"], -2.344689130783081, 1e-6)
