@@ -2,10 +2,11 @@
 // #/sessions/ID: one session - its runs (start on a feed, the live frame count, stop, delete,
 // export), complete / reopen / analyse again / delete, and its analysis as charts. Changes made
 // anywhere (another tab, pwctl) arrive as stream events and the view reads again: no polling.
-import { get, post, del, seg, download, ApiError } from '../api.js';
+import { get, post, del, seg, ApiError } from '../api.js';
 import { h, put, table, pill, toast, confirmDialog, debounce } from '../dom.js';
 import * as fmt from '../fmt.js';
 import { renderAnalysis } from './analysis.js';
+import { exportButtons } from './exports.js';
 
 const EVENTS = ['session.created', 'session.completed', 'session.reopened', 'session.deleted', 'run.started',
 	'run.stopped', 'run.resumed', 'run.deleted', 'run.error', 'analysis.pending', 'analysis.completed',
@@ -249,10 +250,10 @@ function mountDetail(el, ctx, id) {
 			{ label: 'lost', num: true, get: (r) => fmt.num(r.frames_lost) },
 			{ label: 'track', get: (r) => r.track || '—' },
 			{ label: 'started', get: (r) => fmt.when(r.started_at) },
-			{ label: '', get: (r) => h('div.row', { style: { gap: '4px', flexWrap: 'nowrap' } },
+			{ label: '', get: (r) => h('div.row', { style: { gap: '4px' } },
 				r.status === 'recording'
 					? h('button.small.run-stop', { onclick: () => act('Stop run', () => post(`/api/sessions/${seg(id)}/runs/${seg(r.id)}/stop`)) }, 'Stop')
-					: [h('button.small', { title: 'every frame of the run as CSV', onclick: () => exportRun(r) }, 'CSV'),
+					: [exportButtons(id, r.id, null, `${s.label || s.use_case}-${r.label || fmt.shortId(r.id)}`),
 						h('button.small.danger', {
 							onclick: async () => {
 								if (await confirmDialog(`Delete the run ${r.label || fmt.shortId(r.id)} and its ${fmt.num(r.frame_count)} frames?`))
@@ -260,11 +261,6 @@ function mountDetail(el, ctx, id) {
 							},
 						}, 'Delete')]) },
 		], runs));
-	}
-
-	function exportRun(r) {
-		download(`/api/sessions/${seg(id)}/runs/${seg(r.id)}/export?format=csv`, `${r.label || r.id}.csv`)
-			.catch((err) => toast(`Export: ${errText(err)}`, 'error'));
 	}
 
 	function frames(r) {
