@@ -1,6 +1,6 @@
 // app.js - the dashboard's shell: hash routes to views, the store and stream indicators, the
 // "store unavailable" banner. A view module exports mount(el, ctx) returning its cleanup.
-import { health, watchHealth } from './api.js';
+import { health, watchHealth, get } from './api.js';
 import { stream } from './stream.js';
 import { h, put } from './dom.js';
 
@@ -80,6 +80,8 @@ health.addEventListener('store', (e) => {
 stream.addEventListener('state', (e) => showStream(e.detail));
 window.addEventListener('hashchange', route);
 showStream(stream.state);
-watchHealth();
-stream.start();
 route();
+watchHealth();
+// the stream after the first answer: with a token configured, the page has it by then (a
+// WebSocket refused for want of it is an error the page could not even read)
+get('/api/health').catch(() => null).then(() => stream.start());

@@ -457,6 +457,7 @@ export function mount(el, ctx) {
 			}
 		}
 		map.setDots(Array.isArray(f.pos_m) ? [{ x: f.pos_m[0], z: f.pos_m[2], color: '#ff5f5f', r: 6 }] : []);
+		if (Array.isArray(f.pos_m)) mapCanvas.dataset.dot = `${f.pos_m[0].toFixed(2)},${f.pos_m[2].toFixed(2)}`;
 		map.draw();
 		setText(mapNote, 'mapnote', !Array.isArray(f.pos_m) ? `${meta.game || 'this feed'} sends no world position: no map`
 			: map.model ? `track model of ${meta.track}` : 'no track model of this track yet: drawn from the laps driven');
@@ -473,7 +474,8 @@ export function mount(el, ctx) {
 		const maxRpm = f.max_rpm > 0 ? f.max_rpm : Math.max(maxRpmSeen, shiftRpm ? shiftRpm * 1.08 : 0) || 8000;
 		const frac = typeof f.rpm === 'number' ? Math.max(0, Math.min(1, f.rpm / maxRpm)) : 0;
 		rpmFill.style.transform = `scaleX(${frac})`;
-		const target = shiftRpm || (f.max_rpm > 0 ? f.max_rpm * 0.97 : null);
+		const top = f.max_rpm > 0 ? f.max_rpm : maxRpmSeen > 3000 ? maxRpmSeen : 0;
+		const target = shiftRpm || (top ? top * 0.97 : null);
 		if (target) {
 			rpmMark.hidden = false;
 			rpmMark.style.left = `${Math.min(100, (target / maxRpm) * 100)}%`;
@@ -484,7 +486,8 @@ export function mount(el, ctx) {
 			[...shiftEl.children].forEach((li, i) => (li.style.opacity = i < lights ? '1' : '0.25'));
 		}
 		setText(shiftNote, 'shiftnote', shiftRpm ? `shift light at ${fmt.num(shiftRpm)} rpm: the car's analysed shift point`
-			: target ? `shift light at 97 % of max rpm: no shift_points analysis of ${meta.car || 'this car'} yet` : 'no rpm range known');
+			: target ? `shift light at 97 % of the ${f.max_rpm > 0 ? 'max' : 'highest seen'} rpm: no shift_points analysis of ${meta.car || 'this car'} yet`
+				: 'no rpm range known yet');
 		setBar(bThrottle, 'th', f.throttle);
 		setBar(bBrake, 'br', f.brake);
 		setBar(bClutch, 'cl', f.clutch);
