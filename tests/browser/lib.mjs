@@ -22,7 +22,7 @@ export async function launch() {
 		await context.close().catch(() => {});
 		rmSync(profile, { recursive: true, force: true });
 	};
-	return { context, close };
+	return { context, close, profile };
 }
 
 // Watch page: console errors, uncaught exceptions, requests to other hosts.

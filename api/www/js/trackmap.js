@@ -52,6 +52,14 @@ export class TrackMap {
 		this.dots = dots || [];
 	}
 
+	// CSS pixels within the canvas of world point (x, z), or null before the first layout: for a
+	// DOM element moved over the map (cheaper than redrawing the canvas for a moving dot).
+	project(x, z) {
+		if (this.dirty) this.drawBase();
+		if (!this.bounds || !this.tx) return null;
+		return { left: this.tx(x) / this.dpr, top: this.tz(z) / this.dpr };
+	}
+
 	hasContent() {
 		return !!(this.model || this.traces.some((t) => t.points && t.points.length > 1));
 	}
@@ -215,21 +223,30 @@ export class TrackMap {
 			ctx.lineWidth = (t.width || 2) * dpr;
 			const hl = this.highlight && this.highlight.trace === ti ? this.highlight : null;
 			if (t.values && t.range) {
+				// one path per colour step (32 steps, dimmed outside the highlight): a few dozen
+				// strokes for a lap of thousands of points
 				const [lo, hi] = t.range;
 				const pal = t.palette || heat;
+				const STEPS = 32;
+				const paths = new Map();
 				for (let i = 1; i < pts.length; i++) {
 					const a = pts[i - 1], b = pts[i];
-					if (!a || !b) continue;
 					const v = t.values[i];
-					if (v === null || v === undefined) continue;
-					ctx.strokeStyle = pal(Math.max(0, Math.min(1, (v - lo) / (hi - lo || 1))));
-					if (hl && (i < hl.from || i > hl.to)) ctx.globalAlpha = 0.25;
-					ctx.beginPath();
-					ctx.moveTo(this.tx(a[0]), this.tz(a[1]));
-					ctx.lineTo(this.tx(b[0]), this.tz(b[1]));
-					ctx.stroke();
-					ctx.globalAlpha = 1;
+					if (!a || !b || v === null || v === undefined) continue;
+					const q = Math.round(Math.max(0, Math.min(1, (v - lo) / (hi - lo || 1))) * (STEPS - 1));
+					const dim = hl && (i < hl.from || i > hl.to) ? 1 : 0;
+					const k = q * 2 + dim;
+					let p = paths.get(k);
+					if (!p) paths.set(k, (p = new Path2D()));
+					p.moveTo(this.tx(a[0]), this.tz(a[1]));
+					p.lineTo(this.tx(b[0]), this.tz(b[1]));
 				}
+				for (const [k, p] of paths) {
+					ctx.strokeStyle = pal((k >> 1) / (STEPS - 1));
+					ctx.globalAlpha = k & 1 ? 0.25 : 1;
+					ctx.stroke(p);
+				}
+				ctx.globalAlpha = 1;
 			} else {
 				ctx.strokeStyle = t.color || '#5fb3ff';
 				if (hl) {

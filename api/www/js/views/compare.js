@@ -146,7 +146,7 @@ export function mount(el, ctx) {
 				axes: p.gear ? [ax[0], ax[1], { ...ax[1], scale: 'gear', side: 1, grid: { show: false }, label: 'gear', size: 36, incrs: [1] }] : ax,
 				cursor: { sync: { key: 'pitwall-compare', setSeries: false }, drag: { x: true, y: false, setScale: true }, points: { size: 5 } },
 				series: [{ label: 'm' }, ...present.map((s) => ({
-					stroke: s.color, width: 1.3, dash: s.dash, scale: s.scale || 'y', points: { show: false }, spanGaps: false,
+					stroke: s.color, width: 1, dash: s.dash, scale: s.scale || 'y', points: { show: false }, spanGaps: false,
 					paths: s.scale === 'gear' ? uPlot.paths.stepped({ align: 1 }) : undefined,
 				}))],
 				hooks: {

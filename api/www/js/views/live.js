@@ -128,6 +128,7 @@ export function mount(el, ctx) {
 	const deltaEl = h('span.delta#live-delta', '—');
 	const refNote = h('div.muted', { style: { fontSize: '12px' } }, 'reference: the best complete lap driven while this page is open');
 	const mapCanvas = h('canvas.map#live-map');
+	const carDot = h('div.cardot', { hidden: true });
 	const mapNote = h('div.muted', { style: { fontSize: '12px', marginTop: '4px' } }, '');
 	const traceEl = h('div.chart#live-trace');
 	const healthEl = h('div.health');
@@ -145,7 +146,7 @@ export function mount(el, ctx) {
 				h('div.row.between', { style: { marginTop: '8px' } }, h('span.muted', 'rpm'), rpmEl),
 				h('div.rpmbar', rpmFill, rpmMark),
 				shiftEl, shiftNote),
-			h('section.card.a-map', h('h3', 'track'), mapCanvas, mapNote),
+			h('section.card.a-map', h('h3', 'track'), h('div.mapwrap', mapCanvas, carDot), mapNote),
 			h('section.card.a-inputs', h('h3', 'inputs'),
 				h('div.bars', bThrottle.row, bBrake.row, bClutch.row, bSteer.row)),
 			h('section.card.a-gg', h('h3', 'g-g (1.5 s trail)'), ggCanvas, ggText),
@@ -338,9 +339,17 @@ export function mount(el, ctx) {
 		b.val.textContent = val === null ? '—' : center ? val.toFixed(2) : `${Math.round(val * 100)} %`;
 	};
 
+	let ggWidth = 0;
+	const ggRO = new ResizeObserver(() => {
+		ggWidth = ggCanvas.clientWidth;
+		dirty = true;
+	});
+	ggRO.observe(ggCanvas);
+	cleanups.push(() => ggRO.disconnect());
+
 	function drawGG() {
 		const dpr = window.devicePixelRatio || 1;
-		const w = Math.max(100, ggCanvas.clientWidth);
+		const w = Math.max(100, ggWidth);
 		if (ggCanvas.width !== Math.round(w * dpr)) {
 			ggCanvas.width = Math.round(w * dpr);
 			ggCanvas.height = Math.round(w * dpr);
@@ -450,40 +459,57 @@ export function mount(el, ctx) {
 			const traces = [];
 			if (prevLapPts) traces.push({ points: prevLapPts, color: '#3a4654', width: 3 });
 			traces.push({ points: pts, color: '#5fb3ff', width: 2 });
-			// the current lap's trace grows: redraw its base at most every 20 points
+			// the current lap's trace grows: redraw the map at most every 20 points
 			if (pts.length !== last.mapPts && (pts.length - (last.mapPts || 0) >= 20 || pts.length < (last.mapPts || 0))) {
 				last.mapPts = pts.length;
 				map.setTraces(traces);
 			}
 		}
-		map.setDots(Array.isArray(f.pos_m) ? [{ x: f.pos_m[0], z: f.pos_m[2], color: '#ff5f5f', r: 6 }] : []);
-		if (Array.isArray(f.pos_m)) mapCanvas.dataset.dot = `${f.pos_m[0].toFixed(2)},${f.pos_m[2].toFixed(2)}`;
-		map.draw();
+		if (map.dirty) map.draw();
+		// the car is a DOM dot moved over the map: no canvas redraw per frame
+		const at = Array.isArray(f.pos_m) ? map.project(f.pos_m[0], f.pos_m[2]) : null;
+		carDot.hidden = !at;
+		if (at) {
+			carDot.style.transform = `translate(${at.left.toFixed(1)}px, ${at.top.toFixed(1)}px)`;
+			mapCanvas.dataset.dot = `${f.pos_m[0].toFixed(2)},${f.pos_m[2].toFixed(2)}`;
+		}
 		setText(mapNote, 'mapnote', !Array.isArray(f.pos_m) ? `${meta.game || 'this feed'} sends no world position: no map`
 			: map.model ? `track model of ${meta.track}` : 'no track model of this track yet: drawn from the laps driven');
 	}
 
-	function draw() {
+	// Every animation frame: what moves (numbers, rpm bar, pedals, map dot). Every 33 ms: the
+	// trace and the g-g trail. Every 100 ms: what a driver reads (tyres, lap times, delta).
+	let slowT = 0, midT = 0;
+	function draw(now) {
 		raf = requestAnimationFrame(draw);
 		if (!dirty || !frame) return;
 		dirty = false;
 		const f = frame;
+		const mid = now - midT >= 33;
+		const slow = now - slowT >= 100;
+		if (mid) midT = now;
+		if (slow) slowT = now;
 		setText(speedEl, 'speed', fmt.num(f.speed_kmh, 0));
 		setText(gearEl, 'gear', fmt.gear(f.gear));
 		setText(rpmEl, 'rpm', `${fmt.num(f.rpm, 0)} rpm`);
 		const maxRpm = f.max_rpm > 0 ? f.max_rpm : Math.max(maxRpmSeen, shiftRpm ? shiftRpm * 1.08 : 0) || 8000;
 		const frac = typeof f.rpm === 'number' ? Math.max(0, Math.min(1, f.rpm / maxRpm)) : 0;
-		rpmFill.style.transform = `scaleX(${frac})`;
+		const fr = frac.toFixed(3);
+		if (last.frac !== fr) rpmFill.style.transform = `scaleX(${(last.frac = fr)})`;
 		const top = f.max_rpm > 0 ? f.max_rpm : maxRpmSeen > 3000 ? maxRpmSeen : 0;
 		const target = shiftRpm || (top ? top * 0.97 : null);
 		if (target) {
 			rpmMark.hidden = false;
-			rpmMark.style.left = `${Math.min(100, (target / maxRpm) * 100)}%`;
+			const left = `${Math.min(100, (target / maxRpm) * 100).toFixed(1)}%`;
+			if (last.mark !== left) rpmMark.style.left = last.mark = left;
 			const r = typeof f.rpm === 'number' ? f.rpm / target : 0;
 			const lights = r >= 1 ? 5 : r >= 0.85 ? Math.floor((r - 0.85) / 0.03) + 1 : 0;
 			const cls = `shift${lights ? ' on' : ''}${r >= 1 ? ' flash' : ''}`;
 			if (shiftEl.className !== cls) shiftEl.className = cls;
-			[...shiftEl.children].forEach((li, i) => (li.style.opacity = i < lights ? '1' : '0.25'));
+			if (last.lights !== lights) {
+				last.lights = lights;
+				[...shiftEl.children].forEach((li, i) => (li.style.opacity = i < lights ? '1' : '0.25'));
+			}
 		}
 		setText(shiftNote, 'shiftnote', shiftRpm ? `shift light at ${fmt.num(shiftRpm)} rpm: the car's analysed shift point`
 			: target ? `shift light at 97 % of the ${f.max_rpm > 0 ? 'max' : 'highest seen'} rpm: no shift_points analysis of ${meta.car || 'this car'} yet`
@@ -492,11 +518,16 @@ export function mount(el, ctx) {
 		setBar(bBrake, 'br', f.brake);
 		setBar(bClutch, 'cl', f.clutch);
 		setBar(bSteer, 'st', f.steer, true);
-		drawGG();
-		drawTyres(f);
-		drawLap(f);
 		drawMap(f);
-		drawTrace();
+		if (mid) {
+			drawGG();
+			drawTrace();
+		}
+		if (slow) {
+			drawTyres(f);
+			drawLap(f);
+		}
+		if (!mid || !slow) dirty = true; // what waited is drawn on a later frame
 	}
 
 	// --- wiring -------------------------------------------------------------------------------
