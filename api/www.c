@@ -33,7 +33,7 @@
 
 struct www {
 	char root[PATH_MAX];
-	bool found;                    /* root is a directory */
+	bool found; /* root is a directory */
 };
 
 /* The types of the files the dashboard is made of; anything else is a download. */
@@ -56,7 +56,7 @@ static const struct {
 /* Same origin only: the page may load nothing from anywhere else (DESIGN §6:
  * nothing from the internet). uPlot sets inline styles, hence 'unsafe-inline'
  * for styles only. */
-#define WWW_CSP                                                                     \
+#define WWW_CSP                                                                              \
 	"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; " \
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
@@ -100,8 +100,10 @@ int www_new(struct www **out, const char *dir)
 	if (w->found)
 		log_info("msg=\"dashboard files\" dir=%s", w->root);
 	else
-		log_warn("msg=\"the dashboard's files are not there: / answers 404 (run make, or set "
-			 "PITWALL_WWW_DIR)\" dir=%s", w->root);
+		log_warn(
+			"msg=\"the dashboard's files are not there: / answers 404 (run make, or set "
+			"PITWALL_WWW_DIR)\" dir=%s",
+			w->root);
 	*out = w;
 	return 0;
 }
@@ -186,8 +188,11 @@ static size_t escape_html(char *out, size_t cap, const char *s)
 	size_t n = 0;
 
 	for (; *s && n + 7 < cap; s++) {
-		const char *e = *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;"
-			      : *s == '"' ? "&quot;" : NULL;
+		const char *e = *s == '<'   ? "&lt;"
+				: *s == '>' ? "&gt;"
+				: *s == '&' ? "&amp;"
+				: *s == '"' ? "&quot;"
+					    : NULL;
 		if (e) {
 			n += (size_t)snprintf(out + n, cap - n, "%s", e);
 		} else {
@@ -299,9 +304,11 @@ int www_handle(struct api *api, struct mg_connection *c)
 	snprintf(etag, sizeof etag, "\"%llx-%llx%s\"", (long long)st.st_size, mtime_ns(&st),
 		 gzipped ? "-gz" : "");
 	if (not_modified(mg_get_header(c, "If-None-Match"), etag)) {
-		hlen = snprintf(head, sizeof head,
-				"HTTP/1.1 304 Not Modified\r\nETag: %s\r\nCache-Control: no-cache\r\n"
-				"Vary: Accept-Encoding\r\n\r\n", etag);
+		hlen = snprintf(
+			head, sizeof head,
+			"HTTP/1.1 304 Not Modified\r\nETag: %s\r\nCache-Control: no-cache\r\n"
+			"Vary: Accept-Encoding\r\n\r\n",
+			etag);
 		http_count(api, 304);
 		rc = mg_write(c, head, (size_t)hlen) > 0 ? 304 : -1;
 		goto out;

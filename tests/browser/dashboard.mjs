@@ -223,6 +223,24 @@ async function main() {
 		}
 	}
 
+	// --- a recording from the browser: start, stop, the pcap download is the API's ------------
+	await page.goto(`${URL0}/#/recordings`);
+	await page.waitForSelector('#rec-start:not([disabled])');
+	await page.fill('#rec-name', 'from the browser');
+	await page.click('#rec-start');
+	await page.waitForSelector('#rec-stop', { timeout: 10000 });
+	await sleep(500);
+	await page.click('#rec-stop');
+	await until(10000, () => page.evaluate(() => !document.getElementById('rec-stop') && !!document.querySelector('.tbl tbody tr button.small')));
+	const pcapBtn = page.locator('.tbl tbody tr', { hasText: 'from the browser' }).locator('button', { hasText: 'ksudp.pcap' });
+	const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), pcapBtn.click()]);
+	const got = readFileSync(await dl.path());
+	const recs = await api('/api/recordings');
+	const rec = recs.find((r) => r.name === 'from the browser');
+	const want = Buffer.from(await (await fetch(`${URL0}/api/recordings/${rec.id}/data/ksudp`)).arrayBuffer());
+	check('recordings: started and stopped from the browser, the pcap downloaded is the API\'s', got.length > 24 && got.equals(want),
+		`${got.length} vs ${want.length} bytes`);
+
 	// --- every view, two sizes --------------------------------------------------------------
 	const views = [
 		['live', '#/live/ksudp'], ['sessions', '#/sessions'], ['laps', `#/laps?session=${sid}`],
