@@ -39,11 +39,14 @@ class Ring {
 	}
 }
 
-// Where the car is on the lap: metres when the game says (lap distance), else the spline
-// fraction times the track length, else the fraction alone (consistent within one feed).
-function lapPos(f) {
-	if (typeof f.lap_dist_m === 'number' && f.lap_dist_m >= 0) return f.lap_dist_m;
-	if (typeof f.spline === 'number') return f.spline * (f.track_len_m > 0 ? f.track_len_m : 1);
+// Where the car is on the lap, as a fraction of it: the game's spline position, else its lap
+// distance over the track length, else the lap distance in metres over the reference's length.
+function lapPos(f, refLen) {
+	if (typeof f.spline === 'number') return f.spline;
+	if (typeof f.lap_dist_m === 'number' && f.lap_dist_m >= 0) {
+		if (f.track_len_m > 0) return f.lap_dist_m / f.track_len_m;
+		if (refLen > 0) return f.lap_dist_m / refLen;
+	}
 	return null;
 }
 
@@ -94,7 +97,8 @@ export function mount(el, ctx) {
 	// laps driven while the page is open: the current one, and the best complete one (reference)
 	let curLap = null; // {lap, pos: [], t: [], pts: [], startPos, invalid}
 	let prevLapPts = null;
-	let reference = null; // {pos, t, time_ms, label}
+	let reference = null; // {pos: fractions of the lap, t: ms, time_ms, label, len_m}
+	let pinned = false; // the driver chose a stored lap: laps driven here do not replace it
 	const cleanups = [];
 
 	// --- layout -----------------------------------------------------------------------------
@@ -127,6 +131,40 @@ export function mount(el, ctx) {
 	};
 	const deltaEl = h('span.delta#live-delta', '—');
 	const refNote = h('div.muted', { style: { fontSize: '12px' } }, 'reference: the best complete lap driven while this page is open');
+	const refSel = h('select#live-ref', { 'aria-label': 'reference lap', style: { marginTop: '6px', maxWidth: '100%' } },
+		h('option', { value: '' }, 'delta to: the best lap driven here'));
+	let refLoaded = false;
+	// the stored laps of this car on this track, read when the driver opens the list
+	refSel.addEventListener('focus', async () => {
+		if (refLoaded || !meta.track) return;
+		refLoaded = true;
+		try {
+			const sessions = (await get('/api/sessions')) || [];
+			const mine = sessions.filter((x) => x.car_name === meta.car && (x.runs || []).some((r) => r.track === meta.track && r.game === meta.game));
+			const laps = (await Promise.all(mine.map((x) => get(`/api/sessions/${seg(x.id)}/laps`).then((ls) => (ls || []).map((l) => ({ ...l, sid: x.id, label: x.label || x.use_case }))))))
+				.flat().filter((l) => l.valid && l.time_ms > 0).sort((a, b) => a.time_ms - b.time_ms).slice(0, 20);
+			refSel.append(...laps.map((l) => h('option', { value: `${l.sid}/${l.run_id}/${l.number}` }, `delta to: ${fmt.lapTime(l.time_ms)} · ${l.label} · lap ${l.number}`)));
+		} catch { /* the store may be away */ }
+	});
+	refSel.addEventListener('change', async () => {
+		if (!refSel.value) {
+			pinned = false;
+			reference = null;
+			return;
+		}
+		const [sid, rid, n] = refSel.value.split('/');
+		try {
+			const d = await get(`/api/sessions/${seg(sid)}/runs/${seg(rid)}/laps/${seg(n)}?channels=speed_kmh&step_m=2`);
+			const len = d.length_m || d.distance_m[d.distance_m.length - 1];
+			reference = { pos: d.distance_m.map((x) => x / len), t: d.time_s.map((x) => x * 1000), time_ms: d.lap.time_ms, len_m: len,
+				label: `${fmt.lapTime(d.lap.time_ms)}, lap ${d.lap.number} of ${refSel.selectedOptions[0].textContent.split(' · ')[1]}` };
+			pinned = true;
+			dirty = true;
+		} catch (e) {
+			refSel.value = '';
+			refNote.textContent = `that lap cannot be read: ${e.message}`;
+		}
+	});
 	const mapCanvas = h('canvas.map#live-map');
 	const carDot = h('div.cardot', { hidden: true });
 	const mapNote = h('div.muted', { style: { fontSize: '12px', marginTop: '4px' } }, '');
@@ -159,7 +197,7 @@ export function mount(el, ctx) {
 					h('span.muted', 'last'), lapEls.last,
 					h('span.muted', 'best'), lapEls.best,
 					h('span.muted', 'sectors'), lapEls.sectors),
-				refNote),
+				refSel, refNote),
 			h('section.card.a-trace', h('h3', `last ${TRACE_S} s`), traceEl),
 			h('section.card.a-health', h('h3', 'feed health'), healthEl)));
 
@@ -285,14 +323,14 @@ export function mount(el, ctx) {
 	}
 
 	function trackLap(f) {
-		const pos = lapPos(f);
+		const pos = lapPos(f, reference && reference.len_m);
 		const lap = f.lap;
 		if (curLap && lap !== curLap.lap) {
 			// the lap ended: keep it as the reference when it is complete, valid and the best
 			const done = curLap;
 			const time = typeof f.last_lap_ms === 'number' && f.last_lap_ms > 0 ? f.last_lap_ms : done.t[done.t.length - 1];
 			const complete = done.pos.length > 10 && done.startT < 3000;
-			if (complete && !done.invalid && (!reference || time < reference.time_ms))
+			if (!pinned && complete && !done.invalid && (!reference || time < reference.time_ms))
 				reference = { pos: done.pos, t: done.t, time_ms: time, label: `lap ${done.lap + 1} (${fmt.lapTime(time)}), the best driven while this page is open` };
 			if (done.pts.length > 10) prevLapPts = done.pts;
 			curLap = null;
@@ -442,7 +480,7 @@ export function mount(el, ctx) {
 		setText(lapEls.best, 'best', fmt.lapTime(reference && (!(f.best_lap_ms > 0) || reference.time_ms < f.best_lap_ms) ? reference.time_ms : f.best_lap_ms));
 		setText(lapEls.sectors, 'sec', Array.isArray(f.sector_ms) ? f.sector_ms.map((s) => (s === null ? '—' : fmt.lapTime(s))).join(' / ') : '—');
 		let d = null;
-		const pos = lapPos(f);
+		const pos = lapPos(f, reference && reference.len_m);
 		if (reference && pos !== null && typeof f.lap_time_ms === 'number') {
 			const rt = refTime(reference, pos);
 			if (rt !== null) d = (f.lap_time_ms - rt) / 1000;
