@@ -195,7 +195,7 @@ async function main() {
 		await shot(page, 'compare', 768, 1024);
 		await page.setViewportSize({ width: 1280, height: 800 });
 		// exports of the first lap of the comparison: the files are the API's
-		for (const fmt of ['csv', 'ld']) {
+		for (const fmt of ['csv', 'ld']) try {
 			const btn = await page.$(`#view .export button[data-export="${fmt}"]`);
 			const lap = await btn.getAttribute('data-lap');
 			const want = fmt === 'ld' ? ['ld', 'ldx'] : ['csv'];
@@ -220,6 +220,8 @@ async function main() {
 			}
 			check(`compare: export lap ${lap} to ${fmt === 'ld' ? 'MoTeC (.ld and .ldx)' : 'CSV'}: the downloaded files equal the API's`, same && run > 0,
 				`${downloads.length} downloads ${why.join('; ')}`);
+		} catch (e) {
+			fail(`compare: export a lap to ${fmt}`, e.message);
 		}
 	}
 

@@ -20,6 +20,7 @@ export function h(spec, attrs, ...children) {
 		if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
 		else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
 		else if (k === 'dataset') Object.assign(el.dataset, v);
+		else if (k === 'class') String(v).split(/\s+/).filter(Boolean).forEach((c) => el.classList.add(c));
 		else if (k in el && typeof v !== 'string') el[k] = v;
 		else el.setAttribute(k, v === true ? '' : String(v));
 	}

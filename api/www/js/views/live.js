@@ -465,7 +465,8 @@ export function mount(el, ctx) {
 			const text = `${temp === null ? '—' : `${fmt.num(temp, 0)} °C`}|${lines.join(' · ')}`;
 			if (last[key] === text) return;
 			last[key] = text;
-			el2.children[1].textContent = temp === null ? 'no temp.' : `${fmt.num(temp, 0)} °C`;
+			el2.children[1].textContent = temp === null ? '' : `${fmt.num(temp, 0)} °C`;
+			el2.children[1].hidden = temp === null;
 			el2.children[2].textContent = lines.join(' · ');
 			el2.style.background = tempColor(temp);
 		});
