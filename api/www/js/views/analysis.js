@@ -7,6 +7,7 @@ import { h, put, table, pill, toast } from '../dom.js';
 import * as fmt from '../fmt.js';
 import { uPlot, chart, dispose, axes, series, scatterSeries, markerHook, GEAR_COLORS, LAP_COLORS } from '../plot.js';
 import { TrackMap } from '../trackmap.js';
+import { finding } from './engineer.js';
 
 // renderAnalysis(el, session, analysis) -> cleanup
 export function renderAnalysis(el, session, a) {
@@ -266,11 +267,15 @@ function general(el, a, ctx) {
 	], corners)));
 }
 
+// The race engineer's report of a general session (docs/analysis-recommendations.md).
 function recommendations(el, a) {
-	const recs = a.recommendations;
-	el.append(h('div#recommendations', { style: { marginTop: '10px' } }, h('h3', 'recommendations'),
-		recs.length ? recs.map((r) => h('div.guidance', { style: { marginBottom: '6px' } },
-			h('b', r.title || r.rule || r.parameter || 'finding'), r.message || r.text || r.summary ? ` ${r.message || r.text || r.summary}` : '',
-			r.confidence !== undefined ? h('span.muted', ` (confidence ${fmt.num(r.confidence, 2)})`) : null))
-			: h('p.muted', 'nothing to change: every rule that could be evaluated is within its limits')));
+	const recs = a.recommendations || [];
+	const box = h('div#recommendations', { style: { marginTop: '10px' } }, h('h3', 'race engineer'));
+	if (!recs.length) box.append(h('p.muted', 'No setup change to suggest: every rule the data allowed is within its limits.'));
+	for (const r of recs) box.append(finding(r));
+	const ne = a.not_evaluated || [];
+	if (ne.length)
+		box.append(h('p.muted', { style: { fontSize: '12px' } }, 'Not evaluated, for want of channels this game does not send: ',
+			ne.map((n) => `${n.title || n.rule} (${(n.missing || []).join(', ')})`).join('; ')));
+	el.append(box);
 }

@@ -8,6 +8,7 @@ import { h, put, pill } from '../dom.js';
 import * as fmt from '../fmt.js';
 import { chart, dispose, axes, series } from '../plot.js';
 import { TrackMap } from '../trackmap.js';
+import { finding } from './engineer.js';
 
 const RATE_HZ = 60;
 const TRACE_S = 10;
@@ -130,6 +131,9 @@ export function mount(el, ctx) {
 		best: h('span.num', '—'), sectors: h('span.num', '—'),
 	};
 	const deltaEl = h('span.delta#live-delta', '—');
+	const engineerEl = h('div#live-engineer', h('p.muted', { style: { fontSize: '12px', margin: 0 } },
+		'The race engineer\'s findings appear here at each lap end while a general session records this feed.'));
+	let findings = 0;
 	const refNote = h('div.muted', { style: { fontSize: '12px' } }, 'reference: the best complete lap driven while this page is open');
 	const refSel = h('select#live-ref', { 'aria-label': 'reference lap', style: { marginTop: '6px', maxWidth: '100%' } },
 		h('option', { value: '' }, 'delta to: the best lap driven here'));
@@ -197,7 +201,8 @@ export function mount(el, ctx) {
 					h('span.muted', 'last'), lapEls.last,
 					h('span.muted', 'best'), lapEls.best,
 					h('span.muted', 'sectors'), lapEls.sectors),
-				refSel, refNote),
+				refSel, refNote,
+				h('h3', { style: { marginTop: '10px' } }, 'race engineer'), engineerEl),
 			h('section.card.a-trace', h('h3', `last ${TRACE_S} s`), traceEl),
 			h('section.card.a-health', h('h3', 'feed health'), healthEl)));
 
@@ -581,6 +586,15 @@ export function mount(el, ctx) {
 		}
 		fillFeeds();
 	};
+	// the race engineer's findings on the lap just driven (at most a few a lap): newest first
+	const onFinding = (e) => {
+		if (e.detail.feed !== feed) return;
+		if (!findings++) engineerEl.replaceChildren();
+		engineerEl.prepend(finding(e.detail));
+		while (engineerEl.children.length > 3) engineerEl.lastChild.remove();
+	};
+	stream.addEventListener('recommendation', onFinding);
+	cleanups.push(() => stream.removeEventListener('recommendation', onFinding));
 	stream.addEventListener('telemetry', onTelemetry);
 	stream.addEventListener('hello', onHello);
 	stream.addEventListener('feed_status', onFeedStatus);
