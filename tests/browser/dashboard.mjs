@@ -67,11 +67,11 @@ async function apiRun(sid, feed, port, mode, laps, label) {
 
 async function setup() {
 	const FZ = E.PW_FORZA_PORT;
-	const PC = E.PW_PCARS_PORT;
-	// a track model of the emulator's track on pcars (per-corner times), a car's characteristics
+	// a track model of the emulator's track on forza (per-corner times), a car's characteristics
+	// (Forza's packets are small: a lap sent as fast as possible fits the capture's buffer)
 	const tm = await api('/api/sessions', 'POST', { use_case: 'track_mapping', label: 'map' });
-	await apiRun(tm.id, 'pcars', PC, 'left', 1, 'left');
-	await apiRun(tm.id, 'pcars', PC, 'right', 1, 'right');
+	await apiRun(tm.id, 'forza', FZ, 'left', 1, 'left');
+	await apiRun(tm.id, 'forza', FZ, 'right', 1, 'right');
 	await api(`/api/sessions/${tm.id}/complete`, 'POST');
 	const model = await api('/api/tracks/build', 'POST', { session_id: tm.id });
 	const sp = await api('/api/sessions', 'POST', { use_case: 'shift_points', label: 'pulls' });
@@ -145,15 +145,15 @@ async function main() {
 	await page.waitForSelector('#session-guidance');
 	const sid = page.url().split('/').pop();
 	check('sessions: created from the browser, its guidance shown', /^[0-9a-f-]{36}$/.test(sid), page.url());
-	await page.waitForSelector('#run-feed option[value="pcars"]', { state: 'attached' });
-	await page.selectOption('#run-feed', 'pcars');
+	await page.waitForSelector('#run-feed option[value="forza"]', { state: 'attached' });
+	await page.selectOption('#run-feed', 'forza');
 	await page.fill('#run-label', 'stint');
 	await page.click('#run-start');
 	await page.waitForSelector('.run-stop', { timeout: 10000 });
-	const f0 = (await api('/api/feeds')).find((f) => f.feed === 'pcars').frames;
-	const err = await sim('pcars', E.PW_PCARS_PORT, 'laps', 2);
+	const f0 = (await api('/api/feeds')).find((f) => f.feed === 'forza').frames;
+	const err = await sim('forza', E.PW_FORZA_PORT, 'laps', 2);
 	const sent = Number((err.match(/frames=(\d+)/g) || ['frames=0']).pop().slice(7));
-	await until(15000, async () => (await api('/api/feeds')).find((f) => f.feed === 'pcars').frames - f0 >= sent);
+	await until(15000, async () => (await api('/api/feeds')).find((f) => f.feed === 'forza').frames - f0 >= sent);
 	// the run's frame count counts up live on the page (the stream, no polling)
 	const counted = await until(5000, () => page.evaluate((n) => {
 		const c = document.querySelector('.run-frames');

@@ -9,10 +9,9 @@
 private_bus
 KS=$(free_udp_port)
 FZ=$(free_udp_port)
-PC=$(free_udp_port)
 AP=$(free_tcp_port)
 AP2=$(free_tcp_port)
-export PITWALL_FEEDS=ksudp:$KS,forza:$FZ,pcars:$PC PITWALL_API_PORT=$AP
+export PITWALL_FEEDS=ksudp:$KS,forza:$FZ PITWALL_API_PORT=$AP
 URL=http://127.0.0.1:$AP
 SHOTS=${PW_SHOTS:-$ROOT/build/dashboard}
 extra_cleanup() {
@@ -26,7 +25,6 @@ SIM=$LAST_PID
 start cap "$BIN/pw-capture" --feed ksudp --port "$KS" --game-host 127.0.0.1
 CAP=$LAST_PID
 start capfz "$BIN/pw-capture" --feed forza --port "$FZ" --bind 127.0.0.1
-start cappc "$BIN/pw-capture" --feed pcars --port "$PC" --bind 127.0.0.1
 start store "$BIN/pw-store"
 STORE=$LAST_PID
 wait_for 30 "$BIN/pwctl" call use_cases.list >/dev/null 2>&1 || fail "pw-store answers"
@@ -109,7 +107,7 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d "$ROOT/tests/browser/node_modules/playwr
 	finish
 fi
 rm -rf "$SHOTS"
-PW_URL=$URL PW_BIN=$BIN PW_SHOTS=$SHOTS PW_TMP=$TMP PW_FORZA_PORT=$FZ PW_PCARS_PORT=$PC PW_STORE_PID=$STORE PW_SIM_PID=$SIM \
+PW_URL=$URL PW_BIN=$BIN PW_SHOTS=$SHOTS PW_TMP=$TMP PW_FORZA_PORT=$FZ PW_STORE_PID=$STORE PW_SIM_PID=$SIM \
 	PW_CAP_PID=$CAP PW_TOKEN_URL=http://127.0.0.1:$AP2 PW_TOKEN=t0ken \
 	timeout 400 node "$ROOT/tests/browser/dashboard.mjs" || FAILED=1
 n=$(find "$SHOTS" -name '*.png' 2>/dev/null | wc -l)

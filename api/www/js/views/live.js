@@ -499,19 +499,25 @@ export function mount(el, ctx) {
 
 	function drawMap(f) {
 		const pts = curLap ? curLap.pts : [];
-		if (!map.model) {
-			const traces = [];
-			if (prevLapPts) traces.push({ points: prevLapPts, color: '#3a4654', width: 3 });
-			traces.push({ points: pts, color: '#5fb3ff', width: 2 });
-			// the current lap's trace grows: redraw the map at most every 20 points
-			if (pts.length !== last.mapPts && (pts.length - (last.mapPts || 0) >= 20 || pts.length < (last.mapPts || 0))) {
-				last.mapPts = pts.length;
-				map.setTraces(traces);
-			}
-		}
+		const off = (p) => p && (p.left < 0 || p.top < 0 || p.left > map.cssW || p.top > map.cssH);
+		const traces = () => {
+			last.mapPts = pts.length;
+			map.setTraces([...(prevLapPts ? [{ points: prevLapPts, color: '#3a4654', width: 3 }] : []),
+				{ points: pts, color: '#5fb3ff', width: 2 }]);
+		};
+		// the current lap's trace grows: redraw the map at most every 20 points
+		if (!map.model && pts.length !== last.mapPts && (pts.length - (last.mapPts || 0) >= 20 || pts.length < (last.mapPts || 0)))
+			traces();
 		if (map.dirty) map.draw();
 		// the car is a DOM dot moved over the map: no canvas redraw per frame
-		const at = Array.isArray(f.pos_m) ? map.project(f.pos_m[0], f.pos_m[2]) : null;
+		let at = Array.isArray(f.pos_m) ? map.project(f.pos_m[0], f.pos_m[2]) : null;
+		// drawn from the laps, the map grows with the car; on a model, a car off it gets no dot
+		if (off(at) && !map.model) {
+			traces();
+			map.draw();
+			at = map.project(f.pos_m[0], f.pos_m[2]);
+		}
+		if (off(at)) at = null;
 		carDot.hidden = !at;
 		if (at) {
 			carDot.style.transform = `translate(${at.left.toFixed(1)}px, ${at.top.toFixed(1)}px)`;

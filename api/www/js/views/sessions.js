@@ -213,26 +213,36 @@ function mountDetail(el, ctx, id) {
 		release = feeds.length ? stream.need({ rate: 4, feeds }) : null;
 	}
 
+	// The start form is made once and only its feed list is refreshed, so a re-render (an
+	// event arrived) never loses what the driver picked or typed.
+	let startForm = null;
+	const feedSel = h('select#run-feed', { 'aria-label': 'feed' });
+	const runLabel = h('input#run-label', { placeholder: 'run label (optional)', maxlength: 200, style: { width: '160px' } });
+	const startBtn = h('button.primary#run-start', { type: 'submit' }, 'Start run');
 	function renderStart() {
 		if (s.status !== 'active') {
+			startForm = null;
 			put(startEl, h('span.muted', 'reopen the session to add runs'));
 			return;
 		}
 		const feeds = [...stream.feeds.values()];
+		const keep = feedSel.value;
 		const up = feeds.find((f) => f.status === 'up');
-		const sel = h('select#run-feed', { 'aria-label': 'feed' },
-			feeds.map((f) => h('option', { value: f.name, selected: up && f.name === up.name }, `${f.name} (${f.status})`)));
-		const label = h('input#run-label', { placeholder: 'run label (optional)', maxlength: 200, style: { width: '160px' } });
-		const btn = h('button.primary#run-start', { type: 'submit' }, 'Start run');
-		put(startEl, h('form.row', {
+		const pick = feeds.some((f) => f.name === keep) ? keep : up ? up.name : (feeds[0] || {}).name;
+		put(feedSel, feeds.map((f) => h('option', { value: f.name, selected: f.name === pick }, `${f.name} (${f.status})`)));
+		startBtn.disabled = false;
+		if (startForm) return;
+		startForm = h('form.row', {
 			onsubmit: (e) => {
 				e.preventDefault();
-				btn.disabled = true;
-				const body = { feed_name: sel.value };
-				if (label.value.trim()) body.label = label.value.trim();
+				startBtn.disabled = true;
+				const body = { feed_name: feedSel.value };
+				if (runLabel.value.trim()) body.label = runLabel.value.trim();
+				runLabel.value = '';
 				act('Start run', () => post(`/api/sessions/${seg(id)}/runs`, body));
 			},
-		}, sel, label, btn));
+		}, feedSel, runLabel, startBtn);
+		put(startEl, startForm);
 	}
 
 	function renderRuns() {
