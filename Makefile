@@ -5,6 +5,7 @@
 #   make sanitize     unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz         libFuzzer targets (clang), a longer run than the test suite's
 #   make bench        benchmarks; figures printed and written to build/bench.txt
+#   make www          the dashboard's files into build/www (also part of all)
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make clean
 CC      ?= cc
@@ -51,6 +52,16 @@ TOOL_SRC    := $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
+# The dashboard (docs/dashboard.md): api/www's own files as they are, uPlot from
+# api/www/node_modules (npm ci, scripts/install-deps.sh), each text file also gzipped
+# for pw-api to send to browsers that accept it.
+WWW_SRC    := $(shell find api/www -path api/www/node_modules -prune -o -type f \
+                \( -name '*.html' -o -name '*.js' -o -name '*.css' -o -name '*.svg' \) -print)
+WWW_VENDOR := uPlot.esm.js uPlot.min.css
+WWW_OUT    := $(patsubst api/www/%,$(BUILD)/www/%,$(WWW_SRC)) \
+              $(addprefix $(BUILD)/www/vendor/,$(WWW_VENDOR))
+WWW_GZ     := $(addsuffix .gz,$(WWW_OUT))
+
 LIB_COMMON := $(BUILD)/lib/libpwcommon.a
 LIB_DEC    := $(BUILD)/lib/libpwdecode.a
 LIB_ENC    := $(BUILD)/lib/libpwencode.a
@@ -67,9 +78,19 @@ FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all test check unit-tests sanitize fuzz bench install clean deps
+.PHONY: all test check unit-tests sanitize fuzz bench install clean deps www
 .SECONDARY:
-all: $(PROGS) $(TESTS) $(FUZZ) $(BENCH) $(TOOLS)
+all: $(PROGS) $(TESTS) $(FUZZ) $(BENCH) $(TOOLS) www
+
+www: $(WWW_OUT) $(WWW_GZ)
+$(BUILD)/www/vendor/%: api/www/node_modules/uplot/dist/%
+	install -D -m 0644 $< $@
+$(BUILD)/www/%: api/www/%
+	install -D -m 0644 $< $@
+$(BUILD)/www/%.gz: $(BUILD)/www/%
+	gzip -9 -n -c $< >$@
+$(addprefix api/www/node_modules/uplot/dist/,$(WWW_VENDOR)):
+	@echo "make: $@ is missing: run scripts/install-deps.sh (npm ci in api/www)" >&2; exit 1
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -146,9 +167,10 @@ fuzz:
 bench: all
 	tests/bench/run.sh
 
-install: $(PROGS)
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: $(PROGS) www
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pitwall/www
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	cp -R $(BUILD)/www/. $(DESTDIR)$(PREFIX)/share/pitwall/www/
 
 deps:
 	scripts/install-deps.sh

@@ -20,11 +20,13 @@
 static const char usage_text[] =
 	"usage: pw-api [--help]\n"
 	"\n"
-	"pitwall's REST API (/api/...), WebSocket stream (/api/stream) and Prometheus\n"
-	"metrics (/metrics) at $PITWALL_API_HOST:$PITWALL_API_PORT (default\n"
-	"127.0.0.1:8080). Binding beyond loopback requires $PITWALL_API_TOKEN; when a\n"
-	"token is set every request needs \"Authorization: Bearer <token>\". Request\n"
-	"bodies over 64 KiB are refused (413). The endpoints are in docs/api.md.\n";
+	"pitwall's REST API (/api/...), WebSocket stream (/api/stream), Prometheus\n"
+	"metrics (/metrics) and the dashboard (/, files from $PITWALL_WWW_DIR) at\n"
+	"$PITWALL_API_HOST:$PITWALL_API_PORT (default 127.0.0.1:8080). Binding beyond\n"
+	"loopback requires $PITWALL_API_TOKEN; when a token is set every API request\n"
+	"needs \"Authorization: Bearer <token>\" (the dashboard asks for it). Request\n"
+	"bodies over 64 KiB are refused (413). The endpoints are in docs/api.md, the\n"
+	"dashboard in docs/dashboard.md.\n";
 
 static int loopback(const char *host)
 {
@@ -86,8 +88,10 @@ static int feeds_open(void *arg)
 
 	if (rc == 0)
 		rc = cache_new(&api->cache, api->cfg.instance);
+	if (rc == 0)
+		rc = www_new(&api->www, api->cfg.www_dir);
 	if (rc < 0)
-		log_error("msg=\"out of memory for the feeds and the cache\"");
+		log_error("msg=\"out of memory for the feeds, the cache and the dashboard\"");
 	return rc;
 }
 
@@ -95,8 +99,10 @@ static void feeds_close(void *arg)
 {
 	struct api *api = arg;
 
+	www_free(api->www);
 	cache_free(api->cache);
 	live_free(api->live);
+	api->www = NULL;
 	api->cache = NULL;
 	api->live = NULL;
 }
@@ -184,7 +190,7 @@ int main(int argc, char **argv)
 	snprintf(api.listen, sizeof api.listen, "%s:%u", api.cfg.api_host, api.cfg.api_port);
 	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &api) < 0)
 		return 1;
-	log_info("msg=started url=http://%s/api", api.listen);
+	log_info("msg=started url=http://%s/", api.listen);
 	while (!daemon_stopping())
 		pause();
 	log_info("msg=stopping requests=%llu", (unsigned long long)api.requests);

@@ -10,6 +10,8 @@
  *           generation (common/storestat.h) says nothing changed
  * live.c    /api/live, /api/feeds, /api/health, /metrics: read the segments
  * laps.c    one lap on distance, lap comparison (common/lapquery.h)
+ * www.c     the dashboard's static files at / (everything outside /api and
+ *           /metrics; docs/dashboard.md)
  * ws*.c     /api/stream, the WebSocket contract (ws.h); ws_int.h maps its
  *           files: stream lifecycle, connections, message validation,
  *           queues and sender, pacer, bus events
@@ -41,6 +43,7 @@
 struct cache;                  /* cache.c */
 struct live;                   /* live.c */
 struct ws;                     /* ws.h */
+struct www;                    /* www.c */
 
 /* pw-api: made by main, lives until main returns. */
 struct api {
@@ -51,6 +54,7 @@ struct api {
 	int store_timeout_ms;          /* PITWALL_CMD_TIMEOUT_MS, then 503 */
 	struct cache *cache;           /* the store's read answers (NULL: not made) */
 	struct live *live;             /* the feeds' segments (NULL: not made) */
+	struct www *www;               /* the dashboard's files (NULL: not made) */
 	struct ws *ws;                 /* the WebSocket stream, NULL if it did not start */
 	char listen[128];              /* civetweb's listening_ports: host:port */
 	struct mg_context *http;       /* the server (NULL: not started) */
@@ -147,5 +151,17 @@ int live_handle(struct api *api, struct mg_connection *c, const char *method, ch
 		int nseg);
 /* GET /metrics (cbdata: the struct api). */
 int metrics_handle(struct mg_connection *c, void *cbdata);
+
+/* www.c */
+/* The dashboard's files in dir, or when dir is empty beside the binary
+ * (../www, else ../share/pitwall/www): 0 and *out (the caller frees it with
+ * www_free), or -ENOMEM. A directory that is not there is logged, not an
+ * error: every path then answers a 404 page saying so. */
+int www_new(struct www **out, const char *dir);
+void www_free(struct www *www);
+/* Answer a request outside /api with a file of the dashboard (GET, HEAD),
+ * 304 when the client's ETag matches, a 404 page when there is no such file,
+ * 405 for other methods. Returns the status sent, or -1. */
+int www_handle(struct api *api, struct mg_connection *c);
 
 #endif

@@ -187,14 +187,17 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 	char path[1024], *seg[MAX_SEG], *save = NULL, *p;
 	int nseg = 0, path_known = 0;
 
-	if (strcmp(ri->local_uri, "/metrics") == 0)
-		return metrics_handle(c, api);
-	if (!api_authorized(api, c))
-		return 401;
 	/* the decoded but not normalized path: "a/../b" must not become "b" */
 	const char *uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 
-	if (strlen(uri) >= sizeof path || strncmp(uri, "/api", 4) != 0)
+	if (strcmp(ri->local_uri, "/metrics") == 0)
+		return metrics_handle(c, api);
+	/* the dashboard: no token, the page has to load to ask for it (its files hold no data) */
+	if (strncmp(uri, "/api", 4) != 0 || (uri[4] != 0 && uri[4] != '/'))
+		return handled(www_handle(api, c));
+	if (!api_authorized(api, c))
+		return 401;
+	if (strlen(uri) >= sizeof path)
 		return handled(http_error(api, c, 404, MSG_E_NOT_FOUND, "no endpoint %s", uri));
 	snprintf(path, sizeof path, "%s", uri + strlen("/api"));
 	for (p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {

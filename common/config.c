@@ -55,6 +55,11 @@ static const struct config_var vars[] = {
 	  .def_doc = "unset", .key = "api_token", FIELD(api_token), .progs = CONFIG_API,
 	  .meaning = "bearer token every request must carry when set; required to listen beyond "
 		     "loopback" },
+	{ .names = { "PITWALL_WWW_DIR" }, .type = CONFIG_TEXT, .values = "a directory",
+	  .def_doc = "`../www` beside pw-api's binary (`build/www`), else `../share/pitwall/www` "
+		     "(`make install`)",
+	  .key = "www_dir", FIELD(www_dir), .progs = CONFIG_API,
+	  .meaning = "the dashboard's files (built by `make`), served at `/`" },
 	{ .names = { "PITWALL_BUS" }, .type = CONFIG_TEXT, .def = "tcp://127.0.0.1:7700",
 	  .values = "a ZeroMQ endpoint", .key = "bus", FIELD(bus),
 	  .progs = CONFIG_STORE | CONFIG_API | CONFIG_PWCTL,

@@ -48,6 +48,7 @@ struct config {
 	char api_host[64];
 	uint16_t api_port;
 	char api_token[CONFIG_STR];
+	char www_dir[CONFIG_STR];  /* the dashboard's files; "" = beside the binary */
 	char bus[CONFIG_STR];      /* subscribers connect here (the proxy's XPUB) */
 	char bus_in[CONFIG_STR];   /* publishers connect here (the proxy's XSUB) */
 	char cmd[CONFIG_STR];

@@ -1,12 +1,16 @@
 #!/bin/sh
 # scripts/install-deps.sh - install what pitwall needs on Debian, idempotently:
 # does nothing (and needs no network) when every package is already present.
-# Debian packages, then the npm packages the test suite reads exports with
-# (tests/js: hyparquet, DuckDB; pinned in its package-lock.json, `npm ci`).
+#   Debian packages: the C toolchain and libraries, supervisor, Node.js and npm,
+#   chromium (the dashboard's tests drive it headless).
+#   npm packages: `npm ci` in each folder with a package-lock.json - tests/js (the
+#   readers the test suite checks exports with: hyparquet, DuckDB), api/www (the
+#   dashboard's uPlot), tests/browser (playwright-core) - again only when the lock
+#   file changed since the last install.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential pkg-config libzmq3-dev libjansson-dev libcivetweb-dev libzstd-dev supervisor clang \
-clang-format procps iproute2 python3 nodejs curl"
+clang-format procps iproute2 python3 nodejs curl chromium fonts-dejavu-core"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -26,13 +30,14 @@ else
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $missing
 fi
-# npm ci again only when the lock file changed since the last install
-js=$ROOT/tests/js
-if [ ! -f "$js/node_modules/.package-lock.json" ] ||
-	! cmp -s "$js/package-lock.json" "$js/node_modules/.pitwall-lock"; then
-	echo "install-deps: npm ci in tests/js"
-	(cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
-	cp "$js/package-lock.json" "$js/node_modules/.pitwall-lock"
-else
-	echo "install-deps: tests/js packages present"
-fi
+for dir in tests/js api/www tests/browser; do
+	d=$ROOT/$dir
+	[ -f "$d/package-lock.json" ] || continue
+	if cmp -s "$d/package-lock.json" "$d/node_modules/.pitwall-lock" 2>/dev/null; then
+		echo "install-deps: $dir packages present"
+		continue
+	fi
+	echo "install-deps: npm ci in $dir"
+	(cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+	cp "$d/package-lock.json" "$d/node_modules/.pitwall-lock"
+done

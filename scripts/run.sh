@@ -111,6 +111,9 @@ echo
 cat <<EOT
 
 pitwall is running (instance '$INSTANCE'$([ "$SIM" = 1 ] && echo ", emulated games on every feed")).
+
+  Open the dashboard: http://$API/
+
   REST API:           http://$API/api/live  (docs/api.md)
   WebSocket stream:   ws://$API/api/stream
   live feed status:   build/bin/pwctl feeds --watch

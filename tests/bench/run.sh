@@ -270,6 +270,19 @@ export_bench() {
 	rm -f "$tmp/hour.frames"
 }
 
+# The dashboard in Debian's chromium (tests/browser/bench.mjs): first view interactive < 1 s,
+# first load < 300 KB transferred, compare of 6 laps at 1 m on a 5 km track drawn < 300 ms,
+# the live view at 60 Hz: browser < 15 % of a core, pw-api < 2 % for the client.
+dashboard_bench() {
+	if [ ! -x /usr/bin/chromium ] || [ ! -d tests/browser/node_modules/playwright-core ]; then
+		echo "dashboard: chromium or playwright-core missing (scripts/install-deps.sh), skipped"
+		return
+	fi
+	stack_up dash
+	PW_URL=http://127.0.0.1:$AP PW_API_PID=$S_API timeout 300 node tests/browser/bench.mjs
+	stack_down dashboard
+}
+
 tmp=$(mktemp -d /tmp/pitwall-bench.XXXXXX)
 trap 'cleanup; rm -rf "$tmp"' EXIT
 
@@ -290,5 +303,6 @@ trap 'cleanup; rm -rf "$tmp"' EXIT
 	job_roundtrip
 	api_bench
 	ws_bench
+	dashboard_bench
 } 2>&1 | tee "$out"
 echo "written to $out"

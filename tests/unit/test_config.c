@@ -15,7 +15,8 @@ static const char *const all_vars[] = {
 	"PITWALL_INSTANCE", "PITWALL_DATA_DIR", "PITWALL_RUN_DIR", "PITWALL_GAME_HOST",
 	"RUSTY_TELEMETRY_GAME_HOST", "RUSTY_TELEMETRY_BIND", "PITWALL_LISTEN",
 	"RUSTY_TELEMETRY_LISTEN", "PITWALL_API_HOST", "RUSTY_TELEMETRY_API_HOST",
-	"PITWALL_API_PORT", "RUSTY_TELEMETRY_API_PORT", "PITWALL_API_TOKEN", "PITWALL_BUS",
+	"PITWALL_API_PORT", "RUSTY_TELEMETRY_API_PORT", "PITWALL_API_TOKEN", "PITWALL_WWW_DIR",
+	"PITWALL_BUS",
 	"PITWALL_BUS_IN",
 	"PITWALL_CMD", "PITWALL_JOBS", "PITWALL_RESULTS", "PITWALL_FEEDS", "PITWALL_LOG_LEVEL",
 	"PITWALL_CMD_TIMEOUT_MS", "PITWALL_JOB_DEADLINE_MS", "PITWALL_BUS_FRAMES",
@@ -383,7 +384,7 @@ static void test_config_log(void)
 	capture_stderr(config_log, &c, line, sizeof line);
 	T_CHECKF(strstr(line, "Z info cfgtest msg=config instance=default data_dir=./data "
 			      "run_dir=/tmp/pitwall-default game_host=127.0.0.1 listen=0.0.0.0 "
-			      "api=127.0.0.1:8080 api_token=unset bus=tcp://127.0.0.1:7700 ") != NULL,
+			      "api=127.0.0.1:8080 api_token=unset www_dir= bus=tcp://127.0.0.1:7700 ") != NULL,
 		 "%s", line);
 	T_CHECKF(strstr(line, " cmd=ipc:///tmp/pitwall-default/cmd.sock ") != NULL, "%s", line);
 	T_CHECKF(strstr(line, " jobs=ipc:///tmp/pitwall-default/jobs.sock ") != NULL, "%s", line);
@@ -461,7 +462,7 @@ static void test_table(void)
 			T_CHECKF(!v->key || !w->key || strcmp(v->key, w->key) != 0,
 				 "%s: key %s twice", name, v->key);
 	}
-	T_CHECKF(n == 23, "%zu variables", n);
+	T_CHECKF(n == 24, "%zu variables", n);
 	T_CHECK(config_var_find("PATH") == NULL && config_var_find(NULL) == NULL);
 	T_CHECK(config_var_find("RUSTY_TELEMETRY_BIND") == NULL); /* a fallback, not a variable */
 	T_CHECK(strcmp(config_prog_name(CONFIG_STORE), "pw-store") == 0);
@@ -746,7 +747,7 @@ static void test_markdown(void)
 		v++;
 		rows++;
 	}
-	T_CHECKF(!v->names[0] && rows == 23, "%zu rows", rows);
+	T_CHECKF(!v->names[0] && rows == 24, "%zu rows", rows);
 	free(text);
 	/* rows that say what is accepted and by whom */
 	f = open_memstream(&text, &len);
