@@ -38,8 +38,9 @@ enum op_code {
 	OP_MAX, /* n arguments */
 	OP_CLAMP,
 	OP_IF,
-	OP_DERIV, /* slots[arg] */
-	OP_INTEG, /* slots[arg] */
+	OP_DERIV,  /* slots[arg] */
+	OP_INTEG,  /* slots[arg] */
+	OP_SMOOTH, /* slots[arg] */
 };
 
 struct op {
@@ -68,6 +69,7 @@ static const struct func {
 	{ "if", 3, 3, OP_IF },
 	{ "derivative", 1, 1, OP_DERIV },
 	{ "integral", 1, 1, OP_INTEG },
+	{ "smooth", 2, 2, OP_SMOOTH },
 };
 
 /* ---- the compiler ---- */
@@ -243,11 +245,11 @@ static int call(struct parser *p, const struct func *f, size_t at)
 				f->min_args == f->max_args ? "" : "at least ", f->min_args,
 				f->min_args == 1 ? "" : "s", nargs);
 	p->pos++;
-	if (f->code == OP_DERIV || f->code == OP_INTEG) {
+	if (f->code == OP_DERIV || f->code == OP_INTEG || f->code == OP_SMOOTH) {
 		if (p->nslots >= EXPR_SLOTS_MAX)
-			return error_at(p, at, "more than %d derivative and integral calls",
+			return error_at(p, at, "more than %d derivative, integral and smooth calls",
 					EXPR_SLOTS_MAX);
-		return emit(p, (enum op_code)f->code, 0, p->nslots++, 0);
+		return emit(p, (enum op_code)f->code, 0, p->nslots++, 1 - (int)nargs);
 	}
 	return emit(p, (enum op_code)f->code, nargs, 0, 1 - (int)nargs);
 }
@@ -581,6 +583,26 @@ static double integral(struct expr_slot *s, double x, double t)
 	return s->value;
 }
 
+/* A first-order low-pass of x with time constant tau (s) on the clock t. */
+static double smooth(struct expr_slot *s, double x, double tau, double t)
+{
+	double dt;
+
+	if (isnan(x) || isnan(t) || isnan(tau))
+		return NAN;
+	if (tau <= 0)
+		return x;
+	dt = t - s->t;
+	if (!s->have || dt < 0 || dt > EXPR_GAP_S) {
+		*s = (struct expr_slot){ x, t, x, 1 };
+		return x;
+	}
+	s->value += (x - s->value) * -expm1(-dt / tau);
+	s->x = x;
+	s->t = t;
+	return s->value;
+}
+
 /* NaN when either is NaN, else the comparison as 1 or 0. */
 #define CMP(a, b, op) (isnan(a) || isnan(b) ? NAN : (double)((a)op(b)))
 
@@ -617,6 +639,10 @@ double expr_eval(const struct expr *e, const double *in, double t_s, struct expr
 			continue;
 		case OP_INTEG:
 			st[sp] = integral(&slots[o->arg], st[sp], t_s);
+			continue;
+		case OP_SMOOTH:
+			sp--;
+			st[sp] = smooth(&slots[o->arg], st[sp], st[sp + 1], t_s);
 			continue;
 		case OP_MIN:
 		case OP_MAX:
@@ -713,4 +739,9 @@ size_t expr_nslots(const struct expr *e)
 size_t expr_nops(const struct expr *e)
 {
 	return e ? e->nops : 0;
+}
+
+int expr_is_function(const char *name, size_t len)
+{
+	return func_find(name, len) != NULL;
 }

@@ -16,6 +16,9 @@
  *               derivative(x)  dx/dt over the clock the caller passes (s)
  *               integral(x)    the integral of x dt (trapezoids) since the first
  *                              frame
+ *               smooth(x, tau) x through a first-order low-pass filter with the
+ *                              time constant tau (s): derivative(smooth(x, 0.05))
+ *                              for a derivative of noisy data
  *   whitespace  space, tab, newline; nothing else is accepted
  *
  * Values are doubles; NaN means "no value" (an absent channel). Every
@@ -23,21 +26,23 @@
  * result that is not finite (x / 0, sqrt(-1), an overflow) is NaN, so a
  * derived channel is absent in a frame where it cannot be computed instead of
  * showing a made-up number. Every argument is evaluated (no short circuit),
- * so derivative and integral see every frame wherever they stand.
+ * so derivative, integral and smooth see every frame wherever they stand.
  *
- * derivative and integral keep state per call site (struct expr_slot): the
+ * derivative, integral and smooth keep state per call site (struct expr_slot): the
  * caller gives each program its own expr_nslots(e) slots and passes them to
  * every evaluation, in frame order. The clock t (s) is the game clock: when
  * it does not advance the last derivative is kept and nothing is added; when
  * it goes back (a rewind, a new session) or jumps by more than EXPR_GAP_S,
  * the function starts again from that frame (derivative: no value in that
- * frame; integral: its sum is kept across a gap, restarts at 0 on a rewind).
+ * frame; integral: its sum is kept across a gap, restarts at 0 on a rewind;
+ * smooth: starts from x; a tau <= 0 passes x through).
  * A frame where x or t has no value gives no value and changes nothing.
  *
  * Bounds, so that a formula from a request cannot take a process down: at
  * most EXPR_SRC_MAX bytes of source, EXPR_DEPTH_MAX levels of nesting,
  * EXPR_OPS_MAX operations, EXPR_STACK_MAX values on the evaluation stack,
- * EXPR_CONSTS_MAX constants and EXPR_SLOTS_MAX derivative/integral calls.
+ * EXPR_CONSTS_MAX constants and EXPR_SLOTS_MAX derivative/integral/smooth
+ * calls.
  * Evaluation does no allocation, no I/O and no recursion; its cost is linear
  * in the program.
  *
@@ -111,5 +116,7 @@ double expr_eval(const struct expr *e, const double *in, double t_s, struct expr
 size_t expr_nslots(const struct expr *e);
 /* Operations in the compiled program (for tests and the benchmark). */
 size_t expr_nops(const struct expr *e);
+/* 1 when name (len bytes) is one of the language's functions ("abs"). */
+int expr_is_function(const char *name, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 /* out.c - see out.h */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/out.h"
@@ -29,4 +30,22 @@ void out_put(struct out *o, const char *s, size_t n)
 		o->buf[o->len + k] = 0;
 	}
 	o->len += n;
+}
+
+void out_number(struct out *o, double v, int is_double)
+{
+	char tmp[32];
+	int n = 0;
+
+	/* %g drops trailing zeros, and a normal float's (double's) ulp is smaller
+	 * than a unit of its 6th (15th) digit: the first precision from there
+	 * that reads back is the shortest */
+	if (!is_double)
+		v = (float)v;
+	for (int prec = is_double ? 15 : 6; prec <= (is_double ? 17 : 9); prec++) {
+		n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+		if (is_double ? strtod(tmp, NULL) == v : strtof(tmp, NULL) == (float)v)
+			break;
+	}
+	out_put(o, tmp, (size_t)n);
 }

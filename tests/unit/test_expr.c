@@ -237,6 +237,49 @@ static void test_integral(void)
 	expr_free(e);
 }
 
+static void test_smooth(void)
+{
+	struct expr *e = NULL;
+	struct expr_slot slots[EXPR_SLOTS_MAX];
+	double in[5] = { 0 }, v = 0;
+
+	T_EQ(expr_compile("smooth(a, 0.5)", resolve, NULL, &e, NULL), 0);
+	expr_slots_reset(slots, expr_nslots(e));
+	in[0] = 10;
+	T_EQ(expr_eval(e, in, 0.0, slots), 10.0); /* starts from the first value */
+	/* a step to 20: after one time constant 1 - 1/e of the way */
+	in[0] = 20;
+	for (int i = 1; i <= 50; i++)
+		v = expr_eval(e, in, i * 0.01, slots);
+	T_NEAR(v, 20 - 10 * exp(-1), 1e-9);
+	/* the clock stands: unchanged */
+	T_NEAR(expr_eval(e, in, 0.5, slots), v, 1e-12);
+	/* the result does not depend on the frame rate */
+	expr_slots_reset(slots, expr_nslots(e));
+	in[0] = 10;
+	expr_eval(e, in, 0.0, slots);
+	in[0] = 20;
+	T_NEAR(expr_eval(e, in, 0.5, slots), 20 - 10 * exp(-1), 1e-9);
+	/* no value in: no value out, nothing changes */
+	in[0] = NAN;
+	T_CHECK(isnan(expr_eval(e, in, 0.6, slots)));
+	/* a rewind restarts from the value */
+	in[0] = 5;
+	T_EQ(expr_eval(e, in, 0.1, slots), 5.0);
+	expr_free(e);
+	/* tau <= 0 passes the value through */
+	T_EQ(expr_compile("smooth(a, b)", resolve, NULL, &e, NULL), 0);
+	expr_slots_reset(slots, expr_nslots(e));
+	in[0] = 3;
+	in[1] = 0;
+	T_EQ(expr_eval(e, in, 0.0, slots), 3.0);
+	in[0] = 4;
+	T_EQ(expr_eval(e, in, 1.0, slots), 4.0);
+	in[1] = NAN;
+	T_CHECK(isnan(expr_eval(e, in, 2.0, slots)));
+	expr_free(e);
+}
+
 /* Several stateful calls keep their own slots, in one formula. */
 static void test_slots_per_call(void)
 {
@@ -277,6 +320,7 @@ static void test_errors(void)
 	compile_fails("min(1)", 1, "min takes at least 2 arguments, not 1");
 	compile_fails("if(1, 2)", 1, "if takes 3 arguments, not 2");
 	compile_fails("derivative()", 1, "derivative takes 1 argument, not 0");
+	compile_fails("smooth(a)", 1, "smooth takes 2 arguments, not 1");
 	compile_fails("a = 1", 3, "'=' is not an operator");
 	compile_fails("a & b", 3, "write '&&'");
 	compile_fails("a | b", 3, "write '||'");
@@ -362,7 +406,7 @@ static void test_bounds(void)
 	for (int i = 0; i <= EXPR_SLOTS_MAX; i++)
 		n += (size_t)snprintf(src + n, sizeof src - n, "%sintegral(a)", i ? "+" : "");
 	T_EQ(expr_compile(src, resolve, NULL, &e, &err), -EINVAL);
-	T_CHECK(strstr(err.message, "derivative and integral calls") != NULL);
+	T_CHECK(strstr(err.message, "derivative, integral and smooth calls") != NULL);
 	/* the evaluation stack: a right-leaning sum keeps every term pending */
 	n = 0;
 	for (int i = 0; i < EXPR_STACK_MAX + 1; i++)
@@ -394,6 +438,7 @@ int main(void)
 	T_RUN(test_no_value);
 	T_RUN(test_derivative);
 	T_RUN(test_integral);
+	T_RUN(test_smooth);
 	T_RUN(test_slots_per_call);
 	T_RUN(test_errors);
 	T_RUN(test_bounds);
