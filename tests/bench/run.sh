@@ -300,6 +300,7 @@ trap 'cleanup; rm -rf "$tmp"' EXIT
 	store_startup
 	store_latency
 	build/bench/bench_analysis
+	build/bench/bench_manifest
 	job_roundtrip
 	api_bench
 	ws_bench
