@@ -12,6 +12,8 @@
  * laps.c    one lap on distance, lap comparison (common/lapquery.h)
  * www.c     the dashboard's static files at / (everything outside /api and
  *           /metrics; docs/dashboard.md)
+ * manifests.c  PUT /api/manifests/{name}; the manifest a request names
+ *           (?manifest=), fetched from the store and compiled
  * ws*.c     /api/stream, the WebSocket contract (ws.h); ws_int.h maps its
  *           files: stream lifecycle, connections, message validation,
  *           queues and sender, pacer, bus events
@@ -37,6 +39,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/manifest.h"
 
 #define API_BODY_MAX (64 * 1024)       /* bigger request bodies: 413 */
 
@@ -138,6 +141,18 @@ int routes_handle(struct mg_connection *c, void *cbdata);
  * handlers: args holds the path's captures); they answer and return the status. */
 int laps_lap(struct api *api, struct mg_connection *c, json_t *args);
 int laps_compare(struct api *api, struct mg_connection *c, json_t *args);
+/* manifests.c */
+/* PUT /api/manifests/{name} (args: name from the path): 201 created, 200
+ * replaced, with the stored document; 400 naming the field otherwise. */
+int manifest_put(struct api *api, struct mg_connection *c, json_t *args);
+/*
+ * The stored manifest name, compiled: 0 and *out (manifest_free), or -1 with
+ * the HTTP status for the request that named it (400: no such manifest or a
+ * bad name; 503 the store did not answer) and a message naming the
+ * "manifest" parameter.
+ */
+int manifest_fetch(struct api *api, const char *name, struct manifest **out, int *status,
+		   char *message, size_t cap);
 
 /* live.c */
 /* The feeds' segments of instance, attached now (so that no request sees an

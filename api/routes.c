@@ -74,6 +74,11 @@ static const struct route routes[] = {
 	/* laps on distance */
 	{ "GET", "sessions/{session_id}/runs/{run_id}/laps/{number}", NULL, 200, 0, laps_lap },
 	{ "GET", "compare", NULL, 200, 0, laps_compare },
+	/* derived-channel manifests (api/manifests.c) */
+	{ "GET", "manifests", "manifest.list", 200, R_CACHE, NULL },
+	{ "GET", "manifests/{name}", "manifest.get", 200, R_CACHE, NULL },
+	{ "PUT", "manifests/{name}", NULL, 200, 0, manifest_put },
+	{ "DELETE", "manifests/{name}", "manifest.delete", 204, 0, NULL },
 };
 
 static enum param kind_of(const char *key)

@@ -291,6 +291,7 @@ static const struct cmd_entry *const tables[] = {
 	job_commands,
 	track_commands,
 	car_commands,
+	manifest_commands,
 };
 
 /* Commands that change nothing; every other one bumps the state generation. */

@@ -11,6 +11,7 @@
  * jobs.c      analysis jobs out (PUSH) and results in (PULL): session analyses, track builds
  * tracks.c    track models: track.build sends a job and answers with its result
  * cars.c      car characteristics, a query over the stored shift_points analyses
+ * manifests.c derived-channel manifests (common/manifest.h): their commands and files
  *
  * The store is the only writer of the data dir. Everything runs in the main
  * thread except the bus proxy, which only forwards messages.
