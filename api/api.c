@@ -22,11 +22,12 @@ static const char usage_text[] =
 	"\n"
 	"pitwall's REST API (/api/...), WebSocket stream (/api/stream), Prometheus\n"
 	"metrics (/metrics) and the dashboard (/, files from $PITWALL_WWW_DIR) at\n"
-	"$PITWALL_API_HOST:$PITWALL_API_PORT (default 127.0.0.1:8080). Binding beyond\n"
-	"loopback requires $PITWALL_API_TOKEN; when a token is set every API request\n"
+	"$PITWALL_API_HOST:$PITWALL_API_PORT (default 127.0.0.1:8080), and the stream for\n"
+	"seed-004 clients at /ws, there and on $PITWALL_WS_PORT (default 38920). Binding\n"
+	"beyond loopback requires $PITWALL_API_TOKEN; when a token is set every API request\n"
 	"needs \"Authorization: Bearer <token>\" (the dashboard asks for it). Request\n"
 	"bodies over 64 KiB are refused (413). The endpoints are in docs/api.md, the\n"
-	"dashboard in docs/dashboard.md.\n";
+	"streams in docs/stream.md, the dashboard in docs/dashboard.md.\n";
 
 static int loopback(const char *host)
 {
@@ -110,8 +111,9 @@ static void feeds_close(void *arg)
 static int http_open(void *arg)
 {
 	struct api *api = arg;
+	char ports[sizeof api->listen + 80];
 	const char *opts[] = {
-		"listening_ports", api->listen,
+		"listening_ports", ports,
 		/* each WebSocket client holds a worker for its lifetime (ws.h): room for ~120 */
 		"num_threads", "160",
 		"tcp_nodelay", "1",               /* docs/architecture.md §6: a 40 ms stall per request otherwise */
@@ -123,8 +125,20 @@ static int http_open(void *arg)
 	struct mg_callbacks cb = { 0 };
 
 	mg_init_library(0);
+	/* the API port, and the seed-004 stream's own port (ws.h) when it can have it */
+	snprintf(ports, sizeof ports, "%s", api->listen);
+	if (api->cfg.ws_port && api->cfg.ws_port != api->cfg.api_port)
+		snprintf(ports, sizeof ports, "%s,%s:%u", api->listen, api->cfg.api_host,
+			 api->cfg.ws_port);
 	/* the server's user data and every handler's cbdata: the struct api */
-	if (!(api->http = mg_start(&cb, api, opts))) {
+	if (!(api->http = mg_start(&cb, api, opts)) && strcmp(ports, api->listen) != 0) {
+		log_warn("msg=\"cannot listen on the stream port: /ws is served on the API port "
+			 "only\" ws_port=%u", api->cfg.ws_port);
+		api->cfg.ws_port = 0;
+		snprintf(ports, sizeof ports, "%s", api->listen);
+		api->http = mg_start(&cb, api, opts);
+	}
+	if (!api->http) {
 		log_error("msg=\"cannot start the HTTP server\" listen=%s", api->listen);
 		return -EADDRNOTAVAIL;
 	}
@@ -190,7 +204,7 @@ int main(int argc, char **argv)
 	snprintf(api.listen, sizeof api.listen, "%s:%u", api.cfg.api_host, api.cfg.api_port);
 	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &api) < 0)
 		return 1;
-	log_info("msg=started url=http://%s/", api.listen);
+	log_info("msg=started url=http://%s/ ws_port=%u", api.listen, api.cfg.ws_port);
 	while (!daemon_stopping())
 		pause();
 	log_info("msg=stopping requests=%llu", (unsigned long long)api.requests);

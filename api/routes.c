@@ -192,6 +192,9 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 	char path[1024], *seg[MAX_SEG], *save = NULL, *p;
 	int nseg = 0, path_known = 0;
 
+	if (api->cfg.ws_port && ri->server_port == api->cfg.ws_port)
+		return handled(http_error(api, c, 404, MSG_E_NOT_FOUND,
+					  "this port serves only the stream at /ws"));
 	/* the decoded but not normalized path: "a/../b" must not become "b" */
 	const char *uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 

@@ -5,6 +5,7 @@
  * answers the accessors.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,10 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg)
 	ws->subprotocol_names[0] = WS_SUBPROTOCOL;
 	ws->subprotocols.nb_subprotocols = 1;
 	ws->subprotocols.subprotocols = ws->subprotocol_names;
+	ws->seed_subprotocol_names[0] = WS_SEED_SUBPROTOCOL;
+	ws->seed_subprotocols.nb_subprotocols = 1;
+	ws->seed_subprotocols.subprotocols = ws->seed_subprotocol_names;
+	ws->seed_port = cfg->ws_port;
 	pthread_mutex_init(&ws->lock, NULL);
 	ws_cond_init_mono(&ws->cond);
 	ws_cond_init_mono(&ws->gone);
@@ -117,8 +122,11 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg)
 	}
 	mg_set_websocket_handler_with_subprotocols(ctx, WS_PATH, &ws->subprotocols, ws_on_connect,
 						   ws_on_ready, ws_on_data, ws_on_close, ws);
-	log_info("msg=\"ws stream ready\" path=%s bus=%s feeds=%d idle_ms=%ld ping_ms=%lld "
-		 "max_clients=%u session_gap_ms=%lld", WS_PATH, ws->bus, ws->nfeeds, idle_ms,
+	mg_set_websocket_handler_with_subprotocols(ctx, WS_SEED_PATH, &ws->seed_subprotocols,
+						   ws_on_connect, ws_on_ready, ws_on_data,
+						   ws_on_close, ws);
+	log_info("msg=\"ws stream ready\" path=%s seed_path=%s bus=%s feeds=%d idle_ms=%ld ping_ms=%lld "
+		 "max_clients=%u session_gap_ms=%lld", WS_PATH, WS_SEED_PATH, ws->bus, ws->nfeeds, idle_ms,
 		 (long long)(ws->ping_ns / NS_PER_MS), ws->max_clients,
 		 (long long)(ws->session_gap_ns / NS_PER_MS));
 	return ws;
@@ -135,6 +143,7 @@ void ws_stop(struct ws *ws)
 	if (!ws)
 		return;
 	mg_set_websocket_handler(ws->ctx, WS_PATH, NULL, NULL, NULL, NULL, NULL);
+	mg_set_websocket_handler(ws->ctx, WS_SEED_PATH, NULL, NULL, NULL, NULL, NULL);
 	pthread_mutex_lock(&ws->lock);
 	ws->stopping = true;
 	for (struct ws_client *c = ws->clients; c; c = c->next) {
@@ -182,6 +191,40 @@ void ws_stats(const struct ws *ws, struct ws_stats *out)
 		out->lag_bucket[i] = atomic_load(&w->lag_bucket[i]);
 	out->lag_count = atomic_load(&w->lag_count);
 	out->lag_sum_s = (double)atomic_load(&w->lag_sum_us) / 1e6;
+}
+
+/* The upper bound (s) of the bucket holding quantile q of a client's lags. */
+static double lag_quantile(const struct ws_client *c, uint64_t count, double q)
+{
+	for (int i = 0; i < WS_LAG_BUCKETS; i++)
+		if ((double)atomic_load(&c->lag_bucket[i]) >= q * (double)count)
+			return ws_lag_bucket_ms[i] / 1000.0;
+	return INFINITY;
+}
+
+size_t ws_client_lags(const struct ws *ws, struct ws_client_lag *out, size_t max)
+{
+	struct ws *w = (struct ws *)ws;
+	size_t n = 0;
+
+	if (!ws)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	for (const struct ws_client *c = w->clients; c && n < max; c = c->next) {
+		uint64_t count = atomic_load(&c->lag_count);
+
+		if (c->refused)
+			continue;
+		out[n++] = (struct ws_client_lag){
+			.client_id = c->id,
+			.count = count,
+			.sum_s = (double)atomic_load(&c->lag_sum_us) / 1e6,
+			.p50_s = count ? lag_quantile(c, count, 0.5) : 0,
+			.p95_s = count ? lag_quantile(c, count, 0.95) : 0,
+		};
+	}
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 const char *ws_type_name(unsigned type)

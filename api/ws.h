@@ -39,7 +39,14 @@
  * Close codes: 1000 normal, 1001 server stopping, 1002 protocol error,
  * 1003 binary frame, 1007 invalid UTF-8, 1008 invalid envelope or slow
  * consumer, 1009 message over WS_MAX_MESSAGE bytes, 1011 idle timeout,
- * 1013 too many clients, 4001 schema_version mismatch. With a token
+ * 1013 too many clients, 4001 schema_version mismatch, 4002 unsupported
+ * subprotocol (WS_SEED_PATH).
+ *
+ * Seed-004 clients: the same stream at WS_SEED_PATH speaks the contract's own
+ * payloads (ws_seed.c) for one feed, ?feed=NAME or by default the first live
+ * one (followed to another when its session ends), with the subprotocol
+ * WS_SEED_SUBPROTOCOL optional. cfg->ws_port, when pw-api could listen on
+ * it, serves WS_SEED_PATH only. With a token
  * configured (cfg->api_token) the upgrade needs "Authorization: Bearer" or
  * ?token=, else 401.
  *
@@ -66,6 +73,8 @@
 
 #define WS_PATH "/api/stream"
 #define WS_SUBPROTOCOL "pitwall.v1"    /* accepted when offered, not required */
+#define WS_SEED_PATH "/ws"             /* the seed-004 dialect (ws_seed.c) */
+#define WS_SEED_SUBPROTOCOL "tuning-coach.v1" /* at WS_SEED_PATH; another one: close 4002 */
 #define WS_SCHEMA_VERSION 1
 #define WS_MAX_MESSAGE 65536           /* client message bytes (after reassembly) */
 #define WS_RATE_MIN_HZ 1
@@ -120,6 +129,14 @@ struct ws_stats {
 	double lag_sum_s;
 };
 
+/* One connected client's send lag (ws_client_lags). */
+struct ws_client_lag {
+	uint64_t client_id;
+	uint64_t count;                /* messages written */
+	double sum_s;
+	double p50_s, p95_s;           /* upper bounds of the buckets (INFINITY beyond the last) */
+};
+
 struct ws; /* opaque */
 
 /* Lifecycle */
@@ -138,6 +155,8 @@ void ws_stop(struct ws *ws);
 
 /* Accessors */
 void ws_stats(const struct ws *ws, struct ws_stats *out);
+/* The send lag of up to max connected clients into out; how many. */
+size_t ws_client_lags(const struct ws *ws, struct ws_client_lag *out, size_t max);
 /* "telemetry", "run.started", "control_ping", ...; "unknown" when out of range. */
 const char *ws_type_name(unsigned type);
 /* "queue_full", "slow_consumer", "closed". */

@@ -92,16 +92,26 @@ static void bus_handle(struct ws *ws, const char *topic, const char *body, size_
 {
 	enum ws_type type;
 	const char *feed;
-	struct ws_msg *m;
+	struct ws_msg *m, *seed = NULL;
+	json_t *payload = NULL;
+	int idx;
 
 	ws_stat_add(&ws->bus_messages, 1);
 	if (!(m = ws_bus_event(topic, body, len, &type, &feed))) {
 		ws_stat_add(&ws->bus_ignored, 1);
 		return;
 	}
+	idx = ws_name_index(ws->feed_names, ws->nfeeds, feed);
+	/* seed-004 clients get a completed lap in that contract's shape */
+	if (type == WS_T_LAP_COMPLETED && (payload = json_loadb(body, len, 0, NULL)))
+		seed = ws_seed_lap(payload);
 	pthread_mutex_lock(&ws->lock);
-	ws_fanout(ws, m, ws_name_index(ws->feed_names, ws->nfeeds, feed));
+	ws_fanout(ws, m, idx);
+	if (seed)
+		ws_fanout_seed(ws, seed, idx);
 	pthread_mutex_unlock(&ws->lock);
+	json_decref(payload);
+	ws_msg_unref(seed);
 	ws_msg_unref(m);
 }
 

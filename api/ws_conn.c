@@ -137,6 +137,7 @@ static struct ws_client *client_new(struct ws *ws, struct mg_connection *conn)
 		if (ws_types[t].subscribable)
 			c->events |= BIT(t);
 	c->feeds = ws_all_feeds(ws->nfeeds);
+	c->seed_feed = -1;
 	c->rate_hz = WS_RATE_DEFAULT_HZ;
 	c->period_ns = NS_PER_S / WS_RATE_DEFAULT_HZ;
 	c->next_tick_ns = now;
@@ -236,9 +237,33 @@ static int refuse_http(const struct mg_connection *conn, int status, const char 
 	return 1;
 }
 
+/* A client at WS_SEED_PATH? */
+static bool seed_path(const struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+
+	return ri && ri->local_uri && strcmp(ri->local_uri, WS_SEED_PATH) == 0;
+}
+
+/* The feed a seed-004 client names with ?feed=: its index, -1 when it names
+ * none, -2 when it names one this stack does not have. */
+static int seed_feed_param(const struct ws *ws, const struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *q = ri ? ri->query_string : NULL;
+	char name[64];
+	int i;
+
+	if (!q || mg_get_var(q, strlen(q), "feed", name, sizeof name) < 0)
+		return -1;
+	i = ws_name_index(ws->feed_names, ws->nfeeds, name);
+	return i >= 0 ? i : -2;
+}
+
 int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 {
 	struct ws *ws = cbdata;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
 	bool stopping;
 
 	pthread_mutex_lock(&ws->lock);
@@ -250,10 +275,18 @@ int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 	if (!authorized(ws, conn))
 		return refuse_http(conn, 401, "Unauthorized", "unauthorized", "this stream needs "
 				   "Authorization: Bearer <token> or ?token=<token>");
+	if (ws->seed_port && ri && ri->server_port == (int)ws->seed_port && !seed_path(conn))
+		return refuse_http(conn, 404, "Not Found", "not_found",
+				   "this port serves only the stream at " WS_SEED_PATH);
+	if (seed_path(conn) && seed_feed_param(ws, conn) == -2)
+		return refuse_http(conn, 400, "Bad Request", "bad_request",
+				   "feed: this stack has no such feed (see /api/feeds)");
 	return 0;
 }
 
 /* ---- after the handshake ---- */
+
+static void check_subprotocol(struct ws_client *c, const struct mg_connection *conn);
 
 /* Over the limit (or stopping): handshake done, then straight to 1013 (1001)
  * written here, this thread owns the fresh socket. The pacer cuts it if the
@@ -294,6 +327,14 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	}
 	mg_set_user_connection_data(conn, c);
 	socket_setup(c);
+	if ((c->seed = seed_path(conn))) {
+		c->seed_feed = seed_feed_param(ws, conn);
+		c->seed_fixed = c->seed_feed >= 0;
+		c->seed_feed = c->seed_fixed ? c->seed_feed : -1;
+		c->feeds = c->seed_fixed ? 1u << c->seed_feed : 0;
+		c->events = BIT(WS_T_TELEMETRY) | BIT(WS_T_LAP_COMPLETED) |
+			    BIT(WS_T_SESSION_STARTED) | BIT(WS_T_SESSION_ENDED);
+	}
 
 	pthread_mutex_lock(&ws->lock);
 	c->id = ++ws->next_id;
@@ -301,7 +342,7 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	c->refused = stopping || ws->nclients >= ws->max_clients;
 	if (!c->refused) {
 		ws->nclients++;
-		hello = hello_msg(ws, c);
+		hello = c->seed ? ws_seed_hello(ws, c) : hello_msg(ws, c);
 		pthread_mutex_lock(&c->lock);
 		/* first: nothing can be queued before it is listed */
 		ws_enqueue_event(c, hello);
@@ -328,6 +369,8 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	pthread_attr_setstacksize(&attr, WS_SENDER_STACK);
 	c->sender_started = pthread_create(&c->sender, &attr, ws_sender_main, c) == 0;
 	pthread_attr_destroy(&attr);
+	if (c->sender_started && c->seed)
+		check_subprotocol(c, conn);
 	if (!c->sender_started) {
 		struct ws_msg *m = ws_msg_close(1011, "internal error");
 
@@ -343,6 +386,34 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 		c->sender_done = true;
 		pthread_mutex_unlock(&c->lock);
 	}
+}
+
+/*
+ * A seed-004 client that offered subprotocols, none of them WS_SEED_SUBPROTOCOL
+ * (civetweb then completes the handshake without one): an error says why,
+ * then close 4002, as the contract has it.
+ */
+static void check_subprotocol(struct ws_client *c, const struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *offered = mg_get_header(conn, "Sec-WebSocket-Protocol");
+	char message[WS_ERROR_MAX];
+	struct ws_msg *err;
+
+	if (!offered || (ri && ri->acceptedWebSocketSubprotocol))
+		return;
+	snprintf(message, sizeof message,
+		 "unsupported subprotocol \"%.120s\": this endpoint speaks " WS_SEED_SUBPROTOCOL
+		 " (or none)",
+		 offered);
+	log_info("msg=\"ws client offence\" client_id=%llu peer=%s close_code=4002 error=\"%s\"",
+		 (unsigned long long)c->id, c->peer, message);
+	err = ws_msg_error("bad_request", message, 0, false);
+	pthread_mutex_lock(&c->lock);
+	ws_enqueue_event(c, err);
+	ws_client_close(c, 4002, "unsupported subprotocol", false);
+	pthread_mutex_unlock(&c->lock);
+	ws_msg_unref(err);
 }
 
 /* Wait (bounded) until the sender wrote the close frame or gave up. */
@@ -416,7 +487,8 @@ static int on_message(struct ws_client *c, const char *buf, size_t len)
 	case WS_V_SUBSCRIBE:
 		pthread_mutex_lock(&c->lock);
 		c->events = req.events;
-		c->feeds = req.feeds;
+		if (!c->seed) /* a seed-004 client's feed is its ?feed= or the one it follows */
+			c->feeds = req.feeds;
 		pthread_mutex_unlock(&c->lock);
 		break;
 	case WS_V_SET_RATE:

@@ -77,14 +77,38 @@ static void session_start(struct ws *ws, struct ws_feed *f, int idx)
 	ws_msg_unref(m);
 }
 
+/* session_ended for the seed-004 clients that were told this session began. */
+static void seed_session_end(struct ws *ws, struct ws_feed *f, int idx, double duration_s,
+			     const char *reason)
+{
+	struct ws_msg *m = ws_seed_session_ended(
+		f, duration_s,
+		f->lap_known ? json_integer((json_int_t)(f->lap_last - f->lap_first)) : NULL,
+		reason);
+
+	for (struct ws_client *c = ws->clients; m && c; c = c->next) {
+		if (!c->seed)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if (c->seed_feed == idx && c->seed_told && c->seed_session == f->game_session) {
+			c->seed_told = false;
+			if (c->events & BIT(WS_T_SESSION_ENDED))
+				ws_enqueue_event(c, m);
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	ws_msg_unref(m);
+}
+
 static void session_end(struct ws *ws, struct ws_feed *f, int idx, const char *reason)
 {
 	json_t *o = json_object();
 	struct ws_msg *m;
+	double duration_s = (double)(clock_now_ns() - f->session_start_ns) / 1e9;
 
+	seed_session_end(ws, f, idx, duration_s, reason);
 	session_json_common(o, f);
-	json_object_set_new(o, "duration_s",
-			    json_real((double)(clock_now_ns() - f->session_start_ns) / 1e9));
+	json_object_set_new(o, "duration_s", json_real(duration_s));
 	json_object_set_new(o, "lap_count", f->lap_known ?
 			    json_integer((json_int_t)(f->lap_last - f->lap_first)) : json_null());
 	json_object_set_new(o, "reason", json_string(reason));
@@ -112,6 +136,8 @@ static void feed_poll(struct ws *ws, struct ws_feed *f, int idx, int64_t now, in
 		seg_meta_read(f->seg, &f->meta);
 	}
 	f->live = f->status == SEG_UP && f->have_latest;
+	if (f->have_latest)
+		ws_seed_lap_track(&f->seed_lap, &f->latest);
 	if (f->live) {
 		ws->live_mask |= 1u << idx;
 		if (f->in_session && f->latest.game_session != f->game_session)
@@ -162,14 +188,70 @@ static void housekeeping(struct ws *ws, int64_t now)
 	}
 }
 
+/* ---- seed-004 clients (ws->lock held) ---- */
+
+/* The first live feed, -1 when none is. */
+static int first_live(const struct ws *ws)
+{
+	for (int i = 0; i < ws->nfeeds; i++)
+		if (ws->feeds[i].live)
+			return i;
+	return -1;
+}
+
+/*
+ * Each seed-004 client's feed and game session: a client without ?feed=
+ * takes the first live feed, and the first live one again when its feed's
+ * session has ended; a client whose feed is in a session it was not told
+ * about gets its session_started (also right after connecting).
+ */
+static void seed_sync(struct ws *ws)
+{
+	int live = first_live(ws);
+
+	for (struct ws_client *c = ws->clients; c; c = c->next) {
+		const struct ws_feed *f;
+		struct ws_msg *m;
+
+		if (!c->seed)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if (!c->seed_fixed && live >= 0 &&
+		    (c->seed_feed < 0 || !ws->feeds[c->seed_feed].in_session) &&
+		    c->seed_feed != live) {
+			c->seed_feed = live;
+			c->seed_told = false;
+			c->feeds = 1u << live;
+		}
+		f = c->seed_feed >= 0 ? &ws->feeds[c->seed_feed] : NULL;
+		if (f && f->in_session && !(c->seed_told && c->seed_session == f->game_session) &&
+		    c->state == CS_OPEN) {
+			c->seed_told = true;
+			c->seed_session = f->game_session;
+			if ((c->events & BIT(WS_T_SESSION_STARTED)) &&
+			    (m = ws_seed_session_started(f))) {
+				ws_enqueue_event(c, m);
+				ws_msg_unref(m);
+			}
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
 /* ---- telemetry ---- */
+
+/* Read feed f's newest frame into f->latest; whether it has one. */
+static bool feed_latest(struct ws_feed *f)
+{
+	if (f->seg && seg_read_latest(f->seg, &f->latest))
+		f->have_latest = true;
+	return f->have_latest;
+}
 
 /* The newest frame of feed f as JSON (cached by sequence); NULL when none. */
 static const char *frame_json(struct ws_feed *f, size_t *len)
 {
-	if (f->seg && seg_read_latest(f->seg, &f->latest))
-		f->have_latest = true;
-	if (!f->have_latest)
+	if (!feed_latest(f))
 		return NULL;
 	if (!f->json_valid || f->json_seq != f->latest.seq) {
 		size_t n;
@@ -237,28 +319,55 @@ static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot)
 
 /* One message per distinct feed mask in a pass, shared by the clients that want it. */
 struct pass_cache {
-	uint32_t mask[WS_PASS_CACHE];
+	uint32_t mask[WS_PASS_CACHE];  /* seed: the feed's bit, 0 for none */
 	bool snapshot[WS_PASS_CACHE];
+	bool seed[WS_PASS_CACHE];
 	struct ws_msg *msg[WS_PASS_CACHE];
 	int n;
 };
 
+/* The seed-004 telemetry of feed idx (-1: none) from its newest frame; it
+ * says is_race_on false when the feed is not live (a snapshot of a feed that
+ * is down). */
+static struct ws_msg *seed_telemetry_msg(struct ws *ws, int idx)
+{
+	struct ws_feed *f = idx >= 0 ? &ws->feeds[idx] : NULL;
+
+	if (f)
+		feed_latest(f);
+	return ws_seed_telemetry_msg(f, f && f->live);
+}
+
 static struct ws_msg *cached_telemetry(struct ws *ws, struct pass_cache *pc, uint32_t mask,
-				       bool snapshot)
+				       bool snapshot, bool seed)
 {
 	struct ws_msg *m;
 
 	for (int i = 0; i < pc->n; i++)
-		if (pc->mask[i] == mask && pc->snapshot[i] == snapshot)
+		if (pc->mask[i] == mask && pc->snapshot[i] == snapshot && pc->seed[i] == seed)
 			return ws_msg_ref(pc->msg[i]);
-	if (!(m = telemetry_msg(ws, mask, snapshot)))
+	m = seed ? seed_telemetry_msg(ws, mask ? __builtin_ctz(mask) : -1)
+		 : telemetry_msg(ws, mask, snapshot);
+	if (!m)
 		return NULL;
 	if (pc->n < WS_PASS_CACHE) {
 		pc->mask[pc->n] = mask;
 		pc->snapshot[pc->n] = snapshot;
+		pc->seed[pc->n] = seed;
 		pc->msg[pc->n++] = ws_msg_ref(m);
 	}
 	return m;
+}
+
+/* A seed-004 client's snapshot: its feed, else the first feed with a frame. */
+static uint32_t seed_snapshot_mask(const struct ws *ws, const struct ws_client *c, uint32_t have)
+{
+	if (c->seed_feed >= 0)
+		return 1u << c->seed_feed;
+	for (int i = 0; i < ws->nfeeds; i++)
+		if (have & (1u << i))
+			return 1u << i;
+	return 0;
 }
 
 /* Telemetry for the clients that are due and snapshots asked for; *next = earliest tick. */
@@ -280,7 +389,11 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next)
 		}
 		if (c->snapshot_pending) {
 			c->snapshot_pending = false;
-			m = cached_telemetry(ws, &pc, c->feeds & have, true);
+			if (c->seed)
+				m = cached_telemetry(ws, &pc, seed_snapshot_mask(ws, c, have), true,
+						     true);
+			else
+				m = cached_telemetry(ws, &pc, c->feeds & have, true, false);
 			ws_enqueue_event(c, m);
 			ws_msg_unref(m);
 		}
@@ -293,7 +406,7 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next)
 				if (c->next_tick_ns <= now)
 					c->next_tick_ns = now + c->period_ns;
 				if (live) {
-					m = cached_telemetry(ws, &pc, live, false);
+					m = cached_telemetry(ws, &pc, live, false, c->seed);
 					ws_enqueue_telemetry(c, m);
 					ws_msg_unref(m);
 				}
@@ -327,6 +440,7 @@ void *ws_pacer_main(void *arg)
 			pthread_mutex_lock(&ws->lock);
 			for (int i = 0; i < ws->nfeeds; i++)
 				feed_poll(ws, &ws->feeds[i], i, now, real);
+			seed_sync(ws);
 			housekeeping(ws, now);
 			next_poll = now + WS_POLL_NS;
 		}

@@ -71,7 +71,8 @@ struct ws_msg *ws_msg_json(enum ws_type type, json_t *data)
 
 	if (!data)
 		return NULL;
-	s = json_dumps(data, JSON_COMPACT);
+	/* 15 digits: a time of integer ms in s is 91.769, not 91.769000000000005 */
+	s = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(data);
 	if (s) {
 		m = ws_msg_envelope(type, s, strlen(s));
@@ -214,8 +215,22 @@ void ws_client_shutdown(struct ws_client *c)
 void ws_fanout(struct ws *ws, struct ws_msg *m, int feed)
 {
 	for (struct ws_client *c = ws->clients; c; c = c->next) {
+		if (c->seed && ws_seed_own(m->type))
+			continue;
 		pthread_mutex_lock(&c->lock);
 		if ((c->events & BIT(m->type)) && (feed < 0 || (c->feeds & (1u << feed))))
+			ws_enqueue_event(c, m);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+void ws_fanout_seed(struct ws *ws, struct ws_msg *m, int feed)
+{
+	for (struct ws_client *c = ws->clients; c; c = c->next) {
+		if (!c->seed)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if ((c->events & BIT(m->type)) && feed >= 0 && c->seed_feed == feed)
 			ws_enqueue_event(c, m);
 		pthread_mutex_unlock(&c->lock);
 	}
@@ -247,16 +262,24 @@ static struct ws_item *next_item(struct ws_client *c, bool *is_event)
 	return NULL;
 }
 
-static void account_sent(struct ws *ws, const struct ws_msg *m, int64_t enq_ns, int64_t done_ns)
+static void account_sent(struct ws_client *c, const struct ws_msg *m, int64_t enq_ns,
+			 int64_t done_ns)
 {
+	struct ws *ws = c->ws;
 	double lag_ms = (double)(done_ns - enq_ns) / 1e6;
+	uint64_t lag_us = (uint64_t)((done_ns - enq_ns) / 1000);
 
 	ws_stat_add(&ws->sent[m->type], 1);
 	ws_stat_add(&ws->lag_count, 1);
-	ws_stat_add(&ws->lag_sum_us, (uint64_t)((done_ns - enq_ns) / 1000));
-	for (int i = 0; i < WS_LAG_BUCKETS; i++)
-		if (lag_ms <= ws_lag_bucket_ms[i])
+	ws_stat_add(&ws->lag_sum_us, lag_us);
+	ws_stat_add(&c->lag_count, 1);
+	ws_stat_add(&c->lag_sum_us, lag_us);
+	for (int i = 0; i < WS_LAG_BUCKETS; i++) {
+		if (lag_ms <= ws_lag_bucket_ms[i]) {
 			ws_stat_add(&ws->lag_bucket[i], 1);
+			ws_stat_add(&c->lag_bucket[i], 1);
+		}
+	}
 }
 
 void *ws_sender_main(void *arg)
@@ -302,7 +325,7 @@ void *ws_sender_main(void *arg)
 
 		r = mg_websocket_write(c->conn, it.m->opcode, it.m->text, it.m->len);
 		if (r > 0)
-			account_sent(c->ws, it.m, it.enq_ns, clock_mono_ns());
+			account_sent(c, it.m, it.enq_ns, clock_mono_ns());
 
 		pthread_mutex_lock(&c->lock);
 		c->writing = false;

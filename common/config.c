@@ -102,6 +102,11 @@ static const struct config_var vars[] = {
 	{ .names = { "PITWALL_WS_SESSION_GAP_MS" }, .type = CONFIG_INT, .def = "30000", .min = 0,
 	  .max = DAY_MS, .key = "ws_session_gap_ms", FIELD(ws_session_gap_ms), .progs = CONFIG_API,
 	  .meaning = "a feed not up this long ends its game session on the WebSocket stream, ms" },
+	{ .names = { "PITWALL_WS_PORT" }, .type = CONFIG_INT, .def = "38920", .min = 0,
+	  .max = 65535, .key = "ws_port", FIELD(ws_port), .progs = CONFIG_API,
+	  .meaning = "a second port of pw-api, on `PITWALL_API_HOST`, serving only the seed-004 "
+		     "stream `/ws` (also on the API port); 0: none. Taken by another program: a "
+		     "warning, and `/ws` on the API port only" },
 	{ .names = { "PITWALL_LOG_LEVEL" }, .type = CONFIG_ENUM, .def = "info",
 	  .choices = "debug|info|warn|error", .key = "log_level", FIELD(log_level),
 	  .progs = ALL_PROGS | CONFIG_SIM | CONFIG_REPLAY,

@@ -301,6 +301,7 @@ trap 'cleanup; rm -rf "$tmp"' EXIT
 	store_latency
 	build/bench/bench_analysis
 	build/bench/bench_manifest
+	build/bench/bench_ws_seed
 	job_roundtrip
 	api_bench
 	ws_bench
