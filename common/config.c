@@ -21,7 +21,8 @@
  */
 static const struct config_var vars[] = {
 	{ .names = { "PITWALL_INSTANCE" }, .type = CONFIG_NAME, .def = "default", .min = 1,
-	  .max = IDS_INSTANCE_MAX, .key = "instance", FIELD(instance), .progs = ALL_PROGS,
+	  .max = IDS_INSTANCE_MAX, .key = "instance", FIELD(instance),
+	  .progs = ALL_PROGS | CONFIG_REPLAY,
 	  .meaning = "names the shared-memory segments, the store's status page and the default "
 		     "run dir of one stack, so several stacks run side by side (tests do)" },
 	{ .names = { "PITWALL_DATA_DIR" }, .type = CONFIG_TEXT, .def = "./data",
@@ -113,12 +114,12 @@ static const struct config_var vars[] = {
 	  .meaning = "the least severe log lines printed" },
 	{ .names = { "PITWALL_RING_FRAMES" }, .type = CONFIG_INT, .min = 1, .max = 1LL << 28,
 	  .def_doc = "5 minutes at the feed's top rate", .key = "ring_frames", FIELD(ring_frames),
-	  .progs = CONFIG_CAPTURE,
+	  .progs = CONFIG_CAPTURE | CONFIG_REPLAY,
 	  .meaning = "frame ring slots of a feed's segment (rounded up to a power of two; "
 		     "`--ring-frames` wins)" },
 	{ .names = { "PITWALL_RING_RAW_MB" }, .type = CONFIG_INT, .min = 1, .max = 1 << 16,
 	  .def_doc = "5 minutes of the feed's traffic", .key = "ring_raw_mb", FIELD(ring_raw_mb),
-	  .progs = CONFIG_CAPTURE,
+	  .progs = CONFIG_CAPTURE | CONFIG_REPLAY,
 	  .meaning = "raw-packet ring of a feed's segment, MiB (rounded up to a power of two; "
 		     "`--ring-raw-mb` wins)" },
 	{ .names = { "PITWALL_FEEDS" }, .type = CONFIG_FEEDS, .def = "ksudp,pcars,acc,forza,f1",
