@@ -145,14 +145,15 @@ int laps_compare(struct api *api, struct mg_connection *c, json_t *args);
 /* PUT /api/manifests/{name} (args: name from the path): 201 created, 200
  * replaced, with the stored document; 400 naming the field otherwise. */
 int manifest_put(struct api *api, struct mg_connection *c, json_t *args);
+#define MANIFEST_CODE_MAX 64
 /*
  * The stored manifest name, compiled: 0 and *out (manifest_free), or -1 with
  * the HTTP status for the request that named it (400: no such manifest or a
- * bad name; 503 the store did not answer) and a message naming the
- * "manifest" parameter.
+ * bad name; 503 the store did not answer), the error code (code has
+ * MANIFEST_CODE_MAX bytes) and a message naming the "manifest" parameter.
  */
 int manifest_fetch(struct api *api, const char *name, struct manifest **out, int *status,
-		   char *message, size_t cap);
+		   char *code, char *message, size_t cap);
 
 /* live.c */
 /* The feeds' segments of instance, attached now (so that no request sees an

@@ -36,13 +36,14 @@ int manifest_put(struct api *api, struct mg_connection *c, json_t *args)
 }
 
 int manifest_fetch(struct api *api, const char *name, struct manifest **out, int *status,
-		   char *message, size_t cap)
+		   char *code, char *message, size_t cap)
 {
-	char code[64], why[MANIFEST_ERR_MAX];
+	char why[MANIFEST_ERR_MAX];
 	json_t *doc = NULL;
 	int rc;
 
 	*out = NULL;
+	snprintf(code, MANIFEST_CODE_MAX, "%s", MSG_E_BAD_REQUEST);
 	if (!ids_name_valid(name)) {
 		*status = 400;
 		snprintf(message, cap, "manifest: the name must be 1 to %d of A-Z a-z 0-9 _ . -",
@@ -50,16 +51,19 @@ int manifest_fetch(struct api *api, const char *name, struct manifest **out, int
 		return -1;
 	}
 	if (proxy_call(api, "manifest.get", json_pack("{s:s}", "name", name), &doc, code,
-		       sizeof code, message, cap) < 0) {
+		       MANIFEST_CODE_MAX, message, cap) < 0) {
 		*status = strcmp(code, MSG_E_NOT_FOUND) == 0 ? 400 : http_status_for(code);
-		if (*status == 400)
+		if (*status == 400) {
+			snprintf(code, MANIFEST_CODE_MAX, "%s", MSG_E_BAD_REQUEST);
 			snprintf(message, cap, "manifest: there is no manifest \"%s\"", name);
+		}
 		return -1;
 	}
 	rc = manifest_parse(doc, name, out, why, sizeof why);
 	json_decref(doc);
 	if (rc < 0) {
 		*status = 500;
+		snprintf(code, MANIFEST_CODE_MAX, "%s", MSG_E_INTERNAL);
 		snprintf(message, cap, "manifest %s: %s", name, why);
 		return -1;
 	}

@@ -117,4 +117,89 @@ start store2 "$BIN/pw-store"
 wait_for 10 store_up || fail "pw-store answers after a restart"
 got=$(python3 -c 'import json,sys,urllib.request; d=json.load(urllib.request.urlopen(sys.argv[1] + "/api/manifests/power", timeout=5)); print([c["formula"] for c in d["channels"]])' "$URL" 2>&1)
 check "the manifest survives a store restart" test "$got" = "['power_w / 1000', 'brake_temp_c_fl / brake_temp_c_rl', 'derivative(speed_kmh)']"
+
+# derived channels in a run's export: the emulator's AC frames, a manifest over them
+start sim "$BIN/pw-sim" --feed ksudp --port "$KS" --rate 60 --quiet
+start cap "$BIN/pw-capture" --feed ksudp --port "$KS" --game-host 127.0.0.1
+wait_for 10 feed_at_least ksudp frames 60 || fail "ksudp feed runs"
+sid=$("$BIN/pwctl" session create general | jf 'd["id"]')
+rid=$("$BIN/pwctl" run start "$sid" ksudp | jf 'd["id"]')
+sleep 3
+"$BIN/pwctl" run stop "$sid" "$rid" >/dev/null
+python3 - "$URL" "$sid" "$rid" <<'PY' || FAILED=1
+import csv, io, json, math, sys, urllib.request, urllib.error
+
+URL, sid, rid = sys.argv[1:]
+failed = False
+
+def check(name, ok, detail=""):
+    global failed
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + str(detail)))
+    failed |= not ok
+
+doc = {"channels": [
+    {"name": "speed_ms", "formula": "speed_kmh / 3.6", "unit": "m/s"},
+    {"name": "speed_delta", "formula": "derivative(speed_kmh)", "unit": "km/h/s"},
+    {"name": "dist_m", "formula": "integral(speed_ms)", "unit": "m"},
+    {"name": "boost_kpa", "formula": "boost_bar * 100", "unit": "kPa"}]}
+req = urllib.request.Request(URL + "/api/manifests/run", data=json.dumps(doc).encode(), method="PUT")
+urllib.request.urlopen(req, timeout=10).read()
+base = "%s/api/sessions/%s/runs/%s/export" % (URL, sid, rid)
+plain = list(csv.DictReader(io.StringIO(urllib.request.urlopen(base + "?format=csv").read().decode())))
+text = urllib.request.urlopen(base + "?format=csv&manifest=run").read().decode()
+rows = list(csv.DictReader(io.StringIO(text)))
+head = text.split("\n", 1)[0].split(",")
+check("export ?manifest=: the manifest's columns after the frame's",
+      head[-4:] == ["speed_ms", "speed_delta", "dist_m", "boost_kpa"] and
+      head[:-4] == list(plain[0].keys()), head[-6:])
+check("... and the frame's columns unchanged", len(rows) == len(plain) and all(
+    {k: r[k] for k in plain[0]} == p for r, p in zip(rows, plain)), len(rows))
+ok = all(abs(float(r["speed_ms"]) - float(r["speed_kmh"]) / 3.6) <= 1e-5 * max(1, float(r["speed_ms"]))
+         if r["speed_kmh"] else r["speed_ms"] == "" for r in rows)
+check("speed_ms = speed_kmh / 3.6 in every row (empty where the frame has no speed)",
+      ok and sum(1 for r in rows if r["speed_ms"]) > 100)
+check("a channel the game lacks (AC has no boost) is an empty cell",
+      all(r["boost_kpa"] == "" for r in rows) and all(r["boost_bar"] == "" for r in rows))
+# the derivative and the integral again from the rows with a speed, on the game
+# clock or, for a game without one (AC), the receive time (manifest.h); a frame
+# without the input changes nothing (expr.h)
+def clock(r):
+    return float(r["game_time_s"]) if r["game_time_s"] else int(r["t_ns"]) / 1e9
+timed = [r for r in rows if r["speed_kmh"]]
+bad = dist = 0
+last = None
+for a, b in zip(timed, timed[1:]):
+    dt = clock(b) - clock(a)
+    va, vb = float(a["speed_kmh"]), float(b["speed_kmh"])
+    if 0 < dt <= 2:
+        last = (vb - va) / dt
+        dist += (vb + va) / 3.6 / 2 * dt
+    got = b["speed_delta"]
+    if last is not None and (got == "" or abs(float(got) - last) > 1e-3 * max(1, abs(last))):
+        bad += 1
+check("speed_delta is the derivative of the rows' speed on the frames' clock",
+      len(timed) > 100 and timed[0]["speed_delta"] == "" and bad == 0, (len(timed), bad))
+check("dist_m is the integral of the speed", abs(float(timed[-1]["dist_m"]) - dist) <= 1e-3 * dist + 0.01,
+      (timed[-1]["dist_m"], dist))
+lines = urllib.request.urlopen(base + "?format=json&manifest=run").read().decode().splitlines()
+objs = [json.loads(l) for l in lines]
+check("JSON lines: the derived channels as keys, left out where they have no value",
+      len(objs) == len(rows) and all("speed_ms" in o and "boost_kpa" not in o for o in objs) and
+      "speed_delta" not in objs[0] and "speed_delta" in objs[-1])
+for q, want in (("?manifest=nosuch", "there is no manifest"), ("?manifest=..", "the name must be")):
+    try:
+        urllib.request.urlopen(base + q, timeout=10)
+        check("export %s: 400" % q, False)
+    except urllib.error.HTTPError as e:
+        body = json.loads(e.read())
+        check("export %s: 400 naming manifest" % q, e.code == 400 and want in body["error"]["message"]
+              and body["error"]["message"].startswith("manifest"), body)
+sys.exit(1 if failed else 0)
+PY
+"$BIN/pwctl" export "$sid" "$rid" --format csv --manifest run --out "$TMP/pwctl.csv" 2>/dev/null
+curl -s "$URL/api/sessions/$sid/runs/$rid/export?format=csv&manifest=run" >"$TMP/api.csv"
+check "pwctl export --manifest writes what the API does" cmp -s "$TMP/pwctl.csv" "$TMP/api.csv"
+"$BIN/pwctl" export "$sid" "$rid" --manifest nosuch >/dev/null 2>"$TMP/pwctl.err"
+rc=$?
+check "pwctl export --manifest naming no manifest: exit 1, not_found" sh -c "test $rc -eq 1 && grep -q 'not_found' '$TMP/pwctl.err'"
 finish
