@@ -53,6 +53,8 @@ static void usage(FILE *out)
 		"  compare --ref SESSION/RUN/N|best --lap SESSION/RUN/N [--lap ...]\n"
 		"          [--channels LIST] [--step M] [--out FILE]\n"
 		"                             laps compared with a reference on distance\n"
+		"  manifests                  derived-channel manifests (docs/manifests.md)\n"
+		"  manifest get|delete NAME | manifest put NAME FILE\n"
 		"  recordings                 list recordings (see pwctl recording --help)\n"
 		"  recording start|stop|get|delete|data ...\n"
 		"  call CMD [JSON-ARGS]       send any store command, print the reply's result\n"
@@ -551,6 +553,8 @@ int main(int argc, char **argv)
 		return pwctl_compare(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "recording") == 0 || strcmp(argv[i], "recordings") == 0)
 		return pwctl_recordings(&cfg, argc - i, argv + i);
+	if (strcmp(argv[i], "manifest") == 0 || strcmp(argv[i], "manifests") == 0)
+		return pwctl_manifests(&cfg, argc - i, argv + i);
 	fprintf(stderr, "pwctl: unknown command '%s' (see pwctl --help)\n", argv[i]);
 	return 2;
 }

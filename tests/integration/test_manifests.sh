@@ -118,6 +118,22 @@ wait_for 10 store_up || fail "pw-store answers after a restart"
 got=$(python3 -c 'import json,sys,urllib.request; d=json.load(urllib.request.urlopen(sys.argv[1] + "/api/manifests/power", timeout=5)); print([c["formula"] for c in d["channels"]])' "$URL" 2>&1)
 check "the manifest survives a store restart" test "$got" = "['power_w / 1000', 'brake_temp_c_fl / brake_temp_c_rl', 'derivative(speed_kmh)']"
 
+# pwctl: the same through the store's commands
+printf '{"channels": [{"name": "kw", "formula": "power_w / 1000", "unit": "kW"}]}' >"$TMP/kw.json"
+"$BIN/pwctl" manifest put kw "$TMP/kw.json" >"$TMP/put.out" 2>&1
+check "pwctl manifest put: stored, the canonical document printed" grep -q '"formula": "power_w / 1000"' "$TMP/put.out"
+check "pwctl manifest get" sh -c "'$BIN/pwctl' manifest get kw | grep -q '\"name\": \"kw\"'"
+check "pwctl manifests lists it" sh -c "'$BIN/pwctl' manifests | grep -q '\"kw\"'"
+printf '{"channels": [{"name": "kw", "formula": "power_w /"}]}' >"$TMP/bad.json"
+"$BIN/pwctl" manifest put kw "$TMP/bad.json" >/dev/null 2>"$TMP/bad.err"
+rc=$?
+check "pwctl manifest put of a bad formula: exit 1, the column named" sh -c "test $rc -eq 1 && grep -q 'channels\[0\].formula: column 10' '$TMP/bad.err'"
+printf '{"channels": [' >"$TMP/notjson.json"
+"$BIN/pwctl" manifest put kw "$TMP/notjson.json" >/dev/null 2>"$TMP/nj.err"
+check "pwctl manifest put of a file that is not JSON: exit 1" test $? -eq 1
+"$BIN/pwctl" manifest delete kw >/dev/null 2>&1
+check "pwctl manifest delete" sh -c "! '$BIN/pwctl' manifest get kw >/dev/null 2>&1"
+
 # derived channels in a run's export: the emulator's AC frames, a manifest over them
 start sim "$BIN/pw-sim" --feed ksudp --port "$KS" --rate 60 --quiet
 start cap "$BIN/pw-capture" --feed ksudp --port "$KS" --game-host 127.0.0.1
