@@ -157,6 +157,13 @@ static void http_close(void *arg)
 	mg_exit_library();
 }
 
+/* The stream's clients name manifests (?manifest=) the store keeps. */
+static int ws_fetch(void *ctx, const char *name, struct manifest **out, int *status, char *code,
+		    char *message, size_t cap)
+{
+	return manifest_fetch(ctx, name, out, status, code, message, cap);
+}
+
 /* The REST API serves without the stream: its failure is a warning. */
 static int stream_open(void *arg)
 {
@@ -164,6 +171,8 @@ static int stream_open(void *arg)
 
 	if (!(api->ws = ws_start(api->http, &api->cfg)))
 		log_warn("msg=\"the WebSocket stream did not start\"");
+	else
+		ws_set_manifest_fetch(api->ws, ws_fetch, api);
 	return 0;
 }
 

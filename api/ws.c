@@ -30,6 +30,7 @@ void ws_cond_init_mono(pthread_cond_t *c)
 
 static void ws_free(struct ws *ws)
 {
+	ws_manifests_free(ws);
 	for (int i = 0; i < ws->nfeeds; i++) {
 		seg_close(ws->feeds[i].seg);
 		free(ws->feeds[i].json);
@@ -166,6 +167,16 @@ void ws_stop(struct ws *ws)
 	}
 	ws_free(ws);
 	log_info("msg=\"ws stream stopped\"");
+}
+
+void ws_set_manifest_fetch(struct ws *ws, ws_manifest_fetch_fn *fetch, void *ctx)
+{
+	if (!ws)
+		return;
+	pthread_mutex_lock(&ws->lock);
+	ws->fetch = fetch;
+	ws->fetch_ctx = ctx;
+	pthread_mutex_unlock(&ws->lock);
 }
 
 void ws_stats(const struct ws *ws, struct ws_stats *out)

@@ -64,6 +64,7 @@
 #ifndef PW_WS_H
 #define PW_WS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <civetweb.h>
@@ -138,6 +139,15 @@ struct ws_client_lag {
 };
 
 struct ws; /* opaque */
+struct manifest;
+
+/*
+ * Where the stream gets the manifest a client names with ?manifest=NAME
+ * (docs/manifests.md): 0 and *out (the stream frees it), or -1 with the HTTP
+ * status, error code (64 bytes) and message to refuse the upgrade with.
+ */
+typedef int ws_manifest_fetch_fn(void *ctx, const char *name, struct manifest **out, int *status,
+				 char *code, char *message, size_t cap);
 
 /* Lifecycle */
 /*
@@ -152,6 +162,11 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg);
  * threads and free ws. ctx must still be running.
  */
 void ws_stop(struct ws *ws);
+
+/* Let clients of WS_PATH name a manifest (?manifest=NAME): its derived
+ * channels join each telemetry frame. Without a fetcher, ?manifest= is refused.
+ * Call before clients connect; ctx is borrowed. */
+void ws_set_manifest_fetch(struct ws *ws, ws_manifest_fetch_fn *fetch, void *ctx);
 
 /* Accessors */
 void ws_stats(const struct ws *ws, struct ws_stats *out);

@@ -138,6 +138,7 @@ static struct ws_client *client_new(struct ws *ws, struct mg_connection *conn)
 			c->events |= BIT(t);
 	c->feeds = ws_all_feeds(ws->nfeeds);
 	c->seed_feed = -1;
+	c->manifest = -1;
 	c->rate_hz = WS_RATE_DEFAULT_HZ;
 	c->period_ns = NS_PER_S / WS_RATE_DEFAULT_HZ;
 	c->next_tick_ns = now;
@@ -160,7 +161,7 @@ static void client_free(struct ws_client *c)
 /* hello: versions, feeds, the event types a client may subscribe to, limits. */
 static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 {
-	json_t *feeds = json_array(), *events = json_array();
+	json_t *feeds = json_array(), *events = json_array(), *data;
 
 	for (int i = 0; i < ws->nfeeds; i++) {
 		const struct ws_feed *f = &ws->feeds[i];
@@ -176,8 +177,7 @@ static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 	for (int t = 0; t < WS_T_COUNT; t++)
 		if (ws_types[t].subscribable)
 			json_array_append_new(events, json_string(ws_types[t].name));
-	return ws_msg_json(WS_T_HELLO,
-		json_pack("{s:s, s:s, s:i, s:I, s:o, s:o, "
+	data = json_pack("{s:s, s:s, s:i, s:I, s:o, s:o, "
 			  "s:{s:i, s:i, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:i}}",
 			  "server", "pitwall", "server_version", PW_VERSION,
 			  "schema_version", WS_SCHEMA_VERSION, "client_id", (json_int_t)c->id,
@@ -187,7 +187,11 @@ static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 			  "idle_timeout_ms", (json_int_t)(ws->idle_ns / NS_PER_MS),
 			  "ping_interval_ms", (json_int_t)(ws->ping_ns / NS_PER_MS),
 			  "slow_consumer_ms", WS_SLOW_MS, "event_queue", WS_EVENT_QUEUE,
-			  "telemetry_queue", WS_TELEM_QUEUE, "max_clients", (int)ws->max_clients));
+			  "telemetry_queue", WS_TELEM_QUEUE, "max_clients", (int)ws->max_clients);
+	/* a client with ?manifest=: the derived channels each telemetry frame carries */
+	if (data && c->manifest >= 0)
+		json_object_set_new(data, "manifest", manifest_json(ws->manifests[c->manifest].m));
+	return ws_msg_json(WS_T_HELLO, data);
 }
 
 /* ---- before the handshake ---- */
@@ -260,6 +264,57 @@ static int seed_feed_param(const struct ws *ws, const struct mg_connection *conn
 	return i >= 0 ? i : -2;
 }
 
+/* The ?manifest= a client of WS_PATH names into name[cap]: 1, or 0 when none. */
+static int manifest_param(const struct mg_connection *conn, char *name, size_t cap)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *q = ri ? ri->query_string : NULL;
+
+	return q && mg_get_var(q, strlen(q), "manifest", name, cap) != -1;
+}
+
+/* The manifest name names, compiled (the caller frees it): NULL with the
+ * refusal's status, code and message. */
+static struct manifest *fetch_manifest(struct ws *ws, const char *name, int *status, char *code,
+				       char *message, size_t cap)
+{
+	ws_manifest_fetch_fn *fetch;
+	struct manifest *m = NULL;
+	void *ctx;
+
+	pthread_mutex_lock(&ws->lock);
+	fetch = ws->fetch;
+	ctx = ws->fetch_ctx;
+	pthread_mutex_unlock(&ws->lock);
+	if (!fetch) {
+		*status = 400;
+		snprintf(code, 64, "bad_request");
+		snprintf(message, cap, "manifest: this stream has no manifests");
+		return NULL;
+	}
+	if (fetch(ctx, name, &m, status, code, message, cap) < 0)
+		return NULL;
+	return m;
+}
+
+/* A refusal with any status and message (escaped as JSON). */
+static int refuse_json(const struct mg_connection *conn, int status, const char *code,
+		       const char *message)
+{
+	json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	mg_printf((struct mg_connection *)conn,
+		  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		  "Connection: close\r\n\r\n%s",
+		  status, status == 400 ? "Bad Request" : status == 503 ? "Service Unavailable"
+							     : "Error",
+		  body ? strlen(body) : 2, body ? body : "{}");
+	free(body);
+	return 1;
+}
+
 int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 {
 	struct ws *ws = cbdata;
@@ -281,6 +336,17 @@ int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 	if (seed_path(conn) && seed_feed_param(ws, conn) == -2)
 		return refuse_http(conn, 400, "Bad Request", "bad_request",
 				   "feed: this stack has no such feed (see /api/feeds)");
+	if (!seed_path(conn)) {
+		char name[IDS_NAME_MAX + 2] = "", code[64], message[WS_ERROR_MAX];
+		struct manifest *m;
+		int status;
+
+		if (!manifest_param(conn, name, sizeof name))
+			return 0;
+		if (!(m = fetch_manifest(ws, name, &status, code, message, sizeof message)))
+			return refuse_json(conn, status, code, message);
+		manifest_free(m); /* known good: the ready handler fetches it again */
+	}
 	return 0;
 }
 
@@ -317,6 +383,10 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	struct ws *ws = cbdata;
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	struct ws_client *c = client_new(ws, conn);
+	char mname[IDS_NAME_MAX + 2] = "", mcode[64], mmessage[WS_ERROR_MAX] = "";
+	struct manifest *man = NULL;
+	int mstatus = 0;
+	bool manifest_lost = false;
 	pthread_attr_t attr;
 	struct ws_msg *hello;
 	bool stopping;
@@ -327,6 +397,8 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	}
 	mg_set_user_connection_data(conn, c);
 	socket_setup(c);
+	if (!seed_path(conn) && manifest_param(conn, mname, sizeof mname))
+		man = fetch_manifest(ws, mname, &mstatus, mcode, mmessage, sizeof mmessage);
 	if ((c->seed = seed_path(conn))) {
 		c->seed_feed = seed_feed_param(ws, conn);
 		c->seed_fixed = c->seed_feed >= 0;
@@ -340,6 +412,14 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	c->id = ++ws->next_id;
 	stopping = ws->stopping;
 	c->refused = stopping || ws->nclients >= ws->max_clients;
+	if (!c->refused && man) {
+		c->manifest = ws_manifest_acquire(ws, man); /* takes man */
+		manifest_lost = c->manifest < 0;
+	} else if (!c->refused && mname[0]) {
+		manifest_lost = true; /* deleted since the handshake began */
+	} else {
+		manifest_free(man);
+	}
 	if (!c->refused) {
 		ws->nclients++;
 		hello = c->seed ? ws_seed_hello(ws, c) : hello_msg(ws, c);
@@ -371,6 +451,20 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	pthread_attr_destroy(&attr);
 	if (c->sender_started && c->seed)
 		check_subprotocol(c, conn);
+	if (c->sender_started && manifest_lost) {
+		/* between the handshake and now the manifest went, or every slot is taken */
+		struct ws_msg *err = ws_msg_error(
+			mmessage[0] ? mcode : "bad_request",
+			mmessage[0] ? mmessage
+				    : "manifest: at most 4 different manifests are streamed at once",
+			0, false);
+
+		pthread_mutex_lock(&c->lock);
+		ws_enqueue_event(c, err);
+		ws_client_close(c, 1008, "manifest unavailable", false);
+		pthread_mutex_unlock(&c->lock);
+		ws_msg_unref(err);
+	}
 	if (!c->sender_started) {
 		struct ws_msg *m = ws_msg_close(1011, "internal error");
 
@@ -610,6 +704,7 @@ void ws_on_close(const struct mg_connection *conn, void *cbdata)
 			ws->nlisted--;
 			if (!c->refused)
 				ws->nclients--;
+			ws_manifest_release(ws, c->manifest);
 			break;
 		}
 	}

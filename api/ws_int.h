@@ -49,6 +49,7 @@
 #include "common/config.h"
 #include "common/frame.h"
 #include "common/ids.h"
+#include "common/manifest.h"
 #include "common/seg.h"
 
 #ifndef PW_VERSION
@@ -70,6 +71,8 @@
 #define WS_MAX_DEPTH 32                      /* JSON nesting of a client message */
 #define WS_ERROR_MAX 256                     /* an error envelope's message */
 #define WS_SEED_TELEMETRY_MAX 4096           /* a seed-004 telemetry payload */
+#define WS_MANIFESTS_MAX 4                   /* distinct manifests streamed at once */
+#define WS_MANIFEST_JSON_MAX (MANIFEST_CHANNELS_MAX * (MANIFEST_CHANNEL_MAX + MANIFEST_VALUE_MAX + 4))
 
 #define BIT(t) (1ull << (t))
 
@@ -200,6 +203,7 @@ struct ws_client {
 	uint64_t events;           /* subscription: BIT(enum ws_type) */
 	uint32_t feeds;            /* subscription: bit i = ws->feeds[i]; seed: its feed */
 	int seed_feed;             /* seed: its feed's index, -1 = none yet */
+	int manifest;              /* ws->manifests slot of its ?manifest=, -1 = none */
 	bool seed_told;            /* seed: session_started of seed_session was sent */
 	uint64_t seed_session;     /* seed: the game session it was told about */
 	unsigned rate_hz;
@@ -242,6 +246,25 @@ struct ws_feed {
 	struct ws_seed_lap seed_lap;
 };
 
+/* A manifest streamed to clients (?manifest=): its derived channels computed
+ * over every frame of every feed, in order (pacer-only but for clients and
+ * the slot's install, under ws->lock). */
+struct ws_manifest_feed {
+	struct manifest_eval *ev;
+	struct seg *seg;           /* the segment the cursor reads; a new one starts over */
+	struct seg_cursor cur;
+	bool have;                 /* last and v hold a frame */
+	struct pw_frame last;      /* the newest frame read */
+	double v[MANIFEST_CHANNELS_MAX]; /* its derived values */
+};
+
+struct ws_manifest {
+	struct manifest *m;        /* NULL: a free slot */
+	char *doc;                 /* its canonical JSON: a changed manifest is another one */
+	unsigned clients;
+	struct ws_manifest_feed feed[CONFIG_MAX_FEEDS];
+};
+
 struct ws {
 	struct mg_context *ctx;
 	char instance[48];
@@ -266,6 +289,9 @@ struct ws {
 	struct ws_feed feeds[CONFIG_MAX_FEEDS];
 	const char *feed_names[CONFIG_MAX_FEEDS]; /* feeds[i].name, for ws_parse */
 	uint32_t live_mask;
+	struct ws_manifest manifests[WS_MANIFESTS_MAX];
+	ws_manifest_fetch_fn *fetch;
+	void *fetch_ctx;
 
 	pthread_t pacer, bus_thread;
 	bool pacer_started, bus_started;
@@ -358,6 +384,13 @@ int ws_on_data(struct mg_connection *conn, int bits, char *data, size_t len, voi
 void ws_on_close(const struct mg_connection *conn, void *cbdata);
 
 /* ws_pacer.c */
+/* The slot of manifest m (stolen) for a new client, ws->lock held: the slot
+ * of the same document, else a free one; -1 when all are in use. */
+int ws_manifest_acquire(struct ws *ws, struct manifest *m);
+/* A client of slot i left (ws->lock held). */
+void ws_manifest_release(struct ws *ws, int i);
+/* Free every slot (the stream stops). */
+void ws_manifests_free(struct ws *ws);
 /* "<feed>-<game_session as 16 hex digits>": unique per feed and game session. */
 void ws_session_id(const struct ws_feed *f, char *buf, size_t cap);
 /* The pacer thread (arg: the struct ws). */

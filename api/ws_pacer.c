@@ -238,6 +238,104 @@ static void seed_sync(struct ws *ws)
 	}
 }
 
+/* ---- manifests (?manifest=) ---- */
+
+static void slot_clear(struct ws_manifest *sl)
+{
+	for (int i = 0; i < CONFIG_MAX_FEEDS; i++)
+		manifest_eval_free(sl->feed[i].ev);
+	manifest_free(sl->m);
+	free(sl->doc);
+	memset(sl, 0, sizeof *sl);
+}
+
+int ws_manifest_acquire(struct ws *ws, struct manifest *m)
+{
+	json_t *j = manifest_json(m);
+	char *doc = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int free_slot = -1;
+
+	json_decref(j);
+	for (int i = 0; doc && i < WS_MANIFESTS_MAX; i++) {
+		struct ws_manifest *sl = &ws->manifests[i];
+
+		if (sl->m && strcmp(sl->doc, doc) == 0) {
+			sl->clients++;
+			manifest_free(m);
+			free(doc);
+			return i;
+		}
+		if (free_slot < 0 && (!sl->m || sl->clients == 0))
+			free_slot = i;
+	}
+	if (doc && free_slot >= 0) {
+		struct ws_manifest *sl = &ws->manifests[free_slot];
+
+		slot_clear(sl);
+		sl->m = m;
+		sl->doc = doc;
+		sl->clients = 1;
+		for (int i = 0; i < ws->nfeeds; i++) {
+			if (manifest_eval_new(m, &sl->feed[i].ev) < 0) {
+				slot_clear(sl);
+				return -1;
+			}
+		}
+		return free_slot;
+	}
+	manifest_free(m);
+	free(doc);
+	return -1;
+}
+
+void ws_manifest_release(struct ws *ws, int i)
+{
+	if (i >= 0 && i < WS_MANIFESTS_MAX && ws->manifests[i].clients)
+		ws->manifests[i].clients--;
+}
+
+void ws_manifests_free(struct ws *ws)
+{
+	for (int i = 0; i < WS_MANIFESTS_MAX; i++)
+		slot_clear(&ws->manifests[i]);
+}
+
+/* Every frame of every feed since the last pass through each manifest in use,
+ * in ring order (derivative and integral need them all), from the newest frame
+ * when the manifest's first client connected or the feed's segment was
+ * (re)created. */
+static void manifests_advance(struct ws *ws)
+{
+	for (int k = 0; k < WS_MANIFESTS_MAX; k++) {
+		struct ws_manifest *sl = &ws->manifests[k];
+
+		if (!sl->m || !sl->clients)
+			continue;
+		for (int i = 0; i < ws->nfeeds; i++) {
+			struct ws_manifest_feed *mf = &sl->feed[i];
+			struct seg *seg = ws->feeds[i].seg;
+			struct pw_frame f;
+
+			if (!seg)
+				continue;
+			if (mf->seg != seg) {
+				uint64_t w = seg_write_seq(seg);
+
+				/* from the newest frame: a first client gets values at once */
+				mf->seg = seg;
+				mf->cur = (struct seg_cursor){ w ? w - 1 : 0, 0 };
+				mf->have = false;
+				manifest_eval_reset(mf->ev);
+			}
+			while (seg_read(seg, &mf->cur, &f) == 1) {
+				manifest_apply(mf->ev, &f, mf->v);
+				mf->last = f;
+				mf->have = true;
+			}
+		}
+	}
+}
+
 /* ---- telemetry ---- */
 
 /* Read feed f's newest frame into f->latest; whether it has one. */
@@ -276,20 +374,40 @@ static void put(char **p, const char *s, size_t n)
 	*p += n;
 }
 
-/* telemetry: data {"snapshot":bool,"frames":{"<feed>":<frame>,...}} for the feeds in mask. */
-static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot)
+/* The newest frame the manifest of slot k read on feed i, with its derived
+ * channels as members, into buf[cap]; its length, 0 when there is none. */
+static size_t manifest_frame_json(struct ws *ws, int k, int i, char *buf, size_t cap)
+{
+	struct ws_manifest_feed *mf = &ws->manifests[k].feed[i];
+	size_t n;
+
+	if (!mf->have || (n = frame_to_json(&mf->last, buf, cap)) >= cap)
+		return 0;
+	n--; /* the members go inside the object */
+	n += manifest_json_members(ws->manifests[k].m, mf->v, buf + n, cap - n - 1);
+	if (n >= cap - 1)
+		return 0;
+	buf[n++] = '}';
+	return n;
+}
+
+/* telemetry: data {"snapshot":bool,"frames":{"<feed>":<frame>,...}} for the feeds in mask;
+ * with a manifest (slot >= 0), each frame with its derived channels. */
+static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot, int slot)
 {
 	static const char head_true[] = "{\"snapshot\":true,\"frames\":{";
 	static const char head_false[] = "{\"snapshot\":false,\"frames\":{";
-	size_t cap = 64, n;
-	char *data, *p;
+	size_t cap = 64, n, scratch_cap = WS_FRAME_JSON_MAX + WS_MANIFEST_JSON_MAX;
+	char *data, *p, *scratch = slot >= 0 ? malloc(scratch_cap) : NULL;
 	struct ws_msg *m;
 
 	for (int i = 0; i < ws->nfeeds; i++)
 		if (mask & (1u << i))
-			cap += WS_FRAME_JSON_MAX + sizeof ws->feeds[i].name + 8;
-	if (!(data = malloc(cap)))
+			cap += WS_FRAME_JSON_MAX + WS_MANIFEST_JSON_MAX + sizeof ws->feeds[i].name + 8;
+	if (!(data = malloc(cap))) {
+		free(scratch);
 		return NULL;
+	}
 	p = data;
 	if (snapshot)
 		put(&p, head_true, sizeof head_true - 1);
@@ -297,10 +415,14 @@ static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot)
 		put(&p, head_false, sizeof head_false - 1);
 	n = 0;
 	for (int i = 0; i < ws->nfeeds; i++) {
-		const char *js;
-		size_t jl;
+		const char *js = NULL;
+		size_t jl = 0;
 
-		if (!(mask & (1u << i)) || !(js = frame_json(&ws->feeds[i], &jl)))
+		if (!(mask & (1u << i)))
+			continue;
+		if (scratch && (jl = manifest_frame_json(ws, slot, i, scratch, scratch_cap)))
+			js = scratch;
+		else if (!(js = frame_json(&ws->feeds[i], &jl)))
 			continue;
 		if (n++)
 			put(&p, ",", 1);
@@ -309,6 +431,7 @@ static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot)
 		put(&p, "\":", 2);
 		put(&p, js, jl);
 	}
+	free(scratch);
 	put(&p, "}}", 2);
 	m = ws_msg_envelope(WS_T_TELEMETRY, data, (size_t)(p - data));
 	free(data);
@@ -322,6 +445,7 @@ struct pass_cache {
 	uint32_t mask[WS_PASS_CACHE];  /* seed: the feed's bit, 0 for none */
 	bool snapshot[WS_PASS_CACHE];
 	bool seed[WS_PASS_CACHE];
+	int slot[WS_PASS_CACHE];
 	struct ws_msg *msg[WS_PASS_CACHE];
 	int n;
 };
@@ -339,21 +463,23 @@ static struct ws_msg *seed_telemetry_msg(struct ws *ws, int idx)
 }
 
 static struct ws_msg *cached_telemetry(struct ws *ws, struct pass_cache *pc, uint32_t mask,
-				       bool snapshot, bool seed)
+				       bool snapshot, bool seed, int slot)
 {
 	struct ws_msg *m;
 
 	for (int i = 0; i < pc->n; i++)
-		if (pc->mask[i] == mask && pc->snapshot[i] == snapshot && pc->seed[i] == seed)
+		if (pc->mask[i] == mask && pc->snapshot[i] == snapshot && pc->seed[i] == seed &&
+		    pc->slot[i] == slot)
 			return ws_msg_ref(pc->msg[i]);
 	m = seed ? seed_telemetry_msg(ws, mask ? __builtin_ctz(mask) : -1)
-		 : telemetry_msg(ws, mask, snapshot);
+		 : telemetry_msg(ws, mask, snapshot, slot);
 	if (!m)
 		return NULL;
 	if (pc->n < WS_PASS_CACHE) {
 		pc->mask[pc->n] = mask;
 		pc->snapshot[pc->n] = snapshot;
 		pc->seed[pc->n] = seed;
+		pc->slot[pc->n] = slot;
 		pc->msg[pc->n++] = ws_msg_ref(m);
 	}
 	return m;
@@ -376,6 +502,7 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next)
 	struct pass_cache pc = { .n = 0 };
 	uint32_t have = 0;
 
+	manifests_advance(ws);
 	for (int i = 0; i < ws->nfeeds; i++)
 		if (ws->feeds[i].seg || ws->feeds[i].have_latest)
 			have |= 1u << i;
@@ -391,9 +518,10 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next)
 			c->snapshot_pending = false;
 			if (c->seed)
 				m = cached_telemetry(ws, &pc, seed_snapshot_mask(ws, c, have), true,
-						     true);
+						     true, -1);
 			else
-				m = cached_telemetry(ws, &pc, c->feeds & have, true, false);
+				m = cached_telemetry(ws, &pc, c->feeds & have, true, false,
+						     c->manifest);
 			ws_enqueue_event(c, m);
 			ws_msg_unref(m);
 		}
@@ -406,7 +534,8 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next)
 				if (c->next_tick_ns <= now)
 					c->next_tick_ns = now + c->period_ns;
 				if (live) {
-					m = cached_telemetry(ws, &pc, live, false, c->seed);
+					m = cached_telemetry(ws, &pc, live, false, c->seed,
+							     c->manifest);
 					ws_enqueue_telemetry(c, m);
 					ws_msg_unref(m);
 				}

@@ -134,7 +134,7 @@ check "pwctl manifest put of a file that is not JSON: exit 1" test $? -eq 1
 "$BIN/pwctl" manifest delete kw >/dev/null 2>&1
 check "pwctl manifest delete" sh -c "! '$BIN/pwctl' manifest get kw >/dev/null 2>&1"
 
-# derived channels in a run's export: the emulator's AC frames, a manifest over them
+# derived channels in a run's export and the stream: the emulator's AC frames, a manifest over them
 start sim "$BIN/pw-sim" --feed ksudp --port "$KS" --rate 60 --quiet
 start cap "$BIN/pw-capture" --feed ksudp --port "$KS" --game-host 127.0.0.1
 wait_for 10 feed_at_least ksudp frames 60 || fail "ksudp feed runs"
@@ -212,6 +212,28 @@ for q, want in (("?manifest=nosuch", "there is no manifest"), ("?manifest=..", "
               and body["error"]["message"].startswith("manifest"), body)
 sys.exit(1 if failed else 0)
 PY
+# the stream: /api/stream?manifest=run carries the derived channels in each frame
+"$ROOT/build/tools/ws_client" --port "$AP" --path "/api/stream?manifest=run" \
+	'send {"type":"set_rate","schema_version":1,"t_ms":0,"data":{"hz":20}}' 'wait 1500' >"$TMP/stream.out" 2>&1
+python3 - "$TMP/stream.out" <<'PY' && pass "/api/stream?manifest=: hello names the manifest, every frame carries its channels (speed_ms = speed_kmh / 3.6, a derivative)" || fail "/api/stream?manifest=" "$(head -c 400 "$TMP/stream.out")"
+import json, sys
+msgs = [json.loads(l.split(" text ", 1)[1]) for l in open(sys.argv[1]) if " text " in l]
+hello = msgs[0]["data"]
+assert [c["name"] for c in hello["manifest"]["channels"]] == ["speed_ms", "speed_delta", "dist_m", "boost_kpa"], hello
+frames = [m["data"]["frames"]["ksudp"] for m in msgs if m["type"] == "telemetry"]
+assert len(frames) >= 15, len(frames)
+for f in frames:
+    assert abs(f["speed_ms"] - f["speed_kmh"] / 3.6) <= 1e-5 * max(1, f["speed_ms"]), f
+    assert "boost_kpa" not in f
+assert sum("speed_delta" in f for f in frames) >= len(frames) - 1
+seqs = [f["seq"] for f in frames]
+assert seqs == sorted(seqs)
+PY
+code=$(curl -s -o "$TMP/wsbad.json" -w '%{http_code}' "http://127.0.0.1:$AP/api/stream?manifest=nosuch" \
+	-H 'Upgrade: websocket' -H 'Connection: Upgrade' -H 'Sec-WebSocket-Version: 13' \
+	-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==')
+check "/api/stream?manifest=nosuch: 400 before the handshake, naming manifest" \
+	sh -c "test $code = 400 && grep -q 'manifest: there is no manifest' '$TMP/wsbad.json'"
 "$BIN/pwctl" export "$sid" "$rid" --format csv --manifest run --out "$TMP/pwctl.csv" 2>/dev/null
 curl -s "$URL/api/sessions/$sid/runs/$rid/export?format=csv&manifest=run" >"$TMP/api.csv"
 check "pwctl export --manifest writes what the API does" cmp -s "$TMP/pwctl.csv" "$TMP/api.csv"
