@@ -78,8 +78,8 @@ int manifest_input_find(const char *name, size_t len, struct manifest_input *in)
  * export or a formula already gives a meaning. */
 static int reserved(const char *name)
 {
-	static const char *const words[] = { "seq",          "t_ns",  "feed",   "game",
-					     "game_session", "flags", "time_s", NULL };
+	static const char *const words[] = { "seq",   "t_ns",    "feed",   "game", "game_session",
+					     "flags", "derived", "time_s", NULL };
 	struct manifest_input in;
 	size_t len = strlen(name);
 

@@ -26,7 +26,8 @@
  *
  * A derived channel's name is new: not a frame channel, an array value's
  * column, a flag, seq, t_ns, feed, game, game_session, flags, time_s or a
- * function's name, and not used twice in a manifest.
+ * function's name, nor derived (the frame's own list of derived channels), and
+ * not used twice in a manifest.
  *
  * Output: a derived channel is written like the frame's own channels (JSON
  * key / CSV column = its name, left out / an empty cell where it has no
