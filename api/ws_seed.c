@@ -139,15 +139,26 @@ static int meta_int(const char *s, const char *prefix, long *v)
 	return end != p && (*end == 0 || *end == ' ');
 }
 
-static void meta_number(struct out *o, const char *k, const char *s, const char *prefix)
+/* A number of the game's (pw_meta.numbers bit), else the one a metadata
+ * string spells out (older segments): 1 and *v, or 0. */
+static int meta_number(const struct pw_meta *m, unsigned bit, long *v)
 {
-	long v;
-
-	key(o, k, false);
-	if (s && meta_int(s, prefix, &v))
-		out_printf(o, "%ld", v);
-	else
-		out_put(o, "null", 4);
+	switch (bit) {
+	case META_N_CAR_ORDINAL:
+		*v = m->car_ordinal;
+		return (m->numbers & bit) || meta_int(m->car, "car_ordinal:", v);
+	case META_N_TRACK_ORDINAL:
+		*v = m->track_ordinal;
+		return (m->numbers & bit) || meta_int(m->track, "track_ordinal:", v);
+	case META_N_CAR_CLASS:
+		*v = m->car_class_num;
+		return (m->numbers & bit) || meta_int(m->car_class, "class:", v);
+	case META_N_CAR_PI:
+		*v = m->car_pi;
+		return (m->numbers & bit) || meta_int(m->car_class, "pi:", v);
+	default:
+		return 0;
+	}
 }
 
 size_t ws_seed_telemetry(const struct pw_frame *f, const struct pw_meta *meta,
@@ -158,6 +169,7 @@ size_t ws_seed_telemetry(const struct pw_frame *f, const struct pw_meta *meta,
 	uint64_t p = f ? f->present : 0;
 	const char *status = f ? lap_status(lap, f) : NULL;
 	bool paused = f && (f->flags_known & FRAME_FLAG_PAUSED) && (f->flags & FRAME_FLAG_PAUSED);
+	long track;
 
 	pthread_once(&norm_once, find_norm_bit);
 	if (cap)
@@ -242,7 +254,11 @@ size_t ws_seed_telemetry(const struct pw_frame *f, const struct pw_meta *meta,
 	else
 		out_put(&o, "null", 4);
 	wheels(&o, "tire_wear_frac", f, FRAME_CH_TYRE_WEAR);
-	meta_number(&o, "track_ordinal", meta ? meta->track : NULL, "track_ordinal:");
+	key(&o, "track_ordinal", false);
+	if (meta && meta_number(meta, META_N_TRACK_ORDINAL, &track))
+		out_printf(&o, "%ld", track);
+	else
+		out_put(&o, "null", 4);
 	out_put(&o, "}", 1);
 	return o.len;
 }
@@ -281,11 +297,11 @@ static void session_common(json_t *o, const struct ws_feed *f)
 	json_object_set_new(o, "game", json_string(frame_game_name(f->latest.game)));
 }
 
-static json_t *meta_int_json(const char *s, const char *prefix)
+static json_t *meta_number_json(const struct pw_meta *m, unsigned bit)
 {
 	long v;
 
-	return meta_int(s, prefix, &v) ? json_integer(v) : json_null();
+	return meta_number(m, bit, &v) ? json_integer(v) : json_null();
 }
 
 struct ws_msg *ws_seed_session_started(const struct ws_feed *f)
@@ -294,9 +310,9 @@ struct ws_msg *ws_seed_session_started(const struct ws_feed *f)
 	long cls;
 
 	session_common(o, f);
-	json_object_set_new(o, "car_ordinal", meta_int_json(f->meta.car, "car_ordinal:"));
+	json_object_set_new(o, "car_ordinal", meta_number_json(&f->meta, META_N_CAR_ORDINAL));
 	/* Forza's class is a number whose letters differ per game: kept as the number */
-	if (meta_int(f->meta.car_class, "class:", &cls)) {
+	if (meta_number(&f->meta, META_N_CAR_CLASS, &cls)) {
 		char s[24];
 
 		snprintf(s, sizeof s, "%ld", cls);
@@ -306,7 +322,7 @@ struct ws_msg *ws_seed_session_started(const struct ws_feed *f)
 				    f->meta.car_class[0] ? json_string(f->meta.car_class)
 							 : json_null());
 	}
-	json_object_set_new(o, "car_pi", meta_int_json(f->meta.car_class, "pi:"));
+	json_object_set_new(o, "car_pi", meta_number_json(&f->meta, META_N_CAR_PI));
 	json_object_set_new(o, "drivetrain", json_null());
 	return ws_msg_json(WS_T_SESSION_STARTED, o);
 }

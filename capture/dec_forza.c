@@ -66,6 +66,8 @@
  * car and track named from the public ordinal list in dec_forza_names.c
  * ("2014 Porsche 918 Spyder", "Brands Hatch (Grand Prix)" with layout "Grand
  * Prix"), "car_ordinal:N" / "track_ordinal:N" for ordinals it does not list.
+ * The numbers themselves (car and track ordinal, class, PI) are in meta's
+ * numeric fields as well.
  * FM7, FH4/5 and Sled: car "car_ordinal:N" (no public list of their ordinals
  * was found that could be checked), no track.
  */
@@ -338,6 +340,14 @@ static void set_meta_strings(struct dec_state *st, const struct forza_meta_key *
 	if (track)
 		snprintf(s, sizeof s, "%s", track->layout);
 	dec_meta_set(st, st->meta.layout, sizeof st->meta.layout, s, strlen(s));
+	/* the numbers too: a name from the list hides them (the seed-004 stream wants them) */
+	st->meta.numbers = META_N_CAR_ORDINAL | META_N_CAR_CLASS | META_N_CAR_PI |
+			   (k->has_track ? META_N_TRACK_ORDINAL : 0);
+	st->meta.car_ordinal = k->car;
+	st->meta.track_ordinal = k->has_track ? k->track : 0;
+	st->meta.car_class_num = k->car_class;
+	st->meta.car_pi = k->pi;
+	st->meta_gen++;
 }
 
 /* Only this decoder writes these meta fields, so a string is formatted (and

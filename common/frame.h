@@ -366,7 +366,20 @@ struct pw_meta {
 	uint64_t game_session;
 	float track_len_m;
 	uint32_t format;           /* protocol variant: F1 2024, Forza 331, PCARS 1/2 */
-	uint8_t reserved[192];
+	/* the game's numbers behind the names above, where it has them (Forza):
+	 * META_N_* bits in numbers say which are set (0 in older segments) */
+	uint32_t numbers;
+	int32_t car_ordinal;       /* Forza CarOrdinal */
+	int32_t track_ordinal;     /* Forza FM2023 TrackOrdinal */
+	int32_t car_class_num;     /* Forza CarClass (its letters differ per game) */
+	int32_t car_pi;            /* Forza CarPerformanceIndex */
+	uint8_t reserved[172];
+};
+enum meta_number {
+	META_N_CAR_ORDINAL = 1u << 0,
+	META_N_TRACK_ORDINAL = 1u << 1,
+	META_N_CAR_CLASS = 1u << 2,
+	META_N_CAR_PI = 1u << 3,
 };
 _Static_assert(sizeof(struct pw_meta) == 640, "meta size is part of the layout");
 

@@ -341,6 +341,10 @@ static void test_real_lap_all_formats(void)
 		}
 		T_CHECK(strcmp(st.meta.car, "car_ordinal:29") == 0);
 		T_CHECK(strcmp(st.meta.car_class, "class:8 pi:231") == 0);
+		T_CHECK(st.meta.car_ordinal == 29 && st.meta.car_class_num == 8 &&
+			st.meta.car_pi == 231);
+		T_CHECK(!(st.meta.numbers & META_N_TRACK_ORDINAL) == (lens[k] != FM2023));
+		T_CHECK(lens[k] != FM2023 || st.meta.track_ordinal == 860);
 		T_CHECK(st.meta.format == lens[k]);
 		T_CHECK(strcmp(st.meta.game, frame_game_name(games[k])) == 0);
 		T_CHECK(st.meta.game_session == session);
@@ -621,6 +625,11 @@ static void test_names(void)
 	T_STREQ(st.meta.car, "2014 Porsche 918 Spyder");
 	T_STREQ(st.meta.track, "Le Mans (Old Mulsanne Circuit)");
 	T_STREQ(st.meta.layout, "Old Mulsanne Circuit");
+	/* the numbers behind the names stay in the metadata */
+	T_EQ(st.meta.numbers, (uint32_t)(META_N_CAR_ORDINAL | META_N_TRACK_ORDINAL |
+					 META_N_CAR_CLASS | META_N_CAR_PI));
+	T_EQ(st.meta.car_ordinal, 2290);
+	T_EQ(st.meta.track_ordinal, 101);
 	wr_u32(b, FM2023, 212, 9007);  /* the last car of the list */
 	wr_u32(b, FM2023, 327, 1663);  /* the last track */
 	wr_u32(b, FM2023, 4, 9000);

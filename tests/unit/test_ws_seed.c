@@ -66,9 +66,14 @@ static void example_frame(struct pw_frame *f, struct pw_meta *m)
 	f->accel_vert_g = -0.04f; /* y: up */
 	f->accel_lon_g = 1.21f;   /* z: forward */
 	f->flags_known = FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_PAUSED;
-	snprintf(m->track, sizeof m->track, "track_ordinal:861");
-	snprintf(m->car, sizeof m->car, "car_ordinal:3456");
-	snprintf(m->car_class, sizeof m->car_class, "class:5 pi:750");
+	/* as dec_forza writes FM2023's: the names from its list, the numbers beside them */
+	snprintf(m->track, sizeof m->track, "Brands Hatch (Indy)");
+	snprintf(m->car, sizeof m->car, "2014 Porsche 918 Spyder");
+	m->numbers = META_N_CAR_ORDINAL | META_N_TRACK_ORDINAL | META_N_CAR_CLASS | META_N_CAR_PI;
+	m->track_ordinal = 861;
+	m->car_ordinal = 3456;
+	m->car_class_num = 5;
+	m->car_pi = 750;
 }
 
 static json_t *payload(const struct pw_frame *f, const struct pw_meta *m,
@@ -294,6 +299,7 @@ static void test_events(void)
 	snprintf(f->name, sizeof f->name, "forza");
 	f->game_session = 0x1234;
 	f->latest.game = PW_GAME_FM2023;
+	/* a segment of an older pw-capture: the numbers only in the strings */
 	snprintf(f->meta.car, sizeof f->meta.car, "car_ordinal:3456");
 	snprintf(f->meta.car_class, sizeof f->meta.car_class, "class:5 pi:750");
 	d = data_of(m = ws_seed_session_started(f), "session_started");
@@ -304,6 +310,20 @@ static void test_events(void)
 	T_CHECK(json_is_null(json_object_get(d, "drivetrain")));
 	json_decref(d);
 	ws_msg_unref(m);
+	/* dec_forza now: a car named from the list, the numbers beside the name */
+	snprintf(f->meta.car, sizeof f->meta.car, "2014 Porsche 918 Spyder");
+	snprintf(f->meta.car_class, sizeof f->meta.car_class, "class:6 pi:800");
+	f->meta.numbers = META_N_CAR_ORDINAL | META_N_CAR_CLASS | META_N_CAR_PI;
+	f->meta.car_ordinal = 2290;
+	f->meta.car_class_num = 6;
+	f->meta.car_pi = 800;
+	d = data_of(m = ws_seed_session_started(f), "session_started");
+	T_EQ(json_integer_value(json_object_get(d, "car_ordinal")), 2290);
+	T_STREQ(json_string_value(json_object_get(d, "car_class")), "6");
+	T_EQ(json_integer_value(json_object_get(d, "car_pi")), 800);
+	json_decref(d);
+	ws_msg_unref(m);
+	memset(&f->meta, 0, sizeof f->meta);
 	/* another game's class is its own text; no ordinal, no PI */
 	snprintf(f->meta.car, sizeof f->meta.car, "Ferrari 488 GT3");
 	snprintf(f->meta.car_class, sizeof f->meta.car_class, "GT3");
