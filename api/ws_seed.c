@@ -40,6 +40,16 @@ static void find_norm_bit(void)
 			norm_bit = (int)b;
 }
 
+/* "FWD", "RWD", "AWD" where the game says (Forza), else NULL. */
+static const char *drivetrain(const struct pw_meta *m)
+{
+	static const char *const names[] = { "FWD", "RWD", "AWD" };
+
+	return (m->numbers & META_N_DRIVETRAIN) && m->drivetrain >= 0 && m->drivetrain <= 2
+		       ? names[m->drivetrain]
+		       : NULL;
+}
+
 /* ---- the lap status ---- */
 
 void ws_seed_lap_track(struct ws_seed_lap *s, const struct pw_frame *f)
@@ -201,9 +211,11 @@ size_t ws_seed_telemetry(const struct pw_frame *f, const struct pw_meta *meta,
 	null_or_f32(&o, p & FRAME_P_HANDBRAKE, f ? f->handbrake : 0);
 	key(&o, "steer", false);
 	null_or_f32(&o, p & FRAME_P_STEER, f ? f->steer : 0);
-	/* no game pitwall decodes gives it in a form pitwall keeps */
 	key(&o, "drivetrain", false);
-	out_put(&o, "null", 4);
+	if (meta && drivetrain(meta))
+		out_printf(&o, "\"%s\"", drivetrain(meta));
+	else
+		out_put(&o, "null", 4);
 
 	key(&o, "lap", false);
 	out_put(&o, "{", 1);
@@ -323,7 +335,8 @@ struct ws_msg *ws_seed_session_started(const struct ws_feed *f)
 							 : json_null());
 	}
 	json_object_set_new(o, "car_pi", meta_number_json(&f->meta, META_N_CAR_PI));
-	json_object_set_new(o, "drivetrain", json_null());
+	json_object_set_new(o, "drivetrain", drivetrain(&f->meta) ? json_string(drivetrain(&f->meta))
+								 : json_null());
 	return ws_msg_json(WS_T_SESSION_STARTED, o);
 }
 

@@ -67,7 +67,8 @@
  * ("2014 Porsche 918 Spyder", "Brands Hatch (Grand Prix)" with layout "Grand
  * Prix"), "car_ordinal:N" / "track_ordinal:N" for ordinals it does not list.
  * The numbers themselves (car and track ordinal, class, PI) are in meta's
- * numeric fields as well.
+ * numeric fields as well, with DrivetrainType (0 FWD, 1 RWD, 2 AWD; another
+ * value leaves it unknown).
  * FM7, FH4/5 and Sled: car "car_ordinal:N" (no public list of their ordinals
  * was found that could be checked), no track.
  */
@@ -94,7 +95,7 @@ const struct forza_format forza_formats[FZ_FORMATS] = {
 /* The raw numbers behind meta.car, car_class and track, as last formatted:
  * the strings are rebuilt only when one of them changes. */
 struct forza_meta_key {
-	int32_t car, car_class, pi, track;
+	int32_t car, car_class, pi, track, drivetrain;
 	uint8_t has_track;
 };
 
@@ -342,7 +343,9 @@ static void set_meta_strings(struct dec_state *st, const struct forza_meta_key *
 	dec_meta_set(st, st->meta.layout, sizeof st->meta.layout, s, strlen(s));
 	/* the numbers too: a name from the list hides them (the seed-004 stream wants them) */
 	st->meta.numbers = META_N_CAR_ORDINAL | META_N_CAR_CLASS | META_N_CAR_PI |
-			   (k->has_track ? META_N_TRACK_ORDINAL : 0);
+			   (k->has_track ? META_N_TRACK_ORDINAL : 0) |
+			   (k->drivetrain >= 0 && k->drivetrain <= 2 ? META_N_DRIVETRAIN : 0);
+	st->meta.drivetrain = k->drivetrain;
 	st->meta.car_ordinal = k->car;
 	st->meta.track_ordinal = k->has_track ? k->track : 0;
 	st->meta.car_class_num = k->car_class;
@@ -374,6 +377,7 @@ static void update_meta(struct dec_state *st, struct forza_priv *p,
 	k.car = rd_s32(b, len, FZ_CAR_ORDINAL);
 	k.car_class = rd_s32(b, len, FZ_CAR_CLASS);
 	k.pi = rd_s32(b, len, FZ_CAR_PI);
+	k.drivetrain = rd_s32(b, len, FZ_DRIVETRAIN);
 	k.has_track = (uint8_t)fmt->fm2023;
 	k.track = fmt->fm2023 ? track : 0;
 	if (p->have_meta_key && memcmp(&k, &p->meta_key, sizeof k) == 0)

@@ -48,6 +48,7 @@ enum forza_sled_off {
 	FZ_CAR_ORDINAL = 212,       /* s32 */
 	FZ_CAR_CLASS = 216,         /* s32 */
 	FZ_CAR_PI = 220,            /* s32 CarPerformanceIndex */
+	FZ_DRIVETRAIN = 224,        /* s32 DrivetrainType: 0 FWD, 1 RWD, 2 AWD */
 };
 
 /* Dash block, from its start (FZ_DASH_OFF or FZ_FH_DASH_OFF). */

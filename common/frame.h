@@ -373,14 +373,17 @@ struct pw_meta {
 	int32_t track_ordinal;     /* Forza FM2023 TrackOrdinal */
 	int32_t car_class_num;     /* Forza CarClass (its letters differ per game) */
 	int32_t car_pi;            /* Forza CarPerformanceIndex */
-	uint8_t reserved[172];
+	int32_t drivetrain;        /* META_DRIVETRAIN_* */
+	uint8_t reserved[168];
 };
 enum meta_number {
 	META_N_CAR_ORDINAL = 1u << 0,
 	META_N_TRACK_ORDINAL = 1u << 1,
 	META_N_CAR_CLASS = 1u << 2,
 	META_N_CAR_PI = 1u << 3,
+	META_N_DRIVETRAIN = 1u << 4,
 };
+enum meta_drivetrain { META_DRIVETRAIN_FWD = 0, META_DRIVETRAIN_RWD, META_DRIVETRAIN_AWD };
 _Static_assert(sizeof(struct pw_meta) == 640, "meta size is part of the layout");
 
 /* Lifecycle */

@@ -85,6 +85,7 @@ static void put_sled(uint8_t *b, size_t len, const struct enc_state *es,
 	wr_u32(b, len, FZ_CAR_ORDINAL, meta_int(m->car, "car_ordinal:"));
 	wr_u32(b, len, FZ_CAR_CLASS, meta_int(m->car_class, "class:"));
 	wr_u32(b, len, FZ_CAR_PI, meta_int(m->car_class, "pi:"));
+	wr_u32(b, len, FZ_DRIVETRAIN, 1); /* RWD: the emulator's car drives its rear wheels (car.c) */
 }
 
 static void put_dash(uint8_t *b, size_t len, size_t d, const struct pw_frame *f,

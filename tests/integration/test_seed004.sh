@@ -68,6 +68,8 @@ check "FM2023: tire_wear_frac and track_ordinal are there, 0..1 and an integer" 
 	test "$(j "$TMP/fz.json" '[all(0 <= v <= 1 for v in d["last_telemetry"]["tire_wear_frac"].values()), isinstance(d["last_telemetry"]["track_ordinal"], int)]')" = "[True, True]"
 check "FM2023: rpm_max is the emulator's max rpm ($MAXRPM), tyre temperatures are there" \
 	test "$(j "$TMP/fz.json" '[d["last_telemetry"]["rpm_max"], sorted(d["last_telemetry"]["tire_temp_c"])]')" = "[$MAXRPM, ['fl', 'fr', 'rl', 'rr']]"
+check "FM2023: the emulator's rear-wheel drive in session_started and telemetry" \
+	test "$(j "$TMP/fz.json" '[d["session_started"][0]["drivetrain"], d["last_telemetry"]["drivetrain"]]')" = "['RWD', 'RWD']"
 check "FM2023: car ordinal and PI as integers" \
 	test "$(j "$TMP/fz.json" '[type(d["session_started"][0][k]).__name__ for k in ("car_ordinal", "car_pi")]')" = "['int', 'int']"
 

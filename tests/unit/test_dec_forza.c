@@ -627,9 +627,17 @@ static void test_names(void)
 	T_STREQ(st.meta.layout, "Old Mulsanne Circuit");
 	/* the numbers behind the names stay in the metadata */
 	T_EQ(st.meta.numbers, (uint32_t)(META_N_CAR_ORDINAL | META_N_TRACK_ORDINAL |
-					 META_N_CAR_CLASS | META_N_CAR_PI));
+					 META_N_CAR_CLASS | META_N_CAR_PI | META_N_DRIVETRAIN));
 	T_EQ(st.meta.car_ordinal, 2290);
 	T_EQ(st.meta.track_ordinal, 101);
+	/* DrivetrainType: 2 AWD; a value outside 0..2 is not known */
+	wr_u32(b, FM2023, 224, 2);
+	decode(&st, b, FM2023, &f);
+	T_CHECK((st.meta.numbers & META_N_DRIVETRAIN) && st.meta.drivetrain == META_DRIVETRAIN_AWD);
+	wr_u32(b, FM2023, 224, 7);
+	decode(&st, b, FM2023, &f);
+	T_CHECK(!(st.meta.numbers & META_N_DRIVETRAIN));
+	wr_u32(b, FM2023, 224, 0);
 	wr_u32(b, FM2023, 212, 9007);  /* the last car of the list */
 	wr_u32(b, FM2023, 327, 1663);  /* the last track */
 	wr_u32(b, FM2023, 4, 9000);
