@@ -335,8 +335,8 @@ struct ws_msg *ws_seed_session_started(const struct ws_feed *f)
 							 : json_null());
 	}
 	json_object_set_new(o, "car_pi", meta_number_json(&f->meta, META_N_CAR_PI));
-	json_object_set_new(o, "drivetrain", drivetrain(&f->meta) ? json_string(drivetrain(&f->meta))
-								 : json_null());
+	json_object_set_new(o, "drivetrain",
+			    drivetrain(&f->meta) ? json_string(drivetrain(&f->meta)) : json_null());
 	return ws_msg_json(WS_T_SESSION_STARTED, o);
 }
 

@@ -10,12 +10,12 @@
 
 /* What --csv replays and how fast. */
 struct replay_csv_opts {
-	const char *file;          /* the CSV */
-	const char *feed;          /* the feed whose segment it writes */
-	double rate_hz;            /* > 0: this many rows a second; 0: the file's own times */
-	double speed;              /* with the file's times: 2 = twice as fast */
-	int loop;                  /* start again at the end */
-	int quiet;                 /* no progress line */
+	const char *file; /* the CSV */
+	const char *feed; /* the feed whose segment it writes */
+	double rate_hz;   /* > 0: this many rows a second; 0: the file's own times */
+	double speed;     /* with the file's times: 2 = twice as fast */
+	int loop;         /* start again at the end */
+	int quiet;        /* no progress line */
 };
 
 /*
