@@ -203,7 +203,15 @@ objs = [json.loads(l) for l in lines]
 check("JSON lines: the derived channels as keys, left out where they have no value",
       len(objs) == len(rows) and all("speed_ms" in o and "boost_kpa" not in o for o in objs) and
       "speed_delta" not in objs[0] and "speed_delta" in objs[-1])
-for q, want in (("?manifest=nosuch", "there is no manifest"), ("?manifest=..", "the name must be")):
+text = urllib.request.urlopen(base + "?format=csv&channels=speed_kmh&hz=20&manifest=run").read().decode()
+res = list(csv.DictReader(io.StringIO(text)))
+check("export with options (channels, hz=20) and ?manifest=: time_s, the channel, the derived ones resampled",
+      text.split("\n", 1)[0] == "time_s,speed_kmh,speed_ms,speed_delta,dist_m,boost_kpa" and len(res) > 40 and
+      all(abs(float(r["speed_ms"]) - float(r["speed_kmh"]) / 3.6) <= 1e-4 * (1 + float(r["speed_ms"]))
+          for r in res if r["speed_kmh"]), text[:200])
+for q, want in (("?manifest=nosuch", "there is no manifest"), ("?manifest=..", "the name must be"),
+                ("?format=parquet&manifest=run", "exported as csv or json"),
+                ("?manifest=run&manifest=run", "given twice")):
     try:
         urllib.request.urlopen(base + q, timeout=10)
         check("export %s: 400" % q, False)
