@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/numfmt.h"
 #include "common/out.h"
 
 void out_printf(struct out *o, const char *fmt, ...)
@@ -37,14 +38,18 @@ void out_number(struct out *o, double v, int is_double)
 	char tmp[32];
 	int n = 0;
 
-	/* %g drops trailing zeros, and a normal float's (double's) ulp is smaller
-	 * than a unit of its 6th (15th) digit: the first precision from there
-	 * that reads back is the shortest */
-	if (!is_double)
-		v = (float)v;
-	for (int prec = is_double ? 15 : 6; prec <= (is_double ? 17 : 9); prec++) {
+	if (!is_double) { /* Ryu: the shortest, fast (numfmt.h) */
+		char f[NUMFMT_MAX];
+
+		out_put(o, f, numfmt_f32(f, (float)v));
+		return;
+	}
+	/* %g drops trailing zeros, and a normal double's ulp is smaller than a
+	 * unit of its 15th digit: the first precision from there that reads
+	 * back is the shortest */
+	for (int prec = 15; prec <= 17; prec++) {
 		n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-		if (is_double ? strtod(tmp, NULL) == v : strtof(tmp, NULL) == (float)v)
+		if (strtod(tmp, NULL) == v)
 			break;
 	}
 	out_put(o, tmp, (size_t)n);

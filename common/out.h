@@ -22,8 +22,8 @@ void out_put(struct out *o, const char *s, size_t n);
 /*
  * Append v as the shortest decimal that reads back as exactly v (is_double)
  * or as the same 32-bit float (!is_double): "0.1" for 0.1f, "91.769" for
- * 91.769, never "91.769000000000005"; printf's %g notation ("1e+20"). A
- * float's denormals (below 1.2e-38) get at least 6 digits.
+ * 91.769, never "91.769000000000005". A float in numfmt_f32's notation
+ * (common/numfmt.h: Ryu), a double in printf's %g notation ("1e+20").
  * NaN and infinities as printf writes them (callers leave them out).
  */
 void out_number(struct out *o, double v, int is_double);

@@ -1160,7 +1160,8 @@ static void test_out_number(void)
 		{ 187.45678f, 0, "187.45679" },   /* 8 digits: the float is 187.456787109375 */
 		{ 16777217.0, 0, "16777216" },    /* as the float it becomes */
 		{ 3.4028235e38f, 0, "3.4028235e+38" },
-		{ 1e-44f, 0, "9.80909e-45" },     /* denormals: at least 6 digits, see out.h */
+		{ 1e-44f, 0, "1e-44" },           /* a denormal, shortest too */
+		{ 1e6f, 0, "1000000" },           /* positional up to 16 digits (numfmt.h) */
 	};
 	char buf[64];
 
