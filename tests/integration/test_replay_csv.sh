@@ -75,6 +75,25 @@ ra, rb = (a[-1] - a[0]) / 1e9, (b[-1] - b[0]) / 1e9
 sys.exit(not abs(rb - ra / 4) <= 0.15 * ra / 4 + 0.05)
 PY
 
+# an export of some channels (time_s first, the run clock) the same way
+"$PW" export "$sid" "$rid" --format csv --channels speed_kmh,rpm,gear,steer,lap_time_ms,in_pit \
+	--out "$TMP/c.csv" 2>/dev/null
+rid3=$("$PW" run start "$sid" ksudp | jf 'd["id"]')
+"$BIN/pw-replay" --csv "$TMP/c.csv" --feed ksudp --speed 4 --quiet 2>"$TMP/replay3.err"
+check "pw-replay --csv plays an export with options (time_s for its pace)" test $? -eq 0
+wait_for 10 at_least_frames "$sid" "$rid3" "$rows" || fail "the third run records every replayed frame"
+"$PW" run stop "$sid" "$rid3" >/dev/null
+"$PW" export "$sid" "$rid3" --format csv --channels speed_kmh,rpm,gear,steer,lap_time_ms,in_pit \
+	--out "$TMP/d.csv" 2>/dev/null
+check "... exported again with the same options: the same channel values" python3 - "$TMP/c.csv" "$TMP/d.csv" <<'PY'
+import csv, sys
+a = list(csv.DictReader(open(sys.argv[1])))
+b = list(csv.DictReader(open(sys.argv[2])))
+cols = [c for c in a[0] if c != "time_s"]
+sys.exit(not (len(a) == len(b) and len(a) > 100 and
+              all(x[c] == y[c] for x, y in zip(a, b) for c in cols) and any(x["speed_kmh"] for x in a)))
+PY
+
 # a live feed while it plays: up, frames moving, the file's game; --loop until stopped
 start loop "$BIN/pw-replay" --csv "$TMP/a.csv" --feed ksudp --rate 100 --loop --quiet
 LOOP=$LAST_PID
