@@ -21,7 +21,7 @@ static const char *const all_vars[] = {
 	"PITWALL_CMD", "PITWALL_JOBS", "PITWALL_RESULTS", "PITWALL_FEEDS", "PITWALL_LOG_LEVEL",
 	"PITWALL_CMD_TIMEOUT_MS", "PITWALL_JOB_DEADLINE_MS", "PITWALL_BUS_FRAMES",
 	"PITWALL_WS_IDLE_MS", "PITWALL_WS_MAX_CLIENTS", "PITWALL_WS_SESSION_GAP_MS",
-	"PITWALL_RING_FRAMES", "PITWALL_RING_RAW_MB",
+	"PITWALL_WS_PORT", "PITWALL_RING_FRAMES", "PITWALL_RING_RAW_MB",
 	NULL,
 };
 
@@ -462,7 +462,7 @@ static void test_table(void)
 			T_CHECKF(!v->key || !w->key || strcmp(v->key, w->key) != 0,
 				 "%s: key %s twice", name, v->key);
 	}
-	T_CHECKF(n == 24, "%zu variables", n);
+	T_CHECKF(n == 25, "%zu variables", n);
 	T_CHECK(config_var_find("PATH") == NULL && config_var_find(NULL) == NULL);
 	T_CHECK(config_var_find("RUSTY_TELEMETRY_BIND") == NULL); /* a fallback, not a variable */
 	T_CHECK(strcmp(config_prog_name(CONFIG_STORE), "pw-store") == 0);
@@ -747,7 +747,7 @@ static void test_markdown(void)
 		v++;
 		rows++;
 	}
-	T_CHECKF(!v->names[0] && rows == 24, "%zu rows", rows);
+	T_CHECKF(!v->names[0] && rows == 25, "%zu rows", rows);
 	free(text);
 	/* rows that say what is accepted and by whom */
 	f = open_memstream(&text, &len);
@@ -760,7 +760,8 @@ static void test_markdown(void)
 		 "%s", text);
 	T_CHECKF(strstr(text, " | `ipc://$PITWALL_RUN_DIR/cmd.sock` | pw-store, pw-api, pwctl |\n"),
 		 "%s", text);
-	T_CHECKF(strstr(text, " | 5 minutes at the feed's top rate | pw-capture |\n"), "%s", text);
+	T_CHECKF(strstr(text, " | 5 minutes at the feed's top rate | pw-capture, pw-replay |\n"),
+		 "%s", text);
 	free(text);
 }
 
