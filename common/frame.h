@@ -5,7 +5,9 @@
  * units into the ones below; nothing downstream converts again. The struct is a
  * wire and shared-memory layout (rings, frame files, analysis jobs): plain,
  * little-endian, no pointers, size and offsets asserted at compile time. Any
- * change to it bumps FRAME_VERSION.
+ * change to it bumps FRAME_VERSION, except a channel appended in the reserved
+ * tail: older frames hold zeros there with its presence bit clear, which reads
+ * as "absent", so they stay valid frames of the same version.
  *
  * Units and axes (the same for every game):
  *   inputs      throttle, brake, clutch, handbrake pedal/lever 0..1 (1 = fully
@@ -24,7 +26,8 @@
  *   sector      0-based sector the car is in; position = race position (1..)
  *   per wheel   arrays ordered FL, FR, RL, RR; tyre_temp_c and brake_temp_c
  *               degC, tyre_press_kpa kPa, slip_angle_rad rad, wheel_speed_rads
- *               rad/s, susp_travel_m m, tyre_load_n N, tyre_wear 0..1 (1 = new)
+ *               rad/s, susp_travel_m m, tyre_load_n N, tyre_wear 0..1 (1 = new),
+ *               susp_travel_norm 0..1 of the suspension's range (1 = bump stop)
  *   fuel_l      litres; fuel_frac 0..1; boost_bar bar (gauge)
  *
  * A field the game does not supply is absent: its FRAME_P_* bit is clear and
@@ -208,7 +211,9 @@ enum pw_game { PW_GAMES(PW_X_GAME_ID) PW_GAME_COUNT };
 	X(FUEL_FRAC, fuel_frac, F32, SCALAR, "", 0, 1, 0,                                    \
 	  "fuel in the tank as a fraction of its capacity")                                  \
 	X(BOOST, boost_bar, F32, SCALAR, "bar", -INFINITY, INFINITY, 0,                      \
-	  "turbo boost pressure (gauge)")
+	  "turbo boost pressure (gauge)")                                                    \
+	X(SUSP_NORM, susp_travel_norm, F32, WHEELS, "", 0, 1, 0,                             \
+	  "suspension travel as a fraction of its range, 1 = on the bump stop")
 
 /* Channel numbers (= presence bit numbers) and FRAME_P_COUNT, the number of channels. */
 #define FRAME_X_CH(id, ...) FRAME_CH_##id,
@@ -313,8 +318,9 @@ struct pw_frame {
 	float susp_travel_m[4];
 	float tyre_load_n[4];
 	float tyre_wear[4];
+	float susp_travel_norm[4];
 
-	uint8_t reserved[44];
+	uint8_t reserved[28];
 };
 
 _Static_assert(sizeof(struct pw_frame) == FRAME_SIZE, "frame size is part of the layout");
@@ -326,7 +332,8 @@ _Static_assert(offsetof(struct pw_frame, speed_kmh) == 72, "speed");
 _Static_assert(offsetof(struct pw_frame, gear) == 140, "gear");
 _Static_assert(offsetof(struct pw_frame, lap) == 144, "lap");
 _Static_assert(offsetof(struct pw_frame, tyre_temp_c) == 196, "wheels");
-_Static_assert(offsetof(struct pw_frame, reserved) == 340, "tail");
+_Static_assert(offsetof(struct pw_frame, susp_travel_norm) == 340, "appended wheel channel");
+_Static_assert(offsetof(struct pw_frame, reserved) == 356, "tail");
 
 /* Slow-changing feed metadata (segment metadata block, decoder output). */
 #define META_STR 64
