@@ -20,6 +20,9 @@
  * clock with the first subscriber and hold it while nobody is subscribed.
  * Without --fast, steps are paced to the monotonic clock.
  *
+ * --fault NAME drives a car with one setup error (capture/sim/car.h); the
+ * ground truth names it and the recommendation that fixes it.
+ *
  * The ground truth (truth.c) is printed as one JSON line on stdout at start.
  * Logs and the once-a-second status line go to stderr.
  */
@@ -68,6 +71,7 @@ struct options {
 	double duration_s;         /* <= 0: not given */
 	int laps;                  /* 0: not given */
 	enum driver_mode mode;
+	enum car_fault fault;
 	uint64_t seed;
 	int fast, quiet;
 };
@@ -96,6 +100,7 @@ struct sim {
 	struct pw_meta meta;
 	unsigned game, feed_id;
 	const struct car_spec *car;
+	struct car_spec car_driven;    /* the default car with o.fault */
 	struct track *track;
 	struct driver *drv;
 	int fd;
@@ -113,7 +118,7 @@ struct sim {
 static const char usage_text[] =
 	"pw-sim --feed NAME --port N [--host H] [--rate HZ] [--duration S | --laps N]\n"
 	"       [--mode laps|left|right|pulls|cornering] [--seed N] [--format F]\n"
-	"       [--password P] [--truth FILE] [--fast] [--quiet]\n";
+	"       [--fault NAME] [--password P] [--truth FILE] [--fast] [--quiet]\n";
 
 static void usage(FILE *out)
 {
@@ -135,6 +140,10 @@ static void usage(FILE *out)
 	      "                  default: run until SIGINT/SIGTERM\n"
 	      "  --mode M        laps (default), left / right (track boundaries), pulls\n"
 	      "                  (full-throttle gear pulls), cornering (80 m skid pad)\n"
+	      "  --fault NAME    drive a car with one setup error, named in the ground\n"
+	      "                  truth: bottoming, front_lockup, rear_lockup, wheelspin,\n"
+	      "                  understeer, oversteer, long_gearing, short_gearing,\n"
+	      "                  hot_tyres (default none: the clean car)\n"
 	      "  --seed N        sensor-noise seed (default 1); same seed, mode and rate\n"
 	      "                  give byte-identical datagrams\n"
 	      "  --format F      encoder variant: pcars v2|v1, forza fm2023|fm7|fh|sled,\n"
@@ -223,6 +232,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "laps", required_argument, NULL, 'l' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "fault", required_argument, NULL, 'X' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "password", required_argument, NULL, 'P' },
 		{ "truth", required_argument, NULL, 't' },
@@ -232,7 +242,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, mode;
+	int c, mode, fault;
 
 	*o = (struct options){ .host = "127.0.0.1", .password = ACC_DEFAULT_PASSWORD, .seed = 1 };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -258,6 +268,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'D': o->dump_path = optarg; break;
 		case 'x': o->fast = 1; break;
 		case 'q': o->quiet = 1; break;
+		case 'X':
+			fault = car_fault_parse(optarg);
+			if (fault < 0)
+				die_usage("unknown --fault %s (see --help)", optarg);
+			o->fault = (enum car_fault)fault;
+			break;
 		case 'm':
 			mode = driver_mode_parse(optarg);
 			if (mode < 0)
@@ -821,7 +837,8 @@ static int setup(struct sim *s, struct sockaddr_in *addr)
 	}
 	s->game = s->enc->game;
 	s->feed_id = frame_feed_id(s->o.feed);
-	s->car = car_default();
+	car_with_fault(car_default(), s->o.fault, &s->car_driven);
+	s->car = &s->car_driven;
 	s->track = track_new();
 	s->drv = s->track ? driver_new(s->o.mode, s->o.seed, s->car, s->track) : NULL;
 	if (!s->drv) {
@@ -874,12 +891,12 @@ int main(int argc, char **argv)
 	else
 		snprintf(rate, sizeof rate, "%g",
 			 s.o.rate_hz > 0.0 ? s.o.rate_hz : SIM_DEFAULT_RATE_HZ);
-	log_info("feed=%s format=%s game=%s host=%s port=%d role=%s rate_hz=%s mode=%s"
+	log_info("feed=%s format=%s game=%s host=%s port=%d role=%s rate_hz=%s mode=%s fault=%s"
 		 " seed=%" PRIu64 " duration_s=%g laps=%d fast=%d course=%s course_len_m=%.1f",
 		 s.o.feed, s.enc->format, frame_game_name(s.game), s.o.host, s.o.port,
 		 s.role == ROLE_SENDER ? "sender" : "server", rate, driver_mode_name(s.o.mode),
-		 s.o.seed, s.o.duration_s, s.o.laps, s.o.fast, driver_course_name(s.drv),
-		 driver_course_length_m(s.drv));
+		 car_fault_info(s.o.fault)->name, s.o.seed, s.o.duration_s, s.o.laps, s.o.fast,
+		 driver_course_name(s.drv), driver_course_length_m(s.drv));
 	if (print_truth(&s) < 0) {
 		rc = 1;
 		goto out;
