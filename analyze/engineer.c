@@ -4,8 +4,10 @@
  * Per run, a sampled pass first (every frame of runs up to PREP_ALL_FRAMES,
  * else every PREP_STRIDE-th): the channels the run has, which rules can run
  * on them, the rolling radius of each wheel for a derived slip ratio (games
- * that send wheel speeds but no slip: sum of speed over sum of wheel speed
- * while coasting straight, RaceIQ's method of taking the radius from the data)
+ * that send wheel speeds but no slip: per wheel the median of speed over
+ * wheel speed while rolling straight off the brakes and short of full
+ * throttle, RaceIQ's method of taking the radius from the data; the median
+ * ignores the minority of samples where a wheel slips)
  * and the sign of the yaw angle (yaw rate times lateral g over the turns: yaw
  * is "as the game reports it"). Then each lap: one eng_frame per frame, the
  * rules (rules.c), a rule_lap per rule. Last the rules' laps become findings:
@@ -20,6 +22,7 @@
  * finding is an observation at low. A lap counts when the car was driven on
  * it for LAP_MIN_DRIVE_S.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,52 +30,45 @@
 
 #include "analyze/engineer.h"
 #include "analyze/rules.h"
+#include "common/job.h"
 
 #define PREP_ALL_FRAMES 20000
 #define PREP_STRIDE 16
 #define DT_DEFAULT_S (1.0 / 60.0)
 #define DT_MAX_S 0.5 /* a longer step is a gap: the last good one is used */
 #define LAP_MIN_DRIVE_S 10.0
-#define COAST_MIN_MS 10.0 /* radius calibration: coasting straight above this */
-#define COAST_THROTTLE 0.25
+#define COAST_MIN_MS 10.0 /* radius calibration: rolling straight above this */
+#define COAST_THROTTLE 0.9
 #define COAST_BRAKE 0.02
 #define COAST_LAT_G 0.2
 #define COAST_MIN_SAMPLES 30
+#define COAST_SAMPLES 2048 /* kept for the median, spread over the run */
 #define SR_MIN_MS 1.0 /* derived slip needs some speed */
 #define YAW_TAU_S 0.1 /* yaw rate smoothing: the frames' yaw noise, at 333 Hz */
 #define YAW_SIGN_LAT_G 0.3
 #define EP_OUT 6 /* episodes in a finding's evidence */
 
-static const char *const category_names[ENG_CATEGORY_COUNT] = {
-	"tires",   "gearing", "alignment", "anti_roll",    "springs",
-	"damping", "aero",    "brakes",    "differential",
-};
-static const char *const confidence_names[] = { "low", "medium", "high" };
+_Static_assert(ENG_CATEGORY_COUNT == JOB_REC_CATEGORIES, "seed 004's categories, once");
+_Static_assert(ENG_HIGH + 1 == JOB_REC_CONFIDENCES, "low, medium, high");
 
 const char *eng_category_name(unsigned cat)
 {
-	return cat < ENG_CATEGORY_COUNT ? category_names[cat] : NULL;
+	return cat < ENG_CATEGORY_COUNT ? job_rec_category_names[cat] : NULL;
 }
 
 int eng_category_parse(const char *name)
 {
-	for (int i = 0; name && i < ENG_CATEGORY_COUNT; i++)
-		if (strcmp(name, category_names[i]) == 0)
-			return i;
-	return -1;
+	return job_rec_category(name);
 }
 
 const char *eng_confidence_name(unsigned conf)
 {
-	return conf <= ENG_HIGH ? confidence_names[conf] : NULL;
+	return conf <= ENG_HIGH ? job_rec_confidence_names[conf] : NULL;
 }
 
 int eng_confidence_parse(const char *name)
 {
-	for (int i = 0; name && i <= ENG_HIGH; i++)
-		if (strcmp(name, confidence_names[i]) == 0)
-			return i;
-	return -1;
+	return job_rec_confidence(name);
 }
 
 /* ---- per run: channels, calibrations ---- */
@@ -144,14 +140,24 @@ static uint32_t active_rules(const struct prep *p)
 	return a;
 }
 
-static void prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p)
+static int cmp_double(const void *a, const void *b)
 {
-	size_t step = hi - lo > PREP_ALL_FRAMES ? PREP_STRIDE : 1;
-	double sum_v = 0.0, sum_w[4] = { 0 }, yaw_lat = 0.0;
-	size_t coast = 0;
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The run's channels and calibrations; -ENOMEM. */
+static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p)
+{
+	size_t step = hi - lo > PREP_ALL_FRAMES ? PREP_STRIDE : 1, n = 0, seen = 0;
+	double yaw_lat = 0.0, (*ratio)[COAST_SAMPLES] = malloc(4 * sizeof *ratio);
+	uint64_t lcg = 0x9E3779B97F4A7C15ull;
 	const struct pw_frame *prev = NULL;
 
 	memset(p, 0, sizeof *p);
+	if (!ratio)
+		return -ENOMEM;
 	p->done = true;
 	for (size_t i = lo; i < hi; i += step) {
 		const struct pw_frame *f = &r->frames[i];
@@ -161,32 +167,41 @@ static void prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *
 		if (prev && has(prev, FRAME_P_YAW) && has(f, FRAME_P_YAW | FRAME_P_ACCEL_LAT) &&
 		    (dt = frame_t(f) - frame_t(prev)) > 0 && dt <= DT_MAX_S && driving(f, v) &&
 		    fabs(f->accel_lat_g) >= YAW_SIGN_LAT_G)
-			yaw_lat +=
-				wrap_pi((double)f->yaw_rad - prev->yaw_rad) / dt * f->accel_lat_g;
+			yaw_lat += wrap_pi((double)f->yaw_rad - prev->yaw_rad) / dt * f->accel_lat_g;
 		prev = f;
 		if (!has(f, FRAME_P_WHEEL_SPEED) || !driving(f, v) || v < COAST_MIN_MS ||
 		    (has(f, FRAME_P_THROTTLE) && f->throttle >= COAST_THROTTLE) ||
 		    (has(f, FRAME_P_BRAKE) && f->brake >= COAST_BRAKE) ||
 		    (has(f, FRAME_P_ACCEL_LAT) && fabs(f->accel_lat_g) >= COAST_LAT_G))
 			continue;
-		sum_v += v;
-		for (int w = 0; w < 4; w++)
-			sum_w[w] += fabs(f->wheel_speed_rads[w]);
-		coast++;
+		/* a reservoir sample (uniform over the run) bounds the median's cost */
+		size_t k = seen < COAST_SAMPLES ? seen : (size_t)((lcg >> 33) % (seen + 1));
+
+		seen++;
+		lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+		for (int w = 0; k < COAST_SAMPLES && w < 4; w++) {
+			double ws = fabs(f->wheel_speed_rads[w]);
+
+			ratio[w][k] = ws > 0 ? v / ws : 0.0;
+		}
+		n = seen < COAST_SAMPLES ? seen : COAST_SAMPLES;
 	}
-	p->radius_ok = coast >= COAST_MIN_SAMPLES;
-	for (int w = 0; w < 4; w++) {
-		p->radius[w] = sum_w[w] > 0 ? sum_v / sum_w[w] : NAN;
+	p->radius_ok = n >= COAST_MIN_SAMPLES;
+	for (int w = 0; w < 4 && p->radius_ok; w++) {
+		qsort(ratio[w], n, sizeof ratio[w][0], cmp_double);
+		p->radius[w] = ratio[w][n / 2];
 		if (!(p->radius[w] > 0.05 && p->radius[w] < 2.0))
 			p->radius_ok = false;
 	}
 	p->yaw_sign = yaw_lat > 0 ? 1 : yaw_lat < 0 ? -1 : 0;
 	p->active = active_rules(p);
+	free(ratio);
+	return 0;
 }
 
 /* The run's calibrations over the frames its laps span. */
-static void prep_laps(const struct an_run *r, const struct eng_lap *laps, size_t nlaps, size_t run,
-		      struct prep *p)
+static int prep_laps(const struct an_run *r, const struct eng_lap *laps, size_t nlaps, size_t run,
+		     struct prep *p)
 {
 	size_t lo = r->n, hi = 0;
 
@@ -195,7 +210,7 @@ static void prep_laps(const struct an_run *r, const struct eng_lap *laps, size_t
 			lo = laps[i].first < lo ? laps[i].first : lo;
 			hi = laps[i].last + 1 > hi ? laps[i].last + 1 : hi;
 		}
-	prep_run(r, lo, hi, p);
+	return prep_run(r, lo, hi, p);
 }
 
 /* ---- the track model's corners, to name where episodes were ---- */
@@ -670,8 +685,8 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 		const struct an_run *run = &in->runs[laps[i].run];
 		struct prep *p = &preps[laps[i].run];
 
-		if (!p->done)
-			prep_laps(run, laps, nlaps, laps[i].run, p);
+		if (!p->done && prep_laps(run, laps, nlaps, laps[i].run, p) < 0)
+			goto oom;
 		active |= p->active;
 		run_lap(st, run, p, &laps[i], &g.out[i]);
 		g.counted[i] = g.out[i].drive_s >= LAP_MIN_DRIVE_S;
@@ -683,7 +698,8 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	}
 	for (size_t i = 0; i < in->nruns; i++) /* runs without a lap still say what they carry */
 		if (!preps[i].done && in->runs[i].frames && in->runs[i].n) {
-			prep_run(&in->runs[i], 0, in->runs[i].n, &preps[i]);
+			if (prep_run(&in->runs[i], 0, in->runs[i].n, &preps[i]) < 0)
+				goto oom;
 			active |= preps[i].active;
 		}
 	find(&g);

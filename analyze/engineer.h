@@ -43,7 +43,7 @@
 #define ENG_MAX_LIVE 2    /* findings of one lap while driving (deferred findings) */
 #define ENG_COOLDOWN_S 20 /* per category between live findings (the store applies it) */
 
-/* seed 004's categories, in its order */
+/* seed 004's categories, in its order (common/job.h names them) */
 enum eng_category {
 	ENG_TIRES = 0,
 	ENG_GEARING,

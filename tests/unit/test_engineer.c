@@ -357,11 +357,13 @@ static void test_derived_slip(void)
 
 	T_CHECK(fires("front_lockup", derived_lock, 0.7, "medium"));
 	T_CHECK(!fires("front_lockup", derived_lock, 0.8, NULL));
-	/* no coasting to calibrate on: not evaluated, and said why */
+	/* never rolling free (always at full throttle or braking): no radius, not evaluated,
+	 * and said why */
 	base_laps(1);
 	derived_lock(0.7);
 	for (size_t k = 0; k < LAP_N; k++)
-		fr[k].throttle = 0.5f;
+		if (fr[k].brake == 0.0f)
+			fr[k].throttle = 0.95f;
 	res = engineer(1, NULL);
 	T_CHECK(rec_of(res, "front_lockup") == NULL);
 	ne = json_object_get(res, "not_evaluated");
@@ -833,6 +835,21 @@ static void test_emulator_faults(void)
 		}
 		T_CHECKF(fault == CAR_FAULT_NONE || right, "%s: no %s recommendation on %s",
 			 fi->name, fi->category, fi->parameters[0]);
+		if (fault == CAR_FAULT_FRONT_LOCKUP || fault == CAR_FAULT_REAR_LOCKUP ||
+		    fault == CAR_FAULT_WHEELSPIN) {
+			/* as Forza and PCARS send it: wheel speeds, no slip ratio */
+			const char *want = fault == CAR_FAULT_WHEELSPIN      ? "wheelspin" :
+					   fault == CAR_FAULT_FRONT_LOCKUP ? "front_lockup" :
+									     "rear_lockup";
+			json_t *fz;
+
+			for (size_t k = 0; k < n; k++)
+				f[k].present &= ~(FRAME_P_SLIP_RATIO | FRAME_P_SLIP_ANGLE);
+			fz = an_engineer(&in, laps, nl, NULL, &err);
+			T_CHECKF(rec_of(fz, want) != NULL, "%s: not found from the wheel speeds",
+				 fi->name);
+			json_decref(fz);
+		}
 		printf("  %-13s ->", fi->name);
 		json_array_foreach(json_object_get(res, "recommendations"), i, r)
 			printf(" %s:%s(%s)", str(r, "rule"), param(r), str(r, "confidence"));
