@@ -22,8 +22,8 @@
 
 struct symptoms {
 	double max_norm[4], lock_s[4], spin_s[4], crit_tyre_s[4];
-	double delta_sum, delta_s;     /* front - rear slip angle in corners */
-	double limiter_s;              /* full throttle in top gear on the limiter */
+	double delta_sum, delta_s; /* front - rear slip angle in corners */
+	double limiter_s;          /* full throttle in top gear on the limiter */
 	int top_gear;
 	double lap_s;
 };
@@ -48,7 +48,8 @@ static int lap_of(struct driver *d, const struct car_spec *car, struct symptoms 
 		}
 		if (fabs(f.accel_lat_g) >= 0.6 && f.speed_kmh >= 43.2) {
 			s->delta_sum += (fabs(f.slip_angle_rad[0]) + fabs(f.slip_angle_rad[1]) -
-					 fabs(f.slip_angle_rad[2]) - fabs(f.slip_angle_rad[3])) / 2 * dt;
+					 fabs(f.slip_angle_rad[2]) - fabs(f.slip_angle_rad[3])) /
+					2 * dt;
 			s->delta_s += dt;
 		}
 		if (f.gear > s->top_gear)
@@ -90,8 +91,8 @@ static void test_names(void)
 		const struct car_fault_info *fi = car_fault_info((enum car_fault)i);
 
 		T_EQ(car_fault_parse(fi->name), i);
-		T_CHECK(i == CAR_FAULT_NONE ? fi->category == NULL :
-					      fi->category && fi->parameters[0] && fi->description);
+		T_CHECK(i == CAR_FAULT_NONE ? fi->category == NULL
+					    : fi->category && fi->parameters[0] && fi->description);
 	}
 }
 
@@ -164,7 +165,7 @@ static void test_lockups_and_spin(void)
 	T_GT(s.lock_s[2], 1.0);
 	T_GT(s.lock_s[3], 1.0);
 	drive_fault(CAR_FAULT_WHEELSPIN, &car, &s);
-	T_EQ(s.spin_s[0] + s.spin_s[1], 0.0);   /* rear-wheel drive */
+	T_EQ(s.spin_s[0] + s.spin_s[1], 0.0); /* rear-wheel drive */
 	T_GT(s.spin_s[2], 1.0);
 	T_GT(s.spin_s[3], 1.0);
 	for (int w = 0; w < 4; w++)
@@ -191,7 +192,7 @@ static void test_gearing_and_tyres(void)
 
 	drive_fault(CAR_FAULT_LONG_GEARING, &car, &s);
 	T_LT(car.final_drive, car_default()->final_drive);
-	T_LE(s.top_gear, car.num_gears - 1);    /* the top gears are out of reach */
+	T_LE(s.top_gear, car.num_gears - 1); /* the top gears are out of reach */
 	drive_fault(CAR_FAULT_SHORT_GEARING, &car, &s);
 	T_GT(car.final_drive, car_default()->final_drive);
 	T_GT(s.limiter_s, 0.5);
@@ -203,8 +204,13 @@ static void test_gearing_and_tyres(void)
 static void test_truth_names_the_fault(void)
 {
 	struct track *t = track_new();
-	struct truth_run run = { .mode = "laps", .feed = "forza", .format = "fm7", .seed = 1,
-				 .rate_hz = 60, .course_name = "pitwall_ring", .course_length_m = 1,
+	struct truth_run run = { .mode = "laps",
+				 .feed = "forza",
+				 .format = "fm7",
+				 .seed = 1,
+				 .rate_hz = 60,
+				 .course_name = "pitwall_ring",
+				 .course_length_m = 1,
 				 .reference_lap_ms = 1 };
 	struct car_spec car;
 	json_t *j, *f;
@@ -217,7 +223,8 @@ static void test_truth_names_the_fault(void)
 	T_CHECK(json_is_object(f));
 	T_STREQ(json_string_value(json_object_get(f, "name")), "front_lockup");
 	T_STREQ(json_string_value(json_object_get(f, "category")), "brakes");
-	T_STREQ(json_string_value(json_array_get(json_object_get(f, "parameters"), 0)), "brake_bias");
+	T_STREQ(json_string_value(json_array_get(json_object_get(f, "parameters"), 0)),
+		"brake_bias");
 	json_decref(j);
 	free(s);
 	s = truth_json(car_default(), t, &run);
