@@ -12,9 +12,9 @@
  * `recommendation.<feed>` on the bus, which pw-api turns into `recommendation`
  * messages. A lap job is sent once: live advice is worth nothing late, so a
  * job no worker took within LAP_JOB_TTL_NS, or whose result comes after it,
- * is dropped and counted in the log. Cooldown: ENG_COOLDOWN_S per category
- * and run between published findings (REFERENCE-ux §5: 20 s), applied when
- * the job is made and again when its result comes.
+ * is dropped and counted in the log. Cooldown: PITWALL_LIVE_COOLDOWN_S per
+ * category and run between published findings (default 20 s, REFERENCE-ux §5),
+ * applied when the job is made and again when its result comes.
  *
  * The lap buffer holds at most LAPBUF_MAX frames (about 10 minutes at
  * 333 Hz); a lap longer than what it holds is not sent (its beginning is
@@ -36,7 +36,6 @@
 #define LAPBUF_MAX 200000
 #define LAPBUF_START 8192
 #define LAP_JOB_TTL_NS (5 * NS_PER_S)
-#define COOLDOWN_NS (20 * NS_PER_S)    /* ENG_COOLDOWN_S of analyze/engineer.h */
 #define COOL_RUNS 32                   /* runs whose cooldowns are remembered */
 
 struct live_eng {
@@ -80,9 +79,10 @@ static int64_t *cooldown_of(const char *run_id, bool add)
 	return cool[i].last_ns;
 }
 
-static bool cooling(const int64_t *last, int cat, int64_t now)
+static bool cooling(const struct store *st, const int64_t *last, int cat, int64_t now)
 {
-	return last && cat >= 0 && last[cat] && now - last[cat] < COOLDOWN_NS;
+	return last && cat >= 0 && last[cat] &&
+	       now - last[cat] < (int64_t)st->cfg.live_cooldown_s * NS_PER_S;
 }
 
 /* ---- the lap buffer ---- */
@@ -152,24 +152,25 @@ static void lap_job_free(struct lap_job *lj)
 }
 
 /* The suppress list: the categories of the run still cooling down. */
-static json_t *suppressed(const char *run_id, int64_t now)
+static json_t *suppressed(const struct store *st, const char *run_id, int64_t now)
 {
 	const int64_t *last = cooldown_of(run_id, false);
 	json_t *a = json_array();
 
 	for (int c = 0; a && c < JOB_REC_CATEGORIES; c++)
-		if (cooling(last, c, now))
+		if (cooling(st, last, c, now))
 			json_array_append_new(a, json_string(job_rec_category_names[c]));
 	return a;
 }
 
-static struct lap_job *lap_job_new(const struct session *s, const struct run *r,
-				   const struct pw_frame *f, size_t n, const struct lap *lap)
+static struct lap_job *lap_job_new(const struct store *st, const struct session *s,
+				   const struct run *r, const struct pw_frame *f, size_t n,
+				   const struct lap *lap)
 {
 	struct lap_job *lj = calloc(1, sizeof *lj);
 
 	if (!lj || !(lj->frames = malloc(n * sizeof *f)) ||
-	    !(lj->suppress = suppressed(r->id, clock_now_ns()))) {
+	    !(lj->suppress = suppressed(st, r->id, clock_now_ns()))) {
 		lap_job_free(lj);
 		return NULL;
 	}
@@ -203,7 +204,7 @@ void live_eng_lap(struct store *st, struct live_eng *e, const struct session *s,
 
 	/* the lap is whole in the buffer: its first frame is there */
 	if (first < e->n && e->f[first].seq == lap->start_seq && end > first &&
-	    (lj = lap_job_new(s, r, e->f + first, end - first, lap)))
+	    (lj = lap_job_new(st, s, r, e->f + first, end - first, lap)))
 		rc = jobs_submit_lap(st, lj);
 	else if (first < e->n && e->f[first].seq == lap->start_seq)
 		rc = -ENOMEM;
@@ -280,7 +281,7 @@ void lap_job_done(struct store *st, struct lap_job *lj, const struct job_result 
 
 		if (cat < 0 || !json_is_object(rec))
 			continue;
-		if (cooling(last, cat, now)) { /* another lap's finding came first */
+		if (cooling(st, last, cat, now)) { /* another lap's finding came first */
 			cooled++;
 			continue;
 		}
