@@ -18,7 +18,8 @@
  * whenever its schedule (start step + k * period) comes due, so the same
  * seed, mode and rate give byte-identical datagrams. The servers start the
  * clock with the first subscriber and hold it while nobody is subscribed.
- * Without --fast, steps are paced to the monotonic clock.
+ * Without --fast, steps are paced to the monotonic clock, --speed X times as
+ * fast as real time.
  *
  * --fault NAME drives a car with one setup error (capture/sim/car.h); the
  * ground truth names it and the recommendation that fixes it.
@@ -69,6 +70,7 @@ struct options {
 	int port;
 	double rate_hz;            /* <= 0: not given */
 	double duration_s;         /* <= 0: not given */
+	double speed;              /* pacing: simulated seconds per real second */
 	int laps;                  /* 0: not given */
 	enum driver_mode mode;
 	enum car_fault fault;
@@ -118,7 +120,7 @@ struct sim {
 static const char usage_text[] =
 	"pw-sim --feed NAME --port N [--host H] [--rate HZ] [--duration S | --laps N]\n"
 	"       [--mode laps|left|right|pulls|cornering] [--seed N] [--format F]\n"
-	"       [--fault NAME] [--password P] [--truth FILE] [--fast] [--quiet]\n";
+	"       [--fault NAME] [--password P] [--truth FILE] [--fast | --speed X] [--quiet]\n";
 
 static void usage(FILE *out)
 {
@@ -153,6 +155,8 @@ static void usage(FILE *out)
 	      "  --dump FILE     write every frame sent as a JSON line to FILE (tests\n"
 	      "                  compare them with what a capture decoded)\n"
 	      "  --fast          do not pace in real time (tests, benchmarks)\n"
+	      "  --speed X       pace at X times real time, 0 < X <= 1000 (default 1;\n"
+	      "                  the frames' game clock still runs at the simulated time)\n"
 	      "  --quiet         no once-a-second status line\n",
 	      out);
 	config_usage(out, CONFIG_SIM);
@@ -238,13 +242,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "truth", required_argument, NULL, 't' },
 		{ "dump", required_argument, NULL, 'D' },
 		{ "fast", no_argument, NULL, 'x' },
+		{ "speed", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, mode, fault;
 
-	*o = (struct options){ .host = "127.0.0.1", .password = ACC_DEFAULT_PASSWORD, .seed = 1 };
+	*o = (struct options){ .host = "127.0.0.1", .password = ACC_DEFAULT_PASSWORD, .seed = 1,
+			       .speed = 1.0 };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'F': o->feed = optarg; break;
@@ -267,6 +273,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 't': o->truth_path = optarg; break;
 		case 'D': o->dump_path = optarg; break;
 		case 'x': o->fast = 1; break;
+		case 'S':
+			o->speed = parse_double(optarg, "--speed");
+			if (!(o->speed > 0.0 && o->speed <= 1000.0))
+				die_usage("--speed %s must be in (0, 1000]", optarg);
+			break;
 		case 'q': o->quiet = 1; break;
 		case 'X':
 			fault = car_fault_parse(optarg);
@@ -779,7 +790,8 @@ static void tick(struct sim *s, int64_t step)
  * due, 1 when the receivers changed meanwhile (the caller recomputes). */
 static int wait_until_due(struct sim *s, int64_t step)
 {
-	int64_t deadline = s->base_mono + (step - s->base_step) * DRIVER_STEP_MS * NS_PER_MS;
+	int64_t deadline = s->base_mono + (int64_t)((double)((step - s->base_step) * DRIVER_STEP_MS *
+							      NS_PER_MS) / s->o.speed);
 	int64_t now = clock_mono_ns();
 
 	if (now - deadline > SIM_LATE_REBASE_NS) {
