@@ -6,8 +6,8 @@
  * on them, the rolling radius of each wheel for a derived slip ratio (games
  * that send wheel speeds but no slip: per wheel the median of speed over
  * wheel speed while rolling straight off the brakes and short of full
- * throttle, RaceIQ's method of taking the radius from the data; the median
- * ignores the minority of samples where a wheel slips)
+ * throttle; else one radius from the two slowest wheels, RaceIQ's method;
+ * prep_run says more)
  * and the sign of the yaw angle (yaw rate times lateral g over the turns: yaw
  * is "as the game reports it"). Then each lap: one eng_frame per frame, the
  * rules (rules.c), a rule_lap per rule. Last the rules' laps become findings:
@@ -147,11 +147,52 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The run's channels and calibrations; -ENOMEM. */
+/* Reservoir sampling: the slot for the seen-th sample (uniform over the run),
+ * COAST_SAMPLES when it is not kept. */
+static size_t reservoir(size_t seen, uint64_t *lcg)
+{
+	size_t k = seen < COAST_SAMPLES ? seen : (size_t)((*lcg >> 33) % (seen + 1));
+
+	*lcg = *lcg * 6364136223846793005ull + 1442695040888963407ull;
+	return k < COAST_SAMPLES ? k : COAST_SAMPLES;
+}
+
+/* The median of n values (sorts them). */
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	return v[n / 2];
+}
+
+/* The mean wheel speed of the two slowest wheels (free rolling under power). */
+static double two_slowest(const struct pw_frame *f)
+{
+	double w[4], t;
+
+	for (int i = 0; i < 4; i++)
+		w[i] = fabs(f->wheel_speed_rads[i]);
+	for (int i = 0; i < 2; i++) /* partial selection: the two smallest first */
+		for (int j = i + 1; j < 4; j++)
+			if (w[j] < w[i]) {
+				t = w[i];
+				w[i] = w[j];
+				w[j] = t;
+			}
+	return 0.5 * (w[0] + w[1]);
+}
+
+/*
+ * The run's channels and calibrations; -ENOMEM. The rolling radius: per
+ * wheel the median of speed / wheel speed over samples rolling straight off
+ * the brakes and short of full throttle; when the run has too few of those
+ * (a driver always on one pedal), one radius for every wheel from the two
+ * slowest wheels of the straight, unbraked samples (RaceIQ's method: under
+ * power the undriven wheels roll free).
+ */
 static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p)
 {
-	size_t step = hi - lo > PREP_ALL_FRAMES ? PREP_STRIDE : 1, n = 0, seen = 0;
-	double yaw_lat = 0.0, (*ratio)[COAST_SAMPLES] = malloc(4 * sizeof *ratio);
+	size_t step = hi - lo > PREP_ALL_FRAMES ? PREP_STRIDE : 1, seen = 0, seen2 = 0, k;
+	double yaw_lat = 0.0, (*ratio)[COAST_SAMPLES] = malloc(5 * sizeof *ratio);
 	uint64_t lcg = 0x9E3779B97F4A7C15ull;
 	const struct pw_frame *prev = NULL;
 
@@ -161,7 +202,7 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 	p->done = true;
 	for (size_t i = lo; i < hi; i += step) {
 		const struct pw_frame *f = &r->frames[i];
-		double v = speed_ms(f), dt;
+		double v = speed_ms(f), dt, slow;
 
 		p->present |= f->present;
 		if (prev && has(prev, FRAME_P_YAW) && has(f, FRAME_P_YAW | FRAME_P_ACCEL_LAT) &&
@@ -170,26 +211,27 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 			yaw_lat += wrap_pi((double)f->yaw_rad - prev->yaw_rad) / dt * f->accel_lat_g;
 		prev = f;
 		if (!has(f, FRAME_P_WHEEL_SPEED) || !driving(f, v) || v < COAST_MIN_MS ||
-		    (has(f, FRAME_P_THROTTLE) && f->throttle >= COAST_THROTTLE) ||
 		    (has(f, FRAME_P_BRAKE) && f->brake >= COAST_BRAKE) ||
 		    (has(f, FRAME_P_ACCEL_LAT) && fabs(f->accel_lat_g) >= COAST_LAT_G))
 			continue;
-		/* a reservoir sample (uniform over the run) bounds the median's cost */
-		size_t k = seen < COAST_SAMPLES ? seen : (size_t)((lcg >> 33) % (seen + 1));
-
-		seen++;
-		lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-		for (int w = 0; k < COAST_SAMPLES && w < 4; w++) {
+		if ((slow = two_slowest(f)) > 0 && (k = reservoir(seen2++, &lcg)) < COAST_SAMPLES)
+			ratio[4][k] = v / slow;
+		if (has(f, FRAME_P_THROTTLE) && f->throttle >= COAST_THROTTLE)
+			continue;
+		if ((k = reservoir(seen++, &lcg)) == COAST_SAMPLES)
+			continue;
+		for (int w = 0; w < 4; w++) {
 			double ws = fabs(f->wheel_speed_rads[w]);
 
 			ratio[w][k] = ws > 0 ? v / ws : 0.0;
 		}
-		n = seen < COAST_SAMPLES ? seen : COAST_SAMPLES;
 	}
-	p->radius_ok = n >= COAST_MIN_SAMPLES;
+	seen = seen < COAST_SAMPLES ? seen : COAST_SAMPLES;
+	seen2 = seen2 < COAST_SAMPLES ? seen2 : COAST_SAMPLES;
+	p->radius_ok = seen >= COAST_MIN_SAMPLES || seen2 >= COAST_MIN_SAMPLES;
 	for (int w = 0; w < 4 && p->radius_ok; w++) {
-		qsort(ratio[w], n, sizeof ratio[w][0], cmp_double);
-		p->radius[w] = ratio[w][n / 2];
+		p->radius[w] = seen >= COAST_MIN_SAMPLES ? median(ratio[w], seen) :
+			       w == 0 ? median(ratio[4], seen2) : p->radius[0];
 		if (!(p->radius[w] > 0.05 && p->radius[w] < 2.0))
 			p->radius_ok = false;
 	}

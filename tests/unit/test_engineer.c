@@ -357,13 +357,20 @@ static void test_derived_slip(void)
 
 	T_CHECK(fires("front_lockup", derived_lock, 0.7, "medium"));
 	T_CHECK(!fires("front_lockup", derived_lock, 0.8, NULL));
-	/* never rolling free (always at full throttle or braking): no radius, not evaluated,
-	 * and said why */
+	/* always at full throttle off the brakes: one radius from the two slowest wheels */
 	base_laps(1);
 	derived_lock(0.7);
 	for (size_t k = 0; k < LAP_N; k++)
 		if (fr[k].brake == 0.0f)
 			fr[k].throttle = 0.95f;
+	res = engineer(1, NULL);
+	T_CHECK(rec_of(res, "front_lockup") != NULL);
+	json_decref(res);
+	/* never straight off the brakes: no radius, not evaluated, and said why */
+	base_laps(1);
+	derived_lock(0.7);
+	for (size_t k = 0; k < LAP_N; k++)
+		fr[k].accel_lat_g = 0.3f;
 	res = engineer(1, NULL);
 	T_CHECK(rec_of(res, "front_lockup") == NULL);
 	ne = json_object_get(res, "not_evaluated");
