@@ -129,6 +129,11 @@ static const char *param(const json_t *rec)
 	return str(json_object_get(rec, "adjustment"), "parameter");
 }
 
+static double change(const json_t *rec)
+{
+	return json_number_value(json_object_get(json_object_get(rec, "adjustment"), "change"));
+}
+
 /* The rule's finding on a fresh single lap after setup, or NULL. */
 static bool fires(const char *rule, void (*setup)(double), double arg, const char *conf)
 {
@@ -199,8 +204,7 @@ static void test_bottoming(void)
 	r = rec_of(res, "bottoming");
 	T_STREQ(str(r, "category"), "springs");
 	T_STREQ(param(r), "ride_height_front");
-	T_NEAR(json_number_value(json_object_get(json_object_get(r, "adjustment"), "change")), 3,
-	       0);
+	T_NEAR(change(r), 3, 0);
 	T_EQ(json_integer_value(json_object_get(json_object_get(r, "evidence"), "episodes")), 1);
 	T_STREQ(str(json_array_get(json_object_get(json_object_get(r, "evidence"), "episode_list"),
 				   0),
@@ -298,17 +302,14 @@ static void test_lockups(void)
 	r = rec_of(res, "front_lockup");
 	T_STREQ(str(r, "category"), "brakes");
 	T_STREQ(param(r), "brake_bias");
-	T_NEAR(json_number_value(json_object_get(json_object_get(r, "adjustment"), "change")), -2,
-	       0);
+	T_NEAR(change(r), -2, 0);
 	T_NEAR(json_number_value(json_object_get(json_object_get(r, "evidence"), "second_value")),
 	       -0.30, 1e-6);
 	json_decref(res);
 	base_laps(1);
 	lock_rear(0.2);
 	res = engineer(1, NULL);
-	T_NEAR(json_number_value(json_object_get(
-		       json_object_get(rec_of(res, "rear_lockup"), "adjustment"), "change")),
-	       2, 0);
+	T_NEAR(change(rec_of(res, "rear_lockup")), 2, 0);
 	json_decref(res);
 }
 
@@ -520,8 +521,7 @@ static void test_gearing_long(void)
 	r = rec_of(res, "gearing_long");
 	T_STREQ(param(r), "final_drive");
 	/* 0.97 / 0.80 = 21 % shorter, one step capped at 10 % */
-	T_NEAR(json_number_value(json_object_get(json_object_get(r, "adjustment"), "change")), 10,
-	       0);
+	T_NEAR(change(r), 10, 0);
 	json_decref(res);
 }
 
@@ -599,8 +599,7 @@ static void test_tyres(void)
 	r = rec_of(res, "tyre_overheat");
 	T_STREQ(str(r, "category"), "tires");
 	T_STREQ(param(r), "tyre_pressure_front");
-	T_NEAR(json_number_value(json_object_get(json_object_get(r, "adjustment"), "change")), 1,
-	       0);
+	T_NEAR(change(r), 1, 0);
 	json_decref(res);
 	/* the axle split alone is an observation: low, no setup change */
 	T_CHECK(fires("axle_temp_balance", axle, 15, "low"));
@@ -845,9 +844,9 @@ static void test_emulator_faults(void)
 		if (fault == CAR_FAULT_FRONT_LOCKUP || fault == CAR_FAULT_REAR_LOCKUP ||
 		    fault == CAR_FAULT_WHEELSPIN) {
 			/* as Forza and PCARS send it: wheel speeds, no slip ratio */
-			const char *want = fault == CAR_FAULT_WHEELSPIN      ? "wheelspin" :
-					   fault == CAR_FAULT_FRONT_LOCKUP ? "front_lockup" :
-									     "rear_lockup";
+			const char *want = fault == CAR_FAULT_WHEELSPIN      ? "wheelspin"
+					   : fault == CAR_FAULT_FRONT_LOCKUP ? "front_lockup"
+									     : "rear_lockup";
 			json_t *fz;
 
 			for (size_t k = 0; k < n; k++)

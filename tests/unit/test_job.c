@@ -55,6 +55,14 @@ static void test_kind_names(void)
 	T_CHECK(strcmp(job_kind_name(JOB_TRACK_BUILD), "track_build") == 0);
 	T_CHECK(strcmp(job_kind_name(JOB_LAP), "lap") == 0);
 	T_CHECK(job_kind_name(JOB_KIND_COUNT) == NULL);
+	/* seed 004's recommendation categories and confidences, in its order */
+	T_EQ(job_rec_category("tires"), 0);
+	T_EQ(job_rec_category("differential"), JOB_REC_CATEGORIES - 1);
+	T_EQ(job_rec_category("suspension"), -1);
+	T_EQ(job_rec_category(NULL), -1);
+	T_EQ(job_rec_confidence("low"), 0);
+	T_EQ(job_rec_confidence("high"), JOB_REC_CONFIDENCES - 1);
+	T_EQ(job_rec_confidence("High"), -1);
 	T_CHECK(job_kind_name((enum job_kind)-1) == NULL);
 }
 
