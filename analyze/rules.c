@@ -514,12 +514,16 @@ static void end_episodes(struct rule_lap *rl)
 								 : rl->aux;
 }
 
+/* Strong: a zone where both wheels of an axle bottomed together, or 3 zones (with 3 or
+ * more every zone need not be kept to know it). */
 static void end_bottoming(struct rule_lap *rl)
 {
-	unsigned front = rl->wheels & 3u, rear = rl->wheels & 12u;
+	bool axle = false;
 
+	for (int i = 0; i < rl->nep; i++)
+		axle |= (rl->ep[i].wheels & 3u) == 3u || (rl->ep[i].wheels & 12u) == 12u;
 	rl->hit = rl->episodes > 0;
-	rl->strong = front == 3u || rear == 12u || rl->episodes >= BOTTOM_ZONES_STRONG;
+	rl->strong = axle || rl->episodes >= BOTTOM_ZONES_STRONG;
 	rl->value = rl->episodes;
 }
 

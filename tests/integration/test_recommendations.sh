@@ -229,6 +229,17 @@ check "a shift_points session: 409" test "$(get "$API/api/sessions/$other/recomm
 active=$("$PW" session create general | jf 'd["id"]')
 check "a session not completed: 409" test "$(get "$API/api/sessions/$active/recommendations" | head -1)" = 409
 
+# --- bad flags and configuration ------------------------------------------------------------
+"$BIN/pw-sim" --feed forza --port "$FZ" --fault tyres >/dev/null 2>"$TMP/err"
+check "pw-sim --fault tyres: usage error naming the fault" test "$?" = 2 -a -n "$(grep -l 'unknown --fault tyres' "$TMP/err")"
+"$BIN/pw-sim" --feed forza --port "$FZ" --speed 0 >/dev/null 2>"$TMP/err"
+check "pw-sim --speed 0: usage error" test "$?" = 2 -a -n "$(grep -l 'speed 0 must be in' "$TMP/err")"
+"$BIN/pw-sim" --feed forza --port "$FZ" --speed fast >/dev/null 2>"$TMP/err"
+check "pw-sim --speed fast: usage error" test "$?" = 2
+PITWALL_LIVE_COOLDOWN_S=-1 PITWALL_INSTANCE=${INST}bad "$BIN/pw-store" >/dev/null 2>"$TMP/err"
+check "PITWALL_LIVE_COOLDOWN_S=-1: pw-store refuses to start, naming it" \
+	test "$?" != 0 -a -n "$(grep -l PITWALL_LIVE_COOLDOWN_S "$TMP/err")"
+
 # --- the Assetto Corsa stacks -------------------------------------------------------------
 for s in understeer oversteer; do
 	wait "$([ $s = understeer ] && echo "$AC_U" || echo "$AC_O")" || fail "AC $s stack" "$(tail -3 "$TMP/$s/store.log")"

@@ -190,12 +190,22 @@ static void bottom_one(double dur)
 	fr[k].susp_travel_norm[0] = 0.99f;
 }
 
+/* both fronts, but at different places: two zones, not the axle at once */
+static void bottom_apart(double dur)
+{
+	SPAN(0, 10, dur, k)
+	fr[k].susp_travel_norm[0] = 0.99f;
+	SPAN(0, 20, dur, k)
+	fr[k].susp_travel_norm[1] = 0.99f;
+}
+
 static void test_bottoming(void)
 {
 	json_t *res, *r;
 
 	T_CHECK(fires("bottoming", bottom, 0.30, "high")); /* both fronts: strong */
 	T_CHECK(fires("bottoming", bottom_one, 0.30, "medium"));
+	T_CHECK(fires("bottoming", bottom_apart, 0.30, "medium"));
 	T_CHECK(!fires("bottoming", bottom, 0.20, NULL));    /* shorter than 0.25 s */
 	T_CHECK(!fires("bottoming", bottom_shy, 2.0, NULL)); /* 0.97 < 0.98 */
 	base_laps(1);
