@@ -226,7 +226,8 @@ static int decode_kind(const json_t *hdr, enum job_kind *kind)
 /* A lap job's lap_number (1..INT32_MAX) and suppress (strings); neither in other kinds. */
 static int decode_lap(struct job *j, char *err, size_t cap)
 {
-	const json_t *n = json_object_get(j->hdr, "lap_number"), *s = json_object_get(j->hdr, "suppress"), *v;
+	const json_t *n = json_object_get(j->hdr, "lap_number");
+	const json_t *s = json_object_get(j->hdr, "suppress"), *v;
 	size_t i;
 
 	if (j->kind != JOB_LAP) {

@@ -130,7 +130,8 @@ static struct run_live *find_live(struct store *st, const char *run_id)
 /* Laps of the run's own stream, stored with the run as lap objects; a late
  * invalidation replaces the lap it names. A completed lap of a general
  * session also becomes a per-lap job (engineer.c). */
-static void track_laps(struct store *st, struct run_live *l, struct run *r, const struct pw_frame *f)
+static void track_laps(struct store *st, struct run_live *l, struct run *r,
+		       const struct pw_frame *f)
 {
 	struct lap_event ev[LAPS_MAX_EVENTS];
 	char buf[2048];
@@ -178,7 +179,8 @@ static int flush_batch(struct run_live *l)
 	return rc;
 }
 
-static int store_frame(struct store *st, struct run_live *l, struct run *r, const struct pw_frame *f)
+static int store_frame(struct store *st, struct run_live *l, struct run *r,
+		       const struct pw_frame *f)
 {
 	if (f->seq <= l->last_seq && l->appended) {
 		l->extra_only++; /* not the primary's timeline (see the top comment) */

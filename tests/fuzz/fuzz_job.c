@@ -67,7 +67,8 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 	      same(again.track, j->track) && again.deadline_ms == j->deadline_ms &&
 	      again.nruns == j->nruns && !again.track_model == !j->track_model &&
 	      again.lap_number == j->lap_number &&
-	      (!again.suppress ? !j->suppress : json_equal((json_t *)again.suppress, (json_t *)j->suppress)));
+	      (!again.suppress ? !j->suppress :
+				 json_equal((json_t *)again.suppress, (json_t *)j->suppress)));
 	for (size_t i = 0; i < j->nruns; i++)
 		check(same(again.runs[i].run_id, j->runs[i].run_id) &&
 		      same(again.runs[i].label, j->runs[i].label) &&
