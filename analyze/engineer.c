@@ -9,8 +9,12 @@
  * throttle; else one radius from the two slowest wheels, RaceIQ's method;
  * prep_run says more)
  * and the sign of the yaw angle (yaw rate times lateral g over the turns: yaw
- * is "as the game reports it"). Then each lap: one eng_frame per frame, the
- * rules (rules.c), a rule_lap per rule. Last the rules' laps become findings:
+ * is "as the game reports it"). Then each lap: one eng_frame per frame read,
+ * the rules (rules.c), a rule_lap per rule. Frames are read at most every
+ * MIN_STEP_S (125 Hz: the shortest window is 0.1 s); of a faster feed the
+ * frames between are left unread, their time counted in the next one's step,
+ * which keeps a one-hour 333 Hz session within its time budget (most of the
+ * cost is reading 384-byte frames from memory). Last the rules' laps become findings:
  * confidence from how often and how strongly they fired, one per setup
  * parameter, ranked, capped in number, in JSON.
  *
@@ -43,11 +47,11 @@
 #define COAST_LAT_G 0.2
 #define COAST_MIN_SAMPLES 30
 #define COAST_SAMPLES 2048 /* kept for the median, spread over the run */
-#define SR_MIN_MS 1.0 /* derived slip needs some speed */
-#define YAW_TAU_S 0.1 /* yaw rate smoothing: the frames' yaw noise, at 333 Hz */
+#define SR_MIN_MS 1.0      /* derived slip needs some speed */
+#define YAW_TAU_S 0.1      /* yaw rate smoothing: the frames' yaw noise, at 333 Hz */
 #define YAW_SIGN_LAT_G 0.3
-#define PREFETCH_AHEAD 4 /* frames */
-#define EP_OUT 6 /* episodes in a finding's evidence */
+#define MIN_STEP_S (1.0 / 125.0) /* frames read at most this often: the shortest window is 0.1 s */
+#define EP_OUT 6                 /* episodes in a finding's evidence */
 
 _Static_assert(ENG_CATEGORY_COUNT == JOB_REC_CATEGORIES, "seed 004's categories, once");
 _Static_assert(ENG_HIGH + 1 == JOB_REC_CONFIDENCES, "low, medium, high");
@@ -209,7 +213,8 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 		if (prev && has(prev, FRAME_P_YAW) && has(f, FRAME_P_YAW | FRAME_P_ACCEL_LAT) &&
 		    (dt = frame_t(f) - frame_t(prev)) > 0 && dt <= DT_MAX_S && driving(f, v) &&
 		    fabs(f->accel_lat_g) >= YAW_SIGN_LAT_G)
-			yaw_lat += wrap_pi((double)f->yaw_rad - prev->yaw_rad) / dt * f->accel_lat_g;
+			yaw_lat +=
+				wrap_pi((double)f->yaw_rad - prev->yaw_rad) / dt * f->accel_lat_g;
 		prev = f;
 		if (!has(f, FRAME_P_WHEEL_SPEED) || !driving(f, v) || v < COAST_MIN_MS ||
 		    (has(f, FRAME_P_BRAKE) && f->brake >= COAST_BRAKE) ||
@@ -231,8 +236,9 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 	seen2 = seen2 < COAST_SAMPLES ? seen2 : COAST_SAMPLES;
 	p->radius_ok = seen >= COAST_MIN_SAMPLES || seen2 >= COAST_MIN_SAMPLES;
 	for (int w = 0; w < 4 && p->radius_ok; w++) {
-		p->radius[w] = seen >= COAST_MIN_SAMPLES ? median(ratio[w], seen) :
-			       w == 0 ? median(ratio[4], seen2) : p->radius[0];
+		p->radius[w] = seen >= COAST_MIN_SAMPLES ? median(ratio[w], seen)
+			       : w == 0                  ? median(ratio[4], seen2)
+							 : p->radius[0];
 		if (!(p->radius[w] > 0.05 && p->radius[w] < 2.0))
 			p->radius_ok = false;
 	}
@@ -314,6 +320,7 @@ static void run_lap(struct rules_state *st, const struct an_run *run, const stru
 	double yaw_ema = 0.0, yaw_s = 0.0;
 	float yaw_prev = frames[lap->first].yaw_rad;
 	bool derive = !has(&frames[lap->first], FRAME_P_SLIP_RATIO) && p->radius_ok;
+	size_t kept = lap->first;
 
 	rules_lap_start(st, p->active);
 	out->drive_s = 0.0;
@@ -322,11 +329,18 @@ static void run_lap(struct rules_state *st, const struct an_run *run, const stru
 		struct eng_frame e = { .f = f };
 		double t = frame_t(f), dt = t - tprev;
 
-		/* the rules read every cache line of a frame: ask for them a few frames ahead */
-		if (i + PREFETCH_AHEAD <= lap->last)
+		/* a frame closer than MIN_STEP_S to the last one read is left out (the lap's
+		 * first and last are always read): the next one's step covers it. A frame at
+		 * the same instant is read (a coarse receive clock stamps several frames
+		 * alike: they are data, their time is the last step's) */
+		if (dt > 0.0 && dt < MIN_STEP_S && i > lap->first && i < lap->last)
+			continue;
+		/* the rules read every cache line of a frame: ask for those of the frame
+		 * read two steps ahead (the steps keep their length at a steady rate) */
+		if (i + 2 * (i - kept) <= lap->last)
 			for (size_t b = 0; b < sizeof *f; b += 64)
-				__builtin_prefetch((const char *)&frames[i + PREFETCH_AHEAD] + b);
-
+				__builtin_prefetch((const char *)&frames[i + 2 * (i - kept)] + b);
+		kept = i;
 		if (!(dt > 0.0 && dt <= DT_MAX_S))
 			dt = dt_last;
 		else

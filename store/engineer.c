@@ -36,24 +36,24 @@
 #define LAPBUF_MAX 200000
 #define LAPBUF_START 8192
 #define LAP_JOB_TTL_NS (5 * NS_PER_S)
-#define COOL_RUNS 32                   /* runs whose cooldowns are remembered */
+#define COOL_RUNS 32 /* runs whose cooldowns are remembered */
 
 struct live_eng {
-	struct pw_frame *f;                /* frames of the laps not sent yet, in seq order */
+	struct pw_frame *f; /* frames of the laps not sent yet, in seq order */
 	size_t n, cap;
-	uint64_t dropped;                  /* frames pushed out by LAPBUF_MAX */
+	uint64_t dropped; /* frames pushed out by LAPBUF_MAX */
 	uint64_t laps_sent, laps_skipped;
 };
 
 struct lap_job {
-	struct job job;                    /* points into the fields below */
+	struct job job; /* points into the fields below */
 	struct job_run run;
-	struct pw_frame *frames;           /* owned */
-	json_t *suppress;                  /* owned */
+	struct pw_frame *frames; /* owned */
+	json_t *suppress;        /* owned */
 	char job_id[ID_LEN + 1], session_id[ID_LEN + 1], run_id[ID_LEN + 1];
 	char feed[IDS_FEED_MAX + 1], label[STORE_LABEL_MAX], car_name[META_STR];
 	char game[IDS_GAME_MAX + 1], track[META_STR];
-	int64_t lap_end_t_ns;              /* receive time of the lap's last frame */
+	int64_t lap_end_t_ns; /* receive time of the lap's last frame */
 	int64_t made_mono;
 };
 
@@ -185,12 +185,22 @@ static struct lap_job *lap_job_new(const struct store *st, const struct session 
 	snprintf(lj->track, sizeof lj->track, "%s", r->track);
 	lj->lap_end_t_ns = lap->end_t_ns;
 	lj->made_mono = clock_mono_ns();
-	lj->run = (struct job_run){ .run_id = lj->run_id, .feed_name = lj->feed, .label = lj->label,
-				    .frames = lj->frames, .nframes = n };
-	lj->job = (struct job){ .kind = JOB_LAP, .job_id = lj->job_id, .session_id = lj->session_id,
-				.use_case = "general", .car_name = lj->car_name, .game = lj->game,
-				.track = lj->track, .deadline_ms = LAP_JOB_TTL_NS / NS_PER_MS,
-				.lap_number = lap->number, .suppress = lj->suppress, .runs = &lj->run,
+	lj->run = (struct job_run){ .run_id = lj->run_id,
+				    .feed_name = lj->feed,
+				    .label = lj->label,
+				    .frames = lj->frames,
+				    .nframes = n };
+	lj->job = (struct job){ .kind = JOB_LAP,
+				.job_id = lj->job_id,
+				.session_id = lj->session_id,
+				.use_case = "general",
+				.car_name = lj->car_name,
+				.game = lj->game,
+				.track = lj->track,
+				.deadline_ms = LAP_JOB_TTL_NS / NS_PER_MS,
+				.lap_number = lap->number,
+				.suppress = lj->suppress,
+				.runs = &lj->run,
 				.nruns = 1 };
 	return lj;
 }
@@ -211,8 +221,10 @@ void live_eng_lap(struct store *st, struct live_eng *e, const struct session *s,
 	if (rc < 0) {
 		e->laps_skipped++;
 		log_info("msg=\"no per-lap job for this lap\" run=%s lap=%u reason=%s", r->id,
-			 lap->number, rc == -ENODATA ? "its first frames are not buffered" :
-				      rc == -ENOSPC ? "the job queue is full" : "out of memory");
+			 lap->number,
+			 rc == -ENODATA  ? "its first frames are not buffered"
+			 : rc == -ENOSPC ? "the job queue is full"
+					 : "out of memory");
 		lap_job_free(lj);
 	} else {
 		e->laps_sent++;
@@ -237,7 +249,8 @@ bool lap_job_expired(const struct lap_job *lj, int64_t now_mono)
 void lap_job_drop(struct lap_job *lj, const char *why)
 {
 	log_warn("msg=\"per-lap job dropped: live advice is worth nothing late\" job=%s run=%s "
-		 "lap=%" PRId64 " reason=\"%s\"", lj->job_id, lj->run_id, lj->job.lap_number, why);
+		 "lap=%" PRId64 " reason=\"%s\"",
+		 lj->job_id, lj->run_id, lj->job.lap_number, why);
 	lap_job_free(lj);
 }
 
@@ -269,7 +282,8 @@ void lap_job_done(struct store *st, struct lap_job *lj, const struct job_result 
 		return;
 	}
 	if (!r->ok) {
-		log_warn("msg=\"per-lap job failed\" job=%s run=%s lap=%" PRId64 " code=%s error=\"%s\"",
+		log_warn("msg=\"per-lap job failed\" job=%s run=%s lap=%" PRId64
+			 " code=%s error=\"%s\"",
 			 lj->job_id, lj->run_id, lj->job.lap_number, r->code, r->message);
 		lap_job_free(lj);
 		return;
@@ -290,7 +304,8 @@ void lap_job_done(struct store *st, struct lap_job *lj, const struct job_result 
 		sent++;
 	}
 	log_info("msg=\"per-lap recommendations\" run=%s lap=%" PRId64 " published=%d cooling=%d "
-		 "ms_since_lap_end=%.1f", lj->run_id, lj->job.lap_number, sent, cooled,
+		 "ms_since_lap_end=%.1f",
+		 lj->run_id, lj->job.lap_number, sent, cooled,
 		 (double)(now - lj->lap_end_t_ns) / 1e6);
 	lap_job_free(lj);
 }
@@ -334,15 +349,18 @@ static json_t *h_recommendations(struct store *st, json_t *args, struct cmd_err 
 	    opt_str(args, "category", 32, &cat, err) < 0 || (lap = lap_arg(args, err)) < 0)
 		return NULL;
 	if (*minc && (min_conf = job_rec_confidence(minc)) < 0)
-		return fail(err, MSG_E_BAD_REQUEST, "\"min_confidence\" must be low, medium or high");
-	if (*cat && job_rec_category(cat) < 0)
 		return fail(err, MSG_E_BAD_REQUEST,
-			    "\"category\" must be one of tires, gearing, alignment, anti_roll, springs, "
-			    "damping, aero, brakes, differential");
+			    "\"min_confidence\" must be low, medium or high");
+	if (*cat && job_rec_category(cat) < 0)
+		return fail(
+			err, MSG_E_BAD_REQUEST,
+			"\"category\" must be one of tires, gearing, alignment, anti_roll, springs, "
+			"damping, aero, brakes, differential");
 	if (s->use_case != UC_GENERAL)
-		return fail(err, MSG_E_CONFLICT,
-			    "session %s is a %s session: recommendations come with the general analysis",
-			    s->id, use_case_name(s->use_case));
+		return fail(
+			err, MSG_E_CONFLICT,
+			"session %s is a %s session: recommendations come with the general analysis",
+			s->id, use_case_name(s->use_case));
 	if (!s->completed)
 		return fail(err, MSG_E_CONFLICT, "session %s is not completed", s->id);
 	an = s->analysis;
@@ -352,18 +370,22 @@ static json_t *h_recommendations(struct store *st, json_t *args, struct cmd_err 
 	list = json_array();
 	json_array_foreach(json_object_get(an, "recommendations"), i, rec) {
 		c = json_string_value(json_object_get(rec, "category"));
-		if (job_rec_confidence(json_string_value(json_object_get(rec, "confidence"))) < min_conf ||
+		if (job_rec_confidence(json_string_value(json_object_get(rec, "confidence"))) <
+			    min_conf ||
 		    (*cat && (!c || strcmp(c, cat) != 0)) ||
 		    (lap && json_integer_value(json_object_get(rec, "lap_number")) != lap))
 			continue;
 		json_array_append(list, rec);
 	}
 	json_object_set_new(out, "recommendations", list);
-	json_object_set_new(out, "not_evaluated", json_is_array(json_object_get(an, "not_evaluated")) ?
-			    json_incref(json_object_get(an, "not_evaluated")) : json_array());
+	json_object_set_new(out, "not_evaluated",
+			    json_is_array(json_object_get(an, "not_evaluated"))
+				    ? json_incref(json_object_get(an, "not_evaluated"))
+				    : json_array());
 	json_object_set_new(out, "rules_evaluated",
-			    json_is_array(json_object_get(an, "rules_evaluated")) ?
-				    json_incref(json_object_get(an, "rules_evaluated")) : json_array());
+			    json_is_array(json_object_get(an, "rules_evaluated"))
+				    ? json_incref(json_object_get(an, "rules_evaluated"))
+				    : json_array());
 	if (json_object_get(an, "error"))
 		json_object_set(out, "error", json_object_get(an, "error"));
 	return out;
