@@ -33,6 +33,7 @@ struct route {
 };
 
 static int recording_data(struct api *api, struct mg_connection *c, json_t *args);
+static int recommendations(struct api *api, struct mg_connection *c, json_t *args);
 
 static const struct route routes[] = {
 	/* recordings */
@@ -62,6 +63,7 @@ static const struct route routes[] = {
 	{ "DELETE", "sessions/{id}", "session.delete", 204, 0, NULL },
 	{ "POST", "sessions/{id}/complete", "session.complete", 200, 0, NULL },
 	{ "GET", "sessions/{id}/analysis", "session.analysis", 200, 0, NULL },
+	{ "GET", "sessions/{id}/recommendations", NULL, 200, 0, recommendations },
 	{ "POST", "sessions/{id}/analyze", "session.analyze", 200, 0, NULL },
 	{ "POST", "sessions/{id}/reopen", "session.reopen", 200, 0, NULL },
 	{ "GET", "sessions/{session_id}/laps", "session.laps", 200, R_CACHE, NULL },
@@ -272,4 +274,36 @@ static int recording_data(struct api *api, struct mg_connection *c, json_t *args
 		  "application/vnd.tcpdump.pcap", name);
 	json_decref(res);
 	return 1;
+}
+
+/* GET sessions/{id}/recommendations[?min_confidence=&category=&lap=]: the
+ * query parameters become the command's arguments, which the store checks;
+ * any other parameter is refused by name. */
+static int recommendations(struct api *api, struct mg_connection *c, json_t *args)
+{
+	static const char *const keys[] = { "min_confidence", "category", "lap" };
+	const char *q = mg_get_request_info(c)->query_string;
+	char val[64], name[64];
+
+	for (const char *p = q; p && *p; p += strcspn(p, "&"), p += *p == '&') {
+		size_t n = strcspn(p, "=&");
+		bool known = false;
+
+		snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+			known |= strcmp(name, keys[i]) == 0;
+		if (n && !known)
+			return http_error(api, c, 400, MSG_E_BAD_REQUEST,
+					  "unknown query parameter \"%s\" (min_confidence, category, lap)",
+					  name);
+	}
+	for (size_t i = 0; q && i < sizeof keys / sizeof *keys; i++) {
+		int n = mg_get_var(q, strlen(q), keys[i], val, sizeof val);
+
+		if (n == -2)
+			return http_error(api, c, 400, MSG_E_BAD_REQUEST, "\"%s\" is too long", keys[i]);
+		if (n >= 0)
+			json_object_set_new(args, keys[i], json_string(val));
+	}
+	return proxy_reply(api, c, "session.recommendations", json_incref(args), 200);
 }

@@ -98,6 +98,7 @@ enum ws_type {
 	WS_T_SESSION_STARTED,
 	WS_T_SESSION_ENDED,
 	WS_T_FEED_STATUS,
+	WS_T_RECOMMENDATION,           /* recommendation.<feed>: the race engineer's findings */
 	WS_T_EVENT,                    /* pitwall's events: WS_T_EVENT + enum topic_event
 	                                  (common/topics.h), type = the bus topic */
 	WS_T_CTL_PING = WS_T_EVENT + TOPIC_EVENT_COUNT, /* WebSocket control frames */

@@ -292,13 +292,14 @@ static const struct cmd_entry *const tables[] = {
 	track_commands,
 	car_commands,
 	manifest_commands,
+	engineer_commands,
 };
 
 /* Commands that change nothing; every other one bumps the state generation. */
 static int read_only(const char *cmd)
 {
 	static const char *const reads[] = { "session.analysis", "session.laps", "recording.data",
-					     "track.corners", "lap.best", NULL };
+					     "track.corners", "lap.best", "session.recommendations", NULL };
 	size_t n = strlen(cmd);
 
 	if ((n > 5 && strcmp(cmd + n - 5, ".list") == 0) || (n > 4 && strcmp(cmd + n - 4, ".get") == 0))
