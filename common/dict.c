@@ -1,0 +1,256 @@
+/* dict.c - the channel dictionary (see dict.h). */
+#include <math.h>
+#include <stddef.h>
+
+#include "common/dict.h"
+#include "common/frame.h"
+
+#define P(ch) FRAME_P_##ch
+#define F(flag) FRAME_FLAG_##flag
+
+/*
+ * What each game's decoder may set (capture/dec_<feed>.c, where the top
+ * comment of each says where every channel comes from).
+ */
+
+/* Assetto Corsa remote telemetry: RTCarInfo (dec_ksudp.c). */
+#define AC_CHANNELS                                                                               \
+	(P(THROTTLE) | P(BRAKE) | P(CLUTCH) | P(STEER) | P(STEER_DEG) | P(GEAR) | P(SPEED) |      \
+	 P(RPM) | P(ACCEL_LAT) | P(ACCEL_LON) | P(ACCEL_VERT) | P(POS) | P(LAP) | P(LAP_TIME) |   \
+	 P(LAST_LAP) | P(BEST_LAP) | P(SPLINE) | P(SLIP_RATIO) | P(SLIP_ANGLE) | P(WHEEL_SPEED) | \
+	 P(SUSP_TRAVEL) | P(TYRE_LOAD))
+#define AC_FLAGS (F(IN_PIT) | F(ABS) | F(TC) | F(LIMITER))
+
+/* Project CARS: telemetry, participant timings and time stats (dec_pcars.c).
+ * Sector times only in the v1 format; the handbrake only in v2. */
+#define PCARS_CHANNELS                                                                       \
+	(P(THROTTLE) | P(BRAKE) | P(CLUTCH) | P(STEER) | P(GEAR) | P(NUM_GEARS) | P(SPEED) | \
+	 P(RPM) | P(MAX_RPM) | P(POWER) | P(TORQUE) | P(VEL) | P(ACCEL_LAT) | P(ACCEL_LON) | \
+	 P(ACCEL_VERT) | P(POS) | P(YAW) | P(PITCH) | P(ROLL) | P(LAP) | P(LAP_TIME) |       \
+	 P(LAST_LAP) | P(BEST_LAP) | P(LAP_DIST) | P(TRACK_LEN) | P(SECTOR) | P(POSITION) |  \
+	 P(TYRE_TEMP) | P(TYRE_PRESS) | P(BRAKE_TEMP) | P(WHEEL_SPEED) | P(SUSP_TRAVEL) |    \
+	 P(TYRE_WEAR) | P(FUEL_L) | P(FUEL_FRAC))
+#define PCARS_FLAGS (F(IN_PIT) | F(LAP_INVALID) | F(ABS) | F(LIMITER) | F(PAUSED))
+
+/* ACC broadcasting: realtime update, car update, track data (dec_acc.c). */
+#define ACC_CHANNELS                                                                           \
+	(P(GAME_TIME) | P(GEAR) | P(SPEED) | P(POS) | P(YAW) | P(LAP) | P(LAP_TIME) |          \
+	 P(LAST_LAP) | P(BEST_LAP) | P(SECTOR_TIMES) | P(SPLINE) | P(POSITION) | P(LAP_DIST) | \
+	 P(TRACK_LEN))
+#define ACC_FLAGS (F(IN_PIT) | F(LAP_INVALID) | F(PAUSED))
+
+/* Forza Data Out (dec_forza.c): the Sled datagram, the Dash one adds the
+ * car's controls, laps and engine, FM2023's adds tyre wear. */
+#define FORZA_SLED_CHANNELS                                                                     \
+	(P(GAME_TIME) | P(SPEED) | P(RPM) | P(MAX_RPM) | P(VEL) | P(ACCEL_LAT) | P(ACCEL_LON) | \
+	 P(ACCEL_VERT) | P(YAW) | P(PITCH) | P(ROLL) | P(WHEEL_SPEED) | P(SUSP_TRAVEL))
+#define FORZA_DASH_CHANNELS                                                                   \
+	(FORZA_SLED_CHANNELS | P(THROTTLE) | P(BRAKE) | P(CLUTCH) | P(HANDBRAKE) | P(STEER) | \
+	 P(GEAR) | P(POWER) | P(TORQUE) | P(POS) | P(LAP) | P(LAP_TIME) | P(LAST_LAP) |       \
+	 P(BEST_LAP) | P(LAP_DIST) | P(POSITION) | P(TYRE_TEMP) | P(FUEL_FRAC) | P(BOOST))
+#define FORZA_FLAGS F(PAUSED)
+
+/* F1 23/24/25: motion, lap data, car telemetry, car status, session (dec_f1.c). */
+#define F1_CHANNELS                                                                              \
+	(P(GAME_TIME) | P(THROTTLE) | P(BRAKE) | P(CLUTCH) | P(STEER) | P(GEAR) | P(NUM_GEARS) | \
+	 P(SPEED) | P(RPM) | P(MAX_RPM) | P(POWER) | P(VEL) | P(ACCEL_LAT) | P(ACCEL_LON) |      \
+	 P(ACCEL_VERT) | P(POS) | P(YAW) | P(PITCH) | P(ROLL) | P(LAP) | P(LAP_TIME) |           \
+	 P(LAST_LAP) | P(BEST_LAP) | P(SECTOR_TIMES) | P(LAP_DIST) | P(TRACK_LEN) | P(SECTOR) |  \
+	 P(POSITION) | P(TYRE_TEMP) | P(TYRE_PRESS) | P(BRAKE_TEMP) | P(TYRE_WEAR) | P(FUEL_FRAC))
+#define F1_FLAGS (F(IN_PIT) | F(LAP_INVALID) | F(LIMITER) | F(PAUSED))
+
+static const struct {
+	uint64_t channels;
+	unsigned flags;
+} game_sets[PW_GAME_COUNT] = {
+	[PW_GAME_AC] = { AC_CHANNELS, AC_FLAGS },
+	[PW_GAME_ACC] = { ACC_CHANNELS, ACC_FLAGS },
+	[PW_GAME_PCARS1] = { PCARS_CHANNELS | P(SECTOR_TIMES), PCARS_FLAGS },
+	[PW_GAME_PCARS2] = { PCARS_CHANNELS | P(HANDBRAKE), PCARS_FLAGS },
+	[PW_GAME_FORZA_SLED] = { FORZA_SLED_CHANNELS, FORZA_FLAGS },
+	[PW_GAME_FM7] = { FORZA_DASH_CHANNELS, FORZA_FLAGS },
+	[PW_GAME_FH] = { FORZA_DASH_CHANNELS, FORZA_FLAGS },
+	[PW_GAME_FM2023] = { FORZA_DASH_CHANNELS | P(TYRE_WEAR), FORZA_FLAGS },
+	[PW_GAME_F1_23] = { F1_CHANNELS, F1_FLAGS },
+	[PW_GAME_F1_24] = { F1_CHANNELS, F1_FLAGS },
+	[PW_GAME_F1_25] = { F1_CHANNELS, F1_FLAGS },
+};
+
+static const char *const type_names[] = {
+	[FRAME_T_F32] = "float32", [FRAME_T_F64] = "float64", [FRAME_T_I8] = "int8",
+	[FRAME_T_U8] = "uint8",    [FRAME_T_U16] = "uint16",  [FRAME_T_I32] = "int32",
+};
+
+static const char *const dim_names[] = {
+	[FRAME_DIM_SCALAR] = "scalar",
+	[FRAME_DIM_XYZ] = "xyz",
+	[FRAME_DIM_WHEELS] = "wheels",
+	[FRAME_DIM_SECTORS] = "sectors",
+};
+
+/* The keys every frame has before its channels (frame_to_json). */
+static const struct {
+	const char *name, *type, *unit, *description;
+} identity[] = {
+	{ "seq", "uint64", "", "ring sequence: absolute, continues across capture restarts" },
+	{ "t_ns", "int64", "ns", "receive time since the Unix epoch (realtime clock)" },
+	{ "feed", "string", "", "the feed the frame came on (GET /api/feeds)" },
+	{ "game", "string", "", "the game, as GET /api/games names it" },
+	{ "game_session", "uint64", "",
+	  "the game's session: changes when the game starts another one" },
+};
+
+uint64_t dict_game_channels(unsigned game)
+{
+	return game < PW_GAME_COUNT ? game_sets[game].channels : 0;
+}
+
+unsigned dict_game_flags(unsigned game)
+{
+	return game < PW_GAME_COUNT ? game_sets[game].flags : 0;
+}
+
+const char *dict_type_name(unsigned t)
+{
+	return t < sizeof type_names / sizeof *type_names ? type_names[t] : NULL;
+}
+
+const char *dict_dim_name(unsigned dim)
+{
+	return dim < sizeof dim_names / sizeof *dim_names ? dim_names[dim] : NULL;
+}
+
+static json_t *bound(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* The games whose set has bit (a channel bit, or a flag bit when flag). */
+static json_t *games_of(uint64_t bit, int flag)
+{
+	json_t *a = json_array();
+
+	for (unsigned g = 1; a && g < PW_GAME_COUNT; g++)
+		if (flag ? (game_sets[g].flags & bit) : (game_sets[g].channels & bit))
+			json_array_append_new(a, json_string(frame_game_name(g)));
+	return a;
+}
+
+static json_t *all_games(void)
+{
+	json_t *a = json_array();
+
+	for (unsigned g = 1; a && g < PW_GAME_COUNT; g++)
+		json_array_append_new(a, json_string(frame_game_name(g)));
+	return a;
+}
+
+static json_t *entry(const char *name, const char *kind, const char *json_key, json_t *csv,
+		     const char *type, const char *unit, const char *description)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:[], s:s, s:{s:n, s:n}, s:b, s:s, s:b, "
+			 "s:n}",
+			 "name", name, "kind", kind, "json_key", json_key, "csv_columns", csv,
+			 "type", type, "dimension", "scalar", "components", "unit", unit, "range",
+			 "min", "max", "nullable", 0, "description", description, "derived", 0,
+			 "presence_bit");
+}
+
+static json_t *channel_entry(const struct frame_channel *c, unsigned bit)
+{
+	json_t *csv = json_array(), *components = json_array(), *e;
+
+	if (c->n == 1)
+		json_array_append_new(csv, json_string(c->name));
+	for (unsigned i = 0; c->n > 1 && i < c->n; i++) {
+		const char *sfx = frame_dim_suffix(c->dim, i);
+
+		json_array_append_new(components, json_string(sfx));
+		json_array_append_new(csv, json_sprintf("%s_%s", c->name, sfx));
+	}
+	e = entry(c->name, "channel", c->name, csv, dict_type_name(c->type), c->unit,
+		  c->description);
+	if (!e) {
+		json_decref(components);
+		return NULL;
+	}
+	json_object_set_new(e, "dimension", json_string(dict_dim_name(c->dim)));
+	json_object_set_new(e, "components", components);
+	json_object_set_new(e, "range",
+			    json_pack("{s:o, s:o}", "min", bound(c->lo), "max", bound(c->hi)));
+	json_object_set_new(e, "nullable", json_boolean(c->flags & FRAME_CF_NEG_NULL));
+	json_object_set_new(e, "presence_bit", json_integer(bit));
+	json_object_set_new(e, "games", games_of(c->bit, 0));
+	return e;
+}
+
+static json_t *flag_entry(unsigned b)
+{
+	const char *name = frame_flag_name(b);
+	json_t *e = entry(name, "flag", "", json_pack("[s]", name), "bool", "",
+			  frame_flag_description(b));
+
+	if (e) {
+		json_object_set_new(e, "json_key", json_sprintf("flags.%s", name));
+		json_object_set_new(e, "games", games_of(1u << b, 1));
+	}
+	return e;
+}
+
+static json_t *names_of(uint64_t bits, unsigned count, const char *(*name)(unsigned))
+{
+	json_t *a = json_array();
+
+	for (unsigned b = 0; a && b < count; b++)
+		if (bits & (1ull << b))
+			json_array_append_new(a, json_string(name(b)));
+	return a;
+}
+
+static json_t *game_entry(unsigned g)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", frame_game_name(g), "title",
+			 frame_game_title(g), "feed", frame_feed_name(frame_game_feed(g)),
+			 "channels",
+			 names_of(game_sets[g].channels, FRAME_P_COUNT, frame_channel_name),
+			 "flags", names_of(game_sets[g].flags, FRAME_FLAG_COUNT, frame_flag_name));
+}
+
+/* Append e (stolen) to a; -1 when e is NULL (out of memory). */
+static int append(json_t *a, json_t *e)
+{
+	return e && json_array_append_new(a, e) == 0 ? 0 : -1;
+}
+
+json_t *dict_json(unsigned game)
+{
+	json_t *channels = json_array(), *games = json_array(), *d;
+	int rc = channels && games ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < sizeof identity / sizeof *identity; i++) {
+		json_t *e = entry(identity[i].name, "identity", identity[i].name,
+				  json_pack("[s]", identity[i].name), identity[i].type,
+				  identity[i].unit, identity[i].description);
+
+		if (e)
+			json_object_set_new(e, "games", all_games());
+		rc = append(channels, e);
+	}
+	for (unsigned b = 0; rc == 0 && b < FRAME_P_COUNT; b++)
+		if (!game || (dict_game_channels(game) & (1ull << b)))
+			rc = append(channels, channel_entry(&frame_channels[b], b));
+	for (unsigned b = 0; rc == 0 && b < FRAME_FLAG_COUNT; b++)
+		if (!game || (dict_game_flags(game) & (1u << b)))
+			rc = append(channels, flag_entry(b));
+	for (unsigned g = 1; rc == 0 && g < PW_GAME_COUNT; g++)
+		if (!game || g == game)
+			rc = append(games, game_entry(g));
+	if (rc < 0) {
+		json_decref(channels);
+		json_decref(games);
+		return NULL;
+	}
+	d = json_pack("{s:i, s:o, s:o}", "frame_version", FRAME_VERSION, "channels", channels,
+		      "games", games);
+	return d;
+}
