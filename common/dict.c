@@ -1,6 +1,8 @@
 /* dict.c - the channel dictionary (see dict.h). */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "common/dict.h"
 #include "common/frame.h"
@@ -253,4 +255,96 @@ json_t *dict_json(unsigned game)
 	d = json_pack("{s:i, s:o, s:o}", "frame_version", FRAME_VERSION, "channels", channels,
 		      "games", games);
 	return d;
+}
+
+/* --- the frame's JSON Schema --- */
+
+/* The schema of one value of channel c: its JSON type, its C type's limits,
+ * its promised range; null too where a negative value is written as null. */
+static json_t *value_schema(const struct frame_channel *c)
+{
+	static const struct {
+		double lo, hi;
+	} limits[] = {
+		[FRAME_T_I8] = { INT8_MIN, INT8_MAX },
+		[FRAME_T_U8] = { 0, UINT8_MAX },
+		[FRAME_T_U16] = { 0, UINT16_MAX },
+		[FRAME_T_I32] = { INT32_MIN, INT32_MAX },
+	};
+	int real = c->type == FRAME_T_F32 || c->type == FRAME_T_F64;
+	const char *t = real ? "number" : "integer";
+	int null = (c->flags & FRAME_CF_NEG_NULL) != 0;
+	json_t *v = null ? json_pack("{s:[ss]}", "type", t, "null") : json_pack("{s:s}", "type", t);
+	double lo = real ? c->lo : fmax(c->lo, limits[c->type].lo);
+	double hi = real ? c->hi : fmin(c->hi, limits[c->type].hi);
+
+	if (null && lo < 0)
+		lo = 0; /* a negative value is written as null */
+	if (v && isfinite(lo))
+		json_object_set_new(v, "minimum",
+				    real ? json_real(lo) : json_integer((json_int_t)lo));
+	if (v && isfinite(hi))
+		json_object_set_new(v, "maximum",
+				    real ? json_real(hi) : json_integer((json_int_t)hi));
+	return v;
+}
+
+static json_t *described(json_t *v, const char *description, const char *unit)
+{
+	if (v)
+		json_object_set_new(v, "description",
+				    *unit ? json_sprintf("%s, %s", description, unit)
+					  : json_string(description));
+	return v;
+}
+
+static json_t *channel_schema(const struct frame_channel *c)
+{
+	json_t *v = value_schema(c);
+
+	if (c->n > 1 && v)
+		v = json_pack("{s:s, s:o, s:i, s:i}", "type", "array", "items", v, "minItems", c->n,
+			      "maxItems", c->n);
+	return described(v, c->description, c->unit);
+}
+
+json_t *dict_frame_schema(void)
+{
+	json_t *props = json_object(), *flags = json_object(), *s;
+
+	for (size_t i = 0; props && i < sizeof identity / sizeof *identity; i++) {
+		const char *t = identity[i].type;
+		json_t *v = strcmp(t, "string") == 0 ? json_pack("{s:s}", "type", "string")
+			    : strcmp(t, "uint64") == 0
+				    ? json_pack("{s:s, s:i}", "type", "integer", "minimum", 0)
+				    : json_pack("{s:s}", "type", "integer");
+
+		json_object_set_new(props, identity[i].name,
+				    described(v, identity[i].description, identity[i].unit));
+	}
+	for (unsigned b = 0; props && b < FRAME_P_COUNT; b++)
+		json_object_set_new(props, frame_channels[b].name,
+				    channel_schema(&frame_channels[b]));
+	for (unsigned b = 0; flags && b < FRAME_FLAG_COUNT; b++)
+		json_object_set_new(flags, frame_flag_name(b),
+				    json_pack("{s:s, s:s}", "type", "boolean", "description",
+					      frame_flag_description(b)));
+	json_object_set_new(props, "flags",
+			    json_pack("{s:s, s:s, s:b, s:o}", "type", "object", "description",
+				      "the flags the game reports: only those appear",
+				      "additionalProperties", 0, "properties", flags));
+	s = json_pack("{s:s, s:s, s:s, s:s, s:[sssss], s:s, s:[sssss], s:b, s:o}", "$schema",
+		      "https://json-schema.org/draft/2020-12/schema", "$id",
+		      "/api/schemas/frame/v1", "title", "frame", "description",
+		      "The normalized frame as JSON (common/frame.h): identity, then only the "
+		      "channels the game supplies (a channel it does not supply is absent, never "
+		      "0), then the flags it reports. Generated from the channel table by "
+		      "`pwctl channels --frame-schema`.",
+		      "x-pitwall-describes", "bus frame.<feed>",
+		      "line GET /api/sessions/{id}/runs/{run_id}/export",
+		      "output pw-capture --decode", "output pwctl tail",
+		      "output pwctl export --format json", "type", "object", "required", "seq",
+		      "t_ns", "feed", "game", "game_session", "additionalProperties", 0,
+		      "properties", props);
+	return s;
 }

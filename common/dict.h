@@ -47,6 +47,15 @@ unsigned dict_game_flags(unsigned game);
  */
 json_t *dict_json(unsigned game);
 
+/*
+ * The JSON Schema of a frame's JSON (frame_to_json), draft 2020-12, generated
+ * from the channel table: docs/schemas/frame/v1.json is exactly this, dumped
+ * with an indent of 2 and a final newline (`pwctl channels --frame-schema`;
+ * tests/integration/test_channels.sh compares them). A new reference, NULL
+ * when out of memory.
+ */
+json_t *dict_frame_schema(void);
+
 /* The type name of frame type t (enum frame_type): "float32", "int8", ...;
  * NULL out of range. */
 const char *dict_type_name(unsigned t);

@@ -12,11 +12,13 @@
 #include "common/frame.h"
 
 static const char usage_text[] =
-	"usage: pwctl channels [--json] [--game NAME]\n"
+	"usage: pwctl channels [--json] [--game NAME] | --frame-schema\n"
 	"Every key of a frame: its identity, its channels and its flags, with unit, type,\n"
 	"dimension, valid range, whether it is derived and the games that supply it.\n"
 	"--json prints what GET /api/channels answers; --game keeps the keys that game's\n"
-	"frames can carry (a name of GET /api/games, e.g. assetto_corsa).\n";
+	"frames can carry (a name of GET /api/games, e.g. assetto_corsa).\n"
+	"--frame-schema prints the JSON Schema of a frame, generated from the channel\n"
+	"table: docs/schemas/frame/v1.json is exactly this.\n";
 
 /* "0..1", "-1..", "..5"; "-" for a range with no bound. */
 static void range_text(json_t *range, char *buf, size_t cap)
@@ -61,12 +63,14 @@ static void print_table(json_t *d)
 int pwctl_channels(int argc, char **argv)
 {
 	unsigned game = PW_GAME_UNKNOWN;
-	int as_json = 0, rc = 0;
+	int as_json = 0, frame_schema = 0, rc = 0;
 	json_t *d;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			as_json = 1;
+		} else if (strcmp(argv[i], "--frame-schema") == 0) {
+			frame_schema = as_json = 1;
 		} else if (strcmp(argv[i], "--game") == 0 && i + 1 < argc) {
 			if ((game = frame_game_id(argv[++i])) == PW_GAME_UNKNOWN) {
 				fprintf(stderr,
@@ -84,7 +88,7 @@ int pwctl_channels(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!(d = dict_json(game))) {
+	if (!(d = frame_schema ? dict_frame_schema() : dict_json(game))) {
 		fprintf(stderr, "pwctl channels: out of memory\n");
 		return 1;
 	}
