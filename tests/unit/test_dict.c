@@ -217,6 +217,46 @@ static void test_per_game(void)
 	json_decref(d);
 }
 
+/* The frame schema has a property for every top-level key of the dictionary,
+ * each channel's array length and JSON type, and the flags under "flags". */
+static void test_frame_schema(void)
+{
+	json_t *s = dict_frame_schema(), *d = dict_json(0),
+	       *props = json_object_get(s, "properties");
+	json_t *flags = json_object_get(json_object_get(props, "flags"), "properties"), *e;
+	size_t i, n = 0;
+
+	T_CHECK(s && json_is_object(props) && json_is_object(flags));
+	T_STREQ(json_string_value(json_object_get(s, "$id")), "/api/schemas/frame/v1");
+	T_CHECK(json_is_false(json_object_get(s, "additionalProperties")));
+	T_EQ(json_array_size(json_object_get(s, "required")), 5);
+	json_array_foreach(json_object_get(d, "channels"), i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+		json_t *p = json_object_get(strcmp(kind, "flag") == 0 ? flags : props, name);
+
+		T_CHECKF(p != NULL, "%s has no property", name);
+		n++;
+	}
+	T_EQ(json_object_size(props) - 1 + json_object_size(flags), n);
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
+		const struct frame_channel *c = &frame_channels[b];
+		json_t *p = json_object_get(props, c->name);
+
+		if (c->n > 1) {
+			T_EQ(json_integer_value(json_object_get(p, "minItems")), c->n);
+			p = json_object_get(p, "items");
+		}
+		T_CHECKF(json_object_get(p, "type") != NULL, "%s: no type", c->name);
+	}
+	T_EQ(json_number_value(json_object_get(json_object_get(props, "throttle"), "maximum")), 1);
+	T_EQ(json_integer_value(json_object_get(json_object_get(props, "gear"), "minimum")), -128);
+	T_CHECK(json_is_array(json_object_get(
+		json_object_get(json_object_get(props, "sector_ms"), "items"), "type")));
+	json_decref(s);
+	json_decref(d);
+}
+
 int main(void)
 {
 	T_RUN(test_accessors);
@@ -224,5 +264,6 @@ int main(void)
 	T_RUN(test_csv_columns);
 	T_RUN(test_channel_entries);
 	T_RUN(test_per_game);
+	T_RUN(test_frame_schema);
 	return T_DONE();
 }
