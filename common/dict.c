@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/derive.h"
 #include "common/dict.h"
 #include "common/frame.h"
 
@@ -90,6 +91,11 @@ static const char *const dim_names[] = {
 	[FRAME_DIM_SECTORS] = "sectors",
 };
 
+#define DERIVED_DESCRIPTION                                                                  \
+	"the frame's channels that pitwall derived rather than took from the game "          \
+	"(common/derive.h): JSON an array of their names, only when there are any; CSV the " \
+	"names separated by spaces"
+
 /* The keys every frame has before its channels (frame_to_json). */
 static const struct {
 	const char *name, *type, *unit, *description;
@@ -112,6 +118,13 @@ unsigned dict_game_flags(unsigned game)
 	return game < PW_GAME_COUNT ? game_sets[game].flags : 0;
 }
 
+uint64_t dict_game_derived(unsigned game)
+{
+	return game > PW_GAME_UNKNOWN && game < PW_GAME_COUNT
+		       ? derive_channels(game_sets[game].channels, game)
+		       : 0;
+}
+
 const char *dict_type_name(unsigned t)
 {
 	return t < sizeof type_names / sizeof *type_names ? type_names[t] : NULL;
@@ -127,14 +140,21 @@ static json_t *bound(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-/* The games whose set has bit (a channel bit, or a flag bit when flag). */
-static json_t *games_of(uint64_t bit, int flag)
+enum which { OWN, DERIVED, FLAGS };
+
+/* The games whose own channels, derived channels or flags have bit. */
+static json_t *games_of(uint64_t bit, enum which which)
 {
 	json_t *a = json_array();
 
-	for (unsigned g = 1; a && g < PW_GAME_COUNT; g++)
-		if (flag ? (game_sets[g].flags & bit) : (game_sets[g].channels & bit))
+	for (unsigned g = 1; a && g < PW_GAME_COUNT; g++) {
+		uint64_t set = which == OWN       ? dict_game_channels(g)
+			       : which == DERIVED ? dict_game_derived(g)
+						  : dict_game_flags(g);
+
+		if (set & bit)
 			json_array_append_new(a, json_string(frame_game_name(g)));
+	}
 	return a;
 }
 
@@ -181,8 +201,10 @@ static json_t *channel_entry(const struct frame_channel *c, unsigned bit)
 	json_object_set_new(e, "range",
 			    json_pack("{s:o, s:o}", "min", bound(c->lo), "max", bound(c->hi)));
 	json_object_set_new(e, "nullable", json_boolean(c->flags & FRAME_CF_NEG_NULL));
+	json_object_set_new(e, "derived", json_boolean(c->flags & FRAME_CF_DERIVED));
 	json_object_set_new(e, "presence_bit", json_integer(bit));
-	json_object_set_new(e, "games", games_of(c->bit, 0));
+	json_object_set_new(e, "games", games_of(c->bit, OWN));
+	json_object_set_new(e, "derived_for", games_of(c->bit, DERIVED));
 	return e;
 }
 
@@ -194,7 +216,26 @@ static json_t *flag_entry(unsigned b)
 
 	if (e) {
 		json_object_set_new(e, "json_key", json_sprintf("flags.%s", name));
-		json_object_set_new(e, "games", games_of(1u << b, 1));
+		json_object_set_new(e, "games", games_of(1u << b, FLAGS));
+	}
+	return e;
+}
+
+/* The frame's "derived" key: which of its channels pitwall derived. */
+static json_t *derived_entry(void)
+{
+	json_t *e = entry("derived", "annotation", "derived", json_pack("[s]", "derived"), "string",
+			  "", DERIVED_DESCRIPTION);
+	json_t *games = json_array();
+
+	for (unsigned g = 1; games && g < PW_GAME_COUNT; g++)
+		if (dict_game_derived(g))
+			json_array_append_new(games, json_string(frame_game_name(g)));
+	if (e) {
+		json_object_set_new(e, "dimension", json_string("list"));
+		json_object_set_new(e, "games", games);
+	} else {
+		json_decref(games);
 	}
 	return e;
 }
@@ -211,11 +252,12 @@ static json_t *names_of(uint64_t bits, unsigned count, const char *(*name)(unsig
 
 static json_t *game_entry(unsigned g)
 {
-	return json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", frame_game_name(g), "title",
-			 frame_game_title(g), "feed", frame_feed_name(frame_game_feed(g)),
-			 "channels",
-			 names_of(game_sets[g].channels, FRAME_P_COUNT, frame_channel_name),
-			 "flags", names_of(game_sets[g].flags, FRAME_FLAG_COUNT, frame_flag_name));
+	return json_pack(
+		"{s:s, s:s, s:s, s:o, s:o, s:o}", "name", frame_game_name(g), "title",
+		frame_game_title(g), "feed", frame_feed_name(frame_game_feed(g)), "channels",
+		names_of(game_sets[g].channels, FRAME_P_COUNT, frame_channel_name), "derived",
+		names_of(dict_game_derived(g), FRAME_P_COUNT, frame_channel_name), "flags",
+		names_of(game_sets[g].flags, FRAME_FLAG_COUNT, frame_flag_name));
 }
 
 /* Append e (stolen) to a; -1 when e is NULL (out of memory). */
@@ -239,11 +281,13 @@ json_t *dict_json(unsigned game)
 		rc = append(channels, e);
 	}
 	for (unsigned b = 0; rc == 0 && b < FRAME_P_COUNT; b++)
-		if (!game || (dict_game_channels(game) & (1ull << b)))
+		if (!game || ((dict_game_channels(game) | dict_game_derived(game)) & (1ull << b)))
 			rc = append(channels, channel_entry(&frame_channels[b], b));
 	for (unsigned b = 0; rc == 0 && b < FRAME_FLAG_COUNT; b++)
 		if (!game || (dict_game_flags(game) & (1u << b)))
 			rc = append(channels, flag_entry(b));
+	if (rc == 0 && (!game || dict_game_derived(game)))
+		rc = append(channels, derived_entry());
 	for (unsigned g = 1; rc == 0 && g < PW_GAME_COUNT; g++)
 		if (!game || g == game)
 			rc = append(games, game_entry(g));
@@ -329,6 +373,11 @@ json_t *dict_frame_schema(void)
 		json_object_set_new(flags, frame_flag_name(b),
 				    json_pack("{s:s, s:s}", "type", "boolean", "description",
 					      frame_flag_description(b)));
+	json_object_set_new(
+		props, "derived",
+		json_pack("{s:s, s:{s:o}, s:i, s:b, s:s}", "type", "array", "items", "enum",
+			  names_of(FRAME_P_ALL, FRAME_P_COUNT, frame_channel_name), "minItems", 1,
+			  "uniqueItems", 1, "description", DERIVED_DESCRIPTION));
 	json_object_set_new(props, "flags",
 			    json_pack("{s:s, s:s, s:b, s:o}", "type", "object", "description",
 				      "the flags the game reports: only those appear",

@@ -16,15 +16,22 @@
  * through pw-capture and requires the frames to carry exactly the declared
  * set.
  *
+ * Derived channels (common/derive.h) are computed by pw-capture where a game
+ * lacks them; which ones a game gets follows from its own set
+ * (derive_channels), so it is not written here.
+ *
  * The JSON (docs/api.md "Channel dictionary", schema channels/v1):
  *   {"frame_version", "channels": [entry...], "games": [game...]}
- *   entry  {"name", "kind": "identity"|"channel"|"flag", "json_key",
- *           "csv_columns", "type", "dimension", "components", "unit",
- *           "range": {"min", "max"} (null: no bound), "nullable",
- *           "description", "derived", "presence_bit" (null but for
- *           channels), "games"}
- *   game   {"name", "title", "feed", "channels", "flags"}
- * Entries are in frame order: identity, channels by presence bit, flags.
+ *   entry  {"name", "kind": "identity"|"channel"|"flag"|"annotation",
+ *           "json_key", "csv_columns", "type", "dimension", "components",
+ *           "unit", "range": {"min", "max"} (null: no bound), "nullable",
+ *           "description", "derived" (never a game's own), "presence_bit"
+ *           (null but for channels), "games" (whose frames carry it as the
+ *           game's own), "derived_for" (channels: the games pitwall derives
+ *           it for)}
+ *   game   {"name", "title", "feed", "channels", "derived", "flags"}
+ * Entries are in frame order: identity, channels by presence bit, flags,
+ * then the annotation "derived" (the frame's list of its derived channels).
  *
  * Thread-safe: constant tables; dict_json allocates only its result.
  */
@@ -38,6 +45,9 @@
 uint64_t dict_game_channels(unsigned game);
 /* The flag bits (FRAME_FLAG_*) game reports (its frames' flags_known at most). */
 unsigned dict_game_flags(unsigned game);
+/* The channels pitwall derives for game's frames where the game lacks them
+ * (common/derive.h: derive_channels of the game's own channels). */
+uint64_t dict_game_derived(unsigned game);
 
 /*
  * The dictionary as JSON (a new reference; NULL when out of memory). game 0

@@ -14,7 +14,8 @@
 static const char usage_text[] =
 	"usage: pwctl channels [--json] [--game NAME] | --frame-schema\n"
 	"Every key of a frame: its identity, its channels and its flags, with unit, type,\n"
-	"dimension, valid range, whether it is derived and the games that supply it.\n"
+	"dimension, valid range, whether pitwall derives it (always: no game sends it;\n"
+	"yes/some: derived for that game/for some games) and how many games send it.\n"
 	"--json prints what GET /api/channels answers; --game keeps the keys that game's\n"
 	"frames can carry (a name of GET /api/games, e.g. assetto_corsa).\n"
 	"--frame-schema prints the JSON Schema of a frame, generated from the channel\n"
@@ -35,27 +36,42 @@ static void range_text(json_t *range, char *buf, size_t cap)
 		snprintf(buf, cap, "%.6g..%.6g", json_number_value(lo), json_number_value(hi));
 }
 
-static void print_table(json_t *d)
+/* "always" (no game sends it), "yes" (game, or with no game some game, gets
+ * it derived), "no". */
+static const char *derived_text(json_t *e, unsigned game)
+{
+	json_t *v, *derived_for = json_object_get(e, "derived_for");
+	size_t i;
+
+	if (json_is_true(json_object_get(e, "derived")))
+		return "always";
+	if (game == PW_GAME_UNKNOWN)
+		return json_array_size(derived_for) ? "some" : "no";
+	json_array_foreach(derived_for, i, v)
+		if (strcmp(json_string_value(v), frame_game_name(game)) == 0)
+			return "yes";
+	return "no";
+}
+
+/* One line per entry; GAMES: how many games send it as their own. */
+static void print_table(json_t *d, unsigned game)
 {
 	json_t *e;
 	size_t i;
 
-	printf("%-17s %-8s %-7s %-7s %-6s %-6s %-7s %-5s %s\n", "NAME", "KIND", "TYPE", "DIM",
+	printf("%-17s %-10s %-7s %-7s %-6s %-6s %-7s %-5s %s\n", "NAME", "KIND", "TYPE", "DIM",
 	       "UNIT", "RANGE", "DERIVED", "GAMES", "DESCRIPTION");
 	json_array_foreach(json_object_get(d, "channels"), i, e) {
+		const char *unit = json_string_value(json_object_get(e, "unit"));
 		char range[48];
 
 		range_text(json_object_get(e, "range"), range, sizeof range);
-		printf("%-17s %-8s %-7s %-7s %-6s %-6s %-7s %5zu %s\n",
+		printf("%-17s %-10s %-7s %-7s %-6s %-6s %-7s %5zu %s\n",
 		       json_string_value(json_object_get(e, "name")),
 		       json_string_value(json_object_get(e, "kind")),
 		       json_string_value(json_object_get(e, "type")),
-		       json_string_value(json_object_get(e, "dimension")),
-		       *json_string_value(json_object_get(e, "unit"))
-			       ? json_string_value(json_object_get(e, "unit"))
-			       : "-",
-		       range, json_is_true(json_object_get(e, "derived")) ? "yes" : "no",
-		       json_array_size(json_object_get(e, "games")),
+		       json_string_value(json_object_get(e, "dimension")), *unit ? unit : "-",
+		       range, derived_text(e, game), json_array_size(json_object_get(e, "games")),
 		       json_string_value(json_object_get(e, "description")));
 	}
 }
@@ -98,7 +114,7 @@ int pwctl_channels(int argc, char **argv)
 		rc = text && puts(text) >= 0 ? 0 : 1;
 		free(text);
 	} else {
-		print_table(d);
+		print_table(d, game);
 	}
 	json_decref(d);
 	return rc;

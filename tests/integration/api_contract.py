@@ -517,10 +517,13 @@ check("the dictionary: identity, channels and flags, each channel's games among 
       and {g["name"] for g in d["games"]} == set(js(req("GET", "/api/games")[2])), t[:300])
 s, _, t = req("GET", "/api/channels?game=assetto_corsa")
 ac = js(t)
-check("GET /api/channels?game=assetto_corsa: only what AC's frames carry, its game entry alone",
+check("GET /api/channels?game=assetto_corsa: only what AC's frames carry (its own, lap_dist_m derived), "
+      "its game entry alone",
       s == 200 and [g["name"] for g in ac["games"]] == ["assetto_corsa"]
-      and all("assetto_corsa" in e["games"] for e in ac["channels"])
-      and {e["name"] for e in ac["channels"] if e["kind"] == "channel"} == set(ac["games"][0]["channels"])
+      and all("assetto_corsa" in e["games"] + e.get("derived_for", []) for e in ac["channels"])
+      and {e["name"] for e in ac["channels"] if e["kind"] == "channel"}
+      == set(ac["games"][0]["channels"]) | set(ac["games"][0]["derived"])
+      and ac["games"][0]["derived"] == ["lap_dist_m"]
       and "tyre_temp_c" not in {e["name"] for e in ac["channels"]}, t[:300])
 s, _, t = req("GET", "/api/channels/tyre_temp_c")
 e = js(t)

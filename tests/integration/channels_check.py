@@ -13,9 +13,11 @@ for them (`pw-sim --dump`), frame for frame. Checks:
     its values are the emulator's within the precision the game's format
     keeps: a game that sent another unit (degF, psi, m/s for km/h) or a
     decoder that converted twice would be off by a factor;
-  - the channels and flags the frames carry are exactly those the dictionary
-    declares for the game (no more: undeclared; no fewer: declared but never
-    sent).
+  - the channels and flags the frames carry as the game's own are exactly
+    those the dictionary declares for the game (no more: undeclared; no fewer:
+    declared but never sent), and the channels pitwall derived (the frame's
+    "derived" list) are the ones the dictionary says it derives for the game,
+    or fill a gap of one of the game's own channels (common/derive.h).
 Prints a one-line summary first, then the problems; exit 1 on any."""
 import json
 import os
@@ -41,7 +43,7 @@ MIN_VALUES = 100      # fewer to compare (a value sent at the end only): not jud
 EXCEPTIONS = {
     ("assetto_corsa", "steer"): "AC sends the wheel angle only; steer assumes a 450 deg lock (capture/ksudp.h)",
 }
-IDENTITY = {"seq", "t_ns", "feed", "game", "game_session"}
+IDENTITY = {"seq", "t_ns", "feed", "game", "game_session", "derived"}
 
 
 def unit_of(name):
@@ -75,7 +77,7 @@ def main(argv):
         bad.append("%d frames in the ring, %d sent: frames were lost" % (len(ring), len(sent)))
     contract = Contract()
     schema_bad = 0
-    seen_channels, seen_flags, keysets = set(), set(), set()
+    seen_channels, seen_flags, seen_derived, keysets = set(), set(), set(), set()
     agree, total = {}, {}
     for i, f in enumerate(ring):
         if f.get("game") != game:
@@ -90,11 +92,16 @@ def main(argv):
             schema_bad += bool(errs)
         for k in sorted(keys - set(entries)):
             bad.append("frame %d: key %s is not in the dictionary" % (i, k))
-        seen_channels |= {k for k in f if k not in IDENTITY and k != "flags"}
+        derived = set(f.get("derived", []))
+        for k in sorted(derived - set(f)):
+            bad.append("frame %d: %s is in derived but not in the frame" % (i, k))
+        seen_channels |= {k for k in f if k not in IDENTITY and k != "flags" and k not in derived}
+        seen_derived |= derived
         seen_flags |= set(f.get("flags", {}))
         s = sent[i] if i < len(sent) else {}
         for k, v in f.items():
-            if k in IDENTITY or k == "flags" or k not in entries or k not in s:
+            # a derived value's accuracy is common/derive.h's (tests/unit/test_derive.c)
+            if k in IDENTITY or k == "flags" or k not in entries or k not in s or k in derived:
                 continue
             unit = entries[k]["unit"]
             for a, b in zip(v if isinstance(v, list) else [v], s[k] if isinstance(s[k], list) else [s[k]]):
@@ -102,7 +109,7 @@ def main(argv):
                 if (a is None and (b is None or b < 0)) or \
                         (a is not None and b is not None and abs(a - b) <= max(REL_TOL * abs(b), ABS_TOL.get(unit, 0))):
                     agree[k] = agree.get(k, 0) + 1
-    for k in sorted(seen_channels & set(entries)):
+    for k in sorted((seen_channels | seen_derived) & set(entries)):
         e = entries[k]
         if e["unit"] != unit_of(k):
             bad.append("%s: the dictionary's unit is %r, its name says %r" % (k, e["unit"], unit_of(k)))
@@ -119,12 +126,18 @@ def main(argv):
         bad.append("channels the frames carry that the dictionary does not declare for %s: %s" % (game, extra))
     if missing:
         bad.append("channels declared for %s that no frame carried: %s" % (game, missing))
+    if set(declared["derived"]) - seen_derived:
+        bad.append("channels the dictionary says pitwall derives for %s that no frame carried: %s"
+                   % (game, sorted(set(declared["derived"]) - seen_derived)))
+    if seen_derived - set(declared["derived"]) - set(declared["channels"]):
+        bad.append("channels derived for %s that the dictionary does not say: %s"
+                   % (game, sorted(seen_derived - set(declared["derived"]) - set(declared["channels"]))))
     if seen_flags != set(declared["flags"]):
         bad.append("flags: the frames report %s, the dictionary declares %s" % (sorted(seen_flags),
                                                                                sorted(declared["flags"])))
     compared = sum(1 for k in total if (game, k) not in EXCEPTIONS and total[k] >= MIN_VALUES)
-    print("%s: %d frames, %d channels, %d flags: %s" % (
-        game, len(ring), len(seen_channels), len(seen_flags),
+    print("%s: %d frames, %d channels, %d derived, %d flags: %s" % (
+        game, len(ring), len(seen_channels), len(seen_derived), len(seen_flags),
         "%d problems" % len(bad) if bad else "in the dictionary as declared, units as named, %d channels "
         "equal to the emulator's, the frame schema" % compared))
     for b in bad:

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/derive.h"
 #include "common/dict.h"
 #include "common/frame.h"
 #include "tests/unit/t.h"
@@ -76,6 +77,7 @@ static void full_frame(struct pw_frame *f)
 	f->present = FRAME_P_ALL;
 	f->flags_known = (1u << FRAME_FLAG_COUNT) - 1;
 	f->flags = FRAME_FLAG_ABS;
+	f->derived = FRAME_P_YAW_RATE | FRAME_P_LAP_DIST;
 	f->sector_ms[0] = 30000;
 }
 
@@ -119,7 +121,7 @@ static void test_json_keys(void)
 		}
 	}
 	T_EQ(n, json_array_size(channels));
-	T_EQ(json_array_size(channels), 5 + FRAME_P_COUNT + FRAME_FLAG_COUNT);
+	T_EQ(json_array_size(channels), 5 + FRAME_P_COUNT + FRAME_FLAG_COUNT + 1);
 out:
 	json_decref(frame);
 	json_decref(d);
@@ -182,23 +184,68 @@ static void test_channel_entries(void)
 	json_decref(d);
 }
 
+/* What pitwall derives for each game: what its own channels lack and allow. */
+static void test_derived(void)
+{
+	json_t *d = dict_json(0), *channels = json_object_get(d, "channels");
+	json_t *yaw = find(channels, "yaw_rate_rads"), *dist = find(channels, "lap_dist_m");
+
+	T_EQ(dict_game_derived(PW_GAME_UNKNOWN), 0);
+	T_EQ(dict_game_derived(PW_GAME_COUNT), 0);
+	/* AC: no heading, no lap distance: the distance from the speed since the line */
+	T_EQ(dict_game_derived(PW_GAME_AC), FRAME_P_LAP_DIST);
+	/* ACC broadcasting: heading and speed, no g */
+	T_EQ(dict_game_derived(PW_GAME_ACC),
+	     FRAME_P_YAW_RATE | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON);
+	T_EQ(dict_game_derived(PW_GAME_PCARS2), FRAME_P_YAW_RATE);
+	T_EQ(dict_game_derived(PW_GAME_FORZA_SLED), FRAME_P_YAW_RATE);
+	T_EQ(dict_game_derived(PW_GAME_F1_24), FRAME_P_YAW_RATE);
+	for (unsigned g = 1; g < PW_GAME_COUNT; g++)
+		T_CHECKF(!(dict_game_derived(g) & dict_game_channels(g)),
+			 "%s: derives a channel it sends", frame_game_name(g));
+	/* the rules on masks */
+	T_EQ(derive_channels(FRAME_P_SPEED, PW_GAME_AC), FRAME_P_ACCEL_LON);
+	T_EQ(derive_channels(FRAME_P_SPEED | FRAME_P_LAP, PW_GAME_AC),
+	     FRAME_P_ACCEL_LON | FRAME_P_LAP_DIST | FRAME_P_LAP_TIME);
+	T_EQ(derive_channels(FRAME_P_SPLINE | FRAME_P_TRACK_LEN, PW_GAME_AC),
+	     FRAME_P_LAP_DIST | FRAME_P_LAP_TIME);
+	T_EQ(derive_channels(FRAME_P_YAW, PW_GAME_AC), 0); /* AC's heading sense is unknown */
+	T_EQ(derive_channels(FRAME_P_YAW | FRAME_P_VEL, PW_GAME_F1_24),
+	     FRAME_P_YAW_RATE | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON);
+	T_EQ(derive_channels(FRAME_P_ALL, PW_GAME_F1_24), 0);
+	/* the entries */
+	T_CHECK(json_is_true(json_object_get(yaw, "derived")));
+	T_EQ(json_array_size(json_object_get(yaw, "games")), 0);
+	T_CHECK(has_string(json_object_get(yaw, "derived_for"), "assetto_corsa_competizione"));
+	T_CHECK(!has_string(json_object_get(yaw, "derived_for"), "assetto_corsa"));
+	T_CHECK(json_is_false(json_object_get(dist, "derived")));
+	T_CHECK(has_string(json_object_get(dist, "derived_for"), "assetto_corsa"));
+	T_CHECK(has_string(json_object_get(dist, "games"), "f1_24"));
+	T_STREQ(json_string_value(json_object_get(find(channels, "derived"), "kind")),
+		"annotation");
+	json_decref(d);
+}
+
 /* One game's view: identity, its channels and flags, its own game entry. */
 static void test_per_game(void)
 {
 	for (unsigned g = 1; g < PW_GAME_COUNT; g++) {
 		json_t *d = dict_json(g), *channels = json_object_get(d, "channels");
 		json_t *games = json_object_get(d, "games"), *ge = json_array_get(games, 0);
-		uint64_t bits = dict_game_channels(g);
+		uint64_t bits = dict_game_channels(g) | dict_game_derived(g);
 		unsigned flags = dict_game_flags(g);
 
-		T_EQ(json_array_size(channels),
-		     5 + (size_t)__builtin_popcountll(bits) + (size_t)__builtin_popcount(flags));
+		T_EQ(json_array_size(channels), 5 + (size_t)__builtin_popcountll(bits) +
+							(size_t)__builtin_popcount(flags) +
+							(dict_game_derived(g) != 0));
+		T_EQ(json_array_size(json_object_get(ge, "derived")),
+		     (size_t)__builtin_popcountll(dict_game_derived(g)));
 		T_EQ(json_array_size(games), 1);
 		T_STREQ(json_string_value(json_object_get(ge, "name")), frame_game_name(g));
 		T_STREQ(json_string_value(json_object_get(ge, "feed")),
 			frame_feed_name(frame_game_feed(g)));
 		T_EQ(json_array_size(json_object_get(ge, "channels")),
-		     (size_t)__builtin_popcountll(bits));
+		     (size_t)__builtin_popcountll(dict_game_channels(g)));
 		for (unsigned b = 0; b < FRAME_P_COUNT; b++)
 			T_CHECK((find(channels, frame_channel_name(b)) != NULL) ==
 				(int)((bits >> b) & 1));
@@ -238,7 +285,9 @@ static void test_frame_schema(void)
 		T_CHECKF(p != NULL, "%s has no property", name);
 		n++;
 	}
-	T_EQ(json_object_size(props) - 1 + json_object_size(flags), n);
+	T_EQ(json_object_size(props) - 1 + json_object_size(flags), n); /* "flags" itself */
+	T_CHECK(json_is_array(json_object_get(
+		json_object_get(json_object_get(props, "derived"), "items"), "enum")));
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const struct frame_channel *c = &frame_channels[b];
 		json_t *p = json_object_get(props, c->name);
@@ -263,6 +312,7 @@ int main(void)
 	T_RUN(test_json_keys);
 	T_RUN(test_csv_columns);
 	T_RUN(test_channel_entries);
+	T_RUN(test_derived);
 	T_RUN(test_per_game);
 	T_RUN(test_frame_schema);
 	return T_DONE();
