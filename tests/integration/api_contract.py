@@ -511,8 +511,8 @@ frame = (js(req("GET", "/api/live")[2]) or {}).get("feeds", {}).get("ksudp", {})
 flat = {k for k in frame if k != "flags"} | {"flags." + k for k in frame.get("flags", {})}
 check("GET /api/channels: every key of the live ksudp frame is a dictionary entry (%d keys)" % len(flat),
       s == 200 and len(flat) > 20 and flat <= keys, sorted(flat - keys))
-check("the dictionary: identity, channels and flags, each channel's games among /api/games",
-      s == 200 and {e["kind"] for e in d["channels"]} == {"identity", "channel", "flag"}
+check("the dictionary: identity, channels, flags and the derived annotation, each entry's games among /api/games",
+      s == 200 and {e["kind"] for e in d["channels"]} == {"identity", "channel", "flag", "annotation"}
       and all(set(e["games"]) <= set(js(req("GET", "/api/games")[2])) for e in d["channels"])
       and {g["name"] for g in d["games"]} == set(js(req("GET", "/api/games")[2])), t[:300])
 s, _, t = req("GET", "/api/channels?game=assetto_corsa")
