@@ -139,7 +139,7 @@ static int http_open(void *arg)
 		"max_request_size", "16384",       /* headers; bodies are bounded separately */
 		NULL,
 	};
-	struct mg_callbacks cb = { 0 };
+	struct mg_callbacks cb = { .http_error = http_civetweb_error };
 
 	mg_init_library(0);
 	/* the API port, and the seed-004 stream's own port (ws.h) when it can have it */

@@ -107,6 +107,10 @@ int http_error(struct api *api, struct mg_connection *c, int status, const char 
  */
 int http_refuse_upgrade(const struct mg_connection *conn, int status, const char *code,
 			const char *message);
+/* civetweb's http_error callback: the errors civetweb answers itself (a
+ * malformed request, headers over max_request_size, an unknown HTTP version)
+ * get the error object and the API-Version header too. Returns 0 (handled). */
+int http_civetweb_error(struct mg_connection *c, int status, const char *errmsg);
 /* Read the request body (at most API_BODY_MAX) as a JSON object; NULL with the
  * error already sent (400 malformed / not an object, 413 too large). An empty
  * body gives an empty object. */

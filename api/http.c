@@ -24,7 +24,10 @@ static const char *reason(int status)
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 500: return "Internal Server Error";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	case 507: return "Insufficient Storage";
 	default: return "Status";
 	}
@@ -128,7 +131,9 @@ json_t *http_error_body(const char *code, const char *message)
 			 "message", message);
 }
 
-int http_refuse_upgrade(const struct mg_connection *conn, int status, const char *code,
+/* The whole response for status with the error object, then the connection
+ * closes (civetweb closes it after a refused upgrade or its own error). */
+static void error_close(const struct mg_connection *conn, int status, const char *code,
 			const char *message)
 {
 	json_t *o = http_error_body(code, message);
@@ -140,7 +145,32 @@ int http_refuse_upgrade(const struct mg_connection *conn, int status, const char
 		  "Cache-Control: no-store\r\n" API_VERSION_HEADER "Connection: close\r\n\r\n%s",
 		  status, reason(status), body ? strlen(body) : 0, body ? body : "");
 	free(body);
+}
+
+int http_refuse_upgrade(const struct mg_connection *conn, int status, const char *code,
+			const char *message)
+{
+	error_close(conn, status, code, message);
 	return 1;
+}
+
+int http_civetweb_error(struct mg_connection *c, int status, const char *errmsg)
+{
+	struct api *api = mg_get_user_data(mg_get_context(c));
+	const char *code = status == 404 ? MSG_E_NOT_FOUND
+			   : status == 405 ? "method_not_allowed"
+			   : status == 413 ? MSG_E_TOO_LARGE
+			   : status == 503 ? MSG_E_UNAVAILABLE
+			   : status >= 500 && status != 505 ? MSG_E_INTERNAL
+							    : MSG_E_BAD_REQUEST;
+	char message[256];
+
+	if (api)
+		http_count(api, status);
+	snprintf(message, sizeof message, "%s%s%s", reason(status), errmsg && *errmsg ? ": " : "",
+		 errmsg ? errmsg : "");
+	error_close(c, status, code, message);
+	return 0;
 }
 
 json_t *http_body_object(struct api *api, struct mg_connection *c)

@@ -468,21 +468,20 @@ for m, p, want in [("PUT", "/api/v1/sessions", 405), ("GET", "/api/v1", 404), ("
           s == want and error_object(t) and h.get("API-Version") == "v1", (s, t))
 
 
-def upgrade(path):
-    """A WebSocket upgrade request on path: (status line, headers, body) of the answer."""
+def raw_http(data):
+    """Send data as it is; the answer's (status line, headers, body)."""
     import socket
     u = urllib.parse.urlsplit(BASE)
     sock = socket.create_connection((u.hostname, u.port), 5)
-    sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % path).encode())
+    sock.sendall(data)
     sock.settimeout(5)
-    data = b""
-    while b"\r\n\r\n" not in data:
+    answer = b""
+    while b"\r\n\r\n" not in answer:
         chunk = sock.recv(4096)
         if not chunk:
             break
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+        answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     hdrs = dict(l.split(": ", 1) for l in lines[1:] if ": " in l)
     want = int(hdrs.get("Content-Length", "0"))
@@ -493,6 +492,23 @@ def upgrade(path):
         body += chunk
     sock.close()
     return lines[0], hdrs, body[:want] if want else body
+
+
+def upgrade(path):
+    """A WebSocket upgrade request on path: (status line, headers, body) of the answer."""
+    return raw_http(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                     % path).encode())
+
+
+for name, data, want in [("a malformed request line", b"GARBAGE\r\n\r\n", 400),
+                         ("headers over 16 KiB", b"GET /api/games HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000
+                          + b"\r\n\r\n", 400),
+                         ("an unknown HTTP version", b"GET /api/games HTTP/9.9\r\n\r\n", 505)]:
+    line, hdrs, body = raw_http(data)
+    check("%s (civetweb's own error): %d with the error object and API-Version" % (name, want),
+          line.split(" ")[1:2] == [str(want)] and error_object(body, "bad_request")
+          and hdrs.get("API-Version") == "v1", (line, body[:200]))
 
 
 for p in ["/api/nope", "/api/v2/stream", "/"]:
