@@ -37,8 +37,8 @@ size_t http_head(char *buf, size_t cap, int status, size_t body_len)
 {
 	int n = snprintf(buf, cap,
 			 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-			 "Cache-Control: no-store\r\n" API_VERSION_HEADER "\r\n", status, reason(status),
-			 body_len);
+			 "Cache-Control: no-store\r\n" API_VERSION_HEADER "\r\n",
+			 status, reason(status), body_len);
 
 	return n < 0 ? 0 : (size_t)n;
 }

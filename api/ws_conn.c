@@ -181,7 +181,8 @@ static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 			json_array_append_new(events, json_string(ws_types[t].name));
 	data = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o, s:o, "
 			  "s:{s:i, s:i, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:i}}",
-			  "server", "pitwall", "server_version", PW_VERSION, "api_version", API_VERSION,
+			  "server", "pitwall", "server_version", PW_VERSION,
+			  "api_version", API_VERSION,
 			  "schema_version", WS_SCHEMA_VERSION, "client_id", (json_int_t)c->id,
 			  "feeds", feeds, "events", events, "limits",
 			  "max_message_bytes", WS_MAX_MESSAGE, "rate_hz_min", WS_RATE_MIN_HZ,

@@ -337,7 +337,8 @@ void *ws_sender_main(void *arg)
 			continue;
 		}
 		is_close = it.m->type == WS_T_CTL_CLOSE;
-		need = it.m->len + WS_SEQUENCE_MAX + WS_FRAME_HDR + (is_close ? 0 : WS_CLOSE_RESERVE);
+		need = it.m->len + WS_SEQUENCE_MAX + WS_FRAME_HDR +
+		       (is_close ? 0 : WS_CLOSE_RESERVE);
 		if (!room_for(c, need)) {
 			struct timespec ts;
 

@@ -60,7 +60,8 @@ int main(int argc, char **argv)
 
 	if (argc != 6 && argc != 7) {
 		fprintf(stderr, "usage: fake_worker JOBS_EP RESULTS_EP "
-				"ok|fail|fail=CODE|garbage|silent|drop1 COUNT TIMEOUT_S [HEADERS_FILE]\n");
+				"ok|fail|fail=CODE|garbage|silent|drop1 COUNT TIMEOUT_S "
+				"[HEADERS_FILE]\n");
 		return 2;
 	}
 	if (argc == 7 && !(headers = fopen(argv[6], "a"))) {
