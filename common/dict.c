@@ -352,6 +352,41 @@ static json_t *channel_schema(const struct frame_channel *c)
 	return described(v, c->description, c->unit);
 }
 
+/*
+ * A row of an export with options (docs/export.md): time_s first, then any of
+ * the frame's keys, an array's values as their own columns (pos_m_x), a flag
+ * as its own key (abs) or every flag under "flags", and derived.
+ */
+static json_t *export_row_schema(const json_t *frame_props)
+{
+	json_t *props = json_deep_copy(frame_props);
+	char name[64];
+
+	if (!props)
+		return NULL;
+	json_object_set_new(props, "time_s",
+			    json_pack("{s:s, s:f, s:s}", "type", "number", "minimum", 0.0,
+				      "description",
+				      "seconds on the run clock from the first exported frame"));
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
+		const struct frame_channel *c = &frame_channels[b];
+
+		for (unsigned i = 0; c->n > 1 && i < c->n; i++) {
+			snprintf(name, sizeof name, "%s_%s", c->name, frame_dim_suffix(c->dim, i));
+			json_object_set_new(props, name,
+					    described(value_schema(c), c->description, c->unit));
+		}
+	}
+	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++)
+		json_object_set_new(props, frame_flag_name(b),
+				    json_pack("{s:s, s:s}", "type", "boolean", "description",
+					      frame_flag_description(b)));
+	return json_pack("{s:s, s:s, s:[s], s:b, s:o}", "type", "object", "description",
+			 "a row of an export with options (channels, hz or lap): time_s, then "
+			 "the asked columns",
+			 "required", "time_s", "additionalProperties", 0, "properties", props);
+}
+
 json_t *dict_frame_schema(void)
 {
 	json_t *props = json_object(), *flags = json_object(), *s;
@@ -382,18 +417,17 @@ json_t *dict_frame_schema(void)
 			    json_pack("{s:s, s:s, s:b, s:o}", "type", "object", "description",
 				      "the flags the game reports: only those appear",
 				      "additionalProperties", 0, "properties", flags));
-	s = json_pack("{s:s, s:s, s:s, s:s, s:[sssss], s:s, s:[sssss], s:b, s:o}", "$schema",
+	s = json_pack("{s:s, s:s, s:s, s:s, s:[sss], s:s, s:[sssss], s:b, s:o, s:{s:o}}", "$schema",
 		      "https://json-schema.org/draft/2020-12/schema", "$id",
 		      "/api/schemas/frame/v1", "title", "frame", "description",
 		      "The normalized frame as JSON (common/frame.h): identity, then only the "
-		      "channels the game supplies (a channel it does not supply is absent, never "
-		      "0), then the flags it reports. Generated from the channel table by "
-		      "`pwctl channels --frame-schema`.",
-		      "x-pitwall-describes", "bus frame.<feed>",
-		      "line GET /api/sessions/{id}/runs/{run_id}/export",
-		      "output pw-capture --decode", "output pwctl tail",
-		      "output pwctl export --format json", "type", "object", "required", "seq",
-		      "t_ns", "feed", "game", "game_session", "additionalProperties", 0,
-		      "properties", props);
+		      "channels the game supplies or pitwall derives (a channel a frame lacks is "
+		      "absent, never 0), the flags the game reports, and which channels were "
+		      "derived; $defs.export_row is a row of an export with options. Generated "
+		      "from the channel table by `pwctl channels --frame-schema`.",
+		      "x-pitwall-describes", "bus frame.<feed>", "output pw-capture --decode",
+		      "output pwctl tail", "type", "object", "required", "seq", "t_ns", "feed",
+		      "game", "game_session", "additionalProperties", 0, "properties", props,
+		      "$defs", "export_row", export_row_schema(props));
 	return s;
 }

@@ -59,7 +59,8 @@ json_t *dict_json(unsigned game);
 
 /*
  * The JSON Schema of a frame's JSON (frame_to_json), draft 2020-12, generated
- * from the channel table: docs/schemas/frame/v1.json is exactly this, dumped
+ * from the channel table, with $defs.export_row, a row of an export with
+ * options (docs/export.md): docs/schemas/frame/v1.json is exactly this, dumped
  * with an indent of 2 and a final newline (`pwctl channels --frame-schema`;
  * tests/integration/test_channels.sh compares them). A new reference, NULL
  * when out of memory.

@@ -271,7 +271,7 @@ static void test_frame_schema(void)
 	json_t *s = dict_frame_schema(), *d = dict_json(0),
 	       *props = json_object_get(s, "properties");
 	json_t *flags = json_object_get(json_object_get(props, "flags"), "properties"), *e;
-	size_t i, n = 0;
+	size_t i, n = 0, columns = 0;
 
 	T_CHECK(s && json_is_object(props) && json_is_object(flags));
 	T_STREQ(json_string_value(json_object_get(s, "$id")), "/api/schemas/frame/v1");
@@ -299,6 +299,14 @@ static void test_frame_schema(void)
 		T_CHECKF(json_object_get(p, "type") != NULL, "%s: no type", c->name);
 	}
 	T_EQ(json_number_value(json_object_get(json_object_get(props, "throttle"), "maximum")), 1);
+	/* an export row: time_s, every key of a frame, array values and flags on their own */
+	json_t *row = json_object_get(json_object_get(json_object_get(s, "$defs"), "export_row"),
+				      "properties");
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
+		columns += frame_channels[b].n > 1 ? frame_channels[b].n : 0;
+	T_EQ(json_object_size(row), json_object_size(props) + 1 + FRAME_FLAG_COUNT + columns);
+	T_CHECK(json_object_get(row, "time_s") && json_object_get(row, "pos_m_x") &&
+		json_object_get(row, "tyre_temp_c_rr") && json_object_get(row, "abs"));
 	T_EQ(json_integer_value(json_object_get(json_object_get(props, "gear"), "minimum")), -128);
 	T_CHECK(json_is_array(json_object_get(
 		json_object_get(json_object_get(props, "sector_ms"), "items"), "type")));
