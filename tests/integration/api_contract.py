@@ -346,11 +346,11 @@ s, h, t = req("GET", "/api/sessions/%s/runs/%s/export?format=json" % (sid, run["
 rows = [json.loads(l) for l in t.decode().splitlines()]
 check("GET .../export?format=json: JSON lines in sequence",
       s == 200 and len(rows) == stopped["frame_count"] and rows[0]["seq"] == stopped["start_marker"], len(rows))
-s, h, t = req("GET", "/api/sessions/%s/runs/%s/export?format=json&hz=10&channels=speed_kmh,pos_m_x,abs,flags"
+s, h, t = req("GET", "/api/sessions/%s/runs/%s/export?format=json&hz=10&channels=speed_kmh,pos_m_x,abs,derived"
              % (sid, run["id"]))
 rows = [json.loads(l) for l in t.decode().splitlines()]
 check("GET .../export?format=json with options: rows of time_s and the asked columns (schema export-line)",
-      s == 200 and rows and all(set(r) <= {"time_s", "speed_kmh", "pos_m_x", "abs", "flags"} and "time_s" in r
+      s == 200 and rows and all(set(r) <= {"time_s", "speed_kmh", "pos_m_x", "abs", "derived"} and "time_s" in r
                                 for r in rows), t[:200])
 s, _, t = req("GET", "/api/sessions/%s/runs/%s/export?format=xml" % (sid, run["id"]))
 check("export in an unknown format: 400", s == 400 and error_object(t, "bad_request"), t)
