@@ -243,7 +243,8 @@ void ws_fanout_seed(struct ws *ws, struct ws_msg *m, int feed)
 /*
  * The bytes to write for m: an envelope gets the client's next "sequence"
  * (1 for hello, then +1 per envelope written to this client, so a client sees
- * them strictly increasing) in c->stamped; anything else is written as it is.
+ * them strictly increasing) in c->stamped; anything else, and everything for
+ * a client of the seed-004 dialect (WS_SEED_PATH), is written as it is.
  * The shared message itself never changes. NULL when out of memory.
  */
 static const char *stamp(struct ws_client *c, const struct ws_msg *m, size_t *len)
@@ -251,7 +252,7 @@ static const char *stamp(struct ws_client *c, const struct ws_msg *m, size_t *le
 	char seq[WS_SEQUENCE_MAX];
 	int n;
 
-	if (!m->seq_at) {
+	if (!m->seq_at || c->seed) { /* the seed-004 dialect's envelopes stay the ADR's */
 		*len = m->len;
 		return m->text;
 	}

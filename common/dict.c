@@ -357,9 +357,30 @@ static json_t *channel_schema(const struct frame_channel *c)
  * the frame's keys, an array's values as their own columns (pos_m_x), a flag
  * as its own key (abs) or every flag under "flags", and derived.
  */
-static json_t *export_row_schema(const json_t *frame_props)
+/*
+ * What a frame or an export row may carry beyond the keys it knows: nothing;
+ * or, where a consumer applied a manifest (docs/manifests.md: ?manifest=),
+ * its channels, numbers under names of a-z 0-9 _ that start with a letter.
+ */
+static void set_extra(json_t *schema, int manifest)
 {
-	json_t *props = json_deep_copy(frame_props);
+	if (!manifest) {
+		json_object_set_new(schema, "additionalProperties", json_false());
+		return;
+	}
+	json_object_set_new(schema, "additionalProperties", json_pack("{s:s}", "type", "number"));
+	json_object_set_new(schema, "propertyNames",
+			    json_pack("{s:s}", "pattern", "^[a-z][a-z0-9_]{0,47}$"));
+}
+
+/*
+ * A row of an export with options (docs/export.md): time_s first, then any of
+ * the frame's keys, an array's values as their own columns (pos_m_x), a flag
+ * as its own key (abs) or every flag under "flags", and derived.
+ */
+static json_t *export_row_schema(const json_t *frame_props, int manifest)
+{
+	json_t *props = json_deep_copy(frame_props), *row;
 	char name[64];
 
 	if (!props)
@@ -381,10 +402,27 @@ static json_t *export_row_schema(const json_t *frame_props)
 		json_object_set_new(props, frame_flag_name(b),
 				    json_pack("{s:s, s:s}", "type", "boolean", "description",
 					      frame_flag_description(b)));
-	return json_pack("{s:s, s:s, s:[s], s:b, s:o}", "type", "object", "description",
-			 "a row of an export with options (channels, hz or lap): time_s, then "
-			 "the asked columns",
-			 "required", "time_s", "additionalProperties", 0, "properties", props);
+	row = json_pack("{s:s, s:s, s:[s], s:o}", "type", "object", "description",
+			manifest ? "a row of an export with options and a manifest's channels"
+				 : "a row of an export with options (channels, hz or lap): "
+				   "time_s, then the asked columns",
+			"required", "time_s", "properties", props);
+	if (row)
+		set_extra(row, manifest);
+	return row;
+}
+
+/* A frame with a manifest's channels beside its own (the stream, plain exports). */
+static json_t *manifest_frame_schema(const json_t *frame_props)
+{
+	json_t *f = json_pack("{s:s, s:s, s:[sssss], s:O}", "type", "object", "description",
+			      "a frame with a manifest's channels beside its own", "required",
+			      "seq", "t_ns", "feed", "game", "game_session", "properties",
+			      frame_props);
+
+	if (f)
+		set_extra(f, 1);
+	return f;
 }
 
 json_t *dict_frame_schema(void)
@@ -423,11 +461,19 @@ json_t *dict_frame_schema(void)
 		      "The normalized frame as JSON (common/frame.h): identity, then only the "
 		      "channels the game supplies or pitwall derives (a channel a frame lacks is "
 		      "absent, never 0), the flags the game reports, and which channels were "
-		      "derived; $defs.export_row is a row of an export with options. Generated "
-		      "from the channel table by `pwctl channels --frame-schema`.",
+		      "derived. $defs: export_row, a row of an export with options; "
+		      "manifest_frame and manifest_export_row, the same with a manifest's "
+		      "channels. Generated from the channel table by `pwctl channels "
+		      "--frame-schema`.",
 		      "x-pitwall-describes", "bus frame.<feed>", "output pw-capture --decode",
 		      "output pwctl tail", "type", "object", "required", "seq", "t_ns", "feed",
 		      "game", "game_session", "additionalProperties", 0, "properties", props,
-		      "$defs", "export_row", export_row_schema(props));
+		      "$defs", "export_row", export_row_schema(props, 0));
+	if (s) {
+		json_t *defs = json_object_get(s, "$defs");
+
+		json_object_set_new(defs, "manifest_frame", manifest_frame_schema(props));
+		json_object_set_new(defs, "manifest_export_row", export_row_schema(props, 1));
+	}
 	return s;
 }
