@@ -415,10 +415,10 @@ static json_t *export_row_schema(const json_t *frame_props, int manifest)
 /* A frame with a manifest's channels beside its own (the stream, plain exports). */
 static json_t *manifest_frame_schema(const json_t *frame_props)
 {
-	json_t *f = json_pack("{s:s, s:s, s:[sssss], s:O}", "type", "object", "description",
-			      "a frame with a manifest's channels beside its own", "required",
-			      "seq", "t_ns", "feed", "game", "game_session", "properties",
-			      frame_props);
+	json_t *f =
+		json_pack("{s:s, s:s, s:[sssss], s:O}", "type", "object", "description",
+			  "a frame with a manifest's channels beside its own", "required", "seq",
+			  "t_ns", "feed", "game", "game_session", "properties", frame_props);
 
 	if (f)
 		set_extra(f, 1);
