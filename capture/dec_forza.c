@@ -29,6 +29,9 @@
  *    wheel (w = 0, physical -1) reads -5.65.
  *  - SuspensionTravelMeters -> susp_travel_m, + = compression (it tracks the
  *    normalised travel, 1 = max compression, at correlation 1.0 on the CSV).
+ *    NormalizedSuspensionTravel -> susp_travel_norm, clamped to 0..1 (official
+ *    text: 0 = max stretch, 1 = max compression; the CSV holds 0..1, and 1.0,
+ *    the bump stop, where SuspensionTravelMeters peaks at 0.05 m).
  *    WheelRotationSpeed rad/s -> wheel_speed_rads.
  *  - Tyre temperature degF -> degC (community knowledge; the CSV's 128..213
  *    are plausible only as degF). Boost psi gauge -> bar (the CSV's -11.0 psi
@@ -206,10 +209,13 @@ static void decode_sled(const uint8_t *b, size_t len, struct pw_frame *out)
 	for (int w = 0; w < 4; w++) {
 		out->wheel_speed_rads[w] = f32_at(b, len, FZ_WHEEL_SPEED + 4 * (size_t)w);
 		out->susp_travel_m[w] = f32_at(b, len, FZ_SUSP_TRAVEL + 4 * (size_t)w);
+		out->susp_travel_norm[w] =
+			clampf(f32_at(b, len, FZ_SUSP_NORM + 4 * (size_t)w), 0.0f, 1.0f);
 	}
 	out->present |= FRAME_P_MAX_RPM | FRAME_P_RPM | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON |
 			FRAME_P_ACCEL_VERT | FRAME_P_VEL | FRAME_P_SPEED | FRAME_P_YAW |
-			FRAME_P_PITCH | FRAME_P_ROLL | FRAME_P_WHEEL_SPEED | FRAME_P_SUSP_TRAVEL;
+			FRAME_P_PITCH | FRAME_P_ROLL | FRAME_P_WHEEL_SPEED | FRAME_P_SUSP_TRAVEL |
+			FRAME_P_SUSP_NORM;
 }
 
 /* Distance along the current lap; see the header comment for the method. */

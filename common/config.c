@@ -89,6 +89,10 @@ static const struct config_var vars[] = {
 	{ .names = { "PITWALL_JOB_DEADLINE_MS" }, .type = CONFIG_INT, .def = "60000", .min = 1,
 	  .max = DAY_MS, .key = "job_deadline_ms", FIELD(job_deadline_ms), .progs = CONFIG_STORE,
 	  .meaning = "an analysis job without a result this long is sent again, ms" },
+	{ .names = { "PITWALL_LIVE_COOLDOWN_S" }, .type = CONFIG_INT, .def = "20", .min = 0,
+	  .max = 3600, .key = "live_cooldown_s", FIELD(live_cooldown_s), .progs = CONFIG_STORE,
+	  .meaning = "per-lap recommendations while driving: at least this long between two "
+		     "findings of one category on one run, s (0: every lap's)" },
 	{ .names = { "PITWALL_BUS_FRAMES" }, .type = CONFIG_INT, .def = "1", .min = 0, .max = 1,
 	  .key = "bus_frames", FIELD(bus_frames), .progs = CONFIG_STORE,
 	  .meaning = "1: the store publishes every frame as `frame.<feed>` on the bus; 0: it does "

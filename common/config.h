@@ -56,6 +56,7 @@ struct config {
 	char jobs[CONFIG_STR];
 	char results[CONFIG_STR];
 	int64_t job_deadline_ms;   /* a job without a result by then is sent again */
+	int32_t live_cooldown_s;   /* per-lap recommendations: per category and run */
 	int32_t bus_frames;        /* 1: the store publishes frame.<feed> */
 	int64_t ws_idle_ms;
 	int32_t ws_max_clients;
