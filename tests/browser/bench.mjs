@@ -203,11 +203,26 @@ async function liveProfile() {
 	const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
 	const pids = chromiumPids(profile);
 	const c0 = pids.map(cpuTicks);
+	await cdp.send('Profiler.enable');
+	await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+	await cdp.send('Profiler.start');
 	await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,cc,viz,gpu', transferMode: 'ReportEvents' });
 	await sleep(5000);
 	const c1 = pids.map(cpuTicks);
 	await cdp.send('Tracing.end');
 	await done;
+	// the page's script by function (self time), from the sampling profiler run alongside
+	const { profile: prof } = await cdp.send('Profiler.stop');
+	const self = {};
+	const dt = (prof.endTime - prof.startTime) / Math.max(1, prof.samples.length); // us a sample
+	const byId = new Map(prof.nodes.map((nd) => [nd.id, nd]));
+	for (const id of prof.samples) {
+		const cf = byId.get(id).callFrame;
+		const k = `${cf.functionName || '(anonymous)'} ${cf.url.split('/').pop()}:${cf.lineNumber + 1}`;
+		self[k] = (self[k] || 0) + dt;
+	}
+	for (const [k, us] of Object.entries(self).sort((a, b) => b[1] - a[1]).slice(0, 15))
+		console.log(`live profile: script ${(us / 1e3 / 5).toFixed(1)} ms/s  ${k}`);
 	const byKind = {};
 	pids.forEach((p, i) => { const k = processKind(p); byKind[k] = (byKind[k] || 0) + (c1[i] - c0[i]) / HZ / 5; });
 	console.log(`live profile: CPU per process kind over 5 s (tracing on): ${Object.entries(byKind).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(', ')}`);
