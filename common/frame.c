@@ -69,9 +69,6 @@ void frame_init(struct pw_frame *f, enum pw_game game, enum pw_feed feed)
 	f->feed = (uint8_t)feed;
 }
 
-/* The channels of a version 1 frame: every one before yaw_rate_rads. */
-#define FRAME_P_V1 (FRAME_P_YAW_RATE - 1)
-
 int frame_upgrade(struct pw_frame *f)
 {
 	if (f->version == FRAME_VERSION)
