@@ -76,11 +76,12 @@ int jobs_init(struct store *st)
 	}
 	/* sessions completed before a restart still wait for their analysis */
 	for (int i = 0; i < st->nsessions; i++) {
-		json_t *a = st->sessions[i]->analysis;
-		if (st->sessions[i]->completed && json_is_object(a) &&
-		    json_is_string(json_object_get(a, "status")) &&
-		    strcmp(json_string_value(json_object_get(a, "status")), "pending") == 0)
-			jobs_submit(st, st->sessions[i]);
+		struct session *s = st->sessions[i];
+
+		if (s->completed &&
+		    (s->details ? analysis_state_of(s->analysis) : s->analysis_state) == AS_PENDING &&
+		    session_details(st, s) == 0)
+			jobs_submit(st, s);
 	}
 	return 0;
 }
