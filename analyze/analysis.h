@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "common/frame.h"
+#include "common/framecols.h"
 #include "common/job.h"
 
 /* The codes travel in failed job results: common/job.h defines them. */
@@ -94,5 +95,11 @@ json_t *an_general_laps(const struct an_input *in, struct eng_lap **laps, size_t
  * game/track; general is an_general plus the race engineer's report over its
  * laps: "recommendations", "not_evaluated", "rules_evaluated", engineer.h). */
 json_t *an_run_use_case(const struct an_input *in, struct an_err *err);
+
+/* What the analysis of a use case reads of its runs' frames: the channels
+ * (FRAME_P_*) and head parts (FRAMECOLS_*, seq and ids always). Frames that
+ * hold only these give it the same result. 0, or -EINVAL for an unknown
+ * use case. */
+int an_needs(const char *use_case, uint64_t *channels, unsigned *parts);
 
 #endif

@@ -39,7 +39,7 @@
 #define FF_MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels answer EINVAL */
 #endif
 #define FF_HDR_CRC_OFF (FRAMEFILE_HEADER_SIZE - 4)
-#define FF_READ_GAP 4096              /* chunks this close are read in one pread */
+#define FF_READ_GAP 16384             /* chunks this close are read in one pread */
 #define FF_FRAMES_PER_BYTE 16         /* format 2: a block of n frames holds >= n / 16 bytes */
 #define FF_LAP_NONE 0xffff            /* lap_min of a block without laps */
 
@@ -542,6 +542,53 @@ static int walk_headers(struct ff_src *s, struct framefile_info *info)
 	return rc;
 }
 
+/* The block index: every block's header and directory, from one walk. */
+struct ff_index {
+	struct ff_block *b;
+	uint64_t *off;             /* where block i starts in the file */
+	size_t n, cap;
+};
+
+static void index_free(struct ff_index *ix)
+{
+	free(ix->b);
+	free(ix->off);
+	memset(ix, 0, sizeof *ix);
+}
+
+/* walk_headers, keeping what it found of each block in ix. */
+static int index_walk(struct ff_src *s, struct framefile_info *info, struct ff_index *ix)
+{
+	struct ff_block b;
+	const uint8_t *payload;
+	int rc = walk_start(s, info);
+
+	memset(ix, 0, sizeof *ix);
+	while (rc == 0 && (rc = next_block(s, info, &b, &payload, 0, 0)) == 1) {
+		if (ix->n == ix->cap) {
+			size_t cap = ix->cap ? 2 * ix->cap : 256;
+			struct ff_block *nb = realloc(ix->b, cap * sizeof *nb);
+			uint64_t *no = nb ? realloc(ix->off, cap * sizeof *no) : NULL;
+
+			if (nb)
+				ix->b = nb;
+			if (!nb || !no) {
+				index_free(ix);
+				return -ENOMEM;
+			}
+			ix->off = no;
+			ix->cap = cap;
+		}
+		ix->b[ix->n] = b;
+		ix->off[ix->n++] = info->valid_bytes;
+		walk_take(info, &b);
+		rc = 0;
+	}
+	if (rc < 0)
+		index_free(ix);
+	return rc;
+}
+
 /* Frames the plausible block headers promise (an upper bound; no CRC). */
 static int count_src(struct ff_src *s, uint64_t *frames)
 {
@@ -577,14 +624,28 @@ static int seqs_follow(const uint8_t *f, size_t step, size_t n, uint64_t first, 
  */
 typedef uint8_t *(*ff_dst_fn)(void *ctx, unsigned off, unsigned width, size_t *stride);
 
+/* Where a row decode puts a column: into the frames at ctx. */
+static uint8_t *rows_dst(void *ctx, unsigned off, unsigned width, size_t *stride)
+{
+	(void)width;
+	*stride = FRAME_SIZE;
+	return (uint8_t *)ctx + off;
+}
+
 static int block2_decode(struct ff_src *s, uint64_t off, const struct ff_block *b,
 			 struct blockcodec_dec *d, ff_dst_fn dst_of, void *ctx)
 {
 	const struct blockcodec_layout *l = &s->fmt.layout;
 	uint64_t want = s->fmt.want ? s->fmt.want : s->fmt.all;
 	const uint8_t *base;
-	int rc = block2_chunks(s, off, b, want, &base);
+	int rc = block2_chunks(s, off, b, want, &base), zeroed = 0;
 
+	/* whole frames with several chunks not stored (channels the game does
+	 * not send): zero the frames once rather than those columns row by row */
+	if (rc == 0 && dst_of == rows_dst && __builtin_popcountll(want & ~b->stored) > 2) {
+		memset(ctx, 0, (size_t)b->count * FRAME_SIZE);
+		zeroed = 1;
+	}
 	for (uint64_t m = want; rc == 0 && m; m &= m - 1) {
 		unsigned k = (unsigned)__builtin_ctzll(m);
 		const struct blockcodec_chunk *ch = &l->chunk[k];
@@ -595,7 +656,7 @@ static int block2_decode(struct ff_src *s, uint64_t off, const struct ff_block *
 			const struct blockcodec_col *c = &l->col[ch->first + j];
 
 			dst[j] = dst_of(ctx, c->off, c->width, &stride[j]);
-			if (!(b->stored >> k & 1) && dst[j])
+			if (!(b->stored >> k & 1) && dst[j] && !zeroed)
 				for (size_t i = 0; i < b->count; i++)
 					memset(dst[j] + i * stride[j], 0, c->width);
 		}
@@ -604,14 +665,6 @@ static int block2_decode(struct ff_src *s, uint64_t off, const struct ff_block *
 						     dst, stride);
 	}
 	return rc;
-}
-
-/* Where a row decode puts a column: into the frames at ctx. */
-static uint8_t *rows_dst(void *ctx, unsigned off, unsigned width, size_t *stride)
-{
-	(void)width;
-	*stride = FRAME_SIZE;
-	return (uint8_t *)ctx + off;
 }
 
 /*
@@ -904,31 +957,31 @@ static int cols1_src(struct ff_src *s, struct cols_args *a, struct blockcodec_de
 	return rc;
 }
 
-/* Format 2: the chunks asked for, straight into the columns. */
-static int cols2_src(struct ff_src *s, struct cols_args *a, struct blockcodec_dec *d)
+/* Format 2: the chunks asked for, straight into the columns, block by
+ * block along the index (whose walk found where the valid data ends). */
+static int cols2_src(struct ff_src *s, struct cols_args *a, struct blockcodec_dec *d,
+		     const struct ff_index *ix)
 {
-	struct framefile_info *info = a->info;
-	struct ff_block b;
-	const uint8_t *payload;
+	struct framefile_info *info = a->info, walked = *info;
 	int rc = walk_start(s, info);
 
 	s->fmt.want = chunks_of(&s->fmt.layout, a->channels, a->parts);
-	while (rc == 0 && (rc = next_block(s, info, &b, &payload, 0, 0)) == 1) {
+	for (size_t i = 0; rc == 0 && i < ix->n; i++) {
+		const struct ff_block *b = &ix->b[i];
 		struct cols_at ca = { a->cols, (size_t)info->frames };
 
-		if (info->frames + b.count > a->cols->n)
-			return walk_stop(info, FRAMEFILE_TAIL_CORRUPT); /* the file changed */
-		rc = block2_decode(s, info->valid_bytes, &b, d, cols_at_dst, &ca);
+		rc = block2_decode(s, ix->off[i], b, d, cols_at_dst, &ca);
 		if (rc == -ENODATA)
 			return walk_stop(info, FRAMEFILE_TAIL_TORN);
 		if (rc == -EBADMSG ||
-		    (rc == 0 && !seqs_follow((const uint8_t *)(a->cols->seq + ca.at), 8, b.count,
-					     b.first_seq, b.last_seq)))
+		    (rc == 0 && !seqs_follow((const uint8_t *)(a->cols->seq + ca.at), 8, b->count,
+					     b->first_seq, b->last_seq)))
 			return walk_stop(info, FRAMEFILE_TAIL_CORRUPT);
-		if (rc < 0)
-			return rc;
-		walk_take(info, &b);
+		if (rc == 0)
+			walk_take(info, b);
 	}
+	if (rc == 0) /* every block taken: the end is the walk's, for its reason */
+		walk_stop(info, walked.tail);
 	return rc;
 }
 
@@ -936,6 +989,7 @@ static int cols_src(struct ff_src *s, void *arg)
 {
 	struct cols_args *a = arg;
 	struct blockcodec_dec *d = NULL;
+	struct ff_index ix = { 0 };
 	uint64_t cap = 0;
 	int rc;
 
@@ -948,19 +1002,27 @@ static int cols_src(struct ff_src *s, void *arg)
 		return -EPROTO;
 	if ((a->channels & ~a->info->hdr.channels) || (a->parts & ~a->info->hdr.parts))
 		return -ENOENT;
-	if ((rc = count_src(s, &cap)) < 0)
+	if (a->info->hdr.format_version == 2) {
+		rc = index_walk(s, a->info, &ix);
+		cap = a->info->frames;
+	} else {
+		rc = count_src(s, &cap);
+	}
+	if (rc < 0)
 		return rc;
-	if (cap > SIZE_MAX / FRAME_SIZE)
-		return -ENOMEM;
-	if ((rc = framecols_alloc(a->cols, (size_t)cap, a->channels, a->parts)) < 0)
-		return rc;
+	if (cap > SIZE_MAX / FRAME_SIZE ||
+	    (rc = framecols_alloc(a->cols, (size_t)cap, a->channels, a->parts)) < 0) {
+		index_free(&ix);
+		return rc < 0 ? rc : -ENOMEM;
+	}
 	if (!(d = dec_for(a->info)))
 		rc = -ENOMEM;
 	else if (a->info->hdr.format_version == 2)
-		rc = cols2_src(s, a, d);
+		rc = cols2_src(s, a, d, &ix);
 	else
 		rc = cols1_src(s, a, d);
 	blockcodec_dec_free(d);
+	index_free(&ix);
 	if (rc < 0) {
 		framecols_free(a->cols);
 		return rc;
