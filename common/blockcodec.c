@@ -826,6 +826,8 @@ int blockcodec_layout_find(const struct blockcodec_layout *l, unsigned id)
 /* --- COLS codec: values, codes and the column coding --- */
 
 #define FC_CONST 0x80
+#define FC_GROUP_SHIFT 3           /* mode bits 3..4: groups of 32 << g codes */
+#define FC_GROUP_MAX_SHIFT 2
 #define FC_ZSTD_LEVEL 1
 #define FC_ZSTD_MIN 48             /* smaller chunks are not worth a zstd frame */
 
@@ -848,6 +850,14 @@ static uint64_t from_order(uint64_t v, unsigned bits)
 	if (v == sign || !(v & sign))
 		return v;
 	return sign | ((0 - v) & mask);
+}
+
+/* from_order for 32 bits without a branch (-0's image maps back by the same rule). */
+static inline uint32_t from_order32(uint32_t v)
+{
+	uint32_t neg = (uint32_t)((int32_t)v >> 31);
+
+	return v ^ (neg & (v ^ (0x80000000u | (0u - v))));
 }
 
 static uint64_t load_w(const uint8_t *p, unsigned w)
@@ -930,10 +940,35 @@ static size_t sample_cost(const uint64_t *v, const uint64_t *l, size_t n, unsign
 }
 
 /* Code one column of n rows (values v, left column l or NULL) into o. */
+/*
+ * The group size, 32 << g, that packs these n codes smallest: noisy
+ * columns, whose range hardly changes from group to group, save a header
+ * (2 bytes or more) per 32 codes in larger groups; smooth ones keep each
+ * group's range narrow in small ones.
+ */
+static unsigned group_choice(const uint64_t *code, size_t n)
+{
+	size_t best = SIZE_MAX;
+	unsigned g_best = 0;
+
+	for (unsigned g = 0; g <= FC_GROUP_MAX_SHIFT; g++) {
+		size_t gs = (size_t)FF_GROUP << g, cost = 0;
+		uint64_t prev = 0;
+
+		for (size_t s = 0; s < n; s += gs)
+			cost += group_cost(code + s, n - s < gs ? n - s : gs, &prev);
+		if (cost < best) {
+			best = cost;
+			g_best = g;
+		}
+	}
+	return g_best;
+}
+
 static uint8_t *col_encode(struct fc_enc *e, const uint64_t *v, const uint64_t *l, size_t n,
 			   unsigned width, uint8_t *o)
 {
-	unsigned sh = 64 - 8 * width, best = FF_RAW, t;
+	unsigned sh = 64 - 8 * width, best = FF_RAW, t, g;
 	uint64_t all = 0, mask = sh ? (1ull << (64 - sh)) - 1 : ~0ull, prev = 0;
 	size_t best_cost = SIZE_MAX, i;
 
@@ -957,12 +992,13 @@ static uint8_t *col_encode(struct fc_enc *e, const uint64_t *v, const uint64_t *
 	t = all ? (unsigned)__builtin_ctzll(all) : 0;
 	for (i = 0; i + 1 < n; i++)
 		e->code[i] = code_of(best, e->code[i], t, sh);
-	*o++ = (uint8_t)best;
+	g = group_choice(e->code, n - 1);
+	*o++ = (uint8_t)(best | g << FC_GROUP_SHIFT);
 	*o++ = (uint8_t)t;
 	store_w(o, width, v[0]);
 	o += width;
-	for (size_t s = 0; s + 1 < n; s += FF_GROUP) {
-		size_t cnt = n - 1 - s < FF_GROUP ? n - 1 - s : FF_GROUP;
+	for (size_t s = 0, gs = (size_t)FF_GROUP << g; s + 1 < n; s += gs) {
+		size_t cnt = n - 1 - s < gs ? n - 1 - s : gs;
 		uint64_t lo = e->code[s], hi = e->code[s];
 		unsigned w;
 
@@ -1049,7 +1085,7 @@ static size_t cols_encode(struct fc_enc *e, const struct blockcodec_layout *l, u
 		size_t zn = ZSTD_compressCCtx(e->zc, z, e->packed_cap - (size_t)(z - e->packed), out + 1,
 					      plen, FC_ZSTD_LEVEL);
 
-		if (!ZSTD_isError(zn) && (size_t)(z - e->packed) + zn <= plen - plen / 8) {
+		if (!ZSTD_isError(zn) && (size_t)(z - e->packed) + zn + 8 <= plen - plen / 16) {
 			out[0] = 1;
 			memcpy(out + 1, e->packed, (size_t)(z - e->packed) + zn);
 			return 1 + (size_t)(z - e->packed) + zn;
@@ -1123,72 +1159,19 @@ static int col_undo(unsigned mode, unsigned t, uint64_t mask, const uint64_t *co
 	return 1;
 }
 
-/* The values of one column from its codes; returns bytes used or 0 when malformed. */
-static size_t col_decode(const uint8_t *p, const uint8_t *end, size_t n,
-			 unsigned width, const uint64_t *l, uint64_t *v)
-{
-	const uint8_t *start = p;
-	unsigned bits = 8 * width, sh = 64 - bits, mode, t;
-	uint64_t mask = sh ? (1ull << bits) - 1 : ~0ull, base = 0, code[FF_GROUP];
-	uint8_t pad[FF_GROUP * 8 + 8];
-
-	if (p >= end)
-		return 0;
-	mode = *p++;
-	if (mode == FC_CONST) {
-		if ((size_t)(end - p) < width)
-			return 0;
-		v[0] = load_w(p, width);
-		for (size_t i = 1; i < n; i++)
-			v[i] = v[0];
-		return (size_t)(p + width - start);
-	}
-	if (mode >= FF_MODES || (mode >= FF_LEFT && !l) || (size_t)(end - p) < 1u + width)
-		return 0;
-	if ((t = *p++) >= bits)
-		return 0;
-	v[0] = load_w(p, width);
-	p += width;
-	for (size_t s = 1; s < n; s += FF_GROUP) {
-		size_t cnt = n - s < FF_GROUP ? n - s : FF_GROUP, nbytes, used;
-		unsigned w;
-		uint64_t delta;
-		const uint8_t *bitsp;
-
-		if (p >= end || (w = *p++) > 64 || !(used = varint_get(p, end, &delta)))
-			return 0;
-		p += used;
-		base += unzz(delta);
-		nbytes = (cnt * w + 7) / 8;
-		if ((size_t)(end - p) < nbytes)
-			return 0;
-		if (w == 0) {
-			for (size_t i = 0; i < cnt; i++)
-				code[i] = base;
-		} else {
-			bitsp = p;
-			if ((size_t)(end - p) < nbytes + 8) {
-				memcpy(pad, p, nbytes);
-				memset(pad + nbytes, 0, 8);
-				bitsp = pad;
-			}
-			unpack_codes(bitsp, w, cnt, base, code);
-		}
-		p += nbytes;
-		if (!col_undo(mode, t, mask, code, cnt, l, v, s))
-			return 0;
-	}
-	return (size_t)(p - start);
-}
-
 static void col_store(const struct blockcodec_col *c, const uint64_t *v, size_t n, uint8_t *dst,
 		      size_t stride)
 {
 	unsigned w = c->width;
 
+	if ((c->flags & BLOCKCODEC_COL_FLOAT) && w == 4) {
+		for (size_t i = 0; i < n; i++, dst += stride)
+			le_put32(dst, from_order32((uint32_t)v[i]));
+		return;
+	}
 	if (c->flags & BLOCKCODEC_COL_FLOAT) {
 		for (size_t i = 0; i < n; i++, dst += stride)
-			store_w(dst, w, from_order(v[i], 8 * w));
+			le_put64(dst, from_order(v[i], 64));
 		return;
 	}
 	switch (w) {
@@ -1209,6 +1192,83 @@ static void col_store(const struct blockcodec_col *c, const uint64_t *v, size_t 
 			le_put64(dst, v[i]);
 		break;
 	}
+}
+
+/*
+ * The values of column c from its codes into v, and (dst not NULL) stored
+ * at dst, stride bytes apart, a run of 32 at a time while they are in
+ * cache. Returns bytes used or 0 when malformed.
+ */
+static size_t col_decode(const uint8_t *p, const uint8_t *end, size_t n,
+			 const struct blockcodec_col *c, const uint64_t *l, uint64_t *v, uint8_t *dst,
+			 size_t stride)
+{
+	const uint8_t *start = p;
+	unsigned width = c->width, bits = 8 * width, sh = 64 - bits, mode, t, g;
+	uint64_t mask = sh ? (1ull << bits) - 1 : ~0ull, base = 0, code[FF_GROUP];
+	uint8_t pad[(FF_GROUP << FC_GROUP_MAX_SHIFT) * 8 + 8];
+
+	if (p >= end)
+		return 0;
+	mode = *p++;
+	if (mode == FC_CONST) {
+		if ((size_t)(end - p) < width)
+			return 0;
+		v[0] = load_w(p, width);
+		for (size_t i = 1; i < n; i++)
+			v[i] = v[0];
+		if (dst)
+			col_store(c, v, n, dst, stride);
+		return (size_t)(p + width - start);
+	}
+	g = mode >> FC_GROUP_SHIFT;
+	mode &= (1u << FC_GROUP_SHIFT) - 1;
+	if (mode >= FF_MODES || g > FC_GROUP_MAX_SHIFT || (mode >= FF_LEFT && !l) ||
+	    (size_t)(end - p) < 1u + width)
+		return 0;
+	if ((t = *p++) >= bits)
+		return 0;
+	v[0] = load_w(p, width);
+	p += width;
+	if (dst)
+		col_store(c, v, 1, dst, stride);
+	for (size_t s = 1, gs = (size_t)FF_GROUP << g; s < n; s += gs) {
+		size_t cnt = n - s < gs ? n - s : gs, nbytes, used;
+		unsigned w;
+		uint64_t delta;
+		const uint8_t *bitsp;
+
+		if (p >= end || (w = *p++) > 64 || !(used = varint_get(p, end, &delta)))
+			return 0;
+		p += used;
+		base += unzz(delta);
+		nbytes = (cnt * w + 7) / 8;
+		if ((size_t)(end - p) < nbytes)
+			return 0;
+		bitsp = p;
+		if (w && (size_t)(end - p) < nbytes + 8) {
+			/* the unpackers read 8 bytes at a time */
+			memcpy(pad, p, nbytes);
+			memset(pad + nbytes, 0, 8);
+			bitsp = pad;
+		}
+		/* a group's codes in runs of 32: each run starts on a byte (32 w bits) */
+		for (size_t r = 0; r < cnt; r += FF_GROUP) {
+			size_t rc = cnt - r < FF_GROUP ? cnt - r : FF_GROUP;
+
+			if (w == 0)
+				for (size_t i = 0; i < rc; i++)
+					code[i] = base;
+			else
+				unpack_codes(bitsp + r / 8 * w, w, rc, base, code);
+			if (!col_undo(mode, t, mask, code, rc, l, v, s + r))
+				return 0;
+			if (dst)
+				col_store(c, v + s + r, rc, dst + (s + r) * stride, stride);
+		}
+		p += nbytes;
+	}
+	return (size_t)(p - start);
 }
 
 static int cols_decode(struct fc_dec *d, const struct blockcodec_layout *l, unsigned k,
@@ -1248,13 +1308,12 @@ static int cols_decode(struct fc_dec *d, const struct blockcodec_layout *l, unsi
 	for (unsigned j = 0; j < ch->ncols; j++) {
 		const struct blockcodec_col *c = &l->col[ch->first + j];
 		int left = j > 0 && l->col[ch->first + j - 1].width == c->width;
-		size_t used = col_decode(p, end, n, c->width, left ? d->v[!cur] : NULL, d->v[cur]);
+		size_t used = col_decode(p, end, n, c, left ? d->v[!cur] : NULL, d->v[cur], dst[j],
+					 stride[j]);
 
 		if (!used)
 			return -EBADMSG;
 		p += used;
-		if (dst[j])
-			col_store(c, d->v[cur], n, dst[j], stride[j]);
 		cur = !cur;
 	}
 	return p == end ? 0 : -EBADMSG;

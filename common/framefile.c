@@ -957,31 +957,99 @@ static int cols1_src(struct ff_src *s, struct cols_args *a, struct blockcodec_de
 	return rc;
 }
 
-/* Format 2: the chunks asked for, straight into the columns, block by
- * block along the index (whose walk found where the valid data ends). */
+/*
+ * Format 2: the chunks asked for, straight into the columns, block by block
+ * along the index (whose walk found where the valid data ends). A large
+ * load is shared by two threads, each with its own reads and decoder, over
+ * the two halves of the blocks (disjoint parts of the columns); the load
+ * then ends at the first block either found damaged, as one thread's would.
+ */
+#define FF_COLS_PARALLEL_MIN 100000   /* frames: fewer are not worth a thread */
+
+struct cols_part {
+	struct ff_src src;         /* a copy with its own read buffer */
+	struct blockcodec_dec *dec;
+	struct framecols *cols;
+	const struct ff_index *ix;
+	const size_t *at;          /* frame offset of each block */
+	size_t from, to;           /* blocks */
+	size_t bad;                /* the first block that failed, or to */
+	int rc;                    /* its error: -ENODATA torn, -EBADMSG corrupt, -errno */
+	pthread_t thread;
+};
+
+static void *cols_part_run(void *arg)
+{
+	struct cols_part *p = arg;
+
+	p->bad = p->to;
+	for (size_t i = p->from; i < p->to; i++) {
+		const struct ff_block *b = &p->ix->b[i];
+		struct cols_at ca = { p->cols, p->at[i] };
+		int rc = block2_decode(&p->src, p->ix->off[i], b, p->dec, cols_at_dst, &ca);
+
+		if (rc == 0 && !seqs_follow((const uint8_t *)(p->cols->seq + ca.at), 8, b->count,
+					    b->first_seq, b->last_seq))
+			rc = -EBADMSG;
+		if (rc < 0) {
+			p->bad = i;
+			p->rc = rc;
+			break;
+		}
+	}
+	return NULL;
+}
+
 static int cols2_src(struct ff_src *s, struct cols_args *a, struct blockcodec_dec *d,
 		     const struct ff_index *ix)
 {
 	struct framefile_info *info = a->info, walked = *info;
-	int rc = walk_start(s, info);
+	struct cols_part part[2];
+	size_t *at = malloc((ix->n + 1) * sizeof *at), nparts = 1, bad = ix->n;
+	int rc = at ? walk_start(s, info) : -ENOMEM;
 
-	s->fmt.want = chunks_of(&s->fmt.layout, a->channels, a->parts);
-	for (size_t i = 0; rc == 0 && i < ix->n; i++) {
-		const struct ff_block *b = &ix->b[i];
-		struct cols_at ca = { a->cols, (size_t)info->frames };
-
-		rc = block2_decode(s, ix->off[i], b, d, cols_at_dst, &ca);
-		if (rc == -ENODATA)
-			return walk_stop(info, FRAMEFILE_TAIL_TORN);
-		if (rc == -EBADMSG ||
-		    (rc == 0 && !seqs_follow((const uint8_t *)(a->cols->seq + ca.at), 8, b->count,
-					     b->first_seq, b->last_seq)))
-			return walk_stop(info, FRAMEFILE_TAIL_CORRUPT);
-		if (rc == 0)
-			walk_take(info, b);
+	if (rc < 0) {
+		free(at);
+		return rc;
 	}
+	s->fmt.want = chunks_of(&s->fmt.layout, a->channels, a->parts);
+	at[0] = 0;
+	for (size_t i = 0; i < ix->n; i++)
+		at[i + 1] = at[i] + ix->b[i].count;
+	memset(part, 0, sizeof part);
+	part[0] = (struct cols_part){ .src = *s, .dec = d, .cols = a->cols, .ix = ix, .at = at,
+				      .from = 0, .to = ix->n };
+	part[0].src.buf = NULL;
+	part[0].src.cap = 0;
+	if (at[ix->n] >= FF_COLS_PARALLEL_MIN && ix->n >= 2) {
+		part[1] = part[0];
+		part[1].dec = blockcodec_dec_new(BLOCKCODEC_COLS);
+		part[0].to = part[1].from = ix->n / 2;
+		if (part[1].dec && pthread_create(&part[1].thread, NULL, cols_part_run, &part[1]) == 0)
+			nparts = 2;
+		else
+			part[0].to = ix->n;
+	}
+	cols_part_run(&part[0]);
+	if (nparts == 2)
+		pthread_join(part[1].thread, NULL);
+	rc = 0;
+	for (size_t k = 0; k < nparts && rc == 0; k++)
+		if (part[k].bad < part[k].to) {
+			bad = part[k].bad;
+			rc = part[k].rc;
+		}
+	for (size_t i = 0; i < bad; i++)
+		walk_take(info, &ix->b[i]);
 	if (rc == 0) /* every block taken: the end is the walk's, for its reason */
 		walk_stop(info, walked.tail);
+	else if (rc == -ENODATA || rc == -EBADMSG)
+		rc = walk_stop(info, rc == -ENODATA ? FRAMEFILE_TAIL_TORN : FRAMEFILE_TAIL_CORRUPT);
+	for (size_t k = 0; k < 2; k++)
+		free(part[k].src.buf);
+	if (part[1].dec)
+		blockcodec_dec_free(part[1].dec);
+	free(at);
 	return rc;
 }
 
