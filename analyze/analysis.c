@@ -103,6 +103,58 @@ int an_needs(const char *use_case, uint64_t *channels, unsigned *parts)
 	return -EINVAL;
 }
 
+const struct pw_frame *an_window(const struct an_run *r, size_t i, size_t n, struct pw_frame *buf)
+{
+	if (r->frames)
+		return r->frames + i;
+	framecols_rows(r->cols, i, n, buf);
+	return buf;
+}
+
+uint64_t an_seq(const struct an_run *r, size_t i)
+{
+	return r->frames ? r->frames[i].seq : r->cols->seq[i];
+}
+
+/*
+ * An analysis that reads whole frames, given runs as columns: whole frames
+ * made from them for the call (zero where the columns say nothing, which
+ * an_needs guarantees it does not read).
+ */
+static json_t *run_on_frames(const struct an_input *in,
+			     json_t *(*run)(const struct an_input *, struct an_err *),
+			     struct an_err *err)
+{
+	struct an_input copy = *in;
+	struct an_run *runs = calloc(in->nruns + 1, sizeof *runs);
+	struct pw_frame **made = calloc(in->nruns + 1, sizeof *made);
+	json_t *res = NULL;
+	size_t i;
+
+	if (!runs || !made)
+		goto oom;
+	for (i = 0; i < in->nruns; i++) {
+		runs[i] = in->runs[i];
+		if (runs[i].frames || !runs[i].cols)
+			continue;
+		if (!(made[i] = malloc((runs[i].n + 1) * sizeof *made[i])))
+			goto oom;
+		framecols_rows(runs[i].cols, 0, runs[i].n, made[i]);
+		runs[i].frames = made[i];
+	}
+	copy.runs = runs;
+	res = run(&copy, err);
+	goto out;
+oom:
+	an_fail(err, AN_E_NO_MEMORY, "out of memory for the frames of %zu runs", in->nruns);
+out:
+	for (i = 0; made && i < in->nruns; i++)
+		free(made[i]);
+	free(made);
+	free(runs);
+	return res;
+}
+
 json_t *an_run_use_case(const struct an_input *in, struct an_err *err)
 {
 	if (!in || !in->use_case) {
@@ -112,7 +164,8 @@ json_t *an_run_use_case(const struct an_input *in, struct an_err *err)
 	}
 	for (size_t i = 0; i < sizeof use_cases / sizeof use_cases[0]; i++)
 		if (strcmp(in->use_case, use_cases[i].use_case) == 0)
-			return use_cases[i].run(in, err);
+			return use_cases[i].run == general ? general(in, err)
+							      : run_on_frames(in, use_cases[i].run, err);
 	err->code = AN_E_BAD_INPUT;
 	snprintf(err->message, sizeof err->message,
 		 "unknown use case \"%.64s\" (shift_points, car_grip, track_mapping, general)",

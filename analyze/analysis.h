@@ -42,9 +42,21 @@ struct an_run {
 	const char *run_id;
 	const char *feed;
 	const char *label;             /* "left" / "right" matter to track_mapping */
-	const struct pw_frame *frames; /* in seq order */
+	const struct pw_frame *frames; /* in seq order; or NULL with cols: */
 	size_t n;
+	const struct framecols *cols;  /* the run as the columns an_needs names (general reads
+					* them a window at a time; an_run_use_case gives the
+					* other analyses whole frames made from them) */
 };
+
+/* Frames a window holds (an_window). */
+#define AN_WINDOW 4096
+
+/* Frames i .. i + n - 1 (n <= AN_WINDOW) of r as whole frames: r's own, or
+ * made from its columns in buf (AN_WINDOW frames), valid until the next call. */
+const struct pw_frame *an_window(const struct an_run *r, size_t i, size_t n, struct pw_frame *buf);
+/* The seq of frame i of r. */
+uint64_t an_seq(const struct an_run *r, size_t i);
 
 struct an_input {
 	const char *session_id;

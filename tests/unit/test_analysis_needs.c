@@ -2,9 +2,11 @@
  * test_analysis_needs.c - an_needs (analyze/analysis.h): every analysis
  * gives exactly the same result (or the same failure) on frames that hold
  * only what it says it reads as on whole frames. The frames it is given
- * come the way a job's do: written to a frame file, loaded as the columns
- * an_needs names (framefile_load_cols), and made whole again with
- * everything else zero (framecols_rows).
+ * come the way a job's do: written to a frame file and loaded as the
+ * columns an_needs names (framefile_load_cols); each analysis then runs on
+ * them as columns (struct an_run's cols: the general analysis reads them a
+ * window at a time, the others get whole frames made of them) and on whole
+ * frames made from them with everything else zero (framecols_rows).
  *
  * Inputs: pw-sim's modes at 333 Hz (laps, pulls, cornering, the left and
  * right boundaries) with every channel; the same laps through the F1,
@@ -123,76 +125,95 @@ static struct frames real_ac(void)
 }
 
 /* What a job's worker gets: written, loaded as the columns the use case
- * reads, made whole with everything else zero. NULL on error. */
-static struct pw_frame *as_job_frames(const struct frames *in, const char *use_case)
+ * reads. 0, or -1 with c zeroed. */
+static int as_job_cols(const struct frames *in, const char *use_case, struct framecols *c)
 {
 	char path[128];
 	struct framefile_hdr h = { 0 };
 	struct framefile_writer *w = NULL;
 	struct framefile_info info;
-	struct framecols c;
-	struct pw_frame *out = NULL;
 	uint64_t channels;
 	unsigned parts;
+	int ok;
 
+	memset(c, 0, sizeof *c);
 	snprintf(path, sizeof path, "%s/run.frames", tmpdir);
 	snprintf(h.feed, sizeof h.feed, "ksudp");
 	snprintf(h.run_id, sizeof h.run_id, "needs");
 	unlink(path);
 	if (an_needs(use_case, &channels, &parts) < 0 || framefile_create(&w, path, &h) < 0)
-		return NULL;
+		return -1;
 	if (framefile_append(w, in->f, in->n) < 0 || framefile_close(w) < 0)
-		return NULL;
-	if (framefile_load_cols(path, channels, parts, &c, &info) == 0 && c.n == in->n &&
-	    (out = malloc((in->n + 1) * sizeof *out)))
-		framecols_rows(&c, 0, c.n, out);
-	framecols_free(&c);
+		return -1;
+	ok = framefile_load_cols(path, channels, parts, c, &info) == 0 && c->n == in->n;
 	unlink(path);
-	return out;
+	if (!ok)
+		framecols_free(c);
+	return ok ? 0 : -1;
 }
 
-/* Run the use case on runs (labels given) whole and as job frames; 1 when alike. */
+/* One result as text (NULL: the error), for comparing and showing. */
+static char *show(const json_t *res, const struct an_err *e)
+{
+	char *t = res ? json_dumps(res, JSON_COMPACT) : NULL;
+
+	if (!t && (t = malloc(300)))
+		snprintf(t, 300, "error %s: %s", e->code ? e->code : "?", e->message);
+	return t;
+}
+
+/* Run the use case on runs (labels given) whole, as job columns and as whole
+ * frames made from those; 1 when all three are alike. */
 static int same_result(const char *use_case, const struct frames *runs, const char *const *labels,
 		       size_t nruns, const json_t *model, const char *what)
 {
-	struct an_run whole[4], job[4];
-	struct pw_frame *masked[4] = { 0 };
+	struct an_run whole[4], cols[4], rows[4];
+	struct framecols c[4];
+	struct pw_frame *made[4] = { 0 };
 	struct an_input in = { .session_id = "s", .use_case = use_case, .car_name = "car",
 			       .game = "assetto_corsa", .track = "emulated", .nruns = nruns,
 			       .track_model = model };
-	struct an_err e1 = { 0 }, e2 = { 0 };
-	json_t *a, *b;
+	struct an_err e[3];
+	json_t *res[3];
+	char *txt[3];
 	int ok = 1;
 
+	memset(c, 0, sizeof c);
+	memset(e, 0, sizeof e);
 	for (size_t i = 0; i < nruns; i++) {
-		whole[i] = (struct an_run){ "run", "ksudp", labels[i], runs[i].f, runs[i].n };
-		masked[i] = as_job_frames(&runs[i], use_case);
-		job[i] = whole[i];
-		job[i].frames = masked[i];
-		ok &= masked[i] != NULL;
+		whole[i] = (struct an_run){ "run", "ksudp", labels[i], runs[i].f, runs[i].n, NULL };
+		ok &= as_job_cols(&runs[i], use_case, &c[i]) == 0 &&
+		      (made[i] = malloc((runs[i].n + 1) * sizeof *made[i])) != NULL;
+		if (made[i] && c[i].seq)
+			framecols_rows(&c[i], 0, c[i].n, made[i]);
+		cols[i] = (struct an_run){ "run", "ksudp", labels[i], NULL, runs[i].n, &c[i] };
+		rows[i] = (struct an_run){ "run", "ksudp", labels[i], made[i], runs[i].n, NULL };
 	}
 	in.runs = whole;
-	a = an_run_use_case(&in, &e1);
-	in.runs = job;
-	b = ok ? an_run_use_case(&in, &e2) : NULL;
-	ok = ok && (a ? b && json_equal(a, b)
-		      : !b && e1.code == e2.code && strcmp(e1.message, e2.message) == 0);
-	if (!ok) {
-		char *ta = a ? json_dumps(a, JSON_COMPACT) : NULL, *tb = b ? json_dumps(b, JSON_COMPACT) : NULL;
-
-		fprintf(stderr, "  %s on %s: whole %.300s | job %.300s\n", use_case, what,
-			ta ? ta : e1.message, tb ? tb : e2.message);
-		free(ta);
-		free(tb);
-	}
-	else if (a)
-		fprintf(stderr, "  %s on %s: same result\n", use_case, what);
+	res[0] = an_run_use_case(&in, &e[0]);
+	in.runs = cols;
+	res[1] = ok ? an_run_use_case(&in, &e[1]) : NULL;
+	in.runs = rows;
+	res[2] = ok ? an_run_use_case(&in, &e[2]) : NULL;
+	for (int k = 0; k < 3; k++)
+		txt[k] = show(res[k], &e[k]);
+	ok = ok && txt[0] && txt[1] && txt[2] && strcmp(txt[0], txt[1]) == 0 &&
+	     strcmp(txt[0], txt[2]) == 0 &&
+	     (!res[0] || (json_equal(res[0], res[1]) && json_equal(res[0], res[2])));
+	if (!ok)
+		fprintf(stderr, "  %s on %s: whole %.300s | columns %.300s | rows %.300s\n", use_case,
+			what, txt[0] ? txt[0] : "?", txt[1] ? txt[1] : "?", txt[2] ? txt[2] : "?");
 	else
-		fprintf(stderr, "  %s on %s: same failure (%s)\n", use_case, what, e1.code);
-	json_decref(a);
-	json_decref(b);
-	for (size_t i = 0; i < nruns; i++)
-		free(masked[i]);
+		fprintf(stderr, "  %s on %s: the same %s\n", use_case, what,
+			res[0] ? "result" : "failure");
+	for (int k = 0; k < 3; k++) {
+		json_decref(res[k]);
+		free(txt[k]);
+	}
+	for (size_t i = 0; i < nruns; i++) {
+		free(made[i]);
+		framecols_free(&c[i]);
+	}
 	return ok;
 }
 
