@@ -107,7 +107,7 @@ const struct pw_frame *an_window(const struct an_run *r, size_t i, size_t n, str
 {
 	if (r->frames)
 		return r->frames + i;
-	framecols_rows(r->cols, i, n, buf);
+	framecols_fill(r->cols, i, n, buf);
 	return buf;
 }
 

@@ -50,10 +50,12 @@ struct an_run {
 };
 
 /* Frames a window holds (an_window). */
-#define AN_WINDOW 4096
+#define AN_WINDOW 1024
 
 /* Frames i .. i + n - 1 (n <= AN_WINDOW) of r as whole frames: r's own, or
- * made from its columns in buf (AN_WINDOW frames), valid until the next call. */
+ * made from its columns in buf (AN_WINDOW frames, zeroed once by the caller
+ * for all its calls on r: only what the columns hold is written), valid
+ * until the next call. */
 const struct pw_frame *an_window(const struct an_run *r, size_t i, size_t n, struct pw_frame *buf);
 /* The seq of frame i of r. */
 uint64_t an_seq(const struct an_run *r, size_t i);

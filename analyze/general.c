@@ -523,6 +523,7 @@ static enum source source_of(const struct an_run *r, struct pw_frame *buf)
 	enum source src = SRC_NONE;
 	double v;
 
+	memset(buf, 0, AN_WINDOW * sizeof *buf);
 	for (size_t i0 = 0; i0 < r->n; i0 += AN_WINDOW) {
 		size_t n = r->n - i0 < AN_WINDOW ? r->n - i0 : AN_WINDOW;
 		const struct pw_frame *f = an_window(r, i0, n, buf);
@@ -933,6 +934,7 @@ static bool analyze_run(struct gen *g, size_t run, bool by_index)
 		return true;
 	}
 	drop_open(g);
+	memset(g->buf, 0, AN_WINDOW * sizeof *g->buf); /* an_window writes what the run holds */
 	for (size_t i0 = 0; i0 < r->n; i0 += AN_WINDOW) {
 		size_t n = r->n - i0 < AN_WINDOW ? r->n - i0 : AN_WINDOW;
 		const struct pw_frame *win = an_window(r, i0, n, g->buf);
@@ -1240,7 +1242,7 @@ static int prepare(struct gen *g, const struct an_input *in, struct an_err *err)
 	g->in = in;
 	g->laps.size = sizeof(struct lap_rec);
 	g->pass.size = sizeof(struct passage);
-	if (!(g->buf = malloc(AN_WINDOW * sizeof *g->buf)))
+	if (!(g->buf = calloc(AN_WINDOW, sizeof *g->buf)))
 		return no_memory(err);
 	if (!in->track_model)
 		return 0;

@@ -135,41 +135,48 @@ void framecols_upgrade(struct framecols *c)
 void framecols_rows(const struct framecols *c, size_t first, size_t count, struct pw_frame *out)
 {
 	memset(out, 0, count * sizeof *out);
+	framecols_fill(c, first, count, out);
+}
+
+/* count values of size bytes from a into the frames at out, at off in each:
+ * a constant size per loop, so each copy is a move or two. */
+static void fill_one(uint8_t *out, size_t off, const uint8_t *a, size_t size, size_t count)
+{
+	uint8_t *d = out + off;
+
+#define FILL(N)                                                       \
+	for (size_t k = 0; k < count; k++, a += N, d += FRAME_SIZE) \
+		memcpy(d, a, N);                                      \
+	break;
+	switch (size) {
+	case 1: FILL(1)
+	case 2: FILL(2)
+	case 4: FILL(4)
+	case 8: FILL(8)
+	case 12: FILL(12)
+	case 16: FILL(16)
+	default:
+		for (size_t k = 0; k < count; k++, a += size, d += FRAME_SIZE)
+			memcpy(d, a, size);
+	}
+#undef FILL
+}
+
+void framecols_fill(const struct framecols *c, size_t first, size_t count, struct pw_frame *out)
+{
 	for (size_t i = 0; i < NHEAD; i++) {
 		const uint8_t *a = head_array_c(c, i);
-		size_t sz = head[i].size;
 
-		if (!a)
-			continue;
-		a += first * sz;
-		for (size_t k = 0; k < count; k++, a += sz)
-			memcpy((uint8_t *)&out[k] + head[i].off, a, sz);
+		if (a)
+			fill_one((uint8_t *)out, head[i].off, a + first * head[i].size, head[i].size,
+				 count);
 	}
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const uint8_t *a = c->ch[b];
-		size_t sz = frame_channels[b].size, off = frame_channels[b].off;
+		size_t sz = frame_channels[b].size;
 
-		if (!a)
-			continue;
-		a += first * sz;
-		switch (sz) {
-		case 4:
-			for (size_t k = 0; k < count; k++, a += 4)
-				memcpy((uint8_t *)&out[k] + off, a, 4);
-			break;
-		case 12:
-			for (size_t k = 0; k < count; k++, a += 12)
-				memcpy((uint8_t *)&out[k] + off, a, 12);
-			break;
-		case 16:
-			for (size_t k = 0; k < count; k++, a += 16)
-				memcpy((uint8_t *)&out[k] + off, a, 16);
-			break;
-		default:
-			for (size_t k = 0; k < count; k++, a += sz)
-				memcpy((uint8_t *)&out[k] + off, a, sz);
-			break;
-		}
+		if (a)
+			fill_one((uint8_t *)out, frame_channels[b].off, a + first * sz, sz, count);
 	}
 }
 

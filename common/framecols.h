@@ -68,6 +68,9 @@ void framecols_upgrade(struct framecols *c);
 /* Frames first .. first + count - 1 as whole frames into out: what c holds
  * is copied, everything else is zero. first + count must not pass c->n. */
 void framecols_rows(const struct framecols *c, size_t first, size_t count, struct pw_frame *out);
+/* The same without zeroing: only the bytes of what c holds are written (a
+ * window of frames reused for one framecols is zeroed once). */
+void framecols_fill(const struct framecols *c, size_t first, size_t count, struct pw_frame *out);
 /* Where the frame bytes [off, off + width) of frame 0 are held in c, and in
  * *stride the step to the next frame's; NULL when c holds no array for them. */
 uint8_t *framecols_column(struct framecols *c, unsigned off, unsigned width, size_t *stride);
