@@ -38,21 +38,38 @@ static int loopback(const char *host)
 	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
-int api_authorized(struct api *api, struct mg_connection *c)
+/* Constant time: no early exit on the first differing byte (the length is not secret). */
+static int token_equal(const char *given, const char *tok)
 {
-	const char *h, *tok = api->cfg.api_token;
-	size_t n = strlen(tok), diff;
+	size_t n = strlen(tok), diff = 0;
+
+	if (strlen(given) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		diff |= (size_t)(given[i] ^ tok[i]);
+	return diff == 0;
+}
+
+int api_token_ok(struct api *api, const struct mg_connection *c, int query_too)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *h, *q, *tok = api->cfg.api_token;
+	char given[CONFIG_STR];
 
 	if (!tok[0])
 		return 1;
 	h = mg_get_header(c, "Authorization");
-	if (h && strncmp(h, "Bearer ", 7) == 0 && strlen(h + 7) == n) {
-		diff = 0; /* constant time: no early exit on the first differing byte */
-		for (size_t i = 0; i < n; i++)
-			diff |= (size_t)(h[7 + i] ^ tok[i]);
-		if (diff == 0)
-			return 1;
-	}
+	if (h && strncmp(h, "Bearer ", 7) == 0 && token_equal(h + 7, tok))
+		return 1;
+	q = query_too && ri ? ri->query_string : NULL;
+	return q && mg_get_var(q, strlen(q), "token", given, sizeof given) >= 0 &&
+	       token_equal(given, tok);
+}
+
+int api_authorized(struct api *api, struct mg_connection *c)
+{
+	if (api_token_ok(api, c, 0))
+		return 1;
 	http_error(api, c, 401, "unauthorized", "this API needs \"Authorization: Bearer <token>\"");
 	return 0;
 }
@@ -122,7 +139,7 @@ static int http_open(void *arg)
 		"max_request_size", "16384",       /* headers; bodies are bounded separately */
 		NULL,
 	};
-	struct mg_callbacks cb = { 0 };
+	struct mg_callbacks cb = { .http_error = http_civetweb_error };
 
 	mg_init_library(0);
 	/* the API port, and the seed-004 stream's own port (ws.h) when it can have it */
@@ -142,8 +159,10 @@ static int http_open(void *arg)
 		log_error("msg=\"cannot start the HTTP server\" listen=%s", api->listen);
 		return -EADDRNOTAVAIL;
 	}
-	/* one handler for every path, so even unknown ones get the JSON error object */
+	/* one handler for every path, so even unknown ones get the JSON error object;
+	 * the same for WebSocket upgrades (the stream registers its own paths) */
 	mg_set_request_handler(api->http, "/", routes_handle, api);
+	mg_set_websocket_handler(api->http, "/", routes_ws_unknown, NULL, NULL, NULL, api);
 	return 0;
 }
 

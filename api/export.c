@@ -33,7 +33,8 @@ static int start(struct reply *rp)
 		export_file_stem(rp->o, stem, sizeof stem);
 		snprintf(head, sizeof head,
 			 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Disposition: attachment; "
-			 "filename=\"%s.%s\"\r\nTransfer-Encoding: chunked\r\n\r\n",
+			 "filename=\"%s.%s\"\r\nTransfer-Encoding: chunked\r\n" API_VERSION_HEADER
+			 "\r\n",
 			 export_format_media_type(rp->o->format), stem,
 			 export_format_ext(rp->o->format));
 		if (mg_write(rp->c, head, strlen(head)) <= 0)

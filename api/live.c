@@ -518,7 +518,7 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 	}
 	http_count(api, 200);
 	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-		 "Content-Length: %zu\r\n\r\n", out.len);
+		 "Content-Length: %zu\r\n" API_VERSION_HEADER "\r\n", out.len);
 	mg_write(c, head, strlen(head));
 	mg_write(c, buf, out.len);
 	free(rows);

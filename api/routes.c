@@ -2,7 +2,8 @@
  * routes.c - the REST endpoints: the 28 of the rusty-telemetry REST reference
  * and pitwall's additions (docs/api.md lists them all), mapped onto store
  * commands (docs/store.md). Path parameters are validated before anything
- * reaches the store: ids must be UUIDs, names safe path parts.
+ * reaches the store: ids must be UUIDs, names safe path parts. Every path is
+ * served under /api/ and /api/v1/ alike.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -81,6 +82,11 @@ static const struct route routes[] = {
 	{ "GET", "manifests/{name}", "manifest.get", 200, R_CACHE, NULL },
 	{ "PUT", "manifests/{name}", NULL, 200, 0, manifest_put },
 	{ "DELETE", "manifests/{name}", "manifest.delete", 204, 0, NULL },
+	/* the published contracts (contract.c) */
+	{ "GET", "channels", NULL, 200, 0, contract_channels },
+	{ "GET", "channels/{channel}", NULL, 200, 0, contract_channel },
+	{ "GET", "schemas", NULL, 200, 0, contract_schemas },
+	{ "GET", "schemas/{schema}/{version}", NULL, 200, 0, contract_schema },
 };
 
 static enum param kind_of(const char *key)
@@ -215,6 +221,9 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 			return http_error(api, c, 400, MSG_E_BAD_REQUEST, "invalid path");
 		seg[nseg++] = p;
 	}
+	/* /api/v1/... is /api/...: the same endpoints, the same shapes (docs/api.md) */
+	if (nseg > 0 && strcmp(seg[0], API_VERSION) == 0)
+		memmove(seg, seg + 1, (size_t)--nseg * sizeof *seg);
 	if (live_handle(api, c, ri->request_method, seg, nseg))
 		return 200;
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
@@ -259,6 +268,24 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 					  ri->local_uri));
 	return handled(http_error(api, c, 404, MSG_E_NOT_FOUND, "no endpoint %s %s",
 				  ri->request_method, ri->local_uri));
+}
+
+int routes_ws_unknown(const struct mg_connection *c, void *cbdata)
+{
+	struct api *api = cbdata;
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	char message[320];
+
+	if (!api_token_ok(api, c, 1)) {
+		http_count(api, 401);
+		return http_refuse_upgrade(c, 401, "unauthorized",
+					   "this API needs \"Authorization: Bearer <token>\"");
+	}
+	http_count(api, 404);
+	snprintf(message, sizeof message,
+		 "no WebSocket endpoint %.200s (the stream is /api/stream, also /api/v1/stream)",
+		 ri && ri->local_uri ? ri->local_uri : "?");
+	return http_refuse_upgrade(c, 404, MSG_E_NOT_FOUND, message);
 }
 
 static int recording_data(struct api *api, struct mg_connection *c, json_t *args)

@@ -18,6 +18,9 @@ const double ws_lag_bucket_ms[WS_LAG_BUCKETS] = { 1, 5, 10, 25, 50, 100, 250, 10
 
 static const char *const drop_names[WS_DROP_COUNT] = { "queue_full", "slow_consumer", "closed" };
 
+/* Where the stream is served. */
+static const char *const paths[] = { WS_PATH, WS_PATH_V1 };
+
 void ws_cond_init_mono(pthread_cond_t *c)
 {
 	pthread_condattr_t a;
@@ -121,13 +124,16 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg)
 		stop_threads(ws);
 		goto fail;
 	}
-	mg_set_websocket_handler_with_subprotocols(ctx, WS_PATH, &ws->subprotocols, ws_on_connect,
-						   ws_on_ready, ws_on_data, ws_on_close, ws);
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+		mg_set_websocket_handler_with_subprotocols(ctx, paths[i], &ws->subprotocols,
+							   ws_on_connect, ws_on_ready, ws_on_data,
+							   ws_on_close, ws);
 	mg_set_websocket_handler_with_subprotocols(ctx, WS_SEED_PATH, &ws->seed_subprotocols,
 						   ws_on_connect, ws_on_ready, ws_on_data,
 						   ws_on_close, ws);
-	log_info("msg=\"ws stream ready\" path=%s seed_path=%s bus=%s feeds=%d idle_ms=%ld ping_ms=%lld "
-		 "max_clients=%u session_gap_ms=%lld", WS_PATH, WS_SEED_PATH, ws->bus, ws->nfeeds, idle_ms,
+	log_info("msg=\"ws stream ready\" path=%s,%s seed_path=%s bus=%s feeds=%d idle_ms=%ld "
+		 "ping_ms=%lld max_clients=%u session_gap_ms=%lld", WS_PATH, WS_PATH_V1,
+		 WS_SEED_PATH, ws->bus, ws->nfeeds, idle_ms,
 		 (long long)(ws->ping_ns / NS_PER_MS), ws->max_clients,
 		 (long long)(ws->session_gap_ns / NS_PER_MS));
 	return ws;
@@ -143,7 +149,8 @@ void ws_stop(struct ws *ws)
 
 	if (!ws)
 		return;
-	mg_set_websocket_handler(ws->ctx, WS_PATH, NULL, NULL, NULL, NULL, NULL);
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+		mg_set_websocket_handler(ws->ctx, paths[i], NULL, NULL, NULL, NULL, NULL);
 	mg_set_websocket_handler(ws->ctx, WS_SEED_PATH, NULL, NULL, NULL, NULL, NULL);
 	pthread_mutex_lock(&ws->lock);
 	ws->stopping = true;

@@ -3,6 +3,10 @@
  * contract, written down in docs/stream.md, is the tuning-coach sidecar's
  * stream: envelope {type, schema_version, t_ms, data}, schema_version 1).
  *
+ * Served at WS_PATH and WS_PATH_V1 alike. Every envelope a client receives
+ * carries "sequence": 1 for its hello, then +1 per envelope written to it
+ * (stamped by its sender, so each client sees strictly increasing numbers).
+ *
  * Server -> client: `hello` (first, exactly once), `telemetry` (per client
  * rate, default 10 Hz, 1..60), `pong`, `error`, `lap_completed`,
  * `lap_invalidated`, `session_started` / `session_ended` (the game's session),
@@ -73,6 +77,7 @@
 #include "common/topics.h"
 
 #define WS_PATH "/api/stream"
+#define WS_PATH_V1 "/api/v1/stream"  /* the same stream under the versioned API */
 #define WS_SUBPROTOCOL "pitwall.v1"    /* accepted when offered, not required */
 #define WS_SEED_PATH "/ws"             /* the seed-004 dialect (ws_seed.c) */
 #define WS_SEED_SUBPROTOCOL "tuning-coach.v1" /* at WS_SEED_PATH; another one: close 4002 */
@@ -152,7 +157,7 @@ typedef int ws_manifest_fetch_fn(void *ctx, const char *name, struct manifest **
 
 /* Lifecycle */
 /*
- * Register WS_PATH on ctx and start the bus and pacer threads. cfg is copied
+ * Register WS_PATH and WS_PATH_V1 on ctx and start the bus and pacer threads. cfg is copied
  * (instance, feeds, bus). Returns NULL on error (logged). The caller owns the
  * result and releases it with ws_stop.
  */

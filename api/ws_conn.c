@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "api/api.h"
 #include "api/ws_int.h"
 #include "common/log.h"
 
@@ -153,6 +154,7 @@ static void client_free(struct ws_client *c)
 	ws_purge_telemetry(c, WS_DROP_CLOSED);
 	ws_msg_unref(c->close_msg);
 	free(c->frag);
+	free(c->stamped);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -177,9 +179,10 @@ static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 	for (int t = 0; t < WS_T_COUNT; t++)
 		if (ws_types[t].subscribable)
 			json_array_append_new(events, json_string(ws_types[t].name));
-	data = json_pack("{s:s, s:s, s:i, s:I, s:o, s:o, "
+	data = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o, s:o, "
 			  "s:{s:i, s:i, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:i}}",
 			  "server", "pitwall", "server_version", PW_VERSION,
+			  "api_version", API_VERSION,
 			  "schema_version", WS_SCHEMA_VERSION, "client_id", (json_int_t)c->id,
 			  "feeds", feeds, "events", events, "limits",
 			  "max_message_bytes", WS_MAX_MESSAGE, "rate_hz_min", WS_RATE_MIN_HZ,
@@ -224,21 +227,6 @@ static bool authorized(const struct ws *ws, const struct mg_connection *conn)
 	if (q && mg_get_var(q, strlen(q), "token", given, sizeof given) >= 0)
 		return token_equal(given, strlen(given), ws->token);
 	return false;
-}
-
-/*
- * A refusal before the handshake, as a complete HTTP response: civetweb would
- * otherwise drop the connection without one (and mg_send_http_error writes
- * only the body at this point). conn is not const underneath.
- */
-static int refuse_http(const struct mg_connection *conn, int status, const char *text,
-		       const char *code, const char *message)
-{
-	mg_printf((struct mg_connection *)conn,
-		  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-		  "Connection: close\r\n\r\n{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-		  status, text, strlen(code) + strlen(message) + 34, code, message);
-	return 1;
 }
 
 /* A client at WS_SEED_PATH? */
@@ -297,24 +285,6 @@ static struct manifest *fetch_manifest(struct ws *ws, const char *name, int *sta
 	return m;
 }
 
-/* A refusal with any status and message (escaped as JSON). */
-static int refuse_json(const struct mg_connection *conn, int status, const char *code,
-		       const char *message)
-{
-	json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
-	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-	json_decref(o);
-	mg_printf((struct mg_connection *)conn,
-		  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-		  "Connection: close\r\n\r\n%s",
-		  status, status == 400 ? "Bad Request" : status == 503 ? "Service Unavailable"
-							     : "Error",
-		  body ? strlen(body) : 2, body ? body : "{}");
-	free(body);
-	return 1;
-}
-
 int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 {
 	struct ws *ws = cbdata;
@@ -325,17 +295,16 @@ int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 	stopping = ws->stopping;
 	pthread_mutex_unlock(&ws->lock);
 	if (stopping)
-		return refuse_http(conn, 503, "Service Unavailable", "unavailable",
-				   "server shutting down");
+		return http_refuse_upgrade(conn, 503, "unavailable", "server shutting down");
 	if (!authorized(ws, conn))
-		return refuse_http(conn, 401, "Unauthorized", "unauthorized", "this stream needs "
-				   "Authorization: Bearer <token> or ?token=<token>");
+		return http_refuse_upgrade(conn, 401, "unauthorized", "this stream needs "
+					   "Authorization: Bearer <token> or ?token=<token>");
 	if (ws->seed_port && ri && ri->server_port == (int)ws->seed_port && !seed_path(conn))
-		return refuse_http(conn, 404, "Not Found", "not_found",
-				   "this port serves only the stream at " WS_SEED_PATH);
+		return http_refuse_upgrade(conn, 404, "not_found",
+					   "this port serves only the stream at " WS_SEED_PATH);
 	if (seed_path(conn) && seed_feed_param(ws, conn) == -2)
-		return refuse_http(conn, 400, "Bad Request", "bad_request",
-				   "feed: this stack has no such feed (see /api/feeds)");
+		return http_refuse_upgrade(conn, 400, "bad_request",
+					   "feed: this stack has no such feed (see /api/feeds)");
 	if (!seed_path(conn)) {
 		char name[IDS_NAME_MAX + 2] = "", code[64], message[WS_ERROR_MAX];
 		struct manifest *m;
@@ -344,7 +313,7 @@ int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 		if (!manifest_param(conn, name, sizeof name))
 			return 0;
 		if (!(m = fetch_manifest(ws, name, &status, code, message, sizeof message)))
-			return refuse_json(conn, status, code, message);
+			return http_refuse_upgrade(conn, status, code, message);
 		manifest_free(m); /* known good: the ready handler fetches it again */
 	}
 	return 0;

@@ -73,6 +73,7 @@
 #define WS_SEED_TELEMETRY_MAX 4096           /* a seed-004 telemetry payload */
 #define WS_MANIFESTS_MAX 4                   /* distinct manifests streamed at once */
 #define WS_MANIFEST_JSON_MAX (MANIFEST_CHANNELS_MAX * (MANIFEST_CHANNEL_MAX + MANIFEST_VALUE_MAX + 4))
+#define WS_SEQUENCE_MAX 32                   /* "\"sequence\":<uint64>," */
 
 #define BIT(t) (1ull << (t))
 
@@ -144,6 +145,8 @@ struct ws_msg {
 	atomic_int refs;
 	uint8_t type;              /* enum ws_type */
 	uint8_t opcode;            /* MG_WEBSOCKET_OPCODE_* */
+	uint16_t seq_at;           /* an envelope: where the sender writes the client's
+	                              "sequence" (before "data"); 0: not an envelope */
 	size_t len;
 	char text[];
 };
@@ -184,6 +187,9 @@ struct ws_client {
 
 	pthread_t sender;
 	bool sender_started, sender_done;
+	uint64_t sequence;         /* sender only: envelopes written to this client */
+	char *stamped;             /* sender only: an envelope with its sequence */
+	size_t stamped_cap;
 
 	/* under lock */
 	pthread_mutex_t lock;

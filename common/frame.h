@@ -433,6 +433,8 @@ const char *frame_flag_name(unsigned bit);
 /* The CSV column suffix of value i of an array dimension ("x", "fl", "1");
  * NULL for a scalar or out of range. */
 const char *frame_dim_suffix(unsigned dim, unsigned i);
+/* One line saying what flag bit i means; NULL out of range. */
+const char *frame_flag_description(unsigned bit);
 
 /* The channel dictionary, indexed by presence bit number (static, read-only). */
 extern const struct frame_channel frame_channels[FRAME_P_COUNT];

@@ -605,8 +605,9 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 	struct run_live *l;
 	struct seg *seg;
 	json_t *merge = NULL, *res;
-	char path[IDS_PATH_MAX], dir[IDS_PATH_MAX];
+	char path[IDS_PATH_MAX], dir[IDS_PATH_MAX], rec_before[ID_LEN + 1];
 	struct framefile_hdr h = { .codec = BLOCKCODEC_PACK };
+	const char *rec;
 	int rc;
 
 	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "session_id", err)) ||
@@ -665,6 +666,10 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 			l->cur[k].next = x ? seg_write_seq(x) : 0;
 		}
 		cache_meta(st, s, r);
+		/* recorded while a recording is active: the session is part of it */
+		snprintf(rec_before, sizeof rec_before, "%s", s->recording_id);
+		if (!s->recording_id[0] && (rec = recordings_active_id(st)))
+			snprintf(s->recording_id, sizeof s->recording_id, "%s", rec);
 		if ((res = saved(st, s, err))) {
 			json_decref(res); /* the answer is the run, not the session */
 			l->next = st->live;
@@ -672,6 +677,7 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 			bus_publish(st, TOPIC_RUN_STARTED, run_event(s, r));
 			return run_json(r);
 		}
+		snprintf(s->recording_id, sizeof s->recording_id, "%s", rec_before);
 		framefile_close(l->w);
 		unlink(path);
 		rc = 0;

@@ -76,7 +76,8 @@ struct session {
 	char label[STORE_LABEL_MAX];
 	int completed;
 	int64_t created_ns, completed_ns;
-	char recording_id[ID_LEN + 1]; /* "" = null */
+	char recording_id[ID_LEN + 1]; /* "" = null; the recording that was active when the
+	                                  session was created or first recorded a run */
 	char car_name[META_STR];       /* "" = null */
 	/*
 	 * Details: the analysis and every run's laps. A session from the index
@@ -285,5 +286,7 @@ void track_build_free(struct track_build *b);
 int recordings_init(struct store *st);
 void recordings_tick(struct store *st, int64_t now_ns);
 void recordings_fini(struct store *st);
+/* The id of the active recording (borrowed, valid until it stops), or NULL. */
+const char *recordings_active_id(const struct store *st);
 
 #endif

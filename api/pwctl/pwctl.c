@@ -41,6 +41,9 @@ static void usage(FILE *out)
 		"                             each session: session create|get)\n"
 		"  events [PREFIX] [--count N] [--timeout S]\n"
 		"                             print bus messages (topic and JSON) as they come\n"
+		"  channels [--json] [--game G]\n"
+		"                             the channel dictionary: every key of a frame with\n"
+		"                             unit, type, dimension, range, games (/api/channels)\n"
 		"  topics [--markdown]        every bus topic: name, publisher, payload keys\n"
 		"                             (--markdown: the table of docs/store.md)\n"
 		"  run start SESSION FEED [--label L] [--merge FEEDS]\n"
@@ -534,6 +537,8 @@ int main(int argc, char **argv)
 		return cmd_config(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "topics") == 0)
 		return cmd_topics(argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "channels") == 0)
+		return pwctl_channels(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "sessions") == 0)
 		return cmd_sessions(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "session") == 0)

@@ -20,11 +20,24 @@ wait_for 10 store_up || fail "pw-store answers"
 start api "$BIN/pw-api"
 wait_for 10 api_store_up "$URL" || fail "pw-api answers and reaches the store"
 
-python3 - "$URL" <<'PY' || FAILED=1
+python3 - "$URL" "$ROOT" <<'PY' || FAILED=1
 import json, sys, urllib.request, urllib.error
 
 URL = sys.argv[1]
 failed = False
+sys.path.insert(0, sys.argv[2] + "/tests/integration")
+from contract import Contract
+CONTRACT, schema_bad, schema_seen = Contract(), [], [0]
+
+def validate(method, path, status, ctype, text, body):
+    """Every answer against its JSON Schema, every accepted body against the request's."""
+    name, errs = CONTRACT.http_errors(method, path, status, text, ctype)
+    schema_seen[0] += 1
+    schema_bad.extend("%s %s -> %d (%s): %s" % (method, path, status, name, e) for e in errs)
+    if status < 400 and isinstance(body, dict):
+        rname = CONTRACT.endpoint_schema("request", method, path)
+        schema_bad.extend("request %s %s (%s): %s" % (method, path, rname, e)
+                          for e in (CONTRACT.errors(rname, body) if rname else ["no request schema"]))
 
 def call(method, path, body=None, raw=None):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
@@ -32,9 +45,11 @@ def call(method, path, body=None, raw=None):
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             text = r.read()
+            validate(method, path, r.status, r.headers.get("Content-Type"), text, body if raw is None else None)
             return r.status, json.loads(text) if text else None
     except urllib.error.HTTPError as e:
         text = e.read()
+        validate(method, path, e.code, e.headers.get("Content-Type"), text, None)
         try:
             return e.code, json.loads(text)
         except ValueError:
@@ -107,6 +122,8 @@ st, doc = call("DELETE", "/api/manifests/gone")
 check("DELETE again: 404", st == 404, (st, doc))
 st, doc = call("GET", "/api/manifests/gone")
 check("GET a deleted manifest: 404", st == 404, (st, doc))
+check("every answer (%d) matches its JSON Schema (manifest, manifests, error), every accepted "
+      "body its request schema (manifest-put)" % schema_seen[0], not schema_bad, schema_bad[:5])
 sys.exit(1 if failed else 0)
 PY
 
@@ -143,10 +160,10 @@ sid=$("$BIN/pwctl" session create general | jf 'd["id"]')
 rid=$("$BIN/pwctl" run start "$sid" ksudp | jf 'd["id"]')
 sleep 3
 "$BIN/pwctl" run stop "$sid" "$rid" >/dev/null
-python3 - "$URL" "$sid" "$rid" <<'PY' || FAILED=1
+python3 - "$URL" "$sid" "$rid" "$ROOT" <<'PY' || FAILED=1
 import csv, io, json, math, sys, urllib.request, urllib.error
 
-URL, sid, rid = sys.argv[1:]
+URL, sid, rid = sys.argv[1:4]
 failed = False
 
 def check(name, ok, detail=""):
@@ -219,6 +236,15 @@ for q, want in (("?manifest=nosuch", "there is no manifest"), ("?manifest=..", "
         body = json.loads(e.read())
         check("export %s: 400 naming manifest" % q, e.code == 400 and want in body["error"]["message"]
               and body["error"]["message"].startswith("manifest"), body)
+sys.path.insert(0, sys.argv[4] + "/tests/integration")
+from contract import Contract
+contract, bad = Contract(), []
+for q in ("?format=json&manifest=run", "?format=json&channels=speed_kmh&hz=20&manifest=run"):
+    with urllib.request.urlopen(base + q, timeout=10) as r:
+        bad += contract.http_errors("GET", base[len(URL):] + q, r.status, r.read(),
+                                    r.headers.get("Content-Type"))[1]
+check("JSON exports with a manifest's channels, plain and with options, match the JSON Schema export-line",
+      not bad, bad[:5])
 sys.exit(1 if failed else 0)
 PY
 # the stream: /api/stream?manifest=run carries the derived channels in each frame
@@ -238,6 +264,9 @@ assert sum("speed_delta" in f for f in frames) >= len(frames) - 1
 seqs = [f["seq"] for f in frames]
 assert seqs == sorted(seqs)
 PY
+n=$(python3 "$ROOT/tests/integration/ws_check.py" schemas "$TMP/stream.out" 2>"$TMP/stream.schemas")
+[ "$n" = 0 ] || cat "$TMP/stream.schemas" >&2
+check "/api/stream?manifest=: every message matches its JSON Schema (frames with a manifest's channels)" test "$n" = 0
 code=$(curl -s -o "$TMP/wsbad.json" -w '%{http_code}' "http://127.0.0.1:$AP/api/stream?manifest=nosuch" \
 	-H 'Upgrade: websocket' -H 'Connection: Upgrade' -H 'Sec-WebSocket-Version: 13' \
 	-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==')
