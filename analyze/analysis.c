@@ -12,8 +12,8 @@
  * Anything else (or no input) is AN_E_BAD_INPUT. The result and err are the
  * analysis's own.
  *
- * Each analysis names the channels and head parts it reads (an_needs): a
- * job carries only those, and an analysis given frames with nothing else
+ * What each analysis reads of the frames is common/job.c's job_needs (a job
+ * carries only those columns); an analysis given frames with nothing else
  * gives the same result (tests/unit/test_analysis_needs.c checks every
  * analysis on the emulator's frames and the real captures).
  */
@@ -56,52 +56,15 @@ static json_t *general(const struct an_input *in, struct an_err *err)
 	return res;
 }
 
-/* The race engineer's (engineer.c, rules.c) channels: general runs it on its laps. */
-#define ENGINEER_CHANNELS                                                                     \
-	(FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_STEER | FRAME_P_RPM | FRAME_P_NUM_GEARS |     \
-	 FRAME_P_MAX_RPM | FRAME_P_GEAR | FRAME_P_SLIP_ANGLE | FRAME_P_SLIP_RATIO |              \
-	 FRAME_P_WHEEL_SPEED | FRAME_P_TYRE_TEMP | FRAME_P_SUSP_NORM | FRAME_P_ACCEL_LAT |       \
-	 FRAME_P_YAW | FRAME_P_SPEED | FRAME_P_VEL | FRAME_P_GAME_TIME | FRAME_P_LAP_DIST |      \
-	 FRAME_P_SPLINE | FRAME_P_TRACK_LEN)
-
-/* The lap tracker's (common/laps.c) channels: general feeds it every frame. */
-#define LAPS_CHANNELS                                                                        \
-	(FRAME_P_LAP | FRAME_P_LAP_DIST | FRAME_P_SPEED | FRAME_P_GAME_TIME | FRAME_P_TRACK_LEN | \
-	 FRAME_P_SPLINE | FRAME_P_SECTOR_TIMES | FRAME_P_LAP_TIME | FRAME_P_LAST_LAP)
-
 static const struct {
 	const char *use_case;
 	json_t *(*run)(const struct an_input *in, struct an_err *err);
-	uint64_t channels;         /* FRAME_P_* it reads */
-	unsigned parts;            /* FRAMECOLS_* it reads */
 } use_cases[] = {
-	{ "shift_points", an_shift_points,
-	  FRAME_P_GEAR | FRAME_P_SPEED | FRAME_P_RPM | FRAME_P_MAX_RPM | FRAME_P_VEL |
-		  FRAME_P_GAME_TIME | FRAME_P_ACCEL_LON | FRAME_P_ACCEL_LAT | FRAME_P_THROTTLE |
-		  FRAME_P_BRAKE,
-	  FRAMECOLS_T_NS | FRAMECOLS_PRESENT | FRAMECOLS_SESSION | FRAMECOLS_FLAGS },
-	{ "car_grip", an_car_grip,
-	  FRAME_P_VEL | FRAME_P_STEER | FRAME_P_SPEED | FRAME_P_ACCEL_VERT | FRAME_P_ACCEL_LON |
-		  FRAME_P_ACCEL_LAT | FRAME_P_GAME_TIME | FRAME_P_GEAR,
-	  FRAMECOLS_T_NS | FRAMECOLS_PRESENT | FRAMECOLS_FLAGS },
-	{ "track_mapping", track_mapping,
-	  FRAME_P_POS | FRAME_P_LAP | FRAME_P_SECTOR | FRAME_P_SPLINE | FRAME_P_STEER_DEG |
-		  FRAME_P_STEER | FRAME_P_ACCEL_LAT,
-	  FRAMECOLS_PRESENT | FRAMECOLS_FLAGS },
-	{ "general", general, LAPS_CHANNELS | FRAME_P_VEL | FRAME_P_POS | ENGINEER_CHANNELS,
-	  FRAMECOLS_T_NS | FRAMECOLS_PRESENT | FRAMECOLS_SESSION | FRAMECOLS_FLAGS },
+	{ "shift_points", an_shift_points },
+	{ "car_grip", an_car_grip },
+	{ "track_mapping", track_mapping },
+	{ "general", general },
 };
-
-int an_needs(const char *use_case, uint64_t *channels, unsigned *parts)
-{
-	for (size_t i = 0; use_case && i < sizeof use_cases / sizeof use_cases[0]; i++)
-		if (strcmp(use_case, use_cases[i].use_case) == 0) {
-			*channels = use_cases[i].channels;
-			*parts = use_cases[i].parts | FRAMECOLS_SEQ | FRAMECOLS_IDS;
-			return 0;
-		}
-	return -EINVAL;
-}
 
 const struct pw_frame *an_window(const struct an_run *r, size_t i, size_t n, struct pw_frame *buf)
 {
@@ -116,10 +79,36 @@ uint64_t an_seq(const struct an_run *r, size_t i)
 	return r->frames ? r->frames[i].seq : r->cols->seq[i];
 }
 
+int an_cursor_init(struct an_cursor *c, const struct an_run *r)
+{
+	*c = (struct an_cursor){ .r = r };
+	if (!r->frames && r->cols && !(c->buf = calloc(AN_WINDOW, sizeof *c->buf)))
+		return -ENOMEM;
+	return 0;
+}
+
+const struct pw_frame *an_frame(struct an_cursor *c, size_t i)
+{
+	if (c->r->frames)
+		return &c->r->frames[i];
+	if (i < c->first || i >= c->first + c->n) {
+		c->first = i;
+		c->n = c->r->n - i < AN_WINDOW ? c->r->n - i : AN_WINDOW;
+		framecols_fill(c->r->cols, i, c->n, c->buf);
+	}
+	return &c->buf[i - c->first];
+}
+
+void an_cursor_fini(struct an_cursor *c)
+{
+	free(c->buf);
+	c->buf = NULL;
+}
+
 /*
  * An analysis that reads whole frames, given runs as columns: whole frames
  * made from them for the call (zero where the columns say nothing, which
- * an_needs guarantees it does not read).
+ * job_needs guarantees it does not read).
  */
 static json_t *run_on_frames(const struct an_input *in,
 			     json_t *(*run)(const struct an_input *, struct an_err *),

@@ -44,7 +44,7 @@ struct an_run {
 	const char *label;             /* "left" / "right" matter to track_mapping */
 	const struct pw_frame *frames; /* in seq order; or NULL with cols: */
 	size_t n;
-	const struct framecols *cols;  /* the run as the columns an_needs names (general reads
+	const struct framecols *cols;  /* the run as the columns job_needs names (general reads
 					* them a window at a time; an_run_use_case gives the
 					* other analyses whole frames made from them) */
 };
@@ -59,6 +59,27 @@ struct an_run {
 const struct pw_frame *an_window(const struct an_run *r, size_t i, size_t n, struct pw_frame *buf);
 /* The seq of frame i of r. */
 uint64_t an_seq(const struct an_run *r, size_t i);
+
+/*
+ * Frames of a run one at a time, in any order (forward is what it is fast
+ * at): r's own, or made from its columns a window of AN_WINDOW at a time.
+ * an_frame's pointer is valid until the next an_frame call on the cursor
+ * (a copy outlives it). an_cursor_init allocates the window only for a run
+ * given as columns: 0 or -ENOMEM; an_cursor_fini frees it.
+ */
+struct an_cursor {
+	const struct an_run *r;
+	struct pw_frame *buf;
+	size_t first, n;           /* the frames the window holds */
+};
+int an_cursor_init(struct an_cursor *c, const struct an_run *r);
+const struct pw_frame *an_frame(struct an_cursor *c, size_t i);
+void an_cursor_fini(struct an_cursor *c);
+/* r holds frames, whole or as columns. */
+static inline int an_run_has_frames(const struct an_run *r)
+{
+	return r->frames != NULL || r->cols != NULL;
+}
 
 struct an_input {
 	const char *session_id;
@@ -110,10 +131,6 @@ json_t *an_general_laps(const struct an_input *in, struct eng_lap **laps, size_t
  * laps: "recommendations", "not_evaluated", "rules_evaluated", engineer.h). */
 json_t *an_run_use_case(const struct an_input *in, struct an_err *err);
 
-/* What the analysis of a use case reads of its runs' frames: the channels
- * (FRAME_P_*) and head parts (FRAMECOLS_*, seq and ids always). Frames that
- * hold only these give it the same result. 0, or -EINVAL for an unknown
- * use case. */
-int an_needs(const char *use_case, uint64_t *channels, unsigned *parts);
+/* What the analysis of a use case reads of the frames: common/job.h's job_needs. */
 
 #endif

@@ -42,13 +42,13 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "analyze/analysis.h"
 #include "capture/decoder.h"
 #include "capture/sim/driver.h"
 #include "capture/sim/encoder.h"
 #include "common/clock.h"
 #include "common/derive.h"
 #include "common/framefile.h"
+#include "common/job.h"
 #include "common/pcap.h"
 
 #define RATE_HZ 333.0
@@ -353,7 +353,7 @@ static void hour_loads(const char *path, size_t n)
 	int64_t t0, dt, c0;
 	int rc;
 
-	an_needs("general", &channels, &parts);
+	job_needs("general", &channels, &parts);
 	cols_load(path, "the general analysis's 11 channels and 6 head parts (target < 150 ms)",
 		  channels, parts, 150.0, n);
 	cols_load(path, "speed_kmh alone", FRAME_P_SPEED, 0, 0, n);
