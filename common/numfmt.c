@@ -251,6 +251,27 @@ static int digits_u64(char *d, uint64_t v)
 	return n;
 }
 
+/* Digits d[0..n) with the first one's decimal exponent x as d.ddde+XX (at
+ * least two exponent digits, printf's way). Bytes written. */
+static size_t exp_form(char *buf, const char *d, int n, int x)
+{
+	size_t o = 0;
+
+	buf[o++] = d[0];
+	if (n > 1) {
+		buf[o++] = '.';
+		memcpy(buf + o, d + 1, (size_t)n - 1);
+		o += (size_t)n - 1;
+	}
+	buf[o++] = 'e';
+	buf[o++] = x < 0 ? '-' : '+';
+	if (x < 0)
+		x = -x;
+	if (x < 10)
+		buf[o++] = '0';
+	return o + (size_t)digits_u64(buf + o, (uint64_t)x);
+}
+
 size_t numfmt_u64(char *buf, uint64_t v)
 {
 	return (size_t)digits_u64(buf, v);
@@ -305,19 +326,7 @@ size_t numfmt_f32(char *buf, float v)
 	digits_u32(d, out, n);
 	big = e + n - 1; /* decimal exponent of the first digit */
 	if (big < -5 || big >= 16) {
-		buf[o++] = d[0];
-		if (n > 1) {
-			buf[o++] = '.';
-			memcpy(buf + o, d + 1, (size_t)n - 1);
-			o += (size_t)n - 1;
-		}
-		buf[o++] = 'e';
-		buf[o++] = big < 0 ? '-' : '+';
-		if (big < 0)
-			big = -big;
-		if (big < 10)
-			buf[o++] = '0';
-		o += (size_t)digits_u64(buf + o, (uint64_t)big);
+		o += exp_form(buf + o, d, n, big);
 	} else if (e >= 0) {
 		memcpy(buf + o, d, (size_t)n);
 		o += (size_t)n;
@@ -385,21 +394,8 @@ static size_t g_layout(char *buf, int neg, const char *d, int n, int x, int prec
 
 	if (neg)
 		buf[o++] = '-';
-	if (x < -4 || x >= prec) {
-		buf[o++] = d[0];
-		if (n > 1) {
-			buf[o++] = '.';
-			memcpy(buf + o, d + 1, (size_t)n - 1);
-			o += (size_t)n - 1;
-		}
-		buf[o++] = 'e';
-		buf[o++] = x < 0 ? '-' : '+';
-		if (x < 0)
-			x = -x;
-		if (x < 10)
-			buf[o++] = '0';
-		return o + (size_t)digits_u64(buf + o, (uint64_t)x);
-	}
+	if (x < -4 || x >= prec)
+		return o + exp_form(buf + o, d, n, x);
 	if (x < 0) {
 		buf[o++] = '0';
 		buf[o++] = '.';
