@@ -353,9 +353,12 @@ static void hour_loads(const char *path, size_t n)
 	int64_t t0, dt, c0;
 	int rc;
 
+	char what[128];
+
 	job_needs("general", &channels, &parts);
-	cols_load(path, "the general analysis's 11 channels and 6 head parts (target < 150 ms)",
-		  channels, parts, 150.0, n);
+	snprintf(what, sizeof what, "the general analysis's %d channels and %d head parts "
+		 "(target < 150 ms)", __builtin_popcountll(channels), __builtin_popcount(parts));
+	cols_load(path, what, channels, parts, 150.0, n);
 	cols_load(path, "speed_kmh alone", FRAME_P_SPEED, 0, 0, n);
 	if (drop_cache(path) == 0) {
 		struct framecols c;
