@@ -11,7 +11,13 @@
  *
  * Anything else (or no input) is AN_E_BAD_INPUT. The result and err are the
  * analysis's own.
+ *
+ * What each analysis reads of the frames is common/job.c's job_needs (a job
+ * carries only those columns); an analysis given frames with nothing else
+ * gives the same result (tests/unit/test_analysis_needs.c checks every
+ * analysis on the emulator's frames and the real captures).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +66,84 @@ static const struct {
 	{ "general", general },
 };
 
+const struct pw_frame *an_window(const struct an_run *r, size_t i, size_t n, struct pw_frame *buf)
+{
+	if (r->frames)
+		return r->frames + i;
+	framecols_fill(r->cols, i, n, buf);
+	return buf;
+}
+
+uint64_t an_seq(const struct an_run *r, size_t i)
+{
+	return r->frames ? r->frames[i].seq : r->cols->seq[i];
+}
+
+int an_cursor_init(struct an_cursor *c, const struct an_run *r)
+{
+	*c = (struct an_cursor){ .r = r };
+	if (!r->frames && r->cols && !(c->buf = calloc(AN_WINDOW, sizeof *c->buf)))
+		return -ENOMEM;
+	return 0;
+}
+
+const struct pw_frame *an_frame(struct an_cursor *c, size_t i)
+{
+	if (c->r->frames)
+		return &c->r->frames[i];
+	if (i < c->first || i >= c->first + c->n) {
+		c->first = i;
+		c->n = c->r->n - i < AN_WINDOW ? c->r->n - i : AN_WINDOW;
+		framecols_fill(c->r->cols, i, c->n, c->buf);
+	}
+	return &c->buf[i - c->first];
+}
+
+void an_cursor_fini(struct an_cursor *c)
+{
+	free(c->buf);
+	c->buf = NULL;
+}
+
+/*
+ * An analysis that reads whole frames, given runs as columns: whole frames
+ * made from them for the call (zero where the columns say nothing, which
+ * job_needs guarantees it does not read).
+ */
+static json_t *run_on_frames(const struct an_input *in,
+			     json_t *(*run)(const struct an_input *, struct an_err *),
+			     struct an_err *err)
+{
+	struct an_input copy = *in;
+	struct an_run *runs = calloc(in->nruns + 1, sizeof *runs);
+	struct pw_frame **made = calloc(in->nruns + 1, sizeof *made);
+	json_t *res = NULL;
+	size_t i;
+
+	if (!runs || !made)
+		goto oom;
+	for (i = 0; i < in->nruns; i++) {
+		runs[i] = in->runs[i];
+		if (runs[i].frames || !runs[i].cols)
+			continue;
+		if (!(made[i] = malloc((runs[i].n + 1) * sizeof *made[i])))
+			goto oom;
+		framecols_rows(runs[i].cols, 0, runs[i].n, made[i]);
+		runs[i].frames = made[i];
+	}
+	copy.runs = runs;
+	res = run(&copy, err);
+	goto out;
+oom:
+	an_fail(err, AN_E_NO_MEMORY, "out of memory for the frames of %zu runs", in->nruns);
+out:
+	for (i = 0; made && i < in->nruns; i++)
+		free(made[i]);
+	free(made);
+	free(runs);
+	return res;
+}
+
 json_t *an_run_use_case(const struct an_input *in, struct an_err *err)
 {
 	if (!in || !in->use_case) {
@@ -69,7 +153,8 @@ json_t *an_run_use_case(const struct an_input *in, struct an_err *err)
 	}
 	for (size_t i = 0; i < sizeof use_cases / sizeof use_cases[0]; i++)
 		if (strcmp(in->use_case, use_cases[i].use_case) == 0)
-			return use_cases[i].run(in, err);
+			return use_cases[i].run == general ? general(in, err)
+							      : run_on_frames(in, use_cases[i].run, err);
 	err->code = AN_E_BAD_INPUT;
 	snprintf(err->message, sizeof err->message,
 		 "unknown use case \"%.64s\" (shift_points, car_grip, track_mapping, general)",

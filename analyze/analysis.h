@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "common/frame.h"
+#include "common/framecols.h"
 #include "common/job.h"
 
 /* The codes travel in failed job results: common/job.h defines them. */
@@ -41,9 +42,44 @@ struct an_run {
 	const char *run_id;
 	const char *feed;
 	const char *label;             /* "left" / "right" matter to track_mapping */
-	const struct pw_frame *frames; /* in seq order */
+	const struct pw_frame *frames; /* in seq order; or NULL with cols: */
 	size_t n;
+	const struct framecols *cols;  /* the run as the columns job_needs names (general reads
+					* them a window at a time; an_run_use_case gives the
+					* other analyses whole frames made from them) */
 };
+
+/* Frames a window holds (an_window). */
+#define AN_WINDOW 1024
+
+/* Frames i .. i + n - 1 (n <= AN_WINDOW) of r as whole frames: r's own, or
+ * made from its columns in buf (AN_WINDOW frames, zeroed once by the caller
+ * for all its calls on r: only what the columns hold is written), valid
+ * until the next call. */
+const struct pw_frame *an_window(const struct an_run *r, size_t i, size_t n, struct pw_frame *buf);
+/* The seq of frame i of r. */
+uint64_t an_seq(const struct an_run *r, size_t i);
+
+/*
+ * Frames of a run one at a time, in any order (forward is what it is fast
+ * at): r's own, or made from its columns a window of AN_WINDOW at a time.
+ * an_frame's pointer is valid until the next an_frame call on the cursor
+ * (a copy outlives it). an_cursor_init allocates the window only for a run
+ * given as columns: 0 or -ENOMEM; an_cursor_fini frees it.
+ */
+struct an_cursor {
+	const struct an_run *r;
+	struct pw_frame *buf;
+	size_t first, n;           /* the frames the window holds */
+};
+int an_cursor_init(struct an_cursor *c, const struct an_run *r);
+const struct pw_frame *an_frame(struct an_cursor *c, size_t i);
+void an_cursor_fini(struct an_cursor *c);
+/* r holds frames, whole or as columns. */
+static inline int an_run_has_frames(const struct an_run *r)
+{
+	return r->frames != NULL || r->cols != NULL;
+}
 
 struct an_input {
 	const char *session_id;
@@ -94,5 +130,7 @@ json_t *an_general_laps(const struct an_input *in, struct eng_lap **laps, size_t
  * game/track; general is an_general plus the race engineer's report over its
  * laps: "recommendations", "not_evaluated", "rules_evaluated", engineer.h). */
 json_t *an_run_use_case(const struct an_input *in, struct an_err *err);
+
+/* What the analysis of a use case reads of the frames: common/job.h's job_needs. */
 
 #endif

@@ -8,9 +8,13 @@
  * endpoints. Every job is validated part by part (job_decode) before it is
  * trusted; a malformed job gets an error result (when it names itself) and
  * never a crash. A per-lap job (kind "lap") runs the race engineer on its one
- * lap in live mode (analyze/engineer.h). See --help.
+ * lap in live mode (analyze/engineer.h). A session's analysis job carries
+ * its runs as the columns the analysis reads (a frame file image), or, from
+ * a store on this host, the paths of the runs' files, which a worker reads
+ * itself when they lie inside its data dir ($PITWALL_DATA_DIR). See --help.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/daemon.h"
+#include "common/framefile.h"
 #include "common/job.h"
 #include "common/log.h"
 
@@ -59,21 +64,67 @@ static json_t *run_lap(const struct job *j, const struct an_input *in, struct an
 	return res;
 }
 
+/*
+ * A "path" run: its file's columns, read here when it lies inside data_dir
+ * (the store's data dir, this host's). 0, or -1 with err set.
+ */
+static int load_path(const struct job_run *r, const char *data_dir, struct framecols *c,
+		     struct an_err *err)
+{
+	char real[PATH_MAX], dir[PATH_MAX];
+	struct framefile_info info;
+	size_t dl;
+	int rc;
+
+	if (!realpath(data_dir, dir) || !realpath(r->path, real) || (dl = strlen(dir)) == 0 ||
+	    strncmp(real, dir, dl) != 0 || real[dl] != '/') {
+		an_fail(err, AN_E_BAD_INPUT, "run %s: its frame file %s is not in this worker's data "
+			"dir %s", r->run_id, r->path, data_dir);
+		return -1;
+	}
+	if ((rc = framefile_load_cols(real, r->channels, r->parts, c, &info)) < 0) {
+		an_fail(err, rc == -ENOMEM ? AN_E_NO_MEMORY : AN_E_BAD_INPUT,
+			"run %s: its frame file %s does not read: %s", r->run_id, r->path,
+			strerror(-rc));
+		return -1;
+	}
+	if (info.tail != FRAMEFILE_TAIL_CLEAN)
+		log_warn("msg=\"run file ends in a damaged tail: its valid frames analysed\" run=%s "
+			 "file=%s frames=%zu", r->run_id, r->path, c->n);
+	return 0;
+}
+
 /* The job's work: a track build, a lap's recommendations, or its session's use case. */
-static json_t *run_job(const struct job *j, struct an_err *err)
+static json_t *run_job(const struct job *j, const char *data_dir, struct an_err *err)
 {
 	struct an_run *runs = calloc(j->nruns + 1, sizeof *runs);
+	struct framecols *own = calloc(j->nruns + 1, sizeof *own);
 	struct an_input in;
-	json_t *res;
+	json_t *res = NULL;
 
-	if (!runs) {
+	if (!runs || !own) {
 		an_fail(err, AN_E_NO_MEMORY, "out of memory for %zu runs", j->nruns);
-		return NULL;
+		goto out;
 	}
-	for (size_t i = 0; i < j->nruns; i++)
-		runs[i] = (struct an_run){ .run_id = j->runs[i].run_id, .feed = j->runs[i].feed_name,
-					   .label = j->runs[i].label, .frames = j->runs[i].frames,
-					   .n = j->runs[i].nframes };
+	for (size_t i = 0; i < j->nruns; i++) {
+		const struct job_run *r = &j->runs[i];
+
+		runs[i] = (struct an_run){ .run_id = r->run_id, .feed = r->feed_name,
+					   .label = r->label, .frames = r->frames, .n = r->nframes };
+		if (r->encoding != JOB_ENC_FRAMES && j->kind != JOB_ANALYSIS) {
+			an_fail(err, AN_E_BAD_INPUT, "a %s job carries its runs as frames",
+				job_kind_name(j->kind));
+			goto out;
+		}
+		if (r->encoding == JOB_ENC_FRAMEFILE)
+			runs[i].cols = &r->cols;
+		if (r->encoding == JOB_ENC_PATH) {
+			if (load_path(r, data_dir, &own[i], err) < 0)
+				goto out;
+			runs[i].cols = &own[i];
+			runs[i].n = own[i].n;
+		}
+	}
 	in = (struct an_input){ .session_id = j->session_id, .use_case = j->use_case,
 				.car_name = j->car_name, .game = j->game, .track = j->track,
 				.runs = runs, .nruns = j->nruns, .track_model = j->track_model };
@@ -83,6 +134,10 @@ static json_t *run_job(const struct job *j, struct an_err *err)
 		res = run_lap(j, &in, err);
 	else
 		res = an_run_use_case(&in, err);
+out:
+	for (size_t i = 0; own && i < j->nruns; i++)
+		framecols_free(&own[i]);
+	free(own);
 	free(runs);
 	return res;
 }
@@ -99,7 +154,7 @@ static void reply(void *push, const struct job *j, const json_t *res, const stru
 	free(text);
 }
 
-static void handle(void *push, struct job_inbox *ib)
+static void handle(void *push, const char *data_dir, struct job_inbox *ib)
 {
 	struct job j;
 	struct an_err err = { AN_E_BAD_INPUT, "" };
@@ -115,7 +170,7 @@ static void handle(void *push, struct job_inbox *ib)
 	if (rc == 0) {
 		for (size_t i = 0; i < j.nruns; i++)
 			frames += j.runs[i].nframes;
-		res = run_job(&j, &err);
+		res = run_job(&j, data_dir, &err);
 	}
 	if (!j.job_id) {
 		log_warn("msg=\"malformed job without an id, dropped\" error=\"%s\"", err.message);
@@ -213,7 +268,7 @@ int main(int argc, char **argv)
 
 		if (zmq_poll(&pi, 1, 200) <= 0 || job_recv(w.pull, ZMQ_DONTWAIT, &ib) < 0)
 			continue;
-		handle(w.push, ib); /* frees ib */
+		handle(w.push, w.cfg.data_dir, ib); /* frees ib */
 		w.jobs++;
 	}
 	log_info("msg=stopped jobs=%llu", (unsigned long long)w.jobs);

@@ -200,13 +200,17 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 	double yaw_lat = 0.0, (*ratio)[COAST_SAMPLES] = malloc(5 * sizeof *ratio);
 	uint64_t lcg = 0x9E3779B97F4A7C15ull;
 	const struct pw_frame *prev = NULL;
+	struct pw_frame prev_copy; /* the cursor's window may move under prev */
+	struct an_cursor cur;
 
 	memset(p, 0, sizeof *p);
-	if (!ratio)
+	if (!ratio || an_cursor_init(&cur, r) < 0) {
+		free(ratio);
 		return -ENOMEM;
+	}
 	p->done = true;
 	for (size_t i = lo; i < hi; i += step) {
-		const struct pw_frame *f = &r->frames[i];
+		const struct pw_frame *f = an_frame(&cur, i);
 		double v = speed_ms(f), dt, slow;
 
 		p->present |= f->present;
@@ -215,7 +219,8 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 		    fabs(f->accel_lat_g) >= YAW_SIGN_LAT_G)
 			yaw_lat +=
 				wrap_pi((double)f->yaw_rad - prev->yaw_rad) / dt * f->accel_lat_g;
-		prev = f;
+		prev_copy = *f;
+		prev = &prev_copy;
 		if (!has(f, FRAME_P_WHEEL_SPEED) || !driving(f, v) || v < COAST_MIN_MS ||
 		    (has(f, FRAME_P_BRAKE) && f->brake >= COAST_BRAKE) ||
 		    (has(f, FRAME_P_ACCEL_LAT) && fabs(f->accel_lat_g) >= COAST_LAT_G))
@@ -245,6 +250,7 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 	p->yaw_sign = yaw_lat > 0 ? 1 : yaw_lat < 0 ? -1 : 0;
 	p->active = active_rules(p);
 	free(ratio);
+	an_cursor_fini(&cur);
 	return 0;
 }
 
@@ -313,19 +319,19 @@ struct lap_out {
 };
 
 static void run_lap(struct rules_state *st, const struct an_run *run, const struct prep *p,
-		    const struct eng_lap *lap, struct lap_out *out)
+		    const struct eng_lap *lap, struct lap_out *out, struct an_cursor *cur)
 {
-	const struct pw_frame *frames = run->frames;
-	double t0 = frame_t(&frames[lap->first]), tprev = t0, dt_last = DT_DEFAULT_S;
+	const struct pw_frame *frames = run->frames, *first = an_frame(cur, lap->first);
+	double t0 = frame_t(first), tprev = t0, dt_last = DT_DEFAULT_S;
 	double yaw_ema = 0.0, yaw_s = 0.0;
-	float yaw_prev = frames[lap->first].yaw_rad;
-	bool derive = !has(&frames[lap->first], FRAME_P_SLIP_RATIO) && p->radius_ok;
+	float yaw_prev = first->yaw_rad;
+	bool derive = !has(first, FRAME_P_SLIP_RATIO) && p->radius_ok;
 	size_t kept = lap->first;
 
 	rules_lap_start(st, p->active);
 	out->drive_s = 0.0;
 	for (size_t i = lap->first; i <= lap->last; i++) {
-		const struct pw_frame *f = &frames[i];
+		const struct pw_frame *f = an_frame(cur, i);
 		struct eng_frame e = { .f = f };
 		double t = frame_t(f), dt = t - tprev;
 
@@ -337,7 +343,7 @@ static void run_lap(struct rules_state *st, const struct an_run *run, const stru
 			continue;
 		/* the rules read every cache line of a frame: ask for those of the frame
 		 * read two steps ahead (the steps keep their length at a steady rate) */
-		if (i + 2 * (i - kept) <= lap->last)
+		if (frames && i + 2 * (i - kept) <= lap->last)
 			for (size_t b = 0; b < sizeof *f; b += 64)
 				__builtin_prefetch((const char *)&frames[i + 2 * (i - kept)] + b);
 		kept = i;
@@ -731,7 +737,7 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	}
 	for (size_t i = 0; i < nlaps; i++)
 		if (laps[i].run >= in->nruns || laps[i].first > laps[i].last ||
-		    laps[i].last >= in->runs[laps[i].run].n || !in->runs[laps[i].run].frames) {
+		    laps[i].last >= in->runs[laps[i].run].n || !an_run_has_frames(&in->runs[laps[i].run])) {
 			an_fail(err, AN_E_BAD_INPUT, "lap %zu lies outside its run", i);
 			return NULL;
 		}
@@ -746,11 +752,15 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	for (size_t i = 0; i < nlaps; i++) {
 		const struct an_run *run = &in->runs[laps[i].run];
 		struct prep *p = &preps[laps[i].run];
+		struct an_cursor cur;
 
 		if (!p->done && prep_laps(run, laps, nlaps, laps[i].run, p) < 0)
 			goto oom;
 		active |= p->active;
-		run_lap(st, run, p, &laps[i], &g.out[i]);
+		if (an_cursor_init(&cur, run) < 0)
+			goto oom;
+		run_lap(st, run, p, &laps[i], &g.out[i], &cur);
+		an_cursor_fini(&cur);
 		g.counted[i] = g.out[i].drive_s >= LAP_MIN_DRIVE_S;
 		counted += g.counted[i];
 		for (int r = 0; r < R_COUNT && ncorners; r++)
@@ -759,7 +769,7 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 					corners, ncorners, g.out[i].r[r].ep[k].dist_m);
 	}
 	for (size_t i = 0; i < in->nruns; i++) /* runs without a lap still say what they carry */
-		if (!preps[i].done && in->runs[i].frames && in->runs[i].n) {
+		if (!preps[i].done && an_run_has_frames(&in->runs[i]) && in->runs[i].n) {
 			if (prep_run(&in->runs[i], 0, in->runs[i].n, &preps[i]) < 0)
 				goto oom;
 			active |= preps[i].active;

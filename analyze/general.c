@@ -479,7 +479,7 @@ struct follow {
 	double x, z;
 	/* progress since the last restart */
 	bool have;
-	const struct pw_frame *prev;
+	struct pw_frame prev;      /* the last followed frame's clocks (see keep_prev) */
 	double along_m;            /* last distance, [0, len) */
 	double u_m, hw_m;          /* unwrapped distance, furthest reached */
 	double clk_s, typical_dt_s;
@@ -518,16 +518,22 @@ static bool pos_ok(const struct pw_frame *f)
 	return has(f, FRAME_P_POS) && isfinite(f->pos_m[0]) && isfinite(f->pos_m[2]);
 }
 
-static enum source source_of(const struct an_run *r)
+static enum source source_of(const struct an_run *r, struct pw_frame *buf)
 {
 	enum source src = SRC_NONE;
 	double v;
 
-	for (size_t i = 0; i < r->n; i++) {
-		if (pos_ok(&r->frames[i]))
-			return SRC_POSITION;
-		if (frac_of(&r->frames[i], &v))
-			src = SRC_SPLINE;
+	memset(buf, 0, AN_WINDOW * sizeof *buf);
+	for (size_t i0 = 0; i0 < r->n; i0 += AN_WINDOW) {
+		size_t n = r->n - i0 < AN_WINDOW ? r->n - i0 : AN_WINDOW;
+		const struct pw_frame *f = an_window(r, i0, n, buf);
+
+		for (size_t i = 0; i < n; i++) {
+			if (pos_ok(&f[i]))
+				return SRC_POSITION;
+			if (frac_of(&f[i], &v))
+				src = SRC_SPLINE;
+		}
 	}
 	return src;
 }
@@ -543,6 +549,7 @@ struct gen {
 	size_t frames, runs;
 	size_t located, off_line;
 	unsigned sources;          /* 1 << enum source of the runs */
+	struct pw_frame *buf;      /* AN_WINDOW frames: a run given as columns, made whole */
 };
 
 /* Distance of f along the centre line; false when unknown or off the line. */
@@ -710,6 +717,18 @@ static void cross(struct gen *g, struct follow *w, size_t idx, double u1, double
 	}
 }
 
+/* What step_dt and follow_frame read of the previous followed frame, kept
+ * by value: a run given as columns is read a window of frames at a time. */
+static void keep_prev(struct follow *w, const struct pw_frame *f)
+{
+	w->prev.present = f->present;
+	w->prev.game_session = f->game_session;
+	w->prev.game_time_s = f->game_time_s;
+	w->prev.t_ns = f->t_ns;
+	w->prev.lap_time_ms = f->lap_time_ms;
+	w->prev.lap = f->lap;
+}
+
 static bool lap_clock_runs(const struct pw_frame *p, const struct pw_frame *f)
 {
 	if (!has(p, FRAME_P_LAP_TIME) || !has(f, FRAME_P_LAP_TIME) || p->lap_time_ms < 0 ||
@@ -721,7 +740,7 @@ static bool lap_clock_runs(const struct pw_frame *p, const struct pw_frame *f)
 /* Clock step from the previous frame to f, s; false when unknown or a gap. */
 static bool step_dt(struct follow *w, const struct pw_frame *f, double *dt)
 {
-	const struct pw_frame *p = w->prev;
+	const struct pw_frame *p = &w->prev;
 	bool measured = true;
 	double d;
 
@@ -748,7 +767,7 @@ static void restart(struct gen *g, struct follow *w, const struct pw_frame *f, d
 {
 	drop_open(g);
 	w->have = true;
-	w->prev = f;
+	keep_prev(w, f);
 	w->along_m = w->u_m = w->hw_m = along;
 	w->v_kmh = v;
 	seek_next(&g->m, w, along);
@@ -768,7 +787,7 @@ static void follow_frame(struct gen *g, struct follow *w, const struct pw_frame 
 	}
 	g->located++;
 	v1 = speed_of(f);
-	if (!w->have || f->game_session != w->prev->game_session || !step_dt(w, f, &dt)) {
+	if (!w->have || f->game_session != w->prev.game_session || !step_dt(w, f, &dt)) {
 		restart(g, w, f, along, v1);
 		return;
 	}
@@ -796,7 +815,7 @@ static void follow_frame(struct gen *g, struct follow *w, const struct pw_frame 
 	w->clk_s += dt;
 	w->along_m = along;
 	w->v_kmh = v1;
-	w->prev = f;
+	keep_prev(w, f);
 }
 
 /* ---- laps ---- */
@@ -884,12 +903,12 @@ static uint64_t index_of_seq(const struct an_run *r, uint64_t seq)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (r->frames[mid].seq < seq)
+		if (an_seq(r, mid) < seq)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < r->n && r->frames[lo].seq == seq ? lo + 1 : 0;
+	return lo < r->n && an_seq(r, lo) == seq ? lo + 1 : 0;
 }
 
 /*
@@ -904,32 +923,41 @@ static bool analyze_run(struct gen *g, size_t run, bool by_index)
 	const struct an_run *r = &g->in->runs[run];
 	struct lap_rec *recs;
 	size_t first_rec = g->laps.n, first_pass = g->pass.n;
-	struct follow w = { .src = g->with_model ? source_of(r) : SRC_NONE,
+	struct follow w = { .src = g->with_model ? source_of(r, g->buf) : SRC_NONE,
 			    .typical_dt_s = GEN_DEFAULT_DT_S };
 	struct laps *tr = laps_new();
 	size_t frames = 0;
+	uint64_t last_seq = 0;
 
 	if (!tr) {
 		g->oom = true;
 		return true;
 	}
 	drop_open(g);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct pw_frame *f = &r->frames[i];
+	memset(g->buf, 0, AN_WINDOW * sizeof *g->buf); /* an_window writes what the run holds */
+	for (size_t i0 = 0; i0 < r->n; i0 += AN_WINDOW) {
+		size_t n = r->n - i0 < AN_WINDOW ? r->n - i0 : AN_WINDOW;
+		const struct pw_frame *win = an_window(r, i0, n, g->buf);
 
-		if (by_index) {
-			struct pw_frame c = *f;
+		for (size_t k = 0; k < n; k++) {
+			const struct pw_frame *f = &win[k];
+			size_t i = i0 + k;
 
-			c.seq = i + 1;
-			feed_tracker(g, tr, &c, run, first_rec);
-		} else if (i > 0 && f->seq <= f[-1].seq) {
-			laps_free(tr);
-			return false;
-		} else {
-			feed_tracker(g, tr, f, run, first_rec);
+			if (by_index) {
+				struct pw_frame c = *f;
+
+				c.seq = i + 1;
+				feed_tracker(g, tr, &c, run, first_rec);
+			} else if (i > 0 && f->seq <= last_seq) {
+				laps_free(tr);
+				return false;
+			} else {
+				feed_tracker(g, tr, f, run, first_rec);
+			}
+			last_seq = f->seq;
+			frames += f->version == FRAME_VERSION && !paused(f);
+			follow_frame(g, &w, f, i);
 		}
-		frames += f->version == FRAME_VERSION && !paused(f);
-		follow_frame(g, &w, f, i);
 	}
 	feed_tracker(g, tr, NULL, run, first_rec);
 	laps_free(tr);
@@ -987,7 +1015,7 @@ static json_t *seq_json(const struct gen *g, size_t run, uint64_t idx1)
 
 	if (idx1 == 0 || idx1 > r->n)
 		return json_null();
-	return json_integer((json_int_t)r->frames[idx1 - 1].seq);
+	return json_integer((json_int_t)an_seq(r, idx1 - 1));
 }
 
 static json_t *lap_json(struct gen *g, const struct lap_rec *r)
@@ -1214,6 +1242,8 @@ static int prepare(struct gen *g, const struct an_input *in, struct an_err *err)
 	g->in = in;
 	g->laps.size = sizeof(struct lap_rec);
 	g->pass.size = sizeof(struct passage);
+	if (!(g->buf = calloc(AN_WINDOW, sizeof *g->buf)))
+		return no_memory(err);
 	if (!in->track_model)
 		return 0;
 	g->with_model = true;
@@ -1233,6 +1263,7 @@ static void release(struct gen *g)
 	free(g->open_list);
 	free(g->laps.p);
 	free(g->pass.p);
+	free(g->buf);
 }
 
 /* The laps table as the engineer's laps: malloc'd, NULL when out of memory. */
@@ -1268,7 +1299,7 @@ json_t *an_general_laps(const struct an_input *in, struct eng_lap **eng_laps, si
 		return NULL;
 	}
 	for (size_t r = 0; r < in->nruns; r++)
-		frames += in->runs[r].frames ? in->runs[r].n : 0;
+		frames += in->runs[r].frames || in->runs[r].cols ? in->runs[r].n : 0;
 	if (frames == 0) {
 		an_fail(err, AN_E_NO_DATA, "no frames in the session's %zu runs", in->nruns);
 		return NULL;
@@ -1278,7 +1309,7 @@ json_t *an_general_laps(const struct an_input *in, struct eng_lap **eng_laps, si
 	for (size_t r = 0; r < in->nruns && !g.oom; r++) {
 		size_t laps = g.laps.n, pass = g.pass.n, located = g.located, off = g.off_line;
 
-		if (!in->runs[r].frames || in->runs[r].n == 0)
+		if ((!in->runs[r].frames && !in->runs[r].cols) || in->runs[r].n == 0)
 			continue;
 		g.runs++;
 		if (analyze_run(&g, r, false))

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -683,30 +684,679 @@ static int pack_decode(struct ff_dec *d, const uint8_t *p, size_t len, size_t n,
 	return p == end && seq == last ? 0 : -EBADMSG;
 }
 
+/* --- COLS codec (format 2): layouts --- */
+
+/* The head's parts: id, then its columns (offset, width). */
+static const struct {
+	uint8_t id, ncols;
+	uint8_t off[3], width[3];
+} head_parts[] = {
+	{ BLOCKCODEC_SEQ, 1, { 0 }, { 8 } },
+	{ BLOCKCODEC_T_NS, 1, { 8 }, { 8 } },
+	{ BLOCKCODEC_PRESENT, 1, { 16 }, { 8 } },
+	{ BLOCKCODEC_SESSION, 1, { 24 }, { 8 } },
+	{ BLOCKCODEC_IDS, 3, { 40, 42, 43 }, { 2, 1, 1 } },
+	{ BLOCKCODEC_FLAGS, 2, { 44, 46 }, { 2, 2 } },
+};
+
+_Static_assert(offsetof(struct pw_frame, version) == 40 && offsetof(struct pw_frame, game) == 42 &&
+		       offsetof(struct pw_frame, feed) == 43 && offsetof(struct pw_frame, flags) == 44 &&
+		       offsetof(struct pw_frame, flags_known) == 46,
+	       "the head parts' columns");
+_Static_assert((int)FRAME_P_COUNT < (int)BLOCKCODEC_SEQ, "channel ids are below the parts'");
+
+static void layout_add(struct blockcodec_layout *l, unsigned off, unsigned width, unsigned flags)
+{
+	l->col[l->ncols++] = (struct blockcodec_col){ (uint16_t)off, (uint8_t)width, (uint8_t)flags };
+	l->chunk[l->nchunks - 1].ncols++;
+}
+
+static void layout_chunk(struct blockcodec_layout *l, unsigned id)
+{
+	l->chunk[l->nchunks++] = (struct blockcodec_chunk){ (uint8_t)id, (uint8_t)l->ncols, 0 };
+}
+
+void blockcodec_layout_default(struct blockcodec_layout *l)
+{
+	uint8_t used[FRAME_SIZE] = { 0 };
+
+	memset(l, 0, sizeof *l);
+	for (size_t i = 0; i < sizeof head_parts / sizeof *head_parts; i++) {
+		layout_chunk(l, head_parts[i].id);
+		for (unsigned j = 0; j < head_parts[i].ncols; j++)
+			layout_add(l, head_parts[i].off[j], head_parts[i].width[j], 0);
+	}
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
+		const struct frame_channel *c = &frame_channels[b];
+		unsigned w = c->size / c->n, fl = c->type == FRAME_T_F32 || c->type == FRAME_T_F64;
+
+		layout_chunk(l, b);
+		for (unsigned j = 0; j < c->n; j++)
+			layout_add(l, c->off + j * w, w, fl ? BLOCKCODEC_COL_FLOAT : 0);
+	}
+	layout_chunk(l, BLOCKCODEC_DERIVED);
+	layout_add(l, offsetof(struct pw_frame, derived), 8, 0);
+	for (unsigned i = 0; i < l->ncols; i++)
+		memset(used + l->col[i].off, 1, l->col[i].width);
+	/* what no field claims, in the widest aligned columns that fit */
+	layout_chunk(l, BLOCKCODEC_REST);
+	for (unsigned off = 0; off < FRAME_SIZE;) {
+		unsigned w = 8;
+
+		if (used[off]) {
+			off++;
+			continue;
+		}
+		while (w > 1 && (off % w || off + w > FRAME_SIZE || memchr(used + off, 1, w)))
+			w /= 2;
+		layout_add(l, off, w, 0);
+		off += w;
+	}
+}
+
+size_t blockcodec_layout_dump(const struct blockcodec_layout *l, uint8_t *out)
+{
+	uint8_t *o = out;
+
+	le_put16(o, (uint16_t)l->ncols);
+	le_put16(o + 2, (uint16_t)l->nchunks);
+	o += 4;
+	for (unsigned k = 0; k < l->nchunks; k++) {
+		*o++ = l->chunk[k].id;
+		*o++ = l->chunk[k].ncols;
+	}
+	for (unsigned i = 0; i < l->ncols; i++, o += 4) {
+		le_put16(o, l->col[i].off);
+		o[2] = l->col[i].width;
+		o[3] = l->col[i].flags;
+	}
+	return (size_t)(o - out);
+}
+
+int blockcodec_layout_load(struct blockcodec_layout *l, const uint8_t *p, size_t len)
+{
+	uint8_t used[FRAME_SIZE] = { 0 }, seen[256] = { 0 };
+	unsigned ncols, nchunks, at = 0;
+
+	memset(l, 0, sizeof *l);
+	if (len < 4)
+		return -EPROTO;
+	ncols = le_get16(p);
+	nchunks = le_get16(p + 2);
+	if (ncols < 1 || ncols > BLOCKCODEC_MAX_COLS || nchunks < 1 ||
+	    nchunks > BLOCKCODEC_MAX_CHUNKS || len != 4 + nchunks * 2 + ncols * 4)
+		return -EPROTO;
+	for (unsigned k = 0; k < nchunks; k++) {
+		unsigned id = p[4 + 2 * k], n = p[5 + 2 * k];
+
+		if (n < 1 || at + n > ncols || seen[id] ||
+		    (id >= FRAME_P_COUNT && (id < BLOCKCODEC_SEQ || id >= BLOCKCODEC_PART_END)))
+			return -EPROTO;
+		seen[id] = 1;
+		l->chunk[k] = (struct blockcodec_chunk){ (uint8_t)id, (uint8_t)at, (uint8_t)n };
+		at += n;
+	}
+	if (at != ncols)
+		return -EPROTO;
+	p += 4 + nchunks * 2;
+	for (unsigned i = 0; i < ncols; i++, p += 4) {
+		unsigned off = le_get16(p), w = p[2], fl = p[3];
+
+		if ((w != 1 && w != 2 && w != 4 && w != 8) || off + w > FRAME_SIZE ||
+		    fl & ~BLOCKCODEC_COL_FLOAT || (fl && w < 4) || memchr(used + off, 1, w))
+			return -EPROTO;
+		memset(used + off, 1, w);
+		l->col[i] = (struct blockcodec_col){ (uint16_t)off, (uint8_t)w, (uint8_t)fl };
+	}
+	if (memchr(used, 0, sizeof used))
+		return -EPROTO;
+	l->ncols = ncols;
+	l->nchunks = nchunks;
+	return 0;
+}
+
+int blockcodec_layout_find(const struct blockcodec_layout *l, unsigned id)
+{
+	for (unsigned k = 0; k < l->nchunks; k++)
+		if (l->chunk[k].id == id)
+			return (int)k;
+	return -1;
+}
+
+/* --- COLS codec: values, codes and the column coding --- */
+
+#define FC_CONST 0x80
+#define FC_GROUP_SHIFT 3           /* mode bits 3..4: groups of 32 << g codes */
+#define FC_GROUP_MAX_SHIFT 2
+#define FC_ZSTD_LEVEL 1
+#define FC_ZSTD_MIN 48             /* smaller chunks are not worth a zstd frame */
+
+/* Floats as integers in their order, keeping trailing zero bits (an integer
+ * value sent as a float keeps them in its mantissa): a negative float is
+ * its negated magnitude, -0 the smallest integer. bits = 32 or 64. */
+static uint64_t to_order(uint64_t u, unsigned bits)
+{
+	uint64_t sign = 1ull << (bits - 1), mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+
+	if (u == sign || !(u & sign))
+		return u;
+	return (0 - (u & ~sign)) & mask;
+}
+
+static uint64_t from_order(uint64_t v, unsigned bits)
+{
+	uint64_t sign = 1ull << (bits - 1), mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+
+	if (v == sign || !(v & sign))
+		return v;
+	return sign | ((0 - v) & mask);
+}
+
+/* from_order for 32 bits without a branch (-0's image maps back by the same rule). */
+static inline uint32_t from_order32(uint32_t v)
+{
+	uint32_t neg = (uint32_t)((int32_t)v >> 31);
+
+	return v ^ (neg & (v ^ (0x80000000u | (0u - v))));
+}
+
+static uint64_t load_w(const uint8_t *p, unsigned w)
+{
+	switch (w) {
+	case 1: return p[0];
+	case 2: return le_get16(p);
+	case 4: return le_get32(p);
+	default: return le_get64(p);
+	}
+}
+
+static void store_w(uint8_t *p, unsigned w, uint64_t v)
+{
+	switch (w) {
+	case 1: p[0] = (uint8_t)v; break;
+	case 2: le_put16(p, (uint16_t)v); break;
+	case 4: le_put32(p, (uint32_t)v); break;
+	default: le_put64(p, v); break;
+	}
+}
+
+/* The W-bit residual of row i (i >= 1) in mode m; v and l are whole columns. */
+static uint64_t residual(unsigned m, const uint64_t *v, const uint64_t *l, size_t i)
+{
+	uint64_t p1 = v[i - 1], p2 = v[i >= 2 ? i - 2 : 0];
+
+	switch (m) {
+	case FF_RAW: return v[i];
+	case FF_XOR: return v[i] ^ p1;
+	case FF_DELTA: return v[i] - p1;
+	case FF_DELTA2: return v[i] - 2 * p1 + p2;
+	case FF_LEFT: return v[i] - l[i];
+	default: return v[i] - p1 - l[i] + l[i - 1];
+	}
+}
+
+/* The code of a residual r (W bits, low t bits zero); sh = 64 - W. */
+static uint64_t code_of(unsigned m, uint64_t r, unsigned t, unsigned sh)
+{
+	int64_t s;
+
+	if (m == FF_RAW || m == FF_XOR)
+		return r >> t;
+	s = (int64_t)(r << sh) >> sh >> t;
+	return ((uint64_t)s << 1) ^ (uint64_t)(s >> 63);
+}
+
+struct fc_enc {
+	uint64_t v[2][BLOCKCODEC_MAX_ROWS];  /* this column's values, the previous one's */
+	uint64_t code[BLOCKCODEC_MAX_ROWS];
+	uint8_t *packed;                    /* a chunk's packed form before zstd */
+	size_t packed_cap;
+	ZSTD_CCtx *zc;
+};
+
+/* Bytes of groups of cnt codes in mode m at shift t over sampled rows. */
+static size_t sample_cost(const uint64_t *v, const uint64_t *l, size_t n, unsigned m, unsigned sh,
+			  uint64_t *code)
+{
+	size_t groups = pack_groups(n), stride = (groups + FF_SAMPLE_GROUPS - 1) / FF_SAMPLE_GROUPS;
+	size_t cost = 0, k = 0;
+	uint64_t all = 0, prev = 0, mask = sh ? (1ull << (64 - sh)) - 1 : ~0ull;
+	unsigned t;
+
+	for (size_t g = 0; g < groups; g += stride) {
+		size_t s = 1 + g * FF_GROUP, cnt = n - s < FF_GROUP ? n - s : FF_GROUP;
+
+		for (size_t i = 0; i < cnt; i++) {
+			code[k] = residual(m, v, l, s + i) & mask;
+			all |= code[k++];
+		}
+	}
+	t = all ? (unsigned)__builtin_ctzll(all) : 0;
+	for (size_t i = 0; i < k; i++)
+		code[i] = code_of(m, code[i], t, sh);
+	for (size_t i = 0; i < k; i += FF_GROUP)
+		cost += group_cost(code + i, k - i < FF_GROUP ? k - i : FF_GROUP, &prev);
+	return cost;
+}
+
+/* Code one column of n rows (values v, left column l or NULL) into o. */
+/*
+ * The group size, 32 << g, that packs these n codes smallest: noisy
+ * columns, whose range hardly changes from group to group, save a header
+ * (2 bytes or more) per 32 codes in larger groups; smooth ones keep each
+ * group's range narrow in small ones.
+ */
+static unsigned group_choice(const uint64_t *code, size_t n)
+{
+	size_t best = SIZE_MAX;
+	unsigned g_best = 0;
+
+	for (unsigned g = 0; g <= FC_GROUP_MAX_SHIFT; g++) {
+		size_t gs = (size_t)FF_GROUP << g, cost = 0;
+		uint64_t prev = 0;
+
+		for (size_t s = 0; s < n; s += gs)
+			cost += group_cost(code + s, n - s < gs ? n - s : gs, &prev);
+		if (cost < best) {
+			best = cost;
+			g_best = g;
+		}
+	}
+	return g_best;
+}
+
+static uint8_t *col_encode(struct fc_enc *e, const uint64_t *v, const uint64_t *l, size_t n,
+			   unsigned width, uint8_t *o)
+{
+	unsigned sh = 64 - 8 * width, best = FF_RAW, t, g;
+	uint64_t all = 0, mask = sh ? (1ull << (64 - sh)) - 1 : ~0ull, prev = 0;
+	size_t best_cost = SIZE_MAX, i;
+
+	for (i = 1; i < n && v[i] == v[0]; i++)
+		;
+	if (i == n) {
+		*o++ = FC_CONST;
+		store_w(o, width, v[0]);
+		return o + width;
+	}
+	for (unsigned m = 0; m < (l ? FF_MODES : FF_LEFT); m++) {
+		size_t c = sample_cost(v, l, n, m, sh, e->code);
+
+		if (c < best_cost) {
+			best_cost = c;
+			best = m;
+		}
+	}
+	for (i = 1; i < n; i++)
+		all |= e->code[i - 1] = residual(best, v, l, i) & mask;
+	t = all ? (unsigned)__builtin_ctzll(all) : 0;
+	for (i = 0; i + 1 < n; i++)
+		e->code[i] = code_of(best, e->code[i], t, sh);
+	g = group_choice(e->code, n - 1);
+	*o++ = (uint8_t)(best | g << FC_GROUP_SHIFT);
+	*o++ = (uint8_t)t;
+	store_w(o, width, v[0]);
+	o += width;
+	for (size_t s = 0, gs = (size_t)FF_GROUP << g; s + 1 < n; s += gs) {
+		size_t cnt = n - 1 - s < gs ? n - 1 - s : gs;
+		uint64_t lo = e->code[s], hi = e->code[s];
+		unsigned w;
+
+		for (i = 1; i < cnt; i++) {
+			lo = e->code[s + i] < lo ? e->code[s + i] : lo;
+			hi = e->code[s + i] > hi ? e->code[s + i] : hi;
+		}
+		w = bit_width(hi - lo);
+		*o++ = (uint8_t)w;
+		o = varint_put(o, zz(lo - prev, 0));
+		o = pack_values(o, e->code + s, cnt, lo, w);
+		prev = lo;
+	}
+	return o;
+}
+
+static size_t col_cap(unsigned width, size_t n)
+{
+	return 2 + width + pack_groups(n) * FF_GROUP_MAX_BYTES;
+}
+
+size_t blockcodec_chunk_cap(const struct blockcodec_layout *l, unsigned k, size_t n)
+{
+	size_t cap = 1 + FF_VARINT_MAX;
+
+	for (unsigned j = 0; j < l->chunk[k].ncols; j++)
+		cap += col_cap(l->col[l->chunk[k].first + j].width, n);
+	return cap;
+}
+
+/* Column c of the n frames at f, as the codec's values. */
+static int col_gather(const struct blockcodec_col *c, const struct pw_frame *f, size_t n,
+		      uint64_t *v)
+{
+	const uint8_t *p = (const uint8_t *)f + c->off;
+	uint64_t any = 0;
+
+	for (size_t i = 0; i < n; i++, p += FRAME_SIZE) {
+		v[i] = load_w(p, c->width);
+		any |= v[i];
+	}
+	if (c->flags & BLOCKCODEC_COL_FLOAT)
+		for (size_t i = 0; i < n; i++)
+			v[i] = to_order(v[i], 8 * c->width);
+	return any != 0;
+}
+
+static int fc_packed_room(struct fc_enc *e, size_t need)
+{
+	uint8_t *p;
+
+	if (need <= e->packed_cap)
+		return 0;
+	if (!(p = realloc(e->packed, need)))
+		return -ENOMEM;
+	e->packed = p;
+	e->packed_cap = need;
+	return 0;
+}
+
+static size_t cols_encode(struct fc_enc *e, const struct blockcodec_layout *l, unsigned k,
+			  const struct pw_frame *f, size_t n, uint8_t *out)
+{
+	const struct blockcodec_chunk *ch = &l->chunk[k];
+	uint8_t *o = out + 1;
+	int any = 0, cur = 0;
+
+	for (unsigned j = 0; j < ch->ncols; j++) {
+		const struct blockcodec_col *c = &l->col[ch->first + j];
+		int left = j > 0 && l->col[ch->first + j - 1].width == c->width;
+
+		any |= col_gather(c, f, n, e->v[cur]);
+		o = col_encode(e, e->v[cur], left ? e->v[!cur] : NULL, n, c->width, o);
+		cur = !cur;
+	}
+	if (!any)
+		return 0;
+	out[0] = 0;
+	/* the zstd form, when it pays: it goes into e->packed, then over the packed bytes */
+	if ((size_t)(o - out - 1) >= FC_ZSTD_MIN && e->zc &&
+	    fc_packed_room(e, FF_VARINT_MAX + ZSTD_compressBound((size_t)(o - out - 1))) == 0) {
+		size_t plen = (size_t)(o - out - 1);
+		uint8_t *z = varint_put(e->packed, plen);
+		size_t zn = ZSTD_compressCCtx(e->zc, z, e->packed_cap - (size_t)(z - e->packed), out + 1,
+					      plen, FC_ZSTD_LEVEL);
+
+		if (!ZSTD_isError(zn) && (size_t)(z - e->packed) + zn + 8 <= plen - plen / 16) {
+			out[0] = 1;
+			memcpy(out + 1, e->packed, (size_t)(z - e->packed) + zn);
+			return 1 + (size_t)(z - e->packed) + zn;
+		}
+	}
+	return (size_t)(o - out);
+}
+
+/* --- COLS codec: decoding --- */
+
+struct fc_dec {
+	uint64_t v[2][BLOCKCODEC_MAX_ROWS];
+	uint8_t *unz;                       /* a zstd chunk's packed bytes */
+	size_t unz_cap;
+	ZSTD_DCtx *zd;
+};
+
+/* cnt codes of w bits (1..64) from p, each + base; reads 8 bytes past them. */
+static void unpack_codes(const uint8_t *p, unsigned w, size_t cnt, uint64_t base, uint64_t *out)
+{
+	if (w <= 32 && cnt == FF_GROUP) {
+		uint32_t tmp[FF_GROUP];
+
+		unpack32(p, w, cnt, 0, tmp);
+		for (size_t i = 0; i < cnt; i++)
+			out[i] = base + tmp[i];
+		return;
+	}
+	unpack64(p, w, cnt, base, out);
+}
+
+/* Values v[s .. s + cnt) from their codes (the inverse of residual and
+ * code_of); 0 when a raw or xor code does not fit the column. */
+static int col_undo(unsigned mode, unsigned t, uint64_t mask, const uint64_t *code, size_t cnt,
+		    const uint64_t *l, uint64_t *v, size_t s)
+{
+	uint64_t p1 = v[s - 1], p2 = v[s >= 2 ? s - 2 : 0], x, bad = 0;
+	size_t i;
+
+	switch (mode) {
+	case FF_RAW:
+	case FF_XOR:
+		for (i = 0; i < cnt; i++) {
+			bad |= t ? code[i] >> (64 - t) : 0;
+			x = code[i] << t;
+			v[s + i] = x = mode == FF_RAW ? x : p1 ^ x;
+			bad |= x & ~mask;
+			p1 = x;
+		}
+		return !bad;
+	case FF_DELTA:
+		for (i = 0; i < cnt; i++)
+			v[s + i] = p1 = (p1 + (unzz(code[i]) << t)) & mask;
+		break;
+	case FF_DELTA2:
+		for (i = 0; i < cnt; i++) {
+			x = (2 * p1 - p2 + (unzz(code[i]) << t)) & mask;
+			p2 = p1;
+			v[s + i] = p1 = x;
+		}
+		break;
+	case FF_LEFT:
+		for (i = 0; i < cnt; i++)
+			v[s + i] = (l[s + i] + (unzz(code[i]) << t)) & mask;
+		break;
+	default:
+		for (i = 0; i < cnt; i++)
+			v[s + i] = p1 = (p1 + l[s + i] - l[s + i - 1] + (unzz(code[i]) << t)) & mask;
+		break;
+	}
+	return 1;
+}
+
+static void col_store(const struct blockcodec_col *c, const uint64_t *v, size_t n, uint8_t *dst,
+		      size_t stride)
+{
+	unsigned w = c->width;
+
+	if ((c->flags & BLOCKCODEC_COL_FLOAT) && w == 4) {
+		for (size_t i = 0; i < n; i++, dst += stride)
+			le_put32(dst, from_order32((uint32_t)v[i]));
+		return;
+	}
+	if (c->flags & BLOCKCODEC_COL_FLOAT) {
+		for (size_t i = 0; i < n; i++, dst += stride)
+			le_put64(dst, from_order(v[i], 64));
+		return;
+	}
+	switch (w) {
+	case 1:
+		for (size_t i = 0; i < n; i++, dst += stride)
+			*dst = (uint8_t)v[i];
+		break;
+	case 2:
+		for (size_t i = 0; i < n; i++, dst += stride)
+			le_put16(dst, (uint16_t)v[i]);
+		break;
+	case 4:
+		for (size_t i = 0; i < n; i++, dst += stride)
+			le_put32(dst, (uint32_t)v[i]);
+		break;
+	default:
+		for (size_t i = 0; i < n; i++, dst += stride)
+			le_put64(dst, v[i]);
+		break;
+	}
+}
+
+/*
+ * The values of column c from its codes into v, and (dst not NULL) stored
+ * at dst, stride bytes apart, a run of 32 at a time while they are in
+ * cache. Returns bytes used or 0 when malformed.
+ */
+static size_t col_decode(const uint8_t *p, const uint8_t *end, size_t n,
+			 const struct blockcodec_col *c, const uint64_t *l, uint64_t *v, uint8_t *dst,
+			 size_t stride)
+{
+	const uint8_t *start = p;
+	unsigned width = c->width, bits = 8 * width, sh = 64 - bits, mode, t, g;
+	uint64_t mask = sh ? (1ull << bits) - 1 : ~0ull, base = 0, code[FF_GROUP];
+	uint8_t pad[(FF_GROUP << FC_GROUP_MAX_SHIFT) * 8 + 8];
+
+	if (p >= end)
+		return 0;
+	mode = *p++;
+	if (mode == FC_CONST) {
+		if ((size_t)(end - p) < width)
+			return 0;
+		v[0] = load_w(p, width);
+		for (size_t i = 1; i < n; i++)
+			v[i] = v[0];
+		if (dst)
+			col_store(c, v, n, dst, stride);
+		return (size_t)(p + width - start);
+	}
+	g = mode >> FC_GROUP_SHIFT;
+	mode &= (1u << FC_GROUP_SHIFT) - 1;
+	if (mode >= FF_MODES || g > FC_GROUP_MAX_SHIFT || (mode >= FF_LEFT && !l) ||
+	    (size_t)(end - p) < 1u + width)
+		return 0;
+	if ((t = *p++) >= bits)
+		return 0;
+	v[0] = load_w(p, width);
+	p += width;
+	if (dst)
+		col_store(c, v, 1, dst, stride);
+	for (size_t s = 1, gs = (size_t)FF_GROUP << g; s < n; s += gs) {
+		size_t cnt = n - s < gs ? n - s : gs, nbytes, used;
+		unsigned w;
+		uint64_t delta;
+		const uint8_t *bitsp;
+
+		if (p >= end || (w = *p++) > 64 || !(used = varint_get(p, end, &delta)))
+			return 0;
+		p += used;
+		base += unzz(delta);
+		nbytes = (cnt * w + 7) / 8;
+		if ((size_t)(end - p) < nbytes)
+			return 0;
+		bitsp = p;
+		if (w && (size_t)(end - p) < nbytes + 8) {
+			/* the unpackers read 8 bytes at a time */
+			memcpy(pad, p, nbytes);
+			memset(pad + nbytes, 0, 8);
+			bitsp = pad;
+		}
+		/* a group's codes in runs of 32: each run starts on a byte (32 w bits) */
+		for (size_t r = 0; r < cnt; r += FF_GROUP) {
+			size_t rc = cnt - r < FF_GROUP ? cnt - r : FF_GROUP;
+
+			if (w == 0)
+				for (size_t i = 0; i < rc; i++)
+					code[i] = base;
+			else
+				unpack_codes(bitsp + r / 8 * w, w, rc, base, code);
+			if (!col_undo(mode, t, mask, code, rc, l, v, s + r))
+				return 0;
+			if (dst)
+				col_store(c, v + s + r, rc, dst + (s + r) * stride, stride);
+		}
+		p += nbytes;
+	}
+	return (size_t)(p - start);
+}
+
+static int cols_decode(struct fc_dec *d, const struct blockcodec_layout *l, unsigned k,
+		       const uint8_t *p, size_t len, size_t n, uint8_t *const *dst,
+		       const size_t *stride)
+{
+	const struct blockcodec_chunk *ch = &l->chunk[k];
+	const uint8_t *end = p + len;
+	int cur = 0;
+
+	if (len < 1 || p[0] > 1 || n < 1 || n > BLOCKCODEC_MAX_ROWS)
+		return -EBADMSG;
+	if (p[0] == 1) {
+		uint64_t plen;
+		size_t used = varint_get(p + 1, end, &plen), got;
+
+		if (!used || plen > blockcodec_chunk_cap(l, k, n))
+			return -EBADMSG;
+		if (plen > d->unz_cap) {
+			uint8_t *b = realloc(d->unz, (size_t)plen);
+			if (!b)
+				return -ENOMEM;
+			d->unz = b;
+			d->unz_cap = (size_t)plen;
+		}
+		if (!d->zd && !(d->zd = ZSTD_createDCtx()))
+			return -ENOMEM;
+		got = ZSTD_decompressDCtx(d->zd, d->unz, (size_t)plen, p + 1 + used,
+					  (size_t)(end - p - 1 - (ptrdiff_t)used));
+		if (ZSTD_isError(got) || got != plen)
+			return -EBADMSG;
+		p = d->unz;
+		end = d->unz + plen;
+	} else {
+		p++;
+	}
+	for (unsigned j = 0; j < ch->ncols; j++) {
+		const struct blockcodec_col *c = &l->col[ch->first + j];
+		int left = j > 0 && l->col[ch->first + j - 1].width == c->width;
+		size_t used = col_decode(p, end, n, c, left ? d->v[!cur] : NULL, d->v[cur], dst[j],
+					 stride[j]);
+
+		if (!used)
+			return -EBADMSG;
+		p += used;
+		cur = !cur;
+	}
+	return p == end ? 0 : -EBADMSG;
+}
+
 /* --- the codecs --- */
 
 struct blockcodec_enc {
 	unsigned codec;
 	struct ff_enc pack;
+	struct fc_enc *cols;
 };
 
 struct blockcodec_dec {
 	unsigned codec;
 	struct ff_dec pack;
+	struct fc_dec *cols;
 };
 
 struct blockcodec_enc *blockcodec_enc_new(unsigned codec)
 {
 	struct blockcodec_enc *e;
 
-	if (codec >= BLOCKCODEC_COUNT || !(e = malloc(sizeof *e)))
+	if (codec >= BLOCKCODEC_COUNT || !(e = calloc(1, sizeof *e)))
 		return NULL;
 	e->codec = codec;
+	if (codec == BLOCKCODEC_COLS && (!(e->cols = calloc(1, sizeof *e->cols)) ||
+					 !(e->cols->zc = ZSTD_createCCtx()))) {
+		blockcodec_enc_free(e);
+		return NULL;
+	}
 	return e;
 }
 
 void blockcodec_enc_free(struct blockcodec_enc *e)
 {
+	if (!e)
+		return;
+	if (e->cols) {
+		ZSTD_freeCCtx(e->cols->zc);
+		free(e->cols->packed);
+		free(e->cols);
+	}
 	free(e);
 }
 
@@ -714,9 +1364,13 @@ struct blockcodec_dec *blockcodec_dec_new(unsigned codec)
 {
 	struct blockcodec_dec *d;
 
-	if (codec >= BLOCKCODEC_COUNT || !(d = malloc(sizeof *d)))
+	if (codec >= BLOCKCODEC_COUNT || !(d = calloc(1, sizeof *d)))
 		return NULL;
 	d->codec = codec;
+	if (codec == BLOCKCODEC_COLS && !(d->cols = calloc(1, sizeof *d->cols))) {
+		free(d);
+		return NULL;
+	}
 	blockcodec_dec_only(d, 0);
 	return d;
 }
@@ -738,11 +1392,33 @@ void blockcodec_dec_only(struct blockcodec_dec *d, uint64_t channels)
 
 void blockcodec_dec_free(struct blockcodec_dec *d)
 {
+	if (!d)
+		return;
+	if (d->cols) {
+		ZSTD_freeDCtx(d->cols->zd);
+		free(d->cols->unz);
+		free(d->cols);
+	}
 	free(d);
+}
+
+size_t blockcodec_chunk_encode(struct blockcodec_enc *e, const struct blockcodec_layout *l,
+			       unsigned k, const struct pw_frame *f, size_t n, uint8_t *out)
+{
+	return e->cols ? cols_encode(e->cols, l, k, f, n, out) : 0;
+}
+
+int blockcodec_chunk_decode(struct blockcodec_dec *d, const struct blockcodec_layout *l,
+			    unsigned k, const uint8_t *p, size_t len, size_t n, uint8_t *const *dst,
+			    const size_t *stride)
+{
+	return d->cols ? cols_decode(d->cols, l, k, p, len, n, dst, stride) : -EBADMSG;
 }
 
 size_t blockcodec_encode(struct blockcodec_enc *e, const struct pw_frame *f, size_t n, uint8_t *out)
 {
+	if (e->codec == BLOCKCODEC_COLS)
+		return 0;
 	if (e->codec == BLOCKCODEC_PACK)
 		return pack_encode(&e->pack, f, n, out);
 	memcpy(out, f, n * FRAME_SIZE);
@@ -767,7 +1443,7 @@ int blockcodec_decode(struct blockcodec_dec *d, const uint8_t *payload, size_t l
 {
 	int rc;
 
-	if (n == 0)
+	if (n == 0 || d->codec == BLOCKCODEC_COLS)
 		return -EBADMSG;
 	if (d->codec == BLOCKCODEC_PACK)
 		rc = pack_decode(&d->pack, payload, len, n, first_seq, last_seq, out);

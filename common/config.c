@@ -26,8 +26,10 @@ static const struct config_var vars[] = {
 	  .meaning = "names the shared-memory segments, the store's status page and the default "
 		     "run dir of one stack, so several stacks run side by side (tests do)" },
 	{ .names = { "PITWALL_DATA_DIR" }, .type = CONFIG_TEXT, .def = "./data",
-	  .values = "a directory", .key = "data_dir", FIELD(data_dir), .progs = CONFIG_STORE,
-	  .meaning = "the store's data dir: sessions, runs, recordings, track models" },
+	  .values = "a directory", .key = "data_dir", FIELD(data_dir),
+	  .progs = CONFIG_STORE | CONFIG_ANALYZE,
+	  .meaning = "the store's data dir: sessions, runs, recordings, track models; an analysis "
+		     "worker on the store's host reads runs' files there itself" },
 	{ .names = { "PITWALL_RUN_DIR" }, .type = CONFIG_TEXT,
 	  .def = "/tmp/pitwall-$PITWALL_INSTANCE", .values = "a directory", .key = "run_dir",
 	  FIELD(run_dir),

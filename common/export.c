@@ -1748,6 +1748,14 @@ int export_frames(struct framefile_reader *r, const struct export_opts *o,
 		goto out;
 	}
 	n = effective_cols(o, cols);
+	if (o->ncols && o->format != EXPORT_LD && o->format != EXPORT_LDX) {
+		/* only the chunks of the columns asked for are read (frame file format 2) */
+		uint64_t channels;
+		unsigned flags;
+
+		cols_bits(cols, n, &channels, &flags);
+		framefile_reader_only(r, channels | FRAME_P_GAME_TIME);
+	}
 	switch (o->format) {
 	case EXPORT_LD:
 		rc = ld_out(r, &s, cols, n, res);

@@ -197,7 +197,9 @@ int export_opts_resolve(struct export_opts *o, char *err, size_t errcap);
  * not an error here), the write callback's error, a read error of r,
  * -ENODATA for an ld/ldx of no frames or none of the chosen channels, -EFBIG
  * for an ld over 4 GB, -EINVAL for bad options or a missing callback, or
- * the error of the temporary file. r stays owned by the caller.
+ * the error of the temporary file. r stays owned by the caller; with
+ * channels chosen (csv, json, parquet), it is set to decode only theirs
+ * (framefile_reader_only).
  */
 int export_frames(struct framefile_reader *r, const struct export_opts *o,
 		  struct export_result *res);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/frame.h"
+#include "common/numfmt.h"
 #include "common/out.h"
 
 #define X_NAME(id, name, ...) name,
@@ -72,9 +73,6 @@ void frame_init(struct pw_frame *f, enum pw_game game, enum pw_feed feed)
 	f->game = (uint8_t)game;
 	f->feed = (uint8_t)feed;
 }
-
-/* The channels of a version 1 frame: every one before yaw_rate_rads. */
-#define FRAME_P_V1 (FRAME_P_YAW_RATE - 1)
 
 int frame_upgrade(struct pw_frame *f)
 {
@@ -166,16 +164,32 @@ void meta_strcpy(char *dst, size_t cap, const char *src, size_t n)
 /* A decimal that reads back as exactly the same value: short when it can be
  * (0.1f prints "0.1"), else the 9 significant digits a float needs or the
  * 17 a double needs (a fixed %.7g lost float bits and rounded a large
- * game_time_s to whole seconds). At most two formats per number. */
+ * game_time_s to whole seconds): %.6g or %.9g, %.15g or %.17g, written by
+ * numfmt without printf (an hour of frames as CSV is 100 million numbers). */
 static void put_num(struct out *o, double v, int is_double)
 {
-	char tmp[32];
-	int n;
+	char tmp[NUMFMT_MAX];
 
-	n = snprintf(tmp, sizeof tmp, "%.*g", is_double ? 15 : 6, v);
-	if (is_double ? strtod(tmp, NULL) != v : strtof(tmp, NULL) != (float)v)
-		n = snprintf(tmp, sizeof tmp, "%.*g", is_double ? 17 : 9, v);
-	out_put(o, tmp, (size_t)n);
+	out_put(o, tmp, is_double ? numfmt_g64(tmp, v) : numfmt_g32(tmp, (float)v));
+}
+
+static void put_i64(struct out *o, int64_t v)
+{
+	char tmp[NUMFMT_MAX];
+
+	out_put(o, tmp, numfmt_i64(tmp, v));
+}
+
+static void put_u64(struct out *o, uint64_t v)
+{
+	char tmp[NUMFMT_MAX];
+
+	out_put(o, tmp, numfmt_u64(tmp, v));
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	out_put(o, s, strlen(s));
 }
 
 /* Value i of channel c in f. */
@@ -212,7 +226,7 @@ static void put_value(struct out *o, const struct frame_channel *c, double v)
 	if (c->type == FRAME_T_F32 || c->type == FRAME_T_F64)
 		put_num(o, v, c->type == FRAME_T_F64);
 	else
-		out_printf(o, "%lld", (long long)v);
+		put_i64(o, (int64_t)v);
 }
 
 static void put_json_value(struct out *o, const struct frame_channel *c, double v)
@@ -229,9 +243,16 @@ size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 
 	if (cap)
 		buf[0] = 0;
-	out_printf(&o, "{\"seq\":%llu,\"t_ns\":%lld,\"feed\":\"%s\",\"game\":\"%s\",\"game_session\":%llu",
-	    (unsigned long long)f->seq, (long long)f->t_ns, frame_feed_name(f->feed),
-	    frame_game_name(f->game), (unsigned long long)f->game_session);
+	out_put(&o, "{\"seq\":", 7);
+	put_u64(&o, f->seq);
+	out_put(&o, ",\"t_ns\":", 8);
+	put_i64(&o, f->t_ns);
+	out_put(&o, ",\"feed\":\"", 9);
+	put_str(&o, frame_feed_name(f->feed));
+	out_put(&o, "\",\"game\":\"", 10);
+	put_str(&o, frame_game_name(f->game));
+	out_put(&o, "\",\"game_session\":", 17);
+	put_u64(&o, f->game_session);
 	for (uint64_t bits = f->present & FRAME_P_ALL; bits; bits &= bits - 1) {
 		const struct frame_channel *c = &frame_channels[__builtin_ctzll(bits)];
 
@@ -257,7 +278,10 @@ size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 		for (uint64_t bits = f->derived & f->present & FRAME_P_ALL; bits; bits &= bits - 1) {
 			const struct frame_channel *c = &frame_channels[__builtin_ctzll(bits)];
 
-			out_printf(&o, "%s\"%s\"", sep, c->name);
+			put_str(&o, sep);
+			out_put(&o, "\"", 1);
+			out_put(&o, c->name, c->name_len);
+			out_put(&o, "\"", 1);
 			sep = ",";
 		}
 		out_put(&o, "]", 1);
@@ -265,15 +289,18 @@ size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 	if (f->flags_known) {
 		int first = 1;
 
-		out_printf(&o, ",\"flags\":{");
+		out_put(&o, ",\"flags\":{", 10);
 		for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
 			if (!(f->flags_known & (1u << b)))
 				continue;
-			out_printf(&o, "%s\"%s\":%s", first ? "" : ",", flag_names[b],
-			    (f->flags & (1u << b)) ? "true" : "false");
+			if (!first)
+				out_put(&o, ",", 1);
+			out_put(&o, "\"", 1);
+			put_str(&o, flag_names[b]);
+			put_str(&o, (f->flags & (1u << b)) ? "\":true" : "\":false");
 			first = 0;
 		}
-		out_printf(&o, "}");
+		out_put(&o, "}", 1);
 	}
 	out_put(&o, "}", 1);
 	return o.len;
@@ -308,9 +335,15 @@ size_t frame_to_csv(const struct pw_frame *f, char *buf, size_t cap)
 
 	if (cap)
 		buf[0] = 0;
-	out_printf(&o, "%llu,%lld,%s,%s,%llu", (unsigned long long)f->seq, (long long)f->t_ns,
-	    frame_feed_name(f->feed), frame_game_name(f->game),
-	    (unsigned long long)f->game_session);
+	put_u64(&o, f->seq);
+	out_put(&o, ",", 1);
+	put_i64(&o, f->t_ns);
+	out_put(&o, ",", 1);
+	put_str(&o, frame_feed_name(f->feed));
+	out_put(&o, ",", 1);
+	put_str(&o, frame_game_name(f->game));
+	out_put(&o, ",", 1);
+	put_u64(&o, f->game_session);
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const struct frame_channel *c = &frame_channels[b];
 		int on = (f->present & c->bit) != 0;
@@ -326,7 +359,7 @@ size_t frame_to_csv(const struct pw_frame *f, char *buf, size_t cap)
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
 		out_put(&o, ",", 1);
 		if (f->flags_known & (1u << b))
-			out_printf(&o, "%d", (f->flags >> b) & 1);
+			out_put(&o, (f->flags >> b) & 1 ? "1" : "0", 1);
 	}
 	out_put(&o, ",", 1);
 	for (uint64_t bits = f->derived & f->present & FRAME_P_ALL; bits; bits &= bits - 1) {

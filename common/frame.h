@@ -242,6 +242,7 @@ enum frame_channel_id { FRAME_CHANNELS(FRAME_X_CH) FRAME_P_COUNT };
 enum frame_presence { FRAME_CHANNELS(FRAME_X_P) };
 #undef FRAME_X_P
 #define FRAME_P_ALL ((1ull << FRAME_P_COUNT) - 1)
+#define FRAME_P_V1 (FRAME_P_YAW_RATE - 1) /* the channels of frame version 1 */
 
 enum frame_type { FRAME_T_F32, FRAME_T_F64, FRAME_T_I8, FRAME_T_U8, FRAME_T_U16, FRAME_T_I32 };
 enum frame_dim { FRAME_DIM_SCALAR, FRAME_DIM_XYZ, FRAME_DIM_WHEELS, FRAME_DIM_SECTORS };

@@ -11,12 +11,14 @@
  * (blockcodec.h, named once in the file header); the checksum is CRC-32C
  * (crc32c.h).
  *
- * Layout (all integers little-endian):
+ * Two formats; writers create format 2, every reader reads both, and a
+ * writer reopening a format 1 file (a run that recorded across an upgrade)
+ * goes on in format 1. All integers are little-endian.
  *
- *   file header, FRAMEFILE_HEADER_SIZE = 160 bytes
+ *   file header, FRAMEFILE_HEADER_SIZE = 160 bytes, then in format 2 the layout
  *     0  char magic[8]        "PWFRAMES"
- *     8  u16 format_version   FRAMEFILE_FORMAT_VERSION
- *    10  u16 header_size      160
+ *     8  u16 format_version   1 or 2 (FRAMEFILE_FORMAT_VERSION)
+ *    10  u16 header_size      1: 160; 2: 160 + layout_len + 4
  *    12  u16 frame_size       FRAME_SIZE (384)
  *    14  u16 frame_version    FRAME_VERSION of the writer that created the file;
  *                              every frame carries its own version (a file
@@ -24,15 +26,22 @@
  *                              readers bring each up to FRAME_VERSION
  *                              (frame_upgrade; FRAME_VERSION_MIN..FRAME_VERSION
  *                              are read)
- *    16  u32 codec            enum blockcodec_id, the same for every block
+ *    16  u32 codec            enum blockcodec_id: 1: RAW or PACK, the same for
+ *                              every block; 2: BLOCKCODEC_COLS
  *    20  u32 block_frames     the writer's block size (informational)
  *    24  i64 created_ns       realtime ns since the epoch
  *    32  char feed[32]        NUL-padded
  *    64  char run_id[64]      NUL-padded, no NUL when exactly 64 bytes
- *   128  u8 reserved[28]      zero
+ *   128  format 1: u8 reserved[28], zero
+ *        format 2: u64 channels (FRAME_P_* bits whose chunks the file carries:
+ *                  all ones in a run's file, fewer in an extract), u32 parts
+ *                  (BLOCKCODEC_PART_BIT()s it carries), u16 layout_len,
+ *                  u8 reserved[10], zero
  *   156  u32 crc32c           of bytes 0..155
+ *   160  format 2: the layout (blockcodec_layout_dump), layout_len bytes,
+ *        then u32 crc32c of them
  *
- *   block, repeated to the end of the file
+ *   format 1 block, repeated to the end of the file
  *     0  u32 magic            "PWFB"
  *     4  u32 payload_len      bytes after this 32-byte header
  *     8  u32 frame_count      1..FRAMEFILE_BLOCK_MAX_FRAMES
@@ -42,13 +51,42 @@
  *    32  payload              frame_count frames, encoded by the codec
  *                              (blockcodec.h)
  *
- * A reader walks the blocks from offset 160 and stops at the first one that
+ *   format 2 block, repeated to the end of the file: chunks a reader can
+ *   read and check on their own (blockcodec.h, BLOCKCODEC_COLS)
+ *     0  u32 magic            "PWFC"
+ *     4  u32 len              bytes after this 48-byte header
+ *     8  u32 frame_count      1..FRAMEFILE_BLOCK_MAX_FRAMES
+ *    12  u32 crc32c           of bytes 0..11 and 16 to the end of the directory
+ *    16  u64 first_seq        as in format 1
+ *    24  u64 last_seq
+ *    32  u16 lap_min          the least and greatest lap (laps completed) of the
+ *    34  u16 lap_max          block's frames with a lap; 0xffff, 0 when none has one
+ *    36  u8 reserved[12]      zero
+ *    48  stored               a bit per chunk of the layout, (nchunks + 7) / 8
+ *                              bytes: bit k set = chunk k is stored here; a chunk
+ *                              not stored is zero in every frame (or, in an
+ *                              extract, not carried: see channels and parts)
+ *        directory            per stored chunk: u32 length, u32 crc32c of its bytes
+ *        chunks               the stored chunks' bytes, in layout order
+ *   A block's header and directory are its index: the seq and lap ranges and
+ *   where each channel's bytes are. A reader of some channels reads the
+ *   header and directory and then only those channels' chunks (one read when
+ *   they are near each other), checks their CRCs and decodes them; a walk
+ *   over a lap's seq range skips every other block by its header alone.
+ *
+ * A reader walks the blocks from the end of the header and stops at the first one that
  * is incomplete (a torn tail: the file ends inside it) or invalid (bad magic,
  * lengths, seq order, CRC or payload: a corrupt tail; the zero-filled tail
  * some filesystems leave after a crash is one too). Everything before that
  * point is valid; nothing after it is trusted. A block may not claim more
- * frames than its payload can encode, so a file decodes to at most 67
- * times its size in memory.
+ * frames than its payload can encode, so a format 1 file decodes to at most
+ * 67 times its size in memory. In format 2 the walk checks each block's
+ * header and directory; framefile_scan, framefile_load and open_append
+ * also check every chunk, a reader of some channels the chunks it reads (a
+ * damaged chunk it does not read goes unnoticed, as it does not matter to
+ * it). A format 2 block whose chunks are all absent decodes to zero frames
+ * of any count, so a format 2 block's frame_count is bounded by the header's
+ * seq range and FRAMEFILE_BLOCK_MAX_FRAMES only.
  *
  * Who may call: one framefile_writer per file, used by one thread (pw-store's
  * run writer). create and open_append take an exclusive flock on the file, so
@@ -67,12 +105,14 @@
 
 #include "common/blockcodec.h"
 #include "common/frame.h"
+#include "common/framecols.h"
 #include "common/ids.h"
 
 #define FRAMEFILE_MAGIC "PWFRAMES"
-#define FRAMEFILE_FORMAT_VERSION 1
-#define FRAMEFILE_HEADER_SIZE 160
-#define FRAMEFILE_BLOCK_HEADER_SIZE 32
+#define FRAMEFILE_FORMAT_VERSION 2
+#define FRAMEFILE_HEADER_SIZE 160       /* the fixed part; format 2's layout follows */
+#define FRAMEFILE_BLOCK_HEADER_SIZE 32  /* format 1 */
+#define FRAMEFILE_BLOCK2_HEADER_SIZE 48 /* format 2, before the stored bits and directory */
 #define FRAMEFILE_BLOCK_FRAMES 1024      /* the writer writes a block at this many */
 #define FRAMEFILE_BLOCK_MAX_FRAMES 4096  /* readers reject bigger blocks */
 #define FRAMEFILE_FEED_MAX IDS_FEED_MAX  /* bytes, without the NUL */
@@ -84,14 +124,18 @@ enum framefile_tail {
 	FRAMEFILE_TAIL_CORRUPT,    /* a block failed its checks; it and all after it dropped */
 };
 
-/* The file header. At create, only codec, created_ns, feed and run_id are
- * read; the other fields are always written as the current ones. */
+/* The file header. At create, only format_version, codec (format 1),
+ * created_ns, feed and run_id are read; the other fields are always written
+ * as the current ones. */
 struct framefile_hdr {
-	uint32_t format_version;
+	uint32_t format_version;   /* 0 at create: FRAMEFILE_FORMAT_VERSION; 1 for tests and tools */
+	uint32_t header_size;      /* bytes of the whole header */
 	uint32_t frame_size;
 	uint32_t frame_version;
-	uint32_t codec;            /* enum blockcodec_id */
+	uint32_t codec;            /* enum blockcodec_id; BLOCKCODEC_COLS in format 2 */
 	int64_t created_ns;        /* realtime ns; 0 at create means now */
+	uint64_t channels;         /* FRAME_P_* carried: all ones but in an extract */
+	uint32_t parts;            /* BLOCKCODEC_PART_BIT()s carried */
 	char feed[FRAMEFILE_FEED_MAX + 1];
 	char run_id[FRAMEFILE_RUN_ID_MAX + 1];
 };
@@ -129,7 +173,9 @@ struct framefile_reader;   /* process-local, opaque */
  * Create a new frame file at path (O_CREAT|O_EXCL: -EEXIST if it exists),
  * write the header and fsync the file and its directory, so the file exists
  * durably when this returns 0. feed must be 1..FRAMEFILE_FEED_MAX bytes and
- * run_id 1..FRAMEFILE_RUN_ID_MAX bytes (-EINVAL otherwise), codec known. On
+ * run_id 1..FRAMEFILE_RUN_ID_MAX bytes (-EINVAL otherwise). The file is in
+ * format 2 with this build's layout (hdr->format_version 0 or 2; codec is
+ * not read), or, for tests and tools, format 1 in hdr->codec (RAW or PACK). On
  * failure no file is left behind. On success *out is owned by the caller,
  * who releases it with framefile_close().
  */
@@ -209,7 +255,9 @@ int framefile_scan_buf(const void *buf, size_t len, struct framefile_info *info)
 /* Block reader: a run's frames one block at a time, in constant memory. */
 /*
  * Open path for reading block by block. Validates it as framefile_scan does
- * (reading the whole file once) and, like framefile_load, fails with
+ * (format 1: reading the whole file once; format 2: walking the block
+ * headers and directories, each chunk being checked when it is read) and,
+ * like framefile_load, fails with
  * -EPROTO for a bad header or frames this build cannot decode. info (may
  * be NULL) gets the scan's findings: the frames, seqs and tail the reader
  * will deliver. The reader delivers the blocks that scan found valid and no
@@ -254,8 +302,36 @@ void framefile_reader_info(const struct framefile_reader *r, struct framefile_in
 int framefile_reader_open_range(struct framefile_reader **out, const char *path,
 				uint64_t first_seq, uint64_t last_seq, struct framefile_info *info);
 /* Decode only the frame heads and the channels in mask (FRAME_P_* bits)
- * from the next block on: blockcodec_dec_only; 0 = everything. */
+ * from the next block on (format 1: blockcodec_dec_only; format 2: only
+ * those chunks are read); 0 = everything. */
 void framefile_reader_only(struct framefile_reader *r, uint64_t channels);
+
+/* Columns: a reader that asks for some channels reads and holds only them. */
+/*
+ * Load the frames of the valid blocks as columns (framecols.h): the
+ * channels in mask (FRAME_P_*) and the head parts in parts (FRAMECOLS_*;
+ * seq and the ids are always loaded: frames are checked by their seqs and
+ * upgraded by their version). *cols is the caller's (framecols_free), its
+ * arrays sized to the frames. A format 2 file is read a block header at a
+ * time and only the chunks asked for are read and checked, so the time and
+ * memory follow the channels asked for; a format 1 file is decoded whole,
+ * a block at a time. Tails, errors and info as framefile_load's; -ENOENT
+ * when the file (an extract) does not carry something asked for.
+ */
+int framefile_load_cols(const char *path, uint64_t channels, unsigned parts,
+			struct framecols *cols, struct framefile_info *info);
+int framefile_load_cols_buf(const void *buf, size_t len, uint64_t channels, unsigned parts,
+			    struct framecols *cols, struct framefile_info *info);
+/*
+ * A format 2 image, in memory, of the valid blocks of path with only the
+ * chunks of channels (FRAME_P_*) and parts (FRAMECOLS_*; seq and ids always):
+ * what an analysis job carries instead of whole frames. A format 2 file's
+ * chunks are copied as stored (each checked first); a format 1 file is
+ * decoded and encoded. The image's header names what it carries. *img is
+ * malloc'd (the caller frees), *len its length; info as framefile_load's.
+ */
+int framefile_extract(const char *path, uint64_t channels, unsigned parts, void **img,
+		      size_t *len, struct framefile_info *info);
 /* Close the file and free r. NULL is a no-op. */
 void framefile_reader_close(struct framefile_reader *r);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "common/framefile.h"
 #include "common/job.h"
 
 #define JOB_ID_MAX 128                 /* bytes of a job or session id on the wire */
@@ -46,6 +47,60 @@ const char *job_kind_name(enum job_kind kind)
 	return (unsigned)kind < JOB_KIND_COUNT ? kind_names[kind] : NULL;
 }
 
+static const char *const encoding_names[] = {
+	[JOB_ENC_FRAMES] = "frames",
+	[JOB_ENC_FRAMEFILE] = "framefile",
+	[JOB_ENC_PATH] = "path",
+};
+
+/* The lap tracker's (common/laps.c) channels: the general analysis feeds it every frame. */
+#define LAPS_CHANNELS                                                                        \
+	(FRAME_P_LAP | FRAME_P_LAP_DIST | FRAME_P_SPEED | FRAME_P_GAME_TIME | FRAME_P_TRACK_LEN | \
+	 FRAME_P_SPLINE | FRAME_P_SECTOR_TIMES | FRAME_P_LAP_TIME | FRAME_P_LAST_LAP)
+/* The race engineer's (analyze/engineer.c, rules.c): general runs it on its laps. */
+#define ENGINEER_CHANNELS                                                                     \
+	(FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_STEER | FRAME_P_RPM | FRAME_P_NUM_GEARS |     \
+	 FRAME_P_MAX_RPM | FRAME_P_GEAR | FRAME_P_SLIP_ANGLE | FRAME_P_SLIP_RATIO |              \
+	 FRAME_P_WHEEL_SPEED | FRAME_P_TYRE_TEMP | FRAME_P_SUSP_NORM | FRAME_P_ACCEL_LAT |       \
+	 FRAME_P_YAW | FRAME_P_SPEED | FRAME_P_VEL | FRAME_P_GAME_TIME | FRAME_P_LAP_DIST |      \
+	 FRAME_P_SPLINE | FRAME_P_TRACK_LEN)
+
+/* What each analysis reads (analyze/): tests/unit/test_analysis_needs.c checks it. */
+static const struct {
+	const char *use_case;
+	uint64_t channels;         /* FRAME_P_* */
+	unsigned parts;            /* FRAMECOLS_* */
+} needs[] = {
+	{ "shift_points",
+	  FRAME_P_GEAR | FRAME_P_SPEED | FRAME_P_RPM | FRAME_P_MAX_RPM | FRAME_P_VEL |
+		  FRAME_P_GAME_TIME | FRAME_P_ACCEL_LON | FRAME_P_ACCEL_LAT | FRAME_P_THROTTLE |
+		  FRAME_P_BRAKE,
+	  FRAMECOLS_T_NS | FRAMECOLS_PRESENT | FRAMECOLS_SESSION | FRAMECOLS_FLAGS },
+	{ "car_grip",
+	  FRAME_P_VEL | FRAME_P_STEER | FRAME_P_SPEED | FRAME_P_ACCEL_VERT | FRAME_P_ACCEL_LON |
+		  FRAME_P_ACCEL_LAT | FRAME_P_GAME_TIME | FRAME_P_GEAR,
+	  FRAMECOLS_T_NS | FRAMECOLS_PRESENT | FRAMECOLS_FLAGS },
+	{ "track_mapping",
+	  FRAME_P_POS | FRAME_P_LAP | FRAME_P_SECTOR | FRAME_P_SPLINE | FRAME_P_STEER_DEG |
+		  FRAME_P_STEER | FRAME_P_ACCEL_LAT,
+	  FRAMECOLS_PRESENT | FRAMECOLS_FLAGS },
+	{ "general", LAPS_CHANNELS | FRAME_P_VEL | FRAME_P_POS | ENGINEER_CHANNELS,
+	  FRAMECOLS_T_NS | FRAMECOLS_PRESENT | FRAMECOLS_SESSION | FRAMECOLS_FLAGS },
+};
+
+_Static_assert(FRAME_P_COUNT <= 53, "a channel mask travels as a JSON integer");
+
+int job_needs(const char *use_case, uint64_t *channels, unsigned *parts)
+{
+	for (size_t i = 0; use_case && i < sizeof needs / sizeof needs[0]; i++)
+		if (strcmp(use_case, needs[i].use_case) == 0) {
+			*channels = needs[i].channels;
+			*parts = needs[i].parts | FRAMECOLS_SEQ | FRAMECOLS_IDS;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int set_str(json_t *o, const char *key, const char *v)
 {
 	return json_object_set_new(o, key, json_string(v ? v : ""));
@@ -55,7 +110,7 @@ char *job_encode(const struct job *j)
 {
 	json_t *hdr = NULL, *runs;
 	char *text = NULL;
-	int bad = 0;
+	int bad = 0, v2 = 0;
 
 	if (!j || !job_kind_name(j->kind) || !j->job_id || !*j->job_id || !j->session_id ||
 	    !j->use_case || j->nruns > JOB_MAX_RUNS || (j->nruns && !j->runs) ||
@@ -64,7 +119,9 @@ char *job_encode(const struct job *j)
 	if (!(hdr = json_object()) || !(runs = json_array()) ||
 	    json_object_set_new(hdr, "runs", runs) < 0)
 		goto out;
-	bad |= json_object_set_new(hdr, "v", json_integer(JOB_VERSION));
+	for (size_t i = 0; i < j->nruns; i++)
+		v2 |= j->runs[i].encoding != JOB_ENC_FRAMES;
+	bad |= json_object_set_new(hdr, "v", json_integer(v2 ? 2 : 1));
 	bad |= set_str(hdr, "kind", job_kind_name(j->kind));
 	bad |= set_str(hdr, "job_id", j->job_id);
 	bad |= set_str(hdr, "session_id", j->session_id);
@@ -88,6 +145,17 @@ char *job_encode(const struct job *j)
 		json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "run_id", r->run_id ? r->run_id : "",
 				      "feed_name", r->feed_name ? r->feed_name : "", "label",
 				      r->label ? r->label : "", "frames", (json_int_t)r->nframes);
+
+		if ((unsigned)r->encoding > JOB_ENC_PATH || (r->encoding == JOB_ENC_PATH && !r->path))
+			bad = 1;
+		else if (o && r->encoding != JOB_ENC_FRAMES) {
+			bad |= set_str(o, "encoding", encoding_names[r->encoding]);
+			bad |= json_object_set_new(o, "channels",
+						   json_integer((json_int_t)(r->channels & FRAME_P_ALL)));
+			bad |= json_object_set_new(o, "parts", json_integer(r->parts & FRAMECOLS_HEAD));
+			if (r->encoding == JOB_ENC_PATH)
+				bad |= set_str(o, "path", r->path);
+		}
 		bad |= json_array_append_new(runs, o);
 	}
 	if (!bad)
@@ -107,10 +175,16 @@ int job_send(void *sock, const struct job *j)
 	if (zmq_send(sock, text, strlen(text), ZMQ_DONTWAIT | (j->nruns ? ZMQ_SNDMORE : 0)) < 0)
 		rc = zmq_errno() == EAGAIN ? 0 : -zmq_errno();
 	/* once the first part is queued the others follow: a message is delivered whole */
-	for (size_t i = 0; rc == 1 && i < j->nruns; i++)
-		if (zmq_send(sock, j->runs[i].frames, j->runs[i].nframes * sizeof(struct pw_frame),
-			     i + 1 < j->nruns ? ZMQ_SNDMORE : 0) < 0)
+	for (size_t i = 0; rc == 1 && i < j->nruns; i++) {
+		const struct job_run *r = &j->runs[i];
+		const void *data = r->encoding == JOB_ENC_FRAMES ? (const void *)r->frames : r->image;
+		size_t len = r->encoding == JOB_ENC_FRAMES ? r->nframes * sizeof(struct pw_frame)
+			   : r->encoding == JOB_ENC_FRAMEFILE ? r->image_len
+							     : 0;
+
+		if (zmq_send(sock, data, len, i + 1 < j->nruns ? ZMQ_SNDMORE : 0) < 0)
 			rc = -zmq_errno();
+	}
 	free(text);
 	return rc;
 }
@@ -255,9 +329,10 @@ static int decode_header(struct job *j, size_t nparts, char *err, size_t cap)
 	const json_t *hdr = j->hdr, *v;
 	json_int_t fs, fv;
 
-	if (!json_is_integer(json_object_get(hdr, "v")) ||
-	    json_integer_value(json_object_get(hdr, "v")) != JOB_VERSION)
-		return bad(err, cap, "the header is not a version %d job", JOB_VERSION);
+	v = json_object_get(hdr, "v");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > JOB_VERSION)
+		return bad(err, cap, "the header is not a version 1..%d job", JOB_VERSION);
 	if (!j->job_id || !*j->job_id)
 		return bad(err, cap, "\"job_id\" must be a string of 1-%d bytes", JOB_ID_MAX);
 	if (!j->session_id)
@@ -299,12 +374,77 @@ static int decode_header(struct job *j, size_t nparts, char *err, size_t cap)
 	return 0;
 }
 
-/* Each run's entry against its frame part; the frames are copied into j->mem. */
+/* A run's encoding and, for the version 2 ones, what it carries. 0 or -EPROTO. */
+static int decode_encoding(const json_t *r, int version, struct job_run *out, char *err,
+			   size_t cap, size_t i)
+{
+	const json_t *e = json_object_get(r, "encoding"), *ch = json_object_get(r, "channels"),
+		     *pa = json_object_get(r, "parts");
+	const char *path;
+
+	out->encoding = JOB_ENC_FRAMES;
+	if (!e)
+		return 0;
+	if (version < 2)
+		return bad(err, cap, "run %zu: \"encoding\" needs a version 2 job", i);
+	for (int k = 0; k <= JOB_ENC_PATH; k++)
+		if (json_is_string(e) && strcmp(json_string_value(e), encoding_names[k]) == 0)
+			out->encoding = (enum job_encoding)k;
+	if (!json_is_string(e) || (out->encoding == JOB_ENC_FRAMES &&
+				   strcmp(json_string_value(e), "frames") != 0))
+		return bad(err, cap, "run %zu: \"encoding\" must be frames, framefile or path", i);
+	if (out->encoding == JOB_ENC_FRAMES)
+		return 0;
+	if (!json_is_integer(ch) || json_integer_value(ch) < 0 ||
+	    (json_integer_value(ch) & ~(json_int_t)FRAME_P_ALL) || !json_is_integer(pa) ||
+	    json_integer_value(pa) < 0 || (json_integer_value(pa) & ~(json_int_t)FRAMECOLS_HEAD))
+		return bad(err, cap, "run %zu: \"channels\" and \"parts\" must be masks of "
+			   "channels (< 2^%d) and head parts (< 2^7)", i, FRAME_P_COUNT);
+	out->channels = (uint64_t)json_integer_value(ch);
+	out->parts = (unsigned)json_integer_value(pa);
+	if (out->encoding == JOB_ENC_PATH) {
+		path = need_string(r, "path", 4095, 0);
+		if (!path || path[0] != '/' || strlen(path) < 8 ||
+		    strcmp(path + strlen(path) - 7, ".frames") != 0 || strstr(path, "/../") ||
+		    memchr(path, '\0', json_string_length(json_object_get(r, "path"))))
+			return bad(err, cap, "run %zu: \"path\" must be an absolute path to a "
+				   ".frames file", i);
+		out->path = path;
+	}
+	return 0;
+}
+
+/* A "framefile" run: its image loaded as the columns it names, to exactly
+ * nframes frames. 0, -EPROTO or -ENOMEM. */
+static int decode_image(struct job_run *r, const struct job_part *part, char *err, size_t cap,
+			size_t i)
+{
+	struct framefile_info info;
+	int rc = framefile_load_cols_buf(part->data, part->len, r->channels, r->parts, &r->cols,
+					 &info);
+
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0)
+		return bad(err, cap, "run %zu: the frame file image does not read (%s)", i,
+			   strerror(-rc));
+	if (r->cols.n != r->nframes || info.tail != FRAMEFILE_TAIL_CLEAN) {
+		bad(err, cap, "run %zu: %zu frames announced, the image holds %zu%s", i, r->nframes,
+		    r->cols.n, info.tail != FRAMEFILE_TAIL_CLEAN ? " before a damaged tail" : "");
+		framecols_free(&r->cols);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Each run's entry against its part; frames are copied into j->mem, images
+ * loaded as columns. */
 static int decode_runs(struct job *j, const struct job_part *parts, char *err, size_t cap)
 {
 	const json_t *runs = json_object_get(j->hdr, "runs"), *r;
 	size_t n = json_array_size(runs), i, head, total = 0, at;
-	struct job_run *jr;
+	int version = (int)json_integer_value(json_object_get(j->hdr, "v")), rc;
+	struct job_run *jr, enc;
 	char *mem;
 
 	json_array_foreach(runs, i, r) {
@@ -316,37 +456,52 @@ static int decode_runs(struct job *j, const struct job_part *parts, char *err, s
 		    !need_string(r, "feed_name", 1024, 1) || !need_string(r, "label", 1024, 1))
 			return bad(err, cap, "run %zu: not an object with string run_id, feed_name, label",
 				   i);
+		if (decode_encoding(r, version, &enc, err, cap, i) < 0)
+			return -EPROTO;
 		if (!json_is_integer(fr) || nf < 0 || (uint64_t)nf > JOB_MAX_RUN_FRAMES ||
-		    bytes != (size_t)nf * sizeof(struct pw_frame))
+		    (enc.encoding == JOB_ENC_FRAMES && bytes != (size_t)nf * sizeof(struct pw_frame)) ||
+		    (enc.encoding == JOB_ENC_PATH && bytes != 0))
 			return bad(err, cap, "run %zu: %lld frames announced, %zu bytes sent", i,
 				   (long long)nf, bytes);
-		total += bytes;
+		if (enc.encoding == JOB_ENC_FRAMES)
+			total += bytes;
 	}
 	head = (n * sizeof *jr + JOB_FRAME_ALIGN - 1) / JOB_FRAME_ALIGN * JOB_FRAME_ALIGN;
 	/* zmq gives no alignment guarantee: the frames are read from aligned copies */
 	mem = aligned_alloc(JOB_FRAME_ALIGN, head + (total / JOB_FRAME_ALIGN + 1) * JOB_FRAME_ALIGN);
 	if (!mem)
 		return -ENOMEM;
+	memset(mem, 0, head);
 	j->mem = mem;
 	jr = (struct job_run *)mem;
+	j->runs = jr;
 	at = head;
 	json_array_foreach(runs, i, r) {
 		struct pw_frame *f = (struct pw_frame *)(mem + at);
-		size_t nf = parts[i + 1].len / sizeof *f;
+		size_t nf = (size_t)json_integer_value(json_object_get(r, "frames"));
 
+		decode_encoding(r, version, &jr[i], err, cap, i);
+		jr[i].run_id = need_string(r, "run_id", JOB_ID_MAX, 1);
+		jr[i].feed_name = need_string(r, "feed_name", 1024, 1);
+		jr[i].label = need_string(r, "label", 1024, 1);
+		jr[i].nframes = nf;
+		j->nruns = i + 1; /* job_release frees what the runs so far hold */
+		if (jr[i].encoding == JOB_ENC_FRAMEFILE) {
+			if ((rc = decode_image(&jr[i], &parts[i + 1], err, cap, i)) < 0)
+				return rc;
+			continue;
+		}
+		if (jr[i].encoding == JOB_ENC_PATH)
+			continue;
 		if (nf)
 			memcpy(f, parts[i + 1].data, parts[i + 1].len);
 		for (size_t k = 0; k < nf; k++)
 			if (frame_upgrade(&f[k]) < 0)
 				return bad(err, cap, "run %zu frame %zu: frame version %u, not %d..%d", i,
 					   k, (unsigned)f[k].version, FRAME_VERSION_MIN, FRAME_VERSION);
-		jr[i] = (struct job_run){ .run_id = need_string(r, "run_id", JOB_ID_MAX, 1),
-					  .feed_name = need_string(r, "feed_name", 1024, 1),
-					  .label = need_string(r, "label", 1024, 1),
-					  .frames = nf ? f : NULL, .nframes = nf };
+		jr[i].frames = nf ? f : NULL;
 		at += parts[i + 1].len;
 	}
-	j->runs = jr;
 	j->nruns = n;
 	return 0;
 }
@@ -377,6 +532,8 @@ void job_release(struct job *j)
 {
 	if (!j)
 		return;
+	for (size_t i = 0; j->mem && i < j->nruns; i++)
+		framecols_free((struct framecols *)&j->runs[i].cols);
 	json_decref(j->hdr);
 	free(j->mem);
 	j->hdr = NULL;
@@ -393,7 +550,7 @@ char *job_result_encode(enum job_kind kind, const char *job_id, const char *sess
 
 	if (!job_id)
 		return NULL;
-	o = json_pack("{s:i, s:s, s:s, s:b}", "v", JOB_VERSION, "job_id", job_id, "session_id",
+	o = json_pack("{s:i, s:s, s:s, s:b}", "v", JOB_RESULT_VERSION, "job_id", job_id, "session_id",
 		      session_id ? session_id : "", "ok", analysis != NULL);
 	if (!o)
 		return NULL;
@@ -426,8 +583,8 @@ int job_result_decode(struct job_result *r, const void *buf, size_t len, char *e
 	r->job_id = need_string(r->root, "job_id", JOB_ID_MAX, 0);
 	r->session_id = need_string(r->root, "session_id", JOB_ID_MAX, 1);
 	if (!json_is_integer(json_object_get(r->root, "v")) ||
-	    json_integer_value(json_object_get(r->root, "v")) != JOB_VERSION)
-		return bad(err, cap, "the result is not a version %d result", JOB_VERSION);
+	    json_integer_value(json_object_get(r->root, "v")) != JOB_RESULT_VERSION)
+		return bad(err, cap, "the result is not a version %d result", JOB_RESULT_VERSION);
 	if (!r->job_id || !r->session_id)
 		return bad(err, cap, "\"job_id\" and \"session_id\" must be strings");
 	ok = json_object_get(r->root, "ok");

@@ -6,13 +6,25 @@
  *
  * A job is one multipart ZeroMQ message (store PUSH -> worker PULL):
  *   part 0  JSON header
- *           {"v":1,"kind":"analysis"|"track_build"|"lap","job_id","session_id",
+ *           {"v":1|2,"kind":"analysis"|"track_build"|"lap","job_id","session_id",
  *            "use_case","car_name","deadline_ms","frame_size":384,
  *            "frame_version":1,"game"?,"track"?,"track_model"?,
  *            "lap_number"?,"suppress"?,
- *            "runs":[{"run_id","feed_name","label","frames"}...]}
- *   part 1+ one part per entry of "runs", in that order: the run's frames as
- *           packed struct pw_frame (common/frame.h), frames x frame_size bytes
+ *            "runs":[{"run_id","feed_name","label","frames",
+ *                     "encoding"?,"channels"?,"parts"?,"path"?}...]}
+ *   part 1+ one part per entry of "runs", in that order, by its "encoding":
+ *           "frames" (version 1's only one, and the default): the run's frames
+ *           as packed struct pw_frame (common/frame.h), frames x frame_size
+ *           bytes;
+ *           "framefile" (version 2): a frame file image (framefile_extract,
+ *           format 2) carrying only the columns the analysis reads: "channels"
+ *           (FRAME_P_* bits) and "parts" (FRAMECOLS_* bits, job_needs), as
+ *           stored in the run's file: an hour of a game's frames is a few MB
+ *           instead of 460;
+ *           "path" (version 2): nothing (0 bytes); "path" is the run's frame
+ *           file on the store's host, for a worker there to read those
+ *           columns itself (the store sends it when its job endpoint is
+ *           ipc:// or inproc://, which only reach workers on its host).
  *
  * kind "analysis" (also when "kind" is absent: the jobs of stores that knew
  * no other kind) runs the analysis of the session's use case; the result is
@@ -27,7 +39,7 @@
  * strings, optional); its result is the race engineer's findings for that lap
  * (analyze/engineer.h), which the store publishes and does not keep.
  *
- * A result is one JSON part (worker PUSH -> store PULL):
+ * A result is one JSON part (worker PUSH -> store PULL), JOB_RESULT_VERSION:
  *   {"v":1,"job_id","session_id","ok":true,"analysis":{...}}
  *   {"v":1,"job_id","session_id","ok":false,"error":{"code","message"}}
  * error.code is one of JOB_E_* (the analyses' own codes, analyze/analysis.h).
@@ -36,13 +48,17 @@
  * and range, and each run's frame part against its announced frame count
  * (frames x frame_size bytes, each frame of FRAME_VERSION_MIN..FRAME_VERSION;
  * older frames, as an older store sends them, come out upgraded to
- * FRAME_VERSION, see frame_upgrade). A failure is -EPROTO with a message for
- * people naming what was wrong.
+ * FRAME_VERSION, see frame_upgrade; a "framefile" image must load, every
+ * CRC checked, to exactly that many frames). A "path" is only checked for
+ * its form (an absolute path to a .frames file): the worker decides whether
+ * it may read it (pw-analyze: only inside its own data dir). A failure is
+ * -EPROTO with a message for people naming what was wrong.
  *
  * Memory: a job the caller fills for job_encode/job_send only borrows (its
- * strings and frames stay the caller's). job_decode fills a job whose
+ * strings, frames and images stay the caller's). job_decode fills a job whose
  * strings point into its own copy of the header and whose frames are its
- * own aligned copies; job_release frees them. The same for results.
+ * own aligned copies (a "framefile" run: its own columns); job_release frees
+ * them. The same for results.
  */
 #ifndef PW_JOB_H
 #define PW_JOB_H
@@ -52,8 +68,10 @@
 #include <stdint.h>
 
 #include "common/frame.h"
+#include "common/framecols.h"
 
-#define JOB_VERSION 1
+#define JOB_VERSION 2                     /* a job of only "frames" runs is sent as 1 */
+#define JOB_RESULT_VERSION 1
 #define JOB_MAX_RUNS 256                  /* runs of one job (a session's at most) */
 #define JOB_MAX_RUN_FRAMES (64u << 20)    /* 24 GiB of frames: refused long before */
 #define JOB_RESULT_MAX_BYTES (64 << 20)   /* a larger result is refused */
@@ -67,12 +85,24 @@
 
 enum job_kind { JOB_ANALYSIS = 0, JOB_TRACK_BUILD, JOB_LAP, JOB_KIND_COUNT };
 
+/* How a run's frames travel (the header's "encoding"). */
+enum job_encoding { JOB_ENC_FRAMES = 0, JOB_ENC_FRAMEFILE, JOB_ENC_PATH };
+
 struct job_run {
 	const char *run_id;
 	const char *feed_name;
 	const char *label;             /* "left" / "right" matter to track builds */
-	const struct pw_frame *frames; /* nframes, in seq order; NULL when nframes is 0 */
-	size_t nframes;
+	const struct pw_frame *frames; /* JOB_ENC_FRAMES: nframes, in seq order; NULL when 0 */
+	size_t nframes;                /* every encoding: the run's frames */
+	enum job_encoding encoding;
+	/* JOB_ENC_FRAMEFILE and JOB_ENC_PATH: the columns the analysis reads */
+	uint64_t channels;             /* FRAME_P_* */
+	unsigned parts;                /* FRAMECOLS_* */
+	const void *image;             /* JOB_ENC_FRAMEFILE: the extract, image_len bytes */
+	size_t image_len;
+	const char *path;              /* JOB_ENC_PATH: the run's frame file */
+	/* job_decode of a JOB_ENC_FRAMEFILE run: the image loaded as columns (its own) */
+	struct framecols cols;
 };
 
 struct job {
@@ -123,6 +153,15 @@ int job_rec_confidence(const char *name);
 
 /* "analysis" / "track_build" / "lap"; NULL for a kind out of range. */
 const char *job_kind_name(enum job_kind kind);
+
+/*
+ * What the analysis of a use case reads of its runs' frames: the channels
+ * (FRAME_P_*) and head parts (FRAMECOLS_*; seq and ids always), the columns a
+ * "framefile" or "path" run carries. The store and the workers agree on it
+ * here; analyze/analysis.c's tests check that every analysis reads nothing
+ * else. 0, or -EINVAL for an unknown use case.
+ */
+int job_needs(const char *use_case, uint64_t *channels, unsigned *parts);
 
 /* The header (part 0) of j as compact JSON text: malloc'd, the caller frees;
  * NULL when j lacks a required field, has more than JOB_MAX_RUNS runs, or

@@ -1,6 +1,7 @@
 /* numfmt.c - see numfmt.h. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/numfmt.h"
@@ -250,6 +251,27 @@ static int digits_u64(char *d, uint64_t v)
 	return n;
 }
 
+/* Digits d[0..n) with the first one's decimal exponent x as d.ddde+XX (at
+ * least two exponent digits, printf's way). Bytes written. */
+static size_t exp_form(char *buf, const char *d, int n, int x)
+{
+	size_t o = 0;
+
+	buf[o++] = d[0];
+	if (n > 1) {
+		buf[o++] = '.';
+		memcpy(buf + o, d + 1, (size_t)n - 1);
+		o += (size_t)n - 1;
+	}
+	buf[o++] = 'e';
+	buf[o++] = x < 0 ? '-' : '+';
+	if (x < 0)
+		x = -x;
+	if (x < 10)
+		buf[o++] = '0';
+	return o + (size_t)digits_u64(buf + o, (uint64_t)x);
+}
+
 size_t numfmt_u64(char *buf, uint64_t v)
 {
 	return (size_t)digits_u64(buf, v);
@@ -304,19 +326,7 @@ size_t numfmt_f32(char *buf, float v)
 	digits_u32(d, out, n);
 	big = e + n - 1; /* decimal exponent of the first digit */
 	if (big < -5 || big >= 16) {
-		buf[o++] = d[0];
-		if (n > 1) {
-			buf[o++] = '.';
-			memcpy(buf + o, d + 1, (size_t)n - 1);
-			o += (size_t)n - 1;
-		}
-		buf[o++] = 'e';
-		buf[o++] = big < 0 ? '-' : '+';
-		if (big < 0)
-			big = -big;
-		if (big < 10)
-			buf[o++] = '0';
-		o += (size_t)digits_u64(buf + o, (uint64_t)big);
+		o += exp_form(buf + o, d, n, big);
 	} else if (e >= 0) {
 		memcpy(buf + o, d, (size_t)n);
 		o += (size_t)n;
@@ -369,4 +379,217 @@ size_t numfmt_fixed(char *buf, double v, int decimals)
 	buf[o++] = '.';
 	memcpy(buf + o, frac, (size_t)nf);
 	return o + (size_t)nf;
+}
+
+/* --- printf's %g, at the precision that reads back --- */
+
+/*
+ * Digits d[0..n) (no trailing zeros), the first one's decimal exponent x,
+ * written as %.<prec>g writes that value: positional when -4 <= x < prec,
+ * else d.ddde+XX; no trailing zeros, no point without a fraction.
+ */
+static size_t g_layout(char *buf, int neg, const char *d, int n, int x, int prec)
+{
+	size_t o = 0;
+
+	if (neg)
+		buf[o++] = '-';
+	if (x < -4 || x >= prec)
+		return o + exp_form(buf + o, d, n, x);
+	if (x < 0) {
+		buf[o++] = '0';
+		buf[o++] = '.';
+		memset(buf + o, '0', (size_t)(-x - 1));
+		o += (size_t)(-x - 1);
+		memcpy(buf + o, d, (size_t)n);
+		return o + (size_t)n;
+	}
+	if (n <= x + 1) {
+		memcpy(buf + o, d, (size_t)n);
+		memset(buf + o + n, '0', (size_t)(x + 1 - n));
+		return o + (size_t)x + 1;
+	}
+	memcpy(buf + o, d, (size_t)x + 1);
+	o += (size_t)x + 1;
+	buf[o++] = '.';
+	memcpy(buf + o, d + x + 1, (size_t)(n - x - 1));
+	return o + (size_t)(n - x - 1);
+}
+
+/* The digits of v into d without its trailing zeros; returns how many. */
+static int g_digits(char *d, uint64_t v)
+{
+	while (v >= 10 && v % 10 == 0)
+		v /= 10;
+	return digits_u64(d, v);
+}
+
+/* 10^k for 0 <= k <= 27: exact in the x87 long double (5^27 < 2^64). */
+static long double pow10_exact[28];
+
+__attribute__((constructor)) static void pow10_build(void)
+{
+	long double p = 1;
+
+	for (int i = 0; i < 28; i++, p *= 10)
+		pow10_exact[i] = p;
+}
+
+static inline long double pow10l_exact(int k)
+{
+	return pow10_exact[k];
+}
+
+#define G_POW_MAX 27
+
+/*
+ * |v| rounded to prec significant digits: *digits (prec of them, trailing
+ * zeros kept) and *x, the decimal exponent of the first. y, the scaled
+ * value, is computed in long double with one rounding (the power of ten is
+ * exact), so it is within 2^-63 of |v| * 10^(prec - 1 - x) relatively;
+ * *y_out keeps it for the caller's own checks. 0 when the scale falls
+ * outside the exact powers or the rounding is within margin of a tie.
+ */
+static int g_round(double v, int prec, long double margin, uint64_t *digits, int *x,
+		   long double *y_out)
+{
+	long double a = (long double)fabs(v), lo = pow10l_exact(prec - 1), hi = lo * 10, y, f;
+	uint64_t bits, ip;
+	int k;
+
+	memcpy(&bits, &v, sizeof bits);
+	/* floor(log10 |v|) from the binary exponent, within one; corrected below */
+	*x = (int)floor(((int)(bits >> 52 & 0x7ff) - 1023) * 0.30102999566398120);
+	for (int tries = 0; tries < 3; tries++) {
+		k = prec - 1 - *x;
+		if (k > G_POW_MAX || k < -G_POW_MAX)
+			return 0;
+		y = k >= 0 ? a * pow10l_exact(k) : a / pow10l_exact(-k);
+		if (y >= hi) {
+			(*x)++;
+			continue;
+		}
+		if (y < lo) {
+			(*x)--;
+			continue;
+		}
+		ip = (uint64_t)y;
+		f = y - (long double)ip;
+		if (f - 0.5L < margin && 0.5L - f < margin)
+			return 0;
+		*digits = ip + (f > 0.5L);
+		if (*digits == (uint64_t)hi) { /* 9.9999 rounded up: one digit more */
+			*digits /= 10;
+			(*x)++;
+		}
+		*y_out = y;
+		return 1;
+	}
+	return 0;
+}
+
+static size_t g_printf(char *buf, const char *fmt, int prec, double v)
+{
+	char tmp[40];
+	int n = snprintf(tmp, sizeof tmp, fmt, prec, v);
+
+	memcpy(buf, tmp, (size_t)n);
+	return (size_t)n;
+}
+
+size_t numfmt_g32(char *buf, float v)
+{
+	uint32_t bits, ieee_m, ieee_e, out;
+	uint64_t r9;
+	long double y;
+	char d[24];
+	int e, n, x, neg;
+
+	memcpy(&bits, &v, sizeof bits);
+	neg = (int)(bits >> 31);
+	ieee_m = bits & ((1u << MANTISSA_BITS) - 1);
+	ieee_e = (bits >> MANTISSA_BITS) & ((1u << EXPONENT_BITS) - 1);
+	if (ieee_e == (1u << EXPONENT_BITS) - 1)
+		return g_printf(buf, "%.*g", 6, v);
+	if (ieee_m == 0 && ieee_e == 0)
+		return g_layout(buf, neg, "0", 1, 0, 6);
+	if (ieee_e == 0) { /* subnormal: fewer bits than the argument below needs */
+		char tmp[40];
+		int len = snprintf(tmp, sizeof tmp, "%.*g", 6, v);
+
+		if (strtof(tmp, NULL) != v)
+			len = snprintf(tmp, sizeof tmp, "%.*g", 9, v);
+		memcpy(buf, tmp, (size_t)len);
+		return (size_t)len;
+	}
+	/*
+	 * The shortest digits that read back (Ryu). Up to 6 of them are exactly
+	 * what %.6g writes: the float lies within half an ulp (< 6e-8 of it) of
+	 * them, much nearer than the next 6-digit decimal (> 5e-7 away). More
+	 * than 6 mean no 6-digit decimal reads back, so printf wrote %.9g.
+	 */
+	e = shortest(ieee_m, ieee_e, &out);
+	while (out % 10 == 0) {
+		out /= 10;
+		e++;
+	}
+	n = len9(out);
+	if (n <= 6) {
+		digits_u32(d, out, n);
+		return g_layout(buf, neg, d, n, e + n - 1, 6);
+	}
+	if (!g_round(v, 9, 1e-6L, &r9, &x, &y))
+		return g_printf(buf, "%.*g", 9, v);
+	n = g_digits(d, r9);
+	return g_layout(buf, neg, d, n, x, 9);
+}
+
+size_t numfmt_g64(char *buf, double v)
+{
+	uint64_t r, bits;
+	long double y, scale, delta, half;
+	double g;
+	char d[24], tmp[40];
+	int n, x, e2, len;
+
+	if (!isfinite(v))
+		return g_printf(buf, "%.*g", 15, v);
+	if (v == 0)
+		return g_layout(buf, signbit(v) != 0, "0", 1, 0, 15);
+	/*
+	 * %.15g reads back when its decimal lies within half the gap from |v|
+	 * to the next double on its side (the gap toward zero is half as wide
+	 * at a power of two). In units of the 15th digit: y = |v| * scale is
+	 * within 2e-4 of exact, so anything nearer than 1e-3 to that edge
+	 * (or to a rounding tie) is left to printf and strtod.
+	 */
+	if (!g_round(v, 15, 1e-3L, &r, &x, &y))
+		goto slow;
+	memcpy(&bits, &v, sizeof bits);
+	e2 = (int)(bits >> 52 & 0x7ff);
+	if (e2 < 2) /* subnormal or nearly: the gaps are not as below */
+		goto slow;
+	scale = y / (long double)fabs(v);
+	delta = (long double)r - y;
+	/* half the gap above |v|: 2^(e - 53) for |v| in [2^e, 2^(e + 1)), e = e2 - 1023 */
+	memcpy(&g, &(uint64_t){ (uint64_t)(e2 - 53) << 52 }, sizeof g);
+	half = (long double)g * scale;
+	if (delta < 0 && !(bits & ((1ull << 52) - 1)))
+		half /= 2;
+	if (fabsl(fabsl(delta) - half) < 1e-3L)
+		goto slow;
+	if (fabsl(delta) < half) {
+		n = g_digits(d, r);
+		return g_layout(buf, v < 0, d, n, x, 15);
+	}
+	if (!g_round(v, 17, 2e-2L, &r, &x, &y))
+		return g_printf(buf, "%.*g", 17, v);
+	n = g_digits(d, r);
+	return g_layout(buf, v < 0, d, n, x, 17);
+slow:
+	len = snprintf(tmp, sizeof tmp, "%.*g", 15, v);
+	if (strtod(tmp, NULL) != v)
+		len = snprintf(tmp, sizeof tmp, "%.*g", 17, v);
+	memcpy(buf, tmp, (size_t)len);
+	return (size_t)len;
 }

@@ -11,6 +11,8 @@
  *                 trailing zeros (and a trailing point) dropped: "12.5" for
  *                 12.5 with 6 decimals. Exact for |v| * 10^decimals < 2^53.
  *   numfmt_i64 / numfmt_u64  decimal integers.
+ *   numfmt_g32 / numfmt_g64  printf's %g at the precision that reads back
+ *                 (below), for the frame's own JSON and CSV.
  *
  * Notation of numfmt_f32: positional when the first digit's decimal exponent
  * E is -5 <= E < 16 ("0.000123", "1234.5", "-0", "16777216"), else d.ddde+XX
@@ -32,6 +34,16 @@
 
 size_t numfmt_f32(char *buf, float v);
 size_t numfmt_fixed(char *buf, double v, int decimals);
+/*
+ * The text of printf("%.6g") when it reads back (strtof) as the same float,
+ * else of printf("%.9g"): what frame_to_json and frame_to_csv have always
+ * written for a float channel, byte for byte, at a fraction of printf's
+ * cost. numfmt_g64 does the same for a double with %.15g, else %.17g
+ * (strtod). Both pass NaN and infinities to printf; a value within
+ * rounding error of a tie falls back to printf too.
+ */
+size_t numfmt_g32(char *buf, float v);
+size_t numfmt_g64(char *buf, double v);
 size_t numfmt_i64(char *buf, int64_t v);
 size_t numfmt_u64(char *buf, uint64_t v);
 

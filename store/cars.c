@@ -174,6 +174,19 @@ static int usable(const struct session *s, const char *car)
 	       (!car || strcmp(s->car_name, car) == 0);
 }
 
+/* The analyses of the shift_points sessions (of car, or of every car when
+ * car is NULL) in memory: a session from the index gets them from its file. */
+static void load_analyses(struct store *st, const char *car)
+{
+	for (int i = 0; i < st->nsessions; i++) {
+		struct session *s = st->sessions[i];
+
+		if (s->completed && s->use_case == UC_SHIFT_POINTS && s->car_name[0] &&
+		    (!car || strcmp(s->car_name, car) == 0))
+			session_details(st, s);
+	}
+}
+
 static json_t *car_detail(struct store *st, const char *car)
 {
 	json_t **an = calloc((size_t)st->nsessions + 1, sizeof *an);
@@ -197,6 +210,7 @@ static json_t *h_cars_list(struct store *st, json_t *args, struct cmd_err *err)
 
 	if (only_keys(args, keys, err) < 0)
 		return NULL;
+	load_analyses(st, NULL);
 	list = json_array();
 	seen = json_object();
 	for (int i = 0; i < st->nsessions; i++) {
@@ -247,6 +261,7 @@ static json_t *h_cars_get(struct store *st, json_t *args, struct cmd_err *err)
 		return NULL;
 	if (!*car)
 		return fail(err, MSG_E_BAD_REQUEST, "\"car\" is required");
+	load_analyses(st, NULL);
 	car = real_car_name(st, car);
 	if (!(d = car_detail(st, car)))
 		return fail(err, MSG_E_NOT_FOUND, "no analysed shift_points session for car \"%s\"", car);

@@ -152,8 +152,10 @@ static json_t *h_session_list(struct store *st, json_t *args, struct cmd_err *er
 	if (only_keys(args, keys, err) < 0)
 		return NULL;
 	a = json_array();
-	for (int i = 0; i < st->nsessions; i++)
+	for (int i = 0; i < st->nsessions; i++) {
+		session_details(st, st->sessions[i]); /* the analyses are in the list */
 		json_array_append_new(a, session_json(st->sessions[i]));
+	}
 	return a;
 }
 

@@ -6,9 +6,11 @@
  *
  * A session's analysis: until a worker answers, the session's analysis reads
  * {"status":"pending"}; the result (or the failure) becomes its analysis. Its
- * frames are loaded from the run files only when the job is sent (lazily),
- * never kept. A job whose session was deleted or reopened meanwhile is
- * dropped.
+ * runs travel as the columns the analysis reads (job_needs): to workers on
+ * this host (an ipc:// or inproc:// job endpoint) as the paths of the run
+ * files, which they read themselves; to others as extracts of the files
+ * (their chunks as stored, read when the job is sent, never kept). A job
+ * whose session was deleted or reopened meanwhile is dropped.
  *
  * A track build (tracks.c): the job holds the left and right runs' frames,
  * read when the command came, and the command's reply waits for the result
@@ -25,6 +27,7 @@
  * is sent again; one that no worker can take yet is tried again each second.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,11 +79,12 @@ int jobs_init(struct store *st)
 	}
 	/* sessions completed before a restart still wait for their analysis */
 	for (int i = 0; i < st->nsessions; i++) {
-		json_t *a = st->sessions[i]->analysis;
-		if (st->sessions[i]->completed && json_is_object(a) &&
-		    json_is_string(json_object_get(a, "status")) &&
-		    strcmp(json_string_value(json_object_get(a, "status")), "pending") == 0)
-			jobs_submit(st, st->sessions[i]);
+		struct session *s = st->sessions[i];
+
+		if (s->completed &&
+		    (s->details ? analysis_state_of(s->analysis) : s->analysis_state) == AS_PENDING &&
+		    session_details(st, s) == 0)
+			jobs_submit(st, s);
 	}
 	return 0;
 }
@@ -160,36 +164,83 @@ int jobs_submit_lap(struct store *st, struct lap_job *lj)
 	return 0;
 }
 
+/* The job endpoint reaches only workers on this host (they can read the run files). */
+static int jobs_local(const struct store *st)
+{
+	return strncmp(st->cfg.jobs, "ipc://", 6) == 0 || strncmp(st->cfg.jobs, "inproc://", 9) == 0;
+}
+
+/*
+ * One run of a session's analysis job: the columns the analysis reads, as
+ * the path of the run's file for a worker on this host, else as an extract
+ * of the file (its chunks as stored). A run without a readable file goes as
+ * no frames. *img is the extract (the caller frees it).
+ */
+static void job_run_of(struct store *st, struct session *s, struct run *r, uint64_t channels,
+		       unsigned parts, struct job_run *out, void **img, char *abs, size_t cap)
+{
+	char path[IDS_PATH_MAX];
+	struct framefile_info info;
+	size_t len = 0;
+	int rc;
+
+	*img = NULL;
+	*out = (struct job_run){ .run_id = r->id, .feed_name = r->feed, .label = r->label,
+				 .channels = channels, .parts = parts };
+	run_frames_path(st, s, r, path, sizeof path);
+	if (jobs_local(st) && strlen(path) < cap && realpath(path, abs)) {
+		out->encoding = JOB_ENC_PATH;
+		out->path = abs;
+		out->nframes = (size_t)r->frame_count;
+		return;
+	}
+	if ((rc = framefile_extract(path, channels, parts, img, &len, &info)) < 0) {
+		if (rc != -ENOENT)
+			log_warn("msg=\"run frames unreadable, sent as none\" run=%s file=%s error=\"%s\"",
+				 r->id, path, strerror(-rc));
+		return;
+	}
+	out->encoding = JOB_ENC_FRAMEFILE;
+	out->image = *img;
+	out->image_len = len;
+	out->nframes = (size_t)info.frames;
+}
+
 /* Send the session's analysis job; 1 sent, 0 no worker ready (try later), <0 error. */
 static int send_analysis(struct store *st, struct queued *jb, struct session *s)
 {
-	struct job_run runs[STORE_MAX_RUNS];
-	struct pw_frame *frames[STORE_MAX_RUNS] = { 0 };
+	struct job_run *runs = calloc((size_t)s->nruns + 1, sizeof *runs);
+	void **imgs = calloc((size_t)s->nruns + 1, sizeof *imgs);
+	char (*paths)[PATH_MAX] = calloc((size_t)s->nruns + 1, sizeof *paths);
 	json_t *model = NULL;
 	struct job job = { .kind = JOB_ANALYSIS, .job_id = jb->id, .session_id = s->id,
 			   .use_case = use_case_name(s->use_case), .car_name = s->car_name,
 			   .deadline_ms = st->jobs->deadline_ns / NS_PER_MS, .runs = runs,
 			   .nruns = (size_t)s->nruns };
+	uint64_t channels = FRAME_P_ALL;
+	unsigned parts = FRAMECOLS_HEAD;
 	int rc;
 
-	for (int i = 0; i < s->nruns; i++) {
-		char path[IDS_PATH_MAX];
-		struct framefile_info info;
-		size_t n = 0;
-		run_frames_path(st, s, &s->runs[i], path, sizeof path);
-		if (framefile_load(path, &frames[i], &n, &info) < 0)
-			n = 0;
-		runs[i] = (struct job_run){ .run_id = s->runs[i].id, .feed_name = s->runs[i].feed,
-					    .label = s->runs[i].label, .frames = frames[i], .nframes = n };
+	if (!runs || !imgs || !paths) {
+		rc = -ENOMEM;
+		goto out;
 	}
+	job_needs(job.use_case, &channels, &parts);
+	for (int i = 0; i < s->nruns; i++)
+		job_run_of(st, s, &s->runs[i], channels, parts, &runs[i], &imgs[i], paths[i],
+			   sizeof paths[i]);
 	if (s->nruns) { /* the runs' game and track; general uses a stored model of it */
 		job.game = s->runs[0].game;
 		job.track = s->runs[0].track;
 		job.track_model = model = track_load(st, s->runs[0].game, s->runs[0].track);
 	}
 	rc = job_send(st->jobs->push, &job);
-	for (int i = 0; i < s->nruns; i++)
-		free(frames[i]);
+out:
+	for (int i = 0; imgs && i < s->nruns; i++)
+		free(imgs[i]);
+	free(imgs);
+	free(paths);
+	free(runs);
 	json_decref(model);
 	return rc;
 }

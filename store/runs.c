@@ -528,12 +528,21 @@ int runs_resume(struct store *st)
 {
 	int n = 0;
 
-	for (int i = 0; i < st->nsessions; i++)
-		for (int j = 0; j < st->sessions[i]->nruns; j++)
-			if (st->sessions[i]->runs[j].recording) {
-				resume_one(st, st->sessions[i], &st->sessions[i]->runs[j]);
+	for (int i = 0; i < st->nsessions; i++) {
+		struct session *s = st->sessions[i];
+		int recording = 0;
+
+		for (int j = 0; j < s->nruns; j++)
+			recording |= s->runs[j].recording;
+		/* its runs' laps go on from what its file holds */
+		if (!recording || session_details(st, s) < 0)
+			continue;
+		for (int j = 0; j < s->nruns; j++)
+			if (s->runs[j].recording) {
+				resume_one(st, s, &s->runs[j]);
 				n++;
 			}
+	}
 	return n;
 }
 
@@ -629,8 +638,10 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 		     feed);
 		goto out;
 	}
-	r = &s->runs[s->nruns];
-	memset(r, 0, sizeof *r);
+	if (!(r = session_run_slot(s))) {
+		fail(err, MSG_E_INTERNAL, "out of memory");
+		goto out;
+	}
 	ids_new(r->id);
 	snprintf(r->label, sizeof r->label, "%s", label);
 	snprintf(r->feed, sizeof r->feed, "%s", feed);
@@ -795,43 +806,69 @@ static int name_arg(json_t *args, const char *key, int required, const char **ou
  * car_name) across every session: the lap record with session_id, run_id,
  * game, track and car_name. Ties go to the lap recorded first.
  */
+/* The run's fastest valid lap time (ms) and, with its laps in memory, the
+ * first lap of that time; 0 when it has none. */
+static int32_t run_best(const struct run *r, json_t **lap_out)
+{
+	int32_t best = 0;
+	size_t k;
+	json_t *lap;
+
+	*lap_out = NULL;
+	if (!r->laps) /* a session from the index: its summary says */
+		return r->best_lap_ms;
+	json_array_foreach(r->laps, k, lap) {
+		json_t *t = json_object_get(lap, "time_ms");
+
+		if (!json_is_true(json_object_get(lap, "valid")) || !json_is_integer(t) ||
+		    json_integer_value(t) <= 0 || json_integer_value(t) > INT32_MAX ||
+		    (best && json_integer_value(t) >= best))
+			continue;
+		best = (int32_t)json_integer_value(t);
+		*lap_out = lap;
+	}
+	return best;
+}
+
 static json_t *h_lap_best(struct store *st, json_t *args, struct cmd_err *err)
 {
 	static const char *const keys[] = { "game", "track_name", "car_name", NULL };
 	const char *game, *track, *car;
-	const struct session *bs = NULL;
+	struct session *bs = NULL;
 	const struct run *br = NULL;
-	json_t *best = NULL, *o;
-	json_int_t best_ms = 0;
+	char run_id[ID_LEN + 1];
+	json_t *best = NULL, *lap, *o;
+	int32_t best_ms = 0, ms;
 
 	if (only_keys(args, keys, err) < 0 || name_arg(args, "game", 1, &game, err) < 0 ||
 	    name_arg(args, "track_name", 1, &track, err) < 0 ||
 	    name_arg(args, "car_name", 0, &car, err) < 0)
 		return NULL;
 	for (int i = 0; i < st->nsessions; i++) {
-		const struct session *s = st->sessions[i];
+		struct session *s = st->sessions[i];
 
 		if (*car && strcmp(s->car_name, car) != 0)
 			continue;
 		for (int j = 0; j < s->nruns; j++) {
 			const struct run *r = &s->runs[j];
-			size_t k;
-			json_t *lap;
 
 			if (strcmp(r->game, game) != 0 || strcmp(r->track, track) != 0)
 				continue;
-			json_array_foreach(r->laps, k, lap) {
-				json_t *t = json_object_get(lap, "time_ms");
-				if (!json_is_true(json_object_get(lap, "valid")) || !json_is_integer(t) ||
-				    json_integer_value(t) <= 0 ||
-				    (best && json_integer_value(t) >= best_ms))
-					continue;
+			if ((ms = run_best(r, &lap)) > 0 && (!best_ms || ms < best_ms)) {
+				best_ms = ms;
 				best = lap;
-				best_ms = json_integer_value(t);
 				bs = s;
 				br = r;
 			}
 		}
+	}
+	if (best_ms && !best) { /* from the index: the lap itself is in the session's file */
+		snprintf(run_id, sizeof run_id, "%s", br->id);
+		if (session_details(st, bs) == 0 && (br = run_find(bs, run_id)) &&
+		    run_best(br, &best) != best_ms)
+			best = NULL;
+		if (!best)
+			return fail(err, MSG_E_IO, "the session file of %s cannot be read", bs->id);
 	}
 	if (!best)
 		return fail(err, MSG_E_NOT_FOUND, "no valid lap of %s on %s%s%s in any session", game,

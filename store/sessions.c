@@ -1,9 +1,9 @@
 /* sessions.c - sessions and runs: the model, its JSON and durable files (see store.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/atomicio.h"
 #include "common/clock.h"
@@ -74,7 +74,8 @@ json_t *run_json(const struct run *r)
 	json_object_set_new(o, "game", str_or_null(r->game));
 	json_object_set_new(o, "track", str_or_null(r->track));
 	json_object_set_new(o, "driver", str_or_null(r->driver));
-	json_object_set_new(o, "lap_count", json_integer((json_int_t)json_array_size(r->laps)));
+	json_object_set_new(o, "lap_count", json_integer(r->laps ? (json_int_t)json_array_size(r->laps)
+								 : (json_int_t)r->lap_count));
 	return o;
 }
 
@@ -160,17 +161,71 @@ static int run_from_json(struct run *r, json_t *o)
 	r->frames_lost = (uint64_t)get_i64(o, "frames_lost");
 	r->started_ns = get_i64(o, "started_ns");
 	r->stopped_ns = get_i64(o, "stopped_ns");
+	run_laps_summary(r);
 	return 0;
 }
 
-static void session_free(struct session *s)
+void run_laps_summary(struct run *r)
 {
+	size_t i;
+	json_t *lap;
+
+	if (!r->laps)
+		return;
+	r->lap_count = (uint32_t)json_array_size(r->laps);
+	r->best_lap_ms = 0;
+	json_array_foreach(r->laps, i, lap) {
+		json_t *t = json_object_get(lap, "time_ms");
+
+		if (json_is_true(json_object_get(lap, "valid")) && json_is_integer(t) &&
+		    json_integer_value(t) > 0 && json_integer_value(t) <= INT32_MAX &&
+		    (!r->best_lap_ms || json_integer_value(t) < r->best_lap_ms))
+			r->best_lap_ms = (int32_t)json_integer_value(t);
+	}
+}
+
+enum analysis_state analysis_state_of(const json_t *a)
+{
+	const char *status = json_string_value(json_object_get(a, "status"));
+
+	if (!json_is_object(a))
+		return AS_NONE;
+	if (status && strcmp(status, "pending") == 0)
+		return AS_PENDING;
+	return status && strcmp(status, "failed") == 0 ? AS_FAILED : AS_RESULT;
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
 	for (int i = 0; i < s->nruns; i++) {
 		json_decref(s->runs[i].merge_feeds);
 		json_decref(s->runs[i].laps);
 	}
 	json_decref(s->analysis);
+	free(s->runs);
 	free(s);
+}
+
+struct run *session_run_slot(struct session *s)
+{
+	struct run *r;
+
+	if (s->nruns >= STORE_MAX_RUNS)
+		return NULL;
+	if (s->nruns == s->cap_runs) {
+		int cap = s->cap_runs ? 2 * s->cap_runs : 2;
+		struct run *n = realloc(s->runs, (size_t)cap * sizeof *n);
+
+		if (!n)
+			return NULL;
+		s->runs = n;
+		s->cap_runs = cap;
+	}
+	r = &s->runs[s->nruns];
+	memset(r, 0, sizeof *r);
+	return r;
 }
 
 static struct session *session_from_json(json_t *o, char *why, size_t cap)
@@ -209,21 +264,27 @@ static struct session *session_from_json(json_t *o, char *why, size_t cap)
 		goto fail;
 	}
 	json_array_foreach(runs, i, r) {
-		if (s->nruns == STORE_MAX_RUNS || run_from_json(&s->runs[s->nruns], r) < 0) {
-			json_decref(s->runs[s->nruns].merge_feeds);
-			json_decref(s->runs[s->nruns].laps);
+		struct run *slot = session_run_slot(s);
+
+		if (!slot || run_from_json(slot, r) < 0) {
+			if (slot) {
+				json_decref(slot->merge_feeds);
+				json_decref(slot->laps);
+			}
 			snprintf(why, cap, "run %zu is invalid", i);
 			goto fail;
 		}
 		s->nruns++;
 	}
+	s->details = 1;
+	s->analysis_state = analysis_state_of(s->analysis);
 	return s;
 fail:
 	session_free(s);
 	return NULL;
 }
 
-static int add(struct store *st, struct session *s)
+int session_add(struct store *st, struct session *s)
 {
 	if (st->nsessions == st->cap_sessions) {
 		int ncap = st->cap_sessions ? st->cap_sessions * 2 : 256;
@@ -237,73 +298,82 @@ static int add(struct store *st, struct session *s)
 	return 0;
 }
 
-static int by_created(const void *a, const void *b)
+static void file_id_of(const struct stat *sb, struct file_id *f)
 {
-	const struct session *x = *(struct session *const *)a, *y = *(struct session *const *)b;
+	f->ino = (uint64_t)sb->st_ino;
+	f->size = (uint64_t)sb->st_size;
+	f->mtime_ns = (int64_t)sb->st_mtim.tv_sec * NS_PER_S + sb->st_mtim.tv_nsec;
+}
 
-	return x->created_ns < y->created_ns ? -1 : x->created_ns > y->created_ns;
+struct session *session_parse(const char *path, const char *want_id)
+{
+	char *buf = NULL, why[128] = "";
+	size_t len;
+	json_error_t jerr;
+	json_t *o;
+	struct session *s;
+	struct stat sb;
+	int rc;
+
+	if ((rc = atomicio_read(path, SESSION_FILE_MAX, &buf, &len)) < 0) {
+		log_error("msg=\"cannot read session, skipped\" file=%s error=\"%s\"", path,
+			  strerror(-rc));
+		return NULL;
+	}
+	o = json_loadb(buf, len, 0, &jerr);
+	free(buf);
+	s = o ? session_from_json(o, why, sizeof why) : NULL;
+	json_decref(o);
+	if (!s || strcmp(s->id, want_id) != 0) {
+		log_error("msg=\"corrupt session file, skipped\" file=%s error=\"%s\"", path,
+			  o ? (s ? "id does not match the file name" : why) : jerr.text);
+		session_free(s);
+		return NULL;
+	}
+	if (stat(path, &sb) == 0)
+		file_id_of(&sb, &s->file);
+	return s;
 }
 
 int sessions_load(struct store *st)
 {
-	DIR *d = opendir(st->sessions_dir);
-	struct dirent *e;
-	int loaded = 0, skipped = 0;
+	return sindex_load(st);
+}
 
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((e = readdir(d))) {
-		char path[IDS_PATH_MAX], id[ID_LEN + 1], *buf = NULL, why[128] = "";
-		size_t n = strlen(e->d_name), len;
-		json_error_t jerr;
-		json_t *o;
-		struct session *s;
-		int rc;
+int session_details(struct store *st, struct session *s)
+{
+	char path[IDS_PATH_MAX];
+	struct session *f;
+	struct run *keep;
 
-		/* only "<uuid>.json": temp files of an interrupted write are ignored */
-		if (n != ID_LEN + 5 || strcmp(e->d_name + ID_LEN, ".json") != 0)
-			continue;
-		memcpy(id, e->d_name, ID_LEN);
-		id[ID_LEN] = 0;
-		if (!ids_valid(id))
-			continue;
-		snprintf(path, sizeof path, "%s/%s", st->sessions_dir, e->d_name);
-		if ((rc = atomicio_read(path, SESSION_FILE_MAX, &buf, &len)) < 0) {
-			log_error("msg=\"cannot read session, skipped\" file=%s error=\"%s\"", path,
-				  strerror(-rc));
-			skipped++;
-			continue;
-		}
-		o = json_loadb(buf, len, 0, &jerr);
-		free(buf);
-		s = o ? session_from_json(o, why, sizeof why) : NULL;
-		json_decref(o);
-		if (!s || strcmp(s->id, id) != 0) {
-			log_error("msg=\"corrupt session file, skipped\" file=%s error=\"%s\"", path,
-				  o ? (s ? "id does not match the file name" : why) : jerr.text);
-			if (s)
-				session_free(s);
-			skipped++;
-			continue;
-		}
-		if (add(st, s) < 0) {
-			session_free(s);
-			break;
-		}
-		loaded++;
-	}
-	closedir(d);
-	if (st->nsessions > 1) /* qsort's pointer must not be NULL, even for 0 items */
-		qsort(st->sessions, (size_t)st->nsessions, sizeof *st->sessions, by_created);
-	log_info("msg=\"sessions loaded\" loaded=%d skipped=%d", loaded, skipped);
-	return skipped;
+	if (s->details)
+		return 0;
+	snprintf(path, sizeof path, "%s/%s.json", st->sessions_dir, s->id);
+	if (!(f = session_parse(path, s->id)))
+		return -EIO;
+	/* the file is the truth: its runs (with their laps) and analysis replace the summary */
+	for (int i = 0; i < s->nruns; i++)
+		json_decref(s->runs[i].merge_feeds);
+	keep = s->runs;
+	s->runs = f->runs;
+	s->nruns = f->nruns;
+	s->cap_runs = f->cap_runs;
+	s->analysis = f->analysis;
+	s->analysis_state = f->analysis_state;
+	s->file = f->file;
+	s->details = 1;
+	f->runs = keep;
+	f->nruns = 0;
+	f->analysis = NULL;
+	session_free(f);
+	return 0;
 }
 
 struct session *session_find(struct store *st, const char *id)
 {
 	for (int i = 0; id && i < st->nsessions; i++)
 		if (strcmp(st->sessions[i]->id, id) == 0)
-			return st->sessions[i];
+			return session_details(st, st->sessions[i]) == 0 ? st->sessions[i] : NULL;
 	return NULL;
 }
 
@@ -326,7 +396,8 @@ struct session *session_new(struct store *st, enum use_case uc, const char *labe
 	s->use_case = uc;
 	snprintf(s->label, sizeof s->label, "%s", label ? label : "");
 	s->created_ns = clock_now_ns();
-	if (add(st, s) < 0) {
+	s->details = 1;
+	if (session_add(st, s) < 0) {
 		free(s);
 		return NULL;
 	}
@@ -344,10 +415,16 @@ int session_save(struct store *st, struct session *s)
 int session_write(struct store *st, struct session *s)
 {
 	char path[IDS_PATH_MAX];
-	json_t *o = session_file_json(s);
-	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_t *o;
+	char *text;
+	struct stat sb;
 	int rc;
 
+	/* never write a session without what its file holds */
+	if ((rc = session_details(st, s)) < 0)
+		return rc;
+	o = session_file_json(s);
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	if (!text)
 		return -ENOMEM;
@@ -356,6 +433,9 @@ int session_write(struct store *st, struct session *s)
 	free(text);
 	if (rc < 0)
 		log_error("msg=\"cannot save session\" session=%s error=\"%s\"", s->id, strerror(-rc));
+	if (rc == 0 && stat(path, &sb) == 0)
+		file_id_of(&sb, &s->file);
+	sindex_touch(st, s, 0);
 	return rc;
 }
 
@@ -380,6 +460,7 @@ int session_delete(struct store *st, struct session *s)
 			st->nsessions--;
 			break;
 		}
+	sindex_touch(st, s, 1);
 	session_free(s);
 	storestat_bump(st->stat);
 	return 0;

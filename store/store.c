@@ -57,6 +57,15 @@ static int sessions_open(void *arg)
 	return rc < 0 ? rc : 0;
 }
 
+/* The session index is written when the store stops, if it is behind. */
+static void sessions_close(void *arg)
+{
+	struct store *st = arg;
+
+	if (st->index_dirty)
+		sindex_save(st);
+}
+
 static int ctx_open(void *arg)
 {
 	struct store *st = arg;
@@ -190,7 +199,7 @@ static void runs_down(void *arg)
 /* In order; the teardown runs their fini in reverse. */
 static const struct daemon_step steps[] = {
 	{ "data dir", data_dir_open, NULL },
-	{ "sessions", sessions_open, NULL },
+	{ "sessions", sessions_open, sessions_close },
 	{ "zmq context", ctx_open, ctx_close },
 	{ "command endpoint", router_open, router_close },
 	{ "bus", bus_up, bus_down },
@@ -236,6 +245,7 @@ int main(int argc, char **argv)
 		runs_tick(&st, now);
 		recordings_tick(&st, now);
 		jobs_tick(&st, clock_mono_ns());
+		sindex_tick(&st, clock_mono_ns());
 		publish_status(&st, now);
 	}
 	log_info("msg=stopping commands=%llu refused=%llu", (unsigned long long)st.cmds,

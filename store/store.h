@@ -5,6 +5,7 @@
  * bus.c       the XSUB/XPUB bus proxy (a thread) and the store's own publisher
  * cmd.c       the ROUTER command channel: envelope, dispatch, handlers
  * sessions.c  sessions and runs: the model, its JSON, durable metadata files
+ * sindex.c    the session index: start-up without parsing every session file
  * feeds.c     attaches to every feed's segment; feed.* status, frame.* and lap.*
  * runs.c      run commands; drains recording runs into frame files, resumes them
  * recordings.c  raw-packet recordings into pcap files, their commands
@@ -53,7 +54,20 @@ struct run {
 	char stop_reason[64];          /* "" | "stopped" | "disk_full" | "io_error" | "ring_lapped_while_down" */
 	/* from the feed's metadata while recording ("" = unknown) */
 	char game[IDS_GAME_MAX + 1], track[META_STR], driver[META_STR];
-	json_t *laps;                  /* array of lap objects (owned) */
+	json_t *laps;                  /* array of lap objects (owned); NULL until the details */
+	/* from the session index while the details are not loaded (sindex.c) */
+	uint32_t lap_count;
+	int32_t best_lap_ms;           /* the fastest valid lap's time_ms, 0 = none */
+};
+
+/* What a session's analysis is, kept in the session index. */
+enum analysis_state { AS_NONE = 0, AS_PENDING, AS_FAILED, AS_RESULT };
+
+/* A metadata file as stat(2) last saw it: the index trusts an entry only
+ * while the file is still exactly this. */
+struct file_id {
+	uint64_t ino, size;
+	int64_t mtime_ns;
 };
 
 struct session {
@@ -65,9 +79,19 @@ struct session {
 	char recording_id[ID_LEN + 1]; /* "" = null; the recording that was active when the
 	                                  session was created or first recorded a run */
 	char car_name[META_STR];       /* "" = null */
+	/*
+	 * Details: the analysis and every run's laps. A session from the index
+	 * starts without them (details 0: analysis NULL, laps NULL, its
+	 * summary below exact) and gets them from its file on first use
+	 * (session_details; session_find does it). Anything that reads or
+	 * changes analysis or laps works on a session with its details.
+	 */
+	int details;
 	json_t *analysis;              /* owned; NULL = null */
-	int nruns;
-	struct run runs[STORE_MAX_RUNS];
+	enum analysis_state analysis_state; /* while details is 0 */
+	struct file_id file;           /* sessions/<id>.json when last read or written */
+	int nruns, cap_runs;
+	struct run *runs;              /* nruns of cap_runs (owned) */
 };
 
 struct feed {
@@ -102,6 +126,8 @@ struct store {
 	char sessions_dir[IDS_DIR_MAX];
 	struct session **sessions;     /* index by position; NULL holes compacted */
 	int nsessions, cap_sessions;
+	int index_dirty;               /* the session index is behind the files (sindex.c) */
+	int64_t index_saved_ns;        /* monotonic: when the index was last written */
 	uint64_t cmds, cmd_errors;
 	const struct cmd_return *cmd_from; /* the request being handled (cmd.c), else NULL */
 	struct feed feeds[CONFIG_MAX_FEEDS];
@@ -135,10 +161,30 @@ int cmd_drain(struct store *st);
 const char *use_case_name(enum use_case uc);
 const char *use_case_guidance(enum use_case uc);
 int use_case_parse(const char *name);  /* -1 when unknown */
-/* Load every sessions/<id>.json; corrupt ones are logged and skipped. */
+/* Load every sessions/<id>.json; corrupt ones are logged and skipped.
+ * With a session index, only the sessions it does not describe exactly
+ * are parsed (sindex_load); returns how many were skipped, or -errno. */
 int sessions_load(struct store *st);
+/* Parse one session file (path) into a new session with its details, its
+ * file_id filled; NULL (logged) when it cannot be read or is corrupt, or
+ * names another id than want_id. Owned by the caller (session_free). */
+struct session *session_parse(const char *path, const char *want_id);
+/* Add s (stolen) to the store's list. 0 or -ENOMEM (s then still the caller's). */
+int session_add(struct store *st, struct session *s);
+void session_free(struct session *s);
+/* Load s's analysis and laps from its file when not loaded yet: 0, or
+ * -errno (logged; s is left without them). */
+int session_details(struct store *st, struct session *s);
+/* The session with this id, with its details; NULL when there is none. */
 struct session *session_find(struct store *st, const char *id);
 struct session *session_new(struct store *st, enum use_case uc, const char *label);
+/* A new zeroed run at the end of s's runs (nruns not yet counted: the
+ * caller fills it and then increments nruns); NULL when out of memory or
+ * STORE_MAX_RUNS are there. */
+struct run *session_run_slot(struct session *s);
+/* The run's lap summary (lap_count, best_lap_ms) from its laps. */
+void run_laps_summary(struct run *r);
+enum analysis_state analysis_state_of(const json_t *analysis);
 /* Durably write the session's metadata file (atomic replace), and move the
  * state generation (common/storestat.h): what readers see changed. */
 int session_save(struct store *st, struct session *s);
@@ -171,6 +217,20 @@ int runs_recording(const struct store *st);
 void runs_fini(struct store *st);
 int run_frames_path(const struct store *st, const struct session *s, const struct run *r,
 		    char *buf, size_t cap);
+
+/* sindex.c: the session index, data/sessions.idx */
+/* Fill the session list from the index and the session files: an entry
+ * whose file is unchanged (inode, size, mtime) stands for it without
+ * parsing it; files the index does not describe exactly are parsed. Marks
+ * the index dirty when it was missing, stale or unreadable. Returns how many
+ * files were skipped as corrupt, or -errno. */
+int sindex_load(struct store *st);
+/* Write the index now (atomic replace). 0 or -errno (logged). */
+int sindex_save(struct store *st);
+/* Write the index when it is dirty and was last written SINDEX_EVERY_NS ago. */
+void sindex_tick(struct store *st, int64_t now_mono);
+/* The file of session s changed (written or removed): the index is behind. */
+void sindex_touch(struct store *st, struct session *s, int removed);
 
 /* jobs.c */
 int jobs_init(struct store *st);

@@ -5,11 +5,13 @@
  * (1..4, more is taken mod 4 + 1) and nparts parts, each a u32 length
  * (little-endian; cut to what is left) and its bytes; for a result the rest
  * of the input is the result. abort() on a broken invariant: a decoded job
- * has one run per frame part with nframes x frame size bytes of frames of
- * FRAME_VERSION, non-NULL strings, a kind that has a name, and encodes again
- * into a header that decodes to the same fields; a decoded result is ok with
- * an object or failed with a code, and encodes again to the same; a refusal
- * says why.
+ * has one run per part: frames (nframes x frame size bytes of frames of
+ * FRAME_VERSION), a frame file image loaded to exactly nframes frames with
+ * increasing seqs, or an absolute .frames path with no bytes; non-NULL
+ * strings, a kind that has a name, and encodes again into a header that
+ * decodes to the same fields; a decoded result is ok with an object or
+ * failed with a code, and encodes again to the same; a refusal says why.
+ * Seeds: jobs of every kind and encoding, results.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -45,6 +47,19 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 	for (size_t i = 0; i < j->nruns; i++) {
 		const struct job_run *r = &j->runs[i];
 		check(r->run_id && r->feed_name && r->label);
+		check(!(r->channels & ~FRAME_P_ALL) && !(r->parts & ~FRAMECOLS_HEAD));
+		if (r->encoding == JOB_ENC_FRAMEFILE) {
+			check(!r->frames && r->cols.n == r->nframes && r->cols.seq);
+			for (size_t k = 1; k < r->cols.n; k++)
+				check(r->cols.seq[k] > r->cols.seq[k - 1]);
+			continue;
+		}
+		if (r->encoding == JOB_ENC_PATH) {
+			check(!r->frames && parts[i + 1].len == 0 && r->path && r->path[0] == '/' &&
+			      strlen(r->path) >= 8 && !strcmp(r->path + strlen(r->path) - 7, ".frames"));
+			continue;
+		}
+		check(r->encoding == JOB_ENC_FRAMES);
 		check(r->nframes * sizeof(struct pw_frame) == parts[i + 1].len);
 		for (size_t k = 0; k < r->nframes; k++) {
 			struct pw_frame in;
@@ -77,7 +92,12 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 	for (size_t i = 0; i < j->nruns; i++)
 		check(same(again.runs[i].run_id, j->runs[i].run_id) &&
 		      same(again.runs[i].label, j->runs[i].label) &&
-		      again.runs[i].nframes == j->runs[i].nframes);
+		      again.runs[i].nframes == j->runs[i].nframes &&
+		      again.runs[i].encoding == j->runs[i].encoding &&
+		      (j->runs[i].encoding == JOB_ENC_FRAMES ||
+		       (again.runs[i].channels == j->runs[i].channels &&
+			again.runs[i].parts == j->runs[i].parts)) &&
+		      (j->runs[i].encoding != JOB_ENC_PATH || same(again.runs[i].path, j->runs[i].path)));
 	job_release(&again);
 	free(hdr);
 }

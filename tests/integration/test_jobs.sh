@@ -3,8 +3,11 @@
 # (tests/tools/fake_worker.c stands in for pw-analyze): a completed session's
 # job carries its runs' frames; results are persisted and announced; a failed
 # or garbage result never crashes the store; a job without a result by its
-# deadline is sent again; pending jobs survive a store restart. The headers of
-# the jobs the store sends match the JSON Schema job-header (docs/schemas).
+# deadline is sent again; pending jobs survive a store restart. A job sent
+# over ipc:// carries its runs as their files' paths (the worker reads them),
+# over tcp:// as extracts of the analysis's columns: the worker counts every
+# frame of both. The headers of the jobs the store sends match the JSON Schema
+# job-header (docs/schemas).
 . "$(dirname "$0")/lib.sh"
 bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
@@ -45,6 +48,8 @@ done_() { [ "$(analysis "$sid" 'd["status"]')" = done ]; }
 wait_for 20 done_ && pass "a worker's result is persisted as the session's analysis" ||
 	fail "a worker's result is persisted" "$(cat "$TMP/worker.out")"
 wait "$WPID"
+grep -q '"encoding":"path"' "$TMP/headers.jsonl" && pass "over ipc:// the runs go as their files' paths" ||
+	fail "over ipc:// the runs go as their files' paths" "$(cat "$TMP/headers.jsonl")"
 check "the job carried both runs and every frame (checked by the worker)" \
 	test "$(awk '{print $6 "/" $8}' "$TMP/worker.out")" = "2/$frames"
 check "analysis holds the worker's figures" test "$(analysis "$sid" 'd["frames"]')" = "$frames"
@@ -74,4 +79,22 @@ wait_for 10 failed_ && pass "a failed analysis is recorded with its error" || fa
 # reopen clears the analysis and drops the queued job
 "$PW" session reopen "$sid" >/dev/null
 check "reopen clears the analysis" test "$("$PW" session get "$sid" | jf 'd["analysis"]')" = None
+
+# a job endpoint other hosts reach: the runs go as extracts of their columns
+kill "$STORE"; wait "$STORE"
+jp=$(free_tcp_port)
+JOBS=tcp://127.0.0.1:$jp RESULTS=tcp://127.0.0.1:$((jp + 1))
+PITWALL_JOBS=$JOBS PITWALL_RESULTS=$RESULTS start_store
+"$PW" session complete "$sid" >/dev/null
+start worker5 "$WORKER" "$JOBS" "$RESULTS" ok 1 20 "$TMP/headers5.jsonl"
+WPID=$LAST_PID
+wait_for 20 done_ && pass "over tcp:// a worker's result is persisted" ||
+	fail "over tcp:// a worker's result is persisted" "$(cat "$TMP/worker5.out")"
+wait "$WPID"
+check "over tcp:// the job carried both runs' every frame as extracts (loaded by the worker)" \
+	test "$(awk '{print $6 "/" $8}' "$TMP/worker5.out")/$(grep -o '"encoding":"framefile"' "$TMP/headers5.jsonl" | wc -l)" = "2/$frames/2"
+python3 "$ROOT/tests/integration/contract.py" validate job-header "$TMP/headers5.jsonl" >"$TMP/headers5.check" 2>&1
+rc=$?
+[ "$rc" = 0 ] || head -n 20 "$TMP/headers5.check" >&2
+check "that job's header matches the JSON Schema job-header ($(tail -n 1 "$TMP/headers5.check"))" test "$rc" = 0
 finish

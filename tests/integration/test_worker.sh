@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Integration: pw-analyze against malformed jobs (tests/tools/job_sender.c plays
 # the store): each gets an error result, none crashes the worker, and a valid
-# job is still analysed afterwards; SIGTERM stops the worker cleanly. Every
-# result the worker sent matches the JSON Schema job-result (docs/schemas).
+# job is still analysed afterwards; version 2 jobs (a run as an extract of its
+# columns, as the path of its file in the worker's data dir) give the same
+# laps, and a path outside the data dir is refused; SIGTERM stops the worker
+# cleanly. Every result the worker sent matches the JSON Schema job-result
+# (docs/schemas).
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$PITWALL_RUN_DIR"
 export PITWALL_JOBS=ipc://$PITWALL_RUN_DIR/jobs.sock PITWALL_RESULTS=ipc://$PITWALL_RUN_DIR/results.sock
 start worker "$BIN/pw-analyze"
 WK=$LAST_PID
-"${PW_TOOLS:-$ROOT/build/tools}/job_sender" "$PITWALL_JOBS" "$PITWALL_RESULTS" "$TMP/results.jsonl"
+mkdir -p "$PITWALL_DATA_DIR"
+"${PW_TOOLS:-$ROOT/build/tools}/job_sender" "$PITWALL_JOBS" "$PITWALL_RESULTS" "$PITWALL_DATA_DIR" "$TMP/results.jsonl"
 python3 "$ROOT/tests/integration/contract.py" validate job-result "$TMP/results.jsonl" >"$TMP/results.check" 2>&1
 rc=$?
 [ "$rc" = 0 ] || head -n 20 "$TMP/results.check" >&2

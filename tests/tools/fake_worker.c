@@ -6,7 +6,11 @@
  *
  * Receives COUNT jobs (or gives up after TIMEOUT_S), decodes each with
  * common/job.h's job_decode (which checks the header, one frame part per run
- * of frames x frame_size bytes, every frame of FRAME_VERSION) and, per MODE:
+ * of frames x frame_size bytes, every frame of FRAME_VERSION; or a version 2
+ * run's frame file image, loaded to exactly its frames), reads a "path" run's
+ * file as its columns and counts the frames it holds (a run whose file does
+ * not read, or holds other than the announced frames, makes the job bad) and,
+ * per MODE:
  *   ok         answers {"ok":true,"analysis":{"status":"done","frames":N,"runs":R}}
  *   fail       answers {"ok":false,"error":{"code":"bad_data","message":...}}
  *   fail=CODE  the same with error code CODE (e.g. fail=not_qualified)
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "common/framefile.h"
 #include "common/job.h"
 #include "tests/tools/t_args.h"
 
@@ -100,8 +105,24 @@ int main(int argc, char **argv)
 			bad++;
 		}
 		job_inbox_free(ib);
-		for (size_t i = 0; i < j.nruns; i++)
+		for (size_t i = 0; i < j.nruns; i++) {
+			struct framecols c;
+			struct framefile_info info;
+
 			frames += j.runs[i].nframes;
+			if (j.runs[i].encoding != JOB_ENC_PATH)
+				continue;
+			if (framefile_load_cols(j.runs[i].path, j.runs[i].channels, j.runs[i].parts,
+						&c, &info) < 0)
+				c.n = (size_t)-1;
+			if (c.n != j.runs[i].nframes) {
+				fprintf(stderr, "run %s: its file %s does not hold its %zu frames\n",
+					j.runs[i].run_id, j.runs[i].path, j.runs[i].nframes);
+				bad++;
+			}
+			if (c.n != (size_t)-1)
+				framecols_free(&c);
+		}
 		got++;
 		printf("job %s session %s runs %zu frames %zu kind %s game %s track %s\n",
 		       j.job_id ? j.job_id : "?", j.session_id ? j.session_id : "?", j.nruns, frames,

@@ -2,25 +2,32 @@
  * job_sender.c - a scripted stand-in for the store's job channel, to test
  * pw-analyze against malformed jobs (tests/integration/test_worker.sh).
  *
- *   job_sender JOBS_EP RESULTS_EP [RESULTS_FILE]
+ *   job_sender JOBS_EP RESULTS_EP DATA_DIR [RESULTS_FILE]
  *
  * Binds both endpoints like the store, sends a series of broken jobs and one
  * valid job (an emulated 3-lap general session) to whatever worker connects,
  * and checks every answer: each broken job that names itself gets an error
  * result with code bad_input, one without a job id gets none, and the valid
  * job still gets its analysis afterwards (the worker survived them all).
+ * Then the version 2 encodings: the same session as a frame file in
+ * DATA_DIR (the worker's), sent as an extract of the general analysis's
+ * columns and as the file's path, each gives the same laps as the frames;
+ * a path outside DATA_DIR, a damaged file and a damaged extract are refused.
  * The jobs are common/job.h's encoding, broken field by field after it.
  * Prints PASS/FAIL lines. With RESULTS_FILE, every result received is appended
  * to it as one line, for the tests to check against the JSON Schema job-result.
  */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "capture/sim/car.h"
+#include "common/framefile.h"
 #include "common/job.h"
 #include "capture/sim/driver.h"
 #include "capture/sim/track.h"
@@ -106,6 +113,107 @@ static char *header(const char *job, int frame_size, int nruns, const long *fram
 	return s;
 }
 
+/* The analysis of a result (a new reference), or NULL when it failed (its
+ * error printed). */
+static json_t *analysis_of(void *pull, const char *job_id)
+{
+	struct job_result r;
+	json_t *a = NULL;
+
+	if (result(pull, 20000, &r) < 0 || strcmp(r.job_id, job_id) != 0)
+		printf("  %s: no result\n", job_id);
+	else if (!r.ok)
+		printf("  %s: %s: %s\n", job_id, r.code, r.message);
+	else
+		a = json_deep_copy(r.analysis);
+	job_result_release(&r);
+	return a;
+}
+
+static void send_v2(void *push, const char *job_id, struct job_run *run)
+{
+	struct job j = { .kind = JOB_ANALYSIS, .job_id = job_id,
+			 .session_id = "00000000-0000-4000-8000-000000000001",
+			 .use_case = "general", .car_name = "car", .runs = run, .nruns = 1 };
+
+	if (job_send(push, &j) != 1)
+		printf("  %s: not sent\n", job_id);
+}
+
+/* The session as a frame file in the worker's data dir, sent as an extract
+ * and as a path: the analysis of the frames (want); then the refusals. */
+static void v2_jobs(void *push, void *pull, const struct pw_frame *f, size_t n, const json_t *want,
+		    const char *data_dir)
+{
+	char path[PATH_MAX], real[PATH_MAX], bad_path[PATH_MAX];
+	struct framefile_hdr h = { 0 };
+	struct framefile_writer *w = NULL;
+	struct framefile_info info;
+	struct job_run run = { .run_id = "r", .feed_name = "ksudp", .label = "" };
+	void *img = NULL;
+	size_t len = 0;
+	json_t *got;
+	int ok;
+
+	snprintf(path, sizeof path, "%s/sender.frames", data_dir);
+	snprintf(h.feed, sizeof h.feed, "ksudp");
+	snprintf(h.run_id, sizeof h.run_id, "r");
+	unlink(path);
+	job_needs("general", &run.channels, &run.parts);
+	if (framefile_create(&w, path, &h) < 0 || framefile_append(w, f, n) < 0 ||
+	    framefile_close(w) < 0 || !realpath(path, real) ||
+	    framefile_extract(path, run.channels, run.parts, &img, &len, &info) < 0) {
+		printf("FAIL the session as a frame file in %s\n", data_dir);
+		fails++;
+		return;
+	}
+	run.encoding = JOB_ENC_FRAMEFILE;
+	run.image = img;
+	run.image_len = len;
+	run.nframes = n;
+	send_v2(push, "v2-extract", &run);
+	got = analysis_of(pull, "v2-extract");
+	ok = got && want && json_equal(got, (json_t *)want);
+	printf("%s a version 2 job with the run as an extract of its columns (%zu of %zu bytes): "
+	       "the analysis of the frames\n", ok ? "PASS" : "FAIL", len, n * sizeof *f);
+	fails += !ok;
+	json_decref(got);
+	run.encoding = JOB_ENC_PATH;
+	run.path = real;
+	send_v2(push, "v2-path", &run);
+	got = analysis_of(pull, "v2-path");
+	ok = got && want && json_equal(got, (json_t *)want);
+	printf("%s a version 2 job with the run as the path of its file in the worker's data dir: "
+	       "the analysis of the frames\n", ok ? "PASS" : "FAIL");
+	fails += !ok;
+	json_decref(got);
+	/* refused: a path outside the data dir, a file that is not a frame file,
+	 * an extract cut short */
+	run.path = "/etc/none.frames";
+	send_v2(push, "v2-outside", &run);
+	expect_error(pull, "a path outside the worker's data dir", "v2-outside");
+	snprintf(bad_path, sizeof bad_path, "%s/garbage.frames", data_dir);
+	{
+		FILE *g = fopen(bad_path, "w");
+
+		if (g) {
+			fputs("not a frame file", g);
+			fclose(g);
+		}
+	}
+	if (realpath(bad_path, real))
+		run.path = real;
+	send_v2(push, "v2-garbage", &run);
+	expect_error(pull, "a path to a file that is not a frame file", "v2-garbage");
+	unlink(bad_path);
+	run.encoding = JOB_ENC_FRAMEFILE;
+	run.image_len = len / 2;
+	send_v2(push, "v2-short", &run);
+	expect_error(pull, "an extract cut short", "v2-short");
+	free(img);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	void *ctx = zmq_ctx_new(), *push, *pull;
@@ -118,14 +226,15 @@ int main(int argc, char **argv)
 	const void *parts[2];
 	size_t lens[2];
 	struct job_result r;
+	json_t *want = NULL;
 	int linger = 0;
 
-	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: job_sender JOBS_EP RESULTS_EP [RESULTS_FILE]\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: job_sender JOBS_EP RESULTS_EP DATA_DIR [RESULTS_FILE]\n");
 		return 2;
 	}
-	if (argc == 4 && !(results = fopen(argv[3], "a"))) {
-		perror(argv[3]);
+	if (argc == 5 && !(results = fopen(argv[4], "a"))) {
+		perror(argv[4]);
 		return 2;
 	}
 	/* three emulated laps at 60 Hz: a valid general session */
@@ -163,7 +272,7 @@ int main(int argc, char **argv)
 	send_parts(push, h, parts, lens, 1);
 	free(h);
 	expect_error(pull, "a negative frame count", "negative");
-	send_parts(push, "{\"v\":2,\"job_id\":\"wrong-version\",\"runs\":[]}", NULL, NULL, 0);
+	send_parts(push, "{\"v\":3,\"job_id\":\"wrong-version\",\"runs\":[]}", NULL, NULL, 0);
 	expect_error(pull, "an unknown job version", "wrong-version");
 
 	h = header("valid", (int)sizeof *f, 1, &nfr);
@@ -177,8 +286,11 @@ int main(int argc, char **argv)
 		printf("%s after every broken job the worker still analyses a valid one (%zu laps)\n",
 		       ok ? "PASS" : "FAIL", json_array_size(laps));
 		fails += !ok;
+		want = ok ? json_deep_copy(r.analysis) : NULL;
 	}
 	job_result_release(&r);
+	v2_jobs(push, pull, f, (size_t)nfr, want, argv[3]);
+	json_decref(want);
 	free(f);
 	driver_free(d);
 	track_free(t);

@@ -3,9 +3,14 @@
  * RAW and PACK round trips at the group boundaries (1, 2, 32, 33, 34 frames)
  * and up to the largest block, the payload sizes the header promises, the
  * seq rule, malformed payloads, and the plausibility bounds readers apply
- * before decoding. The container around the payloads is test_framefile.c's.
+ * before decoding; format 2's layouts and column chunks (COLS): every chunk
+ * of simulated, random and edge-case frames back byte for byte at every
+ * group boundary, constant and zero chunks, the float order map across
+ * zero, zstd chunks, layouts refused, and garbage chunks. The container
+ * around the payloads is test_framefile.c's.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "common/blockcodec.h"
@@ -151,7 +156,7 @@ static void test_decode_rules(void)
 	T_CHECK(f && back && buf);
 	if (!f || !back || !buf)
 		goto out;
-	for (unsigned codec = 0; codec < BLOCKCODEC_COUNT; codec++) {
+	for (unsigned codec = 0; codec < BLOCKCODEC_COLS; codec++) {
 		struct blockcodec_enc *e = blockcodec_enc_new(codec);
 		struct blockcodec_dec *d = blockcodec_dec_new(codec);
 		size_t len = e ? blockcodec_encode(e, f, n, buf) : 0;
@@ -244,6 +249,258 @@ static void test_sizes_and_states(void)
 	blockcodec_dec_free(NULL);
 }
 
+/* --- COLS --- */
+
+/* Encode every chunk of f[0..n) and decode it into zeroed frames; 1 when
+ * every byte returns. *bytes gets the stored total, *stored the chunks kept. */
+static int cols_round_trip(const struct blockcodec_layout *l, const struct pw_frame *f, size_t n,
+			   size_t *bytes, unsigned *stored)
+{
+	struct blockcodec_enc *e = blockcodec_enc_new(BLOCKCODEC_COLS);
+	struct blockcodec_dec *d = blockcodec_dec_new(BLOCKCODEC_COLS);
+	struct pw_frame *back = calloc(n, sizeof *back);
+	uint8_t *buf = malloc(1 << 20);
+	int ok = e && d && back && buf;
+
+	*bytes = 0;
+	*stored = 0;
+	for (unsigned k = 0; ok && k < l->nchunks; k++) {
+		const struct blockcodec_chunk *ch = &l->chunk[k];
+		uint8_t *dst[BLOCKCODEC_MAX_COLS];
+		size_t stride[BLOCKCODEC_MAX_COLS], len;
+
+		len = blockcodec_chunk_encode(e, l, k, f, n, buf);
+		ok = len <= blockcodec_chunk_cap(l, k, n);
+		if (!len)
+			continue; /* zero in every frame: back stays zero */
+		*bytes += len;
+		(*stored)++;
+		for (unsigned j = 0; j < ch->ncols; j++) {
+			dst[j] = (uint8_t *)back + l->col[ch->first + j].off;
+			stride[j] = FRAME_SIZE;
+		}
+		ok = ok && blockcodec_chunk_decode(d, l, k, buf, len, n, dst, stride) == 0;
+		/* one byte short is refused (a constant chunk holds any number of rows) */
+		ok = ok && blockcodec_chunk_decode(d, l, k, buf, len - 1, n, dst, stride) == -EBADMSG;
+		if (ok)
+			blockcodec_chunk_decode(d, l, k, buf, len, n, dst, stride);
+	}
+	ok = ok && memcmp(back, f, n * sizeof *f) == 0;
+	blockcodec_enc_free(e);
+	blockcodec_dec_free(d);
+	free(back);
+	free(buf);
+	return ok;
+}
+
+static void test_layouts(void)
+{
+	struct blockcodec_layout l, m;
+	uint8_t buf[BLOCKCODEC_LAYOUT_MAX], bad[BLOCKCODEC_LAYOUT_MAX];
+	uint8_t covered[FRAME_SIZE] = { 0 };
+	size_t len;
+
+	blockcodec_layout_default(&l);
+	T_CHECK(l.nchunks <= BLOCKCODEC_MAX_CHUNKS && l.ncols <= BLOCKCODEC_MAX_COLS);
+	/* every byte of the frame in exactly one column */
+	for (unsigned i = 0; i < l.ncols; i++)
+		for (unsigned b = 0; b < l.col[i].width; b++)
+			covered[l.col[i].off + b]++;
+	for (unsigned b = 0; b < FRAME_SIZE; b++)
+		T_CHECKF(covered[b] == 1, "byte %u in %u columns", b, covered[b]);
+	/* a chunk per channel, its columns the channel's values */
+	for (unsigned c = 0; c < FRAME_P_COUNT; c++) {
+		int k = blockcodec_layout_find(&l, c);
+
+		T_CHECK(k >= 0);
+		if (k < 0)
+			continue;
+		T_CHECK(l.chunk[k].ncols == frame_channels[c].n);
+		T_CHECK(l.col[l.chunk[k].first].off == frame_channels[c].off);
+	}
+	T_CHECK(blockcodec_layout_find(&l, BLOCKCODEC_SEQ) == 0);
+	T_CHECK(blockcodec_layout_find(&l, BLOCKCODEC_REST) == (int)l.nchunks - 1);
+	T_CHECK(blockcodec_layout_find(&l, 0x7f) == -1);
+	len = blockcodec_layout_dump(&l, buf);
+	T_CHECK(len == 4 + 2 * l.nchunks + 4 * l.ncols && len <= sizeof buf);
+	T_CHECK(blockcodec_layout_load(&m, buf, len) == 0 && memcmp(&l, &m, sizeof l) == 0);
+	/* refused: short, a column twice, a byte left out, a bad width, a float
+	 * byte, two chunks with one id, a channel id past the table */
+	T_CHECK(blockcodec_layout_load(&m, buf, len - 1) == -EPROTO);
+	T_CHECK(blockcodec_layout_load(&m, buf, 3) == -EPROTO);
+	memcpy(bad, buf, len);
+	memcpy(bad + len - 4, bad + len - 8, 4);
+	T_CHECK(blockcodec_layout_load(&m, bad, len) == -EPROTO);
+	memcpy(bad, buf, len);
+	bad[len - 2] = 3;
+	T_CHECK(blockcodec_layout_load(&m, bad, len) == -EPROTO);
+	memcpy(bad, buf, len);
+	bad[4 + 2 * l.nchunks + 4 * 6 + 3] = BLOCKCODEC_COL_FLOAT; /* game: 1 byte */
+	T_CHECK(blockcodec_layout_load(&m, bad, len) == -EPROTO);
+	memcpy(bad, buf, len);
+	bad[4 + 2] = bad[4];
+	T_CHECK(blockcodec_layout_load(&m, bad, len) == -EPROTO);
+	memcpy(bad, buf, len);
+	bad[4 + 2 * 7] = 0x7e;
+	T_CHECK(blockcodec_layout_load(&m, bad, len) == -EPROTO);
+	memcpy(bad, buf, len);
+	bad[5] = (uint8_t)(bad[5] + 1); /* the chunks claim one column more than there are */
+	T_CHECK(blockcodec_layout_load(&m, bad, len) == -EPROTO);
+}
+
+static void test_cols_round_trips(void)
+{
+	static const size_t sizes[] = { 1, 2, 3, 32, 33, 34, 65, 333, 1024, BLOCKCODEC_MAX_ROWS };
+	size_t nmax = BLOCKCODEC_MAX_ROWS, bytes;
+	struct pw_frame *sim = t_sim_frames(nmax, 11, SEQ0), *rand = t_random_frames(nmax);
+	struct pw_frame *edge = calloc(nmax, sizeof *edge);
+	struct blockcodec_layout l;
+	unsigned stored;
+
+	blockcodec_layout_default(&l);
+	T_CHECK(sim && rand && edge);
+	if (!sim || !rand || !edge)
+		goto out;
+	for (size_t i = 0; i < nmax; i++) {
+		/* floats around and across zero, -0, NaN bits, integers as floats,
+		 * steps at 2^k, a wrapping counter, a signed byte */
+		edge[i].seq = SEQ0 + i;
+		edge[i].t_ns = INT64_MAX - (int64_t)(nmax - i) * 3;
+		edge[i].speed_kmh = (float)((int)(i % 301) - 150);
+		edge[i].rpm = i % 64 < 32 ? -0.0f : 0.0f;
+		memcpy(&edge[i].steer, &(uint32_t){ 0x7fc00000u + (uint32_t)(i & 7) }, 4);
+		edge[i].accel_lat_g = (float)sin((double)i * 0.01) * 1e-3f;
+		edge[i].game_time_s = -1e6 + (double)i * 0.003;
+		edge[i].lap = (uint16_t)(65530 + i);
+		edge[i].gear = (int8_t)(i % 9) - 1;
+		edge[i].lap_time_ms = (int32_t)(i << 20);
+		for (int w = 0; w < 4; w++)
+			edge[i].tyre_temp_c[w] = (float)(80 + (i >> 5) + w);
+	}
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		size_t n = sizes[i];
+
+		T_CHECKF(cols_round_trip(&l, sim, n, &bytes, &stored), "sim %zu", n);
+		T_CHECKF(n < 333 || bytes < n * 100, "sim %zu frames: %zu bytes", n, bytes);
+		T_CHECKF(cols_round_trip(&l, rand, n, &bytes, &stored), "random %zu", n);
+		T_CHECK(stored == l.nchunks); /* random bytes everywhere */
+		T_CHECKF(cols_round_trip(&l, edge, n, &bytes, &stored), "edge %zu", n);
+	}
+	/* only seq differs: every other chunk constant, absent channels not stored */
+	memset(edge, 0, nmax * sizeof *edge);
+	for (size_t i = 0; i < 1000; i++) {
+		edge[i].seq = 1 + i;
+		edge[i].speed_kmh = 100.0f;
+	}
+	T_CHECK(cols_round_trip(&l, edge, 1000, &bytes, &stored) && stored == 2);
+	T_CHECKF(bytes < 200, "%zu bytes", bytes);
+	/* a frame of zeros stores nothing at all */
+	T_CHECK(cols_round_trip(&l, edge + 2000, 1, &bytes, &stored) && stored == 0 && bytes == 0);
+out:
+	free(sim);
+	free(rand);
+	free(edge);
+}
+
+/* Decoding into a selection: a NULL destination is skipped, the others land
+ * where their strides say (a column array). */
+static void test_cols_strides(void)
+{
+	size_t n = 500, len;
+	struct pw_frame *f = t_sim_frames(n, 3, SEQ0);
+	struct blockcodec_layout l;
+	struct blockcodec_enc *e = blockcodec_enc_new(BLOCKCODEC_COLS);
+	struct blockcodec_dec *d = blockcodec_dec_new(BLOCKCODEC_COLS);
+	uint8_t *buf = malloc(1 << 20);
+	float *wheels = calloc(n * 4, sizeof *wheels);
+	int k, ok = 1;
+
+	blockcodec_layout_default(&l);
+	k = blockcodec_layout_find(&l, FRAME_CH_TYRE_TEMP);
+	T_CHECK(f && e && d && buf && wheels && k >= 0);
+	if (!f || !e || !d || !buf || !wheels || k < 0)
+		goto out;
+	len = blockcodec_chunk_encode(e, &l, (unsigned)k, f, n, buf);
+	{
+		uint8_t *dst[4] = { (uint8_t *)wheels, NULL, (uint8_t *)(wheels + 2), NULL };
+		size_t stride[4] = { 16, 0, 16, 0 };
+
+		T_CHECK(blockcodec_chunk_decode(d, &l, (unsigned)k, buf, len, n, dst, stride) == 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		ok &= wheels[4 * i] == f[i].tyre_temp_c[0] && wheels[4 * i + 1] == 0.0f &&
+		      wheels[4 * i + 2] == f[i].tyre_temp_c[2] && wheels[4 * i + 3] == 0.0f;
+	T_CHECK(ok);
+	/* a PACK state has no chunks; a COLS state no whole blocks */
+	{
+		struct blockcodec_dec *p = blockcodec_dec_new(BLOCKCODEC_PACK);
+		uint8_t *dst[4] = { 0 };
+		size_t stride[4] = { 0 };
+
+		T_CHECK(p && blockcodec_chunk_decode(p, &l, (unsigned)k, buf, len, n, dst, stride) ==
+				     -EBADMSG);
+		T_CHECK(blockcodec_decode(d, buf, len, n, f[0].seq, f[n - 1].seq, f) == -EBADMSG);
+		T_CHECK(blockcodec_encode(e, f, n, buf) == 0);
+		blockcodec_dec_free(p);
+	}
+out:
+	blockcodec_enc_free(e);
+	blockcodec_dec_free(d);
+	free(buf);
+	free(wheels);
+	free(f);
+}
+
+/* Any bytes are safe to decode as any chunk (a forged chunk carries valid CRCs). */
+static void test_cols_garbage(void)
+{
+	size_t n = 70, cap = 1 << 16;
+	struct blockcodec_layout l;
+	struct blockcodec_dec *d = blockcodec_dec_new(BLOCKCODEC_COLS);
+	struct blockcodec_enc *e = blockcodec_enc_new(BLOCKCODEC_COLS);
+	struct pw_frame *f = t_sim_frames(n, 5, SEQ0), *back = calloc(n, sizeof *back);
+	uint8_t *buf = malloc(cap), *good = malloc(cap);
+	int refused = 0, rounds = 0;
+
+	blockcodec_layout_default(&l);
+	T_CHECK(d && e && f && back && buf && good);
+	for (int round = 0; d && e && f && back && buf && good && round < 4000; round++) {
+		unsigned k = (unsigned)(t_rnd() % l.nchunks);
+		const struct blockcodec_chunk *ch = &l.chunk[k];
+		uint8_t *dst[BLOCKCODEC_MAX_COLS];
+		size_t stride[BLOCKCODEC_MAX_COLS], len;
+		int rc;
+
+		for (unsigned j = 0; j < ch->ncols; j++) {
+			dst[j] = (uint8_t *)back + l.col[ch->first + j].off;
+			stride[j] = FRAME_SIZE;
+		}
+		if (round % 2) { /* random bytes */
+			len = t_rnd() % 600;
+			for (size_t i = 0; i < len; i++)
+				buf[i] = (uint8_t)t_rnd();
+		} else { /* a real chunk, a few bytes damaged */
+			len = blockcodec_chunk_encode(e, &l, k, f, n, good);
+			if (!len)
+				continue;
+			memcpy(buf, good, len);
+			for (int x = 0; x < 3; x++)
+				buf[t_rnd() % len] ^= (uint8_t)(1 + t_rnd() % 255);
+		}
+		rc = blockcodec_chunk_decode(d, &l, k, buf, len, n, dst, stride);
+		T_CHECK(rc == 0 || rc == -EBADMSG);
+		refused += rc == -EBADMSG;
+		rounds++;
+	}
+	T_CHECKF(refused > rounds / 2, "%d of %d refused", refused, rounds);
+	blockcodec_dec_free(d);
+	blockcodec_enc_free(e);
+	free(f);
+	free(back);
+	free(buf);
+	free(good);
+}
+
 int main(void)
 {
 	T_RUN(test_round_trips);
@@ -251,5 +508,9 @@ int main(void)
 	T_RUN(test_decode_rules);
 	T_RUN(test_garbage);
 	T_RUN(test_sizes_and_states);
+	T_RUN(test_layouts);
+	T_RUN(test_cols_round_trips);
+	T_RUN(test_cols_strides);
+	T_RUN(test_cols_garbage);
 	return T_DONE();
 }

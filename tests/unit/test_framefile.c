@@ -1,10 +1,15 @@
 /*
- * test_framefile.c - frame files (common/framefile.h): byte-exact round trips
- * of realistic frames (pw-sim's physics and the real AC capture), the
- * documented layout, block and sync bookkeeping, crash recovery at every
- * truncation point of the last two blocks, corruption in the middle, bad
- * headers, garbage input, and running out of space (tmpfs when it can be
- * mounted, RLIMIT_FSIZE always). Temp files live under /tmp and are removed.
+ * test_framefile.c - frame files (common/framefile.h), both formats (every
+ * test of the container runs on format 2 and again on format 1): byte-exact
+ * round trips of realistic frames (pw-sim's physics and the real AC
+ * capture), the documented layouts, block and sync bookkeeping, crash
+ * recovery at every truncation point of the last two blocks, corruption in
+ * the middle, forged blocks and chunks, bad headers, garbage input, and
+ * running out of space (tmpfs when it can be mounted, RLIMIT_FSIZE always).
+ * Format 2 alone: column loads and extracts (only the chunks asked for are
+ * read: damage elsewhere goes unnoticed), a file's own layout kept by the
+ * writer, and files written by the old format 1 writers (tests/data/frames/).
+ * Temp files live under /tmp and are removed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +30,12 @@
 #include "t_frames.h"
 
 #define RATE_HZ 333.0
+#define V2 (fmt_v == 2)
 #define SEQ0 5000
 #define AC_CAPTURE "ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.pcap"
 
 static char tmpdir[64];
+static unsigned fmt_v = 2; /* the format the writers create */
 
 static const char *tmp_path(const char *name)
 {
@@ -103,7 +110,8 @@ static struct pw_frame *real_frames(size_t *n)
 
 static struct framefile_hdr make_hdr(unsigned codec)
 {
-	struct framefile_hdr h = { .codec = codec, .created_ns = 1750000000123456789ll };
+	struct framefile_hdr h = { .format_version = fmt_v, .codec = codec,
+				   .created_ns = 1750000000123456789ll };
 
 	snprintf(h.feed, sizeof h.feed, "ksudp");
 	snprintf(h.run_id, sizeof h.run_id, "3f1c2a9e-run");
@@ -157,17 +165,48 @@ static uint64_t file_size(const char *path)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
-/* Block boundaries by the documented layout: off[0] = 160, off[k+1] = end of block k. */
+static uint32_t get32(const uint8_t *b)
+{
+	uint32_t v;
+
+	memcpy(&v, b, 4);
+	return v;
+}
+
+/* The header's length (its bytes 10..11): 160, or 160 + layout + 4 in format 2. */
+static size_t hdr_len(const uint8_t *b)
+{
+	return (size_t)(b[10] | b[11] << 8);
+}
+
+/* Format 2: bytes of a block's stored bits (the layout's chunk count at 162). */
+static size_t bm_len(const uint8_t *b)
+{
+	return ((size_t)(b[162] | b[163] << 8) + 7) / 8;
+}
+
+/* Bytes of a block's fixed header; format 2: with its stored bits and directory. */
+static size_t blk_head(const uint8_t *b, size_t at)
+{
+	size_t stored = 0;
+
+	if (b[8] == 1)
+		return FRAMEFILE_BLOCK_HEADER_SIZE;
+	for (size_t i = 0; i < bm_len(b); i++)
+		stored += (size_t)__builtin_popcount(b[at + FRAMEFILE_BLOCK2_HEADER_SIZE + i]);
+	return FRAMEFILE_BLOCK2_HEADER_SIZE + bm_len(b) + 8 * stored;
+}
+
+/* Block boundaries by the documented layout: off[0] = the header's end,
+ * off[k+1] = end of block k. */
 static size_t block_offsets(const uint8_t *b, size_t len, size_t *off, size_t max)
 {
-	size_t n = 0, at = FRAMEFILE_HEADER_SIZE;
+	size_t n = 0, at = hdr_len(b), fixed = b[8] == 1 ? FRAMEFILE_BLOCK_HEADER_SIZE
+							  : FRAMEFILE_BLOCK2_HEADER_SIZE;
 
-	while (n < max && at + FRAMEFILE_BLOCK_HEADER_SIZE <= len) {
-		uint32_t plen;
-
-		memcpy(&plen, b + at + 4, 4);
+	while (n < max && at + fixed <= len) {
 		off[n++] = at;
-		at += FRAMEFILE_BLOCK_HEADER_SIZE + plen;
+		at += fixed + get32(b + at + 4);
 	}
 	if (n < max)
 		off[n] = at;
@@ -182,16 +221,69 @@ static uint32_t block_frames(const uint8_t *b, size_t at)
 	return n;
 }
 
-/* Recompute a block's CRC after the test forged it. */
+/* Recompute a block's CRC after the test forged it (format 2: its header's;
+ * chunks' CRCs in the directory with reseal_chunks). */
 static void reseal_block(uint8_t *b, size_t at)
 {
-	uint32_t len, crc;
+	uint32_t len = get32(b + at + 4), crc;
+	size_t head = blk_head(b, at);
 
-	memcpy(&len, b + at + 4, 4);
 	crc = crc32c(0, b + at, 12);
-	crc = crc32c(crc, b + at + 16, 16);
-	crc = crc32c(crc, b + at + 32, len);
+	if (b[8] == 1) {
+		crc = crc32c(crc, b + at + 16, 16);
+		crc = crc32c(crc, b + at + 32, len);
+	} else {
+		crc = crc32c(crc, b + at + 16, head - 16);
+	}
 	memcpy(b + at + 12, &crc, 4);
+}
+
+/* Format 2: the i-th stored chunk of the block at at: its offset and length. */
+static size_t chunk_at(const uint8_t *b, size_t at, size_t i, size_t *len)
+{
+	const uint8_t *dir = b + at + FRAMEFILE_BLOCK2_HEADER_SIZE + bm_len(b);
+	size_t off = at + blk_head(b, at);
+
+	for (size_t k = 0; k < i; k++)
+		off += get32(dir + 8 * k);
+	*len = get32(dir + 8 * i);
+	return off;
+}
+
+/* Format 2: recompute every chunk CRC of the block, then its header's. */
+static void reseal_chunks(uint8_t *b, size_t at)
+{
+	size_t nstored = (blk_head(b, at) - FRAMEFILE_BLOCK2_HEADER_SIZE - bm_len(b)) / 8;
+	uint8_t *dir = b + at + FRAMEFILE_BLOCK2_HEADER_SIZE + bm_len(b);
+
+	for (size_t i = 0; i < nstored; i++) {
+		size_t len, off = chunk_at(b, at, i, &len);
+		uint32_t crc = crc32c(0, b + off, len);
+
+		memcpy(dir + 8 * i + 4, &crc, 4);
+	}
+	reseal_block(b, at);
+}
+
+/* Forge the block at at (CRCs kept valid) so that it no longer decodes:
+ * format 1 an invalid mode byte; format 2 the same in its first packed chunk
+ * (a frame's seq chunk: enc byte 0, then the column's mode). */
+static void forge_block(uint8_t *b, size_t at)
+{
+	size_t len, off;
+
+	if (b[8] == 1) {
+		b[at + 32] = 9;
+		reseal_block(b, at);
+		return;
+	}
+	for (size_t i = 0;; i++) {
+		off = chunk_at(b, at, i, &len);
+		if (b[off] == 0)
+			break;
+	}
+	b[off + 1] = 9;
+	reseal_chunks(b, at);
 }
 
 static void reseal_header(uint8_t *b)
@@ -225,6 +317,9 @@ static int loads_as(const char *path, const struct pw_frame *want, size_t n,
 	free(got);
 	return ok;
 }
+
+static int reads_as(const char *path, const struct pw_frame *want, size_t n,
+		    struct framefile_info *info, size_t *blocks);
 
 /* --- tests --- */
 
@@ -262,15 +357,15 @@ static void test_round_trip_sim(void)
 	T_CHECK(info.blocks == (n + FRAMEFILE_BLOCK_FRAMES - 1) / FRAMEFILE_BLOCK_FRAMES);
 	T_CHECK(info.tail == FRAMEFILE_TAIL_CLEAN && info.dropped_bytes == 0);
 	T_CHECK(info.valid_bytes == info.file_bytes && info.file_bytes == file_size(path));
-	T_CHECK(info.hdr.format_version == FRAMEFILE_FORMAT_VERSION);
+	T_CHECK(info.hdr.format_version == fmt_v);
 	T_CHECK(info.hdr.frame_size == FRAME_SIZE && info.hdr.frame_version == FRAME_VERSION);
-	T_CHECK(info.hdr.codec == BLOCKCODEC_PACK);
+	T_CHECK(info.hdr.codec == (V2 ? BLOCKCODEC_COLS : BLOCKCODEC_PACK));
 	T_CHECK(info.hdr.created_ns == 1750000000123456789ll);
 	T_CHECK(strcmp(info.hdr.feed, "ksudp") == 0 && strcmp(info.hdr.run_id, "3f1c2a9e-run") == 0);
 	ratio = (double)json_bytes(f, n) / (double)info.file_bytes;
 	T_CHECKF(ratio >= 5.0, "JSON / disk = %.2f", ratio);
-	fprintf(stderr, "  sim: %.1f bytes/frame on disk, %.1fx smaller than JSON lines\n",
-		(double)info.file_bytes / (double)n, ratio);
+	fprintf(stderr, "  format %u, sim: %.1f bytes/frame on disk, %.1fx smaller than JSON lines\n",
+		fmt_v, (double)info.file_bytes / (double)n, ratio);
 
 	/* the same through the in-memory reader */
 	img = read_all(path, &len);
@@ -285,11 +380,14 @@ static void test_round_trip_sim(void)
 	}
 	free(img);
 
-	/* RAW codec: the frames as they are */
-	T_CHECK(write_file(path, f, 3000, 1000, 1, BLOCKCODEC_RAW) == 0);
-	T_CHECK(loads_as(path, f, 3000, &info) && info.hdr.codec == BLOCKCODEC_RAW);
-	T_CHECK(info.file_bytes == FRAMEFILE_HEADER_SIZE + 3 * (FRAMEFILE_BLOCK_HEADER_SIZE +
-								    1000 * FRAME_SIZE));
+	/* format 1's RAW codec: the frames as they are */
+	if (!V2)
+		T_CHECK(write_file(path, f, 3000, 1000, 1, BLOCKCODEC_RAW) == 0);
+	if (!V2) {
+		T_CHECK(loads_as(path, f, 3000, &info) && info.hdr.codec == BLOCKCODEC_RAW);
+		T_CHECK(info.file_bytes == FRAMEFILE_HEADER_SIZE +
+						   3 * (FRAMEFILE_BLOCK_HEADER_SIZE + 1000 * FRAME_SIZE));
+	}
 	free(f);
 }
 
@@ -310,8 +408,8 @@ static void test_round_trip_real(void)
 	T_CHECK(loads_as(path, f, n, &info));
 	ratio = (double)json_bytes(f, n) / (double)info.file_bytes;
 	T_CHECKF(ratio >= 5.0, "JSON / disk = %.2f", ratio);
-	fprintf(stderr, "  real AC capture: %.1f bytes/frame on disk, %.1fx smaller than JSON lines\n",
-		(double)info.file_bytes / (double)n, ratio);
+	fprintf(stderr, "  format %u, real AC capture: %.1f bytes/frame on disk, %.1fx smaller than "
+		"JSON lines\n", fmt_v, (double)info.file_bytes / (double)n, ratio);
 	free(f);
 }
 
@@ -377,8 +475,8 @@ out:
 	free(g);
 }
 
-/* The header and block bytes sit where framefile.h says. */
-static void test_layout(void)
+/* The header and block bytes sit where framefile.h says: format 1. */
+static void test_layout_v1(void)
 {
 	struct pw_frame *f = sim_frames(100, SEQ0);
 	const char *path = tmp_path("layout.frames");
@@ -387,13 +485,15 @@ static void test_layout(void)
 	uint32_t u32, crc;
 	uint64_t u64;
 
+	fmt_v = 1;
 	T_CHECK(f && write_file(path, f, 100, 100, 0, BLOCKCODEC_PACK) == 0);
+	fmt_v = 2;
 	b = read_all(path, &len);
 	T_CHECK(b && len > FRAMEFILE_HEADER_SIZE + FRAMEFILE_BLOCK_HEADER_SIZE);
 	if (!b || len <= FRAMEFILE_HEADER_SIZE + FRAMEFILE_BLOCK_HEADER_SIZE)
 		goto out;
 	T_CHECK(memcmp(b, "PWFRAMES", 8) == 0);
-	T_CHECK(b[8] == FRAMEFILE_FORMAT_VERSION && b[9] == 0);
+	T_CHECK(b[8] == 1 && b[9] == 0);
 	T_CHECK(b[10] == 160 && b[11] == 0);
 	T_CHECK(b[12] == (FRAME_SIZE & 0xff) && b[13] == FRAME_SIZE >> 8);
 	T_CHECK(b[14] == FRAME_VERSION && b[15] == 0);
@@ -446,8 +546,9 @@ static void test_blocks_and_sync(void)
 	if (!w)
 		goto out;
 	framefile_stats(w, &st);
-	T_CHECK(st.frames == 0 && st.blocks == 0 && st.bytes == FRAMEFILE_HEADER_SIZE);
-	T_CHECK(st.synced_bytes == FRAMEFILE_HEADER_SIZE && file_size(path) == FRAMEFILE_HEADER_SIZE);
+	T_CHECK(st.frames == 0 && st.blocks == 0 && st.bytes == file_size(path));
+	T_CHECK(st.synced_bytes == st.bytes && st.bytes >= FRAMEFILE_HEADER_SIZE);
+	T_CHECK(V2 || st.bytes == FRAMEFILE_HEADER_SIZE);
 	T_CHECK(framefile_append(w, f, 0) == 0);
 	T_CHECK(framefile_sync(w) == 0);
 
@@ -501,7 +602,8 @@ static void test_empty_run(void)
 	T_CHECK(framefile_create(&w, path, &h) == 0 && framefile_close(w) == 0);
 	T_CHECK(loads_as(path, NULL, 0, &info));
 	T_CHECK(info.frames == 0 && info.first_seq == 0 && info.last_seq == 0);
-	T_CHECK(info.tail == FRAMEFILE_TAIL_CLEAN && info.valid_bytes == FRAMEFILE_HEADER_SIZE);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CLEAN && info.valid_bytes == info.hdr.header_size);
+	T_CHECK(info.hdr.header_size == file_size(path));
 	T_CHECK(framefile_scan(path, &info) == 0 && info.blocks == 0);
 	T_CHECK(framefile_open_append(&w, path, &info) == 0 && info.frames == 0);
 	T_CHECK(w && framefile_append(w, f, 10) == 0 && framefile_close(w) == 0);
@@ -659,8 +761,7 @@ static void test_forged_blocks(void)
 
 	/* an invalid mode byte */
 	memcpy(copy, img, len);
-	copy[off[1] + 32] = 9;
-	reseal_block(copy, off[1]);
+	forge_block(copy, off[1]);
 	T_CHECK(framefile_scan_buf(copy, len, &info) == 0 && info.frames == n); /* no decoding */
 	T_CHECK(framefile_load_buf(copy, len, &g, &ng, &info) == 0 && ng == 100);
 	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT && info.valid_bytes == off[1]);
@@ -685,7 +786,9 @@ static void test_forged_blocks(void)
 	T_CHECK(framefile_scan_buf(copy, len, &info) == 0 && info.frames == 200);
 	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT && info.valid_bytes == off[2]);
 
-	/* a frame count the payload cannot hold (a decompression bomb) */
+	/* a frame count the payload cannot hold: format 1 refuses it by the
+	 * payload's size (a decompression bomb); format 2's chunks decode to
+	 * the count they hold, so the load stops there */
 	memcpy(copy, img, len);
 	{
 		uint32_t count = FRAMEFILE_BLOCK_MAX_FRAMES;
@@ -695,7 +798,16 @@ static void test_forged_blocks(void)
 		memcpy(copy + off[1] + 24, &last, 8);
 	}
 	reseal_block(copy, off[1]);
-	T_CHECK(framefile_scan_buf(copy, len, &info) == 0 && info.frames == 100);
+	if (V2) {
+		memcpy(copy + off[2] + 16, &(uint64_t){ SEQ0 + 101 + FRAMEFILE_BLOCK_MAX_FRAMES }, 8);
+		memcpy(copy + off[2] + 24, &(uint64_t){ SEQ0 + 200 + FRAMEFILE_BLOCK_MAX_FRAMES }, 8);
+		reseal_block(copy, off[2]);
+		T_CHECK(framefile_scan_buf(copy, len, &info) == 0 && info.tail == FRAMEFILE_TAIL_CLEAN);
+		T_CHECK(framefile_load_buf(copy, len, &g, &ng, &info) == 0 && ng == 100);
+		free(g);
+	} else {
+		T_CHECK(framefile_scan_buf(copy, len, &info) == 0 && info.frames == 100);
+	}
 	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT);
 
 	/* one byte short: the last block is torn */
@@ -724,13 +836,13 @@ static void test_bad_header(void)
 	img = read_all(path, &len);
 	if (!img || !f)
 		goto out;
-	for (size_t at = 0; at < FRAMEFILE_HEADER_SIZE; at++) {
+	for (size_t at = 0; at < hdr_len(img); at++) {
 		img[at] ^= 0x04;
 		eproto += framefile_load_buf(img, len, &g, &ng, &info) == -EPROTO && g == NULL &&
 			  ng == 0 && framefile_scan_buf(img, len, &info) == -EPROTO;
 		img[at] ^= 0x04;
 	}
-	T_CHECKF(eproto == FRAMEFILE_HEADER_SIZE, "%d of 160", eproto);
+	T_CHECKF(eproto == (int)hdr_len(img), "%d of %zu", eproto, hdr_len(img));
 
 	img[40] ^= 1;
 	T_CHECK(write_all(bad, img, len) == 0);
@@ -746,6 +858,8 @@ static void test_bad_header(void)
 	T_CHECK(framefile_open_append(&w, bad, &info) == -EPROTO);
 	T_CHECK(framefile_load_buf(NULL, 0, &g, &ng, &info) == -EPROTO);
 	T_CHECK(write_all(bad, img, FRAMEFILE_HEADER_SIZE - 1) == 0);
+	T_CHECK(framefile_load(bad, &g, &ng, &info) == -EPROTO);
+	T_CHECK(write_all(bad, img, hdr_len(img) - 1) == 0); /* format 2: inside the layout */
 	T_CHECK(framefile_load(bad, &g, &ng, &info) == -EPROTO);
 	T_CHECK(framefile_load(tmp_path("absent.frames"), &g, &ng, &info) == -ENOENT);
 	T_CHECK(framefile_scan(tmpdir, &info) == -EINVAL); /* a directory */
@@ -763,7 +877,10 @@ static void test_bad_header(void)
 	reseal_header(img);
 	T_CHECK(framefile_load_buf(img, len, &g, &ng, &info) == -EPROTO);
 	T_CHECK(framefile_scan_buf(img, len, &info) == 0 && info.hdr.codec == BLOCKCODEC_COUNT);
-	img[16] = BLOCKCODEC_PACK;
+	img[16] = V2 ? BLOCKCODEC_PACK : BLOCKCODEC_COLS; /* the other format's codec */
+	reseal_header(img);
+	T_CHECK(framefile_load_buf(img, len, &g, &ng, &info) == -EPROTO);
+	img[16] = V2 ? BLOCKCODEC_COLS : BLOCKCODEC_PACK;
 	memset(img + 32, 'x', 32); /* feed without its NUL */
 	reseal_header(img);
 	T_CHECK(framefile_scan_buf(img, len, &info) == -EPROTO);
@@ -872,6 +989,11 @@ static void test_create_rules(void)
 	memset(h.feed, 'f', sizeof h.feed); /* no NUL: too long */
 	T_CHECK(framefile_create(&w, path, &h) == -EINVAL);
 	h = make_hdr(BLOCKCODEC_COUNT);
+	if (V2)
+		h.format_version = 3; /* format 2 reads no codec; a format it does not write */
+	T_CHECK(framefile_create(&w, path, &h) == -EINVAL);
+	h = make_hdr(BLOCKCODEC_COLS); /* not a format 1 codec */
+	h.format_version = 1;
 	T_CHECK(framefile_create(&w, path, &h) == -EINVAL);
 	T_CHECK(access(path, F_OK) != 0);
 	snprintf(missing, sizeof missing, "%s/no/such/dir.frames", tmpdir);
@@ -911,8 +1033,8 @@ static void test_garbage(void)
 			/* the real file's start with random damage after the header */
 			n = n < len ? n : len;
 			memcpy(buf, img, n);
-			for (int k = 0; k < 4 && n > FRAMEFILE_HEADER_SIZE; k++)
-				buf[FRAMEFILE_HEADER_SIZE + t_rnd() % (n - FRAMEFILE_HEADER_SIZE)] = (uint8_t)t_rnd();
+			for (int k = 0; k < 4 && n > hdr_len(img); k++)
+				buf[hdr_len(img) + t_rnd() % (n - hdr_len(img))] = (uint8_t)t_rnd();
 		}
 		g = NULL;
 		rc = framefile_load_buf(buf, n, &g, &ng, &info);
@@ -926,6 +1048,457 @@ static void test_garbage(void)
 out:
 	free(img);
 	free(f);
+}
+
+/* --- format 2 alone --- */
+
+/* The header, its layout and a block's header, directory and chunks sit
+ * where framefile.h says. */
+static void test_layout_v2(void)
+{
+	struct pw_frame *f = sim_frames(100, SEQ0);
+	const char *path = tmp_path("layout2.frames");
+	struct blockcodec_layout l, want;
+	size_t len, off[4], head, at, llen;
+	uint8_t *b;
+	uint64_t u64, stored = 0;
+
+	T_CHECK(f && write_file(path, f, 100, 100, 0, BLOCKCODEC_PACK) == 0);
+	b = read_all(path, &len);
+	T_CHECK(b && len > 200);
+	if (!b || len <= 200)
+		goto out;
+	T_CHECK(memcmp(b, "PWFRAMES", 8) == 0 && b[8] == 2 && b[9] == 0);
+	T_CHECK(get32(b + 16) == BLOCKCODEC_COLS && get32(b + 20) == FRAMEFILE_BLOCK_FRAMES);
+	memcpy(&u64, b + 128, 8);
+	T_CHECK(u64 == ~0ull && get32(b + 136) == BLOCKCODEC_PARTS_ALL);
+	llen = (size_t)(b[140] | b[141] << 8);
+	T_CHECK(hdr_len(b) == FRAMEFILE_HEADER_SIZE + llen + 4);
+	T_CHECK(get32(b + 156) == crc32c(0, b, 156));
+	T_CHECK(get32(b + 160 + llen) == crc32c(0, b + 160, llen));
+	blockcodec_layout_default(&want);
+	T_CHECK(blockcodec_layout_load(&l, b + 160, llen) == 0 && memcmp(&l, &want, sizeof l) == 0);
+
+	T_CHECK(block_offsets(b, len, off, 4) == 1 && off[1] == len && off[0] == hdr_len(b));
+	at = off[0];
+	T_CHECK(memcmp(b + at, "PWFC", 4) == 0 && get32(b + at + 8) == 100);
+	T_CHECK(get32(b + at + 4) == len - at - FRAMEFILE_BLOCK2_HEADER_SIZE);
+	memcpy(&u64, b + at + 16, 8);
+	T_CHECK(u64 == SEQ0);
+	memcpy(&u64, b + at + 24, 8);
+	T_CHECK(u64 == SEQ0 + 99);
+	T_CHECK(b[at + 32] == 0 && b[at + 33] == 0 && b[at + 34] == 0 && b[at + 35] == 0); /* lap 0 */
+	for (int i = 36; i < 48; i++)
+		T_CHECK(b[at + i] == 0);
+	head = blk_head(b, at);
+	T_CHECK(get32(b + at + 12) == crc32c(crc32c(0, b + at, 12), b + at + 16, head - 16));
+	for (size_t i = 0; i < bm_len(b); i++)
+		stored |= (uint64_t)b[at + 48 + i] << (8 * i);
+	/* pw-sim sends every channel but handbrake and boost (always 0), and the rest is 0 */
+	T_CHECK(stored >> blockcodec_layout_find(&l, FRAME_CH_SPEED) & 1);
+	T_CHECK(!(stored >> blockcodec_layout_find(&l, FRAME_CH_HANDBRAKE) & 1));
+	T_CHECK(!(stored >> blockcodec_layout_find(&l, BLOCKCODEC_REST) & 1));
+	/* every chunk's CRC in the directory; the chunks fill the block */
+	{
+		size_t nstored = (size_t)__builtin_popcountll(stored), end = at + head;
+
+		for (size_t i = 0; i < nstored; i++) {
+			size_t clen, coff = chunk_at(b, at, i, &clen);
+			uint32_t crc = crc32c(0, b + coff, clen);
+
+			T_CHECK(coff == end && get32(b + at + 48 + bm_len(b) + 8 * i + 4) == crc);
+			T_CHECK(b[coff] <= 1); /* packed or zstd */
+			end += clen;
+		}
+		T_CHECK(end == len);
+	}
+out:
+	free(b);
+	free(f);
+}
+
+/* The bytes of channel mask and parts of f[i] equal what cols holds. */
+static int cols_match(const struct framecols *c, const struct pw_frame *f, size_t n)
+{
+	int ok = c->n == n;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		ok &= c->seq[i] == f[i].seq && c->version[i] == f[i].version &&
+		      c->game[i] == f[i].game && c->feed[i] == f[i].feed;
+		ok &= !c->t_ns || c->t_ns[i] == f[i].t_ns;
+		ok &= !c->present || c->present[i] == f[i].present;
+		ok &= !c->game_session || c->game_session[i] == f[i].game_session;
+		ok &= !c->flags || (c->flags[i] == f[i].flags && c->flags_known[i] == f[i].flags_known);
+		ok &= !c->derived || c->derived[i] == f[i].derived;
+		for (unsigned b = 0; b < FRAME_P_COUNT; b++)
+			ok &= !c->ch[b] || memcmp(framecols_at(c, b, i),
+						  (const uint8_t *)&f[i] + frame_channels[b].off,
+						  frame_channels[b].size) == 0;
+	}
+	return ok;
+}
+
+/* Columns: the channels asked for, in memory proportional to them; whole
+ * frames back from them; format 1 files too. */
+static void test_columns(void)
+{
+	size_t n = 5000;
+	struct pw_frame *f = sim_frames(n, SEQ0), *rows = calloc(n, sizeof *rows);
+	const char *path = tmp_path("cols.frames"), *p1 = tmp_path("cols1.frames");
+	const uint64_t some = FRAME_P_SPEED | FRAME_P_POS | FRAME_P_LAP | FRAME_P_TYRE_TEMP;
+	struct framecols c;
+	struct framefile_info info;
+	uint8_t *img = NULL;
+	size_t len;
+	int ok = 1;
+
+	T_CHECK(f && rows);
+	if (!f || !rows)
+		goto out;
+	T_CHECK(write_file(path, f, n, 333, 1, 0) == 0);
+	T_CHECK(framefile_load_cols(path, some, FRAMECOLS_T_NS, &c, &info) == 0);
+	T_CHECK(info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN && cols_match(&c, f, n));
+	T_CHECK(c.channels == some && c.parts == (FRAMECOLS_T_NS | FRAMECOLS_SEQ | FRAMECOLS_IDS));
+	T_CHECK(c.present == NULL && c.ch[FRAME_CH_RPM] == NULL && c.t_ns != NULL);
+	/* 8 seq + 4 ids + 8 t_ns + 4 speed + 12 pos + 2 lap + 16 tyre temps per frame */
+	T_CHECK(framecols_bytes(&c) == n * 54);
+	/* whole frames from the columns: what they hold, zero elsewhere */
+	framecols_rows(&c, 10, 100, rows);
+	for (size_t i = 0; i < 100; i++) {
+		struct pw_frame want = { 0 };
+		const struct pw_frame *x = &f[10 + i];
+
+		want.seq = x->seq;
+		want.t_ns = x->t_ns;
+		want.version = x->version;
+		want.game = x->game;
+		want.feed = x->feed;
+		want.speed_kmh = x->speed_kmh;
+		memcpy(want.pos_m, x->pos_m, sizeof want.pos_m);
+		want.lap = x->lap;
+		memcpy(want.tyre_temp_c, x->tyre_temp_c, sizeof want.tyre_temp_c);
+		ok &= memcmp(&rows[i], &want, sizeof want) == 0;
+	}
+	T_CHECK(ok);
+	framecols_free(&c);
+	T_CHECK(c.seq == NULL && c.n == 0);
+	/* everything: whole frames back byte for byte */
+	T_CHECK(framefile_load_cols(path, FRAME_P_ALL, FRAMECOLS_HEAD, &c, &info) == 0);
+	framecols_rows(&c, 0, n, rows);
+	T_CHECK(memcmp(rows, f, n * sizeof *f) == 0);
+	framecols_free(&c);
+	/* the in-memory reader, and a format 1 file */
+	img = read_all(path, &len);
+	T_CHECK(img && framefile_load_cols_buf(img, len, some, 0, &c, &info) == 0 &&
+		cols_match(&c, f, n));
+	framecols_free(&c);
+	fmt_v = 1;
+	T_CHECK(write_file(p1, f, n, 1000, 0, BLOCKCODEC_PACK) == 0);
+	fmt_v = 2;
+	T_CHECK(framefile_load_cols(p1, some, FRAMECOLS_HEAD, &c, &info) == 0 && info.frames == n);
+	T_CHECK(cols_match(&c, f, n));
+	framecols_free(&c);
+	/* a torn tail: the complete blocks; a bad header; no file */
+	T_CHECK(img && write_all(p1, img, len - 5) == 0);
+	T_CHECK(framefile_load_cols(p1, some, 0, &c, &info) == 0 && info.tail == FRAMEFILE_TAIL_TORN);
+	T_CHECK(c.n == info.frames && info.frames < n && info.frames > n - 400 && cols_match(&c, f, c.n));
+	framecols_free(&c);
+	if (img) {
+		img[40] ^= 1;
+		T_CHECK(write_all(p1, img, len) == 0);
+	}
+	T_CHECK(framefile_load_cols(p1, some, 0, &c, &info) == -EPROTO && c.seq == NULL);
+	T_CHECK(framefile_load_cols(tmp_path("absent.frames"), some, 0, &c, &info) == -ENOENT);
+	/* version 1 frames come out upgraded */
+	for (size_t i = 0; i < n; i++) {
+		f[i].version = 1;
+		f[i].derived = ~0ull;
+		f[i].yaw_rate_rads = 5.0f;
+	}
+	T_CHECK(write_file(path, f, n, 1000, 0, 0) == 0);
+	T_CHECK(framefile_load_cols(path, FRAME_P_YAW_RATE | FRAME_P_SPEED, FRAMECOLS_HEAD, &c,
+				    &info) == 0 && c.n == n);
+	for (size_t i = 0; c.n == n && i < n; i++)
+		ok &= c.version[i] == FRAME_VERSION && c.derived[i] == 0 &&
+		      *(const float *)framecols_at(&c, FRAME_CH_YAW_RATE, i) == 0.0f &&
+		      !(c.present[i] & FRAME_P_YAW_RATE) && c.present[i] == (f[i].present & FRAME_P_V1);
+	T_CHECK(ok);
+	framecols_free(&c);
+out:
+	free(img);
+	free(f);
+	free(rows);
+}
+
+/*
+ * Only the chunks asked for are read: damage in another channel's chunk
+ * goes unnoticed by a reader of some channels, and ends the read of one
+ * that asks for it as a corrupt tail; framefile_scan finds it.
+ */
+static void test_selective_reads(void)
+{
+	size_t n = 1000, len, off[16], clen, k_speed = 0, nb;
+	struct pw_frame *f = sim_frames(n, SEQ0);
+	const char *path = tmp_path("sel.frames"), *bad = tmp_path("sel-bad.frames");
+	struct blockcodec_layout l;
+	struct framefile_reader *r = NULL;
+	struct framefile_info info;
+	struct framecols c;
+	const struct pw_frame *b;
+	uint8_t *img = NULL;
+	uint64_t stored = 0;
+	int ks;
+
+	blockcodec_layout_default(&l);
+	ks = blockcodec_layout_find(&l, FRAME_CH_SPEED);
+	T_CHECK(f && ks >= 0 && write_file(path, f, n, 250, 1, 0) == 0);
+	img = read_all(path, &len);
+	T_CHECK(img && block_offsets(img, len, off, 15) == 4);
+	if (!img || !f || ks < 0)
+		goto out;
+	/* the speed chunk of block 1: its index among the stored ones */
+	for (size_t i = 0; i < bm_len(img); i++)
+		stored |= (uint64_t)img[off[1] + 48 + i] << (8 * i);
+	k_speed = (size_t)__builtin_popcountll(stored & ((1ull << ks) - 1));
+	img[chunk_at(img, off[1], k_speed, &clen) + clen / 2] ^= 0x21;
+	T_CHECK(write_all(bad, img, len) == 0);
+	/* not asked for: unnoticed */
+	T_CHECK(framefile_load_cols(bad, FRAME_P_RPM | FRAME_P_POS, FRAMECOLS_T_NS, &c, &info) == 0);
+	T_CHECK(info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN && cols_match(&c, f, n));
+	framecols_free(&c);
+	T_CHECK(framefile_reader_open(&r, bad, &info) == 0 && info.frames == n);
+	if (r) {
+		size_t total = 0;
+
+		framefile_reader_only(r, FRAME_P_RPM);
+		while (framefile_reader_next(r, &b, &nb) == 1) {
+			for (size_t i = 0; i < nb; i++)
+				T_CHECK(b[i].rpm == f[total + i].rpm && b[i].seq == f[total + i].seq);
+			total += nb;
+		}
+		T_CHECK(total == n);
+		framefile_reader_close(r);
+	}
+	/* asked for: the read ends before the damaged block */
+	T_CHECK(framefile_load_cols(bad, FRAME_P_SPEED, 0, &c, &info) == 0 && info.frames == 250);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT && info.valid_bytes == off[1]);
+	T_CHECK(cols_match(&c, f, 250));
+	framecols_free(&c);
+	T_CHECK(framefile_scan(bad, &info) == 0 && info.frames == 250);
+	T_CHECK(info.tail == FRAMEFILE_TAIL_CORRUPT);
+	/* an extract that names speed stops there too; one without it does not */
+	{
+		void *x = NULL;
+		size_t xlen = 0;
+
+		T_CHECK(framefile_extract(bad, FRAME_P_SPEED, 0, &x, &xlen, &info) == 0);
+		T_CHECK(info.frames == 250 && info.tail == FRAMEFILE_TAIL_CORRUPT);
+		free(x);
+		T_CHECK(framefile_extract(bad, FRAME_P_RPM, 0, &x, &xlen, &info) == 0);
+		T_CHECK(info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN);
+		free(x);
+	}
+out:
+	free(img);
+	free(f);
+}
+
+/* Extracts: the chunks asked for, copied as stored; read back as columns;
+ * smaller than the file; a format 1 file's become format 2. */
+static void test_extract(void)
+{
+	size_t n = 3000, xlen = 0, flen;
+	struct pw_frame *f = sim_frames(n, SEQ0);
+	const char *path = tmp_path("x.frames"), *p1 = tmp_path("x1.frames");
+	const uint64_t some = FRAME_P_SPEED | FRAME_P_LAP | FRAME_P_VEL;
+	struct framefile_info info, xi;
+	struct framecols c;
+	void *x = NULL;
+	uint8_t *file = NULL;
+
+	T_CHECK(f && write_file(path, f, n, 333, 1, 0) == 0);
+	if (!f)
+		return;
+	file = read_all(path, &flen);
+	T_CHECK(file && framefile_extract(path, some, FRAMECOLS_T_NS, &x, &xlen, &info) == 0);
+	T_CHECK(info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN && x && xlen < flen / 4);
+	fprintf(stderr, "  extract of 3 channels and t_ns: %zu of %zu bytes\n", xlen, flen);
+	T_CHECK(framefile_scan_buf(x, xlen, &xi) == 0 && xi.frames == n && xi.blocks == info.blocks);
+	T_CHECK(xi.hdr.channels == some && xi.hdr.format_version == 2);
+	T_CHECK(xi.hdr.parts == (FRAMECOLS_T_NS | FRAMECOLS_SEQ | FRAMECOLS_IDS));
+	T_CHECK(strcmp(xi.hdr.run_id, info.hdr.run_id) == 0 && xi.hdr.created_ns == info.hdr.created_ns);
+	T_CHECK(framefile_load_cols_buf(x, xlen, some, FRAMECOLS_T_NS, &c, &xi) == 0);
+	T_CHECK(cols_match(&c, f, n) && c.t_ns);
+	framecols_free(&c);
+	T_CHECK(framefile_load_cols_buf(x, xlen, FRAME_P_SPEED, 0, &c, &xi) == 0 && cols_match(&c, f, n));
+	framecols_free(&c);
+	/* what it does not carry */
+	T_CHECK(framefile_load_cols_buf(x, xlen, FRAME_P_RPM, 0, &c, &xi) == -ENOENT);
+	T_CHECK(framefile_load_cols_buf(x, xlen, FRAME_P_SPEED, FRAMECOLS_PRESENT, &c, &xi) == -ENOENT);
+	/* whole frames: the channels it holds, zero elsewhere */
+	{
+		struct pw_frame *g = NULL;
+		size_t ng = 0;
+		int ok = 1;
+
+		T_CHECK(framefile_load_buf(x, xlen, &g, &ng, &xi) == 0 && ng == n);
+		for (size_t i = 0; g && i < ng; i++)
+			ok &= g[i].speed_kmh == f[i].speed_kmh && g[i].rpm == 0.0f && g[i].seq == f[i].seq;
+		T_CHECK(ok);
+		free(g);
+	}
+	/* an extract is not a run to append to */
+	{
+		struct framefile_writer *w = NULL;
+
+		T_CHECK(write_all(p1, x, xlen) == 0);
+		T_CHECK(framefile_open_append(&w, p1, &xi) == -EPROTO && w == NULL);
+	}
+	free(x);
+	x = NULL;
+	/* a format 1 file */
+	fmt_v = 1;
+	T_CHECK(write_file(p1, f, n, 1000, 0, BLOCKCODEC_PACK) == 0);
+	fmt_v = 2;
+	T_CHECK(framefile_extract(p1, some, 0, &x, &xlen, &info) == 0 && info.frames == n);
+	T_CHECK(framefile_load_cols_buf(x, xlen, some, 0, &c, &xi) == 0 && cols_match(&c, f, n));
+	T_CHECK(xi.hdr.format_version == 2 && xi.blocks == info.blocks);
+	framecols_free(&c);
+	free(x);
+	T_CHECK(framefile_extract(tmp_path("absent.frames"), some, 0, &x, &xlen, &info) == -ENOENT);
+	T_CHECK(x == NULL && xlen == 0);
+	free(file);
+	free(f);
+}
+
+/*
+ * A file names its own layout, and the writer that reopens it keeps to it:
+ * a file whose header carries a layout other than this build's (the
+ * reserved bytes cut into 4-byte columns) is appended to and read back
+ * byte for byte.
+ */
+static void test_own_layout(void)
+{
+	size_t n = 700, llen;
+	struct pw_frame *f = sim_frames(n, SEQ0);
+	const char *path = tmp_path("own.frames");
+	struct blockcodec_layout l, m;
+	struct framefile_writer *w = NULL;
+	struct framefile_info info;
+	uint8_t hdr[FRAMEFILE_HEADER_SIZE + BLOCKCODEC_LAYOUT_MAX + 4];
+	uint32_t crc;
+	int k;
+
+	T_CHECK(f && write_file(path, f, 0, 1, 0, 0) == 0);
+	if (!f)
+		return;
+	{
+		size_t len;
+		uint8_t *b = read_all(path, &len);
+
+		T_CHECK(b && len == hdr_len(b));
+		if (b)
+			memcpy(hdr, b, FRAMEFILE_HEADER_SIZE);
+		free(b);
+	}
+	/* the rest chunk: its 8-byte columns become twice as many 4-byte ones */
+	blockcodec_layout_default(&l);
+	m = l;
+	k = blockcodec_layout_find(&l, BLOCKCODEC_REST);
+	T_CHECK(k == (int)l.nchunks - 1);
+	m.ncols = l.chunk[k].first;
+	m.chunk[k].ncols = 0;
+	for (unsigned j = 0; j < l.chunk[k].ncols; j++) {
+		const struct blockcodec_col *c = &l.col[l.chunk[k].first + j];
+
+		for (unsigned o = 0; o < c->width; o += c->width >= 4 ? 4 : c->width) {
+			m.col[m.ncols++] = (struct blockcodec_col){ (uint16_t)(c->off + o),
+								    (uint8_t)(c->width >= 4 ? 4 : c->width), 0 };
+			m.chunk[k].ncols++;
+		}
+	}
+	T_CHECK(m.ncols > l.ncols);
+	llen = blockcodec_layout_dump(&m, hdr + FRAMEFILE_HEADER_SIZE);
+	T_CHECK(blockcodec_layout_load(&l, hdr + FRAMEFILE_HEADER_SIZE, llen) == 0);
+	crc = crc32c(0, hdr + FRAMEFILE_HEADER_SIZE, llen);
+	memcpy(hdr + FRAMEFILE_HEADER_SIZE + llen, &crc, 4);
+	hdr[10] = (uint8_t)(FRAMEFILE_HEADER_SIZE + llen + 4);
+	hdr[11] = (uint8_t)((FRAMEFILE_HEADER_SIZE + llen + 4) >> 8);
+	hdr[140] = (uint8_t)llen;
+	hdr[141] = (uint8_t)(llen >> 8);
+	reseal_header(hdr);
+	for (size_t i = 0; i < n; i++) /* bytes the new columns must carry */
+		memset(f[i].reserved, (int)(i & 0xff), sizeof f[i].reserved);
+	T_CHECK(write_all(path, hdr, FRAMEFILE_HEADER_SIZE + llen + 4) == 0);
+	T_CHECK(framefile_open_append(&w, path, &info) == 0 && info.frames == 0);
+	T_CHECK(w && framefile_append(w, f, n) == 0 && framefile_close(w) == 0);
+	T_CHECK(loads_as(path, f, n, &info) && info.hdr.header_size == FRAMEFILE_HEADER_SIZE + llen + 4);
+	free(f);
+}
+
+/*
+ * Files written by the old writers (tests/data/frames/, see its README):
+ * format 1 with PACK and RAW blocks from the writer of frame version 2, and
+ * a PACK file of frame version 1 frames from the writer before it. Each
+ * loads, reads block by block and as columns, its frames hashing to what
+ * that old writer's own reader made of them; the store can append to it.
+ */
+static void test_old_writers(void)
+{
+	static const struct {
+		const char *name;
+		size_t frames, blocks;
+		uint32_t crc;          /* CRC-32C of the frames the old reader loaded, upgraded */
+		unsigned frame_version, codec;
+	} files[] = {
+		{ "frames/v1_pack_fv2.frames", 700, 3, 0xde122136u, 2, BLOCKCODEC_PACK },
+		{ "frames/v1_raw_fv2.frames", 100, 1, 0xa05c0e77u, 2, BLOCKCODEC_RAW },
+		{ "frames/v1_pack_fv1.frames", 700, 3, 0x9135d710u, 1, BLOCKCODEC_PACK },
+	};
+
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		const char *src = t_data_path(files[i].name), *path = tmp_path("old.frames");
+		struct framefile_info info;
+		struct framefile_writer *w = NULL;
+		struct pw_frame *g = NULL, *more;
+		struct framecols c;
+		size_t len, ng = 0, blocks;
+		uint8_t *img = read_all(src, &len);
+
+		T_CHECKF(img != NULL, "%s", src);
+		if (!img)
+			continue;
+		T_CHECK(framefile_load_buf(img, len, &g, &ng, &info) == 0 && ng == files[i].frames);
+		T_CHECK(info.blocks == files[i].blocks && info.tail == FRAMEFILE_TAIL_CLEAN);
+		T_CHECK(info.hdr.format_version == 1 && info.hdr.codec == files[i].codec);
+		T_CHECK(info.hdr.frame_version == files[i].frame_version);
+		T_CHECKF(g && crc32c(0, g, ng * sizeof *g) == files[i].crc, "%s: crc %08x", files[i].name,
+			 g ? crc32c(0, g, ng * sizeof *g) : 0);
+		T_CHECK(write_all(path, img, len) == 0);
+		T_CHECK(g && reads_as(path, g, ng, &info, &blocks) && blocks == files[i].blocks);
+		T_CHECK(framefile_load_cols(path, FRAME_P_ALL, FRAMECOLS_HEAD, &c, &info) == 0);
+		T_CHECK(g && cols_match(&c, g, ng));
+		framecols_free(&c);
+		/* appended to in its own format */
+		more = g ? sim_frames(50, g[ng - 1].seq + 1) : NULL;
+		T_CHECK(more && framefile_open_append(&w, path, &info) == 0);
+		T_CHECK(w && framefile_append(w, more, 50) == 0 && framefile_close(w) == 0);
+		free(img);
+		img = read_all(path, &len);
+		T_CHECK(img && img[8] == 1 && get32(img + 16) == files[i].codec);
+		{
+			struct pw_frame *h = NULL;
+			size_t nh = 0;
+
+			T_CHECK(framefile_load(path, &h, &nh, &info) == 0 && nh == ng + 50);
+			T_CHECK(h && memcmp(h, g, ng * sizeof *g) == 0 &&
+				memcmp(h + ng, more, 50 * sizeof *more) == 0);
+			free(h);
+		}
+		free(more);
+		free(img);
+		free(g);
+	}
 }
 
 /*
@@ -1107,8 +1680,10 @@ static void test_reader(void)
 	T_CHECK(framefile_scan(path, &scan) == 0 && memcmp(&info, &scan, sizeof info) == 0);
 	T_CHECK(info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN && blocks == info.blocks);
 	T_CHECK(blocks > 3); /* partial blocks from the syncs, full ones between */
-	T_CHECK(write_file(path, f, n, 1000, 0, BLOCKCODEC_RAW) == 0);
-	T_CHECK(reads_as(path, f, n, &info, &blocks) && info.hdr.codec == BLOCKCODEC_RAW);
+	if (!V2) {
+		T_CHECK(write_file(path, f, n, 1000, 0, BLOCKCODEC_RAW) == 0);
+		T_CHECK(reads_as(path, f, n, &info, &blocks) && info.hdr.codec == BLOCKCODEC_RAW);
+	}
 	T_CHECK(write_file(path, f, 1, 1, 0, BLOCKCODEC_PACK) == 0);
 	T_CHECK(reads_as(path, f, 1, &info, &blocks) && blocks == 1);
 
@@ -1123,8 +1698,7 @@ static void test_reader(void)
 	T_CHECK(info.dropped_bytes == len - 37 - off[4]);
 
 	/* forged block 1 (valid CRC, invalid mode byte): scan passes it, reading stops there */
-	img[off[1] + 32] = 9;
-	reseal_block(img, off[1]);
+	forge_block(img, off[1]);
 	T_CHECK(write_all(bad, img, len) == 0);
 	T_CHECK(reads_as(bad, f, 100, &info, &blocks) && info.frames == 500);
 	T_CHECK(framefile_reader_open(&r, bad, NULL) == 0 && r);
@@ -1251,7 +1825,7 @@ static void test_reader_range(void)
 	T_CHECK(img && block_offsets(img, len, off, 15) == 10);
 	if (!img)
 		goto out;
-	img[off[1] + FRAMEFILE_BLOCK_HEADER_SIZE + 7] ^= 0x40;
+	img[off[1] + blk_head(img, off[1]) + 7] ^= 0x40;
 	T_CHECK(write_all(bad, img, len) == 0);
 	T_CHECK(range_read(bad, f[500].seq, f[599].seq, got, n, &got_n, &calls, &info) == 0);
 	T_CHECK(got_n == 100 && memcmp(got, f + 500, 100 * sizeof *f) == 0);
@@ -1273,6 +1847,31 @@ out:
 	free(f);
 }
 
+/* The container's tests once more on format 1 files. */
+#define ON_V1(fn)                   \
+	static void fn##_v1(void)   \
+	{                           \
+		fmt_v = 1;          \
+		fn();               \
+		fmt_v = 2;          \
+	}
+ON_V1(test_round_trip_sim)
+ON_V1(test_round_trip_real)
+ON_V1(test_round_trip_extremes)
+ON_V1(test_blocks_and_sync)
+ON_V1(test_empty_run)
+ON_V1(test_truncate_everywhere)
+ON_V1(test_corrupt_middle)
+ON_V1(test_forged_blocks)
+ON_V1(test_bad_header)
+ON_V1(test_create_rules)
+ON_V1(test_garbage)
+ON_V1(test_efbig_rlimit)
+ON_V1(test_reader)
+ON_V1(test_version1_files)
+ON_V1(test_reader_range)
+#undef ON_V1
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/pw-test-framefile-XXXXXX");
@@ -1281,11 +1880,13 @@ int main(void)
 		return 1;
 	}
 	T_RUN(test_crc32c);
+	T_RUN(test_layout_v1);
+	T_RUN(test_layout_v2);
+	/* the container, format 2 */
 	T_RUN(test_round_trip_sim);
 	T_RUN(test_round_trip_real);
 	T_RUN(test_large_load);
 	T_RUN(test_round_trip_extremes);
-	T_RUN(test_layout);
 	T_RUN(test_blocks_and_sync);
 	T_RUN(test_empty_run);
 	T_RUN(test_truncate_everywhere);
@@ -1299,6 +1900,28 @@ int main(void)
 	T_RUN(test_reader);
 	T_RUN(test_version1_files);
 	T_RUN(test_reader_range);
+	/* the same, format 1 */
+	T_RUN(test_round_trip_sim_v1);
+	T_RUN(test_round_trip_real_v1);
+	T_RUN(test_round_trip_extremes_v1);
+	T_RUN(test_blocks_and_sync_v1);
+	T_RUN(test_empty_run_v1);
+	T_RUN(test_truncate_everywhere_v1);
+	T_RUN(test_corrupt_middle_v1);
+	T_RUN(test_forged_blocks_v1);
+	T_RUN(test_bad_header_v1);
+	T_RUN(test_create_rules_v1);
+	T_RUN(test_garbage_v1);
+	T_RUN(test_efbig_rlimit_v1);
+	T_RUN(test_reader_v1);
+	T_RUN(test_version1_files_v1);
+	T_RUN(test_reader_range_v1);
+	/* format 2 alone */
+	T_RUN(test_columns);
+	T_RUN(test_selective_reads);
+	T_RUN(test_extract);
+	T_RUN(test_own_layout);
+	T_RUN(test_old_writers);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return T_DONE();
 }

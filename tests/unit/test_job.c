@@ -1,14 +1,18 @@
 /*
  * test_job.c - self-test of the analysis job and result messages
- * (common/job.h): encode -> decode of both job kinds and of results, sending
- * over a PUSH socket, and every malformed case the decoders must refuse.
+ * (common/job.h): encode -> decode of every job kind and of results, runs as
+ * frames, as frame file images and as paths (version 2), sending over a PUSH
+ * socket, job_needs, and every malformed case the decoders must refuse.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <zmq.h>
 
+#include "common/framefile.h"
 #include "common/job.h"
 #include "tests/unit/t.h"
+#include "tests/unit/t_frames.h"
 
 #define SID "00000000-0000-4000-8000-000000000001"
 
@@ -116,7 +120,7 @@ static void test_roundtrip_track_build(void)
 	T_CHECK(strcmp(json_string_value(json_object_get(h, "kind")), "track_build") == 0);
 	T_CHECK(json_integer_value(json_object_get(h, "frame_size")) == (json_int_t)sizeof(struct pw_frame));
 	T_CHECK(json_integer_value(json_object_get(h, "frame_version")) == FRAME_VERSION);
-	T_CHECK(json_integer_value(json_object_get(h, "v")) == JOB_VERSION);
+	T_CHECK(json_integer_value(json_object_get(h, "v")) == 1); /* frames alone: version 1 */
 	T_CHECK(json_object_get(h, "track_model") == NULL);
 	json_decref(h);
 	parts_of(hdr, &j, p, &n);
@@ -295,7 +299,8 @@ static void expect_bad_header(const char *set, const char *want, int named)
 static void test_decode_bad_header(void)
 {
 	expect_bad_header("{\"v\":null}", "version 1", 1);
-	expect_bad_header("{\"v\":2}", "version 1", 1);
+	expect_bad_header("{\"v\":3}", "version 1..2", 1);
+	expect_bad_header("{\"v\":0}", "version 1..2", 1);
 	expect_bad_header("{\"v\":\"1\"}", "version 1", 1);
 	expect_bad_header("{\"job_id\":null}", "job_id", 0);
 	expect_bad_header("{\"job_id\":\"\"}", "job_id", 0);
@@ -401,6 +406,179 @@ static void test_decode_bad_parts(void)
 	many[0] = (struct job_part){ hdr, strlen(hdr) };
 	expect_bad_parts(many, JOB_MAX_RUNS + 2, "more than", 1);
 	free(hdr);
+}
+
+/* --- version 2: runs as frame file images and as paths --- */
+
+static char tmpdir[64];
+
+/* n simulated frames written to a frame file; the extract of the general
+ * analysis's columns into *img. 0 or -1. */
+static int image_of(const struct pw_frame *f, size_t n, void **img, size_t *len)
+{
+	char path[128];
+	struct framefile_hdr h = { 0 };
+	struct framefile_writer *w = NULL;
+	struct framefile_info info;
+	uint64_t ch;
+	unsigned parts;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/run.frames", tmpdir);
+	snprintf(h.feed, sizeof h.feed, "ksudp");
+	snprintf(h.run_id, sizeof h.run_id, "run-a");
+	unlink(path);
+	if (job_needs("general", &ch, &parts) < 0 || framefile_create(&w, path, &h) < 0 ||
+	    framefile_append(w, f, n) < 0 || framefile_close(w) < 0)
+		return -1;
+	rc = framefile_extract(path, ch, parts, img, len, &info);
+	unlink(path);
+	return rc == 0 && info.frames == n ? 0 : -1;
+}
+
+static void test_needs(void)
+{
+	uint64_t ch = 1;
+	unsigned parts = 1;
+	static const char *const cases[] = { "shift_points", "car_grip", "track_mapping", "general" };
+
+	for (size_t i = 0; i < 4; i++) {
+		T_CHECK(job_needs(cases[i], &ch, &parts) == 0);
+		T_CHECK(ch && !(ch & ~FRAME_P_ALL) && (parts & FRAMECOLS_SEQ) && (parts & FRAMECOLS_IDS));
+	}
+	T_CHECK(job_needs("general", &ch, &parts) == 0 && (ch & FRAME_P_LAP) && (ch & FRAME_P_THROTTLE));
+	ch = 5;
+	T_CHECK(job_needs("drifting", &ch, &parts) == -EINVAL && ch == 5);
+	T_CHECK(job_needs(NULL, &ch, &parts) == -EINVAL);
+}
+
+static void test_roundtrip_framefile_and_path(void)
+{
+	size_t n = 2000, len = 0;
+	struct pw_frame *f = t_sim_frames(n, 3, 500);
+	void *img = NULL;
+	struct job_run runs[2];
+	struct job j = valid_job(JOB_ANALYSIS), d;
+	struct job_part p[3];
+	char err[256] = "", *hdr;
+	json_t *h;
+	json_error_t jerr;
+	uint64_t ch;
+	unsigned parts;
+
+	T_CHECK(f && image_of(f, n, &img, &len) == 0);
+	if (!f || !img)
+		goto out;
+	job_needs("general", &ch, &parts);
+	runs[0] = (struct job_run){ .run_id = "run-a", .feed_name = "ksudp", .label = "",
+				    .nframes = n, .encoding = JOB_ENC_FRAMEFILE, .channels = ch,
+				    .parts = parts, .image = img, .image_len = len };
+	runs[1] = (struct job_run){ .run_id = "run-b", .feed_name = "ksudp", .label = "",
+				    .nframes = 77, .encoding = JOB_ENC_PATH, .channels = ch,
+				    .parts = parts, .path = "/data/sessions/s/run-b.frames" };
+	j.runs = runs;
+	hdr = job_encode(&j);
+	T_CHECK(hdr != NULL);
+	if (!hdr)
+		goto out;
+	h = json_loads(hdr, 0, &jerr);
+	T_CHECK(json_integer_value(json_object_get(h, "v")) == 2);
+	T_CHECK(strcmp(json_string_value(json_object_get(
+			       json_array_get(json_object_get(h, "runs"), 0), "encoding")), "framefile") == 0);
+	json_decref(h);
+	p[0] = (struct job_part){ hdr, strlen(hdr) };
+	p[1] = (struct job_part){ img, len };
+	p[2] = (struct job_part){ NULL, 0 };
+	T_CHECKF(job_decode(&d, p, 3, err, sizeof err) == 0, "%s", err);
+	if (d.nruns == 2) {
+		const struct framecols *c = &d.runs[0].cols;
+		int ok = c->n == n && d.runs[0].encoding == JOB_ENC_FRAMEFILE && !d.runs[0].frames;
+
+		for (size_t i = 0; ok && i < n; i++)
+			ok = c->seq[i] == f[i].seq && c->t_ns[i] == f[i].t_ns &&
+			     *(const float *)framecols_at(c, FRAME_CH_SPEED, i) == f[i].speed_kmh &&
+			     memcmp(framecols_at(c, FRAME_CH_TYRE_TEMP, i), f[i].tyre_temp_c, 16) == 0;
+		T_CHECK(ok && c->ch[FRAME_CH_FUEL_L] == NULL); /* not a general channel */
+		T_CHECK(d.runs[1].encoding == JOB_ENC_PATH && d.runs[1].nframes == 77 &&
+			strcmp(d.runs[1].path, "/data/sessions/s/run-b.frames") == 0 &&
+			d.runs[1].channels == ch && d.runs[1].parts == parts && !d.runs[1].frames);
+	}
+	job_release(&d);
+	T_CHECK(d.mem == NULL && d.nruns == 0);
+
+	/* refused: the image one frame short, damaged, or cut; bytes with a path run */
+	{
+		char *bad_hdr;
+
+		runs[0].nframes = n - 1;
+		bad_hdr = job_encode(&j);
+		p[0] = (struct job_part){ bad_hdr, strlen(bad_hdr) };
+		T_CHECK(job_decode(&d, p, 3, err, sizeof err) == -EPROTO && strstr(err, "the image holds"));
+		job_release(&d);
+		free(bad_hdr);
+		runs[0].nframes = n;
+		p[0] = (struct job_part){ hdr, strlen(hdr) };
+		((uint8_t *)img)[len - 10] ^= 0x55;
+		T_CHECK(job_decode(&d, p, 3, err, sizeof err) == -EPROTO && strstr(err, "run 0"));
+		job_release(&d);
+		((uint8_t *)img)[len - 10] ^= 0x55;
+		p[1].len = 100;
+		T_CHECK(job_decode(&d, p, 3, err, sizeof err) == -EPROTO && strstr(err, "run 0"));
+		job_release(&d);
+		p[1].len = len;
+		p[2] = (struct job_part){ "x", 1 };
+		T_CHECK(job_decode(&d, p, 3, err, sizeof err) == -EPROTO && strstr(err, "run 1"));
+		job_release(&d);
+	}
+	/* refused in the header: encodings in a version 1 job, unknown ones, masks and paths */
+	{
+		static const char *const bad_runs[][2] = {
+			{ "{\"encoding\":\"zip\"}", "\"encoding\" must be" },
+			{ "{\"encoding\":7}", "\"encoding\" must be" },
+			{ "{\"channels\":-1}", "\"channels\"" },
+			{ "{\"channels\":9007199254740991}", "\"channels\"" },
+			{ "{\"parts\":255}", "\"parts\"" },
+			{ "{\"channels\":null}", "\"channels\"" },
+			{ "{\"path\":\"relative/run.frames\"}", "\"path\"" },
+			{ "{\"path\":\"/etc/passwd\"}", "\"path\"" },
+			{ "{\"path\":\"/data/../etc/x.frames\"}", "\"path\"" },
+			{ "{\"path\":7}", "\"path\"" },
+		};
+
+		for (size_t k = 0; k < sizeof bad_runs / sizeof *bad_runs; k++) {
+			json_t *hh = json_loads(hdr, 0, &jerr), *patch = json_loads(bad_runs[k][0], 0, &jerr);
+			json_t *r1 = json_array_get(json_object_get(hh, "runs"), 1), *v;
+			const char *key;
+			char *t;
+
+			json_object_foreach(patch, key, v)
+				json_object_set(r1, key, v);
+			t = json_dumps(hh, JSON_COMPACT);
+			p[0] = (struct job_part){ t, strlen(t) };
+			p[2] = (struct job_part){ NULL, 0 };
+			T_CHECKF(job_decode(&d, p, 3, err, sizeof err) == -EPROTO && strstr(err, bad_runs[k][1]),
+				 "%s: %s", bad_runs[k][0], err);
+			job_release(&d);
+			free(t);
+			json_decref(patch);
+			json_decref(hh);
+		}
+		h = json_loads(hdr, 0, &jerr);
+		json_object_set_new(h, "v", json_integer(1));
+		free(hdr);
+		hdr = json_dumps(h, JSON_COMPACT);
+		json_decref(h);
+		p[0] = (struct job_part){ hdr, strlen(hdr) };
+		T_CHECK(job_decode(&d, p, 3, err, sizeof err) == -EPROTO && strstr(err, "needs a version 2"));
+		job_release(&d);
+	}
+	/* the encoder refuses a path run without a path */
+	runs[1].path = NULL;
+	T_CHECK(job_encode(&j) == NULL);
+	free(hdr);
+out:
+	free(img);
+	free(f);
 }
 
 static void test_send_and_receive(void)
@@ -539,6 +717,11 @@ static void test_result_malformed(void)
 
 int main(void)
 {
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/pw-test-job-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
 	fill_frames();
 	T_RUN(test_kind_names);
 	T_RUN(test_roundtrip_analysis);
@@ -553,5 +736,8 @@ int main(void)
 	T_RUN(test_send_and_receive);
 	T_RUN(test_result_roundtrip);
 	T_RUN(test_result_malformed);
+	T_RUN(test_needs);
+	T_RUN(test_roundtrip_framefile_and_path);
+	rmdir(tmpdir);
 	return T_DONE();
 }

@@ -2,8 +2,11 @@
  * test_numfmt.c - common/numfmt.h: numfmt_f32 against the C library on a
  * million bit patterns spread over every float (each reads back exactly,
  * and has as few digits as the shortest %.{1..9}g that reads back, with the
- * same value), hand-picked values and notations, numfmt_fixed rounding, and
- * the integers at their limits.
+ * same value), hand-picked values and notations, numfmt_fixed rounding,
+ * the integers at their limits, and numfmt_g32 / numfmt_g64 byte for byte
+ * against the printf rule they replace (%.6g or %.9g, %.15g or %.17g) on
+ * bit patterns spread over every float and double, telemetry-like values,
+ * every float around each power of ten and the notation boundaries.
  */
 #include <float.h>
 #include <stdint.h>
@@ -156,6 +159,97 @@ static void test_fixed(void)
 	T_CHECK(strtod(fixed(1e300, 6), NULL) == 1e300); /* too big for the integer path */
 }
 
+/* frame.c's rule before numfmt_g32 / numfmt_g64: what they must write. */
+static const char *g_libc(double v, int is_double)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof buf, "%.*g", is_double ? 15 : 6, v);
+	if (is_double ? strtod(buf, NULL) != v : strtof(buf, NULL) != (float)v)
+		snprintf(buf, sizeof buf, "%.*g", is_double ? 17 : 9, v);
+	return buf;
+}
+
+static int g_same32(float v, int *shown)
+{
+	char got[NUMFMT_MAX + 1];
+	const char *want = g_libc(v, 0);
+
+	got[numfmt_g32(got, v)] = 0;
+	if (strcmp(got, want) == 0)
+		return 1;
+	if ((*shown)++ < 10)
+		fprintf(stderr, "  float %a: numfmt_g32 %s, printf %s\n", (double)v, got, want);
+	return 0;
+}
+
+static int g_same64(double v, int *shown)
+{
+	char got[NUMFMT_MAX + 1];
+	const char *want = g_libc(v, 1);
+
+	got[numfmt_g64(got, v)] = 0;
+	if (strcmp(got, want) == 0)
+		return 1;
+	if ((*shown)++ < 10)
+		fprintf(stderr, "  double %a: numfmt_g64 %s, printf %s\n", v, got, want);
+	return 0;
+}
+
+static void test_g(void)
+{
+	static const float f_special[] = { 0.0f, -0.0f, 1.0f, -1.0f, 0.1f, 1e6f, 999999.94f, 999999.5f,
+					   1e-4f, 9.99999e-5f, 1e-5f, 123456.7f, 1234567.0f, 16777216.0f,
+					   FLT_MAX, -FLT_MAX, FLT_MIN, 1e-45f, 3.4e38f, 1e10f, 0.5f };
+	static const double d_special[] = { 0.0, -0.0, 1.0, 0.1, 1e15, 1e16, 123456789012345.0,
+					    1e-4, 1e-5, 2.0 / 3, DBL_MAX, DBL_MIN, 5e-324, 1e300,
+					    0.30000000000000004, 1750000000.123456 };
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	int shown = 0, bad = 0;
+
+	for (size_t i = 0; i < sizeof f_special / sizeof *f_special; i++)
+		bad += !g_same32(f_special[i], &shown) + !g_same32(-f_special[i], &shown);
+	for (size_t i = 0; i < sizeof d_special / sizeof *d_special; i++)
+		bad += !g_same64(d_special[i], &shown) + !g_same64(-d_special[i], &shown);
+	/* every float within 64 ulps of each power of ten and of 10^k - 0.5 ulp */
+	for (int k = -44; k <= 38; k++) {
+		float p;
+		char t[16];
+
+		snprintf(t, sizeof t, "1e%d", k);
+		p = strtof(t, NULL);
+		for (int d = -64; d <= 64; d++) {
+			uint32_t b;
+
+			memcpy(&b, &p, 4);
+			b += (uint32_t)d;
+			bad += !g_same32(from_bits(b), &shown);
+		}
+	}
+	/* bit patterns over every float and double, and values like a frame's */
+	for (int i = 0; i < 400000; i++) {
+		uint64_t r;
+		float f;
+		double d;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		r = x;
+		f = from_bits((uint32_t)r);
+		memcpy(&d, &r, 8);
+		if (isfinite(f))
+			bad += !g_same32(f, &shown);
+		if (isfinite(d))
+			bad += !g_same64(d, &shown);
+		bad += !g_same32((float)((int64_t)(r >> 20) % 2000000) / 1000.0f, &shown);
+		bad += !g_same32((float)(r % 300000) / 7.0f - 100.0f, &shown);
+		bad += !g_same64((double)i * 0.003003 + (double)(r % 1000), &shown);
+		bad += !g_same64(1.75e9 + (double)(r % 1000000000) * 1e-6, &shown);
+	}
+	T_CHECKF(bad == 0, "%d values differ from printf", bad);
+}
+
 static void test_integers(void)
 {
 	char b[NUMFMT_MAX + 1];
@@ -178,5 +272,6 @@ int main(void)
 	T_RUN(test_f32_values);
 	T_RUN(test_fixed);
 	T_RUN(test_integers);
+	T_RUN(test_g);
 	return T_DONE();
 }
