@@ -2,6 +2,7 @@
  * store.h - pw-store's private header: the hub process (docs/architecture.md §1, §4, §5).
  *
  * store.c     main, options, the event loop
+ * loop.c      what wakes the loop: frames published, commands and results, housekeeping
  * bus.c       the XSUB/XPUB bus proxy (a thread) and the store's own publisher
  * cmd.c       the ROUTER command channel: envelope, dispatch, handlers
  * sessions.c  sessions and runs: the model, its JSON, durable metadata files
@@ -75,6 +76,8 @@ struct feed {
 	struct pw_meta meta;
 	int64_t next_attach_ns;
 	uint64_t published;
+	uint64_t subs_seen;            /* bus_subscriptions() when frames_wanted was asked */
+	int frames_wanted;             /* frame.<feed> has a subscriber */
 };
 
 struct run_live;                       /* runs.c: one per recording run */
@@ -102,8 +105,28 @@ struct store {
 	struct recordings *rec;
 	struct jobs *jobs;
 	int publish_frames;                /* frame.<feed> on the bus (PITWALL_BUS_FRAMES=0 turns off) */
+	struct loop *loop;                 /* loop.c: what wakes the loop */
 	struct storestat *stat;            /* the status page: heartbeat, generation, counters (may be NULL) */
 };
+
+/* loop.c: the loop's wake-ups (loop.c's top comment). A turn of the loop:
+ * housekeeping when due, loop_snapshot, the sockets when loop_sockets_due
+ * (then loop_sockets_drained), the rings, loop_drained, loop_wait. */
+#define LOOP_HOUSEKEEPING_NS (100 * NS_PER_MS) /* < STORESTAT_FRESH_NS / 2: the heartbeat */
+int loop_open(struct store *st);
+void loop_close(struct store *st);
+/* Take the values of the words the next loop_wait sleeps on. */
+void loop_snapshot(struct store *st);
+/* 1 when the socket watcher saw the command or results socket readable. */
+int loop_sockets_due(const struct store *st);
+/* The sockets were read to the end: the watcher may poll again. */
+void loop_sockets_drained(struct store *st);
+/* Before draining the rings: under a high frame rate, keep LOOP_BUSY_NS since
+ * the last drain. After: how many frames it read. */
+void loop_pace(struct store *st);
+void loop_drained(struct store *st, int frames);
+/* Sleep until a word of the snapshot moves or deadline_mono (CLOCK_MONOTONIC). */
+void loop_wait(struct store *st, int64_t deadline_mono);
 
 /* bus.c */
 /* Start the proxy thread: XSUB bound at in_ep (publishers connect), XPUB at
@@ -118,6 +141,11 @@ void bus_publish_feed(struct store *st, enum topic_family t, const char *feed, j
 /* Publish an already serialized JSON payload (borrowed) on a per-feed topic
  * made by topic_feed_name. */
 void bus_publish_raw(struct store *st, const struct topic_name *topic, const char *json_text);
+/* 1 when a subscriber of the bus would receive topic (one of its prefixes
+ * starts it). Any thread; takes a lock: ask again only when
+ * bus_subscriptions() moved, a number that changes with every subscription. */
+int bus_wanted(const char *topic);
+uint64_t bus_subscriptions(void);
 
 /* cmd.c */
 /* Handle every request queued on the ROUTER socket; returns how many. */
@@ -146,11 +174,18 @@ struct run *run_find(struct session *s, const char *id);
 /* feeds.c */
 int feeds_init(struct store *st);
 void feeds_fini(struct store *st);
-/* Attach/re-attach, publish status changes, frames and laps. */
+/* Attach/re-attach, publish status changes (the loop's housekeeping). */
 void feeds_tick(struct store *st, int64_t now_ns);
+/* Read what the rings hold: laps, frame.<feed> while subscribed, "up" at the
+ * first frame after a silence. Returns the frames read. */
+int feeds_drain(struct store *st);
 struct feed *feed_find(struct store *st, const char *name);
-/* The feed's segment (attached on demand), or NULL when it does not exist. */
+/* The feed's segment (attached on demand: it checks that the segment was not
+ * re-created, an shm_open), or NULL when it does not exist. For commands. */
 struct seg *feed_seg(struct store *st, const char *name);
+/* The segment the store follows now (feeds_tick keeps it current), or NULL:
+ * for reading the rings whenever the loop wakes. */
+struct seg *feed_seg_live(struct store *st, const char *name);
 
 /* runs.c */
 /* At start-up: resume runs that were recording when the store stopped. */
@@ -176,6 +211,8 @@ int jobs_submit(struct store *st, struct session *s);
 int jobs_submit_build(struct store *st, struct track_build *b);
 /* Send what is due, take the results in. */
 void jobs_tick(struct store *st, int64_t now_mono);
+/* The results socket's ZMQ_FD (readable: results may wait), for loop.c. */
+int jobs_results_fd(struct store *st, int *fd);
 
 /* tracks.c: track models */
 /* data/tracks/<game>/<slug of track>.json (track a real name, common/ids.h), or -EINVAL
