@@ -462,7 +462,7 @@ static void test_table(void)
 			T_CHECKF(!v->key || !w->key || strcmp(v->key, w->key) != 0,
 				 "%s: key %s twice", name, v->key);
 	}
-	T_CHECKF(n == 24, "%zu variables", n);
+	T_CHECKF(n == 25, "%zu variables", n);
 	T_CHECK(config_var_find("PATH") == NULL && config_var_find(NULL) == NULL);
 	T_CHECK(config_var_find("RUSTY_TELEMETRY_BIND") == NULL); /* a fallback, not a variable */
 	T_CHECK(strcmp(config_prog_name(CONFIG_STORE), "pw-store") == 0);
@@ -750,7 +750,7 @@ static void test_markdown(void)
 		v++;
 		rows++;
 	}
-	T_CHECKF(!v->names[0] && rows == 24, "%zu rows", rows);
+	T_CHECKF(!v->names[0] && rows == 25, "%zu rows", rows);
 	free(text);
 	/* rows that say what is accepted and by whom */
 	f = open_memstream(&text, &len);
