@@ -6,11 +6,14 @@
  *     receive batch, so frames are drained, published on the bus and
  *     appended to recording runs as they come, not on a timer;
  *   - a word of ours, bumped by the socket watcher: a thread that sleeps in
- *     poll() on the ZMQ_FD of the command ROUTER and the results PULL and
- *     bumps the word when either may have messages. ZeroMQ sockets belong to
- *     the main thread; the watcher only polls their descriptors, and polls
- *     again only after the loop has drained them (loop_sockets_drained), so
- *     it never spins on a descriptor the loop has not read yet;
+ *     poll() on the ZMQ_FD of the command ROUTER, the results PULL and the
+ *     bus's XPUB and XSUB, and bumps the word when any may have messages.
+ *     ZeroMQ sockets belong to the main thread; the watcher only polls their
+ *     descriptors, and polls again only after the loop has drained them
+ *     (loop_sockets_drained), so it never spins on a descriptor the loop has
+ *     not read yet. (A descriptor tells of a socket's commands, and a send
+ *     may take one in before the watcher saw it: the loop also serves the
+ *     sockets every FEEDS_PERIOD_NS, so nothing waits longer than that);
  *   - the next housekeeping deadline (LOOP_HOUSEKEEPING_NS): feed status,
  *     attaching segments, job deadlines, the status page's heartbeat.
  * The values of the words are taken before the work they stand for
@@ -41,7 +44,7 @@ struct loop {
 	pthread_t watcher;
 	int started;
 	int quit_fd;              /* eventfd: the watcher stops */
-	int fds[2];               /* ZMQ_FD of the router and of the results socket */
+	int fds[4];               /* ZMQ_FD of the router, the results socket, the XPUB, the XSUB */
 	_Atomic uint32_t sockets; /* bumped by the watcher */
 	_Atomic uint32_t drained; /* bumped by the loop after draining the sockets */
 	_Atomic int quit;
@@ -60,19 +63,21 @@ static void *watch(void *arg)
 	struct loop *l = arg;
 
 	while (!atomic_load(&l->quit)) {
-		struct pollfd p[3] = { { l->fds[0], POLLIN, 0 },
+		struct pollfd p[5] = { { l->fds[0], POLLIN, 0 },
 				       { l->fds[1], POLLIN, 0 },
+				       { l->fds[2], POLLIN, 0 },
+				       { l->fds[3], POLLIN, 0 },
 				       { l->quit_fd, POLLIN, 0 } };
 		uint32_t drained;
 
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("msg=\"socket watcher: poll failed\" error=\"%s\"",
 				  strerror(errno));
 			break;
 		}
-		if (p[2].revents)
+		if (p[4].revents)
 			break;
 		/* the loop reads the sockets after this bump; until it has, the
 		 * descriptors may stay readable: wait for its drain, then poll again */
@@ -103,7 +108,7 @@ int loop_open(struct store *st)
 		goto fail;
 	}
 	if (zmq_getsockopt(st->router, ZMQ_FD, &l->fds[0], &len) < 0 ||
-	    (rc = jobs_results_fd(st, &l->fds[1])) < 0) {
+	    (rc = jobs_results_fd(st, &l->fds[1])) < 0 || (rc = bus_fds(st, &l->fds[2])) < 0) {
 		rc = -zmq_errno();
 		log_error("msg=\"cannot watch the command and result sockets\" error=\"%s\"",
 			  zmq_strerror(-rc));

@@ -225,14 +225,16 @@ static void publish_status(struct store *st, int64_t now, int beat)
 		storestat_beat(st->stat, now);
 }
 
-/* Results and commands until both sockets are empty. A command may queue a
- * job (the next round's jobs_tick sends it) and a result may answer a waiting
- * command on the router; so the last call on each socket is a receive that
- * found it empty, and the watcher's next poll sees whatever comes later. */
+/* Results, the bus and commands until the sockets are empty. A command may
+ * queue a job (the next round's jobs_tick sends it) and a result may answer a
+ * waiting command on the router; so the last call on each socket is a
+ * receive that found it empty, and the watcher's next poll sees whatever
+ * comes later. */
 static void serve_sockets(struct store *st)
 {
 	for (int round = 0; round < SOCKET_ROUNDS; round++) {
 		jobs_tick(st, clock_mono_ns());
+		bus_serve(st);
 		if (cmd_drain(st) == 0)
 			break;
 	}
@@ -241,11 +243,12 @@ static void serve_sockets(struct store *st)
 }
 
 /*
- * A turn: housekeeping when its period is up (the heartbeat; feed status,
- * attaching and job deadlines every FEEDS_PERIOD_NS; a feed turns "up" at its
- * first frame, in feeds_drain), the sockets when the watcher saw them
- * readable, the rings whenever the loop wakes; then sleep until a capture
- * publishes, a command or result comes, or the next housekeeping
+ * A turn: housekeeping when its period is up (the heartbeat; every
+ * FEEDS_PERIOD_NS feed status, attaching, job deadlines and the sockets,
+ * whatever the watcher saw; a feed turns "up" at its first frame, in
+ * feeds_drain), the sockets when the watcher saw them readable, the rings
+ * whenever the loop wakes; then sleep until a capture publishes, a command,
+ * result, subscription or bus message comes, or the next housekeeping
  * (store/loop.c). Idle, that is LOOP_HOUSEKEEPING_NS between wake-ups.
  */
 static void run(struct store *st)
@@ -254,19 +257,18 @@ static void run(struct store *st)
 
 	while (!daemon_stopping()) {
 		int64_t mono = clock_mono_ns(), now = clock_now_ns();
-		int frames;
+		int slow = 0, frames;
 
 		if (mono >= next_housekeeping) {
-			if (mono >= next_feeds) {
+			if ((slow = mono >= next_feeds)) {
 				feeds_tick(st, now);
-				jobs_tick(st, mono); /* deadlines and retries */
 				next_feeds = mono + FEEDS_PERIOD_NS;
 			}
 			publish_status(st, now, 1);
 			next_housekeeping = mono + LOOP_HOUSEKEEPING_NS;
 		}
 		loop_snapshot(st);
-		if (loop_sockets_due(st))
+		if (slow || loop_sockets_due(st))
 			serve_sockets(st);
 		loop_pace(st);
 		frames = feeds_drain(st);

@@ -3,7 +3,7 @@
  *
  * store.c     main, options, the event loop
  * loop.c      what wakes the loop: frames published, commands and results, housekeeping
- * bus.c       the XSUB/XPUB bus proxy (a thread) and the store's own publisher
+ * bus.c       the bus: the XPUB subscribers connect to, the XSUB of other publishers
  * cmd.c       the ROUTER command channel: envelope, dispatch, handlers
  * sessions.c  sessions and runs: the model, its JSON, durable metadata files
  * feeds.c     attaches to every feed's segment; feed.* status, frame.* and lap.*
@@ -14,7 +14,7 @@
  * cars.c      car characteristics, a query over the stored shift_points analyses
  *
  * The store is the only writer of the data dir. Everything runs in the main
- * thread except the bus proxy, which only forwards messages.
+ * thread except loop.c's socket watcher, which only polls descriptors.
  */
 #ifndef PW_STORE_H
 #define PW_STORE_H
@@ -93,7 +93,7 @@ struct store {
 	char data_dir[IDS_DIR_MAX];
 	void *zctx;
 	void *router;                  /* commands */
-	void *pub;                     /* our publisher into the bus */
+	void *pub;                     /* the bus's XPUB: subscribers connect, we publish */
 	char sessions_dir[IDS_DIR_MAX];
 	struct session **sessions;     /* index by position; NULL holes compacted */
 	int nsessions, cap_sessions;
@@ -129,10 +129,15 @@ void loop_drained(struct store *st, int frames);
 void loop_wait(struct store *st, int64_t deadline_mono);
 
 /* bus.c */
-/* Start the proxy thread: XSUB bound at in_ep (publishers connect), XPUB at
- * out_ep (subscribers connect); the store's own PUB connects inproc. */
+/* Bind the XSUB at in_ep (other publishers connect) and the XPUB at out_ep
+ * (subscribers connect; the store publishes into it: st->pub). */
 int bus_start(struct store *st, const char *in_ep, const char *out_ep);
 void bus_stop(struct store *st);
+/* Forward what other publishers sent and the subscriptions (tracked on the
+ * way); returns the messages moved. Main thread, never blocks. */
+int bus_serve(struct store *st);
+/* The ZMQ_FD of the XPUB and of the XSUB, for the socket watcher (loop.c). */
+int bus_fds(struct store *st, int fds[2]);
 /* Publish event t (common/topics.h) with its JSON payload (stolen). Never
  * blocks (drops when full). */
 void bus_publish(struct store *st, enum topic_event t, json_t *payload);
@@ -142,8 +147,8 @@ void bus_publish_feed(struct store *st, enum topic_family t, const char *feed, j
  * made by topic_feed_name. */
 void bus_publish_raw(struct store *st, const struct topic_name *topic, const char *json_text);
 /* 1 when a subscriber of the bus would receive topic (one of its prefixes
- * starts it). Any thread; takes a lock: ask again only when
- * bus_subscriptions() moved, a number that changes with every subscription. */
+ * starts it). Ask again only when bus_subscriptions() moved, a number that
+ * changes with every subscription. Main thread. */
 int bus_wanted(const char *topic);
 uint64_t bus_subscriptions(void);
 
