@@ -25,7 +25,8 @@
 #define TICK_MS NET_WAIT_MS         /* heartbeat period (receives wait at most NET_WAIT_MS) */
 #define RATE_WINDOW_NS (100 * NS_PER_MS) /* the receive rate is judged over this */
 #define BUSY_PPS 2000               /* above this, wake-ups are coalesced (no game sends this fast) */
-#define COALESCE_NS (1 * NS_PER_MS) /* ... to at most one per this */
+#define COALESCE_PKTS 32            /* ... so that a wake-up takes about this many datagrams */
+#define COALESCE_MAX_NS (4 * NS_PER_MS) /* ... waiting no longer than this */
 #define NOTIFY_BATCHES 8            /* readers are woken at least every this many batches */
 
 struct cap {
@@ -47,7 +48,7 @@ struct cap {
 	uint64_t rate_pkts, rate_frames;
 	int64_t window_mono;         /* start of the receive-rate window */
 	uint64_t window_pkts;
-	int busy;                    /* the last window was above BUSY_PPS */
+	int64_t coalesce_ns;         /* > 0: the last window was above BUSY_PPS; sleep this after a wake-up */
 	int silent_logged;
 	uint64_t handshakes;
 };
@@ -282,13 +283,19 @@ static void handle_batch(struct cap *c, int n, uint16_t port)
 	}
 }
 
-/* The receive rate over the last window decides whether wake-ups coalesce. */
+/* The receive rate over the last window decides whether and how long
+ * wake-ups coalesce: COALESCE_PKTS datagrams' time, COALESCE_MAX_NS at most. */
 static void judge_rate(struct cap *c, int64_t now_mono, uint64_t pkts)
 {
+	double pps;
+
 	c->window_pkts += pkts;
 	if (now_mono - c->window_mono < RATE_WINDOW_NS)
 		return;
-	c->busy = (double)c->window_pkts * NS_PER_S / (double)(now_mono - c->window_mono) > BUSY_PPS;
+	pps = (double)c->window_pkts * NS_PER_S / (double)(now_mono - c->window_mono);
+	c->coalesce_ns = pps <= BUSY_PPS ? 0 : (int64_t)(COALESCE_PKTS * NS_PER_S / pps);
+	if (c->coalesce_ns > COALESCE_MAX_NS)
+		c->coalesce_ns = COALESCE_MAX_NS;
 	c->window_pkts = 0;
 	c->window_mono = now_mono;
 }
@@ -299,10 +306,11 @@ static void judge_rate(struct cap *c, int64_t now_mono, uint64_t pkts)
  * without blocking, and wake the readers once the queue is empty (and every
  * NOTIFY_BATCHES batches of a long drain). At game rates that is one wake-up
  * per datagram: recvmmsg, decode, publish, FUTEX_WAKE. Above BUSY_PPS (a
- * replay, a benchmark, a flood) the loop sleeps out COALESCE_NS after each
- * wake-up, so the kernel queues a batch meanwhile: wake-ups (and readers'
- * wake-ups) stay below 1 / COALESCE_NS whatever the rate, and a datagram
- * waits at most COALESCE_NS more. The receive buffer (--rcvbuf-mb) holds
+ * replay, a benchmark, a flood) the loop sleeps after each wake-up for the
+ * time COALESCE_PKTS datagrams take to come (COALESCE_MAX_NS at most), so
+ * the kernel queues a batch meanwhile: a wake-up (and a reader's) is paid
+ * by some 32 datagrams whatever the rate, and a datagram waits at most
+ * COALESCE_MAX_NS more. The receive buffer (--rcvbuf-mb) holds
  * what comes while pw-capture sleeps or is not scheduled; what it cannot
  * hold the kernel drops and counts (kernel_drops).
  */
@@ -341,8 +349,8 @@ static int run(struct cap *c)
 			tick(c, now_mono);
 			next_tick = now_mono + TICK_MS * NS_PER_MS;
 		}
-		if (c->busy && pkts && n < CAP_BATCH)
-			clock_sleep_until(woke + COALESCE_NS);
+		if (c->coalesce_ns && pkts && n < CAP_BATCH)
+			clock_sleep_until(woke + c->coalesce_ns);
 	}
 	return 0;
 }

@@ -30,6 +30,8 @@ int feeds_init(struct store *st)
 		memcpy(f->name, st->cfg.feeds[i].name, sizeof f->name);
 		f->name[sizeof f->name - 1] = 0;
 		f->status = -1;
+		if (topic_feed_name(&f->frame_topic, TOPIC_FRAME, f->name) < 0)
+			f->frame_topic.s[0] = 0; /* not a valid topic: never published */
 		if (!(f->laps = laps_new()))
 			return -ENOMEM;
 	}
@@ -128,15 +130,15 @@ static void publish_laps(struct store *st, struct feed *f, const struct lap_even
 }
 
 /* frame.<feed> is formatted only while a subscriber would receive it. */
-static int frames_wanted(struct store *st, struct feed *f, struct topic_name *topic)
+static int frames_wanted(struct store *st, struct feed *f)
 {
 	uint64_t gen = bus_subscriptions();
 
-	if (!st->publish_frames || topic_feed_name(topic, TOPIC_FRAME, f->name) < 0)
+	if (!st->publish_frames || !f->frame_topic.s[0])
 		return 0;
 	if (gen != f->subs_seen) {
 		f->subs_seen = gen;
-		f->frames_wanted = bus_wanted(topic->s);
+		f->frames_wanted = bus_wanted(f->frame_topic.s);
 	}
 	return f->frames_wanted;
 }
@@ -146,9 +148,8 @@ static int drain(struct store *st, struct feed *f)
 {
 	struct pw_frame fr;
 	struct lap_event ev[LAPS_MAX_EVENTS];
-	struct topic_name topic;
 	char line[FRAME_JSON_MAX];
-	int publish = frames_wanted(st, f, &topic), i;
+	int publish = frames_wanted(st, f), i;
 
 	for (i = 0; i < FRAMES_PER_TICK && seg_read(f->seg, &f->cur, &fr) == 1; i++) {
 		int n = laps_feed(f->laps, &fr, ev, LAPS_MAX_EVENTS);
@@ -156,7 +157,7 @@ static int drain(struct store *st, struct feed *f)
 		if (n > 0)
 			publish_laps(st, f, ev, n);
 		if (publish && frame_to_json(&fr, line, sizeof line) < sizeof line) {
-			bus_publish_raw(st, &topic, line);
+			bus_publish_raw(st, &f->frame_topic, line);
 			f->published++;
 		}
 	}

@@ -18,8 +18,10 @@
  *     attaching segments, job deadlines, the status page's heartbeat.
  * The values of the words are taken before the work they stand for
  * (loop_snapshot), so whatever moves during the work ends the next sleep at
- * once. Under a high frame rate the loop also keeps LOOP_BUSY_NS between two
- * drains (loop_pace), so its wake-ups do not follow every batch of every feed.
+ * once. Above LOOP_BUSY_FPS frames/s the loop does not sleep on the rings:
+ * it drains again after the time LOOP_BUSY_FRAMES frames take to come
+ * (LOOP_BUSY_MAX_NS at most), so its wake-ups do not follow every batch of
+ * every feed.
  */
 #include <errno.h>
 #include <poll.h>
@@ -37,7 +39,8 @@
 #include "store/store.h"
 
 #define LOOP_BUSY_FPS 2000 /* frames/s above which drains are paced */
-#define LOOP_BUSY_NS (1 * NS_PER_MS)
+#define LOOP_BUSY_FRAMES 32
+#define LOOP_BUSY_MAX_NS (4 * NS_PER_MS)
 #define LOOP_RATE_WINDOW_NS (100 * NS_PER_MS)
 
 struct loop {
@@ -55,7 +58,7 @@ struct loop {
 	int nsegs;
 	int64_t window_start, last_drain;
 	uint64_t window_frames;
-	int busy;
+	int64_t pace_ns; /* > 0: busy, drain every this */
 };
 
 static void *watch(void *arg)
@@ -181,25 +184,20 @@ void loop_sockets_drained(struct store *st)
 	wake_bump(&l->drained);
 }
 
-void loop_pace(struct store *st)
-{
-	struct loop *l = st->loop;
-
-	if (l->busy && clock_mono_ns() - l->last_drain < LOOP_BUSY_NS)
-		clock_sleep_until(l->last_drain + LOOP_BUSY_NS);
-}
-
 void loop_drained(struct store *st, int frames)
 {
 	struct loop *l = st->loop;
 	int64_t now = clock_mono_ns();
 
-	if (frames)
-		l->last_drain = now;
+	l->last_drain = now;
 	l->window_frames += (uint64_t)frames;
 	if (now - l->window_start >= LOOP_RATE_WINDOW_NS) {
-		l->busy = (double)l->window_frames * NS_PER_S / (double)(now - l->window_start) >
-			  LOOP_BUSY_FPS;
+		double fps = (double)l->window_frames * NS_PER_S / (double)(now - l->window_start);
+
+		l->pace_ns =
+			fps <= LOOP_BUSY_FPS ? 0 : (int64_t)(LOOP_BUSY_FRAMES * NS_PER_S / fps);
+		if (l->pace_ns > LOOP_BUSY_MAX_NS)
+			l->pace_ns = LOOP_BUSY_MAX_NS;
 		l->window_frames = 0;
 		l->window_start = now;
 	}
@@ -212,7 +210,10 @@ void loop_wait(struct store *st, int64_t deadline_mono)
 
 	wake_set_init(&ws);
 	wake_add(&ws, &l->sockets, l->sockets_seen, WAKE_PRIVATE);
-	for (int i = 0; i < l->nsegs; i++)
-		wake_add(&ws, seg_notify_word(l->segs[i]), l->seen[i], WAKE_SHARED);
+	if (l->pace_ns && l->last_drain + l->pace_ns < deadline_mono)
+		deadline_mono = l->last_drain + l->pace_ns; /* busy: the rings wait until then */
+	else
+		for (int i = 0; i < l->nsegs; i++)
+			wake_add(&ws, seg_notify_word(l->segs[i]), l->seen[i], WAKE_SHARED);
 	wake_wait(&ws, deadline_mono);
 }

@@ -270,7 +270,6 @@ static void run(struct store *st)
 		loop_snapshot(st);
 		if (slow || loop_sockets_due(st))
 			serve_sockets(st);
-		loop_pace(st);
 		frames = feeds_drain(st);
 		runs_tick(st, now);
 		recordings_tick(st, now);

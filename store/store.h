@@ -76,6 +76,7 @@ struct feed {
 	struct pw_meta meta;
 	int64_t next_attach_ns;
 	uint64_t published;
+	struct topic_name frame_topic; /* "frame.<feed>" ("" if the name makes no topic) */
 	uint64_t subs_seen;            /* bus_subscriptions() when frames_wanted was asked */
 	int frames_wanted;             /* frame.<feed> has a subscriber */
 };
@@ -121,11 +122,10 @@ void loop_snapshot(struct store *st);
 int loop_sockets_due(const struct store *st);
 /* The sockets were read to the end: the watcher may poll again. */
 void loop_sockets_drained(struct store *st);
-/* Before draining the rings: under a high frame rate, keep LOOP_BUSY_NS since
- * the last drain. After: how many frames it read. */
-void loop_pace(struct store *st);
+/* After draining the rings: how many frames it read (it paces the loop). */
 void loop_drained(struct store *st, int frames);
-/* Sleep until a word of the snapshot moves or deadline_mono (CLOCK_MONOTONIC). */
+/* Sleep until a word of the snapshot moves or deadline_mono (CLOCK_MONOTONIC);
+ * under a high frame rate, until the next paced drain instead of the rings. */
 void loop_wait(struct store *st, int64_t deadline_mono);
 
 /* bus.c */
