@@ -206,7 +206,7 @@ ws_latency() {
 }
 
 # CPU per packet of the pipeline: pw-capture (forza) + pw-store (a run recording) +
-# pw-api, while pw-replay sends the emulator's Forza datagrams at 10 k and 20 k
+# pw-api, while pw-replay sends the emulator's Forza datagrams evenly at 10 k and 20 k
 # packets/s for 10 s each: utime+stime of the three over the interval / packets (schedstat
 # beside it). LapScope (Python, FastAPI + SQLite) cannot run here (no PyPI): its figure
 # is the issue's, measured side by side on the same Forza packets: 36-42 us per packet.
@@ -219,7 +219,8 @@ r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 r.setsockopt(socket.SOL_SOCKET, 33, 256 << 20)  # SO_RCVBUFFORCE: keep every datagram of --fast
 r.bind(("127.0.0.1", 0))
 subprocess.run(["build/bin/pw-sim", "--feed", "forza", "--port", str(r.getsockname()[1]), "--rate", "333",
-                "--fast", "--quiet", "--duration", "360"], stdout=subprocess.DEVNULL, check=True)
+                "--fast", "--quiet", "--duration", "360"], stdout=subprocess.DEVNULL,
+               stderr=subprocess.DEVNULL, check=True)
 r.settimeout(0.5)
 n = 0
 with open(sys.argv[1], "wb") as f:
@@ -250,7 +251,8 @@ PY
 		n=$((rate * 10))
 		read -r -a t0 <<<"$(ticks "$cap") $(ticks "$st") $(ticks "$api")"
 		read -r -a s0 <<<"$(run_ns "$cap") $(run_ns "$st") $(run_ns "$api")"
-		"$BIN/pw-replay" "$raw" --feed forza --port "$port" --pps "$rate" --loop --count "$n" --quiet 2>/dev/null
+		# --rate: one datagram every 1/rate s, as a game sends (--pps would send bursts of 256)
+		"$BIN/pw-replay" "$raw" --feed forza --port "$port" --rate "$rate" --loop --count "$n" --quiet 2>/dev/null
 		sleep 0.5 # the store drains and the run file is written
 		read -r -a t1 <<<"$(ticks "$cap") $(ticks "$st") $(ticks "$api")"
 		read -r -a s1 <<<"$(run_ns "$cap") $(run_ns "$st") $(run_ns "$api")"
@@ -447,7 +449,7 @@ if [ -n "${BENCH_ONLY:-}" ]; then # e.g. BENCH_ONLY="ws_latency idle_cpu": those
 	exit
 fi
 {
-	echo "# pitwall benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -r)"
+	echo "# pitwall benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine moves the latency tails)"
 	build/bench/bench_decode
 	build/bench/bench_derive
 	build/bench/bench_ring
