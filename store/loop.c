@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,7 @@ int loop_open(struct store *st)
 {
 	struct loop *l = calloc(1, sizeof *l);
 	size_t len = sizeof(int);
+	sigset_t stop, old;
 	int rc;
 
 	if (!l)
@@ -117,7 +119,14 @@ int loop_open(struct store *st)
 			  zmq_strerror(-rc));
 		goto fail;
 	}
-	if ((rc = -pthread_create(&l->watcher, NULL, watch, l)) < 0) {
+	/* the stop signals go to the loop, whose sleep they end */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	rc = -pthread_create(&l->watcher, NULL, watch, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0) {
 		log_error("msg=\"cannot start the socket watcher\" error=\"%s\"", strerror(-rc));
 		goto fail;
 	}
