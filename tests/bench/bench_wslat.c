@@ -86,7 +86,8 @@ static int send_frame(int fd, int opcode, const void *data, size_t len)
 /* Connect, upgrade (101 and the accept key checked) and ask for hz telemetry. */
 static int ws_open(int port, int hz, unsigned char *rx, size_t *rx_len)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr = { htonl(INADDR_LOOPBACK) } };
 	struct timeval tv = { 3, 0 };
 	unsigned char raw[16];
@@ -104,10 +105,11 @@ static int ws_open(int port, int hz, unsigned char *rx, size_t *rx_len)
 	for (int i = 0; i < 16; i++)
 		raw[i] = (unsigned char)(i * 37 + 11);
 	ws_make_key(raw, key);
-	n = snprintf(req, sizeof req,
-		     "GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-		     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
-		     port, key);
+	n = snprintf(
+		req, sizeof req,
+		"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+		"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
+		port, key);
 	if (send_all(fd, req, (size_t)n) < 0)
 		goto fail;
 	resp[0] = 0;
@@ -127,7 +129,8 @@ static int ws_open(int port, int hz, unsigned char *rx, size_t *rx_len)
 	*rx_len = got - (size_t)(end + 4 - resp);
 	memcpy(rx, end + 4, *rx_len);
 	n = snprintf(msg, sizeof msg,
-		     "{\"type\":\"set_rate\",\"schema_version\":1,\"t_ms\":0,\"data\":{\"hz\":%d}}", hz);
+		     "{\"type\":\"set_rate\",\"schema_version\":1,\"t_ms\":0,\"data\":{\"hz\":%d}}",
+		     hz);
 	if (send_frame(fd, WS_OP_TEXT, msg, (size_t)n) < 0)
 		goto fail;
 	return fd;
@@ -174,8 +177,7 @@ static int parse(struct bench *b, int fd, unsigned char *rx, size_t *rx_len, int
 	struct ws_frame f;
 	int rc = 0;
 
-	while (ws_parse_header(rx + off, *rx_len - off, &f) &&
-	       *rx_len - off >= f.hdr_len + f.len) {
+	while (ws_parse_header(rx + off, *rx_len - off, &f) && *rx_len - off >= f.hdr_len + f.len) {
 		const unsigned char *p = rx + off + f.hdr_len;
 
 		if (f.opcode == WS_OP_TEXT && f.fin)

@@ -28,8 +28,12 @@ wait_frames() { # feed n seconds
 	return 1
 }
 
+# The command that makes a figure, on its own line before it ("# how: ...").
+how() { echo "# how: BENCH_ONLY=$1 tests/bench/run.sh: $2"; }
+
 ingest() { # pps count target_pps
 	local port cap sent t0 t1 rx fr dr
+	how ingest "pw-replay $([ "$1" = max ] && echo --max || echo "--pps $1") --loop --count $2 (the real Monza capture) -> pw-capture --feed ksudp --passive (defaults: 32 MiB receive buffer), on the same cores"
 	port=$(free_port)
 	"$BIN/pw-capture" --feed ksudp --passive --bind 127.0.0.1 --port "$port" --ring-frames 2097152 2>"$tmp/ingest.log" &
 	cap=$!
@@ -58,6 +62,7 @@ ingest() { # pps count target_pps
 
 footprint() { # capture CPU and RSS at 333 Hz for 20 s
 	local port sim cap t0 c0 c1 t1 hz s0 s1
+	how footprint "pw-sim --feed ksudp --rate 333 <-> pw-capture --feed ksudp (client mode), the capture's CPU over 20 s"
 	port=$(free_port)
 	hz=$(getconf CLK_TCK)
 	"$BIN/pw-sim" --feed ksudp --port "$port" --rate 333 --quiet >/dev/null 2>&1 &
@@ -87,6 +92,7 @@ footprint() { # capture CPU and RSS at 333 Hz for 20 s
 }
 
 store_latency() {
+	how store_latency "bench_latency PORT BUS 3000 333: marked AC packets at 333 Hz -> pw-capture -> pw-store -> frame.ksudp on a bus subscriber"
 	local port bp cap st
 	port=$(free_port)
 	bp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -183,6 +189,7 @@ ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
 # pw-capture (passive ksudp), pw-store and pw-api; bench_wslat sends and listens.
 ws_latency() {
 	local port ap bp cap st api
+	how ws_latency "bench_wslat PORT API_PORT 3000 333 60: marked AC packets at 333 Hz -> pw-capture -> pw-api -> one /api/stream client at 60 Hz"
 	port=$(free_port)
 	ap=$(tcp_port)
 	bp=$(tcp_port)
@@ -212,6 +219,7 @@ ws_latency() {
 # is the issue's, measured side by side on the same Forza packets: 36-42 us per packet.
 cpu_per_packet() {
 	local port ap bp cap st api sid rid hz n raw=$tmp/forza.raw
+	how cpu_per_packet "pw-replay (pw-sim's Forza datagrams) --rate 10000 / 20000 for 10 s each -> pw-capture --feed forza + pw-store (a run recording) + pw-api; utime+stime of the three / packets"
 	hz=$(getconf CLK_TCK)
 	python3 - "$raw" <<'PY' || { echo "cpu per packet: cannot make the Forza stream  FAILED"; return; }
 import socket, subprocess, sys
@@ -282,6 +290,7 @@ print("cpu per packet: the run recorded %d frames = end - start %d, %d lost  %s"
 IDLE_BASE_PCT=${IDLE_BASE_PCT:-0.74}
 idle_cpu() {
 	local ap bp feeds="" procs=() names=() f p s0 s1 t0 t1 hz secs=${IDLE_SECONDS:-60}
+	how idle_cpu "pw-capture for each of the 5 feeds, pw-store, pw-analyze, pw-api, no traffic, ${secs} s after a 3 s start"
 	hz=$(getconf CLK_TCK)
 	ap=$(tcp_port)
 	bp=$(tcp_port)
