@@ -51,10 +51,11 @@ granted=$(sed -n 's/.*msg=started.* rcvbuf=\([0-9]*\).*/\1/p' "$TMP/cap.log")
 if [ "$(id -u)" = 0 ]; then
 	check "--rcvbuf-mb 48 granted (root): rcvbuf=$granted" test "$granted" = $((48 << 20))
 fi
+rcvbuf_metric_is() { [ "$(metric pitwall_feed_rcvbuf_bytes 2>/dev/null)" = "$1" ]; }
 check "the granted buffer in pwctl feeds --json (rcvbuf_bytes)" \
 	test "$(feed_field ksudp rcvbuf_bytes)" = "$granted"
 check "the granted buffer in /metrics (pitwall_feed_rcvbuf_bytes)" \
-	test "$(metric pitwall_feed_rcvbuf_bytes)" = "$granted"
+	wait_for 5 rcvbuf_metric_is "$granted"
 
 # idle: nothing wakes on a short timer
 sleep 1
