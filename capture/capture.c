@@ -92,6 +92,20 @@ static const char usage_text[] =
 static struct daemon capture_daemon = { .prog = "pw-capture", .component = "capture",
 					.usage = usage_text, .progs = CONFIG_CAPTURE };
 
+/* A whole decimal number in lo..hi, or -1 with the flag's range said on stderr. */
+static int opt_range(const char *flag, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "pw-capture: --%s must be %ld..%ld\n", flag, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct config *cfg)
 {
 	static const struct option longs[] = {
@@ -106,7 +120,6 @@ static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct co
 	};
 	int c;
 	long v;
-	char *end;
 
 	memset(o, 0, sizeof *o);
 	o->instance = cfg->instance;
@@ -117,11 +130,8 @@ static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct co
 		switch (c) {
 		case 'f': o->feed = optarg; break;
 		case 'p':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 65535) {
-				fprintf(stderr, "pw-capture: --port must be 1..65535\n");
+			if (opt_range("port", optarg, 1, 65535, &v) < 0)
 				return -1;
-			}
 			o->port = (uint16_t)v;
 			break;
 		case 'b': o->bind = optarg; break;
@@ -143,11 +153,8 @@ static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct co
 		case 'R': o->ring_raw_mb = strtoull(optarg, NULL, 10); break;
 		case 'd': o->decode_file = optarg; break;
 		case 'B':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 2048) {
-				fprintf(stderr, "pw-capture: --rcvbuf-mb must be 1..2048\n");
+			if (opt_range("rcvbuf-mb", optarg, 1, 2048, &v) < 0)
 				return -1;
-			}
 			o->rcvbuf_mb = (int)v;
 			break;
 		case 'h': daemon_usage(&capture_daemon, stdout); exit(0);

@@ -27,34 +27,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "capture/sim/encoder.h"
 #include "common/clock.h"
+#include "tests/bench/bench_mark.h"
 #include "tests/tools/t_args.h"
 #include "tests/tools/ws_proto.h"
 
 int main(int argc, char **argv);
 
 #define RX_CAP (1 << 20)
-#define LAP_KEY "\"lap_time_ms\":"
-
-struct sender {
-	int fd;
-	struct sockaddr_in to;
-};
-
-static void emit(void *ctx, const uint8_t *buf, size_t len)
-{
-	struct sender *s = ctx;
-
-	sendto(s->fd, buf, len, 0, (struct sockaddr *)&s->to, sizeof s->to);
-}
-
-static int cmp(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int send_all(int fd, const void *p, size_t len)
 {
@@ -150,16 +130,12 @@ struct bench {
 /* A complete telemetry message: the marker of its frame. */
 static void on_text(struct bench *b, const unsigned char *p, size_t len, int64_t now)
 {
-	const char *s = memmem(p, len, LAP_KEY, strlen(LAP_KEY));
-	long k = 0;
+	long k;
 
 	if (len < 20 || memcmp(p, "{\"type\":\"telemetry\"", 19) != 0)
 		return;
 	b->messages++;
-	if (!s)
-		return;
-	for (s += strlen(LAP_KEY); s < (const char *)p + len && *s >= '0' && *s <= '9'; s++)
-		k = k * 10 + (*s - '0');
+	k = mark_find(p, len);
 	if (k < 1 || k > b->count || !b->sent_at[k - 1])
 		return;
 	if (k <= b->last) { /* the same newest frame again: no newer one came */
@@ -195,9 +171,7 @@ static int parse(struct bench *b, int fd, unsigned char *rx, size_t *rx_len, int
 
 int main(int argc, char **argv)
 {
-	struct sender snd = { .to = { .sin_family = AF_INET } };
-	struct enc_state es = { 0 };
-	struct pw_meta meta = { 0 };
+	struct mark_sender snd;
 	struct bench b = { 0 };
 	unsigned char *rx = malloc(RX_CAP);
 	size_t rx_len = 0;
@@ -213,10 +187,8 @@ int main(int argc, char **argv)
 	hz = (int)t_arg_long(argv[5], 1, 60, "CLIENT_HZ");
 	b.sent_at = calloc((size_t)b.count, sizeof *b.sent_at);
 	b.lat = calloc((size_t)b.count, sizeof *b.lat);
-	snd.fd = socket(AF_INET, SOCK_DGRAM, 0);
-	snd.to.sin_port = htons((uint16_t)t_arg_long(argv[1], 1, 65535, "UDP_PORT"));
-	inet_pton(AF_INET, "127.0.0.1", &snd.to.sin_addr);
-	if (!rx || !b.sent_at || !b.lat ||
+	if (mark_open(&snd, (uint16_t)t_arg_long(argv[1], 1, 65535, "UDP_PORT")) < 0 || !rx ||
+	    !b.sent_at || !b.lat ||
 	    (fd = ws_open((int)t_arg_long(argv[2], 1, 65535, "API_PORT"), hz, rx, &rx_len)) < 0)
 		return 1;
 	t0 = clock_mono_ns();
@@ -227,15 +199,8 @@ int main(int argc, char **argv)
 		int wait_ms;
 
 		if (i < b.count && now >= due) {
-			struct pw_frame f;
-
-			frame_init(&f, PW_GAME_AC, PW_FEED_KSUDP);
-			f.present = FRAME_P_LAP_TIME | FRAME_P_SPEED;
-			f.lap_time_ms = i + 1;
-			f.speed_kmh = 100;
 			b.sent_at[i] = clock_mono_ns();
-			enc_ksudp.encode(&es, &f, &meta, emit, &snd);
-			i++;
+			mark_send(&snd, i++);
 			continue;
 		}
 		if (i >= b.count && now >= end_ns)
@@ -257,7 +222,8 @@ int main(int argc, char **argv)
 	}
 	send_frame(fd, WS_OP_CLOSE, "\x03\xe8", 2);
 	close(fd);
-	qsort(b.lat, (size_t)b.got, sizeof *b.lat, cmp);
+	close(snd.fd);
+	qsort(b.lat, (size_t)b.got, sizeof *b.lat, mark_cmp_ns);
 	expected = (int)((int64_t)b.count * hz / rate);
 	printf("latency UDP -> WebSocket client (feed at %d Hz, client at %d Hz, a message at each "
 	       "rate boundary): p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d messages with a new frame "

@@ -185,31 +185,43 @@ tcp_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0
 run_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'; }
 ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
 
+# pw-capture for FEED on a free port (P_PORT) with the further capture options, pw-store
+# and pw-api (P_AP) on private ports and dirs named NAME; pids in P_CAP, P_ST, P_API.
+# Returns when both answer. pipeline_down stops them.
+pipeline_up() { # NAME FEED capture-options...
+	local name=$1 feed=$2 bp
+	shift 2
+	P_PORT=$(free_port)
+	P_AP=$(tcp_port)
+	bp=$(tcp_port)
+	export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1)) PITWALL_API_PORT=$P_AP
+	export PITWALL_FEEDS=$feed:$P_PORT PITWALL_RUN_DIR=$tmp/$name PITWALL_DATA_DIR=$tmp/${name}data
+	"$BIN/pw-capture" --feed "$feed" --bind 127.0.0.1 --port "$P_PORT" "$@" 2>/dev/null &
+	P_CAP=$!
+	"$BIN/pw-store" 2>/dev/null &
+	P_ST=$!
+	"$BIN/pw-api" 2>/dev/null &
+	P_API=$!
+	pids+=("$P_CAP" "$P_ST" "$P_API")
+	for _ in $(seq 50); do "$BIN/pwctl" call use_cases.list >/dev/null 2>&1 &&
+		python3 -c 'import sys, urllib.request; urllib.request.urlopen("http://127.0.0.1:%s/api/health" % sys.argv[1], timeout=1)' "$P_AP" 2>/dev/null && break; sleep 0.1; done
+}
+
+pipeline_down() { # FEED
+	kill "$P_CAP" "$P_ST" "$P_API"
+	wait "$P_CAP" "$P_ST" "$P_API" 2>/dev/null
+	rm -f /dev/shm/pitwall."$INST"."$1"
+}
+
 # UDP packet -> telemetry on a WebSocket client at 60 Hz, the feed at 333 Hz:
 # pw-capture (passive ksudp), pw-store and pw-api; bench_wslat sends and listens.
 ws_latency() {
-	local port ap bp cap st api
 	how ws_latency "bench_wslat PORT API_PORT 3000 333 60: marked AC packets at 333 Hz -> pw-capture -> pw-api -> one /api/stream client at 60 Hz"
-	port=$(free_port)
-	ap=$(tcp_port)
-	bp=$(tcp_port)
-	export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1)) PITWALL_API_PORT=$ap
-	export PITWALL_FEEDS=ksudp:$port PITWALL_RUN_DIR=$tmp/wsl PITWALL_DATA_DIR=$tmp/wsldata
-	"$BIN/pw-capture" --feed ksudp --passive --bind 127.0.0.1 --port "$port" 2>/dev/null &
-	cap=$!
-	"$BIN/pw-store" 2>/dev/null &
-	st=$!
-	"$BIN/pw-api" 2>/dev/null &
-	api=$!
-	pids+=("$cap" "$st" "$api")
-	for _ in $(seq 50); do "$BIN/pwctl" call use_cases.list >/dev/null 2>&1 &&
-		python3 -c 'import sys, urllib.request; urllib.request.urlopen("http://127.0.0.1:%s/api/health" % sys.argv[1], timeout=1)' "$ap" 2>/dev/null && break; sleep 0.1; done
-	build/bench/bench_wslat "$port" "$ap" 3000 333 60 | awk '{ print } / p99 / {
+	pipeline_up wsl ksudp --passive
+	build/bench/bench_wslat "$P_PORT" "$P_AP" 3000 333 60 | awk '{ print } / p99 / {
 		for (i = 1; i <= NF; i++) if ($i == "p99") v = $(i + 1) + 0 }
 		END { printf "  ws latency p99 %.2f ms  %s\n", v, v < 2 ? "ok" : "OVER TARGET" }'
-	kill "$cap" "$st" "$api"
-	wait "$cap" "$st" "$api" 2>/dev/null
-	rm -f /dev/shm/pitwall."$INST".ksudp
+	pipeline_down ksudp
 }
 
 # CPU per packet of the pipeline: pw-capture (forza) + pw-store (a run recording) +
@@ -218,7 +230,7 @@ ws_latency() {
 # beside it). LapScope (Python, FastAPI + SQLite) cannot run here (no PyPI): its figure
 # is the issue's, measured side by side on the same Forza packets: 36-42 us per packet.
 cpu_per_packet() {
-	local port ap bp cap st api sid rid hz n raw=$tmp/forza.raw
+	local sid rid hz n raw=$tmp/forza.raw
 	how cpu_per_packet "pw-replay (pw-sim's Forza datagrams) --rate 10000 / 20000 for 10 s each -> pw-capture --feed forza + pw-store (a run recording) + pw-api; utime+stime of the three / packets"
 	hz=$(getconf CLK_TCK)
 	python3 - "$raw" <<'PY' || { echo "cpu per packet: cannot make the Forza stream  FAILED"; return; }
@@ -239,31 +251,19 @@ with open(sys.argv[1], "wb") as f:
         pass
 sys.exit(0 if n > 100000 else 1)
 PY
-	port=$(free_port)
-	ap=$(tcp_port)
-	bp=$(tcp_port)
-	export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1)) PITWALL_API_PORT=$ap
-	export PITWALL_FEEDS=forza:$port PITWALL_RUN_DIR=$tmp/cpp PITWALL_DATA_DIR=$tmp/cppdata
-	"$BIN/pw-capture" --feed forza --bind 127.0.0.1 --port "$port" --ring-frames 262144 2>/dev/null &
-	cap=$!
-	"$BIN/pw-store" 2>/dev/null &
-	st=$!
-	"$BIN/pw-api" 2>/dev/null &
-	api=$!
-	pids+=("$cap" "$st" "$api")
-	for _ in $(seq 50); do "$BIN/pwctl" call use_cases.list >/dev/null 2>&1 && break; sleep 0.1; done
+	pipeline_up cpp forza --ring-frames 262144
 	sid=$("$BIN/pwctl" session create general | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 	rid=$("$BIN/pwctl" run start "$sid" forza | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 	for rate in 10000 20000; do
 		local t0 t1 s0 s1 c0 c1
 		n=$((rate * 10))
-		read -r -a t0 <<<"$(ticks "$cap") $(ticks "$st") $(ticks "$api")"
-		read -r -a s0 <<<"$(run_ns "$cap") $(run_ns "$st") $(run_ns "$api")"
+		read -r -a t0 <<<"$(ticks "$P_CAP") $(ticks "$P_ST") $(ticks "$P_API")"
+		read -r -a s0 <<<"$(run_ns "$P_CAP") $(run_ns "$P_ST") $(run_ns "$P_API")"
 		# --rate: one datagram every 1/rate s, as a game sends (--pps would send bursts of 256)
-		"$BIN/pw-replay" "$raw" --feed forza --port "$port" --rate "$rate" --loop --count "$n" --quiet 2>/dev/null
+		"$BIN/pw-replay" "$raw" --feed forza --port "$P_PORT" --rate "$rate" --loop --count "$n" --quiet 2>/dev/null
 		sleep 0.5 # the store drains and the run file is written
-		read -r -a t1 <<<"$(ticks "$cap") $(ticks "$st") $(ticks "$api")"
-		read -r -a s1 <<<"$(run_ns "$cap") $(run_ns "$st") $(run_ns "$api")"
+		read -r -a t1 <<<"$(ticks "$P_CAP") $(ticks "$P_ST") $(ticks "$P_API")"
+		read -r -a s1 <<<"$(run_ns "$P_CAP") $(run_ns "$P_ST") $(run_ns "$P_API")"
 		awk -v n="$n" -v rate="$rate" -v hz="$hz" -v c="$((t1[0] - t0[0])) $((t1[1] - t0[1])) $((t1[2] - t0[2]))" \
 			-v s="$((s1[0] - s0[0])) $((s1[1] - s0[1])) $((s1[2] - s0[2]))" 'BEGIN {
 			split(c, tk, " "); split(s, ns, " ");
@@ -276,9 +276,8 @@ import json, sys
 r = json.load(sys.stdin)
 print("cpu per packet: the run recorded %d frames = end - start %d, %d lost  %s" % (r["frame_count"], r["end_marker"] - r["start_marker"],
       r["frames_lost"], "ok" if r["frames_lost"] == 0 and r["frame_count"] == r["end_marker"] - r["start_marker"] else "LOSS"))'
-	kill "$cap" "$st" "$api"
-	wait "$cap" "$st" "$api" 2>/dev/null
-	rm -f /dev/shm/pitwall."$INST".forza "$raw"
+	pipeline_down forza
+	rm -f "$raw"
 }
 
 # The whole stack idle with no traffic: a pw-capture for each of the five feeds, pw-store,
