@@ -49,6 +49,12 @@ TEST_SRC    := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC   := $(wildcard tests/bench/bench_*.c)
 TOOL_SRC    := $(wildcard tests/tools/*.c)
+# the JSON Schemas, compiled into pw-api (GET /api/schemas); the folders are
+# prerequisites too, so that a schema added or removed regenerates the table
+SCHEMA_JSON := $(sort $(wildcard docs/schemas/*/*.json))
+SCHEMA_DIRS := docs/schemas $(sort $(wildcard docs/schemas/*/))
+SCHEMA_GEN  := $(BUILD)/gen/schemas.c
+SCHEMA_OBJ  := $(BUILD)/obj/gen/schemas.o
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -102,7 +108,14 @@ $(LIB_ENC):    $(call obj,$(ENC_SRC))
 $(LIB_SIM):    $(call obj,$(SIMLIB_SRC))
 $(LIB_STORE):  $(call obj,$(STORELIB_SRC))
 $(LIB_ANALYZE): $(call obj,$(ANALYZELIB_SRC))
-$(LIB_API):    $(call obj,$(APILIB_SRC))
+$(LIB_API):    $(call obj,$(APILIB_SRC)) $(SCHEMA_OBJ)
+$(SCHEMA_GEN): $(SCHEMA_JSON) $(SCHEMA_DIRS) scripts/embed_schemas.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_schemas.sh $@ $(SCHEMA_JSON)
+$(SCHEMA_OBJ): $(SCHEMA_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

@@ -83,9 +83,16 @@ json_t *an_track_build(const struct an_input *in, const char *game, const char *
 /* general.c: laps table, best/average/consistency; per-corner entry/min/exit
  * speed and time lost to the best lap when in->track_model is given. */
 json_t *an_general(const struct an_input *in, struct an_err *err);
+/* The same, and when laps is not NULL the laps table as the race engineer's
+ * laps (engineer.h): *laps malloc'd (the caller frees it), *nlaps of them;
+ * set only when the result is. */
+struct eng_lap;
+json_t *an_general_laps(const struct an_input *in, struct eng_lap **laps, size_t *nlaps,
+			struct an_err *err);
 
 /* Dispatch on in->use_case (track_mapping runs an_track_build with the input's
- * game/track). */
+ * game/track; general is an_general plus the race engineer's report over its
+ * laps: "recommendations", "not_evaluated", "rules_evaluated", engineer.h). */
 json_t *an_run_use_case(const struct an_input *in, struct an_err *err);
 
 #endif

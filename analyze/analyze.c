@@ -7,7 +7,8 @@
  * result). Any number of workers can run, on any machine that reaches those
  * endpoints. Every job is validated part by part (job_decode) before it is
  * trusted; a malformed job gets an error result (when it names itself) and
- * never a crash. See --help.
+ * never a crash. A per-lap job (kind "lap") runs the race engineer on its one
+ * lap in live mode (analyze/engineer.h). See --help.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <zmq.h>
 
 #include "analyze/analysis.h"
+#include "analyze/engineer.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/daemon.h"
@@ -30,7 +32,34 @@ static const char usage_text[] =
 	"the result back ($PITWALL_RESULTS). Stateless: run as many as you like, here\n"
 	"or on other machines.\n";
 
-/* The job's work: a track build, or its session's use case. */
+/* A per-lap job: the engineer on its run's frames as one lap, live. */
+static json_t *run_lap(const struct job *j, const struct an_input *in, struct an_err *err)
+{
+	struct eng_opts o = { .live = true };
+	struct eng_lap lap = { .run = 0, .first = 0, .number = (uint32_t)j->lap_number };
+	const json_t *v;
+	json_t *res;
+	size_t i;
+
+	if (j->nruns != 1 || j->runs[0].nframes == 0) {
+		an_fail(err, AN_E_NO_DATA, "a lap job needs one run with the lap's frames");
+		return NULL;
+	}
+	lap.last = j->runs[0].nframes - 1;
+	json_array_foreach(j->suppress, i, v) {
+		int c = eng_category_parse(json_string_value(v));
+		if (c >= 0)
+			o.suppress |= 1u << c;
+	}
+	res = an_engineer(in, &lap, 1, &o, err);
+	if (res) {
+		json_object_set_new(res, "lap_number", json_integer(j->lap_number));
+		json_object_set_new(res, "run_id", json_string(j->runs[0].run_id));
+	}
+	return res;
+}
+
+/* The job's work: a track build, a lap's recommendations, or its session's use case. */
 static json_t *run_job(const struct job *j, struct an_err *err)
 {
 	struct an_run *runs = calloc(j->nruns + 1, sizeof *runs);
@@ -50,6 +79,8 @@ static json_t *run_job(const struct job *j, struct an_err *err)
 				.runs = runs, .nruns = j->nruns, .track_model = j->track_model };
 	if (j->kind == JOB_TRACK_BUILD)
 		res = an_track_build(&in, j->game, j->track, err);
+	else if (j->kind == JOB_LAP)
+		res = run_lap(j, &in, err);
 	else
 		res = an_run_use_case(&in, err);
 	free(runs);

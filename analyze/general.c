@@ -22,6 +22,10 @@
  *                         "min_speed_kmh","exit_speed_kmh","time_ms",
  *                         "time_lost_ms"}, ...]}, ...]}
  *
+ * an_general_laps also hands out the laps table as the race engineer's laps
+ * (engineer.h: each lap's run and frame range), for the use case's report
+ * (analysis.c), which adds the recommendations.
+ *
  * laps: every lap the store's lap tracker (common/laps.h) completes on each
  * run's frames, in run order then completion order; a lap the tracker
  * invalidates later (LAP_INVALIDATED) or completes again after a rewind
@@ -97,6 +101,7 @@
 #include <string.h>
 
 #include "analyze/analysis.h"
+#include "analyze/engineer.h"
 #include "common/laps.h"
 
 #define GEN_E_NO_MEMORY AN_E_NO_MEMORY
@@ -1230,7 +1235,29 @@ static void release(struct gen *g)
 	free(g->pass.p);
 }
 
+/* The laps table as the engineer's laps: malloc'd, NULL when out of memory. */
+static struct eng_lap *eng_laps_of(const struct gen *g, size_t *n)
+{
+	const struct lap_rec *recs = g->laps.p;
+	struct eng_lap *laps = calloc(g->laps.n + 1, sizeof *laps);
+
+	*n = 0;
+	for (size_t i = 0; laps && i < g->laps.n; i++)
+		if (recs[i].lap.start_seq >= 1 && recs[i].lap.end_seq >= recs[i].lap.start_seq)
+			laps[(*n)++] = (struct eng_lap){ .run = recs[i].run,
+							 .first = recs[i].lap.start_seq - 1,
+							 .last = recs[i].lap.end_seq - 1,
+							 .number = recs[i].lap.number };
+	return laps;
+}
+
 json_t *an_general(const struct an_input *in, struct an_err *err)
+{
+	return an_general_laps(in, NULL, NULL, err);
+}
+
+json_t *an_general_laps(const struct an_input *in, struct eng_lap **eng_laps, size_t *nlaps,
+			struct an_err *err)
 {
 	struct gen g;
 	json_t *res = NULL;
@@ -1271,6 +1298,10 @@ json_t *an_general(const struct an_input *in, struct an_err *err)
 			"spline or the lap distance, and a crossing of the line)",
 			g.frames, g.runs);
 	} else if (!(res = result(&g))) {
+		no_memory(err);
+	} else if (eng_laps && !(*eng_laps = eng_laps_of(&g, nlaps))) {
+		json_decref(res);
+		res = NULL;
 		no_memory(err);
 	}
 out:

@@ -22,11 +22,12 @@ static const char usage_text[] =
 	"\n"
 	"pitwall's REST API (/api/...), WebSocket stream (/api/stream), Prometheus\n"
 	"metrics (/metrics) and the dashboard (/, files from $PITWALL_WWW_DIR) at\n"
-	"$PITWALL_API_HOST:$PITWALL_API_PORT (default 127.0.0.1:8080). Binding beyond\n"
-	"loopback requires $PITWALL_API_TOKEN; when a token is set every API request\n"
+	"$PITWALL_API_HOST:$PITWALL_API_PORT (default 127.0.0.1:8080), and the stream for\n"
+	"seed-004 clients at /ws, there and on $PITWALL_WS_PORT (default 38920). Binding\n"
+	"beyond loopback requires $PITWALL_API_TOKEN; when a token is set every API request\n"
 	"needs \"Authorization: Bearer <token>\" (the dashboard asks for it). Request\n"
 	"bodies over 64 KiB are refused (413). The endpoints are in docs/api.md, the\n"
-	"dashboard in docs/dashboard.md.\n";
+	"streams in docs/stream.md, the dashboard in docs/dashboard.md.\n";
 
 static int loopback(const char *host)
 {
@@ -37,21 +38,38 @@ static int loopback(const char *host)
 	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
-int api_authorized(struct api *api, struct mg_connection *c)
+/* Constant time: no early exit on the first differing byte (the length is not secret). */
+static int token_equal(const char *given, const char *tok)
 {
-	const char *h, *tok = api->cfg.api_token;
-	size_t n = strlen(tok), diff;
+	size_t n = strlen(tok), diff = 0;
+
+	if (strlen(given) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		diff |= (size_t)(given[i] ^ tok[i]);
+	return diff == 0;
+}
+
+int api_token_ok(struct api *api, const struct mg_connection *c, int query_too)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *h, *q, *tok = api->cfg.api_token;
+	char given[CONFIG_STR];
 
 	if (!tok[0])
 		return 1;
 	h = mg_get_header(c, "Authorization");
-	if (h && strncmp(h, "Bearer ", 7) == 0 && strlen(h + 7) == n) {
-		diff = 0; /* constant time: no early exit on the first differing byte */
-		for (size_t i = 0; i < n; i++)
-			diff |= (size_t)(h[7 + i] ^ tok[i]);
-		if (diff == 0)
-			return 1;
-	}
+	if (h && strncmp(h, "Bearer ", 7) == 0 && token_equal(h + 7, tok))
+		return 1;
+	q = query_too && ri ? ri->query_string : NULL;
+	return q && mg_get_var(q, strlen(q), "token", given, sizeof given) >= 0 &&
+	       token_equal(given, tok);
+}
+
+int api_authorized(struct api *api, struct mg_connection *c)
+{
+	if (api_token_ok(api, c, 0))
+		return 1;
 	http_error(api, c, 401, "unauthorized", "this API needs \"Authorization: Bearer <token>\"");
 	return 0;
 }
@@ -110,8 +128,9 @@ static void feeds_close(void *arg)
 static int http_open(void *arg)
 {
 	struct api *api = arg;
+	char ports[sizeof api->listen + 80];
 	const char *opts[] = {
-		"listening_ports", api->listen,
+		"listening_ports", ports,
 		/* each WebSocket client holds a worker for its lifetime (ws.h): room for ~120 */
 		"num_threads", "160",
 		"tcp_nodelay", "1",               /* docs/architecture.md §6: a 40 ms stall per request otherwise */
@@ -120,16 +139,30 @@ static int http_open(void *arg)
 		"max_request_size", "16384",       /* headers; bodies are bounded separately */
 		NULL,
 	};
-	struct mg_callbacks cb = { 0 };
+	struct mg_callbacks cb = { .http_error = http_civetweb_error };
 
 	mg_init_library(0);
+	/* the API port, and the seed-004 stream's own port (ws.h) when it can have it */
+	snprintf(ports, sizeof ports, "%s", api->listen);
+	if (api->cfg.ws_port && api->cfg.ws_port != api->cfg.api_port)
+		snprintf(ports, sizeof ports, "%s,%s:%u", api->listen, api->cfg.api_host,
+			 api->cfg.ws_port);
 	/* the server's user data and every handler's cbdata: the struct api */
-	if (!(api->http = mg_start(&cb, api, opts))) {
+	if (!(api->http = mg_start(&cb, api, opts)) && strcmp(ports, api->listen) != 0) {
+		log_warn("msg=\"cannot listen on the stream port: /ws is served on the API port "
+			 "only\" ws_port=%u", api->cfg.ws_port);
+		api->cfg.ws_port = 0;
+		snprintf(ports, sizeof ports, "%s", api->listen);
+		api->http = mg_start(&cb, api, opts);
+	}
+	if (!api->http) {
 		log_error("msg=\"cannot start the HTTP server\" listen=%s", api->listen);
 		return -EADDRNOTAVAIL;
 	}
-	/* one handler for every path, so even unknown ones get the JSON error object */
+	/* one handler for every path, so even unknown ones get the JSON error object;
+	 * the same for WebSocket upgrades (the stream registers its own paths) */
 	mg_set_request_handler(api->http, "/", routes_handle, api);
+	mg_set_websocket_handler(api->http, "/", routes_ws_unknown, NULL, NULL, NULL, api);
 	return 0;
 }
 
@@ -143,6 +176,13 @@ static void http_close(void *arg)
 	mg_exit_library();
 }
 
+/* The stream's clients name manifests (?manifest=) the store keeps. */
+static int ws_fetch(void *ctx, const char *name, struct manifest **out, int *status, char *code,
+		    char *message, size_t cap)
+{
+	return manifest_fetch(ctx, name, out, status, code, message, cap);
+}
+
 /* The REST API serves without the stream: its failure is a warning. */
 static int stream_open(void *arg)
 {
@@ -150,6 +190,8 @@ static int stream_open(void *arg)
 
 	if (!(api->ws = ws_start(api->http, &api->cfg)))
 		log_warn("msg=\"the WebSocket stream did not start\"");
+	else
+		ws_set_manifest_fetch(api->ws, ws_fetch, api);
 	return 0;
 }
 
@@ -190,7 +232,7 @@ int main(int argc, char **argv)
 	snprintf(api.listen, sizeof api.listen, "%s:%u", api.cfg.api_host, api.cfg.api_port);
 	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &api) < 0)
 		return 1;
-	log_info("msg=started url=http://%s/", api.listen);
+	log_info("msg=started url=http://%s/ ws_port=%u", api.listen, api.cfg.ws_port);
 	while (!daemon_stopping())
 		pause();
 	log_info("msg=stopping requests=%llu", (unsigned long long)api.requests);

@@ -3,7 +3,8 @@
  *
  * api.c     main, options, security (loopback unless a token is set), server start
  * http.c    response and request helpers: one write per response, the typed
- *           error object {"error":{"code","message"}}, bounded bodies
+ *           error object {"api_version","error":{"code","message"}}, bounded
+ *           bodies, the API-Version header
  * proxy.c   store commands from request threads (a DEALER per thread, timeout)
  * routes.c  the route table: every endpoint of the seed reference and ours
  * cache.c   answers of the store's read commands, kept while the store's state
@@ -12,6 +13,9 @@
  * laps.c    one lap on distance, lap comparison (common/lapquery.h)
  * www.c     the dashboard's static files at / (everything outside /api and
  *           /metrics; docs/dashboard.md)
+ * manifests.c  PUT /api/manifests/{name}; the manifest a request names
+ *           (?manifest=), fetched from the store and compiled
+ * contract.c  /api/channels, /api/schemas: the published contracts
  * ws*.c     /api/stream, the WebSocket contract (ws.h); ws_int.h maps its
  *           files: stream lifecycle, connections, message validation,
  *           queues and sender, pacer, bus events
@@ -37,8 +41,17 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/manifest.h"
 
 #define API_BODY_MAX (64 * 1024)       /* bigger request bodies: 413 */
+
+/*
+ * The API's version (docs/api.md "Versions"): every endpoint is served under
+ * /api/v1/... and, with the same shapes, under /api/...; every response
+ * carries the header, every error object the version.
+ */
+#define API_VERSION "v1"
+#define API_VERSION_HEADER "API-Version: " API_VERSION "\r\n"
 
 struct cache;                  /* cache.c */
 struct live;                   /* live.c */
@@ -64,6 +77,9 @@ struct api {
 /* api.c: 1 when the request may proceed; otherwise 401 was sent (a token is
  * configured and the request lacks "Authorization: Bearer <token>"). */
 int api_authorized(struct api *api, struct mg_connection *c);
+/* 1 when no token is configured or the request presents it: the header, or
+ * with query_too also ?token= (browsers cannot set WebSocket headers). */
+int api_token_ok(struct api *api, const struct mg_connection *c, int query_too);
 
 /* http.c */
 #define HTTP_HEAD_MAX 256
@@ -77,13 +93,32 @@ char *http_response(int status, json_t *body, size_t *len);
 size_t http_head(char *buf, size_t cap, int status, size_t body_len);
 /* Count a response of this status in the API's counters (/metrics). */
 void http_count(struct api *api, int status);
+/* The typed error object {"api_version", "error": {"code", "message"}} (a
+ * new reference; NULL when out of memory). */
+json_t *http_error_body(const char *code, const char *message);
 /* Send the typed error object. */
 int http_error(struct api *api, struct mg_connection *c, int status, const char *code,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * Refuse a WebSocket upgrade before its handshake (in a connect callback):
+ * the complete HTTP response with the error object, then civetweb closes the
+ * connection (it would otherwise drop it without a response). conn is not
+ * const underneath. Returns 1, what the connect callback returns.
+ */
+int http_refuse_upgrade(const struct mg_connection *conn, int status, const char *code,
+			const char *message);
+/* civetweb's http_error callback: the errors civetweb answers itself (a
+ * malformed request, headers over max_request_size, an unknown HTTP version)
+ * get the error object and the API-Version header too. Returns 0 (handled). */
+int http_civetweb_error(struct mg_connection *c, int status, const char *errmsg);
 /* Read the request body (at most API_BODY_MAX) as a JSON object; NULL with the
  * error already sent (400 malformed / not an object, 413 too large). An empty
  * body gives an empty object. */
 json_t *http_body_object(struct api *api, struct mg_connection *c);
+/* Send len bytes of text (borrowed) as the body, of the given media type, in
+ * one write. */
+int http_text(struct api *api, struct mg_connection *c, int status, const char *type,
+	      const char *text, size_t len);
 /* HTTP status for a store error code (common/msg.h). */
 int http_status_for(const char *code);
 /* Send a file as the response (application/octet-stream or the given type). */
@@ -133,11 +168,49 @@ void cache_stats(struct cache *cache, unsigned long long *hits, unsigned long lo
 /* The handler of every path (cbdata: the struct api): /metrics, and /api/...
  * dispatched on method and path. */
 int routes_handle(struct mg_connection *c, void *cbdata);
+/* civetweb's WebSocket connect callback for every path the stream does not
+ * serve (cbdata: the struct api): 401 without the token when one is
+ * configured, else 404; the error object either way, never a handshake. */
+int routes_ws_unknown(const struct mg_connection *c, void *cbdata);
+
+/* contract.c: the published contracts (special handlers of routes.c; args:
+ * the path's captures, borrowed) */
+/* GET /api/channels[?game=G]: the channel dictionary (common/dict.h). */
+int contract_channels(struct api *api, struct mg_connection *c, json_t *args);
+/* GET /api/channels/{channel}: one entry of it. */
+int contract_channel(struct api *api, struct mg_connection *c, json_t *args);
+/* GET /api/schemas: the index of the JSON Schemas. */
+int contract_schemas(struct api *api, struct mg_connection *c, json_t *args);
+/* GET /api/schemas/{schema}/{version}: one schema, byte for byte. */
+int contract_schema(struct api *api, struct mg_connection *c, json_t *args);
+
+/* One JSON Schema of docs/schemas, docs/schemas/<name>/<version>.json. */
+struct schema_file {
+	const char *name, *version;
+	const char *text;              /* the file's bytes, NUL-terminated */
+	size_t len;
+};
+/* Every schema, ordered by name and version, then { NULL }: generated at
+ * build time by scripts/embed_schemas.sh (build/gen/schemas.c). */
+extern const struct schema_file schema_files[];
 
 /* laps.c: GET .../runs/{run_id}/laps/{number} and GET /api/compare (route
  * handlers: args holds the path's captures); they answer and return the status. */
 int laps_lap(struct api *api, struct mg_connection *c, json_t *args);
 int laps_compare(struct api *api, struct mg_connection *c, json_t *args);
+/* manifests.c */
+/* PUT /api/manifests/{name} (args: name from the path): 201 created, 200
+ * replaced, with the stored document; 400 naming the field otherwise. */
+int manifest_put(struct api *api, struct mg_connection *c, json_t *args);
+#define MANIFEST_CODE_MAX 64
+/*
+ * The stored manifest name, compiled: 0 and *out (manifest_free), or -1 with
+ * the HTTP status for the request that named it (400: no such manifest or a
+ * bad name; 503 the store did not answer), the error code (code has
+ * MANIFEST_CODE_MAX bytes) and a message naming the "manifest" parameter.
+ */
+int manifest_fetch(struct api *api, const char *name, struct manifest **out, int *status,
+		   char *code, char *message, size_t cap);
 
 /* live.c */
 /* The feeds' segments of instance, attached now (so that no request sees an

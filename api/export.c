@@ -33,7 +33,8 @@ static int start(struct reply *rp)
 		export_file_stem(rp->o, stem, sizeof stem);
 		snprintf(head, sizeof head,
 			 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Disposition: attachment; "
-			 "filename=\"%s.%s\"\r\nTransfer-Encoding: chunked\r\n\r\n",
+			 "filename=\"%s.%s\"\r\nTransfer-Encoding: chunked\r\n" API_VERSION_HEADER
+			 "\r\n",
 			 export_format_media_type(rp->o->format), stem,
 			 export_format_ext(rp->o->format));
 		if (mg_write(rp->c, head, strlen(head)) <= 0)
@@ -55,9 +56,10 @@ static int send_part(void *ctx, const void *buf, size_t len)
 	return mg_send_chunk(rp->c, buf, (unsigned)len) < 0 ? -EPIPE : 0;
 }
 
-/* Every name=value of the query string into o; 400 sent on a bad one (-1). */
+/* Every name=value of the query string into o, manifest's value into
+ * manifest[IDS_NAME_MAX + 2] ("" when not given); 400 sent on a bad one (-1). */
 static int take_query(struct api *api, struct mg_connection *c, const char *q,
-		      struct export_opts *o)
+		      struct export_opts *o, char *manifest)
 {
 	char name[64], value[QUERY_VALUE_MAX], err[EXPORT_ERR_MAX];
 
@@ -78,7 +80,15 @@ static int take_query(struct api *api, struct mg_connection *c, const char *q,
 			}
 			if (!eq)
 				value[0] = 0;
-			if (export_opts_set(o, name, value, err, sizeof err) < 0) {
+			if (strcmp(name, "manifest") == 0) {
+				/* api/manifests.c fetches it */
+				if (manifest[0] || !value[0]) {
+					http_error(api, c, 400, MSG_E_BAD_REQUEST, "manifest: %s",
+						   value[0] ? "given twice" : "empty");
+					return -1;
+				}
+				snprintf(manifest, IDS_NAME_MAX + 2, "%.65s", value);
+			} else if (export_opts_set(o, name, value, err, sizeof err) < 0) {
 				http_error(api, c, 400, MSG_E_BAD_REQUEST, "%s", err);
 				return -1;
 			}
@@ -97,15 +107,23 @@ int route_export(struct api *api, struct mg_connection *c, json_t *args)
 	struct export_opts o;
 	struct reply rp = { .api = api, .c = c, .o = &o };
 	json_t *run = NULL, *session = NULL;
+	char mname[IDS_NAME_MAX + 2] = "";
+	struct manifest *m = NULL;
 	size_t nlaps = 0;
-	int rc;
+	int rc, status;
 
 	export_opts_init(&o);
-	if (take_query(api, c, ri->query_string, &o) < 0)
+	if (take_query(api, c, ri->query_string, &o, mname) < 0)
 		return 400;
+	/* ?manifest=NAME: its derived channels after the frame's (docs/manifests.md) */
+	if (mname[0] && manifest_fetch(api, mname, &m, &status, code, message, sizeof message) < 0)
+		return http_error(api, c, status, code, "%s", message);
+	o.manifest = m;
 	if (proxy_call(api, "run.get", json_incref(args), &run, code, sizeof code, message,
-		       sizeof message) < 0)
+		       sizeof message) < 0) {
+		manifest_free(m);
 		return http_error(api, c, http_status_for(code), code, "%s", message);
+	}
 	/* the session's label and car, for the MoTeC header and Parquet metadata */
 	if (proxy_call(api, "session.get",
 		       json_pack("{s:O}", "id", json_object_get(args, "session_id")), &session,
@@ -161,5 +179,6 @@ out:
 	free(laps);
 	json_decref(run);
 	json_decref(session);
+	manifest_free(m);
 	return rc;
 }

@@ -24,7 +24,10 @@ static const char *reason(int status)
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 500: return "Internal Server Error";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	case 507: return "Insufficient Storage";
 	default: return "Status";
 	}
@@ -34,7 +37,8 @@ size_t http_head(char *buf, size_t cap, int status, size_t body_len)
 {
 	int n = snprintf(buf, cap,
 			 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-			 "Cache-Control: no-store\r\n\r\n", status, reason(status), body_len);
+			 "Cache-Control: no-store\r\n" API_VERSION_HEADER "\r\n",
+			 status, reason(status), body_len);
 
 	return n < 0 ? 0 : (size_t)n;
 }
@@ -88,6 +92,27 @@ int http_json(struct api *api, struct mg_connection *c, int status, json_t *body
 	return rc > 0 ? status : -1;
 }
 
+int http_text(struct api *api, struct mg_connection *c, int status, const char *type,
+	      const char *text, size_t len)
+{
+	char head[HTTP_HEAD_MAX];
+	char *all;
+	int n = snprintf(head, sizeof head,
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Cache-Control: no-store\r\n" API_VERSION_HEADER "\r\n", status,
+			 reason(status), type, len);
+	int rc;
+
+	if (n < 0 || (size_t)n >= sizeof head || !(all = malloc((size_t)n + len)))
+		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
+	memcpy(all, head, (size_t)n);
+	memcpy(all + n, text, len);
+	http_count(api, status);
+	rc = mg_write(c, all, (size_t)n + len);
+	free(all);
+	return rc > 0 ? status : -1;
+}
+
 int http_error(struct api *api, struct mg_connection *c, int status, const char *code,
 	       const char *fmt, ...)
 {
@@ -97,8 +122,55 @@ int http_error(struct api *api, struct mg_connection *c, int status, const char 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
-	return http_json(api, c, status,
-			 json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+	return http_json(api, c, status, http_error_body(code, message));
+}
+
+json_t *http_error_body(const char *code, const char *message)
+{
+	return json_pack("{s:s, s:{s:s, s:s}}", "api_version", API_VERSION, "error", "code", code,
+			 "message", message);
+}
+
+/* The whole response for status with the error object, then the connection
+ * closes (civetweb closes it after a refused upgrade or its own error). */
+static void error_close(const struct mg_connection *conn, int status, const char *code,
+			const char *message)
+{
+	json_t *o = http_error_body(code, message);
+	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	mg_printf((struct mg_connection *)conn,
+		  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		  "Cache-Control: no-store\r\n" API_VERSION_HEADER "Connection: close\r\n\r\n%s",
+		  status, reason(status), body ? strlen(body) : 0, body ? body : "");
+	free(body);
+}
+
+int http_refuse_upgrade(const struct mg_connection *conn, int status, const char *code,
+			const char *message)
+{
+	error_close(conn, status, code, message);
+	return 1;
+}
+
+int http_civetweb_error(struct mg_connection *c, int status, const char *errmsg)
+{
+	struct api *api = mg_get_user_data(mg_get_context(c));
+	const char *code = status == 404 ? MSG_E_NOT_FOUND
+			   : status == 405 ? "method_not_allowed"
+			   : status == 413 ? MSG_E_TOO_LARGE
+			   : status == 503 ? MSG_E_UNAVAILABLE
+			   : status >= 500 && status != 505 ? MSG_E_INTERNAL
+							    : MSG_E_BAD_REQUEST;
+	char message[256];
+
+	if (api)
+		http_count(api, status);
+	snprintf(message, sizeof message, "%s%s%s", reason(status), errmsg && *errmsg ? ": " : "",
+		 errmsg ? errmsg : "");
+	error_close(c, status, code, message);
+	return 0;
 }
 
 json_t *http_body_object(struct api *api, struct mg_connection *c)
@@ -175,7 +247,7 @@ int http_file(struct api *api, struct mg_connection *c, const char *path, const 
 	api->requests++;
 	snprintf(head, sizeof head,
 		 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n"
-		 "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n",
+		 "Content-Disposition: attachment; filename=\"%s\"\r\n" API_VERSION_HEADER "\r\n",
 		 type, (long long)st.st_size, filename);
 	mg_write(c, head, strlen(head));
 	while ((n = read(fd, buf, sizeof buf)) > 0)

@@ -410,6 +410,36 @@ static void store_metrics(struct cache *cache, struct out *o)
 #define METRICS_MAX 262144
 
 /* Prometheus text exposition format 0.0.4. */
+/* ws_send_lag_seconds, the seed's histogram of queue-to-socket lag, and its
+ * p50/p95 per connected client. */
+static void ws_lag_metrics(const struct ws *ws, const struct ws_stats *w, struct out *o)
+{
+	struct ws_client_lag lags[64];
+	size_t n = ws_client_lags(ws, lags, sizeof lags / sizeof *lags);
+
+	out_printf(o, "# HELP ws_send_lag_seconds WebSocket messages, from queued to written to the "
+		      "socket.\n# TYPE ws_send_lag_seconds histogram\n");
+	for (int i = 0; i < WS_LAG_BUCKETS; i++)
+		out_printf(o, "ws_send_lag_seconds_bucket{le=\"%g\"} %llu\n",
+			   ws_lag_bucket_ms[i] / 1000.0, (unsigned long long)w->lag_bucket[i]);
+	out_printf(o, "ws_send_lag_seconds_bucket{le=\"+Inf\"} %llu\nws_send_lag_seconds_sum %.6f\n"
+		      "ws_send_lag_seconds_count %llu\n",
+		   (unsigned long long)w->lag_count, w->lag_sum_s, (unsigned long long)w->lag_count);
+	out_printf(o, "# HELP ws_client_send_lag_seconds The same per connected client (at most 64): "
+		      "p50 and p95 as the upper bound of their ws_send_lag_seconds bucket.\n"
+		      "# TYPE ws_client_send_lag_seconds summary\n");
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long id = (unsigned long long)lags[i].client_id;
+
+		out_printf(o, "ws_client_send_lag_seconds{client_id=\"%llu\",quantile=\"0.5\"} %g\n"
+			      "ws_client_send_lag_seconds{client_id=\"%llu\",quantile=\"0.95\"} %g\n"
+			      "ws_client_send_lag_seconds_sum{client_id=\"%llu\"} %.6f\n"
+			      "ws_client_send_lag_seconds_count{client_id=\"%llu\"} %llu\n",
+			   id, lags[i].p50_s, id, lags[i].p95_s, id, lags[i].sum_s, id,
+			   (unsigned long long)lags[i].count);
+	}
+}
+
 int metrics_handle(struct mg_connection *c, void *cbdata)
 {
 	static const struct {
@@ -484,6 +514,7 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 					out_printf(o, "ws_frames_dropped_total{type=\"%s\",reason=\"%s\"} %llu\n",
 					              ws_type_name(t), ws_drop_name(r),
 					              (unsigned long long)w.dropped[t][r]);
+		ws_lag_metrics(api->ws, &w, o);
 	}
 	if (out.len >= out.cap) {
 		free(rows);
@@ -492,7 +523,7 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 	}
 	http_count(api, 200);
 	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-		 "Content-Length: %zu\r\n\r\n", out.len);
+		 "Content-Length: %zu\r\n" API_VERSION_HEADER "\r\n", out.len);
 	mg_write(c, head, strlen(head));
 	mg_write(c, buf, out.len);
 	free(rows);

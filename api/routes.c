@@ -2,7 +2,8 @@
  * routes.c - the REST endpoints: the 28 of the rusty-telemetry REST reference
  * and pitwall's additions (docs/api.md lists them all), mapped onto store
  * commands (docs/store.md). Path parameters are validated before anything
- * reaches the store: ids must be UUIDs, names safe path parts.
+ * reaches the store: ids must be UUIDs, names safe path parts. Every path is
+ * served under /api/ and /api/v1/ alike.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct route {
 };
 
 static int recording_data(struct api *api, struct mg_connection *c, json_t *args);
+static int recommendations(struct api *api, struct mg_connection *c, json_t *args);
 
 static const struct route routes[] = {
 	/* recordings */
@@ -62,6 +64,7 @@ static const struct route routes[] = {
 	{ "DELETE", "sessions/{id}", "session.delete", 204, 0, NULL },
 	{ "POST", "sessions/{id}/complete", "session.complete", 200, 0, NULL },
 	{ "GET", "sessions/{id}/analysis", "session.analysis", 200, 0, NULL },
+	{ "GET", "sessions/{id}/recommendations", NULL, 200, 0, recommendations },
 	{ "POST", "sessions/{id}/analyze", "session.analyze", 200, 0, NULL },
 	{ "POST", "sessions/{id}/reopen", "session.reopen", 200, 0, NULL },
 	{ "GET", "sessions/{session_id}/laps", "session.laps", 200, R_CACHE, NULL },
@@ -74,6 +77,16 @@ static const struct route routes[] = {
 	/* laps on distance */
 	{ "GET", "sessions/{session_id}/runs/{run_id}/laps/{number}", NULL, 200, 0, laps_lap },
 	{ "GET", "compare", NULL, 200, 0, laps_compare },
+	/* derived-channel manifests (api/manifests.c) */
+	{ "GET", "manifests", "manifest.list", 200, R_CACHE, NULL },
+	{ "GET", "manifests/{name}", "manifest.get", 200, R_CACHE, NULL },
+	{ "PUT", "manifests/{name}", NULL, 200, 0, manifest_put },
+	{ "DELETE", "manifests/{name}", "manifest.delete", 204, 0, NULL },
+	/* the published contracts (contract.c) */
+	{ "GET", "channels", NULL, 200, 0, contract_channels },
+	{ "GET", "channels/{channel}", NULL, 200, 0, contract_channel },
+	{ "GET", "schemas", NULL, 200, 0, contract_schemas },
+	{ "GET", "schemas/{schema}/{version}", NULL, 200, 0, contract_schema },
 };
 
 static enum param kind_of(const char *key)
@@ -187,6 +200,9 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 	char path[1024], *seg[MAX_SEG], *save = NULL, *p;
 	int nseg = 0, path_known = 0;
 
+	if (api->cfg.ws_port && ri->server_port == api->cfg.ws_port)
+		return handled(http_error(api, c, 404, MSG_E_NOT_FOUND,
+					  "this port serves only the stream at /ws"));
 	/* the decoded but not normalized path: "a/../b" must not become "b" */
 	const char *uri = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 
@@ -205,6 +221,9 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 			return http_error(api, c, 400, MSG_E_BAD_REQUEST, "invalid path");
 		seg[nseg++] = p;
 	}
+	/* /api/v1/... is /api/...: the same endpoints, the same shapes (docs/api.md) */
+	if (nseg > 0 && strcmp(seg[0], API_VERSION) == 0)
+		memmove(seg, seg + 1, (size_t)--nseg * sizeof *seg);
 	if (live_handle(api, c, ri->request_method, seg, nseg))
 		return 200;
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
@@ -251,6 +270,24 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 				  ri->request_method, ri->local_uri));
 }
 
+int routes_ws_unknown(const struct mg_connection *c, void *cbdata)
+{
+	struct api *api = cbdata;
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	char message[320];
+
+	if (!api_token_ok(api, c, 1)) {
+		http_count(api, 401);
+		return http_refuse_upgrade(c, 401, "unauthorized",
+					   "this API needs \"Authorization: Bearer <token>\"");
+	}
+	http_count(api, 404);
+	snprintf(message, sizeof message,
+		 "no WebSocket endpoint %.200s (the stream is /api/stream, also /api/v1/stream)",
+		 ri && ri->local_uri ? ri->local_uri : "?");
+	return http_refuse_upgrade(c, 404, MSG_E_NOT_FOUND, message);
+}
+
 static int recording_data(struct api *api, struct mg_connection *c, json_t *args)
 {
 	char code[64], message[512], name[128];
@@ -264,4 +301,36 @@ static int recording_data(struct api *api, struct mg_connection *c, json_t *args
 		  "application/vnd.tcpdump.pcap", name);
 	json_decref(res);
 	return 1;
+}
+
+/* GET sessions/{id}/recommendations[?min_confidence=&category=&lap=]: the
+ * query parameters become the command's arguments, which the store checks;
+ * any other parameter is refused by name. */
+static int recommendations(struct api *api, struct mg_connection *c, json_t *args)
+{
+	static const char *const keys[] = { "min_confidence", "category", "lap" };
+	const char *q = mg_get_request_info(c)->query_string;
+	char val[64], name[64];
+
+	for (const char *p = q; p && *p; p += strcspn(p, "&"), p += *p == '&') {
+		size_t n = strcspn(p, "=&");
+		bool known = false;
+
+		snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+			known |= strcmp(name, keys[i]) == 0;
+		if (n && !known)
+			return http_error(api, c, 400, MSG_E_BAD_REQUEST,
+					  "unknown query parameter \"%s\" (min_confidence, category, lap)",
+					  name);
+	}
+	for (size_t i = 0; q && i < sizeof keys / sizeof *keys; i++) {
+		int n = mg_get_var(q, strlen(q), keys[i], val, sizeof val);
+
+		if (n == -2)
+			return http_error(api, c, 400, MSG_E_BAD_REQUEST, "\"%s\" is too long", keys[i]);
+		if (n >= 0)
+			json_object_set_new(args, keys[i], json_string(val));
+	}
+	return proxy_reply(api, c, "session.recommendations", json_incref(args), 200);
 }

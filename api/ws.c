@@ -5,6 +5,7 @@
  * answers the accessors.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ const double ws_lag_bucket_ms[WS_LAG_BUCKETS] = { 1, 5, 10, 25, 50, 100, 250, 10
 
 static const char *const drop_names[WS_DROP_COUNT] = { "queue_full", "slow_consumer", "closed" };
 
+/* Where the stream is served. */
+static const char *const paths[] = { WS_PATH, WS_PATH_V1 };
+
 void ws_cond_init_mono(pthread_cond_t *c)
 {
 	pthread_condattr_t a;
@@ -31,6 +35,7 @@ void ws_cond_init_mono(pthread_cond_t *c)
 
 static void ws_free(struct ws *ws)
 {
+	ws_manifests_free(ws);
 	for (int i = 0; i < ws->nfeeds; i++) {
 		seg_close(ws->feeds[i].seg);
 		free(ws->feeds[i].json);
@@ -101,6 +106,10 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg)
 	ws->subprotocol_names[0] = WS_SUBPROTOCOL;
 	ws->subprotocols.nb_subprotocols = 1;
 	ws->subprotocols.subprotocols = ws->subprotocol_names;
+	ws->seed_subprotocol_names[0] = WS_SEED_SUBPROTOCOL;
+	ws->seed_subprotocols.nb_subprotocols = 1;
+	ws->seed_subprotocols.subprotocols = ws->seed_subprotocol_names;
+	ws->seed_port = cfg->ws_port;
 	pthread_mutex_init(&ws->lock, NULL);
 	ws_cond_init_mono(&ws->gone);
 	if ((ws->bus_quit_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
@@ -125,10 +134,16 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg)
 		stop_threads(ws);
 		goto fail;
 	}
-	mg_set_websocket_handler_with_subprotocols(ctx, WS_PATH, &ws->subprotocols, ws_on_connect,
-						   ws_on_ready, ws_on_data, ws_on_close, ws);
-	log_info("msg=\"ws stream ready\" path=%s bus=%s feeds=%d idle_ms=%ld ping_ms=%lld "
-		 "max_clients=%u session_gap_ms=%lld", WS_PATH, ws->bus, ws->nfeeds, idle_ms,
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+		mg_set_websocket_handler_with_subprotocols(ctx, paths[i], &ws->subprotocols,
+							   ws_on_connect, ws_on_ready, ws_on_data,
+							   ws_on_close, ws);
+	mg_set_websocket_handler_with_subprotocols(ctx, WS_SEED_PATH, &ws->seed_subprotocols,
+						   ws_on_connect, ws_on_ready, ws_on_data,
+						   ws_on_close, ws);
+	log_info("msg=\"ws stream ready\" path=%s,%s seed_path=%s bus=%s feeds=%d idle_ms=%ld "
+		 "ping_ms=%lld max_clients=%u session_gap_ms=%lld", WS_PATH, WS_PATH_V1,
+		 WS_SEED_PATH, ws->bus, ws->nfeeds, idle_ms,
 		 (long long)(ws->ping_ns / NS_PER_MS), ws->max_clients,
 		 (long long)(ws->session_gap_ns / NS_PER_MS));
 	return ws;
@@ -144,7 +159,9 @@ void ws_stop(struct ws *ws)
 
 	if (!ws)
 		return;
-	mg_set_websocket_handler(ws->ctx, WS_PATH, NULL, NULL, NULL, NULL, NULL);
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+		mg_set_websocket_handler(ws->ctx, paths[i], NULL, NULL, NULL, NULL, NULL);
+	mg_set_websocket_handler(ws->ctx, WS_SEED_PATH, NULL, NULL, NULL, NULL, NULL);
 	pthread_mutex_lock(&ws->lock);
 	ws->stopping = true;
 	for (struct ws_client *c = ws->clients; c; c = c->next) {
@@ -167,6 +184,16 @@ void ws_stop(struct ws *ws)
 	}
 	ws_free(ws);
 	log_info("msg=\"ws stream stopped\"");
+}
+
+void ws_set_manifest_fetch(struct ws *ws, ws_manifest_fetch_fn *fetch, void *ctx)
+{
+	if (!ws)
+		return;
+	pthread_mutex_lock(&ws->lock);
+	ws->fetch = fetch;
+	ws->fetch_ctx = ctx;
+	pthread_mutex_unlock(&ws->lock);
 }
 
 void ws_stats(const struct ws *ws, struct ws_stats *out)
@@ -192,6 +219,40 @@ void ws_stats(const struct ws *ws, struct ws_stats *out)
 		out->lag_bucket[i] = atomic_load(&w->lag_bucket[i]);
 	out->lag_count = atomic_load(&w->lag_count);
 	out->lag_sum_s = (double)atomic_load(&w->lag_sum_us) / 1e6;
+}
+
+/* The upper bound (s) of the bucket holding quantile q of a client's lags. */
+static double lag_quantile(const struct ws_client *c, uint64_t count, double q)
+{
+	for (int i = 0; i < WS_LAG_BUCKETS; i++)
+		if ((double)atomic_load(&c->lag_bucket[i]) >= q * (double)count)
+			return ws_lag_bucket_ms[i] / 1000.0;
+	return INFINITY;
+}
+
+size_t ws_client_lags(const struct ws *ws, struct ws_client_lag *out, size_t max)
+{
+	struct ws *w = (struct ws *)ws;
+	size_t n = 0;
+
+	if (!ws)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	for (const struct ws_client *c = w->clients; c && n < max; c = c->next) {
+		uint64_t count = atomic_load(&c->lag_count);
+
+		if (c->refused)
+			continue;
+		out[n++] = (struct ws_client_lag){
+			.client_id = c->id,
+			.count = count,
+			.sum_s = (double)atomic_load(&c->lag_sum_us) / 1e6,
+			.p50_s = count ? lag_quantile(c, count, 0.5) : 0,
+			.p95_s = count ? lag_quantile(c, count, 0.95) : 0,
+		};
+	}
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 const char *ws_type_name(unsigned type)

@@ -3,6 +3,10 @@
  * contract, written down in docs/stream.md, is the tuning-coach sidecar's
  * stream: envelope {type, schema_version, t_ms, data}, schema_version 1).
  *
+ * Served at WS_PATH and WS_PATH_V1 alike. Every envelope a client receives
+ * carries "sequence": 1 for its hello, then +1 per envelope written to it
+ * (stamped by its sender, so each client sees strictly increasing numbers).
+ *
  * Server -> client: `hello` (first, exactly once), `telemetry` (per client
  * rate, default 10 Hz, 1..60), `pong`, `error`, `lap_completed`,
  * `lap_invalidated`, `session_started` / `session_ended` (the game's session),
@@ -39,7 +43,14 @@
  * Close codes: 1000 normal, 1001 server stopping, 1002 protocol error,
  * 1003 binary frame, 1007 invalid UTF-8, 1008 invalid envelope or slow
  * consumer, 1009 message over WS_MAX_MESSAGE bytes, 1011 idle timeout,
- * 1013 too many clients, 4001 schema_version mismatch. With a token
+ * 1013 too many clients, 4001 schema_version mismatch, 4002 unsupported
+ * subprotocol (WS_SEED_PATH).
+ *
+ * Seed-004 clients: the same stream at WS_SEED_PATH speaks the contract's own
+ * payloads (ws_seed.c) for one feed, ?feed=NAME or by default the first live
+ * one (followed to another when its session ends), with the subprotocol
+ * WS_SEED_SUBPROTOCOL optional. cfg->ws_port, when pw-api could listen on
+ * it, serves WS_SEED_PATH only. With a token
  * configured (cfg->api_token) the upgrade needs "Authorization: Bearer" or
  * ?token=, else 401.
  *
@@ -57,6 +68,7 @@
 #ifndef PW_WS_H
 #define PW_WS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <civetweb.h>
@@ -65,7 +77,10 @@
 #include "common/topics.h"
 
 #define WS_PATH "/api/stream"
+#define WS_PATH_V1 "/api/v1/stream"  /* the same stream under the versioned API */
 #define WS_SUBPROTOCOL "pitwall.v1"    /* accepted when offered, not required */
+#define WS_SEED_PATH "/ws"             /* the seed-004 dialect (ws_seed.c) */
+#define WS_SEED_SUBPROTOCOL "tuning-coach.v1" /* at WS_SEED_PATH; another one: close 4002 */
 #define WS_SCHEMA_VERSION 1
 #define WS_MAX_MESSAGE 65536           /* client message bytes (after reassembly) */
 #define WS_RATE_MIN_HZ 1
@@ -88,6 +103,7 @@ enum ws_type {
 	WS_T_SESSION_STARTED,
 	WS_T_SESSION_ENDED,
 	WS_T_FEED_STATUS,
+	WS_T_RECOMMENDATION,           /* recommendation.<feed>: the race engineer's findings */
 	WS_T_EVENT,                    /* pitwall's events: WS_T_EVENT + enum topic_event
 	                                  (common/topics.h), type = the bus topic */
 	WS_T_CTL_PING = WS_T_EVENT + TOPIC_EVENT_COUNT, /* WebSocket control frames */
@@ -120,11 +136,28 @@ struct ws_stats {
 	double lag_sum_s;
 };
 
+/* One connected client's send lag (ws_client_lags). */
+struct ws_client_lag {
+	uint64_t client_id;
+	uint64_t count;                /* messages written */
+	double sum_s;
+	double p50_s, p95_s;           /* upper bounds of the buckets (INFINITY beyond the last) */
+};
+
 struct ws; /* opaque */
+struct manifest;
+
+/*
+ * Where the stream gets the manifest a client names with ?manifest=NAME
+ * (docs/manifests.md): 0 and *out (the stream frees it), or -1 with the HTTP
+ * status, error code (64 bytes) and message to refuse the upgrade with.
+ */
+typedef int ws_manifest_fetch_fn(void *ctx, const char *name, struct manifest **out, int *status,
+				 char *code, char *message, size_t cap);
 
 /* Lifecycle */
 /*
- * Register WS_PATH on ctx and start the bus and pacer threads. cfg is copied
+ * Register WS_PATH and WS_PATH_V1 on ctx and start the bus and pacer threads. cfg is copied
  * (instance, feeds, bus). Returns NULL on error (logged). The caller owns the
  * result and releases it with ws_stop.
  */
@@ -136,8 +169,15 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg);
  */
 void ws_stop(struct ws *ws);
 
+/* Let clients of WS_PATH name a manifest (?manifest=NAME): its derived
+ * channels join each telemetry frame. Without a fetcher, ?manifest= is refused.
+ * Call before clients connect; ctx is borrowed. */
+void ws_set_manifest_fetch(struct ws *ws, ws_manifest_fetch_fn *fetch, void *ctx);
+
 /* Accessors */
 void ws_stats(const struct ws *ws, struct ws_stats *out);
+/* The send lag of up to max connected clients into out; how many. */
+size_t ws_client_lags(const struct ws *ws, struct ws_client_lag *out, size_t max);
 /* "telemetry", "run.started", "control_ping", ...; "unknown" when out of range. */
 const char *ws_type_name(unsigned type);
 /* "queue_full", "slow_consumer", "closed". */

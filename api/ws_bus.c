@@ -4,7 +4,8 @@
  * fanned out by reference to the subscribed clients. What is forwarded is
  * the topic table's (common/topics.h): every event under its own name and
  * payload, lap.<feed> as lap_completed / lap_invalidated, feed.<feed> as
- * feed_status.
+ * feed_status, recommendation.<feed> as recommendation (its payload is the
+ * message's data).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,6 +83,9 @@ struct ws_msg *ws_bus_event(const char *topic, const char *body, size_t len, enu
 	} else if ((*feed = topic_feed_of(TOPIC_FEED, topic))) {
 		*type = WS_T_FEED_STATUS;
 		m = ws_msg_envelope(*type, body, len);
+	} else if ((*feed = topic_feed_of(TOPIC_RECOMMENDATION, topic))) {
+		*type = WS_T_RECOMMENDATION;
+		m = ws_msg_envelope(*type, body, len);
 	} else if ((*type = bus_type(topic)) != WS_T_COUNT) {
 		m = ws_msg_envelope(*type, body, len);
 	}
@@ -93,24 +97,36 @@ static void bus_handle(struct ws *ws, const char *topic, const char *body, size_
 {
 	enum ws_type type;
 	const char *feed;
-	struct ws_msg *m;
+	struct ws_msg *m, *seed = NULL;
+	json_t *payload = NULL;
+	int idx;
 
 	ws_stat_add(&ws->bus_messages, 1);
 	if (!(m = ws_bus_event(topic, body, len, &type, &feed))) {
 		ws_stat_add(&ws->bus_ignored, 1);
 		return;
 	}
+	idx = ws_name_index(ws->feed_names, ws->nfeeds, feed);
+	/* seed-004 clients get a completed lap in that contract's shape */
+	if (type == WS_T_LAP_COMPLETED && (payload = json_loadb(body, len, 0, NULL)))
+		seed = ws_seed_lap(payload);
 	pthread_mutex_lock(&ws->lock);
-	ws_fanout(ws, m, ws_name_index(ws->feed_names, ws->nfeeds, feed));
+	ws_fanout(ws, m, idx);
+	if (seed)
+		ws_fanout_seed(ws, seed, idx);
 	pthread_mutex_unlock(&ws->lock);
+	json_decref(payload);
+	ws_msg_unref(seed);
 	ws_msg_unref(m);
 }
 
-/* What the stream forwards (common/topics.h): the lap and feed topics of every
- * feed and each event; frame.<feed> is not (telemetry reads the rings). */
+/* What the stream forwards (common/topics.h): the lap, feed and recommendation
+ * topics of every feed and each event; frame.<feed> is not (telemetry reads
+ * the rings). */
 static void subscribe(void *sub)
 {
-	static const enum topic_family families[] = { TOPIC_LAP, TOPIC_FEED };
+	static const enum topic_family families[] = { TOPIC_LAP, TOPIC_FEED,
+						       TOPIC_RECOMMENDATION };
 
 	for (size_t i = 0; i < sizeof families / sizeof *families; i++) {
 		const char *prefix = topic_family(families[i])->name;

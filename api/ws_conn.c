@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "api/api.h"
 #include "api/ws_int.h"
 #include "common/log.h"
 
@@ -137,6 +138,8 @@ static struct ws_client *client_new(struct ws *ws, struct mg_connection *conn)
 		if (ws_types[t].subscribable)
 			c->events |= BIT(t);
 	c->feeds = ws_all_feeds(ws->nfeeds);
+	c->seed_feed = -1;
+	c->manifest = -1;
 	c->rate_hz = WS_RATE_DEFAULT_HZ;
 	c->period_ns = NS_PER_S / WS_RATE_DEFAULT_HZ;
 	c->next_tick_ns = now;
@@ -151,6 +154,7 @@ static void client_free(struct ws_client *c)
 	ws_purge_telemetry(c, WS_DROP_CLOSED);
 	ws_msg_unref(c->close_msg);
 	free(c->frag);
+	free(c->stamped);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -159,7 +163,7 @@ static void client_free(struct ws_client *c)
 /* hello: versions, feeds, the event types a client may subscribe to, limits. */
 static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 {
-	json_t *feeds = json_array(), *events = json_array();
+	json_t *feeds = json_array(), *events = json_array(), *data;
 
 	for (int i = 0; i < ws->nfeeds; i++) {
 		const struct ws_feed *f = &ws->feeds[i];
@@ -175,10 +179,10 @@ static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 	for (int t = 0; t < WS_T_COUNT; t++)
 		if (ws_types[t].subscribable)
 			json_array_append_new(events, json_string(ws_types[t].name));
-	return ws_msg_json(WS_T_HELLO,
-		json_pack("{s:s, s:s, s:i, s:I, s:o, s:o, "
+	data = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o, s:o, "
 			  "s:{s:i, s:i, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:i}}",
 			  "server", "pitwall", "server_version", PW_VERSION,
+			  "api_version", API_VERSION,
 			  "schema_version", WS_SCHEMA_VERSION, "client_id", (json_int_t)c->id,
 			  "feeds", feeds, "events", events, "limits",
 			  "max_message_bytes", WS_MAX_MESSAGE, "rate_hz_min", WS_RATE_MIN_HZ,
@@ -186,7 +190,11 @@ static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 			  "idle_timeout_ms", (json_int_t)(ws->idle_ns / NS_PER_MS),
 			  "ping_interval_ms", (json_int_t)(ws->ping_ns / NS_PER_MS),
 			  "slow_consumer_ms", WS_SLOW_MS, "event_queue", WS_EVENT_QUEUE,
-			  "telemetry_queue", WS_TELEM_QUEUE, "max_clients", (int)ws->max_clients));
+			  "telemetry_queue", WS_TELEM_QUEUE, "max_clients", (int)ws->max_clients);
+	/* a client with ?manifest=: the derived channels each telemetry frame carries */
+	if (data && c->manifest >= 0)
+		json_object_set_new(data, "manifest", manifest_json(ws->manifests[c->manifest].m));
+	return ws_msg_json(WS_T_HELLO, data);
 }
 
 /* ---- before the handshake ---- */
@@ -221,39 +229,99 @@ static bool authorized(const struct ws *ws, const struct mg_connection *conn)
 	return false;
 }
 
-/*
- * A refusal before the handshake, as a complete HTTP response: civetweb would
- * otherwise drop the connection without one (and mg_send_http_error writes
- * only the body at this point). conn is not const underneath.
- */
-static int refuse_http(const struct mg_connection *conn, int status, const char *text,
-		       const char *code, const char *message)
+/* A client at WS_SEED_PATH? */
+static bool seed_path(const struct mg_connection *conn)
 {
-	mg_printf((struct mg_connection *)conn,
-		  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-		  "Connection: close\r\n\r\n{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-		  status, text, strlen(code) + strlen(message) + 34, code, message);
-	return 1;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+
+	return ri && ri->local_uri && strcmp(ri->local_uri, WS_SEED_PATH) == 0;
+}
+
+/* The feed a seed-004 client names with ?feed=: its index, -1 when it names
+ * none, -2 when it names one this stack does not have. */
+static int seed_feed_param(const struct ws *ws, const struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *q = ri ? ri->query_string : NULL;
+	char name[64];
+	int i;
+
+	if (!q || mg_get_var(q, strlen(q), "feed", name, sizeof name) < 0)
+		return -1;
+	i = ws_name_index(ws->feed_names, ws->nfeeds, name);
+	return i >= 0 ? i : -2;
+}
+
+/* The ?manifest= a client of WS_PATH names into name[cap]: 1, or 0 when none. */
+static int manifest_param(const struct mg_connection *conn, char *name, size_t cap)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *q = ri ? ri->query_string : NULL;
+
+	return q && mg_get_var(q, strlen(q), "manifest", name, cap) != -1;
+}
+
+/* The manifest name names, compiled (the caller frees it): NULL with the
+ * refusal's status, code and message. */
+static struct manifest *fetch_manifest(struct ws *ws, const char *name, int *status, char *code,
+				       char *message, size_t cap)
+{
+	ws_manifest_fetch_fn *fetch;
+	struct manifest *m = NULL;
+	void *ctx;
+
+	pthread_mutex_lock(&ws->lock);
+	fetch = ws->fetch;
+	ctx = ws->fetch_ctx;
+	pthread_mutex_unlock(&ws->lock);
+	if (!fetch) {
+		*status = 400;
+		snprintf(code, 64, "bad_request");
+		snprintf(message, cap, "manifest: this stream has no manifests");
+		return NULL;
+	}
+	if (fetch(ctx, name, &m, status, code, message, cap) < 0)
+		return NULL;
+	return m;
 }
 
 int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 {
 	struct ws *ws = cbdata;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
 	bool stopping;
 
 	pthread_mutex_lock(&ws->lock);
 	stopping = ws->stopping;
 	pthread_mutex_unlock(&ws->lock);
 	if (stopping)
-		return refuse_http(conn, 503, "Service Unavailable", "unavailable",
-				   "server shutting down");
+		return http_refuse_upgrade(conn, 503, "unavailable", "server shutting down");
 	if (!authorized(ws, conn))
-		return refuse_http(conn, 401, "Unauthorized", "unauthorized", "this stream needs "
-				   "Authorization: Bearer <token> or ?token=<token>");
+		return http_refuse_upgrade(conn, 401, "unauthorized", "this stream needs "
+					   "Authorization: Bearer <token> or ?token=<token>");
+	if (ws->seed_port && ri && ri->server_port == (int)ws->seed_port && !seed_path(conn))
+		return http_refuse_upgrade(conn, 404, "not_found",
+					   "this port serves only the stream at " WS_SEED_PATH);
+	if (seed_path(conn) && seed_feed_param(ws, conn) == -2)
+		return http_refuse_upgrade(conn, 400, "bad_request",
+					   "feed: this stack has no such feed (see /api/feeds)");
+	if (!seed_path(conn)) {
+		char name[IDS_NAME_MAX + 2] = "", code[64], message[WS_ERROR_MAX];
+		struct manifest *m;
+		int status;
+
+		if (!manifest_param(conn, name, sizeof name))
+			return 0;
+		if (!(m = fetch_manifest(ws, name, &status, code, message, sizeof message)))
+			return http_refuse_upgrade(conn, status, code, message);
+		manifest_free(m); /* known good: the ready handler fetches it again */
+	}
 	return 0;
 }
 
 /* ---- after the handshake ---- */
+
+static void check_subprotocol(struct ws_client *c, const struct mg_connection *conn);
 
 /* Over the limit (or stopping): handshake done, then straight to 1013 (1001)
  * written here, this thread owns the fresh socket. The pacer cuts it if the
@@ -284,6 +352,10 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	struct ws *ws = cbdata;
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	struct ws_client *c = client_new(ws, conn);
+	char mname[IDS_NAME_MAX + 2] = "", mcode[64], mmessage[WS_ERROR_MAX] = "";
+	struct manifest *man = NULL;
+	int mstatus = 0;
+	bool manifest_lost = false;
 	pthread_attr_t attr;
 	struct ws_msg *hello;
 	bool stopping;
@@ -294,14 +366,32 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	}
 	mg_set_user_connection_data(conn, c);
 	socket_setup(c);
+	if (!seed_path(conn) && manifest_param(conn, mname, sizeof mname))
+		man = fetch_manifest(ws, mname, &mstatus, mcode, mmessage, sizeof mmessage);
+	if ((c->seed = seed_path(conn))) {
+		c->seed_feed = seed_feed_param(ws, conn);
+		c->seed_fixed = c->seed_feed >= 0;
+		c->seed_feed = c->seed_fixed ? c->seed_feed : -1;
+		c->feeds = c->seed_fixed ? 1u << c->seed_feed : 0;
+		c->events = BIT(WS_T_TELEMETRY) | BIT(WS_T_LAP_COMPLETED) |
+			    BIT(WS_T_SESSION_STARTED) | BIT(WS_T_SESSION_ENDED);
+	}
 
 	pthread_mutex_lock(&ws->lock);
 	c->id = ++ws->next_id;
 	stopping = ws->stopping;
 	c->refused = stopping || ws->nclients >= ws->max_clients;
+	if (!c->refused && man) {
+		c->manifest = ws_manifest_acquire(ws, man); /* takes man */
+		manifest_lost = c->manifest < 0;
+	} else if (!c->refused && mname[0]) {
+		manifest_lost = true; /* deleted since the handshake began */
+	} else {
+		manifest_free(man);
+	}
 	if (!c->refused) {
 		ws->nclients++;
-		hello = hello_msg(ws, c);
+		hello = c->seed ? ws_seed_hello(ws, c) : hello_msg(ws, c);
 		pthread_mutex_lock(&c->lock);
 		/* first: nothing can be queued before it is listed */
 		ws_enqueue_event(c, hello);
@@ -327,6 +417,22 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	pthread_attr_setstacksize(&attr, WS_SENDER_STACK);
 	c->sender_started = pthread_create(&c->sender, &attr, ws_sender_main, c) == 0;
 	pthread_attr_destroy(&attr);
+	if (c->sender_started && c->seed)
+		check_subprotocol(c, conn);
+	if (c->sender_started && manifest_lost) {
+		/* between the handshake and now the manifest went, or every slot is taken */
+		struct ws_msg *err = ws_msg_error(
+			mmessage[0] ? mcode : "bad_request",
+			mmessage[0] ? mmessage
+				    : "manifest: at most 4 different manifests are streamed at once",
+			0, false);
+
+		pthread_mutex_lock(&c->lock);
+		ws_enqueue_event(c, err);
+		ws_client_close(c, 1008, "manifest unavailable", false);
+		pthread_mutex_unlock(&c->lock);
+		ws_msg_unref(err);
+	}
 	if (!c->sender_started) {
 		struct ws_msg *m = ws_msg_close(1011, "internal error");
 
@@ -342,6 +448,34 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 		c->sender_done = true;
 		pthread_mutex_unlock(&c->lock);
 	}
+}
+
+/*
+ * A seed-004 client that offered subprotocols, none of them WS_SEED_SUBPROTOCOL
+ * (civetweb then completes the handshake without one): an error says why,
+ * then close 4002, as the contract has it.
+ */
+static void check_subprotocol(struct ws_client *c, const struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *offered = mg_get_header(conn, "Sec-WebSocket-Protocol");
+	char message[WS_ERROR_MAX];
+	struct ws_msg *err;
+
+	if (!offered || (ri && ri->acceptedWebSocketSubprotocol))
+		return;
+	snprintf(message, sizeof message,
+		 "unsupported subprotocol \"%.120s\": this endpoint speaks " WS_SEED_SUBPROTOCOL
+		 " (or none)",
+		 offered);
+	log_info("msg=\"ws client offence\" client_id=%llu peer=%s close_code=4002 error=\"%s\"",
+		 (unsigned long long)c->id, c->peer, message);
+	err = ws_msg_error("bad_request", message, 0, false);
+	pthread_mutex_lock(&c->lock);
+	ws_enqueue_event(c, err);
+	ws_client_close(c, 4002, "unsupported subprotocol", false);
+	pthread_mutex_unlock(&c->lock);
+	ws_msg_unref(err);
 }
 
 /* Wait (bounded) until the sender wrote the close frame or gave up. */
@@ -414,7 +548,8 @@ static int on_message(struct ws_client *c, const char *buf, size_t len)
 	case WS_V_SUBSCRIBE:
 		pthread_mutex_lock(&c->lock);
 		c->events = req.events;
-		c->feeds = req.feeds;
+		if (!c->seed) /* a seed-004 client's feed is its ?feed= or the one it follows */
+			c->feeds = req.feeds;
 		pthread_mutex_unlock(&c->lock);
 		break;
 	case WS_V_SET_RATE:
@@ -536,6 +671,7 @@ void ws_on_close(const struct mg_connection *conn, void *cbdata)
 			ws->nlisted--;
 			if (!c->refused)
 				ws->nclients--;
+			ws_manifest_release(ws, c->manifest);
 			break;
 		}
 	}

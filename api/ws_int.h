@@ -16,6 +16,8 @@
  *             client's rate, snapshots, pings, idle, slow-consumer and close
  *             deadlines
  * ws_bus.c    the bus thread: bus messages (common/topics.h) -> event envelopes
+ * ws_seed.c   the seed-004 dialect at WS_SEED_PATH: hello, telemetry, game
+ *             session and lap events in that contract's shapes
  *
  * Ownership of a connection: civetweb's worker thread runs ready -> data* ->
  * close for it; the client's sender thread is the only one that writes after
@@ -47,6 +49,7 @@
 #include "common/config.h"
 #include "common/frame.h"
 #include "common/ids.h"
+#include "common/manifest.h"
 #include "common/seg.h"
 
 #ifndef PW_VERSION
@@ -68,6 +71,10 @@
 #define WS_REASON_MAX 123                    /* RFC 6455: control payload 125 bytes */
 #define WS_MAX_DEPTH 32                      /* JSON nesting of a client message */
 #define WS_ERROR_MAX 256                     /* an error envelope's message */
+#define WS_SEED_TELEMETRY_MAX 4096           /* a seed-004 telemetry payload */
+#define WS_MANIFESTS_MAX 4                   /* distinct manifests streamed at once */
+#define WS_MANIFEST_JSON_MAX (MANIFEST_CHANNELS_MAX * (MANIFEST_CHANNEL_MAX + MANIFEST_VALUE_MAX + 4))
+#define WS_SEQUENCE_MAX 32                   /* "\"sequence\":<uint64>," */
 
 #define BIT(t) (1ull << (t))
 
@@ -139,6 +146,8 @@ struct ws_msg {
 	atomic_int refs;
 	uint8_t type;              /* enum ws_type */
 	uint8_t opcode;            /* MG_WEBSOCKET_OPCODE_* */
+	uint16_t seq_at;           /* an envelope: where the sender writes the client's
+	                              "sequence" (before "data"); 0: not an envelope */
 	size_t len;
 	char text[];
 };
@@ -155,6 +164,16 @@ enum client_state {
 	CS_DEAD,                   /* civetweb's close handler runs */
 };
 
+/* The lap a feed is on, for the seed-004 lap_status (ws_seed.c). */
+struct ws_seed_lap {
+	bool have;
+	bool out_lap;              /* the lap began in the pit lane */
+	bool reset;                /* the lap went back (a rewind, a restart) */
+	unsigned lap;              /* laps completed */
+	int32_t lap_time_ms;       /* last seen, -1 = none */
+	uint64_t game_session;
+};
+
 struct ws_client {
 	struct ws *ws;
 	struct ws_client *next;
@@ -164,9 +183,14 @@ struct ws_client {
 	size_t sndbuf;             /* usable send-buffer bytes, 0 = unknown */
 	char peer[64];
 	bool refused;              /* over the client limit: 1013, no sender */
+	bool seed;                 /* at WS_SEED_PATH: the seed-004 dialect (ws_seed.c) */
+	bool seed_fixed;           /* its feed was named with ?feed= */
 
 	pthread_t sender;
 	bool sender_started, sender_done;
+	uint64_t sequence;         /* sender only: envelopes written to this client */
+	char *stamped;             /* sender only: an envelope with its sequence */
+	size_t stamped_cap;
 
 	/* under lock */
 	pthread_mutex_t lock;
@@ -184,7 +208,11 @@ struct ws_client {
 	char close_reason[WS_REASON_MAX + 1];
 	int64_t close_deadline_ns;
 	uint64_t events;           /* subscription: BIT(enum ws_type) */
-	uint32_t feeds;            /* subscription: bit i = ws->feeds[i] */
+	uint32_t feeds;            /* subscription: bit i = ws->feeds[i]; seed: its feed */
+	int seed_feed;             /* seed: its feed's index, -1 = none yet */
+	int manifest;              /* ws->manifests slot of its ?manifest=, -1 = none */
+	bool seed_told;            /* seed: session_started of seed_session was sent */
+	uint64_t seed_session;     /* seed: the game session it was told about */
 	unsigned rate_hz;
 	int64_t period_ns, next_tick_ns;
 	bool due;                  /* its tick came: telemetry at the next frame, or at hold */
@@ -192,6 +220,9 @@ struct ws_client {
 	int64_t hold_ns;           /* due: the newest frame goes at this time at the latest */
 	bool snapshot_pending;
 	int64_t last_rx_ns, last_ping_ns;
+
+	/* the send lag (written by the sender, read for /metrics) */
+	_Atomic uint64_t lag_bucket[WS_LAG_BUCKETS], lag_count, lag_sum_us;
 
 	/* civetweb worker thread only: fragmented text message */
 	char *frag;
@@ -222,6 +253,26 @@ struct ws_feed {
 	int64_t last_up_ns;        /* monotonic */
 	bool lap_known;
 	unsigned lap_first, lap_last;
+	struct ws_seed_lap seed_lap;
+};
+
+/* A manifest streamed to clients (?manifest=): its derived channels computed
+ * over every frame of every feed, in order (pacer-only but for clients and
+ * the slot's install, under ws->lock). */
+struct ws_manifest_feed {
+	struct manifest_eval *ev;
+	struct seg *seg;           /* the segment the cursor reads; a new one starts over */
+	struct seg_cursor cur;
+	bool have;                 /* last and v hold a frame */
+	struct pw_frame last;      /* the newest frame read */
+	double v[MANIFEST_CHANNELS_MAX]; /* its derived values */
+};
+
+struct ws_manifest {
+	struct manifest *m;        /* NULL: a free slot */
+	char *doc;                 /* its canonical JSON: a changed manifest is another one */
+	unsigned clients;
+	struct ws_manifest_feed feed[CONFIG_MAX_FEEDS];
 };
 
 struct ws {
@@ -231,8 +282,9 @@ struct ws {
 	char token[CONFIG_STR];
 	int64_t idle_ns, ping_ns, session_gap_ns;
 	unsigned max_clients;
-	struct mg_websocket_subprotocols subprotocols;
-	const char *subprotocol_names[1];
+	struct mg_websocket_subprotocols subprotocols, seed_subprotocols;
+	const char *subprotocol_names[1], *seed_subprotocol_names[1];
+	unsigned seed_port;        /* cfg->ws_port: WS_SEED_PATH only; 0 = none */
 
 	pthread_mutex_t lock;
 	_Atomic uint32_t pacer_word; /* bumped by ws_pacer_wake (common/wake.h) */
@@ -247,6 +299,9 @@ struct ws {
 	struct ws_feed feeds[CONFIG_MAX_FEEDS];
 	const char *feed_names[CONFIG_MAX_FEEDS]; /* feeds[i].name, for ws_parse */
 	uint32_t live_mask;
+	struct ws_manifest manifests[WS_MANIFESTS_MAX];
+	ws_manifest_fetch_fn *fetch;
+	void *fetch_ctx;
 
 	pthread_t pacer, bus_thread;
 	bool pacer_started, bus_started;
@@ -318,8 +373,18 @@ void ws_client_shutdown(struct ws_client *c);
  * caller's reference. */
 void ws_reply(struct ws_client *c, struct ws_msg *m);
 /* Queue the event m (borrowed) for every client subscribed to its type and,
- * when feed >= 0, to that feed. ws->lock held. */
+ * when feed >= 0, to that feed; not for seed-004 clients when the type is
+ * one they get in their own shape (ws_seed_own). ws->lock held. */
 void ws_fanout(struct ws *ws, struct ws_msg *m, int feed);
+/* Queue m (borrowed, a seed-004 shape) for the seed-004 clients on feed
+ * that subscribe to its type. ws->lock held. */
+void ws_fanout_seed(struct ws *ws, struct ws_msg *m, int feed);
+/* The types seed-004 clients get in the contract's own shape. */
+static inline bool ws_seed_own(unsigned type)
+{
+	return type == WS_T_TELEMETRY || type == WS_T_SESSION_STARTED ||
+	       type == WS_T_SESSION_ENDED || type == WS_T_LAP_COMPLETED;
+}
 /* The client's sender thread (arg: the client). */
 void *ws_sender_main(void *arg);
 
@@ -330,12 +395,41 @@ int ws_on_data(struct mg_connection *conn, int bits, char *data, size_t len, voi
 void ws_on_close(const struct mg_connection *conn, void *cbdata);
 
 /* ws_pacer.c */
+/* The slot of manifest m (stolen) for a new client, ws->lock held: the slot
+ * of the same document, else a free one; -1 when all are in use. */
+int ws_manifest_acquire(struct ws *ws, struct manifest *m);
+/* A client of slot i left (ws->lock held). */
+void ws_manifest_release(struct ws *ws, int i);
+/* Free every slot (the stream stops). */
+void ws_manifests_free(struct ws *ws);
 /* "<feed>-<game_session as 16 hex digits>": unique per feed and game session. */
 void ws_session_id(const struct ws_feed *f, char *buf, size_t cap);
 /* The pacer thread (arg: the struct ws). */
 void *ws_pacer_main(void *arg);
 /* Wake the pacer now (ws->lock held): a client, a rate, a snapshot, the stop. */
 void ws_pacer_wake(struct ws *ws);
+
+/* ws_seed.c */
+/* Follow f, a feed's newest frame, for the lap status. */
+void ws_seed_lap_track(struct ws_seed_lap *s, const struct pw_frame *f);
+/*
+ * The contract's telemetry payload (a JSON object, snprintf semantics) for
+ * the frame f (NULL: every field null) with its feed's metadata and lap
+ * state (either may be NULL), live (the feed is up), and session_t_ms (ms
+ * into the game session, -1 = null).
+ */
+size_t ws_seed_telemetry(const struct pw_frame *f, const struct pw_meta *meta,
+			 const struct ws_seed_lap *lap, bool live, int64_t session_t_ms, char *buf,
+			 size_t cap);
+/* Messages (one reference, the caller's; NULL when out of memory). */
+struct ws_msg *ws_seed_telemetry_msg(const struct ws_feed *f, bool live);
+struct ws_msg *ws_seed_session_started(const struct ws_feed *f);
+/* lap_count stolen (NULL: null). */
+struct ws_msg *ws_seed_session_ended(const struct ws_feed *f, double duration_s,
+				     json_t *lap_count, const char *reason);
+/* From a lap.<feed> bus payload (borrowed): NULL unless a completed lap. */
+struct ws_msg *ws_seed_lap(json_t *payload);
+struct ws_msg *ws_seed_hello(const struct ws *ws, const struct ws_client *c);
 
 /* ws_bus.c */
 /*

@@ -86,14 +86,38 @@ static void session_start(struct ws *ws, struct ws_feed *f, int idx)
 	ws_msg_unref(m);
 }
 
+/* session_ended for the seed-004 clients that were told this session began. */
+static void seed_session_end(struct ws *ws, struct ws_feed *f, int idx, double duration_s,
+			     const char *reason)
+{
+	struct ws_msg *m = ws_seed_session_ended(
+		f, duration_s,
+		f->lap_known ? json_integer((json_int_t)(f->lap_last - f->lap_first)) : NULL,
+		reason);
+
+	for (struct ws_client *c = ws->clients; m && c; c = c->next) {
+		if (!c->seed)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if (c->seed_feed == idx && c->seed_told && c->seed_session == f->game_session) {
+			c->seed_told = false;
+			if (c->events & BIT(WS_T_SESSION_ENDED))
+				ws_enqueue_event(c, m);
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	ws_msg_unref(m);
+}
+
 static void session_end(struct ws *ws, struct ws_feed *f, int idx, const char *reason)
 {
 	json_t *o = json_object();
 	struct ws_msg *m;
+	double duration_s = (double)(clock_now_ns() - f->session_start_ns) / 1e9;
 
+	seed_session_end(ws, f, idx, duration_s, reason);
 	session_json_common(o, f);
-	json_object_set_new(o, "duration_s",
-			    json_real((double)(clock_now_ns() - f->session_start_ns) / 1e9));
+	json_object_set_new(o, "duration_s", json_real(duration_s));
 	json_object_set_new(o, "lap_count", f->lap_known ?
 			    json_integer((json_int_t)(f->lap_last - f->lap_first)) : json_null());
 	json_object_set_new(o, "reason", json_string(reason));
@@ -121,6 +145,8 @@ static void feed_poll(struct ws *ws, struct ws_feed *f, int idx, int64_t now, in
 		seg_meta_read(f->seg, &f->meta);
 	}
 	f->live = f->status == SEG_UP && f->have_latest;
+	if (f->have_latest)
+		ws_seed_lap_track(&f->seed_lap, &f->latest);
 	if (f->live) {
 		ws->live_mask |= 1u << idx;
 		if (f->in_session && f->latest.game_session != f->game_session)
@@ -171,14 +197,168 @@ static void housekeeping(struct ws *ws, int64_t now)
 	}
 }
 
+/* ---- seed-004 clients (ws->lock held) ---- */
+
+/* The first live feed, -1 when none is. */
+static int first_live(const struct ws *ws)
+{
+	for (int i = 0; i < ws->nfeeds; i++)
+		if (ws->feeds[i].live)
+			return i;
+	return -1;
+}
+
+/*
+ * Each seed-004 client's feed and game session: a client without ?feed=
+ * takes the first live feed, and the first live one again when its feed's
+ * session has ended; a client whose feed is in a session it was not told
+ * about gets its session_started (also right after connecting).
+ */
+static void seed_sync(struct ws *ws)
+{
+	int live = first_live(ws);
+
+	for (struct ws_client *c = ws->clients; c; c = c->next) {
+		const struct ws_feed *f;
+		struct ws_msg *m;
+
+		if (!c->seed)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if (!c->seed_fixed && live >= 0 &&
+		    (c->seed_feed < 0 || !ws->feeds[c->seed_feed].in_session) &&
+		    c->seed_feed != live) {
+			c->seed_feed = live;
+			c->seed_told = false;
+			c->feeds = 1u << live;
+		}
+		f = c->seed_feed >= 0 ? &ws->feeds[c->seed_feed] : NULL;
+		if (f && f->in_session && !(c->seed_told && c->seed_session == f->game_session) &&
+		    c->state == CS_OPEN) {
+			c->seed_told = true;
+			c->seed_session = f->game_session;
+			if ((c->events & BIT(WS_T_SESSION_STARTED)) &&
+			    (m = ws_seed_session_started(f))) {
+				ws_enqueue_event(c, m);
+				ws_msg_unref(m);
+			}
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+/* ---- manifests (?manifest=) ---- */
+
+static void slot_clear(struct ws_manifest *sl)
+{
+	for (int i = 0; i < CONFIG_MAX_FEEDS; i++)
+		manifest_eval_free(sl->feed[i].ev);
+	manifest_free(sl->m);
+	free(sl->doc);
+	memset(sl, 0, sizeof *sl);
+}
+
+int ws_manifest_acquire(struct ws *ws, struct manifest *m)
+{
+	json_t *j = manifest_json(m);
+	char *doc = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int free_slot = -1;
+
+	json_decref(j);
+	for (int i = 0; doc && i < WS_MANIFESTS_MAX; i++) {
+		struct ws_manifest *sl = &ws->manifests[i];
+
+		if (sl->m && strcmp(sl->doc, doc) == 0) {
+			sl->clients++;
+			manifest_free(m);
+			free(doc);
+			return i;
+		}
+		if (free_slot < 0 && (!sl->m || sl->clients == 0))
+			free_slot = i;
+	}
+	if (doc && free_slot >= 0) {
+		struct ws_manifest *sl = &ws->manifests[free_slot];
+
+		slot_clear(sl);
+		sl->m = m;
+		sl->doc = doc;
+		sl->clients = 1;
+		for (int i = 0; i < ws->nfeeds; i++) {
+			if (manifest_eval_new(m, &sl->feed[i].ev) < 0) {
+				slot_clear(sl);
+				return -1;
+			}
+		}
+		return free_slot;
+	}
+	manifest_free(m);
+	free(doc);
+	return -1;
+}
+
+void ws_manifest_release(struct ws *ws, int i)
+{
+	if (i >= 0 && i < WS_MANIFESTS_MAX && ws->manifests[i].clients)
+		ws->manifests[i].clients--;
+}
+
+void ws_manifests_free(struct ws *ws)
+{
+	for (int i = 0; i < WS_MANIFESTS_MAX; i++)
+		slot_clear(&ws->manifests[i]);
+}
+
+/* Every frame of every feed since the last pass through each manifest in use,
+ * in ring order (derivative and integral need them all), from the newest frame
+ * when the manifest's first client connected or the feed's segment was
+ * (re)created. */
+static void manifests_advance(struct ws *ws)
+{
+	for (int k = 0; k < WS_MANIFESTS_MAX; k++) {
+		struct ws_manifest *sl = &ws->manifests[k];
+
+		if (!sl->m || !sl->clients)
+			continue;
+		for (int i = 0; i < ws->nfeeds; i++) {
+			struct ws_manifest_feed *mf = &sl->feed[i];
+			struct seg *seg = ws->feeds[i].seg;
+			struct pw_frame f;
+
+			if (!seg)
+				continue;
+			if (mf->seg != seg) {
+				uint64_t w = seg_write_seq(seg);
+
+				/* from the newest frame: a first client gets values at once */
+				mf->seg = seg;
+				mf->cur = (struct seg_cursor){ w ? w - 1 : 0, 0 };
+				mf->have = false;
+				manifest_eval_reset(mf->ev);
+			}
+			while (seg_read(seg, &mf->cur, &f) == 1) {
+				manifest_apply(mf->ev, &f, mf->v);
+				mf->last = f;
+				mf->have = true;
+			}
+		}
+	}
+}
+
 /* ---- telemetry ---- */
+
+/* Read feed f's newest frame into f->latest; whether it has one. */
+static bool feed_latest(struct ws_feed *f)
+{
+	if (f->seg && seg_read_latest(f->seg, &f->latest))
+		f->have_latest = true;
+	return f->have_latest;
+}
 
 /* The newest frame of feed f as JSON (cached by sequence); NULL when none. */
 static const char *frame_json(struct ws_feed *f, size_t *len)
 {
-	if (f->seg && seg_read_latest(f->seg, &f->latest))
-		f->have_latest = true;
-	if (!f->have_latest)
+	if (!feed_latest(f))
 		return NULL;
 	if (!f->json_valid || f->json_seq != f->latest.seq) {
 		size_t n;
@@ -203,20 +383,40 @@ static void put(char **p, const char *s, size_t n)
 	*p += n;
 }
 
-/* telemetry: data {"snapshot":bool,"frames":{"<feed>":<frame>,...}} for the feeds in mask. */
-static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot)
+/* The newest frame the manifest of slot k read on feed i, with its derived
+ * channels as members, into buf[cap]; its length, 0 when there is none. */
+static size_t manifest_frame_json(struct ws *ws, int k, int i, char *buf, size_t cap)
+{
+	struct ws_manifest_feed *mf = &ws->manifests[k].feed[i];
+	size_t n;
+
+	if (!mf->have || (n = frame_to_json(&mf->last, buf, cap)) >= cap)
+		return 0;
+	n--; /* the members go inside the object */
+	n += manifest_json_members(ws->manifests[k].m, mf->v, buf + n, cap - n - 1);
+	if (n >= cap - 1)
+		return 0;
+	buf[n++] = '}';
+	return n;
+}
+
+/* telemetry: data {"snapshot":bool,"frames":{"<feed>":<frame>,...}} for the feeds in mask;
+ * with a manifest (slot >= 0), each frame with its derived channels. */
+static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot, int slot)
 {
 	static const char head_true[] = "{\"snapshot\":true,\"frames\":{";
 	static const char head_false[] = "{\"snapshot\":false,\"frames\":{";
-	size_t cap = 64, n;
-	char *data, *p;
+	size_t cap = 64, n, scratch_cap = WS_FRAME_JSON_MAX + WS_MANIFEST_JSON_MAX;
+	char *data, *p, *scratch = slot >= 0 ? malloc(scratch_cap) : NULL;
 	struct ws_msg *m;
 
 	for (int i = 0; i < ws->nfeeds; i++)
 		if (mask & (1u << i))
-			cap += WS_FRAME_JSON_MAX + sizeof ws->feeds[i].name + 8;
-	if (!(data = malloc(cap)))
+			cap += WS_FRAME_JSON_MAX + WS_MANIFEST_JSON_MAX + sizeof ws->feeds[i].name + 8;
+	if (!(data = malloc(cap))) {
+		free(scratch);
 		return NULL;
+	}
 	p = data;
 	if (snapshot)
 		put(&p, head_true, sizeof head_true - 1);
@@ -224,10 +424,14 @@ static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot)
 		put(&p, head_false, sizeof head_false - 1);
 	n = 0;
 	for (int i = 0; i < ws->nfeeds; i++) {
-		const char *js;
-		size_t jl;
+		const char *js = NULL;
+		size_t jl = 0;
 
-		if (!(mask & (1u << i)) || !(js = frame_json(&ws->feeds[i], &jl)))
+		if (!(mask & (1u << i)))
+			continue;
+		if (scratch && (jl = manifest_frame_json(ws, slot, i, scratch, scratch_cap)))
+			js = scratch;
+		else if (!(js = frame_json(&ws->feeds[i], &jl)))
 			continue;
 		if (n++)
 			put(&p, ",", 1);
@@ -236,6 +440,7 @@ static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot)
 		put(&p, "\":", 2);
 		put(&p, js, jl);
 	}
+	free(scratch);
 	put(&p, "}}", 2);
 	m = ws_msg_envelope(WS_T_TELEMETRY, data, (size_t)(p - data));
 	free(data);
@@ -246,28 +451,58 @@ static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot)
 
 /* One message per distinct feed mask in a pass, shared by the clients that want it. */
 struct pass_cache {
-	uint32_t mask[WS_PASS_CACHE];
+	uint32_t mask[WS_PASS_CACHE];  /* seed: the feed's bit, 0 for none */
 	bool snapshot[WS_PASS_CACHE];
+	bool seed[WS_PASS_CACHE];
+	int slot[WS_PASS_CACHE];
 	struct ws_msg *msg[WS_PASS_CACHE];
 	int n;
 };
 
+/* The seed-004 telemetry of feed idx (-1: none) from its newest frame; it
+ * says is_race_on false when the feed is not live (a snapshot of a feed that
+ * is down). */
+static struct ws_msg *seed_telemetry_msg(struct ws *ws, int idx)
+{
+	struct ws_feed *f = idx >= 0 ? &ws->feeds[idx] : NULL;
+
+	if (f)
+		feed_latest(f);
+	return ws_seed_telemetry_msg(f, f && f->live);
+}
+
 static struct ws_msg *cached_telemetry(struct ws *ws, struct pass_cache *pc, uint32_t mask,
-				       bool snapshot)
+				       bool snapshot, bool seed, int slot)
 {
 	struct ws_msg *m;
 
 	for (int i = 0; i < pc->n; i++)
-		if (pc->mask[i] == mask && pc->snapshot[i] == snapshot)
+		if (pc->mask[i] == mask && pc->snapshot[i] == snapshot && pc->seed[i] == seed &&
+		    pc->slot[i] == slot)
 			return ws_msg_ref(pc->msg[i]);
-	if (!(m = telemetry_msg(ws, mask, snapshot)))
+	m = seed ? seed_telemetry_msg(ws, mask ? __builtin_ctz(mask) : -1)
+		 : telemetry_msg(ws, mask, snapshot, slot);
+	if (!m)
 		return NULL;
 	if (pc->n < WS_PASS_CACHE) {
 		pc->mask[pc->n] = mask;
 		pc->snapshot[pc->n] = snapshot;
+		pc->seed[pc->n] = seed;
+		pc->slot[pc->n] = slot;
 		pc->msg[pc->n++] = ws_msg_ref(m);
 	}
 	return m;
+}
+
+/* A seed-004 client's snapshot: its feed, else the first feed with a frame. */
+static uint32_t seed_snapshot_mask(const struct ws *ws, const struct ws_client *c, uint32_t have)
+{
+	if (c->seed_feed >= 0)
+		return 1u << c->seed_feed;
+	for (int i = 0; i < ws->nfeeds; i++)
+		if (have & (1u << i))
+			return 1u << i;
+	return 0;
 }
 
 /* The write sequences of the feeds in mask, added up: it moves with every
@@ -300,6 +535,7 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next, bool *fram
 	uint32_t have = 0;
 	uint64_t wseq[CONFIG_MAX_FEEDS];
 
+	manifests_advance(ws);
 	for (int i = 0; i < ws->nfeeds; i++) {
 		if (ws->feeds[i].seg || ws->feeds[i].have_latest)
 			have |= 1u << i;
@@ -315,7 +551,12 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next, bool *fram
 		}
 		if (c->snapshot_pending) {
 			c->snapshot_pending = false;
-			m = cached_telemetry(ws, &pc, c->feeds & have, true);
+			if (c->seed)
+				m = cached_telemetry(ws, &pc, seed_snapshot_mask(ws, c, have), true,
+						     true, -1);
+			else
+				m = cached_telemetry(ws, &pc, c->feeds & have, true, false,
+						     c->manifest);
 			ws_enqueue_event(c, m);
 			ws_msg_unref(m);
 		}
@@ -335,7 +576,7 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next, bool *fram
 					      now >= c->hold_ns)) {
 				c->due = false;
 				next_tick(c, now);
-				m = cached_telemetry(ws, &pc, live, false);
+				m = cached_telemetry(ws, &pc, live, false, c->seed, c->manifest);
 				ws_enqueue_telemetry(c, m);
 				ws_msg_unref(m);
 			}
@@ -427,6 +668,7 @@ void *ws_pacer_main(void *arg)
 			pthread_mutex_lock(&ws->lock);
 			for (int i = 0; i < ws->nfeeds; i++)
 				feed_poll(ws, &ws->feeds[i], i, now, real);
+			seed_sync(ws);
 			housekeeping(ws, now);
 			next_poll = now + (active(ws) ? WS_POLL_NS : WS_IDLE_POLL_NS);
 		}

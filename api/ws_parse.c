@@ -20,6 +20,7 @@ const struct ws_type_info ws_types[WS_T_COUNT] = {
 	[WS_T_SESSION_STARTED] = { "session_started", true },
 	[WS_T_SESSION_ENDED] = { "session_ended", true },
 	[WS_T_FEED_STATUS] = { "feed_status", true },
+	[WS_T_RECOMMENDATION] = { "recommendation", true },
 #define WS_EVENT_TYPE(id, name, publisher, keys, payload) \
 	[WS_T_EVENT + TOPIC_##id] = { name, true },
 	TOPICS_EVENTS(WS_EVENT_TYPE)
@@ -121,16 +122,13 @@ static void refused(struct ws_request *req, const char *code, const char *fmt, .
 	va_end(ap);
 }
 
-/* Event names of a subscribe list: exact types, "prefix.*", "*"; 0 bits for
- * "recommendation" (a contract type pitwall never sends). -1 when unknown. */
+/* Event names of a subscribe list: exact types, "prefix.*", "*". -1 when unknown. */
 static int subscription_bits(const char *name, uint64_t *bits)
 {
 	size_t n = strlen(name);
 	bool wild = n >= 2 && strcmp(name + n - 2, ".*") == 0;
 	int hits = 0;
 
-	if (strcmp(name, "recommendation") == 0)
-		return 0;
 	for (int t = 0; t < WS_T_COUNT; t++) {
 		if (!ws_types[t].subscribable)
 			continue;

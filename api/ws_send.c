@@ -30,6 +30,7 @@ static struct ws_msg *msg_alloc(enum ws_type type, int opcode, size_t len)
 	atomic_init(&m->refs, 1);
 	m->type = (uint8_t)type;
 	m->opcode = (uint8_t)opcode;
+	m->seq_at = 0;
 	m->len = len;
 	m->text[len] = 0;
 	return m;
@@ -61,6 +62,7 @@ struct ws_msg *ws_msg_envelope(enum ws_type type, const char *data, size_t len)
 	memcpy(m->text, head, (size_t)hn);
 	memcpy(m->text + hn, data, len);
 	m->text[(size_t)hn + len] = '}';
+	m->seq_at = (uint16_t)(hn - (int)strlen("\"data\":"));
 	return m;
 }
 
@@ -71,7 +73,8 @@ struct ws_msg *ws_msg_json(enum ws_type type, json_t *data)
 
 	if (!data)
 		return NULL;
-	s = json_dumps(data, JSON_COMPACT);
+	/* 15 digits: a time of integer ms in s is 91.769, not 91.769000000000005 */
+	s = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(data);
 	if (s) {
 		m = ws_msg_envelope(type, s, strlen(s));
@@ -214,6 +217,8 @@ void ws_client_shutdown(struct ws_client *c)
 void ws_fanout(struct ws *ws, struct ws_msg *m, int feed)
 {
 	for (struct ws_client *c = ws->clients; c; c = c->next) {
+		if (c->seed && ws_seed_own(m->type))
+			continue;
 		pthread_mutex_lock(&c->lock);
 		if ((c->events & BIT(m->type)) && (feed < 0 || (c->feeds & (1u << feed))))
 			ws_enqueue_event(c, m);
@@ -221,7 +226,51 @@ void ws_fanout(struct ws *ws, struct ws_msg *m, int feed)
 	}
 }
 
+void ws_fanout_seed(struct ws *ws, struct ws_msg *m, int feed)
+{
+	for (struct ws_client *c = ws->clients; c; c = c->next) {
+		if (!c->seed)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if ((c->events & BIT(m->type)) && feed >= 0 && c->seed_feed == feed)
+			ws_enqueue_event(c, m);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
 /* ---- the sender ---- */
+
+/*
+ * The bytes to write for m: an envelope gets the client's next "sequence"
+ * (1 for hello, then +1 per envelope written to this client, so a client sees
+ * them strictly increasing) in c->stamped; anything else, and everything for
+ * a client of the seed-004 dialect (WS_SEED_PATH), is written as it is.
+ * The shared message itself never changes. NULL when out of memory.
+ */
+static const char *stamp(struct ws_client *c, const struct ws_msg *m, size_t *len)
+{
+	char seq[WS_SEQUENCE_MAX];
+	int n;
+
+	if (!m->seq_at || c->seed) { /* the seed-004 dialect's envelopes stay the ADR's */
+		*len = m->len;
+		return m->text;
+	}
+	if (c->stamped_cap < m->len + sizeof seq) {
+		char *p = realloc(c->stamped, m->len + sizeof seq);
+
+		if (!p)
+			return NULL;
+		c->stamped = p;
+		c->stamped_cap = m->len + sizeof seq;
+	}
+	n = snprintf(seq, sizeof seq, "\"sequence\":%llu,", (unsigned long long)++c->sequence);
+	memcpy(c->stamped, m->text, m->seq_at);
+	memcpy(c->stamped + m->seq_at, seq, (size_t)n);
+	memcpy(c->stamped + m->seq_at + n, m->text + m->seq_at, m->len - m->seq_at);
+	*len = m->len + (size_t)n;
+	return c->stamped;
+}
 
 /* Room in the socket's send buffer for bytes more (a write of them will not block). */
 static bool room_for(const struct ws_client *c, size_t bytes)
@@ -247,16 +296,24 @@ static struct ws_item *next_item(struct ws_client *c, bool *is_event)
 	return NULL;
 }
 
-static void account_sent(struct ws *ws, const struct ws_msg *m, int64_t enq_ns, int64_t done_ns)
+static void account_sent(struct ws_client *c, const struct ws_msg *m, int64_t enq_ns,
+			 int64_t done_ns)
 {
+	struct ws *ws = c->ws;
 	double lag_ms = (double)(done_ns - enq_ns) / 1e6;
+	uint64_t lag_us = (uint64_t)((done_ns - enq_ns) / 1000);
 
 	ws_stat_add(&ws->sent[m->type], 1);
 	ws_stat_add(&ws->lag_count, 1);
-	ws_stat_add(&ws->lag_sum_us, (uint64_t)((done_ns - enq_ns) / 1000));
-	for (int i = 0; i < WS_LAG_BUCKETS; i++)
-		if (lag_ms <= ws_lag_bucket_ms[i])
+	ws_stat_add(&ws->lag_sum_us, lag_us);
+	ws_stat_add(&c->lag_count, 1);
+	ws_stat_add(&c->lag_sum_us, lag_us);
+	for (int i = 0; i < WS_LAG_BUCKETS; i++) {
+		if (lag_ms <= ws_lag_bucket_ms[i]) {
 			ws_stat_add(&ws->lag_bucket[i], 1);
+			ws_stat_add(&c->lag_bucket[i], 1);
+		}
+	}
 }
 
 void *ws_sender_main(void *arg)
@@ -267,7 +324,8 @@ void *ws_sender_main(void *arg)
 	while (c->state == CS_OPEN || c->state == CS_CLOSING) {
 		struct ws_item it, *next;
 		bool is_event, is_close;
-		size_t need;
+		const char *text;
+		size_t need, len;
 		int r;
 
 		next = next_item(c, &is_event);
@@ -280,7 +338,8 @@ void *ws_sender_main(void *arg)
 			continue;
 		}
 		is_close = it.m->type == WS_T_CTL_CLOSE;
-		need = it.m->len + WS_FRAME_HDR + (is_close ? 0 : WS_CLOSE_RESERVE);
+		need = it.m->len + WS_SEQUENCE_MAX + WS_FRAME_HDR +
+		       (is_close ? 0 : WS_CLOSE_RESERVE);
 		if (!room_for(c, need)) {
 			struct timespec ts;
 
@@ -300,9 +359,10 @@ void *ws_sender_main(void *arg)
 		c->writing = true;
 		pthread_mutex_unlock(&c->lock);
 
-		r = mg_websocket_write(c->conn, it.m->opcode, it.m->text, it.m->len);
+		text = stamp(c, it.m, &len);
+		r = text ? mg_websocket_write(c->conn, it.m->opcode, text, len) : -1;
 		if (r > 0)
-			account_sent(c->ws, it.m, it.enq_ns, clock_mono_ns());
+			account_sent(c, it.m, it.enq_ns, clock_mono_ns());
 
 		pthread_mutex_lock(&c->lock);
 		c->writing = false;

@@ -222,7 +222,7 @@ static int page(struct api *api, struct mg_connection *c, int status, const char
 	hlen = snprintf(head, sizeof head,
 			"HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
 			"Content-Length: %d\r\nCache-Control: no-store\r\n"
-			"X-Content-Type-Options: nosniff\r\n%s\r\n",
+			"X-Content-Type-Options: nosniff\r\n" API_VERSION_HEADER "%s\r\n",
 			status, title, blen, status == 405 ? "Allow: GET, HEAD\r\n" : "");
 	http_count(api, status);
 	if (!(all = malloc((size_t)hlen + (size_t)blen)))
@@ -307,7 +307,7 @@ int www_handle(struct api *api, struct mg_connection *c)
 		hlen = snprintf(
 			head, sizeof head,
 			"HTTP/1.1 304 Not Modified\r\nETag: %s\r\nCache-Control: no-cache\r\n"
-			"Vary: Accept-Encoding\r\n\r\n",
+			"Vary: Accept-Encoding\r\n" API_VERSION_HEADER "\r\n",
 			etag);
 		http_count(api, 304);
 		rc = mg_write(c, head, (size_t)hlen) > 0 ? 304 : -1;
@@ -317,7 +317,7 @@ int www_handle(struct api *api, struct mg_connection *c)
 			"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n%s"
 			"ETag: %s\r\nCache-Control: no-cache\r\nVary: Accept-Encoding\r\n"
 			"X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
-			"Content-Security-Policy: " WWW_CSP "\r\n\r\n",
+			"Content-Security-Policy: " WWW_CSP "\r\n" API_VERSION_HEADER "\r\n",
 			type_of(rel), (long long)st.st_size,
 			gzipped ? "Content-Encoding: gzip\r\n" : "", etag);
 	total = (size_t)hlen + (head_only ? 0 : (size_t)st.st_size);

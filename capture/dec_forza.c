@@ -29,6 +29,9 @@
  *    wheel (w = 0, physical -1) reads -5.65.
  *  - SuspensionTravelMeters -> susp_travel_m, + = compression (it tracks the
  *    normalised travel, 1 = max compression, at correlation 1.0 on the CSV).
+ *    NormalizedSuspensionTravel -> susp_travel_norm, clamped to 0..1 (official
+ *    text: 0 = max stretch, 1 = max compression; the CSV holds 0..1, and 1.0,
+ *    the bump stop, where SuspensionTravelMeters peaks at 0.05 m).
  *    WheelRotationSpeed rad/s -> wheel_speed_rads.
  *  - Tyre temperature degF -> degC (community knowledge; the CSV's 128..213
  *    are plausible only as degF). Boost psi gauge -> bar (the CSV's -11.0 psi
@@ -66,6 +69,9 @@
  * car and track named from the public ordinal list in dec_forza_names.c
  * ("2014 Porsche 918 Spyder", "Brands Hatch (Grand Prix)" with layout "Grand
  * Prix"), "car_ordinal:N" / "track_ordinal:N" for ordinals it does not list.
+ * The numbers themselves (car and track ordinal, class, PI) are in meta's
+ * numeric fields as well, with DrivetrainType (0 FWD, 1 RWD, 2 AWD; another
+ * value leaves it unknown).
  * FM7, FH4/5 and Sled: car "car_ordinal:N" (no public list of their ordinals
  * was found that could be checked), no track.
  */
@@ -92,7 +98,7 @@ const struct forza_format forza_formats[FZ_FORMATS] = {
 /* The raw numbers behind meta.car, car_class and track, as last formatted:
  * the strings are rebuilt only when one of them changes. */
 struct forza_meta_key {
-	int32_t car, car_class, pi, track;
+	int32_t car, car_class, pi, track, drivetrain;
 	uint8_t has_track;
 };
 
@@ -203,10 +209,13 @@ static void decode_sled(const uint8_t *b, size_t len, struct pw_frame *out)
 	for (int w = 0; w < 4; w++) {
 		out->wheel_speed_rads[w] = f32_at(b, len, FZ_WHEEL_SPEED + 4 * (size_t)w);
 		out->susp_travel_m[w] = f32_at(b, len, FZ_SUSP_TRAVEL + 4 * (size_t)w);
+		out->susp_travel_norm[w] =
+			clampf(f32_at(b, len, FZ_SUSP_NORM + 4 * (size_t)w), 0.0f, 1.0f);
 	}
 	out->present |= FRAME_P_MAX_RPM | FRAME_P_RPM | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON |
 			FRAME_P_ACCEL_VERT | FRAME_P_VEL | FRAME_P_SPEED | FRAME_P_YAW |
-			FRAME_P_PITCH | FRAME_P_ROLL | FRAME_P_WHEEL_SPEED | FRAME_P_SUSP_TRAVEL;
+			FRAME_P_PITCH | FRAME_P_ROLL | FRAME_P_WHEEL_SPEED | FRAME_P_SUSP_TRAVEL |
+			FRAME_P_SUSP_NORM;
 }
 
 /* Distance along the current lap; see the header comment for the method. */
@@ -338,6 +347,16 @@ static void set_meta_strings(struct dec_state *st, const struct forza_meta_key *
 	if (track)
 		snprintf(s, sizeof s, "%s", track->layout);
 	dec_meta_set(st, st->meta.layout, sizeof st->meta.layout, s, strlen(s));
+	/* the numbers too: a name from the list hides them (the seed-004 stream wants them) */
+	st->meta.numbers = META_N_CAR_ORDINAL | META_N_CAR_CLASS | META_N_CAR_PI |
+			   (k->has_track ? META_N_TRACK_ORDINAL : 0) |
+			   (k->drivetrain >= 0 && k->drivetrain <= 2 ? META_N_DRIVETRAIN : 0);
+	st->meta.drivetrain = k->drivetrain;
+	st->meta.car_ordinal = k->car;
+	st->meta.track_ordinal = k->has_track ? k->track : 0;
+	st->meta.car_class_num = k->car_class;
+	st->meta.car_pi = k->pi;
+	st->meta_gen++;
 }
 
 /* Only this decoder writes these meta fields, so a string is formatted (and
@@ -364,6 +383,7 @@ static void update_meta(struct dec_state *st, struct forza_priv *p,
 	k.car = rd_s32(b, len, FZ_CAR_ORDINAL);
 	k.car_class = rd_s32(b, len, FZ_CAR_CLASS);
 	k.pi = rd_s32(b, len, FZ_CAR_PI);
+	k.drivetrain = rd_s32(b, len, FZ_DRIVETRAIN);
 	k.has_track = (uint8_t)fmt->fm2023;
 	k.track = fmt->fm2023 ? track : 0;
 	if (p->have_meta_key && memcmp(&k, &p->meta_key, sizeof k) == 0)

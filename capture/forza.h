@@ -43,11 +43,16 @@ enum forza_sled_off {
 	FZ_YAW = 56,                /* f32 rad */
 	FZ_PITCH = 60,
 	FZ_ROLL = 64,
+	FZ_SUSP_NORM = 68,          /* f32 x4 NormalizedSuspensionTravel, 0 stretched .. 1 compressed */
+	FZ_SLIP_RATIO = 84,         /* f32 x4 TireSlipRatio, normalised: |x| > 1 = past the grip peak */
 	FZ_WHEEL_SPEED = 100,       /* f32 x4 WheelRotationSpeed FL FR RL RR, rad/s */
+	FZ_SLIP_ANGLE = 164,        /* f32 x4 TireSlipAngle, normalised like the slip ratio */
+	FZ_COMBINED_SLIP = 180,     /* f32 x4 TireCombinedSlip, normalised */
 	FZ_SUSP_TRAVEL = 196,       /* f32 x4 SuspensionTravelMeters */
 	FZ_CAR_ORDINAL = 212,       /* s32 */
 	FZ_CAR_CLASS = 216,         /* s32 */
 	FZ_CAR_PI = 220,            /* s32 CarPerformanceIndex */
+	FZ_DRIVETRAIN = 224,        /* s32 DrivetrainType: 0 FWD, 1 RWD, 2 AWD */
 };
 
 /* Dash block, from its start (FZ_DASH_OFF or FZ_FH_DASH_OFF). */

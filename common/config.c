@@ -21,7 +21,8 @@
  */
 static const struct config_var vars[] = {
 	{ .names = { "PITWALL_INSTANCE" }, .type = CONFIG_NAME, .def = "default", .min = 1,
-	  .max = IDS_INSTANCE_MAX, .key = "instance", FIELD(instance), .progs = ALL_PROGS,
+	  .max = IDS_INSTANCE_MAX, .key = "instance", FIELD(instance),
+	  .progs = ALL_PROGS | CONFIG_REPLAY,
 	  .meaning = "names the shared-memory segments, the store's status page and the default "
 		     "run dir of one stack, so several stacks run side by side (tests do)" },
 	{ .names = { "PITWALL_DATA_DIR" }, .type = CONFIG_TEXT, .def = "./data",
@@ -88,6 +89,10 @@ static const struct config_var vars[] = {
 	{ .names = { "PITWALL_JOB_DEADLINE_MS" }, .type = CONFIG_INT, .def = "60000", .min = 1,
 	  .max = DAY_MS, .key = "job_deadline_ms", FIELD(job_deadline_ms), .progs = CONFIG_STORE,
 	  .meaning = "an analysis job without a result this long is sent again, ms" },
+	{ .names = { "PITWALL_LIVE_COOLDOWN_S" }, .type = CONFIG_INT, .def = "20", .min = 0,
+	  .max = 3600, .key = "live_cooldown_s", FIELD(live_cooldown_s), .progs = CONFIG_STORE,
+	  .meaning = "per-lap recommendations while driving: at least this long between two "
+		     "findings of one category on one run, s (0: every lap's)" },
 	{ .names = { "PITWALL_BUS_FRAMES" }, .type = CONFIG_INT, .def = "1", .min = 0, .max = 1,
 	  .key = "bus_frames", FIELD(bus_frames), .progs = CONFIG_STORE,
 	  .meaning = "1: the store publishes every frame as `frame.<feed>` on the bus; 0: it does "
@@ -102,18 +107,23 @@ static const struct config_var vars[] = {
 	{ .names = { "PITWALL_WS_SESSION_GAP_MS" }, .type = CONFIG_INT, .def = "30000", .min = 0,
 	  .max = DAY_MS, .key = "ws_session_gap_ms", FIELD(ws_session_gap_ms), .progs = CONFIG_API,
 	  .meaning = "a feed not up this long ends its game session on the WebSocket stream, ms" },
+	{ .names = { "PITWALL_WS_PORT" }, .type = CONFIG_INT, .def = "38920", .min = 0,
+	  .max = 65535, .key = "ws_port", FIELD(ws_port), .progs = CONFIG_API,
+	  .meaning = "a second port of pw-api, on `PITWALL_API_HOST`, serving only the seed-004 "
+		     "stream `/ws` (also on the API port); 0: none. Taken by another program: a "
+		     "warning, and `/ws` on the API port only" },
 	{ .names = { "PITWALL_LOG_LEVEL" }, .type = CONFIG_ENUM, .def = "info",
 	  .choices = "debug|info|warn|error", .key = "log_level", FIELD(log_level),
 	  .progs = ALL_PROGS | CONFIG_SIM | CONFIG_REPLAY,
 	  .meaning = "the least severe log lines printed" },
 	{ .names = { "PITWALL_RING_FRAMES" }, .type = CONFIG_INT, .min = 1, .max = 1LL << 28,
 	  .def_doc = "5 minutes at the feed's top rate", .key = "ring_frames", FIELD(ring_frames),
-	  .progs = CONFIG_CAPTURE,
+	  .progs = CONFIG_CAPTURE | CONFIG_REPLAY,
 	  .meaning = "frame ring slots of a feed's segment (rounded up to a power of two; "
 		     "`--ring-frames` wins)" },
 	{ .names = { "PITWALL_RING_RAW_MB" }, .type = CONFIG_INT, .min = 1, .max = 1 << 16,
 	  .def_doc = "5 minutes of the feed's traffic", .key = "ring_raw_mb", FIELD(ring_raw_mb),
-	  .progs = CONFIG_CAPTURE,
+	  .progs = CONFIG_CAPTURE | CONFIG_REPLAY,
 	  .meaning = "raw-packet ring of a feed's segment, MiB (rounded up to a power of two; "
 		     "`--ring-raw-mb` wins)" },
 	{ .names = { "PITWALL_RCVBUF_MB" }, .type = CONFIG_INT, .def = "32", .min = 1, .max = 2048,

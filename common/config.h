@@ -56,10 +56,12 @@ struct config {
 	char jobs[CONFIG_STR];
 	char results[CONFIG_STR];
 	int64_t job_deadline_ms;   /* a job without a result by then is sent again */
+	int32_t live_cooldown_s;   /* per-lap recommendations: per category and run */
 	int32_t bus_frames;        /* 1: the store publishes frame.<feed> */
 	int64_t ws_idle_ms;
 	int32_t ws_max_clients;
 	int64_t ws_session_gap_ms;
+	uint16_t ws_port;          /* the seed-004 stream's own port, 0 = none */
 	int32_t log_level;         /* enum log_level (common/log.h) */
 	int64_t ring_frames;       /* 0 = 5 minutes at the feed's top rate */
 	int64_t ring_raw_mb;       /* 0 = 5 minutes of the feed's traffic */

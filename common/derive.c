@@ -110,6 +110,27 @@ static int has(uint64_t present, uint64_t bit)
 	return (present & bit) != 0;
 }
 
+uint64_t derive_channels(uint64_t have, unsigned game)
+{
+	int yaw = derive_yaw_sense(game) != 0 && has(have, FRAME_P_YAW);
+	int vel = has(have, FRAME_P_VEL), speed = vel || has(have, FRAME_P_SPEED);
+	int line = has(have, FRAME_P_LAP) || has(have, FRAME_P_SPLINE) ||
+		   has(have, FRAME_P_LAP_TIME);
+	uint64_t out = 0;
+
+	if (yaw)
+		out |= FRAME_P_YAW_RATE;
+	if (yaw && speed)
+		out |= FRAME_P_ACCEL_LAT;
+	if ((vel && yaw) || speed)
+		out |= FRAME_P_ACCEL_LON;
+	if ((has(have, FRAME_P_SPLINE) && has(have, FRAME_P_TRACK_LEN)) || (speed && line))
+		out |= FRAME_P_LAP_DIST;
+	if (line)
+		out |= FRAME_P_LAP_TIME;
+	return out & ~have;
+}
+
 /* The frame's speed in m/s, or -1 when it has none. */
 static float speed_of(const struct pw_frame *f)
 {

@@ -97,6 +97,15 @@ void derive_reset(struct derive *d);
 void derive_frame(struct derive *d, struct pw_frame *f);
 
 /* Accessors */
+/*
+ * The channels derive_frame adds to the frames of game that carry the
+ * channels of have (FRAME_P_*) and no others, once its window and a line are
+ * there: the rules at the top of this file on presence masks. With have = the
+ * channels a game sends (common/dict.h) this is what pitwall derives for that
+ * game; a frame that lacks one of its game's own channels for a while (ACC
+ * before its track data) may get that one derived too.
+ */
+uint64_t derive_channels(uint64_t have, unsigned game);
 /* How a game's yaw_rad turns: +1 it grows turning right (clockwise seen from
  * above), -1 it grows turning left, 0 no heading or not known. */
 int derive_yaw_sense(unsigned game);

@@ -258,6 +258,9 @@ int export_opts_resolve(struct export_opts *o, char *err, size_t errcap)
 {
 	if ((o->given & (1u << P_COMPRESSION)) && o->format != EXPORT_PARQUET)
 		return fail(err, errcap, -EINVAL, "compression: only for format=parquet");
+	if (o->manifest && o->format != EXPORT_CSV && o->format != EXPORT_JSON)
+		return fail(err, errcap, -EINVAL,
+			    "manifest: derived channels are exported as csv or json");
 	if (o->format == EXPORT_LD && o->ncols) {
 		struct motec_map m[MOTEC_CHANNELS_MAX];
 		uint64_t channels;
@@ -461,6 +464,9 @@ struct walk {
 	const uint64_t *ends;
 	double *beacons;
 	size_t nends, nbeacons;
+	/* opts.manifest's channels over every frame delivered: mv of the last */
+	struct manifest_eval *ev;
+	double mv[MANIFEST_CHANNELS_MAX];
 };
 
 static void walk_init(struct walk *w, struct framefile_reader *r, const struct export_opts *o)
@@ -537,6 +543,8 @@ static int walk_next(struct walk *w, const struct pw_frame **f, double *t)
 		if (w->o->progress && w->frames % EXPORT_PROGRESS_EVERY == 0)
 			w->o->progress(w->o->ctx, w->frames);
 		w->frames++;
+		if (w->ev)
+			manifest_apply(w->ev, x, w->mv);
 		*f = x;
 		*t = w->t;
 		return 1;
@@ -560,6 +568,9 @@ struct resample {
 	struct pw_frame out;
 	struct lerp_ch lerp[FRAME_P_COUNT];
 	size_t nlerp;
+	/* the manifest's values of a and b, and of the row (nmv of them) */
+	double va[MANIFEST_CHANNELS_MAX], vb[MANIFEST_CHANNELS_MAX], vout[MANIFEST_CHANNELS_MAX];
+	size_t nmv;
 };
 
 static void resample_init(struct resample *s, struct walk *w, unsigned hz)
@@ -567,6 +578,7 @@ static void resample_init(struct resample *s, struct walk *w, unsigned hz)
 	memset(s, 0, sizeof *s);
 	s->w = w;
 	s->hz = hz;
+	s->nmv = w->ev ? w->o->manifest->nchannels : 0;
 	w->pin = &s->a;
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const struct frame_channel *c = &frame_channels[b];
@@ -600,6 +612,14 @@ static void interpolate(struct resample *s, double t)
 	uint64_t both = a->present & b->present;
 
 	s->out = u < 0.5 ? *a : *b;
+	for (size_t k = 0; k < s->nmv; k++) {
+		double va = s->va[k], vb = s->vb[k];
+
+		/* like a float channel: linear when both frames have a value */
+		s->vout[k] = s->tb - s->ta <= EXPORT_INTERP_GAP_S && !isnan(va) && !isnan(vb)
+				     ? va + u * (vb - va)
+				     : (u < 0.5 ? va : vb);
+	}
 	if (s->tb - s->ta > EXPORT_INTERP_GAP_S)
 		return;
 	s->out.t_ns = a->t_ns + (int64_t)llround(u * (double)(b->t_ns - a->t_ns));
@@ -633,6 +653,7 @@ static int resample_next(struct resample *s, const struct pw_frame **f, double *
 		if (!s->have_a) {
 			if ((rc = walk_next(s->w, &s->a, &s->ta)) <= 0)
 				return rc;
+			memcpy(s->va, s->w->mv, s->nmv * sizeof *s->va);
 			s->have_a = 1;
 		}
 		if (s->have_b) {
@@ -642,20 +663,24 @@ static int resample_next(struct resample *s, const struct pw_frame **f, double *
 			}
 			s->a = s->b;
 			s->ta = s->tb;
+			memcpy(s->va, s->vb, s->nmv * sizeof *s->va);
 			s->have_b = 0;
 		}
 		if (s->ended) {
 			if (at > s->ta)
 				return 0;
 			s->out = *s->a; /* a row exactly at the last frame */
+			memcpy(s->vout, s->va, s->nmv * sizeof *s->va);
 			break;
 		}
 		if ((rc = walk_next(s->w, &s->b, &s->tb)) < 0)
 			return rc;
-		if (rc == 0)
+		if (rc == 0) {
 			s->ended = 1;
-		else
+		} else {
+			memcpy(s->vb, s->w->mv, s->nmv * sizeof *s->vb);
 			s->have_b = 1;
+		}
 	}
 	*f = &s->out;
 	*t = (double)s->k++ / s->hz;
@@ -670,9 +695,10 @@ struct rows {
 };
 
 static void rows_init(struct rows *r, struct framefile_reader *fr, const struct export_opts *o,
-		      unsigned hz)
+		      unsigned hz, struct manifest_eval *ev)
 {
 	walk_init(&r->w, fr, o);
+	r->w.ev = ev;
 	r->hz = hz;
 	if (hz)
 		resample_init(&r->rs, &r->w, hz);
@@ -681,6 +707,12 @@ static void rows_init(struct rows *r, struct framefile_reader *fr, const struct 
 static int rows_next(struct rows *r, const struct pw_frame **f, double *t)
 {
 	return r->hz ? resample_next(&r->rs, f, t) : walk_next(&r->w, f, t);
+}
+
+/* The manifest's values of the row rows_next gave last. */
+static const double *rows_values(const struct rows *r)
+{
+	return r->hz ? r->rs.vout : r->w.mv;
 }
 
 /* --- text --- */
@@ -965,9 +997,29 @@ static char *csv_header(char *p, const struct export_col *cols, size_t n)
 	return p;
 }
 
+/*
+ * The manifest's values v after the row of len bytes at p (the line buffer,
+ * EXPORT_LINE_MAX bytes, no '\n' yet): csv cells after it, json members
+ * inside its closing '}'. The new length; EXPORT_LINE_MAX - 1 or more when
+ * it does not fit.
+ */
+static size_t add_derived(enum export_format format, const struct manifest *m, const double *v,
+			  char *p, size_t len)
+{
+	if (format == EXPORT_CSV)
+		return len + manifest_csv_cells(m, v, p + len, EXPORT_LINE_MAX - 1 - len);
+	len--; /* inside the object */
+	len += manifest_json_members(m, v, p + len, EXPORT_LINE_MAX - 2 - len);
+	if (len >= EXPORT_LINE_MAX - 2)
+		return EXPORT_LINE_MAX;
+	p[len++] = '}';
+	return len;
+}
+
 /* The plain export: frame_csv_header / frame_to_csv / frame_to_json of every frame. */
 static int text_plain(struct rows *rw, struct sink *s, struct export_result *res)
 {
+	const struct manifest *m = s->o->manifest;
 	const struct pw_frame *f;
 	double t;
 	size_t len;
@@ -979,6 +1031,8 @@ static int text_plain(struct rows *rw, struct sink *s, struct export_result *res
 		len = p ? frame_csv_header(p, EXPORT_LINE_MAX - 1) : 0;
 		if (!p)
 			return s->err;
+		if (m && len < EXPORT_LINE_MAX - 1)
+			len += manifest_csv_header(m, p + len, EXPORT_LINE_MAX - 1 - len);
 		if (len >= EXPORT_LINE_MAX - 1)
 			return -EMSGSIZE;
 		p[len] = '\n';
@@ -989,6 +1043,8 @@ static int text_plain(struct rows *rw, struct sink *s, struct export_result *res
 			return s->err;
 		len = s->o->format == EXPORT_CSV ? frame_to_csv(f, p, EXPORT_LINE_MAX - 1)
 						 : frame_to_json(f, p, EXPORT_LINE_MAX - 1);
+		if (m && len < EXPORT_LINE_MAX - 1)
+			len = add_derived(s->o->format, m, rows_values(rw), p, len);
 		if (len >= EXPORT_LINE_MAX - 1)
 			continue; /* cannot happen: test_export checks the widest frame */
 		p[len] = '\n';
@@ -1002,6 +1058,7 @@ static int text_plain(struct rows *rw, struct sink *s, struct export_result *res
 static int text_options(struct rows *rw, struct sink *s, const struct export_col *cols, size_t n,
 			struct export_result *res)
 {
+	const struct manifest *m = s->o->manifest;
 	const struct pw_frame *f;
 	uint64_t mask;
 	unsigned flags;
@@ -1011,15 +1068,38 @@ static int text_options(struct rows *rw, struct sink *s, const struct export_col
 
 	cols_bits(cols, n, &mask, &flags);
 	if (s->o->format == EXPORT_CSV) {
-		if (!(p = sink_row(s)))
+		char *head;
+
+		if (!(head = p = sink_row(s)))
 			return s->err;
-		s->len = (size_t)(csv_header(p, cols, n) - s->buf);
+		p = csv_header(p, cols, n);
+		if (m) {
+			size_t used = (size_t)(--p - head); /* the derived names before the '\n' */
+
+			if (used + manifest_csv_header(m, p, EXPORT_LINE_MAX - 1 - used) >=
+			    EXPORT_LINE_MAX - 1)
+				return -EMSGSIZE;
+			p += strlen(p);
+			*p++ = '\n';
+		}
+		s->len = (size_t)(p - s->buf);
 	}
 	while ((rc = rows_next(rw, &f, &t)) == 1) {
-		if (!(p = sink_row(s)))
+		char *row;
+		size_t len;
+
+		if (!(row = p = sink_row(s)))
 			return s->err;
 		p = s->o->format == EXPORT_CSV ? csv_row(p, cols, n, mask, f, t)
 					       : json_row(p, cols, n, mask, f, t);
+		if (m) {
+			len = add_derived(s->o->format, m, rows_values(rw), row,
+					  (size_t)(p - row) - 1);
+			if (len >= EXPORT_LINE_MAX - 1)
+				continue;
+			row[len] = '\n';
+			p = row + len + 1;
+		}
 		s->len = (size_t)(p - s->buf);
 		res->rows++;
 	}
@@ -1538,7 +1618,7 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 		rc = spool;
 		goto out;
 	}
-	rows_init(&rw, r, o, hz);
+	rows_init(&rw, r, o, hz, NULL);
 	while ((rc = rows_next(&rw, &f, &t)) == 1) {
 		unsigned lap = laps ? lap_of(laps, o->run.nlaps, &at, f->seq) : f->lap + 1u;
 		int32_t *row = rows + nrow * ncand;
@@ -1653,6 +1733,7 @@ int export_frames(struct framefile_reader *r, const struct export_opts *o,
 	struct export_result mine;
 	struct sink s = { 0 };
 	struct rows rw;
+	struct manifest_eval *ev = NULL;
 	size_t n = 0;
 	int rc = 0;
 
@@ -1675,7 +1756,10 @@ int export_frames(struct framefile_reader *r, const struct export_opts *o,
 		rc = ldx_out(r, &s, res);
 		break;
 	default:
-		rows_init(&rw, r, o, o->hz);
+		if (o->manifest && (o->format == EXPORT_CSV || o->format == EXPORT_JSON) &&
+		    (rc = manifest_eval_new(o->manifest, &ev)) < 0)
+			goto out;
+		rows_init(&rw, r, o, o->hz, ev);
 		if (o->format == EXPORT_PARQUET)
 			rc = parquet_out(&rw, &s, cols, n, res);
 		else if (o->with_options)
@@ -1685,6 +1769,7 @@ int export_frames(struct framefile_reader *r, const struct export_opts *o,
 		res->frames = rw.w.frames;
 	}
 out:
+	manifest_eval_free(ev);
 	res->bytes = s.bytes;
 	free(s.buf);
 	free(cols);

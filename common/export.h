@@ -40,6 +40,13 @@
  *   - with lap, covers that lap's frames only (start_seq..end_seq).
  * ld, ldx and parquet always work with options (ld: hz 60 when not given).
  *
+ * Derived channels by manifest (opts.manifest, common/manifest.h; csv and
+ * json): computed over the exported frames in order (derivative and integral
+ * across the whole export), written after the row's other columns (csv: a
+ * column each, empty where a channel has no value; json: a key each, left
+ * out where it has none), in the shortest form that reads back as the same
+ * float; resampled to hz like a float channel.
+ *
  * The run clock: 0 at the first exported frame; each frame advances it by the
  * game clock's step (game_time_s) when both frames have one and it advanced
  * by 0..EXPORT_CLOCK_GAP_S, else by the receive-time step (t_ns, never
@@ -65,6 +72,7 @@
 #include <stdint.h>
 
 #include "common/framefile.h"
+#include "common/manifest.h"
 
 #define EXPORT_LINE_MAX 8192       /* bytes of one text row with its '\n' */
 #define EXPORT_CHUNK 65536         /* bytes handed to write at most */
@@ -146,6 +154,7 @@ struct export_opts {
 	uint64_t first_seq, last_seq; /* the lap's frames (export_opts_resolve) */
 	int zstd;                     /* parquet: compress pages (zstd level 1) */
 	unsigned given;               /* parameters set so far (export_opts_set) */
+	const struct manifest *manifest; /* derived channels to add (borrowed); NULL: none */
 };
 
 /* What an export did. */
@@ -176,7 +185,8 @@ int export_opts_set(struct export_opts *o, const char *name, const char *value, 
  * Check the options together, once all are set and o->run.laps is known:
  * find the lap's frames (-ENOENT: "lap: the run has no lap 7"), and refuse
  * what cannot be made (-EINVAL: compression for a format other than
- * parquet; channels with nothing MoTeC has a channel for, for ld).
+ * parquet; channels with nothing MoTeC has a channel for, for ld; a manifest
+ * for a format other than csv or json).
  */
 int export_opts_resolve(struct export_opts *o, char *err, size_t errcap);
 /*

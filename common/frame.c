@@ -14,6 +14,10 @@ static const char *const feed_names[PW_FEED_COUNT] = { PW_FEEDS(X_NAME) };
 static const char *const flag_names[FRAME_FLAG_COUNT] = { FRAME_FLAGS(X_NAME) };
 #undef X_NAME
 
+#define X_DESCRIPTION(id, name, description) description,
+static const char *const flag_descriptions[FRAME_FLAG_COUNT] = { FRAME_FLAGS(X_DESCRIPTION) };
+#undef X_DESCRIPTION
+
 #define X_TITLE(id, name, title, feed) title,
 static const char *const game_titles[PW_GAME_COUNT] = { PW_GAMES(X_TITLE) };
 #undef X_TITLE
@@ -136,6 +140,11 @@ const char *frame_dim_suffix(unsigned dim, unsigned i)
 const char *frame_flag_name(unsigned bit)
 {
 	return bit < FRAME_FLAG_COUNT ? flag_names[bit] : NULL;
+}
+
+const char *frame_flag_description(unsigned bit)
+{
+	return bit < FRAME_FLAG_COUNT ? flag_descriptions[bit] : NULL;
 }
 
 void meta_strcpy(char *dst, size_t cap, const char *src, size_t n)

@@ -5,7 +5,9 @@
  * units into the ones below; nothing downstream converts again. The struct is a
  * wire and shared-memory layout (rings, frame files, analysis jobs): plain,
  * little-endian, no pointers, size and offsets asserted at compile time. Any
- * change to it bumps FRAME_VERSION.
+ * change to it bumps FRAME_VERSION, except a channel appended in the reserved
+ * tail: older frames hold zeros there with its presence bit clear, which reads
+ * as "absent", so they stay valid frames of the same version.
  *
  * Units and axes (the same for every game):
  *   inputs      throttle, brake, clutch, handbrake pedal/lever 0..1 (1 = fully
@@ -25,7 +27,8 @@
  *   sector      0-based sector the car is in; position = race position (1..)
  *   per wheel   arrays ordered FL, FR, RL, RR; tyre_temp_c and brake_temp_c
  *               degC, tyre_press_kpa kPa, slip_angle_rad rad, wheel_speed_rads
- *               rad/s, susp_travel_m m, tyre_load_n N, tyre_wear 0..1 (1 = new)
+ *               rad/s, susp_travel_m m, tyre_load_n N, tyre_wear 0..1 (1 = new),
+ *               susp_travel_norm 0..1 of the suspension's range (1 = bump stop)
  *   fuel_l      litres; fuel_frac 0..1; boost_bar bar (gauge)
  *
  * A field the game does not supply is absent: its FRAME_P_* bit is clear and
@@ -58,8 +61,8 @@
 #include "common/ids.h"
 
 /*
- * Version 2 added yaw_rate_rads and the derived mask (in what were reserved
- * bytes of version 1). Readers of rings, frame files and jobs accept every
+ * Version 2 added yaw_rate_rads, the derived mask and susp_travel_norm (in
+ * what were reserved bytes of version 1). Readers of rings, frame files and jobs accept every
  * version from FRAME_VERSION_MIN and bring each frame up with frame_upgrade().
  */
 #define FRAME_VERSION 2
@@ -225,7 +228,9 @@ enum pw_game { PW_GAMES(PW_X_GAME_ID) PW_GAME_COUNT };
 	X(BOOST, boost_bar, F32, SCALAR, "bar", -INFINITY, INFINITY, 0,                      \
 	  "turbo boost pressure (gauge)")                                                    \
 	X(YAW_RATE, yaw_rate_rads, F32, SCALAR, "rad/s", -INFINITY, INFINITY, FRAME_CF_DERIVED, \
-	  "yaw rate, + turning right (clockwise seen from above), from the heading")
+	  "yaw rate, + turning right (clockwise seen from above), from the heading")        \
+	X(SUSP_NORM, susp_travel_norm, F32, WHEELS, "", 0, 1, 0,                             \
+	  "suspension travel as a fraction of its range, 1 = on the bump stop")
 
 /* Channel numbers (= presence bit numbers) and FRAME_P_COUNT, the number of channels. */
 #define FRAME_X_CH(id, ...) FRAME_CH_##id,
@@ -336,7 +341,8 @@ struct pw_frame {
 	float yaw_rate_rads;       /* derived by construction, see FRAME_CF_DERIVED */
 	uint64_t derived;          /* FRAME_P_* of the present channels that were derived
 				    * (common/derive.h) rather than sent by the game */
-	uint8_t reserved[32];
+	float susp_travel_norm[4];  /* FL FR RL RR, 0..1 of the travel, 1 = bump stop */
+	uint8_t reserved[16];
 };
 
 _Static_assert(sizeof(struct pw_frame) == FRAME_SIZE, "frame size is part of the layout");
@@ -350,7 +356,8 @@ _Static_assert(offsetof(struct pw_frame, lap) == 144, "lap");
 _Static_assert(offsetof(struct pw_frame, tyre_temp_c) == 196, "wheels");
 _Static_assert(offsetof(struct pw_frame, yaw_rate_rads) == 340, "version 2 tail");
 _Static_assert(offsetof(struct pw_frame, derived) == 344, "derived mask");
-_Static_assert(offsetof(struct pw_frame, reserved) == 352, "tail");
+_Static_assert(offsetof(struct pw_frame, susp_travel_norm) == 352, "appended wheel channel");
+_Static_assert(offsetof(struct pw_frame, reserved) == 368, "tail");
 
 /* Slow-changing feed metadata (segment metadata block, decoder output). */
 #define META_STR 64
@@ -366,8 +373,24 @@ struct pw_meta {
 	uint64_t game_session;
 	float track_len_m;
 	uint32_t format;           /* protocol variant: F1 2024, Forza 331, PCARS 1/2 */
-	uint8_t reserved[192];
+	/* the game's numbers behind the names above, where it has them (Forza):
+	 * META_N_* bits in numbers say which are set (0 in older segments) */
+	uint32_t numbers;
+	int32_t car_ordinal;       /* Forza CarOrdinal */
+	int32_t track_ordinal;     /* Forza FM2023 TrackOrdinal */
+	int32_t car_class_num;     /* Forza CarClass (its letters differ per game) */
+	int32_t car_pi;            /* Forza CarPerformanceIndex */
+	int32_t drivetrain;        /* META_DRIVETRAIN_* */
+	uint8_t reserved[168];
 };
+enum meta_number {
+	META_N_CAR_ORDINAL = 1u << 0,
+	META_N_TRACK_ORDINAL = 1u << 1,
+	META_N_CAR_CLASS = 1u << 2,
+	META_N_CAR_PI = 1u << 3,
+	META_N_DRIVETRAIN = 1u << 4,
+};
+enum meta_drivetrain { META_DRIVETRAIN_FWD = 0, META_DRIVETRAIN_RWD, META_DRIVETRAIN_AWD };
 _Static_assert(sizeof(struct pw_meta) == 640, "meta size is part of the layout");
 
 /* Lifecycle */
@@ -409,6 +432,8 @@ const char *frame_flag_name(unsigned bit);
 /* The CSV column suffix of value i of an array dimension ("x", "fl", "1");
  * NULL for a scalar or out of range. */
 const char *frame_dim_suffix(unsigned dim, unsigned i);
+/* One line saying what flag bit i means; NULL out of range. */
+const char *frame_flag_description(unsigned bit);
 
 /* The channel dictionary, indexed by presence bit number (static, read-only). */
 extern const struct frame_channel frame_channels[FRAME_P_COUNT];

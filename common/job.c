@@ -14,7 +14,32 @@
 static const char *const kind_names[JOB_KIND_COUNT] = {
 	[JOB_ANALYSIS] = "analysis",
 	[JOB_TRACK_BUILD] = "track_build",
+	[JOB_LAP] = "lap",
 };
+
+const char *const job_rec_category_names[JOB_REC_CATEGORIES] = {
+	"tires", "gearing", "alignment", "anti_roll", "springs", "damping", "aero", "brakes",
+	"differential",
+};
+const char *const job_rec_confidence_names[JOB_REC_CONFIDENCES] = { "low", "medium", "high" };
+
+static int index_of(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; name && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int job_rec_category(const char *name)
+{
+	return index_of(job_rec_category_names, JOB_REC_CATEGORIES, name);
+}
+
+int job_rec_confidence(const char *name)
+{
+	return index_of(job_rec_confidence_names, JOB_REC_CONFIDENCES, name);
+}
 
 const char *job_kind_name(enum job_kind kind)
 {
@@ -33,7 +58,8 @@ char *job_encode(const struct job *j)
 	int bad = 0;
 
 	if (!j || !job_kind_name(j->kind) || !j->job_id || !*j->job_id || !j->session_id ||
-	    !j->use_case || j->nruns > JOB_MAX_RUNS || (j->nruns && !j->runs))
+	    !j->use_case || j->nruns > JOB_MAX_RUNS || (j->nruns && !j->runs) ||
+	    (j->kind == JOB_LAP && (j->lap_number < 1 || j->lap_number > INT32_MAX)))
 		return NULL;
 	if (!(hdr = json_object()) || !(runs = json_array()) ||
 	    json_object_set_new(hdr, "runs", runs) < 0)
@@ -53,6 +79,10 @@ char *job_encode(const struct job *j)
 		bad |= set_str(hdr, "track", j->track);
 	if (j->track_model)
 		bad |= json_object_set_new(hdr, "track_model", json_deep_copy(j->track_model));
+	if (j->kind == JOB_LAP)
+		bad |= json_object_set_new(hdr, "lap_number", json_integer(j->lap_number));
+	if (j->kind == JOB_LAP && j->suppress)
+		bad |= json_object_set_new(hdr, "suppress", json_deep_copy(j->suppress));
 	for (size_t i = 0; i < j->nruns; i++) {
 		const struct job_run *r = &j->runs[i];
 		json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "run_id", r->run_id ? r->run_id : "",
@@ -193,6 +223,32 @@ static int decode_kind(const json_t *hdr, enum job_kind *kind)
 	return -1;
 }
 
+/* A lap job's lap_number (1..INT32_MAX) and suppress (strings); neither in other kinds. */
+static int decode_lap(struct job *j, char *err, size_t cap)
+{
+	const json_t *n = json_object_get(j->hdr, "lap_number");
+	const json_t *s = json_object_get(j->hdr, "suppress"), *v;
+	size_t i;
+
+	if (j->kind != JOB_LAP) {
+		if (n || s)
+			return bad(err, cap, "\"lap_number\" and \"suppress\" belong to lap jobs");
+		return 0;
+	}
+	if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > INT32_MAX)
+		return bad(err, cap, "a lap job needs \"lap_number\" 1..%d", INT32_MAX);
+	j->lap_number = json_integer_value(n);
+	if (s && !json_is_null(s) && (!json_is_array(s) || json_array_size(s) > JOB_MAX_SUPPRESS))
+		return bad(err, cap, "\"suppress\" must be an array of at most %d strings",
+			   JOB_MAX_SUPPRESS);
+	json_array_foreach(s, i, v)
+		if (!json_is_string(v) || json_string_length(v) > 64)
+			return bad(err, cap, "\"suppress\" must be an array of at most %d strings",
+				   JOB_MAX_SUPPRESS);
+	j->suppress = json_is_array(s) ? s : NULL;
+	return 0;
+}
+
 /* The header's fields into j; the runs are checked by decode_runs. */
 static int decode_header(struct job *j, size_t nparts, char *err, size_t cap)
 {
@@ -207,7 +263,7 @@ static int decode_header(struct job *j, size_t nparts, char *err, size_t cap)
 	if (!j->session_id)
 		return bad(err, cap, "\"session_id\" must be a string of at most %d bytes", JOB_ID_MAX);
 	if (decode_kind(hdr, &j->kind) < 0)
-		return bad(err, cap, "\"kind\" must be \"analysis\" or \"track_build\"");
+		return bad(err, cap, "\"kind\" must be \"analysis\", \"track_build\" or \"lap\"");
 	if (!(j->use_case = need_string(hdr, "use_case", 64, 1)))
 		return bad(err, cap, "\"use_case\" must be a string");
 	if (opt_string(hdr, "car_name", 1024, &j->car_name) < 0 ||
@@ -225,6 +281,8 @@ static int decode_header(struct job *j, size_t nparts, char *err, size_t cap)
 	if (j->kind == JOB_TRACK_BUILD &&
 	    (strcmp(j->use_case, "track_mapping") != 0 || !*j->game || !*j->track))
 		return bad(err, cap, "a track_build job needs use_case track_mapping, a game and a track");
+	if (decode_lap(j, err, cap) < 0)
+		return -EPROTO;
 	fs = json_integer_value(json_object_get(hdr, "frame_size"));
 	fv = json_integer_value(json_object_get(hdr, "frame_version"));
 	if (!json_is_integer(json_object_get(hdr, "frame_size")) ||

@@ -6,9 +6,10 @@
  *
  * A job is one multipart ZeroMQ message (store PUSH -> worker PULL):
  *   part 0  JSON header
- *           {"v":1,"kind":"analysis"|"track_build","job_id","session_id",
+ *           {"v":1,"kind":"analysis"|"track_build"|"lap","job_id","session_id",
  *            "use_case","car_name","deadline_ms","frame_size":384,
  *            "frame_version":1,"game"?,"track"?,"track_model"?,
+ *            "lap_number"?,"suppress"?,
  *            "runs":[{"run_id","feed_name","label","frames"}...]}
  *   part 1+ one part per entry of "runs", in that order: the run's frames as
  *           packed struct pw_frame (common/frame.h), frames x frame_size bytes
@@ -19,7 +20,12 @@
  * named "game"/"track" from the runs labelled left and right; its use_case
  * is "track_mapping", so a worker that ignores "kind" computes the same model.
  * The result of a track build is the model, which the store writes to
- * tracks/<game>/<track>.json.
+ * tracks/<game>/<track>.json. kind "lap" is a per-lap job while a run records
+ * (store/engineer.c): one run holding one completed lap's frames, its
+ * "lap_number" (1..2^31-1, required) and "suppress", the recommendation
+ * categories still cooling down (an array of at most JOB_MAX_SUPPRESS
+ * strings, optional); its result is the race engineer's findings for that lap
+ * (analyze/engineer.h), which the store publishes and does not keep.
  *
  * A result is one JSON part (worker PUSH -> store PULL):
  *   {"v":1,"job_id","session_id","ok":true,"analysis":{...}}
@@ -51,6 +57,7 @@
 #define JOB_MAX_RUNS 256                  /* runs of one job (a session's at most) */
 #define JOB_MAX_RUN_FRAMES (64u << 20)    /* 24 GiB of frames: refused long before */
 #define JOB_RESULT_MAX_BYTES (64 << 20)   /* a larger result is refused */
+#define JOB_MAX_SUPPRESS 16               /* categories a lap job names */
 
 /* Error codes of a failed result: the analyses' (analyze/analysis.h). */
 #define JOB_E_NO_DATA "no_data"           /* not enough usable frames for this analysis */
@@ -58,7 +65,7 @@
 #define JOB_E_BAD_INPUT "bad_input"       /* a malformed job, or input no analysis reads */
 #define JOB_E_NO_MEMORY "no_memory"
 
-enum job_kind { JOB_ANALYSIS = 0, JOB_TRACK_BUILD, JOB_KIND_COUNT };
+enum job_kind { JOB_ANALYSIS = 0, JOB_TRACK_BUILD, JOB_LAP, JOB_KIND_COUNT };
 
 struct job_run {
 	const char *run_id;
@@ -77,6 +84,8 @@ struct job {
 	const char *game, *track;      /* "" / NULL: none (left out of the header) */
 	const json_t *track_model;     /* NULL: none */
 	int64_t deadline_ms;           /* informative: when the store sends it again */
+	int64_t lap_number;            /* JOB_LAP: the lap's number (>= 1); 0 otherwise */
+	const json_t *suppress;        /* JOB_LAP: array of category strings, or NULL */
 	const struct job_run *runs;
 	size_t nruns;
 	/* job_decode's storage, freed by job_release; NULL in a job the caller filled */
@@ -99,7 +108,20 @@ struct job_result {
 	json_t *root;                  /* job_result_decode's storage, freed by job_result_release */
 };
 
-/* "analysis" / "track_build"; NULL for a kind out of range. */
+/*
+ * The race engineer's recommendations (seed 004's `recommendation`), which
+ * the analysis results carry and the store filters and publishes: their
+ * categories in the seed's order, and their confidences from the lowest.
+ */
+#define JOB_REC_CATEGORIES 9
+#define JOB_REC_CONFIDENCES 3
+extern const char *const job_rec_category_names[JOB_REC_CATEGORIES];
+extern const char *const job_rec_confidence_names[JOB_REC_CONFIDENCES];
+/* The index of a category / confidence name, or -1 (NULL included). */
+int job_rec_category(const char *name);
+int job_rec_confidence(const char *name);
+
+/* "analysis" / "track_build" / "lap"; NULL for a kind out of range. */
 const char *job_kind_name(enum job_kind kind);
 
 /* The header (part 0) of j as compact JSON text: malloc'd, the caller frees;

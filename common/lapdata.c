@@ -43,10 +43,13 @@ _Static_assert(sizeof(struct lap_sample) == 64, "a sample is one cache line");
 
 struct lapdata_lap {
 	struct lapdata_channels cs;
+	struct manifest_eval *ev;           /* cs.manifest's, over the lap's frames */
+	double mv[MANIFEST_CHANNELS_MAX];   /* its values of the frame being taken */
 	unsigned nvals;                     /* doubles per frame */
 	unsigned off[LAPDATA_MAX_CHANNELS]; /* of each channel in a frame's values */
 	uint64_t seen_present;              /* presence bits some frame had */
 	uint16_t seen_flags;                /* flags some frame reported */
+	uint64_t seen_manifest;             /* manifest channels some frame had a value of */
 	struct lap_sample *smp;
 	float *val; /* n x nvals */
 	size_t n, cap;
@@ -77,8 +80,10 @@ struct lapdata_result {
 
 /* --- channels --- */
 
-_Static_assert(FRAME_P_COUNT <= LAPDATA_FLAG_ID && FRAME_FLAG_COUNT <= 256 - LAPDATA_FLAG_ID,
-	       "channel and flag ids share a byte");
+_Static_assert(FRAME_P_COUNT <= LAPDATA_FLAG_ID &&
+		       LAPDATA_FLAG_ID + FRAME_FLAG_COUNT <= LAPDATA_MANIFEST_ID &&
+		       LAPDATA_MANIFEST_ID + MANIFEST_CHANNELS_MAX <= 256,
+	       "channel, flag and manifest ids share a byte");
 
 static const uint8_t default_ids[] = {
 	FRAME_CH_SPEED, FRAME_CH_THROTTLE,  FRAME_CH_BRAKE,     FRAME_CH_STEER, FRAME_CH_GEAR,
@@ -89,13 +94,27 @@ void lapdata_channels_default(struct lapdata_channels *cs)
 {
 	cs->n = sizeof default_ids;
 	memcpy(cs->id, default_ids, sizeof default_ids);
+	cs->manifest = NULL;
 }
 
 const char *lapdata_channel_name(unsigned id)
 {
+	if (id >= LAPDATA_MANIFEST_ID)
+		return NULL;
 	if (id >= LAPDATA_FLAG_ID)
 		return frame_flag_name(id - LAPDATA_FLAG_ID);
 	return frame_channel_name(id);
+}
+
+const char *lapdata_channels_name(const struct lapdata_channels *cs, unsigned c)
+{
+	unsigned id = cs->id[c];
+
+	if (id >= LAPDATA_MANIFEST_ID)
+		return cs->manifest && id - LAPDATA_MANIFEST_ID < cs->manifest->nchannels
+			       ? cs->manifest->ch[id - LAPDATA_MANIFEST_ID].name
+			       : "?";
+	return lapdata_channel_name(id);
 }
 
 unsigned lapdata_channel_values(unsigned id)
@@ -105,6 +124,8 @@ unsigned lapdata_channel_values(unsigned id)
 
 int lapdata_channel_discrete(unsigned id)
 {
+	if (id >= LAPDATA_MANIFEST_ID)
+		return 0;
 	if (id >= LAPDATA_FLAG_ID)
 		return 1;
 	return frame_channels[id].type != FRAME_T_F32 && frame_channels[id].type != FRAME_T_F64 &&
@@ -125,6 +146,8 @@ int lapdata_channel_decimals(unsigned id)
 	};
 	const char *unit;
 
+	if (id >= LAPDATA_MANIFEST_ID)
+		return 4;
 	if (id >= LAPDATA_FLAG_ID || lapdata_channel_discrete(id))
 		return 0;
 	unit = frame_channels[id].unit;
@@ -134,8 +157,11 @@ int lapdata_channel_decimals(unsigned id)
 	return 4;
 }
 
-static int channel_id(const char *name, size_t len)
+static int channel_id(const char *name, size_t len, const struct manifest *m)
 {
+	for (size_t k = 0; m && k < m->nchannels; k++)
+		if (strlen(m->ch[k].name) == len && memcmp(m->ch[k].name, name, len) == 0)
+			return (int)(LAPDATA_MANIFEST_ID + k);
 	for (unsigned i = 0; i < FRAME_P_COUNT; i++)
 		if (frame_channels[i].name_len == len &&
 		    memcmp(frame_channels[i].name, name, len) == 0)
@@ -155,16 +181,23 @@ static int bad_name(char *bad, size_t cap, const char *name, size_t len)
 
 int lapdata_channels_parse(const char *list, struct lapdata_channels *cs, char *bad, size_t bad_cap)
 {
+	return lapdata_channels_parse_with(list, NULL, cs, bad, bad_cap);
+}
+
+int lapdata_channels_parse_with(const char *list, const struct manifest *m,
+				struct lapdata_channels *cs, char *bad, size_t bad_cap)
+{
 	const char *p = list;
 
 	cs->n = 0;
+	cs->manifest = m;
 	if (bad_cap)
 		bad[0] = 0;
 	if (!list || !*list)
 		return -EINVAL;
 	for (;;) {
 		size_t len = strcspn(p, ",");
-		int id = channel_id(p, len);
+		int id = channel_id(p, len, m);
 
 		if (id < 0 || cs->n == LAPDATA_MAX_CHANNELS)
 			return bad_name(bad, bad_cap, p, len);
@@ -257,7 +290,13 @@ static void fill_sample(struct lapdata_lap *l, size_t i, const struct pw_frame *
 		unsigned id = l->cs.id[c];
 		float *o = v + l->off[c];
 
-		if (id >= LAPDATA_FLAG_ID) {
+		if (id >= LAPDATA_MANIFEST_ID) {
+			double x = l->mv[id - LAPDATA_MANIFEST_ID];
+
+			o[0] = isnan(x) ? NAN : (float)x;
+			if (!isnan(x))
+				l->seen_manifest |= 1ull << (id - LAPDATA_MANIFEST_ID);
+		} else if (id >= LAPDATA_FLAG_ID) {
 			unsigned bit = 1u << (id - LAPDATA_FLAG_ID);
 			o[0] = (f->flags_known & bit) ? ((f->flags & bit) ? 1.0f : 0.0f) : NAN;
 		} else if (!(p & frame_channels[id].bit)) {
@@ -293,7 +332,7 @@ static struct lapdata_lap *lap_new(const struct lapdata_channels *cs, size_t cap
 	l->time_ms = time_ms;
 	l->smp = malloc(cap * sizeof *l->smp);
 	l->val = malloc(cap * (l->nvals ? l->nvals : 1) * sizeof *l->val);
-	if (!l->smp || !l->val) {
+	if (!l->smp || !l->val || (cs->manifest && manifest_eval_new(cs->manifest, &l->ev) < 0)) {
 		lapdata_lap_free(l);
 		return NULL;
 	}
@@ -304,6 +343,7 @@ void lapdata_lap_free(struct lapdata_lap *l)
 {
 	if (!l)
 		return;
+	manifest_eval_free(l->ev);
 	free(l->smp);
 	free(l->val);
 	free(l->p);
@@ -329,6 +369,9 @@ static int take_frames(struct lapdata_lap *l, const struct lapdata_span *sp,
 	for (size_t i = 0; i < n; i++) {
 		if (paused(&f[i]))
 			continue;
+		/* every frame in order: a derivative needs the one before */
+		if (l->ev)
+			manifest_apply(l->ev, &f[i], l->mv);
 		if (f[i].seq < sp->start_seq) {
 			if (!l->have_lead) {
 				if (l->n)
@@ -423,6 +466,10 @@ static uint64_t lap_channels(const struct lapdata_channels *cs)
 	for (unsigned c = 0; c < cs->n; c++)
 		if (cs->id[c] < FRAME_P_COUNT)
 			m |= 1ull << cs->id[c];
+	/* what a manifest's formulas read (flags come with every frame) */
+	for (size_t i = 0; cs->manifest && i < cs->manifest->ninputs; i++)
+		if (!cs->manifest->inputs[i].flag)
+			m |= 1ull << cs->manifest->inputs[i].bit;
 	return m;
 }
 
@@ -1128,6 +1175,8 @@ static int lap_seen(const struct lapdata_lap *l, unsigned c)
 {
 	unsigned id = l->cs.id[c];
 
+	if (id >= LAPDATA_MANIFEST_ID)
+		return (l->seen_manifest >> (id - LAPDATA_MANIFEST_ID)) & 1;
 	if (id >= LAPDATA_FLAG_ID)
 		return (l->seen_flags >> (id - LAPDATA_FLAG_ID)) & 1;
 	return (l->seen_present & frame_channels[id].bit) != 0;

@@ -70,6 +70,7 @@
 #include <stdint.h>
 
 #include "common/frame.h"
+#include "common/manifest.h"
 
 #define LAPDATA_STEP_MIN_M 0.1
 #define LAPDATA_STEP_MAX_M 50.0
@@ -81,15 +82,20 @@
 #define LAPDATA_MAX_LAP_BYTES (128u << 20) /* memory of one lap's samples */
 #define LAPDATA_MAX_CORNERS 128
 #define LAPDATA_FLAG_ID 64         /* channel ids from here on are frame flags */
+#define LAPDATA_MANIFEST_ID 128    /* and from here on a manifest's channels (cs->manifest) */
 #define LAPDATA_BRAKE_ON 0.1       /* brake pedal fraction of a brake point */
 #define LAPDATA_CORNER_STEP_M 2.0  /* path resampling for corner detection */
 #define LAPDATA_EXTRAPOLATE_M 50.0 /* beyond a lap's samples, at most this far */
 #define LAPDATA_THREADS 4          /* lapdata_parallel's threads at most */
 
-/* Channels asked for: FRAME_CH_* ids, or LAPDATA_FLAG_ID + FRAME_FLAG_NO_*. */
+/* Channels asked for: FRAME_CH_* ids, LAPDATA_FLAG_ID + FRAME_FLAG_NO_*, or
+ * LAPDATA_MANIFEST_ID + the index of a derived channel of manifest
+ * (common/manifest.h: computed over each lap's frames in order, from the
+ * frame before the lap; resampled linearly, written with 4 decimals). */
 struct lapdata_channels {
 	unsigned n;
 	uint8_t id[LAPDATA_MAX_CHANNELS];
+	const struct manifest *manifest; /* borrowed; NULL: no manifest ids */
 };
 
 /* One lap of a run, as the store records it (common/laps.h). */
@@ -156,8 +162,15 @@ void lapdata_channels_default(struct lapdata_channels *cs);
  */
 int lapdata_channels_parse(const char *list, struct lapdata_channels *cs, char *bad,
 			   size_t bad_cap);
-/* Name, number of values (1, 3 or 4), decimals worth printing, and whether
- * the channel is resampled from the nearest sample, of a channel id. */
+/* The same where the names may also be manifest m's channels (m borrowed,
+ * kept in cs; NULL: none). */
+int lapdata_channels_parse_with(const char *list, const struct manifest *m,
+				struct lapdata_channels *cs, char *bad, size_t bad_cap);
+/* cs's channel c by name, a manifest's channels too. */
+const char *lapdata_channels_name(const struct lapdata_channels *cs, unsigned c);
+/* Name (NULL for a manifest's: lapdata_channels_name), number of values (1, 3
+ * or 4), decimals worth printing, and whether the channel is resampled from
+ * the nearest sample, of a channel id. */
 const char *lapdata_channel_name(unsigned id);
 unsigned lapdata_channel_values(unsigned id);
 int lapdata_channel_decimals(unsigned id);

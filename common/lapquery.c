@@ -222,13 +222,13 @@ int lapquery_parse_step(const char *name, const char *text, double *step_m,
 	return 0;
 }
 
-int lapquery_parse_channels(const char *name, const char *text, struct lapdata_channels *cs,
-			    struct lapquery_err *err)
+static int parse_channels(const char *name, const char *text, const struct manifest *m,
+			  struct lapdata_channels *cs, struct lapquery_err *err)
 {
 	char bad[64];
 	struct lapdata_channels tmp;
 
-	if (lapdata_channels_parse(text, &tmp, bad, sizeof bad) == 0) {
+	if (lapdata_channels_parse_with(text, m, &tmp, bad, sizeof bad) == 0) {
 		*cs = tmp;
 		return 0;
 	}
@@ -238,15 +238,82 @@ int lapquery_parse_channels(const char *name, const char *text, struct lapdata_c
 			    "is not one)",
 			    name);
 	for (unsigned i = 0; i < tmp.n; i++)
-		if (strcmp(lapdata_channel_name(tmp.id[i]), bad) == 0)
+		if (strcmp(lapdata_channels_name(&tmp, i), bad) == 0)
 			return fail(err, MSG_E_BAD_REQUEST, "%s names \"%s\" twice", name, bad);
 	if (tmp.n == LAPDATA_MAX_CHANNELS)
 		return fail(err, MSG_E_BAD_REQUEST, "%s names more than %d channels", name,
 			    LAPDATA_MAX_CHANNELS);
 	return fail(err, MSG_E_BAD_REQUEST,
 		    "%s: unknown channel \"%s\" (the names are those of GET /api/channels and "
-		    "docs/api.md, e.g. speed_kmh, throttle, brake, gear, pos_m, abs)",
-		    name, bad);
+		    "docs/api.md, e.g. speed_kmh, throttle, brake, gear, pos_m, abs%s%s)",
+		    name, bad, m ? ", and manifest " : "", m ? m->name : "");
+}
+
+int lapquery_parse_channels(const char *name, const char *text, struct lapdata_channels *cs,
+			    struct lapquery_err *err)
+{
+	return parse_channels(name, text, NULL, cs, err);
+}
+
+int lapquery_parse_manifest(const char *name, const char *text, struct lapquery_params *p,
+			    struct lapquery_err *err)
+{
+	if (!text || !ids_name_valid(text))
+		return fail(err, MSG_E_BAD_REQUEST,
+			    "%s must be a manifest's name: 1 to %d of A-Z a-z 0-9 _ . -", name,
+			    IDS_NAME_MAX);
+	memcpy(p->manifest, text, strlen(text) + 1); /* ids_name_valid: it fits */
+	return 0;
+}
+
+int lapquery_params_done(struct lapquery_params *p, struct lapquery_err *err)
+{
+	if (p->manifest[0] || !p->channels[0])
+		return 0;
+	return parse_channels(p->channels_param[0] ? p->channels_param : "channels", p->channels,
+			      NULL, &p->cs, err);
+}
+
+static int store_fail(struct lapquery_err *err, const char *code, const char *message);
+
+/* The channels p asks for, with its manifest's (fetched and compiled into
+ * *m, the caller's) when it names one. */
+static int resolve_channels(lapquery_call_fn *call, void *ctx, const struct lapquery_params *p,
+			    struct lapdata_channels *cs, struct manifest **m,
+			    struct lapquery_err *err)
+{
+	char code[32], message[512], why[MANIFEST_ERR_MAX];
+	json_t *doc = NULL;
+	int rc;
+
+	*m = NULL;
+	*cs = p->cs;
+	if (!p->manifest[0])
+		return 0;
+	if (call(ctx, "manifest.get", json_pack("{s:s}", "name", p->manifest), &doc, code,
+		 sizeof code, message, sizeof message) < 0) {
+		if (strcmp(code, MSG_E_NOT_FOUND) == 0)
+			return fail(err, MSG_E_BAD_REQUEST, "manifest: there is no manifest \"%s\"",
+				    p->manifest);
+		return store_fail(err, code, message);
+	}
+	rc = manifest_parse(doc, p->manifest, m, why, sizeof why);
+	json_decref(doc);
+	if (rc < 0)
+		return fail(err, MSG_E_INTERNAL, "manifest %s: %s", p->manifest, why);
+	if (p->channels[0])
+		return parse_channels(p->channels_param[0] ? p->channels_param : "channels",
+				      p->channels, *m, cs, err);
+	/* the default set and every channel of the manifest */
+	if (cs->n + (*m)->nchannels > LAPDATA_MAX_CHANNELS)
+		return fail(err, MSG_E_BAD_REQUEST,
+			    "channels: manifest %s has %zu channels, more than the %d a request "
+			    "takes with the default ones: name the channels",
+			    p->manifest, (*m)->nchannels, LAPDATA_MAX_CHANNELS);
+	for (size_t k = 0; k < (*m)->nchannels; k++)
+		cs->id[cs->n++] = (uint8_t)(LAPDATA_MANIFEST_ID + k);
+	cs->manifest = *m;
+	return 0;
 }
 
 int lapquery_parse_lapref(const char *name, const char *text, struct lapquery_lapref *lap,
@@ -347,7 +414,13 @@ int lapquery_parse_query(const char *query, int compare, struct lapquery_params 
 		} else if (strcmp(key, "channels") == 0) {
 			if (have_ch++)
 				return fail(err, MSG_E_BAD_REQUEST, "channels is given twice");
-			if (lapquery_parse_channels("channels", val, &p->cs, err) < 0)
+			if (!val[0])
+				return lapquery_parse_channels("channels", val, &p->cs, err);
+			snprintf(p->channels, sizeof p->channels, "%s", val);
+		} else if (strcmp(key, "manifest") == 0) {
+			if (p->manifest[0])
+				return fail(err, MSG_E_BAD_REQUEST, "manifest is given twice");
+			if (lapquery_parse_manifest("manifest", val, p, err) < 0)
 				return -1;
 		} else if (compare && strcmp(key, "ref") == 0) {
 			if (have_ref++)
@@ -366,11 +439,13 @@ int lapquery_parse_query(const char *query, int compare, struct lapquery_params 
 		} else {
 			return fail(err, MSG_E_BAD_REQUEST,
 				    "unknown query parameter \"%.60s\" (%s)", key,
-				    compare ? "compare takes ref, lap, step_m and channels"
-					    : "a lap takes step_m and channels");
+				    compare ? "compare takes ref, lap, step_m, channels and manifest"
+					    : "a lap takes step_m, channels and manifest");
 		}
 		q += len;
 	}
+	if (lapquery_params_done(p, err) < 0)
+		return -1;
 	if (compare && !have_ref)
 		return fail(err, MSG_E_BAD_REQUEST,
 			    "ref is required: SESSION_ID/RUN_ID/LAP_NUMBER or best");
@@ -644,7 +719,7 @@ static void put_channels(struct jb *b, const struct lapdata_result *r, size_t k,
 		if (!first)
 			jb_lit(b, ",");
 		first = 0;
-		jb_key(b, lapdata_channel_name(cs->id[c]));
+		jb_key(b, lapdata_channels_name(cs, c));
 		jb_points(b, v, np, lapdata_channel_values(cs->id[c]),
 			  lapdata_channel_decimals(cs->id[c]));
 	}
@@ -656,7 +731,7 @@ static void put_channels(struct jb *b, const struct lapdata_result *r, size_t k,
 		if (!first)
 			jb_lit(b, ",");
 		first = 0;
-		jb_str(b, lapdata_channel_name(cs->id[c]));
+		jb_str(b, lapdata_channels_name(cs, c));
 	}
 	jb_lit(b, "]");
 }
@@ -707,12 +782,14 @@ int lapquery_lap(lapquery_call_fn *call, void *ctx, const struct lapquery_lapref
 	struct lapdata_result *r = NULL;
 	struct jb b = { 0 };
 	json_t *rec = NULL;
+	struct lapdata_channels cs;
+	struct manifest *m = NULL;
 	int rc = -1;
 
 	*json = NULL;
 	*len = 0;
-	if (resolve(call, ctx, &q, err) < 0 ||
-	    load_track(call, ctx, q.game, q.track, &t, err) < 0 || load(&q, &p->cs, err) < 0 ||
+	if (resolve_channels(call, ctx, p, &cs, &m, err) < 0 || resolve(call, ctx, &q, err) < 0 ||
+	    load_track(call, ctx, q.game, q.track, &t, err) < 0 || load(&q, &cs, err) < 0 ||
 	    compute(&q, 1, &t, p->step_m, &r, err) < 0)
 		goto out;
 	rec = json_copy(q.lap);
@@ -720,7 +797,7 @@ int lapquery_lap(lapquery_call_fn *call, void *ctx, const struct lapquery_lapref
 	json_object_set_new(rec, "run_id", json_string(q.ref.rid));
 	json_object_set(rec, "game", q.game ? json_object_get(q.run, "game") : json_null());
 	json_object_set(rec, "track", q.track ? json_object_get(q.run, "track") : json_null());
-	jb_room(&b, 4096 + 16 * lapdata_points(r) * (1 + entry_values(&p->cs)));
+	jb_room(&b, 4096 + 16 * lapdata_points(r) * (1 + entry_values(&cs)));
 	jb_lit(&b, "{\"lap\":");
 	jb_json(&b, rec);
 	jb_lit(&b, ",");
@@ -729,10 +806,11 @@ int lapquery_lap(lapquery_call_fn *call, void *ctx, const struct lapquery_lapref
 	jb_lit(&b, ",\"time_s\":");
 	jb_array(&b, lapdata_time(r, 0), lapdata_points(r), TIME_DECIMALS);
 	jb_lit(&b, ",");
-	put_channels(&b, r, 0, &p->cs);
+	put_channels(&b, r, 0, &cs);
 	jb_lit(&b, "}");
 	rc = finish(&b, json, len, err);
 out:
+	manifest_free(m);
 	json_decref(rec);
 	lapdata_result_free(r);
 	qtrack_free(&t);
@@ -897,6 +975,8 @@ int lapquery_compare(lapquery_call_fn *call, void *ctx, const struct lapquery_pa
 	struct jb b = { 0 };
 	struct entry_job ej;
 	size_t n = 1 + p->nlaps;
+	struct lapdata_channels cs;
+	struct manifest *m = NULL;
 	int rc = -1;
 
 	*json = NULL;
@@ -905,6 +985,8 @@ int lapquery_compare(lapquery_call_fn *call, void *ctx, const struct lapquery_pa
 	if (p->nlaps < 1 || p->nlaps > LAPDATA_MAX_LAPS)
 		return fail(err, MSG_E_BAD_REQUEST, "lap is required one to %d times",
 			    LAPDATA_MAX_LAPS);
+	if (resolve_channels(call, ctx, p, &cs, &m, err) < 0)
+		goto out;
 	for (size_t k = 1; k < n; k++) {
 		q[k].ref = p->laps[k - 1];
 		if (resolve(call, ctx, &q[k], err) < 0)
@@ -931,10 +1013,10 @@ int lapquery_compare(lapquery_call_fn *call, void *ctx, const struct lapquery_pa
 		}
 	if (load_track(call, ctx, q[0].game, q[0].track, &t, err) < 0)
 		goto out;
-	if (load_all(q, n, &p->cs, err) < 0 || compute(q, n, &t, p->step_m, &r, err) < 0)
+	if (load_all(q, n, &cs, err) < 0 || compute(q, n, &t, p->step_m, &r, err) < 0)
 		goto out;
 	/* each lap's part written in parallel, then joined */
-	ej = (struct entry_job){ .q = q, .r = r, .cs = &p->cs };
+	ej = (struct entry_job){ .q = q, .r = r, .cs = &cs };
 	lapdata_parallel(n, entry_one, &ej);
 	jb_room(&b, 4096 + 16 * lapdata_points(r));
 	jb_lit(&b, "{");
@@ -960,5 +1042,6 @@ out:
 	qtrack_free(&t);
 	for (size_t k = 0; k < n; k++)
 		qlap_free(&q[k]);
+	manifest_free(m);
 	return rc;
 }

@@ -28,6 +28,7 @@
 
 #include "common/ids.h"
 #include "common/lapdata.h"
+#include "common/manifest.h"
 
 #define LAPQUERY_QUERY_MAX 4096 /* bytes of a query string */
 
@@ -51,6 +52,13 @@ struct lapquery_lapref {
 struct lapquery_params {
 	double step_m;              /* LAPDATA_STEP_DEFAULT_M when not given */
 	struct lapdata_channels cs; /* the default set when not given */
+	/* manifest: a stored manifest (docs/manifests.md) whose derived channels
+	 * may be asked for by name; its channels are known once it is loaded, so
+	 * channels (the text as given, "" = not given: then the default set and
+	 * every channel of the manifest) is parsed then, under channels_param */
+	char manifest[IDS_NAME_MAX + 1];
+	char channels[LAPQUERY_QUERY_MAX];
+	char channels_param[16];
 	int best;                   /* compare: ref=best */
 	struct lapquery_lapref ref; /* compare: the reference (unless best) */
 	struct lapquery_lapref laps[LAPDATA_MAX_LAPS];
@@ -62,27 +70,37 @@ struct lapquery_params {
 void lapquery_params_init(struct lapquery_params *p);
 /*
  * Parse a URL query string (NULL or "" = no parameters) into p (initialized
- * here). The lap endpoint takes channels and step_m; compare (compare != 0)
+ * here). The lap endpoint takes channels, step_m and manifest; compare (compare != 0)
  * also ref (required: SID/RID/N or best) and lap (1..LAPDATA_MAX_LAPS times,
  * SID/RID/N). Values are URL-decoded. An unknown, repeated, empty or invalid
  * parameter, a missing one, too many laps: -1 with bad_request naming it.
  */
 int lapquery_parse_query(const char *query, int compare, struct lapquery_params *p,
 			 struct lapquery_err *err);
+/*
+ * With p->manifest and p->channels set (pwctl's --manifest and --channels),
+ * parse the channels now when there is no manifest (-1 with bad_request
+ * naming the parameter); lapquery_parse_query does it itself.
+ */
+int lapquery_params_done(struct lapquery_params *p, struct lapquery_err *err);
 /* One parameter's value, as the query parser checks it: name is the
- * parameter's name for the message ("step_m", "channels", "ref", "lap"). */
+ * parameter's name for the message ("step_m", "channels", "ref", "lap",
+ * "manifest"). */
 int lapquery_parse_step(const char *name, const char *text, double *step_m,
 			struct lapquery_err *err);
 int lapquery_parse_channels(const char *name, const char *text, struct lapdata_channels *cs,
 			    struct lapquery_err *err);
 int lapquery_parse_lapref(const char *name, const char *text, struct lapquery_lapref *lap,
 			  struct lapquery_err *err);
+int lapquery_parse_manifest(const char *name, const char *text, struct lapquery_params *p,
+			    struct lapquery_err *err);
 
 /* Answers */
 /*
  * One lap on distance: {"lap": {the store's lap record, session_id, run_id,
  * game, track}, "step_m", "length_m", "alignment", "distance_m": [...],
- * "time_s": [...], "channels": {name: [...]}, "absent_channels": [...]}.
+ * "time_s": [...], "channels": {name: [...]}, "absent_channels": [...]}; a
+ * manifest's channels among the channels under their own names.
  * On success *json (len bytes, NUL-terminated) is malloc'd, the caller's.
  */
 int lapquery_lap(lapquery_call_fn *call, void *ctx, const struct lapquery_lapref *lap,

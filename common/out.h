@@ -19,4 +19,13 @@ void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(print
 /* Append the n bytes at s (no NUL needed), as out_printf("%.*s") would, without formatting. */
 void out_put(struct out *o, const char *s, size_t n);
 
+/*
+ * Append v as the shortest decimal that reads back as exactly v (is_double)
+ * or as the same 32-bit float (!is_double): "0.1" for 0.1f, "91.769" for
+ * 91.769, never "91.769000000000005". A float in numfmt_f32's notation
+ * (common/numfmt.h: Ryu), a double in printf's %g notation ("1e+20").
+ * NaN and infinities as printf writes them (callers leave them out).
+ */
+void out_number(struct out *o, double v, int is_double);
+
 #endif

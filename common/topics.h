@@ -48,7 +48,14 @@
 	X(FEED, "feed.", "pw-store", "feed status game car track driver write_seq",          \
 	  "`{\"feed\",\"status\":\"up\\|stale\\|down\",\"game\",\"car\",\"track\",\"driver\","  \
 	  "\"write_seq\"}` on every change",                                                  \
-	  "`feed_status`")
+	  "`feed_status`")                                                                    \
+	X(RECOMMENDATION, "recommendation.", "pw-store",                                     \
+	  "id session_id run_id feed lap_number category title confidence adjustment",       \
+	  "a finding of the race engineer on a lap just completed (a per-lap job): seed "    \
+	  "004's `recommendation` fields plus `id`, `session_id`, `run_id`, `feed`, "        \
+	  "`lap_number`, `rule`, `kind`, `evidence`, `lap_end_t_ns`, `published_t_ns` "      \
+	  "(docs/analysis-recommendations.md)",                                              \
+	  "`recommendation` (never dropped for a slow consumer)")
 
 #define TOPICS_EVENTS(X)                                                                     \
 	X(SESSION_CREATED, "session.created", "pw-store", "session_id use_case status",      \

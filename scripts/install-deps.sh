@@ -10,7 +10,7 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential pkg-config libzmq3-dev libjansson-dev libcivetweb-dev libzstd-dev supervisor clang \
-clang-format procps iproute2 python3 nodejs curl chromium fonts-dejavu-core"
+clang-format procps iproute2 python3 python3-jsonschema nodejs curl chromium fonts-dejavu-core"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

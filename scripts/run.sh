@@ -51,6 +51,7 @@ FEEDS=$(cfg PITWALL_FEEDS)
 GAME_HOST=$(cfg PITWALL_GAME_HOST)
 LISTEN=$(cfg PITWALL_LISTEN)
 API=$(cfg PITWALL_API_HOST):$(cfg PITWALL_API_PORT)
+WS_PORT=$(cfg PITWALL_WS_PORT)
 [ "$SIM" = 1 ] && LISTEN=127.0.0.1 # emulators run here: nothing needs to reach us from outside
 
 program() { # name priority command
@@ -116,6 +117,7 @@ pitwall is running (instance '$INSTANCE'$([ "$SIM" = 1 ] && echo ", emulated gam
 
   REST API:           http://$API/api/live  (docs/api.md)
   WebSocket stream:   ws://$API/api/stream
+  seed-004 clients:   ws://$API/ws$([ "$WS_PORT" != 0 ] && echo " and ws://$(cfg PITWALL_API_HOST):$WS_PORT/ws")  (docs/stream.md)
   live feed status:   build/bin/pwctl feeds --watch
   sessions and runs:  build/bin/pwctl session create general; build/bin/pwctl run start ID ksudp
   everything on the bus: build/bin/pwctl events

@@ -118,7 +118,7 @@ static json_t *h_use_cases(struct store *st, json_t *args, struct cmd_err *err)
 static json_t *h_session_create(struct store *st, json_t *args, struct cmd_err *err)
 {
 	static const char *const keys[] = { "use_case", "label", NULL };
-	const char *uc_name, *label;
+	const char *uc_name, *label, *rec;
 	struct session *s;
 	int uc;
 	json_t *res;
@@ -133,6 +133,8 @@ static json_t *h_session_create(struct store *st, json_t *args, struct cmd_err *
 		return fail(err, MSG_E_CONFLICT, "too many sessions (%d)", STORE_MAX_SESSIONS);
 	if (!(s = session_new(st, (enum use_case)uc, label)))
 		return fail(err, MSG_E_INTERNAL, "out of memory");
+	if ((rec = recordings_active_id(st))) /* created while a recording is active */
+		snprintf(s->recording_id, sizeof s->recording_id, "%s", rec);
 	res = saved(st, s, err);
 	if (!res) {
 		session_delete(st, s); /* nothing durable: do not keep a phantom */
@@ -291,13 +293,15 @@ static const struct cmd_entry *const tables[] = {
 	job_commands,
 	track_commands,
 	car_commands,
+	manifest_commands,
+	engineer_commands,
 };
 
 /* Commands that change nothing; every other one bumps the state generation. */
 static int read_only(const char *cmd)
 {
 	static const char *const reads[] = { "session.analysis", "session.laps", "recording.data",
-					     "track.corners", "lap.best", NULL };
+					     "track.corners", "lap.best", "session.recommendations", NULL };
 	size_t n = strlen(cmd);
 
 	if ((n > 5 && strcmp(cmd + n - 5, ".list") == 0) || (n > 4 && strcmp(cmd + n - 4, ".get") == 0))

@@ -53,6 +53,8 @@ extern const struct cmd_entry recording_commands[];  /* recordings.c */
 extern const struct cmd_entry job_commands[];        /* jobs.c */
 extern const struct cmd_entry track_commands[];      /* tracks.c */
 extern const struct cmd_entry car_commands[];        /* cars.c */
+extern const struct cmd_entry manifest_commands[];   /* manifests.c */
+extern const struct cmd_entry engineer_commands[];   /* engineer.c */
 
 /* Set err and return NULL. */
 json_t *fail(struct cmd_err *err, const char *code, const char *fmt, ...)

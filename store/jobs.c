@@ -17,8 +17,12 @@
  * reopened meanwhile. Builds live in memory only: a store that stops loses
  * them, and their clients time out.
  *
- * Every job without a result by its deadline (PITWALL_JOB_DEADLINE_MS) is
- * sent again; one that no worker can take yet is tried again each second.
+ * A per-lap job (engineer.c) holds its lap's frames; it goes out first, and
+ * only once: one no worker took, or whose result did not come, within its
+ * time to live is dropped (engineer.c says why).
+ *
+ * Every other job without a result by its deadline (PITWALL_JOB_DEADLINE_MS)
+ * is sent again; one that no worker can take yet is tried again each second.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +38,7 @@
 #include "store/store.h"
 
 #define JOB_RETRY_NS (1 * NS_PER_S)
+#define LAP_RETRY_NS (20 * NS_PER_MS)  /* a per-lap job no worker could take: soon again */
 #define JOBS_MAX 1024
 
 struct queued {
@@ -42,6 +47,7 @@ struct queued {
 	int64_t next_send_ns;       /* monotonic: when to (re)send */
 	int sent;
 	struct track_build *build;  /* owned; NULL: the session's analysis */
+	struct lap_job *lap;        /* owned; a per-lap job */
 };
 
 struct jobs {
@@ -83,8 +89,11 @@ void jobs_fini(struct store *st)
 {
 	if (!st->jobs)
 		return;
-	for (int i = 0; i < st->jobs->n; i++) /* their clients time out */
+	for (int i = 0; i < st->jobs->n; i++) { /* their clients time out */
 		track_build_free(st->jobs->q[i].build);
+		if (st->jobs->q[i].lap)
+			lap_job_drop(st->jobs->q[i].lap, "the store stops");
+	}
 	zmq_close(st->jobs->push);
 	zmq_close(st->jobs->pull);
 	free(st->jobs);
@@ -97,7 +106,7 @@ int jobs_submit(struct store *st, struct session *s)
 	struct queued *jb = NULL;
 
 	for (int i = 0; i < j->n; i++) /* a re-analysis replaces a queued job */
-		if (!j->q[i].build && strcmp(j->q[i].session_id, s->id) == 0)
+		if (!j->q[i].build && !j->q[i].lap && strcmp(j->q[i].session_id, s->id) == 0)
 			jb = &j->q[i];
 	if (!jb) {
 		if (j->n == JOBS_MAX)
@@ -126,6 +135,26 @@ int jobs_submit_build(struct store *st, struct track_build *b)
 	job->deadline_ms = j->deadline_ns / NS_PER_MS;
 	jb = &j->q[j->n++];
 	*jb = (struct queued){ .build = b };
+	snprintf(jb->id, sizeof jb->id, "%s", job->job_id);
+	snprintf(jb->session_id, sizeof jb->session_id, "%s", job->session_id);
+	return 0;
+}
+
+int jobs_submit_lap(struct store *st, struct lap_job *lj)
+{
+	struct jobs *j = st->jobs;
+	struct job *job = lap_job_job(lj);
+	struct queued *jb;
+
+	if (j->n == JOBS_MAX)
+		return -ENOSPC;
+	/* first in the queue: the next send round takes it before the session analyses */
+	jb = &j->q[j->n++];
+	if (jb != &j->q[0]) {
+		*jb = j->q[0];
+		jb = &j->q[0];
+	}
+	*jb = (struct queued){ .lap = lj };
 	snprintf(jb->id, sizeof jb->id, "%s", job->job_id);
 	snprintf(jb->session_id, sizeof jb->session_id, "%s", job->session_id);
 	return 0;
@@ -183,6 +212,14 @@ static void take_result(struct store *st, const void *buf, size_t len)
 		if (strcmp(st->jobs->q[i].id, r.job_id) == 0 &&
 		    strcmp(st->jobs->q[i].session_id, r.session_id) == 0)
 			idx = i;
+	if (idx >= 0 && st->jobs->q[idx].lap) { /* a per-lap job: published, not kept */
+		jb = st->jobs->q[idx];
+		drop_job(st->jobs, idx);
+		storestat_add(st->stat, STORESTAT_JOBS_DONE, 1);
+		lap_job_done(st, jb.lap, &r);
+		job_result_release(&r);
+		return;
+	}
 	if (idx >= 0 && !st->jobs->q[idx].build)
 		s = session_find(st, r.session_id);
 	if (rc < 0 || idx < 0 || (!st->jobs->q[idx].build && !s)) {
@@ -238,16 +275,25 @@ void jobs_tick(struct store *st, int64_t now_mono)
 	}
 	for (int i = 0; i < j->n; i++) {
 		struct queued *jb = &j->q[i];
-		struct session *s = jb->build ? NULL : session_find(st, jb->session_id);
+		struct session *s = jb->build || jb->lap ? NULL : session_find(st, jb->session_id);
 		int rc;
 
-		if (!jb->build && (!s || !s->completed)) { /* deleted or reopened meanwhile */
+		if (jb->lap && (jb->sent || lap_job_expired(jb->lap, now_mono))) {
+			if (lap_job_expired(jb->lap, now_mono)) {
+				lap_job_drop(jb->lap, jb->sent ? "no result in time" : "no worker took it");
+				drop_job(j, i--);
+			}
+			continue; /* sent once: its result or its expiry ends it */
+		}
+		if (!jb->build && !jb->lap && (!s || !s->completed)) { /* deleted or reopened */
 			drop_job(j, i--);
 			continue;
 		}
 		if (now_mono < jb->next_send_ns)
 			continue;
-		rc = jb->build ? job_send(j->push, track_build_job(jb->build)) : send_analysis(st, jb, s);
+		rc = jb->lap ? job_send(j->push, lap_job_job(jb->lap)) :
+		     jb->build ? job_send(j->push, track_build_job(jb->build)) :
+				 send_analysis(st, jb, s);
 		if (rc > 0) {
 			storestat_add(st->stat, STORESTAT_JOBS_SENT, 1);
 			if (jb->sent++)
@@ -255,7 +301,7 @@ void jobs_tick(struct store *st, int64_t now_mono)
 					 jb->id, jb->build ? "track_build" : "analysis", jb->session_id);
 			jb->next_send_ns = now_mono + j->deadline_ns;
 		} else {
-			jb->next_send_ns = now_mono + JOB_RETRY_NS;
+			jb->next_send_ns = now_mono + (jb->lap ? LAP_RETRY_NS : JOB_RETRY_NS);
 		}
 	}
 }

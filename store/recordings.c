@@ -1081,6 +1081,11 @@ int recordings_init(struct store *st)
 	return 0;
 }
 
+const char *recordings_active_id(const struct store *st)
+{
+	return st->rec && st->rec->active ? st->rec->active->id : NULL;
+}
+
 void recordings_tick(struct store *st, int64_t now_ns)
 {
 	struct recordings *rs = st->rec;

@@ -46,6 +46,7 @@ struct run_live {
 	struct seg_cursor cur[MERGE_SOURCES_MAX];
 	struct merge *mg;
 	struct laps *laps;
+	struct live_eng *eng;                /* per-lap jobs (general sessions), or NULL */
 	uint64_t last_seq;                   /* of the last appended frame */
 	uint64_t appended;
 	uint64_t extra_only;                 /* merged frames not stored (primary gaps) */
@@ -107,6 +108,7 @@ static void live_free(struct run_live *l)
 {
 	merge_free(l->mg);
 	laps_free(l->laps);
+	live_eng_free(l->eng);
 	free(l);
 }
 
@@ -128,8 +130,10 @@ static struct run_live *find_live(struct store *st, const char *run_id)
 }
 
 /* Laps of the run's own stream, stored with the run as lap objects; a late
- * invalidation replaces the lap it names. */
-static void track_laps(struct run_live *l, struct run *r, const struct pw_frame *f)
+ * invalidation replaces the lap it names. A completed lap of a general
+ * session also becomes a per-lap job (engineer.c). */
+static void track_laps(struct store *st, struct run_live *l, struct run *r,
+		       const struct pw_frame *f)
 {
 	struct lap_event ev[LAPS_MAX_EVENTS];
 	char buf[2048];
@@ -140,8 +144,13 @@ static void track_laps(struct run_live *l, struct run *r, const struct pw_frame 
 		json_error_t jerr;
 		size_t j;
 
-		if (ev[i].kind == LAP_SESSION_CHANGED)
+		if (ev[i].kind == LAP_SESSION_CHANGED) {
+			if (l->eng)
+				live_eng_reset(l->eng);
 			continue;
+		}
+		if (ev[i].kind == LAP_COMPLETED && l->eng)
+			live_eng_lap(st, l->eng, l->s, r, &ev[i].lap);
 		lap_to_json(&ev[i].lap, buf, sizeof buf);
 		if (!(o = json_loads(buf, 0, &jerr)))
 			continue;
@@ -172,7 +181,8 @@ static int flush_batch(struct run_live *l)
 	return rc;
 }
 
-static int store_frame(struct run_live *l, struct run *r, const struct pw_frame *f)
+static int store_frame(struct store *st, struct run_live *l, struct run *r,
+		       const struct pw_frame *f)
 {
 	if (f->seq <= l->last_seq && l->appended) {
 		l->extra_only++; /* not the primary's timeline (see the top comment) */
@@ -181,7 +191,9 @@ static int store_frame(struct run_live *l, struct run *r, const struct pw_frame 
 	l->batch[l->nbatch++] = *f;
 	l->last_seq = f->seq;
 	l->appended++;
-	track_laps(l, r, f);
+	if (l->eng)
+		live_eng_frame(l->eng, f);
+	track_laps(st, l, r, f);
 	return l->nbatch == BATCH ? flush_batch(l) : 0;
 }
 
@@ -190,21 +202,22 @@ static int is_primary(const struct run_live *l, const struct pw_frame *f)
 	return f->feed == frame_feed_id(l->src[0]) || frame_feed_id(l->src[0]) == PW_FEED_NONE;
 }
 
-static int pop_merged(struct run_live *l, struct run *r)
+static int pop_merged(struct store *st, struct run_live *l, struct run *r)
 {
 	struct pw_frame out;
 	int rc = 0;
 
 	while (rc == 0 && merge_pop(l->mg, &out) == 1) {
 		if (is_primary(l, &out))
-			rc = store_frame(l, r, &out);
+			rc = store_frame(st, l, r, &out);
 		else
 			l->extra_only++;
 	}
 	return rc;
 }
 
-static int push_merged(struct run_live *l, struct run *r, int k, const struct pw_frame *f)
+static int push_merged(struct store *st, struct run_live *l, struct run *r, int k,
+		       const struct pw_frame *f)
 {
 	/* A full queue takes the frame after a pop round; the merger guarantees
 	 * two rounds suffice (store/merge.h). */
@@ -212,7 +225,7 @@ static int push_merged(struct run_live *l, struct run *r, int k, const struct pw
 		int rc;
 		if (merge_push(l->mg, (unsigned)k, f) != MERGE_FULL)
 			return 0;
-		if ((rc = pop_merged(l, r)) < 0)
+		if ((rc = pop_merged(st, l, r)) < 0)
 			return rc;
 	}
 	return 0;
@@ -238,7 +251,7 @@ static int drain_run(struct store *st, struct run_live *l, struct run *r, int64_
 				continue;
 			before = l->cur[k].missed;
 			for (i = 0; i < SLICE && rc == 0 && seg_read(seg, &l->cur[k], &f) == 1; i++)
-				rc = l->mg ? push_merged(l, r, k, &f) : store_frame(l, r, &f);
+				rc = l->mg ? push_merged(st, l, r, k, &f) : store_frame(st, l, r, &f);
 			progress |= i > 0;
 			total += i;
 			if (k == 0 && l->cur[0].missed != before) {
@@ -253,7 +266,7 @@ static int drain_run(struct store *st, struct run_live *l, struct run *r, int64_
 	}
 	if (l->mg && rc == 0) {
 		merge_advance(l->mg, now_ns);
-		rc = pop_merged(l, r);
+		rc = pop_merged(st, l, r);
 	}
 	return rc ? rc : flush_batch(l);
 }
@@ -293,7 +306,7 @@ static int finish_run(struct store *st, struct run_live *l, struct run *r, const
 
 	if (l->mg) {
 		merge_flush(l->mg);
-		if ((rc = pop_merged(l, r)) == 0)
+		if ((rc = pop_merged(st, l, r)) == 0)
 			rc = flush_batch(l);
 	}
 	framefile_stats(l->w, &fs);
@@ -384,7 +397,7 @@ void runs_fini(struct store *st)
 			drain_run(st, l, r, clock_now_ns());
 			if (l->mg) { /* what the merger still holds is final at shutdown */
 				merge_flush(l->mg);
-				pop_merged(l, r);
+				pop_merged(st, l, r);
 				flush_batch(l);
 			}
 			sync_run(st, l, r);
@@ -416,6 +429,7 @@ static struct run_live *live_new(struct session *s, const struct run *r)
 		l->mg = merge_new(&p);
 	}
 	l->laps = laps_new();
+	l->eng = live_eng_new(s); /* NULL: no per-lap jobs (not a general session, or no memory) */
 	if ((l->nsrc > 1 && !l->mg) || !l->laps) {
 		live_free(l);
 		return NULL;
@@ -582,8 +596,9 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 	struct run_live *l;
 	struct seg *seg;
 	json_t *merge = NULL, *res;
-	char path[IDS_PATH_MAX], dir[IDS_PATH_MAX];
+	char path[IDS_PATH_MAX], dir[IDS_PATH_MAX], rec_before[ID_LEN + 1];
 	struct framefile_hdr h = { .codec = BLOCKCODEC_PACK };
+	const char *rec;
 	int rc;
 
 	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "session_id", err)) ||
@@ -640,6 +655,10 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 			l->cur[k].next = x ? seg_write_seq(x) : 0;
 		}
 		cache_meta(st, s, r);
+		/* recorded while a recording is active: the session is part of it */
+		snprintf(rec_before, sizeof rec_before, "%s", s->recording_id);
+		if (!s->recording_id[0] && (rec = recordings_active_id(st)))
+			snprintf(s->recording_id, sizeof s->recording_id, "%s", rec);
 		if ((res = saved(st, s, err))) {
 			json_decref(res); /* the answer is the run, not the session */
 			l->next = st->live;
@@ -647,6 +666,7 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 			bus_publish(st, TOPIC_RUN_STARTED, run_event(s, r));
 			return run_json(r);
 		}
+		snprintf(s->recording_id, sizeof s->recording_id, "%s", rec_before);
 		framefile_close(l->w);
 		unlink(path);
 		rc = 0;

@@ -9,9 +9,12 @@
  * feeds.c     attaches to every feed's segment; feed.* status, frame.* and lap.*
  * runs.c      run commands; drains recording runs into frame files, resumes them
  * recordings.c  raw-packet recordings into pcap files, their commands
- * jobs.c      analysis jobs out (PUSH) and results in (PULL): session analyses, track builds
+ * jobs.c      analysis jobs out (PUSH) and results in (PULL): session analyses, track
+ *             builds, per-lap jobs
+ * engineer.c  recommendations: session.recommendations, per-lap jobs while recording
  * tracks.c    track models: track.build sends a job and answers with its result
  * cars.c      car characteristics, a query over the stored shift_points analyses
+ * manifests.c derived-channel manifests (common/manifest.h): their commands and files
  *
  * The store is the only writer of the data dir. Everything runs in the main
  * thread except loop.c's socket watcher, which only polls descriptors.
@@ -20,6 +23,7 @@
 #define PW_STORE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/config.h"
@@ -59,7 +63,8 @@ struct session {
 	char label[STORE_LABEL_MAX];
 	int completed;
 	int64_t created_ns, completed_ns;
-	char recording_id[ID_LEN + 1]; /* "" = null */
+	char recording_id[ID_LEN + 1]; /* "" = null; the recording that was active when the
+	                                  session was created or first recorded a run */
 	char car_name[META_STR];       /* "" = null */
 	json_t *analysis;              /* owned; NULL = null */
 	int nruns;
@@ -88,6 +93,9 @@ struct jobs;                           /* jobs.c */
 struct track_build;                    /* tracks.c: a track.build waiting for its result */
 struct job;                            /* common/job.h */
 struct job_result;                     /* common/job.h */
+struct live_eng;                       /* engineer.c: a recording run's laps in progress */
+struct lap_job;                        /* engineer.c: a per-lap job */
+struct lap;                            /* common/laps.h */
 
 struct store {
 	struct config cfg;
@@ -214,10 +222,33 @@ int jobs_submit(struct store *st, struct session *s);
  * b on success; -ENOSPC when STORE_MAX_TRACK_BUILDS builds (or the most jobs
  * the queue holds) are waiting already. */
 int jobs_submit_build(struct store *st, struct track_build *b);
+/* Queue a per-lap job (engineer.c); takes lj on success; -ENOSPC when the
+ * queue is full. */
+int jobs_submit_lap(struct store *st, struct lap_job *lj);
 /* Send what is due, take the results in. */
 void jobs_tick(struct store *st, int64_t now_mono);
 /* The results socket's ZMQ_FD (readable: results may wait), for loop.c. */
 int jobs_results_fd(struct store *st, int *fd);
+
+/* engineer.c: recommendations */
+/* The lap buffer of a run of s: NULL when s is not a general session (no
+ * per-lap jobs) or out of memory. Owned by the run's live state (runs.c). */
+struct live_eng *live_eng_new(const struct session *s);
+void live_eng_free(struct live_eng *e);
+/* Every stored frame of the run, in order. */
+void live_eng_frame(struct live_eng *e, const struct pw_frame *f);
+/* The game session changed: the buffered frames belong to no lap any more. */
+void live_eng_reset(struct live_eng *e);
+/* r's tracker completed lap: queue its per-lap job (when its frames are all
+ * buffered) and forget the frames up to its end. */
+void live_eng_lap(struct store *st, struct live_eng *e, const struct session *s,
+		  const struct run *r, const struct lap *lap);
+/* jobs.c's side: the message (borrowed from lj), whether it is too old to be
+ * worth sending or answering, the result (publishes; frees lj), a drop (frees lj). */
+struct job *lap_job_job(struct lap_job *lj);
+bool lap_job_expired(const struct lap_job *lj, int64_t now_mono);
+void lap_job_done(struct store *st, struct lap_job *lj, const struct job_result *r);
+void lap_job_drop(struct lap_job *lj, const char *why);
 
 /* tracks.c: track models */
 /* data/tracks/<game>/<slug of track>.json (track a real name, common/ids.h), or -EINVAL
@@ -237,5 +268,7 @@ void track_build_free(struct track_build *b);
 int recordings_init(struct store *st);
 void recordings_tick(struct store *st, int64_t now_ns);
 void recordings_fini(struct store *st);
+/* The id of the active recording (borrowed, valid until it stops), or NULL. */
+const char *recordings_active_id(const struct store *st);
 
 #endif

@@ -15,13 +15,14 @@
 #include "api/pwctl/pwctl.h"
 #include "common/clock.h"
 #include "common/export.h"
+#include "common/manifest.h"
 #include "common/framefile.h"
 
 static int usage(FILE *out)
 {
 	fprintf(out, "usage: pwctl export SESSION RUN [--format csv|json|ld|ldx|parquet]\n"
 		     "                    [--channels LIST] [--hz N] [--lap N]\n"
-		     "                    [--compression zstd|none] [--out FILE|DIR]\n"
+		     "                    [--compression zstd|none] [--manifest NAME] [--out FILE|DIR]\n"
 		     "Writes the run's frames to FILE, into DIR (named after the track, the run\n"
 		     "and the lap), or to stdout:\n"
 		     "  csv      a header line, then one row per frame (the default)\n"
@@ -35,7 +36,9 @@ static int usage(FILE *out)
 		     "values such as tyre_temp_c_fl, seq, t_ns, flags) chooses the columns;\n"
 		     "--hz N (1..1000) resamples to N rows a second on the game clock; --lap N\n"
 		     "exports one lap. With any of them every row starts with time_s, seconds\n"
-		     "from the first exported frame. Long exports show progress on stderr.\n"
+		     "from the first exported frame. --manifest NAME (csv and json) adds the\n"
+		     "derived channels of a stored manifest (docs/manifests.md) after the\n"
+		     "others. Long exports show progress on stderr.\n"
 		     "Exit status: 0 done, 1 failed, 2 bad arguments, 3 store unreachable.\n");
 	return out == stdout ? 0 : 2;
 }
@@ -152,8 +155,10 @@ int pwctl_export(const struct config *cfg, int argc, char **argv)
 	struct framefile_info info, end;
 	struct framefile_reader *r = NULL;
 	struct export_opts o;
-	const char *out = NULL;
-	json_t *run = NULL, *session = NULL;
+	const char *out = NULL, *manifest_name = NULL;
+	json_t *run = NULL, *session = NULL, *doc = NULL;
+	struct manifest *m = NULL;
+	char why[MANIFEST_ERR_MAX];
 	size_t nlaps = 0;
 	int rc;
 
@@ -171,6 +176,10 @@ int pwctl_export(const struct config *cfg, int argc, char **argv)
 			out = argv[++i];
 			continue;
 		}
+		if (strcmp(argv[i], "--manifest") == 0 && i + 1 < argc) {
+			manifest_name = argv[++i];
+			continue;
+		}
 		if (!flags[f] || i + 1 >= argc)
 			return usage(stderr);
 		if (export_opts_set(&o, flags[f] + 2, argv[++i], err, sizeof err) < 0) {
@@ -183,10 +192,24 @@ int pwctl_export(const struct config *cfg, int argc, char **argv)
 				"give --out FILE.ld or --out DIR\n");
 		return 2;
 	}
+	if (manifest_name) {
+		if ((rc = store_call(cfg, "manifest.get", json_pack("{s:s}", "name", manifest_name),
+				     &doc)) != 0)
+			return rc;
+		rc = manifest_parse(doc, manifest_name, &m, why, sizeof why);
+		json_decref(doc);
+		if (rc < 0) {
+			fprintf(stderr, "pwctl export: manifest %s: %s\n", manifest_name, why);
+			return 1;
+		}
+		o.manifest = m;
+	}
 	if ((rc = store_call(cfg, "run.get",
 			     json_pack("{s:s, s:s}", "session_id", argv[0], "run_id", argv[1]),
-			     &run)) != 0)
+			     &run)) != 0) {
+		manifest_free(m);
 		return rc;
+	}
 	store_call(cfg, "session.get", json_pack("{s:s}", "id", argv[0]), &session);
 	if (export_laps_from_json(json_object_get(run, "laps"), &laps, &nlaps) < 0) {
 		rc = 1;
@@ -253,5 +276,6 @@ out:
 	free(laps);
 	json_decref(run);
 	json_decref(session);
+	manifest_free(m);
 	return rc;
 }

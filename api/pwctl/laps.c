@@ -15,12 +15,14 @@
 
 static int usage_lap(FILE *out)
 {
-	fprintf(out, "usage: pwctl lap SESSION RUN N [--channels LIST] [--step M] [--out FILE]\n"
+	fprintf(out, "usage: pwctl lap SESSION RUN N [--channels LIST] [--step M] [--manifest NAME]\n"
+		     "                [--out FILE]\n"
 		     "Lap N of the run resampled on a distance grid every M metres (0.1 .. 50,\n"
 		     "default 1), as the JSON of GET /api/sessions/{sid}/runs/{rid}/laps/{n}:\n"
 		     "distance_m, time_s and the channels (comma-separated canonical names;\n"
 		     "default speed_kmh, throttle, brake, steer, gear, rpm, accel_lat_g,\n"
-		     "accel_lon_g, pos_m). Written to FILE or stdout.\n");
+		     "accel_lon_g, pos_m; with --manifest, its derived channels may be named too,\n"
+		     "and the default adds them all). Written to FILE or stdout.\n");
 	return out == stdout ? 0 : 2;
 }
 
@@ -28,7 +30,7 @@ static int usage_compare(FILE *out)
 {
 	fprintf(out,
 		"usage: pwctl compare --ref SESSION/RUN/N|best --lap SESSION/RUN/N [--lap ...]\n"
-		"                     [--channels LIST] [--step M] [--out FILE]\n"
+		"                     [--channels LIST] [--step M] [--manifest NAME] [--out FILE]\n"
 		"Up to %d laps compared with the reference lap on distance, as the JSON of\n"
 		"GET /api/compare: every lap's time, delta_s to the reference and channels,\n"
 		"and the corner table. --ref best takes the best valid lap of the first\n"
@@ -73,15 +75,16 @@ static int write_out(const char *what, const char *path, const char *json, size_
 	return 0;
 }
 
-/* --channels, --step, --out of argv[i]; 1 taken (i moved past the value), 0
- * not one of them, -1 bad (err filled). */
+/* --channels, --step, --manifest, --out of argv[i]; 1 taken (i moved past the
+ * value), 0 not one of them, -1 bad (err filled). The channels are parsed
+ * once every option is known (lapquery_params_done): they may be a manifest's. */
 static int common_opt(int argc, char **argv, int *i, struct lapquery_params *p, const char **out,
 		      struct lapquery_err *err)
 {
 	const char *opt = argv[*i];
 
 	if (strcmp(opt, "--channels") != 0 && strcmp(opt, "--step") != 0 &&
-	    strcmp(opt, "--out") != 0)
+	    strcmp(opt, "--out") != 0 && strcmp(opt, "--manifest") != 0)
 		return 0;
 	if (*i + 1 >= argc) {
 		snprintf(err->code, sizeof err->code, "%s", MSG_E_BAD_REQUEST);
@@ -95,7 +98,13 @@ static int common_opt(int argc, char **argv, int *i, struct lapquery_params *p, 
 	}
 	if (strcmp(opt, "--step") == 0)
 		return lapquery_parse_step("--step", argv[*i], &p->step_m, err) < 0 ? -1 : 1;
-	return lapquery_parse_channels("--channels", argv[*i], &p->cs, err) < 0 ? -1 : 1;
+	if (strcmp(opt, "--manifest") == 0)
+		return lapquery_parse_manifest("--manifest", argv[*i], p, err) < 0 ? -1 : 1;
+	if (!argv[*i][0])
+		return lapquery_parse_channels("--channels", argv[*i], &p->cs, err) < 0 ? -1 : 1;
+	snprintf(p->channels, sizeof p->channels, "%s", argv[*i]);
+	snprintf(p->channels_param, sizeof p->channels_param, "--channels");
+	return 1;
 }
 
 int pwctl_lap(const struct config *cfg, int argc, char **argv)
@@ -123,6 +132,8 @@ int pwctl_lap(const struct config *cfg, int argc, char **argv)
 		if (t == 0)
 			return usage_lap(stderr);
 	}
+	if (lapquery_params_done(&p, &err) < 0)
+		return failed("lap", &err);
 	if (lapquery_lap(ask, (void *)cfg, &lap, &p, &json, &len, &err) < 0)
 		return failed("lap", &err);
 	rc = write_out("lap", out, json, len);
@@ -172,6 +183,8 @@ int pwctl_compare(const struct config *cfg, int argc, char **argv)
 	}
 	if (!have_ref || !p.nlaps)
 		return usage_compare(stderr);
+	if (lapquery_params_done(&p, &err) < 0)
+		return failed("compare", &err);
 	if (lapquery_compare(ask, (void *)cfg, &p, &json, &len, &err) < 0)
 		return failed("compare", &err);
 	rc = write_out("compare", out, json, len);

@@ -41,18 +41,24 @@ static void usage(FILE *out)
 		"                             each session: session create|get)\n"
 		"  events [PREFIX] [--count N] [--timeout S]\n"
 		"                             print bus messages (topic and JSON) as they come\n"
+		"  channels [--json] [--game G]\n"
+		"                             the channel dictionary: every key of a frame with\n"
+		"                             unit, type, dimension, range, games (/api/channels)\n"
 		"  topics [--markdown]        every bus topic: name, publisher, payload keys\n"
 		"                             (--markdown: the table of docs/store.md)\n"
 		"  run start SESSION FEED [--label L] [--merge FEEDS]\n"
 		"  run stop|get|delete SESSION RUN\n"
 		"  laps SESSION               the laps of every run of the session\n"
 		"  export SESSION RUN [--format csv|json|ld|ldx|parquet] [--channels LIST]\n"
-		"         [--hz N] [--lap N] [--compression zstd|none] [--out FILE|DIR]\n"
-		"  lap SESSION RUN N [--channels LIST] [--step M] [--out FILE]\n"
+		"         [--hz N] [--lap N] [--compression zstd|none] [--manifest NAME]\n"
+		"         [--out FILE|DIR]\n"
+		"  lap SESSION RUN N [--channels LIST] [--step M] [--manifest NAME] [--out FILE]\n"
 		"                             one lap resampled on distance, as JSON\n"
 		"  compare --ref SESSION/RUN/N|best --lap SESSION/RUN/N [--lap ...]\n"
-		"          [--channels LIST] [--step M] [--out FILE]\n"
+		"          [--channels LIST] [--step M] [--manifest NAME] [--out FILE]\n"
 		"                             laps compared with a reference on distance\n"
+		"  manifests                  derived-channel manifests (docs/manifests.md)\n"
+		"  manifest get|delete NAME | manifest put NAME FILE\n"
 		"  recordings                 list recordings (see pwctl recording --help)\n"
 		"  recording start|stop|get|delete|data ...\n"
 		"  call CMD [JSON-ARGS]       send any store command, print the reply's result\n"
@@ -533,6 +539,8 @@ int main(int argc, char **argv)
 		return cmd_config(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "topics") == 0)
 		return cmd_topics(argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "channels") == 0)
+		return pwctl_channels(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "sessions") == 0)
 		return cmd_sessions(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "session") == 0)
@@ -553,6 +561,8 @@ int main(int argc, char **argv)
 		return pwctl_compare(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "recording") == 0 || strcmp(argv[i], "recordings") == 0)
 		return pwctl_recordings(&cfg, argc - i, argv + i);
+	if (strcmp(argv[i], "manifest") == 0 || strcmp(argv[i], "manifests") == 0)
+		return pwctl_manifests(&cfg, argc - i, argv + i);
 	fprintf(stderr, "pwctl: unknown command '%s' (see pwctl --help)\n", argv[i]);
 	return 2;
 }

@@ -29,5 +29,10 @@ int pwctl_export(const struct config *cfg, int argc, char **argv);
 /* `pwctl lap ...`, `pwctl compare ...` (laps.c) */
 int pwctl_lap(const struct config *cfg, int argc, char **argv);
 int pwctl_compare(const struct config *cfg, int argc, char **argv);
+/* `pwctl manifests`, `pwctl manifest get|put|delete ...` (manifests.c); argv[0] is the
+ * command's own name */
+int pwctl_manifests(const struct config *cfg, int argc, char **argv);
+/* `pwctl channels ...` (channels.c): the channel dictionary, no store needed */
+int pwctl_channels(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * replay.c - pw-replay: send a recorded capture to a UDP port, with its
- * original timing, faster, or as fast as possible. See --help.
+ * original timing, faster, or as fast as possible; or (--csv, csv.c) put a
+ * CSV of pitwall channels back into a live feed. See --help and replay.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "capture/rawsplit.h"
+#include "capture/replay/replay.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/daemon.h"
@@ -22,7 +24,8 @@
 #define BATCH 256
 
 struct replay_opts {
-	const char *file, *host, *feed;
+	const char *file, *host, *feed, *csv;
+	int speed_given, rate_given;
 	uint16_t port;
 	double speed;              /* 1 = original timing */
 	int max, loop, quiet;
@@ -49,14 +52,23 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: pw-replay FILE --port N [--host IP] [--speed X | --max] [--loop]\n"
 		"                 [--feed NAME] [--rate HZ] [--pps N] [--count N] [--quiet]\n"
+		"       pw-replay --csv FILE --feed NAME [--rate HZ | --speed X] [--loop] [--quiet]\n"
 		"\n"
 		"Sends every UDP payload of FILE (pcap, pcapng, or a raw capture) to HOST:PORT,\n"
 		"keeping the recorded timing (--speed 2 = twice as fast) or as fast as possible\n"
 		"(--max). A progress line goes to stderr once a second.\n"
 		"\n"
+		"--csv: a CSV of pitwall channels (`pwctl export ... --format csv`, any subset\n"
+		"of its columns) becomes the live feed NAME of this stack ($PITWALL_INSTANCE):\n"
+		"pw-replay creates the feed's segment as pw-capture would (none may run for it)\n"
+		"and writes the rows as frames, at the file's own pace (its t_ns, else time_s,\n"
+		"else game_time_s; --speed X) or at --rate HZ rows a second, until the end\n"
+		"(--loop: again and again). Columns that are not frame channels are ignored.\n"
+		"\n"
 		"  --host IP    destination, an IPv4 literal (default 127.0.0.1)\n"
 		"  --feed NAME  how to split a raw capture (ksudp, pcars, forza, f1)\n"
-		"  --rate HZ    pacing for raw captures, which carry no times (default 60)\n"
+		"  --rate HZ    pacing for raw captures, which carry no times (default 60);\n"
+		"               --csv: rows a second instead of the file's times\n"
 		"  --pps N      send at N datagrams/s (batched) instead of the recorded timing\n"
 		"  --count N    stop after N datagrams (with --loop: across loops)\n"
 		"  --loop       start again at the end until interrupted or --count is reached\n");
@@ -144,7 +156,7 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		{ "loop", no_argument, 0, 'l' },       { "feed", required_argument, 0, 'f' },
 		{ "rate", required_argument, 0, 'r' },  { "count", required_argument, 0, 'c' },
 		{ "quiet", no_argument, 0, 'q' },      { "help", no_argument, 0, 'h' },
-		{ "pps", required_argument, 0, 'S' },
+		{ "pps", required_argument, 0, 'S' },  { "csv", required_argument, 0, 'C' },
 		{ 0, 0, 0, 0 },
 	};
 	int ch;
@@ -155,17 +167,29 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		switch (ch) {
 		case 'p': port = strtol(optarg, NULL, 10); break;
 		case 'H': o->host = optarg; break;
-		case 's': o->speed = strtod(optarg, NULL); break;
+		case 's': o->speed = strtod(optarg, NULL); o->speed_given = 1; break;
 		case 'm': o->max = 1; break;
 		case 'l': o->loop = 1; break;
 		case 'f': o->feed = optarg; break;
-		case 'r': o->raw_rate_hz = strtod(optarg, NULL); break;
+		case 'r': o->raw_rate_hz = strtod(optarg, NULL); o->rate_given = 1; break;
 		case 'c': o->count = strtoll(optarg, NULL, 10); break;
 		case 'q': o->quiet = 1; break;
 		case 'S': o->pps = strtod(optarg, NULL); break;
+		case 'C': o->csv = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
+	}
+	if (o->csv) {
+		if (optind != argc || !o->feed || !(o->speed > 0) || !(o->raw_rate_hz > 0) ||
+		    (o->speed_given && o->rate_given) || port || o->max || o->pps > 0 ||
+		    o->count) {
+			fprintf(stderr, "pw-replay: --csv FILE takes --feed NAME and --rate HZ or "
+					"--speed X (not both), --loop, --quiet; nothing else\n");
+			usage(stderr);
+			return -1;
+		}
+		return 0;
 	}
 	if (optind != argc - 1 || port < 1 || port > 65535 || !(o->speed > 0) ||
 	    !(o->raw_rate_hz > 0)) {
@@ -202,6 +226,14 @@ int main(int argc, char **argv)
 	log_init("replay");
 	if (parse(argc, argv, &o) < 0)
 		return 2;
+	if (o.csv) {
+		struct replay_csv_opts co = { .file = o.csv, .feed = o.feed, .speed = o.speed,
+					      .rate_hz = o.rate_given ? o.raw_rate_hz : 0,
+					      .loop = o.loop, .quiet = o.quiet };
+
+		daemon_signals();
+		return replay_csv(&co);
+	}
 	if (inet_pton(AF_INET, o.host, &dst.sin_addr) != 1) {
 		fprintf(stderr, "pw-replay: --host must be an IPv4 address\n");
 		return 2;

@@ -18,6 +18,46 @@
 #define SUSP_STATIC_M 0.030
 #define SUSP_RATE_NPM 120000.0
 
+/* the faults' setups (car.h) */
+#define FAULT_RIDE_LOW_M 0.032
+#define FAULT_FRONT_SPRING_NPM 70000.0
+#define FAULT_BIAS_FRONT_LOCKUP 0.80
+#define FAULT_BIAS_REAR_LOCKUP 0.45
+#define FAULT_TRACTION_SHARE 0.60
+#define FAULT_SLIP_G_PER_RAD 7.0
+#define FAULT_US_GRADIENT 0.06
+#define FAULT_OS_GRADIENT 0.0
+#define FAULT_FINAL_LONG 2.55
+#define FAULT_FINAL_SHORT 3.95
+#define FAULT_COLD_KPA 138.0
+#define FAULT_HEAT_C 40.0
+#define PEAK_USE 0.9               /* of a tyre's grip: past it a faulty wheel's slip runs away */
+#define RUNAWAY_PER_USE 2.5        /* slip ratio per unit of grip used past PEAK_USE */
+
+static const struct car_fault_info faults[CAR_FAULT_COUNT] = {
+	[CAR_FAULT_NONE] = { "none", NULL, { NULL }, "no setup fault" },
+	[CAR_FAULT_BOTTOMING] = { "bottoming", "springs", { "ride_height_front", "spring_rate_front" },
+				  "front ride height 32 mm too low, front springs 70 N/mm (clean 120)" },
+	[CAR_FAULT_FRONT_LOCKUP] = { "front_lockup", "brakes", { "brake_bias" },
+				     "brake bias 80 % front (clean 60 %)" },
+	[CAR_FAULT_REAR_LOCKUP] = { "rear_lockup", "brakes", { "brake_bias" },
+				    "brake bias 45 % front (clean 60 %)" },
+	[CAR_FAULT_WHEELSPIN] = { "wheelspin", "differential", { "diff_accel_lock" },
+				  "rear traction 60 % of the clean car's (accel diff lock too high)" },
+	[CAR_FAULT_UNDERSTEER] = { "understeer", "anti_roll", { "arb_front", "arb_rear" },
+				   "front slip angle 1/7 rad per g (clean 1/11), understeer gradient "
+				   "0.06 rad/g (clean 0.025)" },
+	[CAR_FAULT_OVERSTEER] = { "oversteer", "anti_roll", { "arb_rear", "arb_front" },
+				  "rear slip angle 1/7 rad per g (clean 1/13), understeer gradient 0" },
+	[CAR_FAULT_LONG_GEARING] = { "long_gearing", "gearing", { "final_drive", "gear_top" },
+				     "final drive 2.55 (clean 3.40)" },
+	[CAR_FAULT_SHORT_GEARING] = { "short_gearing", "gearing", { "final_drive", "gear_top" },
+				      "final drive 3.95 (clean 3.40)" },
+	[CAR_FAULT_HOT_TYRES] = { "hot_tyres", "tires",
+				  { "tyre_pressure", "tyre_pressure_front", "tyre_pressure_rear" },
+				  "cold tyre pressure 138 kPa (clean 165) and 40 degC more heat" },
+};
+
 static const struct car_spec gt3 = {
 	.name = "pitwall_gt3",
 	.mass_kg = 1300.0,
@@ -55,6 +95,41 @@ static const struct car_spec gt3 = {
 const struct car_spec *car_default(void)
 {
 	return &gt3;
+}
+
+void car_with_fault(const struct car_spec *base, enum car_fault fault, struct car_spec *out)
+{
+	*out = *base;
+	out->fault = (unsigned)fault < CAR_FAULT_COUNT ? fault : CAR_FAULT_NONE;
+	switch (out->fault) {
+	case CAR_FAULT_LONG_GEARING:
+		out->final_drive = FAULT_FINAL_LONG;
+		break;
+	case CAR_FAULT_SHORT_GEARING:
+		out->final_drive = FAULT_FINAL_SHORT;
+		break;
+	case CAR_FAULT_UNDERSTEER:
+		out->understeer_rad_per_g = FAULT_US_GRADIENT;
+		break;
+	case CAR_FAULT_OVERSTEER:
+		out->understeer_rad_per_g = FAULT_OS_GRADIENT;
+		break;
+	default:
+		break;
+	}
+}
+
+const struct car_fault_info *car_fault_info(enum car_fault fault)
+{
+	return (unsigned)fault < CAR_FAULT_COUNT ? &faults[fault] : NULL;
+}
+
+int car_fault_parse(const char *name)
+{
+	for (int i = 0; i < CAR_FAULT_COUNT; i++)
+		if (strcmp(name, faults[i].name) == 0)
+			return i;
+	return -1;
 }
 
 void car_state_init(const struct car_spec *c, struct car_state *st, double v_ms, int gear)
@@ -254,6 +329,8 @@ static void step_thermal(const struct car_spec *c, struct car_state *st, double 
 		double target = 55.0 + 40.0 * g_tot * ratio + 8.0 * v / 50.0;
 		double cool = (0.004 + 0.0008 * v) * (st->brake_temp_c[i] - AMBIENT_C);
 
+		if (c->fault == CAR_FAULT_HOT_TYRES)
+			target += FAULT_HEAT_C;
 		st->tyre_temp_c[i] += (target - st->tyre_temp_c[i]) * dt / TYRE_TAU_S;
 		st->tyre_wear[i] -= dt * 1.5e-5 * (0.2 + g_tot * ratio) * v / 50.0;
 		if (st->tyre_wear[i] < 0.0)
@@ -323,12 +400,80 @@ void car_pedals_for(const struct car_spec *c, const struct car_state *st, double
 		*brake = fmin((closed - need) / (c->brake_limit_g * c->mass_kg * CAR_G), 1.0);
 }
 
+/* Slip ratio of a faulty wheel using `use` of its grip: linear up to PEAK_USE,
+ * then running away toward a lock (fx < 0) or a spin, within -1..1. */
+static double runaway_slip(double linear, double fx, double use)
+{
+	double sr = linear;
+
+	if (use > PEAK_USE)
+		sr += (fx < 0.0 ? -1.0 : 1.0) * RUNAWAY_PER_USE * (use - PEAK_USE);
+	return fmin(fmax(sr, -1.0), 1.0);
+}
+
+/* The fault's changes to the clean per-wheel channels of w (car.h). */
+static void wheels_fault(const struct car_spec *c, const struct car_state *st, const double path[4],
+			 struct car_wheels *w)
+{
+	double lat_g = st->accel_lat_ms2 / CAR_G;
+	double bias = c->fault == CAR_FAULT_FRONT_LOCKUP ? FAULT_BIAS_FRONT_LOCKUP :
+		      c->fault == CAR_FAULT_REAR_LOCKUP ? FAULT_BIAS_REAR_LOCKUP :
+							  CAR_BRAKE_BIAS_FRONT;
+
+	for (int i = 0; i < 4; i++) {
+		int rear = i >= 2;
+		double load = fmax(w->load_n[i], 100.0);
+		double drive = rear ? 0.5 * st->drive_force_n : 0.0;
+		double brake = 0.5 * (rear ? 1.0 - bias : bias) * st->brake_force_n;
+		double fx = drive - brake, linear = fx / (SLIP_STIFFNESS * load);
+
+		switch (c->fault) {
+		case CAR_FAULT_BOTTOMING:
+			if (!rear)
+				w->susp_travel_m[i] = fmin(fmax(SUSP_STATIC_M + FAULT_RIDE_LOW_M +
+								(w->load_n[i] - static_load(c, i)) /
+									FAULT_FRONT_SPRING_NPM,
+							0.0),
+						   CAR_SUSP_TRAVEL_M);
+			break;
+		case CAR_FAULT_FRONT_LOCKUP:
+		case CAR_FAULT_REAR_LOCKUP:
+			w->slip_ratio[i] = linear;
+			if (rear == (c->fault == CAR_FAULT_REAR_LOCKUP))
+				w->slip_ratio[i] =
+					runaway_slip(linear, fx, brake / (c->brake_limit_g * load));
+			break;
+		case CAR_FAULT_WHEELSPIN:
+			if (rear && fx > 0.0)
+				w->slip_ratio[i] = runaway_slip(
+					linear, fx, fx / (FAULT_TRACTION_SHARE * c->brake_limit_g * load));
+			break;
+		case CAR_FAULT_UNDERSTEER:
+			if (!rear)
+				w->slip_angle_rad[i] = lat_g / FAULT_SLIP_G_PER_RAD;
+			break;
+		case CAR_FAULT_OVERSTEER:
+			if (rear)
+				w->slip_angle_rad[i] = lat_g / FAULT_SLIP_G_PER_RAD;
+			break;
+		case CAR_FAULT_HOT_TYRES:
+			w->tyre_press_kpa[i] =
+				FAULT_COLD_KPA * (st->tyre_temp_c[i] + 273.15) / (TYRE_COLD_C + 273.15);
+			break;
+		default:
+			break;
+		}
+		w->wheel_speed_rads[i] = st->v_ms * path[i] * (1.0 + w->slip_ratio[i]) / c->wheel_radius_m;
+	}
+}
+
 void car_wheels(const struct car_spec *c, const struct car_state *st, double curvature_1pm,
 		struct car_wheels *w)
 {
 	static const double brake_share[4] = { 0.3, 0.3, 0.2, 0.2 };
 	double half_track = 0.5 * c->track_width_m;
 	double lat_g = st->accel_lat_ms2 / CAR_G;
+	double path[4];
 
 	wheel_loads(c, st->accel_ms2, st->accel_lat_ms2, w->load_n);
 	for (int i = 0; i < 4; i++) {
@@ -336,16 +481,22 @@ void car_wheels(const struct car_spec *c, const struct car_state *st, double cur
 		double load = fmax(w->load_n[i], 100.0);
 		double drive = rear ? 0.5 * st->drive_force_n : 0.0;
 		double fx = drive - brake_share[i] * st->brake_force_n;
-		/* the outer wheels of a turn roll on a larger radius */
-		double path = 1.0 + (left ? 1.0 : -1.0) * curvature_1pm * half_track;
 
+		/* the outer wheels of a turn roll on a larger radius */
+		path[i] = 1.0 + (left ? 1.0 : -1.0) * curvature_1pm * half_track;
 		w->slip_ratio[i] = fx / (SLIP_STIFFNESS * load);
 		w->wheel_speed_rads[i] =
-			st->v_ms * path * (1.0 + w->slip_ratio[i]) / c->wheel_radius_m;
+			st->v_ms * path[i] * (1.0 + w->slip_ratio[i]) / c->wheel_radius_m;
 		w->slip_angle_rad[i] = lat_g / (rear ? 13.0 : 11.0);
 		w->susp_travel_m[i] = fmax(SUSP_STATIC_M + (w->load_n[i] - static_load(c, i)) /
 								   SUSP_RATE_NPM, 0.0);
 		w->tyre_press_kpa[i] =
 			TYRE_COLD_KPA * (st->tyre_temp_c[i] + 273.15) / (TYRE_COLD_C + 273.15);
+	}
+	if (c->fault != CAR_FAULT_NONE)
+		wheels_fault(c, st, path, w);
+	for (int i = 0; i < 4; i++) {
+		w->susp_travel_m[i] = fmin(w->susp_travel_m[i], CAR_SUSP_TRAVEL_M);
+		w->susp_travel_norm[i] = w->susp_travel_m[i] / CAR_SUSP_TRAVEL_M;
 	}
 }

@@ -12,6 +12,33 @@
  * Wheel arrays are ordered FL, FR, RL, RR; lateral acceleration is + toward
  * the car's right (a right-hand turn), longitudinal + forward.
  *
+ * Setup faults (car_with_fault, pw-sim --fault NAME) give the car one setup
+ * error a race engineer should find in its data. A fault changes the spec
+ * (gearing: the final drive; balance: the understeer gradient) and the
+ * per-wheel model of the axle it concerns; every other number, and the whole
+ * model of a car without a fault, is the clean car's:
+ *   bottoming      front ride height 32 mm too low and front springs 70 N/mm
+ *                  (clean 120): the fronts reach the bump stop
+ *                  (CAR_SUSP_TRAVEL_M) in every heavy braking zone
+ *   front_lockup   brake bias 80 % front (clean 60 %): a front wheel locks
+ *                  when its brake force passes 90 % of its grip (mu = the
+ *                  brake limit, on the wheel's load)
+ *   rear_lockup    brake bias 45 % front: the rears lock the same way
+ *   wheelspin      rear traction 60 % of the clean car's (too much diff
+ *                  lock): a driven wheel spins when its drive force passes
+ *                  90 % of that grip
+ *   understeer     front slip angle 1/7 rad per g (clean 1/11), understeer
+ *                  gradient 0.06 rad/g (clean 0.025)
+ *   oversteer      rear slip angle 1/7 rad per g (clean 1/13), gradient 0
+ *   long_gearing   final drive 2.55 (clean 3.40)
+ *   short_gearing  final drive 3.95: the limiter before the longest braking point
+ *   hot_tyres      cold pressure 138 kPa (clean 165) and 40 degC more heat: the
+ *                  tyres run above 130 degC
+ * Past 90 % of its grip a faulty wheel's slip ratio grows by 2.5 per unit of
+ * grip used (a tyre past its peak runs away to a lock or a spin), capped at
+ * -1 (locked) and 1. The car's speed and path are the clean model's: a
+ * locked or spinning wheel does not change how the car slows or speeds up.
+ *
  * Everything here is pure and deterministic; car_state is plain data the
  * caller owns (no allocation).
  */
@@ -21,6 +48,31 @@
 #define CAR_G 9.80665
 #define CAR_MAX_GEARS 8
 #define CAR_MAX_TORQUE_POINTS 12
+#define CAR_SUSP_TRAVEL_M 0.080    /* suspension range: travel 0 (full droop) .. the bump stop */
+#define CAR_BRAKE_BIAS_FRONT 0.60  /* share of the brake force on the front axle */
+
+enum car_fault {
+	CAR_FAULT_NONE = 0,
+	CAR_FAULT_BOTTOMING,
+	CAR_FAULT_FRONT_LOCKUP,
+	CAR_FAULT_REAR_LOCKUP,
+	CAR_FAULT_WHEELSPIN,
+	CAR_FAULT_UNDERSTEER,
+	CAR_FAULT_OVERSTEER,
+	CAR_FAULT_LONG_GEARING,
+	CAR_FAULT_SHORT_GEARING,
+	CAR_FAULT_HOT_TYRES,
+	CAR_FAULT_COUNT
+};
+
+/* What a fault is, for the ground truth: the recommendation that fixes it. */
+struct car_fault_info {
+	const char *name;          /* "front_lockup"; "none" */
+	const char *category;      /* seed 004's category of the fix: "brakes"; NULL for none */
+	const char *parameters[3]; /* setup parameters whose change fixes it, the first the
+				    * direct one ("brake_bias"); NULL-terminated */
+	const char *description;   /* what is wrong, with the numbers */
+};
 
 struct car_spec {
 	const char *name;
@@ -51,6 +103,7 @@ struct car_spec {
 	double shift_time_s;                      /* drive cut while changing gear */
 	double fuel_capacity_l;
 	double fuel_start_l;
+	enum car_fault fault;                     /* CAR_FAULT_NONE for the clean car */
 };
 
 /* Dynamic state of one car; zero it, then car_state_init(). */
@@ -83,11 +136,18 @@ struct car_wheels {
 	double slip_ratio[4];
 	double slip_angle_rad[4];
 	double tyre_press_kpa[4];
+	double susp_travel_norm[4];  /* susp_travel_m / CAR_SUSP_TRAVEL_M, 0..1 */
 };
 
 /* Lifecycle */
 /* The built-in car ("pitwall_gt3"); static storage, never freed. */
 const struct car_spec *car_default(void);
+/* *out = *base with fault's setup error (see the top comment). */
+void car_with_fault(const struct car_spec *base, enum car_fault fault, struct car_spec *out);
+/* The fault's description (static); NULL out of range. */
+const struct car_fault_info *car_fault_info(enum car_fault fault);
+/* The fault named name ("none" included), or -1. */
+int car_fault_parse(const char *name);
 void car_state_init(const struct car_spec *c, struct car_state *st, double v_ms, int gear);
 
 /* Model functions (pure) */

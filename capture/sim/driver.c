@@ -622,6 +622,7 @@ static void frame_wheels(struct driver *d, struct pw_frame *f)
 		f->susp_travel_m[i] = (float)w.susp_travel_m[i];
 		f->tyre_load_n[i] = (float)(w.load_n[i] + noise(d, 5.0));
 		f->tyre_wear[i] = (float)d->cs.tyre_wear[i];
+		f->susp_travel_norm[i] = (float)w.susp_travel_norm[i];
 	}
 }
 

@@ -4,10 +4,14 @@
  *
  * One datagram per tick: 232-byte Sled, 311-byte FM7 Dash, 324-byte FH4/FH5
  * or 331-byte FM2023. Fields the frame does not carry get the game's resting
- * value 0 (idle rpm, angular velocity, normalised slip, rumble, puddles,
- * driving line). The car ordinal, class and PI come from meta.car
- * ("car_ordinal:N") and meta.car_class ("class:C pi:P"), the FM2023 track
- * ordinal from meta.track ("track_ordinal:N"), as dec_forza writes them.
+ * value 0 (idle rpm, angular velocity, normalised slip angle and combined
+ * slip, rumble, puddles, driving line). NormalizedSuspensionTravel is
+ * susp_travel_norm; TireSlipRatio is the game's normalised slip, slip_ratio /
+ * FZ_SLIP_RATIO_PEAK (the real Laguna Seca CSV reads -5.65 on a locked wheel,
+ * physical -1: the peak sits at a slip of 0.177; dec_forza does not read it).
+ * The car ordinal, class and PI come from meta.car ("car_ordinal:N") and
+ * meta.car_class ("class:C pi:P"), the FM2023 track ordinal from meta.track
+ * ("track_ordinal:N"), as dec_forza writes them.
  * DistanceTraveled is rebuilt as lap * meta.track_len_m + lap_dist_m.
  */
 #include <math.h>
@@ -19,6 +23,7 @@
 #include "capture/sim/encoder.h"
 
 #define FZ_TICK_MS 16.6667
+#define FZ_SLIP_RATIO_PEAK 0.177f
 
 static int has(const struct pw_frame *f, uint64_t bit)
 {
@@ -81,10 +86,15 @@ static void put_sled(uint8_t *b, size_t len, const struct enc_state *es,
 	for (int w = 0; w < 4; w++) {
 		wr_f32(b, len, FZ_WHEEL_SPEED + 4 * (size_t)w, f->wheel_speed_rads[w]);
 		wr_f32(b, len, FZ_SUSP_TRAVEL + 4 * (size_t)w, f->susp_travel_m[w]);
+		wr_f32(b, len, FZ_SUSP_NORM + 4 * (size_t)w,
+		       has(f, FRAME_P_SUSP_NORM) ? f->susp_travel_norm[w] : 0.0f);
+		wr_f32(b, len, FZ_SLIP_RATIO + 4 * (size_t)w,
+		       has(f, FRAME_P_SLIP_RATIO) ? f->slip_ratio[w] / FZ_SLIP_RATIO_PEAK : 0.0f);
 	}
 	wr_u32(b, len, FZ_CAR_ORDINAL, meta_int(m->car, "car_ordinal:"));
 	wr_u32(b, len, FZ_CAR_CLASS, meta_int(m->car_class, "class:"));
 	wr_u32(b, len, FZ_CAR_PI, meta_int(m->car_class, "pi:"));
+	wr_u32(b, len, FZ_DRIVETRAIN, 1); /* RWD: the emulator's car drives its rear wheels (car.c) */
 }
 
 static void put_dash(uint8_t *b, size_t len, size_t d, const struct pw_frame *f,

@@ -18,7 +18,11 @@
  * whenever its schedule (start step + k * period) comes due, so the same
  * seed, mode and rate give byte-identical datagrams. The servers start the
  * clock with the first subscriber and hold it while nobody is subscribed.
- * Without --fast, steps are paced to the monotonic clock.
+ * Without --fast, steps are paced to the monotonic clock, --speed X times as
+ * fast as real time.
+ *
+ * --fault NAME drives a car with one setup error (capture/sim/car.h); the
+ * ground truth names it and the recommendation that fixes it.
  *
  * The ground truth (truth.c) is printed as one JSON line on stdout at start.
  * Logs and the once-a-second status line go to stderr.
@@ -66,8 +70,10 @@ struct options {
 	int port;
 	double rate_hz;            /* <= 0: not given */
 	double duration_s;         /* <= 0: not given */
+	double speed;              /* pacing: simulated seconds per real second */
 	int laps;                  /* 0: not given */
 	enum driver_mode mode;
+	enum car_fault fault;
 	uint64_t seed;
 	int fast, quiet;
 };
@@ -96,6 +102,7 @@ struct sim {
 	struct pw_meta meta;
 	unsigned game, feed_id;
 	const struct car_spec *car;
+	struct car_spec car_driven;    /* the default car with o.fault */
 	struct track *track;
 	struct driver *drv;
 	int fd;
@@ -113,7 +120,7 @@ struct sim {
 static const char usage_text[] =
 	"pw-sim --feed NAME --port N [--host H] [--rate HZ] [--duration S | --laps N]\n"
 	"       [--mode laps|left|right|pulls|cornering] [--seed N] [--format F]\n"
-	"       [--password P] [--truth FILE] [--fast] [--quiet]\n";
+	"       [--fault NAME] [--password P] [--truth FILE] [--fast | --speed X] [--quiet]\n";
 
 static void usage(FILE *out)
 {
@@ -135,6 +142,10 @@ static void usage(FILE *out)
 	      "                  default: run until SIGINT/SIGTERM\n"
 	      "  --mode M        laps (default), left / right (track boundaries), pulls\n"
 	      "                  (full-throttle gear pulls), cornering (80 m skid pad)\n"
+	      "  --fault NAME    drive a car with one setup error, named in the ground\n"
+	      "                  truth: bottoming, front_lockup, rear_lockup, wheelspin,\n"
+	      "                  understeer, oversteer, long_gearing, short_gearing,\n"
+	      "                  hot_tyres (default none: the clean car)\n"
 	      "  --seed N        sensor-noise seed (default 1); same seed, mode and rate\n"
 	      "                  give byte-identical datagrams\n"
 	      "  --format F      encoder variant: pcars v2|v1, forza fm2023|fm7|fh|sled,\n"
@@ -144,6 +155,8 @@ static void usage(FILE *out)
 	      "  --dump FILE     write every frame sent as a JSON line to FILE (tests\n"
 	      "                  compare them with what a capture decoded)\n"
 	      "  --fast          do not pace in real time (tests, benchmarks)\n"
+	      "  --speed X       pace at X times real time, 0 < X <= 1000 (default 1;\n"
+	      "                  the frames' game clock still runs at the simulated time)\n"
 	      "  --quiet         no once-a-second status line\n",
 	      out);
 	config_usage(out, CONFIG_SIM);
@@ -223,18 +236,21 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "laps", required_argument, NULL, 'l' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "fault", required_argument, NULL, 'X' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "password", required_argument, NULL, 'P' },
 		{ "truth", required_argument, NULL, 't' },
 		{ "dump", required_argument, NULL, 'D' },
 		{ "fast", no_argument, NULL, 'x' },
+		{ "speed", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, mode;
+	int c, mode, fault;
 
-	*o = (struct options){ .host = "127.0.0.1", .password = ACC_DEFAULT_PASSWORD, .seed = 1 };
+	*o = (struct options){ .host = "127.0.0.1", .password = ACC_DEFAULT_PASSWORD, .seed = 1,
+			       .speed = 1.0 };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'F': o->feed = optarg; break;
@@ -257,7 +273,18 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 't': o->truth_path = optarg; break;
 		case 'D': o->dump_path = optarg; break;
 		case 'x': o->fast = 1; break;
+		case 'S':
+			o->speed = parse_double(optarg, "--speed");
+			if (!(o->speed > 0.0 && o->speed <= 1000.0))
+				die_usage("--speed %s must be in (0, 1000]", optarg);
+			break;
 		case 'q': o->quiet = 1; break;
+		case 'X':
+			fault = car_fault_parse(optarg);
+			if (fault < 0)
+				die_usage("unknown --fault %s (see --help)", optarg);
+			o->fault = (enum car_fault)fault;
+			break;
 		case 'm':
 			mode = driver_mode_parse(optarg);
 			if (mode < 0)
@@ -763,7 +790,8 @@ static void tick(struct sim *s, int64_t step)
  * due, 1 when the receivers changed meanwhile (the caller recomputes). */
 static int wait_until_due(struct sim *s, int64_t step)
 {
-	int64_t deadline = s->base_mono + (step - s->base_step) * DRIVER_STEP_MS * NS_PER_MS;
+	int64_t deadline = s->base_mono + (int64_t)((double)((step - s->base_step) * DRIVER_STEP_MS *
+							      NS_PER_MS) / s->o.speed);
 	int64_t now = clock_mono_ns();
 
 	if (now - deadline > SIM_LATE_REBASE_NS) {
@@ -821,7 +849,8 @@ static int setup(struct sim *s, struct sockaddr_in *addr)
 	}
 	s->game = s->enc->game;
 	s->feed_id = frame_feed_id(s->o.feed);
-	s->car = car_default();
+	car_with_fault(car_default(), s->o.fault, &s->car_driven);
+	s->car = &s->car_driven;
 	s->track = track_new();
 	s->drv = s->track ? driver_new(s->o.mode, s->o.seed, s->car, s->track) : NULL;
 	if (!s->drv) {
@@ -874,12 +903,12 @@ int main(int argc, char **argv)
 	else
 		snprintf(rate, sizeof rate, "%g",
 			 s.o.rate_hz > 0.0 ? s.o.rate_hz : SIM_DEFAULT_RATE_HZ);
-	log_info("feed=%s format=%s game=%s host=%s port=%d role=%s rate_hz=%s mode=%s"
+	log_info("feed=%s format=%s game=%s host=%s port=%d role=%s rate_hz=%s mode=%s fault=%s"
 		 " seed=%" PRIu64 " duration_s=%g laps=%d fast=%d course=%s course_len_m=%.1f",
 		 s.o.feed, s.enc->format, frame_game_name(s.game), s.o.host, s.o.port,
 		 s.role == ROLE_SENDER ? "sender" : "server", rate, driver_mode_name(s.o.mode),
-		 s.o.seed, s.o.duration_s, s.o.laps, s.o.fast, driver_course_name(s.drv),
-		 driver_course_length_m(s.drv));
+		 car_fault_info(s.o.fault)->name, s.o.seed, s.o.duration_s, s.o.laps, s.o.fast,
+		 driver_course_name(s.drv), driver_course_length_m(s.drv));
 	if (print_truth(&s) < 0) {
 		rc = 1;
 		goto out;

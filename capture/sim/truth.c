@@ -116,9 +116,34 @@ static void car_json(struct sbuf *b, const struct car_spec *c)
 	sb_key_num(b, "front_weight_frac", c->front_weight_frac);
 	sb_key_num(b, "steering_ratio", c->steering_ratio);
 	sb_key_num(b, "steer_lock_deg", c->steer_lock_deg);
+	sb_key_num(b, "understeer_rad_per_g", c->understeer_rad_per_g);
 	sb_key_num(b, "shift_time_s", c->shift_time_s);
 	sb_key_num(b, "fuel_capacity_l", c->fuel_capacity_l);
 	sb_key_num(b, "fuel_start_l", c->fuel_start_l);
+	sb_key_num(b, "susp_travel_max_m", CAR_SUSP_TRAVEL_M);
+	sb_printf(b, "}");
+}
+
+static void fault_json(struct sbuf *b, const struct car_spec *c)
+{
+	const struct car_fault_info *f = car_fault_info(c->fault);
+
+	if (!f || c->fault == CAR_FAULT_NONE) {
+		sb_printf(b, ",\"fault\":null");
+		return;
+	}
+	sb_printf(b, ",\"fault\":{\"name\":");
+	sb_str(b, f->name);
+	sb_printf(b, ",\"category\":");
+	sb_str(b, f->category);
+	sb_printf(b, ",\"parameters\":[");
+	for (int i = 0; i < 3 && f->parameters[i]; i++) {
+		sb_printf(b, i ? "," : "");
+		sb_str(b, f->parameters[i]);
+	}
+	sb_printf(b, "]");
+	sb_printf(b, ",\"description\":");
+	sb_str(b, f->description);
 	sb_printf(b, "}");
 }
 
@@ -205,6 +230,7 @@ char *truth_json(const struct car_spec *c, const struct track *t, const struct t
 	shift_json(&b, c);
 	track_json(&b, t);
 	run_json(&b, run);
+	fault_json(&b, c);
 	sb_printf(&b, "}");
 	if (b.failed) {
 		free(b.s);

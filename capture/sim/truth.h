@@ -7,7 +7,11 @@
  *  corners:[{index, direction, start_m, apex_dist_m, end_m, angle_deg,
  *  min_radius_m}], corner_count, sectors:[start m], center_line_sample:
  *  [[x,z] every 10 m]}, "course":{name, length_m}, "reference_lap_ms",
- *  "mode", "seed", "rate_hz", "feed", "format"}
+ *  "mode", "seed", "rate_hz", "feed", "format",
+ *  "fault":{name, category, parameters, description} | null}
+ * The car is the one driven, setup fault included (car_with_fault); "fault"
+ * names the recommendation that fixes it: seed 004's category and the setup
+ * parameters whose change fixes it, the direct one first.
  *
  * The numbers come straight from the car and track modules the simulation
  * runs on (car_optimal_shift_rpm, track_corner ...), so they cannot drift
@@ -35,6 +39,7 @@ struct truth_run {
 	double course_length_m;
 	int32_t reference_lap_ms;  /* flying lap / repetition time, ms */
 };
+
 
 /* The ground truth as one NUL-terminated JSON line without the newline.
  * Returns a malloc'd string the caller frees, or NULL when out of memory. */

@@ -363,6 +363,8 @@ def check_forza(case, size, first, n):
         for i, w in enumerate(WHEELS):
             c.eq("wheel speed", f["wheel_speed_rads"][i], r["WheelRotationSpeed" + w])
             c.eq("suspension", f["susp_travel_m"][i], r["SuspensionTravelMeters" + w])
+            c.eq("normalised suspension (0..1)", f["susp_travel_norm"][i],
+                 min(max(r["NormalizedSuspensionTravel" + w], 0.0), 1.0))
         c.eq("paused = not IsRaceOn", f["flags"], {"paused": r["IsRaceOn"] == 0})
         if size == 232:
             v = math.sqrt(sum(r["Velocity" + ax] ** 2 for ax in "XYZ"))

@@ -1,8 +1,9 @@
 /*
  * frame_check.h - invariants every decoded frame must hold, shared by the
  * decoder fuzz targets: a present channel's floats are finite, an absent
- * one's are zero, and every channel the table gives a range (inputs,
- * fractions) stays in it.
+ * one's are zero, every channel the table gives a range (inputs,
+ * fractions) stays in it, and the frame carries no channel or flag outside
+ * what the channel dictionary declares for its game (common/dict.h).
  * A broken invariant aborts (the fuzzer reports it).
  */
 #ifndef PW_FRAME_CHECK_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "common/dict.h"
 #include "common/frame.h"
 
 /* A present channel's floats are finite; an absent one's are all zero. */
@@ -38,9 +40,13 @@ static inline void check_range(const struct pw_frame *f, unsigned bit)
 	}
 }
 
-/* Every float channel (frame_channels[], generated from FRAME_CHANNELS). */
+/* Every float channel (frame_channels[], generated from FRAME_CHANNELS), and
+ * the channels and flags the frame's game declares. */
 static inline void check_floats(const struct pw_frame *f)
 {
+	if ((f->present & ~dict_game_channels(f->game)) ||
+	    (f->flags_known & ~dict_game_flags(f->game)))
+		abort();
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const struct frame_channel *c = &frame_channels[b];
 		const float *v = (const float *)((const char *)f + c->off);

@@ -57,6 +57,9 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 	}
 	if (j->kind == JOB_TRACK_BUILD)
 		check(same(j->use_case, "track_mapping") && *j->game && *j->track);
+	check(j->kind == JOB_LAP ? j->lap_number >= 1 && j->lap_number <= INT32_MAX :
+				   j->lap_number == 0 && !j->suppress);
+	check(!j->suppress || json_array_size(j->suppress) <= JOB_MAX_SUPPRESS);
 	hdr = job_encode(j);
 	check(hdr != NULL);
 	p[0] = (struct job_part){ hdr, strlen(hdr) };
@@ -67,7 +70,10 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 	      same(again.session_id, j->session_id) && same(again.use_case, j->use_case) &&
 	      same(again.car_name, j->car_name) && same(again.game, j->game) &&
 	      same(again.track, j->track) && again.deadline_ms == j->deadline_ms &&
-	      again.nruns == j->nruns && !again.track_model == !j->track_model);
+	      again.nruns == j->nruns && !again.track_model == !j->track_model &&
+	      again.lap_number == j->lap_number &&
+	      (!again.suppress ? !j->suppress :
+				 json_equal((json_t *)again.suppress, (json_t *)j->suppress)));
 	for (size_t i = 0; i < j->nruns; i++)
 		check(same(again.runs[i].run_id, j->runs[i].run_id) &&
 		      same(again.runs[i].label, j->runs[i].label) &&

@@ -11,9 +11,15 @@ model, the track endpoints, and deletes. Needs pw-analyze workers, captures of
 both feeds and nothing else sending on the ksudp port (the emulator is the AC
 server there).
 
+Every response either run receives is validated against its JSON Schema
+(docs/schemas, tests/integration/contract.py) and must carry the header
+API-Version: v1; every request body that succeeds must match its request
+schema. A violation is a FAIL line naming the schema and the path.
+
 Prints PASS/FAIL lines; exit 1 on any failure. Run by
 tests/integration/test_api.sh with the stack up."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,8 +28,32 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from contract import Contract  # noqa: E402
+
 BASE = sys.argv[1].rstrip("/")
 FAILS = 0
+CONTRACT = Contract()
+SEEN = {"responses": 0, "schemas": set(), "requests": 0}
+
+
+def validate(method, path, status, headers, text, sent):
+    """The response's schema and header; a request body that succeeded, its schema."""
+    SEEN["responses"] += 1
+    if headers.get("API-Version") != "v1":
+        check("header API-Version: v1 on %s %s" % (method, path), False, headers.get("API-Version"))
+    name, errs = CONTRACT.http_errors(method, path, status, text, headers.get("Content-Type"))
+    if name:
+        SEEN["schemas"].add(name)
+    for e in errs:
+        check("schema %s: %s %s -> %d" % (name, method, path, status), False, e)
+    if status < 400 and isinstance(sent, dict):
+        rname = CONTRACT.endpoint_schema("request", method, path)
+        SEEN["requests"] += 1
+        if not rname:
+            check("a request schema for %s %s" % (method, path), False, sent)
+        for e in CONTRACT.errors(rname, sent) if rname else []:
+            check("request schema %s accepts what %s %s accepted" % (rname, method, path), False, e)
 
 
 def req(method, path, body=None, raw=None, headers=None):
@@ -31,10 +61,18 @@ def req(method, path, body=None, raw=None, headers=None):
     r = urllib.request.Request(BASE + path, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(r, timeout=10) as resp:
-            text = resp.read()
-            return resp.status, resp.headers, text
+            s, h, text = resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
+        s, h, text = e.code, e.headers, e.read()
+    validate(method, path, s, h, text, body if raw is None else None)
+    return s, h, text
+
+
+def schemas_summary():
+    check("every response (%d) had API-Version: v1 and matched its schema (%d schemas used), "
+          "every accepted request body (%d) its request schema"
+          % (SEEN["responses"], len(SEEN["schemas"]), SEEN["requests"]),
+          SEEN["responses"] > 0 and FAILS == 0, FAILS)
 
 
 def js(text):
@@ -52,7 +90,8 @@ def check(name, cond, detail=""):
 
 def error_object(text, code=None):
     o = js(text)
-    ok = isinstance(o, dict) and set(o) == {"error"} and set(o["error"]) >= {"code", "message"}
+    ok = isinstance(o, dict) and set(o) == {"api_version", "error"} and o["api_version"] == "v1" \
+        and set(o["error"]) >= {"code", "message"}
     return ok and (code is None or o["error"]["code"] == code)
 
 
@@ -246,7 +285,16 @@ if len(sys.argv) > 2:
     except Exception as e:  # a broken step must show as a FAIL line, not only a traceback
         check("flow: completes without an unexpected error", False, "%s: %s" % (type(e).__name__, e))
         raise
+    schemas_summary()
     sys.exit(1 if FAILS else 0)
+
+# --- the schemas themselves ----------------------------------------------------------
+import contract  # noqa: E402
+bad = contract.check(CONTRACT)
+check("docs/schemas: %d valid draft 2020-12 schemas, ids as paths, every $ref resolves" % len(CONTRACT.files),
+      not bad, bad[:5])
+bad = contract.coverage(CONTRACT)
+check("every endpoint of docs/api.md has its response and request schemas", not bad, bad[:10])
 
 # --- metadata and live -------------------------------------------------------------
 s, _, t = req("GET", "/api/health")
@@ -298,6 +346,12 @@ s, h, t = req("GET", "/api/sessions/%s/runs/%s/export?format=json" % (sid, run["
 rows = [json.loads(l) for l in t.decode().splitlines()]
 check("GET .../export?format=json: JSON lines in sequence",
       s == 200 and len(rows) == stopped["frame_count"] and rows[0]["seq"] == stopped["start_marker"], len(rows))
+s, h, t = req("GET", "/api/sessions/%s/runs/%s/export?format=json&hz=10&channels=speed_kmh,pos_m_x,abs,derived"
+             % (sid, run["id"]))
+rows = [json.loads(l) for l in t.decode().splitlines()]
+check("GET .../export?format=json with options: rows of time_s and the asked columns (schema export-line)",
+      s == 200 and rows and all(set(r) <= {"time_s", "speed_kmh", "pos_m_x", "abs", "derived"} and "time_s" in r
+                                for r in rows), t[:200])
 s, _, t = req("GET", "/api/sessions/%s/runs/%s/export?format=xml" % (sid, run["id"]))
 check("export in an unknown format: 400", s == 400 and error_object(t, "bad_request"), t)
 s, _, t = req("GET", "/api/sessions/%s/laps" % sid)
@@ -375,6 +429,10 @@ bad = [
 for name, m, p, body, raw, want in bad:
     s, _, t = req(m, p, body, raw)
     check("bad input, %s: %d with the error object" % (name, want), s == want and error_object(t), (s, t))
+    rname = CONTRACT.endpoint_schema("request", m, p)
+    if isinstance(body, dict) and name != "an unknown feed":  # which feeds exist, no schema can say
+        check("bad input, %s: the request schema %s refuses it too" % (name, rname),
+              rname is not None and CONTRACT.errors(rname, body) != [], (rname, body))
 for p in ["/api/sessions/..%2f..%2fetc%2fpasswd", "/api/sessions/%2e%2e", "/api/recordings/..%2fx",
           "/api/recordings/%s/data/..%%2f..%%2fetc" % rec["id"], "/api/tracks/..%2f/x",
           "/api/tracks/assetto_corsa/..%2f..%2fsessions", "/api/sessions/%s/runs/..%%2fx/stop" % sid,
@@ -393,10 +451,165 @@ check("bad input stored nothing", before == after, (before, after))
 s, _, t = req("GET", "/api/health")
 check("the server is still up", s == 200, t)
 
+# --- versions: /api/v1/... is /api/...; errors carry api_version --------------------------------
+for p in ["/api/health", "/api/games", "/api/use-cases", "/api/sessions", "/api/sessions/" + sid, "/api/recordings",
+          "/api/tracks", "/api/characteristics/cars", "/api/channels", "/api/channels/rpm", "/api/schemas",
+          "/api/sessions/%s/laps" % sid, "/api/nope", "/api/sessions/00000000-0000-4000-8000-000000000000"]:
+    s1, _, t1 = req("GET", p)
+    s2, h2, t2 = req("GET", "/api/v1" + p[len("/api"):])
+    same = js(t1) == js(t2) if s1 < 400 else js(t1)["error"]["code"] == js(t2)["error"]["code"]
+    check("GET /api/v1%s is GET %s (%d, the same %s)" % (p[len("/api"):], p, s1, "body" if s1 < 400 else "error"),
+          s1 == s2 and same and h2.get("API-Version") == "v1", (s1, s2, t2[:200]))
+s, _, t = req("POST", "/api/v1/sessions", {"use_case": "car_grip", "label": "v1"})
+v1s = js(t) if s == 201 else {"id": "00000000-0000-4000-8000-000000000000"}
+check("POST /api/v1/sessions 201: a session", s == 201 and v1s["use_case"] == "car_grip", t)
+s, _, t = req("GET", "/api/sessions/" + v1s["id"])
+check("the session made under /api/v1 is the one /api/ shows", s == 200 and js(t)["label"] == "v1", t)
+s, _, t = req("DELETE", "/api/v1/sessions/" + v1s["id"])
+check("DELETE /api/v1/sessions/{id} 204", s == 204 and not t, t)
+for m, p, want in [("PUT", "/api/v1/sessions", 405), ("GET", "/api/v1", 404), ("GET", "/api/v2/sessions", 404),
+                   ("GET", "/api/v1/v1/sessions", 404)]:
+    s, h, t = req(m, p)
+    check("%s %s: %d with {\"api_version\":\"v1\",\"error\"} and the header" % (m, p, want),
+          s == want and error_object(t) and h.get("API-Version") == "v1", (s, t))
+
+
+def raw_http(data):
+    """Send data as it is; the answer's (status line, headers, body)."""
+    import socket
+    u = urllib.parse.urlsplit(BASE)
+    sock = socket.create_connection((u.hostname, u.port), 5)
+    sock.sendall(data)
+    sock.settimeout(5)
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    hdrs = dict(l.split(": ", 1) for l in lines[1:] if ": " in l)
+    want = int(hdrs.get("Content-Length", "0"))
+    while len(body) < want:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    sock.close()
+    return lines[0], hdrs, body[:want] if want else body
+
+
+def upgrade(path):
+    """A WebSocket upgrade request on path: (status line, headers, body) of the answer."""
+    return raw_http(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                     % path).encode())
+
+
+for name, data, want in [("a malformed request line", b"GARBAGE\r\n\r\n", 400),
+                         ("headers over 16 KiB", b"GET /api/games HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000
+                          + b"\r\n\r\n", 400),
+                         ("an unknown HTTP version", b"GET /api/games HTTP/9.9\r\n\r\n", 505)]:
+    line, hdrs, body = raw_http(data)
+    check("%s (civetweb's own error): %d with the error object and API-Version" % (name, want),
+          line.split(" ")[1:2] == [str(want)] and error_object(body, "bad_request")
+          and hdrs.get("API-Version") == "v1", (line, body[:200]))
+
+
+for p in ["/api/nope", "/api/v2/stream", "/"]:
+    line, hdrs, body = upgrade(p)
+    check("a WebSocket upgrade on %s: HTTP 404 with the error object and API-Version" % p,
+          line.startswith("HTTP/1.1 404") and error_object(body, "not_found") and hdrs.get("API-Version") == "v1"
+          and hdrs.get("Content-Type") == "application/json", (line, body))
+line, _, _ = upgrade("/api/v1/stream")
+check("a WebSocket upgrade on /api/v1/stream: 101", line.startswith("HTTP/1.1 101"), line)
+
+# --- the channel dictionary -------------------------------------------------------------------
+s, _, t = req("GET", "/api/channels")
+d = js(t)
+keys = {e["json_key"] for e in d["channels"]} if s == 200 else set()
+frame = (js(req("GET", "/api/live")[2]) or {}).get("feeds", {}).get("ksudp", {}).get("frame", {})
+flat = {k for k in frame if k != "flags"} | {"flags." + k for k in frame.get("flags", {})}
+check("GET /api/channels: every key of the live ksudp frame is a dictionary entry (%d keys)" % len(flat),
+      s == 200 and len(flat) > 20 and flat <= keys, sorted(flat - keys))
+check("the dictionary: identity, channels, flags and the derived annotation, each entry's games among /api/games",
+      s == 200 and {e["kind"] for e in d["channels"]} == {"identity", "channel", "flag", "annotation"}
+      and all(set(e["games"]) <= set(js(req("GET", "/api/games")[2])) for e in d["channels"])
+      and {g["name"] for g in d["games"]} == set(js(req("GET", "/api/games")[2])), t[:300])
+s, _, t = req("GET", "/api/channels?game=assetto_corsa")
+ac = js(t)
+check("GET /api/channels?game=assetto_corsa: only what AC's frames carry (its own, lap_dist_m derived), "
+      "its game entry alone",
+      s == 200 and [g["name"] for g in ac["games"]] == ["assetto_corsa"]
+      and all("assetto_corsa" in e["games"] + e.get("derived_for", []) for e in ac["channels"])
+      and {e["name"] for e in ac["channels"] if e["kind"] == "channel"}
+      == set(ac["games"][0]["channels"]) | set(ac["games"][0]["derived"])
+      and ac["games"][0]["derived"] == ["lap_dist_m"]
+      and "tyre_temp_c" not in {e["name"] for e in ac["channels"]}, t[:300])
+s, _, t = req("GET", "/api/channels/tyre_temp_c")
+e = js(t)
+check("GET /api/channels/tyre_temp_c: degC, float32, [FL,FR,RL,RR], not derived",
+      s == 200 and e["unit"] == "degC" and e["type"] == "float32" and e["dimension"] == "wheels"
+      and e["components"] == ["fl", "fr", "rl", "rr"] and e["derived"] is False, t)
+for p, want, names in [("/api/channels?game=nope", 400, "game"), ("/api/channels?gmae=f1_24", 400, "gmae"),
+                       ("/api/channels?game=", 400, "game"), ("/api/channels/rpm?x=1", 400, "x"),
+                       ("/api/channels/nope", 404, "nope"), ("/api/channels/..%2fx", 400, None)]:
+    s, _, t = req("GET", p)
+    check("GET %s: %d naming %s" % (p, want, names), s == want and error_object(t)
+          and (names is None or names in js(t)["error"]["message"]), (s, t))
+
+# --- the schemas --------------------------------------------------------------------------------
+s, _, t = req("GET", "/api/schemas")
+index = js(t) if s == 200 else {"schemas": []}
+listed = {(x["name"], x["version"]) for x in index["schemas"]}
+check("GET /api/schemas lists every schema of docs/schemas (%d)" % len(CONTRACT.files),
+      s == 200 and listed == set(CONTRACT.files), sorted(listed ^ set(CONTRACT.files))[:5])
+same = []
+for x in index["schemas"]:
+    s, h, t = req("GET", x["url"])
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "schemas", x["name"],
+                           x["version"] + ".json"), "rb") as f:
+        same.append(s == 200 and t == f.read() and h.get("Content-Type") == "application/schema+json")
+check("each /api/schemas/{schema}/{version} is its file byte for byte (application/schema+json)",
+      same and all(same), same.count(False))
+for p, want in [("/api/schemas/session/v9", 404), ("/api/schemas/nope/v1", 404), ("/api/schemas/session", 404),
+                ("/api/schemas/..%2fx/v1", 400), ("/api/schemas?x=1", 400)]:
+    s, _, t = req("GET", p)
+    check("GET %s: %d" % (p, want), s == want and error_object(t), (s, t))
+
+# --- recording_id: sessions created or recorded during a recording --------------------------------
+s, _, t = req("POST", "/api/sessions", {"use_case": "general", "label": "before"})
+before_rec = js(t)
+s, _, t = req("POST", "/api/recordings", {"name": "rec-id"})
+rec2 = js(t)
+s, _, t = req("POST", "/api/sessions", {"use_case": "general", "label": "during"})
+during = js(t)
+check("a session created while a recording is active carries its recording_id",
+      s == 201 and during["recording_id"] == rec2["id"], t)
+s, _, t = req("GET", "/api/sessions/" + before_rec["id"])
+check("one created before it has none yet", js(t)["recording_id"] is None, t)
+s, _, t = req("POST", "/api/sessions/%s/runs" % before_rec["id"], {"feed_name": "ksudp"})
+brun = js(t)
+s, _, t = req("GET", "/api/sessions/" + before_rec["id"])
+check("a session that starts a run while the recording is active carries its recording_id",
+      js(t)["recording_id"] == rec2["id"], t)
+req("POST", "/api/sessions/%s/runs/%s/stop" % (before_rec["id"], brun["id"]))
+req("POST", "/api/recordings/stop")
+s, _, t = req("POST", "/api/sessions", {"use_case": "general", "label": "after"})
+after_rec = js(t)
+check("a session created after the recording stopped has none; the others keep theirs",
+      after_rec["recording_id"] is None and js(req("GET", "/api/sessions/" + during["id"])[2])["recording_id"] == rec2["id"],
+      t)
+for x in (before_rec, during, after_rec):
+    req("DELETE", "/api/sessions/" + x["id"])
+req("DELETE", "/api/recordings/" + rec2["id"])
+
 # --- metrics ------------------------------------------------------------------------------------
 s, h, t = req("GET", "/metrics")
 text = t.decode()
 check("GET /metrics: Prometheus text with per-feed and API counters",
       s == 200 and "pitwall_feed_packets_total{feed=\"ksudp\"}" in text and "pitwall_api_requests_total" in text
       and all(l.startswith("#") or len(l.split(" ")) == 2 for l in text.splitlines() if l), text[:200])
+schemas_summary()
 sys.exit(1 if FAILS else 0)

@@ -11,6 +11,8 @@ PIDS=()
 FAILED=0
 export PITWALL_INSTANCE=$INST PITWALL_RING_FRAMES=65536 PITWALL_RING_RAW_MB=8
 export PITWALL_RUN_DIR=$TMP/run PITWALL_DATA_DIR=$TMP/data
+# pw-api's seed-004 stream port: none, unless a test asks (the default 38920 is one per machine)
+export PITWALL_WS_PORT=0
 
 pass() { echo "PASS $1"; }
 fail() {

@@ -6,7 +6,8 @@
 # grip from the skid pad (within 5 % of the grip limit), the same on ACC, whose
 # broadcasting sends no g (pw-capture derives them: common/derive.h), a track model from
 # left/right boundary laps (exact corner count, centre line within 0.5 m),
-# the laps table with per-corner figures, and car characteristics.
+# the laps table with per-corner figures, and car characteristics. Each result
+# matches its JSON Schema (docs/schemas: analysis, track).
 . "$(dirname "$0")/lib.sh"
 bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
@@ -189,4 +190,15 @@ full = [d for lap, d in ends.items() if lap + 1 in ends]
 assert len(full) >= 2, ends
 assert all(abs(d - length) / length < 0.01 for d in full), (full, length)
 PY
+
+# --- every result against its JSON Schema -------------------------------------------------
+for r in shift.json:analysis grip.json:analysis grip-acc.json:analysis general.json:analysis \
+	track.json:track acc.jsonl:frame ks.jsonl:frame; do
+	f=$TMP/${r%%:*}
+	[ -s "$f" ] || continue # its own check failed above
+	python3 "$ROOT/tests/integration/contract.py" validate "${r#*:}" "$f" >"$TMP/${r%%:*}.schema" 2>&1
+	rc=$?
+	[ "$rc" = 0 ] || head -n 10 "$TMP/${r%%:*}.schema" >&2
+	check "$(basename "$f") matches the JSON Schema ${r#*:}/v1 ($(tail -n 1 "$TMP/${r%%:*}.schema"))" test "$rc" = 0
+done
 finish

@@ -3,7 +3,8 @@
 # (tests/tools/fake_worker.c stands in for pw-analyze): a completed session's
 # job carries its runs' frames; results are persisted and announced; a failed
 # or garbage result never crashes the store; a job without a result by its
-# deadline is sent again; pending jobs survive a store restart.
+# deadline is sent again; pending jobs survive a store restart. The headers of
+# the jobs the store sends match the JSON Schema job-header (docs/schemas).
 . "$(dirname "$0")/lib.sh"
 bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
@@ -38,7 +39,7 @@ check "completed without a worker: analysis pending" test "$(analysis "$sid" 'd[
 # pending survives a restart, then a worker takes the job
 kill "$STORE"; wait "$STORE"
 start_store
-start worker "$WORKER" "$JOBS" "$RESULTS" ok 1 20
+start worker "$WORKER" "$JOBS" "$RESULTS" ok 1 20 "$TMP/headers.jsonl"
 WPID=$LAST_PID
 done_() { [ "$(analysis "$sid" 'd["status"]')" = done ]; }
 wait_for 20 done_ && pass "a worker's result is persisted as the session's analysis" ||
@@ -47,6 +48,10 @@ wait "$WPID"
 check "the job carried both runs and every frame (checked by the worker)" \
 	test "$(awk '{print $6 "/" $8}' "$TMP/worker.out")" = "2/$frames"
 check "analysis holds the worker's figures" test "$(analysis "$sid" 'd["frames"]')" = "$frames"
+python3 "$ROOT/tests/integration/contract.py" validate job-header "$TMP/headers.jsonl" >"$TMP/headers.check" 2>&1
+rc=$?
+[ "$rc" = 0 ] || head -n 20 "$TMP/headers.check" >&2
+check "the job's header matches the JSON Schema job-header ($(tail -n 1 "$TMP/headers.check"))" test "$rc" = 0
 
 # re-analyze; a silent worker: the job is sent again after the deadline
 "$PW" call session.analyze "{\"id\":\"$sid\"}" >/dev/null

@@ -49,16 +49,24 @@ drive() {
 	echo "$rid"
 }
 
-# get PATH [FILE]: the HTTP status of GET $URL$PATH; the body in FILE
+# get PATH [FILE]: the HTTP status of GET $URL$PATH; the body in FILE. Every
+# answer is checked against its JSON Schema (docs/schemas, contract.py): what
+# does not match goes to $TMP/schemas.txt, checked at the end.
 get() {
-	python3 - "$URL$1" "${2:-/dev/null}" <<'PY'
+	python3 - "$URL" "$1" "${2:-/dev/null}" "$TMP/schemas.txt" "$ROOT" <<'PY'
 import sys, urllib.request, urllib.error
 try:
-    r = urllib.request.urlopen(sys.argv[1], timeout=60)
-    code, body = r.status, r.read()
+    r = urllib.request.urlopen(sys.argv[1] + sys.argv[2], timeout=60)
+    code, body, headers = r.status, r.read(), r.headers
 except urllib.error.HTTPError as e:
-    code, body = e.code, e.read()
-open(sys.argv[2], "wb").write(body)
+    code, body, headers = e.code, e.read(), e.headers
+open(sys.argv[3], "wb").write(body)
+sys.path.insert(0, sys.argv[5] + "/tests/integration")
+from contract import Contract
+name, errs = Contract().http_errors("GET", sys.argv[2], code, body, headers.get("Content-Type"))
+with open(sys.argv[4], "a") as f:
+    f.write("".join("%s %s -> %d: %s\n" % (name, sys.argv[2], code, e) for e in errs))
+    f.write("checked\n")
 print(code)
 PY
 }
@@ -235,4 +243,7 @@ sleep 1
 "$PW" run stop "$RSID" "$PRID" >/dev/null
 check "real PCARS1 Spa: the run has no complete lap, lap 1 is 404 saying so" \
 	refused "/api/sessions/$RSID/runs/$PRID/laps/1" 404 "it has 0 laps"
+n=$(grep -c '^checked$' "$TMP/schemas.txt")
+bad=$(grep -v '^checked$' "$TMP/schemas.txt" | head -n 5)
+check "every answer ($n) matches its JSON Schema (lap-distance, compare, error)${bad:+: $bad}" test -z "$bad" -a "$n" -gt 0
 finish

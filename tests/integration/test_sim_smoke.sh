@@ -10,7 +10,7 @@ SIM=$BIN/pw-sim
 check "--help exits 0 and starts with the usage" \
 	test "$?" -eq 0 -a "$(head -n 3 "$TMP/help.txt")" = "pw-sim --feed NAME --port N [--host H] [--rate HZ] [--duration S | --laps N]
        [--mode laps|left|right|pulls|cornering] [--seed N] [--format F]
-       [--password P] [--truth FILE] [--fast] [--quiet]"
+       [--fault NAME] [--password P] [--truth FILE] [--fast | --speed X] [--quiet]"
 
 "$SIM" --feed f1 --host localhost --duration 1 >/dev/null 2>"$TMP/host.err"
 rc=$?

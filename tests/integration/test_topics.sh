@@ -7,6 +7,8 @@
 # bus must be a topic of the table and carry the keys the table promises,
 # and each of those topics must be seen. A WebSocket client subscribed to
 # "track.*" gets track.deleted; hello lists track.built and track.deleted.
+# Every message seen, on the bus and on the stream, is validated against the
+# JSON Schema of its topic or type (docs/schemas, tests/integration/contract.py).
 # (track.built, run.resumed and run.error are not provoked here: building a
 # track is test_analysis.sh's and test_api.sh's, the other two need a store
 # restart mid-run or a failing disk; test_ws_bus checks their forwarding.)
@@ -95,6 +97,13 @@ PY
 rc=$?
 check "every bus message is a topic of the table with the keys it lists ($(head -c 300 "$TMP/check.txt"))" \
 	test "$rc" = 0
+python3 "$ROOT/tests/integration/contract.py" bus "$TMP/events.out" >"$TMP/bus_schemas.txt" 2>&1
+rc=$?
+[ "$rc" = 0 ] || head -n 20 "$TMP/bus_schemas.txt" >&2
+check "every bus message matches the JSON Schema of its topic ($(tail -n 1 "$TMP/bus_schemas.txt"))" test "$rc" = 0
+n=$(python3 "$ROOT/tests/integration/ws_check.py" schemas "$TMP/ws.out" 2>"$TMP/ws_schemas.txt")
+[ "$n" = 0 ] || cat "$TMP/ws_schemas.txt" >&2
+check "every stream message the subscriber got matches its JSON Schema, in sequence" test "$n" = 0
 check "the stream forwards track.deleted to a client subscribed to track.*" python3 -c '
 import json, sys
 env = [json.loads(l.split(" ", 2)[2]) for l in open(sys.argv[1]) if l.split(" ")[1] == "text"]

@@ -7,7 +7,10 @@
 # subscribe, request_snapshot latency, ping/pong, bus and game-session events,
 # typed errors and close codes (4001, 1008, 1009, 1003, 1011, 1013, 1001),
 # token, and a slow consumer that loses telemetry, never events, and is cut
-# with 1008 while the others keep their rate.
+# with 1008 while the others keep their rate. Every message any client got
+# is validated against its JSON Schema (docs/schemas, ws_check.py schemas)
+# with its per-connection sequence 1, 2, 3, ...; the stream is also served at
+# /api/v1/stream, and an upgrade on another path is refused with 404.
 . "$(dirname "$0")/lib.sh"
 bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
@@ -300,6 +303,20 @@ else
 		echo "SKIP metrics: pw-api's /metrics has no ws_frames_dropped_total yet" >&2
 	fi
 fi
+
+# --- versions: /api/v1/stream, unknown paths; every message so far against its schema ----------
+wsc v1 "$P1" --path /api/v1/stream -- "send $(env1 request_snapshot 1)" 'wait 1500'
+wait_for 10 grep -q ' eof' "$(out v1)"
+V1=$(out v1)
+check "/api/v1/stream: hello (api_version v1), telemetry and the snapshot asked for" test \
+	"$($CHK get "$V1" hello 'd["api_version"]') $($CHK count "$V1" telemetry -1 | awk '{print ($1 >= 5)}') $($CHK all "$V1" telemetry 'd["snapshot"]' | grep -c True)" = "v1 1 1"
+"$WSC" --port "$P1" --path /api/nope 'wait 0' 2>"$TMP/nopath.err"
+check "an upgrade on an unknown path: refused, HTTP 404" grep -q 404 "$TMP/nopath.err"
+all_out="$(for c in def r5 r30 idle alive proto big bin notjson nodata fragbig ev evf healthy slow v1; do out $c; done) $(ls "$TMP"/bad/*.out)"
+n=$($CHK schemas $all_out 2>"$TMP/schemas.err")
+[ "$n" = 0 ] || cat "$TMP/schemas.err" >&2
+check "every message of every client matches its JSON Schema, sequence 1, 2, 3, ... per connection" \
+	test "$n" = 0
 
 # --- stop: every client gets 1001 ------------------------------------------------------
 wsc last "$P1" 'wait 20000'

@@ -15,9 +15,16 @@
                                            and the next message for which REPLY_EXPR is true
   ws_check.py kinds FILE KIND              how many lines of KIND (ping, pong, eof, ...)
   ws_check.py envelopes FILE               check every text line is a valid envelope
+  ws_check.py schemas FILE...              validate every text message against its JSON Schema
+                                           (ws-message: docs/schemas) and check its "sequence"
+                                           is 1, 2, 3, ... per connection; prints the number of
+                                           problems (details on stderr)
 """
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def lines(path):
@@ -99,6 +106,20 @@ def main(argv):
         print("%.1f %d" % (worst, n))
     elif cmd == "kinds":
         print(sum(1 for _, k, _, _ in lines(path) if k == argv[3]))
+    elif cmd == "schemas":
+        from contract import Contract
+        c, bad, n = Contract(), [], 0
+        for f in argv[2:]:
+            want = 1
+            for t, e in texts(f):
+                n += 1
+                bad += ["%s at %.1f ms (%s): %s" % (f, t, e.get("type"), x) for x in c.errors("ws-message", e, 3)]
+                if e.get("sequence") != want:
+                    bad.append("%s at %.1f ms: sequence %s, want %d" % (f, t, e.get("sequence"), want))
+                want += 1
+        for b in bad[:20]:
+            print(b, file=sys.stderr)
+        print(len(bad) if n else "no messages")
     elif cmd == "envelopes":
         bad = [e for _, e in texts(path)
                if not (isinstance(e.get("type"), str) and e.get("schema_version") == 1

@@ -2,7 +2,7 @@
  * fake_worker.c - a scripted stand-in for pw-analyze, to test the store's job
  * channel (tests/integration/test_jobs.sh, test_track_build.sh).
  *
- *   fake_worker JOBS_EP RESULTS_EP MODE COUNT TIMEOUT_S
+ *   fake_worker JOBS_EP RESULTS_EP MODE COUNT TIMEOUT_S [HEADERS_FILE]
  *
  * Receives COUNT jobs (or gives up after TIMEOUT_S), decodes each with
  * common/job.h's job_decode (which checks the header, one frame part per run
@@ -15,6 +15,8 @@
  *   drop1      ignores the first job, answers the others as ok
  * Prints one line per job:
  *   "job <job_id> session <session_id> runs R frames N kind K game G track T".
+ * With HEADERS_FILE, each job's header (part 0) is appended to it as one line,
+ * for the tests to check against the JSON Schema job-header (docs/schemas).
  * Exit 0 when COUNT jobs arrived and were well-formed, 1 otherwise.
  */
 #include <jansson.h>
@@ -54,10 +56,16 @@ int main(int argc, char **argv)
 	void *ctx, *pull, *push;
 	int count, timeout_ms, got = 0, bad = 0, linger = 0;
 	const char *mode;
+	FILE *headers = NULL;
 
-	if (argc != 6) {
+	if (argc != 6 && argc != 7) {
 		fprintf(stderr, "usage: fake_worker JOBS_EP RESULTS_EP "
-				"ok|fail|fail=CODE|garbage|silent|drop1 COUNT TIMEOUT_S\n");
+				"ok|fail|fail=CODE|garbage|silent|drop1 COUNT TIMEOUT_S "
+				"[HEADERS_FILE]\n");
+		return 2;
+	}
+	if (argc == 7 && !(headers = fopen(argv[6], "a"))) {
+		perror(argv[6]);
 		return 2;
 	}
 	mode = argv[3];
@@ -82,6 +90,11 @@ int main(int argc, char **argv)
 		if (job_recv(pull, 0, &ib) < 0)
 			continue;
 		parts = job_inbox_parts(ib, &nparts);
+		if (headers && nparts > 0) {
+			fwrite(parts[0].data, 1, parts[0].len, headers);
+			fputc('\n', headers);
+			fflush(headers);
+		}
 		if (job_decode(&j, parts, nparts, err, sizeof err) < 0) {
 			fprintf(stderr, "malformed job: %s\n", err);
 			bad++;
@@ -109,5 +122,7 @@ int main(int argc, char **argv)
 	zmq_close(pull);
 	zmq_close(push);
 	zmq_ctx_term(ctx);
+	if (headers)
+		fclose(headers);
 	return got == count && !bad ? 0 : 1;
 }

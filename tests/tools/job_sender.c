@@ -2,7 +2,7 @@
  * job_sender.c - a scripted stand-in for the store's job channel, to test
  * pw-analyze against malformed jobs (tests/integration/test_worker.sh).
  *
- *   job_sender JOBS_EP RESULTS_EP
+ *   job_sender JOBS_EP RESULTS_EP [RESULTS_FILE]
  *
  * Binds both endpoints like the store, sends a series of broken jobs and one
  * valid job (an emulated 3-lap general session) to whatever worker connects,
@@ -10,7 +10,8 @@
  * result with code bad_input, one without a job id gets none, and the valid
  * job still gets its analysis afterwards (the worker survived them all).
  * The jobs are common/job.h's encoding, broken field by field after it.
- * Prints PASS/FAIL lines.
+ * Prints PASS/FAIL lines. With RESULTS_FILE, every result received is appended
+ * to it as one line, for the tests to check against the JSON Schema job-result.
  */
 #include <jansson.h>
 #include <math.h>
@@ -27,6 +28,7 @@
 int main(int argc, char **argv);
 
 static int fails;
+static FILE *results;
 
 static void send_parts(void *push, const char *hdr, const void *const *parts, const size_t *lens,
 		       int nparts)
@@ -50,6 +52,11 @@ static int result(void *pull, int timeout_ms, struct job_result *r)
 		return -1;
 	zmq_msg_init(&m);
 	if (zmq_msg_recv(&m, pull, 0) >= 0) {
+		if (results) {
+			fwrite(zmq_msg_data(&m), 1, zmq_msg_size(&m), results);
+			fputc('\n', results);
+			fflush(results);
+		}
 		rc = job_result_decode(r, zmq_msg_data(&m), zmq_msg_size(&m), err, sizeof err);
 		if (rc < 0)
 			fprintf(stderr, "a malformed result: %s\n", err);
@@ -113,8 +120,12 @@ int main(int argc, char **argv)
 	struct job_result r;
 	int linger = 0;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: job_sender JOBS_EP RESULTS_EP\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: job_sender JOBS_EP RESULTS_EP [RESULTS_FILE]\n");
+		return 2;
+	}
+	if (argc == 4 && !(results = fopen(argv[3], "a"))) {
+		perror(argv[3]);
 		return 2;
 	}
 	/* three emulated laps at 60 Hz: a valid general session */
@@ -174,5 +185,7 @@ int main(int argc, char **argv)
 	zmq_close(push);
 	zmq_close(pull);
 	zmq_ctx_term(ctx);
+	if (results)
+		fclose(results);
 	return fails ? 1 : 0;
 }

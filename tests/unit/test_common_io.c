@@ -1139,6 +1139,59 @@ static void test_out(void)
 	}
 }
 
+/* out_number: the shortest decimal that reads back, as a double or a float. */
+static void test_out_number(void)
+{
+	static const struct {
+		double v;
+		int is_double;
+		const char *text;
+	} cases[] = {
+		{ 91.769, 1, "91.769" },          /* %.17g: 91.769000000000005 */
+		{ 91769 / 1000.0, 1, "91.769" },
+		{ 0.1, 1, "0.1" },
+		{ 1.0 / 3, 1, "0.3333333333333333" }, /* 16 digits */
+		{ 0.1 + 0.2, 1, "0.30000000000000004" },
+		{ 1e21, 1, "1e+21" },
+		{ -0.0, 1, "-0" },
+		{ 42318, 1, "42318" },
+		{ 0.1f, 0, "0.1" },
+		{ 123.4567f, 0, "123.4567" },     /* 7 digits: %.9g gave 123.456703 */
+		{ 187.45678f, 0, "187.45679" },   /* 8 digits: the float is 187.456787109375 */
+		{ 16777217.0, 0, "16777216" },    /* as the float it becomes */
+		{ 3.4028235e38f, 0, "3.4028235e+38" },
+		{ 1e-44f, 0, "1e-44" },           /* a denormal, shortest too */
+		{ 1e6f, 0, "1000000" },           /* positional up to 16 digits (numfmt.h) */
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct out o = { buf, sizeof buf, 0 };
+
+		out_number(&o, cases[i].v, cases[i].is_double);
+		T_CHECKF(strcmp(buf, cases[i].text) == 0 && o.len == strlen(buf), "%s vs %s", buf,
+			 cases[i].text);
+	}
+	/* every float of a sweep reads back the same, and no shorter text would */
+	for (uint32_t bits = 0x3f800000u; bits < 0x3f800000u + 200000u; bits += 7) {
+		struct out o = { buf, sizeof buf, 0 };
+		float f;
+		char shorter[400];
+		int digits = 0;
+
+		memcpy(&f, &bits, sizeof f);
+		out_number(&o, f, 0);
+		T_CHECK(strtof(buf, NULL) == f);
+		for (const char *p = buf; *p && *p != 'e'; p++)
+			digits += *p >= '0' && *p <= '9';
+		if (digits > 1) {
+			snprintf(shorter, sizeof shorter, "%.*g", digits - 1, (double)f);
+			T_CHECKF(strtof(shorter, NULL) != f, "%s, but %s reads back too", buf,
+				 shorter);
+		}
+	}
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/pw_test_io.XXXXXX");
@@ -1147,6 +1200,7 @@ int main(void)
 		return 1;
 	}
 	T_RUN(test_clocks);
+	T_RUN(test_out_number);
 	T_RUN(test_iso8601);
 	T_RUN(test_log_levels);
 	T_RUN(test_log_lines);

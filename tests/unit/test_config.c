@@ -19,9 +19,10 @@ static const char *const all_vars[] = {
 	"PITWALL_BUS",
 	"PITWALL_BUS_IN",
 	"PITWALL_CMD", "PITWALL_JOBS", "PITWALL_RESULTS", "PITWALL_FEEDS", "PITWALL_LOG_LEVEL",
-	"PITWALL_CMD_TIMEOUT_MS", "PITWALL_JOB_DEADLINE_MS", "PITWALL_BUS_FRAMES",
+	"PITWALL_CMD_TIMEOUT_MS", "PITWALL_JOB_DEADLINE_MS", "PITWALL_LIVE_COOLDOWN_S",
+	"PITWALL_BUS_FRAMES",
 	"PITWALL_WS_IDLE_MS", "PITWALL_WS_MAX_CLIENTS", "PITWALL_WS_SESSION_GAP_MS",
-	"PITWALL_RING_FRAMES", "PITWALL_RING_RAW_MB", "PITWALL_RCVBUF_MB",
+	"PITWALL_WS_PORT", "PITWALL_RING_FRAMES", "PITWALL_RING_RAW_MB", "PITWALL_RCVBUF_MB",
 	NULL,
 };
 
@@ -462,7 +463,7 @@ static void test_table(void)
 			T_CHECKF(!v->key || !w->key || strcmp(v->key, w->key) != 0,
 				 "%s: key %s twice", name, v->key);
 	}
-	T_CHECKF(n == 25, "%zu variables", n);
+	T_CHECKF(n == 27, "%zu variables", n);
 	T_CHECK(config_var_find("PATH") == NULL && config_var_find(NULL) == NULL);
 	T_CHECK(config_var_find("RUSTY_TELEMETRY_BIND") == NULL); /* a fallback, not a variable */
 	T_CHECK(strcmp(config_prog_name(CONFIG_STORE), "pw-store") == 0);
@@ -548,6 +549,7 @@ static void test_settings(void)
 	} cases[] = {
 		{ "PITWALL_CMD_TIMEOUT_MS", "1500", offsetof(struct config, cmd_timeout_ms), 1500 },
 		{ "PITWALL_JOB_DEADLINE_MS", "1", offsetof(struct config, job_deadline_ms), 1 },
+		{ "PITWALL_LIVE_COOLDOWN_S", "0", offsetof(struct config, live_cooldown_s), 0 },
 		{ "PITWALL_BUS_FRAMES", "0", offsetof(struct config, bus_frames), 0 },
 		{ "PITWALL_WS_IDLE_MS", "3000", offsetof(struct config, ws_idle_ms), 3000 },
 		{ "PITWALL_WS_MAX_CLIENTS", "2", offsetof(struct config, ws_max_clients), 2 },
@@ -750,7 +752,7 @@ static void test_markdown(void)
 		v++;
 		rows++;
 	}
-	T_CHECKF(!v->names[0] && rows == 25, "%zu rows", rows);
+	T_CHECKF(!v->names[0] && rows == 27, "%zu rows", rows);
 	free(text);
 	/* rows that say what is accepted and by whom */
 	f = open_memstream(&text, &len);
@@ -763,7 +765,8 @@ static void test_markdown(void)
 		 "%s", text);
 	T_CHECKF(strstr(text, " | `ipc://$PITWALL_RUN_DIR/cmd.sock` | pw-store, pw-api, pwctl |\n"),
 		 "%s", text);
-	T_CHECKF(strstr(text, " | 5 minutes at the feed's top rate | pw-capture |\n"), "%s", text);
+	T_CHECKF(strstr(text, " | 5 minutes at the feed's top rate | pw-capture, pw-replay |\n"),
+		 "%s", text);
 	free(text);
 }
 

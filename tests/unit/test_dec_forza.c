@@ -292,6 +292,9 @@ static void check_sled_row(int r, const struct pw_frame *f)
 	T_NEAR(f->yaw_rad, t_csv_cell(&csv, r, "Yaw"), 1e-6);
 	T_NEAR(f->wheel_speed_rads[3], t_csv_cell(&csv, r, "WheelRotationSpeedRearRight"), 1e-4);
 	T_NEAR(f->susp_travel_m[0], t_csv_cell(&csv, r, "SuspensionTravelMetersFrontLeft"), 1e-7);
+	T_NEAR(f->susp_travel_norm[0], t_csv_cell(&csv, r, "NormalizedSuspensionTravelFrontLeft"), 1e-7);
+	T_NEAR(f->susp_travel_norm[3], t_csv_cell(&csv, r, "NormalizedSuspensionTravelRearRight"), 1e-7);
+	T_CHECK(f->present & FRAME_P_SUSP_NORM);
 	/* Sled speed comes from |velocity|, which is the Dash Speed on real data */
 	T_NEAR(f->speed_kmh, v * 3.6, 1e-3);
 	T_CHECK(f->flags_known == FRAME_FLAG_PAUSED && f->flags == 0);
@@ -341,6 +344,10 @@ static void test_real_lap_all_formats(void)
 		}
 		T_CHECK(strcmp(st.meta.car, "car_ordinal:29") == 0);
 		T_CHECK(strcmp(st.meta.car_class, "class:8 pi:231") == 0);
+		T_CHECK(st.meta.car_ordinal == 29 && st.meta.car_class_num == 8 &&
+			st.meta.car_pi == 231);
+		T_CHECK(!(st.meta.numbers & META_N_TRACK_ORDINAL) == (lens[k] != FM2023));
+		T_CHECK(lens[k] != FM2023 || st.meta.track_ordinal == 860);
 		T_CHECK(st.meta.format == lens[k]);
 		T_CHECK(strcmp(st.meta.game, frame_game_name(games[k])) == 0);
 		T_CHECK(st.meta.game_session == session);
@@ -621,6 +628,19 @@ static void test_names(void)
 	T_STREQ(st.meta.car, "2014 Porsche 918 Spyder");
 	T_STREQ(st.meta.track, "Le Mans (Old Mulsanne Circuit)");
 	T_STREQ(st.meta.layout, "Old Mulsanne Circuit");
+	/* the numbers behind the names stay in the metadata */
+	T_EQ(st.meta.numbers, (uint32_t)(META_N_CAR_ORDINAL | META_N_TRACK_ORDINAL |
+					 META_N_CAR_CLASS | META_N_CAR_PI | META_N_DRIVETRAIN));
+	T_EQ(st.meta.car_ordinal, 2290);
+	T_EQ(st.meta.track_ordinal, 101);
+	/* DrivetrainType: 2 AWD; a value outside 0..2 is not known */
+	wr_u32(b, FM2023, 224, 2);
+	decode(&st, b, FM2023, &f);
+	T_CHECK((st.meta.numbers & META_N_DRIVETRAIN) && st.meta.drivetrain == META_DRIVETRAIN_AWD);
+	wr_u32(b, FM2023, 224, 7);
+	decode(&st, b, FM2023, &f);
+	T_CHECK(!(st.meta.numbers & META_N_DRIVETRAIN));
+	wr_u32(b, FM2023, 224, 0);
 	wr_u32(b, FM2023, 212, 9007);  /* the last car of the list */
 	wr_u32(b, FM2023, 327, 1663);  /* the last track */
 	wr_u32(b, FM2023, 4, 9000);
@@ -732,6 +752,7 @@ static void distinctive(struct pw_frame *f, struct pw_meta *m)
 		f->tyre_temp_c[w] = 80.0f + (float)w * 2.5f;
 		f->wheel_speed_rads[w] = 120.0f + (float)w;
 		f->susp_travel_m[w] = 0.01f * (float)(w + 1);
+		f->susp_travel_norm[w] = 0.2f * (float)(w + 1);
 		f->tyre_wear[w] = 0.9f - 0.05f * (float)w;
 	}
 	f->present = FRAME_P_GAME_TIME | FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_CLUTCH |
@@ -741,7 +762,8 @@ static void distinctive(struct pw_frame *f, struct pw_meta *m)
 		     FRAME_P_POS | FRAME_P_YAW | FRAME_P_PITCH | FRAME_P_ROLL | FRAME_P_LAP |
 		     FRAME_P_LAP_TIME | FRAME_P_LAST_LAP | FRAME_P_BEST_LAP | FRAME_P_LAP_DIST |
 		     FRAME_P_POSITION | FRAME_P_FUEL_FRAC | FRAME_P_BOOST | FRAME_P_TYRE_TEMP |
-		     FRAME_P_WHEEL_SPEED | FRAME_P_SUSP_TRAVEL | FRAME_P_TYRE_WEAR;
+		     FRAME_P_WHEEL_SPEED | FRAME_P_SUSP_TRAVEL | FRAME_P_TYRE_WEAR |
+		     FRAME_P_SUSP_NORM;
 }
 
 static void check_roundtrip(const struct pw_frame *a, const struct pw_frame *b, size_t len)
@@ -749,7 +771,7 @@ static void check_roundtrip(const struct pw_frame *a, const struct pw_frame *b, 
 	uint64_t sled = FRAME_P_GAME_TIME | FRAME_P_RPM | FRAME_P_MAX_RPM | FRAME_P_VEL |
 			FRAME_P_SPEED | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | FRAME_P_ACCEL_VERT |
 			FRAME_P_YAW | FRAME_P_PITCH | FRAME_P_ROLL | FRAME_P_WHEEL_SPEED |
-			FRAME_P_SUSP_TRAVEL;
+			FRAME_P_SUSP_TRAVEL | FRAME_P_SUSP_NORM;
 	uint64_t want = sled;
 
 	if (len != SLED)
@@ -775,6 +797,7 @@ static void check_roundtrip(const struct pw_frame *a, const struct pw_frame *b, 
 	for (int w = 0; w < 4; w++) {
 		T_NEAR(b->wheel_speed_rads[w], a->wheel_speed_rads[w], 0);
 		T_NEAR(b->susp_travel_m[w], a->susp_travel_m[w], 0);
+		T_NEAR(b->susp_travel_norm[w], a->susp_travel_norm[w], 0);
 	}
 	T_CHECK(b->flags == a->flags && b->flags_known == FRAME_FLAG_PAUSED);
 	if (len == SLED)

@@ -70,6 +70,7 @@ static const struct ch chans[FRAME_P_COUNT] = {
 	CH(FRAME_P_FUEL_FRAC, fuel_frac, F32, 1),
 	CH(FRAME_P_BOOST, boost_bar, F32, 1),
 	CH(FRAME_P_YAW_RATE, yaw_rate_rads, F32, 1),
+	CH(FRAME_P_SUSP_NORM, susp_travel_norm, F32, 4),
 };
 
 static const char *const flag_names[FRAME_FLAG_COUNT] = {
@@ -157,6 +158,7 @@ static void fill_full(struct pw_frame *f)
 		f->susp_travel_m[i] = 0.0456789123f + (float)i * 0.001f;
 		f->tyre_load_n[i] = 4567.89123f + (float)i * 100.f;
 		f->tyre_wear[i] = 0.987654321f - (float)i * 0.01f;
+		f->susp_travel_norm[i] = 0.412345678f + (float)i * 0.1f;
 	}
 	f->present = (1ull << FRAME_P_COUNT) - 1;
 	f->flags_known = (1u << FRAME_FLAG_COUNT) - 1;
@@ -272,7 +274,7 @@ static void test_channel_and_flag_names(void)
 	T_CHECK(frame_channel_name(64) == NULL);
 	T_CHECK(frame_channel_name(~0u) == NULL);
 	/* FRAME_P_COUNT covers every bit of the enum */
-	T_EQ(FRAME_P_YAW_RATE, 1ull << (FRAME_P_COUNT - 1));
+	T_EQ(FRAME_P_SUSP_NORM, 1ull << (FRAME_P_COUNT - 1));
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
 		const char *n = frame_flag_name(b);
 		T_CHECKF(n && strcmp(n, flag_names[b]) == 0, "flag %u: %s", b, n ? n : "NULL");
@@ -662,7 +664,7 @@ static int split(char *line, char **cells, int max)
 	}
 }
 
-#define CSV_COLS (5 + 33 + 3 * 3 + 9 * 4 + FRAME_FLAG_COUNT + 1)
+#define CSV_COLS (5 + 33 + 3 * 3 + 10 * 4 + FRAME_FLAG_COUNT + 1)
 
 static int column(char **hdr, int ncol, const char *name)
 {
@@ -760,8 +762,9 @@ static void test_csv(void)
 	T_CHECK(strstr(line, ",vel_ms_x,vel_ms_y,vel_ms_z,") != NULL);
 	T_CHECK(strstr(line, ",sector_ms_1,sector_ms_2,sector_ms_3,") != NULL);
 	T_CHECK(strstr(line, ",tyre_temp_c_fl,tyre_temp_c_fr,tyre_temp_c_rl,tyre_temp_c_rr,") != NULL);
-	T_CHECK(strstr(line, ",boost_bar,yaw_rate_rads,in_pit,lap_invalid,abs,tc,limiter,paused,"
-			     "derived") != NULL);
+	T_CHECK(strstr(line, ",boost_bar,yaw_rate_rads,susp_travel_norm_fl,susp_travel_norm_fr,"
+			     "susp_travel_norm_rl,susp_travel_norm_rr,in_pit,lap_invalid,abs,tc,"
+			     "limiter,paused,derived") != NULL);
 	ncol = split(hline, hdr, CSV_COLS + 8);
 	T_CHECKF(ncol == CSV_COLS, "%d columns, want %d", ncol, CSV_COLS);
 	if (ncol != CSV_COLS)

@@ -53,7 +53,16 @@ static void test_kind_names(void)
 {
 	T_CHECK(strcmp(job_kind_name(JOB_ANALYSIS), "analysis") == 0);
 	T_CHECK(strcmp(job_kind_name(JOB_TRACK_BUILD), "track_build") == 0);
+	T_CHECK(strcmp(job_kind_name(JOB_LAP), "lap") == 0);
 	T_CHECK(job_kind_name(JOB_KIND_COUNT) == NULL);
+	/* seed 004's recommendation categories and confidences, in its order */
+	T_EQ(job_rec_category("tires"), 0);
+	T_EQ(job_rec_category("differential"), JOB_REC_CATEGORIES - 1);
+	T_EQ(job_rec_category("suspension"), -1);
+	T_EQ(job_rec_category(NULL), -1);
+	T_EQ(job_rec_confidence("low"), 0);
+	T_EQ(job_rec_confidence("high"), JOB_REC_CONFIDENCES - 1);
+	T_EQ(job_rec_confidence("High"), -1);
 	T_CHECK(job_kind_name((enum job_kind)-1) == NULL);
 }
 
@@ -117,6 +126,35 @@ static void test_roundtrip_track_build(void)
 		d.track_model == NULL && d.nruns == 2);
 	job_release(&d);
 	free(hdr);
+}
+
+/* A per-lap job: its lap number and the categories it must not report. */
+static void test_roundtrip_lap(void)
+{
+	struct job j = valid_job(JOB_LAP), d;
+	json_t *sup = json_pack("[s,s]", "brakes", "tires");
+	struct job_part p[3];
+	size_t n;
+	char err[256] = "", *hdr;
+
+	j.lap_number = 7;
+	j.suppress = sup;
+	hdr = job_encode(&j);
+	T_CHECK(hdr && strstr(hdr, "\"kind\":\"lap\"") && strstr(hdr, "\"lap_number\":7"));
+	parts_of(hdr, &j, p, &n);
+	T_CHECKF(job_decode(&d, p, n, err, sizeof err) == 0, "%s", err);
+	T_CHECK(d.kind == JOB_LAP && d.lap_number == 7 && d.suppress &&
+		json_equal((json_t *)d.suppress, sup) && d.nruns == 2);
+	job_release(&d);
+	free(hdr);
+	j.lap_number = 0; /* a lap job without its lap is not encoded */
+	T_CHECK(job_encode(&j) == NULL);
+	j = valid_job(JOB_ANALYSIS);
+	j.lap_number = 3; /* other kinds do not carry it */
+	hdr = job_encode(&j);
+	T_CHECK(hdr && !strstr(hdr, "lap_number"));
+	free(hdr);
+	json_decref(sup);
 }
 
 /* A job of no runs and no optional fields; an empty run. */
@@ -279,6 +317,16 @@ static void test_decode_bad_header(void)
 			  "track_build", 1);
 	expect_bad_header("{\"kind\":\"track_build\",\"use_case\":\"track_mapping\",\"track\":\"\"}",
 			  "track_build", 1);
+	expect_bad_header("{\"kind\":\"lap\"}", "lap_number", 1);
+	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":0}", "lap_number", 1);
+	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":2147483648}", "lap_number", 1);
+	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":\"3\"}", "lap_number", 1);
+	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":3,\"suppress\":\"tires\"}", "suppress", 1);
+	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":3,\"suppress\":[1]}", "suppress", 1);
+	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":3,\"suppress\":[\"a\",\"b\",\"c\","
+			  "\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]}",
+			  "suppress", 1);
+	expect_bad_header("{\"lap_number\":3}", "lap jobs", 1);
 	expect_bad_header("{\"frame_size\":100}", "size 100", 1);
 	expect_bad_header("{\"frame_size\":null}", "frames of size", 1);
 	expect_bad_header("{\"frame_version\":3}", "version 3", 1);
@@ -495,6 +543,7 @@ int main(void)
 	T_RUN(test_kind_names);
 	T_RUN(test_roundtrip_analysis);
 	T_RUN(test_roundtrip_track_build);
+	T_RUN(test_roundtrip_lap);
 	T_RUN(test_roundtrip_minimal);
 	T_RUN(test_decode_old_header);
 	T_RUN(test_decode_version1_frames);

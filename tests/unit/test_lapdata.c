@@ -677,6 +677,61 @@ static void test_channel_kinds(void)
 	free(f);
 }
 
+/* A manifest's derived channels on distance: resampled like the frame's own
+ * (speed_ms = speed_kmh / 3.6 at every point), computed over the lap's
+ * frames in order (distance driven from the lap's start, by integral). */
+static void test_manifest_channels(void)
+{
+	json_t *doc = json_loads("{\"channels\": [{\"name\": \"speed_ms\", \"formula\": "
+				 "\"speed_kmh / 3.6\"}, {\"name\": \"driven_m\", \"formula\": "
+				 "\"integral(speed_ms)\"}, {\"name\": \"boost_kpa\", "
+				 "\"formula\": \"boost_bar * 100\"}]}",
+				 0, NULL);
+	struct pw_frame *f = without(&g_laps, FRAME_P_BOOST);
+	struct manifest *m = NULL;
+	struct lapdata_channels cs;
+	struct lapdata_lap *l = NULL;
+	struct lapdata_result *r = NULL;
+	char err[MANIFEST_ERR_MAX], bad[64];
+
+	T_EQ(manifest_parse(doc, "m", &m, err, sizeof err), 0);
+	if (!m || !f)
+		goto out;
+	T_EQ(lapdata_channels_parse_with("speed_kmh,speed_ms,driven_m,boost_kpa", m, &cs, bad,
+					 sizeof bad),
+	     0);
+	T_STREQ(lapdata_channels_name(&cs, 1), "speed_ms");
+	T_CHECK(lapdata_channel_values(cs.id[2]) == 1 && !lapdata_channel_discrete(cs.id[2]));
+	/* without the manifest the name is unknown */
+	T_EQ(lapdata_channels_parse("speed_kmh,speed_ms", &cs, bad, sizeof bad), -EINVAL);
+	T_STREQ(bad, "speed_ms");
+	T_EQ(lapdata_channels_parse_with("speed_kmh,speed_ms,driven_m,boost_kpa", m, &cs, bad,
+					 sizeof bad),
+	     0);
+	l = lap_of(f, g_laps.n, &g_laps.span[1], &cs);
+	T_CHECK(l && lapdata_compute(&l, 1, NULL, 1.0, &r, NULL, 0) == 0);
+	if (r) {
+		size_t np = lapdata_points(r), bad_pts = 0;
+		const double *v = lapdata_values(r, 0, 0), *ms = lapdata_values(r, 0, 1);
+		const double *dr = lapdata_values(r, 0, 2);
+
+		T_CHECK(v && ms && dr);
+		T_CHECK(lapdata_values(r, 0, 3) == NULL); /* no boost: no value anywhere */
+		for (size_t j = 0; v && ms && j < np; j++)
+			bad_pts += fabs(ms[j] - v[j] / 3.6) > 1e-3;
+		T_EQ(bad_pts, (size_t)0);
+		/* the integral grows by the lap's length over the lap (within 1 %) */
+		if (dr)
+			T_NEAR(dr[np - 1] - dr[0], lapdata_length(r), lapdata_length(r) * 0.01);
+	}
+out:
+	lapdata_result_free(r);
+	lapdata_lap_free(l);
+	manifest_free(m);
+	json_decref(doc);
+	free(f);
+}
+
 /* A lap seen from the middle: nothing before where it was first seen. */
 static void test_partial_lap(void)
 {
@@ -854,6 +909,7 @@ int main(void)
 	T_RUN(test_corners);
 	T_RUN(test_grid);
 	T_RUN(test_channel_kinds);
+	T_RUN(test_manifest_channels);
 	T_RUN(test_partial_lap);
 	T_RUN(test_no_distance);
 	T_RUN(test_load);

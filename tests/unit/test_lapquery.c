@@ -70,6 +70,15 @@ static int store(void *ctx, const char *cmd, json_t *args, json_t **result, char
 				    "number", 3, "time_ms", 89208, "valid", 1);
 		return 0;
 	}
+	if (strcmp(cmd, "manifest.get") == 0 &&
+	    strcmp(json_string_value(json_object_get(args, "name")), "power") == 0) {
+		*result = json_loads("{\"channels\": [{\"name\": \"speed_ms\", \"formula\": "
+				     "\"speed_kmh / 3.6\"}, {\"name\": \"kw\", \"formula\": "
+				     "\"power_w / 1000\"}]}",
+				     0, NULL);
+		json_decref(args);
+		return 0;
+	}
 	if (strcmp(cmd, "track.get") == 0)
 		snprintf(g_track_asked, sizeof g_track_asked, "%s",
 			 json_string_value(json_object_get(args, "track_name")));
@@ -261,6 +270,50 @@ static void test_lap(void)
 	}
 }
 
+/* A lap with a manifest's channels: named, or all of them by default; an
+ * unknown manifest or channel refused naming the parameter. */
+static void test_lap_manifest(void)
+{
+	struct lapquery_err err;
+	json_t *o = lap_answer(LAP(2), "manifest=power&channels=speed_kmh,speed_ms&step_m=5", &err);
+	json_t *ch, *v, *ms;
+	size_t bad = 0;
+
+	T_CHECKF(o != NULL, "%s: %s", err.code, err.message);
+	if (!o)
+		return;
+	ch = json_object_get(o, "channels");
+	v = json_object_get(ch, "speed_kmh");
+	ms = json_object_get(ch, "speed_ms");
+	T_CHECK(json_array_size(v) > 100 && json_array_size(ms) == json_array_size(v));
+	for (size_t i = 0; i < json_array_size(v); i++)
+		bad += fabs(json_number_value(json_array_get(ms, i)) -
+			    json_number_value(json_array_get(v, i)) / 3.6) > 0.01;
+	T_EQ(bad, (size_t)0);
+	json_decref(o);
+	/* channels before manifest in the query: the same */
+	o = lap_answer(LAP(2), "channels=kw&manifest=power", &err);
+	T_CHECKF(o && json_array_size(json_object_get(json_object_get(o, "channels"), "kw")) > 100,
+		 "%s", err.message);
+	json_decref(o);
+	/* no channels: the default set and the manifest's */
+	o = lap_answer(LAP(2), "manifest=power&step_m=10", &err);
+	ch = o ? json_object_get(o, "channels") : NULL;
+	T_CHECK(ch && json_object_get(ch, "speed_ms") && json_object_get(ch, "kw") &&
+		json_object_get(ch, "gear") && json_object_get(ch, "pos_m"));
+	json_decref(o);
+	T_CHECK(lap_answer(LAP(2), "manifest=nosuch", &err) == NULL &&
+		strcmp(err.code, MSG_E_BAD_REQUEST) == 0 &&
+		strstr(err.message, "manifest: there is no manifest \"nosuch\""));
+	T_CHECK(lap_answer(LAP(2), "manifest=power&channels=speed_kmh,watts", &err) == NULL &&
+		strcmp(err.code, MSG_E_BAD_REQUEST) == 0 && strstr(err.message, "\"watts\"") &&
+		strstr(err.message, "manifest power"));
+	/* a manifest's channel without the manifest is an unknown channel */
+	T_CHECK(refused("channels=speed_ms", 0, "unknown channel \"speed_ms\""));
+	T_CHECK(refused("manifest=a/b", 0, "manifest must be a manifest's name"));
+	T_CHECK(refused("manifest=power&manifest=power", 0, "manifest is given twice"));
+}
+
 static json_t *compare_answer(const char *query, struct lapquery_err *err)
 {
 	struct lapquery_params p;
@@ -365,6 +418,7 @@ int main(void)
 	}
 	T_RUN(test_parameters);
 	T_RUN(test_lap);
+	T_RUN(test_lap_manifest);
 	T_RUN(test_compare);
 	json_decref(g_laps);
 	json_decref(g_best_args);

@@ -181,10 +181,11 @@ static void test_subscribe(void)
 	r = judge(env(b, sizeof b, "subscribe", 1, "{\"events\":[\"run.*\"]}"));
 	T_CHECKF(r.verdict == WS_V_SUBSCRIBE && r.events == runs, "run.*: events %llx want %llx",
 		 (unsigned long long)r.events, (unsigned long long)runs);
-	/* a contract type pitwall never sends: accepted, no bits */
+	/* the race engineer's findings (recommendation.<feed> on the bus) */
 	r = judge(env(b, sizeof b, "subscribe", 1, "{\"events\":[\"recommendation\"]}"));
-	T_CHECKF(r.verdict == WS_V_SUBSCRIBE && r.events == 0, "recommendation: verdict %s",
-		 verdict_name(r.verdict));
+	T_CHECKF(r.verdict == WS_V_SUBSCRIBE && r.events == BIT(WS_T_RECOMMENDATION),
+		 "recommendation: verdict %s events %llx", verdict_name(r.verdict),
+		 (unsigned long long)r.events);
 	r = judge(env(b, sizeof b, "subscribe", 1,
 		      "{\"events\":[\"telemetry\",\"lap_completed\",\"telemetry\"],\"feeds\":[\"forza\"]}"));
 	T_CHECKF(r.verdict == WS_V_SUBSCRIBE &&
