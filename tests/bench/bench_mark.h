@@ -57,7 +57,8 @@ static inline void mark_send(struct mark_sender *m, int i)
 /* The marker of the first frame in len bytes of JSON, 0 when there is none. */
 static inline long mark_find(const void *json, size_t len)
 {
-	const char *p = memmem(json, len, MARK_KEY, strlen(MARK_KEY)), *end = (const char *)json + len;
+	const char *p = memmem(json, len, MARK_KEY, strlen(MARK_KEY)),
+		   *end = (const char *)json + len;
 	long k = 0;
 
 	if (!p)
