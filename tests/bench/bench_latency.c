@@ -6,7 +6,8 @@
  *
  * Sends COUNT AC RTCarInfo packets (pw-capture --feed ksudp --passive listening
  * on PORT), each marked with its index in the lap-time field, at RATE_HZ, and
- * matches the frames on the bus by that marker. Run by tests/bench/run.sh with
+ * matches the frames on the bus by that marker, once a warm-up packet came
+ * back (the subscription reached the store). Run by tests/bench/run.sh with
  * a capture and a store already up.
  */
 #include <arpa/inet.h>
@@ -23,6 +24,29 @@
 #include "tests/tools/t_args.h"
 
 int main(int argc, char **argv);
+
+/*
+ * Until the subscription has reached the store (which makes frame.<feed> only
+ * while someone subscribes), packets marked beyond count, one every 10 ms:
+ * 0 once one of them came back, -1 after 10 s without.
+ */
+static int warm_up(struct mark_sender *snd, void *sub, int count)
+{
+	for (int j = 0; j < 1000; j++) {
+		zmq_pollitem_t pi = { .socket = sub, .events = ZMQ_POLLIN };
+		char topic[64], body[8192];
+
+		mark_send(snd, count + j);
+		if (zmq_poll(&pi, 1, 10) <= 0)
+			continue;
+		if (zmq_recv(sub, topic, sizeof topic, 0) >= 0 &&
+		    zmq_recv(sub, body, sizeof body, 0) >= 0) {
+			usleep(100000); /* the rest of the warm-up frames come and are ignored */
+			return 0;
+		}
+	}
+	return -1;
+}
 
 int main(int argc, char **argv)
 {
@@ -45,7 +69,10 @@ int main(int argc, char **argv)
 	sub = zmq_socket(ctx, ZMQ_SUB);
 	zmq_connect(sub, argv[2]);
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "frame.ksudp", 11);
-	usleep(300000); /* let the subscription reach the store */
+	if (warm_up(&snd, sub, count) < 0) {
+		fprintf(stderr, "bench_latency: no frame.ksudp on the bus within 10 s\n");
+		return 1;
+	}
 	t0 = clock_mono_ns();
 	for (int i = 0; i < count || clock_mono_ns() < t0 + (int64_t)count * NS_PER_S / rate + NS_PER_S;) {
 		zmq_pollitem_t pi = { .socket = sub, .events = ZMQ_POLLIN };
