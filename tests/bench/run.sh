@@ -35,7 +35,7 @@ how() { echo "# how: BENCH_ONLY=$1 tests/bench/run.sh: $2"; }
 
 ingest() { # pps count target_pps
 	local port cap sent t0 t1 rx fr dr
-	how ingest "pw-replay $([ "$1" = max ] && echo --max || echo "--pps $1") --loop --count $2 (the real Monza capture) -> pw-capture --feed ksudp --passive (defaults: 32 MiB receive buffer), on the same cores"
+	how "ingest_$([ "$1" = max ] && echo max || echo $(($1 / 1000))k)" "pw-replay $([ "$1" = max ] && echo --max || echo "--pps $1") --loop --count $2 (the real Monza capture) -> pw-capture --feed ksudp --passive (defaults: 32 MiB receive buffer), on the same cores"
 	port=$(free_port)
 	"$BIN/pw-capture" --feed ksudp --passive --bind 127.0.0.1 --port "$port" --ring-frames 2097152 2>"$tmp/ingest.log" &
 	cap=$!
@@ -61,6 +61,10 @@ ingest() { # pps count target_pps
 	wait "$cap" 2>/dev/null
 	rm -f /dev/shm/pitwall."$INST".ksudp
 }
+
+ingest_250k() { ingest 250000 1000000 250000; }
+ingest_600k() { ingest 600000 3000000 600000; }
+ingest_max() { ingest max 2000000; }
 
 footprint() { # capture CPU and RSS at 333 Hz for 20 s
 	local port sim cap t0 c0 c1 t1 hz s0 s1
@@ -521,9 +525,9 @@ fi
 	build/bench/bench_decode
 	build/bench/bench_derive
 	build/bench/bench_ring
-	ingest 250000 1000000 250000
-	ingest 600000 3000000 600000
-	ingest max 2000000
+	ingest_250k
+	ingest_600k
+	ingest_max
 	footprint
 	[ -x build/bench/bench_framefile ] && build/bench/bench_framefile
 	build/bench/bench_lapdata
