@@ -266,7 +266,9 @@ int main(int argc, char **argv)
 		zmq_pollitem_t pi = { .socket = w.pull, .events = ZMQ_POLLIN };
 		struct job_inbox *ib;
 
-		if (zmq_poll(&pi, 1, 200) <= 0 || job_recv(w.pull, ZMQ_DONTWAIT, &ib) < 0)
+		/* SIGTERM interrupts the poll; the timeout only bounds one that came
+		 * between the check and the poll */
+		if (zmq_poll(&pi, 1, 1000) <= 0 || job_recv(w.pull, ZMQ_DONTWAIT, &ib) < 0)
 			continue;
 		handle(w.push, w.cfg.data_dir, ib); /* frees ib */
 		w.jobs++;

@@ -475,6 +475,11 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 	              "# TYPE pitwall_feed_up gauge\n");
 	for (int i = 0; i < n; i++)
 		out_printf(o, "pitwall_feed_up{feed=\"%s\"} %d\n", rows[i].name, rows[i].status == SEG_UP);
+	out_printf(o, "# HELP pitwall_feed_rcvbuf_bytes UDP receive buffer the kernel granted pw-capture.\n"
+	              "# TYPE pitwall_feed_rcvbuf_bytes gauge\n");
+	for (int i = 0; i < n; i++)
+		out_printf(o, "pitwall_feed_rcvbuf_bytes{feed=\"%s\"} %llu\n", rows[i].name,
+		              (unsigned long long)rows[i].v[SEG_STAT_RCVBUF]);
 	out_printf(o, "# HELP pitwall_feed_frames_per_second Frames per second over the last second.\n"
 	              "# TYPE pitwall_feed_frames_per_second gauge\n");
 	for (int i = 0; i < n; i++)

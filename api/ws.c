@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "api/ws_int.h"
@@ -41,18 +43,23 @@ static void ws_free(struct ws *ws)
 	if (ws->zctx)
 		zmq_ctx_term(ws->zctx);
 	pthread_cond_destroy(&ws->gone);
-	pthread_cond_destroy(&ws->cond);
 	pthread_mutex_destroy(&ws->lock);
+	if (ws->bus_quit_fd >= 0)
+		close(ws->bus_quit_fd);
 	free(ws);
 }
 
 static void stop_threads(struct ws *ws)
 {
+	uint64_t one = 1;
+
 	pthread_mutex_lock(&ws->lock);
 	ws->quit = true;
-	pthread_cond_broadcast(&ws->cond);
+	ws_pacer_wake(ws);
 	pthread_mutex_unlock(&ws->lock);
 	atomic_store(&ws->bus_quit, true);
+	if (write(ws->bus_quit_fd, &one, sizeof one) < 0)
+		log_warn("msg=\"ws: cannot stop the bus thread\" error=\"%s\"", strerror(errno));
 	if (ws->pacer_started)
 		pthread_join(ws->pacer, NULL);
 	if (ws->bus_started)
@@ -104,8 +111,11 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg)
 	ws->seed_subprotocols.subprotocols = ws->seed_subprotocol_names;
 	ws->seed_port = cfg->ws_port;
 	pthread_mutex_init(&ws->lock, NULL);
-	ws_cond_init_mono(&ws->cond);
 	ws_cond_init_mono(&ws->gone);
+	if ((ws->bus_quit_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
+		log_error("msg=\"ws: cannot create an eventfd\" error=\"%s\"", strerror(errno));
+		goto fail;
+	}
 	for (int i = 0; i < cfg->nfeeds && i < CONFIG_MAX_FEEDS; i++) {
 		struct ws_feed *f = &ws->feeds[ws->nfeeds];
 

@@ -7,6 +7,7 @@
  * feed_status, recommendation.<feed> as recommendation (its payload is the
  * message's data).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <zmq.h>
@@ -139,12 +140,39 @@ static void subscribe(void *sub)
 	}
 }
 
+/* Receive one message (topic, body, any further parts dropped) and forward it. */
+static void bus_receive(struct ws *ws, void *sub)
+{
+	char topic[256];
+	zmq_msg_t body;
+	int more = 0, n;
+	size_t ml = sizeof more;
+
+	n = zmq_recv(sub, topic, sizeof topic - 1, ZMQ_DONTWAIT);
+	if (n < 0)
+		return;
+	topic[n < (int)sizeof topic ? n : (int)sizeof topic - 1] = 0;
+	zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &ml);
+	if (!more)
+		return;
+	zmq_msg_init(&body);
+	if (zmq_msg_recv(&body, sub, 0) >= 0)
+		bus_handle(ws, topic, zmq_msg_data(&body), zmq_msg_size(&body));
+	zmq_msg_close(&body);
+	/* drop any further parts of a malformed message */
+	while (zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &ml) == 0 && more) {
+		zmq_msg_init(&body);
+		zmq_msg_recv(&body, sub, 0);
+		zmq_msg_close(&body);
+	}
+}
+
+/* Sleeps until a message or the stop (ws->bus_quit_fd): no wake-up while the bus is quiet. */
 void *ws_bus_main(void *arg)
 {
 	struct ws *ws = arg;
 	void *sub = zmq_socket(ws->zctx, ZMQ_SUB);
-	int timeout_ms = 100, linger = 0;
-	char topic[256];
+	int linger = 0;
 
 	if (!sub || zmq_connect(sub, ws->bus) < 0) {
 		log_error("msg=\"ws: cannot connect to the bus\" bus=%s error=\"%s\"", ws->bus,
@@ -153,31 +181,22 @@ void *ws_bus_main(void *arg)
 			zmq_close(sub);
 		return NULL;
 	}
-	zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
 	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
 	subscribe(sub);
 	while (!atomic_load(&ws->bus_quit)) {
-		zmq_msg_t body;
-		int more = 0, n;
-		size_t ml = sizeof more;
+		zmq_pollitem_t pi[2] = { { sub, 0, ZMQ_POLLIN, 0 }, { NULL, ws->bus_quit_fd, ZMQ_POLLIN, 0 } };
 
-		n = zmq_recv(sub, topic, sizeof topic - 1, 0);
-		if (n < 0)
-			continue;      /* timeout or interrupted: check bus_quit */
-		topic[n < (int)sizeof topic ? n : (int)sizeof topic - 1] = 0;
-		zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &ml);
-		if (!more)
-			continue;
-		zmq_msg_init(&body);
-		if (zmq_msg_recv(&body, sub, 0) >= 0)
-			bus_handle(ws, topic, zmq_msg_data(&body), zmq_msg_size(&body));
-		zmq_msg_close(&body);
-		/* drop any further parts of a malformed message */
-		while (zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &ml) == 0 && more) {
-			zmq_msg_init(&body);
-			zmq_msg_recv(&body, sub, 0);
-			zmq_msg_close(&body);
+		if (zmq_poll(pi, 2, -1) < 0) {
+			if (zmq_errno() == EINTR)
+				continue;
+			log_error("msg=\"ws: bus poll failed, no more bus events\" error=\"%s\"",
+				  zmq_strerror(zmq_errno()));
+			break;
 		}
+		if (pi[1].revents & ZMQ_POLLIN)
+			continue; /* the stop: bus_quit is set */
+		if (pi[0].revents & ZMQ_POLLIN)
+			bus_receive(ws, sub);
 	}
 	zmq_close(sub);
 	return NULL;

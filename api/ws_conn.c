@@ -401,8 +401,7 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	c->next = ws->clients;
 	ws->clients = c;
 	ws->nlisted++;
-	ws->wake = true;               /* first telemetry now, then every period from here */
-	pthread_cond_signal(&ws->cond);
+	ws_pacer_wake(ws);             /* first telemetry now, then every period from here */
 	pthread_mutex_unlock(&ws->lock);
 
 	if (c->refused) {
@@ -517,8 +516,7 @@ static int fail(struct ws_client *c, int close_code, const char *reason, const c
 static void wake_pacer(struct ws *ws)
 {
 	pthread_mutex_lock(&ws->lock);
-	ws->wake = true;
-	pthread_cond_signal(&ws->cond);
+	ws_pacer_wake(ws);
 	pthread_mutex_unlock(&ws->lock);
 }
 

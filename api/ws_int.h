@@ -57,6 +57,7 @@
 #endif
 
 #define WS_POLL_NS (100 * NS_PER_MS)       /* feeds, sessions, deadlines */
+#define WS_IDLE_POLL_NS (1000 * NS_PER_MS) /* the same with no client and no feed up */
 #define WS_ATTACH_RETRY_NS (1000 * NS_PER_MS)
 #define WS_CLOSE_GRACE_NS (2000 * NS_PER_MS) /* close queued -> socket cut */
 #define WS_CLOSE_WAIT_NS (1000 * NS_PER_MS)  /* data handler waits for its close frame */
@@ -214,6 +215,9 @@ struct ws_client {
 	uint64_t seed_session;     /* seed: the game session it was told about */
 	unsigned rate_hz;
 	int64_t period_ns, next_tick_ns;
+	bool due;                  /* its tick came: telemetry at the next frame, or at hold */
+	uint64_t due_seq;          /* its feeds' write sequences added up when it became due */
+	int64_t hold_ns;           /* due: the newest frame goes at this time at the latest */
 	bool snapshot_pending;
 	int64_t last_rx_ns, last_ping_ns;
 
@@ -283,7 +287,7 @@ struct ws {
 	unsigned seed_port;        /* cfg->ws_port: WS_SEED_PATH only; 0 = none */
 
 	pthread_mutex_t lock;
-	pthread_cond_t cond;       /* pacer wake-ups */
+	_Atomic uint32_t pacer_word; /* bumped by ws_pacer_wake (common/wake.h) */
 	pthread_cond_t gone;       /* a client left the list */
 	struct ws_client *clients;
 	unsigned nclients;         /* accepted and listed */
@@ -303,6 +307,7 @@ struct ws {
 	bool pacer_started, bus_started;
 	void *zctx;
 	atomic_bool bus_quit;
+	int bus_quit_fd;           /* eventfd: the bus thread stops */
 
 	_Atomic uint64_t accepted, refused, bus_messages, bus_ignored;
 	_Atomic uint64_t sent[WS_T_COUNT];
@@ -401,6 +406,8 @@ void ws_manifests_free(struct ws *ws);
 void ws_session_id(const struct ws_feed *f, char *buf, size_t cap);
 /* The pacer thread (arg: the struct ws). */
 void *ws_pacer_main(void *arg);
+/* Wake the pacer now (ws->lock held): a client, a rate, a snapshot, the stop. */
+void ws_pacer_wake(struct ws *ws);
 
 /* ws_seed.c */
 /* Follow f, a feed's newest frame, for the lap status. */

@@ -1,11 +1,19 @@
 /*
  * ws_pacer.c - the pacer thread (ws_int.h). It owns the feed rings
- * (seg_attach read-only) and, every WS_POLL_NS, reads each feed's status and
+ * (seg_attach read-only) and, every WS_POLL_NS (WS_IDLE_POLL_NS while no
+ * client is connected and no feed is up), reads each feed's status and
  * newest frame, detects the game's sessions and checks every client's idle,
- * ping, slow-consumer and close deadlines; in between it wakes for the
- * earliest client that is due and queues telemetry for the clients whose
- * tick has come and snapshots for those that asked. A telemetry message is
- * built once per distinct feed mask in a pass and shared by reference.
+ * ping, slow-consumer and close deadlines.
+ *
+ * Telemetry follows the frames. A client's tick (every 1/rate s, on a fixed
+ * grid) makes it due; a due client gets the newest frames as soon as one of
+ * its feeds publishes a frame after the tick, so what it receives is as
+ * fresh as the pipeline allows, not up to a frame period old; if none comes
+ * within half a period (a feed slower than the client's rate) it gets the
+ * newest frames then. While a client is due the pacer sleeps on the feed
+ * rings' notify words (common/wake.h) as well as on its own word
+ * (ws_pacer_wake), so it wakes at the publish. A telemetry message is built
+ * once per distinct feed mask in a pass and shared by reference.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +22,7 @@
 
 #include "api/ws_int.h"
 #include "common/log.h"
+#include "common/wake.h"
 
 void ws_session_id(const struct ws_feed *f, char *buf, size_t cap)
 {
@@ -496,16 +505,42 @@ static uint32_t seed_snapshot_mask(const struct ws *ws, const struct ws_client *
 	return 0;
 }
 
-/* Telemetry for the clients that are due and snapshots asked for; *next = earliest tick. */
-static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next)
+/* The write sequences of the feeds in mask, added up: it moves with every
+ * frame any of them publishes. */
+static uint64_t seq_sum(const uint64_t wseq[], int nfeeds, uint32_t mask)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < nfeeds; i++)
+		if (mask & (1u << i))
+			sum += wseq[i];
+	return sum;
+}
+
+/* The client's next tick on its grid (never in the past). */
+static void next_tick(struct ws_client *c, int64_t now)
+{
+	c->next_tick_ns += c->period_ns;
+	if (c->next_tick_ns <= now)
+		c->next_tick_ns = now + c->period_ns;
+}
+
+/*
+ * Telemetry for the clients that are due and snapshots asked for; *next = the
+ * earliest tick or hold, *frames = some client waits for a frame.
+ */
+static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next, bool *frames)
 {
 	struct pass_cache pc = { .n = 0 };
 	uint32_t have = 0;
+	uint64_t wseq[CONFIG_MAX_FEEDS];
 
 	manifests_advance(ws);
-	for (int i = 0; i < ws->nfeeds; i++)
+	for (int i = 0; i < ws->nfeeds; i++) {
 		if (ws->feeds[i].seg || ws->feeds[i].have_latest)
 			have |= 1u << i;
+		wseq[i] = ws->feeds[i].seg ? seg_write_seq(ws->feeds[i].seg) : 0;
+	}
 	for (struct ws_client *c = ws->clients; c; c = c->next) {
 		struct ws_msg *m;
 
@@ -526,27 +561,90 @@ static void telemetry_pass(struct ws *ws, int64_t now, int64_t *next)
 			ws_msg_unref(m);
 		}
 		if (c->events & BIT(WS_T_TELEMETRY)) {
-			/* half a millisecond early is on time: the wake-up is late by that much */
-			if (c->next_tick_ns - now <= NS_PER_MS / 2) {
-				uint32_t live = c->feeds & ws->live_mask;
+			uint32_t live = c->feeds & ws->live_mask;
 
-				c->next_tick_ns += c->period_ns;
-				if (c->next_tick_ns <= now)
-					c->next_tick_ns = now + c->period_ns;
-				if (live) {
-					m = cached_telemetry(ws, &pc, live, false, c->seed,
-							     c->manifest);
-					ws_enqueue_telemetry(c, m);
-					ws_msg_unref(m);
-				}
+			/* half a millisecond early is on time: the wake-up is late by that much */
+			if (!c->due && c->next_tick_ns - now <= NS_PER_MS / 2) {
+				c->due = true;
+				c->due_seq = seq_sum(wseq, ws->nfeeds, c->feeds);
+				c->hold_ns = c->next_tick_ns + c->period_ns / 2;
 			}
-			if (c->next_tick_ns < *next)
+			if (c->due && !live) { /* no message while none of its feeds is up */
+				c->due = false;
+				next_tick(c, now);
+			} else if (c->due && (seq_sum(wseq, ws->nfeeds, c->feeds) != c->due_seq ||
+					      now >= c->hold_ns)) {
+				c->due = false;
+				next_tick(c, now);
+				m = cached_telemetry(ws, &pc, live, false, c->seed, c->manifest);
+				ws_enqueue_telemetry(c, m);
+				ws_msg_unref(m);
+			}
+			if (c->due) {
+				*frames = true;
+				if (c->hold_ns < *next)
+					*next = c->hold_ns;
+			} else if (c->next_tick_ns < *next) {
 				*next = c->next_tick_ns;
+			}
 		}
 		pthread_mutex_unlock(&c->lock);
 	}
 	for (int i = 0; i < pc.n; i++)
 		ws_msg_unref(pc.msg[i]);
+}
+
+void ws_pacer_wake(struct ws *ws)
+{
+	ws->wake = true;
+	wake_bump(&ws->pacer_word);
+}
+
+/* Any feed up or in a game session, or any client: poll at WS_POLL_NS. */
+static bool active(const struct ws *ws)
+{
+	if (ws->clients || ws->live_mask)
+		return true;
+	for (int i = 0; i < ws->nfeeds; i++)
+		if (ws->feeds[i].in_session)
+			return true;
+	return false;
+}
+
+/*
+ * Sleep (ws->lock held, released meanwhile) until next, ws_pacer_wake, or a
+ * frame on a ring whose notify value was seen[i]: every ring when frames
+ * (a client waits for one), the rings of feeds that are not up otherwise (so
+ * the first frame after a silence starts the game session at once). Returns
+ * true when a feed that was not up published.
+ */
+static bool pacer_sleep(struct ws *ws, const uint32_t seen[], uint32_t word, bool frames,
+			int64_t next)
+{
+	struct wake_set wset;
+	uint32_t quiet = 0;
+	bool woke;
+
+	wake_set_init(&wset);
+	wake_add(&wset, &ws->pacer_word, word, WAKE_PRIVATE);
+	for (int i = 0; i < ws->nfeeds; i++) {
+		struct ws_feed *f = &ws->feeds[i];
+
+		if (!f->seg || (!frames && f->live))
+			continue;
+		wake_add(&wset, seg_notify_word(f->seg), seen[i], WAKE_SHARED);
+		if (!f->live)
+			quiet |= 1u << i;
+	}
+	pthread_mutex_unlock(&ws->lock);
+	woke = wake_wait(&wset, next);
+	pthread_mutex_lock(&ws->lock);
+	if (woke)
+		for (int i = 0; i < ws->nfeeds; i++)
+			if ((quiet & (1u << i)) && ws->feeds[i].seg &&
+			    seg_notify_value(ws->feeds[i].seg) != seen[i])
+				return true;
+	return false;
 }
 
 void *ws_pacer_main(void *arg)
@@ -557,7 +655,8 @@ void *ws_pacer_main(void *arg)
 	pthread_mutex_lock(&ws->lock);
 	while (!ws->quit) {
 		int64_t now = clock_mono_ns(), next;
-		struct timespec ts;
+		uint32_t seen[CONFIG_MAX_FEEDS], word = atomic_load(&ws->pacer_word);
+		bool frames = false;
 
 		ws->wake = false;
 		if (now >= next_poll) {
@@ -571,14 +670,17 @@ void *ws_pacer_main(void *arg)
 				feed_poll(ws, &ws->feeds[i], i, now, real);
 			seed_sync(ws);
 			housekeeping(ws, now);
-			next_poll = now + WS_POLL_NS;
+			next_poll = now + (active(ws) ? WS_POLL_NS : WS_IDLE_POLL_NS);
 		}
+		/* the rings' values before their frames are read: a frame after that ends the sleep */
+		for (int i = 0; i < ws->nfeeds; i++)
+			seen[i] = ws->feeds[i].seg ? seg_notify_value(ws->feeds[i].seg) : 0;
 		next = next_poll;
-		telemetry_pass(ws, now, &next);
+		telemetry_pass(ws, now, &next, &frames);
 		if (ws->wake || ws->quit)
 			continue;
-		ws_deadline_ts(&ts, next);
-		pthread_cond_timedwait(&ws->cond, &ws->lock, &ts);
+		if (pacer_sleep(ws, seen, word, frames, next))
+			next_poll = 0;
 	}
 	pthread_mutex_unlock(&ws->lock);
 	return NULL;

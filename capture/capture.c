@@ -22,7 +22,12 @@
 #include "common/seg.h"
 
 #define HANDSHAKE_SILENCE_MS 2000   /* re-handshake when a client feed stays silent this long */
-#define TICK_MS 100                 /* heartbeat period (receives wait at most NET_WAIT_MS) */
+#define TICK_MS NET_WAIT_MS         /* heartbeat period (receives wait at most NET_WAIT_MS) */
+#define RATE_WINDOW_NS (100 * NS_PER_MS) /* the receive rate is judged over this */
+#define BUSY_PPS 2000               /* above this, wake-ups are coalesced (no game sends this fast) */
+#define COALESCE_PKTS 32            /* ... so that a wake-up takes about this many datagrams */
+#define COALESCE_MAX_NS (4 * NS_PER_MS) /* ... waiting no longer than this */
+#define NOTIFY_BATCHES 8            /* readers are woken at least every this many batches */
 
 struct cap {
 	const struct cap_opts *o;
@@ -41,6 +46,9 @@ struct cap {
 	struct sockaddr_in last_src;
 	int64_t last_rx_mono, last_hello_mono, rate_mono;
 	uint64_t rate_pkts, rate_frames;
+	int64_t window_mono;         /* start of the receive-rate window */
+	uint64_t window_pkts;
+	int64_t coalesce_ns;         /* > 0: the last window was above BUSY_PPS; sleep this after a wake-up */
 	int silent_logged;
 	uint64_t handshakes;
 };
@@ -48,7 +56,7 @@ struct cap {
 static const char usage_text[] =
 	"usage: pw-capture --feed NAME [--port N] [--bind ADDR] [--relay HOST:PORT]...\n"
 	"                  [--instance NAME] [--game-host IP] [--passive] [--password P]\n"
-	"                  [--second-player] [--ring-frames N] [--ring-raw-mb N]\n"
+	"                  [--second-player] [--ring-frames N] [--ring-raw-mb N] [--rcvbuf-mb N]\n"
 	"       pw-capture --feed NAME --decode FILE [--second-player]\n"
 	"\n"
 	"Receives one game's UDP telemetry, decodes it into pitwall's normalized frame and\n"
@@ -76,12 +84,27 @@ static const char usage_text[] =
 	"  --instance NAME   segment instance (default $PITWALL_INSTANCE or default)\n"
 	"  --ring-frames N   frame ring slots (default: 5 minutes at the feed's top rate)\n"
 	"  --ring-raw-mb N   raw-packet ring size in MiB (default: 5 minutes of traffic)\n"
+	"  --rcvbuf-mb N     UDP receive buffer in MiB, 1..2048 (default $PITWALL_RCVBUF_MB or 32)\n"
 	"  --decode FILE     offline: decode FILE, print JSON lines, summary on stderr\n"
 	"\n"
 	"Logs are key=value lines on stderr. Stop with SIGTERM or SIGINT.\n";
 
 static struct daemon capture_daemon = { .prog = "pw-capture", .component = "capture",
 					.usage = usage_text, .progs = CONFIG_CAPTURE };
+
+/* A whole decimal number in lo..hi, or -1 with the flag's range said on stderr. */
+static int opt_range(const char *flag, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "pw-capture: --%s must be %ld..%ld\n", flag, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
 
 static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct config *cfg)
 {
@@ -92,25 +115,23 @@ static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct co
 		{ "passive", no_argument, 0, 'P' },         { "password", required_argument, 0, 'w' },
 		{ "second-player", no_argument, 0, 's' },   { "ring-frames", required_argument, 0, 'F' },
 		{ "ring-raw-mb", required_argument, 0, 'R' }, { "decode", required_argument, 0, 'd' },
+		{ "rcvbuf-mb", required_argument, 0, 'B' },
 		{ "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
 	};
 	int c;
 	long v;
-	char *end;
 
 	memset(o, 0, sizeof *o);
 	o->instance = cfg->instance;
 	o->bind = cfg->listen;
 	o->game_host = cfg->game_host;
+	o->rcvbuf_mb = (int)cfg->rcvbuf_mb;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->feed = optarg; break;
 		case 'p':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 65535) {
-				fprintf(stderr, "pw-capture: --port must be 1..65535\n");
+			if (opt_range("port", optarg, 1, 65535, &v) < 0)
 				return -1;
-			}
 			o->port = (uint16_t)v;
 			break;
 		case 'b': o->bind = optarg; break;
@@ -131,6 +152,11 @@ static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct co
 		case 'F': o->ring_frames = strtoull(optarg, NULL, 10); break;
 		case 'R': o->ring_raw_mb = strtoull(optarg, NULL, 10); break;
 		case 'd': o->decode_file = optarg; break;
+		case 'B':
+			if (opt_range("rcvbuf-mb", optarg, 1, 2048, &v) < 0)
+				return -1;
+			o->rcvbuf_mb = (int)v;
+			break;
 		case 'h': daemon_usage(&capture_daemon, stdout); exit(0);
 		default: daemon_usage(&capture_daemon, stderr); return -1;
 		}
@@ -258,41 +284,80 @@ static void handle_batch(struct cap *c, int n, uint16_t port)
 		seg_stat_add(c->stats, SEG_STAT_RELAY_ERRORS, (uint64_t)fails);
 	}
 	seg_stat_set(c->stats, SEG_STAT_LAST_PACKET_NS, (uint64_t)c->rx.pkt[n - 1].t_ns);
-	seg_notify(c->seg);
-	c->last_rx_mono = clock_mono_ns();
 	if (c->silent_logged) {
 		log_info("msg=\"game is sending again\" feed=%s", c->dec->feed);
 		c->silent_logged = 0;
 	}
 }
 
-/* One blocking receive per wake-up (it returns within NET_WAIT_MS when idle,
+/* The receive rate over the last window decides whether and how long
+ * wake-ups coalesce: COALESCE_PKTS datagrams' time, COALESCE_MAX_NS at most. */
+static void judge_rate(struct cap *c, int64_t now_mono, uint64_t pkts)
+{
+	double pps;
+
+	c->window_pkts += pkts;
+	if (now_mono - c->window_mono < RATE_WINDOW_NS)
+		return;
+	pps = (double)c->window_pkts * NS_PER_S / (double)(now_mono - c->window_mono);
+	c->coalesce_ns = pps <= BUSY_PPS ? 0 : (int64_t)(COALESCE_PKTS * NS_PER_S / pps);
+	if (c->coalesce_ns > COALESCE_MAX_NS)
+		c->coalesce_ns = COALESCE_MAX_NS;
+	c->window_pkts = 0;
+	c->window_mono = now_mono;
+}
+
+/*
+ * One blocking receive per wake-up (it returns within NET_WAIT_MS when idle,
  * which paces the heartbeat); a full batch means more is queued, so drain
- * without blocking. Two syscalls per packet at game rates: recvmmsg, futex. */
+ * without blocking, and wake the readers once the queue is empty (and every
+ * NOTIFY_BATCHES batches of a long drain). At game rates that is one wake-up
+ * per datagram: recvmmsg, decode, publish, FUTEX_WAKE. Above BUSY_PPS (a
+ * replay, a benchmark, a flood) the loop sleeps after each wake-up for the
+ * time COALESCE_PKTS datagrams take to come (COALESCE_MAX_NS at most), so
+ * the kernel queues a batch meanwhile: a wake-up (and a reader's) is paid
+ * by some 32 datagrams whatever the rate, and a datagram waits at most
+ * COALESCE_MAX_NS more. The receive buffer (--rcvbuf-mb) holds
+ * what comes while pw-capture sleeps or is not scheduled; what it cannot
+ * hold the kernel drops and counts (kernel_drops).
+ */
 static int run(struct cap *c)
 {
 	int64_t now_mono = clock_mono_ns(), next_tick = now_mono;
 
 	c->rate_mono = now_mono;
+	c->window_mono = now_mono;
 	c->last_rx_mono = now_mono;
 	if (c->client && !c->o->passive)
 		hello(c, now_mono);
 	while (!daemon_stopping()) {
 		int n = net_rx_batch(c->fd, &c->rx, 1);
+		int64_t woke = clock_mono_ns();
+		uint64_t pkts = 0;
 
 		for (int rounds = 0; n > 0; rounds++) {
 			handle_batch(c, n, c->port);
+			pkts += (uint64_t)n;
 			if (n < CAP_BATCH || rounds == 1024)
 				break;
+			if (rounds % NOTIFY_BATCHES == NOTIFY_BATCHES - 1)
+				seg_notify(c->seg);
 			n = net_rx_batch(c->fd, &c->rx, 0);
+		}
+		if (pkts) {
+			seg_notify(c->seg);
+			c->last_rx_mono = woke;
 		}
 		if (n < 0)
 			seg_stat_add(c->stats, SEG_STAT_RECV_ERRORS, 1);
 		now_mono = clock_mono_ns();
+		judge_rate(c, now_mono, pkts);
 		if (now_mono >= next_tick) {
 			tick(c, now_mono);
 			next_tick = now_mono + TICK_MS * NS_PER_MS;
 		}
+		if (c->coalesce_ns && pkts && n < CAP_BATCH)
+			clock_sleep_until(woke + c->coalesce_ns);
 	}
 	return 0;
 }
@@ -340,15 +405,15 @@ static int socket_open(void *arg)
 		}
 		bind_port = 0; /* the game answers to whatever port we send from */
 	}
-	c->fd = net_udp_socket(o->bind, bind_port, CAP_RCVBUF_DEFAULT, &granted);
+	c->fd = net_udp_socket(o->bind, bind_port, o->rcvbuf_mb << 20, &granted);
 	if (c->fd < 0) {
 		log_error("msg=\"cannot bind\" feed=%s addr=%s:%u error=\"%s\"", c->dec->feed,
 			  o->bind, bind_port, strerror(-c->fd));
 		return c->fd;
 	}
-	if (granted < CAP_RCVBUF_DEFAULT)
-		log_warn("msg=\"receive buffer smaller than asked; raise net.core.rmem_max\" "
-			 "wanted=%d granted=%d", CAP_RCVBUF_DEFAULT, granted);
+	if (granted < o->rcvbuf_mb << 20)
+		log_warn("msg=\"receive buffer smaller than asked; raise net.core.rmem_max or run as "
+			 "root\" wanted=%d granted=%d", o->rcvbuf_mb << 20, granted);
 	c->rcvbuf = granted;
 	return 0;
 }

@@ -15,11 +15,10 @@
 
 #include "capture/decoder.h"
 
-#define CAP_BATCH 64
+#define CAP_BATCH 64               /* datagrams per recvmmsg */
 #define CAP_BUF 4096               /* larger datagrams are truncated and counted as wrong size */
 #define CAP_MAX_RELAYS 8
-#define CAP_RCVBUF_DEFAULT (8 << 20)
-#define NET_WAIT_MS 100            /* longest a waiting receive blocks */
+#define NET_WAIT_MS 500            /* longest a waiting receive blocks: the heartbeat period */
 
 struct cap_opts {
 	const char *feed;
@@ -32,6 +31,7 @@ struct cap_opts {
 	int passive;               /* client feed: only listen, never handshake */
 	int second_player;         /* f1 */
 	uint64_t ring_frames, ring_raw_mb;
+	int rcvbuf_mb;             /* UDP receive buffer asked for */
 	int nrelays;
 	struct sockaddr_in relays[CAP_MAX_RELAYS];
 };

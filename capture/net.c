@@ -22,7 +22,18 @@ struct rx_priv {
 	struct iovec iov[CAP_BATCH];
 	uint8_t ctrl[CAP_BATCH][CTRL_SPACE];
 	uint8_t bufs[CAP_BATCH][CAP_BUF];
+	int used;                  /* headers the last receive filled: reset before the next */
 };
+
+/* A header ready for the kernel: the lengths it overwrites restored. */
+static void rx_reset(struct rx_priv *p, struct cap_rx *rx, int i)
+{
+	struct msghdr *h = &p->msgs[i].msg_hdr;
+
+	h->msg_namelen = sizeof rx->pkt[i].from;
+	h->msg_controllen = CTRL_SPACE;
+	h->msg_flags = 0;
+}
 
 int net_parse_ip(const char *s, struct in_addr *out)
 {
@@ -89,8 +100,17 @@ int net_rx_init(struct cap_rx *rx)
 		return -ENOMEM;
 	memset(rx, 0, sizeof *rx);
 	rx->priv = p;
-	for (int i = 0; i < CAP_BATCH; i++)
+	for (int i = 0; i < CAP_BATCH; i++) {
+		struct msghdr *h = &p->msgs[i].msg_hdr;
+
 		rx->pkt[i].data = p->bufs[i];
+		p->iov[i] = (struct iovec){ p->bufs[i], CAP_BUF };
+		h->msg_iov = &p->iov[i];
+		h->msg_iovlen = 1;
+		h->msg_name = &rx->pkt[i].from;
+		h->msg_control = p->ctrl[i];
+		rx_reset(p, rx, i);
+	}
 	return 0;
 }
 
@@ -106,21 +126,13 @@ int net_rx_batch(int fd, struct cap_rx *rx, int wait)
 	int n;
 	int64_t now;
 
-	for (int i = 0; i < CAP_BATCH; i++) {
-		struct msghdr *h = &p->msgs[i].msg_hdr;
-
-		p->iov[i] = (struct iovec){ p->bufs[i], CAP_BUF };
-		memset(h, 0, sizeof *h);
-		h->msg_iov = &p->iov[i];
-		h->msg_iovlen = 1;
-		h->msg_name = &rx->pkt[i].from;
-		h->msg_namelen = sizeof rx->pkt[i].from;
-		h->msg_control = p->ctrl[i];
-		h->msg_controllen = CTRL_SPACE;
-	}
+	for (int i = 0; i < p->used; i++)
+		rx_reset(p, rx, i);
+	p->used = 0;
 	n = recvmmsg(fd, p->msgs, CAP_BATCH, wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+	p->used = n;
 	now = clock_now_ns();
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &p->msgs[i].msg_hdr;

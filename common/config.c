@@ -128,6 +128,11 @@ static const struct config_var vars[] = {
 	  .progs = CONFIG_CAPTURE | CONFIG_REPLAY,
 	  .meaning = "raw-packet ring of a feed's segment, MiB (rounded up to a power of two; "
 		     "`--ring-raw-mb` wins)" },
+	{ .names = { "PITWALL_RCVBUF_MB" }, .type = CONFIG_INT, .def = "32", .min = 1, .max = 2048,
+	  .key = "rcvbuf_mb", FIELD(rcvbuf_mb), .progs = CONFIG_CAPTURE,
+	  .meaning = "pw-capture's UDP receive buffer, MiB: what the kernel holds while pw-capture "
+		     "is not scheduled (32 MiB hold about 50,000 datagrams of 300 bytes); beyond "
+		     "`net.core.rmem_max` it needs root (`--rcvbuf-mb` wins)" },
 	{ .names = { "PITWALL_FEEDS" }, .type = CONFIG_FEEDS, .def = "ksudp,pcars,acc,forza,f1",
 	  .values = "`name[:port]`, comma-separated, at most 16", .key = "feeds", FIELD(feeds),
 	  .progs = CONFIG_STORE | CONFIG_API,

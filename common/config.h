@@ -65,6 +65,7 @@ struct config {
 	int32_t log_level;         /* enum log_level (common/log.h) */
 	int64_t ring_frames;       /* 0 = 5 minutes at the feed's top rate */
 	int64_t ring_raw_mb;       /* 0 = 5 minutes of the feed's traffic */
+	int64_t rcvbuf_mb;         /* pw-capture's UDP receive buffer, MiB */
 	int nfeeds;
 	struct config_feed feeds[CONFIG_MAX_FEEDS];
 };

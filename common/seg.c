@@ -32,6 +32,10 @@ struct seg {
 	int writable;
 	ino_t ino;
 	char name[128];
+	/* producer: populated ahead up to these absolute positions (seg.h) */
+	uint64_t ahead_slots;      /* frame slots per chunk */
+	uint64_t frames_from, frames_ready;  /* sequences */
+	uint64_t raw_from, raw_ready;        /* raw-ring offsets */
 };
 
 static uint64_t pow2_at_least(uint64_t v, uint64_t min)
@@ -164,6 +168,65 @@ static int reuse_existing(struct seg *s, const struct seg_config *cfg, uint64_t 
 	return 1;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Populate bytes [from, to) of a ring of size bytes at base (positions
+ * absolute, the ring wraps). A kernel without MADV_POPULATE_WRITE (before
+ * 5.14) says EINVAL: the pages then fault in one by one as they are written. */
+static void populate(uint8_t *base, uint64_t size, uint64_t from, uint64_t to)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	while (from < to) {
+		uint64_t off = from & (size - 1), n = to - from;
+		uintptr_t a, b;
+
+		if (n > size - off)
+			n = size - off;
+		a = (uintptr_t)(base + off) & ~(uintptr_t)(page - 1);
+		b = ((uintptr_t)(base + off + n) + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
+		madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+		from += n;
+	}
+}
+
+/* Keep a chunk populated beyond the frame about to be written; done once the
+ * ring went round. */
+static void frames_ahead(struct seg *s, uint64_t seq)
+{
+	uint64_t slots = s->h->frame_slots, to;
+
+	if (seq + s->ahead_slots / 2 < s->frames_ready || s->frames_ready - s->frames_from > slots)
+		return;
+	to = s->frames_ready + s->ahead_slots;
+	populate((uint8_t *)s->frames, slots * sizeof(struct pw_frame),
+		 s->frames_ready * sizeof(struct pw_frame), to * sizeof(struct pw_frame));
+	populate((uint8_t *)s->tags, slots * sizeof(uint64_t), s->frames_ready * sizeof(uint64_t),
+		 to * sizeof(uint64_t));
+	s->frames_ready = to;
+}
+
+static void raw_ahead(struct seg *s, uint64_t end)
+{
+	uint64_t size = s->h->raw_bytes;
+
+	if (end + SEG_AHEAD_BYTES / 2 < s->raw_ready || s->raw_ready - s->raw_from > size)
+		return;
+	populate(s->raw, size, s->raw_ready, s->raw_ready + SEG_AHEAD_BYTES);
+	s->raw_ready += SEG_AHEAD_BYTES;
+}
+
+static void ahead_init(struct seg *s)
+{
+	s->ahead_slots = SEG_AHEAD_BYTES / sizeof(struct pw_frame);
+	s->frames_from = s->frames_ready = atomic_load(&s->h->write_seq);
+	s->raw_from = s->raw_ready = atomic_load(&s->h->raw_write);
+	frames_ahead(s, s->frames_ready);
+	raw_ahead(s, s->raw_ready);
+}
+
 int seg_create(struct seg **out, const char *instance, const char *feed, unsigned feed_id,
 	       const struct seg_config *cfg)
 {
@@ -224,6 +287,7 @@ int seg_create(struct seg **out, const char *instance, const char *feed, unsigne
 	}
 	bind_blocks(s);
 	s->writable = 1;
+	ahead_init(s);
 	s->h->feed_id = feed_id;
 	s->h->producer_pid = (int32_t)getpid();
 	s->h->start_ns = clock_now_ns();
@@ -236,6 +300,8 @@ int seg_create(struct seg **out, const char *instance, const char *feed, unsigne
 	*out = s;
 	return 0;
 fail:
+	if (s->h)
+		munmap(s->h, s->size);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);
@@ -354,6 +420,8 @@ uint64_t seg_publish(struct seg *s, struct pw_frame *f)
 	uint64_t seq = atomic_load_explicit(&s->h->write_seq, memory_order_relaxed);
 	uint64_t slot = seq & s->mask;
 
+	if (seq + s->ahead_slots / 2 >= s->frames_ready)
+		frames_ahead(s, seq);
 	f->seq = seq;
 	atomic_store_explicit(&s->tags[slot], 2 * seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
@@ -387,6 +455,8 @@ uint64_t seg_raw_append(struct seg *s, int64_t t_ns, const void *buf, uint32_t l
 
 	if (len > SEG_RAW_MAX_PAYLOAD)
 		return UINT64_MAX;
+	if (pos + pad + rec_size + SEG_AHEAD_BYTES / 2 >= s->raw_ready)
+		raw_ahead(s, pos + pad + rec_size);
 	atomic_store_explicit(&h->raw_reserve, pos + pad + rec_size, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	if (pad >= sizeof rec) {
@@ -577,6 +647,16 @@ void seg_wait(struct seg *s, uint64_t seq, int timeout_ms)
 	if (seg_write_seq(s) > seq)
 		return;
 	futex(&s->h->notify, FUTEX_WAIT, n, &ts);
+}
+
+const _Atomic uint32_t *seg_notify_word(const struct seg *s)
+{
+	return &s->h->notify;
+}
+
+uint32_t seg_notify_value(const struct seg *s)
+{
+	return atomic_load_explicit(&s->h->notify, memory_order_acquire);
 }
 
 uint32_t seg_meta_read(struct seg *s, struct pw_meta *m)

@@ -5,9 +5,11 @@
  * It carries what readers need without a round trip through the store's
  * single command loop:
  *
- *   heartbeat_ns  written every loop (5 ms); a reader treats a page whose
- *                 heartbeat is older than STORESTAT_FRESH_NS as "store not
- *                 answering" and asks the store itself (and so gets 503).
+ *   heartbeat_ns  written at every housekeeping of the store's loop (100 ms,
+ *                 LOOP_HOUSEKEEPING_NS in store/store.h); a reader treats a
+ *                 page whose heartbeat is older than STORESTAT_FRESH_NS as
+ *                 "store not answering" and asks the store itself (and so
+ *                 gets 503).
  *   generation    the version of the store's state (sessions, runs, tracks,
  *                 recordings). It is bumped BEFORE the store replies to any
  *                 command that changed something, whenever a session file is
@@ -34,7 +36,7 @@
 
 #define STORESTAT_MAGIC 0x5453545357544950ull /* "PITWSTST" */
 #define STORESTAT_VERSION 2
-#define STORESTAT_FRESH_NS (100 * 1000000ll)  /* 20 store loops */
+#define STORESTAT_FRESH_NS (250 * 1000000ll)  /* 2.5 store housekeepings */
 
 enum storestat_counter {
 	STORESTAT_COMMANDS,           /* commands answered */

@@ -1,8 +1,10 @@
 /*
  * feeds.c - the store's view of every feed: attaches to each configured
  * feed's segment (and to segments that appear or are re-created later),
- * publishes feed.<feed> status changes, every frame as frame.<feed> and
- * completed laps as lap.<feed>.
+ * publishes feed.<feed> status changes, every frame as frame.<feed> (while
+ * the bus has a subscriber for it) and completed laps as lap.<feed>.
+ * feeds_drain runs whenever the loop wakes (a capture published), feeds_tick
+ * on the loop's housekeeping period.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 
 #define ATTACH_RETRY_NS (500 * NS_PER_MS)
 #define FRAMES_PER_TICK 20000   /* bounded work per feed per loop turn */
+#define FRAME_JSON_MAX 8192
 
 int feeds_init(struct store *st)
 {
@@ -27,6 +30,8 @@ int feeds_init(struct store *st)
 		memcpy(f->name, st->cfg.feeds[i].name, sizeof f->name);
 		f->name[sizeof f->name - 1] = 0;
 		f->status = -1;
+		if (topic_feed_name(&f->frame_topic, TOPIC_FRAME, f->name) < 0)
+			f->frame_topic.s[0] = 0; /* not a valid topic: never published */
 		if (!(f->laps = laps_new()))
 			return -ENOMEM;
 	}
@@ -69,6 +74,13 @@ static void attach(struct store *st, struct feed *f, int64_t now)
 		log_info("msg=\"feed attached\" feed=%s seq=%llu", f->name,
 			 (unsigned long long)f->cur.next);
 	}
+}
+
+struct seg *feed_seg_live(struct store *st, const char *name)
+{
+	struct feed *f = feed_find(st, name);
+
+	return f ? f->seg : NULL;
 }
 
 struct seg *feed_seg(struct store *st, const char *name)
@@ -117,24 +129,57 @@ static void publish_laps(struct store *st, struct feed *f, const struct lap_even
 	}
 }
 
-static void drain(struct store *st, struct feed *f)
+/* frame.<feed> is formatted only while a subscriber would receive it. */
+static int frames_wanted(struct store *st, struct feed *f)
+{
+	uint64_t gen = bus_subscriptions();
+
+	if (!st->publish_frames || !f->frame_topic.s[0])
+		return 0;
+	if (gen != f->subs_seen) {
+		f->subs_seen = gen;
+		f->frames_wanted = bus_wanted(f->frame_topic.s);
+	}
+	return f->frames_wanted;
+}
+
+/* Returns the frames read. */
+static int drain(struct store *st, struct feed *f)
 {
 	struct pw_frame fr;
 	struct lap_event ev[LAPS_MAX_EVENTS];
-	struct topic_name topic;
-	char line[8192];
-	int publish = st->publish_frames && topic_feed_name(&topic, TOPIC_FRAME, f->name) == 0;
+	char line[FRAME_JSON_MAX];
+	int publish = frames_wanted(st, f), i;
 
-	for (int i = 0; i < FRAMES_PER_TICK && seg_read(f->seg, &f->cur, &fr) == 1; i++) {
+	for (i = 0; i < FRAMES_PER_TICK && seg_read(f->seg, &f->cur, &fr) == 1; i++) {
 		int n = laps_feed(f->laps, &fr, ev, LAPS_MAX_EVENTS);
 
 		if (n > 0)
 			publish_laps(st, f, ev, n);
 		if (publish && frame_to_json(&fr, line, sizeof line) < sizeof line) {
-			bus_publish_raw(st, &topic, line);
+			bus_publish_raw(st, &f->frame_topic, line);
 			f->published++;
 		}
 	}
+	return i;
+}
+
+int feeds_drain(struct store *st)
+{
+	int total = 0;
+
+	for (int i = 0; i < st->nfeeds; i++) {
+		struct feed *f = &st->feeds[i];
+		int n;
+
+		if (!f->seg)
+			continue;
+		n = drain(st, f);
+		total += n;
+		if (n && f->status != SEG_UP) /* the first frame after a silence: up at once */
+			publish_status(st, f, clock_now_ns());
+	}
+	return total;
 }
 
 void feeds_tick(struct store *st, int64_t now_ns)
@@ -145,8 +190,6 @@ void feeds_tick(struct store *st, int64_t now_ns)
 		struct feed *f = &st->feeds[i];
 
 		attach(st, f, mono);
-		if (f->seg)
-			drain(st, f);
 		publish_status(st, f, now_ns);
 	}
 }

@@ -357,6 +357,13 @@ void jobs_tick(struct store *st, int64_t now_mono)
 	}
 }
 
+int jobs_results_fd(struct store *st, int *fd)
+{
+	size_t len = sizeof *fd;
+
+	return zmq_getsockopt(st->jobs->pull, ZMQ_FD, fd, &len) < 0 ? -zmq_errno() : 0;
+}
+
 static json_t *h_session_analyze(struct store *st, json_t *args, struct cmd_err *err)
 {
 	static const char *const keys[] = { "id", NULL };

@@ -792,7 +792,7 @@ static int resume_cursor(struct recording *r, struct rec_feed *rf, struct seg *s
 static struct seg *feed_ready(struct store *st, struct recording *r, struct rec_feed *rf,
 			      int *err)
 {
-	struct seg *seg = feed_seg(st, rf->name);
+	struct seg *seg = feed_seg_live(st, rf->name);
 	const struct seg_header *h;
 
 	*err = 0;

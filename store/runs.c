@@ -243,7 +243,7 @@ static int drain_run(struct store *st, struct run_live *l, struct run *r, int64_
 	while (rc == 0 && progress && total < DRAIN_MAX) {
 		progress = 0;
 		for (int k = 0; k < l->nsrc && rc == 0; k++) {
-			struct seg *seg = feed_seg(st, l->src[k]);
+			struct seg *seg = feed_seg_live(st, l->src[k]);
 			uint64_t before;
 			int i;
 

@@ -15,7 +15,8 @@
 #include "common/log.h"
 #include "store/store.h"
 
-#define LOOP_MS 5           /* ring drain cadence: frame.<feed> latency and run draining */
+#define SOCKET_ROUNDS 16    /* command / result drains in a row before the rings' turn */
+#define FEEDS_PERIOD_NS (500 * NS_PER_MS) /* feed status (stale after 2 s), attaching, job deadlines */
 
 static const char usage_text[] =
 	"usage: pw-store [--help]\n"
@@ -152,6 +153,16 @@ static void jobs_down(void *arg)
 	jobs_fini(arg);
 }
 
+static int loop_up(void *arg)
+{
+	return loop_open(arg);
+}
+
+static void loop_down(void *arg)
+{
+	loop_close(arg);
+}
+
 static int recordings_up(void *arg)
 {
 	return recordings_init(arg);
@@ -205,19 +216,76 @@ static const struct daemon_step steps[] = {
 	{ "bus", bus_up, bus_down },
 	{ "feeds", feeds_up, feeds_down },
 	{ "analysis endpoints", jobs_up, jobs_down },
+	{ "loop wake-ups", loop_up, loop_down },
 	{ "recordings", recordings_up, recordings_down },
 	{ "status page", status_open, status_close },
 	{ "runs", runs_up, runs_down },
 };
 
-/* The status page (common/storestat.h): heartbeat and counters, each loop. */
-static void publish_status(struct store *st, int64_t now)
+/* The status page (common/storestat.h): counters after commands, and with
+ * the heartbeat at every housekeeping. */
+static void publish_status(struct store *st, int64_t now, int beat)
 {
 	storestat_set(st->stat, STORESTAT_COMMANDS, st->cmds);
 	storestat_set(st->stat, STORESTAT_COMMANDS_REFUSED, st->cmd_errors);
 	storestat_set(st->stat, STORESTAT_SESSIONS, (uint64_t)st->nsessions);
 	storestat_set(st->stat, STORESTAT_RUNS_RECORDING, (uint64_t)runs_recording(st));
-	storestat_beat(st->stat, now);
+	if (beat)
+		storestat_beat(st->stat, now);
+}
+
+/* Results, the bus and commands until the sockets are empty. A command may
+ * queue a job (the next round's jobs_tick sends it) and a result may answer a
+ * waiting command on the router; so the last call on each socket is a
+ * receive that found it empty, and the watcher's next poll sees whatever
+ * comes later. */
+static void serve_sockets(struct store *st)
+{
+	for (int round = 0; round < SOCKET_ROUNDS; round++) {
+		jobs_tick(st, clock_mono_ns());
+		bus_serve(st);
+		if (cmd_drain(st) == 0)
+			break;
+	}
+	publish_status(st, 0, 0);
+	loop_sockets_drained(st);
+}
+
+/*
+ * A turn: housekeeping when its period is up (the heartbeat; every
+ * FEEDS_PERIOD_NS feed status, attaching, job deadlines and the sockets,
+ * whatever the watcher saw; a feed turns "up" at its first frame, in
+ * feeds_drain), the sockets when the watcher saw them readable, the rings
+ * whenever the loop wakes; then sleep until a capture publishes, a command,
+ * result, subscription or bus message comes, or the next housekeeping
+ * (store/loop.c). Idle, that is LOOP_HOUSEKEEPING_NS between wake-ups.
+ */
+static void run(struct store *st)
+{
+	int64_t next_housekeeping = 0, next_feeds = 0;
+
+	while (!daemon_stopping()) {
+		int64_t mono = clock_mono_ns(), now = clock_now_ns();
+		int slow = 0, frames;
+
+		if (mono >= next_housekeeping) {
+			if ((slow = mono >= next_feeds)) {
+				feeds_tick(st, now);
+				next_feeds = mono + FEEDS_PERIOD_NS;
+			}
+			publish_status(st, now, 1);
+			sindex_tick(st, mono);
+			next_housekeeping = mono + LOOP_HOUSEKEEPING_NS;
+		}
+		loop_snapshot(st);
+		if (slow || loop_sockets_due(st))
+			serve_sockets(st);
+		frames = feeds_drain(st);
+		runs_tick(st, now);
+		recordings_tick(st, now);
+		loop_drained(st, frames);
+		loop_wait(st, next_housekeeping);
+	}
 }
 
 int main(int argc, char **argv)
@@ -234,20 +302,7 @@ int main(int argc, char **argv)
 		return 1;
 	log_info("msg=started sessions=%d resumed_runs=%d cmd=%s", st.nsessions, resumed_runs,
 		 st.cfg.cmd);
-	while (!daemon_stopping()) {
-		zmq_pollitem_t pi = { .socket = st.router, .events = ZMQ_POLLIN };
-		int64_t now;
-
-		if (zmq_poll(&pi, 1, LOOP_MS) > 0)
-			cmd_drain(&st);
-		now = clock_now_ns();
-		feeds_tick(&st, now);
-		runs_tick(&st, now);
-		recordings_tick(&st, now);
-		jobs_tick(&st, clock_mono_ns());
-		sindex_tick(&st, clock_mono_ns());
-		publish_status(&st, now);
-	}
+	run(&st);
 	log_info("msg=stopping commands=%llu refused=%llu", (unsigned long long)st.cmds,
 		 (unsigned long long)st.cmd_errors);
 	daemon_teardown(&d);

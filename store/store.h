@@ -2,7 +2,8 @@
  * store.h - pw-store's private header: the hub process (docs/architecture.md §1, §4, §5).
  *
  * store.c     main, options, the event loop
- * bus.c       the XSUB/XPUB bus proxy (a thread) and the store's own publisher
+ * loop.c      what wakes the loop: frames published, commands and results, housekeeping
+ * bus.c       the bus: the XPUB subscribers connect to, the XSUB of other publishers
  * cmd.c       the ROUTER command channel: envelope, dispatch, handlers
  * sessions.c  sessions and runs: the model, its JSON, durable metadata files
  * sindex.c    the session index: start-up without parsing every session file
@@ -17,7 +18,7 @@
  * manifests.c derived-channel manifests (common/manifest.h): their commands and files
  *
  * The store is the only writer of the data dir. Everything runs in the main
- * thread except the bus proxy, which only forwards messages.
+ * thread except loop.c's socket watcher, which only polls descriptors.
  */
 #ifndef PW_STORE_H
 #define PW_STORE_H
@@ -104,6 +105,9 @@ struct feed {
 	struct pw_meta meta;
 	int64_t next_attach_ns;
 	uint64_t published;
+	struct topic_name frame_topic; /* "frame.<feed>" ("" if the name makes no topic) */
+	uint64_t subs_seen;            /* bus_subscriptions() when frames_wanted was asked */
+	int frames_wanted;             /* frame.<feed> has a subscriber */
 };
 
 struct run_live;                       /* runs.c: one per recording run */
@@ -122,7 +126,7 @@ struct store {
 	char data_dir[IDS_DIR_MAX];
 	void *zctx;
 	void *router;                  /* commands */
-	void *pub;                     /* our publisher into the bus */
+	void *pub;                     /* the bus's XPUB: subscribers connect, we publish */
 	char sessions_dir[IDS_DIR_MAX];
 	struct session **sessions;     /* index by position; NULL holes compacted */
 	int nsessions, cap_sessions;
@@ -136,14 +140,38 @@ struct store {
 	struct recordings *rec;
 	struct jobs *jobs;
 	int publish_frames;                /* frame.<feed> on the bus (PITWALL_BUS_FRAMES=0 turns off) */
+	struct loop *loop;                 /* loop.c: what wakes the loop */
 	struct storestat *stat;            /* the status page: heartbeat, generation, counters (may be NULL) */
 };
 
+/* loop.c: the loop's wake-ups (loop.c's top comment). A turn of the loop:
+ * housekeeping when due, loop_snapshot, the sockets when loop_sockets_due
+ * (then loop_sockets_drained), the rings, loop_drained, loop_wait. */
+#define LOOP_HOUSEKEEPING_NS (100 * NS_PER_MS) /* < STORESTAT_FRESH_NS / 2: the heartbeat */
+int loop_open(struct store *st);
+void loop_close(struct store *st);
+/* Take the values of the words the next loop_wait sleeps on. */
+void loop_snapshot(struct store *st);
+/* 1 when the socket watcher saw the command or results socket readable. */
+int loop_sockets_due(const struct store *st);
+/* The sockets were read to the end: the watcher may poll again. */
+void loop_sockets_drained(struct store *st);
+/* After draining the rings: how many frames it read (it paces the loop). */
+void loop_drained(struct store *st, int frames);
+/* Sleep until a word of the snapshot moves or deadline_mono (CLOCK_MONOTONIC);
+ * under a high frame rate, until the next paced drain instead of the rings. */
+void loop_wait(struct store *st, int64_t deadline_mono);
+
 /* bus.c */
-/* Start the proxy thread: XSUB bound at in_ep (publishers connect), XPUB at
- * out_ep (subscribers connect); the store's own PUB connects inproc. */
+/* Bind the XSUB at in_ep (other publishers connect) and the XPUB at out_ep
+ * (subscribers connect; the store publishes into it: st->pub). */
 int bus_start(struct store *st, const char *in_ep, const char *out_ep);
 void bus_stop(struct store *st);
+/* Forward what other publishers sent and the subscriptions (tracked on the
+ * way); returns the messages moved. Main thread, never blocks. */
+int bus_serve(struct store *st);
+/* The ZMQ_FD of the XPUB and of the XSUB, for the socket watcher (loop.c). */
+int bus_fds(struct store *st, int fds[2]);
 /* Publish event t (common/topics.h) with its JSON payload (stolen). Never
  * blocks (drops when full). */
 void bus_publish(struct store *st, enum topic_event t, json_t *payload);
@@ -152,6 +180,11 @@ void bus_publish_feed(struct store *st, enum topic_family t, const char *feed, j
 /* Publish an already serialized JSON payload (borrowed) on a per-feed topic
  * made by topic_feed_name. */
 void bus_publish_raw(struct store *st, const struct topic_name *topic, const char *json_text);
+/* 1 when a subscriber of the bus would receive topic (one of its prefixes
+ * starts it). Ask again only when bus_subscriptions() moved, a number that
+ * changes with every subscription. Main thread. */
+int bus_wanted(const char *topic);
+uint64_t bus_subscriptions(void);
 
 /* cmd.c */
 /* Handle every request queued on the ROUTER socket; returns how many. */
@@ -200,11 +233,18 @@ struct run *run_find(struct session *s, const char *id);
 /* feeds.c */
 int feeds_init(struct store *st);
 void feeds_fini(struct store *st);
-/* Attach/re-attach, publish status changes, frames and laps. */
+/* Attach/re-attach, publish status changes (the loop's housekeeping). */
 void feeds_tick(struct store *st, int64_t now_ns);
+/* Read what the rings hold: laps, frame.<feed> while subscribed, "up" at the
+ * first frame after a silence. Returns the frames read. */
+int feeds_drain(struct store *st);
 struct feed *feed_find(struct store *st, const char *name);
-/* The feed's segment (attached on demand), or NULL when it does not exist. */
+/* The feed's segment (attached on demand: it checks that the segment was not
+ * re-created, an shm_open), or NULL when it does not exist. For commands. */
 struct seg *feed_seg(struct store *st, const char *name);
+/* The segment the store follows now (feeds_tick keeps it current), or NULL:
+ * for reading the rings whenever the loop wakes. */
+struct seg *feed_seg_live(struct store *st, const char *name);
 
 /* runs.c */
 /* At start-up: resume runs that were recording when the store stopped. */
@@ -247,6 +287,8 @@ int jobs_submit_build(struct store *st, struct track_build *b);
 int jobs_submit_lap(struct store *st, struct lap_job *lj);
 /* Send what is due, take the results in. */
 void jobs_tick(struct store *st, int64_t now_mono);
+/* The results socket's ZMQ_FD (readable: results may wait), for loop.c. */
+int jobs_results_fd(struct store *st, int *fd);
 
 /* engineer.c: recommendations */
 /* The lap buffer of a run of s: NULL when s is not a general session (no

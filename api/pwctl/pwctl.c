@@ -98,14 +98,16 @@ static void print_json(const struct feedstat *rows, int n)
 		json_str(r->name);
 		printf(",\"status\":\"%s\",\"packets_per_s\":%.1f,\"frames_per_s\":%.1f,"
 		       "\"received\":%llu,\"decoded\":%llu,\"frames\":%llu,\"wrong_size\":%llu,"
-		       "\"unknown_format\":%llu,\"kernel_drops\":%llu,\"relayed\":%llu,"
-		       "\"handshakes\":%llu,\"write_seq\":%llu,\"pid\":%d,\"game\":",
+		       "\"unknown_format\":%llu,\"kernel_drops\":%llu,\"rcvbuf_bytes\":%llu,"
+		       "\"relayed\":%llu,\"handshakes\":%llu,\"write_seq\":%llu,\"pid\":%d,"
+		       "\"game\":",
 		       seg_status_name(r->status), r->v[SEG_STAT_PACKET_RATE_MHZ] / 1000.0,
 		       r->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0, (unsigned long long)r->v[SEG_STAT_PACKETS],
 		       (unsigned long long)r->v[SEG_STAT_DECODED], (unsigned long long)r->v[SEG_STAT_FRAMES],
 		       (unsigned long long)r->v[SEG_STAT_WRONG_SIZE],
 		       (unsigned long long)r->v[SEG_STAT_UNKNOWN],
 		       (unsigned long long)r->v[SEG_STAT_KERNEL_DROPS],
+		       (unsigned long long)r->v[SEG_STAT_RCVBUF],
 		       (unsigned long long)r->v[SEG_STAT_RELAYED],
 		       (unsigned long long)r->v[SEG_STAT_HANDSHAKES], (unsigned long long)r->write_seq,
 		       r->present ? r->pid : 0);

@@ -22,7 +22,7 @@ static const char *const all_vars[] = {
 	"PITWALL_CMD_TIMEOUT_MS", "PITWALL_JOB_DEADLINE_MS", "PITWALL_LIVE_COOLDOWN_S",
 	"PITWALL_BUS_FRAMES",
 	"PITWALL_WS_IDLE_MS", "PITWALL_WS_MAX_CLIENTS", "PITWALL_WS_SESSION_GAP_MS",
-	"PITWALL_WS_PORT", "PITWALL_RING_FRAMES", "PITWALL_RING_RAW_MB",
+	"PITWALL_WS_PORT", "PITWALL_RING_FRAMES", "PITWALL_RING_RAW_MB", "PITWALL_RCVBUF_MB",
 	NULL,
 };
 
@@ -463,7 +463,7 @@ static void test_table(void)
 			T_CHECKF(!v->key || !w->key || strcmp(v->key, w->key) != 0,
 				 "%s: key %s twice", name, v->key);
 	}
-	T_CHECKF(n == 26, "%zu variables", n);
+	T_CHECKF(n == 27, "%zu variables", n);
 	T_CHECK(config_var_find("PATH") == NULL && config_var_find(NULL) == NULL);
 	T_CHECK(config_var_find("RUSTY_TELEMETRY_BIND") == NULL); /* a fallback, not a variable */
 	T_CHECK(strcmp(config_prog_name(CONFIG_STORE), "pw-store") == 0);
@@ -484,6 +484,7 @@ static void test_defaults_of_settings(void)
 	T_CHECK(c.ws_idle_ms == 60000 && c.ws_max_clients == 256 && c.ws_session_gap_ms == 30000);
 	T_CHECK(c.log_level == LOG_INFO);
 	T_CHECK(c.ring_frames == 0 && c.ring_raw_mb == 0); /* the capture sizes the ring itself */
+	T_CHECK(c.rcvbuf_mb == 32);
 }
 
 /* Every INT variable: both ends of its range load, one beyond each end and
@@ -555,6 +556,7 @@ static void test_settings(void)
 		{ "PITWALL_WS_SESSION_GAP_MS", "0", offsetof(struct config, ws_session_gap_ms), 0 },
 		{ "PITWALL_RING_FRAMES", "256", offsetof(struct config, ring_frames), 256 },
 		{ "PITWALL_RING_RAW_MB", "8", offsetof(struct config, ring_raw_mb), 8 },
+		{ "PITWALL_RCVBUF_MB", "64", offsetof(struct config, rcvbuf_mb), 64 },
 	};
 	struct config c;
 	char err[256];
@@ -715,7 +717,8 @@ static void test_config_log_settings(void)
 			break;
 	}
 	T_CHECKF(strstr(line, " ws_idle_ms=3000 ") && strstr(line, " cmd_timeout_ms=3000 ") &&
-			 strstr(line, " log_level=info ring_frames=auto ring_raw_mb=auto feeds="),
+			 strstr(line, " log_level=info ring_frames=auto ring_raw_mb=auto rcvbuf_mb=32 "
+				      "feeds="),
 		 "%s", line);
 	clear_env();
 }
@@ -749,7 +752,7 @@ static void test_markdown(void)
 		v++;
 		rows++;
 	}
-	T_CHECKF(!v->names[0] && rows == 26, "%zu rows", rows);
+	T_CHECKF(!v->names[0] && rows == 27, "%zu rows", rows);
 	free(text);
 	/* rows that say what is accepted and by whom */
 	f = open_memstream(&text, &len);
