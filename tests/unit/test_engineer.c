@@ -683,52 +683,56 @@ static void edge_lap(double d)
 	tread_lap(0.0, d);
 }
 
+/* Both sides of threshold th, both signs: medium 1 degC past it, nothing 1 short. */
+static void tread_threshold(const char *rule, void (*setup)(double), double th)
+{
+	for (int sg = -1; sg <= 1; sg += 2) {
+		T_CHECKF(fires(rule, setup, sg * (th + 1.0), "medium"), "%s at %+.0f", rule,
+			 sg * (th + 1.0));
+		T_CHECKF(!fires(rule, setup, sg * (th - 1.0), NULL), "%s at %+.0f", rule,
+			 sg * (th - 1.0));
+	}
+}
+
+/* The recommendation of a lap set up with setup(arg): rule, category, parameter, change;
+ * and the other tread rule silent. */
+static void tread_rec(void (*setup)(double), double arg, const char *rule, const char *cat,
+		      const char *par, double chg, const char *other)
+{
+	json_t *res, *r;
+
+	base_laps(1);
+	setup(arg);
+	res = engineer(1, NULL);
+	r = rec_of(res, rule);
+	T_CHECKF(r != NULL, "%s at %+.0f", rule, arg);
+	T_STREQ(str(r, "category"), cat);
+	T_STREQ(str(r, "kind"), "recommendation");
+	T_STREQ(param(r), par);
+	T_NEAR(change(r), chg, 1e-9);
+	T_CHECK(rec_of(res, other) == NULL);
+	json_decref(res);
+}
+
 static void test_tread(void)
 {
 	json_t *res, *r;
 
 	/* 13: centre hot on all four past +8 degC -> lower all pressures, medium (a pattern
 	 * that both tyres of each axle agree on); just under it, nothing */
-	T_CHECK(fires("tyre_pressure_spread", crown_lap, 9.0, "medium"));
-	T_CHECK(!fires("tyre_pressure_spread", crown_lap, 7.0, NULL));
-	T_CHECK(fires("tyre_pressure_spread", crown_lap, -9.0, "medium"));
-	T_CHECK(!fires("tyre_pressure_spread", crown_lap, -7.0, NULL));
-	base_laps(1);
-	crown_lap(9.0);
-	res = engineer(1, NULL);
-	r = rec_of(res, "tyre_pressure_spread");
-	T_STREQ(str(r, "category"), "tires");
-	T_STREQ(str(r, "kind"), "recommendation");
-	T_STREQ(param(r), "tyre_pressure");
-	T_NEAR(change(r), -1, 0);
-	T_CHECK(rec_of(res, "tyre_camber_spread") == NULL);
-	json_decref(res);
-	base_laps(1);
-	crown_lap(-17.0); /* shoulders hot, twice the threshold: +2 psi (the cap) */
-	res = engineer(1, NULL);
-	r = rec_of(res, "tyre_pressure_spread");
-	T_NEAR(change(r), 2, 0);
-	json_decref(res);
+	tread_threshold("tyre_pressure_spread", crown_lap, 8.0);
+	tread_rec(crown_lap, 9.0, "tyre_pressure_spread", "tires", "tyre_pressure", -1.0,
+		  "tyre_camber_spread");
+	/* shoulders hot, twice the threshold: +2 psi (the cap) */
+	tread_rec(crown_lap, -17.0, "tyre_pressure_spread", "tires", "tyre_pressure", 2.0,
+		  "tyre_camber_spread");
 	/* 14: front inner edges 11 degC hotter -> less negative front camber; 9: nothing */
 	tread_wheels = 3u;
-	T_CHECK(fires("tyre_camber_spread", edge_lap, 11.0, "medium"));
-	T_CHECK(!fires("tyre_camber_spread", edge_lap, 9.0, NULL));
-	T_CHECK(fires("tyre_camber_spread", edge_lap, -11.0, "medium"));
-	T_CHECK(!fires("tyre_camber_spread", edge_lap, -9.0, NULL));
-	base_laps(1);
-	edge_lap(11.0);
-	res = engineer(1, NULL);
-	r = rec_of(res, "tyre_camber_spread");
-	T_STREQ(str(r, "category"), "alignment");
-	T_STREQ(param(r), "camber_front");
-	T_NEAR(change(r), 0.3, 1e-9);
-	T_CHECK(rec_of(res, "tyre_pressure_spread") == NULL);
-	json_decref(res);
-	base_laps(1);
-	edge_lap(-11.0);
-	res = engineer(1, NULL);
-	T_NEAR(change(rec_of(res, "tyre_camber_spread")), -0.3, 1e-9);
-	json_decref(res);
+	tread_threshold("tyre_camber_spread", edge_lap, 10.0);
+	tread_rec(edge_lap, 11.0, "tyre_camber_spread", "alignment", "camber_front", 0.3,
+		  "tyre_pressure_spread");
+	tread_rec(edge_lap, -11.0, "tyre_camber_spread", "alignment", "camber_front", -0.3,
+		  "tyre_pressure_spread");
 	/* one tyre alone: an observation at low, no setup change */
 	tread_wheels = 1u;
 	T_CHECK(fires("tyre_camber_spread", edge_lap, 14.0, "low"));
