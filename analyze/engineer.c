@@ -411,6 +411,8 @@ static double severity(enum rule_id r, const struct rule_lap *l)
 	case R_UNDERSTEER:
 	case R_ENTRY_UNDERSTEER:
 	case R_AXLE_TEMP_BALANCE:
+	case R_TYRE_PRESSURE_SPREAD:
+	case R_TYRE_CAMBER_SPREAD:
 		return fabs(l->value);
 	default:
 		return l->episodes + l->value * 1e-3;
@@ -590,6 +592,8 @@ static void find(struct eng *g)
 			s.second_signal = s.worst->value >= 0 ? fired(g, R_UNDERSTEER) ||
 									fired(g, R_ENTRY_UNDERSTEER)
 							      : fired(g, R_OVERSTEER);
+		if (r == R_TYRE_PRESSURE_SPREAD || r == R_TYRE_CAMBER_SPREAD)
+			s.second_signal = s.worst->aux2 > 0; /* both tyres of an axle agree */
 		if (!(rec = rule_compose(&s, &param))) {
 			g->oom = true;
 			return;
@@ -684,11 +688,14 @@ static json_t *not_evaluated(const struct prep *preps, size_t nruns, uint32_t ac
 		if (o && d->needs_alt)
 			json_object_set_new(o, "or_missing", missing_of(present, d->needs_alt));
 		if (o && d->absent)
+			json_object_set_new(o, "reason",
+					    json_string("no feed pitwall decodes sends these channels"));
+		else if (o && (d->needs & FRAME_P_TYRE_TEMP_INNER))
 			json_object_set_new(
 				o, "reason",
 				json_string(
-					"the frame has one temperature per tyre: no feed pitwall decodes sends "
-					"tread inner/middle/outer temperatures"));
+					"the game sends one temperature per tyre, not the tread's inner, "
+					"middle and outer (Project CARS 2 / AMS2 do)"));
 		else if (o && set_ok(present, d->needs_alt) && (d->needs_alt & FRAME_P_WHEEL_SPEED))
 			json_object_set_new(
 				o, "reason",

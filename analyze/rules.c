@@ -22,8 +22,7 @@
 /* ---- the rule table ---- */
 
 #define P(x) FRAME_P_##x
-static const char *const imo_channels[] = { "tyre_temp_inner_c", "tyre_temp_middle_c",
-					    "tyre_temp_outer_c", NULL };
+#define TREAD (P(TYRE_TEMP_INNER) | P(TYRE_TEMP_MIDDLE) | P(TYRE_TEMP_OUTER))
 
 const struct rule_def rule_defs[R_COUNT] = {
 	[R_BOTTOMING] = { "bottoming", 1, ENG_SPRINGS, "Suspension bottoming out",
@@ -62,10 +61,10 @@ const struct rule_def rule_defs[R_COUNT] = {
 			 P(GEAR) | P(RPM) | P(MAX_RPM) | P(THROTTLE) | P(SPEED), 0, NULL,
 			 ENG_MEDIUM, false },
 	[R_TYRE_PRESSURE_SPREAD] = { "tyre_pressure_spread", 13, ENG_TIRES,
-				     "Tyre centre against shoulder temperatures", 0, 0,
-				     imo_channels, ENG_MEDIUM, true },
+				     "Tyre centre against shoulder temperatures", TREAD | P(SPEED), 0,
+				     NULL, ENG_MEDIUM, true },
 	[R_TYRE_CAMBER_SPREAD] = { "tyre_camber_spread", 14, ENG_ALIGNMENT,
-				   "Tyre inner against outer temperatures", 0, 0, imo_channels,
+				   "Tyre inner against outer temperatures", TREAD | P(SPEED), 0, NULL,
 				   ENG_MEDIUM, true },
 	[R_TYRE_OVERHEAT] = { "tyre_overheat", 15, ENG_TIRES, "Tyres overheating",
 			      P(TYRE_TEMP) | P(SPEED), 0, NULL, ENG_HIGH, false },
@@ -73,6 +72,7 @@ const struct rule_def rule_defs[R_COUNT] = {
 				  "One axle's tyres run hotter than the other's",
 				  P(TYRE_TEMP) | P(SPEED), 0, NULL, ENG_HIGH, true },
 };
+#undef TREAD
 #undef P
 
 /* ---- thresholds (REFERENCE-ux §5; "I" = inferred here, see the docs) ---- */
@@ -145,6 +145,25 @@ const struct rule_def rule_defs[R_COUNT] = {
  * then full throttle within 1.5 s */
 #define BOG_FRAC 0.45
 #define BOG_THROTTLE_S 1.5
+/* 13/14 tread zones (RaceIQ detectTireSurfaceProfile): per wheel, 2 s windows of driving
+ * whose spread stays within 2 degC; a window takes a sign when the spread is past the
+ * threshold that way for >= 1.6 s of its 2; the wheel shows the pattern with >= 3 such
+ * windows of one sign that are >= 60 % of its stable windows and of those in the lap's
+ * later half. 13: middle - mean(inner, outer) >= +8 / <= -8 degC; 14: inner - outer
+ * >= +10 / <= -10. Strong (I): the mean spread of the wheel's signed windows twice the
+ * threshold. The second signal (I): both wheels of an axle show it with the same sign (a
+ * track's turn direction heats the edges of one side's tyres only; a setup error is
+ * symmetric) */
+#define SPREAD_WIN_S 2.0
+#define SPREAD_STABLE_C 2.0
+#define SPREAD_HELD_S 1.6
+#define SPREAD_MIN_WIN 3
+#define SPREAD_SHARE 0.6
+#define CROWN_C 8.0
+#define EDGE_C 10.0
+#define SPREAD_MAX_WIN 512 /* windows kept a lap (17 minutes) */
+#define CAMBER_STEP_DEG 0.3 /* I: reduce/increase negative camber in 0.2-0.5 deg steps */
+
 /* 15 tyres: > 110 degC warning, > 130 critical for >= 10 s in 60 (RaceIQ
  * detectTireOverheat); front - rear mean >= 12 degC info, >= 22 warning (detectTireTempSplit) */
 #define HOT_C 110.0
@@ -187,6 +206,14 @@ struct zone {
 	int ep; /* as det.ep */
 };
 
+/* 13/14: one wheel's spread windows over a lap. */
+struct spread {
+	double t_s, pos_s, neg_s, lo, hi, sum; /* the window running */
+	int n;                                 /* windows closed */
+	int8_t sign[SPREAD_MAX_WIN];           /* per closed window: +1, -1, 0, or 2 = unstable */
+	float mean[SPREAD_MAX_WIN];            /* its mean spread */
+};
+
 struct rules_state {
 	uint32_t active;
 	struct rule_lap lap[R_COUNT];
@@ -208,6 +235,7 @@ struct rules_state {
 	bool bog_throttle;
 	double hot_s[4], crit_s[4], max_c[4]; /* 15 */
 	double temp_front, temp_rear, temp_n;
+	struct spread sp[2][4]; /* 13, 14 per wheel */
 };
 
 size_t rules_state_size(void)
@@ -475,6 +503,51 @@ static void frame_tyres(struct rules_state *s, const struct eng_frame *e)
 	s->temp_n += e->dt_s;
 }
 
+/* One frame of a wheel's spread v (degC) against threshold th (inline: per frame and wheel). */
+static inline void spread_step(struct spread *w, double v, double th, double dt)
+{
+	if (w->t_s == 0.0)
+		w->lo = w->hi = v;
+	w->t_s += dt;
+	w->lo = v < w->lo ? v : w->lo;
+	w->hi = MAXOF(w->hi, v);
+	w->sum += v * dt;
+	if (v >= th)
+		w->pos_s += dt;
+	else if (v <= -th)
+		w->neg_s += dt;
+	if (w->t_s < SPREAD_WIN_S)
+		return;
+	if (w->n < SPREAD_MAX_WIN) {
+		w->mean[w->n] = (float)(w->sum / w->t_s);
+		w->sign[w->n++] = w->hi - w->lo > SPREAD_STABLE_C ? 2
+				  : w->pos_s >= SPREAD_HELD_S   ? 1
+				  : w->neg_s >= SPREAD_HELD_S   ? -1
+								: 0;
+	}
+	w->t_s = w->pos_s = w->neg_s = w->sum = 0.0;
+}
+
+static void frame_tread(struct rules_state *s, const struct eng_frame *e)
+{
+	const struct pw_frame *f = e->f;
+
+	if (!e->driving || !has(f, FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE |
+					   FRAME_P_TYRE_TEMP_OUTER))
+		return;
+	for (int w = 0; w < 4; w++) {
+		double in = f->tyre_temp_inner_c[w], mid = f->tyre_temp_middle_c[w];
+		double out = f->tyre_temp_outer_c[w];
+
+		if (!in || !mid || !out) /* 0: the game gave no reading */
+			continue;
+		if (on(s, R_TYRE_PRESSURE_SPREAD))
+			spread_step(&s->sp[0][w], mid - 0.5 * (in + out), CROWN_C, e->dt_s);
+		if (on(s, R_TYRE_CAMBER_SPREAD))
+			spread_step(&s->sp[1][w], in - out, EDGE_C, e->dt_s);
+	}
+}
+
 void rules_frame(struct rules_state *s, const struct eng_frame *e)
 {
 	if (e->driving)
@@ -489,6 +562,8 @@ void rules_frame(struct rules_state *s, const struct eng_frame *e)
 		frame_engine(s, e);
 	if (s->active & ((1u << R_TYRE_OVERHEAT) | (1u << R_AXLE_TEMP_BALANCE)))
 		frame_tyres(s, e);
+	if (s->active & ((1u << R_TYRE_PRESSURE_SPREAD) | (1u << R_TYRE_CAMBER_SPREAD)))
+		frame_tread(s, e);
 }
 
 /* ---- per lap ---- */
@@ -647,6 +722,73 @@ static void end_tyres(struct rules_state *s, struct rule_lap *hot, struct rule_l
 	bal->wheels = bal->value >= 0 ? 3u : 12u;
 }
 
+/* A wheel's pattern over the lap: +1 / -1 with its mean spread in *mean, 0 none. */
+static int spread_wheel(const struct spread *w, double *mean)
+{
+	int stable = 0, later = 0, cnt[2] = { 0 }, later_cnt[2] = { 0 };
+	double sum[2] = { 0 };
+
+	for (int i = 0; i < w->n; i++) {
+		bool late = i >= w->n / 2;
+
+		if (w->sign[i] == 2)
+			continue;
+		stable++;
+		later += late;
+		if (w->sign[i]) {
+			int k = w->sign[i] > 0;
+
+			cnt[k]++;
+			later_cnt[k] += late;
+			sum[k] += w->mean[i];
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		if (cnt[k] >= SPREAD_MIN_WIN && cnt[k] >= SPREAD_SHARE * stable &&
+		    later > 0 && later_cnt[k] >= SPREAD_SHARE * later) {
+			*mean = sum[k] / cnt[k];
+			return k ? 1 : -1;
+		}
+	return 0;
+}
+
+/*
+ * value: the mean spread (signed) of the wheels showing the pattern's
+ * dominant sign; wheels: those wheels; aux: the sign; aux2: 1 when both
+ * wheels of an axle show it (the second signal); gate_s: the stable time.
+ */
+static void end_spread(struct rules_state *s, int k, struct rule_lap *rl, double th)
+{
+	int sign[4], n[2] = { 0 }, dom;
+	double mean[4], sum = 0.0, stable = 0.0;
+
+	for (int w = 0; w < 4; w++) {
+		double st = 0.0;
+
+		sign[w] = spread_wheel(&s->sp[k][w], &mean[w]);
+		if (sign[w])
+			n[sign[w] > 0]++;
+		for (int i = 0; i < s->sp[k][w].n; i++)
+			st += s->sp[k][w].sign[i] != 2 ? SPREAD_WIN_S : 0.0;
+		stable = fmax(stable, st);
+	}
+	rl->gate_s = stable; /* the longest stable time of a wheel */
+	if (!n[0] && !n[1])
+		return;
+	dom = n[1] >= n[0] ? 1 : -1;
+	for (int w = 0; w < 4; w++)
+		if (sign[w] == dom) {
+			rl->wheels |= 1u << w;
+			sum += mean[w];
+		}
+	rl->hit = true;
+	rl->episodes = n[dom > 0];
+	rl->value = sum / n[dom > 0];
+	rl->aux = dom;
+	rl->aux2 = (rl->wheels & 3u) == 3u || (rl->wheels & 12u) == 12u;
+	rl->strong = fabs(rl->value) >= 2.0 * th;
+}
+
 void rules_lap_end(struct rules_state *s, struct rule_lap out[R_COUNT])
 {
 	end_bottoming(&s->lap[R_BOTTOMING]);
@@ -661,6 +803,8 @@ void rules_lap_end(struct rules_state *s, struct rule_lap out[R_COUNT])
 	end_gearing(s, &s->lap[R_GEARING_LONG], &s->lap[R_GEARING_SHORT]);
 	end_bog(s, &s->lap[R_EXIT_BOG]);
 	end_tyres(s, &s->lap[R_TYRE_OVERHEAT], &s->lap[R_AXLE_TEMP_BALANCE]);
+	end_spread(s, 0, &s->lap[R_TYRE_PRESSURE_SPREAD], CROWN_C);
+	end_spread(s, 1, &s->lap[R_TYRE_CAMBER_SPREAD], EDGE_C);
 	for (int r = 0; r < R_COUNT; r++) {
 		out[r] = s->lap[r];
 		if (!out[r].active) {
@@ -1217,6 +1361,84 @@ static void words_tyres(const struct rule_summary *s, struct words *w)
 	w->caveats[0] = "Tyre temperatures alone are a pattern, not a diagnosis";
 }
 
+/* 13 and 14: the tread's zones; an observation unless both tyres of an axle agree. */
+static void words_tread(const struct rule_summary *s, struct words *w)
+{
+	const struct rule_lap *rl = s->worst;
+	char wh[160], lp[80], sum[160];
+	bool front = front_of(rl->wheels), both = (rl->wheels & 3u) && (rl->wheels & 12u);
+	bool pos = rl->value >= 0, crown = s->rule == R_TYRE_PRESSURE_SPREAD;
+	const char *ax = both ? "all four" : front ? "front" : "rear";
+	double th = crown ? CROWN_C : EDGE_C, mag = fabs(rl->value) >= 2.0 * th ? 2.0 : 1.0;
+
+	wheels_text(rl->wheels, wh, sizeof wh);
+	laps_text(s, lp, sizeof lp);
+	if (crown) {
+		snprintf(w->title, sizeof w->title, "Tyre %s run hotter than the %s",
+			 pos ? "centres" : "shoulders", pos ? "shoulders" : "centres");
+		snprintf(w->detected, sizeof w->detected,
+			 "%s: the middle of the tread is %+.1f degC against the mean of its inner "
+			 "and outer edges (threshold +-%.0f), held in 2 s windows stable within "
+			 "%.0f degC; %s",
+			 wh, rl->value, CROWN_C, SPREAD_STABLE_C, lp);
+	} else {
+		snprintf(w->title, sizeof w->title, "Tyre %s edges run hotter than the %s",
+			 pos ? "inner" : "outer", pos ? "outer" : "inner");
+		snprintf(w->detected, sizeof w->detected,
+			 "%s: the inner edge of the tread is %+.1f degC against the outer "
+			 "(threshold +-%.0f), held in 2 s windows stable within %.0f degC; %s",
+			 wh, rl->value, EDGE_C, SPREAD_STABLE_C, lp);
+	}
+	w->caveats[0] = "Tyre temperatures alone are a pattern, not a diagnosis";
+	w->caveats[1] = "Re-check after 3 clean laps";
+	if (!s->second_signal) {
+		snprintf(w->cause, sizeof w->cause,
+			 "An observation, not a %s diagnosis: only one tyre of an axle shows it, "
+			 "which the track's turns can do by themselves.",
+			 crown ? "pressure" : "camber");
+		w->adjustment = adjust("No setup change from one tyre's temperatures: watch "
+				       "whether the other tyre of the axle follows",
+				       NULL, 0, CAP_NONE, NULL, 0);
+		w->param = NULL;
+		snprintf(w->expected, sizeof w->expected,
+			 "The tread evenly hot across its width.");
+		return;
+	}
+	if (crown) {
+		w->param = both ? "tyre_pressure" : front ? "tyre_pressure_front" : "tyre_pressure_rear";
+		snprintf(w->cause, sizeof w->cause,
+			 "%s: the %s and the tyre rides on its %s (both tyres of the axle agree).",
+			 pos ? "Over-inflated" : "Under-inflated",
+			 pos ? "centre bulges" : "centre sags",
+			 pos ? "middle" : "shoulders");
+		snprintf(sum, sizeof sum, "%s the %s cold tyre pressures %.0f psi (%.0f kPa)",
+			 pos ? "Lower" : "Raise", ax, mag, mag * PSI_KPA);
+		w->adjustment =
+			adjust(sum, w->param, pos ? -mag : mag, CAP_PRESSURE_PSI, "psi", 0.5);
+		snprintf(w->expected, sizeof w->expected,
+			 "The middle of the tread within %.0f degC of the edges: the whole width "
+			 "works, more grip and even wear.",
+			 CROWN_C);
+		return;
+	}
+	w->param = both ? "camber" : front ? "camber_front" : "camber_rear";
+	snprintf(w->cause, sizeof w->cause,
+		 "%s: the %s edge carries the load on the straights and the tread never "
+		 "lies flat (both tyres of the axle agree; toe can add to it).",
+		 pos ? "Too much negative camber" : "Too little negative camber",
+		 pos ? "inner" : "outer");
+	snprintf(sum, sizeof sum, "%s camber %.1f deg %s negative", both ? "All" : ax,
+		 CAMBER_STEP_DEG, pos ? "less" : "more");
+	w->adjustment = adjust(sum, w->param, pos ? CAMBER_STEP_DEG : -CAMBER_STEP_DEG,
+			       CAP_NONE, "deg", 0.1);
+	alt(w, adjust(pos ? "Less toe-out on that axle" : "Check the toe of that axle", NULL, 0,
+		      CAP_NONE, NULL, 0));
+	snprintf(w->expected, sizeof w->expected,
+		 "The inner edge within %.0f degC of the outer: the tread lies flat in the "
+		 "corners and wears evenly.",
+		 EDGE_C);
+}
+
 json_t *rule_compose(const struct rule_summary *s, const char **param)
 {
 	struct words w;
@@ -1243,6 +1465,10 @@ json_t *rule_compose(const struct rule_summary *s, const char **param)
 	case R_GEARING_SHORT:
 	case R_EXIT_BOG:
 		words_gearing(s, &w);
+		break;
+	case R_TYRE_PRESSURE_SPREAD:
+	case R_TYRE_CAMBER_SPREAD:
+		words_tread(s, &w);
 		break;
 	default:
 		words_tyres(s, &w);

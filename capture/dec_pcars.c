@@ -45,6 +45,16 @@
  *   in Kelvin); brake temps degC; sAirPressure kPa (198..201 = 29 psi, not
  *   documented); sSuspensionTravel m (0.036..0.06); sEngineSpeed rad/s
  *   (193 rad/s at 1837 rpm) and sEngineTorque N*m, power_w = torque x speed.
+ * - Tread zones (v2 only): sTyreTempLeft/Center/Right, u16 per wheel, the
+ *   tyre's left and right as seen from the driver's seat; the inner edge
+ *   (toward the car's centre line) is the right one on the left wheels (FL,
+ *   RL) and the left one on the right wheels (FR, RR). The UDP header gives
+ *   no unit; the shared-memory header's mTyreTempLeft/Center/Right are degC
+ *   (its tread/layer/carcass temps are Kelvin), so degC, except that a value
+ *   of PCARS_KELVIN_FROM (233) or more is taken as Kelvin (no tread runs at
+ *   233 degC; no tyre is colder than -40 degC). Whole degrees, 0 = unset ->
+ *   0 in the frame (its "none"); present when one of the 12 is set.
+ *   Unverified: no real v2 capture.
  * - Tyre wear 0..255 (0 on the fresh tyres of the capture) -> 1 - w/255.
  * - Fuel: sFuelLevel 0..1 -> fuel_frac; sFuelCapacity litres (120, the R8's
  *   tank) -> fuel_l = level x capacity.
@@ -582,6 +592,35 @@ static void v2_participant(struct dec_state *st)
 	}
 }
 
+/* One tread zone value in whole degC for the frame (0 stays 0: unset). */
+static uint8_t tread_c(unsigned v)
+{
+	if (v >= PCARS_KELVIN_FROM)
+		v = v >= 273 + 1 ? v - 273 : 1; /* 0 degC and below: the lowest reading, 1 */
+	return (uint8_t)(v > 255 ? 255 : v);
+}
+
+/* The tread's zones of a v2 telemetry packet (see the top comment). */
+static void v2_tread(struct pw_frame *f, const uint8_t *b, size_t len)
+{
+	unsigned any = 0;
+
+	for (size_t i = 0; i < 4; i++) {
+		unsigned l = rd_u16(b, len, PCARS_V2_TYRE_TEMP_LEFT + 2 * i);
+		unsigned c = rd_u16(b, len, PCARS_V2_TYRE_TEMP_CENTER + 2 * i);
+		unsigned r = rd_u16(b, len, PCARS_V2_TYRE_TEMP_RIGHT + 2 * i);
+		int left_wheel = i == 0 || i == 2;
+
+		f->tyre_temp_inner_c[i] = tread_c(left_wheel ? r : l);
+		f->tyre_temp_middle_c[i] = tread_c(c);
+		f->tyre_temp_outer_c[i] = tread_c(left_wheel ? l : r);
+		any |= l | c | r;
+	}
+	if (any)
+		f->present |= FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE |
+			      FRAME_P_TYRE_TEMP_OUTER;
+}
+
 static int v2_telemetry(struct dec_state *st, const uint8_t *b, size_t len, struct pw_frame *f)
 {
 	struct pcars_priv *p = pcars_priv(st);
@@ -591,6 +630,7 @@ static int v2_telemetry(struct dec_state *st, const uint8_t *b, size_t len, stru
 	v2_participant(st);
 	*f = st->carry;
 	pcars_car(f, b, PCARS_V2_TELEMETRY_OLD_SIZE, &pcars_v2_car); /* <= len */
+	v2_tread(f, b, PCARS_V2_TELEMETRY_OLD_SIZE);
 	if (len >= 554) {   /* patch 5: full-precision position of the viewed car */
 #pragma GCC unroll 4
 		for (int i = 0; i < 3; i++)

@@ -62,6 +62,11 @@ enum pcars_v2_size {
 	PCARS_V2_VEHICLE_NAMES_SIZE = 1164,
 	PCARS_V2_CLASS_NAMES_SIZE = 1452,
 };
+/* v2 telemetry: the tread's left, centre and right temperatures, u16[4] each */
+#define PCARS_V2_TYRE_TEMP_LEFT 256
+#define PCARS_V2_TYRE_TEMP_CENTER 264
+#define PCARS_V2_TYRE_TEMP_RIGHT 272
+#define PCARS_KELVIN_FROM 233 /* a tread zone value this high is Kelvin, not degC */
 #define PCARS_V2_PARTS 32                    /* participant records per timings / stats packet */
 
 /* Offsets of the car fields both telemetry layouts carry (0 = not in the layout). */

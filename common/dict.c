@@ -25,7 +25,8 @@
 #define AC_FLAGS (F(IN_PIT) | F(ABS) | F(TC) | F(LIMITER))
 
 /* Project CARS: telemetry, participant timings and time stats (dec_pcars.c).
- * Sector times only in the v1 format; the handbrake only in v2. */
+ * Sector times only in the v1 format; the handbrake and the tread's three
+ * zone temperatures only in v2. */
 #define PCARS_CHANNELS                                                                       \
 	(P(THROTTLE) | P(BRAKE) | P(CLUTCH) | P(STEER) | P(GEAR) | P(NUM_GEARS) | P(SPEED) | \
 	 P(RPM) | P(MAX_RPM) | P(POWER) | P(TORQUE) | P(VEL) | P(ACCEL_LAT) | P(ACCEL_LON) | \
@@ -70,7 +71,9 @@ static const struct {
 	[PW_GAME_AC] = { AC_CHANNELS, AC_FLAGS },
 	[PW_GAME_ACC] = { ACC_CHANNELS, ACC_FLAGS },
 	[PW_GAME_PCARS1] = { PCARS_CHANNELS | P(SECTOR_TIMES), PCARS_FLAGS },
-	[PW_GAME_PCARS2] = { PCARS_CHANNELS | P(HANDBRAKE), PCARS_FLAGS },
+	[PW_GAME_PCARS2] = { PCARS_CHANNELS | P(HANDBRAKE) | P(TYRE_TEMP_INNER) |
+				     P(TYRE_TEMP_MIDDLE) | P(TYRE_TEMP_OUTER),
+			     PCARS_FLAGS },
 	[PW_GAME_FORZA_SLED] = { FORZA_SLED_CHANNELS, FORZA_FLAGS },
 	[PW_GAME_FM7] = { FORZA_DASH_CHANNELS, FORZA_FLAGS },
 	[PW_GAME_FH] = { FORZA_DASH_CHANNELS, FORZA_FLAGS },
@@ -201,7 +204,8 @@ static json_t *channel_entry(const struct frame_channel *c, unsigned bit)
 	json_object_set_new(e, "components", components);
 	json_object_set_new(e, "range",
 			    json_pack("{s:o, s:o}", "min", bound(c->lo), "max", bound(c->hi)));
-	json_object_set_new(e, "nullable", json_boolean(c->flags & FRAME_CF_NEG_NULL));
+	json_object_set_new(e, "nullable",
+			    json_boolean(c->flags & (FRAME_CF_NEG_NULL | FRAME_CF_ZERO_NULL)));
 	json_object_set_new(e, "derived", json_boolean(c->flags & FRAME_CF_DERIVED));
 	json_object_set_new(e, "presence_bit", json_integer(bit));
 	json_object_set_new(e, "games", games_of(c->bit, OWN));
@@ -305,7 +309,8 @@ json_t *dict_json(unsigned game)
 /* --- the frame's JSON Schema --- */
 
 /* The schema of one value of channel c: its JSON type, its C type's limits,
- * its promised range; null too where a negative value is written as null. */
+ * its promised range; null too where a negative value (NEG_NULL) or a 0
+ * (ZERO_NULL) is written as null. */
 static json_t *value_schema(const struct frame_channel *c)
 {
 	static const struct {
@@ -318,13 +323,15 @@ static json_t *value_schema(const struct frame_channel *c)
 	};
 	int real = c->type == FRAME_T_F32 || c->type == FRAME_T_F64;
 	const char *t = real ? "number" : "integer";
-	int null = (c->flags & FRAME_CF_NEG_NULL) != 0;
+	int null = (c->flags & (FRAME_CF_NEG_NULL | FRAME_CF_ZERO_NULL)) != 0;
 	json_t *v = null ? json_pack("{s:[ss]}", "type", t, "null") : json_pack("{s:s}", "type", t);
 	double lo = real ? c->lo : fmax(c->lo, limits[c->type].lo);
 	double hi = real ? c->hi : fmin(c->hi, limits[c->type].hi);
 
-	if (null && lo < 0)
+	if ((c->flags & FRAME_CF_NEG_NULL) && lo < 0)
 		lo = 0; /* a negative value is written as null */
+	if ((c->flags & FRAME_CF_ZERO_NULL) && lo <= 0)
+		lo = real ? 0 : 1; /* so is a 0 */
 	if (v && isfinite(lo))
 		json_object_set_new(v, "minimum",
 				    real ? json_real(lo) : json_integer((json_int_t)lo));

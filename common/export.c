@@ -724,7 +724,7 @@ static int channel_value(const struct pw_frame *f, const struct frame_channel *c
 	if (!(f->present & c->bit))
 		return 0;
 	*v = frame_channel_value(f, (unsigned)(c - frame_channels), i);
-	return isfinite(*v) && !((c->flags & FRAME_CF_NEG_NULL) && *v < 0);
+	return frame_value_known(c, *v);
 }
 
 static char *put_s(char *p, const char *s, size_t n)
@@ -1629,8 +1629,10 @@ static int ld_out(struct framefile_reader *r, struct sink *s, const struct expor
 				   (m->source == MOTEC_SRC_FLAG ? (f->flags_known >> m->bit) & 1
 								: (f->present >> m->bit) & 1);
 
-			if (have) /* else the last value holds */
-				last[i] = motec_raw(&m->ch, motec_map_value(m, f, &gps, lap));
+			double v = have ? motec_map_value(m, f, &gps, lap) : NAN;
+
+			if (!isnan(v)) /* else the last value holds */
+				last[i] = motec_raw(&m->ch, v);
 			row[i] = last[i];
 		}
 		samples++;

@@ -49,8 +49,8 @@ static const char *const dim_suffix[][4] = {
 /* The C type of a member's values (arrays decay to a pointer to their first value). */
 #define TYPE_OF(field)                                                                         \
 	_Generic(MEMBER(field), float: FRAME_T_F32, float *: FRAME_T_F32, double: FRAME_T_F64, \
-		 int8_t: FRAME_T_I8, uint8_t: FRAME_T_U8, uint16_t: FRAME_T_U16,             \
-		 int32_t: FRAME_T_I32, int32_t *: FRAME_T_I32, default: -1)
+		 int8_t: FRAME_T_I8, uint8_t: FRAME_T_U8, uint8_t *: FRAME_T_U8,              \
+		 uint16_t: FRAME_T_U16, int32_t: FRAME_T_I32, int32_t *: FRAME_T_I32, default: -1)
 
 /* The table's type and dimension must describe the struct member exactly. */
 #define X_CHECK(id, field, type, dim, ...)                                                     \
@@ -215,10 +215,10 @@ double frame_channel_value(const struct pw_frame *f, unsigned bit, unsigned i)
 	return value(f, &frame_channels[bit], i);
 }
 
-/* A value JSON and CSV can carry: finite, and not a "not known yet" negative. */
+/* A value JSON and CSV can carry: finite, and not the channel's "none". */
 static int has_value(const struct frame_channel *c, double v)
 {
-	return isfinite(v) && !((c->flags & FRAME_CF_NEG_NULL) && v < 0);
+	return frame_value_known(c, v);
 }
 
 static void put_value(struct out *o, const struct frame_channel *c, double v)

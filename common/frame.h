@@ -28,7 +28,10 @@
  *   per wheel   arrays ordered FL, FR, RL, RR; tyre_temp_c and brake_temp_c
  *               degC, tyre_press_kpa kPa, slip_angle_rad rad, wheel_speed_rads
  *               rad/s, susp_travel_m m, tyre_load_n N, tyre_wear 0..1 (1 = new),
- *               susp_travel_norm 0..1 of the suspension's range (1 = bump stop)
+ *               susp_travel_norm 0..1 of the suspension's range (1 = bump stop);
+ *               tyre_temp_inner_c, _middle_c, _outer_c: the tread's three zones
+ *               across the tyre, whole degC (uint8_t, 0 = the game gave none
+ *               for that wheel), inner = the side toward the car's centre line
  *   fuel_l      litres; fuel_frac 0..1; boost_bar bar (gauge)
  *
  * A field the game does not supply is absent: its FRAME_P_* bit is clear and
@@ -61,8 +64,8 @@
 #include "common/ids.h"
 
 /*
- * Version 2 added yaw_rate_rads, the derived mask and susp_travel_norm (in
- * what were reserved bytes of version 1). Readers of rings, frame files and jobs accept every
+ * Version 2 added yaw_rate_rads, the derived mask, susp_travel_norm and the
+ * tread zone temperatures (in what were reserved bytes of version 1). Readers of rings, frame files and jobs accept every
  * version from FRAME_VERSION_MIN and bring each frame up with frame_upgrade().
  */
 #define FRAME_VERSION 2
@@ -132,7 +135,8 @@ enum pw_game { PW_GAMES(PW_X_GAME_ID) PW_GAME_COUNT };
  *   lo, hi  the range every decoder keeps a present value in (the decoder
  *           fuzz targets check it); -INFINITY, INFINITY where none is promised
  *   flags   FRAME_CF_*: NEG_NULL = a negative value means "not known yet"
- *           (JSON null, empty CSV cell); DERIVED = no game sends it: always
+ *           (JSON null, empty CSV cell); ZERO_NULL = 0 means "none" (the same;
+ *           for an unsigned value whose 0 is no reading); DERIVED = no game sends it: always
  *           computed (common/derive.h), never the game's own
  *   description  one line for the channel dictionary
  *
@@ -230,7 +234,13 @@ enum pw_game { PW_GAMES(PW_X_GAME_ID) PW_GAME_COUNT };
 	X(YAW_RATE, yaw_rate_rads, F32, SCALAR, "rad/s", -INFINITY, INFINITY, FRAME_CF_DERIVED, \
 	  "yaw rate, + turning right (clockwise seen from above), from the heading")        \
 	X(SUSP_NORM, susp_travel_norm, F32, WHEELS, "", 0, 1, 0,                             \
-	  "suspension travel as a fraction of its range, 1 = on the bump stop")
+	  "suspension travel as a fraction of its range, 1 = on the bump stop")              \
+	X(TYRE_TEMP_INNER, tyre_temp_inner_c, U8, WHEELS, "degC", 0, 255, FRAME_CF_ZERO_NULL, \
+	  "tread temperature at the inner edge (toward the car's centre line)")             \
+	X(TYRE_TEMP_MIDDLE, tyre_temp_middle_c, U8, WHEELS, "degC", 0, 255, FRAME_CF_ZERO_NULL, \
+	  "tread temperature in the middle of the tyre")                                     \
+	X(TYRE_TEMP_OUTER, tyre_temp_outer_c, U8, WHEELS, "degC", 0, 255, FRAME_CF_ZERO_NULL, \
+	  "tread temperature at the outer edge (away from the car)")
 
 /* Channel numbers (= presence bit numbers) and FRAME_P_COUNT, the number of channels. */
 #define FRAME_X_CH(id, ...) FRAME_CH_##id,
@@ -249,6 +259,7 @@ enum frame_dim { FRAME_DIM_SCALAR, FRAME_DIM_XYZ, FRAME_DIM_WHEELS, FRAME_DIM_SE
 enum frame_channel_flag {
 	FRAME_CF_NEG_NULL = 1u << 0,    /* a negative value means "not known yet" */
 	FRAME_CF_DERIVED = 1u << 1,     /* always derived (common/derive.h), never a game's */
+	FRAME_CF_ZERO_NULL = 1u << 2,   /* 0 means "none" (an unsigned reading's no value) */
 };
 
 /* One entry of frame_channels[], generated from FRAME_CHANNELS. */
@@ -343,7 +354,12 @@ struct pw_frame {
 	uint64_t derived;          /* FRAME_P_* of the present channels that were derived
 				    * (common/derive.h) rather than sent by the game */
 	float susp_travel_norm[4];  /* FL FR RL RR, 0..1 of the travel, 1 = bump stop */
-	uint8_t reserved[16];
+	/* the tread's zones, FL FR RL RR, whole degC, 0 = none: the games that send them
+	 * (Project CARS 2 / AMS2) send whole degrees, and three float[4] would not fit */
+	uint8_t tyre_temp_inner_c[4];
+	uint8_t tyre_temp_middle_c[4];
+	uint8_t tyre_temp_outer_c[4];
+	uint8_t reserved[4];
 };
 
 _Static_assert(sizeof(struct pw_frame) == FRAME_SIZE, "frame size is part of the layout");
@@ -358,7 +374,8 @@ _Static_assert(offsetof(struct pw_frame, tyre_temp_c) == 196, "wheels");
 _Static_assert(offsetof(struct pw_frame, yaw_rate_rads) == 340, "version 2 tail");
 _Static_assert(offsetof(struct pw_frame, derived) == 344, "derived mask");
 _Static_assert(offsetof(struct pw_frame, susp_travel_norm) == 352, "appended wheel channel");
-_Static_assert(offsetof(struct pw_frame, reserved) == 368, "tail");
+_Static_assert(offsetof(struct pw_frame, tyre_temp_inner_c) == 368, "tread zones");
+_Static_assert(offsetof(struct pw_frame, reserved) == 380, "tail");
 
 /* Slow-changing feed metadata (segment metadata block, decoder output). */
 #define META_STR 64
@@ -441,6 +458,13 @@ extern const struct frame_channel frame_channels[FRAME_P_COUNT];
 /* Value i (0..n-1) of channel bit in f, whatever its C type; NAN out of range.
  * Does not look at the presence bit. */
 double frame_channel_value(const struct pw_frame *f, unsigned bit, unsigned i);
+/* Whether v, a value of channel c, is a value to show: finite, and not the
+ * channel's "none" (FRAME_CF_NEG_NULL: negative, FRAME_CF_ZERO_NULL: 0). */
+static inline int frame_value_known(const struct frame_channel *c, double v)
+{
+	return isfinite(v) && !((c->flags & FRAME_CF_NEG_NULL) && v < 0) &&
+	       !((c->flags & FRAME_CF_ZERO_NULL) && v == 0);
+}
 
 /* Operations */
 /*

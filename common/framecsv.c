@@ -405,7 +405,8 @@ int framecsv_row(const struct framecsv *m, const char *line, size_t len, uint64_
 		for (unsigned k = 0; k < c->n && (c->flags & FRAME_CF_NEG_NULL); k++)
 			if (!(got[b] & (1u << k)) && c->type == FRAME_T_I32)
 				((int32_t *)((char *)f + c->off))[k] = -1;
-		if (got[b] != all && !(c->flags & FRAME_CF_NEG_NULL)) {
+		/* an empty cell of a ZERO_NULL channel stays 0: its "none" */
+		if (got[b] != all && !(c->flags & (FRAME_CF_NEG_NULL | FRAME_CF_ZERO_NULL))) {
 			rc = fail(err, errcap,
 				  "line %llu: %s has a value in some of its columns, not "
 				  "all",

@@ -15,7 +15,8 @@
  *
  * A row gives a frame: a channel is present when one of its cells has a
  * value (an array channel's cells all have one, except a "not known yet"
- * value of sector_ms, which is empty and reads back as -1); a flag is known
+ * value of sector_ms, which is empty and reads back as -1, and a tread zone
+ * temperature the game gave none of, empty and read back as 0); a flag is known
  * when its cell is 0 or 1; derived lists channels by name, separated by
  * spaces. Numbers read back exactly what frame_to_csv wrote (floats as the
  * float, integers within their type), so a frame exported and read again has

@@ -258,7 +258,7 @@ static void read_values(const struct pw_frame *f, const struct frame_channel *ch
 			break;
 		}
 		}
-		o[k] = !isfinite(x) || ((ch->flags & FRAME_CF_NEG_NULL) && x < 0) ? NAN : (float)x;
+		o[k] = frame_value_known(ch, x) ? (float)x : NAN;
 	}
 }
 

@@ -117,9 +117,7 @@ double manifest_input_value(const struct pw_frame *f, const struct manifest_inpu
 	if (!(f->present & c->bit))
 		return NAN;
 	v = frame_channel_value(f, in->bit, in->idx);
-	if ((c->flags & FRAME_CF_NEG_NULL) && v < 0)
-		return NAN;
-	return isfinite(v) ? v : NAN;
+	return frame_value_known(c, v) ? v : NAN;
 }
 
 double manifest_clock(const struct pw_frame *f)

@@ -277,6 +277,14 @@ size_t motec_ldx(char *buf, size_t cap, const double *beacon_s, size_t n, unsign
 		M(name " FR", sname "FR", unit, dec, 4, MOTEC_SRC_CHANNEL, CH(ID), 1, mul), \
 		M(name " RL", sname "RL", unit, dec, 4, MOTEC_SRC_CHANNEL, CH(ID), 2, mul), \
 		M(name " RR", sname "RR", unit, dec, 4, MOTEC_SRC_CHANNEL, CH(ID), 3, mul)
+/* i2's tread zones: "Tyre Temp FL Inner", "Tyre Temp FL Centre", "Tyre Temp FL Outer" */
+#define W4Z(wheel, w)                                                                     \
+	M("Tyre Temp " wheel " Inner", "TT" wheel "I", "C", 0, 2, MOTEC_SRC_CHANNEL,        \
+	  CH(TYRE_TEMP_INNER), w, 1),                                                        \
+		M("Tyre Temp " wheel " Centre", "TT" wheel "C", "C", 0, 2, MOTEC_SRC_CHANNEL, \
+		  CH(TYRE_TEMP_MIDDLE), w, 1),                                               \
+		M("Tyre Temp " wheel " Outer", "TT" wheel "O", "C", 0, 2, MOTEC_SRC_CHANNEL,  \
+		  CH(TYRE_TEMP_OUTER), w, 1)
 #define RAD_DEG 57.29577951308232
 
 /*
@@ -315,6 +323,10 @@ static const struct motec_map map[] = {
 	M("Velocity Y", "VelY", "m/s", 3, 4, MOTEC_SRC_CHANNEL, CH(VEL), 1, 1),
 	M("Velocity Z", "VelZ", "m/s", 3, 4, MOTEC_SRC_CHANNEL, CH(VEL), 2, 1),
 	W4("Tyre Temp", "TT", "C", 1, TYRE_TEMP, 1),
+	W4Z("FL", 0),
+	W4Z("FR", 1),
+	W4Z("RL", 2),
+	W4Z("RR", 3),
 	W4("Tyre Pressure", "TP", "kPa", 1, TYRE_PRESS, 1),
 	W4("Brake Temp", "BT", "C", 1, BRAKE_TEMP, 1),
 	W4("Wheel Speed", "WS", "rad/s", 2, WHEEL_SPEED, 1),
@@ -337,6 +349,7 @@ static const struct motec_map map[] = {
 #undef M
 #undef V
 #undef W4
+#undef W4Z
 
 _Static_assert(sizeof map / sizeof *map <= MOTEC_CHANNELS_MAX, "map fits a log");
 
@@ -367,8 +380,11 @@ double motec_map_value(const struct motec_map *m, const struct pw_frame *f,
 		       const struct motec_gps *gps, unsigned lap)
 {
 	switch (m->source) {
-	case MOTEC_SRC_CHANNEL:
-		return frame_channel_value(f, m->bit, m->idx) * m->mul;
+	case MOTEC_SRC_CHANNEL: {
+		double v = frame_channel_value(f, m->bit, m->idx);
+
+		return frame_value_known(&frame_channels[m->bit], v) ? v * m->mul : NAN;
+	}
 	case MOTEC_SRC_FLAG:
 		return (f->flags >> m->bit) & 1;
 	case MOTEC_SRC_GPS_LAT:

@@ -149,7 +149,8 @@ struct motec_gps {
  */
 size_t motec_map_select(uint64_t channels, unsigned flags, int lap_number, int has_height,
 			struct motec_map *out, size_t cap);
-/* The value of map entry m for frame f (lap: the lap number, for LAP_NUMBER). */
+/* The value of map entry m for frame f (lap: the lap number, for LAP_NUMBER);
+ * NAN for a channel value that is the channel's "none" (frame_value_known). */
 double motec_map_value(const struct motec_map *m, const struct pw_frame *f,
 		       const struct motec_gps *gps, unsigned lap);
 /*

@@ -31,6 +31,10 @@
 #define FAULT_FINAL_SHORT 3.95
 #define FAULT_COLD_KPA 138.0
 #define FAULT_HEAT_C 40.0
+#define FAULT_OVER_KPA 200.0
+#define FAULT_CAMBER_FRONT_DEG (-5.0)
+#define TREAD_C_PER_DEG 3.0        /* inner - outer per degree of negative camber */
+#define TREAD_C_PER_KPA 0.4        /* middle - mean(edges) per kPa of cold pressure over clean */
 #define PEAK_USE 0.9               /* of a tyre's grip: past it a faulty wheel's slip runs away */
 #define RUNAWAY_PER_USE 2.5        /* slip ratio per unit of grip used past PEAK_USE */
 
@@ -56,6 +60,11 @@ static const struct car_fault_info faults[CAR_FAULT_COUNT] = {
 	[CAR_FAULT_HOT_TYRES] = { "hot_tyres", "tires",
 				  { "tyre_pressure", "tyre_pressure_front", "tyre_pressure_rear" },
 				  "cold tyre pressure 138 kPa (clean 165) and 40 degC more heat" },
+	[CAR_FAULT_OVER_INFLATED] = { "over_inflated", "tires",
+				      { "tyre_pressure", "tyre_pressure_front", "tyre_pressure_rear" },
+				      "cold tyre pressure 200 kPa on all four (clean 165)" },
+	[CAR_FAULT_TOO_MUCH_CAMBER] = { "too_much_camber", "alignment", { "camber_front", "camber" },
+					"front camber -5.0 deg (clean -2.5)" },
 };
 
 static const struct car_spec gt3 = {
@@ -87,6 +96,8 @@ static const struct car_spec gt3 = {
 	.steering_ratio = 12.0,
 	.steer_lock_deg = 270.0,
 	.understeer_rad_per_g = 0.025,
+	.camber_front_deg = -2.5,
+	.camber_rear_deg = -2.0,
 	.shift_time_s = 0.05,
 	.fuel_capacity_l = 120.0,
 	.fuel_start_l = 60.0,
@@ -113,6 +124,9 @@ void car_with_fault(const struct car_spec *base, enum car_fault fault, struct ca
 		break;
 	case CAR_FAULT_OVERSTEER:
 		out->understeer_rad_per_g = FAULT_OS_GRADIENT;
+		break;
+	case CAR_FAULT_TOO_MUCH_CAMBER:
+		out->camber_front_deg = FAULT_CAMBER_FRONT_DEG;
 		break;
 	default:
 		break;
@@ -457,8 +471,10 @@ static void wheels_fault(const struct car_spec *c, const struct car_state *st, c
 				w->slip_angle_rad[i] = lat_g / FAULT_SLIP_G_PER_RAD;
 			break;
 		case CAR_FAULT_HOT_TYRES:
+		case CAR_FAULT_OVER_INFLATED:
 			w->tyre_press_kpa[i] =
-				FAULT_COLD_KPA * (st->tyre_temp_c[i] + 273.15) / (TYRE_COLD_C + 273.15);
+				(c->fault == CAR_FAULT_HOT_TYRES ? FAULT_COLD_KPA : FAULT_OVER_KPA) *
+				(st->tyre_temp_c[i] + 273.15) / (TYRE_COLD_C + 273.15);
 			break;
 		default:
 			break;
@@ -496,7 +512,17 @@ void car_wheels(const struct car_spec *c, const struct car_state *st, double cur
 	if (c->fault != CAR_FAULT_NONE)
 		wheels_fault(c, st, path, w);
 	for (int i = 0; i < 4; i++) {
+		double t = st->tyre_temp_c[i];
+		/* the tread's zones (car.h): from the camber and the cold pressure */
+		double grad = -TREAD_C_PER_DEG * (i < 2 ? c->camber_front_deg : c->camber_rear_deg);
+		double cold = w->tyre_press_kpa[i] * (TYRE_COLD_C + 273.15) / (t + 273.15);
+		double crown = TREAD_C_PER_KPA * (cold - TYRE_COLD_KPA);
+		double edges = t - crown / 3.0;
+
 		w->susp_travel_m[i] = fmin(w->susp_travel_m[i], CAR_SUSP_TRAVEL_M);
 		w->susp_travel_norm[i] = w->susp_travel_m[i] / CAR_SUSP_TRAVEL_M;
+		w->tread_c[i][0] = edges + 0.5 * grad;
+		w->tread_c[i][1] = edges + crown;
+		w->tread_c[i][2] = edges - 0.5 * grad;
 	}
 }

@@ -34,10 +34,21 @@
  *   short_gearing  final drive 3.95: the limiter before the longest braking point
  *   hot_tyres      cold pressure 138 kPa (clean 165) and 40 degC more heat: the
  *                  tyres run above 130 degC
+ *   over_inflated  cold pressure 200 kPa (clean 165) on all four: the centre of
+ *                  the tread runs 14 degC hotter than its edges
+ *   too_much_camber  front camber -5.0 deg (clean -2.5): the front tyres' inner
+ *                  edges run 15 degC hotter than their outer edges
  * Past 90 % of its grip a faulty wheel's slip ratio grows by 2.5 per unit of
  * grip used (a tyre past its peak runs away to a lock or a spin), capped at
  * -1 (locked) and 1. The car's speed and path are the clean model's: a
  * locked or spinning wheel does not change how the car slows or speeds up.
+ *
+ * The tread's three zones (car_wheels.tread_c: inner, middle, outer; inner =
+ * the edge toward the car's centre line) average to the tyre's temperature
+ * (car_state.tyre_temp_c) and differ by two constant gradients: inner - outer
+ * = 3 degC per degree of negative camber (clean: 7.5 front, 6.0 rear), and
+ * middle - mean(inner, outer) = 0.4 degC per kPa of cold pressure above the
+ * clean 165 kPa (below it the shoulders run hotter: hot_tyres gives -10.8).
  *
  * Everything here is pure and deterministic; car_state is plain data the
  * caller owns (no allocation).
@@ -62,6 +73,8 @@ enum car_fault {
 	CAR_FAULT_LONG_GEARING,
 	CAR_FAULT_SHORT_GEARING,
 	CAR_FAULT_HOT_TYRES,
+	CAR_FAULT_OVER_INFLATED,
+	CAR_FAULT_TOO_MUCH_CAMBER,
 	CAR_FAULT_COUNT
 };
 
@@ -100,6 +113,7 @@ struct car_spec {
 	double steering_ratio;
 	double steer_lock_deg;                    /* steering-wheel angle at steer = 1 */
 	double understeer_rad_per_g;
+	double camber_front_deg, camber_rear_deg; /* static camber, negative = top inward */
 	double shift_time_s;                      /* drive cut while changing gear */
 	double fuel_capacity_l;
 	double fuel_start_l;
@@ -137,6 +151,7 @@ struct car_wheels {
 	double slip_angle_rad[4];
 	double tyre_press_kpa[4];
 	double susp_travel_norm[4];  /* susp_travel_m / CAR_SUSP_TRAVEL_M, 0..1 */
+	double tread_c[4][3];        /* degC of the tread's inner, middle, outer zone */
 };
 
 /* Lifecycle */

@@ -607,6 +607,12 @@ static void frame_lap(struct driver *d, struct pw_frame *f)
 	f->position = 1;
 }
 
+/* A tread zone's temperature as the frame holds it: whole degC, 1..255 (0 is "none"). */
+static uint8_t tread_u8(double c)
+{
+	return (uint8_t)fmin(fmax(lround(c), 1.0), 255.0);
+}
+
 static void frame_wheels(struct driver *d, struct pw_frame *f)
 {
 	struct car_wheels w;
@@ -623,6 +629,9 @@ static void frame_wheels(struct driver *d, struct pw_frame *f)
 		f->tyre_load_n[i] = (float)(w.load_n[i] + noise(d, 5.0));
 		f->tyre_wear[i] = (float)d->cs.tyre_wear[i];
 		f->susp_travel_norm[i] = (float)w.susp_travel_norm[i];
+		f->tyre_temp_inner_c[i] = tread_u8(w.tread_c[i][0]);
+		f->tyre_temp_middle_c[i] = tread_u8(w.tread_c[i][1]);
+		f->tyre_temp_outer_c[i] = tread_u8(w.tread_c[i][2]);
 	}
 }
 

@@ -16,7 +16,8 @@
  * the decoder emits the frame on telemetry, so the tick's timings go first.
  * Fields the frame lacks are written as the game's "unset": -1 s for times,
  * 0 elsewhere (world velocity/acceleration, damage, weather, temperatures of
- * oil and water, tyre carcass layers).
+ * oil and water, tyre carcass layers). v2 telemetry sends the tread's inner,
+ * middle and outer temperatures as sTyreTempLeft/Center/Right in whole degC.
  */
 #include <math.h>
 #include <string.h>
@@ -394,6 +395,17 @@ static void v2_telemetry(struct enc_state *es, struct pc2_enc *p, const struct p
 	b[14] = b[29];
 	b[15] = b[44];
 	b[16] = b[31];
+	for (size_t i = 0; i < 4; i++) {
+		/* the game's left/right per tyre: inner is the right edge of a left wheel */
+		int left_wheel = i == 0 || i == 2;
+		uint16_t in = has(f, FRAME_P_TYRE_TEMP_INNER) ? f->tyre_temp_inner_c[i] : 0;
+		uint16_t out = has(f, FRAME_P_TYRE_TEMP_OUTER) ? f->tyre_temp_outer_c[i] : 0;
+
+		wr_u16(b, n, PCARS_V2_TYRE_TEMP_LEFT + 2 * i, left_wheel ? out : in);
+		wr_u16(b, n, PCARS_V2_TYRE_TEMP_CENTER + 2 * i,
+		       has(f, FRAME_P_TYRE_TEMP_MIDDLE) ? f->tyre_temp_middle_c[i] : 0);
+		wr_u16(b, n, PCARS_V2_TYRE_TEMP_RIGHT + 2 * i, left_wheel ? in : out);
+	}
 	if (has(f, FRAME_P_POS))
 		put_vec(b, n, 542, f->pos_m[0], f->pos_m[1], f->pos_m[2]);
 	wr_u32(b, n, 555, (uint32_t)es->tick);

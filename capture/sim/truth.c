@@ -117,6 +117,8 @@ static void car_json(struct sbuf *b, const struct car_spec *c)
 	sb_key_num(b, "steering_ratio", c->steering_ratio);
 	sb_key_num(b, "steer_lock_deg", c->steer_lock_deg);
 	sb_key_num(b, "understeer_rad_per_g", c->understeer_rad_per_g);
+	sb_key_num(b, "camber_front_deg", c->camber_front_deg);
+	sb_key_num(b, "camber_rear_deg", c->camber_rear_deg);
 	sb_key_num(b, "shift_time_s", c->shift_time_s);
 	sb_key_num(b, "fuel_capacity_l", c->fuel_capacity_l);
 	sb_key_num(b, "fuel_start_l", c->fuel_start_l);

@@ -1,7 +1,8 @@
 /*
  * bench_engineer.c - the race engineer's rules over a one-hour 333 Hz session
  * (1.2 M emulator frames, laps mode with the wheelspin fault so the rules find
- * something, 40 laps from the frames' lap counter), with the track model's
+ * something, 40 laps from the frames' lap counter; the emulator's frames carry
+ * every channel, the tread zones too, so all 16 rules run), with the track model's
  * corners naming where: time per an_engineer call, best of 5, and one lap as
  * a per-lap job would run it. Target (issue 12): < 100 ms for the session.
  * Prints figures, exits 0.

@@ -55,8 +55,13 @@ MAP = [
     ("Position X", "pos_m", 0, 1, "m", 2), ("Position Y", "pos_m", 1, 1, "m", 2),
     ("Position Z", "pos_m", 2, 1, "m", 2), ("Velocity X", "vel_ms", 0, 1, "m/s", 3),
     ("Velocity Y", "vel_ms", 1, 1, "m/s", 3), ("Velocity Z", "vel_ms", 2, 1, "m/s", 3),
+] + [("Tyre Temp " + w, "tyre_temp_c", i, 1, "C", 1) for i, w in enumerate(WHEELS)] + [
+    # the tread's zones, per wheel (Project CARS 2 / AMS2)
+    ("Tyre Temp %s %s" % (w, zone), key, i, 1, "C", 0) for i, w in enumerate(WHEELS)
+    for zone, key in (("Inner", "tyre_temp_inner_c"), ("Centre", "tyre_temp_middle_c"),
+                      ("Outer", "tyre_temp_outer_c"))
 ] + [(name + " " + w, key, i, mul, unit, dec) for name, key, mul, unit, dec in (
-    ("Tyre Temp", "tyre_temp_c", 1, "C", 1), ("Tyre Pressure", "tyre_press_kpa", 1, "kPa", 1),
+    ("Tyre Pressure", "tyre_press_kpa", 1, "kPa", 1),
     ("Brake Temp", "brake_temp_c", 1, "C", 1), ("Wheel Speed", "wheel_speed_rads", 1, "rad/s", 2),
     ("Susp Pos", "susp_travel_m", 1000, "mm", 1), ("Tyre Load", "tyre_load_n", 1, "N", 0),
     ("Wheel Slip", "slip_ratio", 1, "", 3), ("Tyre Slip Angle", "slip_angle_rad", RAD_DEG, "deg", 2),

@@ -7,8 +7,12 @@
 #    short gearing, tyre and wheel-speed faults, F1 the long gearing (it sends
 #    the number of gears: too long a final drive leaves the top gears unused),
 #    Assetto Corsa (ksudp, slip angles) the balance ones, in real time on
-#    stacks of their own (AC has no game clock: its times are the receive times);
-#  - a clean emulator session of 3 laps has no high-confidence finding;
+#    stacks of their own (AC has no game clock: its times are the receive times),
+#    Project CARS 2 (pcars v2, the tread's inner/middle/outer temperatures) the
+#    tread ones (over_inflated, too_much_camber), paced at 4x (no game clock either);
+#  - a clean emulator session of 3 laps has no high-confidence finding, nor the
+#    clean car on Project CARS 2, which evaluates the tread rules 13 and 14 and
+#    finds no tread pattern (Forza lists them as not evaluated);
 #  - the real captures (AC Monza, the Forza Laguna Seca lap) replayed: no crash,
 #    and every finding's evidence recomputed from the run's exported frames;
 #  - every game feed runs the rules and lists what it could not evaluate, and
@@ -138,6 +142,14 @@ for f in bottoming front_lockup rear_lockup wheelspin long_gearing short_gearing
 		$CHK fault "$TMP/$f.truth.json" "$TMP/$f.recs.json"
 done
 
+# --- the tread's zones: Project CARS 2, paced (receive times are its clock) ----------------
+for f in over_inflated too_much_camber; do
+	drive "$f" pcars 2 --fault "$f" --seed 5 --speed 4
+	recs "$(cat "$TMP/$f.sid")" >"$TMP/$f.recs.json"
+	check "fault $f (pcars v2): $($CHK fault "$TMP/$f.truth.json" "$TMP/$f.recs.json")" \
+		$CHK fault "$TMP/$f.truth.json" "$TMP/$f.recs.json"
+done
+
 # --- the clean car, 3 laps --------------------------------------------------------------
 drive clean forza 3 --seed 5
 recs "$(cat "$TMP/clean.sid")" >"$TMP/clean.recs.json"
@@ -145,7 +157,9 @@ check "$($CHK clean "$TMP/clean.recs.json")" $CHK clean "$TMP/clean.recs.json"
 
 # --- every feed: the rules run, what could not be evaluated is said, and is really absent --
 for feed in forza pcars f1 acc; do
-	drive "feed-$feed" "$feed" 2 --seed 6
+	pace=
+	[ "$feed" = pcars ] && pace="--speed 4" # the tread windows need its receive clock
+	drive "feed-$feed" "$feed" 2 --seed 6 $pace
 	sid=$(cat "$TMP/feed-$feed.sid")
 	"$PW" export "$sid" "$(cat "$TMP/feed-$feed.rid")" --format json --out "$TMP/feed-$feed.jsonl"
 	recs "$sid" >"$TMP/feed-$feed.recs.json"
@@ -155,6 +169,14 @@ done
 check "forza evaluates the bottoming rule (normalised travel), not the slip angles" \
 	test "$(jf '["bottoming" in d["rules_evaluated"], [x["missing"] for x in d["not_evaluated"] if x["rule"] == "understeer"]]' \
 		<"$TMP/feed-forza.recs.json")" = "[True, [['slip_angle_rad']]]"
+check "the clean car on Project CARS 2: $($CHK clean "$TMP/feed-pcars.recs.json")" \
+	$CHK clean "$TMP/feed-pcars.recs.json"
+check "Project CARS 2 evaluates the tread rules and finds no tread pattern on the clean car" \
+	test "$(jf '[r in d["rules_evaluated"] for r in ("tyre_pressure_spread", "tyre_camber_spread")] + [r["rule"] for r in d["recommendations"] if r["rule"].startswith("tyre_") and r["rule"].endswith("_spread")]' \
+		<"$TMP/feed-pcars.recs.json")" = "[True, True]"
+check "Forza lists the tread rules as not evaluated, the three zones missing" \
+	test "$(jf '[x["missing"] for x in d["not_evaluated"] if x["rule"] == "tyre_camber_spread"]' \
+		<"$TMP/feed-forza.recs.json")" = "[['tyre_temp_inner_c', 'tyre_temp_middle_c', 'tyre_temp_outer_c']]"
 check "ACC broadcasting evaluates no wheel or engine rule" \
 	test "$(jf 'sorted(d["rules_evaluated"])' <"$TMP/feed-acc.recs.json")" = "[]"
 

@@ -706,6 +706,58 @@ static void test_v2_round_trip(void)
 	T_CHECK(o.present & FRAME_P_TRACK_LEN);
 }
 
+/* The tread's zones: sTyreTempLeft/Center/Right (256/264/272, u16 per wheel,
+ * the tyre's left/right from the driver's seat) -> inner/middle/outer. */
+static void test_v2_tread(void)
+{
+	static struct dec_state s;
+	struct enc_state es = { 0 };
+	struct pw_frame in, o;
+	struct pw_meta m;
+	const uint64_t tread = FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE |
+			       FRAME_P_TYRE_TEMP_OUTER;
+	uint8_t *t;
+	int n;
+
+	full_frame(&in);
+	in.present = (in.present & ~FRAME_P_SECTOR_TIMES) | tread;
+	for (int w = 0; w < 4; w++) {
+		in.tyre_temp_inner_c[w] = (uint8_t)(100 + w);
+		in.tyre_temp_middle_c[w] = (uint8_t)(90 + w);
+		in.tyre_temp_outer_c[w] = (uint8_t)(80 + w);
+	}
+	full_meta(&m);
+	dec_reset(&s);
+	out_n = 0;
+	enc_pcars_v2.encode(&es, &in, &m, collect, NULL);
+	t = out_buf[out_n - 1];
+	T_CHECK(t[10] == 0);
+	/* the left wheels' inner edge is their right one, the right wheels' their left */
+	T_EQ(rd_u16(t, 559, 256 + 0), 80);  /* FL left = outer */
+	T_EQ(rd_u16(t, 559, 272 + 0), 100); /* FL right = inner */
+	T_EQ(rd_u16(t, 559, 256 + 2), 101); /* FR left = inner */
+	T_EQ(rd_u16(t, 559, 272 + 2), 81);  /* FR right = outer */
+	T_EQ(rd_u16(t, 559, 264 + 6), 93);  /* RR centre */
+	T_CHECK(v2_feed(&s, &o, &n) == 0 && n == 1);
+	T_EQ(o.present & tread, tread);
+	T_CHECK(memcmp(o.tyre_temp_inner_c, in.tyre_temp_inner_c, 4) == 0);
+	T_CHECK(memcmp(o.tyre_temp_middle_c, in.tyre_temp_middle_c, 4) == 0);
+	T_CHECK(memcmp(o.tyre_temp_outer_c, in.tyre_temp_outer_c, 4) == 0);
+	/* Kelvin (233 and up): 363 K = 90 degC; one wheel unset: 0, its "none" */
+	wr_u16(t, 559, 264 + 0, 363);
+	wr_u16(t, 559, 256 + 4, 0);
+	T_EQ(dec_pcars.decode(&s, t, 559, &o), DEC_FRAME);
+	T_EQ(o.tyre_temp_middle_c[0], 90);
+	T_EQ(o.tyre_temp_outer_c[2], 0);
+	T_EQ(o.tyre_temp_inner_c[2], 102);
+	/* all unset: absent */
+	memset(t + 256, 0, 24);
+	T_EQ(dec_pcars.decode(&s, t, 559, &o), DEC_FRAME);
+	T_EQ(o.present & tread, 0);
+	/* v1 has no such fields: never present */
+	T_EQ(v1_present & tread, 0);
+}
+
 /* Original PC2 sizes: telemetry 538 (no full position), timings 993 with
  * 30-byte records, time stats 784 with 24-byte records, participants 1040. */
 static void test_v2_original_sizes(void)
@@ -863,6 +915,7 @@ int main(void)
 	T_RUN(test_v1_round_trip);
 	T_RUN(test_v2_round_trip);
 	T_RUN(test_v2_original_sizes);
+	T_RUN(test_v2_tread);
 	T_RUN(test_v2_discrimination);
 	T_RUN(test_v2_truncations);
 	free(raw);

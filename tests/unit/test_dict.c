@@ -166,7 +166,7 @@ static void test_channel_entries(void)
 		T_EQ(json_integer_value(json_object_get(e, "presence_bit")), b);
 		T_CHECK(json_is_boolean(json_object_get(e, "derived")));
 		T_CHECK(json_is_true(json_object_get(e, "nullable")) ==
-			((c->flags & FRAME_CF_NEG_NULL) != 0));
+			((c->flags & (FRAME_CF_NEG_NULL | FRAME_CF_ZERO_NULL)) != 0));
 		T_CHECKF(isfinite(c->lo) ? json_real_value(lo) == c->lo : json_is_null(lo),
 			 "%s min", c->name);
 		T_CHECKF(isfinite(c->hi) ? json_real_value(hi) == c->hi : json_is_null(hi),

@@ -79,6 +79,9 @@ static void base_laps(int nlaps)
 			f->tyre_press_kpa[w] = 180.0f;
 			f->wheel_speed_rads[w] = (float)(V_MS / RADIUS_M);
 			f->tyre_wear[w] = 1.0f;
+			f->tyre_temp_inner_c[w] = 92; /* a clean tread: 4 degC across, flat crown */
+			f->tyre_temp_middle_c[w] = 90;
+			f->tyre_temp_outer_c[w] = 88;
 		}
 	}
 }
@@ -159,14 +162,24 @@ static void test_quiet_lap(void)
 	base_laps(1);
 	res = engineer(1, NULL);
 	T_EQ(json_array_size(json_object_get(res, "recommendations")), 0);
-	T_EQ(json_array_size(json_object_get(res, "evaluated")), R_COUNT - 2);
+	T_EQ(json_array_size(json_object_get(res, "evaluated")), R_COUNT);
 	T_EQ(json_integer_value(json_object_get(res, "laps_analyzed")), 1);
+	T_EQ(json_array_size(json_object_get(res, "not_evaluated")), 0);
+	json_decref(res);
+	/* a game with one temperature per tyre: 13 and 14 are not evaluated, and say why */
+	for (size_t k = 0; k < LAP_N; k++)
+		fr[k].present &= ~(FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE |
+				   FRAME_P_TYRE_TEMP_OUTER);
+	res = engineer(1, NULL);
+	T_EQ(json_array_size(json_object_get(res, "evaluated")), R_COUNT - 2);
 	ne = json_object_get(res, "not_evaluated");
 	T_EQ(json_array_size(ne), 2);
 	T_STREQ(str(json_array_get(ne, 0), "rule"), "tyre_pressure_spread");
+	T_STREQ(str(json_array_get(ne, 1), "rule"), "tyre_camber_spread");
 	T_STREQ(json_string_value(
 			json_array_get(json_object_get(json_array_get(ne, 1), "missing"), 1)),
 		"tyre_temp_middle_c");
+	T_CHECK(strstr(str(json_array_get(ne, 0), "reason"), "one temperature per tyre") != NULL);
 	json_decref(res);
 }
 
@@ -632,6 +645,131 @@ static void test_tyres(void)
 	json_decref(res);
 }
 
+/* ---- 13, 14: the tread's zones ---- */
+
+static unsigned tread_wheels = 15u; /* the wheels a pattern is put on */
+static double tread_from_s, tread_flip_s; /* from this time of the lap; the spread's sign
+					   * flips every tread_flip_s (0: never) */
+
+/* Zones with middle - mean(inner, outer) = crown and inner - outer = edge, mean 90 degC. */
+static void tread(struct pw_frame *f, int w, double crown, double edge)
+{
+	double e = 90.0 - crown / 3.0;
+
+	f->tyre_temp_inner_c[w] = (uint8_t)lround(e + 0.5 * edge);
+	f->tyre_temp_middle_c[w] = (uint8_t)lround(e + crown);
+	f->tyre_temp_outer_c[w] = (uint8_t)lround(e - 0.5 * edge);
+}
+
+static void tread_lap(double crown, double edge)
+{
+	SPAN(0, tread_from_s, LAP_S - tread_from_s, k) {
+		double t = (double)(k % LAP_N) / HZ;
+		double sg = tread_flip_s > 0 && (int)(t / tread_flip_s) % 2 ? 0.3 : 1.0;
+
+		for (int w = 0; w < 4; w++)
+			if ((tread_wheels >> w) & 1u)
+				tread(&fr[k], w, crown * sg, edge * sg);
+	}
+}
+
+static void crown_lap(double c)
+{
+	tread_lap(c, 4.0);
+}
+
+static void edge_lap(double d)
+{
+	tread_lap(0.0, d);
+}
+
+/* Both sides of threshold th, both signs: medium 1 degC past it, nothing 1 short. */
+static void tread_threshold(const char *rule, void (*setup)(double), double th)
+{
+	for (int sg = -1; sg <= 1; sg += 2) {
+		T_CHECKF(fires(rule, setup, sg * (th + 1.0), "medium"), "%s at %+.0f", rule,
+			 sg * (th + 1.0));
+		T_CHECKF(!fires(rule, setup, sg * (th - 1.0), NULL), "%s at %+.0f", rule,
+			 sg * (th - 1.0));
+	}
+}
+
+/* The recommendation of a lap set up with setup(arg): rule, category, parameter, change;
+ * and the other tread rule silent. */
+static void tread_rec(void (*setup)(double), double arg, const char *rule, const char *cat,
+		      const char *par, double chg, const char *other)
+{
+	json_t *res, *r;
+
+	base_laps(1);
+	setup(arg);
+	res = engineer(1, NULL);
+	r = rec_of(res, rule);
+	T_CHECKF(r != NULL, "%s at %+.0f", rule, arg);
+	T_STREQ(str(r, "category"), cat);
+	T_STREQ(str(r, "kind"), "recommendation");
+	T_STREQ(param(r), par);
+	T_NEAR(change(r), chg, 1e-9);
+	T_CHECK(rec_of(res, other) == NULL);
+	json_decref(res);
+}
+
+static void test_tread(void)
+{
+	json_t *res, *r;
+
+	/* 13: centre hot on all four past +8 degC -> lower all pressures, medium (a pattern
+	 * that both tyres of each axle agree on); just under it, nothing */
+	tread_threshold("tyre_pressure_spread", crown_lap, 8.0);
+	tread_rec(crown_lap, 9.0, "tyre_pressure_spread", "tires", "tyre_pressure", -1.0,
+		  "tyre_camber_spread");
+	/* shoulders hot, twice the threshold: +2 psi (the cap) */
+	tread_rec(crown_lap, -17.0, "tyre_pressure_spread", "tires", "tyre_pressure", 2.0,
+		  "tyre_camber_spread");
+	/* 14: front inner edges 11 degC hotter -> less negative front camber; 9: nothing */
+	tread_wheels = 3u;
+	tread_threshold("tyre_camber_spread", edge_lap, 10.0);
+	tread_rec(edge_lap, 11.0, "tyre_camber_spread", "alignment", "camber_front", 0.3,
+		  "tyre_pressure_spread");
+	tread_rec(edge_lap, -11.0, "tyre_camber_spread", "alignment", "camber_front", -0.3,
+		  "tyre_pressure_spread");
+	/* one tyre alone: an observation at low, no setup change */
+	tread_wheels = 1u;
+	T_CHECK(fires("tyre_camber_spread", edge_lap, 14.0, "low"));
+	base_laps(1);
+	edge_lap(14.0);
+	res = engineer(1, NULL);
+	r = rec_of(res, "tyre_camber_spread");
+	T_STREQ(str(r, "kind"), "observation");
+	T_CHECK(json_is_null(json_object_get(json_object_get(r, "adjustment"), "parameter")));
+	json_decref(res);
+	/* RaceIQ's windows: a spread that swings by more than 2 degC within 2 s is not a
+	 * pattern; one that only holds in the first half of the lap is not either */
+	tread_wheels = 15u;
+	tread_flip_s = 0.5;
+	T_CHECK(!fires("tyre_camber_spread", edge_lap, 14.0, NULL));
+	tread_flip_s = 0.0;
+	base_laps(1);
+	tread_from_s = 0.0;
+	edge_lap(14.0);
+	SPAN(0, LAP_S / 2, LAP_S / 2, k) /* back to clean in the later half */
+		for (int w = 0; w < 4; w++)
+			tread(&fr[k], w, 0.0, 4.0);
+	res = engineer(1, NULL);
+	T_CHECK(rec_of(res, "tyre_camber_spread") == NULL);
+	json_decref(res);
+	/* a wheel the game gave no reading of (0) is skipped, not read as 0 degC */
+	base_laps(1);
+	SPAN(0, 0, LAP_S, k) {
+		fr[k].tyre_temp_outer_c[0] = 0;
+		fr[k].tyre_temp_outer_c[1] = 0;
+	}
+	res = engineer(1, NULL);
+	T_CHECK(rec_of(res, "tyre_camber_spread") == NULL);
+	T_CHECK(rec_of(res, "tyre_pressure_spread") == NULL);
+	json_decref(res);
+}
+
 /* ---- policy ---- */
 
 static void test_confidence_over_laps(void)
@@ -751,7 +889,7 @@ static void test_not_evaluated(void)
 			seen += strcmp(m, "tyre_temp_c") == 0;
 	}
 	T_EQ(seen, 5);
-	T_EQ(json_array_size(json_object_get(res, "evaluated")), R_COUNT - 2 - 8);
+	T_EQ(json_array_size(json_object_get(res, "evaluated")), R_COUNT - 8);
 	json_decref(res);
 }
 
@@ -1082,6 +1220,7 @@ int main(void)
 	T_RUN(test_gearing_short);
 	T_RUN(test_exit_bog);
 	T_RUN(test_tyres);
+	T_RUN(test_tread);
 	T_RUN(test_confidence_over_laps);
 	T_RUN(test_live);
 	T_RUN(test_one_per_parameter);

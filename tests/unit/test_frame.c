@@ -71,6 +71,9 @@ static const struct ch chans[FRAME_P_COUNT] = {
 	CH(FRAME_P_BOOST, boost_bar, F32, 1),
 	CH(FRAME_P_YAW_RATE, yaw_rate_rads, F32, 1),
 	CH(FRAME_P_SUSP_NORM, susp_travel_norm, F32, 4),
+	CH(FRAME_P_TYRE_TEMP_INNER, tyre_temp_inner_c, U8, 4),
+	CH(FRAME_P_TYRE_TEMP_MIDDLE, tyre_temp_middle_c, U8, 4),
+	CH(FRAME_P_TYRE_TEMP_OUTER, tyre_temp_outer_c, U8, 4),
 };
 
 static const char *const flag_names[FRAME_FLAG_COUNT] = {
@@ -90,6 +93,15 @@ static double get(const struct pw_frame *f, const struct ch *c, int i)
 	case I32: return ((const int32_t *)p)[i];
 	}
 	return 0;
+}
+
+/* A value written as null / an empty cell: sector_ms' negative "not known
+ * yet", a tread zone temperature's 0 "none". */
+static int is_none(const struct ch *c, double v)
+{
+	return (c->bit == FRAME_P_SECTOR_TIMES && v < 0) ||
+	       ((c->bit & (FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE |
+			   FRAME_P_TYRE_TEMP_OUTER)) && v == 0);
 }
 
 static int is_real(const struct ch *c)
@@ -159,6 +171,9 @@ static void fill_full(struct pw_frame *f)
 		f->tyre_load_n[i] = 4567.89123f + (float)i * 100.f;
 		f->tyre_wear[i] = 0.987654321f - (float)i * 0.01f;
 		f->susp_travel_norm[i] = 0.412345678f + (float)i * 0.1f;
+		f->tyre_temp_inner_c[i] = (uint8_t)(95 + i);
+		f->tyre_temp_middle_c[i] = (uint8_t)(i == 3 ? 255 : 90 + i);
+		f->tyre_temp_outer_c[i] = (uint8_t)(i == 1 ? 0 : 85 + i); /* 0: none */
 	}
 	f->present = (1ull << FRAME_P_COUNT) - 1;
 	f->flags_known = (1u << FRAME_FLAG_COUNT) - 1;
@@ -274,7 +289,7 @@ static void test_channel_and_flag_names(void)
 	T_CHECK(frame_channel_name(64) == NULL);
 	T_CHECK(frame_channel_name(~0u) == NULL);
 	/* FRAME_P_COUNT covers every bit of the enum */
-	T_EQ(FRAME_P_SUSP_NORM, 1ull << (FRAME_P_COUNT - 1));
+	T_EQ(FRAME_P_TYRE_TEMP_OUTER, 1ull << (FRAME_P_COUNT - 1));
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
 		const char *n = frame_flag_name(b);
 		T_CHECKF(n && strcmp(n, flag_names[b]) == 0, "flag %u: %s", b, n ? n : "NULL");
@@ -496,7 +511,7 @@ static void check_json_values(const struct pw_frame *f, json_t *j)
 			json_t *e = c->n > 1 ? json_array_get(v, (size_t)i) : v;
 			double want = get(f, c, i);
 
-			if (c->bit == FRAME_P_SECTOR_TIMES && want < 0) {
+			if (is_none(c, want)) {
 				T_CHECKF(json_is_null(e), "%s[%d] should be null", c->name, i);
 				continue;
 			}
@@ -664,7 +679,7 @@ static int split(char *line, char **cells, int max)
 	}
 }
 
-#define CSV_COLS (5 + 33 + 3 * 3 + 10 * 4 + FRAME_FLAG_COUNT + 1)
+#define CSV_COLS (5 + 33 + 3 * 3 + 13 * 4 + FRAME_FLAG_COUNT + 1)
 
 static int column(char **hdr, int ncol, const char *name)
 {
@@ -716,7 +731,7 @@ static void check_csv_row(const struct pw_frame *f, char **hdr, int ncol)
 			if (col < 5)
 				continue;
 			cell = cells[col];
-			if (!(f->present & c->bit) || (c->bit == FRAME_P_SECTOR_TIMES && want < 0)) {
+			if (!(f->present & c->bit) || is_none(c, want)) {
 				T_CHECKF(cell[0] == 0, "%s should be empty: '%s'", name, cell);
 				continue;
 			}
@@ -763,7 +778,8 @@ static void test_csv(void)
 	T_CHECK(strstr(line, ",sector_ms_1,sector_ms_2,sector_ms_3,") != NULL);
 	T_CHECK(strstr(line, ",tyre_temp_c_fl,tyre_temp_c_fr,tyre_temp_c_rl,tyre_temp_c_rr,") != NULL);
 	T_CHECK(strstr(line, ",boost_bar,yaw_rate_rads,susp_travel_norm_fl,susp_travel_norm_fr,"
-			     "susp_travel_norm_rl,susp_travel_norm_rr,in_pit,lap_invalid,abs,tc,"
+			     "susp_travel_norm_rl,susp_travel_norm_rr,tyre_temp_inner_c_fl,") != NULL);
+	T_CHECK(strstr(line, ",tyre_temp_outer_c_rl,tyre_temp_outer_c_rr,in_pit,lap_invalid,abs,tc,"
 			     "limiter,paused,derived") != NULL);
 	ncol = split(hline, hdr, CSV_COLS + 8);
 	T_CHECKF(ncol == CSV_COLS, "%d columns, want %d", ncol, CSV_COLS);

@@ -26,6 +26,8 @@ struct symptoms {
 	double limiter_s;          /* full throttle in top gear on the limiter */
 	int top_gear;
 	double lap_s;
+	double crown_sum[4], edge_sum[4]; /* tread: middle - mean(edges), inner - outer, x dt */
+	double zone_err;                  /* the largest |mean of the zones - tyre_temp_c| */
 };
 
 static int lap_of(struct driver *d, const struct car_spec *car, struct symptoms *s)
@@ -45,6 +47,13 @@ static int lap_of(struct driver *d, const struct car_spec *car, struct symptoms 
 			s->lock_s[w] += (f.brake >= 0.4 && f.slip_ratio[w] <= -0.25) * dt;
 			s->spin_s[w] += (f.throttle >= 0.7 && f.slip_ratio[w] >= 0.30) * dt;
 			s->crit_tyre_s[w] += (f.tyre_temp_c[w] > 130.0) * dt;
+			s->crown_sum[w] += (f.tyre_temp_middle_c[w] -
+					    0.5 * (f.tyre_temp_inner_c[w] + f.tyre_temp_outer_c[w])) *
+					   dt;
+			s->edge_sum[w] += (f.tyre_temp_inner_c[w] - f.tyre_temp_outer_c[w]) * dt;
+			s->zone_err = fmax(s->zone_err,
+					   fabs((f.tyre_temp_inner_c[w] + f.tyre_temp_middle_c[w] +
+						 f.tyre_temp_outer_c[w]) / 3.0 - f.tyre_temp_c[w]));
 		}
 		if (fabs(f.accel_lat_g) >= 0.6 && f.speed_kmh >= 43.2) {
 			s->delta_sum += (fabs(f.slip_angle_rad[0]) + fabs(f.slip_angle_rad[1]) -
@@ -201,6 +210,32 @@ static void test_gearing_and_tyres(void)
 		T_GT(s.crit_tyre_s[w], 10.0);
 }
 
+/* The tread's zones (car.h): they average to the tyre's temperature (within the whole
+ * degrees they are sent in); the clean car stays inside rules 13 and 14's thresholds,
+ * over_inflated and too_much_camber go past them as the model says. */
+static void test_tread(void)
+{
+	struct car_spec car;
+	struct symptoms s;
+
+	drive_fault(CAR_FAULT_NONE, &car, &s);
+	T_LE(s.zone_err, 1.0);
+	for (int w = 0; w < 4; w++) {
+		T_NEAR(s.crown_sum[w] / s.lap_s, 0.0, 0.6);
+		T_NEAR(s.edge_sum[w] / s.lap_s, w < 2 ? 7.5 : 6.0, 0.6);
+	}
+	drive_fault(CAR_FAULT_OVER_INFLATED, &car, &s);
+	for (int w = 0; w < 4; w++)
+		T_NEAR(s.crown_sum[w] / s.lap_s, 14.0, 0.6);
+	drive_fault(CAR_FAULT_TOO_MUCH_CAMBER, &car, &s);
+	T_EQ(car.camber_front_deg, -5.0);
+	for (int w = 0; w < 4; w++)
+		T_NEAR(s.edge_sum[w] / s.lap_s, w < 2 ? 15.0 : 6.0, 0.6);
+	drive_fault(CAR_FAULT_HOT_TYRES, &car, &s); /* under-inflated: the shoulders */
+	for (int w = 0; w < 4; w++)
+		T_LT(s.crown_sum[w] / s.lap_s, -8.0);
+}
+
 static void test_truth_names_the_fault(void)
 {
 	struct track *t = track_new();
@@ -246,6 +281,7 @@ int main(void)
 	T_RUN(test_lockups_and_spin);
 	T_RUN(test_balance);
 	T_RUN(test_gearing_and_tyres);
+	T_RUN(test_tread);
 	T_RUN(test_truth_names_the_fault);
 	return T_DONE();
 }
