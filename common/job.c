@@ -63,7 +63,8 @@ static const char *const encoding_names[] = {
 	 FRAME_P_MAX_RPM | FRAME_P_GEAR | FRAME_P_SLIP_ANGLE | FRAME_P_SLIP_RATIO |              \
 	 FRAME_P_WHEEL_SPEED | FRAME_P_TYRE_TEMP | FRAME_P_SUSP_NORM | FRAME_P_ACCEL_LAT |       \
 	 FRAME_P_YAW | FRAME_P_SPEED | FRAME_P_VEL | FRAME_P_GAME_TIME | FRAME_P_LAP_DIST |      \
-	 FRAME_P_SPLINE | FRAME_P_TRACK_LEN)
+	 FRAME_P_SPLINE | FRAME_P_TRACK_LEN | FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE | \
+	 FRAME_P_TYRE_TEMP_OUTER)
 
 /* What each analysis reads (analyze/): tests/unit/test_analysis_needs.c checks it. */
 static const struct {

@@ -1401,7 +1401,8 @@ static void test_own_layout(void)
 			memcpy(hdr, b, FRAMEFILE_HEADER_SIZE);
 		free(b);
 	}
-	/* the rest chunk: its 8-byte columns become twice as many 4-byte ones */
+	/* the rest chunk: each column becomes columns of half its width (1-byte
+	 * ones stay), so the file's layout has more columns than the default */
 	blockcodec_layout_default(&l);
 	m = l;
 	k = blockcodec_layout_find(&l, BLOCKCODEC_REST);
@@ -1411,9 +1412,11 @@ static void test_own_layout(void)
 	for (unsigned j = 0; j < l.chunk[k].ncols; j++) {
 		const struct blockcodec_col *c = &l.col[l.chunk[k].first + j];
 
-		for (unsigned o = 0; o < c->width; o += c->width >= 4 ? 4 : c->width) {
-			m.col[m.ncols++] = (struct blockcodec_col){ (uint16_t)(c->off + o),
-								    (uint8_t)(c->width >= 4 ? 4 : c->width), 0 };
+		unsigned half = c->width > 1 ? c->width / 2u : 1u;
+
+		for (unsigned o = 0; o < c->width; o += half) {
+			m.col[m.ncols++] =
+				(struct blockcodec_col){ (uint16_t)(c->off + o), (uint8_t)half, 0 };
 			m.chunk[k].ncols++;
 		}
 	}
