@@ -14,9 +14,9 @@ DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
 
-PKG_CFLAGS := $(shell pkg-config --cflags libzmq jansson libzstd 2>/dev/null) \
+PKG_CFLAGS := $(shell pkg-config --cflags libzmq jansson libzstd zlib 2>/dev/null) \
               $(shell pkg-config --cflags civetweb 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libzmq jansson libzstd 2>/dev/null || echo -lzmq -ljansson -lzstd) \
+PKG_LIBS   := $(shell pkg-config --libs libzmq jansson libzstd zlib 2>/dev/null || echo -lzmq -ljansson -lzstd -lz) \
               $(shell pkg-config --libs civetweb 2>/dev/null || echo -lcivetweb)
 
 OPT      ?= -O2

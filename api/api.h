@@ -13,6 +13,8 @@
  * laps.c    one lap on distance, lap comparison (common/lapquery.h)
  * www.c     the dashboard's static files at / (everything outside /api and
  *           /metrics; docs/dashboard.md)
+ * gzip.c    answers of GZIP_MIN_BYTES and more gzipped for clients that take
+ *           gzip (docs/api.md "Compression")
  * manifests.c  PUT /api/manifests/{name}; the manifest a request names
  *           (?manifest=), fetched from the store and compiled
  * contract.c  /api/channels, /api/schemas: the published contracts
@@ -124,6 +126,27 @@ int http_status_for(const char *code);
 /* Send a file as the response (application/octet-stream or the given type). */
 int http_file(struct api *api, struct mg_connection *c, const char *path, const char *type,
 	      const char *filename);
+
+/* gzip.c: an answer of GZIP_MIN_BYTES or more goes out gzipped when the
+ * request takes gzip; smaller ones as they are (one network segment either way). */
+#define GZIP_MIN_BYTES 1400
+/* Whether an Accept-Encoding header (NULL: none) takes gzip: listed as a
+ * token, not at q=0. */
+bool gzip_accepts(const char *accept_encoding);
+/* Whether an answer of body_len bytes to this request goes out gzipped. */
+bool gzip_wanted(const struct mg_connection *c, size_t body_len);
+/* len bytes of in, gzipped (zlib level 1), after room bytes left free for a
+ * head: 0 with *out (room + *out_len bytes, malloc'd; the caller frees it),
+ * -ENOMEM, -EFBIG (over 4 GiB) or -EIO. */
+int gzip_compress(const void *in, size_t len, size_t room, char **out, size_t *out_len);
+/* http_head's head for a gzipped JSON body of body_len bytes (with
+ * Content-Encoding and Vary); its length, 0 when cap is too small. */
+size_t gzip_head(char *buf, size_t cap, int status, size_t body_len);
+/* Send status with body (len bytes of JSON, borrowed) in one write, gzipped
+ * when gzip_wanted; counted in api's counters. Returns status, or -1 when the
+ * connection failed. */
+int gzip_reply(struct api *api, struct mg_connection *c, int status, const char *body,
+	       size_t len);
 
 /* export.c: GET /api/sessions/{session_id}/runs/{run_id}/export (routes.c's table) */
 int route_export(struct api *api, struct mg_connection *c, json_t *args);

@@ -22,7 +22,9 @@
  * out with 503, as without the cache.
  *
  * Concurrency: a slot table under a read-write lock holds reference-counted
- * responses (head and body, written as they are). Hits only take the read
+ * responses (head and body, written as they are); the first request for a
+ * large one that takes gzip compresses it once and leaves that beside it
+ * (gzip.c). Hits only take the read
  * lock, so a reader preempted while holding it stalls no other reader (32
  * connections on 2 cores: holders do get descheduled). Misses for the same key are
  * serialised by a fill lock, so a burst of requests after a change asks the
@@ -49,7 +51,8 @@
 
 struct blob {
 	_Atomic int ref;
-	size_t len;
+	size_t len, head_len;               /* data: the head, then the body */
+	struct blob *_Atomic gz;            /* the response gzipped, or NULL (owned) */
 	char data[];
 };
 
@@ -93,8 +96,10 @@ int cache_new(struct cache **out, const char *instance)
 
 static void blob_put(struct blob *b)
 {
-	if (b && atomic_fetch_sub(&b->ref, 1) == 1)
+	if (b && atomic_fetch_sub(&b->ref, 1) == 1) {
+		free(atomic_load(&b->gz));
 		free(b);
+	}
 }
 
 void cache_free(struct cache *k)
@@ -226,12 +231,44 @@ static void insert(struct cache *k, const char *key, uint64_t gen, uint64_t prog
 	pthread_rwlock_unlock(&k->lock);
 }
 
+/* b's response gzipped: made by the first request that wants it and kept with
+ * b (borrowed); NULL when out of memory. */
+static struct blob *gzipped(struct blob *b)
+{
+	struct blob *g = atomic_load(&b->gz), *none = NULL;
+	char head[HTTP_HEAD_MAX], *z;
+	size_t zlen, hlen;
+
+	if (g)
+		return g;
+	if (gzip_compress(b->data + b->head_len, b->len - b->head_len, 0, &z, &zlen) < 0)
+		return NULL;
+	hlen = gzip_head(head, sizeof head, 200, zlen);
+	if (hlen && (g = malloc(sizeof *g + hlen + zlen))) {
+		atomic_init(&g->ref, 1);
+		g->len = hlen + zlen;
+		g->head_len = hlen;
+		atomic_init(&g->gz, NULL);
+		memcpy(g->data, head, hlen);
+		memcpy(g->data + hlen, z, zlen);
+	}
+	free(z);
+	if (g && !atomic_compare_exchange_strong(&b->gz, &none, g)) { /* another made it first */
+		free(g);
+		g = none;
+	}
+	return g;
+}
+
 static int send_blob(struct api *api, struct mg_connection *c, struct blob *b)
 {
+	struct blob *w = gzip_wanted(c, b->len - b->head_len) ? gzipped(b) : NULL;
 	int rc;
 
+	if (!w)
+		w = b;
 	http_count(api, 200);
-	rc = mg_write(c, b->data, b->len);
+	rc = mg_write(c, w->data, w->len);
 	blob_put(b);
 	return rc > 0 ? 200 : -1;
 }
@@ -308,6 +345,8 @@ int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_
 	}
 	atomic_init(&b->ref, 1);
 	b->len = len;
+	b->head_len = (size_t)(strstr(all, "\r\n\r\n") - all) + 4; /* http_response's head */
+	atomic_init(&b->gz, NULL);
 	memcpy(b->data, all, len);
 	free(all);
 	insert(k, key, gen, prog, b);

@@ -52,10 +52,16 @@ void http_count(struct api *api, int status)
 		api->errors_4xx++;
 }
 
+/* body as compact JSON text (malloc'd), NULL for none or out of memory. */
+static char *json_text(const json_t *body)
+{
+	return body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10))
+		    : NULL;
+}
+
 char *http_response(int status, json_t *body, size_t *len)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10))
-			  : NULL;
+	char *text = json_text(body);
 	size_t blen = text ? strlen(text) : 0, hlen;
 	char head[HTTP_HEAD_MAX], *all;
 
@@ -76,20 +82,19 @@ char *http_response(int status, json_t *body, size_t *len)
 
 int http_json(struct api *api, struct mg_connection *c, int status, json_t *body)
 {
-	size_t len;
-	char *all = http_response(status, body, &len);
+	char *text = json_text(body);
 	int rc;
 
-	http_count(api, status);
-	if (!all) { /* out of memory: the status line at least */
+	json_decref(body);
+	if (body && !text) { /* out of memory: the status line at least */
 		char head[HTTP_HEAD_MAX];
 		size_t hlen = http_head(head, sizeof head, 500, 0);
+		http_count(api, 500);
 		return mg_write(c, head, hlen) > 0 ? 500 : -1;
 	}
-	/* one write: headers and body separately stall ~40 ms with Nagle (docs/architecture.md §6) */
-	rc = mg_write(c, all, len);
-	free(all);
-	return rc > 0 ? status : -1;
+	rc = gzip_reply(api, c, status, text ? text : "", text ? strlen(text) : 0);
+	free(text);
+	return rc;
 }
 
 int http_text(struct api *api, struct mg_connection *c, int status, const char *type,

@@ -24,25 +24,12 @@ static int call_store(void *ctx, const char *cmd, json_t *args, json_t **result,
 static int answer(struct api *api, struct mg_connection *c, int rc, char *json, size_t len,
 		  const struct lapquery_err *err)
 {
-	char head[HTTP_HEAD_MAX], *all;
-	size_t hlen;
-
 	if (rc < 0)
 		return http_error(api, c, http_status_for(err->code), err->code, "%s",
 				  err->message);
-	hlen = http_head(head, sizeof head, 200, len);
-	/* one write: headers and body apart would wait on Nagle (docs/architecture.md 6) */
-	if (!(all = malloc(hlen + len))) {
-		free(json);
-		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
-	}
-	memcpy(all, head, hlen);
-	memcpy(all + hlen, json, len);
+	rc = gzip_reply(api, c, 200, json, len);
 	free(json);
-	http_count(api, 200);
-	mg_write(c, all, hlen + len);
-	free(all);
-	return 200;
+	return rc;
 }
 
 int laps_lap(struct api *api, struct mg_connection *c, json_t *args)

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,30 +152,6 @@ static int file_path(const char *uri, char *out, size_t cap)
 	return 0;
 }
 
-/* Whether the Accept-Encoding header allows gzip (a "gzip;q=0" does not). */
-static bool accepts_gzip(const char *ae)
-{
-	const char *p = ae;
-
-	while (p && (p = strcasestr(p, "gzip"))) {
-		const char *q = p + 4;
-		bool token = (p == ae || p[-1] == ' ' || p[-1] == ',') &&
-			     (*q == 0 || *q == ',' || *q == ';' || *q == ' ');
-		if (token) {
-			q += strspn(q, " ");
-			if (*q == ';') {
-				const char *qv = strstr(q, "q=");
-				const char *end = strchr(q, ',');
-				if (qv && (!end || qv < end) && strtod(qv + 2, NULL) <= 0.0)
-					return false;
-			}
-			return true;
-		}
-		p = q;
-	}
-	return false;
-}
-
 /* Whether If-None-Match lists etag (or is "*"). */
 static bool not_modified(const char *inm, const char *etag)
 {
@@ -289,7 +264,7 @@ int www_handle(struct api *api, struct mg_connection *c)
 	if (!api->www->found || file_path(uri, rel, sizeof rel) < 0 ||
 	    (fd = open_file(api->www, rel, &st)) < 0)
 		return not_found(api, c, uri, head_only);
-	if (accepts_gzip(mg_get_header(c, "Accept-Encoding")) &&
+	if (gzip_accepts(mg_get_header(c, "Accept-Encoding")) &&
 	    snprintf(gz, sizeof gz, "%s.gz", rel) < (int)sizeof gz &&
 	    (gfd = open_file(api->www, gz, &gst)) >= 0) {
 		if (mtime_ns(&gst) >= mtime_ns(&st)) {

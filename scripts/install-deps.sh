@@ -9,7 +9,7 @@
 #   file changed since the last install.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PKGS="build-essential pkg-config libzmq3-dev libjansson-dev libcivetweb-dev libzstd-dev supervisor clang \
+PKGS="build-essential pkg-config libzmq3-dev libjansson-dev libcivetweb-dev libzstd-dev zlib1g-dev supervisor clang \
 clang-format procps iproute2 python3 python3-jsonschema nodejs curl chromium fonts-dejavu-core"
 missing=""
 for p in $PKGS; do

@@ -78,7 +78,8 @@ static void publish(struct store *st, const char *topic, const char *json_text)
 
 static void publish_json(struct store *st, const char *topic, json_t *payload)
 {
-	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	/* 15 significant digits: a double as it was written (0.487, not 0.48699999999999999) */
+	char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 
 	json_decref(payload);
 	if (text)

@@ -346,6 +346,21 @@ PY
 tmp=$(mktemp -d /tmp/pitwall-bench.XXXXXX)
 trap 'cleanup; rm -rf "$tmp"' EXIT
 
+# `tests/bench/run.sh SECTION...` runs only those (functions above, e.g. dashboard_bench) and
+# writes build/bench-SECTION.txt, leaving the full run's build/bench.txt alone.
+if [ $# -gt 0 ]; then
+	for s in "$@"; do
+		[ "$(type -t "$s")" = function ] || { echo "run.sh: no section $s" >&2; exit 2; }
+	done
+	out=build/bench-$(IFS=-; echo "$*").txt
+	{
+		echo "# pitwall benchmarks ($*), $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -r)"
+		for s in "$@"; do "$s"; done
+	} 2>&1 | tee "$out"
+	echo "written to $out"
+	exit 0
+fi
+
 {
 	echo "# pitwall benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -r)"
 	build/bench/bench_decode

@@ -16,7 +16,10 @@ export async function launch() {
 		acceptDownloads: true,
 		viewport: { width: 1280, height: 800 },
 		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			// more flags for an experiment (PW_CHROMIUM_FLAGS, space-separated; the benchmark's
+			// figures are measured without)
+			...(process.env.PW_CHROMIUM_FLAGS || '').split(' ').filter(Boolean)],
 	});
 	const close = async () => {
 		await context.close().catch(() => {});

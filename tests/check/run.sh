@@ -7,6 +7,7 @@
 #   layering.py  a process folder includes only its own headers and common/
 #   format.sh    every .c/.h is formatted as .clang-format says (clang-format 14)
 #   banned.py    no sprintf/strcpy/atoi/..., no getenv outside common/config.c
+#   schemas.py   docs/schemas/ are valid and every JSON endpoint of docs/api.md has its schemas
 #
 # Exits non-zero when any check failed.
 set -u

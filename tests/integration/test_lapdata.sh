@@ -9,7 +9,8 @@
 # after a track build, aligned on its centre line). ref=best, laps of another
 # game refused with 409, bad parameters with 400 naming them. The real AC
 # Monza capture (replayed) gives its lap's data; the real PCARS1 capture
-# (1.2 km of Spa, no line crossed) has no lap to give.
+# (1.2 km of Spa, no line crossed) has no lap to give. Large answers are gzipped
+# for clients that take gzip (tests/integration/api_gzip_check.py).
 . "$(dirname "$0")/lib.sh"
 private_bus
 KS=$(free_udp_port)
@@ -208,6 +209,16 @@ lap = a["laps"][0]
 want = (lap["time_ms"] - a["ref"]["time_ms"]) / 1000
 assert a["alignment"] == "track" and want > 10 and abs(lap["delta_s"][-1] - want) < 0.010, (lap["delta_s"][-1], want)
 PY
+
+# --- compressed answers (docs/api.md "Compression") --------------------------------
+# each kind of large answer gzipped for a client that takes gzip and decoding to the plain one:
+# a comparison and a lap (laps.c), the track model (a cached read), the track_mapping session's
+# analysis (a store answer passed on); a small one as it is; nothing without Accept-Encoding
+TRK=$("$PW" call track.list '{}' | jf '"%s/%s" % (d[0]["game"], d[0]["track_name"])')
+python3 "$ROOT/tests/integration/api_gzip_check.py" "$URL" 1400 \
+	"/api/compare?ref=$L/2&lap=$L/1&lap=$L/3&step_m=1" \
+	"/api/sessions/$SID/runs/$RID/laps/2?channels=speed_kmh,pos_m&step_m=1" \
+	"/api/tracks/$TRK" "/api/sessions/$TSID/analysis" /api/health || FAILED=1
 
 # --- real captures ----------------------------------------------------------------
 # AC Monza, replayed into a passive capture of the ksudp feed: its one lap (an

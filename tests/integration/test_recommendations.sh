@@ -206,6 +206,20 @@ real laguna forza "$FZ" "$TMP/laguna.pcap"
 check "real Forza Laguna Seca: $($CHK evidence "$TMP/laguna.jsonl" "$TMP/laguna.laps.json" "$TMP/laguna.recs.json")" \
 	$CHK evidence "$TMP/laguna.jsonl" "$TMP/laguna.laps.json" "$TMP/laguna.recs.json"
 
+# --- the contract: every answer, stream message and bus message against its JSON Schema ----
+CONTRACT="python3 $ROOT/tests/integration/contract.py"
+for f in "$TMP"/*.recs.json; do
+	check "schema recommendations: $(basename "$f"): $($CONTRACT validate recommendations "$f" | tail -1)" \
+		$CONTRACT validate recommendations "$f"
+done
+sed -n 's/^[0-9.]* text //p' "$TMP/ws.out" >"$TMP/ws.jsonl"
+check "schema ws-message: the stream's messages: $($CONTRACT validate ws-message "$TMP/ws.jsonl" | tail -1)" \
+	$CONTRACT validate ws-message "$TMP/ws.jsonl"
+check "schema bus-recommendation: pwctl events: $($CONTRACT bus "$TMP/events.out" | tail -1)" \
+	$CONTRACT bus "$TMP/events.out"
+check "the answer carries API-Version: v1" \
+	sh -c "curl -s -D - -o /dev/null '$API/api/v1/sessions/$(cat "$TMP/clean.sid")/recommendations' | grep -qi '^API-Version: v1'"
+
 # --- bad input: a 400 naming the parameter, 404, 409 ---------------------------------------
 sid=$(cat "$TMP/clean.sid")
 bad() { # QUERY STATUS WORD

@@ -17,9 +17,13 @@ export function delta(s, digits = 3) {
 	return (s >= 0 ? '+' : '−') + Math.abs(s).toFixed(digits);
 }
 
+// One formatter per number of digits: toLocaleString with options builds one a call (the live view
+// formats dozens of numbers a second).
+const formats = [];
 export function num(v, digits = 0) {
 	if (!isNum(v)) return '—';
-	return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+	const f = formats[digits] || (formats[digits] = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+	return f.format(v);
 }
 
 export function pct(v) {

@@ -16,7 +16,9 @@ export class TrackMap {
 		this.base = document.createElement('canvas');
 		this.dirty = true;
 		this.bounds = null;
-		this.ro = new ResizeObserver(() => {
+		this.width = 0; // the canvas's CSS width, from the ResizeObserver (no layout read per draw)
+		this.ro = new ResizeObserver((entries) => {
+			this.width = entries[entries.length - 1].contentRect.width;
 			this.dirty = true;
 			this.draw();
 		});
@@ -87,7 +89,7 @@ export class TrackMap {
 
 	layout() {
 		const dpr = window.devicePixelRatio || 1;
-		const w = Math.max(100, this.canvas.clientWidth);
+		const w = Math.max(100, this.width || this.canvas.clientWidth);
 		if (!this.bounds) this.bounds = this.computeBounds();
 		const b = this.bounds;
 		let hgt = Math.min(this.maxHeight, w * 0.62);
@@ -97,11 +99,17 @@ export class TrackMap {
 		}
 		this.cssW = w;
 		this.cssH = Math.round(hgt);
-		this.canvas.width = Math.round(w * dpr);
-		this.canvas.height = Math.round(this.cssH * dpr);
-		this.canvas.style.height = `${this.cssH}px`;
-		this.base.width = this.canvas.width;
-		this.base.height = this.canvas.height;
+		// a canvas given its size again is cleared and allocated again: only when it changes
+		const W = Math.round(w * dpr), H = Math.round(this.cssH * dpr);
+		if (this.canvas.width !== W || this.canvas.height !== H) {
+			this.canvas.width = W;
+			this.canvas.height = H;
+			this.canvas.style.height = `${this.cssH}px`;
+		}
+		if (this.base.width !== W || this.base.height !== H) {
+			this.base.width = W;
+			this.base.height = H;
+		}
 		this.dpr = dpr;
 		if (b) {
 			const pad = 14 * dpr;

@@ -1,8 +1,13 @@
 // views/live.js - one feed live: speed, gear, rpm with the shift light at the car's analysed shift
 // point, pedals and steering with a 10 s trace, the g-g circle with a 1.5 s trail, the tyres (only
 // the channels the game gives), the lap timer with a live delta to a reference lap, the track map
-// with the car's dot, and the feed's health. Telemetry comes over the stream at 60 Hz (set_rate);
-// the page draws once per animation frame, whatever arrives in between.
+// with the car's dot, and the feed's health. Telemetry comes over the stream at 60 Hz (set_rate).
+//
+// Drawing costs what changes on screen and no more (docs/dashboard.md, "Drawing"): ticks of one
+// animation frame at most 30 times a second, every panel in the same ticks (the dash, pedals and
+// the car's dot each tick, the trace and g-g trail every second, tyres and lap times every third);
+// a value is written only when what it shows changes. Nothing reads layout while drawing; the
+// numbers sit in fixed-size boxes (contain: strict) so a new digit lays out its box only.
 import { get, seg } from '../api.js';
 import { h, put, pill } from '../dom.js';
 import * as fmt from '../fmt.js';
@@ -14,31 +19,38 @@ const RATE_HZ = 60;
 const TRACE_S = 10;
 const TRAIL_S = 1.5;
 const TRACE_CAP = 1200; // 10 s at up to 120 frames/s
+const TRAIL_CAP = 240;
+const TICK_MS = 1000 / 30; // the dash, the pedals and the car's dot: 30 Hz
+const PACED_TICKS = 2; // the trace and the g-g trail: 15 Hz
+const SLOW_TICKS = 3; // tyres, lap times, delta: 10 Hz
+const EARLY_MS = 4; // an animation frame this early still counts as on time
+const BAR_STEPS = 400; // a bar moves in steps of 1/400 of its length (under a pixel at 400 px)
 
-// A fixed ring of samples, oldest first when read.
+// A fixed ring of samples in columns (Float64Array each): push() returns the slot to fill;
+// at(k) is the slot of the k-th oldest sample. NaN stands for a channel the frame lacks.
 class Ring {
-	constructor(cap) {
+	constructor(cap, names) {
 		this.cap = cap;
-		this.buf = new Array(cap);
 		this.n = 0;
 		this.head = 0;
+		for (const k of names) this[k] = new Float64Array(cap);
 	}
-	push(v) {
-		this.buf[this.head] = v;
-		this.head = (this.head + 1) % this.cap;
+	push() {
+		const i = this.head;
+		this.head = (i + 1) % this.cap;
 		if (this.n < this.cap) this.n++;
+		return i;
+	}
+	at(k) {
+		return (this.head - this.n + k + this.cap) % this.cap;
 	}
 	clear() {
 		this.n = 0;
 		this.head = 0;
 	}
-	*[Symbol.iterator]() {
-		for (let i = 0; i < this.n; i++) yield this.buf[(this.head - this.n + i + this.cap) % this.cap];
-	}
-	last() {
-		return this.n ? this.buf[(this.head - 1 + this.cap) % this.cap] : undefined;
-	}
 }
+
+const numOr = (v) => (typeof v === 'number' ? v : NaN);
 
 // Where the car is on the lap, as a fraction of it: the game's spline position, else its lap
 // distance over the track length, else the lap distance in metres over the reference's length.
@@ -81,7 +93,9 @@ export function mount(el, ctx) {
 	let feed = ctx.parts[0] || null;
 	let frame = null; // newest frame of the feed
 	let lastSeq = -1;
-	let dirty = false;
+	let fresh = false; // a frame the dash and the car's dot have not shown yet
+	let pacedDue = false; // frames the trace and the g-g trail have not shown yet
+	let slowDue = false; // ... the tyres and lap times
 	let raf = 0;
 	let release = null;
 	let alive = true;
@@ -93,8 +107,8 @@ export function mount(el, ctx) {
 	let msgCount = 0;
 	let msgRate = 0;
 	let msgT0 = performance.now();
-	const trace = new Ring(TRACE_CAP);
-	const trail = new Ring(240);
+	const trace = new Ring(TRACE_CAP, ['t', 'th', 'br', 'st', 'sp']);
+	const trail = new Ring(TRAIL_CAP, ['t', 'x', 'y']);
 	// laps driven while the page is open: the current one, and the best complete one (reference)
 	let curLap = null; // {lap, pos: [], t: [], pts: [], startPos, invalid}
 	let prevLapPts = null;
@@ -106,31 +120,31 @@ export function mount(el, ctx) {
 	const feedSel = h('select#feed-select', { 'aria-label': 'feed', onchange: () => ctx.navigate(`#/live/${feedSel.value}`) });
 	const statusPill = pill('—', '');
 	const overlay = h('div.banner', { hidden: true });
-	const speedEl = h('span#live-speed', '—');
-	const gearEl = h('span#live-gear', '—');
-	const rpmEl = h('span#live-rpm.num', '—');
+	const speedEl = h('span#live-speed.v', '—');
+	const gearEl = h('span#live-gear.v', '—');
+	const rpmEl = h('span#live-rpm.num.v', '—');
 	const rpmFill = h('div.fill');
 	const rpmMark = h('div.mark', { hidden: true });
 	const shiftEl = h('div.shift', h('i.g'), h('i.g'), h('i.y'), h('i.y'), h('i.r'));
 	const shiftNote = h('div.muted', { style: { fontSize: '12px', marginTop: '4px' } }, '');
 	const bar = (name, color, center) => {
 		const fill = h('div.fill', { style: { background: color } });
-		const val = h('span.num', '—');
+		const val = h('span.num.v', '—');
 		return { row: [h('span', name), h(center ? 'div.bar.center' : 'div.bar', fill), val], fill, val };
 	};
 	const bThrottle = bar('throttle', 'var(--throttle)');
 	const bBrake = bar('brake', 'var(--brake)');
 	const bClutch = bar('clutch', 'var(--clutch)');
 	const bSteer = bar('steer', 'var(--steer)', true);
-	const ggCanvas = h('canvas#live-gg', { style: { width: '100%', maxWidth: '260px', aspectRatio: '1', display: 'block', margin: '0 auto' } });
-	const ggText = h('div.muted.num', { style: { textAlign: 'center', fontSize: '12px' } }, '');
+	const ggCanvas = h('canvas#live-gg');
+	const ggText = h('div.muted.num.v#live-gg-text', '');
 	const tyreEls = ['FL', 'FR', 'RL', 'RR'].map((n) => h('div.tyre', h('span.muted', n), h('b', '—'), h('div', '')));
 	const tyreNote = h('div.muted', { style: { fontSize: '12px', marginTop: '6px' } });
 	const lapEls = {
-		lap: h('span.num', '—'), cur: h('span.big.num#live-laptime', '—'), last: h('span.num', '—'),
-		best: h('span.num', '—'), sectors: h('span.num', '—'),
+		lap: h('span.num.v', '—'), cur: h('span.big.num.v#live-laptime', '—'), last: h('span.num.v', '—'),
+		best: h('span.num.v', '—'), sectors: h('span.num.v', '—'),
 	};
-	const deltaEl = h('span.delta#live-delta', '—');
+	const deltaEl = h('span.delta.v#live-delta', '—');
 	const engineerEl = h('div#live-engineer', h('p.muted', { style: { fontSize: '12px', margin: 0 } },
 		'The race engineer\'s findings appear here at each lap end while a general session records this feed.'));
 	let findings = 0;
@@ -163,7 +177,8 @@ export function mount(el, ctx) {
 			reference = { pos: d.distance_m.map((x) => x / len), t: d.time_s.map((x) => x * 1000), time_ms: d.lap.time_ms, len_m: len,
 				label: `${fmt.lapTime(d.lap.time_ms)}, lap ${d.lap.number} of ${refSel.selectedOptions[0].textContent.split(' · ')[1]}` };
 			pinned = true;
-			dirty = true;
+			slowDue = true;
+			schedule();
 		} catch (e) {
 			refSel.value = '';
 			refNote.textContent = `that lap cannot be read: ${e.message}`;
@@ -173,7 +188,10 @@ export function mount(el, ctx) {
 	const carDot = h('div.cardot', { hidden: true });
 	const mapNote = h('div.muted', { style: { fontSize: '12px', marginTop: '4px' } }, '');
 	const traceEl = h('div.chart#live-trace');
-	const healthEl = h('div.health');
+	const HEALTH = [['status'], ['packets/s'], ['frames/s'], ['telemetry here'], ['received'], ['decoded'], ['wrong size'],
+		['unknown format'], ['kernel drops'], ['last frame'], ['source']];
+	const healthCells = HEALTH.map(([label]) => h('b', '—'));
+	const healthEl = h('div.health', HEALTH.map(([label], i) => h('div', h('span', label), healthCells[i])));
 
 	put(el,
 		h('div.row.between', { style: { marginBottom: '10px' } },
@@ -181,19 +199,16 @@ export function mount(el, ctx) {
 			h('div.muted#live-car', '')),
 		overlay,
 		h('div.live',
-			h('section.card.a-dash',
+			h('section.card.a-dash#live-dash',
 				h('div.speedo',
 					h('div', h('h3', 'speed'), h('div.speed', speedEl, h('small', ' km/h'))),
 					h('div', h('h3', 'gear'), h('div.gear', gearEl))),
 				h('div.row.between', { style: { marginTop: '8px' } }, h('span.muted', 'rpm'), rpmEl),
 				h('div.rpmbar', rpmFill, rpmMark),
 				shiftEl, shiftNote),
-			h('section.card.a-map', h('h3', 'track'), h('div.mapwrap', mapCanvas, carDot), mapNote),
-			h('section.card.a-inputs', h('h3', 'inputs'),
+			h('section.card.a-inputs#live-inputs', h('h3', 'inputs'),
 				h('div.bars', bThrottle.row, bBrake.row, bClutch.row, bSteer.row)),
-			h('section.card.a-gg', h('h3', 'g-g (1.5 s trail)'), ggCanvas, ggText),
-			h('section.card.a-tyres', h('h3', 'tyres'), h('div.tyres', tyreEls), tyreNote),
-			h('section.card.a-lap', h('h3', 'lap'),
+			h('section.card.a-lap#live-lap', h('h3', 'lap'),
 				h('div.laptimes',
 					h('span.muted', 'lap'), lapEls.lap,
 					h('span.muted', 'current'), lapEls.cur,
@@ -203,17 +218,22 @@ export function mount(el, ctx) {
 					h('span.muted', 'sectors'), lapEls.sectors),
 				refSel, refNote,
 				h('h3', { style: { marginTop: '10px' } }, 'race engineer'), engineerEl),
-			h('section.card.a-trace', h('h3', `last ${TRACE_S} s`), traceEl),
-			h('section.card.a-health', h('h3', 'feed health'), healthEl)));
+			h('section.card.a-map#live-track', h('h3', 'track'), h('div.mapwrap', mapCanvas, carDot), mapNote),
+			h('section.card.a-gg#live-ggcard', h('h3', 'g-g (1.5 s trail)'), h('div.ggwrap', ggCanvas), ggText),
+			h('section.card.a-trace#live-tracecard', h('h3', `last ${TRACE_S} s`), traceEl),
+			h('section.card.a-tyres#live-tyres', h('h3', 'tyres'), h('div.tyres', tyreEls), tyreNote),
+			h('section.card.a-health#live-health', h('h3', 'feed health'), healthEl)));
 
 	const map = new TrackMap(mapCanvas, { maxHeight: 360 });
 	cleanups.push(() => map.dispose());
 
+	// the speed axis moves in steps of 50 km/h, so the axis is not drawn anew with every sample
 	const traceChart = chart(traceEl, {
 		height: 170,
 		legend: { show: true, live: false },
 		cursor: { show: false },
-		scales: { x: { time: false, range: [-TRACE_S, 0] }, in: { range: [-1, 1] }, kmh: { range: (u, lo, hi) => [0, Math.max(100, hi * 1.05)] } },
+		scales: { x: { time: false, range: [-TRACE_S, 0] }, in: { range: [-1, 1] },
+			kmh: { range: (u, lo, hi) => [0, Math.max(100, Math.ceil((Number.isFinite(hi) ? hi : 0) / 50) * 50)] } },
 		axes: [
 			axes('s', '')[0],
 			{ ...axes('', 'input')[1], scale: 'in' },
@@ -223,6 +243,8 @@ export function mount(el, ctx) {
 			series('steer', '#f2b84b', { scale: 'in' }), series('speed km/h', '#5fb3ff', { scale: 'kmh' })],
 	}, [[], [], [], [], []]);
 	cleanups.push(() => dispose(traceChart));
+	// what setData gets: the ring's last 10 s in order, copied into these (no allocation a draw)
+	const traceOut = ['t', 'th', 'br', 'st', 'sp'].map(() => new Float64Array(TRACE_CAP));
 
 	// --- feeds, metadata ----------------------------------------------------------------------
 	function fillFeeds() {
@@ -272,7 +294,8 @@ export function mount(el, ctx) {
 			const tracks = await get('/api/tracks');
 			const t = (tracks || []).find((x) => x.game === meta.game && x.track_name === meta.track);
 			map.setModel(t ? await get(`/api/tracks/${seg(t.game)}/${seg(t.track_name)}`) : null);
-			dirty = true;
+			fresh = pacedDue = slowDue = true;
+			schedule();
 		} catch (e) {
 			/* the store may be away: the banner says so; live data goes on */
 		}
@@ -292,22 +315,24 @@ export function mount(el, ctx) {
 		renderHealth();
 	}
 
+	// The health panel in place: a cell's text and colour change when its value does.
 	function renderHealth() {
 		const r = healthRow || {};
 		const age = frame && frame.t_ns ? Date.now() - frame.t_ns / 1e6 : null;
-		const cell = (label, v, cls) => h('div', h('span', label), h('b', { class: cls || '' }, v));
-		put(healthEl,
-			cell('status', r.status || feedStatus || '—', r.status === 'up' ? 'good' : r.status ? 'bad' : ''),
-			cell('packets/s', fmt.num(r.packets_per_s, 1)),
-			cell('frames/s', fmt.num(r.frames_per_s, 1)),
-			cell('telemetry here', `${fmt.num(msgRate, 1)} Hz`),
-			cell('received', fmt.num(r.received)),
-			cell('decoded', fmt.num(r.decoded)),
-			cell('wrong size', fmt.num(r.wrong_size), r.wrong_size ? 'warn' : ''),
-			cell('unknown format', fmt.num(r.unknown_format), r.unknown_format ? 'warn' : ''),
-			cell('kernel drops', fmt.num(r.kernel_drops), r.kernel_drops ? 'bad' : ''),
-			cell('last frame', age === null ? '—' : age < 1000 ? `${Math.round(age)} ms ago` : `${(age / 1000).toFixed(1)} s ago`),
-			cell('source', r.source || '—'));
+		const vals = [
+			[r.status || feedStatus || '—', r.status === 'up' ? 'good' : r.status ? 'bad' : ''],
+			[fmt.num(r.packets_per_s, 1)], [fmt.num(r.frames_per_s, 1)], [`${fmt.num(msgRate, 1)} Hz`],
+			[fmt.num(r.received)], [fmt.num(r.decoded)],
+			[fmt.num(r.wrong_size), r.wrong_size ? 'warn' : ''], [fmt.num(r.unknown_format), r.unknown_format ? 'warn' : ''],
+			[fmt.num(r.kernel_drops), r.kernel_drops ? 'bad' : ''],
+			[age === null ? '—' : age < 1000 ? `${Math.round(age)} ms ago` : `${(age / 1000).toFixed(1)} s ago`],
+			[r.source || '—'],
+		];
+		vals.forEach(([v, cls], i) => {
+			const c = healthCells[i];
+			if (c.textContent !== v) c.textContent = v;
+			if (c.className !== (cls || '')) c.className = cls || '';
+		});
 	}
 
 	// --- frames -------------------------------------------------------------------------------
@@ -318,13 +343,23 @@ export function mount(el, ctx) {
 		if (f.seq === lastSeq) return;
 		lastSeq = f.seq;
 		frame = f;
-		dirty = true;
+		fresh = pacedDue = slowDue = true;
 		const t = f.t_ns / 1e9;
-		trace.push({ t, th: f.throttle, br: f.brake, st: f.steer, sp: f.speed_kmh });
-		if (typeof f.accel_lat_g === 'number' && typeof f.accel_lon_g === 'number')
-			trail.push({ t, x: f.accel_lat_g, y: f.accel_lon_g });
+		let i = trace.push();
+		trace.t[i] = t;
+		trace.th[i] = numOr(f.throttle);
+		trace.br[i] = numOr(f.brake);
+		trace.st[i] = numOr(f.steer);
+		trace.sp[i] = numOr(f.speed_kmh);
+		if (typeof f.accel_lat_g === 'number' && typeof f.accel_lon_g === 'number') {
+			i = trail.push();
+			trail.t[i] = t;
+			trail.x[i] = f.accel_lat_g;
+			trail.y[i] = f.accel_lon_g;
+		}
 		if (typeof f.rpm === 'number' && f.rpm > maxRpmSeen) maxRpmSeen = f.rpm;
 		trackLap(f);
+		schedule();
 	}
 
 	function trackLap(f) {
@@ -368,113 +403,131 @@ export function mount(el, ctx) {
 			el2.textContent = v;
 		}
 	};
+	// A bar's fill at v (0..1, or -1..1 centred), in steps of 1/BAR_STEPS; its value as text.
 	const setBar = (b, key, v, center) => {
 		const val = typeof v === 'number' ? v : null;
-		const x = val === null ? 0 : center ? Math.max(-1, Math.min(1, val)) : Math.max(0, Math.min(1, val));
-		if (last[key] === x) return;
-		last[key] = x;
-		if (center) {
-			b.fill.style.transformOrigin = x < 0 ? 'left' : 'left';
-			b.fill.style.transform = x < 0 ? `translateX(${x * 100}%) scaleX(${-x})` : `scaleX(${x})`;
-		} else {
-			b.fill.style.transform = `scaleX(${x})`;
+		const x = val === null ? 0 : Math.round((center ? Math.max(-1, Math.min(1, val)) : Math.max(0, Math.min(1, val))) * BAR_STEPS) / BAR_STEPS;
+		if (last[key] !== x) {
+			last[key] = x;
+			b.fill.style.transform = center && x < 0 ? `translateX(${x * 100}%) scaleX(${-x})` : `scaleX(${x})`;
 		}
-		b.val.textContent = val === null ? '—' : center ? val.toFixed(2) : `${Math.round(val * 100)} %`;
+		setText(b.val, `${key}v`, val === null ? '—' : center ? val.toFixed(2) : `${Math.round(val * 100)} %`);
 	};
 
 	let ggWidth = 0;
+	let ggGrid = null; // the g-g circle's rings, drawn once into an off-screen canvas
 	const ggRO = new ResizeObserver(() => {
 		ggWidth = ggCanvas.clientWidth;
-		dirty = true;
+		ggGrid = null;
+		pacedDue = true;
+		schedule();
 	});
 	ggRO.observe(ggCanvas);
 	cleanups.push(() => ggRO.disconnect());
 
-	function drawGG() {
-		const dpr = window.devicePixelRatio || 1;
-		const w = Math.max(100, ggWidth);
-		if (ggCanvas.width !== Math.round(w * dpr)) {
-			ggCanvas.width = Math.round(w * dpr);
-			ggCanvas.height = Math.round(w * dpr);
-		}
-		const c = ggCanvas.getContext('2d');
-		const W = ggCanvas.width, cx = W / 2, cy = W / 2;
-		c.clearRect(0, 0, W, W);
-		let maxG = 2;
-		for (const p of trail) maxG = Math.max(maxG, Math.abs(p.x), Math.abs(p.y));
-		const s = (W / 2 - 8 * dpr) / Math.ceil(maxG);
+	// The g-g circle's rings (one a g), for a canvas W device pixels wide.
+	function ggBackground(W, dpr, rings) {
+		if (ggGrid && ggGrid.width === W && ggGrid.rings === rings) return ggGrid.canvas;
+		const cv = document.createElement('canvas');
+		cv.width = cv.height = W;
+		const c = cv.getContext('2d');
+		const cx = W / 2, s = (W / 2 - 8 * dpr) / rings;
 		c.strokeStyle = '#2a313b';
 		c.lineWidth = dpr;
-		for (let g = 1; g <= Math.ceil(maxG); g++) {
+		for (let g = 1; g <= rings; g++) {
 			c.beginPath();
-			c.arc(cx, cy, g * s, 0, 2 * Math.PI);
+			c.arc(cx, cx, g * s, 0, 2 * Math.PI);
 			c.stroke();
 		}
 		c.beginPath();
 		c.moveTo(cx, 4);
 		c.lineTo(cx, W - 4);
-		c.moveTo(4, cy);
-		c.lineTo(W - 4, cy);
+		c.moveTo(4, cx);
+		c.lineTo(W - 4, cx);
 		c.stroke();
-		const lastP = trail.last();
-		if (!lastP) return;
-		const t0 = lastP.t - TRAIL_S;
+		ggGrid = { canvas: cv, width: W, rings };
+		return cv;
+	}
+
+	function drawGG() {
+		const dpr = window.devicePixelRatio || 1;
+		const w = Math.max(100, ggWidth);
+		const W = Math.round(w * dpr);
+		if (ggCanvas.width !== W) {
+			ggCanvas.width = W;
+			ggCanvas.height = W;
+		}
+		if (!trail.n) return;
+		const lastT = trail.t[trail.at(trail.n - 1)];
+		const t0 = lastT - TRAIL_S;
+		let k0 = trail.n - 1;
+		while (k0 > 0 && trail.t[trail.at(k0 - 1)] >= t0) k0--;
+		let maxG = 2;
+		for (let k = k0; k < trail.n; k++) {
+			const i = trail.at(k);
+			maxG = Math.max(maxG, Math.abs(trail.x[i]), Math.abs(trail.y[i]));
+		}
+		const rings = Math.ceil(maxG);
+		const c = ggCanvas.getContext('2d');
+		const cx = W / 2, cy = W / 2;
+		const s = (W / 2 - 8 * dpr) / rings;
+		c.clearRect(0, 0, W, W);
+		c.drawImage(ggBackground(W, dpr, rings), 0, 0);
 		c.strokeStyle = '#5fb3ff';
 		c.lineWidth = 2 * dpr;
 		c.beginPath();
-		let started = false;
-		for (const p of trail) {
-			if (p.t < t0) continue;
+		for (let k = k0; k < trail.n; k++) {
+			const i = trail.at(k);
 			// lateral + right: to the right; longitudinal + forward (accelerating): up
-			const x = cx + p.x * s, y = cy - p.y * s;
-			if (!started) c.moveTo(x, y);
+			const x = cx + trail.x[i] * s, y = cy - trail.y[i] * s;
+			if (k === k0) c.moveTo(x, y);
 			else c.lineTo(x, y);
-			started = true;
 		}
 		c.stroke();
+		const li = trail.at(trail.n - 1);
 		c.fillStyle = '#ff5f5f';
 		c.beginPath();
-		c.arc(cx + lastP.x * s, cy - lastP.y * s, 5 * dpr, 0, 2 * Math.PI);
+		c.arc(cx + trail.x[li] * s, cy - trail.y[li] * s, 5 * dpr, 0, 2 * Math.PI);
 		c.fill();
-		setText(ggText, 'gg', `lat ${lastP.x.toFixed(2)} g · lon ${lastP.y.toFixed(2)} g`);
+		setText(ggText, 'gg', `lat ${trail.x[li].toFixed(2)} g · lon ${trail.y[li].toFixed(2)} g`);
 	}
 
 	function drawTrace() {
-		const last2 = trace.last();
-		if (!last2) return;
-		const xs = [], th = [], br = [], st = [], sp = [];
-		for (const p of trace) {
-			const x = p.t - last2.t;
-			if (x < -TRACE_S) continue;
-			xs.push(x);
-			th.push(p.th ?? null);
-			br.push(p.br ?? null);
-			st.push(p.st ?? null);
-			sp.push(p.sp ?? null);
+		if (!trace.n) return;
+		const tl = trace.t[trace.at(trace.n - 1)];
+		let k0 = trace.n - 1;
+		while (k0 > 0 && trace.t[trace.at(k0 - 1)] >= tl - TRACE_S) k0--;
+		const [xs, th, br, st, sp] = traceOut;
+		const n = trace.n - k0;
+		for (let k = 0; k < n; k++) {
+			const i = trace.at(k0 + k);
+			xs[k] = trace.t[i] - tl;
+			th[k] = trace.th[i];
+			br[k] = trace.br[i];
+			st[k] = trace.st[i];
+			sp[k] = trace.sp[i];
 		}
-		traceChart.setData([xs, th, br, st, sp]);
+		traceChart.setData(traceOut.map((a) => a.subarray(0, n)));
 	}
 
 	function drawTyres(f) {
 		const has = (k) => Array.isArray(f[k]);
-		['FL', 'FR', 'RL', 'RR'].forEach((n, i) => {
+		for (let i = 0; i < 4; i++) {
 			const el2 = tyreEls[i];
 			const temp = has('tyre_temp_c') ? f.tyre_temp_c[i] : null;
-			const key = `ty${i}`;
 			const lines = [];
 			if (has('tyre_press_kpa')) lines.push(`${fmt.num(f.tyre_press_kpa[i], 0)} kPa`);
 			if (has('tyre_wear')) lines.push(`wear ${fmt.num(f.tyre_wear[i], 2)}`);
 			if (has('slip_ratio')) lines.push(`slip ${fmt.num(f.slip_ratio[i], 2)}`);
 			if (has('slip_angle_rad')) lines.push(`α ${fmt.num(f.slip_angle_rad[i], 3)} rad`);
 			if (has('brake_temp_c')) lines.push(`brake ${fmt.num(f.brake_temp_c[i], 0)} °C`);
-			const text = `${temp === null ? '—' : `${fmt.num(temp, 0)} °C`}|${lines.join(' · ')}`;
-			if (last[key] === text) return;
-			last[key] = text;
-			el2.children[1].textContent = temp === null ? '' : `${fmt.num(temp, 0)} °C`;
-			el2.children[1].hidden = temp === null;
-			el2.children[2].textContent = lines.join(' · ');
-			el2.style.background = tempColor(temp);
-		});
+			const tt = temp === null ? '' : `${fmt.num(temp, 0)} °C`;
+			setText(el2.children[1], `tyt${i}`, tt);
+			if (el2.children[1].hidden !== (temp === null)) el2.children[1].hidden = temp === null;
+			setText(el2.children[2], `tyl${i}`, lines.join(' · '));
+			const bg = tempColor(temp);
+			if (last[`tyb${i}`] !== bg) el2.style.background = last[`tyb${i}`] = bg;
+		}
 		const missing = ['tyre_temp_c', 'tyre_press_kpa', 'tyre_wear', 'slip_ratio', 'brake_temp_c'].filter((k) => !has(k));
 		setText(tyreNote, 'tynote', missing.length ? `${meta.game || 'this game'} does not send: ${missing.join(', ')}` : '');
 	}
@@ -492,7 +545,7 @@ export function mount(el, ctx) {
 			if (rt !== null) d = (f.lap_time_ms - rt) / 1000;
 		}
 		setText(deltaEl, 'delta', d === null ? '—' : fmt.delta(d, 2));
-		const cls = d === null ? 'delta' : d > 0 ? 'delta bad' : 'delta good';
+		const cls = d === null ? 'delta v' : d > 0 ? 'delta v bad' : 'delta v good';
 		if (deltaEl.className !== cls) deltaEl.className = cls;
 		setText(refNote, 'ref', reference ? `reference: ${reference.label}` : 'reference: the best complete lap driven while this page is open (none yet)');
 	}
@@ -518,66 +571,99 @@ export function mount(el, ctx) {
 			at = map.project(f.pos_m[0], f.pos_m[2]);
 		}
 		if (off(at)) at = null;
-		carDot.hidden = !at;
+		if (carDot.hidden !== !at) carDot.hidden = !at;
 		if (at) {
-			carDot.style.transform = `translate(${at.left.toFixed(1)}px, ${at.top.toFixed(1)}px)`;
-			mapCanvas.dataset.dot = `${f.pos_m[0].toFixed(2)},${f.pos_m[2].toFixed(2)}`;
+			// moved in whole device pixels: a dot that has not moved a pixel is not drawn again
+			const dpr = window.devicePixelRatio || 1;
+			const x = Math.round(at.left * dpr) / dpr, y = Math.round(at.top * dpr) / dpr;
+			if (x !== last.dotX || y !== last.dotY) {
+				last.dotX = x;
+				last.dotY = y;
+				carDot.style.transform = `translate(${x}px, ${y}px)`;
+				mapCanvas.dataset.dot = `${f.pos_m[0].toFixed(2)},${f.pos_m[2].toFixed(2)}`;
+			}
 		}
 		setText(mapNote, 'mapnote', !Array.isArray(f.pos_m) ? `${meta.game || 'this feed'} sends no world position: no map`
 			: map.model ? `track model of ${meta.track}` : 'no track model of this track yet: drawn from the laps driven');
 	}
 
-	// Every animation frame: what moves (numbers, rpm bar, pedals, map dot). Every 33 ms: the
-	// trace and the g-g trail. Every 100 ms: what a driver reads (tyres, lap times, delta).
-	let slowT = 0, midT = 0;
-	function draw(now) {
-		raf = requestAnimationFrame(draw);
-		if (!dirty || !frame) return;
-		dirty = false;
-		const f = frame;
-		const mid = now - midT >= 33;
-		const slow = now - slowT >= 100;
-		if (mid) midT = now;
-		if (slow) slowT = now;
+	// What moves with every frame of telemetry: speed, gear, rpm, the shift light, the pedals.
+	function drawDash(f) {
 		setText(speedEl, 'speed', fmt.num(f.speed_kmh, 0));
 		setText(gearEl, 'gear', fmt.gear(f.gear));
 		setText(rpmEl, 'rpm', `${fmt.num(f.rpm, 0)} rpm`);
 		const maxRpm = f.max_rpm > 0 ? f.max_rpm : Math.max(maxRpmSeen, shiftRpm ? shiftRpm * 1.08 : 0) || 8000;
-		const frac = typeof f.rpm === 'number' ? Math.max(0, Math.min(1, f.rpm / maxRpm)) : 0;
-		const fr = frac.toFixed(3);
-		if (last.frac !== fr) rpmFill.style.transform = `scaleX(${(last.frac = fr)})`;
+		const frac = typeof f.rpm === 'number' ? Math.round(Math.max(0, Math.min(1, f.rpm / maxRpm)) * BAR_STEPS) / BAR_STEPS : 0;
+		if (last.frac !== frac) rpmFill.style.transform = `scaleX(${(last.frac = frac)})`;
 		const top = f.max_rpm > 0 ? f.max_rpm : maxRpmSeen > 3000 ? maxRpmSeen : 0;
 		const target = shiftRpm || (top ? top * 0.97 : null);
 		if (target) {
-			rpmMark.hidden = false;
+			if (rpmMark.hidden) rpmMark.hidden = false;
 			const left = `${Math.min(100, (target / maxRpm) * 100).toFixed(1)}%`;
 			if (last.mark !== left) rpmMark.style.left = last.mark = left;
 			const r = typeof f.rpm === 'number' ? f.rpm / target : 0;
 			const lights = r >= 1 ? 5 : r >= 0.85 ? Math.floor((r - 0.85) / 0.03) + 1 : 0;
-			const cls = `shift${lights ? ' on' : ''}${r >= 1 ? ' flash' : ''}`;
-			if (shiftEl.className !== cls) shiftEl.className = cls;
 			if (last.lights !== lights) {
 				last.lights = lights;
-				[...shiftEl.children].forEach((li, i) => (li.style.opacity = i < lights ? '1' : '0.25'));
+				shiftEl.className = `shift${lights ? ' on' : ''}${r >= 1 ? ' flash' : ''}`;
+				for (let i = 0; i < 5; i++) shiftEl.children[i].style.opacity = i < lights ? '1' : '0.25';
 			}
 		}
-		setText(shiftNote, 'shiftnote', shiftRpm ? `shift light at ${fmt.num(shiftRpm)} rpm: the car's analysed shift point`
-			: target ? `shift light at 97 % of the ${f.max_rpm > 0 ? 'max' : 'highest seen'} rpm: no shift_points analysis of ${meta.car || 'this car'} yet`
-				: 'no rpm range known yet');
 		setBar(bThrottle, 'th', f.throttle);
 		setBar(bBrake, 'br', f.brake);
 		setBar(bClutch, 'cl', f.clutch);
 		setBar(bSteer, 'st', f.steer, true);
-		drawMap(f);
-		if (mid) {
+	}
+
+	function drawShiftNote(f) {
+		const top = f.max_rpm > 0 ? f.max_rpm : maxRpmSeen > 3000 ? maxRpmSeen : 0;
+		setText(shiftNote, 'shiftnote', shiftRpm ? `shift light at ${fmt.num(shiftRpm)} rpm: the car's analysed shift point`
+			: top ? `shift light at 97 % of the ${f.max_rpm > 0 ? 'max' : 'highest seen'} rpm: no shift_points analysis of ${meta.car || 'this car'} yet`
+				: 'no rpm range known yet');
+	}
+
+	// Drawing runs in ticks of one animation frame at most every TICK_MS (30 Hz), asked for by
+	// a new frame of telemetry (never a loop of its own): each tick the dash and the car's dot
+	// when there is something new, every PACED_TICKS-th tick the trace and the g-g trail, every
+	// SLOW_TICKS-th the tyres and lap times. An animation frame costs the browser a main frame
+	// (style, commit, draw) even when it changes nothing, so what is not due yet waits on a timer,
+	// and all panels change in the same frames: 30 main frames a second, not one per telemetry
+	// frame. A tick is asked for while anything waits, so the last frame of a feed that stops
+	// is drawn everywhere; none when nothing waits.
+	let tickT = -1e9, ticks = 0, timer = 0;
+	function schedule() {
+		if (raf || timer || !alive || !(fresh || pacedDue || slowDue)) return;
+		const wait = tickT + TICK_MS - EARLY_MS - performance.now();
+		if (wait <= 0) raf = requestAnimationFrame(draw);
+		else
+			timer = setTimeout(() => {
+				timer = 0;
+				if (!raf && alive) raf = requestAnimationFrame(draw);
+			}, wait);
+	}
+	function draw() {
+		raf = 0;
+		const f = frame;
+		if (!f) return;
+		tickT = performance.now(); // not the frame's time, which is older when the frame was late
+		ticks++;
+		if (fresh) {
+			fresh = false;
+			drawDash(f);
+			drawMap(f);
+		}
+		if (pacedDue && ticks % PACED_TICKS === 0) {
+			pacedDue = false;
 			drawGG();
 			drawTrace();
 		}
-		if (slow) {
+		if (slowDue && ticks % SLOW_TICKS === 0) {
+			slowDue = false;
 			drawTyres(f);
 			drawLap(f);
+			drawShiftNote(f);
 		}
-		if (!mid || !slow) dirty = true; // what waited is drawn on a later frame
+		schedule();
 	}
 
 	// --- wiring -------------------------------------------------------------------------------
@@ -614,11 +700,11 @@ export function mount(el, ctx) {
 	loadMeta();
 	pollHealth();
 	const hz = setInterval(pollHealth, 1000);
-	raf = requestAnimationFrame(draw);
 
 	return () => {
 		alive = false;
 		cancelAnimationFrame(raf);
+		clearTimeout(timer);
 		clearInterval(hz);
 		if (release) release();
 		cleanups.forEach((f) => f());
