@@ -84,7 +84,7 @@ FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all test check unit-tests sanitize fuzz bench install clean deps www
+.PHONY: all test check unit-tests sanitize fuzz bench soak install clean deps www
 .SECONDARY:
 all: $(PROGS) $(TESTS) $(FUZZ) $(BENCH) $(TOOLS) www
 
@@ -179,6 +179,10 @@ fuzz:
 
 bench: all
 	tests/bench/run.sh
+
+# The whole stack under load for SOAK_SECONDS (default 3600; not in the test command).
+soak: all
+	tests/soak/soak.sh
 
 install: $(PROGS) www
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pitwall/www
