@@ -540,7 +540,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "topics") == 0)
 		return cmd_topics(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "channels") == 0)
-		return pwctl_channels(argc - i - 1, argv + i + 1);
+		return pwctl_channels(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "sessions") == 0)
 		return cmd_sessions(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "session") == 0)
