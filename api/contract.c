@@ -103,7 +103,8 @@ int contract_channels(struct api *api, struct mg_connection *c, json_t *args)
 	(void)args;
 	if (game_param(api, c, &game) < 0)
 		return 400;
-	if (!(d = dict_json(game)) || add_manifests(api, d, code, message, sizeof message) == -ENOMEM) {
+	if (!(d = dict_json(game)) ||
+	    add_manifests(api, d, code, message, sizeof message) == -ENOMEM) {
 		json_decref(d);
 		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
 	}
@@ -135,8 +136,8 @@ int contract_channel(struct api *api, struct mg_connection *c, json_t *args)
 		return 400;
 	if (!(d = dict_json(PW_GAME_UNKNOWN)))
 		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
-	if (!(found = entry_named(d, name)) && (rc = add_manifests(api, d, code, message,
-								     sizeof message)) == 0)
+	if (!(found = entry_named(d, name)) &&
+	    (rc = add_manifests(api, d, code, message, sizeof message)) == 0)
 		found = entry_named(d, name);
 	json_incref(found);
 	json_decref(d);

@@ -293,8 +293,8 @@ static void test_documents(void)
 	/* the keys of a frame channel's dictionary entry, kind "manifest" */
 	T_STREQ(json_string_value(json_object_get(json_array_get(dict, 0), "kind")), "manifest");
 	T_STREQ(json_string_value(json_object_get(json_array_get(dict, 0), "type")), "float32");
-	T_STREQ(json_string_value(json_array_get(
-			json_object_get(json_array_get(dict, 1), "csv_columns"), 0)),
+	T_STREQ(json_string_value(
+			json_array_get(json_object_get(json_array_get(dict, 1), "csv_columns"), 0)),
 		"brake_balance");
 	T_CHECK(json_is_null(json_object_get(json_array_get(dict, 1), "presence_bit")));
 	T_EQ(json_array_size(json_object_get(json_array_get(dict, 1), "games")), (size_t)0);
@@ -319,8 +319,8 @@ static void test_documents(void)
 				json_array_get(json_object_get(d, "channels"), 4), "name")),
 			"power_kw");
 		T_EQ(manifest_dict_missing(d, "unavailable", "down"), 0);
-		T_STREQ(json_string_value(json_object_get(json_object_get(d, "manifests_error"),
-							  "code")),
+		T_STREQ(json_string_value(
+				json_object_get(json_object_get(d, "manifests_error"), "code")),
 			"unavailable");
 		json_decref(docs);
 		json_decref(d);
