@@ -1,16 +1,19 @@
 /*
  * contract.c - the published contracts (docs/api.md): the channel dictionary
- * (GET /api/channels, /api/channels/{channel}, from common/dict.h) and the
+ * (GET /api/channels, /api/channels/{channel}, from common/dict.h, then the
+ * derived channels of every stored manifest, common/manifest.h) and the
  * JSON Schemas of every body and message (GET /api/schemas,
  * /api/schemas/{schema}/{version}). The schemas are docs/schemas/<name>/
  * <version>.json, compiled into pw-api (scripts/embed_schemas.sh makes
  * schema_files[] from them) and served byte for byte.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "common/dict.h"
 #include "common/frame.h"
+#include "common/manifest.h"
 #include "common/msg.h"
 
 #define SCHEMA_MEDIA_TYPE "application/schema+json"
@@ -73,37 +76,82 @@ static int no_params(struct api *api, struct mg_connection *c)
 	return -1;
 }
 
+/*
+ * The derived channels of every stored manifest (manifest.list) appended to
+ * dict; where the store cannot list them, dict says so in "manifests_error"
+ * and code/message (cap bytes) hold the store's error. 0, -1 for that, or
+ * -ENOMEM.
+ */
+static int add_manifests(struct api *api, json_t *dict, char *code, char *message, size_t cap)
+{
+	json_t *docs = NULL;
+	int rc;
+
+	if (proxy_call(api, "manifest.list", NULL, &docs, code, 64, message, cap) < 0)
+		return manifest_dict_missing(dict, code, message) < 0 ? -ENOMEM : -1;
+	rc = manifest_dict_append(dict, docs);
+	json_decref(docs);
+	return rc;
+}
+
 int contract_channels(struct api *api, struct mg_connection *c, json_t *args)
 {
+	char code[64], message[512];
 	unsigned game;
 	json_t *d;
 
 	(void)args;
 	if (game_param(api, c, &game) < 0)
 		return 400;
-	if (!(d = dict_json(game)))
+	if (!(d = dict_json(game)) ||
+	    add_manifests(api, d, code, message, sizeof message) == -ENOMEM) {
+		json_decref(d);
 		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
+	}
 	return http_json(api, c, 200, d);
+}
+
+/* The entry called name in d's channels (borrowed), NULL when none: the
+ * first, so a frame channel before a manifest's, a manifest before the ones
+ * after it in name order. */
+static json_t *entry_named(json_t *d, const char *name)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "channels"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
+			return e;
+	return NULL;
 }
 
 int contract_channel(struct api *api, struct mg_connection *c, json_t *args)
 {
 	const char *name = json_string_value(json_object_get(args, "channel"));
-	json_t *d, *e, *found = NULL;
-	size_t i;
+	char code[64], message[512];
+	json_t *d, *found;
+	int rc = 0;
 
 	if (no_params(api, c) < 0)
 		return 400;
 	if (!(d = dict_json(PW_GAME_UNKNOWN)))
 		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
-	json_array_foreach(json_object_get(d, "channels"), i, e)
-		if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
-			found = json_incref(e);
+	if (!(found = entry_named(d, name)) &&
+	    (rc = add_manifests(api, d, code, message, sizeof message)) == 0)
+		found = entry_named(d, name);
+	json_incref(found);
 	json_decref(d);
-	if (!found)
-		return http_error(api, c, 404, MSG_E_NOT_FOUND,
-				  "no channel %s (GET /api/channels lists them)", name);
-	return http_json(api, c, 200, found);
+	if (found)
+		return http_json(api, c, 200, found);
+	if (rc == -ENOMEM)
+		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
+	if (rc < 0)
+		return http_error(api, c, http_status_for(code), code,
+				  "%s is no frame channel, and the manifests' channels cannot be "
+				  "listed: %s",
+				  name, message);
+	return http_error(api, c, 404, MSG_E_NOT_FOUND,
+			  "no channel %s (GET /api/channels lists them)", name);
 }
 
 /* The index entry of a schema: where it is, its title, what it describes. */

@@ -397,14 +397,58 @@ json_t *manifest_dictionary(const struct manifest *m)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; a && i < m->nchannels; i++)
-		json_array_append_new(a,
-				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "name",
-						m->ch[i].name, "unit", m->ch[i].unit, "type", "f32",
-						"dimension", "scalar", "description",
-						m->ch[i].description, "derived", 1, "formula",
-						m->ch[i].formula, "manifest", m->name));
+	for (size_t i = 0; a && i < m->nchannels; i++) {
+		const struct manifest_channel *ch = &m->ch[i];
+		json_t *e = json_pack(
+			"{s:s, s:s, s:s, s:[s], s:s, s:s, s:[], s:s, s:{s:n, s:n}, s:b, s:s, s:b, "
+			"s:n, s:[], s:s, s:s}",
+			"name", ch->name, "kind", "manifest", "json_key", ch->name, "csv_columns",
+			ch->name, "type", "float32", "dimension", "scalar", "components", "unit",
+			ch->unit, "range", "min", "max", "nullable", 1, "description",
+			*ch->description ? ch->description : m->description, "derived", 1,
+			"presence_bit", "games", "formula", ch->formula, "manifest", m->name);
+
+		if (!e || json_array_append_new(a, e) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
 	return a;
+}
+
+int manifest_dict_append(json_t *dict, json_t *docs)
+{
+	json_t *chans = json_object_get(dict, "channels"), *doc;
+	char why[MANIFEST_ERR_MAX];
+	size_t i;
+
+	json_array_foreach(docs, i, doc) {
+		const char *name = json_string_value(json_object_get(doc, "name"));
+		struct manifest *m = NULL;
+		json_t *entries;
+		int rc = name ? manifest_parse(doc, name, &m, why, sizeof why) : -EINVAL;
+
+		if (rc == -ENOMEM)
+			return -ENOMEM;
+		if (rc < 0) /* the store lists only what validates; a newer table may not */
+			continue;
+		entries = manifest_dictionary(m);
+		manifest_free(m);
+		if (!entries || json_array_extend(chans, entries) < 0) {
+			json_decref(entries);
+			return -ENOMEM;
+		}
+		json_decref(entries);
+	}
+	return 0;
+}
+
+int manifest_dict_missing(json_t *dict, const char *code, const char *message)
+{
+	return json_object_set_new(dict, "manifests_error",
+				   json_pack("{s:s, s:s}", "code", code, "message", message)) < 0
+		       ? -ENOMEM
+		       : 0;
 }
 
 size_t manifest_csv_header(const struct manifest *m, char *buf, size_t cap)

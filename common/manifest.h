@@ -119,10 +119,28 @@ void manifest_apply_frames(struct manifest_eval *ev, const struct pw_frame *fram
 /* The manifest as its canonical JSON document (new reference; NULL when
  * out of memory): name, version, description, channels with every field. */
 json_t *manifest_json(const struct manifest *m);
-/* m's channels as dictionary entries (new reference): an array of {name,
- * unit, type "f32", dimension "scalar", description, derived true,
- * formula, manifest}. */
+/*
+ * m's channels as entries of the channel dictionary (dict.h; docs/api.md
+ * "Channel dictionary"), in order: a new reference, NULL when out of memory.
+ * Each has the keys of a frame channel's entry - kind "manifest", json_key
+ * and csv_columns [name] (as an export with ?manifest= writes it), type
+ * "float32" (the precision it is written with), dimension "scalar", no
+ * components, its unit, range {null, null}, nullable true (no value where an
+ * input is missing), its description (else the manifest's), derived true,
+ * presence_bit null, games [] - and "formula" and "manifest" (m's name).
+ */
 json_t *manifest_dictionary(const struct manifest *m);
+/*
+ * Append to dict's "channels" (dict_json's document, modified) the entries
+ * of every manifest document in docs (the store's manifest.list answer,
+ * borrowed), in docs' order. A document that does not compile against this
+ * build's channel table is left out. 0, or -ENOMEM.
+ */
+int manifest_dict_append(json_t *dict, json_t *docs);
+/* dict's "manifests_error": {code, message}: the manifests could not be
+ * listed (the store's error), so only the frame's channels are in it. 0, or
+ * -ENOMEM. */
+int manifest_dict_missing(json_t *dict, const char *code, const char *message);
 
 /* Text. Each writes into buf[cap] with snprintf semantics (the length
  * needed; NUL-terminated when cap > 0). */

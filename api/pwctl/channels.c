@@ -1,6 +1,7 @@
 /*
  * channels.c - `pwctl channels [--json] [--game NAME]`: the channel dictionary
- * (common/dict.h), the same JSON as GET /api/channels, or a table of it.
+ * (common/dict.h) with the derived channels of every manifest in the store
+ * (common/manifest.h), the same JSON as GET /api/channels, or a table of it.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "api/pwctl/pwctl.h"
 #include "common/dict.h"
 #include "common/frame.h"
+#include "common/manifest.h"
 
 static const char usage_text[] =
 	"usage: pwctl channels [--json] [--game NAME] | --frame-schema\n"
@@ -18,6 +20,9 @@ static const char usage_text[] =
 	"yes/some: derived for that game/for some games) and how many games send it.\n"
 	"--json prints what GET /api/channels answers; --game keeps the keys that game's\n"
 	"frames can carry (a name of GET /api/games, e.g. assetto_corsa).\n"
+	"After the frame's keys come the derived channels of every manifest in the store\n"
+	"(KIND manifest; pwctl manifests); when the store cannot list them, a warning\n"
+	"says so and --json carries \"manifests_error\".\n"
 	"--frame-schema prints the JSON Schema of a frame, generated from the channel\n"
 	"table: docs/schemas/frame/v1.json is exactly this.\n";
 
@@ -36,13 +41,15 @@ static void range_text(json_t *range, char *buf, size_t cap)
 		snprintf(buf, cap, "%.6g..%.6g", json_number_value(lo), json_number_value(hi));
 }
 
-/* "always" (no game sends it), "yes" (game, or with no game some game, gets
+/* "formula" (a manifest's channel), "always" (no game sends it), "yes" (game, or with no game some game, gets
  * it derived), "no". */
 static const char *derived_text(json_t *e, unsigned game)
 {
 	json_t *v, *derived_for = json_object_get(e, "derived_for");
 	size_t i;
 
+	if (json_object_get(e, "formula"))
+		return "formula";
 	if (json_is_true(json_object_get(e, "derived")))
 		return "always";
 	if (game == PW_GAME_UNKNOWN)
@@ -76,7 +83,26 @@ static void print_table(json_t *d, unsigned game)
 	}
 }
 
-int pwctl_channels(int argc, char **argv)
+/* The stored manifests' channels appended to d (or "manifests_error", with a
+ * warning on stderr). 0, or -ENOMEM. */
+static int add_manifests(const struct config *cfg, json_t *d)
+{
+	char code[64], message[512];
+	json_t *docs = NULL;
+	int rc;
+
+	if (store_ask(cfg, "manifest.list", NULL, &docs, code, sizeof code, message,
+		      sizeof message) < 0) {
+		fprintf(stderr, "pwctl channels: no manifest channels listed: %s: %s\n", code,
+			message);
+		return manifest_dict_missing(d, code, message);
+	}
+	rc = manifest_dict_append(d, docs);
+	json_decref(docs);
+	return rc;
+}
+
+int pwctl_channels(const struct config *cfg, int argc, char **argv)
 {
 	unsigned game = PW_GAME_UNKNOWN;
 	int as_json = 0, frame_schema = 0, rc = 0;
@@ -104,7 +130,9 @@ int pwctl_channels(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!(d = frame_schema ? dict_frame_schema() : dict_json(game))) {
+	if (!(d = frame_schema ? dict_frame_schema() : dict_json(game)) ||
+	    (!frame_schema && add_manifests(cfg, d) < 0)) {
+		json_decref(d);
 		fprintf(stderr, "pwctl channels: out of memory\n");
 		return 1;
 	}

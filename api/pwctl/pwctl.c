@@ -43,7 +43,8 @@ static void usage(FILE *out)
 		"                             print bus messages (topic and JSON) as they come\n"
 		"  channels [--json] [--game G]\n"
 		"                             the channel dictionary: every key of a frame with\n"
-		"                             unit, type, dimension, range, games (/api/channels)\n"
+		"                             unit, type, dimension, range, games, then the stored\n"
+		"                             manifests' channels with formulas (/api/channels)\n"
 		"  topics [--markdown]        every bus topic: name, publisher, payload keys\n"
 		"                             (--markdown: the table of docs/store.md)\n"
 		"  run start SESSION FEED [--label L] [--merge FEEDS]\n"
@@ -540,7 +541,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "topics") == 0)
 		return cmd_topics(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "channels") == 0)
-		return pwctl_channels(argc - i - 1, argv + i + 1);
+		return pwctl_channels(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "sessions") == 0)
 		return cmd_sessions(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "session") == 0)

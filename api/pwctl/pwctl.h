@@ -32,7 +32,8 @@ int pwctl_compare(const struct config *cfg, int argc, char **argv);
 /* `pwctl manifests`, `pwctl manifest get|put|delete ...` (manifests.c); argv[0] is the
  * command's own name */
 int pwctl_manifests(const struct config *cfg, int argc, char **argv);
-/* `pwctl channels ...` (channels.c): the channel dictionary, no store needed */
-int pwctl_channels(int argc, char **argv);
+/* `pwctl channels ...` (channels.c): the channel dictionary and the stored
+ * manifests' channels (without a store: the frame's, with a warning) */
+int pwctl_channels(const struct config *cfg, int argc, char **argv);
 
 #endif

@@ -9,12 +9,17 @@
 # dictionary's, not the game's own), that each frame matches the frame schema,
 # and that the channels and flags the game's frames carry are exactly the set
 # the dictionary declares for it. Also: pwctl channels --json is what
-# GET /api/channels answers (every game's view too), bad options and query
+# GET /api/channels answers (every game's view too, with a manifest stored), bad options and query
 # parameters, and docs/schemas/frame/v1.json is what the channel table gives.
 . "$(dirname "$0")/lib.sh"
 private_bus
 PW=$BIN/pwctl
 CHK="python3 $ROOT/tests/integration/channels_check.py"
+# the dictionary ends with the stored manifests' channels (docs/manifests.md): a store with one
+start store "$BIN/pw-store"
+wait_for 10 "$PW" call use_cases.list >/dev/null 2>&1 || fail "pw-store answers"
+printf '{"channels": [{"name": "power_kw", "formula": "power_w / 1000", "unit": "kW"}]}' >"$TMP/kw.json"
+"$PW" manifest put kw "$TMP/kw.json" >/dev/null || fail "pwctl manifest put kw"
 
 "$PW" channels --frame-schema >"$TMP/frame.json"
 check "docs/schemas/frame/v1.json is the channel table's (pwctl channels --frame-schema)" \
@@ -31,7 +36,7 @@ check "pwctl channels --game nope: exit 2 naming --game" bash -c "[ $rc = 2 ] &&
 rc=$?
 check "pwctl channels --nope: exit 2" test "$rc" = 2
 
-# the API serves the same dictionary (it needs no store)
+# the API serves the same dictionary, the manifest's channel included
 AP=$(tcp_port)
 PITWALL_API_PORT=$AP start api "$BIN/pw-api"
 wait_for 10 python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$AP"
@@ -42,6 +47,7 @@ get = lambda p: json.load(urllib.request.urlopen(base + p, timeout=5))
 cli = lambda *a: json.loads(subprocess.run([sys.argv[2], "channels", "--json", *a], capture_output=True,
                                           check=True).stdout)
 assert get("/api/channels") == cli() == get("/api/v1/channels")
+assert [e["name"] for e in cli()["channels"] if e["kind"] == "manifest"] == ["power_kw"]
 for g in [x["name"] for x in cli()["games"]]:
     assert get("/api/channels?game=" + g) == cli("--game", g), g
 PY

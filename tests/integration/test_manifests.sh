@@ -20,7 +20,7 @@ wait_for 10 store_up || fail "pw-store answers"
 start api "$BIN/pw-api"
 wait_for 10 api_store_up "$URL" || fail "pw-api answers and reaches the store"
 
-python3 - "$URL" "$ROOT" <<'PY' || FAILED=1
+python3 - "$URL" "$ROOT" "$BIN" <<'PY' || FAILED=1
 import json, sys, urllib.request, urllib.error
 
 URL = sys.argv[1]
@@ -79,6 +79,64 @@ check("GET the manifest", st == 200 and doc == stored, (st, doc))
 st, doc = call("GET", "/api/manifests")
 check("GET the list", st == 200 and isinstance(doc, list) and stored in doc, (st, doc))
 
+# the channel dictionary (docs/api.md "Channel dictionary"): the stored manifests' channels
+# after the frame's keys, with formula and unit; every answer is checked against its schema
+st, d = call("GET", "/api/channels")
+mine = [e for e in d["channels"] if e.get("manifest") == "power"] if st == 200 else []
+check("GET /api/channels lists the manifest's channels last: derived, with formula and unit",
+      [(e["name"], e["kind"], e["derived"], e["formula"], e["unit"], e["description"])
+       for e in mine] == [
+          ("power_kw", "manifest", True, "power_w / 1000", "kW", "the issue's examples"),
+          ("brake_balance", "manifest", True, "brake_temp_c_fl / brake_temp_c_rl", "",
+           "the issue's examples"),
+          ("speed_delta", "manifest", True, "derivative(speed_kmh)", "km/h/s",
+           "the issue's examples")]
+      and d["channels"][-3:] == mine and "manifests_error" not in d, (st, mine))
+st1, d1 = call("GET", "/api/v1/channels")
+st2, d2 = call("GET", "/api/channels?game=assetto_corsa")
+check("/api/v1/channels is the same; ?game= keeps the manifest's channels",
+      st1 == 200 and d1 == d and st2 == 200 and d2["channels"][-3:] == mine, (st1, st2))
+st, e = call("GET", "/api/channels/speed_delta")
+check("GET /api/channels/speed_delta: the manifest's entry", st == 200 and e == mine[2], (st, e))
+other = {"channels": [{"name": "power_kw", "formula": "power_w / 1e3", "unit": "kW"},
+                      {"name": "rev_hz", "formula": "rpm / 60", "unit": "Hz",
+                       "description": "engine revolutions per second"}]}
+st, _ = call("PUT", "/api/manifests/power2", other)
+st, d = call("GET", "/api/channels")
+both = [e["manifest"] for e in d["channels"] if e["name"] == "power_kw"]
+st1, e1 = call("GET", "/api/channels/power_kw")
+st2, e2 = call("GET", "/api/channels/rev_hz")
+check("a name in two manifests: listed twice (manifest name order), "
+      "/api/channels/{channel} answers the first manifest's",
+      both == ["power", "power2"] and st1 == 200 and e1["manifest"] == "power" and
+      e1["formula"] == "power_w / 1000", (both, st1, e1))
+check("GET /api/channels/rev_hz: unit, formula and the channel's own description",
+      st2 == 200 and (e2["unit"], e2["formula"], e2["description"], e2["manifest"]) ==
+      ("Hz", "rpm / 60", "engine revolutions per second", "power2"), (st2, e2))
+import subprocess
+cli = subprocess.run([sys.argv[3] + "/pwctl", "channels", "--json"], capture_output=True)
+check("pwctl channels --json is GET /api/channels with manifests stored",
+      cli.returncode == 0 and json.loads(cli.stdout) == d, cli.stderr)
+table = subprocess.run([sys.argv[3] + "/pwctl", "channels"], capture_output=True, text=True).stdout
+check("pwctl channels (a table): a line per manifest channel, marked formula",
+      len(table.splitlines()) == len(d["channels"]) + 1 and
+      any(l.split()[:2] == ["rev_hz", "manifest"] and " formula " in l
+          for l in table.splitlines()), table[-300:])
+st, _ = call("DELETE", "/api/manifests/power2")
+st, d = call("GET", "/api/channels")
+st1, e1 = call("GET", "/api/channels/rev_hz")
+check("after DELETE the manifest's channels are gone from the dictionary",
+      st == 200 and not [e for e in d["channels"] if e.get("manifest") == "power2"] and
+      [e["name"] for e in d["channels"]].count("power_kw") == 1 and st1 == 404, (st1, e1))
+cli = subprocess.run([sys.argv[3] + "/pwctl", "channels", "--json"], capture_output=True)
+check("pwctl channels --json is GET /api/channels after the DELETE",
+      cli.returncode == 0 and json.loads(cli.stdout) == d, cli.stderr)
+st, e = call("GET", "/api/channels/nosuch_kw")
+check("GET /api/channels/nosuch_kw: 404", st == 404 and e["error"]["code"] == "not_found", (st, e))
+st, e = call("GET", "/api/channels/power_kw?manifest=power")
+check("GET /api/channels/power_kw?manifest=power: 400 naming the parameter",
+      st == 400 and "manifest" in e["error"]["message"], (st, e))
+
 bad = [
     ("not JSON", None, b"{\"channels\": [", 400, "must be a JSON object"),
     ("a JSON array", None, b"[]", 400, "object"),
@@ -122,7 +180,8 @@ st, doc = call("DELETE", "/api/manifests/gone")
 check("DELETE again: 404", st == 404, (st, doc))
 st, doc = call("GET", "/api/manifests/gone")
 check("GET a deleted manifest: 404", st == 404, (st, doc))
-check("every answer (%d) matches its JSON Schema (manifest, manifests, error), every accepted "
+check("every answer (%d) matches its JSON Schema (manifest, manifests, channels, channel, "
+      "error), every accepted "
       "body its request schema (manifest-put)" % schema_seen[0], not schema_bad, schema_bad[:5])
 sys.exit(1 if failed else 0)
 PY
@@ -130,6 +189,41 @@ PY
 check "the manifest is a file in the data dir" test -s "$PITWALL_DATA_DIR/manifests/power.json"
 kill "$STORE"
 wait "$STORE" 2>/dev/null
+# without a store the dictionary still answers the frame's keys and says the manifests are missing
+python3 - "$URL" "$ROOT" <<'PY' || FAILED=1
+import json, sys, urllib.request, urllib.error
+sys.path.insert(0, sys.argv[2] + "/tests/integration")
+from contract import Contract
+C = Contract()
+def get(path):
+    try:
+        with urllib.request.urlopen(sys.argv[1] + path, timeout=20) as r:
+            return r.status, r.headers.get("Content-Type"), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read()
+bad = []
+st, ct, text = get("/api/channels")
+d = json.loads(text)
+bad += C.http_errors("GET", "/api/channels", st, text, ct)[1]
+if st != 200 or d.get("manifests_error", {}).get("code") != "unavailable" or \
+        any(e["kind"] == "manifest" for e in d["channels"]) or not d["channels"]:
+    bad.append(("no store: GET /api/channels", st, d.get("manifests_error")))
+st, ct, text = get("/api/channels/power_kw")
+bad += C.http_errors("GET", "/api/channels/power_kw", st, text, ct)[1]
+if st != 503:
+    bad.append(("no store: GET /api/channels/power_kw", st, text[:200]))
+st, ct, text = get("/api/channels/speed_kmh")
+if st != 200:
+    bad.append(("no store: GET /api/channels/speed_kmh", st))
+print(("PASS " if not bad else "FAIL ") + "without a store: /api/channels answers the frame's keys "
+      "with manifests_error (schema-valid), a manifest channel 503, a frame channel 200" +
+      ("" if not bad else ": " + str(bad)))
+sys.exit(1 if bad else 0)
+PY
+"$BIN/pwctl" channels --json >"$TMP/nostore.json" 2>"$TMP/nostore.err"
+rc=$?
+check "without a store: pwctl channels --json exits 0 with manifests_error and a warning" \
+	bash -c "[ $rc = 0 ] && grep -q manifests_error '$TMP/nostore.json' && grep -q 'no manifest channels' '$TMP/nostore.err'"
 start store2 "$BIN/pw-store"
 wait_for 10 store_up || fail "pw-store answers after a restart"
 got=$(python3 -c 'import json,sys,urllib.request; d=json.load(urllib.request.urlopen(sys.argv[1] + "/api/manifests/power", timeout=5)); print([c["formula"] for c in d["channels"]])' "$URL" 2>&1)

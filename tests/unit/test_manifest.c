@@ -290,7 +290,41 @@ static void test_documents(void)
 		"derivative(speed_kmh)");
 	T_STREQ(json_string_value(json_object_get(json_array_get(dict, 2), "unit")), "km/h/s");
 	T_STREQ(json_string_value(json_object_get(json_array_get(dict, 0), "manifest")), "power");
+	/* the keys of a frame channel's dictionary entry, kind "manifest" */
+	T_STREQ(json_string_value(json_object_get(json_array_get(dict, 0), "kind")), "manifest");
+	T_STREQ(json_string_value(json_object_get(json_array_get(dict, 0), "type")), "float32");
+	T_STREQ(json_string_value(
+			json_array_get(json_object_get(json_array_get(dict, 1), "csv_columns"), 0)),
+		"brake_balance");
+	T_CHECK(json_is_null(json_object_get(json_array_get(dict, 1), "presence_bit")));
+	T_EQ(json_array_size(json_object_get(json_array_get(dict, 1), "games")), (size_t)0);
+	T_CHECK(json_is_true(json_object_get(json_array_get(dict, 1), "nullable")));
+	/* a channel without a description gets the manifest's */
+	T_STREQ(json_string_value(json_object_get(json_array_get(dict, 0), "description")),
+		"the issue's examples");
+	T_STREQ(json_string_value(json_object_get(json_array_get(dict, 2), "description")),
+		"change of speed");
 	json_decref(dict);
+
+	/* the store's list appended to a dictionary: a document that does not
+	 * compile (an unknown channel) is left out, the others keep their order */
+	{
+		json_t *d = json_pack("{s:[{s:s}]}", "channels", "name", "speed_kmh");
+		json_t *docs = json_pack("[O, {s:s, s:[{s:s, s:s}]}, O]", doc, "name", "bad",
+					 "channels", "name", "x", "formula", "nope_kmh", doc);
+
+		T_EQ(manifest_dict_append(d, docs), 0);
+		T_EQ(json_array_size(json_object_get(d, "channels")), (size_t)7);
+		T_STREQ(json_string_value(json_object_get(
+				json_array_get(json_object_get(d, "channels"), 4), "name")),
+			"power_kw");
+		T_EQ(manifest_dict_missing(d, "unavailable", "down"), 0);
+		T_STREQ(json_string_value(
+				json_object_get(json_object_get(d, "manifests_error"), "code")),
+			"unavailable");
+		json_decref(docs);
+		json_decref(d);
+	}
 	json_decref(doc);
 	json_decref(doc2);
 	manifest_free(again);
