@@ -153,8 +153,9 @@ json_t *an_run_use_case(const struct an_input *in, struct an_err *err)
 	}
 	for (size_t i = 0; i < sizeof use_cases / sizeof use_cases[0]; i++)
 		if (strcmp(in->use_case, use_cases[i].use_case) == 0)
-			return use_cases[i].run == general ? general(in, err)
-							      : run_on_frames(in, use_cases[i].run, err);
+			return use_cases[i].run == general
+				       ? general(in, err)
+				       : run_on_frames(in, use_cases[i].run, err);
 	err->code = AN_E_BAD_INPUT;
 	snprintf(err->message, sizeof err->message,
 		 "unknown use case \"%.64s\" (shift_points, car_grip, track_mapping, general)",

@@ -24,7 +24,7 @@
 #include "common/job.h"
 
 /* The codes travel in failed job results: common/job.h defines them. */
-#define AN_E_NO_DATA JOB_E_NO_DATA          /* not enough usable frames for this analysis */
+#define AN_E_NO_DATA JOB_E_NO_DATA             /* not enough usable frames for this analysis */
 #define AN_E_NOT_QUALIFIED JOB_E_NOT_QUALIFIED /* e.g. track build without left/right runs */
 #define AN_E_BAD_INPUT JOB_E_BAD_INPUT
 #define AN_E_NO_MEMORY JOB_E_NO_MEMORY
@@ -44,7 +44,7 @@ struct an_run {
 	const char *label;             /* "left" / "right" matter to track_mapping */
 	const struct pw_frame *frames; /* in seq order; or NULL with cols: */
 	size_t n;
-	const struct framecols *cols;  /* the run as the columns job_needs names (general reads
+	const struct framecols *cols; /* the run as the columns job_needs names (general reads
 					* them a window at a time; an_run_use_case gives the
 					* other analyses whole frames made from them) */
 };
@@ -70,7 +70,7 @@ uint64_t an_seq(const struct an_run *r, size_t i);
 struct an_cursor {
 	const struct an_run *r;
 	struct pw_frame *buf;
-	size_t first, n;           /* the frames the window holds */
+	size_t first, n; /* the frames the window holds */
 };
 int an_cursor_init(struct an_cursor *c, const struct an_run *r);
 const struct pw_frame *an_frame(struct an_cursor *c, size_t i);
@@ -83,13 +83,14 @@ static inline int an_run_has_frames(const struct an_run *r)
 
 struct an_input {
 	const char *session_id;
-	const char *use_case;          /* shift_points | car_grip | track_mapping | general */
-	const char *car_name;          /* may be "" */
-	const char *game;              /* game name of the frames, may be "" */
-	const char *track;             /* track name from the feed metadata, may be "" */
+	const char *use_case; /* shift_points | car_grip | track_mapping | general */
+	const char *car_name; /* may be "" */
+	const char *game;     /* game name of the frames, may be "" */
+	const char *track;    /* track name from the feed metadata, may be "" */
 	const struct an_run *runs;
 	size_t nruns;
-	const json_t *track_model;     /* general: a stored TrackModel for per-corner figures, or NULL */
+	const json_t
+		*track_model; /* general: a stored TrackModel for per-corner figures, or NULL */
 };
 
 /* shift_points.c: per gear rpm/speed ranges, full-throttle acceleration vs

@@ -79,8 +79,10 @@ static int load_path(const struct job_run *r, const char *data_dir, struct frame
 
 	if (!realpath(data_dir, dir) || !realpath(r->path, real) || (dl = strlen(dir)) == 0 ||
 	    strncmp(real, dir, dl) != 0 || real[dl] != '/') {
-		an_fail(err, AN_E_BAD_INPUT, "run %s: its frame file %s is not in this worker's data "
-			"dir %s", r->run_id, r->path, data_dir);
+		an_fail(err, AN_E_BAD_INPUT,
+			"run %s: its frame file %s is not in this worker's data "
+			"dir %s",
+			r->run_id, r->path, data_dir);
 		return -1;
 	}
 	if ((rc = framefile_load_cols(real, r->channels, r->parts, c, &info)) < 0) {
@@ -90,8 +92,10 @@ static int load_path(const struct job_run *r, const char *data_dir, struct frame
 		return -1;
 	}
 	if (info.tail != FRAMEFILE_TAIL_CLEAN)
-		log_warn("msg=\"run file ends in a damaged tail: its valid frames analysed\" run=%s "
-			 "file=%s frames=%zu", r->run_id, r->path, c->n);
+		log_warn(
+			"msg=\"run file ends in a damaged tail: its valid frames analysed\" run=%s "
+			"file=%s frames=%zu",
+			r->run_id, r->path, c->n);
 	return 0;
 }
 
@@ -110,8 +114,11 @@ static json_t *run_job(const struct job *j, const char *data_dir, struct an_err 
 	for (size_t i = 0; i < j->nruns; i++) {
 		const struct job_run *r = &j->runs[i];
 
-		runs[i] = (struct an_run){ .run_id = r->run_id, .feed = r->feed_name,
-					   .label = r->label, .frames = r->frames, .n = r->nframes };
+		runs[i] = (struct an_run){ .run_id = r->run_id,
+					   .feed = r->feed_name,
+					   .label = r->label,
+					   .frames = r->frames,
+					   .n = r->nframes };
 		if (r->encoding != JOB_ENC_FRAMES && j->kind != JOB_ANALYSIS) {
 			an_fail(err, AN_E_BAD_INPUT, "a %s job carries its runs as frames",
 				job_kind_name(j->kind));
@@ -126,9 +133,14 @@ static json_t *run_job(const struct job *j, const char *data_dir, struct an_err 
 			runs[i].n = own[i].n;
 		}
 	}
-	in = (struct an_input){ .session_id = j->session_id, .use_case = j->use_case,
-				.car_name = j->car_name, .game = j->game, .track = j->track,
-				.runs = runs, .nruns = j->nruns, .track_model = j->track_model };
+	in = (struct an_input){ .session_id = j->session_id,
+				.use_case = j->use_case,
+				.car_name = j->car_name,
+				.game = j->game,
+				.track = j->track,
+				.runs = runs,
+				.nruns = j->nruns,
+				.track_model = j->track_model };
 	if (j->kind == JOB_TRACK_BUILD)
 		res = an_track_build(&in, j->game, j->track, err);
 	else if (j->kind == JOB_LAP)
@@ -145,8 +157,8 @@ out:
 
 static void reply(void *push, const struct job *j, const json_t *res, const struct an_err *err)
 {
-	char *text = job_result_encode(j->kind, j->job_id, j->session_id, res, err->code,
-				       err->message);
+	char *text =
+		job_result_encode(j->kind, j->job_id, j->session_id, res, err->code, err->message);
 
 	if (!text)
 		log_error("msg=\"cannot encode the result\" job=%s", j->job_id);
@@ -178,9 +190,11 @@ static void handle(void *push, const char *data_dir, struct job_inbox *ib)
 		goto out;
 	}
 	log_info("msg=analysed job=%s kind=%s session=%s use_case=%s runs=%zu frames=%zu ms=%.1f "
-		 "ok=%d%s%s", j.job_id, job_kind_name(j.kind), j.session_id ? j.session_id : "",
-		 j.use_case ? j.use_case : "", j.nruns, frames, (double)(clock_mono_ns() - t0) / 1e6,
-		 res != NULL, res ? "" : " error=", res ? "" : err.message);
+		 "ok=%d%s%s",
+		 j.job_id, job_kind_name(j.kind), j.session_id ? j.session_id : "",
+		 j.use_case ? j.use_case : "", j.nruns, frames,
+		 (double)(clock_mono_ns() - t0) / 1e6, res != NULL,
+		 res ? "" : " error=", res ? "" : err.message);
 	reply(push, &j, res, &err);
 out:
 	json_decref(res);
@@ -254,7 +268,9 @@ static const struct daemon_step steps[] = {
 int main(int argc, char **argv)
 {
 	static struct worker w;
-	struct daemon d = { .prog = "pw-analyze", .component = "analyze", .usage = usage_text,
+	struct daemon d = { .prog = "pw-analyze",
+			    .component = "analyze",
+			    .usage = usage_text,
 			    .progs = CONFIG_ANALYZE };
 	int rc;
 

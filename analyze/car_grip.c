@@ -81,19 +81,19 @@
 #define GRIP_MIN_KMH 10.0
 #define GRIP_MAX_KMH 600.0
 #define GRIP_BIN_KMH 10.0
-#define GRIP_BINS 60               /* GRIP_MAX_KMH / GRIP_BIN_KMH */
+#define GRIP_BINS 60 /* GRIP_MAX_KMH / GRIP_BIN_KMH */
 #define GRIP_MAX_ABS_G 10.0
 #define GRIP_MIN_SEGMENT 3
 
-#define GRIP_HZ_PER_HALF 75.0       /* h = rate / 75 Hz, rounded down */
+#define GRIP_HZ_PER_HALF 75.0 /* h = rate / 75 Hz, rounded down */
 #define GRIP_HALF_MIN 2
 #define GRIP_HALF_MAX 4
 #define GRIP_WINDOW_MAX (2 * GRIP_HALF_MAX + 1)
-#define GRIP_RING 16               /* > GRIP_WINDOW_MAX; a power of two */
+#define GRIP_RING 16 /* > GRIP_WINDOW_MAX; a power of two */
 
 #define GRIP_GAP_PERIODS 8.0
 #define GRIP_GAP_MIN_S 0.2
-#define GRIP_PROBES 63                /* frames sampled for a run's period and vertical level */
+#define GRIP_PROBES 63 /* frames sampled for a run's period and vertical level */
 #define GRIP_DEFAULT_PERIOD_S (1.0 / 60.0) /* when the run has no clock */
 
 #define GRIP_SHOCK_VERT_G 1.0
@@ -104,19 +104,19 @@
 #define GRIP_STEER_COLUMNS 200
 
 enum grip_sample_bits {
-	GS_STEER = 1u << 0,        /* steer present */
-	GS_CIRCLE = 1u << 1,       /* picked for grip_circle */
-	GS_STEERING = 1u << 2,     /* picked for steering_response */
+	GS_STEER = 1u << 0,    /* steer present */
+	GS_CIRCLE = 1u << 1,   /* picked for grip_circle */
+	GS_STEERING = 1u << 2, /* picked for steering_response */
 };
 
-#define GRIP_STEER_SCALE 10000.0f  /* steer stored as int16 in 1/10000 */
+#define GRIP_STEER_SCALE 10000.0f /* steer stored as int16 in 1/10000 */
 
 /* One usable frame, 16 bytes; lat/lon hold the raw g until the segment is
  * filtered. */
 struct grip_sample {
 	float lat_g, lon_g;
 	float speed_kmh;
-	int16_t steer_q;           /* steer * GRIP_STEER_SCALE, when GS_STEER */
+	int16_t steer_q; /* steer * GRIP_STEER_SCALE, when GS_STEER */
 	uint16_t bits;
 };
 _Static_assert(sizeof(struct grip_sample) == 16, "samples stay small");
@@ -136,9 +136,9 @@ struct grip_rejects {
 
 struct grip {
 	struct grip_sample *s;
-	size_t n;                  /* samples kept so far */
-	size_t seg_start;          /* first sample of the open segment */
-	int half;                  /* median half-window of the current run */
+	size_t n;         /* samples kept so far */
+	size_t seg_start; /* first sample of the open segment */
+	int half;         /* median half-window of the current run */
 	struct grip_bin bins[GRIP_BINS];
 	double extreme_val[GX_COUNT];
 	size_t extreme_at[GX_COUNT];
@@ -150,11 +150,11 @@ struct grip {
 
 /* Compare-exchange: p[a] <= p[b] afterwards. Written exactly as the SSE
  * minss/maxss semantics so that the compiler emits them, not branches. */
-#define GRIP_CX(a, b)                                                  \
-	do {                                                           \
-		float x_ = p[a], y_ = p[b];                            \
-		p[a] = x_ < y_ ? x_ : y_;                              \
-		p[b] = x_ > y_ ? x_ : y_;                              \
+#define GRIP_CX(a, b)                       \
+	do {                                \
+		float x_ = p[a], y_ = p[b]; \
+		p[a] = x_ < y_ ? x_ : y_;   \
+		p[b] = x_ > y_ ? x_ : y_;   \
 	} while (0)
 
 /* Median selection networks for 5, 7 and 9 values (N. Devillard, "Fast
@@ -162,25 +162,55 @@ struct grip {
  * scrambled. Branch-free: a noisy window costs no mispredictions. */
 static float median5(float *p)
 {
-	GRIP_CX(0, 1); GRIP_CX(3, 4); GRIP_CX(0, 3); GRIP_CX(1, 4); GRIP_CX(1, 2);
-	GRIP_CX(2, 3); GRIP_CX(1, 2);
+	GRIP_CX(0, 1);
+	GRIP_CX(3, 4);
+	GRIP_CX(0, 3);
+	GRIP_CX(1, 4);
+	GRIP_CX(1, 2);
+	GRIP_CX(2, 3);
+	GRIP_CX(1, 2);
 	return p[2];
 }
 
 static float median7(float *p)
 {
-	GRIP_CX(0, 5); GRIP_CX(0, 3); GRIP_CX(1, 6); GRIP_CX(2, 4); GRIP_CX(0, 1);
-	GRIP_CX(3, 5); GRIP_CX(2, 6); GRIP_CX(2, 3); GRIP_CX(3, 6); GRIP_CX(4, 5);
-	GRIP_CX(1, 4); GRIP_CX(1, 3); GRIP_CX(3, 4);
+	GRIP_CX(0, 5);
+	GRIP_CX(0, 3);
+	GRIP_CX(1, 6);
+	GRIP_CX(2, 4);
+	GRIP_CX(0, 1);
+	GRIP_CX(3, 5);
+	GRIP_CX(2, 6);
+	GRIP_CX(2, 3);
+	GRIP_CX(3, 6);
+	GRIP_CX(4, 5);
+	GRIP_CX(1, 4);
+	GRIP_CX(1, 3);
+	GRIP_CX(3, 4);
 	return p[3];
 }
 
 static float median9(float *p)
 {
-	GRIP_CX(1, 2); GRIP_CX(4, 5); GRIP_CX(7, 8); GRIP_CX(0, 1); GRIP_CX(3, 4);
-	GRIP_CX(6, 7); GRIP_CX(1, 2); GRIP_CX(4, 5); GRIP_CX(7, 8); GRIP_CX(0, 3);
-	GRIP_CX(5, 8); GRIP_CX(4, 7); GRIP_CX(3, 6); GRIP_CX(1, 4); GRIP_CX(2, 5);
-	GRIP_CX(4, 7); GRIP_CX(4, 2); GRIP_CX(6, 4); GRIP_CX(4, 2);
+	GRIP_CX(1, 2);
+	GRIP_CX(4, 5);
+	GRIP_CX(7, 8);
+	GRIP_CX(0, 1);
+	GRIP_CX(3, 4);
+	GRIP_CX(6, 7);
+	GRIP_CX(1, 2);
+	GRIP_CX(4, 5);
+	GRIP_CX(7, 8);
+	GRIP_CX(0, 3);
+	GRIP_CX(5, 8);
+	GRIP_CX(4, 7);
+	GRIP_CX(3, 6);
+	GRIP_CX(1, 4);
+	GRIP_CX(2, 5);
+	GRIP_CX(4, 7);
+	GRIP_CX(4, 2);
+	GRIP_CX(6, 4);
+	GRIP_CX(4, 2);
 	return p[4];
 }
 
@@ -322,7 +352,7 @@ static size_t *reject_reason(const struct pw_frame *f, struct grip_rejects *r, d
 	if (!(*kmh >= GRIP_MIN_KMH && *kmh < GRIP_MAX_KMH))
 		return &r->slow;
 	if (fabsf(f->accel_lat_g) > GRIP_MAX_ABS_G || fabsf(f->accel_lon_g) > GRIP_MAX_ABS_G)
-		return &r->impact;  /* the caller's impact() counts it */
+		return &r->impact; /* the caller's impact() counts it */
 	return NULL;
 }
 
@@ -423,9 +453,9 @@ static void impact(struct grip *g, size_t guard)
 }
 
 struct run_scan {
-	double gap_s;              /* a longer clock step ends a segment */
+	double gap_s; /* a longer clock step ends a segment */
 	double vert_level_g;
-	size_t guard;              /* frames excluded either side of an impact */
+	size_t guard; /* frames excluded either side of an impact */
 };
 
 static void scan_setup(struct grip *g, const struct an_run *r, struct run_scan *rs)
@@ -506,7 +536,7 @@ static double pseudo_angle(double x, double y)
 
 	if (d == 0.0)
 		return 0.0;
-	p = y / d;                 /* -1..1 over the right half plane */
+	p = y / d; /* -1..1 over the right half plane */
 	return x >= 0.0 ? (p < 0.0 ? 4.0 + p : p) : 2.0 - p;
 }
 
@@ -617,7 +647,7 @@ static double round_to(double v, double unit)
 {
 	double r = round(v / unit) * unit;
 
-	return r == 0.0 ? 0.0 : r;  /* no "-0.0" in the JSON */
+	return r == 0.0 ? 0.0 : r; /* no "-0.0" in the JSON */
 }
 
 static double g3(double v)
@@ -648,7 +678,7 @@ static json_t *summary_json(const struct grip *g, int *ok)
 	json_t *o = json_object();
 	double lat = fmax(g->extreme_val[GX_LEFT], g->extreme_val[GX_RIGHT]);
 	size_t at = g->extreme_val[GX_LEFT] > g->extreme_val[GX_RIGHT] ? g->extreme_at[GX_LEFT]
-									 : g->extreme_at[GX_RIGHT];
+								       : g->extreme_at[GX_RIGHT];
 
 	if (!o)
 		return NULL;

@@ -688,8 +688,9 @@ static json_t *not_evaluated(const struct prep *preps, size_t nruns, uint32_t ac
 		if (o && d->needs_alt)
 			json_object_set_new(o, "or_missing", missing_of(present, d->needs_alt));
 		if (o && d->absent)
-			json_object_set_new(o, "reason",
-					    json_string("no feed pitwall decodes sends these channels"));
+			json_object_set_new(
+				o, "reason",
+				json_string("no feed pitwall decodes sends these channels"));
 		else if (o && (d->needs & FRAME_P_TYRE_TEMP_INNER))
 			json_object_set_new(
 				o, "reason",
@@ -744,7 +745,8 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	}
 	for (size_t i = 0; i < nlaps; i++)
 		if (laps[i].run >= in->nruns || laps[i].first > laps[i].last ||
-		    laps[i].last >= in->runs[laps[i].run].n || !an_run_has_frames(&in->runs[laps[i].run])) {
+		    laps[i].last >= in->runs[laps[i].run].n ||
+		    !an_run_has_frames(&in->runs[laps[i].run])) {
 			an_fail(err, AN_E_BAD_INPUT, "lap %zu lies outside its run", i);
 			return NULL;
 		}

@@ -106,15 +106,15 @@
 
 #define GEN_E_NO_MEMORY AN_E_NO_MEMORY
 
-#define GEN_LOST_M 40.0            /* farther from the centre line: off the track */
-#define GEN_JUMP_M 50.0            /* a step this long between two frames is a teleport */
-#define GEN_RELOCK_FRAMES 64       /* while off the line, search the whole line this often */
-#define GEN_BACK_M 10.0            /* driving back this far is reversing, not noise */
+#define GEN_LOST_M 40.0      /* farther from the centre line: off the track */
+#define GEN_JUMP_M 50.0      /* a step this long between two frames is a teleport */
+#define GEN_RELOCK_FRAMES 64 /* while off the line, search the whole line this often */
+#define GEN_BACK_M 10.0      /* driving back this far is reversing, not noise */
 #define GEN_GAP_S LAPS_GAP_S
-#define GEN_CLIMB_LOOK 2           /* segments looked at ahead past one that is not nearer */
-#define GEN_CLOSED_M 0.01          /* a last point this close to the first repeats it */
+#define GEN_CLIMB_LOOK 2  /* segments looked at ahead past one that is not nearer */
+#define GEN_CLOSED_M 0.01 /* a last point this close to the first repeats it */
 #define GEN_DEFAULT_DT_S (1.0 / 60.0)
-#define GEN_SCORE_PER_CV 1000.0    /* consistency points per unit of stddev / mean */
+#define GEN_SCORE_PER_CV 1000.0 /* consistency points per unit of stddev / mean */
 
 /* ---- growable arrays (amortised, never per frame) ---- */
 
@@ -141,16 +141,16 @@ static void *vec_push(struct vec *v)
 
 struct seg {
 	double ax, az, dx, dz, inv_len2;
-	double tx, tz;             /* unit tangent at the start: bisector of the two segments */
-	double ex, ez;             /* tangent at the end - tangent at the start */
-	double d_t, d_e;           /* D.T_A and D.E (smooth_t) */
-	bool straight;             /* tangents equal: the chord is the line */
-	double d0_m, len_m;        /* along-track distance at the start, along-track length */
+	double tx, tz;      /* unit tangent at the start: bisector of the two segments */
+	double ex, ez;      /* tangent at the end - tangent at the start */
+	double d_t, d_e;    /* D.T_A and D.E (smooth_t) */
+	bool straight;      /* tangents equal: the chord is the line */
+	double d0_m, len_m; /* along-track distance at the start, along-track length */
 };
 
 struct corner {
 	json_int_t index;
-	const char *direction;     /* borrowed from the model, NULL when absent */
+	const char *direction; /* borrowed from the model, NULL when absent */
 	double entry_m, apex_m, exit_m;
 };
 
@@ -167,7 +167,7 @@ struct model {
 	const char *track_name;
 	struct corner *corner;
 	int ncorners;
-	struct bound *bound;       /* entries and exits sorted by distance */
+	struct bound *bound; /* entries and exits sorted by distance */
 	int nbound;
 };
 
@@ -261,7 +261,7 @@ static int model_line(struct model *m, const json_t *tm, struct an_err *err)
 	    !point_of(json_array_get(line, n - 1), &lx, &lz))
 		return bad_model(err, "center_line points must be [x, z] numbers");
 	if (hypot(lx - fx, lz - fz) < GEN_CLOSED_M)
-		n--;   /* the loop's first point repeated at the end */
+		n--; /* the loop's first point repeated at the end */
 	if (n < 3)
 		return bad_model(err, "center_line needs at least 3 points");
 	closing = hypot(lx - fx, lz - fz);
@@ -316,11 +316,13 @@ static int model_corners(struct model *m, const json_t *tm, struct an_err *err)
 		return no_memory(err);
 	json_array_foreach(cs, i, c) {
 		struct corner *k = &m->corner[m->ncorners];
-		const json_t *idx = json_object_get(c, "index"), *dir = json_object_get(c, "direction");
+		const json_t *idx = json_object_get(c, "index"),
+			     *dir = json_object_get(c, "direction");
 
 		if (!json_is_object(c) || !get_num(c, "entry_dist_m", &k->entry_m) ||
 		    !get_num(c, "exit_dist_m", &k->exit_m))
-			return bad_model(err, "a corner needs numbers entry_dist_m and exit_dist_m");
+			return bad_model(err,
+					 "a corner needs numbers entry_dist_m and exit_dist_m");
 		if (!get_num(c, "apex_dist_m", &k->apex_m))
 			k->apex_m = k->entry_m + 0.5 * wrap_m(k->exit_m - k->entry_m, m->len_m);
 		k->entry_m = wrap_m(k->entry_m, m->len_m);
@@ -459,7 +461,7 @@ static double along_of(const struct model *m, int i, double t, double x, double 
 			i = j;
 			u = v;
 		} else {
-			u = u < 0.0 ? 0.0 : 1.0;   /* between the two: the vertex itself */
+			u = u < 0.0 ? 0.0 : 1.0; /* between the two: the vertex itself */
 		}
 	} else if (isnan(u)) {
 		u = t;
@@ -479,13 +481,13 @@ struct follow {
 	double x, z;
 	/* progress since the last restart */
 	bool have;
-	struct pw_frame prev;      /* the last followed frame's clocks (see keep_prev) */
-	double along_m;            /* last distance, [0, len) */
-	double u_m, hw_m;          /* unwrapped distance, furthest reached */
+	struct pw_frame prev; /* the last followed frame's clocks (see keep_prev) */
+	double along_m;       /* last distance, [0, len) */
+	double u_m, hw_m;     /* unwrapped distance, furthest reached */
 	double clk_s, typical_dt_s;
-	float v_kmh;               /* NAN = unknown */
-	int next;                  /* next boundary ahead of hw_m ... */
-	double next_u_m;           /* ... at this unwrapped distance */
+	float v_kmh;     /* NAN = unknown */
+	int next;        /* next boundary ahead of hw_m ... */
+	double next_u_m; /* ... at this unwrapped distance */
 };
 
 static bool has(const struct pw_frame *f, uint64_t bit)
@@ -542,14 +544,14 @@ struct gen {
 	const struct an_input *in;
 	struct model m;
 	bool with_model, oom;
-	struct vec laps;           /* struct lap_rec */
-	struct vec pass;           /* struct passage */
-	struct open_corner *open;  /* per model corner */
+	struct vec laps;          /* struct lap_rec */
+	struct vec pass;          /* struct passage */
+	struct open_corner *open; /* per model corner */
 	int *open_list, nopen;
 	size_t frames, runs;
 	size_t located, off_line;
-	unsigned sources;          /* 1 << enum source of the runs */
-	struct pw_frame *buf;      /* AN_WINDOW frames: a run given as columns, made whole */
+	unsigned sources;     /* 1 << enum source of the runs */
+	struct pw_frame *buf; /* AN_WINDOW frames: a run given as columns, made whole */
 };
 
 /* Distance of f along the centre line; false when unknown or off the line. */
@@ -569,7 +571,8 @@ static bool locate(struct gen *g, struct follow *w, const struct pw_frame *f, do
 		return false;
 	x = f->pos_m[0];
 	z = f->pos_m[2];
-	jumped = w->placed && (x - w->x) * (x - w->x) + (z - w->z) * (z - w->z) > GEN_JUMP_M * GEN_JUMP_M;
+	jumped = w->placed &&
+		 (x - w->x) * (x - w->x) + (z - w->z) * (z - w->z) > GEN_JUMP_M * GEN_JUMP_M;
 	if (!w->placed || jumped || (w->lost && ++w->since_full >= GEN_RELOCK_FRAMES)) {
 		w->seg = nearest_all(m, x, z);
 		w->since_full = 0;
@@ -593,7 +596,7 @@ static bool locate(struct gen *g, struct follow *w, const struct pw_frame *f, do
 
 struct open_corner {
 	bool open;
-	size_t entry_idx;          /* frame after the entry crossing */
+	size_t entry_idx; /* frame after the entry crossing */
 	double t_entry_s;
 	float v_entry, v_min;
 };
@@ -669,7 +672,7 @@ static void close_corner(struct gen *g, int c, double t, float v)
 		g->oom = true;
 		return;
 	}
-	*p = (struct passage){ o->entry_idx, c, t - o->t_entry_s, o->v_entry,
+	*p = (struct passage){ o->entry_idx,           c, t - o->t_entry_s, o->v_entry,
 			       min_known(o->v_min, v), v };
 }
 
@@ -751,7 +754,7 @@ static bool step_dt(struct follow *w, const struct pw_frame *f, double *dt)
 	else if (f->t_ns && p->t_ns)
 		d = (double)(int64_t)((uint64_t)f->t_ns - (uint64_t)p->t_ns) * 1e-9;
 	else if (has(p, FRAME_P_LAP_TIME) && has(f, FRAME_P_LAP_TIME))
-		d = w->typical_dt_s, measured = false;   /* the lap clock restarted at the line */
+		d = w->typical_dt_s, measured = false; /* the lap clock restarted at the line */
 	else
 		return false;
 	if (!(d >= 0.0) || d > GEN_GAP_S)
@@ -821,9 +824,9 @@ static void follow_frame(struct gen *g, struct follow *w, const struct pw_frame 
 /* ---- laps ---- */
 
 struct lap_rec {
-	struct lap lap;            /* start_seq / end_seq hold frame index + 1 */
+	struct lap lap; /* start_seq / end_seq hold frame index + 1 */
 	size_t run;
-	size_t plo, phi;           /* its corner passages: pass[plo, phi) */
+	size_t plo, phi; /* its corner passages: pass[plo, phi) */
 };
 
 static void take_event(struct gen *g, size_t run, size_t first_rec, const struct lap_event *ev)
@@ -1135,7 +1138,8 @@ static json_t *corner_lap_json(struct gen *g, const struct lap_rec *r, const str
 	put(g, o, "exit_speed_kmh", kmh_json(p->v_exit));
 	put(g, o, "time_ms", json_integer((json_int_t)llround(p->time_s * 1000.0)));
 	put(g, o, "time_lost_ms",
-	    ref ? json_integer((json_int_t)llround((p->time_s - ref->time_s) * 1000.0)) : json_null());
+	    ref ? json_integer((json_int_t)llround((p->time_s - ref->time_s) * 1000.0))
+		: json_null());
 	return o;
 }
 

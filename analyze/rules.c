@@ -61,11 +61,11 @@ const struct rule_def rule_defs[R_COUNT] = {
 			 P(GEAR) | P(RPM) | P(MAX_RPM) | P(THROTTLE) | P(SPEED), 0, NULL,
 			 ENG_MEDIUM, false },
 	[R_TYRE_PRESSURE_SPREAD] = { "tyre_pressure_spread", 13, ENG_TIRES,
-				     "Tyre centre against shoulder temperatures", TREAD | P(SPEED), 0,
-				     NULL, ENG_MEDIUM, true },
+				     "Tyre centre against shoulder temperatures", TREAD | P(SPEED),
+				     0, NULL, ENG_MEDIUM, true },
 	[R_TYRE_CAMBER_SPREAD] = { "tyre_camber_spread", 14, ENG_ALIGNMENT,
-				   "Tyre inner against outer temperatures", TREAD | P(SPEED), 0, NULL,
-				   ENG_MEDIUM, true },
+				   "Tyre inner against outer temperatures", TREAD | P(SPEED), 0,
+				   NULL, ENG_MEDIUM, true },
 	[R_TYRE_OVERHEAT] = { "tyre_overheat", 15, ENG_TIRES, "Tyres overheating",
 			      P(TYRE_TEMP) | P(SPEED), 0, NULL, ENG_HIGH, false },
 	[R_AXLE_TEMP_BALANCE] = { "axle_temp_balance", 15, ENG_TIRES,
@@ -161,7 +161,7 @@ const struct rule_def rule_defs[R_COUNT] = {
 #define SPREAD_SHARE 0.6
 #define CROWN_C 8.0
 #define EDGE_C 10.0
-#define SPREAD_MAX_WIN 512 /* windows kept a lap (17 minutes) */
+#define SPREAD_MAX_WIN 512  /* windows kept a lap (17 minutes) */
 #define CAMBER_STEP_DEG 0.3 /* I: reduce/increase negative camber in 0.2-0.5 deg steps */
 
 /* 15 tyres: > 110 degC warning, > 130 critical for >= 10 s in 60 (RaceIQ
@@ -521,9 +521,9 @@ static inline void spread_step(struct spread *w, double v, double th, double dt)
 	if (w->n < SPREAD_MAX_WIN) {
 		w->mean[w->n] = (float)(w->sum / w->t_s);
 		w->sign[w->n++] = w->hi - w->lo > SPREAD_STABLE_C ? 2
-				  : w->pos_s >= SPREAD_HELD_S   ? 1
-				  : w->neg_s >= SPREAD_HELD_S   ? -1
-								: 0;
+				  : w->pos_s >= SPREAD_HELD_S     ? 1
+				  : w->neg_s >= SPREAD_HELD_S     ? -1
+								  : 0;
 	}
 	w->t_s = w->pos_s = w->neg_s = w->sum = 0.0;
 }
@@ -532,8 +532,8 @@ static void frame_tread(struct rules_state *s, const struct eng_frame *e)
 {
 	const struct pw_frame *f = e->f;
 
-	if (!e->driving || !has(f, FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE |
-					   FRAME_P_TYRE_TEMP_OUTER))
+	if (!e->driving ||
+	    !has(f, FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE | FRAME_P_TYRE_TEMP_OUTER))
 		return;
 	for (int w = 0; w < 4; w++) {
 		double in = f->tyre_temp_inner_c[w], mid = f->tyre_temp_middle_c[w];
@@ -744,8 +744,8 @@ static int spread_wheel(const struct spread *w, double *mean)
 		}
 	}
 	for (int k = 0; k < 2; k++)
-		if (cnt[k] >= SPREAD_MIN_WIN && cnt[k] >= SPREAD_SHARE * stable &&
-		    later > 0 && later_cnt[k] >= SPREAD_SHARE * later) {
+		if (cnt[k] >= SPREAD_MIN_WIN && cnt[k] >= SPREAD_SHARE * stable && later > 0 &&
+		    later_cnt[k] >= SPREAD_SHARE * later) {
 			*mean = sum[k] / cnt[k];
 			return k ? 1 : -1;
 		}
@@ -1400,17 +1400,17 @@ static void words_tread(const struct rule_summary *s, struct words *w)
 				       "whether the other tyre of the axle follows",
 				       NULL, 0, CAP_NONE, NULL, 0);
 		w->param = NULL;
-		snprintf(w->expected, sizeof w->expected,
-			 "The tread evenly hot across its width.");
+		snprintf(w->expected, sizeof w->expected, "The tread evenly hot across its width.");
 		return;
 	}
 	if (crown) {
-		w->param = both ? "tyre_pressure" : front ? "tyre_pressure_front" : "tyre_pressure_rear";
+		w->param = both    ? "tyre_pressure"
+			   : front ? "tyre_pressure_front"
+				   : "tyre_pressure_rear";
 		snprintf(w->cause, sizeof w->cause,
 			 "%s: the %s and the tyre rides on its %s (both tyres of the axle agree).",
 			 pos ? "Over-inflated" : "Under-inflated",
-			 pos ? "centre bulges" : "centre sags",
-			 pos ? "middle" : "shoulders");
+			 pos ? "centre bulges" : "centre sags", pos ? "middle" : "shoulders");
 		snprintf(sum, sizeof sum, "%s the %s cold tyre pressures %.0f psi (%.0f kPa)",
 			 pos ? "Lower" : "Raise", ax, mag, mag * PSI_KPA);
 		w->adjustment =
@@ -1429,8 +1429,8 @@ static void words_tread(const struct rule_summary *s, struct words *w)
 		 pos ? "inner" : "outer");
 	snprintf(sum, sizeof sum, "%s camber %.1f deg %s negative", both ? "All" : ax,
 		 CAMBER_STEP_DEG, pos ? "less" : "more");
-	w->adjustment = adjust(sum, w->param, pos ? CAMBER_STEP_DEG : -CAMBER_STEP_DEG,
-			       CAP_NONE, "deg", 0.1);
+	w->adjustment = adjust(sum, w->param, pos ? CAMBER_STEP_DEG : -CAMBER_STEP_DEG, CAP_NONE,
+			       "deg", 0.1);
 	alt(w, adjust(pos ? "Less toe-out on that axle" : "Check the toe of that axle", NULL, 0,
 		      CAP_NONE, NULL, 0));
 	snprintf(w->expected, sizeof w->expected,

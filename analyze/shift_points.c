@@ -124,8 +124,8 @@
 #define SP_SHIFT_GUARD_S 0.2
 #define SP_ACCEL_HALF_S 0.1
 #define SP_HOLD_HALF_S 0.5
-#define SP_HOLD_MIN_S 0.375        /* a half window must span this much */
-#define SP_HOLD_KMH 0.5            /* net change over a half window: 0.028 g */
+#define SP_HOLD_MIN_S 0.375 /* a half window must span this much */
+#define SP_HOLD_KMH 0.5     /* net change over a half window: 0.028 g */
 #define SP_FULL_THROTTLE 0.95
 #define SP_BRAKE_OFF 0.05
 #define SP_MAX_LAT_G 0.4
@@ -137,41 +137,41 @@
 #define SP_REV_TOP_FRAC 0.99
 #define SP_FIT_MIN_FRAMES 10
 #define SP_BIN_KMH 2.0
-#define SP_NBINS 300               /* SP_MAX_KMH / SP_BIN_KMH */
+#define SP_NBINS 300 /* SP_MAX_KMH / SP_BIN_KMH */
 #define SP_NKEYS ((SP_MAX_GEAR + 1) * SP_NBINS)
 #define SP_BIN_MIN 3
-#define SP_RATIO_LO 2.0            /* rpm per km/h: the ratio histograms' domain, 2 .. 2048 */
+#define SP_RATIO_LO 2.0              /* rpm per km/h: the ratio histograms' domain, 2 .. 2048 */
 #define SP_RATIO_LO_BITS 0x40000000u /* 2.0f */
 #define SP_RATIO_MANT_BITS 10
 #define SP_RATIO_BINS (10 << SP_RATIO_MANT_BITS) /* 10 octaves */
-#define SP_RANGE_SPAN 8            /* ratio bins per range cell (0.5 to 0.8 %) */
+#define SP_RANGE_SPAN 8                          /* ratio bins per range cell (0.5 to 0.8 %) */
 #define SP_RANGE_CELLS (SP_RATIO_BINS / SP_RANGE_SPAN + 1)
-#define SP_RING 8192               /* pending frames: 1 s of frames up to 8 kHz */
+#define SP_RING 8192 /* pending frames: 1 s of frames up to 8 kHz */
 #define SP_SUMS_REFRESH 256
-#define SP_GRID_TARGET 96          /* rpm grid intervals, at most about */
-#define SP_SMOOTH 0.01             /* second-difference penalty, per node, of the data weight */
-#define SP_RIDGE 1e-4              /* on rolling/drag, of the data weight */
-#define SP_PIN 1e6                 /* ridge that holds a resistance term at 0 */
+#define SP_GRID_TARGET 96 /* rpm grid intervals, at most about */
+#define SP_SMOOTH 0.01    /* second-difference penalty, per node, of the data weight */
+#define SP_RIDGE 1e-4     /* on rolling/drag, of the data weight */
+#define SP_PIN 1e6        /* ridge that holds a resistance term at 0 */
 #define SP_IRLS_ROUNDS 4
 #define SP_TUKEY_C 4.685
 #define SP_MIN_SCALE_G 0.005
 #define SP_MODEL_MAX_RMS_G 0.05
 #define SP_SCAN_STEP_RPM 5.0
-#define SP_GAP_NODES 2             /* unsupported grid nodes bridged between data */
-#define SP_EDGE_NODES 2            /* grid nodes trusted beyond the data (linear extension) */
+#define SP_GAP_NODES 2  /* unsupported grid nodes bridged between data */
+#define SP_EDGE_NODES 2 /* grid nodes trusted beyond the data (linear extension) */
 #define SP_ROUND_RPM 10.0
 
 enum sp_bits {
-	SP_B_FULL = 1 << 0,        /* throttle full, brake off */
-	SP_B_FLAGGED = 1 << 1,     /* limiter, traction control or pit */
-	SP_B_ACCEL = 1 << 2,       /* accel_g known */
-	SP_B_CORNER = 1 << 3,      /* |accel_lat_g| over SP_MAX_LAT_G */
+	SP_B_FULL = 1 << 0,    /* throttle full, brake off */
+	SP_B_FLAGGED = 1 << 1, /* limiter, traction control or pit */
+	SP_B_ACCEL = 1 << 2,   /* accel_g known */
+	SP_B_CORNER = 1 << 3,  /* |accel_lat_g| over SP_MAX_LAT_G */
 };
 
 /* A frame waiting in the ring until its windows (+-0.5 s) are complete. */
 struct sp_ent {
 	double t_s;
-	double change_t_s;         /* last gear change at or before it in the segment */
+	double change_t_s; /* last gear change at or before it in the segment */
 	float speed_kmh, rpm, accel_g;
 	int8_t gear;
 	uint8_t bits;
@@ -180,15 +180,15 @@ struct sp_ent {
 /* A full-throttle frame that passed every test but the ratio and rev top. */
 struct sp_cand {
 	float rpm, accel_g;
-	uint16_t speed_ckmh;       /* 0.01 km/h */
-	uint16_t key;              /* gear * SP_NBINS + speed bin */
+	uint16_t speed_ckmh; /* 0.01 km/h */
+	uint16_t key;        /* gear * SP_NBINS + speed bin */
 };
 _Static_assert(sizeof(struct sp_cand) == 12, "candidate is 12 bytes");
 
 /* Running least-squares sums of speed on time (derived acceleration). */
 struct sp_sums {
 	double origin, n, st, sv, stt, stv;
-	double off;                /* frames not flat out (or flagged) in the window */
+	double off; /* frames not flat out (or flagged) in the window */
 	int valid, age;
 };
 
@@ -214,20 +214,20 @@ struct sp_cell {
 };
 
 struct sp_gear {
-	int seen;                  /* has engaged frames */
-	int samples;               /* used frames */
-	double ratio_med;          /* median rpm / speed */
-	double ratio;              /* rpm_per_kmh */
+	int seen;         /* has engaged frames */
+	int samples;      /* used frames */
+	double ratio_med; /* median rpm / speed */
+	double ratio;     /* rpm_per_kmh */
 	double min_rpm, max_rpm, min_kmh, max_kmh;
-	double srv, svv;           /* sums of rpm * speed, speed^2 over used frames */
-	size_t bin0, nbins;        /* its bins in the bin table */
+	double srv, svv;    /* sums of rpm * speed, speed^2 over used frames */
+	size_t bin0, nbins; /* its bins in the bin table */
 	double opt_rpm, opt_kmh;
 	int has_opt, found;
 	const char *method;
 };
 
 struct sp_bin {
-	int gear, index;           /* index: speed bin, [2 index, 2 index + 2) km/h */
+	int gear, index; /* index: speed bin, [2 index, 2 index + 2) km/h */
 	int n;
 	double speed_kmh, rpm, accel_g;
 };
@@ -236,11 +236,11 @@ enum sp_pin { SP_PIN_ROLLING = 1, SP_PIN_DRAG = 2 };
 
 struct sp_model {
 	int ok;
-	double r0, h;              /* rpm grid: node j at r0 + j h */
+	double r0, h; /* rpm grid: node j at r0 + j h */
 	int nodes;
 	double *tau;
-	uint16_t *sup;             /* per node: bit g = gear g's bins back it */
-	int pinned;                /* SP_PIN_*: resistance terms held at 0 */
+	uint16_t *sup; /* per node: bit g = gear g's bins back it */
+	int pinned;    /* SP_PIN_*: resistance terms held at 0 */
 	double rolling, drag, s_ref, rms;
 	int bins;
 };
@@ -248,14 +248,14 @@ struct sp_model {
 struct sp_ctx {
 	const struct an_input *in;
 	struct sp_stream st;
-	uint32_t (*ratio_hist)[SP_RATIO_BINS];      /* [gear] */
-	struct sp_cell (*cells)[SP_RANGE_CELLS];    /* [gear] */
+	uint32_t (*ratio_hist)[SP_RATIO_BINS];   /* [gear] */
+	struct sp_cell (*cells)[SP_RANGE_CELLS]; /* [gear] */
 	struct sp_cand *cand;
-	struct sp_acc *acc;        /* [SP_NKEYS] */
+	struct sp_acc *acc; /* [SP_NKEYS] */
 	float *scratch;
 	size_t n, ncand, used;
 	int runs;
-	double spec_max_rpm;       /* highest max_rpm of any frame, 0 = none */
+	double spec_max_rpm; /* highest max_rpm of any frame, 0 = none */
 	double rev_top;
 	struct sp_gear gear[SP_MAX_GEAR + 1];
 	struct sp_bin *bins;
@@ -534,8 +534,7 @@ static void flush(struct sp_ctx *c)
 
 	while (s->head < s->tail)
 		finish_head(c);
-	s->base = s->head = s->hold_lo = s->hold_hi = s->acc_lo = s->acc_hi = s->guard_hi =
-		s->tail;
+	s->base = s->head = s->hold_lo = s->hold_hi = s->acc_lo = s->acc_hi = s->guard_hi = s->tail;
 	s->sums.valid = 0;
 	s->last_change_t_s = -INFINITY;
 }
@@ -895,7 +894,7 @@ static int solve_spd(double *a, double *b, int p)
 
 struct sp_row {
 	int j;
-	double c0, c1, cr, cd;     /* coefficients of tau_j, tau_j+1, rolling, drag */
+	double c0, c1, cr, cd; /* coefficients of tau_j, tau_j+1, rolling, drag */
 };
 
 static void model_row(const struct sp_ctx *c, const struct sp_bin *b, struct sp_row *row)
@@ -1235,12 +1234,12 @@ static json_t *curve_json(const struct sp_ctx *c, const struct sp_gear *g)
 static json_t *gear_json(const struct sp_ctx *c, int gi)
 {
 	const struct sp_gear *g = &c->gear[gi];
-	json_t *o = json_pack("{s:i,s:I,s:I,s:f,s:f,s:i,s:f,s:o}", "gear", gi, "min_rpm",
-			      (json_int_t)lround(g->min_rpm), "max_rpm",
-			      (json_int_t)lround(g->max_rpm), "min_speed_kmh",
-			      round_to(g->min_kmh, 0.1), "max_speed_kmh",
-			      round_to(g->max_kmh, 0.1), "samples", g->samples, "rpm_per_kmh",
-			      round_to(g->ratio, 0.001), "accel_curve", curve_json(c, g));
+	json_t *o =
+		json_pack("{s:i,s:I,s:I,s:f,s:f,s:i,s:f,s:o}", "gear", gi, "min_rpm",
+			  (json_int_t)lround(g->min_rpm), "max_rpm", (json_int_t)lround(g->max_rpm),
+			  "min_speed_kmh", round_to(g->min_kmh, 0.1), "max_speed_kmh",
+			  round_to(g->max_kmh, 0.1), "samples", g->samples, "rpm_per_kmh",
+			  round_to(g->ratio, 0.001), "accel_curve", curve_json(c, g));
 
 	if (!o)
 		return NULL;
@@ -1313,15 +1312,15 @@ static json_t *analyse(struct sp_ctx *c, struct an_err *err)
 			stream_run(c, &c->in->runs[i]);
 	if (!c->n) {
 		an_fail(err, AN_E_NO_DATA,
-		     "no frames with gear >= 1, speed and rpm (paused excluded)");
+			"no frames with gear >= 1, speed and rpm (paused excluded)");
 		return NULL;
 	}
 	classify(c);
 	if (!c->used) {
 		an_fail(err, AN_E_NO_DATA,
-		     "no full-throttle frames in gear (throttle >= 0.95 with brake off, clutch "
-		     "engaged, away from shifts and limiters; %zu frames looked at)",
-		     c->n);
+			"no full-throttle frames in gear (throttle >= 0.95 with brake off, clutch "
+			"engaged, away from shifts and limiters; %zu frames looked at)",
+			c->n);
 		return NULL;
 	}
 	if (build_bins(c) < 0) {
@@ -1330,8 +1329,8 @@ static json_t *analyse(struct sp_ctx *c, struct an_err *err)
 	}
 	if (!c->nbins) {
 		an_fail(err, AN_E_NO_DATA,
-		     "too few full-throttle frames: %zu, no 2 km/h speed bin of a gear holds %d",
-		     c->used, SP_BIN_MIN);
+			"too few full-throttle frames: %zu, no 2 km/h speed bin of a gear holds %d",
+			c->used, SP_BIN_MIN);
 		return NULL;
 	}
 	if (fit_model(c) < 0) {

@@ -94,30 +94,30 @@
 #include "analyze/analysis.h"
 #include "common/corners.h"
 
-#define TRK_THIN_M 0.5             /* min step between kept positions */
-#define TRK_JUMP_M 100.0           /* a step this long breaks the path */
+#define TRK_THIN_M 0.5   /* min step between kept positions */
+#define TRK_JUMP_M 100.0 /* a step this long breaks the path */
 #define TRK_MIN_LAP_M 200.0
-#define TRK_CLOSE_M 10.0           /* a lap ends this close to its start */
-#define TRK_LEAVE_M 50.0           /* ... after going at least this far away */
-#define TRK_BOUNDARY_STEP_M 1.0    /* boundary loop resampling */
-#define TRK_SPACING_M 2.0          /* centre line samples (nominal) */
+#define TRK_CLOSE_M 10.0        /* a lap ends this close to its start */
+#define TRK_LEAVE_M 50.0        /* ... after going at least this far away */
+#define TRK_BOUNDARY_STEP_M 1.0 /* boundary loop resampling */
+#define TRK_SPACING_M 2.0       /* centre line samples (nominal) */
 #define TRK_MIN_SAMPLES 16
-#define TRK_WINDOW_BACK 3          /* pairing search window, right samples */
+#define TRK_WINDOW_BACK 3 /* pairing search window, right samples */
 #define TRK_WINDOW_AHEAD 30
 #define TRK_MAX_WIDTH_M 100.0
 #define TRK_MIN_WIDTH_M 1.0
-#define TRK_SIDE_FRAC 0.8          /* of samples with the right boundary to the right */
-#define TRK_PROGRESS_TOL 0.1       /* pairing covers the right loop once, +-10 % */
+#define TRK_SIDE_FRAC 0.8    /* of samples with the right boundary to the right */
+#define TRK_PROGRESS_TOL 0.1 /* pairing covers the right loop once, +-10 % */
 #define TRK_MAX_SECTORS 16
-#define TRK_SECTOR_MIN_M 10.0      /* sector boundaries closer than this are dropped */
+#define TRK_SECTOR_MIN_M 10.0 /* sector boundaries closer than this are dropped */
 
 /* A run's usable position, thinned. */
 struct trk_pt {
 	double x, z;
-	int32_t lap;               /* -1 = no lap counter */
-	int16_t sector;            /* -1 = no sector */
-	uint8_t jump;              /* the step from the previous point is a jump */
-	uint8_t line;              /* the game's start/finish line is crossed here */
+	int32_t lap;    /* -1 = no lap counter */
+	int16_t sector; /* -1 = no sector */
+	uint8_t jump;   /* the step from the previous point is a jump */
+	uint8_t line;   /* the game's start/finish line is crossed here */
 };
 
 /* One boundary lap, resampled as a closed loop. */
@@ -128,11 +128,11 @@ struct trk_loop {
 	double sect_x[TRK_MAX_SECTORS], sect_z[TRK_MAX_SECTORS];
 	double sect_tx[TRK_MAX_SECTORS], sect_tz[TRK_MAX_SECTORS];
 	int nsect;
-	double hand;               /* collect_points() */
+	double hand; /* collect_points() */
 };
 
 struct trk_model {
-	int hand;                  /* +1: x/z as the emulator's; -1: mirrored */
+	int hand; /* +1: x/z as the emulator's; -1: mirrored */
 	size_t n;
 	double step_m, len_m;
 	double *cx, *cz, *lx, *lz, *rx, *rz, *width, *heading, *curv;
@@ -180,7 +180,8 @@ static int find_runs(const struct an_input *in, const struct an_run **left,
 	if (in->nruns != 2) {
 		an_fail(err, AN_E_NOT_QUALIFIED,
 			"a track build needs exactly two runs, labelled \"left\" and \"right\"; "
-			"the session has %zu", in->nruns);
+			"the session has %zu",
+			in->nruns);
 		return -1;
 	}
 	if (label_is(r[0].label, "left") && label_is(r[1].label, "right")) {
@@ -209,7 +210,7 @@ static int usable(const struct pw_frame *f)
 		return 0;
 	if (!isfinite(x) || !isfinite(z) || !isfinite(f->pos_m[1]))
 		return 0;
-	return x != 0.0 || z != 0.0 || f->pos_m[1] != 0.0;   /* all zero: no position yet */
+	return x != 0.0 || z != 0.0 || f->pos_m[1] != 0.0; /* all zero: no position yet */
 }
 
 static int crossed_line(const struct pw_frame *prev, const struct pw_frame *f)
@@ -264,7 +265,8 @@ static size_t collect_points(const struct an_run *r, struct trk_pt *pt, size_t *
 		if (!usable(f))
 			continue;
 		p = (struct trk_pt){
-			.x = f->pos_m[0], .z = f->pos_m[2],
+			.x = f->pos_m[0],
+			.z = f->pos_m[2],
 			.lap = (f->present & FRAME_P_LAP) ? f->lap : -1,
 			.sector = (f->present & FRAME_P_SECTOR) ? f->sector : -1,
 			.line = prev && crossed_line(prev, f),
@@ -279,8 +281,9 @@ static size_t collect_points(const struct an_run *r, struct trk_pt *pt, size_t *
 			    d2 < TRK_THIN_M * TRK_THIN_M)
 				continue;
 			if (m > 1 && !p.jump && !q->jump)
-				*hand += right_turn(f) * step_turn(q->x - pt[m - 2].x, q->z - pt[m - 2].z,
-								   p.x - q->x, p.z - q->z);
+				*hand += right_turn(f) * step_turn(q->x - pt[m - 2].x,
+								   q->z - pt[m - 2].z, p.x - q->x,
+								   p.z - q->z);
 		}
 		pt[m++] = p;
 	}
@@ -337,8 +340,8 @@ static size_t lap_end(const struct trk_pt *pt, size_t s, size_t e, size_t a, siz
 }
 
 struct trk_span {
-	size_t a, b;               /* the lap is pt[a, b), closed back to pt[a] */
-	size_t s, e;               /* the jump-free stretch holding it */
+	size_t a, b; /* the lap is pt[a, b), closed back to pt[a] */
+	size_t s, e; /* the jump-free stretch holding it */
 };
 
 /* First complete lap by the game's counter, with no jump inside. */
@@ -417,8 +420,7 @@ static void start_at_line(const struct trk_pt *pt, struct trk_span *sp, size_t *
 		}
 }
 
-static int lap_by_position(const struct trk_pt *pt, size_t n, struct trk_span *sp,
-			   double *gap)
+static int lap_by_position(const struct trk_pt *pt, size_t n, struct trk_span *sp, double *gap)
 {
 	size_t s = 0;
 
@@ -475,7 +477,8 @@ static int resample_lap(const struct trk_pt *pt, const struct trk_span *sp, size
 	double len = 0.0, h, at = 0.0;
 
 	for (size_t j = 0; j < m; j++) {
-		size_t i = sp->a + (first - sp->a + j) % m, i1 = sp->a + (first - sp->a + j + 1) % m;
+		size_t i = sp->a + (first - sp->a + j) % m,
+		       i1 = sp->a + (first - sp->a + j + 1) % m;
 
 		len += pt_dist(pt, i, i1);
 	}
@@ -488,7 +491,8 @@ static int resample_lap(const struct trk_pt *pt, const struct trk_span *sp, size
 	lp->len_m = len;
 	h = len / (double)n;
 	for (size_t j = 0; j < m && k < n; j++) {
-		size_t i = sp->a + (first - sp->a + j) % m, i1 = sp->a + (first - sp->a + j + 1) % m;
+		size_t i = sp->a + (first - sp->a + j) % m,
+		       i1 = sp->a + (first - sp->a + j + 1) % m;
 		double seg = pt_dist(pt, i, i1);
 
 		while (k < n && k * h <= at + seg) {
@@ -500,7 +504,7 @@ static int resample_lap(const struct trk_pt *pt, const struct trk_span *sp, size
 		}
 		at += seg;
 	}
-	for (; k < n; k++) {     /* rounding at the very end: the start point */
+	for (; k < n; k++) { /* rounding at the very end: the start point */
 		lp->x[k] = pt[first].x;
 		lp->z[k] = pt[first].z;
 	}
@@ -518,13 +522,15 @@ static int boundary_loop(const struct an_run *r, const char *side, struct trk_pt
 	if (with_pos == 0) {
 		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled %s has no world positions (%zu frames, none with a "
-			"position): this game or feed cannot map tracks", side, r->n);
+			"position): this game or feed cannot map tracks",
+			side, r->n);
 		return -1;
 	}
 	if (n < 2) {
 		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled %s has no usable positions: %zu frames with one, but "
-			"paused, in the pits, at the origin or standing still", side, with_pos);
+			"paused, in the pits, at the origin or standing still",
+			side, with_pos);
 		return -1;
 	}
 	if (lap_by_counter(pt, n, &sp) == 0) {
@@ -540,7 +546,8 @@ static int boundary_loop(const struct an_run *r, const char *side, struct trk_pt
 		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled %s has no closed lap: no complete lap by the lap counter, "
 			"and its path never returns within %.0f m of where it started "
-			"(nearest %.0f m)", side, TRK_CLOSE_M, isfinite(gap) ? gap : 0.0);
+			"(nearest %.0f m)",
+			side, TRK_CLOSE_M, isfinite(gap) ? gap : 0.0);
 		return -1;
 	}
 	lap_sectors(pt, &sp, first, lp);
@@ -563,7 +570,7 @@ static void loop_reverse(struct trk_loop *lp)
 		lp->z[i] = lp->z[j];
 		lp->z[j] = t;
 	}
-	lp->nsect = 0;   /* its sector steps now run backwards */
+	lp->nsect = 0; /* its sector steps now run backwards */
 }
 
 static void loop_tangent(const struct trk_loop *lp, size_t i, double *tx, double *tz)
@@ -777,7 +784,8 @@ static void find_sectors(struct trk_model *md, const struct trk_loop *lp)
 	int k = 0;
 
 	for (int i = 0; i < lp->nsect; i++)
-		d[i] = centre_dist(md, lp->sect_x[i], lp->sect_z[i], lp->sect_tx[i], lp->sect_tz[i]);
+		d[i] = centre_dist(md, lp->sect_x[i], lp->sect_z[i], lp->sect_tx[i],
+				   lp->sect_tz[i]);
 	qsort(d, (size_t)lp->nsect, sizeof d[0], cmp_double);
 	md->sect_start_m[k++] = 0.0;
 	for (int i = 0; i < lp->nsect; i++)
@@ -838,14 +846,12 @@ static json_t *corner_json(const struct trk_model *md, size_t i)
 	double ax = md->cx[i0] + (md->cx[i1] - md->cx[i0]) * f;
 	double az = md->cz[i0] + (md->cz[i1] - md->cz[i0]) * f;
 
-	return json_pack("{sI ss sf sf sf sf sf so}", "index", (json_int_t)(i + 1),
-			 "direction", c->dir > 0 ? "right" : "left",
-			 "entry_dist_m", lap_dist(md, c->entry_i),
-			 "apex_dist_m", lap_dist(md, c->apex_i),
-			 "exit_dist_m", lap_dist(md, c->exit_i),
-			 "angle_deg", fabs(c->angle_rad) * 180.0 / M_PI,
-			 "min_radius_m", c->kmax > 0.0 ? 1.0 / c->kmax : 0.0,
-			 "apex", xz_pair(ax, az));
+	return json_pack("{sI ss sf sf sf sf sf so}", "index", (json_int_t)(i + 1), "direction",
+			 c->dir > 0 ? "right" : "left", "entry_dist_m", lap_dist(md, c->entry_i),
+			 "apex_dist_m", lap_dist(md, c->apex_i), "exit_dist_m",
+			 lap_dist(md, c->exit_i), "angle_deg", fabs(c->angle_rad) * 180.0 / M_PI,
+			 "min_radius_m", c->kmax > 0.0 ? 1.0 / c->kmax : 0.0, "apex",
+			 xz_pair(ax, az));
 }
 
 static json_t *corners_json(const struct trk_model *md)
@@ -892,16 +898,14 @@ static json_t *model_json(const struct trk_model *md, const char *game, const ch
 	char now[32];
 
 	utc_now(now, sizeof now);
-	return json_pack("{ss ss ss ss sf sf so so so so so so so so}",
-			 "game", game, "track_name", track, "source", "boundary_recording",
-			 "created_at", now, "length_m", md->len_m, "sample_spacing_m", md->step_m,
-			 "center_line", xz_array(md->cx, md->cz, md->n),
-			 "left_boundary", xz_array(md->lx, md->lz, md->n),
-			 "right_boundary", xz_array(md->rx, md->rz, md->n),
-			 "track_width", real_array(md->width, md->n),
-			 "heading", real_array(md->heading, md->n),
-			 "curvature", real_array(md->curv, md->n),
-			 "corners", corners_json(md), "sectors", sectors_json(md));
+	return json_pack(
+		"{ss ss ss ss sf sf so so so so so so so so}", "game", game, "track_name", track,
+		"source", "boundary_recording", "created_at", now, "length_m", md->len_m,
+		"sample_spacing_m", md->step_m, "center_line", xz_array(md->cx, md->cz, md->n),
+		"left_boundary", xz_array(md->lx, md->lz, md->n), "right_boundary",
+		xz_array(md->rx, md->rz, md->n), "track_width", real_array(md->width, md->n),
+		"heading", real_array(md->heading, md->n), "curvature", real_array(md->curv, md->n),
+		"corners", corners_json(md), "sectors", sectors_json(md));
 }
 
 /* --- the build --- */
@@ -925,21 +929,24 @@ static int check_pairs(const struct trk_loop *lt, const struct trk_loop *rt, con
 		double tx, tz, dx = mx[i] - lt->x[i], dz = mz[i] - lt->z[i];
 
 		loop_tangent(lt, i, &tx, &tz);
-		right_side += hand * (dx * tz - dz * tx) > 0.0;   /* right = (tz, -tx) */
+		right_side += hand * (dx * tz - dz * tx) > 0.0; /* right = (tz, -tx) */
 		wsum += hypot(dx, dz);
 	}
 	if (wsum / (double)lt->n < TRK_MIN_WIDTH_M) {
 		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the runs labelled left and right are only %.2f m apart on average: they "
-			"follow the same line", wsum / (double)lt->n);
+			"follow the same line",
+			wsum / (double)lt->n);
 		return -1;
 	}
 	if ((double)right_side < TRK_SIDE_FRAC * (double)lt->n) {
 		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled right lies to the right of the run labelled left for only "
-			"%.0f%% of the lap%s: labels swapped?", 100.0 * (double)right_side / (double)lt->n,
+			"%.0f%% of the lap%s: labels swapped?",
+			100.0 * (double)right_side / (double)lt->n,
 			reversed ? " (the runs were driven in opposite directions; the left run "
-				   "sets the direction)" : "");
+				   "sets the direction)"
+				 : "");
 		return -1;
 	}
 	return 0;
@@ -961,7 +968,8 @@ static int build_model(struct trk_loop *lt, struct trk_loop *rt, struct trk_mode
 	if (dir == 0) {
 		an_fail(err, AN_E_NOT_QUALIFIED,
 			"the run labelled right passes nowhere within %.0f m of the left lap's start "
-			"line: are both runs on the same track?", TRK_MAX_WIDTH_M);
+			"line: are both runs on the same track?",
+			TRK_MAX_WIDTH_M);
 		goto out;
 	}
 	reversed = dir < 0;

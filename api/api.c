@@ -130,13 +130,19 @@ static int http_open(void *arg)
 	struct api *api = arg;
 	char ports[sizeof api->listen + 80];
 	const char *opts[] = {
-		"listening_ports", ports,
+		"listening_ports",
+		ports,
 		/* each WebSocket client holds a worker for its lifetime (ws.h): room for ~120 */
-		"num_threads", "160",
-		"tcp_nodelay", "1",               /* docs/architecture.md §6: a 40 ms stall per request otherwise */
-		"enable_keep_alive", "yes",
-		"request_timeout_ms", "10000",
-		"max_request_size", "16384",       /* headers; bodies are bounded separately */
+		"num_threads",
+		"160",
+		"tcp_nodelay",
+		"1", /* docs/architecture.md §6: a 40 ms stall per request otherwise */
+		"enable_keep_alive",
+		"yes",
+		"request_timeout_ms",
+		"10000",
+		"max_request_size",
+		"16384", /* headers; bodies are bounded separately */
 		NULL,
 	};
 	struct mg_callbacks cb = { .http_error = http_civetweb_error };
@@ -150,7 +156,8 @@ static int http_open(void *arg)
 	/* the server's user data and every handler's cbdata: the struct api */
 	if (!(api->http = mg_start(&cb, api, opts)) && strcmp(ports, api->listen) != 0) {
 		log_warn("msg=\"cannot listen on the stream port: /ws is served on the API port "
-			 "only\" ws_port=%u", api->cfg.ws_port);
+			 "only\" ws_port=%u",
+			 api->cfg.ws_port);
 		api->cfg.ws_port = 0;
 		snprintf(ports, sizeof ports, "%s", api->listen);
 		api->http = mg_start(&cb, api, opts);
@@ -214,20 +221,24 @@ static const struct daemon_step steps[] = {
 int main(int argc, char **argv)
 {
 	struct api api = { 0 };
-	struct daemon d = { .prog = "pw-api", .component = "api", .usage = usage_text,
-			    .progs = CONFIG_API };
+	struct daemon d = {
+		.prog = "pw-api", .component = "api", .usage = usage_text, .progs = CONFIG_API
+	};
 	int rc;
 
 	if ((rc = daemon_start(&d, argc, argv, &api.cfg)) != DAEMON_RUN)
 		return rc;
 	if (!loopback(api.cfg.api_host) && !api.cfg.api_token[0]) {
-		log_error("msg=\"refusing to listen beyond loopback without PITWALL_API_TOKEN\" host=%s",
-			  api.cfg.api_host);
+		log_error(
+			"msg=\"refusing to listen beyond loopback without PITWALL_API_TOKEN\" host=%s",
+			api.cfg.api_host);
 		return 2;
 	}
 	if (!loopback(api.cfg.api_host))
-		log_warn("msg=\"the API listens beyond loopback; every request needs the bearer token\" "
-			 "host=%s", api.cfg.api_host);
+		log_warn(
+			"msg=\"the API listens beyond loopback; every request needs the bearer token\" "
+			"host=%s",
+			api.cfg.api_host);
 	api.store_timeout_ms = (int)api.cfg.cmd_timeout_ms;
 	snprintf(api.listen, sizeof api.listen, "%s:%u", api.cfg.api_host, api.cfg.api_port);
 	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &api) < 0)

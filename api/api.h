@@ -45,7 +45,7 @@
 #include "common/config.h"
 #include "common/manifest.h"
 
-#define API_BODY_MAX (64 * 1024)       /* bigger request bodies: 413 */
+#define API_BODY_MAX (64 * 1024) /* bigger request bodies: 413 */
 
 /*
  * The API's version (docs/api.md "Versions"): every endpoint is served under
@@ -55,24 +55,24 @@
 #define API_VERSION "v1"
 #define API_VERSION_HEADER "API-Version: " API_VERSION "\r\n"
 
-struct cache;                  /* cache.c */
-struct live;                   /* live.c */
-struct ws;                     /* ws.h */
-struct www;                    /* www.c */
+struct cache; /* cache.c */
+struct live;  /* live.c */
+struct ws;    /* ws.h */
+struct www;   /* www.c */
 
 /* pw-api: made by main, lives until main returns. */
 struct api {
 	struct config cfg;
-	void *zctx;                    /* the store's commands (proxy.c) */
-	pthread_key_t dealer;          /* each worker thread's DEALER to the store (proxy.c) */
-	bool dealer_key;               /* dealer was created */
-	int store_timeout_ms;          /* PITWALL_CMD_TIMEOUT_MS, then 503 */
-	struct cache *cache;           /* the store's read answers (NULL: not made) */
-	struct live *live;             /* the feeds' segments (NULL: not made) */
-	struct www *www;               /* the dashboard's files (NULL: not made) */
-	struct ws *ws;                 /* the WebSocket stream, NULL if it did not start */
-	char listen[128];              /* civetweb's listening_ports: host:port */
-	struct mg_context *http;       /* the server (NULL: not started) */
+	void *zctx;              /* the store's commands (proxy.c) */
+	pthread_key_t dealer;    /* each worker thread's DEALER to the store (proxy.c) */
+	bool dealer_key;         /* dealer was created */
+	int store_timeout_ms;    /* PITWALL_CMD_TIMEOUT_MS, then 503 */
+	struct cache *cache;     /* the store's read answers (NULL: not made) */
+	struct live *live;       /* the feeds' segments (NULL: not made) */
+	struct www *www;         /* the dashboard's files (NULL: not made) */
+	struct ws *ws;           /* the WebSocket stream, NULL if it did not start */
+	char listen[128];        /* civetweb's listening_ports: host:port */
+	struct mg_context *http; /* the server (NULL: not started) */
 	_Atomic unsigned long long requests, errors_4xx, errors_5xx, store_calls, store_unavailable;
 };
 
@@ -145,8 +145,7 @@ size_t gzip_head(char *buf, size_t cap, int status, size_t body_len);
 /* Send status with body (len bytes of JSON, borrowed) in one write, gzipped
  * when gzip_wanted; counted in api's counters. Returns status, or -1 when the
  * connection failed. */
-int gzip_reply(struct api *api, struct mg_connection *c, int status, const char *body,
-	       size_t len);
+int gzip_reply(struct api *api, struct mg_connection *c, int status, const char *body, size_t len);
 
 /* export.c: GET /api/sessions/{session_id}/runs/{run_id}/export (routes.c's table) */
 int route_export(struct api *api, struct mg_connection *c, json_t *args);
@@ -210,7 +209,7 @@ int contract_schema(struct api *api, struct mg_connection *c, json_t *args);
 /* One JSON Schema of docs/schemas, docs/schemas/<name>/<version>.json. */
 struct schema_file {
 	const char *name, *version;
-	const char *text;              /* the file's bytes, NUL-terminated */
+	const char *text; /* the file's bytes, NUL-terminated */
 	size_t len;
 };
 /* Every schema, ordered by name and version, then { NULL }: generated at
@@ -243,8 +242,7 @@ int live_new(struct live **out, const char *instance);
 void live_free(struct live *live);
 /* GET /api/live, /api/feeds, /api/health: 1 when answered, 0 when the path
  * (nseg segments after /api/) is none of them. */
-int live_handle(struct api *api, struct mg_connection *c, const char *method, char **seg,
-		int nseg);
+int live_handle(struct api *api, struct mg_connection *c, const char *method, char **seg, int nseg);
 /* GET /metrics (cbdata: the struct api). */
 int metrics_handle(struct mg_connection *c, void *cbdata);
 

@@ -51,21 +51,21 @@
 
 struct blob {
 	_Atomic int ref;
-	size_t len, head_len;               /* data: the head, then the body */
-	struct blob *_Atomic gz;            /* the response gzipped, or NULL (owned) */
+	size_t len, head_len;    /* data: the head, then the body */
+	struct blob *_Atomic gz; /* the response gzipped, or NULL (owned) */
 	char data[];
 };
 
 struct slot {
 	char key[KEY_MAX];
 	uint64_t gen, progress;
-	_Atomic uint64_t used;              /* for eviction: the least recently used goes */
+	_Atomic uint64_t used; /* for eviction: the least recently used goes */
 	struct blob *b;
 };
 
 struct cache {
 	char instance[IDS_INSTANCE_MAX + 1];
-	pthread_rwlock_t lock;              /* the slots */
+	pthread_rwlock_t lock; /* the slots */
 	struct slot slots[SLOTS];
 	_Atomic uint64_t tick;
 	pthread_mutex_t fill[FILL_LOCKS];
@@ -307,7 +307,8 @@ int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_
 			json_decref(args);
 			return send_blob(api, c, b);
 		}
-		if (pthread_mutex_trylock(f) != 0) { /* behind on progress only, and being refreshed */
+		if (pthread_mutex_trylock(f) !=
+		    0) { /* behind on progress only, and being refreshed */
 			atomic_fetch_add(&k->behind, 1);
 			json_decref(args);
 			return send_blob(api, c, b);

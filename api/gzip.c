@@ -98,8 +98,7 @@ bool gzip_wanted(const struct mg_connection *c, size_t body_len)
 	return body_len >= GZIP_MIN_BYTES && gzip_accepts(mg_get_header(c, "Accept-Encoding"));
 }
 
-int gzip_reply(struct api *api, struct mg_connection *c, int status, const char *body,
-	       size_t len)
+int gzip_reply(struct api *api, struct mg_connection *c, int status, const char *body, size_t len)
 {
 	char head[HTTP_HEAD_MAX], *all = NULL;
 	size_t hlen, zlen;

@@ -14,31 +14,48 @@
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 500: return "Internal Server Error";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	case 507: return "Insufficient Storage";
-	default: return "Status";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	case 507:
+		return "Insufficient Storage";
+	default:
+		return "Status";
 	}
 }
 
 size_t http_head(char *buf, size_t cap, int status, size_t body_len)
 {
-	int n = snprintf(buf, cap,
-			 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-			 "Cache-Control: no-store\r\n" API_VERSION_HEADER "\r\n",
-			 status, reason(status), body_len);
+	int n = snprintf(
+		buf, cap,
+		"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		"Cache-Control: no-store\r\n" API_VERSION_HEADER "\r\n",
+		status, reason(status), body_len);
 
 	return n < 0 ? 0 : (size_t)n;
 }
@@ -104,8 +121,8 @@ int http_text(struct api *api, struct mg_connection *c, int status, const char *
 	char *all;
 	int n = snprintf(head, sizeof head,
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			 "Cache-Control: no-store\r\n" API_VERSION_HEADER "\r\n", status,
-			 reason(status), type, len);
+			 "Cache-Control: no-store\r\n" API_VERSION_HEADER "\r\n",
+			 status, reason(status), type, len);
 	int rc;
 
 	if (n < 0 || (size_t)n >= sizeof head || !(all = malloc((size_t)n + len)))
@@ -162,10 +179,10 @@ int http_refuse_upgrade(const struct mg_connection *conn, int status, const char
 int http_civetweb_error(struct mg_connection *c, int status, const char *errmsg)
 {
 	struct api *api = mg_get_user_data(mg_get_context(c));
-	const char *code = status == 404 ? MSG_E_NOT_FOUND
-			   : status == 405 ? "method_not_allowed"
-			   : status == 413 ? MSG_E_TOO_LARGE
-			   : status == 503 ? MSG_E_UNAVAILABLE
+	const char *code = status == 404                    ? MSG_E_NOT_FOUND
+			   : status == 405                  ? "method_not_allowed"
+			   : status == 413                  ? MSG_E_TOO_LARGE
+			   : status == 503                  ? MSG_E_UNAVAILABLE
 			   : status >= 500 && status != 505 ? MSG_E_INTERNAL
 							    : MSG_E_BAD_REQUEST;
 	char message[256];
@@ -224,10 +241,13 @@ json_t *http_body_object(struct api *api, struct mg_connection *c)
 
 int http_status_for(const char *code)
 {
-	static const struct { const char *code; int status; } map[] = {
-		{ MSG_E_BAD_REQUEST, 400 }, { MSG_E_NOT_FOUND, 404 }, { MSG_E_CONFLICT, 409 },
+	static const struct {
+		const char *code;
+		int status;
+	} map[] = {
+		{ MSG_E_BAD_REQUEST, 400 }, { MSG_E_NOT_FOUND, 404 },   { MSG_E_CONFLICT, 409 },
 		{ MSG_E_TOO_LARGE, 413 },   { MSG_E_UNAVAILABLE, 503 }, { MSG_E_DISK_FULL, 507 },
-		{ MSG_E_UNKNOWN_CMD, 500 }, { MSG_E_IO, 500 },       { MSG_E_INTERNAL, 500 },
+		{ MSG_E_UNKNOWN_CMD, 500 }, { MSG_E_IO, 500 },          { MSG_E_INTERNAL, 500 },
 	};
 
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++)

@@ -25,8 +25,9 @@ static json_t *counters(const struct feedstat *f)
 	return json_pack("{s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "packets_per_s",
 			 f->v[SEG_STAT_PACKET_RATE_MHZ] / 1000.0, "frames_per_s",
 			 f->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0, "received",
-			 (json_int_t)f->v[SEG_STAT_PACKETS], "decoded", (json_int_t)f->v[SEG_STAT_DECODED],
-			 "frames", (json_int_t)f->v[SEG_STAT_FRAMES], "wrong_size",
+			 (json_int_t)f->v[SEG_STAT_PACKETS], "decoded",
+			 (json_int_t)f->v[SEG_STAT_DECODED], "frames",
+			 (json_int_t)f->v[SEG_STAT_FRAMES], "wrong_size",
 			 (json_int_t)f->v[SEG_STAT_WRONG_SIZE], "unknown_format",
 			 (json_int_t)f->v[SEG_STAT_UNKNOWN], "kernel_drops",
 			 (json_int_t)f->v[SEG_STAT_KERNEL_DROPS], "relayed",
@@ -35,8 +36,9 @@ static json_t *counters(const struct feedstat *f)
 
 static json_t *meta_json(const struct feedstat *f)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "game", f->meta.game, "car", f->meta.car, "track",
-			 f->meta.track, "driver", f->meta.driver, "source", f->meta.source);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "game", f->meta.game, "car", f->meta.car,
+			 "track", f->meta.track, "driver", f->meta.driver, "source",
+			 f->meta.source);
 }
 
 /* json_object_update that consumes what it merges. */
@@ -57,7 +59,7 @@ static void merge_new(json_t *into, json_t *from)
 
 struct attached {
 	char name[FEEDSTAT_NAME];
-	struct seg *seg;           /* NULL: no segment (yet) */
+	struct seg *seg; /* NULL: no segment (yet) */
 };
 
 /*
@@ -66,11 +68,11 @@ struct attached {
  * and formatting some sixty numbers is most of a /api/live request.
  */
 struct frame_text {
-	pthread_rwlock_t lock;     /* readers copy under the read lock; one writer renders */
+	pthread_rwlock_t lock; /* readers copy under the read lock; one writer renders */
 	char name[FEEDSTAT_NAME];
 	uint64_t seq;
 	int64_t t_ns;
-	size_t len;                /* 0: nothing kept */
+	size_t len; /* 0: nothing kept */
 	char text[8192];
 };
 
@@ -229,7 +231,11 @@ static void text_string(struct text *t, const char *s, size_t max)
 	text_add(t, "\"", 1);
 	while (i < max && u[i]) {
 		unsigned c = u[i];
-		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		size_t len = c < 0x80             ? 1
+			     : (c & 0xe0) == 0xc0 ? 2
+			     : (c & 0xf0) == 0xe0 ? 3
+			     : (c & 0xf8) == 0xf0 ? 4
+						  : 0;
 		int ok = len > 0 && i + len <= max && !(len == 2 && c < 0xc2);
 		for (size_t k = 1; ok && k < len; k++)
 			ok = (u[i + k] & 0xc0) == 0x80;
@@ -261,7 +267,8 @@ static void text_field(struct text *t, const char *key, const char *value, size_
 	text_string(t, value, max);
 }
 
-static int frame_text_current(const struct frame_text *ft, const char *feed, const struct pw_frame *f)
+static int frame_text_current(const struct frame_text *ft, const char *feed,
+			      const struct pw_frame *f)
 {
 	return ft->len && ft->seq == f->seq && ft->t_ns == f->t_ns && strcmp(ft->name, feed) == 0;
 }
@@ -314,8 +321,8 @@ static int live(struct api *api, struct mg_connection *c)
 
 		text_add(&t, i ? ",\"" : "\"", i ? 2 : 1);
 		text_add(&t, f->name, strlen(f->name)); /* feed names are [A-Za-z0-9_-] */
-		text_printf(&t, "\":{\"status\":\"%s\",\"frequency_hz\":%.3f", seg_status_name(f->status),
-			    f->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0);
+		text_printf(&t, "\":{\"status\":\"%s\",\"frequency_hz\":%.3f",
+			    seg_status_name(f->status), f->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0);
 		text_field(&t, "game", f->meta.game, sizeof f->meta.game);
 		text_field(&t, "car", f->meta.car, sizeof f->meta.car);
 		text_field(&t, "track", f->meta.track, sizeof f->meta.track);
@@ -348,7 +355,8 @@ static json_t *feeds_list(struct live *l)
 
 	for (int i = 0; i < n; i++) {
 		json_t *o = json_pack("{s:s, s:s, s:i}", "feed", rows[i].name, "status",
-				      seg_status_name(rows[i].status), "pid", rows[i].present ? rows[i].pid : 0);
+				      seg_status_name(rows[i].status), "pid",
+				      rows[i].present ? rows[i].pid : 0);
 		merge_new(o, counters(&rows[i]));
 		merge_new(o, meta_json(&rows[i]));
 		json_array_append_new(a, o);
@@ -369,8 +377,7 @@ static json_t *health(struct api *api)
 			 store ? "up" : "unavailable", "instance", api->cfg.instance);
 }
 
-int live_handle(struct api *api, struct mg_connection *c, const char *method, char **seg,
-		int nseg)
+int live_handle(struct api *api, struct mg_connection *c, const char *method, char **seg, int nseg)
 {
 	if (nseg != 1 || strcmp(method, "GET") != 0)
 		return 0;
@@ -390,20 +397,33 @@ static void store_metrics(struct cache *cache, struct out *o)
 	unsigned long long hits, misses, behind;
 
 	cache_stats(cache, &hits, &misses, &behind);
-	out_printf(o, "# HELP pitwall_api_cache_hits_total Store reads answered from the API's cache.\n"
-	              "# TYPE pitwall_api_cache_hits_total counter\npitwall_api_cache_hits_total %llu\n", hits);
-	out_printf(o, "# HELP pitwall_api_cache_misses_total Store reads the cache passed to the store.\n"
-	              "# TYPE pitwall_api_cache_misses_total counter\npitwall_api_cache_misses_total %llu\n", misses);
-	out_printf(o, "# HELP pitwall_api_cache_behind_total Cached answers served behind on a recording's progress while one request refreshed them.\n"
-	              "# TYPE pitwall_api_cache_behind_total counter\npitwall_api_cache_behind_total %llu\n", behind);
-	out_printf(o, "# HELP pitwall_store_up 1 when the store's status page beat in the last %lld ms.\n"
-	              "# TYPE pitwall_store_up gauge\npitwall_store_up %d\n", STORESTAT_FRESH_NS / NS_PER_MS,
-	              cache_generation(cache) != 0);
+	out_printf(
+		o,
+		"# HELP pitwall_api_cache_hits_total Store reads answered from the API's cache.\n"
+		"# TYPE pitwall_api_cache_hits_total counter\npitwall_api_cache_hits_total %llu\n",
+		hits);
+	out_printf(
+		o,
+		"# HELP pitwall_api_cache_misses_total Store reads the cache passed to the store.\n"
+		"# TYPE pitwall_api_cache_misses_total counter\npitwall_api_cache_misses_total %llu\n",
+		misses);
+	out_printf(
+		o,
+		"# HELP pitwall_api_cache_behind_total Cached answers served behind on a recording's progress while one request refreshed them.\n"
+		"# TYPE pitwall_api_cache_behind_total counter\npitwall_api_cache_behind_total %llu\n",
+		behind);
+	out_printf(
+		o,
+		"# HELP pitwall_store_up 1 when the store's status page beat in the last %lld ms.\n"
+		"# TYPE pitwall_store_up gauge\npitwall_store_up %d\n",
+		STORESTAT_FRESH_NS / NS_PER_MS, cache_generation(cache) != 0);
 	if (cache_store_counters(cache, v))
 		for (int i = 0; i < STORESTAT_COUNT; i++) {
-			const struct storestat_desc *d = storestat_describe((enum storestat_counter)i);
-			out_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", d->metric, d->help, d->metric,
-			              d->gauge ? "gauge" : "counter", d->metric, (unsigned long long)v[i]);
+			const struct storestat_desc *d =
+				storestat_describe((enum storestat_counter)i);
+			out_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", d->metric, d->help,
+				   d->metric, d->gauge ? "gauge" : "counter", d->metric,
+				   (unsigned long long)v[i]);
 		}
 }
 
@@ -417,24 +437,29 @@ static void ws_lag_metrics(const struct ws *ws, const struct ws_stats *w, struct
 	struct ws_client_lag lags[64];
 	size_t n = ws_client_lags(ws, lags, sizeof lags / sizeof *lags);
 
-	out_printf(o, "# HELP ws_send_lag_seconds WebSocket messages, from queued to written to the "
-		      "socket.\n# TYPE ws_send_lag_seconds histogram\n");
+	out_printf(o,
+		   "# HELP ws_send_lag_seconds WebSocket messages, from queued to written to the "
+		   "socket.\n# TYPE ws_send_lag_seconds histogram\n");
 	for (int i = 0; i < WS_LAG_BUCKETS; i++)
 		out_printf(o, "ws_send_lag_seconds_bucket{le=\"%g\"} %llu\n",
 			   ws_lag_bucket_ms[i] / 1000.0, (unsigned long long)w->lag_bucket[i]);
-	out_printf(o, "ws_send_lag_seconds_bucket{le=\"+Inf\"} %llu\nws_send_lag_seconds_sum %.6f\n"
-		      "ws_send_lag_seconds_count %llu\n",
-		   (unsigned long long)w->lag_count, w->lag_sum_s, (unsigned long long)w->lag_count);
-	out_printf(o, "# HELP ws_client_send_lag_seconds The same per connected client (at most 64): "
-		      "p50 and p95 as the upper bound of their ws_send_lag_seconds bucket.\n"
-		      "# TYPE ws_client_send_lag_seconds summary\n");
+	out_printf(o,
+		   "ws_send_lag_seconds_bucket{le=\"+Inf\"} %llu\nws_send_lag_seconds_sum %.6f\n"
+		   "ws_send_lag_seconds_count %llu\n",
+		   (unsigned long long)w->lag_count, w->lag_sum_s,
+		   (unsigned long long)w->lag_count);
+	out_printf(o,
+		   "# HELP ws_client_send_lag_seconds The same per connected client (at most 64): "
+		   "p50 and p95 as the upper bound of their ws_send_lag_seconds bucket.\n"
+		   "# TYPE ws_client_send_lag_seconds summary\n");
 	for (size_t i = 0; i < n; i++) {
 		unsigned long long id = (unsigned long long)lags[i].client_id;
 
-		out_printf(o, "ws_client_send_lag_seconds{client_id=\"%llu\",quantile=\"0.5\"} %g\n"
-			      "ws_client_send_lag_seconds{client_id=\"%llu\",quantile=\"0.95\"} %g\n"
-			      "ws_client_send_lag_seconds_sum{client_id=\"%llu\"} %.6f\n"
-			      "ws_client_send_lag_seconds_count{client_id=\"%llu\"} %llu\n",
+		out_printf(o,
+			   "ws_client_send_lag_seconds{client_id=\"%llu\",quantile=\"0.5\"} %g\n"
+			   "ws_client_send_lag_seconds{client_id=\"%llu\",quantile=\"0.95\"} %g\n"
+			   "ws_client_send_lag_seconds_sum{client_id=\"%llu\"} %.6f\n"
+			   "ws_client_send_lag_seconds_count{client_id=\"%llu\"} %llu\n",
 			   id, lags[i].p50_s, id, lags[i].p95_s, id, lags[i].sum_s, id,
 			   (unsigned long long)lags[i].count);
 	}
@@ -449,9 +474,12 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 		{ SEG_STAT_PACKETS, "pitwall_feed_packets_total", "Datagrams received." },
 		{ SEG_STAT_BYTES, "pitwall_feed_bytes_total", "Payload bytes received." },
 		{ SEG_STAT_FRAMES, "pitwall_feed_frames_total", "Frames published." },
-		{ SEG_STAT_WRONG_SIZE, "pitwall_feed_wrong_size_total", "Datagrams of a known kind with the wrong size." },
-		{ SEG_STAT_UNKNOWN, "pitwall_feed_unknown_format_total", "Datagrams of an unknown kind or format." },
-		{ SEG_STAT_KERNEL_DROPS, "pitwall_feed_kernel_drops_total", "Datagrams the kernel dropped." },
+		{ SEG_STAT_WRONG_SIZE, "pitwall_feed_wrong_size_total",
+		  "Datagrams of a known kind with the wrong size." },
+		{ SEG_STAT_UNKNOWN, "pitwall_feed_unknown_format_total",
+		  "Datagrams of an unknown kind or format." },
+		{ SEG_STAT_KERNEL_DROPS, "pitwall_feed_kernel_drops_total",
+		  "Datagrams the kernel dropped." },
 		{ SEG_STAT_RELAYED, "pitwall_feed_relayed_total", "Datagrams relayed." },
 	};
 	struct api *api = cbdata;
@@ -466,54 +494,78 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 		return 401;
 	}
 	for (size_t k = 0; k < sizeof ctr / sizeof *ctr; k++) {
-		out_printf(o, "# HELP %s %s\n# TYPE %s counter\n", ctr[k].name, ctr[k].help, ctr[k].name);
+		out_printf(o, "# HELP %s %s\n# TYPE %s counter\n", ctr[k].name, ctr[k].help,
+			   ctr[k].name);
 		for (int i = 0; i < n; i++)
 			out_printf(o, "%s{feed=\"%s\"} %llu\n", ctr[k].name, rows[i].name,
-			              (unsigned long long)rows[i].v[ctr[k].stat]);
+				   (unsigned long long)rows[i].v[ctr[k].stat]);
 	}
 	out_printf(o, "# HELP pitwall_feed_up 1 when the feed received a packet in the last 2 s.\n"
-	              "# TYPE pitwall_feed_up gauge\n");
+		      "# TYPE pitwall_feed_up gauge\n");
 	for (int i = 0; i < n; i++)
-		out_printf(o, "pitwall_feed_up{feed=\"%s\"} %d\n", rows[i].name, rows[i].status == SEG_UP);
-	out_printf(o, "# HELP pitwall_feed_rcvbuf_bytes UDP receive buffer the kernel granted pw-capture.\n"
-	              "# TYPE pitwall_feed_rcvbuf_bytes gauge\n");
+		out_printf(o, "pitwall_feed_up{feed=\"%s\"} %d\n", rows[i].name,
+			   rows[i].status == SEG_UP);
+	out_printf(
+		o,
+		"# HELP pitwall_feed_rcvbuf_bytes UDP receive buffer the kernel granted pw-capture.\n"
+		"# TYPE pitwall_feed_rcvbuf_bytes gauge\n");
 	for (int i = 0; i < n; i++)
 		out_printf(o, "pitwall_feed_rcvbuf_bytes{feed=\"%s\"} %llu\n", rows[i].name,
-		              (unsigned long long)rows[i].v[SEG_STAT_RCVBUF]);
-	out_printf(o, "# HELP pitwall_feed_frames_per_second Frames per second over the last second.\n"
-	              "# TYPE pitwall_feed_frames_per_second gauge\n");
+			   (unsigned long long)rows[i].v[SEG_STAT_RCVBUF]);
+	out_printf(o,
+		   "# HELP pitwall_feed_frames_per_second Frames per second over the last second.\n"
+		   "# TYPE pitwall_feed_frames_per_second gauge\n");
 	for (int i = 0; i < n; i++)
 		out_printf(o, "pitwall_feed_frames_per_second{feed=\"%s\"} %.3f\n", rows[i].name,
-		              rows[i].v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0);
-	out_printf(o, "# HELP pitwall_api_requests_total HTTP requests answered.\n# TYPE pitwall_api_requests_total counter\n"
-	              "pitwall_api_requests_total %llu\n", (unsigned long long)api->requests);
-	out_printf(o, "# HELP pitwall_api_errors_total HTTP error responses by class.\n# TYPE pitwall_api_errors_total counter\n"
-	              "pitwall_api_errors_total{class=\"4xx\"} %llu\npitwall_api_errors_total{class=\"5xx\"} %llu\n",
-	              (unsigned long long)api->errors_4xx, (unsigned long long)api->errors_5xx);
-	out_printf(o, "# HELP pitwall_api_store_calls_total Commands sent to the store.\n# TYPE pitwall_api_store_calls_total counter\n"
-	              "pitwall_api_store_calls_total %llu\n", (unsigned long long)api->store_calls);
-	out_printf(o, "# HELP pitwall_api_store_unavailable_total Store commands that got no answer in time.\n"
-	              "# TYPE pitwall_api_store_unavailable_total counter\npitwall_api_store_unavailable_total %llu\n",
-	              (unsigned long long)api->store_unavailable);
+			   rows[i].v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0);
+	out_printf(
+		o,
+		"# HELP pitwall_api_requests_total HTTP requests answered.\n# TYPE pitwall_api_requests_total counter\n"
+		"pitwall_api_requests_total %llu\n",
+		(unsigned long long)api->requests);
+	out_printf(
+		o,
+		"# HELP pitwall_api_errors_total HTTP error responses by class.\n# TYPE pitwall_api_errors_total counter\n"
+		"pitwall_api_errors_total{class=\"4xx\"} %llu\npitwall_api_errors_total{class=\"5xx\"} %llu\n",
+		(unsigned long long)api->errors_4xx, (unsigned long long)api->errors_5xx);
+	out_printf(
+		o,
+		"# HELP pitwall_api_store_calls_total Commands sent to the store.\n# TYPE pitwall_api_store_calls_total counter\n"
+		"pitwall_api_store_calls_total %llu\n",
+		(unsigned long long)api->store_calls);
+	out_printf(
+		o,
+		"# HELP pitwall_api_store_unavailable_total Store commands that got no answer in time.\n"
+		"# TYPE pitwall_api_store_unavailable_total counter\npitwall_api_store_unavailable_total %llu\n",
+		(unsigned long long)api->store_unavailable);
 	store_metrics(api->cache, o);
 	if (api->ws) {
 		struct ws_stats w; /* per request: handlers run on many threads */
 		ws_stats(api->ws, &w);
-		out_printf(o, "# HELP ws_clients_connected WebSocket clients connected.\n# TYPE ws_clients_connected gauge\n"
-		              "ws_clients_connected %llu\n", (unsigned long long)w.clients);
-		out_printf(o, "# HELP ws_frames_sent_total WebSocket messages sent, by type.\n# TYPE ws_frames_sent_total counter\n");
+		out_printf(
+			o,
+			"# HELP ws_clients_connected WebSocket clients connected.\n# TYPE ws_clients_connected gauge\n"
+			"ws_clients_connected %llu\n",
+			(unsigned long long)w.clients);
+		out_printf(
+			o,
+			"# HELP ws_frames_sent_total WebSocket messages sent, by type.\n# TYPE ws_frames_sent_total counter\n");
 		for (unsigned t = 0; t < WS_T_COUNT; t++)
 			if (w.sent[t])
-				out_printf(o, "ws_frames_sent_total{type=\"%s\"} %llu\n", ws_type_name(t),
-				              (unsigned long long)w.sent[t]);
-		out_printf(o, "# HELP ws_frames_dropped_total WebSocket messages dropped, by type and reason.\n"
-		              "# TYPE ws_frames_dropped_total counter\n");
+				out_printf(o, "ws_frames_sent_total{type=\"%s\"} %llu\n",
+					   ws_type_name(t), (unsigned long long)w.sent[t]);
+		out_printf(
+			o,
+			"# HELP ws_frames_dropped_total WebSocket messages dropped, by type and reason.\n"
+			"# TYPE ws_frames_dropped_total counter\n");
 		for (unsigned t = 0; t < WS_T_COUNT; t++)
 			for (unsigned r = 0; r < WS_DROP_COUNT; r++)
 				if (w.dropped[t][r] || (t == 0 && r == 0))
-					out_printf(o, "ws_frames_dropped_total{type=\"%s\",reason=\"%s\"} %llu\n",
-					              ws_type_name(t), ws_drop_name(r),
-					              (unsigned long long)w.dropped[t][r]);
+					out_printf(
+						o,
+						"ws_frames_dropped_total{type=\"%s\",reason=\"%s\"} %llu\n",
+						ws_type_name(t), ws_drop_name(r),
+						(unsigned long long)w.dropped[t][r]);
 		ws_lag_metrics(api->ws, &w, o);
 	}
 	if (out.len >= out.cap) {
@@ -522,8 +574,10 @@ int metrics_handle(struct mg_connection *c, void *cbdata)
 		return http_error(api, c, 500, MSG_E_INTERNAL, "metrics did not fit");
 	}
 	http_count(api, 200);
-	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-		 "Content-Length: %zu\r\n" API_VERSION_HEADER "\r\n", out.len);
+	snprintf(head, sizeof head,
+		 "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+		 "Content-Length: %zu\r\n" API_VERSION_HEADER "\r\n",
+		 out.len);
 	mg_write(c, head, strlen(head));
 	mg_write(c, buf, out.len);
 	free(rows);

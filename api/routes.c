@@ -20,16 +20,16 @@
 enum param { P_NONE, P_ID, P_NAME, P_TEXT };
 
 enum {
-	R_BODY = 1,                     /* merge the JSON body into the arguments */
-	R_CACHE = 2,                    /* a read: answered from api/cache.c while nothing changed */
+	R_BODY = 1,  /* merge the JSON body into the arguments */
+	R_CACHE = 2, /* a read: answered from api/cache.c while nothing changed */
 };
 
 struct route {
 	const char *method;
-	const char *pattern;            /* segments after /api/, "{key}" captures */
-	const char *cmd;                /* store command; NULL = special handler */
-	int status;                     /* on success */
-	int flags;                      /* R_BODY, R_CACHE */
+	const char *pattern; /* segments after /api/, "{key}" captures */
+	const char *cmd;     /* store command; NULL = special handler */
+	int status;          /* on success */
+	int flags;           /* R_BODY, R_CACHE */
 	int (*special)(struct api *api, struct mg_connection *c, json_t *args);
 };
 
@@ -118,7 +118,8 @@ static int shape_matches(const char *pattern, char **seg, int nseg)
 
 	for (const char *p = pattern; *p; i++) {
 		size_t n = strcspn(p, "/");
-		if (i >= nseg || (p[0] != '{' && (strlen(seg[i]) != n || memcmp(p, seg[i], n) != 0)))
+		if (i >= nseg ||
+		    (p[0] != '{' && (strlen(seg[i]) != n || memcmp(p, seg[i], n) != 0)))
 			return 0;
 		p += n + (p[n] == '/');
 	}
@@ -155,7 +156,9 @@ static int match(struct api *api, struct mg_connection *c, const char *pattern, 
 		json_object_foreach(args, key, v) {
 			const char *s = json_string_value(v);
 			enum param k = kind_of(key);
-			int ok = k == P_ID ? ids_valid(s) : k == P_NAME ? ids_name_valid(s) : text_ok(s);
+			int ok = k == P_ID     ? ids_valid(s)
+				 : k == P_NAME ? ids_name_valid(s)
+					       : text_ok(s);
 			if (!ok) {
 				http_error(api, c, 400, MSG_E_BAD_REQUEST, "invalid %s in the path",
 					   key);
@@ -316,19 +319,22 @@ static int recommendations(struct api *api, struct mg_connection *c, json_t *arg
 		size_t n = strcspn(p, "=&");
 		bool known = false;
 
-		snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+		snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1),
+			 p);
 		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 			known |= strcmp(name, keys[i]) == 0;
 		if (n && !known)
-			return http_error(api, c, 400, MSG_E_BAD_REQUEST,
-					  "unknown query parameter \"%s\" (min_confidence, category, lap)",
-					  name);
+			return http_error(
+				api, c, 400, MSG_E_BAD_REQUEST,
+				"unknown query parameter \"%s\" (min_confidence, category, lap)",
+				name);
 	}
 	for (size_t i = 0; q && i < sizeof keys / sizeof *keys; i++) {
 		int n = mg_get_var(q, strlen(q), keys[i], val, sizeof val);
 
 		if (n == -2)
-			return http_error(api, c, 400, MSG_E_BAD_REQUEST, "\"%s\" is too long", keys[i]);
+			return http_error(api, c, 400, MSG_E_BAD_REQUEST, "\"%s\" is too long",
+					  keys[i]);
 		if (n >= 0)
 			json_object_set_new(args, keys[i], json_string(val));
 	}

@@ -79,7 +79,8 @@ static unsigned max_clients(const struct mg_context *ctx, long limit)
 		long clamped = threads - spare > 0 ? threads - spare : 0;
 
 		log_warn("msg=\"ws: client limit lowered to fit civetweb's worker threads\" "
-			 "max_clients=%ld wanted=%ld num_threads=%ld", clamped, limit, threads);
+			 "max_clients=%ld wanted=%ld num_threads=%ld",
+			 clamped, limit, threads);
 		limit = clamped;
 	}
 	return (unsigned)limit;
@@ -142,8 +143,8 @@ struct ws *ws_start(struct mg_context *ctx, const struct config *cfg)
 						   ws_on_connect, ws_on_ready, ws_on_data,
 						   ws_on_close, ws);
 	log_info("msg=\"ws stream ready\" path=%s,%s seed_path=%s bus=%s feeds=%d idle_ms=%ld "
-		 "ping_ms=%lld max_clients=%u session_gap_ms=%lld", WS_PATH, WS_PATH_V1,
-		 WS_SEED_PATH, ws->bus, ws->nfeeds, idle_ms,
+		 "ping_ms=%lld max_clients=%u session_gap_ms=%lld",
+		 WS_PATH, WS_PATH_V1, WS_SEED_PATH, ws->bus, ws->nfeeds, idle_ms,
 		 (long long)(ws->ping_ns / NS_PER_MS), ws->max_clients,
 		 (long long)(ws->session_gap_ns / NS_PER_MS));
 	return ws;

@@ -77,25 +77,25 @@
 #include "common/topics.h"
 
 #define WS_PATH "/api/stream"
-#define WS_PATH_V1 "/api/v1/stream"  /* the same stream under the versioned API */
-#define WS_SUBPROTOCOL "pitwall.v1"    /* accepted when offered, not required */
-#define WS_SEED_PATH "/ws"             /* the seed-004 dialect (ws_seed.c) */
+#define WS_PATH_V1 "/api/v1/stream"           /* the same stream under the versioned API */
+#define WS_SUBPROTOCOL "pitwall.v1"           /* accepted when offered, not required */
+#define WS_SEED_PATH "/ws"                    /* the seed-004 dialect (ws_seed.c) */
 #define WS_SEED_SUBPROTOCOL "tuning-coach.v1" /* at WS_SEED_PATH; another one: close 4002 */
 #define WS_SCHEMA_VERSION 1
-#define WS_MAX_MESSAGE 65536           /* client message bytes (after reassembly) */
+#define WS_MAX_MESSAGE 65536 /* client message bytes (after reassembly) */
 #define WS_RATE_MIN_HZ 1
 #define WS_RATE_MAX_HZ 60
 #define WS_RATE_DEFAULT_HZ 10
 #define WS_EVENT_QUEUE 256
 #define WS_TELEM_QUEUE 8
-#define WS_SLOW_MS 5000                /* events undelivered this long -> 1008 */
+#define WS_SLOW_MS 5000 /* events undelivered this long -> 1008 */
 #define WS_PING_MS 30000
-#define WS_SNDBUF (64 * 1024)          /* requested per-socket kernel send buffer */
+#define WS_SNDBUF (64 * 1024) /* requested per-socket kernel send buffer */
 
 /* Message types, for /metrics: the envelope types plus control frames. */
 enum ws_type {
 	WS_T_HELLO = 0,
-	WS_T_TELEMETRY,                /* also request_snapshot answers */
+	WS_T_TELEMETRY, /* also request_snapshot answers */
 	WS_T_PONG,
 	WS_T_ERROR,
 	WS_T_LAP_COMPLETED,
@@ -103,8 +103,8 @@ enum ws_type {
 	WS_T_SESSION_STARTED,
 	WS_T_SESSION_ENDED,
 	WS_T_FEED_STATUS,
-	WS_T_RECOMMENDATION,           /* recommendation.<feed>: the race engineer's findings */
-	WS_T_EVENT,                    /* pitwall's events: WS_T_EVENT + enum topic_event
+	WS_T_RECOMMENDATION, /* recommendation.<feed>: the race engineer's findings */
+	WS_T_EVENT,          /* pitwall's events: WS_T_EVENT + enum topic_event
 	                                  (common/topics.h), type = the bus topic */
 	WS_T_CTL_PING = WS_T_EVENT + TOPIC_EVENT_COUNT, /* WebSocket control frames */
 	WS_T_CTL_PONG,
@@ -113,9 +113,9 @@ enum ws_type {
 };
 
 enum ws_drop {
-	WS_DROP_QUEUE_FULL = 0,        /* telemetry lane full: oldest dropped */
-	WS_DROP_SLOW_CONSUMER,         /* purged when a slow consumer was closed */
-	WS_DROP_CLOSED,                /* still queued when the client went away */
+	WS_DROP_QUEUE_FULL = 0, /* telemetry lane full: oldest dropped */
+	WS_DROP_SLOW_CONSUMER,  /* purged when a slow consumer was closed */
+	WS_DROP_CLOSED,         /* still queued when the client went away */
 	WS_DROP_COUNT
 };
 
@@ -124,14 +124,14 @@ enum ws_drop {
 extern const double ws_lag_bucket_ms[WS_LAG_BUCKETS];
 
 struct ws_stats {
-	uint64_t clients;              /* connected now (gauge) */
-	uint64_t accepted;             /* connections that got a hello */
-	uint64_t refused;              /* closed 1013 */
+	uint64_t clients;  /* connected now (gauge) */
+	uint64_t accepted; /* connections that got a hello */
+	uint64_t refused;  /* closed 1013 */
 	uint64_t sent[WS_T_COUNT];
 	uint64_t dropped[WS_T_COUNT][WS_DROP_COUNT];
-	uint64_t bus_messages;         /* received from the bus */
-	uint64_t bus_ignored;          /* topics/payloads that are not stream events */
-	uint64_t lag_bucket[WS_LAG_BUCKETS];   /* cumulative: lag <= bound */
+	uint64_t bus_messages;               /* received from the bus */
+	uint64_t bus_ignored;                /* topics/payloads that are not stream events */
+	uint64_t lag_bucket[WS_LAG_BUCKETS]; /* cumulative: lag <= bound */
 	uint64_t lag_count;
 	double lag_sum_s;
 };
@@ -139,9 +139,9 @@ struct ws_stats {
 /* One connected client's send lag (ws_client_lags). */
 struct ws_client_lag {
 	uint64_t client_id;
-	uint64_t count;                /* messages written */
+	uint64_t count; /* messages written */
 	double sum_s;
-	double p50_s, p95_s;           /* upper bounds of the buckets (INFINITY beyond the last) */
+	double p50_s, p95_s; /* upper bounds of the buckets (INFINITY beyond the last) */
 };
 
 struct ws; /* opaque */

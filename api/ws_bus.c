@@ -42,18 +42,23 @@ static struct ws_msg *lap_msg(json_t *payload, const char *feed, enum ws_type *t
 		*type = WS_T_LAP_INVALIDATED;
 	else
 		return NULL;
-	validity = valid ? "valid" : !why ? "dirty" : strcmp(why, "pit") == 0 ? "pit" :
-		   strcmp(why, "reset") == 0 ? "reset" : "dirty";
+	validity = valid                       ? "valid"
+		   : !why                      ? "dirty"
+		   : strcmp(why, "pit") == 0   ? "pit"
+		   : strcmp(why, "reset") == 0 ? "reset"
+					       : "dirty";
 	reasons = json_array();
 	if (!valid && why)
 		json_array_append_new(reasons, json_string(why));
 	o = json_pack("{s:s, s:O, s:o, s:O, s:b, s:s, s:o, s:O}", "feed", feed, "lap_number",
 		      json_object_get(lap, "number") ? json_object_get(lap, "number") : json_null(),
-		      "lap_time_s", json_is_integer(time_ms) ?
-		      json_real((double)json_integer_value(time_ms) / 1000.0) : json_null(),
-		      "lap_time_ms", time_ms ? time_ms : json_null(),
-		      "is_personal_best", json_is_true(json_object_get(lap, "personal_best")),
-		      "validity", validity, "invalid_reasons", reasons, "lap", lap);
+		      "lap_time_s",
+		      json_is_integer(time_ms)
+			      ? json_real((double)json_integer_value(time_ms) / 1000.0)
+			      : json_null(),
+		      "lap_time_ms", time_ms ? time_ms : json_null(), "is_personal_best",
+		      json_is_true(json_object_get(lap, "personal_best")), "validity", validity,
+		      "invalid_reasons", reasons, "lap", lap);
 	return ws_msg_json(*type, o);
 }
 
@@ -125,8 +130,7 @@ static void bus_handle(struct ws *ws, const char *topic, const char *body, size_
  * the rings). */
 static void subscribe(void *sub)
 {
-	static const enum topic_family families[] = { TOPIC_LAP, TOPIC_FEED,
-						       TOPIC_RECOMMENDATION };
+	static const enum topic_family families[] = { TOPIC_LAP, TOPIC_FEED, TOPIC_RECOMMENDATION };
 
 	for (size_t i = 0; i < sizeof families / sizeof *families; i++) {
 		const char *prefix = topic_family(families[i])->name;
@@ -184,7 +188,8 @@ void *ws_bus_main(void *arg)
 	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
 	subscribe(sub);
 	while (!atomic_load(&ws->bus_quit)) {
-		zmq_pollitem_t pi[2] = { { sub, 0, ZMQ_POLLIN, 0 }, { NULL, ws->bus_quit_fd, ZMQ_POLLIN, 0 } };
+		zmq_pollitem_t pi[2] = { { sub, 0, ZMQ_POLLIN, 0 },
+					 { NULL, ws->bus_quit_fd, ZMQ_POLLIN, 0 } };
 
 		if (zmq_poll(pi, 2, -1) < 0) {
 			if (zmq_errno() == EINTR)

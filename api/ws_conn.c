@@ -107,7 +107,8 @@ static void socket_setup(struct ws_client *c)
 	c->fd = conn_fd(c->conn);
 	if (c->fd < 0) {
 		log_warn("msg=\"ws: socket not found; slow clients can block their sender\" "
-			 "client_id=%llu peer=%s", (unsigned long long)c->id, c->peer);
+			 "client_id=%llu peer=%s",
+			 (unsigned long long)c->id, c->peer);
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -170,7 +171,8 @@ static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 		char id[64];
 
 		ws_session_id(f, id, sizeof id);
-		json_array_append_new(feeds,
+		json_array_append_new(
+			feeds,
 			json_pack("{s:s, s:s, s:s, s:o}", "name", f->name, "status",
 				  seg_status_name(f->status), "game",
 				  f->have_latest ? frame_game_name(f->latest.game) : "",
@@ -180,17 +182,16 @@ static struct ws_msg *hello_msg(struct ws *ws, const struct ws_client *c)
 		if (ws_types[t].subscribable)
 			json_array_append_new(events, json_string(ws_types[t].name));
 	data = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o, s:o, "
-			  "s:{s:i, s:i, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:i}}",
-			  "server", "pitwall", "server_version", PW_VERSION,
-			  "api_version", API_VERSION,
-			  "schema_version", WS_SCHEMA_VERSION, "client_id", (json_int_t)c->id,
-			  "feeds", feeds, "events", events, "limits",
-			  "max_message_bytes", WS_MAX_MESSAGE, "rate_hz_min", WS_RATE_MIN_HZ,
-			  "rate_hz_max", WS_RATE_MAX_HZ, "rate_hz_default", WS_RATE_DEFAULT_HZ,
-			  "idle_timeout_ms", (json_int_t)(ws->idle_ns / NS_PER_MS),
-			  "ping_interval_ms", (json_int_t)(ws->ping_ns / NS_PER_MS),
-			  "slow_consumer_ms", WS_SLOW_MS, "event_queue", WS_EVENT_QUEUE,
-			  "telemetry_queue", WS_TELEM_QUEUE, "max_clients", (int)ws->max_clients);
+			 "s:{s:i, s:i, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:i}}",
+			 "server", "pitwall", "server_version", PW_VERSION, "api_version",
+			 API_VERSION, "schema_version", WS_SCHEMA_VERSION, "client_id",
+			 (json_int_t)c->id, "feeds", feeds, "events", events, "limits",
+			 "max_message_bytes", WS_MAX_MESSAGE, "rate_hz_min", WS_RATE_MIN_HZ,
+			 "rate_hz_max", WS_RATE_MAX_HZ, "rate_hz_default", WS_RATE_DEFAULT_HZ,
+			 "idle_timeout_ms", (json_int_t)(ws->idle_ns / NS_PER_MS),
+			 "ping_interval_ms", (json_int_t)(ws->ping_ns / NS_PER_MS),
+			 "slow_consumer_ms", WS_SLOW_MS, "event_queue", WS_EVENT_QUEUE,
+			 "telemetry_queue", WS_TELEM_QUEUE, "max_clients", (int)ws->max_clients);
 	/* a client with ?manifest=: the derived channels each telemetry frame carries */
 	if (data && c->manifest >= 0)
 		json_object_set_new(data, "manifest", manifest_json(ws->manifests[c->manifest].m));
@@ -297,7 +298,8 @@ int ws_on_connect(const struct mg_connection *conn, void *cbdata)
 	if (stopping)
 		return http_refuse_upgrade(conn, 503, "unavailable", "server shutting down");
 	if (!authorized(ws, conn))
-		return http_refuse_upgrade(conn, 401, "unauthorized", "this stream needs "
+		return http_refuse_upgrade(conn, 401, "unauthorized",
+					   "this stream needs "
 					   "Authorization: Bearer <token> or ?token=<token>");
 	if (ws->seed_port && ri && ri->server_port == (int)ws->seed_port && !seed_path(conn))
 		return http_refuse_upgrade(conn, 404, "not_found",
@@ -401,7 +403,7 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 	c->next = ws->clients;
 	ws->clients = c;
 	ws->nlisted++;
-	ws_pacer_wake(ws);             /* first telemetry now, then every period from here */
+	ws_pacer_wake(ws); /* first telemetry now, then every period from here */
 	pthread_mutex_unlock(&ws->lock);
 
 	if (c->refused) {
@@ -423,8 +425,9 @@ void ws_on_ready(struct mg_connection *conn, void *cbdata)
 		/* between the handshake and now the manifest went, or every slot is taken */
 		struct ws_msg *err = ws_msg_error(
 			mmessage[0] ? mcode : "bad_request",
-			mmessage[0] ? mmessage
-				    : "manifest: at most 4 different manifests are streamed at once",
+			mmessage[0]
+				? mmessage
+				: "manifest: at most 4 different manifests are streamed at once",
 			0, false);
 
 		pthread_mutex_lock(&c->lock);
@@ -542,8 +545,8 @@ static int on_message(struct ws_client *c, const char *buf, size_t len)
 	ws_parse(buf, len, ws->feed_names, ws->nfeeds, &req);
 	switch (req.verdict) {
 	case WS_V_PING:
-		ws_reply(c, ws_msg_json(WS_T_PONG, json_pack("{s:I}", "echo_t_ms",
-							     (json_int_t)req.t_ms)));
+		ws_reply(c, ws_msg_json(WS_T_PONG,
+					json_pack("{s:I}", "echo_t_ms", (json_int_t)req.t_ms)));
 		break;
 	case WS_V_SUBSCRIBE:
 		pthread_mutex_lock(&c->lock);
@@ -635,7 +638,7 @@ int ws_on_data(struct mg_connection *conn, int bits, char *data, size_t len, voi
 	if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
 		return on_peer_close(c, data, len);
 	if (st != CS_OPEN)
-		return 1;              /* closing: the rest is discarded (RFC 6455 §5.5.1) */
+		return 1; /* closing: the rest is discarded (RFC 6455 §5.5.1) */
 	if (bits & 0x70)
 		return fail(c, 1002, "protocol error", "bad_request", "reserved bits set", 0,
 			    false);
@@ -689,8 +692,9 @@ void ws_on_close(const struct mg_connection *conn, void *cbdata)
 
 	if (!c->refused)
 		log_info("msg=\"ws client closed\" client_id=%llu peer=%s close_code=%d "
-			 "reason=\"%s\" peer_close_code=%d", (unsigned long long)c->id, c->peer,
-			 c->close_code, c->close_reason, c->peer_code);
+			 "reason=\"%s\" peer_close_code=%d",
+			 (unsigned long long)c->id, c->peer, c->close_code, c->close_reason,
+			 c->peer_code);
 	mg_set_user_connection_data(conn, NULL);
 	client_free(c);
 }

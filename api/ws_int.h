@@ -63,25 +63,26 @@
 #define WS_CLOSE_WAIT_NS (1000 * NS_PER_MS)  /* data handler waits for its close frame */
 #define WS_ROOM_WAIT_NS (5 * NS_PER_MS)      /* sender re-checks the send buffer */
 #define WS_STOP_WAIT_NS (5000 * NS_PER_MS)
-#define WS_FRAME_HDR 14                      /* max server frame header bytes */
-#define WS_CLOSE_RESERVE 192                 /* send-buffer room kept for a close frame */
-#define WS_MAX_EVENT_DATA (60 * 1024)        /* bigger bus payloads are summarized */
+#define WS_FRAME_HDR 14               /* max server frame header bytes */
+#define WS_CLOSE_RESERVE 192          /* send-buffer room kept for a close frame */
+#define WS_MAX_EVENT_DATA (60 * 1024) /* bigger bus payloads are summarized */
 #define WS_FRAME_JSON_MAX 8192
 #define WS_SENDER_STACK (256 * 1024)
-#define WS_REASON_MAX 123                    /* RFC 6455: control payload 125 bytes */
-#define WS_MAX_DEPTH 32                      /* JSON nesting of a client message */
-#define WS_ERROR_MAX 256                     /* an error envelope's message */
-#define WS_SEED_TELEMETRY_MAX 4096           /* a seed-004 telemetry payload */
-#define WS_MANIFESTS_MAX 4                   /* distinct manifests streamed at once */
-#define WS_MANIFEST_JSON_MAX (MANIFEST_CHANNELS_MAX * (MANIFEST_CHANNEL_MAX + MANIFEST_VALUE_MAX + 4))
-#define WS_SEQUENCE_MAX 32                   /* "\"sequence\":<uint64>," */
+#define WS_REASON_MAX 123          /* RFC 6455: control payload 125 bytes */
+#define WS_MAX_DEPTH 32            /* JSON nesting of a client message */
+#define WS_ERROR_MAX 256           /* an error envelope's message */
+#define WS_SEED_TELEMETRY_MAX 4096 /* a seed-004 telemetry payload */
+#define WS_MANIFESTS_MAX 4         /* distinct manifests streamed at once */
+#define WS_MANIFEST_JSON_MAX \
+	(MANIFEST_CHANNELS_MAX * (MANIFEST_CHANNEL_MAX + MANIFEST_VALUE_MAX + 4))
+#define WS_SEQUENCE_MAX 32 /* "\"sequence\":<uint64>," */
 
 #define BIT(t) (1ull << (t))
 
 /* ---- types (ws_parse.c) ---- */
 
 struct ws_type_info {
-	const char *name;          /* the envelope's type; a bus event's is its topic */
+	const char *name; /* the envelope's type; a bus event's is its topic */
 	bool subscribable;
 };
 /* Indexed by enum ws_type; the entries of pitwall's events are the topic
@@ -93,26 +94,26 @@ _Static_assert(WS_T_COUNT <= 64, "subscriptions are a 64-bit mask");
 
 /* What a complete text message from a client asks for, or why it is refused. */
 enum ws_verdict {
-	WS_V_PING = 0,             /* answer pong {"echo_t_ms": t_ms} */
-	WS_V_SUBSCRIBE,            /* events, feeds */
-	WS_V_SET_RATE,             /* hz */
-	WS_V_SNAPSHOT,             /* request_snapshot */
-	WS_V_ERROR,                /* answer error {code, message, ref}; the connection stays */
-	WS_V_CLOSE,                /* error {code, message, ref}, then close close_code "reason" */
+	WS_V_PING = 0,  /* answer pong {"echo_t_ms": t_ms} */
+	WS_V_SUBSCRIBE, /* events, feeds */
+	WS_V_SET_RATE,  /* hz */
+	WS_V_SNAPSHOT,  /* request_snapshot */
+	WS_V_ERROR,     /* answer error {code, message, ref}; the connection stays */
+	WS_V_CLOSE,     /* error {code, message, ref}, then close close_code "reason" */
 };
 
 struct ws_request {
 	enum ws_verdict verdict;
-	bool has_t_ms;             /* t_ms is an integer: an error's ref, else null */
+	bool has_t_ms; /* t_ms is an integer: an error's ref, else null */
 	int64_t t_ms;
-	uint64_t events;           /* WS_V_SUBSCRIBE: BIT(enum ws_type) */
-	uint32_t feeds;            /* WS_V_SUBSCRIBE: bit i = feeds[i] (all: none named) */
-	unsigned hz;               /* WS_V_SET_RATE: WS_RATE_MIN_HZ..WS_RATE_MAX_HZ */
-	int close_code;            /* WS_V_CLOSE */
-	const char *code;          /* WS_V_ERROR, WS_V_CLOSE: "bad_request", "unknown_type",
+	uint64_t events;                /* WS_V_SUBSCRIBE: BIT(enum ws_type) */
+	uint32_t feeds;                 /* WS_V_SUBSCRIBE: bit i = feeds[i] (all: none named) */
+	unsigned hz;                    /* WS_V_SET_RATE: WS_RATE_MIN_HZ..WS_RATE_MAX_HZ */
+	int close_code;                 /* WS_V_CLOSE */
+	const char *code;               /* WS_V_ERROR, WS_V_CLOSE: "bad_request", "unknown_type",
 	                              "schema_mismatch" (static) */
-	char reason[WS_REASON_MAX + 1];      /* WS_V_CLOSE: the close frame's reason */
-	char message[WS_ERROR_MAX];          /* WS_V_ERROR, WS_V_CLOSE */
+	char reason[WS_REASON_MAX + 1]; /* WS_V_CLOSE: the close frame's reason */
+	char message[WS_ERROR_MAX];     /* WS_V_ERROR, WS_V_CLOSE */
 };
 
 /*
@@ -144,9 +145,9 @@ int ws_name_index(const char *const names[], int n, const char *name);
  */
 struct ws_msg {
 	atomic_int refs;
-	uint8_t type;              /* enum ws_type */
-	uint8_t opcode;            /* MG_WEBSOCKET_OPCODE_* */
-	uint16_t seq_at;           /* an envelope: where the sender writes the client's
+	uint8_t type;    /* enum ws_type */
+	uint8_t opcode;  /* MG_WEBSOCKET_OPCODE_* */
+	uint16_t seq_at; /* an envelope: where the sender writes the client's
 	                              "sequence" (before "data"); 0: not an envelope */
 	size_t len;
 	char text[];
@@ -154,23 +155,23 @@ struct ws_msg {
 
 struct ws_item {
 	struct ws_msg *m;
-	int64_t enq_ns;            /* monotonic */
+	int64_t enq_ns; /* monotonic */
 };
 
 enum client_state {
 	CS_OPEN = 0,
-	CS_CLOSING,                /* close frame queued behind the events */
-	CS_CLOSE_SENT,             /* waiting for the peer's close or the deadline */
-	CS_DEAD,                   /* civetweb's close handler runs */
+	CS_CLOSING,    /* close frame queued behind the events */
+	CS_CLOSE_SENT, /* waiting for the peer's close or the deadline */
+	CS_DEAD,       /* civetweb's close handler runs */
 };
 
 /* The lap a feed is on, for the seed-004 lap_status (ws_seed.c). */
 struct ws_seed_lap {
 	bool have;
-	bool out_lap;              /* the lap began in the pit lane */
-	bool reset;                /* the lap went back (a rewind, a restart) */
-	unsigned lap;              /* laps completed */
-	int32_t lap_time_ms;       /* last seen, -1 = none */
+	bool out_lap;        /* the lap began in the pit lane */
+	bool reset;          /* the lap went back (a rewind, a restart) */
+	unsigned lap;        /* laps completed */
+	int32_t lap_time_ms; /* last seen, -1 = none */
 	uint64_t game_session;
 };
 
@@ -179,45 +180,45 @@ struct ws_client {
 	struct ws_client *next;
 	struct mg_connection *conn;
 	uint64_t id;
-	int fd;                    /* the connection's socket, -1 when not found */
-	size_t sndbuf;             /* usable send-buffer bytes, 0 = unknown */
+	int fd;        /* the connection's socket, -1 when not found */
+	size_t sndbuf; /* usable send-buffer bytes, 0 = unknown */
 	char peer[64];
-	bool refused;              /* over the client limit: 1013, no sender */
-	bool seed;                 /* at WS_SEED_PATH: the seed-004 dialect (ws_seed.c) */
-	bool seed_fixed;           /* its feed was named with ?feed= */
+	bool refused;    /* over the client limit: 1013, no sender */
+	bool seed;       /* at WS_SEED_PATH: the seed-004 dialect (ws_seed.c) */
+	bool seed_fixed; /* its feed was named with ?feed= */
 
 	pthread_t sender;
 	bool sender_started, sender_done;
-	uint64_t sequence;         /* sender only: envelopes written to this client */
-	char *stamped;             /* sender only: an envelope with its sequence */
+	uint64_t sequence; /* sender only: envelopes written to this client */
+	char *stamped;     /* sender only: an envelope with its sequence */
 	size_t stamped_cap;
 
 	/* under lock */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;       /* sender: work; data handler: close frame written */
+	pthread_cond_t cond; /* sender: work; data handler: close frame written */
 	struct ws_item eq[WS_EVENT_QUEUE];
 	unsigned eq_head, eq_len;
 	struct ws_item tq[WS_TELEM_QUEUE];
 	unsigned tq_head, tq_len;
-	struct ws_msg *close_msg;  /* CS_CLOSING: written once eq is empty */
+	struct ws_msg *close_msg; /* CS_CLOSING: written once eq is empty */
 	enum client_state state;
-	bool writing;              /* sender inside mg_websocket_write */
-	bool shut;                 /* shutdown() done */
-	int close_code;            /* what we sent, 0 = none */
-	int peer_code;             /* what the peer sent, 0 = none */
+	bool writing;   /* sender inside mg_websocket_write */
+	bool shut;      /* shutdown() done */
+	int close_code; /* what we sent, 0 = none */
+	int peer_code;  /* what the peer sent, 0 = none */
 	char close_reason[WS_REASON_MAX + 1];
 	int64_t close_deadline_ns;
-	uint64_t events;           /* subscription: BIT(enum ws_type) */
-	uint32_t feeds;            /* subscription: bit i = ws->feeds[i]; seed: its feed */
-	int seed_feed;             /* seed: its feed's index, -1 = none yet */
-	int manifest;              /* ws->manifests slot of its ?manifest=, -1 = none */
-	bool seed_told;            /* seed: session_started of seed_session was sent */
-	uint64_t seed_session;     /* seed: the game session it was told about */
+	uint64_t events;       /* subscription: BIT(enum ws_type) */
+	uint32_t feeds;        /* subscription: bit i = ws->feeds[i]; seed: its feed */
+	int seed_feed;         /* seed: its feed's index, -1 = none yet */
+	int manifest;          /* ws->manifests slot of its ?manifest=, -1 = none */
+	bool seed_told;        /* seed: session_started of seed_session was sent */
+	uint64_t seed_session; /* seed: the game session it was told about */
 	unsigned rate_hz;
 	int64_t period_ns, next_tick_ns;
-	bool due;                  /* its tick came: telemetry at the next frame, or at hold */
-	uint64_t due_seq;          /* its feeds' write sequences added up when it became due */
-	int64_t hold_ns;           /* due: the newest frame goes at this time at the latest */
+	bool due;         /* its tick came: telemetry at the next frame, or at hold */
+	uint64_t due_seq; /* its feeds' write sequences added up when it became due */
+	int64_t hold_ns;  /* due: the newest frame goes at this time at the latest */
 	bool snapshot_pending;
 	int64_t last_rx_ns, last_ping_ns;
 
@@ -241,7 +242,7 @@ struct ws_feed {
 	bool have_latest, live;
 	struct pw_frame latest;
 	struct pw_meta meta;
-	char *json;                /* frame_to_json of json_seq, WS_FRAME_JSON_MAX bytes */
+	char *json; /* frame_to_json of json_seq, WS_FRAME_JSON_MAX bytes */
 	size_t json_len;
 	uint64_t json_seq;
 	bool json_valid;
@@ -249,8 +250,8 @@ struct ws_feed {
 	/* the game session seen on this feed */
 	bool in_session;
 	uint64_t game_session;
-	int64_t session_start_ns;  /* realtime */
-	int64_t last_up_ns;        /* monotonic */
+	int64_t session_start_ns; /* realtime */
+	int64_t last_up_ns;       /* monotonic */
 	bool lap_known;
 	unsigned lap_first, lap_last;
 	struct ws_seed_lap seed_lap;
@@ -261,16 +262,16 @@ struct ws_feed {
  * the slot's install, under ws->lock). */
 struct ws_manifest_feed {
 	struct manifest_eval *ev;
-	struct seg *seg;           /* the segment the cursor reads; a new one starts over */
+	struct seg *seg; /* the segment the cursor reads; a new one starts over */
 	struct seg_cursor cur;
-	bool have;                 /* last and v hold a frame */
-	struct pw_frame last;      /* the newest frame read */
+	bool have;                       /* last and v hold a frame */
+	struct pw_frame last;            /* the newest frame read */
 	double v[MANIFEST_CHANNELS_MAX]; /* its derived values */
 };
 
 struct ws_manifest {
-	struct manifest *m;        /* NULL: a free slot */
-	char *doc;                 /* its canonical JSON: a changed manifest is another one */
+	struct manifest *m; /* NULL: a free slot */
+	char *doc;          /* its canonical JSON: a changed manifest is another one */
 	unsigned clients;
 	struct ws_manifest_feed feed[CONFIG_MAX_FEEDS];
 };
@@ -284,13 +285,13 @@ struct ws {
 	unsigned max_clients;
 	struct mg_websocket_subprotocols subprotocols, seed_subprotocols;
 	const char *subprotocol_names[1], *seed_subprotocol_names[1];
-	unsigned seed_port;        /* cfg->ws_port: WS_SEED_PATH only; 0 = none */
+	unsigned seed_port; /* cfg->ws_port: WS_SEED_PATH only; 0 = none */
 
 	pthread_mutex_t lock;
 	_Atomic uint32_t pacer_word; /* bumped by ws_pacer_wake (common/wake.h) */
-	pthread_cond_t gone;       /* a client left the list */
+	pthread_cond_t gone;         /* a client left the list */
 	struct ws_client *clients;
-	unsigned nclients;         /* accepted and listed */
+	unsigned nclients; /* accepted and listed */
 	unsigned nlisted;
 	uint64_t next_id;
 	bool stopping, quit, wake;
@@ -307,7 +308,7 @@ struct ws {
 	bool pacer_started, bus_started;
 	void *zctx;
 	atomic_bool bus_quit;
-	int bus_quit_fd;           /* eventfd: the bus thread stops */
+	int bus_quit_fd; /* eventfd: the bus thread stops */
 
 	_Atomic uint64_t accepted, refused, bus_messages, bus_ignored;
 	_Atomic uint64_t sent[WS_T_COUNT];
@@ -425,8 +426,8 @@ size_t ws_seed_telemetry(const struct pw_frame *f, const struct pw_meta *meta,
 struct ws_msg *ws_seed_telemetry_msg(const struct ws_feed *f, bool live);
 struct ws_msg *ws_seed_session_started(const struct ws_feed *f);
 /* lap_count stolen (NULL: null). */
-struct ws_msg *ws_seed_session_ended(const struct ws_feed *f, double duration_s,
-				     json_t *lap_count, const char *reason);
+struct ws_msg *ws_seed_session_ended(const struct ws_feed *f, double duration_s, json_t *lap_count,
+				     const char *reason);
 /* From a lap.<feed> bus payload (borrowed): NULL unless a completed lap. */
 struct ws_msg *ws_seed_lap(json_t *payload);
 struct ws_msg *ws_seed_hello(const struct ws *ws, const struct ws_client *c);

@@ -118,8 +118,9 @@ static void session_end(struct ws *ws, struct ws_feed *f, int idx, const char *r
 	seed_session_end(ws, f, idx, duration_s, reason);
 	session_json_common(o, f);
 	json_object_set_new(o, "duration_s", json_real(duration_s));
-	json_object_set_new(o, "lap_count", f->lap_known ?
-			    json_integer((json_int_t)(f->lap_last - f->lap_first)) : json_null());
+	json_object_set_new(o, "lap_count",
+			    f->lap_known ? json_integer((json_int_t)(f->lap_last - f->lap_first))
+					 : json_null());
 	json_object_set_new(o, "reason", json_string(reason));
 	log_info("msg=\"game session ended\" feed=%s game_session=%llu reason=%s", f->name,
 		 (unsigned long long)f->game_session, reason);
@@ -181,9 +182,8 @@ static void housekeeping(struct ws *ws, int64_t now)
 				   now - c->eq[c->eq_head].enq_ns >= WS_SLOW_MS * NS_PER_MS) {
 				ws_slow_consumer(c);
 			} else if (now - c->last_ping_ns >= ws->ping_ns) {
-				struct ws_msg *m = ws_msg_control(WS_T_CTL_PING,
-								  MG_WEBSOCKET_OPCODE_PING,
-								  "pitwall", 7);
+				struct ws_msg *m = ws_msg_control(
+					WS_T_CTL_PING, MG_WEBSOCKET_OPCODE_PING, "pitwall", 7);
 
 				ws_enqueue_event(c, m);
 				ws_msg_unref(m);
@@ -412,7 +412,8 @@ static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot,
 
 	for (int i = 0; i < ws->nfeeds; i++)
 		if (mask & (1u << i))
-			cap += WS_FRAME_JSON_MAX + WS_MANIFEST_JSON_MAX + sizeof ws->feeds[i].name + 8;
+			cap += WS_FRAME_JSON_MAX + WS_MANIFEST_JSON_MAX + sizeof ws->feeds[i].name +
+			       8;
 	if (!(data = malloc(cap))) {
 		free(scratch);
 		return NULL;
@@ -451,7 +452,7 @@ static struct ws_msg *telemetry_msg(struct ws *ws, uint32_t mask, bool snapshot,
 
 /* One message per distinct feed mask in a pass, shared by the clients that want it. */
 struct pass_cache {
-	uint32_t mask[WS_PASS_CACHE];  /* seed: the feed's bit, 0 for none */
+	uint32_t mask[WS_PASS_CACHE]; /* seed: the feed's bit, 0 for none */
 	bool snapshot[WS_PASS_CACHE];
 	bool seed[WS_PASS_CACHE];
 	int slot[WS_PASS_CACHE];

@@ -25,7 +25,7 @@ const struct ws_type_info ws_types[WS_T_COUNT] = {
 	[WS_T_EVENT + TOPIC_##id] = { name, true },
 	TOPICS_EVENTS(WS_EVENT_TYPE)
 #undef WS_EVENT_TYPE
-	[WS_T_CTL_PING] = { "control_ping", false },
+		[WS_T_CTL_PING] = { "control_ping", false },
 	[WS_T_CTL_PONG] = { "control_pong", false },
 	[WS_T_CTL_CLOSE] = { "control_close", false },
 };
@@ -248,10 +248,10 @@ void ws_parse(const char *buf, size_t len, const char *const feeds[], int nfeeds
 	if (!json_is_integer(ver) || !json_is_string(type) || !json_is_integer(ts) ||
 	    !json_is_object(data)) {
 		snprintf(msg, sizeof msg, "invalid envelope: %s",
-			 !json_is_integer(ver) ? "schema_version must be an integer" :
-			 !json_is_string(type) ? "type must be a string" :
-			 !json_is_integer(ts) ? "t_ms must be an integer (Unix ms)" :
-			 "data must be an object");
+			 !json_is_integer(ver)   ? "schema_version must be an integer"
+			 : !json_is_string(type) ? "type must be a string"
+			 : !json_is_integer(ts)  ? "t_ms must be an integer (Unix ms)"
+						 : "data must be an object");
 		closing(req, 1008, "invalid envelope", "bad_request", msg);
 		goto out;
 	}

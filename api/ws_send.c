@@ -51,10 +51,9 @@ void ws_msg_unref(struct ws_msg *m)
 struct ws_msg *ws_msg_envelope(enum ws_type type, const char *data, size_t len)
 {
 	char head[128];
-	int hn = snprintf(head, sizeof head,
-			  "{\"type\":\"%s\",\"schema_version\":%d,\"t_ms\":%lld,\"data\":",
-			  ws_types[type].name, WS_SCHEMA_VERSION,
-			  (long long)(clock_now_ns() / NS_PER_MS));
+	int hn = snprintf(
+		head, sizeof head, "{\"type\":\"%s\",\"schema_version\":%d,\"t_ms\":%lld,\"data\":",
+		ws_types[type].name, WS_SCHEMA_VERSION, (long long)(clock_now_ns() / NS_PER_MS));
 	struct ws_msg *m = msg_alloc(type, MG_WEBSOCKET_OPCODE_TEXT, (size_t)hn + len + 1);
 
 	if (!m)
@@ -85,9 +84,9 @@ struct ws_msg *ws_msg_json(enum ws_type type, json_t *data)
 
 struct ws_msg *ws_msg_error(const char *code, const char *message, json_int_t ref, bool has_ref)
 {
-	return ws_msg_json(WS_T_ERROR, json_pack("{s:s, s:s, s:o}", "code", code, "message",
-						 message, "ref",
-						 has_ref ? json_integer(ref) : json_null()));
+	return ws_msg_json(WS_T_ERROR,
+			   json_pack("{s:s, s:s, s:o}", "code", code, "message", message, "ref",
+				     has_ref ? json_integer(ref) : json_null()));
 }
 
 struct ws_msg *ws_msg_control(enum ws_type type, int opcode, const void *payload, size_t len)

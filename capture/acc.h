@@ -23,7 +23,7 @@
 #define ACC_DEFAULT_PASSWORD "asd"
 #define ACC_DISPLAY_NAME "pitwall"
 #define ACC_UPDATE_INTERVAL_MS 16
-#define ACC_TIME_NONE INT32_MAX   /* lap time or split "no value" */
+#define ACC_TIME_NONE INT32_MAX /* lap time or split "no value" */
 #define ACC_PASSWORD_MAX 64
 
 /* client -> ACC (the values of enum acc_client_msg in sim/encoder.h) */

@@ -21,34 +21,34 @@
 #include "common/log.h"
 #include "common/seg.h"
 
-#define HANDSHAKE_SILENCE_MS 2000   /* re-handshake when a client feed stays silent this long */
-#define TICK_MS NET_WAIT_MS         /* heartbeat period (receives wait at most NET_WAIT_MS) */
+#define HANDSHAKE_SILENCE_MS 2000 /* re-handshake when a client feed stays silent this long */
+#define TICK_MS NET_WAIT_MS       /* heartbeat period (receives wait at most NET_WAIT_MS) */
 #define RATE_WINDOW_NS (100 * NS_PER_MS) /* the receive rate is judged over this */
-#define BUSY_PPS 2000               /* above this, wake-ups are coalesced (no game sends this fast) */
-#define COALESCE_PKTS 32            /* ... so that a wake-up takes about this many datagrams */
+#define BUSY_PPS 2000    /* above this, wake-ups are coalesced (no game sends this fast) */
+#define COALESCE_PKTS 32 /* ... so that a wake-up takes about this many datagrams */
 #define COALESCE_MAX_NS (4 * NS_PER_MS) /* ... waiting no longer than this */
-#define NOTIFY_BATCHES 8            /* readers are woken at least every this many batches */
+#define NOTIFY_BATCHES 8                /* readers are woken at least every this many batches */
 
 struct cap {
 	const struct cap_opts *o;
 	const struct decoder *dec;
 	struct dec_state *st;
-	struct derive *derive;       /* derived channels of this feed's frames */
+	struct derive *derive; /* derived channels of this feed's frames */
 	struct seg *seg;
 	struct seg_stats *stats;
 	struct cap_rx rx;
-	int fd;                      /* -1 = not open */
-	uint16_t port;               /* listen port, or the game's for client feeds */
-	int rcvbuf;                  /* receive buffer the kernel granted, bytes */
-	int client;                  /* we handshake with the game */
+	int fd;        /* -1 = not open */
+	uint16_t port; /* listen port, or the game's for client feeds */
+	int rcvbuf;    /* receive buffer the kernel granted, bytes */
+	int client;    /* we handshake with the game */
 	struct sockaddr_in game;
 	uint32_t meta_gen;
 	struct sockaddr_in last_src;
 	int64_t last_rx_mono, last_hello_mono, rate_mono;
 	uint64_t rate_pkts, rate_frames;
-	int64_t window_mono;         /* start of the receive-rate window */
+	int64_t window_mono; /* start of the receive-rate window */
 	uint64_t window_pkts;
-	int64_t coalesce_ns;         /* > 0: the last window was above BUSY_PPS; sleep this after a wake-up */
+	int64_t coalesce_ns; /* > 0: the last window was above BUSY_PPS; sleep this after a wake-up */
 	int silent_logged;
 	uint64_t handshakes;
 };
@@ -89,8 +89,9 @@ static const char usage_text[] =
 	"\n"
 	"Logs are key=value lines on stderr. Stop with SIGTERM or SIGINT.\n";
 
-static struct daemon capture_daemon = { .prog = "pw-capture", .component = "capture",
-					.usage = usage_text, .progs = CONFIG_CAPTURE };
+static struct daemon capture_daemon = {
+	.prog = "pw-capture", .component = "capture", .usage = usage_text, .progs = CONFIG_CAPTURE
+};
 
 /* A whole decimal number in lo..hi, or -1 with the flag's range said on stderr. */
 static int opt_range(const char *flag, const char *s, long lo, long hi, long *out)
@@ -109,14 +110,21 @@ static int opt_range(const char *flag, const char *s, long lo, long hi, long *ou
 static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct config *cfg)
 {
 	static const struct option longs[] = {
-		{ "feed", required_argument, 0, 'f' },      { "port", required_argument, 0, 'p' },
-		{ "bind", required_argument, 0, 'b' },      { "relay", required_argument, 0, 'r' },
-		{ "instance", required_argument, 0, 'i' },  { "game-host", required_argument, 0, 'g' },
-		{ "passive", no_argument, 0, 'P' },         { "password", required_argument, 0, 'w' },
-		{ "second-player", no_argument, 0, 's' },   { "ring-frames", required_argument, 0, 'F' },
-		{ "ring-raw-mb", required_argument, 0, 'R' }, { "decode", required_argument, 0, 'd' },
+		{ "feed", required_argument, 0, 'f' },
+		{ "port", required_argument, 0, 'p' },
+		{ "bind", required_argument, 0, 'b' },
+		{ "relay", required_argument, 0, 'r' },
+		{ "instance", required_argument, 0, 'i' },
+		{ "game-host", required_argument, 0, 'g' },
+		{ "passive", no_argument, 0, 'P' },
+		{ "password", required_argument, 0, 'w' },
+		{ "second-player", no_argument, 0, 's' },
+		{ "ring-frames", required_argument, 0, 'F' },
+		{ "ring-raw-mb", required_argument, 0, 'R' },
+		{ "decode", required_argument, 0, 'd' },
 		{ "rcvbuf-mb", required_argument, 0, 'B' },
-		{ "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	int c;
 	long v;
@@ -128,37 +136,62 @@ static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct co
 	o->rcvbuf_mb = (int)cfg->rcvbuf_mb;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
-		case 'f': o->feed = optarg; break;
+		case 'f':
+			o->feed = optarg;
+			break;
 		case 'p':
 			if (opt_range("port", optarg, 1, 65535, &v) < 0)
 				return -1;
 			o->port = (uint16_t)v;
 			break;
-		case 'b': o->bind = optarg; break;
+		case 'b':
+			o->bind = optarg;
+			break;
 		case 'r':
 			if (o->nrelays == CAP_MAX_RELAYS ||
 			    net_parse_addr(optarg, &o->relays[o->nrelays]) < 0) {
-				fprintf(stderr, "pw-capture: --relay wants IPv4:PORT (at most %d)\n",
+				fprintf(stderr,
+					"pw-capture: --relay wants IPv4:PORT (at most %d)\n",
 					CAP_MAX_RELAYS);
 				return -1;
 			}
 			o->nrelays++;
 			break;
-		case 'i': o->instance = optarg; break;
-		case 'g': o->game_host = optarg; break;
-		case 'P': o->passive = 1; break;
-		case 'w': o->password = optarg; break;
-		case 's': o->second_player = 1; break;
-		case 'F': o->ring_frames = strtoull(optarg, NULL, 10); break;
-		case 'R': o->ring_raw_mb = strtoull(optarg, NULL, 10); break;
-		case 'd': o->decode_file = optarg; break;
+		case 'i':
+			o->instance = optarg;
+			break;
+		case 'g':
+			o->game_host = optarg;
+			break;
+		case 'P':
+			o->passive = 1;
+			break;
+		case 'w':
+			o->password = optarg;
+			break;
+		case 's':
+			o->second_player = 1;
+			break;
+		case 'F':
+			o->ring_frames = strtoull(optarg, NULL, 10);
+			break;
+		case 'R':
+			o->ring_raw_mb = strtoull(optarg, NULL, 10);
+			break;
+		case 'd':
+			o->decode_file = optarg;
+			break;
 		case 'B':
 			if (opt_range("rcvbuf-mb", optarg, 1, 2048, &v) < 0)
 				return -1;
 			o->rcvbuf_mb = (int)v;
 			break;
-		case 'h': daemon_usage(&capture_daemon, stdout); exit(0);
-		default: daemon_usage(&capture_daemon, stderr); return -1;
+		case 'h':
+			daemon_usage(&capture_daemon, stdout);
+			exit(0);
+		default:
+			daemon_usage(&capture_daemon, stderr);
+			return -1;
 		}
 	}
 	if (optind < argc || !o->feed) {
@@ -170,8 +203,8 @@ static int parse_opts(int argc, char **argv, struct cap_opts *o, const struct co
 
 static void send_to_game(struct cap *c, const uint8_t *buf, size_t len)
 {
-	if (len && sendto(c->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&c->game,
-			  sizeof c->game) < 0)
+	if (len &&
+	    sendto(c->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&c->game, sizeof c->game) < 0)
 		log_warn("msg=\"send to game failed\" feed=%s error=\"%s\"", c->dec->feed,
 			 strerror(errno));
 }
@@ -197,7 +230,8 @@ static void publish_meta(struct cap *c)
 	seg_meta_write(c->seg, &c->st->meta);
 	c->meta_gen = c->st->meta_gen;
 	log_info("msg=metadata feed=%s game=%s car=\"%s\" track=\"%s\" layout=\"%s\" driver=\"%s\" "
-		 "source=%s", c->dec->feed, c->st->meta.game, c->st->meta.car, c->st->meta.track,
+		 "source=%s",
+		 c->dec->feed, c->st->meta.game, c->st->meta.car, c->st->meta.track,
 		 c->st->meta.layout, c->st->meta.driver, c->st->meta.source);
 }
 
@@ -263,9 +297,11 @@ static void tick(struct cap *c, int64_t now_mono)
 	    now_mono - c->last_rx_mono >= HANDSHAKE_SILENCE_MS * NS_PER_MS &&
 	    now_mono - c->last_hello_mono >= HANDSHAKE_SILENCE_MS * NS_PER_MS) {
 		if (!c->silent_logged)
-			log_warn("msg=\"no data from the game, handshaking again every %d ms\" feed=%s "
-				 "game=%s:%u", HANDSHAKE_SILENCE_MS, c->dec->feed, c->o->game_host,
-				 ntohs(c->game.sin_port));
+			log_warn(
+				"msg=\"no data from the game, handshaking again every %d ms\" feed=%s "
+				"game=%s:%u",
+				HANDSHAKE_SILENCE_MS, c->dec->feed, c->o->game_host,
+				ntohs(c->game.sin_port));
 		c->silent_logged = 1;
 		hello(c, now_mono);
 	}
@@ -400,7 +436,8 @@ static int socket_open(void *arg)
 	if (c->client && !o->passive) {
 		c->game = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(c->port) };
 		if (net_parse_ip(o->game_host, &c->game.sin_addr) < 0) {
-			log_error("msg=\"--game-host must be an IPv4 address\" value=%s", o->game_host);
+			log_error("msg=\"--game-host must be an IPv4 address\" value=%s",
+				  o->game_host);
 			return -EINVAL;
 		}
 		bind_port = 0; /* the game answers to whatever port we send from */
@@ -412,8 +449,10 @@ static int socket_open(void *arg)
 		return c->fd;
 	}
 	if (granted < o->rcvbuf_mb << 20)
-		log_warn("msg=\"receive buffer smaller than asked; raise net.core.rmem_max or run as "
-			 "root\" wanted=%d granted=%d", o->rcvbuf_mb << 20, granted);
+		log_warn(
+			"msg=\"receive buffer smaller than asked; raise net.core.rmem_max or run as "
+			"root\" wanted=%d granted=%d",
+			o->rcvbuf_mb << 20, granted);
 	c->rcvbuf = granted;
 	return 0;
 }
@@ -447,7 +486,8 @@ static int segment_open(void *arg)
 	err = seg_create(&c->seg, o->instance, c->dec->feed, c->dec->feed_id, &sc);
 	if (err == -EBUSY) {
 		log_error("msg=\"feed is already captured by another live pw-capture\" feed=%s "
-			  "instance=%s", c->dec->feed, o->instance);
+			  "instance=%s",
+			  c->dec->feed, o->instance);
 		return err;
 	}
 	if (err < 0) {
@@ -471,9 +511,9 @@ static void segment_close(void *arg)
 	seg_stats_read(c->seg, v);
 	seg_heartbeat(c->seg, 0);
 	log_info("msg=stopped feed=%s packets=%llu frames=%llu wrong_size=%llu unknown=%llu "
-		 "kernel_drops=%llu handshakes=%llu", c->dec->feed,
-		 (unsigned long long)v[SEG_STAT_PACKETS], (unsigned long long)v[SEG_STAT_FRAMES],
-		 (unsigned long long)v[SEG_STAT_WRONG_SIZE],
+		 "kernel_drops=%llu handshakes=%llu",
+		 c->dec->feed, (unsigned long long)v[SEG_STAT_PACKETS],
+		 (unsigned long long)v[SEG_STAT_FRAMES], (unsigned long long)v[SEG_STAT_WRONG_SIZE],
 		 (unsigned long long)v[SEG_STAT_UNKNOWN],
 		 (unsigned long long)v[SEG_STAT_KERNEL_DROPS], (unsigned long long)c->handshakes);
 	seg_close(c->seg);
@@ -534,7 +574,8 @@ int main(int argc, char **argv)
 		return 2;
 	c.dec = dec_find(o.feed);
 	if (!c.dec) {
-		fprintf(stderr, "pw-capture: unknown feed '%s' (ksudp, pcars, acc, forza, f1)\n", o.feed);
+		fprintf(stderr, "pw-capture: unknown feed '%s' (ksudp, pcars, acc, forza, f1)\n",
+			o.feed);
 		return 2;
 	}
 	if (o.decode_file)

@@ -15,23 +15,23 @@
 
 #include "capture/decoder.h"
 
-#define CAP_BATCH 64               /* datagrams per recvmmsg */
-#define CAP_BUF 4096               /* larger datagrams are truncated and counted as wrong size */
+#define CAP_BATCH 64 /* datagrams per recvmmsg */
+#define CAP_BUF 4096 /* larger datagrams are truncated and counted as wrong size */
 #define CAP_MAX_RELAYS 8
-#define NET_WAIT_MS 500            /* longest a waiting receive blocks: the heartbeat period */
+#define NET_WAIT_MS 500 /* longest a waiting receive blocks: the heartbeat period */
 
 struct cap_opts {
 	const char *feed;
 	const char *instance;
-	const char *bind;          /* listen address */
-	const char *game_host;     /* client feeds */
-	const char *password;      /* acc connection password */
+	const char *bind;      /* listen address */
+	const char *game_host; /* client feeds */
+	const char *password;  /* acc connection password */
 	const char *decode_file;
-	uint16_t port;             /* listen port, or the game's port for client feeds */
-	int passive;               /* client feed: only listen, never handshake */
-	int second_player;         /* f1 */
+	uint16_t port;     /* listen port, or the game's port for client feeds */
+	int passive;       /* client feed: only listen, never handshake */
+	int second_player; /* f1 */
 	uint64_t ring_frames, ring_raw_mb;
-	int rcvbuf_mb;             /* UDP receive buffer asked for */
+	int rcvbuf_mb; /* UDP receive buffer asked for */
 	int nrelays;
 	struct sockaddr_in relays[CAP_MAX_RELAYS];
 };
@@ -47,7 +47,7 @@ struct cap_pkt {
 
 struct cap_rx {
 	struct cap_pkt pkt[CAP_BATCH];
-	uint32_t kernel_drops;     /* cumulative, from SO_RXQ_OVFL */
+	uint32_t kernel_drops; /* cumulative, from SO_RXQ_OVFL */
 	int have_drops;
 	/* buffers, iovecs and control space, owned by net.c */
 	void *priv;

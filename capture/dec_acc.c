@@ -52,15 +52,15 @@
 #include "capture/bytes.h"
 #include "capture/decoder.h"
 
-#define ACC_MAX_CARS 120      /* cars of an entry list remembered; the rest get no metadata */
+#define ACC_MAX_CARS 120 /* cars of an entry list remembered; the rest get no metadata */
 #define ACC_DRIVER_LEN 48
-#define ACC_MAX_GEAR 15       /* beyond any ACC gearbox: raw garbage, gear absent */
+#define ACC_MAX_GEAR 15 /* beyond any ACC gearbox: raw garbage, gear absent */
 
 struct acc_car_entry {
 	uint16_t index;
 	uint8_t model;
-	uint8_t known;           /* its ENTRY_LIST_CAR has arrived */
-	uint8_t listed;          /* in the ENTRY_LIST being applied */
+	uint8_t known;  /* its ENTRY_LIST_CAR has arrived */
+	uint8_t listed; /* in the ENTRY_LIST being applied */
 	char driver[ACC_DRIVER_LEN];
 };
 
@@ -145,8 +145,8 @@ static const struct acc_model models[] = {
 };
 
 static const char *const session_types[] = {
-	[0] = "practice", [4] = "qualifying", [9] = "superpole", [10] = "race",
-	[11] = "hotlap", [12] = "hotstint", [13] = "hotlap_superpole", [14] = "replay",
+	[0] = "practice", [4] = "qualifying", [9] = "superpole",         [10] = "race",
+	[11] = "hotlap",  [12] = "hotstint",  [13] = "hotlap_superpole", [14] = "replay",
 };
 
 static const struct acc_model *model_by_id(unsigned id)

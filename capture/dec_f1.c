@@ -83,13 +83,13 @@
 
 /* Session m_formula (F1 23: 5 Supercars, 7 F2 2021; F1 24/25: 8 F1 World, 9 F1 Elimination). */
 static const char *const f1_formulas[] = {
-	"F1", "F1 Classic", "F2", "F1 Generic", "Beta", "Supercars", "Esports", "F2 2021",
-	"F1 World", "F1 Elimination",
+	"F1",        "F1 Classic", "F2",      "F1 Generic", "Beta",
+	"Supercars", "Esports",    "F2 2021", "F1 World",   "F1 Elimination",
 };
 
 struct f1_priv {
 	uint64_t session_uid;
-	uint16_t format;          /* 0 until the first packet that carries car data */
+	uint16_t format; /* 0 until the first packet that carries car data */
 };
 _Static_assert(sizeof(struct f1_priv) <= sizeof(((struct dec_state *)0)->priv), "priv fits");
 
@@ -238,8 +238,8 @@ static int32_t f1_split_ms(const uint8_t *b, size_t len, size_t off)
 	return ms ? ms : -1;
 }
 
-static void decode_lap(struct pw_frame *c, const struct f1_layout *ly, const uint8_t *b,
-		       size_t len, int car)
+static void decode_lap(struct pw_frame *c, const struct f1_layout *ly, const uint8_t *b, size_t len,
+		       int car)
 {
 	size_t o = F1_HDR + (size_t)car * ly->lap_rec;
 	size_t d = o + ly->lap_dist_off;
@@ -262,8 +262,8 @@ static void decode_lap(struct pw_frame *c, const struct f1_layout *ly, const uin
 		      FRAME_P_LAP_DIST | FRAME_P_POSITION | FRAME_P_LAP | FRAME_P_SECTOR;
 }
 
-static void decode_participants(struct dec_state *st, const struct f1_layout *ly,
-				const uint8_t *b, size_t len, int car)
+static void decode_participants(struct dec_state *st, const struct f1_layout *ly, const uint8_t *b,
+				size_t len, int car)
 {
 	size_t o = F1_HDR + 1 + (size_t)car * ly->part_rec;
 	unsigned team = rd_u8(b, len, o + 3);
@@ -397,7 +397,7 @@ static int f1_decode(struct dec_state *st, const uint8_t *buf, size_t len, struc
 	case F1_HISTORY:
 		break;
 	default:
-		return DEC_OK;     /* valid, nothing we use (events, setups, lobby, ...) */
+		return DEC_OK; /* valid, nothing we use (events, setups, lobby, ...) */
 	}
 
 	f1_session(st, ly, buf, len);

@@ -110,7 +110,7 @@ struct forza_priv {
 	uint64_t session;
 	uint16_t prev_lap;
 	float lap_start_m;
-	uint8_t meta_game;     /* enum pw_game in meta.game; 0 = not set yet */
+	uint8_t meta_game; /* enum pw_game in meta.game; 0 = not set yet */
 	uint8_t have_meta_key;
 	struct forza_meta_key meta_key;
 };
@@ -195,7 +195,7 @@ static void decode_sled(const uint8_t *b, size_t len, struct pw_frame *out)
 
 	out->max_rpm = f32_at(b, len, FZ_MAX_RPM);
 	out->rpm = f32_at(b, len, FZ_RPM);
-	out->accel_lat_g = f32_at(b, len, FZ_ACCEL_X) / FZ_G;   /* finite / g cannot overflow */
+	out->accel_lat_g = f32_at(b, len, FZ_ACCEL_X) / FZ_G; /* finite / g cannot overflow */
 	out->accel_vert_g = f32_at(b, len, FZ_ACCEL_Y) / FZ_G;
 	out->accel_lon_g = f32_at(b, len, FZ_ACCEL_Z) / FZ_G;
 	out->vel_ms[0] = vx;
@@ -226,8 +226,9 @@ static void lap_distance(struct forza_priv *p, struct pw_frame *out, uint16_t la
 		p->lap_start_known = 1;
 		p->lap_start_m = 0.0f;
 	} else if (p->have_lap && lap == (uint16_t)(p->prev_lap + 1)) {
-		float back = cur_lap_s >= 0.0f && cur_lap_s <= FZ_LAP_START_BACKFILL_S ?
-				     out->speed_kmh / 3.6f * cur_lap_s : 0.0f;
+		float back = cur_lap_s >= 0.0f && cur_lap_s <= FZ_LAP_START_BACKFILL_S
+				     ? out->speed_kmh / 3.6f * cur_lap_s
+				     : 0.0f;
 		p->lap_start_known = 1;
 		p->lap_start_m = fin(dist_m - back);
 	} else if (!p->have_lap || lap != p->prev_lap) {
@@ -361,9 +362,8 @@ static void set_meta_strings(struct dec_state *st, const struct forza_meta_key *
 
 /* Only this decoder writes these meta fields, so a string is formatted (and
  * compared) only when its raw value differs from the one it was made from. */
-static void update_meta(struct dec_state *st, struct forza_priv *p,
-			const struct forza_format *fmt, const uint8_t *b, size_t len,
-			int32_t track, int race_on)
+static void update_meta(struct dec_state *st, struct forza_priv *p, const struct forza_format *fmt,
+			const uint8_t *b, size_t len, int32_t track, int race_on)
 {
 	struct forza_meta_key k;
 
@@ -379,7 +379,7 @@ static void update_meta(struct dec_state *st, struct forza_priv *p,
 	}
 	if (!race_on && st->meta.car[0])
 		return;
-	memset(&k, 0, sizeof k);   /* padding too: keys are compared with memcmp */
+	memset(&k, 0, sizeof k); /* padding too: keys are compared with memcmp */
 	k.car = rd_s32(b, len, FZ_CAR_ORDINAL);
 	k.car_class = rd_s32(b, len, FZ_CAR_CLASS);
 	k.pi = rd_s32(b, len, FZ_CAR_PI);

@@ -67,14 +67,14 @@
 #include "capture/ksudp.h"
 
 struct ksudp_priv {
-	uint64_t session;          /* handshake responses seen */
-	int32_t rtlap_car;         /* last RTLap: car, lap, time (ms) */
+	uint64_t session;  /* handshake responses seen */
+	int32_t rtlap_car; /* last RTLap: car, lap, time (ms) */
 	int32_t rtlap_lap;
 	int32_t rtlap_ms;
 };
 _Static_assert(sizeof(struct ksudp_priv) <= sizeof(((struct dec_state *)0)->priv), "priv fits");
 
-#define KSUDP_FORMAT 1             /* meta.format: the only RTCarInfo layout */
+#define KSUDP_FORMAT 1 /* meta.format: the only RTCarInfo layout */
 
 static struct ksudp_priv *ksudp_priv(struct dec_state *st)
 {
@@ -85,7 +85,7 @@ static size_t ksudp_put_handshake(uint8_t *buf, size_t cap, int op)
 {
 	if (cap < KSUDP_HANDSHAKE_SIZE)
 		return 0;
-	wr_u32(buf, cap, 0, 1);    /* identifier: ignored by AC, clients send 1 */
+	wr_u32(buf, cap, 0, 1); /* identifier: ignored by AC, clients send 1 */
 	wr_u32(buf, cap, KSUDP_HANDSHAKE_VERSION_OFF, KSUDP_VERSION);
 	wr_u32(buf, cap, KSUDP_HANDSHAKE_OP_OFF, (uint32_t)op);
 	return KSUDP_HANDSHAKE_SIZE;
@@ -109,7 +109,7 @@ static size_t utf8_put(char *out, size_t cap, size_t o, unsigned c)
 	size_t n;
 
 	if (c >= 0xd800 && c <= 0xdfff)
-		c = '?';   /* surrogates: names outside the BMP are not worth pairing */
+		c = '?'; /* surrogates: names outside the BMP are not worth pairing */
 	if (c < 0x80) {
 		tmp[0] = (char)c;
 		n = 1;
@@ -196,7 +196,7 @@ static int ksudp_carinfo_head(const uint8_t *b, size_t len)
 
 static int32_t ksudp_lap_ms(int32_t ms)
 {
-	return ms > 0 ? ms : -1;   /* AC: 0 = no lap yet */
+	return ms > 0 ? ms : -1; /* AC: 0 = no lap yet */
 }
 
 /* AC 0 = R, 1 = N, 2 = 1st ...; nonsense values clamp into int8 */
@@ -218,16 +218,14 @@ static inline float ksudp_f32(const uint8_t *b, size_t len, size_t off)
 	return v;
 }
 
-static inline void ksudp_wheels(float dst[4], const uint8_t *b, size_t len, size_t off,
-				float scale)
+static inline void ksudp_wheels(float dst[4], const uint8_t *b, size_t len, size_t off, float scale)
 {
 #pragma GCC unroll 4
 	for (int i = 0; i < 4; i++)
 		dst[i] = ksudp_f32(b, len, off + 4 * (size_t)i) * scale;
 }
 
-static void ksudp_flag(struct pw_frame *f, const uint8_t *b, size_t len, size_t off,
-		       uint16_t flag)
+static void ksudp_flag(struct pw_frame *f, const uint8_t *b, size_t len, size_t off, uint16_t flag)
 {
 	f->flags_known |= flag;
 	if (rd_u8(b, len, off))
@@ -313,7 +311,7 @@ static int ksudp_handshake(const uint8_t *b, size_t len)
 static int ksudp_decode(struct dec_state *st, const uint8_t *buf, size_t len, struct pw_frame *out)
 {
 	switch (len) {
-	case KSUDP_CARINFO_SIZE:   /* a constant len: the reads check at compile time */
+	case KSUDP_CARINFO_SIZE: /* a constant len: the reads check at compile time */
 		return ksudp_carinfo(st, buf, KSUDP_CARINFO_SIZE, out);
 	case KSUDP_RESPONSE_SIZE:
 		return ksudp_response(st, buf, len);

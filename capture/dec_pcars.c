@@ -102,7 +102,7 @@
 #include "capture/decoder.h"
 #include "capture/pcars.h"
 
-#define V2_REC 32      /* largest timings / time-stats record */
+#define V2_REC 32 /* largest timings / time-stats record */
 
 /* Every v2 length a type may have; rec = participant record size where one applies. */
 static const struct v2_kind {
@@ -125,34 +125,70 @@ static const struct v2_kind {
 };
 
 const struct pcars_car_layout pcars_v1_car = {
-	.car_flags = 110, .fuel_cap = 111, .brake = 112, .throttle = 113, .clutch = 114,
-	.steering = 115, .fuel_level = 116, .speed = 120, .rpm = 124, .max_rpm = 126,
-	.gear = 128, .orientation = 136, .local_vel = 148, .local_acc = 184, .tyre_rps = 244,
-	.tyre_temp = 276, .tyre_wear = 316, .brake_temp = 328, .susp_travel = 408,
-	.air_press = 440, .engine_speed = 448, .torque = 452, .handbrake = 0,
+	.car_flags = 110,
+	.fuel_cap = 111,
+	.brake = 112,
+	.throttle = 113,
+	.clutch = 114,
+	.steering = 115,
+	.fuel_level = 116,
+	.speed = 120,
+	.rpm = 124,
+	.max_rpm = 126,
+	.gear = 128,
+	.orientation = 136,
+	.local_vel = 148,
+	.local_acc = 184,
+	.tyre_rps = 244,
+	.tyre_temp = 276,
+	.tyre_wear = 316,
+	.brake_temp = 328,
+	.susp_travel = 408,
+	.air_press = 440,
+	.engine_speed = 448,
+	.torque = 452,
+	.handbrake = 0,
 };
 
 const struct pcars_car_layout pcars_v2_car = {
-	.car_flags = 17, .fuel_cap = 28, .brake = 29, .throttle = 30, .clutch = 31,
-	.steering = 44, .fuel_level = 32, .speed = 36, .rpm = 40, .max_rpm = 42, .gear = 45,
-	.orientation = 52, .local_vel = 64, .local_acc = 100, .tyre_rps = 160,
-	.tyre_temp = 176, .tyre_wear = 196, .brake_temp = 208, .susp_travel = 312,
-	.air_press = 352, .engine_speed = 360, .torque = 364, .handbrake = 370,
+	.car_flags = 17,
+	.fuel_cap = 28,
+	.brake = 29,
+	.throttle = 30,
+	.clutch = 31,
+	.steering = 44,
+	.fuel_level = 32,
+	.speed = 36,
+	.rpm = 40,
+	.max_rpm = 42,
+	.gear = 45,
+	.orientation = 52,
+	.local_vel = 64,
+	.local_acc = 100,
+	.tyre_rps = 160,
+	.tyre_temp = 176,
+	.tyre_wear = 196,
+	.brake_temp = 208,
+	.susp_travel = 312,
+	.air_press = 352,
+	.engine_speed = 360,
+	.torque = 364,
+	.handbrake = 370,
 };
 
 struct pcars_priv {
-	uint64_t session;                       /* game_session of the current session */
-	uint8_t timings[PCARS_V2_PARTS * V2_REC];     /* last v2 timings records, as sent */
-	uint8_t stats[PCARS_V2_PARTS * V2_REC];       /* last v2 time-stats records, as sent */
-	uint8_t timings_rec, stats_rec;         /* their record sizes (30/32, 24/32) */
-	uint8_t game;                           /* enum pw_game of the session, 0 = none yet */
+	uint64_t session;                         /* game_session of the current session */
+	uint8_t timings[PCARS_V2_PARTS * V2_REC]; /* last v2 timings records, as sent */
+	uint8_t stats[PCARS_V2_PARTS * V2_REC];   /* last v2 time-stats records, as sent */
+	uint8_t timings_rec, stats_rec;           /* their record sizes (30/32, 24/32) */
+	uint8_t game;                             /* enum pw_game of the session, 0 = none yet */
 	uint8_t have_timings, have_stats;
 	uint8_t have_session_state, session_state;
 	uint8_t have_class;
-	int8_t viewed;                          /* sViewedParticipantIndex of the last telemetry */
+	int8_t viewed; /* sViewedParticipantIndex of the last telemetry */
 	uint8_t have_viewed;
-	uint16_t local_index;                   /* v2 timings sLocalParticipantIndex */
-	uint32_t class_index;                   /* v2 class of the viewed participant's car */
+	uint16_t local_index; /* v2 timings sLocalParticipantIndex */
+	uint32_t class_index; /* v2 class of the viewed participant's car */
 };
 _Static_assert(sizeof(struct pcars_priv) <= sizeof(((struct dec_state *)0)->priv), "priv fits");
 
@@ -269,7 +305,7 @@ static void pcars_track(struct dec_state *st, const uint8_t *b, size_t len, size
 
 /* --- shared field conversions ------------------------------------------------ */
 
-#define PCARS_MAX_TIME_S 2000000.0f   /* keeps ms inside int32 */
+#define PCARS_MAX_TIME_S 2000000.0f /* keeps ms inside int32 */
 
 /* s finite and >= 0 -> ms: lroundf(fminf(s, max) * 1000) without the libm
  * calls. The float product plus 0.5 is exact in double, so truncating it rounds
@@ -364,7 +400,7 @@ pcars_car(struct pw_frame *f, const uint8_t *b, size_t len, const struct pcars_c
 	f->accel_lat_g = -f32_at(b, len, ly->local_acc, 0) / PCARS_G_MS2 + 0.0f;
 	f->accel_vert_g = f32_at(b, len, ly->local_acc, 1) / PCARS_G_MS2;
 	f->accel_lon_g = -f32_at(b, len, ly->local_acc, 2) / PCARS_G_MS2 + 0.0f;
-#pragma GCC unroll 4   /* unrolled, each read becomes one load */
+#pragma GCC unroll 4 /* unrolled, each read becomes one load */
 	for (int i = 0; i < 4; i++) {
 		f->wheel_speed_rads[i] = -f32_at(b, len, ly->tyre_rps, i) + 0.0f;
 		f->tyre_temp_c[i] = rd_u8(b, len, ly->tyre_temp + (size_t)i);
@@ -444,7 +480,7 @@ static void v1_participant(struct pw_frame *f, const uint8_t *b, size_t len, int
 		return;
 	o = 464 + 16 * (size_t)viewed;
 	if (!(rd_u8(b, len, o + 8) & 0x80))
-		return;    /* record not active */
+		return; /* record not active */
 	sector = rd_u8(b, len, o + 11);
 	laps = rd_u8(b, len, o + 9);
 	pcars_pos(f, b, len, o, sector);
@@ -517,7 +553,9 @@ static int v1_strings_more(struct dec_state *st, const uint8_t *b, size_t len)
 static int v1_decode(struct dec_state *st, const uint8_t *b, size_t len, struct pw_frame *out)
 {
 	static const size_t sizes[3] = {
-		PCARS_V1_TELEMETRY_SIZE, PCARS_V1_STRINGS_SIZE, PCARS_V1_STRINGS_MORE_SIZE,
+		PCARS_V1_TELEMETRY_SIZE,
+		PCARS_V1_STRINGS_SIZE,
+		PCARS_V1_STRINGS_MORE_SIZE,
 	};
 	unsigned type = rd_u8(b, len, PCARS_V1_TYPE_OFF) & 3;
 
@@ -544,8 +582,8 @@ static void v2_participant_clear(struct pw_frame *c)
 {
 	c->present &= ~(FRAME_P_POS | FRAME_P_LAP_DIST | FRAME_P_POSITION | FRAME_P_SECTOR |
 			FRAME_P_LAP | FRAME_P_LAP_TIME | FRAME_P_LAST_LAP | FRAME_P_BEST_LAP);
-	c->flags_known &= (uint16_t)~(FRAME_FLAG_LAP_INVALID | FRAME_FLAG_IN_PIT);
-	c->flags &= (uint16_t)~(FRAME_FLAG_LAP_INVALID | FRAME_FLAG_IN_PIT);
+	c->flags_known &= (uint16_t) ~(FRAME_FLAG_LAP_INVALID | FRAME_FLAG_IN_PIT);
+	c->flags &= (uint16_t) ~(FRAME_FLAG_LAP_INVALID | FRAME_FLAG_IN_PIT);
 	memset(c->pos_m, 0, sizeof c->pos_m);
 	c->lap_dist_m = 0.0f;
 	c->position = 0;
@@ -574,7 +612,7 @@ static void v2_participant(struct dec_state *st)
 	}
 	r = p->timings + p->timings_rec * (size_t)idx;
 	if (!p->have_timings || !(r[14] & 0x80))
-		return;    /* no timings yet, or record not active */
+		return; /* no timings yet, or record not active */
 	sector = r[15];
 	race_state = r[20];
 	lap = r[21];
@@ -631,7 +669,7 @@ static int v2_telemetry(struct dec_state *st, const uint8_t *b, size_t len, stru
 	*f = st->carry;
 	pcars_car(f, b, PCARS_V2_TELEMETRY_OLD_SIZE, &pcars_v2_car); /* <= len */
 	v2_tread(f, b, PCARS_V2_TELEMETRY_OLD_SIZE);
-	if (len >= 554) {   /* patch 5: full-precision position of the viewed car */
+	if (len >= 554) { /* patch 5: full-precision position of the viewed car */
 #pragma GCC unroll 4
 		for (int i = 0; i < 3; i++)
 			f->pos_m[i] = f32_at(b, len, 542, i);
@@ -676,7 +714,7 @@ static int v2_timings(struct dec_state *st, const uint8_t *b, size_t len, unsign
 	/* one block copy: per-record copies of a variable size cost a slow "rep movs" each */
 	memcpy(p->timings, b + 33, PCARS_V2_PARTS * (size_t)rec);
 	p->timings_rec = (uint8_t)rec;
-	p->local_index = rd_u16(b, len, 33 + PCARS_V2_PARTS * rec);   /* 0 past the 993-byte end */
+	p->local_index = rd_u16(b, len, 33 + PCARS_V2_PARTS * rec); /* 0 past the 993-byte end */
 	p->have_timings = 1;
 	v2_participant(st);
 	return DEC_OK;
@@ -770,7 +808,7 @@ static int v2_decode(struct dec_state *st, const uint8_t *b, size_t len, struct 
 		return v2_time_stats(st, b, len, k->rec);
 	default:
 		return len == PCARS_V2_CLASS_NAMES_SIZE ? v2_class_names(st, b, len)
-						 : v2_vehicle_names(st, b, len);
+							: v2_vehicle_names(st, b, len);
 	}
 }
 

@@ -4,12 +4,7 @@
 #include "capture/decoder.h"
 
 static const struct decoder *const decoders[] = {
-	&dec_ksudp,
-	&dec_pcars,
-	&dec_acc,
-	&dec_forza,
-	&dec_f1,
-	NULL,
+	&dec_ksudp, &dec_pcars, &dec_acc, &dec_forza, &dec_f1, NULL,
 };
 
 void dec_reset(struct dec_state *st)

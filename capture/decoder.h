@@ -26,41 +26,41 @@
 
 /* decode() results. Failures are distinct from "consumed, no frame". */
 enum dec_result {
-	DEC_FRAME = 1,     /* *out holds a new frame */
-	DEC_OK = 0,        /* valid packet, state/metadata updated, no frame */
-	DEC_ESIZE = -1,    /* a known packet kind with the wrong length, or too short to tell */
-	DEC_EFORMAT = -2,  /* unknown packet kind / protocol version / format year */
+	DEC_FRAME = 1,    /* *out holds a new frame */
+	DEC_OK = 0,       /* valid packet, state/metadata updated, no frame */
+	DEC_ESIZE = -1,   /* a known packet kind with the wrong length, or too short to tell */
+	DEC_EFORMAT = -2, /* unknown packet kind / protocol version / format year */
 };
 
 #define DEC_OUT_MAX 512
 #define DEC_PRIV_WORDS 1024
 
 struct dec_state {
-	struct pw_meta meta;       /* current metadata; decoders keep it complete */
-	uint32_t meta_gen;         /* bumped whenever meta changes */
-	uint32_t opt_flags;        /* DEC_OPT_* set by the caller before decoding */
-	size_t out_len;            /* bytes in out to send to the game (client feeds) */
+	struct pw_meta meta; /* current metadata; decoders keep it complete */
+	uint32_t meta_gen;   /* bumped whenever meta changes */
+	uint32_t opt_flags;  /* DEC_OPT_* set by the caller before decoding */
+	size_t out_len;      /* bytes in out to send to the game (client feeds) */
 	uint8_t out[DEC_OUT_MAX];
-	struct pw_frame carry;     /* fields accumulated between emitted frames */
+	struct pw_frame carry;         /* fields accumulated between emitted frames */
 	uint64_t priv[DEC_PRIV_WORDS]; /* decoder-private state (8 KiB), zeroed by dec_reset */
 };
 
 /* Options a caller may set in opt_flags. */
-#define DEC_OPT_F1_SECOND_PLAYER 1u   /* F1: follow m_secondaryPlayerCarIndex */
+#define DEC_OPT_F1_SECOND_PLAYER 1u /* F1: follow m_secondaryPlayerCarIndex */
 
 enum dec_mode {
-	DEC_LISTEN = 0,    /* the game sends to our bound port */
-	DEC_CLIENT = 1,    /* we contact the game at host:port and it answers us */
+	DEC_LISTEN = 0, /* the game sends to our bound port */
+	DEC_CLIENT = 1, /* we contact the game at host:port and it answers us */
 };
 
 struct decoder {
-	const char *feed;          /* feed name as the REST API uses it: "ksudp" */
+	const char *feed; /* feed name as the REST API uses it: "ksudp" */
 	enum pw_feed feed_id;
-	const char *title;         /* "Assetto Corsa remote telemetry" */
+	const char *title; /* "Assetto Corsa remote telemetry" */
 	uint16_t default_port;
 	enum dec_mode mode;
-	unsigned max_rate_hz;      /* highest real frame rate: sizes the ring */
-	unsigned raw_bytes_per_s;  /* typical raw traffic at that rate: sizes the raw ring */
+	unsigned max_rate_hz;     /* highest real frame rate: sizes the ring */
+	unsigned raw_bytes_per_s; /* typical raw traffic at that rate: sizes the raw ring */
 	int (*decode)(struct dec_state *st, const uint8_t *buf, size_t len, struct pw_frame *out);
 	/* client feeds only (NULL otherwise): write the message into buf, return its length */
 	size_t (*hello)(struct dec_state *st, uint8_t *buf, size_t cap);

@@ -32,51 +32,51 @@ enum forza_size {
 
 /* Sled block (every format). */
 enum forza_sled_off {
-	FZ_IS_RACE_ON = 0,          /* s32: 1 while racing, 0 in menus and paused */
-	FZ_TIMESTAMP_MS = 4,        /* u32, wraps after 49.7 days */
-	FZ_MAX_RPM = 8,             /* f32 EngineMaxRpm */
-	FZ_RPM = 16,                /* f32 CurrentEngineRpm */
-	FZ_ACCEL_X = 20,            /* f32 m/s^2, car frame: x right, y up, z forward */
+	FZ_IS_RACE_ON = 0,   /* s32: 1 while racing, 0 in menus and paused */
+	FZ_TIMESTAMP_MS = 4, /* u32, wraps after 49.7 days */
+	FZ_MAX_RPM = 8,      /* f32 EngineMaxRpm */
+	FZ_RPM = 16,         /* f32 CurrentEngineRpm */
+	FZ_ACCEL_X = 20,     /* f32 m/s^2, car frame: x right, y up, z forward */
 	FZ_ACCEL_Y = 24,
 	FZ_ACCEL_Z = 28,
-	FZ_VEL = 32,                /* f32 x3, m/s, car frame */
-	FZ_YAW = 56,                /* f32 rad */
+	FZ_VEL = 32, /* f32 x3, m/s, car frame */
+	FZ_YAW = 56, /* f32 rad */
 	FZ_PITCH = 60,
 	FZ_ROLL = 64,
-	FZ_SUSP_NORM = 68,          /* f32 x4 NormalizedSuspensionTravel, 0 stretched .. 1 compressed */
-	FZ_SLIP_RATIO = 84,         /* f32 x4 TireSlipRatio, normalised: |x| > 1 = past the grip peak */
-	FZ_WHEEL_SPEED = 100,       /* f32 x4 WheelRotationSpeed FL FR RL RR, rad/s */
-	FZ_SLIP_ANGLE = 164,        /* f32 x4 TireSlipAngle, normalised like the slip ratio */
-	FZ_COMBINED_SLIP = 180,     /* f32 x4 TireCombinedSlip, normalised */
-	FZ_SUSP_TRAVEL = 196,       /* f32 x4 SuspensionTravelMeters */
-	FZ_CAR_ORDINAL = 212,       /* s32 */
-	FZ_CAR_CLASS = 216,         /* s32 */
-	FZ_CAR_PI = 220,            /* s32 CarPerformanceIndex */
-	FZ_DRIVETRAIN = 224,        /* s32 DrivetrainType: 0 FWD, 1 RWD, 2 AWD */
+	FZ_SUSP_NORM = 68,      /* f32 x4 NormalizedSuspensionTravel, 0 stretched .. 1 compressed */
+	FZ_SLIP_RATIO = 84,     /* f32 x4 TireSlipRatio, normalised: |x| > 1 = past the grip peak */
+	FZ_WHEEL_SPEED = 100,   /* f32 x4 WheelRotationSpeed FL FR RL RR, rad/s */
+	FZ_SLIP_ANGLE = 164,    /* f32 x4 TireSlipAngle, normalised like the slip ratio */
+	FZ_COMBINED_SLIP = 180, /* f32 x4 TireCombinedSlip, normalised */
+	FZ_SUSP_TRAVEL = 196,   /* f32 x4 SuspensionTravelMeters */
+	FZ_CAR_ORDINAL = 212,   /* s32 */
+	FZ_CAR_CLASS = 216,     /* s32 */
+	FZ_CAR_PI = 220,        /* s32 CarPerformanceIndex */
+	FZ_DRIVETRAIN = 224,    /* s32 DrivetrainType: 0 FWD, 1 RWD, 2 AWD */
 };
 
 /* Dash block, from its start (FZ_DASH_OFF or FZ_FH_DASH_OFF). */
 enum forza_dash_off {
-	FZ_D_POS = 0,               /* f32 x3 world position, m */
-	FZ_D_SPEED = 12,            /* f32 m/s */
-	FZ_D_POWER = 16,            /* f32 W */
-	FZ_D_TORQUE = 20,           /* f32 N*m */
-	FZ_D_TYRE_TEMP = 24,        /* f32 x4, degF */
-	FZ_D_BOOST = 40,            /* f32 psi */
-	FZ_D_FUEL = 44,             /* f32 0..1 */
-	FZ_D_DISTANCE = 48,         /* f32 DistanceTraveled, m */
-	FZ_D_BEST_LAP = 52,         /* f32 s */
-	FZ_D_LAST_LAP = 56,         /* f32 s */
-	FZ_D_CUR_LAP = 60,          /* f32 s */
-	FZ_D_RACE_TIME = 64,        /* f32 s */
-	FZ_D_LAP = 68,              /* u16 laps completed */
-	FZ_D_RACE_POS = 70,         /* u8, 0 = not racing */
-	FZ_D_THROTTLE = 71,         /* u8 0..255 */
+	FZ_D_POS = 0,        /* f32 x3 world position, m */
+	FZ_D_SPEED = 12,     /* f32 m/s */
+	FZ_D_POWER = 16,     /* f32 W */
+	FZ_D_TORQUE = 20,    /* f32 N*m */
+	FZ_D_TYRE_TEMP = 24, /* f32 x4, degF */
+	FZ_D_BOOST = 40,     /* f32 psi */
+	FZ_D_FUEL = 44,      /* f32 0..1 */
+	FZ_D_DISTANCE = 48,  /* f32 DistanceTraveled, m */
+	FZ_D_BEST_LAP = 52,  /* f32 s */
+	FZ_D_LAST_LAP = 56,  /* f32 s */
+	FZ_D_CUR_LAP = 60,   /* f32 s */
+	FZ_D_RACE_TIME = 64, /* f32 s */
+	FZ_D_LAP = 68,       /* u16 laps completed */
+	FZ_D_RACE_POS = 70,  /* u8, 0 = not racing */
+	FZ_D_THROTTLE = 71,  /* u8 0..255 */
 	FZ_D_BRAKE = 72,
 	FZ_D_CLUTCH = 73,
 	FZ_D_HANDBRAKE = 74,
-	FZ_D_GEAR = 75,             /* u8: 0 reverse, 1..10 forward, FZ_GEAR_NEUTRAL */
-	FZ_D_STEER = 76,            /* s8 -127..127 */
+	FZ_D_GEAR = 75,  /* u8: 0 reverse, 1..10 forward, FZ_GEAR_NEUTRAL */
+	FZ_D_STEER = 76, /* s8 -127..127 */
 };
 
 #define FZ_G 9.80665f
@@ -88,8 +88,8 @@ enum forza_dash_off {
 struct forza_format {
 	size_t len;
 	enum pw_game game;
-	size_t dash;       /* offset of the dash block; 0 = Sled only */
-	int fm2023;        /* tyre wear and track ordinal follow the dash block */
+	size_t dash; /* offset of the dash block; 0 = Sled only */
+	int fm2023;  /* tyre wear and track ordinal follow the dash block */
 };
 
 #define FZ_FORMATS 4
@@ -100,12 +100,12 @@ extern const struct forza_format forza_formats[FZ_FORMATS];
  * (dec_forza_names.c says which); both tables sorted by ordinal. */
 struct forza_name {
 	int32_t ordinal;
-	const char *name;          /* "2014 Porsche 918 Spyder" */
+	const char *name; /* "2014 Porsche 918 Spyder" */
 };
 struct forza_track {
 	int32_t ordinal;
-	const char *name;          /* "Brands Hatch (Grand Prix)": the layout is part of the name */
-	const char *layout;        /* "Grand Prix" */
+	const char *name;   /* "Brands Hatch (Grand Prix)": the layout is part of the name */
+	const char *layout; /* "Grand Prix" */
 };
 #define FZ_FM2023_CARS 690
 #define FZ_FM2023_TRACKS 63

@@ -13,10 +13,10 @@
 #define PW_KSUDP_H
 
 enum ksudp_size {
-	KSUDP_HANDSHAKE_SIZE = 12,   /* client -> AC: identifier, version, operationId */
-	KSUDP_RESPONSE_SIZE = 408,   /* AC -> client after op 0 */
-	KSUDP_CARINFO_SIZE = 328,    /* RTCarInfo, after op 1 */
-	KSUDP_RTLAP_SIZE = 212,      /* RTLap, after op 2 */
+	KSUDP_HANDSHAKE_SIZE = 12, /* client -> AC: identifier, version, operationId */
+	KSUDP_RESPONSE_SIZE = 408, /* AC -> client after op 0 */
+	KSUDP_CARINFO_SIZE = 328,  /* RTCarInfo, after op 1 */
+	KSUDP_RTLAP_SIZE = 212,    /* RTLap, after op 2 */
 };
 
 enum ksudp_op {
@@ -28,17 +28,17 @@ enum ksudp_op {
 
 /* Fields the sides check to tell datagrams apart (all i32, little-endian). */
 enum ksudp_off {
-	KSUDP_HANDSHAKE_VERSION_OFF = 4,      /* handshake: version, KSUDP_VERSION */
-	KSUDP_HANDSHAKE_OP_OFF = 8,           /* handshake: operationId, enum ksudp_op */
-	KSUDP_CARINFO_SIZE_OFF = 4,           /* RTCarInfo: its own size, KSUDP_CARINFO_SIZE */
-	KSUDP_RESPONSE_IDENTIFIER_OFF = 200,  /* response: KSUDP_RESPONSE_IDENTIFIER */
-	KSUDP_RESPONSE_VERSION_OFF = 204,     /* response: KSUDP_VERSION */
+	KSUDP_HANDSHAKE_VERSION_OFF = 4,     /* handshake: version, KSUDP_VERSION */
+	KSUDP_HANDSHAKE_OP_OFF = 8,          /* handshake: operationId, enum ksudp_op */
+	KSUDP_CARINFO_SIZE_OFF = 4,          /* RTCarInfo: its own size, KSUDP_CARINFO_SIZE */
+	KSUDP_RESPONSE_IDENTIFIER_OFF = 200, /* response: KSUDP_RESPONSE_IDENTIFIER */
+	KSUDP_RESPONSE_VERSION_OFF = 204,    /* response: KSUDP_VERSION */
 };
 
 #define KSUDP_VERSION 1
-#define KSUDP_NAME_UNITS 50          /* UTF-16 code units per name field */
+#define KSUDP_NAME_UNITS 50 /* UTF-16 code units per name field */
 #define KSUDP_RESPONSE_IDENTIFIER 4242
-#define KSUDP_CARINFO_TAG 'a'        /* byte 0 of every RTCarInfo */
+#define KSUDP_CARINFO_TAG 'a' /* byte 0 of every RTCarInfo */
 
 /*
  * Steering lock used to normalize RTCarInfo.steer (steering-wheel degrees) to

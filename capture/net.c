@@ -22,7 +22,7 @@ struct rx_priv {
 	struct iovec iov[CAP_BATCH];
 	uint8_t ctrl[CAP_BATCH][CTRL_SPACE];
 	uint8_t bufs[CAP_BATCH][CAP_BUF];
-	int used;                  /* headers the last receive filled: reset before the next */
+	int used; /* headers the last receive filled: reset before the next */
 };
 
 /* A header ready for the kernel: the lengths it overwrites restored. */

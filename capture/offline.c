@@ -18,7 +18,7 @@ struct tally {
 struct offline {
 	const struct decoder *dec;
 	struct dec_state *st;
-	struct derive *derive;     /* as live: the derived channels are in the output */
+	struct derive *derive; /* as live: the derived channels are in the output */
 	struct tally t;
 };
 
@@ -77,15 +77,16 @@ static int decode_raw(const char *path, struct offline *x)
 	}
 	if (rawsplit_init(&rs, x->dec->feed, (size_t)size) < 0) {
 		log_error("msg=\"cannot split a raw %s capture: datagram lengths are not "
-			  "recoverable; use a pcap/pcapng file\" file=%s", x->dec->feed, path);
+			  "recoverable; use a pcap/pcapng file\" file=%s",
+			  x->dec->feed, path);
 		rc = -EINVAL;
 		goto out;
 	}
 	while (off < (size_t)size) {
 		size_t n = rawsplit_next(&rs, buf + off, (size_t)size - off);
 		if (n == 0) {
-			log_error("msg=\"raw capture: unrecognised datagram\" file=%s offset=%zu", path,
-				  off);
+			log_error("msg=\"raw capture: unrecognised datagram\" file=%s offset=%zu",
+				  path, off);
 			rc = -EPROTO;
 			break;
 		}
@@ -123,15 +124,16 @@ int offline_decode(const struct cap_opts *o, const struct decoder *dec)
 	} else if (rc == -EPROTO) {
 		rc = decode_raw(o->decode_file, &x);
 	} else {
-		log_error("msg=\"cannot open\" file=%s error=\"%s\"", o->decode_file, strerror(-rc));
+		log_error("msg=\"cannot open\" file=%s error=\"%s\"", o->decode_file,
+			  strerror(-rc));
 	}
 	fflush(stdout);
 	log_info("msg=decoded file=%s kind=%s feed=%s packets=%llu decoded=%llu frames=%llu "
 		 "wrong_size=%llu unknown_format=%llu car=\"%s\" track=\"%s\" driver=\"%s\"",
 		 o->decode_file, kind, dec->feed, (unsigned long long)x.t.packets,
 		 (unsigned long long)x.t.decoded, (unsigned long long)x.t.frames,
-		 (unsigned long long)x.t.wrong_size, (unsigned long long)x.t.unknown, x.st->meta.car,
-		 x.st->meta.track, x.st->meta.driver);
+		 (unsigned long long)x.t.wrong_size, (unsigned long long)x.t.unknown,
+		 x.st->meta.car, x.st->meta.track, x.st->meta.driver);
 out:
 	derive_free(x.derive);
 	free(x.st);

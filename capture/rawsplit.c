@@ -49,7 +49,9 @@ static size_t pcars_len(const uint8_t *b, size_t n)
 		[PCARS_V2_VEHICLE_NAMES] = PCARS_V2_VEHICLE_NAMES_SIZE,
 	};
 	static const size_t v1[3] = {
-		PCARS_V1_TELEMETRY_SIZE, PCARS_V1_STRINGS_SIZE, PCARS_V1_STRINGS_MORE_SIZE,
+		PCARS_V1_TELEMETRY_SIZE,
+		PCARS_V1_STRINGS_SIZE,
+		PCARS_V1_STRINGS_MORE_SIZE,
 	};
 	uint8_t type = rd_u8(b, n, PCARS_V2_HDR_TYPE), part = rd_u8(b, n, PCARS_V2_HDR_PART);
 	uint8_t parts = rd_u8(b, n, PCARS_V2_HDR_PARTS);

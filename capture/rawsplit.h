@@ -16,7 +16,7 @@
 
 struct rawsplit {
 	const char *feed;
-	size_t fixed;              /* forza: the file's datagram size */
+	size_t fixed; /* forza: the file's datagram size */
 };
 
 /* Prepare for a file of total bytes; -EINVAL when the feed cannot be split. */

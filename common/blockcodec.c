@@ -32,15 +32,7 @@ _Static_assert((FRAME_SIZE - FF_WIDE_END) % 4 == 0, "4-byte columns fill the fra
 _Static_assert(FF_COLUMNS == 91, "column count is part of the PACK format");
 _Static_assert(BLOCKCODEC_HEAD_BYTES == offsetof(struct pw_frame, throttle), "the frame's head");
 
-enum ff_mode {
-	FF_RAW = 0,
-	FF_XOR,
-	FF_DELTA,
-	FF_DELTA2,
-	FF_LEFT,
-	FF_LEFT_DELTA,
-	FF_MODES
-};
+enum ff_mode { FF_RAW = 0, FF_XOR, FF_DELTA, FF_DELTA2, FF_LEFT, FF_LEFT_DELTA, FF_MODES };
 
 static size_t col_off(unsigned c)
 {
@@ -174,7 +166,7 @@ static void make_codes(unsigned m, const uint64_t *v, const uint64_t *l, size_t 
 /* --- PACK codec: encoder --- */
 
 struct ff_enc {
-	uint64_t win[2][FF_WIN];   /* this column's window and the left one's */
+	uint64_t win[2][FF_WIN]; /* this column's window and the left one's */
 	uint64_t code[FF_GROUP];
 	uint64_t base[FF_COLUMNS]; /* previous group's base per column */
 	uint8_t mode[FF_COLUMNS];
@@ -247,7 +239,7 @@ static void choose_modes(struct ff_enc *e, const struct pw_frame *f, size_t n)
 struct bitw {
 	uint8_t *o;
 	uint64_t acc;
-	unsigned nbits;            /* < 8 between calls */
+	unsigned nbits; /* < 8 between calls */
 };
 
 static void bits_put(struct bitw *b, uint64_t x, unsigned w)
@@ -339,8 +331,8 @@ struct ff_dec {
 	 * ones they code against (left modes) */
 	uint8_t want[FF_COLUMNS];
 	uint8_t need[FF_COLUMNS];
-	int selective;             /* not every column wanted */
-	size_t need_end;           /* bytes of a row up to the last needed column; 0 = all */
+	int selective;   /* not every column wanted */
+	size_t need_end; /* bytes of a row up to the last needed column; 0 = all */
 };
 
 #if defined(__SSE2__)
@@ -388,12 +380,12 @@ static uint32_t unzz32(uint32_t x)
 
 /* A full group of width W <= 32: every 8 values fill W bytes exactly, so
  * with W constant all shifts and offsets are constants. */
-#define FF_UNPACK32_CASE(W)                                                               \
-	case W:                                                                           \
-		for (int k = 0; k < FF_GROUP / 8; k++, p += W) {                          \
-			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) out[8 * k + j] =    \
+#define FF_UNPACK32_CASE(W)                                                                    \
+	case W:                                                                                \
+		for (int k = 0; k < FF_GROUP / 8; k++, p += W) {                               \
+			_Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) out[8 * k + j] =   \
 				base + (uint32_t)bits_at(p, (size_t)(j * W), (1ull << W) - 1); \
-		}                                                                         \
+		}                                                                              \
 		break;
 
 /* cnt values of w (1..32) bits from p (readable 8 bytes past them). */
@@ -401,14 +393,38 @@ static void unpack32(const uint8_t *p, unsigned w, size_t cnt, uint32_t base, ui
 {
 	if (cnt == FF_GROUP) {
 		switch (w) {
-		FF_UNPACK32_CASE(1) FF_UNPACK32_CASE(2) FF_UNPACK32_CASE(3) FF_UNPACK32_CASE(4)
-		FF_UNPACK32_CASE(5) FF_UNPACK32_CASE(6) FF_UNPACK32_CASE(7) FF_UNPACK32_CASE(8)
-		FF_UNPACK32_CASE(9) FF_UNPACK32_CASE(10) FF_UNPACK32_CASE(11) FF_UNPACK32_CASE(12)
-		FF_UNPACK32_CASE(13) FF_UNPACK32_CASE(14) FF_UNPACK32_CASE(15) FF_UNPACK32_CASE(16)
-		FF_UNPACK32_CASE(17) FF_UNPACK32_CASE(18) FF_UNPACK32_CASE(19) FF_UNPACK32_CASE(20)
-		FF_UNPACK32_CASE(21) FF_UNPACK32_CASE(22) FF_UNPACK32_CASE(23) FF_UNPACK32_CASE(24)
-		FF_UNPACK32_CASE(25) FF_UNPACK32_CASE(26) FF_UNPACK32_CASE(27) FF_UNPACK32_CASE(28)
-		FF_UNPACK32_CASE(29) FF_UNPACK32_CASE(30) FF_UNPACK32_CASE(31) FF_UNPACK32_CASE(32)
+			FF_UNPACK32_CASE(1)
+			FF_UNPACK32_CASE(2)
+			FF_UNPACK32_CASE(3)
+			FF_UNPACK32_CASE(4)
+			FF_UNPACK32_CASE(5)
+			FF_UNPACK32_CASE(6)
+			FF_UNPACK32_CASE(7)
+			FF_UNPACK32_CASE(8)
+			FF_UNPACK32_CASE(9)
+			FF_UNPACK32_CASE(10)
+			FF_UNPACK32_CASE(11)
+			FF_UNPACK32_CASE(12)
+			FF_UNPACK32_CASE(13)
+			FF_UNPACK32_CASE(14)
+			FF_UNPACK32_CASE(15)
+			FF_UNPACK32_CASE(16)
+			FF_UNPACK32_CASE(17)
+			FF_UNPACK32_CASE(18)
+			FF_UNPACK32_CASE(19)
+			FF_UNPACK32_CASE(20)
+			FF_UNPACK32_CASE(21)
+			FF_UNPACK32_CASE(22)
+			FF_UNPACK32_CASE(23)
+			FF_UNPACK32_CASE(24)
+			FF_UNPACK32_CASE(25)
+			FF_UNPACK32_CASE(26)
+			FF_UNPACK32_CASE(27)
+			FF_UNPACK32_CASE(28)
+			FF_UNPACK32_CASE(29)
+			FF_UNPACK32_CASE(30)
+			FF_UNPACK32_CASE(31)
+			FF_UNPACK32_CASE(32)
 		}
 		return;
 	}
@@ -427,7 +443,8 @@ static void unpack64(const uint8_t *p, unsigned w, size_t cnt, uint64_t base, ui
 		return;
 	}
 	for (size_t i = 0, bit = 0; i < cnt; i++, bit += w)
-		out[i] = base + (bits_at(p, bit, 0xffffffffu) | bits_at(p, bit + 32, mask >> 32) << 32);
+		out[i] = base +
+			 (bits_at(p, bit, 0xffffffffu) | bits_at(p, bit + 32, mask >> 32) << 32);
 }
 
 /*
@@ -436,14 +453,14 @@ static void unpack64(const uint8_t *p, unsigned w, size_t cnt, uint64_t base, ui
  * in terms of p1, p2 (the two previous values, kept in registers: reading
  * them back from v[] would chain every row through store forwarding).
  */
-#define FF_UNDO(T, PUT, EXPR)                                  \
-	for (i = 0; i < n; i++) {                              \
-		T x = (T)(EXPR);                               \
-		v[i] = x;                                      \
-		PUT(dst + (size_t)i * FRAME_SIZE, x);          \
-		p2 = p1;                                       \
-		p1 = x;                                        \
-	}                                                      \
+#define FF_UNDO(T, PUT, EXPR)                         \
+	for (i = 0; i < n; i++) {                     \
+		T x = (T)(EXPR);                      \
+		v[i] = x;                             \
+		PUT(dst + (size_t)i * FRAME_SIZE, x); \
+		p2 = p1;                              \
+		p1 = x;                               \
+	}                                             \
 	break;
 
 static void undo32(unsigned mode, const uint32_t *code, const uint32_t *l, uint32_t *v, size_t cnt,
@@ -453,12 +470,18 @@ static void undo32(unsigned mode, const uint32_t *code, const uint32_t *l, uint3
 	long i, n = (long)cnt;
 
 	switch (mode) {
-	case FF_RAW: FF_UNDO(uint32_t, le_put32, code[i])
-	case FF_XOR: FF_UNDO(uint32_t, le_put32, p1 ^ code[i])
-	case FF_DELTA: FF_UNDO(uint32_t, le_put32, p1 + unzz32(code[i]))
-	case FF_DELTA2: FF_UNDO(uint32_t, le_put32, 2 * p1 - p2 + unzz32(code[i]))
-	case FF_LEFT: FF_UNDO(uint32_t, le_put32, l[i] + unzz32(code[i]))
-	default: FF_UNDO(uint32_t, le_put32, p1 + l[i] - l[i - 1] + unzz32(code[i]))
+	case FF_RAW:
+		FF_UNDO(uint32_t, le_put32, code[i])
+	case FF_XOR:
+		FF_UNDO(uint32_t, le_put32, p1 ^ code[i])
+	case FF_DELTA:
+		FF_UNDO(uint32_t, le_put32, p1 + unzz32(code[i]))
+	case FF_DELTA2:
+		FF_UNDO(uint32_t, le_put32, 2 * p1 - p2 + unzz32(code[i]))
+	case FF_LEFT:
+		FF_UNDO(uint32_t, le_put32, l[i] + unzz32(code[i]))
+	default:
+		FF_UNDO(uint32_t, le_put32, p1 + l[i] - l[i - 1] + unzz32(code[i]))
 	}
 }
 
@@ -469,12 +492,18 @@ static void undo64(unsigned mode, const uint64_t *code, const uint64_t *l, uint6
 	long i, n = (long)cnt;
 
 	switch (mode) {
-	case FF_RAW: FF_UNDO(uint64_t, le_put64, code[i])
-	case FF_XOR: FF_UNDO(uint64_t, le_put64, p1 ^ code[i])
-	case FF_DELTA: FF_UNDO(uint64_t, le_put64, p1 + unzz(code[i]))
-	case FF_DELTA2: FF_UNDO(uint64_t, le_put64, 2 * p1 - p2 + unzz(code[i]))
-	case FF_LEFT: FF_UNDO(uint64_t, le_put64, l[i] + unzz(code[i]))
-	default: FF_UNDO(uint64_t, le_put64, p1 + l[i] - l[i - 1] + unzz(code[i]))
+	case FF_RAW:
+		FF_UNDO(uint64_t, le_put64, code[i])
+	case FF_XOR:
+		FF_UNDO(uint64_t, le_put64, p1 ^ code[i])
+	case FF_DELTA:
+		FF_UNDO(uint64_t, le_put64, p1 + unzz(code[i]))
+	case FF_DELTA2:
+		FF_UNDO(uint64_t, le_put64, 2 * p1 - p2 + unzz(code[i]))
+	case FF_LEFT:
+		FF_UNDO(uint64_t, le_put64, l[i] + unzz(code[i]))
+	default:
+		FF_UNDO(uint64_t, le_put64, p1 + l[i] - l[i - 1] + unzz(code[i]))
 	}
 }
 
@@ -662,8 +691,8 @@ static int pack_decode(struct ff_dec *d, const uint8_t *p, size_t len, size_t n,
 	p += FF_COLUMNS;
 	copy_out(out, p, FRAME_SIZE);
 	for (unsigned c = 0; c < FF_COLUMNS; c++) {
-		d->p1[c] = d->p2[c] = col_size(c) == 8 ? le_get64(p + col_off(c))
-						       : le_get32(p + col_off(c));
+		d->p1[c] = d->p2[c] =
+			col_size(c) == 8 ? le_get64(p + col_off(c)) : le_get32(p + col_off(c));
 		d->base[c] = 0;
 	}
 	p += FRAME_SIZE;
@@ -700,14 +729,16 @@ static const struct {
 };
 
 _Static_assert(offsetof(struct pw_frame, version) == 40 && offsetof(struct pw_frame, game) == 42 &&
-		       offsetof(struct pw_frame, feed) == 43 && offsetof(struct pw_frame, flags) == 44 &&
+		       offsetof(struct pw_frame, feed) == 43 &&
+		       offsetof(struct pw_frame, flags) == 44 &&
 		       offsetof(struct pw_frame, flags_known) == 46,
 	       "the head parts' columns");
 _Static_assert((int)FRAME_P_COUNT < (int)BLOCKCODEC_SEQ, "channel ids are below the parts'");
 
 static void layout_add(struct blockcodec_layout *l, unsigned off, unsigned width, unsigned flags)
 {
-	l->col[l->ncols++] = (struct blockcodec_col){ (uint16_t)off, (uint8_t)width, (uint8_t)flags };
+	l->col[l->ncols++] =
+		(struct blockcodec_col){ (uint16_t)off, (uint8_t)width, (uint8_t)flags };
 	l->chunk[l->nchunks - 1].ncols++;
 }
 
@@ -826,10 +857,10 @@ int blockcodec_layout_find(const struct blockcodec_layout *l, unsigned id)
 /* --- COLS codec: values, codes and the column coding --- */
 
 #define FC_CONST 0x80
-#define FC_GROUP_SHIFT 3           /* mode bits 3..4: groups of 32 << g codes */
+#define FC_GROUP_SHIFT 3 /* mode bits 3..4: groups of 32 << g codes */
 #define FC_GROUP_MAX_SHIFT 2
 #define FC_ZSTD_LEVEL 1
-#define FC_ZSTD_MIN 48             /* smaller chunks are not worth a zstd frame */
+#define FC_ZSTD_MIN 48 /* smaller chunks are not worth a zstd frame */
 
 /* Floats as integers in their order, keeping trailing zero bits (an integer
  * value sent as a float keeps them in its mantissa): a negative float is
@@ -863,20 +894,32 @@ static inline uint32_t from_order32(uint32_t v)
 static uint64_t load_w(const uint8_t *p, unsigned w)
 {
 	switch (w) {
-	case 1: return p[0];
-	case 2: return le_get16(p);
-	case 4: return le_get32(p);
-	default: return le_get64(p);
+	case 1:
+		return p[0];
+	case 2:
+		return le_get16(p);
+	case 4:
+		return le_get32(p);
+	default:
+		return le_get64(p);
 	}
 }
 
 static void store_w(uint8_t *p, unsigned w, uint64_t v)
 {
 	switch (w) {
-	case 1: p[0] = (uint8_t)v; break;
-	case 2: le_put16(p, (uint16_t)v); break;
-	case 4: le_put32(p, (uint32_t)v); break;
-	default: le_put64(p, v); break;
+	case 1:
+		p[0] = (uint8_t)v;
+		break;
+	case 2:
+		le_put16(p, (uint16_t)v);
+		break;
+	case 4:
+		le_put32(p, (uint32_t)v);
+		break;
+	default:
+		le_put64(p, v);
+		break;
 	}
 }
 
@@ -886,12 +929,18 @@ static uint64_t residual(unsigned m, const uint64_t *v, const uint64_t *l, size_
 	uint64_t p1 = v[i - 1], p2 = v[i >= 2 ? i - 2 : 0];
 
 	switch (m) {
-	case FF_RAW: return v[i];
-	case FF_XOR: return v[i] ^ p1;
-	case FF_DELTA: return v[i] - p1;
-	case FF_DELTA2: return v[i] - 2 * p1 + p2;
-	case FF_LEFT: return v[i] - l[i];
-	default: return v[i] - p1 - l[i] + l[i - 1];
+	case FF_RAW:
+		return v[i];
+	case FF_XOR:
+		return v[i] ^ p1;
+	case FF_DELTA:
+		return v[i] - p1;
+	case FF_DELTA2:
+		return v[i] - 2 * p1 + p2;
+	case FF_LEFT:
+		return v[i] - l[i];
+	default:
+		return v[i] - p1 - l[i] + l[i - 1];
 	}
 }
 
@@ -907,9 +956,9 @@ static uint64_t code_of(unsigned m, uint64_t r, unsigned t, unsigned sh)
 }
 
 struct fc_enc {
-	uint64_t v[2][BLOCKCODEC_MAX_ROWS];  /* this column's values, the previous one's */
+	uint64_t v[2][BLOCKCODEC_MAX_ROWS]; /* this column's values, the previous one's */
 	uint64_t code[BLOCKCODEC_MAX_ROWS];
-	uint8_t *packed;                    /* a chunk's packed form before zstd */
+	uint8_t *packed; /* a chunk's packed form before zstd */
 	size_t packed_cap;
 	ZSTD_CCtx *zc;
 };
@@ -1082,8 +1131,8 @@ static size_t cols_encode(struct fc_enc *e, const struct blockcodec_layout *l, u
 	    fc_packed_room(e, FF_VARINT_MAX + ZSTD_compressBound((size_t)(o - out - 1))) == 0) {
 		size_t plen = (size_t)(o - out - 1);
 		uint8_t *z = varint_put(e->packed, plen);
-		size_t zn = ZSTD_compressCCtx(e->zc, z, e->packed_cap - (size_t)(z - e->packed), out + 1,
-					      plen, FC_ZSTD_LEVEL);
+		size_t zn = ZSTD_compressCCtx(e->zc, z, e->packed_cap - (size_t)(z - e->packed),
+					      out + 1, plen, FC_ZSTD_LEVEL);
 
 		if (!ZSTD_isError(zn) && (size_t)(z - e->packed) + zn + 8 <= plen - plen / 16) {
 			out[0] = 1;
@@ -1098,7 +1147,7 @@ static size_t cols_encode(struct fc_enc *e, const struct blockcodec_layout *l, u
 
 struct fc_dec {
 	uint64_t v[2][BLOCKCODEC_MAX_ROWS];
-	uint8_t *unz;                       /* a zstd chunk's packed bytes */
+	uint8_t *unz; /* a zstd chunk's packed bytes */
 	size_t unz_cap;
 	ZSTD_DCtx *zd;
 };
@@ -1153,7 +1202,8 @@ static int col_undo(unsigned mode, unsigned t, uint64_t mask, const uint64_t *co
 		break;
 	default:
 		for (i = 0; i < cnt; i++)
-			v[s + i] = p1 = (p1 + l[s + i] - l[s + i - 1] + (unzz(code[i]) << t)) & mask;
+			v[s + i] = p1 =
+				(p1 + l[s + i] - l[s + i - 1] + (unzz(code[i]) << t)) & mask;
 		break;
 	}
 	return 1;
@@ -1200,8 +1250,8 @@ static void col_store(const struct blockcodec_col *c, const uint64_t *v, size_t 
  * cache. Returns bytes used or 0 when malformed.
  */
 static size_t col_decode(const uint8_t *p, const uint8_t *end, size_t n,
-			 const struct blockcodec_col *c, const uint64_t *l, uint64_t *v, uint8_t *dst,
-			 size_t stride)
+			 const struct blockcodec_col *c, const uint64_t *l, uint64_t *v,
+			 uint8_t *dst, size_t stride)
 {
 	const uint8_t *start = p;
 	unsigned width = c->width, bits = 8 * width, sh = 64 - bits, mode, t, g;
@@ -1340,8 +1390,8 @@ struct blockcodec_enc *blockcodec_enc_new(unsigned codec)
 	if (codec >= BLOCKCODEC_COUNT || !(e = calloc(1, sizeof *e)))
 		return NULL;
 	e->codec = codec;
-	if (codec == BLOCKCODEC_COLS && (!(e->cols = calloc(1, sizeof *e->cols)) ||
-					 !(e->cols->zc = ZSTD_createCCtx()))) {
+	if (codec == BLOCKCODEC_COLS &&
+	    (!(e->cols = calloc(1, sizeof *e->cols)) || !(e->cols->zc = ZSTD_createCCtx()))) {
 		blockcodec_enc_free(e);
 		return NULL;
 	}
@@ -1408,8 +1458,8 @@ size_t blockcodec_chunk_encode(struct blockcodec_enc *e, const struct blockcodec
 	return e->cols ? cols_encode(e->cols, l, k, f, n, out) : 0;
 }
 
-int blockcodec_chunk_decode(struct blockcodec_dec *d, const struct blockcodec_layout *l,
-			    unsigned k, const uint8_t *p, size_t len, size_t n, uint8_t *const *dst,
+int blockcodec_chunk_decode(struct blockcodec_dec *d, const struct blockcodec_layout *l, unsigned k,
+			    const uint8_t *p, size_t len, size_t n, uint8_t *const *dst,
 			    const size_t *stride)
 {
 	return d->cols ? cols_decode(d->cols, l, k, p, len, n, dst, stride) : -EBADMSG;

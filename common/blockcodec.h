@@ -84,16 +84,16 @@
 #include "common/frame.h"
 
 enum blockcodec_id {
-	BLOCKCODEC_RAW = 0,   /* frames as they are */
-	BLOCKCODEC_PACK = 1,  /* column transform + bit packing (above) */
-	BLOCKCODEC_COLS = 2,  /* format 2: a block is chunks of columns (below) */
+	BLOCKCODEC_RAW = 0,  /* frames as they are */
+	BLOCKCODEC_PACK = 1, /* column transform + bit packing (above) */
+	BLOCKCODEC_COLS = 2, /* format 2: a block is chunks of columns (below) */
 	BLOCKCODEC_COUNT
 };
 
-#define BLOCKCODEC_HEAD_BYTES 48   /* always decoded: the frame up to throttle */
-#define BLOCKCODEC_MAX_ROWS 4096    /* frames of one block (FRAMEFILE_BLOCK_MAX_FRAMES) */
+#define BLOCKCODEC_HEAD_BYTES 48 /* always decoded: the frame up to throttle */
+#define BLOCKCODEC_MAX_ROWS 4096 /* frames of one block (FRAMEFILE_BLOCK_MAX_FRAMES) */
 
-struct blockcodec_enc;   /* process-local, opaque: a codec's working state */
+struct blockcodec_enc; /* process-local, opaque: a codec's working state */
 struct blockcodec_dec;
 
 /* Lifecycle */
@@ -152,27 +152,27 @@ enum blockcodec_part {
 	BLOCKCODEC_SEQ = 0x80,
 	BLOCKCODEC_T_NS,
 	BLOCKCODEC_PRESENT,
-	BLOCKCODEC_SESSION,        /* game_session */
-	BLOCKCODEC_IDS,            /* version, game, feed */
-	BLOCKCODEC_FLAGS,          /* flags, flags_known */
+	BLOCKCODEC_SESSION, /* game_session */
+	BLOCKCODEC_IDS,     /* version, game, feed */
+	BLOCKCODEC_FLAGS,   /* flags, flags_known */
 	BLOCKCODEC_DERIVED,
-	BLOCKCODEC_REST,           /* the reserved bytes */
+	BLOCKCODEC_REST, /* the reserved bytes */
 	BLOCKCODEC_PART_END
 };
 /* A part's bit in a parts mask (framefile_load_cols). */
-#define BLOCKCODEC_PART_BIT(id) (1u << ((id) - BLOCKCODEC_SEQ))
+#define BLOCKCODEC_PART_BIT(id) (1u << ((id)-BLOCKCODEC_SEQ))
 #define BLOCKCODEC_PARTS_ALL ((1u << (BLOCKCODEC_PART_END - BLOCKCODEC_SEQ)) - 1)
-#define BLOCKCODEC_COL_FLOAT 1u    /* struct blockcodec_col.flags: float bits, order-mapped */
+#define BLOCKCODEC_COL_FLOAT 1u /* struct blockcodec_col.flags: float bits, order-mapped */
 
 struct blockcodec_col {
-	uint16_t off;              /* bytes into struct pw_frame */
-	uint8_t width;             /* 1, 2, 4 or 8 */
-	uint8_t flags;             /* BLOCKCODEC_COL_* */
+	uint16_t off;  /* bytes into struct pw_frame */
+	uint8_t width; /* 1, 2, 4 or 8 */
+	uint8_t flags; /* BLOCKCODEC_COL_* */
 };
 
 struct blockcodec_chunk {
-	uint8_t id;                /* FRAME_CH_* or enum blockcodec_part */
-	uint8_t first, ncols;      /* its columns: col[first .. first + ncols) */
+	uint8_t id;           /* FRAME_CH_* or enum blockcodec_part */
+	uint8_t first, ncols; /* its columns: col[first .. first + ncols) */
 };
 
 struct blockcodec_layout {
@@ -211,8 +211,8 @@ size_t blockcodec_chunk_encode(struct blockcodec_enc *e, const struct blockcodec
  * codes against). -EBADMSG when the bytes are malformed or do not hold
  * exactly n rows (dst then holds garbage); -ENOMEM.
  */
-int blockcodec_chunk_decode(struct blockcodec_dec *d, const struct blockcodec_layout *l,
-			    unsigned k, const uint8_t *p, size_t len, size_t n, uint8_t *const *dst,
+int blockcodec_chunk_decode(struct blockcodec_dec *d, const struct blockcodec_layout *l, unsigned k,
+			    const uint8_t *p, size_t len, size_t n, uint8_t *const *dst,
 			    const size_t *stride);
 
 /* Accessors */

@@ -49,8 +49,7 @@ char *clock_iso8601(int64_t t_ns, char *buf, size_t cap)
 	}
 	s = (time_t)sec;
 	gmtime_r(&s, &tm);
-	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(ns / NS_PER_MS));
+	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ns / NS_PER_MS));
 	return buf;
 }

@@ -32,40 +32,40 @@
 
 #define CONFIG_MAX_FEEDS 16
 #define CONFIG_STR 256
-#define CONFIG_MAX_NAMES 4         /* a variable's name and its fallbacks */
+#define CONFIG_MAX_NAMES 4 /* a variable's name and its fallbacks */
 
 struct config_feed {
 	char name[IDS_FEED_MAX + 1];
-	uint16_t port;             /* 0 = the feed's default port */
+	uint16_t port; /* 0 = the feed's default port */
 };
 
 struct config {
 	char instance[48];
 	char data_dir[CONFIG_STR];
-	char run_dir[CONFIG_STR];  /* ipc sockets */
+	char run_dir[CONFIG_STR]; /* ipc sockets */
 	char game_host[64];
 	char listen[64];
 	char api_host[64];
 	uint16_t api_port;
 	char api_token[CONFIG_STR];
-	char www_dir[CONFIG_STR];  /* the dashboard's files; "" = beside the binary */
-	char bus[CONFIG_STR];      /* subscribers connect here (the proxy's XPUB) */
-	char bus_in[CONFIG_STR];   /* publishers connect here (the proxy's XSUB) */
+	char www_dir[CONFIG_STR]; /* the dashboard's files; "" = beside the binary */
+	char bus[CONFIG_STR];     /* subscribers connect here (the proxy's XPUB) */
+	char bus_in[CONFIG_STR];  /* publishers connect here (the proxy's XSUB) */
 	char cmd[CONFIG_STR];
-	int64_t cmd_timeout_ms;    /* pw-api and pwctl waiting for the store */
+	int64_t cmd_timeout_ms; /* pw-api and pwctl waiting for the store */
 	char jobs[CONFIG_STR];
 	char results[CONFIG_STR];
-	int64_t job_deadline_ms;   /* a job without a result by then is sent again */
-	int32_t live_cooldown_s;   /* per-lap recommendations: per category and run */
-	int32_t bus_frames;        /* 1: the store publishes frame.<feed> */
+	int64_t job_deadline_ms; /* a job without a result by then is sent again */
+	int32_t live_cooldown_s; /* per-lap recommendations: per category and run */
+	int32_t bus_frames;      /* 1: the store publishes frame.<feed> */
 	int64_t ws_idle_ms;
 	int32_t ws_max_clients;
 	int64_t ws_session_gap_ms;
-	uint16_t ws_port;          /* the seed-004 stream's own port, 0 = none */
-	int32_t log_level;         /* enum log_level (common/log.h) */
-	int64_t ring_frames;       /* 0 = 5 minutes at the feed's top rate */
-	int64_t ring_raw_mb;       /* 0 = 5 minutes of the feed's traffic */
-	int64_t rcvbuf_mb;         /* pw-capture's UDP receive buffer, MiB */
+	uint16_t ws_port;    /* the seed-004 stream's own port, 0 = none */
+	int32_t log_level;   /* enum log_level (common/log.h) */
+	int64_t ring_frames; /* 0 = 5 minutes at the feed's top rate */
+	int64_t ring_raw_mb; /* 0 = 5 minutes of the feed's traffic */
+	int64_t rcvbuf_mb;   /* pw-capture's UDP receive buffer, MiB */
 	int nfeeds;
 	struct config_feed feeds[CONFIG_MAX_FEEDS];
 };
@@ -83,12 +83,12 @@ enum config_prog {
 };
 
 enum config_type {
-	CONFIG_TEXT,               /* any text, cut to the field */
-	CONFIG_SECRET,             /* text that is never printed (logged as set/unset) */
-	CONFIG_NAME,               /* min..max characters of [A-Za-z0-9_-] */
-	CONFIG_INT,                /* a decimal integer in min..max */
-	CONFIG_ENUM,               /* one of choices (any case), stored as its index */
-	CONFIG_FEEDS,              /* "name[:port],..." into feeds[] */
+	CONFIG_TEXT,   /* any text, cut to the field */
+	CONFIG_SECRET, /* text that is never printed (logged as set/unset) */
+	CONFIG_NAME,   /* min..max characters of [A-Za-z0-9_-] */
+	CONFIG_INT,    /* a decimal integer in min..max */
+	CONFIG_ENUM,   /* one of choices (any case), stored as its index */
+	CONFIG_FEEDS,  /* "name[:port],..." into feeds[] */
 };
 
 /* One variable of the table. */
@@ -96,15 +96,15 @@ struct config_var {
 	/* PITWALL_* first, then the fallbacks; NULL-terminated */
 	const char *names[CONFIG_MAX_NAMES + 1];
 	enum config_type type;
-	const char *def;           /* default as text; "$PITWALL_RUN_DIR" expands an earlier
+	const char *def;     /* default as text; "$PITWALL_RUN_DIR" expands an earlier
 				      variable's value; NULL: unset (INT: 0, "auto") */
-	const char *def_doc;       /* the docs' words for a NULL default */
-	long long min, max;        /* INT: the range; NAME: the length */
-	const char *choices;       /* ENUM: "a|b|c" */
-	const char *values;        /* TEXT, SECRET, FEEDS: what is accepted, for the docs */
-	const char *key;           /* config_log key; NULL: joined to the previous one by ':' */
-	size_t off, size;          /* the field in struct config */
-	unsigned progs;            /* enum config_prog bits: who reads it */
+	const char *def_doc; /* the docs' words for a NULL default */
+	long long min, max;  /* INT: the range; NAME: the length */
+	const char *choices; /* ENUM: "a|b|c" */
+	const char *values;  /* TEXT, SECRET, FEEDS: what is accepted, for the docs */
+	const char *key;     /* config_log key; NULL: joined to the previous one by ':' */
+	size_t off, size;    /* the field in struct config */
+	unsigned progs;      /* enum config_prog bits: who reads it */
 	const char *meaning;
 };
 

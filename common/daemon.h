@@ -37,25 +37,25 @@
 
 #include "common/config.h"
 
-#define DAEMON_RUN (-1)            /* daemon_start: go on (any other value is an exit status) */
+#define DAEMON_RUN (-1) /* daemon_start: go on (any other value is an exit status) */
 
 /* One setup step. init (may be NULL) returns 0, or after logging what went
  * wrong a negative value (a negative errno where it has one); fini (may be
  * NULL) undoes it and accepts a failed init's leftovers. */
 struct daemon_step {
-	const char *what;          /* names the step in the setup error line */
+	const char *what; /* names the step in the setup error line */
 	int (*init)(void *arg);
 	void (*fini)(void *arg);
 };
 
 struct daemon {
-	const char *prog;          /* "pw-store": --help and error lines */
-	const char *component;     /* the log component: "store" */
-	const char *usage;         /* the --help text */
-	unsigned progs;            /* its enum config_prog bit: which variables --help lists */
+	const char *prog;      /* "pw-store": --help and error lines */
+	const char *component; /* the log component: "store" */
+	const char *usage;     /* the --help text */
+	unsigned progs;        /* its enum config_prog bit: which variables --help lists */
 	/* set by daemon_setup */
 	const struct daemon_step *steps;
-	size_t done;               /* steps whose fini is still owed */
+	size_t done; /* steps whose fini is still owed */
 	void *arg;
 };
 

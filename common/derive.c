@@ -114,8 +114,8 @@ uint64_t derive_channels(uint64_t have, unsigned game)
 {
 	int yaw = derive_yaw_sense(game) != 0 && has(have, FRAME_P_YAW);
 	int vel = has(have, FRAME_P_VEL), speed = vel || has(have, FRAME_P_SPEED);
-	int line = has(have, FRAME_P_LAP) || has(have, FRAME_P_SPLINE) ||
-		   has(have, FRAME_P_LAP_TIME);
+	int line =
+		has(have, FRAME_P_LAP) || has(have, FRAME_P_SPLINE) || has(have, FRAME_P_LAP_TIME);
 	uint64_t out = 0;
 
 	if (yaw)

@@ -47,7 +47,7 @@
  * car's controls, laps and engine, FM2023's adds tyre wear. */
 #define FORZA_SLED_CHANNELS                                                                     \
 	(P(GAME_TIME) | P(SPEED) | P(RPM) | P(MAX_RPM) | P(VEL) | P(ACCEL_LAT) | P(ACCEL_LON) | \
-	 P(ACCEL_VERT) | P(YAW) | P(PITCH) | P(ROLL) | P(WHEEL_SPEED) | P(SUSP_TRAVEL) | \
+	 P(ACCEL_VERT) | P(YAW) | P(PITCH) | P(ROLL) | P(WHEEL_SPEED) | P(SUSP_TRAVEL) |        \
 	 P(SUSP_NORM))
 #define FORZA_DASH_CHANNELS                                                                   \
 	(FORZA_SLED_CHANNELS | P(THROTTLE) | P(BRAKE) | P(CLUTCH) | P(HANDBRAKE) | P(STEER) | \

@@ -149,11 +149,11 @@ struct export_opts {
 	int with_options; /* channels, hz or lap given */
 	size_t ncols;     /* 0: every column */
 	struct export_col cols[EXPORT_COLS_MAX];
-	unsigned hz;                  /* 0: every frame */
-	uint32_t lap;                 /* 0: the whole run */
-	uint64_t first_seq, last_seq; /* the lap's frames (export_opts_resolve) */
-	int zstd;                     /* parquet: compress pages (zstd level 1) */
-	unsigned given;               /* parameters set so far (export_opts_set) */
+	unsigned hz;                     /* 0: every frame */
+	uint32_t lap;                    /* 0: the whole run */
+	uint64_t first_seq, last_seq;    /* the lap's frames (export_opts_resolve) */
+	int zstd;                        /* parquet: compress pages (zstd level 1) */
+	unsigned given;                  /* parameters set so far (export_opts_set) */
 	const struct manifest *manifest; /* derived channels to add (borrowed); NULL: none */
 };
 

@@ -50,7 +50,8 @@ int feedstat_names(const char *instance, char names[][FEEDSTAT_NAME], int max)
 		const char *feed = e->d_name + strlen(prefix);
 		int dup = 0;
 
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || strlen(feed) >= FEEDSTAT_NAME)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+		    strlen(feed) >= FEEDSTAT_NAME)
 			continue;
 		for (int i = 0; i < n; i++)
 			dup |= strcmp(names[i], feed) == 0;

@@ -15,13 +15,13 @@
 
 struct feedstat {
 	char name[FEEDSTAT_NAME];
-	int present;               /* a segment exists */
+	int present; /* a segment exists */
 	enum seg_status status;
 	uint64_t v[SEG_STAT_COUNT];
 	uint64_t write_seq;
 	int pid;
 	struct pw_meta meta;
-	int has_frame;             /* latest is valid */
+	int has_frame; /* latest is valid */
 	struct pw_frame latest;
 };
 

@@ -47,22 +47,32 @@ static const char *const dim_suffix[][4] = {
 
 #define MEMBER(field) (((struct pw_frame *)0)->field)
 /* The C type of a member's values (arrays decay to a pointer to their first value). */
-#define TYPE_OF(field)                                                                         \
+#define TYPE_OF(field) \
 	_Generic(MEMBER(field), float: FRAME_T_F32, float *: FRAME_T_F32, double: FRAME_T_F64, \
 		 int8_t: FRAME_T_I8, uint8_t: FRAME_T_U8, uint8_t *: FRAME_T_U8,              \
 		 uint16_t: FRAME_T_U16, int32_t: FRAME_T_I32, int32_t *: FRAME_T_I32, default: -1)
 
 /* The table's type and dimension must describe the struct member exactly. */
-#define X_CHECK(id, field, type, dim, ...)                                                     \
-	_Static_assert(TYPE_OF(field) == FRAME_T_##type, #field ": type");                     \
+#define X_CHECK(id, field, type, dim, ...)                                 \
+	_Static_assert(TYPE_OF(field) == FRAME_T_##type, #field ": type"); \
 	_Static_assert(sizeof MEMBER(field) == DIM_N_##dim * T_SIZE_##type, #field ": size");
 FRAME_CHANNELS(X_CHECK)
 #undef X_CHECK
 
-#define X_CHANNEL(id, field, type, dim, unit, lo, hi, flags, description)                      \
-	[FRAME_CH_##id] = { #field, unit, description, lo, hi, FRAME_P_##id,                     \
-			    offsetof(struct pw_frame, field), sizeof MEMBER(field), DIM_N_##dim,   \
-			    sizeof #field - 1, FRAME_T_##type, FRAME_DIM_##dim, flags },
+#define X_CHANNEL(id, field, type, dim, unit, lo, hi, flags, description) \
+	[FRAME_CH_##id] = { #field,                                       \
+			    unit,                                         \
+			    description,                                  \
+			    lo,                                           \
+			    hi,                                           \
+			    FRAME_P_##id,                                 \
+			    offsetof(struct pw_frame, field),             \
+			    sizeof MEMBER(field),                         \
+			    DIM_N_##dim,                                  \
+			    sizeof #field - 1,                            \
+			    FRAME_T_##type,                               \
+			    FRAME_DIM_##dim,                              \
+			    flags },
 const struct frame_channel frame_channels[FRAME_P_COUNT] = { FRAME_CHANNELS(X_CHANNEL) };
 #undef X_CHANNEL
 
@@ -160,7 +170,6 @@ void meta_strcpy(char *dst, size_t cap, const char *src, size_t n)
 	memset(dst + o, 0, cap - o);
 }
 
-
 /* A decimal that reads back as exactly the same value: short when it can be
  * (0.1f prints "0.1"), else the 9 significant digits a float needs or the
  * 17 a double needs (a fixed %.7g lost float bits and rounded a large
@@ -198,12 +207,18 @@ static double value(const struct pw_frame *f, const struct frame_channel *c, uns
 	const char *p = (const char *)f + c->off;
 
 	switch (c->type) {
-	case FRAME_T_F32: return ((const float *)p)[i];
-	case FRAME_T_F64: return ((const double *)p)[i];
-	case FRAME_T_I8: return ((const int8_t *)p)[i];
-	case FRAME_T_U8: return ((const uint8_t *)p)[i];
-	case FRAME_T_U16: return ((const uint16_t *)p)[i];
-	case FRAME_T_I32: return ((const int32_t *)p)[i];
+	case FRAME_T_F32:
+		return ((const float *)p)[i];
+	case FRAME_T_F64:
+		return ((const double *)p)[i];
+	case FRAME_T_I8:
+		return ((const int8_t *)p)[i];
+	case FRAME_T_U8:
+		return ((const uint8_t *)p)[i];
+	case FRAME_T_U16:
+		return ((const uint16_t *)p)[i];
+	case FRAME_T_I32:
+		return ((const int32_t *)p)[i];
 	}
 	return NAN;
 }
@@ -275,7 +290,8 @@ size_t frame_to_json(const struct pw_frame *f, char *buf, size_t cap)
 		const char *sep = "";
 
 		out_put(&o, ",\"derived\":[", 12);
-		for (uint64_t bits = f->derived & f->present & FRAME_P_ALL; bits; bits &= bits - 1) {
+		for (uint64_t bits = f->derived & f->present & FRAME_P_ALL; bits;
+		     bits &= bits - 1) {
 			const struct frame_channel *c = &frame_channels[__builtin_ctzll(bits)];
 
 			put_str(&o, sep);

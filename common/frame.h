@@ -81,29 +81,29 @@
  *   PW_GAMES: X(ID, name, title, FEED)    PW_GAME_<ID>, canonical name (the
  *             seed's Game enum serialized), human title, the feed it comes on
  */
-#define PW_FEEDS(X)                                                                          \
-	X(NONE, "none")                                                                      \
-	X(KSUDP, "ksudp")   /* Assetto Corsa remote telemetry */                             \
-	X(PCARS, "pcars")   /* Project CARS 1/2, AMS2 */                                     \
-	X(ACC, "acc")       /* ACC broadcasting */                                           \
-	X(FORZA, "forza")   /* Forza Data Out */                                             \
-	X(F1, "f1")         /* F1 23/24/25 */
+#define PW_FEEDS(X)                                            \
+	X(NONE, "none")                                        \
+	X(KSUDP, "ksudp") /* Assetto Corsa remote telemetry */ \
+	X(PCARS, "pcars") /* Project CARS 1/2, AMS2 */         \
+	X(ACC, "acc")     /* ACC broadcasting */               \
+	X(FORZA, "forza") /* Forza Data Out */                 \
+	X(F1, "f1")       /* F1 23/24/25 */
 
-#define PW_GAMES(X)                                                                          \
-	X(UNKNOWN, "unknown", "Unknown", NONE)                                               \
-	X(AC, "assetto_corsa", "Assetto Corsa", KSUDP)                                       \
-	X(ACC, "assetto_corsa_competizione", "Assetto Corsa Competizione", ACC)             \
-	/* PC1, and PC2/AMS2 in v1 mode */                                                   \
-	X(PCARS1, "project_cars_1", "Project CARS 1", PCARS)                                 \
-	/* PC2 and AMS2 in the v2 ("patch 5") format */                                      \
-	X(PCARS2, "project_cars_2", "Project CARS 2 / Automobilista 2", PCARS)               \
-	/* the Sled datagram (232 B) of FM7 or FM2023 */                                     \
-	X(FORZA_SLED, "forza_motorsport", "Forza Motorsport (Sled)", FORZA)                  \
-	X(FM7, "forza_motorsport_7", "Forza Motorsport 7", FORZA)        /* Dash, 311 B */  \
-	X(FH, "forza_horizon", "Forza Horizon 4/5", FORZA)               /* 324 B */        \
-	X(FM2023, "forza_motorsport_2023", "Forza Motorsport (2023)", FORZA) /* 331 B */    \
-	X(F1_23, "f1_23", "F1 23", F1)                                                       \
-	X(F1_24, "f1_24", "F1 24", F1)                                                       \
+#define PW_GAMES(X)                                                                            \
+	X(UNKNOWN, "unknown", "Unknown", NONE)                                                 \
+	X(AC, "assetto_corsa", "Assetto Corsa", KSUDP)                                         \
+	X(ACC, "assetto_corsa_competizione", "Assetto Corsa Competizione", ACC)                \
+	/* PC1, and PC2/AMS2 in v1 mode */                                                     \
+	X(PCARS1, "project_cars_1", "Project CARS 1", PCARS)                                   \
+	/* PC2 and AMS2 in the v2 ("patch 5") format */                                        \
+	X(PCARS2, "project_cars_2", "Project CARS 2 / Automobilista 2", PCARS)                 \
+	/* the Sled datagram (232 B) of FM7 or FM2023 */                                       \
+	X(FORZA_SLED, "forza_motorsport", "Forza Motorsport (Sled)", FORZA)                    \
+	X(FM7, "forza_motorsport_7", "Forza Motorsport 7", FORZA)            /* Dash, 311 B */ \
+	X(FH, "forza_horizon", "Forza Horizon 4/5", FORZA)                   /* 324 B */       \
+	X(FM2023, "forza_motorsport_2023", "Forza Motorsport (2023)", FORZA) /* 331 B */       \
+	X(F1_23, "f1_23", "F1 23", F1)                                                         \
+	X(F1_24, "f1_24", "F1 24", F1)                                                         \
 	X(F1_25, "f1_25", "F1 25", F1)
 
 #define PW_X_FEED_ID(id, name) PW_FEED_##id,
@@ -142,104 +142,89 @@ enum pw_game { PW_GAMES(PW_X_GAME_ID) PW_GAME_COUNT };
  *
  * frame.c asserts at compile time that type and dim match the struct member.
  */
-#define FRAME_CHANNELS(X)                                                                    \
-	X(GAME_TIME, game_time_s, F64, SCALAR, "s", -INFINITY, INFINITY, 0,                  \
-	  "the game's own clock")                                                            \
-	X(THROTTLE, throttle, F32, SCALAR, "", 0, 1, 0,                                      \
-	  "throttle pedal, 1 = fully pressed")                                               \
-	X(BRAKE, brake, F32, SCALAR, "", 0, 1, 0,                                            \
-	  "brake pedal, 1 = fully pressed")                                                  \
-	X(CLUTCH, clutch, F32, SCALAR, "", 0, 1, 0,                                          \
-	  "clutch pedal, 1 = fully pressed (disengaged)")                                    \
-	X(HANDBRAKE, handbrake, F32, SCALAR, "", 0, 1, 0,                                    \
-	  "handbrake lever, 1 = fully pulled")                                               \
-	X(STEER, steer, F32, SCALAR, "", -1, 1, 0,                                           \
-	  "steering input, -1 full left .. +1 full right")                                   \
-	X(STEER_DEG, steer_deg, F32, SCALAR, "deg", -INFINITY, INFINITY, 0,                  \
-	  "steering-wheel angle, + right")                                                   \
-	X(GEAR, gear, I8, SCALAR, "", -INFINITY, INFINITY, 0,                                \
-	  "gear: -1 reverse, 0 neutral, 1..n forward")                                       \
-	X(NUM_GEARS, num_gears, U8, SCALAR, "", -INFINITY, INFINITY, 0,                      \
-	  "number of forward gears")                                                         \
-	X(SPEED, speed_kmh, F32, SCALAR, "km/h", -INFINITY, INFINITY, 0,                     \
-	  "road speed")                                                                      \
-	X(RPM, rpm, F32, SCALAR, "1/min", -INFINITY, INFINITY, 0,                            \
-	  "engine speed")                                                                    \
-	X(MAX_RPM, max_rpm, F32, SCALAR, "1/min", -INFINITY, INFINITY, 0,                    \
-	  "highest engine speed (rev limit)")                                                \
-	X(POWER, power_w, F32, SCALAR, "W", -INFINITY, INFINITY, 0,                          \
-	  "engine power")                                                                    \
-	X(TORQUE, torque_nm, F32, SCALAR, "N*m", -INFINITY, INFINITY, 0,                     \
-	  "engine torque")                                                                   \
-	X(VEL, vel_ms, F32, XYZ, "m/s", -INFINITY, INFINITY, 0,                              \
-	  "velocity in the car frame: x to the right, y up, z forward")                      \
-	X(ACCEL_LAT, accel_lat_g, F32, SCALAR, "g", -INFINITY, INFINITY, 0,                  \
-	  "lateral acceleration, + toward the car's right (a right-hand turn)")              \
-	X(ACCEL_LON, accel_lon_g, F32, SCALAR, "g", -INFINITY, INFINITY, 0,                  \
-	  "longitudinal acceleration, + forward (accelerating)")                             \
-	X(ACCEL_VERT, accel_vert_g, F32, SCALAR, "g", -INFINITY, INFINITY, 0,                \
-	  "vertical acceleration, + up")                                                     \
-	X(POS, pos_m, F32, XYZ, "m", -INFINITY, INFINITY, 0,                                 \
-	  "world position, y up (games with a 2-D map: x, z; y = 0)")                        \
-	X(YAW, yaw_rad, F32, SCALAR, "rad", -INFINITY, INFINITY, 0,                          \
-	  "heading, as the game reports it")                                                 \
-	X(PITCH, pitch_rad, F32, SCALAR, "rad", -INFINITY, INFINITY, 0,                      \
-	  "pitch, as the game reports it")                                                   \
-	X(ROLL, roll_rad, F32, SCALAR, "rad", -INFINITY, INFINITY, 0,                        \
-	  "roll, as the game reports it")                                                    \
-	X(LAP, lap, U16, SCALAR, "", -INFINITY, INFINITY, 0,                                 \
-	  "laps completed")                                                                  \
-	X(LAP_TIME, lap_time_ms, I32, SCALAR, "ms", -INFINITY, INFINITY, 0,                  \
-	  "time of the current lap so far")                                                  \
-	X(LAST_LAP, last_lap_ms, I32, SCALAR, "ms", -INFINITY, INFINITY, 0,                  \
-	  "time of the last completed lap")                                                  \
-	X(BEST_LAP, best_lap_ms, I32, SCALAR, "ms", -INFINITY, INFINITY, 0,                  \
-	  "best lap time of the session")                                                    \
-	X(SECTOR_TIMES, sector_ms, I32, SECTORS, "ms", -INFINITY, INFINITY, FRAME_CF_NEG_NULL, \
-	  "split times of the current lap, null until reached")                              \
-	X(LAP_DIST, lap_dist_m, F32, SCALAR, "m", -INFINITY, INFINITY, 0,                    \
-	  "distance along the current lap")                                                  \
-	X(SPLINE, spline, F32, SCALAR, "", -INFINITY, INFINITY, 0,                           \
-	  "fraction of the lap done, 0..1")                                                  \
-	X(TRACK_LEN, track_len_m, F32, SCALAR, "m", -INFINITY, INFINITY, 0,                  \
-	  "length of the track")                                                             \
-	X(SECTOR, sector, U8, SCALAR, "", -INFINITY, INFINITY, 0,                            \
-	  "sector the car is in, 0-based")                                                   \
-	X(POSITION, position, U8, SCALAR, "", -INFINITY, INFINITY, 0,                        \
-	  "race position, 1 = leading")                                                      \
-	X(TYRE_TEMP, tyre_temp_c, F32, WHEELS, "degC", -INFINITY, INFINITY, 0,               \
-	  "tyre temperature")                                                                \
-	X(TYRE_PRESS, tyre_press_kpa, F32, WHEELS, "kPa", -INFINITY, INFINITY, 0,            \
-	  "tyre pressure")                                                                   \
-	X(BRAKE_TEMP, brake_temp_c, F32, WHEELS, "degC", -INFINITY, INFINITY, 0,             \
-	  "brake disc temperature")                                                          \
-	X(SLIP_RATIO, slip_ratio, F32, WHEELS, "", -INFINITY, INFINITY, 0,                   \
-	  "longitudinal tyre slip ratio")                                                    \
-	X(SLIP_ANGLE, slip_angle_rad, F32, WHEELS, "rad", -INFINITY, INFINITY, 0,            \
-	  "tyre slip angle")                                                                 \
-	X(WHEEL_SPEED, wheel_speed_rads, F32, WHEELS, "rad/s", -INFINITY, INFINITY, 0,       \
-	  "wheel rotation speed")                                                            \
-	X(SUSP_TRAVEL, susp_travel_m, F32, WHEELS, "m", -INFINITY, INFINITY, 0,              \
-	  "suspension travel")                                                               \
-	X(TYRE_LOAD, tyre_load_n, F32, WHEELS, "N", -INFINITY, INFINITY, 0,                  \
-	  "vertical load on the tyre")                                                       \
-	X(TYRE_WEAR, tyre_wear, F32, WHEELS, "", 0, 1, 0,                                    \
-	  "tyre condition, 1 = new")                                                         \
-	X(FUEL_L, fuel_l, F32, SCALAR, "l", -INFINITY, INFINITY, 0,                          \
-	  "fuel in the tank")                                                                \
-	X(FUEL_FRAC, fuel_frac, F32, SCALAR, "", 0, 1, 0,                                    \
-	  "fuel in the tank as a fraction of its capacity")                                  \
-	X(BOOST, boost_bar, F32, SCALAR, "bar", -INFINITY, INFINITY, 0,                      \
-	  "turbo boost pressure (gauge)")                                                    \
-	X(YAW_RATE, yaw_rate_rads, F32, SCALAR, "rad/s", -INFINITY, INFINITY, FRAME_CF_DERIVED, \
-	  "yaw rate, + turning right (clockwise seen from above), from the heading")        \
-	X(SUSP_NORM, susp_travel_norm, F32, WHEELS, "", 0, 1, 0,                             \
-	  "suspension travel as a fraction of its range, 1 = on the bump stop")              \
-	X(TYRE_TEMP_INNER, tyre_temp_inner_c, U8, WHEELS, "degC", 0, 255, FRAME_CF_ZERO_NULL, \
-	  "tread temperature at the inner edge (toward the car's centre line)")             \
-	X(TYRE_TEMP_MIDDLE, tyre_temp_middle_c, U8, WHEELS, "degC", 0, 255, FRAME_CF_ZERO_NULL, \
-	  "tread temperature in the middle of the tyre")                                     \
-	X(TYRE_TEMP_OUTER, tyre_temp_outer_c, U8, WHEELS, "degC", 0, 255, FRAME_CF_ZERO_NULL, \
+#define FRAME_CHANNELS(X)                                                                          \
+	X(GAME_TIME, game_time_s, F64, SCALAR, "s", -INFINITY, INFINITY, 0,                        \
+	  "the game's own clock")                                                                  \
+	X(THROTTLE, throttle, F32, SCALAR, "", 0, 1, 0, "throttle pedal, 1 = fully pressed")       \
+	X(BRAKE, brake, F32, SCALAR, "", 0, 1, 0, "brake pedal, 1 = fully pressed")                \
+	X(CLUTCH, clutch, F32, SCALAR, "", 0, 1, 0,                                                \
+	  "clutch pedal, 1 = fully pressed (disengaged)")                                          \
+	X(HANDBRAKE, handbrake, F32, SCALAR, "", 0, 1, 0, "handbrake lever, 1 = fully pulled")     \
+	X(STEER, steer, F32, SCALAR, "", -1, 1, 0,                                                 \
+	  "steering input, -1 full left .. +1 full right")                                         \
+	X(STEER_DEG, steer_deg, F32, SCALAR, "deg", -INFINITY, INFINITY, 0,                        \
+	  "steering-wheel angle, + right")                                                         \
+	X(GEAR, gear, I8, SCALAR, "", -INFINITY, INFINITY, 0,                                      \
+	  "gear: -1 reverse, 0 neutral, 1..n forward")                                             \
+	X(NUM_GEARS, num_gears, U8, SCALAR, "", -INFINITY, INFINITY, 0, "number of forward gears") \
+	X(SPEED, speed_kmh, F32, SCALAR, "km/h", -INFINITY, INFINITY, 0, "road speed")             \
+	X(RPM, rpm, F32, SCALAR, "1/min", -INFINITY, INFINITY, 0, "engine speed")                  \
+	X(MAX_RPM, max_rpm, F32, SCALAR, "1/min", -INFINITY, INFINITY, 0,                          \
+	  "highest engine speed (rev limit)")                                                      \
+	X(POWER, power_w, F32, SCALAR, "W", -INFINITY, INFINITY, 0, "engine power")                \
+	X(TORQUE, torque_nm, F32, SCALAR, "N*m", -INFINITY, INFINITY, 0, "engine torque")          \
+	X(VEL, vel_ms, F32, XYZ, "m/s", -INFINITY, INFINITY, 0,                                    \
+	  "velocity in the car frame: x to the right, y up, z forward")                            \
+	X(ACCEL_LAT, accel_lat_g, F32, SCALAR, "g", -INFINITY, INFINITY, 0,                        \
+	  "lateral acceleration, + toward the car's right (a right-hand turn)")                    \
+	X(ACCEL_LON, accel_lon_g, F32, SCALAR, "g", -INFINITY, INFINITY, 0,                        \
+	  "longitudinal acceleration, + forward (accelerating)")                                   \
+	X(ACCEL_VERT, accel_vert_g, F32, SCALAR, "g", -INFINITY, INFINITY, 0,                      \
+	  "vertical acceleration, + up")                                                           \
+	X(POS, pos_m, F32, XYZ, "m", -INFINITY, INFINITY, 0,                                       \
+	  "world position, y up (games with a 2-D map: x, z; y = 0)")                              \
+	X(YAW, yaw_rad, F32, SCALAR, "rad", -INFINITY, INFINITY, 0,                                \
+	  "heading, as the game reports it")                                                       \
+	X(PITCH, pitch_rad, F32, SCALAR, "rad", -INFINITY, INFINITY, 0,                            \
+	  "pitch, as the game reports it")                                                         \
+	X(ROLL, roll_rad, F32, SCALAR, "rad", -INFINITY, INFINITY, 0,                              \
+	  "roll, as the game reports it")                                                          \
+	X(LAP, lap, U16, SCALAR, "", -INFINITY, INFINITY, 0, "laps completed")                     \
+	X(LAP_TIME, lap_time_ms, I32, SCALAR, "ms", -INFINITY, INFINITY, 0,                        \
+	  "time of the current lap so far")                                                        \
+	X(LAST_LAP, last_lap_ms, I32, SCALAR, "ms", -INFINITY, INFINITY, 0,                        \
+	  "time of the last completed lap")                                                        \
+	X(BEST_LAP, best_lap_ms, I32, SCALAR, "ms", -INFINITY, INFINITY, 0,                        \
+	  "best lap time of the session")                                                          \
+	X(SECTOR_TIMES, sector_ms, I32, SECTORS, "ms", -INFINITY, INFINITY, FRAME_CF_NEG_NULL,     \
+	  "split times of the current lap, null until reached")                                    \
+	X(LAP_DIST, lap_dist_m, F32, SCALAR, "m", -INFINITY, INFINITY, 0,                          \
+	  "distance along the current lap")                                                        \
+	X(SPLINE, spline, F32, SCALAR, "", -INFINITY, INFINITY, 0,                                 \
+	  "fraction of the lap done, 0..1")                                                        \
+	X(TRACK_LEN, track_len_m, F32, SCALAR, "m", -INFINITY, INFINITY, 0, "length of the track") \
+	X(SECTOR, sector, U8, SCALAR, "", -INFINITY, INFINITY, 0, "sector the car is in, 0-based") \
+	X(POSITION, position, U8, SCALAR, "", -INFINITY, INFINITY, 0,                              \
+	  "race position, 1 = leading")                                                            \
+	X(TYRE_TEMP, tyre_temp_c, F32, WHEELS, "degC", -INFINITY, INFINITY, 0, "tyre temperature") \
+	X(TYRE_PRESS, tyre_press_kpa, F32, WHEELS, "kPa", -INFINITY, INFINITY, 0, "tyre pressure") \
+	X(BRAKE_TEMP, brake_temp_c, F32, WHEELS, "degC", -INFINITY, INFINITY, 0,                   \
+	  "brake disc temperature")                                                                \
+	X(SLIP_RATIO, slip_ratio, F32, WHEELS, "", -INFINITY, INFINITY, 0,                         \
+	  "longitudinal tyre slip ratio")                                                          \
+	X(SLIP_ANGLE, slip_angle_rad, F32, WHEELS, "rad", -INFINITY, INFINITY, 0,                  \
+	  "tyre slip angle")                                                                       \
+	X(WHEEL_SPEED, wheel_speed_rads, F32, WHEELS, "rad/s", -INFINITY, INFINITY, 0,             \
+	  "wheel rotation speed")                                                                  \
+	X(SUSP_TRAVEL, susp_travel_m, F32, WHEELS, "m", -INFINITY, INFINITY, 0,                    \
+	  "suspension travel")                                                                     \
+	X(TYRE_LOAD, tyre_load_n, F32, WHEELS, "N", -INFINITY, INFINITY, 0,                        \
+	  "vertical load on the tyre")                                                             \
+	X(TYRE_WEAR, tyre_wear, F32, WHEELS, "", 0, 1, 0, "tyre condition, 1 = new")               \
+	X(FUEL_L, fuel_l, F32, SCALAR, "l", -INFINITY, INFINITY, 0, "fuel in the tank")            \
+	X(FUEL_FRAC, fuel_frac, F32, SCALAR, "", 0, 1, 0,                                          \
+	  "fuel in the tank as a fraction of its capacity")                                        \
+	X(BOOST, boost_bar, F32, SCALAR, "bar", -INFINITY, INFINITY, 0,                            \
+	  "turbo boost pressure (gauge)")                                                          \
+	X(YAW_RATE, yaw_rate_rads, F32, SCALAR, "rad/s", -INFINITY, INFINITY, FRAME_CF_DERIVED,    \
+	  "yaw rate, + turning right (clockwise seen from above), from the heading")               \
+	X(SUSP_NORM, susp_travel_norm, F32, WHEELS, "", 0, 1, 0,                                   \
+	  "suspension travel as a fraction of its range, 1 = on the bump stop")                    \
+	X(TYRE_TEMP_INNER, tyre_temp_inner_c, U8, WHEELS, "degC", 0, 255, FRAME_CF_ZERO_NULL,      \
+	  "tread temperature at the inner edge (toward the car's centre line)")                    \
+	X(TYRE_TEMP_MIDDLE, tyre_temp_middle_c, U8, WHEELS, "degC", 0, 255, FRAME_CF_ZERO_NULL,    \
+	  "tread temperature in the middle of the tyre")                                           \
+	X(TYRE_TEMP_OUTER, tyre_temp_outer_c, U8, WHEELS, "degC", 0, 255, FRAME_CF_ZERO_NULL,      \
 	  "tread temperature at the outer edge (away from the car)")
 
 /* Channel numbers (= presence bit numbers) and FRAME_P_COUNT, the number of channels. */
@@ -257,37 +242,37 @@ enum frame_presence { FRAME_CHANNELS(FRAME_X_P) };
 enum frame_type { FRAME_T_F32, FRAME_T_F64, FRAME_T_I8, FRAME_T_U8, FRAME_T_U16, FRAME_T_I32 };
 enum frame_dim { FRAME_DIM_SCALAR, FRAME_DIM_XYZ, FRAME_DIM_WHEELS, FRAME_DIM_SECTORS };
 enum frame_channel_flag {
-	FRAME_CF_NEG_NULL = 1u << 0,    /* a negative value means "not known yet" */
-	FRAME_CF_DERIVED = 1u << 1,     /* always derived (common/derive.h), never a game's */
-	FRAME_CF_ZERO_NULL = 1u << 2,   /* 0 means "none" (an unsigned reading's no value) */
+	FRAME_CF_NEG_NULL = 1u << 0,  /* a negative value means "not known yet" */
+	FRAME_CF_DERIVED = 1u << 1,   /* always derived (common/derive.h), never a game's */
+	FRAME_CF_ZERO_NULL = 1u << 2, /* 0 means "none" (an unsigned reading's no value) */
 };
 
 /* One entry of frame_channels[], generated from FRAME_CHANNELS. */
 struct frame_channel {
-	const char *name;          /* JSON key, CSV column and struct member */
-	const char *unit;          /* "km/h"; "" for a plain number */
+	const char *name; /* JSON key, CSV column and struct member */
+	const char *unit; /* "km/h"; "" for a plain number */
 	const char *description;
-	double lo, hi;             /* guaranteed range of a present value (see above) */
-	uint64_t bit;              /* FRAME_P_* */
-	uint16_t off;              /* offsetof(struct pw_frame, member) */
-	uint8_t size;              /* sizeof the member: n values */
-	uint8_t n;                 /* values: 1, 3 or 4 */
-	uint8_t name_len;          /* strlen(name) */
-	uint8_t type;              /* enum frame_type */
-	uint8_t dim;               /* enum frame_dim */
-	uint8_t flags;             /* FRAME_CF_* */
+	double lo, hi;    /* guaranteed range of a present value (see above) */
+	uint64_t bit;     /* FRAME_P_* */
+	uint16_t off;     /* offsetof(struct pw_frame, member) */
+	uint8_t size;     /* sizeof the member: n values */
+	uint8_t n;        /* values: 1, 3 or 4 */
+	uint8_t name_len; /* strlen(name) */
+	uint8_t type;     /* enum frame_type */
+	uint8_t dim;      /* enum frame_dim */
+	uint8_t flags;    /* FRAME_CF_* */
 };
 
 /*
  * Frame flags, once: X(ID, name, description). FRAME_FLAG_<ID> is a bit of
  * pw_frame.flags and .flags_known; name is its JSON key and CSV column.
  */
-#define FRAME_FLAGS(X)                                                                       \
-	X(IN_PIT, "in_pit", "in the pit lane or the garage")                                 \
-	X(LAP_INVALID, "lap_invalid", "the current lap will not count")                      \
-	X(ABS, "abs", "ABS acting now")                                                      \
-	X(TC, "tc", "traction control acting now")                                           \
-	X(LIMITER, "limiter", "rev or pit limiter on")                                       \
+#define FRAME_FLAGS(X)                                                  \
+	X(IN_PIT, "in_pit", "in the pit lane or the garage")            \
+	X(LAP_INVALID, "lap_invalid", "the current lap will not count") \
+	X(ABS, "abs", "ABS acting now")                                 \
+	X(TC, "tc", "traction control acting now")                      \
+	X(LIMITER, "limiter", "rev or pit limiter on")                  \
 	X(PAUSED, "paused", "game paused, in menus or in a replay")
 
 #define FRAME_X_FLAG_NO(id, ...) FRAME_FLAG_NO_##id,
@@ -299,16 +284,16 @@ enum frame_flag { FRAME_FLAGS(FRAME_X_FLAG) };
 
 struct pw_frame {
 	/* identity */
-	uint64_t seq;              /* ring sequence; set by the ring, not the decoder */
-	int64_t t_ns;              /* receive time, ns since the epoch (realtime) */
-	uint64_t present;          /* FRAME_P_* */
-	uint64_t game_session;     /* changes when the game's session changes; < 2^53 */
-	double game_time_s;        /* the game's own clock, s */
-	uint16_t version;          /* FRAME_VERSION */
-	uint8_t game;              /* enum pw_game */
-	uint8_t feed;              /* enum pw_feed */
-	uint16_t flags;            /* FRAME_FLAG_* */
-	uint16_t flags_known;      /* FRAME_FLAG_* bits the game reports */
+	uint64_t seq;          /* ring sequence; set by the ring, not the decoder */
+	int64_t t_ns;          /* receive time, ns since the epoch (realtime) */
+	uint64_t present;      /* FRAME_P_* */
+	uint64_t game_session; /* changes when the game's session changes; < 2^53 */
+	double game_time_s;    /* the game's own clock, s */
+	uint16_t version;      /* FRAME_VERSION */
+	uint8_t game;          /* enum pw_game */
+	uint8_t feed;          /* enum pw_feed */
+	uint16_t flags;        /* FRAME_FLAG_* */
+	uint16_t flags_known;  /* FRAME_FLAG_* bits the game reports */
 
 	/* driver inputs */
 	float throttle, brake, clutch, handbrake;
@@ -353,7 +338,7 @@ struct pw_frame {
 	float yaw_rate_rads;       /* derived by construction, see FRAME_CF_DERIVED */
 	uint64_t derived;          /* FRAME_P_* of the present channels that were derived
 				    * (common/derive.h) rather than sent by the game */
-	float susp_travel_norm[4];  /* FL FR RL RR, 0..1 of the travel, 1 = bump stop */
+	float susp_travel_norm[4]; /* FL FR RL RR, 0..1 of the travel, 1 = bump stop */
 	/* the tread's zones, FL FR RL RR, whole degC, 0 = none: the games that send them
 	 * (Project CARS 2 / AMS2) send whole degrees, and three float[4] would not fit */
 	uint8_t tyre_temp_inner_c[4];
@@ -386,19 +371,19 @@ struct pw_meta {
 	char track[META_STR];
 	char layout[META_STR];
 	char driver[META_STR];
-	char session_type[32];     /* "practice", "qualifying", "race", ... */
-	char source[48];           /* sender "ip:port" */
+	char session_type[32]; /* "practice", "qualifying", "race", ... */
+	char source[48];       /* sender "ip:port" */
 	uint64_t game_session;
 	float track_len_m;
-	uint32_t format;           /* protocol variant: F1 2024, Forza 331, PCARS 1/2 */
+	uint32_t format; /* protocol variant: F1 2024, Forza 331, PCARS 1/2 */
 	/* the game's numbers behind the names above, where it has them (Forza):
 	 * META_N_* bits in numbers say which are set (0 in older segments) */
 	uint32_t numbers;
-	int32_t car_ordinal;       /* Forza CarOrdinal */
-	int32_t track_ordinal;     /* Forza FM2023 TrackOrdinal */
-	int32_t car_class_num;     /* Forza CarClass (its letters differ per game) */
-	int32_t car_pi;            /* Forza CarPerformanceIndex */
-	int32_t drivetrain;        /* META_DRIVETRAIN_* */
+	int32_t car_ordinal;   /* Forza CarOrdinal */
+	int32_t track_ordinal; /* Forza FM2023 TrackOrdinal */
+	int32_t car_class_num; /* Forza CarClass (its letters differ per game) */
+	int32_t car_pi;        /* Forza CarPerformanceIndex */
+	int32_t drivetrain;    /* META_DRIVETRAIN_* */
 	uint8_t reserved[168];
 };
 enum meta_number {

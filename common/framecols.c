@@ -144,17 +144,23 @@ static void fill_one(uint8_t *out, size_t off, const uint8_t *a, size_t size, si
 {
 	uint8_t *d = out + off;
 
-#define FILL(N)                                                       \
+#define FILL(N)                                                     \
 	for (size_t k = 0; k < count; k++, a += N, d += FRAME_SIZE) \
-		memcpy(d, a, N);                                      \
+		memcpy(d, a, N);                                    \
 	break;
 	switch (size) {
-	case 1: FILL(1)
-	case 2: FILL(2)
-	case 4: FILL(4)
-	case 8: FILL(8)
-	case 12: FILL(12)
-	case 16: FILL(16)
+	case 1:
+		FILL(1)
+	case 2:
+		FILL(2)
+	case 4:
+		FILL(4)
+	case 8:
+		FILL(8)
+	case 12:
+		FILL(12)
+	case 16:
+		FILL(16)
 	default:
 		for (size_t k = 0; k < count; k++, a += size, d += FRAME_SIZE)
 			memcpy(d, a, size);
@@ -168,8 +174,8 @@ void framecols_fill(const struct framecols *c, size_t first, size_t count, struc
 		const uint8_t *a = head_array_c(c, i);
 
 		if (a)
-			fill_one((uint8_t *)out, head[i].off, a + first * head[i].size, head[i].size,
-				 count);
+			fill_one((uint8_t *)out, head[i].off, a + first * head[i].size,
+				 head[i].size, count);
 	}
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const uint8_t *a = c->ch[b];

@@ -31,7 +31,7 @@
 
 #define FF_BLOCK_MAGIC 0x42465750u  /* "PWFB" */
 #define FF_BLOCK2_MAGIC 0x43465750u /* "PWFC" */
-#define FF_POPULATE_MIN (64u << 20)   /* smaller outputs are not worth a thread */
+#define FF_POPULATE_MIN (64u << 20) /* smaller outputs are not worth a thread */
 #define FF_POPULATE_CHUNK (2u << 20)
 #ifdef MADV_POPULATE_WRITE
 #define FF_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
@@ -39,9 +39,9 @@
 #define FF_MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels answer EINVAL */
 #endif
 #define FF_HDR_CRC_OFF (FRAMEFILE_HEADER_SIZE - 4)
-#define FF_READ_GAP 16384             /* chunks this close are read in one pread */
-#define FF_FRAMES_PER_BYTE 16         /* format 2: a block of n frames holds >= n / 16 bytes */
-#define FF_LAP_NONE 0xffff            /* lap_min of a block without laps */
+#define FF_READ_GAP 16384     /* chunks this close are read in one pread */
+#define FF_FRAMES_PER_BYTE 16 /* format 2: a block of n frames holds >= n / 16 bytes */
+#define FF_LAP_NONE 0xffff    /* lap_min of a block without laps */
 
 _Static_assert(FRAMEFILE_BLOCK_MAX_FRAMES == BLOCKCODEC_MAX_ROWS, "one block limit");
 _Static_assert(FRAMECOLS_SEQ == BLOCKCODEC_PART_BIT(BLOCKCODEC_SEQ) &&
@@ -53,28 +53,28 @@ _Static_assert(FRAMECOLS_SEQ == BLOCKCODEC_PART_BIT(BLOCKCODEC_SEQ) &&
 /* --- formats: what the file header says about the blocks --- */
 
 struct ff_fmt {
-	unsigned version;          /* 1 or 2 */
+	unsigned version;                /* 1 or 2 */
 	struct blockcodec_layout layout; /* 2 */
-	unsigned bm_len;           /* 2: bytes of a block's stored bits */
-	unsigned head_max;         /* 2: the largest block header with its directory */
-	uint64_t all;              /* 2: every chunk of the layout (bit k: chunk k) */
-	uint64_t want;             /* 2: the chunks a decode reads; 0 = all */
+	unsigned bm_len;                 /* 2: bytes of a block's stored bits */
+	unsigned head_max;               /* 2: the largest block header with its directory */
+	uint64_t all;                    /* 2: every chunk of the layout (bit k: chunk k) */
+	uint64_t want;                   /* 2: the chunks a decode reads; 0 = all */
 };
 
 /* --- blocks --- */
 
 struct ff_block {
-	uint32_t payload_len;      /* 1: the payload; 2: the bytes after the 48-byte header */
+	uint32_t payload_len; /* 1: the payload; 2: the bytes after the 48-byte header */
 	uint32_t count;
 	uint32_t crc;
 	uint64_t first_seq;
 	uint64_t last_seq;
-	uint64_t total;            /* the whole block's bytes */
+	uint64_t total; /* the whole block's bytes */
 	/* format 2 */
 	uint16_t lap_min, lap_max;
-	uint32_t head_len;         /* header, stored bits and directory */
+	uint32_t head_len; /* header, stored bits and directory */
 	uint64_t stored;
-	uint32_t off[BLOCKCODEC_MAX_CHUNKS];  /* chunk k's bytes at off[k] from the block's start */
+	uint32_t off[BLOCKCODEC_MAX_CHUNKS]; /* chunk k's bytes at off[k] from the block's start */
 	uint32_t len[BLOCKCODEC_MAX_CHUNKS];
 	uint32_t ccrc[BLOCKCODEC_MAX_CHUNKS];
 };
@@ -234,12 +234,12 @@ static uint64_t chunks_of(const struct blockcodec_layout *l, uint64_t channels, 
 /* --- reading: a memory image or a file through pread --- */
 
 struct ff_src {
-	const uint8_t *mem;        /* the image, or NULL to read fd */
+	const uint8_t *mem; /* the image, or NULL to read fd */
 	int fd;
 	uint64_t size;
-	uint8_t *buf;              /* pread buffer */
+	uint8_t *buf; /* pread buffer */
 	size_t cap;
-	struct ff_fmt fmt;         /* from the header (walk_start) */
+	struct ff_fmt fmt; /* from the header (walk_start) */
 };
 
 static int src_room(struct ff_src *s, size_t n)
@@ -379,7 +379,8 @@ static int block2_chunks(struct ff_src *s, uint64_t off, const struct ff_block *
 				to = b->off[last] + b->len[last];
 				todo &= todo - 1;
 			}
-			if ((rc = pread_full(s->fd, s->buf + from, (size_t)(to - from), off + from)) < 0)
+			if ((rc = pread_full(s->fd, s->buf + from, (size_t)(to - from),
+					     off + from)) < 0)
 				return rc;
 		}
 		*base = s->buf;
@@ -545,7 +546,7 @@ static int walk_headers(struct ff_src *s, struct framefile_info *info)
 /* The block index: every block's header and directory, from one walk. */
 struct ff_index {
 	struct ff_block *b;
-	uint64_t *off;             /* where block i starts in the file */
+	uint64_t *off; /* where block i starts in the file */
 	size_t n, cap;
 };
 
@@ -689,7 +690,7 @@ static int decode_next(struct ff_src *s, struct framefile_info *info, struct blo
 		if (rc == -ENODATA)
 			return walk_stop(info, FRAMEFILE_TAIL_TORN);
 		if (rc == -EBADMSG || (rc == 0 && !seqs_follow((const uint8_t *)out, FRAME_SIZE,
-								b.count, b.first_seq, b.last_seq)))
+							       b.count, b.first_seq, b.last_seq)))
 			return walk_stop(info, FRAMEFILE_TAIL_CORRUPT);
 		if (rc < 0)
 			return rc;
@@ -709,7 +710,8 @@ static int decode_next(struct ff_src *s, struct framefile_info *info, struct blo
 
 static struct blockcodec_dec *dec_for(const struct framefile_info *info)
 {
-	return blockcodec_dec_new(info->hdr.format_version == 2 ? BLOCKCODEC_COLS : info->hdr.codec);
+	return blockcodec_dec_new(info->hdr.format_version == 2 ? BLOCKCODEC_COLS
+								: info->hdr.codec);
 }
 
 static int decode_src(struct ff_src *s, struct framefile_info *info, struct pw_frame *out,
@@ -737,7 +739,7 @@ static int decode_src(struct ff_src *s, struct framefile_info *info, struct pw_f
  */
 struct ff_populate {
 	pthread_t thread;
-	uint8_t *lo, *hi;          /* page-aligned range */
+	uint8_t *lo, *hi; /* page-aligned range */
 	atomic_int stop;
 	int started;
 };
@@ -964,17 +966,17 @@ static int cols1_src(struct ff_src *s, struct cols_args *a, struct blockcodec_de
  * the two halves of the blocks (disjoint parts of the columns); the load
  * then ends at the first block either found damaged, as one thread's would.
  */
-#define FF_COLS_PARALLEL_MIN 100000   /* frames: fewer are not worth a thread */
+#define FF_COLS_PARALLEL_MIN 100000 /* frames: fewer are not worth a thread */
 
 struct cols_part {
-	struct ff_src src;         /* a copy with its own read buffer */
+	struct ff_src src; /* a copy with its own read buffer */
 	struct blockcodec_dec *dec;
 	struct framecols *cols;
 	const struct ff_index *ix;
-	const size_t *at;          /* frame offset of each block */
-	size_t from, to;           /* blocks */
-	size_t bad;                /* the first block that failed, or to */
-	int rc;                    /* its error: -ENODATA torn, -EBADMSG corrupt, -errno */
+	const size_t *at; /* frame offset of each block */
+	size_t from, to;  /* blocks */
+	size_t bad;       /* the first block that failed, or to */
+	int rc;           /* its error: -ENODATA torn, -EBADMSG corrupt, -errno */
 	pthread_t thread;
 };
 
@@ -1017,15 +1019,17 @@ static int cols2_src(struct ff_src *s, struct cols_args *a, struct blockcodec_de
 	for (size_t i = 0; i < ix->n; i++)
 		at[i + 1] = at[i] + ix->b[i].count;
 	memset(part, 0, sizeof part);
-	part[0] = (struct cols_part){ .src = *s, .dec = d, .cols = a->cols, .ix = ix, .at = at,
-				      .from = 0, .to = ix->n };
+	part[0] = (struct cols_part){
+		.src = *s, .dec = d, .cols = a->cols, .ix = ix, .at = at, .from = 0, .to = ix->n
+	};
 	part[0].src.buf = NULL;
 	part[0].src.cap = 0;
 	if (at[ix->n] >= FF_COLS_PARALLEL_MIN && ix->n >= 2) {
 		part[1] = part[0];
 		part[1].dec = blockcodec_dec_new(BLOCKCODEC_COLS);
 		part[0].to = part[1].from = ix->n / 2;
-		if (part[1].dec && pthread_create(&part[1].thread, NULL, cols_part_run, &part[1]) == 0)
+		if (part[1].dec &&
+		    pthread_create(&part[1].thread, NULL, cols_part_run, &part[1]) == 0)
 			nparts = 2;
 		else
 			part[0].to = ix->n;
@@ -1100,8 +1104,8 @@ static int cols_src(struct ff_src *s, void *arg)
 	return 0;
 }
 
-int framefile_load_cols(const char *path, uint64_t channels, unsigned parts,
-			struct framecols *cols, struct framefile_info *info)
+int framefile_load_cols(const char *path, uint64_t channels, unsigned parts, struct framecols *cols,
+			struct framefile_info *info)
 {
 	struct framefile_info local;
 	struct cols_args a = { channels, parts, cols, info ? info : &local };
@@ -1195,7 +1199,9 @@ static size_t hdr_bytes(const struct ff_fmt *fmt)
 static int image_block1(struct image *im, const struct ff_fmt *fmt, struct blockcodec_enc *e,
 			const struct pw_frame *f, size_t n, uint64_t mask)
 {
-	struct ff_block b = { .count = (uint32_t)n, .first_seq = f[0].seq, .last_seq = f[n - 1].seq,
+	struct ff_block b = { .count = (uint32_t)n,
+			      .first_seq = f[0].seq,
+			      .last_seq = f[n - 1].seq,
 			      .lap_min = FF_LAP_NONE };
 	uint8_t *data;
 	size_t cap = 0, at = 0;
@@ -1281,7 +1287,8 @@ static int extract_src(struct ff_src *s, struct cols_args *a, struct image *im)
 			break;
 		rc = block2_chunks(s, info->valid_bytes, &b, mask, &base);
 		if (rc == -ENODATA || rc == -EBADMSG) {
-			rc = walk_stop(info, rc == -ENODATA ? FRAMEFILE_TAIL_TORN : FRAMEFILE_TAIL_CORRUPT);
+			rc = walk_stop(info, rc == -ENODATA ? FRAMEFILE_TAIL_TORN
+							    : FRAMEFILE_TAIL_CORRUPT);
 			break;
 		}
 		if (rc == 0 && (rc = image_block(im, &out, &b, mask, base)) == 0)
@@ -1306,14 +1313,14 @@ static int extract_fn(struct ff_src *s, void *arg)
 	return extract_src(s, &x->a, &x->im);
 }
 
-int framefile_extract(const char *path, uint64_t channels, unsigned parts, void **img,
-		      size_t *len, struct framefile_info *info)
+int framefile_extract(const char *path, uint64_t channels, unsigned parts, void **img, size_t *len,
+		      struct framefile_info *info)
 {
 	struct framefile_info local;
-	struct extract_args x = {
-		{ channels & FRAME_P_ALL, (parts | FRAMECOLS_SEQ | FRAMECOLS_IDS) & FRAMECOLS_HEAD,
-		  NULL, info ? info : &local },
-		{ NULL, 0, 0 } };
+	struct extract_args x = { { channels & FRAME_P_ALL,
+				    (parts | FRAMECOLS_SEQ | FRAMECOLS_IDS) & FRAMECOLS_HEAD, NULL,
+				    info ? info : &local },
+				  { NULL, 0, 0 } };
 	int rc = with_file(path, extract_fn, &x);
 
 	*img = NULL;
@@ -1331,13 +1338,13 @@ int framefile_extract(const char *path, uint64_t channels, unsigned parts, void 
 
 struct framefile_reader {
 	int fd;
-	struct ff_src src;         /* ends where the open's walk found the valid data to end */
+	struct ff_src src; /* ends where the open's walk found the valid data to end */
 	struct framefile_info scan;
 	struct framefile_info walk; /* what has been delivered */
 	struct blockcodec_dec *dec;
-	struct pw_frame *frames;   /* FRAMEFILE_BLOCK_MAX_FRAMES, the block last delivered */
+	struct pw_frame *frames; /* FRAMEFILE_BLOCK_MAX_FRAMES, the block last delivered */
 	int done;
-	int ranged;                /* framefile_reader_open_range: only seqs [lo, hi] */
+	int ranged; /* framefile_reader_open_range: only seqs [lo, hi] */
 	uint64_t lo, hi;
 };
 
@@ -1473,8 +1480,8 @@ int framefile_reader_next(struct framefile_reader *r, const struct pw_frame **fr
 	return rc;
 }
 
-int framefile_reader_open_range(struct framefile_reader **out, const char *path,
-				uint64_t first_seq, uint64_t last_seq, struct framefile_info *info)
+int framefile_reader_open_range(struct framefile_reader **out, const char *path, uint64_t first_seq,
+				uint64_t last_seq, struct framefile_info *info)
 {
 	struct framefile_reader *r;
 	int rc;
@@ -1513,10 +1520,10 @@ void framefile_reader_only(struct framefile_reader *r, uint64_t channels)
 	const unsigned head = BLOCKCODEC_PARTS_ALL & ~BLOCKCODEC_PART_BIT(BLOCKCODEC_REST);
 
 	if (r->src.fmt.version == 2) {
-		r->src.fmt.want = channels ? chunks_of(&r->src.fmt.layout,
-						       (channels & FRAME_P_ALL) | FRAME_P_GAME_TIME,
-						       head)
-					   : 0;
+		r->src.fmt.want =
+			channels ? chunks_of(&r->src.fmt.layout,
+					     (channels & FRAME_P_ALL) | FRAME_P_GAME_TIME, head)
+				 : 0;
 		return;
 	}
 	blockcodec_dec_only(r->dec, channels);
@@ -1538,20 +1545,20 @@ void framefile_reader_close(struct framefile_reader *r)
 
 struct framefile_writer {
 	int fd;
-	struct pw_frame *pending;  /* FRAMEFILE_BLOCK_FRAMES */
+	struct pw_frame *pending; /* FRAMEFILE_BLOCK_FRAMES */
 	size_t npending;
-	uint8_t *block;            /* block header + payload being written */
-	uint8_t *chunks;           /* format 2: the chunks of the block being written */
+	uint8_t *block;  /* block header + payload being written */
+	uint8_t *chunks; /* format 2: the chunks of the block being written */
 	struct blockcodec_enc *enc;
 	struct ff_fmt fmt;
-	uint64_t last_seq;         /* of the last accepted frame */
+	uint64_t last_seq; /* of the last accepted frame */
 	/* what has been handed to the kernel, and what of it is durable */
 	uint64_t end, synced_end;
 	uint64_t frames_written, frames_synced;
 	uint64_t written_last_seq, synced_last_seq;
 	uint64_t blocks, synced_blocks;
-	int need_truncate;         /* a rollback's ftruncate failed: retry before writing */
-	int need_fsync;            /* after a rollback the file size must be synced too */
+	int need_truncate; /* a rollback's ftruncate failed: retry before writing */
+	int need_fsync;    /* after a rollback the file size must be synced too */
 };
 
 static void writer_free(struct framefile_writer *w)
@@ -1649,7 +1656,8 @@ static size_t encode_block2(struct framefile_writer *w, const struct pw_frame *f
 	uint8_t *o = w->block, *dir;
 
 	for (unsigned k = 0; k < fmt->layout.nchunks; k++) {
-		len[k] = (uint32_t)blockcodec_chunk_encode(w->enc, &fmt->layout, k, f, n, w->chunks + at);
+		len[k] = (uint32_t)blockcodec_chunk_encode(w->enc, &fmt->layout, k, f, n,
+							   w->chunks + at);
 		if (!len[k])
 			continue;
 		crc[k] = crc32c(0, w->chunks + at, len[k]);
@@ -1661,7 +1669,8 @@ static size_t encode_block2(struct framefile_writer *w, const struct pw_frame *f
 			lap_min = f[i].lap < lap_min ? f[i].lap : lap_min;
 			lap_max = f[i].lap > lap_max ? f[i].lap : lap_max;
 		}
-	head = FRAMEFILE_BLOCK2_HEADER_SIZE + fmt->bm_len + 8 * (size_t)__builtin_popcountll(stored);
+	head = FRAMEFILE_BLOCK2_HEADER_SIZE + fmt->bm_len +
+	       8 * (size_t)__builtin_popcountll(stored);
 	memset(o, 0, head);
 	le_put32(o, FF_BLOCK2_MAGIC);
 	le_put32(o + 4, (uint32_t)(head + at - FRAMEFILE_BLOCK2_HEADER_SIZE));
@@ -1695,7 +1704,8 @@ static int write_block(struct framefile_writer *w, const struct pw_frame *f, siz
 	if (w->fmt.version == 2) {
 		total = encode_block2(w, f, n);
 	} else {
-		size_t len = blockcodec_encode(w->enc, f, n, w->block + FRAMEFILE_BLOCK_HEADER_SIZE);
+		size_t len =
+			blockcodec_encode(w->enc, f, n, w->block + FRAMEFILE_BLOCK_HEADER_SIZE);
 
 		block_seal(w->block, (uint32_t)len, (uint32_t)n, f[0].seq, f[n - 1].seq);
 		total = FRAMEFILE_BLOCK_HEADER_SIZE + len;

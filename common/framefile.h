@@ -113,29 +113,29 @@
 #define FRAMEFILE_HEADER_SIZE 160       /* the fixed part; format 2's layout follows */
 #define FRAMEFILE_BLOCK_HEADER_SIZE 32  /* format 1 */
 #define FRAMEFILE_BLOCK2_HEADER_SIZE 48 /* format 2, before the stored bits and directory */
-#define FRAMEFILE_BLOCK_FRAMES 1024      /* the writer writes a block at this many */
-#define FRAMEFILE_BLOCK_MAX_FRAMES 4096  /* readers reject bigger blocks */
-#define FRAMEFILE_FEED_MAX IDS_FEED_MAX  /* bytes, without the NUL */
+#define FRAMEFILE_BLOCK_FRAMES 1024     /* the writer writes a block at this many */
+#define FRAMEFILE_BLOCK_MAX_FRAMES 4096 /* readers reject bigger blocks */
+#define FRAMEFILE_FEED_MAX IDS_FEED_MAX /* bytes, without the NUL */
 #define FRAMEFILE_RUN_ID_MAX 64
 
 enum framefile_tail {
-	FRAMEFILE_TAIL_CLEAN = 0,  /* the file ends exactly after a valid block */
-	FRAMEFILE_TAIL_TORN,       /* the file ends inside a block (a crash mid-write) */
-	FRAMEFILE_TAIL_CORRUPT,    /* a block failed its checks; it and all after it dropped */
+	FRAMEFILE_TAIL_CLEAN = 0, /* the file ends exactly after a valid block */
+	FRAMEFILE_TAIL_TORN,      /* the file ends inside a block (a crash mid-write) */
+	FRAMEFILE_TAIL_CORRUPT,   /* a block failed its checks; it and all after it dropped */
 };
 
 /* The file header. At create, only format_version, codec (format 1),
  * created_ns, feed and run_id are read; the other fields are always written
  * as the current ones. */
 struct framefile_hdr {
-	uint32_t format_version;   /* 0 at create: FRAMEFILE_FORMAT_VERSION; 1 for tests and tools */
-	uint32_t header_size;      /* bytes of the whole header */
+	uint32_t format_version; /* 0 at create: FRAMEFILE_FORMAT_VERSION; 1 for tests and tools */
+	uint32_t header_size;    /* bytes of the whole header */
 	uint32_t frame_size;
 	uint32_t frame_version;
-	uint32_t codec;            /* enum blockcodec_id; BLOCKCODEC_COLS in format 2 */
-	int64_t created_ns;        /* realtime ns; 0 at create means now */
-	uint64_t channels;         /* FRAME_P_* carried: all ones but in an extract */
-	uint32_t parts;            /* BLOCKCODEC_PART_BIT()s carried */
+	uint32_t codec;     /* enum blockcodec_id; BLOCKCODEC_COLS in format 2 */
+	int64_t created_ns; /* realtime ns; 0 at create means now */
+	uint64_t channels;  /* FRAME_P_* carried: all ones but in an extract */
+	uint32_t parts;     /* BLOCKCODEC_PART_BIT()s carried */
 	char feed[FRAMEFILE_FEED_MAX + 1];
 	char run_id[FRAMEFILE_RUN_ID_MAX + 1];
 };
@@ -143,30 +143,30 @@ struct framefile_hdr {
 /* What a reader (or open_append) found in a file. */
 struct framefile_info {
 	struct framefile_hdr hdr;
-	uint64_t frames;           /* in valid blocks */
-	uint64_t blocks;           /* valid blocks */
-	uint64_t first_seq;        /* of the first and last valid frame; 0 when frames == 0 */
+	uint64_t frames;    /* in valid blocks */
+	uint64_t blocks;    /* valid blocks */
+	uint64_t first_seq; /* of the first and last valid frame; 0 when frames == 0 */
 	uint64_t last_seq;
-	uint64_t file_bytes;       /* size of the file (of the buffer) */
-	uint64_t valid_bytes;      /* header + valid blocks */
-	uint64_t dropped_bytes;    /* file_bytes - valid_bytes: the tail that was dropped */
+	uint64_t file_bytes;    /* size of the file (of the buffer) */
+	uint64_t valid_bytes;   /* header + valid blocks */
+	uint64_t dropped_bytes; /* file_bytes - valid_bytes: the tail that was dropped */
 	enum framefile_tail tail;
 };
 
 /* The writer's counters (framefile_stats). */
 struct framefile_stats {
-	uint64_t frames;           /* accepted: written in blocks + pending in memory */
-	uint64_t frames_written;   /* in complete blocks handed to the kernel */
-	uint64_t frames_synced;    /* durable: covered by the last successful sync */
-	uint64_t last_seq;         /* of the last accepted frame; 0 when frames == 0 */
-	uint64_t synced_last_seq;  /* of the last durable frame; 0 when frames_synced == 0 */
-	uint64_t blocks;           /* blocks written */
-	uint64_t bytes;            /* file size: header + blocks written */
-	uint64_t synced_bytes;     /* durable file size */
+	uint64_t frames;          /* accepted: written in blocks + pending in memory */
+	uint64_t frames_written;  /* in complete blocks handed to the kernel */
+	uint64_t frames_synced;   /* durable: covered by the last successful sync */
+	uint64_t last_seq;        /* of the last accepted frame; 0 when frames == 0 */
+	uint64_t synced_last_seq; /* of the last durable frame; 0 when frames_synced == 0 */
+	uint64_t blocks;          /* blocks written */
+	uint64_t bytes;           /* file size: header + blocks written */
+	uint64_t synced_bytes;    /* durable file size */
 };
 
-struct framefile_writer;   /* process-local, opaque */
-struct framefile_reader;   /* process-local, opaque */
+struct framefile_writer; /* process-local, opaque */
+struct framefile_reader; /* process-local, opaque */
 
 /* Lifecycle */
 /*
@@ -299,8 +299,8 @@ void framefile_reader_info(const struct framefile_reader *r, struct framefile_in
  * every block walked, skipped ones too. -EINVAL when first_seq > last_seq.
  * *out is owned by the caller (framefile_reader_close).
  */
-int framefile_reader_open_range(struct framefile_reader **out, const char *path,
-				uint64_t first_seq, uint64_t last_seq, struct framefile_info *info);
+int framefile_reader_open_range(struct framefile_reader **out, const char *path, uint64_t first_seq,
+				uint64_t last_seq, struct framefile_info *info);
 /* Decode only the frame heads and the channels in mask (FRAME_P_* bits)
  * from the next block on (format 1: blockcodec_dec_only; format 2: only
  * those chunks are read); 0 = everything. */
@@ -318,8 +318,8 @@ void framefile_reader_only(struct framefile_reader *r, uint64_t channels);
  * a block at a time. Tails, errors and info as framefile_load's; -ENOENT
  * when the file (an extract) does not carry something asked for.
  */
-int framefile_load_cols(const char *path, uint64_t channels, unsigned parts,
-			struct framecols *cols, struct framefile_info *info);
+int framefile_load_cols(const char *path, uint64_t channels, unsigned parts, struct framecols *cols,
+			struct framefile_info *info);
 int framefile_load_cols_buf(const void *buf, size_t len, uint64_t channels, unsigned parts,
 			    struct framecols *cols, struct framefile_info *info);
 /*
@@ -330,8 +330,8 @@ int framefile_load_cols_buf(const void *buf, size_t len, uint64_t channels, unsi
  * decoded and encoded. The image's header names what it carries. *img is
  * malloc'd (the caller frees), *len its length; info as framefile_load's.
  */
-int framefile_extract(const char *path, uint64_t channels, unsigned parts, void **img,
-		      size_t *len, struct framefile_info *info);
+int framefile_extract(const char *path, uint64_t channels, unsigned parts, void **img, size_t *len,
+		      struct framefile_info *info);
 /* Close the file and free r. NULL is a no-op. */
 void framefile_reader_close(struct framefile_reader *r);
 

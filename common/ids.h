@@ -19,12 +19,12 @@
 #include <limits.h>
 #include <stddef.h>
 
-#define ID_LEN 36                  /* a UUID string: session, run, recording ids */
-#define IDS_NAME_MAX 64            /* any name that becomes a path component */
-#define IDS_FEED_MAX 31            /* a feed name ("ksudp"): config, segments, runs, files */
-#define IDS_GAME_MAX 31            /* a game name ("assetto_corsa"), as pw_meta.game holds it */
-#define IDS_INSTANCE_MAX 40        /* a stack's instance name (PITWALL_INSTANCE) */
-#define IDS_DIR_MAX PATH_MAX       /* bytes of a directory path buffer, NUL included */
+#define ID_LEN 36            /* a UUID string: session, run, recording ids */
+#define IDS_NAME_MAX 64      /* any name that becomes a path component */
+#define IDS_FEED_MAX 31      /* a feed name ("ksudp"): config, segments, runs, files */
+#define IDS_GAME_MAX 31      /* a game name ("assetto_corsa"), as pw_meta.game holds it */
+#define IDS_INSTANCE_MAX 40  /* a stack's instance name (PITWALL_INSTANCE) */
+#define IDS_DIR_MAX PATH_MAX /* bytes of a directory path buffer, NUL included */
 #define IDS_PATH_MAX (IDS_DIR_MAX + 304) /* a directory plus '/', ids, names and a suffix */
 
 _Static_assert(IDS_FEED_MAX <= IDS_NAME_MAX && IDS_GAME_MAX <= IDS_NAME_MAX,
@@ -54,7 +54,7 @@ int ids_name_valid(const char *s);
  * the 48-bit hash (the store also refuses to put a second name under a
  * taken slug). A slug always passes ids_name_valid.
  */
-#define IDS_REAL_NAME_MAX 63           /* as the feed metadata holds a name */
+#define IDS_REAL_NAME_MAX 63 /* as the feed metadata holds a name */
 #define IDS_SLUG_HASH_HEX 12
 #define IDS_SLUG_PREFIX_MAX (IDS_NAME_MAX - 2 - IDS_SLUG_HASH_HEX)
 

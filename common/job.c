@@ -9,8 +9,8 @@
 #include "common/framefile.h"
 #include "common/job.h"
 
-#define JOB_ID_MAX 128                 /* bytes of a job or session id on the wire */
-#define JOB_FRAME_ALIGN 64             /* the frame copies start on a cache line */
+#define JOB_ID_MAX 128     /* bytes of a job or session id on the wire */
+#define JOB_FRAME_ALIGN 64 /* the frame copies start on a cache line */
 
 static const char *const kind_names[JOB_KIND_COUNT] = {
 	[JOB_ANALYSIS] = "analysis",
@@ -19,8 +19,8 @@ static const char *const kind_names[JOB_KIND_COUNT] = {
 };
 
 const char *const job_rec_category_names[JOB_REC_CATEGORIES] = {
-	"tires", "gearing", "alignment", "anti_roll", "springs", "damping", "aero", "brakes",
-	"differential",
+	"tires",   "gearing", "alignment", "anti_roll",    "springs",
+	"damping", "aero",    "brakes",    "differential",
 };
 const char *const job_rec_confidence_names[JOB_REC_CONFIDENCES] = { "low", "medium", "high" };
 
@@ -54,23 +54,23 @@ static const char *const encoding_names[] = {
 };
 
 /* The lap tracker's (common/laps.c) channels: the general analysis feeds it every frame. */
-#define LAPS_CHANNELS                                                                        \
+#define LAPS_CHANNELS                                                                             \
 	(FRAME_P_LAP | FRAME_P_LAP_DIST | FRAME_P_SPEED | FRAME_P_GAME_TIME | FRAME_P_TRACK_LEN | \
 	 FRAME_P_SPLINE | FRAME_P_SECTOR_TIMES | FRAME_P_LAP_TIME | FRAME_P_LAST_LAP)
 /* The race engineer's (analyze/engineer.c, rules.c): general runs it on its laps. */
-#define ENGINEER_CHANNELS                                                                     \
-	(FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_STEER | FRAME_P_RPM | FRAME_P_NUM_GEARS |     \
-	 FRAME_P_MAX_RPM | FRAME_P_GEAR | FRAME_P_SLIP_ANGLE | FRAME_P_SLIP_RATIO |              \
-	 FRAME_P_WHEEL_SPEED | FRAME_P_TYRE_TEMP | FRAME_P_SUSP_NORM | FRAME_P_ACCEL_LAT |       \
-	 FRAME_P_YAW | FRAME_P_SPEED | FRAME_P_VEL | FRAME_P_GAME_TIME | FRAME_P_LAP_DIST |      \
+#define ENGINEER_CHANNELS                                                                          \
+	(FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_STEER | FRAME_P_RPM | FRAME_P_NUM_GEARS |      \
+	 FRAME_P_MAX_RPM | FRAME_P_GEAR | FRAME_P_SLIP_ANGLE | FRAME_P_SLIP_RATIO |                \
+	 FRAME_P_WHEEL_SPEED | FRAME_P_TYRE_TEMP | FRAME_P_SUSP_NORM | FRAME_P_ACCEL_LAT |         \
+	 FRAME_P_YAW | FRAME_P_SPEED | FRAME_P_VEL | FRAME_P_GAME_TIME | FRAME_P_LAP_DIST |        \
 	 FRAME_P_SPLINE | FRAME_P_TRACK_LEN | FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE | \
 	 FRAME_P_TYRE_TEMP_OUTER)
 
 /* What each analysis reads (analyze/): tests/unit/test_analysis_needs.c checks it. */
 static const struct {
 	const char *use_case;
-	uint64_t channels;         /* FRAME_P_* */
-	unsigned parts;            /* FRAMECOLS_* */
+	uint64_t channels; /* FRAME_P_* */
+	unsigned parts;    /* FRAMECOLS_* */
 } needs[] = {
 	{ "shift_points",
 	  FRAME_P_GEAR | FRAME_P_SPEED | FRAME_P_RPM | FRAME_P_MAX_RPM | FRAME_P_VEL |
@@ -147,13 +147,16 @@ char *job_encode(const struct job *j)
 				      "feed_name", r->feed_name ? r->feed_name : "", "label",
 				      r->label ? r->label : "", "frames", (json_int_t)r->nframes);
 
-		if ((unsigned)r->encoding > JOB_ENC_PATH || (r->encoding == JOB_ENC_PATH && !r->path))
+		if ((unsigned)r->encoding > JOB_ENC_PATH ||
+		    (r->encoding == JOB_ENC_PATH && !r->path))
 			bad = 1;
 		else if (o && r->encoding != JOB_ENC_FRAMES) {
 			bad |= set_str(o, "encoding", encoding_names[r->encoding]);
-			bad |= json_object_set_new(o, "channels",
-						   json_integer((json_int_t)(r->channels & FRAME_P_ALL)));
-			bad |= json_object_set_new(o, "parts", json_integer(r->parts & FRAMECOLS_HEAD));
+			bad |= json_object_set_new(
+				o, "channels",
+				json_integer((json_int_t)(r->channels & FRAME_P_ALL)));
+			bad |= json_object_set_new(o, "parts",
+						   json_integer(r->parts & FRAMECOLS_HEAD));
 			if (r->encoding == JOB_ENC_PATH)
 				bad |= set_str(o, "path", r->path);
 		}
@@ -178,10 +181,11 @@ int job_send(void *sock, const struct job *j)
 	/* once the first part is queued the others follow: a message is delivered whole */
 	for (size_t i = 0; rc == 1 && i < j->nruns; i++) {
 		const struct job_run *r = &j->runs[i];
-		const void *data = r->encoding == JOB_ENC_FRAMES ? (const void *)r->frames : r->image;
+		const void *data =
+			r->encoding == JOB_ENC_FRAMES ? (const void *)r->frames : r->image;
 		size_t len = r->encoding == JOB_ENC_FRAMES ? r->nframes * sizeof(struct pw_frame)
-			   : r->encoding == JOB_ENC_FRAMEFILE ? r->image_len
-							     : 0;
+			     : r->encoding == JOB_ENC_FRAMEFILE ? r->image_len
+								: 0;
 
 		if (zmq_send(sock, data, len, i + 1 < j->nruns ? ZMQ_SNDMORE : 0) < 0)
 			rc = -zmq_errno();
@@ -191,7 +195,7 @@ int job_send(void *sock, const struct job *j)
 }
 
 struct job_inbox {
-	size_t n;                          /* parts received (more than kept: too many) */
+	size_t n; /* parts received (more than kept: too many) */
 	zmq_msg_t msg[JOB_MAX_RUNS + 1];
 	struct job_part part[JOB_MAX_RUNS + 1];
 };
@@ -331,13 +335,13 @@ static int decode_header(struct job *j, size_t nparts, char *err, size_t cap)
 	json_int_t fs, fv;
 
 	v = json_object_get(hdr, "v");
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > JOB_VERSION)
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > JOB_VERSION)
 		return bad(err, cap, "the header is not a version 1..%d job", JOB_VERSION);
 	if (!j->job_id || !*j->job_id)
 		return bad(err, cap, "\"job_id\" must be a string of 1-%d bytes", JOB_ID_MAX);
 	if (!j->session_id)
-		return bad(err, cap, "\"session_id\" must be a string of at most %d bytes", JOB_ID_MAX);
+		return bad(err, cap, "\"session_id\" must be a string of at most %d bytes",
+			   JOB_ID_MAX);
 	if (decode_kind(hdr, &j->kind) < 0)
 		return bad(err, cap, "\"kind\" must be \"analysis\", \"track_build\" or \"lap\"");
 	if (!(j->use_case = need_string(hdr, "use_case", 64, 1)))
@@ -356,28 +360,32 @@ static int decode_header(struct job *j, size_t nparts, char *err, size_t cap)
 	j->deadline_ms = v ? json_integer_value(v) : 0;
 	if (j->kind == JOB_TRACK_BUILD &&
 	    (strcmp(j->use_case, "track_mapping") != 0 || !*j->game || !*j->track))
-		return bad(err, cap, "a track_build job needs use_case track_mapping, a game and a track");
+		return bad(err, cap,
+			   "a track_build job needs use_case track_mapping, a game and a track");
 	if (decode_lap(j, err, cap) < 0)
 		return -EPROTO;
 	fs = json_integer_value(json_object_get(hdr, "frame_size"));
 	fv = json_integer_value(json_object_get(hdr, "frame_version"));
 	if (!json_is_integer(json_object_get(hdr, "frame_size")) ||
 	    !json_is_integer(json_object_get(hdr, "frame_version")) ||
-	    fs != (json_int_t)sizeof(struct pw_frame) || fv < FRAME_VERSION_MIN || fv > FRAME_VERSION)
-		return bad(err, cap,
-			   "frames of size %lld version %lld; this reader reads size %zu version %d..%d",
-			   (long long)fs, (long long)fv, sizeof(struct pw_frame), FRAME_VERSION_MIN,
-			   FRAME_VERSION);
+	    fs != (json_int_t)sizeof(struct pw_frame) || fv < FRAME_VERSION_MIN ||
+	    fv > FRAME_VERSION)
+		return bad(
+			err, cap,
+			"frames of size %lld version %lld; this reader reads size %zu version %d..%d",
+			(long long)fs, (long long)fv, sizeof(struct pw_frame), FRAME_VERSION_MIN,
+			FRAME_VERSION);
 	v = json_object_get(hdr, "runs");
 	if (!json_is_array(v) || json_array_size(v) > JOB_MAX_RUNS ||
 	    json_array_size(v) != nparts - 1)
-		return bad(err, cap, "%zu runs but %zu frame parts", json_array_size(v), nparts - 1);
+		return bad(err, cap, "%zu runs but %zu frame parts", json_array_size(v),
+			   nparts - 1);
 	return 0;
 }
 
 /* A run's encoding and, for the version 2 ones, what it carries. 0 or -EPROTO. */
-static int decode_encoding(const json_t *r, int version, struct job_run *out, char *err,
-			   size_t cap, size_t i)
+static int decode_encoding(const json_t *r, int version, struct job_run *out, char *err, size_t cap,
+			   size_t i)
 {
 	const json_t *e = json_object_get(r, "encoding"), *ch = json_object_get(r, "channels"),
 		     *pa = json_object_get(r, "parts");
@@ -391,16 +399,18 @@ static int decode_encoding(const json_t *r, int version, struct job_run *out, ch
 	for (int k = 0; k <= JOB_ENC_PATH; k++)
 		if (json_is_string(e) && strcmp(json_string_value(e), encoding_names[k]) == 0)
 			out->encoding = (enum job_encoding)k;
-	if (!json_is_string(e) || (out->encoding == JOB_ENC_FRAMES &&
-				   strcmp(json_string_value(e), "frames") != 0))
+	if (!json_is_string(e) ||
+	    (out->encoding == JOB_ENC_FRAMES && strcmp(json_string_value(e), "frames") != 0))
 		return bad(err, cap, "run %zu: \"encoding\" must be frames, framefile or path", i);
 	if (out->encoding == JOB_ENC_FRAMES)
 		return 0;
 	if (!json_is_integer(ch) || json_integer_value(ch) < 0 ||
 	    (json_integer_value(ch) & ~(json_int_t)FRAME_P_ALL) || !json_is_integer(pa) ||
 	    json_integer_value(pa) < 0 || (json_integer_value(pa) & ~(json_int_t)FRAMECOLS_HEAD))
-		return bad(err, cap, "run %zu: \"channels\" and \"parts\" must be masks of "
-			   "channels (< 2^%d) and head parts (< 2^7)", i, FRAME_P_COUNT);
+		return bad(err, cap,
+			   "run %zu: \"channels\" and \"parts\" must be masks of "
+			   "channels (< 2^%d) and head parts (< 2^7)",
+			   i, FRAME_P_COUNT);
 	out->channels = (uint64_t)json_integer_value(ch);
 	out->parts = (unsigned)json_integer_value(pa);
 	if (out->encoding == JOB_ENC_PATH) {
@@ -408,8 +418,10 @@ static int decode_encoding(const json_t *r, int version, struct job_run *out, ch
 		if (!path || path[0] != '/' || strlen(path) < 8 ||
 		    strcmp(path + strlen(path) - 7, ".frames") != 0 || strstr(path, "/../") ||
 		    memchr(path, '\0', json_string_length(json_object_get(r, "path"))))
-			return bad(err, cap, "run %zu: \"path\" must be an absolute path to a "
-				   ".frames file", i);
+			return bad(err, cap,
+				   "run %zu: \"path\" must be an absolute path to a "
+				   ".frames file",
+				   i);
 		out->path = path;
 	}
 	return 0;
@@ -455,12 +467,14 @@ static int decode_runs(struct job *j, const struct job_part *parts, char *err, s
 
 		if (!json_is_object(r) || !need_string(r, "run_id", JOB_ID_MAX, 1) ||
 		    !need_string(r, "feed_name", 1024, 1) || !need_string(r, "label", 1024, 1))
-			return bad(err, cap, "run %zu: not an object with string run_id, feed_name, label",
+			return bad(err, cap,
+				   "run %zu: not an object with string run_id, feed_name, label",
 				   i);
 		if (decode_encoding(r, version, &enc, err, cap, i) < 0)
 			return -EPROTO;
 		if (!json_is_integer(fr) || nf < 0 || (uint64_t)nf > JOB_MAX_RUN_FRAMES ||
-		    (enc.encoding == JOB_ENC_FRAMES && bytes != (size_t)nf * sizeof(struct pw_frame)) ||
+		    (enc.encoding == JOB_ENC_FRAMES &&
+		     bytes != (size_t)nf * sizeof(struct pw_frame)) ||
 		    (enc.encoding == JOB_ENC_PATH && bytes != 0))
 			return bad(err, cap, "run %zu: %lld frames announced, %zu bytes sent", i,
 				   (long long)nf, bytes);
@@ -469,7 +483,8 @@ static int decode_runs(struct job *j, const struct job_part *parts, char *err, s
 	}
 	head = (n * sizeof *jr + JOB_FRAME_ALIGN - 1) / JOB_FRAME_ALIGN * JOB_FRAME_ALIGN;
 	/* zmq gives no alignment guarantee: the frames are read from aligned copies */
-	mem = aligned_alloc(JOB_FRAME_ALIGN, head + (total / JOB_FRAME_ALIGN + 1) * JOB_FRAME_ALIGN);
+	mem = aligned_alloc(JOB_FRAME_ALIGN,
+			    head + (total / JOB_FRAME_ALIGN + 1) * JOB_FRAME_ALIGN);
 	if (!mem)
 		return -ENOMEM;
 	memset(mem, 0, head);
@@ -498,8 +513,10 @@ static int decode_runs(struct job *j, const struct job_part *parts, char *err, s
 			memcpy(f, parts[i + 1].data, parts[i + 1].len);
 		for (size_t k = 0; k < nf; k++)
 			if (frame_upgrade(&f[k]) < 0)
-				return bad(err, cap, "run %zu frame %zu: frame version %u, not %d..%d", i,
-					   k, (unsigned)f[k].version, FRAME_VERSION_MIN, FRAME_VERSION);
+				return bad(err, cap,
+					   "run %zu frame %zu: frame version %u, not %d..%d", i, k,
+					   (unsigned)f[k].version, FRAME_VERSION_MIN,
+					   FRAME_VERSION);
 		jr[i].frames = nf ? f : NULL;
 		at += parts[i + 1].len;
 	}
@@ -524,7 +541,8 @@ int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char 
 	j->session_id = need_string(j->hdr, "session_id", JOB_ID_MAX, 1);
 	if (nparts > JOB_MAX_RUNS + 1)
 		return bad(err, cap, "more than %d parts", JOB_MAX_RUNS + 1);
-	if ((rc = decode_header(j, nparts, err, cap)) < 0 || (rc = decode_runs(j, parts, err, cap)) < 0)
+	if ((rc = decode_header(j, nparts, err, cap)) < 0 ||
+	    (rc = decode_runs(j, parts, err, cap)) < 0)
 		return rc;
 	return 0;
 }
@@ -551,18 +569,19 @@ char *job_result_encode(enum job_kind kind, const char *job_id, const char *sess
 
 	if (!job_id)
 		return NULL;
-	o = json_pack("{s:i, s:s, s:s, s:b}", "v", JOB_RESULT_VERSION, "job_id", job_id, "session_id",
-		      session_id ? session_id : "", "ok", analysis != NULL);
+	o = json_pack("{s:i, s:s, s:s, s:b}", "v", JOB_RESULT_VERSION, "job_id", job_id,
+		      "session_id", session_id ? session_id : "", "ok", analysis != NULL);
 	if (!o)
 		return NULL;
 	if (analysis)
 		json_object_set_new(o, "analysis", json_deep_copy(analysis));
 	else
-		json_object_set_new(o, "error", json_pack("{s:s, s:s}", "code",
-							  code && *code ? code : JOB_E_BAD_INPUT,
-							  "message", message ? message : ""));
-	text = json_dumps(o, JSON_COMPACT |
-				     (kind == JOB_TRACK_BUILD ? 0 : JSON_REAL_PRECISION(10)));
+		json_object_set_new(o, "error",
+				    json_pack("{s:s, s:s}", "code",
+					      code && *code ? code : JOB_E_BAD_INPUT, "message",
+					      message ? message : ""));
+	text = json_dumps(o,
+			  JSON_COMPACT | (kind == JOB_TRACK_BUILD ? 0 : JSON_REAL_PRECISION(10)));
 	json_decref(o);
 	return text;
 }
@@ -602,7 +621,8 @@ int job_result_decode(struct job_result *r, const void *buf, size_t len, char *e
 	r->code = need_string(e, "code", 64, 0);
 	r->message = need_string(e, "message", 4096, 1);
 	if (!json_is_object(e) || !r->code || !r->message)
-		return bad(err, cap, "a failed result needs an \"error\" with string code and message");
+		return bad(err, cap,
+			   "a failed result needs an \"error\" with string code and message");
 	return 0;
 }
 

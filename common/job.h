@@ -70,17 +70,17 @@
 #include "common/frame.h"
 #include "common/framecols.h"
 
-#define JOB_VERSION 2                     /* a job of only "frames" runs is sent as 1 */
+#define JOB_VERSION 2 /* a job of only "frames" runs is sent as 1 */
 #define JOB_RESULT_VERSION 1
-#define JOB_MAX_RUNS 256                  /* runs of one job (a session's at most) */
-#define JOB_MAX_RUN_FRAMES (64u << 20)    /* 24 GiB of frames: refused long before */
-#define JOB_RESULT_MAX_BYTES (64 << 20)   /* a larger result is refused */
-#define JOB_MAX_SUPPRESS 16               /* categories a lap job names */
+#define JOB_MAX_RUNS 256                /* runs of one job (a session's at most) */
+#define JOB_MAX_RUN_FRAMES (64u << 20)  /* 24 GiB of frames: refused long before */
+#define JOB_RESULT_MAX_BYTES (64 << 20) /* a larger result is refused */
+#define JOB_MAX_SUPPRESS 16             /* categories a lap job names */
 
 /* Error codes of a failed result: the analyses' (analyze/analysis.h). */
-#define JOB_E_NO_DATA "no_data"           /* not enough usable frames for this analysis */
+#define JOB_E_NO_DATA "no_data"             /* not enough usable frames for this analysis */
 #define JOB_E_NOT_QUALIFIED "not_qualified" /* e.g. track build without left/right runs */
-#define JOB_E_BAD_INPUT "bad_input"       /* a malformed job, or input no analysis reads */
+#define JOB_E_BAD_INPUT "bad_input"         /* a malformed job, or input no analysis reads */
 #define JOB_E_NO_MEMORY "no_memory"
 
 enum job_kind { JOB_ANALYSIS = 0, JOB_TRACK_BUILD, JOB_LAP, JOB_KIND_COUNT };
@@ -96,26 +96,26 @@ struct job_run {
 	size_t nframes;                /* every encoding: the run's frames */
 	enum job_encoding encoding;
 	/* JOB_ENC_FRAMEFILE and JOB_ENC_PATH: the columns the analysis reads */
-	uint64_t channels;             /* FRAME_P_* */
-	unsigned parts;                /* FRAMECOLS_* */
-	const void *image;             /* JOB_ENC_FRAMEFILE: the extract, image_len bytes */
+	uint64_t channels; /* FRAME_P_* */
+	unsigned parts;    /* FRAMECOLS_* */
+	const void *image; /* JOB_ENC_FRAMEFILE: the extract, image_len bytes */
 	size_t image_len;
-	const char *path;              /* JOB_ENC_PATH: the run's frame file */
+	const char *path; /* JOB_ENC_PATH: the run's frame file */
 	/* job_decode of a JOB_ENC_FRAMEFILE run: the image loaded as columns (its own) */
 	struct framecols cols;
 };
 
 struct job {
 	enum job_kind kind;
-	const char *job_id;            /* required, non-empty */
-	const char *session_id;        /* required */
-	const char *use_case;          /* required: shift_points | car_grip | track_mapping | general */
-	const char *car_name;          /* "" when none (NULL is written as "") */
-	const char *game, *track;      /* "" / NULL: none (left out of the header) */
-	const json_t *track_model;     /* NULL: none */
-	int64_t deadline_ms;           /* informative: when the store sends it again */
-	int64_t lap_number;            /* JOB_LAP: the lap's number (>= 1); 0 otherwise */
-	const json_t *suppress;        /* JOB_LAP: array of category strings, or NULL */
+	const char *job_id;        /* required, non-empty */
+	const char *session_id;    /* required */
+	const char *use_case;      /* required: shift_points | car_grip | track_mapping | general */
+	const char *car_name;      /* "" when none (NULL is written as "") */
+	const char *game, *track;  /* "" / NULL: none (left out of the header) */
+	const json_t *track_model; /* NULL: none */
+	int64_t deadline_ms;       /* informative: when the store sends it again */
+	int64_t lap_number;        /* JOB_LAP: the lap's number (>= 1); 0 otherwise */
+	const json_t *suppress;    /* JOB_LAP: array of category strings, or NULL */
 	const struct job_run *runs;
 	size_t nruns;
 	/* job_decode's storage, freed by job_release; NULL in a job the caller filled */
@@ -133,9 +133,9 @@ struct job_result {
 	const char *job_id;
 	const char *session_id;
 	int ok;
-	const json_t *analysis;        /* ok: the result, an object (for a track build, the model) */
-	const char *code, *message;    /* !ok: the error */
-	json_t *root;                  /* job_result_decode's storage, freed by job_result_release */
+	const json_t *analysis;     /* ok: the result, an object (for a track build, the model) */
+	const char *code, *message; /* !ok: the error */
+	json_t *root;               /* job_result_decode's storage, freed by job_result_release */
 };
 
 /*
@@ -190,8 +190,7 @@ void job_inbox_free(struct job_inbox *ib);
  * j->job_id and j->session_id still point at the header's strings when it
  * named them (so a worker can answer the job), else they are NULL. Call
  * job_release(j) after either. */
-int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err,
-	       size_t cap);
+int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err, size_t cap);
 /* Free what job_decode allocated; a zeroed or caller-filled job is left alone. */
 void job_release(struct job *j);
 

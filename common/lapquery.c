@@ -437,10 +437,11 @@ int lapquery_parse_query(const char *query, int compare, struct lapquery_params 
 				return -1;
 			p->nlaps++;
 		} else {
-			return fail(err, MSG_E_BAD_REQUEST,
-				    "unknown query parameter \"%.60s\" (%s)", key,
-				    compare ? "compare takes ref, lap, step_m, channels and manifest"
-					    : "a lap takes step_m, channels and manifest");
+			return fail(
+				err, MSG_E_BAD_REQUEST, "unknown query parameter \"%.60s\" (%s)",
+				key,
+				compare ? "compare takes ref, lap, step_m, channels and manifest"
+					: "a lap takes step_m, channels and manifest");
 		}
 		q += len;
 	}

@@ -4,20 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/out.h"
 #include "common/laps.h"
+#include "common/out.h"
 
-#define WRAP_HI 0.9            /* spline before the line ... */
-#define WRAP_LO 0.1            /* ... and after it */
-#define ARM_LO 0.25            /* the middle of the lap: a crossing counts after a visit */
+#define WRAP_HI 0.9 /* spline before the line ... */
+#define WRAP_LO 0.1 /* ... and after it */
+#define ARM_LO 0.25 /* the middle of the lap: a crossing counts after a visit */
 #define ARM_HI 0.75
-#define MAX_STEP_FRAC 0.05     /* spline progress per frame beyond this is a jump, not driving */
+#define MAX_STEP_FRAC 0.05 /* spline progress per frame beyond this is a jump, not driving */
 #define SHORT_FRAC 0.9
 #define REWIND_LAP_MS 100
 #define REWIND_GAME_S 0.05
-#define UNDO_WINDOW_S 60.0     /* a rewind this far behind the line undid the lap (flashback) */
-#define STUB_FRAMES 10         /* counter step this soon after the grid crossing = that crossing */
-#define AGREE_MS 250.0         /* game lap time this close to the measurement is this lap's */
+#define UNDO_WINDOW_S 60.0 /* a rewind this far behind the line undid the lap (flashback) */
+#define STUB_FRAMES 10     /* counter step this soon after the grid crossing = that crossing */
+#define AGREE_MS 250.0     /* game lap time this close to the measurement is this lap's */
 #define AGREE_FRAC 0.005
 #define NOMINAL_DT_S (1.0 / 60.0)
 #define QUEUE_LEN 16
@@ -33,32 +33,32 @@ enum mark {
 };
 
 enum start_kind {
-	START_MIDLAP,              /* tracking began inside the lap */
-	START_CLEAN,               /* first frame just after the line (lap clock small) */
-	START_GRID,                /* behind the line before the start: not a lap yet */
-	START_LINE,                /* at a line crossing we saw */
+	START_MIDLAP, /* tracking began inside the lap */
+	START_CLEAN,  /* first frame just after the line (lap clock small) */
+	START_GRID,   /* behind the line before the start: not a lap yet */
+	START_LINE,   /* at a line crossing we saw */
 };
 
 /* The lap in progress. */
 struct cur {
 	bool active;
-	bool prestart;             /* on the grid, the line not crossed yet */
-	bool grid_crossed;         /* crossed from the grid; a counter step may still follow */
-	bool late_ok;              /* began at a line we saw: flags early in it may be the last lap's */
-	bool armed;                /* visited the middle of the lap since the last crossing */
+	bool prestart;     /* on the grid, the line not crossed yet */
+	bool grid_crossed; /* crossed from the grid; a counter step may still follow */
+	bool late_ok;      /* began at a line we saw: flags early in it may be the last lap's */
+	bool armed;        /* visited the middle of the lap since the last crossing */
 	bool in_pit;
 	bool have_start_clock;
-	bool clock_ok;             /* the feed clock advanced on every step of the lap */
-	bool cover_ok;             /* progress known on every frame */
-	uint16_t counter;          /* game lap counter during the lap */
+	bool clock_ok;    /* the feed clock advanced on every step of the lap */
+	bool cover_ok;    /* progress known on every frame */
+	uint16_t counter; /* game lap counter during the lap */
 	uint32_t number;
 	uint32_t frames;
 	uint32_t grid_cross_frame;
 	unsigned marks;
 	uint64_t start_seq;
 	int64_t start_t_ns;
-	double start_clock;        /* crossing instant on the feed clock, s */
-	double covered;            /* progress, laps */
+	double start_clock; /* crossing instant on the feed clock, s */
+	double covered;     /* progress, laps */
 	float min_kmh, max_kmh;
 	int32_t sector_ms[3];
 };
@@ -68,21 +68,21 @@ struct done {
 	bool active;
 	bool emitted;
 	bool short_lap;
-	bool before_known;         /* the game's last_lap_ms on the lap's last frame */
+	bool before_known; /* the game's last_lap_ms on the lap's last frame */
 	bool end_gt_ok;
 	int32_t game_before;
 	unsigned marks;
-	double end_gt;             /* game clock on the lap's last frame */
+	double end_gt; /* game clock on the lap's last frame */
 	struct lap lap;
 };
 
 /* What one active frame shows relative to the previous one. */
 struct step {
 	bool dt_ok, frac_ok, prev_frac_ok, cross, gap;
-	double dt;                 /* feed-clock advance, s */
-	double frac, prev_frac;    /* position in the lap 0..1 */
-	double cross_clock;        /* forward line crossing instant */
-	int32_t lt, prev_lt;       /* lap clock ms, -1 = none */
+	double dt;              /* feed-clock advance, s */
+	double frac, prev_frac; /* position in the lap 0..1 */
+	double cross_clock;     /* forward line crossing instant */
+	int32_t lt, prev_lt;    /* lap clock ms, -1 = none */
 };
 
 struct laps {
@@ -90,16 +90,16 @@ struct laps {
 	int qhead, qlen;
 
 	bool have_rx, have_session, have_prev, paused_between, counter_mode;
-	struct pw_frame rx;        /* last frame received, any kind */
-	struct pw_frame prev;      /* last active frame */
+	struct pw_frame rx;   /* last frame received, any kind */
+	struct pw_frame prev; /* last active frame */
 	uint64_t session;
-	uint64_t frames;           /* active frames this session */
-	uint64_t cross_frame;      /* frame of the last forward crossing */
-	double clock;              /* feed clock without pauses, s */
+	uint64_t frames;      /* active frames this session */
+	uint64_t cross_frame; /* frame of the last forward crossing */
+	double clock;         /* feed clock without pauses, s */
 	double cross_clock;
 	double typical_dt;
 	int32_t typical_lt_step;
-	uint16_t offset;           /* counter value at the start of lap 1 */
+	uint16_t offset; /* counter value at the start of lap 1 */
 	int32_t best_ms, prev_best_ms;
 
 	struct cur cur;
@@ -157,8 +157,8 @@ static bool frac_of(const struct pw_frame *f, double *out)
 
 	if (has(f, FRAME_P_SPLINE) && isfinite(f->spline)) {
 		v = f->spline;
-	} else if (has(f, FRAME_P_LAP_DIST) && has(f, FRAME_P_TRACK_LEN) && isfinite(f->lap_dist_m) &&
-		   isfinite(f->track_len_m) && f->track_len_m > 1.0f) {
+	} else if (has(f, FRAME_P_LAP_DIST) && has(f, FRAME_P_TRACK_LEN) &&
+		   isfinite(f->lap_dist_m) && isfinite(f->track_len_m) && f->track_len_m > 1.0f) {
 		v = (double)f->lap_dist_m / f->track_len_m;
 	} else {
 		return false;
@@ -184,7 +184,7 @@ static bool lap_channels(const struct pw_frame *f)
 
 static void push(struct laps *l, const struct lap_event *ev)
 {
-	if (l->qlen == QUEUE_LEN) {     /* the caller never drains: keep the newest */
+	if (l->qlen == QUEUE_LEN) { /* the caller never drains: keep the newest */
 		l->qhead = (l->qhead + 1) % QUEUE_LEN;
 		l->qlen--;
 	}
@@ -400,7 +400,8 @@ static void complete(struct laps *l, const struct pw_frame *f, const struct step
 	struct cur *c = &l->cur;
 	struct done *d = &l->last;
 	const struct pw_frame *p = &l->prev;
-	uint32_t next = l->counter_mode && has(f, FRAME_P_LAP) ? laps_done(l, f->lap) + 1 : number + 1;
+	uint32_t next =
+		l->counter_mode && has(f, FRAME_P_LAP) ? laps_done(l, f->lap) + 1 : number + 1;
 
 	flush_last(l);
 	memset(d, 0, sizeof *d);
@@ -466,7 +467,7 @@ static void advance(struct laps *l, const struct pw_frame *f, const struct step 
 	bool counted = has(f, FRAME_P_LAP);
 
 	if (counted && !l->counter_mode) {
-		l->counter_mode = true;   /* the counter showed up: it rules from now on */
+		l->counter_mode = true; /* the counter showed up: it rules from now on */
 		c->counter = f->lap;
 		c->number = laps_done(l, f->lap) + 1;
 	}
@@ -495,9 +496,9 @@ static bool rewound(const struct laps *l, const struct pw_frame *f, const struct
 		return true;
 	if (s->lt >= 0 && s->prev_lt >= 0 && s->prev_lt - s->lt > REWIND_LAP_MS) {
 		if (both_counted(f, p) && f->lap > p->lap)
-			return false;   /* a new lap */
+			return false; /* a new lap */
 		if (!l->counter_mode && (s->cross || s->lt <= LAPS_CLEAN_START_MS))
-			return false;   /* the line, in a feed without a counter */
+			return false; /* the line, in a feed without a counter */
 		return true;
 	}
 	return false;
@@ -511,7 +512,8 @@ static bool undid_last(const struct laps *l, const struct pw_frame *f)
 	if (!d->active)
 		return false;
 	if (l->counter_mode)
-		return has(f, FRAME_P_LAP) && (int)f->lap - (int)l->offset == (int)d->lap.number - 1;
+		return has(f, FRAME_P_LAP) &&
+		       (int)f->lap - (int)l->offset == (int)d->lap.number - 1;
 	return has(f, FRAME_P_GAME_TIME) && d->end_gt_ok && f->game_time_s < d->end_gt &&
 	       f->game_time_s > d->end_gt - UNDO_WINDOW_S;
 }
@@ -559,9 +561,9 @@ static void clock_step(struct laps *l, const struct pw_frame *f, struct step *s)
 	else
 		return;
 	if (!(dt > 0.0))
-		dt = 0.0;   /* clock going back: a rewind, handled on its own */
+		dt = 0.0; /* clock going back: a rewind, handled on its own */
 	if (l->paused_between)
-		dt = fmin(dt, l->typical_dt);   /* the pause is not lap time */
+		dt = fmin(dt, l->typical_dt); /* the pause is not lap time */
 	else if (dt > 0.0 && dt < 1.0)
 		l->typical_dt = dt;
 	l->clock += dt;
@@ -617,7 +619,7 @@ static void absorb_pit(struct cur *c, const struct pw_frame *f)
 	if (c->frames == 1 && in_pit)
 		c->marks |= MARK_PIT_AT_START;
 	else if (c->frames == 1 && c->in_pit)
-		c->marks |= MARK_OUT;      /* left the pit lane right at the line */
+		c->marks |= MARK_OUT; /* left the pit lane right at the line */
 	else if (in_pit && !c->in_pit)
 		c->marks |= MARK_PIT_ENTERED;
 	else if (!in_pit && c->in_pit)
@@ -704,7 +706,8 @@ static void settle(struct laps *l, const struct pw_frame *f, const struct step *
 		return;
 	if (!has(f, FRAME_P_LAST_LAP))
 		emit_last(l, -1);
-	else if (v > 0 && (!d->before_known || v != d->game_before || agrees(v, d->lap.measured_ms)))
+	else if (v > 0 &&
+		 (!d->before_known || v != d->game_before || agrees(v, d->lap.measured_ms)))
 		emit_last(l, v);
 	else if (!early)
 		emit_last(l, d->lap.measured_ms < 0 && v > 0 ? v : -1);
@@ -746,7 +749,7 @@ static void active_frame(struct laps *l, const struct pw_frame *f)
 
 static bool duplicate(const struct laps *l, const struct pw_frame *f)
 {
-	const size_t skip = offsetof(struct pw_frame, present);   /* seq and t_ns */
+	const size_t skip = offsetof(struct pw_frame, present); /* seq and t_ns */
 
 	if (!l->have_rx)
 		return false;
@@ -836,8 +839,9 @@ int laps_current(const struct laps *l, struct lap *out)
 	c = &l->cur;
 	memset(out, 0, sizeof *out);
 	out->number = c->number;
-	t = lap_clock(&l->prev) >= 0 ? lap_clock(&l->prev) / 1000.0 :
-	    c->have_start_clock && c->clock_ok ? l->clock - c->start_clock : -1.0;
+	t = lap_clock(&l->prev) >= 0             ? lap_clock(&l->prev) / 1000.0
+	    : c->have_start_clock && c->clock_ok ? l->clock - c->start_clock
+						 : -1.0;
 	out->time_ms = t >= 0.0 && t < 2.0e6 ? (int32_t)lround(t * 1000.0) : -1;
 	out->measured_ms = -1;
 	memcpy(out->sector_ms, c->sector_ms, sizeof out->sector_ms);
@@ -862,15 +866,18 @@ const char *lap_reason_name(unsigned reason)
 const char *lap_event_name(unsigned kind)
 {
 	switch (kind) {
-	case LAP_COMPLETED: return "lap_completed";
-	case LAP_INVALIDATED: return "lap_invalidated";
-	case LAP_SESSION_CHANGED: return "session_changed";
-	default: return "unknown";
+	case LAP_COMPLETED:
+		return "lap_completed";
+	case LAP_INVALIDATED:
+		return "lap_invalidated";
+	case LAP_SESSION_CHANGED:
+		return "session_changed";
+	default:
+		return "unknown";
 	}
 }
 
 /* ---- JSON ---- */
-
 
 static void put_ms(struct out *o, const char *sep, int32_t ms)
 {
@@ -897,13 +904,13 @@ static void put_lap(struct out *o, const struct lap *lap)
 	put_ms(o, ",", lap->sector_ms[1]);
 	put_ms(o, ",", lap->sector_ms[2]);
 	out_printf(o, "],\"valid\":%s,\"invalid_reason\":\"%s\",\"personal_best\":%s",
-	    lap->valid ? "true" : "false", lap_reason_name(lap->invalid_reason),
-	    lap->personal_best ? "true" : "false");
+		   lap->valid ? "true" : "false", lap_reason_name(lap->invalid_reason),
+		   lap->personal_best ? "true" : "false");
 	out_printf(o, ",\"game_session\":%llu,\"start_seq\":%llu,\"end_seq\":%llu",
-	    (unsigned long long)lap->game_session, (unsigned long long)lap->start_seq,
-	    (unsigned long long)lap->end_seq);
+		   (unsigned long long)lap->game_session, (unsigned long long)lap->start_seq,
+		   (unsigned long long)lap->end_seq);
 	out_printf(o, ",\"start_t_ns\":%lld,\"end_t_ns\":%lld", (long long)lap->start_t_ns,
-	    (long long)lap->end_t_ns);
+		   (long long)lap->end_t_ns);
 	put_kmh(o, "min_speed_kmh", lap->min_speed_kmh);
 	put_kmh(o, "max_speed_kmh", lap->max_speed_kmh);
 	out_printf(o, ",\"frames\":%lu}", (unsigned long)lap->frames);
@@ -928,7 +935,8 @@ size_t lap_event_to_json(const struct lap_event *ev, char *buf, size_t cap)
 	out_printf(&o, "{\"event\":\"%s\"", lap_event_name(ev->kind));
 	if (ev->kind == LAP_SESSION_CHANGED) {
 		out_printf(&o, ",\"from_session\":%llu,\"to_session\":%llu}",
-		    (unsigned long long)ev->from_session, (unsigned long long)ev->to_session);
+			   (unsigned long long)ev->from_session,
+			   (unsigned long long)ev->to_session);
 	} else {
 		out_printf(&o, ",\"lap\":");
 		put_lap(&o, &ev->lap);

@@ -91,10 +91,10 @@
 
 #include "common/frame.h"
 
-#define LAPS_MAX_EVENTS 8            /* room for this many never leaves events queued */
-#define LAPS_SETTLE_S 2.0            /* late last_lap_ms / late invalid flag window */
+#define LAPS_MAX_EVENTS 8 /* room for this many never leaves events queued */
+#define LAPS_SETTLE_S 2.0 /* late last_lap_ms / late invalid flag window */
 #define LAPS_GAP_S 2.0
-#define LAPS_CLEAN_START_MS 1000     /* lap clock at the first frame: lap seen whole */
+#define LAPS_CLEAN_START_MS 1000 /* lap clock at the first frame: lap seen whole */
 
 enum lap_event_kind {
 	LAP_COMPLETED = 1,
@@ -114,24 +114,24 @@ enum lap_reason {
 };
 
 struct lap {
-	uint32_t number;             /* 1-based */
-	int32_t time_ms;             /* -1 = unknown */
-	int32_t measured_ms;         /* the tracker's own measurement, -1 = unknown */
-	int32_t sector_ms[3];        /* -1 = unknown */
+	uint32_t number;      /* 1-based */
+	int32_t time_ms;      /* -1 = unknown */
+	int32_t measured_ms;  /* the tracker's own measurement, -1 = unknown */
+	int32_t sector_ms[3]; /* -1 = unknown */
 	bool valid;
-	bool personal_best;          /* fastest valid lap of the session so far */
-	uint8_t invalid_reason;      /* enum lap_reason */
+	bool personal_best;     /* fastest valid lap of the session so far */
+	uint8_t invalid_reason; /* enum lap_reason */
 	uint64_t game_session;
 	uint64_t start_seq, end_seq; /* first and last frame of the lap */
 	int64_t start_t_ns, end_t_ns;
 	float min_speed_kmh, max_speed_kmh; /* -1 = no speed channel */
-	uint32_t frames;             /* frames of the lap (paused and duplicates not counted) */
+	uint32_t frames; /* frames of the lap (paused and duplicates not counted) */
 };
 
 struct lap_event {
 	enum lap_event_kind kind;
-	struct lap lap;              /* COMPLETED, INVALIDATED */
-	uint64_t from_session;       /* SESSION_CHANGED */
+	struct lap lap;        /* COMPLETED, INVALIDATED */
+	uint64_t from_session; /* SESSION_CHANGED */
 	uint64_t to_session;
 };
 

@@ -278,11 +278,11 @@ size_t motec_ldx(char *buf, size_t cap, const double *beacon_s, size_t n, unsign
 		M(name " RL", sname "RL", unit, dec, 4, MOTEC_SRC_CHANNEL, CH(ID), 2, mul), \
 		M(name " RR", sname "RR", unit, dec, 4, MOTEC_SRC_CHANNEL, CH(ID), 3, mul)
 /* i2's tread zones: "Tyre Temp FL Inner", "Tyre Temp FL Centre", "Tyre Temp FL Outer" */
-#define W4Z(wheel, w)                                                                     \
-	M("Tyre Temp " wheel " Inner", "TT" wheel "I", "C", 0, 2, MOTEC_SRC_CHANNEL,        \
-	  CH(TYRE_TEMP_INNER), w, 1),                                                        \
+#define W4Z(wheel, w)                                                                         \
+	M("Tyre Temp " wheel " Inner", "TT" wheel "I", "C", 0, 2, MOTEC_SRC_CHANNEL,          \
+	  CH(TYRE_TEMP_INNER), w, 1),                                                         \
 		M("Tyre Temp " wheel " Centre", "TT" wheel "C", "C", 0, 2, MOTEC_SRC_CHANNEL, \
-		  CH(TYRE_TEMP_MIDDLE), w, 1),                                               \
+		  CH(TYRE_TEMP_MIDDLE), w, 1),                                                \
 		M("Tyre Temp " wheel " Outer", "TT" wheel "O", "C", 0, 2, MOTEC_SRC_CHANNEL,  \
 		  CH(TYRE_TEMP_OUTER), w, 1)
 #define RAD_DEG 57.29577951308232

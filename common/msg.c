@@ -40,7 +40,8 @@ int msg_parse_request(const char *buf, size_t len, struct msg_req *req, const ch
 	}
 	req->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req->root || !json_is_object(req->root)) {
-		snprintf(message, cap, "not a JSON object: %s", req->root ? "wrong type" : jerr.text);
+		snprintf(message, cap, "not a JSON object: %s",
+			 req->root ? "wrong type" : jerr.text);
 		goto fail;
 	}
 	v = json_object_get(req->root, "v");
@@ -134,7 +135,8 @@ int msg_call(void *dealer, const char *cmd, json_t *args, int timeout_ms, json_t
 	if (!req || zmq_send(dealer, "", 0, ZMQ_SNDMORE) < 0 ||
 	    zmq_send(dealer, req, strlen(req), ZMQ_DONTWAIT) < 0) {
 		snprintf(code, code_cap, "%s", MSG_E_UNAVAILABLE);
-		snprintf(message, msg_cap, "cannot send to the store: %s", zmq_strerror(zmq_errno()));
+		snprintf(message, msg_cap, "cannot send to the store: %s",
+			 zmq_strerror(zmq_errno()));
 		free(req);
 		return -1;
 	}
@@ -145,7 +147,8 @@ int msg_call(void *dealer, const char *cmd, json_t *args, int timeout_ms, json_t
 
 		if (zmq_poll(&pi, 1, timeout_ms < 0 ? -1 : left > 0 ? (long)left : 0) <= 0) {
 			snprintf(code, code_cap, "%s", MSG_E_UNAVAILABLE);
-			snprintf(message, msg_cap, "the store did not answer within %d ms", timeout_ms);
+			snprintf(message, msg_cap, "the store did not answer within %d ms",
+				 timeout_ms);
 			return -1;
 		}
 		zmq_msg_init(&m);
@@ -170,10 +173,14 @@ int msg_call(void *dealer, const char *cmd, json_t *args, int timeout_ms, json_t
 		rc = 0;
 	} else {
 		json_t *e = json_object_get(rep, "error");
-		snprintf(code, code_cap, "%s", json_is_string(json_object_get(e, "code")) ?
-			 json_string_value(json_object_get(e, "code")) : MSG_E_INTERNAL);
-		snprintf(message, msg_cap, "%s", json_is_string(json_object_get(e, "message")) ?
-			 json_string_value(json_object_get(e, "message")) : "");
+		snprintf(code, code_cap, "%s",
+			 json_is_string(json_object_get(e, "code"))
+				 ? json_string_value(json_object_get(e, "code"))
+				 : MSG_E_INTERNAL);
+		snprintf(message, msg_cap, "%s",
+			 json_is_string(json_object_get(e, "message"))
+				 ? json_string_value(json_object_get(e, "message"))
+				 : "");
 	}
 	json_decref(rep);
 	return rc;

@@ -19,21 +19,21 @@
 #define MSG_VERSION 1
 #define MSG_MAX_BYTES (1 << 20)
 
-#define MSG_E_BAD_REQUEST "bad_request"   /* malformed envelope or arguments */
+#define MSG_E_BAD_REQUEST "bad_request" /* malformed envelope or arguments */
 #define MSG_E_UNKNOWN_CMD "unknown_command"
 #define MSG_E_NOT_FOUND "not_found"
-#define MSG_E_CONFLICT "conflict"         /* wrong state: already active, not completed... */
+#define MSG_E_CONFLICT "conflict" /* wrong state: already active, not completed... */
 #define MSG_E_TOO_LARGE "too_large"
-#define MSG_E_UNAVAILABLE "unavailable"   /* the store did not answer in time */
+#define MSG_E_UNAVAILABLE "unavailable" /* the store did not answer in time */
 #define MSG_E_DISK_FULL "disk_full"
 #define MSG_E_IO "io_error"
 #define MSG_E_INTERNAL "internal"
 
 struct msg_req {
-	json_t *root;              /* owns cmd and args */
-	char id[128];              /* "" when the client sent none (kept on parse errors) */
+	json_t *root; /* owns cmd and args */
+	char id[128]; /* "" when the client sent none (kept on parse errors) */
 	const char *cmd;
-	json_t *args;              /* an object (empty when absent) */
+	json_t *args; /* an object (empty when absent) */
 };
 
 /* Parse and validate a request; 0, or -1 with code/message filled (the

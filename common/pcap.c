@@ -28,8 +28,8 @@ struct pcap_reader {
 	const uint8_t *map;
 	size_t size, pos, first;
 	int ng, swapped;
-	uint32_t linktype;         /* classic pcap */
-	int64_t tick_ns;           /* classic: 1000 (us) or 1 (ns) */
+	uint32_t linktype; /* classic pcap */
+	int64_t tick_ns;   /* classic: 1000 (us) or 1 (ns) */
 	uint32_t if_linktype[MAX_IFACES];
 	struct ts_unit if_unit[MAX_IFACES];
 	int nifaces;
@@ -44,7 +44,8 @@ static uint16_t g16(const struct pcap_reader *r, const uint8_t *p)
 
 static uint32_t g32(const struct pcap_reader *r, const uint8_t *p)
 {
-	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	uint32_t v =
+		(uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 	return r->swapped ? __builtin_bswap32(v) : v;
 }
 
@@ -91,11 +92,23 @@ int pcap_open(struct pcap_reader **out, const char *path)
 	magic = (uint32_t)r->map[0] | (uint32_t)r->map[1] << 8 | (uint32_t)r->map[2] << 16 |
 		(uint32_t)r->map[3] << 24;
 	switch (magic) {
-	case 0xa1b2c3d4: r->tick_ns = 1000; break;
-	case 0xd4c3b2a1: r->tick_ns = 1000; r->swapped = 1; break;
-	case 0xa1b23c4d: r->tick_ns = 1; break;
-	case 0x4d3cb2a1: r->tick_ns = 1; r->swapped = 1; break;
-	case 0x0a0d0d0a: r->ng = 1; break;
+	case 0xa1b2c3d4:
+		r->tick_ns = 1000;
+		break;
+	case 0xd4c3b2a1:
+		r->tick_ns = 1000;
+		r->swapped = 1;
+		break;
+	case 0xa1b23c4d:
+		r->tick_ns = 1;
+		break;
+	case 0x4d3cb2a1:
+		r->tick_ns = 1;
+		r->swapped = 1;
+		break;
+	case 0x0a0d0d0a:
+		r->ng = 1;
+		break;
 	default:
 		pcap_close(r);
 		return -EPROTO;
@@ -189,8 +202,9 @@ static int parse_link(uint32_t lt, const uint8_t *p, size_t n, struct pcap_pkt *
 		return n >= 4 && parse_ip(p + 4, n - 4, out);
 	case LT_ETHERNET:
 		off = 12;
-		for (int tags = 0; tags < 2 && n >= off + 2 && (be16(p + off) == 0x8100 ||
-								be16(p + off) == 0x88a8); tags++)
+		for (int tags = 0; tags < 2 && n >= off + 2 &&
+				   (be16(p + off) == 0x8100 || be16(p + off) == 0x88a8);
+		     tags++)
 			off += 4;
 		if (n < off + 2)
 			return 0;
@@ -264,11 +278,12 @@ static int next_ng(struct pcap_reader *r, struct pcap_pkt *p)
 
 		if (r->size - r->pos < 12)
 			return -EPROTO;
-		type = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+		type = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+		       (uint32_t)b[3] << 24;
 		if (type == 0x0a0d0d0a) {
 			/* section header: its byte-order magic decides the section's endianness */
-			uint32_t bom = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
-				       (uint32_t)b[11] << 24;
+			uint32_t bom = (uint32_t)b[8] | (uint32_t)b[9] << 8 |
+				       (uint32_t)b[10] << 16 | (uint32_t)b[11] << 24;
 			if (bom == 0x1a2b3c4d)
 				r->swapped = 0;
 			else if (bom == 0x4d3c2b1a)
@@ -341,12 +356,12 @@ static void put32le(uint8_t *p, uint32_t v)
 
 void pcap_file_header(uint8_t out[PCAP_FILE_HEADER_LEN])
 {
-	put32le(out, 0xa1b23c4d);     /* nanosecond resolution */
-	out[4] = 2, out[5] = 0;       /* version 2.4 */
+	put32le(out, 0xa1b23c4d); /* nanosecond resolution */
+	out[4] = 2, out[5] = 0;   /* version 2.4 */
 	out[6] = 4, out[7] = 0;
-	put32le(out + 8, 0);          /* thiszone */
-	put32le(out + 12, 0);         /* sigfigs */
-	put32le(out + 16, 65535);     /* snaplen */
+	put32le(out + 8, 0);      /* thiszone */
+	put32le(out + 12, 0);     /* sigfigs */
+	put32le(out + 16, 65535); /* snaplen */
 	put32le(out + 20, LT_RAW);
 }
 
@@ -366,8 +381,8 @@ size_t pcap_udp_record(uint8_t *out, size_t cap, int64_t t_ns, uint32_t src_ip, 
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
 	put16be(ip + 2, (uint16_t)(20 + 8 + len));
-	ip[8] = 64;                   /* TTL */
-	ip[9] = 17;                   /* UDP */
+	ip[8] = 64; /* TTL */
+	ip[9] = 17; /* UDP */
 	put32be(ip + 12, src_ip);
 	put32be(ip + 16, dst_ip);
 	for (int i = 0; i < 20; i += 2)

@@ -22,10 +22,10 @@
 #include <stdint.h>
 
 struct pcap_pkt {
-	int64_t t_ns;              /* capture time, ns since the epoch */
-	const uint8_t *data;       /* UDP payload */
+	int64_t t_ns;        /* capture time, ns since the epoch */
+	const uint8_t *data; /* UDP payload */
 	uint32_t len;
-	uint32_t src_ip, dst_ip;   /* IPv4, host order (0 for IPv6) */
+	uint32_t src_ip, dst_ip; /* IPv4, host order (0 for IPv6) */
 	uint16_t src_port, dst_port;
 };
 
@@ -44,12 +44,12 @@ int pcap_next(struct pcap_reader *r, struct pcap_pkt *p);
 void pcap_rewind(struct pcap_reader *r);
 
 /* Accessors */
-uint64_t pcap_skipped(const struct pcap_reader *r);  /* non-UDP packets passed over */
+uint64_t pcap_skipped(const struct pcap_reader *r); /* non-UDP packets passed over */
 int pcap_is_ng(const struct pcap_reader *r);
 
 /* Writer */
 #define PCAP_FILE_HEADER_LEN 24
-#define PCAP_UDP_OVERHEAD (16 + 20 + 8)  /* record header + IPv4 + UDP */
+#define PCAP_UDP_OVERHEAD (16 + 20 + 8) /* record header + IPv4 + UDP */
 /* The 24-byte file header (nanosecond magic, LINKTYPE_RAW, snaplen 65535). */
 void pcap_file_header(uint8_t out[PCAP_FILE_HEADER_LEN]);
 /* One record for a UDP datagram; returns its length (len + PCAP_UDP_OVERHEAD)

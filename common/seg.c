@@ -25,17 +25,17 @@ struct seg {
 	_Atomic uint64_t *tags;
 	struct pw_frame *frames;
 	uint8_t *raw;
-	uint64_t mask;             /* frame_slots - 1 */
-	uint64_t raw_mask;         /* raw_bytes - 1 */
+	uint64_t mask;     /* frame_slots - 1 */
+	uint64_t raw_mask; /* raw_bytes - 1 */
 	size_t size;
 	int fd;
 	int writable;
 	ino_t ino;
 	char name[128];
 	/* producer: populated ahead up to these absolute positions (seg.h) */
-	uint64_t ahead_slots;      /* frame slots per chunk */
-	uint64_t frames_from, frames_ready;  /* sequences */
-	uint64_t raw_from, raw_ready;        /* raw-ring offsets */
+	uint64_t ahead_slots;               /* frame slots per chunk */
+	uint64_t frames_from, frames_ready; /* sequences */
+	uint64_t raw_from, raw_ready;       /* raw-ring offsets */
 };
 
 static uint64_t pow2_at_least(uint64_t v, uint64_t min)
@@ -127,10 +127,9 @@ static void bind_blocks(struct seg *s)
 
 static int header_valid(const struct seg_header *h, size_t file_size)
 {
-	return h->magic == SEG_MAGIC && h->version == SEG_VERSION &&
-	       h->header_size == sizeof *h && h->frame_size == sizeof(struct pw_frame) &&
-	       h->frame_version >= FRAME_VERSION_MIN && h->frame_version <= FRAME_VERSION &&
-	       h->meta_size == sizeof(struct pw_meta) &&
+	return h->magic == SEG_MAGIC && h->version == SEG_VERSION && h->header_size == sizeof *h &&
+	       h->frame_size == sizeof(struct pw_frame) && h->frame_version >= FRAME_VERSION_MIN &&
+	       h->frame_version <= FRAME_VERSION && h->meta_size == sizeof(struct pw_meta) &&
 	       h->frame_slots >= SEG_MIN_SLOTS && (h->frame_slots & (h->frame_slots - 1)) == 0 &&
 	       h->raw_bytes >= SEG_MIN_RAW && (h->raw_bytes & (h->raw_bytes - 1)) == 0 &&
 	       h->total_size == file_size;
@@ -439,8 +438,8 @@ static void raw_copy_in(struct seg *s, uint64_t off, const void *src, size_t n)
 	memcpy(s->raw + i, src, n);
 }
 
-uint64_t seg_raw_append(struct seg *s, int64_t t_ns, const void *buf, uint32_t len,
-			uint32_t src_ip, uint16_t src_port, uint16_t dst_port)
+uint64_t seg_raw_append(struct seg *s, int64_t t_ns, const void *buf, uint32_t len, uint32_t src_ip,
+			uint16_t src_port, uint16_t dst_port)
 {
 	struct seg_header *h = s->h;
 	uint64_t pos = atomic_load_explicit(&h->raw_write, memory_order_relaxed);
@@ -449,8 +448,12 @@ uint64_t seg_raw_append(struct seg *s, int64_t t_ns, const void *buf, uint32_t l
 	uint64_t room = h->raw_bytes - (pos & s->raw_mask);
 	uint64_t pad = rec_size > room ? room : 0;
 	struct seg_raw_rec rec = {
-		.t_ns = t_ns, .pkt_seq = pkt, .len = len,
-		.src_ip = src_ip, .src_port = src_port, .dst_port = dst_port,
+		.t_ns = t_ns,
+		.pkt_seq = pkt,
+		.len = len,
+		.src_ip = src_ip,
+		.src_port = src_port,
+		.dst_port = dst_port,
 	};
 
 	if (len > SEG_RAW_MAX_PAYLOAD)
@@ -641,7 +644,8 @@ int seg_raw_read(struct seg *s, struct seg_raw_cursor *c, struct seg_raw_rec *re
 
 void seg_wait(struct seg *s, uint64_t seq, int timeout_ms)
 {
-	struct timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L };
+	struct timespec ts = { .tv_sec = timeout_ms / 1000,
+			       .tv_nsec = (timeout_ms % 1000) * 1000000L };
 	uint32_t n = atomic_load_explicit(&s->h->notify, memory_order_acquire);
 
 	if (seg_write_seq(s) > seq)

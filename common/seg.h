@@ -62,29 +62,29 @@
 #define SEG_MIN_SLOTS 64u
 #define SEG_MIN_RAW (256u * 1024u)
 #define SEG_RAW_MAX_PAYLOAD 65535u
-#define SEG_AHEAD_BYTES (1u << 20)  /* ring bytes the producer populates at a time */
+#define SEG_AHEAD_BYTES (1u << 20) /* ring bytes the producer populates at a time */
 
-#define SEG_UP_MS 2000      /* a packet within this -> "up" */
-#define SEG_DOWN_MS 2000    /* heartbeat older than this -> "down" */
+#define SEG_UP_MS 2000   /* a packet within this -> "up" */
+#define SEG_DOWN_MS 2000 /* heartbeat older than this -> "down" */
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "shared-memory atomics must be lock-free");
 
 enum seg_stat {
-	SEG_STAT_PACKETS = 0,      /* datagrams received */
-	SEG_STAT_BYTES,            /* payload bytes received */
-	SEG_STAT_DECODED,          /* datagrams the decoder accepted (DEC_FRAME or DEC_OK) */
-	SEG_STAT_FRAMES,           /* frames published */
-	SEG_STAT_WRONG_SIZE,       /* DEC_ESIZE */
-	SEG_STAT_UNKNOWN,          /* DEC_EFORMAT */
-	SEG_STAT_KERNEL_DROPS,     /* SO_RXQ_OVFL: datagrams the kernel dropped */
+	SEG_STAT_PACKETS = 0,  /* datagrams received */
+	SEG_STAT_BYTES,        /* payload bytes received */
+	SEG_STAT_DECODED,      /* datagrams the decoder accepted (DEC_FRAME or DEC_OK) */
+	SEG_STAT_FRAMES,       /* frames published */
+	SEG_STAT_WRONG_SIZE,   /* DEC_ESIZE */
+	SEG_STAT_UNKNOWN,      /* DEC_EFORMAT */
+	SEG_STAT_KERNEL_DROPS, /* SO_RXQ_OVFL: datagrams the kernel dropped */
 	SEG_STAT_RECV_ERRORS,
-	SEG_STAT_RELAYED,          /* datagrams forwarded by --relay */
+	SEG_STAT_RELAYED, /* datagrams forwarded by --relay */
 	SEG_STAT_RELAY_ERRORS,
-	SEG_STAT_HANDSHAKES,       /* hello messages sent (client feeds) */
-	SEG_STAT_LAST_PACKET_NS,   /* realtime ns of the last datagram */
-	SEG_STAT_PACKET_RATE_MHZ,  /* datagrams/s x 1000, over the last second */
-	SEG_STAT_FRAME_RATE_MHZ,   /* frames/s x 1000, over the last second */
-	SEG_STAT_RCVBUF,           /* receive buffer bytes the kernel granted */
+	SEG_STAT_HANDSHAKES,      /* hello messages sent (client feeds) */
+	SEG_STAT_LAST_PACKET_NS,  /* realtime ns of the last datagram */
+	SEG_STAT_PACKET_RATE_MHZ, /* datagrams/s x 1000, over the last second */
+	SEG_STAT_FRAME_RATE_MHZ,  /* frames/s x 1000, over the last second */
+	SEG_STAT_RCVBUF,          /* receive buffer bytes the kernel granted */
 	SEG_STAT_COUNT
 };
 
@@ -100,20 +100,20 @@ struct seg_header {
 	uint64_t raw_bytes;
 	uint64_t total_size;
 	uint64_t stats_off, meta_off, tags_off, frames_off, raw_off;
-	int64_t start_ns;          /* when the current producer attached, realtime */
-	uint64_t generation;       /* producer attaches so far (restarts + 1) */
+	int64_t start_ns;    /* when the current producer attached, realtime */
+	uint64_t generation; /* producer attaches so far (restarts + 1) */
 	int32_t producer_pid;
 	uint32_t reserved0;
 	char feed[16];
 	char instance[48];
 
-	_Alignas(64) _Atomic int64_t heartbeat_ns;   /* realtime, >= every 100 ms */
-	_Alignas(64) _Atomic uint64_t write_seq;     /* frames published = next seq */
-	_Alignas(64) _Atomic uint32_t notify;        /* futex word, bumped by seg_notify */
+	_Alignas(64) _Atomic int64_t heartbeat_ns; /* realtime, >= every 100 ms */
+	_Alignas(64) _Atomic uint64_t write_seq;   /* frames published = next seq */
+	_Alignas(64) _Atomic uint32_t notify;      /* futex word, bumped by seg_notify */
 	_Alignas(64) _Atomic uint64_t raw_reserve;
 	_Atomic uint64_t raw_write;
-	_Atomic uint64_t raw_last;                   /* offset of the newest record */
-	_Atomic uint64_t raw_seq;                    /* packets published */
+	_Atomic uint64_t raw_last; /* offset of the newest record */
+	_Atomic uint64_t raw_seq;  /* packets published */
 };
 
 struct seg_stats {
@@ -121,39 +121,39 @@ struct seg_stats {
 };
 
 struct seg_meta {
-	_Alignas(64) _Atomic uint32_t lock;  /* sequence lock: odd while writing */
-	uint32_t gen;                         /* bumped per metadata change */
+	_Alignas(64) _Atomic uint32_t lock; /* sequence lock: odd while writing */
+	uint32_t gen;                       /* bumped per metadata change */
 	struct pw_meta m;
 };
 
 #define SEG_RAW_PAD 0xffffffffu
 struct seg_raw_rec {
-	int64_t t_ns;              /* receive time, realtime ns */
-	uint64_t pkt_seq;          /* packet sequence, absolute */
-	uint32_t len;              /* payload bytes, or SEG_RAW_PAD */
-	uint32_t src_ip;           /* IPv4, host order */
-	uint16_t src_port;         /* host order */
-	uint16_t dst_port;         /* host order: the port we received on */
+	int64_t t_ns;      /* receive time, realtime ns */
+	uint64_t pkt_seq;  /* packet sequence, absolute */
+	uint32_t len;      /* payload bytes, or SEG_RAW_PAD */
+	uint32_t src_ip;   /* IPv4, host order */
+	uint16_t src_port; /* host order */
+	uint16_t dst_port; /* host order: the port we received on */
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct seg_raw_rec) == 32, "raw record header is 32 bytes");
 
 struct seg_config {
-	uint64_t frame_slots;      /* rounded up to a power of two, >= SEG_MIN_SLOTS */
-	uint64_t raw_bytes;        /* rounded up to a power of two, >= SEG_MIN_RAW */
+	uint64_t frame_slots; /* rounded up to a power of two, >= SEG_MIN_SLOTS */
+	uint64_t raw_bytes;   /* rounded up to a power of two, >= SEG_MIN_RAW */
 };
 
 enum seg_status { SEG_DOWN = 0, SEG_STALE = 1, SEG_UP = 2 };
 
 struct seg_cursor {
-	uint64_t next;             /* next frame seq to read */
-	uint64_t missed;           /* frames lost to lapping, exact */
+	uint64_t next;   /* next frame seq to read */
+	uint64_t missed; /* frames lost to lapping, exact */
 };
 
 struct seg_raw_cursor {
-	uint64_t off;              /* absolute offset of the next record */
-	uint64_t next_pkt;         /* expected packet sequence */
-	uint64_t missed;           /* packets lost to lapping, exact */
+	uint64_t off;      /* absolute offset of the next record */
+	uint64_t next_pkt; /* expected packet sequence */
+	uint64_t missed;   /* packets lost to lapping, exact */
 };
 
 struct seg; /* process-local handle */
@@ -183,8 +183,8 @@ struct seg_config seg_default_config(unsigned max_rate_hz, unsigned raw_bytes_pe
 /* Publish *f: sets f->seq and returns it. */
 uint64_t seg_publish(struct seg *s, struct pw_frame *f);
 /* Append one raw datagram (len <= SEG_RAW_MAX_PAYLOAD); returns its packet seq. */
-uint64_t seg_raw_append(struct seg *s, int64_t t_ns, const void *buf, uint32_t len,
-			uint32_t src_ip, uint16_t src_port, uint16_t dst_port);
+uint64_t seg_raw_append(struct seg *s, int64_t t_ns, const void *buf, uint32_t len, uint32_t src_ip,
+			uint16_t src_port, uint16_t dst_port);
 /* Wake readers blocked in seg_wait (call once per batch). */
 void seg_notify(struct seg *s);
 void seg_meta_write(struct seg *s, const struct pw_meta *m);

@@ -20,7 +20,8 @@ struct storestat {
 };
 
 static const struct storestat_desc descs[STORESTAT_COUNT] = {
-	[STORESTAT_COMMANDS] = { "pitwall_store_commands_total", "Commands the store answered.", 0 },
+	[STORESTAT_COMMANDS] = { "pitwall_store_commands_total", "Commands the store answered.",
+				 0 },
 	[STORESTAT_COMMANDS_REFUSED] = { "pitwall_store_commands_refused_total",
 					 "Commands the store answered with an error.", 0 },
 	[STORESTAT_SESSIONS] = { "pitwall_store_sessions", "Sessions the store holds.", 1 },
@@ -29,10 +30,12 @@ static const struct storestat_desc descs[STORESTAT_COUNT] = {
 					 "Frames made durable in run files.", 0 },
 	[STORESTAT_FRAMES_LOST] = { "pitwall_store_frames_lost_total",
 				    "Frames runs lost because the ring lapped the store.", 0 },
-	[STORESTAT_RECORDINGS_ACTIVE] = { "pitwall_store_recordings_active", "Recordings running now.", 1 },
+	[STORESTAT_RECORDINGS_ACTIVE] = { "pitwall_store_recordings_active",
+					  "Recordings running now.", 1 },
 	[STORESTAT_JOBS_SENT] = { "pitwall_store_jobs_sent_total",
 				  "Analysis jobs sent to workers, retries included.", 0 },
-	[STORESTAT_JOBS_DONE] = { "pitwall_store_jobs_done_total", "Analysis results received.", 0 },
+	[STORESTAT_JOBS_DONE] = { "pitwall_store_jobs_done_total", "Analysis results received.",
+				  0 },
 	[STORESTAT_BUS_EVENTS] = { "pitwall_store_bus_events_total",
 				   "Events the store published on the bus.", 0 },
 };
@@ -46,8 +49,9 @@ static int page_name(char *buf, size_t cap, const char *instance)
 {
 	size_t n = strlen(instance);
 
-	if (n == 0 || n > 40 || strspn(instance, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					       "0123456789_-") != n)
+	if (n == 0 || n > 40 ||
+	    strspn(instance, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			     "0123456789_-") != n)
 		return -EINVAL;
 	snprintf(buf, cap, "/pitwall-store.%s", instance);
 	return 0;
@@ -64,7 +68,8 @@ static int map(struct storestat **out, const char *instance, int writable)
 	s->writable = writable;
 	if ((err = page_name(s->name, sizeof s->name, instance)) < 0)
 		goto fail;
-	fd = shm_open(s->name, writable ? O_RDWR | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC, 0644);
+	fd = shm_open(s->name, writable ? O_RDWR | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC,
+		      0644);
 	if (fd < 0) {
 		err = -errno;
 		goto fail;
@@ -84,7 +89,8 @@ static int map(struct storestat **out, const char *instance, int writable)
 		goto fail;
 	}
 	s->ino = st.st_ino;
-	s->p = mmap(NULL, sizeof *s->p, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+	s->p = mmap(NULL, sizeof *s->p, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
+		    fd, 0);
 	if (s->p == MAP_FAILED) {
 		s->p = NULL;
 		err = -errno;

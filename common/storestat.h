@@ -36,27 +36,27 @@
 
 #define STORESTAT_MAGIC 0x5453545357544950ull /* "PITWSTST" */
 #define STORESTAT_VERSION 2
-#define STORESTAT_FRESH_NS (250 * 1000000ll)  /* 2.5 store housekeepings */
+#define STORESTAT_FRESH_NS (250 * 1000000ll) /* 2.5 store housekeepings */
 
 enum storestat_counter {
-	STORESTAT_COMMANDS,           /* commands answered */
-	STORESTAT_COMMANDS_REFUSED,   /* of those, answered with an error */
-	STORESTAT_SESSIONS,           /* gauge: sessions held */
-	STORESTAT_RUNS_RECORDING,     /* gauge: runs recording now */
-	STORESTAT_FRAMES_PERSISTED,   /* frames made durable in run files */
-	STORESTAT_FRAMES_LOST,        /* frames runs lost (ring lapped the store) */
-	STORESTAT_RECORDINGS_ACTIVE,  /* gauge */
-	STORESTAT_JOBS_SENT,          /* analysis jobs sent to workers (retries too) */
-	STORESTAT_JOBS_DONE,          /* results received */
-	STORESTAT_BUS_EVENTS,         /* events the store published on the bus */
+	STORESTAT_COMMANDS,          /* commands answered */
+	STORESTAT_COMMANDS_REFUSED,  /* of those, answered with an error */
+	STORESTAT_SESSIONS,          /* gauge: sessions held */
+	STORESTAT_RUNS_RECORDING,    /* gauge: runs recording now */
+	STORESTAT_FRAMES_PERSISTED,  /* frames made durable in run files */
+	STORESTAT_FRAMES_LOST,       /* frames runs lost (ring lapped the store) */
+	STORESTAT_RECORDINGS_ACTIVE, /* gauge */
+	STORESTAT_JOBS_SENT,         /* analysis jobs sent to workers (retries too) */
+	STORESTAT_JOBS_DONE,         /* results received */
+	STORESTAT_BUS_EVENTS,        /* events the store published on the bus */
 	STORESTAT_COUNT
 };
 
 struct storestat_page {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t size;                           /* sizeof(struct storestat_page) */
-	_Atomic int32_t pid;                     /* 0 after a clean stop */
+	uint32_t size;       /* sizeof(struct storestat_page) */
+	_Atomic int32_t pid; /* 0 after a clean stop */
 	int32_t reserved;
 	_Atomic int64_t started_ns;
 	_Alignas(64) _Atomic int64_t heartbeat_ns;

@@ -25,9 +25,9 @@
 #include "store/store.h"
 
 #define BUS_HWM 100000
-#define BUS_PREFIXES 256           /* distinct prefixes tracked; more count as "everything" */
+#define BUS_PREFIXES 256 /* distinct prefixes tracked; more count as "everything" */
 #define BUS_PREFIX_MAX 255
-#define BUS_BURST 1024             /* messages forwarded per direction per bus_serve */
+#define BUS_BURST 1024 /* messages forwarded per direction per bus_serve */
 
 static void *xsub;
 
@@ -38,7 +38,7 @@ static struct {
 	char s[BUS_PREFIX_MAX + 1];
 } subs[BUS_PREFIXES];
 static int nsubs;
-static int subs_overflow;          /* a prefix did not fit: everything counts as wanted */
+static int subs_overflow; /* a prefix did not fit: everything counts as wanted */
 static uint64_t subs_gen = 1;
 
 /* A subscription message from the XPUB: byte 1 subscribe / 0 unsubscribe, then the prefix. */

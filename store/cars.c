@@ -153,11 +153,10 @@ json_t *cars_characteristics_summary(const json_t *detail)
 	name = json_object_get(detail, "car_name");
 	count = json_object_get(detail, "session_count");
 	rec = json_object_get(detail, "recommended_shift_rpm");
-	return json_pack("{s:s,s:I,s:O}", "car_name",
-			 json_is_string(name) ? json_string_value(name) : "", "session_count",
-			 json_is_integer(count) ? json_integer_value(count) : 0,
-			 "recommended_shift_rpm",
-			 json_is_number(rec) ? (json_t *)rec : json_null());
+	return json_pack(
+		"{s:s,s:I,s:O}", "car_name", json_is_string(name) ? json_string_value(name) : "",
+		"session_count", json_is_integer(count) ? json_integer_value(count) : 0,
+		"recommended_shift_rpm", json_is_number(rec) ? (json_t *)rec : json_null());
 }
 
 /* --- the commands --- */
@@ -169,8 +168,8 @@ static int usable(const struct session *s, const char *car)
 	const char *status = json_string_value(json_object_get(s->analysis, "status"));
 
 	return s->completed && s->use_case == UC_SHIFT_POINTS && s->car_name[0] &&
-	       json_is_object(s->analysis) && !(status && (strcmp(status, "pending") == 0 ||
-							    strcmp(status, "failed") == 0)) &&
+	       json_is_object(s->analysis) &&
+	       !(status && (strcmp(status, "pending") == 0 || strcmp(status, "failed") == 0)) &&
 	       (!car || strcmp(s->car_name, car) == 0);
 }
 
@@ -264,7 +263,8 @@ static json_t *h_cars_get(struct store *st, json_t *args, struct cmd_err *err)
 	load_analyses(st, NULL);
 	car = real_car_name(st, car);
 	if (!(d = car_detail(st, car)))
-		return fail(err, MSG_E_NOT_FOUND, "no analysed shift_points session for car \"%s\"", car);
+		return fail(err, MSG_E_NOT_FOUND, "no analysed shift_points session for car \"%s\"",
+			    car);
 	return d;
 }
 

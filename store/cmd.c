@@ -64,8 +64,7 @@ int opt_str(json_t *args, const char *key, size_t max, const char **out, struct 
 	return 0;
 }
 
-struct session *need_session(struct store *st, json_t *args, const char *key,
-				    struct cmd_err *err)
+struct session *need_session(struct store *st, json_t *args, const char *key, struct cmd_err *err)
 {
 	const char *id;
 	struct session *s;
@@ -86,7 +85,8 @@ json_t *saved(struct store *st, struct session *s, struct cmd_err *err)
 	int rc = session_save(st, s);
 
 	if (rc == -ENOSPC || rc == -EDQUOT)
-		return fail(err, MSG_E_DISK_FULL, "the data disk is full: session %s not saved", s->id);
+		return fail(err, MSG_E_DISK_FULL, "the data disk is full: session %s not saved",
+			    s->id);
 	if (rc < 0)
 		return fail(err, MSG_E_IO, "cannot save session %s: %s", s->id, strerror(-rc));
 	return session_json(s);
@@ -95,7 +95,8 @@ json_t *saved(struct store *st, struct session *s, struct cmd_err *err)
 static json_t *event_session(const struct session *s)
 {
 	return json_pack("{s:s, s:s, s:s}", "session_id", s->id, "use_case",
-			 use_case_name(s->use_case), "status", s->completed ? "completed" : "active");
+			 use_case_name(s->use_case), "status",
+			 s->completed ? "completed" : "active");
 }
 
 static json_t *h_use_cases(struct store *st, json_t *args, struct cmd_err *err)
@@ -127,8 +128,9 @@ static json_t *h_session_create(struct store *st, json_t *args, struct cmd_err *
 	    opt_str(args, "label", STORE_LABEL_MAX - 1, &label, err) < 0)
 		return NULL;
 	if ((uc = use_case_parse(uc_name)) < 0)
-		return fail(err, MSG_E_BAD_REQUEST,
-			    "\"use_case\" must be one of shift_points, car_grip, track_mapping, general");
+		return fail(
+			err, MSG_E_BAD_REQUEST,
+			"\"use_case\" must be one of shift_points, car_grip, track_mapping, general");
 	if (st->nsessions >= STORE_MAX_SESSIONS)
 		return fail(err, MSG_E_CONFLICT, "too many sessions (%d)", STORE_MAX_SESSIONS);
 	if (!(s = session_new(st, (enum use_case)uc, label)))
@@ -187,7 +189,8 @@ static json_t *h_session_delete(struct store *st, json_t *args, struct cmd_err *
 	if (only_keys(args, keys, err) < 0 || !(s = need_session(st, args, "id", err)))
 		return NULL;
 	if (any_recording(s))
-		return fail(err, MSG_E_CONFLICT, "session %s has a recording run: stop it first", s->id);
+		return fail(err, MSG_E_CONFLICT, "session %s has a recording run: stop it first",
+			    s->id);
 	snprintf(id, sizeof id, "%s", s->id);
 	if ((rc = session_delete(st, s)) < 0)
 		return fail(err, MSG_E_IO, "cannot delete session %s: %s", id, strerror(-rc));
@@ -206,7 +209,8 @@ static json_t *h_session_complete(struct store *st, json_t *args, struct cmd_err
 	if (s->completed)
 		return fail(err, MSG_E_CONFLICT, "session %s is already completed", s->id);
 	if (any_recording(s))
-		return fail(err, MSG_E_CONFLICT, "session %s has a recording run: stop it first", s->id);
+		return fail(err, MSG_E_CONFLICT, "session %s has a recording run: stop it first",
+			    s->id);
 	s->completed = 1;
 	s->completed_ns = clock_now_ns();
 	/* queued for the workers (jobs.c); pending until a result comes back */
@@ -275,38 +279,33 @@ static json_t *h_games(struct store *st, json_t *args, struct cmd_err *err)
 }
 
 static const struct cmd_entry session_commands[] = {
-	{ "use_cases.list", h_use_cases },
-	{ "games.list", h_games },
-	{ "session.create", h_session_create },
-	{ "session.list", h_session_list },
-	{ "session.get", h_session_get },
-	{ "session.delete", h_session_delete },
-	{ "session.complete", h_session_complete },
-	{ "session.reopen", h_session_reopen },
-	{ "session.analysis", h_session_analysis },
-	{ NULL, NULL },
+	{ "use_cases.list", h_use_cases },          { "games.list", h_games },
+	{ "session.create", h_session_create },     { "session.list", h_session_list },
+	{ "session.get", h_session_get },           { "session.delete", h_session_delete },
+	{ "session.complete", h_session_complete }, { "session.reopen", h_session_reopen },
+	{ "session.analysis", h_session_analysis }, { NULL, NULL },
 };
 
 /* Every module's table; a module adds its commands with one line here. */
 static const struct cmd_entry *const tables[] = {
-	session_commands,
-	run_commands,
-	recording_commands,
-	job_commands,
-	track_commands,
-	car_commands,
-	manifest_commands,
-	engineer_commands,
+	session_commands, run_commands, recording_commands, job_commands,
+	track_commands,   car_commands, manifest_commands,  engineer_commands,
 };
 
 /* Commands that change nothing; every other one bumps the state generation. */
 static int read_only(const char *cmd)
 {
-	static const char *const reads[] = { "session.analysis", "session.laps", "recording.data",
-					     "track.corners", "lap.best", "session.recommendations", NULL };
+	static const char *const reads[] = { "session.analysis",
+					     "session.laps",
+					     "recording.data",
+					     "track.corners",
+					     "lap.best",
+					     "session.recommendations",
+					     NULL };
 	size_t n = strlen(cmd);
 
-	if ((n > 5 && strcmp(cmd + n - 5, ".list") == 0) || (n > 4 && strcmp(cmd + n - 4, ".get") == 0))
+	if ((n > 5 && strcmp(cmd + n - 5, ".list") == 0) ||
+	    (n > 4 && strcmp(cmd + n - 4, ".get") == 0))
 		return 1;
 	for (int i = 0; reads[i]; i++)
 		if (strcmp(cmd, reads[i]) == 0)
@@ -383,25 +382,26 @@ static char *dispatch(struct store *st, const char *buf, size_t len, struct cmd_
 	snprintf(from->request_id, sizeof from->request_id, "%s", req.id);
 	snprintf(from->cmd, sizeof from->cmd, "%s", req.cmd);
 	for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
-	for (const struct cmd_entry *c = tables[t]; c->name; c++) {
-		if (strcmp(c->name, req.cmd) != 0)
-			continue;
-		st->cmd_from = from;
-		res = c->fn(st, req.args, &err);
-		st->cmd_from = NULL;
-		if (!res && err.code == deferred) {
+		for (const struct cmd_entry *c = tables[t]; c->name; c++) {
+			if (strcmp(c->name, req.cmd) != 0)
+				continue;
+			st->cmd_from = from;
+			res = c->fn(st, req.args, &err);
+			st->cmd_from = NULL;
+			if (!res && err.code == deferred) {
+				msg_req_free(&req);
+				return NULL;
+			}
+			if (!read_only(req.cmd))
+				storestat_bump(
+					st->stat); /* before the reply: see common/storestat.h */
+			reply = res ? msg_reply_ok(req.id, res)
+				    : msg_reply_error(req.id, err.code, "%s", err.message);
+			if (!res)
+				refused(st, req.cmd, err.code, err.message);
 			msg_req_free(&req);
-			return NULL;
+			return reply;
 		}
-		if (!read_only(req.cmd))
-			storestat_bump(st->stat); /* before the reply: see common/storestat.h */
-		reply = res ? msg_reply_ok(req.id, res)
-			    : msg_reply_error(req.id, err.code, "%s", err.message);
-		if (!res)
-			refused(st, req.cmd, err.code, err.message);
-		msg_req_free(&req);
-		return reply;
-	}
 	reply = msg_reply_error(req.id, MSG_E_UNKNOWN_CMD, "unknown command \"%s\"", req.cmd);
 	msg_req_free(&req);
 	return reply;

@@ -29,7 +29,7 @@ struct cmd_err {
 	char message[400];
 };
 
-#define CMD_ROUTING_ID_MAX 255         /* ZeroMQ's limit */
+#define CMD_ROUTING_ID_MAX 255 /* ZeroMQ's limit */
 
 /* Where the reply to a request goes: its ROUTER routing id, whether the
  * client framed it REQ-style (an empty delimiter first), its request id. */
@@ -38,23 +38,23 @@ struct cmd_return {
 	size_t routing_len;
 	int delimiter;
 	char request_id[128];
-	char cmd[64];                  /* for logs */
+	char cmd[64]; /* for logs */
 };
 
 typedef json_t *(*cmd_fn)(struct store *st, json_t *args, struct cmd_err *err);
 
 struct cmd_entry {
-	const char *name;          /* "run.start" */
+	const char *name; /* "run.start" */
 	cmd_fn fn;
 };
 
-extern const struct cmd_entry run_commands[];        /* runs.c */
-extern const struct cmd_entry recording_commands[];  /* recordings.c */
-extern const struct cmd_entry job_commands[];        /* jobs.c */
-extern const struct cmd_entry track_commands[];      /* tracks.c */
-extern const struct cmd_entry car_commands[];        /* cars.c */
-extern const struct cmd_entry manifest_commands[];   /* manifests.c */
-extern const struct cmd_entry engineer_commands[];   /* engineer.c */
+extern const struct cmd_entry run_commands[];       /* runs.c */
+extern const struct cmd_entry recording_commands[]; /* recordings.c */
+extern const struct cmd_entry job_commands[];       /* jobs.c */
+extern const struct cmd_entry track_commands[];     /* tracks.c */
+extern const struct cmd_entry car_commands[];       /* cars.c */
+extern const struct cmd_entry manifest_commands[];  /* manifests.c */
+extern const struct cmd_entry engineer_commands[];  /* engineer.c */
 
 /* Set err and return NULL. */
 json_t *fail(struct cmd_err *err, const char *code, const char *fmt, ...)

@@ -17,7 +17,7 @@
 #include "store/store.h"
 
 #define ATTACH_RETRY_NS (500 * NS_PER_MS)
-#define FRAMES_PER_TICK 20000   /* bounded work per feed per loop turn */
+#define FRAMES_PER_TICK 20000 /* bounded work per feed per loop turn */
 #define FRAME_JSON_MAX 8192
 
 int feeds_init(struct store *st)
@@ -59,7 +59,8 @@ struct feed *feed_find(struct store *st, const char *name)
  * first attach and keeps its place across a capture restart. */
 static void attach(struct store *st, struct feed *f, int64_t now)
 {
-	int rc = seg_follow(&f->seg, &f->next_attach_ns, st->cfg.instance, f->name, now, ATTACH_RETRY_NS);
+	int rc = seg_follow(&f->seg, &f->next_attach_ns, st->cfg.instance, f->name, now,
+			    ATTACH_RETRY_NS);
 
 	if (rc < 0) {
 		if (rc != -ENOENT)

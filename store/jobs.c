@@ -34,23 +34,23 @@
 #include <zmq.h>
 
 #include "common/clock.h"
+#include "common/framefile.h"
 #include "common/job.h"
 #include "common/log.h"
 #include "store/cmd.h"
-#include "common/framefile.h"
 #include "store/store.h"
 
 #define JOB_RETRY_NS (1 * NS_PER_S)
-#define LAP_RETRY_NS (20 * NS_PER_MS)  /* a per-lap job no worker could take: soon again */
+#define LAP_RETRY_NS (20 * NS_PER_MS) /* a per-lap job no worker could take: soon again */
 #define JOBS_MAX 1024
 
 struct queued {
 	char id[ID_LEN + 1];
 	char session_id[ID_LEN + 1];
-	int64_t next_send_ns;       /* monotonic: when to (re)send */
+	int64_t next_send_ns; /* monotonic: when to (re)send */
 	int sent;
-	struct track_build *build;  /* owned; NULL: the session's analysis */
-	struct lap_job *lap;        /* owned; a per-lap job */
+	struct track_build *build; /* owned; NULL: the session's analysis */
+	struct lap_job *lap;       /* owned; a per-lap job */
 };
 
 struct jobs {
@@ -72,9 +72,11 @@ int jobs_init(struct store *st)
 	zmq_setsockopt(st->jobs->push, ZMQ_SNDHWM, &hwm, sizeof hwm);
 	zmq_setsockopt(st->jobs->push, ZMQ_LINGER, &linger, sizeof linger);
 	zmq_setsockopt(st->jobs->pull, ZMQ_LINGER, &linger, sizeof linger);
-	if (zmq_bind(st->jobs->push, st->cfg.jobs) < 0 || zmq_bind(st->jobs->pull, st->cfg.results) < 0) {
-		log_error("msg=\"cannot bind the analysis endpoints\" jobs=%s results=%s error=\"%s\"",
-			  st->cfg.jobs, st->cfg.results, zmq_strerror(zmq_errno()));
+	if (zmq_bind(st->jobs->push, st->cfg.jobs) < 0 ||
+	    zmq_bind(st->jobs->pull, st->cfg.results) < 0) {
+		log_error(
+			"msg=\"cannot bind the analysis endpoints\" jobs=%s results=%s error=\"%s\"",
+			st->cfg.jobs, st->cfg.results, zmq_strerror(zmq_errno()));
 		return -1;
 	}
 	/* sessions completed before a restart still wait for their analysis */
@@ -82,7 +84,8 @@ int jobs_init(struct store *st)
 		struct session *s = st->sessions[i];
 
 		if (s->completed &&
-		    (s->details ? analysis_state_of(s->analysis) : s->analysis_state) == AS_PENDING &&
+		    (s->details ? analysis_state_of(s->analysis) : s->analysis_state) ==
+			    AS_PENDING &&
 		    session_details(st, s) == 0)
 			jobs_submit(st, s);
 	}
@@ -167,7 +170,8 @@ int jobs_submit_lap(struct store *st, struct lap_job *lj)
 /* The job endpoint reaches only workers on this host (they can read the run files). */
 static int jobs_local(const struct store *st)
 {
-	return strncmp(st->cfg.jobs, "ipc://", 6) == 0 || strncmp(st->cfg.jobs, "inproc://", 9) == 0;
+	return strncmp(st->cfg.jobs, "ipc://", 6) == 0 ||
+	       strncmp(st->cfg.jobs, "inproc://", 9) == 0;
 }
 
 /*
@@ -185,8 +189,11 @@ static void job_run_of(struct store *st, struct session *s, struct run *r, uint6
 	int rc;
 
 	*img = NULL;
-	*out = (struct job_run){ .run_id = r->id, .feed_name = r->feed, .label = r->label,
-				 .channels = channels, .parts = parts };
+	*out = (struct job_run){ .run_id = r->id,
+				 .feed_name = r->feed,
+				 .label = r->label,
+				 .channels = channels,
+				 .parts = parts };
 	run_frames_path(st, s, r, path, sizeof path);
 	if (jobs_local(st) && strlen(path) < cap && realpath(path, abs)) {
 		out->encoding = JOB_ENC_PATH;
@@ -196,8 +203,9 @@ static void job_run_of(struct store *st, struct session *s, struct run *r, uint6
 	}
 	if ((rc = framefile_extract(path, channels, parts, img, &len, &info)) < 0) {
 		if (rc != -ENOENT)
-			log_warn("msg=\"run frames unreadable, sent as none\" run=%s file=%s error=\"%s\"",
-				 r->id, path, strerror(-rc));
+			log_warn(
+				"msg=\"run frames unreadable, sent as none\" run=%s file=%s error=\"%s\"",
+				r->id, path, strerror(-rc));
 		return;
 	}
 	out->encoding = JOB_ENC_FRAMEFILE;
@@ -211,11 +219,15 @@ static int send_analysis(struct store *st, struct queued *jb, struct session *s)
 {
 	struct job_run *runs = calloc((size_t)s->nruns + 1, sizeof *runs);
 	void **imgs = calloc((size_t)s->nruns + 1, sizeof *imgs);
-	char (*paths)[PATH_MAX] = calloc((size_t)s->nruns + 1, sizeof *paths);
+	char(*paths)[PATH_MAX] = calloc((size_t)s->nruns + 1, sizeof *paths);
 	json_t *model = NULL;
-	struct job job = { .kind = JOB_ANALYSIS, .job_id = jb->id, .session_id = s->id,
-			   .use_case = use_case_name(s->use_case), .car_name = s->car_name,
-			   .deadline_ms = st->jobs->deadline_ns / NS_PER_MS, .runs = runs,
+	struct job job = { .kind = JOB_ANALYSIS,
+			   .job_id = jb->id,
+			   .session_id = s->id,
+			   .use_case = use_case_name(s->use_case),
+			   .car_name = s->car_name,
+			   .deadline_ms = st->jobs->deadline_ns / NS_PER_MS,
+			   .runs = runs,
 			   .nruns = (size_t)s->nruns };
 	uint64_t channels = FRAME_P_ALL;
 	unsigned parts = FRAMECOLS_HEAD;
@@ -275,8 +287,9 @@ static void take_result(struct store *st, const void *buf, size_t len)
 		s = session_find(st, r.session_id);
 	if (rc < 0 || idx < 0 || (!st->jobs->q[idx].build && !s)) {
 		log_warn("msg=\"analysis result ignored: malformed, unknown or superseded job\" "
-			 "job=%s%s%s%s", r.job_id ? r.job_id : "?", rc < 0 ? " error=\"" : "",
-			 rc < 0 ? err : "", rc < 0 ? "\"" : "");
+			 "job=%s%s%s%s",
+			 r.job_id ? r.job_id : "?", rc < 0 ? " error=\"" : "", rc < 0 ? err : "",
+			 rc < 0 ? "\"" : "");
 		job_result_release(&r);
 		return;
 	}
@@ -331,7 +344,8 @@ void jobs_tick(struct store *st, int64_t now_mono)
 
 		if (jb->lap && (jb->sent || lap_job_expired(jb->lap, now_mono))) {
 			if (lap_job_expired(jb->lap, now_mono)) {
-				lap_job_drop(jb->lap, jb->sent ? "no result in time" : "no worker took it");
+				lap_job_drop(jb->lap,
+					     jb->sent ? "no result in time" : "no worker took it");
 				drop_job(j, i--);
 			}
 			continue; /* sent once: its result or its expiry ends it */
@@ -342,14 +356,16 @@ void jobs_tick(struct store *st, int64_t now_mono)
 		}
 		if (now_mono < jb->next_send_ns)
 			continue;
-		rc = jb->lap ? job_send(j->push, lap_job_job(jb->lap)) :
-		     jb->build ? job_send(j->push, track_build_job(jb->build)) :
-				 send_analysis(st, jb, s);
+		rc = jb->lap     ? job_send(j->push, lap_job_job(jb->lap))
+		     : jb->build ? job_send(j->push, track_build_job(jb->build))
+				 : send_analysis(st, jb, s);
 		if (rc > 0) {
 			storestat_add(st->stat, STORESTAT_JOBS_SENT, 1);
 			if (jb->sent++)
-				log_warn("msg=\"analysis job timed out, sent again\" job=%s kind=%s session=%s",
-					 jb->id, jb->build ? "track_build" : "analysis", jb->session_id);
+				log_warn(
+					"msg=\"analysis job timed out, sent again\" job=%s kind=%s session=%s",
+					jb->id, jb->build ? "track_build" : "analysis",
+					jb->session_id);
 			jb->next_send_ns = now_mono + j->deadline_ns;
 		} else {
 			jb->next_send_ns = now_mono + (jb->lap ? LAP_RETRY_NS : JOB_RETRY_NS);

@@ -21,9 +21,9 @@
 #include "store/merge.h"
 
 /* Bytes of each channel, indexed by presence bit number (generated from the channel table). */
-#define X_CHAN(id, field, ...)                                                                 \
-	[FRAME_CH_##id] = { offsetof(struct pw_frame, field),                                  \
-			    sizeof(((struct pw_frame *)0)->field) },
+#define X_CHAN(id, field, ...) \
+	[FRAME_CH_##           \
+		id] = { offsetof(struct pw_frame, field), sizeof(((struct pw_frame *)0)->field) },
 static const struct {
 	uint16_t off, len;
 } chan[FRAME_P_COUNT] = { FRAME_CHANNELS(X_CHAN) };
@@ -33,30 +33,30 @@ _Static_assert((MERGE_QUEUE_MAX & (MERGE_QUEUE_MAX - 1)) == 0, "queue size is a 
 _Static_assert((MERGE_QUEUE_MIN & (MERGE_QUEUE_MIN - 1)) == 0, "queue size is a power of two");
 
 enum slot_state {
-	SLOT_TIMELINE = 1,     /* became an output frame (counted when emitted) */
-	SLOT_LENT = 2,         /* filled channels of an output frame */
+	SLOT_TIMELINE = 1, /* became an output frame (counted when emitted) */
+	SLOT_LENT = 2,     /* filled channels of an output frame */
 };
 
 enum verdict { BLOCKED, NOT_TIMELINE, TIMELINE };
 
 struct source {
-	struct pw_frame *frame;   /* frame i at frame[i & (cap - 1)] */
-	uint8_t *state;           /* enum slot_state bits, same indexing */
+	struct pw_frame *frame; /* frame i at frame[i & (cap - 1)] */
+	uint8_t *state;         /* enum slot_state bits, same indexing */
 	uint64_t cap;
-	uint64_t head, tail;      /* queued: [head, tail) */
-	uint64_t next;            /* first frame not decided yet */
-	uint64_t look;            /* first frame with t_ns > the latest lookup time */
-	int64_t last_t;           /* newest taken frame */
+	uint64_t head, tail; /* queued: [head, tail) */
+	uint64_t next;       /* first frame not decided yet */
+	uint64_t look;       /* first frame with t_ns > the latest lookup time */
+	int64_t last_t;      /* newest taken frame */
 	uint64_t last_seq;
-	int64_t evicted_t;        /* newest frame dropped from the queue */
+	int64_t evicted_t; /* newest frame dropped from the queue */
 	bool has_last, has_evicted;
 	struct merge_source_stats st;
 };
 
 struct merge {
 	struct merge_params p;
-	int64_t horizon;          /* every frame with t_ns <= horizon is known */
-	int64_t newest;           /* newest t_ns taken from any source */
+	int64_t horizon; /* every frame with t_ns <= horizon is known */
+	int64_t newest;  /* newest t_ns taken from any source */
 	bool has_newest;
 	uint64_t emitted, fused;
 	struct source src[MERGE_SOURCES_MAX];
@@ -334,8 +334,8 @@ static uint64_t nearest(const struct merge *m, struct source *q, int64_t t)
 static bool fill(struct pw_frame *out, const struct pw_frame *c)
 {
 	uint64_t own = c->present & ~c->derived;
-	uint64_t add = ((c->present & ~out->present) | (own & out->present & out->derived)) &
-		       FRAME_P_ALL;
+	uint64_t add =
+		((c->present & ~out->present) | (own & out->present & out->derived)) & FRAME_P_ALL;
 	uint16_t known = (uint16_t)(c->flags_known & ~out->flags_known);
 
 	for (uint64_t b = add; b; b &= b - 1) {

@@ -94,43 +94,43 @@
 
 #define MERGE_SOURCES_MAX 8
 #define MERGE_QUEUE_MIN 64u
-#define MERGE_QUEUE_MAX 4096u                     /* frames per source, a power of two */
-#define MERGE_WINDOW_NS_DEFAULT 100000000ll       /* 100 ms: fills from feeds down to 5 Hz */
-#define MERGE_GAP_NS_DEFAULT 500000000ll          /* primary silent > 0.5 s -> extras take over */
-#define MERGE_LAG_NS_DEFAULT 1000000000ll         /* sources may trail each other by 1 s */
-#define MERGE_TIME_MAX_NS 3600000000000ll         /* upper limit of each of the three */
+#define MERGE_QUEUE_MAX 4096u               /* frames per source, a power of two */
+#define MERGE_WINDOW_NS_DEFAULT 100000000ll /* 100 ms: fills from feeds down to 5 Hz */
+#define MERGE_GAP_NS_DEFAULT 500000000ll    /* primary silent > 0.5 s -> extras take over */
+#define MERGE_LAG_NS_DEFAULT 1000000000ll   /* sources may trail each other by 1 s */
+#define MERGE_TIME_MAX_NS 3600000000000ll   /* upper limit of each of the three */
 
 /* merge_push results (>= 0; errors are negative errno values). */
 enum merge_result {
-	MERGE_OK = 0,          /* taken */
-	MERGE_DUP,             /* dropped: same t_ns or seq as the source's previous frame */
-	MERGE_LATE,            /* dropped: older than the source's previous frame or the horizon */
-	MERGE_FULL,            /* NOT taken: the source's queue is full; pop, then push it again */
+	MERGE_OK = 0, /* taken */
+	MERGE_DUP,    /* dropped: same t_ns or seq as the source's previous frame */
+	MERGE_LATE,   /* dropped: older than the source's previous frame or the horizon */
+	MERGE_FULL,   /* NOT taken: the source's queue is full; pop, then push it again */
 };
 
 struct merge_params {
-	unsigned sources;      /* 1..MERGE_SOURCES_MAX; source 0 is the primary */
-	int64_t window_ns;     /* w: fuse frames within +-w of a timeline frame */
-	int64_t gap_ns;        /* X: a primary gap longer than this lets extra frames through */
-	int64_t lag_ns;        /* how far one source may trail the newest frame pushed */
+	unsigned sources;  /* 1..MERGE_SOURCES_MAX; source 0 is the primary */
+	int64_t window_ns; /* w: fuse frames within +-w of a timeline frame */
+	int64_t gap_ns;    /* X: a primary gap longer than this lets extra frames through */
+	int64_t lag_ns;    /* how far one source may trail the newest frame pushed */
 };
 
 struct merge_source_stats {
-	uint64_t in;           /* merge_push calls that returned MERGE_OK */
-	uint64_t dup;          /* MERGE_DUP */
-	uint64_t late;         /* MERGE_LATE */
-	uint64_t full;         /* MERGE_FULL (not taken, so not in `in`) */
-	uint64_t timeline;     /* taken frames that became an output frame */
-	uint64_t lent;         /* taken frames that filled channels of >= 1 output frame */
-	uint64_t unused;       /* taken frames that did neither (near no timeline frame) */
-	uint64_t queued;       /* frames held now (some already counted as timeline) */
+	uint64_t in;       /* merge_push calls that returned MERGE_OK */
+	uint64_t dup;      /* MERGE_DUP */
+	uint64_t late;     /* MERGE_LATE */
+	uint64_t full;     /* MERGE_FULL (not taken, so not in `in`) */
+	uint64_t timeline; /* taken frames that became an output frame */
+	uint64_t lent;     /* taken frames that filled channels of >= 1 output frame */
+	uint64_t unused;   /* taken frames that did neither (near no timeline frame) */
+	uint64_t queued;   /* frames held now (some already counted as timeline) */
 	uint64_t queued_peak;
 };
 
 struct merge_stats {
-	uint64_t emitted;      /* frames returned by merge_pop */
-	uint64_t fused;        /* emitted frames that got a channel or flag from another source */
-	int64_t horizon_ns;    /* every frame with t_ns <= this is known (INT64_MAX after flush) */
+	uint64_t emitted;   /* frames returned by merge_pop */
+	uint64_t fused;     /* emitted frames that got a channel or flag from another source */
+	int64_t horizon_ns; /* every frame with t_ns <= this is known (INT64_MAX after flush) */
 	struct merge_source_stats src[MERGE_SOURCES_MAX];
 };
 /* Per source, in == timeline + lent + unused + (frames not resolved yet); after

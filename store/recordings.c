@@ -42,56 +42,56 @@
 #include "store/cmd.h"
 #include "store/store.h"
 
-#define REC_MAX 10000                  /* recordings kept */
-#define REC_MAX_FEEDS 32               /* feeds per recording */
+#define REC_MAX 10000    /* recordings kept */
+#define REC_MAX_FEEDS 32 /* feeds per recording */
 #define REC_NAME_MAX 256
 #define REC_NOTES_MAX 2048
 #define REC_REASON_MAX 32
-#define REC_PACKETS_PER_TICK 10000     /* per feed and loop turn: commands stay responsive */
+#define REC_PACKETS_PER_TICK 10000 /* per feed and loop turn: commands stay responsive */
 #define REC_SYNC_NS NS_PER_S
 #define REC_WBUF (1u << 20)
 #define REC_MANIFEST_MAX (1 << 20)
-#define PCAP_MAX_UDP 65507             /* largest UDP payload over IPv4 */
+#define PCAP_MAX_UDP 65507 /* largest UDP payload over IPv4 */
 
 struct rec_feed {
 	char name[IDS_FEED_MAX + 1];
-	int fd;                            /* -1 when closed */
-	int has_file;                      /* <feed>.pcap exists and is listed */
-	int new_file;                      /* its directory entry is not durable yet */
-	uint64_t packets, bytes;           /* in the file; bytes include the pcap header */
+	int fd;                  /* -1 when closed */
+	int has_file;            /* <feed>.pcap exists and is listed */
+	int new_file;            /* its directory entry is not durable yet */
+	uint64_t packets, bytes; /* in the file; bytes include the pcap header */
 	uint64_t synced_packets, synced_bytes;
 	uint64_t resume_packets, resume_bytes; /* the manifest's counts for synced_cur */
-	int attached;                      /* cur belongs to the segment seen last */
-	int resume;                        /* synced_cur is a resume point from the manifest */
-	uint64_t seg_generation;           /* producer identity of the segment cur belongs to */
+	int attached;                          /* cur belongs to the segment seen last */
+	int resume;                            /* synced_cur is a resume point from the manifest */
+	uint64_t seg_generation;               /* producer identity of the segment cur belongs to */
 	int64_t seg_start_ns;
-	int64_t min_t_ns;                  /* older records are skipped (ring read from its start) */
-	struct seg_raw_cursor cur;         /* cur.missed: packets_lost */
-	struct seg_raw_cursor synced_cur;  /* the position matching synced_bytes */
-	uint64_t oversize;                 /* datagrams too large for an IPv4 record */
+	int64_t min_t_ns;                 /* older records are skipped (ring read from its start) */
+	struct seg_raw_cursor cur;        /* cur.missed: packets_lost */
+	struct seg_raw_cursor synced_cur; /* the position matching synced_bytes */
+	uint64_t oversize;                /* datagrams too large for an IPv4 record */
 };
 
 struct recording {
 	char id[ID_LEN + 1];
 	char name[REC_NAME_MAX], game[IDS_GAME_MAX + 1], track[META_STR], car[META_STR];
 	char notes[REC_NOTES_MAX];
-	int use_case;                      /* -1: not given */
+	int use_case; /* -1: not given */
 	int active;
 	int64_t started_ns, stopped_ns;
 	char stop_reason[REC_REASON_MAX];
-	int dirty;                         /* the manifest on disk is behind */
+	int dirty; /* the manifest on disk is behind */
 	int nfeeds;
 	struct rec_feed *feeds;
 };
 
 struct recordings {
-	char root[IDS_DIR_MAX];            /* absolute data/recordings */
-	struct recording **v;              /* oldest first */
+	char root[IDS_DIR_MAX]; /* absolute data/recordings */
+	struct recording **v;   /* oldest first */
 	int n;
 	struct recording *active;
-	uint32_t dst_ip;                   /* host order: the address the captures listen on */
-	int64_t next_sync;                 /* monotonic */
-	uint8_t *wbuf;                     /* REC_WBUF */
+	uint32_t dst_ip;   /* host order: the address the captures listen on */
+	int64_t next_sync; /* monotonic */
+	uint8_t *wbuf;     /* REC_WBUF */
 	uint8_t payload[SEG_RAW_MAX_PAYLOAD];
 };
 
@@ -260,13 +260,13 @@ static json_t *manifest_json(const struct recording *r, int on_disk)
 			const struct rec_feed *rf = &r->feeds[i];
 			if (!rf->attached && !rf->resume)
 				continue;
-			json_array_append_new(res, json_pack(
-				"{s:s, s:I, s:I, s:I, s:I, s:I}", "feed", rf->name, "raw_off",
-				(json_int_t)rf->synced_cur.off, "next_pkt",
-				(json_int_t)rf->synced_cur.next_pkt, "missed",
-				(json_int_t)rf->synced_cur.missed, "seg_generation",
-				(json_int_t)rf->seg_generation, "seg_start_ns",
-				(json_int_t)rf->seg_start_ns));
+			json_array_append_new(
+				res, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "feed", rf->name,
+					       "raw_off", (json_int_t)rf->synced_cur.off,
+					       "next_pkt", (json_int_t)rf->synced_cur.next_pkt,
+					       "missed", (json_int_t)rf->synced_cur.missed,
+					       "seg_generation", (json_int_t)rf->seg_generation,
+					       "seg_start_ns", (json_int_t)rf->seg_start_ns));
 		}
 		json_object_set_new(o, "resume", res);
 	}
@@ -520,14 +520,16 @@ static int reopen_file(struct recordings *rs, struct recording *r, struct rec_fe
 		    (rc = write_all_at(rf->fd, hdr, sizeof hdr, 0)) < 0 || fdatasync(rf->fd) < 0)
 			return rc < 0 ? rc : -errno;
 		valid = PCAP_FILE_HEADER_LEN;
-		log_warn("msg=\"recording file had no valid header, restarted\" recording=%s feed=%s",
-			 r->id, rf->name);
+		log_warn(
+			"msg=\"recording file had no valid header, restarted\" recording=%s feed=%s",
+			r->id, rf->name);
 	} else if (valid < size) {
 		if ((rc = truncate_durably(rf->fd, valid)) < 0)
 			return rc;
-		log_warn("msg=\"torn tail cut\" recording=%s feed=%s bytes=%llu kept=%llu packets=%llu",
-			 r->id, rf->name, (unsigned long long)(size - valid),
-			 (unsigned long long)valid, (unsigned long long)n);
+		log_warn(
+			"msg=\"torn tail cut\" recording=%s feed=%s bytes=%llu kept=%llu packets=%llu",
+			r->id, rf->name, (unsigned long long)(size - valid),
+			(unsigned long long)valid, (unsigned long long)n);
 	}
 	/* what the scan found is durable now; the resume point may cut it back */
 	rf->bytes = rf->synced_bytes = valid;
@@ -574,8 +576,10 @@ static void rollback(struct recordings *rs, struct recording *r, struct rec_feed
 		if (pcap_path(rs, r, rf->name, path, sizeof path) == 0)
 			unlink(path);
 	} else if (truncate_durably(rf->fd, rf->synced_bytes) < 0) {
-		log_error("msg=\"cannot truncate recording file to its durable length\" recording=%s "
-			  "feed=%s error=\"%s\"", r->id, rf->name, strerror(errno));
+		log_error(
+			"msg=\"cannot truncate recording file to its durable length\" recording=%s "
+			"feed=%s error=\"%s\"",
+			r->id, rf->name, strerror(errno));
 	}
 	rf->bytes = rf->synced_bytes;
 	rf->packets = rf->synced_packets;
@@ -770,8 +774,10 @@ static int resume_cursor(struct recording *r, struct rec_feed *rf, struct seg *s
 		}
 		rf->cur = rf->synced_cur;
 		rf->min_t_ns = 0;
-		log_info("msg=\"recording resumed at its last durable position\" recording=%s feed=%s "
-			 "next_pkt=%llu", r->id, rf->name, (unsigned long long)rf->cur.next_pkt);
+		log_info(
+			"msg=\"recording resumed at its last durable position\" recording=%s feed=%s "
+			"next_pkt=%llu",
+			r->id, rf->name, (unsigned long long)rf->cur.next_pkt);
 		return 0;
 	}
 	seg_raw_cursor_now(seg, &rf->cur);
@@ -780,17 +786,18 @@ static int resume_cursor(struct recording *r, struct rec_feed *rf, struct seg *s
 	if (same_producer_line(h, rf) && seq >= rf->synced_cur.next_pkt) {
 		/* records the file holds beyond the resume point were read from the ring */
 		extra = rf->packets > rf->resume_packets ? rf->packets - rf->resume_packets : 0;
-		lost = seq - rf->synced_cur.next_pkt > extra ? seq - rf->synced_cur.next_pkt - extra : 0;
+		lost = seq - rf->synced_cur.next_pkt > extra ? seq - rf->synced_cur.next_pkt - extra
+							     : 0;
 		rf->cur.missed += lost;
 	}
 	log_warn("msg=\"recording resumed at the ring's newest packet\" recording=%s feed=%s "
-		 "packets_lost=%llu", r->id, rf->name, (unsigned long long)lost);
+		 "packets_lost=%llu",
+		 r->id, rf->name, (unsigned long long)lost);
 	return 0;
 }
 
 /* The feed's segment with rf's cursor valid for it, or NULL when absent. */
-static struct seg *feed_ready(struct store *st, struct recording *r, struct rec_feed *rf,
-			      int *err)
+static struct seg *feed_ready(struct store *st, struct recording *r, struct rec_feed *rf, int *err)
 {
 	struct seg *seg = feed_seg_live(st, rf->name);
 	const struct seg_header *h;
@@ -807,12 +814,15 @@ static struct seg *feed_ready(struct store *st, struct recording *r, struct rec_
 	} else if (!rf->attached) {
 		/* the segment appeared after the start: all of it is new */
 		cursor_from_start(seg, rf);
-		log_info("msg=\"recording follows a new feed\" recording=%s feed=%s", r->id, rf->name);
+		log_info("msg=\"recording follows a new feed\" recording=%s feed=%s", r->id,
+			 rf->name);
 	} else if (!same_producer_line(h, rf) || !cursor_fits(h, &rf->cur)) {
 		cursor_from_start(seg, rf);
 		rf->min_t_ns = r->started_ns;
-		log_warn("msg=\"feed segment re-created, recording reads its new ring\" recording=%s "
-			 "feed=%s", r->id, rf->name);
+		log_warn(
+			"msg=\"feed segment re-created, recording reads its new ring\" recording=%s "
+			"feed=%s",
+			r->id, rf->name);
 	}
 	rf->attached = 1;
 	rf->seg_generation = h->generation;
@@ -849,8 +859,10 @@ static int drain(struct recordings *rs, struct recording *r, struct rec_feed *rf
 			continue;
 		if (rec.len > PCAP_MAX_UDP) {
 			if (rf->oversize++ == 0)
-				log_warn("msg=\"datagram too large for a pcap IPv4 record, skipped\" "
-					 "recording=%s feed=%s len=%u", r->id, rf->name, rec.len);
+				log_warn(
+					"msg=\"datagram too large for a pcap IPv4 record, skipped\" "
+					"recording=%s feed=%s len=%u",
+					r->id, rf->name, rec.len);
 			continue;
 		}
 		if (rf->fd < 0 && rf->has_file)
@@ -865,7 +877,8 @@ static int drain(struct recordings *rs, struct recording *r, struct rec_feed *rf
 		}
 		/* src_ip is stored in host order by pw-capture, as the writer wants it */
 		used += pcap_udp_record(rs->wbuf + used, REC_WBUF - used, rec.t_ns, rec.src_ip,
-					rec.src_port, rs->dst_ip, rec.dst_port, rs->payload, rec.len);
+					rec.src_port, rs->dst_ip, rec.dst_port, rs->payload,
+					rec.len);
 		npk++;
 	}
 	return used ? flush(rf, rs->wbuf, used, npk) : 0;
@@ -886,8 +899,9 @@ static void record_tick(struct store *st, struct recording *r)
 		if (seg && (rc = drain(rs, r, rf, seg)) == 0)
 			continue;
 		if (rc < 0) {
-			log_error("msg=\"recording write failed\" recording=%s feed=%s error=\"%s\"",
-				  r->id, rf->name, strerror(-rc));
+			log_error(
+				"msg=\"recording write failed\" recording=%s feed=%s error=\"%s\"",
+				r->id, rf->name, strerror(-rc));
 			rollback(rs, r, rf);
 			rec_stop(st, r, reason_of(rc));
 		}
@@ -910,7 +924,8 @@ static void resume_files(struct recordings *rs, struct recording *r)
 			char feed[IDS_FEED_MAX + 1];
 			struct rec_feed *rf;
 
-			if (n <= 5 || n - 5 >= sizeof feed || strcmp(e->d_name + n - 5, ".pcap") != 0)
+			if (n <= 5 || n - 5 >= sizeof feed ||
+			    strcmp(e->d_name + n - 5, ".pcap") != 0)
 				continue;
 			memcpy(feed, e->d_name, n - 5);
 			feed[n - 5] = 0;
@@ -957,8 +972,8 @@ static struct recording *load_one(struct recordings *rs, const char *id)
 	if ((size_t)snprintf(path, sizeof path, "%s/%s/manifest.json", rs->root, id) >= sizeof path)
 		return NULL;
 	if ((rc = atomicio_read(path, REC_MANIFEST_MAX, &buf, &len)) < 0) {
-		log_error("msg=\"cannot read recording manifest, skipped\" file=%s error=\"%s\"", path,
-			  strerror(-rc));
+		log_error("msg=\"cannot read recording manifest, skipped\" file=%s error=\"%s\"",
+			  path, strerror(-rc));
 		return NULL;
 	}
 	o = json_loadb(buf, len, 0, &jerr);
@@ -976,13 +991,15 @@ static struct recording *load_one(struct recordings *rs, const char *id)
 		r = NULL;
 	}
 	if (!r)
-		log_error("msg=\"corrupt recording manifest, skipped\" file=%s error=\"%s\"", path, why);
+		log_error("msg=\"corrupt recording manifest, skipped\" file=%s error=\"%s\"", path,
+			  why);
 	return r;
 }
 
 static int by_start(const void *a, const void *b)
 {
-	const struct recording *x = *(struct recording *const *)a, *y = *(struct recording *const *)b;
+	const struct recording *x = *(struct recording *const *)a,
+			       *y = *(struct recording *const *)b;
 
 	return x->started_ns < y->started_ns ? -1 : x->started_ns > y->started_ns;
 }
@@ -1074,7 +1091,8 @@ int recordings_init(struct store *st)
 		return rc;
 	}
 	if ((rc = load_all(rs)) < 0) {
-		log_error("msg=\"cannot list recordings\" dir=%s error=\"%s\"", rs->root, strerror(-rc));
+		log_error("msg=\"cannot list recordings\" dir=%s error=\"%s\"", rs->root,
+			  strerror(-rc));
 		return rc;
 	}
 	resume_active(rs);
@@ -1162,8 +1180,8 @@ struct start_args {
 
 static int start_args(json_t *args, struct start_args *a, struct cmd_err *err)
 {
-	static const char *const keys[] = { "name", "game", "track", "car", "use_case", "notes",
-					    NULL };
+	static const char *const keys[] = { "name",     "game",  "track", "car",
+					    "use_case", "notes", NULL };
 
 	if (only_keys(args, keys, err) < 0 ||
 	    opt_str(args, "name", REC_NAME_MAX - 1, &a->name, err) < 0 ||
@@ -1280,7 +1298,8 @@ static json_t *h_stop(struct store *st, json_t *args, struct cmd_err *err)
 		return fail(err, MSG_E_CONFLICT, "recording %s is not active", r->id);
 	}
 	if ((rc = rec_stop(st, r, "stopped")) < 0) {
-		snprintf(what, sizeof what, "recording %s stopped, its last second not saved", r->id);
+		snprintf(what, sizeof what, "recording %s stopped, its last second not saved",
+			 r->id);
 		return durability_error(err, rc, what);
 	}
 	return manifest_json(r, 0);
@@ -1346,11 +1365,12 @@ static json_t *h_data(struct store *st, json_t *args, struct cmd_err *err)
 	if (!ids_name_valid(feed))
 		return fail(err, MSG_E_BAD_REQUEST, "\"feed\" must be a feed name");
 	if (!(rf = rec_feed_find(r, feed)) || !rf->has_file || !rf->packets)
-		return fail(err, MSG_E_NOT_FOUND, "recording %s has no data for feed %s", r->id, feed);
+		return fail(err, MSG_E_NOT_FOUND, "recording %s has no data for feed %s", r->id,
+			    feed);
 	if (pcap_path(st->rec, r, feed, path, sizeof path) < 0)
 		return fail(err, MSG_E_INTERNAL, "path too long");
-	return json_pack("{s:s, s:I, s:I}", "path", path, "bytes", (json_int_t)rf->bytes,
-			 "packets", (json_int_t)rf->packets);
+	return json_pack("{s:s, s:I, s:I}", "path", path, "bytes", (json_int_t)rf->bytes, "packets",
+			 (json_int_t)rf->packets);
 }
 
 const struct cmd_entry recording_commands[] = {

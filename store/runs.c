@@ -31,9 +31,9 @@
 #include "store/merge.h"
 #include "store/store.h"
 
-#define SYNC_NS (1000 * NS_PER_MS)       /* durability: at least once a second */
-#define SAVE_NS (5000 * NS_PER_MS)       /* metadata (frame_count, laps) refresh */
-#define DRAIN_MAX 20000                  /* frames per run per loop turn */
+#define SYNC_NS (1000 * NS_PER_MS) /* durability: at least once a second */
+#define SAVE_NS (5000 * NS_PER_MS) /* metadata (frame_count, laps) refresh */
+#define DRAIN_MAX 20000            /* frames per run per loop turn */
 #define BATCH 1024
 
 struct run_live {
@@ -41,28 +41,29 @@ struct run_live {
 	struct session *s;
 	char run_id[ID_LEN + 1];
 	struct framefile_writer *w;
-	int nsrc;                            /* 1 + merge feeds */
+	int nsrc; /* 1 + merge feeds */
 	char src[MERGE_SOURCES_MAX][IDS_FEED_MAX + 1];
 	struct seg_cursor cur[MERGE_SOURCES_MAX];
 	struct merge *mg;
 	struct laps *laps;
-	struct live_eng *eng;                /* per-lap jobs (general sessions), or NULL */
-	uint64_t last_seq;                   /* of the last appended frame */
+	struct live_eng *eng; /* per-lap jobs (general sessions), or NULL */
+	uint64_t last_seq;    /* of the last appended frame */
 	uint64_t appended;
-	uint64_t extra_only;                 /* merged frames not stored (primary gaps) */
-	int64_t last_sync, last_save;        /* monotonic */
-	int dirty;                           /* the session file needs saving */
-	uint64_t changes;                    /* bumped with dirty: what readers see changed */
-	uint64_t progress;                   /* only the durable frame count moved */
+	uint64_t extra_only;          /* merged frames not stored (primary gaps) */
+	int64_t last_sync, last_save; /* monotonic */
+	int dirty;                    /* the session file needs saving */
+	uint64_t changes;             /* bumped with dirty: what readers see changed */
+	uint64_t progress;            /* only the durable frame count moved */
 	struct pw_frame batch[BATCH];
 	int nbatch;
 };
 
-int run_frames_path(const struct store *st, const struct session *s, const struct run *r,
-		    char *buf, size_t cap)
+int run_frames_path(const struct store *st, const struct session *s, const struct run *r, char *buf,
+		    size_t cap)
 {
 	return (size_t)snprintf(buf, cap, "%s/%s/%s.frames", st->sessions_dir, s->id, r->id) < cap
-		       ? 0 : -ENAMETOOLONG;
+		       ? 0
+		       : -ENAMETOOLONG;
 }
 
 static struct run *live_run(struct run_live *l)
@@ -87,7 +88,8 @@ static void cache_meta(struct store *st, struct session *s, struct run *r)
 	if (!seg || !seg_meta_read(seg, &m))
 		return;
 	if (m.car[0])
-		snprintf(s->car_name, sizeof s->car_name, "%.*s", (int)sizeof s->car_name - 1, m.car);
+		snprintf(s->car_name, sizeof s->car_name, "%.*s", (int)sizeof s->car_name - 1,
+			 m.car);
 	if (m.game[0])
 		snprintf(r->game, sizeof r->game, "%.*s", (int)sizeof r->game - 1, m.game);
 	if (m.track[0])
@@ -157,7 +159,8 @@ static void track_laps(struct store *st, struct run_live *l, struct run *r,
 		mark_changed(l);
 		if (ev[i].kind == LAP_INVALIDATED)
 			json_array_foreach(r->laps, j, old)
-				if (json_equal(json_object_get(old, "number"), json_object_get(o, "number")) &&
+				if (json_equal(json_object_get(old, "number"),
+					       json_object_get(o, "number")) &&
 				    json_equal(json_object_get(old, "game_session"),
 					       json_object_get(o, "game_session"))) {
 					json_array_set_new(r->laps, j, o);
@@ -251,16 +254,19 @@ static int drain_run(struct store *st, struct run_live *l, struct run *r, int64_
 				continue;
 			before = l->cur[k].missed;
 			for (i = 0; i < SLICE && rc == 0 && seg_read(seg, &l->cur[k], &f) == 1; i++)
-				rc = l->mg ? push_merged(st, l, r, k, &f) : store_frame(st, l, r, &f);
+				rc = l->mg ? push_merged(st, l, r, k, &f)
+					   : store_frame(st, l, r, &f);
 			progress |= i > 0;
 			total += i;
 			if (k == 0 && l->cur[0].missed != before) {
 				r->frames_lost += l->cur[0].missed - before;
-				storestat_add(st->stat, STORESTAT_FRAMES_LOST, l->cur[0].missed - before);
+				storestat_add(st->stat, STORESTAT_FRAMES_LOST,
+					      l->cur[0].missed - before);
 				r->data_truncated = 1;
 				mark_changed(l);
-				log_warn("msg=\"run lost frames: the ring lapped the store\" run=%s lost=%llu",
-					 r->id, (unsigned long long)(l->cur[0].missed - before));
+				log_warn(
+					"msg=\"run lost frames: the ring lapped the store\" run=%s lost=%llu",
+					r->id, (unsigned long long)(l->cur[0].missed - before));
 			}
 		}
 	}
@@ -282,7 +288,8 @@ static int sync_run(struct store *st, struct run_live *l, struct run *r)
 		l->progress++;
 	}
 	if (fs.frames_synced > r->frame_count)
-		storestat_add(st->stat, STORESTAT_FRAMES_PERSISTED, fs.frames_synced - r->frame_count);
+		storestat_add(st->stat, STORESTAT_FRAMES_PERSISTED,
+			      fs.frames_synced - r->frame_count);
 	r->frame_count = fs.frames_synced;
 	return rc;
 }
@@ -326,8 +333,8 @@ static int finish_run(struct store *st, struct run_live *l, struct run *r, const
 	unlink_live(st, l);
 	session_save(st, l->s);
 	bus_publish(st, TOPIC_RUN_STOPPED, run_event(l->s, r));
-	log_info("msg=\"run stopped\" run=%s reason=%s frames=%llu lost=%llu extra_only=%llu", r->id,
-		 r->stop_reason, (unsigned long long)r->frame_count,
+	log_info("msg=\"run stopped\" run=%s reason=%s frames=%llu lost=%llu extra_only=%llu",
+		 r->id, r->stop_reason, (unsigned long long)r->frame_count,
 		 (unsigned long long)r->frames_lost, (unsigned long long)l->extra_only);
 	live_free(l);
 	return rc;
@@ -336,10 +343,11 @@ static int finish_run(struct store *st, struct run_live *l, struct run *r, const
 static void fail_run(struct store *st, struct run_live *l, struct run *r, int rc)
 {
 	log_error("msg=\"run stopped by a write error; frames synced before it are intact\" "
-		  "run=%s error=\"%s\"", r->id, strerror(-rc));
-	bus_publish(st, TOPIC_RUN_ERROR, json_pack("{s:s, s:s, s:s, s:s}", "session_id", l->s->id,
-					       "run_id", r->id, "code", io_reason(rc), "message",
-					       strerror(-rc)));
+		  "run=%s error=\"%s\"",
+		  r->id, strerror(-rc));
+	bus_publish(st, TOPIC_RUN_ERROR,
+		    json_pack("{s:s, s:s, s:s, s:s}", "session_id", l->s->id, "run_id", r->id,
+			      "code", io_reason(rc), "message", strerror(-rc)));
 	finish_run(st, l, r, io_reason(rc), clock_now_ns());
 }
 
@@ -370,7 +378,8 @@ void runs_tick(struct store *st, int64_t now_ns)
 			continue;
 		}
 		if (l->dirty && mono - l->last_save >= SAVE_NS) {
-			if (session_write(st, l->s) == 0) /* its changes were announced as they came */
+			if (session_write(st, l->s) ==
+			    0) /* its changes were announced as they came */
 				l->dirty = 0;
 			l->last_save = mono;
 		}
@@ -477,14 +486,15 @@ static void resume_one(struct store *st, struct session *s, struct run *r)
 		rc = framefile_create(&w, path, &h);
 	}
 	if (rc < 0) {
-		log_error("msg=\"cannot reopen run frames\" run=%s file=%s error=\"%s\"", r->id, path,
-			  strerror(-rc));
+		log_error("msg=\"cannot reopen run frames\" run=%s file=%s error=\"%s\"", r->id,
+			  path, strerror(-rc));
 		stop_on_load(st, s, r, io_reason(rc), r->start_marker, 0);
 		return;
 	}
 	if (info.tail != FRAMEFILE_TAIL_CLEAN)
-		log_warn("msg=\"run frames had a torn tail after the crash, cut\" run=%s bytes=%llu",
-			 r->id, (unsigned long long)info.dropped_bytes);
+		log_warn(
+			"msg=\"run frames had a torn tail after the crash, cut\" run=%s bytes=%llu",
+			r->id, (unsigned long long)info.dropped_bytes);
 	next = info.frames ? info.last_seq + 1 : r->start_marker;
 	r->frame_count = info.frames;
 	seg = feed_seg(st, r->feed);
@@ -572,23 +582,27 @@ static int parse_merge(struct store *st, json_t *args, const char *feed, json_t 
 	if (!mf || json_is_null(mf))
 		return 0;
 	if (!json_is_array(mf) || json_array_size(mf) > MERGE_SOURCES_MAX - 1) {
-		fail(err, MSG_E_BAD_REQUEST, "\"merge_feeds\" must be an array of at most %d feed names",
+		fail(err, MSG_E_BAD_REQUEST,
+		     "\"merge_feeds\" must be an array of at most %d feed names",
 		     MERGE_SOURCES_MAX - 1);
 		return -1;
 	}
 	json_array_foreach(mf, i, v) {
 		const char *name = json_string_value(v);
 		if (!name || !feed_find(st, name)) {
-			fail(err, MSG_E_BAD_REQUEST, "merge_feeds[%zu] is not a configured feed", i);
+			fail(err, MSG_E_BAD_REQUEST, "merge_feeds[%zu] is not a configured feed",
+			     i);
 			return -1;
 		}
 		if (strcmp(name, feed) == 0) {
-			fail(err, MSG_E_BAD_REQUEST, "merge_feeds repeats the primary feed \"%s\"", feed);
+			fail(err, MSG_E_BAD_REQUEST, "merge_feeds repeats the primary feed \"%s\"",
+			     feed);
 			return -1;
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(json_string_value(json_array_get(mf, j)), name) == 0) {
-				fail(err, MSG_E_BAD_REQUEST, "merge_feeds lists \"%s\" twice", name);
+				fail(err, MSG_E_BAD_REQUEST, "merge_feeds lists \"%s\" twice",
+				     name);
 				return -1;
 			}
 		json_array_append(*out, v);
@@ -598,7 +612,8 @@ static int parse_merge(struct store *st, json_t *args, const char *feed, json_t 
 
 static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 {
-	static const char *const keys[] = { "session_id", "feed_name", "label", "merge_feeds", NULL };
+	static const char *const keys[] = { "session_id", "feed_name", "label", "merge_feeds",
+					    NULL };
 	const char *feed, *label;
 	struct session *s;
 	struct run *r;
@@ -619,7 +634,8 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 	if (parse_merge(st, args, feed, &merge, err) < 0)
 		goto out;
 	if (s->completed) {
-		fail(err, MSG_E_CONFLICT, "session %s is completed: reopen it to record more", s->id);
+		fail(err, MSG_E_CONFLICT, "session %s is completed: reopen it to record more",
+		     s->id);
 		goto out;
 	}
 	for (int i = 0; i < s->nruns; i++)
@@ -634,8 +650,8 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 		goto out;
 	}
 	if (!(seg = feed_seg(st, feed))) {
-		fail(err, MSG_E_CONFLICT, "feed \"%s\" is not being captured (no pw-capture has run)",
-		     feed);
+		fail(err, MSG_E_CONFLICT,
+		     "feed \"%s\" is not being captured (no pw-capture has run)", feed);
 		goto out;
 	}
 	if (!(r = session_run_slot(s))) {
@@ -659,7 +675,8 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 	snprintf(h.run_id, sizeof h.run_id, "%s", r->id);
 	if (!(l = live_new(s, r))) {
 		rc = -ENOMEM;
-	} else if ((rc = atomicio_mkdirs(dir)) == 0 && (rc = framefile_create(&l->w, path, &h)) == 0) {
+	} else if ((rc = atomicio_mkdirs(dir)) == 0 &&
+		   (rc = framefile_create(&l->w, path, &h)) == 0) {
 		l->cur[0].next = r->start_marker;
 		for (int k = 1; k < l->nsrc; k++) {
 			struct seg *x = feed_seg(st, l->src[k]);
@@ -688,8 +705,8 @@ static json_t *h_run_start(struct store *st, json_t *args, struct cmd_err *err)
 	json_decref(r->laps);
 	s->nruns--;
 	if (rc < 0)
-		fail(err, disk_full(rc) ? MSG_E_DISK_FULL : MSG_E_IO, "cannot create the run's frame file: %s",
-		     strerror(-rc));
+		fail(err, disk_full(rc) ? MSG_E_DISK_FULL : MSG_E_IO,
+		     "cannot create the run's frame file: %s", strerror(-rc));
 	return NULL;
 out:
 	json_decref(merge);
@@ -745,7 +762,8 @@ static json_t *h_run_delete(struct store *st, json_t *args, struct cmd_err *err)
 	if (!(res = saved(st, s, err)))
 		return NULL;
 	json_decref(res);
-	bus_publish(st, TOPIC_RUN_DELETED, json_pack("{s:s, s:s}", "session_id", s->id, "run_id", id));
+	bus_publish(st, TOPIC_RUN_DELETED,
+		    json_pack("{s:s, s:s}", "session_id", s->id, "run_id", id));
 	return json_null();
 }
 
@@ -871,14 +889,15 @@ static json_t *h_lap_best(struct store *st, json_t *args, struct cmd_err *err)
 			return fail(err, MSG_E_IO, "the session file of %s cannot be read", bs->id);
 	}
 	if (!best)
-		return fail(err, MSG_E_NOT_FOUND, "no valid lap of %s on %s%s%s in any session", game,
-			    track, *car ? " with " : "", car);
+		return fail(err, MSG_E_NOT_FOUND, "no valid lap of %s on %s%s%s in any session",
+			    game, track, *car ? " with " : "", car);
 	o = json_deep_copy(best);
 	json_object_set_new(o, "session_id", json_string(bs->id));
 	json_object_set_new(o, "run_id", json_string(br->id));
 	json_object_set_new(o, "game", json_string(br->game));
 	json_object_set_new(o, "track", json_string(br->track));
-	json_object_set_new(o, "car_name", bs->car_name[0] ? json_string(bs->car_name) : json_null());
+	json_object_set_new(o, "car_name",
+			    bs->car_name[0] ? json_string(bs->car_name) : json_null());
 	return o;
 }
 

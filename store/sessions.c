@@ -13,7 +13,10 @@
 #define SESSION_FILE_MAX (16 << 20)
 
 static const char *const uc_names[UC_COUNT] = {
-	"shift_points", "car_grip", "track_mapping", "general",
+	"shift_points",
+	"car_grip",
+	"track_mapping",
+	"general",
 };
 
 /* What the driver is asked to do, per use case (the seed's guidance texts). */
@@ -61,21 +64,22 @@ static json_t *str_or_null(const char *s)
 
 json_t *run_json(const struct run *r)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:O, s:s, s:I, s:o, s:I, s:b, s:I, s:o, s:o}", "id", r->id,
-			 "label", r->label, "feed_name", r->feed, "merge_feeds", r->merge_feeds,
-			 "status", r->recording ? "recording" : "stopped", "start_marker",
-			 (json_int_t)r->start_marker, "end_marker",
-			 r->end_marker < 0 ? json_null() : json_integer(r->end_marker), "frame_count",
-			 (json_int_t)r->frame_count, "data_truncated", r->data_truncated,
-			 "frames_lost", (json_int_t)r->frames_lost, "started_at",
-			 iso_or_null(r->started_ns), "stopped_at", iso_or_null(r->stopped_ns));
+	json_t *o = json_pack(
+		"{s:s, s:s, s:s, s:O, s:s, s:I, s:o, s:I, s:b, s:I, s:o, s:o}", "id", r->id,
+		"label", r->label, "feed_name", r->feed, "merge_feeds", r->merge_feeds, "status",
+		r->recording ? "recording" : "stopped", "start_marker", (json_int_t)r->start_marker,
+		"end_marker", r->end_marker < 0 ? json_null() : json_integer(r->end_marker),
+		"frame_count", (json_int_t)r->frame_count, "data_truncated", r->data_truncated,
+		"frames_lost", (json_int_t)r->frames_lost, "started_at", iso_or_null(r->started_ns),
+		"stopped_at", iso_or_null(r->stopped_ns));
 
 	json_object_set_new(o, "stop_reason", str_or_null(r->stop_reason));
 	json_object_set_new(o, "game", str_or_null(r->game));
 	json_object_set_new(o, "track", str_or_null(r->track));
 	json_object_set_new(o, "driver", str_or_null(r->driver));
-	json_object_set_new(o, "lap_count", json_integer(r->laps ? (json_int_t)json_array_size(r->laps)
-								 : (json_int_t)r->lap_count));
+	json_object_set_new(o, "lap_count",
+			    json_integer(r->laps ? (json_int_t)json_array_size(r->laps)
+						 : (json_int_t)r->lap_count));
 	return o;
 }
 
@@ -87,11 +91,11 @@ json_t *session_json(const struct session *s)
 		json_array_append_new(runs, run_json(&s->runs[i]));
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:O, s:s, s:o, s:o}", "id", s->id,
 			 "use_case", use_case_name(s->use_case), "label", s->label, "status",
-			 s->completed ? "completed" : "active", "created_at", iso_or_null(s->created_ns),
-			 "completed_at", iso_or_null(s->completed_ns), "runs", runs, "analysis",
-			 s->analysis ? s->analysis : json_null(), "guidance",
-			 use_case_guidance(s->use_case), "recording_id", str_or_null(s->recording_id),
-			 "car_name", str_or_null(s->car_name));
+			 s->completed ? "completed" : "active", "created_at",
+			 iso_or_null(s->created_ns), "completed_at", iso_or_null(s->completed_ns),
+			 "runs", runs, "analysis", s->analysis ? s->analysis : json_null(),
+			 "guidance", use_case_guidance(s->use_case), "recording_id",
+			 str_or_null(s->recording_id), "car_name", str_or_null(s->car_name));
 }
 
 /* The file keeps the nanosecond times, which the API shows as ISO 8601. */
@@ -141,11 +145,13 @@ static int run_from_json(struct run *r, json_t *o)
 
 	memset(r, 0, sizeof *r);
 	if (!json_is_object(o) || copy_str(r->id, sizeof r->id, json_object_get(o, "id"), 1) < 0 ||
-	    !ids_valid(r->id) || copy_str(r->feed, sizeof r->feed, json_object_get(o, "feed_name"), 1) < 0 ||
+	    !ids_valid(r->id) ||
+	    copy_str(r->feed, sizeof r->feed, json_object_get(o, "feed_name"), 1) < 0 ||
 	    !ids_name_valid(r->feed) ||
 	    copy_str(r->label, sizeof r->label, json_object_get(o, "label"), 0) < 0)
 		return -1;
-	if (copy_str(r->stop_reason, sizeof r->stop_reason, json_object_get(o, "stop_reason"), 0) < 0 ||
+	if (copy_str(r->stop_reason, sizeof r->stop_reason, json_object_get(o, "stop_reason"), 0) <
+		    0 ||
 	    copy_str(r->game, sizeof r->game, json_object_get(o, "game"), 0) < 0 ||
 	    copy_str(r->track, sizeof r->track, json_object_get(o, "track"), 0) < 0 ||
 	    copy_str(r->driver, sizeof r->driver, json_object_get(o, "driver"), 0) < 0)
@@ -249,7 +255,8 @@ static struct session *session_from_json(json_t *o, char *why, size_t cap)
 	}
 	s->use_case = (enum use_case)uc;
 	if (copy_str(s->label, sizeof s->label, json_object_get(o, "label"), 0) < 0 ||
-	    copy_str(s->recording_id, sizeof s->recording_id, json_object_get(o, "recording_id"), 0) < 0 ||
+	    copy_str(s->recording_id, sizeof s->recording_id, json_object_get(o, "recording_id"),
+		     0) < 0 ||
 	    copy_str(s->car_name, sizeof s->car_name, json_object_get(o, "car_name"), 0) < 0) {
 		snprintf(why, cap, "a string field is too long or not a string");
 		goto fail;
@@ -432,7 +439,8 @@ int session_write(struct store *st, struct session *s)
 	rc = atomicio_write(path, text, strlen(text));
 	free(text);
 	if (rc < 0)
-		log_error("msg=\"cannot save session\" session=%s error=\"%s\"", s->id, strerror(-rc));
+		log_error("msg=\"cannot save session\" session=%s error=\"%s\"", s->id,
+			  strerror(-rc));
 	if (rc == 0 && stat(path, &sb) == 0)
 		file_id_of(&sb, &s->file);
 	sindex_touch(st, s, 0);

@@ -15,8 +15,9 @@
 #include "common/log.h"
 #include "store/store.h"
 
-#define SOCKET_ROUNDS 16    /* command / result drains in a row before the rings' turn */
-#define FEEDS_PERIOD_NS (500 * NS_PER_MS) /* feed status (stale after 2 s), attaching, job deadlines */
+#define SOCKET_ROUNDS 16 /* command / result drains in a row before the rings' turn */
+#define FEEDS_PERIOD_NS \
+	(500 * NS_PER_MS) /* feed status (stale after 2 s), attaching, job deadlines */
 
 static const char usage_text[] =
 	"usage: pw-store [--help]\n"
@@ -181,7 +182,8 @@ static int status_open(void *arg)
 
 	if (rc < 0)
 		log_warn("msg=\"no status page: readers ask the store for everything\" "
-			 "error=\"%s\"", strerror(-rc));
+			 "error=\"%s\"",
+			 strerror(-rc));
 	return 0;
 }
 
@@ -291,8 +293,9 @@ static void run(struct store *st)
 int main(int argc, char **argv)
 {
 	static struct store st;
-	struct daemon d = { .prog = "pw-store", .component = "store", .usage = usage_text,
-			    .progs = CONFIG_STORE };
+	struct daemon d = {
+		.prog = "pw-store", .component = "store", .usage = usage_text, .progs = CONFIG_STORE
+	};
 	int rc;
 
 	if ((rc = daemon_start(&d, argc, argv, &st.cfg)) != DAEMON_RUN)

@@ -34,9 +34,9 @@
 #include "common/topics.h"
 
 #define STORE_MAX_SESSIONS 100000
-#define STORE_MAX_RUNS 256            /* per session */
+#define STORE_MAX_RUNS 256 /* per session */
 #define STORE_LABEL_MAX 256
-#define STORE_MAX_TRACK_BUILDS 16     /* waiting for a worker, each holding two runs' frames */
+#define STORE_MAX_TRACK_BUILDS 16 /* waiting for a worker, each holding two runs' frames */
 
 enum use_case { UC_SHIFT_POINTS = 0, UC_CAR_GRIP, UC_TRACK_MAPPING, UC_GENERAL, UC_COUNT };
 
@@ -44,21 +44,22 @@ struct run {
 	char id[ID_LEN + 1];
 	char label[STORE_LABEL_MAX];
 	char feed[IDS_FEED_MAX + 1];
-	json_t *merge_feeds;           /* array of feed names (owned) */
-	int recording;                 /* status: recording | stopped */
+	json_t *merge_feeds; /* array of feed names (owned) */
+	int recording;       /* status: recording | stopped */
 	uint64_t start_marker;
-	int64_t end_marker;            /* -1 = null while recording */
+	int64_t end_marker; /* -1 = null while recording */
 	uint64_t frame_count;
 	int data_truncated;
 	uint64_t frames_lost;
 	int64_t started_ns, stopped_ns;
-	char stop_reason[64];          /* "" | "stopped" | "disk_full" | "io_error" | "ring_lapped_while_down" */
+	char stop_reason
+		[64]; /* "" | "stopped" | "disk_full" | "io_error" | "ring_lapped_while_down" */
 	/* from the feed's metadata while recording ("" = unknown) */
 	char game[IDS_GAME_MAX + 1], track[META_STR], driver[META_STR];
-	json_t *laps;                  /* array of lap objects (owned); NULL until the details */
+	json_t *laps; /* array of lap objects (owned); NULL until the details */
 	/* from the session index while the details are not loaded (sindex.c) */
 	uint32_t lap_count;
-	int32_t best_lap_ms;           /* the fastest valid lap's time_ms, 0 = none */
+	int32_t best_lap_ms; /* the fastest valid lap's time_ms, 0 = none */
 };
 
 /* What a session's analysis is, kept in the session index. */
@@ -88,18 +89,18 @@ struct session {
 	 * changes analysis or laps works on a session with its details.
 	 */
 	int details;
-	json_t *analysis;              /* owned; NULL = null */
+	json_t *analysis;                   /* owned; NULL = null */
 	enum analysis_state analysis_state; /* while details is 0 */
-	struct file_id file;           /* sessions/<id>.json when last read or written */
+	struct file_id file;                /* sessions/<id>.json when last read or written */
 	int nruns, cap_runs;
-	struct run *runs;              /* nruns of cap_runs (owned) */
+	struct run *runs; /* nruns of cap_runs (owned) */
 };
 
 struct feed {
 	char name[IDS_FEED_MAX + 1];
-	struct seg *seg;               /* NULL until a pw-capture created it */
-	struct seg_cursor cur;         /* live position: frame.<feed> and lap.<feed> */
-	int status;                    /* enum seg_status last published, -1 = none yet */
+	struct seg *seg;       /* NULL until a pw-capture created it */
+	struct seg_cursor cur; /* live position: frame.<feed> and lap.<feed> */
+	int status;            /* enum seg_status last published, -1 = none yet */
 	struct laps *laps;
 	uint32_t meta_gen;
 	struct pw_meta meta;
@@ -110,38 +111,38 @@ struct feed {
 	int frames_wanted;             /* frame.<feed> has a subscriber */
 };
 
-struct run_live;                       /* runs.c: one per recording run */
-struct cmd_return;                     /* cmd.h: where a request's reply goes */
-struct recordings;                     /* recordings.c */
-struct jobs;                           /* jobs.c */
-struct track_build;                    /* tracks.c: a track.build waiting for its result */
-struct job;                            /* common/job.h */
-struct job_result;                     /* common/job.h */
-struct live_eng;                       /* engineer.c: a recording run's laps in progress */
-struct lap_job;                        /* engineer.c: a per-lap job */
-struct lap;                            /* common/laps.h */
+struct run_live;    /* runs.c: one per recording run */
+struct cmd_return;  /* cmd.h: where a request's reply goes */
+struct recordings;  /* recordings.c */
+struct jobs;        /* jobs.c */
+struct track_build; /* tracks.c: a track.build waiting for its result */
+struct job;         /* common/job.h */
+struct job_result;  /* common/job.h */
+struct live_eng;    /* engineer.c: a recording run's laps in progress */
+struct lap_job;     /* engineer.c: a per-lap job */
+struct lap;         /* common/laps.h */
 
 struct store {
 	struct config cfg;
 	char data_dir[IDS_DIR_MAX];
 	void *zctx;
-	void *router;                  /* commands */
-	void *pub;                     /* the bus's XPUB: subscribers connect, we publish */
+	void *router; /* commands */
+	void *pub;    /* the bus's XPUB: subscribers connect, we publish */
 	char sessions_dir[IDS_DIR_MAX];
-	struct session **sessions;     /* index by position; NULL holes compacted */
+	struct session **sessions; /* index by position; NULL holes compacted */
 	int nsessions, cap_sessions;
-	int index_dirty;               /* the session index is behind the files (sindex.c) */
-	int64_t index_saved_ns;        /* monotonic: when the index was last written */
+	int index_dirty;        /* the session index is behind the files (sindex.c) */
+	int64_t index_saved_ns; /* monotonic: when the index was last written */
 	uint64_t cmds, cmd_errors;
 	const struct cmd_return *cmd_from; /* the request being handled (cmd.c), else NULL */
 	struct feed feeds[CONFIG_MAX_FEEDS];
 	int nfeeds;
-	struct run_live *live;             /* list of recording runs */
+	struct run_live *live; /* list of recording runs */
 	struct recordings *rec;
 	struct jobs *jobs;
-	int publish_frames;                /* frame.<feed> on the bus (PITWALL_BUS_FRAMES=0 turns off) */
-	struct loop *loop;                 /* loop.c: what wakes the loop */
-	struct storestat *stat;            /* the status page: heartbeat, generation, counters (may be NULL) */
+	int publish_frames;     /* frame.<feed> on the bus (PITWALL_BUS_FRAMES=0 turns off) */
+	struct loop *loop;      /* loop.c: what wakes the loop */
+	struct storestat *stat; /* the status page: heartbeat, generation, counters (may be NULL) */
 };
 
 /* loop.c: the loop's wake-ups (loop.c's top comment). A turn of the loop:
@@ -193,7 +194,7 @@ int cmd_drain(struct store *st);
 /* sessions.c */
 const char *use_case_name(enum use_case uc);
 const char *use_case_guidance(enum use_case uc);
-int use_case_parse(const char *name);  /* -1 when unknown */
+int use_case_parse(const char *name); /* -1 when unknown */
 /* Load every sessions/<id>.json; corrupt ones are logged and skipped.
  * With a session index, only the sessions it does not describe exactly
  * are parsed (sindex_load); returns how many were skipped, or -errno. */
@@ -255,8 +256,8 @@ void runs_tick(struct store *st, int64_t now_ns);
 int runs_recording(const struct store *st);
 /* Sync and close every writer; runs stay "recording" so a restart resumes them. */
 void runs_fini(struct store *st);
-int run_frames_path(const struct store *st, const struct session *s, const struct run *r,
-		    char *buf, size_t cap);
+int run_frames_path(const struct store *st, const struct session *s, const struct run *r, char *buf,
+		    size_t cap);
 
 /* sindex.c: the session index, data/sessions.idx */
 /* Fill the session list from the index and the session files: an entry

@@ -22,10 +22,10 @@
 
 #include "common/atomicio.h"
 #include "common/clock.h"
+#include "common/framefile.h"
 #include "common/job.h"
 #include "common/log.h"
 #include "store/cmd.h"
-#include "common/framefile.h"
 #include "store/store.h"
 
 #define TRACK_FILE_MAX (64 << 20)
@@ -37,7 +37,8 @@ int track_path(const struct store *st, const char *game, const char *track, char
 	if (!ids_name_valid(game) || ids_slug(track, slug) < 0)
 		return -EINVAL;
 	return (size_t)snprintf(buf, cap, "%s/tracks/%s/%s.json", st->data_dir, game, slug) < cap
-		       ? 0 : -ENAMETOOLONG;
+		       ? 0
+		       : -ENAMETOOLONG;
 }
 
 /* The model in the file at path (new reference), or NULL: -ENOENT, or a
@@ -94,8 +95,8 @@ static int track_find(const struct store *st, const char *game, const char *trac
 		json_decref(m);
 	}
 	if (ids_name_valid(track) &&
-	    (size_t)snprintf(path, IDS_PATH_MAX, "%s/tracks/%s/%s.json", st->data_dir, game, track) <
-		    IDS_PATH_MAX &&
+	    (size_t)snprintf(path, IDS_PATH_MAX, "%s/tracks/%s/%s.json", st->data_dir, game,
+			     track) < IDS_PATH_MAX &&
 	    (m = model_read(path))) {
 		*model = m;
 		return 0;
@@ -118,14 +119,14 @@ static int label_is(const char *label, const char *want)
 }
 
 struct track_build {
-	struct job job;                    /* points into the fields below */
-	struct job_run runs[2];            /* left, right */
-	struct pw_frame *frames[2];        /* owned */
+	struct job job;             /* points into the fields below */
+	struct job_run runs[2];     /* left, right */
+	struct pw_frame *frames[2]; /* owned */
 	char job_id[ID_LEN + 1], session_id[ID_LEN + 1], car_name[64];
 	char game[65], track[65];
 	char run_id[2][ID_LEN + 1], feed[2][32], label[2][STORE_LABEL_MAX];
-	struct cmd_return client;          /* who waits for the model */
-	int64_t asked_ns;                  /* monotonic: when the command came */
+	struct cmd_return client; /* who waits for the model */
+	int64_t asked_ns;         /* monotonic: when the command came */
 };
 
 struct job *track_build_job(struct track_build *b)
@@ -160,15 +161,17 @@ static struct track_build *build_new(const struct store *st, const struct sessio
 		size_t n = 0;
 		run_frames_path(st, s, lr[k], path, sizeof path);
 		if ((rc = framefile_load(path, &b->frames[k], &n, &info)) < 0) {
-			fail(err, MSG_E_IO, "cannot read the %s run's frames: %s", k ? "right" : "left",
-			     strerror(-rc));
+			fail(err, MSG_E_IO, "cannot read the %s run's frames: %s",
+			     k ? "right" : "left", strerror(-rc));
 			goto fail;
 		}
 		snprintf(b->run_id[k], sizeof b->run_id[k], "%s", lr[k]->id);
 		snprintf(b->feed[k], sizeof b->feed[k], "%s", lr[k]->feed);
 		snprintf(b->label[k], sizeof b->label[k], "%s", lr[k]->label);
-		b->runs[k] = (struct job_run){ .run_id = b->run_id[k], .feed_name = b->feed[k],
-					       .label = b->label[k], .frames = b->frames[k],
+		b->runs[k] = (struct job_run){ .run_id = b->run_id[k],
+					       .feed_name = b->feed[k],
+					       .label = b->label[k],
+					       .frames = b->frames[k],
 					       .nframes = n };
 	}
 	ids_new(b->job_id);
@@ -176,10 +179,15 @@ static struct track_build *build_new(const struct store *st, const struct sessio
 	snprintf(b->car_name, sizeof b->car_name, "%s", s->car_name);
 	snprintf(b->game, sizeof b->game, "%s", game);
 	snprintf(b->track, sizeof b->track, "%s", track);
-	b->job = (struct job){ .kind = JOB_TRACK_BUILD, .job_id = b->job_id,
-			       .session_id = b->session_id, .use_case = "track_mapping",
-			       .car_name = b->car_name, .game = b->game, .track = b->track,
-			       .runs = b->runs, .nruns = 2 };
+	b->job = (struct job){ .kind = JOB_TRACK_BUILD,
+			       .job_id = b->job_id,
+			       .session_id = b->session_id,
+			       .use_case = "track_mapping",
+			       .car_name = b->car_name,
+			       .game = b->game,
+			       .track = b->track,
+			       .runs = b->runs,
+			       .nruns = 2 };
 	b->asked_ns = clock_mono_ns();
 	return b;
 fail:
@@ -200,31 +208,35 @@ static json_t *h_track_build(struct store *st, json_t *args, struct cmd_err *err
 	    opt_str(args, "track_name", IDS_REAL_NAME_MAX, &track, err) < 0)
 		return NULL;
 	if (s->use_case != UC_TRACK_MAPPING)
-		return fail(err, MSG_E_CONFLICT, "session %s is a %s session, not track_mapping", s->id,
-			    use_case_name(s->use_case));
+		return fail(err, MSG_E_CONFLICT, "session %s is a %s session, not track_mapping",
+			    s->id, use_case_name(s->use_case));
 	if (!s->completed)
 		return fail(err, MSG_E_CONFLICT, "session %s is not completed", s->id);
 	for (int i = 0; i < s->nruns; i++) {
-		int side = label_is(s->runs[i].label, "left") ? 0 : label_is(s->runs[i].label, "right") ? 1 : -1;
+		int side = label_is(s->runs[i].label, "left")    ? 0
+			   : label_is(s->runs[i].label, "right") ? 1
+								 : -1;
 		if (side >= 0 && lr[side])
-			return fail(err, MSG_E_CONFLICT, "session %s has two runs labelled \"%s\"", s->id,
-				    s->runs[i].label);
+			return fail(err, MSG_E_CONFLICT, "session %s has two runs labelled \"%s\"",
+				    s->id, s->runs[i].label);
 		if (side >= 0)
 			lr[side] = &s->runs[i];
 	}
 	if (s->nruns != 2 || !lr[0] || !lr[1])
 		return fail(err, MSG_E_CONFLICT,
 			    "a track build needs exactly two runs labelled \"left\" and \"right\"; "
-			    "session %s has %d run(s)", s->id, s->nruns);
+			    "session %s has %d run(s)",
+			    s->id, s->nruns);
 	if (!*game)
 		game = lr[0]->game;
 	if (!*track)
 		track = lr[0]->track;
 	if (!ids_name_valid(game) || !ids_real_name_valid(track))
-		return fail(err, MSG_E_BAD_REQUEST,
-			    "game \"%s\" / track_name \"%s\": give both (a game name; a track name of "
-			    "1-%d characters, no control characters) when the runs' metadata has none",
-			    game, track, IDS_REAL_NAME_MAX);
+		return fail(
+			err, MSG_E_BAD_REQUEST,
+			"game \"%s\" / track_name \"%s\": give both (a game name; a track name of "
+			"1-%d characters, no control characters) when the runs' metadata has none",
+			game, track, IDS_REAL_NAME_MAX);
 	if (!(b = build_new(st, s, lr, game, track, err)))
 		return NULL;
 	cmd_defer(st, &b->client, err); /* answered by track_build_done */
@@ -276,7 +288,8 @@ void track_build_done(struct store *st, struct track_build *b, const struct job_
 		cmd_reply_error(st, &b->client,
 				strcmp(r->code, JOB_E_NOT_QUALIFIED) == 0 ||
 						strcmp(r->code, JOB_E_NO_DATA) == 0
-					? MSG_E_CONFLICT : MSG_E_BAD_REQUEST,
+					? MSG_E_CONFLICT
+					: MSG_E_BAD_REQUEST,
 				"%s", r->message);
 		goto out;
 	}
@@ -296,8 +309,8 @@ void track_build_done(struct store *st, struct track_build *b, const struct job_
 		    json_pack("{s:s, s:s, s:s, s:I}", "game", b->game, "track_name", b->track,
 			      "session_id", b->session_id, "corner_count",
 			      (json_int_t)json_array_size(json_object_get(model, "corners"))));
-	log_info("msg=\"track built\" job=%s game=%s track=%s ms=%.1f", b->job_id, b->game, b->track,
-		 ms);
+	log_info("msg=\"track built\" job=%s game=%s track=%s ms=%.1f", b->job_id, b->game,
+		 b->track, ms);
 	cmd_reply_ok(st, &b->client, model);
 out:
 	track_build_free(b);
@@ -316,13 +329,15 @@ static int name_args(json_t *args, const char **game, const char **track, struct
 	    opt_str(args, "track_name", IDS_REAL_NAME_MAX, track, err) < 0)
 		return -1;
 	if (!ids_name_valid(*game)) {
-		fail(err, MSG_E_BAD_REQUEST, "\"game\" must be 1-%d of A-Z a-z 0-9 _ . -", IDS_NAME_MAX);
+		fail(err, MSG_E_BAD_REQUEST, "\"game\" must be 1-%d of A-Z a-z 0-9 _ . -",
+		     IDS_NAME_MAX);
 		return -1;
 	}
 	if (!ids_real_name_valid(*track)) {
 		fail(err, MSG_E_BAD_REQUEST,
 		     "\"track_name\" must be the track's name or its slug: 1-%d characters, no "
-		     "control characters", IDS_REAL_NAME_MAX);
+		     "control characters",
+		     IDS_REAL_NAME_MAX);
 		return -1;
 	}
 	return 0;
@@ -368,7 +383,8 @@ static json_t *h_track_delete(struct store *st, json_t *args, struct cmd_err *er
 		return fail(err, MSG_E_NOT_FOUND, "no track model %s/%s", game, track);
 	if (rc < 0)
 		return fail(err, MSG_E_IO, "cannot delete %s/%s: %s", game, track, strerror(-rc));
-	bus_publish(st, TOPIC_TRACK_DELETED, json_pack("{s:s, s:s}", "game", game, "track_name", name));
+	bus_publish(st, TOPIC_TRACK_DELETED,
+		    json_pack("{s:s, s:s}", "game", game, "track_name", name));
 	return json_null();
 }
 
@@ -401,7 +417,8 @@ static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 			char name[128];
 			json_t *m;
 
-			if (n < 6 || n - 5 >= sizeof name || strcmp(t->d_name + n - 5, ".json") != 0)
+			if (n < 6 || n - 5 >= sizeof name ||
+			    strcmp(t->d_name + n - 5, ".json") != 0)
 				continue;
 			json_t *row;
 			const char *real;
@@ -409,12 +426,14 @@ static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 			memcpy(name, t->d_name, n - 5);
 			name[n - 5] = 0;
 			if (!ids_name_valid(name) ||
-			    (size_t)snprintf(path, sizeof path, "%s/%s", sub, t->d_name) >= sizeof path ||
+			    (size_t)snprintf(path, sizeof path, "%s/%s", sub, t->d_name) >=
+				    sizeof path ||
 			    !(m = model_read(path)))
 				continue;
 			real = model_name(m, name);
-			row = json_pack("{s:s, s:s, s:O, s:O, s:I}", "game", g->d_name, "track_name", real,
-					"source", or_null(json_object_get(m, "source")), "created_at",
+			row = json_pack("{s:s, s:s, s:O, s:O, s:I}", "game", g->d_name,
+					"track_name", real, "source",
+					or_null(json_object_get(m, "source")), "created_at",
 					or_null(json_object_get(m, "created_at")), "corner_count",
 					(json_int_t)json_array_size(json_object_get(m, "corners")));
 			/* the key to address it by, where the name cannot be in a path */
@@ -430,10 +449,7 @@ static json_t *h_track_list(struct store *st, json_t *args, struct cmd_err *err)
 }
 
 const struct cmd_entry track_commands[] = {
-	{ "track.build", h_track_build },
-	{ "track.list", h_track_list },
-	{ "track.get", h_track_get },
-	{ "track.corners", h_track_corners },
-	{ "track.delete", h_track_delete },
-	{ NULL, NULL },
+	{ "track.build", h_track_build },   { "track.list", h_track_list },
+	{ "track.get", h_track_get },       { "track.corners", h_track_corners },
+	{ "track.delete", h_track_delete }, { NULL, NULL },
 };

@@ -15,31 +15,32 @@
 #include "api/pwctl/pwctl.h"
 #include "common/clock.h"
 #include "common/export.h"
-#include "common/manifest.h"
 #include "common/framefile.h"
+#include "common/manifest.h"
 
 static int usage(FILE *out)
 {
-	fprintf(out, "usage: pwctl export SESSION RUN [--format csv|json|ld|ldx|parquet]\n"
-		     "                    [--channels LIST] [--hz N] [--lap N]\n"
-		     "                    [--compression zstd|none] [--manifest NAME] [--out FILE|DIR]\n"
-		     "Writes the run's frames to FILE, into DIR (named after the track, the run\n"
-		     "and the lap), or to stdout:\n"
-		     "  csv      a header line, then one row per frame (the default)\n"
-		     "  json     JSON lines, one object per frame, absent channels left out\n"
-		     "  ld       a MoTeC i2 log: writes FILE.ld and FILE.ldx (lap beacons) side\n"
-		     "           by side, so --out is required\n"
-		     "  ldx      the .ldx alone\n"
-		     "  parquet  Apache Parquet, one typed column per value (pages compressed\n"
-		     "           with zstd when --compression zstd)\n"
-		     "--channels speed_kmh,throttle,tyre_temp_c (the frame's channel names, array\n"
-		     "values such as tyre_temp_c_fl, seq, t_ns, flags) chooses the columns;\n"
-		     "--hz N (1..1000) resamples to N rows a second on the game clock; --lap N\n"
-		     "exports one lap. With any of them every row starts with time_s, seconds\n"
-		     "from the first exported frame. --manifest NAME (csv and json) adds the\n"
-		     "derived channels of a stored manifest (docs/manifests.md) after the\n"
-		     "others. Long exports show progress on stderr.\n"
-		     "Exit status: 0 done, 1 failed, 2 bad arguments, 3 store unreachable.\n");
+	fprintf(out,
+		"usage: pwctl export SESSION RUN [--format csv|json|ld|ldx|parquet]\n"
+		"                    [--channels LIST] [--hz N] [--lap N]\n"
+		"                    [--compression zstd|none] [--manifest NAME] [--out FILE|DIR]\n"
+		"Writes the run's frames to FILE, into DIR (named after the track, the run\n"
+		"and the lap), or to stdout:\n"
+		"  csv      a header line, then one row per frame (the default)\n"
+		"  json     JSON lines, one object per frame, absent channels left out\n"
+		"  ld       a MoTeC i2 log: writes FILE.ld and FILE.ldx (lap beacons) side\n"
+		"           by side, so --out is required\n"
+		"  ldx      the .ldx alone\n"
+		"  parquet  Apache Parquet, one typed column per value (pages compressed\n"
+		"           with zstd when --compression zstd)\n"
+		"--channels speed_kmh,throttle,tyre_temp_c (the frame's channel names, array\n"
+		"values such as tyre_temp_c_fl, seq, t_ns, flags) chooses the columns;\n"
+		"--hz N (1..1000) resamples to N rows a second on the game clock; --lap N\n"
+		"exports one lap. With any of them every row starts with time_s, seconds\n"
+		"from the first exported frame. --manifest NAME (csv and json) adds the\n"
+		"derived channels of a stored manifest (docs/manifests.md) after the\n"
+		"others. Long exports show progress on stderr.\n"
+		"Exit status: 0 done, 1 failed, 2 bad arguments, 3 store unreachable.\n");
 	return out == stdout ? 0 : 2;
 }
 

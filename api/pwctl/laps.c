@@ -15,14 +15,15 @@
 
 static int usage_lap(FILE *out)
 {
-	fprintf(out, "usage: pwctl lap SESSION RUN N [--channels LIST] [--step M] [--manifest NAME]\n"
-		     "                [--out FILE]\n"
-		     "Lap N of the run resampled on a distance grid every M metres (0.1 .. 50,\n"
-		     "default 1), as the JSON of GET /api/sessions/{sid}/runs/{rid}/laps/{n}:\n"
-		     "distance_m, time_s and the channels (comma-separated canonical names;\n"
-		     "default speed_kmh, throttle, brake, steer, gear, rpm, accel_lat_g,\n"
-		     "accel_lon_g, pos_m; with --manifest, its derived channels may be named too,\n"
-		     "and the default adds them all). Written to FILE or stdout.\n");
+	fprintf(out,
+		"usage: pwctl lap SESSION RUN N [--channels LIST] [--step M] [--manifest NAME]\n"
+		"                [--out FILE]\n"
+		"Lap N of the run resampled on a distance grid every M metres (0.1 .. 50,\n"
+		"default 1), as the JSON of GET /api/sessions/{sid}/runs/{rid}/laps/{n}:\n"
+		"distance_m, time_s and the channels (comma-separated canonical names;\n"
+		"default speed_kmh, throttle, brake, steer, gear, rpm, accel_lat_g,\n"
+		"accel_lon_g, pos_m; with --manifest, its derived channels may be named too,\n"
+		"and the default adds them all). Written to FILE or stdout.\n");
 	return out == stdout ? 0 : 2;
 }
 

@@ -4,22 +4,22 @@
  */
 #include <dirent.h>
 #include <jansson.h>
-#include <zmq.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zmq.h>
 
+#include "api/pwctl/pwctl.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/feedstat.h"
 #include "common/frame.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/seg.h"
 #include "common/topics.h"
-#include "common/feedstat.h"
-#include "api/pwctl/pwctl.h"
 
 static void usage(FILE *out)
 {
@@ -103,15 +103,17 @@ static void print_json(const struct feedstat *rows, int n)
 		       "\"relayed\":%llu,\"handshakes\":%llu,\"write_seq\":%llu,\"pid\":%d,"
 		       "\"game\":",
 		       seg_status_name(r->status), r->v[SEG_STAT_PACKET_RATE_MHZ] / 1000.0,
-		       r->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0, (unsigned long long)r->v[SEG_STAT_PACKETS],
-		       (unsigned long long)r->v[SEG_STAT_DECODED], (unsigned long long)r->v[SEG_STAT_FRAMES],
+		       r->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0,
+		       (unsigned long long)r->v[SEG_STAT_PACKETS],
+		       (unsigned long long)r->v[SEG_STAT_DECODED],
+		       (unsigned long long)r->v[SEG_STAT_FRAMES],
 		       (unsigned long long)r->v[SEG_STAT_WRONG_SIZE],
 		       (unsigned long long)r->v[SEG_STAT_UNKNOWN],
 		       (unsigned long long)r->v[SEG_STAT_KERNEL_DROPS],
 		       (unsigned long long)r->v[SEG_STAT_RCVBUF],
 		       (unsigned long long)r->v[SEG_STAT_RELAYED],
-		       (unsigned long long)r->v[SEG_STAT_HANDSHAKES], (unsigned long long)r->write_seq,
-		       r->present ? r->pid : 0);
+		       (unsigned long long)r->v[SEG_STAT_HANDSHAKES],
+		       (unsigned long long)r->write_seq, r->present ? r->pid : 0);
 		json_str(r->meta.game);
 		printf(",\"car\":");
 		json_str(r->meta.car);
@@ -129,18 +131,20 @@ static void print_json(const struct feedstat *rows, int n)
 static void print_table(const struct feedstat *rows, int n)
 {
 	printf("%-7s %-6s %8s %8s %10s %10s %8s %8s %7s  %-26s %-20s %-18s %s\n", "FEED", "STATUS",
-	       "PKT/S", "FRM/S", "RECEIVED", "DECODED", "WRONGSZ", "UNKNOWN", "DROPS", "GAME", "CAR",
-	       "TRACK", "DRIVER");
+	       "PKT/S", "FRM/S", "RECEIVED", "DECODED", "WRONGSZ", "UNKNOWN", "DROPS", "GAME",
+	       "CAR", "TRACK", "DRIVER");
 	for (int i = 0; i < n; i++) {
 		const struct feedstat *r = &rows[i];
 		printf("%-7s %-6s %8.1f %8.1f %10llu %10llu %8llu %8llu %7llu  %-26s %-20s %-18s %s\n",
 		       r->name, seg_status_name(r->status), r->v[SEG_STAT_PACKET_RATE_MHZ] / 1000.0,
-		       r->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0, (unsigned long long)r->v[SEG_STAT_PACKETS],
+		       r->v[SEG_STAT_FRAME_RATE_MHZ] / 1000.0,
+		       (unsigned long long)r->v[SEG_STAT_PACKETS],
 		       (unsigned long long)r->v[SEG_STAT_DECODED],
 		       (unsigned long long)r->v[SEG_STAT_WRONG_SIZE],
 		       (unsigned long long)r->v[SEG_STAT_UNKNOWN],
-		       (unsigned long long)r->v[SEG_STAT_KERNEL_DROPS], r->meta.game[0] ? r->meta.game : "-",
-		       r->meta.car[0] ? r->meta.car : "-", r->meta.track[0] ? r->meta.track : "-",
+		       (unsigned long long)r->v[SEG_STAT_KERNEL_DROPS],
+		       r->meta.game[0] ? r->meta.game : "-", r->meta.car[0] ? r->meta.car : "-",
+		       r->meta.track[0] ? r->meta.track : "-",
 		       r->meta.driver[0] ? r->meta.driver : "-");
 	}
 }
@@ -191,7 +195,8 @@ static int arg_count(const char *cmd, const char *s, long *out)
 	long v = strtol(s, &end, 10);
 
 	if (end == s || *end || v < 0) {
-		fprintf(stderr, "pwctl %s: --count must be a whole number >= 0, got '%s'\n", cmd, s);
+		fprintf(stderr, "pwctl %s: --count must be a whole number >= 0, got '%s'\n", cmd,
+			s);
 		return -1;
 	}
 	*out = v;
@@ -372,7 +377,8 @@ static int cmd_session(const struct config *cfg, int argc, char **argv)
 	}
 	for (size_t i = 0; argc == 2 && i < sizeof verbs / sizeof *verbs; i++)
 		if (strcmp(argv[0], verbs[i][0]) == 0)
-			return store_call(cfg, verbs[i][1], json_pack("{s:s}", "id", argv[1]), NULL);
+			return store_call(cfg, verbs[i][1], json_pack("{s:s}", "id", argv[1]),
+					  NULL);
 	fprintf(stderr, "usage: pwctl session create USE_CASE [--label L]\n"
 			"       pwctl session get|delete|complete|reopen|analysis ID\n");
 	return 2;
@@ -473,25 +479,32 @@ static int cmd_config(const struct config *cfg, int argc, char **argv)
 static int sub_help(const char *cmd)
 {
 	static const char *const texts[][2] = {
-		{ "sessions", "usage: pwctl sessions [--json]\nEvery session: id, use case, status, runs, "
-			      "creation time, label.\n" },
-		{ "session", "usage: pwctl session create USE_CASE [--label L]\n"
-			     "       pwctl session get|delete|complete|reopen|analysis ID\n"
-			     "complete queues the session's analysis; reopen makes it active again and "
-			     "clears the analysis; delete removes its files.\n" },
-		{ "laps", "usage: pwctl laps SESSION\nEvery lap of every run of the session, as JSON: "
-			  "number, time_ms, sector_ms, valid, invalid_reason, speeds, run_id.\n" },
-		{ "events", "usage: pwctl events [PREFIX] [--count N] [--timeout S]\nPrints bus messages "
-			    "whose topic starts with PREFIX (all when absent) as \"topic json\" lines; "
-			    "topics are listed in docs/store.md and by pwctl topics.\n" },
-		{ "topics", "usage: pwctl topics [--markdown]\nEvery bus topic, one a line: its name "
-			    "(lap.<feed> for a feed's), the program that publishes it and the keys "
-			    "every payload has. --markdown prints the table of docs/store.md's "
-			    "\"Bus\" section.\n" },
-		{ "use-cases", "usage: pwctl use-cases\nThe valid use cases, a JSON array of names. The "
-			       "guidance the driver gets is in each session (pwctl session create|get).\n" },
-		{ "call", "usage: pwctl call CMD [JSON-ARGS]\nSends any store command (docs/store.md) "
-			  "and prints its result; errors go to stderr with their code.\n" },
+		{ "sessions",
+		  "usage: pwctl sessions [--json]\nEvery session: id, use case, status, runs, "
+		  "creation time, label.\n" },
+		{ "session",
+		  "usage: pwctl session create USE_CASE [--label L]\n"
+		  "       pwctl session get|delete|complete|reopen|analysis ID\n"
+		  "complete queues the session's analysis; reopen makes it active again and "
+		  "clears the analysis; delete removes its files.\n" },
+		{ "laps",
+		  "usage: pwctl laps SESSION\nEvery lap of every run of the session, as JSON: "
+		  "number, time_ms, sector_ms, valid, invalid_reason, speeds, run_id.\n" },
+		{ "events",
+		  "usage: pwctl events [PREFIX] [--count N] [--timeout S]\nPrints bus messages "
+		  "whose topic starts with PREFIX (all when absent) as \"topic json\" lines; "
+		  "topics are listed in docs/store.md and by pwctl topics.\n" },
+		{ "topics",
+		  "usage: pwctl topics [--markdown]\nEvery bus topic, one a line: its name "
+		  "(lap.<feed> for a feed's), the program that publishes it and the keys "
+		  "every payload has. --markdown prints the table of docs/store.md's "
+		  "\"Bus\" section.\n" },
+		{ "use-cases",
+		  "usage: pwctl use-cases\nThe valid use cases, a JSON array of names. The "
+		  "guidance the driver gets is in each session (pwctl session create|get).\n" },
+		{ "call",
+		  "usage: pwctl call CMD [JSON-ARGS]\nSends any store command (docs/store.md) "
+		  "and prints its result; errors go to stderr with their code.\n" },
 		{ "config", "usage: pwctl config [--markdown]\nThe effective configuration: "
 			    "every PITWALL_* variable as NAME=value (the token as set/unset). "
 			    "--markdown prints the table of every variable (default, accepted "
@@ -553,7 +566,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "run") == 0)
 		return pwctl_runs(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "laps") == 0 && argc - i == 2)
-		return store_call(&cfg, "session.laps", json_pack("{s:s}", "session_id", argv[i + 1]), NULL);
+		return store_call(&cfg, "session.laps",
+				  json_pack("{s:s}", "session_id", argv[i + 1]), NULL);
 	if (strcmp(argv[i], "export") == 0)
 		return pwctl_export(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "lap") == 0)

@@ -163,8 +163,8 @@ static int cmd_data(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "usage: pwctl recording data ID FEED\n");
 		return 2;
 	}
-	rc = store_call(cfg, "recording.data", json_pack("{s:s, s:s}", "id", argv[0], "feed", argv[1]),
-			&res);
+	rc = store_call(cfg, "recording.data",
+			json_pack("{s:s, s:s}", "id", argv[0], "feed", argv[1]), &res);
 	if (rc != 0)
 		return rc;
 	printf("%s\n", json_string_value(json_object_get(res, "path")));

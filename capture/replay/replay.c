@@ -27,11 +27,11 @@ struct replay_opts {
 	const char *file, *host, *feed, *csv;
 	int speed_given, rate_given;
 	uint16_t port;
-	double speed;              /* 1 = original timing */
+	double speed; /* 1 = original timing */
 	int max, loop, quiet;
-	double raw_rate_hz;        /* raw files carry no times */
-	long long count;           /* stop after this many datagrams (0 = all) */
-	double pps;                /* pace at this many datagrams/s instead of the recorded times */
+	double raw_rate_hz; /* raw files carry no times */
+	long long count;    /* stop after this many datagrams (0 = all) */
+	double pps;         /* pace at this many datagrams/s instead of the recorded times */
 };
 
 struct pkt {
@@ -125,14 +125,17 @@ static int load_raw(struct capture *c, const struct replay_opts *o)
 	if (!f)
 		return -errno;
 	if (fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
-	    !(c->data = malloc((size_t)size + 1)) || fread(c->data, 1, (size_t)size, f) != (size_t)size) {
+	    !(c->data = malloc((size_t)size + 1)) ||
+	    fread(c->data, 1, (size_t)size, f) != (size_t)size) {
 		fclose(f);
 		return -EIO;
 	}
 	fclose(f);
 	if (!o->feed || rawsplit_init(&rs, o->feed, (size_t)size) < 0) {
-		log_error("msg=\"not a pcap/pcapng file; a raw capture needs --feed ksudp|pcars|forza|f1\" "
-			  "file=%s", o->file);
+		log_error(
+			"msg=\"not a pcap/pcapng file; a raw capture needs --feed ksudp|pcars|forza|f1\" "
+			"file=%s",
+			o->file);
 		return -EINVAL;
 	}
 	while (off < (size_t)size) {
@@ -151,12 +154,18 @@ static int load_raw(struct capture *c, const struct replay_opts *o)
 static int parse(int argc, char **argv, struct replay_opts *o)
 {
 	static const struct option longs[] = {
-		{ "port", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' },
-		{ "speed", required_argument, 0, 's' }, { "max", no_argument, 0, 'm' },
-		{ "loop", no_argument, 0, 'l' },       { "feed", required_argument, 0, 'f' },
-		{ "rate", required_argument, 0, 'r' },  { "count", required_argument, 0, 'c' },
-		{ "quiet", no_argument, 0, 'q' },      { "help", no_argument, 0, 'h' },
-		{ "pps", required_argument, 0, 'S' },  { "csv", required_argument, 0, 'C' },
+		{ "port", required_argument, 0, 'p' },
+		{ "host", required_argument, 0, 'H' },
+		{ "speed", required_argument, 0, 's' },
+		{ "max", no_argument, 0, 'm' },
+		{ "loop", no_argument, 0, 'l' },
+		{ "feed", required_argument, 0, 'f' },
+		{ "rate", required_argument, 0, 'r' },
+		{ "count", required_argument, 0, 'c' },
+		{ "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' },
+		{ "pps", required_argument, 0, 'S' },
+		{ "csv", required_argument, 0, 'C' },
 		{ 0, 0, 0, 0 },
 	};
 	int ch;
@@ -165,25 +174,52 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 	*o = (struct replay_opts){ .host = "127.0.0.1", .speed = 1.0, .raw_rate_hz = 60 };
 	while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (ch) {
-		case 'p': port = strtol(optarg, NULL, 10); break;
-		case 'H': o->host = optarg; break;
-		case 's': o->speed = strtod(optarg, NULL); o->speed_given = 1; break;
-		case 'm': o->max = 1; break;
-		case 'l': o->loop = 1; break;
-		case 'f': o->feed = optarg; break;
-		case 'r': o->raw_rate_hz = strtod(optarg, NULL); o->rate_given = 1; break;
-		case 'c': o->count = strtoll(optarg, NULL, 10); break;
-		case 'q': o->quiet = 1; break;
-		case 'S': o->pps = strtod(optarg, NULL); break;
-		case 'C': o->csv = optarg; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
+		case 'p':
+			port = strtol(optarg, NULL, 10);
+			break;
+		case 'H':
+			o->host = optarg;
+			break;
+		case 's':
+			o->speed = strtod(optarg, NULL);
+			o->speed_given = 1;
+			break;
+		case 'm':
+			o->max = 1;
+			break;
+		case 'l':
+			o->loop = 1;
+			break;
+		case 'f':
+			o->feed = optarg;
+			break;
+		case 'r':
+			o->raw_rate_hz = strtod(optarg, NULL);
+			o->rate_given = 1;
+			break;
+		case 'c':
+			o->count = strtoll(optarg, NULL, 10);
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'S':
+			o->pps = strtod(optarg, NULL);
+			break;
+		case 'C':
+			o->csv = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	if (o->csv) {
 		if (optind != argc || !o->feed || !(o->speed > 0) || !(o->raw_rate_hz > 0) ||
-		    (o->speed_given && o->rate_given) || port || o->max || o->pps > 0 ||
-		    o->count) {
+		    (o->speed_given && o->rate_given) || port || o->max || o->pps > 0 || o->count) {
 			fprintf(stderr, "pw-replay: --csv FILE takes --feed NAME and --rate HZ or "
 					"--speed X (not both), --loop, --quiet; nothing else\n");
 			usage(stderr);
@@ -209,8 +245,9 @@ static void progress(const struct replay_opts *o, const struct capture *c, uint6
 	if (o->quiet && !final)
 		return;
 	fprintf(stderr, "\rpw-replay: %llu sent (%.1f%% of %zu), %llu failed, %.1f s, %.0f pkt/s%s",
-		(unsigned long long)sent, c->n ? 100.0 * (double)(sent % (c->n + !c->n)) / (double)c->n : 0,
-		c->n, (unsigned long long)failed, el, el > 0 ? (double)sent / el : 0, final ? "\n" : "");
+		(unsigned long long)sent,
+		c->n ? 100.0 * (double)(sent % (c->n + !c->n)) / (double)c->n : 0, c->n,
+		(unsigned long long)failed, el, el > 0 ? (double)sent / el : 0, final ? "\n" : "");
 }
 
 int main(int argc, char **argv)
@@ -227,9 +264,12 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &o) < 0)
 		return 2;
 	if (o.csv) {
-		struct replay_csv_opts co = { .file = o.csv, .feed = o.feed, .speed = o.speed,
+		struct replay_csv_opts co = { .file = o.csv,
+					      .feed = o.feed,
+					      .speed = o.speed,
 					      .rate_hz = o.rate_given ? o.raw_rate_hz : 0,
-					      .loop = o.loop, .quiet = o.quiet };
+					      .loop = o.loop,
+					      .quiet = o.quiet };
 
 		daemon_signals();
 		return replay_csv(&co);
@@ -275,14 +315,16 @@ int main(int argc, char **argv)
 			if (o.pps > 0) {
 				clock_sleep_until(t0 + (int64_t)((double)sent * 1e9 / o.pps));
 			} else if (!o.max) {
-				int64_t due = start + (int64_t)((double)(c.pkts[i].t_ns - base) / o.speed);
+				int64_t due = start +
+					      (int64_t)((double)(c.pkts[i].t_ns - base) / o.speed);
 				clock_sleep_until(due);
 			}
 			/* --max and --pps send in batches; the recorded timing one datagram at a time */
 			do {
 				iov[m] = (struct iovec){ c.data + c.pkts[i].off, c.pkts[i].len };
 				memset(&msgs[m], 0, sizeof msgs[m]);
-				msgs[m].msg_hdr = (struct msghdr){ .msg_iov = &iov[m], .msg_iovlen = 1 };
+				msgs[m].msg_hdr =
+					(struct msghdr){ .msg_iov = &iov[m], .msg_iovlen = 1 };
 				m++;
 				i++;
 			} while ((o.max || o.pps > 0) && m < BATCH && i < c.n &&

@@ -7,14 +7,14 @@
 #define RPM_PER_RADS (60.0 / (2.0 * M_PI))
 #define AMBIENT_C 25.0
 #define TYRE_TAU_S 20.0
-#define TYRE_COLD_KPA 165.0        /* set at TYRE_COLD_C */
+#define TYRE_COLD_KPA 165.0 /* set at TYRE_COLD_C */
 #define TYRE_COLD_C 20.0
 #define BRAKE_HEAT_CAP_JK 6000.0
-#define FUEL_L_PER_J 1.044e-7      /* 280 g/kWh at 0.745 kg/l */
+#define FUEL_L_PER_J 1.044e-7 /* 280 g/kWh at 0.745 kg/l */
 #define FUEL_IDLE_LPS 3e-4
 #define FUEL_RESERVE_L 1.0
 #define LIMITER_FLAG_S 0.05
-#define SLIP_STIFFNESS 15.0        /* longitudinal force per unit load per unit slip */
+#define SLIP_STIFFNESS 15.0 /* longitudinal force per unit load per unit slip */
 #define SUSP_STATIC_M 0.030
 #define SUSP_RATE_NPM 120000.0
 
@@ -33,37 +33,58 @@
 #define FAULT_HEAT_C 40.0
 #define FAULT_OVER_KPA 200.0
 #define FAULT_CAMBER_FRONT_DEG (-5.0)
-#define TREAD_C_PER_DEG 3.0        /* inner - outer per degree of negative camber */
-#define TREAD_C_PER_KPA 0.4        /* middle - mean(edges) per kPa of cold pressure over clean */
-#define PEAK_USE 0.9               /* of a tyre's grip: past it a faulty wheel's slip runs away */
-#define RUNAWAY_PER_USE 2.5        /* slip ratio per unit of grip used past PEAK_USE */
+#define TREAD_C_PER_DEG 3.0 /* inner - outer per degree of negative camber */
+#define TREAD_C_PER_KPA 0.4 /* middle - mean(edges) per kPa of cold pressure over clean */
+#define PEAK_USE 0.9        /* of a tyre's grip: past it a faulty wheel's slip runs away */
+#define RUNAWAY_PER_USE 2.5 /* slip ratio per unit of grip used past PEAK_USE */
 
 static const struct car_fault_info faults[CAR_FAULT_COUNT] = {
 	[CAR_FAULT_NONE] = { "none", NULL, { NULL }, "no setup fault" },
-	[CAR_FAULT_BOTTOMING] = { "bottoming", "springs", { "ride_height_front", "spring_rate_front" },
+	[CAR_FAULT_BOTTOMING] = { "bottoming",
+				  "springs",
+				  { "ride_height_front", "spring_rate_front" },
 				  "front ride height 32 mm too low, front springs 70 N/mm (clean 120)" },
-	[CAR_FAULT_FRONT_LOCKUP] = { "front_lockup", "brakes", { "brake_bias" },
+	[CAR_FAULT_FRONT_LOCKUP] = { "front_lockup",
+				     "brakes",
+				     { "brake_bias" },
 				     "brake bias 80 % front (clean 60 %)" },
-	[CAR_FAULT_REAR_LOCKUP] = { "rear_lockup", "brakes", { "brake_bias" },
+	[CAR_FAULT_REAR_LOCKUP] = { "rear_lockup",
+				    "brakes",
+				    { "brake_bias" },
 				    "brake bias 45 % front (clean 60 %)" },
-	[CAR_FAULT_WHEELSPIN] = { "wheelspin", "differential", { "diff_accel_lock" },
+	[CAR_FAULT_WHEELSPIN] = { "wheelspin",
+				  "differential",
+				  { "diff_accel_lock" },
 				  "rear traction 60 % of the clean car's (accel diff lock too high)" },
-	[CAR_FAULT_UNDERSTEER] = { "understeer", "anti_roll", { "arb_front", "arb_rear" },
+	[CAR_FAULT_UNDERSTEER] = { "understeer",
+				   "anti_roll",
+				   { "arb_front", "arb_rear" },
 				   "front slip angle 1/7 rad per g (clean 1/11), understeer gradient "
 				   "0.06 rad/g (clean 0.025)" },
-	[CAR_FAULT_OVERSTEER] = { "oversteer", "anti_roll", { "arb_rear", "arb_front" },
+	[CAR_FAULT_OVERSTEER] = { "oversteer",
+				  "anti_roll",
+				  { "arb_rear", "arb_front" },
 				  "rear slip angle 1/7 rad per g (clean 1/13), understeer gradient 0" },
-	[CAR_FAULT_LONG_GEARING] = { "long_gearing", "gearing", { "final_drive", "gear_top" },
+	[CAR_FAULT_LONG_GEARING] = { "long_gearing",
+				     "gearing",
+				     { "final_drive", "gear_top" },
 				     "final drive 2.55 (clean 3.40)" },
-	[CAR_FAULT_SHORT_GEARING] = { "short_gearing", "gearing", { "final_drive", "gear_top" },
+	[CAR_FAULT_SHORT_GEARING] = { "short_gearing",
+				      "gearing",
+				      { "final_drive", "gear_top" },
 				      "final drive 3.95 (clean 3.40)" },
-	[CAR_FAULT_HOT_TYRES] = { "hot_tyres", "tires",
+	[CAR_FAULT_HOT_TYRES] = { "hot_tyres",
+				  "tires",
 				  { "tyre_pressure", "tyre_pressure_front", "tyre_pressure_rear" },
 				  "cold tyre pressure 138 kPa (clean 165) and 40 degC more heat" },
-	[CAR_FAULT_OVER_INFLATED] = { "over_inflated", "tires",
-				      { "tyre_pressure", "tyre_pressure_front", "tyre_pressure_rear" },
+	[CAR_FAULT_OVER_INFLATED] = { "over_inflated",
+				      "tires",
+				      { "tyre_pressure", "tyre_pressure_front",
+					"tyre_pressure_rear" },
 				      "cold tyre pressure 200 kPa on all four (clean 165)" },
-	[CAR_FAULT_TOO_MUCH_CAMBER] = { "too_much_camber", "alignment", { "camber_front", "camber" },
+	[CAR_FAULT_TOO_MUCH_CAMBER] = { "too_much_camber",
+					"alignment",
+					{ "camber_front", "camber" },
 					"front camber -5.0 deg (clean -2.5)" },
 };
 
@@ -162,7 +183,7 @@ void car_state_init(const struct car_spec *c, struct car_state *st, double v_ms,
 
 double car_torque_nm(const struct car_spec *c, double rpm)
 {
-	const double (*p)[2] = c->torque_curve;
+	const double(*p)[2] = c->torque_curve;
 	int n = c->torque_points;
 
 	if (rpm <= p[0][0])
@@ -430,9 +451,9 @@ static void wheels_fault(const struct car_spec *c, const struct car_state *st, c
 			 struct car_wheels *w)
 {
 	double lat_g = st->accel_lat_ms2 / CAR_G;
-	double bias = c->fault == CAR_FAULT_FRONT_LOCKUP ? FAULT_BIAS_FRONT_LOCKUP :
-		      c->fault == CAR_FAULT_REAR_LOCKUP ? FAULT_BIAS_REAR_LOCKUP :
-							  CAR_BRAKE_BIAS_FRONT;
+	double bias = c->fault == CAR_FAULT_FRONT_LOCKUP  ? FAULT_BIAS_FRONT_LOCKUP
+		      : c->fault == CAR_FAULT_REAR_LOCKUP ? FAULT_BIAS_REAR_LOCKUP
+							  : CAR_BRAKE_BIAS_FRONT;
 
 	for (int i = 0; i < 4; i++) {
 		int rear = i >= 2;
@@ -444,11 +465,12 @@ static void wheels_fault(const struct car_spec *c, const struct car_state *st, c
 		switch (c->fault) {
 		case CAR_FAULT_BOTTOMING:
 			if (!rear)
-				w->susp_travel_m[i] = fmin(fmax(SUSP_STATIC_M + FAULT_RIDE_LOW_M +
-								(w->load_n[i] - static_load(c, i)) /
-									FAULT_FRONT_SPRING_NPM,
-							0.0),
-						   CAR_SUSP_TRAVEL_M);
+				w->susp_travel_m[i] =
+					fmin(fmax(SUSP_STATIC_M + FAULT_RIDE_LOW_M +
+							  (w->load_n[i] - static_load(c, i)) /
+								  FAULT_FRONT_SPRING_NPM,
+						  0.0),
+					     CAR_SUSP_TRAVEL_M);
 			break;
 		case CAR_FAULT_FRONT_LOCKUP:
 		case CAR_FAULT_REAR_LOCKUP:
@@ -460,7 +482,8 @@ static void wheels_fault(const struct car_spec *c, const struct car_state *st, c
 		case CAR_FAULT_WHEELSPIN:
 			if (rear && fx > 0.0)
 				w->slip_ratio[i] = runaway_slip(
-					linear, fx, fx / (FAULT_TRACTION_SHARE * c->brake_limit_g * load));
+					linear, fx,
+					fx / (FAULT_TRACTION_SHARE * c->brake_limit_g * load));
 			break;
 		case CAR_FAULT_UNDERSTEER:
 			if (!rear)
@@ -472,14 +495,16 @@ static void wheels_fault(const struct car_spec *c, const struct car_state *st, c
 			break;
 		case CAR_FAULT_HOT_TYRES:
 		case CAR_FAULT_OVER_INFLATED:
-			w->tyre_press_kpa[i] =
-				(c->fault == CAR_FAULT_HOT_TYRES ? FAULT_COLD_KPA : FAULT_OVER_KPA) *
-				(st->tyre_temp_c[i] + 273.15) / (TYRE_COLD_C + 273.15);
+			w->tyre_press_kpa[i] = (c->fault == CAR_FAULT_HOT_TYRES ? FAULT_COLD_KPA
+										: FAULT_OVER_KPA) *
+					       (st->tyre_temp_c[i] + 273.15) /
+					       (TYRE_COLD_C + 273.15);
 			break;
 		default:
 			break;
 		}
-		w->wheel_speed_rads[i] = st->v_ms * path[i] * (1.0 + w->slip_ratio[i]) / c->wheel_radius_m;
+		w->wheel_speed_rads[i] =
+			st->v_ms * path[i] * (1.0 + w->slip_ratio[i]) / c->wheel_radius_m;
 	}
 }
 
@@ -504,8 +529,8 @@ void car_wheels(const struct car_spec *c, const struct car_state *st, double cur
 		w->wheel_speed_rads[i] =
 			st->v_ms * path[i] * (1.0 + w->slip_ratio[i]) / c->wheel_radius_m;
 		w->slip_angle_rad[i] = lat_g / (rear ? 13.0 : 11.0);
-		w->susp_travel_m[i] = fmax(SUSP_STATIC_M + (w->load_n[i] - static_load(c, i)) /
-								   SUSP_RATE_NPM, 0.0);
+		w->susp_travel_m[i] = fmax(
+			SUSP_STATIC_M + (w->load_n[i] - static_load(c, i)) / SUSP_RATE_NPM, 0.0);
 		w->tyre_press_kpa[i] =
 			TYRE_COLD_KPA * (st->tyre_temp_c[i] + 273.15) / (TYRE_COLD_C + 273.15);
 	}

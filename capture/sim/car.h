@@ -59,8 +59,8 @@
 #define CAR_G 9.80665
 #define CAR_MAX_GEARS 8
 #define CAR_MAX_TORQUE_POINTS 12
-#define CAR_SUSP_TRAVEL_M 0.080    /* suspension range: travel 0 (full droop) .. the bump stop */
-#define CAR_BRAKE_BIAS_FRONT 0.60  /* share of the brake force on the front axle */
+#define CAR_SUSP_TRAVEL_M 0.080   /* suspension range: travel 0 (full droop) .. the bump stop */
+#define CAR_BRAKE_BIAS_FRONT 0.60 /* share of the brake force on the front axle */
 
 enum car_fault {
 	CAR_FAULT_NONE = 0,
@@ -93,49 +93,49 @@ struct car_spec {
 	double wheel_radius_m;
 	double final_drive;
 	int num_gears;
-	double gear_ratios[CAR_MAX_GEARS];        /* 1st .. nth */
+	double gear_ratios[CAR_MAX_GEARS]; /* 1st .. nth */
 	int torque_points;
 	double torque_curve[CAR_MAX_TORQUE_POINTS][2]; /* {rpm, N*m}, piecewise linear */
 	double idle_rpm;
 	double redline_rpm;
-	double max_rpm;                           /* rev limiter */
+	double max_rpm; /* rev limiter */
 	double drivetrain_efficiency;
-	double cda_m2;                            /* drag coefficient * frontal area */
+	double cda_m2; /* drag coefficient * frontal area */
 	double air_density_kgm3;
-	double rolling_resistance;                /* coefficient, N per N of weight */
-	double grip_limit_g;                      /* lateral */
+	double rolling_resistance; /* coefficient, N per N of weight */
+	double grip_limit_g;       /* lateral */
 	double brake_limit_g;
-	double traction_limit_g;                  /* longitudinal drive, straight line */
+	double traction_limit_g; /* longitudinal drive, straight line */
 	double wheelbase_m;
 	double front_weight_frac;
 	double cg_height_m;
 	double track_width_m;
 	double steering_ratio;
-	double steer_lock_deg;                    /* steering-wheel angle at steer = 1 */
+	double steer_lock_deg; /* steering-wheel angle at steer = 1 */
 	double understeer_rad_per_g;
 	double camber_front_deg, camber_rear_deg; /* static camber, negative = top inward */
 	double shift_time_s;                      /* drive cut while changing gear */
 	double fuel_capacity_l;
 	double fuel_start_l;
-	enum car_fault fault;                     /* CAR_FAULT_NONE for the clean car */
+	enum car_fault fault; /* CAR_FAULT_NONE for the clean car */
 };
 
 /* Dynamic state of one car; zero it, then car_state_init(). */
 struct car_state {
-	double v_ms;               /* road speed along the path */
-	double accel_ms2;          /* longitudinal, last step */
-	double accel_lat_ms2;      /* lateral (+ right), as last set by the caller */
+	double v_ms;          /* road speed along the path */
+	double accel_ms2;     /* longitudinal, last step */
+	double accel_lat_ms2; /* lateral (+ right), as last set by the caller */
 	int gear;
 	double rpm;
 	double throttle, brake, clutch;
-	double torque_nm;          /* engine output torque, last step */
+	double torque_nm; /* engine output torque, last step */
 	double power_w;
-	double shift_left_s;       /* > 0 while a gear change cuts the drive */
-	double limiter_left_s;     /* > 0 shortly after the limiter cut fuel */
+	double shift_left_s;   /* > 0 while a gear change cuts the drive */
+	double limiter_left_s; /* > 0 shortly after the limiter cut fuel */
 	int traction_limited;
 	int abs_active;
 	double fuel_l;
-	double drive_force_n;      /* at the contact patches, after traction */
+	double drive_force_n; /* at the contact patches, after traction */
 	double brake_force_n;
 	double tyre_temp_c[4];
 	double tyre_wear[4];
@@ -150,8 +150,8 @@ struct car_wheels {
 	double slip_ratio[4];
 	double slip_angle_rad[4];
 	double tyre_press_kpa[4];
-	double susp_travel_norm[4];  /* susp_travel_m / CAR_SUSP_TRAVEL_M, 0..1 */
-	double tread_c[4][3];        /* degC of the tread's inner, middle, outer zone */
+	double susp_travel_norm[4]; /* susp_travel_m / CAR_SUSP_TRAVEL_M, 0..1 */
+	double tread_c[4][3];       /* degC of the tread's inner, middle, outer zone */
 };
 
 /* Lifecycle */

@@ -10,13 +10,13 @@
 #define SECTORS 3
 
 #define PROFILE_DS_M 0.5
-#define LAPS_SPEED_FRAC 0.97        /* of sqrt(mu g R) */
+#define LAPS_SPEED_FRAC 0.97 /* of sqrt(mu g R) */
 #define MAP_SPEED_FRAC 0.60
 #define MAP_SPEED_CAP_MS (150.0 * KMH)
 #define SPEED_CAP_MS 120.0
-#define PROFILE_BRAKE_FRAC 0.92     /* of the brake limit left by the friction circle */
+#define PROFILE_BRAKE_FRAC 0.92 /* of the brake limit left by the friction circle */
 #define TRACK_START_MS (60.0 * KMH)
-#define TRACK_TAU_S 0.1             /* speed-tracking time constant */
+#define TRACK_TAU_S 0.1 /* speed-tracking time constant */
 #define DOWNSHIFT_MARGIN_RPM 800.0
 #define SHIFT_GAP_STEPS 150
 
@@ -28,16 +28,17 @@
 
 #define SKIDPAD_RADIUS_M 80.0
 #define SKIDPAD_START_MS (40.0 * KMH)
-#define SKIDPAD_RAMP_GPS 0.05       /* lateral g per second */
-#define SKIDPAD_HOLD_FRAC 0.995     /* of the grip limit */
+#define SKIDPAD_RAMP_GPS 0.05   /* lateral g per second */
+#define SKIDPAD_HOLD_FRAC 0.995 /* of the grip limit */
 #define SKIDPAD_HOLD_S 5.0
 #define SKIDPAD_EASE_MS2 3.0
 
-#define FLAGS_KNOWN (FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_ABS | FRAME_FLAG_TC | \
-		     FRAME_FLAG_LIMITER | FRAME_FLAG_PAUSED)
+#define FLAGS_KNOWN                                                                    \
+	(FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_ABS | FRAME_FLAG_TC | \
+	 FRAME_FLAG_LIMITER | FRAME_FLAG_PAUSED)
 
 enum phase {
-	PHASE_DRIVE = 0,           /* track modes: always */
+	PHASE_DRIVE = 0, /* track modes: always */
 	PHASE_PULL,
 	PHASE_PULL_BRAKE,
 	PHASE_RAMP,
@@ -54,11 +55,11 @@ struct driver {
 	int64_t step;
 
 	/* course */
-	double offset_m;           /* from the centre line, + right (track modes) */
-	double s_m;                /* centre-line distance this lap / distance this repetition */
-	double x_m, z_m, psi;      /* pulls and cornering: integrated pose */
-	double curvature;          /* of the driven path now, + right */
-	double *profile;           /* target speed by centre-line distance (track modes) */
+	double offset_m;      /* from the centre line, + right (track modes) */
+	double s_m;           /* centre-line distance this lap / distance this repetition */
+	double x_m, z_m, psi; /* pulls and cornering: integrated pose */
+	double curvature;     /* of the driven path now, + right */
+	double *profile;      /* target speed by centre-line distance (track modes) */
 	int profile_n;
 	double profile_ds;
 	double course_len_m;
@@ -71,15 +72,15 @@ struct driver {
 	int sector;
 	int32_t last_lap_ms, best_lap_ms;
 	int32_t sector_ms[SECTORS];
-	double last_lap_dist_m;    /* pulls, cornering: length of the last repetition */
+	double last_lap_dist_m; /* pulls, cornering: length of the last repetition */
 
 	/* mode state machine */
 	enum phase phase;
 	int64_t phase_start_step, last_shift_step;
-	double limiter_s;          /* pulls: time held on the limiter in this gear */
-	double lat_target_ms2;     /* cornering */
-	double target_ms;          /* cornering: current speed target */
-	int turn_dir;              /* cornering: +1 right, -1 left */
+	double limiter_s;      /* pulls: time held on the limiter in this gear */
+	double lat_target_ms2; /* cornering */
+	double target_ms;      /* cornering: current speed target */
+	int turn_dir;          /* cornering: +1 right, -1 left */
 };
 
 static const char *const mode_names[DRIVER_MODE_COUNT] = {
@@ -419,8 +420,9 @@ static void step_once(struct driver *d)
 static void reset(struct driver *d)
 {
 	const struct car_spec *c = d->car;
-	double v0 = track_mode(d) ? TRACK_START_MS :
-		    d->mode == DRIVER_PULLS ? PULL_START_MS : SKIDPAD_START_MS;
+	double v0 = track_mode(d)             ? TRACK_START_MS
+		    : d->mode == DRIVER_PULLS ? PULL_START_MS
+					      : SKIDPAD_START_MS;
 
 	d->rng = splitmix64(d->seed);
 	if (!d->rng)
@@ -433,8 +435,9 @@ static void reset(struct driver *d)
 	reset_sectors(d);
 	car_state_init(c, &d->cs, v0, d->mode == DRIVER_PULLS ? 1 : start_gear(d, v0));
 	d->last_shift_step = -SHIFT_GAP_STEPS;
-	start_repetition(d, track_mode(d) ? PHASE_DRIVE :
-			    d->mode == DRIVER_PULLS ? PHASE_PULL : PHASE_RAMP);
+	start_repetition(d, track_mode(d)             ? PHASE_DRIVE
+			    : d->mode == DRIVER_PULLS ? PHASE_PULL
+						      : PHASE_RAMP);
 	d->turn_dir = 1;
 	d->target_ms = v0;
 	d->lat_target_ms2 = v0 * v0 / SKIDPAD_RADIUS_M;
@@ -473,8 +476,9 @@ struct driver *driver_new(enum driver_mode mode, uint64_t seed, const struct car
 	d->seed = seed;
 	d->car = car;
 	d->track = track;
-	d->offset_m = mode == DRIVER_LEFT ? -0.5 * track_width_m(track) :
-		      mode == DRIVER_RIGHT ? 0.5 * track_width_m(track) : 0.0;
+	d->offset_m = mode == DRIVER_LEFT    ? -0.5 * track_width_m(track)
+		      : mode == DRIVER_RIGHT ? 0.5 * track_width_m(track)
+					     : 0.0;
 	for (int g = 1; g < car->num_gears; g++)
 		d->shift_rpm[g] = car_optimal_shift_rpm(car, g);
 	d->shift_rpm[car->num_gears] = car->max_rpm;

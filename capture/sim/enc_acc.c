@@ -50,8 +50,8 @@ static void put_lap(struct acc_wr *w, int32_t ms, const int32_t *splits, unsigne
 		acc_put_i32(w, splits[i]);
 	acc_put_u8(w, invalid ? 1 : 0);
 	acc_put_u8(w, invalid ? 0 : 1); /* valid for best */
-	acc_put_u8(w, 0);              /* out lap */
-	acc_put_u8(w, 0);              /* in lap */
+	acc_put_u8(w, 0);               /* out lap */
+	acc_put_u8(w, 0);               /* in lap */
 }
 
 static float session_ms(const struct enc_state *es, const struct pw_frame *f)

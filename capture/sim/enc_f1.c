@@ -23,7 +23,7 @@
 #include "capture/f1.h"
 #include "capture/sim/encoder.h"
 
-#define F1_MAX_PACKET 1460             /* the largest size in f1_layouts (History) */
+#define F1_MAX_PACKET 1460 /* the largest size in f1_layouts (History) */
 #define F1_SESSION_EVERY 30
 #define F1_PARTICIPANTS_EVERY 300
 #define F1_FUEL_CAPACITY_KG 110.0f
@@ -56,15 +56,15 @@ static void f1_begin(struct f1_packet *p, const struct f1_layout *y, unsigned id
 	p->len = len;
 	wr_u16(p->b, len, F1_HDR_FORMAT, y->format);
 	wr_u8(p->b, len, F1_HDR_GAME_YEAR, y->game_year);
-	wr_u8(p->b, len, F1_HDR_MAJOR, 1);             /* game version 1.00 */
-	wr_u8(p->b, len, F1_HDR_VERSION, 1);           /* packet version */
+	wr_u8(p->b, len, F1_HDR_MAJOR, 1);   /* game version 1.00 */
+	wr_u8(p->b, len, F1_HDR_VERSION, 1); /* packet version */
 	wr_u8(p->b, len, F1_HDR_PACKET_ID, (uint8_t)id);
 	wr_u64(p->b, len, F1_HDR_SESSION_UID, f->game_session);
 	wr_f32(p->b, len, F1_HDR_SESSION_TIME, (float)f->game_time_s);
 	wr_u32(p->b, len, F1_HDR_FRAME, (uint32_t)es->tick);
 	wr_u32(p->b, len, F1_HDR_OVERALL_FRAME, (uint32_t)es->tick);
-	wr_u8(p->b, len, F1_HDR_PLAYER, 0);            /* player = car 0 */
-	wr_u8(p->b, len, F1_HDR_SECOND_PLAYER, 255);   /* no second player */
+	wr_u8(p->b, len, F1_HDR_PLAYER, 0);          /* player = car 0 */
+	wr_u8(p->b, len, F1_HDR_SECOND_PLAYER, 255); /* no second player */
 }
 
 static void f1_send(const struct f1_packet *p, enc_emit_fn emit, void *ctx)
@@ -114,17 +114,17 @@ static void encode_session(struct f1_packet *p, const struct f1_layout *y,
 			   const struct pw_meta *m)
 {
 	f1_begin(p, y, F1_SESSION, y->size[F1_SESSION], es, f);
-	wr_u8(p->b, p->len, 30, 30);         /* track degC */
-	wr_u8(p->b, p->len, 31, 22);         /* air degC */
-	wr_u8(p->b, p->len, 32, 5);          /* total laps */
+	wr_u8(p->b, p->len, 30, 30); /* track degC */
+	wr_u8(p->b, p->len, 31, 22); /* air degC */
+	wr_u8(p->b, p->len, 32, 5);  /* total laps */
 	wr_u16(p->b, p->len, 33, f1_u16(f1_track_len(f, m)));
 	wr_u8(p->b, p->len, 35, (uint8_t)f1_session_type(y, m));
 	wr_u8(p->b, p->len, 36, (uint8_t)(int8_t)f1_track_id(m));
-	wr_u16(p->b, p->len, 38, 3600);      /* time left, s */
-	wr_u16(p->b, p->len, 40, 3600);      /* duration, s */
-	wr_u8(p->b, p->len, 42, 80);         /* pit speed limit, km/h */
+	wr_u16(p->b, p->len, 38, 3600); /* time left, s */
+	wr_u16(p->b, p->len, 40, 3600); /* duration, s */
+	wr_u8(p->b, p->len, 42, 80);    /* pit speed limit, km/h */
 	wr_u8(p->b, p->len, 43, (f->flags & FRAME_FLAG_PAUSED) ? 1 : 0);
-	wr_u8(p->b, p->len, 45, 255);        /* spectator car: none */
+	wr_u8(p->b, p->len, 45, 255); /* spectator car: none */
 }
 
 static void encode_history(struct f1_packet *p, const struct f1_layout *y,
@@ -133,17 +133,17 @@ static void encode_history(struct f1_packet *p, const struct f1_layout *y,
 	int best = has(f, FRAME_P_BEST_LAP) && f->best_lap_ms > 0;
 
 	f1_begin(p, y, F1_HISTORY, y->size[F1_HISTORY], es, f);
-	wr_u8(p->b, p->len, 29, 0);          /* car index */
+	wr_u8(p->b, p->len, 29, 0); /* car index */
 	wr_u8(p->b, p->len, 30, (uint8_t)(f->lap < 99 ? f->lap + 1 : 100));
-	wr_u8(p->b, p->len, 31, 1);          /* tyre stints */
+	wr_u8(p->b, p->len, 31, 1); /* tyre stints */
 	wr_u8(p->b, p->len, 32, best ? 1 : 0);
 	if (best) {
 		wr_u32(p->b, p->len, 36, (uint32_t)f->best_lap_ms);
-		wr_u8(p->b, p->len, 36 + 13, 0x0f);  /* lap and sectors valid */
+		wr_u8(p->b, p->len, 36 + 13, 0x0f); /* lap and sectors valid */
 	}
-	wr_u8(p->b, p->len, 1436, 255);      /* stint 0 ends: current tyres */
-	wr_u8(p->b, p->len, 1437, 18);       /* C3 */
-	wr_u8(p->b, p->len, 1438, 17);       /* medium */
+	wr_u8(p->b, p->len, 1436, 255); /* stint 0 ends: current tyres */
+	wr_u8(p->b, p->len, 1437, 18);  /* C3 */
+	wr_u8(p->b, p->len, 1438, 17);  /* medium */
 }
 
 static void encode_participants(struct f1_packet *p, const struct f1_layout *y,
@@ -156,17 +156,17 @@ static void encode_participants(struct f1_packet *p, const struct f1_layout *y,
 	if (name > y->name_len - 1u)
 		name = y->name_len - 1u;
 	f1_begin(p, y, F1_PARTICIPANTS, y->size[F1_PARTICIPANTS], es, f);
-	wr_u8(p->b, p->len, F1_HDR, 1);      /* active cars */
-	wr_u8(p->b, p->len, o + 1, 255);     /* driver id: human */
+	wr_u8(p->b, p->len, F1_HDR, 1);  /* active cars */
+	wr_u8(p->b, p->len, o + 1, 255); /* driver id: human */
 	wr_u8(p->b, p->len, o + 3, (uint8_t)f1_team_id(y, m));
-	wr_u8(p->b, p->len, o + 5, 1);       /* race number */
+	wr_u8(p->b, p->len, o + 5, 1); /* race number */
 	memcpy(p->b + o + 7, m->driver, name);
-	wr_u8(p->b, p->len, after, 1);       /* telemetry public */
-	wr_u8(p->b, p->len, after + 1, 1);   /* show online names */
+	wr_u8(p->b, p->len, after, 1);     /* telemetry public */
+	wr_u8(p->b, p->len, after + 1, 1); /* show online names */
 	if (y->format == 2023)
-		wr_u8(p->b, p->len, after + 2, 255);    /* platform unknown */
+		wr_u8(p->b, p->len, after + 2, 255); /* platform unknown */
 	else
-		wr_u8(p->b, p->len, after + 4, 255);    /* after u16 tech level */
+		wr_u8(p->b, p->len, after + 4, 255); /* after u16 tech level */
 }
 
 static void encode_motion(struct f1_packet *p, const struct f1_layout *y,
@@ -187,8 +187,10 @@ static void encode_motion(struct f1_packet *p, const struct f1_layout *y,
 		float v = rt[i] * f->vel_ms[0] + up[i] * f->vel_ms[1] + fw[i] * f->vel_ms[2];
 		wr_f32(p->b, p->len, o + 4 * (size_t)i, f->pos_m[i]);
 		wr_f32(p->b, p->len, o + 12 + 4 * (size_t)i, v);
-		wr_u16(p->b, p->len, o + 24 + 2 * (size_t)i, (uint16_t)(int16_t)lrintf(fw[i] * 32767.0f));
-		wr_u16(p->b, p->len, o + 30 + 2 * (size_t)i, (uint16_t)(int16_t)lrintf(rt[i] * 32767.0f));
+		wr_u16(p->b, p->len, o + 24 + 2 * (size_t)i,
+		       (uint16_t)(int16_t)lrintf(fw[i] * 32767.0f));
+		wr_u16(p->b, p->len, o + 30 + 2 * (size_t)i,
+		       (uint16_t)(int16_t)lrintf(rt[i] * 32767.0f));
 	}
 	wr_f32(p->b, p->len, o + 36, -f->accel_lat_g);
 	wr_f32(p->b, p->len, o + 40, f->accel_lon_g);
@@ -224,12 +226,12 @@ static void encode_lap(struct f1_packet *p, const struct f1_layout *y, const str
 	wr_u8(p->b, p->len, d + 14, (f->flags & FRAME_FLAG_IN_PIT) ? 1 : 0);
 	wr_u8(p->b, p->len, d + 16, f->sector <= 2 ? f->sector : 2);
 	wr_u8(p->b, p->len, d + 17, (f->flags & FRAME_FLAG_LAP_INVALID) ? 1 : 0);
-	wr_u8(p->b, p->len, d + 23, position);                 /* grid position */
+	wr_u8(p->b, p->len, d + 23, position);                               /* grid position */
 	wr_u8(p->b, p->len, d + 24, (f->flags & FRAME_FLAG_IN_PIT) ? 0 : 4); /* garage / on track */
-	wr_u8(p->b, p->len, d + 25, 2);                        /* result: active */
+	wr_u8(p->b, p->len, d + 25, 2);                                      /* result: active */
 	if (y->format != 2023)
-		wr_u8(p->b, p->len, o + 56, 255);              /* speed trap lap: none */
-	wr_u8(p->b, p->len, F1_HDR + (size_t)F1_CARS * y->lap_rec, 255);     /* TT PB car */
+		wr_u8(p->b, p->len, o + 56, 255);                        /* speed trap lap: none */
+	wr_u8(p->b, p->len, F1_HDR + (size_t)F1_CARS * y->lap_rec, 255); /* TT PB car */
 	wr_u8(p->b, p->len, F1_HDR + (size_t)F1_CARS * y->lap_rec + 1, 255); /* TT rival car */
 }
 
@@ -240,20 +242,20 @@ static void encode_status(struct f1_packet *p, const struct f1_layout *y,
 	int fuel = has(f, FRAME_P_FUEL_FRAC);
 
 	f1_begin(p, y, F1_STATUS, y->size[F1_STATUS], es, f);
-	wr_u8(p->b, p->len, o + 2, 1);       /* fuel mix standard */
-	wr_u8(p->b, p->len, o + 3, 56);      /* front brake bias % */
+	wr_u8(p->b, p->len, o + 2, 1);  /* fuel mix standard */
+	wr_u8(p->b, p->len, o + 3, 56); /* front brake bias % */
 	wr_u8(p->b, p->len, o + 4, (f->flags & FRAME_FLAG_LIMITER) ? 1 : 0);
 	/* capacity 0 tells the decoder fuel is unknown */
 	wr_f32(p->b, p->len, o + 5, fuel ? f->fuel_frac * F1_FUEL_CAPACITY_KG : 0.0f);
 	wr_f32(p->b, p->len, o + 9, fuel ? F1_FUEL_CAPACITY_KG : 0.0f);
 	wr_u16(p->b, p->len, o + 17, has(f, FRAME_P_MAX_RPM) ? f1_u16(f->max_rpm) : 0);
-	wr_u16(p->b, p->len, o + 19, 3500);  /* idle rpm */
+	wr_u16(p->b, p->len, o + 19, 3500); /* idle rpm */
 	wr_u8(p->b, p->len, o + 21, has(f, FRAME_P_NUM_GEARS) ? (uint8_t)(f->num_gears + 1) : 0);
-	wr_u8(p->b, p->len, o + 25, 18);     /* C3 */
-	wr_u8(p->b, p->len, o + 26, 17);     /* medium */
-	wr_f32(p->b, p->len, o + 29, f->power_w);   /* all of it as ICE, MGU-K 0 */
-	wr_f32(p->b, p->len, o + 37, 4e6f);  /* ERS store full, J */
-	wr_u8(p->b, p->len, o + 41, 1);      /* ERS deploy medium */
+	wr_u8(p->b, p->len, o + 25, 18);          /* C3 */
+	wr_u8(p->b, p->len, o + 26, 17);          /* medium */
+	wr_f32(p->b, p->len, o + 29, f->power_w); /* all of it as ICE, MGU-K 0 */
+	wr_f32(p->b, p->len, o + 37, 4e6f);       /* ERS store full, J */
+	wr_u8(p->b, p->len, o + 41, 1);           /* ERS deploy medium */
 }
 
 static void encode_damage(struct f1_packet *p, const struct f1_layout *y,
@@ -285,12 +287,12 @@ static void encode_telemetry(struct f1_packet *p, const struct enc_state *es,
 		unsigned g = f1_wheel[w];
 		wr_u16(p->b, p->len, o + 22 + 2 * g, f1_u16(f->brake_temp_c[w]));
 		wr_u8(p->b, p->len, o + 30 + g, f1_u8(f->tyre_temp_c[w]));
-		wr_u8(p->b, p->len, o + 34 + g, f1_u8(f->tyre_temp_c[w]));   /* inner = surface */
+		wr_u8(p->b, p->len, o + 34 + g, f1_u8(f->tyre_temp_c[w])); /* inner = surface */
 		wr_f32(p->b, p->len, o + 40 + 4 * g, f->tyre_press_kpa[w] / F1_PSI_KPA);
 	}
-	wr_u16(p->b, p->len, o + 38, 90);    /* engine degC */
-	wr_u8(p->b, p->len, tail, 255);      /* MFD closed */
-	wr_u8(p->b, p->len, tail + 1, 255);  /* second player's MFD closed */
+	wr_u16(p->b, p->len, o + 38, 90);   /* engine degC */
+	wr_u8(p->b, p->len, tail, 255);     /* MFD closed */
+	wr_u8(p->b, p->len, tail + 1, 255); /* second player's MFD closed */
 }
 
 static void f1_encode(const struct f1_layout *y, struct enc_state *es, const struct pw_frame *f,
@@ -342,9 +344,12 @@ static void enc_2025(struct enc_state *es, const struct pw_frame *f, const struc
 	f1_encode(f1_layout_of(2025), es, f, m, emit, ctx);
 }
 
-const struct encoder enc_f1_2023 = { .feed = "f1", .format = "2023", .encode = enc_2023,
-				    .game = PW_GAME_F1_23 };
-const struct encoder enc_f1_2024 = { .feed = "f1", .format = "2024", .encode = enc_2024,
-				    .game = PW_GAME_F1_24 };
-const struct encoder enc_f1_2025 = { .feed = "f1", .format = "2025", .encode = enc_2025,
-				    .game = PW_GAME_F1_25 };
+const struct encoder enc_f1_2023 = {
+	.feed = "f1", .format = "2023", .encode = enc_2023, .game = PW_GAME_F1_23
+};
+const struct encoder enc_f1_2024 = {
+	.feed = "f1", .format = "2024", .encode = enc_2024, .game = PW_GAME_F1_24
+};
+const struct encoder enc_f1_2025 = {
+	.feed = "f1", .format = "2025", .encode = enc_2025, .game = PW_GAME_F1_25
+};

@@ -63,13 +63,13 @@ static uint8_t to_gear(const struct pw_frame *f)
 
 static uint32_t timestamp_ms(const struct enc_state *es, const struct pw_frame *f)
 {
-	double ms = has(f, FRAME_P_GAME_TIME) ? f->game_time_s * 1000.0
-					       : (double)es->tick * FZ_TICK_MS;
+	double ms =
+		has(f, FRAME_P_GAME_TIME) ? f->game_time_s * 1000.0 : (double)es->tick * FZ_TICK_MS;
 	return (uint32_t)(uint64_t)llround(ms);
 }
 
-static void put_sled(uint8_t *b, size_t len, const struct enc_state *es,
-		     const struct pw_frame *f, const struct pw_meta *m)
+static void put_sled(uint8_t *b, size_t len, const struct enc_state *es, const struct pw_frame *f,
+		     const struct pw_meta *m)
 {
 	wr_u32(b, len, FZ_IS_RACE_ON, (f->flags & FRAME_FLAG_PAUSED) ? 0 : 1);
 	wr_u32(b, len, FZ_TIMESTAMP_MS, timestamp_ms(es, f));
@@ -94,7 +94,8 @@ static void put_sled(uint8_t *b, size_t len, const struct enc_state *es,
 	wr_u32(b, len, FZ_CAR_ORDINAL, meta_int(m->car, "car_ordinal:"));
 	wr_u32(b, len, FZ_CAR_CLASS, meta_int(m->car_class, "class:"));
 	wr_u32(b, len, FZ_CAR_PI, meta_int(m->car_class, "pi:"));
-	wr_u32(b, len, FZ_DRIVETRAIN, 1); /* RWD: the emulator's car drives its rear wheels (car.c) */
+	wr_u32(b, len, FZ_DRIVETRAIN,
+	       1); /* RWD: the emulator's car drives its rear wheels (car.c) */
 }
 
 static void put_dash(uint8_t *b, size_t len, size_t d, const struct pw_frame *f,

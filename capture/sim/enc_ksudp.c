@@ -78,8 +78,8 @@ size_t ksudp_encode_response(const struct pw_meta *m, uint8_t *buf, size_t cap)
 	return KSUDP_RESPONSE_SIZE;
 }
 
-size_t ksudp_encode_rtlap(const struct pw_meta *m, int car_id, int lap, int time_ms,
-			  uint8_t *buf, size_t cap)
+size_t ksudp_encode_rtlap(const struct pw_meta *m, int car_id, int lap, int time_ms, uint8_t *buf,
+			  size_t cap)
 {
 	if (cap < KSUDP_RTLAP_SIZE)
 		return 0;
@@ -105,7 +105,7 @@ static void put_wheels(uint8_t *b, size_t off, const float v[4], float scale, in
 
 static int32_t lap_ms(const struct pw_frame *f, uint64_t bit, int32_t ms)
 {
-	return has(f, bit) && ms > 0 ? ms : 0;   /* AC: 0 = no lap yet */
+	return has(f, bit) && ms > 0 ? ms : 0; /* AC: 0 = no lap yet */
 }
 
 static void put_flag(uint8_t *b, size_t off, const struct pw_frame *f, uint16_t flag)
@@ -120,8 +120,8 @@ static void ksudp_encode(struct enc_state *es, const struct pw_frame *f, const s
 	const size_t n = sizeof b;
 	float kmh = has(f, FRAME_P_SPEED) ? f->speed_kmh : 0.0f;
 	float steer_deg = has(f, FRAME_P_STEER_DEG) ? f->steer_deg
-			: has(f, FRAME_P_STEER)   ? f->steer * KSUDP_STEER_LOCK_DEG
-						  : 0.0f;
+			  : has(f, FRAME_P_STEER)   ? f->steer * KSUDP_STEER_LOCK_DEG
+						    : 0.0f;
 
 	(void)m;
 	b[0] = KSUDP_CARINFO_TAG;

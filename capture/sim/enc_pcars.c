@@ -27,14 +27,14 @@
 #include "capture/sim/encoder.h"
 
 #define BUILD 1200
-#define PERIOD 60                 /* ticks between periodic packets */
+#define PERIOD 60 /* ticks between periodic packets */
 #define UNSET_S (-1.0f)
 
 /* v2 stream state kept in enc_state.priv. */
 struct pc2_enc {
-	uint32_t packets;          /* mPacketNumber of the next packet */
+	uint32_t packets;                  /* mPacketNumber of the next packet */
 	uint32_t category[PCARS_V2_TYPES]; /* mCategoryPacketNumber per type */
-	int32_t last_ms, best_ms;  /* what the last time-stats packet said */
+	int32_t last_ms, best_ms;          /* what the last time-stats packet said */
 	uint8_t game_state, session_state, sent_any;
 	float track_len;
 	char track[64], layout[64];
@@ -96,7 +96,7 @@ static unsigned session_state(const struct pw_meta *m)
 
 static unsigned game_state(const struct pw_frame *f)
 {
-	return (f->flags & FRAME_FLAG_PAUSED) ? 3 : 2;   /* in game: paused / playing */
+	return (f->flags & FRAME_FLAG_PAUSED) ? 3 : 2; /* in game: paused / playing */
 }
 
 /* sGearNumGears: gear low nibble (15 = R), number of gears high nibble. */
@@ -153,7 +153,7 @@ static void put_car(uint8_t *b, size_t len, const struct pcars_car_layout *ly,
 {
 	float fuel_level = has(f, FRAME_P_FUEL_FRAC) ? f->fuel_frac : 0.0f;
 	float fuel_cap = 0.0f, engine_speed = 0.0f;
-	uint8_t car_flags = 2;   /* engine active */
+	uint8_t car_flags = 2; /* engine active */
 
 	if (has(f, FRAME_P_FUEL_L) && fuel_level > 0.0f)
 		fuel_cap = f->fuel_l / fuel_level;
@@ -225,7 +225,7 @@ static void v1_strings(struct enc_state *es, const struct pw_meta *m, enc_emit_f
 
 static void v1_participant(uint8_t *b, size_t len, const struct pw_frame *f)
 {
-	const size_t o = 464;   /* participant 0 */
+	const size_t o = 464; /* participant 0 */
 	uint8_t frac = put_pos(b, len, o, f);
 	unsigned laps = has(f, FRAME_P_LAP) ? (f->lap > 127 ? 127 : f->lap) : 0;
 
@@ -242,7 +242,7 @@ static void v1_telemetry(struct enc_state *es, const struct pw_frame *f, const s
 {
 	uint8_t b[PCARS_V1_TELEMETRY_SIZE] = { 0 };
 	const size_t n = sizeof b;
-	uint8_t race = 2;   /* racing */
+	uint8_t race = 2; /* racing */
 
 	if (f->flags & FRAME_FLAG_LAP_INVALID)
 		race |= 8;
@@ -251,19 +251,19 @@ static void v1_telemetry(struct enc_state *es, const struct pw_frame *f, const s
 	wr_u16(b, n, 0, BUILD);
 	b[2] = (uint8_t)((es->tick & 63) << 2);
 	b[3] = (uint8_t)(game_state(f) | session_state(m) << 4);
-	b[4] = 0;   /* viewed participant */
-	b[5] = 1;   /* participants */
+	b[4] = 0; /* viewed participant */
+	b[5] = 1; /* participants */
 	b[10] = race;
 	wr_f32(b, n, 12, seconds(f, FRAME_P_BEST_LAP, f->best_lap_ms));
 	wr_f32(b, n, 16, seconds(f, FRAME_P_LAST_LAP, f->last_lap_ms));
 	wr_f32(b, n, 20, seconds(f, FRAME_P_LAP_TIME, f->lap_time_ms));
-	for (size_t o = 24; o < 96; o += 4)   /* splits, fastest laps and sectors: unset */
+	for (size_t o = 24; o < 96; o += 4) /* splits, fastest laps and sectors: unset */
 		wr_f32(b, n, o, UNSET_S);
 	for (size_t i = 0; i < 3; i++)
 		wr_f32(b, n, 48 + 4 * i, seconds(f, FRAME_P_SECTOR_TIMES, f->sector_ms[i]));
-	b[99] = (f->flags & FRAME_FLAG_IN_PIT) ? 2 : 0;   /* pit mode: in pit */
+	b[99] = (f->flags & FRAME_FLAG_IN_PIT) ? 2 : 0; /* pit mode: in pit */
 	put_car(b, n, &pcars_v1_car, f);
-	b[6] = b[113];   /* unfiltered inputs = filtered */
+	b[6] = b[113]; /* unfiltered inputs = filtered */
 	b[7] = b[112];
 	b[8] = b[115];
 	b[9] = b[114];
@@ -299,7 +299,7 @@ static void v2_race(struct pc2_enc *p, const struct pw_meta *m, enc_emit_fn emit
 	uint8_t b[PCARS_V2_RACE_SIZE] = { 0 };
 
 	v2_base(p, b, sizeof b, PCARS_V2_RACE, 1, 1, 1);
-	for (size_t o = 12; o < 44; o += 4)   /* fastest laps and sectors: unset */
+	for (size_t o = 12; o < 44; o += 4) /* fastest laps and sectors: unset */
 		wr_f32(b, sizeof b, o, UNSET_S);
 	wr_f32(b, sizeof b, 44, p->track_len);
 	if (m) {
@@ -327,10 +327,10 @@ static void v2_vehicle_names(struct pc2_enc *p, const struct pw_meta *m, enc_emi
 	uint8_t classes[PCARS_V2_CLASS_NAMES_SIZE] = { 0 };
 
 	v2_base(p, names, sizeof names, PCARS_V2_VEHICLE_NAMES, 2, 1, 2);
-	put_str(names, sizeof names, 12 + 8, m ? m->car : NULL, 64);   /* index 0, class 0 */
+	put_str(names, sizeof names, 12 + 8, m ? m->car : NULL, 64); /* index 0, class 0 */
 	emit(ctx, names, sizeof names);
 	v2_base(p, classes, sizeof classes, PCARS_V2_VEHICLE_NAMES, 2, 2, 2);
-	put_str(classes, sizeof classes, 12 + 4, m ? m->car_class : NULL, 20);   /* class 0 */
+	put_str(classes, sizeof classes, 12 + 4, m ? m->car_class : NULL, 20); /* class 0 */
 	emit(ctx, classes, sizeof classes);
 }
 
@@ -361,13 +361,13 @@ static void v2_timings(struct enc_state *es, struct pc2_enc *p, const struct pw_
 		       enc_emit_fn emit, void *ctx)
 {
 	uint8_t b[PCARS_V2_TIMINGS_SIZE] = { 0 };
-	const size_t n = sizeof b, o = 33;   /* participant 0 */
+	const size_t n = sizeof b, o = 33; /* participant 0 */
 	unsigned lap = has(f, FRAME_P_LAP) ? (f->lap > 254 ? 254 : f->lap) : 0;
 	uint8_t frac;
 
 	v2_base(p, b, n, PCARS_V2_TIMINGS, 3, 1, 1);
-	b[12] = 1;   /* participants */
-	wr_f32(b, n, 17, UNSET_S);   /* event time remaining */
+	b[12] = 1;                 /* participants */
+	wr_f32(b, n, 17, UNSET_S); /* event time remaining */
 	frac = put_pos(b, n, o, f);
 	wr_u16(b, n, o + 12, has(f, FRAME_P_LAP_DIST) ? q_u16(f->lap_dist_m) : 0);
 	b[o + 14] = (uint8_t)(0x80 | (has(f, FRAME_P_POSITION) ? f->position & 127 : 0));
@@ -377,7 +377,7 @@ static void v2_timings(struct enc_state *es, struct pc2_enc *p, const struct pw_
 	b[o + 21] = (uint8_t)(has(f, FRAME_P_LAP) ? lap + 1 : 0);
 	wr_f32(b, n, o + 22, seconds(f, FRAME_P_LAP_TIME, f->lap_time_ms));
 	wr_f32(b, n, o + 26, UNSET_S);
-	wr_u16(b, n, 1057, 0);   /* local participant */
+	wr_u16(b, n, 1057, 0); /* local participant */
 	wr_u32(b, n, 1059, (uint32_t)es->tick);
 	emit(ctx, b, n);
 }
@@ -389,9 +389,9 @@ static void v2_telemetry(struct enc_state *es, struct pc2_enc *p, const struct p
 	const size_t n = sizeof b;
 
 	v2_base(p, b, n, PCARS_V2_TELEMETRY, 2, 1, 1);
-	b[12] = 0;   /* viewed participant */
+	b[12] = 0; /* viewed participant */
 	put_car(b, n, &pcars_v2_car, f);
-	b[13] = b[30];   /* unfiltered inputs = filtered */
+	b[13] = b[30]; /* unfiltered inputs = filtered */
 	b[14] = b[29];
 	b[15] = b[44];
 	b[16] = b[31];

@@ -4,18 +4,9 @@
 #include "capture/sim/encoder.h"
 
 static const struct encoder *const encoders[] = {
-	&enc_ksudp,
-	&enc_pcars_v2,
-	&enc_pcars_v1,
-	&enc_acc,
-	&enc_forza_fm2023,
-	&enc_forza_fm7,
-	&enc_forza_fh,
-	&enc_forza_sled,
-	&enc_f1_2025,
-	&enc_f1_2024,
-	&enc_f1_2023,
-	NULL,
+	&enc_ksudp,        &enc_pcars_v2,  &enc_pcars_v1, &enc_acc,
+	&enc_forza_fm2023, &enc_forza_fm7, &enc_forza_fh, &enc_forza_sled,
+	&enc_f1_2025,      &enc_f1_2024,   &enc_f1_2023,  NULL,
 };
 
 const struct encoder *const *enc_all(void)

@@ -20,23 +20,23 @@
 #include "common/frame.h"
 
 struct enc_state {
-	uint64_t tick;             /* ticks encoded so far (packet counters derive from it) */
-	uint64_t priv[512];        /* encoder-private state, zeroed by the caller */
+	uint64_t tick;      /* ticks encoded so far (packet counters derive from it) */
+	uint64_t priv[512]; /* encoder-private state, zeroed by the caller */
 };
 
 /* Called once per datagram; buf is only valid during the call. */
 typedef void (*enc_emit_fn)(void *ctx, const uint8_t *buf, size_t len);
 
 struct encoder {
-	const char *feed;          /* "ksudp", "pcars", "acc", "forza", "f1" */
-	const char *format;        /* variant: "rtcarinfo"; "v1", "v2"; "broadcast";
+	const char *feed;   /* "ksudp", "pcars", "acc", "forza", "f1" */
+	const char *format; /* variant: "rtcarinfo"; "v1", "v2"; "broadcast";
 	                              "sled", "fm7", "fh", "fm2023"; "2023", "2024", "2025" */
 	/* Encode one tick. Emits every packet the game would send for it (for F1:
 	 * motion, lap data, car telemetry, car status; session and participants
 	 * periodically). Fields absent from f are encoded as the game's "unset". */
 	void (*encode)(struct enc_state *es, const struct pw_frame *f, const struct pw_meta *m,
 		       enc_emit_fn emit, void *ctx);
-	enum pw_game game;         /* the game this variant emulates (its feed must be .feed) */
+	enum pw_game game; /* the game this variant emulates (its feed must be .feed) */
 };
 
 /* NULL-terminated table of every encoder (encoder.c); the first one listed
@@ -58,8 +58,8 @@ int ksudp_parse_handshake(const uint8_t *buf, size_t len);
  * UTF-16LE ending in '%'). Returns 408, or 0 if cap is too small. */
 size_t ksudp_encode_response(const struct pw_meta *m, uint8_t *buf, size_t cap);
 /* One 212-byte RTLap for a completed lap (op 2 subscribers). */
-size_t ksudp_encode_rtlap(const struct pw_meta *m, int car_id, int lap, int time_ms,
-			  uint8_t *buf, size_t cap);
+size_t ksudp_encode_rtlap(const struct pw_meta *m, int car_id, int lap, int time_ms, uint8_t *buf,
+			  size_t cap);
 
 /* --- ACC broadcasting, server side (enc_acc.c) --- */
 enum acc_client_msg {
@@ -70,10 +70,10 @@ enum acc_client_msg {
 	ACC_CLIENT_REQUEST_TRACK_DATA = 11,
 };
 struct acc_client_req {
-	int type;                  /* enum acc_client_msg, or -1 when malformed/unknown */
-	int protocol_version;      /* REGISTER */
-	int update_interval_ms;    /* REGISTER: msRealtimeUpdateInterval */
-	int32_t connection_id;     /* REQUEST_* */
+	int type;               /* enum acc_client_msg, or -1 when malformed/unknown */
+	int protocol_version;   /* REGISTER */
+	int update_interval_ms; /* REGISTER: msRealtimeUpdateInterval */
+	int32_t connection_id;  /* REQUEST_* */
 	char display_name[64];
 	char password[64];
 };

@@ -56,10 +56,10 @@
 #define SIM_MAX_CLIENTS 16
 #define SIM_DGRAM_MAX 2048
 #define SIM_DEFAULT_RATE_HZ 60.0
-#define SIM_MAX_RATE_HZ 1000.0     /* one frame per physics step */
+#define SIM_MAX_RATE_HZ 1000.0 /* one frame per physics step */
 #define SIM_SNDBUF_BYTES (4 << 20)
-#define SIM_LATE_REBASE_NS NS_PER_S  /* this far behind real time: stop catching up */
-#define SIM_SERVE_BATCH 64         /* datagrams handled per wake-up: a flood cannot stall frames */
+#define SIM_LATE_REBASE_NS NS_PER_S /* this far behind real time: stop catching up */
+#define SIM_SERVE_BATCH 64          /* datagrams handled per wake-up: a flood cannot stall frames */
 #define ACC_INTERVAL_MIN_MS 1
 #define ACC_INTERVAL_MAX_MS 1000
 
@@ -68,10 +68,10 @@ enum sim_role { ROLE_SENDER, ROLE_KSUDP, ROLE_ACC };
 struct options {
 	const char *feed, *format, *host, *password, *truth_path, *dump_path;
 	int port;
-	double rate_hz;            /* <= 0: not given */
-	double duration_s;         /* <= 0: not given */
-	double speed;              /* pacing: simulated seconds per real second */
-	int laps;                  /* 0: not given */
+	double rate_hz;    /* <= 0: not given */
+	double duration_s; /* <= 0: not given */
+	double speed;      /* pacing: simulated seconds per real second */
+	int laps;          /* 0: not given */
 	enum driver_mode mode;
 	enum car_fault fault;
 	uint64_t seed;
@@ -87,8 +87,8 @@ struct client {
 	struct sockaddr_in addr;
 	int scheduled;
 	int streaming;
-	int spot;                  /* ksudp op 2: RTLap at each lap completion */
-	int32_t connection_id;     /* acc */
+	int spot;              /* ksudp op 2: RTLap at each lap completion */
+	int32_t connection_id; /* acc */
 	double period_ms;
 	int64_t start_step, ticks;
 	uint64_t packets;
@@ -102,14 +102,14 @@ struct sim {
 	struct pw_meta meta;
 	unsigned game, feed_id;
 	const struct car_spec *car;
-	struct car_spec car_driven;    /* the default car with o.fault */
+	struct car_spec car_driven; /* the default car with o.fault */
 	struct track *track;
 	struct driver *drv;
 	int fd;
 	FILE *dump;
 	struct client client[SIM_MAX_CLIENTS];
 	struct client *emitting;
-	int64_t end_step;          /* -1: no duration */
+	int64_t end_step; /* -1: no duration */
 	int64_t base_mono, base_step;
 	int laps_seen;
 	int32_t next_connection_id;
@@ -250,13 +250,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 	};
 	int c, mode, fault;
 
-	*o = (struct options){ .host = "127.0.0.1", .password = ACC_DEFAULT_PASSWORD, .seed = 1,
-			       .speed = 1.0 };
+	*o = (struct options){
+		.host = "127.0.0.1", .password = ACC_DEFAULT_PASSWORD, .seed = 1, .speed = 1.0
+	};
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'F': o->feed = optarg; break;
-		case 'p': o->port = (int)parse_int(optarg, "--port", 1, 65535); break;
-		case 'H': o->host = optarg; break;
+		case 'F':
+			o->feed = optarg;
+			break;
+		case 'p':
+			o->port = (int)parse_int(optarg, "--port", 1, 65535);
+			break;
+		case 'H':
+			o->host = optarg;
+			break;
 		case 'r':
 			o->rate_hz = parse_double(optarg, "--rate");
 			if (!(o->rate_hz > 0.0 && o->rate_hz <= SIM_MAX_RATE_HZ))
@@ -267,19 +274,35 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (!(o->duration_s > 0.0))
 				die_usage("--duration %s must be positive", optarg);
 			break;
-		case 'l': o->laps = (int)parse_int(optarg, "--laps", 1, 65535); break;
-		case 's': o->seed = parse_seed(optarg); break;
-		case 'f': o->format = optarg; break;
-		case 'P': o->password = optarg; break;
-		case 't': o->truth_path = optarg; break;
-		case 'D': o->dump_path = optarg; break;
-		case 'x': o->fast = 1; break;
+		case 'l':
+			o->laps = (int)parse_int(optarg, "--laps", 1, 65535);
+			break;
+		case 's':
+			o->seed = parse_seed(optarg);
+			break;
+		case 'f':
+			o->format = optarg;
+			break;
+		case 'P':
+			o->password = optarg;
+			break;
+		case 't':
+			o->truth_path = optarg;
+			break;
+		case 'D':
+			o->dump_path = optarg;
+			break;
+		case 'x':
+			o->fast = 1;
+			break;
 		case 'S':
 			o->speed = parse_double(optarg, "--speed");
 			if (!(o->speed > 0.0 && o->speed <= 1000.0))
 				die_usage("--speed %s must be in (0, 1000]", optarg);
 			break;
-		case 'q': o->quiet = 1; break;
+		case 'q':
+			o->quiet = 1;
+			break;
 		case 'X':
 			fault = car_fault_parse(optarg);
 			if (fault < 0)
@@ -317,9 +340,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 /* meta.format: the F1 year, the PCARS version, the Forza datagram size. */
 static uint32_t format_number(const char *format)
 {
-	static const struct { const char *name; uint32_t n; } sizes[] = {
-		{ "v1", 1 }, { "v2", 2 }, { "sled", FZ_SLED_LEN }, { "fm7", FZ_FM7_LEN },
-		{ "fh", FZ_FH_LEN }, { "fm2023", FZ_FM2023_LEN },
+	static const struct {
+		const char *name;
+		uint32_t n;
+	} sizes[] = {
+		{ "v1", 1 },           { "v2", 2 },         { "sled", FZ_SLED_LEN },
+		{ "fm7", FZ_FM7_LEN }, { "fh", FZ_FH_LEN }, { "fm2023", FZ_FM2023_LEN },
 	};
 
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
@@ -331,8 +357,8 @@ static uint32_t format_number(const char *format)
 static void fill_meta(struct sim *s)
 {
 	struct pw_meta *m = &s->meta;
-	int on_track = s->o.mode == DRIVER_LAPS || s->o.mode == DRIVER_LEFT ||
-		       s->o.mode == DRIVER_RIGHT;
+	int on_track =
+		s->o.mode == DRIVER_LAPS || s->o.mode == DRIVER_LEFT || s->o.mode == DRIVER_RIGHT;
 
 	memset(m, 0, sizeof *m);
 	snprintf(m->game, sizeof m->game, "%s", frame_game_name(s->game));
@@ -354,8 +380,9 @@ static int print_truth(struct sim *s)
 		.feed = s->o.feed,
 		.format = s->enc->format,
 		.seed = s->o.seed,
-		.rate_hz = s->role == ROLE_ACC && s->o.rate_hz <= 0.0 ? 0.0 :
-			   s->o.rate_hz > 0.0 ? s->o.rate_hz : SIM_DEFAULT_RATE_HZ,
+		.rate_hz = s->role == ROLE_ACC && s->o.rate_hz <= 0.0 ? 0.0
+			   : s->o.rate_hz > 0.0                       ? s->o.rate_hz
+								      : SIM_DEFAULT_RATE_HZ,
 		.course_name = driver_course_name(s->drv),
 		.course_length_m = driver_course_length_m(s->drv),
 		.reference_lap_ms = driver_reference_lap_ms(s->drv),
@@ -609,10 +636,10 @@ static void acc_register(struct sim *s, const struct sockaddr_in *from,
 			 error);
 		return;
 	}
-	period = s->o.rate_hz > 0.0 ? stream_period_ms(s) :
-		 req->update_interval_ms < ACC_INTERVAL_MIN_MS ? ACC_INTERVAL_MIN_MS :
-		 req->update_interval_ms > ACC_INTERVAL_MAX_MS ? ACC_INTERVAL_MAX_MS :
-								 req->update_interval_ms;
+	period = s->o.rate_hz > 0.0                              ? stream_period_ms(s)
+		 : req->update_interval_ms < ACC_INTERVAL_MIN_MS ? ACC_INTERVAL_MIN_MS
+		 : req->update_interval_ms > ACC_INTERVAL_MAX_MS ? ACC_INTERVAL_MAX_MS
+								 : req->update_interval_ms;
 	start_stream(s, c, period);
 	log_info("client=%s connection_id=%d name=\"%s\" interval_ms=%g msg=\"registered\"",
 		 addr_str(from, a, sizeof a), id, req->display_name, period);
@@ -791,8 +818,9 @@ static void tick(struct sim *s, int64_t step)
  * due, 1 when the receivers changed meanwhile (the caller recomputes). */
 static int wait_until_due(struct sim *s, int64_t step)
 {
-	int64_t deadline = s->base_mono + (int64_t)((double)((step - s->base_step) * DRIVER_STEP_MS *
-							      NS_PER_MS) / s->o.speed);
+	int64_t deadline = s->base_mono +
+			   (int64_t)((double)((step - s->base_step) * DRIVER_STEP_MS * NS_PER_MS) /
+				     s->o.speed);
 	int64_t now = clock_mono_ns();
 
 	if (now - deadline > SIM_LATE_REBASE_NS) {
@@ -839,8 +867,9 @@ static void run(struct sim *s)
 
 static int setup(struct sim *s, struct sockaddr_in *addr)
 {
-	s->role = strcmp(s->o.feed, "ksudp") == 0 ? ROLE_KSUDP :
-		  strcmp(s->o.feed, "acc") == 0 ? ROLE_ACC : ROLE_SENDER;
+	s->role = strcmp(s->o.feed, "ksudp") == 0 ? ROLE_KSUDP
+		  : strcmp(s->o.feed, "acc") == 0 ? ROLE_ACC
+						  : ROLE_SENDER;
 	s->enc = enc_find(s->o.feed, s->o.format);
 	if (!s->enc) {
 		fprintf(stderr, "pw-sim: unknown --format %s for feed %s\n", s->o.format,

@@ -22,27 +22,19 @@ struct layout_elem {
 };
 
 static const struct layout_elem layout[] = {
-	{ 420, 0, 0 },      /* start/finish, first half of the main straight */
-	{ 0, 25, 100 },     /* T1 */
-	{ 250, 0, 0 },
-	{ 0, 150, -35 },    /* T2 */
-	{ 150, 0, 0 },
-	{ 0, 60, 80 },      /* T3 */
-	{ 300, 0, 0 },
-	{ 0, 250, 35 },     /* T4 */
-	{ 500, 0, 0 },      /* back straight */
-	{ 0, 40, -70 },     /* T5 */
-	{ 100, 0, 0 },
-	{ 0, 90, 95 },      /* T6 */
-	{ 200, 0, 0 },
-	{ 0, 20, 125 },     /* T7 hairpin */
-	{ 250, 0, 0 },
-	{ 0, 200, -40 },    /* T8 */
-	{ 250, 0, 0 },
-	{ 0, 110, 45 },     /* T9 */
-	{ 150, 0, 0 },
-	{ 0, 70, 25 },      /* T10 */
-	{ 420, 0, 0 },      /* main straight, second half */
+	{ 420, 0, 0 },                   /* start/finish, first half of the main straight */
+	{ 0, 25, 100 },                  /* T1 */
+	{ 250, 0, 0 },  { 0, 150, -35 }, /* T2 */
+	{ 150, 0, 0 },  { 0, 60, 80 },   /* T3 */
+	{ 300, 0, 0 },  { 0, 250, 35 },  /* T4 */
+	{ 500, 0, 0 },                   /* back straight */
+	{ 0, 40, -70 },                  /* T5 */
+	{ 100, 0, 0 },  { 0, 90, 95 },   /* T6 */
+	{ 200, 0, 0 },  { 0, 20, 125 },  /* T7 hairpin */
+	{ 250, 0, 0 },  { 0, 200, -40 }, /* T8 */
+	{ 250, 0, 0 },  { 0, 110, 45 },  /* T9 */
+	{ 150, 0, 0 },  { 0, 70, 25 },   /* T10 */
+	{ 420, 0, 0 },                   /* main straight, second half */
 };
 #define LAYOUT_LEN (sizeof layout / sizeof layout[0])
 
@@ -50,7 +42,7 @@ static const struct layout_elem layout[] = {
 struct piece {
 	double s0, len, k0, k1;
 	double psi0, x0, z0;
-	int node0, nodes;          /* table nodes [node0, node0 + nodes) */
+	int node0, nodes; /* table nodes [node0, node0 + nodes) */
 };
 
 struct node {

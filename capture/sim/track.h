@@ -22,15 +22,15 @@ struct track;
 
 struct track_point {
 	double x_m, z_m;
-	double heading_rad;        /* psi, continuous (not wrapped) */
-	double curvature_1pm;      /* + right */
+	double heading_rad;   /* psi, continuous (not wrapped) */
+	double curvature_1pm; /* + right */
 };
 
 struct track_corner {
-	int index;                 /* 1-based, in driving order */
-	int direction;             /* +1 right, -1 left */
-	double start_m, apex_m, end_m;  /* centre-line distances */
-	double angle_deg;          /* total heading change, positive */
+	int index;                     /* 1-based, in driving order */
+	int direction;                 /* +1 right, -1 left */
+	double start_m, apex_m, end_m; /* centre-line distances */
+	double angle_deg;              /* total heading change, positive */
 	double min_radius_m;
 };
 
@@ -46,7 +46,7 @@ const char *track_layout(const struct track *t);
 double track_length_m(const struct track *t);
 double track_width_m(const struct track *t);
 int track_corner_count(const struct track *t);
-const struct track_corner *track_corner(const struct track *t, int i);    /* 0-based */
+const struct track_corner *track_corner(const struct track *t, int i); /* 0-based */
 int track_sector_count(const struct track *t);
 double track_sector_start_m(const struct track *t, int i);
 int track_sector_at(const struct track *t, double s_m);

@@ -35,11 +35,10 @@ struct truth_run {
 	const char *format;
 	uint64_t seed;
 	double rate_hz;
-	const char *course_name;   /* what the car actually drives */
+	const char *course_name; /* what the car actually drives */
 	double course_length_m;
-	int32_t reference_lap_ms;  /* flying lap / repetition time, ms */
+	int32_t reference_lap_ms; /* flying lap / repetition time, ms */
 };
-
 
 /* The ground truth as one NUL-terminated JSON line without the newline.
  * Returns a malloc'd string the caller frees, or NULL when out of memory. */

@@ -114,8 +114,13 @@ int main(void)
 	}
 	model = model_of(t, SPACING_M);
 	run = (struct an_run){ "bench", "ksudp", "", f, FRAMES };
-	in = (struct an_input){ .session_id = "bench", .use_case = "general", .car_name = "",
-				.game = "", .track = "", .runs = &run, .nruns = 1 };
+	in = (struct an_input){ .session_id = "bench",
+				.use_case = "general",
+				.car_name = "",
+				.game = "",
+				.track = "",
+				.runs = &run,
+				.nruns = 1 };
 	tracker = tracker_ms(f, FRAMES);
 	plain = best_ms(&in, &laps);
 	in.track_model = model;
@@ -123,8 +128,8 @@ int main(void)
 	printf("analysis general: %d frames at %.0f Hz (%.0f min, %zu laps): %.1f ms laps only, "
 	       "%.1f ms with a %d-corner track model every %.0f m (of which the store's lap "
 	       "tracker alone: %.1f ms)  %s\n",
-	       FRAMES, RATE_HZ, FRAMES / RATE_HZ / 60.0, laps, plain, with,
-	       track_corner_count(t), SPACING_M, tracker, with < 100.0 ? "ok" : "OVER TARGET");
+	       FRAMES, RATE_HZ, FRAMES / RATE_HZ / 60.0, laps, plain, with, track_corner_count(t),
+	       SPACING_M, tracker, with < 100.0 ? "ok" : "OVER TARGET");
 	json_decref(model);
 	free(f);
 	driver_free(d);

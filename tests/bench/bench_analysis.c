@@ -4,11 +4,11 @@
  * analysis, the total (target < 500 ms), and peak memory beyond the frames
  * themselves (target < 2x the frames' size).
  */
-#include <sys/resource.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "analyze/analysis.h"
 #include "capture/sim/car.h"
@@ -18,7 +18,7 @@
 
 #define RATE_HZ 333
 #define FRAMES 1200000
-#define BOUNDARY 90000          /* 270 s at 333 Hz: two boundary laps of ~122 s */
+#define BOUNDARY 90000 /* 270 s at 333 Hz: two boundary laps of ~122 s */
 
 int main(void);
 
@@ -66,9 +66,11 @@ int main(void)
 {
 	static const char *const cases[] = { "shift_points", "car_grip", "general" };
 	struct pw_frame *laps = drive(DRIVER_LAPS, FRAMES);
-	struct pw_frame *left = drive(DRIVER_LEFT, BOUNDARY), *right = drive(DRIVER_RIGHT, BOUNDARY);
+	struct pw_frame *left = drive(DRIVER_LEFT, BOUNDARY),
+			*right = drive(DRIVER_RIGHT, BOUNDARY);
 	struct an_run run = { "r1", "ksudp", "laps", laps, FRAMES };
-	struct an_run lr[2] = { { "l", "ksudp", "left", left, BOUNDARY }, { "r", "ksudp", "right", right, BOUNDARY } };
+	struct an_run lr[2] = { { "l", "ksudp", "left", left, BOUNDARY },
+				{ "r", "ksudp", "right", right, BOUNDARY } };
 	double total = 0, frames_mb = (double)FRAMES * sizeof(struct pw_frame) / 1e6;
 	size_t base = rss_now(), peak_extra;
 	int fails = 0;
@@ -76,8 +78,13 @@ int main(void)
 	printf("analysis of a one-hour session: %d frames at %d Hz (%.0f MB of frames)\n", FRAMES,
 	       RATE_HZ, frames_mb);
 	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-		struct an_input in = { .session_id = "bench", .use_case = cases[c], .car_name = "pitwall_gt3",
-				       .game = "assetto_corsa", .track = "pitwall_ring", .runs = &run, .nruns = 1 };
+		struct an_input in = { .session_id = "bench",
+				       .use_case = cases[c],
+				       .car_name = "pitwall_gt3",
+				       .game = "assetto_corsa",
+				       .track = "pitwall_ring",
+				       .runs = &run,
+				       .nruns = 1 };
 		struct an_err err = { 0 };
 		int64_t t0 = clock_mono_ns();
 		json_t *r = an_run_use_case(&in, &err);
@@ -89,13 +96,15 @@ int main(void)
 		json_decref(r);
 	}
 	{
-		struct an_input in = { .session_id = "bench", .use_case = "track_mapping", .runs = lr, .nruns = 2 };
+		struct an_input in = {
+			.session_id = "bench", .use_case = "track_mapping", .runs = lr, .nruns = 2
+		};
 		struct an_err err = { 0 };
 		int64_t t0 = clock_mono_ns();
 		json_t *m = an_track_build(&in, "assetto_corsa", "pitwall_ring", &err);
 		double ms = (double)(clock_mono_ns() - t0) / 1e6;
-		printf("  track build from two boundary runs (%d frames each): %.1f ms, %zu corners  %s\n", BOUNDARY,
-		       ms, m ? json_array_size(json_object_get(m, "corners")) : 0,
+		printf("  track build from two boundary runs (%d frames each): %.1f ms, %zu corners  %s\n",
+		       BOUNDARY, ms, m ? json_array_size(json_object_get(m, "corners")) : 0,
 		       m && ms < 100 ? "ok" : "OVER TARGET");
 		fails += !m;
 		json_decref(m);

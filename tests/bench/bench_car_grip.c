@@ -80,8 +80,8 @@ int main(void)
 		}
 		json_decref(res);
 	}
-	printf("car_grip: %d frames (%d analysed, %.0f Hz) in %.1f ms, %.1f ns/frame  %s\n",
-	       FRAMES, analysed, RATE_HZ, best, best * 1e6 / FRAMES,
+	printf("car_grip: %d frames (%d analysed, %.0f Hz) in %.1f ms, %.1f ns/frame  %s\n", FRAMES,
+	       analysed, RATE_HZ, best, best * 1e6 / FRAMES,
 	       best < TARGET_MS ? "ok" : "OVER TARGET");
 	free(f);
 	return 0;

@@ -55,7 +55,8 @@ static double run(const char *label, const struct decoder *dec, struct pktset *p
 	t0 = clock_mono_ns();
 	for (long r = 0; r < reps; r++)
 		for (int i = 0; i < ps->n; i++) {
-			frames += dec->decode(st, ps->buf + ps->off[i], ps->len[i], &f) == DEC_FRAME;
+			frames +=
+				dec->decode(st, ps->buf + ps->off[i], ps->len[i], &f) == DEC_FRAME;
 			st->out_len = 0;
 			total++;
 		}

@@ -52,10 +52,10 @@
 #include "common/pcap.h"
 
 #define RATE_HZ 333.0
-#define BASE_FRAMES 120000        /* 6 simulated minutes */
-#define HOUR_FRAMES 1200000       /* one hour at 333 Hz */
-#define CHUNK 333                 /* frames per append: what the store drains per second */
-#define SYNC_ROUNDS 60            /* one simulated minute of once-a-second syncs */
+#define BASE_FRAMES 120000  /* 6 simulated minutes */
+#define HOUR_FRAMES 1200000 /* one hour at 333 Hz */
+#define CHUNK 333           /* frames per append: what the store drains per second */
+#define SYNC_ROUNDS 60      /* one simulated minute of once-a-second syncs */
 #define ALT_FRAMES 240000
 #define REAL_CAPTURE "tests/data/ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.pcap"
 
@@ -286,10 +286,11 @@ static void persist(const struct pw_frame *f, size_t n)
 	printf("framefile persist: %zu frames in %.0f ms = %.2f M frames/s (%.0f ns/frame) "
 	       "append+compress+write, one core; CPU %.0f ms = %.2f M frames/s per CPU second  %s\n",
 	       n, ms(a), rate / 1e6, (double)a / (double)n, ms(append_cpu_ns),
-	       (double)n / ((double)append_cpu_ns / 1e9) / 1e6, rate >= 1e6 ? "ok" : "UNDER TARGET");
+	       (double)n / ((double)append_cpu_ns / 1e9) / 1e6,
+	       rate >= 1e6 ? "ok" : "UNDER TARGET");
 	printf("framefile persist incl. the final fdatasync (%.0f ms): %.2f M frames/s; "
-	       "%.1f MB file\n", ms(s), (double)n / ((double)(a + s) / 1e9) / 1e6,
-	       file_bytes(path) / 1e6);
+	       "%.1f MB file\n",
+	       ms(s), (double)n / ((double)(a + s) / 1e9) / 1e6, file_bytes(path) / 1e6);
 	unlink(path);
 }
 
@@ -333,9 +334,11 @@ static void cols_load(const char *path, const char *what, uint64_t channels, uns
 		framecols_free(&c);
 	}
 	printf("framefile load of the hour, %s: %zu frames in %.0f ms (CPU %.0f ms), %.0f MB in "
-	       "memory (%.0f bytes/frame)  %s\n", what, n, ms(best), ms(best_cpu), (double)bytes / 1e6,
-	       (double)bytes / (double)n,
-	       target_ms == 0 ? "(informational)" : ms(best) < target_ms ? "ok" : "OVER TARGET");
+	       "memory (%.0f bytes/frame)  %s\n",
+	       what, n, ms(best), ms(best_cpu), (double)bytes / 1e6, (double)bytes / (double)n,
+	       target_ms == 0         ? "(informational)"
+	       : ms(best) < target_ms ? "ok"
+				      : "OVER TARGET");
 }
 
 /*
@@ -356,8 +359,10 @@ static void hour_loads(const char *path, size_t n)
 	char what[128];
 
 	job_needs("general", &channels, &parts);
-	snprintf(what, sizeof what, "the general analysis's %d channels and %d head parts "
-		 "(target < 150 ms)", __builtin_popcountll(channels), __builtin_popcount(parts));
+	snprintf(what, sizeof what,
+		 "the general analysis's %d channels and %d head parts "
+		 "(target < 150 ms)",
+		 __builtin_popcountll(channels), __builtin_popcount(parts));
 	cols_load(path, what, channels, parts, 150.0, n);
 	cols_load(path, "speed_kmh alone", FRAME_P_SPEED, 0, 0, n);
 	if (drop_cache(path) == 0) {
@@ -370,7 +375,8 @@ static void hour_loads(const char *path, size_t n)
 			fail("cold column load", rc);
 		else
 			printf("framefile load of the hour, the general analysis's columns, from disk "
-			       "(page cache dropped): %.0f ms\n", ms(dt));
+			       "(page cache dropped): %.0f ms\n",
+			       ms(dt));
 		framecols_free(&c);
 	}
 
@@ -383,8 +389,8 @@ static void hour_loads(const char *path, size_t n)
 		fail("load", rc < 0 ? rc : -EIO);
 	else
 		printf("framefile load of the hour, whole frames: %zu frames (%.0f MB in memory) in "
-		       "%.0f ms (CPU %.0f ms over both threads)  (informational)\n", nb,
-		       (double)nb * FRAME_SIZE / 1e6, ms(dt), ms(c0));
+		       "%.0f ms (CPU %.0f ms over both threads)  (informational)\n",
+		       nb, (double)nb * FRAME_SIZE / 1e6, ms(dt), ms(c0));
 	free(back);
 
 	t0 = clock_mono_ns();
@@ -394,8 +400,9 @@ static void hour_loads(const char *path, size_t n)
 		fail("scan", rc);
 	else
 		printf("framefile scan of the hour: %llu frames, %llu blocks, every CRC checked, in %.1f "
-		       "ms; %.1f bytes/frame\n", (unsigned long long)info.frames,
-		       (unsigned long long)info.blocks, ms(dt), (double)info.file_bytes / (double)n);
+		       "ms; %.1f bytes/frame\n",
+		       (unsigned long long)info.frames, (unsigned long long)info.blocks, ms(dt),
+		       (double)info.file_bytes / (double)n);
 }
 
 /* --- bytes per stored frame of emulator runs --- */
@@ -495,7 +502,8 @@ static void emulator_sizes(const struct pw_frame *sim, size_t n)
 		v1 = store_bytes("em1", em_out, em_n, 1);
 		worst = v2 > worst ? v2 : worst;
 		printf("framefile bytes per stored frame, emulator run %-5s %-10s: %5.1f (format 1: "
-		       "%5.1f)  %s\n", (*e)->feed, (*e)->format, v2, v1, v2 <= 60 ? "ok" : "OVER TARGET");
+		       "%5.1f)  %s\n",
+		       (*e)->feed, (*e)->format, v2, v1, v2 <= 60 ? "ok" : "OVER TARGET");
 	}
 	printf("framefile bytes per stored frame, emulator runs of every game: at most %.1f  %s\n",
 	       worst, worst <= 60 ? "ok" : "OVER TARGET");
@@ -558,8 +566,8 @@ static void sync_each_second(const struct pw_frame *f)
 		return;
 	}
 	printf("framefile sync once a second (%d x %d frames): %.1f bytes/frame on disk, "
-	       "fdatasync mean %.2f ms, max %.2f ms\n", SYNC_ROUNDS, CHUNK, file_bytes(path) / (double)n,
-	       ms(s) / (SYNC_ROUNDS + 1), ms(m));
+	       "fdatasync mean %.2f ms, max %.2f ms\n",
+	       SYNC_ROUNDS, CHUNK, file_bytes(path) / (double)n, ms(s) / (SYNC_ROUNDS + 1), ms(m));
 	unlink(path);
 }
 
@@ -639,9 +647,9 @@ static void alternatives(const struct pw_frame *f, size_t n)
 	n = n / FRAMEFILE_BLOCK_FRAMES * FRAMEFILE_BLOCK_FRAMES;
 	for (int k = 0; k < 2; k++)
 		printf("framefile alternative %-28s: %6.1f bytes/frame, compress %4.0f ns/frame, "
-		       "decompress %4.0f ns/frame (1024-frame blocks, sim frames)\n", alts[k].name,
-		       (double)alts[k].bytes / (double)n, (double)alts[k].enc_ns / (double)n,
-		       (double)alts[k].dec_ns / (double)n);
+		       "decompress %4.0f ns/frame (1024-frame blocks, sim frames)\n",
+		       alts[k].name, (double)alts[k].bytes / (double)n,
+		       (double)alts[k].enc_ns / (double)n, (double)alts[k].dec_ns / (double)n);
 out:
 	free(tmp);
 	free(z);

@@ -70,13 +70,13 @@ int main(int argc, char **argv);
 
 #define MAX_CONNS 1000
 #define MAX_THREADS 8
-#define HEAD_CAP 8192              /* largest response head accepted */
+#define HEAD_CAP 8192 /* largest response head accepted */
 #define RECV_BUF (64 * 1024)
-#define READS_PER_WAKE 16          /* recv() calls per readable connection per wake */
+#define READS_PER_WAKE 16 /* recv() calls per readable connection per wake */
 #define MAX_EVENTS 64
 #define CONNECT_TIMEOUT_MS 2000
-#define DRAIN_S 5                  /* reading answers after the window, at most */
-#define START_DELAY_MS 20          /* from the last connect to the first request */
+#define DRAIN_S 5         /* reading answers after the window, at most */
+#define START_DELAY_MS 20 /* from the last connect to the first request */
 
 /* histogram: 1 us to 10 ms, 100 us to 1 s, 10 ms to 10 s, then one overflow bucket */
 #define H_FINE 10000
@@ -85,14 +85,14 @@ int main(int argc, char **argv);
 #define H_N (H_FINE + H_MID + H_COARSE + 1)
 
 struct conn {
-	int fd;                    /* -1: lost for good */
-	int g;                     /* global index 0..C-1 */
-	uint64_t k;                /* index of the next request to schedule */
-	int64_t next_ns;           /* its scheduled time */
-	int64_t sched_ns;          /* scheduled time of the outstanding request */
-	int64_t done_ns;           /* when the previous answer was complete */
-	bool busy;                 /* a request is outstanding */
-	size_t tx_off;             /* bytes of it sent (a partial send waits for EPOLLOUT) */
+	int fd;           /* -1: lost for good */
+	int g;            /* global index 0..C-1 */
+	uint64_t k;       /* index of the next request to schedule */
+	int64_t next_ns;  /* its scheduled time */
+	int64_t sched_ns; /* scheduled time of the outstanding request */
+	int64_t done_ns;  /* when the previous answer was complete */
+	bool busy;        /* a request is outstanding */
+	size_t tx_off;    /* bytes of it sent (a partial send waits for EPOLLOUT) */
 	bool want_out;
 	/* response parser */
 	char head[HEAD_CAP];
@@ -100,7 +100,7 @@ struct conn {
 	bool in_body;
 	uint64_t body_left;
 	int status;
-	bool server_closes;        /* "Connection: close" in the current answer */
+	bool server_closes; /* "Connection: close" in the current answer */
 };
 
 struct worker {
@@ -112,7 +112,7 @@ struct worker {
 	int64_t max_ns, lag_max_ns;
 	uint64_t sends;
 	uint64_t recorded, done_in_window, errors, unfinished, reconnects;
-	int lost;                  /* connections that could not be reopened */
+	int lost; /* connections that could not be reopened */
 	char *rx;
 };
 
@@ -196,7 +196,8 @@ static double pct_ms(const uint64_t *h, uint64_t n, double q, double max_ms)
 
 static int tcp_connect(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)g_port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)g_port),
 				  .sin_addr = { htonl(INADDR_LOOPBACK) } };
 	struct timeval tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
@@ -247,7 +248,8 @@ static void reopen(struct worker *w, struct conn *c)
 	reset_parser(c);
 	w->reconnects++;
 	if ((c->fd = tcp_connect()) < 0 || watch(w, c, EPOLL_CTL_ADD) < 0) {
-		fprintf(stderr, "bench_http: connection %d: cannot reopen: %s\n", c->g, strerror(errno));
+		fprintf(stderr, "bench_http: connection %d: cannot reopen: %s\n", c->g,
+			strerror(errno));
 		if (c->fd >= 0)
 			close(c->fd);
 		c->fd = -1;
@@ -275,7 +277,7 @@ static bool push(struct worker *w, struct conn *c)
 		if (n > 0) {
 			c->tx_off += (size_t)n;
 		} else if (n < 0 && errno == EINTR) {
-			break;             /* retried on the next wake, with EPOLLOUT */
+			break; /* retried on the next wake, with EPOLLOUT */
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			break;
 		} else {
@@ -328,13 +330,13 @@ static int parse_head(struct conn *c)
 	    sscanf(c->head + 9, "%3d", &c->status) != 1)
 		return -1;
 	c->body_left = 0;
-	c->server_closes = c->head[7] == '0';  /* HTTP/1.0: closes unless told otherwise */
+	c->server_closes = c->head[7] == '0'; /* HTTP/1.0: closes unless told otherwise */
 	/* one pass per header line: bounded by HEAD_CAP */
 	for (line = strtok_r(c->head, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
 		char *v = strchr(line, ':');
 
 		if (n++ == 0 || !v)
-			continue;          /* the status line */
+			continue; /* the status line */
 		*v++ = 0;
 		while (*v == ' ' || *v == '\t')
 			v++;
@@ -347,7 +349,7 @@ static int parse_head(struct conn *c)
 			c->body_left = cl;
 			have_len = true;
 		} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
-			return -1;         /* chunked: not needed by these endpoints */
+			return -1; /* chunked: not needed by these endpoints */
 		} else if (strcasecmp(line, "Connection") == 0) {
 			if (strcasestr(v, "close"))
 				c->server_closes = true;
@@ -375,7 +377,7 @@ static void complete(struct worker *w, struct conn *c, int64_t t)
 	c->busy = false;
 	c->done_ns = t;
 	if (c->server_closes)
-		reopen(w, c);      /* not an error: the server said so */
+		reopen(w, c); /* not an error: the server said so */
 	else
 		reset_parser(c);
 }
@@ -388,14 +390,14 @@ static int feed(struct worker *w, struct conn *c, const char *p, size_t len, int
 	 * request before the next bytes are accepted): bounded by len */
 	while (len > 0) {
 		if (!c->busy || c->tx_off < g_req_len)
-			return -1;         /* bytes nobody asked for */
+			return -1; /* bytes nobody asked for */
 		if (!c->in_body) {
 			size_t room = HEAD_CAP - 1 - c->head_len, take = len < room ? len : room;
 			size_t from = c->head_len >= 3 ? c->head_len - 3 : 0, hl;
 			char *e;
 
 			if (room == 0)
-				return -1;     /* head too large */
+				return -1; /* head too large */
 			memcpy(c->head + c->head_len, p, take);
 			c->head_len += take;
 			c->head[c->head_len] = 0;
@@ -406,12 +408,12 @@ static int feed(struct worker *w, struct conn *c, const char *p, size_t len, int
 				continue;
 			}
 			hl = (size_t)(e + 4 - c->head);
-			p += hl - (c->head_len - take);   /* the head's bytes from this read */
+			p += hl - (c->head_len - take); /* the head's bytes from this read */
 			len -= hl - (c->head_len - take);
 			c->head[hl] = 0;
 			if (parse_head(c) < 0)
 				return -1;
-			if (c->status / 100 == 1) {       /* 1xx: the real answer follows */
+			if (c->status / 100 == 1) { /* 1xx: the real answer follows */
 				reset_parser(c);
 				continue;
 			}
@@ -429,7 +431,7 @@ static int feed(struct worker *w, struct conn *c, const char *p, size_t len, int
 
 			complete(w, c, t);
 			if (closes)
-				return len ? -1 : 0;   /* reopened: nothing may follow */
+				return len ? -1 : 0; /* reopened: nothing may follow */
 		}
 	}
 	return 0;
@@ -460,7 +462,7 @@ static void pump(struct worker *w, struct conn *c)
 			return;
 		}
 		if ((size_t)n < RECV_BUF)
-			return;            /* most likely drained */
+			return; /* most likely drained */
 	}
 }
 
@@ -476,7 +478,7 @@ static int wait_events(int ep, struct epoll_event *ev, int64_t timeout_ns)
 		n = epoll_pwait2(ep, ev, MAX_EVENTS, &ts, NULL);
 		if (n >= 0 || errno != ENOSYS)
 			return n;
-		no_pwait2 = true;  /* old kernel: ms resolution */
+		no_pwait2 = true; /* old kernel: ms resolution */
 	}
 	return epoll_wait(ep, ev, MAX_EVENTS, (int)((timeout_ns + 999999) / 1000000));
 }
@@ -486,7 +488,7 @@ static void *run(void *arg)
 	struct worker *w = arg;
 	struct epoll_event ev[MAX_EVENTS];
 
-	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);    /* wake up on time, not 50 us late */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* wake up on time, not 50 us late */
 	/* each pass waits at most until g_drain_end: bounded by that deadline */
 	for (;;) {
 		int64_t now = mono_ns(), wake = g_drain_end;
@@ -511,7 +513,7 @@ static void *run(void *arg)
 			}
 		}
 		if (!pending)
-			break;             /* window over, every answer in */
+			break; /* window over, every answer in */
 		now = mono_ns();
 		n = wait_events(w->ep, ev, wake > now ? wake - now : 0);
 		for (int k = 0; k < n; k++) {
@@ -550,8 +552,10 @@ static void *run(void *arg)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench_http --port P --path PATH [--rate R] [--connections C (1..%d)] "
-			"[--seconds D] [--warmup W] [--threads T (1..%d)]\n", MAX_CONNS, MAX_THREADS);
+	fprintf(stderr,
+		"usage: bench_http --port P --path PATH [--rate R] [--connections C (1..%d)] "
+		"[--seconds D] [--warmup W] [--threads T (1..%d)]\n",
+		MAX_CONNS, MAX_THREADS);
 	return 2;
 }
 
@@ -600,7 +604,8 @@ int main(int argc, char **argv)
 	n = snprintf(g_req, sizeof g_req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
 	g_req_len = (size_t)n;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)g_conns + 32) {
-		rl.rlim_cur = rl.rlim_max < (rlim_t)g_conns + 32 ? rl.rlim_max : (rlim_t)g_conns + 32;
+		rl.rlim_cur =
+			rl.rlim_max < (rlim_t)g_conns + 32 ? rl.rlim_max : (rlim_t)g_conns + 32;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	w = calloc((size_t)threads, sizeof *w);
@@ -636,8 +641,8 @@ int main(int argc, char **argv)
 
 			c->g = (int)(c - conns);
 			if ((c->fd = tcp_connect()) < 0 || watch(&w[t], c, EPOLL_CTL_ADD) < 0) {
-				fprintf(stderr, "bench_http: connection %d to 127.0.0.1:%d: %s\n", c->g,
-					g_port, strerror(errno));
+				fprintf(stderr, "bench_http: connection %d to 127.0.0.1:%d: %s\n",
+					c->g, g_port, strerror(errno));
 				goto out;
 			}
 		}
@@ -651,7 +656,7 @@ int main(int argc, char **argv)
 		conns[i].next_ns = sched_of(i, 0);
 	for (started = 0; started < threads; started++)
 		if (pthread_create(&w[started].th, NULL, run, &w[started]) != 0)
-			break;             /* those started end by the deadline */
+			break; /* those started end by the deadline */
 	for (int t = 0; t < started; t++) {
 		pthread_join(w[t].th, NULL);
 		for (size_t i = 0; i < H_N; i++) {
@@ -680,8 +685,8 @@ int main(int argc, char **argv)
 	       "threads=%d requests=%llu unfinished=%llu send_lag_p99_ms=%.3f send_lag_max_ms=%.3f\n",
 	       path, g_rate, (double)done / seconds, g_conns, seconds,
 	       pct_ms(hist, recorded, 0.50, max_ms), pct_ms(hist, recorded, 0.90, max_ms),
-	       pct_ms(hist, recorded, 0.99, max_ms), pct_ms(hist, recorded, 0.999, max_ms),
-	       max_ms, (unsigned long long)errors, threads, (unsigned long long)recorded,
+	       pct_ms(hist, recorded, 0.99, max_ms), pct_ms(hist, recorded, 0.999, max_ms), max_ms,
+	       (unsigned long long)errors, threads, (unsigned long long)recorded,
 	       (unsigned long long)unfinished,
 	       pct_ms(lag_hist, sends, 0.99, (double)lag_max_ns / 1e6), (double)lag_max_ns / 1e6);
 	if (reconnects)

@@ -63,7 +63,8 @@ int main(int argc, char **argv)
 	rate = (int)t_arg_long(argv[4], 1, 10000000, "RATE_HZ");
 	sent_at = calloc((size_t)count, sizeof *sent_at);
 	lat = calloc((size_t)count, sizeof *lat);
-	if (mark_open(&snd, (uint16_t)t_arg_long(argv[1], 1, 65535, "PORT")) < 0 || !sent_at || !lat)
+	if (mark_open(&snd, (uint16_t)t_arg_long(argv[1], 1, 65535, "PORT")) < 0 || !sent_at ||
+	    !lat)
 		return 1;
 	ctx = zmq_ctx_new();
 	sub = zmq_socket(ctx, ZMQ_SUB);
@@ -74,7 +75,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = clock_mono_ns();
-	for (int i = 0; i < count || clock_mono_ns() < t0 + (int64_t)count * NS_PER_S / rate + NS_PER_S;) {
+	for (int i = 0;
+	     i < count || clock_mono_ns() < t0 + (int64_t)count * NS_PER_S / rate + NS_PER_S;) {
 		zmq_pollitem_t pi = { .socket = sub, .events = ZMQ_POLLIN };
 		int64_t due = t0 + (int64_t)i * NS_PER_S / rate, now = clock_mono_ns();
 
@@ -85,14 +87,16 @@ int main(int argc, char **argv)
 		}
 		if (zmq_poll(&pi, 1, 1) > 0) {
 			char topic[64], body[8192];
-			int tn = zmq_recv(sub, topic, sizeof topic, 0), bn = zmq_recv(sub, body, sizeof body - 1, 0);
+			int tn = zmq_recv(sub, topic, sizeof topic, 0),
+			    bn = zmq_recv(sub, body, sizeof body - 1, 0);
 			long k;
 			if (tn < 0 || bn < 0)
 				continue;
-			if (bn >= (int)sizeof body) /* zmq_recv says how long it was, not what it kept */
+			if (bn >=
+			    (int)sizeof body) /* zmq_recv says how long it was, not what it kept */
 				bn = sizeof body - 1;
-			if ((k = mark_find(body, (size_t)bn)) >= 1 && k <= count && sent_at[k - 1] &&
-			    !lat[k - 1]) {
+			if ((k = mark_find(body, (size_t)bn)) >= 1 && k <= count &&
+			    sent_at[k - 1] && !lat[k - 1]) {
 				lat[k - 1] = clock_mono_ns() - sent_at[k - 1];
 				got++;
 			}

@@ -38,7 +38,8 @@ static void reader(void)
 			seg_wait(s, c.next, 10);
 	}
 	printf("  reader %d: read %llu, lapped past %llu (%.1f%%)\n", getpid(),
-	       (unsigned long long)n, (unsigned long long)c.missed, 100.0 * (double)c.missed / FRAMES);
+	       (unsigned long long)n, (unsigned long long)c.missed,
+	       100.0 * (double)c.missed / FRAMES);
 	fflush(stdout);
 	_exit(0);
 }

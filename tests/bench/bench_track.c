@@ -114,7 +114,7 @@ static struct frames synthetic_lap(double offset)
 		ab = hypot(x[b] - x[a], z[b] - z[a]);
 		bc = hypot(x[c] - x[b], z[c] - z[b]);
 		cross = (x[b] - x[a]) * (z[c] - z[b]) - (z[b] - z[a]) * (x[c] - x[b]);
-		k = -2.0 * cross / (ab * bc * l) / scale;   /* + right in the emulator's axes */
+		k = -2.0 * cross / (ab * bc * l) / scale; /* + right in the emulator's axes */
 		memset(&f, 0, sizeof f);
 		f.version = FRAME_VERSION;
 		f.present = FRAME_P_POS | FRAME_P_ACCEL_LAT | FRAME_P_SPEED | FRAME_P_LAP;
@@ -174,8 +174,9 @@ static void bench(const char *what, struct frames *l, struct frames *r)
 		sum += ms;
 	}
 	printf("track %-14s %7zu + %7zu frames, %.0f m, %zu corners: best %.1f ms, mean %.1f ms "
-	       "(target < %.0f ms) %s\n", what, l->n, r->n, len, corners, best, sum / REPS,
-	       TARGET_MS, best < TARGET_MS ? "ok" : "SLOW");
+	       "(target < %.0f ms) %s\n",
+	       what, l->n, r->n, len, corners, best, sum / REPS, TARGET_MS,
+	       best < TARGET_MS ? "ok" : "SLOW");
 }
 
 int main(void)

@@ -54,29 +54,29 @@
 int main(int argc, char **argv);
 
 #define MAX_CLIENTS 1000
-#define RX_CAP (256 * 1024)        /* largest server frame accepted (events <= ~61 KiB) */
+#define RX_CAP (256 * 1024) /* largest server frame accepted (events <= ~61 KiB) */
 #define HANDSHAKE_TIMEOUT_MS 3000
-#define SEND_TRIES 20              /* x 100 ms waiting for room to send a small frame */
-#define READS_PER_WAKE 8           /* recv() calls per readable connection per poll */
+#define SEND_TRIES 20    /* x 100 ms waiting for room to send a small frame */
+#define READS_PER_WAKE 8 /* recv() calls per readable connection per poll */
 #define CLOSE_WAIT_MS 2000
 #define MAX_SAMPLES (20u * 1000 * 1000)
 #define TELEMETRY_PREFIX "{\"type\":\"telemetry\""
 
 struct conn {
 	int idx;
-	int fd;                    /* -1: not connected, or closed / eof */
-	bool connected;            /* the handshake succeeded */
+	int fd;         /* -1: not connected, or closed / eof */
+	bool connected; /* the handshake succeeded */
 	bool close_sent;
 	bool got_first, first_hello; /* a message arrived; the first was `hello` */
 	unsigned char *rx;
 	size_t rx_len;
-	bool in_msg;               /* inside a fragmented text message */
-	bool msg_telemetry;        /* ... that is telemetry */
-	uint64_t telemetry;        /* in the measured window */
+	bool in_msg;        /* inside a fragmented text message */
+	bool msg_telemetry; /* ... that is telemetry */
+	uint64_t telemetry; /* in the measured window */
 	uint64_t other;
-	int64_t last_telem_ns;     /* arrival of the previous telemetry, 0 = none */
+	int64_t last_telem_ns; /* arrival of the previous telemetry, 0 = none */
 	int close_code;
-	bool clean_close;          /* the server answered our final close */
+	bool clean_close; /* the server answered our final close */
 };
 
 struct bench {
@@ -86,7 +86,7 @@ struct bench {
 	double *gaps_ms, *lags_ms;
 	size_t ngaps, nlags, cap;
 	uint64_t closes, errors;
-	bool ending;               /* our final close is out: closes are expected */
+	bool ending; /* our final close is out: closes are expected */
 	uint64_t rng;
 };
 
@@ -175,7 +175,8 @@ static bool parse_frames(struct bench *b, struct conn *c, int64_t now);
 
 static int tcp_connect(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr = { htonl(INADDR_LOOPBACK) } };
 	struct timeval tv = { HANDSHAKE_TIMEOUT_MS / 1000, (HANDSHAKE_TIMEOUT_MS % 1000) * 1000 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
@@ -230,15 +231,18 @@ static int handshake(struct bench *b, struct conn *c, int port, const char *path
 
 	random_bytes(b, raw, sizeof raw);
 	ws_make_key(raw, key);
-	n = snprintf(req, sizeof req,
-		     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-		     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
-		     path, port, key);
-	if (n < 0 || (size_t)n >= sizeof req || send_all(c->fd, (unsigned char *)req, (size_t)n) < 0)
+	n = snprintf(
+		req, sizeof req,
+		"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+		"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
+		path, port, key);
+	if (n < 0 || (size_t)n >= sizeof req ||
+	    send_all(c->fd, (unsigned char *)req, (size_t)n) < 0)
 		return -1;
 	resp[0] = 0;
 	while (got < sizeof resp - 1 && !(end = strstr(resp, "\r\n\r\n"))) {
-		ssize_t r = recv(c->fd, resp + got, sizeof resp - 1 - got, 0); /* SO_RCVTIMEO bounds it */
+		ssize_t r = recv(c->fd, resp + got, sizeof resp - 1 - got,
+				 0); /* SO_RCVTIMEO bounds it */
 
 		if (r <= 0)
 			return -1;
@@ -247,7 +251,7 @@ static int handshake(struct bench *b, struct conn *c, int port, const char *path
 	}
 	if (!end)
 		return -1;
-	end[2] = 0;                /* keep the last header's CRLF for header_value */
+	end[2] = 0; /* keep the last header's CRLF for header_value */
 	ws_accept_for(key, accept);
 	if (strncmp(resp, "HTTP/1.1 101", 12) != 0 ||
 	    !header_value(resp, "Upgrade", upgrade, sizeof upgrade) ||
@@ -256,7 +260,8 @@ static int handshake(struct bench *b, struct conn *c, int port, const char *path
 	    !strcasestr(connection, "upgrade") ||
 	    !header_value(resp, "Sec-WebSocket-Accept", got_accept, sizeof got_accept) ||
 	    strcmp(got_accept, accept) != 0) {
-		fprintf(stderr, "bench_ws: client %d: handshake refused or wrong: %.60s\n", c->idx, resp);
+		fprintf(stderr, "bench_ws: client %d: handshake refused or wrong: %.60s\n", c->idx,
+			resp);
 		return -1;
 	}
 	c->rx_len = got - (size_t)(end + 4 - resp);
@@ -280,15 +285,16 @@ static int open_client(struct bench *b, struct conn *c, int port, const char *pa
 	}
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 	c->connected = true;
-	n = snprintf(msg, sizeof msg,
-		     "{\"type\":\"set_rate\",\"schema_version\":1,\"t_ms\":%lld,\"data\":{\"hz\":%d}}",
-		     (long long)wall_ms(), hz);
+	n = snprintf(
+		msg, sizeof msg,
+		"{\"type\":\"set_rate\",\"schema_version\":1,\"t_ms\":%lld,\"data\":{\"hz\":%d}}",
+		(long long)wall_ms(), hz);
 	if (send_frame(b, c, WS_OP_TEXT, msg, (size_t)n) < 0) {
 		fprintf(stderr, "bench_ws: client %d: cannot send set_rate\n", c->idx);
 		drop(c);
 		return -1;
 	}
-	parse_frames(b, c, mono_ns());     /* what came with the handshake's answer */
+	parse_frames(b, c, mono_ns()); /* what came with the handshake's answer */
 	return 0;
 }
 
@@ -385,10 +391,12 @@ static bool on_frame(struct bench *b, struct conn *c, const struct ws_frame *f,
 			return false;
 		}
 		if (first) {
-			c->msg_telemetry = len >= strlen(TELEMETRY_PREFIX) &&
-					   memcmp(p, TELEMETRY_PREFIX, strlen(TELEMETRY_PREFIX)) == 0;
+			c->msg_telemetry =
+				len >= strlen(TELEMETRY_PREFIX) &&
+				memcmp(p, TELEMETRY_PREFIX, strlen(TELEMETRY_PREFIX)) == 0;
 			if (!c->got_first)
-				c->first_hello = len >= 15 && memcmp(p, "{\"type\":\"hello\"", 15) == 0;
+				c->first_hello =
+					len >= 15 && memcmp(p, "{\"type\":\"hello\"", 15) == 0;
 			c->got_first = true;
 		}
 		c->in_msg = !f->fin;
@@ -446,7 +454,7 @@ static void pump(struct bench *b, struct conn *c)
 		}
 		c->rx_len += (size_t)n;
 		if (!parse_frames(b, c, mono_ns()) || (size_t)n < RX_CAP / 2)
-			return;            /* gone, or the socket is most likely drained */
+			return; /* gone, or the socket is most likely drained */
 	}
 }
 
@@ -503,8 +511,10 @@ static double pct(double *v, size_t n, double q)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench_ws --port P [--clients N (1..%d)] [--hz H (1..60)] "
-			"[--seconds D] [--warmup MS] [--path PATH]\n", MAX_CLIENTS);
+	fprintf(stderr,
+		"usage: bench_ws --port P [--clients N (1..%d)] [--hz H (1..60)] "
+		"[--seconds D] [--warmup MS] [--path PATH]\n",
+		MAX_CLIENTS);
 	return 2;
 }
 
@@ -568,7 +578,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < b.n; i++) {
 		if (open_client(&b, &b.c[i], port, path, hz) == 0)
 			connected++;
-		poll_once(&b, pfds, 0);    /* keep reading the clients already connected */
+		poll_once(&b, pfds, 0); /* keep reading the clients already connected */
 	}
 	t_conn = mono_ns() - t_conn;
 	if (connected == 0) {

@@ -19,7 +19,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 static void check_frame(const struct pw_frame *f)
 {
 	uint16_t known = FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_PAUSED;
@@ -60,7 +59,7 @@ static void check_state(const struct dec_state *st)
 		abort();
 	/* the only replies: REQUEST_ENTRY_LIST / REQUEST_TRACK_DATA + connection id */
 	if (st->out_len && (st->out_len != 5 || (st->out[0] != ACC_OUT_REQUEST_ENTRY_LIST &&
-						  st->out[0] != ACC_OUT_REQUEST_TRACK_DATA)))
+						 st->out[0] != ACC_OUT_REQUEST_TRACK_DATA)))
 		abort();
 }
 

@@ -62,7 +62,7 @@ static void feed(struct dec_state *st, const uint8_t *buf, size_t len)
 		check_frame(&f);
 	check_meta(&st->meta);
 	if (st->out_len)
-		abort();            /* a listen-only feed never answers */
+		abort(); /* a listen-only feed never answers */
 }
 
 static void run(struct dec_state *st, const uint8_t *data, size_t size)

@@ -19,14 +19,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 static void check_frame(const struct pw_frame *f, size_t len)
 {
 	static const struct {
 		size_t len;
 		uint8_t game;
 	} sizes[] = {
-		{ 232, PW_GAME_FORZA_SLED }, { 311, PW_GAME_FM7 }, { 324, PW_GAME_FH },
+		{ 232, PW_GAME_FORZA_SLED },
+		{ 311, PW_GAME_FM7 },
+		{ 324, PW_GAME_FH },
 		{ 331, PW_GAME_FM2023 },
 	};
 	int ok = 0;
@@ -77,10 +78,10 @@ static void feed(struct dec_state *st, const uint8_t *buf, size_t len)
 	if (r == DEC_FRAME)
 		check_frame(&f, len);
 	else if (r != DEC_ESIZE)
-		abort();            /* every known size is a frame, every other one ESIZE */
+		abort(); /* every known size is a frame, every other one ESIZE */
 	check_meta(&st->meta);
 	if (st->out_len)
-		abort();            /* a listen-only feed never answers */
+		abort(); /* a listen-only feed never answers */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

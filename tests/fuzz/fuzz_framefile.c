@@ -62,7 +62,8 @@ static void repair2(uint8_t *b, size_t len)
 		if (plen > len - at - FRAMEFILE_BLOCK2_HEADER_SIZE)
 			break;
 		for (size_t i = 0; i < bm; i++)
-			stored += (size_t)__builtin_popcount(b[at + FRAMEFILE_BLOCK2_HEADER_SIZE + i]);
+			stored += (size_t)__builtin_popcount(
+				b[at + FRAMEFILE_BLOCK2_HEADER_SIZE + i]);
 		head = FRAMEFILE_BLOCK2_HEADER_SIZE + bm + 8 * stored;
 		if (head > FRAMEFILE_BLOCK2_HEADER_SIZE + plen)
 			break;
@@ -118,7 +119,8 @@ static void check_info(const struct framefile_info *info, size_t size)
 	check((info->tail == FRAMEFILE_TAIL_CLEAN) == (info->dropped_bytes == 0));
 	check(info->frames == 0 || info->first_seq + (info->frames - 1) <= info->last_seq);
 	check((info->frames == 0) == (info->blocks == 0));
-	check(info->hdr.feed[FRAMEFILE_FEED_MAX] == 0 && info->hdr.run_id[FRAMEFILE_RUN_ID_MAX] == 0);
+	check(info->hdr.feed[FRAMEFILE_FEED_MAX] == 0 &&
+	      info->hdr.run_id[FRAMEFILE_RUN_ID_MAX] == 0);
 }
 
 /* A column load of a few channels: only their chunks are read and checked. */

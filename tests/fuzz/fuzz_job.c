@@ -56,7 +56,8 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 		}
 		if (r->encoding == JOB_ENC_PATH) {
 			check(!r->frames && parts[i + 1].len == 0 && r->path && r->path[0] == '/' &&
-			      strlen(r->path) >= 8 && !strcmp(r->path + strlen(r->path) - 7, ".frames"));
+			      strlen(r->path) >= 8 &&
+			      !strcmp(r->path + strlen(r->path) - 7, ".frames"));
 			continue;
 		}
 		check(r->encoding == JOB_ENC_FRAMES);
@@ -66,14 +67,15 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 
 			/* the part's frame, brought to this version (version 1 frames are upgraded) */
 			memcpy(&in, (const char *)parts[i + 1].data + k * sizeof in, sizeof in);
-			check(frame_upgrade(&in) == 0 && memcmp(&in, &r->frames[k], sizeof in) == 0);
+			check(frame_upgrade(&in) == 0 &&
+			      memcmp(&in, &r->frames[k], sizeof in) == 0);
 			check(r->frames[k].version == FRAME_VERSION);
 		}
 	}
 	if (j->kind == JOB_TRACK_BUILD)
 		check(same(j->use_case, "track_mapping") && *j->game && *j->track);
-	check(j->kind == JOB_LAP ? j->lap_number >= 1 && j->lap_number <= INT32_MAX :
-				   j->lap_number == 0 && !j->suppress);
+	check(j->kind == JOB_LAP ? j->lap_number >= 1 && j->lap_number <= INT32_MAX
+				 : j->lap_number == 0 && !j->suppress);
 	check(!j->suppress || json_array_size(j->suppress) <= JOB_MAX_SUPPRESS);
 	hdr = job_encode(j);
 	check(hdr != NULL);
@@ -87,8 +89,8 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 	      same(again.track, j->track) && again.deadline_ms == j->deadline_ms &&
 	      again.nruns == j->nruns && !again.track_model == !j->track_model &&
 	      again.lap_number == j->lap_number &&
-	      (!again.suppress ? !j->suppress :
-				 json_equal((json_t *)again.suppress, (json_t *)j->suppress)));
+	      (!again.suppress ? !j->suppress
+			       : json_equal((json_t *)again.suppress, (json_t *)j->suppress)));
 	for (size_t i = 0; i < j->nruns; i++)
 		check(same(again.runs[i].run_id, j->runs[i].run_id) &&
 		      same(again.runs[i].label, j->runs[i].label) &&
@@ -97,7 +99,8 @@ static void check_job(const struct job *j, const struct job_part *parts, size_t 
 		      (j->runs[i].encoding == JOB_ENC_FRAMES ||
 		       (again.runs[i].channels == j->runs[i].channels &&
 			again.runs[i].parts == j->runs[i].parts)) &&
-		      (j->runs[i].encoding != JOB_ENC_PATH || same(again.runs[i].path, j->runs[i].path)));
+		      (j->runs[i].encoding != JOB_ENC_PATH ||
+		       same(again.runs[i].path, j->runs[i].path)));
 	job_release(&again);
 	free(hdr);
 }
@@ -148,7 +151,8 @@ static void fuzz_result(const uint8_t *data, size_t size)
 	text = job_result_encode(JOB_TRACK_BUILD, r.job_id, r.session_id, r.ok ? r.analysis : NULL,
 				 r.code, r.message);
 	check(text && job_result_decode(&again, text, strlen(text), err, sizeof err) == 0);
-	check(again.ok == r.ok && same(again.job_id, r.job_id) && same(again.session_id, r.session_id));
+	check(again.ok == r.ok && same(again.job_id, r.job_id) &&
+	      same(again.session_id, r.session_id));
 	check(r.ok ? json_equal((json_t *)again.analysis, (json_t *)r.analysis)
 		   : same(again.code, r.code) && same(again.message, r.message));
 	job_result_release(&again);

@@ -22,7 +22,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 static void check_frame(const struct pw_frame *f)
 {
 	if (f->version != FRAME_VERSION || f->game != PW_GAME_AC || f->feed != PW_FEED_KSUDP)
@@ -57,7 +56,7 @@ static void feed(struct dec_state *st, const uint8_t *b, size_t len)
 	if (r == DEC_FRAME)
 		check_frame(&f);
 	check_meta(st);
-	st->out_len = 0;   /* as the capture process does after sending */
+	st->out_len = 0; /* as the capture process does after sending */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -36,14 +36,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define REC 32
 
 enum op {
-	OP_PAUSED = 1, OP_IN_PIT = 2, OP_INVALID = 4, OP_REPEAT = 8,
-	OP_SESSION = 16, OP_END = 32, OP_DRAIN_ONE = 64, OP_VERSION = 128,
+	OP_PAUSED = 1,
+	OP_IN_PIT = 2,
+	OP_INVALID = 4,
+	OP_REPEAT = 8,
+	OP_SESSION = 16,
+	OP_END = 32,
+	OP_DRAIN_ONE = 64,
+	OP_VERSION = 128,
 };
 
 struct check {
 	uint64_t session;
 	bool started;
-	bool have_latest, latest_open;   /* latest completed lap, still valid */
+	bool have_latest, latest_open; /* latest completed lap, still valid */
 	uint32_t latest;
 };
 
@@ -114,8 +120,13 @@ static void build(struct pw_frame *f, const uint8_t *r, uint64_t seq, int64_t t_
 		  uint64_t session)
 {
 	static const uint64_t bits[8] = {
-		FRAME_P_LAP, FRAME_P_LAP_TIME, FRAME_P_LAST_LAP, FRAME_P_SPLINE,
-		FRAME_P_LAP_DIST | FRAME_P_TRACK_LEN, FRAME_P_GAME_TIME, FRAME_P_SECTOR_TIMES,
+		FRAME_P_LAP,
+		FRAME_P_LAP_TIME,
+		FRAME_P_LAST_LAP,
+		FRAME_P_SPLINE,
+		FRAME_P_LAP_DIST | FRAME_P_TRACK_LEN,
+		FRAME_P_GAME_TIME,
+		FRAME_P_SECTOR_TIMES,
 		FRAME_P_SPEED,
 	};
 	uint8_t ops = rd_u8(r, REC, 0), ch = rd_u8(r, REC, 1);
@@ -129,7 +140,8 @@ static void build(struct pw_frame *f, const uint8_t *r, uint64_t seq, int64_t t_
 	f->game_time_s = gt;
 	f->game_session = session;
 	f->flags_known = FRAME_FLAG_PAUSED | FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID;
-	f->flags = (ops & OP_PAUSED ? FRAME_FLAG_PAUSED : 0) | (ops & OP_IN_PIT ? FRAME_FLAG_IN_PIT : 0) |
+	f->flags = (ops & OP_PAUSED ? FRAME_FLAG_PAUSED : 0) |
+		   (ops & OP_IN_PIT ? FRAME_FLAG_IN_PIT : 0) |
 		   (ops & OP_INVALID ? FRAME_FLAG_LAP_INVALID : 0);
 	f->lap = rd_u16(r, REC, 2);
 	f->lap_time_ms = rd_s32(r, REC, 4);
@@ -172,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		t_ns += rd_u16(r, REC, 20) * 1000000LL;
 		gt += rd_s16(r, REC, 22) / 1000.0;
 		if ((ops & OP_REPEAT) && have_prev) {
-			f = prev;            /* the same content under a new seq */
+			f = prev; /* the same content under a new seq */
 			f.seq = ++seq;
 			f.t_ns = t_ns;
 		} else {
@@ -187,14 +199,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		max = (ops & OP_DRAIN_ONE) && !short_drain ? 1 : LAPS_MAX_EVENTS;
 		short_drain = max == 1;
 		if (!c.started && f.version == FRAME_VERSION) {
-			c.started = true;    /* the tracker's first session: no event */
+			c.started = true; /* the tracker's first session: no event */
 			c.session = f.game_session;
 		}
 		check_events(&c, ev, laps_feed(l, &f, ev, max), max);
 		if (ops & OP_END)
-			check_events(&c, ev, laps_feed(l, NULL, ev, LAPS_MAX_EVENTS), LAPS_MAX_EVENTS);
+			check_events(&c, ev, laps_feed(l, NULL, ev, LAPS_MAX_EVENTS),
+				     LAPS_MAX_EVENTS);
 		if (laps_current(l, &cur)) {
-			check(cur.number >= 1 && cur.frames >= 1 && cur.invalid_reason < LAP_REASON_COUNT);
+			check(cur.number >= 1 && cur.frames >= 1 &&
+			      cur.invalid_reason < LAP_REASON_COUNT);
 			check(cur.valid == (cur.invalid_reason == LAP_REASON_NONE));
 		}
 	}

@@ -43,8 +43,8 @@ static const struct {
 
 /* The 8 presence bits a mask byte selects: scalars, arrays, ints of each size. */
 static const uint64_t mask_bits[8] = {
-	FRAME_P_GAME_TIME, FRAME_P_THROTTLE, FRAME_P_GEAR, FRAME_P_VEL,
-	FRAME_P_LAP, FRAME_P_SECTOR_TIMES, FRAME_P_POSITION, FRAME_P_TYRE_TEMP,
+	FRAME_P_GAME_TIME, FRAME_P_THROTTLE,     FRAME_P_GEAR,     FRAME_P_VEL,
+	FRAME_P_LAP,       FRAME_P_SECTOR_TIMES, FRAME_P_POSITION, FRAME_P_TYRE_TEMP,
 };
 #define UNKNOWN_BIT (1ull << 50)
 
@@ -67,8 +67,8 @@ struct run {
 	struct pw_frame last[MERGE_SOURCES_MAX];
 	struct pw_frame *out;
 	size_t nout, capout;
-	int64_t horizon;          /* as reported, never decreasing */
-	int64_t model_h;          /* as merge.h says it must be */
+	int64_t horizon; /* as reported, never decreasing */
+	int64_t model_h; /* as merge.h says it must be */
 	int64_t newest;
 	bool has_newest;
 	uint32_t id;
@@ -268,7 +268,7 @@ static void op_special(struct run *r, unsigned src)
 
 	switch (arg % 4) {
 	case 0:
-		if (arg == 0x40)   /* rare: a burst costs BURST_FRAMES pushes */
+		if (arg == 0x40) /* rare: a burst costs BURST_FRAMES pushes */
 			op_burst(r, src);
 		break;
 	case 1:

@@ -21,7 +21,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 static void check_frame(const struct pw_frame *f)
 {
 	if (f->version != FRAME_VERSION || f->feed != PW_FEED_PCARS ||

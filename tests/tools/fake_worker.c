@@ -116,7 +116,8 @@ int main(int argc, char **argv)
 						&c, &info) < 0)
 				c.n = (size_t)-1;
 			if (c.n != j.runs[i].nframes) {
-				fprintf(stderr, "run %s: its file %s does not hold its %zu frames\n",
+				fprintf(stderr,
+					"run %s: its file %s does not hold its %zu frames\n",
 					j.runs[i].run_id, j.runs[i].path, j.runs[i].nframes);
 				bad++;
 			}
@@ -125,13 +126,14 @@ int main(int argc, char **argv)
 		}
 		got++;
 		printf("job %s session %s runs %zu frames %zu kind %s game %s track %s\n",
-		       j.job_id ? j.job_id : "?", j.session_id ? j.session_id : "?", j.nruns, frames,
-		       job_kind_name(j.kind), j.game && *j.game ? j.game : "-",
+		       j.job_id ? j.job_id : "?", j.session_id ? j.session_id : "?", j.nruns,
+		       frames, job_kind_name(j.kind), j.game && *j.game ? j.game : "-",
 		       j.track && *j.track ? j.track : "-");
 		fflush(stdout);
 		if (j.job_id && strcmp(mode, "garbage") == 0) {
 			zmq_send(push, "\x01\x02not json", 10, 0);
-			reply = strdup("{\"v\":1,\"job_id\":\"00000000-0000-4000-8000-000000000000\",\"ok\":true}");
+			reply = strdup(
+				"{\"v\":1,\"job_id\":\"00000000-0000-4000-8000-000000000000\",\"ok\":true}");
 		} else {
 			reply = j.job_id ? answer(mode, got, &j, frames) : NULL;
 		}

@@ -27,10 +27,10 @@
 #include <zmq.h>
 
 #include "capture/sim/car.h"
-#include "common/framefile.h"
-#include "common/job.h"
 #include "capture/sim/driver.h"
 #include "capture/sim/track.h"
+#include "common/framefile.h"
+#include "common/job.h"
 
 int main(int argc, char **argv);
 
@@ -88,9 +88,12 @@ static void expect_error(void *pull, const char *name, const char *job_id)
 static char *header(const char *job, int frame_size, int nruns, const long *frames)
 {
 	struct job_run runs[4];
-	struct job j = { .kind = JOB_ANALYSIS, .job_id = job,
+	struct job j = { .kind = JOB_ANALYSIS,
+			 .job_id = job,
 			 .session_id = "00000000-0000-4000-8000-000000000001",
-			 .use_case = "general", .car_name = "car", .runs = runs,
+			 .use_case = "general",
+			 .car_name = "car",
+			 .runs = runs,
 			 .nruns = (size_t)nruns };
 	json_t *h, *r;
 	json_error_t jerr;
@@ -98,7 +101,9 @@ static char *header(const char *job, int frame_size, int nruns, const long *fram
 	size_t i;
 
 	for (int k = 0; k < nruns && k < 4; k++)
-		runs[k] = (struct job_run){ .run_id = "r", .feed_name = "ksudp", .label = "",
+		runs[k] = (struct job_run){ .run_id = "r",
+					    .feed_name = "ksudp",
+					    .label = "",
 					    .nframes = frames[k] > 0 ? (size_t)frames[k] : 0 };
 	if (!(text = job_encode(&j)) || !(h = json_loads(text, 0, &jerr))) {
 		free(text);
@@ -132,9 +137,13 @@ static json_t *analysis_of(void *pull, const char *job_id)
 
 static void send_v2(void *push, const char *job_id, struct job_run *run)
 {
-	struct job j = { .kind = JOB_ANALYSIS, .job_id = job_id,
+	struct job j = { .kind = JOB_ANALYSIS,
+			 .job_id = job_id,
 			 .session_id = "00000000-0000-4000-8000-000000000001",
-			 .use_case = "general", .car_name = "car", .runs = run, .nruns = 1 };
+			 .use_case = "general",
+			 .car_name = "car",
+			 .runs = run,
+			 .nruns = 1 };
 
 	if (job_send(push, &j) != 1)
 		printf("  %s: not sent\n", job_id);
@@ -175,7 +184,8 @@ static void v2_jobs(void *push, void *pull, const struct pw_frame *f, size_t n, 
 	got = analysis_of(pull, "v2-extract");
 	ok = got && want && json_equal(got, (json_t *)want);
 	printf("%s a version 2 job with the run as an extract of its columns (%zu of %zu bytes): "
-	       "the analysis of the frames\n", ok ? "PASS" : "FAIL", len, n * sizeof *f);
+	       "the analysis of the frames\n",
+	       ok ? "PASS" : "FAIL", len, n * sizeof *f);
 	fails += !ok;
 	json_decref(got);
 	run.encoding = JOB_ENC_PATH;
@@ -184,7 +194,8 @@ static void v2_jobs(void *push, void *pull, const struct pw_frame *f, size_t n, 
 	got = analysis_of(pull, "v2-path");
 	ok = got && want && json_equal(got, (json_t *)want);
 	printf("%s a version 2 job with the run as the path of its file in the worker's data dir: "
-	       "the analysis of the frames\n", ok ? "PASS" : "FAIL");
+	       "the analysis of the frames\n",
+	       ok ? "PASS" : "FAIL");
 	fails += !ok;
 	json_decref(got);
 	/* refused: a path outside the data dir, a file that is not a frame file,
@@ -251,24 +262,29 @@ int main(int argc, char **argv)
 	zmq_bind(push, argv[1]);
 	zmq_bind(pull, argv[2]);
 
-	send_parts(push, "{\"v\":1,\"job_id\":\"nojson", NULL, NULL, 0); /* no id readable: no answer */
+	send_parts(push, "{\"v\":1,\"job_id\":\"nojson", NULL, NULL,
+		   0); /* no id readable: no answer */
 	h = header("bad-frame-size", 100, 1, &one);
-	parts[0] = f; lens[0] = 100;
+	parts[0] = f;
+	lens[0] = 100;
 	send_parts(push, h, parts, lens, 1);
 	free(h);
 	expect_error(pull, "frame size other than the worker's", "bad-frame-size");
 	h = header("parts-mismatch", (int)sizeof *f, 2, (long[]){ 1, 1 });
-	parts[0] = f; lens[0] = sizeof *f;
+	parts[0] = f;
+	lens[0] = sizeof *f;
 	send_parts(push, h, parts, lens, 1);
 	free(h);
 	expect_error(pull, "fewer frame parts than runs", "parts-mismatch");
 	h = header("short-part", (int)sizeof *f, 1, (long[]){ 10 });
-	parts[0] = f; lens[0] = 9 * sizeof *f + 17;
+	parts[0] = f;
+	lens[0] = 9 * sizeof *f + 17;
 	send_parts(push, h, parts, lens, 1);
 	free(h);
 	expect_error(pull, "a frame part shorter than announced", "short-part");
 	h = header("negative", (int)sizeof *f, 1, (long[]){ -5 });
-	parts[0] = f; lens[0] = 0;
+	parts[0] = f;
+	lens[0] = 0;
 	send_parts(push, h, parts, lens, 1);
 	free(h);
 	expect_error(pull, "a negative frame count", "negative");
@@ -276,13 +292,15 @@ int main(int argc, char **argv)
 	expect_error(pull, "an unknown job version", "wrong-version");
 
 	h = header("valid", (int)sizeof *f, 1, &nfr);
-	parts[0] = f; lens[0] = (size_t)nfr * sizeof *f;
+	parts[0] = f;
+	lens[0] = (size_t)nfr * sizeof *f;
 	send_parts(push, h, parts, lens, 1);
 	free(h);
 	{
 		int got = result(pull, 20000, &r) == 0;
 		const json_t *laps = got && r.ok ? json_object_get(r.analysis, "laps") : NULL;
-		int ok = got && r.ok && strcmp(r.job_id, "valid") == 0 && json_array_size(laps) >= 2;
+		int ok =
+			got && r.ok && strcmp(r.job_id, "valid") == 0 && json_array_size(laps) >= 2;
 		printf("%s after every broken job the worker still analyses a valid one (%zu laps)\n",
 		       ok ? "PASS" : "FAIL", json_array_size(laps));
 		fails += !ok;

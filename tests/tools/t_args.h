@@ -52,8 +52,8 @@ static inline long t_arg_long(const char *s, long lo, long hi, const char *what)
 	long v = 0;
 
 	if (t_parse_long(s, lo, hi, &v) < 0) {
-		fprintf(stderr, "%s: bad %s '%s' (expected %ld..%ld)\n", program_invocation_short_name,
-			what, s, lo, hi);
+		fprintf(stderr, "%s: bad %s '%s' (expected %ld..%ld)\n",
+			program_invocation_short_name, what, s, lo, hi);
 		exit(2);
 	}
 	return v;
@@ -64,8 +64,8 @@ static inline double t_arg_double(const char *s, double lo, double hi, const cha
 	double v = 0;
 
 	if (t_parse_double(s, lo, hi, &v) < 0) {
-		fprintf(stderr, "%s: bad %s '%s' (expected %g..%g)\n", program_invocation_short_name,
-			what, s, lo, hi);
+		fprintf(stderr, "%s: bad %s '%s' (expected %g..%g)\n",
+			program_invocation_short_name, what, s, lo, hi);
 		exit(2);
 	}
 	return v;

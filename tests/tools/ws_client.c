@@ -52,20 +52,20 @@
 #include "tests/tools/t_args.h"
 #include "tests/tools/ws_proto.h"
 
-#define RX_MAX (8u << 20)      /* largest message accepted from the server */
+#define RX_MAX (8u << 20) /* largest message accepted from the server */
 
 struct client {
 	int fd;
 	double t0;
 	bool auto_pong;
-	bool open;                 /* no close received and no eof */
+	bool open; /* no close received and no eof */
 	bool close_sent;
 	unsigned char *rx;
 	size_t rx_len;
-	char *msg;                 /* message being reassembled */
+	char *msg; /* message being reassembled */
 	size_t msg_len;
 	int msg_opcode;
-	const char *want;          /* `until` substring */
+	const char *want; /* `until` substring */
 	bool matched;
 };
 
@@ -152,11 +152,12 @@ static int handshake(struct client *c, const char *host, int port, const char *p
 	resp[0] = 0;
 	random_bytes(key_raw, sizeof key_raw);
 	ws_make_key(key_raw, key);
-	n = snprintf(req, sizeof req,
-		     "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-		     "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
-		     path, host, port, key, protocol ? "Sec-WebSocket-Protocol: " : "",
-		     protocol ? protocol : "", protocol ? "\r\n" : "");
+	n = snprintf(
+		req, sizeof req,
+		"GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
+		path, host, port, key, protocol ? "Sec-WebSocket-Protocol: " : "",
+		protocol ? protocol : "", protocol ? "\r\n" : "");
 	if (write_all(c->fd, req, (size_t)n) < 0)
 		return -1;
 	while (!(end = strstr(resp, "\r\n\r\n"))) {
@@ -231,7 +232,7 @@ static size_t handle_frame(struct client *c)
 		return 0;
 	fin = f.fin;
 	opcode = f.opcode;
-	hl = f.hdr_len;            /* a server must not mask, but skip the key if it does */
+	hl = f.hdr_len; /* a server must not mask, but skip the key if it does */
 	if (f.len > RX_MAX) {
 		emit(c, "error", "frame of %llu bytes", (unsigned long long)f.len);
 		c->open = false;
@@ -253,7 +254,8 @@ static size_t handle_frame(struct client *c)
 	case 0x8: {
 		int code = len >= 2 ? (p[0] << 8 | p[1]) : 1005;
 
-		emit(c, "close", "%d %.*s", code, len > 2 ? (int)(len - 2) : 0, (const char *)p + 2);
+		emit(c, "close", "%d %.*s", code, len > 2 ? (int)(len - 2) : 0,
+		     (const char *)p + 2);
 		send_close(c, code == 1005 ? 0 : code, NULL);
 		c->open = false;
 		break;
@@ -342,8 +344,9 @@ static int run(struct client *c, const char *cmd)
 	if (sscanf(cmd, "%15s%n", word, &n) != 1)
 		return -1;
 	arg = cmd + n + (cmd[n] == ' ');
-	if (strcmp(word, "send") == 0 || strcmp(word, "sendfrag") == 0 || strcmp(word, "big") == 0 ||
-	    strcmp(word, "binary") == 0 || strcmp(word, "ping") == 0 || strcmp(word, "close") == 0)
+	if (strcmp(word, "send") == 0 || strcmp(word, "sendfrag") == 0 ||
+	    strcmp(word, "big") == 0 || strcmp(word, "binary") == 0 || strcmp(word, "ping") == 0 ||
+	    strcmp(word, "close") == 0)
 		emit(c, "sent", "%s %.60s", word, arg);
 	if (strcmp(word, "send") == 0)
 		return send_frame(c, 0x1, true, arg, strlen(arg));
@@ -399,7 +402,8 @@ static int run(struct client *c, const char *cmd)
 		char want[512];
 		const char *sp = strrchr(arg, ' ');
 
-		if (!sp || (size_t)(sp - arg) >= sizeof want || t_parse_double(sp + 1, 0, 1e9, &ms) < 0)
+		if (!sp || (size_t)(sp - arg) >= sizeof want ||
+		    t_parse_double(sp + 1, 0, 1e9, &ms) < 0)
 			return -1;
 		memcpy(want, arg, (size_t)(sp - arg));
 		want[sp - arg] = 0;
@@ -429,9 +433,10 @@ static int run(struct client *c, const char *cmd)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ws_client [--host H] [--port P] [--path P] [--rcvbuf N] [--no-pong] "
-			"[--protocol NAME] COMMAND...\n(see the comment at the top of "
-			"tests/tools/ws_client.c)\n");
+	fprintf(stderr,
+		"usage: ws_client [--host H] [--port P] [--path P] [--rcvbuf N] [--no-pong] "
+		"[--protocol NAME] COMMAND...\n(see the comment at the top of "
+		"tests/tools/ws_client.c)\n");
 	return 1;
 }
 
@@ -459,15 +464,13 @@ int main(int argc, char **argv)
 			if (t_parse_long(argv[++i], 1, 65535, &v) < 0)
 				return usage();
 			port = (int)v;
-		}
-		else if (strcmp(argv[i], "--path") == 0)
+		} else if (strcmp(argv[i], "--path") == 0)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--rcvbuf") == 0) {
 			if (t_parse_long(argv[++i], 0, INT_MAX, &v) < 0)
 				return usage();
 			rcvbuf = (int)v;
-		}
-		else if (strcmp(argv[i], "--protocol") == 0)
+		} else if (strcmp(argv[i], "--protocol") == 0)
 			protocol = argv[++i];
 		else
 			return usage();
@@ -475,7 +478,8 @@ int main(int argc, char **argv)
 	if (!(c.rx = malloc(RX_MAX + 16)))
 		return 2;
 	if ((c.fd = tcp_connect(host, port, rcvbuf)) < 0) {
-		fprintf(stderr, "ws_client: cannot connect to %s:%d: %s\n", host, port, strerror(errno));
+		fprintf(stderr, "ws_client: cannot connect to %s:%d: %s\n", host, port,
+			strerror(errno));
 		return 2;
 	}
 	if (handshake(&c, host, port, path, protocol) < 0)

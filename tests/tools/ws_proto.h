@@ -14,9 +14,9 @@
 #include <string.h>
 
 #define WS_PROTO_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define WS_PROTO_KEY_LEN 25            /* base64 of 16 bytes, with its NUL */
-#define WS_PROTO_ACCEPT_LEN 29         /* base64 of 20 bytes, with its NUL */
-#define WS_PROTO_MAX_HDR 14            /* 2 + 8 (length) + 4 (mask) */
+#define WS_PROTO_KEY_LEN 25    /* base64 of 16 bytes, with its NUL */
+#define WS_PROTO_ACCEPT_LEN 29 /* base64 of 20 bytes, with its NUL */
+#define WS_PROTO_MAX_HDR 14    /* 2 + 8 (length) + 4 (mask) */
 
 enum {
 	WS_OP_CONT = 0x0,
@@ -88,7 +88,8 @@ static inline void ws_sha1(const void *data, size_t len, unsigned char out[20])
 /* out needs 4 * ceil(n / 3) + 1 bytes. */
 static inline void ws_base64(const unsigned char *in, size_t n, char *out)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t i;
 
 	for (i = 0; i + 2 < n; i += 3) {
@@ -167,11 +168,11 @@ static inline void ws_mask(unsigned char *dst, const void *src, size_t len,
 
 struct ws_frame {
 	bool fin;
-	bool masked;               /* a server must not mask; parsed anyway */
+	bool masked; /* a server must not mask; parsed anyway */
 	int opcode;
-	int rsv;                   /* the three reserved bits, 0..7 */
-	uint64_t len;              /* payload bytes */
-	size_t hdr_len;            /* header bytes, mask key included */
+	int rsv;        /* the three reserved bits, 0..7 */
+	uint64_t len;   /* payload bytes */
+	size_t hdr_len; /* header bytes, mask key included */
 	unsigned char mask[4];
 };
 

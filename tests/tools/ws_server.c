@@ -28,18 +28,21 @@ static size_t stats_json(const struct ws *ws, char *buf, size_t cap)
 	size_t n;
 
 	ws_stats(ws, &st);
-	n = (size_t)snprintf(buf, cap, "{\"clients\":%llu,\"accepted\":%llu,\"refused\":%llu,\"sent\":{",
+	n = (size_t)snprintf(buf, cap,
+			     "{\"clients\":%llu,\"accepted\":%llu,\"refused\":%llu,\"sent\":{",
 			     (unsigned long long)st.clients, (unsigned long long)st.accepted,
 			     (unsigned long long)st.refused);
 	for (unsigned t = 0; t < WS_T_COUNT && n < cap; t++)
-		n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\":%llu", t ? "," : "", ws_type_name(t),
-				      (unsigned long long)st.sent[t]);
+		n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\":%llu", t ? "," : "",
+				      ws_type_name(t), (unsigned long long)st.sent[t]);
 	n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "},\"dropped\":{");
 	for (unsigned t = 0; t < WS_T_COUNT && n < cap; t++) {
-		n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\":{", t ? "," : "", ws_type_name(t));
+		n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\":{", t ? "," : "",
+				      ws_type_name(t));
 		for (unsigned r = 0; r < WS_DROP_COUNT && n < cap; r++)
 			n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\":%llu", r ? "," : "",
-					      ws_drop_name(r), (unsigned long long)st.dropped[t][r]);
+					      ws_drop_name(r),
+					      (unsigned long long)st.dropped[t][r]);
 		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "}");
 	}
 	n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "},\"lag_count\":%llu}",
@@ -52,8 +55,10 @@ static int stats_handler(struct mg_connection *conn, void *cbdata)
 	static char body[16384];
 	size_t n = stats_json(cbdata, body, sizeof body);
 
-	mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-			"Content-Length: %zu\r\nConnection: close\r\n\r\n%s", n, body);
+	mg_printf(conn,
+		  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		  n, body);
 	return 200;
 }
 
@@ -66,16 +71,21 @@ int main(int argc, char **argv)
 	char err[256], listen[128];
 	const char *threads = getenv("WS_SERVER_THREADS");
 	const char *opts[] = {
-		"listening_ports", listen,
-		"num_threads", threads && *threads ? threads : "64",
-		"tcp_nodelay", "1",
-		"request_timeout_ms", "10000",
+		"listening_ports",
+		listen,
+		"num_threads",
+		threads && *threads ? threads : "64",
+		"tcp_nodelay",
+		"1",
+		"request_timeout_ms",
+		"10000",
 		NULL,
 	};
 
 	log_init("ws_server");
 	if (argc > 1) {
-		fprintf(stderr, "usage: %s (configuration from the PITWALL_* environment)\n", argv[0]);
+		fprintf(stderr, "usage: %s (configuration from the PITWALL_* environment)\n",
+			argv[0]);
 		return 2;
 	}
 	if (config_load(&cfg, err, sizeof err) < 0) {

@@ -36,32 +36,32 @@
 
 static int t_case_failed, t_pass, t_fail;
 
-#define T_CHECK(c)                                                                        \
-	do {                                                                              \
-		if (!(c)) {                                                               \
+#define T_CHECK(c)                                                                             \
+	do {                                                                                   \
+		if (!(c)) {                                                                    \
 			fprintf(stderr, "  check failed %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			t_case_failed = 1;                                                \
-		}                                                                         \
+			t_case_failed = 1;                                                     \
+		}                                                                              \
 	} while (0)
 
-#define T_CHECKF(c, ...)                                                                  \
-	do {                                                                              \
-		if (!(c)) {                                                               \
-			fprintf(stderr, "  check failed %s:%d: %s: ", __FILE__, __LINE__, #c);  \
-			fprintf(stderr, __VA_ARGS__);                                     \
-			fputc('\n', stderr);                                              \
-			t_case_failed = 1;                                                \
-		}                                                                         \
+#define T_CHECKF(c, ...)                                                                       \
+	do {                                                                                   \
+		if (!(c)) {                                                                    \
+			fprintf(stderr, "  check failed %s:%d: %s: ", __FILE__, __LINE__, #c); \
+			fprintf(stderr, __VA_ARGS__);                                          \
+			fputc('\n', stderr);                                                   \
+			t_case_failed = 1;                                                     \
+		}                                                                              \
 	} while (0)
 
-#define T_NEAR(a, b, eps)                                                                 \
-	do {                                                                              \
-		double t_a_ = (double)(a), t_b_ = (double)(b);                           \
-		if (!(fabs(t_a_ - t_b_) <= (double)(eps))) {                              \
-			fprintf(stderr, "  check failed %s:%d: %s ~ %s: %.9g vs %.9g\n",  \
-				__FILE__, __LINE__, #a, #b, t_a_, t_b_);                  \
-			t_case_failed = 1;                                                \
-		}                                                                         \
+#define T_NEAR(a, b, eps)                                                                          \
+	do {                                                                                       \
+		double t_a_ = (double)(a), t_b_ = (double)(b);                                     \
+		if (!(fabs(t_a_ - t_b_) <= (double)(eps))) {                                       \
+			fprintf(stderr, "  check failed %s:%d: %s ~ %s: %.9g vs %.9g\n", __FILE__, \
+				__LINE__, #a, #b, t_a_, t_b_);                                     \
+			t_case_failed = 1;                                                         \
+		}                                                                                  \
 	} while (0)
 
 /*
@@ -121,27 +121,31 @@ static inline struct t_val_ t_fmt_ptr_(const volatile void *v)
 	return r;
 }
 
-#define T_FMT_(v)                                                                         \
-	_Generic((v),                                                                     \
-		int: t_fmt_ll_, long: t_fmt_ll_, long long: t_fmt_ll_,                    \
-		unsigned int: t_fmt_ull_, unsigned long: t_fmt_ull_,                      \
-		unsigned long long: t_fmt_ull_,                                           \
-		float: t_fmt_flt_, double: t_fmt_dbl_, long double: t_fmt_ldbl_,          \
-		default: t_fmt_ptr_)(v)
+#define T_FMT_(v)                                 \
+	_Generic((v), int                         \
+		 : t_fmt_ll_, long                \
+		 : t_fmt_ll_, long long           \
+		 : t_fmt_ll_, unsigned int        \
+		 : t_fmt_ull_, unsigned long      \
+		 : t_fmt_ull_, unsigned long long \
+		 : t_fmt_ull_, float              \
+		 : t_fmt_flt_, double             \
+		 : t_fmt_dbl_, long double        \
+		 : t_fmt_ldbl_, default           \
+		 : t_fmt_ptr_)(v)
 
-#define T_CMP_(a, op, b)                                                                  \
-	do {                                                                              \
-		_Pragma("GCC diagnostic push")                                            \
-		_Pragma("GCC diagnostic ignored \"-Wsign-compare\"")                      \
-		__typeof__((a) + 0) t_a_ = (a);                                           \
-		__typeof__((b) + 0) t_b_ = (b);                                           \
-		if (!(t_a_ op t_b_)) {                                                    \
-			fprintf(stderr, "  check failed %s:%d: %s %s %s: %s vs %s\n",     \
-				__FILE__, __LINE__, #a, #op, #b, T_FMT_(t_a_).s,          \
-				T_FMT_(t_b_).s);                                          \
-			t_case_failed = 1;                                                \
-		}                                                                         \
-		_Pragma("GCC diagnostic pop")                                             \
+#define T_CMP_(a, op, b)                                                                        \
+	do {                                                                                    \
+		_Pragma("GCC diagnostic push") _Pragma(                                         \
+			"GCC diagnostic ignored \"-Wsign-compare\"") __typeof__((a) + 0) t_a_ = \
+			(a);                                                                    \
+		__typeof__((b) + 0) t_b_ = (b);                                                 \
+		if (!(t_a_ op t_b_)) {                                                          \
+			fprintf(stderr, "  check failed %s:%d: %s %s %s: %s vs %s\n", __FILE__, \
+				__LINE__, #a, #op, #b, T_FMT_(t_a_).s, T_FMT_(t_b_).s);         \
+			t_case_failed = 1;                                                      \
+		}                                                                               \
+		_Pragma("GCC diagnostic pop")                                                   \
 	} while (0)
 
 #define T_EQ(a, b) T_CMP_(a, ==, b)
@@ -151,15 +155,15 @@ static inline struct t_val_ t_fmt_ptr_(const volatile void *v)
 #define T_GT(a, b) T_CMP_(a, >, b)
 #define T_GE(a, b) T_CMP_(a, >=, b)
 
-#define T_STREQ(a, b)                                                                     \
-	do {                                                                              \
-		const char *t_sa_ = (a), *t_sb_ = (b);                                    \
-		if (!t_sa_ || !t_sb_ || strcmp(t_sa_, t_sb_) != 0) {                      \
+#define T_STREQ(a, b)                                                                         \
+	do {                                                                                  \
+		const char *t_sa_ = (a), *t_sb_ = (b);                                        \
+		if (!t_sa_ || !t_sb_ || strcmp(t_sa_, t_sb_) != 0) {                          \
 			fprintf(stderr, "  check failed %s:%d: %s == %s: \"%s\" vs \"%s\"\n", \
-				__FILE__, __LINE__, #a, #b, t_sa_ ? t_sa_ : "(null)",     \
-				t_sb_ ? t_sb_ : "(null)");                                \
-			t_case_failed = 1;                                                \
-		}                                                                         \
+				__FILE__, __LINE__, #a, #b, t_sa_ ? t_sa_ : "(null)",         \
+				t_sb_ ? t_sb_ : "(null)");                                    \
+			t_case_failed = 1;                                                    \
+		}                                                                             \
 	} while (0)
 
 /* Print where n bytes at a and b first differ, with up to 8 bytes from there. */
@@ -181,14 +185,14 @@ static inline void t_memdiff_(const char *file, int line, const char *ea, const 
 	fputc('\n', stderr);
 }
 
-#define T_MEMEQ(a, b, n)                                                                  \
-	do {                                                                              \
-		const void *t_ma_ = (a), *t_mb_ = (b);                                    \
-		size_t t_mn_ = (n);                                                       \
-		if (memcmp(t_ma_, t_mb_, t_mn_) != 0) {                                   \
-			t_memdiff_(__FILE__, __LINE__, #a, #b, t_ma_, t_mb_, t_mn_);      \
-			t_case_failed = 1;                                                \
-		}                                                                         \
+#define T_MEMEQ(a, b, n)                                                             \
+	do {                                                                         \
+		const void *t_ma_ = (a), *t_mb_ = (b);                               \
+		size_t t_mn_ = (n);                                                  \
+		if (memcmp(t_ma_, t_mb_, t_mn_) != 0) {                              \
+			t_memdiff_(__FILE__, __LINE__, #a, #b, t_ma_, t_mb_, t_mn_); \
+			t_case_failed = 1;                                           \
+		}                                                                    \
 	} while (0)
 
 /* Copy (at = 0) or append (at = strlen(dst)) s to dst[cap]; fails the case when it
@@ -210,16 +214,16 @@ static inline void t_strput_(char *dst, size_t cap, size_t at, const char *s, co
 #define T_STRSET(dst, s) t_strput_((dst), sizeof(dst), 0, (s), __FILE__, __LINE__)
 #define T_STRCAT(dst, s) t_strput_((dst), sizeof(dst), strlen(dst), (s), __FILE__, __LINE__)
 
-#define T_RUN(fn)                                                                         \
-	do {                                                                              \
-		t_case_failed = 0;                                                        \
-		fn();                                                                     \
-		printf("%s %s\n", t_case_failed ? "FAIL" : "PASS", #fn);                  \
-		fflush(stdout);                                                           \
-		if (t_case_failed)                                                        \
-			t_fail++;                                                         \
-		else                                                                      \
-			t_pass++;                                                         \
+#define T_RUN(fn)                                                        \
+	do {                                                             \
+		t_case_failed = 0;                                       \
+		fn();                                                    \
+		printf("%s %s\n", t_case_failed ? "FAIL" : "PASS", #fn); \
+		fflush(stdout);                                          \
+		if (t_case_failed)                                       \
+			t_fail++;                                        \
+		else                                                     \
+			t_pass++;                                        \
 	} while (0)
 
 #define T_DONE() (fprintf(stderr, "# %d passed, %d failed\n", t_pass, t_fail), t_fail ? 1 : 0)

@@ -48,8 +48,8 @@
 struct sim_run {
 	struct pw_frame *f;
 	size_t n;
-	int32_t ref_ms;            /* the driver's flying-lap time */
-	int laps;                  /* laps completed in the frames */
+	int32_t ref_ms; /* the driver's flying-lap time */
+	int laps;       /* laps completed in the frames */
 	double rate_hz;
 };
 
@@ -127,11 +127,12 @@ static json_t *model_of(const struct track *t, double spacing)
 	for (int i = 0; i < track_corner_count(t); i++) {
 		const struct track_corner *c = track_corner(t, i);
 
-		json_array_append_new(cs, json_pack("{s:i,s:s,s:f,s:f,s:f,s:f,s:f}", "index", c->index,
-						    "direction", c->direction > 0 ? "right" : "left",
-						    "entry_dist_m", c->start_m, "apex_dist_m", c->apex_m,
-						    "exit_dist_m", c->end_m, "angle_deg", c->angle_deg,
-						    "min_radius_m", c->min_radius_m));
+		json_array_append_new(cs,
+				      json_pack("{s:i,s:s,s:f,s:f,s:f,s:f,s:f}", "index", c->index,
+						"direction", c->direction > 0 ? "right" : "left",
+						"entry_dist_m", c->start_m, "apex_dist_m",
+						c->apex_m, "exit_dist_m", c->end_m, "angle_deg",
+						c->angle_deg, "min_radius_m", c->min_radius_m));
 	}
 	json_object_set_new(m, "game", json_string("assetto_corsa"));
 	json_object_set_new(m, "track_name", json_string(track_name(t)));
@@ -147,9 +148,14 @@ static json_t *model_of(const struct track *t, double spacing)
 static json_t *run_general(const struct an_run *runs, size_t nruns, const json_t *model,
 			   struct an_err *err)
 {
-	struct an_input in = { .session_id = "s1", .use_case = "general", .car_name = "",
-			       .game = "assetto_corsa", .track = "", .runs = runs,
-			       .nruns = nruns, .track_model = model };
+	struct an_input in = { .session_id = "s1",
+			       .use_case = "general",
+			       .car_name = "",
+			       .game = "assetto_corsa",
+			       .track = "",
+			       .runs = runs,
+			       .nruns = nruns,
+			       .track_model = model };
 
 	memset(err, 0, sizeof *err);
 	return an_general(&in, err);
@@ -298,11 +304,11 @@ static void check_laps_table(const struct sim_run *r, const json_t *res)
 		T_CHECK(strcmp(jstr(l, "run_id"), "run-a") == 0);
 		T_CHECKF(jint(l, "time_ms") == t.time_ms, "lap %d: %lld vs %d", k,
 			 (long long)jint(l, "time_ms"), (int)t.time_ms);
-		if (k > 1)   /* flying laps: the reference, to the 1 ms physics step */
+		if (k > 1) /* flying laps: the reference, to the 1 ms physics step */
 			T_CHECKF(llabs(jint(l, "time_ms") - r->ref_ms) <= 1,
 				 "lap %d: %lld vs reference %d", k, (long long)jint(l, "time_ms"),
 				 (int)r->ref_ms);
-		else         /* from 60 km/h on the line: slower than a flying lap */
+		else /* from 60 km/h on the line: slower than a flying lap */
 			T_CHECK(jint(l, "time_ms") > r->ref_ms + 1000);
 		T_CHECK(json_is_true(json_object_get(l, "valid")));
 		T_CHECK(strcmp(jstr(l, "invalid_reason"), "none") == 0);
@@ -310,8 +316,10 @@ static void check_laps_table(const struct sim_run *r, const json_t *res)
 		T_NEAR(jnum(l, "max_speed_kmh"), t.max_kmh, 0.006);
 		T_CHECK(json_integer_value(json_array_get(s, 0)) == t.sector_ms[0]);
 		T_CHECK(json_integer_value(json_array_get(s, 1)) == t.sector_ms[1]);
-		T_CHECK(json_integer_value(json_array_get(s, 0)) + json_integer_value(json_array_get(s, 1)) +
-				json_integer_value(json_array_get(s, 2)) == t.time_ms);
+		T_CHECK(json_integer_value(json_array_get(s, 0)) +
+				json_integer_value(json_array_get(s, 1)) +
+				json_integer_value(json_array_get(s, 2)) ==
+			t.time_ms);
 		T_CHECK(jint(l, "start_seq") >= 1000 && jint(l, "end_seq") > jint(l, "start_seq"));
 		T_CHECK(jint(l, "frames") == jint(l, "end_seq") - jint(l, "start_seq") + 1);
 		sum += t.time_ms;
@@ -331,7 +339,7 @@ static void check_laps_table(const struct sim_run *r, const json_t *res)
 	sd = sqrt(sq / (n - 1));
 	T_CHECK(json_is_object(best));
 	T_CHECK(best_k >= 2);
-	T_CHECK(jint(best, "number") == best_k);   /* the first of the fastest */
+	T_CHECK(jint(best, "number") == best_k); /* the first of the fastest */
 	T_CHECK(jint(best, "time_ms") == (json_int_t)lo);
 	T_CHECK(llabs(jint(best, "time_ms") - r->ref_ms) <= 1);
 	T_CHECK(strcmp(jstr(best, "run_id"), "run-a") == 0);
@@ -343,12 +351,12 @@ static void check_laps_table(const struct sim_run *r, const json_t *res)
 	T_NEAR(jnum(cons, "score"), fmax(0.0, 100.0 - 1000.0 * sd / mean), 0.051);
 	T_CHECK(jint(res, "runs_analyzed") == 1);
 	T_CHECK(jint(res, "total_frames_analyzed") == (json_int_t)r->n);
-	fprintf(stderr, "  %.0f Hz: %d laps, lap 1 %lld ms, flying laps %d..%d ms (reference %d), "
+	fprintf(stderr,
+		"  %.0f Hz: %d laps, lap 1 %lld ms, flying laps %d..%d ms (reference %d), "
 		"average %lld, stddev %.1f, spread %lld, score %.1f\n",
 		r->rate_hz, n, (long long)jint(json_array_get(laps, 0), "time_ms"), (int)lo,
-		(int)fly_hi, (int)r->ref_ms,
-		(long long)jint(res, "average_lap_ms"), jnum(cons, "stddev_ms"),
-		(long long)jint(cons, "spread_ms"), jnum(cons, "score"));
+		(int)fly_hi, (int)r->ref_ms, (long long)jint(res, "average_lap_ms"),
+		jnum(cons, "stddev_ms"), (long long)jint(cons, "spread_ms"), jnum(cons, "score"));
 }
 
 /* ---- emulator: corners ---- */
@@ -360,7 +368,8 @@ struct corner_err {
 
 static void check_corners(const struct sim_run *r, const json_t *res, struct corner_err *e)
 {
-	const json_t *cs = json_object_get(res, "corners"), *tm = json_object_get(res, "track_model");
+	const json_t *cs = json_object_get(res, "corners"),
+		     *tm = json_object_get(res, "track_model");
 	const double g = 9.80665, grip = car_default()->grip_limit_g;
 	int best_k = (int)jint(json_object_get(res, "best_lap"), "number");
 
@@ -372,7 +381,8 @@ static void check_corners(const struct sim_run *r, const json_t *res, struct cor
 	T_CHECK(jint(tm, "corner_count") == track_corner_count(g_track));
 	for (int c = 0; c < track_corner_count(g_track); c++) {
 		const struct track_corner *tc = track_corner(g_track, c);
-		const json_t *jc = json_array_get(cs, (size_t)c), *fast = json_object_get(jc, "fastest");
+		const json_t *jc = json_array_get(cs, (size_t)c),
+			     *fast = json_object_get(jc, "fastest");
 		double apex_kmh = 0.97 * sqrt(grip * g * tc->min_radius_m) * 3.6;
 
 		T_CHECK(jint(jc, "index") == tc->index);
@@ -406,9 +416,10 @@ static void check_corners(const struct sim_run *r, const json_t *res, struct cor
 			T_CHECK(jnum(l, "min_speed_kmh") <= jnum(l, "exit_speed_kmh"));
 			if (k == best_k)
 				T_CHECK(jint(l, "time_lost_ms") == 0);
-			else   /* every lap drives the same profile through the corners: noise only */
-				T_CHECKF(llabs(jint(l, "time_lost_ms")) <= 1, "corner %d lap %d lost %lld",
-					 c + 1, k, (long long)jint(l, "time_lost_ms"));
+			else /* every lap drives the same profile through the corners: noise only */
+				T_CHECKF(llabs(jint(l, "time_lost_ms")) <= 1,
+					 "corner %d lap %d lost %lld", c + 1, k,
+					 (long long)jint(l, "time_lost_ms"));
 			e->lost_ms = fmax(e->lost_ms, (double)llabs(jint(l, "time_lost_ms")));
 		}
 		T_CHECK(json_is_object(fast));
@@ -440,10 +451,12 @@ static void emulator_case(double rate, double spacing, uint64_t seed)
 			fprintf(stderr, "%s\n", txt);
 			free(txt);
 		}
-		fprintf(stderr, "  %.0f Hz, model every %.0f m: %d corner passages, worst |speed| "
+		fprintf(stderr,
+			"  %.0f Hz, model every %.0f m: %d corner passages, worst |speed| "
 			"error %.3f km/h, |time| %.2f ms, laps lose <= %.0f ms; %zu frames "
-			"in %.1f ms (%.0f ms per 1.2 M)\n", rate, spacing, e.passages, e.v, e.t_ms,
-			e.lost_ms, r.n, ms, ms * 1.2e6 / r.n);
+			"in %.1f ms (%.0f ms per 1.2 M)\n",
+			rate, spacing, e.passages, e.v, e.t_ms, e.lost_ms, r.n, ms,
+			ms * 1.2e6 / r.n);
 	}
 	json_decref(res);
 	json_decref(model);
@@ -584,8 +597,10 @@ static void test_speed_from_velocity(void)
 	res = run_one(r.f, r.n, model, &err);
 	T_CHECK(res && ref);
 	if (res && ref) {
-		const json_t *a = corner_lap(json_array_get(json_object_get(res, "corners"), 6), "run-a", 2);
-		const json_t *b = corner_lap(json_array_get(json_object_get(ref, "corners"), 6), "run-a", 2);
+		const json_t *a =
+			corner_lap(json_array_get(json_object_get(res, "corners"), 6), "run-a", 2);
+		const json_t *b =
+			corner_lap(json_array_get(json_object_get(ref, "corners"), 6), "run-a", 2);
 
 		/* vel_ms carries +-0.01 m/s noise per axis, speed_kmh +-0.05 km/h */
 		T_NEAR(jnum(a, "min_speed_kmh"), jnum(b, "min_speed_kmh"), 0.2);
@@ -631,14 +646,17 @@ static void test_pause_in_corner(void)
 	res = run_one(f, n, model, &err);
 	T_CHECK(res && ref);
 	if (res && ref) {
-		const json_t *a = corner_lap(json_array_get(json_object_get(res, "corners"), 4), "run-a", 2);
-		const json_t *b = corner_lap(json_array_get(json_object_get(ref, "corners"), 4), "run-a", 2);
+		const json_t *a =
+			corner_lap(json_array_get(json_object_get(res, "corners"), 4), "run-a", 2);
+		const json_t *b =
+			corner_lap(json_array_get(json_object_get(ref, "corners"), 4), "run-a", 2);
 
 		T_CHECK(a && b);
 		T_CHECK(jint(a, "time_ms") == jint(b, "time_ms"));
 		T_NEAR(jnum(a, "min_speed_kmh"), jnum(b, "min_speed_kmh"), 0.0);
 		T_CHECK(jint(res, "total_frames_analyzed") == (json_int_t)r.n);
-		T_CHECK(jint(json_array_get(json_object_get(res, "laps"), 1), "time_ms") == r.ref_ms);
+		T_CHECK(jint(json_array_get(json_object_get(res, "laps"), 1), "time_ms") ==
+			r.ref_ms);
 	}
 	json_decref(res);
 	json_decref(ref);
@@ -679,7 +697,8 @@ static void test_gap_in_corner(void)
 		T_CHECK(corner_lap(json_array_get(cs, 4), "run-a", 2) != NULL);
 		/* the best lap is now lap 3; lap 2's other corners still compare */
 		T_CHECK(jint(json_object_get(res, "best_lap"), "number") == 3);
-		T_CHECK(llabs(jint(corner_lap(json_array_get(cs, 6), "run-a", 2), "time_lost_ms")) <= 1);
+		T_CHECK(llabs(jint(corner_lap(json_array_get(cs, 6), "run-a", 2),
+				   "time_lost_ms")) <= 1);
 	}
 	json_decref(res);
 	json_decref(model);
@@ -721,15 +740,17 @@ static void boundary_case(enum driver_mode mode)
 			worst_v = fmax(worst_v, fabs(jnum(l, "entry_speed_kmh") - t.v_in));
 			worst_v = fmax(worst_v, fabs(jnum(l, "exit_speed_kmh") - t.v_out));
 			worst_v = fmax(worst_v, fabs(jnum(l, "min_speed_kmh") - t.v_min));
-			worst_t = fmax(worst_t, fabs(jint(l, "time_ms") - (t.t_out - t.t_in) * 1000.0));
+			worst_t = fmax(worst_t,
+				       fabs(jint(l, "time_ms") - (t.t_out - t.t_in) * 1000.0));
 		}
 	}
 	T_CHECK(passages == r.laps * track_corner_count(g_track));
 	T_CHECKF(worst_v < 0.4, "speed error %.3f km/h", worst_v);
 	T_CHECKF(worst_t < 15.0, "time error %.2f ms", worst_t);
-	fprintf(stderr, "  %s boundary (6 m off the line), model every 5 m: %d passages, worst "
-		"|speed| error %.3f km/h, |time| %.2f ms\n", driver_mode_name(mode), passages,
-		worst_v, worst_t);
+	fprintf(stderr,
+		"  %s boundary (6 m off the line), model every 5 m: %d passages, worst "
+		"|speed| error %.3f km/h, |time| %.2f ms\n",
+		driver_mode_name(mode), passages, worst_v, worst_t);
 	json_decref(res);
 	json_decref(model);
 	sim_free(&r);
@@ -799,7 +820,8 @@ static void test_session_change(void)
 
 		T_CHECK(json_array_size(laps) == (size_t)(a.laps + b.laps));
 		T_CHECK(jint(json_array_get(laps, (size_t)a.laps), "number") == 1);
-		T_CHECK(jint(json_array_get(laps, (size_t)a.laps), "start_seq") == (json_int_t)a.n + 1);
+		T_CHECK(jint(json_array_get(laps, (size_t)a.laps), "start_seq") ==
+			(json_int_t)a.n + 1);
 		/* every lap of both sessions has its T1 passage */
 		T_CHECK(json_array_size(json_object_get(c1, "laps")) == (size_t)(a.laps + b.laps));
 	}
@@ -877,13 +899,14 @@ static void test_hairpin_projection(void)
 		json_array_append_new(line, json_pack("[f,f]", x, z));
 	}
 	/* the far hairpin and the second straight's middle (beside the first straight) */
-	json_array_append_new(cs, json_pack("{s:i,s:s,s:f,s:f,s:f}", "index", 1, "direction", "right",
-					    "entry_dist_m", HP_STRAIGHT_M, "apex_dist_m",
-					    HP_STRAIGHT_M + 0.5 * arc, "exit_dist_m", HP_STRAIGHT_M + arc));
+	json_array_append_new(cs, json_pack("{s:i,s:s,s:f,s:f,s:f}", "index", 1, "direction",
+					    "right", "entry_dist_m", HP_STRAIGHT_M, "apex_dist_m",
+					    HP_STRAIGHT_M + 0.5 * arc, "exit_dist_m",
+					    HP_STRAIGHT_M + arc));
 	json_array_append_new(cs, json_pack("{s:i,s:n,s:f,s:f,s:f}", "index", 2, "direction",
-					    "entry_dist_m", HP_STRAIGHT_M + arc + 100.0, "apex_dist_m",
-					    HP_STRAIGHT_M + arc + 150.0, "exit_dist_m",
-					    HP_STRAIGHT_M + arc + 200.0));
+					    "entry_dist_m", HP_STRAIGHT_M + arc + 100.0,
+					    "apex_dist_m", HP_STRAIGHT_M + arc + 150.0,
+					    "exit_dist_m", HP_STRAIGHT_M + arc + 200.0));
 	/* a corner over the line: entry before it, exit after it */
 	json_array_append_new(cs, json_pack("{s:i,s:f,s:f}", "index", 3, "entry_dist_m", len - 20.0,
 					    "exit_dist_m", 20.0));
@@ -914,9 +937,10 @@ static void test_hairpin_projection(void)
 		p->pos_m[2] = (float)(z - hp_offset(at, arc) * sin(h));
 		p->speed_kmh = (float)hp_speed(s);
 		p->spline = (float)(at / len);
-		clock += k == 0 ? 0.0 :
-			 (s >= 2.0 * len && at > HP_STRAIGHT_M && at <= HP_STRAIGHT_M + arc) ? 2.0 / 60.0 :
-			 1.0 / 60.0;
+		clock += k == 0 ? 0.0
+			 : (s >= 2.0 * len && at > HP_STRAIGHT_M && at <= HP_STRAIGHT_M + arc)
+				 ? 2.0 / 60.0
+				 : 1.0 / 60.0;
 		p->game_time_s = clock;
 		p->game_session = 1;
 	}
@@ -939,11 +963,12 @@ static void test_hairpin_projection(void)
 
 			/* corner 3 spans the line: each passage belongs to the lap it is
 			 * entered in, the end of laps 1, 2 and 3 (the run goes on 40 m) */
-			T_CHECKF(json_array_size(cl) == laps,
-				 "corner %d: %zu passages", i + 1, json_array_size(cl));
+			T_CHECKF(json_array_size(cl) == laps, "corner %d: %zu passages", i + 1,
+				 json_array_size(cl));
 			for (size_t k = 0; k < json_array_size(cl); k++) {
 				const json_t *l = json_array_get(cl, k);
-				double s0 = k * len + b[i][0], s1 = k * len + b[i][1], lo = INFINITY;
+				double s0 = k * len + b[i][0], s1 = k * len + b[i][1],
+				       lo = INFINITY;
 				int slow = i == 0 && k == 2;
 
 				for (double s = ceil(s0); s < s1; s += 1.0)
@@ -952,8 +977,10 @@ static void test_hairpin_projection(void)
 				T_NEAR(jnum(l, "entry_speed_kmh"), hp_speed(s0), 0.02);
 				T_NEAR(jnum(l, "exit_speed_kmh"), hp_speed(s1), 0.02);
 				T_NEAR(jnum(l, "min_speed_kmh"), lo, 0.02);
-				T_NEAR(jint(l, "time_ms"), slow ? 2.0 * exp_ms : exp_ms, slow ? 17.0 : 1.0);
-				T_NEAR(jint(l, "time_lost_ms"), slow ? exp_ms : 0.0, slow ? 17.0 : 1.0);
+				T_NEAR(jint(l, "time_ms"), slow ? 2.0 * exp_ms : exp_ms,
+				       slow ? 17.0 : 1.0);
+				T_NEAR(jint(l, "time_lost_ms"), slow ? exp_ms : 0.0,
+				       slow ? 17.0 : 1.0);
 			}
 		}
 		T_CHECK(jnull(json_array_get(c, 1), "direction"));
@@ -1005,7 +1032,7 @@ static void check_ac(const json_t *res, size_t n, json_int_t first_seq)
 	T_NEAR(jnum(l, "min_speed_kmh"), 0.0, 0.0);
 	T_NEAR(jnum(l, "max_speed_kmh"), 252.17, 0.005);
 	T_CHECK(jint(l, "start_seq") == first_seq);
-	T_CHECK(jint(l, "end_seq") == first_seq + 7898);   /* packet 7899 is the last of lap 1 */
+	T_CHECK(jint(l, "end_seq") == first_seq + 7898); /* packet 7899 is the last of lap 1 */
 	T_CHECK(jint(l, "frames") == 7899);
 	T_CHECK(jnull(res, "best_lap"));
 	T_CHECK(jnull(res, "average_lap_ms"));
@@ -1090,13 +1117,15 @@ static void test_ac_monza_corners(void)
 	first = k;
 	for (; k < n && f[k].lap == 0; k++)
 		;
-	last = k - 1;   /* the last frame before the line */
+	last = k - 1; /* the last frame before the line */
 	for (k = first; k <= last; k++) {
 		if (k > first)
-			s += hypot(f[k].pos_m[0] - f[k - 1].pos_m[0], f[k].pos_m[2] - f[k - 1].pos_m[2]);
+			s += hypot(f[k].pos_m[0] - f[k - 1].pos_m[0],
+				   f[k].pos_m[2] - f[k - 1].pos_m[2]);
 		cum[k] = s;
 		if (s >= next) {
-			json_array_append_new(line, json_pack("[f,f]", f[k].pos_m[0], f[k].pos_m[2]));
+			json_array_append_new(line,
+					      json_pack("[f,f]", f[k].pos_m[0], f[k].pos_m[2]));
 			next += 5.0;
 		}
 	}
@@ -1118,10 +1147,11 @@ static void test_ac_monza_corners(void)
 	}
 	T_CHECKF(nm == 3, "%d slow corners", nm);
 	for (int j = 0; j < nm; j++)
-		json_array_append_new(cs, json_pack("{s:i,s:f,s:f,s:f}", "index", j + 1, "entry_dist_m",
-						    floor(cum[mins[j]] / 5.0) * 5.0 - 100.0,
-						    "apex_dist_m", cum[mins[j]], "exit_dist_m",
-						    floor(cum[mins[j]] / 5.0) * 5.0 + 100.0));
+		json_array_append_new(cs,
+				      json_pack("{s:i,s:f,s:f,s:f}", "index", j + 1, "entry_dist_m",
+						floor(cum[mins[j]] / 5.0) * 5.0 - 100.0,
+						"apex_dist_m", cum[mins[j]], "exit_dist_m",
+						floor(cum[mins[j]] / 5.0) * 5.0 + 100.0));
 	json_object_set_new(m, "center_line", line);
 	json_object_set_new(m, "sample_spacing_m", json_real(5.0));
 	json_object_set_new(m, "corners", cs);
@@ -1142,15 +1172,18 @@ static void test_ac_monza_corners(void)
 			T_CHECK(jnum(cl, "exit_speed_kmh") > jnum(cl, "min_speed_kmh") + 10.0);
 			/* 200 m at 80..250 km/h: 3..9 s */
 			T_CHECK(jint(cl, "time_ms") > 2500 && jint(cl, "time_ms") < 9000);
-			T_CHECK(jnull(cl, "time_lost_ms"));   /* no valid lap to compare with */
+			T_CHECK(jnull(cl, "time_lost_ms")); /* no valid lap to compare with */
 			T_CHECK(jnull(json_array_get(c, (size_t)j), "fastest"));
-			fprintf(stderr, "  AC Monza corner at %.0f m of the path: entry %.1f, min %.1f, "
-				"exit %.1f km/h, %lld ms\n", cum[mins[j]], jnum(cl, "entry_speed_kmh"),
+			fprintf(stderr,
+				"  AC Monza corner at %.0f m of the path: entry %.1f, min %.1f, "
+				"exit %.1f km/h, %lld ms\n",
+				cum[mins[j]], jnum(cl, "entry_speed_kmh"),
 				jnum(cl, "min_speed_kmh"), jnum(cl, "exit_speed_kmh"),
 				(long long)jint(cl, "time_ms"));
 		}
 		fprintf(stderr, "  AC Monza: %lld of %zu frames located, %lld off the line\n",
-			(long long)jint(tm, "frames_located"), n, (long long)jint(tm, "frames_off_line"));
+			(long long)jint(tm, "frames_located"), n,
+			(long long)jint(tm, "frames_off_line"));
 		T_CHECK(jint(tm, "frames_located") > (json_int_t)(last - first));
 	}
 	json_decref(res);
@@ -1261,7 +1294,8 @@ static void test_wrong_model(void)
 	size_t i;
 
 	json_array_foreach(line, i, p)
-		json_array_set_new(p, 0, json_real(json_number_value(json_array_get(p, 0)) + 5000.0));
+		json_array_set_new(p, 0,
+				   json_real(json_number_value(json_array_get(p, 0)) + 5000.0));
 	T_CHECK(sim_laps(&r, 60.0, 2, 43) == 0);
 	res = run_one(r.f, r.n, m, &err);
 	T_CHECK(res != NULL);
@@ -1342,15 +1376,21 @@ static void test_dispatch(void)
 
 	T_CHECK(sim_laps(&r, 60.0, 2, 51) == 0);
 	run = (struct an_run){ "run-a", "ksudp", "", r.f, r.n };
-	in = (struct an_input){ .session_id = "s", .use_case = "general", .car_name = "",
-				.game = "", .track = "", .runs = &run, .nruns = 1 };
+	in = (struct an_input){ .session_id = "s",
+				.use_case = "general",
+				.car_name = "",
+				.game = "",
+				.track = "",
+				.runs = &run,
+				.nruns = 1 };
 	res = an_run_use_case(&in, &err);
 	T_CHECK(res && json_array_size(json_object_get(res, "laps")) == (size_t)r.laps);
 	json_decref(res);
 	in.use_case = "lap_magic";
 	memset(&err, 0, sizeof err);
 	T_CHECK(an_run_use_case(&in, &err) == NULL);
-	T_CHECK(err.code && strcmp(err.code, AN_E_BAD_INPUT) == 0 && strstr(err.message, "lap_magic"));
+	T_CHECK(err.code && strcmp(err.code, AN_E_BAD_INPUT) == 0 &&
+		strstr(err.message, "lap_magic"));
 	in.use_case = NULL;
 	T_CHECK(an_run_use_case(&in, &err) == NULL && strcmp(err.code, AN_E_BAD_INPUT) == 0);
 	T_CHECK(an_run_use_case(NULL, &err) == NULL);

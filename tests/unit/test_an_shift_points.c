@@ -27,7 +27,7 @@
 #define AC_RAW "ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.raw"
 #define AC_NPKT 8641
 #define AC_PKT 328
-#define AC_HZ (8641.0 / 148.0)     /* README: 148 s, about 58 packets/s */
+#define AC_HZ (8641.0 / 148.0) /* README: 148 s, about 58 packets/s */
 
 struct sim {
 	struct pw_frame *f;
@@ -60,8 +60,13 @@ static struct sim sim_run(enum driver_mode mode, double rate_hz, double seconds,
 static json_t *analyse_runs(const struct an_run *runs, size_t nruns, struct an_err *err)
 {
 	struct an_input in = {
-		.session_id = "s1", .use_case = "shift_points", .car_name = "pitwall_gt3",
-		.game = "", .track = "", .runs = runs, .nruns = nruns,
+		.session_id = "s1",
+		.use_case = "shift_points",
+		.car_name = "pitwall_gt3",
+		.game = "",
+		.track = "",
+		.runs = runs,
+		.nruns = nruns,
 	};
 
 	memset(err, 0, sizeof *err);
@@ -121,8 +126,8 @@ static void check_truth(const json_t *o, const char *label)
 	}
 	printf("  %s recommended %.0f vs truth %.0f (%+.2f %%)\n", label, rec, rec_true,
 	       100.0 * (rec / rec_true - 1.0));
-	T_CHECKF(fabs(rec / rec_true - 1.0) <= TRUTH_TOL, "%s recommended %.0f vs %.0f", label,
-		 rec, rec_true);
+	T_CHECKF(fabs(rec / rec_true - 1.0) <= TRUTH_TOL, "%s recommended %.0f vs %.0f", label, rec,
+		 rec_true);
 	T_CHECK(json_is_null(
 		json_object_get(gear_entry(o, car->num_gears), "optimal_upshift_rpm")));
 }
@@ -151,7 +156,8 @@ static void check_curves(const json_t *o, double tol_g)
 			double v = num(p, "speed_kmh") / 3.6;
 			double a = (fmin(car_wheel_force_n(car, g, v),
 					 car->traction_limit_g * car->mass_kg * CAR_G) -
-				    car_resistance_n(car, v)) / car->mass_kg / CAR_G;
+				    car_resistance_n(car, v)) /
+				   car->mass_kg / CAR_G;
 			T_CHECKF(fabs(num(p, "accel_g") - a) <= tol_g,
 				 "gear %d at %.1f km/h: %.4f vs %.4f", g, num(p, "speed_kmh"),
 				 num(p, "accel_g"), a);
@@ -273,8 +279,9 @@ static size_t sweep_gear(struct pw_frame *f, size_t k, int gear, double rpm0, do
 		f[k].speed_kmh = (float)kmh;
 		f[k].rpm = (float)car_rpm_at(car, gear, v);
 		f[k].throttle = 1.0f;
-		f[k].accel_lon_g = (float)((car_wheel_force_n(car, gear, v) -
-					    car_resistance_n(car, v)) / car->mass_kg / CAR_G);
+		f[k].accel_lon_g =
+			(float)((car_wheel_force_n(car, gear, v) - car_resistance_n(car, v)) /
+				car->mass_kg / CAR_G);
 	}
 	return k;
 }

@@ -92,8 +92,12 @@ static json_t *build(struct frames *l, const char *ll, struct frames *r, const c
 		{ .run_id = "r1", .feed = "ksudp", .label = ll, .frames = l->f, .n = l->n },
 		{ .run_id = "r2", .feed = "ksudp", .label = rl, .frames = r->f, .n = r->n },
 	};
-	struct an_input in = { .session_id = "s", .use_case = "track_mapping", .car_name = "",
-			       .game = "pw_sim", .track = "pitwall_ring", .runs = runs,
+	struct an_input in = { .session_id = "s",
+			       .use_case = "track_mapping",
+			       .car_name = "",
+			       .game = "pw_sim",
+			       .track = "pitwall_ring",
+			       .runs = runs,
 			       .nruns = 2 };
 
 	memset(err, 0, sizeof *err);
@@ -176,7 +180,8 @@ static void check_truth(json_t *m, const char *what)
 	json_t *cl = json_object_get(m, "center_line"), *corners = json_object_get(m, "corners");
 	json_t *w = json_object_get(m, "track_width"), *hd = json_object_get(m, "heading");
 	json_t *cv = json_object_get(m, "curvature"), *sec = json_object_get(m, "sectors");
-	double len = num(m, "length_m"), step = num(m, "sample_spacing_m"), tlen = track_length_m(trk);
+	double len = num(m, "length_m"), step = num(m, "sample_spacing_m"),
+	       tlen = track_length_m(trk);
 	double dmax = 0, dsum = 0, wmax = 0, hmax = 0, kmax_straight = 0;
 	double amax = 0, rmax = 0, apmax = 0, apsim = 0, enmax = 0, exmax = 0;
 	size_t n = json_array_size(cl);
@@ -198,12 +203,15 @@ static void check_truth(json_t *m, const char *what)
 		dsum += d;
 		wmax = fmax(wmax, fabs(json_real_value(json_array_get(w, i)) - track_width_m(trk)));
 		track_sample(trk, s, &q);
-		hmax = fmax(hmax, fabs(remainder(json_real_value(json_array_get(hd, i)) -
-						 q.heading_rad, 2.0 * M_PI)));
+		hmax = fmax(hmax,
+			    fabs(remainder(json_real_value(json_array_get(hd, i)) - q.heading_rad,
+					   2.0 * M_PI)));
 		/* curvature well inside the straights (truth 0 within +-15 m) */
 		if (fabs(track_curvature(trk, s - 15.0)) + fabs(track_curvature(trk, s + 15.0)) +
-			    fabs(q.curvature_1pm) == 0.0)
-			kmax_straight = fmax(kmax_straight, fabs(json_real_value(json_array_get(cv, i))));
+			    fabs(q.curvature_1pm) ==
+		    0.0)
+			kmax_straight =
+				fmax(kmax_straight, fabs(json_real_value(json_array_get(cv, i))));
 	}
 	fprintf(stderr,
 		"  %s: centre vs truth max %.3f m mean %.3f m; length %.2f (true %.2f) m; "
@@ -221,7 +229,8 @@ static void check_truth(json_t *m, const char *what)
 		const struct track_corner *t = track_corner(trk, (int)i);
 		const char *dir = json_string_value(json_object_get(c, "direction"));
 		double ang = num(c, "angle_deg"), r = num(c, "min_radius_m");
-		double ap = num(c, "apex_dist_m"), en = num(c, "entry_dist_m"), ex = num(c, "exit_dist_m");
+		double ap = num(c, "apex_dist_m"), en = num(c, "entry_dist_m"),
+		       ex = num(c, "exit_dist_m");
 		json_t *apex = json_object_get(c, "apex");
 		struct track_point q;
 
@@ -229,7 +238,8 @@ static void check_truth(json_t *m, const char *what)
 
 		track_sample(trk, tap, &q);
 		T_CHECK(num(c, "index") == (double)(i + 1));
-		T_CHECKF(strcmp(dir, t->direction > 0 ? "right" : "left") == 0, "T%zu %s", i + 1, dir);
+		T_CHECKF(strcmp(dir, t->direction > 0 ? "right" : "left") == 0, "T%zu %s", i + 1,
+			 dir);
 		amax = fmax(amax, fabs(ang - t->angle_deg));
 		rmax = fmax(rmax, fabs(r / t->min_radius_m - 1.0));
 		apmax = fmax(apmax, wrapped_gap(ap, tap, tlen));
@@ -239,15 +249,17 @@ static void check_truth(json_t *m, const char *what)
 		T_CHECK(hypot(json_real_value(json_array_get(apex, 0)) - q.x_m,
 			      json_real_value(json_array_get(apex, 1)) - q.z_m) < 5.0);
 		if (getenv("PW_TRACK_VERBOSE"))
-			fprintf(stderr, "   T%zu %s ang %.1f/%.1f R %.1f/%.1f apex %.1f/%.1f (track.h "
-				"%.1f) entry %.1f/%.1f exit %.1f/%.1f\n", i + 1, dir, ang, t->angle_deg,
-				r, t->min_radius_m, ap, tap, t->apex_m, en, t->start_m, ex, t->end_m);
+			fprintf(stderr,
+				"   T%zu %s ang %.1f/%.1f R %.1f/%.1f apex %.1f/%.1f (track.h "
+				"%.1f) entry %.1f/%.1f exit %.1f/%.1f\n",
+				i + 1, dir, ang, t->angle_deg, r, t->min_radius_m, ap, tap,
+				t->apex_m, en, t->start_m, ex, t->end_m);
 	}
 	fprintf(stderr,
 		"  %s: %zu corners (true %d); worst angle err %.2f deg, radius err %.1f%%, "
-		"apex %.1f m (%.1f m from track.h's apex_m), entry %.1f m, exit %.1f m\n", what,
-		json_array_size(corners), track_corner_count(trk), amax, 100.0 * rmax, apmax, apsim,
-		enmax, exmax);
+		"apex %.1f m (%.1f m from track.h's apex_m), entry %.1f m, exit %.1f m\n",
+		what, json_array_size(corners), track_corner_count(trk), amax, 100.0 * rmax, apmax,
+		apsim, enmax, exmax);
 	T_CHECK(amax < 3.0);
 	T_CHECK(rmax < 0.10);
 	T_CHECK(apmax < 5.0);
@@ -258,8 +270,9 @@ static void check_truth(json_t *m, const char *what)
 		json_t *s = json_array_get(sec, i);
 
 		T_CHECK(num(s, "index") == (double)(i + 1));
-		T_CHECKF(wrapped_gap(num(s, "start_dist_m"), track_sector_start_m(trk, (int)i), tlen) <
-				 2.0, "sector %zu at %.1f m, true %.1f m", i + 1, num(s, "start_dist_m"),
+		T_CHECKF(wrapped_gap(num(s, "start_dist_m"), track_sector_start_m(trk, (int)i),
+				     tlen) < 2.0,
+			 "sector %zu at %.1f m, true %.1f m", i + 1, num(s, "start_dist_m"),
 			 track_sector_start_m(trk, (int)i));
 	}
 	T_NEAR(num(json_array_get(sec, 2), "end_dist_m"), len, 1e-9);
@@ -328,7 +341,7 @@ static void test_closed_on_position(void)
 	struct an_err err;
 	json_t *m;
 
-	for (size_t i = 0; i < r.n; i++)   /* a feed without a lap counter at all */
+	for (size_t i = 0; i < r.n; i++) /* a feed without a lap counter at all */
 		r.f[i].present &= ~(uint64_t)(FRAME_P_LAP | FRAME_P_SPLINE | FRAME_P_SECTOR);
 	m = build(&l, "left", &r, "right", &err);
 	T_CHECKF(m != NULL, "%s: %s", err.code, err.message);
@@ -371,11 +384,11 @@ static void test_corner_across_the_line(void)
 
 		T_CHECK(strcmp(json_string_value(json_object_get(c, "direction")),
 			       t->direction > 0 ? "right" : "left") == 0);
-		T_CHECKF(fabs(num(c, "angle_deg") - t->angle_deg) < 3.0, "corner %d %.1f vs %.1f", i + 1,
-			 num(c, "angle_deg"), t->angle_deg);
+		T_CHECKF(fabs(num(c, "angle_deg") - t->angle_deg) < 3.0, "corner %d %.1f vs %.1f",
+			 i + 1, num(c, "angle_deg"), t->angle_deg);
 		if (i > 0)
-			T_CHECK(num(c, "entry_dist_m") > num(json_array_get(corners, (size_t)i - 1),
-							      "entry_dist_m"));
+			T_CHECK(num(c, "entry_dist_m") >
+				num(json_array_get(corners, (size_t)i - 1), "entry_dist_m"));
 	}
 	last = json_array_get(corners, (size_t)nc - 1);
 	T_CHECK(num(last, "exit_dist_m") < num(last, "entry_dist_m"));
@@ -409,9 +422,10 @@ static void test_equal_sectors(void)
 	sec = json_object_get(m, "sectors");
 	T_CHECK(json_array_size(sec) == 3);
 	for (size_t i = 0; i < json_array_size(sec); i++) {
-		T_NEAR(num(json_array_get(sec, i), "start_dist_m"), num(m, "length_m") * i / 3.0, 1e-9);
-		T_NEAR(num(json_array_get(sec, i), "end_dist_m"), num(m, "length_m") * (i + 1) / 3.0,
+		T_NEAR(num(json_array_get(sec, i), "start_dist_m"), num(m, "length_m") * i / 3.0,
 		       1e-9);
+		T_NEAR(num(json_array_get(sec, i), "end_dist_m"),
+		       num(m, "length_m") * (i + 1) / 3.0, 1e-9);
 	}
 	json_decref(m);
 	free(l.f);
@@ -501,8 +515,11 @@ static void test_pause_stop_and_glitches(void)
 			g.speed_kmh = 0.0f;
 			for (int k = 0; k < 20000; k++) {
 				rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-				g.pos_m[0] = f.pos_m[0] + (float)((double)(rng & 0xffff) / 65535.0 - 0.5) * 0.02f;
-				g.pos_m[2] = f.pos_m[2] + (float)((double)(rng >> 48) / 65535.0 - 0.5) * 0.02f;
+				g.pos_m[0] =
+					f.pos_m[0] +
+					(float)((double)(rng & 0xffff) / 65535.0 - 0.5) * 0.02f;
+				g.pos_m[2] = f.pos_m[2] +
+					     (float)((double)(rng >> 48) / 65535.0 - 0.5) * 0.02f;
 				push(&l, &g);
 			}
 		}
@@ -552,12 +569,12 @@ static void test_labels(void)
 	struct an_err err;
 	json_t *m;
 
-	m = build(&r, " Right ", &l, "LEFT", &err);      /* any order, any case */
+	m = build(&r, " Right ", &l, "LEFT", &err); /* any order, any case */
 	T_CHECKF(m != NULL, "%s: %s", err.code, err.message);
 	T_CHECK(json_array_size(json_object_get(m, "corners")) == (size_t)track_corner_count(trk));
 	json_decref(m);
 
-	m = build(&l, "right", &r, "left", &err);        /* swapped */
+	m = build(&l, "right", &r, "left", &err); /* swapped */
 	T_CHECK(m == NULL && strcmp(err.code, AN_E_NOT_QUALIFIED) == 0);
 	T_CHECKF(strstr(err.message, "labels swapped") != NULL, "%s", err.message);
 	fprintf(stderr, "  swapped labels: %s\n", err.message);
@@ -572,7 +589,7 @@ static void test_labels(void)
 	m = build(&l, "lefty", &r, "right", &err);
 	T_CHECK(m == NULL && strcmp(err.code, AN_E_NOT_QUALIFIED) == 0);
 
-	m = build(&l, "left", &l, "right", &err);        /* one line labelled twice */
+	m = build(&l, "left", &l, "right", &err); /* one line labelled twice */
 	T_CHECK(m == NULL && strcmp(err.code, AN_E_NOT_QUALIFIED) == 0);
 	T_CHECKF(strstr(err.message, "same line") != NULL, "%s", err.message);
 	free(l.f);
@@ -620,28 +637,28 @@ static void test_unusable_runs(void)
 	struct frames r = sim_run(DRIVER_RIGHT, 60.0, 0.0, 1.0, SEED + 1);
 	struct frames x = { 0 };
 
-	expect_refused(&l, &x, "right has no world positions");          /* empty run */
+	expect_refused(&l, &x, "right has no world positions"); /* empty run */
 	push(&x, &l.f[100]);
-	expect_refused(&x, &r, "left has no usable positions");          /* one frame */
+	expect_refused(&x, &r, "left has no usable positions"); /* one frame */
 	x.n = 0;
-	for (size_t i = 0; i < l.n; i++) {                                /* no positions */
+	for (size_t i = 0; i < l.n; i++) { /* no positions */
 		struct pw_frame f = l.f[i];
 
 		f.present &= ~(uint64_t)FRAME_P_POS;
 		push(&x, &f);
 	}
 	expect_refused(&l, &x, "right has no world positions");
-	for (size_t i = 0; i < x.n; i++) {                                /* all paused */
+	for (size_t i = 0; i < x.n; i++) { /* all paused */
 		x.f[i].present |= FRAME_P_POS;
 		x.f[i].flags |= FRAME_FLAG_PAUSED;
 	}
 	expect_refused(&l, &x, "right has no usable positions");
-	x.n = 300;                                                         /* 5 s */
+	x.n = 300; /* 5 s */
 	for (size_t i = 0; i < x.n; i++)
 		x.f[i].flags = 0;
 	expect_refused(&l, &x, "covers only");
 	free(x.f);
-	x = sim_run(DRIVER_RIGHT, 60.0, 0.0, 0.7, SEED + 1);             /* not closed */
+	x = sim_run(DRIVER_RIGHT, 60.0, 0.0, 0.7, SEED + 1); /* not closed */
 	expect_refused(&l, &x, "right has no closed lap");
 	free(x.f);
 	free(l.f);
@@ -652,13 +669,14 @@ static void test_unusable_runs(void)
 static void test_shape(void)
 {
 	static const char *const keys[] = {
-		"game", "track_name", "source", "created_at", "length_m", "sample_spacing_m",
-		"center_line", "left_boundary", "right_boundary", "track_width", "heading",
-		"curvature", "corners", "sectors",
+		"game",           "track_name",       "source",      "created_at",
+		"length_m",       "sample_spacing_m", "center_line", "left_boundary",
+		"right_boundary", "track_width",      "heading",     "curvature",
+		"corners",        "sectors",
 	};
 	static const char *const corner_keys[] = {
-		"index", "direction", "entry_dist_m", "apex_dist_m", "exit_dist_m", "angle_deg",
-		"min_radius_m", "apex",
+		"index",       "direction", "entry_dist_m", "apex_dist_m",
+		"exit_dist_m", "angle_deg", "min_radius_m", "apex",
 	};
 	struct frames l = sim_run(DRIVER_LEFT, 60.0, 0.0, 1.0, SEED);
 	struct frames r = sim_run(DRIVER_RIGHT, 60.0, 0.0, 1.0, SEED + 1);
@@ -666,7 +684,9 @@ static void test_shape(void)
 		{ .label = "left", .frames = l.f, .n = l.n },
 		{ .label = "right", .frames = r.f, .n = r.n },
 	};
-	struct an_input in = { .game = "pw_sim", .track = "pitwall_ring", .runs = runs, .nruns = 2 };
+	struct an_input in = {
+		.game = "pw_sim", .track = "pitwall_ring", .runs = runs, .nruns = 2
+	};
 	struct an_err err;
 	json_t *m = an_track_build(&in, "assetto_corsa", NULL, &err), *c;
 	const char *at;
@@ -764,8 +784,8 @@ static void line_tangent(const struct frames *fs, size_t a, size_t b, size_t i, 
  * emulator's axes; AC's x/z are mirrored (dec_ksudp.c: clockwise Monza
  * turns +370 deg in atan2(dz, dx)), so its right is hand = -1.
  */
-static void monza_boundaries(const struct frames *fs, int hand, struct frames *l,
-			     struct frames *r, struct frames *line)
+static void monza_boundaries(const struct frames *fs, int hand, struct frames *l, struct frames *r,
+			     struct frames *line)
 {
 	size_t a = 0, b = fs->n;
 
@@ -776,7 +796,8 @@ static void monza_boundaries(const struct frames *fs, int hand, struct frames *l
 		push(line, &fs->f[i]);
 	{
 		struct pw_frame g = fs->f[b - 1];
-		double x0 = g.pos_m[0], z0 = g.pos_m[2], x1 = fs->f[a].pos_m[0], z1 = fs->f[a].pos_m[2];
+		double x0 = g.pos_m[0], z0 = g.pos_m[2], x1 = fs->f[a].pos_m[0],
+		       z1 = fs->f[a].pos_m[2];
 		int steps = (int)(hypot(x1 - x0, z1 - z0) / 1.0);
 
 		for (int k = 1; k < steps; k++) {
@@ -809,7 +830,8 @@ static double line_dist(const struct frames *line, double x, double z)
 	for (size_t j = 0; j + 1 < line->n; j++) {
 		double ax = line->f[j].pos_m[0], az = line->f[j].pos_m[2];
 		double dx = line->f[j + 1].pos_m[0] - ax, dz = line->f[j + 1].pos_m[2] - az;
-		double l2 = dx * dx + dz * dz, t = l2 > 0 ? ((x - ax) * dx + (z - az) * dz) / l2 : 0.0;
+		double l2 = dx * dx + dz * dz,
+		       t = l2 > 0 ? ((x - ax) * dx + (z - az) * dz) / l2 : 0.0;
 
 		t = fmin(fmax(t, 0.0), 1.0);
 		best = fmin(best, hypot(ax + t * dx - x, az + t * dz - z));
@@ -850,30 +872,35 @@ static void test_monza_offset_boundaries(void)
 			at = (double)i * num(m, "sample_spacing_m");
 		dmax = fmax(dmax, d);
 		dsum += d;
-		wmax = fmax(wmax, fabs(json_real_value(json_array_get(json_object_get(m, "track_width"),
-								      i)) - 2.0 * MONZA_OFFSET_M));
+		wmax = fmax(
+			wmax,
+			fabs(json_real_value(json_array_get(json_object_get(m, "track_width"), i)) -
+			     2.0 * MONZA_OFFSET_M));
 		turn += json_real_value(json_array_get(json_object_get(m, "curvature"), i)) *
 			num(m, "sample_spacing_m");
 	}
 	for (size_t i = 0; i < json_array_size(corners); i++) {
 		json_t *c = json_array_get(corners, i);
-		int right = strcmp(json_string_value(json_object_get(c, "direction")), "right") == 0;
+		int right =
+			strcmp(json_string_value(json_object_get(c, "direction")), "right") == 0;
 
 		rights += right;
 		biggest = fmax(biggest, num(c, "angle_deg"));
 		snprintf(dirs + strlen(dirs), sizeof dirs - strlen(dirs), "%s", right ? "R" : "L");
 	}
-	fprintf(stderr, "  monza offset: length %.0f m, %zu corners %s, largest %.0f deg, total "
+	fprintf(stderr,
+		"  monza offset: length %.0f m, %zu corners %s, largest %.0f deg, total "
 		"turn %.1f deg, centre vs line max %.2f m (at %.0f m) mean %.3f m, width err max "
-		"%.2f m\n", len, json_array_size(corners), dirs, biggest, turn * 180.0 / M_PI, dmax,
-		at, dsum / (double)n, wmax);
+		"%.2f m\n",
+		len, json_array_size(corners), dirs, biggest, turn * 180.0 / M_PI, dmax, at,
+		dsum / (double)n, wmax);
 	for (size_t i = 0; getenv("PW_TRACK_VERBOSE") && i < json_array_size(corners); i++) {
 		json_t *c = json_array_get(corners, i);
 
-		fprintf(stderr, "   T%zu %s entry %.0f apex %.0f exit %.0f ang %.0f R %.0f\n", i + 1,
-			json_string_value(json_object_get(c, "direction")), num(c, "entry_dist_m"),
-			num(c, "apex_dist_m"), num(c, "exit_dist_m"), num(c, "angle_deg"),
-			num(c, "min_radius_m"));
+		fprintf(stderr, "   T%zu %s entry %.0f apex %.0f exit %.0f ang %.0f R %.0f\n",
+			i + 1, json_string_value(json_object_get(c, "direction")),
+			num(c, "entry_dist_m"), num(c, "apex_dist_m"), num(c, "exit_dist_m"),
+			num(c, "angle_deg"), num(c, "min_radius_m"));
 	}
 	/* Monza GP is 5793 m on its centre line; the racing line cuts it */
 	T_CHECKF(len > 5600.0 && len < 5850.0, "length %.0f", len);

@@ -170,8 +170,12 @@ static int same_result(const char *use_case, const struct frames *runs, const ch
 	struct an_run whole[4], cols[4], rows[4];
 	struct framecols c[4];
 	struct pw_frame *made[4] = { 0 };
-	struct an_input in = { .session_id = "s", .use_case = use_case, .car_name = "car",
-			       .game = "assetto_corsa", .track = "emulated", .nruns = nruns,
+	struct an_input in = { .session_id = "s",
+			       .use_case = use_case,
+			       .car_name = "car",
+			       .game = "assetto_corsa",
+			       .track = "emulated",
+			       .nruns = nruns,
 			       .track_model = model };
 	struct an_err e[3];
 	json_t *res[3];
@@ -204,8 +208,9 @@ static int same_result(const char *use_case, const struct frames *runs, const ch
 	     strcmp(txt[0], txt[2]) == 0 &&
 	     (!res[0] || (json_equal(res[0], res[1]) && json_equal(res[0], res[2])));
 	if (!ok)
-		fprintf(stderr, "  %s on %s: whole %.300s | columns %.300s | rows %.300s\n", use_case,
-			what, txt[0] ? txt[0] : "?", txt[1] ? txt[1] : "?", txt[2] ? txt[2] : "?");
+		fprintf(stderr, "  %s on %s: whole %.300s | columns %.300s | rows %.300s\n",
+			use_case, what, txt[0] ? txt[0] : "?", txt[1] ? txt[1] : "?",
+			txt[2] ? txt[2] : "?");
 	else
 		fprintf(stderr, "  %s on %s: the same %s\n", use_case, what,
 			res[0] ? "result" : "failure");
@@ -228,8 +233,11 @@ static void test_emulator(void)
 	struct frames laps = sim(DRIVER_LAPS, 200, 3), pulls = sim(DRIVER_PULLS, 60, 4);
 	struct frames corner = sim(DRIVER_CORNERING, 90, 5);
 	struct frames bounds[2] = { sim(DRIVER_LEFT, 150, 6), sim(DRIVER_RIGHT, 150, 7) };
-	struct an_input tin = { .session_id = "t", .use_case = "track_mapping", .game = "assetto_corsa",
-				.track = "emulated", .nruns = 2 };
+	struct an_input tin = { .session_id = "t",
+				.use_case = "track_mapping",
+				.game = "assetto_corsa",
+				.track = "emulated",
+				.nruns = 2 };
 	struct an_run tr[2] = { { "l", "ksudp", "left", bounds[0].f, bounds[0].n },
 				{ "r", "ksudp", "right", bounds[1].f, bounds[1].n } };
 	struct an_err err;
@@ -263,7 +271,8 @@ static void test_games(void)
 		struct frames g = through(feeds[i], &laps), p = through(feeds[i], &pulls);
 		char what[64];
 
-		T_CHECKF(g.n > laps.n / 2 && p.n > pulls.n / 2, "%s: %zu, %zu frames", feeds[i], g.n, p.n);
+		T_CHECKF(g.n > laps.n / 2 && p.n > pulls.n / 2, "%s: %zu, %zu frames", feeds[i],
+			 g.n, p.n);
 		for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
 			snprintf(what, sizeof what, "%s laps", feeds[i]);
 			T_CHECK(same_result(cases[k], &g, one, 1, NULL, what));

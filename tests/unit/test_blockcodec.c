@@ -59,8 +59,9 @@ static int round_trip(unsigned codec, const struct pw_frame *f, size_t n, size_t
 
 static void test_round_trips(void)
 {
-	static const size_t sizes[] = { 1, 2, 32, 33, 34, 65, 1000, FRAMEFILE_BLOCK_FRAMES,
-					FRAMEFILE_BLOCK_MAX_FRAMES };
+	static const size_t sizes[] = {
+		1, 2, 32, 33, 34, 65, 1000, FRAMEFILE_BLOCK_FRAMES, FRAMEFILE_BLOCK_MAX_FRAMES
+	};
 	size_t nmax = FRAMEFILE_BLOCK_MAX_FRAMES, len;
 	struct pw_frame *sim = t_sim_frames(nmax, 11, SEQ0), *rand = t_random_frames(nmax);
 
@@ -85,7 +86,8 @@ static void test_round_trips(void)
 		sim[k] = sim[0];
 		sim[k].seq = sim[0].seq + k;
 	}
-	T_CHECK(round_trip(BLOCKCODEC_PACK, sim, 64, &len) && len == PACK_HEAD + 2 * PACK_GROUP_MIN);
+	T_CHECK(round_trip(BLOCKCODEC_PACK, sim, 64, &len) &&
+		len == PACK_HEAD + 2 * PACK_GROUP_MIN);
 out:
 	free(sim);
 	free(rand);
@@ -97,8 +99,11 @@ out:
 static void test_only(void)
 {
 	static const uint64_t masks[] = {
-		FRAME_P_SPEED | FRAME_P_POS, FRAME_P_TYRE_TEMP, FRAME_P_TYRE_WEAR | FRAME_P_GEAR,
-		FRAME_P_SUSP_TRAVEL | FRAME_P_LAP_TIME | FRAME_P_SPLINE, FRAME_P_BRAKE_TEMP,
+		FRAME_P_SPEED | FRAME_P_POS,
+		FRAME_P_TYRE_TEMP,
+		FRAME_P_TYRE_WEAR | FRAME_P_GEAR,
+		FRAME_P_SUSP_TRAVEL | FRAME_P_LAP_TIME | FRAME_P_SPLINE,
+		FRAME_P_BRAKE_TEMP,
 	};
 	size_t n = 1000, len;
 	struct pw_frame *sets[2] = { t_sim_frames(n, 12, SEQ0), t_random_frames(n) };
@@ -118,19 +123,22 @@ static void test_only(void)
 			int same = 1;
 
 			blockcodec_dec_only(d, masks[m]);
-			T_CHECK(blockcodec_decode(d, buf, len, n, f[0].seq, f[n - 1].seq, back) == 0);
+			T_CHECK(blockcodec_decode(d, buf, len, n, f[0].seq, f[n - 1].seq, back) ==
+				0);
 			for (size_t k = 0; k < n; k++) {
 				same &= memcmp(&back[k], &f[k], BLOCKCODEC_HEAD_BYTES) == 0;
 				for (unsigned b = 0; b < FRAME_P_COUNT; b++)
 					if (masks[m] >> b & 1)
-						same &= memcmp((const char *)&back[k] + frame_channels[b].off,
-							       (const char *)&f[k] + frame_channels[b].off,
+						same &= memcmp((const char *)&back[k] +
+								       frame_channels[b].off,
+							       (const char *)&f[k] +
+								       frame_channels[b].off,
 							       frame_channels[b].size) == 0;
 			}
 			T_CHECKF(same, "%s frames, mask %zu", s ? "random" : "sim", m);
 			/* a payload cut short is refused as ever */
-			T_CHECK(blockcodec_decode(d, buf, len - 1, n, f[0].seq, f[n - 1].seq, back) ==
-				-EBADMSG);
+			T_CHECK(blockcodec_decode(d, buf, len - 1, n, f[0].seq, f[n - 1].seq,
+						  back) == -EBADMSG);
 		}
 		blockcodec_dec_only(d, 0);
 		T_CHECK(blockcodec_decode(d, buf, len, n, f[0].seq, f[n - 1].seq, back) == 0 &&
@@ -215,7 +223,8 @@ static void test_garbage(void)
 		for (size_t i = 0; i < l; i++)
 			buf[i] = (uint8_t)t_rnd();
 		for (size_t i = 0; i < 91 && i < l; i++)
-			buf[i] = (uint8_t)(t_rnd() % 4); /* valid modes, so the groups are reached */
+			buf[i] =
+				(uint8_t)(t_rnd() % 4); /* valid modes, so the groups are reached */
 		if (l >= PACK_HEAD)
 			memcpy(&first, buf + 91, 8); /* the first frame's seq: on to the groups */
 		else
@@ -281,7 +290,8 @@ static int cols_round_trip(const struct blockcodec_layout *l, const struct pw_fr
 		}
 		ok = ok && blockcodec_chunk_decode(d, l, k, buf, len, n, dst, stride) == 0;
 		/* one byte short is refused (a constant chunk holds any number of rows) */
-		ok = ok && blockcodec_chunk_decode(d, l, k, buf, len - 1, n, dst, stride) == -EBADMSG;
+		ok = ok &&
+		     blockcodec_chunk_decode(d, l, k, buf, len - 1, n, dst, stride) == -EBADMSG;
 		if (ok)
 			blockcodec_chunk_decode(d, l, k, buf, len, n, dst, stride);
 	}
@@ -437,8 +447,8 @@ static void test_cols_strides(void)
 		uint8_t *dst[4] = { 0 };
 		size_t stride[4] = { 0 };
 
-		T_CHECK(p && blockcodec_chunk_decode(p, &l, (unsigned)k, buf, len, n, dst, stride) ==
-				     -EBADMSG);
+		T_CHECK(p && blockcodec_chunk_decode(p, &l, (unsigned)k, buf, len, n, dst,
+						     stride) == -EBADMSG);
 		T_CHECK(blockcodec_decode(d, buf, len, n, f[0].seq, f[n - 1].seq, f) == -EBADMSG);
 		T_CHECK(blockcodec_encode(e, f, n, buf) == 0);
 		blockcodec_dec_free(p);

@@ -98,8 +98,8 @@ static void test_iso8601(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memset(buf, 'X', sizeof buf);
 		T_EQ(clock_iso8601(cases[i].t, buf, sizeof buf), buf);
-		T_CHECKF(strcmp(buf, cases[i].s) == 0, "%lld: %s want %s", (long long)cases[i].t, buf,
-			 cases[i].s);
+		T_CHECKF(strcmp(buf, cases[i].s) == 0, "%lld: %s want %s", (long long)cases[i].t,
+			 buf, cases[i].s);
 	}
 	/* exactly the 24 characters + NUL, and a cut buffer stays terminated */
 	T_EQ(strlen(clock_iso8601(0, buf, 25)), 24);
@@ -214,7 +214,8 @@ static void test_log_levels(void)
 		text = capture_stderr(log_all_levels);
 		sp = text ? strchr(text, ' ') : NULL;
 		T_CHECKF(text && count_lines(text) == cases[i].lines, "level %s: %d lines:\n%s",
-			 cases[i].env ? cases[i].env : "(unset)", count_lines(text), text ? text : "");
+			 cases[i].env ? cases[i].env : "(unset)", count_lines(text),
+			 text ? text : "");
 		T_CHECKF(sp && strncmp(sp, cases[i].first, strlen(cases[i].first)) == 0,
 			 "level %s: %s", cases[i].env ? cases[i].env : "(unset)", text ? text : "");
 		T_CHECK(text && lines_well_formed(text, "logtest"));
@@ -278,8 +279,8 @@ static void test_log_lines(void)
 	memset(seen, 0, sizeof seen);
 	for (char *p = text; p && (p = strstr(p, " thread=")); p++) {
 		int t, i;
-		if (sscanf(p, " thread=%d i=%d ", &t, &i) == 2 && t >= 0 && t < LOG_THREADS && i >= 0 &&
-		    i < LOG_LINES)
+		if (sscanf(p, " thread=%d i=%d ", &t, &i) == 2 && t >= 0 && t < LOG_THREADS &&
+		    i >= 0 && i < LOG_LINES)
 			dup += seen[t][i]++ > 0;
 	}
 	for (int t = 0; t < LOG_THREADS; t++)
@@ -324,16 +325,20 @@ static void test_ids_new(void)
 static void test_ids_valid(void)
 {
 	static const char *const good[] = {
-		"3f2b8c1e-5d4a-4b6c-9e8f-0123456789ab",
-		"3F2B8C1E-5D4A-4B6C-9E8F-0123456789AB",
+		"3f2b8c1e-5d4a-4b6c-9e8f-0123456789ab", "3F2B8C1E-5D4A-4B6C-9E8F-0123456789AB",
 		"00000000-0000-0000-0000-000000000000",
 		"ffffffff-ffff-1fff-cfff-ffffffffffff", /* any version and variant */
 	};
 	static const char *const bad[] = {
-		"", "3f2b8c1e-5d4a-4b6c-9e8f-0123456789a", "3f2b8c1e-5d4a-4b6c-9e8f-0123456789abc",
-		"3f2b8c1e5d4a-4b6c-9e8f-0123456789ab-", "3f2b8c1e-5d4a-4b6c-9e8f-0123456789ag",
-		"{3f2b8c1e-5d4a-4b6c-9e8f-0123456789a}", "3f2b8c1e-5d4a-4b6c-9e8f-0123456789a\n",
-		"3f2b8c1e 5d4a-4b6c-9e8f-0123456789ab", "../../../../../../../../../../etc/pass",
+		"",
+		"3f2b8c1e-5d4a-4b6c-9e8f-0123456789a",
+		"3f2b8c1e-5d4a-4b6c-9e8f-0123456789abc",
+		"3f2b8c1e5d4a-4b6c-9e8f-0123456789ab-",
+		"3f2b8c1e-5d4a-4b6c-9e8f-0123456789ag",
+		"{3f2b8c1e-5d4a-4b6c-9e8f-0123456789a}",
+		"3f2b8c1e-5d4a-4b6c-9e8f-0123456789a\n",
+		"3f2b8c1e 5d4a-4b6c-9e8f-0123456789ab",
+		"../../../../../../../../../../etc/pass",
 		"3f2b8c1e-5d4a-4b6c-9e8f_0123456789ab",
 	};
 
@@ -346,10 +351,12 @@ static void test_ids_valid(void)
 
 static void test_ids_name_valid(void)
 {
-	static const char *const good[] = { "a", "ksudp", "assetto_corsa", "monza-2024", "spa.v2",
-					    "a..b", "A9_-.", "-x", "x.", "_" };
-	static const char *const bad[] = { "", ".", "..", "../x", "a/b", "/abs", ".hidden", "a b",
-					   "a\\b", "x\n", "caf\xc3\xa9", "a:b", "*" };
+	static const char *const good[] = { "a",      "ksudp", "assetto_corsa", "monza-2024",
+					    "spa.v2", "a..b",  "A9_-.",         "-x",
+					    "x.",     "_" };
+	static const char *const bad[] = { "",        ".",   "..",   "../x", "a/b",         "/abs",
+					   ".hidden", "a b", "a\\b", "x\n",  "caf\xc3\xa9", "a:b",
+					   "*" };
 	char name[80], one[3] = "a";
 
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
@@ -366,8 +373,8 @@ static void test_ids_name_valid(void)
 	T_EQ(ids_name_valid(name), 0);
 	/* the allowed set, byte by byte: exactly [A-Za-z0-9_.-] */
 	for (int c = 1; c < 256; c++) {
-		int want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			   c == '_' || c == '.' || c == '-';
+		int want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 		one[1] = (char)c;
 		T_CHECKF(ids_name_valid(one) == want, "byte 0x%02x", c);
 	}
@@ -543,7 +550,8 @@ static void test_atomicio_failed_write_keeps_old(void)
 	setrlimit(RLIMIT_FSIZE, &old);
 	signal(SIGXFSZ, SIG_DFL);
 	T_CHECKF(rc == -EFBIG, "rc %d", rc);
-	T_CHECK(read_str(f, 1 << 20, &got, &len) == 0 && len == 11 && strcmp(got, "old content") == 0);
+	T_CHECK(read_str(f, 1 << 20, &got, &len) == 0 && len == 11 &&
+		strcmp(got, "old content") == 0);
 	free(got);
 	list_dir(tmp_path("w"), names, sizeof names);
 	T_CHECKF(!strstr(names, ".tmp"), "temp file left: %s", names);
@@ -674,7 +682,8 @@ static void test_atomicio_rmtree(void)
 	T_CHECK(read_str(tmp_path("outside/keep/precious"), 10, &got, &len) == 0 &&
 		strcmp(got, "gold") == 0);
 	free(got);
-	T_CHECK(read_str(tmp_path("outside/file"), 10, &got, &len) == 0 && strcmp(got, "silver") == 0);
+	T_CHECK(read_str(tmp_path("outside/file"), 10, &got, &len) == 0 &&
+		strcmp(got, "silver") == 0);
 	free(got);
 	/* the path itself a symlink to a directory: the link goes, the target stays */
 	T_EQ(symlink(tmp_path("outside/keep"), tmp_path("toplink")), 0);
@@ -694,7 +703,8 @@ static void test_atomicio_rmtree(void)
 		T_EQ(atomicio_mkdirs(p), 0);
 		T_STRCAT(p, "/f");
 		T_EQ(atomicio_write(p, "x", 1), 0);
-		T_CHECK(atomicio_rmtree(tmp_path("deep")) == 0 && access(tmp_path("deep"), F_OK) != 0);
+		T_CHECK(atomicio_rmtree(tmp_path("deep")) == 0 &&
+			access(tmp_path("deep"), F_OK) != 0);
 	}
 }
 
@@ -742,28 +752,29 @@ static void test_msg_parse(void)
 	static const struct {
 		const char *json, *id;
 	} bad[] = {
-		{ "{\"id\":\"r1\",\"cmd\":\"x\"}", "r1" },                          /* no v */
-		{ "{\"v\":2,\"id\":\"r2\",\"cmd\":\"x\"}", "r2" },                  /* wrong v */
+		{ "{\"id\":\"r1\",\"cmd\":\"x\"}", "r1" },         /* no v */
+		{ "{\"v\":2,\"id\":\"r2\",\"cmd\":\"x\"}", "r2" }, /* wrong v */
 		{ "{\"v\":\"1\",\"id\":\"r3\",\"cmd\":\"x\"}", "r3" },
 		{ "{\"v\":1.0,\"id\":\"r4\",\"cmd\":\"x\"}", "r4" },
-		{ "{\"v\":1,\"id\":\"r5\"}", "r5" },                                /* no cmd */
-		{ "{\"v\":1,\"id\":\"r6\",\"cmd\":7}", "r6" },                      /* cmd not a string */
+		{ "{\"v\":1,\"id\":\"r5\"}", "r5" },           /* no cmd */
+		{ "{\"v\":1,\"id\":\"r6\",\"cmd\":7}", "r6" }, /* cmd not a string */
 		{ "{\"v\":1,\"id\":\"r7\",\"cmd\":null}", "r7" },
 		{ "{\"v\":1,\"id\":\"r8\",\"cmd\":{\"a\":1}}", "r8" },
-		{ "{\"v\":1,\"id\":\"r9\",\"cmd\":\"\"}", "r9" },                    /* empty cmd */
-		{ "{\"v\":1,\"id\":\"r10\",\"cmd\":\"x\",\"args\":[1]}", "r10" },   /* args not an object */
+		{ "{\"v\":1,\"id\":\"r9\",\"cmd\":\"\"}", "r9" }, /* empty cmd */
+		{ "{\"v\":1,\"id\":\"r10\",\"cmd\":\"x\",\"args\":[1]}",
+		  "r10" }, /* args not an object */
 		{ "{\"v\":1,\"id\":\"r11\",\"cmd\":\"x\",\"args\":\"a\"}", "r11" },
 		{ "{\"v\":1,\"id\":\"r12\",\"cmd\":\"x\",\"args\":null}", "r12" },
-		{ "{\"v\":1,\"id\":5,\"cmd\":\"x\"}", "" },                          /* id not a string */
-		{ "{\"v\":1,\"id\":\"a\",\"cmd\":\"x\",\"cmd\":\"y\"}", "" },        /* duplicate key */
+		{ "{\"v\":1,\"id\":5,\"cmd\":\"x\"}", "" },                   /* id not a string */
+		{ "{\"v\":1,\"id\":\"a\",\"cmd\":\"x\",\"cmd\":\"y\"}", "" }, /* duplicate key */
 		{ "{\"v\":1,\"v\":1,\"cmd\":\"x\"}", "" },
-		{ "{\"v\":1,\"cmd\":\"x\"", "" },                                    /* invalid JSON */
+		{ "{\"v\":1,\"cmd\":\"x\"", "" }, /* invalid JSON */
 		{ "{\"v\":1,\"cmd\":\"x\"} trailing", "" },
 		{ "", "" },
-		{ "[1,2]", "" },                                                     /* not an object */
+		{ "[1,2]", "" }, /* not an object */
 		{ "\"str\"", "" },
 		{ "null", "" },
-		{ "{\"v\":1,\"cmd\":\"\xff\"}", "" },                               /* invalid UTF-8 */
+		{ "{\"v\":1,\"cmd\":\"\xff\"}", "" }, /* invalid UTF-8 */
 	};
 
 	T_CHECK(parse("{\"v\":1,\"id\":\"abc\",\"cmd\":\"session.create\",\"args\":{\"name\":\"x\"}}",
@@ -785,8 +796,8 @@ static void test_msg_parse(void)
 		int rc = parse(bad[i].json, &req, &code, msg, sizeof msg);
 		T_CHECKF(rc == -1 && strcmp(code, MSG_E_BAD_REQUEST) == 0 && msg[0] && !req.root,
 			 "'%s': rc %d code %s", bad[i].json, rc, rc ? code : "-");
-		T_CHECKF(strcmp(req.id, bad[i].id) == 0, "'%s': id '%s' want '%s'", bad[i].json, req.id,
-			 bad[i].id);
+		T_CHECKF(strcmp(req.id, bad[i].id) == 0, "'%s': id '%s' want '%s'", bad[i].json,
+			 req.id, bad[i].id);
 		if (rc == 0)
 			msg_req_free(&req);
 	}
@@ -849,8 +860,11 @@ static void test_msg_replies(void)
 	char msg[256];
 
 	s = msg_reply_ok("r-1", json_pack("{s:i, s:[s]}", "a", 1, "b", "c"));
-	T_CHECKF(s && strcmp(s, "{\"v\":1,\"id\":\"r-1\",\"ok\":true,\"result\":{\"a\":1,\"b\":[\"c\"]}}") == 0,
-		 "%s", s ? s : "(null)");
+	T_CHECKF(
+		s && strcmp(s,
+			    "{\"v\":1,\"id\":\"r-1\",\"ok\":true,\"result\":{\"a\":1,\"b\":[\"c\"]}}") ==
+				0,
+		"%s", s ? s : "(null)");
 	free(s);
 	s = msg_reply_ok(NULL, NULL);
 	T_CHECKF(s && strcmp(s, "{\"v\":1,\"id\":\"\",\"ok\":true,\"result\":null}") == 0, "%s", s);
@@ -861,16 +875,21 @@ static void test_msg_replies(void)
 	json_decref(j);
 	free(s);
 	s = msg_reply_error("r-2", MSG_E_NOT_FOUND, "session %s not found", "s1");
-	T_CHECKF(s && strcmp(s, "{\"v\":1,\"id\":\"r-2\",\"ok\":false,\"error\":{\"code\":\"not_found\","
-			       "\"message\":\"session s1 not found\"}}") == 0, "%s", s);
+	T_CHECKF(
+		s && strcmp(s,
+			    "{\"v\":1,\"id\":\"r-2\",\"ok\":false,\"error\":{\"code\":\"not_found\","
+			    "\"message\":\"session s1 not found\"}}") == 0,
+		"%s", s);
 	free(s);
 	/* quotes, backslashes and control bytes are escaped and come back */
 	s = msg_reply_error(NULL, MSG_E_INTERNAL, "%s", "a \"q\" \\ \n\t end");
 	j = parse_reply(s);
-	T_CHECK(j && strcmp(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
-			    "a \"q\" \\ \n\t end") == 0);
+	T_CHECK(j &&
+		strcmp(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+		       "a \"q\" \\ \n\t end") == 0);
 	T_CHECK(j && strcmp(json_string_value(json_object_get(j, "id")), "") == 0 &&
-		json_is_false(json_object_get(j, "ok")) && json_integer_value(json_object_get(j, "v")) == 1);
+		json_is_false(json_object_get(j, "ok")) &&
+		json_integer_value(json_object_get(j, "v")) == 1);
 	json_decref(j);
 	free(s);
 	/* a long message of 2-byte characters is cut at a character, still valid JSON */
@@ -879,7 +898,8 @@ static void test_msg_replies(void)
 		for (int i = 0; i < 599; i++)
 			memcpy(m + 2 * i, "\xc3\xa9", 2);
 		m[1198] = 0;
-		s = msg_reply_error("r", MSG_E_IO, "%s", m); /* 511 bytes fit: 255 whole characters */
+		s = msg_reply_error("r", MSG_E_IO, "%s",
+				    m); /* 511 bytes fit: 255 whole characters */
 		j = parse_reply(s);
 		T_CHECK(j && strlen(json_string_value(json_object_get(json_object_get(j, "error"),
 								      "message"))) == 510);
@@ -993,7 +1013,8 @@ static void *server_main(void *arg)
 			zmq_msg_close(&ident);
 			break;
 		} else {
-			rep = msg_reply_error(req.id, MSG_E_UNKNOWN_CMD, "unknown command %s", req.cmd);
+			rep = msg_reply_error(req.id, MSG_E_UNKNOWN_CMD, "unknown command %s",
+					      req.cmd);
 		}
 		if (rep)
 			send_reply(sv->router, &ident, rep);
@@ -1082,7 +1103,8 @@ static void test_msg_call(void)
 		memset(c4, 'X', sizeof c4);
 		memset(m8, 'X', sizeof m8);
 		T_EQ(msg_call(dealer, "fail", NULL, 2000, &res, c4, 3, m8, 5), -1);
-		T_CHECK(strcmp(c4, "co") == 0 && c4[3] == 'X' && strcmp(m8, "nope") == 0 && m8[5] == 'X');
+		T_CHECK(strcmp(c4, "co") == 0 && c4[3] == 'X' && strcmp(m8, "nope") == 0 &&
+			m8[5] == 'X');
 	}
 	/* nobody there: unavailable in time */
 	{
@@ -1147,7 +1169,7 @@ static void test_out_number(void)
 		int is_double;
 		const char *text;
 	} cases[] = {
-		{ 91.769, 1, "91.769" },          /* %.17g: 91.769000000000005 */
+		{ 91.769, 1, "91.769" }, /* %.17g: 91.769000000000005 */
 		{ 91769 / 1000.0, 1, "91.769" },
 		{ 0.1, 1, "0.1" },
 		{ 1.0 / 3, 1, "0.3333333333333333" }, /* 16 digits */
@@ -1156,12 +1178,12 @@ static void test_out_number(void)
 		{ -0.0, 1, "-0" },
 		{ 42318, 1, "42318" },
 		{ 0.1f, 0, "0.1" },
-		{ 123.4567f, 0, "123.4567" },     /* 7 digits: %.9g gave 123.456703 */
-		{ 187.45678f, 0, "187.45679" },   /* 8 digits: the float is 187.456787109375 */
-		{ 16777217.0, 0, "16777216" },    /* as the float it becomes */
+		{ 123.4567f, 0, "123.4567" },   /* 7 digits: %.9g gave 123.456703 */
+		{ 187.45678f, 0, "187.45679" }, /* 8 digits: the float is 187.456787109375 */
+		{ 16777217.0, 0, "16777216" },  /* as the float it becomes */
 		{ 3.4028235e38f, 0, "3.4028235e+38" },
-		{ 1e-44f, 0, "1e-44" },           /* a denormal, shortest too */
-		{ 1e6f, 0, "1000000" },           /* positional up to 16 digits (numfmt.h) */
+		{ 1e-44f, 0, "1e-44" }, /* a denormal, shortest too */
+		{ 1e6f, 0, "1000000" }, /* positional up to 16 digits (numfmt.h) */
 	};
 	char buf[64];
 

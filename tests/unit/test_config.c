@@ -1,7 +1,7 @@
 /* test_config.c - self-test of the environment configuration (common/config.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ctype.h>
 #include <limits.h>
 #include <stddef.h>
 #include <strings.h>
@@ -12,17 +12,38 @@
 #include "tests/unit/t.h"
 
 static const char *const all_vars[] = {
-	"PITWALL_INSTANCE", "PITWALL_DATA_DIR", "PITWALL_RUN_DIR", "PITWALL_GAME_HOST",
-	"RUSTY_TELEMETRY_GAME_HOST", "RUSTY_TELEMETRY_BIND", "PITWALL_LISTEN",
-	"RUSTY_TELEMETRY_LISTEN", "PITWALL_API_HOST", "RUSTY_TELEMETRY_API_HOST",
-	"PITWALL_API_PORT", "RUSTY_TELEMETRY_API_PORT", "PITWALL_API_TOKEN", "PITWALL_WWW_DIR",
+	"PITWALL_INSTANCE",
+	"PITWALL_DATA_DIR",
+	"PITWALL_RUN_DIR",
+	"PITWALL_GAME_HOST",
+	"RUSTY_TELEMETRY_GAME_HOST",
+	"RUSTY_TELEMETRY_BIND",
+	"PITWALL_LISTEN",
+	"RUSTY_TELEMETRY_LISTEN",
+	"PITWALL_API_HOST",
+	"RUSTY_TELEMETRY_API_HOST",
+	"PITWALL_API_PORT",
+	"RUSTY_TELEMETRY_API_PORT",
+	"PITWALL_API_TOKEN",
+	"PITWALL_WWW_DIR",
 	"PITWALL_BUS",
 	"PITWALL_BUS_IN",
-	"PITWALL_CMD", "PITWALL_JOBS", "PITWALL_RESULTS", "PITWALL_FEEDS", "PITWALL_LOG_LEVEL",
-	"PITWALL_CMD_TIMEOUT_MS", "PITWALL_JOB_DEADLINE_MS", "PITWALL_LIVE_COOLDOWN_S",
+	"PITWALL_CMD",
+	"PITWALL_JOBS",
+	"PITWALL_RESULTS",
+	"PITWALL_FEEDS",
+	"PITWALL_LOG_LEVEL",
+	"PITWALL_CMD_TIMEOUT_MS",
+	"PITWALL_JOB_DEADLINE_MS",
+	"PITWALL_LIVE_COOLDOWN_S",
 	"PITWALL_BUS_FRAMES",
-	"PITWALL_WS_IDLE_MS", "PITWALL_WS_MAX_CLIENTS", "PITWALL_WS_SESSION_GAP_MS",
-	"PITWALL_WS_PORT", "PITWALL_RING_FRAMES", "PITWALL_RING_RAW_MB", "PITWALL_RCVBUF_MB",
+	"PITWALL_WS_IDLE_MS",
+	"PITWALL_WS_MAX_CLIENTS",
+	"PITWALL_WS_SESSION_GAP_MS",
+	"PITWALL_WS_PORT",
+	"PITWALL_RING_FRAMES",
+	"PITWALL_RING_RAW_MB",
+	"PITWALL_RCVBUF_MB",
 	NULL,
 };
 
@@ -191,13 +212,28 @@ static void test_parse_feeds(void)
 	struct config c;
 	char err[256], list[2048], name[64];
 	static const char *const bad[] = {
-		"acc:0", "acc:65536", "acc:abc", "acc:", "acc:12x", "acc:-1", "acc:1:2",
-		"acc:99999999999999999999", ":9000", "a/b", "../x", "ks udp", "name!", "a.b",
-		"ksudp,f1:0", "f\xc3\xa9", "ksudp,pcars:70000,acc",
+		"acc:0",
+		"acc:65536",
+		"acc:abc",
+		"acc:",
+		"acc:12x",
+		"acc:-1",
+		"acc:1:2",
+		"acc:99999999999999999999",
+		":9000",
+		"a/b",
+		"../x",
+		"ks udp",
+		"name!",
+		"a.b",
+		"ksudp,f1:0",
+		"f\xc3\xa9",
+		"ksudp,pcars:70000,acc",
 	};
 
 	memset(&c, 0, sizeof c);
-	T_CHECKF(parse(&c, "ksudp:9996,pcars:5606,acc:9000,forza:5300,f1:20777", err, sizeof err) == 0,
+	T_CHECKF(parse(&c, "ksudp:9996,pcars:5606,acc:9000,forza:5300,f1:20777", err, sizeof err) ==
+			 0,
 		 "%s", err);
 	T_EQ(c.nfeeds, 5);
 	check_feed(&c, 0, "ksudp", 9996);
@@ -211,15 +247,16 @@ static void test_parse_feeds(void)
 	check_feed(&c, 1, "f1", 65535);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int rc = parse(&c, bad[i], err, sizeof err);
-		T_CHECKF(rc == -EINVAL && strstr(err, "PITWALL_FEEDS"), "'%s': rc %d err '%s'", bad[i],
-			 rc, err);
+		T_CHECKF(rc == -EINVAL && strstr(err, "PITWALL_FEEDS"), "'%s': rc %d err '%s'",
+			 bad[i], rc, err);
 	}
 	parse(&c, "acc:65536", err, sizeof err);
 	T_CHECKF(strstr(err, "65536") != NULL, "%s", err);
 	parse(&c, "ks udp", err, sizeof err);
 	T_CHECKF(strstr(err, "'ks udp'") != NULL, "%s", err);
 	/* whitespace around entries, names and ports; empty entries skipped */
-	T_CHECKF(parse(&c, " ksudp , \tpcars:5606\t,, acc : 9001 ,", err, sizeof err) == 0, "%s", err);
+	T_CHECKF(parse(&c, " ksudp , \tpcars:5606\t,, acc : 9001 ,", err, sizeof err) == 0, "%s",
+		 err);
 	T_EQ(c.nfeeds, 3);
 	check_feed(&c, 0, "ksudp", 0);
 	check_feed(&c, 1, "pcars", 5606);
@@ -236,8 +273,8 @@ static void test_parse_feeds(void)
 	/* exactly CONFIG_MAX_FEEDS, then one more */
 	list[0] = 0;
 	for (int i = 0; i < CONFIG_MAX_FEEDS; i++)
-		snprintf(list + strlen(list), sizeof list - strlen(list), "%sfeed%d:%d", i ? "," : "",
-			 i, 6000 + i);
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%sfeed%d:%d",
+			 i ? "," : "", i, 6000 + i);
 	T_CHECKF(parse(&c, list, err, sizeof err) == 0, "%s", err);
 	T_EQ(c.nfeeds, CONFIG_MAX_FEEDS);
 	check_feed(&c, 15, "feed15", 6015);
@@ -268,7 +305,14 @@ static void test_parse_feeds(void)
 static void test_bad_instance(void)
 {
 	static const char *const bad[] = {
-		"../x", "a/b", "a b", "a.b", ".", "..", "x\n", "\xc3\xa9t\xc3\xa9",
+		"../x",
+		"a/b",
+		"a b",
+		"a.b",
+		".",
+		"..",
+		"x\n",
+		"\xc3\xa9t\xc3\xa9",
 		"01234567890123456789012345678901234567890", /* 41 */
 	};
 	struct config c;
@@ -291,8 +335,8 @@ static void test_bad_instance(void)
 
 static void test_bad_api_port(void)
 {
-	static const char *const bad[] = { "0", "65536", "abc", "-1", "8080abc", "80 80", "1e3",
-					   "99999999999999999999" };
+	static const char *const bad[] = { "0",       "65536", "abc", "-1",
+					   "8080abc", "80 80", "1e3", "99999999999999999999" };
 	struct config c;
 	char err[256];
 
@@ -300,7 +344,8 @@ static void test_bad_api_port(void)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		setenv("PITWALL_API_PORT", bad[i], 1);
 		T_CHECKF(load(&c, err, sizeof err) == -EINVAL && strstr(err, "PITWALL_API_PORT") &&
-			 strstr(err, bad[i]), "'%s': %s", bad[i], err);
+				 strstr(err, bad[i]),
+			 "'%s': %s", bad[i], err);
 	}
 	setenv("PITWALL_API_PORT", "8443", 1);
 	T_CHECK(load(&c, err, sizeof err) == 0 && c.api_port == 8443);
@@ -383,13 +428,16 @@ static void test_config_log(void)
 	setenv("PITWALL_FEEDS", "ksudp:9996,f1", 1);
 	T_CHECKF(load(&c, err, sizeof err) == 0, "%s", err);
 	capture_stderr(config_log, &c, line, sizeof line);
-	T_CHECKF(strstr(line, "Z info cfgtest msg=config instance=default data_dir=./data "
-			      "run_dir=/tmp/pitwall-default game_host=127.0.0.1 listen=0.0.0.0 "
-			      "api=127.0.0.1:8080 api_token=unset www_dir= bus=tcp://127.0.0.1:7700 ") != NULL,
+	T_CHECKF(strstr(line,
+			"Z info cfgtest msg=config instance=default data_dir=./data "
+			"run_dir=/tmp/pitwall-default game_host=127.0.0.1 listen=0.0.0.0 "
+			"api=127.0.0.1:8080 api_token=unset www_dir= bus=tcp://127.0.0.1:7700 ") !=
+			 NULL,
 		 "%s", line);
 	T_CHECKF(strstr(line, " cmd=ipc:///tmp/pitwall-default/cmd.sock ") != NULL, "%s", line);
 	T_CHECKF(strstr(line, " jobs=ipc:///tmp/pitwall-default/jobs.sock ") != NULL, "%s", line);
-	T_CHECKF(strstr(line, " results=ipc:///tmp/pitwall-default/results.sock ") != NULL, "%s", line);
+	T_CHECKF(strstr(line, " results=ipc:///tmp/pitwall-default/results.sock ") != NULL, "%s",
+		 line);
 	T_CHECKF(strstr(line, " feeds=ksudp:9996,f1\n") != NULL, "%s", line);
 	T_EQ(strchr(line, '\n'), line + strlen(line) - 1); /* one line */
 	/* the token is never printed */
@@ -410,7 +458,6 @@ static void test_config_log(void)
 	}
 	clear_env();
 }
-
 
 /* ---- the table ---- */
 
@@ -448,7 +495,8 @@ static void test_table(void)
 			T_CHECKF(v->size == 2 || v->size == 4 || v->size == 8, "%s: size %zu", name,
 				 v->size);
 			T_CHECKF(v->min <= v->max && (v->size != 2 || v->max <= 65535) &&
-				 (v->size != 4 || v->max <= INT32_MAX), "%s: range", name);
+					 (v->size != 4 || v->max <= INT32_MAX),
+				 "%s: range", name);
 			break;
 		case CONFIG_ENUM:
 			T_CHECKF(v->choices && v->size == 4, "%s", name);
@@ -511,7 +559,7 @@ static void test_int_ranges(void)
 			setenv(name, val, 1);
 			T_CHECKF(load(&c, err, sizeof err) == 0, "%s=%s: %s", name, val, err);
 			T_CHECKF(config_value(&c, v, shown, sizeof shown) > 0 &&
-				 (strcmp(shown, val) == 0 || (ends[e] == 0 && !v->def)),
+					 (strcmp(shown, val) == 0 || (ends[e] == 0 && !v->def)),
 				 "%s=%s shows '%s'", name, val, shown);
 			/* stored in its own field, nowhere else */
 			unsetenv(name);
@@ -526,14 +574,17 @@ static void test_int_ranges(void)
 			snprintf(val, sizeof val, "%lld", e ? v->max + 1 : v->min - 1);
 			setenv(name, val, 1);
 			T_CHECKF(load(&c, err, sizeof err) == -EINVAL && strstr(err, range) &&
-				 strstr(err, val), "%s=%s: %s", name, val, err);
+					 strstr(err, val),
+				 "%s=%s: %s", name, val, err);
 		}
-		static const char *const malformed[] = { "12x", "x", "1.5", "1e3", "0x10",
-							 "99999999999999999999", NULL };
+		static const char *const malformed[] = { "12x", "x",    "1.5",
+							 "1e3", "0x10", "99999999999999999999",
+							 NULL };
 		for (const char *const *bad = malformed; *bad; bad++) {
 			setenv(name, *bad, 1);
 			T_CHECKF(load(&c, err, sizeof err) == -EINVAL && strstr(err, range) &&
-				 strstr(err, *bad), "%s=%s: %s", name, *bad, err);
+					 strstr(err, *bad),
+				 "%s=%s: %s", name, *bad, err);
 		}
 		unsetenv(name);
 	}
@@ -585,7 +636,9 @@ static void test_log_level(void)
 	static const struct {
 		const char *value;
 		int level;
-	} ok[] = { { "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "WARN", LOG_WARN },
+	} ok[] = { { "debug", LOG_DEBUG },
+		   { "info", LOG_INFO },
+		   { "WARN", LOG_WARN },
 		   { "Error", LOG_ERROR } };
 	static const char *const bad[] = { "loud", "warning", "inf", "info ", "0", "debug|info" };
 	const struct config_var *v = config_var_find("PITWALL_LOG_LEVEL");
@@ -604,9 +657,11 @@ static void test_log_level(void)
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		setenv("PITWALL_LOG_LEVEL", bad[i], 1);
 		T_CHECKF(load(&c, err, sizeof err) == -EINVAL &&
-			 strstr(err, "PITWALL_LOG_LEVEL must be one of debug|info|warn|error, "
-				     "got '") &&
-			 strstr(err, bad[i]), "'%s': %s", bad[i], err);
+				 strstr(err,
+					"PITWALL_LOG_LEVEL must be one of debug|info|warn|error, "
+					"got '") &&
+				 strstr(err, bad[i]),
+			 "'%s': %s", bad[i], err);
 	}
 	clear_env();
 }
@@ -620,7 +675,8 @@ static void test_fallback_errors(void)
 	setenv("RUSTY_TELEMETRY_API_PORT", "abc", 1);
 	T_CHECK(load(&c, err, sizeof err) == -EINVAL);
 	T_CHECKF(strcmp(err, "RUSTY_TELEMETRY_API_PORT (read for PITWALL_API_PORT) must be "
-			     "1..65535, got 'abc'") == 0, "%s", err);
+			     "1..65535, got 'abc'") == 0,
+		 "%s", err);
 	setenv("PITWALL_API_PORT", "", 1); /* empty: unset, the fallback still counts */
 	T_CHECK(load(&c, err, sizeof err) == -EINVAL && strstr(err, "RUSTY_TELEMETRY_API_PORT ("));
 	setenv("PITWALL_API_PORT", "x", 1);
@@ -717,8 +773,9 @@ static void test_config_log_settings(void)
 			break;
 	}
 	T_CHECKF(strstr(line, " ws_idle_ms=3000 ") && strstr(line, " cmd_timeout_ms=3000 ") &&
-			 strstr(line, " log_level=info ring_frames=auto ring_raw_mb=auto rcvbuf_mb=32 "
-				      "feeds="),
+			 strstr(line,
+				" log_level=info ring_frames=auto ring_raw_mb=auto rcvbuf_mb=32 "
+				"feeds="),
 		 "%s", line);
 	clear_env();
 }
@@ -759,7 +816,8 @@ static void test_markdown(void)
 	config_markdown(f);
 	fclose(f);
 	T_CHECKF(strstr(text, "| `PITWALL_GAME_HOST` (`RUSTY_TELEMETRY_GAME_HOST`, "
-			      "`RUSTY_TELEMETRY_BIND`) | ") != NULL, "%s", text);
+			      "`RUSTY_TELEMETRY_BIND`) | ") != NULL,
+		 "%s", text);
 	T_CHECKF(strstr(text, " | 1..65535 | `8080` | pw-api |\n") != NULL, "%s", text);
 	T_CHECKF(strstr(text, " | `debug`, `info`, `warn`, `error` | `info` | every program |\n"),
 		 "%s", text);

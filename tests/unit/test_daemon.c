@@ -10,8 +10,8 @@
 /* ---- a fake process: steps that record what ran ---- */
 
 struct fake {
-	char trace[256];            /* "+a +b -b -a": inits and finis, in order */
-	const char *fail_at;        /* the step whose init fails */
+	char trace[256];     /* "+a +b -b -a": inits and finis, in order */
+	const char *fail_at; /* the step whose init fails */
 	int fail_rc;
 };
 
@@ -65,11 +65,8 @@ static void fini_d(void *arg)
 
 /* c has nothing to undo, the unnamed one nothing to set up */
 static const struct daemon_step steps[] = {
-	{ "a", init_a, fini_a },
-	{ "b", init_b, fini_b },
-	{ "c", init_c, NULL },
-	{ "no init", NULL, fini_d },
-	{ "d", init_d, fini_d },
+	{ "a", init_a, fini_a },     { "b", init_b, fini_b }, { "c", init_c, NULL },
+	{ "no init", NULL, fini_d }, { "d", init_d, fini_d },
 };
 #define NSTEPS (sizeof steps / sizeof *steps)
 
@@ -151,7 +148,8 @@ static void test_failed_step_unwinds(void)
 			 f.trace);
 		snprintf(want, sizeof want,
 			 " error daemontest msg=\"setup failed, undoing what was set up\" "
-			 "step=\"%s\"\n", cases[i].fail_at);
+			 "step=\"%s\"\n",
+			 cases[i].fail_at);
 		T_CHECKF(log && strstr(log, want), "fail at %s: log '%s'", cases[i].fail_at,
 			 log ? log : "");
 		free(log);
@@ -169,8 +167,10 @@ struct start_args {
 static int start(void *arg)
 {
 	struct start_args *a = arg;
-	struct daemon d = { .prog = "pw-test", .component = "daemontest",
-			    .usage = "usage: pw-test [--help]\n", .progs = CONFIG_ANALYZE };
+	struct daemon d = { .prog = "pw-test",
+			    .component = "daemontest",
+			    .usage = "usage: pw-test [--help]\n",
+			    .progs = CONFIG_ANALYZE };
 
 	return daemon_start(&d, a->argc, a->argv, &a->cfg);
 }
@@ -195,8 +195,8 @@ static void test_start(void)
 	/* the variables pw-analyze reads (the data dir: it reads runs' files there), and only
 	 * those */
 	T_CHECKF(out && strstr(out, " PITWALL_JOBS") && strstr(out, " PITWALL_RESULTS") &&
-		 strstr(out, " PITWALL_LOG_LEVEL") && strstr(out, " PITWALL_DATA_DIR") &&
-		 !strstr(out, "PITWALL_API_PORT") && !strstr(out, "PITWALL_BUS_IN"),
+			 strstr(out, " PITWALL_LOG_LEVEL") && strstr(out, " PITWALL_DATA_DIR") &&
+			 !strstr(out, "PITWALL_API_PORT") && !strstr(out, "PITWALL_BUS_IN"),
 		 "%s", out ? out : "");
 	free(out);
 	/* anything else: usage on stderr, exit 2 */
@@ -212,8 +212,8 @@ static void test_start(void)
 	out = capture_fd(2, start, &a, &rc);
 	T_CHECKF(rc == 2, "rc %d", rc);
 	T_CHECKF(out && strstr(out, " error daemontest msg=\"bad configuration\" "
-				   "error=\"PITWALL_LOG_LEVEL must be one of "
-				   "debug|info|warn|error, got 'chatty'\"\n"),
+				    "error=\"PITWALL_LOG_LEVEL must be one of "
+				    "debug|info|warn|error, got 'chatty'\"\n"),
 		 "%s", out ? out : "");
 	free(out);
 	/* a good one: loaded, logged, go on */
@@ -223,7 +223,8 @@ static void test_start(void)
 	T_CHECKF(rc == DAEMON_RUN, "rc %d", rc);
 	T_CHECK(strcmp(a.cfg.jobs, "tcp://127.0.0.1:9") == 0);
 	T_CHECKF(out && strstr(out, " info daemontest msg=config instance=") &&
-		 strstr(out, " jobs=tcp://127.0.0.1:9 "), "%s", out ? out : "");
+			 strstr(out, " jobs=tcp://127.0.0.1:9 "),
+		 "%s", out ? out : "");
 	free(out);
 	unsetenv("PITWALL_LOG_LEVEL");
 	unsetenv("PITWALL_JOBS");
@@ -280,9 +281,9 @@ static void test_signals(void)
 
 	T_CHECK(daemon_stopping() == 0);
 	T_CHECK(daemon_setup(&d, steps, 1, &f) == 0); /* installs the handlers */
-	raise(SIGPIPE);                                /* ignored */
+	raise(SIGPIPE);                               /* ignored */
 	T_CHECK(daemon_stopping() == 0);
-	raise(SIGTERM);                                /* sets the flag, does not kill */
+	raise(SIGTERM); /* sets the flag, does not kill */
 	T_CHECK(daemon_stopping() == 1);
 	daemon_teardown(&d);
 	T_CHECKF(strcmp(f.trace, "+a -a") == 0, "%s", f.trace);

@@ -94,7 +94,7 @@ static struct msg realtime(unsigned event, unsigned session, unsigned type, floa
 	u16(&m, event);
 	u16(&m, session);
 	u8(&m, type);
-	u8(&m, 5);          /* phase: session */
+	u8(&m, 5); /* phase: session */
 	f32(&m, time_ms);
 	f32(&m, 1800000.0f); /* end time */
 	i32(&m, focused);
@@ -123,9 +123,9 @@ static struct msg car_update(unsigned car, int nsplit, const int32_t *splits, in
 
 	u8(&m, 3);
 	u16(&m, car);
-	u16(&m, 0);   /* driver index */
-	u8(&m, 1);    /* driver count */
-	u8(&m, 5);    /* gear raw: 3rd */
+	u16(&m, 0); /* driver index */
+	u8(&m, 1);  /* driver count */
+	u8(&m, 5);  /* gear raw: 3rd */
 	f32(&m, -512.5f);
 	f32(&m, 1024.25f);
 	f32(&m, 1.5f);
@@ -137,8 +137,8 @@ static struct msg car_update(unsigned car, int nsplit, const int32_t *splits, in
 	f32(&m, 0.25f);
 	u16(&m, 6);
 	i32(&m, -350);
-	lap(&m, 101234, car, 0, NULL, 0);        /* best session lap */
-	lap(&m, INT32_MAX, car, 0, NULL, 0);     /* last lap: none */
+	lap(&m, 101234, car, 0, NULL, 0);    /* best session lap */
+	lap(&m, INT32_MAX, car, 0, NULL, 0); /* last lap: none */
 	lap(&m, 45678, car, nsplit, splits, invalid);
 	return m;
 }
@@ -162,7 +162,7 @@ static struct msg track_data(int32_t id, const char *name, int32_t meters)
 	str(&m, name);
 	i32(&m, 3);
 	i32(&m, meters);
-	u8(&m, 2);       /* camera sets */
+	u8(&m, 2); /* camera sets */
 	str(&m, "set1");
 	u8(&m, 2);
 	str(&m, "CameraPit1");
@@ -170,7 +170,7 @@ static struct msg track_data(int32_t id, const char *name, int32_t meters)
 	str(&m, "Drivable");
 	u8(&m, 1);
 	str(&m, "Chase");
-	u8(&m, 2);       /* hud pages */
+	u8(&m, 2); /* hud pages */
 	str(&m, "Blank");
 	str(&m, "Basic HUD");
 	return m;
@@ -180,7 +180,8 @@ static struct msg entry_list_car(unsigned car, unsigned model, const char *team,
 				 unsigned current)
 {
 	static const char *const names[][3] = {
-		{ "Max", "Mustermann", "MUS" }, { "Ana", "G\xc3\xb3mez", "GOM" },
+		{ "Max", "Mustermann", "MUS" },
+		{ "Ana", "G\xc3\xb3mez", "GOM" },
 	};
 	struct msg m = { .n = 0 };
 
@@ -268,12 +269,12 @@ static void test_decoder_entry(void)
 static void test_hello_and_bye(void)
 {
 	static const uint8_t want[] = {
-		1, 4, 7, 0, 'p', 'i', 't', 'w', 'a', 'l', 'l', 3, 0, 'a', 's', 'd',
-		16, 0, 0, 0, 0, 0,
+		1, 4, 7,   0,   'p', 'i', 't', 'w', 'a', 'l', 'l',
+		3, 0, 'a', 's', 'd', 16,  0,   0,   0,   0,   0,
 	};
 	static const uint8_t want_pw[] = {
-		1, 4, 7, 0, 'p', 'i', 't', 'w', 'a', 'l', 'l', 6, 0, 's', 'e', 'c', 'r', 'e', 't',
-		16, 0, 0, 0, 0, 0,
+		1,   4,   7,   0,   'p', 'i', 't', 'w', 'a', 'l', 'l', 6, 0,
+		's', 'e', 'c', 'r', 'e', 't', 16,  0,   0,   0,   0,   0,
 	};
 	static struct dec_state st;
 	uint8_t buf[64];
@@ -597,7 +598,12 @@ static void test_bad_strings(void)
 	T_CHECK(dec(&st, &m, &f) == DEC_ESIZE);
 
 	/* invalid UTF-8 becomes '?', valid multi-byte survives */
-	m = track_data(42, "ab\xff" "c\xc0\x80" "d\xe2\x82" "e\xe2\x82\xac", 5000);
+	m = track_data(42,
+		       "ab\xff"
+		       "c\xc0\x80"
+		       "d\xe2\x82"
+		       "e\xe2\x82\xac",
+		       5000);
 	T_CHECK(dec(&st, &m, &f) == DEC_OK);
 	T_CHECKF(strcmp(st.meta.track, "ab?c??d??e\xe2\x82\xac") == 0, "%s", st.meta.track);
 
@@ -673,7 +679,8 @@ static void test_truncations(void)
 			uint8_t *h = malloc(len ? len : 1);
 			memcpy(h, m->b, len);
 			int rc = dec_acc.decode(&st, h, len, &f);
-			T_CHECKF(rc == DEC_ESIZE, "kind %d len %zu/%zu rc %d", m->b[0], len, m->n, rc);
+			T_CHECKF(rc == DEC_ESIZE, "kind %d len %zu/%zu rc %d", m->b[0], len, m->n,
+				 rc);
 			free(h);
 		}
 		/* nothing was applied from the truncated copies */
@@ -852,10 +859,9 @@ static void distinctive(struct pw_frame *f, struct pw_meta *m)
 	f->sector_ms[2] = -1;
 	f->flags = FRAME_FLAG_LAP_INVALID | FRAME_FLAG_IN_PIT;
 	f->flags_known = FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_PAUSED;
-	f->present = FRAME_P_GAME_TIME | FRAME_P_GEAR | FRAME_P_SPEED | FRAME_P_POS |
-		     FRAME_P_YAW | FRAME_P_POSITION | FRAME_P_SPLINE | FRAME_P_LAP |
-		     FRAME_P_LAP_TIME | FRAME_P_LAST_LAP | FRAME_P_BEST_LAP |
-		     FRAME_P_SECTOR_TIMES;
+	f->present = FRAME_P_GAME_TIME | FRAME_P_GEAR | FRAME_P_SPEED | FRAME_P_POS | FRAME_P_YAW |
+		     FRAME_P_POSITION | FRAME_P_SPLINE | FRAME_P_LAP | FRAME_P_LAP_TIME |
+		     FRAME_P_LAST_LAP | FRAME_P_BEST_LAP | FRAME_P_SECTOR_TIMES;
 }
 
 static void test_encoder_roundtrip(void)

@@ -16,12 +16,12 @@
 #define PSI_KPA 6.894757
 
 /* docs/protocols.md table 7.2, independent of the decoder's own table */
-static const unsigned sizes_2023[16] = { 1349, 644, 1131, 45, 1306, 1107, 1352, 1239,
-					 1020, 1218, 953, 1460, 231, 217, 0, 0 };
-static const unsigned sizes_2024[16] = { 1349, 753, 1285, 45, 1350, 1133, 1352, 1239,
-					 1020, 1306, 953, 1460, 231, 237, 101, 0 };
-static const unsigned sizes_2025[16] = { 1349, 753, 1285, 45, 1284, 1133, 1352, 1239,
-					 1042, 954, 1041, 1460, 231, 273, 101, 1131 };
+static const unsigned sizes_2023[16] = { 1349, 644,  1131, 45,   1306, 1107, 1352, 1239,
+					 1020, 1218, 953,  1460, 231,  217,  0,    0 };
+static const unsigned sizes_2024[16] = { 1349, 753,  1285, 45,   1350, 1133, 1352, 1239,
+					 1020, 1306, 953,  1460, 231,  237,  101,  0 };
+static const unsigned sizes_2025[16] = { 1349, 753, 1285, 45,   1284, 1133, 1352, 1239,
+					 1042, 954, 1041, 1460, 231,  273,  101,  1131 };
 
 static const unsigned *sizes_of(unsigned year)
 {
@@ -67,15 +67,15 @@ static int dec_file(struct dec_state *st, const char *name, struct pw_frame *f)
 static int frame_finite(const struct pw_frame *f)
 {
 	const float *scalars[] = {
-		&f->throttle, &f->brake, &f->clutch, &f->handbrake, &f->steer, &f->steer_deg,
-		&f->speed_kmh, &f->rpm, &f->max_rpm, &f->power_w, &f->torque_nm,
-		&f->accel_lat_g, &f->accel_lon_g, &f->accel_vert_g, &f->yaw_rad, &f->pitch_rad,
-		&f->roll_rad, &f->lap_dist_m, &f->spline, &f->track_len_m, &f->fuel_l,
-		&f->fuel_frac, &f->boost_bar,
+		&f->throttle,  &f->brake,       &f->clutch,      &f->handbrake,    &f->steer,
+		&f->steer_deg, &f->speed_kmh,   &f->rpm,         &f->max_rpm,      &f->power_w,
+		&f->torque_nm, &f->accel_lat_g, &f->accel_lon_g, &f->accel_vert_g, &f->yaw_rad,
+		&f->pitch_rad, &f->roll_rad,    &f->lap_dist_m,  &f->spline,       &f->track_len_m,
+		&f->fuel_l,    &f->fuel_frac,   &f->boost_bar,
 	};
-	const float *wheels[] = { f->tyre_temp_c, f->tyre_press_kpa, f->brake_temp_c,
-				  f->slip_ratio, f->slip_angle_rad, f->wheel_speed_rads,
-				  f->susp_travel_m, f->tyre_load_n, f->tyre_wear };
+	const float *wheels[] = { f->tyre_temp_c,   f->tyre_press_kpa, f->brake_temp_c,
+				  f->slip_ratio,    f->slip_angle_rad, f->wheel_speed_rads,
+				  f->susp_travel_m, f->tyre_load_n,    f->tyre_wear };
 
 	for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
 		if (!isfinite(*scalars[i]))
@@ -180,7 +180,7 @@ static void test_real_telemetry_2023(void)
 	T_NEAR(f.brake, 0, 0);
 	T_NEAR(f.clutch, 0, 0);
 	T_NEAR(f.steer, 0, 0);
-	T_CHECK(!signbit(f.steer));     /* the packet says -0.0 */
+	T_CHECK(!signbit(f.steer)); /* the packet says -0.0 */
 	for (int w = 0; w < 4; w++) {
 		T_NEAR(f.brake_temp_c[w], 38, 0);
 		T_NEAR(f.tyre_temp_c[w], 97, 0);
@@ -191,10 +191,9 @@ static void test_real_telemetry_2023(void)
 	T_NEAR(f.tyre_press_kpa[2], 20.3 * PSI_KPA, 1e-3);
 	T_NEAR(f.tyre_press_kpa[3], 20.3 * PSI_KPA, 1e-3);
 	T_NEAR(f.tyre_press_kpa[0], 156.511, 1e-3);
-	T_CHECK(f.present == (FRAME_P_GAME_TIME | FRAME_P_SPEED | FRAME_P_THROTTLE |
-			      FRAME_P_STEER | FRAME_P_BRAKE | FRAME_P_CLUTCH | FRAME_P_GEAR |
-			      FRAME_P_RPM | FRAME_P_BRAKE_TEMP | FRAME_P_TYRE_TEMP |
-			      FRAME_P_TYRE_PRESS));
+	T_CHECK(f.present == (FRAME_P_GAME_TIME | FRAME_P_SPEED | FRAME_P_THROTTLE | FRAME_P_STEER |
+			      FRAME_P_BRAKE | FRAME_P_CLUTCH | FRAME_P_GEAR | FRAME_P_RPM |
+			      FRAME_P_BRAKE_TEMP | FRAME_P_TYRE_TEMP | FRAME_P_TYRE_PRESS));
 	T_CHECK(f.flags == 0 && f.flags_known == 0);
 	T_CHECK(strcmp(st.meta.game, "f1_23") == 0 && st.meta.format == 2023);
 	T_CHECK(frame_finite(&f));
@@ -275,7 +274,7 @@ static void test_real_lap_data(void)
 	T_CHECK(dec_file(&st, "2024-02.bin", &f) == DEC_OK);
 	T_CHECK(dec_file(&st, "2024-06.bin", &f) == DEC_FRAME);
 	T_CHECK(f.position == 1);
-	T_CHECK(f.lap == 0);            /* current lap 1: none completed */
+	T_CHECK(f.lap == 0); /* current lap 1: none completed */
 	T_NEAR(f.lap_dist_m, 243.9490203857422, 1e-4);
 	T_CHECK(f.sector == 0);
 	T_CHECK(f.last_lap_ms == -1 && f.lap_time_ms == 0);
@@ -300,8 +299,8 @@ static void test_real_lap_data(void)
 		wr_u8(b, len, o + 10, 1);
 		wr_u16(b, len, o + 11, 30123);
 		wr_u8(b, len, o + 13, 0);
-		wr_u8(b, len, o + 31, 4);      /* current lap 4 */
-		wr_u8(b, len, o + 32, 2);      /* in pit area */
+		wr_u8(b, len, o + 31, 4); /* current lap 4 */
+		wr_u8(b, len, o + 32, 2); /* in pit area */
 		wr_u8(b, len, o + 34, 2);
 		wr_u8(b, len, o + 35, 1);
 	}
@@ -341,7 +340,7 @@ static void test_real_session(void)
 	T_CHECK(dec_file(&st, "2024-01.bin", &f) == DEC_OK);
 	T_CHECK(strcmp(st.meta.track, "Sakhir (Bahrain)") == 0);
 	T_NEAR(st.meta.track_len_m, 5408, 0);
-	T_CHECK(strcmp(st.meta.session_type, "race") == 0);   /* type 15 in F1 24 */
+	T_CHECK(strcmp(st.meta.session_type, "race") == 0); /* type 15 in F1 24 */
 	T_CHECK(strcmp(st.meta.car_class, "F1") == 0);
 	T_CHECK(dec_file(&st, "2024-06.bin", &f) == DEC_FRAME);
 	T_CHECK(f.present & FRAME_P_TRACK_LEN);
@@ -352,7 +351,7 @@ static void test_real_session(void)
 	T_CHECK(dec_file(&st, "2023-01.bin", &f) == DEC_OK);
 	T_CHECK(strcmp(st.meta.track, "Melbourne") == 0);
 	T_NEAR(st.meta.track_len_m, 5276, 0);
-	T_CHECK(strcmp(st.meta.session_type, "race") == 0);   /* type 10 in F1 23 */
+	T_CHECK(strcmp(st.meta.session_type, "race") == 0); /* type 10 in F1 23 */
 
 	/* the enums differ by year: 10 is a sprint shootout in F1 24, 13 a time trial in F1 23 */
 	b = load("2024-01.bin", &len);
@@ -362,7 +361,7 @@ static void test_real_session(void)
 	dec_reset(&st);
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
 	T_CHECK(strcmp(st.meta.session_type, "qualifying") == 0);
-	T_CHECK(st.meta.track[0] == '\0');    /* -1 = unknown */
+	T_CHECK(st.meta.track[0] == '\0'); /* -1 = unknown */
 	T_CHECK(dec_file(&st, "2024-06.bin", &f) == DEC_FRAME);
 	T_CHECK(f.flags & FRAME_FLAG_PAUSED);
 	b[35] = 18;
@@ -371,8 +370,8 @@ static void test_real_session(void)
 	T_CHECK(strcmp(st.meta.session_type, "time_trial") == 0 && st.meta_gen != gen);
 	gen = st.meta_gen;
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
-	T_CHECK(st.meta_gen == gen);          /* nothing changed: no bump */
-	b[36] = 42;                           /* not in the F1 23-25 appendix */
+	T_CHECK(st.meta_gen == gen); /* nothing changed: no bump */
+	b[36] = 42;                  /* not in the F1 23-25 appendix */
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
 	T_CHECK(strcmp(st.meta.track, "track 42") == 0);
 	free(b);
@@ -401,7 +400,8 @@ static void expect_participant(const char *file, int player, const char *name, c
 	b[27] = (uint8_t)player;
 	dec_reset(&st);
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
-	T_CHECKF(strcmp(st.meta.driver, name) == 0, "%s car %d: '%s'", file, player, st.meta.driver);
+	T_CHECKF(strcmp(st.meta.driver, name) == 0, "%s car %d: '%s'", file, player,
+		 st.meta.driver);
 	T_CHECKF(strcmp(st.meta.car, team) == 0, "%s car %d: '%s'", file, player, st.meta.car);
 	free(b);
 }
@@ -411,16 +411,16 @@ static void test_real_participants(void)
 	size_t len;
 	uint8_t *b = load("2023-04.bin", &len);
 
-	T_CHECK(b[29] == 20);                 /* active cars */
+	T_CHECK(b[29] == 20); /* active cars */
 	free(b);
-	expect_participant("2023-04.bin", 19, "PIASTRI", "McLaren");   /* the player */
+	expect_participant("2023-04.bin", 19, "PIASTRI", "McLaren"); /* the player */
 	expect_participant("2023-04.bin", 0, "HULKENBERG", "Haas");
 	expect_participant("2023-04.bin", 1, "ALONSO", "Aston Martin");
 	expect_participant("2023-04.bin", 2, "GASLY", "Alpine");
 	expect_participant("2023-04.bin", 5, "P\xc3\x89REZ", "Red Bull Racing");
 	expect_participant("2023-04.bin", 12, "TSUNODA", "Alpha Tauri");
 	expect_participant("2023-04.bin", 17, "BOTTAS", "Alfa Romeo");
-	expect_participant("2023-04.bin", 20, "", "team 255");        /* inactive slot */
+	expect_participant("2023-04.bin", 20, "", "team 255"); /* inactive slot */
 	expect_participant("2024-04.bin", 19, "LECLERC", "Ferrari");
 	expect_participant("2024-04.bin", 0, "OCON", "Alpine");
 	expect_participant("2024-04.bin", 11, "TSUNODA", "RB");
@@ -436,10 +436,10 @@ static void test_real_status_damage(void)
 	T_CHECK(dec_file(&st, "2023-07.bin", &f) == DEC_OK);
 	T_CHECK(dec_file(&st, "2023-10.bin", &f) == DEC_OK);
 	T_CHECK(dec_file(&st, "2023-06.bin", &f) == DEC_FRAME);
-	T_NEAR(f.fuel_frac, 11.399999618530273 / 110.0, 1e-6);     /* kg / kg */
+	T_NEAR(f.fuel_frac, 11.399999618530273 / 110.0, 1e-6); /* kg / kg */
 	T_CHECK(!(f.present & FRAME_P_FUEL_L));
 	T_NEAR(f.max_rpm, 13000, 0);
-	T_CHECK(f.num_gears == 8);            /* m_maxGears 9 */
+	T_CHECK(f.num_gears == 8); /* m_maxGears 9 */
 	T_NEAR(f.power_w, 93480.734375, 1e-2);
 	T_CHECK((f.flags_known & FRAME_FLAG_LIMITER) && !(f.flags & FRAME_FLAG_LIMITER));
 	T_CHECK(!(f.flags_known & (FRAME_FLAG_ABS | FRAME_FLAG_TC)));
@@ -462,18 +462,18 @@ static void test_real_session_history(void)
 	size_t len;
 	uint8_t *b = load("2024-11.bin", &len);
 
-	T_CHECK(b[29] == 0);                  /* history of car 0, not the player */
+	T_CHECK(b[29] == 0); /* history of car 0, not the player */
 	dec_reset(&st);
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
 	T_CHECK(dec_file(&st, "2024-06.bin", &f) == DEC_FRAME);
 	T_CHECK(!(f.present & FRAME_P_BEST_LAP));
 
-	b[29] = 19;                           /* as if it were the player's: no best lap yet */
+	b[29] = 19; /* as if it were the player's: no best lap yet */
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
 	T_CHECK(dec_file(&st, "2024-06.bin", &f) == DEC_FRAME);
 	T_CHECK((f.present & FRAME_P_BEST_LAP) && f.best_lap_ms == -1);
 
-	b[32] = 2;                            /* best = lap 2 */
+	b[32] = 2; /* best = lap 2 */
 	wr_u32(b, len, 36 + 14, 91234);
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
 	T_CHECK(dec_file(&st, "2024-06.bin", &f) == DEC_FRAME);
@@ -494,9 +494,9 @@ static void test_real_events(void)
 
 		dec_reset(&st);
 		T_CHECKF(dec(&st, b, len, &f) == DEC_OK, "%s", files[i]);
-		T_CHECK(dec(&st, b, 33, &f) == DEC_OK);      /* code only */
-		T_CHECK(dec(&st, b, 32, &f) == DEC_ESIZE);   /* not even the code */
-		T_CHECK(st.meta.game[0] == '\0');            /* events do not touch state */
+		T_CHECK(dec(&st, b, 33, &f) == DEC_OK);    /* code only */
+		T_CHECK(dec(&st, b, 32, &f) == DEC_ESIZE); /* not even the code */
+		T_CHECK(st.meta.game[0] == '\0');          /* events do not touch state */
 		free(b);
 	}
 }
@@ -504,20 +504,19 @@ static void test_real_events(void)
 /* One tick assembled from every real 2024 packet kind the decoder uses. */
 static void test_real_multi_packet_tick(void)
 {
-	static const char *const order[] = { "2024-01.bin", "2024-04.bin", "2024-00.bin",
-					     "2024-02.bin", "2024-07.bin", "2024-10.bin",
+	static const char *const order[] = { "2024-01.bin", "2024-04.bin",      "2024-00.bin",
+					     "2024-02.bin", "2024-07.bin",      "2024-10.bin",
 					     "2024-11.bin", "2024-03-SSTA.bin", "2024-05.bin",
 					     "2024-13.bin" };
-	const uint64_t expect = FRAME_P_GAME_TIME | FRAME_P_SPEED | FRAME_P_THROTTLE |
-				FRAME_P_STEER | FRAME_P_BRAKE | FRAME_P_CLUTCH | FRAME_P_GEAR |
-				FRAME_P_RPM | FRAME_P_BRAKE_TEMP | FRAME_P_TYRE_TEMP |
-				FRAME_P_TYRE_PRESS | FRAME_P_POS | FRAME_P_VEL |
-				FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | FRAME_P_ACCEL_VERT |
-				FRAME_P_YAW | FRAME_P_PITCH | FRAME_P_ROLL | FRAME_P_LAST_LAP |
-				FRAME_P_LAP_TIME | FRAME_P_SECTOR_TIMES | FRAME_P_LAP_DIST |
-				FRAME_P_POSITION | FRAME_P_LAP | FRAME_P_SECTOR |
-				FRAME_P_TRACK_LEN | FRAME_P_FUEL_FRAC | FRAME_P_MAX_RPM |
-				FRAME_P_NUM_GEARS | FRAME_P_POWER | FRAME_P_TYRE_WEAR;
+	const uint64_t expect =
+		FRAME_P_GAME_TIME | FRAME_P_SPEED | FRAME_P_THROTTLE | FRAME_P_STEER |
+		FRAME_P_BRAKE | FRAME_P_CLUTCH | FRAME_P_GEAR | FRAME_P_RPM | FRAME_P_BRAKE_TEMP |
+		FRAME_P_TYRE_TEMP | FRAME_P_TYRE_PRESS | FRAME_P_POS | FRAME_P_VEL |
+		FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | FRAME_P_ACCEL_VERT | FRAME_P_YAW |
+		FRAME_P_PITCH | FRAME_P_ROLL | FRAME_P_LAST_LAP | FRAME_P_LAP_TIME |
+		FRAME_P_SECTOR_TIMES | FRAME_P_LAP_DIST | FRAME_P_POSITION | FRAME_P_LAP |
+		FRAME_P_SECTOR | FRAME_P_TRACK_LEN | FRAME_P_FUEL_FRAC | FRAME_P_MAX_RPM |
+		FRAME_P_NUM_GEARS | FRAME_P_POWER | FRAME_P_TYRE_WEAR;
 	struct dec_state st;
 	struct pw_frame f;
 
@@ -527,18 +526,18 @@ static void test_real_multi_packet_tick(void)
 	T_CHECK(dec_file(&st, "2024-06.bin", &f) == DEC_FRAME);
 	T_CHECKF(f.present == expect, "%llx vs %llx", (unsigned long long)f.present,
 		 (unsigned long long)expect);
-	T_CHECK(f.flags_known == (FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID |
-				  FRAME_FLAG_LIMITER | FRAME_FLAG_PAUSED));
+	T_CHECK(f.flags_known == (FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_LIMITER |
+				  FRAME_FLAG_PAUSED));
 	T_CHECK(f.flags == 0);
-	T_NEAR(f.track_len_m, 5408, 0);                       /* session */
-	T_NEAR(f.pos_m[0], -381.32012939453125, 1e-3);       /* motion */
-	T_NEAR(f.lap_dist_m, 243.9490203857422, 1e-4);       /* lap data */
+	T_NEAR(f.track_len_m, 5408, 0);                /* session */
+	T_NEAR(f.pos_m[0], -381.32012939453125, 1e-3); /* motion */
+	T_NEAR(f.lap_dist_m, 243.9490203857422, 1e-4); /* lap data */
 	T_CHECK(f.position == 1);
-	T_NEAR(f.max_rpm, 13999, 0);                          /* car status */
-	T_NEAR(f.tyre_wear[3], 1.0, 0);                       /* car damage */
-	T_NEAR(f.rpm, 3535, 0);                               /* car telemetry */
+	T_NEAR(f.max_rpm, 13999, 0);    /* car status */
+	T_NEAR(f.tyre_wear[3], 1.0, 0); /* car damage */
+	T_NEAR(f.rpm, 3535, 0);         /* car telemetry */
 	T_CHECK(f.game_session == frame_session_id(0x2fbbc3bbcb0b8c58ull));
-	T_CHECK(strcmp(st.meta.driver, "LECLERC") == 0);     /* participants */
+	T_CHECK(strcmp(st.meta.driver, "LECLERC") == 0); /* participants */
 	T_CHECK(strcmp(st.meta.car, "Ferrari") == 0);
 	T_CHECK(strcmp(st.meta.track, "Sakhir (Bahrain)") == 0);
 	T_CHECK(strcmp(st.meta.game, "f1_24") == 0 && st.meta.format == 2024);
@@ -566,9 +565,10 @@ static void test_session_change(void)
 	wr_f32(b, len, 15, 12.5f);
 	T_CHECK(dec(&st, b, len, &f) == DEC_FRAME);
 	T_CHECK(f.game_session == frame_session_id(0x1122334455667788ull));
-	T_CHECK(st.meta.game_session == frame_session_id(0x1122334455667788ull) && st.meta_gen != gen);
+	T_CHECK(st.meta.game_session == frame_session_id(0x1122334455667788ull) &&
+		st.meta_gen != gen);
 	T_NEAR(f.game_time_s, 12.5, 0);
-	T_CHECK(!(f.present & FRAME_P_TRACK_LEN));    /* the old session's fields are gone */
+	T_CHECK(!(f.present & FRAME_P_TRACK_LEN)); /* the old session's fields are gone */
 	T_CHECK(f.flags_known == 0);
 	T_CHECK(strcmp(st.meta.track, "Sakhir (Bahrain)") == 0);
 
@@ -598,11 +598,11 @@ static void test_player_selection(void)
 	T_CHECK(f.gear == 1);
 	T_NEAR(f.tyre_press_kpa[0], 24.899999618530273 * PSI_KPA, 1e-3);
 	T_NEAR(f.tyre_press_kpa[2], 21.100000381469727 * PSI_KPA, 1e-3);
-	b[28] = 255;                          /* no second player */
+	b[28] = 255; /* no second player */
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
 
 	st.opt_flags = 0;
-	b[27] = 255;                          /* spectating */
+	b[27] = 255; /* spectating */
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
 	b[27] = 22;
 	T_CHECK(dec(&st, b, len, &f) == DEC_OK);
@@ -678,19 +678,20 @@ static void cap_emit(void *ctx, const uint8_t *buf, size_t len)
 	c->n++;
 }
 
-static const uint64_t f1_channels = FRAME_P_GAME_TIME | FRAME_P_THROTTLE | FRAME_P_BRAKE |
-	FRAME_P_CLUTCH | FRAME_P_STEER | FRAME_P_GEAR | FRAME_P_NUM_GEARS | FRAME_P_SPEED |
-	FRAME_P_RPM | FRAME_P_MAX_RPM | FRAME_P_POWER | FRAME_P_VEL | FRAME_P_ACCEL_LAT |
-	FRAME_P_ACCEL_LON | FRAME_P_ACCEL_VERT | FRAME_P_POS | FRAME_P_YAW | FRAME_P_PITCH |
-	FRAME_P_ROLL | FRAME_P_LAP | FRAME_P_LAP_TIME | FRAME_P_LAST_LAP | FRAME_P_BEST_LAP |
-	FRAME_P_SECTOR_TIMES | FRAME_P_LAP_DIST | FRAME_P_TRACK_LEN | FRAME_P_SECTOR |
-	FRAME_P_POSITION | FRAME_P_TYRE_TEMP | FRAME_P_TYRE_PRESS | FRAME_P_BRAKE_TEMP |
-	FRAME_P_TYRE_WEAR | FRAME_P_FUEL_FRAC;
+static const uint64_t f1_channels =
+	FRAME_P_GAME_TIME | FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_CLUTCH | FRAME_P_STEER |
+	FRAME_P_GEAR | FRAME_P_NUM_GEARS | FRAME_P_SPEED | FRAME_P_RPM | FRAME_P_MAX_RPM |
+	FRAME_P_POWER | FRAME_P_VEL | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | FRAME_P_ACCEL_VERT |
+	FRAME_P_POS | FRAME_P_YAW | FRAME_P_PITCH | FRAME_P_ROLL | FRAME_P_LAP | FRAME_P_LAP_TIME |
+	FRAME_P_LAST_LAP | FRAME_P_BEST_LAP | FRAME_P_SECTOR_TIMES | FRAME_P_LAP_DIST |
+	FRAME_P_TRACK_LEN | FRAME_P_SECTOR | FRAME_P_POSITION | FRAME_P_TYRE_TEMP |
+	FRAME_P_TYRE_PRESS | FRAME_P_BRAKE_TEMP | FRAME_P_TYRE_WEAR | FRAME_P_FUEL_FRAC;
 
 static void sample(struct pw_frame *f, struct pw_meta *m, enum pw_game game)
 {
 	static const float temp[4] = { 91, 92, 95, 96 }, press[4] = { 160, 161.5f, 150, 151.25f },
-			   brake[4] = { 401, 402, 503, 504 }, wear[4] = { 0.9f, 0.85f, 0.8f, 0.75f };
+			   brake[4] = { 401, 402, 503, 504 },
+			   wear[4] = { 0.9f, 0.85f, 0.8f, 0.75f };
 
 	frame_init(f, game, PW_FEED_F1);
 	f->present = f1_channels;
@@ -709,7 +710,7 @@ static void sample(struct pw_frame *f, struct pw_meta *m, enum pw_game game)
 	f->vel_ms[0] = 1.5f;
 	f->vel_ms[1] = -0.25f;
 	f->vel_ms[2] = 79.75f;
-	f->accel_lat_g = 2.5f;          /* a right-hand turn */
+	f->accel_lat_g = 2.5f; /* a right-hand turn */
 	f->accel_lon_g = -1.25f;
 	f->accel_vert_g = 0.5f;
 	f->pos_m[0] = -123.5f;
@@ -737,8 +738,8 @@ static void sample(struct pw_frame *f, struct pw_meta *m, enum pw_game game)
 		f->tyre_wear[w] = wear[w];
 	}
 	f->flags = FRAME_FLAG_LAP_INVALID | FRAME_FLAG_LIMITER;
-	f->flags_known = FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_LIMITER |
-			 FRAME_FLAG_PAUSED;
+	f->flags_known =
+		FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_LIMITER | FRAME_FLAG_PAUSED;
 
 	memset(m, 0, sizeof *m);
 	meta_strcpy(m->track, sizeof m->track, "Monza", 5);
@@ -779,7 +780,8 @@ static void check_round_trip(const struct pw_frame *in, const struct pw_frame *o
 	T_CHECK(out->last_lap_ms == in->last_lap_ms);
 	T_CHECK(out->best_lap_ms == in->best_lap_ms);
 	for (int i = 0; i < 3; i++)
-		T_CHECKF(out->sector_ms[i] == in->sector_ms[i], "sector %d: %d", i, out->sector_ms[i]);
+		T_CHECKF(out->sector_ms[i] == in->sector_ms[i], "sector %d: %d", i,
+			 out->sector_ms[i]);
 	T_NEAR(out->lap_dist_m, in->lap_dist_m, 1e-3);
 	T_NEAR(out->track_len_m, in->track_len_m, 0);
 	T_NEAR(out->fuel_frac, in->fuel_frac, 1e-6);
@@ -835,7 +837,8 @@ static void round_trip(const struct encoder *enc, unsigned year, enum pw_game ga
 	dec_reset(&st);
 	for (int i = 0; i < cap.n; i++) {
 		int r = dec(&st, cap.b[i], cap.len[i], &out);
-		T_CHECKF(r == (i == cap.n - 1 ? DEC_FRAME : DEC_OK), "%u packet %d: %d", year, i, r);
+		T_CHECKF(r == (i == cap.n - 1 ? DEC_FRAME : DEC_OK), "%u packet %d: %d", year, i,
+			 r);
 		frames += r == DEC_FRAME;
 	}
 	T_CHECK(frames == 1);
@@ -859,7 +862,7 @@ static void round_trip(const struct encoder *enc, unsigned year, enum pw_game ga
 	for (int i = 0; i < cap.n && i < CAP_MAX; i++)
 		T_CHECK(dec(&st, cap.b[i], cap.len[i], &out) == (i == 4 ? DEC_FRAME : DEC_OK));
 	check_round_trip(&in, &out);
-	T_CHECK(rd_u32(cap.b[4], cap.len[4], 19) == 1);   /* frame identifier = tick */
+	T_CHECK(rd_u32(cap.b[4], cap.len[4], 19) == 1); /* frame identifier = tick */
 }
 
 static void test_round_trip_2023(void)
@@ -960,10 +963,14 @@ static void test_encoder_schedule(void)
 static void test_track_and_team_tables(void)
 {
 	static struct capture cap;
-	static const char *const teams_2023[10] = { "Mercedes", "Ferrari", "Red Bull Racing",
-		"Williams", "Aston Martin", "Alpine", "Alpha Tauri", "Haas", "McLaren", "Alfa Romeo" };
-	static const char *const teams_2025[10] = { "Mercedes", "Ferrari", "Red Bull Racing",
-		"Williams", "Aston Martin", "Alpine", "RB", "Haas", "McLaren", "Sauber" };
+	static const char *const teams_2023[10] = {
+		"Mercedes",    "Ferrari", "Red Bull Racing", "Williams",  "Aston Martin", "Alpine",
+		"Alpha Tauri", "Haas",    "McLaren",         "Alfa Romeo"
+	};
+	static const char *const teams_2025[10] = { "Mercedes", "Ferrari",      "Red Bull Racing",
+						    "Williams", "Aston Martin", "Alpine",
+						    "RB",       "Haas",         "McLaren",
+						    "Sauber" };
 	struct dec_state st, st2;
 	struct pw_frame f;
 	int named = 0;
@@ -983,7 +990,8 @@ static void test_track_and_team_tables(void)
 		memset(&cap, 0, sizeof cap);
 		frame_init(&f, PW_GAME_F1_24, PW_FEED_F1);
 		enc_f1_2024.encode(&es, &f, &st.meta, cap_emit, &cap);
-		T_CHECKF(cap.b[0][36] == id, "track %d '%s' -> %d", id, st.meta.track, cap.b[0][36]);
+		T_CHECKF(cap.b[0][36] == id, "track %d '%s' -> %d", id, st.meta.track,
+			 cap.b[0][36]);
 		dec_reset(&st2);
 		T_CHECK(dec(&st2, cap.b[0], cap.len[0], &f) == DEC_OK);
 		T_CHECK(strcmp(st2.meta.track, st.meta.track) == 0);
@@ -992,8 +1000,9 @@ static void test_track_and_team_tables(void)
 	free(b);
 
 	for (unsigned year = 2023; year <= 2025; year++) {
-		const struct encoder *enc = year == 2023 ? &enc_f1_2023 :
-					    year == 2024 ? &enc_f1_2024 : &enc_f1_2025;
+		const struct encoder *enc = year == 2023   ? &enc_f1_2023
+					    : year == 2024 ? &enc_f1_2024
+							   : &enc_f1_2025;
 		for (int t = 0; t < 10; t++) {
 			struct enc_state es;
 			struct pw_meta m;
@@ -1002,7 +1011,8 @@ static void test_track_and_team_tables(void)
 			memset(&m, 0, sizeof m);
 			meta_strcpy(m.car, sizeof m.car, team, strlen(team));
 			meta_strcpy(m.driver, sizeof m.driver,
-				    "Abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVW", 59);
+				    "Abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVW",
+				    59);
 			memset(&es, 0, sizeof es);
 			memset(&cap, 0, sizeof cap);
 			frame_init(&f, PW_GAME_F1_23, PW_FEED_F1);
@@ -1124,8 +1134,8 @@ static void test_garbage(void)
 			buf[k] = (uint8_t)lcg(&seed);
 		wr_u16(buf, len, 0, (uint16_t)year);
 		buf[6] = (uint8_t)id;
-		buf[27] = (uint8_t)(lcg(&seed) % 23);  /* mostly a valid car */
-		if (lcg(&seed) % 4 == 0) {             /* NaN and Inf floats everywhere */
+		buf[27] = (uint8_t)(lcg(&seed) % 23); /* mostly a valid car */
+		if (lcg(&seed) % 4 == 0) {            /* NaN and Inf floats everywhere */
 			for (size_t k = 29; k + 4 <= len; k += 4)
 				wr_u32(buf, len, k, lcg(&seed) & 1 ? 0x7fc00000u : 0xff800000u);
 		}

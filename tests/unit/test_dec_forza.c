@@ -42,7 +42,7 @@ enum ftype { F32, S32, U32, U16, U8, S8 };
 
 struct field {
 	char name[64];
-	size_t off;        /* from the packet start (sled) or the dash block (dash) */
+	size_t off; /* from the packet start (sled) or the dash block (dash) */
 	enum ftype type;
 	int dash;
 };
@@ -85,17 +85,24 @@ static void add_wheels(const char *prefix, size_t off, enum ftype type)
 static void build_fields(void)
 {
 	static const char *const sled_groups[] = {
-		"NormalizedSuspensionTravel", "TireSlipRatio", "WheelRotationSpeed",
-		"WheelOnRumbleStrip", "WheelInPuddleDepth", "SurfaceRumble", "TireSlipAngle",
-		"TireCombinedSlip", "SuspensionTravelMeters",
+		"NormalizedSuspensionTravel",
+		"TireSlipRatio",
+		"WheelRotationSpeed",
+		"WheelOnRumbleStrip",
+		"WheelInPuddleDepth",
+		"SurfaceRumble",
+		"TireSlipAngle",
+		"TireCombinedSlip",
+		"SuspensionTravelMeters",
 	};
 	static const char *const sled_tail[] = {
 		"CarOrdinal", "CarClass", "CarPerformanceIndex", "DrivetrainType", "NumCylinders",
 	};
-	static const char *const temps[] = { "TireTempFl", "TireTempFr", "TireTempRl", "TireTempRr" };
+	static const char *const temps[] = { "TireTempFl", "TireTempFr", "TireTempRl",
+					     "TireTempRr" };
 	static const char *const dash_f32[] = {
-		"Boost", "Fuel", "Distance", "BestLapTime", "LastLapTime", "CurrentLapTime",
-		"CurrentRaceTime",
+		"Boost",       "Fuel",           "Distance",        "BestLapTime",
+		"LastLapTime", "CurrentLapTime", "CurrentRaceTime",
 	};
 	static const char *const dash_u8[] = {
 		"RacePosition", "Accelerator", "Brake", "Clutch", "Handbrake", "Gear",
@@ -173,7 +180,8 @@ static void build_packet(int r, size_t len, uint8_t *b)
 		const struct field *f = &fields[i];
 		if (f->dash && len == SLED)
 			continue;
-		put_field(b, len, (f->dash ? dash : 0) + f->off, f->type, t_csv_cell(&csv, r, f->name));
+		put_field(b, len, (f->dash ? dash : 0) + f->off, f->type,
+			  t_csv_cell(&csv, r, f->name));
 	}
 	if (len == FM2023) {
 		for (int w = 0; w < 4; w++)
@@ -264,14 +272,16 @@ static void check_dash_row(int r, const struct pw_frame *f)
 	T_NEAR(f->pos_m[2], t_csv_cell(&csv, r, "PositionZ"), 1e-3);
 	T_CHECK(f->position == 1 && (f->present & FRAME_P_POSITION));
 	T_CHECK(f->lap == (uint16_t)t_csv_cell(&csv, r, "Lap"));
-	T_CHECK(f->lap_time_ms == (int32_t)lround((double)(float)t_csv_cell(&csv, r, "CurrentLapTime") * 1000));
+	T_CHECK(f->lap_time_ms ==
+		(int32_t)lround((double)(float)t_csv_cell(&csv, r, "CurrentLapTime") * 1000));
 	if (f->lap == 0) {
 		T_CHECK(f->last_lap_ms == -1 && f->best_lap_ms == -1);
 		T_NEAR(f->lap_dist_m, t_csv_cell(&csv, r, "Distance"), 1e-3);
 	} else {
 		T_CHECK(f->last_lap_ms == 75256 && f->best_lap_ms == 75256);
 		/* lap 1 began ~0.06 s before its first packet: distance ~ v t */
-		T_NEAR(f->lap_dist_m, t_csv_cell(&csv, r, "CurrentLapTime") * t_csv_cell(&csv, r, "Speed"), 1.5);
+		T_NEAR(f->lap_dist_m,
+		       t_csv_cell(&csv, r, "CurrentLapTime") * t_csv_cell(&csv, r, "Speed"), 1.5);
 	}
 	T_CHECK(f->present & FRAME_P_LAP_DIST);
 	T_CHECK((f->present & (FRAME_P_SLIP_RATIO | FRAME_P_SLIP_ANGLE)) == 0);
@@ -292,8 +302,10 @@ static void check_sled_row(int r, const struct pw_frame *f)
 	T_NEAR(f->yaw_rad, t_csv_cell(&csv, r, "Yaw"), 1e-6);
 	T_NEAR(f->wheel_speed_rads[3], t_csv_cell(&csv, r, "WheelRotationSpeedRearRight"), 1e-4);
 	T_NEAR(f->susp_travel_m[0], t_csv_cell(&csv, r, "SuspensionTravelMetersFrontLeft"), 1e-7);
-	T_NEAR(f->susp_travel_norm[0], t_csv_cell(&csv, r, "NormalizedSuspensionTravelFrontLeft"), 1e-7);
-	T_NEAR(f->susp_travel_norm[3], t_csv_cell(&csv, r, "NormalizedSuspensionTravelRearRight"), 1e-7);
+	T_NEAR(f->susp_travel_norm[0], t_csv_cell(&csv, r, "NormalizedSuspensionTravelFrontLeft"),
+	       1e-7);
+	T_NEAR(f->susp_travel_norm[3], t_csv_cell(&csv, r, "NormalizedSuspensionTravelRearRight"),
+	       1e-7);
 	T_CHECK(f->present & FRAME_P_SUSP_NORM);
 	/* Sled speed comes from |velocity|, which is the Dash Speed on real data */
 	T_NEAR(f->speed_kmh, v * 3.6, 1e-3);
@@ -352,7 +364,8 @@ static void test_real_lap_all_formats(void)
 		T_CHECK(strcmp(st.meta.game, frame_game_name(games[k])) == 0);
 		T_CHECK(st.meta.game_session == session);
 		/* FM2023's track ordinal 860 is named from the public list (dec_forza_names.c) */
-		T_CHECK(strcmp(st.meta.track, lens[k] == FM2023 ? "Brands Hatch (Grand Prix)" : "") == 0);
+		T_CHECK(strcmp(st.meta.track,
+			       lens[k] == FM2023 ? "Brands Hatch (Grand Prix)" : "") == 0);
 		T_CHECK(strcmp(st.meta.layout, lens[k] == FM2023 ? "Grand Prix" : "") == 0);
 	}
 }
@@ -381,8 +394,10 @@ static void test_real_sign_conventions(void)
 		T_CHECK(decode(&st, b, FM7, &fr[r]) == DEC_FRAME);
 	}
 	for (int r = 1; r + 1 < CSV_ROWS; r++) {
-		double h0 = atan2(fr[r].pos_m[0] - fr[r - 1].pos_m[0], fr[r].pos_m[2] - fr[r - 1].pos_m[2]);
-		double h1 = atan2(fr[r + 1].pos_m[0] - fr[r].pos_m[0], fr[r + 1].pos_m[2] - fr[r].pos_m[2]);
+		double h0 = atan2(fr[r].pos_m[0] - fr[r - 1].pos_m[0],
+				  fr[r].pos_m[2] - fr[r - 1].pos_m[2]);
+		double h1 = atan2(fr[r + 1].pos_m[0] - fr[r].pos_m[0],
+				  fr[r + 1].pos_m[2] - fr[r].pos_m[2]);
 
 		rate[n] = wrap_pi(h1 - h0);
 		lat[n] = fr[r].accel_lat_g;
@@ -526,8 +541,8 @@ static void test_gears(void)
 		int known;
 		int8_t gear;
 	} cases[] = {
-		{ 0, 1, -1 }, { 1, 1, 1 }, { 6, 1, 6 }, { 10, 1, 10 }, { 11, 1, 0 },
-		{ 12, 0, 0 }, { 255, 0, 0 },
+		{ 0, 1, -1 }, { 1, 1, 1 },  { 6, 1, 6 },   { 10, 1, 10 },
+		{ 11, 1, 0 }, { 12, 0, 0 }, { 255, 0, 0 },
 	};
 	static struct dec_state st;
 	uint8_t b[FH];
@@ -622,8 +637,8 @@ static void test_names(void)
 
 	dec_reset(&st);
 	base_packet(b, FM2023);
-	wr_u32(b, FM2023, 212, 2290);  /* car */
-	wr_u32(b, FM2023, 327, 101);   /* track */
+	wr_u32(b, FM2023, 212, 2290); /* car */
+	wr_u32(b, FM2023, 327, 101);  /* track */
 	decode(&st, b, FM2023, &f);
 	T_STREQ(st.meta.car, "2014 Porsche 918 Spyder");
 	T_STREQ(st.meta.track, "Le Mans (Old Mulsanne Circuit)");
@@ -641,13 +656,13 @@ static void test_names(void)
 	decode(&st, b, FM2023, &f);
 	T_CHECK(!(st.meta.numbers & META_N_DRIVETRAIN));
 	wr_u32(b, FM2023, 224, 0);
-	wr_u32(b, FM2023, 212, 9007);  /* the last car of the list */
-	wr_u32(b, FM2023, 327, 1663);  /* the last track */
+	wr_u32(b, FM2023, 212, 9007); /* the last car of the list */
+	wr_u32(b, FM2023, 327, 1663); /* the last track */
 	wr_u32(b, FM2023, 4, 9000);
 	decode(&st, b, FM2023, &f);
 	T_STREQ(st.meta.car, "1994 Ford Supervan 3 'Donut Media Edition'");
 	T_STREQ(st.meta.track, "Eaglerock Speedway (Club Circuit Reverse)");
-	wr_u32(b, FM2023, 212, 248);   /* between two listed cars */
+	wr_u32(b, FM2023, 212, 248); /* between two listed cars */
 	wr_u32(b, FM2023, 327, 2);
 	wr_u32(b, FM2023, 4, 9100);
 	decode(&st, b, FM2023, &f);
@@ -667,7 +682,8 @@ static void test_names(void)
 		T_CHECK(strlen(forza_fm2023_cars[i].name) < META_STR);
 	}
 	for (int i = 0; i < FZ_FM2023_TRACKS; i++) {
-		T_CHECK(i == 0 || forza_fm2023_tracks[i - 1].ordinal < forza_fm2023_tracks[i].ordinal);
+		T_CHECK(i == 0 ||
+			forza_fm2023_tracks[i - 1].ordinal < forza_fm2023_tracks[i].ordinal);
 		T_CHECK(strlen(forza_fm2023_tracks[i].name) < META_STR);
 	}
 }
@@ -824,7 +840,10 @@ static void check_roundtrip(const struct pw_frame *a, const struct pw_frame *b, 
 static void test_roundtrip(void)
 {
 	static const struct encoder *const encs[] = {
-		&enc_forza_sled, &enc_forza_fm7, &enc_forza_fh, &enc_forza_fm2023,
+		&enc_forza_sled,
+		&enc_forza_fm7,
+		&enc_forza_fh,
+		&enc_forza_fm2023,
 	};
 	static const size_t lens[] = { SLED, FM7, FH, FM2023 };
 	static const char *const names[] = { "sled", "fm7", "fh", "fm2023" };
@@ -835,7 +854,8 @@ static void test_roundtrip(void)
 	struct sink sink;
 
 	for (int k = 0; k < 4; k++) {
-		T_CHECK(strcmp(encs[k]->feed, "forza") == 0 && strcmp(encs[k]->format, names[k]) == 0);
+		T_CHECK(strcmp(encs[k]->feed, "forza") == 0 &&
+			strcmp(encs[k]->format, names[k]) == 0);
 		for (int paused = 0; paused < 2; paused++) {
 			distinctive(&f, &m);
 			f.flags = paused ? FRAME_FLAG_PAUSED : 0;

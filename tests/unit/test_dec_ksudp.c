@@ -131,7 +131,7 @@ static void test_monza_speed_and_gear(void)
 	}
 	T_CHECKF(bad_speed == 0, "%d", bad_speed);
 	T_CHECKF(bad_gear == 0, "%d", bad_gear);
-	T_CHECK(gmin == 0 && gmax == 5);   /* raw 1..6: neutral .. 5th */
+	T_CHECK(gmin == 0 && gmax == 5); /* raw 1..6: neutral .. 5th */
 	T_NEAR(vmax, 252.17, 0.01);
 }
 
@@ -199,7 +199,7 @@ static void test_monza_axes_from_path(void)
 	const int K = 4;
 
 	T_CHECK(decode_all() == NPKT);
-	for (size_t i = 0; i < NPKT; i++) {   /* total turning, 5 m steps */
+	for (size_t i = 0; i < NPKT; i++) { /* total turning, 5 m steps */
 		double x = frames[i].pos_m[0], z = frames[i].pos_m[2], hd;
 		if (have_p && hypot(x - px, z - pz) < 5)
 			continue;
@@ -214,8 +214,7 @@ static void test_monza_axes_from_path(void)
 		pz = z;
 		have_p = 1;
 	}
-	T_CHECKF(turn * 180 / M_PI > 340 && turn * 180 / M_PI < 400, "turn %f",
-		 turn * 180 / M_PI);
+	T_CHECKF(turn * 180 / M_PI > 340 && turn * 180 / M_PI < 400, "turn %f", turn * 180 / M_PI);
 
 	for (size_t i = K; i + K < NPKT; i++) {
 		const struct pw_frame *a = &frames[i - K], *b = &frames[i], *c = &frames[i + K];
@@ -226,7 +225,8 @@ static void test_monza_axes_from_path(void)
 		h1 = atan2(b->pos_m[2] - a->pos_m[2], b->pos_m[0] - a->pos_m[0]);
 		h2 = atan2(c->pos_m[2] - b->pos_m[2], c->pos_m[0] - b->pos_m[0]);
 		ds = (hypot(b->pos_m[0] - a->pos_m[0], b->pos_m[2] - a->pos_m[2]) +
-		      hypot(c->pos_m[0] - b->pos_m[0], c->pos_m[2] - b->pos_m[2])) / 2;
+		      hypot(c->pos_m[0] - b->pos_m[0], c->pos_m[2] - b->pos_m[2])) /
+		     2;
 		if (ds < 1)
 			continue;
 		path_lat[n] = remainder(h2 - h1, 2 * M_PI) / ds * v * v / G0;
@@ -293,8 +293,8 @@ static void test_monza_wheels_and_flags(void)
 	}
 	T_CHECK(abs_n == 299 && tc_n == 112 && pit_n == 320 && lim_n == 0);
 	T_CHECK(abs_brake / abs_n > 0.9 && tc_gas / tc_n > 0.8);
-	T_NEAR(wmax * 0.34, 70.05, 0.5);   /* rad/s x 0.34 m front radius ~ top speed m/s */
-	T_NEAR(samax, 27.7786 * M_PI / 180, 1e-4);   /* degrees on the wire */
+	T_NEAR(wmax * 0.34, 70.05, 0.5);           /* rad/s x 0.34 m front radius ~ top speed m/s */
+	T_NEAR(samax, 27.7786 * M_PI / 180, 1e-4); /* degrees on the wire */
 	T_NEAR(deg_max, 297.91, 0.01);
 	T_NEAR(steer_max, 297.91 / 450, 1e-4);
 }
@@ -348,7 +348,7 @@ static int pcap_cmp_cb(void *ctx, const unsigned char *p, size_t len, double t)
 	if (c->i == 0)
 		c->t0 = t;
 	if (t < c->t1)
-		c->mismatches++;   /* receive times must not go backwards */
+		c->mismatches++; /* receive times must not go backwards */
 	c->t1 = t;
 	if (c->i >= NPKT || len != PKT || memcmp(p, packet(c->i), PKT) != 0)
 		c->mismatches++;
@@ -397,7 +397,7 @@ static void test_handshake_flow(void)
 	T_CHECK(dec_ksudp.hello(&s, buf, sizeof buf) == 12);
 	T_CHECK(rd_u32(buf, 12, 0) == 1 && rd_u32(buf, 12, 4) == 1 && rd_u32(buf, 12, 8) == 0);
 	T_CHECK(ksudp_parse_handshake(buf, 12) == KSUDP_OP_HANDSHAKE);
-	T_CHECK(dec_ksudp.decode(&s, buf, 12, &f) == DEC_OK);   /* our own request, on the wire */
+	T_CHECK(dec_ksudp.decode(&s, buf, 12, &f) == DEC_OK); /* our own request, on the wire */
 
 	T_STRSET(m.car, "ks_audi_r8_lms");
 	T_STRSET(m.driver, "Jörg Müller");
@@ -416,7 +416,7 @@ static void test_handshake_flow(void)
 	T_CHECK(strcmp(s.meta.game, "assetto_corsa") == 0 && s.meta.game_session == 1);
 	T_CHECK(s.out_len == 12 && ksudp_parse_handshake(s.out, s.out_len) == 1);
 	T_CHECK(rd_u32(s.out, 12, 0) == 1 && rd_u32(s.out, 12, 4) == 1);
-	s.out_len = 0;   /* the capture process sent it */
+	s.out_len = 0; /* the capture process sent it */
 
 	T_CHECK(load_raw());
 	T_CHECK(dec_ksudp.decode(&s, packet(5000), PKT, &f) == DEC_FRAME);
@@ -426,7 +426,7 @@ static void test_handshake_flow(void)
 	memset(resp, 0, sizeof resp);
 	put_name16(resp, 0, "ks_ferrari_488_gt3", "%garbage");
 	put_name16(resp, 100, "Driver", "%xx");
-	put_name16(resp, 208, "spa", "");   /* NUL-terminated only */
+	put_name16(resp, 208, "spa", ""); /* NUL-terminated only */
 	put_name16(resp, 308, "", "%old");
 	T_CHECK(dec_ksudp.decode(&s, resp, sizeof resp, &f) == DEC_OK);
 	T_CHECK(strcmp(s.meta.car, "ks_ferrari_488_gt3") == 0);
@@ -489,7 +489,7 @@ static void test_rtlap(void)
 	T_CHECK(rd_u16(lap, 212, 108) == 'k');
 	memset(&f, 0x5a, sizeof f);
 	T_CHECK(dec_ksudp.decode(&s, lap, sizeof lap, &f) == DEC_OK);
-	T_CHECK(((const unsigned char *)&f)[0] == 0x5a);   /* no frame written */
+	T_CHECK(((const unsigned char *)&f)[0] == 0x5a); /* no frame written */
 	wr_u32(lap, 212, 4, (uint32_t)-1);
 	T_CHECK(dec_ksudp.decode(&s, lap, sizeof lap, &f) == DEC_EFORMAT);
 }
@@ -512,7 +512,7 @@ static void test_truncations(void)
 	dec_ksudp.hello(&s, hs, sizeof hs);
 	T_CHECK(load_raw());
 	dec_reset(&s);
-	for (size_t i = 0; i < NPKT; i += 97)   /* a spread of real packets, every cut */
+	for (size_t i = 0; i < NPKT; i += 97) /* a spread of real packets, every cut */
 		for (size_t n = 0; n < PKT; n++) {
 			int r = dec_ksudp.decode(&s, packet(i), n, &f);
 			bad += r != DEC_ESIZE && r != DEC_EFORMAT;
@@ -528,7 +528,7 @@ static void test_truncations(void)
 	for (size_t n = 0; n < sizeof hs; n++)
 		bad += dec_ksudp.decode(&s, hs, n, &f) != DEC_ESIZE;
 	T_CHECKF(bad == 0, "%d", bad);
-	T_CHECK(s.meta.game_session == 0 && s.out_len == 0);   /* nothing was taken as a response */
+	T_CHECK(s.meta.game_session == 0 && s.out_len == 0); /* nothing was taken as a response */
 }
 
 static void test_garbage(void)

@@ -146,7 +146,7 @@ static void test_v1_split(void)
 	T_CHECK(tel == NTEL && str == 4 && more == 0);
 	T_CHECK(pkt_len[95] == STR && pkt_len[596] == STR && pkt_len[1097] == STR &&
 		pkt_len[1598] == STR);
-	for (int i = 1, prev = 0; i < npkt; i++) {   /* 6-bit sequence of the telemetry */
+	for (int i = 1, prev = 0; i < npkt; i++) { /* 6-bit sequence of the telemetry */
 		if (pkt_len[i] != TEL)
 			continue;
 		T_CHECK((pkt[i][2] >> 2) == (((pkt[prev][2] >> 2) + 1) & 63));
@@ -202,7 +202,7 @@ static void test_v1_frames(void)
 		bad += f->fuel_frac < 0.49f || f->fuel_frac > 0.5f ||
 		       fabsf(f->fuel_l - f->fuel_frac * 120.0f) > 1e-3f;
 		for (int w = 0; w < 4; w++) {
-			bad += f->tyre_wear[w] != 1.0f;   /* fresh tyres: wear byte 0 */
+			bad += f->tyre_wear[w] != 1.0f; /* fresh tyres: wear byte 0 */
 			bad += f->tyre_temp_c[w] < 54 || f->tyre_temp_c[w] > 67;
 			bad += f->brake_temp_c[w] < 81 || f->brake_temp_c[w] > 239;
 			bad += f->tyre_press_kpa[w] < 198 || f->tyre_press_kpa[w] > 201;
@@ -213,7 +213,7 @@ static void test_v1_frames(void)
 		bad += f->steer < -1 || f->steer > 1;
 	}
 	T_CHECKF(bad == 0, "%d", bad);
-	T_NEAR(vmin, 46.135, 0.01);   /* README: speed 46..224 km/h */
+	T_NEAR(vmin, 46.135, 0.01); /* README: speed 46..224 km/h */
 	T_NEAR(vmax, 223.775, 0.01);
 	T_NEAR(fmin, 59.240, 0.01);
 	T_NEAR(fmax, 59.877, 0.01);
@@ -281,7 +281,7 @@ static void test_v1_axes(void)
 		cos_sum += (-sin(b->yaw_rad) * dx - cos(b->yaw_rad) * dz) / ds;
 		ncos++;
 		dyaw = remainder((double)c->yaw_rad - a->yaw_rad, 2 * M_PI);
-		lat_path[n] = dyaw / ds * v * v / 9.80665;   /* + = yaw increasing = right */
+		lat_path[n] = dyaw / ds * v * v / 9.80665; /* + = yaw increasing = right */
 		lat[n] = b->accel_lat_g;
 		steer[n] = b->steer;
 		n++;
@@ -291,7 +291,7 @@ static void test_v1_axes(void)
 	T_CHECKF(corr(lat_path, steer, (size_t)n) > 0.8, "steer %f",
 		 corr(lat_path, steer, (size_t)n));
 
-	for (int i = 0; i < nframes; i++) {   /* heading over >= 4 m steps */
+	for (int i = 0; i < nframes; i++) { /* heading over >= 4 m steps */
 		const struct pw_frame *b = &frames[i];
 		double hd;
 		if (b->lap_dist_m < 2140 || b->lap_dist_m > 2330)
@@ -314,7 +314,7 @@ static void test_v1_axes(void)
 	T_CHECKF(turn * 180 / M_PI < -150, "%f deg", turn * 180 / M_PI);
 	T_CHECK(hairpin_steer / nh > 0.2 && hairpin_lat / nh > 0.5);
 
-	for (int i = 1; i + 1 < nframes; i++) {   /* packets are evenly spaced */
+	for (int i = 1; i + 1 < nframes; i++) { /* packets are evenly spaced */
 		dv[m] = frames[i + 1].speed_kmh - frames[i - 1].speed_kmh;
 		lon[m] = frames[i].accel_lon_g;
 		m++;
@@ -354,11 +354,11 @@ static void test_v1_wrong_kinds_and_garbage(void)
 	dec_reset(&s);
 	memcpy(buf, pkt[0], TEL);
 	buf[2] = (uint8_t)((buf[2] & ~3) | 3);
-	T_CHECK(dec_pcars.decode(&s, buf, TEL, &f) == DEC_EFORMAT);   /* type 3 */
+	T_CHECK(dec_pcars.decode(&s, buf, TEL, &f) == DEC_EFORMAT); /* type 3 */
 	buf[2] = (uint8_t)((buf[2] & ~3) | 1);
-	T_CHECK(dec_pcars.decode(&s, buf, TEL, &f) == DEC_ESIZE);   /* strings, telemetry size */
+	T_CHECK(dec_pcars.decode(&s, buf, TEL, &f) == DEC_ESIZE); /* strings, telemetry size */
 	buf[2] = (uint8_t)(buf[2] & ~3);
-	T_CHECK(dec_pcars.decode(&s, buf, STR, &f) == DEC_ESIZE);   /* telemetry, strings size */
+	T_CHECK(dec_pcars.decode(&s, buf, STR, &f) == DEC_ESIZE); /* telemetry, strings size */
 
 	for (int round = 0; round < 3000; round++) {
 		size_t n = (size_t)(round * 7 % 1600);
@@ -370,7 +370,7 @@ static void test_v1_wrong_kinds_and_garbage(void)
 			buf[i] = (uint8_t)x;
 		}
 		if (n >= 11 && round % 2)
-			buf[10] = (uint8_t)(round % 12);   /* reach every v2 type */
+			buf[10] = (uint8_t)(round % 12); /* reach every v2 type */
 		r = dec_pcars.decode(&s, buf, n, &f);
 		if (r == DEC_FRAME)
 			bad += !frame_finite(&f) || f.version != FRAME_VERSION;
@@ -427,7 +427,7 @@ static void test_v1_strings_and_sessions(void)
 	buf[4] = 20;
 	buf[3] = 0x52;
 	T_CHECK(dec_pcars.decode(&s, buf, TEL, &f) == DEC_FRAME);
-	T_CHECK(!(f.present & FRAME_P_POS));   /* participant 20 is not active */
+	T_CHECK(!(f.present & FRAME_P_POS)); /* participant 20 is not active */
 	memset(buf, 0, MORE);
 	wr_u16(buf, MORE, 0, 1200);
 	buf[2] = 2;
@@ -575,7 +575,7 @@ static void test_v1_round_trip(void)
 	int frames_n = 0;
 
 	full_frame(&in);
-	in.present &= ~FRAME_P_HANDBRAKE;   /* not in v1 */
+	in.present &= ~FRAME_P_HANDBRAKE; /* not in v1 */
 	in.handbrake = 0;
 	full_meta(&m);
 	dec_reset(&s);
@@ -622,7 +622,7 @@ static int v2_feed(struct dec_state *s, struct pw_frame *o, int *nframes_out)
 		if (r == DEC_FRAME)
 			n++;
 		bad += r < 0;
-		bad += (r == DEC_FRAME) != (i == out_n - 1);   /* the frame comes last */
+		bad += (r == DEC_FRAME) != (i == out_n - 1); /* the frame comes last */
 	}
 	*nframes_out = n;
 	return bad;
@@ -637,7 +637,7 @@ static void test_v2_round_trip(void)
 	int n, types[16] = { 0 };
 
 	full_frame(&in);
-	in.present &= ~FRAME_P_SECTOR_TIMES;   /* not in v2 */
+	in.present &= ~FRAME_P_SECTOR_TIMES; /* not in v2 */
 	memset(in.sector_ms, 0, sizeof in.sector_ms);
 	full_meta(&m);
 	dec_reset(&s);
@@ -714,8 +714,8 @@ static void test_v2_tread(void)
 	struct enc_state es = { 0 };
 	struct pw_frame in, o;
 	struct pw_meta m;
-	const uint64_t tread = FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE |
-			       FRAME_P_TYRE_TEMP_OUTER;
+	const uint64_t tread =
+		FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE | FRAME_P_TYRE_TEMP_OUTER;
 	uint8_t *t;
 	int n;
 
@@ -770,7 +770,7 @@ static void test_v2_original_sizes(void)
 	int n = 0;
 
 	full_frame(&in);
-	in.pos_m[0] = -1234.75f;   /* quarter metres survive the s16 + fraction encoding */
+	in.pos_m[0] = -1234.75f; /* quarter metres survive the s16 + fraction encoding */
 	in.pos_m[1] = 56.0f;
 	full_meta(&m);
 	out_n = 0;
@@ -787,7 +787,7 @@ static void test_v2_original_sizes(void)
 		case 2:
 			len = 1040;
 			break;
-		case 3:   /* repack 32-byte records to 30 */
+		case 3: /* repack 32-byte records to 30 */
 			memcpy(b, p, 33);
 			for (int k = 0; k < 32; k++)
 				memcpy(b + 33 + 30 * k, p + 33 + 32 * k, 30);
@@ -830,15 +830,15 @@ static void test_v2_discrimination(void)
 	T_CHECK(strcmp(s.meta.game, "project_cars_2") == 0 && s.meta.game_session == 1);
 	memset(b + 12, 0, 1100);
 	b[10] = 7;
-	wr_f32(b, 1040, 16, 90.5f);   /* fastest */
-	wr_f32(b, 1040, 20, 91.25f);  /* last */
+	wr_f32(b, 1040, 16, 90.5f);  /* fastest */
+	wr_f32(b, 1040, 20, 91.25f); /* last */
 	T_CHECK(dec_pcars.decode(&s, b, 1040, &o) == DEC_OK);
 	T_CHECK(strcmp(s.meta.driver, "Name At Slot 0") == 0);
 	memset(b + 12, 0, 1100);
 	b[10] = 0;
 	T_CHECK(dec_pcars.decode(&s, b, 559, &o) == DEC_FRAME);
 	T_CHECK(o.best_lap_ms == 90500 && o.last_lap_ms == 91250);
-	T_CHECK(!(o.present & FRAME_P_LAP));   /* no timings seen */
+	T_CHECK(!(o.present & FRAME_P_LAP)); /* no timings seen */
 	T_CHECK(o.gear == 0 && o.tyre_wear[0] == 1.0f && o.steer == 0);
 	/* lengths that belong to other types, unknown types, short packets */
 	b[10] = 3;

@@ -647,7 +647,7 @@ static void test_tyres(void)
 
 /* ---- 13, 14: the tread's zones ---- */
 
-static unsigned tread_wheels = 15u; /* the wheels a pattern is put on */
+static unsigned tread_wheels = 15u;       /* the wheels a pattern is put on */
 static double tread_from_s, tread_flip_s; /* from this time of the lap; the spread's sign
 					   * flips every tread_flip_s (0: never) */
 
@@ -663,7 +663,8 @@ static void tread(struct pw_frame *f, int w, double crown, double edge)
 
 static void tread_lap(double crown, double edge)
 {
-	SPAN(0, tread_from_s, LAP_S - tread_from_s, k) {
+	SPAN(0, tread_from_s, LAP_S - tread_from_s, k)
+	{
 		double t = (double)(k % LAP_N) / HZ;
 		double sg = tread_flip_s > 0 && (int)(t / tread_flip_s) % 2 ? 0.3 : 1.0;
 
@@ -753,14 +754,15 @@ static void test_tread(void)
 	tread_from_s = 0.0;
 	edge_lap(14.0);
 	SPAN(0, LAP_S / 2, LAP_S / 2, k) /* back to clean in the later half */
-		for (int w = 0; w < 4; w++)
-			tread(&fr[k], w, 0.0, 4.0);
+	for (int w = 0; w < 4; w++)
+		tread(&fr[k], w, 0.0, 4.0);
 	res = engineer(1, NULL);
 	T_CHECK(rec_of(res, "tyre_camber_spread") == NULL);
 	json_decref(res);
 	/* a wheel the game gave no reading of (0) is skipped, not read as 0 degC */
 	base_laps(1);
-	SPAN(0, 0, LAP_S, k) {
+	SPAN(0, 0, LAP_S, k)
+	{
 		fr[k].tyre_temp_outer_c[0] = 0;
 		fr[k].tyre_temp_outer_c[1] = 0;
 	}

@@ -105,7 +105,7 @@ struct sink {
 	char *buf;
 	size_t len, cap;
 	size_t calls;
-	size_t fail_at;            /* the call that fails with -ENOSPC; 0: none */
+	size_t fail_at; /* the call that fails with -ENOSPC; 0: none */
 	int bad_line, binary;
 	uint64_t progress[16];
 	size_t nprogress;
@@ -165,8 +165,8 @@ static int run_opts(const char *path, struct export_opts *o, struct sink *s,
 }
 
 /* The plain export of path in format into s. */
-static int run_export(const char *path, enum export_format format, struct sink *s,
-		      uint64_t *frames, struct framefile_info *end)
+static int run_export(const char *path, enum export_format format, struct sink *s, uint64_t *frames,
+		      struct framefile_info *end)
 {
 	struct export_opts o;
 	struct export_result res;
@@ -313,7 +313,8 @@ static void test_arguments(void)
 	T_CHECK(export_format_parse("CSV") == -EINVAL && export_format_parse(NULL) == -EINVAL);
 	T_CHECK(strcmp(export_format_media_type(EXPORT_CSV), "text/csv") == 0);
 	T_CHECK(strcmp(export_format_media_type(EXPORT_JSON), "application/x-ndjson") == 0);
-	T_CHECK(strcmp(export_format_media_type(EXPORT_PARQUET), "application/vnd.apache.parquet") == 0);
+	T_CHECK(strcmp(export_format_media_type(EXPORT_PARQUET),
+		       "application/vnd.apache.parquet") == 0);
 	T_CHECK(export_format_media_type(EXPORT_FORMAT_COUNT) == NULL);
 	T_CHECK(strcmp(export_format_ext(EXPORT_JSON), "jsonl") == 0 &&
 		strcmp(export_format_ext(EXPORT_LDX), "ldx") == 0 &&
@@ -440,17 +441,20 @@ static void test_options_text(void)
 	const char *const csv_hz[] = { "channels", cols, "hz", "16", NULL };
 	const char *const csv_lap[] = { "channels", cols, "lap", "2", NULL };
 	const char *const json[] = { "format", "json", "channels", cols, NULL };
-	const char *const json_whole[] = { "format", "json", "lap", "1", "channels",
-					   "tyre_temp_c,flags,seq,feed,game_time_s", NULL };
+	const char *const json_whole[] = { "format",   "json",
+					   "lap",      "1",
+					   "channels", "tyre_temp_c,flags,seq,feed,game_time_s",
+					   NULL };
 	const char *const csv_derived[] = { "channels", "speed_kmh,lap_dist_m,derived", NULL };
-	const char *const json_derived[] = { "format", "json", "channels",
-					     "speed_kmh,derived,lap_dist_m", "lap", "2", NULL };
+	const char *const json_derived[] = {
+		"format", "json", "channels", "speed_kmh,derived,lap_dist_m", "lap", "2", NULL
+	};
 
 	T_STREQ(hand_export(csv), "time_s,speed_kmh,gear,tyre_temp_c_fl,lap_dist_m,in_pit\n"
 				  "0,10,2,80,100,1\n"
 				  "0.125,20,3,80.5,102.5,0\n"
 				  "0.25,40,3,,5,0\n"
-				  "0.25,40,3,,5,0\n" /* the game paused its clock */
+				  "0.25,40,3,,5,0\n"       /* the game paused its clock */
 				  "0.375,0.5,4,,5.5,0\n"); /* a rewind: the receive time's step */
 	/* 16 Hz: the nearer frame's integers and flags, floats interpolated when both
 	 * frames have them, the lap distance not across the line */
@@ -495,11 +499,24 @@ static void test_options_text(void)
 static void test_options_errors(void)
 {
 	static const char *const bad[][2] = {
-		{ "hz", "0" }, { "hz", "1001" }, { "hz", "1.5" }, { "hz", "" }, { "hz", "+5" },
-		{ "hz", "99999999999999999999" }, { "lap", "0" }, { "lap", "x" }, { "lap", "-1" },
-		{ "format", "xml" }, { "format", "" }, { "channels", "speed_kmh,nosuch" },
-		{ "channels", "speed_kmh,,gear" }, { "channels", "" }, { "channels", "pos_m,pos_m_x" },
-		{ "channels", "flags,abs" }, { "channels", "gear,gear" }, { "channels", "pos_m_w" },
+		{ "hz", "0" },
+		{ "hz", "1001" },
+		{ "hz", "1.5" },
+		{ "hz", "" },
+		{ "hz", "+5" },
+		{ "hz", "99999999999999999999" },
+		{ "lap", "0" },
+		{ "lap", "x" },
+		{ "lap", "-1" },
+		{ "format", "xml" },
+		{ "format", "" },
+		{ "channels", "speed_kmh,nosuch" },
+		{ "channels", "speed_kmh,,gear" },
+		{ "channels", "" },
+		{ "channels", "pos_m,pos_m_x" },
+		{ "channels", "flags,abs" },
+		{ "channels", "gear,gear" },
+		{ "channels", "pos_m_w" },
 		{ "compression", "lz4" },
 	};
 	char err[EXPORT_ERR_MAX];
@@ -533,7 +550,8 @@ static void test_options_errors(void)
 	T_CHECK(export_opts_resolve(&o, err, sizeof err) == -ENOENT &&
 		strcmp(err, "lap: the run has no lap 9 (its laps: 1 to 2)") == 0);
 	o.run.nlaps = 0;
-	T_CHECK(export_opts_resolve(&o, err, sizeof err) == -ENOENT && strncmp(err, "lap:", 4) == 0);
+	T_CHECK(export_opts_resolve(&o, err, sizeof err) == -ENOENT &&
+		strncmp(err, "lap:", 4) == 0);
 	export_opts_init(&o);
 	T_CHECK(export_opts_set(&o, "format", "ld", err, sizeof err) == 0 &&
 		export_opts_set(&o, "channels", "seq,t_ns,feed", err, sizeof err) == 0);
@@ -599,8 +617,8 @@ static void test_options_widest(void)
 					start = i + 1;
 				}
 			/* every row is written into at least EXPORT_LINE_MAX free bytes */
-			T_CHECKF(longest > 1000 && longest < EXPORT_LINE_MAX / 2, "longest line %zu bytes",
-				 longest);
+			T_CHECKF(longest > 1000 && longest < EXPORT_LINE_MAX / 2,
+				 "longest line %zu bytes", longest);
 		}
 		free(s.buf);
 	}
@@ -660,8 +678,15 @@ static void test_motec(void)
 	struct pw_frame *f = t_sim_frames(n, 5, SEQ0);
 	const char *path = tmp_path("motec.frames");
 	struct export_lap laps[2] = {
-		{ .number = 4, .start_seq = SEQ0, .end_seq = SEQ0 + 6999, .time_ms = 23000, .valid = 1 },
-		{ .number = 5, .start_seq = SEQ0 + 7000, .end_seq = SEQ0 + 13999, .time_ms = 22000,
+		{ .number = 4,
+		  .start_seq = SEQ0,
+		  .end_seq = SEQ0 + 6999,
+		  .time_ms = 23000,
+		  .valid = 1 },
+		{ .number = 5,
+		  .start_seq = SEQ0 + 7000,
+		  .end_seq = SEQ0 + 13999,
+		  .time_ms = 22000,
 		  .valid = 1 },
 	};
 	struct ld_chan_view ch[128];
@@ -683,9 +708,15 @@ static void test_motec(void)
 	expect = (size_t)floor(t_last * 60) + 1;
 	export_opts_init(&o);
 	o.format = EXPORT_LD;
-	o.run = (struct export_run){ .session_id = "s", .run_id = "r", .run_label = "stint 2",
-				     .game = "assetto_corsa", .track = "ks_monza66", .car = "pitwall_gt3",
-				     .driver = "Sim Driver", .laps = laps, .nlaps = 2 };
+	o.run = (struct export_run){ .session_id = "s",
+				     .run_id = "r",
+				     .run_label = "stint 2",
+				     .game = "assetto_corsa",
+				     .track = "ks_monza66",
+				     .car = "pitwall_gt3",
+				     .driver = "Sim Driver",
+				     .laps = laps,
+				     .nlaps = 2 };
 	T_CHECK(run_opts(path, &o, &s, &res, NULL) == 0 && !s.bad_line);
 	T_CHECK(res.frames == n && res.rows == expect && res.bytes == s.len);
 	b = (const uint8_t *)s.buf;
@@ -697,7 +728,8 @@ static void test_motec(void)
 	T_STREQ((const char *)b + 1508, "stint 2");
 	/* i2 has no mark for a derived channel: the event comment names them */
 	T_CHECK(strstr((const char *)b + MOTEC_HEADER_SIZE + 128,
-		       "Derived by pitwall, not sent by the game: G Force Lat, G Force Long") != NULL);
+		       "Derived by pitwall, not sent by the game: G Force Lat, G Force Long") !=
+		NULL);
 	nch = ld_channels(b, s.len, ch);
 	T_CHECK(nch == le_get32(b + 86) && nch > 30);
 	for (size_t i = 0; i < nch; i++) {
@@ -727,8 +759,10 @@ static void test_motec(void)
 		v = i + 1 < n ? f[i].speed_kmh + u * (f[i + 1].speed_kmh - f[i].speed_kmh)
 			      : f[i].speed_kmh;
 		worst = fmax(worst, fabs(ld_value(b, speed, k) - v));
-		gx = i + 1 < n ? f[i].pos_m[0] + u * (f[i + 1].pos_m[0] - f[i].pos_m[0]) : f[i].pos_m[0];
-		gz = i + 1 < n ? f[i].pos_m[2] + u * (f[i + 1].pos_m[2] - f[i].pos_m[2]) : f[i].pos_m[2];
+		gx = i + 1 < n ? f[i].pos_m[0] + u * (f[i + 1].pos_m[0] - f[i].pos_m[0])
+			       : f[i].pos_m[0];
+		gz = i + 1 < n ? f[i].pos_m[2] + u * (f[i + 1].pos_m[2] - f[i].pos_m[2])
+			       : f[i].pos_m[2];
 		T_CHECK(fabs(ld_value(b, lat, k) - (gps.lat0 - gz / gps.m_per_deg_lat)) < 1.01e-7);
 		T_CHECK(fabs(ld_value(b, lon, k) - (gps.lon0 + gx / gps.m_per_deg_lon)) < 1.01e-7);
 		T_CHECK(ld_value(b, lapno, k) == (i < 7000 ? 4 : i < 14000 ? 5 : 6));
@@ -743,8 +777,8 @@ static void test_motec(void)
 
 		x.buf[x.len - 1] = 0;
 		for (int l = 1; l <= 2; l++) {
-			snprintf(want, sizeof want, "Name=\"Manual.%d\" Flags=\"77\" Time=\"%lld\"", l,
-				 llround((f[7000 * l].game_time_s - f[0].game_time_s) * 1e6));
+			snprintf(want, sizeof want, "Name=\"Manual.%d\" Flags=\"77\" Time=\"%lld\"",
+				 l, llround((f[7000 * l].game_time_s - f[0].game_time_s) * 1e6));
 			T_CHECKF(strstr(x.buf, want), "%s", want);
 		}
 		T_CHECK(strstr(x.buf, "<String Id=\"Total Laps\" Value=\"3\"/>"));
@@ -760,8 +794,9 @@ static void test_motec(void)
 	T_CHECK(export_opts_resolve(&o, NULL, 0) == 0 && o.first_seq == SEQ0 + 7000);
 	T_CHECK(run_opts(path, &o, &s, &res, NULL) == 0 && res.frames == 7000);
 	nch = ld_channels((const uint8_t *)s.buf, s.len, ch);
-	T_CHECK(nch > 30 && ch[0].count ==
-		(uint32_t)floor((f[13999].game_time_s - f[7000].game_time_s) * 60) + 1);
+	T_CHECK(nch > 30 &&
+		ch[0].count ==
+			(uint32_t)floor((f[13999].game_time_s - f[7000].game_time_s) * 60) + 1);
 	if ((lapno = ld_find(ch, nch, "Lap Number")))
 		T_CHECK(ld_value((const uint8_t *)s.buf, lapno, 0) == 5 &&
 			ld_value((const uint8_t *)s.buf, lapno, ch[0].count - 1) == 5);
@@ -859,7 +894,8 @@ static void test_motec_writer(void)
 		char x[1024];
 
 		T_CHECK(motec_ldx(x, sizeof x, NULL, 0, 0, -1) < sizeof x);
-		T_CHECK(strstr(x, "<MarkerGroup Name=\"Beacons\" Index=\"0\">\n    </MarkerGroup>") &&
+		T_CHECK(strstr(x,
+			       "<MarkerGroup Name=\"Beacons\" Index=\"0\">\n    </MarkerGroup>") &&
 			strstr(x, "Value=\"1\"") && !strstr(x, "Fastest"));
 		T_CHECK(motec_ldx(x, 10, NULL, 0, 0, -1) > 10 && strlen(x) == 9);
 	}
@@ -870,7 +906,7 @@ static void test_motec_writer(void)
 struct mem {
 	uint8_t *b;
 	size_t len, cap;
-	int fail_after;            /* calls; 0: never */
+	int fail_after; /* calls; 0: never */
 	int calls;
 };
 
@@ -986,7 +1022,8 @@ static void test_parquet_export(void)
 	T_CHECK(res.rows == n && res.frames == n && res.bytes == s.len && s.len > 1000);
 	T_CHECK(memcmp(s.buf, "PAR1", 4) == 0 && memcmp(s.buf + s.len - 4, "PAR1", 4) == 0);
 	footer = le_get32((const uint8_t *)s.buf + s.len - 8);
-	T_CHECK(footer < s.len && memmem(s.buf + s.len - 8 - footer, footer, "tyre_temp_c_rr", 14) &&
+	T_CHECK(footer < s.len &&
+		memmem(s.buf + s.len - 8 - footer, footer, "tyre_temp_c_rr", 14) &&
 		memmem(s.buf + s.len - 8 - footer, footer, "time_s", 6));
 	free(s.buf);
 	free(f);
@@ -1030,7 +1067,8 @@ static void test_manifest(void)
 		T_CHECK(!s.bad_line && res.rows == n);
 		manifest_eval_reset(ev);
 		s.buf[s.len - 1] = 0;
-		for (line = strtok_r(s.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		for (line = strtok_r(s.buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			if (format == EXPORT_CSV && k == 0) {
 				frame_csv_header(a, sizeof a);
 				snprintf(want, sizeof want, "%s,speed_ms,speed_delta,nothing", a);
@@ -1059,8 +1097,8 @@ static void test_manifest(void)
 	/* with options, resampled to 100 Hz: the derived column interpolated */
 	{
 		static const char *const params[][2] = { { "format", "csv" },
-							  { "channels", "speed_kmh" },
-							  { "hz", "100" } };
+							 { "channels", "speed_kmh" },
+							 { "hz", "100" } };
 		struct sink s = { 0 };
 		struct export_opts o;
 		struct export_result res;
@@ -1098,7 +1136,8 @@ static void test_manifest(void)
 		T_EQ(export_opts_set(&o, "format", "parquet", err, sizeof err), 0);
 		o.manifest = m;
 		T_EQ(export_opts_resolve(&o, err, sizeof err), -EINVAL);
-		T_CHECK(strstr(err, "manifest: derived channels are exported as csv or json") != NULL);
+		T_CHECK(strstr(err, "manifest: derived channels are exported as csv or json") !=
+			NULL);
 	}
 out:
 	manifest_eval_free(ev);

@@ -22,7 +22,10 @@ struct ch {
 	int n;
 };
 
-#define CH(bit, field, type, n) { bit, #field, offsetof(struct pw_frame, field), type, n }
+#define CH(bit, field, type, n)                                        \
+	{                                                              \
+		bit, #field, offsetof(struct pw_frame, field), type, n \
+	}
 
 static const struct ch chans[FRAME_P_COUNT] = {
 	CH(FRAME_P_GAME_TIME, game_time_s, F64, 1),
@@ -85,12 +88,18 @@ static double get(const struct pw_frame *f, const struct ch *c, int i)
 	const uint8_t *p = (const uint8_t *)f + c->off;
 
 	switch (c->type) {
-	case F32: return ((const float *)p)[i];
-	case F64: return ((const double *)p)[i];
-	case I8: return ((const int8_t *)p)[i];
-	case U8: return ((const uint8_t *)p)[i];
-	case U16: return ((const uint16_t *)p)[i];
-	case I32: return ((const int32_t *)p)[i];
+	case F32:
+		return ((const float *)p)[i];
+	case F64:
+		return ((const double *)p)[i];
+	case I8:
+		return ((const int8_t *)p)[i];
+	case U8:
+		return ((const uint8_t *)p)[i];
+	case U16:
+		return ((const uint16_t *)p)[i];
+	case I32:
+		return ((const int32_t *)p)[i];
 	}
 	return 0;
 }
@@ -100,8 +109,9 @@ static double get(const struct pw_frame *f, const struct ch *c, int i)
 static int is_none(const struct ch *c, double v)
 {
 	return (c->bit == FRAME_P_SECTOR_TIMES && v < 0) ||
-	       ((c->bit & (FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE |
-			   FRAME_P_TYRE_TEMP_OUTER)) && v == 0);
+	       ((c->bit &
+		 (FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE | FRAME_P_TYRE_TEMP_OUTER)) &&
+		v == 0);
 }
 
 static int is_real(const struct ch *c)
@@ -219,14 +229,24 @@ static void test_init(void)
 static void test_game_names(void)
 {
 	static const char *const want[PW_GAME_COUNT] = {
-		"unknown", "assetto_corsa", "assetto_corsa_competizione", "project_cars_1",
-		"project_cars_2", "forza_motorsport", "forza_motorsport_7", "forza_horizon",
-		"forza_motorsport_2023", "f1_23", "f1_24", "f1_25",
+		"unknown",
+		"assetto_corsa",
+		"assetto_corsa_competizione",
+		"project_cars_1",
+		"project_cars_2",
+		"forza_motorsport",
+		"forza_motorsport_7",
+		"forza_horizon",
+		"forza_motorsport_2023",
+		"f1_23",
+		"f1_24",
+		"f1_25",
 	};
 
 	T_EQ(PW_GAME_COUNT, 12);
 	for (unsigned i = 0; i < PW_GAME_COUNT; i++) {
-		T_CHECKF(strcmp(frame_game_name(i), want[i]) == 0, "game %u: %s", i, frame_game_name(i));
+		T_CHECKF(strcmp(frame_game_name(i), want[i]) == 0, "game %u: %s", i,
+			 frame_game_name(i));
 		if (i)
 			T_CHECKF(frame_game_id(want[i]) == i, "id of %s", want[i]);
 		T_CHECK(frame_game_title(i) && frame_game_title(i)[0]);
@@ -260,7 +280,8 @@ static void test_feed_names(void)
 
 	T_EQ(PW_FEED_COUNT, 6);
 	for (unsigned i = 0; i < PW_FEED_COUNT; i++) {
-		T_CHECKF(strcmp(frame_feed_name(i), want[i]) == 0, "feed %u: %s", i, frame_feed_name(i));
+		T_CHECKF(strcmp(frame_feed_name(i), want[i]) == 0, "feed %u: %s", i,
+			 frame_feed_name(i));
 		if (i)
 			T_CHECKF(frame_feed_id(want[i]) == i, "id of %s", want[i]);
 	}
@@ -282,8 +303,8 @@ static void test_channel_and_flag_names(void)
 		const char *n = frame_channel_name(b);
 
 		T_EQ(chans[b].bit, 1ull << b);
-		T_CHECKF(n && strcmp(n, chans[b].name) == 0, "bit %u: %s, want %s", b, n ? n : "NULL",
-			 chans[b].name);
+		T_CHECKF(n && strcmp(n, chans[b].name) == 0, "bit %u: %s, want %s", b,
+			 n ? n : "NULL", chans[b].name);
 	}
 	T_CHECK(frame_channel_name(FRAME_P_COUNT) == NULL);
 	T_CHECK(frame_channel_name(64) == NULL);
@@ -345,7 +366,8 @@ static void test_channel_dictionary(void)
 		fill_full(&f);
 		for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 			for (int i = 0; i < chans[b].n; i++)
-				T_CHECKF(frame_channel_value(&f, b, (unsigned)i) == get(&f, &chans[b], i),
+				T_CHECKF(frame_channel_value(&f, b, (unsigned)i) ==
+						 get(&f, &chans[b], i),
 					 "%s[%d]", chans[b].name, i);
 			T_CHECK(isnan(frame_channel_value(&f, b, (unsigned)chans[b].n)));
 		}
@@ -389,8 +411,8 @@ static void test_readme_channels(void)
 	end = sec ? strstr(sec + 1, "\n## ") : NULL;
 	T_CHECK(sec && end);
 	for (unsigned b = 0; sec && end && b < FRAME_P_COUNT + FRAME_FLAG_COUNT; b++) {
-		const char *name = b < FRAME_P_COUNT ? frame_channel_name(b) :
-						      frame_flag_name(b - FRAME_P_COUNT);
+		const char *name = b < FRAME_P_COUNT ? frame_channel_name(b)
+						     : frame_flag_name(b - FRAME_P_COUNT);
 		char want[64];
 		const char *at;
 
@@ -414,8 +436,10 @@ static void test_json_exact(void)
 	f.rpm = 5000.f;
 	f.flags = FRAME_FLAG_IN_PIT;
 	json_of(&f, buf, sizeof buf);
-	T_CHECKF(strcmp(buf, "{\"seq\":7,\"t_ns\":123,\"feed\":\"ksudp\",\"game\":\"assetto_corsa\","
-			     "\"game_session\":0}") == 0, "%s", buf);
+	T_CHECKF(strcmp(buf,
+			"{\"seq\":7,\"t_ns\":123,\"feed\":\"ksudp\",\"game\":\"assetto_corsa\","
+			"\"game_session\":0}") == 0,
+		 "%s", buf);
 
 	frame_init(&f, PW_GAME_AC, PW_FEED_KSUDP);
 	f.seq = 42;
@@ -429,10 +453,12 @@ static void test_json_exact(void)
 	f.flags_known = FRAME_FLAG_IN_PIT | FRAME_FLAG_ABS;
 	f.flags = FRAME_FLAG_ABS | FRAME_FLAG_TC; /* tc is not known: never shown */
 	json_of(&f, buf, sizeof buf);
-	T_CHECKF(strcmp(buf, "{\"seq\":42,\"t_ns\":1763805600123456789,\"feed\":\"ksudp\","
-			     "\"game\":\"assetto_corsa\",\"game_session\":9,\"gear\":-1,"
-			     "\"speed_kmh\":123.5,\"last_lap_ms\":-1,\"sector_ms\":[83000,null,null],"
-			     "\"flags\":{\"in_pit\":false,\"abs\":true}}") == 0, "%s", buf);
+	T_CHECKF(strcmp(buf,
+			"{\"seq\":42,\"t_ns\":1763805600123456789,\"feed\":\"ksudp\","
+			"\"game\":\"assetto_corsa\",\"game_session\":9,\"gear\":-1,"
+			"\"speed_kmh\":123.5,\"last_lap_ms\":-1,\"sector_ms\":[83000,null,null],"
+			"\"flags\":{\"in_pit\":false,\"abs\":true}}") == 0,
+		 "%s", buf);
 
 	/* the full uint64 range of seq */
 	f.seq = 18446744073709551615ull;
@@ -503,7 +529,8 @@ static void check_json_values(const struct pw_frame *f, json_t *j)
 			continue;
 		}
 		if (c->n > 1) {
-			T_CHECKF(json_is_array(v) && json_array_size(v) == (size_t)c->n, "%s", c->name);
+			T_CHECKF(json_is_array(v) && json_array_size(v) == (size_t)c->n, "%s",
+				 c->name);
 			if (!json_is_array(v))
 				continue;
 		}
@@ -516,12 +543,14 @@ static void check_json_values(const struct pw_frame *f, json_t *j)
 				continue;
 			}
 			if (!is_real(c)) {
-				T_CHECKF(json_is_integer(e) && (double)json_integer_value(e) == want,
+				T_CHECKF(json_is_integer(e) &&
+						 (double)json_integer_value(e) == want,
 					 "%s[%d]: want %.0f", c->name, i, want);
 				continue;
 			}
 			T_CHECKF(json_is_number(e) && same_value(c, want, json_number_value(e)),
-				 "%s[%d]: %.17g parsed as %.17g", c->name, i, want, json_number_value(e));
+				 "%s[%d]: %.17g parsed as %.17g", c->name, i, want,
+				 json_number_value(e));
 		}
 	}
 }
@@ -539,14 +568,16 @@ static void test_json_full_roundtrip(void)
 		return;
 	T_EQ(json_object_size(j), 5 + FRAME_P_COUNT + 1);
 	check_json_values(&f, j);
-	T_CHECKF(strcmp(json_string_value(json_object_get(j, "game")), "forza_motorsport_2023") == 0,
+	T_CHECKF(strcmp(json_string_value(json_object_get(j, "game")), "forza_motorsport_2023") ==
+			 0,
 		 "%s", buf);
 	T_EQ(json_integer_value(json_object_get(j, "seq")), 9223372036854775807ll);
 	fl = json_object_get(j, "flags");
 	T_EQ(json_object_size(fl), FRAME_FLAG_COUNT);
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++)
 		T_CHECKF(json_is_boolean(json_object_get(fl, flag_names[b])) &&
-			 json_is_true(json_object_get(fl, flag_names[b])) == !!(f.flags & (1u << b)),
+				 json_is_true(json_object_get(fl, flag_names[b])) ==
+					 !!(f.flags & (1u << b)),
 			 "flag %s", flag_names[b]);
 	json_decref(j);
 
@@ -558,17 +589,31 @@ static void test_json_full_roundtrip(void)
 		for (unsigned b = 0; b < FRAME_P_COUNT; b++)
 			for (int i = 0; i < chans[b].n; i++) {
 				uint8_t *q = p + chans[b].off;
-				double r = ((double)rand() / RAND_MAX - 0.5) * pow(10, rand() % 14 - 6);
+				double r = ((double)rand() / RAND_MAX - 0.5) *
+					   pow(10, rand() % 14 - 6);
 				switch (chans[b].type) {
-				case F32: ((float *)q)[i] = (float)r; break;
-				case F64: ((double *)q)[i] = r * 1e3; break;
-				case I8: ((int8_t *)q)[i] = (int8_t)rand(); break;
-				case U8: ((uint8_t *)q)[i] = (uint8_t)rand(); break;
-				case U16: ((uint16_t *)q)[i] = (uint16_t)rand(); break;
-				case I32: ((int32_t *)q)[i] = rand() - RAND_MAX / 2; break;
+				case F32:
+					((float *)q)[i] = (float)r;
+					break;
+				case F64:
+					((double *)q)[i] = r * 1e3;
+					break;
+				case I8:
+					((int8_t *)q)[i] = (int8_t)rand();
+					break;
+				case U8:
+					((uint8_t *)q)[i] = (uint8_t)rand();
+					break;
+				case U16:
+					((uint16_t *)q)[i] = (uint16_t)rand();
+					break;
+				case I32:
+					((int32_t *)q)[i] = rand() - RAND_MAX / 2;
+					break;
 				}
 			}
-		f.present = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) & ((1ull << FRAME_P_COUNT) - 1);
+		f.present =
+			((uint64_t)rand() << 31 ^ (uint64_t)rand()) & ((1ull << FRAME_P_COUNT) - 1);
 		f.flags_known = (uint16_t)(rand() & 63);
 		f.flags = (uint16_t)rand();
 		json_of(&f, buf, sizeof buf);
@@ -580,7 +625,8 @@ static void test_json_full_roundtrip(void)
 		for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
 			json_t *v = json_object_get(fl, flag_names[b]);
 			if (f.flags_known & (1u << b))
-				T_CHECK(json_is_true(v) == !!(f.flags & (1u << b)) && json_is_boolean(v));
+				T_CHECK(json_is_true(v) == !!(f.flags & (1u << b)) &&
+					json_is_boolean(v));
 			else
 				T_CHECK(v == NULL);
 		}
@@ -698,8 +744,10 @@ static void column_name(char *out, size_t cap, const struct ch *c, int i)
 	if (c->n == 1)
 		snprintf(out, cap, "%s", c->name);
 	else
-		snprintf(out, cap, "%s_%s", c->name, c->n == 4 ? wheel[i] :
-			 c->bit == FRAME_P_SECTOR_TIMES ? sect[i] : xyz[i]);
+		snprintf(out, cap, "%s_%s", c->name,
+			 c->n == 4                        ? wheel[i]
+			 : c->bit == FRAME_P_SECTOR_TIMES ? sect[i]
+							  : xyz[i]);
 }
 
 static void check_csv_row(const struct pw_frame *f, char **hdr, int ncol)
@@ -736,10 +784,11 @@ static void check_csv_row(const struct pw_frame *f, char **hdr, int ncol)
 				continue;
 			}
 			got = strtod(cell, &end);
-			T_CHECKF(cell[0] && *end == 0 && same_value(c, want, got), "%s: '%s' want %.17g",
-				 name, cell, want);
+			T_CHECKF(cell[0] && *end == 0 && same_value(c, want, got),
+				 "%s: '%s' want %.17g", name, cell, want);
 			if (!is_real(c))
-				T_CHECKF(!strpbrk(cell, ".eE"), "%s: '%s' is not an integer", name, cell);
+				T_CHECKF(!strpbrk(cell, ".eE"), "%s: '%s' is not an integer", name,
+					 cell);
 		}
 	}
 	for (unsigned b = 0; b < FRAME_FLAG_COUNT; b++) {
@@ -776,9 +825,11 @@ static void test_csv(void)
 	T_EQ(strncmp(line, "seq,t_ns,feed,game,game_session,game_time_s,throttle,brake,", 59), 0);
 	T_CHECK(strstr(line, ",vel_ms_x,vel_ms_y,vel_ms_z,") != NULL);
 	T_CHECK(strstr(line, ",sector_ms_1,sector_ms_2,sector_ms_3,") != NULL);
-	T_CHECK(strstr(line, ",tyre_temp_c_fl,tyre_temp_c_fr,tyre_temp_c_rl,tyre_temp_c_rr,") != NULL);
-	T_CHECK(strstr(line, ",boost_bar,yaw_rate_rads,susp_travel_norm_fl,susp_travel_norm_fr,"
-			     "susp_travel_norm_rl,susp_travel_norm_rr,tyre_temp_inner_c_fl,") != NULL);
+	T_CHECK(strstr(line, ",tyre_temp_c_fl,tyre_temp_c_fr,tyre_temp_c_rl,tyre_temp_c_rr,") !=
+		NULL);
+	T_CHECK(strstr(line,
+		       ",boost_bar,yaw_rate_rads,susp_travel_norm_fl,susp_travel_norm_fr,"
+		       "susp_travel_norm_rl,susp_travel_norm_rr,tyre_temp_inner_c_fl,") != NULL);
 	T_CHECK(strstr(line, ",tyre_temp_outer_c_rl,tyre_temp_outer_c_rr,in_pit,lap_invalid,abs,tc,"
 			     "limiter,paused,derived") != NULL);
 	ncol = split(hline, hdr, CSV_COLS + 8);
@@ -789,7 +840,8 @@ static void test_csv(void)
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
 		for (int i = 0; i < chans[b].n; i++, next++) {
 			column_name(name, sizeof name, &chans[b], i);
-			T_CHECKF(strcmp(hdr[next], name) == 0, "column %d: %s, want %s", next, hdr[next], name);
+			T_CHECKF(strcmp(hdr[next], name) == 0, "column %d: %s, want %s", next,
+				 hdr[next], name);
 		}
 	for (int i = 0; i < ncol; i++)
 		for (int k = 0; k < i; k++)
@@ -809,7 +861,8 @@ static void test_csv(void)
 	srand(777);
 	for (int round = 0; round < 300 && !t_case_failed; round++) {
 		fill_full(&f);
-		f.present = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) & ((1ull << FRAME_P_COUNT) - 1);
+		f.present =
+			((uint64_t)rand() << 31 ^ (uint64_t)rand()) & ((1ull << FRAME_P_COUNT) - 1);
 		f.flags_known = (uint16_t)(rand() & 63);
 		f.flags = (uint16_t)rand();
 		f.gear = (int8_t)(rand() % 9 - 1);
@@ -897,10 +950,13 @@ static void test_json_derived(void)
 	/* a derived bit without its presence bit (accel_lon_g) and one beyond the table never show */
 	f.derived = FRAME_P_YAW_RATE | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | 1ull << 63;
 	json_of(&f, buf, sizeof buf);
-	T_CHECKF(strcmp(buf, "{\"seq\":0,\"t_ns\":0,\"feed\":\"acc\",\"game\":\"assetto_corsa_competizione\","
-			     "\"game_session\":0,\"speed_kmh\":100,\"accel_lat_g\":1.25,\"lap_dist_m\":12,"
-			     "\"yaw_rate_rads\":-0.5,\"derived\":[\"accel_lat_g\",\"yaw_rate_rads\"]}") == 0,
-		 "%s", buf);
+	T_CHECKF(
+		strcmp(buf,
+		       "{\"seq\":0,\"t_ns\":0,\"feed\":\"acc\",\"game\":\"assetto_corsa_competizione\","
+		       "\"game_session\":0,\"speed_kmh\":100,\"accel_lat_g\":1.25,\"lap_dist_m\":12,"
+		       "\"yaw_rate_rads\":-0.5,\"derived\":[\"accel_lat_g\",\"yaw_rate_rads\"]}") ==
+			0,
+		"%s", buf);
 	/* nothing derived: no key at all (the frames of a game that sends everything are unchanged) */
 	f.derived = FRAME_P_ACCEL_LON;
 	json_of(&f, buf, sizeof buf);
@@ -939,8 +995,9 @@ static void test_upgrade(void)
 	T_EQ(f.present, FRAME_P_YAW_RATE - 1);
 	g.present = f.present;
 	T_CHECK(memcmp(&f, &g, offsetof(struct pw_frame, version)) == 0);
-	T_CHECK(memcmp(&f.game, &g.game, offsetof(struct pw_frame, yaw_rate_rads) -
-						 offsetof(struct pw_frame, game)) == 0);
+	T_CHECK(memcmp(&f.game, &g.game,
+		       offsetof(struct pw_frame, yaw_rate_rads) -
+			       offsetof(struct pw_frame, game)) == 0);
 	for (size_t i = offsetof(struct pw_frame, yaw_rate_rads); i < sizeof f; i++)
 		T_EQ(((const uint8_t *)&f)[i], 0);
 	/* versions this build does not know are refused and left alone */

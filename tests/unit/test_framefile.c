@@ -110,7 +110,8 @@ static struct pw_frame *real_frames(size_t *n)
 
 static struct framefile_hdr make_hdr(unsigned codec)
 {
-	struct framefile_hdr h = { .format_version = fmt_v, .codec = codec,
+	struct framefile_hdr h = { .format_version = fmt_v,
+				   .codec = codec,
 				   .created_ns = 1750000000123456789ll };
 
 	snprintf(h.feed, sizeof h.feed, "ksudp");
@@ -201,8 +202,8 @@ static size_t blk_head(const uint8_t *b, size_t at)
  * off[k+1] = end of block k. */
 static size_t block_offsets(const uint8_t *b, size_t len, size_t *off, size_t max)
 {
-	size_t n = 0, at = hdr_len(b), fixed = b[8] == 1 ? FRAMEFILE_BLOCK_HEADER_SIZE
-							  : FRAMEFILE_BLOCK2_HEADER_SIZE;
+	size_t n = 0, at = hdr_len(b),
+	       fixed = b[8] == 1 ? FRAMEFILE_BLOCK_HEADER_SIZE : FRAMEFILE_BLOCK2_HEADER_SIZE;
 
 	while (n < max && at + fixed <= len) {
 		off[n++] = at;
@@ -311,7 +312,8 @@ static int loads_as(const char *path, const struct pw_frame *want, size_t n,
 	size_t ng = 99;
 	int rc = framefile_load(path, &got, &ng, info), ok;
 
-	ok = rc == 0 && ng == n && (n == 0 ? got == NULL : memcmp(got, want, n * sizeof *want) == 0);
+	ok = rc == 0 && ng == n &&
+	     (n == 0 ? got == NULL : memcmp(got, want, n * sizeof *want) == 0);
 	if (!ok)
 		fprintf(stderr, "  load %s: rc %d, %zu frames, want %zu\n", path, rc, ng, n);
 	free(got);
@@ -361,10 +363,12 @@ static void test_round_trip_sim(void)
 	T_CHECK(info.hdr.frame_size == FRAME_SIZE && info.hdr.frame_version == FRAME_VERSION);
 	T_CHECK(info.hdr.codec == (V2 ? BLOCKCODEC_COLS : BLOCKCODEC_PACK));
 	T_CHECK(info.hdr.created_ns == 1750000000123456789ll);
-	T_CHECK(strcmp(info.hdr.feed, "ksudp") == 0 && strcmp(info.hdr.run_id, "3f1c2a9e-run") == 0);
+	T_CHECK(strcmp(info.hdr.feed, "ksudp") == 0 &&
+		strcmp(info.hdr.run_id, "3f1c2a9e-run") == 0);
 	ratio = (double)json_bytes(f, n) / (double)info.file_bytes;
 	T_CHECKF(ratio >= 5.0, "JSON / disk = %.2f", ratio);
-	fprintf(stderr, "  format %u, sim: %.1f bytes/frame on disk, %.1fx smaller than JSON lines\n",
+	fprintf(stderr,
+		"  format %u, sim: %.1f bytes/frame on disk, %.1fx smaller than JSON lines\n",
 		fmt_v, (double)info.file_bytes / (double)n, ratio);
 
 	/* the same through the in-memory reader */
@@ -385,8 +389,9 @@ static void test_round_trip_sim(void)
 		T_CHECK(write_file(path, f, 3000, 1000, 1, BLOCKCODEC_RAW) == 0);
 	if (!V2) {
 		T_CHECK(loads_as(path, f, 3000, &info) && info.hdr.codec == BLOCKCODEC_RAW);
-		T_CHECK(info.file_bytes == FRAMEFILE_HEADER_SIZE +
-						   3 * (FRAMEFILE_BLOCK_HEADER_SIZE + 1000 * FRAME_SIZE));
+		T_CHECK(info.file_bytes ==
+			FRAMEFILE_HEADER_SIZE +
+				3 * (FRAMEFILE_BLOCK_HEADER_SIZE + 1000 * FRAME_SIZE));
 	}
 	free(f);
 }
@@ -408,8 +413,10 @@ static void test_round_trip_real(void)
 	T_CHECK(loads_as(path, f, n, &info));
 	ratio = (double)json_bytes(f, n) / (double)info.file_bytes;
 	T_CHECKF(ratio >= 5.0, "JSON / disk = %.2f", ratio);
-	fprintf(stderr, "  format %u, real AC capture: %.1f bytes/frame on disk, %.1fx smaller than "
-		"JSON lines\n", fmt_v, (double)info.file_bytes / (double)n, ratio);
+	fprintf(stderr,
+		"  format %u, real AC capture: %.1f bytes/frame on disk, %.1fx smaller than "
+		"JSON lines\n",
+		fmt_v, (double)info.file_bytes / (double)n, ratio);
 	free(f);
 }
 
@@ -503,7 +510,8 @@ static void test_layout_v1(void)
 	T_CHECK(u32 == FRAMEFILE_BLOCK_FRAMES);
 	memcpy(&u64, b + 24, 8);
 	T_CHECK(u64 == 1750000000123456789ull);
-	T_CHECK(strcmp((char *)b + 32, "ksudp") == 0 && strcmp((char *)b + 64, "3f1c2a9e-run") == 0);
+	T_CHECK(strcmp((char *)b + 32, "ksudp") == 0 &&
+		strcmp((char *)b + 64, "3f1c2a9e-run") == 0);
 	memcpy(&crc, b + 156, 4);
 	T_CHECK(crc == crc32c(0, b, 156));
 
@@ -648,7 +656,8 @@ static void test_truncate_everywhere(void)
 
 	for (size_t at = off[3]; at <= len; at++) {
 		size_t keep = at >= off[5] ? 5 : at >= off[4] ? 4 : 3, kept = frames_before[keep];
-		enum framefile_tail tail = at == off[keep] ? FRAMEFILE_TAIL_CLEAN : FRAMEFILE_TAIL_TORN;
+		enum framefile_tail tail =
+			at == off[keep] ? FRAMEFILE_TAIL_CLEAN : FRAMEFILE_TAIL_TORN;
 		struct pw_frame *g = NULL;
 		size_t ng = 0;
 		int ok;
@@ -677,7 +686,8 @@ static void test_truncate_everywhere(void)
 			/* resume: append what was lost plus 50 new frames */
 			ok = ok && framefile_append(w, f + kept, n + 50 - kept) == 0;
 			ok = framefile_close(w) == 0 && ok;
-			ok = ok && loads_as(cut, f, n + 50, &info) && info.tail == FRAMEFILE_TAIL_CLEAN;
+			ok = ok && loads_as(cut, f, n + 50, &info) &&
+			     info.tail == FRAMEFILE_TAIL_CLEAN;
 			T_CHECKF(ok, "recover and append after a cut at %zu", at);
 			reopened++;
 		}
@@ -714,8 +724,9 @@ static void test_corrupt_middle(void)
 
 		img[at] ^= 0x10;
 		stopped += framefile_load_buf(img, len, &g, &ng, &info) == 0 && ng == 200 &&
-			   memcmp(g, f, 200 * sizeof *f) == 0 && info.tail == FRAMEFILE_TAIL_CORRUPT &&
-			   info.valid_bytes == off[2] && info.dropped_bytes == len - off[2];
+			   memcmp(g, f, 200 * sizeof *f) == 0 &&
+			   info.tail == FRAMEFILE_TAIL_CORRUPT && info.valid_bytes == off[2] &&
+			   info.dropped_bytes == len - off[2];
 		img[at] ^= 0x10;
 		free(g);
 		flips++;
@@ -799,10 +810,13 @@ static void test_forged_blocks(void)
 	}
 	reseal_block(copy, off[1]);
 	if (V2) {
-		memcpy(copy + off[2] + 16, &(uint64_t){ SEQ0 + 101 + FRAMEFILE_BLOCK_MAX_FRAMES }, 8);
-		memcpy(copy + off[2] + 24, &(uint64_t){ SEQ0 + 200 + FRAMEFILE_BLOCK_MAX_FRAMES }, 8);
+		memcpy(copy + off[2] + 16, &(uint64_t){ SEQ0 + 101 + FRAMEFILE_BLOCK_MAX_FRAMES },
+		       8);
+		memcpy(copy + off[2] + 24, &(uint64_t){ SEQ0 + 200 + FRAMEFILE_BLOCK_MAX_FRAMES },
+		       8);
 		reseal_block(copy, off[2]);
-		T_CHECK(framefile_scan_buf(copy, len, &info) == 0 && info.tail == FRAMEFILE_TAIL_CLEAN);
+		T_CHECK(framefile_scan_buf(copy, len, &info) == 0 &&
+			info.tail == FRAMEFILE_TAIL_CLEAN);
 		T_CHECK(framefile_load_buf(copy, len, &g, &ng, &info) == 0 && ng == 100);
 		free(g);
 	} else {
@@ -854,7 +868,8 @@ static void test_bad_header(void)
 
 	/* empty and short files */
 	T_CHECK(write_all(bad, img, 0) == 0);
-	T_CHECK(framefile_load(bad, &g, &ng, &info) == -EPROTO && framefile_scan(bad, &info) == -EPROTO);
+	T_CHECK(framefile_load(bad, &g, &ng, &info) == -EPROTO &&
+		framefile_scan(bad, &info) == -EPROTO);
 	T_CHECK(framefile_open_append(&w, bad, &info) == -EPROTO);
 	T_CHECK(framefile_load_buf(NULL, 0, &g, &ng, &info) == -EPROTO);
 	T_CHECK(write_all(bad, img, FRAMEFILE_HEADER_SIZE - 1) == 0);
@@ -914,7 +929,8 @@ static void test_version1_files(void)
 	for (size_t i = 0; i < n; i++) {
 		f[i].version = 1;
 		f[i].present &= FRAME_P_YAW_RATE - 1;
-		memset(&f[i].yaw_rate_rads, 0x5a, sizeof f[i] - offsetof(struct pw_frame, yaw_rate_rads));
+		memset(&f[i].yaw_rate_rads, 0x5a,
+		       sizeof f[i] - offsetof(struct pw_frame, yaw_rate_rads));
 	}
 	T_CHECK(write_file(path, f, n, 100, 0, BLOCKCODEC_PACK) == 0);
 	img = read_all(path, &len);
@@ -924,7 +940,8 @@ static void test_version1_files(void)
 	img[14] = 1; /* the header a version 1 writer wrote */
 	reseal_header(img);
 	T_CHECK(write_all(path, img, len) == 0);
-	T_CHECK(framefile_scan(path, &info) == 0 && info.hdr.frame_version == 1 && info.frames == n);
+	T_CHECK(framefile_scan(path, &info) == 0 && info.hdr.frame_version == 1 &&
+		info.frames == n);
 	T_CHECK(framefile_load(path, &g, &ng, &info) == 0 && ng == n);
 	for (size_t i = 0; g && i < ng; i++) {
 		struct pw_frame want = f[i];
@@ -940,7 +957,8 @@ static void test_version1_files(void)
 	T_CHECK(framefile_reader_open(&r, path, &info) == 0);
 	while (r && framefile_reader_next(r, &b, &nb) == 1)
 		for (size_t i = 0; i < nb; i++, k++)
-			ok &= b[i].version == FRAME_VERSION && b[i].seq == f[k].seq && b[i].derived == 0;
+			ok &= b[i].version == FRAME_VERSION && b[i].seq == f[k].seq &&
+			      b[i].derived == 0;
 	T_CHECK(ok && k == n);
 	framefile_reader_close(r);
 	/* reopened by a version 2 writer: its frames follow the old ones */
@@ -1005,7 +1023,8 @@ static void test_create_rules(void)
 	{
 		struct framefile_info info;
 
-		T_CHECK(framefile_scan(path, &info) == 0 && info.hdr.created_ns > 1700000000000000000ll);
+		T_CHECK(framefile_scan(path, &info) == 0 &&
+			info.hdr.created_ns > 1700000000000000000ll);
 	}
 }
 
@@ -1087,7 +1106,8 @@ static void test_layout_v2(void)
 	T_CHECK(u64 == SEQ0);
 	memcpy(&u64, b + at + 24, 8);
 	T_CHECK(u64 == SEQ0 + 99);
-	T_CHECK(b[at + 32] == 0 && b[at + 33] == 0 && b[at + 34] == 0 && b[at + 35] == 0); /* lap 0 */
+	T_CHECK(b[at + 32] == 0 && b[at + 33] == 0 && b[at + 34] == 0 &&
+		b[at + 35] == 0); /* lap 0 */
 	for (int i = 36; i < 48; i++)
 		T_CHECK(b[at + i] == 0);
 	head = blk_head(b, at);
@@ -1128,7 +1148,8 @@ static int cols_match(const struct framecols *c, const struct pw_frame *f, size_
 		ok &= !c->t_ns || c->t_ns[i] == f[i].t_ns;
 		ok &= !c->present || c->present[i] == f[i].present;
 		ok &= !c->game_session || c->game_session[i] == f[i].game_session;
-		ok &= !c->flags || (c->flags[i] == f[i].flags && c->flags_known[i] == f[i].flags_known);
+		ok &= !c->flags ||
+		      (c->flags[i] == f[i].flags && c->flags_known[i] == f[i].flags_known);
 		ok &= !c->derived || c->derived[i] == f[i].derived;
 		for (unsigned b = 0; b < FRAME_P_COUNT; b++)
 			ok &= !c->ch[b] || memcmp(framecols_at(c, b, i),
@@ -1200,8 +1221,10 @@ static void test_columns(void)
 	framecols_free(&c);
 	/* a torn tail: the complete blocks; a bad header; no file */
 	T_CHECK(img && write_all(p1, img, len - 5) == 0);
-	T_CHECK(framefile_load_cols(p1, some, 0, &c, &info) == 0 && info.tail == FRAMEFILE_TAIL_TORN);
-	T_CHECK(c.n == info.frames && info.frames < n && info.frames > n - 400 && cols_match(&c, f, c.n));
+	T_CHECK(framefile_load_cols(p1, some, 0, &c, &info) == 0 &&
+		info.tail == FRAMEFILE_TAIL_TORN);
+	T_CHECK(c.n == info.frames && info.frames < n && info.frames > n - 400 &&
+		cols_match(&c, f, c.n));
 	framecols_free(&c);
 	if (img) {
 		img[40] ^= 1;
@@ -1217,11 +1240,13 @@ static void test_columns(void)
 	}
 	T_CHECK(write_file(path, f, n, 1000, 0, 0) == 0);
 	T_CHECK(framefile_load_cols(path, FRAME_P_YAW_RATE | FRAME_P_SPEED, FRAMECOLS_HEAD, &c,
-				    &info) == 0 && c.n == n);
+				    &info) == 0 &&
+		c.n == n);
 	for (size_t i = 0; c.n == n && i < n; i++)
 		ok &= c.version[i] == FRAME_VERSION && c.derived[i] == 0 &&
 		      *(const float *)framecols_at(&c, FRAME_CH_YAW_RATE, i) == 0.0f &&
-		      !(c.present[i] & FRAME_P_YAW_RATE) && c.present[i] == (f[i].present & FRAME_P_V1);
+		      !(c.present[i] & FRAME_P_YAW_RATE) &&
+		      c.present[i] == (f[i].present & FRAME_P_V1);
 	T_CHECK(ok);
 	framecols_free(&c);
 out:
@@ -1263,7 +1288,8 @@ static void test_selective_reads(void)
 	img[chunk_at(img, off[1], k_speed, &clen) + clen / 2] ^= 0x21;
 	T_CHECK(write_all(bad, img, len) == 0);
 	/* not asked for: unnoticed */
-	T_CHECK(framefile_load_cols(bad, FRAME_P_RPM | FRAME_P_POS, FRAMECOLS_T_NS, &c, &info) == 0);
+	T_CHECK(framefile_load_cols(bad, FRAME_P_RPM | FRAME_P_POS, FRAMECOLS_T_NS, &c, &info) ==
+		0);
 	T_CHECK(info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN && cols_match(&c, f, n));
 	framecols_free(&c);
 	T_CHECK(framefile_reader_open(&r, bad, &info) == 0 && info.frames == n);
@@ -1273,7 +1299,8 @@ static void test_selective_reads(void)
 		framefile_reader_only(r, FRAME_P_RPM);
 		while (framefile_reader_next(r, &b, &nb) == 1) {
 			for (size_t i = 0; i < nb; i++)
-				T_CHECK(b[i].rpm == f[total + i].rpm && b[i].seq == f[total + i].seq);
+				T_CHECK(b[i].rpm == f[total + i].rpm &&
+					b[i].seq == f[total + i].seq);
 			total += nb;
 		}
 		T_CHECK(total == n);
@@ -1323,18 +1350,22 @@ static void test_extract(void)
 	T_CHECK(file && framefile_extract(path, some, FRAMECOLS_T_NS, &x, &xlen, &info) == 0);
 	T_CHECK(info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN && x && xlen < flen / 4);
 	fprintf(stderr, "  extract of 3 channels and t_ns: %zu of %zu bytes\n", xlen, flen);
-	T_CHECK(framefile_scan_buf(x, xlen, &xi) == 0 && xi.frames == n && xi.blocks == info.blocks);
+	T_CHECK(framefile_scan_buf(x, xlen, &xi) == 0 && xi.frames == n &&
+		xi.blocks == info.blocks);
 	T_CHECK(xi.hdr.channels == some && xi.hdr.format_version == 2);
 	T_CHECK(xi.hdr.parts == (FRAMECOLS_T_NS | FRAMECOLS_SEQ | FRAMECOLS_IDS));
-	T_CHECK(strcmp(xi.hdr.run_id, info.hdr.run_id) == 0 && xi.hdr.created_ns == info.hdr.created_ns);
+	T_CHECK(strcmp(xi.hdr.run_id, info.hdr.run_id) == 0 &&
+		xi.hdr.created_ns == info.hdr.created_ns);
 	T_CHECK(framefile_load_cols_buf(x, xlen, some, FRAMECOLS_T_NS, &c, &xi) == 0);
 	T_CHECK(cols_match(&c, f, n) && c.t_ns);
 	framecols_free(&c);
-	T_CHECK(framefile_load_cols_buf(x, xlen, FRAME_P_SPEED, 0, &c, &xi) == 0 && cols_match(&c, f, n));
+	T_CHECK(framefile_load_cols_buf(x, xlen, FRAME_P_SPEED, 0, &c, &xi) == 0 &&
+		cols_match(&c, f, n));
 	framecols_free(&c);
 	/* what it does not carry */
 	T_CHECK(framefile_load_cols_buf(x, xlen, FRAME_P_RPM, 0, &c, &xi) == -ENOENT);
-	T_CHECK(framefile_load_cols_buf(x, xlen, FRAME_P_SPEED, FRAMECOLS_PRESENT, &c, &xi) == -ENOENT);
+	T_CHECK(framefile_load_cols_buf(x, xlen, FRAME_P_SPEED, FRAMECOLS_PRESENT, &c, &xi) ==
+		-ENOENT);
 	/* whole frames: the channels it holds, zero elsewhere */
 	{
 		struct pw_frame *g = NULL;
@@ -1343,7 +1374,8 @@ static void test_extract(void)
 
 		T_CHECK(framefile_load_buf(x, xlen, &g, &ng, &xi) == 0 && ng == n);
 		for (size_t i = 0; g && i < ng; i++)
-			ok &= g[i].speed_kmh == f[i].speed_kmh && g[i].rpm == 0.0f && g[i].seq == f[i].seq;
+			ok &= g[i].speed_kmh == f[i].speed_kmh && g[i].rpm == 0.0f &&
+			      g[i].seq == f[i].seq;
 		T_CHECK(ok);
 		free(g);
 	}
@@ -1435,7 +1467,8 @@ static void test_own_layout(void)
 	T_CHECK(write_all(path, hdr, FRAMEFILE_HEADER_SIZE + llen + 4) == 0);
 	T_CHECK(framefile_open_append(&w, path, &info) == 0 && info.frames == 0);
 	T_CHECK(w && framefile_append(w, f, n) == 0 && framefile_close(w) == 0);
-	T_CHECK(loads_as(path, f, n, &info) && info.hdr.header_size == FRAMEFILE_HEADER_SIZE + llen + 4);
+	T_CHECK(loads_as(path, f, n, &info) &&
+		info.hdr.header_size == FRAMEFILE_HEADER_SIZE + llen + 4);
 	free(f);
 }
 
@@ -1451,7 +1484,7 @@ static void test_old_writers(void)
 	static const struct {
 		const char *name;
 		size_t frames, blocks;
-		uint32_t crc;          /* CRC-32C of the frames the old reader loaded, upgraded */
+		uint32_t crc; /* CRC-32C of the frames the old reader loaded, upgraded */
 		unsigned frame_version, codec;
 	} files[] = {
 		{ "frames/v1_pack_fv2.frames", 700, 3, 0xde122136u, 2, BLOCKCODEC_PACK },
@@ -1475,8 +1508,8 @@ static void test_old_writers(void)
 		T_CHECK(info.blocks == files[i].blocks && info.tail == FRAMEFILE_TAIL_CLEAN);
 		T_CHECK(info.hdr.format_version == 1 && info.hdr.codec == files[i].codec);
 		T_CHECK(info.hdr.frame_version == files[i].frame_version);
-		T_CHECKF(g && crc32c(0, g, ng * sizeof *g) == files[i].crc, "%s: crc %08x", files[i].name,
-			 g ? crc32c(0, g, ng * sizeof *g) : 0);
+		T_CHECKF(g && crc32c(0, g, ng * sizeof *g) == files[i].crc, "%s: crc %08x",
+			 files[i].name, g ? crc32c(0, g, ng * sizeof *g) : 0);
 		T_CHECK(write_all(path, img, len) == 0);
 		T_CHECK(g && reads_as(path, g, ng, &info, &blocks) && blocks == files[i].blocks);
 		T_CHECK(framefile_load_cols(path, FRAME_P_ALL, FRAMECOLS_HEAD, &c, &info) == 0);
@@ -1534,7 +1567,8 @@ static void fill_until_error(const char *path, const struct pw_frame *f, size_t 
 	T_CHECK(st.frames == st.frames_synced && st.frames_written == st.frames_synced);
 	T_CHECK(st.bytes == st.synced_bytes && file_size(path) == st.synced_bytes);
 	T_CHECK(st.frames_synced > 0 && st.frames_synced < i);
-	T_CHECK(st.synced_last_seq == SEQ0 + st.frames_synced - 1 && st.last_seq == st.synced_last_seq);
+	T_CHECK(st.synced_last_seq == SEQ0 + st.frames_synced - 1 &&
+		st.last_seq == st.synced_last_seq);
 	T_CHECK(loads_as(path, f, st.frames_synced, &info) && info.tail == FRAMEFILE_TAIL_CLEAN);
 	fprintf(stderr, "  error %d after %llu synced frames, file %llu bytes, loads clean\n", rc,
 		(unsigned long long)st.frames_synced, (unsigned long long)st.synced_bytes);
@@ -1575,7 +1609,8 @@ static void test_enospc_tmpfs(void)
 	snprintf(mnt, sizeof mnt, "%s/tmpfs", tmpdir);
 	T_CHECK(mkdir(mnt, 0755) == 0);
 	if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k") < 0) {
-		printf("SKIP test_enospc_tmpfs: mount -t tmpfs: %s (needs root)\n", strerror(errno));
+		printf("SKIP test_enospc_tmpfs: mount -t tmpfs: %s (needs root)\n",
+		       strerror(errno));
 		rmdir(mnt);
 		return;
 	}
@@ -1815,7 +1850,8 @@ static void test_reader_range(void)
 	T_CHECK(info.blocks == 10 && info.frames == n && info.tail == FRAMEFILE_TAIL_CLEAN);
 	T_CHECK(range_read(path, f[777].seq, f[777].seq, got, n, &got_n, &calls, &info) == 0);
 	T_CHECK(got_n == 1 && memcmp(got, f + 777, sizeof *f) == 0);
-	T_CHECK(range_read(path, f[499].seq + 1, f[500].seq - 1, got, n, &got_n, &calls, &info) == 0);
+	T_CHECK(range_read(path, f[499].seq + 1, f[500].seq - 1, got, n, &got_n, &calls, &info) ==
+		0);
 	T_CHECK(got_n == 0 && calls == 0);
 	T_CHECK(range_read(path, 0, SEQ0 - 1, got, n, &got_n, &calls, &info) == 0 && got_n == 0);
 	T_CHECK(info.blocks == 0);
@@ -1851,12 +1887,12 @@ out:
 }
 
 /* The container's tests once more on format 1 files. */
-#define ON_V1(fn)                   \
-	static void fn##_v1(void)   \
-	{                           \
-		fmt_v = 1;          \
-		fn();               \
-		fmt_v = 2;          \
+#define ON_V1(fn)                 \
+	static void fn##_v1(void) \
+	{                         \
+		fmt_v = 1;        \
+		fn();             \
+		fmt_v = 2;        \
 	}
 ON_V1(test_round_trip_sim)
 ON_V1(test_round_trip_real)

@@ -20,7 +20,7 @@ static void test_accepts(void)
 		bool gzip;
 	} cases[] = {
 		{ "gzip", true },
-		{ "gzip, deflate, br, zstd", true },          /* chromium */
+		{ "gzip, deflate, br, zstd", true }, /* chromium */
 		{ "deflate, gzip;q=0.5", true },
 		{ "GZip", true },
 		{ "br,gzip", true },
@@ -79,8 +79,8 @@ static void round_trip(const char *what, const char *in, size_t n, size_t room)
 	T_CHECKF((unsigned char)z[room] == 0x1f && (unsigned char)z[room + 1] == 0x8b,
 		 "%s: a gzip member (magic 1f 8b)", what);
 	back = gunzip(z + room, zlen, n, &blen);
-	T_CHECKF(back && blen == n && (n == 0 || memcmp(back, in, n) == 0), "%s: decodes to the input",
-		 what);
+	T_CHECKF(back && blen == n && (n == 0 || memcmp(back, in, n) == 0),
+		 "%s: decodes to the input", what);
 	free(back);
 	free(z);
 }
@@ -119,8 +119,8 @@ static void test_compress_shrinks_json(void)
 	size_t k = 0, zlen = 0;
 
 	while (k + 40 < sizeof json)
-		k += (size_t)snprintf(json + k, sizeof json - k, "{\"speed_kmh\":%d.%03d},", (int)k % 300,
-				      (int)(k * 7) % 1000);
+		k += (size_t)snprintf(json + k, sizeof json - k, "{\"speed_kmh\":%d.%03d},",
+				      (int)k % 300, (int)(k * 7) % 1000);
 	T_EQ(gzip_compress(json, k, 0, &z, &zlen), 0);
 	T_LT(zlen * 2, k);
 	free(z);

@@ -38,10 +38,16 @@ static void fill_frames(void)
 
 static struct job valid_job(enum job_kind kind)
 {
-	return (struct job){ .kind = kind, .job_id = "job-1", .session_id = SID,
+	return (struct job){ .kind = kind,
+			     .job_id = "job-1",
+			     .session_id = SID,
 			     .use_case = kind == JOB_TRACK_BUILD ? "track_mapping" : "general",
-			     .car_name = "Audi R8", .game = "assetto_corsa", .track = "monza",
-			     .deadline_ms = 60000, .runs = two_runs, .nruns = 2 };
+			     .car_name = "Audi R8",
+			     .game = "assetto_corsa",
+			     .track = "monza",
+			     .deadline_ms = 60000,
+			     .runs = two_runs,
+			     .nruns = 2 };
 }
 
 /* The parts of a message: header text plus the runs' frames. */
@@ -49,7 +55,8 @@ static void parts_of(const char *hdr, const struct job *j, struct job_part *p, s
 {
 	p[0] = (struct job_part){ hdr, strlen(hdr) };
 	for (size_t i = 0; i < j->nruns; i++)
-		p[i + 1] = (struct job_part){ j->runs[i].frames, j->runs[i].nframes * sizeof(struct pw_frame) };
+		p[i + 1] = (struct job_part){ j->runs[i].frames,
+					      j->runs[i].nframes * sizeof(struct pw_frame) };
 	*n = j->nruns + 1;
 }
 
@@ -67,7 +74,7 @@ static void test_kind_names(void)
 	T_EQ(job_rec_confidence("low"), 0);
 	T_EQ(job_rec_confidence("high"), JOB_REC_CONFIDENCES - 1);
 	T_EQ(job_rec_confidence("High"), -1);
-	T_CHECK(job_kind_name((enum job_kind)-1) == NULL);
+	T_CHECK(job_kind_name((enum job_kind) - 1) == NULL);
 }
 
 static void test_roundtrip_analysis(void)
@@ -118,7 +125,8 @@ static void test_roundtrip_track_build(void)
 	T_CHECK(hdr != NULL);
 	h = json_loads(hdr, 0, &jerr);
 	T_CHECK(strcmp(json_string_value(json_object_get(h, "kind")), "track_build") == 0);
-	T_CHECK(json_integer_value(json_object_get(h, "frame_size")) == (json_int_t)sizeof(struct pw_frame));
+	T_CHECK(json_integer_value(json_object_get(h, "frame_size")) ==
+		(json_int_t)sizeof(struct pw_frame));
 	T_CHECK(json_integer_value(json_object_get(h, "frame_version")) == FRAME_VERSION);
 	T_CHECK(json_integer_value(json_object_get(h, "v")) == 1); /* frames alone: version 1 */
 	T_CHECK(json_object_get(h, "track_model") == NULL);
@@ -164,7 +172,9 @@ static void test_roundtrip_lap(void)
 /* A job of no runs and no optional fields; an empty run. */
 static void test_roundtrip_minimal(void)
 {
-	struct job j = { .kind = JOB_ANALYSIS, .job_id = "j", .session_id = "", .use_case = "general" };
+	struct job j = {
+		.kind = JOB_ANALYSIS, .job_id = "j", .session_id = "", .use_case = "general"
+	};
 	struct job_run empty = { .run_id = "r", .feed_name = "f", .label = "" };
 	struct job d;
 	struct job_part p[2];
@@ -206,7 +216,8 @@ static void test_decode_version1_frames(void)
 		v1[i].seq = 10 + (uint64_t)i;
 		v1[i].present = FRAME_P_SPEED;
 		v1[i].speed_kmh = 50.f;
-		memset(&v1[i].yaw_rate_rads, 0xff, sizeof v1[i] - offsetof(struct pw_frame, yaw_rate_rads));
+		memset(&v1[i].yaw_rate_rads, 0xff,
+		       sizeof v1[i] - offsetof(struct pw_frame, yaw_rate_rads));
 	}
 	p[0] = (struct job_part){ hdr, strlen(hdr) };
 	p[1] = (struct job_part){ v1, sizeof v1 };
@@ -317,20 +328,23 @@ static void test_decode_bad_header(void)
 	expect_bad_header("{\"track_model\":[1]}", "track_model", 1);
 	expect_bad_header("{\"deadline_ms\":-1}", "deadline_ms", 1);
 	expect_bad_header("{\"deadline_ms\":1.5}", "deadline_ms", 1);
-	expect_bad_header("{\"kind\":\"track_build\"}", "track_build", 1);    /* use_case general */
+	expect_bad_header("{\"kind\":\"track_build\"}", "track_build", 1); /* use_case general */
 	expect_bad_header("{\"kind\":\"track_build\",\"use_case\":\"track_mapping\",\"game\":null}",
 			  "track_build", 1);
-	expect_bad_header("{\"kind\":\"track_build\",\"use_case\":\"track_mapping\",\"track\":\"\"}",
-			  "track_build", 1);
+	expect_bad_header(
+		"{\"kind\":\"track_build\",\"use_case\":\"track_mapping\",\"track\":\"\"}",
+		"track_build", 1);
 	expect_bad_header("{\"kind\":\"lap\"}", "lap_number", 1);
 	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":0}", "lap_number", 1);
 	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":2147483648}", "lap_number", 1);
 	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":\"3\"}", "lap_number", 1);
-	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":3,\"suppress\":\"tires\"}", "suppress", 1);
+	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":3,\"suppress\":\"tires\"}", "suppress",
+			  1);
 	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":3,\"suppress\":[1]}", "suppress", 1);
-	expect_bad_header("{\"kind\":\"lap\",\"lap_number\":3,\"suppress\":[\"a\",\"b\",\"c\","
-			  "\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]}",
-			  "suppress", 1);
+	expect_bad_header(
+		"{\"kind\":\"lap\",\"lap_number\":3,\"suppress\":[\"a\",\"b\",\"c\","
+		"\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]}",
+		"suppress", 1);
 	expect_bad_header("{\"lap_number\":3}", "lap jobs", 1);
 	expect_bad_header("{\"frame_size\":100}", "size 100", 1);
 	expect_bad_header("{\"frame_size\":null}", "frames of size", 1);
@@ -339,27 +353,37 @@ static void test_decode_bad_header(void)
 	expect_bad_header("{\"frame_version\":\"1\"}", "frames of size", 1);
 	expect_bad_header("{\"runs\":null}", "runs", 1);
 	expect_bad_header("{\"runs\":{}}", "runs", 1);
-	expect_bad_header("{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":5}]}",
-			  "1 runs but 2 frame parts", 1);
+	expect_bad_header(
+		"{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":5}]}",
+		"1 runs but 2 frame parts", 1);
 	expect_bad_header("{\"runs\":[7,8]}", "run 0", 1);
 	expect_bad_header("{\"runs\":[{\"feed_name\":\"f\",\"label\":\"\",\"frames\":5},"
-			  "{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":3}]}", "run 0", 1);
-	expect_bad_header("{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":5},"
-			  "{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":3,\"frames\":3}]}", "run 1", 1);
-	expect_bad_header("{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":-5},"
 			  "{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":3}]}",
-			  "run 0: -5 frames announced", 1);
-	expect_bad_header("{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":\"5\"},"
-			  "{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":3}]}", "run 0", 1);
-	expect_bad_header("{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":5},"
-			  "{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":4}]}",
-			  "run 1: 4 frames announced", 1);
-	expect_bad_header("{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":4},"
-			  "{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":3}]}",
-			  "run 0: 4 frames announced", 1);
+			  "run 0", 1);
+	expect_bad_header(
+		"{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":5},"
+		"{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":3,\"frames\":3}]}",
+		"run 1", 1);
+	expect_bad_header(
+		"{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":-5},"
+		"{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":3}]}",
+		"run 0: -5 frames announced", 1);
+	expect_bad_header(
+		"{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":\"5\"},"
+		"{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":3}]}",
+		"run 0", 1);
+	expect_bad_header(
+		"{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":5},"
+		"{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":4}]}",
+		"run 1: 4 frames announced", 1);
+	expect_bad_header(
+		"{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":4},"
+		"{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":3}]}",
+		"run 0: 4 frames announced", 1);
 	expect_bad_header("{\"runs\":[{\"run_id\":\"a\",\"feed_name\":\"f\",\"label\":\"\","
 			  "\"frames\":999999999999},"
-			  "{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":3}]}", "run 0", 1);
+			  "{\"run_id\":\"b\",\"feed_name\":\"f\",\"label\":\"\",\"frames\":3}]}",
+			  "run 0", 1);
 }
 
 static void expect_bad_parts(const struct job_part *p, size_t n, const char *want, int named)
@@ -368,7 +392,8 @@ static void expect_bad_parts(const struct job_part *p, size_t n, const char *wan
 	char err[256] = "";
 	int rc = job_decode(&d, p, n, err, sizeof err);
 
-	T_CHECKF(rc == -EPROTO && strstr(err, want), "want \"%s\": rc %d, error \"%s\"", want, rc, err);
+	T_CHECKF(rc == -EPROTO && strstr(err, want), "want \"%s\": rc %d, error \"%s\"", want, rc,
+		 err);
 	T_CHECK(named ? d.job_id != NULL : d.job_id == NULL);
 	job_release(&d);
 }
@@ -440,13 +465,16 @@ static void test_needs(void)
 {
 	uint64_t ch = 1;
 	unsigned parts = 1;
-	static const char *const cases[] = { "shift_points", "car_grip", "track_mapping", "general" };
+	static const char *const cases[] = { "shift_points", "car_grip", "track_mapping",
+					     "general" };
 
 	for (size_t i = 0; i < 4; i++) {
 		T_CHECK(job_needs(cases[i], &ch, &parts) == 0);
-		T_CHECK(ch && !(ch & ~FRAME_P_ALL) && (parts & FRAMECOLS_SEQ) && (parts & FRAMECOLS_IDS));
+		T_CHECK(ch && !(ch & ~FRAME_P_ALL) && (parts & FRAMECOLS_SEQ) &&
+			(parts & FRAMECOLS_IDS));
 	}
-	T_CHECK(job_needs("general", &ch, &parts) == 0 && (ch & FRAME_P_LAP) && (ch & FRAME_P_THROTTLE));
+	T_CHECK(job_needs("general", &ch, &parts) == 0 && (ch & FRAME_P_LAP) &&
+		(ch & FRAME_P_THROTTLE));
 	ch = 5;
 	T_CHECK(job_needs("drifting", &ch, &parts) == -EINVAL && ch == 5);
 	T_CHECK(job_needs(NULL, &ch, &parts) == -EINVAL);
@@ -470,12 +498,23 @@ static void test_roundtrip_framefile_and_path(void)
 	if (!f || !img)
 		goto out;
 	job_needs("general", &ch, &parts);
-	runs[0] = (struct job_run){ .run_id = "run-a", .feed_name = "ksudp", .label = "",
-				    .nframes = n, .encoding = JOB_ENC_FRAMEFILE, .channels = ch,
-				    .parts = parts, .image = img, .image_len = len };
-	runs[1] = (struct job_run){ .run_id = "run-b", .feed_name = "ksudp", .label = "",
-				    .nframes = 77, .encoding = JOB_ENC_PATH, .channels = ch,
-				    .parts = parts, .path = "/data/sessions/s/run-b.frames" };
+	runs[0] = (struct job_run){ .run_id = "run-a",
+				    .feed_name = "ksudp",
+				    .label = "",
+				    .nframes = n,
+				    .encoding = JOB_ENC_FRAMEFILE,
+				    .channels = ch,
+				    .parts = parts,
+				    .image = img,
+				    .image_len = len };
+	runs[1] = (struct job_run){ .run_id = "run-b",
+				    .feed_name = "ksudp",
+				    .label = "",
+				    .nframes = 77,
+				    .encoding = JOB_ENC_PATH,
+				    .channels = ch,
+				    .parts = parts,
+				    .path = "/data/sessions/s/run-b.frames" };
 	j.runs = runs;
 	hdr = job_encode(&j);
 	T_CHECK(hdr != NULL);
@@ -484,7 +523,8 @@ static void test_roundtrip_framefile_and_path(void)
 	h = json_loads(hdr, 0, &jerr);
 	T_CHECK(json_integer_value(json_object_get(h, "v")) == 2);
 	T_CHECK(strcmp(json_string_value(json_object_get(
-			       json_array_get(json_object_get(h, "runs"), 0), "encoding")), "framefile") == 0);
+			       json_array_get(json_object_get(h, "runs"), 0), "encoding")),
+		       "framefile") == 0);
 	json_decref(h);
 	p[0] = (struct job_part){ hdr, strlen(hdr) };
 	p[1] = (struct job_part){ img, len };
@@ -497,7 +537,8 @@ static void test_roundtrip_framefile_and_path(void)
 		for (size_t i = 0; ok && i < n; i++)
 			ok = c->seq[i] == f[i].seq && c->t_ns[i] == f[i].t_ns &&
 			     *(const float *)framecols_at(c, FRAME_CH_SPEED, i) == f[i].speed_kmh &&
-			     memcmp(framecols_at(c, FRAME_CH_TYRE_TEMP, i), f[i].tyre_temp_c, 16) == 0;
+			     memcmp(framecols_at(c, FRAME_CH_TYRE_TEMP, i), f[i].tyre_temp_c, 16) ==
+				     0;
 		T_CHECK(ok && c->ch[FRAME_CH_FUEL_L] == NULL); /* not a general channel */
 		T_CHECK(d.runs[1].encoding == JOB_ENC_PATH && d.runs[1].nframes == 77 &&
 			strcmp(d.runs[1].path, "/data/sessions/s/run-b.frames") == 0 &&
@@ -513,7 +554,8 @@ static void test_roundtrip_framefile_and_path(void)
 		runs[0].nframes = n - 1;
 		bad_hdr = job_encode(&j);
 		p[0] = (struct job_part){ bad_hdr, strlen(bad_hdr) };
-		T_CHECK(job_decode(&d, p, 3, err, sizeof err) == -EPROTO && strstr(err, "the image holds"));
+		T_CHECK(job_decode(&d, p, 3, err, sizeof err) == -EPROTO &&
+			strstr(err, "the image holds"));
 		job_release(&d);
 		free(bad_hdr);
 		runs[0].nframes = n;
@@ -546,7 +588,8 @@ static void test_roundtrip_framefile_and_path(void)
 		};
 
 		for (size_t k = 0; k < sizeof bad_runs / sizeof *bad_runs; k++) {
-			json_t *hh = json_loads(hdr, 0, &jerr), *patch = json_loads(bad_runs[k][0], 0, &jerr);
+			json_t *hh = json_loads(hdr, 0, &jerr),
+			       *patch = json_loads(bad_runs[k][0], 0, &jerr);
 			json_t *r1 = json_array_get(json_object_get(hh, "runs"), 1), *v;
 			const char *key;
 			char *t;
@@ -556,7 +599,8 @@ static void test_roundtrip_framefile_and_path(void)
 			t = json_dumps(hh, JSON_COMPACT);
 			p[0] = (struct job_part){ t, strlen(t) };
 			p[2] = (struct job_part){ NULL, 0 };
-			T_CHECKF(job_decode(&d, p, 3, err, sizeof err) == -EPROTO && strstr(err, bad_runs[k][1]),
+			T_CHECKF(job_decode(&d, p, 3, err, sizeof err) == -EPROTO &&
+					 strstr(err, bad_runs[k][1]),
 				 "%s: %s", bad_runs[k][0], err);
 			job_release(&d);
 			free(t);
@@ -569,7 +613,8 @@ static void test_roundtrip_framefile_and_path(void)
 		hdr = json_dumps(h, JSON_COMPACT);
 		json_decref(h);
 		p[0] = (struct job_part){ hdr, strlen(hdr) };
-		T_CHECK(job_decode(&d, p, 3, err, sizeof err) == -EPROTO && strstr(err, "needs a version 2"));
+		T_CHECK(job_decode(&d, p, 3, err, sizeof err) == -EPROTO &&
+			strstr(err, "needs a version 2"));
 		job_release(&d);
 	}
 	/* the encoder refuses a path run without a path */
@@ -583,7 +628,8 @@ out:
 
 static void test_send_and_receive(void)
 {
-	void *ctx = zmq_ctx_new(), *push = zmq_socket(ctx, ZMQ_PUSH), *pull = zmq_socket(ctx, ZMQ_PULL);
+	void *ctx = zmq_ctx_new(), *push = zmq_socket(ctx, ZMQ_PUSH),
+	     *pull = zmq_socket(ctx, ZMQ_PULL);
 	struct job j = valid_job(JOB_TRACK_BUILD), d;
 	zmq_msg_t m[3];
 	struct job_part p[3];
@@ -633,7 +679,8 @@ static void test_result_roundtrip(void)
 	text = job_result_encode(JOB_ANALYSIS, "job-1", SID, an, NULL, NULL);
 	T_CHECKF(job_result_decode(&r, text, strlen(text), err, sizeof err) == 0, "%s", err);
 	T_CHECK(r.ok && strcmp(r.job_id, "job-1") == 0 && strcmp(r.session_id, SID) == 0);
-	T_CHECK(json_is_object(r.analysis) && json_array_size(json_object_get(r.analysis, "laps")) == 2);
+	T_CHECK(json_is_object(r.analysis) &&
+		json_array_size(json_object_get(r.analysis, "laps")) == 2);
 	/* a session analysis keeps 10 significant digits */
 	T_NEAR(json_real_value(json_object_get(r.analysis, "x")), 0.3333333333, 1e-12);
 	T_CHECK(json_real_value(json_object_get(r.analysis, "x")) != 1.0 / 3.0);
@@ -646,7 +693,8 @@ static void test_result_roundtrip(void)
 	T_CHECK(json_real_value(json_object_get(r.analysis, "x")) == 1.0 / 3.0);
 	job_result_release(&r);
 	free(text);
-	text = job_result_encode(JOB_ANALYSIS, "job-3", "", NULL, JOB_E_NOT_QUALIFIED, "no left run");
+	text = job_result_encode(JOB_ANALYSIS, "job-3", "", NULL, JOB_E_NOT_QUALIFIED,
+				 "no left run");
 	T_CHECKF(job_result_decode(&r, text, strlen(text), err, sizeof err) == 0, "%s", err);
 	T_CHECK(!r.ok && r.analysis == NULL && strcmp(r.code, "not_qualified") == 0 &&
 		strcmp(r.message, "no left run") == 0 && strcmp(r.session_id, "") == 0);
@@ -681,8 +729,8 @@ static void test_result_malformed(void)
 		{ "\x01\x02not json", "not a JSON object", 0 },
 		{ "[]", "not a JSON object", 0 },
 		{ "{\"v\":1,\"v\":1}", "not a JSON object", 0 },
-		{ "{\"job_id\":\"j\",\"session_id\":\"s\",\"ok\":true,\"analysis\":{}}",
-		  "version", 1 },
+		{ "{\"job_id\":\"j\",\"session_id\":\"s\",\"ok\":true,\"analysis\":{}}", "version",
+		  1 },
 		{ "{\"v\":2,\"job_id\":\"j\",\"session_id\":\"s\",\"ok\":true,\"analysis\":{}}",
 		  "version", 1 },
 		{ "{\"v\":1,\"session_id\":\"s\",\"ok\":true,\"analysis\":{}}", "job_id", 0 },
@@ -708,7 +756,8 @@ static void test_result_malformed(void)
 	struct job_result r;
 	char err[256] = "";
 
-	T_CHECK(job_result_decode(&r, "{}", (size_t)JOB_RESULT_MAX_BYTES + 1, err, sizeof err) == -E2BIG);
+	T_CHECK(job_result_decode(&r, "{}", (size_t)JOB_RESULT_MAX_BYTES + 1, err, sizeof err) ==
+		-E2BIG);
 	T_CHECK(strstr(err, "bytes") != NULL);
 	job_result_release(&r);
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)

@@ -48,7 +48,7 @@
 struct evlog {
 	int n;
 	struct lap_event ev[MAX_EV];
-	uint64_t at_seq[MAX_EV];     /* seq of the frame whose feed returned the event */
+	uint64_t at_seq[MAX_EV]; /* seq of the frame whose feed returned the event */
 };
 
 static int feed(struct laps *l, const struct pw_frame *f, struct evlog *log)
@@ -193,12 +193,12 @@ static void check_ac_lap(const struct ac_run *r)
 	T_CHECK(lap->invalid_reason == LAP_REASON_OUT_LAP);
 	T_CHECK(!lap->personal_best);
 	T_CHECK(lap->start_seq == 1);
-	T_CHECK(lap->end_seq == 7899);   /* packet 7899 (1-based) is the last with lapCount 0 */
+	T_CHECK(lap->end_seq == 7899); /* packet 7899 (1-based) is the last with lapCount 0 */
 	T_CHECK(lap->frames == 7899);
 	T_NEAR(lap->min_speed_kmh, 0.0, 0.01);
 	T_NEAR(lap->max_speed_kmh, 252.17, 0.01);
 	for (int i = 0; i < 3; i++)
-		T_CHECK(lap->sector_ms[i] == -1);   /* AC sends no splits */
+		T_CHECK(lap->sector_ms[i] == -1); /* AC sends no splits */
 }
 
 static void test_ac_monza_raw(void)
@@ -274,8 +274,9 @@ static void test_pcars1_spa(void)
 			break;
 		if (dec_pcars.decode(&st, raw + o, n, &f) == DEC_FRAME) {
 			f.seq = (uint64_t)++frames;
-			repeats += frames > 1 && memcmp(&f.present, &last.present,
-							sizeof f - offsetof(struct pw_frame, present)) == 0;
+			repeats += frames > 1 &&
+				   memcmp(&f.present, &last.present,
+					  sizeof f - offsetof(struct pw_frame, present)) == 0;
 			last = f;
 			invalid += (f.flags & FRAME_FLAG_LAP_INVALID) != 0;
 			dmin = fminf(dmin, f.lap_dist_m);
@@ -293,10 +294,10 @@ static void test_pcars1_spa(void)
 	T_CHECK(log.n == 0);
 	T_CHECK(laps_current(l, &cur) == 1);
 	T_CHECK(cur.number == 1);
-	T_CHECK(repeats == 49);   /* packets equal but for the sequence byte */
+	T_CHECK(repeats == 49); /* packets equal but for the sequence byte */
 	T_CHECK(cur.frames == 1860 - 49);
 	T_CHECK(!cur.valid && cur.invalid_reason == LAP_REASON_GAME_FLAG);
-	T_CHECK(cur.time_ms == -1);   /* the game sends no lap clock (-1) */
+	T_CHECK(cur.time_ms == -1); /* the game sends no lap clock (-1) */
 	T_NEAR(cur.min_speed_kmh, 46.0, 0.5);
 	T_NEAR(cur.max_speed_kmh, 224.0, 0.5);
 	T_CHECK(feed(l, NULL, &log) == 0);
@@ -357,7 +358,8 @@ static void test_forza_laguna_seca(void)
 		if (dec_forza.decode(&st, pkt, sizeof pkt, &f) != DEC_FRAME)
 			continue;
 		f.seq = (uint64_t)++frames;
-		f.t_ns = (int64_t)t_csv_cell(&csv, r, "TimestampMS") * 1000000;   /* receive time ~ game tick */
+		f.t_ns = (int64_t)t_csv_cell(&csv, r, "TimestampMS") *
+			 1000000; /* receive time ~ game tick */
 		feed(l, &f, &log);
 	}
 	T_CHECK(frames == 687);
@@ -384,15 +386,15 @@ out:
 /* ---- the emulator ---- */
 
 struct emu_opts {
-	int64_t start_ms;            /* first frame fed */
-	uint64_t strip;              /* presence bits removed from every frame */
-	int laps;                    /* run until the driver completed this many */
+	int64_t start_ms; /* first frame fed */
+	uint64_t strip;   /* presence bits removed from every frame */
+	int laps;         /* run until the driver completed this many */
 };
 
 struct emu_run {
 	struct evlog log;
 	int32_t ref_ms;
-	int32_t lap_ms[16];          /* driver's own lap times, 1-based */
+	int32_t lap_ms[16]; /* driver's own lap times, 1-based */
 	int nlaps;
 };
 
@@ -411,8 +413,9 @@ static int emu_run(const struct emu_opts *o, struct emu_run *r)
 		return -1;
 	}
 	r->ref_ms = driver_reference_lap_ms(d);
-	for (int64_t k = 0, done_step = -1; done_step < 0 || driver_step(d) < done_step + 3000; k++) {
-		int64_t step = (k * 1000 + 30) / 60;    /* 60 Hz */
+	for (int64_t k = 0, done_step = -1; done_step < 0 || driver_step(d) < done_step + 3000;
+	     k++) {
+		int64_t step = (k * 1000 + 30) / 60; /* 60 Hz */
 		if (step < o->start_ms)
 			continue;
 		driver_run_to(d, step);
@@ -447,14 +450,15 @@ static void test_emulator_laps(void)
 	T_CHECK(r.ref_ms > 30000 && r.nlaps >= 4);
 	T_CHECK(count_kind(&r.log, LAP_COMPLETED) == r.nlaps);
 	T_CHECK(count_kind(&r.log, LAP_INVALIDATED) == 0);
-	T_CHECK(r.lap_ms[1] > r.ref_ms + 1000);   /* the start lap is slower */
+	T_CHECK(r.lap_ms[1] > r.ref_ms + 1000); /* the start lap is slower */
 	for (int i = 0, best = -1; i < r.nlaps; i++) {
 		const struct lap *lap = completed(&r.log, i);
 		int32_t want = r.lap_ms[i + 1];
 		if (!lap)
 			break;
 		T_CHECK(lap->number == (uint32_t)i + 1);
-		T_CHECKF(lap->time_ms == want, "lap %d: %d vs %d", i + 1, (int)lap->time_ms, (int)want);
+		T_CHECKF(lap->time_ms == want, "lap %d: %d vs %d", i + 1, (int)lap->time_ms,
+			 (int)want);
 		/* flying laps: the reference to the emulator's 1 ms step */
 		T_CHECKF(i == 0 || abs(lap->time_ms - r.ref_ms) <= 1, "lap %d: %d vs ref %d", i + 1,
 			 (int)lap->time_ms, (int)r.ref_ms);
@@ -469,7 +473,8 @@ static void test_emulator_laps(void)
 		T_CHECK(lap->end_t_ns - lap->start_t_ns <= (int64_t)lap->time_ms * 1000000);
 		T_CHECK(lap->end_t_ns - lap->start_t_ns > ((int64_t)lap->time_ms - 34) * 1000000);
 	}
-	T_CHECK(r.nlaps < 2 || completed(&r.log, 1)->sector_ms[0] < completed(&r.log, 0)->sector_ms[0]);
+	T_CHECK(r.nlaps < 2 ||
+		completed(&r.log, 1)->sector_ms[0] < completed(&r.log, 0)->sector_ms[0]);
 }
 
 /* Joining 20 s into lap 1: that lap is incomplete (time still the game's). */
@@ -486,7 +491,7 @@ static void test_emulator_joined_mid_lap(void)
 		return;
 	T_CHECK(lap->number == 1 && lap->time_ms == r.lap_ms[1]);
 	T_CHECK(!lap->valid && lap->invalid_reason == LAP_REASON_INCOMPLETE);
-	T_CHECK(lap->sector_ms[0] > 0);   /* the game's split, whenever we joined */
+	T_CHECK(lap->sector_ms[0] > 0); /* the game's split, whenever we joined */
 	for (int i = 1; i < r.nlaps; i++) {
 		lap = completed(&r.log, i);
 		T_CHECK(lap && lap->valid && lap->time_ms == r.lap_ms[i + 1]);
@@ -540,23 +545,24 @@ struct syn {
 	uint16_t flags_known, flags;
 	uint64_t session;
 	int hz;
-	int32_t lap_ms[8];           /* by lap counter, the last repeats */
-	double pos_ms;               /* into the current lap */
-	double gt_s;                 /* game clock */
-	int64_t t_ns;                /* receive clock */
+	int32_t lap_ms[8]; /* by lap counter, the last repeats */
+	double pos_ms;     /* into the current lap */
+	double gt_s;       /* game clock */
+	int64_t t_ns;      /* receive clock */
 	uint16_t counter;
-	int32_t last_ms;             /* what the game reports as last lap */
-	int last_lag;                /* frames the game's last_lap_ms lags the counter */
+	int32_t last_ms; /* what the game reports as last lap */
+	int last_lag;    /* frames the game's last_lap_ms lags the counter */
 	int lag_left;
 	int32_t pending_last;
-	double dist_offset_m;        /* lap 0 from the grid: starts this far behind the line (< 0) */
-	bool grid_counted;           /* the game counts the grid-to-line run as lap 1 */
+	double dist_offset_m; /* lap 0 from the grid: starts this far behind the line (< 0) */
+	bool grid_counted;    /* the game counts the grid-to-line run as lap 1 */
 	uint64_t seq;
-	struct pw_frame f;           /* the last frame sent */
+	struct pw_frame f; /* the last frame sent */
 };
 
-#define SYN_ALL (FRAME_P_LAP | FRAME_P_LAP_TIME | FRAME_P_LAST_LAP | FRAME_P_SPLINE | \
-		 FRAME_P_SPEED | FRAME_P_GAME_TIME | FRAME_P_SECTOR_TIMES)
+#define SYN_ALL                                                                               \
+	(FRAME_P_LAP | FRAME_P_LAP_TIME | FRAME_P_LAST_LAP | FRAME_P_SPLINE | FRAME_P_SPEED | \
+	 FRAME_P_GAME_TIME | FRAME_P_SECTOR_TIMES)
 #define SYN_TRACK_M 3000.0
 #define SYN_T0 1600000000000000000LL
 
@@ -588,8 +594,8 @@ static double syn_lap_len(const struct syn *s)
 static void syn_build(struct syn *s, struct pw_frame *f)
 {
 	double len = syn_lap_len(s), frac = s->pos_ms / len;
-	double span = s->dist_offset_m < 0 && s->grid_counted ? -s->dist_offset_m :
-		      SYN_TRACK_M - s->dist_offset_m;
+	double span = s->dist_offset_m < 0 && s->grid_counted ? -s->dist_offset_m
+							      : SYN_TRACK_M - s->dist_offset_m;
 	double dist = s->dist_offset_m + frac * span;
 
 	frame_init(f, PW_GAME_F1_24, PW_FEED_F1);
@@ -679,7 +685,8 @@ static void test_counter_laps(void)
 		T_CHECK(lap->number == (uint32_t)i + 1);
 		T_CHECK(lap->time_ms == want && lap->measured_ms == want);
 		T_CHECK(lap->valid);
-		T_CHECK(lap->sector_ms[0] == lround(want / 3.0) && lap->sector_ms[1] == lround(want / 3.0));
+		T_CHECK(lap->sector_ms[0] == lround(want / 3.0) &&
+			lap->sector_ms[1] == lround(want / 3.0));
 		T_CHECK(lap->sector_ms[0] + lap->sector_ms[1] + lap->sector_ms[2] == want);
 		T_CHECK(lap->frames == (uint32_t)lround(want / 50.0));
 		T_CHECK(lap->personal_best == (i < 2));
@@ -702,10 +709,10 @@ static void test_late_invalidation(void)
 
 	syn_init(&s, SYN_ALL, 60000);
 	syn_send(&s);
-	syn_to(&s, 1, 0.0);                  /* lap 1 reported valid at the line */
+	syn_to(&s, 1, 0.0); /* lap 1 reported valid at the line */
 	T_CHECK(s.log.n == 1 && syn_lap(&s, 0)->valid);
 	syn_step(&s);
-	s.flags |= FRAME_FLAG_LAP_INVALID;   /* 100 ms into lap 2 */
+	s.flags |= FRAME_FLAG_LAP_INVALID; /* 100 ms into lap 2 */
 	syn_step(&s);
 	syn_step(&s);
 	s.flags &= (uint16_t)~FRAME_FLAG_LAP_INVALID;
@@ -764,7 +771,7 @@ static void test_late_last_lap(void)
 	const struct lap *lap;
 
 	syn_init(&s, SYN_ALL, 60000);
-	s.lap_ms[1] = 60000;                 /* same time twice: "unchanged" is no evidence */
+	s.lap_ms[1] = 60000; /* same time twice: "unchanged" is no evidence */
 	s.lap_ms[2] = 58500;
 	s.last_lag = 5;
 	syn_send(&s);
@@ -789,11 +796,12 @@ static void test_late_last_lap(void)
 	s.lap_ms[0] = 60000;
 	syn_to(&s, 1, 0.0);
 	syn_step(&s);
-	T_CHECK(s.log.n == 0);               /* still waiting: -1 on the game side */
+	T_CHECK(s.log.n == 0); /* still waiting: -1 on the game side */
 	s.pending_last = 0;
 	s.last_ms = 60300;
 	syn_step(&s);
-	T_CHECK(s.log.n == 1 && syn_lap(&s, 0)->time_ms == 60300 && syn_lap(&s, 0)->measured_ms == 60000);
+	T_CHECK(s.log.n == 1 && syn_lap(&s, 0)->time_ms == 60300 &&
+		syn_lap(&s, 0)->measured_ms == 60000);
 
 	/* a game that never sends a last lap time (-1): measured after the window */
 	syn_fini(&s);
@@ -804,7 +812,7 @@ static void test_late_last_lap(void)
 	T_CHECK(s.log.n == 0);
 	syn_to(&s, 1, 2100.0 / 60000);
 	T_CHECK(s.log.n == 1 && syn_lap(&s, 0)->time_ms == 60000);
-	T_CHECK(s.log.at_seq[0] == syn_lap(&s, 0)->end_seq + 1 + 41);   /* lap clock 2.05 s */
+	T_CHECK(s.log.at_seq[0] == syn_lap(&s, 0)->end_seq + 1 + 41); /* lap clock 2.05 s */
 	/* the feed ends while a lap waits: reported with what is known */
 	syn_to(&s, 2, 0.0);
 	T_CHECK(s.log.n == 1);
@@ -827,7 +835,7 @@ static void test_rewind_in_lap(void)
 	T_CHECK(syn_lap(&s, 0)->valid);
 	T_CHECK(syn_lap(&s, 1)->number == 2 && !syn_lap(&s, 1)->valid &&
 		syn_lap(&s, 1)->invalid_reason == LAP_REASON_RESET);
-	T_CHECK(syn_lap(&s, 1)->time_ms == 60000);   /* the game's lap time after the flashback */
+	T_CHECK(syn_lap(&s, 1)->time_ms == 60000); /* the game's lap time after the flashback */
 	T_CHECK(syn_lap(&s, 2)->valid);
 	syn_fini(&s);
 
@@ -860,9 +868,9 @@ static void test_rewind_across_line(void)
 	s.lap_ms[1] = 59000;
 	s.lap_ms[2] = 59500;
 	syn_send(&s);
-	syn_to(&s, 2, 0.02);                  /* lap 2 done and reported, 1.2 s into lap 3 */
+	syn_to(&s, 2, 0.02); /* lap 2 done and reported, 1.2 s into lap 3 */
 	T_CHECK(s.log.n == 2 && syn_lap(&s, 1)->valid && syn_lap(&s, 1)->personal_best);
-	s.counter = 1;                        /* back to 2 s before the line */
+	s.counter = 1; /* back to 2 s before the line */
 	s.pos_ms = 58000;
 	s.gt_s -= 3.2;
 	s.last_ms = 60000;
@@ -910,7 +918,7 @@ static void test_restart(void)
 	s.last_ms = -1;
 	syn_send(&s);
 	syn_to(&s, 2, 0.5);
-	T_CHECK(count_kind(&s.log, LAP_INVALIDATED) == 0);   /* laps 1-3 were driven */
+	T_CHECK(count_kind(&s.log, LAP_INVALIDATED) == 0); /* laps 1-3 were driven */
 	T_CHECK(count_kind(&s.log, LAP_COMPLETED) == 5);
 	T_CHECK(syn_lap(&s, 3)->number == 1 && syn_lap(&s, 3)->invalid_reason == LAP_REASON_RESET);
 	T_CHECK(syn_lap(&s, 4)->number == 2 && syn_lap(&s, 4)->valid);
@@ -927,9 +935,9 @@ static void test_pit(void)
 	syn_init(&s, SYN_ALL, 60000);
 	syn_send(&s);
 	syn_to(&s, 1, 0.9);
-	s.flags |= FRAME_FLAG_IN_PIT;         /* pit entry in lap 2 */
+	s.flags |= FRAME_FLAG_IN_PIT; /* pit entry in lap 2 */
 	syn_to(&s, 2, 0.1);
-	s.flags &= (uint16_t)~FRAME_FLAG_IN_PIT;   /* pit exit in lap 3 */
+	s.flags &= (uint16_t)~FRAME_FLAG_IN_PIT; /* pit exit in lap 3 */
 	syn_to(&s, 4, 0.5);
 	T_CHECK(s.log.n == 4);
 	T_CHECK(syn_lap(&s, 0)->valid);
@@ -958,7 +966,7 @@ static void test_pit(void)
 	s.flags = 0;
 	syn_to(&s, 3, 0.5);
 	lap = syn_lap(&s, 0);
-	T_CHECK(lap && lap->invalid_reason == LAP_REASON_PIT);     /* never left */
+	T_CHECK(lap && lap->invalid_reason == LAP_REASON_PIT); /* never left */
 	T_CHECK(syn_lap(&s, 1) && syn_lap(&s, 1)->invalid_reason == LAP_REASON_OUT_LAP);
 	T_CHECK(syn_lap(&s, 2) && syn_lap(&s, 2)->valid);
 	syn_fini(&s);
@@ -981,12 +989,12 @@ static void test_grid_start(void)
 	struct lap cur;
 
 	syn_init(&s, SYN_ALL | FRAME_P_LAP_DIST | FRAME_P_TRACK_LEN, 60000);
-	s.present &= ~FRAME_P_SPLINE;         /* F1: distance and length, no spline */
-	s.dist_offset_m = -150.0;             /* lap 1: 150 m more, 3 s at 50 m/s */
+	s.present &= ~FRAME_P_SPLINE; /* F1: distance and length, no spline */
+	s.dist_offset_m = -150.0;     /* lap 1: 150 m more, 3 s at 50 m/s */
 	s.lap_ms[0] = 63000;
 	syn_grid_wait(&s);
-	T_CHECK(laps_current(s.l, &cur) == 0);   /* waiting on the grid */
-	syn_to(&s, 0, 0.5);                   /* lights out, across the line, on */
+	T_CHECK(laps_current(s.l, &cur) == 0); /* waiting on the grid */
+	syn_to(&s, 0, 0.5);                    /* lights out, across the line, on */
 	T_CHECK(s.log.n == 0);
 	T_CHECK(laps_current(s.l, &cur) == 1 && cur.number == 1 && cur.valid);
 	syn_to(&s, 2, 0.5);
@@ -1001,11 +1009,11 @@ static void test_grid_start(void)
 
 	/* a game that counts the run from the grid to the line (0 -> 1 there) */
 	syn_init(&s, SYN_ALL, 60000);
-	s.dist_offset_m = -100.0;             /* spline 0.967 */
+	s.dist_offset_m = -100.0; /* spline 0.967 */
 	s.grid_counted = true;
 	s.lap_ms[0] = 2000;
 	syn_grid_wait(&s);
-	syn_to(&s, 3, 0.5);                   /* counter 1 at the line = lap 1 starts */
+	syn_to(&s, 3, 0.5); /* counter 1 at the line = lap 1 starts */
 	T_CHECK(s.log.n == 2);
 	T_CHECK(syn_lap(&s, 0) && syn_lap(&s, 0)->number == 1 && syn_lap(&s, 0)->valid);
 	T_CHECK(syn_lap(&s, 1) && syn_lap(&s, 1)->number == 2);
@@ -1027,7 +1035,7 @@ static void test_spline_jitter(void)
 	static const double jitter[] = { 0.9990, 0.0005, 0.9995, 0.0010, 0.9998, 0.0020, 0.0030 };
 
 	syn_init(&s, FRAME_P_SPLINE | FRAME_P_SPEED | FRAME_P_GAME_TIME, 60000);
-	s.pos_ms = 30000;                     /* join mid-lap */
+	s.pos_ms = 30000; /* join mid-lap */
 	syn_send(&s);
 	for (int lap = 0; lap < 4; lap++) {
 		syn_to(&s, lap, 0.99);
@@ -1046,7 +1054,8 @@ static void test_spline_jitter(void)
 	}
 	syn_to(&s, 4, 0.5);
 	T_CHECK(s.log.n == 4);
-	T_CHECK(syn_lap(&s, 0)->number == 1 && syn_lap(&s, 0)->invalid_reason == LAP_REASON_INCOMPLETE);
+	T_CHECK(syn_lap(&s, 0)->number == 1 &&
+		syn_lap(&s, 0)->invalid_reason == LAP_REASON_INCOMPLETE);
 	for (int i = 1; i < 4; i++) {
 		T_CHECK(syn_lap(&s, i) && syn_lap(&s, i)->number == (uint32_t)i + 1);
 		T_CHECK(syn_lap(&s, i) && syn_lap(&s, i)->valid);
@@ -1079,7 +1088,8 @@ static void test_cut_short(void)
 	s.pos_ms = 0.6 * 60000;
 	syn_to(&s, 3, 0.5);
 	T_CHECK(s.log.n == 2);
-	T_CHECK(syn_lap(&s, 0)->number == 1 && syn_lap(&s, 0)->invalid_reason == LAP_REASON_CUT_SHORT);
+	T_CHECK(syn_lap(&s, 0)->number == 1 &&
+		syn_lap(&s, 0)->invalid_reason == LAP_REASON_CUT_SHORT);
 	T_CHECK(syn_lap(&s, 1)->valid);
 	syn_fini(&s);
 }
@@ -1092,7 +1102,7 @@ static void test_session_change(void)
 	syn_init(&s, SYN_ALL, 60000);
 	syn_send(&s);
 	syn_to(&s, 2, 0.5);
-	s.session = 8;                        /* new session: counter and clock restart */
+	s.session = 8; /* new session: counter and clock restart */
 	s.counter = 0;
 	s.pos_ms = 0;
 	s.last_ms = -1;
@@ -1103,8 +1113,9 @@ static void test_session_change(void)
 	syn_to(&s, 2, 0.5);
 	T_CHECK(count_kind(&s.log, LAP_COMPLETED) == 4);
 	T_CHECK(count_kind(&s.log, LAP_INVALIDATED) == 0);
-	T_CHECK(syn_lap(&s, 2)->number == 1 && syn_lap(&s, 2)->valid && syn_lap(&s, 2)->game_session == 8);
-	T_CHECK(syn_lap(&s, 2)->personal_best);   /* bests are per session */
+	T_CHECK(syn_lap(&s, 2)->number == 1 && syn_lap(&s, 2)->valid &&
+		syn_lap(&s, 2)->game_session == 8);
+	T_CHECK(syn_lap(&s, 2)->personal_best); /* bests are per session */
 	T_CHECK(syn_lap(&s, 3)->number == 2 && syn_lap(&s, 3)->valid);
 
 	/* a lap waiting for its time is reported before the session change */
@@ -1132,7 +1143,7 @@ static void test_pause(void)
 	syn_send(&s);
 	syn_to(&s, 1, 0.3);
 	s.flags |= FRAME_FLAG_PAUSED;
-	for (int i = 0; i < 300; i++) {       /* 30 s of paused frames */
+	for (int i = 0; i < 300; i++) { /* 30 s of paused frames */
 		s.gt_s += 0.1;
 		s.t_ns += 100000000;
 		syn_send(&s);
@@ -1142,7 +1153,7 @@ static void test_pause(void)
 	T_CHECK(s.log.n == 2);
 	T_CHECK(syn_lap(&s, 0)->number == 1 && syn_lap(&s, 0)->valid);
 	T_CHECKF(abs(syn_lap(&s, 0)->time_ms - 60000) <= 1, "%d", (int)syn_lap(&s, 0)->time_ms);
-	T_CHECK(syn_lap(&s, 0)->frames == 1200);   /* paused frames not counted */
+	T_CHECK(syn_lap(&s, 0)->frames == 1200); /* paused frames not counted */
 	syn_fini(&s);
 
 	/* a game that stops sending while paused and stops its lap clock: a 10 s
@@ -1164,16 +1175,16 @@ static void test_gap(void)
 	syn_init(&s, SYN_ALL, 60000);
 	syn_send(&s);
 	syn_to(&s, 1, 0.4);
-	syn_step_ms(&s, 3000);                /* 3 s of frames lost */
+	syn_step_ms(&s, 3000); /* 3 s of frames lost */
 	syn_to(&s, 2, 0.98);
-	syn_step_ms(&s, 2500);                /* lost across the line */
+	syn_step_ms(&s, 2500); /* lost across the line */
 	syn_to(&s, 4, 0.5);
 	T_CHECK(s.log.n == 4);
 	T_CHECK(syn_lap(&s, 0)->valid);
 	T_CHECK(syn_lap(&s, 1)->invalid_reason == LAP_REASON_INCOMPLETE);
 	T_CHECK(syn_lap(&s, 1)->time_ms == 60000);
 	T_CHECK(syn_lap(&s, 2)->invalid_reason == LAP_REASON_INCOMPLETE);
-	T_CHECK(syn_lap(&s, 3)->invalid_reason == LAP_REASON_INCOMPLETE);   /* began in the gap */
+	T_CHECK(syn_lap(&s, 3)->invalid_reason == LAP_REASON_INCOMPLETE); /* began in the gap */
 	T_CHECK(count_kind(&s.log, LAP_COMPLETED) == 4);
 	syn_fini(&s);
 
@@ -1235,7 +1246,7 @@ static void test_midlap_start(void)
 	syn_to(&s, 2, 0.5);
 	T_CHECK(s.log.n == 2);
 	T_CHECK(syn_lap(&s, 0)->number == 1 && syn_lap(&s, 0)->time_ms == 60000);
-	T_CHECK(syn_lap(&s, 0)->measured_ms == 60000);   /* the game's lap clock covers it */
+	T_CHECK(syn_lap(&s, 0)->measured_ms == 60000); /* the game's lap clock covers it */
 	T_CHECK(syn_lap(&s, 0)->invalid_reason == LAP_REASON_INCOMPLETE);
 	/* S1 ended before we joined; the game's splits still say it */
 	T_CHECK(syn_lap(&s, 0)->sector_ms[0] == 20000 && syn_lap(&s, 0)->sector_ms[2] == 20000);
@@ -1307,9 +1318,9 @@ static void test_queue(void)
 	s.last_lag = 100;
 	s.lap_ms[0] = 61000;
 	syn_send(&s);
-	syn_to(&s, 1, 0.0);                   /* lap 1 waits for the game's time */
+	syn_to(&s, 1, 0.0); /* lap 1 waits for the game's time */
 	T_CHECK(s.log.n == 0);
-	s.session = 99;                       /* two events on one frame: lap 1, the change */
+	s.session = 99; /* two events on one frame: lap 1, the change */
 	syn_build(&s, &s.f);
 	n = laps_feed(s.l, &s.f, ev, 0);
 	T_CHECK(n == 0);
@@ -1365,7 +1376,8 @@ static void test_json(void)
 	lap.invalid_reason = LAP_REASON_OUT_LAP;
 	lap.min_speed_kmh = lap.max_speed_kmh = -1.0f;
 	lap_to_json(&lap, buf, sizeof buf);
-	T_CHECK(strstr(buf, "\"time_ms\":null,\"measured_ms\":null,\"sector_ms\":[31002,null,null]"));
+	T_CHECK(strstr(buf,
+		       "\"time_ms\":null,\"measured_ms\":null,\"sector_ms\":[31002,null,null]"));
 	T_CHECK(strstr(buf, "\"valid\":false,\"invalid_reason\":\"out_lap\""));
 	T_CHECK(strstr(buf, "\"min_speed_kmh\":null,\"max_speed_kmh\":null"));
 

@@ -19,7 +19,7 @@
 #include "t.h"
 
 #define MS 1000000ll
-#define BASE_NS 1700000000000000000ll   /* some realtime instant, 2023 */
+#define BASE_NS 1700000000000000000ll /* some realtime instant, 2023 */
 
 /* Bytes of each channel, from the channel table (test_frame checks the table itself). */
 #define F(id, field, ...) \
@@ -70,8 +70,9 @@ static bool chan_eq(const struct pw_frame *a, const struct pw_frame *b, uint64_t
 
 static struct merge *mk_merge(unsigned n, int64_t w_ms, int64_t gap_ms, int64_t lag_ms)
 {
-	struct merge_params p = { .sources = n, .window_ns = w_ms * MS, .gap_ns = gap_ms * MS,
-				  .lag_ns = lag_ms * MS };
+	struct merge_params p = {
+		.sources = n, .window_ns = w_ms * MS, .gap_ns = gap_ms * MS, .lag_ns = lag_ms * MS
+	};
 
 	return merge_new(&p);
 }
@@ -208,8 +209,8 @@ static void test_fuse_all_channels(void)
 	T_CHECK(chan_eq(&out, &e, ALL_BITS & ~even));
 	T_CHECK(out.seq == 77 && out.t_ns == p.t_ns && out.feed == PW_FEED_KSUDP &&
 		out.game_session == 42 && out.version == FRAME_VERSION);
-	T_CHECK(out.flags_known == (FRAME_FLAG_ABS | FRAME_FLAG_TC | FRAME_FLAG_IN_PIT |
-				    FRAME_FLAG_LIMITER));
+	T_CHECK(out.flags_known ==
+		(FRAME_FLAG_ABS | FRAME_FLAG_TC | FRAME_FLAG_IN_PIT | FRAME_FLAG_LIMITER));
 	T_CHECK(out.flags == (FRAME_FLAG_ABS | FRAME_FLAG_IN_PIT));
 	T_CHECK(merge_pop(m, &out) == 0);
 	merge_flush(m);
@@ -263,15 +264,15 @@ static void test_fuse_derived(void)
 	struct pw_frame p = mk(0, 1, PW_FEED_ACC, bits), e = mk(5, 1, PW_FEED_F1, 0), out;
 
 	p.speed_kmh = 100.f;
-	p.accel_lat_g = 1.0f;   /* derived */
-	p.accel_lon_g = -0.5f;  /* derived */
+	p.accel_lat_g = 1.0f;    /* derived */
+	p.accel_lon_g = -0.5f;   /* derived */
 	p.yaw_rate_rads = 0.25f; /* derived */
 	p.derived = FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | FRAME_P_YAW_RATE;
 	e.present = FRAME_P_SPEED | FRAME_P_ACCEL_LAT | FRAME_P_ACCEL_LON | FRAME_P_LAP_DIST;
-	e.speed_kmh = 120.f;    /* own, but the primary has its own too */
-	e.accel_lat_g = 1.5f;   /* own: replaces the derived one */
-	e.accel_lon_g = -0.7f;  /* derived as well: the primary's stays */
-	e.lap_dist_m = 42.f;    /* derived, missing in the primary: copied, still derived */
+	e.speed_kmh = 120.f;   /* own, but the primary has its own too */
+	e.accel_lat_g = 1.5f;  /* own: replaces the derived one */
+	e.accel_lon_g = -0.7f; /* derived as well: the primary's stays */
+	e.lap_dist_m = 42.f;   /* derived, missing in the primary: copied, still derived */
 	e.derived = FRAME_P_ACCEL_LON | FRAME_P_LAP_DIST;
 	T_CHECK(merge_push(m, 1, &e) == MERGE_OK);
 	T_CHECK(merge_push(m, 0, &p) == MERGE_OK);
@@ -323,8 +324,8 @@ static void test_priority_three_sources(void)
 	m = mk_merge(3, 10, 200, 1000);
 	for (int k = 0; k <= 40; k++) {
 		struct pw_frame s1 = mk(50 * k, (uint64_t)k + 1, PW_FEED_ACC, FRAME_P_SPEED);
-		struct pw_frame s2 = mk(50 * k + 5, (uint64_t)k + 1, PW_FEED_F1,
-					FRAME_P_RPM | FRAME_P_SPEED);
+		struct pw_frame s2 =
+			mk(50 * k + 5, (uint64_t)k + 1, PW_FEED_F1, FRAME_P_RPM | FRAME_P_SPEED);
 
 		if (k == 0 || k == 40) {
 			struct pw_frame p =
@@ -599,15 +600,15 @@ static void test_duplicates(void)
 	e.throttle = 0.9f;
 	e.rpm = 5000.0f;
 	T_CHECK(merge_push(m, 0, &p) == MERGE_OK);
-	T_CHECK(merge_push(m, 0, &p) == MERGE_DUP);      /* the same frame again */
+	T_CHECK(merge_push(m, 0, &p) == MERGE_DUP); /* the same frame again */
 	q = p;
 	q.seq = 11;
-	T_CHECK(merge_push(m, 0, &q) == MERGE_DUP);      /* same t_ns */
+	T_CHECK(merge_push(m, 0, &q) == MERGE_DUP); /* same t_ns */
 	q = mk(110, 10, PW_FEED_KSUDP, FRAME_P_THROTTLE);
-	T_CHECK(merge_push(m, 0, &q) == MERGE_DUP);      /* same seq */
+	T_CHECK(merge_push(m, 0, &q) == MERGE_DUP); /* same seq */
 	q = mk(90, 12, PW_FEED_KSUDP, FRAME_P_THROTTLE);
-	T_CHECK(merge_push(m, 0, &q) == MERGE_LATE);     /* older */
-	T_CHECK(merge_push(m, 1, &e) == MERGE_OK);       /* same time, other source: fused */
+	T_CHECK(merge_push(m, 0, &q) == MERGE_LATE); /* older */
+	T_CHECK(merge_push(m, 1, &e) == MERGE_OK);   /* same time, other source: fused */
 	T_CHECK(merge_push(m, 1, &e) == MERGE_DUP);
 	q = mk(120, 11, PW_FEED_KSUDP, FRAME_P_THROTTLE);
 	T_CHECK(merge_push(m, 0, &q) == MERGE_OK);
@@ -622,7 +623,7 @@ static void test_duplicates(void)
 	T_CHECK(merge_push(m, 0, &q) == MERGE_DUP);
 	q.t_ns += MS;
 	q.seq++;
-	T_CHECK(merge_push(m, 0, &q) == MERGE_LATE);     /* after the flush */
+	T_CHECK(merge_push(m, 0, &q) == MERGE_LATE); /* after the flush */
 	merge_free(m);
 }
 
@@ -843,14 +844,16 @@ static void test_advance(void)
 /* ---- realistic: the emulator's car, split into two feeds ---- */
 
 #define SIM_SECONDS 120
-#define PRIMARY_BITS (FRAME_P_GAME_TIME | FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_CLUTCH | \
-		      FRAME_P_STEER | FRAME_P_GEAR | FRAME_P_SPEED | FRAME_P_RPM | FRAME_P_POS | \
-		      FRAME_P_LAP | FRAME_P_LAP_TIME | FRAME_P_SPLINE)
-#define EXTRA_BITS (FRAME_P_TYRE_TEMP | FRAME_P_TYRE_PRESS | FRAME_P_BRAKE_TEMP | FRAME_P_FUEL_L | \
-		    FRAME_P_SPEED)
+#define PRIMARY_BITS                                                                             \
+	(FRAME_P_GAME_TIME | FRAME_P_THROTTLE | FRAME_P_BRAKE | FRAME_P_CLUTCH | FRAME_P_STEER | \
+	 FRAME_P_GEAR | FRAME_P_SPEED | FRAME_P_RPM | FRAME_P_POS | FRAME_P_LAP |                \
+	 FRAME_P_LAP_TIME | FRAME_P_SPLINE)
+#define EXTRA_BITS                                                                      \
+	(FRAME_P_TYRE_TEMP | FRAME_P_TYRE_PRESS | FRAME_P_BRAKE_TEMP | FRAME_P_FUEL_L | \
+	 FRAME_P_SPEED)
 #define PRIMARY_FLAGS (FRAME_FLAG_ABS | FRAME_FLAG_TC | FRAME_FLAG_LIMITER)
-#define EXTRA_FLAGS (FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_PAUSED | \
-		     FRAME_FLAG_ABS)
+#define EXTRA_FLAGS \
+	(FRAME_FLAG_IN_PIT | FRAME_FLAG_LAP_INVALID | FRAME_FLAG_PAUSED | FRAME_FLAG_ABS)
 
 struct sim_run {
 	struct pw_frame *pri, *pri_truth, *ext;

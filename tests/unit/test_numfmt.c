@@ -198,12 +198,27 @@ static int g_same64(double v, int *shown)
 
 static void test_g(void)
 {
-	static const float f_special[] = { 0.0f, -0.0f, 1.0f, -1.0f, 0.1f, 1e6f, 999999.94f, 999999.5f,
-					   1e-4f, 9.99999e-5f, 1e-5f, 123456.7f, 1234567.0f, 16777216.0f,
-					   FLT_MAX, -FLT_MAX, FLT_MIN, 1e-45f, 3.4e38f, 1e10f, 0.5f };
-	static const double d_special[] = { 0.0, -0.0, 1.0, 0.1, 1e15, 1e16, 123456789012345.0,
-					    1e-4, 1e-5, 2.0 / 3, DBL_MAX, DBL_MIN, 5e-324, 1e300,
-					    0.30000000000000004, 1750000000.123456 };
+	static const float f_special[] = {
+		0.0f,      -0.0f,    1.0f,        -1.0f,  0.1f,      1e6f,       999999.94f,
+		999999.5f, 1e-4f,    9.99999e-5f, 1e-5f,  123456.7f, 1234567.0f, 16777216.0f,
+		FLT_MAX,   -FLT_MAX, FLT_MIN,     1e-45f, 3.4e38f,   1e10f,      0.5f
+	};
+	static const double d_special[] = { 0.0,
+					    -0.0,
+					    1.0,
+					    0.1,
+					    1e15,
+					    1e16,
+					    123456789012345.0,
+					    1e-4,
+					    1e-5,
+					    2.0 / 3,
+					    DBL_MAX,
+					    DBL_MIN,
+					    5e-324,
+					    1e300,
+					    0.30000000000000004,
+					    1750000000.123456 };
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	int shown = 0, bad = 0;
 

@@ -130,7 +130,8 @@ static uint16_t ip_sum(const uint8_t *h, size_t n)
 }
 
 /* IPv4 header (proto, flags/fragment word) + body built by the caller after it. */
-static void ipv4(struct buf *b, uint8_t proto, uint32_t src, uint32_t dst, size_t body, uint16_t frag)
+static void ipv4(struct buf *b, uint8_t proto, uint32_t src, uint32_t dst, size_t body,
+		 uint16_t frag)
 {
 	size_t at = b->len;
 
@@ -226,14 +227,14 @@ static int read_expect(const char *path, const struct pkt *want, int n, uint64_t
 			k = &want[got];
 			for (uint32_t i = 0; i < p.len && i < k->len; i++)
 				bad += p.data[i] != pat(k->seed, i);
-			T_CHECKF(p.len == k->len && !bad, "pkt %d: len %u want %u, %d bad bytes", got,
-				 p.len, k->len, bad);
+			T_CHECKF(p.len == k->len && !bad, "pkt %d: len %u want %u, %d bad bytes",
+				 got, p.len, k->len, bad);
 			T_CHECKF(p.t_ns == k->t_ns, "pkt %d: t_ns %lld want %lld", got,
 				 (long long)p.t_ns, (long long)k->t_ns);
-			T_CHECKF(p.src_port == k->sport && p.dst_port == k->dport, "pkt %d: ports %u>%u",
-				 got, p.src_port, p.dst_port);
-			T_CHECKF(p.src_ip == k->src_ip && p.dst_ip == k->dst_ip, "pkt %d: ip %08x>%08x",
-				 got, p.src_ip, p.dst_ip);
+			T_CHECKF(p.src_port == k->sport && p.dst_port == k->dport,
+				 "pkt %d: ports %u>%u", got, p.src_port, p.dst_port);
+			T_CHECKF(p.src_ip == k->src_ip && p.dst_ip == k->dst_ip,
+				 "pkt %d: ip %08x>%08x", got, p.src_ip, p.dst_ip);
 			got++;
 		}
 		T_CHECKF(rc == 0 && got == n, "%s: rc %d after %d of %d packets", path, rc, got, n);
@@ -250,16 +251,18 @@ static int read_expect(const char *path, const struct pkt *want, int n, uint64_t
 static void test_writer_format(void)
 {
 	uint8_t h[PCAP_FILE_HEADER_LEN], rec[128], big[65507 + PCAP_UDP_OVERHEAD];
-	static const uint8_t want_h[24] = { 0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-					    0xff, 0xff, 0, 0, 101, 0, 0, 0 };
+	static const uint8_t want_h[24] = {
+		0x4d, 0x3c, 0xb2, 0xa1, 2,    0,    4, 0, 0,   0, 0, 0,
+		0,    0,    0,    0,    0xff, 0xff, 0, 0, 101, 0, 0, 0
+	};
 	static const uint8_t want_rec[16 + 28] = {
-		0x20, 0xf1, 0x21, 0x69,             /* 1763832096 s */
-		0x15, 0xcd, 0x5b, 0x07,             /* 123456789 ns */
-		33, 0, 0, 0, 33, 0, 0, 0,           /* incl, orig */
-		0x45, 0, 0, 33, 0, 0, 0, 0, 64, 17, /* IPv4, total 33, TTL 64, UDP */
-		0, 0,                               /* checksum, checked below */
-		192, 168, 1, 20, 10, 0, 0, 1,       /* addresses */
-		0xc3, 0x50, 0x27, 0x0c, 0, 13, 0, 0 /* 50000 -> 9996, length 13, no checksum */
+		0x20, 0xf1, 0x21, 0x69,                       /* 1763832096 s */
+		0x15, 0xcd, 0x5b, 0x07,                       /* 123456789 ns */
+		33,   0,    0,    0,    33, 0,  0, 0,         /* incl, orig */
+		0x45, 0,    0,    33,   0,  0,  0, 0, 64, 17, /* IPv4, total 33, TTL 64, UDP */
+		0,    0,                                      /* checksum, checked below */
+		192,  168,  1,    20,   10, 0,  0, 1,         /* addresses */
+		0xc3, 0x50, 0x27, 0x0c, 0,  13, 0, 0 /* 50000 -> 9996, length 13, no checksum */
 	};
 	size_t n;
 
@@ -364,9 +367,9 @@ static void test_tshark(void)
 		}
 		snprintf(want, sizeof want, "%u,%u,%u,%u.%u.%u.%u,%u.%u.%u.%u,1,%lld.%09lld\n",
 			 k->sport, k->dport, 8 + k->len, k->src_ip >> 24, k->src_ip >> 16 & 255,
-			 k->src_ip >> 8 & 255, k->src_ip & 255, k->dst_ip >> 24, k->dst_ip >> 16 & 255,
-			 k->dst_ip >> 8 & 255, k->dst_ip & 255, (long long)(k->t_ns / 1000000000),
-			 (long long)(k->t_ns % 1000000000));
+			 k->src_ip >> 8 & 255, k->src_ip & 255, k->dst_ip >> 24,
+			 k->dst_ip >> 16 & 255, k->dst_ip >> 8 & 255, k->dst_ip & 255,
+			 (long long)(k->t_ns / 1000000000), (long long)(k->t_ns % 1000000000));
 		T_CHECKF(strcmp(line, want) == 0, "tshark: %s want %s", line, want);
 		n++;
 	}
@@ -404,12 +407,25 @@ static void link_frame(struct buf *b, uint32_t lt, int v6, const struct pkt *k)
 	size_t start = b->len;
 
 	switch (lt) {
-	case 0: u32(b, 0, v6 ? 10 : 2); break;      /* NULL: AF in host order */
-	case 108: u32(b, 1, v6 ? 24 : 2); break;    /* LOOP: AF in network order */
-	case 1: ethernet(b, 0, v6 ? 0x86dd : 0x0800); break;
-	case 113: zeros(b, 14); u16(b, 1, v6 ? 0x86dd : 0x0800); break;
-	case 276: u16(b, 1, v6 ? 0x86dd : 0x0800); zeros(b, 18); break;
-	default: break;                             /* RAW, IPV4, IPV6 */
+	case 0:
+		u32(b, 0, v6 ? 10 : 2);
+		break; /* NULL: AF in host order */
+	case 108:
+		u32(b, 1, v6 ? 24 : 2);
+		break; /* LOOP: AF in network order */
+	case 1:
+		ethernet(b, 0, v6 ? 0x86dd : 0x0800);
+		break;
+	case 113:
+		zeros(b, 14);
+		u16(b, 1, v6 ? 0x86dd : 0x0800);
+		break;
+	case 276:
+		u16(b, 1, v6 ? 0x86dd : 0x0800);
+		zeros(b, 18);
+		break;
+	default:
+		break; /* RAW, IPV4, IPV6 */
 	}
 	if (v6)
 		ipv6_udp(b, k);
@@ -436,8 +452,10 @@ static void test_classic_variants(void)
 					int v6 = lts[l] == 229 || (lts[l] != 228 && i == 1);
 					struct pkt k = { 1487973768000000000ll + i * 1001001001ll,
 							 v6 ? 0 : 0x7f000001u + (uint32_t)i,
-							 v6 ? 0 : 0xc0a80001u, (uint16_t)(50000 + i),
-							 (uint16_t)(9996 + l), (uint32_t)(i * 150 + 3),
+							 v6 ? 0 : 0xc0a80001u,
+							 (uint16_t)(50000 + i),
+							 (uint16_t)(9996 + l),
+							 (uint32_t)(i * 150 + 3),
 							 (unsigned)(l * 10 + (size_t)i) };
 					if (!nsec)
 						k.t_ns -= k.t_ns % 1000;
@@ -484,26 +502,26 @@ static void test_skipped(void)
 	struct pkt k = { 0, 1, 2, 3, 4, 16, 9 };
 
 	classic_header(&b, 0, 1, 101);
-#define REC(t, build)                                     \
-	do {                                              \
-		pkt.len = 0;                              \
-		build;                                    \
-		classic_record(&b, 0, 1, t, &pkt);        \
+#define REC(t, build)                              \
+	do {                                       \
+		pkt.len = 0;                       \
+		build;                             \
+		classic_record(&b, 0, 1, t, &pkt); \
 	} while (0)
 	REC(1000, ipv4_udp(&pkt, &good[0]));
-	REC(2000, ipv4_tcp(&pkt));                                          /* TCP */
+	REC(2000, ipv4_tcp(&pkt));                                         /* TCP */
 	REC(2100, ipv4(&pkt, 1, 1, 2, 8, 0); zeros(&pkt, 8));              /* ICMP */
 	REC(2200, ipv4(&pkt, 17, 1, 2, 8 + k.len, 0x2000); udp(&pkt, &k)); /* first fragment */
 	REC(2300, ipv4(&pkt, 17, 1, 2, 8 + k.len, 0x0010); udp(&pkt, &k)); /* later fragment */
-	REC(2400, ipv4_udp(&pkt, &k); pkt.len -= 1);                        /* cut by the snaplen */
-	REC(2500, ipv4_udp(&pkt, &k); set_be16(pkt.p + 24, 7));             /* UDP length < 8 */
-	REC(2600, ipv4_udp(&pkt, &k); set_be16(pkt.p + 24, 8 + 17));        /* UDP length > IP */
-	REC(2700, ipv4_udp(&pkt, &k); pkt.p[0] = 0x44);                     /* IHL 16 bytes */
-	REC(2800, ipv4_udp(&pkt, &k); pkt.p[0] = 0x55);                     /* IP version 5 */
-	REC(2900, (void)0);                                                  /* empty record */
-	REC(2950, put(&pkt, "\x45", 1));                                     /* 1 byte of IP */
+	REC(2400, ipv4_udp(&pkt, &k); pkt.len -= 1);                       /* cut by the snaplen */
+	REC(2500, ipv4_udp(&pkt, &k); set_be16(pkt.p + 24, 7));            /* UDP length < 8 */
+	REC(2600, ipv4_udp(&pkt, &k); set_be16(pkt.p + 24, 8 + 17));       /* UDP length > IP */
+	REC(2700, ipv4_udp(&pkt, &k); pkt.p[0] = 0x44);                    /* IHL 16 bytes */
+	REC(2800, ipv4_udp(&pkt, &k); pkt.p[0] = 0x55);                    /* IP version 5 */
+	REC(2900, (void)0);                                                /* empty record */
+	REC(2950, put(&pkt, "\x45", 1));                                   /* 1 byte of IP */
 	REC(3000, ipv4_udp(&pkt, &good[1]));
-	REC(4000, ethernet(&pkt, 0, 0x0800); ipv4_udp(&pkt, &k));           /* wrong link type */
+	REC(4000, ethernet(&pkt, 0, 0x0800); ipv4_udp(&pkt, &k)); /* wrong link type */
 	/* IPv4 with 4 bytes of options (IHL 6) is still UDP */
 	REC(9000, {
 		struct buf body = { 0 };
@@ -800,7 +818,8 @@ static void truncations(const struct buf *b, const size_t *ends, const size_t *u
 			got++;
 		}
 		T_CHECKF((size_t)got == complete && rc == (at_end ? 0 : -EPROTO),
-			 "%s cut at %zu: %d packets (want %zu), rc %d", what, len, got, complete, rc);
+			 "%s cut at %zu: %d packets (want %zu), rc %d", what, len, got, complete,
+			 rc);
 		T_EQ(pcap_next(r, &p), rc); /* an error stays an error, without moving */
 		pcap_close(r);
 		if (t_case_failed)
@@ -854,7 +873,8 @@ static void test_garbage(void)
 	T_EQ(pcap_open(&r, path), -EPROTO);
 	write_file(path, "this is not a pcap file, just some text\n", 40);
 	T_EQ(pcap_open(&r, path), -EPROTO);
-	T_EQ(pcap_open(&r, t_data_path("ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.raw")), -EPROTO);
+	T_EQ(pcap_open(&r, t_data_path("ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.raw")),
+	     -EPROTO);
 	T_LT(pcap_open(&r, dir), 0); /* a directory */
 	/* a header alone: a valid, empty capture */
 	write_file(path, h, sizeof h);
@@ -946,7 +966,8 @@ static void test_real_capture(void)
 	while ((rc = pcap_next(r, &p)) == 1) {
 		if (p.len != 328 || p.dst_port != 9996 || p.src_port != 50000 ||
 		    p.src_ip != 0x7f000001 || p.dst_ip != 0x7f000001 || p.t_ns < prev ||
-		    (size_t)(n + 1) * 328 > raw_len || memcmp(p.data, raw + (size_t)n * 328, 328) != 0)
+		    (size_t)(n + 1) * 328 > raw_len ||
+		    memcmp(p.data, raw + (size_t)n * 328, 328) != 0)
 			bad++;
 		if (n == 0)
 			first = p.t_ns;

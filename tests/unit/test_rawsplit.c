@@ -18,7 +18,7 @@
 struct raw {
 	uint8_t *b;
 	size_t len;
-	size_t skip;               /* datagrams of this length are left out */
+	size_t skip; /* datagrams of this length are left out */
 	size_t dlen[DGRAMS_MAX];
 	unsigned n;
 };
@@ -54,8 +54,8 @@ static void check_split(const char *label, const char *feed, const struct raw *r
 	}
 	T_CHECKF(i == r->n && off == r->len, "%s: %u of %u datagrams", label, i, r->n);
 	/* a cut-off last datagram is not returned */
-	T_CHECK(r->n == 0 || rawsplit_next(&rs, r->b + r->len - r->dlen[r->n - 1],
-					   r->dlen[r->n - 1] - 1) == 0);
+	T_CHECK(r->n == 0 ||
+		rawsplit_next(&rs, r->b + r->len - r->dlen[r->n - 1], r->dlen[r->n - 1] - 1) == 0);
 }
 
 static void test_encoders(void)
@@ -126,7 +126,7 @@ static void test_refused(void)
 
 	T_CHECK(rawsplit_init(&rs, "acc", 1000) < 0);
 	T_CHECK(rawsplit_init(&rs, "nope", 1000) < 0);
-	T_CHECK(rawsplit_init(&rs, "forza", 1000) < 0);   /* no Forza size divides it */
+	T_CHECK(rawsplit_init(&rs, "forza", 1000) < 0); /* no Forza size divides it */
 	T_CHECK(rawsplit_init(&rs, "forza", 0) < 0);
 	T_CHECK(rawsplit_init(&rs, "forza", 331 * 324) == 0 && rs.fixed == 331);
 }

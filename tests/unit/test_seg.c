@@ -1,9 +1,9 @@
 /* test_seg.c - self-test of the shared-memory segment (common/seg.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -297,10 +297,13 @@ static void test_version1_ring(void)
 	T_EQ(seg_attach(&r, inst, "test"), 0);
 	for (int i = 0; r && i < 10; i++) {
 		T_EQ(seg_read(r, &c, &got), 1);
-		T_CHECK(got.version == FRAME_VERSION && got.derived == 0 && got.speed_kmh == (float)i);
-		T_CHECK(got.present == FRAME_P_SPEED && got.yaw_rate_rads == 0.f && got.reserved[0] == 0);
+		T_CHECK(got.version == FRAME_VERSION && got.derived == 0 &&
+			got.speed_kmh == (float)i);
+		T_CHECK(got.present == FRAME_P_SPEED && got.yaw_rate_rads == 0.f &&
+			got.reserved[0] == 0);
 	}
-	T_CHECK(r && seg_read_latest(r, &got) == 1 && got.version == FRAME_VERSION && got.derived == 0);
+	T_CHECK(r && seg_read_latest(r, &got) == 1 && got.version == FRAME_VERSION &&
+		got.derived == 0);
 	seg_close(r);
 	seg_close(s);
 	/* the new producer keeps the ring (and its old frames), now of its version */
@@ -308,7 +311,8 @@ static void test_version1_ring(void)
 	T_CHECK(s && seg_write_seq(s) == 10 && seg_header(s)->frame_version == FRAME_VERSION);
 	T_EQ(seg_attach(&r, inst, "test"), 0);
 	c = (struct seg_cursor){ 0 };
-	T_CHECK(r && seg_read(r, &c, &got) == 1 && got.version == FRAME_VERSION && got.derived == 0);
+	T_CHECK(r && seg_read(r, &c, &got) == 1 && got.version == FRAME_VERSION &&
+		got.derived == 0);
 	seg_close(r);
 	seg_close(s);
 	seg_unlink(inst, "test");
@@ -343,15 +347,19 @@ static void test_follow(void)
 	T_EQ(next, retry);
 	if (!(w = make(1024, 0)))
 		return;
-	T_CHECK(seg_follow(&r, &next, inst, "test", retry - 1, retry) == SEG_FOLLOW_SAME && !r); /* not due */
+	T_CHECK(seg_follow(&r, &next, inst, "test", retry - 1, retry) == SEG_FOLLOW_SAME &&
+		!r); /* not due */
 	T_CHECK(seg_follow(&r, &next, inst, "test", retry, retry) == SEG_FOLLOW_NEW && r);
 	first = r;
-	T_CHECK(seg_follow(&r, &next, inst, "test", 10 * retry, retry) == SEG_FOLLOW_SAME && r == first);
+	T_CHECK(seg_follow(&r, &next, inst, "test", 10 * retry, retry) == SEG_FOLLOW_SAME &&
+		r == first);
 	/* the capture re-creates the segment */
 	seg_close(w);
 	seg_unlink(inst, "test");
-	T_CHECK(seg_follow(&r, &next, inst, "test", 20 * retry, retry) == -ENOENT && r == first); /* kept */
-	T_EQ(seg_follow(&r, &next, inst, "test", 20 * retry + 1, retry), SEG_FOLLOW_SAME); /* not due */
+	T_CHECK(seg_follow(&r, &next, inst, "test", 20 * retry, retry) == -ENOENT &&
+		r == first); /* kept */
+	T_EQ(seg_follow(&r, &next, inst, "test", 20 * retry + 1, retry),
+	     SEG_FOLLOW_SAME); /* not due */
 	if (!(w = make(1024, 0)))
 		return;
 	T_EQ(seg_follow(&r, &next, inst, "test", 21 * retry, retry), SEG_FOLLOW_REPLACED);
@@ -423,9 +431,11 @@ static int stress_reader(void)
 		missed_at_prev = c.missed;
 	}
 	seg_close(r);
-	fprintf(stderr, "  reader %d: read %llu missed %llu torn %llu disorder %llu gaps-miscounted %llu\n",
+	fprintf(stderr,
+		"  reader %d: read %llu missed %llu torn %llu disorder %llu gaps-miscounted %llu\n",
 		getpid(), (unsigned long long)read, (unsigned long long)c.missed,
-		(unsigned long long)torn, (unsigned long long)disorder, (unsigned long long)gap_missed);
+		(unsigned long long)torn, (unsigned long long)disorder,
+		(unsigned long long)gap_missed);
 	if (torn || disorder || gap_missed)
 		return 1;
 	return read + c.missed == STRESS_FRAMES ? 0 : 2;
@@ -510,7 +520,8 @@ static void test_populated_ahead(void)
 	}
 	got = resident(base + h->frames_off, frames_bytes);
 	T_CHECKF(got >= 10000 * sizeof f + SEG_AHEAD_BYTES / 2 &&
-		 got <= 10000 * sizeof f + 2 * SEG_AHEAD_BYTES + 4096, "after 10000 frames: %zu", got);
+			 got <= 10000 * sizeof f + 2 * SEG_AHEAD_BYTES + 4096,
+		 "after 10000 frames: %zu", got);
 	got = resident(base + h->raw_off, raw);
 	T_CHECKF(got >= 5000 * 1032 && got <= 5000 * 1032 + 2 * SEG_AHEAD_BYTES + 4096,
 		 "raw after 5000 packets: %zu", got);

@@ -470,7 +470,7 @@ static void test_cornering_mode(void)
 
 struct pull_ctx {
 	const struct car_spec *car;
-	int top_rpm_gear[CAR_MAX_GEARS + 1];     /* frames near the limiter per gear */
+	int top_rpm_gear[CAR_MAX_GEARS + 1]; /* frames near the limiter per gear */
 	double max_kmh[CAR_MAX_GEARS + 1], min_kmh[CAR_MAX_GEARS + 1];
 	int limiter_flag, laps, max_lat_bad;
 	int32_t lap_ms;
@@ -544,7 +544,7 @@ static void test_frame_channels(void)
 	T_CHECK(f.accel_lat_g > 1.0 && f.steer > 0.0 && f.steer_deg > 0.0 && f.steer <= 1.0);
 	T_NEAR(f.steer, f.steer_deg / car->steer_lock_deg, 1e-6);
 	T_NEAR(f.vel_ms[2] * 3.6, f.speed_kmh, 1.0);
-	T_CHECK(f.vel_ms[0] > 0.0);  /* kinematic slip: CG velocity points into the turn */
+	T_CHECK(f.vel_ms[0] > 0.0); /* kinematic slip: CG velocity points into the turn */
 	T_NEAR(hypot(f.vel_ms[0], f.vel_ms[2]) * 3.6, f.speed_kmh, 0.5);
 	T_NEAR(f.accel_lat_g, f.speed_kmh * f.speed_kmh / 12.96 / t1->min_radius_m / CAR_G, 0.02);
 	T_CHECK(f.roll_rad < 0.0);
@@ -589,8 +589,13 @@ static void test_truth_json(void)
 	struct track *t = track_new();
 	const struct car_spec *car = car_default();
 	struct truth_run run = {
-		.mode = "laps", .feed = "f1", .format = "2024", .seed = 42, .rate_hz = 60.0,
-		.course_name = "pitwall_ring", .course_length_m = track_length_m(t),
+		.mode = "laps",
+		.feed = "f1",
+		.format = "2024",
+		.seed = 42,
+		.rate_hz = 60.0,
+		.course_name = "pitwall_ring",
+		.course_length_m = track_length_m(t),
 		.reference_lap_ms = 89000,
 	};
 	char *s = truth_json(car, t, &run);

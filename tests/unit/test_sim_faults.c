@@ -47,13 +47,16 @@ static int lap_of(struct driver *d, const struct car_spec *car, struct symptoms 
 			s->lock_s[w] += (f.brake >= 0.4 && f.slip_ratio[w] <= -0.25) * dt;
 			s->spin_s[w] += (f.throttle >= 0.7 && f.slip_ratio[w] >= 0.30) * dt;
 			s->crit_tyre_s[w] += (f.tyre_temp_c[w] > 130.0) * dt;
-			s->crown_sum[w] += (f.tyre_temp_middle_c[w] -
-					    0.5 * (f.tyre_temp_inner_c[w] + f.tyre_temp_outer_c[w])) *
-					   dt;
+			s->crown_sum[w] +=
+				(f.tyre_temp_middle_c[w] -
+				 0.5 * (f.tyre_temp_inner_c[w] + f.tyre_temp_outer_c[w])) *
+				dt;
 			s->edge_sum[w] += (f.tyre_temp_inner_c[w] - f.tyre_temp_outer_c[w]) * dt;
 			s->zone_err = fmax(s->zone_err,
 					   fabs((f.tyre_temp_inner_c[w] + f.tyre_temp_middle_c[w] +
-						 f.tyre_temp_outer_c[w]) / 3.0 - f.tyre_temp_c[w]));
+						 f.tyre_temp_outer_c[w]) /
+							3.0 -
+						f.tyre_temp_c[w]));
 		}
 		if (fabs(f.accel_lat_g) >= 0.6 && f.speed_kmh >= 43.2) {
 			s->delta_sum += (fabs(f.slip_angle_rad[0]) + fabs(f.slip_angle_rad[1]) -

@@ -81,7 +81,8 @@ static void test_restart_keeps_generations_rising(void)
 	storestat_close(w);
 	T_EQ(storestat_open(&w, inst), 0); /* the store restarts on the same page */
 	after = storestat_page(r)->generation;
-	T_CHECKF(after > before, "%llu then %llu", (unsigned long long)before, (unsigned long long)after);
+	T_CHECKF(after > before, "%llu then %llu", (unsigned long long)before,
+		 (unsigned long long)after);
 	T_EQ(storestat_page(r)->v[STORESTAT_FRAMES_PERSISTED], 0); /* counters are per process */
 	T_CHECK(!storestat_replaced(r));
 	storestat_close(w);
@@ -117,9 +118,11 @@ static void test_bad_pages(void)
 	storestat_close(w);
 	T_EQ(storestat_open(&w, "bad/instance"), -EINVAL);
 	T_EQ(storestat_attach(&r, ""), -EINVAL);
-	T_CHECK(storestat_describe(STORESTAT_COMMANDS) && storestat_describe(STORESTAT_COUNT) == NULL);
+	T_CHECK(storestat_describe(STORESTAT_COMMANDS) &&
+		storestat_describe(STORESTAT_COUNT) == NULL);
 	for (int i = 0; i < STORESTAT_COUNT; i++)
-		T_CHECKF(storestat_describe((enum storestat_counter)i)->metric, "counter %d has a name", i);
+		T_CHECKF(storestat_describe((enum storestat_counter)i)->metric,
+			 "counter %d has a name", i);
 }
 
 int main(void)

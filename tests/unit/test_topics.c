@@ -35,14 +35,16 @@ static int keys_ok(const char *keys)
 	if (!*keys || *keys == ' ')
 		return 0;
 	for (const char *k = keys; *k; k++)
-		if (!(islower((unsigned char)*k) || *k == '_' || (*k == ' ' && k[1] && k[1] != ' ')))
+		if (!(islower((unsigned char)*k) || *k == '_' ||
+		      (*k == ' ' && k[1] && k[1] != ' ')))
 			return 0;
 	return 1;
 }
 
 static void test_rows(void)
 {
-	T_CHECKF(topic_event(TOPIC_EVENT_COUNT) == NULL && topic_event((enum topic_event)-1) == NULL,
+	T_CHECKF(topic_event(TOPIC_EVENT_COUNT) == NULL &&
+			 topic_event((enum topic_event) - 1) == NULL,
 		 "an event out of range has no row");
 	T_CHECKF(topic_family(TOPIC_FAMILY_COUNT) == NULL, "a family out of range has no row");
 	for (int f = 0; f < TOPIC_FAMILY_COUNT; f++) {
@@ -72,12 +74,14 @@ static void test_rows(void)
 				 topic_family((enum topic_family)f)->name);
 	}
 	/* the topics the store published before the table, and the two it added to the docs */
-	for (const char *const *n = (const char *const[]){ "session.created", "session.completed",
-			"session.reopened", "session.deleted", "run.started", "run.stopped",
-			"run.resumed", "run.deleted", "run.error", "recording.started",
-			"recording.stopped", "recording.deleted", "analysis.pending",
-			"analysis.completed", "analysis.failed", "track.built", "track.deleted",
-			NULL }; *n; n++)
+	for (const char *const *n =
+		     (const char *const[]){
+			     "session.created", "session.completed", "session.reopened",
+			     "session.deleted", "run.started", "run.stopped", "run.resumed",
+			     "run.deleted", "run.error", "recording.started", "recording.stopped",
+			     "recording.deleted", "analysis.pending", "analysis.completed",
+			     "analysis.failed", "track.built", "track.deleted", NULL };
+	     *n; n++)
 		T_CHECKF(topic_event_find(*n) >= 0, "%s is not an event of the table", *n);
 	T_CHECK(TOPIC_EVENT_COUNT == 17);
 	T_CHECK(strcmp(topic_family(TOPIC_FRAME)->name, "frame.") == 0);
@@ -93,7 +97,8 @@ static void test_find(void)
 		T_CHECKF(topic_event_find(name) == t, "%s: %d", name, topic_event_find(name));
 	}
 	for (const char *const *n = (const char *const[]){ "", "run", "run.", "run.started.x",
-			"Run.started", "lap.ksudp", "lap.", "frame.forza", "run.startedx", NULL };
+							   "Run.started", "lap.ksudp", "lap.",
+							   "frame.forza", "run.startedx", NULL };
 	     *n; n++)
 		T_CHECKF(topic_event_find(*n) == -1, "\"%s\" found", *n);
 	T_CHECK(topic_event_find(NULL) == -1);
@@ -111,7 +116,8 @@ static void test_feed_names(void)
 
 	T_CHECK(topic_feed_name(&n, TOPIC_LAP, "ksudp") == 0 && strcmp(n.s, "lap.ksudp") == 0);
 	T_CHECK(topic_feed_name(&n, TOPIC_FRAME, "forza") == 0 && strcmp(n.s, "frame.forza") == 0);
-	T_CHECK(topic_feed_name(&n, TOPIC_FEED, "f1_25-b.2") == 0 && strcmp(n.s, "feed.f1_25-b.2") == 0);
+	T_CHECK(topic_feed_name(&n, TOPIC_FEED, "f1_25-b.2") == 0 &&
+		strcmp(n.s, "feed.f1_25-b.2") == 0);
 	memset(longest, 'a', IDS_FEED_MAX);
 	longest[IDS_FEED_MAX] = 0;
 	T_CHECKF(topic_feed_name(&n, TOPIC_FRAME, longest) == 0 && strlen(n.s) == 6 + IDS_FEED_MAX,
@@ -165,7 +171,8 @@ static void test_store_doc(void)
 			break;
 	T_CHECKF((size_t)(end - at) == glen && memcmp(at, gen, glen) == 0,
 		 "docs/store.md's bus table is not the generated one; regenerate it with "
-		 "build/bin/pwctl topics --markdown:\n%s", gen);
+		 "build/bin/pwctl topics --markdown:\n%s",
+		 gen);
 out:
 	if (f)
 		fclose(f);
@@ -189,10 +196,12 @@ static void test_stream_doc(void)
 
 		snprintf(want, sizeof want, "`%s`", topic_event((enum topic_event)t)->name);
 		at = strstr(table, want);
-		T_CHECKF(at && at < table_end, "docs/stream.md's server -> client table lacks %s", want);
+		T_CHECKF(at && at < table_end, "docs/stream.md's server -> client table lacks %s",
+			 want);
 	}
 	for (const char *const *n = (const char *const[]){ "`lap_completed`", "`lap_invalidated`",
-			"`feed_status`", NULL }; *n; n++) {
+							   "`feed_status`", NULL };
+	     *n; n++) {
 		const char *at = strstr(table, *n);
 
 		T_CHECKF(at && at < table_end, "docs/stream.md lacks %s", *n);

@@ -31,11 +31,11 @@ static json_t *envelope(struct ws_msg *m, const char *want)
 	e = json_loadb(m->text, m->len, 0, &jerr);
 	T_CHECKF(json_is_object(e), "%.*s: %s", (int)m->len, m->text, jerr.text);
 	T_CHECKF(m->opcode == MG_WEBSOCKET_OPCODE_TEXT, "%s: opcode %d", want, m->opcode);
-	T_CHECKF(json_is_object(e) &&
-		 strcmp(jstr(json_object_get(e, "type")), want) == 0 &&
-		 json_integer_value(json_object_get(e, "schema_version")) == WS_SCHEMA_VERSION &&
-		 json_is_integer(json_object_get(e, "t_ms")) &&
-		 json_is_object(json_object_get(e, "data")),
+	T_CHECKF(json_is_object(e) && strcmp(jstr(json_object_get(e, "type")), want) == 0 &&
+			 json_integer_value(json_object_get(e, "schema_version")) ==
+				 WS_SCHEMA_VERSION &&
+			 json_is_integer(json_object_get(e, "t_ms")) &&
+			 json_is_object(json_object_get(e, "data")),
 		 "%.*s: not a %s envelope", (int)m->len, m->text, want);
 	return e;
 }
@@ -63,8 +63,8 @@ static void test_every_event(void)
 			 "%s: type %d (%s)", name, (int)type, ws_type_name(type));
 		T_CHECKF(ws_types[WS_T_EVENT + t].subscribable, "%s: not subscribable", name);
 		T_CHECKF(feed == NULL, "%s names no feed", name);
-		T_CHECKF(json_equal(json_object_get(e, "data"), want), "%s: data is not the payload",
-			 name);
+		T_CHECKF(json_equal(json_object_get(e, "data"), want),
+			 "%s: data is not the payload", name);
 		/* the payload's bytes, not a re-serialization */
 		T_CHECKF(m && strstr(m->text, body) != NULL, "%s: %.*s", name, m ? (int)m->len : 0,
 			 m ? m->text : "");
@@ -80,8 +80,9 @@ static void test_track_events(void)
 	static const struct {
 		const char *topic, *body;
 	} cases[] = {
-		{ "track.built", "{\"game\":\"assetto_corsa\",\"track_name\":\"monza\","
-				 "\"session_id\":\"7b0c9d2e-1f3a-4c5b-8d6e-9f0a1b2c3d4e\",\"corner_count\":11}" },
+		{ "track.built",
+		  "{\"game\":\"assetto_corsa\",\"track_name\":\"monza\","
+		  "\"session_id\":\"7b0c9d2e-1f3a-4c5b-8d6e-9f0a1b2c3d4e\",\"corner_count\":11}" },
 		{ "track.deleted", "{\"game\":\"assetto_corsa\",\"track_name\":\"monza\"}" },
 	};
 
@@ -107,39 +108,45 @@ static void test_lap_events(void)
 	struct ws_msg *m;
 	json_t *e, *d;
 
-	m = event("lap.forza", "{\"event\":\"lap_completed\",\"feed\":\"forza\",\"lap\":{\"number\":3,"
-			       "\"time_ms\":91234,\"valid\":true,\"personal_best\":true}}", &type, &feed);
+	m = event("lap.forza",
+		  "{\"event\":\"lap_completed\",\"feed\":\"forza\",\"lap\":{\"number\":3,"
+		  "\"time_ms\":91234,\"valid\":true,\"personal_best\":true}}",
+		  &type, &feed);
 	e = envelope(m, "lap_completed");
 	d = json_object_get(e, "data");
-	T_CHECKF(type == WS_T_LAP_COMPLETED && feed && strcmp(feed, "forza") == 0, "type %d feed %s",
-		 (int)type, feed ? feed : "-");
+	T_CHECKF(type == WS_T_LAP_COMPLETED && feed && strcmp(feed, "forza") == 0,
+		 "type %d feed %s", (int)type, feed ? feed : "-");
 	T_CHECKF(json_integer_value(json_object_get(d, "lap_number")) == 3 &&
-		 json_real_value(json_object_get(d, "lap_time_s")) == 91.234 &&
-		 json_integer_value(json_object_get(d, "lap_time_ms")) == 91234 &&
-		 json_is_true(json_object_get(d, "is_personal_best")) &&
-		 strcmp(jstr(json_object_get(d, "validity")), "valid") == 0 &&
-		 json_array_size(json_object_get(d, "invalid_reasons")) == 0 &&
-		 json_is_object(json_object_get(d, "lap")) &&
-		 strcmp(jstr(json_object_get(d, "feed")), "forza") == 0,
+			 json_real_value(json_object_get(d, "lap_time_s")) == 91.234 &&
+			 json_integer_value(json_object_get(d, "lap_time_ms")) == 91234 &&
+			 json_is_true(json_object_get(d, "is_personal_best")) &&
+			 strcmp(jstr(json_object_get(d, "validity")), "valid") == 0 &&
+			 json_array_size(json_object_get(d, "invalid_reasons")) == 0 &&
+			 json_is_object(json_object_get(d, "lap")) &&
+			 strcmp(jstr(json_object_get(d, "feed")), "forza") == 0,
 		 "lap_completed data: %.*s", m ? (int)m->len : 0, m ? m->text : "");
 	json_decref(e);
 	ws_msg_unref(m);
 
-	m = event("lap.ksudp", "{\"event\":\"lap_invalidated\",\"lap\":{\"number\":4,\"time_ms\":1,"
-			       "\"valid\":false,\"invalid_reason\":\"pit\"}}", &type, &feed);
+	m = event("lap.ksudp",
+		  "{\"event\":\"lap_invalidated\",\"lap\":{\"number\":4,\"time_ms\":1,"
+		  "\"valid\":false,\"invalid_reason\":\"pit\"}}",
+		  &type, &feed);
 	e = envelope(m, "lap_invalidated");
 	d = json_object_get(e, "data");
 	T_CHECKF(type == WS_T_LAP_INVALIDATED && feed && strcmp(feed, "ksudp") == 0, "type %d",
 		 (int)type);
 	T_CHECKF(strcmp(jstr(json_object_get(d, "validity")), "pit") == 0 &&
-		 strcmp(jstr(json_array_get(json_object_get(d, "invalid_reasons"), 0)), "pit") == 0,
+			 strcmp(jstr(json_array_get(json_object_get(d, "invalid_reasons"), 0)),
+				"pit") == 0,
 		 "lap_invalidated data");
 	json_decref(e);
 	ws_msg_unref(m);
 
 	/* the tracker's other event, and lap payloads without a lap: not forwarded */
-	m = event("lap.ksudp", "{\"event\":\"session_changed\",\"from_session\":1,\"to_session\":2}",
-		  &type, &feed);
+	m = event("lap.ksudp",
+		  "{\"event\":\"session_changed\",\"from_session\":1,\"to_session\":2}", &type,
+		  &feed);
 	T_CHECKF(m == NULL, "session_changed is forwarded");
 	ws_msg_unref(m);
 	m = event("lap.ksudp", "{\"event\":\"lap_completed\"}", &type, &feed);
@@ -156,7 +163,8 @@ static void test_feed_status(void)
 	struct ws_msg *m = event("feed.forza", body, &type, &feed);
 	json_t *e = envelope(m, "feed_status"), *want = json_loads(body, 0, NULL);
 
-	T_CHECKF(type == WS_T_FEED_STATUS && feed && strcmp(feed, "forza") == 0, "type %d", (int)type);
+	T_CHECKF(type == WS_T_FEED_STATUS && feed && strcmp(feed, "forza") == 0, "type %d",
+		 (int)type);
 	T_CHECKF(json_equal(json_object_get(e, "data"), want), "feed_status data is the payload");
 	json_decref(want);
 	json_decref(e);
@@ -168,12 +176,13 @@ static void test_not_forwarded(void)
 	static const struct {
 		const char *topic, *body;
 	} cases[] = {
-		{ "frame.ksudp", "{\"seq\":1,\"t_ns\":2,\"feed\":\"ksudp\",\"game\":\"assetto_corsa\"}" },
+		{ "frame.ksudp",
+		  "{\"seq\":1,\"t_ns\":2,\"feed\":\"ksudp\",\"game\":\"assetto_corsa\"}" },
 		{ "run.startedx", "{}" },
 		{ "run", "{}" },
 		{ "nonsense.topic", "{}" },
 		{ "", "{}" },
-		{ "run.started", "[1,2]" },            /* not an object */
+		{ "run.started", "[1,2]" }, /* not an object */
 		{ "run.started", "not json" },
 		{ "feed.ksudp", "\"up\"" },
 		{ "track.built", "" },
@@ -210,8 +219,8 @@ static void test_oversized(void)
 	e = envelope(m, "track.built");
 	d = json_object_get(e, "data");
 	T_CHECKF(strcmp(jstr(json_object_get(d, "topic")), "track.built") == 0 &&
-		 json_is_true(json_object_get(d, "truncated")) &&
-		 json_integer_value(json_object_get(d, "bytes")) == (json_int_t)len,
+			 json_is_true(json_object_get(d, "truncated")) &&
+			 json_integer_value(json_object_get(d, "bytes")) == (json_int_t)len,
 		 "summary: %.*s", m ? (int)m->len : 0, m ? m->text : "");
 	json_decref(e);
 	ws_msg_unref(m);

@@ -30,8 +30,8 @@ static struct ws_request judge(const char *in)
 
 static const char *verdict_name(enum ws_verdict v)
 {
-	static const char *const names[] = { "ping", "subscribe", "set_rate", "snapshot", "error",
-					     "close" };
+	static const char *const names[] = { "ping",     "subscribe", "set_rate",
+					     "snapshot", "error",     "close" };
 
 	return (unsigned)v < sizeof names / sizeof *names ? names[v] : "?";
 }
@@ -53,14 +53,17 @@ static void want_close_n(const char *in, size_t len, int close_code, const char 
 	size_t ml = strlen(message);
 	int prefix = ml && message[ml - 1] == '*';
 
-	T_CHECKF(r.verdict == WS_V_CLOSE, "%.80s: verdict %s, want close", in, verdict_name(r.verdict));
+	T_CHECKF(r.verdict == WS_V_CLOSE, "%.80s: verdict %s, want close", in,
+		 verdict_name(r.verdict));
 	if (r.verdict != WS_V_CLOSE)
 		return;
-	T_CHECKF(r.close_code == close_code, "%.80s: close %d, want %d", in, r.close_code, close_code);
+	T_CHECKF(r.close_code == close_code, "%.80s: close %d, want %d", in, r.close_code,
+		 close_code);
 	T_CHECKF(strcmp(r.reason, reason) == 0, "%.80s: reason \"%s\", want \"%s\"", in, r.reason,
 		 reason);
 	T_CHECKF(strcmp(r.code, code) == 0, "%.80s: code %s, want %s", in, r.code, code);
-	T_CHECKF(prefix ? strncmp(r.message, message, ml - 1) == 0 : strcmp(r.message, message) == 0,
+	T_CHECKF(prefix ? strncmp(r.message, message, ml - 1) == 0
+			: strcmp(r.message, message) == 0,
 		 "%.80s: message \"%s\", want \"%s\"", in, r.message, message);
 	T_CHECKF(r.has_t_ms == has_ref && (!has_ref || r.t_ms == ref),
 		 "%.80s: ref %s%lld, want %s%lld", in, r.has_t_ms ? "" : "null ", (long long)r.t_ms,
@@ -78,7 +81,8 @@ static void want_error(const char *in, const char *code, const char *message, in
 {
 	struct ws_request r = judge(in);
 
-	T_CHECKF(r.verdict == WS_V_ERROR, "%.80s: verdict %s, want error", in, verdict_name(r.verdict));
+	T_CHECKF(r.verdict == WS_V_ERROR, "%.80s: verdict %s, want error", in,
+		 verdict_name(r.verdict));
 	if (r.verdict != WS_V_ERROR)
 		return;
 	T_CHECKF(strcmp(r.code, code) == 0, "%.80s: code %s, want %s", in, r.code, code);
@@ -124,7 +128,8 @@ static void test_request_snapshot(void)
 	char b[256];
 	struct ws_request r = judge(env(b, sizeof b, "request_snapshot", 100, "{}"));
 
-	T_CHECKF(r.verdict == WS_V_SNAPSHOT && r.t_ms == 100, "verdict %s", verdict_name(r.verdict));
+	T_CHECKF(r.verdict == WS_V_SNAPSHOT && r.t_ms == 100, "verdict %s",
+		 verdict_name(r.verdict));
 	/* its data is not looked at */
 	r = judge(env(b, sizeof b, "request_snapshot", 1, "{\"junk\":[1,{\"a\":null}]}"));
 	T_CHECKF(r.verdict == WS_V_SNAPSHOT, "verdict %s", verdict_name(r.verdict));
@@ -140,8 +145,8 @@ static void test_set_rate(void)
 
 		snprintf(data, sizeof data, "{\"hz\":%d}", hz);
 		r = judge(env(b, sizeof b, "set_rate", 3, data));
-		T_CHECKF(r.verdict == WS_V_SET_RATE && r.hz == (unsigned)hz, "hz %d: verdict %s hz %u",
-			 hz, verdict_name(r.verdict), r.hz);
+		T_CHECKF(r.verdict == WS_V_SET_RATE && r.hz == (unsigned)hz,
+			 "hz %d: verdict %s hz %u", hz, verdict_name(r.verdict), r.hz);
 	}
 }
 
@@ -161,14 +166,18 @@ static void test_subscribe(void)
 		}
 	}
 	/* what may be subscribed: telemetry and every event, never replies or control frames */
-	for (const char *const *n = (const char *const[]){ "telemetry", "lap_completed",
-			"lap_invalidated", "session_started", "session_ended", "feed_status",
-			"session.created", "run.started", "recording.stopped", "analysis.completed",
-			NULL }; *n; n++)
+	for (const char *const *n =
+		     (const char *const[]){ "telemetry", "lap_completed", "lap_invalidated",
+					    "session_started", "session_ended", "feed_status",
+					    "session.created", "run.started", "recording.stopped",
+					    "analysis.completed", NULL };
+	     *n; n++)
 		T_CHECKF(type_of(*n) >= 0 && (all & BIT(type_of(*n))), "%s is subscribable", *n);
 	for (const char *const *n = (const char *const[]){ "hello", "pong", "error", "control_ping",
-			"control_pong", "control_close", NULL }; *n; n++)
-		T_CHECKF(type_of(*n) >= 0 && !(all & BIT(type_of(*n))), "%s is not subscribable", *n);
+							   "control_pong", "control_close", NULL };
+	     *n; n++)
+		T_CHECKF(type_of(*n) >= 0 && !(all & BIT(type_of(*n))), "%s is not subscribable",
+			 *n);
 	T_CHECKF(n_runs == 5, "run.started, .stopped, .resumed, .deleted, .error: %d", n_runs);
 
 	r = judge(env(b, sizeof b, "subscribe", 1, "{\"events\":[]}"));
@@ -186,17 +195,20 @@ static void test_subscribe(void)
 	T_CHECKF(r.verdict == WS_V_SUBSCRIBE && r.events == BIT(WS_T_RECOMMENDATION),
 		 "recommendation: verdict %s events %llx", verdict_name(r.verdict),
 		 (unsigned long long)r.events);
-	r = judge(env(b, sizeof b, "subscribe", 1,
-		      "{\"events\":[\"telemetry\",\"lap_completed\",\"telemetry\"],\"feeds\":[\"forza\"]}"));
+	r = judge(env(
+		b, sizeof b, "subscribe", 1,
+		"{\"events\":[\"telemetry\",\"lap_completed\",\"telemetry\"],\"feeds\":[\"forza\"]}"));
 	T_CHECKF(r.verdict == WS_V_SUBSCRIBE &&
-		 r.events == (BIT(WS_T_TELEMETRY) | BIT(WS_T_LAP_COMPLETED)) && r.feeds == 2,
+			 r.events == (BIT(WS_T_TELEMETRY) | BIT(WS_T_LAP_COMPLETED)) &&
+			 r.feeds == 2,
 		 "telemetry+lap_completed on forza: events %llx feeds %x",
 		 (unsigned long long)r.events, r.feeds);
 	r = judge(env(b, sizeof b, "subscribe", 1,
 		      "{\"events\":[\"run.started\"],\"feeds\":[\"ksudp\",\"forza\"]}"));
 	T_CHECKF(r.verdict == WS_V_SUBSCRIBE && r.events == BIT(type_of("run.started")) &&
-		 r.feeds == 3, "run.started on both: events %llx feeds %x",
-		 (unsigned long long)r.events, r.feeds);
+			 r.feeds == 3,
+		 "run.started on both: events %llx feeds %x", (unsigned long long)r.events,
+		 r.feeds);
 	r = judge(env(b, sizeof b, "subscribe", 1, "{\"events\":[\"feed_status\"],\"feeds\":[]}"));
 	T_CHECKF(r.verdict == WS_V_SUBSCRIBE && r.feeds == 3, "feeds []: every feed, %x", r.feeds);
 }
@@ -216,9 +228,11 @@ static void test_nesting_limit(void)
 		n += (size_t)snprintf(data + n, sizeof data - n, "}");
 	r = judge(env(in, sizeof in, "ping", 1, data));
 	T_CHECKF(r.verdict == WS_V_PING, "32 levels: verdict %s", verdict_name(r.verdict));
-	r = judge(env(in, sizeof in, "ping", 1,
-		      "{\"s\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\"}"));
-	T_CHECKF(r.verdict == WS_V_PING, "brackets in a string: verdict %s", verdict_name(r.verdict));
+	r = judge(env(
+		in, sizeof in, "ping", 1,
+		"{\"s\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\"}"));
+	T_CHECKF(r.verdict == WS_V_PING, "brackets in a string: verdict %s",
+		 verdict_name(r.verdict));
 
 	/* one more level: 1008 */
 	n = 0;
@@ -239,38 +253,47 @@ static void test_nesting_limit(void)
 static void test_invalid_utf8(void)
 {
 	static const char *const bad[] = {
-		"\xff\xfe",                            /* never valid bytes */
-		"\xc0\xaf",                            /* overlong '/' */
-		"\xe0\x80\xaf",                        /* overlong, 3 bytes */
-		"\xed\xa0\x80",                        /* a UTF-16 surrogate */
-		"\xf4\x90\x80\x80",                    /* beyond U+10FFFF */
-		"{\"a\":\"\xf8\"}",                    /* a 5-byte lead */
-		"{\"a\":\"\xe2\x82\"}",                /* a sequence cut short */
-		"{\"a\":\"x\xe2\x82",                  /* cut short at the end */
-		"{\"a\":\"\x80\"}",                    /* a lone continuation byte */
+		"\xff\xfe",             /* never valid bytes */
+		"\xc0\xaf",             /* overlong '/' */
+		"\xe0\x80\xaf",         /* overlong, 3 bytes */
+		"\xed\xa0\x80",         /* a UTF-16 surrogate */
+		"\xf4\x90\x80\x80",     /* beyond U+10FFFF */
+		"{\"a\":\"\xf8\"}",     /* a 5-byte lead */
+		"{\"a\":\"\xe2\x82\"}", /* a sequence cut short */
+		"{\"a\":\"x\xe2\x82",   /* cut short at the end */
+		"{\"a\":\"\x80\"}",     /* a lone continuation byte */
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		want_close(bad[i], 1007, "invalid UTF-8", "bad_request", "message is not valid UTF-8", 0,
-			   0);
+		want_close(bad[i], 1007, "invalid UTF-8", "bad_request",
+			   "message is not valid UTF-8", 0, 0);
 	/* checked before anything else: even in an otherwise valid ping, with a t_ms */
-	want_close("{\"type\":\"ping\",\"schema_version\":1,\"t_ms\":3,\"data\":{\"s\":\"\xc1\xbf\"}}",
-		   1007, "invalid UTF-8", "bad_request", "message is not valid UTF-8", 0, 0);
+	want_close(
+		"{\"type\":\"ping\",\"schema_version\":1,\"t_ms\":3,\"data\":{\"s\":\"\xc1\xbf\"}}",
+		1007, "invalid UTF-8", "bad_request", "message is not valid UTF-8", 0, 0);
 }
 
 static void test_not_an_object(void)
 {
-	static const char *const bad[] = { "{", "hello there", "null", "   ", "", "\"str\"", "1",
-					   "{\"a\":1,\"a\":2}" /* duplicate keys */,
-					   "{\"type\":\"ping\",\"schema_version\":99999999999999999999,"
-					   "\"t_ms\":1,\"data\":{}}" /* out of range */,
-					   "{\"type\":\"ping\",\"schema_version\":1,\"t_ms\":1,"
-					   "\"data\":{\"\\u0000\":\"\\u0000\"}}" /* NUL */ };
+	static const char
+		*const bad[] = { "{",
+				 "hello there",
+				 "null",
+				 "   ",
+				 "",
+				 "\"str\"",
+				 "1",
+				 "{\"a\":1,\"a\":2}" /* duplicate keys */,
+				 "{\"type\":\"ping\",\"schema_version\":99999999999999999999,"
+				 "\"t_ms\":1,\"data\":{}}" /* out of range */,
+				 "{\"type\":\"ping\",\"schema_version\":1,\"t_ms\":1,"
+				 "\"data\":{\"\\u0000\":\"\\u0000\"}}" /* NUL */ };
 
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		want_close(bad[i], 1008, "invalid envelope", "bad_request", "invalid envelope: *", 0, 0);
-	want_close("[]", 1008, "invalid envelope", "bad_request", "invalid envelope: not a JSON object",
-		   0, 0);
+		want_close(bad[i], 1008, "invalid envelope", "bad_request", "invalid envelope: *",
+			   0, 0);
+	want_close("[]", 1008, "invalid envelope", "bad_request",
+		   "invalid envelope: not a JSON object", 0, 0);
 	want_close("[{\"type\":\"ping\"}]", 1008, "invalid envelope", "bad_request",
 		   "invalid envelope: not a JSON object", 0, 0);
 	/* the jansson text names what is wrong: not one of the field messages */
@@ -295,7 +318,8 @@ static void test_schema_version(void)
 		   "schema_version mismatch: server=1 client=-1", 1, 1);
 	/* checked before the other fields: a wrong version wins over a broken envelope */
 	want_close("{\"schema_version\":9223372036854775807}", 4001,
-		   "schema_version mismatch: server=1 client=9223372036854775807", "schema_mismatch",
+		   "schema_version mismatch: server=1 client=9223372036854775807",
+		   "schema_mismatch",
 		   "schema_version mismatch: server=1 client=9223372036854775807", 0, 0);
 	want_close("{\"type\":3,\"schema_version\":7,\"t_ms\":\"x\",\"data\":[]}", 4001,
 		   "schema_version mismatch: server=1 client=7", "schema_mismatch",
@@ -352,7 +376,8 @@ static void test_unknown_type(void)
 	/* the client's types are case-sensitive, and server-only types are not requests */
 	want_error(env(b, sizeof b, "PING", 13, "{}"), "unknown_type", "unknown type \"PING\"", 13);
 	want_error(env(b, sizeof b, "pong", 14, "{}"), "unknown_type", "unknown type \"pong\"", 14);
-	want_error(env(b, sizeof b, "hello", 15, "{}"), "unknown_type", "unknown type \"hello\"", 15);
+	want_error(env(b, sizeof b, "hello", 15, "{}"), "unknown_type", "unknown type \"hello\"",
+		   15);
 	/* a long type is cut at 64 characters in the message */
 	memset(type, 'x', 5000);
 	type[5000] = 0;
@@ -362,9 +387,12 @@ static void test_unknown_type(void)
 
 static void test_set_rate_refused(void)
 {
-	static const char *const bad[] = { "{\"hz\":0}", "{\"hz\":61}", "{\"hz\":-5}", "{\"hz\":\"fast\"}",
-					   "{\"hz\":1e3}", "{\"hz\":10.0}", "{\"hz\":null}", "{}",
-					   "{\"hz\":9223372036854775807}", "{\"rate\":10}" };
+	static const char *const bad[] = {
+		"{\"hz\":0}",        "{\"hz\":61}",  "{\"hz\":-5}",
+		"{\"hz\":\"fast\"}", "{\"hz\":1e3}", "{\"hz\":10.0}",
+		"{\"hz\":null}",     "{}",           "{\"hz\":9223372036854775807}",
+		"{\"rate\":10}"
+	};
 	char b[256];
 
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
@@ -377,23 +405,28 @@ static void test_subscribe_refused(void)
 	static const struct {
 		const char *data, *message;
 	} bad[] = {
-		{ "{\"events\":\"all\"}", "subscribe: data.events must be an array of event types" },
+		{ "{\"events\":\"all\"}",
+		  "subscribe: data.events must be an array of event types" },
 		{ "{}", "subscribe: data.events must be an array of event types" },
-		{ "{\"feeds\":[\"ksudp\"]}", "subscribe: data.events must be an array of event types" },
+		{ "{\"feeds\":[\"ksudp\"]}",
+		  "subscribe: data.events must be an array of event types" },
 		{ "{\"events\":[1,2]}", "subscribe: unknown event type \"(not a string)\"" },
 		{ "{\"events\":[\"nonsense\"]}", "subscribe: unknown event type \"nonsense\"" },
 		{ "{\"events\":[\"telemetry\",\"nonsense\"]}",
 		  "subscribe: unknown event type \"nonsense\"" },
 		{ "{\"events\":[\"hello\"]}", "subscribe: unknown event type \"hello\"" },
-		{ "{\"events\":[\"control_ping\"]}", "subscribe: unknown event type \"control_ping\"" },
+		{ "{\"events\":[\"control_ping\"]}",
+		  "subscribe: unknown event type \"control_ping\"" },
 		{ "{\"events\":[\"run.\"]}", "subscribe: unknown event type \"run.\"" },
 		{ "{\"events\":[\"nonsense.*\"]}", "subscribe: unknown event type \"nonsense.*\"" },
 		{ "{\"events\":[],\"feeds\":\"ksudp\"}",
 		  "subscribe: data.feeds must be an array of feed names" },
 		{ "{\"events\":[],\"feeds\":null}",
 		  "subscribe: data.feeds must be an array of feed names" },
-		{ "{\"events\":[],\"feeds\":[\"../../etc\"]}", "subscribe: unknown feed \"../../etc\"" },
-		{ "{\"events\":[],\"feeds\":[\"ksudp\",3]}", "subscribe: unknown feed \"(not a string)\"" },
+		{ "{\"events\":[],\"feeds\":[\"../../etc\"]}",
+		  "subscribe: unknown feed \"../../etc\"" },
+		{ "{\"events\":[],\"feeds\":[\"ksudp\",3]}",
+		  "subscribe: unknown feed \"(not a string)\"" },
 		{ "{\"events\":[],\"feeds\":[\"KSUDP\"]}", "subscribe: unknown feed \"KSUDP\"" },
 		{ "{\"events\":[],\"feeds\":"
 		  "[\"a123456789b123456789c123456789d123456789e123456789\"]}",
@@ -402,18 +435,18 @@ static void test_subscribe_refused(void)
 	char b[512];
 
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		want_error(env(b, sizeof b, "subscribe", 17, bad[i].data), "bad_request", bad[i].message,
-			   17);
+		want_error(env(b, sizeof b, "subscribe", 17, bad[i].data), "bad_request",
+			   bad[i].message, 17);
 }
 
 /* ---- the peer's close ---- */
 
 static void test_close_codes(void)
 {
-	static const int echoed[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,
-				      3000, 3999, 4000, 4001, 4999 };
-	static const int refused_codes[] = { 1, 999, 1004, 1005, 1006, 1012, 1013, 1015, 2000,
-					     2999, 5000, 65535 };
+	static const int echoed[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009,
+				      1010, 1011, 3000, 3999, 4000, 4001, 4999 };
+	static const int refused_codes[] = { 1,    999,  1004, 1005, 1006, 1012,
+					     1013, 1015, 2000, 2999, 5000, 65535 };
 	char p[4] = { 0 };
 	int peer, code;
 
@@ -428,7 +461,9 @@ static void test_close_codes(void)
 		T_CHECKF(code == echoed[i] && peer == echoed[i], "%d: answer %d peer %d", echoed[i],
 			 code, peer);
 	}
-	code = ws_close_reply_code("\x03\xe8" "bye", 5, &peer); /* 1000 with a reason */
+	code = ws_close_reply_code("\x03\xe8"
+				   "bye",
+				   5, &peer); /* 1000 with a reason */
 	T_CHECKF(code == 1000 && peer == 1000, "1000 \"bye\": answer %d peer %d", code, peer);
 	for (size_t i = 0; i < sizeof refused_codes / sizeof *refused_codes; i++) {
 		p[0] = (char)(refused_codes[i] >> 8);
