@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# pw-test: solo (see tests/run.sh)
 # Integration: the dashboard (docs/dashboard.md). pw-api's static files over HTTP (types, ETag and
 # 304, gzip, HEAD, 404 page, traversal refused, /api keeps its JSON errors, 405), then the
 # dashboard in Debian's chromium driven by playwright-core (tests/browser/dashboard.mjs) against

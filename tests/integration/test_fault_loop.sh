@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# pw-test: solo (see tests/run.sh)
 # Fault loop: kill -9 the store FAULT_TRIALS times (100) at random moments
 # while a 333 Hz run records (pw-sim -> pw-capture -> pw-store): in the
 # middle of draining the ring, appending a block, syncing, saving the

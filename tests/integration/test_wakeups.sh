@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# pw-test: solo (see tests/run.sh)
 # Integration: the capture / store / stream path wakes for work, not on timers
 # (issue 14). The idle stack sleeps: pw-store, pw-api and pw-capture wake a
 # bounded number of times in 3 s without traffic (a 5 ms loop would be 600).
