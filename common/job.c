@@ -66,6 +66,9 @@ static const char *const encoding_names[] = {
 	 FRAME_P_SPLINE | FRAME_P_TRACK_LEN | FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE | \
 	 FRAME_P_TYRE_TEMP_OUTER)
 
+/* general's own pass (analyze/general.c, the lap tracker): every frame. */
+#define GENERAL_FIRST_CHANNELS (LAPS_CHANNELS | FRAME_P_VEL | FRAME_P_POS)
+
 /* What each analysis reads (analyze/): tests/unit/test_analysis_needs.c checks it. */
 static const struct {
 	const char *use_case;
@@ -85,7 +88,7 @@ static const struct {
 	  FRAME_P_POS | FRAME_P_LAP | FRAME_P_SECTOR | FRAME_P_SPLINE | FRAME_P_STEER_DEG |
 		  FRAME_P_STEER | FRAME_P_ACCEL_LAT,
 	  FRAMECOLS_PRESENT | FRAMECOLS_FLAGS },
-	{ "general", LAPS_CHANNELS | FRAME_P_VEL | FRAME_P_POS | ENGINEER_CHANNELS,
+	{ "general", GENERAL_FIRST_CHANNELS | ENGINEER_CHANNELS,
 	  FRAMECOLS_T_NS | FRAMECOLS_PRESENT | FRAMECOLS_SESSION | FRAMECOLS_FLAGS },
 };
 
@@ -100,6 +103,18 @@ int job_needs(const char *use_case, uint64_t *channels, unsigned *parts)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+int job_needs_split(const char *use_case, uint64_t *channels, unsigned *parts, uint64_t *per_lap)
+{
+	int rc = job_needs(use_case, channels, parts);
+
+	*per_lap = 0;
+	if (rc == 0 && strcmp(use_case, "general") == 0) {
+		*per_lap = *channels & ~(uint64_t)GENERAL_FIRST_CHANNELS;
+		*channels &= GENERAL_FIRST_CHANNELS;
+	}
+	return rc;
 }
 
 static int set_str(json_t *o, const char *key, const char *v)

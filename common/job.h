@@ -162,6 +162,15 @@ const char *job_kind_name(enum job_kind kind);
  * else. 0, or -EINVAL for an unknown use case.
  */
 int job_needs(const char *use_case, uint64_t *channels, unsigned *parts);
+/*
+ * The part of job_needs an analysis reads over every frame of a run, and
+ * the channels it reads only over the frames its laps span (*per_lap; 0
+ * when it reads everything everywhere): general's lap table needs 11
+ * channels over the whole run, its race engineer the others over the laps.
+ * A worker that reads a run's file itself loads the first, then the rest
+ * for the laps (framefile_load_cols_range). 0, or -EINVAL.
+ */
+int job_needs_split(const char *use_case, uint64_t *channels, unsigned *parts, uint64_t *per_lap);
 
 /* The header (part 0) of j as compact JSON text: malloc'd, the caller frees;
  * NULL when j lacks a required field, has more than JOB_MAX_RUNS runs, or
