@@ -29,7 +29,8 @@
  * in the store's pattern (333 frames appended and synced at a time: one
  * block a second) and exits; `bench_framefile PATH` then measures its loads
  * (the export benchmarks, tests/bench/bench_export.c, read it too). Without
- * a PATH the run is written to a temporary directory first.
+ * a PATH the run is written to a temporary directory first; `bench_framefile
+ * --loads PATH` measures only the loads of the hour at PATH.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -687,6 +688,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--write") == 0)
 		return write_hour(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--loads") == 0) { /* the hour's loads alone */
+		hour_loads(argv[2], HOUR_FRAMES);
+		return failed;
+	}
 
 	snprintf(dir, sizeof dir, "/tmp/pw-bench-framefile-XXXXXX");
 	if (!mkdtemp(dir)) {
