@@ -65,10 +65,12 @@ static json_t *run_lap(const struct job *j, const struct an_input *in, struct an
 	return res;
 }
 
-/* A "path" run read in two passes: its file, the columns, what is left. */
+/* A run read in two passes: its file (a "path" run, with its own columns)
+ * or its image (a "framefile" run: the job's columns), what is left. */
 struct path_run {
 	char file[PATH_MAX];
 	struct framecols cols;
+	const struct job_run *image; /* NULL: file */
 	uint64_t per_lap;
 	struct an_more more;
 };
@@ -77,6 +79,10 @@ static int load_per_lap(void *ctx, size_t first, size_t count)
 {
 	struct path_run *p = ctx;
 
+	if (p->image)
+		return framefile_load_cols_range_buf(p->image->image, p->image->image_len,
+						     p->per_lap, first, count,
+						     (struct framecols *)&p->image->cols);
 	return framefile_load_cols_range(p->file, p->per_lap, first, count, &p->cols);
 }
 
@@ -148,8 +154,15 @@ static json_t *run_job(const struct job *j, const char *data_dir, struct an_err 
 				job_kind_name(j->kind));
 			goto out;
 		}
-		if (r->encoding == JOB_ENC_FRAMEFILE)
+		if (r->encoding == JOB_ENC_FRAMEFILE) {
 			runs[i].cols = &r->cols;
+			if (r->per_lap) { /* job_decode_split left them in the image */
+				own[i].image = r;
+				own[i].per_lap = r->per_lap;
+				own[i].more = (struct an_more){ load_per_lap, &own[i] };
+				runs[i].more = &own[i].more;
+			}
+		}
 		if (r->encoding == JOB_ENC_PATH) {
 			if (load_path(r, j->use_case, data_dir, &own[i], err) < 0)
 				goto out;
@@ -200,9 +213,9 @@ static void handle(void *push, const char *data_dir, struct job_inbox *ib)
 	int64_t t0 = clock_mono_ns();
 	size_t frames = 0, nparts;
 	const struct job_part *parts = job_inbox_parts(ib, &nparts);
-	int rc = job_decode(&j, parts, nparts, err.message, sizeof err.message);
+	/* a general job's image keeps the per-lap channels until the laps are known */
+	int rc = job_decode_split(&j, parts, nparts, err.message, sizeof err.message);
 
-	job_inbox_free(ib); /* the job holds its own copies */
 	if (rc == -ENOMEM)
 		err.code = AN_E_NO_MEMORY;
 	if (rc == 0) {
@@ -210,6 +223,7 @@ static void handle(void *push, const char *data_dir, struct job_inbox *ib)
 			frames += j.runs[i].nframes;
 		res = run_job(&j, data_dir, &err);
 	}
+	job_inbox_free(ib); /* the job's images pointed into it */
 	if (!j.job_id) {
 		log_warn("msg=\"malformed job without an id, dropped\" error=\"%s\"", err.message);
 		goto out;

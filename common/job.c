@@ -444,12 +444,22 @@ static int decode_encoding(const json_t *r, int version, struct job_run *out, ch
 
 /* A "framefile" run: its image loaded as the columns it names, to exactly
  * nframes frames. 0, -EPROTO or -ENOMEM. */
-static int decode_image(struct job_run *r, const struct job_part *part, char *err, size_t cap,
-			size_t i)
+static int decode_image(struct job_run *r, const struct job_part *part, const char *split,
+			char *err, size_t cap, size_t i)
 {
 	struct framefile_info info;
-	int rc = framefile_load_cols_buf(part->data, part->len, r->channels, r->parts, &r->cols,
-					 &info);
+	uint64_t first, per_lap = 0;
+	unsigned parts;
+	int rc;
+
+	if (split && job_needs_split(split, &first, &parts, &per_lap) == 0 &&
+	    (r->channels & per_lap)) {
+		r->per_lap = r->channels & per_lap;
+		r->image = part->data;
+		r->image_len = part->len;
+	}
+	rc = framefile_load_cols_buf(part->data, part->len, r->channels & ~r->per_lap, r->parts,
+				     &r->cols, &info);
 
 	if (rc == -ENOMEM)
 		return rc;
@@ -467,7 +477,8 @@ static int decode_image(struct job_run *r, const struct job_part *part, char *er
 
 /* Each run's entry against its part; frames are copied into j->mem, images
  * loaded as columns. */
-static int decode_runs(struct job *j, const struct job_part *parts, char *err, size_t cap)
+static int decode_runs(struct job *j, const struct job_part *parts, const char *split, char *err,
+		       size_t cap)
 {
 	const json_t *runs = json_object_get(j->hdr, "runs"), *r;
 	size_t n = json_array_size(runs), i, head, total = 0, at;
@@ -518,7 +529,7 @@ static int decode_runs(struct job *j, const struct job_part *parts, char *err, s
 		jr[i].nframes = nf;
 		j->nruns = i + 1; /* job_release frees what the runs so far hold */
 		if (jr[i].encoding == JOB_ENC_FRAMEFILE) {
-			if ((rc = decode_image(&jr[i], &parts[i + 1], err, cap, i)) < 0)
+			if ((rc = decode_image(&jr[i], &parts[i + 1], split, err, cap, i)) < 0)
 				return rc;
 			continue;
 		}
@@ -539,7 +550,8 @@ static int decode_runs(struct job *j, const struct job_part *parts, char *err, s
 	return 0;
 }
 
-int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err, size_t cap)
+static int decode(struct job *j, const struct job_part *parts, size_t nparts, int split, char *err,
+		  size_t cap)
 {
 	json_error_t jerr;
 	int rc;
@@ -557,9 +569,20 @@ int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char 
 	if (nparts > JOB_MAX_RUNS + 1)
 		return bad(err, cap, "more than %d parts", JOB_MAX_RUNS + 1);
 	if ((rc = decode_header(j, nparts, err, cap)) < 0 ||
-	    (rc = decode_runs(j, parts, err, cap)) < 0)
+	    (rc = decode_runs(j, parts, split ? j->use_case : NULL, err, cap)) < 0)
 		return rc;
 	return 0;
+}
+
+int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err, size_t cap)
+{
+	return decode(j, parts, nparts, 0, err, cap);
+}
+
+int job_decode_split(struct job *j, const struct job_part *parts, size_t nparts, char *err,
+		     size_t cap)
+{
+	return decode(j, parts, nparts, 1, err, cap);
 }
 
 void job_release(struct job *j)

@@ -101,6 +101,8 @@ struct job_run {
 	const void *image; /* JOB_ENC_FRAMEFILE: the extract, image_len bytes */
 	size_t image_len;
 	const char *path; /* JOB_ENC_PATH: the run's frame file */
+	/* job_decode_split of a JOB_ENC_FRAMEFILE run: channels not loaded yet (0: none) */
+	uint64_t per_lap;
 	/* job_decode of a JOB_ENC_FRAMEFILE run: the image loaded as columns (its own) */
 	struct framecols cols;
 };
@@ -200,6 +202,13 @@ void job_inbox_free(struct job_inbox *ib);
  * named them (so a worker can answer the job), else they are NULL. Call
  * job_release(j) after either. */
 int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err, size_t cap);
+/* job_decode, but a "framefile" run of a use case job_needs_split splits
+ * (general) is loaded in part: the columns read over every frame; the
+ * others, named in its per_lap, stay in its image, which then points into
+ * parts (borrowed: keep them until the run's second pass,
+ * framefile_load_cols_range_buf, is done). */
+int job_decode_split(struct job *j, const struct job_part *parts, size_t nparts, char *err,
+		     size_t cap);
 /* Free what job_decode allocated; a zeroed or caller-filled job is left alone. */
 void job_release(struct job *j);
 

@@ -546,6 +546,27 @@ static void test_roundtrip_framefile_and_path(void)
 	}
 	job_release(&d);
 	T_CHECK(d.mem == NULL && d.nruns == 0);
+	/* split: the lap table's columns loaded, the engineer's left in the image (in p[1]),
+	 * loaded from it for some frames */
+	T_CHECKF(job_decode_split(&d, p, 3, err, sizeof err) == 0, "%s", err);
+	if (d.nruns == 2) {
+		struct framecols *c = (struct framecols *)&d.runs[0].cols;
+		uint64_t first, per_lap;
+		unsigned pp;
+		int ok = job_needs_split("general", &first, &pp, &per_lap) == 0 && c->n == n;
+
+		T_CHECK(ok && d.runs[0].per_lap == per_lap && c->channels == first &&
+			!c->ch[FRAME_CH_TYRE_TEMP] && c->ch[FRAME_CH_SPEED] &&
+			d.runs[0].image == p[1].data && d.runs[0].image_len == len &&
+			d.runs[1].per_lap == 0);
+		T_CHECK(framefile_load_cols_range_buf(d.runs[0].image, d.runs[0].image_len,
+						      d.runs[0].per_lap, 0, n, c) == 0);
+		for (size_t i = 0; ok && i < n; i++)
+			ok = memcmp(framecols_at(c, FRAME_CH_TYRE_TEMP, i), f[i].tyre_temp_c, 16) ==
+			     0;
+		T_CHECK(ok);
+	}
+	job_release(&d);
 
 	/* refused: the image one frame short, damaged, or cut; bytes with a path run */
 	{
