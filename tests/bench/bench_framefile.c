@@ -365,6 +365,16 @@ static void hour_loads(const char *path, size_t n)
 		 "(target < 150 ms)",
 		 __builtin_popcountll(channels), __builtin_popcount(parts));
 	cols_load(path, what, channels, parts, 150.0, n);
+	{ /* what a worker reading the file loads over every frame (the rest per lap) */
+		uint64_t first, per_lap;
+
+		job_needs_split("general", &first, &parts, &per_lap);
+		snprintf(what, sizeof what,
+			 "the general analysis's first pass (%d channels over every frame; its "
+			 "other %d over the laps only)",
+			 __builtin_popcountll(first), __builtin_popcountll(per_lap));
+		cols_load(path, what, first, parts, 0, n);
+	}
 	cols_load(path, "speed_kmh alone", FRAME_P_SPEED, 0, 0, n);
 	if (drop_cache(path) == 0) {
 		struct framecols c;
