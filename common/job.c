@@ -184,7 +184,39 @@ out:
 	return text;
 }
 
-int job_send(void *sock, const struct job *j)
+static void free_image(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+/* Run i's part; an image imgs gives (imgs[i] == its image) goes to ZeroMQ
+ * as it is, freed once sent, and imgs[i] becomes NULL. 0 or -errno. */
+static int send_run(void *sock, const struct job *j, size_t i, void **imgs)
+{
+	const struct job_run *r = &j->runs[i];
+	const void *data = r->encoding == JOB_ENC_FRAMES ? (const void *)r->frames : r->image;
+	size_t len = r->encoding == JOB_ENC_FRAMES      ? r->nframes * sizeof(struct pw_frame)
+		     : r->encoding == JOB_ENC_FRAMEFILE ? r->image_len
+							: 0;
+	int more = i + 1 < j->nruns ? ZMQ_SNDMORE : 0;
+	zmq_msg_t m;
+
+	if (!imgs || r->encoding != JOB_ENC_FRAMEFILE || !imgs[i] || imgs[i] != r->image || !len)
+		return zmq_send(sock, data, len, more) < 0 ? -zmq_errno() : 0;
+	if (zmq_msg_init_data(&m, imgs[i], len, free_image, NULL) < 0)
+		return -zmq_errno();
+	imgs[i] = NULL; /* ZeroMQ's now: freed when sent, or by the close below */
+	if (zmq_msg_send(&m, sock, more) < 0) {
+		int rc = -zmq_errno();
+
+		zmq_msg_close(&m);
+		return rc;
+	}
+	return 0;
+}
+
+static int send_job(void *sock, const struct job *j, void **imgs)
 {
 	char *text = job_encode(j);
 	int rc = 1;
@@ -195,18 +227,23 @@ int job_send(void *sock, const struct job *j)
 		rc = zmq_errno() == EAGAIN ? 0 : -zmq_errno();
 	/* once the first part is queued the others follow: a message is delivered whole */
 	for (size_t i = 0; rc == 1 && i < j->nruns; i++) {
-		const struct job_run *r = &j->runs[i];
-		const void *data =
-			r->encoding == JOB_ENC_FRAMES ? (const void *)r->frames : r->image;
-		size_t len = r->encoding == JOB_ENC_FRAMES ? r->nframes * sizeof(struct pw_frame)
-			     : r->encoding == JOB_ENC_FRAMEFILE ? r->image_len
-								: 0;
+		int e = send_run(sock, j, i, imgs);
 
-		if (zmq_send(sock, data, len, i + 1 < j->nruns ? ZMQ_SNDMORE : 0) < 0)
-			rc = -zmq_errno();
+		if (e < 0)
+			rc = e;
 	}
 	free(text);
 	return rc;
+}
+
+int job_send(void *sock, const struct job *j)
+{
+	return send_job(sock, j, NULL);
+}
+
+int job_send_giving(void *sock, const struct job *j, void **imgs)
+{
+	return send_job(sock, j, imgs);
 }
 
 struct job_inbox {
