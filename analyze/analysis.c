@@ -31,6 +31,37 @@ static json_t *track_mapping(const struct an_input *in, struct an_err *err)
 	return an_track_build(in, in->game ? in->game : "", in->track ? in->track : "", err);
 }
 
+/* The second pass of runs read in two: the engineer's channels over the
+ * frames its laps span (all of a run without a lap, which it reads whole). */
+static int load_more(const struct an_input *in, const struct eng_lap *laps, size_t n,
+		     struct an_err *err)
+{
+	for (size_t r = 0; r < in->nruns; r++) {
+		const struct an_run *run = &in->runs[r];
+		size_t lo = run->n, hi = 0;
+		int rc;
+
+		if (!run->more)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (laps[i].run == r) {
+				lo = laps[i].first < lo ? laps[i].first : lo;
+				hi = laps[i].last + 1 > hi ? laps[i].last + 1 : hi;
+			}
+		if (lo >= hi) {
+			lo = 0;
+			hi = run->n;
+		}
+		if ((rc = run->more->load(run->more->ctx, lo, hi - lo)) < 0) {
+			an_fail(err, rc == -ENOMEM ? AN_E_NO_MEMORY : AN_E_BAD_INPUT,
+				"run %s: its frames %zu..%zu do not read: %s", run->run_id, lo,
+				hi - 1, strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static json_t *general(const struct an_input *in, struct an_err *err)
 {
 	struct eng_lap *laps = NULL;
@@ -39,6 +70,11 @@ static json_t *general(const struct an_input *in, struct an_err *err)
 
 	if (!res)
 		return NULL;
+	if (load_more(in, laps, n, err) < 0) {
+		free(laps);
+		json_decref(res);
+		return NULL;
+	}
 	eng = an_engineer(in, laps, n, NULL, err);
 	free(laps);
 	if (!eng) {

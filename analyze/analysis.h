@@ -38,6 +38,17 @@ struct an_err {
 void an_fail(struct an_err *err, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * A run read in two passes (general): its cols hold what the analysis reads
+ * over every frame (job_needs_split); load adds the channels read over the
+ * laps, for frames first .. first + count - 1 (the others read as zero),
+ * before they are read. The worker's I/O, behind a function: 0 or -errno.
+ */
+struct an_more {
+	int (*load)(void *ctx, size_t first, size_t count);
+	void *ctx;
+};
+
 struct an_run {
 	const char *run_id;
 	const char *feed;
@@ -47,6 +58,7 @@ struct an_run {
 	const struct framecols *cols; /* the run as the columns job_needs names (general reads
 					* them a window at a time; an_run_use_case gives the
 					* other analyses whole frames made from them) */
+	const struct an_more *more;   /* NULL: cols holds everything */
 };
 
 /* Frames a window holds (an_window). */

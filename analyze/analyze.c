@@ -65,27 +65,57 @@ static json_t *run_lap(const struct job *j, const struct an_input *in, struct an
 	return res;
 }
 
+/* A run read in two passes: its file (a "path" run, with its own columns)
+ * or its image (a "framefile" run: the job's columns), what is left. */
+struct path_run {
+	char file[PATH_MAX];
+	struct framecols cols;
+	const struct job_run *image; /* NULL: file */
+	uint64_t per_lap;
+	struct an_more more;
+};
+
+static int load_per_lap(void *ctx, size_t first, size_t count)
+{
+	struct path_run *p = ctx;
+
+	if (p->image)
+		return framefile_load_cols_range_buf(p->image->image, p->image->image_len,
+						     p->per_lap, first, count,
+						     (struct framecols *)&p->image->cols);
+	return framefile_load_cols_range(p->file, p->per_lap, first, count, &p->cols);
+}
+
 /*
  * A "path" run: its file's columns, read here when it lies inside data_dir
- * (the store's data dir, this host's). 0, or -1 with err set.
+ * (the store's data dir, this host's). For an analysis that reads some
+ * channels over its laps only (job_needs_split: general), those wait for
+ * the laps (p->more). 0, or -1 with err set.
  */
-static int load_path(const struct job_run *r, const char *data_dir, struct framecols *c,
-		     struct an_err *err)
+static int load_path(const struct job_run *r, const char *use_case, const char *data_dir,
+		     struct path_run *p, struct an_err *err)
 {
-	char real[PATH_MAX], dir[PATH_MAX];
+	char dir[PATH_MAX];
 	struct framefile_info info;
+	uint64_t first = r->channels, split;
+	unsigned parts;
 	size_t dl;
 	int rc;
 
-	if (!realpath(data_dir, dir) || !realpath(r->path, real) || (dl = strlen(dir)) == 0 ||
-	    strncmp(real, dir, dl) != 0 || real[dl] != '/') {
+	if (!realpath(data_dir, dir) || !realpath(r->path, p->file) || (dl = strlen(dir)) == 0 ||
+	    strncmp(p->file, dir, dl) != 0 || p->file[dl] != '/') {
 		an_fail(err, AN_E_BAD_INPUT,
 			"run %s: its frame file %s is not in this worker's data "
 			"dir %s",
 			r->run_id, r->path, data_dir);
 		return -1;
 	}
-	if ((rc = framefile_load_cols(real, r->channels, r->parts, c, &info)) < 0) {
+	if (job_needs_split(use_case, &split, &parts, &p->per_lap) == 0 && p->per_lap) {
+		p->per_lap &= r->channels;
+		first = r->channels & ~p->per_lap;
+		p->more = (struct an_more){ load_per_lap, p };
+	}
+	if ((rc = framefile_load_cols(p->file, first, r->parts, &p->cols, &info)) < 0) {
 		an_fail(err, rc == -ENOMEM ? AN_E_NO_MEMORY : AN_E_BAD_INPUT,
 			"run %s: its frame file %s does not read: %s", r->run_id, r->path,
 			strerror(-rc));
@@ -95,7 +125,7 @@ static int load_path(const struct job_run *r, const char *data_dir, struct frame
 		log_warn(
 			"msg=\"run file ends in a damaged tail: its valid frames analysed\" run=%s "
 			"file=%s frames=%zu",
-			r->run_id, r->path, c->n);
+			r->run_id, r->path, p->cols.n);
 	return 0;
 }
 
@@ -103,7 +133,7 @@ static int load_path(const struct job_run *r, const char *data_dir, struct frame
 static json_t *run_job(const struct job *j, const char *data_dir, struct an_err *err)
 {
 	struct an_run *runs = calloc(j->nruns + 1, sizeof *runs);
-	struct framecols *own = calloc(j->nruns + 1, sizeof *own);
+	struct path_run *own = calloc(j->nruns + 1, sizeof *own);
 	struct an_input in;
 	json_t *res = NULL;
 
@@ -124,13 +154,21 @@ static json_t *run_job(const struct job *j, const char *data_dir, struct an_err 
 				job_kind_name(j->kind));
 			goto out;
 		}
-		if (r->encoding == JOB_ENC_FRAMEFILE)
+		if (r->encoding == JOB_ENC_FRAMEFILE) {
 			runs[i].cols = &r->cols;
+			if (r->per_lap) { /* job_decode_split left them in the image */
+				own[i].image = r;
+				own[i].per_lap = r->per_lap;
+				own[i].more = (struct an_more){ load_per_lap, &own[i] };
+				runs[i].more = &own[i].more;
+			}
+		}
 		if (r->encoding == JOB_ENC_PATH) {
-			if (load_path(r, data_dir, &own[i], err) < 0)
+			if (load_path(r, j->use_case, data_dir, &own[i], err) < 0)
 				goto out;
-			runs[i].cols = &own[i];
-			runs[i].n = own[i].n;
+			runs[i].cols = &own[i].cols;
+			runs[i].n = own[i].cols.n;
+			runs[i].more = own[i].more.load ? &own[i].more : NULL;
 		}
 	}
 	in = (struct an_input){ .session_id = j->session_id,
@@ -149,7 +187,7 @@ static json_t *run_job(const struct job *j, const char *data_dir, struct an_err 
 		res = an_run_use_case(&in, err);
 out:
 	for (size_t i = 0; own && i < j->nruns; i++)
-		framecols_free(&own[i]);
+		framecols_free(&own[i].cols);
 	free(own);
 	free(runs);
 	return res;
@@ -175,9 +213,9 @@ static void handle(void *push, const char *data_dir, struct job_inbox *ib)
 	int64_t t0 = clock_mono_ns();
 	size_t frames = 0, nparts;
 	const struct job_part *parts = job_inbox_parts(ib, &nparts);
-	int rc = job_decode(&j, parts, nparts, err.message, sizeof err.message);
+	/* a general job's image keeps the per-lap channels until the laps are known */
+	int rc = job_decode_split(&j, parts, nparts, err.message, sizeof err.message);
 
-	job_inbox_free(ib); /* the job holds its own copies */
 	if (rc == -ENOMEM)
 		err.code = AN_E_NO_MEMORY;
 	if (rc == 0) {
@@ -185,6 +223,7 @@ static void handle(void *push, const char *data_dir, struct job_inbox *ib)
 			frames += j.runs[i].nframes;
 		res = run_job(&j, data_dir, &err);
 	}
+	job_inbox_free(ib); /* the job's images pointed into it */
 	if (!j.job_id) {
 		log_warn("msg=\"malformed job without an id, dropped\" error=\"%s\"", err.message);
 		goto out;

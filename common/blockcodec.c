@@ -1177,8 +1177,9 @@ static int col_undo(unsigned mode, unsigned t, uint64_t mask, const uint64_t *co
 	switch (mode) {
 	case FF_RAW:
 	case FF_XOR:
+		for (i = 0; t && i < cnt; i++)
+			bad |= code[i] >> (64 - t);
 		for (i = 0; i < cnt; i++) {
-			bad |= t ? code[i] >> (64 - t) : 0;
 			x = code[i] << t;
 			v[s + i] = x = mode == FF_RAW ? x : p1 ^ x;
 			bad |= x & ~mask;
@@ -1209,17 +1210,47 @@ static int col_undo(unsigned mode, unsigned t, uint64_t mask, const uint64_t *co
 	return 1;
 }
 
+/* A run of FF_GROUP values made narrow in a buffer first (a fixed count the
+ * compiler vectorises), then stored stride bytes apart: 1 when it was one. */
+#define STORE_RUN(T, CONV)                                                       \
+	do {                                                                     \
+		T out_[FF_GROUP];                                                \
+		for (size_t i_ = 0; i_ < FF_GROUP; i_++)                         \
+			out_[i_] = (T)(CONV(v[i_]));                             \
+		if (stride == sizeof(T))                                         \
+			memcpy(dst, out_, sizeof out_);                          \
+		else                                                             \
+			for (size_t i_ = 0; i_ < FF_GROUP; i_++)                 \
+				memcpy(dst + i_ * stride, &out_[i_], sizeof(T)); \
+	} while (0)
+#define AS_IS(x) (x)
+#define FROM_ORDER32(x) from_order32((uint32_t)(x))
+
 static void col_store(const struct blockcodec_col *c, const uint64_t *v, size_t n, uint8_t *dst,
 		      size_t stride)
 {
 	unsigned w = c->width;
+	int is_float = (c->flags & BLOCKCODEC_COL_FLOAT) != 0;
 
-	if ((c->flags & BLOCKCODEC_COL_FLOAT) && w == 4) {
+	if (n == FF_GROUP && (w != 8 || !is_float)) {
+		if (w == 4 && is_float)
+			STORE_RUN(uint32_t, FROM_ORDER32);
+		else if (w == 4)
+			STORE_RUN(uint32_t, AS_IS);
+		else if (w == 2)
+			STORE_RUN(uint16_t, AS_IS);
+		else if (w == 1)
+			STORE_RUN(uint8_t, AS_IS);
+		else
+			STORE_RUN(uint64_t, AS_IS);
+		return;
+	}
+	if (is_float && w == 4) {
 		for (size_t i = 0; i < n; i++, dst += stride)
 			le_put32(dst, from_order32((uint32_t)v[i]));
 		return;
 	}
-	if (c->flags & BLOCKCODEC_COL_FLOAT) {
+	if (is_float) {
 		for (size_t i = 0; i < n; i++, dst += stride)
 			le_put64(dst, from_order(v[i], 64));
 		return;
@@ -1244,13 +1275,33 @@ static void col_store(const struct blockcodec_col *c, const uint64_t *v, size_t 
 	}
 }
 
+/* n copies of the width bytes at one, stride bytes apart. */
+static void store_same(const uint8_t *one, unsigned width, size_t n, uint8_t *dst, size_t stride)
+{
+#define SAME(N)                                       \
+	for (size_t i = 0; i < n; i++, dst += stride) \
+		memcpy(dst, one, N);                  \
+	break;
+	switch (width) {
+	case 1:
+		SAME(1)
+	case 2:
+		SAME(2)
+	case 4:
+		SAME(4)
+	default:
+		SAME(8)
+	}
+#undef SAME
+}
+
 /*
  * The values of column c from its codes into v, and (dst not NULL) stored
  * at dst, stride bytes apart, a run of 32 at a time while they are in
  * cache. Returns bytes used or 0 when malformed.
  */
 static size_t col_decode(const uint8_t *p, const uint8_t *end, size_t n,
-			 const struct blockcodec_col *c, const uint64_t *l, uint64_t *v,
+			 const struct blockcodec_col *c, const uint64_t *l, uint64_t *v, int keep,
 			 uint8_t *dst, size_t stride)
 {
 	const uint8_t *start = p;
@@ -1265,10 +1316,14 @@ static size_t col_decode(const uint8_t *p, const uint8_t *end, size_t n,
 		if ((size_t)(end - p) < width)
 			return 0;
 		v[0] = load_w(p, width);
-		for (size_t i = 1; i < n; i++)
+		for (size_t i = 1; keep && i < n; i++)
 			v[i] = v[0];
-		if (dst)
-			col_store(c, v, n, dst, stride);
+		if (dst) {
+			uint8_t one[8];
+
+			col_store(c, v, 1, one, width);
+			store_same(one, width, n, dst, stride);
+		}
 		return (size_t)(p + width - start);
 	}
 	g = mode >> FC_GROUP_SHIFT;
@@ -1358,8 +1413,10 @@ static int cols_decode(struct fc_dec *d, const struct blockcodec_layout *l, unsi
 	for (unsigned j = 0; j < ch->ncols; j++) {
 		const struct blockcodec_col *c = &l->col[ch->first + j];
 		int left = j > 0 && l->col[ch->first + j - 1].width == c->width;
-		size_t used = col_decode(p, end, n, c, left ? d->v[!cur] : NULL, d->v[cur], dst[j],
-					 stride[j]);
+		/* the next column is coded against this one's values when as wide */
+		int keep = j + 1 < ch->ncols && l->col[ch->first + j + 1].width == c->width;
+		size_t used = col_decode(p, end, n, c, left ? d->v[!cur] : NULL, d->v[cur], keep,
+					 dst[j], stride[j]);
 
 		if (!used)
 			return -EBADMSG;

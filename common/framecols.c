@@ -81,6 +81,51 @@ fail:
 	return -ENOMEM;
 }
 
+/* array_new's, zero-filled: calloc maps a large block fresh and leaves it
+ * untouched (no page is faulted in until written). */
+static void *array_zeroed(size_t bytes)
+{
+	uint8_t *p = calloc(1, bytes), *from, *to;
+
+	if (p && bytes >= FRAMECOLS_HUGE_MIN) {
+		from = (uint8_t *)(((uintptr_t)p + FRAMECOLS_HUGE_PAGE - 1) &
+				   ~(uintptr_t)(FRAMECOLS_HUGE_PAGE - 1));
+		to = (uint8_t *)((uintptr_t)(p + bytes) & ~(uintptr_t)(FRAMECOLS_HUGE_PAGE - 1));
+		if (to > from)
+			madvise(from, (size_t)(to - from), MADV_HUGEPAGE);
+	}
+	return p;
+}
+
+int framecols_add(struct framecols *c, uint64_t channels, unsigned parts)
+{
+	size_t m = c->n ? c->n : 1;
+
+	channels &= FRAME_P_ALL & ~c->channels;
+	parts &= FRAMECOLS_HEAD & ~c->parts;
+	for (size_t i = 0; i < NHEAD; i++)
+		if ((parts & head[i].part) && !(*head_array(c, i) = array_zeroed(m * head[i].size)))
+			goto fail;
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
+		if ((channels >> b & 1) && !(c->ch[b] = array_zeroed(m * frame_channels[b].size)))
+			goto fail;
+	c->channels |= channels;
+	c->parts |= parts;
+	return 0;
+fail: /* free(NULL) for the arrays not made yet */
+	for (size_t i = 0; i < NHEAD; i++)
+		if (parts & head[i].part) {
+			free(*head_array(c, i));
+			*head_array(c, i) = NULL;
+		}
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
+		if (channels >> b & 1) {
+			free(c->ch[b]);
+			c->ch[b] = NULL;
+		}
+	return -ENOMEM;
+}
+
 static void shrink_one(void **p, size_t bytes)
 {
 	void *q;

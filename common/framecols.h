@@ -53,6 +53,11 @@ struct framecols {
 /* Arrays for n frames of the channels and parts asked for (contents
  * undefined). 0, or -ENOMEM with nothing allocated. */
 int framecols_alloc(struct framecols *c, size_t n, uint64_t channels, unsigned parts);
+/* Arrays for c's n frames of the channels and parts asked for that c does
+ * not hold yet, reading as zero (a large array's pages are the kernel's
+ * zero pages until written: what a load of some frames leaves untouched
+ * costs no memory). 0, or -ENOMEM with c as it was. */
+int framecols_add(struct framecols *c, uint64_t channels, unsigned parts);
 /* Keep only the first n frames (n <= c->n), giving memory back. */
 void framecols_shrink(struct framecols *c, size_t n);
 /* Free every array and zero *c. A zeroed struct is fine. */

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -901,17 +902,41 @@ static uint8_t *cols_dst(void *ctx, unsigned off, unsigned width, size_t *stride
 	return framecols_column(ctx, off, width, stride);
 }
 
+/* Where each column of a layout lies in a framecols, by its offset in the
+ * frame: found once for a load rather than for every block. */
+struct cols_map {
+	uint8_t *base[FRAME_SIZE]; /* NULL: not held */
+	size_t stride[FRAME_SIZE];
+};
+
+static void cols_map_make(struct cols_map *m, struct framecols *c,
+			  const struct blockcodec_layout *l)
+{
+	memset(m, 0, sizeof *m);
+	for (unsigned i = 0; i < l->ncols; i++)
+		if (l->col[i].off < FRAME_SIZE)
+			m->base[l->col[i].off] = framecols_column(c, l->col[i].off, l->col[i].width,
+								  &m->stride[l->col[i].off]);
+}
+
 /* A framecols view of frames[at..]: where block decodes go. */
 struct cols_at {
 	struct framecols *c;
 	size_t at;
+	const struct cols_map *map; /* NULL: looked up */
 };
 
 static uint8_t *cols_at_dst(void *ctx, unsigned off, unsigned width, size_t *stride)
 {
 	struct cols_at *ca = ctx;
-	uint8_t *p = cols_dst(ca->c, off, width, stride);
+	uint8_t *p;
 
+	if (ca->map && off < FRAME_SIZE) {
+		p = ca->map->base[off];
+		*stride = ca->map->stride[off];
+	} else {
+		p = cols_dst(ca->c, off, width, stride);
+	}
 	return p ? p + ca->at * *stride : NULL;
 }
 
@@ -919,7 +944,7 @@ static uint8_t *cols_at_dst(void *ctx, unsigned off, unsigned width, size_t *str
 static void rows_to_cols(const struct pw_frame *f, size_t n, struct framecols *c, size_t at)
 {
 	struct blockcodec_layout l;
-	struct cols_at ca = { c, at };
+	struct cols_at ca = { c, at, NULL };
 
 	blockcodec_layout_default(&l);
 	for (unsigned i = 0; i < l.ncols; i++) {
@@ -937,6 +962,8 @@ struct cols_args {
 	unsigned parts;
 	struct framecols *cols;
 	struct framefile_info *info;
+	bool add;            /* framefile_load_cols_range: into the columns cols holds */
+	size_t first, count; /* ... for these frames (and the rest of their blocks) */
 };
 
 /* Format 1: whole blocks decoded (only the channels asked for), then copied out. */
@@ -973,10 +1000,13 @@ struct cols_part {
 	struct blockcodec_dec *dec;
 	struct framecols *cols;
 	const struct ff_index *ix;
+	const struct cols_map *map;
 	const size_t *at; /* frame offset of each block */
 	size_t from, to;  /* blocks */
 	size_t bad;       /* the first block that failed, or to */
 	int rc;           /* its error: -ENODATA torn, -EBADMSG corrupt, -errno */
+	int seq_rc;       /* a block's seqs not those of the columns: -EBADMSG, or -ESTALE
+			   * when the columns came from a first load */
 	pthread_t thread;
 };
 
@@ -987,12 +1017,12 @@ static void *cols_part_run(void *arg)
 	p->bad = p->to;
 	for (size_t i = p->from; i < p->to; i++) {
 		const struct ff_block *b = &p->ix->b[i];
-		struct cols_at ca = { p->cols, p->at[i] };
+		struct cols_at ca = { p->cols, p->at[i], p->map };
 		int rc = block2_decode(&p->src, p->ix->off[i], b, p->dec, cols_at_dst, &ca);
 
 		if (rc == 0 && !seqs_follow((const uint8_t *)(p->cols->seq + ca.at), 8, b->count,
 					    b->first_seq, b->last_seq))
-			rc = -EBADMSG;
+			rc = p->seq_rc;
 		if (rc < 0) {
 			p->bad = i;
 			p->rc = rc;
@@ -1002,37 +1032,69 @@ static void *cols_part_run(void *arg)
 	return NULL;
 }
 
+/* The blocks [*from, *to) that hold frames [first, first + count) (at: each
+ * block's first frame, at[n] the total). */
+static void blocks_of(const size_t *at, size_t n, size_t first, size_t count, size_t *from,
+		      size_t *to)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* the first block that ends after first */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (at[mid + 1] <= first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*from = *to = lo;
+	while (*to < n && at[*to] < first + count)
+		(*to)++;
+}
+
 static int cols2_src(struct ff_src *s, struct cols_args *a, struct blockcodec_dec *d,
 		     const struct ff_index *ix)
 {
 	struct framefile_info *info = a->info, walked = *info;
 	struct cols_part part[2];
-	size_t *at = malloc((ix->n + 1) * sizeof *at), nparts = 1, bad = ix->n;
-	int rc = at ? walk_start(s, info) : -ENOMEM;
+	struct cols_map *map = malloc(sizeof *map);
+	size_t *at = malloc((ix->n + 1) * sizeof *at), nparts = 1, bad = ix->n, from = 0,
+	       to = ix->n;
+	int rc = at && map ? walk_start(s, info) : -ENOMEM;
 
 	if (rc < 0) {
 		free(at);
+		free(map);
 		return rc;
 	}
+	cols_map_make(map, a->cols, &s->fmt.layout);
 	s->fmt.want = chunks_of(&s->fmt.layout, a->channels, a->parts);
 	at[0] = 0;
 	for (size_t i = 0; i < ix->n; i++)
 		at[i + 1] = at[i] + ix->b[i].count;
+	if (a->add)
+		blocks_of(at, ix->n, a->first, a->count, &from, &to);
 	memset(part, 0, sizeof part);
-	part[0] = (struct cols_part){
-		.src = *s, .dec = d, .cols = a->cols, .ix = ix, .at = at, .from = 0, .to = ix->n
-	};
+	part[0] = (struct cols_part){ .src = *s,
+				      .dec = d,
+				      .cols = a->cols,
+				      .map = map,
+				      .ix = ix,
+				      .at = at,
+				      .from = from,
+				      .to = to,
+				      .seq_rc = a->add ? -ESTALE : -EBADMSG };
 	part[0].src.buf = NULL;
 	part[0].src.cap = 0;
-	if (at[ix->n] >= FF_COLS_PARALLEL_MIN && ix->n >= 2) {
+	if (at[to] - at[from] >= FF_COLS_PARALLEL_MIN && to - from >= 2) {
 		part[1] = part[0];
 		part[1].dec = blockcodec_dec_new(BLOCKCODEC_COLS);
-		part[0].to = part[1].from = ix->n / 2;
+		part[0].to = part[1].from = from + (to - from) / 2;
 		if (part[1].dec &&
 		    pthread_create(&part[1].thread, NULL, cols_part_run, &part[1]) == 0)
 			nparts = 2;
 		else
-			part[0].to = ix->n;
+			part[0].to = to;
 	}
 	cols_part_run(&part[0]);
 	if (nparts == 2)
@@ -1043,17 +1105,57 @@ static int cols2_src(struct ff_src *s, struct cols_args *a, struct blockcodec_de
 			bad = part[k].bad;
 			rc = part[k].rc;
 		}
-	for (size_t i = 0; i < bad; i++)
-		walk_take(info, &ix->b[i]);
-	if (rc == 0) /* every block taken: the end is the walk's, for its reason */
-		walk_stop(info, walked.tail);
-	else if (rc == -ENODATA || rc == -EBADMSG)
-		rc = walk_stop(info, rc == -ENODATA ? FRAMEFILE_TAIL_TORN : FRAMEFILE_TAIL_CORRUPT);
+	if (a->add) { /* the blocks were the walk's: their damage is the caller's error */
+		*info = walked;
+	} else {
+		for (size_t i = 0; i < bad; i++)
+			walk_take(info, &ix->b[i]);
+		if (rc == 0) /* every block taken: the end is the walk's, for its reason */
+			walk_stop(info, walked.tail);
+		else if (rc == -ENODATA || rc == -EBADMSG)
+			rc = walk_stop(info, rc == -ENODATA ? FRAMEFILE_TAIL_TORN
+							    : FRAMEFILE_TAIL_CORRUPT);
+	}
 	for (size_t k = 0; k < 2; k++)
 		free(part[k].src.buf);
 	if (part[1].dec)
 		blockcodec_dec_free(part[1].dec);
 	free(at);
+	free(map);
+	return rc;
+}
+
+/* Format 1 into columns held: the whole file decoded aside, then its arrays
+ * moved in when it holds the same frames. */
+static int cols1_add(struct ff_src *s, struct cols_args *a, struct blockcodec_dec *d)
+{
+	struct framecols *c = a->cols, more;
+	uint64_t cap;
+	struct cols_args aside = {
+		a->channels, a->parts | FRAMECOLS_SEQ, &more, a->info, false, 0, 0
+	};
+	int rc = count_src(s, &cap);
+
+	if (rc < 0)
+		return rc;
+	if (cap > SIZE_MAX / FRAME_SIZE ||
+	    framecols_alloc(&more, (size_t)cap, aside.channels, aside.parts) < 0)
+		return -ENOMEM;
+	if ((rc = cols1_src(s, &aside, d)) == 0 &&
+	    (a->info->frames != c->n ||
+	     memcmp(more.seq, c->seq, (size_t)a->info->frames * sizeof *c->seq) != 0))
+		rc = -ESTALE;
+	if (rc == 0) {
+		framecols_shrink(&more, c->n);
+		for (unsigned b = 0; b < FRAME_P_COUNT; b++)
+			if (more.ch[b] && !c->ch[b]) {
+				c->ch[b] = more.ch[b];
+				more.ch[b] = NULL;
+				c->channels |= 1ull << b;
+			}
+		/* head parts come with the first load (framefile_load_cols_range) */
+	}
+	framecols_free(&more);
 	return rc;
 }
 
@@ -1065,15 +1167,29 @@ static int cols_src(struct ff_src *s, void *arg)
 	uint64_t cap = 0;
 	int rc;
 
-	a->parts |= FRAMECOLS_SEQ | FRAMECOLS_IDS;
-	a->channels &= FRAME_P_ALL;
-	a->parts &= FRAMECOLS_HEAD;
+	if (a->add) {
+		a->channels &= FRAME_P_ALL & ~a->cols->channels;
+		a->parts = 0;
+	} else {
+		a->parts |= FRAMECOLS_SEQ | FRAMECOLS_IDS;
+		a->channels &= FRAME_P_ALL;
+		a->parts &= FRAMECOLS_HEAD;
+	}
 	if ((rc = walk_start(s, a->info)) < 0)
 		return rc;
 	if (!hdr_decodable(&a->info->hdr))
 		return -EPROTO;
 	if ((a->channels & ~a->info->hdr.channels) || (a->parts & ~a->info->hdr.parts))
 		return -ENOENT;
+	if (a->add && !a->channels)
+		return 0;
+	if (a->add && a->info->hdr.format_version == 1) {
+		if (!(d = dec_for(a->info)))
+			return -ENOMEM;
+		rc = cols1_add(s, a, d);
+		blockcodec_dec_free(d);
+		return rc;
+	}
 	if (a->info->hdr.format_version == 2) {
 		rc = index_walk(s, a->info, &ix);
 		cap = a->info->frames;
@@ -1082,10 +1198,15 @@ static int cols_src(struct ff_src *s, void *arg)
 	}
 	if (rc < 0)
 		return rc;
-	if (cap > SIZE_MAX / FRAME_SIZE ||
-	    (rc = framecols_alloc(a->cols, (size_t)cap, a->channels, a->parts)) < 0) {
+	if (a->add)
+		rc = cap != a->cols->n ? -ESTALE : framecols_add(a->cols, a->channels, 0);
+	else if (cap > SIZE_MAX / FRAME_SIZE)
+		rc = -ENOMEM;
+	else
+		rc = framecols_alloc(a->cols, (size_t)cap, a->channels, a->parts);
+	if (rc < 0) {
 		index_free(&ix);
-		return rc < 0 ? rc : -ENOMEM;
+		return rc;
 	}
 	if (!(d = dec_for(a->info)))
 		rc = -ENOMEM;
@@ -1095,6 +1216,8 @@ static int cols_src(struct ff_src *s, void *arg)
 		rc = cols1_src(s, a, d);
 	blockcodec_dec_free(d);
 	index_free(&ix);
+	if (a->add)
+		return rc; /* a failed load leaves arrays of zeros and partial values */
 	if (rc < 0) {
 		framecols_free(a->cols);
 		return rc;
@@ -1108,7 +1231,7 @@ int framefile_load_cols(const char *path, uint64_t channels, unsigned parts, str
 			struct framefile_info *info)
 {
 	struct framefile_info local;
-	struct cols_args a = { channels, parts, cols, info ? info : &local };
+	struct cols_args a = { channels, parts, cols, info ? info : &local, false, 0, 0 };
 
 	memset(cols, 0, sizeof *cols);
 	return with_file(path, cols_src, &a);
@@ -1118,12 +1241,44 @@ int framefile_load_cols_buf(const void *buf, size_t len, uint64_t channels, unsi
 			    struct framecols *cols, struct framefile_info *info)
 {
 	struct framefile_info local;
-	struct cols_args a = { channels, parts, cols, info ? info : &local };
+	struct cols_args a = { channels, parts, cols, info ? info : &local, false, 0, 0 };
 	struct ff_src s;
 
 	memset(cols, 0, sizeof *cols);
 	if (!buf && len)
 		return -EINVAL;
+	src_mem(&s, buf, len);
+	return cols_src(&s, &a);
+}
+
+/* The range's checks shared by both sources. */
+static int range_ok(const struct framecols *cols, size_t first, size_t count)
+{
+	if (!cols->seq || first > cols->n || count > cols->n - first)
+		return -EINVAL;
+	return 0;
+}
+
+int framefile_load_cols_range(const char *path, uint64_t channels, size_t first, size_t count,
+			      struct framecols *cols)
+{
+	struct framefile_info info;
+	struct cols_args a = { channels, 0, cols, &info, true, first, count };
+	int rc = range_ok(cols, first, count);
+
+	return rc < 0 ? rc : with_file(path, cols_src, &a);
+}
+
+int framefile_load_cols_range_buf(const void *buf, size_t len, uint64_t channels, size_t first,
+				  size_t count, struct framecols *cols)
+{
+	struct framefile_info info;
+	struct cols_args a = { channels, 0, cols, &info, true, first, count };
+	struct ff_src s;
+	int rc = range_ok(cols, first, count);
+
+	if (rc < 0 || (!buf && len))
+		return rc < 0 ? rc : -EINVAL;
 	src_mem(&s, buf, len);
 	return cols_src(&s, &a);
 }

@@ -323,6 +323,23 @@ int framefile_load_cols(const char *path, uint64_t channels, unsigned parts, str
 int framefile_load_cols_buf(const void *buf, size_t len, uint64_t channels, unsigned parts,
 			    struct framecols *cols, struct framefile_info *info);
 /*
+ * More channels into cols, loaded from this file by framefile_load_cols (a
+ * first pass over every frame), for frames first .. first + count - 1 only:
+ * the blocks that hold them are decoded (a block is about a second of
+ * frames), the channels' other frames read as zero and cost no memory until
+ * written (framecols_add). Channels cols holds already are left as they are.
+ * A second pass of an analysis that reads some channels over a part of a
+ * run. 0; -EINVAL (a range past cols->n, or cols without seq); -ESTALE when
+ * the file does not hold cols's frames (their count or seqs differ);
+ * -ENOENT (an extract without a channel); -ENOMEM; -EBADMSG, -ENODATA or
+ * -errno when a block does not read. After an error the channels added hold
+ * zeros and partial values: the caller frees cols or fails its analysis.
+ */
+int framefile_load_cols_range(const char *path, uint64_t channels, size_t first, size_t count,
+			      struct framecols *cols);
+int framefile_load_cols_range_buf(const void *buf, size_t len, uint64_t channels, size_t first,
+				  size_t count, struct framecols *cols);
+/*
  * A format 2 image, in memory, of the valid blocks of path with only the
  * chunks of channels (FRAME_P_*) and parts (FRAMECOLS_*; seq and ids always):
  * what an analysis job carries instead of whole frames. A format 2 file's

@@ -66,6 +66,9 @@ static const char *const encoding_names[] = {
 	 FRAME_P_SPLINE | FRAME_P_TRACK_LEN | FRAME_P_TYRE_TEMP_INNER | FRAME_P_TYRE_TEMP_MIDDLE | \
 	 FRAME_P_TYRE_TEMP_OUTER)
 
+/* general's own pass (analyze/general.c, the lap tracker): every frame. */
+#define GENERAL_FIRST_CHANNELS (LAPS_CHANNELS | FRAME_P_VEL | FRAME_P_POS)
+
 /* What each analysis reads (analyze/): tests/unit/test_analysis_needs.c checks it. */
 static const struct {
 	const char *use_case;
@@ -85,7 +88,7 @@ static const struct {
 	  FRAME_P_POS | FRAME_P_LAP | FRAME_P_SECTOR | FRAME_P_SPLINE | FRAME_P_STEER_DEG |
 		  FRAME_P_STEER | FRAME_P_ACCEL_LAT,
 	  FRAMECOLS_PRESENT | FRAMECOLS_FLAGS },
-	{ "general", LAPS_CHANNELS | FRAME_P_VEL | FRAME_P_POS | ENGINEER_CHANNELS,
+	{ "general", GENERAL_FIRST_CHANNELS | ENGINEER_CHANNELS,
 	  FRAMECOLS_T_NS | FRAMECOLS_PRESENT | FRAMECOLS_SESSION | FRAMECOLS_FLAGS },
 };
 
@@ -100,6 +103,18 @@ int job_needs(const char *use_case, uint64_t *channels, unsigned *parts)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+int job_needs_split(const char *use_case, uint64_t *channels, unsigned *parts, uint64_t *per_lap)
+{
+	int rc = job_needs(use_case, channels, parts);
+
+	*per_lap = 0;
+	if (rc == 0 && strcmp(use_case, "general") == 0) {
+		*per_lap = *channels & ~(uint64_t)GENERAL_FIRST_CHANNELS;
+		*channels &= GENERAL_FIRST_CHANNELS;
+	}
+	return rc;
 }
 
 static int set_str(json_t *o, const char *key, const char *v)
@@ -169,7 +184,39 @@ out:
 	return text;
 }
 
-int job_send(void *sock, const struct job *j)
+static void free_image(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+/* Run i's part; an image imgs gives (imgs[i] == its image) goes to ZeroMQ
+ * as it is, freed once sent, and imgs[i] becomes NULL. 0 or -errno. */
+static int send_run(void *sock, const struct job *j, size_t i, void **imgs)
+{
+	const struct job_run *r = &j->runs[i];
+	const void *data = r->encoding == JOB_ENC_FRAMES ? (const void *)r->frames : r->image;
+	size_t len = r->encoding == JOB_ENC_FRAMES      ? r->nframes * sizeof(struct pw_frame)
+		     : r->encoding == JOB_ENC_FRAMEFILE ? r->image_len
+							: 0;
+	int more = i + 1 < j->nruns ? ZMQ_SNDMORE : 0;
+	zmq_msg_t m;
+
+	if (!imgs || r->encoding != JOB_ENC_FRAMEFILE || !imgs[i] || imgs[i] != r->image || !len)
+		return zmq_send(sock, data, len, more) < 0 ? -zmq_errno() : 0;
+	if (zmq_msg_init_data(&m, imgs[i], len, free_image, NULL) < 0)
+		return -zmq_errno();
+	imgs[i] = NULL; /* ZeroMQ's now: freed when sent, or by the close below */
+	if (zmq_msg_send(&m, sock, more) < 0) {
+		int rc = -zmq_errno();
+
+		zmq_msg_close(&m);
+		return rc;
+	}
+	return 0;
+}
+
+static int send_job(void *sock, const struct job *j, void **imgs)
 {
 	char *text = job_encode(j);
 	int rc = 1;
@@ -180,18 +227,23 @@ int job_send(void *sock, const struct job *j)
 		rc = zmq_errno() == EAGAIN ? 0 : -zmq_errno();
 	/* once the first part is queued the others follow: a message is delivered whole */
 	for (size_t i = 0; rc == 1 && i < j->nruns; i++) {
-		const struct job_run *r = &j->runs[i];
-		const void *data =
-			r->encoding == JOB_ENC_FRAMES ? (const void *)r->frames : r->image;
-		size_t len = r->encoding == JOB_ENC_FRAMES ? r->nframes * sizeof(struct pw_frame)
-			     : r->encoding == JOB_ENC_FRAMEFILE ? r->image_len
-								: 0;
+		int e = send_run(sock, j, i, imgs);
 
-		if (zmq_send(sock, data, len, i + 1 < j->nruns ? ZMQ_SNDMORE : 0) < 0)
-			rc = -zmq_errno();
+		if (e < 0)
+			rc = e;
 	}
 	free(text);
 	return rc;
+}
+
+int job_send(void *sock, const struct job *j)
+{
+	return send_job(sock, j, NULL);
+}
+
+int job_send_giving(void *sock, const struct job *j, void **imgs)
+{
+	return send_job(sock, j, imgs);
 }
 
 struct job_inbox {
@@ -429,12 +481,22 @@ static int decode_encoding(const json_t *r, int version, struct job_run *out, ch
 
 /* A "framefile" run: its image loaded as the columns it names, to exactly
  * nframes frames. 0, -EPROTO or -ENOMEM. */
-static int decode_image(struct job_run *r, const struct job_part *part, char *err, size_t cap,
-			size_t i)
+static int decode_image(struct job_run *r, const struct job_part *part, const char *split,
+			char *err, size_t cap, size_t i)
 {
 	struct framefile_info info;
-	int rc = framefile_load_cols_buf(part->data, part->len, r->channels, r->parts, &r->cols,
-					 &info);
+	uint64_t first, per_lap = 0;
+	unsigned parts;
+	int rc;
+
+	if (split && job_needs_split(split, &first, &parts, &per_lap) == 0 &&
+	    (r->channels & per_lap)) {
+		r->per_lap = r->channels & per_lap;
+		r->image = part->data;
+		r->image_len = part->len;
+	}
+	rc = framefile_load_cols_buf(part->data, part->len, r->channels & ~r->per_lap, r->parts,
+				     &r->cols, &info);
 
 	if (rc == -ENOMEM)
 		return rc;
@@ -452,7 +514,8 @@ static int decode_image(struct job_run *r, const struct job_part *part, char *er
 
 /* Each run's entry against its part; frames are copied into j->mem, images
  * loaded as columns. */
-static int decode_runs(struct job *j, const struct job_part *parts, char *err, size_t cap)
+static int decode_runs(struct job *j, const struct job_part *parts, const char *split, char *err,
+		       size_t cap)
 {
 	const json_t *runs = json_object_get(j->hdr, "runs"), *r;
 	size_t n = json_array_size(runs), i, head, total = 0, at;
@@ -503,7 +566,7 @@ static int decode_runs(struct job *j, const struct job_part *parts, char *err, s
 		jr[i].nframes = nf;
 		j->nruns = i + 1; /* job_release frees what the runs so far hold */
 		if (jr[i].encoding == JOB_ENC_FRAMEFILE) {
-			if ((rc = decode_image(&jr[i], &parts[i + 1], err, cap, i)) < 0)
+			if ((rc = decode_image(&jr[i], &parts[i + 1], split, err, cap, i)) < 0)
 				return rc;
 			continue;
 		}
@@ -524,7 +587,8 @@ static int decode_runs(struct job *j, const struct job_part *parts, char *err, s
 	return 0;
 }
 
-int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err, size_t cap)
+static int decode(struct job *j, const struct job_part *parts, size_t nparts, int split, char *err,
+		  size_t cap)
 {
 	json_error_t jerr;
 	int rc;
@@ -542,9 +606,20 @@ int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char 
 	if (nparts > JOB_MAX_RUNS + 1)
 		return bad(err, cap, "more than %d parts", JOB_MAX_RUNS + 1);
 	if ((rc = decode_header(j, nparts, err, cap)) < 0 ||
-	    (rc = decode_runs(j, parts, err, cap)) < 0)
+	    (rc = decode_runs(j, parts, split ? j->use_case : NULL, err, cap)) < 0)
 		return rc;
 	return 0;
+}
+
+int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err, size_t cap)
+{
+	return decode(j, parts, nparts, 0, err, cap);
+}
+
+int job_decode_split(struct job *j, const struct job_part *parts, size_t nparts, char *err,
+		     size_t cap)
+{
+	return decode(j, parts, nparts, 1, err, cap);
 }
 
 void job_release(struct job *j)

@@ -101,6 +101,8 @@ struct job_run {
 	const void *image; /* JOB_ENC_FRAMEFILE: the extract, image_len bytes */
 	size_t image_len;
 	const char *path; /* JOB_ENC_PATH: the run's frame file */
+	/* job_decode_split of a JOB_ENC_FRAMEFILE run: channels not loaded yet (0: none) */
+	uint64_t per_lap;
 	/* job_decode of a JOB_ENC_FRAMEFILE run: the image loaded as columns (its own) */
 	struct framecols cols;
 };
@@ -162,6 +164,15 @@ const char *job_kind_name(enum job_kind kind);
  * else. 0, or -EINVAL for an unknown use case.
  */
 int job_needs(const char *use_case, uint64_t *channels, unsigned *parts);
+/*
+ * The part of job_needs an analysis reads over every frame of a run, and
+ * the channels it reads only over the frames its laps span (*per_lap; 0
+ * when it reads everything everywhere): general's lap table needs 11
+ * channels over the whole run, its race engineer the others over the laps.
+ * A worker that reads a run's file itself loads the first, then the rest
+ * for the laps (framefile_load_cols_range). 0, or -EINVAL.
+ */
+int job_needs_split(const char *use_case, uint64_t *channels, unsigned *parts, uint64_t *per_lap);
 
 /* The header (part 0) of j as compact JSON text: malloc'd, the caller frees;
  * NULL when j lacks a required field, has more than JOB_MAX_RUNS runs, or
@@ -171,6 +182,12 @@ char *job_encode(const struct job *j);
  * frames, borrowed). Returns 1 when sent, 0 when no peer can take it now
  * (try later: nothing was sent), or -errno. */
 int job_send(void *sock, const struct job *j);
+/* job_send, giving ZeroMQ the "framefile" runs' images rather than a copy
+ * of each: imgs[i], when it is run i's image (malloc'd), is freed once sent
+ * and set to NULL (the caller frees what is left in imgs, as before). 0:
+ * nothing sent, nothing given; an error after the header may have given
+ * some (ZeroMQ frees them). */
+int job_send_giving(void *sock, const struct job *j, void **imgs);
 /* One received multipart message, its parts as ZeroMQ holds them. */
 struct job_inbox;
 
@@ -191,6 +208,13 @@ void job_inbox_free(struct job_inbox *ib);
  * named them (so a worker can answer the job), else they are NULL. Call
  * job_release(j) after either. */
 int job_decode(struct job *j, const struct job_part *parts, size_t nparts, char *err, size_t cap);
+/* job_decode, but a "framefile" run of a use case job_needs_split splits
+ * (general) is loaded in part: the columns read over every frame; the
+ * others, named in its per_lap, stay in its image, which then points into
+ * parts (borrowed: keep them until the run's second pass,
+ * framefile_load_cols_range_buf, is done). */
+int job_decode_split(struct job *j, const struct job_part *parts, size_t nparts, char *err,
+		     size_t cap);
 /* Free what job_decode allocated; a zeroed or caller-filled job is left alone. */
 void job_release(struct job *j);
 

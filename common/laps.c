@@ -90,8 +90,11 @@ struct laps {
 	int qhead, qlen;
 
 	bool have_rx, have_session, have_prev, paused_between, counter_mode;
-	struct pw_frame rx;   /* last frame received, any kind */
+	bool rx_in_prev;      /* the last frame received is prev (rx not copied) */
+	struct pw_frame rx;   /* last frame received, any kind (see rx_of) */
 	struct pw_frame prev; /* last active frame */
+	bool prev_frac_ok, f_frac_ok;
+	double prev_frac, f_frac; /* frac_of prev; of the frame becoming prev */
 	uint64_t session;
 	uint64_t frames;      /* active frames this session */
 	uint64_t cross_frame; /* frame of the last forward crossing */
@@ -147,6 +150,13 @@ static bool both_game_time(const struct pw_frame *a, const struct pw_frame *b)
 static bool both_counted(const struct pw_frame *a, const struct pw_frame *b)
 {
 	return has(a, FRAME_P_LAP) && has(b, FRAME_P_LAP);
+}
+
+/* The last frame received: one copy a frame, not two, for the usual frame
+ * that becomes prev. */
+static const struct pw_frame *rx_of(const struct laps *l)
+{
+	return l->rx_in_prev ? &l->prev : &l->rx;
 }
 
 /* Position in the lap, 0..1: the spline, else lap distance over track length
@@ -582,7 +592,7 @@ static bool gap_before(const struct laps *l, const struct pw_frame *f, const str
 		return s->lt - s->prev_lt > LAPS_GAP_S * 1000.0;
 	if (!l->paused_between && both_game_time(f, p))
 		return f->game_time_s - p->game_time_s > LAPS_GAP_S;
-	return f->t_ns && l->rx.t_ns && ns_between(l->rx.t_ns, f->t_ns) > LAPS_GAP_S;
+	return f->t_ns && rx_of(l)->t_ns && ns_between(rx_of(l)->t_ns, f->t_ns) > LAPS_GAP_S;
 }
 
 static void find_line(const struct laps *l, const struct pw_frame *f, struct step *s)
@@ -591,7 +601,9 @@ static void find_line(const struct laps *l, const struct pw_frame *f, struct ste
 	double a = 0.0, b = 0.0, w;
 
 	s->frac_ok = frac_of(f, &s->frac);
-	s->prev_frac_ok = l->have_prev && frac_of(p, &s->prev_frac);
+	s->prev_frac_ok = l->have_prev && l->prev_frac_ok; /* frac_of(p), kept */
+	if (s->prev_frac_ok)
+		s->prev_frac = l->prev_frac;
 	if (s->frac_ok && s->prev_frac_ok) {
 		if (s->prev_frac > WRAP_HI && s->frac < WRAP_LO) {
 			s->cross = true;
@@ -722,6 +734,8 @@ static void active_frame(struct laps *l, const struct pw_frame *f)
 	s.prev_lt = l->have_prev ? lap_clock(&l->prev) : -1;
 	clock_step(l, f, &s);
 	find_line(l, f, &s);
+	l->f_frac_ok = s.frac_ok; /* f becomes prev (laps_feed) */
+	l->f_frac = s.frac;
 	if (!l->cur.active) {
 		if (!lap_channels(f))
 			return;
@@ -753,9 +767,9 @@ static bool duplicate(const struct laps *l, const struct pw_frame *f)
 
 	if (!l->have_rx)
 		return false;
-	if (f->seq && f->seq == l->rx.seq)
+	if (f->seq && f->seq == rx_of(l)->seq)
 		return true;
-	return memcmp((const char *)f + skip, (const char *)&l->rx + skip, sizeof *f - skip) == 0;
+	return memcmp((const char *)f + skip, (const char *)rx_of(l) + skip, sizeof *f - skip) == 0;
 }
 
 static void session_check(struct laps *l, const struct pw_frame *f)
@@ -805,6 +819,8 @@ void laps_free(struct laps *l)
 
 int laps_feed(struct laps *l, const struct pw_frame *f, struct lap_event *out, int max)
 {
+	bool to_prev = false;
+
 	if (!l)
 		return 0;
 	if (!f) {
@@ -820,11 +836,16 @@ int laps_feed(struct laps *l, const struct pw_frame *f, struct lap_event *out, i
 		} else {
 			active_frame(l, f);
 			l->prev = *f;
+			l->prev_frac_ok = l->f_frac_ok;
+			l->prev_frac = l->f_frac;
 			l->have_prev = true;
 			l->paused_between = false;
+			to_prev = true;
 		}
 	}
-	l->rx = *f;
+	if (!to_prev)
+		l->rx = *f;
+	l->rx_in_prev = to_prev;
 	l->have_rx = true;
 	return drain(l, out, max);
 }

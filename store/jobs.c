@@ -246,7 +246,7 @@ static int send_analysis(struct store *st, struct queued *jb, struct session *s)
 		job.track = s->runs[0].track;
 		job.track_model = model = track_load(st, s->runs[0].game, s->runs[0].track);
 	}
-	rc = job_send(st->jobs->push, &job);
+	rc = job_send_giving(st->jobs->push, &job, imgs); /* an extract is MBs: no copy */
 out:
 	for (int i = 0; imgs && i < s->nruns; i++)
 		free(imgs[i]);

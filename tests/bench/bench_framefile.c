@@ -29,7 +29,8 @@
  * in the store's pattern (333 frames appended and synced at a time: one
  * block a second) and exits; `bench_framefile PATH` then measures its loads
  * (the export benchmarks, tests/bench/bench_export.c, read it too). Without
- * a PATH the run is written to a temporary directory first.
+ * a PATH the run is written to a temporary directory first; `bench_framefile
+ * --loads PATH` measures only the loads of the hour at PATH.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -364,6 +365,16 @@ static void hour_loads(const char *path, size_t n)
 		 "(target < 150 ms)",
 		 __builtin_popcountll(channels), __builtin_popcount(parts));
 	cols_load(path, what, channels, parts, 150.0, n);
+	{ /* what a worker reading the file loads over every frame (the rest per lap) */
+		uint64_t first, per_lap;
+
+		job_needs_split("general", &first, &parts, &per_lap);
+		snprintf(what, sizeof what,
+			 "the general analysis's first pass (%d channels over every frame; its "
+			 "other %d over the laps only)",
+			 __builtin_popcountll(first), __builtin_popcountll(per_lap));
+		cols_load(path, what, first, parts, 0, n);
+	}
 	cols_load(path, "speed_kmh alone", FRAME_P_SPEED, 0, 0, n);
 	if (drop_cache(path) == 0) {
 		struct framecols c;
@@ -687,6 +698,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--write") == 0)
 		return write_hour(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--loads") == 0) { /* the hour's loads alone */
+		hour_loads(argv[2], HOUR_FRAMES);
+		return failed;
+	}
 
 	snprintf(dir, sizeof dir, "/tmp/pw-bench-framefile-XXXXXX");
 	if (!mkdtemp(dir)) {

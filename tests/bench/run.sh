@@ -464,6 +464,20 @@ framefile_bench() {
 	rm -f "$tmp/hour.frames"
 }
 
+# The general analysis's figures alone: the hour's column loads and the analysis end to end
+# (BENCH_ONLY=general_hour; BENCH_HOUR=<a file bench_framefile --write made> skips writing one).
+general_hour() {
+	local hour=${BENCH_HOUR:-$tmp/hour.frames}
+	if [ -n "${BENCH_HOUR:-}" ] || build/bench/bench_framefile --write "$hour"; then
+		build/bench/bench_framefile --loads "$hour"
+		analysis_hour "$hour" ipc
+		analysis_hour "$hour" tcp
+	else
+		echo "framefile: the one-hour run could not be written  FAILED"
+	fi
+	rm -f "$tmp/hour.frames"
+}
+
 # The one-hour run (bench_framefile --write: seqs 1000..1200999) as the one run of a
 # completed general session; pw-store + one pw-analyze; session.analyze timed until the
 # analysis is no longer pending (3 times; polled every ~5 ms). $2: ipc (the store sends

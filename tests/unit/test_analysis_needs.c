@@ -6,7 +6,10 @@
  * columns job_needs names (framefile_load_cols); each analysis then runs on
  * them as columns (struct an_run's cols: the general analysis reads them a
  * window at a time, the others get whole frames made of them) and on whole
- * frames made from them with everything else zero (framecols_rows).
+ * frames made from them with everything else zero (framecols_rows), and,
+ * as a worker that reads the run's file does, in two passes: the columns
+ * job_needs_split reads over every frame, the rest added for the frames the
+ * laps span (framefile_load_cols_range behind struct an_run's more).
  *
  * Inputs: pw-sim's modes at 333 Hz (laps, pulls, cornering, the left and
  * right boundaries) with every channel; the same laps through the F1,
@@ -124,32 +127,52 @@ static struct frames real_ac(void)
 	return out;
 }
 
-/* What a job's worker gets: written, loaded as the columns the use case
- * reads. 0, or -1 with c zeroed. */
-static int as_job_cols(const struct frames *in, const char *use_case, struct framecols *c)
+/* What a job's worker gets: written to path, loaded as the columns the use
+ * case reads, or (split) as those it reads over every frame, the rest left
+ * for the second pass (job_needs_split). 0, or -1 with c zeroed. */
+static int as_job_cols(const struct frames *in, const char *use_case, const char *path, int split,
+		       struct framecols *c)
 {
-	char path[128];
 	struct framefile_hdr h = { 0 };
 	struct framefile_writer *w = NULL;
 	struct framefile_info info;
-	uint64_t channels;
+	uint64_t channels, per_lap;
 	unsigned parts;
 	int ok;
 
 	memset(c, 0, sizeof *c);
-	snprintf(path, sizeof path, "%s/run.frames", tmpdir);
 	snprintf(h.feed, sizeof h.feed, "ksudp");
 	snprintf(h.run_id, sizeof h.run_id, "needs");
 	unlink(path);
-	if (job_needs(use_case, &channels, &parts) < 0 || framefile_create(&w, path, &h) < 0)
+	if (job_needs_split(use_case, &channels, &parts, &per_lap) < 0 ||
+	    framefile_create(&w, path, &h) < 0)
 		return -1;
+	if (!split)
+		channels |= per_lap;
 	if (framefile_append(w, in->f, in->n) < 0 || framefile_close(w) < 0)
 		return -1;
 	ok = framefile_load_cols(path, channels, parts, c, &info) == 0 && c->n == in->n;
-	unlink(path);
 	if (!ok)
 		framecols_free(c);
 	return ok ? 0 : -1;
+}
+
+/* The second pass of a split run, as pw-analyze's: its file's other channels. */
+struct second {
+	char path[128];
+	uint64_t per_lap;
+	struct framecols *c;
+	struct an_more more;
+	size_t calls, frames;
+};
+
+static int second_load(void *ctx, size_t first, size_t count)
+{
+	struct second *s = ctx;
+
+	s->calls++;
+	s->frames += count;
+	return framefile_load_cols_range(s->path, s->per_lap, first, count, s->c);
 }
 
 /* One result as text (NULL: the error), for comparing and showing. */
@@ -162,13 +185,15 @@ static char *show(const json_t *res, const struct an_err *e)
 	return t;
 }
 
-/* Run the use case on runs (labels given) whole, as job columns and as whole
- * frames made from those; 1 when all three are alike. */
+/* Run the use case on runs (labels given) whole, as job columns, as whole
+ * frames made from those, and as columns read in two passes (what a worker
+ * that reads the runs' files does); 1 when all four are alike. */
 static int same_result(const char *use_case, const struct frames *runs, const char *const *labels,
 		       size_t nruns, const json_t *model, const char *what)
 {
-	struct an_run whole[4], cols[4], rows[4];
-	struct framecols c[4];
+	struct an_run whole[4], cols[4], rows[4], two[4];
+	struct framecols c[4], c2[4];
+	struct second sec[4];
 	struct pw_frame *made[4] = { 0 };
 	struct an_input in = { .session_id = "s",
 			       .use_case = use_case,
@@ -177,21 +202,38 @@ static int same_result(const char *use_case, const struct frames *runs, const ch
 			       .track = "emulated",
 			       .nruns = nruns,
 			       .track_model = model };
-	struct an_err e[3];
-	json_t *res[3];
-	char *txt[3];
-	int ok = 1;
+	struct an_err e[4];
+	json_t *res[4];
+	char *txt[4], path[128];
+	uint64_t channels, per_lap;
+	unsigned parts;
+	size_t calls = 0, frames = 0, total = 0;
+	int ok = job_needs_split(use_case, &channels, &parts, &per_lap) == 0;
 
 	memset(c, 0, sizeof c);
+	memset(c2, 0, sizeof c2);
 	memset(e, 0, sizeof e);
 	for (size_t i = 0; i < nruns; i++) {
 		whole[i] = (struct an_run){ "run", "ksudp", labels[i], runs[i].f, runs[i].n, NULL };
-		ok &= as_job_cols(&runs[i], use_case, &c[i]) == 0 &&
+		snprintf(path, sizeof path, "%s/run.frames", tmpdir);
+		ok &= as_job_cols(&runs[i], use_case, path, 0, &c[i]) == 0 &&
 		      (made[i] = malloc((runs[i].n + 1) * sizeof *made[i])) != NULL;
 		if (made[i] && c[i].seq)
 			framecols_rows(&c[i], 0, c[i].n, made[i]);
 		cols[i] = (struct an_run){ "run", "ksudp", labels[i], NULL, runs[i].n, &c[i] };
 		rows[i] = (struct an_run){ "run", "ksudp", labels[i], made[i], runs[i].n, NULL };
+		sec[i] = (struct second){ .per_lap = per_lap, .c = &c2[i] };
+		sec[i].more = (struct an_more){ second_load, &sec[i] };
+		snprintf(sec[i].path, sizeof sec[i].path, "%s/run%zu.frames", tmpdir, i);
+		ok &= as_job_cols(&runs[i], use_case, sec[i].path, 1, &c2[i]) == 0;
+		two[i] = (struct an_run){ "run",
+					  "ksudp",
+					  labels[i],
+					  NULL,
+					  runs[i].n,
+					  &c2[i],
+					  per_lap ? &sec[i].more : NULL };
+		total += runs[i].n;
 	}
 	in.runs = whole;
 	res[0] = an_run_use_case(&in, &e[0]);
@@ -199,29 +241,45 @@ static int same_result(const char *use_case, const struct frames *runs, const ch
 	res[1] = ok ? an_run_use_case(&in, &e[1]) : NULL;
 	in.runs = rows;
 	res[2] = ok ? an_run_use_case(&in, &e[2]) : NULL;
-	for (int k = 0; k < 3; k++) {
+	in.runs = two;
+	res[3] = ok ? an_run_use_case(&in, &e[3]) : NULL;
+	for (int k = 0; k < 4; k++) {
 		if (res[k]) /* a track model says when it was made: the second may differ */
 			json_object_del(res[k], "created_at");
 		txt[k] = show(res[k], &e[k]);
 	}
-	ok = ok && txt[0] && txt[1] && txt[2] && strcmp(txt[0], txt[1]) == 0 &&
-	     strcmp(txt[0], txt[2]) == 0 &&
-	     (!res[0] || (json_equal(res[0], res[1]) && json_equal(res[0], res[2])));
+	ok = ok && txt[0] && txt[1] && txt[2] && txt[3] && strcmp(txt[0], txt[1]) == 0 &&
+	     strcmp(txt[0], txt[2]) == 0 && strcmp(txt[0], txt[3]) == 0 &&
+	     (!res[0] || (json_equal(res[0], res[1]) && json_equal(res[0], res[2]) &&
+			  json_equal(res[0], res[3])));
+	for (size_t i = 0; i < nruns; i++) {
+		calls += sec[i].calls;
+		frames += sec[i].frames;
+	}
 	if (!ok)
-		fprintf(stderr, "  %s on %s: whole %.300s | columns %.300s | rows %.300s\n",
+		fprintf(stderr,
+			"  %s on %s: whole %.300s | columns %.300s | rows %.300s | two passes "
+			"%.300s\n",
 			use_case, what, txt[0] ? txt[0] : "?", txt[1] ? txt[1] : "?",
-			txt[2] ? txt[2] : "?");
+			txt[2] ? txt[2] : "?", txt[3] ? txt[3] : "?");
 	else
-		fprintf(stderr, "  %s on %s: the same %s\n", use_case, what,
-			res[0] ? "result" : "failure");
-	for (int k = 0; k < 3; k++) {
+		fprintf(stderr,
+			"  %s on %s: the same %s (second pass: %zu loads, %zu of %zu frames)\n",
+			use_case, what, res[0] ? "result" : "failure", calls, frames, total);
+	/* general's second pass runs once a run, when it found laps */
+	ok &= !per_lap || !res[0] || calls == nruns;
+	for (int k = 0; k < 4; k++) {
 		json_decref(res[k]);
 		free(txt[k]);
 	}
 	for (size_t i = 0; i < nruns; i++) {
 		free(made[i]);
 		framecols_free(&c[i]);
+		framecols_free(&c2[i]);
+		unlink(sec[i].path);
 	}
+	snprintf(path, sizeof path, "%s/run.frames", tmpdir);
+	unlink(path);
 	return ok;
 }
 
@@ -308,6 +366,25 @@ static void test_unknown(void)
 		(parts & FRAMECOLS_IDS) && (ch & FRAME_P_LAP));
 }
 
+/* The split of general's columns: the lap table's over every frame, the
+ * engineer's others per lap, together job_needs's; the others not split. */
+static void test_split(void)
+{
+	static const char *const cases[] = { "shift_points", "car_grip", "track_mapping" };
+	uint64_t ch, first, per_lap = 7;
+	unsigned parts, parts1;
+
+	T_CHECK(job_needs_split(NULL, &first, &parts1, &per_lap) == -EINVAL && per_lap == 0);
+	T_CHECK(job_needs("general", &ch, &parts) == 0 &&
+		job_needs_split("general", &first, &parts1, &per_lap) == 0);
+	T_CHECK((first | per_lap) == ch && (first & per_lap) == 0 && parts1 == parts);
+	T_CHECK((first & FRAME_P_LAP) && (first & FRAME_P_POS) && (per_lap & FRAME_P_WHEEL_SPEED));
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		T_CHECK(job_needs(cases[i], &ch, &parts) == 0 &&
+			job_needs_split(cases[i], &first, &parts1, &per_lap) == 0 && first == ch &&
+			per_lap == 0);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/pw-test-needs-XXXXXX");
@@ -319,6 +396,7 @@ int main(void)
 	T_RUN(test_games);
 	T_RUN(test_real_capture);
 	T_RUN(test_unknown);
+	T_RUN(test_split);
 	rmdir(tmpdir);
 	return T_DONE();
 }

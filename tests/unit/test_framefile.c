@@ -1255,6 +1255,85 @@ out:
 	free(rows);
 }
 
+/* Channel b of frame i in c equals f's (1), or reads as zero (0). */
+static int col_is(const struct framecols *c, unsigned b, size_t i, const struct pw_frame *f,
+		  int equal)
+{
+	static const uint8_t zero[64];
+	const void *want = equal ? (const uint8_t *)f + frame_channels[b].off : zero;
+
+	return memcmp(framecols_at(c, b, i), want, frame_channels[b].size) == 0;
+}
+
+/* A second pass: more channels for some frames into the columns of a
+ * first load, from the file or an image; the blocks that hold the frames
+ * are decoded, the rest reads as zero; another file is refused. */
+static void test_column_ranges(void)
+{
+	size_t n = 5000, first = 1200, count = 700, lo = 999, hi = 1997, len;
+	struct pw_frame *f = sim_frames(n, SEQ0), *g = sim_frames(n - 1, SEQ0);
+	const char *path = tmp_path("range.frames"), *other = tmp_path("range-other.frames"),
+		   *p1 = tmp_path("range1.frames");
+	const uint64_t some = FRAME_P_SPEED | FRAME_P_LAP, more = FRAME_P_RPM | FRAME_P_TYRE_TEMP;
+	struct framecols c;
+	struct framefile_info info;
+	uint8_t *img = NULL;
+	int ok = 1;
+
+	T_CHECK(f && g && write_file(path, f, n, 333, 1, 0) == 0);
+	if (!f || !g)
+		goto out;
+	/* blocks of 333: frames 1200..1899 lie in blocks 3..5, frames 999..1997 */
+	T_CHECK(framefile_load_cols(path, some, FRAMECOLS_T_NS, &c, &info) == 0 && c.n == n);
+	T_CHECK(framefile_load_cols_range(path, more | some, first, count, &c) == 0);
+	T_CHECK(c.channels == (some | more) && c.ch[FRAME_CH_RPM] && c.ch[FRAME_CH_TYRE_TEMP]);
+	for (size_t i = 0; i < n; i++) {
+		int in = i >= lo && i <= hi;
+
+		ok &= col_is(&c, FRAME_CH_RPM, i, &f[i], in) &&
+		      col_is(&c, FRAME_CH_TYRE_TEMP, i, &f[i], in) &&
+		      col_is(&c, FRAME_CH_SPEED, i, &f[i], 1) && c.seq[i] == f[i].seq;
+	}
+	T_CHECK(ok);
+	framecols_free(&c);
+	/* the whole run, from the file and an image: every frame */
+	T_CHECK(framefile_load_cols(path, some, FRAMECOLS_T_NS, &c, &info) == 0);
+	T_CHECK(framefile_load_cols_range(path, FRAME_P_GEAR, 0, n, &c) == 0 &&
+		cols_match(&c, f, n));
+	img = read_all(path, &len);
+	T_CHECK(img && framefile_load_cols_range_buf(img, len, FRAME_P_BRAKE, 0, n, &c) == 0 &&
+		cols_match(&c, f, n));
+	/* nothing new, an empty range, a range past the end */
+	T_CHECK(framefile_load_cols_range(path, some, 0, n, &c) == 0 && cols_match(&c, f, n));
+	T_CHECK(framefile_load_cols_range(path, FRAME_P_THROTTLE, n, 0, &c) == 0 &&
+		col_is(&c, FRAME_CH_THROTTLE, n - 1, &f[n - 1], 0));
+	T_CHECK(framefile_load_cols_range(path, FRAME_P_STEER, n - 10, 11, &c) == -EINVAL &&
+		!c.ch[FRAME_CH_STEER]);
+	/* another file: fewer frames, or other seqs */
+	T_CHECK(write_file(other, g, n - 1, 333, 1, 0) == 0);
+	T_CHECK(framefile_load_cols_range(other, FRAME_P_STEER, 0, 10, &c) == -ESTALE);
+	for (size_t i = 0; i < n - 1; i++)
+		g[i].seq += 1;
+	T_CHECK(write_file(other, g, n - 1, 333, 1, 0) == 0);
+	framecols_free(&c);
+	T_CHECK(framefile_load_cols(other, some, 0, &c, &info) == 0 && c.n == n - 1);
+	T_CHECK(write_file(other, f, n - 1, 333, 1, 0) == 0);
+	T_CHECK(framefile_load_cols_range(other, FRAME_P_STEER, 4000, 10, &c) == -ESTALE);
+	framecols_free(&c);
+	/* a format 1 file: read whole, the same columns */
+	fmt_v = 1;
+	T_CHECK(write_file(p1, f, n, 1000, 0, BLOCKCODEC_PACK) == 0);
+	fmt_v = 2;
+	T_CHECK(framefile_load_cols(p1, some, 0, &c, &info) == 0 &&
+		framefile_load_cols_range(p1, more, first, count, &c) == 0 &&
+		cols_match(&c, f, n) && c.channels == (some | more));
+	framecols_free(&c);
+out:
+	free(img);
+	free(f);
+	free(g);
+}
+
 /*
  * Only the chunks asked for are read: damage in another channel's chunk
  * goes unnoticed by a reader of some channels, and ends the read of one
@@ -1957,6 +2036,7 @@ int main(void)
 	T_RUN(test_reader_range_v1);
 	/* format 2 alone */
 	T_RUN(test_columns);
+	T_RUN(test_column_ranges);
 	T_RUN(test_selective_reads);
 	T_RUN(test_extract);
 	T_RUN(test_own_layout);

@@ -546,6 +546,27 @@ static void test_roundtrip_framefile_and_path(void)
 	}
 	job_release(&d);
 	T_CHECK(d.mem == NULL && d.nruns == 0);
+	/* split: the lap table's columns loaded, the engineer's left in the image (in p[1]),
+	 * loaded from it for some frames */
+	T_CHECKF(job_decode_split(&d, p, 3, err, sizeof err) == 0, "%s", err);
+	if (d.nruns == 2) {
+		struct framecols *c = (struct framecols *)&d.runs[0].cols;
+		uint64_t first, per_lap;
+		unsigned pp;
+		int ok = job_needs_split("general", &first, &pp, &per_lap) == 0 && c->n == n;
+
+		T_CHECK(ok && d.runs[0].per_lap == per_lap && c->channels == first &&
+			!c->ch[FRAME_CH_TYRE_TEMP] && c->ch[FRAME_CH_SPEED] &&
+			d.runs[0].image == p[1].data && d.runs[0].image_len == len &&
+			d.runs[1].per_lap == 0);
+		T_CHECK(framefile_load_cols_range_buf(d.runs[0].image, d.runs[0].image_len,
+						      d.runs[0].per_lap, 0, n, c) == 0);
+		for (size_t i = 0; ok && i < n; i++)
+			ok = memcmp(framecols_at(c, FRAME_CH_TYRE_TEMP, i), f[i].tyre_temp_c, 16) ==
+			     0;
+		T_CHECK(ok);
+	}
+	job_release(&d);
 
 	/* refused: the image one frame short, damaged, or cut; bytes with a path run */
 	{
@@ -670,6 +691,66 @@ static void test_send_and_receive(void)
 	zmq_ctx_term(ctx);
 }
 
+/* An extract given to ZeroMQ: received whole, the sender's pointer taken
+ * (valgrind and ASan see it freed once). */
+static void test_send_giving(void)
+{
+	void *ctx = zmq_ctx_new(), *push = zmq_socket(ctx, ZMQ_PUSH),
+	     *pull = zmq_socket(ctx, ZMQ_PULL);
+	size_t n = 700, len = 0;
+	struct pw_frame *f = t_sim_frames(n, 3, 1);
+	struct job_run run = { .run_id = "run-a",
+			       .feed_name = "ksudp",
+			       .label = "",
+			       .nframes = n,
+			       .encoding = JOB_ENC_FRAMEFILE };
+	struct job j = { .kind = JOB_ANALYSIS,
+			 .job_id = "g",
+			 .session_id = "s",
+			 .use_case = "general",
+			 .runs = &run,
+			 .nruns = 1 };
+	struct job_inbox *ib = NULL;
+	const struct job_part *parts;
+	struct job d;
+	void *img = NULL, *imgs[1], *copy = NULL;
+	size_t np = 0;
+	int linger = 0;
+	char err[256] = "";
+	zmq_pollitem_t out = { .socket = push, .events = ZMQ_POLLOUT };
+	zmq_pollitem_t in = { .socket = pull, .events = ZMQ_POLLIN };
+
+	T_CHECK(f && image_of(f, n, &img, &len) == 0 && (copy = malloc(len)));
+	if (!img || !copy)
+		goto out;
+	memcpy(copy, img, len);
+	job_needs("general", &run.channels, &run.parts);
+	run.image = img;
+	run.image_len = len;
+	imgs[0] = img;
+	zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+	T_CHECK(zmq_bind(push, "inproc://test-job-giving") == 0);
+	T_CHECK(job_send_giving(push, &j, imgs) == 0 && imgs[0] == img); /* nobody: kept */
+	T_CHECK(zmq_connect(pull, "inproc://test-job-giving") == 0);
+	T_CHECK(zmq_poll(&out, 1, 5000) == 1);
+	T_CHECK(job_send_giving(push, &j, imgs) == 1 && imgs[0] == NULL);
+	T_CHECK(zmq_poll(&in, 1, 5000) == 1 && job_recv(pull, ZMQ_DONTWAIT, &ib) == 0 && ib);
+	parts = ib ? job_inbox_parts(ib, &np) : NULL;
+	T_CHECK(np == 2 && parts[1].len == len && memcmp(parts[1].data, copy, len) == 0);
+	T_CHECKF(np == 2 && job_decode(&d, parts, np, err, sizeof err) == 0, "%s", err);
+	T_CHECK(d.nruns == 1 && d.runs[0].cols.n == n);
+	job_release(&d);
+	job_inbox_free(ib);
+	img = imgs[0];
+out:
+	free(img);
+	free(copy);
+	free(f);
+	zmq_close(push);
+	zmq_close(pull);
+	zmq_ctx_term(ctx);
+}
+
 static void test_result_roundtrip(void)
 {
 	json_t *an = json_pack("{s:f, s:[i, i]}", "x", 1.0 / 3.0, "laps", 1, 2);
@@ -783,6 +864,7 @@ int main(void)
 	T_RUN(test_decode_bad_header);
 	T_RUN(test_decode_bad_parts);
 	T_RUN(test_send_and_receive);
+	T_RUN(test_send_giving);
 	T_RUN(test_result_roundtrip);
 	T_RUN(test_result_malformed);
 	T_RUN(test_needs);
