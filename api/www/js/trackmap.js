@@ -286,6 +286,28 @@ export class TrackMap {
 		});
 	}
 
+	// Trace ti grew at its end (a lap being driven): its points from index `from` on are drawn
+	// onto the kept map and the canvas as they are, nothing else is redrawn. False (nothing
+	// drawn) when the map must be drawn anew: not drawn yet, a new point out of its scale, dots on it.
+	extendTrace(ti, from) {
+		const t = this.traces[ti];
+		if (this.dirty || !this.bounds || !this.tx || this.dots.length || !t || t.values || from < 1) return false;
+		const pts = t.points, b = this.bounds;
+		for (let i = from; i < pts.length; i++) {
+			const p = pts[i];
+			if (p && (p[0] < b.x0 || p[0] > b.x1 || p[1] < b.z0 || p[1] > b.z1)) return false;
+		}
+		for (const ctx of [this.base.getContext('2d'), this.canvas.getContext('2d')]) {
+			ctx.lineJoin = 'round';
+			ctx.lineCap = 'round';
+			ctx.strokeStyle = t.color || '#5fb3ff';
+			ctx.lineWidth = (t.width || 2) * this.dpr;
+			this.path(ctx, pts, from - 1, pts.length - 1);
+			ctx.stroke();
+		}
+		return true;
+	}
+
 	// Draw: the kept map, then the dots.
 	draw() {
 		if (this.dirty) this.drawBase();

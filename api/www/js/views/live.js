@@ -570,9 +570,13 @@ export function mount(el, ctx) {
 			map.setTraces([...(prevLapPts ? [{ points: prevLapPts, color: '#3a4654', width: 3 }] : []),
 				{ points: pts, color: '#5fb3ff', width: 2 }]);
 		};
-		// the current lap's trace grows: redraw the map at most every 20 points
-		if (!map.model && pts.length !== last.mapPts && (pts.length - (last.mapPts || 0) >= 20 || pts.length < (last.mapPts || 0)))
-			traces();
+		// the current lap's trace grows: its new part (every 4 points, 8 m) is drawn onto the map
+		// as it is; the map is drawn anew at a new lap or when the lap leaves the map's scale
+		const from = last.mapPts || 0;
+		if (!map.model && pts.length !== from && (pts.length - from >= 4 || pts.length < from)) {
+			if (pts.length > from && from > 0 && map.extendTrace(map.traces.length - 1, from)) last.mapPts = pts.length;
+			else traces();
+		}
 		if (map.dirty) map.draw();
 		// the car is a DOM dot moved over the map: no canvas redraw per frame
 		let at = Array.isArray(f.pos_m) ? map.project(f.pos_m[0], f.pos_m[2]) : null;
