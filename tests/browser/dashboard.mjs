@@ -191,6 +191,20 @@ async function main() {
 		const shownDiff = Number(d.shown[1].replace('−', '-'));
 		check('compare: the delta chart\'s last value equals the lap-time difference shown (10 ms)',
 			Number.isFinite(d.last[1]) && Math.abs(d.last[1] - shownDiff) <= 0.0105, JSON.stringify(d));
+		// a toast (as after "Session created") covers nothing of the values at the cursor
+		for (const [w, hgt] of [[1280, 800], [768, 1024]]) {
+			await page.setViewportSize({ width: w, height: hgt });
+			await page.evaluate(async () => (await import('/js/dom.js')).toast('Session created: a toast of two lines, to cover as much as a long one does'));
+			await sleep(200);
+			const o = await page.evaluate(() => {
+				const t = [...document.querySelectorAll('#toasts .toast')].pop().getBoundingClientRect();
+				const c = document.getElementById('cursor-values').getBoundingClientRect();
+				return { toast: [t.left, t.top, t.right, t.bottom].map(Math.round), table: [c.left, c.top, c.right, c.bottom].map(Math.round),
+					overlap: t.left < c.right && c.left < t.right && t.top < c.bottom && c.top < t.bottom };
+			});
+			check(`compare at ${w}x${hgt}: a toast does not cover the values at the cursor`, !o.overlap, JSON.stringify(o));
+			await page.evaluate(() => document.getElementById('toasts').replaceChildren());
+		}
 		await shot(page, 'compare', 1280, 800);
 		await shot(page, 'compare', 768, 1024);
 		await page.setViewportSize({ width: 1280, height: 800 });

@@ -9,6 +9,10 @@ export class TrackMap {
 	constructor(canvas, opts = {}) {
 		this.canvas = canvas;
 		this.maxHeight = opts.maxHeight || 420;
+		// grow (a fraction, e.g. 0.5): a map drawn from a lap still being driven keeps its scale
+		// while the traces stay inside it; when they leave it, it is scaled to their extent plus
+		// grow times it on each side, so it is scaled again a few times a lap, not with every point
+		this.grow = opts.grow || 0;
 		this.model = null;
 		this.traces = [];
 		this.dots = [];
@@ -41,7 +45,11 @@ export class TrackMap {
 	setTraces(traces) {
 		this.traces = traces || [];
 		this.dirty = true;
-		this.bounds = null;
+		if (!this.grow || this.model || !this.bounds) this.bounds = null;
+		else {
+			const b = this.computeBounds(true), o = this.bounds;
+			if (!b || b.x0 < o.x0 || b.x1 > o.x1 || b.z0 < o.z0 || b.z1 > o.z1) this.bounds = null;
+		}
 	}
 
 	setHighlight(h) {
@@ -66,7 +74,8 @@ export class TrackMap {
 		return !!(this.model || this.traces.some((t) => t.points && t.points.length > 1));
 	}
 
-	computeBounds() {
+	// The world rectangle the map shows (raw: the content's own, without the growing margin).
+	computeBounds(raw = false) {
 		let x0 = Infinity, x1 = -Infinity, z0 = Infinity, z1 = -Infinity;
 		const eat = (pts) => {
 			for (const p of pts || []) {
@@ -84,6 +93,10 @@ export class TrackMap {
 		}
 		for (const t of this.traces) eat(t.points);
 		if (!Number.isFinite(x0)) return null;
+		if (this.grow && !this.model && !raw) {
+			const e = Math.max(x1 - x0, z1 - z0, 100) * this.grow;
+			return { x0: x0 - e, x1: x1 + e, z0: z0 - e, z1: z1 + e };
+		}
 		return { x0, x1, z0, z1 };
 	}
 
@@ -271,6 +284,28 @@ export class TrackMap {
 				}
 			}
 		});
+	}
+
+	// Trace ti grew at its end (a lap being driven): its points from index `from` on are drawn
+	// onto the kept map and the canvas as they are, nothing else is redrawn. False (nothing
+	// drawn) when the map must be drawn anew: not drawn yet, a new point out of its scale, dots on it.
+	extendTrace(ti, from) {
+		const t = this.traces[ti];
+		if (this.dirty || !this.bounds || !this.tx || this.dots.length || !t || t.values || from < 1) return false;
+		const pts = t.points, b = this.bounds;
+		for (let i = from; i < pts.length; i++) {
+			const p = pts[i];
+			if (p && (p[0] < b.x0 || p[0] > b.x1 || p[1] < b.z0 || p[1] > b.z1)) return false;
+		}
+		for (const ctx of [this.base.getContext('2d'), this.canvas.getContext('2d')]) {
+			ctx.lineJoin = 'round';
+			ctx.lineCap = 'round';
+			ctx.strokeStyle = t.color || '#5fb3ff';
+			ctx.lineWidth = (t.width || 2) * this.dpr;
+			this.path(ctx, pts, from - 1, pts.length - 1);
+			ctx.stroke();
+		}
+		return true;
 	}
 
 	// Draw: the kept map, then the dots.

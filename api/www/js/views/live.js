@@ -4,10 +4,11 @@
 // with the car's dot, and the feed's health. Telemetry comes over the stream at 60 Hz (set_rate).
 //
 // Drawing costs what changes on screen and no more (docs/dashboard.md, "Drawing"): ticks of one
-// animation frame at most 30 times a second, every panel in the same ticks (the dash, pedals and
-// the car's dot each tick, the trace and g-g trail every second, tyres and lap times every third);
-// a value is written only when what it shows changes. Nothing reads layout while drawing; the
-// numbers sit in fixed-size boxes (contain: strict) so a new digit lays out its box only.
+// animation frame at most 30 times a second (the bars and the car's dot, moved by transforms,
+// each tick; every number, the trace, the g-g trail, tyres and lap times together every third);
+// a value is written only when what it shows changes, text in place (its text node's data).
+// Nothing reads layout while drawing; the numbers sit in fixed-size boxes (contain: strict) so a
+// new digit lays out its box only.
 import { get, seg } from '../api.js';
 import { h, put, pill } from '../dom.js';
 import * as fmt from '../fmt.js';
@@ -15,14 +16,21 @@ import { chart, dispose, axes, series } from '../plot.js';
 import { TrackMap } from '../trackmap.js';
 import { finding } from './engineer.js';
 
+// An element's text in place: its one text node's data is changed (no node is inserted or
+// removed, so no style recalc of a new node and no new layout object), else textContent.
+function writeText(el, v) {
+	const t = el.firstChild;
+	if (t && t.nodeType === 3 && !t.nextSibling) t.data = v;
+	else el.textContent = v;
+}
+
 const RATE_HZ = 60;
 const TRACE_S = 10;
 const TRAIL_S = 1.5;
 const TRACE_CAP = 1200; // 10 s at up to 120 frames/s
 const TRAIL_CAP = 240;
-const TICK_MS = 1000 / 30; // the dash, the pedals and the car's dot: 30 Hz
-const PACED_TICKS = 2; // the trace and the g-g trail: 15 Hz
-const SLOW_TICKS = 3; // tyres, lap times, delta: 10 Hz
+const TICK_MS = 1000 / 30; // what moves (the rpm bar, the shift light, the pedal bars, the car's dot): 30 Hz
+const SLOW_TICKS = 3; // what is painted (every number, the trace, the g-g trail, tyres, lap times): 10 Hz
 const EARLY_MS = 4; // an animation frame this early still counts as on time
 const BAR_STEPS = 400; // a bar moves in steps of 1/400 of its length (under a pixel at 400 px)
 
@@ -94,8 +102,7 @@ export function mount(el, ctx) {
 	let frame = null; // newest frame of the feed
 	let lastSeq = -1;
 	let fresh = false; // a frame the dash and the car's dot have not shown yet
-	let pacedDue = false; // frames the trace and the g-g trail have not shown yet
-	let slowDue = false; // ... the tyres and lap times
+	let slowDue = false; // ... the numbers, the trace, the g-g trail, the tyres and lap times
 	let raf = 0;
 	let release = null;
 	let alive = true;
@@ -224,7 +231,7 @@ export function mount(el, ctx) {
 			h('section.card.a-tyres#live-tyres', h('h3', 'tyres'), h('div.tyres', tyreEls), tyreNote),
 			h('section.card.a-health#live-health', h('h3', 'feed health'), healthEl)));
 
-	const map = new TrackMap(mapCanvas, { maxHeight: 360 });
+	const map = new TrackMap(mapCanvas, { maxHeight: 360, grow: 0.25 });
 	cleanups.push(() => map.dispose());
 
 	// the speed axis moves in steps of 50 km/h, so the axis is not drawn anew with every sample
@@ -294,7 +301,7 @@ export function mount(el, ctx) {
 			const tracks = await get('/api/tracks');
 			const t = (tracks || []).find((x) => x.game === meta.game && x.track_name === meta.track);
 			map.setModel(t ? await get(`/api/tracks/${seg(t.game)}/${seg(t.track_name)}`) : null);
-			fresh = pacedDue = slowDue = true;
+			fresh = slowDue = true;
 			schedule();
 		} catch (e) {
 			/* the store may be away: the banner says so; live data goes on */
@@ -330,7 +337,7 @@ export function mount(el, ctx) {
 		];
 		vals.forEach(([v, cls], i) => {
 			const c = healthCells[i];
-			if (c.textContent !== v) c.textContent = v;
+			if (c.textContent !== v) writeText(c, v);
 			if (c.className !== (cls || '')) c.className = cls || '';
 		});
 	}
@@ -343,7 +350,7 @@ export function mount(el, ctx) {
 		if (f.seq === lastSeq) return;
 		lastSeq = f.seq;
 		frame = f;
-		fresh = pacedDue = slowDue = true;
+		fresh = slowDue = true;
 		const t = f.t_ns / 1e9;
 		let i = trace.push();
 		trace.t[i] = t;
@@ -400,10 +407,11 @@ export function mount(el, ctx) {
 	const setText = (el2, key, v) => {
 		if (last[key] !== v) {
 			last[key] = v;
-			el2.textContent = v;
+			writeText(el2, v);
 		}
 	};
-	// A bar's fill at v (0..1, or -1..1 centred), in steps of 1/BAR_STEPS; its value as text.
+	// A bar's fill at v (0..1, or -1..1 centred), in steps of 1/BAR_STEPS: a transform of its
+	// own compositor layer, no paint.
 	const setBar = (b, key, v, center) => {
 		const val = typeof v === 'number' ? v : null;
 		const x = val === null ? 0 : Math.round((center ? Math.max(-1, Math.min(1, val)) : Math.max(0, Math.min(1, val))) * BAR_STEPS) / BAR_STEPS;
@@ -411,6 +419,10 @@ export function mount(el, ctx) {
 			last[key] = x;
 			b.fill.style.transform = center && x < 0 ? `translateX(${x * 100}%) scaleX(${-x})` : `scaleX(${x})`;
 		}
+	};
+	// A bar's value as text (painted: at the text rate).
+	const setBarText = (b, key, v, center) => {
+		const val = typeof v === 'number' ? v : null;
 		setText(b.val, `${key}v`, val === null ? '—' : center ? val.toFixed(2) : `${Math.round(val * 100)} %`);
 	};
 
@@ -419,7 +431,7 @@ export function mount(el, ctx) {
 	const ggRO = new ResizeObserver(() => {
 		ggWidth = ggCanvas.clientWidth;
 		ggGrid = null;
-		pacedDue = true;
+		slowDue = true;
 		schedule();
 	});
 	ggRO.observe(ggCanvas);
@@ -558,9 +570,13 @@ export function mount(el, ctx) {
 			map.setTraces([...(prevLapPts ? [{ points: prevLapPts, color: '#3a4654', width: 3 }] : []),
 				{ points: pts, color: '#5fb3ff', width: 2 }]);
 		};
-		// the current lap's trace grows: redraw the map at most every 20 points
-		if (!map.model && pts.length !== last.mapPts && (pts.length - (last.mapPts || 0) >= 20 || pts.length < (last.mapPts || 0)))
-			traces();
+		// the current lap's trace grows: its new part (every 4 points, 8 m) is drawn onto the map
+		// as it is; the map is drawn anew at a new lap or when the lap leaves the map's scale
+		const from = last.mapPts || 0;
+		if (!map.model && pts.length !== from && (pts.length - from >= 4 || pts.length < from)) {
+			if (pts.length > from && from > 0 && map.extendTrace(map.traces.length - 1, from)) last.mapPts = pts.length;
+			else traces();
+		}
 		if (map.dirty) map.draw();
 		// the car is a DOM dot moved over the map: no canvas redraw per frame
 		let at = Array.isArray(f.pos_m) ? map.project(f.pos_m[0], f.pos_m[2]) : null;
@@ -587,11 +603,9 @@ export function mount(el, ctx) {
 			: map.model ? `track model of ${meta.track}` : 'no track model of this track yet: drawn from the laps driven');
 	}
 
-	// What moves with every frame of telemetry: speed, gear, rpm, the shift light, the pedals.
-	function drawDash(f) {
-		setText(speedEl, 'speed', fmt.num(f.speed_kmh, 0));
-		setText(gearEl, 'gear', fmt.gear(f.gear));
-		setText(rpmEl, 'rpm', `${fmt.num(f.rpm, 0)} rpm`);
+	// What moves with every tick: the rpm bar, the shift light, the pedal and steering bars (the
+	// bars are transforms of their own layers: the compositor moves them, nothing is painted).
+	function drawMotion(f) {
 		const maxRpm = f.max_rpm > 0 ? f.max_rpm : Math.max(maxRpmSeen, shiftRpm ? shiftRpm * 1.08 : 0) || 8000;
 		const frac = typeof f.rpm === 'number' ? Math.round(Math.max(0, Math.min(1, f.rpm / maxRpm)) * BAR_STEPS) / BAR_STEPS : 0;
 		if (last.frac !== frac) rpmFill.style.transform = `scaleX(${(last.frac = frac)})`;
@@ -615,6 +629,18 @@ export function mount(el, ctx) {
 		setBar(bSteer, 'st', f.steer, true);
 	}
 
+	// The dash's numbers: speed, gear, rpm and the pedals' values (text is painted and
+	// rasterised: every SLOW_TICKS-th tick, with the other painted panels).
+	function drawDashText(f) {
+		setText(speedEl, 'speed', fmt.num(f.speed_kmh, 0));
+		setText(gearEl, 'gear', fmt.gear(f.gear));
+		setText(rpmEl, 'rpm', `${fmt.num(f.rpm, 0)} rpm`);
+		setBarText(bThrottle, 'th', f.throttle);
+		setBarText(bBrake, 'br', f.brake);
+		setBarText(bClutch, 'cl', f.clutch);
+		setBarText(bSteer, 'st', f.steer, true);
+	}
+
 	function drawShiftNote(f) {
 		const top = f.max_rpm > 0 ? f.max_rpm : maxRpmSeen > 3000 ? maxRpmSeen : 0;
 		setText(shiftNote, 'shiftnote', shiftRpm ? `shift light at ${fmt.num(shiftRpm)} rpm: the car's analysed shift point`
@@ -623,16 +649,19 @@ export function mount(el, ctx) {
 	}
 
 	// Drawing runs in ticks of one animation frame at most every TICK_MS (30 Hz), asked for by
-	// a new frame of telemetry (never a loop of its own): each tick the dash and the car's dot
-	// when there is something new, every PACED_TICKS-th tick the trace and the g-g trail, every
-	// SLOW_TICKS-th the tyres and lap times. An animation frame costs the browser a main frame
-	// (style, commit, draw) even when it changes nothing, so what is not due yet waits on a timer,
-	// and all panels change in the same frames: 30 main frames a second, not one per telemetry
-	// frame. A tick is asked for while anything waits, so the last frame of a feed that stops
-	// is drawn everywhere; none when nothing waits.
+	// a new frame of telemetry (never a loop of its own). Each tick moves what moves when there
+	// is something new: the rpm bar, the shift light, the pedal bars (transforms of their own
+	// compositor layers) and the car's dot; every SLOW_TICKS-th tick (10 Hz) everything that is
+	// painted changes together: the numbers, the trace, the g-g trail, tyres and lap times.
+	// Headless chromium composites in software and redraws one rectangle a frame, the union of
+	// what changed: panels changed in the same frame share it; panels changed in different frames
+	// would each widen the rectangle of the cheap 30 Hz frames to the whole page (docs/dashboard.md,
+	// "Drawing"). An animation frame costs the browser a main frame even when it changes nothing,
+	// so what is not due yet waits on a timer. A tick is asked for while anything waits, so the
+	// last frame of a feed that stops is drawn everywhere; none when nothing waits.
 	let tickT = -1e9, ticks = 0, timer = 0;
 	function schedule() {
-		if (raf || timer || !alive || !(fresh || pacedDue || slowDue)) return;
+		if (raf || timer || !alive || !(fresh || slowDue)) return;
 		const wait = tickT + TICK_MS - EARLY_MS - performance.now();
 		if (wait <= 0) raf = requestAnimationFrame(draw);
 		else
@@ -649,16 +678,14 @@ export function mount(el, ctx) {
 		ticks++;
 		if (fresh) {
 			fresh = false;
-			drawDash(f);
+			drawMotion(f);
 			drawMap(f);
-		}
-		if (pacedDue && ticks % PACED_TICKS === 0) {
-			pacedDue = false;
-			drawGG();
-			drawTrace();
 		}
 		if (slowDue && ticks % SLOW_TICKS === 0) {
 			slowDue = false;
+			drawDashText(f);
+			drawGG();
+			drawTrace();
 			drawTyres(f);
 			drawLap(f);
 			drawShiftNote(f);
