@@ -857,6 +857,7 @@ int blockcodec_layout_find(const struct blockcodec_layout *l, unsigned id)
 /* --- COLS codec: values, codes and the column coding --- */
 
 #define FC_CONST 0x80
+#define FC_SIGN_LOW 0x20 /* a float column's values in the sign-low map, not in order */
 #define FC_GROUP_SHIFT 3 /* mode bits 3..4: groups of 32 << g codes */
 #define FC_GROUP_MAX_SHIFT 2
 #define FC_ZSTD_LEVEL 1
@@ -881,6 +882,24 @@ static uint64_t from_order(uint64_t v, unsigned bits)
 	if (v == sign || !(v & sign))
 		return v;
 	return sign | ((0 - v) & mask);
+}
+
+/*
+ * The ordered image u of a float as its bits rotated left by one, the sign
+ * becoming the lowest bit: a float that hovers around zero (noise on a
+ * lateral g, a roll angle) spans in order every integer of the exponents
+ * below it, ~32 bits a value; sign-low, only its own exponents' (~27).
+ */
+static uint64_t order_to_sign_low(uint64_t v, unsigned bits)
+{
+	uint64_t u = from_order(v, bits), mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+
+	return ((u << 1) | (u >> (bits - 1))) & mask;
+}
+
+static uint64_t sign_low_to_float(uint64_t v, unsigned bits)
+{
+	return (v >> 1) | ((v & 1) << (bits - 1));
 }
 
 /* from_order for 32 bits without a branch (-0's image maps back by the same rule). */
@@ -988,7 +1007,6 @@ static size_t sample_cost(const uint64_t *v, const uint64_t *l, size_t n, unsign
 	return cost;
 }
 
-/* Code one column of n rows (values v, left column l or NULL) into o. */
 /*
  * The group size, 32 << g, that packs these n codes smallest: noisy
  * columns, whose range hardly changes from group to group, save a header
@@ -1014,12 +1032,36 @@ static unsigned group_choice(const uint64_t *code, size_t n)
 	return g_best;
 }
 
-static uint8_t *col_encode(struct fc_enc *e, const uint64_t *v, const uint64_t *l, size_t n,
-			   unsigned width, uint8_t *o)
+/* The mode of the n values v that costs least on a sample, and its cost. */
+static unsigned best_mode(struct fc_enc *e, const uint64_t *v, const uint64_t *l, size_t n,
+			  unsigned sh, size_t *cost)
 {
-	unsigned sh = 64 - 8 * width, best = FF_RAW, t, g;
+	unsigned best = FF_RAW;
+
+	*cost = SIZE_MAX;
+	for (unsigned m = 0; m < (l ? FF_MODES : FF_LEFT); m++) {
+		size_t c = sample_cost(v, l, n, m, sh, e->code);
+
+		if (c < *cost) {
+			*cost = c;
+			best = m;
+		}
+	}
+	return best;
+}
+
+/*
+ * Code one column of n rows (values v, left column l or NULL) into o. A
+ * float column (flt) whose block holds both signs is also tried in the
+ * sign-low map; when that wins, v is left in it (the next column's left).
+ */
+static uint8_t *col_encode(struct fc_enc *e, uint64_t *v, const uint64_t *l, size_t n,
+			   unsigned width, int flt, uint8_t *o)
+{
+	unsigned sh = 64 - 8 * width, bits = 8 * width, best, t, g, map = 0;
 	uint64_t all = 0, mask = sh ? (1ull << (64 - sh)) - 1 : ~0ull, prev = 0;
-	size_t best_cost = SIZE_MAX, i;
+	uint64_t neg = 0, pos = 0;
+	size_t best_cost, i;
 
 	for (i = 1; i < n && v[i] == v[0]; i++)
 		;
@@ -1028,12 +1070,26 @@ static uint8_t *col_encode(struct fc_enc *e, const uint64_t *v, const uint64_t *
 		store_w(o, width, v[0]);
 		return o + width;
 	}
-	for (unsigned m = 0; m < (l ? FF_MODES : FF_LEFT); m++) {
-		size_t c = sample_cost(v, l, n, m, sh, e->code);
+	best = best_mode(e, v, l, n, sh, &best_cost);
+	if (flt) {
+		for (i = 0; i < n; i++) {
+			neg |= v[i] >> (bits - 1);
+			pos |= ~v[i] >> (bits - 1);
+		}
+	}
+	if (neg & pos & 1) {
+		size_t c;
+		unsigned m;
 
+		for (i = 0; i < n; i++)
+			v[i] = order_to_sign_low(v[i], bits);
+		m = best_mode(e, v, l, n, sh, &c);
 		if (c < best_cost) {
-			best_cost = c;
 			best = m;
+			map = FC_SIGN_LOW;
+		} else {
+			for (i = 0; i < n; i++)
+				v[i] = to_order(sign_low_to_float(v[i], bits), bits);
 		}
 	}
 	for (i = 1; i < n; i++)
@@ -1042,7 +1098,7 @@ static uint8_t *col_encode(struct fc_enc *e, const uint64_t *v, const uint64_t *
 	for (i = 0; i + 1 < n; i++)
 		e->code[i] = code_of(best, e->code[i], t, sh);
 	g = group_choice(e->code, n - 1);
-	*o++ = (uint8_t)(best | g << FC_GROUP_SHIFT);
+	*o++ = (uint8_t)(best | map | g << FC_GROUP_SHIFT);
 	*o++ = (uint8_t)t;
 	store_w(o, width, v[0]);
 	o += width;
@@ -1120,7 +1176,8 @@ static size_t cols_encode(struct fc_enc *e, const struct blockcodec_layout *l, u
 		int left = j > 0 && l->col[ch->first + j - 1].width == c->width;
 
 		any |= col_gather(c, f, n, e->v[cur]);
-		o = col_encode(e, e->v[cur], left ? e->v[!cur] : NULL, n, c->width, o);
+		o = col_encode(e, e->v[cur], left ? e->v[!cur] : NULL, n, c->width,
+			       c->flags & BLOCKCODEC_COL_FLOAT, o);
 		cur = !cur;
 	}
 	if (!any)
@@ -1209,11 +1266,22 @@ static int col_undo(unsigned mode, unsigned t, uint64_t mask, const uint64_t *co
 	return 1;
 }
 
-static void col_store(const struct blockcodec_col *c, const uint64_t *v, size_t n, uint8_t *dst,
-		      size_t stride)
+/* Values v (in the sign-low map with map set) as the column's bytes at dst. */
+static void col_store(const struct blockcodec_col *c, unsigned map, const uint64_t *v, size_t n,
+		      uint8_t *dst, size_t stride)
 {
 	unsigned w = c->width;
 
+	if (map == FC_SIGN_LOW && w == 4) {
+		for (size_t i = 0; i < n; i++, dst += stride)
+			le_put32(dst, (uint32_t)sign_low_to_float(v[i], 32));
+		return;
+	}
+	if (map == FC_SIGN_LOW) {
+		for (size_t i = 0; i < n; i++, dst += stride)
+			le_put64(dst, sign_low_to_float(v[i], 64));
+		return;
+	}
 	if ((c->flags & BLOCKCODEC_COL_FLOAT) && w == 4) {
 		for (size_t i = 0; i < n; i++, dst += stride)
 			le_put32(dst, from_order32((uint32_t)v[i]));
@@ -1254,7 +1322,7 @@ static size_t col_decode(const uint8_t *p, const uint8_t *end, size_t n,
 			 uint8_t *dst, size_t stride)
 {
 	const uint8_t *start = p;
-	unsigned width = c->width, bits = 8 * width, sh = 64 - bits, mode, t, g;
+	unsigned width = c->width, bits = 8 * width, sh = 64 - bits, mode, t, g, map;
 	uint64_t mask = sh ? (1ull << bits) - 1 : ~0ull, base = 0, code[FF_GROUP];
 	uint8_t pad[(FF_GROUP << FC_GROUP_MAX_SHIFT) * 8 + 8];
 
@@ -1268,20 +1336,21 @@ static size_t col_decode(const uint8_t *p, const uint8_t *end, size_t n,
 		for (size_t i = 1; i < n; i++)
 			v[i] = v[0];
 		if (dst)
-			col_store(c, v, n, dst, stride);
+			col_store(c, 0, v, n, dst, stride);
 		return (size_t)(p + width - start);
 	}
-	g = mode >> FC_GROUP_SHIFT;
+	map = mode & FC_SIGN_LOW;
+	g = (mode & ~FC_SIGN_LOW) >> FC_GROUP_SHIFT;
 	mode &= (1u << FC_GROUP_SHIFT) - 1;
 	if (mode >= FF_MODES || g > FC_GROUP_MAX_SHIFT || (mode >= FF_LEFT && !l) ||
-	    (size_t)(end - p) < 1u + width)
+	    (map && !(c->flags & BLOCKCODEC_COL_FLOAT)) || (size_t)(end - p) < 1u + width)
 		return 0;
 	if ((t = *p++) >= bits)
 		return 0;
 	v[0] = load_w(p, width);
 	p += width;
 	if (dst)
-		col_store(c, v, 1, dst, stride);
+		col_store(c, map, v, 1, dst, stride);
 	for (size_t s = 1, gs = (size_t)FF_GROUP << g; s < n; s += gs) {
 		size_t cnt = n - s < gs ? n - s : gs, nbytes, used;
 		unsigned w;
@@ -1314,7 +1383,7 @@ static size_t col_decode(const uint8_t *p, const uint8_t *end, size_t n,
 			if (!col_undo(mode, t, mask, code, rc, l, v, s + r))
 				return 0;
 			if (dst)
-				col_store(c, v + s + r, rc, dst + (s + r) * stride, stride);
+				col_store(c, map, v + s + r, rc, dst + (s + r) * stride, stride);
 		}
 		p += nbytes;
 	}
