@@ -42,7 +42,7 @@
 #include "store/store.h"
 
 #define LOOP_BUSY_FPS 2000 /* frames/s above which drains are paced */
-#define LOOP_BUSY_FRAMES 32
+#define LOOP_BUSY_FRAMES 64
 #define LOOP_BUSY_MAX_NS (4 * NS_PER_MS)
 #define LOOP_RATE_WINDOW_NS (100 * NS_PER_MS)
 
