@@ -259,6 +259,24 @@ static uint8_t *pack_values(uint8_t *o, const uint64_t *code, size_t cnt, uint64
 
 	if (w == 0)
 		return o;
+	if (w <= 32) { /* the same bits, 4 bytes at a time */
+		uint64_t acc = 0;
+		unsigned nbits = 0;
+
+		for (size_t i = 0; i < cnt; i++) {
+			acc |= (code[i] - base) << nbits;
+			nbits += w;
+			if (nbits >= 32) {
+				le_put32(o, (uint32_t)acc);
+				o += 4;
+				acc >>= 32;
+				nbits -= 32;
+			}
+		}
+		for (; nbits > 0; nbits = nbits > 8 ? nbits - 8 : 0, acc >>= 8)
+			*o++ = (uint8_t)acc;
+		return o;
+	}
 	for (size_t i = 0; i < cnt; i++) {
 		uint64_t x = code[i] - base;
 
