@@ -414,7 +414,8 @@ static void store_metrics(struct cache *cache, struct out *o)
 		behind);
 	out_printf(
 		o,
-		"# HELP pitwall_store_up 1 when the store's status page beat in the last %lld ms.\n"
+		"# HELP pitwall_store_up 1 when the store's status page beat in the last %lld ms "
+		"(2.5 beat periods while the store is idle and its process lives).\n"
 		"# TYPE pitwall_store_up gauge\npitwall_store_up %d\n",
 		STORESTAT_FRESH_NS / NS_PER_MS, cache_generation(cache) != 0);
 	if (cache_store_counters(cache, v))

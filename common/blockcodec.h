@@ -54,15 +54,24 @@
  *   packed: every column of the chunk in layout order, all n rows:
  *     u8 mode               bits 0-2 as PACK's (0 raw .. 5 left-delta, the left
  *                           column being the previous one of the chunk, of the
- *                           same width); 0x80 const: every row holds the first value
+ *                           same width); bits 3-4 g: groups of 32 << g rows;
+ *                           0x20 sign-low (float columns only, below);
+ *                           0x80 const: every row holds the first value
  *     [u8 shift]            not const: trailing zero bits every code had (dropped)
- *     first value           width bytes
- *     [groups]              not const: rows 1..n-1 in groups of 32 as PACK's
+ *     first value           width bytes (as a value: in the column's map, below)
+ *     [groups]              not const: rows 1..n-1 in groups of 32 << g as PACK's
  *                           (u8 w, varint zigzag base delta, w bits per code)
  * A column's values are its bytes as an unsigned integer, except that float
  * columns (F32 and F64 channels) are first mapped to integers in the
  * floats' order (negative: the negated magnitude; -0 to the smallest
- * integer), so that a value crossing zero is a small difference. The modes
+ * integer), so that a value crossing zero is a small difference. A float
+ * column with mode bit 0x20 (sign-low, written since format 2's second
+ * writer; older readers refuse the chunk as malformed) holds instead the
+ * float's bits rotated left by one, the sign becoming bit 0: noise hovering
+ * around zero then spans only its own exponents (~27 bits a value) instead
+ * of every integer below them in order (~32). The writer tries it for a
+ * float column whose block holds both signs and keeps the cheaper map;
+ * the left modes use the left column's values in its own map. The modes
  * work modulo the width; delta codes are zigzag(difference >> shift).
  * The writer keeps a chunk's zstd form (level 1) when it is at most 7/8 of
  * the packed bytes; integers sent as floats (F1's speeds, temperatures),

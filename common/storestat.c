@@ -1,6 +1,7 @@
 /* storestat.c - the store's status page (see storestat.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,7 @@ int storestat_open(struct storestat **out, const char *instance)
 			atomic_store(&p->v[i], 0);
 		atomic_store(&p->started_ns, clock_now_ns());
 		atomic_store(&p->heartbeat_ns, clock_now_ns());
+		atomic_store(&p->beat_period_ms, 0); /* a previous store's idle period */
 		atomic_store(&p->pid, (int32_t)getpid());
 		storestat_bump(*out);
 	}
@@ -166,6 +168,12 @@ void storestat_beat(struct storestat *s, int64_t now_ns)
 {
 	if (s && s->writable)
 		atomic_store(&s->p->heartbeat_ns, now_ns);
+}
+
+void storestat_beat_period(struct storestat *s, int32_t period_ms)
+{
+	if (s && s->writable)
+		atomic_store(&s->p->beat_period_ms, period_ms);
 }
 
 void storestat_bump(struct storestat *s)
@@ -207,10 +215,17 @@ uint64_t storestat_fresh_generation(struct storestat *s, int64_t now_ns)
 	return storestat_fresh(s, now_ns, &progress);
 }
 
+/* 1 unless pid is known to be gone (another user's process counts as alive). */
+static int pid_alive(int32_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
 uint64_t storestat_fresh(struct storestat *s, int64_t now_ns, uint64_t *progress)
 {
 	uint64_t g;
-	int64_t beat;
+	int64_t beat, limit;
+	int32_t period;
 
 	*progress = 0;
 	if (!s || atomic_load(&s->p->pid) == 0)
@@ -218,5 +233,12 @@ uint64_t storestat_fresh(struct storestat *s, int64_t now_ns, uint64_t *progress
 	g = atomic_load(&s->p->generation);
 	*progress = atomic_load(&s->p->progress);
 	beat = atomic_load(&s->p->heartbeat_ns);
-	return now_ns - beat < STORESTAT_FRESH_NS && now_ns - beat > -STORESTAT_FRESH_NS ? g : 0;
+	if (now_ns - beat < STORESTAT_FRESH_NS && now_ns - beat > -STORESTAT_FRESH_NS)
+		return g;
+	/* an idle store beats seldom: trusted while its process lives */
+	period = atomic_load(&s->p->beat_period_ms);
+	limit = (int64_t)period * 1000000 * 5 / 2;
+	if (now_ns - beat >= 0 && now_ns - beat < limit && pid_alive(atomic_load(&s->p->pid)))
+		return g;
+	return 0;
 }

@@ -6,10 +6,17 @@
  * single command loop:
  *
  *   heartbeat_ns  written at every housekeeping of the store's loop (100 ms,
- *                 LOOP_HOUSEKEEPING_NS in store/store.h); a reader treats a
- *                 page whose heartbeat is older than STORESTAT_FRESH_NS as
- *                 "store not answering" and asks the store itself (and so
- *                 gets 503).
+ *                 LOOP_HOUSEKEEPING_NS in store/store.h; 1 s while the store
+ *                 is idle, LOOP_IDLE_HOUSEKEEPING_NS); a reader treats a page
+ *                 whose heartbeat is older than its limit as "store not
+ *                 answering" and asks the store itself (and so gets 503).
+ *                 The limit is STORESTAT_FRESH_NS, or 2.5 beat periods when
+ *                 the page says the store beats more slowly (idle) and its
+ *                 pid is alive.
+ *   beat_period_ms the store's heartbeat period now (0: 100 ms, as a store
+ *                 before this field wrote it: the bytes were reserved zero).
+ *                 Written before the store's first longer sleep, and back to
+ *                 100 with a beat the moment anything wakes it.
  *   generation    the version of the store's state (sessions, runs, tracks,
  *                 recordings). It is bumped BEFORE the store replies to any
  *                 command that changed something, whenever a session file is
@@ -55,9 +62,9 @@ enum storestat_counter {
 struct storestat_page {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t size;       /* sizeof(struct storestat_page) */
-	_Atomic int32_t pid; /* 0 after a clean stop */
-	int32_t reserved;
+	uint32_t size;                  /* sizeof(struct storestat_page) */
+	_Atomic int32_t pid;            /* 0 after a clean stop */
+	_Atomic int32_t beat_period_ms; /* 0: STORESTAT_FRESH_NS applies */
 	_Atomic int64_t started_ns;
 	_Alignas(64) _Atomic int64_t heartbeat_ns;
 	_Atomic uint64_t generation;
@@ -84,11 +91,14 @@ void storestat_bump(struct storestat *s);
 void storestat_progress(struct storestat *s);
 void storestat_add(struct storestat *s, enum storestat_counter c, uint64_t n);
 void storestat_set(struct storestat *s, enum storestat_counter c, uint64_t v);
+/* The heartbeat period from now on (ms; 0 or 100: the usual, 1000: idle). */
+void storestat_beat_period(struct storestat *s, int32_t period_ms);
 /* At a clean stop: pid 0, so readers stop trusting the page at once. */
 void storestat_stopped(struct storestat *s);
 
 /* Reader side: the generation when the store is alive and beat within
- * STORESTAT_FRESH_NS of now_ns, else 0 (a page's first generation is its creation time in ns, so a recreated page never
+ * STORESTAT_FRESH_NS of now_ns (2.5 of its beat periods when those are
+ * longer and its pid is alive), else 0 (a page's first generation is its creation time in ns, so a recreated page never
  * repeats an earlier page's generations). */
 uint64_t storestat_fresh_generation(struct storestat *s, int64_t now_ns);
 /* The same, and the progress counter in *progress. */

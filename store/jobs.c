@@ -373,6 +373,11 @@ void jobs_tick(struct store *st, int64_t now_mono)
 	}
 }
 
+int jobs_pending(const struct store *st)
+{
+	return st->jobs ? st->jobs->n : 0;
+}
+
 int jobs_results_fd(struct store *st, int *fd)
 {
 	size_t len = sizeof *fd;

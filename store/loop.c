@@ -13,9 +13,11 @@
  *     (loop_sockets_drained), so it never spins on a descriptor the loop has
  *     not read yet. (A descriptor tells of a socket's commands, and a send
  *     may take one in before the watcher saw it: the loop also serves the
- *     sockets every FEEDS_PERIOD_NS, so nothing waits longer than that);
- *   - the next housekeeping deadline (LOOP_HOUSEKEEPING_NS): feed status,
- *     attaching segments, job deadlines, the status page's heartbeat.
+ *     sockets every FEEDS_PERIOD_NS, every second while idle, so nothing
+ *     waits longer than that);
+ *   - the next housekeeping deadline (LOOP_HOUSEKEEPING_NS; once the store
+ *     is idle LOOP_IDLE_HOUSEKEEPING_NS, store.h): feed status, attaching
+ *     segments, job deadlines, the status page's heartbeat.
  * The values of the words are taken before the work they stand for
  * (loop_snapshot), so whatever moves during the work ends the next sleep at
  * once. Above LOOP_BUSY_FPS frames/s the loop does not sleep on the rings:
@@ -40,7 +42,7 @@
 #include "store/store.h"
 
 #define LOOP_BUSY_FPS 2000 /* frames/s above which drains are paced */
-#define LOOP_BUSY_FRAMES 32
+#define LOOP_BUSY_FRAMES 64
 #define LOOP_BUSY_MAX_NS (4 * NS_PER_MS)
 #define LOOP_RATE_WINDOW_NS (100 * NS_PER_MS)
 

@@ -253,6 +253,18 @@ static void serve_sockets(struct store *st)
 	loop_sockets_drained(st);
 }
 
+/* Leave the idle period: beat now, then say the period is short again, and
+ * keep house at the usual pace from here. Returns 0 (not idle). */
+static int idle_end(struct store *st, int64_t now, int64_t mono, int64_t *next_housekeeping,
+		    int64_t *next_feeds)
+{
+	publish_status(st, now, 1);
+	storestat_beat_period(st->stat, 0);
+	*next_housekeeping = mono + LOOP_HOUSEKEEPING_NS;
+	*next_feeds = mono;
+	return 0;
+}
+
 /*
  * A turn: housekeeping when its period is up (the heartbeat; every
  * FEEDS_PERIOD_NS feed status, attaching, job deadlines and the sockets,
@@ -260,32 +272,51 @@ static void serve_sockets(struct store *st)
  * feeds_drain), the sockets when the watcher saw them readable, the rings
  * whenever the loop wakes; then sleep until a capture publishes, a command,
  * result, subscription or bus message comes, or the next housekeeping
- * (store/loop.c). Idle, that is LOOP_HOUSEKEEPING_NS between wake-ups.
+ * (store/loop.c). That is LOOP_HOUSEKEEPING_NS between wake-ups with nothing
+ * coming, and LOOP_IDLE_HOUSEKEEPING_NS once the store is idle (store.h).
  */
 static void run(struct store *st)
 {
-	int64_t next_housekeeping = 0, next_feeds = 0;
+	int64_t next_housekeeping = 0, next_feeds = 0, last_busy = clock_mono_ns();
+	int idle = 0;
 
 	while (!daemon_stopping()) {
 		int64_t mono = clock_mono_ns(), now = clock_now_ns();
-		int slow = 0, frames;
+		int slow = 0, frames, sockets, busy;
 
 		if (mono >= next_housekeeping) {
 			if ((slow = mono >= next_feeds)) {
 				feeds_tick(st, now);
-				next_feeds = mono + FEEDS_PERIOD_NS;
+				next_feeds =
+					mono + (idle ? LOOP_IDLE_HOUSEKEEPING_NS : FEEDS_PERIOD_NS);
 			}
 			publish_status(st, now, 1);
 			sindex_tick(st, mono);
-			next_housekeeping = mono + LOOP_HOUSEKEEPING_NS;
+			next_housekeeping =
+				mono + (idle ? LOOP_IDLE_HOUSEKEEPING_NS : LOOP_HOUSEKEEPING_NS);
 		}
 		loop_snapshot(st);
-		if (slow || loop_sockets_due(st))
+		sockets = loop_sockets_due(st);
+		if (idle && sockets) /* before the answer: whoever asked sees a busy store */
+			idle = idle_end(st, now, mono, &next_housekeeping, &next_feeds);
+		if (sockets || slow)
 			serve_sockets(st);
 		frames = feeds_drain(st);
 		runs_tick(st, now);
 		recordings_tick(st, now);
 		loop_drained(st, frames);
+		busy = frames > 0 || sockets || st->live || recordings_active_id(st) ||
+		       jobs_pending(st);
+		if (busy) {
+			last_busy = mono;
+			if (idle)
+				idle = idle_end(st, now, mono, &next_housekeeping, &next_feeds);
+		} else if (!idle && mono - last_busy >= LOOP_IDLE_AFTER_NS) {
+			idle = 1; /* said before the first longer sleep */
+			storestat_beat_period(st->stat,
+					      (int32_t)(LOOP_IDLE_HOUSEKEEPING_NS / NS_PER_MS));
+			next_housekeeping = mono + LOOP_IDLE_HOUSEKEEPING_NS;
+		}
 		loop_wait(st, next_housekeeping);
 	}
 }

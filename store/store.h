@@ -149,6 +149,12 @@ struct store {
  * housekeeping when due, loop_snapshot, the sockets when loop_sockets_due
  * (then loop_sockets_drained), the rings, loop_drained, loop_wait. */
 #define LOOP_HOUSEKEEPING_NS (100 * NS_PER_MS) /* < STORESTAT_FRESH_NS / 2: the heartbeat */
+/* Idle (no frame, socket message, recording or job for LOOP_IDLE_AFTER_NS)
+ * the loop keeps house, beats and looks at the feeds once a second; the
+ * status page says so (storestat_beat_period), and anything that wakes the
+ * loop ends it at once. */
+#define LOOP_IDLE_AFTER_NS (2 * NS_PER_S)
+#define LOOP_IDLE_HOUSEKEEPING_NS NS_PER_S
 int loop_open(struct store *st);
 void loop_close(struct store *st);
 /* Take the values of the words the next loop_wait sleeps on. */
@@ -288,6 +294,8 @@ int jobs_submit_build(struct store *st, struct track_build *b);
 int jobs_submit_lap(struct store *st, struct lap_job *lj);
 /* Send what is due, take the results in. */
 void jobs_tick(struct store *st, int64_t now_mono);
+/* Jobs queued or waiting for their results. */
+int jobs_pending(const struct store *st);
 /* The results socket's ZMQ_FD (readable: results may wait), for loop.c. */
 int jobs_results_fd(struct store *st, int *fd);
 

@@ -2,7 +2,9 @@
 # pw-test: solo (see tests/run.sh)
 # Integration: the capture / store / stream path wakes for work, not on timers
 # (issue 14). The idle stack sleeps: pw-store, pw-api and pw-capture wake a
-# bounded number of times in 3 s without traffic (a 5 ms loop would be 600).
+# bounded number of times in 3 s without traffic (a 5 ms loop would be 600);
+# after 2 s without work the store beats once a second, says so on its status
+# page, stays up for the API, and a command ends that at once.
 # frame.<feed> is formatted and published only while a bus subscriber wants
 # it: without one the store's bus-event counter does not follow the frames;
 # with `pwctl events frame.ksudp` listening every frame comes, in order; after
@@ -70,6 +72,19 @@ c=$(($(switches "$CAP") - c0))
 check "idle pw-store wakes at its housekeeping only: $s switches in 3 s (< 60)" test "$s" -lt 60
 check "idle pw-api sleeps: $a switches in 3 s (< 30)" test "$a" -lt 30
 check "idle pw-capture wakes for its heartbeat only: $c switches in 3 s (< 20)" test "$c" -lt 20
+
+# idle for 2 s: the store beats once a second and its status page says so; the API still
+# counts it up; a command ends the idle period at once
+beat_period() { python3 -c 'import struct, sys
+print(struct.unpack_from("<i", open("/dev/shm/pitwall-store." + sys.argv[1], "rb").read(), 20)[0])' "$INST"; }
+wait_for 5 test "$(beat_period)" = 1000 || fail "the idle store says it beats once a second"
+s0=$(switches "$STORE")
+sleep 3
+s=$(($(switches "$STORE") - s0))
+check "idle pw-store wakes once a second: $s switches in 3 s (< 12)" test "$s" -lt 12
+check "an idle store is up in /metrics (pitwall_store_up 1)" test "$(metric pitwall_store_up)" = 1
+"$PW" call use_cases.list >/dev/null
+check "a command ends the idle period: beat_period_ms 0" test "$(beat_period)" = 0
 
 # no subscriber: the frames are not published (only feed status and lap events are)
 e0=$(bus_events)

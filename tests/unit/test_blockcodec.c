@@ -6,7 +6,8 @@
  * before decoding; format 2's layouts and column chunks (COLS): every chunk
  * of simulated, random and edge-case frames back byte for byte at every
  * group boundary, constant and zero chunks, the float order map across
- * zero, zstd chunks, layouts refused, and garbage chunks. The container
+ * zero, the sign-low map of floats hovering around zero, zstd chunks,
+ * layouts refused, and garbage chunks. The container
  * around the payloads is test_framefile.c's.
  */
 #include <errno.h>
@@ -412,6 +413,88 @@ out:
 	free(edge);
 }
 
+/*
+ * Floats hovering around zero are coded in the sign-low map (mode bit 0x20):
+ * noise across zero with -0, denormals, infinities and signed NaNs comes
+ * back bit for bit, costs well under the 32 bits a value the order map
+ * needs, and the map bit is refused on a column that is not a float.
+ */
+static void test_cols_sign_low(void)
+{
+	size_t n = 333, len, bytes;
+	struct pw_frame *f = calloc(n, sizeof *f), *back = calloc(n, sizeof *back);
+	struct blockcodec_layout l;
+	struct blockcodec_enc *e = blockcodec_enc_new(BLOCKCODEC_COLS);
+	struct blockcodec_dec *d = blockcodec_dec_new(BLOCKCODEC_COLS);
+	uint8_t *buf = malloc(1 << 16);
+	unsigned stored;
+	int k, ki;
+
+	blockcodec_layout_default(&l);
+	k = blockcodec_layout_find(&l, FRAME_CH_ACCEL_LAT);
+	ki = blockcodec_layout_find(&l, FRAME_CH_LAP_TIME);
+	T_CHECK(f && back && e && d && buf && k >= 0 && ki >= 0);
+	if (!f || !back || !e || !d || !buf || k < 0 || ki < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		f[i].seq = SEQ0 + i;
+		f[i].accel_lat_g = (float)((double)(t_rnd() % 2000001) / 1e8 - 0.01);
+		f[i].game_time_s = (double)(t_rnd() % 2000001) / 1e12 - 1e-6;
+		f[i].lap_time_ms = (int32_t)(t_rnd() % 1000);
+		f[i].vel_ms[0] = (float)sin((double)i * 0.1) * 1e-3f;
+	}
+	f[10].accel_lat_g = -0.0f;
+	f[11].accel_lat_g = 0.0f;
+	f[12].accel_lat_g = 1e-42f; /* denormal */
+	f[13].accel_lat_g = -1e-42f;
+	f[14].accel_lat_g = INFINITY;
+	f[15].accel_lat_g = -INFINITY;
+	memcpy(&f[16].accel_lat_g, &(uint32_t){ 0xffc00001u }, 4); /* a negative NaN */
+	memcpy(&f[17].accel_lat_g, &(uint32_t){ 0x7fc00003u }, 4);
+	f[20].game_time_s = -0.0;
+	f[21].game_time_s = -INFINITY;
+	T_CHECK(cols_round_trip(&l, f, n, &bytes, &stored));
+	len = blockcodec_chunk_encode(e, &l, (unsigned)k, f, n, buf);
+	/* packed (noise gains nothing from zstd), one column in the sign-low map */
+	T_CHECKF(len > 2 && buf[0] == 0 && (buf[1] & 0x20), "len %zu enc %u mode %#x", len, buf[0],
+		 buf[1]);
+	T_CHECKF(len < n * 29 / 8, "%zu bytes for %zu values", len, n);
+	{
+		uint8_t *dst[1] = { (uint8_t *)back + l.col[l.chunk[k].first].off };
+		size_t stride[1] = { FRAME_SIZE };
+		int same = 1;
+
+		T_CHECK(blockcodec_chunk_decode(d, &l, (unsigned)k, buf, len, n, dst, stride) == 0);
+		for (size_t i = 0; i < n; i++)
+			same &= memcmp(&back[i].accel_lat_g, &f[i].accel_lat_g, 4) == 0;
+		T_CHECK(same);
+		/* the same column coded in order (no map bit) decodes to other values */
+		buf[1] &= (uint8_t)~0x20;
+		T_CHECK(blockcodec_chunk_decode(d, &l, (unsigned)k, buf, len, n, dst, stride) !=
+				0 ||
+			memcmp(&back[100].accel_lat_g, &f[100].accel_lat_g, 4) != 0);
+	}
+	/* an integer column with the map bit is malformed */
+	len = blockcodec_chunk_encode(e, &l, (unsigned)ki, f, n, buf);
+	T_CHECK(len > 2 && buf[0] == 0 && !(buf[1] & 0x20) && buf[1] != 0x80);
+	{
+		uint8_t *dst[1] = { (uint8_t *)back + l.col[l.chunk[ki].first].off };
+		size_t stride[1] = { FRAME_SIZE };
+
+		T_CHECK(blockcodec_chunk_decode(d, &l, (unsigned)ki, buf, len, n, dst, stride) ==
+			0);
+		buf[1] |= 0x20;
+		T_CHECK(blockcodec_chunk_decode(d, &l, (unsigned)ki, buf, len, n, dst, stride) ==
+			-EBADMSG);
+	}
+out:
+	blockcodec_enc_free(e);
+	blockcodec_dec_free(d);
+	free(buf);
+	free(f);
+	free(back);
+}
+
 /* Decoding into a selection: a NULL destination is skipped, the others land
  * where their strides say (a column array). */
 static void test_cols_strides(void)
@@ -520,6 +603,7 @@ int main(void)
 	T_RUN(test_sizes_and_states);
 	T_RUN(test_layouts);
 	T_RUN(test_cols_round_trips);
+	T_RUN(test_cols_sign_low);
 	T_RUN(test_cols_strides);
 	T_RUN(test_cols_garbage);
 	return T_DONE();

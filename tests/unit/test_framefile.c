@@ -1553,8 +1553,9 @@ static void test_own_layout(void)
 
 /*
  * Files written by the old writers (tests/data/frames/, see its README):
- * format 1 with PACK and RAW blocks from the writer of frame version 2, and
- * a PACK file of frame version 1 frames from the writer before it. Each
+ * format 1 with PACK and RAW blocks from the writer of frame version 2, a
+ * PACK file of frame version 1 frames from the writer before it, and format
+ * 2 from the writer before the sign-low float map (every column in order). Each
  * loads, reads block by block and as columns, its frames hashing to what
  * that old writer's own reader made of them; the store can append to it.
  */
@@ -1564,11 +1565,12 @@ static void test_old_writers(void)
 		const char *name;
 		size_t frames, blocks;
 		uint32_t crc; /* CRC-32C of the frames the old reader loaded, upgraded */
-		unsigned frame_version, codec;
+		unsigned frame_version, codec, format;
 	} files[] = {
-		{ "frames/v1_pack_fv2.frames", 700, 3, 0xde122136u, 2, BLOCKCODEC_PACK },
-		{ "frames/v1_raw_fv2.frames", 100, 1, 0xa05c0e77u, 2, BLOCKCODEC_RAW },
-		{ "frames/v1_pack_fv1.frames", 700, 3, 0x9135d710u, 1, BLOCKCODEC_PACK },
+		{ "frames/v1_pack_fv2.frames", 700, 3, 0xde122136u, 2, BLOCKCODEC_PACK, 1 },
+		{ "frames/v1_raw_fv2.frames", 100, 1, 0xa05c0e77u, 2, BLOCKCODEC_RAW, 1 },
+		{ "frames/v1_pack_fv1.frames", 700, 3, 0x9135d710u, 1, BLOCKCODEC_PACK, 1 },
+		{ "frames/v2_cols_fv2.frames", 700, 3, 0x8bc5e7f4u, 2, BLOCKCODEC_COLS, 2 },
 	};
 
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -1585,7 +1587,8 @@ static void test_old_writers(void)
 			continue;
 		T_CHECK(framefile_load_buf(img, len, &g, &ng, &info) == 0 && ng == files[i].frames);
 		T_CHECK(info.blocks == files[i].blocks && info.tail == FRAMEFILE_TAIL_CLEAN);
-		T_CHECK(info.hdr.format_version == 1 && info.hdr.codec == files[i].codec);
+		T_CHECK(info.hdr.format_version == files[i].format &&
+			info.hdr.codec == files[i].codec);
 		T_CHECK(info.hdr.frame_version == files[i].frame_version);
 		T_CHECKF(g && crc32c(0, g, ng * sizeof *g) == files[i].crc, "%s: crc %08x",
 			 files[i].name, g ? crc32c(0, g, ng * sizeof *g) : 0);
@@ -1600,7 +1603,7 @@ static void test_old_writers(void)
 		T_CHECK(w && framefile_append(w, more, 50) == 0 && framefile_close(w) == 0);
 		free(img);
 		img = read_all(path, &len);
-		T_CHECK(img && img[8] == 1 && get32(img + 16) == files[i].codec);
+		T_CHECK(img && img[8] == files[i].format && get32(img + 16) == files[i].codec);
 		{
 			struct pw_frame *h = NULL;
 			size_t nh = 0;

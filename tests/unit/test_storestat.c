@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -63,6 +64,44 @@ static void test_heartbeat_decides_freshness(void)
 	T_EQ(storestat_fresh_generation(r, now - STORESTAT_FRESH_NS), 0); /* a clock jump */
 	storestat_stopped(w);
 	T_CHECKF(storestat_fresh_generation(r, now) == 0, "a cleanly stopped store is not fresh");
+	storestat_close(r);
+	storestat_close(w);
+}
+
+/* An idle store beats once a second and says so: readers trust its page for
+ * 2.5 periods while its pid lives; a dead pid or a reopened page ends that. */
+static void test_idle_beat_period(void)
+{
+	struct storestat *w = NULL, *r = NULL;
+	int64_t now = clock_now_ns(), idle = 1000 * NS_PER_MS;
+	pid_t child;
+
+	T_EQ(storestat_open(&w, inst), 0);
+	T_EQ(storestat_attach(&r, inst), 0);
+	if (!w || !r)
+		return;
+	storestat_beat(w, now);
+	T_EQ(storestat_fresh_generation(r, now + idle), 0); /* the usual period: stale */
+	storestat_beat_period(w, 1000);
+	T_EQ(storestat_page(r)->beat_period_ms, 1000);
+	T_NE(storestat_fresh_generation(r, now + STORESTAT_FRESH_NS), 0);
+	T_NE(storestat_fresh_generation(r, now + idle * 5 / 2 - 1), 0);
+	T_EQ(storestat_fresh_generation(r, now + idle * 5 / 2), 0);       /* 2.5 periods */
+	T_EQ(storestat_fresh_generation(r, now - STORESTAT_FRESH_NS), 0); /* a clock jump */
+	storestat_beat_period(r, 100); /* a reader cannot write */
+	T_EQ(storestat_page(r)->beat_period_ms, 1000);
+	/* a killed store (its pid gone) is not trusted past STORESTAT_FRESH_NS */
+	if ((child = fork()) == 0)
+		_exit(0);
+	T_CHECK(child > 0 && waitpid(child, NULL, 0) == child);
+	atomic_store(&storestat_page(w)->pid, (int32_t)child);
+	T_NE(storestat_fresh_generation(r, now + STORESTAT_FRESH_NS - 1), 0);
+	T_EQ(storestat_fresh_generation(r, now + STORESTAT_FRESH_NS), 0);
+	storestat_close(w);
+	/* a store started again says the usual period until it is idle itself */
+	T_EQ(storestat_open(&w, inst), 0);
+	T_EQ(storestat_page(r)->beat_period_ms, 0);
+	T_EQ(storestat_fresh_generation(r, clock_now_ns() + idle), 0);
 	storestat_close(r);
 	storestat_close(w);
 }
@@ -132,6 +171,7 @@ int main(void)
 	shm_unlink(name);
 	T_RUN(test_writer_and_reader);
 	T_RUN(test_heartbeat_decides_freshness);
+	T_RUN(test_idle_beat_period);
 	T_RUN(test_restart_keeps_generations_rising);
 	T_RUN(test_bad_pages);
 	shm_unlink(name);
