@@ -176,6 +176,13 @@ void cache_free(struct cache *cache);
 /* Answer a read command (200 with its result) from api->cache, or ask the
  * store and keep the answer. args stolen. */
 int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_t *args);
+/* A read command's result (*result, the caller's reference) from api->cache
+ * while the store's state generation has not moved, else asked of the store
+ * (proxy_call, args stolen) and kept. Only for results that no recording's
+ * progress changes (manifest.list): they are served whatever the progress.
+ * 0, or -1 with the store's error in code/message as proxy_call. */
+int cache_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
+	       size_t code_cap, char *message, size_t msg_cap);
 /* The store's state generation when its status page is fresh, else 0. */
 uint64_t cache_generation(struct cache *cache);
 /* The store's counters from its status page: 1, or 0 when there is none. */
