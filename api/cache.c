@@ -102,6 +102,22 @@ static void blob_put(struct blob *b)
 	}
 }
 
+/* A response (its head the first head_len of the len bytes of data) or a
+ * result (head_len 0), copied, referenced once; NULL when out of memory. */
+static struct blob *blob_new(const char *data, size_t len, size_t head_len)
+{
+	struct blob *b = malloc(sizeof *b + len);
+
+	if (!b)
+		return NULL;
+	atomic_init(&b->ref, 1);
+	b->len = len;
+	b->head_len = head_len;
+	atomic_init(&b->gz, NULL);
+	memcpy(b->data, data, len);
+	return b;
+}
+
 void cache_free(struct cache *k)
 {
 	if (!k)
@@ -345,18 +361,13 @@ int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_
 		return http_error(api, c, http_status_for(code), code, "%s", message);
 	}
 	all = http_response(200, proxy_public(res), &len);
-	b = all ? malloc(sizeof *b + len) : NULL;
+	/* after http_response's head: the body */
+	b = all ? blob_new(all, len, (size_t)(strstr(all, "\r\n\r\n") - all) + 4) : NULL;
+	free(all);
 	if (!b) {
 		pthread_mutex_unlock(f);
-		free(all);
 		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
 	}
-	atomic_init(&b->ref, 1);
-	b->len = len;
-	b->head_len = (size_t)(strstr(all, "\r\n\r\n") - all) + 4; /* http_response's head */
-	atomic_init(&b->gz, NULL);
-	memcpy(b->data, all, len);
-	free(all);
 	insert(k, key, gen, prog, b);
 	pthread_mutex_unlock(f);
 	return send_blob(api, c, b);
@@ -412,12 +423,7 @@ int cache_call(struct api *api, const char *cmd, json_t *args, json_t **result, 
 	}
 	text = json_dumps(*result, JSON_COMPACT | JSON_ENCODE_ANY);
 	len = text ? strlen(text) : 0;
-	if (text && (b = malloc(sizeof *b + len))) { /* out of memory: answered, not kept */
-		atomic_init(&b->ref, 1);
-		b->len = len;
-		b->head_len = 0;
-		atomic_init(&b->gz, NULL);
-		memcpy(b->data, text, len);
+	if (text && (b = blob_new(text, len, 0))) { /* out of memory: answered, not kept */
 		insert(k, key, gen, prog, b);
 		blob_put(b);
 	}
