@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ static int ctx_open(void *arg)
 	return proxy_init(api);
 }
 
-/* After mg_stop: the worker threads have closed their DEALERs (proxy.c).
+/* After mg_stop: no call is running, the idle DEALERs are closed (proxy.c).
  * Shutdown, not term, all the same: term would wait for a socket left open. */
 static void ctx_close(void *arg)
 {
@@ -239,6 +240,14 @@ int main(int argc, char **argv)
 			"msg=\"the API listens beyond loopback; every request needs the bearer token\" "
 			"host=%s",
 			api.cfg.api_host);
+	/* An export reads blocks of up to FRAMEFILE_BLOCK_MAX_FRAMES frames (1.5 MB) into
+	 * buffers allocated and freed per request. glibc raises its mmap threshold to the size
+	 * of the first such block freed and then keeps every later one in the arena of the
+	 * worker thread that asked (16 of them, shared with the WebSocket senders), where it
+	 * stays (make soak). A fixed threshold maps every block over 128 KiB and unmaps it on
+	 * free, as in pw-analyze; what is left in the arenas (small blocks) routes.c hands
+	 * back after each large request (release). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	api.store_timeout_ms = (int)api.cfg.cmd_timeout_ms;
 	snprintf(api.listen, sizeof api.listen, "%s:%u", api.cfg.api_host, api.cfg.api_port);
 	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &api) < 0)

@@ -60,12 +60,16 @@ struct live;  /* live.c */
 struct ws;    /* ws.h */
 struct www;   /* www.c */
 
+#define API_DEALERS_MAX 32 /* idle DEALERs kept for the next store call (proxy.c) */
+
 /* pw-api: made by main, lives until main returns. */
 struct api {
 	struct config cfg;
-	void *zctx;              /* the store's commands (proxy.c) */
-	pthread_key_t dealer;    /* each worker thread's DEALER to the store (proxy.c) */
-	bool dealer_key;         /* dealer was created */
+	void *zctx;                   /* the store's commands (proxy.c) */
+	pthread_mutex_t dealers_lock; /* the idle DEALERs to the store (proxy.c) */
+	void *dealers[API_DEALERS_MAX];
+	int ndealers;
+	bool dealers_made;       /* dealers_lock was initialised */
 	int store_timeout_ms;    /* PITWALL_CMD_TIMEOUT_MS, then 503 */
 	struct cache *cache;     /* the store's read answers (NULL: not made) */
 	struct live *live;       /* the feeds' segments (NULL: not made) */
@@ -151,13 +155,13 @@ int gzip_reply(struct api *api, struct mg_connection *c, int status, const char 
 int route_export(struct api *api, struct mg_connection *c, json_t *args);
 
 /* proxy.c */
-/* Create api->dealer, the key of the worker threads' DEALERs (each closed
- * when its thread ends); 0 or a negative errno. */
+/* Make the pool of DEALERs to the store (empty); 0 or a negative errno. */
 int proxy_init(struct api *api);
-/* Delete the key (after the worker threads ended). */
+/* Close the idle DEALERs (after the worker threads ended, before the ZeroMQ
+ * context goes). */
 void proxy_fini(struct api *api);
-/* Call the store on this thread's DEALER: 0 with *result (caller decrefs) or
- * -1 with code/message. args stolen. */
+/* Call the store on a DEALER of the pool (one is made when none is idle):
+ * 0 with *result (caller decrefs) or -1 with code/message. args stolen. */
 int proxy_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
 	       size_t code_cap, char *message, size_t msg_cap);
 /* What of a store answer HTTP clients see: drops server-internal fields
@@ -176,6 +180,13 @@ void cache_free(struct cache *cache);
 /* Answer a read command (200 with its result) from api->cache, or ask the
  * store and keep the answer. args stolen. */
 int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_t *args);
+/* A read command's result (*result, the caller's reference) from api->cache
+ * while the store's state generation has not moved, else asked of the store
+ * (proxy_call, args stolen) and kept. Only for results that no recording's
+ * progress changes (manifest.list): they are served whatever the progress.
+ * 0, or -1 with the store's error in code/message as proxy_call. */
+int cache_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
+	       size_t code_cap, char *message, size_t msg_cap);
 /* The store's state generation when its status page is fresh, else 0. */
 uint64_t cache_generation(struct cache *cache);
 /* The store's counters from its status page: 1, or 0 when there is none. */

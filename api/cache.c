@@ -102,6 +102,22 @@ static void blob_put(struct blob *b)
 	}
 }
 
+/* A response (its head the first head_len of the len bytes of data) or a
+ * result (head_len 0), copied, referenced once; NULL when out of memory. */
+static struct blob *blob_new(const char *data, size_t len, size_t head_len)
+{
+	struct blob *b = malloc(sizeof *b + len);
+
+	if (!b)
+		return NULL;
+	atomic_init(&b->ref, 1);
+	b->len = len;
+	b->head_len = head_len;
+	atomic_init(&b->gz, NULL);
+	memcpy(b->data, data, len);
+	return b;
+}
+
 void cache_free(struct cache *k)
 {
 	if (!k)
@@ -282,10 +298,21 @@ static unsigned hash(const char *s)
 	return h;
 }
 
+/* The slot key of cmd with args (kind: "" for a response, "call " for a
+ * result) in key[KEY_MAX]: 0, or -1 when it does not fit. */
+static int make_key(char *key, const char *kind, const char *cmd, json_t *args)
+{
+	char *argtext = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+	int n = snprintf(key, KEY_MAX, "%s%s %s", kind, cmd, argtext ? argtext : "");
+
+	free(argtext);
+	return n < 0 || n >= KEY_MAX ? -1 : 0;
+}
+
 int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_t *args)
 {
 	struct cache *k = api->cache;
-	char key[KEY_MAX], *argtext, code[64], message[512];
+	char key[KEY_MAX], code[64], message[512];
 	uint64_t prog, have;
 	uint64_t gen = generation(k, &prog);
 	pthread_mutex_t *f;
@@ -293,12 +320,8 @@ int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_
 	json_t *res = NULL;
 	size_t len;
 	char *all;
-	int n;
 
-	argtext = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
-	n = snprintf(key, sizeof key, "%s %s", cmd, argtext ? argtext : "");
-	free(argtext);
-	if (gen == 0 || n < 0 || (size_t)n >= sizeof key) /* the store looks down, or an odd key */
+	if (gen == 0 || make_key(key, "", cmd, args) < 0) /* the store looks down, or an odd key */
 		return proxy_reply(api, c, cmd, args, 200);
 	f = &k->fill[hash(key) % FILL_LOCKS];
 	if ((b = lookup(k, key, gen, &have))) {
@@ -338,19 +361,73 @@ int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_
 		return http_error(api, c, http_status_for(code), code, "%s", message);
 	}
 	all = http_response(200, proxy_public(res), &len);
-	b = all ? malloc(sizeof *b + len) : NULL;
+	/* after http_response's head: the body */
+	b = all ? blob_new(all, len, (size_t)(strstr(all, "\r\n\r\n") - all) + 4) : NULL;
+	free(all);
 	if (!b) {
 		pthread_mutex_unlock(f);
-		free(all);
 		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
 	}
-	atomic_init(&b->ref, 1);
-	b->len = len;
-	b->head_len = (size_t)(strstr(all, "\r\n\r\n") - all) + 4; /* http_response's head */
-	atomic_init(&b->gz, NULL);
-	memcpy(b->data, all, len);
-	free(all);
 	insert(k, key, gen, prog, b);
 	pthread_mutex_unlock(f);
 	return send_blob(api, c, b);
+}
+
+/* A kept result as JSON (new reference), NULL when out of memory; b released. */
+static json_t *blob_json(struct blob *b)
+{
+	json_t *res = json_loadb(b->data, b->len, JSON_DECODE_ANY, NULL);
+
+	blob_put(b);
+	return res;
+}
+
+int cache_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
+	       size_t code_cap, char *message, size_t msg_cap)
+{
+	struct cache *k = api->cache;
+	char key[KEY_MAX], *text;
+	uint64_t prog, have;
+	uint64_t gen = generation(k, &prog);
+	pthread_mutex_t *f;
+	struct blob *b;
+	size_t len;
+
+	*result = NULL;
+	if (gen == 0 || make_key(key, "call ", cmd, args) < 0) /* the store looks down */
+		return proxy_call(api, cmd, args, result, code, code_cap, message, msg_cap);
+	if ((b = lookup(k, key, gen, &have)) && (*result = blob_json(b))) {
+		atomic_fetch_add(&k->hits, 1);
+		json_decref(args);
+		return 0;
+	}
+	f = &k->fill[hash(key) % FILL_LOCKS];
+	pthread_mutex_lock(f);
+	gen = generation(k, &prog); /* it may have moved while we waited */
+	if (gen && (b = lookup(k, key, gen, &have)) &&
+	    (*result = blob_json(b))) { /* another request fetched it meanwhile */
+		pthread_mutex_unlock(f);
+		atomic_fetch_add(&k->hits, 1);
+		json_decref(args);
+		return 0;
+	}
+	if (gen == 0) { /* the store stopped beating meanwhile: no queueing behind the lock */
+		pthread_mutex_unlock(f);
+		return proxy_call(api, cmd, args, result, code, code_cap, message, msg_cap);
+	}
+	atomic_fetch_add(&k->misses, 1);
+	/* gen was read before asking: a result is never labelled newer than it is */
+	if (proxy_call(api, cmd, args, result, code, code_cap, message, msg_cap) < 0) {
+		pthread_mutex_unlock(f);
+		return -1;
+	}
+	text = json_dumps(*result, JSON_COMPACT | JSON_ENCODE_ANY);
+	len = text ? strlen(text) : 0;
+	if (text && (b = blob_new(text, len, 0))) { /* out of memory: answered, not kept */
+		insert(k, key, gen, prog, b);
+		blob_put(b);
+	}
+	free(text);
+	pthread_mutex_unlock(f);
+	return 0;
 }

@@ -77,7 +77,8 @@ static int no_params(struct api *api, struct mg_connection *c)
 }
 
 /*
- * The derived channels of every stored manifest (manifest.list) appended to
+ * The derived channels of every stored manifest (manifest.list, from the
+ * cache while the store's state is unchanged: api/cache.c) appended to
  * dict; where the store cannot list them, dict says so in "manifests_error"
  * and code/message (cap bytes) hold the store's error. 0, -1 for that, or
  * -ENOMEM.
@@ -87,7 +88,7 @@ static int add_manifests(struct api *api, json_t *dict, char *code, char *messag
 	json_t *docs = NULL;
 	int rc;
 
-	if (proxy_call(api, "manifest.list", NULL, &docs, code, 64, message, cap) < 0)
+	if (cache_call(api, "manifest.list", NULL, &docs, code, 64, message, cap) < 0)
 		return manifest_dict_missing(dict, code, message) < 0 ? -ENOMEM : -1;
 	rc = manifest_dict_append(dict, docs);
 	json_decref(docs);

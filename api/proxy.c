@@ -1,9 +1,14 @@
 /*
  * proxy.c - store commands from civetweb's worker threads. ZeroMQ sockets are
- * not thread-safe, so each worker thread keeps its own DEALER, held under
- * the thread-specific key api->dealer: it is made on the thread's first
- * call and closed when the thread ends (mg_stop). A call that times out
- * closes it (a late reply must not be read as the next one's).
+ * not thread-safe, so a call takes a DEALER of its own from a pool of idle
+ * ones (under a mutex, whose barrier lets a socket move between threads, as
+ * ZeroMQ allows) and puts it back after the reply, so the pool holds as many
+ * as calls ran at once, at most API_DEALERS_MAX idle (more are closed). A
+ * socket per worker thread instead grew with every one of civetweb's 160
+ * threads that ever asked the store: about 60 KB each (its queues, its TCP
+ * connection), +1 MB a minute in make soak, where the 30 s checks reach new
+ * threads each time. A call that times out closes its socket (a late reply
+ * must not be read as the next one's).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,55 +19,69 @@
 #include "common/log.h"
 #include "common/msg.h"
 
-/* The key's destructor: runs on the thread that ends, with its socket. */
-static void dealer_close(void *dealer)
-{
-	zmq_close(dealer);
-}
-
 int proxy_init(struct api *api)
 {
-	int rc = pthread_key_create(&api->dealer, dealer_close);
+	int rc = pthread_mutex_init(&api->dealers_lock, NULL);
 
 	if (rc != 0) {
-		log_error("msg=\"cannot create the DEALERs' thread key\" error=\"%s\"",
-			  strerror(rc));
+		log_error("msg=\"cannot create the DEALERs' lock\" error=\"%s\"", strerror(rc));
 		return -rc;
 	}
-	api->dealer_key = true;
+	api->ndealers = 0;
+	api->dealers_made = true;
 	return 0;
 }
 
 void proxy_fini(struct api *api)
 {
-	if (api->dealer_key)
-		pthread_key_delete(api->dealer);
-	api->dealer_key = false;
+	if (!api->dealers_made)
+		return;
+	while (api->ndealers > 0)
+		zmq_close(api->dealers[--api->ndealers]);
+	pthread_mutex_destroy(&api->dealers_lock);
+	api->dealers_made = false;
 }
 
-static void *sock(struct api *api)
+/* An idle DEALER (the one put back last), or a new one; NULL when none can be made. */
+static void *dealer_take(struct api *api)
 {
-	void *dealer = pthread_getspecific(api->dealer);
+	void *dealer = NULL;
 	int linger = 0;
 
+	pthread_mutex_lock(&api->dealers_lock);
+	if (api->ndealers > 0)
+		dealer = api->dealers[--api->ndealers];
+	pthread_mutex_unlock(&api->dealers_lock);
 	if (dealer)
 		return dealer;
 	dealer = zmq_socket(api->zctx, ZMQ_DEALER);
 	if (!dealer)
 		return NULL;
 	zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
-	if (zmq_connect(dealer, api->cfg.cmd) < 0 ||
-	    pthread_setspecific(api->dealer, dealer) != 0) {
+	if (zmq_connect(dealer, api->cfg.cmd) < 0) {
 		zmq_close(dealer);
 		return NULL;
 	}
 	return dealer;
 }
 
+/* Back to the pool after a call that got its reply; closed when the pool is full. */
+static void dealer_give(struct api *api, void *dealer)
+{
+	pthread_mutex_lock(&api->dealers_lock);
+	if (api->ndealers < API_DEALERS_MAX) {
+		api->dealers[api->ndealers++] = dealer;
+		dealer = NULL;
+	}
+	pthread_mutex_unlock(&api->dealers_lock);
+	if (dealer)
+		zmq_close(dealer);
+}
+
 int proxy_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
 	       size_t code_cap, char *message, size_t msg_cap)
 {
-	void *d = sock(api);
+	void *d = dealer_take(api);
 	int rc;
 
 	api->store_calls++;
@@ -77,8 +96,9 @@ int proxy_call(struct api *api, const char *cmd, json_t *args, json_t **result, 
 		      msg_cap);
 	if (rc < 0 && strcmp(code, MSG_E_UNAVAILABLE) == 0) {
 		api->store_unavailable++;
-		pthread_setspecific(api->dealer, NULL);
 		zmq_close(d);
+	} else {
+		dealer_give(api, d);
 	}
 	return rc;
 }

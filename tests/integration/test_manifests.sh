@@ -96,6 +96,25 @@ st1, d1 = call("GET", "/api/v1/channels")
 st2, d2 = call("GET", "/api/channels?game=assetto_corsa")
 check("/api/v1/channels is the same; ?game= keeps the manifest's channels",
       st1 == 200 and d1 == d and st2 == 200 and d2["channels"][-3:] == mine, (st1, st2))
+def metrics():
+    with urllib.request.urlopen(URL + "/metrics", timeout=10) as r:
+        return {l.split()[0]: float(l.split()[1]) for l in r.read().decode().splitlines()
+                if l and not l.startswith("#")}
+# the manifests' list comes from pw-api's cache while the store's state is unchanged
+# (api/cache.c): the dictionary asks the store nothing, however often it is read
+m0 = metrics()
+again = [call("GET", p) for _ in range(5)
+         for p in ("/api/channels", "/api/channels?game=assetto_corsa",
+                   "/api/channels/speed_delta", "/api/channels/nosuch_kw")]
+m1 = metrics()
+check("GET /api/channels (x10) and /api/channels/{channel} (x10) from memory: no store "
+      "command, 20 cache hits, the same answers",
+      m1["pitwall_api_store_calls_total"] == m0["pitwall_api_store_calls_total"] and
+      m1["pitwall_api_cache_hits_total"] - m0["pitwall_api_cache_hits_total"] >= 20 and
+      again[-4:] == again[:4] and again[0] == (200, d) and again[1] == (200, d2) and
+      again[2][0] == 200 and again[3][0] == 404,
+      (m0.get("pitwall_api_store_calls_total"), m1.get("pitwall_api_store_calls_total"),
+       m1.get("pitwall_api_cache_hits_total", 0) - m0.get("pitwall_api_cache_hits_total", 0)))
 st, e = call("GET", "/api/channels/speed_delta")
 check("GET /api/channels/speed_delta: the manifest's entry", st == 200 and e == mine[2], (st, e))
 other = {"channels": [{"name": "power_kw", "formula": "power_w / 1e3", "unit": "kW"},
@@ -106,7 +125,8 @@ st, d = call("GET", "/api/channels")
 both = [e["manifest"] for e in d["channels"] if e["name"] == "power_kw"]
 st1, e1 = call("GET", "/api/channels/power_kw")
 st2, e2 = call("GET", "/api/channels/rev_hz")
-check("a name in two manifests: listed twice (manifest name order), "
+check("a manifest PUT appears in the dictionary at once (the cached list is not served "
+      "after a change), a name in two manifests: listed twice (manifest name order), "
       "/api/channels/{channel} answers the first manifest's",
       both == ["power", "power2"] and st1 == 200 and e1["manifest"] == "power" and
       e1["formula"] == "power_w / 1000", (both, st1, e1))
