@@ -135,6 +135,25 @@ const struct pw_frame *an_frame(struct an_cursor *c, size_t i)
 	return &c->buf[i - c->first];
 }
 
+const struct pw_frame *an_frames_at(struct an_cursor *c, const size_t *idx, size_t m)
+{
+	framecols_fill_at(c->r->cols, idx, m, c->buf);
+	c->first = c->n = 0; /* the window holds no range now */
+	return c->buf;
+}
+
+const struct pw_frame *an_frame_one(struct an_cursor *c, size_t i)
+{
+	if (c->r->frames)
+		return &c->r->frames[i];
+	if (i < c->first || i >= c->first + c->n) {
+		c->first = i;
+		c->n = 1;
+		framecols_fill(c->r->cols, i, 1, c->buf);
+	}
+	return &c->buf[i - c->first];
+}
+
 void an_cursor_fini(struct an_cursor *c)
 {
 	free(c->buf);

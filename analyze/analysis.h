@@ -86,6 +86,13 @@ struct an_cursor {
 };
 int an_cursor_init(struct an_cursor *c, const struct an_run *r);
 const struct pw_frame *an_frame(struct an_cursor *c, size_t i);
+/* Frames idx[0 .. m - 1] (m <= AN_WINDOW) of a run given as columns, made in the
+ * cursor's window in that order (a reader that leaves frames out makes only those
+ * it reads); valid until the next call on the cursor. */
+const struct pw_frame *an_frames_at(struct an_cursor *c, const size_t *idx, size_t m);
+/* an_frame for a sparse read (every k-th frame): frame i alone is made from the
+ * columns, not the window from i (which would make k - 1 frames unread). */
+const struct pw_frame *an_frame_one(struct an_cursor *c, size_t i);
 void an_cursor_fini(struct an_cursor *c);
 /* r holds frames, whole or as columns. */
 static inline int an_run_has_frames(const struct an_run *r)

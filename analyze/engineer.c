@@ -210,7 +210,8 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 	}
 	p->done = true;
 	for (size_t i = lo; i < hi; i += step) {
-		const struct pw_frame *f = an_frame(&cur, i);
+		/* sampled: only the frames read are made from columns */
+		const struct pw_frame *f = step > 1 ? an_frame_one(&cur, i) : an_frame(&cur, i);
 		double v = speed_ms(f), dt, slow;
 
 		p->present |= f->present;
@@ -318,35 +319,86 @@ struct lap_out {
 	struct rule_lap r[R_COUNT];
 };
 
-static void run_lap(struct rules_state *st, const struct an_run *run, const struct prep *p,
-		    const struct eng_lap *lap, struct lap_out *out, struct an_cursor *cur)
+/* frame_t of frame i of r, read from its columns when it has them (no frame made). */
+static double time_at(const struct an_run *r, size_t i)
 {
-	const struct pw_frame *frames = run->frames, *first = an_frame(cur, lap->first);
-	double t0 = frame_t(first), tprev = t0, dt_last = DT_DEFAULT_S;
+	const struct framecols *c = r->cols;
+	const double *gt = c ? c->ch[FRAME_CH_GAME_TIME] : NULL;
+	uint64_t present;
+
+	if (r->frames)
+		return frame_t(&r->frames[i]);
+	present = c->present ? c->present[i] : 0;
+	if (present & FRAME_P_GAME_TIME)
+		return gt ? gt[i] : 0.0;
+	return c->t_ns ? (double)c->t_ns[i] * 1e-9 : 0.0;
+}
+
+/*
+ * Up to AN_WINDOW frames of the lap read from *next on (their indices in idx):
+ * a frame closer than MIN_STEP_S to the last one read (*tsel) is left out (the
+ * lap's first and last are always read): the next one's step covers it. A
+ * frame at the same instant is read (a coarse receive clock stamps several
+ * frames alike: they are data, their time is the last step's). Only the
+ * frames read are made from a run's columns. The count.
+ */
+static size_t pick_frames(const struct an_run *run, const struct eng_lap *lap, size_t *next,
+			  double *tsel, size_t *idx)
+{
+	size_t m = 0, i = *next;
+
+	for (; i <= lap->last && m < AN_WINDOW; i++) {
+		double t = time_at(run, i), dt = t - *tsel;
+
+		if (dt > 0.0 && dt < MIN_STEP_S && i > lap->first && i < lap->last)
+			continue;
+		idx[m++] = i;
+		*tsel = t;
+	}
+	*next = i;
+	return m;
+}
+
+static void run_lap(struct rules_state *st, const struct an_run *run, const struct prep *p,
+		    const struct eng_lap *lap, struct lap_out *out, struct an_cursor *cur,
+		    size_t *idx)
+{
+	const struct pw_frame *frames = run->frames, *win = NULL;
+	double t0 = time_at(run, lap->first), tprev = t0, tsel = t0, dt_last = DT_DEFAULT_S;
 	double yaw_ema = 0.0, yaw_s = 0.0;
-	float yaw_prev = first->yaw_rad;
-	bool derive = !has(first, FRAME_P_SLIP_RATIO) && p->radius_ok;
-	size_t kept = lap->first;
+	float yaw_prev = 0.0f;
+	bool derive = false;
+	size_t next = lap->first, m = 0, k = 0;
 
 	rules_lap_start(st, p->active);
 	out->drive_s = 0.0;
-	for (size_t i = lap->first; i <= lap->last; i++) {
-		const struct pw_frame *f = an_frame(cur, i);
-		struct eng_frame e = { .f = f };
-		double t = frame_t(f), dt = t - tprev;
+	for (;;) {
+		const struct pw_frame *f;
+		struct eng_frame e;
+		double t, dt;
+		size_t i;
 
-		/* a frame closer than MIN_STEP_S to the last one read is left out (the lap's
-		 * first and last are always read): the next one's step covers it. A frame at
-		 * the same instant is read (a coarse receive clock stamps several frames
-		 * alike: they are data, their time is the last step's) */
-		if (dt > 0.0 && dt < MIN_STEP_S && i > lap->first && i < lap->last)
-			continue;
+		if (k == m) {
+			if (next > lap->last || !(m = pick_frames(run, lap, &next, &tsel, idx)))
+				break;
+			win = frames ? NULL : an_frames_at(cur, idx, m);
+			k = 0;
+		}
+		i = idx[k];
+		f = frames ? &frames[i] : &win[k];
 		/* the rules read every cache line of a frame: ask for those of the frame
-		 * read two steps ahead (the steps keep their length at a steady rate) */
-		if (frames && i + 2 * (i - kept) <= lap->last)
+		 * read two steps ahead */
+		if (frames && k + 2 < m)
 			for (size_t b = 0; b < sizeof *f; b += 64)
-				__builtin_prefetch((const char *)&frames[i + 2 * (i - kept)] + b);
-		kept = i;
+				__builtin_prefetch((const char *)&frames[idx[k + 2]] + b);
+		k++;
+		if (i == lap->first) { /* the lap's first frame is always read first */
+			yaw_prev = f->yaw_rad;
+			derive = !has(f, FRAME_P_SLIP_RATIO) && p->radius_ok;
+		}
+		e = (struct eng_frame){ .f = f };
+		t = frame_t(f);
+		dt = t - tprev;
 		if (!(dt > 0.0 && dt <= DT_MAX_S))
 			dt = dt_last;
 		else
@@ -735,6 +787,7 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	struct prep *preps = NULL;
 	struct rules_state *st = NULL;
 	struct corner *corners = NULL;
+	size_t *idx = NULL; /* the frames a lap's window reads */
 	json_t *res = NULL, *recs, *ne, *ev;
 	uint32_t active = 0;
 	int ncorners = 0, counted = 0;
@@ -755,8 +808,9 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	g.out = calloc(nlaps + 1, sizeof *g.out);
 	g.counted = calloc(nlaps + 1, sizeof *g.counted);
 	g.hit_laps = calloc((nlaps + 1) * R_COUNT, sizeof *g.hit_laps);
+	idx = malloc(AN_WINDOW * sizeof *idx);
 	ncorners = load_corners(in->track_model, &corners);
-	if (!preps || !st || !g.out || !g.counted || !g.hit_laps || ncorners < 0)
+	if (!preps || !st || !g.out || !g.counted || !g.hit_laps || !idx || ncorners < 0)
 		goto oom;
 	for (size_t i = 0; i < nlaps; i++) {
 		const struct an_run *run = &in->runs[laps[i].run];
@@ -768,7 +822,7 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 		active |= p->active;
 		if (an_cursor_init(&cur, run) < 0)
 			goto oom;
-		run_lap(st, run, p, &laps[i], &g.out[i], &cur);
+		run_lap(st, run, p, &laps[i], &g.out[i], &cur, idx);
 		an_cursor_fini(&cur);
 		g.counted[i] = g.out[i].drive_s >= LAP_MIN_DRIVE_S;
 		counted += g.counted[i];
@@ -800,11 +854,13 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	json_object_set_new(res, "evaluated", ev);
 	json_object_set_new(res, "laps_analyzed", json_integer(counted));
 	free(corners);
+	free(idx);
 	release(&g, preps, st);
 	return res;
 oom:
 	json_decref(res);
 	free(corners);
+	free(idx);
 	release(&g, preps, st);
 	an_fail(err, AN_E_NO_MEMORY, "out of memory for the recommendations");
 	return NULL;

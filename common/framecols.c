@@ -231,6 +231,54 @@ void framecols_fill(const struct framecols *c, size_t first, size_t count, struc
 	}
 }
 
+/* fill_one of the values at idx. */
+static void fill_at(uint8_t *out, size_t off, const uint8_t *a, size_t size, const size_t *idx,
+		    size_t count)
+{
+	uint8_t *d = out + off;
+
+#define FILL(N)                                             \
+	for (size_t k = 0; k < count; k++, d += FRAME_SIZE) \
+		memcpy(d, a + idx[k] * N, N);               \
+	break;
+	switch (size) {
+	case 1:
+		FILL(1)
+	case 2:
+		FILL(2)
+	case 4:
+		FILL(4)
+	case 8:
+		FILL(8)
+	case 12:
+		FILL(12)
+	case 16:
+		FILL(16)
+	default:
+		for (size_t k = 0; k < count; k++, d += FRAME_SIZE)
+			memcpy(d, a + idx[k] * size, size);
+	}
+#undef FILL
+}
+
+void framecols_fill_at(const struct framecols *c, const size_t *idx, size_t count,
+		       struct pw_frame *out)
+{
+	for (size_t i = 0; i < NHEAD; i++) {
+		const uint8_t *a = head_array_c(c, i);
+
+		if (a)
+			fill_at((uint8_t *)out, head[i].off, a, head[i].size, idx, count);
+	}
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
+		const uint8_t *a = c->ch[b];
+
+		if (a)
+			fill_at((uint8_t *)out, frame_channels[b].off, a, frame_channels[b].size,
+				idx, count);
+	}
+}
+
 uint8_t *framecols_column(struct framecols *c, unsigned off, unsigned width, size_t *stride)
 {
 	for (size_t i = 0; i < NHEAD; i++)
