@@ -211,7 +211,7 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 	p->done = true;
 	for (size_t i = lo; i < hi; i += step) {
 		/* sampled: only the frames read are made from columns */
-		const struct pw_frame *f = step > 1 ? an_frame_one(&cur, i) : an_frame(&cur, i);
+		const struct pw_frame *f = an_frame_every(&cur, i, step);
 		double v = speed_ms(f), dt, slow;
 
 		p->present |= f->present;
