@@ -117,7 +117,7 @@ uint64_t an_seq(const struct an_run *r, size_t i)
 
 int an_cursor_init(struct an_cursor *c, const struct an_run *r)
 {
-	*c = (struct an_cursor){ .r = r };
+	*c = (struct an_cursor){ .r = r, .step = 1 };
 	if (!r->frames && r->cols && !(c->buf = calloc(AN_WINDOW, sizeof *c->buf)))
 		return -ENOMEM;
 	return 0;
@@ -127,12 +127,38 @@ const struct pw_frame *an_frame(struct an_cursor *c, size_t i)
 {
 	if (c->r->frames)
 		return &c->r->frames[i];
-	if (i < c->first || i >= c->first + c->n) {
+	if (c->step != 1 || i < c->first || i >= c->first + c->n) {
 		c->first = i;
 		c->n = c->r->n - i < AN_WINDOW ? c->r->n - i : AN_WINDOW;
+		c->step = 1;
 		framecols_fill(c->r->cols, i, c->n, c->buf);
 	}
 	return &c->buf[i - c->first];
+}
+
+const struct pw_frame *an_frames_at(struct an_cursor *c, const size_t *idx, size_t m)
+{
+	framecols_fill_at(c->r->cols, idx, m, c->buf);
+	c->first = c->n = 0; /* the window holds no range now */
+	return c->buf;
+}
+
+const struct pw_frame *an_frame_every(struct an_cursor *c, size_t i, size_t step)
+{
+	if (c->r->frames)
+		return &c->r->frames[i];
+	if (c->step != step || i < c->first || (i - c->first) % step != 0 ||
+	    (i - c->first) / step >= c->n) {
+		size_t idx[AN_WINDOW], m = 0;
+
+		for (size_t k = i; k < c->r->n && m < AN_WINDOW; k += step)
+			idx[m++] = k;
+		framecols_fill_at(c->r->cols, idx, m, c->buf);
+		c->first = i;
+		c->n = m;
+		c->step = step;
+	}
+	return &c->buf[(i - c->first) / step];
 }
 
 void an_cursor_fini(struct an_cursor *c)

@@ -82,10 +82,17 @@ uint64_t an_seq(const struct an_run *r, size_t i);
 struct an_cursor {
 	const struct an_run *r;
 	struct pw_frame *buf;
-	size_t first, n; /* the frames the window holds */
+	size_t first, n, step; /* the window holds frames first, first + step, ... (n) */
 };
 int an_cursor_init(struct an_cursor *c, const struct an_run *r);
 const struct pw_frame *an_frame(struct an_cursor *c, size_t i);
+/* Frames idx[0 .. m - 1] (m <= AN_WINDOW) of a run given as columns, made in the
+ * cursor's window in that order (a reader that leaves frames out makes only those
+ * it reads); valid until the next call on the cursor. */
+const struct pw_frame *an_frames_at(struct an_cursor *c, const size_t *idx, size_t m);
+/* an_frame for a read of every step-th frame (i, i + step, ...): the window holds
+ * those frames only, the ones between are not made. */
+const struct pw_frame *an_frame_every(struct an_cursor *c, size_t i, size_t step);
 void an_cursor_fini(struct an_cursor *c);
 /* r holds frames, whole or as columns. */
 static inline int an_run_has_frames(const struct an_run *r)

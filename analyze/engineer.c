@@ -97,7 +97,7 @@ static double frame_t(const struct pw_frame *f)
 	return has(f, FRAME_P_GAME_TIME) ? f->game_time_s : (double)f->t_ns * 1e-9;
 }
 
-static double speed_ms(const struct pw_frame *f)
+static inline double speed_ms(const struct pw_frame *f)
 {
 	if (has(f, FRAME_P_SPEED))
 		return f->speed_kmh / 3.6;
@@ -210,7 +210,8 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 	}
 	p->done = true;
 	for (size_t i = lo; i < hi; i += step) {
-		const struct pw_frame *f = an_frame(&cur, i);
+		/* sampled: only the frames read are made from columns */
+		const struct pw_frame *f = an_frame_every(&cur, i, step);
 		double v = speed_ms(f), dt, slow;
 
 		p->present |= f->present;
@@ -318,71 +319,151 @@ struct lap_out {
 	struct rule_lap r[R_COUNT];
 };
 
-static void run_lap(struct rules_state *st, const struct an_run *run, const struct prep *p,
-		    const struct eng_lap *lap, struct lap_out *out, struct an_cursor *cur)
+/* frame_t of frame i of a run given as columns, read from them (no frame made). */
+static double time_at(const struct framecols *c, size_t i)
 {
-	const struct pw_frame *frames = run->frames, *first = an_frame(cur, lap->first);
-	double t0 = frame_t(first), tprev = t0, dt_last = DT_DEFAULT_S;
-	double yaw_ema = 0.0, yaw_s = 0.0;
-	float yaw_prev = first->yaw_rad;
-	bool derive = !has(first, FRAME_P_SLIP_RATIO) && p->radius_ok;
-	size_t kept = lap->first;
+	const double *gt = c->ch[FRAME_CH_GAME_TIME];
+	uint64_t present = c->present ? c->present[i] : 0;
+
+	if (present & FRAME_P_GAME_TIME)
+		return gt ? gt[i] : 0.0;
+	return c->t_ns ? (double)c->t_ns[i] * 1e-9 : 0.0;
+}
+
+/* A frame closer than MIN_STEP_S to the last one read is left out (the lap's
+ * first and last are always read): the next one's step covers it. A frame at
+ * the same instant is read (a coarse receive clock stamps several frames
+ * alike: they are data, their time is the last step's). */
+static bool left_out(const struct eng_lap *lap, size_t i, double dt)
+{
+	return dt > 0.0 && dt < MIN_STEP_S && i > lap->first && i < lap->last;
+}
+
+/* A lap's walk: what carries from one frame read to the next. */
+struct lap_walk {
+	double t0, tprev, dt_last, yaw_ema, yaw_s;
+	float yaw_prev;
+	bool derive;
+};
+
+static void walk_start(struct lap_walk *w, const struct prep *p, const struct pw_frame *first)
+{
+	*w = (struct lap_walk){ .t0 = frame_t(first),
+				.dt_last = DT_DEFAULT_S,
+				.yaw_prev = first->yaw_rad,
+				.derive = !has(first, FRAME_P_SLIP_RATIO) && p->radius_ok };
+	w->tprev = w->t0;
+}
+
+/* Frame i of the lap, read: its eng_frame to the rules (inlined in both walks: not a
+ * call per frame read). */
+static inline __attribute__((always_inline)) void
+read_frame(struct rules_state *st, const struct prep *p, const struct eng_lap *lap,
+	   struct lap_walk *w, const struct pw_frame *f, size_t i, struct lap_out *out)
+{
+	struct eng_frame e = { .f = f };
+	double t = frame_t(f), dt = t - w->tprev;
+
+	if (!(dt > 0.0 && dt <= DT_MAX_S))
+		dt = w->dt_last;
+	else
+		w->dt_last = dt;
+	w->tprev = t;
+	e.dt_s = dt;
+	e.lap_t_s = t - w->t0;
+	if (!(e.lap_t_s >= 0.0) || e.lap_t_s > 1e6)
+		e.lap_t_s = (double)(i - lap->first) * dt;
+	e.v_ms = speed_ms(f);
+	e.driving = driving(f, e.v_ms);
+	if (e.driving)
+		out->drive_s += dt;
+	if (has(f, FRAME_P_SLIP_RATIO)) {
+		e.have_sr = true;
+		memcpy(e.sr, f->slip_ratio, sizeof e.sr);
+	} else if (w->derive && has(f, FRAME_P_WHEEL_SPEED) && e.v_ms >= SR_MIN_MS) {
+		e.have_sr = true;
+		for (int k = 0; k < 4; k++)
+			e.sr[k] =
+				(float)(fabs(f->wheel_speed_rads[k]) * p->radius[k] / e.v_ms - 1.0);
+	}
+	if (p->yaw_sign && has(f, FRAME_P_YAW)) {
+		double raw = wrap_pi((double)f->yaw_rad - w->yaw_prev) / dt;
+
+		w->yaw_ema += (raw - w->yaw_ema) * fmin(1.0, dt / YAW_TAU_S);
+		w->yaw_s += dt;
+		e.have_yaw_rate = w->yaw_s >= YAW_TAU_S;
+		e.yaw_rate = p->yaw_sign * w->yaw_ema;
+		w->yaw_prev = f->yaw_rad;
+	}
+	e.dist_m = has(f, FRAME_P_LAP_DIST)                     ? f->lap_dist_m
+		   : has(f, FRAME_P_SPLINE | FRAME_P_TRACK_LEN) ? f->spline * f->track_len_m
+								: NAN;
+	rules_frame(st, &e);
+}
+
+/* A lap of a run given as columns to the rules: the frames to read picked from its
+ * time column first, up to AN_WINDOW at a time (their indices in idx), and only those
+ * made (an_frames_at). */
+static __attribute__((noinline)) void walk_cols(struct rules_state *st, const struct an_run *run,
+						const struct prep *p, const struct eng_lap *lap,
+						struct lap_out *out, struct an_cursor *cur,
+						size_t *idx)
+{
+	struct lap_walk w = { 0 }; /* walk_start's on the lap's first frame */
+	double tsel = time_at(run->cols, lap->first);
+	size_t i = lap->first;
+
+	while (i <= lap->last) {
+		const struct pw_frame *win;
+		size_t m = 0;
+
+		for (; i <= lap->last && m < AN_WINDOW; i++) {
+			double t = time_at(run->cols, i);
+
+			if (left_out(lap, i, t - tsel))
+				continue;
+			idx[m++] = i;
+			tsel = t;
+		}
+		win = an_frames_at(cur, idx, m);
+		if (idx[0] == lap->first) /* the lap's first frame: always read, first */
+			walk_start(&w, p, win);
+		for (size_t k = 0; k < m; k++)
+			read_frame(st, p, lap, &w, &win[k], idx[k], out);
+	}
+}
+
+/* The lap's frames to the rules: whole frames read in place, or columns (walk_cols). */
+static void run_lap(struct rules_state *st, const struct an_run *run, const struct prep *p,
+		    const struct eng_lap *lap, struct lap_out *out, struct an_cursor *cur,
+		    size_t *idx)
+{
+	const struct pw_frame *frames = run->frames;
 
 	rules_lap_start(st, p->active);
 	out->drive_s = 0.0;
-	for (size_t i = lap->first; i <= lap->last; i++) {
-		const struct pw_frame *f = an_frame(cur, i);
-		struct eng_frame e = { .f = f };
-		double t = frame_t(f), dt = t - tprev;
+	if (frames) {
+		struct lap_walk w;
+		size_t kept = lap->first;
 
-		/* a frame closer than MIN_STEP_S to the last one read is left out (the lap's
-		 * first and last are always read): the next one's step covers it. A frame at
-		 * the same instant is read (a coarse receive clock stamps several frames
-		 * alike: they are data, their time is the last step's) */
-		if (dt > 0.0 && dt < MIN_STEP_S && i > lap->first && i < lap->last)
-			continue;
-		/* the rules read every cache line of a frame: ask for those of the frame
-		 * read two steps ahead (the steps keep their length at a steady rate) */
-		if (frames && i + 2 * (i - kept) <= lap->last)
-			for (size_t b = 0; b < sizeof *f; b += 64)
-				__builtin_prefetch((const char *)&frames[i + 2 * (i - kept)] + b);
-		kept = i;
-		if (!(dt > 0.0 && dt <= DT_MAX_S))
-			dt = dt_last;
-		else
-			dt_last = dt;
-		tprev = t;
-		e.dt_s = dt;
-		e.lap_t_s = t - t0;
-		if (!(e.lap_t_s >= 0.0) || e.lap_t_s > 1e6)
-			e.lap_t_s = (double)(i - lap->first) * dt;
-		e.v_ms = speed_ms(f);
-		e.driving = driving(f, e.v_ms);
-		if (e.driving)
-			out->drive_s += dt;
-		if (has(f, FRAME_P_SLIP_RATIO)) {
-			e.have_sr = true;
-			memcpy(e.sr, f->slip_ratio, sizeof e.sr);
-		} else if (derive && has(f, FRAME_P_WHEEL_SPEED) && e.v_ms >= SR_MIN_MS) {
-			e.have_sr = true;
-			for (int w = 0; w < 4; w++)
-				e.sr[w] = (float)(fabs(f->wheel_speed_rads[w]) * p->radius[w] /
-							  e.v_ms -
-						  1.0);
-		}
-		if (p->yaw_sign && has(f, FRAME_P_YAW)) {
-			double raw = wrap_pi((double)f->yaw_rad - yaw_prev) / dt;
+		walk_start(&w, p, &frames[lap->first]);
+		for (size_t i = lap->first; i <= lap->last; i++) {
+			const struct pw_frame *f = &frames[i];
 
-			yaw_ema += (raw - yaw_ema) * fmin(1.0, dt / YAW_TAU_S);
-			yaw_s += dt;
-			e.have_yaw_rate = yaw_s >= YAW_TAU_S;
-			e.yaw_rate = p->yaw_sign * yaw_ema;
-			yaw_prev = f->yaw_rad;
+			if (left_out(lap, i, frame_t(f) - w.tprev))
+				continue;
+			/* the rules read every cache line of a frame: ask for those of the
+			 * frame read two steps ahead (the steps keep their length at a
+			 * steady rate) */
+			if (i + 2 * (i - kept) <= lap->last)
+				for (size_t b = 0; b < sizeof *f; b += 64)
+					__builtin_prefetch(
+						(const char *)&frames[i + 2 * (i - kept)] + b);
+			kept = i;
+			read_frame(st, p, lap, &w, f, i, out);
 		}
-		e.dist_m = has(f, FRAME_P_LAP_DIST)                     ? f->lap_dist_m
-			   : has(f, FRAME_P_SPLINE | FRAME_P_TRACK_LEN) ? f->spline * f->track_len_m
-									: NAN;
-		rules_frame(st, &e);
+	} else {
+		walk_cols(st, run, p, lap, out, cur, idx);
 	}
 	rules_lap_end(st, out->r);
 }
@@ -735,6 +816,7 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	struct prep *preps = NULL;
 	struct rules_state *st = NULL;
 	struct corner *corners = NULL;
+	size_t *idx = NULL; /* the frames a lap's window reads */
 	json_t *res = NULL, *recs, *ne, *ev;
 	uint32_t active = 0;
 	int ncorners = 0, counted = 0;
@@ -755,8 +837,9 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	g.out = calloc(nlaps + 1, sizeof *g.out);
 	g.counted = calloc(nlaps + 1, sizeof *g.counted);
 	g.hit_laps = calloc((nlaps + 1) * R_COUNT, sizeof *g.hit_laps);
+	idx = malloc(AN_WINDOW * sizeof *idx);
 	ncorners = load_corners(in->track_model, &corners);
-	if (!preps || !st || !g.out || !g.counted || !g.hit_laps || ncorners < 0)
+	if (!preps || !st || !g.out || !g.counted || !g.hit_laps || !idx || ncorners < 0)
 		goto oom;
 	for (size_t i = 0; i < nlaps; i++) {
 		const struct an_run *run = &in->runs[laps[i].run];
@@ -768,7 +851,7 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 		active |= p->active;
 		if (an_cursor_init(&cur, run) < 0)
 			goto oom;
-		run_lap(st, run, p, &laps[i], &g.out[i], &cur);
+		run_lap(st, run, p, &laps[i], &g.out[i], &cur, idx);
 		an_cursor_fini(&cur);
 		g.counted[i] = g.out[i].drive_s >= LAP_MIN_DRIVE_S;
 		counted += g.counted[i];
@@ -800,11 +883,13 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	json_object_set_new(res, "evaluated", ev);
 	json_object_set_new(res, "laps_analyzed", json_integer(counted));
 	free(corners);
+	free(idx);
 	release(&g, preps, st);
 	return res;
 oom:
 	json_decref(res);
 	free(corners);
+	free(idx);
 	release(&g, preps, st);
 	an_fail(err, AN_E_NO_MEMORY, "out of memory for the recommendations");
 	return NULL;

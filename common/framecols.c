@@ -183,15 +183,20 @@ void framecols_rows(const struct framecols *c, size_t first, size_t count, struc
 	framecols_fill(c, first, count, out);
 }
 
-/* count values of size bytes from a into the frames at out, at off in each:
- * a constant size per loop, so each copy is a move or two. */
-static void fill_one(uint8_t *out, size_t off, const uint8_t *a, size_t size, size_t count)
+/* count values of size bytes from a (a[k], or a[idx[k]] when idx is given) into the
+ * frames at out, at off in each: a constant size per loop, so each copy is a move or two. */
+static void fill_one(uint8_t *out, size_t off, const uint8_t *a, size_t size, const size_t *idx,
+		     size_t count)
 {
 	uint8_t *d = out + off;
 
-#define FILL(N)                                                     \
-	for (size_t k = 0; k < count; k++, a += N, d += FRAME_SIZE) \
-		memcpy(d, a, N);                                    \
+#define FILL(N)                                                          \
+	if (idx)                                                         \
+		for (size_t k = 0; k < count; k++)                       \
+			memcpy(d + k * FRAME_SIZE, a + idx[k] * (N), N); \
+	else                                                             \
+		for (size_t k = 0; k < count; k++)                       \
+			memcpy(d + k * FRAME_SIZE, a + k * (N), N);      \
 	break;
 	switch (size) {
 	case 1:
@@ -207,28 +212,41 @@ static void fill_one(uint8_t *out, size_t off, const uint8_t *a, size_t size, si
 	case 16:
 		FILL(16)
 	default:
-		for (size_t k = 0; k < count; k++, a += size, d += FRAME_SIZE)
-			memcpy(d, a, size);
+		FILL(size)
 	}
 #undef FILL
 }
 
-void framecols_fill(const struct framecols *c, size_t first, size_t count, struct pw_frame *out)
+/* framecols_fill (idx NULL: from first on) and framecols_fill_at. */
+static void fill(const struct framecols *c, size_t first, const size_t *idx, size_t count,
+		 struct pw_frame *out)
 {
 	for (size_t i = 0; i < NHEAD; i++) {
 		const uint8_t *a = head_array_c(c, i);
 
 		if (a)
 			fill_one((uint8_t *)out, head[i].off, a + first * head[i].size,
-				 head[i].size, count);
+				 head[i].size, idx, count);
 	}
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++) {
 		const uint8_t *a = c->ch[b];
 		size_t sz = frame_channels[b].size;
 
 		if (a)
-			fill_one((uint8_t *)out, frame_channels[b].off, a + first * sz, sz, count);
+			fill_one((uint8_t *)out, frame_channels[b].off, a + first * sz, sz, idx,
+				 count);
 	}
+}
+
+void framecols_fill(const struct framecols *c, size_t first, size_t count, struct pw_frame *out)
+{
+	fill(c, first, NULL, count, out);
+}
+
+void framecols_fill_at(const struct framecols *c, const size_t *idx, size_t count,
+		       struct pw_frame *out)
+{
+	fill(c, 0, idx, count, out);
 }
 
 uint8_t *framecols_column(struct framecols *c, unsigned off, unsigned width, size_t *stride)

@@ -76,6 +76,10 @@ void framecols_rows(const struct framecols *c, size_t first, size_t count, struc
 /* The same without zeroing: only the bytes of what c holds are written (a
  * window of frames reused for one framecols is zeroed once). */
 void framecols_fill(const struct framecols *c, size_t first, size_t count, struct pw_frame *out);
+/* framecols_fill of the frames at idx[0 .. count - 1] (any indices below c->n) into
+ * out[0 .. count - 1]: a window of the frames a reader keeps, those between unmade. */
+void framecols_fill_at(const struct framecols *c, const size_t *idx, size_t count,
+		       struct pw_frame *out);
 /* Where the frame bytes [off, off + width) of frame 0 are held in c, and in
  * *stride the step to the next frame's; NULL when c holds no array for them. */
 uint8_t *framecols_column(struct framecols *c, unsigned off, unsigned width, size_t *stride);
