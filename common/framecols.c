@@ -61,26 +61,6 @@ static void *array_new(size_t bytes)
 	return p;
 }
 
-int framecols_alloc(struct framecols *c, size_t n, uint64_t channels, unsigned parts)
-{
-	size_t m = n ? n : 1;
-
-	memset(c, 0, sizeof *c);
-	c->n = n;
-	c->channels = channels & FRAME_P_ALL;
-	c->parts = parts & FRAMECOLS_HEAD;
-	for (size_t i = 0; i < NHEAD; i++)
-		if ((c->parts & head[i].part) && !(*head_array(c, i) = array_new(m * head[i].size)))
-			goto fail;
-	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
-		if ((c->channels >> b & 1) && !(c->ch[b] = array_new(m * frame_channels[b].size)))
-			goto fail;
-	return 0;
-fail:
-	framecols_free(c);
-	return -ENOMEM;
-}
-
 /* array_new's, zero-filled: calloc maps a large block fresh and leaves it
  * untouched (no page is faulted in until written). */
 static void *array_zeroed(size_t bytes)
@@ -97,17 +77,17 @@ static void *array_zeroed(size_t bytes)
 	return p;
 }
 
-int framecols_add(struct framecols *c, uint64_t channels, unsigned parts)
+/* Arrays made by make for c's n frames of channels and parts (none of which
+ * c holds), added to c. 0, or -ENOMEM with c as it was. */
+static int add_arrays(struct framecols *c, uint64_t channels, unsigned parts, void *(*make)(size_t))
 {
 	size_t m = c->n ? c->n : 1;
 
-	channels &= FRAME_P_ALL & ~c->channels;
-	parts &= FRAMECOLS_HEAD & ~c->parts;
 	for (size_t i = 0; i < NHEAD; i++)
-		if ((parts & head[i].part) && !(*head_array(c, i) = array_zeroed(m * head[i].size)))
+		if ((parts & head[i].part) && !(*head_array(c, i) = make(m * head[i].size)))
 			goto fail;
 	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
-		if ((channels >> b & 1) && !(c->ch[b] = array_zeroed(m * frame_channels[b].size)))
+		if ((channels >> b & 1) && !(c->ch[b] = make(m * frame_channels[b].size)))
 			goto fail;
 	c->channels |= channels;
 	c->parts |= parts;
@@ -124,6 +104,23 @@ fail: /* free(NULL) for the arrays not made yet */
 			c->ch[b] = NULL;
 		}
 	return -ENOMEM;
+}
+
+int framecols_alloc(struct framecols *c, size_t n, uint64_t channels, unsigned parts)
+{
+	memset(c, 0, sizeof *c);
+	c->n = n;
+	if (add_arrays(c, channels & FRAME_P_ALL, parts & FRAMECOLS_HEAD, array_new) < 0) {
+		framecols_free(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int framecols_add(struct framecols *c, uint64_t channels, unsigned parts)
+{
+	return add_arrays(c, channels & FRAME_P_ALL & ~c->channels,
+			  parts & FRAMECOLS_HEAD & ~c->parts, array_zeroed);
 }
 
 static void shrink_one(void **p, size_t bytes)
