@@ -18,7 +18,9 @@
  * analysis on the emulator's frames and the real captures).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,34 +33,78 @@ static json_t *track_mapping(const struct an_input *in, struct an_err *err)
 	return an_track_build(in, in->game ? in->game : "", in->track ? in->track : "", err);
 }
 
-/* The second pass of runs read in two: the engineer's channels over the
- * frames its laps span (all of a run without a lap, which it reads whole). */
-static int load_more(const struct an_input *in, const struct eng_lap *laps, size_t n,
-		     struct an_err *err)
-{
-	for (size_t r = 0; r < in->nruns; r++) {
-		const struct an_run *run = &in->runs[r];
-		size_t lo = run->n, hi = 0;
-		int rc;
+/*
+ * The second pass of runs read in two: the engineer's channels. Read on a
+ * thread of its own while the lap table is made from the first pass, over
+ * every frame (the laps are not known yet); without that thread, after it,
+ * over the frames the laps span (all of a run without a lap, which the
+ * engineer reads whole).
+ */
+struct more_load {
+	const struct an_input *in;
+	size_t run; /* the one that failed */
+	size_t lo, hi;
+	int rc;
+	pthread_t thread;
+};
 
-		if (!run->more)
-			continue;
-		for (size_t i = 0; i < n; i++)
-			if (laps[i].run == r) {
-				lo = laps[i].first < lo ? laps[i].first : lo;
-				hi = laps[i].last + 1 > hi ? laps[i].last + 1 : hi;
-			}
-		if (lo >= hi) {
-			lo = 0;
-			hi = run->n;
+static int run_range(const struct an_run *run, const struct eng_lap *laps, size_t n, size_t r,
+		     size_t *lo, size_t *hi)
+{
+	*lo = run->n;
+	*hi = 0;
+	for (size_t i = 0; laps && i < n; i++)
+		if (laps[i].run == r) {
+			*lo = laps[i].first < *lo ? laps[i].first : *lo;
+			*hi = laps[i].last + 1 > *hi ? laps[i].last + 1 : *hi;
 		}
-		if ((rc = run->more->load(run->more->ctx, lo, hi - lo)) < 0) {
-			an_fail(err, rc == -ENOMEM ? AN_E_NO_MEMORY : AN_E_BAD_INPUT,
-				"run %s: its frames %zu..%zu do not read: %s", run->run_id, lo,
-				hi - 1, strerror(-rc));
-			return -1;
-		}
+	if (*lo >= *hi) {
+		*lo = 0;
+		*hi = run->n;
 	}
+	return run->more->load(run->more->ctx, *lo, *hi - *lo);
+}
+
+/* Load every run's second pass (laps NULL: over every frame); m->rc < 0 names
+ * the run that failed. */
+static void more_all(struct more_load *m, const struct eng_lap *laps, size_t n)
+{
+	m->rc = 0;
+	for (m->run = 0; m->run < m->in->nruns; m->run++)
+		if (m->in->runs[m->run].more &&
+		    (m->rc = run_range(&m->in->runs[m->run], laps, n, m->run, &m->lo, &m->hi)) < 0)
+			return;
+}
+
+static void *more_thread(void *arg)
+{
+	more_all(arg, NULL, 0);
+	return NULL;
+}
+
+static bool more_needed(const struct an_input *in)
+{
+	for (size_t r = 0; r < in->nruns; r++)
+		if (in->runs[r].more)
+			return true;
+	return false;
+}
+
+/* The second pass finished (m->rc) and moved in: 0, or -1 with err set. */
+static int more_done(struct more_load *m, struct an_err *err)
+{
+	const struct an_run *run;
+
+	if (m->rc < 0) {
+		run = &m->in->runs[m->run];
+		an_fail(err, m->rc == -ENOMEM ? AN_E_NO_MEMORY : AN_E_BAD_INPUT,
+			"run %s: its frames %zu..%zu do not read: %s", run->run_id, m->lo,
+			m->hi - 1, strerror(-m->rc));
+		return -1;
+	}
+	for (size_t r = 0; r < m->in->nruns; r++)
+		if (m->in->runs[r].more)
+			m->in->runs[r].more->adopt(m->in->runs[r].more->ctx);
 	return 0;
 }
 
@@ -66,11 +112,15 @@ static json_t *general(const struct an_input *in, struct an_err *err)
 {
 	struct eng_lap *laps = NULL;
 	size_t n = 0;
+	struct more_load m = { .in = in };
+	bool aside = more_needed(in) && pthread_create(&m.thread, NULL, more_thread, &m) == 0;
 	json_t *res = an_general_laps(in, &laps, &n, err), *eng;
 
-	if (!res)
-		return NULL;
-	if (load_more(in, laps, n, err) < 0) {
+	if (aside)
+		pthread_join(m.thread, NULL);
+	else if (res && more_needed(in))
+		more_all(&m, laps, n);
+	if (!res || more_done(&m, err) < 0) {
 		free(laps);
 		json_decref(res);
 		return NULL;

@@ -40,12 +40,15 @@ void an_fail(struct an_err *err, const char *code, const char *fmt, ...)
 
 /*
  * A run read in two passes (general): its cols hold what the analysis reads
- * over every frame (job_needs_split); load adds the channels read over the
+ * over every frame (job_needs_split); load reads the channels read over the
  * laps, for frames first .. first + count - 1 (the others read as zero),
- * before they are read. The worker's I/O, behind a function: 0 or -errno.
+ * aside: it may run on another thread while cols are being read. adopt then
+ * moves them into cols, on the thread that reads them, before they are read.
+ * The worker's I/O, behind functions: load gives 0 or -errno.
  */
 struct an_more {
 	int (*load)(void *ctx, size_t first, size_t count);
+	void (*adopt)(void *ctx);
 	void *ctx;
 };
 
@@ -62,7 +65,7 @@ struct an_run {
 };
 
 /* Frames a window holds (an_window). */
-#define AN_WINDOW 1024
+#define AN_WINDOW 128
 
 /* Frames i .. i + n - 1 (n <= AN_WINDOW) of r as whole frames: r's own, or
  * made from its columns in buf (AN_WINDOW frames, zeroed once by the caller

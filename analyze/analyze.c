@@ -66,24 +66,40 @@ static json_t *run_lap(const struct job *j, const struct an_input *in, struct an
 }
 
 /* A run read in two passes: its file (a "path" run, with its own columns)
- * or its image (a "framefile" run: the job's columns), what is left. */
+ * or its image (a "framefile" run: the job's columns), what is left, read
+ * aside first (an_more). */
 struct path_run {
 	char file[PATH_MAX];
 	struct framecols cols;
 	const struct job_run *image; /* NULL: file */
 	uint64_t per_lap;
+	struct framecols aside;
 	struct an_more more;
 };
+
+static struct framecols *path_cols(struct path_run *p)
+{
+	return p->image ? (struct framecols *)&p->image->cols : &p->cols;
+}
 
 static int load_per_lap(void *ctx, size_t first, size_t count)
 {
 	struct path_run *p = ctx;
+	int rc = framecols_aside(&p->aside, path_cols(p));
 
+	if (rc < 0)
+		return rc;
 	if (p->image)
 		return framefile_load_cols_range_buf(p->image->image, p->image->image_len,
-						     p->per_lap, first, count,
-						     (struct framecols *)&p->image->cols);
-	return framefile_load_cols_range(p->file, p->per_lap, first, count, &p->cols);
+						     p->per_lap, first, count, &p->aside);
+	return framefile_load_cols_range(p->file, p->per_lap, first, count, &p->aside);
+}
+
+static void adopt_per_lap(void *ctx)
+{
+	struct path_run *p = ctx;
+
+	framecols_take(path_cols(p), &p->aside);
 }
 
 /*
@@ -113,7 +129,7 @@ static int load_path(const struct job_run *r, const char *use_case, const char *
 	if (job_needs_split(use_case, &split, &parts, &p->per_lap) == 0 && p->per_lap) {
 		p->per_lap &= r->channels;
 		first = r->channels & ~p->per_lap;
-		p->more = (struct an_more){ load_per_lap, p };
+		p->more = (struct an_more){ load_per_lap, adopt_per_lap, p };
 	}
 	if ((rc = framefile_load_cols(p->file, first, r->parts, &p->cols, &info)) < 0) {
 		an_fail(err, rc == -ENOMEM ? AN_E_NO_MEMORY : AN_E_BAD_INPUT,
@@ -159,7 +175,8 @@ static json_t *run_job(const struct job *j, const char *data_dir, struct an_err 
 			if (r->per_lap) { /* job_decode_split left them in the image */
 				own[i].image = r;
 				own[i].per_lap = r->per_lap;
-				own[i].more = (struct an_more){ load_per_lap, &own[i] };
+				own[i].more =
+					(struct an_more){ load_per_lap, adopt_per_lap, &own[i] };
 				runs[i].more = &own[i].more;
 			}
 		}
@@ -186,8 +203,10 @@ static json_t *run_job(const struct job *j, const char *data_dir, struct an_err 
 	else
 		res = an_run_use_case(&in, err);
 out:
-	for (size_t i = 0; own && i < j->nruns; i++)
+	for (size_t i = 0; own && i < j->nruns; i++) {
 		framecols_free(&own[i].cols);
+		framecols_free(&own[i].aside);
+	}
 	free(own);
 	free(runs);
 	return res;

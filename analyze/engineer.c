@@ -28,6 +28,8 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -795,6 +797,63 @@ static json_t *not_evaluated(const struct prep *preps, size_t nruns, uint32_t ac
 	return a;
 }
 
+/*
+ * The laps to the rules, each on its own (rules_lap_start clears the state):
+ * a long session's laps shared by two threads, every other lap each, with a
+ * rules state and a window of their own (eng_opts.threads). 0 or -ENOMEM.
+ */
+struct lap_walker {
+	const struct eng *g;
+	const struct prep *preps;
+	struct rules_state *st;
+	size_t from, step;
+	int rc;
+	pthread_t thread;
+};
+
+static void *walker_run(void *arg)
+{
+	struct lap_walker *w = arg;
+	const struct eng *g = w->g;
+	size_t *idx = malloc(AN_WINDOW * sizeof *idx); /* the frames a lap's window reads */
+
+	w->rc = idx ? 0 : -ENOMEM;
+	for (size_t i = w->from; w->rc == 0 && i < g->nlaps; i += w->step) {
+		const struct an_run *run = &g->in->runs[g->laps[i].run];
+		struct an_cursor cur;
+
+		if ((w->rc = an_cursor_init(&cur, run)) < 0)
+			break;
+		run_lap(w->st, run, &w->preps[g->laps[i].run], &g->laps[i], &g->out[i], &cur, idx);
+		an_cursor_fini(&cur);
+	}
+	free(idx);
+	return NULL;
+}
+
+static int walk_laps(struct eng *g, const struct prep *preps, struct rules_state *st)
+{
+	struct lap_walker w[2] = { { g, preps, st, 0, 1, 0, 0 }, { g, preps, NULL, 1, 2, 0, 0 } };
+	size_t frames = 0;
+	bool two = false;
+
+	for (size_t i = 0; i < g->nlaps; i++)
+		frames += g->laps[i].last - g->laps[i].first + 1;
+	if (g->nlaps >= 2 && g->o->threads != 1 &&
+	    (frames >= ENG_PARALLEL_MIN_FRAMES || g->o->threads == 2) &&
+	    (w[1].st = malloc(rules_state_size()))) {
+		w[0].step = 2;
+		two = pthread_create(&w[1].thread, NULL, walker_run, &w[1]) == 0;
+		if (!two)
+			w[0].step = 1;
+	}
+	walker_run(&w[0]);
+	if (two)
+		pthread_join(w[1].thread, NULL);
+	free(w[1].st);
+	return w[0].rc < 0 ? w[0].rc : two ? w[1].rc : 0;
+}
+
 /* ---- entry point ---- */
 
 static void release(struct eng *g, struct prep *preps, struct rules_state *st)
@@ -816,7 +875,6 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	struct prep *preps = NULL;
 	struct rules_state *st = NULL;
 	struct corner *corners = NULL;
-	size_t *idx = NULL; /* the frames a lap's window reads */
 	json_t *res = NULL, *recs, *ne, *ev;
 	uint32_t active = 0;
 	int ncorners = 0, counted = 0;
@@ -837,22 +895,19 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	g.out = calloc(nlaps + 1, sizeof *g.out);
 	g.counted = calloc(nlaps + 1, sizeof *g.counted);
 	g.hit_laps = calloc((nlaps + 1) * R_COUNT, sizeof *g.hit_laps);
-	idx = malloc(AN_WINDOW * sizeof *idx);
 	ncorners = load_corners(in->track_model, &corners);
-	if (!preps || !st || !g.out || !g.counted || !g.hit_laps || !idx || ncorners < 0)
+	if (!preps || !st || !g.out || !g.counted || !g.hit_laps || ncorners < 0)
 		goto oom;
 	for (size_t i = 0; i < nlaps; i++) {
-		const struct an_run *run = &in->runs[laps[i].run];
 		struct prep *p = &preps[laps[i].run];
-		struct an_cursor cur;
 
-		if (!p->done && prep_laps(run, laps, nlaps, laps[i].run, p) < 0)
+		if (!p->done && prep_laps(&in->runs[laps[i].run], laps, nlaps, laps[i].run, p) < 0)
 			goto oom;
 		active |= p->active;
-		if (an_cursor_init(&cur, run) < 0)
-			goto oom;
-		run_lap(st, run, p, &laps[i], &g.out[i], &cur, idx);
-		an_cursor_fini(&cur);
+	}
+	if (walk_laps(&g, preps, st) < 0)
+		goto oom;
+	for (size_t i = 0; i < nlaps; i++) {
 		g.counted[i] = g.out[i].drive_s >= LAP_MIN_DRIVE_S;
 		counted += g.counted[i];
 		for (int r = 0; r < R_COUNT && ncorners; r++)
@@ -883,13 +938,11 @@ json_t *an_engineer(const struct an_input *in, const struct eng_lap *laps, size_
 	json_object_set_new(res, "evaluated", ev);
 	json_object_set_new(res, "laps_analyzed", json_integer(counted));
 	free(corners);
-	free(idx);
 	release(&g, preps, st);
 	return res;
 oom:
 	json_decref(res);
 	free(corners);
-	free(idx);
 	release(&g, preps, st);
 	an_fail(err, AN_E_NO_MEMORY, "out of memory for the recommendations");
 	return NULL;

@@ -69,7 +69,11 @@ struct eng_lap {
 struct eng_opts {
 	bool live;         /* a per-lap job: see the top comment */
 	uint32_t suppress; /* live: categories (1u << ENG_*) still cooling down */
+	unsigned threads;  /* laps walked on this many threads, 1 or 2 (0: two when the
+			    * laps hold ENG_PARALLEL_MIN_FRAMES or more); the same result */
 };
+
+#define ENG_PARALLEL_MIN_FRAMES 100000 /* fewer are not worth a thread */
 
 /* The recommendations for laps (nlaps, borrowed) of in->runs. opts may be
  * NULL (a session report). NULL with err set (AN_E_BAD_INPUT for a lap out of

@@ -123,6 +123,30 @@ int framecols_add(struct framecols *c, uint64_t channels, unsigned parts)
 			  parts & FRAMECOLS_HEAD & ~c->parts, array_zeroed);
 }
 
+int framecols_aside(struct framecols *aside, const struct framecols *c)
+{
+	memset(aside, 0, sizeof *aside);
+	if (!c->seq)
+		return -EINVAL;
+	if (!(aside->seq = malloc((c->n ? c->n : 1) * sizeof *aside->seq)))
+		return -ENOMEM;
+	memcpy(aside->seq, c->seq, c->n * sizeof *aside->seq);
+	aside->n = c->n;
+	aside->parts = FRAMECOLS_SEQ;
+	return 0;
+}
+
+void framecols_take(struct framecols *c, struct framecols *from)
+{
+	for (unsigned b = 0; b < FRAME_P_COUNT; b++)
+		if (from->ch[b] && !c->ch[b]) {
+			c->ch[b] = from->ch[b];
+			from->ch[b] = NULL;
+			c->channels |= 1ull << b;
+		}
+	framecols_free(from);
+}
+
 static void shrink_one(void **p, size_t bytes)
 {
 	void *q;

@@ -58,6 +58,13 @@ int framecols_alloc(struct framecols *c, size_t n, uint64_t channels, unsigned p
  * zero pages until written: what a load of some frames leaves untouched
  * costs no memory). 0, or -ENOMEM with c as it was. */
 int framecols_add(struct framecols *c, uint64_t channels, unsigned parts);
+/* An empty set of columns for c's frames, with a copy of c's seqs: what a
+ * load of more of c's channels can fill while c is being read elsewhere
+ * (framecols_take then moves them in). 0, or -ENOMEM with *aside zeroed. */
+int framecols_aside(struct framecols *aside, const struct framecols *c);
+/* Move the channel arrays from holds and c does not into c (the same
+ * frames), then free the rest of from. */
+void framecols_take(struct framecols *c, struct framecols *from);
 /* Keep only the first n frames (n <= c->n), giving memory back. */
 void framecols_shrink(struct framecols *c, size_t n);
 /* Free every array and zero *c. A zeroed struct is fine. */

@@ -1145,18 +1145,13 @@ static int cols1_add(struct ff_src *s, struct cols_args *a, struct blockcodec_de
 	    (a->info->frames != c->n ||
 	     memcmp(more.seq, c->seq, (size_t)a->info->frames * sizeof *c->seq) != 0))
 		rc = -ESTALE;
-	if (rc == 0) {
-		framecols_shrink(&more, c->n);
-		for (unsigned b = 0; b < FRAME_P_COUNT; b++)
-			if (more.ch[b] && !c->ch[b]) {
-				c->ch[b] = more.ch[b];
-				more.ch[b] = NULL;
-				c->channels |= 1ull << b;
-			}
-		/* head parts come with the first load (framefile_load_cols_range) */
+	if (rc < 0) {
+		framecols_free(&more);
+		return rc;
 	}
-	framecols_free(&more);
-	return rc;
+	framecols_shrink(&more, c->n);
+	framecols_take(c, &more); /* head parts come with the first load */
+	return 0;
 }
 
 static int cols_src(struct ff_src *s, void *arg)

@@ -161,18 +161,28 @@ static int as_job_cols(const struct frames *in, const char *use_case, const char
 struct second {
 	char path[128];
 	uint64_t per_lap;
-	struct framecols *c;
+	struct framecols *c, aside;
 	struct an_more more;
-	size_t calls, frames;
+	size_t calls, frames, adopted;
 };
 
 static int second_load(void *ctx, size_t first, size_t count)
 {
 	struct second *s = ctx;
+	int rc = framecols_aside(&s->aside, s->c);
 
 	s->calls++;
 	s->frames += count;
-	return framefile_load_cols_range(s->path, s->per_lap, first, count, s->c);
+	return rc < 0 ? rc
+		      : framefile_load_cols_range(s->path, s->per_lap, first, count, &s->aside);
+}
+
+static void second_adopt(void *ctx)
+{
+	struct second *s = ctx;
+
+	s->adopted++;
+	framecols_take(s->c, &s->aside);
 }
 
 /* One result as text (NULL: the error), for comparing and showing. */
@@ -223,7 +233,7 @@ static int same_result(const char *use_case, const struct frames *runs, const ch
 		cols[i] = (struct an_run){ "run", "ksudp", labels[i], NULL, runs[i].n, &c[i] };
 		rows[i] = (struct an_run){ "run", "ksudp", labels[i], made[i], runs[i].n, NULL };
 		sec[i] = (struct second){ .per_lap = per_lap, .c = &c2[i] };
-		sec[i].more = (struct an_more){ second_load, &sec[i] };
+		sec[i].more = (struct an_more){ second_load, second_adopt, &sec[i] };
 		snprintf(sec[i].path, sizeof sec[i].path, "%s/run%zu.frames", tmpdir, i);
 		ok &= as_job_cols(&runs[i], use_case, sec[i].path, 1, &c2[i]) == 0;
 		two[i] = (struct an_run){ "run",
@@ -255,6 +265,7 @@ static int same_result(const char *use_case, const struct frames *runs, const ch
 	for (size_t i = 0; i < nruns; i++) {
 		calls += sec[i].calls;
 		frames += sec[i].frames;
+		ok &= sec[i].adopted == sec[i].calls; /* everything read aside moved in */
 	}
 	if (!ok)
 		fprintf(stderr,
@@ -276,6 +287,7 @@ static int same_result(const char *use_case, const struct frames *runs, const ch
 		free(made[i]);
 		framecols_free(&c[i]);
 		framecols_free(&c2[i]);
+		framecols_free(&sec[i].aside);
 		unlink(sec[i].path);
 	}
 	snprintf(path, sizeof path, "%s/run.frames", tmpdir);

@@ -991,6 +991,14 @@ static void test_emulator_faults(void)
 		}
 		T_CHECKF(fault == CAR_FAULT_NONE || right, "%s: no %s recommendation on %s",
 			 fi->name, fi->category, fi->parameters[0]);
+		for (unsigned th = 1; th <= 2; th++) { /* the laps on one thread or two */
+			struct eng_opts o = { .threads = th };
+			json_t *again = an_engineer(&in, laps, nl, &o, &err);
+
+			T_CHECKF(again && json_equal(again, res),
+				 "%s: another result on %u threads", fi->name, th);
+			json_decref(again);
+		}
 		if (fault == CAR_FAULT_FRONT_LOCKUP || fault == CAR_FAULT_REAR_LOCKUP ||
 		    fault == CAR_FAULT_WHEELSPIN) {
 			/* as Forza and PCARS send it: wheel speeds, no slip ratio */
