@@ -177,6 +177,18 @@ async function main() {
 	await page.waitForSelector('.lap-pick');
 	await page.locator('.lap-pick').nth(0).check();
 	await page.locator('.lap-pick').nth(1).check();
+	// the reference: the fastest valid lap picked (the first lap here starts standing)
+	const refPick = await page.evaluate(() => {
+		const rows = [...document.querySelectorAll('table tbody tr')].filter((r) => r.querySelector('.lap-pick:checked'));
+		const ms = (t) => { const m = /(\d+):(\d+)\.(\d+)/.exec(t); return m ? (+m[1] * 60 + +m[2]) * 1000 + +m[3] : Infinity; };
+		const col = rows.length ? [...rows[0].closest('table').querySelectorAll('thead th')].findIndex((th) => th.textContent.trim() === 'time') : -1;
+		const laps = rows.map((r) => ({ lap: r.querySelector('.lap-pick').dataset.lap, valid: [...r.querySelectorAll('.pill')].some((p) => p.textContent.trim() === 'valid'),
+			ms: ms(r.querySelectorAll('td')[col]?.textContent || '') }));
+		const valid = laps.filter((l) => l.valid).sort((a, b) => a.ms - b.ms);
+		const checked = document.querySelector('.lap-ref:checked');
+		return { want: (valid[0] || laps[0] || {}).lap, got: checked && checked.dataset.lap, laps };
+	});
+	check('laps: the reference defaults to the fastest valid lap picked', refPick.want && refPick.got === refPick.want, JSON.stringify(refPick));
 	await page.click('#laps-compare');
 	const cmp = await page.waitForSelector('#chart-delta canvas', { timeout: 20000 }).then(() => true, async () => {
 		fail('compare: the charts are drawn', await page.evaluate(() => document.getElementById('view').textContent.slice(0, 300)));

@@ -60,6 +60,15 @@ export function mount(el, ctx) {
 			const r = s && (s.runs || []).find((x) => x.id === l.run_id);
 			return `${s ? s.label || s.use_case : fmt.shortId(l.session_id)} · ${r ? r.label || r.feed_name : fmt.shortId(l.run_id)} · lap ${l.number}`;
 		};
+		// a lap's name where the table above is not beside it: its number, with its run (and
+		// session) when the laps come from more than one
+		const oneRun = laps.every((l) => l.session_id === laps[0].session_id && l.run_id === laps[0].run_id);
+		const oneSession = laps.every((l) => l.session_id === laps[0].session_id);
+		const short = (l) => {
+			if (oneRun) return `lap ${l.number}`;
+			const full = label(l).split(' · ');
+			return oneSession ? full.slice(1).join(' · ') : full.join(' · ');
+		};
 		const ch = (l, name) => (l.channels && l.channels[name]) || null;
 		const color = (k) => LAP_COLORS[k % LAP_COLORS.length];
 		const zeros = new Float64Array(n); // the reference against itself
@@ -86,7 +95,7 @@ export function mount(el, ctx) {
 		], laps);
 		const mode = h('select#map-mode', { 'aria-label': 'map colour' },
 			h('option', { value: 'speed' }, 'map: speed'), h('option', { value: 'brake' }, 'map: braking'),
-			h('option', { value: 'delta' }, `map: delta of ${laps.length > 1 ? 'lap 2' : ''} against the reference`));
+			h('option', { value: 'delta' }, `map: delta of ${laps.length > 1 ? short(laps[1]) : ''} against the reference`));
 		const stepSel = h('select#compare-step', { 'aria-label': 'grid step' },
 			['0.5', '1', '2', '5', '10'].map((s) => h('option', { value: s, selected: Number(s) === Number(step) }, `every ${s} m`)));
 		stepSel.onchange = () => {
@@ -118,7 +127,7 @@ export function mount(el, ctx) {
 		let cursorIdx = null;
 		const panels = [
 			{ id: 'delta', title: 'delta time against the reference, s (+ = slower)', unit: 's', height: 170,
-				series: laps.map((l, k) => ({ label: k ? `lap ${k + 1}` : 'reference', color: color(k), data: deltaOf(k) })) },
+				series: laps.map((l, k) => ({ label: k ? short(l) : `reference (${short(l)})`, color: color(k), data: deltaOf(k) })) },
 			{ id: 'speed', title: 'speed, km/h', unit: 'km/h', series: laps.map((l, k) => ({ color: color(k), data: ch(l, 'speed_kmh') })) },
 			{ id: 'pedals', title: 'throttle (solid) and brake (dashed), 0..1', unit: '', range: [0, 1.02],
 				series: laps.flatMap((l, k) => [{ color: color(k), data: ch(l, 'throttle') }, { color: color(k), dash: [4, 3], data: ch(l, 'brake') }]) },
@@ -202,7 +211,7 @@ export function mount(el, ctx) {
 				values = ch(d.ref, 'brake') || [];
 				range = [0, 1];
 			} else {
-				// how fast lap 2 loses (red) or gains (green) time on the reference, over +-10 m
+				// how fast the second lap loses (red) or gains (green) time on the reference, over +-10 m
 				const dl = deltaOf(1);
 				const w = Math.max(1, Math.round(10 / (d.step_m || 1)));
 				values = dl.map((v, i) => (dl[Math.min(n - 1, i + w)] ?? v) - (dl[Math.max(0, i - w)] ?? v));
@@ -263,9 +272,9 @@ export function mount(el, ctx) {
 		else put(cornersEl, table([
 			{ label: 'corner', get: (c) => `${c.number} ${c.direction === 'left' ? 'L' : 'R'}` },
 			{ label: 'm', num: true, get: (c) => `${fmt.num(c.start_m, 0)}–${fmt.num(c.end_m, 0)}` },
-			{ label: 'reference', num: true, get: (c) => `${fmt.num(c.ref_s, 3)} s · ${fmt.num(c.ref_min_speed_kmh, 1)} km/h` },
+			{ label: `reference (${short(laps[0])})`, num: true, get: (c) => `${fmt.num(c.ref_s, 3)} s · ${fmt.num(c.ref_min_speed_kmh, 1)} km/h` },
 			...laps.slice(1).map((l, j) => ({
-				label: h('span', h('i.swatch', { style: { background: color(j + 1) } }), `lap ${j + 2}`),
+				label: h('span', h('i.swatch', { style: { background: color(j + 1) } }), short(l)),
 				num: true,
 				get: (c) => {
 					const x = (c.laps || [])[j];

@@ -17,8 +17,9 @@ export function mount(el, ctx) {
 	let alive = true;
 	let sessions = [];
 	let laps = [];
-	let picked = []; // keys, in pick order; picked[ref] is the reference
-	let refKey = null;
+	let picked = []; // keys, in pick order
+	let refKey = null; // the reference: the driver's choice, else the fastest valid lap picked
+	let refChosen = false;
 	const q = ctx.query;
 	const srcSel = h('select#laps-source', { 'aria-label': 'laps of', onchange: () => ctx.navigate(`#/laps?${srcSel.value}`) });
 	const listEl = h('div', h('p.muted', 'Loading…'));
@@ -27,8 +28,15 @@ export function mount(el, ctx) {
 	put(el,
 		h('div.row.between', h('h1', 'Laps'), h('div.row', h('label.field', 'laps of', srcSel))),
 		h('section.card', h('div.row.between', { style: { marginBottom: '8px' } },
-			h('span.muted', `Pick up to ${MAX_PICK} laps and the reference (◉); the comparison puts every lap on the reference's distance.`),
+			h('span.muted', `Pick up to ${MAX_PICK} laps; the reference (◉) is the fastest valid one unless you choose it. The comparison puts every lap on the reference's distance.`),
 			h('div.row', pickNote, compareBtn)), listEl));
+
+	// the fastest valid lap picked (a standing start or a cut is a poor yardstick), else the first
+	function fastestPicked() {
+		const timed = laps.filter((l) => picked.includes(key(l)) && l.valid && l.time_ms > 0);
+		timed.sort((a, b) => a.time_ms - b.time_ms);
+		return timed.length ? key(timed[0]) : picked[0] || null;
+	}
 
 	function compare() {
 		if (picked.length < 2) return;
@@ -107,14 +115,14 @@ export function mount(el, ctx) {
 					onchange: (e) => {
 						if (e.target.checked) picked.push(k);
 						else picked = picked.filter((x) => x !== k);
-						if (!picked.includes(refKey)) refKey = picked[0] || null;
+						if (!refChosen || !picked.includes(refKey)) refKey = fastestPicked();
 						render();
 					},
 				}), i >= 0 ? h('i.swatch', { style: { background: LAP_COLORS[i % LAP_COLORS.length], marginLeft: '6px' } }) : null);
 			} },
 			{ label: 'ref', title: 'the reference lap', get: (l) => h('input.lap-ref', {
 				type: 'radio', name: 'ref', checked: refKey === key(l), disabled: !picked.includes(key(l)), dataset: { lap: key(l) },
-				onchange: () => { refKey = key(l); },
+				onchange: () => { refKey = key(l); refChosen = true; },
 			}) },
 			multi ? { label: 'session', get: (l) => h('a', { href: `#/sessions/${l.session_id}` }, l.session.label || fmt.shortId(l.session_id)) } : null,
 			{ label: 'run', get: (l) => runLabel(l) },
