@@ -309,67 +309,136 @@ static int make_key(char *key, const char *kind, const char *cmd, json_t *args)
 	return n < 0 || n >= KEY_MAX ? -1 : 0;
 }
 
-int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_t *args)
+/*
+ * The answer kept for key at the store's state generation, or fetched and kept:
+ * 1 with *out referenced (NULL when fetched but not kept: out of memory), 0
+ * when the store looks down (no queueing behind the fill lock: the caller asks
+ * it directly), -1 when fetch failed (its ctx says why). One request fetches a
+ * key at a time (its fill lock); the others wait and take its answer. With
+ * any_progress, an answer kept at an older recording progress is served as it
+ * is; without, it is refreshed by one request while the others are served it
+ * (counted "behind"). fetch: 0 with *out (a new blob, or NULL when it could
+ * not be kept), or -1.
+ */
+static int cached(struct cache *k, const char *key, bool any_progress,
+		  int (*fetch)(void *ctx, struct blob **out), void *ctx, struct blob **out)
 {
-	struct cache *k = api->cache;
-	char key[KEY_MAX], code[64], message[512];
-	uint64_t prog, have;
-	uint64_t gen = generation(k, &prog);
-	pthread_mutex_t *f;
+	uint64_t prog, have, gen = generation(k, &prog);
+	pthread_mutex_t *f = &k->fill[hash(key) % FILL_LOCKS];
 	struct blob *b;
-	json_t *res = NULL;
-	size_t len;
-	char *all;
 
-	if (gen == 0 || make_key(key, "", cmd, args) < 0) /* the store looks down, or an odd key */
-		return proxy_reply(api, c, cmd, args, 200);
-	f = &k->fill[hash(key) % FILL_LOCKS];
+	*out = NULL;
+	if (gen == 0)
+		return 0;
 	if ((b = lookup(k, key, gen, &have))) {
-		if (have == prog) {
+		if (any_progress || have == prog) {
 			atomic_fetch_add(&k->hits, 1);
-			json_decref(args);
-			return send_blob(api, c, b);
+			*out = b;
+			return 1;
 		}
-		if (pthread_mutex_trylock(f) !=
-		    0) { /* behind on progress only, and being refreshed */
+		if (pthread_mutex_trylock(f) != 0) { /* behind on progress, being refreshed */
 			atomic_fetch_add(&k->behind, 1);
-			json_decref(args);
-			return send_blob(api, c, b);
+			*out = b;
+			return 1;
 		}
 		blob_put(b); /* this request refreshes it */
 	} else {
 		pthread_mutex_lock(f);
 	}
 	gen = generation(k, &prog); /* it may have moved while we waited */
-	if (gen == 0) { /* the store stopped beating meanwhile: no queueing behind the lock */
+	if (gen == 0) {             /* the store stopped beating meanwhile */
 		pthread_mutex_unlock(f);
-		return proxy_reply(api, c, cmd, args, 200);
+		return 0;
 	}
 	if ((b = lookup(k, key, gen, &have))) {
-		if (have == prog) { /* another request fetched it meanwhile */
+		if (any_progress || have == prog) { /* another request fetched it meanwhile */
 			pthread_mutex_unlock(f);
 			atomic_fetch_add(&k->hits, 1);
-			json_decref(args);
-			return send_blob(api, c, b);
+			*out = b;
+			return 1;
 		}
 		blob_put(b);
 	}
 	atomic_fetch_add(&k->misses, 1);
 	/* gen and prog were read before asking: an answer is never labelled newer than it is */
-	if (proxy_call(api, cmd, args, &res, code, sizeof code, message, sizeof message) < 0) {
+	if (fetch(ctx, &b) < 0) {
 		pthread_mutex_unlock(f);
-		return http_error(api, c, http_status_for(code), code, "%s", message);
+		return -1;
 	}
-	all = http_response(200, proxy_public(res), &len);
-	/* after http_response's head: the body */
-	b = all ? blob_new(all, len, (size_t)(strstr(all, "\r\n\r\n") - all) + 4) : NULL;
-	free(all);
-	if (!b) {
-		pthread_mutex_unlock(f);
-		return http_error(api, c, 500, MSG_E_INTERNAL, "out of memory");
-	}
-	insert(k, key, gen, prog, b);
+	if (b)
+		insert(k, key, gen, prog, b);
 	pthread_mutex_unlock(f);
+	*out = b;
+	return 1;
+}
+
+/* A store command asked for cached: its result, or its error. */
+struct ask {
+	struct api *api;
+	const char *cmd;
+	json_t *args; /* the caller's */
+	json_t *res;  /* the result, when asked */
+	char *code, *message;
+	size_t code_cap, msg_cap;
+};
+
+static int ask_store(struct ask *a)
+{
+	json_incref(a->args); /* proxy_call steals it; the caller still owns its own */
+	return proxy_call(a->api, a->cmd, a->args, &a->res, a->code, a->code_cap, a->message,
+			  a->msg_cap);
+}
+
+/* The result as a whole HTTP response (cache_reply's blobs). */
+static int fetch_response(void *ctx, struct blob **out)
+{
+	struct ask *a = ctx;
+	size_t len;
+	char *all;
+
+	if (ask_store(a) < 0)
+		return -1;
+	all = http_response(200, proxy_public(a->res), &len); /* takes the result */
+	a->res = NULL;
+	/* after http_response's head: the body */
+	*out = all ? blob_new(all, len, (size_t)(strstr(all, "\r\n\r\n") - all) + 4) : NULL;
+	free(all);
+	if (!*out) {
+		snprintf(a->code, a->code_cap, "%s", MSG_E_INTERNAL);
+		snprintf(a->message, a->msg_cap, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The result as JSON text (cache_call's blobs); kept when there is memory for it. */
+static int fetch_result(void *ctx, struct blob **out)
+{
+	struct ask *a = ctx;
+	char *text;
+
+	if (ask_store(a) < 0)
+		return -1;
+	text = json_dumps(a->res, JSON_COMPACT | JSON_ENCODE_ANY);
+	*out = text ? blob_new(text, strlen(text), 0) : NULL;
+	free(text);
+	return 0;
+}
+
+int cache_reply(struct api *api, struct mg_connection *c, const char *cmd, json_t *args)
+{
+	char key[KEY_MAX], code[64], message[512];
+	struct ask a = { api, cmd, args, NULL, code, message, sizeof code, sizeof message };
+	struct blob *b;
+	int rc;
+
+	if (make_key(key, "", cmd, args) < 0 || /* an odd key, or the store looks down */
+	    (rc = cached(api->cache, key, false, fetch_response, &a, &b)) == 0)
+		return proxy_reply(api, c, cmd, args, 200);
+	json_decref(a.res);
+	json_decref(args);
+	if (rc < 0)
+		return http_error(api, c, http_status_for(code), code, "%s", message);
 	return send_blob(api, c, b);
 }
 
@@ -385,49 +454,27 @@ static json_t *blob_json(struct blob *b)
 int cache_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
 	       size_t code_cap, char *message, size_t msg_cap)
 {
-	struct cache *k = api->cache;
-	char key[KEY_MAX], *text;
-	uint64_t prog, have;
-	uint64_t gen = generation(k, &prog);
-	pthread_mutex_t *f;
+	char key[KEY_MAX];
+	struct ask a = { api, cmd, args, NULL, code, message, code_cap, msg_cap };
 	struct blob *b;
-	size_t len;
+	int rc;
 
 	*result = NULL;
-	if (gen == 0 || make_key(key, "call ", cmd, args) < 0) /* the store looks down */
+	if (make_key(key, "call ", cmd, args) < 0 || /* the store looks down */
+	    (rc = cached(api->cache, key, true, fetch_result, &a, &b)) == 0)
 		return proxy_call(api, cmd, args, result, code, code_cap, message, msg_cap);
-	if ((b = lookup(k, key, gen, &have)) && (*result = blob_json(b))) {
-		atomic_fetch_add(&k->hits, 1);
-		json_decref(args);
+	json_decref(args);
+	if (rc < 0)
+		return -1;
+	if (a.res) { /* asked now */
+		*result = a.res;
+		blob_put(b);
 		return 0;
 	}
-	f = &k->fill[hash(key) % FILL_LOCKS];
-	pthread_mutex_lock(f);
-	gen = generation(k, &prog); /* it may have moved while we waited */
-	if (gen && (b = lookup(k, key, gen, &have)) &&
-	    (*result = blob_json(b))) { /* another request fetched it meanwhile */
-		pthread_mutex_unlock(f);
-		atomic_fetch_add(&k->hits, 1);
-		json_decref(args);
-		return 0;
-	}
-	if (gen == 0) { /* the store stopped beating meanwhile: no queueing behind the lock */
-		pthread_mutex_unlock(f);
-		return proxy_call(api, cmd, args, result, code, code_cap, message, msg_cap);
-	}
-	atomic_fetch_add(&k->misses, 1);
-	/* gen was read before asking: a result is never labelled newer than it is */
-	if (proxy_call(api, cmd, args, result, code, code_cap, message, msg_cap) < 0) {
-		pthread_mutex_unlock(f);
+	if (!(*result = blob_json(b))) {
+		snprintf(code, code_cap, "%s", MSG_E_INTERNAL);
+		snprintf(message, msg_cap, "out of memory");
 		return -1;
 	}
-	text = json_dumps(*result, JSON_COMPACT | JSON_ENCODE_ANY);
-	len = text ? strlen(text) : 0;
-	if (text && (b = blob_new(text, len, 0))) { /* out of memory: answered, not kept */
-		insert(k, key, gen, prog, b);
-		blob_put(b);
-	}
-	free(text);
-	pthread_mutex_unlock(f);
 	return 0;
 }
