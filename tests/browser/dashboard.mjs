@@ -168,6 +168,10 @@ async function main() {
 	check('sessions: completed, the analysis shows the laps table', analysed && lapRows >= 2, `${lapRows} rows`);
 	const cornerChart = await page.waitForSelector('#corner-chart canvas', { timeout: 5000 }).then(() => true, () => false);
 	check('sessions: the per-corner chart is drawn', cornerChart);
+	// the race engineer's findings read as sentences: each caveat ends with its full stop
+	const caveats = await page.$$eval('.finding .caveats', (els) => els.map((e) => e.textContent));
+	check('sessions: the race engineer\'s caveats read as sentences', caveats.length > 0 && caveats.every((t) => /[.!?]$/.test(t)),
+		JSON.stringify(caveats));
 	await shot(page, 'session', 1280, 800);
 	await shot(page, 'session', 768, 1024);
 	await page.setViewportSize({ width: 1280, height: 800 });

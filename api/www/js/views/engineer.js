@@ -13,5 +13,5 @@ export function finding(r) {
 		r.detected ? h('div', r.detected) : null,
 		r.cause ? h('div.muted', r.cause) : null,
 		adj.summary ? h('div', h('b', 'Change: '), adj.summary, r.expected_outcome ? h('span.muted', ` → ${r.expected_outcome}`) : null) : null,
-		(r.caveats || []).length ? h('div.muted', { style: { fontSize: '12px' } }, r.caveats.join(' ')) : null);
+		(r.caveats || []).length ? h('div.muted.caveats', { style: { fontSize: '12px' } }, r.caveats.map((c) => (/[.!?]$/.test(c) ? c : `${c}.`)).join(' ')) : null);
 }
