@@ -287,6 +287,19 @@ async function main() {
 	}
 	const drawn = await page.evaluate(() => !!document.querySelector('#car-gears-chart canvas'));
 	check('cars: the per-gear chart is drawn', drawn);
+	// the shift line's label is drawn inside the plot: no red of it over the rpm axis's numbers
+	const spill = await page.evaluate(() => {
+		const root = document.getElementById('car-gears-chart');
+		const cv = root && root.querySelector('canvas'), over = root && root.querySelector('.u-over');
+		if (!cv || !over) return null;
+		const k = cv.width / cv.getBoundingClientRect().width;
+		const left = Math.floor((over.getBoundingClientRect().left - cv.getBoundingClientRect().left) * k) - 1;
+		const px = cv.getContext('2d').getImageData(0, 0, left, cv.height).data;
+		let red = 0;
+		for (let i = 0; i < px.length; i += 4) if (px[i] > 200 && px[i + 1] < 130 && px[i + 2] < 130) red++;
+		return red;
+	});
+	check('cars: the shift line\'s label lies inside the plot, off the rpm axis', spill === 0, `${spill} red pixels left of the plot`);
 	await page.goto(`${URL0}/#/tracks/${encodeURIComponent(model.game)}/${encodeURIComponent(model.track_name)}`);
 	check('tracks: the model is drawn on its map', await page.waitForSelector('#track-model-map', { timeout: 5000 }).then(() => true, () => false));
 	await page.setViewportSize({ width: 1280, height: 800 });

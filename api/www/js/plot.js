@@ -99,6 +99,8 @@ export function markerHook(marks) {
 				ctx.setLineDash([]);
 				ctx.fillStyle = m.color || '#fff';
 				ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+				ctx.textAlign = 'left'; // uPlot leaves its axes' alignment (right) in the context
+				ctx.textBaseline = 'alphabetic';
 				// labels of neighbouring marks on steps down, so they do not overlap
 				ctx.fillText(m.label, px + 3 * devicePixelRatio, u.bbox.top + (12 + 13 * (k++ % 4)) * devicePixelRatio);
 			}

@@ -76,6 +76,8 @@ export function mount(el, ctx) {
 				c.stroke();
 				c.fillStyle = '#ff5f5f';
 				c.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+				c.textAlign = 'left'; // uPlot leaves its axes' alignment (right) in the context
+				c.textBaseline = 'alphabetic';
 				c.fillText(`shift ${fmt.num(shift)} rpm`, p.bbox.left + 6, y - 4 * devicePixelRatio);
 				c.restore();
 			}] },
