@@ -1331,6 +1331,26 @@ static void test_column_ranges(void)
 	T_CHECK(write_file(other, f, n - 1, 333, 1, 0) == 0);
 	T_CHECK(framefile_load_cols_range(other, FRAME_P_STEER, 4000, 10, &c) == -ESTALE);
 	framecols_free(&c);
+	/* read aside (framecols_aside: the columns read untouched until framecols_take moves
+	 * them in, as pw-analyze reads the second pass beside the first's reader) */
+	T_CHECK(framefile_load_cols(path, some, FRAMECOLS_T_NS, &c, &info) == 0);
+	{
+		struct framecols aside;
+		uint64_t *seq = c.seq;
+		void *speed = c.ch[FRAME_CH_SPEED];
+
+		T_CHECK(framecols_aside(&aside, &c) == 0 && aside.n == n && aside.seq != c.seq);
+		T_CHECK(framefile_load_cols_range(path, more | some, 0, n, &aside) == 0);
+		T_CHECK(c.channels == some && !c.ch[FRAME_CH_RPM] &&
+			aside.channels == (more | some) && aside.ch[FRAME_CH_RPM]);
+		framecols_take(&c, &aside); /* what c holds stays; the aside's copy goes */
+		T_CHECK(c.channels == (some | more) && c.seq == seq &&
+			c.ch[FRAME_CH_SPEED] == speed && cols_match(&c, f, n) && !aside.seq &&
+			!aside.ch[FRAME_CH_RPM] && !aside.ch[FRAME_CH_SPEED]);
+		framecols_free(&c);
+		memset(&c, 0, sizeof c); /* no seqs: nothing to read aside of */
+		T_CHECK(framecols_aside(&aside, &c) == -EINVAL && !aside.seq);
+	}
 	/* a format 1 file: read whole, the same columns */
 	fmt_v = 1;
 	T_CHECK(write_file(p1, f, n, 1000, 0, BLOCKCODEC_PACK) == 0);
