@@ -248,6 +248,12 @@ int main(int argc, char **argv)
 	 * free, as in pw-analyze; what is left in the arenas (small blocks) routes.c hands
 	 * back after each large request (release). */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	/* glibc gives threads up to 8 arenas a core (16 here) and each keeps its own free and
+	 * half-used pages: spread over 160 workers and the senders, the small blocks of JSON
+	 * answers left pw-api growing by ~80 kB a minute in an hour of make soak. Two arenas:
+	 * 240 s -> 600 s of the soak +1.6 MB instead of +2.4-2.8 (the rest the worker stacks
+	 * warming, ~12 kB each), no more CPU (6.5 % against 6.7 %). */
+	mallopt(M_ARENA_MAX, 2);
 	api.store_timeout_ms = (int)api.cfg.cmd_timeout_ms;
 	snprintf(api.listen, sizeof api.listen, "%s:%u", api.cfg.api_host, api.cfg.api_port);
 	if (daemon_setup(&d, steps, sizeof steps / sizeof *steps, &api) < 0)
