@@ -184,14 +184,25 @@ out:
 	return text;
 }
 
-static void free_image(void *data, void *hint)
+static void free_given(void *data, void *block)
 {
-	(void)hint;
-	free(data);
+	(void)data;
+	free(block);
 }
 
-/* Run i's part; an image imgs gives (imgs[i] == its image) goes to ZeroMQ
- * as it is, freed once sent, and imgs[i] becomes NULL. 0 or -errno. */
+/* Whether imgs[i] is the malloc'd block holding run i's bytes (data): a
+ * "framefile" run's image itself, or the block a "frames" run's frames are in. */
+static int given(const struct job_run *r, void *const *imgs, size_t i, const void *data)
+{
+	if (!imgs || !imgs[i])
+		return 0;
+	return r->encoding == JOB_ENC_FRAMEFILE ? imgs[i] == r->image
+	       : r->encoding == JOB_ENC_FRAMES  ? (const char *)imgs[i] <= (const char *)data
+						: 0;
+}
+
+/* Run i's part; the bytes of a block imgs gives (given) go to ZeroMQ as they
+ * are, the block freed once sent, and imgs[i] becomes NULL. 0 or -errno. */
 static int send_run(void *sock, const struct job *j, size_t i, void **imgs)
 {
 	const struct job_run *r = &j->runs[i];
@@ -202,9 +213,10 @@ static int send_run(void *sock, const struct job *j, size_t i, void **imgs)
 	int more = i + 1 < j->nruns ? ZMQ_SNDMORE : 0;
 	zmq_msg_t m;
 
-	if (!imgs || r->encoding != JOB_ENC_FRAMEFILE || !imgs[i] || imgs[i] != r->image || !len)
+	if (!len || !given(r, imgs, i, data))
 		return zmq_send(sock, data, len, more) < 0 ? -zmq_errno() : 0;
-	if (zmq_msg_init_data(&m, imgs[i], len, free_image, NULL) < 0)
+	/* ZeroMQ's const-less signature; it only reads the bytes and hands them to free_given */
+	if (zmq_msg_init_data(&m, (void *)(uintptr_t)data, len, free_given, imgs[i]) < 0)
 		return -zmq_errno();
 	imgs[i] = NULL; /* ZeroMQ's now: freed when sent, or by the close below */
 	if (zmq_msg_send(&m, sock, more) < 0) {

@@ -182,11 +182,12 @@ char *job_encode(const struct job *j);
  * frames, borrowed). Returns 1 when sent, 0 when no peer can take it now
  * (try later: nothing was sent), or -errno. */
 int job_send(void *sock, const struct job *j);
-/* job_send, giving ZeroMQ the "framefile" runs' images rather than a copy
- * of each: imgs[i], when it is run i's image (malloc'd), is freed once sent
- * and set to NULL (the caller frees what is left in imgs, as before). 0:
- * nothing sent, nothing given; an error after the header may have given
- * some (ZeroMQ frees them). */
+/* job_send, giving ZeroMQ the runs' bytes rather than a copy of each:
+ * imgs[i], when it is the malloc'd block run i's bytes are in (a "framefile"
+ * run's image, or the block a "frames" run's frames start in or after), is
+ * freed once sent and set to NULL (the caller frees what is left in imgs, as
+ * before). 0: nothing sent, nothing given; an error after the header may
+ * have given some (ZeroMQ frees them). */
 int job_send_giving(void *sock, const struct job *j, void **imgs);
 /* One received multipart message, its parts as ZeroMQ holds them. */
 struct job_inbox;

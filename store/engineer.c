@@ -48,8 +48,8 @@ struct live_eng {
 struct lap_job {
 	struct job job; /* points into the fields below */
 	struct job_run run;
-	struct pw_frame *frames; /* owned */
-	json_t *suppress;        /* owned */
+	struct pw_frame *block; /* owned until sent (the lap buffer it was; ZeroMQ frees it) */
+	json_t *suppress;       /* owned */
 	char job_id[ID_LEN + 1], session_id[ID_LEN + 1], run_id[ID_LEN + 1];
 	char feed[IDS_FEED_MAX + 1], label[STORE_LABEL_MAX], car_name[META_STR];
 	char game[IDS_GAME_MAX + 1], track[META_STR];
@@ -146,7 +146,7 @@ static void lap_job_free(struct lap_job *lj)
 {
 	if (!lj)
 		return;
-	free(lj->frames);
+	free(lj->block);
 	json_decref(lj->suppress);
 	free(lj);
 }
@@ -163,18 +163,19 @@ static json_t *suppressed(const struct store *st, const char *run_id, int64_t no
 	return a;
 }
 
+/* A lap job of the n frames at f, in the malloc'd block it takes (NULL:
+ * out of memory, block not taken). */
 static struct lap_job *lap_job_new(const struct store *st, const struct session *s,
-				   const struct run *r, const struct pw_frame *f, size_t n,
-				   const struct lap *lap)
+				   const struct run *r, struct pw_frame *block,
+				   const struct pw_frame *f, size_t n, const struct lap *lap)
 {
 	struct lap_job *lj = calloc(1, sizeof *lj);
 
-	if (!lj || !(lj->frames = malloc(n * sizeof *f)) ||
-	    !(lj->suppress = suppressed(st, r->id, clock_now_ns()))) {
+	if (!lj || !(lj->suppress = suppressed(st, r->id, clock_now_ns()))) {
 		lap_job_free(lj);
 		return NULL;
 	}
-	memcpy(lj->frames, f, n * sizeof *f);
+	lj->block = block;
 	ids_new(lj->job_id);
 	snprintf(lj->session_id, sizeof lj->session_id, "%s", s->id);
 	snprintf(lj->run_id, sizeof lj->run_id, "%s", r->id);
@@ -188,7 +189,7 @@ static struct lap_job *lap_job_new(const struct store *st, const struct session 
 	lj->run = (struct job_run){ .run_id = lj->run_id,
 				    .feed_name = lj->feed,
 				    .label = lj->label,
-				    .frames = lj->frames,
+				    .frames = f,
 				    .nframes = n };
 	lj->job = (struct job){ .kind = JOB_LAP,
 				.job_id = lj->job_id,
@@ -205,6 +206,32 @@ static struct lap_job *lap_job_new(const struct store *st, const struct session 
 	return lj;
 }
 
+/*
+ * The frames after the lap (the next lap's first few) move to a new buffer of
+ * the same size, and the buffer holding the lap becomes the job's: its frames
+ * go to the worker as they lie, not copied here nor by ZeroMQ (a 333 Hz lap
+ * is ~10 MB). Without the memory for a new buffer the lap is not sent and the
+ * buffer is kept.
+ */
+static struct lap_job *take_lap(struct store *st, struct live_eng *e, const struct session *s,
+				const struct run *r, size_t first, size_t end,
+				const struct lap *lap)
+{
+	struct pw_frame *next = malloc(e->cap * sizeof *next);
+	struct lap_job *lj;
+
+	if (!next)
+		return NULL;
+	if (!(lj = lap_job_new(st, s, r, e->f, e->f + first, end - first, lap))) {
+		free(next);
+		return NULL;
+	}
+	memcpy(next, e->f + end, (e->n - end) * sizeof *next);
+	e->f = next;
+	e->n -= end;
+	return lj;
+}
+
 void live_eng_lap(struct store *st, struct live_eng *e, const struct session *s,
 		  const struct run *r, const struct lap *lap)
 {
@@ -213,11 +240,12 @@ void live_eng_lap(struct store *st, struct live_eng *e, const struct session *s,
 	int rc = -ENODATA;
 
 	/* the lap is whole in the buffer: its first frame is there */
-	if (first < e->n && e->f[first].seq == lap->start_seq && end > first &&
-	    (lj = lap_job_new(st, s, r, e->f + first, end - first, lap)))
-		rc = jobs_submit_lap(st, lj);
-	else if (first < e->n && e->f[first].seq == lap->start_seq)
-		rc = -ENOMEM;
+	if (first < e->n && e->f[first].seq == lap->start_seq && end > first) {
+		rc = (lj = take_lap(st, e, s, r, first, end, lap)) ? jobs_submit_lap(st, lj)
+								   : -ENOMEM;
+		if (lj)
+			end = 0; /* the buffer holds only what follows the lap now */
+	}
 	if (rc < 0) {
 		e->laps_skipped++;
 		log_info("msg=\"no per-lap job for this lap\" run=%s lap=%u reason=%s", r->id,
@@ -239,6 +267,19 @@ void live_eng_lap(struct store *st, struct live_eng *e, const struct session *s,
 struct job *lap_job_job(struct lap_job *lj)
 {
 	return &lj->job;
+}
+
+int lap_job_send(void *sock, struct lap_job *lj)
+{
+	void *imgs[1] = { lj->block };
+	int rc;
+
+	if (!lj->block) /* given to a send that failed after the header: gone */
+		return -EPIPE;
+	rc = job_send_giving(sock, &lj->job, imgs);
+
+	lj->block = imgs[0]; /* NULL once ZeroMQ has it: it frees it when sent */
+	return rc;
 }
 
 bool lap_job_expired(const struct lap_job *lj, int64_t now_mono)

@@ -356,7 +356,7 @@ void jobs_tick(struct store *st, int64_t now_mono)
 		}
 		if (now_mono < jb->next_send_ns)
 			continue;
-		rc = jb->lap     ? job_send(j->push, lap_job_job(jb->lap))
+		rc = jb->lap     ? lap_job_send(j->push, jb->lap)
 		     : jb->build ? job_send(j->push, track_build_job(jb->build))
 				 : send_analysis(st, jb, s);
 		if (rc > 0) {

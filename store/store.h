@@ -315,6 +315,8 @@ void live_eng_lap(struct store *st, struct live_eng *e, const struct session *s,
 /* jobs.c's side: the message (borrowed from lj), whether it is too old to be
  * worth sending or answering, the result (publishes; frees lj), a drop (frees lj). */
 struct job *lap_job_job(struct lap_job *lj);
+/* job_send of a lap job, giving ZeroMQ its frames (sent once: they are not kept). */
+int lap_job_send(void *sock, struct lap_job *lj);
 bool lap_job_expired(const struct lap_job *lj, int64_t now_mono);
 void lap_job_done(struct store *st, struct lap_job *lj, const struct job_result *r);
 void lap_job_drop(struct lap_job *lj, const char *why);

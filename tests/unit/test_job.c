@@ -751,6 +751,60 @@ out:
 	zmq_ctx_term(ctx);
 }
 
+/* A per-lap job's frames given to ZeroMQ: they lie in a malloc'd block from
+ * its 100th frame on (the lap buffer), go out as they are, and the block is
+ * freed once sent (valgrind and ASan see it freed once, and not before). */
+static void test_send_giving_frames(void)
+{
+	void *ctx = zmq_ctx_new(), *push = zmq_socket(ctx, ZMQ_PUSH),
+	     *pull = zmq_socket(ctx, ZMQ_PULL);
+	size_t n = 600, skip = 100;
+	struct pw_frame *block = t_sim_frames(n + skip, 3, 1), *copy = malloc(n * sizeof *copy);
+	struct job_run run = { .run_id = "run-a", .feed_name = "ksudp", .label = "" };
+	struct job j = { .kind = JOB_LAP,
+			 .job_id = "l",
+			 .session_id = "s",
+			 .use_case = "general",
+			 .lap_number = 2,
+			 .runs = &run,
+			 .nruns = 1 };
+	struct job_inbox *ib = NULL;
+	const struct job_part *parts;
+	struct job d;
+	void *imgs[1] = { block };
+	size_t np = 0;
+	int linger = 0;
+	char err[256] = "";
+	zmq_pollitem_t in = { .socket = pull, .events = ZMQ_POLLIN };
+
+	T_CHECK(block && copy);
+	if (!block || !copy)
+		goto out;
+	memcpy(copy, block + skip, n * sizeof *copy);
+	run.frames = block + skip;
+	run.nframes = n;
+	zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+	T_CHECK(zmq_bind(push, "inproc://test-job-giving-frames") == 0);
+	T_CHECK(zmq_connect(pull, "inproc://test-job-giving-frames") == 0);
+	T_CHECK(job_send_giving(push, &j, imgs) == 1 && imgs[0] == NULL);
+	block = imgs[0];
+	T_CHECK(zmq_poll(&in, 1, 5000) == 1 && job_recv(pull, ZMQ_DONTWAIT, &ib) == 0 && ib);
+	parts = ib ? job_inbox_parts(ib, &np) : NULL;
+	T_CHECK(np == 2 && parts[1].len == n * sizeof *copy &&
+		memcmp(parts[1].data, copy, n * sizeof *copy) == 0);
+	T_CHECKF(np == 2 && job_decode(&d, parts, np, err, sizeof err) == 0, "%s", err);
+	T_CHECK(d.kind == JOB_LAP && d.nruns == 1 && d.runs[0].nframes == n &&
+		d.runs[0].frames[0].seq == copy[0].seq);
+	job_release(&d);
+	job_inbox_free(ib);
+out:
+	free(block);
+	free(copy);
+	zmq_close(push);
+	zmq_close(pull);
+	zmq_ctx_term(ctx);
+}
+
 static void test_result_roundtrip(void)
 {
 	json_t *an = json_pack("{s:f, s:[i, i]}", "x", 1.0 / 3.0, "laps", 1, 2);
@@ -865,6 +919,7 @@ int main(void)
 	T_RUN(test_decode_bad_parts);
 	T_RUN(test_send_and_receive);
 	T_RUN(test_send_giving);
+	T_RUN(test_send_giving_frames);
 	T_RUN(test_result_roundtrip);
 	T_RUN(test_result_malformed);
 	T_RUN(test_needs);
