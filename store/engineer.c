@@ -240,12 +240,9 @@ void live_eng_lap(struct store *st, struct live_eng *e, const struct session *s,
 	int rc = -ENODATA;
 
 	/* the lap is whole in the buffer: its first frame is there */
-	if (first < e->n && e->f[first].seq == lap->start_seq && end > first) {
+	if (first < e->n && e->f[first].seq == lap->start_seq && end > first)
 		rc = (lj = take_lap(st, e, s, r, first, end, lap)) ? jobs_submit_lap(st, lj)
 								   : -ENOMEM;
-		if (lj)
-			end = 0; /* the buffer holds only what follows the lap now */
-	}
 	if (rc < 0) {
 		e->laps_skipped++;
 		log_info("msg=\"no per-lap job for this lap\" run=%s lap=%u reason=%s", r->id,
@@ -257,9 +254,10 @@ void live_eng_lap(struct store *st, struct live_eng *e, const struct session *s,
 	} else {
 		e->laps_sent++;
 	}
-	/* the frames up to the lap's end are done with */
-	memmove(e->f, e->f + end, (e->n - end) * sizeof *e->f);
-	e->n -= end;
+	if (!lj) { /* the buffer was not taken: the frames up to the lap's end are done with */
+		memmove(e->f, e->f + end, (e->n - end) * sizeof *e->f);
+		e->n -= end;
+	}
 }
 
 /* ---- jobs.c's side of a lap job ---- */

@@ -252,8 +252,9 @@ ws_latency() {
 # pw-api, while pw-replay sends the emulator's Forza datagrams evenly at 10 k and 20 k
 # packets/s for 10 s each: utime+stime of the three over the interval / packets (schedstat
 # beside it). Judged once the frame ring has gone round (a fresh ring's first pass pays the
-# first touch of each of its pages, printed first as informational). LapScope (Python, FastAPI + SQLite) cannot run here (no PyPI): its figure
-# is the issue's, measured side by side on the same Forza packets: 36-42 us per packet.
+# first touch of each of its pages, printed first as informational). LapScope (Python,
+# FastAPI + SQLite) cannot run here (no PyPI): its figure is the issue's, measured side by
+# side on the same Forza packets: 36-42 us per packet.
 cpp_phase() { # RATE WHAT [informational]: pw-replay at RATE for 10 s, the three's CPU / packets
 	local rate=$1 what=$2 judge=${3:-judged} n t0 t1 s0 s1
 	n=$((rate * 10))
