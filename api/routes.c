@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "common/clock.h"
 #include "common/frame.h"
 #include "common/ids.h"
 #include "common/msg.h"
@@ -205,45 +206,107 @@ static int handled(int rc)
 /*
  * After a request that allocated and freed MBs (R_TRIM: an export's block
  * buffers, a compare's or an analysis's JSON tree of thousands of objects),
- * hand back to the kernel what it leaves behind:
- * - the free memory of every malloc arena (malloc_trim). The worker threads
- *   and the WebSocket senders share glibc's 16 thread arenas, which keep what
- *   is freed in them, fragmented between live blocks; malloc_trim also returns
- *   the free pages in the middle of an arena, which the automatic trim (a
- *   heap's top only) does not;
- * - the pages of this worker's stack below the caller's frame, which the
- *   request used and nothing needs (zero-filled when touched again). civetweb
- *   hands each connection to the next idle one of its 160 workers, so every
- *   stack in turn was left holding the deepest request it served.
- * In make soak (a compare and an export every 30 s) pw-api's private memory
- * grew by 2.8 MB a minute without these, the fixed mmap threshold (api.c) and
- * the DEALER pool (proxy.c). malloc_trim takes 80 us (135 us at most) there,
- * holding one arena's lock at a time.
+ * hand back to the kernel the free memory of every malloc arena
+ * (malloc_trim). The worker threads and the WebSocket senders share the
+ * arenas (api.c: two), which keep what is freed in them, fragmented between
+ * live blocks; malloc_trim also returns the free pages in the middle of an
+ * arena, which the automatic trim (a heap's top only) does not. In make soak
+ * (a compare and an export every 30 s) pw-api's private memory grew by 2.8 MB
+ * a minute without this, the fixed mmap threshold (api.c) and the DEALER pool
+ * (proxy.c). malloc_trim takes 80 us (135 us at most) there, holding one
+ * arena's lock at a time.
  */
-static void release(void)
+static void release_heap(void)
 {
-	const uintptr_t keep = 8192; /* below this frame: release's own calls */
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), from, to;
+	malloc_trim(0);
+}
+
+/* Pages of a worker's stack looked at per mincore call (civetweb's stacks: 25) */
+#define STACK_PAGES_PER_LOOK 64
+
+/* The lowest usable address of this thread's stack (above its guard), page
+ * aligned; 0 until known, UINTPTR_MAX when it cannot be. */
+static _Thread_local uintptr_t stack_low;
+
+static uintptr_t stack_low_of_thread(uintptr_t page)
+{
 	pthread_attr_t a;
 	size_t size;
 	void *lo;
+	uintptr_t low = UINTPTR_MAX;
+
+	if (pthread_getattr_np(pthread_self(), &a) != 0)
+		return low;
+	if (pthread_attr_getstack(&a, &lo, &size) == 0)
+		low = ((uintptr_t)lo + page - 1) & ~(page - 1);
+	pthread_attr_destroy(&a);
+	return low;
+}
+
+/*
+ * After a request: the pages of this worker's stack deeper than STACK_USUAL
+ * below the handler's frame, when the request touched any. REST requests go
+ * 4 kB below it (civetweb's own frames take the 24 kB above), which stays:
+ * touching it again would cost page faults on every request. An export, a
+ * compare, a pcap download or a dashboard file go deeper, and those pages
+ * nothing needs (zero-filled when touched again). civetweb hands each
+ * connection to the next idle one of its 160 workers, so without this every
+ * stack keeps the deepest request it ever served, and the workers' memory
+ * wanders by MBs with which worker last served what (make soak: +16-20 kB
+ * on 66 of the 161 stacks in 5 minutes; 160 workers at 28 kB each after
+ * /api/sessions, at 40 kB after the dashboard's page, 28 kB with this).
+ * One mincore call (madvise only when there are pages to give back), at
+ * most once per STACK_LOOK_NS per worker: under wrk's 100 k requests/s the
+ * call on every request cost 5-10 % of them; a worker that skips a look
+ * makes it after its next request.
+ */
+#define STACK_USUAL (8 * 1024)
+#define STACK_LOOK_NS 10000000LL
+
+static __attribute__((noinline)) void release_stack(void)
+{
+	static const size_t look = STACK_PAGES_PER_LOOK;
+	static _Thread_local int64_t looked_ns;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), to, from;
+	unsigned char vec[STACK_PAGES_PER_LOOK];
+	int64_t now = clock_mono_ns();
 	char here;
 
-	malloc_trim(0);
-	if (pthread_getattr_np(pthread_self(), &a) != 0)
+	if (now - looked_ns < STACK_LOOK_NS)
 		return;
-	if (pthread_attr_getstack(&a, &lo, &size) == 0) { /* lo: above the guard */
-		from = ((uintptr_t)lo + page - 1) & ~(page - 1);
-		to = ((uintptr_t)&here - keep) & ~(page - 1);
-		if (to > from)
+	looked_ns = now;
+	if (!stack_low)
+		stack_low = stack_low_of_thread(page);
+	to = ((uintptr_t)&here - STACK_USUAL) & ~(page - 1);
+	if (stack_low == UINTPTR_MAX || to <= stack_low)
+		return;
+	for (from = stack_low; from < to; from += look * page) {
+		size_t len = to - from < look * page ? to - from : look * page;
+		size_t n = len / page, i = 0;
+
+		if (mincore((void *)from, len, vec) < 0)
+			return;
+		while (i < n && !(vec[i] & 1))
+			i++;
+		if (i < n) {
 			madvise((void *)from, to - from, MADV_DONTNEED);
+			return;
+		}
 	}
-	pthread_attr_destroy(&a);
 }
+
+static int route(struct api *api, struct mg_connection *c);
 
 int routes_handle(struct mg_connection *c, void *cbdata)
 {
-	struct api *api = cbdata;
+	int rc = route(cbdata, c);
+
+	release_stack();
+	return rc;
+}
+
+static int route(struct api *api, struct mg_connection *c)
+{
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	char path[1024], *seg[MAX_SEG], *save = NULL, *p;
 	int nseg = 0, path_known = 0;
@@ -310,7 +373,7 @@ int routes_handle(struct mg_connection *c, void *cbdata)
 			rc = proxy_reply(api, c, r->cmd, args, r->status);
 		}
 		if (r->flags & R_TRIM)
-			release();
+			release_heap();
 		return handled(rc);
 	}
 	if (path_known)
