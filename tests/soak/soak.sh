@@ -51,7 +51,8 @@ RSS_EVERY_S=60  # memory samples
 # else 60 s. The emulated lap takes about 90 s and the store buffers the lap being driven for
 # the per-lap analysis (store/engineer.c: its capacity doubles up to a lap's frames and is
 # kept), so memory reaches its plateau only when a whole lap has been buffered, after the
-# second lap of the run: shorter runs cannot show it flat
+# second lap of the run: shorter runs cannot show it flat. Before the start, 320 requests have
+# every one of pw-api's 160 workers serve one (below: each keeps ~16 kB of stack after its first)
 WARMUP_S=${SOAK_WARMUP_S:-$([ "$SOAK_SECONDS" -ge 600 ] && echo 240 || echo 60)}
 case $WARMUP_S in
 '' | *[!0-9]*) echo "soak.sh: SOAK_WARMUP_S must be a whole number of seconds" >&2; exit 2 ;;
@@ -201,6 +202,19 @@ tick_checks() {
 	echo "$(date -u +%T) $f $out" >>"$TMP/checks.txt"
 	tick=$((tick + 1))
 }
+
+# civetweb's 160 workers each keep ~16 kB of stack once they have served a request (the
+# frames above the handler; api/routes.c gives back what a request used below them). The
+# checks' few requests reach a worker that never served one now and then for the whole
+# run: +2.5 MB at most over the 160, once, which the bound would take for growth. A
+# dashboard open for a while has had every worker serve it: 320 requests on fresh
+# connections (civetweb hands each to the next idle worker) do the same before the start.
+python3 - "$API" <<'PY' || fail "320 requests to warm pw-api's workers" "see above"
+import sys, urllib.request
+bad = [r.status for r in (urllib.request.urlopen("http://127.0.0.1:%s/api/sessions" % sys.argv[1],
+                                                 timeout=10) for _ in range(320)) if r.status != 200]
+sys.exit(1 if bad else 0)
+PY
 
 T0=$(date +%s)
 sample_rss 0
