@@ -68,6 +68,10 @@ PY
 m0=$(own)
 check "200 dashboard pages one after the other: all answered" pages 200
 m1=$(own)
-check "200 dashboard pages on as many worker threads: pw-api's private memory $m0 -> $m1 kB (at most +512)" \
-	test "$m1" -le $((m0 + 512))
+if ldd "$BIN/pw-api" | grep -q libasan; then # ASan keeps its own per thread (allocator caches, shadow)
+	echo "pw-api built with ASan: private memory $m0 -> $m1 kB, not bounded (the release build is)"
+else
+	check "200 dashboard pages on as many worker threads: pw-api's private memory $m0 -> $m1 kB (at most +512)" \
+		test "$m1" -le $((m0 + 512))
+fi
 finish
