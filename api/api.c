@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "api/ws.h"
+#include "common/config.h"
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/msg.h"
@@ -236,7 +237,9 @@ static const struct daemon_step steps[] = {
 static void without_thread_caches(char **argv)
 {
 	static const char name[] = "GLIBC_TUNABLES", knob[] = "glibc.malloc.tcache_count=";
-	const char *had = getenv(name), *preload = getenv("LD_PRELOAD");
+	static const char *const tunables[] = { name, NULL };
+	static const char *const preloads[] = { "LD_PRELOAD", NULL };
+	const char *had = config_env(tunables), *preload = config_env(preloads);
 	char *want;
 
 	if ((had && strstr(had, knob)) || (preload && strstr(preload, "vgpreload")))
