@@ -102,4 +102,29 @@ feed_field() {
 feed_at_least() { local v; v=$(feed_field "$1" "$2" "${4:-$INST}"); [ -n "$v" ] && [ "${v%.*}" -ge "$3" ]; }
 feed_is() { [ "$(feed_field "$1" "$2" "${4:-$INST}")" = "$3" ]; }
 
+# fresh_gets URL N : GET URL N times, one after the other, each on a fresh connection (civetweb
+# hands each to the next idle one of pw-api's workers); fails unless every answer is 200
+fresh_gets() {
+	python3 - "$1" "$2" <<'PY'
+import sys, urllib.request
+bad = [r.status for r in (urllib.request.urlopen(sys.argv[1], timeout=30)
+                          for _ in range(int(sys.argv[2]))) if r.status != 200]
+sys.exit(1 if bad else 0)
+PY
+}
+
+# own_kb PID : the process's private memory without the rings (tests/soak/soak_check.py rss)
+own_kb() { python3 "$ROOT/tests/soak/soak_check.py" rss "$1" | awk '{ print $3 }'; }
+
+# check_api_memory WHAT BEFORE_KB AFTER_KB LIMIT_KB : pw-api's private memory grew by at most
+# LIMIT_KB over WHAT; printed, not bounded, for an ASan build (it keeps memory per thread of its
+# own: allocator caches, shadow)
+check_api_memory() {
+	if ldd "$BIN/pw-api" | grep -q libasan; then
+		echo "pw-api built with ASan: private memory $2 -> $3 kB, not bounded (the release build is)"
+	else
+		check "$1: pw-api's private memory $2 -> $3 kB (at most +$4)" test "$3" -le $(($2 + $4))
+	fi
+}
+
 finish() { exit "$FAILED"; }

@@ -55,23 +55,8 @@ f2=$(fds)
 check "300 calls 16 at a time: open files $f1 -> $f2 (at most +2 per concurrent call)" \
 	test "$f2" -le $((f0 + 2 + 32))
 
-own() { python3 "$ROOT/tests/soak/soak_check.py" rss "$API" | awk '{ print $3 }'; }
-pages() { # N: the dashboard's page N times, one after the other, each on a fresh connection
-	python3 - "$URL" "$1" <<'PY'
-import sys, urllib.request
-url, n = sys.argv[1], int(sys.argv[2])
-bad = [r.status for r in (urllib.request.urlopen(url + "/", timeout=10) for _ in range(n)) if r.status != 200]
-print("%d pages, %d not 200" % (n, len(bad)))
-sys.exit(1 if bad else 0)
-PY
-}
-m0=$(own)
-check "200 dashboard pages one after the other: all answered" pages 200
-m1=$(own)
-if ldd "$BIN/pw-api" | grep -q libasan; then # ASan keeps its own per thread (allocator caches, shadow)
-	echo "pw-api built with ASan: private memory $m0 -> $m1 kB, not bounded (the release build is)"
-else
-	check "200 dashboard pages on as many worker threads: pw-api's private memory $m0 -> $m1 kB (at most +512)" \
-		test "$m1" -le $((m0 + 512))
-fi
+m0=$(own_kb "$API")
+check "200 dashboard pages one after the other: all answered" fresh_gets "$URL/" 200
+m1=$(own_kb "$API")
+check_api_memory "200 dashboard pages on as many worker threads" "$m0" "$m1" 512
 finish

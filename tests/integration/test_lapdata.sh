@@ -140,27 +140,13 @@ check "pwctl compare gives the API's bytes" cmp -s <(tr -d '\n' <"$TMP/cmp-pwctl
 # caches; they kept ~18 kB of each compare's freed JSON blocks in every worker that served
 # one: +1 MB over 80 workers). First every worker serves a small request (each keeps ~16 kB
 # of stack after its first: api/routes.c) and one compare runs (what a first compare sets up).
-fresh() { # N PATH: GET PATH N times, one after the other, each on a fresh connection
-	python3 - "$URL" "$1" "$2" <<'PY'
-import sys, urllib.request
-bad = [r.status for r in (urllib.request.urlopen(sys.argv[1] + sys.argv[3], timeout=30)
-                          for _ in range(int(sys.argv[2]))) if r.status != 200]
-sys.exit(1 if bad else 0)
-PY
-}
-own() { python3 "$ROOT/tests/soak/soak_check.py" rss "$API_PID" | awk '{ print $3 }'; }
-fresh 320 /api/sessions && fresh 1 "/api/compare?ref=$L/2&lap=$L/1&lap=$L/3&step_m=1" ||
+CMP="$URL/api/compare?ref=$L/2&lap=$L/1&lap=$L/3&step_m=1"
+fresh_gets "$URL/api/sessions" 320 && fresh_gets "$CMP" 1 ||
 	fail "320 requests and a compare to warm pw-api's workers"
-m0=$(own)
-check "80 compares one after the other, each on a fresh connection: all answered" \
-	fresh 80 "/api/compare?ref=$L/2&lap=$L/1&lap=$L/3&step_m=1"
-m1=$(own)
-if ldd "$BIN/pw-api" | grep -q libasan; then # ASan keeps its own per thread (allocator caches)
-	echo "pw-api built with ASan: private memory $m0 -> $m1 kB, not bounded (the release build is)"
-else
-	check "80 compares on as many workers: pw-api's private memory $m0 -> $m1 kB (at most +512)" \
-		test "$m1" -le $((m0 + 512))
-fi
+m0=$(own_kb "$API_PID")
+check "80 compares one after the other, each on a fresh connection: all answered" fresh_gets "$CMP" 80
+m1=$(own_kb "$API_PID")
+check_api_memory "80 compares on as many workers" "$m0" "$m1" 512
 
 # ref=best: the fastest valid lap of assetto_corsa / pitwall_ring / the car
 code=$(get "/api/compare?ref=best&lap=$L/1&step_m=10" "$TMP/best.json")

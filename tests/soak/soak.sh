@@ -209,12 +209,8 @@ tick_checks() {
 # run: +2.5 MB at most over the 160, once, which the bound would take for growth. A
 # dashboard open for a while has had every worker serve it: 320 requests on fresh
 # connections (civetweb hands each to the next idle worker) do the same before the start.
-python3 - "$API" <<'PY' || fail "320 requests to warm pw-api's workers" "see above"
-import sys, urllib.request
-bad = [r.status for r in (urllib.request.urlopen("http://127.0.0.1:%s/api/sessions" % sys.argv[1],
-                                                 timeout=10) for _ in range(320)) if r.status != 200]
-sys.exit(1 if bad else 0)
-PY
+fresh_gets "http://127.0.0.1:$API/api/sessions" 320 ||
+	fail "320 requests to warm pw-api's workers" "an answer was not 200"
 
 T0=$(date +%s)
 sample_rss 0
