@@ -225,9 +225,7 @@ static void release_heap(void)
 #define STACK_PAGES_PER_LOOK 64
 
 /* The lowest usable address of this thread's stack (above its guard), page
- * aligned; 0 until known, UINTPTR_MAX when it cannot be. */
-static _Thread_local uintptr_t stack_low;
-
+ * aligned; UINTPTR_MAX when it cannot be known. */
 static uintptr_t stack_low_of_thread(uintptr_t page)
 {
 	pthread_attr_t a;
@@ -267,6 +265,7 @@ static __attribute__((noinline)) void release_stack(void)
 {
 	static const size_t look = STACK_PAGES_PER_LOOK;
 	static _Thread_local int64_t looked_ns;
+	static _Thread_local uintptr_t stack_low; /* 0 until known */
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), to, from;
 	unsigned char vec[STACK_PAGES_PER_LOOK];
 	int64_t now = clock_mono_ns();
