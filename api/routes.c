@@ -266,14 +266,15 @@ static __attribute__((noinline)) void release_stack(void)
 	static const size_t look = STACK_PAGES_PER_LOOK;
 	static _Thread_local int64_t looked_ns;
 	static _Thread_local uintptr_t stack_low; /* 0 until known */
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), to, from;
 	unsigned char vec[STACK_PAGES_PER_LOOK];
 	int64_t now = clock_mono_ns();
+	uintptr_t page, to, from;
 	char here;
 
 	if (now - looked_ns < STACK_LOOK_NS)
 		return;
 	looked_ns = now;
+	page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	if (!stack_low)
 		stack_low = stack_low_of_thread(page);
 	to = ((uintptr_t)&here - STACK_USUAL) & ~(page - 1);
