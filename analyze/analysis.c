@@ -167,7 +167,9 @@ uint64_t an_seq(const struct an_run *r, size_t i)
 
 int an_cursor_init(struct an_cursor *c, const struct an_run *r)
 {
-	*c = (struct an_cursor){ .r = r, .step = 1 };
+	*c = (struct an_cursor){
+		.r = r, .step = 1, .channels = FRAME_P_ALL, .parts = FRAMECOLS_HEAD
+	};
 	if (!r->frames && r->cols && !(c->buf = calloc(AN_WINDOW, sizeof *c->buf)))
 		return -ENOMEM;
 	return 0;
@@ -181,14 +183,21 @@ const struct pw_frame *an_frame(struct an_cursor *c, size_t i)
 		c->first = i;
 		c->n = c->r->n - i < AN_WINDOW ? c->r->n - i : AN_WINDOW;
 		c->step = 1;
-		framecols_fill(c->r->cols, i, c->n, c->buf);
+		framecols_fill_only(c->r->cols, i, NULL, c->n, c->channels, c->parts, c->buf);
 	}
 	return &c->buf[i - c->first];
 }
 
+void an_cursor_only(struct an_cursor *c, uint64_t channels, unsigned parts)
+{
+	c->channels = channels;
+	c->parts = parts;
+	c->first = c->n = 0; /* the window holds no range made so */
+}
+
 const struct pw_frame *an_frames_at(struct an_cursor *c, const size_t *idx, size_t m)
 {
-	framecols_fill_at(c->r->cols, idx, m, c->buf);
+	framecols_fill_only(c->r->cols, 0, idx, m, c->channels, c->parts, c->buf);
 	c->first = c->n = 0; /* the window holds no range now */
 	return c->buf;
 }
@@ -203,7 +212,7 @@ const struct pw_frame *an_frame_every(struct an_cursor *c, size_t i, size_t step
 
 		for (size_t k = i; k < c->r->n && m < AN_WINDOW; k += step)
 			idx[m++] = k;
-		framecols_fill_at(c->r->cols, idx, m, c->buf);
+		framecols_fill_only(c->r->cols, 0, idx, m, c->channels, c->parts, c->buf);
 		c->first = i;
 		c->n = m;
 		c->step = step;

@@ -86,8 +86,15 @@ struct an_cursor {
 	const struct an_run *r;
 	struct pw_frame *buf;
 	size_t first, n, step; /* the window holds frames first, first + step, ... (n) */
+	uint64_t channels;     /* what the window's frames are made of (FRAME_P_*) */
+	unsigned parts;        /* ... and of their head (FRAMECOLS_*) */
 };
 int an_cursor_init(struct an_cursor *c, const struct an_run *r);
+/* The cursor's frames made of these channels and head parts only, the rest of
+ * a frame made from columns reading zero (present still says what the run
+ * has): for a reader of a few channels over many frames, which then reads
+ * only those from memory. Whole frames of a run given as frames are as they are. */
+void an_cursor_only(struct an_cursor *c, uint64_t channels, unsigned parts);
 const struct pw_frame *an_frame(struct an_cursor *c, size_t i);
 /* Frames idx[0 .. m - 1] (m <= AN_WINDOW) of a run given as columns, made in the
  * cursor's window in that order (a reader that leaves frames out makes only those

@@ -40,6 +40,11 @@
 
 #define PREP_ALL_FRAMES 20000
 #define PREP_STRIDE 16
+/* what prep_run reads of a frame */
+#define PREP_CHANNELS                                                                        \
+	(FRAME_P_SPEED | FRAME_P_VEL | FRAME_P_GAME_TIME | FRAME_P_YAW | FRAME_P_ACCEL_LAT | \
+	 FRAME_P_WHEEL_SPEED | FRAME_P_BRAKE | FRAME_P_THROTTLE)
+#define PREP_PARTS (FRAMECOLS_T_NS | FRAMECOLS_PRESENT | FRAMECOLS_FLAGS)
 #define DT_DEFAULT_S (1.0 / 60.0)
 #define DT_MAX_S 0.5 /* a longer step is a gap: the last good one is used */
 #define LAP_MIN_DRIVE_S 10.0
@@ -210,6 +215,7 @@ static int prep_run(const struct an_run *r, size_t lo, size_t hi, struct prep *p
 		free(ratio);
 		return -ENOMEM;
 	}
+	an_cursor_only(&cur, PREP_CHANNELS, PREP_PARTS); /* a sample: its channels only */
 	p->done = true;
 	for (size_t i = lo; i < hi; i += step) {
 		/* sampled: only the frames read are made from columns */

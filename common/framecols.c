@@ -238,14 +238,15 @@ static void fill_one(uint8_t *out, size_t off, const uint8_t *a, size_t size, co
 #undef FILL
 }
 
-/* framecols_fill (idx NULL: from first on) and framecols_fill_at. */
+/* framecols_fill (idx NULL: from first on) and framecols_fill_at: what c holds of the
+ * channels and parts asked for. */
 static void fill(const struct framecols *c, size_t first, const size_t *idx, size_t count,
-		 struct pw_frame *out)
+		 uint64_t channels, unsigned parts, struct pw_frame *out)
 {
 	for (size_t i = 0; i < NHEAD; i++) {
 		const uint8_t *a = head_array_c(c, i);
 
-		if (a)
+		if (a && (parts & head[i].part))
 			fill_one((uint8_t *)out, head[i].off, a + first * head[i].size,
 				 head[i].size, idx, count);
 	}
@@ -253,7 +254,7 @@ static void fill(const struct framecols *c, size_t first, const size_t *idx, siz
 		const uint8_t *a = c->ch[b];
 		size_t sz = frame_channels[b].size;
 
-		if (a)
+		if (a && (channels >> b & 1))
 			fill_one((uint8_t *)out, frame_channels[b].off, a + first * sz, sz, idx,
 				 count);
 	}
@@ -261,13 +262,19 @@ static void fill(const struct framecols *c, size_t first, const size_t *idx, siz
 
 void framecols_fill(const struct framecols *c, size_t first, size_t count, struct pw_frame *out)
 {
-	fill(c, first, NULL, count, out);
+	fill(c, first, NULL, count, FRAME_P_ALL, FRAMECOLS_HEAD, out);
 }
 
 void framecols_fill_at(const struct framecols *c, const size_t *idx, size_t count,
 		       struct pw_frame *out)
 {
-	fill(c, 0, idx, count, out);
+	fill(c, 0, idx, count, FRAME_P_ALL, FRAMECOLS_HEAD, out);
+}
+
+void framecols_fill_only(const struct framecols *c, size_t first, const size_t *idx, size_t count,
+			 uint64_t channels, unsigned parts, struct pw_frame *out)
+{
+	fill(c, idx ? 0 : first, idx, count, channels, parts, out);
 }
 
 uint8_t *framecols_column(struct framecols *c, unsigned off, unsigned width, size_t *stride)

@@ -87,6 +87,12 @@ void framecols_fill(const struct framecols *c, size_t first, size_t count, struc
  * out[0 .. count - 1]: a window of the frames a reader keeps, those between unmade. */
 void framecols_fill_at(const struct framecols *c, const size_t *idx, size_t count,
 		       struct pw_frame *out);
+/* framecols_fill (idx NULL) or framecols_fill_at of the channels (FRAME_P_*) and
+ * head parts (FRAMECOLS_*) asked for only: a reader of a few channels over many
+ * frames writes (and reads from memory) only those; the rest of out is left as
+ * it was. */
+void framecols_fill_only(const struct framecols *c, size_t first, const size_t *idx, size_t count,
+			 uint64_t channels, unsigned parts, struct pw_frame *out);
 /* Where the frame bytes [off, off + width) of frame 0 are held in c, and in
  * *stride the step to the next frame's; NULL when c holds no array for them. */
 uint8_t *framecols_column(struct framecols *c, unsigned off, unsigned width, size_t *stride);

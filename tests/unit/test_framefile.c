@@ -1217,6 +1217,29 @@ static void test_columns(void)
 		for (size_t k = 0; k < m; k++)
 			ok &= memcmp(&rows[k], &f[idx[k]], sizeof *f) == 0;
 		T_CHECK(ok);
+		/* ... of some channels and parts only (framecols_fill_only): those
+		 * written, the rest of each frame as it was */
+		memset(rows, 0xa5, m * sizeof *rows);
+		framecols_fill_only(&c, 0, idx, m, FRAME_P_SPEED | FRAME_P_TYRE_TEMP,
+				    FRAMECOLS_T_NS | FRAMECOLS_PRESENT, rows);
+		for (size_t k = 0; k < m; k++) {
+			struct pw_frame want;
+
+			memset(&want, 0xa5, sizeof want);
+			want.t_ns = f[idx[k]].t_ns;
+			want.present = f[idx[k]].present;
+			want.speed_kmh = f[idx[k]].speed_kmh;
+			memcpy(want.tyre_temp_c, f[idx[k]].tyre_temp_c, sizeof want.tyre_temp_c);
+			ok &= memcmp(&rows[k], &want, sizeof want) == 0;
+		}
+		T_CHECK(ok);
+		/* a range (idx NULL) from first on */
+		memset(rows, 0, 3 * sizeof *rows);
+		framecols_fill_only(&c, 40, NULL, 3, FRAME_P_LAP, FRAMECOLS_SEQ, rows);
+		for (size_t k = 0; k < 3; k++)
+			ok &= rows[k].seq == f[40 + k].seq && rows[k].lap == f[40 + k].lap &&
+			      rows[k].t_ns == 0 && rows[k].speed_kmh == 0.0f;
+		T_CHECK(ok);
 	}
 	framecols_free(&c);
 	/* the in-memory reader, and a format 1 file */
