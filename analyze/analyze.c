@@ -145,14 +145,28 @@ static int load_path(const struct job_run *r, const char *use_case, const char *
 	return 0;
 }
 
-/* The job's work: a track build, a lap's recommendations, or its session's use case. */
-static json_t *run_job(const struct job *j, const char *data_dir, struct an_err *err)
+/* The columns run_job read for the job's runs (n of them), freed. */
+static void free_own(struct path_run *own, size_t n)
+{
+	for (size_t i = 0; own && i < n; i++) {
+		framecols_free(&own[i].cols);
+		framecols_free(&own[i].aside);
+	}
+	free(own);
+}
+
+/* The job's work: a track build, a lap's recommendations, or its session's use case.
+ * *own: the columns read for it, for the caller to free (free_own) once the result
+ * has gone: giving back an hour's columns takes a few milliseconds. */
+static json_t *run_job(const struct job *j, const char *data_dir, struct an_err *err,
+		       struct path_run **own_out)
 {
 	struct an_run *runs = calloc(j->nruns + 1, sizeof *runs);
 	struct path_run *own = calloc(j->nruns + 1, sizeof *own);
 	struct an_input in;
 	json_t *res = NULL;
 
+	*own_out = own;
 	if (!runs || !own) {
 		an_fail(err, AN_E_NO_MEMORY, "out of memory for %zu runs", j->nruns);
 		goto out;
@@ -203,11 +217,6 @@ static json_t *run_job(const struct job *j, const char *data_dir, struct an_err 
 	else
 		res = an_run_use_case(&in, err);
 out:
-	for (size_t i = 0; own && i < j->nruns; i++) {
-		framecols_free(&own[i].cols);
-		framecols_free(&own[i].aside);
-	}
-	free(own);
 	free(runs);
 	return res;
 }
@@ -229,6 +238,7 @@ static void handle(void *push, const char *data_dir, struct job_inbox *ib)
 	struct job j;
 	struct an_err err = { AN_E_BAD_INPUT, "" };
 	json_t *res = NULL;
+	struct path_run *own = NULL;
 	int64_t t0 = clock_mono_ns();
 	size_t frames = 0, nparts;
 	const struct job_part *parts = job_inbox_parts(ib, &nparts);
@@ -240,7 +250,7 @@ static void handle(void *push, const char *data_dir, struct job_inbox *ib)
 	if (rc == 0) {
 		for (size_t i = 0; i < j.nruns; i++)
 			frames += j.runs[i].nframes;
-		res = run_job(&j, data_dir, &err);
+		res = run_job(&j, data_dir, &err, &own);
 	}
 	job_inbox_free(ib); /* the job's images pointed into it */
 	if (!j.job_id) {
@@ -256,6 +266,7 @@ static void handle(void *push, const char *data_dir, struct job_inbox *ib)
 	reply(push, &j, res, &err);
 out:
 	json_decref(res);
+	free_own(own, rc == 0 ? j.nruns : 0); /* after the reply: it waits for no free */
 	job_release(&j);
 }
 
