@@ -161,7 +161,9 @@ int proxy_init(struct api *api);
  * context goes). */
 void proxy_fini(struct api *api);
 /* Call the store on a DEALER of the pool (one is made when none is idle):
- * 0 with *result (caller decrefs) or -1 with code/message. args stolen. */
+ * 0 with *result (caller decrefs) or -1 with code/message. args stolen. A store
+ * whose status page says it exited is refused at once ("unavailable"), not
+ * after api->store_timeout_ms (cache_store_gone). */
 int proxy_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
 	       size_t code_cap, char *message, size_t msg_cap);
 /* What of a store answer HTTP clients see: drops server-internal fields
@@ -189,6 +191,9 @@ int cache_call(struct api *api, const char *cmd, json_t *args, json_t **result, 
 	       size_t code_cap, char *message, size_t msg_cap);
 /* The store's state generation when its status page is fresh, else 0. */
 uint64_t cache_generation(struct cache *cache);
+/* 1 when the store's status page says it has exited (storestat_gone) and no new
+ * page replaced it: a command would wait its whole timeout for nobody. */
+int cache_store_gone(struct cache *cache);
 /* The store's counters from its status page: 1, or 0 when there is none. */
 /* out has STORESTAT_COUNT entries (common/storestat.h). */
 int cache_store_counters(struct cache *cache, uint64_t out[]);

@@ -81,11 +81,19 @@ static void dealer_give(struct api *api, void *dealer)
 int proxy_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
 	       size_t code_cap, char *message, size_t msg_cap)
 {
-	void *d = dealer_take(api);
+	void *d;
 	int rc;
 
 	api->store_calls++;
-	if (!d) {
+	if (cache_store_gone(api->cache)) { /* refused now, not after the timeout */
+		json_decref(args);
+		snprintf(code, code_cap, "%s", MSG_E_UNAVAILABLE);
+		snprintf(message, msg_cap, "the store (instance %s) is not running",
+			 api->cfg.instance);
+		api->store_unavailable++;
+		return -1;
+	}
+	if (!(d = dealer_take(api))) {
 		json_decref(args);
 		snprintf(code, code_cap, "%s", MSG_E_UNAVAILABLE);
 		snprintf(message, msg_cap, "cannot reach the store at %s", api->cfg.cmd);

@@ -221,6 +221,11 @@ static int pid_alive(int32_t pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
 }
 
+int storestat_gone(struct storestat *s)
+{
+	return s && !pid_alive(atomic_load(&s->p->pid));
+}
+
 uint64_t storestat_fresh(struct storestat *s, int64_t now_ns, uint64_t *progress)
 {
 	uint64_t g;

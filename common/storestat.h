@@ -103,6 +103,9 @@ void storestat_stopped(struct storestat *s);
 uint64_t storestat_fresh_generation(struct storestat *s, int64_t now_ns);
 /* The same, and the progress counter in *progress. */
 uint64_t storestat_fresh(struct storestat *s, int64_t now_ns, uint64_t *progress);
+/* 1 when the page's store is known to have exited: stopped cleanly (pid 0) or
+ * its pid no longer exists; 0 while it may live (a stalled store included). */
+int storestat_gone(struct storestat *s);
 /* Prometheus description of a counter: its metric name, help text, and
  * whether it is a gauge (else a counter). */
 struct storestat_desc {

@@ -3,7 +3,8 @@
 # the real stack behind it (pw-sim -> pw-capture -> pw-store + two pw-analyze),
 # then the analysis chain over HTTP only (api_contract.py --flow: the emulator
 # drives pulls on forza and boundary laps on ksudp, as in test_analysis.sh),
-# then the store stopped (503), token security, and promtool on /metrics.
+# then the store stopped (503) and exited (503 at once), token security, and promtool on
+# /metrics.
 . "$(dirname "$0")/lib.sh"
 bp=$(free_tcp_port)
 export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
@@ -61,6 +62,28 @@ PY
 check "a store that does not answer: 503 unavailable" test "$code" = "503 unavailable"
 kill -CONT "$STORE"
 wait_for 30 api_up && pass "the API recovers when the store answers again" || fail "the API recovers"
+
+# the store exits (killed, reaped as supervisord would): refused at once, its status page
+# says it is gone, not after the 3 s command timeout; a store started over is used again
+kill -9 "$STORE"
+wait "$STORE" 2>/dev/null
+got=$(python3 - "$URL" <<'PY'
+import json, sys, time, urllib.request, urllib.error
+t0 = time.monotonic()
+try:
+    urllib.request.urlopen(sys.argv[1] + "/api/sessions", timeout=10)
+    code = "200"
+except urllib.error.HTTPError as e:
+    code = "%d %s" % (e.code, json.loads(e.read())["error"]["code"])
+print(code, int((time.monotonic() - t0) * 1000))
+PY
+)
+read -r st what ms <<<"$got"
+check "a store that exited: 503 unavailable in $ms ms (< 1000; the command timeout is 3000)" \
+	test "$st $what" = "503 unavailable" -a "${ms:-9999}" -lt 1000
+start store2 "$BIN/pw-store"
+STORE=$LAST_PID
+wait_for 30 api_up && pass "the API uses a store started over" || fail "the API uses a store started over"
 kill "$API"
 wait "$API"
 check "SIGTERM: pw-api exits 0" test $? -eq 0

@@ -64,6 +64,8 @@ static void test_heartbeat_decides_freshness(void)
 	T_EQ(storestat_fresh_generation(r, now - STORESTAT_FRESH_NS), 0); /* a clock jump */
 	storestat_stopped(w);
 	T_CHECKF(storestat_fresh_generation(r, now) == 0, "a cleanly stopped store is not fresh");
+	T_CHECKF(storestat_gone(r) == 1, "a cleanly stopped store is gone");
+	T_EQ(storestat_gone(NULL), 0); /* no page: nothing known */
 	storestat_close(r);
 	storestat_close(w);
 }
@@ -94,12 +96,15 @@ static void test_idle_beat_period(void)
 	if ((child = fork()) == 0)
 		_exit(0);
 	T_CHECK(child > 0 && waitpid(child, NULL, 0) == child);
+	T_EQ(storestat_gone(r), 0); /* this process: alive */
 	atomic_store(&storestat_page(w)->pid, (int32_t)child);
 	T_NE(storestat_fresh_generation(r, now + STORESTAT_FRESH_NS - 1), 0);
 	T_EQ(storestat_fresh_generation(r, now + STORESTAT_FRESH_NS), 0);
+	T_EQ(storestat_gone(r), 1); /* ... and gone at once, whatever the beat says */
 	storestat_close(w);
 	/* a store started again says the usual period until it is idle itself */
 	T_EQ(storestat_open(&w, inst), 0);
+	T_EQ(storestat_gone(r), 0); /* the reopened page's pid, seen through the old map */
 	T_EQ(storestat_page(r)->beat_period_ms, 0);
 	T_EQ(storestat_fresh_generation(r, clock_now_ns() + idle), 0);
 	storestat_close(r);
