@@ -70,6 +70,7 @@ static json_t *run_lap(const struct job *j, const struct an_input *in, struct an
  * aside first (an_more). */
 struct path_run {
 	char file[PATH_MAX];
+	struct framefile_cols *opened; /* file, its block index walked once for both passes */
 	struct framecols cols;
 	const struct job_run *image; /* NULL: file */
 	uint64_t per_lap;
@@ -92,7 +93,7 @@ static int load_per_lap(void *ctx, size_t first, size_t count)
 	if (p->image)
 		return framefile_load_cols_range_buf(p->image->image, p->image->image_len,
 						     p->per_lap, first, count, &p->aside);
-	return framefile_load_cols_range(p->file, p->per_lap, first, count, &p->aside);
+	return framefile_cols_load_range(p->opened, p->per_lap, first, count, &p->aside);
 }
 
 static void adopt_per_lap(void *ctx)
@@ -131,7 +132,8 @@ static int load_path(const struct job_run *r, const char *use_case, const char *
 		first = r->channels & ~p->per_lap;
 		p->more = (struct an_more){ load_per_lap, adopt_per_lap, p };
 	}
-	if ((rc = framefile_load_cols(p->file, first, r->parts, &p->cols, &info)) < 0) {
+	if ((rc = framefile_cols_open(&p->opened, p->file)) < 0 ||
+	    (rc = framefile_cols_load(p->opened, first, r->parts, &p->cols, &info)) < 0) {
 		an_fail(err, rc == -ENOMEM ? AN_E_NO_MEMORY : AN_E_BAD_INPUT,
 			"run %s: its frame file %s does not read: %s", r->run_id, r->path,
 			strerror(-rc));
@@ -151,6 +153,7 @@ static void free_own(struct path_run *own, size_t n)
 	for (size_t i = 0; own && i < n; i++) {
 		framecols_free(&own[i].cols);
 		framecols_free(&own[i].aside);
+		framefile_cols_close(own[i].opened);
 	}
 	free(own);
 }

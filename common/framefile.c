@@ -551,6 +551,13 @@ struct ff_index {
 	size_t n, cap;
 };
 
+/* A file opened for column loads: the block index walked once for all of them. */
+struct framefile_cols {
+	struct ff_src src;
+	struct ff_index ix;         /* format 2 */
+	struct framefile_info info; /* the walk's */
+};
+
 static void index_free(struct ff_index *ix)
 {
 	free(ix->b);
@@ -964,6 +971,7 @@ struct cols_args {
 	struct framefile_info *info;
 	bool add;            /* framefile_load_cols_range: into the columns cols holds */
 	size_t first, count; /* ... for these frames (and the rest of their blocks) */
+	const struct framefile_cols *walked; /* its index, instead of a walk (format 2) */
 };
 
 /* Format 1: whole blocks decoded (only the channels asked for), then copied out. */
@@ -1185,7 +1193,11 @@ static int cols_src(struct ff_src *s, void *arg)
 		blockcodec_dec_free(d);
 		return rc;
 	}
-	if (a->info->hdr.format_version == 2) {
+	if (a->info->hdr.format_version == 2 && a->walked) {
+		*a->info = a->walked->info;
+		ix = a->walked->ix; /* borrowed: not freed here */
+		cap = a->info->frames;
+	} else if (a->info->hdr.format_version == 2) {
 		rc = index_walk(s, a->info, &ix);
 		cap = a->info->frames;
 	} else {
@@ -1200,7 +1212,8 @@ static int cols_src(struct ff_src *s, void *arg)
 	else
 		rc = framecols_alloc(a->cols, (size_t)cap, a->channels, a->parts);
 	if (rc < 0) {
-		index_free(&ix);
+		if (!a->walked)
+			index_free(&ix);
 		return rc;
 	}
 	if (!(d = dec_for(a->info)))
@@ -1210,7 +1223,8 @@ static int cols_src(struct ff_src *s, void *arg)
 	else
 		rc = cols1_src(s, a, d);
 	blockcodec_dec_free(d);
-	index_free(&ix);
+	if (!a->walked)
+		index_free(&ix);
 	if (a->add)
 		return rc; /* a failed load leaves arrays of zeros and partial values */
 	if (rc < 0) {
@@ -1276,6 +1290,62 @@ int framefile_load_cols_range_buf(const void *buf, size_t len, uint64_t channels
 		return rc < 0 ? rc : -EINVAL;
 	src_mem(&s, buf, len);
 	return cols_src(&s, &a);
+}
+
+int framefile_cols_open(struct framefile_cols **out, const char *path)
+{
+	struct framefile_cols *f = calloc(1, sizeof *f);
+	int fd, rc;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		free(f);
+		return rc;
+	}
+	if ((rc = src_open_fd(&f->src, fd)) == 0 && (rc = walk_start(&f->src, &f->info)) == 0 &&
+	    f->info.hdr.format_version == 2)
+		rc = index_walk(&f->src, &f->info, &f->ix);
+	if (rc < 0) {
+		free(f->src.buf);
+		close(fd);
+		free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+int framefile_cols_load(struct framefile_cols *f, uint64_t channels, unsigned parts,
+			struct framecols *cols, struct framefile_info *info)
+{
+	struct framefile_info local;
+	struct cols_args a = { channels, parts, cols, info ? info : &local, false, 0, 0, f };
+
+	memset(cols, 0, sizeof *cols);
+	return cols_src(&f->src, &a);
+}
+
+int framefile_cols_load_range(struct framefile_cols *f, uint64_t channels, size_t first,
+			      size_t count, struct framecols *cols)
+{
+	struct framefile_info info;
+	struct cols_args a = { channels, 0, cols, &info, true, first, count, f };
+	int rc = range_ok(cols, first, count);
+
+	return rc < 0 ? rc : cols_src(&f->src, &a);
+}
+
+void framefile_cols_close(struct framefile_cols *f)
+{
+	if (!f)
+		return;
+	index_free(&f->ix);
+	free(f->src.buf);
+	close(f->src.fd);
+	free(f);
 }
 
 /* --- extracts: some chunks of every block, as an image in memory --- */

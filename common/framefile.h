@@ -340,6 +340,25 @@ int framefile_load_cols_range(const char *path, uint64_t channels, size_t first,
 int framefile_load_cols_range_buf(const void *buf, size_t len, uint64_t channels, size_t first,
 				  size_t count, struct framecols *cols);
 /*
+ * A frame file opened for several column loads (a first pass, then more
+ * channels over some frames): its block index is walked once, at open, not
+ * at every load. framefile_cols_load and framefile_cols_load_range are
+ * framefile_load_cols and framefile_load_cols_range on it, with the same
+ * results and errors; the blocks are the ones the open found (a file that
+ * changed since gives what its seqs say: -ESTALE to a range load, or the
+ * blocks' damage as the error). One load at a time on an f (a load may
+ * use two threads of its own). framefile_cols_open: 0, or -errno (the file
+ * does not open or read, -EPROTO: not a frame file) with *out NULL.
+ */
+struct framefile_cols;
+int framefile_cols_open(struct framefile_cols **out, const char *path);
+int framefile_cols_load(struct framefile_cols *f, uint64_t channels, unsigned parts,
+			struct framecols *cols, struct framefile_info *info);
+int framefile_cols_load_range(struct framefile_cols *f, uint64_t channels, size_t first,
+			      size_t count, struct framecols *cols);
+/* Close the file and free f. NULL is a no-op. */
+void framefile_cols_close(struct framefile_cols *f);
+/*
  * A format 2 image, in memory, of the valid blocks of path with only the
  * chunks of channels (FRAME_P_*) and parts (FRAMECOLS_*; seq and ids always):
  * what an analysis job carries instead of whole frames. A format 2 file's

@@ -1382,6 +1382,46 @@ static void test_column_ranges(void)
 		framefile_load_cols_range(p1, more, first, count, &c) == 0 &&
 		cols_match(&c, f, n) && c.channels == (some | more));
 	framecols_free(&c);
+	/* opened once (framefile_cols_open: the index walked once), loaded twice: the
+	 * same columns and info as the loads by path, format 2 and 1 */
+	for (int k = 0; k < 2; k++) {
+		struct framefile_cols *fc = NULL;
+		struct framefile_info by_path;
+
+		T_CHECK(framefile_cols_open(&fc, k ? p1 : path) == 0 && fc);
+		if (!fc)
+			break;
+		T_CHECK(framefile_load_cols(k ? p1 : path, some, FRAMECOLS_T_NS, &c, &by_path) ==
+			0);
+		framecols_free(&c);
+		T_CHECK(framefile_cols_load(fc, some, FRAMECOLS_T_NS, &c, &info) == 0 && c.n == n &&
+			info.frames == by_path.frames && info.blocks == by_path.blocks &&
+			info.valid_bytes == by_path.valid_bytes && info.tail == by_path.tail);
+		T_CHECK(framefile_cols_load_range(fc, more, first, count, &c) == 0);
+		for (size_t i = 0; i < n && k == 0; i++) {
+			int in = i >= lo && i <= hi;
+
+			ok &= col_is(&c, FRAME_CH_RPM, i, &f[i], in) &&
+			      col_is(&c, FRAME_CH_SPEED, i, &f[i], 1) && c.seq[i] == f[i].seq;
+		}
+		T_CHECK(ok && (k == 0 || cols_match(&c, f, n)));
+		T_CHECK(framefile_cols_load_range(fc, FRAME_P_GEAR, n - 1, 2, &c) == -EINVAL);
+		framecols_free(&c);
+		/* another file's columns: not this one's frames */
+		T_CHECK(framefile_load_cols(other, some, 0, &c, &info) == 0 &&
+			framefile_cols_load_range(fc, FRAME_P_GEAR, 0, 10, &c) == -ESTALE);
+		framecols_free(&c);
+		framefile_cols_close(fc);
+	}
+	{
+		struct framefile_cols *fc = (struct framefile_cols *)&c;
+
+		T_CHECK(framefile_cols_open(&fc, tmp_path("no-such.frames")) == -ENOENT && !fc);
+		T_CHECK(framefile_cols_open(&fc, "/") == -EINVAL && !fc);
+		T_CHECK(write_all(other, "not a frame file, not at all: a text", 36) == 0 &&
+			framefile_cols_open(&fc, other) == -EPROTO && !fc);
+		framefile_cols_close(NULL);
+	}
 out:
 	free(img);
 	free(f);
