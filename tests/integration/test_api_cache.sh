@@ -54,7 +54,7 @@ python3 "$CHECK" "$URL" snapshot >"$TMP/before.json" || fail "snapshot"
 kill -9 "$STORE"
 wait "$STORE" 2>/dev/null
 sleep 0.3
-python3 "$CHECK" "$URL" paused || fail "a killed store: 503"
+python3 "$CHECK" "$URL" exited || fail "a killed store: 503 at once"
 start store2 "$BIN/pw-store"
 wait_for 30 store_up || fail "pw-store restarts"
 python3 "$CHECK" "$URL" after-restart "$TMP/before.json" "$BIN/pwctl" ||
