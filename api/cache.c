@@ -167,22 +167,23 @@ static uint64_t generation(struct cache *k, uint64_t *progress)
 	return g;
 }
 
-int cache_store_gone(struct cache *k)
+static int page_gone(struct cache *k)
 {
 	int gone;
 
-	if (!k)
-		return 0;
 	pthread_rwlock_rdlock(&k->page_lock);
 	gone = storestat_gone(k->page);
 	pthread_rwlock_unlock(&k->page_lock);
-	if (gone) { /* a store started over reopens the page or makes a new one */
-		maybe_attach(k, clock_now_ns());
-		pthread_rwlock_rdlock(&k->page_lock);
-		gone = storestat_gone(k->page);
-		pthread_rwlock_unlock(&k->page_lock);
-	}
 	return gone;
+}
+
+int cache_store_gone(struct cache *k)
+{
+	if (!k || !page_gone(k))
+		return 0;
+	/* a store started over reopens the page or makes a new one */
+	maybe_attach(k, clock_now_ns());
+	return page_gone(k);
 }
 
 uint64_t cache_generation(struct cache *k)

@@ -81,22 +81,19 @@ static void dealer_give(struct api *api, void *dealer)
 int proxy_call(struct api *api, const char *cmd, json_t *args, json_t **result, char *code,
 	       size_t code_cap, char *message, size_t msg_cap)
 {
-	void *d;
-	int rc;
+	void *d = NULL;
+	int rc, gone;
 
 	api->store_calls++;
-	if (cache_store_gone(api->cache)) { /* refused now, not after the timeout */
+	/* a store that exited is refused now, not after the timeout */
+	if ((gone = cache_store_gone(api->cache)) || !(d = dealer_take(api))) {
 		json_decref(args);
 		snprintf(code, code_cap, "%s", MSG_E_UNAVAILABLE);
-		snprintf(message, msg_cap, "the store (instance %s) is not running",
-			 api->cfg.instance);
-		api->store_unavailable++;
-		return -1;
-	}
-	if (!(d = dealer_take(api))) {
-		json_decref(args);
-		snprintf(code, code_cap, "%s", MSG_E_UNAVAILABLE);
-		snprintf(message, msg_cap, "cannot reach the store at %s", api->cfg.cmd);
+		if (gone)
+			snprintf(message, msg_cap, "the store (instance %s) is not running",
+				 api->cfg.instance);
+		else
+			snprintf(message, msg_cap, "cannot reach the store at %s", api->cfg.cmd);
 		api->store_unavailable++;
 		return -1;
 	}
