@@ -238,8 +238,8 @@ static void fill_one(uint8_t *out, size_t off, const uint8_t *a, size_t size, co
 #undef FILL
 }
 
-/* framecols_fill (idx NULL: from first on) and framecols_fill_at: what c holds of the
- * channels and parts asked for. */
+/* framecols_fill and framecols_fill_only (idx NULL: from first on, else the frames
+ * at idx): what c holds of the channels and parts asked for. */
 static void fill(const struct framecols *c, size_t first, const size_t *idx, size_t count,
 		 uint64_t channels, unsigned parts, struct pw_frame *out)
 {
@@ -263,12 +263,6 @@ static void fill(const struct framecols *c, size_t first, const size_t *idx, siz
 void framecols_fill(const struct framecols *c, size_t first, size_t count, struct pw_frame *out)
 {
 	fill(c, first, NULL, count, FRAME_P_ALL, FRAMECOLS_HEAD, out);
-}
-
-void framecols_fill_at(const struct framecols *c, const size_t *idx, size_t count,
-		       struct pw_frame *out)
-{
-	fill(c, 0, idx, count, FRAME_P_ALL, FRAMECOLS_HEAD, out);
 }
 
 void framecols_fill_only(const struct framecols *c, size_t first, const size_t *idx, size_t count,

@@ -83,14 +83,12 @@ void framecols_rows(const struct framecols *c, size_t first, size_t count, struc
 /* The same without zeroing: only the bytes of what c holds are written (a
  * window of frames reused for one framecols is zeroed once). */
 void framecols_fill(const struct framecols *c, size_t first, size_t count, struct pw_frame *out);
-/* framecols_fill of the frames at idx[0 .. count - 1] (any indices below c->n) into
- * out[0 .. count - 1]: a window of the frames a reader keeps, those between unmade. */
-void framecols_fill_at(const struct framecols *c, const size_t *idx, size_t count,
-		       struct pw_frame *out);
-/* framecols_fill (idx NULL) or framecols_fill_at of the channels (FRAME_P_*) and
- * head parts (FRAMECOLS_*) asked for only: a reader of a few channels over many
- * frames writes (and reads from memory) only those; the rest of out is left as
- * it was. */
+/* framecols_fill of the channels (FRAME_P_*) and head parts (FRAMECOLS_*) asked
+ * for only, the rest of out left as it was: a reader of a few channels over many
+ * frames writes (and reads from memory) only those. idx NULL: frames first ..
+ * first + count - 1; else the frames at idx[0 .. count - 1] (any indices below
+ * c->n, first unused) into out[0 .. count - 1]: a window of the frames a reader
+ * keeps, those between unmade. */
 void framecols_fill_only(const struct framecols *c, size_t first, const size_t *idx, size_t count,
 			 uint64_t channels, unsigned parts, struct pw_frame *out);
 /* Where the frame bytes [off, off + width) of frame 0 are held in c, and in

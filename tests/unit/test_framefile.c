@@ -1207,13 +1207,14 @@ static void test_columns(void)
 	T_CHECK(framefile_load_cols(path, FRAME_P_ALL, FRAMECOLS_HEAD, &c, &info) == 0);
 	framecols_rows(&c, 0, n, rows);
 	T_CHECK(memcmp(rows, f, n * sizeof *f) == 0);
-	/* some frames picked out of order (framecols_fill_at): those, whole */
+	/* some frames picked out of order (framecols_fill_only at idx, everything): those,
+	 * whole */
 	{
 		size_t idx[] = { n - 1, 0, 17, 17, 4000, 3 };
 		size_t m = sizeof idx / sizeof *idx;
 
 		memset(rows, 0, m * sizeof *rows);
-		framecols_fill_at(&c, idx, m, rows);
+		framecols_fill_only(&c, 0, idx, m, FRAME_P_ALL, FRAMECOLS_HEAD, rows);
 		for (size_t k = 0; k < m; k++)
 			ok &= memcmp(&rows[k], &f[idx[k]], sizeof *f) == 0;
 		T_CHECK(ok);
