@@ -47,19 +47,25 @@ else
 	echo "SKIP promtool check metrics: promtool is not installed" >&2
 fi
 
+# GET /api/sessions: "STATUS ERROR_CODE MS" (the error object's code; "-" when it is 200)
+sessions_answer() {
+	python3 - "$URL" <<'PY'
+import json, sys, time, urllib.request, urllib.error
+t0 = time.monotonic()
+try:
+    urllib.request.urlopen(sys.argv[1] + "/api/sessions", timeout=10)
+    code = "200 -"
+except urllib.error.HTTPError as e:
+    code = "%d %s" % (e.code, json.loads(e.read())["error"]["code"])
+print(code, int((time.monotonic() - t0) * 1000))
+PY
+}
+
 # the store stops answering: 503 with the error object, the API stays up
 kill -STOP "$STORE"
 sleep 0.3 # the API reuses answers while the store's heartbeat is < 100 ms old (docs/api.md)
-code=$(python3 - "$URL" <<'PY'
-import json, sys, urllib.request, urllib.error
-try:
-    urllib.request.urlopen(sys.argv[1] + "/api/sessions", timeout=10)
-    print("200")
-except urllib.error.HTTPError as e:
-    print(e.code, json.loads(e.read())["error"]["code"])
-PY
-)
-check "a store that does not answer: 503 unavailable" test "$code" = "503 unavailable"
+read -r st what _ <<<"$(sessions_answer)"
+check "a store that does not answer: 503 unavailable" test "$st $what" = "503 unavailable"
 kill -CONT "$STORE"
 wait_for 30 api_up && pass "the API recovers when the store answers again" || fail "the API recovers"
 
@@ -67,18 +73,7 @@ wait_for 30 api_up && pass "the API recovers when the store answers again" || fa
 # says it is gone, not after the 3 s command timeout; a store started over is used again
 kill -9 "$STORE"
 wait "$STORE" 2>/dev/null
-got=$(python3 - "$URL" <<'PY'
-import json, sys, time, urllib.request, urllib.error
-t0 = time.monotonic()
-try:
-    urllib.request.urlopen(sys.argv[1] + "/api/sessions", timeout=10)
-    code = "200"
-except urllib.error.HTTPError as e:
-    code = "%d %s" % (e.code, json.loads(e.read())["error"]["code"])
-print(code, int((time.monotonic() - t0) * 1000))
-PY
-)
-read -r st what ms <<<"$got"
+read -r st what ms <<<"$(sessions_answer)"
 check "a store that exited: 503 unavailable in $ms ms (< 1000; the command timeout is 3000)" \
 	test "$st $what" = "503 unavailable" -a "${ms:-9999}" -lt 1000
 start store2 "$BIN/pw-store"
