@@ -824,19 +824,35 @@ static int load_src(struct ff_src *s, struct pw_frame **frames, size_t *n,
 	return 0;
 }
 
+/* path opened read-only as a source (src_close releases it). 0, or -errno with
+ * nothing left open. */
+static int src_open_path(struct ff_src *s, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	if ((rc = src_open_fd(s, fd)) < 0)
+		close(fd);
+	return rc;
+}
+
+static void src_close(struct ff_src *s)
+{
+	free(s->buf);
+	close(s->fd);
+}
+
 /* Open path and run fn on it as a source; the source is released after. */
 static int with_file(const char *path, int (*fn)(struct ff_src *, void *), void *arg)
 {
 	struct ff_src s;
-	int fd, rc;
+	int rc = src_open_path(&s, path);
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	rc = src_open_fd(&s, fd);
-	if (rc == 0)
-		rc = fn(&s, arg);
-	free(s.buf);
-	close(fd);
+	if (rc < 0)
+		return rc;
+	rc = fn(&s, arg);
+	src_close(&s);
 	return rc;
 }
 
@@ -1295,22 +1311,19 @@ int framefile_load_cols_range_buf(const void *buf, size_t len, uint64_t channels
 int framefile_cols_open(struct framefile_cols **out, const char *path)
 {
 	struct framefile_cols *f = calloc(1, sizeof *f);
-	int fd, rc;
+	int rc;
 
 	*out = NULL;
 	if (!f)
 		return -ENOMEM;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		rc = -errno;
+	if ((rc = src_open_path(&f->src, path)) < 0) {
 		free(f);
 		return rc;
 	}
-	if ((rc = src_open_fd(&f->src, fd)) == 0 && (rc = walk_start(&f->src, &f->info)) == 0 &&
-	    f->info.hdr.format_version == 2)
+	if ((rc = walk_start(&f->src, &f->info)) == 0 && f->info.hdr.format_version == 2)
 		rc = index_walk(&f->src, &f->info, &f->ix);
 	if (rc < 0) {
-		free(f->src.buf);
-		close(fd);
+		src_close(&f->src);
 		free(f);
 		return rc;
 	}
@@ -1343,8 +1356,7 @@ void framefile_cols_close(struct framefile_cols *f)
 	if (!f)
 		return;
 	index_free(&f->ix);
-	free(f->src.buf);
-	close(f->src.fd);
+	src_close(&f->src);
 	free(f);
 }
 
