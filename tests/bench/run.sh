@@ -205,8 +205,9 @@ job_roundtrip() { # store + one worker; a small session re-analysed 10 times
 
 tcp_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # CPU time of every thread of a process, ns (/proc/PID/task/*/schedstat: exact, where
-# utime+stime count 10 ms ticks)
-run_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'; }
+# utime+stime count 10 ms ticks). %.0f: Debian's awk (mawk) prints %d of anything past
+# 2^31 - 1 as 2147483647, so a process that had used 2.1 s of CPU read as using none.
+run_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
 ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
 
 # pw-capture for FEED on a free port (P_PORT) with the further capture options, pw-store
