@@ -167,7 +167,7 @@ static int drain(struct store *st, struct feed *f)
 
 int feeds_drain(struct store *st)
 {
-	int total = 0;
+	int total = 0, subscribed = 0;
 
 	for (int i = 0; i < st->nfeeds; i++) {
 		struct feed *f = &st->feeds[i];
@@ -177,9 +177,11 @@ int feeds_drain(struct store *st)
 			continue;
 		n = drain(st, f);
 		total += n;
+		subscribed |= frames_wanted(st, f);
 		if (n && f->status != SEG_UP) /* the first frame after a silence: up at once */
 			publish_status(st, f, clock_now_ns());
 	}
+	st->frames_subscribed = subscribed;
 	return total;
 }
 

@@ -23,7 +23,14 @@
  * once. Above LOOP_BUSY_FPS frames/s the loop does not sleep on the rings:
  * it drains again after the time LOOP_BUSY_FRAMES frames take to come
  * (LOOP_BUSY_MAX_NS at most), so its wake-ups do not follow every batch of
- * every feed.
+ * every feed. Nor does it while frames come and no bus subscriber wants a
+ * frame.<feed> (pw-api reads its telemetry from the rings, not the bus): then
+ * what the drain feeds (laps and their events, recording runs, the live
+ * engineer's lap buffer) can wait LOOP_QUIET_NS, and the loop drains that
+ * often, whatever the rate (at 333 Hz: 50 wake-ups a second, not 333). The
+ * frames wait in the ring meanwhile, as they do across a store restart. A
+ * drain that finds nothing, a subscription, a command or a result ends the
+ * pacing: the first frame after a silence wakes the loop at once.
  */
 #include <errno.h>
 #include <poll.h>
@@ -45,6 +52,7 @@
 #define LOOP_BUSY_FRAMES 64
 #define LOOP_BUSY_MAX_NS (4 * NS_PER_MS)
 #define LOOP_RATE_WINDOW_NS (100 * NS_PER_MS)
+#define LOOP_QUIET_NS (20 * NS_PER_MS) /* frames come, none subscribed: drain this often */
 
 struct loop {
 	pthread_t watcher;
@@ -62,6 +70,7 @@ struct loop {
 	int64_t window_start, last_drain;
 	uint64_t window_frames;
 	int64_t pace_ns; /* > 0: busy, drain every this */
+	int last_frames; /* frames the last drain read */
 };
 
 static void *watch(void *arg)
@@ -201,6 +210,7 @@ void loop_drained(struct store *st, int frames)
 	int64_t now = clock_mono_ns();
 
 	l->last_drain = now;
+	l->last_frames = frames;
 	l->window_frames += (uint64_t)frames;
 	if (now - l->window_start >= LOOP_RATE_WINDOW_NS) {
 		double fps = (double)l->window_frames * NS_PER_S / (double)(now - l->window_start);
@@ -214,17 +224,30 @@ void loop_drained(struct store *st, int frames)
 	}
 }
 
+/* How long after a drain the next one comes, the rings not waited on (0: they are). */
+static int64_t pace_of(const struct store *st)
+{
+	const struct loop *l = st->loop;
+
+	if (l->last_frames > 0 && !st->frames_subscribed && l->pace_ns < LOOP_QUIET_NS)
+		return LOOP_QUIET_NS;
+	return l->pace_ns;
+}
+
 void loop_wait(struct store *st, int64_t deadline_mono)
 {
 	struct loop *l = st->loop;
 	struct wake_set ws;
+	int64_t pace = pace_of(st);
 
 	wake_set_init(&ws);
 	wake_add(&ws, &l->sockets, l->sockets_seen, WAKE_PRIVATE);
-	if (l->pace_ns && l->last_drain + l->pace_ns < deadline_mono)
-		deadline_mono = l->last_drain + l->pace_ns; /* busy: the rings wait until then */
-	else
+	if (pace) { /* the rings wait until the paced drain */
+		if (l->last_drain + pace < deadline_mono)
+			deadline_mono = l->last_drain + pace;
+	} else {
 		for (int i = 0; i < l->nsegs; i++)
 			wake_add(&ws, seg_notify_word(l->segs[i]), l->seen[i], WAKE_SHARED);
+	}
 	wake_wait(&ws, deadline_mono);
 }

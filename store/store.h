@@ -141,6 +141,7 @@ struct store {
 	struct recordings *rec;
 	struct jobs *jobs;
 	int publish_frames;     /* frame.<feed> on the bus (PITWALL_BUS_FRAMES=0 turns off) */
+	int frames_subscribed;  /* the last drain: some feed's frame.<feed> has a subscriber */
 	struct loop *loop;      /* loop.c: what wakes the loop */
 	struct storestat *stat; /* the status page: heartbeat, generation, counters (may be NULL) */
 };
@@ -166,7 +167,8 @@ void loop_sockets_drained(struct store *st);
 /* After draining the rings: how many frames it read (it paces the loop). */
 void loop_drained(struct store *st, int frames);
 /* Sleep until a word of the snapshot moves or deadline_mono (CLOCK_MONOTONIC);
- * under a high frame rate, until the next paced drain instead of the rings. */
+ * under a high frame rate, or while frames come and no bus subscriber wants
+ * them, until the next paced drain instead of the rings. */
 void loop_wait(struct store *st, int64_t deadline_mono);
 
 /* bus.c */

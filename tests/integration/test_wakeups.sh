@@ -8,8 +8,10 @@
 # frame.<feed> is formatted and published only while a bus subscriber wants
 # it: without one the store's bus-event counter does not follow the frames;
 # with `pwctl events frame.ksudp` listening every frame comes, in order; after
-# it left, the counter stops again. pw-store follows a 333 Hz feed frame by
-# frame (its wake-ups follow the packets) and a run recording it loses nothing.
+# it left, the counter stops again. With no frame subscriber pw-store drains a
+# 333 Hz feed every 20 ms, not at every packet, and a run recording it loses
+# nothing; with one it follows the feed frame by frame (its wake-ups follow
+# the packets).
 # pw-capture's --rcvbuf-mb: bad values refused with their name, a good one
 # granted and shown in pwctl feeds --json and /metrics.
 . "$(dirname "$0")/lib.sh"
@@ -123,17 +125,33 @@ sleep 1
 e1=$(bus_events)
 check "the subscriber left: 2000 frames, $((e1 - e0)) bus events (< 100)" test $((e1 - e0)) -lt 100
 
-# a 333 Hz feed: the store follows it frame by frame, a run records it whole
+# a 333 Hz feed and no frame subscriber: the store drains on its quiet pace (every 20 ms,
+# LOOP_QUIET_NS in store/loop.c), not at every packet; a run records it whole
 sid=$("$PW" session create general | jf 'd["id"]')
 rid=$("$PW" run start "$sid" ksudp | jf 'd["id"]')
 s0=$(switches "$STORE")
-"$BIN/pw-replay" "$PCAP" --port "$KS" --count 999 --quiet 2>/dev/null # the recorded 333 Hz
+"$BIN/pw-replay" "$PCAP" --port "$KS" --count 999 --speed 5.7 --quiet 2>/dev/null # 58 Hz x 5.7: 333 Hz
 s=$(($(switches "$STORE") - s0))
-check "pw-store wakes with the packets at 333 Hz: $s switches for 999 packets in 3 s (> 500)" \
-	test "$s" -gt 500
+check "no frame subscriber: pw-store drains every 20 ms at 333 Hz, $s switches for 999 packets in 3 s (< 300; frame by frame > 999)" \
+	test "$s" -lt 300
 "$PW" run stop "$sid" "$rid" >"$TMP/run.json"
 check "the run recorded every frame (999 = end - start, 0 lost)" python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
 sys.exit(0 if r["frame_count"] == 999 == r["end_marker"] - r["start_marker"] and r["frames_lost"] == 0 else 1)' "$TMP/run.json"
+
+# with a frame.ksudp subscriber the store follows the packets: a frame is on the bus as it comes
+start events "$PW" events frame.ksudp --count 100000 --timeout 60
+EV=$LAST_PID
+for _ in $(seq 50); do # until the subscription reached the store
+	"$BIN/pw-replay" "$PCAP" --port "$KS" --pps 1000 --count 20 --quiet 2>/dev/null
+	[ -s "$TMP/events.out" ] && break
+done
+s0=$(switches "$STORE")
+"$BIN/pw-replay" "$PCAP" --port "$KS" --count 999 --speed 5.7 --quiet 2>/dev/null
+s=$(($(switches "$STORE") - s0))
+check "a frame subscriber: pw-store wakes with the packets at 333 Hz, $s switches for 999 packets in 3 s (> 500)" \
+	test "$s" -gt 500
+kill "$EV" 2>/dev/null
+wait "$EV" 2>/dev/null
 finish
