@@ -6,8 +6,9 @@
 # >= 600,000 packets/s, the sender on the same cores; pw-capture < 0.5 % of a core at
 # 333 Hz; UDP packet -> frame.<feed> on the bus p99 < 0.5 ms; UDP packet -> WebSocket
 # client p99 < 2 ms; CPU per packet of pw-capture + pw-store + pw-api at 10-20 k
-# packets/s (one feed, a run recording) <= 0.1 x LapScope's 36-42 us; the whole stack
-# idle no more than LapScope idle.
+# packets/s (one feed, a run recording) <= 0.1 x LapScope's; the whole stack idle no
+# more than LapScope idle (LapScope's figures from bc3a657's, measured in the same run:
+# base_build).
 # Lap data (issue 10): one lap on a 1 m grid with 8 channels < 20 ms; a comparison of
 # 6 laps < 60 ms, from a stored one-hour 333 Hz run (bench_lapdata).
 # Exports (issue 10) of a stored one-hour 333 Hz run: CSV with 10 channels >= 2 M rows/s,
