@@ -97,13 +97,19 @@ e1=$(bus_events)
 check "no subscriber: 2000 frames, $((e1 - e0)) bus events (< 100: no frame.ksudp)" \
 	test $((e1 - e0)) -lt 100
 
+# `pwctl events frame.ksudp` (EV its pid, its lines in $TMP/events.out), returning once its
+# subscription reached the store: a few packets at a time until the first frame comes
+subscribe_frames() { # COUNT TIMEOUT_S
+	start events "$PW" events frame.ksudp --count "$1" --timeout "$2"
+	EV=$LAST_PID
+	for _ in $(seq 50); do
+		"$BIN/pw-replay" "$PCAP" --port "$KS" --pps 1000 --count 20 --quiet 2>/dev/null
+		[ -s "$TMP/events.out" ] && break
+	done
+}
+
 # a subscriber: every frame comes, in order, while it listens
-start events "$PW" events frame.ksudp --count 3000 --timeout 30
-EV=$LAST_PID
-for _ in $(seq 50); do # until the subscription reached the store
-	"$BIN/pw-replay" "$PCAP" --port "$KS" --pps 1000 --count 20 --quiet 2>/dev/null
-	[ -s "$TMP/events.out" ] && break
-done
+subscribe_frames 3000 30
 n0=$(wc -l <"$TMP/events.out")
 "$BIN/pw-replay" "$PCAP" --port "$KS" --pps 2000 --count 2000 --quiet 2>/dev/null
 wait_for 10 test "$(wc -l <"$TMP/events.out")" -ge $((n0 + 2000))
@@ -141,12 +147,7 @@ r = json.load(open(sys.argv[1]))
 sys.exit(0 if r["frame_count"] == 999 == r["end_marker"] - r["start_marker"] and r["frames_lost"] == 0 else 1)' "$TMP/run.json"
 
 # with a frame.ksudp subscriber the store follows the packets: a frame is on the bus as it comes
-start events "$PW" events frame.ksudp --count 100000 --timeout 60
-EV=$LAST_PID
-for _ in $(seq 50); do # until the subscription reached the store
-	"$BIN/pw-replay" "$PCAP" --port "$KS" --pps 1000 --count 20 --quiet 2>/dev/null
-	[ -s "$TMP/events.out" ] && break
-done
+subscribe_frames 100000 60
 s0=$(switches "$STORE")
 "$BIN/pw-replay" "$PCAP" --port "$KS" --count 999 --speed 5.7 --quiet 2>/dev/null
 s=$(($(switches "$STORE") - s0))
