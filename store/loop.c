@@ -29,8 +29,9 @@
  * engineer's lap buffer) can wait LOOP_QUIET_NS, and the loop drains that
  * often, whatever the rate (at 333 Hz: 50 wake-ups a second, not 333). The
  * frames wait in the ring meanwhile, as they do across a store restart. A
- * drain that finds nothing, a subscription, a command or a result ends the
- * pacing: the first frame after a silence wakes the loop at once.
+ * command, a result or a subscription still wakes the loop at once (the
+ * rings are drained with it); a subscription or a drain that finds nothing
+ * ends the pacing, so the first frame after a silence wakes the loop at once.
  */
 #include <errno.h>
 #include <poll.h>
