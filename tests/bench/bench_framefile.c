@@ -703,6 +703,11 @@ int main(int argc, char **argv)
 		hour_loads(argv[2], HOUR_FRAMES);
 		return failed;
 	}
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: bench_framefile [PATH] | --write PATH | --loads PATH\n"
+				"(see the top of tests/bench/bench_framefile.c)\n");
+		return 2;
+	}
 
 	snprintf(dir, sizeof dir, "/tmp/pw-bench-framefile-XXXXXX");
 	if (!mkdtemp(dir)) {

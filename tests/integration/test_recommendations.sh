@@ -60,16 +60,24 @@ ac_stack() { # NAME FAULT
 		sim=$!
 		"$BIN/pw-capture" --feed ksudp --port "$port" --game-host 127.0.0.1 2>"$d/cap.log" &
 		trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT
+		step() { echo "$1" >"$d/step"; } # where the stack got to, for a failure's message
+		step "the store answering"
 		wait_for 10 store_up || exit 1
+		step "the session and its run"
 		sid=$("$PW" session create general | jf 'd["id"]')
 		rid=$("$PW" run start "$sid" ksudp | jf 'd["id"]')
+		step "the lap driven"
 		wait "$sim"
 		sleep 1 # the last frames reach the run's file
+		step "run stop, export, complete"
 		"$PW" run stop "$sid" "$rid" >/dev/null
 		"$PW" export "$sid" "$rid" --format json --out "$d/frames.jsonl"
 		"$PW" session complete "$sid" >/dev/null
+		step "the analysis"
 		wait_for 30 analysed "$sid" || exit 1
-		"$PW" call session.recommendations "{\"id\":\"$sid\"}" >"$d/recs.json"
+		step "session.recommendations"
+		"$PW" call session.recommendations "{\"id\":\"$sid\"}" >"$d/recs.json" || exit 1
+		step "done"
 	) &
 }
 ac_stack understeer understeer
@@ -296,7 +304,8 @@ check "PITWALL_LIVE_COOLDOWN_S=-1: pw-store refuses to start, naming it" \
 
 # --- the Assetto Corsa stacks -------------------------------------------------------------
 for s in understeer oversteer; do
-	wait "$([ $s = understeer ] && echo "$AC_U" || echo "$AC_O")" || fail "AC $s stack" "$(tail -3 "$TMP/$s/store.log")"
+	wait "$([ $s = understeer ] && echo "$AC_U" || echo "$AC_O")" ||
+		fail "AC $s stack: exit $? at $(cat "$TMP/$s/step" 2>/dev/null)" "$(tail -3 "$TMP/$s/store.log")"
 	check "fault $s (AC, real time): $($CHK fault "$TMP/$s/truth.json" "$TMP/$s/recs.json")" \
 		$CHK fault "$TMP/$s/truth.json" "$TMP/$s/recs.json"
 done
