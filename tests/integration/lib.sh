@@ -51,6 +51,28 @@ trap cleanup EXIT
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# Background work whose exit status is wanted minutes later: `bg_run NAME command...` runs it
+# in a subshell of its own (an `exit` in it ends only that; BG_PID its pid, stopped at exit)
+# and writes its status to $TMP/NAME.rc; `bg_status NAME SECONDS` waits for that file and
+# returns the status (124 when it did not come). Not `wait PID`: bash forgets a finished
+# job's status when the kernel hands its pid to a new child, and with pid_max 32768 and
+# thousands of processes a test starts, `wait` then says "not a child of this shell".
+bg_run() {
+	local name=$1
+	shift
+	rm -f "$TMP/$name.rc"
+	(
+		("$@")
+		echo "$?" >"$TMP/$name.rc"
+	) &
+	BG_PID=$!
+	PIDS+=("$BG_PID")
+}
+bg_status() { # NAME SECONDS
+	wait_for "$2" test -s "$TMP/$1.rc" || return 124
+	return "$(cat "$TMP/$1.rc")"
+}
+
 # wait_for SECONDS command... : poll every 100 ms until it succeeds
 wait_for() {
 	local deadline=$(( $(now_ms) + $1 * 1000 ))

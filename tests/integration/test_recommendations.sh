@@ -44,11 +44,15 @@ recs() { get "$API/api/sessions/$1/recommendations${2:-}" | tail -n +2; }
 
 # --- Assetto Corsa stacks for the balance faults: one lap in real time each ---------------
 # own instance, data dir, bus and feed port; started first, checked last
-ac_stack() { # NAME FAULT
+ac_stack() { # NAME FAULT: in the background (bg_run ac-NAME)
 	local d=$TMP/$1 port bp
 	port=$(free_udp_port)
 	bp=$(tcp_port)
 	mkdir -p "$d"
+	bg_run "ac-$1" ac_drive "$1" "$2" "$d" "$port" "$bp"
+}
+ac_drive() { # NAME FAULT DIR PORT BUS_PORT
+	local d=$3 port=$4 bp=$5
 	(
 		export PITWALL_INSTANCE=$INST$1 PITWALL_DATA_DIR=$d/data PITWALL_RUN_DIR=$d/run
 		export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
@@ -78,13 +82,10 @@ ac_stack() { # NAME FAULT
 		step "session.recommendations"
 		"$PW" call session.recommendations "{\"id\":\"$sid\"}" >"$d/recs.json" || exit 1
 		step "done"
-	) &
+	)
 }
 ac_stack understeer understeer
-AC_U=$!
 ac_stack oversteer oversteer
-AC_O=$!
-PIDS+=("$AC_U" "$AC_O")
 
 # --- the main stack ----------------------------------------------------------------------
 start store "$BIN/pw-store"
@@ -135,10 +136,8 @@ real_start() {
 
 # --- the real Monza capture, in real time (AC has no game clock), checked at the end ------
 real_start monza ksudp "$KS"
-"$BIN/pw-replay" "$ROOT/tests/data/ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.pcap" --port "$KS" \
-	--quiet 2>"$TMP/replay-monza.log" &
-MONZA=$!
-PIDS+=("$MONZA")
+bg_run monza "$BIN/pw-replay" "$ROOT/tests/data/ac_remote/vthinsel_AssettoCorsa_monza_A8LMS.pcap" \
+	--port "$KS" --quiet 2>"$TMP/replay-monza.log"
 
 # feed_check FEED [pw-sim options]: two clean laps on FEED, the rules' evaluated / not
 # evaluated lists against the channels really present in the run's frames
@@ -156,7 +155,7 @@ feed_check() {
 # --- the tread's zones: Project CARS 2, paced at 4x (receive times are its clock: the
 # tread windows need it), so the slowest part; on its own feed beside the others, its
 # PASS/FAIL lines printed when it is waited for ----------------------------------------------
-(
+pcars_drives() {
 	for f in over_inflated too_much_camber; do
 		drive "$f" pcars 2 --fault "$f" --seed 5 --speed 4
 		recs "$(cat "$TMP/$f.sid")" >"$TMP/$f.recs.json"
@@ -164,9 +163,8 @@ feed_check() {
 			$CHK fault "$TMP/$f.truth.json" "$TMP/$f.recs.json"
 	done
 	feed_check pcars --speed 4
-) >"$TMP/pcars.out" &
-PCARS=$!
-PIDS+=("$PCARS")
+}
+bg_run pcars pcars_drives >"$TMP/pcars.out"
 
 # --- suspension, wheel speeds (a derived slip), gearing, tyres: forza, and F1 ------------
 for f in bottoming front_lockup rear_lockup wheelspin long_gearing short_gearing hot_tyres; do
@@ -188,7 +186,7 @@ check "$($CHK clean "$TMP/clean.recs.json")" $CHK clean "$TMP/clean.recs.json"
 for feed in forza f1 acc; do
 	feed_check "$feed"
 done
-wait "$PCARS" || fail "the Project CARS 2 drives"
+bg_status pcars 600 || fail "the Project CARS 2 drives: exit $?"
 cat "$TMP/pcars.out"
 grep -q '^FAIL ' "$TMP/pcars.out" && FAILED=1
 check "forza evaluates the bottoming rule (normalised travel), not the slip angles" \
@@ -243,7 +241,7 @@ real_end() { # NAME FEED: the run stopped, exported, analysed
 	wait_for 30 analysed "$sid" || fail "$name: analysed"
 	recs "$sid" >"$TMP/$name.recs.json"
 }
-wait "$MONZA" || fail "the Monza replay"
+bg_status monza 600 || fail "the Monza replay: exit $?"
 real_end monza ksudp
 check "real AC Monza: $($CHK evidence "$TMP/monza.jsonl" "$TMP/monza.laps.json" "$TMP/monza.recs.json")" \
 	$CHK evidence "$TMP/monza.jsonl" "$TMP/monza.laps.json" "$TMP/monza.recs.json"
@@ -304,7 +302,7 @@ check "PITWALL_LIVE_COOLDOWN_S=-1: pw-store refuses to start, naming it" \
 
 # --- the Assetto Corsa stacks -------------------------------------------------------------
 for s in understeer oversteer; do
-	wait "$([ $s = understeer ] && echo "$AC_U" || echo "$AC_O")" ||
+	bg_status "ac-$s" 600 ||
 		fail "AC $s stack: exit $? at $(cat "$TMP/$s/step" 2>/dev/null)" "$(tail -3 "$TMP/$s/store.log")"
 	check "fault $s (AC, real time): $($CHK fault "$TMP/$s/truth.json" "$TMP/$s/recs.json")" \
 		$CHK fault "$TMP/$s/truth.json" "$TMP/$s/recs.json"
