@@ -44,48 +44,43 @@ recs() { get "$API/api/sessions/$1/recommendations${2:-}" | tail -n +2; }
 
 # --- Assetto Corsa stacks for the balance faults: one lap in real time each ---------------
 # own instance, data dir, bus and feed port; started first, checked last
-ac_stack() { # NAME FAULT: in the background (bg_run ac-NAME)
+ac_stack() { # NAME FAULT, run by bg_run ac-NAME: its own subshell, so the exports, the
+	# trap and an exit end with it
 	local d=$TMP/$1 port bp
 	port=$(free_udp_port)
 	bp=$(tcp_port)
 	mkdir -p "$d"
-	bg_run "ac-$1" ac_drive "$1" "$2" "$d" "$port" "$bp"
+	export PITWALL_INSTANCE=$INST$1 PITWALL_DATA_DIR=$d/data PITWALL_RUN_DIR=$d/run
+	export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
+	export PITWALL_FEEDS=ksudp:$port
+	"$BIN/pw-store" 2>"$d/store.log" &
+	"$BIN/pw-analyze" 2>"$d/worker.log" &
+	"$BIN/pw-sim" --feed ksudp --port "$port" --rate 60 --laps 1 --fault "$2" --seed 4 \
+		--quiet >"$d/truth.json" 2>"$d/sim.log" &
+	sim=$!
+	"$BIN/pw-capture" --feed ksudp --port "$port" --game-host 127.0.0.1 2>"$d/cap.log" &
+	trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT
+	step() { echo "$1" >"$d/step"; } # where the stack got to, for a failure's message
+	step "the store answering"
+	wait_for 10 store_up || exit 1
+	step "the session and its run"
+	sid=$("$PW" session create general | jf 'd["id"]')
+	rid=$("$PW" run start "$sid" ksudp | jf 'd["id"]')
+	step "the lap driven"
+	wait "$sim"
+	sleep 1 # the last frames reach the run's file
+	step "run stop, export, complete"
+	"$PW" run stop "$sid" "$rid" >/dev/null
+	"$PW" export "$sid" "$rid" --format json --out "$d/frames.jsonl"
+	"$PW" session complete "$sid" >/dev/null
+	step "the analysis"
+	wait_for 30 analysed "$sid" || exit 1
+	step "session.recommendations"
+	"$PW" call session.recommendations "{\"id\":\"$sid\"}" >"$d/recs.json" || exit 1
+	step "done"
 }
-ac_drive() { # NAME FAULT DIR PORT BUS_PORT
-	local d=$3 port=$4 bp=$5
-	(
-		export PITWALL_INSTANCE=$INST$1 PITWALL_DATA_DIR=$d/data PITWALL_RUN_DIR=$d/run
-		export PITWALL_BUS=tcp://127.0.0.1:$bp PITWALL_BUS_IN=tcp://127.0.0.1:$((bp + 1))
-		export PITWALL_FEEDS=ksudp:$port
-		"$BIN/pw-store" 2>"$d/store.log" &
-		"$BIN/pw-analyze" 2>"$d/worker.log" &
-		"$BIN/pw-sim" --feed ksudp --port "$port" --rate 60 --laps 1 --fault "$2" --seed 4 \
-			--quiet >"$d/truth.json" 2>"$d/sim.log" &
-		sim=$!
-		"$BIN/pw-capture" --feed ksudp --port "$port" --game-host 127.0.0.1 2>"$d/cap.log" &
-		trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT
-		step() { echo "$1" >"$d/step"; } # where the stack got to, for a failure's message
-		step "the store answering"
-		wait_for 10 store_up || exit 1
-		step "the session and its run"
-		sid=$("$PW" session create general | jf 'd["id"]')
-		rid=$("$PW" run start "$sid" ksudp | jf 'd["id"]')
-		step "the lap driven"
-		wait "$sim"
-		sleep 1 # the last frames reach the run's file
-		step "run stop, export, complete"
-		"$PW" run stop "$sid" "$rid" >/dev/null
-		"$PW" export "$sid" "$rid" --format json --out "$d/frames.jsonl"
-		"$PW" session complete "$sid" >/dev/null
-		step "the analysis"
-		wait_for 30 analysed "$sid" || exit 1
-		step "session.recommendations"
-		"$PW" call session.recommendations "{\"id\":\"$sid\"}" >"$d/recs.json" || exit 1
-		step "done"
-	)
-}
-ac_stack understeer understeer
-ac_stack oversteer oversteer
+bg_run ac-understeer ac_stack understeer understeer
+bg_run ac-oversteer ac_stack oversteer oversteer
 
 # --- the main stack ----------------------------------------------------------------------
 start store "$BIN/pw-store"
