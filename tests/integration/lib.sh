@@ -44,7 +44,9 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -f /dev/shm/pitwall."$INST".* /dev/shm/pitwall."$INST"b.* /dev/shm/pitwall-store."$INST" /dev/shm/pitwall-store."$INST"b
+	# this test's instance and every one it named after it ($INST's own stacks: ${INST}b,
+	# ${INST}oversteer, ...); another test's instance never starts with it (it<pid>x...)
+	rm -f /dev/shm/pitwall."$INST"*.* /dev/shm/pitwall-store."$INST"*
 	[ -n "${PW_KEEP_TMP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"
 }
 trap cleanup EXIT
