@@ -552,12 +552,16 @@ int seg_read(struct seg *s, struct seg_cursor *c, struct pw_frame *out)
 		}
 		if (r == 0)
 			return 0; /* not written yet (or being written) */
-		/* overwritten: lapped; skip to the oldest intact frame */
+		/* overwritten: lapped; skip to the oldest intact frame, or an
+		 * eighth of the ring beyond it when lapped again (seg.h) */
 		w = seg_write_seq(s);
 		oldest = w >= s->h->frame_slots ? w - s->h->frame_slots : 0;
 		if (c->next < oldest) {
+			if (c->next < c->lap_guard)
+				oldest += s->h->frame_slots / 8;
 			c->missed += oldest - c->next;
 			c->next = oldest;
+			c->lap_guard = oldest + s->h->frame_slots;
 		}
 	}
 	return 0;

@@ -146,8 +146,9 @@ struct seg_config {
 enum seg_status { SEG_DOWN = 0, SEG_STALE = 1, SEG_UP = 2 };
 
 struct seg_cursor {
-	uint64_t next;   /* next frame seq to read */
-	uint64_t missed; /* frames lost to lapping, exact */
+	uint64_t next;      /* next frame seq to read */
+	uint64_t missed;    /* frames lost to lapping, exact */
+	uint64_t lap_guard; /* lapped again before reaching this: read away from the writer */
 };
 
 struct seg_raw_cursor {
@@ -203,7 +204,11 @@ static inline void seg_stat_set(struct seg_stats *st, enum seg_stat i, uint64_t 
 /*
  * Read the frame at c->next into *out. Returns 1 when a frame was read,
  * 0 when none is available yet. A lapped reader is moved to the oldest
- * intact frame first (c->missed += frames skipped).
+ * intact frame first (c->missed += frames skipped). A reader lapped again
+ * before it read a ring's worth since then does not keep up with the writer:
+ * it is moved an eighth of the ring beyond the oldest frame, so that it reads
+ * lines the writer is not writing instead of chasing the write position slot
+ * by slot (which loses more frames, and slows the writer).
  */
 int seg_read(struct seg *s, struct seg_cursor *c, struct pw_frame *out);
 /* Read the newest published frame (c untouched); 1 if there is one. */

@@ -182,6 +182,52 @@ static void test_exactly_full_and_lapped(void)
 	seg_unlink(inst, "test");
 }
 
+/* publish seqs [from, to) */
+static void publish_range(struct seg *s, uint64_t from, uint64_t to)
+{
+	struct pw_frame f;
+
+	for (uint64_t i = from; i < to; i++) {
+		fill(&f, i);
+		seg_publish(s, &f);
+	}
+}
+
+static void test_lapped_again(void)
+{
+	struct seg *s = make(64, 0), *r = NULL;
+	struct seg_cursor c = { 0 };
+	struct pw_frame g;
+
+	T_EQ(seg_attach(&r, inst, "test"), 0);
+	/* lapped once: to the oldest intact frame, nothing more lost */
+	publish_range(s, 0, 74);
+	T_CHECK(seg_read(r, &c, &g) == 1 && g.seq == 10 && intact(&g));
+	T_EQ(c.missed, 10);
+	for (int k = 0; k < 4; k++)
+		T_EQ(seg_read(r, &c, &g), 1);
+	T_EQ(c.next, 15);
+	/* lapped again before it read a ring's worth: an eighth of the ring
+	 * (8 slots) beyond the oldest frame (74), every skipped frame counted */
+	publish_range(s, 74, 138);
+	T_CHECK(seg_read(r, &c, &g) == 1 && g.seq == 82 && intact(&g));
+	T_EQ(c.missed, 10 + (82 - 15));
+	/* it keeps up for more than a ring, then is lapped: the oldest again */
+	while (seg_read(r, &c, &g) == 1)
+		;
+	T_EQ(c.next, 138);
+	publish_range(s, 138, 160);
+	while (seg_read(r, &c, &g) == 1)
+		;
+	T_EQ(c.next, 160);
+	publish_range(s, 160, 260);
+	T_CHECK(seg_read(r, &c, &g) == 1 && g.seq == 196 && intact(&g));
+	T_EQ(c.missed, 10 + (82 - 15) + (196 - 160));
+	seg_close(r);
+	seg_close(s);
+	seg_unlink(inst, "test");
+}
+
 static void test_meta(void)
 {
 	struct seg *s = make(64, 0), *r = NULL;
@@ -551,6 +597,7 @@ int main(void)
 	T_RUN(test_default_config_through_table);
 	T_RUN(test_empty_and_wrap);
 	T_RUN(test_exactly_full_and_lapped);
+	T_RUN(test_lapped_again);
 	T_RUN(test_meta);
 	T_RUN(test_raw_ring);
 	T_RUN(test_restart_continues_sequence);
