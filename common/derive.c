@@ -15,6 +15,12 @@ struct sample {
 	unsigned bits;     /* 1 << enum field: the fields it holds */
 };
 
+/* Sums of the window's samples holding a field: the least-squares line's
+ * terms (times and values taken relative to a reference). */
+struct wsum {
+	double n, st, stt, sy, sty;
+};
+
 /* What the next frame is compared with. */
 struct prev {
 	uint64_t present;
@@ -36,9 +42,15 @@ struct derive {
 	double yaw;     /* unwrapped heading of the last frame with one */
 	double yaw_raw; /* its heading as the game gave it (x the sense) */
 	int have_yaw;
-	/* the window: the last n samples, newest at head - 1 */
+	/* the window: the n samples at most window_s older than the newest
+	 * (head - 1), oldest at tail */
 	struct sample s[DERIVE_SAMPLES];
-	unsigned head, n;
+	unsigned head, tail, n;
+	/* their sums per field, of the samples holding it, relative to (t_ref,
+	 * y_ref): the fit costs the same whatever the frames in the window */
+	struct wsum sum[F_COUNT];
+	double t_ref, y_ref[F_COUNT];
+	unsigned pushes; /* since the sums were last made afresh */
 	/* the lap since the line */
 	int anchored;
 	double t_line; /* clock at the line, s */
@@ -184,14 +196,72 @@ static void window_clear(struct derive *d)
 {
 	d->n = 0;
 	d->head = 0;
+	d->tail = 0;
+	d->pushes = 0;
+	memset(d->sum, 0, sizeof d->sum);
 }
 
+static const struct sample *window_at(const struct derive *d, unsigned i) /* 0: the oldest */
+{
+	return &d->s[(d->tail + i) % DERIVE_SAMPLES];
+}
+
+/* Sample s into the sums (sign +1) or out of them (-1). */
+static void sums_add(struct derive *d, const struct sample *s, double sign)
+{
+	double t = s->t - d->t_ref;
+
+	for (unsigned w = s->bits; w; w &= w - 1) {
+		unsigned k = (unsigned)__builtin_ctz(w);
+		double y = s->y[k] - d->y_ref[k];
+		struct wsum *m = &d->sum[k];
+
+		m->n += sign;
+		m->st += sign * t;
+		m->stt += sign * t * t;
+		m->sy += sign * y;
+		m->sty += sign * t * y;
+	}
+}
+
+/* The sums made afresh from the window's samples, relative to the newest:
+ * what adding and taking out has rounded goes (every DERIVE_SAMPLES pushes). */
+static void sums_remake(struct derive *d)
+{
+	const struct sample *newest = window_at(d, d->n - 1);
+
+	d->t_ref = newest->t;
+	for (unsigned k = 0; k < F_COUNT; k++)
+		d->y_ref[k] = newest->bits >> k & 1 ? newest->y[k] : d->y_ref[k];
+	memset(d->sum, 0, sizeof d->sum);
+	for (unsigned i = 0; i < d->n; i++)
+		sums_add(d, window_at(d, i), 1.0);
+	d->pushes = 0;
+}
+
+/* s becomes the newest sample; the samples more than window_s older than it
+ * leave the window (and the oldest when DERIVE_SAMPLES are held). */
 static void window_push(struct derive *d, const struct sample *s)
 {
+	while (d->n && (s->t - window_at(d, 0)->t > d->window_s || d->n == DERIVE_SAMPLES)) {
+		sums_add(d, window_at(d, 0), -1.0);
+		d->tail = (d->tail + 1) % DERIVE_SAMPLES;
+		d->n--;
+	}
 	d->s[d->head] = *s;
 	d->head = (d->head + 1) % DERIVE_SAMPLES;
-	if (d->n < DERIVE_SAMPLES)
-		d->n++;
+	d->n++;
+	if (d->n == 1 || ++d->pushes >= DERIVE_SAMPLES) {
+		sums_remake(d);
+		return;
+	}
+	for (unsigned w = s->bits; w; w &= w - 1) { /* a field first seen: its reference */
+		unsigned k = (unsigned)__builtin_ctz(w);
+
+		if (d->sum[k].n < 0.5)
+			d->y_ref[k] = s->y[k];
+	}
+	sums_add(d, s, 1.0);
 }
 
 /* A least-squares line through one field's samples in the window. */
@@ -200,70 +270,41 @@ struct fit {
 	int ok;
 };
 
+/* The time of the window's oldest sample holding field k (one is). */
+static double oldest_with(const struct derive *d, unsigned k)
+{
+	unsigned i = 0;
+
+	if (d->sum[k].n < d->n - 0.5) /* not every sample holds it */
+		while (i + 1 < d->n && !(window_at(d, i)->bits >> k & 1))
+			i++;
+	return window_at(d, i)->t;
+}
+
 /*
- * Fit the fields in want (1 << enum field) over the window, in one pass from
- * the newest sample back; a field the newest sample lacks is not fitted.
- * Times and values are taken relative to the newest sample (the unwrapped
- * heading grows without bound); a sample lacking some of the fields (a game
- * that sends a channel only now and then) still counts for the others.
+ * Fit the fields in want (1 << enum field) over the window from its sums; a
+ * field the newest sample lacks is not fitted, nor one whose samples span
+ * less than half the window or are fewer than 3. A sample lacking some of
+ * the fields (a game that sends a channel only now and then) still counts
+ * for the others.
  */
 static void window_fit(const struct derive *d, unsigned want, struct fit out[F_COUNT])
 {
-	const struct sample *newest = &d->s[(d->head + DERIVE_SAMPLES - 1) % DERIVE_SAMPLES];
-	double t0 = newest->t, st[F_COUNT] = { 0 }, stt[F_COUNT] = { 0 }, sy[F_COUNT] = { 0 },
-	       sty[F_COUNT] = { 0 }, first[F_COUNT] = { 0 }, st_all = 0, stt_all = 0, first_all = 0;
-	unsigned n[F_COUNT] = { 0 }, n_all = 0, k;
+	const struct sample *newest = d->n ? window_at(d, d->n - 1) : NULL;
 
-	for (k = 0; k < F_COUNT; k++)
+	for (unsigned k = 0; k < F_COUNT; k++)
 		out[k] = (struct fit){ 0, 0, 0 };
-	want &= newest->bits;
-	if (!want || !d->n)
+	if (!newest)
 		return;
-	for (unsigned i = 0; i < d->n; i++) {
-		const struct sample *s = &d->s[(d->head + DERIVE_SAMPLES - 1 - i) % DERIVE_SAMPLES];
-		double t = s->t - t0;
+	for (unsigned w = want & newest->bits; w; w &= w - 1) {
+		unsigned k = (unsigned)__builtin_ctz(w);
+		const struct wsum *m = &d->sum[k];
+		double den = m->n * m->stt - m->st * m->st;
 
-		if (-t > d->window_s)
-			break;
-		if ((s->bits & want) == want) { /* the usual case: the time sums once */
-			st_all += t;
-			stt_all += t * t;
-			first_all = t;
-			n_all++;
-			for (k = 0; k < F_COUNT; k++) {
-				double y = s->y[k] - newest->y[k];
-
-				sy[k] += y;
-				sty[k] += t * y;
-			}
+		if (m->n < 2.5 || newest->t - oldest_with(d, k) < d->window_s / 2 || !(den > 0))
 			continue;
-		}
-		for (unsigned w = want & s->bits; w; w &= w - 1) {
-			double y;
-
-			k = (unsigned)__builtin_ctz(w);
-			y = s->y[k] - newest->y[k];
-			st[k] += t;
-			stt[k] += t * t;
-			sy[k] += y;
-			sty[k] += t * y;
-			first[k] = fmin(first[k], t);
-			n[k]++;
-		}
-	}
-	for (unsigned w = want; w; w &= w - 1) {
-		double den;
-
-		k = (unsigned)__builtin_ctz(w);
-		n[k] += n_all;
-		st[k] += st_all;
-		stt[k] += stt_all;
-		first[k] = fmin(first[k], first_all);
-		den = n[k] * stt[k] - st[k] * st[k];
-		if (n[k] < 3 || -first[k] < d->window_s / 2 || !(den > 0))
-			continue;
-		out[k].slope = (n[k] * sty[k] - st[k] * sy[k]) / den;
-		out[k].mean = newest->y[k] + sy[k] / n[k];
+		out[k].slope = (m->n * m->sty - m->st * m->sy) / den;
+		out[k].mean = d->y_ref[k] + m->sy / m->n;
 		out[k].ok = isfinite(out[k].slope) && isfinite(out[k].mean);
 	}
 }

@@ -234,6 +234,118 @@ static void test_velocity_terms(void)
 
 /* Assetto Corsa's case: a lap counter, a lap clock, a spline but no track
  * length and no game clock: the distance integrates on the lap clock from the line. */
+/*
+ * The window's running sums against the fit made directly, frame by frame:
+ * the samples at most the window older than the newest (256 at most), some
+ * lacking the velocity or the heading (for 0.12 s once), on a receive clock whose rate changes
+ * (60 Hz, 333 Hz, 10 kHz: the 256 cap) and stops once (a gap clears the
+ * window). The slope of the heading is the yaw rate; lateral g with the
+ * velocity is yaw rate x mean vz + slope of vx.
+ */
+struct direct {
+	double t, yaw, vx, vz;
+	int has_yaw, has_vel;
+};
+
+static int direct_slope(const struct direct *w, size_t n, int vel, int field, double win,
+			double *slope, double *mean)
+{
+	double st = 0, stt = 0, sy = 0, sty = 0, m = 0, first = 0, tn = w[n - 1].t;
+
+	for (size_t i = n; i-- > 0;) {
+		double t = w[i].t, y = field == 0 ? w[i].yaw : field == 1 ? w[i].vx : w[i].vz;
+
+		if (tn - t > win)
+			break;
+		if (!(vel ? w[i].has_vel : w[i].has_yaw))
+			continue;
+		st += t - tn;
+		stt += (t - tn) * (t - tn);
+		sy += y;
+		sty += (t - tn) * y;
+		m++;
+		first = t - tn;
+	}
+	if (m < 3 || -first < win / 2 || !(m * stt - st * st > 0))
+		return 0;
+	*slope = (m * sty - st * sy) / (m * stt - st * st);
+	*mean = sy / m;
+	return 1;
+}
+
+static void test_window_sums(void)
+{
+	struct derive *d = derive_new(0);
+	struct direct *w = calloc(DERIVE_SAMPLES, sizeof *w);
+	struct pw_frame f;
+	size_t n = 0, checked = 0, derived = 0;
+	double t = 0, worst = 0;
+	uint64_t seed = 12345;
+	int64_t t_ns = 1700000000000000000LL;
+	int reported = 0;
+
+	T_CHECK(d && w);
+	for (int k = 0; d && w && k < 30000; k++) {
+		double hz = k < 3000    ? 61
+			    : k < 12000 ? 333
+			    : k < 20000 ? 9973
+					: 333,
+		       ys, ym, vs, vm, zs, zm;
+		int has_yaw = k % 11 != 5 && (k < 6000 || k >= 6040), has_vel = k % 7 != 3, ok_yaw,
+		    ok_vx, ok_vz;
+
+		/* the receive clock in whole ns, as derive sums it (a gap of 0.9 s: the
+		 * window starts again) */
+		t_ns += k == 15000 ? 900000000 : (int64_t)(1e9 / hz);
+		t += k ? (double)(k == 15000 ? 900000000 : (int64_t)(1e9 / hz)) / 1e9 : 0;
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		frame_init(&f, PW_GAME_PCARS1, PW_FEED_PCARS);
+		f.game_session = 1;
+		f.t_ns = t_ns;
+		f.speed_kmh = 100.0f;
+		f.yaw_rad = (float)(0.8 * sin(t * 0.7) + (double)(seed >> 40) * 1e-9);
+		f.vel_ms[0] = (float)(2.0 * sin(t * 3.0));
+		f.vel_ms[2] = (float)(27.0 + cos(t));
+		f.present =
+			FRAME_P_SPEED | (has_yaw ? FRAME_P_YAW : 0) | (has_vel ? FRAME_P_VEL : 0);
+		derive_frame(d, &f);
+		if (k == 15000)
+			n = 0;
+		if (n == DERIVE_SAMPLES) {
+			memmove(w, w + 1, (n - 1) * sizeof *w);
+			n--;
+		}
+		w[n++] =
+			(struct direct){ t, f.yaw_rad, f.vel_ms[0], f.vel_ms[2], has_yaw, has_vel };
+		ok_yaw = has_yaw && direct_slope(w, n, 0, 0, DERIVE_WINDOW_S, &ys, &ym);
+		ok_vx = has_vel && direct_slope(w, n, 1, 1, DERIVE_WINDOW_S, &vs, &vm);
+		ok_vz = has_vel && direct_slope(w, n, 1, 2, DERIVE_WINDOW_S, &zs, &zm);
+		T_EQ(!!(f.derived & FRAME_P_YAW_RATE), ok_yaw);
+		if (ok_yaw) {
+			worst = fmax(worst, fabs(f.yaw_rate_rads - ys) / fmax(fabs(ys), 0.01));
+			derived++;
+		}
+		if (ok_yaw && ok_vx && ok_vz) { /* with the velocity: its terms */
+			T_CHECK(f.derived & FRAME_P_ACCEL_LAT);
+			worst = fmax(worst, fabs(f.accel_lat_g - (ys * zm + vs) / G0) /
+						    fmax(fabs((ys * zm + vs) / G0), 0.01));
+		}
+		if (worst > 1e-5 && !reported) {
+			printf("INFO first difference at frame %d (%.0f Hz): yaw rate %.9g, direct "
+			       "%.9g\n",
+			       k, hz, f.yaw_rate_rads, ok_yaw ? ys : NAN);
+			reported = 1;
+		}
+		checked++;
+	}
+	printf("INFO window sums: %zu frames, %zu with a yaw rate, worst relative difference "
+	       "from the direct fit %.2g\n",
+	       checked, derived, worst);
+	T_CHECK(derived > 20000 && worst < 1e-5);
+	free(w);
+	derive_free(d);
+}
+
 static void test_lap_distance(void)
 {
 	struct derive *d = derive_new(0);
@@ -782,6 +894,7 @@ int main(void)
 	T_RUN(test_circle);
 	T_RUN(test_straight);
 	T_RUN(test_velocity_terms);
+	T_RUN(test_window_sums);
 	T_RUN(test_lap_distance);
 	T_RUN(test_time_in_lap);
 	T_RUN(test_resets);
