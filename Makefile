@@ -102,6 +102,13 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The frame codec's encoder is pw-store's main cost per frame: its column loops
+# vectorize under gcc's "cheap" cost model, which -O2 does not use (gcc 12:
+# "very-cheap"). The same bytes out, 16 % fewer ns a frame on a Forza run
+# (2026-12-07). Compilers without the option (clang) build it as the rest.
+VECT_CFLAGS := $(shell $(CC) -Werror -fvect-cost-model=cheap -x c -c /dev/null -o /dev/null 2>/dev/null && echo -fvect-cost-model=cheap)
+$(call obj,common/blockcodec.c): ALL_CFLAGS += $(VECT_CFLAGS)
+
 $(LIB_COMMON): $(call obj,$(COMMON_SRC))
 $(LIB_DEC):    $(call obj,$(DEC_SRC))
 $(LIB_ENC):    $(call obj,$(ENC_SRC))

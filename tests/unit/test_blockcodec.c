@@ -414,6 +414,62 @@ out:
 }
 
 /*
+ * One encoder through many blocks: a chunk whose zstd form was not kept (or
+ * that was hopeless) waits 1, 3, then 7 blocks before it is tried again, and
+ * a kept form ends the wait. t_ns here: random (hopeless) for 3 blocks, then
+ * 4 values in turn (zstd keeps it: a fresh encoder's first try does); every
+ * block comes back bit for bit.
+ */
+static void test_cols_zstd_wait(void)
+{
+	enum { N = 512 };
+	struct pw_frame *f = calloc(N, sizeof *f), *back = calloc(N, sizeof *back);
+	struct blockcodec_enc *e = blockcodec_enc_new(BLOCKCODEC_COLS),
+			      *fresh = blockcodec_enc_new(BLOCKCODEC_COLS);
+	struct blockcodec_dec *d = blockcodec_dec_new(BLOCKCODEC_COLS);
+	uint8_t *buf = malloc(1 << 20);
+	struct blockcodec_layout l;
+	int k, zstd[16];
+	uint64_t x = 99;
+	uint8_t *dst[1];
+	size_t stride[1] = { FRAME_SIZE }, len;
+
+	blockcodec_layout_default(&l);
+	k = blockcodec_layout_find(&l, BLOCKCODEC_T_NS);
+	T_CHECK(f && back && e && fresh && d && buf && k >= 0);
+	if (!f || !back || !e || !fresh || !d || !buf || k < 0)
+		goto out;
+	dst[0] = (uint8_t *)back + offsetof(struct pw_frame, t_ns);
+	for (int b = 0; b < 16; b++) {
+		for (size_t i = 0; i < N; i++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			f[i].t_ns = b < 3 ? (int64_t)(x >> 1)
+					  : (int64_t)(0x0123456789abcdefull * (i % 4 + 1) >> 3);
+		}
+		len = blockcodec_chunk_encode(e, &l, (unsigned)k, f, N, buf);
+		T_CHECK(len > 0 &&
+			blockcodec_chunk_decode(d, &l, (unsigned)k, buf, len, N, dst, stride) == 0);
+		for (size_t i = 0; i < N; i++)
+			T_CHECK(back[i].t_ns == f[i].t_ns);
+		zstd[b] = len > 0 && buf[0] == 1;
+	}
+	/* block 0 tried (hopeless: waits 1), 1 waits, 2 tried (hopeless: waits 3),
+	 * 3..5 wait although zstd would keep them, 6 tried and kept, and from then on */
+	T_CHECK(!zstd[0] && !zstd[1] && !zstd[2]);
+	T_CHECK(!zstd[3] && !zstd[4] && !zstd[5]);
+	T_CHECK(zstd[6] && zstd[7] && zstd[15]);
+	len = blockcodec_chunk_encode(fresh, &l, (unsigned)k, f, N, buf);
+	T_CHECK(len > 0 && buf[0] == 1); /* a fresh encoder keeps block 3's form at once */
+out:
+	blockcodec_enc_free(e);
+	blockcodec_enc_free(fresh);
+	blockcodec_dec_free(d);
+	free(buf);
+	free(f);
+	free(back);
+}
+
+/*
  * Floats hovering around zero are coded in the sign-low map (mode bit 0x20):
  * noise across zero with -0, denormals, infinities and signed NaNs comes
  * back bit for bit, costs well under the 32 bits a value the order map
@@ -603,6 +659,7 @@ int main(void)
 	T_RUN(test_sizes_and_states);
 	T_RUN(test_layouts);
 	T_RUN(test_cols_round_trips);
+	T_RUN(test_cols_zstd_wait);
 	T_RUN(test_cols_sign_low);
 	T_RUN(test_cols_strides);
 	T_RUN(test_cols_garbage);
