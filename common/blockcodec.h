@@ -73,9 +73,12 @@
  * float column whose block holds both signs and keeps the cheaper map;
  * the left modes use the left column's values in its own map. The modes
  * work modulo the width; delta codes are zigzag(difference >> shift).
- * The writer keeps a chunk's zstd form (level 1) when it is at most 7/8 of
+ * The writer keeps a chunk's zstd form (level 1) when it is at most 15/16 of
  * the packed bytes; integers sent as floats (F1's speeds, temperatures),
- * game clocks and slow channels gain most. A chunk whose bytes are zero in
+ * game clocks and slow channels gain most. It does not try bytes whose
+ * histogram says zstd cannot gain, and a chunk whose zstd form was not kept
+ * waits 1, 3, then 7 blocks before the next try (the zstd form is the
+ * writer's choice: any chunk may carry either). A chunk whose bytes are zero in
  * every frame is not stored at all (a channel the game does not send).
  * Measured (tests/bench/bench_framefile.c): see docs/store.md.
  *
