@@ -26,7 +26,7 @@
 #define RATE_WINDOW_NS (100 * NS_PER_MS) /* the receive rate is judged over this */
 #define BUSY_PPS 2000    /* above this, wake-ups are coalesced (no game sends this fast) */
 #define COALESCE_PKTS 64 /* ... so that a wake-up takes about this many datagrams */
-#define COALESCE_MAX_NS (4 * NS_PER_MS) /* ... waiting no longer than this */
+#define COALESCE_MAX_NS (8 * NS_PER_MS) /* ... waiting no longer than this */
 #define NOTIFY_BATCHES 8                /* readers are woken at least every this many batches */
 
 struct cap {
@@ -352,10 +352,12 @@ static void judge_rate(struct cap *c, int64_t now_mono, uint64_t pkts)
  * replay, a benchmark, a flood) the loop sleeps after each wake-up for the
  * time COALESCE_PKTS datagrams take to come (COALESCE_MAX_NS at most), so
  * the kernel queues a batch meanwhile: a wake-up (and a reader's) is paid
- * by some 64 datagrams (16 k/s and faster; 4 ms of them below), and a datagram waits at most
- * COALESCE_MAX_NS more. The receive buffer (--rcvbuf-mb) holds
- * what comes while pw-capture sleeps or is not scheduled; what it cannot
- * hold the kernel drops and counts (kernel_drops).
+ * by some 64 datagrams (8 k/s and faster; 8 ms of them below), and a
+ * datagram waits at most COALESCE_MAX_NS more. Wake-ups are dear on a VM:
+ * with 4 ms at most, pw-capture took 1.63-1.85 us a packet at 10 k/s, with
+ * 8 ms 1.49-1.59 (2026-12-07, A/B in the same minutes). The receive buffer
+ * (--rcvbuf-mb) holds what comes while pw-capture sleeps or is not
+ * scheduled; what it cannot hold the kernel drops and counts (kernel_drops).
  */
 static int run(struct cap *c)
 {
