@@ -24,9 +24,10 @@
 #define HANDSHAKE_SILENCE_MS 2000 /* re-handshake when a client feed stays silent this long */
 #define TICK_MS NET_WAIT_MS       /* heartbeat period (receives wait at most NET_WAIT_MS) */
 #define RATE_WINDOW_NS (100 * NS_PER_MS) /* the receive rate is judged over this */
-#define BUSY_PPS 2000    /* above this, wake-ups are coalesced (no game sends this fast) */
-#define COALESCE_PKTS 64 /* ... so that a wake-up takes about this many datagrams */
-#define COALESCE_MAX_NS (8 * NS_PER_MS) /* ... waiting no longer than this */
+#define BUSY_PPS 2000 /* above this, wake-ups are coalesced (no game sends this fast) */
+#define COALESCE_MAX_NS (8 * NS_PER_MS) /* ... a wake-up every this long, */
+#define FLOOD_PPS 100000                /* ... and above this rate */
+#define COALESCE_PKTS 64                /* ... every this many datagrams */
 #define NOTIFY_BATCHES 8                /* readers are woken at least every this many batches */
 
 struct cap {
@@ -327,7 +328,8 @@ static void handle_batch(struct cap *c, int n, uint16_t port)
 }
 
 /* The receive rate over the last window decides whether and how long
- * wake-ups coalesce: COALESCE_PKTS datagrams' time, COALESCE_MAX_NS at most. */
+ * wake-ups coalesce: COALESCE_MAX_NS, or above FLOOD_PPS the time
+ * COALESCE_PKTS datagrams take. */
 static void judge_rate(struct cap *c, int64_t now_mono, uint64_t pkts)
 {
 	double pps;
@@ -336,9 +338,9 @@ static void judge_rate(struct cap *c, int64_t now_mono, uint64_t pkts)
 	if (now_mono - c->window_mono < RATE_WINDOW_NS)
 		return;
 	pps = (double)c->window_pkts * NS_PER_S / (double)(now_mono - c->window_mono);
-	c->coalesce_ns = pps <= BUSY_PPS ? 0 : (int64_t)(COALESCE_PKTS * NS_PER_S / pps);
-	if (c->coalesce_ns > COALESCE_MAX_NS)
-		c->coalesce_ns = COALESCE_MAX_NS;
+	c->coalesce_ns = pps <= BUSY_PPS   ? 0
+			 : pps < FLOOD_PPS ? COALESCE_MAX_NS
+					   : (int64_t)(COALESCE_PKTS * NS_PER_S / pps);
 	c->window_pkts = 0;
 	c->window_mono = now_mono;
 }
@@ -349,13 +351,12 @@ static void judge_rate(struct cap *c, int64_t now_mono, uint64_t pkts)
  * without blocking, and wake the readers once the queue is empty (and every
  * NOTIFY_BATCHES batches of a long drain). At game rates that is one wake-up
  * per datagram: recvmmsg, decode, publish, FUTEX_WAKE. Above BUSY_PPS (a
- * replay, a benchmark, a flood) the loop sleeps after each wake-up for the
- * time COALESCE_PKTS datagrams take to come (COALESCE_MAX_NS at most), so
- * the kernel queues a batch meanwhile: a wake-up (and a reader's) is paid
- * by some 64 datagrams (8 k/s and faster; 8 ms of them below), and a
- * datagram waits at most COALESCE_MAX_NS more. Wake-ups are dear on a VM:
- * with 4 ms at most, pw-capture took 1.63-1.85 us a packet at 10 k/s, with
- * 8 ms 1.49-1.59 (2026-12-07, A/B in the same minutes). The receive buffer
+ * replay, a benchmark, a flood) the loop sleeps after each wake-up, so the
+ * kernel queues a batch meanwhile: COALESCE_MAX_NS, and above FLOOD_PPS the
+ * time COALESCE_PKTS datagrams take (640 us at 100 k/s, 107 us at 600 k/s). A
+ * datagram waits at most COALESCE_MAX_NS more. Wake-ups are dear on a VM: at
+ * 10 k/s pw-capture took 1.63-1.85 us a packet waking every 4 ms, 1.49-1.59
+ * every 6.4 ms (2026-12-07, A/B in the same minutes). The receive buffer
  * (--rcvbuf-mb) holds what comes while pw-capture sleeps or is not
  * scheduled; what it cannot hold the kernel drops and counts (kernel_drops).
  */
