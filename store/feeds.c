@@ -70,8 +70,10 @@ static void attach(struct store *st, struct feed *f, int64_t now)
 		log_info("msg=\"feed segment re-created, re-attached\" feed=%s", f->name);
 		if (f->cur.next > seg_write_seq(f->seg))
 			f->cur.next = seg_write_seq(f->seg);
+		f->cur.lap_guard = 0; /* a new segment: a lap of it is its first (seg.h) */
 	} else if (rc == SEG_FOLLOW_NEW) {
 		f->cur.next = seg_write_seq(f->seg);
+		f->cur.lap_guard = 0;
 		log_info("msg=\"feed attached\" feed=%s seq=%llu", f->name,
 			 (unsigned long long)f->cur.next);
 	}
