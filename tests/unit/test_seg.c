@@ -45,6 +45,17 @@ static int intact(const struct pw_frame *f)
 	return 1;
 }
 
+/* publish seqs [from, to) */
+static void publish_range(struct seg *s, uint64_t from, uint64_t to)
+{
+	struct pw_frame f;
+
+	for (uint64_t i = from; i < to; i++) {
+		fill(&f, i);
+		seg_publish(s, &f);
+	}
+}
+
 static void test_names(void)
 {
 	char buf[128];
@@ -153,10 +164,7 @@ static void test_exactly_full_and_lapped(void)
 
 	T_EQ(seg_attach(&r, inst, "test"), 0);
 	/* exactly full: 64 frames in 64 slots, every one intact and readable */
-	for (i = 0; i < 64; i++) {
-		fill(&f, i);
-		seg_publish(s, &f);
-	}
+	publish_range(s, 0, 64);
 	T_EQ(seg_oldest(r), 0);
 	for (i = 0; i < 64; i++)
 		T_CHECK(seg_read(r, &c, &g) == 1 && g.seq == i && intact(&g));
@@ -171,26 +179,12 @@ static void test_exactly_full_and_lapped(void)
 	T_EQ(c.missed, 1);
 	/* far behind: 10 x the ring */
 	c = (struct seg_cursor){ .next = 70 };
-	for (i = 65; i < 65 + 640; i++) {
-		fill(&f, i);
-		seg_publish(s, &f);
-	}
+	publish_range(s, 65, 65 + 640);
 	T_EQ(seg_read(r, &c, &g), 1);
 	T_CHECK(g.seq == 705 - 64 && c.missed == (705 - 64) - 70);
 	seg_close(r);
 	seg_close(s);
 	seg_unlink(inst, "test");
-}
-
-/* publish seqs [from, to) */
-static void publish_range(struct seg *s, uint64_t from, uint64_t to)
-{
-	struct pw_frame f;
-
-	for (uint64_t i = from; i < to; i++) {
-		fill(&f, i);
-		seg_publish(s, &f);
-	}
 }
 
 static void test_lapped_again(void)
@@ -296,10 +290,7 @@ static void test_restart_continues_sequence(void)
 	struct seg_config big = { 256, 0 };
 	struct pw_frame f;
 
-	for (int i = 0; i < 100; i++) {
-		fill(&f, (uint64_t)i);
-		seg_publish(s, &f);
-	}
+	publish_range(s, 0, 100);
 	/* a second producer on the same feed is refused while the first lives */
 	T_EQ(seg_create(&s2, inst, "test", PW_FEED_KSUDP, &(struct seg_config){ 64, 0 }), -EBUSY);
 	seg_close(s);
@@ -572,10 +563,7 @@ static void test_populated_ahead(void)
 	T_CHECKF(got >= 5000 * 1032 && got <= 5000 * 1032 + 2 * SEG_AHEAD_BYTES + 4096,
 		 "raw after 5000 packets: %zu", got);
 	/* round the ring: every page there, every frame intact */
-	for (uint64_t i = 10000; i < slots + 1000; i++) {
-		fill(&f, i);
-		seg_publish(s, &f);
-	}
+	publish_range(s, 10000, slots + 1000);
 	/* (a block need not start on a page: its first and last page count whole) */
 	T_GE(resident(base + h->frames_off, frames_bytes), frames_bytes);
 	T_GE(resident(base + h->tags_off, slots * sizeof(uint64_t)), slots * sizeof(uint64_t));
